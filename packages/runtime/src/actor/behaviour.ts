@@ -1,0 +1,98 @@
+// Behaviours: what an actor module exports. `defineActor` is the typed front door; other define* helpers build on it.
+
+import type { ActorContext } from './context.js';
+import type { ExitReason } from './exit-reason.js';
+import type { SystemMessage } from './messages.js';
+
+/** Brand put on every behaviour object (shared across copies of the package). */
+export const BEHAVIOUR = Symbol.for('joerl.behaviour');
+
+/** A value or a promise of it: handlers may be sync or async. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * What the shard scheduler runs. Built by {@link defineActor} (and later by
+ * `defineGenServer` & co.); users rarely write one by hand.
+ */
+export interface Behaviour<Args = unknown, State = unknown, Msg = unknown> {
+  readonly [BEHAVIOUR]: string;
+  /** The `type` label in metrics and traces; defaults to the export name. */
+  readonly name: string | undefined;
+  /** Start with `trapExit` on (before `init` runs). */
+  readonly trapExit: boolean;
+  /** Default mailbox capacity for this behaviour (spawn options override it). */
+  readonly mailboxCapacity: number | undefined;
+  init(args: Args, ctx: ActorContext<Msg>): MaybePromise<State>;
+  handle(msg: Msg | SystemMessage, state: State, ctx: ActorContext<Msg>): MaybePromise<State>;
+  terminate(reason: ExitReason, state: State, ctx: ActorContext<Msg>): MaybePromise<void>;
+  /** Phantom: lets `spawn<typeof B>()` infer argument and message types. */
+  readonly __types?: { args: Args; msg: Msg };
+}
+
+/** Callbacks of a plain actor. */
+export interface ActorSpec<Args, State, Msg> {
+  /** The `type` label in metrics and traces (default: the export name). */
+  name?: string;
+  /** Trap exits from the start: linked exits arrive as `{ type: 'EXIT' }` messages. */
+  trapExit?: boolean;
+  /** Mailbox capacity for this behaviour (default: the system's). */
+  mailboxCapacity?: number;
+  /** Builds the initial state from the spawn arguments. A throw ends the actor with `panic`. */
+  init?(args: Args, ctx: ActorContext<Msg>): MaybePromise<State>;
+  /** Handles one message and returns the next state. A throw ends the actor with `panic`. */
+  handle(msg: Msg | SystemMessage, state: State, ctx: ActorContext<Msg>): MaybePromise<State>;
+  /** Runs once when the actor exits for any reason but `killed`. A throw turns the reason into `panic`. */
+  terminate?(reason: ExitReason, state: State, ctx: ActorContext<Msg>): MaybePromise<void>;
+}
+
+/**
+ * Defines an actor behaviour. Export it from a module and spawn it by URL:
+ *
+ * ```ts
+ * // counter.actor.ts
+ * export default defineActor({
+ *   init: (start: number) => start,
+ *   handle(msg: { kind: 'add'; n: number }, count) { return count + msg.n; },
+ * });
+ * // main.ts
+ * const pid = await system.spawn(new URL('./counter.actor.js', import.meta.url), 5);
+ * ```
+ */
+export function defineActor<Args = undefined, State = undefined, Msg = unknown>(
+  spec: ActorSpec<Args, State, Msg>,
+): Behaviour<Args, State, Msg> {
+  if (typeof spec !== 'object' || spec === null || typeof spec.handle !== 'function') {
+    throw new TypeError('defineActor needs an object with a handle(msg, state, ctx) function');
+  }
+  return makeBehaviour('actor', spec);
+}
+
+/** Low-level constructor shared by every define* helper. */
+export function makeBehaviour<Args, State, Msg>(
+  kind: string,
+  spec: ActorSpec<Args, State, Msg>,
+): Behaviour<Args, State, Msg> {
+  const init = spec.init ?? (() => undefined as State);
+  const terminate = spec.terminate ?? noop;
+  return Object.freeze({
+    [BEHAVIOUR]: kind,
+    name: spec.name,
+    trapExit: spec.trapExit === true,
+    mailboxCapacity: spec.mailboxCapacity,
+    init: init.bind(spec) as Behaviour<Args, State, Msg>['init'],
+    handle: spec.handle.bind(spec),
+    terminate: terminate.bind(spec) as Behaviour<Args, State, Msg>['terminate'],
+  });
+}
+
+function noop(): void {}
+
+/** True for anything a define* helper returned. */
+export function isBehaviour(value: unknown): value is Behaviour {
+  return typeof value === 'object' && value !== null && typeof (value as Record<symbol, unknown>)[BEHAVIOUR] === 'string';
+}
+
+/** Argument type of a behaviour. */
+export type ArgsOf<B> = B extends Behaviour<infer A, unknown, unknown> ? A : unknown;
+/** Message type of a behaviour. */
+export type MsgOf<B> = B extends Behaviour<unknown, unknown, infer M> ? M : unknown;

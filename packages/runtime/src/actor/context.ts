@@ -1,0 +1,92 @@
+// The context a handler receives: its own pid and every process operation, typed for the actor's messages.
+
+import type { ArgsOf, Behaviour, MsgOf } from './behaviour.js';
+import type { ExitReasonInput } from './exit-reason.js';
+import type { MonitorRef, SystemMessage } from './messages.js';
+import type { Pid } from './pid.js';
+
+/** Where a spawned process goes: a shard number (1..N), or a policy. */
+export type Placement = number | 'local' | 'round-robin' | 'least-loaded';
+
+/** A module given to spawn: a URL object, a `file:` URL string, or an absolute path. */
+export type ModuleRef = URL | string;
+
+/** Options for spawn, spawnLink and spawnMonitor. */
+export interface SpawnOptions {
+  /** The module export holding the behaviour (default `'default'`). */
+  export?: string;
+  /** Placement: `'local'` (from an actor: its own shard), a shard number, `'round-robin'` or `'least-loaded'`. */
+  shard?: Placement;
+  /** Register the process under this name before its init runs. */
+  name?: string;
+  /** Mailbox capacity (default: the behaviour's, else the system's). */
+  mailboxCapacity?: number;
+}
+
+/** Reference to a pending `sendAfter` timer. */
+export type TimerRef = number & { readonly __brand?: 'TimerRef' };
+
+/** Options for a selective receive. */
+export interface ReceiveOptions {
+  /** Give up after this long and resolve `undefined` (default: wait forever). */
+  timeoutMs?: number;
+}
+
+/** A spawned-and-monitored process. */
+export interface Monitored<M = unknown> {
+  pid: Pid<M>;
+  ref: MonitorRef;
+}
+
+/** Operations every process has: actors through `ctx`, the main thread through an `Inbox`. */
+export interface ProcessOps {
+  /** Sends a message. Throws `ERR_NO_PROC`, `ERR_UNKNOWN_NAME`, `ERR_MAILBOX_FULL` or `ERR_UNENCODABLE` when that can be known here; otherwise a failure becomes a dead letter. */
+  send<T>(to: Pid<T> | string, msg: NoInfer<T>): void;
+  /** Links to `pid`: if either exits abnormally, the other gets the exit signal. */
+  link(pid: Pid<unknown>): void;
+  /** Removes a link; no exit signal from it arrives afterwards. */
+  unlink(pid: Pid<unknown>): void;
+  /** Monitors `pid`: exactly one `{ type: 'DOWN' }` message arrives when it exits (at once if it is gone). */
+  monitor(pid: Pid<unknown>): MonitorRef;
+  /** Drops a monitor (and a DOWN for it still in the mailbox). True if it was active. */
+  demonitor(ref: MonitorRef): boolean;
+  /** Sends an exit signal: `'kill'` cannot be trapped; `'normal'` is ignored by a non-trapping target. */
+  exit(pid: Pid<unknown>, reason: ExitReasonInput): void;
+  /** Delivers `msg` to `to` (a pid, or a name resolved when the timer fires) after `delayMs`. */
+  sendAfter<T>(to: Pid<T> | string, msg: NoInfer<T>, delayMs: number): TimerRef;
+  /** Cancels a timer: true only if it had not fired yet. */
+  cancelTimer(ref: TimerRef): boolean;
+  /** The pid registered under `name`, or undefined. */
+  whereis(name: string): Pid<unknown> | undefined;
+}
+
+/** What handlers receive as `ctx`. */
+export interface ActorContext<M = unknown> extends ProcessOps {
+  /** This process. */
+  readonly self: Pid<M>;
+  /** The shard (thread) this process runs on. */
+  readonly shard: number;
+  /** True once `trapExit(true)` was called (or the behaviour traps from the start). */
+  readonly trappingExits: boolean;
+  /** Starts a process from a behaviour module (default placement: this shard). Resolves once its init has finished. */
+  spawn<B extends Behaviour<any, any, any> = Behaviour>(module: ModuleRef, args?: ArgsOf<B>, opts?: SpawnOptions): Promise<Pid<MsgOf<B>>>;
+  /** spawn + link, atomically: an init crash reaches this process as an exit signal. */
+  spawnLink<B extends Behaviour<any, any, any> = Behaviour>(module: ModuleRef, args?: ArgsOf<B>, opts?: SpawnOptions): Promise<Pid<MsgOf<B>>>;
+  /** spawn + monitor, atomically. */
+  spawnMonitor<B extends Behaviour<any, any, any> = Behaviour>(module: ModuleRef, args?: ArgsOf<B>, opts?: SpawnOptions): Promise<Monitored<MsgOf<B>>>;
+  /** Turns exit signals into `{ type: 'EXIT' }` messages (except `'kill'`). */
+  trapExit(on: boolean): void;
+  /** Ends this process with `reason` (default `'normal'`) once the current handler returns. */
+  stop(reason?: ExitReasonInput): void;
+  /** Registers this process under `name` (freed when it exits). Throws `ERR_NAME_TAKEN`. */
+  register(name: string): void;
+  /** Removes one of this process's names. */
+  unregister(name: string): boolean;
+  /**
+   * Selective receive, from inside an async handler: resolves with the first
+   * queued (or arriving) message that `match` accepts, leaving the others in
+   * order; resolves `undefined` after `timeoutMs`.
+   */
+  receive<T extends M | SystemMessage>(match: (msg: M | SystemMessage) => msg is T, opts?: ReceiveOptions): Promise<T | undefined>;
+  receive(match: (msg: M | SystemMessage) => boolean, opts?: ReceiveOptions): Promise<M | SystemMessage | undefined>;
+}

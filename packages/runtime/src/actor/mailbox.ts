@@ -1,0 +1,87 @@
+// A process mailbox: a growable ring of messages with an optional capacity, FIFO plus removal from the middle.
+
+/**
+ * Ring buffer over a plain array (power-of-two size, grows by doubling).
+ * `push`/`shift` are O(1) and allocation-free once grown; `removeAt` (for
+ * selective receive) shifts the tail, O(n).
+ *
+ * ```
+ *   head            head+length
+ *    v                 v
+ * [ . . a b c d e . . . ]   slots are masked with (size - 1)
+ * ```
+ */
+export class Mailbox {
+  private buf: unknown[];
+  private mask: number;
+  private head = 0;
+  /** Number of queued messages. */
+  length = 0;
+  /** Most messages this mailbox will hold; `push` refuses past it. */
+  capacity: number;
+
+  constructor(capacity: number, initialSize = 4) {
+    this.capacity = capacity;
+    this.buf = new Array<unknown>(initialSize);
+    this.mask = initialSize - 1;
+  }
+
+  /** Appends a message; false (nothing stored) when the mailbox is full. */
+  push(msg: unknown): boolean {
+    if (this.length >= this.capacity) return false;
+    if (this.length > this.mask) this.grow();
+    this.buf[(this.head + this.length) & this.mask] = msg;
+    this.length++;
+    return true;
+  }
+
+  /** Appends ignoring capacity: for EXIT and DOWN messages, which must never be lost. */
+  pushAlways(msg: unknown): void {
+    if (this.length > this.mask) this.grow();
+    this.buf[(this.head + this.length) & this.mask] = msg;
+    this.length++;
+  }
+
+  /** Removes and returns the oldest message (undefined when empty). */
+  shift(): unknown {
+    if (this.length === 0) return undefined;
+    const i = this.head;
+    const msg = this.buf[i];
+    this.buf[i] = undefined;
+    this.head = (i + 1) & this.mask;
+    this.length--;
+    return msg;
+  }
+
+  /** The i-th oldest message, without removing it. */
+  at(i: number): unknown {
+    return this.buf[(this.head + i) & this.mask];
+  }
+
+  /** Removes and returns the i-th oldest message; later messages keep their order. */
+  removeAt(i: number): unknown {
+    const msg = this.at(i);
+    for (let k = i; k < this.length - 1; k++) {
+      this.buf[(this.head + k) & this.mask] = this.buf[(this.head + k + 1) & this.mask];
+    }
+    this.buf[(this.head + this.length - 1) & this.mask] = undefined;
+    this.length--;
+    return msg;
+  }
+
+  /** Empties the mailbox and returns what was in it, oldest first. */
+  drain(): unknown[] {
+    const out = new Array<unknown>(this.length);
+    for (let i = 0; i < out.length; i++) out[i] = this.shift();
+    return out;
+  }
+
+  private grow(): void {
+    const size = this.buf.length;
+    const next = new Array<unknown>(size * 2);
+    for (let i = 0; i < this.length; i++) next[i] = this.buf[(this.head + i) & this.mask];
+    this.buf = next;
+    this.head = 0;
+    this.mask = size * 2 - 1;
+  }
+}

@@ -1,0 +1,59 @@
+// Process identifiers: node, shard (thread) and serial; printed Erlang-style.
+
+/** Thread ids fit in 12 bits: thread 0 is the main thread, 1..N are shards. */
+export const MAX_THREADS = 4096;
+
+/**
+ * A process id. Immutable, comparable with {@link Pid.equals}, and safe to put
+ * inside messages: it crosses threads as itself.
+ *
+ * Printed as `<node.shard.serial>`; shard 0 is the main thread.
+ */
+export class Pid<M = unknown> {
+  /** Phantom: the messages this process accepts (type-level only). */
+  declare readonly __message?: M;
+  /** 0 for this node; other nodes come with distribution. */
+  readonly node: number;
+  /** The thread that hosts the process: 0 = main, 1..N = shards. */
+  readonly shard: number;
+  /** Never reused within a node, even across shard restarts. */
+  readonly serial: number;
+  /** `serial * 4096 + shard`: a number unique on this node, for Map keys. */
+  readonly key: number;
+
+  constructor(node: number, shard: number, serial: number) {
+    this.node = node;
+    this.shard = shard;
+    this.serial = serial;
+    this.key = serial * MAX_THREADS + shard;
+  }
+
+  /** True when both name the same process. */
+  equals(other: Pid<unknown> | null | undefined): boolean {
+    return other != null && other.key === this.key && other.node === this.node;
+  }
+
+  toString(): string {
+    return `<${this.node}.${this.shard}.${this.serial}>`;
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Pid${this.toString()}`;
+  }
+
+  /** Parses `<node.shard.serial>` (as printed by `toString`). */
+  static parse(text: string): Pid {
+    const m = /^<(\d+)\.(\d+)\.(\d+)>$/.exec(text);
+    if (m === null) throw new TypeError(`not a pid: ${JSON.stringify(text)} (expected <node.shard.serial>)`);
+    return new Pid(Number(m[1]), Number(m[2]), Number(m[3]));
+  }
+}
+
+/** True for a {@link Pid} (including one rebuilt on another thread). */
+export function isPid(value: unknown): value is Pid<unknown> {
+  return value instanceof Pid;
+}

@@ -1,0 +1,92 @@
+// A process cell: everything the runtime keeps for one actor (or main-thread inbox) on its own thread.
+
+import type { Behaviour } from './behaviour.js';
+import type { ExitReason } from './exit-reason.js';
+import { Mailbox } from './mailbox.js';
+import type { Pid } from './pid.js';
+
+/** Status of a process; the numeric order matters (>= EXITING means "not accepting"). */
+export const S_INIT = 0; //     created, init not finished
+export const S_IDLE = 1; //     nothing to do
+export const S_QUEUED = 2; //   in the run queue
+export const S_RUNNING = 3; //  a handler is on the stack
+export const S_WAITING = 4; //  an async handler (or init) is pending
+export const S_INBOX = 5; //    a main-thread inbox: never scheduled, read with receive()
+export const S_EXITING = 6; //  terminate is running
+export const S_DEAD = 7;
+
+/** A selective receive in progress. */
+export interface PendingReceive {
+  match: (msg: unknown) => boolean;
+  resolve: (msg: unknown) => void;
+  reject: (err: unknown) => void;
+  timer: number;
+}
+
+/** Called once when a spawn finishes: with the pid, or with the error. */
+export type SpawnReply = (pid: Pid | null, err: unknown) => void;
+
+export class Proc {
+  readonly pid: Pid;
+  readonly mailbox: Mailbox;
+  behaviour: Behaviour | null = null;
+  /** The `type` label: the behaviour's name. */
+  typeName = 'unknown';
+  state: unknown = undefined;
+  status = S_INIT;
+  initialized = false;
+  trapExit = false;
+  /** Linked processes, by pid key. */
+  links: Map<number, Pid> | null = null;
+  /** Monitors this process holds: ref -> watched pid. */
+  monitors: Map<number, Pid> | null = null;
+  /** Monitors on this process: ref -> watcher pid. */
+  monitoredBy: Map<number, Pid> | null = null;
+  /** Names registered to this process (freed at exit). */
+  names: string[] | null = null;
+  /** Timers this process set for itself (cancelled at exit). */
+  timers: Set<number> | null = null;
+  receiver: PendingReceive | null = null;
+  /** Set by ctx.stop(): exit with this reason after the current handler. */
+  stopReason: ExitReason | null = null;
+  /** An exit signal that arrived while a handler was on the stack. */
+  pendingExit: ExitReason | null = null;
+  spawnReply: SpawnReply | null = null;
+  /** Opaque context object handed to handlers (built by the runtime). */
+  ctx: unknown = null;
+  readonly startedAt: number;
+
+  constructor(pid: Pid, capacity: number) {
+    this.pid = pid;
+    this.mailbox = new Mailbox(capacity);
+    this.startedAt = performance.now();
+  }
+
+  addLink(pid: Pid): boolean {
+    if (this.links === null) this.links = new Map();
+    if (this.links.has(pid.key)) return false;
+    this.links.set(pid.key, pid);
+    return true;
+  }
+
+  addMonitoredBy(ref: number, watcher: Pid): void {
+    if (this.monitoredBy === null) this.monitoredBy = new Map();
+    this.monitoredBy.set(ref, watcher);
+  }
+
+  addMonitor(ref: number, target: Pid): void {
+    if (this.monitors === null) this.monitors = new Map();
+    this.monitors.set(ref, target);
+  }
+
+  addName(name: string): void {
+    if (this.names === null) this.names = [];
+    if (!this.names.includes(name)) this.names.push(name);
+  }
+
+  removeName(name: string): void {
+    if (this.names === null) return;
+    const i = this.names.indexOf(name);
+    if (i >= 0) this.names.splice(i, 1);
+  }
+}

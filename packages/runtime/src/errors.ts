@@ -1,0 +1,223 @@
+// Typed errors: one base class, a stable `.code` per failure, and a plain-object form that crosses threads.
+
+/** Every error the runtime throws or rejects with has one of these codes. */
+export type ErrorCode =
+  | 'ERR_INVALID_OPTION'
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_NO_PROC'
+  | 'ERR_UNKNOWN_NAME'
+  | 'ERR_NAME_TAKEN'
+  | 'ERR_MAILBOX_FULL'
+  | 'ERR_UNENCODABLE'
+  | 'ERR_MODULE_NOT_FOUND'
+  | 'ERR_EXPORT_NOT_FOUND'
+  | 'ERR_NOT_A_BEHAVIOUR'
+  | 'ERR_INIT_FAILED'
+  | 'ERR_SHARD_DOWN'
+  | 'ERR_SYSTEM_STOPPED'
+  | 'ERR_NOT_IN_ACTOR'
+  | 'ERR_CALL_TIMEOUT'
+  | 'ERR_CALL_FAILED'
+  | 'ERR_REGISTRY_FULL';
+
+/** Base of every joerl error; `code` is stable and safe to switch on. */
+export class JoerlError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** An option passed to the runtime is out of range or of the wrong type. */
+export class InvalidOptionError extends JoerlError {
+  constructor(message: string) { super('ERR_INVALID_OPTION', message); }
+}
+
+/** An argument (pid, name, module URL, reason) is malformed. */
+export class InvalidArgumentError extends JoerlError {
+  constructor(message: string) { super('ERR_INVALID_ARGUMENT', message); }
+}
+
+/**
+ * The target process is not alive (it exited, or never existed). Carries the
+ * message that could not be delivered, like ractor's `SendErr(T)`.
+ */
+export class NoProcError extends JoerlError {
+  readonly undelivered: unknown;
+  constructor(target: string, undelivered?: unknown) {
+    super('ERR_NO_PROC', `no process ${target}: it has exited or never existed`);
+    this.undelivered = undelivered;
+  }
+}
+
+/** No process is registered under the name. */
+export class UnknownNameError extends JoerlError {
+  readonly undelivered: unknown;
+  constructor(name: string, undelivered?: unknown) {
+    super('ERR_UNKNOWN_NAME', `no process is registered as "${name}"`);
+    this.undelivered = undelivered;
+  }
+}
+
+/** `register` was asked for a name another live process holds. */
+export class NameTakenError extends JoerlError {
+  constructor(name: string, holder: string) {
+    super('ERR_NAME_TAKEN', `the name "${name}" is already registered to ${holder}; unregister it first or pick another name`);
+  }
+}
+
+/** The name table in shared memory has no free slot left. */
+export class RegistryFullError extends JoerlError {
+  constructor(capacity: number) {
+    super('ERR_REGISTRY_FULL', `the name registry is full (${capacity} names); raise options.maxNames`);
+  }
+}
+
+/** The target's mailbox is at capacity; the message is handed back. */
+export class MailboxFullError extends JoerlError {
+  readonly undelivered: unknown;
+  constructor(target: string, capacity: number, undelivered?: unknown) {
+    super('ERR_MAILBOX_FULL', `the mailbox of ${target} is full (capacity ${capacity}); retry after it drains or raise mailboxCapacity`);
+    this.undelivered = undelivered;
+  }
+}
+
+/** A value cannot cross threads intact (function, symbol, class instance...). */
+export class UnencodableError extends JoerlError {
+  readonly path: string;
+  constructor(path: string, what: string) {
+    super('ERR_UNENCODABLE', `cannot send ${what} at ${path}: messages must be plain data (objects, arrays, strings, numbers, booleans, null, bigint, Date, Map, Set, typed arrays, Pid)`);
+    this.path = path;
+  }
+}
+
+/** The actor module could not be imported. */
+export class ModuleNotFoundError extends JoerlError {
+  constructor(url: string, cause?: unknown) {
+    super('ERR_MODULE_NOT_FOUND', `cannot load actor module ${url}${cause instanceof Error ? `: ${cause.message}` : ''}`, { cause });
+  }
+}
+
+/** The module loaded but has no export of that name. */
+export class ExportNotFoundError extends JoerlError {
+  constructor(url: string, exportName: string, available: string[]) {
+    super('ERR_EXPORT_NOT_FOUND', `actor module ${url} has no export "${exportName}" (exports: ${available.join(', ') || 'none'})`);
+  }
+}
+
+/** The export is not something `defineActor` (or another define*) made. */
+export class NotABehaviourError extends JoerlError {
+  constructor(url: string, exportName: string) {
+    super('ERR_NOT_A_BEHAVIOUR', `export "${exportName}" of ${url} is not a behaviour: wrap it with defineActor({ init, handle })`);
+  }
+}
+
+/** The actor's init threw (or it was killed during init); `reason` is its exit reason. */
+export class InitFailedError extends JoerlError {
+  readonly reason: unknown;
+  constructor(pid: string, reason: unknown, detail: string) {
+    super('ERR_INIT_FAILED', `actor ${pid} failed to start: ${detail}`);
+    this.reason = reason;
+  }
+}
+
+/** The shard that should answer died before it did. */
+export class ShardDownError extends JoerlError {
+  constructor(shard: number) {
+    super('ERR_SHARD_DOWN', `shard ${shard} went down before answering; it is being restarted, retry`);
+  }
+}
+
+/** The system has been shut down (or is shutting down). */
+export class SystemStoppedError extends JoerlError {
+  constructor(what = 'the actor system') {
+    super('ERR_SYSTEM_STOPPED', `${what} has been shut down`);
+  }
+}
+
+/** An actor-only operation was called outside the actor's own handlers. */
+export class NotInActorError extends JoerlError {
+  constructor(op: string) {
+    super('ERR_NOT_IN_ACTOR', `${op} can only be called by the actor itself, from inside its handlers`);
+  }
+}
+
+/** A call got no reply in time. A reply that comes later is discarded. */
+export class CallTimeoutError extends JoerlError {
+  constructor(target: string, timeoutMs: number) {
+    super('ERR_CALL_TIMEOUT', `call to ${target} got no reply within ${timeoutMs} ms`);
+  }
+}
+
+/** A call failed because the server exited (or was not there). */
+export class CallFailedError extends JoerlError {
+  readonly reason: unknown;
+  constructor(target: string, reason: unknown, detail: string) {
+    super('ERR_CALL_FAILED', `call to ${target} failed: ${detail}`);
+    this.reason = reason;
+  }
+}
+
+/** The form in which an error crosses threads. */
+export interface WireError {
+  name: string;
+  code?: string;
+  message: string;
+  stack?: string;
+  reason?: unknown;
+}
+
+/** Flattens any thrown value to a `WireError`. */
+export function toWireError(err: unknown): WireError {
+  if (err instanceof Error) {
+    const w: WireError = { name: err.name, message: err.message };
+    if (err.stack !== undefined) w.stack = err.stack;
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string') w.code = code;
+    const reason = (err as { reason?: unknown }).reason;
+    if (reason !== undefined) w.reason = reason;
+    return w;
+  }
+  return { name: 'Error', message: String(err) };
+}
+
+/** Rebuilds an error from its wire form; known codes get their class back. */
+export function fromWireError(w: WireError): Error {
+  const err = w.code !== undefined
+    ? Object.create(classFor(w.code).prototype) as JoerlError
+    : new Error(w.message);
+  if (w.code !== undefined) {
+    Object.defineProperty(err, 'message', { value: w.message, writable: true, configurable: true });
+    (err as unknown as { code: string }).code = w.code;
+  }
+  Object.defineProperty(err, 'name', { value: w.name, writable: true, configurable: true });
+  if (w.stack !== undefined) Object.defineProperty(err, 'stack', { value: w.stack, writable: true, configurable: true });
+  if (w.reason !== undefined) (err as { reason?: unknown }).reason = w.reason;
+  return err;
+}
+
+const classes: Record<string, abstract new (...args: never[]) => JoerlError> = {
+  ERR_INVALID_OPTION: InvalidOptionError,
+  ERR_INVALID_ARGUMENT: InvalidArgumentError,
+  ERR_NO_PROC: NoProcError,
+  ERR_UNKNOWN_NAME: UnknownNameError,
+  ERR_NAME_TAKEN: NameTakenError,
+  ERR_MAILBOX_FULL: MailboxFullError,
+  ERR_UNENCODABLE: UnencodableError,
+  ERR_MODULE_NOT_FOUND: ModuleNotFoundError,
+  ERR_EXPORT_NOT_FOUND: ExportNotFoundError,
+  ERR_NOT_A_BEHAVIOUR: NotABehaviourError,
+  ERR_INIT_FAILED: InitFailedError,
+  ERR_SHARD_DOWN: ShardDownError,
+  ERR_SYSTEM_STOPPED: SystemStoppedError,
+  ERR_NOT_IN_ACTOR: NotInActorError,
+  ERR_CALL_TIMEOUT: CallTimeoutError,
+  ERR_CALL_FAILED: CallFailedError,
+  ERR_REGISTRY_FULL: RegistryFullError,
+};
+
+function classFor(code: string): abstract new (...args: never[]) => Error {
+  return classes[code] ?? JoerlError;
+}

@@ -1,0 +1,87 @@
+// Shared-memory layout: every slot of the rings and of the control block, named in one place.
+
+/*
+ * Ring: one SharedArrayBuffer per ordered pair of threads (producer -> consumer).
+ *
+ *   byte 0         64            128                         128 + capacity
+ *   +--------------+-------------+----------------------------+
+ *   | WRITE (i32)  | READ (i32)  | data: frame frame frame ... |
+ *   +--------------+-------------+----------------------------+
+ *     producer's     consumer's    capacity is a power of two
+ *     cache line     cache line
+ *
+ * WRITE and READ are free-running u32 byte counters (they wrap at 2^32, which
+ * the power-of-two capacity divides); position = counter & (capacity - 1).
+ *
+ * Frame: [u32 header][payload, padded to a multiple of 4]
+ *   header = payload length, with MORE_FLAG set when the payload continues
+ *            in the next frame (messages larger than a quarter of the ring)
+ *   header = PAD   -> the rest of the data region is unused; go to its start
+ *   header = RESET -> the producer restarted; drop any half-assembled message
+ */
+
+/** Int32 index of the producer's write counter. */
+export const WRITE_INDEX = 0;
+/** Int32 index of the consumer's read counter, on its own cache line. */
+export const READ_INDEX = 16;
+/** Bytes before the data region. */
+export const RING_HEADER_BYTES = 128;
+/** Header bit: this frame's payload continues in the next frame. */
+export const MORE_FLAG = 0x8000_0000;
+/** Header value: skip to the start of the data region. */
+export const PAD = 0xffff_ffff;
+/** Header value: the producer (re)started; discard partial reassembly. */
+export const RESET = 0xffff_fffe;
+/** Largest payload chunk per frame, as a fraction of capacity. */
+export const MAX_CHUNK_DIVISOR = 4;
+
+/*
+ * Control block: one SharedArrayBuffer for the whole system.
+ *
+ *   Int32 region, one 64-byte line per thread t (0 = main, 1..N = shards):
+ *     t*16 + DOORBELL   bumped by whoever wakes thread t
+ *     t*16 + PARKED     1 while thread t sleeps in Atomics.waitAsync
+ *     t*16 + BUSY       1 while thread t runs actor code (watchdog)
+ *     t*16 + HEARTBEAT  bumped before every handler call (watchdog)
+ *     t*16 + ACTORS     live processes on t (least-loaded placement)
+ *     t*16 + INCARNATION  how many times shard t has been (re)started
+ *     t*16 + LAG_US     last event-loop lag sample of t, in microseconds
+ *   then a BigInt64 region, one 64-byte line per thread:
+ *     SERIAL            next process serial on t; any thread may reserve one
+ *                       with Atomics.add, so spawnLink knows the child's pid
+ *                       before the child exists; survives shard restarts
+ *     REF               next monitor/timer reference number minted on t
+ *     FIRST_SERIAL      first serial of t's current incarnation
+ */
+export const THREAD_STRIDE_I32 = 16;
+export const DOORBELL = 0;
+export const PARKED = 1;
+export const BUSY = 2;
+export const HEARTBEAT = 3;
+export const ACTORS = 4;
+export const INCARNATION = 5;
+export const LAG_US = 6;
+
+export const THREAD_STRIDE_I64 = 8;
+export const SERIAL = 0;
+export const REF = 1;
+export const FIRST_SERIAL = 2;
+
+/** Bytes of the control block for `threads` threads (main included). */
+export function controlBytes(threads: number): number {
+  return threads * THREAD_STRIDE_I32 * 4 + threads * THREAD_STRIDE_I64 * 8;
+}
+
+/** Typed views over the control block. */
+export interface ControlViews {
+  readonly i32: Int32Array;
+  readonly i64: BigInt64Array;
+}
+
+export function controlViews(sab: SharedArrayBuffer, threads: number): ControlViews {
+  const i32Bytes = threads * THREAD_STRIDE_I32 * 4;
+  return {
+    i32: new Int32Array(sab, 0, threads * THREAD_STRIDE_I32),
+    i64: new BigInt64Array(sab, i32Bytes, threads * THREAD_STRIDE_I64),
+  };
+}

@@ -1,0 +1,179 @@
+// Single-producer single-consumer byte ring over a SharedArrayBuffer: framed writes, batched publish, fragment reassembly.
+
+import { MAX_CHUNK_DIVISOR, MORE_FLAG, PAD, READ_INDEX, RESET, RING_HEADER_BYTES, WRITE_INDEX } from './layout.js';
+
+/** Allocates a ring's SharedArrayBuffer; `capacity` must be a power of two. */
+export function createRingBuffer(capacity: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(RING_HEADER_BYTES + capacity);
+}
+
+function capacityOf(sab: SharedArrayBuffer): number {
+  return sab.byteLength - RING_HEADER_BYTES;
+}
+
+/** The producer end. Writes frames, then publishes them all with one atomic store. */
+export class RingWriter {
+  private readonly ctl: Int32Array;
+  private readonly u8: Uint8Array;
+  private readonly u32: Uint32Array;
+  private readonly cap: number;
+  private readonly mask: number;
+  /** Largest payload chunk in one frame. */
+  readonly maxChunk: number;
+  /** Local copy of the write counter; becomes visible on `publish()`. */
+  private w: number;
+  private published: number;
+
+  constructor(sab: SharedArrayBuffer) {
+    this.cap = capacityOf(sab);
+    this.mask = this.cap - 1;
+    this.ctl = new Int32Array(sab, 0, RING_HEADER_BYTES / 4);
+    this.u8 = new Uint8Array(sab, RING_HEADER_BYTES, this.cap);
+    this.u32 = new Uint32Array(sab, RING_HEADER_BYTES, this.cap / 4);
+    this.maxChunk = this.cap / MAX_CHUNK_DIVISOR;
+    // A restarted producer resumes where its predecessor last published:
+    // anything it wrote but did not publish was never visible.
+    this.w = Atomics.load(this.ctl, WRITE_INDEX) >>> 0;
+    this.published = this.w;
+  }
+
+  /**
+   * Writes one frame (payload up to `maxChunk` bytes) if it fits; false
+   * means the ring is full right now and nothing was written.
+   */
+  tryWrite(payload: Uint8Array, more: boolean): boolean {
+    const len = payload.length;
+    const need = 4 + ((len + 3) & ~3);
+    // The consumer's counter: an atomic load so we never reuse bytes it has not finished copying.
+    const r = Atomics.load(this.ctl, READ_INDEX) >>> 0;
+    let free = this.cap - ((this.w - r) >>> 0);
+    let pos = this.w & this.mask;
+    const tail = this.cap - pos;
+    if (need > tail) {
+      // Frames are contiguous: pad out the tail and start over at 0.
+      if (free < tail + need) return false;
+      this.u32[pos >>> 2] = PAD;
+      this.w = (this.w + tail) >>> 0;
+      free -= tail;
+      pos = 0;
+    }
+    if (free < need) return false;
+    this.u32[pos >>> 2] = more ? (len | MORE_FLAG) >>> 0 : len;
+    this.u8.set(payload, pos + 4);
+    this.w = (this.w + need) >>> 0;
+    return true;
+  }
+
+  /** Writes a RESET marker so the consumer drops any half-assembled message from a dead predecessor. */
+  writeReset(): boolean {
+    const r = Atomics.load(this.ctl, READ_INDEX) >>> 0;
+    if (this.cap - ((this.w - r) >>> 0) < 4) return false;
+    this.u32[(this.w & this.mask) >>> 2] = RESET;
+    this.w = (this.w + 4) >>> 0;
+    return true;
+  }
+
+  /** Makes every frame written so far visible. True if there was anything new. */
+  publish(): boolean {
+    if (this.w === this.published) return false;
+    // seq_cst store: the plain byte writes above happen-before any consumer
+    // load that observes this counter (release/acquire through Atomics).
+    Atomics.store(this.ctl, WRITE_INDEX, this.w | 0);
+    this.published = this.w;
+    return true;
+  }
+}
+
+/** The consumer end. Copies each whole message out of shared memory and hands it over. */
+export class RingReader {
+  private readonly ctl: Int32Array;
+  private readonly u8: Uint8Array;
+  private readonly u32: Uint32Array;
+  private readonly mask: number;
+  private r: number;
+  /** Reassembly buffer for fragmented messages (null when none is open). */
+  private partial: Uint8Array | null = null;
+  private partialLen = 0;
+  private scratch: Uint8Array = new Uint8Array(64 * 1024);
+
+  constructor(sab: SharedArrayBuffer) {
+    const cap = capacityOf(sab);
+    this.mask = cap - 1;
+    this.ctl = new Int32Array(sab, 0, RING_HEADER_BYTES / 4);
+    this.u8 = new Uint8Array(sab, RING_HEADER_BYTES, cap);
+    this.u32 = new Uint32Array(sab, RING_HEADER_BYTES, cap / 4);
+    this.r = Atomics.load(this.ctl, READ_INDEX) >>> 0;
+  }
+
+  /** True when the producer has published frames we have not read. */
+  hasData(): boolean {
+    return (Atomics.load(this.ctl, WRITE_INDEX) >>> 0) !== this.r;
+  }
+
+  /**
+   * Reads every published frame. Each complete message is copied into local
+   * (non-shared) memory first, because decoding straight out of a
+   * SharedArrayBuffer view is about 40% slower, and then passed to `onMessage`;
+   * the view is only valid during that call. Returns the number of messages.
+   */
+  read(onMessage: (bytes: Uint8Array) => void): number {
+    // Acquire: frames up to `w` are fully written (see RingWriter.publish).
+    const w = Atomics.load(this.ctl, WRITE_INDEX) >>> 0;
+    let n = 0;
+    while (this.r !== w) {
+      const pos = this.r & this.mask;
+      const header = this.u32[pos >>> 2]!;
+      if (header === PAD) {
+        this.r = (this.r + (this.mask + 1 - pos)) >>> 0;
+        continue;
+      }
+      if (header === RESET) {
+        this.partial = null;
+        this.partialLen = 0;
+        this.r = (this.r + 4) >>> 0;
+        continue;
+      }
+      const more = (header & MORE_FLAG) !== 0;
+      const len = (header & ~MORE_FLAG) >>> 0;
+      const start = pos + 4;
+      if (more || this.partial !== null) {
+        this.append(start, len);
+        if (!more) {
+          const whole = this.partial!.subarray(0, this.partialLen);
+          this.partial = null;
+          this.partialLen = 0;
+          this.release(len);
+          onMessage(whole);
+          n++;
+          continue;
+        }
+        this.release(len);
+        continue;
+      }
+      if (this.scratch.length < len) this.scratch = new Uint8Array(Math.max(len, this.scratch.length * 2));
+      this.scratch.set(this.u8.subarray(start, start + len), 0);
+      // Free the bytes before decoding: the producer can refill while we work.
+      this.release(len);
+      onMessage(this.scratch.subarray(0, len));
+      n++;
+    }
+    return n;
+  }
+
+  private release(len: number): void {
+    this.r = (this.r + 4 + ((len + 3) & ~3)) >>> 0;
+    // seq_cst store: our copies of these bytes are done before the producer may overwrite them.
+    Atomics.store(this.ctl, READ_INDEX, this.r | 0);
+  }
+
+  private append(start: number, len: number): void {
+    if (this.partial === null) this.partial = new Uint8Array(Math.max(len * 2, 1024));
+    if (this.partial.length < this.partialLen + len) {
+      const grown = new Uint8Array(Math.max(this.partial.length * 2, this.partialLen + len));
+      grown.set(this.partial.subarray(0, this.partialLen), 0);
+      this.partial = grown;
+    }
+    this.partial.set(this.u8.subarray(start, start + len), this.partialLen);
+    this.partialLen += len;
+  }
+}

@@ -1,0 +1,98 @@
+// The `ctx` object handlers receive: a thin, typed front over the thread runtime, bound to one process.
+
+import type { ActorContext, ModuleRef, Monitored, ReceiveOptions, SpawnOptions, TimerRef } from '../actor/context.js';
+import type { ExitReasonInput } from '../actor/exit-reason.js';
+import type { MonitorRef } from '../actor/messages.js';
+import type { Pid } from '../actor/pid.js';
+import type { Proc } from '../actor/proc.js';
+import { SPAWN_LINK, SPAWN_MONITOR, SPAWN_PLAIN, type ThreadRuntime } from './thread-runtime.js';
+
+export class ActorCtx implements ActorContext<unknown> {
+  readonly #rt: ThreadRuntime;
+  readonly #p: Proc;
+
+  constructor(rt: ThreadRuntime, p: Proc) {
+    this.#rt = rt;
+    this.#p = p;
+  }
+
+  get self(): Pid<unknown> {
+    return this.#p.pid;
+  }
+
+  get shard(): number {
+    return this.#rt.thread;
+  }
+
+  get trappingExits(): boolean {
+    return this.#p.trapExit;
+  }
+
+  send(to: Pid<unknown> | string, msg: unknown): void {
+    this.#rt.send(to, msg);
+  }
+
+  spawn(module: ModuleRef, args?: unknown, opts?: SpawnOptions): Promise<Pid<any>> {
+    return this.#rt.spawn(module, args, opts, this.#p, SPAWN_PLAIN) as Promise<Pid<any>>;
+  }
+
+  spawnLink(module: ModuleRef, args?: unknown, opts?: SpawnOptions): Promise<Pid<any>> {
+    return this.#rt.spawn(module, args, opts, this.#p, SPAWN_LINK) as Promise<Pid<any>>;
+  }
+
+  spawnMonitor(module: ModuleRef, args?: unknown, opts?: SpawnOptions): Promise<Monitored<any>> {
+    return this.#rt.spawn(module, args, opts, this.#p, SPAWN_MONITOR) as Promise<Monitored<any>>;
+  }
+
+  link(pid: Pid<unknown>): void {
+    this.#rt.link(this.#p, pid);
+  }
+
+  unlink(pid: Pid<unknown>): void {
+    this.#rt.unlink(this.#p, pid);
+  }
+
+  monitor(pid: Pid<unknown>): MonitorRef {
+    return this.#rt.monitor(this.#p, pid);
+  }
+
+  demonitor(ref: MonitorRef): boolean {
+    return this.#rt.demonitor(this.#p, ref);
+  }
+
+  exit(pid: Pid<unknown>, reason: ExitReasonInput): void {
+    this.#rt.exit(this.#p.pid, pid, reason);
+  }
+
+  trapExit(on: boolean): void {
+    this.#p.trapExit = on === true;
+  }
+
+  stop(reason: ExitReasonInput = 'normal'): void {
+    this.#rt.requestStop(this.#p, reason);
+  }
+
+  register(name: string): void {
+    this.#rt.register(name, this.#p.pid);
+  }
+
+  unregister(name: string): boolean {
+    return this.#rt.unregister(name);
+  }
+
+  whereis(name: string): Pid<unknown> | undefined {
+    return this.#rt.names.whereis(name);
+  }
+
+  sendAfter(to: Pid<unknown> | string, msg: unknown, delayMs: number): TimerRef {
+    return this.#rt.sendAfter(this.#p, to, msg, delayMs);
+  }
+
+  cancelTimer(ref: TimerRef): boolean {
+    return this.#rt.cancelTimer(ref, this.#p);
+  }
+
+  receive(match: (msg: unknown) => boolean, opts?: ReceiveOptions): Promise<any> {
+    return this.#rt.receive(this.#p, match, opts?.timeoutMs);
+  }
+}

@@ -1,0 +1,55 @@
+// Shard worker entry: builds this thread's runtime from workerData and serves the control channel.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { type ShardInit, type ToShard, type FromShard, unknownMessage } from './protocol.js';
+import { ThreadRuntime } from './thread-runtime.js';
+
+const init = workerData as ShardInit;
+const port = parentPort!;
+const rt = new ThreadRuntime(init, init.config.spinMicros);
+
+// A restarted shard first tells every consumer to drop any half-received
+// message its predecessor left behind.
+if (init.incarnation > 0) rt.transport.announceRestart();
+rt.scheduler.start();
+
+const reply = (msg: FromShard): void => port.postMessage(msg);
+
+port.on('message', (msg: ToShard) => {
+  switch (msg.type) {
+    case 'shard-down':
+      rt.onShardDown(msg.shard, msg.incarnation);
+      rt.scheduler.kick();
+      break;
+    case 'shutdown':
+      rt.shutdown(msg.timeoutMs).then(
+        (pending) => {
+          reply({ type: 'shutdown-done', pending });
+          // Nothing ref'd is left: the thread ends on its own.
+          port.close();
+        },
+        (err: unknown) => {
+          throw err;
+        },
+      );
+      break;
+    case 'stats':
+      reply({
+        type: 'stats',
+        id: msg.id,
+        stats: {
+          shard: rt.thread,
+          actors: rt.procs.size,
+          runQueue: rt.scheduler.queued,
+          spawned: rt.counters.spawned,
+          exited: rt.counters.exited,
+          delivered: rt.counters.delivered,
+        },
+      });
+      break;
+    default:
+      unknownMessage('control', msg);
+  }
+});
+
+reply({ type: 'ready' });

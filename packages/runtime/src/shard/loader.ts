@@ -1,0 +1,97 @@
+// Loads behaviour modules inside a thread, by URL: JavaScript through import(), TypeScript through tsx when installed.
+
+import { basename } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isAbsolute } from 'node:path';
+import { isBehaviour, type Behaviour } from '../actor/behaviour.js';
+import { ExportNotFoundError, InvalidArgumentError, ModuleNotFoundError, NotABehaviourError } from '../errors.js';
+
+/** A module given to spawn: a URL object, a file: URL string, or an absolute path. */
+export type ModuleRef = URL | string;
+
+/** A loaded behaviour and the `type` label it runs under. */
+export interface Loaded {
+  behaviour: Behaviour;
+  typeName: string;
+}
+
+/**
+ * Normalises a module reference to a `file://` href before it crosses threads.
+ * Relative paths are refused: they would resolve against whichever thread
+ * reads them. Use `new URL('./x.js', import.meta.url)` instead.
+ */
+export function moduleHref(ref: ModuleRef): string {
+  if (ref instanceof URL) return ref.href;
+  if (typeof ref !== 'string' || ref.length === 0) {
+    throw new InvalidArgumentError(`an actor module must be a URL or an absolute path, got ${typeof ref === 'string' ? '""' : typeof ref}`);
+  }
+  if (/^(file|data|node):/.test(ref)) return ref;
+  if (isAbsolute(ref)) return pathToFileURL(ref).href;
+  throw new InvalidArgumentError(
+    `actor module "${ref}" is relative: pass new URL('${ref}', import.meta.url) or an absolute path`,
+  );
+}
+
+const TS = /\.(c|m)?tsx?$/;
+
+/** Per-thread module cache. */
+export class Loader {
+  private readonly cache = new Map<string, Loaded | Promise<Loaded>>();
+
+  /** The behaviour, synchronously when already loaded. */
+  get(href: string, exportName: string): Loaded | Promise<Loaded> {
+    const key = `${href}#${exportName}`;
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    const p = this.load(href, exportName).then(
+      (loaded) => {
+        this.cache.set(key, loaded);
+        return loaded;
+      },
+      (err: unknown) => {
+        this.cache.delete(key); // a module that appears later can still be loaded
+        throw err;
+      },
+    );
+    this.cache.set(key, p);
+    return p;
+  }
+
+  private async load(href: string, exportName: string): Promise<Loaded> {
+    let mod: Record<string, unknown>;
+    try {
+      mod = TS.test(new URL(href).pathname) ? await importTypeScript(href) : ((await import(href)) as Record<string, unknown>);
+    } catch (err) {
+      throw new ModuleNotFoundError(href, err);
+    }
+    if (!(exportName in mod)) throw new ExportNotFoundError(href, exportName, Object.keys(mod));
+    const behaviour = mod[exportName];
+    if (!isBehaviour(behaviour)) throw new NotABehaviourError(href, exportName);
+    return { behaviour, typeName: behaviour.name ?? defaultTypeName(href, exportName) };
+  }
+}
+
+/**
+ * Worker threads on Node 20 do not inherit `--import tsx` hooks, so a shard
+ * loads TypeScript through tsx's scoped `tsImport` when tsx is installed.
+ */
+async function importTypeScript(href: string): Promise<Record<string, unknown>> {
+  let api: { tsImport: (specifier: string, parent: string) => Promise<unknown> };
+  try {
+    api = (await import('tsx/esm/api' as string)) as typeof api;
+  } catch {
+    throw new Error('TypeScript actor modules need tsx (npm i -D tsx), or compile them to .js first');
+  }
+  return (await api.tsImport(href, import.meta.url)) as Record<string, unknown>;
+}
+
+function defaultTypeName(href: string, exportName: string): string {
+  if (exportName !== 'default') return exportName;
+  let file: string;
+  try {
+    file = basename(fileURLToPath(href));
+  } catch {
+    file = href;
+  }
+  return file.replace(/(\.actor)?\.(c|m)?(j|t)sx?$/, '');
+}

@@ -1,0 +1,118 @@
+// The thread protocol: ring ops (data and signals, ordered per thread pair) and control-plane messages (postMessage).
+
+import type { WireError } from '../errors.js';
+import type { ExitReason } from '../actor/exit-reason.js';
+import type { Pid } from '../actor/pid.js';
+
+/*
+ * Ring ops. A frame is one msgpack array of back-to-back ops, each an op code
+ * followed by a fixed number of fields. The target process is always on the
+ * consuming thread, so it travels as a bare serial.
+ *
+ * Messages and signals share the ring so they keep their order: a reply sent
+ * before a crash arrives before the DOWN, as in Erlang.
+ */
+export const OP_SEND = 1; //         toSerial, msg
+export const OP_SEND_META = 2; //    toSerial, msg, meta (enqueue time, trace context)
+export const OP_LINK = 3; //         from, toSerial
+export const OP_UNLINK = 4; //       from, toSerial
+export const OP_EXIT = 5; //         from, toSerial, reason | 'kill', viaLink
+export const OP_MONITOR = 6; //      from, toSerial, ref
+export const OP_DEMONITOR = 7; //    from, toSerial, ref
+export const OP_DOWN = 8; //         toSerial, ref, pid, reason
+export const OP_SPAWN = 9; //        reqId, SpawnRequest
+export const OP_SPAWN_REPLY = 10; // reqId, pid | null, WireError | null
+export const OP_DEAD_LETTER = 11; // DeadLetter (to the main thread only)
+export const OP_NAME_ADDED = 12; //  toSerial, name (another thread registered a name for one of ours)
+
+/** How many fields follow each op code. */
+export const ARITY: readonly number[] = [0, 2, 3, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2];
+
+/** Per-message metadata, present only when telemetry or tracing asks for it. */
+export interface SendMeta {
+  /** Enqueue time (performance.timeOrigin-relative ms) for queue-wait sampling. */
+  t?: number;
+  /** W3C traceparent of the sending span. */
+  tp?: string;
+}
+
+/** A spawn crossing threads. The requester reserved the child's serial. */
+export interface SpawnRequest {
+  url: string;
+  export: string;
+  args: unknown;
+  serial: number;
+  name?: string;
+  mailboxCapacity?: number;
+  /** Link the child to this pid at birth (spawnLink). */
+  link?: Pid;
+  /** Monitor the child from this pid at birth (spawnMonitor). */
+  monitor?: Pid;
+  ref?: number;
+}
+
+/** Why a message was not delivered. Matches `joerl_messages_sent_failed_total{reason}`. */
+export type DeadLetterReason = 'mailbox_full' | 'actor_not_found' | 'unencodable' | 'shard_down';
+
+/** A message that could not be delivered, reported on the main thread. */
+export interface DeadLetter {
+  to: Pid | string;
+  message: unknown;
+  reason: DeadLetterReason;
+  /** The thread that found out. */
+  shard: number;
+}
+
+/** Main -> shard control messages. */
+export type ToShard =
+  | { type: 'shard-down'; shard: number; incarnation: number }
+  | { type: 'shutdown'; timeoutMs: number }
+  | { type: 'stats' ; id: number };
+
+/** Shard -> main control messages. */
+export type FromShard =
+  | { type: 'ready' }
+  | { type: 'shutdown-done'; pending: number }
+  | { type: 'stats'; id: number; stats: ShardStats };
+
+/** What a shard reports about itself. */
+export interface ShardStats {
+  shard: number;
+  actors: number;
+  runQueue: number;
+  spawned: number;
+  exited: number;
+  delivered: number;
+}
+
+/** Start-up data each shard receives as `workerData`. */
+export interface ShardInit {
+  thread: number;
+  threads: number;
+  incarnation: number;
+  control: SharedArrayBuffer;
+  /** rings[from][to]; null on the diagonal. */
+  rings: (SharedArrayBuffer | null)[][];
+  names: SharedArrayBuffer;
+  maxNames: number;
+  config: ThreadConfig;
+}
+
+/** Settings every thread runs with (validated on the main thread). */
+export interface ThreadConfig {
+  mailboxCapacity: number;
+  actorBudget: number;
+  sliceBudget: number;
+  spinMicros: number;
+  terminateTimeoutMs: number;
+}
+
+/** Exit reason or the kill signal, as carried by OP_EXIT. */
+export type ExitSignalReason = ExitReason | 'kill';
+
+/** Throws on a control message with an unknown tag (a protocol bug, never user input). */
+export function unknownMessage(where: string, msg: unknown): never {
+  throw new Error(`joerl internal error: unknown ${where} message ${JSON.stringify(msg)}`);
+}
+
+export type { WireError };

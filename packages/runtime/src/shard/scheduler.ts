@@ -1,0 +1,131 @@
+// The thread's run loop: poll rings, run actors with a message budget each, flush, then yield, spin or park.
+
+import type { Proc } from '../actor/proc.js';
+import { S_QUEUED } from '../actor/proc.js';
+import { BUSY, THREAD_STRIDE_I32 } from '../ring/layout.js';
+import { parkThread, wakeThread } from '../ring/wait.js';
+import type { Transport } from './transport.js';
+
+/** Runs up to `budget` messages of one process; returns how many it ran. */
+export type TurnRunner = (p: Proc, budget: number) => number;
+
+const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * One per thread. A slice drains the inbound rings into mailboxes, then
+ * gives queued processes a turn each (at most `actorBudget` messages, the
+ * Akka "throughput" knob: batching is the biggest lever), up to
+ * `sliceBudget` messages in all, and flushes outbound batches.
+ *
+ * Between slices the loop yields to the event loop (so timers, control
+ * messages and promise continuations run). With nothing to do it spins for
+ * `spinMicros` (cross-thread latency: a parked thread takes 15-100 us to
+ * wake on this kind of VM) and then parks on its doorbell.
+ */
+export class Scheduler {
+  private queue: (Proc | undefined)[] = new Array(1024);
+  private head = 0;
+  private count = 0;
+  private parked = false;
+  private stopped = false;
+  private running: Promise<void> | null = null;
+  private readonly busyIndex: number;
+
+  constructor(
+    private readonly thread: number,
+    private readonly ctl: Int32Array,
+    private readonly transport: Transport,
+    private readonly runTurn: TurnRunner,
+    private readonly actorBudget: number,
+    private readonly sliceBudget: number,
+    private readonly spinMicros: number,
+    private readonly onSlice: () => void = () => {},
+  ) {
+    this.busyIndex = thread * THREAD_STRIDE_I32 + BUSY;
+    transport.onDirty = () => this.kick();
+  }
+
+  /** Processes waiting for a turn. */
+  get queued(): number {
+    return this.count;
+  }
+
+  /** Starts the loop (idempotent). */
+  start(): void {
+    if (this.running === null) this.running = this.loop();
+  }
+
+  /** Stops the loop after the current slice; resolves when it has. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.kick();
+    await this.running;
+  }
+
+  /** Puts a process at the back of the run queue. */
+  enqueue(p: Proc): void {
+    if (this.count === this.queue.length) this.grow();
+    this.queue[(this.head + this.count) & (this.queue.length - 1)] = p;
+    this.count++;
+    if (this.parked) this.kick();
+  }
+
+  /** Makes sure the loop runs soon (wakes it if parked). Safe from any callback. */
+  kick(): void {
+    if (this.parked) wakeThread(this.ctl, this.thread);
+  }
+
+  /** One slice, synchronously. Exposed for the shutdown path. */
+  slice(): void {
+    Atomics.store(this.ctl, this.busyIndex, 1);
+    this.transport.poll();
+    let budget = this.sliceBudget;
+    let turns = 0;
+    while (this.count > 0 && budget > 0) {
+      const p = this.queue[this.head]!;
+      this.queue[this.head] = undefined;
+      this.head = (this.head + 1) & (this.queue.length - 1);
+      this.count--;
+      if (p.status !== S_QUEUED) continue;
+      budget -= Math.max(1, this.runTurn(p, this.actorBudget));
+      // Messages sent during a long slice should not wait for its end.
+      if ((++turns & 63) === 0) this.transport.flush();
+    }
+    this.transport.flush();
+    this.onSlice();
+    Atomics.store(this.ctl, this.busyIndex, 0);
+  }
+
+  private hasWork = (): boolean => this.count > 0 || this.transport.hasInbound();
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      this.slice();
+      if (this.stopped) break;
+      if (this.hasWork()) {
+        await immediate();
+        continue;
+      }
+      if (this.spinMicros > 0 && this.spin()) continue;
+      this.parked = true;
+      // While a full ring holds back our output, poll it every millisecond (backoff).
+      await parkThread(this.ctl, this.thread, this.hasWork, this.transport.hasOverflow() ? 1 : Infinity);
+      this.parked = false;
+    }
+  }
+
+  private spin(): boolean {
+    const end = performance.now() + this.spinMicros / 1000;
+    do {
+      for (let i = 0; i < 64; i++) if (this.transport.hasInbound()) return true;
+    } while (performance.now() < end);
+    return false;
+  }
+
+  private grow(): void {
+    const next = new Array<Proc | undefined>(this.queue.length * 2);
+    for (let i = 0; i < this.count; i++) next[i] = this.queue[(this.head + i) & (this.queue.length - 1)];
+    this.queue = next;
+    this.head = 0;
+  }
+}

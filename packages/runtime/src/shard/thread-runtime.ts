@@ -1,0 +1,1013 @@
+// One thread's runtime: the process table, delivery, OTP signal semantics, spawn, timers and selective receive.
+
+import type { ModuleRef, Monitored, SpawnOptions, TimerRef } from '../actor/context.js';
+import { type ExitReason, type ExitReasonInput, KILL, formatReason, normalizeReason, panicReason } from '../actor/exit-reason.js';
+import type { MonitorRef } from '../actor/messages.js';
+import { MAX_THREADS, Pid } from '../actor/pid.js';
+import {
+  type PendingReceive,
+  Proc,
+  S_DEAD,
+  S_EXITING,
+  S_IDLE,
+  S_INBOX,
+  S_INIT,
+  S_QUEUED,
+  S_RUNNING,
+  S_WAITING,
+  type SpawnReply,
+} from '../actor/proc.js';
+import { assertEncodable } from '../codec/codec.js';
+import {
+  InitFailedError,
+  InvalidArgumentError,
+  InvalidOptionError,
+  MailboxFullError,
+  NoProcError,
+  ShardDownError,
+  SystemStoppedError,
+  UnknownNameError,
+  fromWireError,
+  toWireError,
+  type WireError,
+} from '../errors.js';
+import {
+  ACTORS,
+  FIRST_SERIAL,
+  HEARTBEAT,
+  INCARNATION,
+  REF,
+  SERIAL,
+  THREAD_STRIDE_I32,
+  THREAD_STRIDE_I64,
+  controlViews,
+  type ControlViews,
+} from '../ring/layout.js';
+import { NameTable } from '../registry/name-table.js';
+import { TimerHeap } from '../timer/timer-heap.js';
+import { ActorCtx } from './actor-context.js';
+import { Loader, moduleHref } from './loader.js';
+import {
+  ARITY,
+  type DeadLetter,
+  type DeadLetterReason,
+  type ExitSignalReason,
+  OP_DEAD_LETTER,
+  OP_DEMONITOR,
+  OP_DOWN,
+  OP_EXIT,
+  OP_LINK,
+  OP_MONITOR,
+  OP_NAME_ADDED,
+  OP_SEND,
+  OP_SEND_META,
+  OP_SPAWN,
+  OP_SPAWN_REPLY,
+  OP_UNLINK,
+  type ShardInit,
+  type SpawnRequest,
+  type ThreadConfig,
+  unknownMessage,
+} from './protocol.js';
+import { Scheduler } from './scheduler.js';
+import { Transport } from './transport.js';
+
+/** The exit reason for links and monitors to a process that does not exist. */
+export const NOPROC: ExitReason = { kind: 'custom', value: 'noproc' };
+
+export const SPAWN_PLAIN = 0;
+export const SPAWN_LINK = 1;
+export const SPAWN_MONITOR = 2;
+
+interface PendingSpawn {
+  done: SpawnReply;
+  shard: number;
+  incarnation: number;
+}
+
+/** Optional callbacks the owner of a thread installs. */
+export interface RuntimeHooks {
+  /** Main thread: a message could not be delivered (from any thread). */
+  deadLetter?(dl: DeadLetter): void;
+}
+
+/** Counters a thread keeps about itself. */
+export interface RuntimeCounters {
+  spawned: number;
+  exited: number;
+  delivered: number;
+  deadLetters: number;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
+}
+
+export class ThreadRuntime {
+  readonly thread: number;
+  readonly threads: number;
+  readonly config: ThreadConfig;
+  readonly ctl: ControlViews;
+  readonly names: NameTable;
+  readonly procs = new Map<number, Proc>();
+  readonly transport: Transport;
+  readonly scheduler: Scheduler;
+  readonly timers: TimerHeap;
+  readonly loader = new Loader();
+  readonly counters: RuntimeCounters = { spawned: 0, exited: 0, delivered: 0, deadLetters: 0 };
+  hooks: RuntimeHooks = {};
+  /** First serial of this incarnation: spawn requests below it were meant for a dead predecessor. */
+  readonly firstSerial: number;
+  shuttingDown = false;
+
+  private readonly pendingSpawns = new Map<number, PendingSpawn>();
+  private reqSeq = 0;
+  private rr = 0;
+  private readonly localOps: unknown[] = [];
+  private draining = false;
+  private readonly hbIndex: number;
+  private readonly actorsIndex: number;
+  private onAllExited: (() => void) | null = null;
+
+  constructor(init: ShardInit, spinMicros: number) {
+    this.thread = init.thread;
+    this.threads = init.threads;
+    this.config = init.config;
+    this.ctl = controlViews(init.control, init.threads);
+    this.names = new NameTable(init.names, init.maxNames, init.thread);
+    this.hbIndex = init.thread * THREAD_STRIDE_I32 + HEARTBEAT;
+    this.actorsIndex = init.thread * THREAD_STRIDE_I32 + ACTORS;
+    this.firstSerial = Number(Atomics.load(this.ctl.i64, init.thread * THREAD_STRIDE_I64 + FIRST_SERIAL));
+    this.transport = new Transport(
+      init.thread,
+      init.rings,
+      this.ctl.i32,
+      (ops, from) => this.dispatch(ops, 0, ops.length, from),
+      (_dest, op, err) => this.onUnencodableOp(op, err),
+    );
+    this.scheduler = new Scheduler(
+      init.thread,
+      this.ctl.i32,
+      this.transport,
+      this.runTurn,
+      init.config.actorBudget,
+      init.config.sliceBudget,
+      spinMicros,
+    );
+    this.timers = new TimerHeap(() => this.scheduler.kick());
+  }
+
+  // ---------------------------------------------------------------- identity
+
+  /** Reserves the next serial on `thread` (any thread may do this). */
+  reserveSerial(thread: number): number {
+    return Number(Atomics.add(this.ctl.i64, thread * THREAD_STRIDE_I64 + SERIAL, 1n));
+  }
+
+  /** A new monitor or timer reference, unique on this node; `ref % 4096` is the minting thread. */
+  newRef(): number {
+    return Number(Atomics.add(this.ctl.i64, this.thread * THREAD_STRIDE_I64 + REF, 1n)) * MAX_THREADS + this.thread;
+  }
+
+  private incarnationOf(thread: number): number {
+    return Atomics.load(this.ctl.i32, thread * THREAD_STRIDE_I32 + INCARNATION);
+  }
+
+  private pidOf(serial: number): Pid {
+    return new Pid(0, this.thread, serial);
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /** User-facing send: throws what can be known here, dead-letters the rest. */
+  send(to: Pid<unknown> | string, msg: unknown): void {
+    let pid: Pid<unknown>;
+    if (to instanceof Pid) pid = to;
+    else if (typeof to === 'string') {
+      const found = this.names.whereis(to);
+      if (found === undefined) {
+        this.counters.deadLetters++;
+        throw new UnknownNameError(to, msg);
+      }
+      pid = found;
+    } else {
+      throw new InvalidArgumentError(`send needs a Pid or a registered name, got ${describe(to)}`);
+    }
+    if (pid.shard === this.thread && pid.node === 0) {
+      const p = this.procs.get(pid.serial);
+      if (p === undefined || p.status >= S_EXITING) {
+        this.counters.deadLetters++;
+        throw new NoProcError(pid.toString(), msg);
+      }
+      if (!this.enqueue(p, msg)) {
+        this.counters.deadLetters++;
+        throw new MailboxFullError(pid.toString(), p.mailbox.capacity, msg);
+      }
+      return;
+    }
+    if (pid.node !== 0 || pid.shard >= this.threads) throw new NoProcError(pid.toString(), msg);
+    assertEncodable(msg);
+    this.transport.emit2(pid.shard, OP_SEND, pid.serial, msg);
+  }
+
+  /** Runtime-internal send (timers, replies): never throws; failures become dead letters. */
+  sendQuiet(to: Pid<unknown> | string, msg: unknown): void {
+    let pid: Pid<unknown> | undefined;
+    if (typeof to === 'string') {
+      pid = this.names.whereis(to);
+      if (pid === undefined) {
+        this.deadLetter(to, msg, 'actor_not_found');
+        return;
+      }
+    } else pid = to;
+    if (pid.shard === this.thread) {
+      this.deliverSerial(pid.serial, msg);
+      return;
+    }
+    try {
+      assertEncodable(msg);
+    } catch {
+      this.deadLetter(pid, msg, 'unencodable');
+      return;
+    }
+    if (pid.shard >= this.threads) this.deadLetter(pid, msg, 'actor_not_found');
+    else this.transport.emit2(pid.shard, OP_SEND, pid.serial, msg);
+  }
+
+  /** Delivers to a process of this thread, dead-lettering on failure. */
+  private deliverSerial(serial: number, msg: unknown): void {
+    const p = this.procs.get(serial);
+    if (p === undefined || p.status >= S_EXITING) this.deadLetter(this.pidOf(serial), msg, 'actor_not_found');
+    else if (!this.enqueue(p, msg)) this.deadLetter(p.pid, msg, 'mailbox_full');
+  }
+
+  /** Puts a message in a mailbox (or hands it to a waiting receive); schedules the process. */
+  private enqueue(p: Proc, msg: unknown): boolean {
+    const r = p.receiver;
+    if (r !== null && this.offer(p, r, msg)) return true;
+    if (!p.mailbox.push(msg)) return false;
+    this.counters.delivered++;
+    if (p.status === S_IDLE) {
+      p.status = S_QUEUED;
+      this.scheduler.enqueue(p);
+    }
+    return true;
+  }
+
+  /** EXIT and DOWN messages: never refused by a full mailbox, or they would be lost. */
+  private enqueueSystem(p: Proc, msg: unknown): void {
+    const r = p.receiver;
+    if (r !== null && this.offer(p, r, msg)) return;
+    p.mailbox.pushAlways(msg);
+    if (p.status === S_IDLE) {
+      p.status = S_QUEUED;
+      this.scheduler.enqueue(p);
+    }
+  }
+
+  private offer(p: Proc, r: PendingReceive, msg: unknown): boolean {
+    let ok: boolean;
+    try {
+      ok = r.match(msg) === true;
+    } catch (err) {
+      this.endReceive(p, r);
+      r.reject(err);
+      return false;
+    }
+    if (!ok) return false;
+    this.endReceive(p, r);
+    r.resolve(msg);
+    return true;
+  }
+
+  private endReceive(p: Proc, r: PendingReceive): void {
+    p.receiver = null;
+    if (r.timer !== 0) this.timers.cancel(r.timer);
+  }
+
+  deadLetter(to: Pid<unknown> | string, message: unknown, reason: DeadLetterReason): void {
+    this.counters.deadLetters++;
+    if (this.shuttingDown) return;
+    const dl: DeadLetter = { to, message, reason, shard: this.thread };
+    if (this.thread === 0) {
+      this.hooks.deadLetter?.(dl);
+      return;
+    }
+    try {
+      assertEncodable(message);
+    } catch {
+      dl.message = '[unencodable message]';
+    }
+    this.transport.emit1(0, OP_DEAD_LETTER, dl);
+  }
+
+  private onUnencodableOp(op: unknown[], _err: unknown): void {
+    if (op[0] === OP_SEND) this.deadLetter(new Pid(0, -1, op[1] as number), '[unencodable message]', 'unencodable');
+  }
+
+  // ---------------------------------------------------------------- inbound ops
+
+  /** Runs ops[start..end); the same code serves rings and this thread's own signal queue. */
+  private dispatch(ops: unknown[], start: number, end: number, from: number): void {
+    let i = start;
+    while (i < end) {
+      const op = ops[i] as number;
+      switch (op) {
+        case OP_SEND:
+          this.deliverSerial(ops[i + 1] as number, ops[i + 2]);
+          break;
+        case OP_SEND_META:
+          this.deliverSerial(ops[i + 1] as number, ops[i + 2]);
+          break;
+        case OP_LINK:
+          this.onLink(ops[i + 1] as Pid, ops[i + 2] as number);
+          break;
+        case OP_UNLINK: {
+          const p = this.procs.get(ops[i + 2] as number);
+          if (p !== undefined && p.links !== null) p.links.delete((ops[i + 1] as Pid).key);
+          break;
+        }
+        case OP_EXIT: {
+          const p = this.procs.get(ops[i + 2] as number);
+          if (p !== undefined) this.onExitSignal(p, ops[i + 1] as Pid, ops[i + 3] as ExitSignalReason, ops[i + 4] === true);
+          break;
+        }
+        case OP_MONITOR:
+          this.onMonitor(ops[i + 1] as Pid, ops[i + 2] as number, ops[i + 3] as number);
+          break;
+        case OP_DEMONITOR: {
+          const p = this.procs.get(ops[i + 2] as number);
+          if (p !== undefined && p.monitoredBy !== null) p.monitoredBy.delete(ops[i + 3] as number);
+          break;
+        }
+        case OP_DOWN:
+          this.onDown(ops[i + 1] as number, ops[i + 2] as number, ops[i + 3] as Pid, ops[i + 4] as ExitReason);
+          break;
+        case OP_SPAWN: {
+          const reqId = ops[i + 1] as number;
+          this.startSpawn(ops[i + 2] as SpawnRequest, (pid, err) => {
+            this.transport.emit3(from, OP_SPAWN_REPLY, reqId, pid, err === null ? null : toWireError(err));
+          });
+          break;
+        }
+        case OP_SPAWN_REPLY: {
+          const pending = this.pendingSpawns.get(ops[i + 1] as number);
+          if (pending !== undefined) {
+            this.pendingSpawns.delete(ops[i + 1] as number);
+            const err = ops[i + 3] as WireError | null;
+            pending.done(ops[i + 2] as Pid | null, err === null ? null : fromWireError(err));
+          }
+          break;
+        }
+        case OP_DEAD_LETTER:
+          if (!this.shuttingDown) this.hooks.deadLetter?.(ops[i + 1] as DeadLetter);
+          break;
+        case OP_NAME_ADDED: {
+          const p = this.procs.get(ops[i + 1] as number);
+          if (p !== undefined && p.status < S_EXITING) p.addName(ops[i + 2] as string);
+          else this.names.unregister(ops[i + 2] as string, this.pidOf(ops[i + 1] as number));
+          break;
+        }
+        default:
+          unknownMessage('ring op', op);
+      }
+      i += 1 + ARITY[op]!;
+    }
+  }
+
+  /** Queues a signal for a process on this thread and runs the queue unless it is already running. */
+  private local(op: number, a: unknown, b: unknown, c?: unknown, d?: unknown): void {
+    const q = this.localOps;
+    q.push(op, a, b);
+    const arity = ARITY[op]!;
+    if (arity > 2) q.push(c);
+    if (arity > 3) q.push(d);
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      // Iterative, not recursive: an exit that kills a linked process that
+      // kills the next... runs as a loop, however long the chain.
+      let i = 0;
+      while (i < q.length) {
+        const end = i + 1 + ARITY[q[i] as number]!;
+        this.dispatch(q, i, end, this.thread);
+        i = end;
+      }
+      q.length = 0;
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private sigExit(from: Pid, to: Pid, reason: ExitSignalReason, viaLink: boolean): void {
+    if (to.shard === this.thread) this.local(OP_EXIT, from, to.serial, reason, viaLink);
+    else if (to.shard < this.threads && to.node === 0) this.transport.emit4(to.shard, OP_EXIT, from, to.serial, reason, viaLink);
+  }
+
+  private sigDown(to: Pid, ref: number, pid: Pid, reason: ExitReason): void {
+    if (to.shard === this.thread) this.local(OP_DOWN, to.serial, ref, pid, reason);
+    else if (to.shard < this.threads && to.node === 0) this.transport.emit4(to.shard, OP_DOWN, to.serial, ref, pid, reason);
+  }
+
+  private sig(op: number, from: Pid, to: Pid, ref?: number): void {
+    if (to.shard === this.thread) this.local(op, from, to.serial, ref);
+    else if (to.shard < this.threads && to.node === 0) {
+      if (ref === undefined) this.transport.emit2(to.shard, op, from, to.serial);
+      else this.transport.emit3(to.shard, op, from, to.serial, ref);
+    }
+  }
+
+  private onLink(from: Pid, serial: number): void {
+    const p = this.procs.get(serial);
+    if (p === undefined || p.status >= S_EXITING) this.sigExit(this.pidOf(serial), from, NOPROC, true);
+    else p.addLink(from);
+  }
+
+  private onMonitor(from: Pid, serial: number, ref: number): void {
+    const p = this.procs.get(serial);
+    if (p === undefined || p.status >= S_EXITING) this.sigDown(from, ref, this.pidOf(serial), NOPROC);
+    else p.addMonitoredBy(ref, from);
+  }
+
+  private onDown(serial: number, ref: number, pid: Pid, reason: ExitReason): void {
+    const p = this.procs.get(serial);
+    if (p === undefined || p.status >= S_EXITING) return;
+    // Exactly one DOWN: the monitor is gone after the first (or after demonitor).
+    if (p.monitors === null || !p.monitors.delete(ref)) return;
+    this.enqueueSystem(p, { type: 'DOWN', ref, pid, reason });
+  }
+
+  private onExitSignal(p: Proc, from: Pid, reason: ExitSignalReason, viaLink: boolean): void {
+    if (p.status === S_DEAD) return;
+    // After unlink, no exit signal from that link may arrive.
+    if (viaLink && (p.links === null || !p.links.delete(from.key))) return;
+    if (reason === KILL) {
+      this.exitProc(p, 'killed');
+      return;
+    }
+    if (p.status === S_EXITING) return;
+    if (p.trapExit) {
+      this.enqueueSystem(p, { type: 'EXIT', from, reason });
+      return;
+    }
+    if (reason === 'normal') {
+      if (!viaLink && from.equals(p.pid)) this.exitProc(p, 'normal');
+      return;
+    }
+    this.exitProc(p, reason);
+  }
+
+  // ---------------------------------------------------------------- running
+
+  private beat(): void {
+    this.ctl.i32[this.hbIndex]!++;
+  }
+
+  /** Runs up to `budget` messages of `p` (the scheduler's callback). */
+  private runTurn = (p: Proc, budget: number): number => {
+    p.status = S_RUNNING;
+    const b = p.behaviour!;
+    const ctx = p.ctx;
+    const mb = p.mailbox;
+    let n = 0;
+    while (n < budget && mb.length > 0) {
+      const msg = mb.shift();
+      n++;
+      this.beat();
+      let next: unknown;
+      try {
+        next = b.handle(msg, p.state, ctx as never);
+      } catch (err) {
+        p.status = S_IDLE;
+        this.exitProc(p, panicReason(err));
+        return n;
+      }
+      if (isThenable(next)) {
+        p.status = S_WAITING;
+        next.then(
+          (s) => this.resume(p, s),
+          (err: unknown) => this.asyncCrash(p, err),
+        );
+        return n;
+      }
+      p.state = next;
+      if (p.pendingExit !== null || p.stopReason !== null) {
+        p.status = S_IDLE;
+        this.applyPending(p);
+        return n;
+      }
+    }
+    if (mb.length > 0) {
+      p.status = S_QUEUED;
+      this.scheduler.enqueue(p);
+    } else {
+      p.status = S_IDLE;
+    }
+    return n;
+  };
+
+  private resume(p: Proc, state: unknown): void {
+    if (p.status !== S_WAITING) return; // exited while the handler was pending
+    p.state = state;
+    p.status = S_IDLE;
+    if (this.applyPending(p)) return;
+    if (p.mailbox.length > 0) {
+      p.status = S_QUEUED;
+      this.scheduler.enqueue(p);
+    }
+  }
+
+  private asyncCrash(p: Proc, err: unknown): void {
+    if (p.status !== S_WAITING) return;
+    p.status = S_IDLE;
+    this.exitProc(p, panicReason(err));
+  }
+
+  private applyPending(p: Proc): boolean {
+    const reason = p.pendingExit ?? p.stopReason;
+    if (reason === null) return false;
+    p.pendingExit = null;
+    p.stopReason = null;
+    this.exitProc(p, reason);
+    return true;
+  }
+
+  // ---------------------------------------------------------------- exiting
+
+  /** Ends a process: terminate (unless killed or never started), then finish. */
+  exitProc(p: Proc, reason: ExitReason): void {
+    const st = p.status;
+    if (st === S_DEAD) return;
+    if (st === S_RUNNING) {
+      // A handler is on the stack: exit right after it returns.
+      if (p.pendingExit === null || reason === 'killed') p.pendingExit = reason;
+      return;
+    }
+    if (st === S_EXITING) {
+      if (reason === 'killed') this.finish(p, 'killed');
+      return;
+    }
+    p.status = S_EXITING;
+    this.cancelReceive(p);
+    this.cancelTimers(p);
+    const b = p.behaviour;
+    if (reason === 'killed' || !p.initialized || b === null) {
+      this.finish(p, reason);
+      return;
+    }
+    let r: unknown;
+    try {
+      r = b.terminate(reason, p.state, p.ctx as never);
+    } catch (err) {
+      this.finish(p, panicReason(err));
+      return;
+    }
+    if (!isThenable(r)) {
+      this.finish(p, reason);
+      return;
+    }
+    const timer = setTimeout(() => this.finish(p, 'killed'), this.config.terminateTimeoutMs);
+    timer.unref();
+    r.then(
+      () => {
+        clearTimeout(timer);
+        this.finish(p, reason);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        this.finish(p, panicReason(err));
+      },
+    );
+  }
+
+  /** The process is gone: free its names, then tell links and monitors. */
+  private finish(p: Proc, reason: ExitReason): void {
+    if (p.status === S_DEAD) return;
+    p.status = S_DEAD;
+    this.procs.delete(p.pid.serial);
+    this.ctl.i32[this.actorsIndex] = this.procs.size;
+    this.counters.exited++;
+    if (p.names !== null) for (const n of p.names) this.names.unregister(n, p.pid);
+    const reply = p.spawnReply;
+    if (reply !== null) {
+      p.spawnReply = null;
+      reply(null, new InitFailedError(p.pid.toString(), reason, `it exited during init (${formatReason(reason)})`));
+    }
+    const { links, monitoredBy, monitors } = p;
+    p.links = p.monitoredBy = p.monitors = null;
+    if (links !== null) for (const pid of links.values()) this.sigExit(p.pid, pid, reason, true);
+    if (monitoredBy !== null) for (const [ref, w] of monitoredBy) this.sigDown(w, ref, p.pid, reason);
+    if (monitors !== null) for (const [ref, t] of monitors) this.sig(OP_DEMONITOR, p.pid, t, ref);
+    p.state = undefined;
+    if (this.onAllExited !== null && this.procs.size === 0) this.onAllExited();
+  }
+
+  private cancelReceive(p: Proc): void {
+    const r = p.receiver;
+    if (r === null) return;
+    this.endReceive(p, r);
+    r.reject(this.shuttingDown ? new SystemStoppedError() : new NoProcError(p.pid.toString()));
+  }
+
+  private cancelTimers(p: Proc): void {
+    if (p.timers === null) return;
+    for (const id of p.timers) this.timers.cancel(id);
+    p.timers = null;
+  }
+
+  // ---------------------------------------------------------------- process API
+
+  link(p: Proc, target: Pid<unknown>): void {
+    checkPid(target, 'link');
+    if (target.equals(p.pid)) return;
+    if (p.addLink(target)) this.sig(OP_LINK, p.pid, target);
+  }
+
+  unlink(p: Proc, target: Pid<unknown>): void {
+    checkPid(target, 'unlink');
+    if (p.links !== null && p.links.delete(target.key)) this.sig(OP_UNLINK, p.pid, target);
+  }
+
+  monitor(p: Proc, target: Pid<unknown>): MonitorRef {
+    checkPid(target, 'monitor');
+    const ref = this.newRef();
+    p.addMonitor(ref, target);
+    this.sig(OP_MONITOR, p.pid, target, ref);
+    return ref;
+  }
+
+  demonitor(p: Proc, ref: MonitorRef): boolean {
+    const target = p.monitors?.get(ref);
+    if (target === undefined) return false;
+    p.monitors!.delete(ref);
+    this.sig(OP_DEMONITOR, p.pid, target, ref);
+    // Like erlang:demonitor(Ref, [flush]): a DOWN already queued is removed too.
+    const mb = p.mailbox;
+    for (let i = 0; i < mb.length; i++) {
+      const m = mb.at(i) as { type?: unknown; ref?: unknown } | null;
+      if (m !== null && typeof m === 'object' && m.type === 'DOWN' && m.ref === ref) {
+        mb.removeAt(i);
+        break;
+      }
+    }
+    return true;
+  }
+
+  /** exit/2: sends an exit signal from `from` to `target`. */
+  exit(from: Pid, target: Pid<unknown>, input: ExitReasonInput): void {
+    checkPid(target, 'exit');
+    this.sigExit(from, target, normalizeReason(input), false);
+  }
+
+  /** ctx.stop(): exit after the current handler (or at once when idle). */
+  requestStop(p: Proc, input: ExitReasonInput): void {
+    const reason = normalizeReason(input);
+    const r = reason === KILL ? 'killed' : reason;
+    if (p.status === S_RUNNING || p.status === S_WAITING || p.status === S_INIT) p.stopReason = r;
+    else this.exitProc(p, r);
+  }
+
+  register(name: string, pid: Pid<unknown>): void {
+    checkPid(pid, 'register');
+    if (pid.shard === this.thread) {
+      const p = this.procs.get(pid.serial);
+      if (p === undefined || p.status >= S_EXITING) throw new NoProcError(pid.toString());
+      this.names.register(name, pid);
+      p.addName(name);
+      return;
+    }
+    this.names.register(name, pid);
+    // The owning thread frees the name when the process exits (or at once if it already has).
+    this.transport.emit2(pid.shard, OP_NAME_ADDED, pid.serial, name);
+  }
+
+  unregister(name: string): boolean {
+    const pid = this.names.whereis(name);
+    if (pid === undefined) return false;
+    const removed = this.names.unregister(name, pid);
+    if (removed && pid.shard === this.thread) this.procs.get(pid.serial)?.removeName(name);
+    return removed;
+  }
+
+  sendAfter(owner: Proc | null, to: Pid<unknown> | string, msg: unknown, delayMs: number): TimerRef {
+    if (!(to instanceof Pid) && typeof to !== 'string') throw new InvalidArgumentError(`sendAfter needs a Pid or a name, got ${describe(to)}`);
+    if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
+      throw new InvalidArgumentError(`sendAfter delay must be a finite number of ms >= 0, got ${String(delayMs)}`);
+    }
+    if (!(to instanceof Pid) || to.shard !== this.thread) assertEncodable(msg);
+    const ref = this.newRef();
+    this.timers.add(ref, delayMs, () => {
+      if (owner !== null && owner.timers !== null) owner.timers.delete(ref);
+      this.sendQuiet(to, msg);
+    });
+    if (owner !== null) (owner.timers ??= new Set()).add(ref);
+    return ref;
+  }
+
+  cancelTimer(ref: TimerRef, owner: Proc | null): boolean {
+    if (typeof ref !== 'number' || !Number.isInteger(ref)) throw new InvalidArgumentError(`cancelTimer needs a TimerRef, got ${describe(ref)}`);
+    if (ref % MAX_THREADS !== this.thread) {
+      throw new InvalidArgumentError(`timer ${ref} was set on thread ${ref % MAX_THREADS}; cancel it there (this is thread ${this.thread})`);
+    }
+    if (owner !== null && owner.timers !== null) owner.timers.delete(ref);
+    return this.timers.cancel(ref);
+  }
+
+  receive(p: Proc, match: (msg: unknown) => boolean, timeoutMs: number | undefined): Promise<unknown> {
+    if (typeof match !== 'function') return Promise.reject(new InvalidArgumentError('receive needs a match function'));
+    if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0)) {
+      return Promise.reject(new InvalidArgumentError(`receive timeoutMs must be a number >= 0, got ${String(timeoutMs)}`));
+    }
+    if (p.receiver !== null) return Promise.reject(new InvalidArgumentError(`${p.pid} is already waiting in receive`));
+    if (p.status >= S_EXITING) return Promise.reject(new NoProcError(p.pid.toString()));
+    const mb = p.mailbox;
+    try {
+      for (let i = 0; i < mb.length; i++) if (match(mb.at(i)) === true) return Promise.resolve(mb.removeAt(i));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (timeoutMs === 0) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      const r: PendingReceive = { match, resolve, reject, timer: 0 };
+      if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
+        r.timer = this.newRef();
+        this.timers.add(r.timer, timeoutMs, () => {
+          if (p.receiver !== r) return;
+          p.receiver = null;
+          resolve(undefined);
+        });
+      }
+      p.receiver = r;
+    });
+  }
+
+  // ---------------------------------------------------------------- spawning
+
+  /** spawn / spawnLink / spawnMonitor from `parent` (null: the main thread). */
+  spawn(module: ModuleRef, args: unknown, opts: SpawnOptions | undefined, parent: Proc | null, mode: number): Promise<Pid | Monitored> {
+    let req: SpawnRequest;
+    let target: number;
+    try {
+      const href = moduleHref(module);
+      const o = opts ?? {};
+      if (typeof o !== 'object' || o === null) throw new InvalidOptionError(`spawn options must be an object, got ${describe(o)}`);
+      const exportName = o.export ?? 'default';
+      if (typeof exportName !== 'string' || exportName.length === 0) throw new InvalidOptionError(`options.export must be a non-empty string, got ${describe(exportName)}`);
+      if (o.name !== undefined && (typeof o.name !== 'string' || o.name.length === 0)) throw new InvalidOptionError(`options.name must be a non-empty string, got ${describe(o.name)}`);
+      if (o.mailboxCapacity !== undefined) checkCapacity(o.mailboxCapacity, 'options.mailboxCapacity');
+      target = this.place(o.shard, parent !== null);
+      if (target !== this.thread) assertEncodable(args);
+      req = { url: href, export: exportName, args, serial: this.reserveSerial(target) };
+      if (o.name !== undefined) req.name = o.name;
+      if (o.mailboxCapacity !== undefined) req.mailboxCapacity = o.mailboxCapacity;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const incarnation = this.incarnationOf(target);
+    const pid = new Pid(0, target, req.serial);
+    let ref = 0;
+    if (parent !== null && mode === SPAWN_LINK) {
+      // Recorded before the child exists, so an init crash always finds the link.
+      parent.addLink(pid);
+      req.link = parent.pid;
+    } else if (parent !== null && mode === SPAWN_MONITOR) {
+      ref = this.newRef();
+      parent.addMonitor(ref, pid);
+      req.monitor = parent.pid;
+      req.ref = ref;
+    }
+    this.counters.spawned++;
+    return new Promise((resolve, reject) => {
+      const done: SpawnReply = (_pid, err) => {
+        if (err !== null) reject(err);
+        else resolve(mode === SPAWN_MONITOR ? { pid, ref } : pid);
+      };
+      if (target === this.thread) {
+        this.startSpawn(req, done);
+        return;
+      }
+      const id = ++this.reqSeq;
+      this.pendingSpawns.set(id, { done, shard: target, incarnation });
+      this.transport.emit2(target, OP_SPAWN, id, req);
+    });
+  }
+
+  private place(shard: SpawnOptions['shard'], fromActor: boolean): number {
+    const shards = this.threads - 1;
+    if (shard === undefined) shard = fromActor ? 'local' : 'round-robin';
+    if (typeof shard === 'number') {
+      if (!Number.isInteger(shard) || shard < 1 || shard > shards) {
+        throw new InvalidOptionError(`options.shard must be an integer from 1 to ${shards}, got ${shard}`);
+      }
+      return shard;
+    }
+    switch (shard) {
+      case 'local':
+        if (this.thread !== 0) return this.thread;
+        return this.place('round-robin', false);
+      case 'round-robin':
+        this.rr = (this.rr % shards) + 1;
+        return this.rr;
+      case 'least-loaded': {
+        let best = 1;
+        let bestLoad = Infinity;
+        for (let t = 1; t <= shards; t++) {
+          const load = Atomics.load(this.ctl.i32, t * THREAD_STRIDE_I32 + ACTORS);
+          if (load < bestLoad) {
+            best = t;
+            bestLoad = load;
+          }
+        }
+        return best;
+      }
+      default:
+        throw new InvalidOptionError(`options.shard must be a shard number, 'local', 'round-robin' or 'least-loaded', got ${describe(shard)}`);
+    }
+  }
+
+  /** Creates the process at once (so signals to it are never lost), then loads its module and runs init. */
+  private startSpawn(req: SpawnRequest, done: SpawnReply): void {
+    if (req.serial < this.firstSerial) {
+      // Reserved from our dead predecessor: its requester is told the shard went down.
+      done(null, new ShardDownError(this.thread));
+      return;
+    }
+    const p = new Proc(this.pidOf(req.serial), req.mailboxCapacity ?? this.config.mailboxCapacity);
+    p.ctx = new ActorCtx(this, p);
+    this.procs.set(req.serial, p);
+    this.ctl.i32[this.actorsIndex] = this.procs.size;
+    if (req.link !== undefined) p.addLink(req.link);
+    if (req.monitor !== undefined) p.addMonitoredBy(req.ref!, req.monitor);
+    p.spawnReply = done;
+    let loaded;
+    try {
+      loaded = this.loader.get(req.url, req.export);
+    } catch (err) {
+      this.failStart(p, err);
+      return;
+    }
+    if (loaded instanceof Promise) {
+      loaded.then(
+        (l) => this.initProc(p, l.behaviour, l.typeName, req),
+        (err: unknown) => this.failStart(p, err),
+      );
+    } else {
+      this.initProc(p, loaded.behaviour, loaded.typeName, req);
+    }
+  }
+
+  private failStart(p: Proc, err: unknown): void {
+    if (p.status === S_DEAD) return;
+    const reply = p.spawnReply;
+    p.spawnReply = null;
+    reply?.(null, err);
+    p.status = S_IDLE;
+    this.exitProc(p, panicReason(err));
+  }
+
+  private initProc(p: Proc, b: NonNullable<Proc['behaviour']>, typeName: string, req: SpawnRequest): void {
+    if (p.status !== S_INIT) return; // killed while its module loaded
+    p.behaviour = b;
+    p.typeName = typeName;
+    if (req.mailboxCapacity === undefined && b.mailboxCapacity !== undefined) p.mailbox.capacity = b.mailboxCapacity;
+    if (b.trapExit) p.trapExit = true;
+    if (req.name !== undefined) {
+      try {
+        this.names.register(req.name, p.pid);
+        p.addName(req.name);
+      } catch (err) {
+        const reply = p.spawnReply;
+        p.spawnReply = null;
+        reply?.(null, err);
+        p.status = S_IDLE;
+        this.exitProc(p, 'normal');
+        return;
+      }
+    }
+    p.status = S_RUNNING;
+    this.beat();
+    let r: unknown;
+    try {
+      r = b.init(req.args, p.ctx as never);
+    } catch (err) {
+      this.initFailed(p, err);
+      return;
+    }
+    if (isThenable(r)) {
+      p.status = S_WAITING;
+      r.then(
+        (s) => this.initDone(p, s),
+        (err: unknown) => this.initFailed(p, err),
+      );
+      return;
+    }
+    this.initDone(p, r);
+  }
+
+  private initDone(p: Proc, state: unknown): void {
+    if (p.status !== S_RUNNING && p.status !== S_WAITING) return;
+    p.state = state;
+    p.initialized = true;
+    p.status = S_IDLE;
+    const reply = p.spawnReply;
+    p.spawnReply = null;
+    reply?.(p.pid, null);
+    if (this.applyPending(p)) return;
+    if (p.mailbox.length > 0) {
+      p.status = S_QUEUED;
+      this.scheduler.enqueue(p);
+    }
+  }
+
+  private initFailed(p: Proc, err: unknown): void {
+    if (p.status !== S_RUNNING && p.status !== S_WAITING) return;
+    const reason = panicReason(err);
+    const reply = p.spawnReply;
+    p.spawnReply = null;
+    reply?.(null, new InitFailedError(p.pid.toString(), reason, `init threw: ${reason.message}`));
+    p.status = S_IDLE;
+    p.pendingExit = null;
+    this.exitProc(p, reason);
+  }
+
+  // ---------------------------------------------------------------- main-thread inboxes
+
+  /** A process on this thread that is read with `receive()`; it traps exits and never runs a handler. */
+  createInbox(): Proc {
+    const serial = this.reserveSerial(this.thread);
+    const p = new Proc(this.pidOf(serial), Infinity);
+    p.status = S_INBOX;
+    p.trapExit = true;
+    p.initialized = true;
+    p.typeName = 'inbox';
+    this.procs.set(serial, p);
+    return p;
+  }
+
+  // ---------------------------------------------------------------- faults and shutdown
+
+  /** Shard `shard` (incarnation `incarnation`) died: its processes exited with `killed`. */
+  onShardDown(shard: number, incarnation: number): void {
+    for (const [id, ps] of this.pendingSpawns) {
+      if (ps.shard === shard && ps.incarnation <= incarnation) {
+        this.pendingSpawns.delete(id);
+        ps.done(null, new ShardDownError(shard));
+      }
+    }
+    for (const p of [...this.procs.values()]) {
+      if (p.status === S_DEAD) continue;
+      if (p.links !== null) {
+        for (const pid of [...p.links.values()]) if (pid.shard === shard) this.local(OP_EXIT, pid, p.pid.serial, 'killed', true);
+      }
+      if (p.monitors !== null) {
+        for (const [ref, t] of [...p.monitors]) if (t.shard === shard) this.local(OP_DOWN, p.pid.serial, ref, t, 'killed');
+      }
+      if (p.monitoredBy !== null) {
+        for (const [ref, w] of [...p.monitoredBy]) if (w.shard === shard) p.monitoredBy.delete(ref);
+      }
+    }
+  }
+
+  /** Stops every process with `shutdown` (newest first), waits for their terminate hooks, then stops the loop. */
+  async shutdown(timeoutMs: number): Promise<number> {
+    this.shuttingDown = true;
+    if (this.procs.size > 0) {
+      const all = new Promise<void>((resolve) => {
+        this.onAllExited = resolve;
+      });
+      for (const p of [...this.procs.values()].reverse()) {
+        if (p.status === S_RUNNING) p.status = S_IDLE; // cannot be on the stack here; defensive
+        this.exitProc(p, 'shutdown');
+      }
+      if (this.procs.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([all, new Promise<void>((r) => { timer = setTimeout(r, timeoutMs); })]);
+        clearTimeout(timer);
+      }
+      for (const p of [...this.procs.values()]) this.finish(p, 'killed');
+      this.onAllExited = null;
+    }
+    const left = this.procs.size;
+    this.transport.flush();
+    this.timers.clear();
+    await this.scheduler.stop();
+    return left;
+  }
+}
+
+function checkPid(pid: unknown, op: string): asserts pid is Pid<unknown> {
+  if (!(pid instanceof Pid)) throw new InvalidArgumentError(`${op} needs a Pid, got ${describe(pid)}`);
+}
+
+export function checkCapacity(value: unknown, what: string): void {
+  if (value !== Infinity && (typeof value !== 'number' || !Number.isInteger(value) || value < 1)) {
+    throw new InvalidOptionError(`${what} must be a positive integer or Infinity, got ${describe(value)}`);
+  }
+}
+
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  return `${typeof v} ${String(v)}`;
+}

@@ -1,0 +1,243 @@
+// Cross-thread transport: batches ops per destination, packs each batch once, writes it into that thread's ring.
+
+import { packr, unpackr } from '../codec/codec.js';
+import { RingReader, RingWriter } from '../ring/ring.js';
+import { wakeThread } from '../ring/wait.js';
+import { ARITY } from './protocol.js';
+
+/** A batch that found the ring full: kept, in order, until there is room. */
+interface Pending {
+  bytes: Uint8Array;
+  offset: number;
+}
+
+/** Ops per batch before it is packed early (keeps frames a few KiB). */
+const BATCH_OPS = 256;
+
+class Outbound {
+  readonly dest: number;
+  readonly writer: RingWriter;
+  /** Flat op list: code, fields..., code, fields... */
+  items: unknown[] = [];
+  dirty = false;
+  overflow: Pending[] = [];
+  overflowBytes = 0;
+
+  constructor(dest: number, sab: SharedArrayBuffer) {
+    this.dest = dest;
+    this.writer = new RingWriter(sab);
+  }
+}
+
+/** Called with each decoded batch and the thread it came from. */
+export type OpsHandler = (ops: unknown[], from: number) => void;
+/** Called when ops in a batch could not be encoded after all (reported as dead letters). */
+export type BadOpHandler = (dest: number, op: unknown[], err: unknown) => void;
+
+export class Transport {
+  private readonly out: (Outbound | null)[];
+  private readonly in: (RingReader | null)[];
+  private readonly dirty: Outbound[] = [];
+  private readonly ctl: Int32Array;
+  private readonly onOps: OpsHandler;
+  private readonly onBadOp: BadOpHandler;
+  /** Runs when a clean destination gets its first op (the scheduler makes sure a flush follows). */
+  onDirty: () => void = () => {};
+  private overflowing = 0;
+
+  constructor(
+    thread: number,
+    rings: (SharedArrayBuffer | null)[][],
+    ctl: Int32Array,
+    onOps: OpsHandler,
+    onBadOp: BadOpHandler,
+  ) {
+    this.ctl = ctl;
+    this.onOps = onOps;
+    this.onBadOp = onBadOp;
+    const n = rings.length;
+    this.out = new Array<Outbound | null>(n).fill(null);
+    this.in = new Array<RingReader | null>(n).fill(null);
+    for (let t = 0; t < n; t++) {
+      if (t === thread) continue;
+      this.out[t] = new Outbound(t, rings[thread]![t]!);
+      this.in[t] = new RingReader(rings[t]![thread]!);
+    }
+  }
+
+  /** Announces a restart on every outbound ring (see RESET in layout.ts). */
+  announceRestart(): void {
+    for (const o of this.out) {
+      if (o === null) continue;
+      if (!o.writer.writeReset()) {
+        o.overflow.unshift({ bytes: RESET_MARK, offset: 0 });
+        if (o.overflow.length === 1) this.overflowing++;
+      }
+      o.writer.publish();
+    }
+  }
+
+  /** Queues an op with two fields for thread `dest`. */
+  emit2(dest: number, op: number, a: unknown, b: unknown): void {
+    const o = this.out[dest]!;
+    o.items.push(op, a, b);
+    this.touch(o);
+  }
+
+  emit3(dest: number, op: number, a: unknown, b: unknown, c: unknown): void {
+    const o = this.out[dest]!;
+    o.items.push(op, a, b, c);
+    this.touch(o);
+  }
+
+  emit4(dest: number, op: number, a: unknown, b: unknown, c: unknown, d: unknown): void {
+    const o = this.out[dest]!;
+    o.items.push(op, a, b, c, d);
+    this.touch(o);
+  }
+
+  emit1(dest: number, op: number, a: unknown): void {
+    const o = this.out[dest]!;
+    o.items.push(op, a);
+    this.touch(o);
+  }
+
+  private touch(o: Outbound): void {
+    if (!o.dirty) {
+      o.dirty = true;
+      this.dirty.push(o);
+      if (this.dirty.length === 1) this.onDirty();
+    }
+    if (o.items.length >= BATCH_OPS * 3) this.pack(o);
+  }
+
+  /** Packs and writes every pending batch, publishes, and wakes parked peers. */
+  flush(): void {
+    const dirty = this.dirty;
+    for (let i = 0; i < dirty.length; i++) {
+      const o = dirty[i]!;
+      o.dirty = false;
+      if (o.items.length > 0) this.pack(o);
+      if (o.overflow.length > 0) this.drainOverflow(o);
+      if (o.writer.publish()) wakeThread(this.ctl, o.dest);
+    }
+    dirty.length = 0;
+    if (this.overflowing > 0) this.retryOverflow();
+  }
+
+  /** True while some batch waits for room in a full ring. */
+  hasOverflow(): boolean {
+    return this.overflowing > 0;
+  }
+
+  /** Bytes waiting for room, per destination (for backpressure and health). */
+  overflowBytes(dest: number): number {
+    return this.out[dest]?.overflowBytes ?? 0;
+  }
+
+  /** True when a peer has published frames we have not read. */
+  hasInbound(): boolean {
+    const ins = this.in;
+    for (let t = 0; t < ins.length; t++) {
+      const r = ins[t];
+      if (r !== null && r!.hasData()) return true;
+    }
+    return false;
+  }
+
+  /** Reads and dispatches everything published to us. Returns the number of batches. */
+  poll(): number {
+    let n = 0;
+    const ins = this.in;
+    for (let t = 0; t < ins.length; t++) {
+      const r = ins[t];
+      if (r === null || !r!.hasData()) continue;
+      n += r!.read((bytes) => {
+        this.onOps(unpackr.unpack(bytes) as unknown[], t);
+      });
+    }
+    return n;
+  }
+
+  private pack(o: Outbound): void {
+    const items = o.items;
+    let bytes: Uint8Array;
+    try {
+      bytes = packr.pack(items);
+    } catch {
+      // Something slipped past assertEncodable: encode op by op and report the culprits.
+      o.items = [];
+      this.packOneByOne(o, items);
+      return;
+    }
+    items.length = 0;
+    this.write(o, bytes);
+  }
+
+  private packOneByOne(o: Outbound, items: unknown[]): void {
+    for (let i = 0; i < items.length; ) {
+      const end = i + 1 + ARITY[items[i] as number]!;
+      const op = items.slice(i, end);
+      i = end;
+      try {
+        this.write(o, packr.pack(op));
+      } catch (err) {
+        this.onBadOp(o.dest, op, err);
+      }
+    }
+  }
+
+  private write(o: Outbound, bytes: Uint8Array): void {
+    // pack() returns a view into msgpackr's pooled buffer: copy it (into the
+    // ring, or into the overflow queue) before the next pack() call.
+    if (o.overflow.length === 0 && bytes.length <= o.writer.maxChunk && o.writer.tryWrite(bytes, false)) return;
+    if (o.overflow.length === 0) {
+      const rest = this.writeChunks(o, bytes, 0);
+      if (rest === bytes.length) return;
+      o.overflow.push({ bytes: bytes.slice(rest), offset: 0 });
+      o.overflowBytes += bytes.length - rest;
+    } else {
+      o.overflow.push({ bytes: bytes.slice(), offset: 0 });
+      o.overflowBytes += bytes.length;
+    }
+    if (o.overflow.length === 1) this.overflowing++;
+  }
+
+  /** Writes `bytes` from `offset` as chunks; returns how far it got. */
+  private writeChunks(o: Outbound, bytes: Uint8Array, offset: number): number {
+    const max = o.writer.maxChunk;
+    while (offset < bytes.length) {
+      const end = Math.min(bytes.length, offset + max);
+      if (!o.writer.tryWrite(bytes.subarray(offset, end), end < bytes.length)) return offset;
+      offset = end;
+    }
+    return offset;
+  }
+
+  private drainOverflow(o: Outbound): void {
+    while (o.overflow.length > 0) {
+      const p = o.overflow[0]!;
+      if (p.bytes === RESET_MARK) {
+        if (!o.writer.writeReset()) return;
+        o.overflow.shift();
+        continue;
+      }
+      const before = p.offset;
+      p.offset = this.writeChunks(o, p.bytes, p.offset);
+      o.overflowBytes -= p.offset - before;
+      if (p.offset < p.bytes.length) return;
+      o.overflow.shift();
+    }
+    this.overflowing--;
+  }
+
+  private retryOverflow(): void {
+    for (const o of this.out) {
+      if (o === null || o.overflow.length === 0) continue;
+      this.drainOverflow(o);
+      if (o.writer.publish()) wakeThread(this.ctl, o.dest);
+    }
+  }
+}
+
+const RESET_MARK = new Uint8Array(0);

@@ -1,0 +1,320 @@
+// The ActorSystem handle on the main thread: starts and watches shards, and is itself an endpoint for send/spawn.
+
+import { EventEmitter } from 'node:events';
+import type { ModuleRef, SpawnOptions, TimerRef } from '../actor/context.js';
+import type { ArgsOf, Behaviour, MsgOf } from '../actor/behaviour.js';
+import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
+import { type DownMessage, isDownMessage } from '../actor/messages.js';
+import { Pid } from '../actor/pid.js';
+import { SystemStoppedError } from '../errors.js';
+import { createRingBuffer } from '../ring/ring.js';
+import {
+  ACTORS,
+  BUSY,
+  FIRST_SERIAL,
+  HEARTBEAT,
+  INCARNATION,
+  PARKED,
+  REF,
+  SERIAL,
+  THREAD_STRIDE_I32,
+  THREAD_STRIDE_I64,
+  controlBytes,
+  controlViews,
+  type ControlViews,
+} from '../ring/layout.js';
+import { nameTableBytes } from '../registry/name-table.js';
+import type { DeadLetter, ShardInit, ShardStats, ThreadConfig } from '../shard/protocol.js';
+import { SPAWN_PLAIN, ThreadRuntime } from '../shard/thread-runtime.js';
+import { Inbox } from './inbox.js';
+import { type ResolvedOptions, type SystemOptions, resolveOptions } from './options.js';
+import { type ShardDeath, ShardHost } from './shard-host.js';
+
+export type { ShardDeath };
+
+/** Events an ActorSystem emits (on the main thread). */
+export interface SystemEventMap {
+  /** A message could not be delivered and no caller could be told synchronously. */
+  deadLetter: [DeadLetter];
+  /** A shard died; its actors exited with `killed`, and links and monitors were told. */
+  shardDown: [ShardDeath];
+  /** A dead shard is running again (a new incarnation, with no actors). */
+  shardRestart: [{ shard: number; incarnation: number }];
+}
+
+type State = 'running' | 'stopping' | 'stopped';
+
+/** The pid that exit signals sent by plain main-thread code carry. */
+const MAIN_PID = new Pid(0, 0, 0);
+
+export interface ActorSystem {
+  on<K extends keyof SystemEventMap>(event: K, listener: (...args: SystemEventMap[K]) => void): this;
+  once<K extends keyof SystemEventMap>(event: K, listener: (...args: SystemEventMap[K]) => void): this;
+  off<K extends keyof SystemEventMap>(event: K, listener: (...args: SystemEventMap[K]) => void): this;
+  emit<K extends keyof SystemEventMap>(event: K, ...args: SystemEventMap[K]): boolean;
+}
+
+/**
+ * An actor system: one shard (worker thread) per core, and the main thread as
+ * an endpoint. Start it, spawn behaviour modules by URL, send, and shut down.
+ *
+ * ```ts
+ * const system = await ActorSystem.start();
+ * const pid = await system.spawn(new URL('./hasher.actor.js', import.meta.url), { seed: 1 });
+ * system.send(pid, { kind: 'hash', block: 7 });
+ * await system.shutdown();
+ * ```
+ */
+export class ActorSystem extends EventEmitter {
+  /** Number of shards. Shards are numbered 1..shards; thread 0 is the main thread. */
+  readonly shards: number;
+  /** The options in effect, defaults filled in. */
+  readonly options: Readonly<ResolvedOptions>;
+  readonly #rt: ThreadRuntime;
+  readonly #hosts: ShardHost[];
+  readonly #ctl: ControlViews;
+  readonly #control: SharedArrayBuffer;
+  readonly #rings: (SharedArrayBuffer | null)[][];
+  readonly #names: SharedArrayBuffer;
+  readonly #config: ThreadConfig;
+  #state: State = 'running';
+  #stopped: Promise<void> | null = null;
+  #watchdog: NodeJS.Timeout | null = null;
+  readonly #watch: { hb: number; since: number }[];
+
+  /** Starts a system and resolves once every shard is ready. */
+  static async start(options?: SystemOptions): Promise<ActorSystem> {
+    const system = new ActorSystem(resolveOptions(options));
+    try {
+      await Promise.all(system.#hosts.map((h) => h.start()));
+    } catch (err) {
+      await system.shutdown();
+      throw err;
+    }
+    system.#startWatchdog();
+    return system;
+  }
+
+  private constructor(o: ResolvedOptions) {
+    super();
+    this.options = Object.freeze(o);
+    this.shards = o.threads;
+    const threads = o.threads + 1;
+    this.#control = new SharedArrayBuffer(controlBytes(threads));
+    this.#ctl = controlViews(this.#control, threads);
+    for (let t = 0; t < threads; t++) {
+      const b = t * THREAD_STRIDE_I64;
+      this.#ctl.i64[b + SERIAL] = 1n;
+      this.#ctl.i64[b + REF] = 1n;
+      this.#ctl.i64[b + FIRST_SERIAL] = 1n;
+    }
+    this.#rings = [];
+    for (let from = 0; from < threads; from++) {
+      const row: (SharedArrayBuffer | null)[] = [];
+      for (let to = 0; to < threads; to++) row.push(from === to ? null : createRingBuffer(o.ringBytes));
+      this.#rings.push(row);
+    }
+    this.#names = new SharedArrayBuffer(nameTableBytes(o.maxNames));
+    this.#config = {
+      mailboxCapacity: o.mailboxCapacity,
+      actorBudget: o.actorBudget,
+      sliceBudget: o.sliceBudget,
+      spinMicros: o.spinMicros,
+      terminateTimeoutMs: o.terminateTimeoutMs,
+    };
+    // The main thread never spins: it has the user's code to run.
+    this.#rt = new ThreadRuntime(this.#init(0, 0), 0);
+    this.#rt.hooks.deadLetter = (dl) => {
+      this.emit('deadLetter', dl);
+    };
+    this.#rt.scheduler.start();
+    this.#hosts = [];
+    this.#watch = [];
+    for (let s = 1; s <= o.threads; s++) {
+      this.#hosts.push(new ShardHost(s, (h) => this.#init(s, h.incarnation), o.resourceLimits, (d) => this.#onShardDeath(d)));
+      this.#watch.push({ hb: 0, since: 0 });
+    }
+  }
+
+  #init(thread: number, incarnation: number): ShardInit {
+    return {
+      thread,
+      threads: this.shards + 1,
+      incarnation,
+      control: this.#control,
+      rings: this.#rings,
+      names: this.#names,
+      maxNames: this.options.maxNames,
+      config: this.#config,
+    };
+  }
+
+  /** True until `shutdown()` is called. */
+  get running(): boolean {
+    return this.#state === 'running';
+  }
+
+  #live(): ThreadRuntime {
+    if (this.#state !== 'running') throw new SystemStoppedError();
+    return this.#rt;
+  }
+
+  /**
+   * Starts a process from a behaviour module on a shard (round-robin unless
+   * `opts.shard` says otherwise). Resolves with its pid once its init has
+   * finished; rejects with `ERR_MODULE_NOT_FOUND`, `ERR_EXPORT_NOT_FOUND`,
+   * `ERR_NOT_A_BEHAVIOUR`, `ERR_NAME_TAKEN`, `ERR_INIT_FAILED`...
+   */
+  spawn<B extends Behaviour<any, any, any> = Behaviour>(module: ModuleRef, args?: ArgsOf<B>, opts?: SpawnOptions): Promise<Pid<MsgOf<B>>> {
+    if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
+    return this.#rt.spawn(module, args, opts, null, SPAWN_PLAIN) as Promise<Pid<MsgOf<B>>>;
+  }
+
+  /** Sends a message from the main thread (see `ProcessOps.send` for what throws). */
+  send<T>(to: Pid<T> | string, msg: NoInfer<T>): void {
+    this.#live().send(to, msg);
+  }
+
+  /** Sends an exit signal to `pid` (`'kill'` cannot be trapped). */
+  exit(pid: Pid<unknown>, reason: ExitReasonInput): void {
+    const rt = this.#live();
+    rt.exit(MAIN_PID, pid, reason);
+  }
+
+  /** Registers `name` for `pid` (freed when it exits). Throws `ERR_NAME_TAKEN`. */
+  register(name: string, pid: Pid<unknown>): void {
+    this.#live().register(name, pid);
+  }
+
+  unregister(name: string): boolean {
+    return this.#live().unregister(name);
+  }
+
+  whereis(name: string): Pid<unknown> | undefined {
+    return this.#live().names.whereis(name);
+  }
+
+  /** Every registered name with its pid. */
+  registered(): Array<[string, Pid<unknown>]> {
+    return this.#live().names.entries();
+  }
+
+  /** Delivers `msg` to `to` after `delayMs` (a name is resolved when the timer fires). */
+  sendAfter<T>(to: Pid<T> | string, msg: NoInfer<T>, delayMs: number): TimerRef {
+    return this.#live().sendAfter(null, to, msg, delayMs);
+  }
+
+  /** True only if the timer had not fired yet. */
+  cancelTimer(ref: TimerRef): boolean {
+    return this.#live().cancelTimer(ref, null);
+  }
+
+  /** A new main-thread process to receive replies, link and monitor. Close it when done. */
+  inbox<M = unknown>(): Inbox<M> {
+    const rt = this.#live();
+    return new Inbox<M>(rt, rt.createInbox());
+  }
+
+  /** Resolves with the exit reason of `pid` once it has exited (`noproc` if it already had). */
+  async join(pid: Pid<unknown>): Promise<ExitReason> {
+    const inbox = this.inbox();
+    try {
+      const ref = inbox.monitor(pid);
+      const down = (await inbox.receive((m): m is DownMessage => isDownMessage(m) && m.ref === ref)) as DownMessage;
+      return down.reason;
+    } finally {
+      inbox.close();
+    }
+  }
+
+  /** Per-shard counters (live actors, run queue, spawned, exited, delivered). */
+  async stats(): Promise<ShardStats[]> {
+    return Promise.all(this.#hosts.map((h) => h.stats()));
+  }
+
+  /**
+   * Fault injection: terminates shard `shard` as if it had crashed. Its actors
+   * exit with `killed`, links and monitors elsewhere fire, and the shard restarts.
+   */
+  killShard(shard: number): void {
+    const h = this.#hosts[shard - 1];
+    if (h === undefined) throw new RangeError(`shard must be 1..${this.shards}, got ${shard}`);
+    h.kill('error');
+  }
+
+  /**
+   * Stops every actor with reason `shutdown` (terminate hooks run), ends the
+   * shards and releases every handle, so the process can exit on its own.
+   */
+  shutdown(): Promise<void> {
+    if (this.#stopped !== null) return this.#stopped;
+    this.#state = 'stopping';
+    this.#stopped = (async () => {
+      if (this.#watchdog !== null) clearInterval(this.#watchdog);
+      await Promise.all(this.#hosts.map((h) => h.stop(this.options.shutdownTimeoutMs)));
+      await this.#rt.shutdown(0);
+      this.#state = 'stopped';
+    })();
+    return this.#stopped;
+  }
+
+  #startWatchdog(): void {
+    const limit = this.options.handlerTimeoutMs;
+    if (limit === Infinity) return;
+    const every = Math.min(1000, Math.max(10, limit / 4));
+    this.#watchdog = setInterval(() => this.#checkShards(limit), every);
+    this.#watchdog.unref();
+  }
+
+  #checkShards(limit: number): void {
+    const now = performance.now();
+    const i32 = this.#ctl.i32;
+    for (const h of this.#hosts) {
+      const w = this.#watch[h.shard - 1]!;
+      const base = h.shard * THREAD_STRIDE_I32;
+      const hb = Atomics.load(i32, base + HEARTBEAT);
+      if (!h.ready || Atomics.load(i32, base + BUSY) === 0 || hb !== w.hb) {
+        w.hb = hb;
+        w.since = now;
+        continue;
+      }
+      // Busy and no new handler started since `since`: one handler has run that long.
+      if (now - w.since > limit) {
+        w.since = now;
+        h.kill('runaway');
+      }
+    }
+  }
+
+  #onShardDeath(d: ShardDeath): void {
+    const host = this.#hosts[d.shard - 1]!;
+    if (this.#state !== 'running') return;
+    const s = d.shard;
+    const i32 = this.#ctl.i32;
+    const base = s * THREAD_STRIDE_I32;
+    // Order matters: bump the incarnation before sampling SERIAL, so a spawn
+    // that reserved a serial after this point also sees the new incarnation.
+    Atomics.add(i32, base + INCARNATION, 1);
+    const b64 = s * THREAD_STRIDE_I64;
+    Atomics.store(this.#ctl.i64, b64 + FIRST_SERIAL, Atomics.load(this.#ctl.i64, b64 + SERIAL));
+    Atomics.store(i32, base + BUSY, 0);
+    Atomics.store(i32, base + PARKED, 0);
+    Atomics.store(i32, base + ACTORS, 0);
+    this.#rt.names.recoverLock(s);
+    this.#rt.names.removeShard(s);
+    this.#rt.onShardDown(s, d.incarnation);
+    this.#rt.scheduler.kick();
+    for (const h of this.#hosts) if (h.shard !== s) h.send({ type: 'shard-down', shard: s, incarnation: d.incarnation });
+    this.emit('shardDown', d);
+    if (!this.options.restartShards) return;
+    host.incarnation = Atomics.load(i32, base + INCARNATION);
+    host.start().then(
+      () => {
+        if (this.#state === 'running') this.emit('shardRestart', { shard: s, incarnation: host.incarnation });
+      },
+      () => {
+        // It died again during start-up; its exit handler has already been called.
+      },
+    );
+  }
+}

@@ -1,0 +1,90 @@
+// A main-thread process: lets plain code receive messages, link, monitor and wait for DOWNs like an actor.
+
+import type { ReceiveOptions, TimerRef } from '../actor/context.js';
+import type { ExitReasonInput } from '../actor/exit-reason.js';
+import type { MonitorRef, SystemMessage } from '../actor/messages.js';
+import type { Pid } from '../actor/pid.js';
+import { type Proc, S_INBOX } from '../actor/proc.js';
+import type { ThreadRuntime } from '../shard/thread-runtime.js';
+
+const any = (): boolean => true;
+
+/**
+ * A process on the main thread, read with `receive()` instead of a handler.
+ * It always traps exits, so links and monitors arrive as messages:
+ *
+ * ```ts
+ * const inbox = system.inbox();
+ * const ref = inbox.monitor(pid);
+ * const down = await inbox.receive((m) => isDownMessage(m) && m.ref === ref);
+ * ```
+ */
+export class Inbox<M = unknown> {
+  readonly #rt: ThreadRuntime;
+  readonly #p: Proc;
+
+  /** @internal */
+  constructor(rt: ThreadRuntime, p: Proc) {
+    this.#rt = rt;
+    this.#p = p;
+  }
+
+  /** This inbox's pid: give it to actors so they can reply. */
+  get pid(): Pid<M> {
+    return this.#p.pid as Pid<M>;
+  }
+
+  /** Messages waiting to be received. */
+  get size(): number {
+    return this.#p.mailbox.length;
+  }
+
+  /** False once closed (or the system stopped). */
+  get open(): boolean {
+    return this.#p.status === S_INBOX;
+  }
+
+  /** The first queued or arriving message `match` accepts (default: any); `undefined` after `timeoutMs`. */
+  receive<T extends M | SystemMessage>(match: (msg: M | SystemMessage) => msg is T, opts?: ReceiveOptions): Promise<T | undefined>;
+  receive(match?: (msg: M | SystemMessage) => boolean, opts?: ReceiveOptions): Promise<M | SystemMessage | undefined>;
+  receive(match: (msg: any) => boolean = any, opts?: ReceiveOptions): Promise<unknown> {
+    return this.#rt.receive(this.#p, match, opts?.timeoutMs);
+  }
+
+  send<T>(to: Pid<T> | string, msg: NoInfer<T>): void {
+    this.#rt.send(to, msg);
+  }
+
+  link(pid: Pid<unknown>): void {
+    this.#rt.link(this.#p, pid);
+  }
+
+  unlink(pid: Pid<unknown>): void {
+    this.#rt.unlink(this.#p, pid);
+  }
+
+  monitor(pid: Pid<unknown>): MonitorRef {
+    return this.#rt.monitor(this.#p, pid);
+  }
+
+  demonitor(ref: MonitorRef): boolean {
+    return this.#rt.demonitor(this.#p, ref);
+  }
+
+  exit(pid: Pid<unknown>, reason: ExitReasonInput): void {
+    this.#rt.exit(this.#p.pid, pid, reason);
+  }
+
+  sendAfter<T>(to: Pid<T> | string, msg: NoInfer<T>, delayMs: number): TimerRef {
+    return this.#rt.sendAfter(this.#p, to, msg, delayMs);
+  }
+
+  cancelTimer(ref: TimerRef): boolean {
+    return this.#rt.cancelTimer(ref, this.#p);
+  }
+
+  /** Ends this process (reason `normal`): links and monitors on it fire; a pending receive rejects. */
+  close(): void {
+    this.#rt.exitProc(this.#p, 'normal');
+  }
+}

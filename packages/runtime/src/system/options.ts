@@ -1,0 +1,97 @@
+// ActorSystem options: defaults, and validation at the door with messages that say what to fix.
+
+import { availableParallelism } from 'node:os';
+import type { ResourceLimits } from 'node:worker_threads';
+import { InvalidOptionError } from '../errors.js';
+import { MAX_THREADS } from '../actor/pid.js';
+import { checkCapacity, describe } from '../shard/thread-runtime.js';
+
+/** Options for {@link ActorSystem.start}. */
+export interface SystemOptions {
+  /** Number of shards (worker threads). Default: `os.availableParallelism()`. */
+  threads?: number;
+  /** Default mailbox capacity per process. Default: `Infinity` (Erlang-like, unbounded). */
+  mailboxCapacity?: number;
+  /** Messages one process handles per turn before the next gets its turn. Default 64. */
+  actorBudget?: number;
+  /** Messages a shard handles before yielding to its event loop (timers, I/O). Default 4096. */
+  sliceBudget?: number;
+  /** How long an idle shard polls its rings before parking, in microseconds (latency vs. CPU). Default 50; 0 parks at once. */
+  spinMicros?: number;
+  /** Bytes per ring (one per ordered pair of threads); a power of two >= 64 KiB. Default 1 MiB (256 KiB above 8 shards). */
+  ringBytes?: number;
+  /** Capacity of the name registry. Default 16384. */
+  maxNames?: number;
+  /** A handler (or init) running longer than this gets its shard restarted; its actors exit `killed`. Default 30000; `Infinity` turns the watchdog off. */
+  handlerTimeoutMs?: number;
+  /** How long a `terminate` hook may take before the process is killed. Default 5000. */
+  terminateTimeoutMs?: number;
+  /** How long `shutdown()` waits for each shard before terminating it. Default 10000. */
+  shutdownTimeoutMs?: number;
+  /** V8 limits for each shard (e.g. `{ maxOldGenerationSizeMb: 256 }`); a shard over them is restarted. */
+  resourceLimits?: ResourceLimits;
+  /** Restart a shard that dies. Default true. */
+  restartShards?: boolean;
+}
+
+/** Options with every default filled in. */
+export type ResolvedOptions = Required<Omit<SystemOptions, 'resourceLimits'>> & { resourceLimits: ResourceLimits | undefined };
+
+export function resolveOptions(input: SystemOptions | undefined): ResolvedOptions {
+  if (input !== undefined && (typeof input !== 'object' || input === null)) {
+    throw new InvalidOptionError(`options must be an object, got ${describe(input)}`);
+  }
+  const o = input ?? {};
+  const threads = o.threads ?? availableParallelism();
+  int(threads, 'options.threads', 1, MAX_THREADS - 1);
+  const mailboxCapacity = o.mailboxCapacity ?? Infinity;
+  checkCapacity(mailboxCapacity, 'options.mailboxCapacity');
+  const actorBudget = o.actorBudget ?? 64;
+  int(actorBudget, 'options.actorBudget', 1, 1 << 20);
+  const sliceBudget = o.sliceBudget ?? 4096;
+  int(sliceBudget, 'options.sliceBudget', 1, 1 << 24);
+  const spinMicros = o.spinMicros ?? 50;
+  num(spinMicros, 'options.spinMicros', 0, 1_000_000);
+  const ringBytes = o.ringBytes ?? (threads > 8 ? 256 * 1024 : 1024 * 1024);
+  int(ringBytes, 'options.ringBytes', 64 * 1024, 1 << 30);
+  if ((ringBytes & (ringBytes - 1)) !== 0) throw new InvalidOptionError(`options.ringBytes must be a power of two, got ${ringBytes}`);
+  const maxNames = o.maxNames ?? 16384;
+  int(maxNames, 'options.maxNames', 1, 1 << 22);
+  const handlerTimeoutMs = o.handlerTimeoutMs ?? 30_000;
+  if (handlerTimeoutMs !== Infinity) num(handlerTimeoutMs, 'options.handlerTimeoutMs', 1, 2 ** 31);
+  const terminateTimeoutMs = o.terminateTimeoutMs ?? 5000;
+  num(terminateTimeoutMs, 'options.terminateTimeoutMs', 0, 2 ** 31);
+  const shutdownTimeoutMs = o.shutdownTimeoutMs ?? 10_000;
+  num(shutdownTimeoutMs, 'options.shutdownTimeoutMs', 0, 2 ** 31);
+  if (o.resourceLimits !== undefined && (typeof o.resourceLimits !== 'object' || o.resourceLimits === null)) {
+    throw new InvalidOptionError(`options.resourceLimits must be an object like { maxOldGenerationSizeMb: 256 }, got ${describe(o.resourceLimits)}`);
+  }
+  const restartShards = o.restartShards ?? true;
+  if (typeof restartShards !== 'boolean') throw new InvalidOptionError(`options.restartShards must be a boolean, got ${describe(restartShards)}`);
+  return {
+    threads,
+    mailboxCapacity,
+    actorBudget,
+    sliceBudget,
+    spinMicros,
+    ringBytes,
+    maxNames,
+    handlerTimeoutMs,
+    terminateTimeoutMs,
+    shutdownTimeoutMs,
+    resourceLimits: o.resourceLimits,
+    restartShards,
+  };
+}
+
+function int(v: unknown, what: string, min: number, max: number): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new InvalidOptionError(`${what} must be an integer from ${min} to ${max}, got ${describe(v)}`);
+  }
+}
+
+function num(v: unknown, what: string, min: number, max: number): void {
+  if (typeof v !== 'number' || Number.isNaN(v) || v < min || v > max) {
+    throw new InvalidOptionError(`${what} must be a number from ${min} to ${max}, got ${describe(v)}`);
+  }
+}
