@@ -1,0 +1,67 @@
+// Monitors: exactly one DOWN with the exit reason; the watcher survives; demonitor stops it.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ActorSystem, type Inbox, isDownMessage } from '@joerl/runtime';
+import { PLACEMENTS, assertNoneQueued, expect, expectReport, probe, type Report } from '../helpers.ts';
+
+const test = suite('monitors');
+let system: ActorSystem;
+let inbox: Inbox;
+test.before(async () => {
+  system = await ActorSystem.start({ threads: 2 });
+  inbox = system.inbox();
+});
+test.after(() => system.shutdown());
+
+const gotDown = (tag: string) => (m: any) => m?.event === 'got' && m.tag === tag && isDownMessage(m.msg);
+
+for (const { label, a, b } of PLACEMENTS) {
+  test(`DOWN arrives exactly once and the watcher survives (${label})`, async () => {
+    const watcher = await probe(system, inbox, a, { tag: `w-${a}${b}` });
+    const target = await probe(system, inbox, b, { tag: `t-${a}${b}` });
+    system.send(watcher, { op: 'monitor', pid: target });
+    const { ref } = await expectReport(inbox, 'monitoring', `w-${a}${b}`);
+    system.send(target, { op: 'panic', message: 'watched' });
+    const got = await expect<Report>(inbox, gotDown(`w-${a}${b}`), 'DOWN at the watcher');
+    const down = got.msg as any;
+    assert.is(down.ref, ref);
+    assert.ok(down.pid.equals(target));
+    assert.is(down.reason.message, 'watched');
+    // A round trip through the watcher: any second DOWN would be reported before this pong.
+    system.send(watcher, { op: 'ping' });
+    await expectReport(inbox, 'pong', `w-${a}${b}`);
+    await assertNoneQueued(inbox, gotDown(`w-${a}${b}`), 'a second DOWN');
+  });
+
+  test(`monitoring a dead pid delivers one DOWN with noproc (${label})`, async () => {
+    const watcher = await probe(system, inbox, a, { tag: `wn-${a}${b}` });
+    const target = await probe(system, inbox, b, { tag: `tn-${a}${b}` });
+    const mref = inbox.monitor(target);
+    system.send(target, { op: 'stop', reason: 'normal' });
+    await expect(inbox, (m) => m?.type === 'DOWN' && m.ref === mref, 'target gone');
+    system.send(watcher, { op: 'monitor', pid: target });
+    const got = await expect<Report>(inbox, gotDown(`wn-${a}${b}`), 'noproc DOWN');
+    assert.equal((got.msg as any).reason, { kind: 'custom', value: 'noproc' });
+  });
+
+  test(`a demonitored process sends no DOWN (${label})`, async () => {
+    const target = await probe(system, inbox, b, { tag: `td-${a}${b}` });
+    const ref = inbox.monitor(target);
+    assert.ok(inbox.demonitor(ref));
+    assert.not.ok(inbox.demonitor(ref), 'second demonitor is a no-op');
+    const ref2 = inbox.monitor(target);
+    system.send(target, { op: 'stop', reason: 'shutdown' });
+    const down = await expect<any>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref2, 'DOWN on the second monitor');
+    assert.is(down.reason, 'shutdown');
+    await assertNoneQueued(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'DOWN of the demonitored ref');
+  });
+}
+
+test('join resolves with the exit reason', async () => {
+  const p = await probe(system, inbox, 2, { tag: 'joined' });
+  const reason = system.join(p);
+  system.send(p, { op: 'stop', reason: 'my-reason' });
+  assert.equal(await reason, { kind: 'custom', value: 'my-reason' });
+});
+
+test.run();

@@ -1,0 +1,67 @@
+// Selective receive: the match is taken out of order, the rest keep their order; a timeout resolves undefined.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ActorSystem, type Inbox } from '@joerl/runtime';
+import { PLACEMENTS, expect, expectReport, probe } from '../helpers.ts';
+
+const test = suite('selective receive');
+let system: ActorSystem;
+let inbox: Inbox;
+test.before(async () => {
+  system = await ActorSystem.start({ threads: 2 });
+  inbox = system.inbox();
+});
+test.after(() => system.shutdown());
+
+for (const { label, a, b } of PLACEMENTS) {
+  test(`the match is taken out of order and the others stay in order (${label})`, async () => {
+    const rx = await probe(system, inbox, a, { tag: `rx-${a}${b}` });
+    const tx = await probe(system, inbox, b, { tag: `tx-${a}${b}` });
+    system.send(rx, { op: 'select', want: 'b' });
+    for (const k of ['a', 'c', 'b', 'd']) system.send(tx, { op: 'send', to: rx, msg: { k } });
+    const sel = await expectReport(inbox, 'selected', `rx-${a}${b}`);
+    assert.equal(sel.got, { k: 'b' });
+    const rest: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const m = await expect<any>(inbox, (x) => x?.event === 'got' && x.tag === `rx-${a}${b}`, 'a remaining message');
+      rest.push(m.msg.k);
+    }
+    assert.equal(rest, ['a', 'c', 'd']);
+  });
+
+  test(`a match already queued is found at once, in the middle of the mailbox (${label})`, async () => {
+    const rx = await probe(system, inbox, a, { tag: `rq-${a}${b}` });
+    const tx = await probe(system, inbox, b, { tag: `tq-${a}${b}` });
+    // The first receive waits for 'one'; 'two' arrives before it and is queued.
+    system.send(rx, { op: 'select-seq', wants: ['one', 'two'] });
+    for (const k of ['x', 'two', 'y', 'one']) system.send(tx, { op: 'send', to: rx, msg: { k } });
+    const sel = await expectReport(inbox, 'selected-seq', `rq-${a}${b}`);
+    assert.equal(sel.got, [{ k: 'one' }, { k: 'two' }]);
+    const rest: string[] = [];
+    for (let i = 0; i < 2; i++) rest.push((await expect<any>(inbox, (x) => x?.event === 'got' && x.tag === `rq-${a}${b}`, 'leftover')).msg.k);
+    assert.equal(rest, ['x', 'y']);
+  });
+}
+
+test('a receive timeout resolves undefined and the actor keeps going', async () => {
+  const rx = await probe(system, inbox, 2, { tag: 'rt' });
+  system.send(rx, { op: 'select', want: 'never', timeoutMs: 20 });
+  const sel = await expectReport(inbox, 'selected', 'rt');
+  assert.is(sel.got, null);
+  system.send(rx, { op: 'ping' });
+  await expectReport(inbox, 'pong', 'rt');
+});
+
+test('an inbox receives selectively too', async () => {
+  const ib = system.inbox();
+  ib.send(ib.pid, { k: 1 });
+  ib.send(ib.pid, { k: 2 });
+  ib.send(ib.pid, { k: 3 });
+  assert.equal(await ib.receive((m: any) => m.k === 2), { k: 2 });
+  assert.equal(await ib.receive(), { k: 1 });
+  assert.equal(await ib.receive(), { k: 3 });
+  assert.is(await ib.receive(undefined, { timeoutMs: 0 }), undefined);
+  ib.close();
+});
+
+test.run();

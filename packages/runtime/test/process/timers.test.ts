@@ -1,0 +1,78 @@
+// sendAfter / cancelTimer: deadline order, at-least-delay, cancel true only before firing, names resolved at fire time.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ActorSystem, type Inbox } from '@joerl/runtime';
+import { expect, expectReport, probe } from '../helpers.ts';
+
+const test = suite('timers');
+let system: ActorSystem;
+let inbox: Inbox;
+test.before(async () => {
+  system = await ActorSystem.start({ threads: 2 });
+  inbox = system.inbox();
+});
+test.after(() => system.shutdown());
+
+test('timers fire in deadline order (ties in creation order), each after at least its delay', async () => {
+  const start = performance.now();
+  const plan = [40, 10, 25, 10, 0, 60];
+  plan.forEach((ms, i) => system.sendAfter(inbox.pid, { timer: i, ms }, ms));
+  const got: Array<{ timer: number; ms: number; at: number }> = [];
+  for (let i = 0; i < plan.length; i++) {
+    const m = await expect<{ timer: number; ms: number }>(inbox, (x) => typeof x?.timer === 'number', `timer ${i}`);
+    got.push({ ...m, at: performance.now() - start });
+  }
+  assert.equal(got.map((g) => g.timer), [4, 1, 3, 2, 0, 5]);
+  for (const g of got) assert.ok(g.at >= g.ms, `timer ${g.timer} fired at ${g.at.toFixed(1)} ms, before its ${g.ms} ms`);
+});
+
+test('cancelTimer returns true before firing (and the message never comes), false after', async () => {
+  const ref = system.sendAfter(inbox.pid, { cancelled: true }, 50);
+  assert.ok(system.cancelTimer(ref));
+  assert.not.ok(system.cancelTimer(ref), 'a second cancel is false');
+  const fired = system.sendAfter(inbox.pid, { fired: true }, 1);
+  await expect(inbox, (m) => m?.fired === true, 'the short timer');
+  assert.not.ok(system.cancelTimer(fired), 'cancel after firing is false');
+  // A later timer proves the cancelled one (earlier deadline) would have arrived by now.
+  system.sendAfter(inbox.pid, { later: true }, 80);
+  await expect(inbox, (m) => m?.later === true, 'the later timer');
+  assert.is(await inbox.receive((m: any) => m?.cancelled === true, { timeoutMs: 0 }), undefined);
+});
+
+for (const [label, shard] of [['within one shard', 1], ['across two shards', 2]] as const) {
+  test(`an actor's timer to another thread arrives, and cancel works there (${label})`, async () => {
+    const target = await probe(system, inbox, 1, { tag: `tt-${shard}` });
+    const setter = await probe(system, inbox, shard, { tag: `ts-${shard}` });
+    system.send(setter, { op: 'send-after', to: target, msg: { k: 'tick' }, ms: 5 });
+    const { ref } = await expectReport(inbox, 'timer', `ts-${shard}`);
+    const got = await expect<any>(inbox, (m) => m?.event === 'got' && m.tag === `tt-${shard}`, 'tick at the target');
+    assert.equal(got.msg, { k: 'tick' });
+    system.send(setter, { op: 'cancel', ref: ref as number });
+    assert.is((await expectReport(inbox, 'cancelled', `ts-${shard}`)).result, false);
+    system.send(setter, { op: 'send-after', to: target, msg: { k: 'never' }, ms: 60_000 });
+    const r2 = await expectReport(inbox, 'timer', `ts-${shard}`);
+    system.send(setter, { op: 'cancel', ref: r2.ref as number });
+    assert.is((await expectReport(inbox, 'cancelled', `ts-${shard}`)).result, true);
+  });
+}
+
+test('a named destination is resolved when the timer fires; a missing name becomes a dead letter', async () => {
+  system.sendAfter('late-name', { k: 'to-name' }, 20);
+  const p = await probe(system, inbox, 2, { tag: 'late' });
+  system.register('late-name', p);
+  const got = await expect<any>(inbox, (m) => m?.event === 'got' && m.tag === 'late', 'message via name');
+  assert.equal(got.msg, { k: 'to-name' });
+  const dead = new Promise((resolve) => system.once('deadLetter', resolve));
+  system.sendAfter('nobody', { k: 'lost' }, 1);
+  const dl = (await dead) as { reason: string; to: string };
+  assert.is(dl.reason, 'actor_not_found');
+  assert.is(dl.to, 'nobody');
+});
+
+test('bad timer arguments get typed errors', () => {
+  assert.throws(() => system.sendAfter(inbox.pid, {}, -1), (e: { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT');
+  assert.throws(() => system.sendAfter(inbox.pid, {}, NaN), (e: { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT');
+  assert.throws(() => system.cancelTimer(12345 * 4096 + 1 as never), (e: { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT');
+});
+
+test.run();
