@@ -20,23 +20,42 @@ export type ErrorCode =
   | 'ERR_CALL_FAILED'
   | 'ERR_REGISTRY_FULL';
 
-/** Base of every joerl error; `code` is stable and safe to switch on. */
+const BRAND = Symbol.for('joerl.error');
+
+/**
+ * Base of every joerl error; `code` is stable and safe to switch on.
+ *
+ * `instanceof` works across duplicate copies of the package (and on errors
+ * rebuilt after crossing threads): it checks a `Symbol.for` brand and the
+ * code, not the prototype chain.
+ */
 export class JoerlError extends Error {
+  /** The code every instance of this class carries (undefined on the base). */
+  static readonly CODE: ErrorCode | undefined = undefined;
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
   }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value !== 'object' || value === null || (value as Record<symbol, unknown>)[BRAND] !== true) return false;
+    const code = (this as typeof JoerlError).CODE;
+    return code === undefined || (value as { code?: unknown }).code === code;
+  }
 }
+Object.defineProperty(JoerlError.prototype, BRAND, { value: true });
 
 /** An option passed to the runtime is out of range or of the wrong type. */
 export class InvalidOptionError extends JoerlError {
+  static override readonly CODE = 'ERR_INVALID_OPTION' as const;
   constructor(message: string) { super('ERR_INVALID_OPTION', message); }
 }
 
 /** An argument (pid, name, module URL, reason) is malformed. */
 export class InvalidArgumentError extends JoerlError {
+  static override readonly CODE = 'ERR_INVALID_ARGUMENT' as const;
   constructor(message: string) { super('ERR_INVALID_ARGUMENT', message); }
 }
 
@@ -45,6 +64,7 @@ export class InvalidArgumentError extends JoerlError {
  * message that could not be delivered, like ractor's `SendErr(T)`.
  */
 export class NoProcError extends JoerlError {
+  static override readonly CODE = 'ERR_NO_PROC' as const;
   readonly undelivered: unknown;
   constructor(target: string, undelivered?: unknown) {
     super('ERR_NO_PROC', `no process ${target}: it has exited or never existed`);
@@ -54,6 +74,7 @@ export class NoProcError extends JoerlError {
 
 /** No process is registered under the name. */
 export class UnknownNameError extends JoerlError {
+  static override readonly CODE = 'ERR_UNKNOWN_NAME' as const;
   readonly undelivered: unknown;
   constructor(name: string, undelivered?: unknown) {
     super('ERR_UNKNOWN_NAME', `no process is registered as "${name}"`);
@@ -63,6 +84,7 @@ export class UnknownNameError extends JoerlError {
 
 /** `register` was asked for a name another live process holds. */
 export class NameTakenError extends JoerlError {
+  static override readonly CODE = 'ERR_NAME_TAKEN' as const;
   constructor(name: string, holder: string) {
     super('ERR_NAME_TAKEN', `the name "${name}" is already registered to ${holder}; unregister it first or pick another name`);
   }
@@ -70,6 +92,7 @@ export class NameTakenError extends JoerlError {
 
 /** The name table in shared memory has no free slot left. */
 export class RegistryFullError extends JoerlError {
+  static override readonly CODE = 'ERR_REGISTRY_FULL' as const;
   constructor(capacity: number) {
     super('ERR_REGISTRY_FULL', `the name registry is full (${capacity} names); raise options.maxNames`);
   }
@@ -77,6 +100,7 @@ export class RegistryFullError extends JoerlError {
 
 /** The target's mailbox is at capacity; the message is handed back. */
 export class MailboxFullError extends JoerlError {
+  static override readonly CODE = 'ERR_MAILBOX_FULL' as const;
   readonly undelivered: unknown;
   constructor(target: string, capacity: number, undelivered?: unknown) {
     super('ERR_MAILBOX_FULL', `the mailbox of ${target} is full (capacity ${capacity}); retry after it drains or raise mailboxCapacity`);
@@ -86,6 +110,7 @@ export class MailboxFullError extends JoerlError {
 
 /** A value cannot cross threads intact (function, symbol, class instance...). */
 export class UnencodableError extends JoerlError {
+  static override readonly CODE = 'ERR_UNENCODABLE' as const;
   readonly path: string;
   constructor(path: string, what: string) {
     super('ERR_UNENCODABLE', `cannot send ${what} at ${path}: messages must be plain data (objects, arrays, strings, numbers, booleans, null, bigint, Date, Map, Set, typed arrays, Pid)`);
@@ -95,6 +120,7 @@ export class UnencodableError extends JoerlError {
 
 /** The actor module could not be imported. */
 export class ModuleNotFoundError extends JoerlError {
+  static override readonly CODE = 'ERR_MODULE_NOT_FOUND' as const;
   constructor(url: string, cause?: unknown) {
     super('ERR_MODULE_NOT_FOUND', `cannot load actor module ${url}${cause instanceof Error ? `: ${cause.message}` : ''}`, { cause });
   }
@@ -102,6 +128,7 @@ export class ModuleNotFoundError extends JoerlError {
 
 /** The module loaded but has no export of that name. */
 export class ExportNotFoundError extends JoerlError {
+  static override readonly CODE = 'ERR_EXPORT_NOT_FOUND' as const;
   constructor(url: string, exportName: string, available: string[]) {
     super('ERR_EXPORT_NOT_FOUND', `actor module ${url} has no export "${exportName}" (exports: ${available.join(', ') || 'none'})`);
   }
@@ -109,6 +136,7 @@ export class ExportNotFoundError extends JoerlError {
 
 /** The export is not something `defineActor` (or another define*) made. */
 export class NotABehaviourError extends JoerlError {
+  static override readonly CODE = 'ERR_NOT_A_BEHAVIOUR' as const;
   constructor(url: string, exportName: string) {
     super('ERR_NOT_A_BEHAVIOUR', `export "${exportName}" of ${url} is not a behaviour: wrap it with defineActor({ init, handle })`);
   }
@@ -116,6 +144,7 @@ export class NotABehaviourError extends JoerlError {
 
 /** The actor's init threw (or it was killed during init); `reason` is its exit reason. */
 export class InitFailedError extends JoerlError {
+  static override readonly CODE = 'ERR_INIT_FAILED' as const;
   readonly reason: unknown;
   constructor(pid: string, reason: unknown, detail: string) {
     super('ERR_INIT_FAILED', `actor ${pid} failed to start: ${detail}`);
@@ -125,6 +154,7 @@ export class InitFailedError extends JoerlError {
 
 /** The shard that should answer died before it did. */
 export class ShardDownError extends JoerlError {
+  static override readonly CODE = 'ERR_SHARD_DOWN' as const;
   constructor(shard: number) {
     super('ERR_SHARD_DOWN', `shard ${shard} went down before answering; it is being restarted, retry`);
   }
@@ -132,6 +162,7 @@ export class ShardDownError extends JoerlError {
 
 /** The system has been shut down (or is shutting down). */
 export class SystemStoppedError extends JoerlError {
+  static override readonly CODE = 'ERR_SYSTEM_STOPPED' as const;
   constructor(what = 'the actor system') {
     super('ERR_SYSTEM_STOPPED', `${what} has been shut down`);
   }
@@ -139,6 +170,7 @@ export class SystemStoppedError extends JoerlError {
 
 /** An actor-only operation was called outside the actor's own handlers. */
 export class NotInActorError extends JoerlError {
+  static override readonly CODE = 'ERR_NOT_IN_ACTOR' as const;
   constructor(op: string) {
     super('ERR_NOT_IN_ACTOR', `${op} can only be called by the actor itself, from inside its handlers`);
   }
@@ -146,6 +178,7 @@ export class NotInActorError extends JoerlError {
 
 /** A call got no reply in time. A reply that comes later is discarded. */
 export class CallTimeoutError extends JoerlError {
+  static override readonly CODE = 'ERR_CALL_TIMEOUT' as const;
   constructor(target: string, timeoutMs: number) {
     super('ERR_CALL_TIMEOUT', `call to ${target} got no reply within ${timeoutMs} ms`);
   }
@@ -153,6 +186,7 @@ export class CallTimeoutError extends JoerlError {
 
 /** A call failed because the server exited (or was not there). */
 export class CallFailedError extends JoerlError {
+  static override readonly CODE = 'ERR_CALL_FAILED' as const;
   readonly reason: unknown;
   constructor(target: string, reason: unknown, detail: string) {
     super('ERR_CALL_FAILED', `call to ${target} failed: ${detail}`);

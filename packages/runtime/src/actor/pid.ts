@@ -1,5 +1,7 @@
 // Process identifiers: node, shard (thread) and serial; printed Erlang-style.
 
+const BRAND = Symbol.for('joerl.pid');
+
 /** Thread ids fit in 12 bits: thread 0 is the main thread, 1..N are shards. */
 export const MAX_THREADS = 4096;
 
@@ -45,6 +47,11 @@ export class Pid<M = unknown> {
     return `Pid${this.toString()}`;
   }
 
+  /** Recognises pids from any copy of this package (the brand is a `Symbol.for`). */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
   /** Parses `<node.shard.serial>` (as printed by `toString`). */
   static parse(text: string): Pid {
     const m = /^<(\d+)\.(\d+)\.(\d+)>$/.exec(text);
@@ -52,6 +59,8 @@ export class Pid<M = unknown> {
     return new Pid(Number(m[1]), Number(m[2]), Number(m[3]));
   }
 }
+
+Object.defineProperty(Pid.prototype, BRAND, { value: true });
 
 /** True for a {@link Pid} (including one rebuilt on another thread). */
 export function isPid(value: unknown): value is Pid<unknown> {

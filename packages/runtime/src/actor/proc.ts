@@ -46,7 +46,8 @@ export class Proc {
   names: string[] | null = null;
   /** Timers this process set for itself (cancelled at exit). */
   timers: Set<number> | null = null;
-  receiver: PendingReceive | null = null;
+  /** Selective receives in progress, oldest first (inboxes may have several). */
+  receivers: PendingReceive[] | null = null;
   /** Set by ctx.stop(): exit with this reason after the current handler. */
   stopReason: ExitReason | null = null;
   /** An exit signal that arrived while a handler was on the stack. */

@@ -243,8 +243,7 @@ export class ThreadRuntime {
 
   /** Puts a message in a mailbox (or hands it to a waiting receive); schedules the process. */
   private enqueue(p: Proc, msg: unknown): boolean {
-    const r = p.receiver;
-    if (r !== null && this.offer(p, r, msg)) return true;
+    if (p.receivers !== null && this.offer(p, msg)) return true;
     if (!p.mailbox.push(msg)) return false;
     this.counters.delivered++;
     if (p.status === S_IDLE) {
@@ -256,8 +255,7 @@ export class ThreadRuntime {
 
   /** EXIT and DOWN messages: never refused by a full mailbox, or they would be lost. */
   private enqueueSystem(p: Proc, msg: unknown): void {
-    const r = p.receiver;
-    if (r !== null && this.offer(p, r, msg)) return;
+    if (p.receivers !== null && this.offer(p, msg)) return;
     p.mailbox.pushAlways(msg);
     if (p.status === S_IDLE) {
       p.status = S_QUEUED;
@@ -265,23 +263,35 @@ export class ThreadRuntime {
     }
   }
 
-  private offer(p: Proc, r: PendingReceive, msg: unknown): boolean {
-    let ok: boolean;
-    try {
-      ok = r.match(msg) === true;
-    } catch (err) {
-      this.endReceive(p, r);
-      r.reject(err);
-      return false;
+  /** Hands `msg` to the oldest pending receive that matches it. */
+  private offer(p: Proc, msg: unknown): boolean {
+    const rs = p.receivers!;
+    for (let i = 0; i < rs.length; i++) {
+      const r = rs[i]!;
+      let ok: boolean;
+      try {
+        ok = r.match(msg) === true;
+      } catch (err) {
+        this.endReceive(p, r);
+        r.reject(err);
+        return this.offer(p, msg);
+      }
+      if (ok) {
+        this.endReceive(p, r);
+        r.resolve(msg);
+        return true;
+      }
     }
-    if (!ok) return false;
-    this.endReceive(p, r);
-    r.resolve(msg);
-    return true;
+    return false;
   }
 
   private endReceive(p: Proc, r: PendingReceive): void {
-    p.receiver = null;
+    const rs = p.receivers;
+    if (rs !== null) {
+      const i = rs.indexOf(r);
+      if (i >= 0) rs.splice(i, 1);
+      if (rs.length === 0) p.receivers = null;
+    }
     if (r.timer !== 0) this.timers.cancel(r.timer);
   }
 
@@ -603,10 +613,13 @@ export class ThreadRuntime {
   }
 
   private cancelReceive(p: Proc): void {
-    const r = p.receiver;
-    if (r === null) return;
-    this.endReceive(p, r);
-    r.reject(this.shuttingDown ? new SystemStoppedError() : new NoProcError(p.pid.toString()));
+    const rs = p.receivers;
+    if (rs === null) return;
+    p.receivers = null;
+    for (const r of rs) {
+      if (r.timer !== 0) this.timers.cancel(r.timer);
+      r.reject(this.shuttingDown ? new SystemStoppedError() : new NoProcError(p.pid.toString()));
+    }
   }
 
   private cancelTimers(p: Proc): void {
@@ -718,7 +731,6 @@ export class ThreadRuntime {
     if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0)) {
       return Promise.reject(new InvalidArgumentError(`receive timeoutMs must be a number >= 0, got ${String(timeoutMs)}`));
     }
-    if (p.receiver !== null) return Promise.reject(new InvalidArgumentError(`${p.pid} is already waiting in receive`));
     if (p.status >= S_EXITING) return Promise.reject(new NoProcError(p.pid.toString()));
     const mb = p.mailbox;
     try {
@@ -732,12 +744,12 @@ export class ThreadRuntime {
       if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
         r.timer = this.newRef();
         this.timers.add(r.timer, timeoutMs, () => {
-          if (p.receiver !== r) return;
-          p.receiver = null;
+          r.timer = 0;
+          this.endReceive(p, r);
           resolve(undefined);
         });
       }
-      p.receiver = r;
+      (p.receivers ??= []).push(r);
     });
   }
 
@@ -970,6 +982,9 @@ export class ThreadRuntime {
 
   /** Stops every process with `shutdown` (newest first), waits for their terminate hooks, then stops the loop. */
   async shutdown(timeoutMs: number): Promise<number> {
+    // Take in everything sent before the shutdown order (a monitor set up just
+    // before shutdown must still get its DOWN).
+    if (this.thread !== 0) this.scheduler.slice();
     this.shuttingDown = true;
     if (this.procs.size > 0) {
       const all = new Promise<void>((resolve) => {

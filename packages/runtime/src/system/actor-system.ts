@@ -251,7 +251,11 @@ export class ActorSystem extends EventEmitter {
     this.#state = 'stopping';
     this.#stopped = (async () => {
       if (this.#watchdog !== null) clearInterval(this.#watchdog);
+      // Ring data must not be overtaken by the control message that follows.
+      this.#rt.transport.flush();
       await Promise.all(this.#hosts.map((h) => h.stop(this.options.shutdownTimeoutMs)));
+      // Deliver what the shards said last (DOWNs, terminate reports) before the inboxes close.
+      this.#rt.scheduler.slice();
       await this.#rt.shutdown(0);
       this.#state = 'stopped';
     })();
@@ -304,6 +308,7 @@ export class ActorSystem extends EventEmitter {
     this.#rt.names.removeShard(s);
     this.#rt.onShardDown(s, d.incarnation);
     this.#rt.scheduler.kick();
+    this.#rt.transport.flush();
     for (const h of this.#hosts) if (h.shard !== s) h.send({ type: 'shard-down', shard: s, incarnation: d.incarnation });
     this.emit('shardDown', d);
     if (!this.options.restartShards) return;

@@ -1,0 +1,62 @@
+// What may cross threads: plain data passes and round-trips; functions, symbols and class instances are refused with a path.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Pid, UnencodableError } from '@joerl/runtime';
+import { assertEncodable, packr, unpackr } from '../../src/codec/codec.ts';
+
+const roundTrip = (v: unknown) => unpackr.unpack(Uint8Array.from(packr.pack(v)));
+
+test('plain data round-trips intact', () => {
+  const values = [
+    null, true, 0, -1.5, 'text', 2n ** 70n, undefined,
+    { a: 1, b: [1, 'x', { c: null }] },
+    new Date(1700000000000), new Map([['k', 1]]), new Set([1, 2]), new Uint8Array([1, 2, 3]),
+    new Pid(0, 3, 12345), { who: new Pid(0, 1, 2) },
+  ];
+  for (const v of values) {
+    assertEncodable(v);
+    const back = roundTrip(v);
+    if (v instanceof Pid) assert.ok(v.equals(back as Pid));
+    else if (typeof v === 'object' && v !== null && (v as { who?: Pid }).who) assert.ok((back as { who: Pid }).who.equals((v as { who: Pid }).who));
+    else assert.equal(back, v);
+  }
+  // A null-prototype object is accepted and arrives as a plain one.
+  const bare = Object.assign(Object.create(null), { a: 1 });
+  assertEncodable(bare);
+  assert.equal({ ...(roundTrip(bare) as object) }, { a: 1 });
+});
+
+test('functions, symbols, class instances and cycles are refused with the path to the culprit', () => {
+  class Point { x = 1; }
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  const cases: Array<[unknown, RegExp]> = [
+    [() => 1, /a function at message/],
+    [{ a: { b: [1, Symbol('s')] } }, /a symbol at message\.a\.b\[1\]/],
+    [{ p: new Point() }, /an instance of Point .* at message\.p/],
+    [new Map([['k', { f() {} }]]), /a function \(f\) at message\.get\(k\)\.f/],
+    [[new WeakMap()], /an instance of WeakMap/],
+    [cyclic, /cyclic/],
+    [Promise.resolve(1), /an instance of Promise/],
+  ];
+  for (const [v, re] of cases) {
+    try {
+      assertEncodable(v);
+      assert.unreachable(`accepted ${re}`);
+    } catch (err) {
+      assert.instance(err, UnencodableError);
+      assert.is((err as UnencodableError).code, 'ERR_UNENCODABLE');
+      assert.match((err as Error).message, re);
+    }
+  }
+});
+
+test('Pid parses its printed form and compares by value', () => {
+  const p = new Pid(0, 2, 77);
+  assert.is(p.toString(), '<0.2.77>');
+  assert.ok(Pid.parse('<0.2.77>').equals(p));
+  assert.not.ok(p.equals(new Pid(0, 1, 77)));
+  assert.throws(() => Pid.parse('0.2.77'), /not a pid/);
+});
+
+test.run();

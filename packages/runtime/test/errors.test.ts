@@ -1,0 +1,59 @@
+// Every error class: its code, name, default message, and the round trip through the wire form.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as api from '@joerl/runtime';
+import { fromWireError, toWireError } from '../src/errors.ts';
+
+const table: Array<[api.JoerlError, string, string, RegExp]> = [
+  [new api.InvalidOptionError('options.x must be y'), 'InvalidOptionError', 'ERR_INVALID_OPTION', /options\.x must be y/],
+  [new api.InvalidArgumentError('bad'), 'InvalidArgumentError', 'ERR_INVALID_ARGUMENT', /bad/],
+  [new api.NoProcError('<0.1.2>', { m: 1 }), 'NoProcError', 'ERR_NO_PROC', /no process <0\.1\.2>/],
+  [new api.UnknownNameError('svc', 1), 'UnknownNameError', 'ERR_UNKNOWN_NAME', /"svc"/],
+  [new api.NameTakenError('svc', '<0.1.2>'), 'NameTakenError', 'ERR_NAME_TAKEN', /already registered to <0\.1\.2>/],
+  [new api.MailboxFullError('<0.1.2>', 2, 'x'), 'MailboxFullError', 'ERR_MAILBOX_FULL', /capacity 2/],
+  [new api.UnencodableError('message.f', 'a function'), 'UnencodableError', 'ERR_UNENCODABLE', /a function at message\.f/],
+  [new api.ModuleNotFoundError('file:///x.js'), 'ModuleNotFoundError', 'ERR_MODULE_NOT_FOUND', /cannot load actor module file:\/\/\/x\.js/],
+  [new api.ExportNotFoundError('file:///x.js', 'Foo', ['default']), 'ExportNotFoundError', 'ERR_EXPORT_NOT_FOUND', /no export "Foo" \(exports: default\)/],
+  [new api.NotABehaviourError('file:///x.js', 'default'), 'NotABehaviourError', 'ERR_NOT_A_BEHAVIOUR', /defineActor/],
+  [new api.InitFailedError('<0.1.2>', 'normal', 'init threw: x'), 'InitFailedError', 'ERR_INIT_FAILED', /failed to start: init threw: x/],
+  [new api.ShardDownError(2), 'ShardDownError', 'ERR_SHARD_DOWN', /shard 2 went down/],
+  [new api.SystemStoppedError(), 'SystemStoppedError', 'ERR_SYSTEM_STOPPED', /has been shut down/],
+  [new api.NotInActorError('receive'), 'NotInActorError', 'ERR_NOT_IN_ACTOR', /receive can only be called/],
+  [new api.CallTimeoutError('<0.1.2>', 50), 'CallTimeoutError', 'ERR_CALL_TIMEOUT', /within 50 ms/],
+  [new api.CallFailedError('<0.1.2>', 'killed', 'the server exited (killed)'), 'CallFailedError', 'ERR_CALL_FAILED', /server exited/],
+  [new api.RegistryFullError(10), 'RegistryFullError', 'ERR_REGISTRY_FULL', /full \(10 names\)/],
+];
+
+for (const [err, name, code, message] of table) {
+  test(`${name}: code ${code}, its name, a useful message, and it survives the wire`, () => {
+    assert.instance(err, api.JoerlError);
+    assert.instance(err, Error);
+    assert.is(err.name, name);
+    assert.is(err.code, code);
+    assert.match(err.message, message);
+    const back = fromWireError(toWireError(err));
+    assert.ok(back instanceof (err.constructor as typeof api.JoerlError), "instanceof holds after the trip (and across package copies)");
+    assert.is((back as api.JoerlError).code, code);
+    assert.is(back.message, err.message);
+    assert.is(back.name, name);
+  });
+}
+
+test('instanceof tells error classes apart by code, not by prototype', () => {
+  const e = new api.NoProcError('<0.1.2>');
+  assert.ok(e instanceof api.NoProcError);
+  assert.ok(e instanceof api.JoerlError);
+  assert.not.ok(e instanceof api.MailboxFullError);
+  assert.not.ok(new Error('x') instanceof api.JoerlError);
+  assert.not.ok(({ code: 'ERR_NO_PROC' }) instanceof api.NoProcError, 'a look-alike without the brand is not one');
+});
+
+test('a foreign error crosses as a plain Error with its message and stack', () => {
+  const back = fromWireError(toWireError(new TypeError('nope')));
+  assert.is(back.message, 'nope');
+  assert.is(back.name, 'TypeError');
+  assert.match(back.stack ?? '', /nope/);
+  assert.is(fromWireError(toWireError('just a string')).message, 'just a string');
+});
+
+test.run();

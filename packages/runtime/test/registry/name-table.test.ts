@@ -1,0 +1,59 @@
+// The shared-memory name table: register/whereis/unregister, conflicts, tombstones, capacity, lock recovery.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Pid, NameTakenError, RegistryFullError } from '@joerl/runtime';
+import { NameTable, nameTableBytes } from '../../src/registry/name-table.ts';
+
+const table = (max: number, thread = 0) => {
+  const sab = new SharedArrayBuffer(nameTableBytes(max));
+  return { sab, t: new NameTable(sab, max, thread) };
+};
+
+test('register, look up from another handle, unregister only by the owner pid', () => {
+  const { sab, t } = table(64);
+  const other = new NameTable(sab, 64, 3);
+  const p = new Pid(0, 2, 10);
+  t.register('alpha', p);
+  assert.ok(other.whereis('alpha')?.equals(p));
+  assert.throws(() => other.register('alpha', new Pid(0, 1, 1)), (e: Error) => e instanceof NameTakenError);
+  assert.not.ok(other.unregister('alpha', new Pid(0, 1, 1)), 'another pid cannot free it');
+  assert.ok(other.unregister('alpha', p));
+  assert.is(t.whereis('alpha'), undefined, 'the cached lookup notices the change');
+});
+
+test('many names with churn keep resolving (tombstones do not lose entries)', () => {
+  const { t } = table(512);
+  for (let round = 0; round < 20; round++) {
+    for (let i = 0; i < 300; i++) t.register(`n${round}-${i}`, new Pid(0, 1, round * 1000 + i));
+    for (let i = 0; i < 300; i += 2) assert.ok(t.unregister(`n${round}-${i}`));
+    for (let i = 1; i < 300; i += 2) assert.is(t.whereis(`n${round}-${i}`)?.serial, round * 1000 + i);
+    for (let i = 1; i < 300; i += 2) t.unregister(`n${round}-${i}`);
+  }
+  assert.is(t.entries().length, 0);
+});
+
+test('capacity and unicode names', () => {
+  const { t } = table(3);
+  t.register('ä-名前', new Pid(0, 1, 1));
+  t.register('b', new Pid(0, 1, 2));
+  t.register('c', new Pid(0, 1, 3));
+  assert.throws(() => t.register('d', new Pid(0, 1, 4)), (e: Error) => e instanceof RegistryFullError);
+  assert.is(t.whereis('ä-名前')?.serial, 1);
+  assert.equal(t.entries().map(([n]) => n).sort(), ['b', 'c', 'ä-名前']);
+});
+
+test('removeShard frees every name of a dead shard; recoverLock releases a lock it held', () => {
+  const { sab, t } = table(64);
+  t.register('on1', new Pid(0, 1, 1));
+  t.register('on2', new Pid(0, 2, 1));
+  assert.is(t.removeShard(2), 1);
+  assert.is(t.whereis('on2'), undefined);
+  assert.ok(t.whereis('on1'));
+  // Simulate shard 2 dying while holding the lock.
+  new Int32Array(sab)[0] = 2 + 1;
+  t.recoverLock(2);
+  t.register('after', new Pid(0, 1, 9)); // would spin forever if the lock were still held
+  assert.ok(t.whereis('after'));
+});
+
+test.run();

@@ -1,0 +1,147 @@
+// System lifecycle: start options, module formats, spawn errors, placement, shutdown with terminate hooks.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { fileURLToPath } from 'node:url';
+import {
+  ActorSystem,
+  ExportNotFoundError,
+  InvalidArgumentError,
+  InvalidOptionError,
+  ModuleNotFoundError,
+  NotABehaviourError,
+  SystemStoppedError,
+  UnencodableError,
+  type Pid,
+} from '@joerl/runtime';
+import { PROBE, expect, expectReport, probe, withSystem } from '../helpers.ts';
+
+const fixture = (f: string) => new URL(`../fixtures/${f}`, import.meta.url);
+const test = suite('lifecycle');
+
+test('start validates its options with typed errors that say what to fix', async () => {
+  const bad: Array<[object, RegExp]> = [
+    [{ threads: 0 }, /options\.threads must be an integer from 1/],
+    [{ threads: 1.5 }, /options\.threads/],
+    [{ mailboxCapacity: 0 }, /options\.mailboxCapacity must be a positive integer or Infinity/],
+    [{ ringBytes: 100_000 }, /options\.ringBytes must be a power of two/],
+    [{ spinMicros: -1 }, /options\.spinMicros/],
+    [{ handlerTimeoutMs: 0 }, /options\.handlerTimeoutMs/],
+    [{ restartShards: 'yes' }, /options\.restartShards must be a boolean/],
+  ];
+  for (const [opts, re] of bad) {
+    try {
+      await ActorSystem.start(opts as never);
+      assert.unreachable(`accepted ${JSON.stringify(opts)}`);
+    } catch (err) {
+      assert.instance(err, InvalidOptionError);
+      assert.is((err as InvalidOptionError).code, 'ERR_INVALID_OPTION');
+      assert.match((err as Error).message, re);
+    }
+  }
+});
+
+test('behaviours load from .js, .mjs (named export) and .ts modules, by URL or absolute path', () =>
+  withSystem({ threads: 2 }, async (system) => {
+    const inbox = system.inbox();
+    const js = await system.spawn(fixture('plain.actor.js'), { seed: 7 }, { shard: 1 });
+    system.send(js, { replyTo: inbox.pid });
+    assert.equal(await expect(inbox, (m) => m?.from === 'js', 'js reply'), { from: 'js', shard: 1, args: { seed: 7 } });
+
+    const mjs = await system.spawn(fileURLToPath(fixture('named.actor.mjs')), undefined, { shard: 2, export: 'Greeter' });
+    system.send(mjs, { replyTo: inbox.pid, name: 'joe' });
+    assert.equal(await expect(inbox, (m) => m?.from === 'mjs', 'mjs reply'), { from: 'mjs', hello: 'joe' });
+
+    const ts = await system.spawn<typeof import('../fixtures/typed.actor.ts').default>(fixture('typed.actor.ts'), { start: 40 }, { shard: 2 });
+    system.send(ts, { kind: 'add', n: 2 });
+    system.send(ts, { kind: 'get', replyTo: inbox.pid as Pid<{ total: number }> });
+    assert.equal(await expect(inbox, (m) => typeof m?.total === 'number', 'ts reply'), { total: 42 });
+  }));
+
+test('spawn failures are typed: missing module, broken import, missing export, not a behaviour, relative path, bad args', () =>
+  withSystem({ threads: 1 }, async (system) => {
+    const cases: Array<[() => Promise<unknown>, new (...a: never[]) => Error, RegExp]> = [
+      [() => system.spawn(fixture('no-such.actor.js')), ModuleNotFoundError, /cannot load actor module .*no-such\.actor\.js/],
+      [() => system.spawn(fixture('broken-import.actor.js')), ModuleNotFoundError, /nowhere\.js/],
+      [() => system.spawn(fixture('plain.actor.js'), undefined, { export: 'Missing' }), ExportNotFoundError, /has no export "Missing" \(exports: default, notABehaviour\)/],
+      [() => system.spawn(fixture('plain.actor.js'), undefined, { export: 'notABehaviour' }), NotABehaviourError, /wrap it with defineActor/],
+      [() => system.spawn('./relative.actor.js'), InvalidArgumentError, /new URL\('\.\/relative\.actor\.js', import\.meta\.url\)/],
+      [() => system.spawn(fixture('plain.actor.js'), { f: () => 1 }), UnencodableError, /a function .* at message\.f/],
+      [() => system.spawn(fixture('plain.actor.js'), undefined, { shard: 5 }), InvalidOptionError, /options\.shard must be an integer from 1 to 1, got 5/],
+      [() => system.spawn(fixture('plain.actor.js'), undefined, { mailboxCapacity: -3 }), InvalidOptionError, /options\.mailboxCapacity/],
+    ];
+    for (const [run, cls, re] of cases) {
+      try {
+        await run();
+        assert.unreachable(`no error for ${re}`);
+      } catch (err) {
+        assert.instance(err, cls, `${(err as Error).name}: ${(err as Error).message}`);
+        assert.match((err as Error).message, re);
+      }
+    }
+    // The shard is fine after all that.
+    const inbox = system.inbox();
+    const ok = await system.spawn(fixture('plain.actor.js'), 1);
+    system.send(ok, { replyTo: inbox.pid });
+    await expect(inbox, (m) => m?.from === 'js', 'reply');
+  }));
+
+test('placement: a given shard, round-robin, least-loaded, and ctx.spawn defaults to its own shard', () =>
+  withSystem({ threads: 2 }, async (system) => {
+    const inbox = system.inbox();
+    const shards = [];
+    for (let i = 0; i < 4; i++) shards.push((await system.spawn(fixture('plain.actor.js'), i, { shard: 'round-robin' })).shard);
+    assert.equal(shards.sort(), [1, 1, 2, 2]);
+    for (let i = 0; i < 3; i++) await system.spawn(fixture('plain.actor.js'), i, { shard: 1 });
+    assert.is((await system.spawn(fixture('plain.actor.js'), 0, { shard: 'least-loaded' })).shard, 2);
+    const parent = await probe(system, inbox, 2, { tag: 'parent' });
+    system.send(parent, { op: 'spawn', url: PROBE.href, args: { report: inbox.pid, tag: 'child' }, mode: 'plain' });
+    const spawned = await expectReport(inbox, 'spawned', 'parent');
+    assert.is((spawned.child as Pid).shard, 2);
+    system.send(parent, { op: 'spawn', url: PROBE.href, args: { report: inbox.pid, tag: 'child2' }, mode: 'plain', opts: { shard: 1 } });
+    assert.is(((await expectReport(inbox, 'spawned', 'parent')).child as Pid).shard, 1);
+  }));
+
+test('pids print Erlang-style and survive the trip through messages', () =>
+  withSystem({ threads: 1 }, async (system) => {
+    const inbox = system.inbox();
+    const p = await probe(system, inbox, 1, { tag: 'printed' });
+    assert.match(String(p), /^<0\.1\.\d+>$/);
+    assert.match(String(inbox.pid), /^<0\.0\.\d+>$/);
+    system.send(p, { op: 'send', to: inbox.pid, msg: { me: p } });
+    const back = await expect<{ me: Pid }>(inbox, (m) => m?.me !== undefined, 'pid echo');
+    assert.ok(back.me.equals(p));
+    assert.is(back.me.toString(), p.toString());
+  }));
+
+test('shutdown stops every actor with reason shutdown (terminate runs), then refuses new work', async () => {
+  const system = await ActorSystem.start({ threads: 2 });
+  const inbox = system.inbox();
+  const a = await probe(system, inbox, 1, { tag: 'sa' });
+  const b = await probe(system, inbox, 2, { tag: 'sb' });
+  const ra = inbox.monitor(a);
+  const rb = inbox.monitor(b);
+  const reports = Promise.all([
+    inbox.receive((m: any) => m?.event === 'terminated' && m.tag === 'sa'),
+    inbox.receive((m: any) => m?.event === 'terminated' && m.tag === 'sb'),
+    inbox.receive((m: any) => m?.type === 'DOWN' && m.ref === ra),
+    inbox.receive((m: any) => m?.type === 'DOWN' && m.ref === rb),
+  ]);
+  await system.shutdown();
+  const [ta, tb, da, db] = (await reports) as any[];
+  assert.is(ta.reason, 'shutdown');
+  assert.is(tb.reason, 'shutdown');
+  assert.is(da.reason, 'shutdown');
+  assert.is(db.reason, 'shutdown');
+  assert.not.ok(system.running);
+  assert.throws(() => system.send(a, { op: 'ping' }), (e: Error) => e instanceof SystemStoppedError);
+  try {
+    await system.spawn(PROBE, {});
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, SystemStoppedError);
+  }
+  await system.shutdown(); // idempotent
+  // The test runner fails this file if the process does not exit on its own now.
+});
+
+test.run();

@@ -1,0 +1,43 @@
+// The timer heap: deadline order with ties in creation order, cancel semantics.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { TimerHeap } from '../../src/timer/timer-heap.ts';
+
+// The heap's Node timer is unref'd by design; keep this test process alive while it waits.
+const keepAlive = setInterval(() => {}, 1000);
+test.after(() => clearInterval(keepAlive));
+
+test('fires in deadline order, ties in creation order; cancel is true only while pending', async () => {
+  const fired: number[] = [];
+  let resolveAll: () => void;
+  const all = new Promise<void>((r) => (resolveAll = r));
+  const heap = new TimerHeap(() => {
+    if (fired.length === 5) resolveAll();
+  });
+  const delays = [30, 5, 5, 0, 20, 10];
+  delays.forEach((d, i) => heap.add(i, d, () => fired.push(i)));
+  assert.ok(heap.cancel(5));
+  assert.not.ok(heap.cancel(5));
+  assert.not.ok(heap.cancel(42));
+  await all;
+  assert.equal(fired, [3, 1, 2, 4, 0]);
+  assert.not.ok(heap.cancel(0), 'already fired');
+  assert.is(heap.size, 0);
+});
+
+test('a large random schedule comes out sorted', async () => {
+  const fired: number[] = [];
+  const n = 300;
+  let done: () => void;
+  const all = new Promise<void>((r) => (done = r));
+  const heap = new TimerHeap(() => {
+    if (fired.length === n) done();
+  });
+  const deadlines = Array.from({ length: n }, (_, i) => ((i * 7919) % 40));
+  deadlines.forEach((d, i) => heap.add(i, d, () => fired.push(i)));
+  await all;
+  const order = fired.map((i) => deadlines[i]!);
+  assert.equal(order, [...order].sort((a, b) => a - b));
+});
+
+test.run();
