@@ -39,8 +39,8 @@ for (const { label, a, b } of PLACEMENTS) {
     const msg = got.msg as any;
     assert.ok(isExitMessage(msg));
     assert.ok(msg.from.equals(crasher));
-    assert.is(msg.reason.kind, 'panic');
-    assert.is(msg.reason.message, 'trapped-boom');
+    const reason = msg.reason as { kind: string; message: string };
+    assert.equal({ kind: reason.kind, message: reason.message }, { kind: 'panic', message: 'trapped-boom' });
     system.send(trapper, { op: 'ping' });
     await expectReport(inbox, 'pong', 'trapper');
   });

@@ -1,7 +1,7 @@
 // Bounded mailboxes refuse when full (an error in-shard, a dead letter across shards) and accept again once drained.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ActorSystem, type DeadLetter, type Inbox, MailboxFullError, NoProcError } from '@joerl/runtime';
+import { ActorSystem, type DeadLetter, type Inbox, MailboxFullError, NoProcError, type Pid } from '@joerl/runtime';
 import { expect, expectReport, probe } from '../helpers.ts';
 
 const test = suite('mailbox');
@@ -78,7 +78,7 @@ test('from the main thread, a send to a dead pid on a shard is a dead letter; to
   system.send(p, { op: 'stop', reason: 'normal' });
   await expect(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'DOWN');
   const dead = nextDeadLetter();
-  system.send(p, { hello: 'anyone?' });
+  system.send(p as Pid<unknown>, { hello: 'anyone?' });
   const dl = await dead;
   assert.is(dl.reason, 'actor_not_found');
   assert.equal(dl.message, { hello: 'anyone?' });

@@ -1,7 +1,7 @@
 // A dying shard never takes the system down: it is restarted, its actors exit `killed`, and every link and monitor elsewhere fires.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ActorSystem, type Inbox, type ShardDeath, ShardDownError, isDownMessage, isExitMessage } from '@joerl/runtime';
+import { ActorSystem, type ShardDeath, ShardDownError, isDownMessage, isExitMessage } from '@joerl/runtime';
 import { PROBE, expect, expectReport, probe, withSystem, type Report } from '../helpers.ts';
 
 const test = suite('shard faults');
