@@ -3,12 +3,12 @@
 /*
  * Ring: one SharedArrayBuffer per ordered pair of threads (producer -> consumer).
  *
- *   byte 0         64            128                         128 + capacity
- *   +--------------+-------------+----------------------------+
- *   | WRITE (i32)  | READ (i32)  | data: frame frame frame ... |
- *   +--------------+-------------+----------------------------+
- *     producer's     consumer's    capacity is a power of two
- *     cache line     cache line
+ *   byte 0         64            96            128                         128 + capacity
+ *   +--------------+-------------+-------------+----------------------------+
+ *   | WRITE (i32)  | READ (i32)  | NEED_SPACE  | data: frame frame frame ... |
+ *   +--------------+-------------+-------------+----------------------------+
+ *     producer's     consumer's    set by a      capacity is a power of two
+ *     cache line     cache line    blocked producer
  *
  * WRITE and READ are free-running u32 byte counters (they wrap at 2^32, which
  * the power-of-two capacity divides); position = counter & (capacity - 1).
@@ -24,6 +24,8 @@
 export const WRITE_INDEX = 0;
 /** Int32 index of the consumer's read counter, on its own cache line. */
 export const READ_INDEX = 16;
+/** Int32 index of the flag a producer raises when the ring is too full for its next frame. */
+export const NEED_SPACE_INDEX = 24;
 /** Bytes before the data region. */
 export const RING_HEADER_BYTES = 128;
 /** Header bit: this frame's payload continues in the next frame. */

@@ -1,6 +1,6 @@
 // Single-producer single-consumer byte ring over a SharedArrayBuffer: framed writes, batched publish, fragment reassembly.
 
-import { MAX_CHUNK_DIVISOR, MORE_FLAG, PAD, READ_INDEX, RESET, RING_HEADER_BYTES, WRITE_INDEX } from './layout.js';
+import { MAX_CHUNK_DIVISOR, MORE_FLAG, NEED_SPACE_INDEX, PAD, READ_INDEX, RESET, RING_HEADER_BYTES, WRITE_INDEX } from './layout.js';
 
 /** Allocates a ring's SharedArrayBuffer; `capacity` must be a power of two. */
 export function createRingBuffer(capacity: number): SharedArrayBuffer {
@@ -39,7 +39,8 @@ export class RingWriter {
 
   /**
    * Writes one frame (payload up to `maxChunk` bytes) if it fits; false
-   * means the ring is full right now and nothing was written.
+   * means the ring is full right now and nothing was written. After a false,
+   * the consumer wakes our thread once it has freed space (NEED_SPACE).
    */
   tryWrite(payload: Uint8Array, more: boolean): boolean {
     const len = payload.length;
@@ -51,17 +52,32 @@ export class RingWriter {
     const tail = this.cap - pos;
     if (need > tail) {
       // Frames are contiguous: pad out the tail and start over at 0.
-      if (free < tail + need) return false;
+      if (free < tail + need) return this.blocked();
       this.u32[pos >>> 2] = PAD;
       this.w = (this.w + tail) >>> 0;
       free -= tail;
       pos = 0;
     }
-    if (free < need) return false;
+    if (free < need) return this.blocked();
     this.u32[pos >>> 2] = more ? (len | MORE_FLAG) >>> 0 : len;
     this.u8.set(payload, pos + 4);
     this.w = (this.w + need) >>> 0;
     return true;
+  }
+
+  /**
+   * Raises NEED_SPACE. seq_cst store then the caller's next free-space check
+   * pairs with the consumer's READ store then NEED_SPACE load (Dekker): either
+   * we see the freed space on retry, or the consumer sees the flag and wakes us.
+   */
+  private blocked(): false {
+    Atomics.store(this.ctl, NEED_SPACE_INDEX, 1);
+    return false;
+  }
+
+  /** Free bytes right now (for the scheduler's "can the overflow move?" check). */
+  free(): number {
+    return this.cap - ((this.w - (Atomics.load(this.ctl, READ_INDEX) >>> 0)) >>> 0);
   }
 
   /** Writes a RESET marker so the consumer drops any half-assembled message from a dead predecessor. */
@@ -116,11 +132,11 @@ export class RingReader {
    * SharedArrayBuffer view is about 40% slower, and then passed to `onMessage`;
    * the view is only valid during that call. Returns the number of messages.
    */
-  read(onMessage: (bytes: Uint8Array) => void): number {
+  read(onMessage: (bytes: Uint8Array) => void, max = Infinity): number {
     // Acquire: frames up to `w` are fully written (see RingWriter.publish).
     const w = Atomics.load(this.ctl, WRITE_INDEX) >>> 0;
     let n = 0;
-    while (this.r !== w) {
+    while (this.r !== w && n < max) {
       const pos = this.r & this.mask;
       const header = this.u32[pos >>> 2]!;
       if (header === PAD) {
@@ -164,6 +180,13 @@ export class RingReader {
     this.r = (this.r + 4 + ((len + 3) & ~3)) >>> 0;
     // seq_cst store: our copies of these bytes are done before the producer may overwrite them.
     Atomics.store(this.ctl, READ_INDEX, this.r | 0);
+  }
+
+  /** True (once) if the producer is blocked on a full ring: the caller should wake it. */
+  takeNeedSpace(): boolean {
+    if (Atomics.load(this.ctl, NEED_SPACE_INDEX) === 0) return false;
+    Atomics.store(this.ctl, NEED_SPACE_INDEX, 0);
+    return true;
   }
 
   private append(start: number, len: number): void {

@@ -78,7 +78,8 @@ export class Scheduler {
   /** One slice, synchronously. Exposed for the shutdown path. */
   slice(): void {
     Atomics.store(this.ctl, this.busyIndex, 1);
-    this.transport.poll();
+    // About a slice's worth of messages: decode no more than we can run.
+    this.transport.poll(this.sliceBudget);
     let budget = this.sliceBudget;
     let turns = 0;
     while (this.count > 0 && budget > 0) {
@@ -96,7 +97,7 @@ export class Scheduler {
     Atomics.store(this.ctl, this.busyIndex, 0);
   }
 
-  private hasWork = (): boolean => this.count > 0 || this.transport.hasInbound();
+  private hasWork = (): boolean => this.count > 0 || this.transport.hasInbound() || this.transport.canDrainOverflow();
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
@@ -108,8 +109,9 @@ export class Scheduler {
       }
       if (this.spinMicros > 0 && this.spin()) continue;
       this.parked = true;
-      // While a full ring holds back our output, poll it every millisecond (backoff).
-      await parkThread(this.ctl, this.thread, this.hasWork, this.transport.hasOverflow() ? 1 : Infinity);
+      // While a full ring holds back our output, its consumer wakes us when it
+      // frees space (NEED_SPACE); the 10 ms timeout is only a safety net.
+      await parkThread(this.ctl, this.thread, this.hasWork, this.transport.hasOverflow() ? 10 : Infinity);
       this.parked = false;
     }
   }
@@ -117,7 +119,7 @@ export class Scheduler {
   private spin(): boolean {
     const end = performance.now() + this.spinMicros / 1000;
     do {
-      for (let i = 0; i < 64; i++) if (this.transport.hasInbound()) return true;
+      for (let i = 0; i < 64; i++) if (this.transport.hasInbound() || this.transport.canDrainOverflow()) return true;
     } while (performance.now() < end);
     return false;
   }

@@ -12,7 +12,7 @@ interface Pending {
 }
 
 /** Ops per batch before it is packed early (keeps frames a few KiB). */
-const BATCH_OPS = 256;
+const BATCH_OPS = 1024;
 
 class Outbound {
   readonly dest: number;
@@ -44,6 +44,7 @@ export class Transport {
   /** Runs when a clean destination gets its first op (the scheduler makes sure a flush follows). */
   onDirty: () => void = () => {};
   private overflowing = 0;
+  private pollFrom = 0;
 
   constructor(
     thread: number,
@@ -130,6 +131,18 @@ export class Transport {
     return this.overflowing > 0;
   }
 
+  /** True when a waiting batch could now be written (its ring has room for the next chunk). */
+  canDrainOverflow(): boolean {
+    if (this.overflowing === 0) return false;
+    for (const o of this.out) {
+      if (o === null || o.overflow.length === 0) continue;
+      const p = o.overflow[0]!;
+      const next = Math.min(o.writer.maxChunk, p.bytes.length - p.offset);
+      if (o.writer.free() >= next + 8) return true;
+    }
+    return false;
+  }
+
   /** Bytes waiting for room, per destination (for backpressure and health). */
   overflowBytes(dest: number): number {
     return this.out[dest]?.overflowBytes ?? 0;
@@ -145,18 +158,34 @@ export class Transport {
     return false;
   }
 
-  /** Reads and dispatches everything published to us. Returns the number of batches. */
-  poll(): number {
-    let n = 0;
+  /**
+   * Reads and dispatches batches until about `maxMessages` ops have been
+   * decoded, taking turns between peers. Bounded on purpose: decoding faster
+   * than the actors can run only grows mailboxes (and promotes their contents
+   * to the old generation); what stays in the ring makes a faster producer
+   * back off instead. Returns the number of ops decoded.
+   */
+  poll(maxMessages: number): number {
+    const limit = maxMessages * 3; // a SEND is three items: op, target, message
+    let items = 0;
     const ins = this.in;
-    for (let t = 0; t < ins.length; t++) {
+    const count = ins.length;
+    for (let k = 0; k < count && items < limit; k++) {
+      const t = (this.pollFrom + k) % count;
       const r = ins[t];
-      if (r === null || !r!.hasData()) continue;
-      n += r!.read((bytes) => {
-        this.onOps(unpackr.unpack(bytes) as unknown[], t);
-      });
+      if (r === null) continue;
+      while (items < limit && r!.hasData()) {
+        r!.read((bytes) => {
+          const ops = unpackr.unpack(bytes) as unknown[];
+          items += ops.length;
+          this.onOps(ops, t);
+        }, 1);
+      }
+      // We freed space: a producer blocked on this ring can go on.
+      if (r!.takeNeedSpace()) wakeThread(this.ctl, t);
     }
-    return n;
+    this.pollFrom = (this.pollFrom + 1) % count;
+    return items / 3;
   }
 
   private pack(o: Outbound): void {

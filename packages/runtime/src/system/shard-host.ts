@@ -42,9 +42,9 @@ export class ShardHost {
     const opts: ConstructorParameters<typeof Worker>[1] = {
       workerData: init,
       name: `joerl-shard-${this.shard}`,
-      // Shards must not inherit loader flags meant for the main thread only;
-      // TypeScript actor modules load through tsx's tsImport (see loader.ts).
-      execArgv: process.execArgv.filter((a) => !a.startsWith('--import') && !a.startsWith('--loader') && !a.startsWith('--require')),
+      // execArgv is inherited (an explicit list may not carry per-process
+      // flags such as --expose-gc). TypeScript actor modules do not rely on
+      // it: they load through tsx's tsImport (see loader.ts).
     };
     if (this.resourceLimits !== undefined) opts.resourceLimits = this.resourceLimits;
     const worker = new Worker(ENTRY, opts);

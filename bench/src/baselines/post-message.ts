@@ -1,0 +1,68 @@
+// Baselines over raw postMessage: one-way throughput and ping-pong latency between two worker threads.
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { once } from 'node:events';
+
+const WORKER = new URL('./pm-worker.js', import.meta.url);
+
+function pair(a: string, b: string): { wa: Worker; wb: Worker; close: () => Promise<void> } {
+  const { port1, port2 } = new MessageChannel();
+  const wa = new Worker(WORKER, { workerData: { role: a, port: port1 }, transferList: [port1] });
+  const wb = new Worker(WORKER, { workerData: { role: b, port: port2 }, transferList: [port2] });
+  return { wa, wb, close: async () => void (await Promise.all([wa.terminate(), wb.terminate()])) };
+}
+
+/** Messages per second, one `postMessage` per object, thread to thread. */
+export async function postMessageThroughput(n: number): Promise<number> {
+  const { wa, wb, close } = pair('sender', 'receiver');
+  try {
+    await Promise.all([once(wa, 'online'), once(wb, 'online')]);
+    // Warm-up run, then the measured one.
+    for (const measured of [false, true]) {
+      wb.postMessage({ expect: measured ? n : Math.min(n, 20_000) });
+      const t0 = performance.now();
+      wa.postMessage({ n: measured ? n : Math.min(n, 20_000) });
+      await once(wb, 'message');
+      if (measured) return n / ((performance.now() - t0) / 1000);
+    }
+    return NaN;
+  } finally {
+    await close();
+  }
+}
+
+/** Round-trip times (ms) of a ping-pong over a MessagePort. */
+export async function postMessagePingPong(rounds: number, warmup: number): Promise<number[]> {
+  const { wa, close } = pair('pinger', 'ponger');
+  try {
+    wa.postMessage({ rounds, warmup });
+    const [r] = (await once(wa, 'message')) as [{ rtts: number[] }];
+    return r.rtts;
+  } finally {
+    await close();
+  }
+}
+
+/** Messages per second through the simplest possible in-thread actor loop: an array queue and a function call. */
+export function baselineLoop(n: number, chunk: number): number {
+  const queue: Array<{ kind: string; seq: number; payload: string }> = [];
+  let state = { count: 0 };
+  const handle = (msg: { seq: number }, s: { count: number }) => {
+    s.count += msg.seq >= 0 ? 1 : 0;
+    return s;
+  };
+  const run = (count: number) => {
+    let seq = 0;
+    for (let left = count; left > 0; left -= chunk) {
+      const k = Math.min(chunk, left);
+      for (let i = 0; i < k; i++) queue.push({ kind: 'tick', seq: seq++, payload: 'abcdefgh' });
+      while (queue.length > 0) state = handle(queue.shift()!, state);
+    }
+  };
+  run(Math.min(n, 100_000)); // warm-up
+  state.count = 0;
+  const t0 = performance.now();
+  run(n);
+  const ms = performance.now() - t0;
+  if (state.count !== n) throw new Error('baseline lost messages');
+  return n / (ms / 1000);
+}

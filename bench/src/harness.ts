@@ -1,0 +1,81 @@
+// Bench harness: repeated runs, medians with spread, ratio checks, and a readable table.
+
+export interface Sample {
+  median: number;
+  min: number;
+  max: number;
+  runs: number[];
+}
+
+export function sample(runs: number[]): Sample {
+  const sorted = [...runs].sort((a, b) => a - b);
+  return { median: percentile(sorted, 0.5), min: sorted[0]!, max: sorted[sorted.length - 1]!, runs };
+}
+
+/** Percentile of an ascending array (nearest rank). */
+export function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/** Runs `fn` `warmup + runs` times, keeping the last `runs` results. */
+export async function repeat(runs: number, warmup: number, fn: () => Promise<number> | number): Promise<Sample> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) out.push(await fn());
+  return sample(out);
+}
+
+/** One line of the results: a measured figure beside its baseline and the target ratio. */
+export interface Row {
+  group: string;
+  name: string;
+  unit: string;
+  joerl: Sample;
+  baseline?: { name: string; sample: Sample };
+  /** joerl / baseline when higher is better, baseline / joerl when lower is better. */
+  ratio?: number;
+  /** The ratio the issue asks for (>=), if any. */
+  target?: number;
+  /** Any other target, as text (e.g. "<= 1024 B"), with its verdict. */
+  check?: { text: string; pass: boolean };
+  notes?: string;
+}
+
+export function compare(row: Omit<Row, 'ratio'>, higherIsBetter: boolean): Row {
+  if (row.baseline === undefined) return row;
+  const ratio = higherIsBetter ? row.joerl.median / row.baseline.sample.median : row.baseline.sample.median / row.joerl.median;
+  return { ...row, ratio };
+}
+
+export function fmt(v: number, unit: string): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (unit === 'msg/s' || unit === 'spawn/s' || unit === 'op/s') {
+    if (v >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
+    if (v >= 1e3) return `${(v / 1e3).toFixed(1)}k`;
+    return v.toFixed(0);
+  }
+  if (unit === 'us') return v >= 100 ? v.toFixed(0) : v.toFixed(1);
+  if (unit === 'B') return v.toFixed(0);
+  return v.toPrecision(3);
+}
+
+const spread = (s: Sample, unit: string) => `${fmt(s.median, unit)} (${fmt(s.min, unit)}-${fmt(s.max, unit)})`;
+
+export function table(rows: Row[]): string {
+  const head = ['benchmark', 'joerl (median, range)', 'baseline', 'ratio', 'target', ''];
+  const body = rows.map((r) => {
+    const pass = r.check?.pass ?? (r.target === undefined || r.ratio === undefined ? undefined : r.ratio >= r.target);
+    return [
+      `${r.group}/${r.name}`,
+      `${spread(r.joerl, r.unit)} ${r.unit}`,
+      r.baseline ? `${r.baseline.name}: ${spread(r.baseline.sample, r.unit)}` : '',
+      r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`,
+      r.check?.text ?? (r.target === undefined ? '' : `>= ${r.target}x`),
+      pass === undefined ? '' : pass ? 'ok' : 'MISS',
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
