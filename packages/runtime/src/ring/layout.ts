@@ -43,11 +43,14 @@ export const MAX_CHUNK_DIVISOR = 4;
  *   Int32 region, one 64-byte line per thread t (0 = main, 1..N = shards):
  *     t*16 + DOORBELL   bumped by whoever wakes thread t
  *     t*16 + PARKED     1 while thread t sleeps in Atomics.waitAsync
- *     t*16 + BUSY       1 while thread t runs actor code (watchdog)
- *     t*16 + HEARTBEAT  bumped before every handler call (watchdog)
+ *     t*16 + BUSY       1 while thread t runs a slice of actor code
+ *     t*16 + LOOP_TICK  bumped by a 20 ms timer on thread t: if it stops moving,
+ *                       something blocks t's event loop (the watchdog's signal)
  *     t*16 + ACTORS     live processes on t (least-loaded placement)
  *     t*16 + INCARNATION  how many times shard t has been (re)started
- *     t*16 + LAG_US     last event-loop lag sample of t, in microseconds
+ *     t*16 + LAG_US     event-loop lag of t at its last tick, in microseconds
+ *     t*16 + GAVE_UP    1 once the main thread stopped restarting shard t
+ *     t*16 + LOADING    modules being imported on t (compiling blocks the loop; not a runaway)
  *   then a BigInt64 region, one 64-byte line per thread:
  *     SERIAL            next process serial on t; any thread may reserve one
  *                       with Atomics.add, so spawnLink knows the child's pid
@@ -59,10 +62,12 @@ export const THREAD_STRIDE_I32 = 16;
 export const DOORBELL = 0;
 export const PARKED = 1;
 export const BUSY = 2;
-export const HEARTBEAT = 3;
+export const LOOP_TICK = 3;
 export const ACTORS = 4;
 export const INCARNATION = 5;
 export const LAG_US = 6;
+export const GAVE_UP = 7;
+export const LOADING = 8;
 
 export const THREAD_STRIDE_I64 = 8;
 export const SERIAL = 0;

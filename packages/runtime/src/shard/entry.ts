@@ -15,6 +15,17 @@ rt.scheduler.start();
 
 const reply = (msg: FromShard): void => port.postMessage(msg);
 
+// The loop tick: the watchdog on the main thread restarts this shard if it
+// stops (a handler stuck in a loop, sync or after an await); the lag it
+// measures feeds health. Unref'd: it never keeps a finished shard alive.
+const TICK_MS = 20;
+let lastTick = performance.now();
+setInterval(() => {
+  const now = performance.now();
+  rt.tick(Math.max(0, now - lastTick - TICK_MS));
+  lastTick = now;
+}, TICK_MS).unref();
+
 port.on('message', (msg: ToShard) => {
   switch (msg.type) {
     case 'shard-down':

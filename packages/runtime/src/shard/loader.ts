@@ -37,18 +37,23 @@ const TS = /\.(c|m)?tsx?$/;
 /** Per-thread module cache. */
 export class Loader {
   private readonly cache = new Map<string, Loaded | Promise<Loaded>>();
+  /** Told when an import starts (+1) and ends (-1). */
+  onLoading: (delta: number) => void = () => {};
 
   /** The behaviour, synchronously when already loaded. */
   get(href: string, exportName: string): Loaded | Promise<Loaded> {
     const key = `${href}#${exportName}`;
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit;
+    this.onLoading(1);
     const p = this.load(href, exportName).then(
       (loaded) => {
+        this.onLoading(-1);
         this.cache.set(key, loaded);
         return loaded;
       },
       (err: unknown) => {
+        this.onLoading(-1);
         this.cache.delete(key); // a module that appears later can still be loaded
         throw err;
       },

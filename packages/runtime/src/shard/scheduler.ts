@@ -11,6 +11,9 @@ export type TurnRunner = (p: Proc, budget: number) => number;
 
 const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** A slice yields to the event loop after about this long, whatever its message budget. */
+const SLICE_MS = 10;
+
 /**
  * One per thread. A slice drains the inbound rings into mailboxes, then
  * gives queued processes a turn each (at most `actorBudget` messages, the
@@ -82,6 +85,7 @@ export class Scheduler {
     this.transport.poll(this.sliceBudget);
     let budget = this.sliceBudget;
     let turns = 0;
+    const started = performance.now();
     while (this.count > 0 && budget > 0) {
       const p = this.queue[this.head]!;
       this.queue[this.head] = undefined;
@@ -89,8 +93,12 @@ export class Scheduler {
       this.count--;
       if (p.status !== S_QUEUED) continue;
       budget -= Math.max(1, this.runTurn(p, this.actorBudget));
-      // Messages sent during a long slice should not wait for its end.
-      if ((++turns & 63) === 0) this.transport.flush();
+      // Every 64 turns: messages sent so far go out, and a slice that has run
+      // SLICE_MS gives the event loop (timers, control messages) its turn.
+      if ((++turns & 63) === 0) {
+        this.transport.flush();
+        if (performance.now() - started > SLICE_MS) break;
+      }
     }
     this.transport.flush();
     this.onSlice();

@@ -34,7 +34,10 @@ import {
 import {
   ACTORS,
   FIRST_SERIAL,
-  HEARTBEAT,
+  GAVE_UP,
+  LAG_US,
+  LOADING,
+  LOOP_TICK,
   INCARNATION,
   REF,
   SERIAL,
@@ -125,7 +128,6 @@ export class ThreadRuntime {
   private rr = 0;
   private readonly localOps: unknown[] = [];
   private draining = false;
-  private readonly hbIndex: number;
   private readonly actorsIndex: number;
   private onAllExited: (() => void) | null = null;
 
@@ -135,7 +137,6 @@ export class ThreadRuntime {
     this.config = init.config;
     this.ctl = controlViews(init.control, init.threads);
     this.names = new NameTable(init.names, init.maxNames, init.thread);
-    this.hbIndex = init.thread * THREAD_STRIDE_I32 + HEARTBEAT;
     this.actorsIndex = init.thread * THREAD_STRIDE_I32 + ACTORS;
     this.firstSerial = Number(Atomics.load(this.ctl.i64, init.thread * THREAD_STRIDE_I64 + FIRST_SERIAL));
     this.transport = new Transport(
@@ -155,6 +156,8 @@ export class ThreadRuntime {
       spinMicros,
     );
     this.timers = new TimerHeap(() => this.scheduler.kick());
+    const loadingIndex = init.thread * THREAD_STRIDE_I32 + LOADING;
+    this.loader.onLoading = (delta) => void Atomics.add(this.ctl.i32, loadingIndex, delta);
   }
 
   // ---------------------------------------------------------------- identity
@@ -469,8 +472,14 @@ export class ThreadRuntime {
 
   // ---------------------------------------------------------------- running
 
-  private beat(): void {
-    this.ctl.i32[this.hbIndex]!++;
+  /**
+   * Called every TICK_MS by a timer on this thread: proves the event loop
+   * turns (the main thread's watchdog reads LOOP_TICK) and records its lag.
+   */
+  tick(lagMs: number): void {
+    const base = this.thread * THREAD_STRIDE_I32;
+    Atomics.add(this.ctl.i32, base + LOOP_TICK, 1);
+    Atomics.store(this.ctl.i32, base + LAG_US, Math.min(2 ** 31 - 1, Math.round(lagMs * 1000)));
   }
 
   /** Runs up to `budget` messages of `p` (the scheduler's callback). */
@@ -483,7 +492,6 @@ export class ThreadRuntime {
     while (n < budget && mb.length > 0) {
       const msg = mb.shift();
       n++;
-      this.beat();
       let next: unknown;
       try {
         next = b.handle(msg, p.state, ctx as never);
@@ -768,6 +776,7 @@ export class ThreadRuntime {
       if (o.name !== undefined && (typeof o.name !== 'string' || o.name.length === 0)) throw new InvalidOptionError(`options.name must be a non-empty string, got ${describe(o.name)}`);
       if (o.mailboxCapacity !== undefined) checkCapacity(o.mailboxCapacity, 'options.mailboxCapacity');
       target = this.place(o.shard, parent !== null);
+      if (this.isGone(target)) throw new ShardDownError(target);
       if (target !== this.thread) assertEncodable(args);
       req = { url: href, export: exportName, args, serial: this.reserveSerial(target) };
       if (o.name !== undefined) req.name = o.name;
@@ -804,6 +813,11 @@ export class ThreadRuntime {
     });
   }
 
+  /** True once the main thread gave up restarting `thread`. */
+  private isGone(thread: number): boolean {
+    return thread !== 0 && Atomics.load(this.ctl.i32, thread * THREAD_STRIDE_I32 + GAVE_UP) === 1;
+  }
+
   private place(shard: SpawnOptions['shard'], fromActor: boolean): number {
     const shards = this.threads - 1;
     if (shard === undefined) shard = fromActor ? 'local' : 'round-robin';
@@ -818,12 +832,16 @@ export class ThreadRuntime {
         if (this.thread !== 0) return this.thread;
         return this.place('round-robin', false);
       case 'round-robin':
-        this.rr = (this.rr % shards) + 1;
+        for (let k = 0; k < shards; k++) {
+          this.rr = (this.rr % shards) + 1;
+          if (!this.isGone(this.rr)) break;
+        }
         return this.rr;
       case 'least-loaded': {
         let best = 1;
         let bestLoad = Infinity;
         for (let t = 1; t <= shards; t++) {
+          if (this.isGone(t)) continue;
           const load = Atomics.load(this.ctl.i32, t * THREAD_STRIDE_I32 + ACTORS);
           if (load < bestLoad) {
             best = t;
@@ -897,7 +915,6 @@ export class ThreadRuntime {
       }
     }
     p.status = S_RUNNING;
-    this.beat();
     let r: unknown;
     try {
       r = b.init(req.args, p.ctx as never);

@@ -12,7 +12,9 @@ import {
   ACTORS,
   BUSY,
   FIRST_SERIAL,
-  HEARTBEAT,
+  GAVE_UP,
+  LOADING,
+  LOOP_TICK,
   INCARNATION,
   PARKED,
   REF,
@@ -43,6 +45,9 @@ export interface SystemEventMap {
 }
 
 type State = 'running' | 'stopping' | 'stopped';
+
+/** A shard that dies this many times in a row before reporting ready is not restarted again. */
+const MAX_FAILED_STARTS = 3;
 
 /** The pid that exit signals sent by plain main-thread code carry. */
 const MAIN_PID = new Pid(0, 0, 0);
@@ -276,13 +281,15 @@ export class ActorSystem extends EventEmitter {
     for (const h of this.#hosts) {
       const w = this.#watch[h.shard - 1]!;
       const base = h.shard * THREAD_STRIDE_I32;
-      const hb = Atomics.load(i32, base + HEARTBEAT);
-      if (!h.ready || Atomics.load(i32, base + BUSY) === 0 || hb !== w.hb) {
-        w.hb = hb;
+      const tick = Atomics.load(i32, base + LOOP_TICK);
+      // Importing (compiling) an actor module blocks the loop too; that is not a runaway.
+      if (!h.ready || tick !== w.hb || Atomics.load(i32, base + LOADING) > 0) {
+        w.hb = tick;
         w.since = now;
         continue;
       }
-      // Busy and no new handler started since `since`: one handler has run that long.
+      // The shard's event loop has not turned since `since`: something (a
+      // handler, sync or after an await) has blocked it that long.
       if (now - w.since > limit) {
         w.since = now;
         h.kill('runaway');
@@ -302,6 +309,7 @@ export class ActorSystem extends EventEmitter {
     const b64 = s * THREAD_STRIDE_I64;
     Atomics.store(this.#ctl.i64, b64 + FIRST_SERIAL, Atomics.load(this.#ctl.i64, b64 + SERIAL));
     Atomics.store(i32, base + BUSY, 0);
+    Atomics.store(i32, base + LOADING, 0);
     Atomics.store(i32, base + PARKED, 0);
     Atomics.store(i32, base + ACTORS, 0);
     this.#rt.names.recoverLock(s);
@@ -310,8 +318,13 @@ export class ActorSystem extends EventEmitter {
     this.#rt.scheduler.kick();
     this.#rt.transport.flush();
     for (const h of this.#hosts) if (h.shard !== s) h.send({ type: 'shard-down', shard: s, incarnation: d.incarnation });
+    if (!this.options.restartShards || host.failedStarts >= MAX_FAILED_STARTS) {
+      // Placement skips it from now on; spawns aimed at it fail with ERR_SHARD_DOWN.
+      Atomics.store(i32, base + GAVE_UP, 1);
+      d.final = true;
+    }
     this.emit('shardDown', d);
-    if (!this.options.restartShards) return;
+    if (d.final) return;
     host.incarnation = Atomics.load(i32, base + INCARNATION);
     host.start().then(
       () => {

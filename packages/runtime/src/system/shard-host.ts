@@ -12,6 +12,10 @@ export interface ShardDeath {
   cause: 'error' | 'out_of_memory' | 'runaway' | 'exit';
   message: string;
   error?: Error;
+  /** True if it died before reporting ready. */
+  duringStart: boolean;
+  /** True if the system will not restart it again. */
+  final: boolean;
 }
 
 const ENTRY = new URL('../shard/entry.js', import.meta.url);
@@ -21,6 +25,8 @@ export class ShardHost {
   worker: Worker | null = null;
   incarnation = 0;
   ready = false;
+  /** Consecutive deaths during start-up; reset once a start succeeds. */
+  failedStarts = 0;
   private killedFor: ShardDeath['cause'] | null = null;
   private lastError: Error | null = null;
   private stopping: { resolve: () => void } | null = null;
@@ -59,6 +65,7 @@ export class ShardHost {
           case 'ready':
             started = true;
             this.ready = true;
+            this.failedStarts = 0;
             resolve();
             break;
           case 'shutdown-done':
@@ -93,8 +100,11 @@ export class ShardHost {
           shard: this.shard,
           incarnation: this.incarnation,
           cause,
-          message: cause === 'runaway' ? 'a handler ran past handlerTimeoutMs' : err?.message ?? `worker exited with code ${code}`,
+          message: cause === 'runaway' ? 'its event loop was blocked past handlerTimeoutMs (a handler that does not return)' : err?.message ?? `worker exited with code ${code}`,
+          duringStart: !started,
+          final: false,
         };
+        if (!started) this.failedStarts++;
         if (err !== null) death.error = err;
         if (!started) reject(err ?? new Error(`shard ${this.shard} exited during start-up (code ${code})`));
         this.onDeath(death);

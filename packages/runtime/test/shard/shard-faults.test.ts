@@ -109,6 +109,21 @@ test('a handler that runs past handlerTimeoutMs gets its shard restarted', () =>
     await expectReport(inbox, 'pong', 'other');
   }));
 
+test('a handler that blocks its shard after an await is caught too', () =>
+  withSystem({ threads: 2, handlerTimeoutMs: 200 }, async (system) => {
+    const inbox = system.inbox();
+    const looper = await probe(system, inbox, 2, { tag: 'async-looper' });
+    const ref = inbox.monitor(looper);
+    const down = nextEvent<ShardDeath>(system, 'shardDown');
+    system.send(looper, { op: 'spin-after-await' });
+    const death = await down;
+    assert.is(death.cause, 'runaway');
+    assert.is(death.shard, 2);
+    assert.is(death.final, false);
+    const d = await expect<any>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'DOWN');
+    assert.is(d.reason, 'killed');
+  }));
+
 test('a shard over its memory limit is restarted', () =>
   withSystem({ threads: 1, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 } }, async (system) => {
     const inbox = system.inbox();

@@ -1,0 +1,60 @@
+// The cross-thread path end to end: order under backpressure through a tiny ring, messages far larger than the ring.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Pid } from '@joerl/runtime';
+import { expect, withSystem } from '../helpers.ts';
+
+const FLOOD = new URL('../fixtures/flood.actor.ts', import.meta.url);
+const test = suite('transport');
+
+interface Done {
+  kind: 'flood-done';
+  count: number;
+  bytes: number;
+  sum: number;
+}
+
+test('100k messages through a 64 KiB ring arrive complete and in order (the sender backs off, nothing drops)', () =>
+  withSystem({ threads: 2, ringBytes: 64 * 1024 }, async (system) => {
+    const inbox = system.inbox();
+    const dead: unknown[] = [];
+    system.on('deadLetter', (d) => dead.push(d));
+    const sink = (await system.spawn(FLOOD, undefined, { shard: 2, export: 'sink' })) as Pid<any>;
+    const source = (await system.spawn(FLOOD, undefined, { shard: 1, export: 'source' })) as Pid<any>;
+    const n = 100_000;
+    system.send(sink, { expect: n, report: inbox.pid });
+    // One huge chunk: the whole burst is produced in a single handler call.
+    system.send(source, { to: sink, count: n, chunk: n });
+    const done = await expect<Done>(inbox, (m) => m?.kind === 'flood-done' || m?.kind === 'out-of-order', 'the sink to finish');
+    assert.equal(done, { kind: 'flood-done', count: n, bytes: 0, sum: 0 });
+    assert.equal(dead, []);
+  }));
+
+test('messages larger than the ring are fragmented and arrive intact, in order with small ones', () =>
+  withSystem({ threads: 2, ringBytes: 64 * 1024 }, async (system) => {
+    const inbox = system.inbox();
+    const sink = (await system.spawn(FLOOD, undefined, { shard: 2, export: 'sink' })) as Pid<any>;
+    const source = (await system.spawn(FLOOD, undefined, { shard: 1, export: 'source' })) as Pid<any>;
+    const n = 12;
+    const blobBytes = 1024 * 1024; // 16x the ring
+    system.send(sink, { expect: n, report: inbox.pid });
+    system.send(source, { to: sink, count: n, chunk: 3, blobBytes });
+    const done = await expect<Done>(inbox, (m) => m?.kind === 'flood-done' || m?.kind === 'out-of-order', 'the sink to finish');
+    let sum = 0;
+    for (let seq = 0; seq < n; seq++) for (let i = 0; i < blobBytes; i += 4096) sum = (sum + (seq & 255)) | 0;
+    assert.equal(done, { kind: 'flood-done', count: n, bytes: n * blobBytes, sum });
+  }));
+
+test('from the main thread: a big string and 20k small messages, in order', () =>
+  withSystem({ threads: 1, ringBytes: 64 * 1024 }, async (system) => {
+    const inbox = system.inbox();
+    const sink = (await system.spawn(FLOOD, undefined, { shard: 1, export: 'sink' })) as Pid<any>;
+    const n = 20_000;
+    system.send(sink, { expect: n, report: inbox.pid });
+    system.send(sink, { seq: 0, blob: 'x'.repeat(500_000) });
+    for (let seq = 1; seq < n; seq++) system.send(sink, { seq });
+    const done = await expect<Done>(inbox, (m) => m?.kind === 'flood-done' || m?.kind === 'out-of-order', 'the sink to finish');
+    assert.equal(done, { kind: 'flood-done', count: n, bytes: 500_000, sum: 0 });
+  }));
+
+test.run();
