@@ -144,7 +144,7 @@ export class ThreadRuntime {
       init.rings,
       this.ctl.i32,
       (ops, from) => this.dispatch(ops, 0, ops.length, from),
-      (_dest, op, err) => this.onUnencodableOp(op, err),
+      (dest, op) => this.onUnencodableOp(dest, op),
     );
     this.scheduler = new Scheduler(
       init.thread,
@@ -314,8 +314,9 @@ export class ThreadRuntime {
     this.transport.emit1(0, OP_DEAD_LETTER, dl);
   }
 
-  private onUnencodableOp(op: unknown[], _err: unknown): void {
-    if (op[0] === OP_SEND) this.deadLetter(new Pid(0, -1, op[1] as number), '[unencodable message]', 'unencodable');
+  /** An op that passed assertEncodable but still failed to pack: report it, drop only it. */
+  private onUnencodableOp(dest: number, op: unknown[]): void {
+    if (op[0] === OP_SEND || op[0] === OP_SEND_META) this.deadLetter(new Pid(0, dest, op[1] as number), '[unencodable message]', 'unencodable');
   }
 
   // ---------------------------------------------------------------- inbound ops
