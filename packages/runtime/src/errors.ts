@@ -18,7 +18,12 @@ export type ErrorCode =
   | 'ERR_NOT_IN_ACTOR'
   | 'ERR_CALL_TIMEOUT'
   | 'ERR_CALL_FAILED'
-  | 'ERR_REGISTRY_FULL';
+  | 'ERR_REGISTRY_FULL'
+  | 'ERR_INVALID_TRANSITION'
+  | 'ERR_OFFLOAD_FAILED'
+  | 'ERR_CHILD_EXISTS'
+  | 'ERR_CHILD_NOT_FOUND'
+  | 'ERR_CHILD_RUNNING';
 
 const BRAND = Symbol.for('joerl.error');
 
@@ -194,6 +199,50 @@ export class CallFailedError extends JoerlError {
   }
 }
 
+/** A state machine got an event its transition table does not allow in its current state. */
+export class InvalidTransitionError extends JoerlError {
+  static override readonly CODE = 'ERR_INVALID_TRANSITION' as const;
+  readonly state: string;
+  readonly event: string;
+  constructor(state: string, event: string, detail?: string) {
+    super('ERR_INVALID_TRANSITION', `event "${event}" is not allowed in state "${state}"${detail ? ` (${detail})` : ''}; the machine stays in "${state}"`);
+    this.state = state;
+    this.event = event;
+  }
+}
+
+/** startChild with an id the supervisor already has. */
+export class ChildExistsError extends JoerlError {
+  static override readonly CODE = 'ERR_CHILD_EXISTS' as const;
+  constructor(id: string) {
+    super('ERR_CHILD_EXISTS', `the supervisor already has a child "${id}"; pick another id or deleteChild it first`);
+  }
+}
+
+/** A child id (or pid) the supervisor does not know. */
+export class ChildNotFoundError extends JoerlError {
+  static override readonly CODE = 'ERR_CHILD_NOT_FOUND' as const;
+  constructor(id: string) {
+    super('ERR_CHILD_NOT_FOUND', `the supervisor has no child "${id}"`);
+  }
+}
+
+/** deleteChild / restartChild on a child that is running. */
+export class ChildRunningError extends JoerlError {
+  static override readonly CODE = 'ERR_CHILD_RUNNING' as const;
+  constructor(id: string) {
+    super('ERR_CHILD_RUNNING', `child "${id}" is running; terminateChild it first`);
+  }
+}
+
+/** An offloaded job threw, or could not be run. */
+export class OffloadFailedError extends JoerlError {
+  static override readonly CODE = 'ERR_OFFLOAD_FAILED' as const;
+  constructor(module: string, detail: string, options?: { cause?: unknown }) {
+    super('ERR_OFFLOAD_FAILED', `offloaded job ${module} failed: ${detail}`, options);
+  }
+}
+
 /** The form in which an error crosses threads. */
 export interface WireError {
   name: string;
@@ -250,6 +299,11 @@ const classes: Record<string, abstract new (...args: never[]) => JoerlError> = {
   ERR_CALL_TIMEOUT: CallTimeoutError,
   ERR_CALL_FAILED: CallFailedError,
   ERR_REGISTRY_FULL: RegistryFullError,
+  ERR_INVALID_TRANSITION: InvalidTransitionError,
+  ERR_OFFLOAD_FAILED: OffloadFailedError,
+  ERR_CHILD_EXISTS: ChildExistsError,
+  ERR_CHILD_NOT_FOUND: ChildNotFoundError,
+  ERR_CHILD_RUNNING: ChildRunningError,
 };
 
 function classFor(code: string): abstract new (...args: never[]) => Error {

@@ -6,10 +6,23 @@ export type { SystemOptions } from './system/options.js';
 export { Inbox } from './system/inbox.js';
 
 export { defineActor, isBehaviour } from './actor/behaviour.js';
+export { GenServer, defineGenServer } from './behaviours/gen-server.js';
+export type { CallResult, GenServerSpec, NoReplyResult, ReplyResult, ServerContext, StopResult } from './behaviours/gen-server.js';
+export { GenStatem, defineGenStatem } from './behaviours/gen-statem.js';
+export type { GenStatemSpec, StatemAction, StatemContext, StatemEvent, StatemInfo, Transition } from './behaviours/gen-statem.js';
+export { MAX_INTENSITY_REASON, Supervisor, defineSupervisor } from './behaviours/supervisor.js';
+export type { ChildCounts, ChildInfo, ChildSpec, Intensity, RestartType, Strategy, SupervisorSpec } from './behaviours/supervisor.js';
+export type { OffloadOptions } from './system/offload-pool.js';
 export type { ActorSpec, ArgsOf, Behaviour, MaybePromise, MsgOf } from './actor/behaviour.js';
 export type {
   ActorContext,
+  CallOf,
+  CallOptions,
+  CastOf,
   ModuleRef,
+  OffloadMessage,
+  ReplyOf,
+  ServerProtocol,
   Monitored,
   Placement,
   ProcessOps,
@@ -20,17 +33,21 @@ export type {
 export { Pid, isPid } from './actor/pid.js';
 export { formatReason, isNormalReason, reasonKind } from './actor/exit-reason.js';
 export type { CustomReason, ExitReason, ExitReasonInput, ExitReasonKind, PanicReason } from './actor/exit-reason.js';
-export { isDownMessage, isExitMessage } from './actor/messages.js';
-export type { DownMessage, ExitMessage, MonitorRef, SystemMessage } from './actor/messages.js';
+export { isCallMessage, isCastMessage, isDownMessage, isExitMessage } from './actor/messages.js';
+export type { CallMessage, CastMessage, DownMessage, ExitMessage, From, MonitorRef, SystemMessage } from './actor/messages.js';
 export type { DeadLetter, DeadLetterReason, ShardStats } from './shard/protocol.js';
 
 export {
   CallFailedError,
   CallTimeoutError,
+  ChildExistsError,
+  ChildNotFoundError,
+  ChildRunningError,
   ExportNotFoundError,
   InitFailedError,
   InvalidArgumentError,
   InvalidOptionError,
+  InvalidTransitionError,
   JoerlError,
   MailboxFullError,
   ModuleNotFoundError,
@@ -38,6 +55,7 @@ export {
   NoProcError,
   NotABehaviourError,
   NotInActorError,
+  OffloadFailedError,
   RegistryFullError,
   ShardDownError,
   SystemStoppedError,

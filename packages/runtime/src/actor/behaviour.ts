@@ -22,6 +22,8 @@ export interface Behaviour<Args = unknown, State = unknown, Msg = unknown> {
   readonly trapExit: boolean;
   /** Default mailbox capacity for this behaviour (spawn options override it). */
   readonly mailboxCapacity: number | undefined;
+  /** How long `terminate` may run (default: the system's `terminateTimeoutMs`). */
+  readonly terminateTimeoutMs: number | undefined;
   init(args: Args, ctx: ActorContext<Msg>): MaybePromise<State>;
   handle(msg: Msg | SystemMessage, state: State, ctx: ActorContext<Msg>): MaybePromise<State>;
   terminate(reason: ExitReason, state: State, ctx: ActorContext<Msg>): MaybePromise<void>;
@@ -37,6 +39,8 @@ export interface ActorSpec<Args, State, Msg> {
   trapExit?: boolean;
   /** Mailbox capacity for this behaviour (default: the system's). */
   mailboxCapacity?: number;
+  /** How long `terminate` may run before the process is killed (default: the system's). */
+  terminateTimeoutMs?: number;
   /** Builds the initial state from the spawn arguments. A throw ends the actor with `panic`. */
   init?(args: Args, ctx: ActorContext<Msg>): MaybePromise<State>;
   /** Handles one message and returns the next state. A throw ends the actor with `panic`. */
@@ -79,6 +83,7 @@ export function makeBehaviour<Args, State, Msg>(
     name: spec.name,
     trapExit: spec.trapExit === true,
     mailboxCapacity: spec.mailboxCapacity,
+    terminateTimeoutMs: spec.terminateTimeoutMs,
     init: init.bind(spec) as Behaviour<Args, State, Msg>['init'],
     handle: spec.handle.bind(spec),
     terminate: terminate.bind(spec) as Behaviour<Args, State, Msg>['terminate'],

@@ -2,7 +2,7 @@
 
 import type { ArgsOf, Behaviour, MsgOf } from './behaviour.js';
 import type { ExitReasonInput } from './exit-reason.js';
-import type { MonitorRef, SystemMessage } from './messages.js';
+import type { From, MonitorRef, SystemMessage } from './messages.js';
 import type { Pid } from './pid.js';
 
 /** Where a spawned process goes: a shard number (1..N), or a policy. */
@@ -38,6 +38,29 @@ export interface Monitored<M = unknown> {
   ref: MonitorRef;
 }
 
+/** Options for a call. */
+export interface CallOptions {
+  /** Reject with `ERR_CALL_TIMEOUT` after this long (default 5000; `Infinity` waits forever). */
+  timeoutMs?: number;
+}
+
+/**
+ * Phantom protocol of a server: what it accepts as calls (and answers) and as
+ * casts. `Pid<ServerProtocol<Req, Rep, Cast>>` lets `call` infer reply types.
+ */
+export interface ServerProtocol<Req = unknown, Rep = unknown, Cast = unknown> {
+  readonly __call?: Req;
+  readonly __reply?: Rep;
+  readonly __cast?: Cast;
+}
+
+/** Request type of a server pid. */
+export type CallOf<P> = P extends Pid<ServerProtocol<infer Q, any, any>> ? Q : unknown;
+/** Reply type of a server pid. */
+export type ReplyOf<P> = P extends Pid<ServerProtocol<any, infer R, any>> ? R : unknown;
+/** Cast type of a server pid. */
+export type CastOf<P> = P extends Pid<ServerProtocol<any, any, infer C>> ? C : unknown;
+
 /** Operations every process has: actors through `ctx`, the main thread through an `Inbox`. */
 export interface ProcessOps {
   /** Sends a message. Throws `ERR_NO_PROC`, `ERR_UNKNOWN_NAME`, `ERR_MAILBOX_FULL` or `ERR_UNENCODABLE` when that can be known here; otherwise a failure becomes a dead letter. */
@@ -58,6 +81,18 @@ export interface ProcessOps {
   cancelTimer(ref: TimerRef): boolean;
   /** The pid registered under `name`, or undefined. */
   whereis(name: string): Pid<unknown> | undefined;
+  /**
+   * Calls a server and resolves with its reply. Fails fast with `ERR_NO_PROC`
+   * (server gone), `ERR_UNKNOWN_NAME`, or `ERR_CALL_FAILED` (it exited during
+   * the call; `.reason` says why); `ERR_CALL_TIMEOUT` after `timeoutMs`.
+   */
+  call<P extends Pid<any>>(to: P | string, req: CallOf<P>, opts?: CallOptions): Promise<ReplyOf<P>>;
+  /** Sends a cast to a server (fire and forget). */
+  cast<P extends Pid<any>>(to: P | string, msg: CastOf<P>): void;
+  /** Answers a call (from `handleCall`, now or later; once). */
+  reply<R>(from: From<R>, value: R): void;
+  /** Answers a call with an error: the caller's promise rejects with it (its class and `.code` survive). */
+  replyError(from: From<unknown>, error: Error): void;
 }
 
 /** What handlers receive as `ctx`. */
@@ -68,6 +103,12 @@ export interface ActorContext<M = unknown> extends ProcessOps {
   readonly shard: number;
   /** True once `trapExit(true)` was called (or the behaviour traps from the start). */
   readonly trappingExits: boolean;
+  /** Who spawned this process (an actor, or a main-thread process). */
+  readonly parent: Pid<unknown> | undefined;
+  /** This process's `type` label: its behaviour's name. */
+  readonly typeName: string;
+  /** True once `system.shutdown()` has begun (supervisors stop restarting). */
+  readonly systemStopping: boolean;
   /** Starts a process from a behaviour module (default placement: this shard). Resolves once its init has finished. */
   spawn<B extends Behaviour<any, any, any> = Behaviour>(module: ModuleRef, args?: ArgsOf<B>, opts?: SpawnOptions): Promise<Pid<MsgOf<B>>>;
   /** spawn + link, atomically: an init crash reaches this process as an exit signal. */
@@ -89,4 +130,18 @@ export interface ActorContext<M = unknown> extends ProcessOps {
    */
   receive<T extends M | SystemMessage>(match: (msg: M | SystemMessage) => msg is T, opts?: ReceiveOptions): Promise<T | undefined>;
   receive(match: (msg: M | SystemMessage) => boolean, opts?: ReceiveOptions): Promise<M | SystemMessage | undefined>;
+  /**
+   * Runs a stateless function (`module`'s export, default `'default'`) on the
+   * offload pool, so a long CPU job does not hold up the other actors of this
+   * shard. Rejects with `ERR_OFFLOAD_FAILED` if the job throws,
+   * `ERR_MODULE_NOT_FOUND`, or `ERR_UNENCODABLE` for bad input.
+   */
+  offload<R = unknown>(module: ModuleRef, input: unknown, opts?: { export?: string }): Promise<R>;
+  /** Like `offload`, but the result arrives later as a message: `{ type: 'OFFLOAD', tag, ok, value | error }`. */
+  offloadMessage(module: ModuleRef, input: unknown, tag: unknown, opts?: { export?: string }): void;
 }
+
+/** The message `offloadMessage` delivers. */
+export type OffloadMessage<R = unknown> =
+  | { readonly type: 'OFFLOAD'; readonly tag: unknown; readonly ok: true; readonly value: R }
+  | { readonly type: 'OFFLOAD'; readonly tag: unknown; readonly ok: false; readonly error: { name: string; code?: string; message: string } };

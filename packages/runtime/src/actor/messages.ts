@@ -24,6 +24,46 @@ export interface DownMessage {
 /** Messages the runtime delivers on its own. */
 export type SystemMessage = ExitMessage | DownMessage;
 
+/**
+ * Who is waiting for a call's answer: pass it to `ctx.reply(from, value)`,
+ * now or later (a deferred reply), once. Plain data: it can be stored in
+ * state or sent to another process that will answer instead.
+ */
+export interface From<R = unknown> {
+  readonly pid: Pid;
+  readonly ref: number;
+  /** Phantom: the reply type. */
+  readonly __reply?: R;
+}
+
+/** How a call arrives in the server's mailbox. */
+export interface CallMessage<Req = unknown, R = unknown> {
+  readonly $joerl: 'call';
+  readonly from: From<R>;
+  readonly req: Req;
+}
+
+/** How a cast arrives in the server's mailbox. */
+export interface CastMessage<C = unknown> {
+  readonly $joerl: 'cast';
+  readonly msg: C;
+}
+
+/** True for a call envelope (what `call()` sends). */
+export function isCallMessage(msg: unknown): msg is CallMessage {
+  return typeof msg === 'object' && msg !== null && (msg as { $joerl?: unknown }).$joerl === 'call';
+}
+
+/** True for a cast envelope (what `cast()` sends). */
+export function isCastMessage(msg: unknown): msg is CastMessage {
+  return typeof msg === 'object' && msg !== null && (msg as { $joerl?: unknown }).$joerl === 'cast';
+}
+
+/** True for a well-formed `From`. */
+export function isFrom(value: unknown): value is From {
+  return typeof value === 'object' && value !== null && typeof (value as From).ref === 'number' && typeof (value as From).pid === 'object';
+}
+
 /** True for a trapped-exit message. */
 export function isExitMessage(msg: unknown): msg is ExitMessage {
   return typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === 'EXIT' && 'from' in msg && 'reason' in msg;

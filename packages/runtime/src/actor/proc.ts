@@ -23,6 +23,15 @@ export interface PendingReceive {
   timer: number;
 }
 
+/** A call this process is waiting on, keyed by its monitor ref. */
+export interface PendingCall {
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+  /** Timer ref for the timeout (0: none). */
+  timer: number;
+  to: Pid;
+}
+
 /** Called once when a spawn finishes: with the pid, or with the error. */
 export type SpawnReply = (pid: Pid | null, err: unknown) => void;
 
@@ -48,6 +57,8 @@ export class Proc {
   timers: Set<number> | null = null;
   /** Selective receives in progress, oldest first (inboxes may have several). */
   receivers: PendingReceive[] | null = null;
+  /** Calls in flight from this process, by monitor ref. */
+  calls: Map<number, PendingCall> | null = null;
   /** Set by ctx.stop(): exit with this reason after the current handler. */
   stopReason: ExitReason | null = null;
   /** An exit signal that arrived while a handler was on the stack. */
@@ -56,6 +67,8 @@ export class Proc {
   /** Opaque context object handed to handlers (built by the runtime). */
   ctx: unknown = null;
   readonly startedAt: number;
+  /** Who spawned this process (undefined for main-thread inboxes). */
+  parent: Pid | undefined = undefined;
 
   constructor(pid: Pid, capacity: number) {
     this.pid = pid;

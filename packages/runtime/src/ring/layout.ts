@@ -51,6 +51,8 @@ export const MAX_CHUNK_DIVISOR = 4;
  *     t*16 + LAG_US     event-loop lag of t at its last tick, in microseconds
  *     t*16 + GAVE_UP    1 once the main thread stopped restarting shard t
  *     t*16 + LOADING    modules being imported on t (compiling blocks the loop; not a runaway)
+ *   and in thread 0's line only:
+ *     STOPPING          1 once shutdown() began: supervisors stop restarting
  *   then a BigInt64 region, one 64-byte line per thread:
  *     SERIAL            next process serial on t; any thread may reserve one
  *                       with Atomics.add, so spawnLink knows the child's pid
@@ -68,6 +70,7 @@ export const INCARNATION = 5;
 export const LAG_US = 6;
 export const GAVE_UP = 7;
 export const LOADING = 8;
+export const STOPPING = 9;
 
 export const THREAD_STRIDE_I64 = 8;
 export const SERIAL = 0;

@@ -1,11 +1,15 @@
 // The `ctx` object handlers receive: a thin, typed front over the thread runtime, bound to one process.
 
-import type { ActorContext, ModuleRef, Monitored, ReceiveOptions, SpawnOptions, TimerRef } from '../actor/context.js';
+import type { ActorContext, CallOptions, ModuleRef, Monitored, ReceiveOptions, SpawnOptions, TimerRef } from '../actor/context.js';
 import type { ExitReasonInput } from '../actor/exit-reason.js';
-import type { MonitorRef } from '../actor/messages.js';
+import type { From, MonitorRef } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import type { Proc } from '../actor/proc.js';
+import { toWireError } from '../errors.js';
 import { SPAWN_LINK, SPAWN_MONITOR, SPAWN_PLAIN, type ThreadRuntime } from './thread-runtime.js';
+
+/** OTP's default call timeout. */
+export const DEFAULT_CALL_TIMEOUT_MS = 5000;
 
 export class ActorCtx implements ActorContext<unknown> {
   readonly #rt: ThreadRuntime;
@@ -26,6 +30,18 @@ export class ActorCtx implements ActorContext<unknown> {
 
   get trappingExits(): boolean {
     return this.#p.trapExit;
+  }
+
+  get parent(): Pid<unknown> | undefined {
+    return this.#p.parent;
+  }
+
+  get typeName(): string {
+    return this.#p.typeName;
+  }
+
+  get systemStopping(): boolean {
+    return this.#rt.systemStopping;
   }
 
   send(to: Pid<unknown> | string, msg: unknown): void {
@@ -94,5 +110,33 @@ export class ActorCtx implements ActorContext<unknown> {
 
   receive(match: (msg: unknown) => boolean, opts?: ReceiveOptions): Promise<any> {
     return this.#rt.receive(this.#p, match, opts?.timeoutMs);
+  }
+
+  call(to: Pid<any> | string, req: unknown, opts?: CallOptions): Promise<any> {
+    return this.#rt.call(this.#p, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
+  }
+
+  cast(to: Pid<any> | string, msg: unknown): void {
+    this.#rt.cast(to, msg);
+  }
+
+  reply(from: From, value: unknown): void {
+    this.#rt.reply(from, true, value);
+  }
+
+  offload(module: ModuleRef, input: unknown, opts?: { export?: string }): Promise<any> {
+    return this.#rt.offload(module, input, opts?.export);
+  }
+
+  offloadMessage(module: ModuleRef, input: unknown, tag: unknown, opts?: { export?: string }): void {
+    const self = this.#p.pid;
+    this.#rt.offload(module, input, opts?.export).then(
+      (value) => this.#rt.sendQuiet(self, { type: 'OFFLOAD', tag, ok: true, value }),
+      (err: unknown) => this.#rt.sendQuiet(self, { type: 'OFFLOAD', tag, ok: false, error: toWireError(err) }),
+    );
+  }
+
+  replyError(from: From, error: Error): void {
+    this.#rt.reply(from, false, toWireError(error));
   }
 }

@@ -24,9 +24,12 @@ export const OP_SPAWN = 9; //        reqId, SpawnRequest
 export const OP_SPAWN_REPLY = 10; // reqId, pid | null, WireError | null
 export const OP_DEAD_LETTER = 11; // DeadLetter (to the main thread only)
 export const OP_NAME_ADDED = 12; //  toSerial, name (another thread registered a name for one of ours)
+export const OP_REPLY = 13; //       toSerial, ref, ok, value | WireError (a call's answer; never enters a mailbox)
+export const OP_OFFLOAD = 14; //     reqId, href, export, input (to the main thread, which owns the pool)
+export const OP_OFFLOAD_REPLY = 15; // reqId, ok, value | WireError
 
 /** How many fields follow each op code. */
-export const ARITY: readonly number[] = [0, 2, 3, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2];
+export const ARITY: readonly number[] = [0, 2, 3, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 4, 4, 3];
 
 /** Per-message metadata, present only when telemetry or tracing asks for it. */
 export interface SendMeta {
@@ -42,6 +45,8 @@ export interface SpawnRequest {
   export: string;
   args: unknown;
   serial: number;
+  /** The spawner (an actor, or a main-thread process). */
+  parent?: Pid;
   name?: string;
   mailboxCapacity?: number;
   /** Link the child to this pid at birth (spawnLink). */

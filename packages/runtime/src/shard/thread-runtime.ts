@@ -2,9 +2,10 @@
 
 import type { ModuleRef, Monitored, SpawnOptions, TimerRef } from '../actor/context.js';
 import { type ExitReason, type ExitReasonInput, KILL, formatReason, normalizeReason, panicReason } from '../actor/exit-reason.js';
-import type { MonitorRef } from '../actor/messages.js';
+import { type From, type MonitorRef, isFrom } from '../actor/messages.js';
 import { MAX_THREADS, Pid } from '../actor/pid.js';
 import {
+  type PendingCall,
   type PendingReceive,
   Proc,
   S_DEAD,
@@ -19,6 +20,8 @@ import {
 } from '../actor/proc.js';
 import { assertEncodable } from '../codec/codec.js';
 import {
+  CallFailedError,
+  CallTimeoutError,
   InitFailedError,
   InvalidArgumentError,
   InvalidOptionError,
@@ -41,6 +44,7 @@ import {
   INCARNATION,
   REF,
   SERIAL,
+  STOPPING,
   THREAD_STRIDE_I32,
   THREAD_STRIDE_I64,
   controlViews,
@@ -62,6 +66,9 @@ import {
   OP_LINK,
   OP_MONITOR,
   OP_NAME_ADDED,
+  OP_OFFLOAD,
+  OP_OFFLOAD_REPLY,
+  OP_REPLY,
   OP_SEND,
   OP_SEND_META,
   OP_SPAWN,
@@ -92,6 +99,8 @@ interface PendingSpawn {
 export interface RuntimeHooks {
   /** Main thread: a message could not be delivered (from any thread). */
   deadLetter?(dl: DeadLetter): void;
+  /** Main thread: runs a job on the offload pool. */
+  offload?(href: string, exportName: string, input: unknown): Promise<unknown>;
 }
 
 /** Counters a thread keeps about itself. */
@@ -100,6 +109,8 @@ export interface RuntimeCounters {
   exited: number;
   delivered: number;
   deadLetters: number;
+  /** Call replies that arrived after their call had ended (timed out): dropped by design. */
+  lateReplies: number;
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -117,13 +128,14 @@ export class ThreadRuntime {
   readonly scheduler: Scheduler;
   readonly timers: TimerHeap;
   readonly loader = new Loader();
-  readonly counters: RuntimeCounters = { spawned: 0, exited: 0, delivered: 0, deadLetters: 0 };
+  readonly counters: RuntimeCounters = { spawned: 0, exited: 0, delivered: 0, deadLetters: 0, lateReplies: 0 };
   hooks: RuntimeHooks = {};
   /** First serial of this incarnation: spawn requests below it were meant for a dead predecessor. */
   readonly firstSerial: number;
   shuttingDown = false;
 
   private readonly pendingSpawns = new Map<number, PendingSpawn>();
+  private readonly pendingOffloads = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private reqSeq = 0;
   private rr = 0;
   private readonly localOps: unknown[] = [];
@@ -376,6 +388,33 @@ export class ThreadRuntime {
         case OP_DEAD_LETTER:
           if (!this.shuttingDown) this.hooks.deadLetter?.(ops[i + 1] as DeadLetter);
           break;
+        case OP_OFFLOAD: {
+          const reqId = ops[i + 1];
+          this.runOffload(ops[i + 2] as string, ops[i + 3] as string, ops[i + 4]).then(
+            (value) => {
+              try {
+                assertEncodable(value);
+                this.transport.emit3(from, OP_OFFLOAD_REPLY, reqId, true, value);
+              } catch (err) {
+                this.transport.emit3(from, OP_OFFLOAD_REPLY, reqId, false, toWireError(err));
+              }
+            },
+            (err: unknown) => this.transport.emit3(from, OP_OFFLOAD_REPLY, reqId, false, toWireError(err)),
+          );
+          break;
+        }
+        case OP_OFFLOAD_REPLY: {
+          const pending = this.pendingOffloads.get(ops[i + 1] as number);
+          if (pending !== undefined) {
+            this.pendingOffloads.delete(ops[i + 1] as number);
+            if (ops[i + 2] === true) pending.resolve(ops[i + 3]);
+            else pending.reject(fromWireError(ops[i + 3] as WireError));
+          }
+          break;
+        }
+        case OP_REPLY:
+          this.onReply(ops[i + 1] as number, ops[i + 2] as number, ops[i + 3] === true, ops[i + 4]);
+          break;
         case OP_NAME_ADDED: {
           const p = this.procs.get(ops[i + 1] as number);
           if (p !== undefined && p.status < S_EXITING) p.addName(ops[i + 2] as string);
@@ -446,6 +485,13 @@ export class ThreadRuntime {
   private onDown(serial: number, ref: number, pid: Pid, reason: ExitReason): void {
     const p = this.procs.get(serial);
     if (p === undefined || p.status >= S_EXITING) return;
+    // The monitor behind a call: the server is gone, so the call fails now, with its reason.
+    const pc = p.calls?.get(ref);
+    if (pc !== undefined) {
+      this.endCall(p, ref, pc, false);
+      pc.reject(isNoproc(reason) ? new NoProcError(pid.toString()) : new CallFailedError(pid.toString(), reason, `the server exited (${formatReason(reason)})`));
+      return;
+    }
     // Exactly one DOWN: the monitor is gone after the first (or after demonitor).
     if (p.monitors === null || !p.monitors.delete(ref)) return;
     this.enqueueSystem(p, { type: 'DOWN', ref, pid, reason });
@@ -569,6 +615,7 @@ export class ThreadRuntime {
     p.status = S_EXITING;
     this.cancelReceive(p);
     this.cancelTimers(p);
+    this.cancelCalls(p);
     const b = p.behaviour;
     if (reason === 'killed' || !p.initialized || b === null) {
       this.finish(p, reason);
@@ -585,8 +632,9 @@ export class ThreadRuntime {
       this.finish(p, reason);
       return;
     }
-    const timer = setTimeout(() => this.finish(p, 'killed'), this.config.terminateTimeoutMs);
-    timer.unref();
+    const limit = b.terminateTimeoutMs ?? this.config.terminateTimeoutMs;
+    const timer = limit === Infinity ? undefined : setTimeout(() => this.finish(p, 'killed'), limit);
+    timer?.unref();
     r.then(
       () => {
         clearTimeout(timer);
@@ -628,6 +676,15 @@ export class ThreadRuntime {
     for (const r of rs) {
       if (r.timer !== 0) this.timers.cancel(r.timer);
       r.reject(this.shuttingDown ? new SystemStoppedError() : new NoProcError(p.pid.toString()));
+    }
+  }
+
+  private cancelCalls(p: Proc): void {
+    const calls = p.calls;
+    if (calls === null) return;
+    for (const [ref, pc] of [...calls]) {
+      this.endCall(p, ref, pc, true);
+      pc.reject(this.shuttingDown ? new SystemStoppedError() : new NoProcError(p.pid.toString()));
     }
   }
 
@@ -762,6 +819,134 @@ export class ThreadRuntime {
     });
   }
 
+  // ---------------------------------------------------------------- calls
+
+  /**
+   * Sends `req` to `to` as a call and resolves with its reply. The server is
+   * monitored for the call's duration, so a dead, dying or crashing server
+   * fails the call at once (ERR_NO_PROC / ERR_CALL_FAILED with its reason),
+   * not after the timeout. The reply never enters the caller's mailbox: a
+   * reply that comes after the timeout finds no pending call and is dropped.
+   */
+  call(p: Proc, to: Pid<unknown> | string, req: unknown, timeoutMs: number): Promise<unknown> {
+    let pid: Pid<unknown>;
+    try {
+      pid = this.resolveTarget(to, 'call');
+      if (timeoutMs !== Infinity && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
+        throw new InvalidArgumentError(`call timeoutMs must be a number >= 0 or Infinity, got ${describe(timeoutMs)}`);
+      }
+      if (pid.shard !== this.thread) assertEncodable(req);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      const ref = this.newRef();
+      const pc: PendingCall = { resolve, reject, timer: 0, to: pid };
+      (p.calls ??= new Map()).set(ref, pc);
+      p.addMonitor(ref, pid);
+      this.sig(OP_MONITOR, p.pid, pid, ref);
+      if (p.calls?.get(ref) !== pc) return; // a local server that is already gone: rejected with noproc
+      if (timeoutMs !== Infinity) {
+        pc.timer = this.newRef();
+        this.timers.add(pc.timer, timeoutMs, () => {
+          pc.timer = 0;
+          if (p.calls?.get(ref) !== pc) return;
+          this.endCall(p, ref, pc, true);
+          reject(new CallTimeoutError(pid.toString(), timeoutMs));
+        });
+      }
+      const from: From = { pid: p.pid, ref };
+      try {
+        this.send(pid, { $joerl: 'call', from, req });
+      } catch (err) {
+        this.endCall(p, ref, pc, true);
+        reject(err);
+      }
+    });
+  }
+
+  /** Sends a cast envelope (fire and forget; same errors as send). */
+  cast(to: Pid<unknown> | string, msg: unknown): void {
+    this.send(to, { $joerl: 'cast', msg });
+  }
+
+  /** Answers a call (now or later). A reply to a call that already ended is dropped at the caller. */
+  reply(from: From, ok: boolean, value: unknown): void {
+    if (!isFrom(from)) throw new InvalidArgumentError(`reply needs the From of a call, got ${describe(from)}`);
+    const to = from.pid;
+    if (!(to instanceof Pid)) throw new InvalidArgumentError(`reply needs the From of a call, got ${describe(from)}`);
+    if (to.shard === this.thread) {
+      this.local(OP_REPLY, to.serial, from.ref, ok, value);
+      return;
+    }
+    if (to.shard >= this.threads) return;
+    assertEncodable(value);
+    this.transport.emit4(to.shard, OP_REPLY, to.serial, from.ref, ok, value);
+  }
+
+  private onReply(serial: number, ref: number, ok: boolean, value: unknown): void {
+    const p = this.procs.get(serial);
+    const pc = p?.calls?.get(ref);
+    if (p === undefined || pc === undefined) {
+      this.counters.lateReplies++;
+      return;
+    }
+    this.endCall(p, ref, pc, true);
+    if (ok) pc.resolve(value);
+    else pc.reject(fromWireError(value as WireError));
+  }
+
+  /** Forgets a call: its timer, its entry and (unless its DOWN already came) its monitor. */
+  private endCall(p: Proc, ref: number, pc: PendingCall, demonitor: boolean): void {
+    p.calls!.delete(ref);
+    if (p.calls!.size === 0) p.calls = null;
+    if (pc.timer !== 0) this.timers.cancel(pc.timer);
+    if (demonitor) {
+      if (p.monitors !== null && p.monitors.delete(ref)) this.sig(OP_DEMONITOR, p.pid, pc.to, ref);
+    } else if (p.monitors !== null) {
+      p.monitors.delete(ref);
+    }
+  }
+
+  private resolveTarget(to: Pid<unknown> | string, op: string): Pid<unknown> {
+    if (to instanceof Pid) return to;
+    if (typeof to === 'string') {
+      const pid = this.names.whereis(to);
+      if (pid === undefined) throw new UnknownNameError(to);
+      return pid;
+    }
+    throw new InvalidArgumentError(`${op} needs a Pid or a registered name, got ${describe(to)}`);
+  }
+
+  // ---------------------------------------------------------------- offload
+
+  /**
+   * Runs `module`'s export on the offload pool (owned by the main thread) and
+   * resolves with its result. A throwing job rejects only this promise.
+   */
+  offload(module: ModuleRef, input: unknown, exportName = 'default'): Promise<unknown> {
+    let href: string;
+    try {
+      href = moduleHref(module);
+      if (typeof exportName !== 'string' || exportName.length === 0) throw new InvalidArgumentError(`offload export must be a non-empty string, got ${describe(exportName)}`);
+      assertEncodable(input);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.thread === 0) return this.runOffload(href, exportName, input);
+    return new Promise((resolve, reject) => {
+      const id = ++this.reqSeq;
+      this.pendingOffloads.set(id, { resolve, reject });
+      this.transport.emit4(0, OP_OFFLOAD, id, href, exportName, input);
+    });
+  }
+
+  private runOffload(href: string, exportName: string, input: unknown): Promise<unknown> {
+    const run = this.hooks.offload;
+    if (run === undefined) return Promise.reject(new SystemStoppedError('the offload pool'));
+    return run(href, exportName, input);
+  }
+
   // ---------------------------------------------------------------- spawning
 
   /** spawn / spawnLink / spawnMonitor from `parent` (null: the main thread). */
@@ -780,6 +965,7 @@ export class ThreadRuntime {
       if (this.isGone(target)) throw new ShardDownError(target);
       if (target !== this.thread) assertEncodable(args);
       req = { url: href, export: exportName, args, serial: this.reserveSerial(target) };
+      if (parent !== null) req.parent = parent.pid;
       if (o.name !== undefined) req.name = o.name;
       if (o.mailboxCapacity !== undefined) req.mailboxCapacity = o.mailboxCapacity;
     } catch (err) {
@@ -812,6 +998,11 @@ export class ThreadRuntime {
       this.pendingSpawns.set(id, { done, shard: target, incarnation });
       this.transport.emit2(target, OP_SPAWN, id, req);
     });
+  }
+
+  /** True once `shutdown()` began (supervisors stop restarting children). */
+  get systemStopping(): boolean {
+    return Atomics.load(this.ctl.i32, STOPPING) === 1;
   }
 
   /** True once the main thread gave up restarting `thread`. */
@@ -869,6 +1060,7 @@ export class ThreadRuntime {
     this.ctl.i32[this.actorsIndex] = this.procs.size;
     if (req.link !== undefined) p.addLink(req.link);
     if (req.monitor !== undefined) p.addMonitoredBy(req.ref!, req.monitor);
+    p.parent = req.parent;
     p.spawnReply = done;
     let loaded;
     try {
@@ -1026,6 +1218,10 @@ export class ThreadRuntime {
     await this.scheduler.stop();
     return left;
   }
+}
+
+function isNoproc(reason: ExitReason): boolean {
+  return typeof reason === 'object' && reason.kind === 'custom' && reason.value === 'noproc';
 }
 
 function checkPid(pid: unknown, op: string): asserts pid is Pid<unknown> {

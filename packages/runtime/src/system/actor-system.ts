@@ -1,10 +1,12 @@
 // The ActorSystem handle on the main thread: starts and watches shards, and is itself an endpoint for send/spawn.
 
 import { EventEmitter } from 'node:events';
-import type { ModuleRef, SpawnOptions, TimerRef } from '../actor/context.js';
+import type { CallOf, CallOptions, CastOf, ModuleRef, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
 import type { ArgsOf, Behaviour, MsgOf } from '../actor/behaviour.js';
 import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
-import { type DownMessage, isDownMessage } from '../actor/messages.js';
+import { type DownMessage, type From, isDownMessage } from '../actor/messages.js';
+import type { Proc } from '../actor/proc.js';
+import { DEFAULT_CALL_TIMEOUT_MS } from '../shard/actor-context.js';
 import { Pid } from '../actor/pid.js';
 import { SystemStoppedError } from '../errors.js';
 import { createRingBuffer } from '../ring/ring.js';
@@ -19,6 +21,7 @@ import {
   PARKED,
   REF,
   SERIAL,
+  STOPPING,
   THREAD_STRIDE_I32,
   THREAD_STRIDE_I64,
   controlBytes,
@@ -29,6 +32,7 @@ import { nameTableBytes } from '../registry/name-table.js';
 import type { DeadLetter, ShardInit, ShardStats, ThreadConfig } from '../shard/protocol.js';
 import { SPAWN_PLAIN, ThreadRuntime } from '../shard/thread-runtime.js';
 import { Inbox } from './inbox.js';
+import { OffloadPool } from './offload-pool.js';
 import { type ResolvedOptions, type SystemOptions, resolveOptions } from './options.js';
 import { type ShardDeath, ShardHost } from './shard-host.js';
 
@@ -83,6 +87,9 @@ export class ActorSystem extends EventEmitter {
   readonly #names: SharedArrayBuffer;
   readonly #config: ThreadConfig;
   #state: State = 'running';
+  /** The main thread's process for calls (many in flight at once, keyed by ref). */
+  #caller: Proc | null = null;
+  readonly #offload: OffloadPool;
   #stopped: Promise<void> | null = null;
   #watchdog: NodeJS.Timeout | null = null;
   readonly #watch: { hb: number; since: number }[];
@@ -132,6 +139,8 @@ export class ActorSystem extends EventEmitter {
     this.#rt.hooks.deadLetter = (dl) => {
       this.emit('deadLetter', dl);
     };
+    this.#offload = new OffloadPool(o.offload.threads, o.offload.idleTimeoutMs);
+    this.#rt.hooks.offload = (href, exportName, input) => this.#offload.run(href, exportName, input);
     this.#rt.scheduler.start();
     this.#hosts = [];
     this.#watch = [];
@@ -178,6 +187,33 @@ export class ActorSystem extends EventEmitter {
   /** Sends a message from the main thread (see `ProcessOps.send` for what throws). */
   send<T>(to: Pid<T> | string, msg: NoInfer<T>): void {
     this.#live().send(to, msg);
+  }
+
+  /**
+   * Calls a server from the main thread (see `ProcessOps.call`): resolves
+   * with the reply; fails fast if the server is gone or exits; rejects with
+   * `ERR_CALL_TIMEOUT` after `timeoutMs` (default 5000).
+   */
+  call<P extends Pid<any>>(to: P | string, req: CallOf<P>, opts?: CallOptions): Promise<ReplyOf<P>> {
+    if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
+    this.#caller ??= this.#rt.createInbox();
+    return this.#rt.call(this.#caller, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS) as Promise<ReplyOf<P>>;
+  }
+
+  /** Runs `module`'s export (default `'default'`) on the offload pool and resolves with its result. */
+  offload<R = unknown>(module: ModuleRef, input: unknown, opts?: { export?: string }): Promise<R> {
+    if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
+    return this.#rt.offload(module, input, opts?.export) as Promise<R>;
+  }
+
+  /** Sends a cast to a server. */
+  cast<P extends Pid<any>>(to: P | string, msg: CastOf<P>): void {
+    this.#live().cast(to, msg);
+  }
+
+  /** Answers a call from the main thread (when main code was handed a `From`). */
+  reply<R>(from: From<R>, value: R): void {
+    this.#live().reply(from, true, value);
   }
 
   /** Sends an exit signal to `pid` (`'kill'` cannot be trapped). */
@@ -254,6 +290,9 @@ export class ActorSystem extends EventEmitter {
   shutdown(): Promise<void> {
     if (this.#stopped !== null) return this.#stopped;
     this.#state = 'stopping';
+    // Before anything else, and in shared memory: a supervisor may see a
+    // child's 'shutdown' exit before its own shard hears of the shutdown.
+    Atomics.store(this.#ctl.i32, STOPPING, 1);
     this.#stopped = (async () => {
       if (this.#watchdog !== null) clearInterval(this.#watchdog);
       // Ring data must not be overtaken by the control message that follows.
@@ -262,6 +301,7 @@ export class ActorSystem extends EventEmitter {
       // Deliver what the shards said last (DOWNs, terminate reports) before the inboxes close.
       this.#rt.scheduler.slice();
       await this.#rt.shutdown(0);
+      await this.#offload.close();
       this.#state = 'stopped';
     })();
     return this.#stopped;

@@ -1,11 +1,13 @@
 // A main-thread process: lets plain code receive messages, link, monitor and wait for DOWNs like an actor.
 
-import type { ReceiveOptions, TimerRef } from '../actor/context.js';
+import type { CallOf, CallOptions, CastOf, ReceiveOptions, ReplyOf, TimerRef } from '../actor/context.js';
 import type { ExitReasonInput } from '../actor/exit-reason.js';
-import type { MonitorRef, SystemMessage } from '../actor/messages.js';
+import type { From, MonitorRef, SystemMessage } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import { type Proc, S_INBOX } from '../actor/proc.js';
 import type { ThreadRuntime } from '../shard/thread-runtime.js';
+import { toWireError } from '../errors.js';
+import { DEFAULT_CALL_TIMEOUT_MS } from '../shard/actor-context.js';
 
 const any = (): boolean => true;
 
@@ -81,6 +83,22 @@ export class Inbox<M = unknown> {
 
   cancelTimer(ref: TimerRef): boolean {
     return this.#rt.cancelTimer(ref, this.#p);
+  }
+
+  call<P extends Pid<any>>(to: P | string, req: CallOf<P>, opts?: CallOptions): Promise<ReplyOf<P>> {
+    return this.#rt.call(this.#p, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS) as Promise<ReplyOf<P>>;
+  }
+
+  cast<P extends Pid<any>>(to: P | string, msg: CastOf<P>): void {
+    this.#rt.cast(to, msg);
+  }
+
+  reply<R>(from: From<R>, value: R): void {
+    this.#rt.reply(from, true, value);
+  }
+
+  replyError(from: From<unknown>, error: Error): void {
+    this.#rt.reply(from, false, toWireError(error));
   }
 
   /** Ends this process (reason `normal`): links and monitors on it fire; a pending receive rejects. */

@@ -5,6 +5,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { InvalidOptionError } from '../errors.js';
 import { MAX_THREADS } from '../actor/pid.js';
 import { checkCapacity, describe } from '../shard/thread-runtime.js';
+import type { OffloadOptions } from './offload-pool.js';
 
 /** Options for {@link ActorSystem.start}. */
 export interface SystemOptions {
@@ -32,10 +33,15 @@ export interface SystemOptions {
   resourceLimits?: ResourceLimits;
   /** Restart a shard that dies. Default true. */
   restartShards?: boolean;
+  /** The offload pool for `ctx.offload` (piscina, started on first use). */
+  offload?: OffloadOptions;
 }
 
 /** Options with every default filled in. */
-export type ResolvedOptions = Required<Omit<SystemOptions, 'resourceLimits'>> & { resourceLimits: ResourceLimits | undefined };
+export type ResolvedOptions = Required<Omit<SystemOptions, 'resourceLimits' | 'offload'>> & {
+  resourceLimits: ResourceLimits | undefined;
+  offload: Required<OffloadOptions>;
+};
 
 export function resolveOptions(input: SystemOptions | undefined): ResolvedOptions {
   if (input !== undefined && (typeof input !== 'object' || input === null)) {
@@ -66,6 +72,14 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
   if (o.resourceLimits !== undefined && (typeof o.resourceLimits !== 'object' || o.resourceLimits === null)) {
     throw new InvalidOptionError(`options.resourceLimits must be an object like { maxOldGenerationSizeMb: 256 }, got ${describe(o.resourceLimits)}`);
   }
+  const off = o.offload ?? {};
+  if (typeof off !== 'object' || off === null) throw new InvalidOptionError(`options.offload must be an object, got ${describe(off)}`);
+  const offload = {
+    threads: off.threads ?? Math.max(1, Math.floor(availableParallelism() / 2)),
+    idleTimeoutMs: off.idleTimeoutMs ?? 30_000,
+  };
+  int(offload.threads, 'options.offload.threads', 1, 1024);
+  num(offload.idleTimeoutMs, 'options.offload.idleTimeoutMs', 0, 2 ** 31);
   const restartShards = o.restartShards ?? true;
   if (typeof restartShards !== 'boolean') throw new InvalidOptionError(`options.restartShards must be a boolean, got ${describe(restartShards)}`);
   return {
@@ -81,6 +95,7 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
     shutdownTimeoutMs,
     resourceLimits: o.resourceLimits,
     restartShards,
+    offload,
   };
 }
 

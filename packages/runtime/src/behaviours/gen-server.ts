@@ -1,0 +1,146 @@
+// GenServer: typed calls (with timeouts and deferred replies), casts and info messages over a plain actor.
+
+import { type Behaviour, type MaybePromise, makeBehaviour } from '../actor/behaviour.js';
+import type { ActorContext, ServerProtocol } from '../actor/context.js';
+import { type ExitReason, type ExitReasonInput } from '../actor/exit-reason.js';
+import { type From, isCallMessage, isCastMessage, isExitMessage } from '../actor/messages.js';
+import { chain } from './maybe.js';
+
+/** Answer the call now and continue with `state`. */
+export interface ReplyResult<R, S> {
+  readonly $gen: 'reply';
+  readonly reply: R;
+  readonly state: S;
+}
+
+/** Answer later (keep `from`, call `ctx.reply(from, value)` from a later message) and continue with `state`. */
+export interface NoReplyResult<S> {
+  readonly $gen: 'noreply';
+  readonly state: S;
+}
+
+/** Stop the server with `reason` (answering first, if `reply` is given). */
+export interface StopResult<R, S> {
+  readonly $gen: 'stop';
+  readonly reason: ExitReasonInput;
+  readonly state: S;
+  readonly reply?: R;
+  readonly hasReply: boolean;
+}
+
+/** What `handleCall` returns. */
+export type CallResult<R, S> = ReplyResult<R, S> | NoReplyResult<S> | StopResult<R, S>;
+
+/** Context of a GenServer's callbacks. */
+export type ServerContext<Req, Rep, Cast> = ActorContext<ServerProtocol<Req, Rep, Cast>>;
+
+/** Callbacks of a GenServer. */
+export interface GenServerSpec<Args, State, Req, Rep, Cast> {
+  /** The `type` label (default: the export name). */
+  name?: string;
+  trapExit?: boolean;
+  mailboxCapacity?: number;
+  /** How long `terminate` may run (default: the system's `terminateTimeoutMs`). */
+  terminateTimeoutMs?: number;
+  init?(args: Args, ctx: ServerContext<Req, Rep, Cast>): MaybePromise<State>;
+  /** Answers a call: `GenServer.reply(value, state)`, `GenServer.noreply(state)` (answer later) or `GenServer.stop(reason, state, reply?)`. */
+  handleCall?(req: Req, from: From<Rep>, state: State, ctx: ServerContext<Req, Rep, Cast>): MaybePromise<CallResult<Rep, State>>;
+  /** Handles a cast: returns the next state (or `GenServer.stop(reason, state)`). */
+  handleCast?(msg: Cast, state: State, ctx: ServerContext<Req, Rep, Cast>): MaybePromise<State | StopResult<never, State>>;
+  /** Handles anything else (EXIT, DOWN, timers, plain sends): next state, or a stop. Default: ignore. */
+  handleInfo?(msg: unknown, state: State, ctx: ServerContext<Req, Rep, Cast>): MaybePromise<State | StopResult<never, State>>;
+  terminate?(reason: ExitReason, state: State, ctx: ServerContext<Req, Rep, Cast>): MaybePromise<void>;
+}
+
+/** Result constructors for GenServer callbacks. */
+export const GenServer = {
+  /** Answer `value` now; continue with `state`. */
+  reply<R, S>(value: R, state: S): ReplyResult<R, S> {
+    return { $gen: 'reply', reply: value, state };
+  },
+  /** Do not answer yet (a deferred reply); continue with `state`. */
+  noreply<S>(state: S): NoReplyResult<S> {
+    return { $gen: 'noreply', state };
+  },
+  /** Stop with `reason`; answer the call first when `reply` is given. */
+  stop<S, R = never>(reason: ExitReasonInput, state: S, ...reply: [] | [R]): StopResult<R, S> {
+    return reply.length > 0
+      ? { $gen: 'stop', reason, state, reply: reply[0] as R, hasReply: true }
+      : { $gen: 'stop', reason, state, hasReply: false };
+  },
+} as const;
+
+function isStop(v: unknown): v is StopResult<unknown, unknown> {
+  return typeof v === 'object' && v !== null && (v as { $gen?: unknown }).$gen === 'stop';
+}
+
+/**
+ * Defines a GenServer behaviour (spawn it by URL like any actor):
+ *
+ * ```ts
+ * export default defineGenServer({
+ *   init: (start: number) => start,
+ *   handleCall: (req: 'get', _from, n) => GenServer.reply(n, n),
+ *   handleCast: (msg: { add: number }, n) => n + msg.add,
+ * });
+ * const n = await system.call(pid, 'get');   // typed: number
+ * ```
+ */
+export function defineGenServer<Args = undefined, State = undefined, Req = never, Rep = never, Cast = never>(
+  spec: GenServerSpec<Args, State, Req, Rep, Cast>,
+): Behaviour<Args, State, ServerProtocol<Req, Rep, Cast>> {
+  if (typeof spec !== 'object' || spec === null) throw new TypeError('defineGenServer needs an object of callbacks');
+  type Ctx = ServerContext<Req, Rep, Cast>;
+
+  const afterCall = (r: CallResult<Rep, State>, from: From<Rep>, ctx: Ctx): State => {
+    switch (r?.$gen) {
+      case 'reply':
+        ctx.reply(from, r.reply);
+        return r.state;
+      case 'noreply':
+        return r.state;
+      case 'stop':
+        if (r.hasReply) ctx.reply(from, r.reply as Rep);
+        ctx.stop(r.reason);
+        return r.state;
+      default:
+        throw new TypeError(`handleCall must return GenServer.reply(value, state), GenServer.noreply(state) or GenServer.stop(reason, state), got ${JSON.stringify(r)}`);
+    }
+  };
+  const afterOther = (r: State | StopResult<never, State>, ctx: Ctx): State => {
+    if (isStop(r)) {
+      ctx.stop(r.reason);
+      return r.state as State;
+    }
+    return r as State;
+  };
+
+  const base: { name?: string; trapExit?: boolean; mailboxCapacity?: number; terminateTimeoutMs?: number } = {};
+  if (spec.terminateTimeoutMs !== undefined) base.terminateTimeoutMs = spec.terminateTimeoutMs;
+  if (spec.name !== undefined) base.name = spec.name;
+  if (spec.trapExit !== undefined) base.trapExit = spec.trapExit;
+  if (spec.mailboxCapacity !== undefined) base.mailboxCapacity = spec.mailboxCapacity;
+  return makeBehaviour<Args, State, ServerProtocol<Req, Rep, Cast>>('gen_server', {
+    ...base,
+    init: (args, ctx) => (spec.init ? spec.init(args, ctx) : (undefined as State)),
+    handle(msg, state, ctx) {
+      if (isCallMessage(msg)) {
+        if (spec.handleCall === undefined) throw new TypeError(`${spec.name ?? 'this GenServer'} has no handleCall, but was called with ${JSON.stringify(msg.req)}`);
+        const from = msg.from as From<Rep>;
+        return chain(spec.handleCall(msg.req as Req, from, state, ctx), (r) => afterCall(r, from, ctx));
+      }
+      if (isCastMessage(msg)) {
+        if (spec.handleCast === undefined) return state;
+        return chain(spec.handleCast(msg.msg as Cast, state, ctx), (r) => afterOther(r, ctx));
+      }
+      // OTP: a trapping server whose parent exits stops with the same reason.
+      if (isExitMessage(msg) && ctx.parent !== undefined && msg.from.equals(ctx.parent)) {
+        ctx.stop(msg.reason);
+        return state;
+      }
+      if (spec.handleInfo === undefined) return state;
+      return chain(spec.handleInfo(msg, state, ctx), (r) => afterOther(r, ctx));
+    },
+    terminate: (reason, state, ctx) => spec.terminate?.(reason, state, ctx),
+  });
+}

@@ -1,0 +1,341 @@
+// GenStatem: named states, typed events, entry hooks, state and event timeouts, postponing, and an optional transition table.
+
+import { type Behaviour, type MaybePromise, makeBehaviour } from '../actor/behaviour.js';
+import type { ActorContext, ServerProtocol, TimerRef } from '../actor/context.js';
+import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
+import { type From, isCallMessage, isCastMessage, isExitMessage } from '../actor/messages.js';
+import { InvalidTransitionError } from '../errors.js';
+import { chain, isThenable } from './maybe.js';
+
+/** An event as the machine sees it: what it is, and how it came. */
+export type StatemEvent<E> =
+  | { readonly type: 'call'; readonly event: E; readonly from: From }
+  | { readonly type: 'cast'; readonly event: E }
+  | { readonly type: 'info'; readonly event: unknown }
+  | { readonly type: 'state_timeout'; readonly event: unknown }
+  | { readonly type: 'timeout'; readonly event: unknown };
+
+/** Side effects of a transition, applied in order after the state changes. */
+export type StatemAction =
+  | { readonly $act: 'reply'; readonly from: From; readonly value: unknown }
+  | { readonly $act: 'postpone' }
+  | { readonly $act: 'state_timeout'; readonly ms: number; readonly event: unknown }
+  | { readonly $act: 'timeout'; readonly ms: number; readonly event: unknown };
+
+/** What an event handler returns (build it with `GenStatem.keep/next/stop`). */
+export interface Transition<S, D> {
+  readonly $statem: 'keep' | 'next' | 'stop';
+  readonly state?: S;
+  readonly data: D;
+  readonly reason?: ExitReasonInput;
+  readonly actions: readonly StatemAction[];
+}
+
+/** What a GenStatem reports about itself (`GenStatem.info`). */
+export interface StatemInfo<S extends string = string> {
+  state: S;
+  invalidTransitions: number;
+}
+
+/** Context of a state machine's callbacks. */
+export type StatemContext<E, R> = ActorContext<ServerProtocol<E, R, E>>;
+
+/** Callbacks and declarations of a state machine. */
+export interface GenStatemSpec<Args, S extends string, D, E, R> {
+  /** The `type` label (default: the export name). */
+  name?: string;
+  trapExit?: boolean;
+  mailboxCapacity?: number;
+  /** The initial state and data (and actions, e.g. a state timeout). */
+  init(args: Args, ctx: StatemContext<E, R>): MaybePromise<{ state: S; data: D; actions?: StatemAction[] }>;
+  /** Handles one event in `state`. Optional with a `transitions` table: then the table drives the machine and calls are answered with the new state. */
+  handleEvent?(ev: StatemEvent<E>, state: S, data: D, ctx: StatemContext<E, R>): MaybePromise<Transition<S, D>>;
+  /** Runs on entering a state (and the initial one, with `from` undefined). May return new data, or `GenStatem.keep(data, ...actions)`. */
+  enter?(from: S | undefined, state: S, data: D, ctx: StatemContext<E, R>): MaybePromise<D | Transition<S, D> | void>;
+  /**
+   * Allowed transitions: state -> event name -> next state. Calls and casts
+   * whose event name is not listed for the current state are invalid: counted,
+   * answered with `ERR_INVALID_TRANSITION` (calls), and the machine stays put.
+   */
+  transitions?: { readonly [K in S]?: { readonly [event: string]: S } };
+  /** Names an event for the table and for metrics (default: a string event itself, else its `kind` or `type`). */
+  eventName?(event: E): string;
+  terminate?(reason: ExitReason, state: S, data: D, ctx: StatemContext<E, R>): MaybePromise<void>;
+}
+
+/** Result and action constructors for GenStatem handlers. */
+export const GenStatem = {
+  /** Stay in the current state with `data`. */
+  keep<S, D>(data: D, ...actions: StatemAction[]): Transition<S, D> {
+    return { $statem: 'keep', data, actions };
+  },
+  /** Go to `state` with `data` (the same state: no entry hook, no postponed retry). */
+  next<S, D>(state: S, data: D, ...actions: StatemAction[]): Transition<S, D> {
+    return { $statem: 'next', state, data, actions };
+  },
+  /** Stop with `reason` (actions such as replies are applied first). */
+  stop<S, D>(reason: ExitReasonInput, data: D, ...actions: StatemAction[]): Transition<S, D> {
+    return { $statem: 'stop', reason, data, actions };
+  },
+  /** Answer the call `from` with `value`. */
+  reply(from: From, value: unknown): StatemAction {
+    return { $act: 'reply', from, value };
+  },
+  /** Keep this event and retry it after the next state change. */
+  postpone(): StatemAction {
+    return { $act: 'postpone' };
+  },
+  /** Deliver a `state_timeout` event after `ms` unless the state changes first. */
+  stateTimeout(ms: number, event: unknown = 'timeout'): StatemAction {
+    return { $act: 'state_timeout', ms, event };
+  },
+  /** Deliver a `timeout` event after `ms` unless any event arrives first. */
+  eventTimeout(ms: number, event: unknown = 'timeout'): StatemAction {
+    return { $act: 'timeout', ms, event };
+  },
+  /** Asks a running machine for its state and invalid-transition count. */
+  info<S extends string = string>(endpoint: { call(to: any, req: any): Promise<any> }, pid: unknown): Promise<StatemInfo<S>> {
+    return endpoint.call(pid, INFO_REQUEST) as Promise<StatemInfo<S>>;
+  },
+} as const;
+
+const INFO_REQUEST = { $statem: 'info' } as const;
+
+interface TimeoutMsg {
+  $joerl: 'statem_timeout';
+  kind: 'state' | 'event';
+  gen: number;
+  event: unknown;
+}
+
+/** The actor state behind a machine. */
+interface Internal<S, D> {
+  s: S;
+  d: D;
+  postponed: StatemEvent<unknown>[];
+  stateTimer: TimerRef;
+  stateGen: number;
+  eventTimer: TimerRef;
+  eventGen: number;
+  invalid: number;
+}
+
+/** What telemetry observes in every machine of this thread (no-ops until the runtime installs its hooks). */
+export interface StatemHooks {
+  transition(type: string, from: string, to: string, msInFrom: number): void;
+  invalid(type: string, state: string, event: string): void;
+}
+
+let hooks: StatemHooks | null = null;
+
+/** Installs this thread's statem hooks (the runtime does, when telemetry is on). */
+export function setStatemHooks(h: StatemHooks | null): void {
+  hooks = h;
+}
+
+/** Default event naming: strings name themselves; objects by `kind` or `type`. */
+export function defaultEventName(event: unknown): string {
+  if (typeof event === 'string') return event;
+  if (typeof event === 'object' && event !== null) {
+    const k = (event as { kind?: unknown; type?: unknown }).kind ?? (event as { type?: unknown }).type;
+    if (typeof k === 'string') return k;
+  }
+  return typeof event;
+}
+
+/**
+ * Defines a state machine behaviour:
+ *
+ * ```ts
+ * export default defineGenStatem({
+ *   init: () => ({ state: 'locked', data: { coins: 0 } }),
+ *   transitions: { locked: { coin: 'unlocked' }, unlocked: { push: 'locked', coin: 'unlocked' } },
+ *   handleEvent(ev, state, data) {
+ *     if (ev.type === 'call' && ev.event === 'coin') return GenStatem.next('unlocked', { coins: data.coins + 1 }, GenStatem.reply(ev.from, 'ok'));
+ *     ...
+ *   },
+ * });
+ * ```
+ */
+export function defineGenStatem<Args = undefined, S extends string = string, D = undefined, E = unknown, R = unknown>(
+  spec: GenStatemSpec<Args, S, D, E, R>,
+): Behaviour<Args, Internal<S, D>, ServerProtocol<E, R, E>> {
+  if (typeof spec !== 'object' || spec === null || typeof spec.init !== 'function') {
+    throw new TypeError('defineGenStatem needs an object with init(args, ctx) returning { state, data }');
+  }
+  if (spec.handleEvent === undefined && spec.transitions === undefined) {
+    throw new TypeError('defineGenStatem needs handleEvent, a transitions table, or both');
+  }
+  type Ctx = StatemContext<E, R>;
+  type I = Internal<S, D>;
+  const table = spec.transitions;
+  const nameOf = spec.eventName ?? (defaultEventName as (e: E) => string);
+  const typeName = spec.name ?? 'GenStatem';
+  const enteredAt = new WeakMap<I, number>();
+
+  const setTimer = (st: I, kind: 'state' | 'event', ms: number, event: unknown, ctx: Ctx): void => {
+    const gen = kind === 'state' ? ++st.stateGen : ++st.eventGen;
+    const old = kind === 'state' ? st.stateTimer : st.eventTimer;
+    if (old !== 0) ctx.cancelTimer(old);
+    const ref = ctx.sendAfter(ctx.self as never, { $joerl: 'statem_timeout', kind, gen, event } satisfies TimeoutMsg as never, ms);
+    if (kind === 'state') st.stateTimer = ref;
+    else st.eventTimer = ref;
+  };
+  const cancelTimer = (st: I, kind: 'state' | 'event', ctx: Ctx): void => {
+    if (kind === 'state') {
+      st.stateGen++;
+      if (st.stateTimer !== 0) ctx.cancelTimer(st.stateTimer);
+      st.stateTimer = 0;
+    } else {
+      st.eventGen++;
+      if (st.eventTimer !== 0) ctx.cancelTimer(st.eventTimer);
+      st.eventTimer = 0;
+    }
+  };
+
+  const invalid = (st: I, ev: StatemEvent<E>, event: string, ctx: Ctx, detail?: string): I => {
+    st.invalid++;
+    hooks?.invalid(typeName, st.s, event);
+    if (ev.type === 'call') ctx.replyError(ev.from, new InvalidTransitionError(st.s, event, detail));
+    return st;
+  };
+
+  const runActions = (st: I, actions: readonly StatemAction[], ev: StatemEvent<E> | null, ctx: Ctx): void => {
+    for (const a of actions) {
+      switch (a.$act) {
+        case 'reply':
+          ctx.reply(a.from, a.value);
+          break;
+        case 'postpone':
+          if (ev === null) throw new TypeError('postpone() is only valid in an event handler');
+          st.postponed.push(ev as StatemEvent<unknown>);
+          break;
+        case 'state_timeout':
+          setTimer(st, 'state', a.ms, a.event, ctx);
+          break;
+        case 'timeout':
+          setTimer(st, 'event', a.ms, a.event, ctx);
+          break;
+        default:
+          throw new TypeError(`unknown GenStatem action ${JSON.stringify(a)}`);
+      }
+    }
+  };
+
+  const enter = (st: I, from: S | undefined, ctx: Ctx): MaybePromise<I> => {
+    enteredAt.set(st, performance.now());
+    if (spec.enter === undefined) return st;
+    return chain(spec.enter(from, st.s, st.d, ctx), (r) => {
+      if (isTransition(r)) {
+        if (r.$statem !== 'keep') throw new TypeError('an enter hook may only return new data or GenStatem.keep(data, ...actions)');
+        st.d = r.data as D;
+        runActions(st, r.actions, null, ctx);
+      } else if (r !== undefined) {
+        st.d = r as D;
+      }
+      return st;
+    });
+  };
+
+  const apply = (st: I, t: Transition<S, D>, ev: StatemEvent<E>, target: S | undefined, event: string, ctx: Ctx): MaybePromise<I> => {
+    if (!isTransition(t)) throw new TypeError(`handleEvent must return GenStatem.keep/next/stop(...), got ${JSON.stringify(t)}`);
+    if (target !== undefined && t.$statem !== 'stop') {
+      const to = t.$statem === 'next' ? t.state! : st.s;
+      if (to !== target) return invalid(st, ev, event, ctx, `the handler chose "${to}", the table says "${target}"`);
+    }
+    const from = st.s;
+    const changed = t.$statem === 'next' && t.state !== st.s;
+    st.d = t.data;
+    if (changed) {
+      cancelTimer(st, 'state', ctx); // a state change cancels the state timeout
+      hooks?.transition(typeName, from, t.state!, performance.now() - (enteredAt.get(st) ?? performance.now()));
+      st.s = t.state!;
+    }
+    runActions(st, t.actions, ev, ctx);
+    if (t.$statem === 'stop') {
+      ctx.stop(t.reason ?? 'normal');
+      return st;
+    }
+    if (!changed) return st;
+    return chain(enter(st, from, ctx), (s2) => retryPostponed(s2, ctx));
+  };
+
+  const retryPostponed = (st: I, ctx: Ctx): MaybePromise<I> => {
+    if (st.postponed.length === 0) return st;
+    const queue = st.postponed;
+    st.postponed = [];
+    let acc: MaybePromise<I> = st;
+    for (const ev of queue) acc = chain(acc, (s) => process(s, ev as StatemEvent<E>, ctx));
+    return acc;
+  };
+
+  const process = (st: I, ev: StatemEvent<E>, ctx: Ctx): MaybePromise<I> => {
+    // Any event cancels a pending event timeout (the timeout event itself included).
+    if (st.eventTimer !== 0 || ev.type === 'timeout') cancelTimer(st, 'event', ctx);
+    let target: S | undefined;
+    let event = '';
+    if (ev.type === 'call' || ev.type === 'cast') {
+      event = nameOf(ev.event);
+      if (table !== undefined) {
+        target = table[st.s]?.[event];
+        if (target === undefined) return invalid(st, ev, event, ctx);
+      }
+    }
+    if (spec.handleEvent === undefined) {
+      if (target === undefined) return st; // info and timeouts without a handler: ignored
+      const actions = ev.type === 'call' ? [GenStatem.reply(ev.from, target)] : [];
+      return apply(st, GenStatem.next(target, st.d, ...actions), ev, target, event, ctx);
+    }
+    return chain(spec.handleEvent(ev, st.s, st.d, ctx), (t) => apply(st, t, ev, target, event, ctx));
+  };
+
+  const base: { name?: string; trapExit?: boolean; mailboxCapacity?: number } = {};
+  if (spec.name !== undefined) base.name = spec.name;
+  if (spec.trapExit !== undefined) base.trapExit = spec.trapExit;
+  if (spec.mailboxCapacity !== undefined) base.mailboxCapacity = spec.mailboxCapacity;
+  return makeBehaviour<Args, I, ServerProtocol<E, R, E>>('gen_statem', {
+    ...base,
+    init(args, ctx) {
+      return chain(spec.init(args, ctx as Ctx), (r) => {
+        if (typeof r !== 'object' || r === null || typeof r.state !== 'string') {
+          throw new TypeError(`GenStatem init must return { state, data }, got ${JSON.stringify(r)}`);
+        }
+        const st: I = { s: r.state, d: r.data, postponed: [], stateTimer: 0, stateGen: 0, eventTimer: 0, eventGen: 0, invalid: 0 };
+        if (r.actions !== undefined) runActions(st, r.actions, null, ctx as Ctx);
+        return enter(st, undefined, ctx as Ctx);
+      });
+    },
+    handle(msg, st, ctx) {
+      const c = ctx as Ctx;
+      if (isCallMessage(msg)) {
+        if ((msg.req as typeof INFO_REQUEST | null)?.$statem === 'info') {
+          c.reply(msg.from, { state: st.s, invalidTransitions: st.invalid } satisfies StatemInfo);
+          return st;
+        }
+        return process(st, { type: 'call', event: msg.req as E, from: msg.from }, c);
+      }
+      if (isCastMessage(msg)) return process(st, { type: 'cast', event: msg.msg as E }, c);
+      if (isExitMessage(msg) && c.parent !== undefined && msg.from.equals(c.parent)) {
+        c.stop(msg.reason); // OTP: a trapping machine whose parent exits stops with the same reason
+        return st;
+      }
+      const t = msg as unknown as TimeoutMsg;
+      if (typeof t === 'object' && t !== null && t.$joerl === 'statem_timeout') {
+        if (t.kind === 'state' ? t.gen !== st.stateGen : t.gen !== st.eventGen) return st; // cancelled
+        if (t.kind === 'state') st.stateTimer = 0;
+        else st.eventTimer = 0;
+        return process(st, { type: t.kind === 'state' ? 'state_timeout' : 'timeout', event: t.event }, c);
+      }
+      return process(st, { type: 'info', event: msg }, c);
+    },
+    terminate(reason, st, ctx) {
+      if (st === undefined || spec.terminate === undefined) return;
+      const r = spec.terminate(reason, st.s, st.d, ctx as Ctx);
+      return isThenable(r) ? r : undefined;
+    },
+  });
+}
+
+function isTransition(v: unknown): v is Transition<unknown, unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { $statem?: unknown }).$statem === 'string';
+}

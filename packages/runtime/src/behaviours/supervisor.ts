@@ -1,0 +1,398 @@
+// Supervisor: one_for_one / one_for_all / rest_for_one, restart types, intensity over a window, dynamic children.
+
+import type { Behaviour } from '../actor/behaviour.js';
+import type { ActorContext, ModuleRef, Placement, ServerProtocol } from '../actor/context.js';
+import type { ExitReason } from '../actor/exit-reason.js';
+import { type DownMessage, type ExitMessage, isDownMessage, isExitMessage } from '../actor/messages.js';
+import { Pid } from '../actor/pid.js';
+import { ChildExistsError, ChildNotFoundError, ChildRunningError, InvalidArgumentError } from '../errors.js';
+import { moduleHref } from '../shard/loader.js';
+import { GenServer, defineGenServer } from './gen-server.js';
+
+/** How the supervisor reacts to a child that must be restarted. */
+export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
+/** permanent: always restarted; transient: only after an abnormal exit; temporary: never. */
+export type RestartType = 'permanent' | 'transient' | 'temporary';
+
+/** One child of a supervisor. */
+export interface ChildSpec {
+  /** Unique among the supervisor's children. Optional for startChild (one is generated). */
+  id?: string;
+  /** The child's behaviour module (URL, file: URL string or absolute path). */
+  module: ModuleRef;
+  export?: string;
+  args?: unknown;
+  /** Default `'permanent'`. */
+  restart?: RestartType;
+  /** Milliseconds to wait for a `'shutdown'` exit before killing, `'brutal_kill'`, or `'infinity'`. Default 5000 (`'infinity'` for supervisors). */
+  shutdown?: number | 'brutal_kill' | 'infinity';
+  /** Placement (default `'round-robin'`: children spread over the shards). */
+  shard?: Placement;
+  /** Register the child under this name (each incarnation in turn). */
+  name?: string;
+  mailboxCapacity?: number;
+  /** `'supervisor'` for nested supervisors (their shutdown defaults to `'infinity'`). */
+  type?: 'worker' | 'supervisor';
+}
+
+/** Restart intensity: more than `maxRestarts` restarts within `withinMs` stops the supervisor. */
+export interface Intensity {
+  maxRestarts: number;
+  withinMs: number;
+}
+
+/** A supervisor's declaration. */
+export interface SupervisorSpec<Args> {
+  /** The `type` label (default: the export name). */
+  name?: string;
+  /** Default `'one_for_one'`. */
+  strategy?: Strategy;
+  /** Default 3 restarts within 5000 ms (OTP's default). */
+  intensity?: Intensity;
+  /** The children, started in order (stopped in reverse order). */
+  children?: ChildSpec[] | ((args: Args) => ChildSpec[]);
+  /** Like OTP's init/1: strategy, intensity and children computed from the start arguments (overrides the fields above). */
+  init?(args: Args): { strategy?: Strategy; intensity?: Intensity; children: ChildSpec[] };
+}
+
+/** A child as `whichChildren` reports it. */
+export interface ChildInfo {
+  id: string;
+  pid: Pid | undefined;
+  type: 'worker' | 'supervisor';
+  module: string;
+  restart: RestartType;
+}
+
+/** What `countChildren` reports. */
+export interface ChildCounts {
+  specs: number;
+  active: number;
+  supervisors: number;
+  workers: number;
+}
+
+/** The reason a supervisor exits with when its restart intensity is exceeded. */
+export const MAX_INTENSITY_REASON: ExitReason = { kind: 'custom', value: 'reached_max_restart_intensity' };
+
+type SupReq =
+  | { $sup: 'start_child'; spec: ChildSpec }
+  | { $sup: 'terminate_child'; id: string | Pid }
+  | { $sup: 'restart_child'; id: string }
+  | { $sup: 'delete_child'; id: string }
+  | { $sup: 'which_children' }
+  | { $sup: 'count_children' };
+
+interface Normalized {
+  id: string;
+  href: string;
+  export: string;
+  args: unknown;
+  restart: RestartType;
+  shutdown: number | 'brutal_kill' | 'infinity';
+  shard: Placement;
+  name: string | undefined;
+  mailboxCapacity: number | undefined;
+  type: 'worker' | 'supervisor';
+}
+
+interface Child {
+  spec: Normalized;
+  pid: Pid | null;
+}
+
+interface SupState {
+  strategy: Strategy;
+  intensity: Intensity;
+  children: Child[];
+  restarts: number[];
+  nextId: number;
+}
+
+type Ctx = ActorContext<ServerProtocol<SupReq, unknown, never>>;
+
+function normalize(spec: ChildSpec, fallbackId: string): Normalized {
+  if (typeof spec !== 'object' || spec === null) throw new InvalidArgumentError(`a child spec must be an object, got ${String(spec)}`);
+  const id = spec.id ?? fallbackId;
+  if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError(`child spec id must be a non-empty string, got ${String(spec.id)}`);
+  const restart = spec.restart ?? 'permanent';
+  if (restart !== 'permanent' && restart !== 'transient' && restart !== 'temporary') {
+    throw new InvalidArgumentError(`child "${id}": restart must be 'permanent', 'transient' or 'temporary', got ${String(restart)}`);
+  }
+  const type = spec.type ?? 'worker';
+  const shutdown = spec.shutdown ?? (type === 'supervisor' ? 'infinity' : 5000);
+  if (shutdown !== 'brutal_kill' && shutdown !== 'infinity' && !(typeof shutdown === 'number' && shutdown >= 0)) {
+    throw new InvalidArgumentError(`child "${id}": shutdown must be ms >= 0, 'brutal_kill' or 'infinity', got ${String(shutdown)}`);
+  }
+  return {
+    id,
+    href: moduleHref(spec.module),
+    export: spec.export ?? 'default',
+    args: spec.args,
+    restart,
+    shutdown,
+    shard: spec.shard ?? 'round-robin',
+    name: spec.name,
+    mailboxCapacity: spec.mailboxCapacity,
+    type,
+  };
+}
+
+const DEFAULT_INTENSITY: Intensity = { maxRestarts: 3, withinMs: 5000 };
+
+function checkFlags(strategy: Strategy, intensity: Intensity): void {
+  if (strategy !== 'one_for_one' && strategy !== 'one_for_all' && strategy !== 'rest_for_one') {
+    throw new TypeError(`strategy must be 'one_for_one', 'one_for_all' or 'rest_for_one', got ${String(strategy)}`);
+  }
+  if (typeof intensity !== 'object' || intensity === null || !(Number.isInteger(intensity.maxRestarts) && intensity.maxRestarts >= 0 && intensity.withinMs > 0)) {
+    throw new TypeError(`intensity must be { maxRestarts: integer >= 0, withinMs: > 0 }, got ${JSON.stringify(intensity)}`);
+  }
+}
+
+/** Should a child of this restart type be restarted after exiting with `reason`? */
+function shouldRestart(restart: RestartType, reason: ExitReason): boolean {
+  if (restart === 'permanent') return true;
+  if (restart === 'temporary') return false;
+  return reason !== 'normal' && reason !== 'shutdown';
+}
+
+async function startChild(child: Child, ctx: Ctx): Promise<Pid> {
+  const s = child.spec;
+  const opts: { export: string; shard: Placement; name?: string; mailboxCapacity?: number } = { export: s.export, shard: s.shard };
+  if (s.name !== undefined) opts.name = s.name;
+  if (s.mailboxCapacity !== undefined) opts.mailboxCapacity = s.mailboxCapacity;
+  const pid = (await ctx.spawnLink(s.href, s.args, opts)) as Pid;
+  child.pid = pid;
+  return pid;
+}
+
+/** Stops one child the OTP way: unlink, monitor, exit(shutdown), wait for its DOWN (kill after the timeout). */
+async function stopChild(child: Child, ctx: Ctx): Promise<void> {
+  const pid = child.pid;
+  if (pid === null) return;
+  child.pid = null;
+  ctx.unlink(pid);
+  const ref = ctx.monitor(pid);
+  const isDown = (m: unknown): m is DownMessage => isDownMessage(m) && m.ref === ref;
+  const shutdown = child.spec.shutdown;
+  ctx.exit(pid, shutdown === 'brutal_kill' ? 'kill' : 'shutdown');
+  const timeoutMs = typeof shutdown === 'number' ? shutdown : undefined;
+  const down = await ctx.receive(isDown, timeoutMs === undefined ? undefined : { timeoutMs });
+  if (down === undefined) {
+    ctx.exit(pid, 'kill');
+    await ctx.receive(isDown);
+  }
+  // An EXIT it sent before we unlinked may already be queued; it is old news.
+  await ctx.receive((m) => isExitMessage(m) && m.from.equals(pid), { timeoutMs: 0 });
+}
+
+/** Records a restart; false when that exceeds the intensity (the supervisor must stop). */
+function recordRestart(st: SupState): boolean {
+  const now = performance.now();
+  st.restarts.push(now);
+  while (st.restarts.length > 0 && st.restarts[0]! <= now - st.intensity.withinMs) st.restarts.shift();
+  return st.restarts.length <= st.intensity.maxRestarts;
+}
+
+async function stopAll(st: SupState, ctx: Ctx, from = 0): Promise<void> {
+  for (let i = st.children.length - 1; i >= from; i--) await stopChild(st.children[i]!, ctx);
+}
+
+/** Restarts `children` in order; a start that fails counts as another restart. Returns false if intensity ran out. */
+async function restartInOrder(st: SupState, children: Child[], ctx: Ctx): Promise<boolean> {
+  for (const child of children) {
+    for (;;) {
+      if (ctx.systemStopping) return true;
+      try {
+        await startChild(child, ctx);
+        break;
+      } catch {
+        if (!recordRestart(st)) return false;
+      }
+    }
+  }
+  return true;
+}
+
+async function onChildExit(st: SupState, index: number, reason: ExitReason, ctx: Ctx): Promise<SupState> {
+  const child = st.children[index]!;
+  child.pid = null;
+  if (ctx.systemStopping) return st; // the whole system is going down: no restarts
+  if (!shouldRestart(child.spec.restart, reason)) {
+    if (child.spec.restart === 'temporary') st.children.splice(index, 1);
+    return st;
+  }
+  if (!recordRestart(st)) return giveUp(st, ctx);
+  let toRestart: Child[];
+  switch (st.strategy) {
+    case 'one_for_one':
+      toRestart = [child];
+      break;
+    case 'one_for_all':
+      await stopAll(st, ctx); // every running sibling, in reverse start order
+      toRestart = st.children.slice();
+      break;
+    case 'rest_for_one':
+      await stopAll(st, ctx, index + 1); // the later siblings, in reverse start order
+      toRestart = st.children.slice(index);
+      break;
+  }
+  // Temporary siblings that were stopped are not restarted (OTP): their specs go.
+  const kept = (c: Child) => c === child || c.spec.restart !== 'temporary' || c.pid !== null;
+  toRestart = toRestart.filter(kept);
+  st.children = st.children.filter(kept);
+  if (!(await restartInOrder(st, toRestart, ctx))) return giveUp(st, ctx);
+  return st;
+}
+
+async function giveUp(st: SupState, ctx: Ctx): Promise<SupState> {
+  await stopAll(st, ctx);
+  ctx.stop(MAX_INTENSITY_REASON);
+  return st;
+}
+
+function findChild(st: SupState, id: string | Pid): number {
+  return st.children.findIndex((c) => (id instanceof Pid ? c.pid !== null && c.pid.equals(id) : c.spec.id === id));
+}
+
+function info(c: Child): ChildInfo {
+  return { id: c.spec.id, pid: c.pid ?? undefined, type: c.spec.type, module: c.spec.href, restart: c.spec.restart };
+}
+
+/**
+ * Defines a supervisor behaviour. It traps exits, starts its children with
+ * `spawnLink` in order (spread over the shards by default), and restarts them
+ * by its strategy; stopping it stops its children in reverse order.
+ */
+export function defineSupervisor<Args = undefined>(spec: SupervisorSpec<Args>): Behaviour<Args, SupState, ServerProtocol<SupReq, unknown, never>> {
+  checkFlags(spec.strategy ?? 'one_for_one', spec.intensity ?? DEFAULT_INTENSITY);
+  const named: { name?: string } = {};
+  if (spec.name !== undefined) named.name = spec.name;
+  return defineGenServer<Args, SupState, SupReq, unknown, never>({
+    ...named,
+    trapExit: true,
+    // Stopping children one by one can take a while: no time limit on terminate.
+    terminateTimeoutMs: Infinity,
+    async init(args, ctx) {
+      const flags = spec.init?.(args);
+      const strategy = flags?.strategy ?? spec.strategy ?? 'one_for_one';
+      const intensity = flags?.intensity ?? spec.intensity ?? DEFAULT_INTENSITY;
+      checkFlags(strategy, intensity);
+      const specs = flags?.children ?? (typeof spec.children === 'function' ? spec.children(args) : (spec.children ?? []));
+      if (!Array.isArray(specs)) throw new InvalidArgumentError(`supervisor children must be an array of child specs, got ${String(specs)}`);
+      const st: SupState = { strategy, intensity, children: [], restarts: [], nextId: 0 };
+      for (const [i, c] of specs.entries()) {
+        const n = normalize(c, `child-${i}`);
+        if (st.children.some((x) => x.spec.id === n.id)) throw new ChildExistsError(n.id);
+        st.children.push({ spec: n, pid: null });
+      }
+      try {
+        for (const child of st.children) await startChild(child, ctx as Ctx);
+      } catch (err) {
+        await stopAll(st, ctx as Ctx); // a child failed to start: so does the supervisor
+        throw err;
+      }
+      return st;
+    },
+    async handleCall(req, from, st, ctx) {
+      // A bad request fails the caller, never the supervisor.
+      try {
+        return await supervisorCall(req, st, ctx as Ctx);
+      } catch (err) {
+        ctx.replyError(from, err instanceof Error ? err : new Error(String(err)));
+        return GenServer.noreply(st);
+      }
+    },
+    handleInfo(msg, st, ctx) {
+      if (!isExitMessage(msg)) return st;
+      const exit = msg as ExitMessage;
+      const i = st.children.findIndex((c) => c.pid !== null && c.pid.equals(exit.from));
+      if (i >= 0) return onChildExit(st, i, exit.reason, ctx as Ctx);
+      // Not a current child: an old incarnation we already replaced, or a stray link. Ignore.
+      return st;
+    },
+    async terminate(_reason, st, ctx) {
+      if (st !== undefined) await stopAll(st, ctx as Ctx);
+    },
+  }) as Behaviour<Args, SupState, ServerProtocol<SupReq, unknown, never>>;
+}
+
+/** The dynamic-children API, answered by a running supervisor. */
+async function supervisorCall(req: SupReq, st: SupState, c: Ctx): Promise<ReturnType<typeof GenServer.reply<unknown, SupState>>> {
+  switch (req.$sup) {
+    case 'start_child': {
+      const n = normalize(req.spec, `child-${st.children.length}-${st.nextId++}`);
+      if (st.children.some((x) => x.spec.id === n.id)) throw new ChildExistsError(n.id);
+      const child: Child = { spec: n, pid: null };
+      const pid = await startChild(child, c);
+      st.children.push(child);
+      return GenServer.reply(pid, st);
+    }
+    case 'terminate_child': {
+      const i = findChild(st, req.id);
+      if (i < 0) throw new ChildNotFoundError(String(req.id));
+      const child = st.children[i]!;
+      await stopChild(child, c);
+      if (child.spec.restart === 'temporary' || req.id instanceof Pid) st.children.splice(i, 1);
+      return GenServer.reply(undefined, st);
+    }
+    case 'restart_child': {
+      const i = findChild(st, req.id);
+      if (i < 0) throw new ChildNotFoundError(req.id);
+      if (st.children[i]!.pid !== null) throw new ChildRunningError(req.id);
+      return GenServer.reply(await startChild(st.children[i]!, c), st);
+    }
+    case 'delete_child': {
+      const i = findChild(st, req.id);
+      if (i < 0) throw new ChildNotFoundError(req.id);
+      if (st.children[i]!.pid !== null) throw new ChildRunningError(req.id);
+      st.children.splice(i, 1);
+      return GenServer.reply(undefined, st);
+    }
+    case 'which_children':
+      return GenServer.reply(st.children.map(info), st);
+    case 'count_children': {
+      const counts: ChildCounts = { specs: st.children.length, active: 0, supervisors: 0, workers: 0 };
+      for (const ch of st.children) {
+        if (ch.pid !== null) counts.active++;
+        if (ch.spec.type === 'supervisor') counts.supervisors++;
+        else counts.workers++;
+      }
+      return GenServer.reply(counts, st);
+    }
+    default:
+      throw new InvalidArgumentError(`unknown supervisor request ${JSON.stringify(req)}`);
+  }
+}
+
+type Endpoint = { call(to: any, req: any, opts?: { timeoutMs?: number }): Promise<any> };
+const forever = { timeoutMs: Infinity };
+
+/** Managing a running supervisor, from an actor (`ctx`) or the main thread (`system`). */
+export const Supervisor = {
+  /** Adds a child and starts it; resolves with its pid (ERR_CHILD_EXISTS, ERR_INIT_FAILED...). */
+  startChild(endpoint: Endpoint, sup: Pid<any> | string, spec: ChildSpec): Promise<Pid> {
+    const wire: ChildSpec = { ...spec, module: moduleHref(spec.module) };
+    return endpoint.call(sup, { $sup: 'start_child', spec: wire }, forever);
+  },
+  /** Stops a child (by id: its spec stays; by pid: it is removed). */
+  terminateChild(endpoint: Endpoint, sup: Pid<any> | string, id: string | Pid): Promise<void> {
+    return endpoint.call(sup, { $sup: 'terminate_child', id }, forever);
+  },
+  /** Starts a stopped child again from its spec. */
+  restartChild(endpoint: Endpoint, sup: Pid<any> | string, id: string): Promise<Pid> {
+    return endpoint.call(sup, { $sup: 'restart_child', id }, forever);
+  },
+  /** Removes a stopped child's spec. */
+  deleteChild(endpoint: Endpoint, sup: Pid<any> | string, id: string): Promise<void> {
+    return endpoint.call(sup, { $sup: 'delete_child', id }, forever);
+  },
+  /** Every child, in start order. */
+  whichChildren(endpoint: Endpoint, sup: Pid<any> | string): Promise<ChildInfo[]> {
+    return endpoint.call(sup, { $sup: 'which_children' });
+  },
+  countChildren(endpoint: Endpoint, sup: Pid<any> | string): Promise<ChildCounts> {
+    return endpoint.call(sup, { $sup: 'count_children' });
+  },
+} as const;
+

@@ -1,0 +1,66 @@
+// The offload pool: stateless CPU jobs on piscina (a dirty scheduler), so one long job never blocks a shard's other actors.
+
+import { ModuleNotFoundError, OffloadFailedError, SystemStoppedError } from '../errors.js';
+
+/** Options for the offload pool. */
+export interface OffloadOptions {
+  /** Worker threads in the pool (default: half the cores, at least 1). */
+  threads?: number;
+  /** Keep idle pool threads this long, in ms (default 30000). */
+  idleTimeoutMs?: number;
+}
+
+type PiscinaLike = {
+  run(task: unknown, opts: { filename: string; name: string }): Promise<unknown>;
+  destroy(): Promise<void>;
+};
+
+/** Lazily started: systems that never offload never start a pool thread. */
+export class OffloadPool {
+  private pool: Promise<PiscinaLike> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly threads: number,
+    private readonly idleTimeoutMs: number,
+  ) {}
+
+  run(href: string, exportName: string, input: unknown): Promise<unknown> {
+    if (this.closed) return Promise.reject(new SystemStoppedError('the offload pool'));
+    this.pool ??= this.create();
+    return this.pool.then(
+      (pool) => pool.run(input, { filename: href, name: exportName }),
+    ).catch((err: unknown) => {
+      throw translate(href, exportName, err);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const pool = this.pool;
+    this.pool = null;
+    if (pool !== null) await (await pool).destroy();
+  }
+
+  private async create(): Promise<PiscinaLike> {
+    const { Piscina } = (await import('piscina')) as unknown as { Piscina: new (opts: object) => PiscinaLike };
+    return new Piscina({
+      minThreads: 1,
+      maxThreads: this.threads,
+      idleTimeout: this.idleTimeoutMs,
+      // Several jobs may wait on the same thread's queue; a job never blocks another's result.
+      concurrentTasksPerWorker: 1,
+    });
+  }
+}
+
+/** Missing modules get their own code; anything a job throws fails that job only. */
+function translate(href: string, exportName: string, err: unknown): Error {
+  const e = err as { code?: string; message?: string } | null;
+  const message = e?.message ?? String(err);
+  if (e?.code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module|Failed to load/.test(message)) return new ModuleNotFoundError(href, err);
+  if (/is not a function|Expected a function|did not export/i.test(message)) {
+    return new OffloadFailedError(href, `export "${exportName}" is not a function (${message})`, { cause: err });
+  }
+  return new OffloadFailedError(href, message, { cause: err });
+}

@@ -1,0 +1,147 @@
+// GenServer: typed calls from main and actors, deferred replies, fail-fast on dead servers, timeouts that never leak.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  ActorSystem,
+  CallFailedError,
+  CallTimeoutError,
+  type Inbox,
+  NoProcError,
+  type Pid,
+  UnknownNameError,
+} from '@joerl/runtime';
+import type Counter from '../fixtures/counter.server.ts';
+import { PLACEMENTS, expect, expectReport, probe } from '../helpers.ts';
+
+const COUNTER = new URL('../fixtures/counter.server.ts', import.meta.url);
+const test = suite('gen_server');
+let system: ActorSystem;
+let inbox: Inbox;
+test.before(async () => {
+  system = await ActorSystem.start({ threads: 2 });
+  inbox = system.inbox();
+});
+test.after(() => system.shutdown());
+
+const start = (shard: number, args?: object, name?: string) =>
+  system.spawn<typeof Counter>(COUNTER, { report: inbox.pid, ...args }, name ? { shard, name } : { shard });
+
+test('typed calls and casts from the main thread', async () => {
+  const c = await start(1, { start: 40 });
+  const n: unknown = await system.call(c, { kind: 'add', n: 2 });
+  assert.is(n, 42);
+  system.cast(c, { kind: 'bump' });
+  await expectReport(inbox, 'bumped');
+  assert.is(await system.call(c, { kind: 'get' }), 43);
+});
+
+test('deferred replies from two concurrent calls both arrive; casts are handled while they wait', async () => {
+  const c = await start(2);
+  const a = system.call(c, { kind: 'defer', key: 'a' }, { timeoutMs: 20_000 });
+  const b = system.call(c, { kind: 'defer', key: 'b' }, { timeoutMs: 20_000 });
+  system.cast(c, { kind: 'bump' });
+  assert.is((await expectReport(inbox, 'bumped')).count, 1, 'the cast ran while both calls were pending');
+  system.cast(c, { kind: 'release', key: 'b', value: 'second' });
+  system.cast(c, { kind: 'release', key: 'a', value: 'first' });
+  assert.equal(await Promise.all([a, b]), ['first', 'second']);
+});
+
+test('a call that times out rejects with ERR_CALL_TIMEOUT, and its late reply never reaches the next call', async () => {
+  const c = await start(1);
+  try {
+    await system.call(c, { kind: 'slow', ms: 150, value: 'late' }, { timeoutMs: 20 });
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, CallTimeoutError);
+    assert.is((err as CallTimeoutError).code, 'ERR_CALL_TIMEOUT');
+  }
+  // The next call is answered only after the late reply has been sent (the server handles messages in order).
+  const next = system.call(c, { kind: 'slow', ms: 300, value: 'on time' }, { timeoutMs: 20_000 });
+  assert.is(await next, 'on time');
+  assert.is(await system.call(c, { kind: 'get' }), 0);
+});
+
+for (const { label, a, b } of PLACEMENTS) {
+  test(`an actor calls a named server on another shard and gets the reply (${label})`, async () => {
+    await start(b, {}, `counter-${a}${b}`);
+    const caller = await start(a);
+    // The caller server forwards a call to the named one, from inside its own handleCall.
+    assert.is(await system.call(caller, { kind: 'forward', to: `counter-${a}${b}` as never, req: { kind: 'add', n: 5 } }), 5);
+    assert.is(await system.call(`counter-${a}${b}`, { kind: 'get' }), 5);
+    system.cast(`counter-${a}${b}`, { kind: 'bump' });
+    await expectReport(inbox, 'bumped');
+  });
+
+  test(`a server that panics during a call fails that call with its exit reason (${label})`, async () => {
+    const c = await start(b);
+    const caller = await probe(system, inbox, a, { tag: `caller-${a}${b}` });
+    void caller;
+    try {
+      await system.call(c, { kind: 'crash', message: 'handler blew up' });
+      assert.unreachable();
+    } catch (err) {
+      assert.instance(err, CallFailedError);
+      const reason = (err as CallFailedError).reason as { kind: string; message: string };
+      assert.equal([reason.kind, reason.message], ['panic', 'handler blew up']);
+    }
+  });
+}
+
+test('calls to a dead pid or an unknown name fail fast, not by timeout', async () => {
+  const c = await start(2);
+  const ref = inbox.monitor(c);
+  system.cast(c, { kind: 'crash' });
+  await expect(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'server down');
+  const t0 = performance.now();
+  try {
+    await system.call(c, { kind: 'get' }, { timeoutMs: 60_000 });
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, NoProcError);
+  }
+  try {
+    await system.call('nobody', { kind: 'get' } as never);
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, UnknownNameError);
+  }
+  assert.ok(performance.now() - t0 < 60_000, 'did not wait for the timeout');
+});
+
+test('stop with a reply: the caller gets the reply, then the server is gone', async () => {
+  const c = await start(1);
+  assert.is(await system.call(c, { kind: 'stop-with-reply' }), 'bye');
+  const term = await expect<any>(inbox, (m) => m?.event === 'server-terminated' && m.pid.equals(c), 'terminate of this server');
+  assert.is(term.reason, 'normal');
+});
+
+test('a reply survives crossing threads before the DOWN: calls from an inbox to a crashing server', async () => {
+  const c = await start(2);
+  const results = await Promise.allSettled([
+    system.call(c, { kind: 'add', n: 1 }),
+    system.call(c, { kind: 'crash', message: 'second' }),
+    system.call(c, { kind: 'get' }),
+  ]);
+  assert.equal(results[0], { status: 'fulfilled', value: 1 });
+  assert.is(results[1]!.status, 'rejected');
+  assert.instance((results[1] as PromiseRejectedResult).reason, CallFailedError);
+  assert.is(results[2]!.status, 'rejected');
+});
+
+test('bad call arguments get typed errors', async () => {
+  const c = await start(1);
+  for (const [run, code] of [
+    [() => system.call(c, { kind: 'add', n: 1 }, { timeoutMs: -5 }), 'ERR_INVALID_ARGUMENT'],
+    [() => system.call(c as Pid<any>, { f: () => 1 } as never), 'ERR_UNENCODABLE'],
+    [() => system.call(42 as never, {} as never), 'ERR_INVALID_ARGUMENT'],
+  ] as const) {
+    try {
+      await run();
+      assert.unreachable();
+    } catch (err) {
+      assert.is((err as { code?: string }).code, code);
+    }
+  }
+});
+
+test.run();

@@ -1,0 +1,98 @@
+// GenStatem: transitions with replies, entry hooks, state and event timeouts, postponing, and invalid transitions that leave the machine alive.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ActorSystem, GenStatem, type Inbox, InvalidTransitionError, type Pid } from '@joerl/runtime';
+import { expectReport } from '../helpers.ts';
+
+const MACHINES = new URL('../fixtures/machines.statem.ts', import.meta.url);
+const test = suite('gen_statem');
+let system: ActorSystem;
+let inbox: Inbox;
+test.before(async () => {
+  system = await ActorSystem.start({ threads: 2 });
+  inbox = system.inbox();
+});
+test.after(() => system.shutdown());
+
+const spawn = (exp: string, args?: unknown, shard = 1) => system.spawn(MACHINES, args, { shard, export: exp }) as Promise<Pid<any>>;
+
+test('transitions answer calls, run entry hooks, and the current state is observable', async () => {
+  const t = await spawn('Turnstile', { report: inbox.pid }, 2);
+  assert.equal(await expectReport(inbox, 'entered'), { event: 'entered', from: null, state: 'locked' } as never);
+  assert.is(await system.call(t, 'coin'), 'thanks');
+  assert.equal(await expectReport(inbox, 'entered'), { event: 'entered', from: 'locked', state: 'unlocked' } as never);
+  assert.equal(await GenStatem.info(system, t), { state: 'unlocked', invalidTransitions: 0 });
+  assert.is(await system.call(t, 'push'), 'click');
+  assert.is((await GenStatem.info(system, t)).state, 'locked');
+});
+
+test('an event the table does not allow is answered with ERR_INVALID_TRANSITION, counted, and the machine stays alive in its state', async () => {
+  const t = await spawn('Turnstile', undefined, 1);
+  const ref = inbox.monitor(t);
+  for (const ev of ['push', 'kick']) {
+    try {
+      await system.call(t, ev);
+      assert.unreachable();
+    } catch (err) {
+      assert.instance(err, InvalidTransitionError);
+      assert.is((err as InvalidTransitionError).code, 'ERR_INVALID_TRANSITION');
+      assert.match((err as Error).message, new RegExp(`"${ev}" is not allowed in state "locked"`));
+    }
+  }
+  system.cast(t, 'kick'); // a cast cannot be answered: counted only
+  assert.equal(await GenStatem.info(system, t), { state: 'locked', invalidTransitions: 3 });
+  assert.is(await system.call(t, 'coin'), 'thanks', 'still working');
+  assert.is(await inbox.receive((m: any) => m?.type === 'DOWN' && m.ref === ref, { timeoutMs: 0 }), undefined);
+});
+
+test('with a table and no handler, the table drives the machine', async () => {
+  const t = await spawn('TableOnly', undefined, 2);
+  assert.is(await system.call(t, 'coin'), 'unlocked');
+  assert.is(await system.call(t, 'push'), 'locked');
+  await system.call(t, 'push').then(() => assert.unreachable(), (e) => assert.instance(e, InvalidTransitionError));
+});
+
+test('a state timeout fires in its state, and a state change cancels it', async () => {
+  const l = await spawn('Light', { report: inbox.pid }, 1);
+  await expectReport(inbox, 'entered');
+  // Fires: on with auto-off after 20 ms.
+  assert.is(await system.call(l, { kind: 'switch', autoOffMs: 20 }), 'off');
+  const fired = await expectReport(inbox, 'state-timeout');
+  assert.equal([fired.state, fired.content], ['on', 'auto-off']);
+  assert.is((await GenStatem.info(system, l)).state, 'off');
+  // Cancelled: switch on with a 150 ms auto-off, then off again at once, then on without a timeout.
+  await system.call(l, { kind: 'switch', autoOffMs: 150 });
+  await system.call(l, { kind: 'switch' });
+  await system.call(l, { kind: 'switch' });
+  // An event timeout of 300 ms (longer than the cancelled one) proves by its arrival that the state timeout did not fire.
+  await system.call(l, { kind: 'touch', idleMs: 300 });
+  const idle = await expectReport(inbox, 'event-timeout');
+  assert.is(idle.state, 'on');
+  assert.is(await inbox.receive((m: any) => m?.event === 'state-timeout', { timeoutMs: 0 }), undefined, 'the cancelled state timeout never fired');
+  assert.is((await GenStatem.info(system, l)).state, 'on');
+});
+
+test('any event cancels an event timeout', async () => {
+  const l = await spawn('Light', { report: inbox.pid }, 2);
+  await system.call(l, { kind: 'switch' });
+  await system.call(l, { kind: 'touch', idleMs: 30, tag: 'first' });
+  await system.call(l, { kind: 'touch', idleMs: 60, tag: 'second' }); // cancels the first, sets its own
+  const idle = await expectReport(inbox, 'event-timeout');
+  assert.is(idle.content, 'second', 'the first event timeout was cancelled by the second event');
+  assert.is(await inbox.receive((m: any) => m?.event === 'event-timeout', { timeoutMs: 0 }), undefined);
+});
+
+test('postponed events are retried, in order, after the next state change', async () => {
+  const l = await spawn('Light', { report: inbox.pid }, 1);
+  system.cast(l, { kind: 'queue', tag: 'a' });
+  const pending = system.call(l, { kind: 'queue', tag: 'b' });
+  system.cast(l, { kind: 'queue', tag: 'c' });
+  assert.is((await GenStatem.info(system, l)).state, 'off', 'all three postponed while off');
+  system.cast(l, { kind: 'switch' });
+  const order = [];
+  for (let i = 0; i < 3; i++) order.push((await expectReport(inbox, 'queued-handled')).tag);
+  assert.equal(order, ['a', 'b', 'c']);
+  assert.is(await pending, 'on', 'the postponed call was answered once handled');
+});
+
+test.run();
