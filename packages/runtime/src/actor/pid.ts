@@ -62,6 +62,13 @@ export class Pid<M = unknown> {
 
 Object.defineProperty(Pid.prototype, BRAND, { value: true });
 
+/**
+ * The main thread itself: the parent of processes spawned from main code,
+ * and the sender of `system.exit`. A trapping GenServer or supervisor spawned
+ * from main stops when it gets an exit signal from it, like from any parent.
+ */
+export const MAIN_PID = new Pid(0, 0, 0);
+
 /** True for a {@link Pid} (including one rebuilt on another thread). */
 export function isPid(value: unknown): value is Pid<unknown> {
   return value instanceof Pid;

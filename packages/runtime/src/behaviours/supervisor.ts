@@ -312,7 +312,9 @@ export function defineSupervisor<Args = undefined>(spec: SupervisorSpec<Args>): 
       return st;
     },
     async terminate(_reason, st, ctx) {
-      if (st !== undefined) await stopAll(st, ctx as Ctx);
+      // During system shutdown every shard stops its own actors; a child on a
+      // shard that has already finished would never answer, so do not wait.
+      if (st !== undefined && !ctx.systemStopping) await stopAll(st, ctx as Ctx);
     },
   }) as Behaviour<Args, SupState, ServerProtocol<SupReq, unknown, never>>;
 }

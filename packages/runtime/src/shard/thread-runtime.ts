@@ -3,7 +3,7 @@
 import type { ModuleRef, Monitored, SpawnOptions, TimerRef } from '../actor/context.js';
 import { type ExitReason, type ExitReasonInput, KILL, formatReason, normalizeReason, panicReason } from '../actor/exit-reason.js';
 import { type From, type MonitorRef, isFrom } from '../actor/messages.js';
-import { MAX_THREADS, Pid } from '../actor/pid.js';
+import { MAIN_PID, MAX_THREADS, Pid } from '../actor/pid.js';
 import {
   type PendingCall,
   type PendingReceive,
@@ -210,7 +210,7 @@ export class ThreadRuntime {
     }
     if (pid.shard === this.thread && pid.node === 0) {
       const p = this.procs.get(pid.serial);
-      if (p === undefined || p.status >= S_EXITING) {
+      if (p === undefined || p.status === S_DEAD) {
         this.counters.deadLetters++;
         throw new NoProcError(pid.toString(), msg);
       }
@@ -252,7 +252,8 @@ export class ThreadRuntime {
   /** Delivers to a process of this thread, dead-lettering on failure. */
   private deliverSerial(serial: number, msg: unknown): void {
     const p = this.procs.get(serial);
-    if (p === undefined || p.status >= S_EXITING) this.deadLetter(this.pidOf(serial), msg, 'actor_not_found');
+    // An exiting process (its terminate running) still receives: terminate may wait for messages.
+    if (p === undefined || p.status === S_DEAD) this.deadLetter(this.pidOf(serial), msg, 'actor_not_found');
     else if (!this.enqueue(p, msg)) this.deadLetter(p.pid, msg, 'mailbox_full');
   }
 
@@ -484,7 +485,7 @@ export class ThreadRuntime {
 
   private onDown(serial: number, ref: number, pid: Pid, reason: ExitReason): void {
     const p = this.procs.get(serial);
-    if (p === undefined || p.status >= S_EXITING) return;
+    if (p === undefined || p.status === S_DEAD) return;
     // The monitor behind a call: the server is gone, so the call fails now, with its reason.
     const pc = p.calls?.get(ref);
     if (pc !== undefined) {
@@ -797,7 +798,7 @@ export class ThreadRuntime {
     if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0)) {
       return Promise.reject(new InvalidArgumentError(`receive timeoutMs must be a number >= 0, got ${String(timeoutMs)}`));
     }
-    if (p.status >= S_EXITING) return Promise.reject(new NoProcError(p.pid.toString()));
+    if (p.status === S_DEAD) return Promise.reject(new NoProcError(p.pid.toString()));
     const mb = p.mailbox;
     try {
       for (let i = 0; i < mb.length; i++) if (match(mb.at(i)) === true) return Promise.resolve(mb.removeAt(i));
@@ -965,7 +966,7 @@ export class ThreadRuntime {
       if (this.isGone(target)) throw new ShardDownError(target);
       if (target !== this.thread) assertEncodable(args);
       req = { url: href, export: exportName, args, serial: this.reserveSerial(target) };
-      if (parent !== null) req.parent = parent.pid;
+      req.parent = parent !== null ? parent.pid : MAIN_PID;
       if (o.name !== undefined) req.name = o.name;
       if (o.mailboxCapacity !== undefined) req.mailboxCapacity = o.mailboxCapacity;
     } catch (err) {

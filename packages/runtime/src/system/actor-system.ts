@@ -7,7 +7,7 @@ import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
 import { type DownMessage, type From, isDownMessage } from '../actor/messages.js';
 import type { Proc } from '../actor/proc.js';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../shard/actor-context.js';
-import { Pid } from '../actor/pid.js';
+import { MAIN_PID, Pid } from '../actor/pid.js';
 import { SystemStoppedError } from '../errors.js';
 import { createRingBuffer } from '../ring/ring.js';
 import {
@@ -53,8 +53,6 @@ type State = 'running' | 'stopping' | 'stopped';
 /** A shard that dies this many times in a row before reporting ready is not restarted again. */
 const MAX_FAILED_STARTS = 3;
 
-/** The pid that exit signals sent by plain main-thread code carry. */
-const MAIN_PID = new Pid(0, 0, 0);
 
 export interface ActorSystem {
   on<K extends keyof SystemEventMap>(event: K, listener: (...args: SystemEventMap[K]) => void): this;

@@ -57,9 +57,13 @@ export class OffloadPool {
 /** Missing modules get their own code; anything a job throws fails that job only. */
 function translate(href: string, exportName: string, err: unknown): Error {
   const e = err as { code?: string; message?: string } | null;
-  const message = e?.message ?? String(err);
+  if (typeof e?.message !== 'string') {
+    // What piscina hands back when the job's result (or error) could not be cloned.
+    return new OffloadFailedError(href, `its result could not be sent back (${String(err)}): a job must return plain data, not functions or class instances`, { cause: err });
+  }
+  const message = e.message;
   if (e?.code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module|Failed to load/.test(message)) return new ModuleNotFoundError(href, err);
-  if (/is not a function|Expected a function|did not export/i.test(message)) {
+  if (/No handler function|is not a function|Expected a function|did not export/i.test(message)) {
     return new OffloadFailedError(href, `export "${exportName}" is not a function (${message})`, { cause: err });
   }
   return new OffloadFailedError(href, message, { cause: err });

@@ -18,6 +18,7 @@ for (const { label, a, b } of PLACEMENTS) {
     const rx = await probe(system, inbox, a, { tag: `rx-${a}${b}` });
     const tx = await probe(system, inbox, b, { tag: `tx-${a}${b}` });
     system.send(rx, { op: 'select', want: 'b' });
+    await expectReport(inbox, 'selecting', `rx-${a}${b}`);
     for (const k of ['a', 'c', 'b', 'd']) system.send(tx, { op: 'send', to: rx, msg: { k } });
     const sel = await expectReport(inbox, 'selected', `rx-${a}${b}`);
     assert.equal(sel.got, { k: 'b' });

@@ -1,0 +1,64 @@
+// The offload pool: jobs run off the shard, a throwing job fails only itself, bad input gets typed errors.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ActorSystem, type Inbox, ModuleNotFoundError, OffloadFailedError, UnencodableError } from '@joerl/runtime';
+import { expect, expectReport, probe } from '../helpers.ts';
+
+const JOBS = new URL('../fixtures/jobs.offload.js', import.meta.url);
+const test = suite('offload');
+let system: ActorSystem;
+let inbox: Inbox;
+test.before(async () => {
+  system = await ActorSystem.start({ threads: 2, offload: { threads: 2 } });
+  inbox = system.inbox();
+});
+test.after(() => system.shutdown());
+
+test('an actor offloads a CPU job and awaits its result; its shard keeps serving others meanwhile', async () => {
+  const worker = await probe(system, inbox, 1, { tag: 'offloader' });
+  const neighbour = await probe(system, inbox, 1, { tag: 'neighbour' });
+  system.send(worker, { op: 'offload', url: JOBS.href, input: { n: 30 } });
+  // The neighbour on the same shard answers while the job runs (the job is not on the shard).
+  system.send(neighbour, { op: 'ping' });
+  await expectReport(inbox, 'pong', 'neighbour');
+  const done = await expectReport(inbox, 'offloaded', 'offloader');
+  assert.equal(done.result, { n: 30, fib: 832040 });
+});
+
+test('results can arrive as a message instead', async () => {
+  const worker = await probe(system, inbox, 2, { tag: 'by-message' });
+  system.send(worker, { op: 'offload-message', url: JOBS.href, input: { n: 20 }, tag: 'job-20' });
+  const got = await expect<any>(inbox, (m) => m?.event === 'got' && m.tag === 'by-message', 'the OFFLOAD message');
+  assert.equal(got.msg, { type: 'OFFLOAD', tag: 'job-20', ok: true, value: { n: 20, fib: 6765 } });
+});
+
+test('a throwing job rejects only that offload; the pool and the actor carry on', async () => {
+  const worker = await probe(system, inbox, 1, { tag: 'thrower' });
+  system.send(worker, { op: 'offload', url: JOBS.href, input: { message: 'job blew up' }, export: 'fails' });
+  const failed = await expectReport(inbox, 'offload-failed', 'thrower');
+  assert.is(failed.code, 'ERR_OFFLOAD_FAILED');
+  assert.match(String(failed.message), 'job blew up');
+  system.send(worker, { op: 'offload', url: JOBS.href, input: { n: 10 } });
+  assert.equal((await expectReport(inbox, 'offloaded', 'thrower')).result, { n: 10, fib: 55 });
+});
+
+test('bad input gets typed errors: missing module, unencodable input, not a function, a result that cannot cross', async () => {
+  const cases: Array<[() => Promise<unknown>, new (...a: never[]) => Error, RegExp]> = [
+    [() => system.offload(new URL('../fixtures/no-such-job.js', import.meta.url), {}), ModuleNotFoundError, /no-such-job\.js/],
+    [() => system.offload(JOBS, { f: () => 1 }), UnencodableError, /a function/],
+    [() => system.offload(JOBS, {}, { export: 'notAFunction' }), OffloadFailedError, /notAFunction|not a function/],
+    [() => system.offload(JOBS, {}, { export: 'unclonable' }), OffloadFailedError, /could not be sent back/],
+  ];
+  for (const [run, cls, re] of cases) {
+    try {
+      await run();
+      assert.unreachable(`no error for ${re}`);
+    } catch (err) {
+      assert.instance(err, cls, `${(err as Error).name}: ${(err as Error).message}`);
+      assert.match((err as Error).message, re);
+    }
+  }
+  assert.equal(await system.offload(JOBS, { n: 15 }), { n: 15, fib: 610 });
+});
+
+test.run();
