@@ -1,6 +1,7 @@
 // `npm run bench`: runs the benchmark suite with its baselines in the same run, prints a table, saves JSON.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { behaviourBenchmarks } from './behaviours/behaviours.js';
 import { coreBenchmarks } from './core/core.js';
 import { table, type Row } from './harness.js';
 
@@ -57,9 +58,20 @@ if (want('core') || ['cross', 'ping', 'in-shard', 'spawn'].some((n) => flags.onl
   rows.push(
     ...(await coreBenchmarks({
       runs,
-      messages: flags.quick ? 200_000 : 1_000_000,
+      messages: flags.quick ? 500_000 : 1_000_000,
       rounds: flags.quick ? 5_000 : 20_000,
       spawns: 100_000,
+      progress,
+    })),
+  );
+}
+if (want('behaviours') || ['gen_server', 'supervisor', 'offload'].some((n) => flags.only?.includes(n))) {
+  rows.push(
+    ...(await behaviourBenchmarks({
+      runs,
+      calls: flags.quick ? 5_000 : 20_000,
+      restarts: flags.quick ? 30 : 200,
+      jobs: flags.quick ? 1_000 : 5_000,
       progress,
     })),
   );

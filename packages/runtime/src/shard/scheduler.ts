@@ -31,6 +31,16 @@ export class Scheduler {
   private count = 0;
   private parked = false;
   private stopped = false;
+  /** Handlers (and inits) that returned a promise and have not settled: their continuations are microtasks. */
+  asyncPending = 0;
+  /**
+   * Current spin, in microseconds: halved after every spin that found
+   * nothing, back to `spinMicros` when a park ends soon enough that spinning
+   * would have caught the work. Busy-waiting only pays while messages keep
+   * coming; on a loaded box it steals the core from threads doing real work.
+   */
+  private spinNow: number;
+  private emptySpins = 0;
   private running: Promise<void> | null = null;
   private readonly busyIndex: number;
 
@@ -45,6 +55,7 @@ export class Scheduler {
     private readonly onSlice: () => void = () => {},
   ) {
     this.busyIndex = thread * THREAD_STRIDE_I32 + BUSY;
+    this.spinNow = spinMicros;
     transport.onDirty = () => this.kick();
   }
 
@@ -105,7 +116,8 @@ export class Scheduler {
     Atomics.store(this.ctl, this.busyIndex, 0);
   }
 
-  private hasWork = (): boolean => this.count > 0 || this.transport.hasInbound() || this.transport.canDrainOverflow();
+  private hasWork = (): boolean =>
+    this.count > 0 || this.transport.hasUnflushed() || this.transport.hasInbound() || this.transport.canDrainOverflow();
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
@@ -115,17 +127,36 @@ export class Scheduler {
         await immediate();
         continue;
       }
-      if (this.spinMicros > 0 && this.spin()) continue;
+      // Async handlers continue in microtasks (a call's reply, a receive's
+      // match resolved during the slice). They cannot run while we spin, so
+      // give them a few turns before deciding the thread is idle.
+      if (this.asyncPending > 0) {
+        for (let i = 0; i < 8 && !this.hasWork(); i++) await null;
+        if (this.hasWork()) continue;
+      }
+      if (this.spinNow >= 1) {
+        if (this.spin(this.spinNow)) {
+          this.emptySpins = 0;
+          continue;
+        }
+        // One slow round trip is noise; four in a row mean nobody is talking.
+        if (++this.emptySpins >= 4) this.spinNow = this.spinNow / 2;
+      }
       this.parked = true;
+      const parkedAt = performance.now();
       // While a full ring holds back our output, its consumer wakes us when it
       // frees space (NEED_SPACE); the 10 ms timeout is only a safety net.
       await parkThread(this.ctl, this.thread, this.hasWork, this.transport.hasOverflow() ? 10 : Infinity);
       this.parked = false;
+      if (this.spinMicros > 0 && (performance.now() - parkedAt) * 1000 < this.spinMicros * 2) {
+        this.spinNow = this.spinMicros;
+        this.emptySpins = 0;
+      }
     }
   }
 
-  private spin(): boolean {
-    const end = performance.now() + this.spinMicros / 1000;
+  private spin(micros: number): boolean {
+    const end = performance.now() + micros / 1000;
     do {
       for (let i = 0; i < 64; i++) if (this.transport.hasInbound() || this.transport.canDrainOverflow()) return true;
     } while (performance.now() < end);

@@ -550,6 +550,7 @@ export class ThreadRuntime {
       }
       if (isThenable(next)) {
         p.status = S_WAITING;
+        this.scheduler.asyncPending++;
         next.then(
           (s) => this.resume(p, s),
           (err: unknown) => this.asyncCrash(p, err),
@@ -573,6 +574,7 @@ export class ThreadRuntime {
   };
 
   private resume(p: Proc, state: unknown): void {
+    this.scheduler.asyncPending--;
     if (p.status !== S_WAITING) return; // exited while the handler was pending
     p.state = state;
     p.status = S_IDLE;
@@ -584,6 +586,7 @@ export class ThreadRuntime {
   }
 
   private asyncCrash(p: Proc, err: unknown): void {
+    this.scheduler.asyncPending--;
     if (p.status !== S_WAITING) return;
     p.status = S_IDLE;
     this.exitProc(p, panicReason(err));
@@ -1118,9 +1121,16 @@ export class ThreadRuntime {
     }
     if (isThenable(r)) {
       p.status = S_WAITING;
+      this.scheduler.asyncPending++;
       r.then(
-        (s) => this.initDone(p, s),
-        (err: unknown) => this.initFailed(p, err),
+        (s) => {
+          this.scheduler.asyncPending--;
+          this.initDone(p, s);
+        },
+        (err: unknown) => {
+          this.scheduler.asyncPending--;
+          this.initFailed(p, err);
+        },
       );
       return;
     }

@@ -126,6 +126,11 @@ export class Transport {
     if (this.overflowing > 0) this.retryOverflow();
   }
 
+  /** True when ops were queued since the last flush (they must go out before we park). */
+  hasUnflushed(): boolean {
+    return this.dirty.length > 0;
+  }
+
   /** True while some batch waits for room in a full ring. */
   hasOverflow(): boolean {
     return this.overflowing > 0;

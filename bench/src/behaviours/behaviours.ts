@@ -1,0 +1,126 @@
+// Behaviour benchmarks: GenServer call round trips beside raw ping-pong, supervisor restart latency, offload beside piscina.
+import { ActorSystem, type Pid } from '@joerl/runtime';
+import type { CallerReport, OffloadReport } from '../actors/call.actor.js';
+import type { PingMsg, PingReport, PongMsg } from '../actors/ping.actor.js';
+import { percentile, sample, type Row } from '../harness.js';
+
+const actor = (f: string) => new URL(`../actors/${f}`, import.meta.url);
+const JOB = new URL('../../jobs/fib.js', import.meta.url);
+
+export interface BehaviourConfig {
+  runs: number;
+  calls: number;
+  restarts: number;
+  jobs: number;
+  progress: (what: string) => void;
+}
+
+/** Round trips per second of sequential ping-pong (the core's raw path, for comparison). */
+async function pingPongRate(system: ActorSystem, a: number, b: number, rounds: number): Promise<number> {
+  const ponger = await system.spawn(actor('ping.actor.js'), undefined, { shard: b, export: 'ponger' });
+  const pinger = await system.spawn(actor('ping.actor.js'), undefined, { shard: a, export: 'pinger' });
+  const inbox = system.inbox<PingReport>();
+  system.send(pinger as Pid<PingMsg>, { kind: 'run', to: ponger as Pid<PongMsg>, rounds, warmup: 200, report: inbox.pid });
+  const r = (await inbox.receive()) as PingReport;
+  const total = r.rtts.reduce((x, y) => x + y, 0);
+  inbox.close();
+  return rounds / (total / 1000);
+}
+
+async function callRate(system: ActorSystem, a: number, b: number, n: number): Promise<number> {
+  const server = await system.spawn(actor('call.actor.js'), undefined, { shard: b, export: 'echo' });
+  const caller = await system.spawn(actor('call.actor.js'), undefined, { shard: a, export: 'caller' });
+  const inbox = system.inbox<CallerReport>();
+  system.send(caller as Pid<any>, { kind: 'run', to: server, n: Math.min(n, 2000), report: inbox.pid }); // warm-up
+  await inbox.receive();
+  system.send(caller as Pid<any>, { kind: 'run', to: server, n, report: inbox.pid });
+  const r = (await inbox.receive()) as CallerReport;
+  inbox.close();
+  return r.calls / (r.ms / 1000);
+}
+
+export async function behaviourBenchmarks(cfg: BehaviourConfig): Promise<Row[]> {
+  const rows: Row[] = [];
+  const system = await ActorSystem.start({ threads: 2, offload: { threads: 2 } });
+  try {
+    for (const [label, a, b] of [['in-shard', 1, 1], ['cross-shard', 1, 2]] as const) {
+      cfg.progress(`gen_server calls ${label}`);
+      const calls: number[] = [];
+      const pings: number[] = [];
+      for (let i = 0; i < cfg.runs; i++) {
+        calls.push(await callRate(system, a, b, cfg.calls));
+        pings.push(await pingPongRate(system, a, b, cfg.calls));
+      }
+      const c = sample(calls);
+      const p = sample(pings);
+      rows.push({
+        group: 'behaviours',
+        name: `gen_server call ${label}`,
+        unit: 'op/s',
+        joerl: c,
+        baseline: { name: 'raw ping-pong', sample: p },
+        ratio: c.median / p.median,
+        notes: `a call round trip costs ${(1e6 / c.median).toFixed(1)} us vs ${(1e6 / p.median).toFixed(1)} us for a raw ping-pong ${label}`,
+      });
+    }
+
+    cfg.progress('supervisor restart latency');
+    for (const [label, shard] of [['child on the supervisor shard', 1], ['child on another shard', 2]] as const) {
+      const inbox = system.inbox<any>();
+      await system.spawn(actor('restart.sup.js'), { report: inbox.pid, shard }, { shard: 1 });
+      let up = await inbox.receive((m: any) => m?.kind === 'restartee-up');
+      const lat: number[] = [];
+      for (let i = 0; i < cfg.restarts; i++) {
+        system.send(up.pid, { kind: 'crash' });
+        const crashing = await inbox.receive((m: any) => m?.kind === 'restartee-crashing');
+        up = await inbox.receive((m: any) => m?.kind === 'restartee-up');
+        lat.push((up.at - crashing.at) * 1000);
+      }
+      const sorted = lat.slice(5).sort((x, y) => x - y);
+      rows.push({
+        group: 'behaviours',
+        name: `supervisor restart, ${label}`,
+        unit: 'us',
+        joerl: sample(sorted),
+        notes: `crash -> replacement running: p50 ${percentile(sorted, 0.5).toFixed(0)} us, p99 ${percentile(sorted, 0.99).toFixed(0)} us over ${sorted.length} restarts`,
+      });
+      inbox.close();
+    }
+
+    cfg.progress('offload throughput: piscina directly');
+    const { Piscina } = await import('piscina');
+    const pool = new Piscina({ minThreads: 2, maxThreads: 2, idleTimeout: 30_000 });
+    const direct: number[] = [];
+    const runDirect = async () => {
+      const t0 = performance.now();
+      let next = 0;
+      const lane = async () => {
+        while (next < cfg.jobs) {
+          next++;
+          await pool.run({ n: 30 }, { filename: JOB.href });
+        }
+      };
+      await Promise.all(Array.from({ length: 32 }, lane));
+      return cfg.jobs / ((performance.now() - t0) / 1000);
+    };
+    await runDirect();
+    for (let i = 0; i < cfg.runs; i++) direct.push(await runDirect());
+    await pool.destroy();
+
+    cfg.progress('offload throughput: ctx.offload');
+    const offloader = await system.spawn(actor('call.actor.js'), undefined, { shard: 1, export: 'offloader' });
+    const inbox = system.inbox<OffloadReport>();
+    const viaActor: number[] = [];
+    for (let i = 0; i <= cfg.runs; i++) {
+      system.send(offloader as Pid<any>, { kind: 'run', job: JOB.href, input: { n: 30 }, n: cfg.jobs, inFlight: 32, report: inbox.pid });
+      const r = (await inbox.receive()) as OffloadReport;
+      if (i > 0) viaActor.push(r.jobs / (r.ms / 1000));
+    }
+    const d = sample(direct);
+    const v = sample(viaActor);
+    rows.push({ group: 'behaviours', name: 'offload from an actor', unit: 'op/s', joerl: v, baseline: { name: 'piscina directly', sample: d }, ratio: v.median / d.median });
+  } finally {
+    await system.shutdown();
+  }
+  return rows;
+}
