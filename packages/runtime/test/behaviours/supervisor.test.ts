@@ -167,6 +167,27 @@ test('stopping a supervisor stops its children in reverse start order', () =>
     assert.is(down.reason, 'shutdown');
   }));
 
+test('a child that ignores shutdown is killed after its shutdown timeout; brutal_kill kills at once', () =>
+  withSystem({ threads: 2 }, async (system) => {
+    const inbox = system.inbox();
+    const sup = await startTree(system, {
+      children: [
+        worker(inbox, 'stubborn', { shutdown: 100 }, { trap: true }),
+        worker(inbox, 'brutal', { shutdown: 'brutal_kill' }, { trap: true }),
+      ],
+    });
+    const stubborn = (await started(inbox, 'stubborn')).pid;
+    const brutal = (await started(inbox, 'brutal')).pid;
+    const r1 = inbox.monitor(stubborn);
+    const r2 = inbox.monitor(brutal);
+    await Supervisor.terminateChild(system, sup, 'stubborn');
+    assert.is((await expect<any>(inbox, (m) => m?.type === 'DOWN' && m.ref === r1, 'stubborn down')).reason, 'killed');
+    await Supervisor.terminateChild(system, sup, 'brutal');
+    assert.is((await expect<any>(inbox, (m) => m?.type === 'DOWN' && m.ref === r2, 'brutal down')).reason, 'killed');
+    // Neither ran its terminate hook: both were killed.
+    assert.is(await inbox.receive((m: any) => m?.event === 'child-stopped', { timeoutMs: 0 }), undefined);
+  }));
+
 test('nested trees: the inner supervisor restarts its workers; the outer one restarts the inner supervisor', () =>
   withSystem({ threads: 2 }, async (system) => {
     const inbox = system.inbox();
