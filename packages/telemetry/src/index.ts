@@ -1,4 +1,13 @@
-// @joerl/telemetry: metric catalogue, per-thread metric shards, aggregation, exposition and traces (in progress).
+// @joerl/telemetry: the metric catalogue, per-thread metric shards, the main-thread aggregator, the scrape endpoint.
 
-/** Package version. */
-export const VERSION = '0.1.0';
+export { Aggregator } from './aggregator.js';
+export { CATALOGUE, ESTIMATED_BYTES_PER_QUEUED_MESSAGE, LATENCY_BUCKETS, LIFETIME_BUCKETS, METRIC_ID, metricId } from './catalogue.js';
+export type { MetricDef, MetricType, Source } from './catalogue.js';
+export { TelemetryOptionError, resolveTelemetry } from './config.js';
+export type { TelemetryConfig, TelemetryOptions } from './config.js';
+export { TelemetryServer, checkEndpoint } from './http-server.js';
+export type { EndpointOptions, RouteHandler } from './http-server.js';
+export type { ProviderExport, TelemetryProvider } from './provider.js';
+export { DEFAULT_REGION_SLOTS, createRegion } from './region.js';
+export { NoopMetrics, REASONS, ShardMetrics, TypeMetrics } from './shard-metrics.js';
+export type { Announce, ReasonLabel, SignalKind } from './shard-metrics.js';

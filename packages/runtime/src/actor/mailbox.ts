@@ -13,6 +13,10 @@
  */
 export class Mailbox {
   private buf: unknown[];
+  /** Send times (abs ms) parallel to `buf`, allocated on the first stamped message (queue-wait telemetry). */
+  private times: number[] | null = null;
+  /** The send time of the message `shift()` just returned; NaN if it was not stamped. */
+  lastStamp = NaN;
   private mask: number;
   private head = 0;
   /** Number of queued messages. */
@@ -35,6 +39,18 @@ export class Mailbox {
     return true;
   }
 
+  /** `push` with a send time for queue-wait timing. */
+  pushStamped(msg: unknown, at: number): boolean {
+    if (this.length >= this.capacity) return false;
+    if (this.length > this.mask) this.grow();
+    const i = (this.head + this.length) & this.mask;
+    this.buf[i] = msg;
+    if (this.times === null) this.times = new Array<number>(this.buf.length).fill(NaN);
+    this.times[i] = at;
+    this.length++;
+    return true;
+  }
+
   /** Appends ignoring capacity: for EXIT and DOWN messages, which must never be lost. */
   pushAlways(msg: unknown): void {
     if (this.length > this.mask) this.grow();
@@ -48,6 +64,11 @@ export class Mailbox {
     const i = this.head;
     const msg = this.buf[i];
     this.buf[i] = undefined;
+    const times = this.times;
+    if (times !== null) {
+      this.lastStamp = times[i]!;
+      times[i] = NaN;
+    }
     this.head = (i + 1) & this.mask;
     this.length--;
     return msg;
@@ -61,10 +82,15 @@ export class Mailbox {
   /** Removes and returns the i-th oldest message; later messages keep their order. */
   removeAt(i: number): unknown {
     const msg = this.at(i);
+    const times = this.times;
     for (let k = i; k < this.length - 1; k++) {
-      this.buf[(this.head + k) & this.mask] = this.buf[(this.head + k + 1) & this.mask];
+      const to = (this.head + k) & this.mask;
+      const from = (this.head + k + 1) & this.mask;
+      this.buf[to] = this.buf[from];
+      if (times !== null) times[to] = times[from]!;
     }
     this.buf[(this.head + this.length - 1) & this.mask] = undefined;
+    if (times !== null) times[(this.head + this.length - 1) & this.mask] = NaN;
     this.length--;
     return msg;
   }
@@ -81,6 +107,11 @@ export class Mailbox {
     const next = new Array<unknown>(size * 2);
     for (let i = 0; i < this.length; i++) next[i] = this.buf[(this.head + i) & this.mask];
     this.buf = next;
+    if (this.times !== null) {
+      const t = new Array<number>(size * 2).fill(NaN);
+      for (let i = 0; i < this.length; i++) t[i] = this.times[(this.head + i) & this.mask]!;
+      this.times = t;
+    }
     this.head = 0;
     this.mask = size * 2 - 1;
   }

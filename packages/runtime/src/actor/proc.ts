@@ -1,5 +1,6 @@
 // A process cell: everything the runtime keeps for one actor (or main-thread inbox) on its own thread.
 
+import type { TypeMetrics } from '@joerl/telemetry';
 import type { Behaviour } from './behaviour.js';
 import type { ExitReason } from './exit-reason.js';
 import { Mailbox } from './mailbox.js';
@@ -69,6 +70,12 @@ export class Proc {
   readonly startedAt: number;
   /** Who spawned this process (undefined for main-thread inboxes). */
   parent: Pid | undefined = undefined;
+  /** This process's behaviour slots in the thread's metric region (null until its type is known, or telemetry off). */
+  tm: TypeMetrics | null = null;
+  /** Calls this process took and has not answered: ref -> [sent at (abs ms), caller's deadline]. Telemetry only. */
+  serving: Map<number, [number, number]> | null = null;
+  /** A GenStatem's current state (for the current-state gauge). */
+  statemState: string | null = null;
 
   constructor(pid: Pid, capacity: number) {
     this.pid = pid;

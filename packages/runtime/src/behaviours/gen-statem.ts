@@ -6,6 +6,9 @@ import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
 import { type From, isCallMessage, isCastMessage, isExitMessage } from '../actor/messages.js';
 import { InvalidTransitionError } from '../errors.js';
 import { chain, isThenable } from './maybe.js';
+import { INTERNAL } from '../shard/actor-context.js';
+import type { ThreadRuntime } from '../shard/thread-runtime.js';
+import type { Proc } from '../actor/proc.js';
 
 /** An event as the machine sees it: what it is, and how it came. */
 export type StatemEvent<E> =
@@ -118,19 +121,36 @@ interface Internal<S, D> {
   eventTimer: TimerRef;
   eventGen: number;
   invalid: number;
+  /** When the current state was entered (performance.now() ms). */
+  enteredAt: number;
 }
 
-/** What telemetry observes in every machine of this thread (no-ops until the runtime installs its hooks). */
-export interface StatemHooks {
-  transition(type: string, from: string, to: string, msInFrom: number): void;
-  invalid(type: string, state: string, event: string): void;
+/** Telemetry for a machine: the current-state gauge, transitions with time spent, invalid events, the provider hook. */
+function observe(ctx: unknown): { rt: ThreadRuntime; p: Proc } | null {
+  const i = (ctx as { [INTERNAL]?: { rt: ThreadRuntime; p: Proc } })[INTERNAL];
+  return i !== undefined && (i.p.tm !== null || i.rt.provider !== null) ? i : null;
 }
 
-let hooks: StatemHooks | null = null;
+function enteredInitial(ctx: unknown, state: string): void {
+  const i = observe(ctx);
+  if (i === null || i.p.tm === null) return;
+  i.rt.m.statemEnter(i.p.tm, state, 1);
+  i.p.statemState = state;
+}
 
-/** Installs this thread's statem hooks (the runtime does, when telemetry is on). */
-export function setStatemHooks(h: StatemHooks | null): void {
-  hooks = h;
+function transitioned(ctx: unknown, from: string, to: string, msInFrom: number): void {
+  const i = observe(ctx);
+  if (i === null) return;
+  if (i.p.tm !== null) {
+    i.rt.m.statemTransition(i.p.tm, from, to, msInFrom);
+    i.p.statemState = to;
+  }
+  i.rt.provider?.onStateTransition?.(i.p.typeName, i.p.pid.toString(), from, to);
+}
+
+function refused(ctx: unknown, state: string, event: string): void {
+  const i = observe(ctx);
+  if (i !== null && i.p.tm !== null) i.rt.m.statemInvalid(i.p.tm, state, event);
 }
 
 /** Default event naming: strings name themselves; objects by `kind` or `type`. */
@@ -170,8 +190,6 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
   type I = Internal<S, D>;
   const table = spec.transitions;
   const nameOf = spec.eventName ?? (defaultEventName as (e: E) => string);
-  const typeName = spec.name ?? 'GenStatem';
-  const enteredAt = new WeakMap<I, number>();
 
   const setTimer = (st: I, kind: 'state' | 'event', ms: number, event: unknown, ctx: Ctx): void => {
     const gen = kind === 'state' ? ++st.stateGen : ++st.eventGen;
@@ -195,7 +213,7 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
 
   const invalid = (st: I, ev: StatemEvent<E>, event: string, ctx: Ctx, detail?: string): I => {
     st.invalid++;
-    hooks?.invalid(typeName, st.s, event);
+    refused(ctx, st.s, event);
     if (ev.type === 'call') ctx.replyError(ev.from, new InvalidTransitionError(st.s, event, detail));
     return st;
   };
@@ -223,7 +241,8 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
   };
 
   const enter = (st: I, from: S | undefined, ctx: Ctx): MaybePromise<I> => {
-    enteredAt.set(st, performance.now());
+    st.enteredAt = performance.now();
+    if (from === undefined) enteredInitial(ctx, st.s);
     if (spec.enter === undefined) return st;
     return chain(spec.enter(from, st.s, st.d, ctx), (r) => {
       if (isTransition(r)) {
@@ -248,7 +267,7 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
     st.d = t.data;
     if (changed) {
       cancelTimer(st, 'state', ctx); // a state change cancels the state timeout
-      hooks?.transition(typeName, from, t.state!, performance.now() - (enteredAt.get(st) ?? performance.now()));
+      transitioned(ctx, from, t.state!, performance.now() - st.enteredAt);
       st.s = t.state!;
     }
     runActions(st, t.actions, ev, ctx);
@@ -300,7 +319,7 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
         if (typeof r !== 'object' || r === null || typeof r.state !== 'string') {
           throw new TypeError(`GenStatem init must return { state, data }, got ${JSON.stringify(r)}`);
         }
-        const st: I = { s: r.state, d: r.data, postponed: [], stateTimer: 0, stateGen: 0, eventTimer: 0, eventGen: 0, invalid: 0 };
+        const st: I = { s: r.state, d: r.data, postponed: [], stateTimer: 0, stateGen: 0, eventTimer: 0, eventGen: 0, invalid: 0, enteredAt: 0 };
         if (r.actions !== undefined) runActions(st, r.actions, null, ctx as Ctx);
         return enter(st, undefined, ctx as Ctx);
       });

@@ -8,6 +8,9 @@ import type { Proc } from '../actor/proc.js';
 import { toWireError } from '../errors.js';
 import { SPAWN_LINK, SPAWN_MONITOR, SPAWN_PLAIN, type ThreadRuntime } from './thread-runtime.js';
 
+/** Key of the runtime internals on a context (used by the behaviours). `Symbol.for`: a TypeScript actor module loaded through tsx gets its own copy of this package, and must still find them. */
+export const INTERNAL = Symbol.for('joerl.internal');
+
 /** OTP's default call timeout. */
 export const DEFAULT_CALL_TIMEOUT_MS = 5000;
 
@@ -45,7 +48,7 @@ export class ActorCtx implements ActorContext<unknown> {
   }
 
   send(to: Pid<unknown> | string, msg: unknown): void {
-    this.#rt.send(to, msg);
+    this.#rt.send(to, msg, this.#p.pid);
   }
 
   spawn(module: ModuleRef, args?: unknown, opts?: SpawnOptions): Promise<Pid<any>> {
@@ -121,7 +124,7 @@ export class ActorCtx implements ActorContext<unknown> {
   }
 
   reply(from: From, value: unknown): void {
-    this.#rt.reply(from, true, value);
+    this.#rt.reply(from, true, value, this.#p);
   }
 
   offload(module: ModuleRef, input: unknown, opts?: { export?: string }): Promise<any> {
@@ -137,6 +140,11 @@ export class ActorCtx implements ActorContext<unknown> {
   }
 
   replyError(from: From, error: Error): void {
-    this.#rt.reply(from, false, toWireError(error));
+    this.#rt.reply(from, false, toWireError(error), this.#p);
+  }
+
+  /** Runtime internals, for the behaviours in this package (not part of the API). */
+  get [INTERNAL](): { rt: ThreadRuntime; p: Proc } {
+    return { rt: this.#rt, p: this.#p };
   }
 }

@@ -3,10 +3,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { type ShardInit, type ToShard, type FromShard, unknownMessage } from './protocol.js';
 import { ThreadRuntime } from './thread-runtime.js';
+import { loadProvider } from './provider.js';
 
 const init = workerData as ShardInit;
 const port = parentPort!;
 const rt = new ThreadRuntime(init, init.config.spinMicros);
+if (init.provider !== null) rt.provider = await loadProvider(init.provider, init.thread);
 
 // A restarted shard first tells every consumer to drop any half-received
 // message its predecessor left behind.

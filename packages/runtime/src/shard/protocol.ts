@@ -1,5 +1,6 @@
 // The thread protocol: ring ops (data and signals, ordered per thread pair) and control-plane messages (postMessage).
 
+import type { TelemetryConfig } from '@joerl/telemetry';
 import type { WireError } from '../errors.js';
 import type { ExitReason } from '../actor/exit-reason.js';
 import type { Pid } from '../actor/pid.js';
@@ -27,9 +28,10 @@ export const OP_NAME_ADDED = 12; //  toSerial, name (another thread registered a
 export const OP_REPLY = 13; //       toSerial, ref, ok, value | WireError (a call's answer; never enters a mailbox)
 export const OP_OFFLOAD = 14; //     reqId, href, export, input (to the main thread, which owns the pool)
 export const OP_OFFLOAD_REPLY = 15; // reqId, ok, value | WireError
+export const OP_SERIES = 16; //      slot, metric id, label values (a new metric series, to the main thread)
 
 /** How many fields follow each op code. */
-export const ARITY: readonly number[] = [0, 2, 3, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 4, 4, 3];
+export const ARITY: readonly number[] = [0, 2, 3, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 4, 4, 3, 3];
 
 /** Per-message metadata, present only when telemetry or tracing asks for it. */
 export interface SendMeta {
@@ -101,6 +103,11 @@ export interface ShardInit {
   names: SharedArrayBuffer;
   maxNames: number;
   config: ThreadConfig;
+  /** This thread's metric region (null: telemetry off). */
+  metrics: SharedArrayBuffer | null;
+  telemetry: TelemetryConfig;
+  /** A telemetry provider module every thread loads (href). */
+  provider: string | null;
 }
 
 /** Settings every thread runs with (validated on the main thread). */

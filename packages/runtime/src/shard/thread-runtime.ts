@@ -1,7 +1,8 @@
 // One thread's runtime: the process table, delivery, OTP signal semantics, spawn, timers and selective receive.
 
+import { NoopMetrics, type ReasonLabel, ShardMetrics, type TelemetryProvider } from '@joerl/telemetry';
 import type { ModuleRef, Monitored, SpawnOptions, TimerRef } from '../actor/context.js';
-import { type ExitReason, type ExitReasonInput, KILL, formatReason, normalizeReason, panicReason } from '../actor/exit-reason.js';
+import { type ExitReason, type ExitReasonInput, KILL, formatReason, normalizeReason, panicReason, reasonKind } from '../actor/exit-reason.js';
 import { type From, type MonitorRef, isFrom } from '../actor/messages.js';
 import { MAIN_PID, MAX_THREADS, Pid } from '../actor/pid.js';
 import {
@@ -71,6 +72,7 @@ import {
   OP_REPLY,
   OP_SEND,
   OP_SEND_META,
+  OP_SERIES,
   OP_SPAWN,
   OP_SPAWN_REPLY,
   OP_UNLINK,
@@ -101,6 +103,8 @@ export interface RuntimeHooks {
   deadLetter?(dl: DeadLetter): void;
   /** Main thread: runs a job on the offload pool. */
   offload?(href: string, exportName: string, input: unknown): Promise<unknown>;
+  /** Main thread: thread `thread` announced a metric series. */
+  series?(thread: number, slot: number, metric: number, labels: string[]): void;
 }
 
 /** Counters a thread keeps about itself. */
@@ -128,6 +132,15 @@ export class ThreadRuntime {
   readonly scheduler: Scheduler;
   readonly timers: TimerHeap;
   readonly loader = new Loader();
+  /** This thread's metric shard (a no-op when telemetry is off). */
+  readonly m: ShardMetrics;
+  /** True when telemetry is on: the runtime takes its instrumented paths. */
+  readonly metricsOn: boolean;
+  /** Telemetry provider hooks (null: none, and nothing is built for them). */
+  provider: TelemetryProvider | null = null;
+  /** True while a handler turn runs; `clock` is then the current message's start (abs ms), reused for send stamps. */
+  private inTurn = false;
+  private clock = 0;
   readonly counters: RuntimeCounters = { spawned: 0, exited: 0, delivered: 0, deadLetters: 0, lateReplies: 0 };
   hooks: RuntimeHooks = {};
   /** First serial of this incarnation: spawn requests below it were meant for a dead predecessor. */
@@ -143,7 +156,7 @@ export class ThreadRuntime {
   private readonly actorsIndex: number;
   private onAllExited: (() => void) | null = null;
 
-  constructor(init: ShardInit, spinMicros: number) {
+  constructor(init: ShardInit, spinMicros: number, announce?: (slot: number, metric: number, labels: string[]) => void) {
     this.thread = init.thread;
     this.threads = init.threads;
     this.config = init.config;
@@ -168,6 +181,10 @@ export class ThreadRuntime {
       spinMicros,
     );
     this.timers = new TimerHeap(() => this.scheduler.kick());
+    this.metricsOn = init.metrics !== null && init.telemetry.enabled;
+    this.m = this.metricsOn
+      ? new ShardMetrics(init.metrics!, init.telemetry, announce ?? ((slot, metric, labels) => this.transport.emit3(0, OP_SERIES, slot, metric, labels)))
+      : new NoopMetrics();
     const loadingIndex = init.thread * THREAD_STRIDE_I32 + LOADING;
     this.loader.onLoading = (delta) => void Atomics.add(this.ctl.i32, loadingIndex, delta);
   }
@@ -194,35 +211,58 @@ export class ThreadRuntime {
 
   // ---------------------------------------------------------------- sending
 
-  /** User-facing send: throws what can be known here, dead-letters the rest. */
-  send(to: Pid<unknown> | string, msg: unknown): void {
+  /** User-facing send: throws what can be known here, dead-letters the rest. `from` is for providers only. */
+  send(to: Pid<unknown> | string, msg: unknown, from?: Pid): void {
     let pid: Pid<unknown>;
     if (to instanceof Pid) pid = to;
     else if (typeof to === 'string') {
       const found = this.names.whereis(to);
       if (found === undefined) {
-        this.counters.deadLetters++;
+        this.failed('actor_not_found', null, to);
         throw new UnknownNameError(to, msg);
       }
       pid = found;
     } else {
       throw new InvalidArgumentError(`send needs a Pid or a registered name, got ${describe(to)}`);
     }
+    let stamp = NaN;
+    if (this.metricsOn) {
+      const m = this.m;
+      if (m.sampleMessage()) m.sent();
+      if (m.sampleQueueWait()) stamp = this.inTurn ? this.clock : m.now();
+    }
+    if (this.provider?.onMessageSent) this.provider.onMessageSent(from?.toString(), pid.toString());
     if (pid.shard === this.thread && pid.node === 0) {
       const p = this.procs.get(pid.serial);
       if (p === undefined || p.status === S_DEAD) {
-        this.counters.deadLetters++;
+        this.failed('actor_not_found', null, pid);
         throw new NoProcError(pid.toString(), msg);
       }
-      if (!this.enqueue(p, msg)) {
-        this.counters.deadLetters++;
+      if (!this.enqueue(p, msg, stamp)) {
+        this.failed('mailbox_full', p, pid);
         throw new MailboxFullError(pid.toString(), p.mailbox.capacity, msg);
       }
       return;
     }
-    if (pid.node !== 0 || pid.shard >= this.threads) throw new NoProcError(pid.toString(), msg);
-    assertEncodable(msg);
-    this.transport.emit2(pid.shard, OP_SEND, pid.serial, msg);
+    if (pid.node !== 0 || pid.shard >= this.threads) {
+      this.failed('actor_not_found', null, pid);
+      throw new NoProcError(pid.toString(), msg);
+    }
+    try {
+      assertEncodable(msg);
+    } catch (err) {
+      this.failed('unencodable', null, pid);
+      throw err;
+    }
+    if (stamp === stamp) this.transport.emit3(pid.shard, OP_SEND_META, pid.serial, msg, stamp);
+    else this.transport.emit2(pid.shard, OP_SEND, pid.serial, msg);
+  }
+
+  /** A send that failed on the spot (it throws): counted, never sampled. */
+  private failed(reason: string, p: Proc | null, to: Pid<unknown> | string): void {
+    this.counters.deadLetters++;
+    this.m.sendFailed(reason, p?.tm ?? null);
+    if (this.provider?.onDeadLetter) this.provider.onDeadLetter(String(to), reason);
   }
 
   /** Runtime-internal send (timers, replies): never throws; failures become dead letters. */
@@ -235,6 +275,7 @@ export class ThreadRuntime {
         return;
       }
     } else pid = to;
+    if (this.metricsOn && this.m.sampleMessage()) this.m.sent();
     if (pid.shard === this.thread) {
       this.deliverSerial(pid.serial, msg);
       return;
@@ -250,17 +291,18 @@ export class ThreadRuntime {
   }
 
   /** Delivers to a process of this thread, dead-lettering on failure. */
-  private deliverSerial(serial: number, msg: unknown): void {
+  private deliverSerial(serial: number, msg: unknown, stamp = NaN): void {
     const p = this.procs.get(serial);
     // An exiting process (its terminate running) still receives: terminate may wait for messages.
     if (p === undefined || p.status === S_DEAD) this.deadLetter(this.pidOf(serial), msg, 'actor_not_found');
-    else if (!this.enqueue(p, msg)) this.deadLetter(p.pid, msg, 'mailbox_full');
+    else if (!this.enqueue(p, msg, stamp)) this.deadLetter(p.pid, msg, 'mailbox_full', p);
   }
 
   /** Puts a message in a mailbox (or hands it to a waiting receive); schedules the process. */
-  private enqueue(p: Proc, msg: unknown): boolean {
+  private enqueue(p: Proc, msg: unknown, stamp = NaN): boolean {
     if (p.receivers !== null && this.offer(p, msg)) return true;
-    if (!p.mailbox.push(msg)) return false;
+    if (!(stamp === stamp ? p.mailbox.pushStamped(msg, stamp) : p.mailbox.push(msg))) return false;
+    if (p.tm !== null) this.m.mailboxIn(p.tm, p.mailbox.capacity !== Infinity);
     this.counters.delivered++;
     if (p.status === S_IDLE) {
       p.status = S_QUEUED;
@@ -273,6 +315,7 @@ export class ThreadRuntime {
   private enqueueSystem(p: Proc, msg: unknown): void {
     if (p.receivers !== null && this.offer(p, msg)) return;
     p.mailbox.pushAlways(msg);
+    if (p.tm !== null) this.m.mailboxIn(p.tm, p.mailbox.capacity !== Infinity);
     if (p.status === S_IDLE) {
       p.status = S_QUEUED;
       this.scheduler.enqueue(p);
@@ -311,8 +354,10 @@ export class ThreadRuntime {
     if (r.timer !== 0) this.timers.cancel(r.timer);
   }
 
-  deadLetter(to: Pid<unknown> | string, message: unknown, reason: DeadLetterReason): void {
+  deadLetter(to: Pid<unknown> | string, message: unknown, reason: DeadLetterReason, p: Proc | null = null): void {
     this.counters.deadLetters++;
+    this.m.sendFailed(reason, p?.tm ?? null);
+    if (this.provider?.onDeadLetter) this.provider.onDeadLetter(String(to), reason);
     if (this.shuttingDown) return;
     const dl: DeadLetter = { to, message, reason, shard: this.thread };
     if (this.thread === 0) {
@@ -344,7 +389,10 @@ export class ThreadRuntime {
           this.deliverSerial(ops[i + 1] as number, ops[i + 2]);
           break;
         case OP_SEND_META:
-          this.deliverSerial(ops[i + 1] as number, ops[i + 2]);
+          this.deliverSerial(ops[i + 1] as number, ops[i + 2], ops[i + 3] as number);
+          break;
+        case OP_SERIES:
+          this.hooks.series?.(from, ops[i + 1] as number, ops[i + 2] as number, ops[i + 3] as string[]);
           break;
         case OP_LINK:
           this.onLink(ops[i + 1] as Pid, ops[i + 2] as number);
@@ -495,6 +543,7 @@ export class ThreadRuntime {
     }
     // Exactly one DOWN: the monitor is gone after the first (or after demonitor).
     if (p.monitors === null || !p.monitors.delete(ref)) return;
+    this.m.signalReceived('down', false);
     this.enqueueSystem(p, { type: 'DOWN', ref, pid, reason });
   }
 
@@ -503,18 +552,23 @@ export class ThreadRuntime {
     // After unlink, no exit signal from that link may arrive.
     if (viaLink && (p.links === null || !p.links.delete(from.key))) return;
     if (reason === KILL) {
+      this.m.signalReceived('kill', false);
       this.exitProc(p, 'killed');
       return;
     }
     if (p.status === S_EXITING) return;
     if (p.trapExit) {
+      this.m.signalReceived('exit', true);
       this.enqueueSystem(p, { type: 'EXIT', from, reason });
       return;
     }
     if (reason === 'normal') {
-      if (!viaLink && from.equals(p.pid)) this.exitProc(p, 'normal');
+      const selfExit = !viaLink && from.equals(p.pid);
+      this.m.signalReceived('exit', !selfExit);
+      if (selfExit) this.exitProc(p, 'normal');
       return;
     }
+    this.m.signalReceived('exit', false);
     this.exitProc(p, reason);
   }
 
@@ -532,6 +586,7 @@ export class ThreadRuntime {
 
   /** Runs up to `budget` messages of `p` (the scheduler's callback). */
   private runTurn = (p: Proc, budget: number): number => {
+    if (this.metricsOn || this.provider !== null) return this.runTurnObserved(p, budget);
     p.status = S_RUNNING;
     const b = p.behaviour!;
     const ctx = p.ctx;
@@ -572,6 +627,95 @@ export class ThreadRuntime {
     }
     return n;
   };
+
+  /**
+   * The same turn, observed: counters, depth gauges, queue wait, call and cast
+   * accounting, provider hooks. Timing chains timestamps: a timed message's
+   * end is the next one's start, so a turn at 100% sampling reads the clock
+   * once per message (plus once per turn); at lower rates, only around
+   * sampled messages.
+   */
+  private runTurnObserved(p: Proc, budget: number): number {
+    p.status = S_RUNNING;
+    const b = p.behaviour!;
+    const ctx = p.ctx;
+    const mb = p.mailbox;
+    const m = this.m;
+    const tm = p.tm;
+    const bounded = mb.capacity !== Infinity;
+    const prov = this.provider;
+    let n = 0;
+    let now = m.now();
+    let fresh = true;
+    this.inTurn = true;
+    try {
+      while (n < budget && mb.length > 0) {
+        const msg = mb.shift();
+        const stamp = mb.lastStamp;
+        mb.lastStamp = NaN;
+        n++;
+        const sampled = m.sampleMessage();
+        if (!fresh && (sampled || stamp === stamp)) {
+          now = m.now();
+          fresh = true;
+        }
+        this.clock = now;
+        if (tm !== null) {
+          m.mailboxOut(tm, bounded);
+          if (stamp === stamp) m.queueWait(now - stamp);
+          if (typeof msg === 'object' && msg !== null) {
+            const env = msg as { $joerl?: unknown; from?: { ref: number }; t?: number; d?: number };
+            if (env.$joerl === 'call' && env.from !== undefined) {
+              m.callTaken(tm);
+              (p.serving ??= new Map()).set(env.from.ref, [env.t ?? NaN, env.d ?? Infinity]);
+            } else if (env.$joerl === 'cast') {
+              m.cast(tm);
+            }
+          }
+        }
+        if (prov?.onMessageReceived) prov.onMessageReceived(p.pid.toString());
+        let next: unknown;
+        try {
+          next = b.handle(msg, p.state, ctx as never);
+        } catch (err) {
+          p.status = S_IDLE;
+          this.exitProc(p, panicReason(err));
+          return n;
+        }
+        if (sampled) {
+          const end = m.now();
+          m.processed(end - now);
+          now = end;
+        } else {
+          fresh = false;
+        }
+        if (isThenable(next)) {
+          p.status = S_WAITING;
+          this.scheduler.asyncPending++;
+          next.then(
+            (s) => this.resume(p, s),
+            (err: unknown) => this.asyncCrash(p, err),
+          );
+          return n;
+        }
+        p.state = next;
+        if (p.pendingExit !== null || p.stopReason !== null) {
+          p.status = S_IDLE;
+          this.applyPending(p);
+          return n;
+        }
+      }
+    } finally {
+      this.inTurn = false;
+    }
+    if (mb.length > 0) {
+      p.status = S_QUEUED;
+      this.scheduler.enqueue(p);
+    } else {
+      p.status = S_IDLE;
+    }
+    return n;
+  }
 
   private resume(p: Proc, state: unknown): void {
     this.scheduler.asyncPending--;
@@ -664,13 +808,57 @@ export class ThreadRuntime {
       p.spawnReply = null;
       reply(null, new InitFailedError(p.pid.toString(), reason, `it exited during init (${formatReason(reason)})`));
     }
+    const kind = reasonKind(reason);
+    if (p.tm !== null) this.recordExit(p, kind);
+    if (this.provider !== null) this.tellProvider(p, reason, kind);
     const { links, monitoredBy, monitors } = p;
     p.links = p.monitoredBy = p.monitors = null;
-    if (links !== null) for (const pid of links.values()) this.sigExit(p.pid, pid, reason, true);
-    if (monitoredBy !== null) for (const [ref, w] of monitoredBy) this.sigDown(w, ref, p.pid, reason);
+    if (links !== null) {
+      for (const pid of links.values()) {
+        this.m.signalSent('exit', kind);
+        this.sigExit(p.pid, pid, reason, true);
+      }
+    }
+    if (monitoredBy !== null) {
+      for (const [ref, w] of monitoredBy) {
+        this.m.signalSent('down', null);
+        this.sigDown(w, ref, p.pid, reason);
+      }
+    }
     if (monitors !== null) for (const [ref, t] of monitors) this.sig(OP_DEMONITOR, p.pid, t, ref);
     p.state = undefined;
     if (this.onAllExited !== null && this.procs.size === 0) this.onAllExited();
+  }
+
+  /** Telemetry for an exit: lifecycle counters, the mailbox it leaves, calls it never answered, its machine state. */
+  private recordExit(p: Proc, kind: ReasonLabel): void {
+    const tm = p.tm!;
+    const m = this.m;
+    m.stopped(tm, kind, performance.now() - p.startedAt, p.mailbox.capacity);
+    if (p.mailbox.length > 0) m.mailboxOut(tm, p.mailbox.capacity !== Infinity, p.mailbox.length);
+    if (p.serving !== null) {
+      for (let i = 0; i < p.serving.size; i++) m.callDone(tm, NaN, false);
+      p.serving = null;
+    }
+    if (p.statemState !== null) {
+      m.statemEnter(tm, p.statemState, -1);
+      p.statemState = null;
+    }
+  }
+
+  private tellProvider(p: Proc, reason: ExitReason, kind: ReasonLabel): void {
+    const prov = this.provider!;
+    if (p.status === S_INBOX || p.behaviour === null) return;
+    const pid = p.pid.toString();
+    prov.onActorStopped?.(p.typeName, pid, kind);
+    if (kind === 'panic') prov.onActorPanicked?.(p.typeName, pid, (reason as { message: string }).message);
+  }
+
+  /** Takes the i-th queued message out of order (selective receive, demonitor flush), keeping the depth gauge right. */
+  private takeAt(p: Proc, i: number): unknown {
+    const msg = p.mailbox.removeAt(i);
+    if (p.tm !== null) this.m.mailboxOut(p.tm, p.mailbox.capacity !== Infinity);
+    return msg;
   }
 
   private cancelReceive(p: Proc): void {
@@ -703,7 +891,10 @@ export class ThreadRuntime {
   link(p: Proc, target: Pid<unknown>): void {
     checkPid(target, 'link');
     if (target.equals(p.pid)) return;
-    if (p.addLink(target)) this.sig(OP_LINK, p.pid, target);
+    if (p.addLink(target)) {
+      this.m.linkCreated();
+      this.sig(OP_LINK, p.pid, target);
+    }
   }
 
   unlink(p: Proc, target: Pid<unknown>): void {
@@ -714,6 +905,7 @@ export class ThreadRuntime {
   monitor(p: Proc, target: Pid<unknown>): MonitorRef {
     checkPid(target, 'monitor');
     const ref = this.newRef();
+    this.m.monitorCreated();
     p.addMonitor(ref, target);
     this.sig(OP_MONITOR, p.pid, target, ref);
     return ref;
@@ -729,7 +921,7 @@ export class ThreadRuntime {
     for (let i = 0; i < mb.length; i++) {
       const m = mb.at(i) as { type?: unknown; ref?: unknown } | null;
       if (m !== null && typeof m === 'object' && m.type === 'DOWN' && m.ref === ref) {
-        mb.removeAt(i);
+        this.takeAt(p, i);
         break;
       }
     }
@@ -739,13 +931,17 @@ export class ThreadRuntime {
   /** exit/2: sends an exit signal from `from` to `target`. */
   exit(from: Pid, target: Pid<unknown>, input: ExitReasonInput): void {
     checkPid(target, 'exit');
-    this.sigExit(from, target, normalizeReason(input), false);
+    const reason = normalizeReason(input);
+    this.m.signalSent(reason === KILL ? 'kill' : 'exit', reason === KILL ? 'killed' : reasonKind(reason));
+    this.sigExit(from, target, reason, false);
   }
 
   /** ctx.stop(): exit after the current handler (or at once when idle). */
   requestStop(p: Proc, input: ExitReasonInput): void {
     const reason = normalizeReason(input);
     const r = reason === KILL ? 'killed' : reason;
+    this.m.signalSent('stop', null);
+    this.m.signalReceived('stop', false);
     if (p.status === S_RUNNING || p.status === S_WAITING || p.status === S_INIT) p.stopReason = r;
     else this.exitProc(p, r);
   }
@@ -804,7 +1000,7 @@ export class ThreadRuntime {
     if (p.status === S_DEAD) return Promise.reject(new NoProcError(p.pid.toString()));
     const mb = p.mailbox;
     try {
-      for (let i = 0; i < mb.length; i++) if (match(mb.at(i)) === true) return Promise.resolve(mb.removeAt(i));
+      for (let i = 0; i < mb.length; i++) if (match(mb.at(i)) === true) return Promise.resolve(this.takeAt(p, i));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -860,8 +1056,16 @@ export class ThreadRuntime {
         });
       }
       const from: From = { pid: p.pid, ref };
+      let env: object;
+      if (this.metricsOn) {
+        // Sent time and the caller's deadline: the server measures call duration and late answers.
+        const t = this.m.now();
+        env = { $joerl: 'call', from, req, t, d: t + timeoutMs };
+      } else {
+        env = { $joerl: 'call', from, req };
+      }
       try {
-        this.send(pid, { $joerl: 'call', from, req });
+        this.send(pid, env, p.pid);
       } catch (err) {
         this.endCall(p, ref, pc, true);
         reject(err);
@@ -874,9 +1078,15 @@ export class ThreadRuntime {
     this.send(to, { $joerl: 'cast', msg });
   }
 
-  /** Answers a call (now or later). A reply to a call that already ended is dropped at the caller. */
-  reply(from: From, ok: boolean, value: unknown): void {
+  /** Answers a call (now or later). A reply to a call that already ended is dropped at the caller. `by` is the answering process (telemetry). */
+  reply(from: From, ok: boolean, value: unknown, by: Proc | null = null): void {
     if (!isFrom(from)) throw new InvalidArgumentError(`reply needs the From of a call, got ${describe(from)}`);
+    const served = by?.serving?.get(from.ref);
+    if (served !== undefined) {
+      by!.serving!.delete(from.ref);
+      const now = this.m.now();
+      this.m.callDone(by!.tm!, now - served[0], now > served[1]);
+    }
     const to = from.pid;
     if (!(to instanceof Pid)) throw new InvalidArgumentError(`reply needs the From of a call, got ${describe(from)}`);
     if (to.shard === this.thread) {
@@ -981,9 +1191,11 @@ export class ThreadRuntime {
     if (parent !== null && mode === SPAWN_LINK) {
       // Recorded before the child exists, so an init crash always finds the link.
       parent.addLink(pid);
+      this.m.linkCreated();
       req.link = parent.pid;
     } else if (parent !== null && mode === SPAWN_MONITOR) {
       ref = this.newRef();
+      this.m.monitorCreated();
       parent.addMonitor(ref, pid);
       req.monitor = parent.pid;
       req.ref = ref;
@@ -1097,6 +1309,12 @@ export class ThreadRuntime {
     p.behaviour = b;
     p.typeName = typeName;
     if (req.mailboxCapacity === undefined && b.mailboxCapacity !== undefined) p.mailbox.capacity = b.mailboxCapacity;
+    if (this.metricsOn) {
+      const tm = (p.tm = this.m.type(typeName));
+      this.m.spawned(tm, p.mailbox.capacity);
+      // Messages that arrived while the module loaded were not counted yet.
+      if (p.mailbox.length > 0) this.m.mailboxOut(tm, p.mailbox.capacity !== Infinity, -p.mailbox.length);
+    }
     if (b.trapExit) p.trapExit = true;
     if (req.name !== undefined) {
       try {
@@ -1145,6 +1363,7 @@ export class ThreadRuntime {
     const reply = p.spawnReply;
     p.spawnReply = null;
     reply?.(p.pid, null);
+    if (this.provider?.onActorSpawned) this.provider.onActorSpawned(p.typeName, p.pid.toString());
     if (this.applyPending(p)) return;
     if (p.mailbox.length > 0) {
       p.status = S_QUEUED;

@@ -126,6 +126,13 @@ export class Transport {
     if (this.overflowing > 0) this.retryOverflow();
   }
 
+  /** Reads everything a (dead) peer published, regardless of budget. */
+  drainFrom(t: number): void {
+    const r = this.in[t];
+    if (r === null || r === undefined) return;
+    while (r.hasData()) r.read((bytes) => this.onOps(unpackr.unpack(bytes) as unknown[], t));
+  }
+
   /** True when ops were queued since the last flush (they must go out before we park). */
   hasUnflushed(): boolean {
     return this.dirty.length > 0;

@@ -1,6 +1,8 @@
 // The ActorSystem handle on the main thread: starts and watches shards, and is itself an endpoint for send/spawn.
 
 import { EventEmitter } from 'node:events';
+import { Aggregator, type EndpointOptions, TelemetryServer, createRegion } from '@joerl/telemetry';
+import { loadProvider } from '../shard/provider.js';
 import type { CallOf, CallOptions, CastOf, ModuleRef, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
 import type { ArgsOf, Behaviour, MsgOf } from '../actor/behaviour.js';
 import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
@@ -8,7 +10,7 @@ import { type DownMessage, type From, isDownMessage } from '../actor/messages.js
 import type { Proc } from '../actor/proc.js';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../shard/actor-context.js';
 import { MAIN_PID, Pid } from '../actor/pid.js';
-import { SystemStoppedError } from '../errors.js';
+import { InvalidOptionError, SystemStoppedError } from '../errors.js';
 import { createRingBuffer } from '../ring/ring.js';
 import {
   ACTORS,
@@ -88,6 +90,10 @@ export class ActorSystem extends EventEmitter {
   /** The main thread's process for calls (many in flight at once, keyed by ref). */
   #caller: Proc | null = null;
   readonly #offload: OffloadPool;
+  readonly #aggregator: Aggregator;
+  /** Metric region of each thread's current incarnation (null entries: telemetry off). */
+  readonly #regions: (SharedArrayBuffer | null)[] = [];
+  #server: TelemetryServer | null = null;
   #stopped: Promise<void> | null = null;
   #watchdog: NodeJS.Timeout | null = null;
   readonly #watch: { hb: number; since: number }[];
@@ -96,6 +102,7 @@ export class ActorSystem extends EventEmitter {
   static async start(options?: SystemOptions): Promise<ActorSystem> {
     const system = new ActorSystem(resolveOptions(options));
     try {
+      if (system.options.provider !== null) system.#rt.provider = await loadProvider(system.options.provider, 0);
       await Promise.all(system.#hosts.map((h) => h.start()));
     } catch (err) {
       await system.shutdown();
@@ -132,8 +139,11 @@ export class ActorSystem extends EventEmitter {
       spinMicros: o.spinMicros,
       terminateTimeoutMs: o.terminateTimeoutMs,
     };
+    this.#aggregator = new Aggregator();
+    for (let t = 0; t < threads; t++) this.#regions.push(null);
     // The main thread never spins: it has the user's code to run.
-    this.#rt = new ThreadRuntime(this.#init(0, 0), 0);
+    this.#rt = new ThreadRuntime(this.#init(0, 0), 0, (slot, metric, labels) => this.#aggregator.announce(0, slot, metric, labels));
+    this.#rt.hooks.series = (thread, slot, metric, labels) => this.#aggregator.announce(thread, slot, metric, labels);
     this.#rt.hooks.deadLetter = (dl) => {
       this.emit('deadLetter', dl);
     };
@@ -149,7 +159,17 @@ export class ActorSystem extends EventEmitter {
   }
 
   #init(thread: number, incarnation: number): ShardInit {
+    // A fresh region per incarnation: a dead shard's region is retired (its counters kept) first.
+    let region: SharedArrayBuffer | null = null;
+    if (this.options.telemetry.enabled) {
+      region = createRegion();
+      this.#regions[thread] = region;
+      this.#aggregator.attach(thread, region);
+    }
     return {
+      metrics: region,
+      telemetry: this.options.telemetry,
+      provider: this.options.provider,
       thread,
       threads: this.shards + 1,
       incarnation,
@@ -159,6 +179,37 @@ export class ActorSystem extends EventEmitter {
       maxNames: this.options.maxNames,
       config: this.#config,
     };
+  }
+
+  /**
+   * The merged metrics of every thread as a prom-client `Registry` (Prometheus
+   * text 0.0.4): scrape it yourself, or merge it with your own registries
+   * (`Registry.merge([system.metrics, yours])`).
+   */
+  get metrics(): Aggregator['registry'] {
+    return this.#aggregator.registry;
+  }
+
+  /**
+   * Serves `/metrics` (and later `/health`, `/ready`, `/live`) over HTTP, on
+   * 127.0.0.1:9090 by default. Closed by `shutdown()`. Throws
+   * `ERR_INVALID_OPTION` for a bad port or host.
+   */
+  async serveMetrics(options?: EndpointOptions): Promise<TelemetryServer> {
+    if (this.#state !== 'running') throw new SystemStoppedError();
+    if (this.#server !== null) return this.#server;
+    try {
+      this.#server = await TelemetryServer.listen(this.#aggregator.registry, options);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_INVALID_OPTION') throw new InvalidOptionError((err as Error).message);
+      throw err;
+    }
+    return this.#server;
+  }
+
+  /** The running HTTP endpoint, if `serveMetrics` was called. */
+  get server(): TelemetryServer | null {
+    return this.#server;
   }
 
   /** True until `shutdown()` is called. */
@@ -293,6 +344,7 @@ export class ActorSystem extends EventEmitter {
     Atomics.store(this.#ctl.i32, STOPPING, 1);
     this.#stopped = (async () => {
       if (this.#watchdog !== null) clearInterval(this.#watchdog);
+      if (this.#server !== null) await this.#server.close();
       // Ring data must not be overtaken by the control message that follows.
       this.#rt.transport.flush();
       await Promise.all(this.#hosts.map((h) => h.stop(this.options.shutdownTimeoutMs)));
@@ -352,6 +404,10 @@ export class ActorSystem extends EventEmitter {
     Atomics.store(i32, base + ACTORS, 0);
     this.#rt.names.recoverLock(s);
     this.#rt.names.removeShard(s);
+    // Take in everything the dead shard published (late metric announcements
+    // among it), then keep its counters and drop its gauges.
+    this.#rt.transport.drainFrom(s);
+    this.#aggregator.retire(s);
     this.#rt.onShardDown(s, d.incarnation);
     this.#rt.scheduler.kick();
     this.#rt.transport.flush();
@@ -374,3 +430,4 @@ export class ActorSystem extends EventEmitter {
     );
   }
 }
+

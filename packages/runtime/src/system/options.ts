@@ -6,6 +6,9 @@ import { InvalidOptionError } from '../errors.js';
 import { MAX_THREADS } from '../actor/pid.js';
 import { checkCapacity, describe } from '../shard/thread-runtime.js';
 import type { OffloadOptions } from './offload-pool.js';
+import { type TelemetryConfig, type TelemetryOptions, resolveTelemetry } from '@joerl/telemetry';
+import type { ModuleRef } from '../actor/context.js';
+import { moduleHref } from '../shard/loader.js';
 
 /** Options for {@link ActorSystem.start}. */
 export interface SystemOptions {
@@ -35,12 +38,19 @@ export interface SystemOptions {
   restartShards?: boolean;
   /** The offload pool for `ctx.offload` (piscina, started on first use). */
   offload?: OffloadOptions;
+  /**
+   * Metrics: on by default, with every high-frequency series at 100%.
+   * `provider`: a module whose hooks each thread calls on every event (see TelemetryProvider).
+   */
+  telemetry?: TelemetryOptions & { provider?: ModuleRef };
 }
 
 /** Options with every default filled in. */
-export type ResolvedOptions = Required<Omit<SystemOptions, 'resourceLimits' | 'offload'>> & {
+export type ResolvedOptions = Required<Omit<SystemOptions, 'resourceLimits' | 'offload' | 'telemetry'>> & {
   resourceLimits: ResourceLimits | undefined;
   offload: Required<OffloadOptions>;
+  telemetry: TelemetryConfig;
+  provider: string | null;
 };
 
 export function resolveOptions(input: SystemOptions | undefined): ResolvedOptions {
@@ -80,6 +90,13 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
   };
   int(offload.threads, 'options.offload.threads', 1, 1024);
   num(offload.idleTimeoutMs, 'options.offload.idleTimeoutMs', 0, 2 ** 31);
+  let telemetry: TelemetryConfig;
+  try {
+    telemetry = resolveTelemetry(o.telemetry);
+  } catch (err) {
+    throw new InvalidOptionError((err as Error).message);
+  }
+  const provider = o.telemetry?.provider === undefined ? null : moduleHref(o.telemetry.provider);
   const restartShards = o.restartShards ?? true;
   if (typeof restartShards !== 'boolean') throw new InvalidOptionError(`options.restartShards must be a boolean, got ${describe(restartShards)}`);
   return {
@@ -96,6 +113,8 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
     resourceLimits: o.resourceLimits,
     restartShards,
     offload,
+    telemetry,
+    provider,
   };
 }
 

@@ -1,0 +1,238 @@
+// Telemetry: every metric of the spec with its type and labels, exact values for known workloads, sampling, bad input.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ActorSystem, InvalidOptionError, type Pid, Supervisor } from '@joerl/runtime';
+import { PROBE, expect, expectReport, probe, withSystem } from '../helpers.ts';
+import { parse, scrape, value } from './exposition.ts';
+
+const test = suite('telemetry metrics');
+const fixture = (f: string) => new URL(`../fixtures/${f}`, import.meta.url);
+const COUNTER = fixture('counter.server.ts');
+const MACHINES = fixture('machines.statem.ts');
+const TREE = fixture('tree.sup.ts');
+const WORKER = fixture('worker.child.ts').href;
+const FLOOD = fixture('flood.actor.ts');
+
+/** The spec's tables, written out by hand (not imported from our catalogue): name, type, labels. */
+const SPEC: Array<[string, 'counter' | 'gauge' | 'histogram', string[]]> = [
+  ['joerl_actors_spawned_total', 'counter', ['type']],
+  ['joerl_actors_stopped_total', 'counter', ['type', 'reason']],
+  ['joerl_actors_active', 'gauge', ['type']],
+  ['joerl_actors_panicked_total', 'counter', ['type']],
+  ['joerl_actor_lifetime_seconds', 'histogram', ['type']],
+  ['joerl_short_lived_actors_total', 'counter', ['type']],
+  ['joerl_messages_sent_total', 'counter', []],
+  ['joerl_messages_sent_failed_total', 'counter', ['reason']],
+  ['joerl_messages_processed_total', 'counter', []],
+  ['joerl_message_processing_duration_seconds', 'histogram', []],
+  ['joerl_message_queue_wait_seconds', 'histogram', []],
+  ['joerl_mailbox_depth', 'gauge', ['type']],
+  ['joerl_mailbox_utilization_percent', 'gauge', ['type']],
+  ['joerl_mailbox_full_total', 'counter', ['type']],
+  ['joerl_links_created_total', 'counter', []],
+  ['joerl_monitors_created_total', 'counter', []],
+  ['joerl_supervisor_restarts_total', 'counter', ['strategy']],
+  ['joerl_supervisor_restart_intensity_exceeded_total', 'counter', []],
+  ['joerl_supervisor_restart_duration_seconds', 'histogram', []],
+  ['joerl_gen_server_call_duration_seconds', 'histogram', ['type']],
+  ['joerl_gen_server_casts_total', 'counter', ['type']],
+  ['joerl_gen_server_call_timeouts_total', 'counter', ['type']],
+  ['joerl_gen_server_calls_in_flight', 'gauge', ['type']],
+  ['joerl_gen_statem_transitions_total', 'counter', ['type', 'from', 'to']],
+  ['joerl_gen_statem_invalid_transitions_total', 'counter', ['type', 'state', 'event']],
+  ['joerl_gen_statem_state_duration_seconds', 'histogram', ['type', 'state']],
+  ['joerl_gen_statem_current_state', 'gauge', ['type', 'state']],
+  ['joerl_signals_sent_total', 'counter', ['type']],
+  ['joerl_signals_received_total', 'counter', ['type']],
+  ['joerl_signals_ignored_total', 'counter', ['type']],
+  ['joerl_exit_signals_by_reason_total', 'counter', ['reason']],
+  ['joerl_remote_messages_sent_total', 'counter', ['target_node']],
+  ['joerl_remote_messages_failed_total', 'counter', ['target_node', 'reason']],
+  ['joerl_node_connections_active', 'gauge', []],
+  ['joerl_node_connection_established_total', 'counter', ['node']],
+  ['joerl_node_connection_lost_total', 'counter', ['node']],
+  ['joerl_network_latency_seconds', 'histogram', ['node']],
+  ['joerl_serialization_errors_total', 'counter', []],
+  ['joerl_system_memory_bytes', 'gauge', []],
+  ['joerl_mailbox_memory_bytes', 'gauge', ['type']],
+  ['joerl_mailbox_memory_total_bytes', 'gauge', []],
+];
+/** Declared now, emitted once nodes exist. */
+const DISTRIBUTED = new Set(SPEC.slice(31, 37).map(([n]) => n));
+
+test('a workload touching every family: every spec metric is there with its # TYPE and label names', () =>
+  withSystem({ threads: 2 }, async (system) => {
+    const server = await system.serveMetrics({ port: 0 });
+    const inbox = system.inbox();
+    // Lifecycle, links, monitors, signals, panics.
+    const a = await probe(system, inbox, 1, { tag: 'a', trap: true });
+    const b = await probe(system, inbox, 2, { tag: 'b' });
+    system.send(a, { op: 'link', pid: b });
+    await expectReport(inbox, 'linked', 'a');
+    system.send(a, { op: 'monitor', pid: b });
+    await expectReport(inbox, 'monitoring', 'a');
+    system.send(b, { op: 'panic', message: 'for the metrics' });
+    await expectReport(inbox, 'got', 'a');
+    const k = await probe(system, inbox, 2, { tag: 'k' });
+    system.exit(k, 'kill');
+    // Bounded mailbox with a backlog, and an overflow across shards.
+    const full = await probe(system, inbox, 2, { tag: 'full' }, { mailboxCapacity: 4 });
+    system.send(full, { op: 'select', want: 'never' });
+    await expectReport(inbox, 'selecting', 'full');
+    const dead = new Promise((r) => system.once('deadLetter', r));
+    system.send(a, { op: 'burst', to: full, count: 5 });
+    await dead;
+    // Failed sends.
+    assert.throws(() => system.send('nobody', {}));
+    assert.throws(() => system.send(a, { f: () => 1 } as never));
+    // Supervisor restarts, and one giving up.
+    await system.spawn(TREE, { strategy: 'one_for_all', children: [{ id: 'w', module: WORKER, args: { id: 'w', report: inbox.pid } }] });
+    const w = await expect<any>(inbox, (m) => m?.event === 'child-started' && m.id === 'w', 'worker');
+    system.send(w.pid, { op: 'crash' });
+    await expect(inbox, (m) => m?.event === 'child-started' && m.id === 'w', 'restart');
+    const fragile = await system.spawn(TREE, { intensity: { maxRestarts: 0, withinMs: 60_000 }, children: [{ id: 'f', module: WORKER, args: { id: 'f', report: inbox.pid } }] });
+    const f = await expect<any>(inbox, (m) => m?.event === 'child-started' && m.id === 'f', 'fragile worker');
+    const fref = inbox.monitor(fragile);
+    system.send(f.pid, { op: 'crash' });
+    await expect(inbox, (m) => m?.type === 'DOWN' && m.ref === fref, 'the fragile supervisor gave up');
+    // GenServer: calls, casts, a late answer, a call still in flight.
+    const c = await system.spawn(COUNTER, { report: inbox.pid }, { shard: 2 });
+    await system.call(c, { kind: 'add', n: 1 });
+    system.cast(c, { kind: 'bump' });
+    await system.call(c, { kind: 'slow', ms: 40, value: 1 }, { timeoutMs: 1 }).catch(() => {});
+    await system.call(c, { kind: 'slow', ms: 60, value: 2 }); // answered after the late one
+    void system.call(c, { kind: 'defer', key: 'pending' }, { timeoutMs: 60_000 }).catch(() => {});
+    // GenStatem: transitions, an invalid event.
+    const t = await system.spawn(MACHINES, undefined, { shard: 1, export: 'Turnstile' });
+    await system.call(t as Pid<any>, 'coin');
+    await system.call(t as Pid<any>, 'kick').catch(() => {});
+    await system.call(t as Pid<any>, 'push');
+    await system.call(c, { kind: 'get' }); // the deferred call has been taken by now
+
+    const x = await scrape(server.url);
+    assert.is(x.contentType, 'text/plain; version=0.0.4; charset=utf-8');
+    for (const [name, type, labels] of SPEC) {
+      assert.is(x.types.get(name), type, `# TYPE ${name} ${type}`);
+      const family = x.samples.filter((s) => s.name === name || (type === 'histogram' && [`${name}_bucket`, `${name}_sum`, `${name}_count`].includes(s.name)));
+      if (!DISTRIBUTED.has(name)) assert.ok(family.length > 0, `${name} has samples`);
+      for (const s of family) {
+        const want = s.name.endsWith('_bucket') ? [...labels, 'le'] : labels;
+        assert.equal(Object.keys(s.labels).sort(), [...want].sort(), `label names of ${s.name}`);
+      }
+    }
+    // A few values the workload fixes.
+    assert.ok(value(x, 'joerl_actors_panicked_total', { type: 'Probe' }) >= 1);
+    assert.ok(value(x, 'joerl_actors_stopped_total', { type: 'Probe', reason: 'killed' }) >= 1);
+    assert.ok(value(x, 'joerl_messages_sent_failed_total', { reason: 'mailbox_full' }) >= 1);
+    assert.ok(value(x, 'joerl_messages_sent_failed_total', { reason: 'actor_not_found' }) >= 1);
+    assert.is(value(x, 'joerl_mailbox_depth', { type: 'Probe' }), 4);
+    assert.is(value(x, 'joerl_mailbox_utilization_percent', { type: 'Probe' }), 100);
+    assert.is(value(x, 'joerl_mailbox_full_total', { type: 'Probe' }), 1);
+    assert.is(value(x, 'joerl_supervisor_intensity_exceeded_total'), 0, 'not a spec name');
+    assert.is(value(x, 'joerl_supervisor_restart_intensity_exceeded_total'), 1);
+    assert.is(value(x, 'joerl_gen_server_call_timeouts_total', { type: 'Counter' }), 1);
+    assert.is(value(x, 'joerl_gen_server_calls_in_flight', { type: 'Counter' }), 1);
+    assert.is(value(x, 'joerl_gen_statem_invalid_transitions_total', { type: 'Turnstile', state: 'unlocked', event: 'kick' }), 1);
+    assert.is(value(x, 'joerl_gen_statem_current_state', { type: 'Turnstile', state: 'locked' }), 1);
+    assert.is(value(x, 'joerl_gen_statem_current_state', { type: 'Turnstile', state: 'unlocked' }), 0);
+    assert.ok(value(x, 'joerl_serialization_errors_total') >= 1);
+    assert.ok(value(x, 'joerl_system_memory_bytes') > 10_000_000);
+    assert.is(value(x, 'joerl_mailbox_memory_total_bytes'), value(x, 'joerl_mailbox_memory_bytes', { type: 'Probe' }));
+  }));
+
+test('values are exact: N cross-shard sends, panics by type, restarts by strategy, transitions by from/to', () =>
+  withSystem({ threads: 2 }, async (system) => {
+    const inbox = system.inbox();
+    const sink = (await system.spawn(FLOOD, undefined, { shard: 2, export: 'sink' })) as Pid<any>;
+    const before = parse(await system.metrics.metrics());
+    const n = 5000;
+    system.send(sink, { expect: n, report: inbox.pid });
+    for (let seq = 0; seq < n; seq++) system.send(sink, { seq });
+    await expect(inbox, (m) => m?.kind === 'flood-done', 'the sink');
+    const after = parse(await system.metrics.metrics());
+    // n ticks + the 'expect' message + the sink's report.
+    assert.is(value(after, 'joerl_messages_sent_total') - value(before, 'joerl_messages_sent_total'), n + 2);
+    assert.is(value(after, 'joerl_messages_processed_total') - value(before, 'joerl_messages_processed_total'), n + 1);
+    assert.is(value(after, 'joerl_message_queue_wait_seconds_count') - value(before, 'joerl_message_queue_wait_seconds_count'), n + 1);
+
+    for (let i = 0; i < 3; i++) {
+      const p = await probe(system, inbox, (i % 2) + 1, { tag: `boom${i}` });
+      const ref = inbox.monitor(p);
+      system.send(p, { op: 'panic', message: 'count me' });
+      await expect(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'down');
+    }
+    await system.spawn(TREE, { strategy: 'rest_for_one', children: ['r1', 'r2', 'r3'].map((id) => ({ id, module: WORKER, args: { id, report: inbox.pid }, shard: 1 })) });
+    const r1 = await expect<any>(inbox, (m) => m?.event === 'child-started' && m.id === 'r1', 'r1');
+    for (const id of ['r2', 'r3']) await expect(inbox, (m) => m?.event === 'child-started' && m.id === id, id);
+    system.send(r1.pid, { op: 'crash' });
+    for (const id of ['r1', 'r2', 'r3']) await expect(inbox, (m) => m?.event === 'child-started' && m.id === id, `${id} again`);
+    const t = (await system.spawn(MACHINES, undefined, { shard: 2, export: 'TableOnly' })) as Pid<any>;
+    for (let i = 0; i < 4; i++) {
+      await system.call(t, 'coin');
+      await system.call(t, 'push');
+    }
+    await system.call(t, 'coin');
+    const x = parse(await system.metrics.metrics());
+    assert.is(value(x, 'joerl_actors_panicked_total', { type: 'Probe' }), 3);
+    assert.is(value(x, 'joerl_actors_stopped_total', { type: 'Probe', reason: 'panic' }), 3);
+    assert.is(value(x, 'joerl_supervisor_restarts_total', { strategy: 'rest_for_one' }), 3);
+    assert.is(value(x, 'joerl_gen_statem_transitions_total', { type: 'TableOnly', from: 'locked', to: 'unlocked' }), 5);
+    assert.is(value(x, 'joerl_gen_statem_transitions_total', { type: 'TableOnly', from: 'unlocked', to: 'locked' }), 4);
+    assert.is(value(x, 'joerl_gen_statem_state_duration_seconds_count', { type: 'TableOnly', state: 'locked' }), 5);
+    assert.is(value(x, 'joerl_gen_statem_current_state', { type: 'TableOnly', state: 'unlocked' }), 1);
+  }));
+
+test('sampling thins the high-frequency series, never the failures', () =>
+  withSystem({ threads: 1, telemetry: { messageSamplingRate: 10, queueWaitSamplingRate: 0 } }, async (system) => {
+    const inbox = system.inbox();
+    const sink = (await system.spawn(FLOOD, undefined, { shard: 1, export: 'sink' })) as Pid<any>;
+    const n = 10_000;
+    system.send(sink, { expect: n, report: inbox.pid });
+    for (let seq = 0; seq < n; seq++) system.send(sink, { seq });
+    await expect(inbox, (m) => m?.kind === 'flood-done', 'the sink');
+    for (let i = 0; i < 50; i++) assert.throws(() => system.send('nobody', {}));
+    const x = parse(await system.metrics.metrics());
+    const sent = value(x, 'joerl_messages_sent_total');
+    assert.ok(sent > n * 0.05 && sent < n * 0.2, `about a tenth of ${n}: ${sent}`);
+    assert.ok(value(x, 'joerl_message_processing_duration_seconds_count') < n * 0.2);
+    assert.is(value(x, 'joerl_message_queue_wait_seconds_count'), 0);
+    assert.is(value(x, 'joerl_messages_sent_failed_total', { reason: 'actor_not_found' }), 50, 'failures are never sampled');
+  }));
+
+test('with telemetry off nothing is recorded, and the exposition still declares every metric', () =>
+  withSystem({ threads: 1, telemetry: { enabled: false } }, async (system) => {
+    const inbox = system.inbox();
+    const p = await probe(system, inbox, 1, { tag: 'quiet' });
+    system.send(p, { op: 'ping' });
+    await expectReport(inbox, 'pong', 'quiet');
+    const x = parse(await system.metrics.metrics());
+    assert.is(x.types.get('joerl_messages_sent_total'), 'counter');
+    assert.is(x.samples.filter((s) => s.name.startsWith('joerl_') && s.name !== 'joerl_system_memory_bytes' && s.name !== 'joerl_mailbox_memory_total_bytes').length, 0);
+  }));
+
+test('bad telemetry input gets typed errors: sampling rates, ports, hosts', async () => {
+  for (const telemetry of [{ messageSamplingRate: 150 }, { queueWaitSamplingRate: -1 }, { signalSamplingRate: Number.NaN }, { enabled: 'yes' }]) {
+    try {
+      await ActorSystem.start({ threads: 1, telemetry: telemetry as never });
+      assert.unreachable();
+    } catch (err) {
+      assert.instance(err, InvalidOptionError);
+      assert.match((err as Error).message, /options\.telemetry\.\w+ must be/);
+    }
+  }
+  await withSystem({ threads: 1 }, async (system) => {
+    for (const opts of [{ port: 70_000 }, { port: -1 }, { port: 1.5 }, { host: '' }]) {
+      try {
+        await system.serveMetrics(opts);
+        assert.unreachable();
+      } catch (err) {
+        assert.instance(err, InvalidOptionError);
+        assert.match((err as Error).message, /port must be an integer from 0 to 65535|host must be/);
+      }
+    }
+    void PROBE;
+    void Supervisor;
+  });
+});
+
+test.run();

@@ -1,0 +1,71 @@
+// Provider hooks: called for every event, on the thread where it happens.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { fileURLToPath } from 'node:url';
+import type { Pid } from '@joerl/runtime';
+import { expect, expectReport, probe, withSystem } from '../helpers.ts';
+
+const test = suite('telemetry provider');
+const PROVIDER = new URL('../fixtures/provider.mjs', import.meta.url);
+
+interface Hook {
+  hook: string;
+  thread: number;
+  args: string[];
+}
+
+test('every hook fires, on the thread of the event', async () => {
+  const channel = new BroadcastChannel('joerl-provider-test');
+  const seen: Hook[] = [];
+  const waiters: Array<[(h: Hook) => boolean, (h: Hook) => void]> = [];
+  channel.onmessage = (ev: MessageEvent) => {
+    const h = ev.data as Hook;
+    seen.push(h);
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const [pred, resolve] = waiters[i]!;
+      if (pred(h)) {
+        waiters.splice(i, 1);
+        resolve(h);
+      }
+    }
+  };
+  const next = (pred: (h: Hook) => boolean) =>
+    new Promise<Hook>((resolve) => {
+      const hit = seen.find(pred);
+      if (hit) resolve(hit);
+      else waiters.push([pred, resolve]);
+    });
+  try {
+    await withSystem({ threads: 2, telemetry: { provider: fileURLToPath(PROVIDER) } }, async (system) => {
+      const inbox = system.inbox();
+      const p = await probe(system, inbox, 2, { tag: 'observed' });
+      const spawned = await next((h) => h.hook === 'onActorSpawned' && h.args[1] === String(p));
+      assert.equal([spawned.thread, spawned.args[0]], [2, 'Probe']);
+      system.send(p, { op: 'ping' });
+      await expectReport(inbox, 'pong', 'observed');
+      assert.is((await next((h) => h.hook === 'onMessageSent' && h.args[1] === String(p))).thread, 0, 'sent from main');
+      assert.is((await next((h) => h.hook === 'onMessageReceived' && h.args[0] === String(p))).thread, 2);
+      const ref = inbox.monitor(p);
+      system.send(p, { op: 'panic', message: 'observed panic' });
+      await expect(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'down');
+      const panicked = await next((h) => h.hook === 'onActorPanicked');
+      assert.equal(panicked.args, ['Probe', String(p), 'observed panic']);
+      assert.equal((await next((h) => h.hook === 'onActorStopped' && h.args[1] === String(p))).args[2], 'panic');
+      const t = (await system.spawn(new URL('../fixtures/machines.statem.ts', import.meta.url), undefined, { shard: 1, export: 'TableOnly' })) as Pid<any>;
+      await system.call(t, 'coin');
+      assert.equal((await next((h) => h.hook === 'onStateTransition')).args.slice(2), ['locked', 'unlocked']);
+      await system.spawn(new URL('../fixtures/tree.sup.ts', import.meta.url), {
+        children: [{ id: 'pw', module: new URL('../fixtures/worker.child.ts', import.meta.url).href, args: { id: 'pw', report: inbox.pid } }],
+      });
+      const w = await expect<any>(inbox, (m) => m?.event === 'child-started' && m.id === 'pw', 'worker');
+      system.send(w.pid, { op: 'crash' });
+      assert.equal((await next((h) => h.hook === 'onSupervisorRestart')).args, ['pw', 'one_for_one']);
+      assert.throws(() => system.send('missing-name', {}));
+      assert.equal((await next((h) => h.hook === 'onDeadLetter')).args, ['missing-name', 'actor_not_found']);
+    });
+  } finally {
+    channel.close();
+  }
+});
+
+test.run();

@@ -1,0 +1,96 @@
+// The scrape endpoint: a small node:http server with /metrics, and room for other routes (health adds its own).
+
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import { TelemetryOptionError } from './config.js';
+
+/** Where to listen. */
+export interface EndpointOptions {
+  /** Default 9090; 0 picks a free port. */
+  port?: number;
+  /** Default '127.0.0.1'. */
+  host?: string;
+}
+
+/** Handles one GET for its path. */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+export function checkEndpoint(o: EndpointOptions | undefined): { port: number; host: string } {
+  const port = o?.port ?? 9090;
+  const host = o?.host ?? '127.0.0.1';
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new TelemetryOptionError(`the metrics port must be an integer from 0 to 65535 (0: any free port), got ${String(port)}`);
+  }
+  if (typeof host !== 'string' || host.length === 0) throw new TelemetryOptionError(`the metrics host must be a non-empty string, got ${String(host)}`);
+  return { port, host };
+}
+
+/** A running endpoint. `close()` it (the system does on shutdown). */
+export class TelemetryServer {
+  private readonly routes = new Map<string, RouteHandler>();
+  private constructor(private readonly server: Server) {}
+
+  /** Starts listening; `/metrics` serves `registry` as Prometheus text 0.0.4. */
+  static async listen(registry: Registry, options?: EndpointOptions): Promise<TelemetryServer> {
+    const { port, host } = checkEndpoint(options);
+    let self: TelemetryServer;
+    const server = createServer((req, res) => void self.dispatch(req, res));
+    self = new TelemetryServer(server);
+    self.route('/metrics', async (_req, res) => {
+      const body = await registry.metrics();
+      res.writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' });
+      res.end(body);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return self;
+  }
+
+  /** Adds (or replaces) the handler for `path`. */
+  route(path: string, handler: RouteHandler): void {
+    this.routes.set(path, handler);
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  get url(): string {
+    const a = this.server.address() as AddressInfo;
+    return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const handler = this.routes.get(path);
+    if (handler === undefined) {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(`not found: ${path} (try ${[...this.routes.keys()].join(', ')})\n`);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD' });
+      res.end();
+      return;
+    }
+    try {
+      await handler(req, res);
+    } catch (err) {
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(`error: ${(err as Error).message}\n`);
+    }
+  }
+}
