@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { behaviourBenchmarks } from './behaviours/behaviours.js';
 import { coreBenchmarks } from './core/core.js';
+import { telemetryBenchmarks } from './telemetry/telemetry.js';
 import { table, type Row } from './harness.js';
 
 const USAGE = `usage: npm run bench -- [--quick] [--only NAME] [--runs N] [--json]
@@ -75,6 +76,9 @@ if (want('behaviours') || ['gen_server', 'supervisor', 'offload'].some((n) => fl
       progress,
     })),
   );
+}
+if (want('telemetry') || flags.only?.includes('scrape')) {
+  rows.push(...(await telemetryBenchmarks({ runs, messages: flags.quick ? 500_000 : 1_000_000, progress })));
 }
 if (!flags.json) process.stderr.write('\r\x1b[K');
 

@@ -57,6 +57,7 @@ export function fmt(v: number, unit: string): string {
   }
   if (unit === 'us') return v >= 100 ? v.toFixed(0) : v.toFixed(1);
   if (unit === 'B') return v.toFixed(0);
+  if (unit === 'ms') return v.toFixed(1);
   return v.toPrecision(3);
 }
 

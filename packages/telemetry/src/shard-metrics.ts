@@ -230,6 +230,17 @@ export class ShardMetrics {
     this.r[this.sSent]!++;
   }
 
+  /**
+   * One call per send: counts it (when sampled) and returns its send stamp
+   * for queue-wait timing (`clock` if the caller has a fresh one, else a clock
+   * read), or NaN when this send is not stamped.
+   */
+  onSend(clock: number): number {
+    if (this.msgRate >= 100 || (this.msgRate > 0 && ++this.msgSeq % 100 < this.msgRate)) this.r[this.sSent]!++;
+    if (this.waitRate >= 100 || (this.waitRate > 0 && ++this.waitSeq % 100 < this.waitRate)) return clock === clock ? clock : this.now();
+    return NaN;
+  }
+
   /** A message could not be delivered. Never sampled. */
   sendFailed(reason: string, t: TypeMetrics | null): void {
     this.r[this.series(I_FAILED, [reason])]!++;
@@ -243,9 +254,20 @@ export class ShardMetrics {
     this.observe(this.sProcessing, ms / 1000, this.processingBuckets);
   }
 
-  /** A stamped message waited `ms` milliseconds between send and handling. */
-  queueWait(ms: number): void {
-    this.observe(this.sWait, ms > 0 ? ms / 1000 : 0, this.processingBuckets);
+  /** `n` messages handled back to back in `ms` ms in all: each is recorded at the mean; sum and count stay exact. */
+  processedBlock(ms: number, n: number): void {
+    this.r[this.sProcessed]! += n;
+    this.observe(this.sProcessing, ms / 1000 / n, this.processingBuckets, n);
+  }
+
+  /** True when every message is sampled (the runtime may then time them in blocks). */
+  get samplesAll(): boolean {
+    return this.msgRate >= 100;
+  }
+
+  /** `n` stamped messages each waited `ms` milliseconds between send and handling. */
+  queueWait(ms: number, n = 1): void {
+    this.observe(this.sWait, ms > 0 ? ms / 1000 : 0, this.processingBuckets, n);
   }
 
   mailboxIn(t: TypeMetrics, bounded: boolean): void {
@@ -365,14 +387,21 @@ export class ShardMetrics {
   // ------------------------------------------------------------ histograms
 
   /** Region layout of a histogram: one slot per bucket (not cumulative), +Inf, sum, count. */
-  private observe(base: number, v: number, buckets: readonly number[]): void {
+  private observe(base: number, v: number, buckets: readonly number[], times = 1): void {
     const r = this.r;
-    let i = 0;
     const n = buckets.length;
-    while (i < n && v > buckets[i]!) i++;
-    r[base + i]!++;
-    r[base + n + 1]! += v;
-    r[base + n + 2]!++;
+    // Binary search for the first bucket >= v (n means +Inf).
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (v > buckets[mid]!) lo = mid + 1;
+      else hi = mid;
+    }
+    const i = lo;
+    r[base + i]! += times;
+    r[base + n + 1]! += v * times;
+    r[base + n + 2]! += times;
   }
 }
 
@@ -396,8 +425,12 @@ export class NoopMetrics extends ShardMetrics {
     return false;
   }
   override sent(): void {}
+  override onSend(): number {
+    return NaN;
+  }
   override sendFailed(): void {}
   override processed(): void {}
+  override processedBlock(): void {}
   override queueWait(): void {}
   override mailboxIn(): void {}
   override mailboxOut(): void {}

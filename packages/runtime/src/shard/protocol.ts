@@ -14,7 +14,7 @@ import type { Pid } from '../actor/pid.js';
  * before a crash arrives before the DOWN, as in Erlang.
  */
 export const OP_SEND = 1; //         toSerial, msg
-export const OP_SEND_META = 2; //    toSerial, msg, meta (enqueue time, trace context)
+export const OP_SEND_AT = 2; //      toSerial, msg (sent at the source's current clock, see OP_CLOCK)
 export const OP_LINK = 3; //         from, toSerial
 export const OP_UNLINK = 4; //       from, toSerial
 export const OP_EXIT = 5; //         from, toSerial, reason | 'kill', viaLink
@@ -29,9 +29,11 @@ export const OP_REPLY = 13; //       toSerial, ref, ok, value | WireError (a cal
 export const OP_OFFLOAD = 14; //     reqId, href, export, input (to the main thread, which owns the pool)
 export const OP_OFFLOAD_REPLY = 15; // reqId, ok, value | WireError
 export const OP_SERIES = 16; //      slot, metric id, label values (a new metric series, to the main thread)
+export const OP_CLOCK = 17; //       t: the source's clock (abs ms) for the OP_SEND_AT ops that follow; sent once per
+//                                   distinct value, since every send of one handler call shares it (queue-wait stamps)
 
 /** How many fields follow each op code. */
-export const ARITY: readonly number[] = [0, 2, 3, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 4, 4, 3, 3];
+export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 4, 4, 3, 3, 1];
 
 /** Per-message metadata, present only when telemetry or tracing asks for it. */
 export interface SendMeta {

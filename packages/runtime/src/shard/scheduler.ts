@@ -94,7 +94,7 @@ export class Scheduler {
     Atomics.store(this.ctl, this.busyIndex, 1);
     // About a slice's worth of messages: decode no more than we can run.
     this.transport.poll(this.sliceBudget);
-    let budget = this.sliceBudget;
+    let budget = this.transport.backlogged() ? 0 : this.sliceBudget;
     let turns = 0;
     const started = performance.now();
     while (this.count > 0 && budget > 0) {
@@ -104,11 +104,12 @@ export class Scheduler {
       this.count--;
       if (p.status !== S_QUEUED) continue;
       budget -= Math.max(1, this.runTurn(p, this.actorBudget));
+      if (this.transport.backlogged()) break; // back off: peers are behind
       // Every 64 turns: messages sent so far go out, and a slice that has run
       // SLICE_MS gives the event loop (timers, control messages) its turn.
       if ((++turns & 63) === 0) {
         this.transport.flush();
-        if (performance.now() - started > SLICE_MS) break;
+        if (this.transport.backlogged() || performance.now() - started > SLICE_MS) break;
       }
     }
     this.transport.flush();
@@ -117,7 +118,10 @@ export class Scheduler {
   }
 
   private hasWork = (): boolean =>
-    this.count > 0 || this.transport.hasUnflushed() || this.transport.hasInbound() || this.transport.canDrainOverflow();
+    (this.count > 0 && !this.transport.backlogged()) ||
+    this.transport.hasUnflushed() ||
+    this.transport.hasInbound() ||
+    this.transport.canDrainOverflow();
 
   private async loop(): Promise<void> {
     while (!this.stopped) {

@@ -44,7 +44,10 @@ export class Transport {
   /** Runs when a clean destination gets its first op (the scheduler makes sure a flush follows). */
   onDirty: () => void = () => {};
   private overflowing = 0;
+  private overflowTotal = 0;
   private pollFrom = 0;
+  /** Overflow bytes past which the thread stops running actors until its peers catch up. */
+  private readonly highWater: number;
 
   constructor(
     thread: number,
@@ -64,6 +67,8 @@ export class Transport {
       this.out[t] = new Outbound(t, rings[thread]![t]!);
       this.in[t] = new RingReader(rings[t]![thread]!);
     }
+    const anyRing = this.out.find((o) => o !== null);
+    this.highWater = anyRing?.writer.maxChunk ?? Infinity;
   }
 
   /** Announces a restart on every outbound ring (see RESET in layout.ts). */
@@ -109,7 +114,11 @@ export class Transport {
       this.dirty.push(o);
       if (this.dirty.length === 1) this.onDirty();
     }
-    if (o.items.length >= BATCH_OPS * 3) this.pack(o);
+    if (o.items.length >= BATCH_OPS * 3) {
+      // A full batch goes out at once, published, so the peer works while we keep producing.
+      this.pack(o);
+      if (o.writer.publish()) wakeThread(this.ctl, o.dest);
+    }
   }
 
   /** Packs and writes every pending batch, publishes, and wakes parked peers. */
@@ -141,6 +150,15 @@ export class Transport {
   /** True while some batch waits for room in a full ring. */
   hasOverflow(): boolean {
     return this.overflowing > 0;
+  }
+
+  /**
+   * True when so much output waits for full rings that running more actors
+   * would only pile it up: the sender backs off (it keeps reading its own
+   * rings, so two threads flooding each other still make progress).
+   */
+  backlogged(): boolean {
+    return this.overflowTotal > this.highWater;
   }
 
   /** True when a waiting batch could now be written (its ring has room for the next chunk). */
@@ -237,9 +255,11 @@ export class Transport {
       if (rest === bytes.length) return;
       o.overflow.push({ bytes: bytes.slice(rest), offset: 0 });
       o.overflowBytes += bytes.length - rest;
+      this.overflowTotal += bytes.length - rest;
     } else {
       o.overflow.push({ bytes: bytes.slice(), offset: 0 });
       o.overflowBytes += bytes.length;
+      this.overflowTotal += bytes.length;
     }
     if (o.overflow.length === 1) this.overflowing++;
   }
@@ -266,6 +286,7 @@ export class Transport {
       const before = p.offset;
       p.offset = this.writeChunks(o, p.bytes, p.offset);
       o.overflowBytes -= p.offset - before;
+      this.overflowTotal -= p.offset - before;
       if (p.offset < p.bytes.length) return;
       o.overflow.shift();
     }

@@ -1,0 +1,102 @@
+// Telemetry benchmarks: cross-shard throughput with telemetry off, on at 100%, on at 10%; scrape time with 100 types per shard.
+import { ActorSystem, type Pid, type SystemOptions } from '@joerl/runtime';
+import type { SinkDone, SinkMsg } from '../actors/sink.actor.js';
+import type { SourceMsg } from '../actors/source.actor.js';
+import { sample, type Row } from '../harness.js';
+
+
+const actor = (f: string) => new URL(`../actors/${f}`, import.meta.url);
+
+export interface TelemetryBenchConfig {
+  runs: number;
+  messages: number;
+  progress: (what: string) => void;
+}
+
+async function oneRun(telemetry: SystemOptions['telemetry'], n: number): Promise<number> {
+  const system = await ActorSystem.start({ threads: 2, telemetry });
+  try {
+    const sink = await system.spawn(actor('sink.actor.js'), undefined, { shard: 2 });
+    const source = await system.spawn(actor('source.actor.js'), undefined, { shard: 1 });
+    const inbox = system.inbox<SinkDone>();
+    const run = async (count: number) => {
+      system.send(sink as Pid<SinkMsg>, { kind: 'expect', n: count, report: inbox.pid });
+      const t0 = performance.now();
+      system.send(source as Pid<SourceMsg>, { kind: 'go', to: sink as Pid<never>, n: count, chunk: 1000 });
+      await inbox.receive();
+      return count / ((performance.now() - t0) / 1000);
+    };
+    // Two full warm-up runs (JIT, ring and mailbox sizes), then the median of three.
+    await run(n);
+    await run(n);
+    const measured = [await run(n), await run(n), await run(n)].sort((a, b) => a - b);
+    return measured[1]!;
+  } finally {
+    await system.shutdown();
+  }
+}
+
+export async function telemetryBenchmarks(cfg: TelemetryBenchConfig): Promise<Row[]> {
+  const configs = [
+    ['off', { enabled: false }],
+    ['100%', { messageSamplingRate: 100, queueWaitSamplingRate: 100, signalSamplingRate: 100 }],
+    ['10%', { messageSamplingRate: 10, queueWaitSamplingRate: 10, signalSamplingRate: 100 }],
+  ] as const;
+  const results = new Map<string, number[]>(configs.map(([k]) => [k, []]));
+  // Interleaved rounds, so drift on a shared machine hits every configuration alike.
+  for (let r = 0; r < cfg.runs; r++) {
+    for (const [label, telemetry] of configs) {
+      cfg.progress(`telemetry ${label}, round ${r + 1}/${cfg.runs}`);
+      results.get(label)!.push(await oneRun(telemetry, cfg.messages));
+    }
+  }
+  const off = sample(results.get('off')!);
+  const rows: Row[] = [];
+  for (const [label, target] of [['100%', 0.85], ['10%', 0.95]] as const) {
+    const s = sample(results.get(label)!);
+    rows.push({
+      group: 'telemetry',
+      name: `cross-shard one-way, telemetry at ${label}`,
+      unit: 'msg/s',
+      joerl: s,
+      baseline: { name: 'telemetry off', sample: off },
+      ratio: s.median / off.median,
+      target,
+    });
+  }
+
+  cfg.progress('scrape with 100 actor types on every shard');
+  const system = await ActorSystem.start({ threads: 2 });
+  try {
+    const inbox = system.inbox();
+    for (let shard = 1; shard <= 2; shard++) {
+      for (let i = 0; i < 100; i++) {
+        const pid = await system.spawn(actor('many-types.actor.js'), undefined, { shard, export: `T${String(i).padStart(2, '0')}` });
+        system.send(pid, 'tick');
+      }
+    }
+    void inbox;
+    const server = await system.serveMetrics({ port: 0 });
+    const times: number[] = [];
+    let bytes = 0;
+    let lines = 0;
+    for (let i = 0; i < Math.max(5, cfg.runs * 3); i++) {
+      const t0 = performance.now();
+      const body = await (await fetch(`${server.url}/metrics`)).text();
+      times.push(performance.now() - t0);
+      bytes = body.length;
+      lines = body.split('\n').length;
+    }
+    const s = sample(times.slice(1));
+    rows.push({
+      group: 'telemetry',
+      name: 'scrape /metrics, 100 types x 2 shards',
+      unit: 'ms',
+      joerl: s,
+      notes: `${(bytes / 1024).toFixed(0)} KiB, ${lines} lines per scrape`,
+    });
+  } finally {
+    await system.shutdown();
+  }
+  return rows;
+}
