@@ -1,0 +1,81 @@
+// The shard writer and the aggregator together: slots announced once, histograms cumulative, retire keeps counters only.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Aggregator, ShardMetrics, createRegion, metricId, resolveTelemetry } from '@joerl/telemetry';
+
+function setup(threads: number[]) {
+  const agg = new Aggregator();
+  const writers = new Map<number, ShardMetrics>();
+  for (const t of threads) {
+    const region = createRegion(4096);
+    agg.attach(t, region);
+    writers.set(t, new ShardMetrics(region, resolveTelemetry({}), (slot, metric, labels) => agg.announce(t, slot, metric, labels)));
+  }
+  return { agg, writers };
+}
+
+const line = async (agg: Aggregator, prefix: string) =>
+  (await agg.registry.metrics()).split('\n').filter((l) => l.startsWith(prefix));
+
+test('counters and gauges sum over threads; a label set gets one slot', async () => {
+  const { agg, writers } = setup([1, 2]);
+  const a = writers.get(1)!.type('Worker');
+  assert.is(writers.get(1)!.type('Worker'), a, 'cached');
+  writers.get(1)!.spawned(a, Infinity);
+  writers.get(1)!.spawned(a, Infinity);
+  writers.get(2)!.spawned(writers.get(2)!.type('Worker'), Infinity);
+  assert.equal(await line(agg, 'joerl_actors_spawned_total'), ['joerl_actors_spawned_total{type="Worker"} 3']);
+  assert.equal(await line(agg, 'joerl_actors_active'), ['joerl_actors_active{type="Worker"} 3']);
+});
+
+test('histograms come out cumulative, with +Inf equal to the count', async () => {
+  const { agg, writers } = setup([1]);
+  const w = writers.get(1)!;
+  w.supervisorRestart('one_for_one', 0.003); // 3 us
+  w.supervisorRestart('one_for_one', 2); // 2 ms
+  w.supervisorRestart('one_for_one', 60_000); // 60 s: past the last bucket
+  const lines = await line(agg, 'joerl_supervisor_restart_duration_seconds');
+  assert.ok(lines.includes('joerl_supervisor_restart_duration_seconds_bucket{le="0.000005"} 1'));
+  assert.ok(lines.includes('joerl_supervisor_restart_duration_seconds_bucket{le="0.0025"} 2'));
+  assert.ok(lines.includes('joerl_supervisor_restart_duration_seconds_bucket{le="10"} 2'));
+  assert.ok(lines.includes('joerl_supervisor_restart_duration_seconds_bucket{le="+Inf"} 3'));
+  assert.ok(lines.includes('joerl_supervisor_restart_duration_seconds_count 3'));
+  assert.ok(lines.some((l) => /_sum 60\.00200/.test(l)));
+});
+
+test('retire keeps a dead thread\'s counters, drops its gauges, and counts its live actors as killed', async () => {
+  const { agg, writers } = setup([1, 2]);
+  const w2 = writers.get(2)!;
+  const t = w2.type('Job');
+  for (let i = 0; i < 4; i++) w2.spawned(t, Infinity);
+  w2.stopped(t, 'normal', 5, Infinity);
+  agg.retire(2);
+  // The new incarnation starts from zero in a fresh region.
+  const region = createRegion(4096);
+  agg.attach(2, region);
+  const fresh = new ShardMetrics(region, resolveTelemetry({}), (slot, metric, labels) => agg.announce(2, slot, metric, labels));
+  fresh.spawned(fresh.type('Job'), Infinity);
+  assert.equal(await line(agg, 'joerl_actors_spawned_total'), ['joerl_actors_spawned_total{type="Job"} 5']);
+  assert.equal(await line(agg, 'joerl_actors_active'), ['joerl_actors_active{type="Job"} 1']);
+  const stopped = await line(agg, 'joerl_actors_stopped_total');
+  assert.ok(stopped.includes('joerl_actors_stopped_total{type="Job",reason="normal"} 1'));
+  assert.ok(stopped.includes('joerl_actors_stopped_total{type="Job",reason="killed"} 3'));
+});
+
+test('a full region degrades to a scratch area instead of corrupting', async () => {
+  const agg = new Aggregator();
+  const region = createRegion(64);
+  agg.attach(1, region);
+  const w = new ShardMetrics(region, resolveTelemetry({}), (slot, metric, labels) => agg.announce(1, slot, metric, labels));
+  for (let i = 0; i < 50; i++) w.statemInvalid(w.type('M'), `s${i}`, 'e'); // far more series than fit
+  const text = await agg.registry.metrics();
+  assert.ok(text.includes('joerl_gen_statem_invalid_transitions_total'));
+  assert.ok(metricId('joerl_actors_active') >= 0);
+});
+
+test('sampling config is validated', () => {
+  assert.throws(() => resolveTelemetry({ messageSamplingRate: 101 }), /options\.telemetry\.messageSamplingRate must be a number from 0 to 100/);
+  assert.equal(resolveTelemetry(undefined), { enabled: true, messageSamplingRate: 100, queueWaitSamplingRate: 100, signalSamplingRate: 100 });
+});
+
+test.run();
