@@ -2,7 +2,7 @@
 
 export { ActorSystem } from './system/actor-system.js';
 export type { ShardDeath, SystemEventMap } from './system/actor-system.js';
-export type { SystemOptions } from './system/options.js';
+export type { SystemOptions, TracingOptions } from './system/options.js';
 export { Inbox } from './system/inbox.js';
 
 export { defineActor, isBehaviour } from './actor/behaviour.js';

@@ -17,6 +17,10 @@ export class Mailbox {
   private times: number[] | null = null;
   /** The send time of the message `shift()` just returned; NaN if it was not stamped. */
   lastStamp = NaN;
+  /** Trace contexts parallel to `buf` (tracing on), allocated on the first traced message. */
+  private traces: unknown[] | null = null;
+  /** The trace context of the message `shift()` just returned (undefined: none). */
+  lastTrace: unknown = undefined;
   private mask: number;
   private head = 0;
   /** Number of queued messages. */
@@ -39,14 +43,20 @@ export class Mailbox {
     return true;
   }
 
-  /** `push` with a send time for queue-wait timing. */
-  pushStamped(msg: unknown, at: number): boolean {
+  /** `push` with a send time for queue-wait timing (NaN: none) and a trace context (undefined: none). */
+  pushStamped(msg: unknown, at: number, trace?: unknown): boolean {
     if (this.length >= this.capacity) return false;
     if (this.length > this.mask) this.grow();
     const i = (this.head + this.length) & this.mask;
     this.buf[i] = msg;
-    if (this.times === null) this.times = new Array<number>(this.buf.length).fill(NaN);
-    this.times[i] = at;
+    if (at === at) {
+      if (this.times === null) this.times = new Array<number>(this.buf.length).fill(NaN);
+      this.times[i] = at;
+    }
+    if (trace !== undefined) {
+      if (this.traces === null) this.traces = new Array<unknown>(this.buf.length);
+      this.traces[i] = trace;
+    }
     this.length++;
     return true;
   }
@@ -69,6 +79,11 @@ export class Mailbox {
       this.lastStamp = times[i]!;
       times[i] = NaN;
     }
+    const traces = this.traces;
+    if (traces !== null) {
+      this.lastTrace = traces[i];
+      traces[i] = undefined;
+    }
     this.head = (i + 1) & this.mask;
     this.length--;
     return msg;
@@ -83,14 +98,17 @@ export class Mailbox {
   removeAt(i: number): unknown {
     const msg = this.at(i);
     const times = this.times;
+    const traces = this.traces;
     for (let k = i; k < this.length - 1; k++) {
       const to = (this.head + k) & this.mask;
       const from = (this.head + k + 1) & this.mask;
       this.buf[to] = this.buf[from];
       if (times !== null) times[to] = times[from]!;
+      if (traces !== null) traces[to] = traces[from];
     }
     this.buf[(this.head + this.length - 1) & this.mask] = undefined;
     if (times !== null) times[(this.head + this.length - 1) & this.mask] = NaN;
+    if (traces !== null) traces[(this.head + this.length - 1) & this.mask] = undefined;
     this.length--;
     return msg;
   }
@@ -111,6 +129,11 @@ export class Mailbox {
       const t = new Array<number>(size * 2).fill(NaN);
       for (let i = 0; i < this.length; i++) t[i] = this.times[(this.head + i) & this.mask]!;
       this.times = t;
+    }
+    if (this.traces !== null) {
+      const t = new Array<unknown>(size * 2);
+      for (let i = 0; i < this.length; i++) t[i] = this.traces[(this.head + i) & this.mask];
+      this.traces = t;
     }
     this.head = 0;
     this.mask = size * 2 - 1;

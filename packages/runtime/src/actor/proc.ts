@@ -31,6 +31,8 @@ export interface PendingCall {
   /** Timer ref for the timeout (0: none). */
   timer: number;
   to: Pid;
+  /** Tracing: the call's CLIENT span. */
+  span?: import('@opentelemetry/api').Span;
 }
 
 /** Called once when a spawn finishes: with the pid, or with the error. */
@@ -76,6 +78,10 @@ export class Proc {
   serving: Map<number, [number, number]> | null = null;
   /** A GenStatem's current state (for the current-state gauge). */
   statemState: string | null = null;
+  /** Tracing: the context of this actor's `actor.spawn` span (lifecycle spans go under it). */
+  traceParent: import('@opentelemetry/api').SpanContext | null = null;
+  /** Tracing: the handle span of an async handler still running. */
+  traceSpan: import('@opentelemetry/api').Span | null = null;
 
   constructor(pid: Pid, capacity: number) {
     this.pid = pid;

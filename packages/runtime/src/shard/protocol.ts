@@ -1,6 +1,7 @@
 // The thread protocol: ring ops (data and signals, ordered per thread pair) and control-plane messages (postMessage).
 
 import type { TelemetryConfig } from '@joerl/telemetry';
+import type { TracingConfig } from './tracing.js';
 import type { WireError } from '../errors.js';
 import type { ExitReason } from '../actor/exit-reason.js';
 import type { Pid } from '../actor/pid.js';
@@ -25,15 +26,18 @@ export const OP_SPAWN = 9; //        reqId, SpawnRequest
 export const OP_SPAWN_REPLY = 10; // reqId, pid | null, WireError | null
 export const OP_DEAD_LETTER = 11; // DeadLetter (to the main thread only)
 export const OP_NAME_ADDED = 12; //  toSerial, name (another thread registered a name for one of ours)
-export const OP_REPLY = 13; //       toSerial, ref, ok, value | WireError (a call's answer; never enters a mailbox)
+export const OP_REPLY = 13; //       toSerial, ref, ok, value | WireError, traceparent | null (a call's answer; never enters a mailbox)
 export const OP_OFFLOAD = 14; //     reqId, href, export, input (to the main thread, which owns the pool)
 export const OP_OFFLOAD_REPLY = 15; // reqId, ok, value | WireError
 export const OP_SERIES = 16; //      slot, metric id, label values (a new metric series, to the main thread)
 export const OP_CLOCK = 17; //       t: the source's clock (abs ms) for the OP_SEND_AT ops that follow; sent once per
 //                                   distinct value, since every send of one handler call shares it (queue-wait stamps)
+export const OP_SEND_TP = 18; //     toSerial, msg, traceparent, stamped (a traced message; stamped: sent at the source's clock)
+export const OP_SPAN_START = 19; //  SpanStartRecord (to the main thread)
+export const OP_SPAN_END = 20; //    SpanEndRecord (to the main thread)
 
 /** How many fields follow each op code. */
-export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 4, 4, 3, 3, 1];
+export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 5, 4, 3, 3, 1, 4, 1, 1];
 
 /** Per-message metadata, present only when telemetry or tracing asks for it. */
 export interface SendMeta {
@@ -53,6 +57,8 @@ export interface SpawnRequest {
   parent?: Pid;
   name?: string;
   mailboxCapacity?: number;
+  /** The traceparent of the `actor.spawn` span (tracing on, sampled). */
+  tp?: string;
   /** Link the child to this pid at birth (spawnLink). */
   link?: Pid;
   /** Monitor the child from this pid at birth (spawnMonitor). */
@@ -110,6 +116,8 @@ export interface ShardInit {
   telemetry: TelemetryConfig;
   /** A telemetry provider module every thread loads (href). */
   provider: string | null;
+  /** Tracing settings (null: tracing off). */
+  tracing: TracingConfig | null;
 }
 
 /** Settings every thread runs with (validated on the main thread). */

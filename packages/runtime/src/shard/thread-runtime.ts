@@ -1,6 +1,8 @@
 // One thread's runtime: the process table, delivery, OTP signal semantics, spawn, timers and selective receive.
 
-import { NoopMetrics, type ReasonLabel, ShardMetrics, type TelemetryProvider } from '@joerl/telemetry';
+import { type Span, type SpanContext, context, trace } from '@opentelemetry/api';
+import { NoopMetrics, type ReasonLabel, ShardMetrics, type SpanSink, type TelemetryProvider, formatTraceparent, parseTraceparent } from '@joerl/telemetry';
+import { ThreadTracing } from './tracing.js';
 import type { ModuleRef, Monitored, SpawnOptions, TimerRef } from '../actor/context.js';
 import { type ExitReason, type ExitReasonInput, KILL, formatReason, normalizeReason, panicReason, reasonKind } from '../actor/exit-reason.js';
 import { type From, type MonitorRef, isFrom } from '../actor/messages.js';
@@ -73,7 +75,10 @@ import {
   OP_SEND,
   OP_CLOCK,
   OP_SEND_AT,
+  OP_SEND_TP,
   OP_SERIES,
+  OP_SPAN_END,
+  OP_SPAN_START,
   OP_SPAWN,
   OP_SPAWN_REPLY,
   OP_UNLINK,
@@ -106,6 +111,15 @@ export interface RuntimeHooks {
   offload?(href: string, exportName: string, input: unknown): Promise<unknown>;
   /** Main thread: thread `thread` announced a metric series. */
   series?(thread: number, slot: number, metric: number, labels: string[]): void;
+  /** Main thread: a span started / ended on thread `thread`. */
+  spanStarted?(thread: number, rec: unknown): void;
+  spanEnded?(thread: number, rec: unknown): void;
+}
+
+/** What only the main thread passes its runtime (the rest arrives through the rings). */
+export interface LocalSinks {
+  announce?: (slot: number, metric: number, labels: string[]) => void;
+  spans?: SpanSink;
 }
 
 /** Counters a thread keeps about itself. */
@@ -139,6 +153,8 @@ export class ThreadRuntime {
   readonly metricsOn: boolean;
   /** Telemetry provider hooks (null: none, and nothing is built for them). */
   provider: TelemetryProvider | null = null;
+  /** Built-in spans (null: tracing off, and envelopes carry nothing). */
+  readonly tracing: ThreadTracing | null;
   /** True while a handler turn runs; `clock` is then the current message's start (abs ms), reused for send stamps. */
   private inTurn = false;
   private clock = 0;
@@ -167,7 +183,7 @@ export class ThreadRuntime {
   private readonly actorsIndex: number;
   private onAllExited: (() => void) | null = null;
 
-  constructor(init: ShardInit, spinMicros: number, announce?: (slot: number, metric: number, labels: string[]) => void) {
+  constructor(init: ShardInit, spinMicros: number, local: LocalSinks = {}) {
     this.thread = init.thread;
     this.threads = init.threads;
     this.config = init.config;
@@ -196,8 +212,19 @@ export class ThreadRuntime {
     this.srcClock = new Array<number>(init.threads).fill(NaN);
     this.metricsOn = init.metrics !== null && init.telemetry.enabled;
     this.m = this.metricsOn
-      ? new ShardMetrics(init.metrics!, init.telemetry, announce ?? ((slot, metric, labels) => this.transport.emit3(0, OP_SERIES, slot, metric, labels)))
+      ? new ShardMetrics(init.metrics!, init.telemetry, local.announce ?? ((slot, metric, labels) => this.transport.emit3(0, OP_SERIES, slot, metric, labels)))
       : new NoopMetrics();
+    this.tracing =
+      init.tracing === null
+        ? null
+        : new ThreadTracing(
+            init.tracing,
+            local.spans ?? {
+              started: (rec) => this.transport.emit1(0, OP_SPAN_START, rec),
+              ended: (rec) => this.transport.emit1(0, OP_SPAN_END, rec),
+            },
+            init.thread !== 0,
+          );
     const loadingIndex = init.thread * THREAD_STRIDE_I32 + LOADING;
     this.loader.onLoading = (delta) => void Atomics.add(this.ctl.i32, loadingIndex, delta);
   }
@@ -240,13 +267,14 @@ export class ThreadRuntime {
     }
     const stamp = this.metricsOn ? this.m.onSend(this.inTurn ? this.clock : NaN) : NaN;
     if (this.provider?.onMessageSent) this.provider.onMessageSent(from?.toString(), pid.toString());
+    const tc = this.tracing === null ? undefined : this.tracing.onSend(from, pid);
     if (pid.shard === this.thread && pid.node === 0) {
       const p = this.procs.get(pid.serial);
       if (p === undefined || p.status === S_DEAD) {
         this.failed('actor_not_found', null, pid);
         throw new NoProcError(pid.toString(), msg);
       }
-      if (!this.enqueue(p, msg, stamp)) {
+      if (!this.enqueue(p, msg, stamp, tc)) {
         this.failed('mailbox_full', p, pid);
         throw new MailboxFullError(pid.toString(), p.mailbox.capacity, msg);
       }
@@ -262,11 +290,13 @@ export class ThreadRuntime {
       this.failed('unencodable', null, pid);
       throw err;
     }
-    if (stamp === stamp) {
-      if (this.dstClock[pid.shard] !== stamp) {
-        this.dstClock[pid.shard] = stamp;
-        this.transport.emit1(pid.shard, OP_CLOCK, stamp);
-      }
+    if (stamp === stamp && this.dstClock[pid.shard] !== stamp) {
+      this.dstClock[pid.shard] = stamp;
+      this.transport.emit1(pid.shard, OP_CLOCK, stamp);
+    }
+    if (tc !== undefined) {
+      this.transport.emit4(pid.shard, OP_SEND_TP, pid.serial, msg, formatTraceparent(tc), stamp === stamp);
+    } else if (stamp === stamp) {
       this.transport.emit2(pid.shard, OP_SEND_AT, pid.serial, msg);
     } else {
       this.transport.emit2(pid.shard, OP_SEND, pid.serial, msg);
@@ -306,17 +336,17 @@ export class ThreadRuntime {
   }
 
   /** Delivers to a process of this thread, dead-lettering on failure. */
-  private deliverSerial(serial: number, msg: unknown, stamp = NaN): void {
+  private deliverSerial(serial: number, msg: unknown, stamp = NaN, trace?: SpanContext): void {
     const p = this.procs.get(serial);
     // An exiting process (its terminate running) still receives: terminate may wait for messages.
     if (p === undefined || p.status === S_DEAD) this.deadLetter(this.pidOf(serial), msg, 'actor_not_found');
-    else if (!this.enqueue(p, msg, stamp)) this.deadLetter(p.pid, msg, 'mailbox_full', p);
+    else if (!this.enqueue(p, msg, stamp, trace)) this.deadLetter(p.pid, msg, 'mailbox_full', p);
   }
 
   /** Puts a message in a mailbox (or hands it to a waiting receive); schedules the process. */
-  private enqueue(p: Proc, msg: unknown, stamp = NaN): boolean {
+  private enqueue(p: Proc, msg: unknown, stamp = NaN, trace?: SpanContext): boolean {
     if (p.receivers !== null && this.offer(p, msg)) return true;
-    if (!(stamp === stamp ? p.mailbox.pushStamped(msg, stamp) : p.mailbox.push(msg))) return false;
+    if (!(stamp === stamp || trace !== undefined ? p.mailbox.pushStamped(msg, stamp, trace) : p.mailbox.push(msg))) return false;
     if (p.tm !== null) this.m.mailboxIn(p.tm, p.mailbox.capacity !== Infinity);
     this.counters.delivered++;
     if (p.status === S_IDLE) {
@@ -409,6 +439,15 @@ export class ThreadRuntime {
         case OP_CLOCK:
           this.srcClock[from] = ops[i + 1] as number;
           break;
+        case OP_SEND_TP:
+          this.deliverSerial(ops[i + 1] as number, ops[i + 2], ops[i + 4] === true ? this.srcClock[from]! : NaN, parseTraceparent(ops[i + 3] as string));
+          break;
+        case OP_SPAN_START:
+          this.hooks.spanStarted?.(from, ops[i + 1]);
+          break;
+        case OP_SPAN_END:
+          this.hooks.spanEnded?.(from, ops[i + 1]);
+          break;
         case OP_SERIES:
           this.hooks.series?.(from, ops[i + 1] as number, ops[i + 2] as number, ops[i + 3] as string[]);
           break;
@@ -480,7 +519,7 @@ export class ThreadRuntime {
           break;
         }
         case OP_REPLY:
-          this.onReply(ops[i + 1] as number, ops[i + 2] as number, ops[i + 3] === true, ops[i + 4]);
+          this.onReply(ops[i + 1] as number, ops[i + 2] as number, ops[i + 3] === true, ops[i + 4], ops[i + 5] as string | null);
           break;
         case OP_NAME_ADDED: {
           const p = this.procs.get(ops[i + 1] as number);
@@ -496,12 +535,9 @@ export class ThreadRuntime {
   }
 
   /** Queues a signal for a process on this thread and runs the queue unless it is already running. */
-  private local(op: number, a: unknown, b: unknown, c?: unknown, d?: unknown): void {
+  private local(...op: unknown[]): void {
     const q = this.localOps;
-    q.push(op, a, b);
-    const arity = ARITY[op]!;
-    if (arity > 2) q.push(c);
-    if (arity > 3) q.push(d);
+    for (let i = 0; i < op.length; i++) q.push(op[i]);
     if (this.draining) return;
     this.draining = true;
     try {
@@ -530,7 +566,10 @@ export class ThreadRuntime {
   }
 
   private sig(op: number, from: Pid, to: Pid, ref?: number): void {
-    if (to.shard === this.thread) this.local(op, from, to.serial, ref);
+    if (to.shard === this.thread) {
+      if (ref === undefined) this.local(op, from, to.serial);
+      else this.local(op, from, to.serial, ref);
+    }
     else if (to.shard < this.threads && to.node === 0) {
       if (ref === undefined) this.transport.emit2(to.shard, op, from, to.serial);
       else this.transport.emit3(to.shard, op, from, to.serial, ref);
@@ -555,8 +594,9 @@ export class ThreadRuntime {
     // The monitor behind a call: the server is gone, so the call fails now, with its reason.
     const pc = p.calls?.get(ref);
     if (pc !== undefined) {
-      this.endCall(p, ref, pc, false);
-      pc.reject(isNoproc(reason) ? new NoProcError(pid.toString()) : new CallFailedError(pid.toString(), reason, `the server exited (${formatReason(reason)})`));
+      const err = isNoproc(reason) ? new NoProcError(pid.toString()) : new CallFailedError(pid.toString(), reason, `the server exited (${formatReason(reason)})`);
+      this.endCall(p, ref, pc, false, err);
+      pc.reject(err);
       return;
     }
     // Exactly one DOWN: the monitor is gone after the first (or after demonitor).
@@ -604,7 +644,7 @@ export class ThreadRuntime {
 
   /** Runs up to `budget` messages of `p` (the scheduler's callback). */
   private runTurn = (p: Proc, budget: number): number => {
-    if (this.metricsOn || this.provider !== null) return this.runTurnObserved(p, budget);
+    if (this.metricsOn || this.provider !== null || this.tracing !== null) return this.runTurnObserved(p, budget);
     p.status = S_RUNNING;
     const b = p.behaviour!;
     const ctx = p.ctx;
@@ -680,6 +720,8 @@ export class ThreadRuntime {
         const msg = mb.shift();
         const stamp = mb.lastStamp;
         mb.lastStamp = NaN;
+        const carried = mb.lastTrace as SpanContext | undefined;
+        mb.lastTrace = undefined;
         n++;
         const sampled = blocks || m.sampleMessage();
         if (!blocks && !fresh && (sampled || stamp === stamp)) {
@@ -711,14 +753,25 @@ export class ThreadRuntime {
           }
         }
         if (prov?.onMessageReceived) prov.onMessageReceived(p.pid.toString());
+        let traced: { ctx: import('@opentelemetry/api').Context; span: Span } | undefined;
+        if (carried !== undefined && this.tracing !== null) {
+          traced = this.tracing.beginHandle(carried, stamp, p.typeName, p.pid);
+          // The span start must be visible to the main thread before a handler that might never return.
+          if (traced !== undefined && this.thread !== 0) this.transport.flushTo(0);
+        }
         let next: unknown;
         try {
-          next = b.handle(msg, p.state, ctx as never);
+          next = traced === undefined ? b.handle(msg, p.state, ctx as never) : context.with(traced.ctx, b.handle, b, msg, p.state, ctx as never);
         } catch (err) {
+          if (traced !== undefined) this.tracing!.endHandle(traced.span, err);
           this.endTurn(p, n);
           p.status = S_IDLE;
           this.exitProc(p, panicReason(err));
           return n;
+        }
+        if (traced !== undefined) {
+          if (isThenable(next)) p.traceSpan = traced.span;
+          else this.tracing!.endHandle(traced.span);
         }
         if (blocks) {
           if (++this.blockCount >= this.timingBlock) this.endBlock();
@@ -781,6 +834,10 @@ export class ThreadRuntime {
 
   private resume(p: Proc, state: unknown): void {
     this.scheduler.asyncPending--;
+    if (p.traceSpan !== null) {
+      this.tracing!.endHandle(p.traceSpan);
+      p.traceSpan = null;
+    }
     if (p.status !== S_WAITING) return; // exited while the handler was pending
     p.state = state;
     p.status = S_IDLE;
@@ -793,6 +850,10 @@ export class ThreadRuntime {
 
   private asyncCrash(p: Proc, err: unknown): void {
     this.scheduler.asyncPending--;
+    if (p.traceSpan !== null) {
+      this.tracing!.endHandle(p.traceSpan, err);
+      p.traceSpan = null;
+    }
     if (p.status !== S_WAITING) return;
     p.status = S_IDLE;
     this.exitProc(p, panicReason(err));
@@ -872,6 +933,15 @@ export class ThreadRuntime {
     }
     const kind = reasonKind(reason);
     if (p.tm !== null) this.recordExit(p, kind);
+    if (p.traceParent !== null && this.tracing !== null) {
+      const span = this.tracing.lifecycle('stopped', p.traceParent, p.typeName, p.pid, formatReason(reason));
+      if (kind === 'panic') this.tracing.endHandle(span, new Error((reason as { message: string }).message));
+      else span.end();
+    }
+    if (p.traceSpan !== null) {
+      this.tracing!.endHandle(p.traceSpan, new Error(`the actor exited (${formatReason(reason)}) while handling this message`));
+      p.traceSpan = null;
+    }
     if (this.provider !== null) this.tellProvider(p, reason, kind);
     const { links, monitoredBy, monitors } = p;
     p.links = p.monitoredBy = p.monitors = null;
@@ -937,8 +1007,9 @@ export class ThreadRuntime {
     const calls = p.calls;
     if (calls === null) return;
     for (const [ref, pc] of [...calls]) {
-      this.endCall(p, ref, pc, true);
-      pc.reject(this.shuttingDown ? new SystemStoppedError() : new NoProcError(p.pid.toString()));
+      const err = this.shuttingDown ? new SystemStoppedError() : new NoProcError(p.pid.toString());
+      this.endCall(p, ref, pc, true, err);
+      pc.reject(err);
     }
   }
 
@@ -1113,11 +1184,14 @@ export class ThreadRuntime {
         this.timers.add(pc.timer, timeoutMs, () => {
           pc.timer = 0;
           if (p.calls?.get(ref) !== pc) return;
-          this.endCall(p, ref, pc, true);
-          reject(new CallTimeoutError(pid.toString(), timeoutMs));
+          const err = new CallTimeoutError(pid.toString(), timeoutMs);
+          this.endCall(p, ref, pc, true, err);
+          reject(err);
         });
       }
       const from: From = { pid: p.pid, ref };
+      const span = this.tracing?.onCall(pid);
+      if (span !== undefined) pc.span = span;
       let env: object;
       if (this.metricsOn) {
         // Sent time and the caller's deadline: the server measures call duration and late answers.
@@ -1127,9 +1201,10 @@ export class ThreadRuntime {
         env = { $joerl: 'call', from, req };
       }
       try {
-        this.send(pid, env, p.pid);
+        if (span === undefined) this.send(pid, env, p.pid);
+        else context.with(trace.setSpan(context.active(), span), () => this.send(pid, env, p.pid));
       } catch (err) {
-        this.endCall(p, ref, pc, true);
+        this.endCall(p, ref, pc, true, err);
         reject(err);
       }
     });
@@ -1151,29 +1226,32 @@ export class ThreadRuntime {
     }
     const to = from.pid;
     if (!(to instanceof Pid)) throw new InvalidArgumentError(`reply needs the From of a call, got ${describe(from)}`);
+    const tp = this.tracing === null ? null : (this.tracing.replyContext() ?? null);
     if (to.shard === this.thread) {
-      this.local(OP_REPLY, to.serial, from.ref, ok, value);
+      this.local(OP_REPLY, to.serial, from.ref, ok, value, tp);
       return;
     }
     if (to.shard >= this.threads) return;
     assertEncodable(value);
-    this.transport.emit4(to.shard, OP_REPLY, to.serial, from.ref, ok, value);
+    this.transport.emit5(to.shard, OP_REPLY, to.serial, from.ref, ok, value, tp);
   }
 
-  private onReply(serial: number, ref: number, ok: boolean, value: unknown): void {
+  private onReply(serial: number, ref: number, ok: boolean, value: unknown, tp: string | null): void {
     const p = this.procs.get(serial);
     const pc = p?.calls?.get(ref);
     if (p === undefined || pc === undefined) {
       this.counters.lateReplies++;
       return;
     }
-    this.endCall(p, ref, pc, true);
+    const err = ok ? undefined : fromWireError(value as WireError);
+    this.endCall(p, ref, pc, true, err, tp ?? undefined);
     if (ok) pc.resolve(value);
-    else pc.reject(fromWireError(value as WireError));
+    else pc.reject(err);
   }
 
-  /** Forgets a call: its timer, its entry and (unless its DOWN already came) its monitor. */
-  private endCall(p: Proc, ref: number, pc: PendingCall, demonitor: boolean): void {
+  /** Forgets a call: its timer, its entry and (unless its DOWN already came) its monitor; ends its span. */
+  private endCall(p: Proc, ref: number, pc: PendingCall, demonitor: boolean, err?: unknown, serverTp?: string): void {
+    if (pc.span !== undefined) this.tracing!.endCall(pc.span, serverTp, err);
     p.calls!.delete(ref);
     if (p.calls!.size === 0) p.calls = null;
     if (pc.timer !== 0) this.timers.cancel(pc.timer);
@@ -1249,6 +1327,10 @@ export class ThreadRuntime {
     }
     const incarnation = this.incarnationOf(target);
     const pid = new Pid(0, target, req.serial);
+    if (this.tracing !== null) {
+      const tc = this.tracing.onSpawn(exportTypeHint(req), pid);
+      if (tc !== undefined) req.tp = formatTraceparent(tc);
+    }
     let ref = 0;
     if (parent !== null && mode === SPAWN_LINK) {
       // Recorded before the child exists, so an init crash always finds the link.
@@ -1339,6 +1421,7 @@ export class ThreadRuntime {
     if (req.link !== undefined) p.addLink(req.link);
     if (req.monitor !== undefined) p.addMonitoredBy(req.ref!, req.monitor);
     p.parent = req.parent;
+    if (req.tp !== undefined && this.tracing !== null) p.traceParent = parseTraceparent(req.tp) ?? null;
     p.spawnReply = done;
     let loaded;
     try {
@@ -1392,12 +1475,19 @@ export class ThreadRuntime {
       }
     }
     p.status = S_RUNNING;
+    // Traced spawn: init runs inside an `actor.lifecycle` (started) span, so what it does joins the trace.
+    const started = p.traceParent !== null ? this.tracing!.lifecycle('started', p.traceParent, typeName, p.pid) : undefined;
     let r: unknown;
     try {
-      r = b.init(req.args, p.ctx as never);
+      r = started === undefined ? b.init(req.args, p.ctx as never) : context.with(trace.setSpan(context.active(), started), b.init, b, req.args, p.ctx as never);
     } catch (err) {
+      if (started !== undefined) this.tracing!.endHandle(started, err);
       this.initFailed(p, err);
       return;
+    }
+    if (started !== undefined) {
+      if (isThenable(r)) r.then(() => this.tracing!.endHandle(started), (err: unknown) => this.tracing!.endHandle(started, err));
+      else this.tracing!.endHandle(started);
     }
     if (isThenable(r)) {
       p.status = S_WAITING;
@@ -1510,6 +1600,13 @@ export class ThreadRuntime {
     await this.scheduler.stop();
     return left;
   }
+}
+
+/** A type label for the `actor.spawn` span, before the module is loaded: the export name, else the file name. */
+function exportTypeHint(req: SpawnRequest): string {
+  if (req.export !== 'default') return req.export;
+  const file = req.url.slice(req.url.lastIndexOf('/') + 1);
+  return file.replace(/(\.actor)?\.(c|m)?(j|t)sx?$/, '');
 }
 
 function isNoproc(reason: ExitReason): boolean {

@@ -102,6 +102,20 @@ export class Transport {
     this.touch(o);
   }
 
+  emit5(dest: number, op: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown): void {
+    const o = this.out[dest]!;
+    o.items.push(op, a, b, c, d, e);
+    this.touch(o);
+  }
+
+  /** Packs and publishes what is queued for `dest` now (span starts before a handler that may never return). */
+  flushTo(dest: number): void {
+    const o = this.out[dest];
+    if (o === null || o === undefined || o.items.length === 0) return;
+    this.pack(o);
+    if (o.writer.publish()) wakeThread(this.ctl, dest);
+  }
+
   emit1(dest: number, op: number, a: unknown): void {
     const o = this.out[dest]!;
     o.items.push(op, a);

@@ -1,7 +1,7 @@
 // The ActorSystem handle on the main thread: starts and watches shards, and is itself an endpoint for send/spawn.
 
 import { EventEmitter } from 'node:events';
-import { Aggregator, type EndpointOptions, TelemetryServer, createRegion } from '@joerl/telemetry';
+import { Aggregator, type EndpointOptions, SpanCollector, type SpanEndRecord, type SpanStartRecord, TelemetryServer, createRegion, defaultResource, nowMs } from '@joerl/telemetry';
 import { loadProvider } from '../shard/provider.js';
 import type { CallOf, CallOptions, CastOf, ModuleRef, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
 import type { ArgsOf, Behaviour, MsgOf } from '../actor/behaviour.js';
@@ -94,6 +94,7 @@ export class ActorSystem extends EventEmitter {
   /** Metric region of each thread's current incarnation (null entries: telemetry off). */
   readonly #regions: (SharedArrayBuffer | null)[] = [];
   #server: TelemetryServer | null = null;
+  readonly #spans: SpanCollector | null;
   #stopped: Promise<void> | null = null;
   #watchdog: NodeJS.Timeout | null = null;
   readonly #watch: { hb: number; since: number }[];
@@ -141,9 +142,18 @@ export class ActorSystem extends EventEmitter {
     };
     this.#aggregator = new Aggregator();
     for (let t = 0; t < threads; t++) this.#regions.push(null);
+    const tr = o.tracing;
+    const spans = (this.#spans = tr === null ? null : new SpanCollector(tr.processors, tr.resource ?? defaultResource()));
     // The main thread never spins: it has the user's code to run.
-    this.#rt = new ThreadRuntime(this.#init(0, 0), 0, (slot, metric, labels) => this.#aggregator.announce(0, slot, metric, labels));
+    this.#rt = new ThreadRuntime(this.#init(0, 0), 0, {
+      announce: (slot, metric, labels) => this.#aggregator.announce(0, slot, metric, labels),
+      ...(spans === null ? {} : { spans: { started: (rec) => spans.started(0, rec), ended: (rec) => spans.ended(0, rec) } }),
+    });
     this.#rt.hooks.series = (thread, slot, metric, labels) => this.#aggregator.announce(thread, slot, metric, labels);
+    if (spans !== null) {
+      this.#rt.hooks.spanStarted = (thread, rec) => spans.started(thread, rec as SpanStartRecord);
+      this.#rt.hooks.spanEnded = (thread, rec) => spans.ended(thread, rec as SpanEndRecord);
+    }
     this.#rt.hooks.deadLetter = (dl) => {
       this.emit('deadLetter', dl);
     };
@@ -170,6 +180,7 @@ export class ActorSystem extends EventEmitter {
       metrics: region,
       telemetry: this.options.telemetry,
       provider: this.options.provider,
+      tracing: this.options.tracing === null ? null : { sampleRate: this.options.tracing.sampleRate, propagation: this.options.tracing.propagation },
       thread,
       threads: this.shards + 1,
       incarnation,
@@ -205,6 +216,13 @@ export class ActorSystem extends EventEmitter {
       throw err;
     }
     return this.#server;
+  }
+
+  /** Hands every finished span so far to the processors' exporters (`forceFlush` on each). */
+  async flushTraces(): Promise<void> {
+    // Take in what the shards have published first.
+    this.#rt.scheduler.slice();
+    await this.#spans?.forceFlush();
   }
 
   /** The running HTTP endpoint, if `serveMetrics` was called. */
@@ -352,6 +370,7 @@ export class ActorSystem extends EventEmitter {
       this.#rt.scheduler.slice();
       await this.#rt.shutdown(0);
       await this.#offload.close();
+      await this.#spans?.forceFlush();
       this.#state = 'stopped';
     })();
     return this.#stopped;
@@ -408,6 +427,7 @@ export class ActorSystem extends EventEmitter {
     // among it), then keep its counters and drop its gauges.
     this.#rt.transport.drainFrom(s);
     this.#aggregator.retire(s);
+    this.#spans?.threadDied(s, nowMs(), d.message);
     this.#rt.onShardDown(s, d.incarnation);
     this.#rt.scheduler.kick();
     this.#rt.transport.flush();

@@ -8,6 +8,8 @@ import { checkCapacity, describe } from '../shard/thread-runtime.js';
 import type { OffloadOptions } from './offload-pool.js';
 import { type TelemetryConfig, type TelemetryOptions, resolveTelemetry } from '@joerl/telemetry';
 import type { ModuleRef } from '../actor/context.js';
+import type { SpanProcessorLike } from '@joerl/telemetry';
+import type { TracingConfig } from '../shard/tracing.js';
 import { moduleHref } from '../shard/loader.js';
 
 /** Options for {@link ActorSystem.start}. */
@@ -43,14 +45,40 @@ export interface SystemOptions {
    * `provider`: a module whose hooks each thread calls on every event (see TelemetryProvider).
    */
   telemetry?: TelemetryOptions & { provider?: ModuleRef };
+  /**
+   * Distributed tracing with OpenTelemetry (off unless given). Actor code uses
+   * the plain `@opentelemetry/api`; every thread's spans reach `processors`
+   * (e.g. the SDK's SimpleSpanProcessor / BatchSpanProcessor) on this thread.
+   */
+  tracing?: TracingOptions;
+}
+
+/** The `tracing` option. */
+export interface TracingOptions {
+  /** Default true when `tracing` is given. */
+  enabled?: boolean;
+  /** Fraction of new traces kept, 0..1 (default 1). Children follow their parent's decision. */
+  sampleRate?: number;
+  /**
+   * How a `message.receive` span relates to the `message.send` it came from:
+   * `'parent'` (default: one connected trace across actors and shards, which
+   * the messaging conventions allow for single-message processing) or
+   * `'link'` (a new trace with a link, which the conventions prefer for batches).
+   */
+  propagation?: 'parent' | 'link';
+  /** Span processors that receive every finished span (from any thread) as a ReadableSpan. */
+  processors?: SpanProcessorLike[];
+  /** The Resource put on every span (default: service.name "joerl"). */
+  resource?: unknown;
 }
 
 /** Options with every default filled in. */
-export type ResolvedOptions = Required<Omit<SystemOptions, 'resourceLimits' | 'offload' | 'telemetry'>> & {
+export type ResolvedOptions = Required<Omit<SystemOptions, 'resourceLimits' | 'offload' | 'telemetry' | 'tracing'>> & {
   resourceLimits: ResourceLimits | undefined;
   offload: Required<OffloadOptions>;
   telemetry: TelemetryConfig;
   provider: string | null;
+  tracing: (TracingConfig & { processors: SpanProcessorLike[]; resource: unknown }) | null;
 };
 
 export function resolveOptions(input: SystemOptions | undefined): ResolvedOptions {
@@ -97,6 +125,7 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
     throw new InvalidOptionError((err as Error).message);
   }
   const provider = o.telemetry?.provider === undefined ? null : moduleHref(o.telemetry.provider);
+  const tracing = resolveTracing(o.tracing);
   const restartShards = o.restartShards ?? true;
   if (typeof restartShards !== 'boolean') throw new InvalidOptionError(`options.restartShards must be a boolean, got ${describe(restartShards)}`);
   return {
@@ -115,7 +144,25 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
     offload,
     telemetry,
     provider,
+    tracing,
   };
+}
+
+function resolveTracing(t: TracingOptions | undefined): ResolvedOptions['tracing'] {
+  if (t === undefined) return null;
+  if (typeof t !== 'object' || t === null) throw new InvalidOptionError(`options.tracing must be an object, got ${describe(t)}`);
+  const enabled = t.enabled ?? true;
+  if (typeof enabled !== 'boolean') throw new InvalidOptionError(`options.tracing.enabled must be a boolean, got ${describe(enabled)}`);
+  if (!enabled) return null;
+  const sampleRate = t.sampleRate ?? 1;
+  num(sampleRate, 'options.tracing.sampleRate (a fraction)', 0, 1);
+  const propagation = t.propagation ?? 'parent';
+  if (propagation !== 'parent' && propagation !== 'link') throw new InvalidOptionError(`options.tracing.propagation must be 'parent' or 'link', got ${describe(propagation)}`);
+  const processors = t.processors ?? [];
+  if (!Array.isArray(processors) || processors.some((p) => typeof (p as { onEnd?: unknown })?.onEnd !== 'function')) {
+    throw new InvalidOptionError('options.tracing.processors must be an array of span processors (objects with onEnd, forceFlush and shutdown)');
+  }
+  return { sampleRate, propagation, processors, resource: t.resource };
 }
 
 function int(v: unknown, what: string, min: number, max: number): void {

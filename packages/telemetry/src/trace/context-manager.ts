@@ -1,0 +1,34 @@
+// An AsyncLocalStorage context manager for @opentelemetry/api (what @opentelemetry/context-async-hooks does, without the SDK).
+
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { type Context, type ContextManager, ROOT_CONTEXT } from '@opentelemetry/api';
+
+export class AsyncLocalContextManager implements ContextManager {
+  private readonly als = new AsyncLocalStorage<Context>();
+
+  active(): Context {
+    return this.als.getStore() ?? ROOT_CONTEXT;
+  }
+
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+    return this.als.run(ctx, thisArg === undefined ? fn : fn.bind(thisArg), ...args);
+  }
+
+  bind<T>(ctx: Context, target: T): T {
+    if (typeof target !== 'function') return target;
+    const manager = this;
+    const fn = target as unknown as (...a: unknown[]) => unknown;
+    return function (this: unknown, ...args: unknown[]) {
+      return manager.with(ctx, () => fn.apply(this, args));
+    } as unknown as T;
+  }
+
+  enable(): this {
+    return this;
+  }
+
+  disable(): this {
+    this.als.disable();
+    return this;
+  }
+}
