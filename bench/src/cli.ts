@@ -77,8 +77,8 @@ if (want('behaviours') || ['gen_server', 'supervisor', 'offload'].some((n) => fl
     })),
   );
 }
-if (want('telemetry') || flags.only?.includes('scrape')) {
-  rows.push(...(await telemetryBenchmarks({ runs, messages: flags.quick ? 500_000 : 1_000_000, progress })));
+if (want('telemetry') || flags.only?.includes('scrape') || flags.only?.includes('tracing')) {
+  rows.push(...(await telemetryBenchmarks({ runs, messages: 1_000_000, progress })));
 }
 if (!flags.json) process.stderr.write('\r\x1b[K');
 

@@ -13,8 +13,14 @@ export interface TelemetryBenchConfig {
   progress: (what: string) => void;
 }
 
-async function oneRun(telemetry: SystemOptions['telemetry'], n: number): Promise<number> {
-  const system = await ActorSystem.start({ threads: 2, telemetry });
+/** A span processor that only counts (the pipeline's cost, without an exporter's). */
+function countingProcessor(): { onEnd(): void; forceFlush(): Promise<void>; shutdown(): Promise<void>; count: number } {
+  const p = { count: 0, onEnd: () => void p.count++, forceFlush: async () => {}, shutdown: async () => {} };
+  return p;
+}
+
+async function oneRun(telemetry: SystemOptions['telemetry'], n: number, tracing?: SystemOptions['tracing']): Promise<number> {
+  const system = await ActorSystem.start(tracing === undefined ? { threads: 2, telemetry } : { threads: 2, telemetry, tracing });
   try {
     const sink = await system.spawn(actor('sink.actor.js'), undefined, { shard: 2 });
     const source = await system.spawn(actor('source.actor.js'), undefined, { shard: 1 });
@@ -43,10 +49,12 @@ export async function telemetryBenchmarks(cfg: TelemetryBenchConfig): Promise<Ro
     ['10%', { messageSamplingRate: 10, queueWaitSamplingRate: 10, signalSamplingRate: 100 }],
   ] as const;
   const results = new Map<string, number[]>(configs.map(([k]) => [k, []]));
-  // Interleaved rounds, so drift on a shared machine hits every configuration alike.
-  for (let r = 0; r < cfg.runs; r++) {
+  // Interleaved rounds, so drift on a shared machine hits every configuration alike; at least five,
+  // because run-to-run noise here (+-10%) is as large as the effect measured.
+  const rounds = Math.max(5, cfg.runs);
+  for (let r = 0; r < rounds; r++) {
     for (const [label, telemetry] of configs) {
-      cfg.progress(`telemetry ${label}, round ${r + 1}/${cfg.runs}`);
+      cfg.progress(`telemetry ${label}, round ${r + 1}/${rounds}`);
       results.get(label)!.push(await oneRun(telemetry, cfg.messages));
     }
   }
@@ -62,6 +70,33 @@ export async function telemetryBenchmarks(cfg: TelemetryBenchConfig): Promise<Ro
       baseline: { name: 'telemetry off', sample: off },
       ratio: s.median / off.median,
       target,
+    });
+  }
+
+  // Tracing: three spans per traced message (send, receive, handle), so a fifth of the messages.
+  const tracedN = Math.max(50_000, Math.floor(cfg.messages / 5));
+  const tracingConfigs = [
+    ['off', undefined],
+    ['100%', { sampleRate: 1, processors: [countingProcessor()] }],
+    ['1%', { sampleRate: 0.01, processors: [countingProcessor()] }],
+  ] as const;
+  const traced = new Map<string, number[]>(tracingConfigs.map(([k]) => [k, []]));
+  for (let r = 0; r < cfg.runs; r++) {
+    for (const [label, tracing] of tracingConfigs) {
+      cfg.progress(`tracing ${label}, round ${r + 1}/${cfg.runs}`);
+      traced.get(label)!.push(await oneRun({ enabled: true }, tracedN, tracing === undefined ? undefined : { ...tracing, processors: [countingProcessor()] }));
+    }
+  }
+  const tracingOff = sample(traced.get('off')!);
+  for (const label of ['100%', '1%'] as const) {
+    const s = sample(traced.get(label)!);
+    rows.push({
+      group: 'tracing',
+      name: `cross-shard one-way, tracing at ${label}`,
+      unit: 'msg/s',
+      joerl: s,
+      baseline: { name: 'tracing off', sample: tracingOff },
+      ratio: s.median / tracingOff.median,
     });
   }
 

@@ -165,6 +165,8 @@ export class ThreadRuntime {
   /** A run of equal queue waits not yet recorded. */
   private waitMs = NaN;
   private waitCount = 0;
+  /** Tracing: start records of spans opened since the last publish (see the span sink). */
+  private readonly unshippedStarts = new Map<string, unknown>();
   /** The last OP_CLOCK value sent to each thread, and received from each. */
   private readonly dstClock: number[];
   private readonly srcClock: number[];
@@ -220,11 +222,23 @@ export class ThreadRuntime {
         : new ThreadTracing(
             init.tracing,
             local.spans ?? {
-              started: (rec) => this.transport.emit1(0, OP_SPAN_START, rec),
-              ended: (rec) => this.transport.emit1(0, OP_SPAN_END, rec),
+              // Start records are only needed for spans still open when we publish (so the main
+              // thread can end them if this shard dies): held back, and dropped if the span ends first.
+              started: (rec) => void this.unshippedStarts.set(rec.spanId, rec),
+              ended: (rec) => {
+                this.unshippedStarts.delete(rec.spanId);
+                this.transport.emitQuiet(0, OP_SPAN_END, rec);
+              },
             },
             init.thread !== 0,
           );
+    if (this.tracing !== null && init.thread !== 0) {
+      this.transport.beforeFlush = () => {
+        if (this.unshippedStarts.size === 0) return;
+        for (const rec of this.unshippedStarts.values()) this.transport.emitQuiet(0, OP_SPAN_START, rec);
+        this.unshippedStarts.clear();
+      };
+    }
     const loadingIndex = init.thread * THREAD_STRIDE_I32 + LOADING;
     this.loader.onLoading = (delta) => void Atomics.add(this.ctl.i32, loadingIndex, delta);
   }
@@ -267,7 +281,9 @@ export class ThreadRuntime {
     }
     const stamp = this.metricsOn ? this.m.onSend(this.inTurn ? this.clock : NaN) : NaN;
     if (this.provider?.onMessageSent) this.provider.onMessageSent(from?.toString(), pid.toString());
-    const tc = this.tracing === null ? undefined : this.tracing.onSend(from, pid);
+    // A message to oneself is the actor's own control flow (a loop, a timer), not a hop: it carries no
+    // trace, or one sampled trace would swallow everything the loop ever does.
+    const tc = this.tracing === null || (from !== undefined && pid.key === from.key) ? undefined : this.tracing.onSend(from, pid);
     if (pid.shard === this.thread && pid.node === 0) {
       const p = this.procs.get(pid.serial);
       if (p === undefined || p.status === S_DEAD) {

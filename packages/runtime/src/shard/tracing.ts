@@ -5,6 +5,7 @@ import {
   type Span,
   type SpanContext,
   SpanKind,
+  type SpanOptions,
   SpanStatusCode,
   TraceFlags,
   context,
@@ -21,7 +22,6 @@ import {
   formatTraceparent,
   nowMs,
   parseTraceparent,
-  sampledByRatio,
 } from '@joerl/telemetry';
 import type { Pid } from '../actor/pid.js';
 
@@ -38,6 +38,10 @@ const SCOPE = 'joerl';
 export class ThreadTracing {
   readonly tracer: RecordingTracer;
   private readonly config: TracingConfig;
+  /** On a shard, the context manager we installed: asked directly, past the API's global lookup. */
+  private readonly cm: AsyncLocalContextManager | null = null;
+  /** xorshift32 state for the per-send sampling draw (Math.random costs more than the rest of an untraced send). */
+  private rnd = (Math.random() * 0xffffffff) | 1;
 
   /**
    * On a shard, `installGlobals` makes our provider, context manager and W3C
@@ -49,7 +53,8 @@ export class ThreadTracing {
     this.tracer = new RecordingTracer(sink, config.sampleRate, SCOPE);
     if (installGlobals) {
       trace.setGlobalTracerProvider(new RecordingTracerProvider(sink, config.sampleRate));
-      context.setGlobalContextManager(new AsyncLocalContextManager().enable());
+      this.cm = new AsyncLocalContextManager().enable();
+      context.setGlobalContextManager(this.cm);
       propagation.setGlobalPropagator(new W3CTraceparentPropagator());
     }
   }
@@ -61,24 +66,40 @@ export class ThreadTracing {
   }
 
   /**
-   * A message is sent: a PRODUCER span (child of the active context, or a new
-   * trace at the sample rate), ended at once. Returns the context the
-   * envelope carries, or undefined: then the envelope carries nothing.
+   * A span under the active context if that is sampled, none if it is not,
+   * and otherwise a new trace kept at the sample rate: one decision per root,
+   * taken before any id is made (the common case at low rates costs a
+   * Math.random() and nothing else).
+   */
+  private startUnderActive(name: string, options: () => SpanOptions): Span | undefined {
+    const parent = trace.getSpanContext(this.cm !== null ? this.cm.active() : context.active());
+    if (parent !== undefined && isSpanContextValid(parent)) {
+      return (parent.traceFlags & TraceFlags.SAMPLED) === 0 ? undefined : this.tracer.startWith(name, options(), parent, true);
+    }
+    if (this.config.sampleRate < 1 && this.draw() >= this.config.sampleRate) return undefined;
+    // Attributes are built only now: an unsampled send must not pay for pid strings.
+    return this.tracer.startWith(name, options(), undefined, true);
+  }
+
+  /** A uniform draw in [0, 1) (xorshift32: sampling, not security). */
+  private draw(): number {
+    let x = this.rnd;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rnd = x;
+    return (x >>> 0) / 0x1_0000_0000;
+  }
+
+  /**
+   * A message is sent: a PRODUCER span, ended at once. Returns the context
+   * the envelope carries, or undefined: then the envelope carries nothing.
    */
   onSend(from: Pid | undefined, to: Pid): SpanContext | undefined {
-    const parent = trace.getSpanContext(context.active());
-    if (parent !== undefined && isSpanContextValid(parent)) {
-      if ((parent.traceFlags & TraceFlags.SAMPLED) === 0) return undefined;
-    } else if (this.config.sampleRate < 1 && Math.random() >= this.config.sampleRate) {
-      return undefined; // the common case at low rates: no ids, no span, nothing carried
-    }
-    const span = this.tracer.startSpan('message.send', {
-      kind: SpanKind.PRODUCER,
-      attributes: messagingAttributes('send', from, to),
-    });
+    const span = this.startUnderActive('message.send', () => ({ kind: SpanKind.PRODUCER, attributes: messagingAttributes('send', from, to) }));
+    if (span === undefined) return undefined;
     span.end();
-    const sc = span.spanContext();
-    return (sc.traceFlags & TraceFlags.SAMPLED) !== 0 ? sc : undefined;
+    return span.spanContext();
   }
 
   /**
@@ -95,7 +116,7 @@ export class ThreadTracing {
       'message.receive',
       { kind: SpanKind.CONSUMER, startTime: Number.isNaN(sentAt) ? now : Math.min(sentAt, now), attributes: attrs, links: link ? [{ context: carried }] : [] },
       link ? undefined : carried,
-      link ? sampledByRatio(carried.traceId, 1) : true,
+      true, // the carried context was sampled, or it would not have been carried
     );
     if (receive === undefined) return undefined;
     receive.end(now);
@@ -120,15 +141,13 @@ export class ThreadTracing {
 
   /** `actor.spawn` under the active context: returns the context the spawn request carries, if sampled. */
   onSpawn(type: string, pid: Pid): SpanContext | undefined {
-    const parent = this.activeSampled();
-    if (parent === undefined && !sampledByRatio(randomTraceProbe(), this.config.sampleRate)) return undefined;
-    const span = this.tracer.startSpan('actor.spawn', {
+    const span = this.startUnderActive('actor.spawn', () => ({
       kind: SpanKind.INTERNAL,
       attributes: { 'actor.type': type, 'actor.pid': pid.toString(), 'actor.event': 'spawn', 'otel.kind': 'internal' },
-    });
+    }));
+    if (span === undefined) return undefined;
     span.end();
-    const sc = span.spanContext();
-    return (sc.traceFlags & TraceFlags.SAMPLED) !== 0 ? sc : undefined;
+    return span.spanContext();
   }
 
   /** A lifecycle span (`started` around init, `stopped` around terminate) under the actor's spawn. */
@@ -145,17 +164,10 @@ export class ThreadTracing {
 
   /** A call from here: a CLIENT span, active while the call message is sent. */
   onCall(to: Pid): Span | undefined {
-    const parent = trace.getSpanContext(context.active());
-    if (parent === undefined || !isSpanContextValid(parent)) {
-      if (this.config.sampleRate < 1 && Math.random() >= this.config.sampleRate) return undefined;
-    } else if ((parent.traceFlags & TraceFlags.SAMPLED) === 0) {
-      return undefined;
-    }
-    const span = this.tracer.startSpan('gen_server.call', {
+    return this.startUnderActive('gen_server.call', () => ({
       kind: SpanKind.CLIENT,
       attributes: { 'messaging.system': 'joerl', 'messaging.operation.type': 'send', 'messaging.operation.name': 'call', 'actor.to_pid': to.toString(), 'messaging.destination.name': to.toString() },
-    });
-    return span.isRecording() ? span : undefined;
+    }));
   }
 
   /** The call is answered (with the server's span context, if it carried one) or failed. */
@@ -193,6 +205,3 @@ function fail(span: Span, err: unknown): void {
   span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
 }
 
-function randomTraceProbe(): string {
-  return Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, '0');
-}

@@ -20,6 +20,8 @@ class Outbound {
   /** Flat op list: code, fields..., code, fields... */
   items: unknown[] = [];
   dirty = false;
+  /** Whether the queued ops include one the peer should wake for (not only telemetry records). */
+  urgent = false;
   overflow: Pending[] = [];
   overflowBytes = 0;
 
@@ -43,6 +45,8 @@ export class Transport {
   private readonly onBadOp: BadOpHandler;
   /** Runs when a clean destination gets its first op (the scheduler makes sure a flush follows). */
   onDirty: () => void = () => {};
+  /** Runs before every flush (tracing queues its held-back span starts there). */
+  beforeFlush: (() => void) | null = null;
   private overflowing = 0;
   private overflowTotal = 0;
   private pollFrom = 0;
@@ -87,38 +91,60 @@ export class Transport {
   emit2(dest: number, op: number, a: unknown, b: unknown): void {
     const o = this.out[dest]!;
     o.items.push(op, a, b);
+    o.urgent = true;
+    this.touch(o);
+  }
+
+  /** Queues a telemetry record: published with the rest, but never the reason to wake the peer. */
+  emitQuiet(dest: number, op: number, a: unknown): void {
+    const o = this.out[dest]!;
+    o.items.push(op, a);
     this.touch(o);
   }
 
   emit3(dest: number, op: number, a: unknown, b: unknown, c: unknown): void {
     const o = this.out[dest]!;
     o.items.push(op, a, b, c);
+    o.urgent = true;
     this.touch(o);
   }
 
   emit4(dest: number, op: number, a: unknown, b: unknown, c: unknown, d: unknown): void {
     const o = this.out[dest]!;
     o.items.push(op, a, b, c, d);
+    o.urgent = true;
     this.touch(o);
   }
 
   emit5(dest: number, op: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown): void {
     const o = this.out[dest]!;
     o.items.push(op, a, b, c, d, e);
+    o.urgent = true;
     this.touch(o);
   }
 
   /** Packs and publishes what is queued for `dest` now (span starts before a handler that may never return). */
   flushTo(dest: number): void {
+    if (this.beforeFlush !== null) this.beforeFlush();
     const o = this.out[dest];
     if (o === null || o === undefined || o.items.length === 0) return;
     this.pack(o);
-    if (o.writer.publish()) wakeThread(this.ctl, dest);
+    this.publish(o);
+  }
+
+  /** Makes written frames visible; wakes the peer only for something other than telemetry records. */
+  private publish(o: Outbound): void {
+    // Only what was actually published clears `urgent`: an urgent batch still
+    // waiting in the overflow queue must wake the peer when it gets out.
+    if (!o.writer.publish()) return;
+    if (o.urgent) wakeThread(this.ctl, o.dest);
+    if (o.overflow.length === 0) o.urgent = false;
   }
 
   emit1(dest: number, op: number, a: unknown): void {
     const o = this.out[dest]!;
     o.items.push(op, a);
+    o.urgent = true;
     this.touch(o);
   }
 
@@ -131,19 +157,20 @@ export class Transport {
     if (o.items.length >= BATCH_OPS * 3) {
       // A full batch goes out at once, published, so the peer works while we keep producing.
       this.pack(o);
-      if (o.writer.publish()) wakeThread(this.ctl, o.dest);
+      this.publish(o);
     }
   }
 
   /** Packs and writes every pending batch, publishes, and wakes parked peers. */
   flush(): void {
+    if (this.beforeFlush !== null) this.beforeFlush();
     const dirty = this.dirty;
     for (let i = 0; i < dirty.length; i++) {
       const o = dirty[i]!;
       o.dirty = false;
       if (o.items.length > 0) this.pack(o);
       if (o.overflow.length > 0) this.drainOverflow(o);
-      if (o.writer.publish()) wakeThread(this.ctl, o.dest);
+      this.publish(o);
     }
     dirty.length = 0;
     if (this.overflowing > 0) this.retryOverflow();

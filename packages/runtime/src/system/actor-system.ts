@@ -95,6 +95,7 @@ export class ActorSystem extends EventEmitter {
   readonly #regions: (SharedArrayBuffer | null)[] = [];
   #server: TelemetryServer | null = null;
   readonly #spans: SpanCollector | null;
+  #spanTick: NodeJS.Timeout | null = null;
   #stopped: Promise<void> | null = null;
   #watchdog: NodeJS.Timeout | null = null;
   readonly #watch: { hb: number; since: number }[];
@@ -153,6 +154,9 @@ export class ActorSystem extends EventEmitter {
     if (spans !== null) {
       this.#rt.hooks.spanStarted = (thread, rec) => spans.started(thread, rec as SpanStartRecord);
       this.#rt.hooks.spanEnded = (thread, rec) => spans.ended(thread, rec as SpanEndRecord);
+      // Shards publish span records without waking us; collect them at least this often.
+      this.#spanTick = setInterval(() => this.#rt.scheduler.kick(), 50);
+      this.#spanTick.unref();
     }
     this.#rt.hooks.deadLetter = (dl) => {
       this.emit('deadLetter', dl);
@@ -362,6 +366,7 @@ export class ActorSystem extends EventEmitter {
     Atomics.store(this.#ctl.i32, STOPPING, 1);
     this.#stopped = (async () => {
       if (this.#watchdog !== null) clearInterval(this.#watchdog);
+      if (this.#spanTick !== null) clearInterval(this.#spanTick);
       if (this.#server !== null) await this.#server.close();
       // Ring data must not be overtaken by the control message that follows.
       this.#rt.transport.flush();

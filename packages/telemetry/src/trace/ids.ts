@@ -2,14 +2,20 @@
 
 import type { HrTime, SpanContext, TimeInput } from '@opentelemetry/api';
 
-const bytes = new Uint8Array(16);
-const view = new DataView(bytes.buffer);
+const view = new DataView(new ArrayBuffer(4));
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+// Random bytes drawn in bulk: one getRandomValues call per 256 span ids, not one per id.
+const pool = new Uint8Array(4096);
+let poolPos = pool.length;
 
 function hex(n: number): string {
-  crypto.getRandomValues(bytes.subarray(0, n));
+  if (poolPos + n > pool.length) {
+    crypto.getRandomValues(pool);
+    poolPos = 0;
+  }
   let s = '';
-  for (let i = 0; i < n; i++) s += HEX[bytes[i]!];
+  for (let i = 0; i < n; i++) s += HEX[pool[poolPos + i]!];
+  poolPos += n;
   return s;
 }
 

@@ -1,0 +1,243 @@
+// Tracing with the real OpenTelemetry SDK on the main thread: one trace across shards, attributes, errors, sampling, off, links, calls, shard death.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { ActorSystem, InvalidOptionError, type Pid, type ShardDeath } from '@joerl/runtime';
+import { expect, expectReport, probe, withSystem } from '../helpers.ts';
+import { byName, parentOf, sdk, spansWhere } from './helpers.ts';
+
+const test = suite('tracing');
+const RELAY = new URL('../fixtures/relay.actor.ts', import.meta.url);
+const COUNTER = new URL('../fixtures/counter.server.ts', import.meta.url);
+
+test('one trace across three actors on three shards, with parent/child structure intact', async () => {
+  const otel = sdk();
+  try {
+    await withSystem({ threads: 3, tracing: { processors: [otel.processor] } }, async (system) => {
+      const inbox = system.inbox();
+      const a = (await system.spawn(RELAY, undefined, { shard: 1 })) as Pid<any>;
+      const b = (await system.spawn(RELAY, undefined, { shard: 2 })) as Pid<any>;
+      const c = (await system.spawn(RELAY, undefined, { shard: 3 })) as Pid<any>;
+      otel.exporter.reset();
+      await trace.getTracer('test').startActiveSpan('request', async (root) => {
+        system.send(a, { route: [b, c], report: inbox.pid, note: 'hello' });
+        await expect(inbox, (m) => m?.done === 'hello', 'the relay to finish');
+        root.end();
+      });
+      const handles = await spansWhere(system, otel.exporter, byName('actor.handle_message'), 3);
+      await spansWhere(system, otel.exporter, byName('relay.work'), 3);
+      const all = otel.exporter.getFinishedSpans();
+      const root = all.find(byName('request'))!;
+      const traceId = root.spanContext().traceId;
+      const inTrace = all.filter((s) => s.spanContext().traceId === traceId);
+      const byId = new Map(inTrace.map((s) => [s.spanContext().spanId, s]));
+      assert.is(handles.length, 3);
+      // Walk up from each hop's work span: relay.work -> handle -> receive -> send -> (previous handle ...) -> request.
+      const chain = (s: ReadableSpan): string[] => {
+        const names: string[] = [];
+        for (let cur: ReadableSpan | undefined = s; cur !== undefined; cur = byId.get(parentOf(cur) ?? '')) names.push(cur.name);
+        return names;
+      };
+      const works = inTrace.filter(byName('relay.work')).map(chain).sort((x, y) => x.length - y.length);
+      assert.equal(works[0], ['relay.work', 'actor.handle_message', 'message.receive', 'message.send', 'request']);
+      assert.equal(works[2], [
+        'relay.work', 'actor.handle_message', 'message.receive', 'message.send',
+        'actor.handle_message', 'message.receive', 'message.send',
+        'actor.handle_message', 'message.receive', 'message.send', 'request',
+      ]);
+      const shardsSeen = new Set(inTrace.filter(byName('relay.work')).map((s) => s.attributes['relay.shard']));
+      assert.equal([...shardsSeen].sort(), [1, 2, 3]);
+      // Kinds and the spec's attributes.
+      const send = inTrace.find((s) => s.name === 'message.send' && s.attributes['actor.to_pid'] === String(b))!;
+      assert.is(send.kind, SpanKind.PRODUCER);
+      assert.equal(
+        [send.attributes['messaging.system'], send.attributes['messaging.operation'], send.attributes['actor.from_pid'], send.attributes['otel.kind']],
+        ['joerl', 'send', String(a), 'producer'],
+      );
+      const receive = inTrace.find((s) => s.name === 'message.receive' && s.attributes['actor.to_pid'] === String(b))!;
+      assert.is(receive.kind, SpanKind.CONSUMER);
+      assert.equal([receive.attributes['messaging.operation'], receive.attributes['actor.type'], receive.attributes['otel.kind']], ['receive', 'Relay', 'consumer']);
+      const handle = inTrace.find((s) => s.name === 'actor.handle_message' && s.attributes['actor.pid'] === String(c))!;
+      assert.equal([handle.attributes['actor.type'], handle.attributes['actor.event']], ['Relay', 'handle_message']);
+      for (const s of inTrace) {
+        assert.ok(s.endTime[0] * 1e9 + s.endTime[1] >= s.startTime[0] * 1e9 + s.startTime[1], `${s.name} ends after it starts`);
+      }
+    });
+  } finally {
+    await otel.done();
+  }
+});
+
+test('a handler that throws marks its span with an error', async () => {
+  const otel = sdk();
+  try {
+    await withSystem({ threads: 2, tracing: { processors: [otel.processor] } }, async (system) => {
+      const inbox = system.inbox();
+      const a = (await system.spawn(RELAY, undefined, { shard: 2 })) as Pid<any>;
+      const ref = inbox.monitor(a);
+      system.send(a, { route: [], report: inbox.pid, note: 'boom', fail: true });
+      await expect(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'the relay to die');
+      const [handle] = await spansWhere(system, otel.exporter, (s) => s.name === 'actor.handle_message' && s.status.code === SpanStatusCode.ERROR);
+      assert.ok(handle, 'an errored handle span');
+      assert.match(handle!.status.message ?? '', 'relay failed: boom');
+      assert.ok(handle!.events.some((e) => e.name === 'exception' && e.attributes?.['exception.message'] === 'relay failed: boom'));
+      const [stopped] = await spansWhere(system, otel.exporter, (s) => s.name === 'actor.lifecycle' && s.attributes['actor.event'] === 'stopped');
+      assert.ok(stopped === undefined || stopped.status.code === SpanStatusCode.ERROR);
+    });
+  } finally {
+    await otel.done();
+  }
+});
+
+test('sampling at 10% keeps roughly a tenth of the traces', async () => {
+  const otel = sdk();
+  try {
+    await withSystem({ threads: 2, tracing: { sampleRate: 0.1, processors: [otel.processor] } }, async (system) => {
+      const sink = (await system.spawn(new URL('../fixtures/flood.actor.ts', import.meta.url), undefined, { shard: 1, export: 'sink' })) as Pid<any>;
+      const inbox = system.inbox();
+      const n = 2000;
+      system.send(sink, { expect: n, report: inbox.pid });
+      for (let seq = 0; seq < n; seq++) system.send(sink, { seq });
+      await expect(inbox, (m) => m?.kind === 'flood-done', 'the sink');
+      await system.flushTraces();
+      const sends = await spansWhere(system, otel.exporter, (s) => s.name === 'message.send', 1);
+      const handles = otel.exporter.getFinishedSpans().filter(byName('actor.handle_message'));
+      const kept = sends.length;
+      assert.ok(kept > n * 0.04 && kept < n * 0.2, `about a tenth of ${n}: ${kept}`);
+      assert.ok(handles.length <= kept + 1, 'a message is handled in a trace only if its send was sampled');
+    });
+  } finally {
+    await otel.done();
+  }
+});
+
+test('with tracing off nothing is exported and envelopes carry nothing', async () => {
+  const otel = sdk();
+  try {
+    await withSystem({ threads: 2 }, async (system) => {
+      const inbox = system.inbox();
+      const a = (await system.spawn(RELAY, undefined, { shard: 1 })) as Pid<any>;
+      const b = (await system.spawn(RELAY, undefined, { shard: 2 })) as Pid<any>;
+      await trace.getTracer('test').startActiveSpan('request', async (root) => {
+        system.send(a, { route: [b], report: inbox.pid, note: 'quiet' });
+        await expect(inbox, (m) => m?.done === 'quiet', 'the relay');
+        root.end();
+      });
+      await system.flushTraces();
+      assert.equal(otel.exporter.getFinishedSpans().map((s) => s.name), ['request'], 'only the user\'s own main-thread span');
+    });
+  } finally {
+    await otel.done();
+  }
+});
+
+test('link propagation: the receive starts a new trace that links to the send', async () => {
+  const otel = sdk();
+  try {
+    await withSystem({ threads: 2, tracing: { propagation: 'link', processors: [otel.processor] } }, async (system) => {
+      const inbox = system.inbox();
+      const a = (await system.spawn(RELAY, undefined, { shard: 2 })) as Pid<any>;
+      system.send(a, { route: [], report: inbox.pid, note: 'linked' });
+      await expect(inbox, (m) => m?.done === 'linked', 'the relay');
+      const [receive] = await spansWhere(system, otel.exporter, (s) => s.name === 'message.receive' && s.attributes['actor.to_pid'] === String(a));
+      const [send] = await spansWhere(system, otel.exporter, (s) => s.name === 'message.send' && s.attributes['actor.to_pid'] === String(a));
+      assert.ok(receive && send);
+      assert.is(receive!.parentSpanContext, undefined);
+      assert.is.not(receive!.spanContext().traceId, send!.spanContext().traceId);
+      assert.equal(receive!.links.map((l) => l.context.spanId), [send!.spanContext().spanId]);
+    });
+  } finally {
+    await otel.done();
+  }
+});
+
+test('a GenServer call carries context both ways: the server works under the call, the call links to the server', async () => {
+  const otel = sdk();
+  try {
+    await withSystem({ threads: 2, tracing: { processors: [otel.processor] } }, async (system) => {
+      const server = (await system.spawn(COUNTER, undefined, { shard: 2 })) as Pid<any>;
+      await trace.getTracer('test').startActiveSpan('request', async (root) => {
+        assert.is(await system.call(server, { kind: 'add', n: 2 }), 2);
+        root.end();
+      });
+      const [call] = await spansWhere(system, otel.exporter, byName('gen_server.call'));
+      const [handle] = await spansWhere(system, otel.exporter, (s) => s.name === 'actor.handle_message' && s.attributes['actor.type'] === 'Counter');
+      const all = otel.exporter.getFinishedSpans();
+      const byId = new Map(all.map((s) => [s.spanContext().spanId, s]));
+      let up: ReadableSpan | undefined = handle;
+      const names: string[] = [];
+      while (up !== undefined) {
+        names.push(up.name);
+        up = byId.get(parentOf(up) ?? '');
+      }
+      assert.equal(names, ['actor.handle_message', 'message.receive', 'message.send', 'gen_server.call', 'request']);
+      assert.is(call!.kind, SpanKind.CLIENT);
+      assert.equal(call!.links.map((l) => l.context.spanId), [handle!.spanContext().spanId], 'the reply brought the server\'s span back');
+    });
+  } finally {
+    await otel.done();
+  }
+});
+
+test('spawn and lifecycle spans join the trace that spawned the actor', async () => {
+  const otel = sdk();
+  try {
+    await withSystem({ threads: 2, tracing: { processors: [otel.processor] } }, async (system) => {
+      await trace.getTracer('test').startActiveSpan('boot', async (root) => {
+        const p = (await system.spawn(RELAY, undefined, { shard: 2 })) as Pid<any>;
+        system.exit(p, 'shutdown');
+        await system.join(p);
+        root.end();
+      });
+      const [spawn] = await spansWhere(system, otel.exporter, byName('actor.spawn'));
+      const lifecycle = await spansWhere(system, otel.exporter, byName('actor.lifecycle'), 2);
+      const boot = otel.exporter.getFinishedSpans().find(byName('boot'))!;
+      assert.is(parentOf(spawn!), boot.spanContext().spanId);
+      assert.equal(spawn!.attributes['actor.event'], 'spawn');
+      assert.equal(lifecycle.map((s) => s.attributes['actor.event']).sort(), ['started', 'stopped']);
+      for (const l of lifecycle) assert.is(parentOf(l), spawn!.spanContext().spanId);
+    });
+  } finally {
+    await otel.done();
+  }
+});
+
+test('when a shard dies, its finished spans are kept and its open spans end with an error', async () => {
+  const otel = sdk();
+  try {
+    await withSystem({ threads: 2, handlerTimeoutMs: 300, tracing: { processors: [otel.processor] } }, async (system) => {
+      const inbox = system.inbox();
+      const ok = (await system.spawn(RELAY, undefined, { shard: 2 })) as Pid<any>;
+      system.send(ok, { route: [], report: inbox.pid, note: 'before' });
+      await expect(inbox, (m) => m?.done === 'before', 'a finished hop');
+      const looper = await probe(system, inbox, 2, { tag: 'stuck' });
+      const down = new Promise<ShardDeath>((r) => system.once('shardDown', r));
+      system.send(looper, { op: 'spin-forever' });
+      assert.is((await down).cause, 'runaway');
+      const finished = await spansWhere(system, otel.exporter, (s) => s.name === 'relay.work');
+      assert.is(finished.length, 1, 'a span that ended before the death is not lost');
+      const [open] = await spansWhere(system, otel.exporter, (s) => s.name === 'actor.handle_message' && s.attributes['actor.pid'] === String(looper));
+      assert.ok(open, 'the span open at death was delivered');
+      assert.is(open!.status.code, SpanStatusCode.ERROR);
+      assert.match(open!.status.message ?? '', 'the shard died');
+      void expectReport;
+    });
+  } finally {
+    await otel.done();
+  }
+});
+
+test('bad tracing options get typed errors', async () => {
+  for (const tracing of [{ sampleRate: 1.5 }, { sampleRate: -0.1 }, { propagation: 'both' }, { processors: [{}] }, { enabled: 'yes' }]) {
+    try {
+      await ActorSystem.start({ threads: 1, tracing: tracing as never });
+      assert.unreachable(JSON.stringify(tracing));
+    } catch (err) {
+      assert.instance(err, InvalidOptionError);
+      assert.match((err as Error).message, /options\.tracing\.\w+/);
+    }
+  }
+});
+
+test.run();
