@@ -1,4 +1,7 @@
-// @joerl/health: the health model, probes and HTTP endpoint (in progress).
+// @joerl/health: the health model, and the /health, /ready and /live probes.
 
-/** Package version. */
-export const VERSION = '0.1.0';
+export { DEFAULT_HEALTH, HealthConfigError, resolveHealthConfig } from './config.js';
+export type { HealthConfig } from './config.js';
+export { SystemHealth } from './system-health.js';
+export type { HealthIssue, HealthSnapshot, HealthStatus, Measurement, Severity } from './system-health.js';
+export { HEALTH_JSON, healthBody, mountHealth, serveHealth } from './http.js';

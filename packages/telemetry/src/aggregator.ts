@@ -111,6 +111,17 @@ export class Aggregator {
     for (let i = 0; i < size; i++) acc.values[i]! += value(i);
   }
 
+  /** A metric summed over every thread and every label set (for a histogram: its count). 0 for unknown names. */
+  total(name: string): number {
+    const id = CATALOGUE.findIndex((m) => m.name === name);
+    if (id < 0) return 0;
+    const def = CATALOGUE[id]!;
+    const at = def.type === 'histogram' ? def.buckets!.length + 2 : 0;
+    let t = 0;
+    for (const s of this.sum(id).values()) t += s.values[at]!;
+    return t;
+  }
+
   /** Sums one metric over every thread (and the retired totals), by label set. */
   sum(id: number): Map<string, Summed> {
     const def = CATALOGUE[id]!;

@@ -137,6 +137,13 @@ export interface ActorContext<M = unknown> extends ProcessOps {
    * `ERR_MODULE_NOT_FOUND`, or `ERR_UNENCODABLE` for bad input.
    */
   offload<R = unknown>(module: ModuleRef, input: unknown, opts?: { export?: string }): Promise<R>;
+  /**
+   * Publishes what this thread has sent so far, now. Cross-thread sends are
+   * batched until the current handler returns (that batching is most of the
+   * throughput); call this before a long computation when a message must
+   * leave first (a progress report, a reply).
+   */
+  flush(): void;
   /** Like `offload`, but the result arrives later as a message: `{ type: 'OFFLOAD', tag, ok, value | error }`. */
   offloadMessage(module: ModuleRef, input: unknown, tag: unknown, opts?: { export?: string }): void;
 }

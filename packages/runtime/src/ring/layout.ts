@@ -48,7 +48,7 @@ export const MAX_CHUNK_DIVISOR = 4;
  *                       something blocks t's event loop (the watchdog's signal)
  *     t*16 + ACTORS     live processes on t (least-loaded placement)
  *     t*16 + INCARNATION  how many times shard t has been (re)started
- *     t*16 + LAG_US     event-loop lag of t at its last tick, in microseconds
+ *     t*16 + LAG_US     worst event-loop lag of t over the last second, in microseconds
  *     t*16 + GAVE_UP    1 once the main thread stopped restarting shard t
  *     t*16 + LOADING    modules being imported on t (compiling blocks the loop; not a runaway)
  *   and in thread 0's line only:

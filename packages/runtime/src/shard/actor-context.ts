@@ -127,6 +127,10 @@ export class ActorCtx implements ActorContext<unknown> {
     this.#rt.reply(from, true, value, this.#p);
   }
 
+  flush(): void {
+    this.#rt.transport.flush();
+  }
+
   offload(module: ModuleRef, input: unknown, opts?: { export?: string }): Promise<any> {
     return this.#rt.offload(module, input, opts?.export);
   }

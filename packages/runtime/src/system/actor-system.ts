@@ -17,6 +17,7 @@ import {
   BUSY,
   FIRST_SERIAL,
   GAVE_UP,
+  LAG_US,
   LOADING,
   LOOP_TICK,
   INCARNATION,
@@ -32,6 +33,7 @@ import {
 } from '../ring/layout.js';
 import { nameTableBytes } from '../registry/name-table.js';
 import type { DeadLetter, ShardInit, ShardStats, ThreadConfig } from '../shard/protocol.js';
+import { READ_INDEX, RING_HEADER_BYTES, WRITE_INDEX } from '../ring/layout.js';
 import { SPAWN_PLAIN, ThreadRuntime } from '../shard/thread-runtime.js';
 import { Inbox } from './inbox.js';
 import { OffloadPool } from './offload-pool.js';
@@ -39,6 +41,32 @@ import { type ResolvedOptions, type SystemOptions, resolveOptions } from './opti
 import { type ShardDeath, ShardHost } from './shard-host.js';
 
 export type { ShardDeath };
+
+/** What the system knows about one shard right now (read from shared memory, no round trip). */
+export interface ShardView {
+  shard: number;
+  /** Its worker is running and has reported ready. */
+  up: boolean;
+  /** The system stopped restarting it (it kept dying at start-up). */
+  gaveUp: boolean;
+  incarnation: number;
+  /** Bumped every 20 ms by the shard's event loop; stalls when a handler blocks it. */
+  loopTick: number;
+  /** ms since loopTick last moved (as seen from here). */
+  stalledMs: number;
+  /** Event-loop lag at its last tick, in ms. */
+  lagMs: number;
+  /** Live processes on it. */
+  actors: number;
+  /** Fullest of the rings into it, 0..1 (near 1: it cannot keep up). */
+  ringFill: number;
+}
+
+/** The system's own view of itself (health reads it). */
+export interface SystemView {
+  state: 'starting' | 'running' | 'stopping' | 'stopped';
+  shards: ShardView[];
+}
 
 /** Events an ActorSystem emits (on the main thread). */
 export interface SystemEventMap {
@@ -87,6 +115,8 @@ export class ActorSystem extends EventEmitter {
   readonly #names: SharedArrayBuffer;
   readonly #config: ThreadConfig;
   #state: State = 'running';
+  #started = false;
+  readonly #view: { tick: number; since: number }[] = [];
   /** The main thread's process for calls (many in flight at once, keyed by ref). */
   #caller: Proc | null = null;
   readonly #offload: OffloadPool;
@@ -111,6 +141,7 @@ export class ActorSystem extends EventEmitter {
       throw err;
     }
     system.#startWatchdog();
+    system.#started = true;
     return system;
   }
 
@@ -169,6 +200,7 @@ export class ActorSystem extends EventEmitter {
     for (let s = 1; s <= o.threads; s++) {
       this.#hosts.push(new ShardHost(s, (h) => this.#init(s, h.incarnation), o.resourceLimits, (d) => this.#onShardDeath(d)));
       this.#watch.push({ hb: 0, since: 0 });
+      this.#view.push({ tick: -1, since: 0 });
     }
   }
 
@@ -227,6 +259,46 @@ export class ActorSystem extends EventEmitter {
     // Take in what the shards have published first.
     this.#rt.scheduler.slice();
     await this.#spans?.forceFlush();
+  }
+
+  /** Per-shard state, read from shared memory (cheap: health calls it every second). */
+  inspect(): SystemView {
+    const now = performance.now();
+    const i32 = this.#ctl.i32;
+    const shards = this.#hosts.map((h) => {
+      const base = h.shard * THREAD_STRIDE_I32;
+      const tick = Atomics.load(i32, base + LOOP_TICK);
+      const w = this.#view[h.shard - 1]!;
+      if (tick !== w.tick) {
+        w.tick = tick;
+        w.since = now;
+      }
+      let fill = 0;
+      for (let from = 0; from <= this.shards; from++) {
+        const sab = this.#rings[from]![h.shard];
+        if (sab === null || sab === undefined) continue;
+        const ctl = new Int32Array(sab, 0, RING_HEADER_BYTES / 4);
+        const used = ((Atomics.load(ctl, WRITE_INDEX) >>> 0) - (Atomics.load(ctl, READ_INDEX) >>> 0)) >>> 0;
+        fill = Math.max(fill, used / (sab.byteLength - RING_HEADER_BYTES));
+      }
+      return {
+        shard: h.shard,
+        up: h.ready,
+        gaveUp: Atomics.load(i32, base + GAVE_UP) === 1,
+        incarnation: Atomics.load(i32, base + INCARNATION),
+        loopTick: tick,
+        stalledMs: h.ready ? now - w.since : 0,
+        lagMs: Atomics.load(i32, base + LAG_US) / 1000,
+        actors: Atomics.load(i32, base + ACTORS),
+        ringFill: fill,
+      };
+    });
+    return { state: this.#state === 'running' ? (this.#started ? 'running' : 'starting') : this.#state, shards };
+  }
+
+  /** A metric summed over every thread and label set (a histogram: its count); 0 with telemetry off. */
+  metricTotal(name: string): number {
+    return this.#aggregator.total(name);
   }
 
   /** The running HTTP endpoint, if `serveMetrics` was called. */

@@ -57,4 +57,15 @@ test('from the main thread: a big string and 20k small messages, in order', () =
     assert.equal(done, { kind: 'flood-done', count: n, bytes: 500_000, sum: 0 });
   }));
 
+test('ctx.flush() publishes a message before a long handler finishes', () =>
+  withSystem({ threads: 2, handlerTimeoutMs: 60_000 }, async (system) => {
+    const inbox = system.inbox();
+    const p = await system.spawn(new URL('../fixtures/probe.actor.ts', import.meta.url), { report: inbox.pid }, { shard: 2 });
+    system.send(p as Pid<any>, { op: 'hog', ms: 3000 });
+    // 'hogging' is flushed before the loop: it arrives while the handler still runs.
+    await expect(inbox, (m) => m?.event === 'hogging', 'the report sent before the loop');
+    assert.is(await inbox.receive((m: any) => m?.event === 'hogged', { timeoutMs: 0 }), undefined, 'the handler is still running');
+    await expect(inbox, (m) => m?.event === 'hogged', 'the end of the loop');
+  }));
+
 test.run();
