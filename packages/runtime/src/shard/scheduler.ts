@@ -124,11 +124,20 @@ export class Scheduler {
     this.transport.canDrainOverflow();
 
   private async loop(): Promise<void> {
+    let yielded = performance.now();
     while (!this.stopped) {
+      // Work found by spinning, or made by async handlers' continuations, goes
+      // straight to the next slice; the event loop (timers, the watchdog's
+      // tick, control messages) still gets its turn every SLICE_MS.
+      if (performance.now() - yielded > SLICE_MS) {
+        await immediate();
+        yielded = performance.now();
+      }
       this.slice();
       if (this.stopped) break;
       if (this.hasWork()) {
         await immediate();
+        yielded = performance.now();
         continue;
       }
       // Async handlers continue in microtasks (a call's reply, a receive's
@@ -152,6 +161,7 @@ export class Scheduler {
       // frees space (NEED_SPACE); the 10 ms timeout is only a safety net.
       await parkThread(this.ctl, this.thread, this.hasWork, this.transport.hasOverflow() ? 10 : Infinity);
       this.parked = false;
+      yielded = performance.now();
       if (this.spinMicros > 0 && (performance.now() - parkedAt) * 1000 < this.spinMicros * 2) {
         this.spinNow = this.spinMicros;
         this.emptySpins = 0;
