@@ -68,4 +68,17 @@ test('ctx.flush() publishes a message before a long handler finishes', () =>
     await expect(inbox, (m) => m?.event === 'hogged', 'the end of the loop');
   }));
 
+test('a shard kept busy by a chain of in-shard calls still turns its event loop: timers fire, the watchdog sees ticks', () =>
+  // A 1 s handler limit: a shard whose loop never turned would be killed as a runaway.
+  withSystem({ threads: 1, handlerTimeoutMs: 1000 }, async (system) => {
+    const inbox = system.inbox();
+    let restarted = false;
+    system.on('shardRestart', () => (restarted = true));
+    const server = await system.spawn(new URL('../fixtures/counter.server.ts', import.meta.url), undefined, { shard: 1 });
+    await system.spawn(new URL('../fixtures/chatter.actor.ts', import.meta.url), { server, report: inbox.pid, timerMs: 1500 }, { shard: 1 });
+    const fired = await expect<{ calls: number }>(inbox, (m) => m?.event === 'timer-fired', 'the timer, while the call chain runs');
+    assert.ok(fired.calls > 100, `the chain ran (${fired.calls} calls) before the timer`);
+    assert.is(restarted, false, 'the watchdog never took the shard for a runaway');
+  }));
+
 test.run();
