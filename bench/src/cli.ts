@@ -4,35 +4,42 @@ import { cpus } from 'node:os';
 import { behaviourBenchmarks } from './behaviours/behaviours.js';
 import { coreBenchmarks } from './core/core.js';
 import { telemetryBenchmarks } from './telemetry/telemetry.js';
+import { chart } from './chart.js';
 import { table, type Row } from './harness.js';
+import { savinaBenchmarks, type Scaling } from './savina/savina.js';
 
-const USAGE = `usage: npm run bench -- [--quick] [--only NAME] [--runs N] [--json]
-  --quick     smaller workloads and fewer runs
-  --only      run only the groups/benchmarks whose name contains NAME (e.g. core, ping)
-  --runs N    measured runs per figure (median and range are reported)
-  --json      print the results as JSON instead of a table`;
+const USAGE = `usage: npm run bench -- [--quick] [--only NAME] [--threads N] [--runs N] [--json]
+  --quick      smaller workloads and fewer runs (about 3 minutes)
+  --only NAME  run only the groups or benchmarks whose name contains NAME
+               (groups: core, behaviours, telemetry, savina; e.g. ping, gen_server, NQueens, micro, parallel)
+  --threads N  shards for the spread runs and the top of the scaling curve (default: one per core)
+  --runs N     measured runs per figure, after a warm-up (median and range are reported)
+  --json       print the results as JSON instead of a table`;
 
 interface Flags {
   quick: boolean;
   only: string | undefined;
   runs: number | undefined;
+  threads: number;
   json: boolean;
 }
 
 function parse(argv: string[]): Flags {
-  const f: Flags = { quick: false, only: undefined, runs: undefined, json: false };
+  const f: Flags = { quick: false, only: undefined, runs: undefined, threads: cpus().length, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') f.quick = true;
     else if (a === '--json') f.json = true;
-    else if (a === '--only' || a === '--runs') {
+    else if (a === '--only' || a === '--runs' || a === '--threads') {
       const v = argv[++i];
       if (v === undefined || v.startsWith('--')) fail(`${a} needs a value`);
       if (a === '--only') f.only = v;
       else {
         const n = Number(v);
-        if (!Number.isInteger(n) || n < 1) fail(`--runs must be a positive integer, got ${v}`);
-        f.runs = n;
+        if (!Number.isInteger(n) || n < 1) fail(`${a} must be a positive integer, got ${v}`);
+        if (a === '--threads' && n > 64) fail(`--threads must be at most 64, got ${v}`);
+        if (a === '--runs') f.runs = n;
+        else f.threads = n;
       }
     } else if (a === '--help' || a === '-h') {
       console.log(USAGE);
@@ -49,13 +56,23 @@ function fail(msg: string): never {
 
 const flags = parse(process.argv.slice(2));
 const runs = flags.runs ?? (flags.quick ? 3 : 5);
+const started = performance.now();
 const progress = (what: string) => {
-  if (!flags.json) process.stderr.write(`\r\x1b[K  running ${what}...`);
+  if (flags.json) return;
+  const s = ((performance.now() - started) / 1000).toFixed(0);
+  process.stderr.write(process.stderr.isTTY ? `\r\x1b[K  [${s}s] running ${what}...` : `  [${s}s] running ${what}\n`);
 };
 
 const rows: Row[] = [];
-const want = (name: string) => flags.only === undefined || name.includes(flags.only);
-if (want('core') || ['cross', 'ping', 'in-shard', 'spawn'].some((n) => flags.only?.includes(n))) {
+let scaling: Scaling[] = [];
+const only = flags.only?.toLowerCase();
+/** The group runs when --only names it, or names one of its benchmarks (which it then filters itself). */
+const want = (group: string, names: string[]) => only === undefined || group.includes(only) || names.some((n) => n.toLowerCase().includes(only));
+const SAVINA = ['savina', 'micro', 'parallel', 'PingPong', 'Counting', 'ThreadRing', 'Chameneos', 'Big', 'Fork-join', 'Fibonacci', 'Trapezoid', 'NQueens', 'PiPrecision'];
+if (only !== undefined && ![['core', 'cross', 'ping', 'in-shard', 'spawn', 'heap'], ['behaviours', 'gen_server', 'supervisor', 'offload'], ['telemetry', 'scrape', 'tracing'], SAVINA].some(([g, ...n]) => want(g!, n))) {
+  fail(`--only ${flags.only} matches no benchmark`);
+}
+if (want('core', ['cross', 'ping', 'in-shard', 'spawn', 'heap'])) {
   rows.push(
     ...(await coreBenchmarks({
       runs,
@@ -66,7 +83,7 @@ if (want('core') || ['cross', 'ping', 'in-shard', 'spawn'].some((n) => flags.onl
     })),
   );
 }
-if (want('behaviours') || ['gen_server', 'supervisor', 'offload'].some((n) => flags.only?.includes(n))) {
+if (want('behaviours', ['gen_server', 'supervisor', 'offload'])) {
   rows.push(
     ...(await behaviourBenchmarks({
       runs,
@@ -77,8 +94,13 @@ if (want('behaviours') || ['gen_server', 'supervisor', 'offload'].some((n) => fl
     })),
   );
 }
-if (want('telemetry') || flags.only?.includes('scrape') || flags.only?.includes('tracing')) {
+if (want('telemetry', ['scrape', 'tracing'])) {
   rows.push(...(await telemetryBenchmarks({ runs, messages: 1_000_000, progress })));
+}
+if (want('savina', SAVINA.slice(1))) {
+  const r = await savinaBenchmarks({ runs, quick: flags.quick, threads: flags.threads, only: flags.only, progress });
+  rows.push(...r.rows);
+  scaling = r.scaling;
 }
 if (!flags.json) process.stderr.write('\r\x1b[K');
 
@@ -89,16 +111,23 @@ const result = {
   cpu: cpus()[0]?.model,
   quick: flags.quick,
   runs,
+  threads: flags.threads,
+  seconds: Math.round((performance.now() - started) / 1000),
   rows,
+  scaling,
 };
 mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
-const file = new URL(`../results/${result.date.replace(/[:.]/g, '-')}.json`, import.meta.url);
+const stem = result.date.replace(/[:.]/g, '-');
+const file = new URL(`../results/${stem}.json`, import.meta.url);
 writeFileSync(file, JSON.stringify(result, null, 2));
+const svg = chart(rows, scaling, `joerl bench ${result.date}, node ${result.node}, ${result.cpus} x ${result.cpu}, runs=${runs}${flags.quick ? ' (quick)' : ''}`);
+const svgFile = svg === null ? null : new URL(`../results/${stem}.svg`, import.meta.url);
+if (svg !== null) writeFileSync(svgFile!, svg);
 
 if (flags.json) console.log(JSON.stringify(result, null, 2));
 else {
   console.log(`joerl bench  node ${result.node}  ${result.cpus} x ${result.cpu}  runs=${runs}${flags.quick ? ' (quick)' : ''}\n`);
   console.log(table(rows));
   for (const r of rows) if (r.notes) console.log(`  ${r.group}/${r.name}: ${r.notes}`);
-  console.log(`\nsaved ${file.pathname}`);
+  console.log(`\nsaved ${file.pathname}${svgFile ? `\nchart ${svgFile.pathname}` : ''}  (${result.seconds} s)`);
 }

@@ -13,6 +13,8 @@ const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(res
 
 /** A slice yields to the event loop after about this long, whatever its message budget. */
 const SLICE_MS = 10;
+/** Within a slice, rings are flushed and read at least this often (ms). */
+const IO_MS = 0.1;
 
 /**
  * One per thread. A slice drains the inbound rings into mailboxes, then
@@ -97,6 +99,7 @@ export class Scheduler {
     let budget = this.transport.backlogged() ? 0 : this.sliceBudget;
     let turns = 0;
     const started = performance.now();
+    let io = started;
     while (this.count > 0 && budget > 0) {
       const p = this.queue[this.head]!;
       this.queue[this.head] = undefined;
@@ -105,11 +108,20 @@ export class Scheduler {
       if (p.status !== S_QUEUED) continue;
       budget -= Math.max(1, this.runTurn(p, this.actorBudget));
       if (this.transport.backlogged()) break; // back off: peers are behind
-      // Every 64 turns: messages sent so far go out, and a slice that has run
+      // Work for a thread that is waiting goes out now, not at the end of the slice.
+      if (this.transport.hasUnflushed() && this.transport.idlePeerWaiting()) this.transport.flush();
+      // Every IO_MS (looked at every 4 turns) or 64 turns: what we sent goes
+      // out and what peers sent comes in, so a slice busy with local work
+      // does not leave other threads waiting on us; a slice that has run
       // SLICE_MS gives the event loop (timers, control messages) its turn.
-      if ((++turns & 63) === 0) {
-        this.transport.flush();
-        if (this.transport.backlogged() || performance.now() - started > SLICE_MS) break;
+      if ((++turns & 3) === 0) {
+        const t = performance.now();
+        if (t - io >= IO_MS || (turns & 63) === 0) {
+          io = t;
+          this.transport.flush();
+          if (this.transport.backlogged() || t - started > SLICE_MS) break;
+          this.transport.poll(this.sliceBudget);
+        }
       }
     }
     this.transport.flush();

@@ -1,6 +1,7 @@
 // Cross-thread transport: batches ops per destination, packs each batch once, writes it into that thread's ring.
 
 import { packr, unpackr } from '../codec/codec.js';
+import { BUSY, THREAD_STRIDE_I32 } from '../ring/layout.js';
 import { RingReader, RingWriter } from '../ring/ring.js';
 import { wakeThread } from '../ring/wait.js';
 import { ARITY } from './protocol.js';
@@ -181,6 +182,20 @@ export class Transport {
     const r = this.in[t];
     if (r === null || r === undefined) return;
     while (r.hasData()) r.read((bytes) => this.onOps(unpackr.unpack(bytes) as unknown[], t));
+  }
+
+  /**
+   * True when a thread we have messages for is between slices (waiting or
+   * parked): publishing now puts it to work instead of leaving it idle until
+   * our slice ends. A busy peer gets bigger batches instead.
+   */
+  idlePeerWaiting(): boolean {
+    const dirty = this.dirty;
+    for (let i = 0; i < dirty.length; i++) {
+      const o = dirty[i]!;
+      if (o.urgent && Atomics.load(this.ctl, o.dest * THREAD_STRIDE_I32 + BUSY) === 0) return true;
+    }
+    return false;
   }
 
   /** True when ops were queued since the last flush (they must go out before we park). */
