@@ -51,6 +51,8 @@ interface Micro {
 }
 
 const now = () => performance.now();
+/** Warm-up runs before the measured ones of a parallel benchmark: every thread compiles the hot code on its own. */
+const WARMUP = 4;
 
 async function doneOf(inbox: Inbox<any>, what: string): Promise<Done> {
   const m = (await inbox.receive((x: any) => x?.done === true || typeof x === 'number', { timeoutMs: 300_000 })) as Done | number | undefined;
@@ -365,7 +367,7 @@ export async function savinaBenchmarks(cfg: SavinaConfig): Promise<SavinaResult>
     const singles = new Map<string, Sample>();
     for (const p of parallel) {
       cfg.progress(`savina ${p.name}: single thread`);
-      singles.set(p.name, await repeat(runs, 1, () => time(p.single)));
+      singles.set(p.name, await repeat(runs, WARMUP, () => time(p.single)));
     }
     const joerlAt = new Map<string, Sample[]>();
     const piscinaAt = new Map<string, Sample[]>();
@@ -379,7 +381,7 @@ export async function savinaBenchmarks(cfg: SavinaConfig): Promise<SavinaResult>
             const inbox = system.inbox();
             const workers = await Promise.all(Array.from({ length: p.workers }, (_, i) => system.spawn(PARALLEL, undefined, { export: p.workerExport, shard: (i % k) + 1 }) as Promise<Pid<any>>));
             const master = (await system.spawn(PARALLEL, undefined, { export: p.masterExport, shard: 1 })) as Pid<any>;
-            const s = await repeat(runs, 1, () => time(() => p.joerl(system, workers, master, inbox)));
+            const s = await repeat(runs, WARMUP, () => time(() => p.joerl(system, workers, master, inbox)));
             for (const w of [...workers, master]) system.exit(w, 'kill');
             inbox.close();
             if (telemetry) joerlAt.set(p.name, [...(joerlAt.get(p.name) ?? []), s]);
@@ -393,7 +395,7 @@ export async function savinaBenchmarks(cfg: SavinaConfig): Promise<SavinaResult>
       try {
         for (const p of parallel) {
           cfg.progress(`savina ${p.name}: piscina with ${k} thread${k > 1 ? 's' : ''}`);
-          piscinaAt.set(p.name, [...(piscinaAt.get(p.name) ?? []), await repeat(runs, 1, () => time(() => p.piscina(pool)))]);
+          piscinaAt.set(p.name, [...(piscinaAt.get(p.name) ?? []), await repeat(runs, WARMUP, () => time(() => p.piscina(pool)))]);
         }
       } finally {
         await pool.destroy();

@@ -106,7 +106,11 @@ export class Scheduler {
       this.head = (this.head + 1) & (this.queue.length - 1);
       this.count--;
       if (p.status !== S_QUEUED) continue;
-      budget -= Math.max(1, this.runTurn(p, this.actorBudget));
+      // A long mailbox gets a longer turn (a quarter of its backlog): a consumer
+      // fed faster than `actorBudget` per turn catches up instead of letting its
+      // queue, and the heap, grow without bound.
+      const backlog = p.mailbox.length;
+      budget -= Math.max(1, this.runTurn(p, backlog > this.actorBudget * 4 ? backlog >> 2 : this.actorBudget));
       if (this.transport.backlogged()) break; // back off: peers are behind
       // Work for a thread that is waiting goes out now, not at the end of the slice.
       if (this.transport.hasUnflushed() && this.transport.idlePeerWaiting()) this.transport.flush();

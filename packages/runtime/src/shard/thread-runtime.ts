@@ -162,6 +162,15 @@ export class ThreadRuntime {
   private timingBlock = 1;
   private blockStart = 0;
   private blockCount = 0;
+  /**
+   * Messages sent in the current turn. A turn's budget counts messages
+   * handled plus messages sent (like reductions on the BEAM), so an actor
+   * that loops by sending to itself while flooding another cannot keep the
+   * turn for `actorBudget` rounds of its loop.
+   */
+  private turnSends = 0;
+  /** A timing block is open: it spans turns (of any actors) until it is full or the slice ends. */
+  private blockLive = false;
   /** A run of equal queue waits not yet recorded. */
   private waitMs = NaN;
   private waitCount = 0;
@@ -232,13 +241,16 @@ export class ThreadRuntime {
             },
             init.thread !== 0,
           );
-    if (this.tracing !== null && init.thread !== 0) {
-      this.transport.beforeFlush = () => {
-        if (this.unshippedStarts.size === 0) return;
-        for (const rec of this.unshippedStarts.values()) this.transport.emitQuiet(0, OP_SPAN_START, rec);
-        this.unshippedStarts.clear();
-      };
-    }
+    // Before anything this thread sent becomes visible elsewhere, the telemetry it
+    // implies is recorded: a peer that got our reply and then reads the metrics
+    // sees the messages handled so far (the open timing block ends here).
+    const shipStarts = this.tracing !== null && init.thread !== 0;
+    this.transport.beforeFlush = () => {
+      if (this.blockLive) this.closeBlock();
+      if (!shipStarts || this.unshippedStarts.size === 0) return;
+      for (const rec of this.unshippedStarts.values()) this.transport.emitQuiet(0, OP_SPAN_START, rec);
+      this.unshippedStarts.clear();
+    };
     const loadingIndex = init.thread * THREAD_STRIDE_I32 + LOADING;
     this.loader.onLoading = (delta) => void Atomics.add(this.ctl.i32, loadingIndex, delta);
   }
@@ -279,6 +291,7 @@ export class ThreadRuntime {
     } else {
       throw new InvalidArgumentError(`send needs a Pid or a registered name, got ${describe(to)}`);
     }
+    this.turnSends++;
     const stamp = this.metricsOn ? this.m.onSend(this.inTurn ? this.clock : NaN) : NaN;
     if (this.provider?.onMessageSent) this.provider.onMessageSent(from?.toString(), pid.toString());
     // A message to oneself is the actor's own control flow (a loop, a timer), not a hop: it carries no
@@ -666,7 +679,8 @@ export class ThreadRuntime {
     const ctx = p.ctx;
     const mb = p.mailbox;
     let n = 0;
-    while (n < budget && mb.length > 0) {
+    this.turnSends = 0;
+    while (n + this.turnSends < budget && mb.length > 0) {
       const msg = mb.shift();
       n++;
       let next: unknown;
@@ -724,15 +738,23 @@ export class ThreadRuntime {
     const prov = this.provider;
     const blocks = m.samplesAll;
     let n = 0;
-    let now = m.now();
+    let now: number;
+    if (blocks) {
+      // The processing histogram has no labels, so a timing block may cover
+      // several actors' turns: fast one-message turns cost no clock read each.
+      if (!this.blockLive) {
+        this.blockStart = m.now();
+        this.blockLive = true;
+      }
+      now = this.blockStart;
+    } else now = m.now();
     let fresh = true;
-    this.blockStart = now;
-    this.blockCount = 0;
     this.waitMs = NaN;
     this.waitCount = 0;
     this.inTurn = true;
     try {
-      while (n < budget && mb.length > 0) {
+      this.turnSends = 0;
+      while (n + this.turnSends < budget && mb.length > 0) {
         const msg = mb.shift();
         const stamp = mb.lastStamp;
         mb.lastStamp = NaN;
@@ -750,7 +772,7 @@ export class ThreadRuntime {
           if (stamp === stamp) {
             // Messages from one sending handler share a stamp, and a timing block shares `now`:
             // record equal waits together.
-            const wait = now - stamp;
+            const wait = now > stamp ? now - stamp : 0; // a block's start can predate a stamp from another thread
             if (wait !== this.waitMs) {
               if (this.waitCount > 0) m.queueWait(this.waitMs, this.waitCount);
               this.waitMs = wait;
@@ -831,10 +853,16 @@ export class ThreadRuntime {
 
   /** Closes an observed turn: the last timing block, pending queue waits, and the `n` messages it took off the depth gauge. */
   private endTurn(p: Proc, n: number): void {
-    this.endBlock();
     if (this.waitCount > 0) this.m.queueWait(this.waitMs, this.waitCount);
     this.waitCount = 0;
     if (p.tm !== null) this.m.mailboxOut(p.tm, p.mailbox.capacity !== Infinity, n);
+  }
+
+  /** Ends the open timing block: called before every flush (so a slice's end ends it too; what follows is not handler time). */
+  private closeBlock(): void {
+    this.endBlock();
+    // Mid-turn (a span start shipped before a handler), the block goes on from here.
+    if (!this.inTurn) this.blockLive = false;
   }
 
   /** Records the current timing block (100% sampling) and adapts the block size. */
