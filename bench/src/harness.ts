@@ -18,9 +18,12 @@ export function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
-/** Runs `fn` `warmup + runs` times, keeping the last `runs` results. */
-export async function repeat(runs: number, warmup: number, fn: () => Promise<number> | number): Promise<Sample> {
-  for (let i = 0; i < warmup; i++) await fn();
+/** Runs `fn` after a warm-up (a count, or a count and a minimum time), keeping the measured `runs` results. */
+export async function repeat(runs: number, warmup: number | { runs: number; ms: number }, fn: () => Promise<number> | number): Promise<Sample> {
+  const w = typeof warmup === 'number' ? { runs: warmup, ms: 0 } : warmup;
+  const start = performance.now();
+  // At least `w.runs` warm-up runs, and more until `w.ms` have passed (at most 200).
+  for (let i = 0; i < 200 && (i < w.runs || performance.now() - start < w.ms); i++) await fn();
   const out: number[] = [];
   for (let i = 0; i < runs; i++) out.push(await fn());
   return sample(out);

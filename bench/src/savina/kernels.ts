@@ -84,7 +84,7 @@ export function nqueensPrefixes(size: number, depth: number): number[][] {
 /** Solutions of the n-queens problem, for checking results. */
 export const NQUEENS_SOLUTIONS: Record<number, number> = { 8: 92, 9: 352, 10: 724, 11: 2680, 12: 14200, 13: 73712 };
 
-// --- PiPrecision: pi to `digits` digits by the BBP formula, one term per message ----------
+// --- PiPrecision: pi to `digits` digits by the BBP formula, a run of terms per message ----------
 
 /** Fixed-point scale for `digits` digits (plus guard digits). */
 export function piScale(digits: number): bigint {
@@ -104,6 +104,13 @@ export function piTerm(k: number, scale: bigint): bigint {
   const e = BigInt(8 * k);
   const sum = (4n * scale) / (e + 1n) - (2n * scale) / (e + 4n) - scale / (e + 5n) - scale / (e + 6n);
   return sum / 16n ** BigInt(k);
+}
+
+/** The sum of BBP terms k .. k+count-1, scaled: one work unit. */
+export function piTermRun(k: number, count: number, scale: bigint): bigint {
+  let sum = 0n;
+  for (let i = k; i < k + count; i++) sum += piTerm(i, scale);
+  return sum;
 }
 
 /** Pi's digits (as "31415..."), from the sum of the scaled terms. */

@@ -1,6 +1,6 @@
 // Savina's parallel benchmarks as joerl actors: a master hands out work to workers spread over the shards.
 import { defineActor, type Pid } from '@joerl/runtime';
-import { nqueensCount, nqueensExpand, piDigits, piScale, piTerm, piTerms, PI_PREFIX, trapezoidArea, trapezoidSlice } from './kernels.js';
+import { nqueensCount, nqueensExpand, piDigits, piScale, piTermRun, piTerms, PI_PREFIX, trapezoidArea, trapezoidSlice } from './kernels.js';
 import type { Done } from './micro.actor.js';
 
 type Report = Pid<Done>;
@@ -78,9 +78,9 @@ export const nqMaster = defineActor<undefined, { outstanding: number; solutions:
   },
 });
 
-// --- PiPrecision: one BBP term per message; two in flight per worker ----------------------
-type PiWork = { k: number; digits: number; master: Pid<PiMsg> };
-type PiMsg = { term: string; worker: Pid<PiWork> } | { start: true; workers: Pid<PiWork>[]; digits: number; report: Report };
+// --- PiPrecision: a run of BBP terms per message (their sum comes back); a few runs in flight per worker ----------
+type PiWork = { k: number; count: number; digits: number; master: Pid<PiMsg> };
+type PiMsg = { term: string; worker: Pid<PiWork> } | { start: true; workers: Pid<PiWork>[]; digits: number; chunk: number; report: Report };
 
 export const piWorker = defineActor<undefined, { scale: bigint; digits: number }, PiWork>({
   name: 'PiWorker',
@@ -88,29 +88,34 @@ export const piWorker = defineActor<undefined, { scale: bigint; digits: number }
   handle(msg, s, ctx) {
     if (typeof msg === 'object' && 'k' in msg) {
       if (msg.digits !== s.digits) Object.assign(s, { scale: piScale(msg.digits), digits: msg.digits });
-      // Terms cross threads as hex text: big integers are not a msgpack type.
-      ctx.send(msg.master, { term: piTerm(msg.k, s.scale).toString(16), worker: ctx.self as Pid<PiWork> });
+      // Sums cross threads as hex text: big integers are not a msgpack type.
+      ctx.send(msg.master, { term: piTermRun(msg.k, msg.count, s.scale).toString(16), worker: ctx.self as Pid<PiWork> });
     }
     return s;
   },
 });
 
-export const piMaster = defineActor<undefined, { next: number; terms: number; got: number; digits: number; sum: bigint; report: Report | null }, PiMsg>({
+export const piMaster = defineActor<undefined, { next: number; terms: number; chunk: number; got: number; digits: number; sum: bigint; report: Report | null }, PiMsg>({
   name: 'PiMaster',
-  init: () => ({ next: 0, terms: 0, got: 0, digits: 0, sum: 0n, report: null }),
+  init: () => ({ next: 0, terms: 0, chunk: 1, got: 0, digits: 0, sum: 0n, report: null }),
   handle(msg, s, ctx) {
     if (typeof msg !== 'object' || msg === null) return s;
     const self = ctx.self as Pid<PiMsg>;
+    const handOut = (w: Pid<PiWork>) => {
+      const count = Math.min(s.chunk, s.terms - s.next);
+      ctx.send(w, { k: s.next, count, digits: s.digits, master: self });
+      s.next += count;
+    };
     if ('term' in msg) {
       s.sum += BigInt(`0x${msg.term}`);
-      if (s.next < s.terms) ctx.send(msg.worker, { k: s.next++, digits: s.digits, master: self });
-      if (++s.got === s.terms) {
+      if (s.next < s.terms) handOut(msg.worker);
+      if (++s.got === Math.ceil(s.terms / s.chunk)) {
         const digits = piDigits(s.sum, s.digits);
         ctx.send(s.report!, { done: true, value: PI_PREFIX.startsWith(digits.slice(0, PI_PREFIX.length)) ? s.digits : -1 });
       }
     } else if ('start' in msg) {
-      Object.assign(s, { next: 0, terms: piTerms(msg.digits), got: 0, digits: msg.digits, sum: 0n, report: msg.report });
-      for (let round = 0; round < 4; round++) for (const w of msg.workers) if (s.next < s.terms) ctx.send(w, { k: s.next++, digits: s.digits, master: self });
+      Object.assign(s, { next: 0, terms: piTerms(msg.digits), chunk: msg.chunk, got: 0, digits: msg.digits, sum: 0n, report: msg.report });
+      for (let round = 0; round < 4; round++) for (const w of msg.workers) if (s.next < s.terms) handOut(w);
     }
     return s;
   },

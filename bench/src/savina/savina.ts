@@ -51,8 +51,13 @@ interface Micro {
 }
 
 const now = () => performance.now();
-/** Warm-up runs before the measured ones of a parallel benchmark: every thread compiles the hot code on its own. */
-const WARMUP = 4;
+/**
+ * Warm-up before the measured runs of a parallel benchmark: every thread
+ * compiles the hot code on its own, and a thread that does half the work
+ * reaches V8's optimisation thresholds half as fast, so warm-up is by time
+ * (at least this many runs and this many ms), not by a fixed count.
+ */
+const WARMUP = { runs: 4, quickMs: 600, fullMs: 2000 };
 
 async function doneOf(inbox: Inbox<any>, what: string): Promise<Done> {
   const m = (await inbox.receive((x: any) => x?.done === true || typeof x === 'number', { timeoutMs: 300_000 })) as Done | number | undefined;
@@ -236,9 +241,9 @@ interface Parallel {
 }
 
 function parallelSuite(quick: boolean): Parallel[] {
-  const trap = { pieces: quick ? 2_000_000 : 10_000_000, workers: 100 };
-  const nq = { size: quick ? 11 : 12, threshold: 4, workers: 20 };
-  const pi = { digits: quick ? 2_000 : 5_000, workers: 20 };
+  const trap = { pieces: quick ? 8_000_000 : 10_000_000, workers: 100 };
+  const nq = { size: quick ? 12 : 13, threshold: 4, workers: 20 };
+  const pi = { digits: quick ? 3_000 : 5_000, chunk: 4, workers: 20 };
   const checkArea = (a: number) => {
     if (Math.abs(a - 0.2710807519529568) > 1e-6) throw new Error(`Trapezoid: area ${a}`);
   };
@@ -282,7 +287,7 @@ function parallelSuite(quick: boolean): Parallel[] {
       },
     },
     {
-      name: 'PiPrecision', params: `${pi.digits} digits, ${pi.workers} workers`, workers: pi.workers, workerExport: 'piWorker', masterExport: 'piMaster',
+      name: 'PiPrecision', params: `${pi.digits} digits, ${pi.chunk} terms per message, ${pi.workers} workers`, workers: pi.workers, workerExport: 'piWorker', masterExport: 'piMaster',
       single: () => {
         const scale = piScale(pi.digits);
         let sum = 0n;
@@ -290,11 +295,13 @@ function parallelSuite(quick: boolean): Parallel[] {
         checkPi(piDigits(sum, pi.digits));
       },
       piscina: async (pool) => {
-        const terms = await Promise.all(Array.from({ length: piTerms(pi.digits) }, (_, k) => pool.run({ k, digits: pi.digits }, { name: 'pi' }) as Promise<string>));
+        const n = piTerms(pi.digits);
+        const units = Array.from({ length: Math.ceil(n / pi.chunk) }, (_, i) => ({ k: i * pi.chunk, count: Math.min(pi.chunk, n - i * pi.chunk), digits: pi.digits }));
+        const terms = await Promise.all(units.map((w) => pool.run(w, { name: 'pi' }) as Promise<string>));
         checkPi(piDigits(terms.reduce((a, t) => a + BigInt(`0x${t}`), 0n), pi.digits));
       },
       joerl: async (system, workers, master, inbox) => {
-        system.send(master, { start: true, workers, digits: pi.digits, report: inbox.pid });
+        system.send(master, { start: true, workers, digits: pi.digits, chunk: pi.chunk, report: inbox.pid });
         if ((await doneOf(inbox, 'PiPrecision')).value !== pi.digits) throw new Error('PiPrecision: wrong digits');
       },
     },
@@ -364,10 +371,13 @@ export async function savinaBenchmarks(cfg: SavinaConfig): Promise<SavinaResult>
 
   const parallel = parallelSuite(cfg.quick).filter((p) => matches(only, 'savina', p.name, 'parallel'));
   if (parallel.length > 0) {
+    const warm = { runs: WARMUP.runs, ms: cfg.quick ? WARMUP.quickMs : WARMUP.fullMs };
+    // Speed-ups are ratios of two medians: at least five runs each, even with --quick.
+    const parRuns = Math.max(runs, 5);
     const singles = new Map<string, Sample>();
     for (const p of parallel) {
       cfg.progress(`savina ${p.name}: single thread`);
-      singles.set(p.name, await repeat(runs, WARMUP, () => time(p.single)));
+      singles.set(p.name, await repeat(parRuns, warm, () => time(p.single)));
     }
     const joerlAt = new Map<string, Sample[]>();
     const piscinaAt = new Map<string, Sample[]>();
@@ -381,7 +391,7 @@ export async function savinaBenchmarks(cfg: SavinaConfig): Promise<SavinaResult>
             const inbox = system.inbox();
             const workers = await Promise.all(Array.from({ length: p.workers }, (_, i) => system.spawn(PARALLEL, undefined, { export: p.workerExport, shard: (i % k) + 1 }) as Promise<Pid<any>>));
             const master = (await system.spawn(PARALLEL, undefined, { export: p.masterExport, shard: 1 })) as Pid<any>;
-            const s = await repeat(runs, WARMUP, () => time(() => p.joerl(system, workers, master, inbox)));
+            const s = await repeat(parRuns, warm, () => time(() => p.joerl(system, workers, master, inbox)));
             for (const w of [...workers, master]) system.exit(w, 'kill');
             inbox.close();
             if (telemetry) joerlAt.set(p.name, [...(joerlAt.get(p.name) ?? []), s]);
@@ -395,7 +405,7 @@ export async function savinaBenchmarks(cfg: SavinaConfig): Promise<SavinaResult>
       try {
         for (const p of parallel) {
           cfg.progress(`savina ${p.name}: piscina with ${k} thread${k > 1 ? 's' : ''}`);
-          piscinaAt.set(p.name, [...(piscinaAt.get(p.name) ?? []), await repeat(runs, WARMUP, () => time(() => p.piscina(pool)))]);
+          piscinaAt.set(p.name, [...(piscinaAt.get(p.name) ?? []), await repeat(parRuns, warm, () => time(() => p.piscina(pool)))]);
         }
       } finally {
         await pool.destroy();

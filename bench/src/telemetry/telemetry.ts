@@ -50,8 +50,8 @@ export async function telemetryBenchmarks(cfg: TelemetryBenchConfig): Promise<Ro
   ] as const;
   const results = new Map<string, number[]>(configs.map(([k]) => [k, []]));
   // Interleaved rounds, so drift on a shared machine hits every configuration alike; at least five,
-  // because run-to-run noise here (+-10%) is as large as the effect measured.
-  const rounds = Math.max(5, cfg.runs);
+  // because run-to-run noise here (+-10%) is as large as the effect measured: at least seven.
+  const rounds = Math.max(7, cfg.runs);
   for (let r = 0; r < rounds; r++) {
     for (const [label, telemetry] of configs) {
       cfg.progress(`telemetry ${label}, round ${r + 1}/${rounds}`);
@@ -73,8 +73,10 @@ export async function telemetryBenchmarks(cfg: TelemetryBenchConfig): Promise<Ro
     });
   }
 
-  // Tracing: three spans per traced message (send, receive, handle), so a fifth of the messages.
+  // Tracing: three spans per traced message (send, receive, handle), so a fifth of the messages,
+  // and a fiftieth when every message is traced (a throughput ratio does not need more).
   const tracedN = Math.max(50_000, Math.floor(cfg.messages / 5));
+  const countOf = (label: string) => (label === '100%' ? Math.max(5_000, Math.floor(tracedN / 10)) : tracedN);
   const tracingConfigs = [
     ['off', undefined],
     ['100%', { sampleRate: 1, processors: [countingProcessor()] }],
@@ -84,7 +86,7 @@ export async function telemetryBenchmarks(cfg: TelemetryBenchConfig): Promise<Ro
   for (let r = 0; r < cfg.runs; r++) {
     for (const [label, tracing] of tracingConfigs) {
       cfg.progress(`tracing ${label}, round ${r + 1}/${cfg.runs}`);
-      traced.get(label)!.push(await oneRun({ enabled: true }, tracedN, tracing === undefined ? undefined : { ...tracing, processors: [countingProcessor()] }));
+      traced.get(label)!.push(await oneRun({ enabled: true }, countOf(label), tracing === undefined ? undefined : { ...tracing, processors: [countingProcessor()] }));
     }
   }
   const tracingOff = sample(traced.get('off')!);

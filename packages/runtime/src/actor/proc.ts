@@ -82,6 +82,8 @@ export class Proc {
   traceParent: import('@opentelemetry/api').SpanContext | null = null;
   /** Tracing: the handle span of an async handler still running. */
   traceSpan: import('@opentelemetry/api').Span | null = null;
+  /** Messages per turn for a slow handler, measured by the scheduler (0: not measured, the thread's `actorBudget`). */
+  turnBudget = 0;
 
   constructor(pid: Pid, capacity: number) {
     this.pid = pid;

@@ -15,6 +15,14 @@ const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(res
 const SLICE_MS = 10;
 /** Within a slice, rings are flushed and read at least this often (ms). */
 const IO_MS = 0.1;
+/**
+ * A turn of an actor whose handlers are slow lasts about this long (ms):
+ * fewer messages than `actorBudget`, so the actors queued behind it (a
+ * master feeding other shards, say) get their turn soon. It is what BEAM's
+ * reduction count does; handlers cannot be preempted, so one message is the
+ * shortest turn.
+ */
+const TURN_MS = 0.1;
 
 /**
  * One per thread. A slice drains the inbound rings into mailboxes, then
@@ -43,6 +51,10 @@ export class Scheduler {
    */
   private spinNow: number;
   private emptySpins = 0;
+  /** Turns are being timed one by one (slow handlers were seen; see TURN_MS). */
+  private timing = false;
+  /** Timed turns in a row that were fast. */
+  private fastTurns = 0;
   private running: Promise<void> | null = null;
   private readonly busyIndex: number;
 
@@ -100,17 +112,27 @@ export class Scheduler {
     let turns = 0;
     const started = performance.now();
     let io = started;
+    // Turns are timed one by one only once four in a row took over TURN_MS each
+    // on average, until 256 timed turns in a row were fast: fast actors cost
+    // no clock read per turn.
+    let mark = started;
+    const full = this.actorBudget;
     while (this.count > 0 && budget > 0) {
       const p = this.queue[this.head]!;
       this.queue[this.head] = undefined;
       this.head = (this.head + 1) & (this.queue.length - 1);
       this.count--;
       if (p.status !== S_QUEUED) continue;
-      // A long mailbox gets a longer turn (a quarter of its backlog): a consumer
+      // A slow handler's actor gets the messages that fit in TURN_MS. Otherwise
+      // a long mailbox gets a longer turn (a quarter of its backlog): a consumer
       // fed faster than `actorBudget` per turn catches up instead of letting its
       // queue, and the heap, grow without bound.
       const backlog = p.mailbox.length;
-      budget -= Math.max(1, this.runTurn(p, backlog > this.actorBudget * 4 ? backlog >> 2 : this.actorBudget));
+      // An actor that was slow is timed until it is fast again, timing on or off.
+      const timed = this.timing || p.turnBudget > 0;
+      const t0 = timed ? (this.timing ? mark : performance.now()) : 0;
+      const n = this.runTurn(p, p.turnBudget > 0 ? p.turnBudget : backlog > full * 4 ? backlog >> 2 : full);
+      budget -= Math.max(1, n);
       if (this.transport.backlogged()) break; // back off: peers are behind
       // Work for a thread that is waiting goes out now, not at the end of the slice.
       if (this.transport.hasUnflushed() && this.transport.idlePeerWaiting()) this.transport.flush();
@@ -118,13 +140,29 @@ export class Scheduler {
       // out and what peers sent comes in, so a slice busy with local work
       // does not leave other threads waiting on us; a slice that has run
       // SLICE_MS gives the event loop (timers, control messages) its turn.
-      if ((++turns & 3) === 0) {
+      ++turns;
+      if (timed || (turns & 3) === 0) {
         const t = performance.now();
+        if (timed) {
+          const per = (t - t0) / Math.max(1, n);
+          if (per * full <= TURN_MS) {
+            p.turnBudget = 0;
+            if (++this.fastTurns >= 256) this.timing = false;
+          } else {
+            p.turnBudget = Math.max(1, Math.floor(TURN_MS / per));
+            this.fastTurns = 0;
+          }
+        } else if (t - mark > 4 * TURN_MS) {
+          this.timing = true;
+          this.fastTurns = 0;
+        }
+        if (this.timing || (turns & 3) === 0) mark = t;
         if (t - io >= IO_MS || (turns & 63) === 0) {
           io = t;
           this.transport.flush();
           if (this.transport.backlogged() || t - started > SLICE_MS) break;
           this.transport.poll(this.sliceBudget);
+          if (this.timing) mark = performance.now(); // IO is nobody's turn
         }
       }
     }

@@ -5,6 +5,7 @@ import type { Pid } from '@joerl/runtime';
 import { expect, withSystem } from '../helpers.ts';
 
 const FLOOD = new URL('../fixtures/flood.actor.ts', import.meta.url);
+const SLOW = new URL('../fixtures/slow.actor.ts', import.meta.url);
 const test = suite('transport');
 
 interface Done {
@@ -55,6 +56,31 @@ test('from the main thread: a big string and 20k small messages, in order', () =
     for (let seq = 1; seq < n; seq++) system.send(sink, { seq });
     const done = await expect<Done>(inbox, (m) => m?.kind === 'flood-done' || m?.kind === 'out-of-order', 'the sink to finish');
     assert.equal(done, { kind: 'flood-done', count: n, bytes: 500_000, sum: 0 });
+  }));
+
+test('slow handlers get short turns: an actor queued behind six busy ones is served within about a round of them', () =>
+  withSystem({ threads: 1 }, async (system) => {
+    const inbox = system.inbox();
+    const slow = await Promise.all(Array.from({ length: 6 }, () => system.spawn(SLOW, undefined, { shard: 1 }) as Promise<Pid<any>>));
+    const fast = (await system.spawn(SLOW, undefined, { shard: 1, export: 'fast' })) as Pid<any>;
+    // Two rounds of work, so the scheduler has timed every one of them.
+    for (let round = 0; round < 2; round++) {
+      for (const p of slow) for (let i = 0; i < 3; i++) system.send(p, { ms: 1, report: inbox.pid, tag: 'prime' });
+      for (let i = 0; i < slow.length * 3; i++) await expect(inbox, (m) => m?.event === 'worked', 'a primed message');
+    }
+    // 20 messages of 1 ms each for every slow actor (120 in all, each within
+    // one turn's budget of 64), then a ping for the fast one.
+    for (const p of slow) for (let i = 0; i < 20; i++) system.send(p, { ms: 1, report: inbox.pid, tag: 'flood' });
+    system.send(fast, { ping: inbox.pid });
+    let before = 0;
+    for (;;) {
+      const m = await expect<any>(inbox, (x) => x?.event === 'worked' || x?.event === 'pong', 'work or the pong');
+      if (m.event === 'pong') break;
+      before++;
+    }
+    // A turn per actor of a whole mailbox would put all 120 first.
+    assert.ok(before <= 36, `${before} slow messages ran before the ping was answered`);
+    for (let i = before; i < 120; i++) await expect(inbox, (m) => m?.event === 'worked', 'the rest of the flood');
   }));
 
 test('ctx.flush() publishes a message before a long handler finishes', () =>
