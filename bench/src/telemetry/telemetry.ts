@@ -42,6 +42,15 @@ async function oneRun(telemetry: SystemOptions['telemetry'], n: number, tracing?
   }
 }
 
+/**
+ * The median of round-by-round ratios: a round runs the configurations back
+ * to back, so drift of a shared machine (which moves whole rounds up or down)
+ * cancels out of each ratio instead of landing on one side of it.
+ */
+function pairedRatio(xs: number[], base: number[]): number {
+  return sample(xs.map((x, i) => x / base[i]!)).median;
+}
+
 export async function telemetryBenchmarks(cfg: TelemetryBenchConfig): Promise<Row[]> {
   const configs = [
     ['off', { enabled: false }],
@@ -68,8 +77,9 @@ export async function telemetryBenchmarks(cfg: TelemetryBenchConfig): Promise<Ro
       unit: 'msg/s',
       joerl: s,
       baseline: { name: 'telemetry off', sample: off },
-      ratio: s.median / off.median,
+      ratio: pairedRatio(results.get(label)!, results.get('off')!),
       target,
+      ...(label === '100%' ? { notes: 'telemetry and tracing ratios are medians of per-round ratios (a round runs every configuration back to back)' } : {}),
     });
   }
 
@@ -98,7 +108,7 @@ export async function telemetryBenchmarks(cfg: TelemetryBenchConfig): Promise<Ro
       unit: 'msg/s',
       joerl: s,
       baseline: { name: 'tracing off', sample: tracingOff },
-      ratio: s.median / tracingOff.median,
+      ratio: pairedRatio(traced.get(label)!, traced.get('off')!),
     });
   }
 

@@ -762,7 +762,9 @@ export class ThreadRuntime {
         mb.lastTrace = undefined;
         n++;
         const sampled = blocks || m.sampleMessage();
-        if (!blocks && !fresh && (sampled || stamp === stamp)) {
+        // A fresh clock for a timed message; a queue wait uses the latest one (as in a
+        // timing block, it reads low by at most the unsampled handlers since).
+        if (!blocks && !fresh && sampled) {
           now = m.now();
           fresh = true;
         }
