@@ -78,9 +78,9 @@ export const nqMaster = defineActor<undefined, { outstanding: number; solutions:
   },
 });
 
-// --- PiPrecision: a run of BBP terms per message (their sum comes back); a few runs in flight per worker ----------
+// --- PiPrecision: a run of BBP terms per message (their sum comes back); `inFlight` runs per worker ----------
 type PiWork = { k: number; count: number; digits: number; master: Pid<PiMsg> };
-type PiMsg = { term: string; worker: Pid<PiWork> } | { start: true; workers: Pid<PiWork>[]; digits: number; chunk: number; report: Report };
+type PiMsg = { term: string; worker: Pid<PiWork> } | { start: true; workers: Pid<PiWork>[]; digits: number; chunk: number; inFlight: number; report: Report };
 
 export const piWorker = defineActor<undefined, { scale: bigint; digits: number }, PiWork>({
   name: 'PiWorker',
@@ -115,7 +115,7 @@ export const piMaster = defineActor<undefined, { next: number; terms: number; ch
       }
     } else if ('start' in msg) {
       Object.assign(s, { next: 0, terms: piTerms(msg.digits), chunk: msg.chunk, got: 0, digits: msg.digits, sum: 0n, report: msg.report });
-      for (let round = 0; round < 4; round++) for (const w of msg.workers) if (s.next < s.terms) handOut(w);
+      for (let round = 0; round < msg.inFlight; round++) for (const w of msg.workers) if (s.next < s.terms) handOut(w);
     }
     return s;
   },

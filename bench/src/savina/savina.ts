@@ -243,7 +243,7 @@ interface Parallel {
 function parallelSuite(quick: boolean): Parallel[] {
   const trap = { pieces: quick ? 8_000_000 : 10_000_000, workers: 100 };
   const nq = { size: quick ? 12 : 13, threshold: 4, workers: 20 };
-  const pi = { digits: quick ? 3_000 : 5_000, chunk: 4, workers: 20 };
+  const pi = { digits: quick ? 3_000 : 5_000, chunk: 4, inFlight: 4, workers: 20 };
   const checkArea = (a: number) => {
     if (Math.abs(a - 0.2710807519529568) > 1e-6) throw new Error(`Trapezoid: area ${a}`);
   };
@@ -287,7 +287,7 @@ function parallelSuite(quick: boolean): Parallel[] {
       },
     },
     {
-      name: 'PiPrecision', params: `${pi.digits} digits, ${pi.chunk} terms per message, ${pi.workers} workers`, workers: pi.workers, workerExport: 'piWorker', masterExport: 'piMaster',
+      name: 'PiPrecision', params: `${pi.digits} digits, ${pi.chunk} terms per message, ${pi.workers} workers with ${pi.inFlight} messages in flight each`, workers: pi.workers, workerExport: 'piWorker', masterExport: 'piMaster',
       single: () => {
         const scale = piScale(pi.digits);
         let sum = 0n;
@@ -301,7 +301,7 @@ function parallelSuite(quick: boolean): Parallel[] {
         checkPi(piDigits(terms.reduce((a, t) => a + BigInt(`0x${t}`), 0n), pi.digits));
       },
       joerl: async (system, workers, master, inbox) => {
-        system.send(master, { start: true, workers, digits: pi.digits, chunk: pi.chunk, report: inbox.pid });
+        system.send(master, { start: true, workers, digits: pi.digits, chunk: pi.chunk, inFlight: pi.inFlight, report: inbox.pid });
         if ((await doneOf(inbox, 'PiPrecision')).value !== pi.digits) throw new Error('PiPrecision: wrong digits');
       },
     },
