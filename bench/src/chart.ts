@@ -53,7 +53,12 @@ function microPanel(rows: Row[], y0: number, width: number): { svg: string; heig
     ['raw postMessage', COLORS.postMessage],
     ['nact', COLORS.nact],
   ];
-  legend.forEach(([label, color], i) => parts.push(`<rect x="${left + i * 150}" y="${y}" width="10" height="10" fill="${color}"/><text x="${left + i * 150 + 14}" y="${y + 9}" class="axis">${esc(label!)}</text>`));
+  // Each entry as wide as its label (about 5.5 px a character at the axis font size).
+  let lx = left;
+  for (const [label, color] of legend) {
+    parts.push(`<rect x="${lx}" y="${y}" width="10" height="10" fill="${color}"/><text x="${lx + 14}" y="${y + 9}" class="axis">${esc(label!)}</text>`);
+    lx += 14 + Math.ceil(label!.length * 5.5) + 18;
+  }
   y += 24;
   return { svg: parts.join('\n').replaceAll('__BOTTOM__', String(y - 30)), height: y - y0 };
 }
