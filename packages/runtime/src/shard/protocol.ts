@@ -33,8 +33,8 @@ export const OP_SERIES = 16; //      slot, metric id, label values (a new metric
 export const OP_CLOCK = 17; //       t: the source's clock (abs ms) for the OP_SEND_AT ops that follow; sent once per
 //                                   distinct value, since every send of one handler call shares it (queue-wait stamps)
 export const OP_SEND_TP = 18; //     toSerial, msg, traceparent, stamped (a traced message; stamped: sent at the source's clock)
-export const OP_SPAN_START = 19; //  SpanStartRecord (to the main thread)
-export const OP_SPAN_END = 20; //    SpanEndRecord (to the main thread)
+export const OP_SPAN_START = 19; //  SpanStartWire (to the main thread)
+export const OP_SPAN_END = 20; //    SpanEndWire (to the main thread)
 
 /** How many fields follow each op code. */
 export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 5, 4, 3, 3, 1, 4, 1, 1];

@@ -1,7 +1,7 @@
 // One thread's runtime: the process table, delivery, OTP signal semantics, spawn, timers and selective receive.
 
 import { type Span, type SpanContext, context, trace } from '@opentelemetry/api';
-import { NoopMetrics, type ReasonLabel, ShardMetrics, type SpanSink, type TelemetryProvider, formatTraceparent, parseTraceparent } from '@joerl/telemetry';
+import { NoopMetrics, type ReasonLabel, ShardMetrics, type SpanSink, type SpanStartRecord, type TelemetryProvider, formatTraceparent, parseTraceparent, spanEndToWire, spanStartToWire } from '@joerl/telemetry';
 import { ThreadTracing } from './tracing.js';
 import type { ModuleRef, Monitored, SpawnOptions, TimerRef } from '../actor/context.js';
 import { type ExitReason, type ExitReasonInput, KILL, formatReason, normalizeReason, panicReason, reasonKind } from '../actor/exit-reason.js';
@@ -175,7 +175,7 @@ export class ThreadRuntime {
   private waitMs = NaN;
   private waitCount = 0;
   /** Tracing: start records of spans opened since the last publish (see the span sink). */
-  private readonly unshippedStarts = new Map<string, unknown>();
+  private readonly unshippedStarts = new Map<string, SpanStartRecord>();
   /** The last OP_CLOCK value sent to each thread, and received from each. */
   private readonly dstClock: number[];
   private readonly srcClock: number[];
@@ -236,7 +236,7 @@ export class ThreadRuntime {
               started: (rec) => void this.unshippedStarts.set(rec.spanId, rec),
               ended: (rec) => {
                 this.unshippedStarts.delete(rec.spanId);
-                this.transport.emitQuiet(0, OP_SPAN_END, rec);
+                this.transport.emitQuiet(0, OP_SPAN_END, spanEndToWire(rec));
               },
             },
             init.thread !== 0,
@@ -248,7 +248,7 @@ export class ThreadRuntime {
     this.transport.beforeFlush = () => {
       if (this.blockLive) this.closeBlock();
       if (!shipStarts || this.unshippedStarts.size === 0) return;
-      for (const rec of this.unshippedStarts.values()) this.transport.emitQuiet(0, OP_SPAN_START, rec);
+      for (const rec of this.unshippedStarts.values()) this.transport.emitQuiet(0, OP_SPAN_START, spanStartToWire(rec));
       this.unshippedStarts.clear();
     };
     const loadingIndex = init.thread * THREAD_STRIDE_I32 + LOADING;

@@ -1,7 +1,7 @@
 // The ActorSystem handle on the main thread: starts and watches shards, and is itself an endpoint for send/spawn.
 
 import { EventEmitter } from 'node:events';
-import { Aggregator, type EndpointOptions, SpanCollector, type SpanEndRecord, type SpanStartRecord, TelemetryServer, createRegion, defaultResource, nowMs } from '@joerl/telemetry';
+import { Aggregator, type EndpointOptions, SpanCollector, TelemetryServer, createRegion, defaultResource, nowMs, spanEndFromWire, spanStartFromWire } from '@joerl/telemetry';
 import { loadProvider } from '../shard/provider.js';
 import type { CallOf, CallOptions, CastOf, ModuleRef, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
 import type { ArgsOf, Behaviour, MsgOf } from '../actor/behaviour.js';
@@ -183,8 +183,8 @@ export class ActorSystem extends EventEmitter {
     });
     this.#rt.hooks.series = (thread, slot, metric, labels) => this.#aggregator.announce(thread, slot, metric, labels);
     if (spans !== null) {
-      this.#rt.hooks.spanStarted = (thread, rec) => spans.started(thread, rec as SpanStartRecord);
-      this.#rt.hooks.spanEnded = (thread, rec) => spans.ended(thread, rec as SpanEndRecord);
+      this.#rt.hooks.spanStarted = (thread, w) => spans.started(thread, spanStartFromWire(w));
+      this.#rt.hooks.spanEnded = (thread, w) => spans.ended(thread, spanEndFromWire(w));
       // Shards publish span records without waking us; collect them at least this often.
       this.#spanTick = setInterval(() => this.#rt.scheduler.kick(), 50);
       this.#spanTick.unref();

@@ -85,17 +85,9 @@ export class RecordingSpan implements Span {
       if (parent.isRemote) rec.parentRemote = true;
     }
     this.rec = rec;
-    sink.started({
-      spanId: rec.spanId,
-      traceId: rec.traceId,
-      ...(rec.parentSpanId === undefined ? {} : { parentSpanId: rec.parentSpanId, parentRemote: rec.parentRemote === true }),
-      name,
-      kind: rec.kind,
-      start: rec.start,
-      attributes: rec.attributes,
-      scope,
-      ...(scopeVersion === undefined ? {} : { scopeVersion }),
-    });
+    // The record itself (a SpanEndRecord is a SpanStartRecord): a copy with
+    // conditional spreads cost microseconds a span, and sinks only read it.
+    sink.started(rec);
   }
 
   spanContext(): SpanContext {
