@@ -78,26 +78,41 @@ export const nqMaster = defineActor<undefined, { outstanding: number; solutions:
   },
 });
 
-// --- PiPrecision: a run of BBP terms per message (their sum comes back); `inFlight` runs per worker ----------
-type PiWork = { k: number; count: number; digits: number; master: Pid<PiMsg> };
-type PiMsg = { term: string; worker: Pid<PiWork> } | { start: true; workers: Pid<PiWork>[]; digits: number; chunk: number; inFlight: number; report: Report };
+// --- PiPrecision: runs of BBP terms handed out on demand; each worker keeps its own running sum -------------------
+// The master hands a run of `chunk` terms to whichever worker finished one (`inFlight` per worker), and
+// once every run is done collects one partial sum from each worker. Partial sums stay in the workers'
+// state, so the serial part (parsing big integers on the master) is one per worker, not one per run.
+type PiWork = { k: number; count: number; digits: number; master: Pid<PiMsg> } | { collect: Pid<PiMsg> };
+type PiMsg =
+  | { did: Pid<PiWork> }
+  | { sum: string }
+  | { start: true; workers: Pid<PiWork>[]; digits: number; chunk: number; inFlight: number; report: Report };
 
-export const piWorker = defineActor<undefined, { scale: bigint; digits: number }, PiWork>({
+export const piWorker = defineActor<undefined, { scale: bigint; digits: number; sum: bigint }, PiWork>({
   name: 'PiWorker',
-  init: () => ({ scale: 0n, digits: -1 }),
+  init: () => ({ scale: 0n, digits: -1, sum: 0n }),
   handle(msg, s, ctx) {
-    if (typeof msg === 'object' && 'k' in msg) {
-      if (msg.digits !== s.digits) Object.assign(s, { scale: piScale(msg.digits), digits: msg.digits });
+    if (typeof msg !== 'object' || msg === null) return s;
+    if ('k' in msg) {
+      if (msg.digits !== s.digits) Object.assign(s, { scale: piScale(msg.digits), digits: msg.digits, sum: 0n });
+      s.sum += piTermRun(msg.k, msg.count, s.scale);
+      ctx.send(msg.master, { did: ctx.self as Pid<PiWork> });
+    } else if ('collect' in msg) {
       // Sums cross threads as hex text: big integers are not a msgpack type.
-      ctx.send(msg.master, { term: piTermRun(msg.k, msg.count, s.scale).toString(16), worker: ctx.self as Pid<PiWork> });
+      ctx.send(msg.collect, { sum: s.sum.toString(16) });
+      s.sum = 0n;
     }
     return s;
   },
 });
 
-export const piMaster = defineActor<undefined, { next: number; terms: number; chunk: number; got: number; digits: number; sum: bigint; report: Report | null }, PiMsg>({
+export const piMaster = defineActor<
+  undefined,
+  { next: number; terms: number; chunk: number; runs: number; done: number; workers: Pid<PiWork>[]; sums: number; digits: number; sum: bigint; report: Report | null },
+  PiMsg
+>({
   name: 'PiMaster',
-  init: () => ({ next: 0, terms: 0, chunk: 1, got: 0, digits: 0, sum: 0n, report: null }),
+  init: () => ({ next: 0, terms: 0, chunk: 1, runs: 0, done: 0, workers: [], sums: 0, digits: 0, sum: 0n, report: null }),
   handle(msg, s, ctx) {
     if (typeof msg !== 'object' || msg === null) return s;
     const self = ctx.self as Pid<PiMsg>;
@@ -106,15 +121,18 @@ export const piMaster = defineActor<undefined, { next: number; terms: number; ch
       ctx.send(w, { k: s.next, count, digits: s.digits, master: self });
       s.next += count;
     };
-    if ('term' in msg) {
-      s.sum += BigInt(`0x${msg.term}`);
-      if (s.next < s.terms) handOut(msg.worker);
-      if (++s.got === Math.ceil(s.terms / s.chunk)) {
+    if ('did' in msg) {
+      if (s.next < s.terms) handOut(msg.did);
+      if (++s.done === s.runs) for (const w of s.workers) ctx.send(w, { collect: self });
+    } else if ('sum' in msg) {
+      s.sum += BigInt(`0x${msg.sum}`);
+      if (++s.sums === s.workers.length) {
         const digits = piDigits(s.sum, s.digits);
         ctx.send(s.report!, { done: true, value: PI_PREFIX.startsWith(digits.slice(0, PI_PREFIX.length)) ? s.digits : -1 });
       }
     } else if ('start' in msg) {
-      Object.assign(s, { next: 0, terms: piTerms(msg.digits), chunk: msg.chunk, got: 0, digits: msg.digits, sum: 0n, report: msg.report });
+      const terms = piTerms(msg.digits);
+      Object.assign(s, { next: 0, terms, chunk: msg.chunk, runs: Math.ceil(terms / msg.chunk), done: 0, workers: msg.workers, sums: 0, digits: msg.digits, sum: 0n, report: msg.report });
       for (let round = 0; round < msg.inFlight; round++) for (const w of msg.workers) if (s.next < s.terms) handOut(w);
     }
     return s;

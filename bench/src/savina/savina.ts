@@ -240,10 +240,13 @@ interface Parallel {
   workers: number;
 }
 
-function parallelSuite(quick: boolean): Parallel[] {
-  const trap = { pieces: quick ? 8_000_000 : 10_000_000, workers: 100 };
-  const nq = { size: quick ? 12 : 13, threshold: 4, workers: 20 };
-  const pi = { digits: quick ? 3_000 : 5_000, chunk: 4, inFlight: 4, workers: 20 };
+function parallelSuite(): Parallel[] {
+  // Full size even with --quick (which shortens the warm-up instead): a run of a
+  // few tens of ms on 2 shards is short enough for one wake-up or GC pause to
+  // move a median by 10%, and a speed-up is a ratio of two medians.
+  const trap = { pieces: 10_000_000, workers: 100 };
+  const nq = { size: 13, threshold: 4, workers: 20 };
+  const pi = { digits: 5_000, chunk: 4, inFlight: 4, workers: 20 };
   const checkArea = (a: number) => {
     if (Math.abs(a - 0.2710807519529568) > 1e-6) throw new Error(`Trapezoid: area ${a}`);
   };
@@ -369,7 +372,7 @@ export async function savinaBenchmarks(cfg: SavinaConfig): Promise<SavinaResult>
     }
   }
 
-  const parallel = parallelSuite(cfg.quick).filter((p) => matches(only, 'savina', p.name, 'parallel'));
+  const parallel = parallelSuite().filter((p) => matches(only, 'savina', p.name, 'parallel'));
   if (parallel.length > 0) {
     const warm = { runs: WARMUP.runs, ms: cfg.quick ? WARMUP.quickMs : WARMUP.fullMs };
     // Speed-ups are ratios of two medians: at least five runs each, even with --quick.

@@ -1,0 +1,105 @@
+// `npm run bench`: its flags, one real (small) run end to end, and the Savina parallel actors' answers across shards.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ActorSystem, type Pid } from '@joerl/runtime';
+import { NQUEENS_SOLUTIONS, trapezoidArea, trapezoidSlice } from '../src/savina/kernels.ts';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const PARALLEL = new URL('../dist/savina/parallel.actor.js', import.meta.url);
+
+function run(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    child.once('exit', (code) => resolve({ code, out, err }));
+  });
+}
+
+test('bad flags get a message that says what to fix, the usage, and exit code 2', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--bogus'], /unknown flag --bogus/],
+    [['--runs', '0'], /--runs must be a positive integer, got 0/],
+    [['--threads', 'two'], /--threads must be a positive integer, got two/],
+    [['--threads', '100'], /--threads must be at most 64/],
+    [['--only'], /--only needs a value/],
+    [['--only', 'no-such-benchmark'], /--only no-such-benchmark matches no benchmark/],
+  ];
+  for (const [args, want] of cases) {
+    const r = await run(...args);
+    assert.is(r.code, 2, `exit code for ${args.join(' ')}`);
+    assert.match(r.err, want);
+    assert.match(r.err, /usage: npm run bench/);
+    assert.not.match(r.out, /benchmark\s+joerl/, 'no table after a bad flag');
+  }
+  const help = await run('--help');
+  assert.is(help.code, 0);
+  assert.match(help.out, /--quick/);
+});
+
+test('a small real run: JSON with the figure, its nact baseline and ratio; results and chart saved', async () => {
+  const r = await run('--quick', '--runs', '1', '--threads', '2', '--only', 'ThreadRing', '--json');
+  assert.is(r.code, 0, r.err);
+  const res = JSON.parse(r.out) as { date: string; quick: boolean; rows: Array<{ name: string; joerl: { median: number }; baseline?: { name: string }; ratio?: number; target?: number }> };
+  assert.ok(res.quick);
+  const names = res.rows.map((x) => x.name);
+  assert.equal(names, ['ThreadRing in-shard', 'ThreadRing in-shard, telemetry off', 'ThreadRing spread over 2 shards']);
+  const inShard = res.rows[0]!;
+  assert.is(inShard.baseline?.name, 'nact');
+  assert.ok(inShard.joerl.median > 0 && inShard.ratio! > 0);
+  assert.is(inShard.target, 1);
+  // --json prints no progress lines; the saved files are named after the run.
+  assert.not.match(r.err, /running/);
+  const stem = new URL(`../results/${res.date.replace(/[:.]/g, '-')}`, import.meta.url).href;
+  const saved = JSON.parse(readFileSync(new URL(`${stem}.json`), 'utf8')) as { rows: unknown[] };
+  assert.is(saved.rows.length, 3);
+  assert.ok(existsSync(new URL(`${stem}.svg`)), 'the chart beside the JSON');
+});
+
+async function answer(system: ActorSystem, workerExport: string, masterExport: string, start: (workers: Pid<any>[], report: Pid<any>) => object): Promise<number> {
+  const inbox = system.inbox();
+  try {
+    const workers = await Promise.all(Array.from({ length: 6 }, (_, i) => system.spawn(PARALLEL, undefined, { export: workerExport, shard: (i % 2) + 1 }) as Promise<Pid<any>>));
+    const master = (await system.spawn(PARALLEL, undefined, { export: masterExport, shard: 1 })) as Pid<any>;
+    // Twice: a master and its workers are reused from run to run.
+    let value = NaN;
+    for (let i = 0; i < 2; i++) {
+      system.send(master, start(workers, inbox.pid));
+      const done = (await inbox.receive((m: any) => m?.done === true, { timeoutMs: 60_000 })) as { value: number } | undefined;
+      if (done === undefined) throw new Error(`${masterExport}: no answer`);
+      assert.ok(i === 0 || done.value === value, 'the same answer on the second run');
+      value = done.value;
+    }
+    return value;
+  } finally {
+    inbox.close();
+  }
+}
+
+test('the Savina parallel actors give the right answers with their workers on two shards', async () => {
+  const system = await ActorSystem.start({ threads: 2 });
+  try {
+    const pieces = 60_000;
+    let area = 0;
+    for (let i = 0; i < 6; i++) {
+      const s = trapezoidSlice(i, 6, pieces);
+      area += trapezoidArea(s.left, s.pieces, s.h);
+    }
+    const trap = await answer(system, 'trapWorker', 'trapMaster', (workers, report) => ({ start: true, workers, pieces, report }));
+    assert.ok(Math.abs(trap - area) < 1e-9, `trapezoid ${trap} vs ${area}`);
+    const queens = await answer(system, 'nqWorker', 'nqMaster', (workers, report) => ({ start: true, workers, size: 8, threshold: 3, report }));
+    assert.is(queens, NQUEENS_SOLUTIONS[8]);
+    // The master answers the digit count when every digit matches pi's, -1 otherwise.
+    const pi = await answer(system, 'piWorker', 'piMaster', (workers, report) => ({ start: true, workers, digits: 150, chunk: 4, inFlight: 2, report }));
+    assert.is(pi, 150);
+  } finally {
+    await system.shutdown();
+  }
+});
+
+test.run();
