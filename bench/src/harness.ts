@@ -18,12 +18,23 @@ export function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
+/**
+ * A full collection of this thread's heap now (with --expose-gc, as `npm run
+ * bench` runs), so garbage left by an earlier benchmark (nact's millions of
+ * objects, say) is not collected by V8's helper threads during a measurement,
+ * on the cores the shards are using.
+ */
+export function settle(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 /** Runs `fn` after a warm-up (a count, or a count and a minimum time), keeping the measured `runs` results. */
 export async function repeat(runs: number, warmup: number | { runs: number; ms: number }, fn: () => Promise<number> | number): Promise<Sample> {
   const w = typeof warmup === 'number' ? { runs: warmup, ms: 0 } : warmup;
   const start = performance.now();
   // At least `w.runs` warm-up runs, and more until `w.ms` have passed (at most 200).
   for (let i = 0; i < 200 && (i < w.runs || performance.now() - start < w.ms); i++) await fn();
+  settle();
   const out: number[] = [];
   for (let i = 0; i < runs; i++) out.push(await fn());
   return sample(out);

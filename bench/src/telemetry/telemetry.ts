@@ -2,7 +2,7 @@
 import { ActorSystem, type Pid, type SystemOptions } from '@joerl/runtime';
 import type { SinkDone, SinkMsg } from '../actors/sink.actor.js';
 import type { SourceMsg } from '../actors/source.actor.js';
-import { sample, type Row } from '../harness.js';
+import { sample, settle, type Row } from '../harness.js';
 
 
 const actor = (f: string) => new URL(`../actors/${f}`, import.meta.url);
@@ -35,6 +35,7 @@ async function oneRun(telemetry: SystemOptions['telemetry'], n: number, tracing?
     // Two full warm-up runs (JIT, ring and mailbox sizes), then the median of three.
     await run(n);
     await run(n);
+    settle();
     const measured = [await run(n), await run(n), await run(n)].sort((a, b) => a - b);
     return measured[1]!;
   } finally {
