@@ -9,7 +9,7 @@ import { table, type Row } from './harness.js';
 import { savinaBenchmarks, type Scaling } from './savina/savina.js';
 
 const USAGE = `usage: npm run bench -- [--quick] [--only NAME] [--threads N] [--runs N] [--json]
-  --quick      smaller workloads and fewer runs (about 3 minutes)
+  --quick      smaller micro workloads, fewer runs, shorter warm-ups (under 2 minutes)
   --only NAME  run only the groups or benchmarks whose name contains NAME
                (groups: core, behaviours, telemetry, savina; e.g. ping, gen_server, NQueens, micro, parallel)
   --threads N  shards for the spread runs and the top of the scaling curve (default: one per core)
