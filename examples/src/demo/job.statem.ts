@@ -1,12 +1,19 @@
 // Demo: one state machine per job, queued -> running -> done | failed, with a state timeout for jobs whose worker died.
-import { GenStatem, defineGenStatem } from '@joerl/runtime';
+import { GenStatem, type Pid, defineGenStatem } from '@joerl/runtime';
+import type { Assignment } from './dispatcher.server.js';
 
 type State = 'queued' | 'running' | 'done' | 'failed';
 export type JobEvent = 'assign' | 'finish' | 'fail';
 
-export default defineGenStatem<{ id: number; timeoutMs: number }, State, { id: number; timeoutMs: number }, JobEvent, State>({
+export default defineGenStatem<{ id: number; rounds: number; worker: Pid<any>; timeoutMs: number }, State, { id: number; timeoutMs: number }, JobEvent, State>({
   name: 'Job',
-  init: (args) => ({ state: 'queued', data: args }),
+  init(args, ctx) {
+    // The job hands itself to its worker, and is running from then on.
+    const a: Assignment = { id: args.id, rounds: args.rounds, job: ctx.self };
+    ctx.send(args.worker, { kind: 'job', a });
+    ctx.cast(ctx.self, 'assign');
+    return { state: 'queued', data: { id: args.id, timeoutMs: args.timeoutMs } };
+  },
   transitions: {
     queued: { assign: 'running' },
     running: { finish: 'done', fail: 'failed' },

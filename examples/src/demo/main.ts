@@ -108,7 +108,7 @@ async function victims(): Promise<{ shard: number; pids: Pid<any>[] } | undefine
 async function injectFault(): Promise<void> {
   const kind = faults[nextFault++ % faults.length]!;
   const v = await victims().catch(() => undefined);
-  if (v === undefined) return;
+  if (v === undefined || stopping) return; // stopping began while we looked
   if (kind === 'panic') {
     for (const pid of v.pids) system.send(pid, { kind: 'panic' });
     log(`fault: the ${v.pids.length} workers on shard ${v.shard} panic (${v.pids.join(' ')})`);
@@ -147,6 +147,7 @@ async function summary(): Promise<void> {
   } catch {
     // the dispatcher is being restarted: show the last tallies
   }
+  if (!system.running) return; // a tick that was under way when the system stopped
   const t = total();
   const now = performance.now();
   const rate = ((t.done - lastDone) * 1000) / (now - lastAt);
