@@ -20,6 +20,10 @@ for (const { label, a, b } of PLACEMENTS) {
     system.send(linked, { op: 'link', pid: target });
     await expectReport(inbox, 'linked', `kl-${a}${b}`);
     const ref = inbox.monitor(target);
+    // Order is guaranteed per pair of processes (as in Erlang), not across senders: the
+    // monitor is surely in place once the target has answered a ping sent after it.
+    system.send(target, { op: 'ping' });
+    await expectReport(inbox, 'pong', `k-${a}${b}`);
     const killer = await probe(system, inbox, a, { tag: `killer-${a}${b}` });
     system.send(killer, { op: 'exit', pid: target, reason: 'kill' });
     const down = await expect<any>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'DOWN of the killed');
