@@ -86,6 +86,10 @@ test('one_for_all stops the siblings in reverse order, restarts all in order, an
     const old = [];
     for (const id of ids) old.push((await started(inbox, id)).pid);
     const refs = old.map((p) => inbox.monitor(p));
+    // The supervisor, not us, stops a and c: make sure our monitors are in place first
+    // (order holds per pair of processes, not across senders).
+    for (const p of old) system.send(p as Pid<any>, { op: 'ping' });
+    for (const p of old) await expect(inbox, (m) => m?.event === 'child-pong' && m.pid.equals(p), 'pong');
     system.send(old[1]! as Pid<any>, { op: 'crash' });
     // b crashed; its siblings are stopped newest first.
     assert.is((await nextStopped(inbox)).id, 'b');
