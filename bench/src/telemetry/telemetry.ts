@@ -59,8 +59,8 @@ export async function telemetryBenchmarks(cfg: TelemetryBenchConfig): Promise<Ro
     ['10%', { messageSamplingRate: 10, queueWaitSamplingRate: 10, signalSamplingRate: 100 }],
   ] as const;
   const results = new Map<string, number[]>(configs.map(([k]) => [k, []]));
-  // Interleaved rounds, so drift on a shared machine hits every configuration alike; at least five,
-  // because run-to-run noise here (+-10%) is as large as the effect measured: at least seven.
+  // Interleaved rounds, so drift on a shared machine hits every configuration alike; at least
+  // seven, because run-to-run noise here (+-10%) is as large as the effect measured.
   const rounds = Math.max(7, cfg.runs);
   for (let r = 0; r < rounds; r++) {
     for (const [label, telemetry] of configs) {
@@ -68,50 +68,35 @@ export async function telemetryBenchmarks(cfg: TelemetryBenchConfig): Promise<Ro
       results.get(label)!.push(await oneRun(telemetry, cfg.messages));
     }
   }
-  const off = sample(results.get('off')!);
   const rows: Row[] = [];
-  for (const [label, target] of [['100%', 0.85], ['10%', 0.95]] as const) {
-    const s = sample(results.get(label)!);
-    rows.push({
-      group: 'telemetry',
-      name: `cross-shard one-way, telemetry at ${label}`,
-      unit: 'msg/s',
-      joerl: s,
-      baseline: { name: 'telemetry off', sample: off },
-      ratio: pairedRatio(results.get(label)!, results.get('off')!),
-      target,
-      ...(label === '100%' ? { notes: 'telemetry and tracing ratios are medians of per-round ratios (a round runs every configuration back to back)' } : {}),
-    });
-  }
+  /** A configuration's row beside the "off" runs of the same rounds. */
+  const vsOff = (what: 'telemetry' | 'tracing', label: string, runs: Map<string, number[]>, target?: number): Row => ({
+    group: what,
+    name: `cross-shard one-way, ${what} at ${label}`,
+    unit: 'msg/s',
+    joerl: sample(runs.get(label)!),
+    baseline: { name: `${what} off`, sample: sample(runs.get('off')!) },
+    ratio: pairedRatio(runs.get(label)!, runs.get('off')!),
+    ...(target === undefined ? {} : { target }),
+  });
+  rows.push(
+    { ...vsOff('telemetry', '100%', results, 0.85), notes: 'telemetry and tracing ratios are medians of per-round ratios (a round runs every configuration back to back)' },
+    vsOff('telemetry', '10%', results, 0.95),
+  );
 
   // Tracing: three spans per traced message (send, receive, handle), so a fifth of the messages,
   // and a fiftieth when every message is traced (a throughput ratio does not need more).
   const tracedN = Math.max(50_000, Math.floor(cfg.messages / 5));
   const countOf = (label: string) => (label === '100%' ? Math.max(5_000, Math.floor(tracedN / 10)) : tracedN);
-  const tracingConfigs = [
-    ['off', undefined],
-    ['100%', { sampleRate: 1, processors: [countingProcessor()] }],
-    ['1%', { sampleRate: 0.01, processors: [countingProcessor()] }],
-  ] as const;
-  const traced = new Map<string, number[]>(tracingConfigs.map(([k]) => [k, []]));
+  const sampleRates = [['off', undefined], ['100%', 1], ['1%', 0.01]] as const;
+  const traced = new Map<string, number[]>(sampleRates.map(([k]) => [k, []]));
   for (let r = 0; r < cfg.runs; r++) {
-    for (const [label, tracing] of tracingConfigs) {
+    for (const [label, sampleRate] of sampleRates) {
       cfg.progress(`tracing ${label}, round ${r + 1}/${cfg.runs}`);
-      traced.get(label)!.push(await oneRun({ enabled: true }, countOf(label), tracing === undefined ? undefined : { ...tracing, processors: [countingProcessor()] }));
+      traced.get(label)!.push(await oneRun({ enabled: true }, countOf(label), sampleRate === undefined ? undefined : { sampleRate, processors: [countingProcessor()] }));
     }
   }
-  const tracingOff = sample(traced.get('off')!);
-  for (const label of ['100%', '1%'] as const) {
-    const s = sample(traced.get(label)!);
-    rows.push({
-      group: 'tracing',
-      name: `cross-shard one-way, tracing at ${label}`,
-      unit: 'msg/s',
-      joerl: s,
-      baseline: { name: 'tracing off', sample: tracingOff },
-      ratio: pairedRatio(traced.get(label)!, traced.get('off')!),
-    });
-  }
+  rows.push(vsOff('tracing', '100%', traced), vsOff('tracing', '1%', traced));
 
   cfg.progress('scrape with 100 actor types on every shard');
   const system = await ActorSystem.start({ threads: 2 });

@@ -9,7 +9,7 @@
 //   get their turns in between instead of waiting out a whole job. A handler
 //   cannot be preempted; this is how an actor yields.
 import * as crypto from 'node:crypto';
-import { type Pid, defineActor } from '@joerl/runtime';
+import { type ActorContext, defineActor } from '@joerl/runtime';
 import type { Assignment } from './dispatcher.server.js';
 
 /** Jobs in hand (the current one, waiting ones, and ones asked for): one to work on, one in reserve. */
@@ -44,9 +44,7 @@ interface State {
   waiting: Assignment[];
 }
 
-type Ctx = { self: Pid<any>; cast(to: string, msg: unknown): void };
-
-function ask(st: State, ctx: Ctx): void {
+function ask(st: State, ctx: ActorContext<Msg>): void {
   while (st.asked + st.waiting.length + (st.current === null ? 0 : 1) < AHEAD) {
     try {
       ctx.cast('dispatcher', { kind: 'want', worker: ctx.self });
@@ -61,7 +59,7 @@ export default defineActor<{ id: number }, State, Msg>({
   name: 'HashWorker',
   init(args, ctx) {
     const st: State = { id: args.id, asked: 0, lastJob: performance.now(), current: null, waiting: [] };
-    ask(st, ctx as Ctx);
+    ask(st, ctx);
     ctx.sendAfter(ctx.self, { kind: 'check' }, PATIENCE_MS);
     return st;
   },
@@ -74,7 +72,7 @@ export default defineActor<{ id: number }, State, Msg>({
         for (;;); // the shard's watchdog ends this by restarting the shard
       case 'check':
         if (st.current === null && performance.now() - st.lastJob >= PATIENCE_MS) st.asked = 0; // those requests were lost
-        ask(st, ctx as Ctx);
+        ask(st, ctx);
         ctx.sendAfter(ctx.self, { kind: 'check' }, PATIENCE_MS);
         return st;
       case 'job':
@@ -85,7 +83,7 @@ export default defineActor<{ id: number }, State, Msg>({
           st.current = { a: msg.a, done: 0, digest: Buffer.from(`job-${msg.a.id}`), ms: 0 };
           ctx.send(ctx.self, { kind: 'step' });
         }
-        ask(st, ctx as Ctx);
+        ask(st, ctx);
         return st;
       case 'step': {
         const c = st.current;
@@ -109,7 +107,7 @@ export default defineActor<{ id: number }, State, Msg>({
         const next = st.waiting.shift();
         st.current = next === undefined ? null : { a: next, done: 0, digest: Buffer.from(`job-${next.id}`), ms: 0 };
         if (next !== undefined) ctx.send(ctx.self, { kind: 'step' });
-        ask(st, ctx as Ctx);
+        ask(st, ctx);
         return st;
       }
     }

@@ -66,7 +66,6 @@ export class Scheduler {
     private readonly actorBudget: number,
     private readonly sliceBudget: number,
     private readonly spinMicros: number,
-    private readonly onSlice: () => void = () => {},
   ) {
     this.busyIndex = thread * THREAD_STRIDE_I32 + BUSY;
     this.spinNow = spinMicros;
@@ -167,7 +166,6 @@ export class Scheduler {
       }
     }
     this.transport.flush();
-    this.onSlice();
     Atomics.store(this.ctl, this.busyIndex, 0);
   }
 

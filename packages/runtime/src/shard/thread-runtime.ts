@@ -707,12 +707,7 @@ export class ThreadRuntime {
         return n;
       }
     }
-    if (mb.length > 0) {
-      p.status = S_QUEUED;
-      this.scheduler.enqueue(p);
-    } else {
-      p.status = S_IDLE;
-    }
+    this.afterTurn(p);
     return n;
   };
 
@@ -844,16 +839,21 @@ export class ThreadRuntime {
     } finally {
       this.inTurn = false;
     }
-    if (mb.length > 0) {
+    this.afterTurn(p);
+    return n;
+  }
+
+  /** A turn ran out of budget or of messages: back in the run queue, or idle. */
+  private afterTurn(p: Proc): void {
+    if (p.mailbox.length > 0) {
       p.status = S_QUEUED;
       this.scheduler.enqueue(p);
     } else {
       p.status = S_IDLE;
     }
-    return n;
   }
 
-  /** Closes an observed turn: the last timing block, pending queue waits, and the `n` messages it took off the depth gauge. */
+  /** Closes an observed turn: pending queue waits, and the `n` messages it took off the depth gauge (the timing block may go on; see closeBlock). */
   private endTurn(p: Proc, n: number): void {
     if (this.waitCount > 0) this.m.queueWait(this.waitMs, this.waitCount);
     this.waitCount = 0;
