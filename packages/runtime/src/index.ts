@@ -31,6 +31,8 @@ export type {
   TimerRef,
 } from './actor/context.js';
 export { Pid, isPid } from './actor/pid.js';
+export { NOOP_PROBE } from './actor/probe.js';
+export type { BehaviourProbe } from './actor/probe.js';
 export { formatReason, isNormalReason, reasonKind } from './actor/exit-reason.js';
 export type { CustomReason, ExitReason, ExitReasonInput, ExitReasonKind, PanicReason } from './actor/exit-reason.js';
 export { isCallMessage, isCastMessage, isDownMessage, isExitMessage } from './actor/messages.js';

@@ -1,7 +1,8 @@
 // The shard writer and the aggregator together: slots announced once, histograms cumulative, retire keeps counters only.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Aggregator, ShardMetrics, createRegion, metricId, resolveTelemetry } from '@joerl/telemetry';
+import { metricId, resolveTelemetry } from '@joerl/telemetry';
+import { Aggregator, ShardMetrics, createRegion } from '@joerl/telemetry/internal';
 
 function setup(threads: number[]) {
   const agg = new Aggregator();

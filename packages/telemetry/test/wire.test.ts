@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Packr, Unpackr } from 'msgpackr';
-import { type SpanEndRecord, spanEndFromWire, spanEndToWire, spanStartFromWire, spanStartToWire } from '@joerl/telemetry';
+import { type SpanEndRecord, spanEndFromWire, spanEndToWire, spanStartFromWire, spanStartToWire } from '@joerl/telemetry/internal';
 
 const options = { useRecords: true, moreTypes: true, structuredClone: false } as const;
 const trip = (x: unknown): unknown => new Unpackr(options).unpack(new Packr(options).pack(x));

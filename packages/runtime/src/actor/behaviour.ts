@@ -1,35 +1,12 @@
 // Behaviours: what an actor module exports. `defineActor` is the typed front door; other define* helpers build on it.
 
-import type { ActorContext } from './context.js';
+import { BEHAVIOUR } from './brand.js';
+import type { ActorContext, Behaviour, MaybePromise } from './context.js';
 import type { ExitReason } from './exit-reason.js';
 import type { SystemMessage } from './messages.js';
 
-/** Brand put on every behaviour object (shared across copies of the package). */
-export const BEHAVIOUR = Symbol.for('joerl.behaviour');
-
-/** A value or a promise of it: handlers may be sync or async. */
-export type MaybePromise<T> = T | Promise<T>;
-
-/**
- * What the shard scheduler runs. Built by {@link defineActor} (and later by
- * `defineGenServer` & co.); users rarely write one by hand.
- */
-export interface Behaviour<Args = unknown, State = unknown, Msg = unknown> {
-  readonly [BEHAVIOUR]: string;
-  /** The `type` label in metrics and traces; defaults to the export name. */
-  readonly name: string | undefined;
-  /** Start with `trapExit` on (before `init` runs). */
-  readonly trapExit: boolean;
-  /** Default mailbox capacity for this behaviour (spawn options override it). */
-  readonly mailboxCapacity: number | undefined;
-  /** How long `terminate` may run (default: the system's `terminateTimeoutMs`). */
-  readonly terminateTimeoutMs: number | undefined;
-  init(args: Args, ctx: ActorContext<Msg>): MaybePromise<State>;
-  handle(msg: Msg | SystemMessage, state: State, ctx: ActorContext<Msg>): MaybePromise<State>;
-  terminate(reason: ExitReason, state: State, ctx: ActorContext<Msg>): MaybePromise<void>;
-  /** Phantom: lets `spawn<typeof B>()` infer argument and message types. */
-  readonly __types?: { args: Args; msg: Msg };
-}
+export { BEHAVIOUR };
+export type { ArgsOf, Behaviour, MaybePromise, MsgOf } from './context.js';
 
 /** Callbacks of a plain actor. */
 export interface ActorSpec<Args, State, Msg> {
@@ -96,8 +73,3 @@ function noop(): void {}
 export function isBehaviour(value: unknown): value is Behaviour {
   return typeof value === 'object' && value !== null && typeof (value as Record<symbol, unknown>)[BEHAVIOUR] === 'string';
 }
-
-/** Argument type of a behaviour. */
-export type ArgsOf<B> = B extends Behaviour<infer A, unknown, unknown> ? A : unknown;
-/** Message type of a behaviour. */
-export type MsgOf<B> = B extends Behaviour<unknown, unknown, infer M> ? M : unknown;

@@ -1,7 +1,8 @@
 // The context a handler receives: its own pid and every process operation, typed for the actor's messages.
 
-import type { ArgsOf, Behaviour, MsgOf } from './behaviour.js';
-import type { ExitReasonInput } from './exit-reason.js';
+import type { BEHAVIOUR } from './brand.js';
+import type { ExitReason, ExitReasonInput } from './exit-reason.js';
+import type { BehaviourProbe } from './probe.js';
 import type { From, MonitorRef, SystemMessage } from './messages.js';
 import type { Pid } from './pid.js';
 
@@ -109,6 +110,8 @@ export interface ActorContext<M = unknown> extends ProcessOps {
   readonly typeName: string;
   /** True once `system.shutdown()` has begun (supervisors stop restarting). */
   readonly systemStopping: boolean;
+  /** What a behaviour records about itself (state machines, supervisors): a no-op when telemetry, provider and tracing are off. */
+  readonly probe: BehaviourProbe;
   /** Starts a process from a behaviour module (default placement: this shard). Resolves once its init has finished. */
   spawn<B extends Behaviour<any, any, any> = Behaviour>(module: ModuleRef, args?: ArgsOf<B>, opts?: SpawnOptions): Promise<Pid<MsgOf<B>>>;
   /** spawn + link, atomically: an init crash reaches this process as an exit signal. */
@@ -152,3 +155,32 @@ export interface ActorContext<M = unknown> extends ProcessOps {
 export type OffloadMessage<R = unknown> =
   | { readonly type: 'OFFLOAD'; readonly tag: unknown; readonly ok: true; readonly value: R }
   | { readonly type: 'OFFLOAD'; readonly tag: unknown; readonly ok: false; readonly error: { name: string; code?: string; message: string } };
+
+/** A value or a promise of it: handlers may be sync or async. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * What the shard scheduler runs. Built by {@link defineActor} (and later by
+ * `defineGenServer` & co.); users rarely write one by hand.
+ */
+export interface Behaviour<Args = unknown, State = unknown, Msg = unknown> {
+  readonly [BEHAVIOUR]: string;
+  /** The `type` label in metrics and traces; defaults to the export name. */
+  readonly name: string | undefined;
+  /** Start with `trapExit` on (before `init` runs). */
+  readonly trapExit: boolean;
+  /** Default mailbox capacity for this behaviour (spawn options override it). */
+  readonly mailboxCapacity: number | undefined;
+  /** How long `terminate` may run (default: the system's `terminateTimeoutMs`). */
+  readonly terminateTimeoutMs: number | undefined;
+  init(args: Args, ctx: ActorContext<Msg>): MaybePromise<State>;
+  handle(msg: Msg | SystemMessage, state: State, ctx: ActorContext<Msg>): MaybePromise<State>;
+  terminate(reason: ExitReason, state: State, ctx: ActorContext<Msg>): MaybePromise<void>;
+  /** Phantom: lets `spawn<typeof B>()` infer argument and message types. */
+  readonly __types?: { args: Args; msg: Msg };
+}
+
+/** Argument type of a behaviour. */
+export type ArgsOf<B> = B extends Behaviour<infer A, unknown, unknown> ? A : unknown;
+/** Message type of a behaviour. */
+export type MsgOf<B> = B extends Behaviour<unknown, unknown, infer M> ? M : unknown;

@@ -1,6 +1,6 @@
 // A process cell: everything the runtime keeps for one actor (or main-thread inbox) on its own thread.
 
-import type { TypeMetrics } from '@joerl/telemetry';
+import type { TypeMetrics } from '@joerl/telemetry/internal';
 import type { Behaviour } from './behaviour.js';
 import type { ExitReason } from './exit-reason.js';
 import { Mailbox } from './mailbox.js';

@@ -6,9 +6,6 @@ import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
 import { type From, isCallMessage, isCastMessage, isExitMessage } from '../actor/messages.js';
 import { InvalidTransitionError } from '../errors.js';
 import { chain, isThenable } from './maybe.js';
-import { INTERNAL } from '../shard/actor-context.js';
-import type { ThreadRuntime } from '../shard/thread-runtime.js';
-import type { Proc } from '../actor/proc.js';
 
 /** An event as the machine sees it: what it is, and how it came. */
 export type StatemEvent<E> =
@@ -125,34 +122,6 @@ interface Internal<S, D> {
   enteredAt: number;
 }
 
-/** Telemetry for a machine: the current-state gauge, transitions with time spent, invalid events, the provider hook. */
-function observe(ctx: unknown): { rt: ThreadRuntime; p: Proc } | null {
-  const i = (ctx as { [INTERNAL]?: { rt: ThreadRuntime; p: Proc } })[INTERNAL];
-  return i !== undefined && (i.p.tm !== null || i.rt.provider !== null) ? i : null;
-}
-
-function enteredInitial(ctx: unknown, state: string): void {
-  const i = observe(ctx);
-  if (i === null || i.p.tm === null) return;
-  i.rt.m.statemEnter(i.p.tm, state, 1);
-  i.p.statemState = state;
-}
-
-function transitioned(ctx: unknown, from: string, to: string, msInFrom: number): void {
-  const i = observe(ctx);
-  if (i === null) return;
-  if (i.p.tm !== null) {
-    i.rt.m.statemTransition(i.p.tm, from, to, msInFrom);
-    i.p.statemState = to;
-  }
-  i.rt.provider?.onStateTransition?.(i.p.typeName, i.p.pid.toString(), from, to);
-}
-
-function refused(ctx: unknown, state: string, event: string): void {
-  const i = observe(ctx);
-  if (i !== null && i.p.tm !== null) i.rt.m.statemInvalid(i.p.tm, state, event);
-}
-
 /** Default event naming: strings name themselves; objects by `kind` or `type`. */
 export function defaultEventName(event: unknown): string {
   if (typeof event === 'string') return event;
@@ -213,7 +182,7 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
 
   const invalid = (st: I, ev: StatemEvent<E>, event: string, ctx: Ctx, detail?: string): I => {
     st.invalid++;
-    refused(ctx, st.s, event);
+    ctx.probe.statemInvalid(st.s, event);
     if (ev.type === 'call') ctx.replyError(ev.from, new InvalidTransitionError(st.s, event, detail));
     return st;
   };
@@ -242,7 +211,7 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
 
   const enter = (st: I, from: S | undefined, ctx: Ctx): MaybePromise<I> => {
     st.enteredAt = performance.now();
-    if (from === undefined) enteredInitial(ctx, st.s);
+    if (from === undefined) ctx.probe.statemEntered(st.s);
     if (spec.enter === undefined) return st;
     return chain(spec.enter(from, st.s, st.d, ctx), (r) => {
       if (isTransition(r)) {
@@ -267,7 +236,7 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
     st.d = t.data;
     if (changed) {
       cancelTimer(st, 'state', ctx); // a state change cancels the state timeout
-      transitioned(ctx, from, t.state!, performance.now() - st.enteredAt);
+      ctx.probe.statemTransition(from, t.state!, performance.now() - st.enteredAt);
       st.s = t.state!;
     }
     runActions(st, t.actions, ev, ctx);

@@ -6,10 +6,8 @@ import type { ExitReason } from '../actor/exit-reason.js';
 import { type DownMessage, type ExitMessage, isDownMessage, isExitMessage } from '../actor/messages.js';
 import { Pid } from '../actor/pid.js';
 import { ChildExistsError, ChildNotFoundError, ChildRunningError, InvalidArgumentError } from '../errors.js';
-import { moduleHref } from '../shard/loader.js';
+import { moduleHref } from '../actor/module-ref.js';
 import { GenServer, defineGenServer } from './gen-server.js';
-import { INTERNAL } from '../shard/actor-context.js';
-import type { ThreadRuntime } from '../shard/thread-runtime.js';
 
 /** How the supervisor reacts to a child that must be restarted. */
 export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
@@ -202,15 +200,13 @@ async function stopAll(st: SupState, ctx: Ctx, from = 0): Promise<void> {
 
 /** Restarts `children` in order; a start that fails counts as another restart. Returns false if intensity ran out. */
 async function restartInOrder(st: SupState, children: Child[], ctx: Ctx): Promise<boolean> {
-  const internal = (ctx as unknown as { [INTERNAL]: { rt: ThreadRuntime } })[INTERNAL];
   for (const child of children) {
     for (;;) {
       if (ctx.systemStopping) return true;
       try {
         const t0 = performance.now();
         await startChild(child, ctx);
-        internal.rt.m.supervisorRestart(st.strategy, performance.now() - t0);
-        internal.rt.provider?.onSupervisorRestart?.(child.spec.id, st.strategy);
+        ctx.probe.supervisorRestart(child.spec.id, st.strategy, performance.now() - t0);
         break;
       } catch {
         if (!recordRestart(st)) return false;
@@ -252,7 +248,7 @@ async function onChildExit(st: SupState, index: number, reason: ExitReason, ctx:
 }
 
 async function giveUp(st: SupState, ctx: Ctx): Promise<SupState> {
-  (ctx as unknown as { [INTERNAL]: { rt: ThreadRuntime } })[INTERNAL].rt.m.intensityExceeded();
+  ctx.probe.intensityExceeded();
   await stopAll(st, ctx);
   ctx.stop(MAX_INTENSITY_REASON);
   return st;

@@ -11,6 +11,13 @@ function capacityOf(sab: SharedArrayBuffer): number {
   return sab.byteLength - RING_HEADER_BYTES;
 }
 
+/** How full a ring is, 0..1: bytes published and not yet read, over its capacity (any thread may ask). */
+export function ringFill(sab: SharedArrayBuffer): number {
+  const ctl = new Int32Array(sab, 0, RING_HEADER_BYTES / 4);
+  const used = ((Atomics.load(ctl, WRITE_INDEX) >>> 0) - (Atomics.load(ctl, READ_INDEX) >>> 0)) >>> 0;
+  return used / capacityOf(sab);
+}
+
 /** The producer end. Writes frames, then publishes them all with one atomic store. */
 export class RingWriter {
   private readonly ctl: Int32Array;

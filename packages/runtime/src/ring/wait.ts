@@ -1,6 +1,6 @@
 // Parking and waking threads: one doorbell word per thread, notified only when its owner is parked.
 
-import { DOORBELL, PARKED, THREAD_STRIDE_I32 } from './layout.js';
+import { DOORBELL, PARKED, THREAD_STRIDE_I32 } from './control-block.js';
 
 /**
  * Wakes thread `t` if it is parked. Call after publishing to one of its rings.

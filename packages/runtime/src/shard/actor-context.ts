@@ -1,25 +1,52 @@
-// The `ctx` object handlers receive: a thin, typed front over the thread runtime, bound to one process.
+// The `ctx` object handlers receive: a thin, typed front over the thread's process API, bound to one process.
 
 import type { ActorContext, CallOptions, ModuleRef, Monitored, ReceiveOptions, SpawnOptions, TimerRef } from '../actor/context.js';
-import type { ExitReasonInput } from '../actor/exit-reason.js';
+import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
 import type { From, MonitorRef } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
+import type { BehaviourProbe } from '../actor/probe.js';
 import type { Proc } from '../actor/proc.js';
 import { toWireError } from '../errors.js';
-import { SPAWN_LINK, SPAWN_MONITOR, SPAWN_PLAIN, type ThreadRuntime } from './thread-runtime.js';
-
-/** Key of the runtime internals on a context (used by the behaviours). `Symbol.for`: a TypeScript actor module loaded through tsx gets its own copy of this package, and must still find them. */
-export const INTERNAL = Symbol.for('joerl.internal');
+import type { SpawnMode } from './protocol.js';
 
 /** OTP's default call timeout. */
 export const DEFAULT_CALL_TIMEOUT_MS = 5000;
 
-export class ActorCtx implements ActorContext<unknown> {
-  readonly #rt: ThreadRuntime;
-  readonly #p: Proc;
+/** The process API of one thread, as contexts and main-thread inboxes use it (the thread runtime implements it). */
+export interface ActorHost {
+  readonly thread: number;
+  readonly systemStopping: boolean;
+  send(to: Pid<unknown> | string, msg: unknown, from?: Pid): void;
+  sendQuiet(to: Pid<unknown> | string, msg: unknown): void;
+  spawn(module: ModuleRef, args: unknown, opts: SpawnOptions | undefined, parent: Proc | null, mode: SpawnMode): Promise<Pid | Monitored>;
+  link(p: Proc, pid: Pid<unknown>): void;
+  unlink(p: Proc, pid: Pid<unknown>): void;
+  monitor(p: Proc, pid: Pid<unknown>): MonitorRef;
+  demonitor(p: Proc, ref: MonitorRef): boolean;
+  exit(from: Pid, pid: Pid<unknown>, reason: ExitReasonInput): void;
+  requestStop(p: Proc, reason: ExitReasonInput): void;
+  exitProc(p: Proc, reason: ExitReason): void;
+  register(name: string, pid: Pid<unknown>): void;
+  unregister(name: string): boolean;
+  whereis(name: string): Pid<unknown> | undefined;
+  sendAfter(owner: Proc | null, to: Pid<unknown> | string, msg: unknown, delayMs: number): TimerRef;
+  cancelTimer(ref: TimerRef, owner: Proc | null): boolean;
+  receive(p: Proc, match: (msg: unknown) => boolean, timeoutMs: number | undefined): Promise<unknown>;
+  call(p: Proc, to: Pid<unknown> | string, req: unknown, timeoutMs: number): Promise<unknown>;
+  cast(to: Pid<unknown> | string, msg: unknown, from?: Pid): void;
+  reply(from: From, ok: boolean, value: unknown, by?: Proc | null): void;
+  offload(module: ModuleRef, input: unknown, exportName?: string): Promise<unknown>;
+  flush(): void;
+  probe(p: Proc): BehaviourProbe;
+}
 
-  constructor(rt: ThreadRuntime, p: Proc) {
-    this.#rt = rt;
+export class ActorCtx implements ActorContext<unknown> {
+  readonly #h: ActorHost;
+  readonly #p: Proc;
+  #probe: BehaviourProbe | null = null;
+
+  constructor(host: ActorHost, p: Proc) {
+    this.#h = host;
     this.#p = p;
   }
 
@@ -28,7 +55,7 @@ export class ActorCtx implements ActorContext<unknown> {
   }
 
   get shard(): number {
-    return this.#rt.thread;
+    return this.#h.thread;
   }
 
   get trappingExits(): boolean {
@@ -44,43 +71,47 @@ export class ActorCtx implements ActorContext<unknown> {
   }
 
   get systemStopping(): boolean {
-    return this.#rt.systemStopping;
+    return this.#h.systemStopping;
+  }
+
+  get probe(): BehaviourProbe {
+    return (this.#probe ??= this.#h.probe(this.#p));
   }
 
   send(to: Pid<unknown> | string, msg: unknown): void {
-    this.#rt.send(to, msg, this.#p.pid);
+    this.#h.send(to, msg, this.#p.pid);
   }
 
   spawn(module: ModuleRef, args?: unknown, opts?: SpawnOptions): Promise<Pid<any>> {
-    return this.#rt.spawn(module, args, opts, this.#p, SPAWN_PLAIN) as Promise<Pid<any>>;
+    return this.#h.spawn(module, args, opts, this.#p, 'plain') as Promise<Pid<any>>;
   }
 
   spawnLink(module: ModuleRef, args?: unknown, opts?: SpawnOptions): Promise<Pid<any>> {
-    return this.#rt.spawn(module, args, opts, this.#p, SPAWN_LINK) as Promise<Pid<any>>;
+    return this.#h.spawn(module, args, opts, this.#p, 'link') as Promise<Pid<any>>;
   }
 
   spawnMonitor(module: ModuleRef, args?: unknown, opts?: SpawnOptions): Promise<Monitored<any>> {
-    return this.#rt.spawn(module, args, opts, this.#p, SPAWN_MONITOR) as Promise<Monitored<any>>;
+    return this.#h.spawn(module, args, opts, this.#p, 'monitor') as Promise<Monitored<any>>;
   }
 
   link(pid: Pid<unknown>): void {
-    this.#rt.link(this.#p, pid);
+    this.#h.link(this.#p, pid);
   }
 
   unlink(pid: Pid<unknown>): void {
-    this.#rt.unlink(this.#p, pid);
+    this.#h.unlink(this.#p, pid);
   }
 
   monitor(pid: Pid<unknown>): MonitorRef {
-    return this.#rt.monitor(this.#p, pid);
+    return this.#h.monitor(this.#p, pid);
   }
 
   demonitor(ref: MonitorRef): boolean {
-    return this.#rt.demonitor(this.#p, ref);
+    return this.#h.demonitor(this.#p, ref);
   }
 
   exit(pid: Pid<unknown>, reason: ExitReasonInput): void {
-    this.#rt.exit(this.#p.pid, pid, reason);
+    this.#h.exit(this.#p.pid, pid, reason);
   }
 
   trapExit(on: boolean): void {
@@ -88,67 +119,62 @@ export class ActorCtx implements ActorContext<unknown> {
   }
 
   stop(reason: ExitReasonInput = 'normal'): void {
-    this.#rt.requestStop(this.#p, reason);
+    this.#h.requestStop(this.#p, reason);
   }
 
   register(name: string): void {
-    this.#rt.register(name, this.#p.pid);
+    this.#h.register(name, this.#p.pid);
   }
 
   unregister(name: string): boolean {
-    return this.#rt.unregister(name);
+    return this.#h.unregister(name);
   }
 
   whereis(name: string): Pid<unknown> | undefined {
-    return this.#rt.names.whereis(name);
+    return this.#h.whereis(name);
   }
 
   sendAfter(to: Pid<unknown> | string, msg: unknown, delayMs: number): TimerRef {
-    return this.#rt.sendAfter(this.#p, to, msg, delayMs);
+    return this.#h.sendAfter(this.#p, to, msg, delayMs);
   }
 
   cancelTimer(ref: TimerRef): boolean {
-    return this.#rt.cancelTimer(ref, this.#p);
+    return this.#h.cancelTimer(ref, this.#p);
   }
 
   receive(match: (msg: unknown) => boolean, opts?: ReceiveOptions): Promise<any> {
-    return this.#rt.receive(this.#p, match, opts?.timeoutMs);
+    return this.#h.receive(this.#p, match, opts?.timeoutMs);
   }
 
   call(to: Pid<any> | string, req: unknown, opts?: CallOptions): Promise<any> {
-    return this.#rt.call(this.#p, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
+    return this.#h.call(this.#p, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
   }
 
   cast(to: Pid<any> | string, msg: unknown): void {
-    this.#rt.cast(to, msg);
+    this.#h.cast(to, msg);
   }
 
   reply(from: From, value: unknown): void {
-    this.#rt.reply(from, true, value, this.#p);
+    this.#h.reply(from, true, value, this.#p);
+  }
+
+  replyError(from: From, error: Error): void {
+    this.#h.reply(from, false, toWireError(error), this.#p);
   }
 
   flush(): void {
-    this.#rt.transport.flush();
+    this.#h.flush();
   }
 
   offload(module: ModuleRef, input: unknown, opts?: { export?: string }): Promise<any> {
-    return this.#rt.offload(module, input, opts?.export);
+    return this.#h.offload(module, input, opts?.export);
   }
 
   offloadMessage(module: ModuleRef, input: unknown, tag: unknown, opts?: { export?: string }): void {
     const self = this.#p.pid;
-    this.#rt.offload(module, input, opts?.export).then(
-      (value) => this.#rt.sendQuiet(self, { type: 'OFFLOAD', tag, ok: true, value }),
-      (err: unknown) => this.#rt.sendQuiet(self, { type: 'OFFLOAD', tag, ok: false, error: toWireError(err) }),
+    this.#h.offload(module, input, opts?.export).then(
+      (value) => this.#h.sendQuiet(self, { type: 'OFFLOAD', tag, ok: true, value }),
+      (err: unknown) => this.#h.sendQuiet(self, { type: 'OFFLOAD', tag, ok: false, error: toWireError(err) }),
     );
-  }
-
-  replyError(from: From, error: Error): void {
-    this.#rt.reply(from, false, toWireError(error), this.#p);
-  }
-
-  /** Runtime internals, for the behaviours in this package (not part of the API). */
-  get [INTERNAL](): { rt: ThreadRuntime; p: Proc } {
-    return { rt: this.#rt, p: this.#p };
   }
 }

@@ -12,8 +12,8 @@ if (init.provider !== null) rt.provider = await loadProvider(init.provider, init
 
 // A restarted shard first tells every consumer to drop any half-received
 // message its predecessor left behind.
-if (init.incarnation > 0) rt.transport.announceRestart();
-rt.scheduler.start();
+if (init.incarnation > 0) rt.state.transport.announceRestart();
+rt.state.scheduler.start();
 
 const reply = (msg: FromShard): void => port.postMessage(msg);
 
@@ -40,7 +40,7 @@ port.on('message', (msg: ToShard) => {
   switch (msg.type) {
     case 'shard-down':
       rt.onShardDown(msg.shard, msg.incarnation);
-      rt.scheduler.kick();
+      rt.state.scheduler.kick();
       break;
     case 'shutdown':
       rt.shutdown(msg.timeoutMs).then(
@@ -60,11 +60,11 @@ port.on('message', (msg: ToShard) => {
         id: msg.id,
         stats: {
           shard: rt.thread,
-          actors: rt.procs.size,
-          runQueue: rt.scheduler.queued,
-          spawned: rt.counters.spawned,
-          exited: rt.counters.exited,
-          delivered: rt.counters.delivered,
+          actors: rt.state.procs.size,
+          runQueue: rt.state.scheduler.queued,
+          spawned: rt.state.counters.spawned,
+          exited: rt.state.counters.exited,
+          delivered: rt.state.counters.delivered,
         },
       });
       break;

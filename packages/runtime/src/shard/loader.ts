@@ -1,35 +1,14 @@
 // Loads behaviour modules inside a thread, by URL: JavaScript through import(), TypeScript through tsx when installed.
 
 import { basename } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isAbsolute } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isBehaviour, type Behaviour } from '../actor/behaviour.js';
-import { ExportNotFoundError, InvalidArgumentError, ModuleNotFoundError, NotABehaviourError } from '../errors.js';
-
-/** A module given to spawn: a URL object, a file: URL string, or an absolute path. */
-export type ModuleRef = URL | string;
+import { ExportNotFoundError, ModuleNotFoundError, NotABehaviourError } from '../errors.js';
 
 /** A loaded behaviour and the `type` label it runs under. */
 export interface Loaded {
   behaviour: Behaviour;
   typeName: string;
-}
-
-/**
- * Normalises a module reference to a `file://` href before it crosses threads.
- * Relative paths are refused: they would resolve against whichever thread
- * reads them. Use `new URL('./x.js', import.meta.url)` instead.
- */
-export function moduleHref(ref: ModuleRef): string {
-  if (ref instanceof URL) return ref.href;
-  if (typeof ref !== 'string' || ref.length === 0) {
-    throw new InvalidArgumentError(`an actor module must be a URL or an absolute path, got ${typeof ref === 'string' ? '""' : typeof ref}`);
-  }
-  if (/^(file|data|node):/.test(ref)) return ref;
-  if (isAbsolute(ref)) return pathToFileURL(ref).href;
-  throw new InvalidArgumentError(
-    `actor module "${ref}" is relative: pass new URL('${ref}', import.meta.url) or an absolute path`,
-  );
 }
 
 const TS = /\.(c|m)?tsx?$/;

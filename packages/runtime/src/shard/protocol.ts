@@ -39,13 +39,8 @@ export const OP_SPAN_END = 20; //    SpanEndWire (to the main thread)
 /** How many fields follow each op code. */
 export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 5, 4, 3, 3, 1, 4, 1, 1];
 
-/** Per-message metadata, present only when telemetry or tracing asks for it. */
-export interface SendMeta {
-  /** Enqueue time (performance.timeOrigin-relative ms) for queue-wait sampling. */
-  t?: number;
-  /** W3C traceparent of the sending span. */
-  tp?: string;
-}
+/** How a spawn relates the child to its parent: not at all, linked, or monitored (atomically, at birth). */
+export type SpawnMode = 'plain' | 'link' | 'monitor';
 
 /** A spawn crossing threads. The requester reserved the child's serial. */
 export interface SpawnRequest {

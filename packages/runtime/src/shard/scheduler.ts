@@ -2,7 +2,7 @@
 
 import type { Proc } from '../actor/proc.js';
 import { S_QUEUED } from '../actor/proc.js';
-import { BUSY, THREAD_STRIDE_I32 } from '../ring/layout.js';
+import { BUSY, THREAD_STRIDE_I32 } from '../ring/control-block.js';
 import { parkThread, wakeThread } from '../ring/wait.js';
 import type { Transport } from './transport.js';
 

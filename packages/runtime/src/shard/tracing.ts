@@ -22,7 +22,7 @@ import {
   formatTraceparent,
   nowMs,
   parseTraceparent,
-} from '@joerl/telemetry';
+} from '@joerl/telemetry/internal';
 import type { Pid } from '../actor/pid.js';
 
 /** Tracing settings every thread runs with. */

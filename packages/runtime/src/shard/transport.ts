@@ -1,7 +1,7 @@
 // Cross-thread transport: batches ops per destination, packs each batch once, writes it into that thread's ring.
 
 import { packr, unpackr } from '../codec/codec.js';
-import { BUSY, THREAD_STRIDE_I32 } from '../ring/layout.js';
+import { BUSY, THREAD_STRIDE_I32 } from '../ring/control-block.js';
 import { RingReader, RingWriter } from '../ring/ring.js';
 import { wakeThread } from '../ring/wait.js';
 import { ARITY } from './protocol.js';

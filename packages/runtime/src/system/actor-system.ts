@@ -1,7 +1,8 @@
 // The ActorSystem handle on the main thread: starts and watches shards, and is itself an endpoint for send/spawn.
 
 import { EventEmitter } from 'node:events';
-import { Aggregator, type EndpointOptions, SpanCollector, TelemetryServer, createRegion, defaultResource, nowMs, spanEndFromWire, spanStartFromWire } from '@joerl/telemetry';
+import { type EndpointOptions, TelemetryServer } from '@joerl/telemetry';
+import { Aggregator, SpanCollector, createRegion, defaultResource, nowMs, spanEndFromWire, spanStartFromWire } from '@joerl/telemetry/internal';
 import { loadProvider } from '../shard/provider.js';
 import type { CallOf, CallOptions, CastOf, ModuleRef, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
 import type { ArgsOf, Behaviour, MsgOf } from '../actor/behaviour.js';
@@ -9,58 +10,19 @@ import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
 import { type DownMessage, type From, isDownMessage } from '../actor/messages.js';
 import type { Proc } from '../actor/proc.js';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../shard/actor-context.js';
-import { MAIN_PID, Pid } from '../actor/pid.js';
+import { MAIN_PID, type Pid } from '../actor/pid.js';
 import { InvalidOptionError, SystemStoppedError } from '../errors.js';
-import { createRingBuffer } from '../ring/ring.js';
-import {
-  ACTORS,
-  BUSY,
-  FIRST_SERIAL,
-  GAVE_UP,
-  LAG_US,
-  LOADING,
-  LOOP_TICK,
-  INCARNATION,
-  PARKED,
-  REF,
-  SERIAL,
-  STOPPING,
-  THREAD_STRIDE_I32,
-  THREAD_STRIDE_I64,
-  controlBytes,
-  controlViews,
-  type ControlViews,
-} from '../ring/layout.js';
-import { nameTableBytes } from '../registry/name-table.js';
+import { STOPPING } from '../ring/control-block.js';
 import type { DeadLetter, ShardInit, ShardStats, ThreadConfig } from '../shard/protocol.js';
-import { READ_INDEX, RING_HEADER_BYTES, WRITE_INDEX } from '../ring/layout.js';
-import { SPAWN_PLAIN, ThreadRuntime } from '../shard/thread-runtime.js';
+import { ThreadRuntime } from '../shard/thread-runtime.js';
 import { Inbox } from './inbox.js';
 import { OffloadPool } from './offload-pool.js';
 import { type ResolvedOptions, type SystemOptions, resolveOptions } from './options.js';
-import { type ShardDeath, ShardHost } from './shard-host.js';
+import type { ShardDeath } from './shard-host.js';
+import { type ShardView, ShardPool } from './shard-pool.js';
+import { type SharedMemory, allocateSharedMemory } from './shared-memory.js';
 
-export type { ShardDeath };
-
-/** What the system knows about one shard right now (read from shared memory, no round trip). */
-export interface ShardView {
-  shard: number;
-  /** Its worker is running and has reported ready. */
-  up: boolean;
-  /** The system stopped restarting it (it kept dying at start-up). */
-  gaveUp: boolean;
-  incarnation: number;
-  /** Bumped every 20 ms by the shard's event loop; stalls when a handler blocks it. */
-  loopTick: number;
-  /** ms since loopTick last moved (as seen from here). */
-  stalledMs: number;
-  /** Event-loop lag at its last tick, in ms. */
-  lagMs: number;
-  /** Live processes on it. */
-  actors: number;
-  /** Fullest of the rings into it, 0..1 (near 1: it cannot keep up). */
-  ringFill: number;
-}
+export type { ShardDeath, ShardView };
 
 /** The system's own view of itself (health reads it). */
 export interface SystemView {
@@ -79,10 +41,6 @@ export interface SystemEventMap {
 }
 
 type State = 'running' | 'stopping' | 'stopped';
-
-/** A shard that dies this many times in a row before reporting ready is not restarted again. */
-const MAX_FAILED_STARTS = 3;
-
 
 export interface ActorSystem {
   on<K extends keyof SystemEventMap>(event: K, listener: (...args: SystemEventMap[K]) => void): this;
@@ -108,15 +66,11 @@ export class ActorSystem extends EventEmitter {
   /** The options in effect, defaults filled in. */
   readonly options: Readonly<ResolvedOptions>;
   readonly #rt: ThreadRuntime;
-  readonly #hosts: ShardHost[];
-  readonly #ctl: ControlViews;
-  readonly #control: SharedArrayBuffer;
-  readonly #rings: (SharedArrayBuffer | null)[][];
-  readonly #names: SharedArrayBuffer;
+  readonly #pool: ShardPool;
+  readonly #mem: SharedMemory;
   readonly #config: ThreadConfig;
   #state: State = 'running';
   #started = false;
-  readonly #view: { tick: number; since: number }[] = [];
   /** The main thread's process for calls (many in flight at once, keyed by ref). */
   #caller: Proc | null = null;
   readonly #offload: OffloadPool;
@@ -127,20 +81,18 @@ export class ActorSystem extends EventEmitter {
   readonly #spans: SpanCollector | null;
   #spanTick: NodeJS.Timeout | null = null;
   #stopped: Promise<void> | null = null;
-  #watchdog: NodeJS.Timeout | null = null;
-  readonly #watch: { hb: number; since: number }[];
 
   /** Starts a system and resolves once every shard is ready. */
   static async start(options?: SystemOptions): Promise<ActorSystem> {
     const system = new ActorSystem(resolveOptions(options));
     try {
       if (system.options.provider !== null) system.#rt.provider = await loadProvider(system.options.provider, 0);
-      await Promise.all(system.#hosts.map((h) => h.start()));
+      await system.#pool.start();
     } catch (err) {
       await system.shutdown();
       throw err;
     }
-    system.#startWatchdog();
+    system.#pool.startWatchdog(system.options.handlerTimeoutMs);
     system.#started = true;
     return system;
   }
@@ -150,21 +102,7 @@ export class ActorSystem extends EventEmitter {
     this.options = Object.freeze(o);
     this.shards = o.threads;
     const threads = o.threads + 1;
-    this.#control = new SharedArrayBuffer(controlBytes(threads));
-    this.#ctl = controlViews(this.#control, threads);
-    for (let t = 0; t < threads; t++) {
-      const b = t * THREAD_STRIDE_I64;
-      this.#ctl.i64[b + SERIAL] = 1n;
-      this.#ctl.i64[b + REF] = 1n;
-      this.#ctl.i64[b + FIRST_SERIAL] = 1n;
-    }
-    this.#rings = [];
-    for (let from = 0; from < threads; from++) {
-      const row: (SharedArrayBuffer | null)[] = [];
-      for (let to = 0; to < threads; to++) row.push(from === to ? null : createRingBuffer(o.ringBytes));
-      this.#rings.push(row);
-    }
-    this.#names = new SharedArrayBuffer(nameTableBytes(o.maxNames));
+    this.#mem = allocateSharedMemory(threads, o.ringBytes, o.maxNames);
     this.#config = {
       mailboxCapacity: o.mailboxCapacity,
       actorBudget: o.actorBudget,
@@ -181,27 +119,26 @@ export class ActorSystem extends EventEmitter {
       announce: (slot, metric, labels) => this.#aggregator.announce(0, slot, metric, labels),
       ...(spans === null ? {} : { spans: { started: (rec) => spans.started(0, rec), ended: (rec) => spans.ended(0, rec) } }),
     });
-    this.#rt.hooks.series = (thread, slot, metric, labels) => this.#aggregator.announce(thread, slot, metric, labels);
+    this.#rt.state.hooks.series = (thread, slot, metric, labels) => this.#aggregator.announce(thread, slot, metric, labels);
     if (spans !== null) {
-      this.#rt.hooks.spanStarted = (thread, w) => spans.started(thread, spanStartFromWire(w));
-      this.#rt.hooks.spanEnded = (thread, w) => spans.ended(thread, spanEndFromWire(w));
+      this.#rt.state.hooks.spanStarted = (thread, w) => spans.started(thread, spanStartFromWire(w));
+      this.#rt.state.hooks.spanEnded = (thread, w) => spans.ended(thread, spanEndFromWire(w));
       // Shards publish span records without waking us; collect them at least this often.
-      this.#spanTick = setInterval(() => this.#rt.scheduler.kick(), 50);
+      this.#spanTick = setInterval(() => this.#rt.state.scheduler.kick(), 50);
       this.#spanTick.unref();
     }
-    this.#rt.hooks.deadLetter = (dl) => {
+    this.#rt.state.hooks.deadLetter = (dl) => {
       this.emit('deadLetter', dl);
     };
     this.#offload = new OffloadPool(o.offload.threads, o.offload.idleTimeoutMs);
-    this.#rt.hooks.offload = (href, exportName, input) => this.#offload.run(href, exportName, input);
-    this.#rt.scheduler.start();
-    this.#hosts = [];
-    this.#watch = [];
-    for (let s = 1; s <= o.threads; s++) {
-      this.#hosts.push(new ShardHost(s, (h) => this.#init(s, h.incarnation), o.resourceLimits, (d) => this.#onShardDeath(d)));
-      this.#watch.push({ hb: 0, since: 0 });
-      this.#view.push({ tick: -1, since: 0 });
-    }
+    this.#rt.state.hooks.offload = (href, exportName, input) => this.#offload.run(href, exportName, input);
+    this.#rt.state.scheduler.start();
+    this.#pool = new ShardPool(o.threads, this.#mem, (s, incarnation) => this.#init(s, incarnation), o.resourceLimits, o.restartShards, {
+      running: () => this.#state === 'running',
+      cleanup: (d) => this.#onShardDeath(d),
+      down: (d) => this.emit('shardDown', d),
+      restarted: (shard, incarnation) => this.emit('shardRestart', { shard, incarnation }),
+    });
   }
 
   #init(thread: number, incarnation: number): ShardInit {
@@ -220,9 +157,9 @@ export class ActorSystem extends EventEmitter {
       thread,
       threads: this.shards + 1,
       incarnation,
-      control: this.#control,
-      rings: this.#rings,
-      names: this.#names,
+      control: this.#mem.control,
+      rings: this.#mem.rings,
+      names: this.#mem.names,
       maxNames: this.options.maxNames,
       config: this.#config,
     };
@@ -257,43 +194,13 @@ export class ActorSystem extends EventEmitter {
   /** Hands every finished span so far to the processors' exporters (`forceFlush` on each). */
   async flushTraces(): Promise<void> {
     // Take in what the shards have published first.
-    this.#rt.scheduler.slice();
+    this.#rt.state.scheduler.slice();
     await this.#spans?.forceFlush();
   }
 
   /** Per-shard state, read from shared memory (cheap: health calls it every second). */
   inspect(): SystemView {
-    const now = performance.now();
-    const i32 = this.#ctl.i32;
-    const shards = this.#hosts.map((h) => {
-      const base = h.shard * THREAD_STRIDE_I32;
-      const tick = Atomics.load(i32, base + LOOP_TICK);
-      const w = this.#view[h.shard - 1]!;
-      if (tick !== w.tick) {
-        w.tick = tick;
-        w.since = now;
-      }
-      let fill = 0;
-      for (let from = 0; from <= this.shards; from++) {
-        const sab = this.#rings[from]![h.shard];
-        if (sab === null || sab === undefined) continue;
-        const ctl = new Int32Array(sab, 0, RING_HEADER_BYTES / 4);
-        const used = ((Atomics.load(ctl, WRITE_INDEX) >>> 0) - (Atomics.load(ctl, READ_INDEX) >>> 0)) >>> 0;
-        fill = Math.max(fill, used / (sab.byteLength - RING_HEADER_BYTES));
-      }
-      return {
-        shard: h.shard,
-        up: h.ready,
-        gaveUp: Atomics.load(i32, base + GAVE_UP) === 1,
-        incarnation: Atomics.load(i32, base + INCARNATION),
-        loopTick: tick,
-        stalledMs: h.ready ? now - w.since : 0,
-        lagMs: Atomics.load(i32, base + LAG_US) / 1000,
-        actors: Atomics.load(i32, base + ACTORS),
-        ringFill: fill,
-      };
-    });
-    return { state: this.#state === 'running' ? (this.#started ? 'running' : 'starting') : this.#state, shards };
+    return { state: this.#state === 'running' ? (this.#started ? 'running' : 'starting') : this.#state, shards: this.#pool.inspect() };
   }
 
   /** A metric summed over every thread and label set (a histogram: its count); 0 with telemetry off. */
@@ -324,7 +231,7 @@ export class ActorSystem extends EventEmitter {
    */
   spawn<B extends Behaviour<any, any, any> = Behaviour>(module: ModuleRef, args?: ArgsOf<B>, opts?: SpawnOptions): Promise<Pid<MsgOf<B>>> {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
-    return this.#rt.spawn(module, args, opts, null, SPAWN_PLAIN) as Promise<Pid<MsgOf<B>>>;
+    return this.#rt.spawn(module, args, opts, null, 'plain') as Promise<Pid<MsgOf<B>>>;
   }
 
   /** Sends a message from the main thread (see `ProcessOps.send` for what throws). */
@@ -375,12 +282,12 @@ export class ActorSystem extends EventEmitter {
   }
 
   whereis(name: string): Pid<unknown> | undefined {
-    return this.#live().names.whereis(name);
+    return this.#live().whereis(name);
   }
 
   /** Every registered name with its pid. */
   registered(): Array<[string, Pid<unknown>]> {
-    return this.#live().names.entries();
+    return this.#live().state.names.entries();
   }
 
   /** Delivers `msg` to `to` after `delayMs` (a name is resolved when the timer fires). */
@@ -413,7 +320,7 @@ export class ActorSystem extends EventEmitter {
 
   /** Per-shard counters (live actors, run queue, spawned, exited, delivered). */
   async stats(): Promise<ShardStats[]> {
-    return Promise.all(this.#hosts.map((h) => h.stats()));
+    return this.#pool.stats();
   }
 
   /**
@@ -421,9 +328,7 @@ export class ActorSystem extends EventEmitter {
    * exit with `killed`, links and monitors elsewhere fire, and the shard restarts.
    */
   killShard(shard: number): void {
-    const h = this.#hosts[shard - 1];
-    if (h === undefined) throw new RangeError(`shard must be 1..${this.shards}, got ${shard}`);
-    h.kill('error');
+    this.#pool.kill(shard);
   }
 
   /**
@@ -435,16 +340,15 @@ export class ActorSystem extends EventEmitter {
     this.#state = 'stopping';
     // Before anything else, and in shared memory: a supervisor may see a
     // child's 'shutdown' exit before its own shard hears of the shutdown.
-    Atomics.store(this.#ctl.i32, STOPPING, 1);
+    Atomics.store(this.#mem.ctl.i32, STOPPING, 1);
     this.#stopped = (async () => {
-      if (this.#watchdog !== null) clearInterval(this.#watchdog);
       if (this.#spanTick !== null) clearInterval(this.#spanTick);
       if (this.#server !== null) await this.#server.close();
       // Ring data must not be overtaken by the control message that follows.
-      this.#rt.transport.flush();
-      await Promise.all(this.#hosts.map((h) => h.stop(this.options.shutdownTimeoutMs)));
+      this.#rt.state.transport.flush();
+      await this.#pool.stop(this.options.shutdownTimeoutMs);
       // Deliver what the shards said last (DOWNs, terminate reports) before the inboxes close.
-      this.#rt.scheduler.slice();
+      this.#rt.state.scheduler.slice();
       await this.#rt.shutdown(0);
       await this.#offload.close();
       await this.#spans?.forceFlush();
@@ -453,78 +357,19 @@ export class ActorSystem extends EventEmitter {
     return this.#stopped;
   }
 
-  #startWatchdog(): void {
-    const limit = this.options.handlerTimeoutMs;
-    if (limit === Infinity) return;
-    const every = Math.min(1000, Math.max(10, limit / 4));
-    this.#watchdog = setInterval(() => this.#checkShards(limit), every);
-    this.#watchdog.unref();
-  }
-
-  #checkShards(limit: number): void {
-    const now = performance.now();
-    const i32 = this.#ctl.i32;
-    for (const h of this.#hosts) {
-      const w = this.#watch[h.shard - 1]!;
-      const base = h.shard * THREAD_STRIDE_I32;
-      const tick = Atomics.load(i32, base + LOOP_TICK);
-      // Importing (compiling) an actor module blocks the loop too; that is not a runaway.
-      if (!h.ready || tick !== w.hb || Atomics.load(i32, base + LOADING) > 0) {
-        w.hb = tick;
-        w.since = now;
-        continue;
-      }
-      // The shard's event loop has not turned since `since`: something (a
-      // handler, sync or after an await) has blocked it that long.
-      if (now - w.since > limit) {
-        w.since = now;
-        h.kill('runaway');
-      }
-    }
-  }
-
+  /** The main thread's side of a shard's death: its names, what it published, its metrics and spans, links and monitors to it. */
   #onShardDeath(d: ShardDeath): void {
-    const host = this.#hosts[d.shard - 1]!;
-    if (this.#state !== 'running') return;
     const s = d.shard;
-    const i32 = this.#ctl.i32;
-    const base = s * THREAD_STRIDE_I32;
-    // Order matters: bump the incarnation before sampling SERIAL, so a spawn
-    // that reserved a serial after this point also sees the new incarnation.
-    Atomics.add(i32, base + INCARNATION, 1);
-    const b64 = s * THREAD_STRIDE_I64;
-    Atomics.store(this.#ctl.i64, b64 + FIRST_SERIAL, Atomics.load(this.#ctl.i64, b64 + SERIAL));
-    Atomics.store(i32, base + BUSY, 0);
-    Atomics.store(i32, base + LOADING, 0);
-    Atomics.store(i32, base + PARKED, 0);
-    Atomics.store(i32, base + ACTORS, 0);
-    this.#rt.names.recoverLock(s);
-    this.#rt.names.removeShard(s);
+    const st = this.#rt.state;
+    st.names.recoverLock(s);
+    st.names.removeShard(s);
     // Take in everything the dead shard published (late metric announcements
     // among it), then keep its counters and drop its gauges.
-    this.#rt.transport.drainFrom(s);
+    st.transport.drainFrom(s);
     this.#aggregator.retire(s);
     this.#spans?.threadDied(s, nowMs(), d.message);
     this.#rt.onShardDown(s, d.incarnation);
-    this.#rt.scheduler.kick();
-    this.#rt.transport.flush();
-    for (const h of this.#hosts) if (h.shard !== s) h.send({ type: 'shard-down', shard: s, incarnation: d.incarnation });
-    if (!this.options.restartShards || host.failedStarts >= MAX_FAILED_STARTS) {
-      // Placement skips it from now on; spawns aimed at it fail with ERR_SHARD_DOWN.
-      Atomics.store(i32, base + GAVE_UP, 1);
-      d.final = true;
-    }
-    this.emit('shardDown', d);
-    if (d.final) return;
-    host.incarnation = Atomics.load(i32, base + INCARNATION);
-    host.start().then(
-      () => {
-        if (this.#state === 'running') this.emit('shardRestart', { shard: s, incarnation: host.incarnation });
-      },
-      () => {
-        // It died again during start-up; its exit handler has already been called.
-      },
-    );
+    st.scheduler.kick();
+    st.transport.flush();
   }
 }
-

@@ -5,9 +5,8 @@ import type { ExitReasonInput } from '../actor/exit-reason.js';
 import type { From, MonitorRef, SystemMessage } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import { type Proc, S_INBOX } from '../actor/proc.js';
-import type { ThreadRuntime } from '../shard/thread-runtime.js';
 import { toWireError } from '../errors.js';
-import { DEFAULT_CALL_TIMEOUT_MS } from '../shard/actor-context.js';
+import { type ActorHost, DEFAULT_CALL_TIMEOUT_MS } from '../shard/actor-context.js';
 
 const any = (): boolean => true;
 
@@ -22,11 +21,11 @@ const any = (): boolean => true;
  * ```
  */
 export class Inbox<M = unknown> {
-  readonly #rt: ThreadRuntime;
+  readonly #rt: ActorHost;
   readonly #p: Proc;
 
   /** @internal */
-  constructor(rt: ThreadRuntime, p: Proc) {
+  constructor(rt: ActorHost, p: Proc) {
     this.#rt = rt;
     this.#p = p;
   }

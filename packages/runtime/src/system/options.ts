@@ -4,13 +4,13 @@ import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
 import { InvalidOptionError } from '../errors.js';
 import { MAX_THREADS } from '../actor/pid.js';
-import { checkCapacity, describe } from '../shard/thread-runtime.js';
+import { checkCapacity, describe } from '../validate.js';
 import type { OffloadOptions } from './offload-pool.js';
 import { type TelemetryConfig, type TelemetryOptions, resolveTelemetry } from '@joerl/telemetry';
 import type { ModuleRef } from '../actor/context.js';
 import type { SpanProcessorLike } from '@joerl/telemetry';
 import type { TracingConfig } from '../shard/tracing.js';
-import { moduleHref } from '../shard/loader.js';
+import { moduleHref } from '../actor/module-ref.js';
 
 /** Options for {@link ActorSystem.start}. */
 export interface SystemOptions {

@@ -1,0 +1,147 @@
+// Calls: a request with a monitor on the server and an optional timeout; replies go straight to the waiting caller.
+
+import { context, trace } from '@opentelemetry/api';
+import { type ExitReason, formatReason } from '../actor/exit-reason.js';
+import { type From, isFrom } from '../actor/messages.js';
+import { Pid } from '../actor/pid.js';
+import type { PendingCall, Proc } from '../actor/proc.js';
+import { assertEncodable } from '../codec/codec.js';
+import { CallFailedError, CallTimeoutError, InvalidArgumentError, NoProcError, SystemStoppedError, fromWireError, type WireError } from '../errors.js';
+import { describe } from '../validate.js';
+import type { Delivery } from './delivery.js';
+import { OP_DEMONITOR, OP_MONITOR, OP_REPLY } from './protocol.js';
+import { NO_ROUTE, type Router } from './router.js';
+import type { ShardState } from './shard-state.js';
+
+export class Calls {
+  private readonly s: ShardState;
+  private readonly router: Router;
+  private readonly delivery: Delivery;
+
+  constructor(state: ShardState, router: Router, delivery: Delivery) {
+    this.s = state;
+    this.router = router;
+    this.delivery = delivery;
+  }
+
+  /**
+   * Sends `req` to `to` as a call and resolves with its reply. The server is
+   * monitored for the call's duration, so a dead, dying or crashing server
+   * fails the call at once (ERR_NO_PROC / ERR_CALL_FAILED with its reason),
+   * not after the timeout. The reply never enters the caller's mailbox: a
+   * reply that comes after the timeout finds no pending call and is dropped.
+   */
+  call(p: Proc, to: Pid<unknown> | string, req: unknown, timeoutMs: number): Promise<unknown> {
+    const s = this.s;
+    let pid: Pid<unknown>;
+    try {
+      pid = this.delivery.resolveTarget(to, 'call');
+      if (timeoutMs !== Infinity && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
+        throw new InvalidArgumentError(`call timeoutMs must be a number >= 0 or Infinity, got ${describe(timeoutMs)}`);
+      }
+      if (this.router.route(pid) !== s.thread) assertEncodable(req);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      const ref = s.newRef();
+      const pc: PendingCall = { resolve, reject, timer: 0, to: pid };
+      (p.calls ??= new Map()).set(ref, pc);
+      p.addMonitor(ref, pid);
+      this.router.sig(OP_MONITOR, p.pid, pid, ref);
+      if (p.calls?.get(ref) !== pc) return; // a local server that is already gone: rejected with noproc
+      if (timeoutMs !== Infinity) {
+        pc.timer = s.newRef();
+        s.timers.add(pc.timer, timeoutMs, () => {
+          pc.timer = 0;
+          if (p.calls?.get(ref) !== pc) return;
+          const err = new CallTimeoutError(pid.toString(), timeoutMs);
+          this.end(p, ref, pc, true, err);
+          reject(err);
+        });
+      }
+      const obs = s.observer;
+      const span = obs.callStarted(pid);
+      if (span !== undefined) pc.span = span;
+      const env = obs.callEnvelope({ pid: p.pid, ref }, req, timeoutMs);
+      try {
+        if (span === undefined) this.delivery.send(pid, env, p.pid);
+        else context.with(trace.setSpan(context.active(), span), () => this.delivery.send(pid, env, p.pid));
+      } catch (err) {
+        this.end(p, ref, pc, true, err);
+        reject(err);
+      }
+    });
+  }
+
+  /** Sends a cast envelope (fire and forget; same errors as send). */
+  cast(to: Pid<unknown> | string, msg: unknown, from?: Pid): void {
+    this.delivery.send(to, { $joerl: 'cast', msg }, from);
+  }
+
+  /** Answers a call (now or later). A reply to a call that already ended is dropped at the caller. `by` is the answering process (telemetry). */
+  reply(from: From, ok: boolean, value: unknown, by: Proc | null = null): void {
+    if (!isFrom(from) || !(from.pid instanceof Pid)) throw new InvalidArgumentError(`reply needs the From of a call, got ${describe(from)}`);
+    const s = this.s;
+    s.observer.replied(by, from.ref);
+    const to = from.pid;
+    const tp = s.observer.replyContext();
+    const t = this.router.route(to);
+    if (t === s.thread) {
+      this.router.local(OP_REPLY, to.serial, from.ref, ok, value, tp);
+      return;
+    }
+    if (t === NO_ROUTE) return;
+    assertEncodable(value);
+    s.transport.emit5(t, OP_REPLY, to.serial, from.ref, ok, value, tp);
+  }
+
+  /** A reply arrived for process `serial`'s call `ref`. */
+  onReply(serial: number, ref: number, ok: boolean, value: unknown, tp: string | null): void {
+    const p = this.s.procs.get(serial);
+    const pc = p?.calls?.get(ref);
+    if (p === undefined || pc === undefined) {
+      this.s.counters.lateReplies++;
+      return;
+    }
+    const err = ok ? undefined : fromWireError(value as WireError);
+    this.end(p, ref, pc, true, err, tp ?? undefined);
+    if (ok) pc.resolve(value);
+    else pc.reject(err);
+  }
+
+  /** The DOWN of monitor `ref`: if it was a call's, that call fails now, with the server's reason. */
+  failOnDown(p: Proc, ref: number, pid: Pid, reason: ExitReason): boolean {
+    const pc = p.calls?.get(ref);
+    if (pc === undefined) return false;
+    const noproc = typeof reason === 'object' && reason.kind === 'custom' && reason.value === 'noproc';
+    const err = noproc ? new NoProcError(pid.toString()) : new CallFailedError(pid.toString(), reason, `the server exited (${formatReason(reason)})`);
+    this.end(p, ref, pc, false, err);
+    pc.reject(err);
+    return true;
+  }
+
+  /** The caller is exiting: every call it has in flight rejects. */
+  cancel(p: Proc): void {
+    const calls = p.calls;
+    if (calls === null) return;
+    for (const [ref, pc] of [...calls]) {
+      const err = this.s.shuttingDown ? new SystemStoppedError() : new NoProcError(p.pid.toString());
+      this.end(p, ref, pc, true, err);
+      pc.reject(err);
+    }
+  }
+
+  /** Forgets a call: its timer, its entry and (unless its DOWN already came) its monitor; ends its span. */
+  private end(p: Proc, ref: number, pc: PendingCall, demonitor: boolean, err?: unknown, serverTp?: string): void {
+    if (pc.span !== undefined) this.s.observer.callEnded(pc.span, serverTp, err);
+    p.calls!.delete(ref);
+    if (p.calls!.size === 0) p.calls = null;
+    if (pc.timer !== 0) this.s.timers.cancel(pc.timer);
+    if (demonitor) {
+      if (p.monitors !== null && p.monitors.delete(ref)) this.router.sig(OP_DEMONITOR, p.pid, pc.to, ref);
+    } else if (p.monitors !== null) {
+      p.monitors.delete(ref);
+    }
+  }
+}

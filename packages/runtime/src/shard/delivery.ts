@@ -1,0 +1,182 @@
+// Delivery: user and runtime sends, mailboxes (or a waiting receive), and dead letters for what cannot be delivered.
+
+import type { SpanContext } from '@opentelemetry/api';
+import { formatTraceparent } from '@joerl/telemetry/internal';
+import { Pid } from '../actor/pid.js';
+import { type Proc, S_DEAD, S_IDLE } from '../actor/proc.js';
+import { assertEncodable } from '../codec/codec.js';
+import { InvalidArgumentError, MailboxFullError, NoProcError, UnknownNameError } from '../errors.js';
+import { describe } from '../validate.js';
+import { type DeadLetter, type DeadLetterReason, OP_CLOCK, OP_DEAD_LETTER, OP_SEND, OP_SEND_AT, OP_SEND_TP } from './protocol.js';
+import type { Receive } from './receive.js';
+import { NO_ROUTE, type Router } from './router.js';
+import type { ShardState } from './shard-state.js';
+
+/** NaN is the only value not equal to itself: `isStamped(x)` is `!Number.isNaN(x)` without the call. */
+const isStamped = (stamp: number): boolean => stamp === stamp;
+
+export class Delivery {
+  private readonly s: ShardState;
+  private readonly router: Router;
+  private readonly rcv: Receive;
+  /** The last OP_CLOCK value sent to each thread. */
+  private readonly dstClock: number[];
+
+  constructor(state: ShardState, router: Router, receive: Receive) {
+    this.s = state;
+    this.router = router;
+    this.rcv = receive;
+    this.dstClock = new Array<number>(state.threads).fill(NaN);
+  }
+
+  /** User-facing send: throws what can be known here, dead-letters the rest. `from` is for telemetry only. */
+  send(to: Pid<unknown> | string, msg: unknown, from?: Pid): void {
+    const s = this.s;
+    const pid = this.resolve(to, msg);
+    s.turnSends++;
+    const obs = s.observer;
+    const stamp = obs.sent(from, pid);
+    // A message to oneself is the actor's own control flow (a loop, a timer), not a hop: it carries no
+    // trace, or one sampled trace would swallow everything the loop ever does.
+    const tc = from !== undefined && pid.key === from.key ? undefined : obs.traceSend(from, pid);
+    const t = this.router.route(pid);
+    if (t === s.thread) {
+      const p = s.procs.get(pid.serial);
+      if (p === undefined || p.status === S_DEAD) {
+        this.failed('actor_not_found', null, pid);
+        throw new NoProcError(pid.toString(), msg);
+      }
+      if (!this.enqueue(p, msg, stamp, tc)) {
+        this.failed('mailbox_full', p, pid);
+        throw new MailboxFullError(pid.toString(), p.mailbox.capacity, msg);
+      }
+      return;
+    }
+    if (t === NO_ROUTE) {
+      this.failed('actor_not_found', null, pid);
+      throw new NoProcError(pid.toString(), msg);
+    }
+    try {
+      assertEncodable(msg);
+    } catch (err) {
+      this.failed('unencodable', null, pid);
+      throw err;
+    }
+    const tr = s.transport;
+    const stamped = isStamped(stamp);
+    if (stamped && this.dstClock[t] !== stamp) {
+      this.dstClock[t] = stamp;
+      tr.emit1(t, OP_CLOCK, stamp);
+    }
+    if (tc !== undefined) tr.emit4(t, OP_SEND_TP, pid.serial, msg, formatTraceparent(tc), stamped);
+    else tr.emit2(t, stamped ? OP_SEND_AT : OP_SEND, pid.serial, msg);
+  }
+
+  /** Runtime-internal send (timers, offload results): never throws; failures become dead letters. */
+  sendQuiet(to: Pid<unknown> | string, msg: unknown): void {
+    let pid: Pid<unknown> | undefined;
+    if (typeof to === 'string') {
+      pid = this.s.names.whereis(to);
+      if (pid === undefined) {
+        this.deadLetter(to, msg, 'actor_not_found');
+        return;
+      }
+    } else pid = to;
+    this.s.observer.sentQuiet();
+    const t = this.router.route(pid);
+    if (t === this.s.thread) {
+      this.deliverSerial(pid.serial, msg);
+      return;
+    }
+    if (t === NO_ROUTE) {
+      this.deadLetter(pid, msg, 'actor_not_found');
+      return;
+    }
+    try {
+      assertEncodable(msg);
+    } catch {
+      this.deadLetter(pid, msg, 'unencodable');
+      return;
+    }
+    this.s.transport.emit2(t, OP_SEND, pid.serial, msg);
+  }
+
+  /** Delivers to a process of this thread, dead-lettering on failure. */
+  deliverSerial(serial: number, msg: unknown, stamp = NaN, trace?: SpanContext): void {
+    const p = this.s.procs.get(serial);
+    // An exiting process (its terminate running) still receives: terminate may wait for messages.
+    if (p === undefined || p.status === S_DEAD) this.deadLetter(this.s.pidOf(serial), msg, 'actor_not_found');
+    else if (!this.enqueue(p, msg, stamp, trace)) this.deadLetter(p.pid, msg, 'mailbox_full', p);
+  }
+
+  /** Puts a message in a mailbox (or hands it to a waiting receive); schedules the process. */
+  enqueue(p: Proc, msg: unknown, stamp = NaN, trace?: SpanContext): boolean {
+    if (p.receivers !== null && this.rcv.offer(p, msg)) return true;
+    if (!(isStamped(stamp) || trace !== undefined ? p.mailbox.pushStamped(msg, stamp, trace) : p.mailbox.push(msg))) return false;
+    this.s.observer.mailboxIn(p);
+    this.s.counters.delivered++;
+    if (p.status === S_IDLE) this.s.schedule(p);
+    return true;
+  }
+
+  /** EXIT and DOWN messages: never refused by a full mailbox, or they would be lost. */
+  enqueueSystem(p: Proc, msg: unknown): void {
+    if (p.receivers !== null && this.rcv.offer(p, msg)) return;
+    p.mailbox.pushAlways(msg);
+    this.s.observer.mailboxIn(p);
+    if (p.status === S_IDLE) this.s.schedule(p);
+  }
+
+  /** A message that could not be delivered: counted, and reported on the main thread. */
+  deadLetter(to: Pid<unknown> | string, message: unknown, reason: DeadLetterReason, p: Proc | null = null): void {
+    const s = this.s;
+    this.failed(reason, p, to);
+    if (s.shuttingDown) return;
+    const dl: DeadLetter = { to, message, reason, shard: s.thread };
+    if (s.thread === 0) {
+      s.hooks.deadLetter?.(dl);
+      return;
+    }
+    try {
+      assertEncodable(message);
+    } catch {
+      dl.message = '[unencodable message]';
+    }
+    s.transport.emit1(0, OP_DEAD_LETTER, dl);
+  }
+
+  /** An op that passed assertEncodable but still failed to pack: report it, drop only it. */
+  onUnencodableOp(dest: number, op: unknown[]): void {
+    if (op[0] === OP_SEND || op[0] === OP_SEND_AT) this.deadLetter(new Pid(this.s.node, dest, op[1] as number), '[unencodable message]', 'unencodable');
+  }
+
+  /** A pid, or the pid registered under a name (ERR_UNKNOWN_NAME otherwise). */
+  resolveTarget(to: Pid<unknown> | string, op: string): Pid<unknown> {
+    if (to instanceof Pid) return to;
+    if (typeof to === 'string') {
+      const pid = this.s.names.whereis(to);
+      if (pid === undefined) throw new UnknownNameError(to);
+      return pid;
+    }
+    throw new InvalidArgumentError(`${op} needs a Pid or a registered name, got ${describe(to)}`);
+  }
+
+  /** A send that failed on the spot or later: counted, never sampled. */
+  private failed(reason: string, p: Proc | null, to: Pid<unknown> | string): void {
+    this.s.counters.deadLetters++;
+    this.s.observer.sendFailed(reason, p, to);
+  }
+
+  private resolve(to: Pid<unknown> | string, msg: unknown): Pid<unknown> {
+    if (to instanceof Pid) return to;
+    if (typeof to === 'string') {
+      const found = this.s.names.whereis(to);
+      if (found === undefined) {
+        this.failed('actor_not_found', null, to);
+        throw new UnknownNameError(to, msg);
+      }
+      return found;
+    }
+    throw new InvalidArgumentError(`send needs a Pid or a registered name, got ${describe(to)}`);
+  }
+}

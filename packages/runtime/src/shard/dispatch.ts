@@ -1,0 +1,145 @@
+// The ring-op dispatcher: one exhaustive switch over what other threads (and this thread's signal queue) ask of us.
+
+import { parseTraceparent } from '@joerl/telemetry/internal';
+import type { ExitReason } from '../actor/exit-reason.js';
+import type { Pid } from '../actor/pid.js';
+import type { WireError } from '../errors.js';
+import type { Calls } from './calls.js';
+import type { Delivery } from './delivery.js';
+import type { Exits } from './exits.js';
+import type { Names } from './names.js';
+import type { Offload } from './offload.js';
+import {
+  ARITY,
+  type DeadLetter,
+  type ExitSignalReason,
+  OP_CLOCK,
+  OP_DEAD_LETTER,
+  OP_DEMONITOR,
+  OP_DOWN,
+  OP_EXIT,
+  OP_LINK,
+  OP_MONITOR,
+  OP_NAME_ADDED,
+  OP_OFFLOAD,
+  OP_OFFLOAD_REPLY,
+  OP_REPLY,
+  OP_SEND,
+  OP_SEND_AT,
+  OP_SEND_TP,
+  OP_SERIES,
+  OP_SPAN_END,
+  OP_SPAN_START,
+  OP_SPAWN,
+  OP_SPAWN_REPLY,
+  OP_UNLINK,
+  type SpawnRequest,
+  unknownMessage,
+} from './protocol.js';
+import type { ShardState } from './shard-state.js';
+import type { Spawner } from './spawn.js';
+
+/** The layers an op may reach. */
+export interface DispatchTargets {
+  delivery: Delivery;
+  calls: Calls;
+  exits: Exits;
+  names: Names;
+  spawner: Spawner;
+  offload: Offload;
+}
+
+export class Dispatcher {
+  private readonly s: ShardState;
+  private readonly t: DispatchTargets;
+  /** The last OP_CLOCK value received from each thread (the send time of the OP_SEND_AT ops that follow). */
+  private readonly srcClock: number[];
+
+  constructor(state: ShardState, targets: DispatchTargets) {
+    this.s = state;
+    this.t = targets;
+    this.srcClock = new Array<number>(state.threads).fill(NaN);
+  }
+
+  /** Runs ops[start..end) from thread `from`; the same code serves rings and this thread's own signal queue. */
+  readonly dispatch = (ops: unknown[], start: number, end: number, from: number): void => {
+    const { delivery, calls, exits, names, spawner, offload } = this.t;
+    const s = this.s;
+    const procs = s.procs;
+    let i = start;
+    while (i < end) {
+      const op = ops[i] as number;
+      switch (op) {
+        case OP_SEND:
+          delivery.deliverSerial(ops[i + 1] as number, ops[i + 2]);
+          break;
+        case OP_SEND_AT:
+          delivery.deliverSerial(ops[i + 1] as number, ops[i + 2], this.srcClock[from]!);
+          break;
+        case OP_CLOCK:
+          this.srcClock[from] = ops[i + 1] as number;
+          break;
+        case OP_SEND_TP:
+          delivery.deliverSerial(ops[i + 1] as number, ops[i + 2], ops[i + 4] === true ? this.srcClock[from]! : NaN, parseTraceparent(ops[i + 3] as string));
+          break;
+        case OP_SPAN_START:
+          s.hooks.spanStarted?.(from, ops[i + 1]);
+          break;
+        case OP_SPAN_END:
+          s.hooks.spanEnded?.(from, ops[i + 1]);
+          break;
+        case OP_SERIES:
+          s.hooks.series?.(from, ops[i + 1] as number, ops[i + 2] as number, ops[i + 3] as string[]);
+          break;
+        case OP_LINK:
+          exits.onLink(ops[i + 1] as Pid, ops[i + 2] as number);
+          break;
+        case OP_UNLINK: {
+          const p = procs.get(ops[i + 2] as number);
+          if (p !== undefined && p.links !== null) p.links.delete((ops[i + 1] as Pid).key);
+          break;
+        }
+        case OP_EXIT: {
+          const p = procs.get(ops[i + 2] as number);
+          if (p !== undefined) exits.onExitSignal(p, ops[i + 1] as Pid, ops[i + 3] as ExitSignalReason, ops[i + 4] === true);
+          break;
+        }
+        case OP_MONITOR:
+          exits.onMonitor(ops[i + 1] as Pid, ops[i + 2] as number, ops[i + 3] as number);
+          break;
+        case OP_DEMONITOR: {
+          const p = procs.get(ops[i + 2] as number);
+          if (p !== undefined && p.monitoredBy !== null) p.monitoredBy.delete(ops[i + 3] as number);
+          break;
+        }
+        case OP_DOWN:
+          exits.onDown(ops[i + 1] as number, ops[i + 2] as number, ops[i + 3] as Pid, ops[i + 4] as ExitReason);
+          break;
+        case OP_SPAWN:
+          spawner.serve(from, ops[i + 1] as number, ops[i + 2] as SpawnRequest);
+          break;
+        case OP_SPAWN_REPLY:
+          spawner.onReply(ops[i + 1] as number, ops[i + 2] as Pid | null, ops[i + 3] as WireError | null);
+          break;
+        case OP_DEAD_LETTER:
+          if (!s.shuttingDown) s.hooks.deadLetter?.(ops[i + 1] as DeadLetter);
+          break;
+        case OP_OFFLOAD:
+          offload.serve(from, ops[i + 1], ops[i + 2] as string, ops[i + 3] as string, ops[i + 4]);
+          break;
+        case OP_OFFLOAD_REPLY:
+          offload.onReply(ops[i + 1] as number, ops[i + 2] === true, ops[i + 3]);
+          break;
+        case OP_REPLY:
+          calls.onReply(ops[i + 1] as number, ops[i + 2] as number, ops[i + 3] === true, ops[i + 4], ops[i + 5] as string | null);
+          break;
+        case OP_NAME_ADDED:
+          names.onAdded(ops[i + 1] as number, ops[i + 2] as string);
+          break;
+        default:
+          unknownMessage('ring op', op);
+      }
+      i += 1 + ARITY[op]!;
+    }
+  };
+}

@@ -1,0 +1,244 @@
+// Links, monitors and exits: OTP's signal semantics, and the end of a process (terminate, then tell everyone).
+
+import { type ExitReason, type ExitReasonInput, KILL, formatReason, normalizeReason, panicReason, reasonKind } from '../actor/exit-reason.js';
+import type { MonitorRef } from '../actor/messages.js';
+import type { Pid } from '../actor/pid.js';
+import { type Proc, S_DEAD, S_EXITING, S_INIT, S_RUNNING, S_WAITING } from '../actor/proc.js';
+import { InitFailedError } from '../errors.js';
+import { checkPid, isThenable } from '../validate.js';
+import type { Calls } from './calls.js';
+import type { Delivery } from './delivery.js';
+import { type ExitSignalReason, OP_DEMONITOR, OP_LINK, OP_MONITOR, OP_UNLINK } from './protocol.js';
+import type { Receive } from './receive.js';
+import type { Router } from './router.js';
+import type { ShardState } from './shard-state.js';
+import type { Timers } from './timers.js';
+
+/** The exit reason for links and monitors to a process that does not exist. */
+export const NOPROC: ExitReason = { kind: 'custom', value: 'noproc' };
+
+export class Exits {
+  private readonly s: ShardState;
+  private readonly router: Router;
+  private readonly delivery: Delivery;
+  private readonly rcv: Receive;
+  private readonly calls: Calls;
+  private readonly timers: Timers;
+  /** Shutdown waits on this: called when the last process is gone. */
+  onAllExited: (() => void) | null = null;
+
+  constructor(state: ShardState, router: Router, delivery: Delivery, receive: Receive, calls: Calls, timers: Timers) {
+    this.s = state;
+    this.router = router;
+    this.delivery = delivery;
+    this.rcv = receive;
+    this.calls = calls;
+    this.timers = timers;
+  }
+
+  // ---- the process API
+
+  link(p: Proc, target: Pid<unknown>): void {
+    checkPid(target, 'link');
+    if (target.equals(p.pid)) return;
+    if (p.addLink(target)) {
+      this.s.observer.linkCreated();
+      this.router.sig(OP_LINK, p.pid, target);
+    }
+  }
+
+  unlink(p: Proc, target: Pid<unknown>): void {
+    checkPid(target, 'unlink');
+    if (p.links !== null && p.links.delete(target.key)) this.router.sig(OP_UNLINK, p.pid, target);
+  }
+
+  monitor(p: Proc, target: Pid<unknown>): MonitorRef {
+    checkPid(target, 'monitor');
+    const ref = this.s.newRef();
+    this.s.observer.monitorCreated();
+    p.addMonitor(ref, target);
+    this.router.sig(OP_MONITOR, p.pid, target, ref);
+    return ref;
+  }
+
+  demonitor(p: Proc, ref: MonitorRef): boolean {
+    const target = p.monitors?.get(ref);
+    if (target === undefined) return false;
+    p.monitors!.delete(ref);
+    this.router.sig(OP_DEMONITOR, p.pid, target, ref);
+    // Like erlang:demonitor(Ref, [flush]): a DOWN already queued is removed too.
+    const mb = p.mailbox;
+    for (let i = 0; i < mb.length; i++) {
+      const m = mb.at(i) as { type?: unknown; ref?: unknown } | null;
+      if (m !== null && typeof m === 'object' && m.type === 'DOWN' && m.ref === ref) {
+        this.rcv.takeAt(p, i);
+        break;
+      }
+    }
+    return true;
+  }
+
+  /** exit/2: sends an exit signal from `from` to `target`. */
+  exit(from: Pid, target: Pid<unknown>, input: ExitReasonInput): void {
+    checkPid(target, 'exit');
+    const reason = normalizeReason(input);
+    this.s.observer.signalSent(reason === KILL ? 'kill' : 'exit', reason === KILL ? 'killed' : reasonKind(reason));
+    this.router.sigExit(from, target, reason, false);
+  }
+
+  /** ctx.stop(): exit after the current handler (or at once when idle). */
+  requestStop(p: Proc, input: ExitReasonInput): void {
+    const reason = normalizeReason(input);
+    const r = reason === KILL ? 'killed' : reason;
+    this.s.observer.signalSent('stop', null);
+    this.s.observer.signalReceived('stop', false);
+    if (p.status === S_RUNNING || p.status === S_WAITING || p.status === S_INIT) p.stopReason = r;
+    else this.exitProc(p, r);
+  }
+
+  // ---- signals arriving (from the dispatcher)
+
+  onLink(from: Pid, serial: number): void {
+    const p = this.s.procs.get(serial);
+    if (p === undefined || p.status >= S_EXITING) this.router.sigExit(this.s.pidOf(serial), from, NOPROC, true);
+    else p.addLink(from);
+  }
+
+  onMonitor(from: Pid, serial: number, ref: number): void {
+    const p = this.s.procs.get(serial);
+    if (p === undefined || p.status >= S_EXITING) this.router.sigDown(from, ref, this.s.pidOf(serial), NOPROC);
+    else p.addMonitoredBy(ref, from);
+  }
+
+  onDown(serial: number, ref: number, pid: Pid, reason: ExitReason): void {
+    const p = this.s.procs.get(serial);
+    if (p === undefined || p.status === S_DEAD) return;
+    // The monitor behind a call: the server is gone, so the call fails now, with its reason.
+    if (this.calls.failOnDown(p, ref, pid, reason)) return;
+    // Exactly one DOWN: the monitor is gone after the first (or after demonitor).
+    if (p.monitors === null || !p.monitors.delete(ref)) return;
+    this.s.observer.signalReceived('down', false);
+    this.delivery.enqueueSystem(p, { type: 'DOWN', ref, pid, reason });
+  }
+
+  onExitSignal(p: Proc, from: Pid, reason: ExitSignalReason, viaLink: boolean): void {
+    if (p.status === S_DEAD) return;
+    // After unlink, no exit signal from that link may arrive.
+    if (viaLink && (p.links === null || !p.links.delete(from.key))) return;
+    const obs = this.s.observer;
+    if (reason === KILL) {
+      obs.signalReceived('kill', false);
+      this.exitProc(p, 'killed');
+      return;
+    }
+    if (p.status === S_EXITING) return;
+    if (p.trapExit) {
+      obs.signalReceived('exit', true);
+      this.delivery.enqueueSystem(p, { type: 'EXIT', from, reason });
+      return;
+    }
+    if (reason === 'normal') {
+      const selfExit = !viaLink && from.equals(p.pid);
+      obs.signalReceived('exit', !selfExit);
+      if (selfExit) this.exitProc(p, 'normal');
+      return;
+    }
+    obs.signalReceived('exit', false);
+    this.exitProc(p, reason);
+  }
+
+  // ---- ending a process
+
+  /** Ends a process: terminate (unless killed or never started), then finish. */
+  exitProc(p: Proc, reason: ExitReason): void {
+    const st = p.status;
+    if (st === S_DEAD) return;
+    if (st === S_RUNNING) {
+      // A handler is on the stack: exit right after it returns.
+      if (p.pendingExit === null || reason === 'killed') p.pendingExit = reason;
+      return;
+    }
+    if (st === S_EXITING) {
+      if (reason === 'killed') this.finish(p, 'killed');
+      return;
+    }
+    p.status = S_EXITING;
+    this.rcv.cancel(p);
+    this.timers.cancelAll(p);
+    this.calls.cancel(p);
+    const b = p.behaviour;
+    if (reason === 'killed' || !p.initialized || b === null) {
+      this.finish(p, reason);
+      return;
+    }
+    let r: unknown;
+    try {
+      r = b.terminate(reason, p.state, p.ctx as never);
+    } catch (err) {
+      this.finish(p, panicReason(err));
+      return;
+    }
+    if (!isThenable(r)) {
+      this.finish(p, reason);
+      return;
+    }
+    const limit = b.terminateTimeoutMs ?? this.s.config.terminateTimeoutMs;
+    const timer = limit === Infinity ? undefined : setTimeout(() => this.finish(p, 'killed'), limit);
+    timer?.unref();
+    r.then(
+      () => {
+        clearTimeout(timer);
+        this.finish(p, reason);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        this.finish(p, panicReason(err));
+      },
+    );
+  }
+
+  /** Exits with the reason a handler left behind (ctx.stop(), or an exit signal that came mid-handler). */
+  applyPending(p: Proc): boolean {
+    const reason = p.pendingExit ?? p.stopReason;
+    if (reason === null) return false;
+    p.pendingExit = null;
+    p.stopReason = null;
+    this.exitProc(p, reason);
+    return true;
+  }
+
+  /** The process is gone: free its names, then tell links and monitors. */
+  finish(p: Proc, reason: ExitReason): void {
+    if (p.status === S_DEAD) return;
+    const s = this.s;
+    p.status = S_DEAD;
+    s.procs.delete(p.pid.serial);
+    s.countProcs();
+    s.counters.exited++;
+    if (p.names !== null) for (const n of p.names) s.names.unregister(n, p.pid);
+    const reply = p.spawnReply;
+    if (reply !== null) {
+      p.spawnReply = null;
+      reply(null, new InitFailedError(p.pid.toString(), reason, `it exited during init (${formatReason(reason)})`));
+    }
+    s.observer.exited(p, reason);
+    const { links, monitoredBy, monitors } = p;
+    p.links = p.monitoredBy = p.monitors = null;
+    if (links !== null) {
+      const kind = reasonKind(reason);
+      for (const pid of links.values()) {
+        s.observer.signalSent('exit', kind);
+        this.router.sigExit(p.pid, pid, reason, true);
+      }
+    }
+    if (monitoredBy !== null) {
+      for (const [ref, w] of monitoredBy) {
+        s.observer.signalSent('down', null);
+        this.router.sigDown(w, ref, p.pid, reason);
+      }
+    }
+    if (monitors !== null) for (const [ref, t] of monitors) this.router.sig(OP_DEMONITOR, p.pid, t, ref);
+    p.state = undefined;
+    if (this.onAllExited !== null && s.procs.size === 0) this.onAllExited();
+  }
+}

@@ -1,0 +1,53 @@
+// Registered names: the shared name table, plus the owning thread's note of each name so it is freed at exit.
+
+import type { Pid } from '../actor/pid.js';
+import { S_EXITING } from '../actor/proc.js';
+import { NoProcError } from '../errors.js';
+import { checkPid } from '../validate.js';
+import { OP_NAME_ADDED } from './protocol.js';
+import { NO_ROUTE, type Router } from './router.js';
+import type { ShardState } from './shard-state.js';
+
+export class Names {
+  private readonly s: ShardState;
+  private readonly router: Router;
+
+  constructor(state: ShardState, router: Router) {
+    this.s = state;
+    this.router = router;
+  }
+
+  /** Registers `name` for `pid` (ERR_NAME_TAKEN if held; ERR_NO_PROC for a process known to be gone). */
+  register(name: string, pid: Pid<unknown>): void {
+    checkPid(pid, 'register');
+    const s = this.s;
+    const t = this.router.route(pid);
+    if (t === NO_ROUTE) throw new NoProcError(pid.toString());
+    if (t === s.thread) {
+      const p = s.procs.get(pid.serial);
+      if (p === undefined || p.status >= S_EXITING) throw new NoProcError(pid.toString());
+      s.names.register(name, pid);
+      p.addName(name);
+      return;
+    }
+    s.names.register(name, pid);
+    // The owning thread frees the name when the process exits (or at once if it already has).
+    s.transport.emit2(t, OP_NAME_ADDED, pid.serial, name);
+  }
+
+  unregister(name: string): boolean {
+    const s = this.s;
+    const pid = s.names.whereis(name);
+    if (pid === undefined) return false;
+    const removed = s.names.unregister(name, pid);
+    if (removed && this.router.route(pid) === s.thread) s.procs.get(pid.serial)?.removeName(name);
+    return removed;
+  }
+
+  /** Another thread registered `name` for our process `serial`. */
+  onAdded(serial: number, name: string): void {
+    const p = this.s.procs.get(serial);
+    if (p !== undefined && p.status < S_EXITING) p.addName(name);
+    else this.s.names.unregister(name, this.s.pidOf(serial));
+  }
+}

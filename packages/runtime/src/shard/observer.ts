@@ -1,0 +1,109 @@
+// What a thread tells telemetry (metrics, provider hooks, spans), as one interface with a no-op implementation.
+
+import type { Span, SpanContext } from '@opentelemetry/api';
+import type { ReasonLabel, SignalKind } from '@joerl/telemetry/internal';
+import type { ExitReason } from '../actor/exit-reason.js';
+import type { From } from '../actor/messages.js';
+import type { Pid } from '../actor/pid.js';
+import { NOOP_PROBE, type BehaviourProbe } from '../actor/probe.js';
+import type { Proc } from '../actor/proc.js';
+
+/**
+ * Every event a thread's layers report. The composition picks one object at
+ * start: the telemetry observer, or {@link NOOP_OBSERVER} when metrics,
+ * provider and tracing are all off. Hot paths call it unconditionally; the
+ * one fork left is per turn (`observesTurns`), where the observed turn
+ * runner does its timing.
+ */
+export interface ShardObserver {
+  /** True: turns run the observed runner (timing, queue waits, call accounting, spans). */
+  readonly observesTurns: boolean;
+  /** Called before every flush of the transport (null: nothing to do). */
+  readonly beforeFlush: (() => void) | null;
+  /** A send was accepted: counts it (sampled), tells the provider; returns its queue-wait stamp (NaN: not stamped). */
+  sent(from: Pid | undefined, to: Pid): number;
+  /** The trace context a send carries (undefined: none). */
+  traceSend(from: Pid | undefined, to: Pid): SpanContext | undefined;
+  /** A runtime-internal send (a timer firing, an offload result). */
+  sentQuiet(): void;
+  /** A message was not delivered (never sampled). */
+  sendFailed(reason: string, p: Proc | null, to: Pid<unknown> | string): void;
+  mailboxIn(p: Proc): void;
+  mailboxOut(p: Proc, n: number): void;
+  signalSent(kind: SignalKind, reason: ReasonLabel | null): void;
+  signalReceived(kind: SignalKind, ignored: boolean): void;
+  linkCreated(): void;
+  monitorCreated(): void;
+  /** A spawn is requested: the traceparent the child's lifecycle spans go under (undefined: untraced). */
+  spawning(typeHint: string, pid: Pid): string | undefined;
+  /** A process cell was created for a spawn request that carried `tp`. */
+  created(p: Proc, tp: string | undefined): void;
+  /** Its behaviour (so its `type` label) is known. */
+  typed(p: Proc): void;
+  /** Init is about to run: returns the span init runs under (undefined: none). */
+  starting(p: Proc): Span | undefined;
+  /** init finished. */
+  started(p: Proc): void;
+  /** The process is gone. */
+  exited(p: Proc, reason: ExitReason): void;
+  /** A handle (or init) span ends, with the error that ended it. */
+  spanEnded(span: Span, err?: unknown): void;
+  /** A call is about to be sent: its CLIENT span (undefined: untraced). */
+  callStarted(to: Pid): Span | undefined;
+  /** The envelope a call travels in (with telemetry: its sent time and the caller's deadline). */
+  callEnvelope(from: From, req: unknown, timeoutMs: number): object;
+  callEnded(span: Span, serverTp: string | undefined, err?: unknown): void;
+  /** `by` answered the call `ref` (server-side call duration). */
+  replied(by: Proc | null, ref: number): void;
+  /** The traceparent a reply carries (null: none). */
+  replyContext(): string | null;
+  /** What behaviours record through `ctx.probe`. */
+  probe(p: Proc): BehaviourProbe;
+}
+
+class NoopObserver implements ShardObserver {
+  readonly observesTurns = false;
+  readonly beforeFlush = null;
+  sent(): number {
+    return NaN;
+  }
+  traceSend(): undefined {
+    return undefined;
+  }
+  sentQuiet(): void {}
+  sendFailed(): void {}
+  mailboxIn(): void {}
+  mailboxOut(): void {}
+  signalSent(): void {}
+  signalReceived(): void {}
+  linkCreated(): void {}
+  monitorCreated(): void {}
+  spawning(): undefined {
+    return undefined;
+  }
+  created(): void {}
+  typed(): void {}
+  starting(): undefined {
+    return undefined;
+  }
+  started(): void {}
+  exited(): void {}
+  spanEnded(): void {}
+  callStarted(): undefined {
+    return undefined;
+  }
+  callEnvelope(from: From, req: unknown): object {
+    return { $joerl: 'call', from, req };
+  }
+  callEnded(): void {}
+  replied(): void {}
+  replyContext(): null {
+    return null;
+  }
+  probe(): BehaviourProbe {
+    return NOOP_PROBE;
+  }
+}
+
+/** Telemetry, provider and tracing all off. */
+export const NOOP_OBSERVER: ShardObserver = new NoopObserver();

@@ -1,0 +1,91 @@
+// Selective receive: pending receives take matching messages as they arrive; queued ones are searched first.
+
+import { type PendingReceive, type Proc, S_DEAD } from '../actor/proc.js';
+import { InvalidArgumentError, NoProcError, SystemStoppedError } from '../errors.js';
+import type { ShardState } from './shard-state.js';
+
+export class Receive {
+  private readonly s: ShardState;
+
+  constructor(state: ShardState) {
+    this.s = state;
+  }
+
+  /** The first queued or arriving message `match` accepts; `undefined` after `timeoutMs`. */
+  receive(p: Proc, match: (msg: unknown) => boolean, timeoutMs: number | undefined): Promise<unknown> {
+    if (typeof match !== 'function') return Promise.reject(new InvalidArgumentError('receive needs a match function'));
+    if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0)) {
+      return Promise.reject(new InvalidArgumentError(`receive timeoutMs must be a number >= 0, got ${String(timeoutMs)}`));
+    }
+    if (p.status === S_DEAD) return Promise.reject(new NoProcError(p.pid.toString()));
+    const mb = p.mailbox;
+    try {
+      for (let i = 0; i < mb.length; i++) if (match(mb.at(i)) === true) return Promise.resolve(this.takeAt(p, i));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (timeoutMs === 0) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      const r: PendingReceive = { match, resolve, reject, timer: 0 };
+      if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
+        r.timer = this.s.newRef();
+        this.s.timers.add(r.timer, timeoutMs, () => {
+          r.timer = 0;
+          this.end(p, r);
+          resolve(undefined);
+        });
+      }
+      (p.receivers ??= []).push(r);
+    });
+  }
+
+  /** Hands `msg` to the oldest pending receive that matches it. */
+  offer(p: Proc, msg: unknown): boolean {
+    const rs = p.receivers!;
+    for (let i = 0; i < rs.length; i++) {
+      const r = rs[i]!;
+      let ok: boolean;
+      try {
+        ok = r.match(msg) === true;
+      } catch (err) {
+        this.end(p, r);
+        r.reject(err);
+        return this.offer(p, msg);
+      }
+      if (ok) {
+        this.end(p, r);
+        r.resolve(msg);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Takes the i-th queued message out of order (selective receive, demonitor flush), keeping the depth gauge right. */
+  takeAt(p: Proc, i: number): unknown {
+    const msg = p.mailbox.removeAt(i);
+    this.s.observer.mailboxOut(p, 1);
+    return msg;
+  }
+
+  /** The process is exiting: every pending receive rejects. */
+  cancel(p: Proc): void {
+    const rs = p.receivers;
+    if (rs === null) return;
+    p.receivers = null;
+    for (const r of rs) {
+      if (r.timer !== 0) this.s.timers.cancel(r.timer);
+      r.reject(this.s.shuttingDown ? new SystemStoppedError() : new NoProcError(p.pid.toString()));
+    }
+  }
+
+  private end(p: Proc, r: PendingReceive): void {
+    const rs = p.receivers;
+    if (rs !== null) {
+      const i = rs.indexOf(r);
+      if (i >= 0) rs.splice(i, 1);
+      if (rs.length === 0) p.receivers = null;
+    }
+    if (r.timer !== 0) this.s.timers.cancel(r.timer);
+  }
+}

@@ -1,0 +1,85 @@
+// The one routing rule (where a pid lives, seen from this thread) and the signal paths built on it.
+
+import type { ExitReason } from '../actor/exit-reason.js';
+import type { Pid } from '../actor/pid.js';
+import { ARITY, type ExitSignalReason, OP_DOWN, OP_EXIT } from './protocol.js';
+import type { ShardState } from './shard-state.js';
+
+/** `route()`: no thread of this system hosts the pid (a shard number out of range, or another node while nodes do not exist). */
+export const NO_ROUTE = -1;
+
+/** Runs ops[start..end) on this thread (the dispatcher, installed by the composition). */
+export type LocalDispatch = (ops: unknown[], start: number, end: number, from: number) => void;
+
+export class Router {
+  readonly #s: ShardState;
+  readonly #dispatch: LocalDispatch;
+  readonly #queue: unknown[] = [];
+  #draining = false;
+
+  constructor(state: ShardState, dispatch: LocalDispatch) {
+    this.#s = state;
+    this.#dispatch = dispatch;
+  }
+
+  /**
+   * Where `pid` lives: this thread's number (deliver here), a peer thread's
+   * number (its ring), or NO_ROUTE. Every path that addresses a pid (sends,
+   * quiet sends, replies, signals, timers, spawn replies, offload results)
+   * asks this, so a pid of another node can never be taken for a local one.
+   */
+  route(pid: Pid<unknown>): number {
+    const s = this.#s;
+    if (pid.node !== s.node || pid.shard >= s.threads) return NO_ROUTE;
+    return pid.shard;
+  }
+
+  /**
+   * Queues a signal for a process on this thread and runs the queue unless it
+   * is already running. Iterative, not recursive: an exit that kills a linked
+   * process that kills the next... runs as a loop, however long the chain.
+   */
+  local(...op: unknown[]): void {
+    const q = this.#queue;
+    for (let i = 0; i < op.length; i++) q.push(op[i]);
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      let i = 0;
+      while (i < q.length) {
+        const end = i + 1 + ARITY[q[i] as number]!;
+        this.#dispatch(q, i, end, this.#s.thread);
+        i = end;
+      }
+      q.length = 0;
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  /** An exit signal from `from` to `to` (dropped when `to` is unreachable: nobody is there to tell). */
+  sigExit(from: Pid, to: Pid, reason: ExitSignalReason, viaLink: boolean): void {
+    const t = this.route(to);
+    if (t === this.#s.thread) this.local(OP_EXIT, from, to.serial, reason, viaLink);
+    else if (t !== NO_ROUTE) this.#s.transport.emit4(t, OP_EXIT, from, to.serial, reason, viaLink);
+  }
+
+  /** A DOWN for monitor `ref` held by `to`, about `pid`. */
+  sigDown(to: Pid, ref: number, pid: Pid, reason: ExitReason): void {
+    const t = this.route(to);
+    if (t === this.#s.thread) this.local(OP_DOWN, to.serial, ref, pid, reason);
+    else if (t !== NO_ROUTE) this.#s.transport.emit4(t, OP_DOWN, to.serial, ref, pid, reason);
+  }
+
+  /** LINK, UNLINK, MONITOR and DEMONITOR: `from`, the target's serial, and a ref for the monitor ops. */
+  sig(op: number, from: Pid, to: Pid, ref?: number): void {
+    const t = this.route(to);
+    if (t === this.#s.thread) {
+      if (ref === undefined) this.local(op, from, to.serial);
+      else this.local(op, from, to.serial, ref);
+    } else if (t !== NO_ROUTE) {
+      if (ref === undefined) this.#s.transport.emit2(t, op, from, to.serial);
+      else this.#s.transport.emit3(t, op, from, to.serial, ref);
+    }
+  }
+}

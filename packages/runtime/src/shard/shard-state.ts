@@ -1,0 +1,134 @@
+// The state one thread's layers share: its identity, process table, transport, scheduler, timers and observer.
+
+import type { SpanSink } from '@joerl/telemetry/internal';
+import { MAX_THREADS, Pid } from '../actor/pid.js';
+import { type Proc, S_QUEUED } from '../actor/proc.js';
+import {
+  ACTORS,
+  FIRST_SERIAL,
+  GAVE_UP,
+  INCARNATION,
+  REF,
+  SERIAL,
+  STOPPING,
+  THREAD_STRIDE_I32,
+  THREAD_STRIDE_I64,
+  type ControlViews,
+  controlViews,
+} from '../ring/control-block.js';
+import { NameTable } from '../registry/name-table.js';
+import { TimerHeap } from '../timer/timer-heap.js';
+import { Loader } from './loader.js';
+import type { ShardObserver } from './observer.js';
+import type { DeadLetter, ShardInit, ThreadConfig } from './protocol.js';
+import type { Scheduler } from './scheduler.js';
+import type { Transport } from './transport.js';
+
+/** Optional callbacks the owner of a thread installs. */
+export interface RuntimeHooks {
+  /** Main thread: a message could not be delivered (from any thread). */
+  deadLetter?(dl: DeadLetter): void;
+  /** Main thread: runs a job on the offload pool. */
+  offload?(href: string, exportName: string, input: unknown): Promise<unknown>;
+  /** Main thread: thread `thread` announced a metric series. */
+  series?(thread: number, slot: number, metric: number, labels: string[]): void;
+  /** Main thread: a span started / ended on thread `thread`. */
+  spanStarted?(thread: number, rec: unknown): void;
+  spanEnded?(thread: number, rec: unknown): void;
+}
+
+/** What only the main thread passes its runtime (the rest arrives through the rings). */
+export interface LocalSinks {
+  announce?: (slot: number, metric: number, labels: string[]) => void;
+  spans?: SpanSink;
+}
+
+/** Counters a thread keeps about itself. */
+export interface RuntimeCounters {
+  spawned: number;
+  exited: number;
+  delivered: number;
+  deadLetters: number;
+  /** Call replies that arrived after their call had ended (timed out): dropped by design. */
+  lateReplies: number;
+}
+
+export class ShardState {
+  /** This node (0 until nodes exist: every pid of this system has node 0). */
+  readonly node = 0;
+  readonly thread: number;
+  readonly threads: number;
+  readonly config: ThreadConfig;
+  readonly ctl: ControlViews;
+  readonly names: NameTable;
+  readonly procs = new Map<number, Proc>();
+  readonly timers: TimerHeap;
+  readonly loader = new Loader();
+  readonly counters: RuntimeCounters = { spawned: 0, exited: 0, delivered: 0, deadLetters: 0, lateReplies: 0 };
+  hooks: RuntimeHooks = {};
+  /** First serial of this incarnation: spawn requests below it were meant for a dead predecessor. */
+  readonly firstSerial: number;
+  shuttingDown = false;
+  /**
+   * Messages sent in the current turn. A turn's budget counts messages
+   * handled plus messages sent (like reductions on the BEAM), so an actor
+   * that loops by sending to itself while flooding another cannot keep the
+   * turn for `actorBudget` rounds of its loop.
+   */
+  turnSends = 0;
+  /** Set once by the composition, before anything runs. */
+  transport!: Transport;
+  scheduler!: Scheduler;
+  observer!: ShardObserver;
+  private readonly actorsIndex: number;
+
+  constructor(init: ShardInit) {
+    this.thread = init.thread;
+    this.threads = init.threads;
+    this.config = init.config;
+    this.ctl = controlViews(init.control, init.threads);
+    this.names = new NameTable(init.names, init.maxNames, init.thread);
+    this.actorsIndex = init.thread * THREAD_STRIDE_I32 + ACTORS;
+    this.firstSerial = Number(Atomics.load(this.ctl.i64, init.thread * THREAD_STRIDE_I64 + FIRST_SERIAL));
+    this.timers = new TimerHeap(() => this.scheduler.kick());
+  }
+
+  /** Reserves the next serial on `thread` (any thread may do this). */
+  reserveSerial(thread: number): number {
+    return Number(Atomics.add(this.ctl.i64, thread * THREAD_STRIDE_I64 + SERIAL, 1n));
+  }
+
+  /** A new monitor or timer reference, unique on this node; `ref % MAX_THREADS` is the minting thread. */
+  newRef(): number {
+    return Number(Atomics.add(this.ctl.i64, this.thread * THREAD_STRIDE_I64 + REF, 1n)) * MAX_THREADS + this.thread;
+  }
+
+  incarnationOf(thread: number): number {
+    return Atomics.load(this.ctl.i32, thread * THREAD_STRIDE_I32 + INCARNATION);
+  }
+
+  pidOf(serial: number): Pid {
+    return new Pid(this.node, this.thread, serial);
+  }
+
+  /** Publishes the live process count (least-loaded placement and health read it). */
+  countProcs(): void {
+    this.ctl.i32[this.actorsIndex] = this.procs.size;
+  }
+
+  /** True once `shutdown()` began (supervisors stop restarting children). */
+  get systemStopping(): boolean {
+    return Atomics.load(this.ctl.i32, STOPPING) === 1;
+  }
+
+  /** True once the main thread gave up restarting `thread`. */
+  isGone(thread: number): boolean {
+    return thread !== 0 && Atomics.load(this.ctl.i32, thread * THREAD_STRIDE_I32 + GAVE_UP) === 1;
+  }
+
+  /** Puts an idle process with work in the run queue. */
+  schedule(p: Proc): void {
+    p.status = S_QUEUED;
+    this.scheduler.enqueue(p);
+  }
+}

@@ -1,0 +1,246 @@
+// Spawning: the request (placement, reserved serial, link or monitor at birth), then the new process's load and init.
+
+import { context, trace } from '@opentelemetry/api';
+import type { ModuleRef, Monitored, SpawnOptions } from '../actor/context.js';
+import { panicReason } from '../actor/exit-reason.js';
+import { moduleHref } from '../actor/module-ref.js';
+import { MAIN_PID, Pid } from '../actor/pid.js';
+import { Proc, S_DEAD, S_IDLE, S_INIT, S_RUNNING, S_WAITING, type SpawnReply } from '../actor/proc.js';
+import { assertEncodable } from '../codec/codec.js';
+import { InitFailedError, InvalidOptionError, ShardDownError, fromWireError, toWireError, type WireError } from '../errors.js';
+import { checkCapacity, describe, isThenable } from '../validate.js';
+import type { Exits } from './exits.js';
+import type { Placement } from './placement.js';
+import { OP_SPAWN, OP_SPAWN_REPLY, type SpawnMode, type SpawnRequest } from './protocol.js';
+import type { ShardState } from './shard-state.js';
+
+interface PendingSpawn {
+  done: SpawnReply;
+  shard: number;
+  incarnation: number;
+}
+
+export class Spawner {
+  private readonly s: ShardState;
+  private readonly placement: Placement;
+  private readonly exits: Exits;
+  /** Builds the `ctx` handlers receive (the composition's, so this layer needs no context class). */
+  private readonly makeCtx: (p: Proc) => unknown;
+  private readonly pending = new Map<number, PendingSpawn>();
+  private seq = 0;
+
+  constructor(state: ShardState, placement: Placement, exits: Exits, makeCtx: (p: Proc) => unknown) {
+    this.s = state;
+    this.placement = placement;
+    this.exits = exits;
+    this.makeCtx = makeCtx;
+  }
+
+  /** spawn / spawnLink / spawnMonitor from `parent` (null: the main thread). */
+  spawn(module: ModuleRef, args: unknown, opts: SpawnOptions | undefined, parent: Proc | null, mode: SpawnMode): Promise<Pid | Monitored> {
+    const s = this.s;
+    let req: SpawnRequest;
+    let target: number;
+    try {
+      const href = moduleHref(module);
+      const o = opts ?? {};
+      if (typeof o !== 'object' || o === null) throw new InvalidOptionError(`spawn options must be an object, got ${describe(o)}`);
+      const exportName = o.export ?? 'default';
+      if (typeof exportName !== 'string' || exportName.length === 0) throw new InvalidOptionError(`options.export must be a non-empty string, got ${describe(exportName)}`);
+      if (o.name !== undefined && (typeof o.name !== 'string' || o.name.length === 0)) throw new InvalidOptionError(`options.name must be a non-empty string, got ${describe(o.name)}`);
+      if (o.mailboxCapacity !== undefined) checkCapacity(o.mailboxCapacity, 'options.mailboxCapacity');
+      target = this.placement.place(o.shard, parent !== null);
+      if (s.isGone(target)) throw new ShardDownError(target);
+      if (target !== s.thread) assertEncodable(args);
+      req = { url: href, export: exportName, args, serial: s.reserveSerial(target) };
+      req.parent = parent !== null ? parent.pid : MAIN_PID;
+      if (o.name !== undefined) req.name = o.name;
+      if (o.mailboxCapacity !== undefined) req.mailboxCapacity = o.mailboxCapacity;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const incarnation = s.incarnationOf(target);
+    const pid = new Pid(s.node, target, req.serial);
+    const tp = s.observer.spawning(typeHint(req), pid);
+    if (tp !== undefined) req.tp = tp;
+    let ref = 0;
+    if (parent !== null && mode === 'link') {
+      // Recorded before the child exists, so an init crash always finds the link.
+      parent.addLink(pid);
+      s.observer.linkCreated();
+      req.link = parent.pid;
+    } else if (parent !== null && mode === 'monitor') {
+      ref = s.newRef();
+      s.observer.monitorCreated();
+      parent.addMonitor(ref, pid);
+      req.monitor = parent.pid;
+      req.ref = ref;
+    }
+    s.counters.spawned++;
+    return new Promise((resolve, reject) => {
+      const done: SpawnReply = (_pid, err) => {
+        if (err !== null) reject(err);
+        else resolve(mode === 'monitor' ? { pid, ref } : pid);
+      };
+      if (target === s.thread) {
+        this.start(req, done);
+        return;
+      }
+      const id = ++this.seq;
+      this.pending.set(id, { done, shard: target, incarnation });
+      s.transport.emit2(target, OP_SPAWN, id, req);
+    });
+  }
+
+  /** A spawn request from thread `from`: the answer goes back there. */
+  serve(from: number, reqId: number, req: SpawnRequest): void {
+    this.start(req, (pid, err) => {
+      this.s.transport.emit3(from, OP_SPAWN_REPLY, reqId, pid, err === null ? null : toWireError(err));
+    });
+  }
+
+  /** The answer to one of our spawn requests. */
+  onReply(reqId: number, pid: Pid | null, err: WireError | null): void {
+    const pending = this.pending.get(reqId);
+    if (pending === undefined) return;
+    this.pending.delete(reqId);
+    pending.done(pid, err === null ? null : fromWireError(err));
+  }
+
+  /** Shard `shard` (incarnation `incarnation`) died: spawns waiting on it fail. */
+  failTo(shard: number, incarnation: number): void {
+    for (const [id, ps] of this.pending) {
+      if (ps.shard === shard && ps.incarnation <= incarnation) {
+        this.pending.delete(id);
+        ps.done(null, new ShardDownError(shard));
+      }
+    }
+  }
+
+  /** Creates the process at once (so signals to it are never lost), then loads its module and runs init. */
+  private start(req: SpawnRequest, done: SpawnReply): void {
+    const s = this.s;
+    if (req.serial < s.firstSerial) {
+      // Reserved from our dead predecessor: its requester is told the shard went down.
+      done(null, new ShardDownError(s.thread));
+      return;
+    }
+    const p = new Proc(s.pidOf(req.serial), req.mailboxCapacity ?? s.config.mailboxCapacity);
+    p.ctx = this.makeCtx(p);
+    s.procs.set(req.serial, p);
+    s.countProcs();
+    if (req.link !== undefined) p.addLink(req.link);
+    if (req.monitor !== undefined) p.addMonitoredBy(req.ref!, req.monitor);
+    p.parent = req.parent;
+    s.observer.created(p, req.tp);
+    p.spawnReply = done;
+    let loaded;
+    try {
+      loaded = s.loader.get(req.url, req.export);
+    } catch (err) {
+      this.failStart(p, err);
+      return;
+    }
+    if (loaded instanceof Promise) {
+      loaded.then(
+        (l) => this.init(p, l.behaviour, l.typeName, req),
+        (err: unknown) => this.failStart(p, err),
+      );
+    } else {
+      this.init(p, loaded.behaviour, loaded.typeName, req);
+    }
+  }
+
+  private failStart(p: Proc, err: unknown): void {
+    if (p.status === S_DEAD) return;
+    const reply = p.spawnReply;
+    p.spawnReply = null;
+    reply?.(null, err);
+    p.status = S_IDLE;
+    this.exits.exitProc(p, panicReason(err));
+  }
+
+  private init(p: Proc, b: NonNullable<Proc['behaviour']>, typeName: string, req: SpawnRequest): void {
+    if (p.status !== S_INIT) return; // killed while its module loaded
+    const s = this.s;
+    p.behaviour = b;
+    p.typeName = typeName;
+    if (req.mailboxCapacity === undefined && b.mailboxCapacity !== undefined) p.mailbox.capacity = b.mailboxCapacity;
+    s.observer.typed(p);
+    if (b.trapExit) p.trapExit = true;
+    if (req.name !== undefined) {
+      try {
+        s.names.register(req.name, p.pid);
+        p.addName(req.name);
+      } catch (err) {
+        const reply = p.spawnReply;
+        p.spawnReply = null;
+        reply?.(null, err);
+        p.status = S_IDLE;
+        this.exits.exitProc(p, 'normal');
+        return;
+      }
+    }
+    p.status = S_RUNNING;
+    // Traced spawn: init runs inside an `actor.lifecycle` (started) span, so what it does joins the trace.
+    const span = s.observer.starting(p);
+    let r: unknown;
+    try {
+      r = span === undefined ? b.init(req.args, p.ctx as never) : context.with(trace.setSpan(context.active(), span), b.init, b, req.args, p.ctx as never);
+    } catch (err) {
+      if (span !== undefined) s.observer.spanEnded(span, err);
+      this.initFailed(p, err);
+      return;
+    }
+    if (!isThenable(r)) {
+      if (span !== undefined) s.observer.spanEnded(span);
+      this.initDone(p, r);
+      return;
+    }
+    p.status = S_WAITING;
+    s.scheduler.asyncPending++;
+    r.then(
+      (state) => {
+        s.scheduler.asyncPending--;
+        if (span !== undefined) s.observer.spanEnded(span);
+        this.initDone(p, state);
+      },
+      (err: unknown) => {
+        s.scheduler.asyncPending--;
+        if (span !== undefined) s.observer.spanEnded(span, err);
+        this.initFailed(p, err);
+      },
+    );
+  }
+
+  private initDone(p: Proc, state: unknown): void {
+    if (p.status !== S_RUNNING && p.status !== S_WAITING) return;
+    p.state = state;
+    p.initialized = true;
+    p.status = S_IDLE;
+    const reply = p.spawnReply;
+    p.spawnReply = null;
+    reply?.(p.pid, null);
+    this.s.observer.started(p);
+    if (this.exits.applyPending(p)) return;
+    if (p.mailbox.length > 0) this.s.schedule(p);
+  }
+
+  private initFailed(p: Proc, err: unknown): void {
+    if (p.status !== S_RUNNING && p.status !== S_WAITING) return;
+    const reason = panicReason(err);
+    const reply = p.spawnReply;
+    p.spawnReply = null;
+    reply?.(null, new InitFailedError(p.pid.toString(), reason, `init threw: ${reason.message}`));
+    p.status = S_IDLE;
+    p.pendingExit = null;
+    this.exits.exitProc(p, reason);
+  }
+}
+
+/** A type label for the `actor.spawn` span, before the module is loaded: the export name, else the file name. */
+function typeHint(req: SpawnRequest): string {
+  if (req.export !== 'default') return req.export;
+  const file = req.url.slice(req.url.lastIndexOf('/') + 1);
+  return file.replace(/(\.actor)?\.(c|m)?(j|t)sx?$/, '');
+}

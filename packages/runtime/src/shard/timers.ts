@@ -1,0 +1,58 @@
+// Timers: sendAfter and cancelTimer over the thread's timer heap; a process's own timers die with it.
+
+import type { TimerRef } from '../actor/context.js';
+import { MAX_THREADS, Pid } from '../actor/pid.js';
+import type { Proc } from '../actor/proc.js';
+import { assertEncodable } from '../codec/codec.js';
+import { InvalidArgumentError } from '../errors.js';
+import { describe } from '../validate.js';
+import type { Delivery } from './delivery.js';
+import type { Router } from './router.js';
+import type { ShardState } from './shard-state.js';
+
+export class Timers {
+  private readonly s: ShardState;
+  private readonly router: Router;
+  private readonly delivery: Delivery;
+
+  constructor(state: ShardState, router: Router, delivery: Delivery) {
+    this.s = state;
+    this.router = router;
+    this.delivery = delivery;
+  }
+
+  /** Delivers `msg` to `to` after `delayMs` (a name is resolved when the timer fires). `owner`'s timers are cancelled when it exits. */
+  sendAfter(owner: Proc | null, to: Pid<unknown> | string, msg: unknown, delayMs: number): TimerRef {
+    if (!(to instanceof Pid) && typeof to !== 'string') throw new InvalidArgumentError(`sendAfter needs a Pid or a name, got ${describe(to)}`);
+    if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
+      throw new InvalidArgumentError(`sendAfter delay must be a finite number of ms >= 0, got ${String(delayMs)}`);
+    }
+    // Refused now rather than as a dead letter later, wherever the message will go.
+    if (!(to instanceof Pid) || this.router.route(to) !== this.s.thread) assertEncodable(msg);
+    const ref = this.s.newRef();
+    this.s.timers.add(ref, delayMs, () => {
+      if (owner !== null && owner.timers !== null) owner.timers.delete(ref);
+      this.delivery.sendQuiet(to, msg);
+    });
+    if (owner !== null) (owner.timers ??= new Set()).add(ref);
+    return ref;
+  }
+
+  /** True only if the timer had not fired yet. A timer is cancelled on the thread that set it. */
+  cancelTimer(ref: TimerRef, owner: Proc | null): boolean {
+    if (typeof ref !== 'number' || !Number.isInteger(ref)) throw new InvalidArgumentError(`cancelTimer needs a TimerRef, got ${describe(ref)}`);
+    const thread = this.s.thread;
+    if (ref % MAX_THREADS !== thread) {
+      throw new InvalidArgumentError(`timer ${ref} was set on thread ${ref % MAX_THREADS}; cancel it there (this is thread ${thread})`);
+    }
+    if (owner !== null && owner.timers !== null) owner.timers.delete(ref);
+    return this.s.timers.cancel(ref);
+  }
+
+  /** The process is exiting: its timers never fire. */
+  cancelAll(p: Proc): void {
+    if (p.timers === null) return;
+    for (const id of p.timers) this.s.timers.cancel(id);
+    p.timers = null;
+  }
+}

@@ -1,0 +1,26 @@
+// Argument checks shared by the runtime's entry points: typed errors that say what was passed.
+
+import { Pid } from './actor/pid.js';
+import { InvalidArgumentError, InvalidOptionError } from './errors.js';
+
+/** A short description of a bad argument for an error message: its type and value, or its class. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  return `${typeof v} ${String(v)}`;
+}
+
+export function checkPid(pid: unknown, op: string): asserts pid is Pid<unknown> {
+  if (!(pid instanceof Pid)) throw new InvalidArgumentError(`${op} needs a Pid, got ${describe(pid)}`);
+}
+
+export function checkCapacity(value: unknown, what: string): void {
+  if (value !== Infinity && (typeof value !== 'number' || !Number.isInteger(value) || value < 1)) {
+    throw new InvalidOptionError(`${what} must be a positive integer or Infinity, got ${describe(value)}`);
+  }
+}
+
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
+}

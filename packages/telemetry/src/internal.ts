@@ -1,0 +1,22 @@
+// @joerl/telemetry/internal: what the runtime drives (metric writers and regions, the aggregator, span records and
+// their wire form, the shard tracer). Not a stable API for applications: use the package's main entry.
+
+export { Aggregator } from './aggregator.js';
+export { DEFAULT_REGION_SLOTS, createRegion } from './region.js';
+export type { MetricsWriter, SignalKind } from './metrics-writer.js';
+export { NOOP_METRICS } from './noop-metrics.js';
+export { ShardMetrics } from './shard-metrics.js';
+export type { Announce } from './shard-metrics.js';
+export { REASONS, TypeMetrics } from './type-metrics.js';
+export type { ReasonLabel } from './type-metrics.js';
+export type { ProviderExport, TelemetryProvider } from './provider.js';
+export type { TelemetryConfig } from './config.js';
+export { AsyncLocalContextManager } from './trace/context-manager.js';
+export { W3CTraceparentPropagator } from './trace/propagator.js';
+export { RecordingSpan, RecordingTracer, RecordingTracerProvider } from './trace/recorder.js';
+export type { SpanEndRecord, SpanSink, SpanStartRecord } from './trace/recorder.js';
+export { SpanCollector, defaultResource } from './trace/collector.js';
+export type { ReadableSpanLike, SpanProcessorLike } from './trace/collector.js';
+export { spanEndFromWire, spanEndToWire, spanStartFromWire, spanStartToWire } from './trace/wire.js';
+export type { SpanEndWire, SpanStartWire } from './trace/wire.js';
+export { formatTraceparent, newSpanId, newTraceId, nowMs, parseTraceparent, sampledByRatio, toHrTime } from './trace/ids.js';

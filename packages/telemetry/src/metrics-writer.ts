@@ -1,0 +1,51 @@
+// The metric writer a thread's runtime calls: the real shard (shard-metrics.ts) or the no-op one (noop-metrics.ts).
+
+import type { ReasonLabel, TypeMetrics } from './type-metrics.js';
+
+/** Signal kinds, as the `type` label of the signal metrics. */
+export type SignalKind = 'exit' | 'down' | 'stop' | 'kill';
+
+/**
+ * Everything a runtime records. Every method is a handful of typed-array
+ * adds in the real writer; nothing on the message path allocates, hashes
+ * labels or calls prom-client.
+ */
+export interface MetricsWriter {
+  /** True when every message is sampled (the runtime may then time them in blocks). */
+  readonly samplesAll: boolean;
+  /** The per-behaviour slots for `name` (cached: one Map lookup per spawn). */
+  type(name: string): TypeMetrics;
+  /** Absolute time in ms (comparable across threads of this process). */
+  now(): number;
+  /** Is this message sampled (counters and processing time)? */
+  sampleMessage(): boolean;
+  /** A message was accepted for delivery (call only when sampled). */
+  sent(): void;
+  /** One call per send: counts it (when sampled) and returns its queue-wait stamp (`clock` if fresh, else a clock read), or NaN. */
+  onSend(clock: number): number;
+  /** A message could not be delivered. Never sampled. */
+  sendFailed(reason: string, t: TypeMetrics | null): void;
+  /** A sampled message was handled in `ms` milliseconds. */
+  processed(ms: number): void;
+  /** `n` messages handled back to back in `ms` ms in all: each is recorded at the mean; sum and count stay exact. */
+  processedBlock(ms: number, n: number): void;
+  /** `n` stamped messages each waited `ms` milliseconds between send and handling. */
+  queueWait(ms: number, n?: number): void;
+  mailboxIn(t: TypeMetrics, bounded: boolean): void;
+  mailboxOut(t: TypeMetrics, bounded: boolean, n?: number): void;
+  spawned(t: TypeMetrics, capacity: number): void;
+  stopped(t: TypeMetrics, reason: ReasonLabel, lifetimeMs: number, capacity: number): void;
+  linkCreated(): void;
+  monitorCreated(): void;
+  signalSent(kind: SignalKind, reason: ReasonLabel | null): void;
+  signalReceived(kind: SignalKind, ignored: boolean): void;
+  supervisorRestart(strategy: string, ms: number): void;
+  intensityExceeded(): void;
+  cast(t: TypeMetrics): void;
+  callTaken(t: TypeMetrics): void;
+  /** A call this server took was answered (`ms` after the caller sent it), or dropped because the server exited (`ms` NaN). */
+  callDone(t: TypeMetrics, ms: number, late: boolean): void;
+  statemEnter(t: TypeMetrics, state: string, delta: 1 | -1): void;
+  statemTransition(t: TypeMetrics, from: string, to: string, msInFrom: number): void;
+  statemInvalid(t: TypeMetrics, state: string, event: string): void;
+}

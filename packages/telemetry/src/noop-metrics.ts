@@ -1,0 +1,39 @@
+// Telemetry off: a writer that records nothing and owns no shared memory.
+
+import type { MetricsWriter } from './metrics-writer.js';
+import { TypeMetrics } from './type-metrics.js';
+
+const ORIGIN = performance.timeOrigin;
+const nothing = (): void => {};
+/** Slots that point nowhere: a type's series are never written with telemetry off. */
+const NO_TYPE = new TypeMetrics(() => 0, '');
+
+/** The writer of a thread with telemetry off (OTel's NoopMeter pattern: the same interface, no work). */
+export const NOOP_METRICS: MetricsWriter = Object.freeze({
+  samplesAll: false,
+  type: () => NO_TYPE,
+  now: () => ORIGIN + performance.now(),
+  sampleMessage: () => false,
+  sent: nothing,
+  onSend: () => NaN,
+  sendFailed: nothing,
+  processed: nothing,
+  processedBlock: nothing,
+  queueWait: nothing,
+  mailboxIn: nothing,
+  mailboxOut: nothing,
+  spawned: nothing,
+  stopped: nothing,
+  linkCreated: nothing,
+  monitorCreated: nothing,
+  signalSent: nothing,
+  signalReceived: nothing,
+  supervisorRestart: nothing,
+  intensityExceeded: nothing,
+  cast: nothing,
+  callTaken: nothing,
+  callDone: nothing,
+  statemEnter: nothing,
+  statemTransition: nothing,
+  statemInvalid: nothing,
+});
