@@ -49,7 +49,7 @@ export class Mailbox {
     if (this.length > this.mask) this.grow();
     const i = (this.head + this.length) & this.mask;
     this.buf[i] = msg;
-    if (at === at) {
+    if (!Number.isNaN(at)) {
       if (this.times === null) this.times = new Array<number>(this.buf.length).fill(NaN);
       this.times[i] = at;
     }

@@ -1,5 +1,6 @@
 // A process cell: everything the runtime keeps for one actor (or main-thread inbox) on its own thread.
 
+import type { Span, SpanContext } from '@opentelemetry/api';
 import type { TypeMetrics } from '@joerl/telemetry/internal';
 import type { Behaviour } from './behaviour.js';
 import type { ExitReason } from './exit-reason.js';
@@ -32,7 +33,7 @@ export interface PendingCall {
   timer: number;
   to: Pid;
   /** Tracing: the call's CLIENT span. */
-  span?: import('@opentelemetry/api').Span;
+  span?: Span;
 }
 
 /** Called once when a spawn finishes: with the pid, or with the error. */
@@ -79,9 +80,9 @@ export class Proc {
   /** A GenStatem's current state (for the current-state gauge). */
   statemState: string | null = null;
   /** Tracing: the context of this actor's `actor.spawn` span (lifecycle spans go under it). */
-  traceParent: import('@opentelemetry/api').SpanContext | null = null;
+  traceParent: SpanContext | null = null;
   /** Tracing: the handle span of an async handler still running. */
-  traceSpan: import('@opentelemetry/api').Span | null = null;
+  traceSpan: Span | null = null;
   /** Messages per turn for a slow handler, measured by the scheduler (0: not measured, the thread's `actorBudget`). */
   turnBudget = 0;
 

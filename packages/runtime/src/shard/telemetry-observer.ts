@@ -34,7 +34,7 @@ export class TelemetryObserver implements ShardObserver {
   readonly observesTurns = true;
   readonly beforeFlush: () => void;
   /** This thread's metric writer (the no-op writer when only a provider or tracing is on). */
-  readonly m: MetricsWriter;
+  readonly metrics: MetricsWriter;
   readonly metricsOn: boolean;
   /** Provider hooks, installed once its module has loaded. */
   provider: TelemetryProvider | null = null;
@@ -46,10 +46,10 @@ export class TelemetryObserver implements ShardObserver {
 
   constructor(s: ShardState, init: ShardInit, local: LocalSinks) {
     this.metricsOn = init.metrics !== null && init.telemetry.enabled;
-    this.m = this.metricsOn
+    this.metrics = this.metricsOn
       ? new ShardMetrics(init.metrics!, init.telemetry, local.announce ?? ((slot, metric, labels) => s.transport.emit3(0, OP_SERIES, slot, metric, labels)))
       : NOOP_METRICS;
-    this.timing = new TurnTiming(this.m);
+    this.timing = new TurnTiming(this.metrics);
     this.tracing =
       init.tracing === null
         ? null
@@ -80,7 +80,7 @@ export class TelemetryObserver implements ShardObserver {
 
   sent(from: Pid | undefined, to: Pid): number {
     const t = this.timing;
-    const stamp = this.m.onSend(t.inTurn ? t.clock : NaN);
+    const stamp = this.metrics.onSend(t.inTurn ? t.clock : NaN);
     const prov = this.provider;
     if (prov !== null && prov.onMessageSent) prov.onMessageSent(from?.toString(), to.toString());
     return stamp;
@@ -91,36 +91,36 @@ export class TelemetryObserver implements ShardObserver {
   }
 
   sentQuiet(): void {
-    if (this.m.sampleMessage()) this.m.sent();
+    if (this.metrics.sampleMessage()) this.metrics.sent();
   }
 
   sendFailed(reason: string, p: Proc | null, to: Pid<unknown> | string): void {
-    this.m.sendFailed(reason, p?.tm ?? null);
+    this.metrics.sendFailed(reason, p?.tm ?? null);
     this.provider?.onDeadLetter?.(String(to), reason);
   }
 
   mailboxIn(p: Proc): void {
-    if (p.tm !== null) this.m.mailboxIn(p.tm, p.mailbox.capacity !== Infinity);
+    if (p.tm !== null) this.metrics.mailboxIn(p.tm, p.mailbox.capacity !== Infinity);
   }
 
   mailboxOut(p: Proc, n: number): void {
-    if (p.tm !== null) this.m.mailboxOut(p.tm, p.mailbox.capacity !== Infinity, n);
+    if (p.tm !== null) this.metrics.mailboxOut(p.tm, p.mailbox.capacity !== Infinity, n);
   }
 
   signalSent(kind: SignalKind, reason: ReasonLabel | null): void {
-    this.m.signalSent(kind, reason);
+    this.metrics.signalSent(kind, reason);
   }
 
   signalReceived(kind: SignalKind, ignored: boolean): void {
-    this.m.signalReceived(kind, ignored);
+    this.metrics.signalReceived(kind, ignored);
   }
 
   linkCreated(): void {
-    this.m.linkCreated();
+    this.metrics.linkCreated();
   }
 
   monitorCreated(): void {
-    this.m.monitorCreated();
+    this.metrics.monitorCreated();
   }
 
   spawning(typeHint: string, pid: Pid): string | undefined {
@@ -135,10 +135,10 @@ export class TelemetryObserver implements ShardObserver {
 
   typed(p: Proc): void {
     if (!this.metricsOn) return;
-    const tm = (p.tm = this.m.type(p.typeName));
-    this.m.spawned(tm, p.mailbox.capacity);
+    const tm = (p.tm = this.metrics.type(p.typeName));
+    this.metrics.spawned(tm, p.mailbox.capacity);
     // Messages that arrived while the module loaded were not counted yet.
-    if (p.mailbox.length > 0) this.m.mailboxOut(tm, p.mailbox.capacity !== Infinity, -p.mailbox.length);
+    if (p.mailbox.length > 0) this.metrics.mailboxOut(tm, p.mailbox.capacity !== Infinity, -p.mailbox.length);
   }
 
   starting(p: Proc): Span | undefined {
@@ -182,7 +182,7 @@ export class TelemetryObserver implements ShardObserver {
   callEnvelope(from: From, req: unknown, timeoutMs: number): object {
     if (!this.metricsOn) return { $joerl: 'call', from, req };
     // Sent time and the caller's deadline: the server measures call duration and late answers.
-    const t = this.m.now();
+    const t = this.metrics.now();
     return { $joerl: 'call', from, req, t, d: t + timeoutMs };
   }
 
@@ -194,8 +194,8 @@ export class TelemetryObserver implements ShardObserver {
     const served = by?.serving?.get(ref);
     if (served === undefined) return;
     by!.serving!.delete(ref);
-    const now = this.m.now();
-    this.m.callDone(by!.tm!, now - served[0], now > served[1]);
+    const now = this.metrics.now();
+    this.metrics.callDone(by!.tm!, now - served[0], now > served[1]);
   }
 
   replyContext(): string | null {
@@ -209,7 +209,7 @@ export class TelemetryObserver implements ShardObserver {
   /** Telemetry for an exit: lifecycle counters, the mailbox it leaves, calls it never answered, its machine state. */
   private recordExit(p: Proc, kind: ReasonLabel): void {
     const tm = p.tm!;
-    const m = this.m;
+    const m = this.metrics;
     m.stopped(tm, kind, performance.now() - p.startedAt, p.mailbox.capacity);
     if (p.mailbox.length > 0) m.mailboxOut(tm, p.mailbox.capacity !== Infinity, p.mailbox.length);
     if (p.serving !== null) {
@@ -236,29 +236,29 @@ class ProcProbe implements BehaviourProbe {
   statemEntered(state: string): void {
     const p = this.#p;
     if (p.tm === null) return;
-    this.#o.m.statemEnter(p.tm, state, 1);
+    this.#o.metrics.statemEnter(p.tm, state, 1);
     p.statemState = state;
   }
 
   statemTransition(from: string, to: string, msInFrom: number): void {
     const p = this.#p;
     if (p.tm !== null) {
-      this.#o.m.statemTransition(p.tm, from, to, msInFrom);
+      this.#o.metrics.statemTransition(p.tm, from, to, msInFrom);
       p.statemState = to;
     }
     this.#o.provider?.onStateTransition?.(p.typeName, p.pid.toString(), from, to);
   }
 
   statemInvalid(state: string, event: string): void {
-    if (this.#p.tm !== null) this.#o.m.statemInvalid(this.#p.tm, state, event);
+    if (this.#p.tm !== null) this.#o.metrics.statemInvalid(this.#p.tm, state, event);
   }
 
   supervisorRestart(childId: string, strategy: string, ms: number): void {
-    this.#o.m.supervisorRestart(strategy, ms);
+    this.#o.metrics.supervisorRestart(strategy, ms);
     this.#o.provider?.onSupervisorRestart?.(childId, strategy);
   }
 
   intensityExceeded(): void {
-    this.#o.m.intensityExceeded();
+    this.#o.metrics.intensityExceeded();
   }
 }

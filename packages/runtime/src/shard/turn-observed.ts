@@ -10,7 +10,7 @@ import type { ObservedTurn, Turns } from './turn.js';
 
 /** Builds the observed turn runner for one thread (timing: see turn-timing.ts). */
 export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver): ObservedTurn {
-  const m = obs.m;
+  const m = obs.metrics;
   const timing = obs.timing;
   const tracing = obs.tracing;
   const shipSpanStarts = s.thread !== 0;
