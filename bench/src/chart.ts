@@ -1,6 +1,6 @@
 // An SVG chart of a bench run: Savina micro benchmarks against nact and postMessage, and the parallel scaling curves.
 import type { Row } from './harness.js';
-import type { Scaling } from './savina/savina.js';
+import type { Scaling } from './savina/parallel.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const COLORS = { inShard: '#2563eb', off: '#93c5fd', spread: '#7c3aed', postMessage: '#f59e0b', nact: '#6b7280', piscina: '#f59e0b', single: '#6b7280' };

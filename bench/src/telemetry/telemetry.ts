@@ -4,14 +4,15 @@ import type { SinkDone, SinkMsg } from '../actors/sink.actor.js';
 import type { SourceMsg } from '../actors/source.actor.js';
 import { sample, settle, type Row } from '../harness.js';
 
-
 const actor = (f: string) => new URL(`../actors/${f}`, import.meta.url);
 
 export interface TelemetryBenchConfig {
   runs: number;
-  messages: number;
+  quick: boolean;
   progress: (what: string) => void;
 }
+
+const MESSAGES = 1_000_000;
 
 /** A span processor that only counts (the pipeline's cost, without an exporter's). */
 function countingProcessor(): { onEnd(): void; forceFlush(): Promise<void>; shutdown(): Promise<void>; count: number } {
@@ -52,7 +53,21 @@ function pairedRatio(xs: number[], base: number[]): number {
   return sample(xs.map((x, i) => x / base[i]!)).median;
 }
 
-export async function telemetryBenchmarks(cfg: TelemetryBenchConfig): Promise<Row[]> {
+/** A configuration's row beside the "off" runs of the same rounds. */
+function vsOff(what: 'telemetry' | 'tracing', label: string, runs: Map<string, number[]>, target?: number): Row {
+  return {
+    group: what,
+    name: `cross-shard one-way, ${what} at ${label}`,
+    unit: 'msg/s',
+    joerl: sample(runs.get(label)!),
+    baseline: { name: `${what} off`, sample: sample(runs.get('off')!) },
+    ratio: pairedRatio(runs.get(label)!, runs.get('off')!),
+    ...(target === undefined ? {} : { target }),
+  };
+}
+
+/** Cross-shard one-way throughput with telemetry at 100% and 10%, each beside telemetry off in the same rounds. */
+export async function telemetryOverhead(cfg: TelemetryBenchConfig): Promise<Row[]> {
   const configs = [
     ['off', { enabled: false }],
     ['100%', { messageSamplingRate: 100, queueWaitSamplingRate: 100, signalSamplingRate: 100 }],
@@ -65,28 +80,20 @@ export async function telemetryBenchmarks(cfg: TelemetryBenchConfig): Promise<Ro
   for (let r = 0; r < rounds; r++) {
     for (const [label, telemetry] of configs) {
       cfg.progress(`telemetry ${label}, round ${r + 1}/${rounds}`);
-      results.get(label)!.push(await oneRun(telemetry, cfg.messages));
+      results.get(label)!.push(await oneRun(telemetry, MESSAGES));
     }
   }
-  const rows: Row[] = [];
-  /** A configuration's row beside the "off" runs of the same rounds. */
-  const vsOff = (what: 'telemetry' | 'tracing', label: string, runs: Map<string, number[]>, target?: number): Row => ({
-    group: what,
-    name: `cross-shard one-way, ${what} at ${label}`,
-    unit: 'msg/s',
-    joerl: sample(runs.get(label)!),
-    baseline: { name: `${what} off`, sample: sample(runs.get('off')!) },
-    ratio: pairedRatio(runs.get(label)!, runs.get('off')!),
-    ...(target === undefined ? {} : { target }),
-  });
-  rows.push(
-    { ...vsOff('telemetry', '100%', results, 0.85), notes: 'telemetry and tracing ratios are medians of per-round ratios (a round runs every configuration back to back)' },
+  return [
+    { ...vsOff('telemetry', '100%', results, 0.95), notes: 'telemetry and tracing ratios are medians of per-round ratios (a round runs every configuration back to back)' },
     vsOff('telemetry', '10%', results, 0.95),
-  );
+  ];
+}
 
+/** Cross-shard one-way throughput with tracing at 100% and 1%, beside tracing off in the same rounds. */
+export async function tracingOverhead(cfg: TelemetryBenchConfig): Promise<Row[]> {
   // Tracing: three spans per traced message (send, receive, handle), so a fifth of the messages,
   // and a fiftieth when every message is traced (a throughput ratio does not need more).
-  const tracedN = Math.max(50_000, Math.floor(cfg.messages / 5));
+  const tracedN = Math.max(50_000, Math.floor(MESSAGES / 5));
   const countOf = (label: string) => (label === '100%' ? Math.max(5_000, Math.floor(tracedN / 10)) : tracedN);
   const sampleRates = [['off', undefined], ['100%', 1], ['1%', 0.01]] as const;
   const traced = new Map<string, number[]>(sampleRates.map(([k]) => [k, []]));
@@ -96,19 +103,20 @@ export async function telemetryBenchmarks(cfg: TelemetryBenchConfig): Promise<Ro
       traced.get(label)!.push(await oneRun({ enabled: true }, countOf(label), sampleRate === undefined ? undefined : { sampleRate, processors: [countingProcessor()] }));
     }
   }
-  rows.push(vsOff('tracing', '100%', traced), vsOff('tracing', '1%', traced));
+  return [vsOff('tracing', '100%', traced, 0.2), vsOff('tracing', '1%', traced, 0.9)];
+}
 
+/** Time to scrape /metrics with 100 behaviour types on each of two shards. */
+export async function scrape(cfg: TelemetryBenchConfig): Promise<Row[]> {
   cfg.progress('scrape with 100 actor types on every shard');
   const system = await ActorSystem.start({ threads: 2 });
   try {
-    const inbox = system.inbox();
     for (let shard = 1; shard <= 2; shard++) {
       for (let i = 0; i < 100; i++) {
         const pid = await system.spawn(actor('many-types.actor.js'), undefined, { shard, export: `T${String(i).padStart(2, '0')}` });
         system.send(pid, 'tick');
       }
     }
-    void inbox;
     const server = await system.serveMetrics({ port: 0 });
     const times: number[] = [];
     let bytes = 0;
@@ -120,16 +128,16 @@ export async function telemetryBenchmarks(cfg: TelemetryBenchConfig): Promise<Ro
       bytes = body.length;
       lines = body.split('\n').length;
     }
-    const s = sample(times.slice(1));
-    rows.push({
-      group: 'telemetry',
-      name: 'scrape /metrics, 100 types x 2 shards',
-      unit: 'ms',
-      joerl: s,
-      notes: `${(bytes / 1024).toFixed(0)} KiB, ${lines} lines per scrape`,
-    });
+    return [
+      {
+        group: 'telemetry',
+        name: 'scrape /metrics, 100 types x 2 shards',
+        unit: 'ms',
+        joerl: sample(times.slice(1)),
+        notes: `${(bytes / 1024).toFixed(0)} KiB, ${lines} lines per scrape`,
+      },
+    ];
   } finally {
     await system.shutdown();
   }
-  return rows;
 }
