@@ -10,6 +10,14 @@ import { NQUEENS_SOLUTIONS, trapezoidArea, trapezoidSlice } from '../src/savina/
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const PARALLEL = new URL('../dist/savina/parallel.actor.js', import.meta.url);
 
+const THREAD_RING_ROWS = [
+  'ThreadRing in-shard',
+  'ThreadRing in-shard, telemetry off',
+  'ThreadRing spread over 2 shards',
+  'ThreadRing in-shard vs Erlang',
+  'ThreadRing spread over 2 shards vs Erlang',
+];
+
 interface Result {
   date: string;
   quick: boolean;
@@ -20,8 +28,12 @@ interface Result {
 }
 
 function run(...args: string[]): Promise<{ code: number | null; out: string; err: string; pid: number | undefined }> {
+  return runWith(process.env, ...args);
+}
+
+function runWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number | null; out: string; err: string; pid: number | undefined }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d));
@@ -58,11 +70,20 @@ test('a small real run: JSON with the figure, its nact baseline and ratio, the p
   const res = JSON.parse(r.out) as Result;
   assert.ok(res.quick);
   const names = res.rows.map((x) => x.name);
-  assert.equal(names, ['ThreadRing in-shard', 'ThreadRing in-shard, telemetry off', 'ThreadRing spread over 2 shards']);
+  assert.equal(names, THREAD_RING_ROWS);
   const inShard = res.rows[0]!;
   assert.is(inShard.baseline?.name, 'nact');
   assert.ok(inShard.joerl.median > 0 && inShard.ratio! > 0);
   assert.is(inShard.target, 1);
+  // Erlang/OTP beside one shard (+S 1) and beside two (+S 2) when erl is installed; skipped, saying why, otherwise.
+  for (const [name, schedulers] of [['ThreadRing in-shard vs Erlang', 1], ['ThreadRing spread over 2 shards vs Erlang', 2]] as const) {
+    const row = res.rows.find((x) => x.name === name)!;
+    if (row.skipped !== undefined) assert.match(row.skipped, /erl not on the PATH/);
+    else {
+      assert.is(row.baseline?.name, `Erlang/OTP +S ${schedulers}`);
+      assert.ok(row.ratio! > 0);
+    }
+  }
   // One unit, one fresh process (not the CLI's own): every row says which.
   assert.is(res.processes.length, 1);
   const p = res.processes[0]!;
@@ -73,8 +94,21 @@ test('a small real run: JSON with the figure, its nact baseline and ratio, the p
   assert.not.match(r.err, /running|\.\.\./);
   const stem = new URL(`../results/${res.date.replace(/[:.]/g, '-')}`, import.meta.url).href;
   const saved = JSON.parse(readFileSync(new URL(`${stem}.json`), 'utf8')) as { rows: unknown[] };
-  assert.is(saved.rows.length, 3);
+  assert.is(saved.rows.length, THREAD_RING_ROWS.length);
   assert.ok(existsSync(new URL(`${stem}.svg`)), 'the chart beside the JSON');
+});
+
+test('without erl on the PATH, the Erlang/OTP rows are skipped (saying why) and the run still succeeds', async () => {
+  const r = await runWith({ ...process.env, PATH: '' }, '--quick', '--runs', '1', '--threads', '2', '--only', 'ThreadRing', '--json');
+  assert.is(r.code, 0, r.err);
+  const res = JSON.parse(r.out) as Result;
+  assert.equal(res.rows.map((x) => x.name), THREAD_RING_ROWS);
+  const erl = res.rows.filter((x) => x.name.endsWith('vs Erlang'));
+  assert.is(erl.length, 2);
+  for (const row of erl) {
+    assert.is(row.skipped, 'erl not on the PATH (Debian: apt-get install erlang-base)');
+    assert.is(row.ratio, undefined);
+  }
 });
 
 test('--repeat K runs the selection in K fresh processes and reports each figure across them', async () => {
@@ -84,7 +118,7 @@ test('--repeat K runs the selection in K fresh processes and reports each figure
   assert.is(res.repeat, 2);
   assert.equal(res.processes.map((p) => [p.unit, p.repeat]), [['savina/micro/Counting', 1], ['savina/micro/Counting', 2]]);
   assert.is.not(res.processes[0]!.pid, res.processes[1]!.pid);
-  assert.is(res.rows.length, 6, 'every row from each process');
+  assert.is(res.rows.length, 2 * 5, 'every row from each process');
   const spread = res.spread!.find((s) => s.name === 'Counting in-shard')!;
   assert.is(spread.medians.length, 2);
   const own = res.rows.filter((x) => x.name === 'Counting in-shard').map((x) => x.joerl.median);

@@ -7,6 +7,7 @@ import type { SourceMsg } from '../actors/source.actor.js';
 import type { PingMsg, PingReport, PongMsg } from '../actors/ping.actor.js';
 import type { SpawnerMsg, SpawnReport } from '../actors/spawner.actor.js';
 import { baselineLoop, postMessagePingPong, postMessageThroughput } from '../baselines/post-message.js';
+import { erlangOneWay } from '../erlang/erlang.js';
 import { compare, percentile, repeat, sample, type Row } from '../harness.js';
 
 const actor = (f: string) => new URL(`../actors/${f}`, import.meta.url);
@@ -33,7 +34,7 @@ async function throughput(system: ActorSystem, from: number, to: number, n: numb
   };
 }
 
-/** Cross-shard one-way throughput beside raw postMessage. */
+/** Cross-shard one-way throughput beside raw postMessage, and beside Erlang/OTP between two schedulers. */
 export async function crossShard(cfg: CoreConfig): Promise<Row[]> {
   const { runs } = cfg;
   const messages = messagesOf(cfg);
@@ -48,7 +49,13 @@ export async function crossShard(cfg: CoreConfig): Promise<Row[]> {
   } finally {
     await system.shutdown();
   }
-  return [compare({ group: 'core', name: 'cross-shard one-way', unit: 'msg/s', joerl: s, baseline: { name: 'postMessage', sample: pm }, target: 3 }, true)];
+  const rows = [compare({ group: 'core', name: 'cross-shard one-way', unit: 'msg/s', joerl: s, baseline: { name: 'postMessage', sample: pm }, target: 3 }, true)];
+  cfg.progress('cross-scheduler one-way: Erlang/OTP');
+  const erl = await erlangOneWay(messages, runs);
+  const name = 'cross-shard one-way vs Erlang cross-scheduler';
+  if ('skipped' in erl) rows.push({ group: 'core', name, unit: 'msg/s', joerl: s, skipped: erl.skipped });
+  else rows.push(compare({ group: 'core', name, unit: 'msg/s', joerl: s, baseline: { name: 'Erlang/OTP +S 2, one process per scheduler', sample: erl.sample }, notes: erl.notes }, true));
+  return rows;
 }
 
 /** Cross-shard ping-pong round trips (p50) beside raw postMessage between two threads. */

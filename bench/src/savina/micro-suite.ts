@@ -19,6 +19,8 @@ export interface Micro {
   postMessage?: () => Promise<number>;
   /** Time one nact run (ms) and check its result. */
   check: (value: number) => boolean;
+  /** The same benchmark in bench/erlang/savina.erl: its name there and the same parameters. */
+  erlang: [string, ...number[]];
 }
 
 const now = () => performance.now();
@@ -64,6 +66,7 @@ export function microSuite(quick: boolean): Micro[] {
       nact: () => nact.pingPong(pingN),
       postMessage: async () => (await postMessagePingPong(pingN, 1000)).reduce((a, b) => a + b, 0),
       check: () => true,
+      erlang: ['pingpong', pingN],
     },
     {
       name: 'Counting', params: `N=${countN}`,
@@ -84,6 +87,7 @@ export function microSuite(quick: boolean): Micro[] {
       nact: () => nact.counting(countN),
       postMessage: async () => (countN / (await postMessageThroughput(countN))) * 1000,
       check: (v) => v === countN,
+      erlang: ['counting', countN],
     },
     {
       name: 'ThreadRing', params: `${ring.actors} actors, ${ring.passes} passes`,
@@ -94,6 +98,7 @@ export function microSuite(quick: boolean): Micro[] {
       },
       nact: () => nact.threadRing(ring.actors, ring.passes),
       check: () => true,
+      erlang: ['threadring', ring.actors, ring.passes],
     },
     {
       name: 'Chameneos', params: `${cham.creatures} chameneos, ${cham.meetings} meetings`,
@@ -113,6 +118,7 @@ export function microSuite(quick: boolean): Micro[] {
       },
       nact: () => nact.chameneos(cham.creatures, cham.meetings),
       check: (v) => v === 2 * cham.meetings,
+      erlang: ['chameneos', cham.creatures, cham.meetings],
     },
     {
       name: 'Big', params: `${bigP.actors} actors, ${bigP.pings} pings each`,
@@ -132,6 +138,7 @@ export function microSuite(quick: boolean): Micro[] {
       },
       nact: () => nact.big(bigP.actors, bigP.pings),
       check: (v) => v === bigP.actors,
+      erlang: ['big', bigP.actors, bigP.pings],
     },
     {
       name: 'Fork-join throughput', params: `${fjt.actors} actors x ${fjt.messages} messages`,
@@ -152,6 +159,7 @@ export function microSuite(quick: boolean): Micro[] {
       },
       nact: () => nact.fjThroughput(fjt.actors, fjt.messages),
       check: (v) => v === fjt.actors,
+      erlang: ['fjthroughput', fjt.actors, fjt.messages],
     },
     {
       name: 'Fork-join create', params: `${fjc} actors`,
@@ -171,6 +179,7 @@ export function microSuite(quick: boolean): Micro[] {
       },
       nact: () => nact.fjCreate(fjc),
       check: (v) => v === fjc,
+      erlang: ['fjcreate', fjc],
     },
     {
       name: 'Fibonacci', params: `N=${fibN}`,
@@ -189,6 +198,7 @@ export function microSuite(quick: boolean): Micro[] {
       },
       nact: () => nact.fibonacci(fibN),
       check: (v) => v === FIB[fibN],
+      erlang: ['fib', fibN],
     },
   ];
 }

@@ -1,5 +1,7 @@
-// One Savina micro benchmark: joerl in-shard (telemetry on and off) and spread over the shards, beside nact and raw postMessage.
+// One Savina micro benchmark: joerl in-shard (telemetry on and off) and spread over the shards, beside nact, raw
+// postMessage and Erlang/OTP (+S 1 beside one shard, +S N beside N shards).
 import { ActorSystem } from '@joerl/runtime';
+import { erlangMicro, type ErlangResult } from '../erlang/erlang.js';
 import { compare, repeat, type Row, type Sample } from '../harness.js';
 import { microSuite, type Micro, type Placement } from './micro-suite.js';
 
@@ -66,10 +68,23 @@ export async function microBenchmark(name: string, cfg: MicroConfig): Promise<Ro
     cfg.progress(`savina ${m.name}: postMessage`);
     pm = await repeat(runs, 0, m.postMessage);
   }
+  const [erlName, ...erlParams] = m.erlang;
+  cfg.progress(`savina ${m.name}: Erlang/OTP +S 1`);
+  const erl1 = await erlangMicro(erlName, erlParams, 1, runs);
+  cfg.progress(`savina ${m.name}: Erlang/OTP +S ${threads}`);
+  const erlN = await erlangMicro(erlName, erlParams, threads, runs);
   const base = { group: 'savina', unit: 'ms' };
+  /** A joerl figure beside Erlang/OTP's (skipped when erl is not installed). */
+  const vsErlang = (name: string, joerl: Sample, erl: ErlangResult, schedulers: number, target?: number): Row =>
+    'skipped' in erl
+      ? { ...base, name, joerl, skipped: erl.skipped, ...(target === undefined ? {} : { target }) }
+      : compare({ ...base, name, joerl, baseline: { name: `Erlang/OTP +S ${schedulers}`, sample: erl.sample }, notes: erl.notes, ...(target === undefined ? {} : { target }) }, false);
   return [
     compare({ ...base, name: `${m.name} in-shard`, joerl: jOn, baseline: { name: 'nact', sample: nactSample }, target: 1, notes: m.params }, false),
     compare({ ...base, name: `${m.name} in-shard, telemetry off`, joerl: jOff, baseline: { name: 'nact', sample: nactSample } }, false),
     compare({ ...base, name: `${m.name} spread over ${threads} shards`, joerl: jSpread, baseline: pm !== undefined ? { name: 'postMessage', sample: pm } : { name: 'nact', sample: nactSample } }, false),
+    // Telemetry on, as joerl runs by default; Erlang's schedulers place processes as they like.
+    vsErlang(`${m.name} in-shard vs Erlang`, jOn, erl1, 1, 1),
+    vsErlang(`${m.name} spread over ${threads} shards vs Erlang`, jSpread, erlN, threads),
   ];
 }
