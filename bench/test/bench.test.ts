@@ -13,6 +13,7 @@ const PARALLEL = new URL('../dist/savina/parallel.actor.js', import.meta.url);
 const THREAD_RING_ROWS = [
   'ThreadRing in-shard',
   'ThreadRing in-shard, telemetry off',
+  'ThreadRing in-shard, telemetry 100% / off',
   'ThreadRing spread over 2 shards',
   'ThreadRing in-shard vs Erlang',
   'ThreadRing spread over 2 shards vs Erlang',
@@ -118,7 +119,7 @@ test('--repeat K runs the selection in K fresh processes and reports each figure
   assert.is(res.repeat, 2);
   assert.equal(res.processes.map((p) => [p.unit, p.repeat]), [['savina/micro/Counting', 1], ['savina/micro/Counting', 2]]);
   assert.is.not(res.processes[0]!.pid, res.processes[1]!.pid);
-  assert.is(res.rows.length, 2 * 5, 'every row from each process');
+  assert.is(res.rows.length, 2 * 6, 'every row from each process');
   const spread = res.spread!.find((s) => s.name === 'Counting in-shard')!;
   assert.is(spread.medians.length, 2);
   const own = res.rows.filter((x) => x.name === 'Counting in-shard').map((x) => x.joerl.median);

@@ -2,7 +2,7 @@
 // postMessage and Erlang/OTP (+S 1 beside one shard, +S N beside N shards).
 import { ActorSystem } from '@joerl/runtime';
 import { erlangMicro, type ErlangResult } from '../erlang/erlang.js';
-import { compare, repeat, type Row, type Sample } from '../harness.js';
+import { compare, repeat, sample, settle, type Row, type Sample } from '../harness.js';
 import { microSuite, type Micro, type Placement } from './micro-suite.js';
 
 export interface MicroConfig {
@@ -22,15 +22,51 @@ async function time(fn: () => unknown): Promise<number> {
   return performance.now() - t0;
 }
 
-/** Sets up `m` on `system` with `place`, runs it `runs` times after a warm-up, and kills its actors. */
-async function measure(m: Micro, system: ActorSystem, place: Placement, runs: number): Promise<Sample> {
+/** Sets up `m` on `system` with `place`; `done` kills its actors. */
+async function prepare(m: Micro, system: ActorSystem, place: Placement): Promise<{ run: () => Promise<number>; done: () => void }> {
   const inbox = system.inbox();
   const { run, pids } = await m.joerl(system, place, inbox);
+  return {
+    run,
+    done: () => {
+      for (const p of pids) system.exit(p, 'kill');
+      inbox.close();
+    },
+  };
+}
+
+/** Sets up `m` on `system` with `place`, runs it `runs` times after a warm-up, and kills its actors. */
+async function measure(m: Micro, system: ActorSystem, place: Placement, runs: number): Promise<Sample> {
+  const { run, done } = await prepare(m, system, place);
   try {
     return await repeat(runs, 1, run);
   } finally {
-    for (const p of pids) system.exit(p, 'kill');
-    inbox.close();
+    done();
+  }
+}
+
+/**
+ * In-shard with telemetry on and off, in alternating rounds (on, off, on,
+ * off...): drift of a shared machine moves both alike, and the ratio is the
+ * median of per-round ratios.
+ */
+async function pairedOnOff(m: Micro, on: ActorSystem, off: ActorSystem, place: Placement, rounds: number): Promise<{ on: Sample; off: Sample; ratio: number }> {
+  const a = await prepare(m, on, place);
+  const b = await prepare(m, off, place);
+  try {
+    await a.run();
+    await b.run();
+    settle();
+    const xs: number[] = [];
+    const ys: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      xs.push(await a.run());
+      ys.push(await b.run());
+    }
+    return { on: sample(xs), off: sample(ys), ratio: sample(ys.map((y, i) => y / xs[i]!)).median };
+  } finally {
+    a.done();
+    b.done();
   }
 }
 
@@ -43,19 +79,18 @@ export async function microBenchmark(name: string, cfg: MicroConfig): Promise<Ro
   const spread: Placement = (i) => (i % threads) + 1;
   const on = await ActorSystem.start({ threads });
   const off = await ActorSystem.start({ threads, telemetry: { enabled: false } });
-  let jOn: Sample;
-  let jOff: Sample;
+  let paired: { on: Sample; off: Sample; ratio: number };
   let jSpread: Sample;
   try {
-    cfg.progress(`savina ${m.name}: joerl in-shard`);
-    jOn = await measure(m, on, inShard, runs);
-    cfg.progress(`savina ${m.name}: joerl in-shard, telemetry off`);
-    jOff = await measure(m, off, inShard, runs);
+    cfg.progress(`savina ${m.name}: joerl in-shard, telemetry on and off in turn`);
+    paired = await pairedOnOff(m, on, off, inShard, Math.max(runs, 7));
     cfg.progress(`savina ${m.name}: joerl spread over ${threads} shards`);
     jSpread = await measure(m, on, spread, runs);
   } finally {
     await Promise.all([on.shutdown(), off.shutdown()]);
   }
+  const jOn = paired.on;
+  const jOff = paired.off;
   cfg.progress(`savina ${m.name}: nact`);
   const nactSample = await repeat(runs, 1, () =>
     time(async () => {
@@ -82,6 +117,15 @@ export async function microBenchmark(name: string, cfg: MicroConfig): Promise<Ro
   return [
     compare({ ...base, name: `${m.name} in-shard`, joerl: jOn, baseline: { name: 'nact', sample: nactSample }, target: 1, notes: m.params }, false),
     compare({ ...base, name: `${m.name} in-shard, telemetry off`, joerl: jOff, baseline: { name: 'nact', sample: nactSample } }, false),
+    {
+      ...base,
+      name: `${m.name} in-shard, telemetry 100% / off`,
+      joerl: jOn,
+      baseline: { name: 'telemetry off', sample: jOff },
+      ratio: paired.ratio,
+      target: 0.9,
+      notes: 'speed with telemetry at 100% over speed with it off: the median of per-round ratios (rounds alternate on and off)',
+    },
     compare({ ...base, name: `${m.name} spread over ${threads} shards`, joerl: jSpread, baseline: pm !== undefined ? { name: 'postMessage', sample: pm } : { name: 'nact', sample: nactSample } }, false),
     // Telemetry on, as joerl runs by default; Erlang's schedulers place processes as they like.
     vsErlang(`${m.name} in-shard vs Erlang`, jOn, erl1, 1, 1),

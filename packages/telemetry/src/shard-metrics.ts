@@ -170,6 +170,11 @@ export class ShardMetrics implements MetricsWriter {
     this.slots[this.sSent]!++;
   }
 
+  /** `n` messages were accepted for delivery (counted by the runtime since its last write, all sampled). */
+  sentMany(n: number): void {
+    this.slots[this.sSent]! += n;
+  }
+
   /**
    * One call per send: counts it (when sampled) and returns its send stamp
    * for queue-wait timing (`clock` if the caller has a fresh one, else a clock
@@ -210,14 +215,10 @@ export class ShardMetrics implements MetricsWriter {
     this.observe(this.sWait, ms > 0 ? ms / 1000 : 0, this.processingBuckets, n);
   }
 
-  mailboxIn(t: TypeMetrics, bounded: boolean): void {
-    this.slots[t.depth]!++;
-    if (bounded) this.slots[t.boundedDepth]!++;
-  }
-
-  mailboxOut(t: TypeMetrics, bounded: boolean, n = 1): void {
-    this.slots[t.depth]! -= n;
-    if (bounded) this.slots[t.boundedDepth]! -= n;
+  /** The mailboxes of type `t` on this thread hold `delta` more messages (fewer when negative). */
+  mailboxDelta(t: TypeMetrics, bounded: boolean, delta: number): void {
+    this.slots[t.depth]! += delta;
+    if (bounded) this.slots[t.boundedDepth]! += delta;
   }
 
   // ------------------------------------------------------------ lifecycle

@@ -83,6 +83,12 @@ export class Proc {
   traceParent: SpanContext | null = null;
   /** Tracing: the handle span of an async handler still running. */
   traceSpan: Span | null = null;
+  /**
+   * Telemetry: where messages in and out of this mailbox are counted until
+   * the thread's next flush writes them to its type's depth gauge (null:
+   * not counted, its type not known yet or telemetry off).
+   */
+  depthCell: { n: number } | null = null;
   /** Messages per turn for a slow handler, measured by the scheduler (0: not measured, the thread's `actorBudget`). */
   turnBudget = 0;
 

@@ -35,7 +35,8 @@ export class Delivery {
     const pid = this.resolve(to, msg);
     s.turnSends++;
     const obs = s.observer;
-    const stamp = obs.sent(from, pid);
+    obs.sent(from, pid);
+    const stamp = obs.stamp;
     // A message to oneself is the actor's own control flow (a loop, a timer), not a hop: it carries no
     // trace, or one sampled trace would swallow everything the loop ever does.
     const tc = from !== undefined && pid.key === from.key ? undefined : obs.traceSend(from, pid);
@@ -85,7 +86,7 @@ export class Delivery {
     this.s.observer.sentQuiet();
     const t = this.router.route(pid);
     if (t === this.s.thread) {
-      this.deliverSerial(pid.serial, msg);
+      this.deliverSerial(pid.serial, msg, NaN, undefined);
       return;
     }
     if (t === NO_ROUTE) {
@@ -102,15 +103,20 @@ export class Delivery {
   }
 
   /** Delivers to a process of this thread, dead-lettering on failure. */
-  deliverSerial(serial: number, msg: unknown, stamp = NaN, trace?: SpanContext): void {
+  deliverSerial(serial: number, msg: unknown, stamp: number, trace: SpanContext | undefined): void {
     const p = this.s.procs.get(serial);
     // An exiting process (its terminate running) still receives: terminate may wait for messages.
     if (p === undefined || p.status === S_DEAD) this.deadLetter(this.s.pidOf(serial), msg, 'actor_not_found');
     else if (!this.enqueue(p, msg, stamp, trace)) this.deadLetter(p.pid, msg, 'mailbox_full', p);
   }
 
-  /** Puts a message in a mailbox (or hands it to a waiting receive); schedules the process. */
-  enqueue(p: Proc, msg: unknown, stamp = NaN, trace?: SpanContext): boolean {
+  /**
+   * Puts a message in a mailbox (or hands it to a waiting receive); schedules the process.
+   * No default parameters here or in deliverSerial: a parameter that may be
+   * undefined is a tagged value, so the caller's double stamp would be boxed
+   * (a heap allocation per message).
+   */
+  enqueue(p: Proc, msg: unknown, stamp: number, trace: SpanContext | undefined): boolean {
     if (p.receivers !== null && this.rcv.offer(p, msg)) return true;
     if (!(isStamped(stamp) || trace !== undefined ? p.mailbox.pushStamped(msg, stamp, trace) : p.mailbox.push(msg))) return false;
     this.s.observer.mailboxIn(p);

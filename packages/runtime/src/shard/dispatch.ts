@@ -71,10 +71,10 @@ export class Dispatcher {
       const op = ops[i] as number;
       switch (op) {
         case OP_SEND:
-          delivery.deliverSerial(ops[i + 1] as number, ops[i + 2]);
+          delivery.deliverSerial(ops[i + 1] as number, ops[i + 2], NaN, undefined);
           break;
         case OP_SEND_AT:
-          delivery.deliverSerial(ops[i + 1] as number, ops[i + 2], this.srcClock[from]!);
+          delivery.deliverSerial(ops[i + 1] as number, ops[i + 2], this.srcClock[from]!, undefined);
           break;
         case OP_CLOCK:
           this.srcClock[from] = ops[i + 1] as number;

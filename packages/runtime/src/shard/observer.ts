@@ -18,17 +18,28 @@ import type { Proc } from '../actor/proc.js';
 export interface ShardObserver {
   /** True: turns run the observed runner (timing, queue waits, call accounting, spans). */
   readonly observesTurns: boolean;
-  /** Called before every flush of the transport (null: nothing to do). */
-  readonly beforeFlush: (() => void) | null;
-  /** A send was accepted: counts it (sampled), tells the provider; returns its queue-wait stamp (NaN: not stamped). */
-  sent(from: Pid | undefined, to: Pid): number;
+  /** Called before every flush of the transport (null: nothing to do); `final` at the end of a slice (see Transport.flush). */
+  readonly beforeFlush: ((final: boolean) => void) | null;
+  /**
+   * A send was accepted: counts it (sampled), tells the provider, and sets
+   * `stamp`. Once per message: it must stay cheap.
+   */
+  sent(from: Pid | undefined, to: Pid): void;
+  /**
+   * The queue-wait stamp of the send `sent` just saw (abs ms; NaN: not
+   * stamped). A field, not a return value: a double that merges with the
+   * result of a call is boxed, a heap allocation per message.
+   */
+  readonly stamp: number;
   /** The trace context a send carries (undefined: none). */
   traceSend(from: Pid | undefined, to: Pid): SpanContext | undefined;
   /** A runtime-internal send (a timer firing, an offload result). */
   sentQuiet(): void;
   /** A message was not delivered (never sampled). */
   sendFailed(reason: string, p: Proc | null, to: Pid<unknown> | string): void;
+  /** One message went into `p`'s mailbox (counted in a plain field; the depth gauge is written at the next flush). */
   mailboxIn(p: Proc): void;
+  /** `n` messages left `p`'s mailbox. */
   mailboxOut(p: Proc, n: number): void;
   signalSent(kind: SignalKind, reason: ReasonLabel | null): void;
   signalReceived(kind: SignalKind, ignored: boolean): void;
@@ -64,9 +75,8 @@ export interface ShardObserver {
 class NoopObserver implements ShardObserver {
   readonly observesTurns = false;
   readonly beforeFlush = null;
-  sent(): number {
-    return NaN;
-  }
+  readonly stamp = NaN;
+  sent(): void {}
   traceSend(): undefined {
     return undefined;
   }

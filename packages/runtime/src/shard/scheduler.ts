@@ -134,7 +134,7 @@ export class Scheduler {
       budget -= Math.max(1, n);
       if (this.transport.backlogged()) break; // back off: peers are behind
       // Work for a thread that is waiting goes out now, not at the end of the slice.
-      if (this.transport.hasUnflushed() && this.transport.idlePeerWaiting()) this.transport.flush();
+      if (this.transport.hasUnflushed() && this.transport.idlePeerWaiting()) this.transport.flush(false);
       // Every IO_MS (looked at every 4 turns) or 64 turns: what we sent goes
       // out and what peers sent comes in, so a slice busy with local work
       // does not leave other threads waiting on us; a slice that has run
@@ -158,7 +158,7 @@ export class Scheduler {
         if (this.timing || (turns & 3) === 0) mark = t;
         if (t - io >= IO_MS || (turns & 63) === 0) {
           io = t;
-          this.transport.flush();
+          this.transport.flush(false);
           if (this.transport.backlogged() || t - started > SLICE_MS) break;
           this.transport.poll(this.sliceBudget);
           if (this.timing) mark = performance.now(); // IO is nobody's turn

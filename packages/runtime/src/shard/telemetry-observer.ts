@@ -22,6 +22,8 @@ import { type Proc, S_INBOX } from '../actor/proc.js';
 import type { ShardObserver } from './observer.js';
 import { OP_SERIES, OP_SPAN_END, OP_SPAN_START, type ShardInit } from './protocol.js';
 import type { LocalSinks, ShardState } from './shard-state.js';
+import { ProcProbe } from './proc-probe.js';
+import { TelemetryLedger } from './telemetry-ledger.js';
 import { ThreadTracing } from './tracing.js';
 import { TurnTiming } from './turn-timing.js';
 
@@ -32,15 +34,35 @@ export function observes(init: ShardInit): boolean {
 
 export class TelemetryObserver implements ShardObserver {
   readonly observesTurns = true;
-  readonly beforeFlush: () => void;
+  readonly beforeFlush: (final: boolean) => void;
   /** This thread's metric writer (the no-op writer when only a provider or tracing is on). */
   readonly metrics: MetricsWriter;
   readonly metricsOn: boolean;
   /** Provider hooks, installed once its module has loaded. */
-  provider: TelemetryProvider | null = null;
+  get provider(): TelemetryProvider | null {
+    return this.#provider;
+  }
+
+  set provider(p: TelemetryProvider | null) {
+    this.#provider = p;
+    this.lean = this.countsAll && (p === null || p.onMessageSent === undefined);
+    this.leanTurns = this.metrics.samplesAll && this.tracing === null && (p === null || p.onMessageReceived === undefined);
+  }
+
+  #provider: TelemetryProvider | null = null;
+  /** Sends take the short path: every message counted and stamped, and no provider hook per send. */
+  private lean = false;
+  /** Turns of plain actors take the short path (turn-observed.ts): every message timed in blocks, no spans, no provider hook per message. */
+  leanTurns = false;
   /** Built-in spans (null: tracing off, and envelopes carry nothing). */
   readonly tracing: ThreadTracing | null;
   readonly timing: TurnTiming;
+  /** See ShardObserver.stamp. */
+  stamp = NaN;
+  /** Counts and depth changes waiting for the next flush (see telemetry-ledger.ts). */
+  readonly ledger: TelemetryLedger;
+  /** Every message counted and stamped (both sampling rates at 100%): sends inside a turn are counted in the ledger. */
+  private readonly countsAll: boolean;
   /** Tracing: start records of spans opened since the last publish (see the span sink). */
   private readonly unshippedStarts = new Map<string, SpanStartRecord>();
 
@@ -50,6 +72,9 @@ export class TelemetryObserver implements ShardObserver {
       ? new ShardMetrics(init.metrics!, init.telemetry, local.announce ?? ((slot, metric, labels) => s.transport.emit3(0, OP_SERIES, slot, metric, labels)))
       : NOOP_METRICS;
     this.timing = new TurnTiming(this.metrics);
+    this.ledger = new TelemetryLedger(this.metrics);
+    this.countsAll = this.metricsOn && init.telemetry.messageSamplingRate >= 100 && init.telemetry.queueWaitSamplingRate >= 100;
+    this.lean = this.countsAll;
     this.tracing =
       init.tracing === null
         ? null
@@ -66,24 +91,42 @@ export class TelemetryObserver implements ShardObserver {
             },
             init.thread !== 0,
           );
+    this.leanTurns = this.metrics.samplesAll && this.tracing === null;
     // Before anything this thread sent becomes visible elsewhere, the telemetry it
     // implies is recorded: a peer that got our reply and then reads the metrics
-    // sees the messages handled so far (the open timing block ends here).
+    // sees the messages handled so far (the open timing block ends here). The
+    // same at the end of every slice, so an idle thread has written everything.
+    // A flush in the middle of a slice that publishes nothing changes nothing.
     const shipStarts = this.tracing !== null && init.thread !== 0;
-    this.beforeFlush = () => {
+    this.beforeFlush = (final) => {
+      if (!final && !s.transport.hasUnflushed()) return;
       if (this.timing.blockLive) this.timing.closeBlock();
+      this.timing.flushWaits();
+      this.ledger.flush();
       if (!shipStarts || this.unshippedStarts.size === 0) return;
       for (const rec of this.unshippedStarts.values()) s.transport.emitQuiet(0, OP_SPAN_START, spanStartToWire(rec));
       this.unshippedStarts.clear();
     };
   }
 
-  sent(from: Pid | undefined, to: Pid): number {
+  sent(from: Pid | undefined, to: Pid): void {
     const t = this.timing;
-    const stamp = this.metrics.onSend(t.inTurn ? t.clock : NaN);
+    // At 100%, in a turn, with no provider hook: counted when the turn ends (see turnEnded), stamped with the turn's clock.
+    if (this.lean && t.inTurn) this.stamp = t.clock;
+    else this.sentOtherwise(from, to);
+  }
+
+  /** `sent` outside a turn, with a provider hook, or below 100% sampling. */
+  private sentOtherwise(from: Pid | undefined, to: Pid): void {
     const prov = this.provider;
     if (prov !== null && prov.onMessageSent) prov.onMessageSent(from?.toString(), to.toString());
-    return stamp;
+    const t = this.timing;
+    if (!this.countsAll) this.stamp = this.metrics.onSend(t.inTurn ? t.clock : NaN);
+    else if (t.inTurn) this.stamp = t.clock;
+    else {
+      this.metrics.sentMany(1);
+      this.stamp = this.metrics.now();
+    }
   }
 
   traceSend(from: Pid | undefined, to: Pid): SpanContext | undefined {
@@ -100,11 +143,21 @@ export class TelemetryObserver implements ShardObserver {
   }
 
   mailboxIn(p: Proc): void {
-    if (p.tm !== null) this.metrics.mailboxIn(p.tm, p.mailbox.capacity !== Infinity);
+    const c = p.depthCell;
+    if (c !== null) c.n++;
   }
 
   mailboxOut(p: Proc, n: number): void {
-    if (p.tm !== null) this.metrics.mailboxOut(p.tm, p.mailbox.capacity !== Infinity, n);
+    const c = p.depthCell;
+    if (c !== null) c.n -= n;
+  }
+
+  /** An observed turn of `p` handled `n` messages; the thread's `turnSends` are the sends it made. */
+  turnEnded(p: Proc, n: number, sends: number): void {
+    const c = p.depthCell;
+    if (c !== null) c.n -= n;
+    // At 100% every send is counted: here, once per turn, instead of in `sent`.
+    if (this.countsAll) this.ledger.sent += sends;
   }
 
   signalSent(kind: SignalKind, reason: ReasonLabel | null): void {
@@ -137,8 +190,9 @@ export class TelemetryObserver implements ShardObserver {
     if (!this.metricsOn) return;
     const tm = (p.tm = this.metrics.type(p.typeName));
     this.metrics.spawned(tm, p.mailbox.capacity);
-    // Messages that arrived while the module loaded were not counted yet.
-    if (p.mailbox.length > 0) this.metrics.mailboxOut(tm, p.mailbox.capacity !== Infinity, -p.mailbox.length);
+    // From now on its mailbox counts in its type's depth, starting with what arrived while its module loaded.
+    const c = (p.depthCell = this.ledger.cell(tm, p.mailbox.capacity !== Infinity));
+    c.n += p.mailbox.length;
   }
 
   starting(p: Proc): Span | undefined {
@@ -203,7 +257,7 @@ export class TelemetryObserver implements ShardObserver {
   }
 
   probe(p: Proc): BehaviourProbe {
-    return new ProcProbe(this, p);
+    return new ProcProbe(this.metrics, this, p);
   }
 
   /** Telemetry for an exit: lifecycle counters, the mailbox it leaves, calls it never answered, its machine state. */
@@ -211,7 +265,11 @@ export class TelemetryObserver implements ShardObserver {
     const tm = p.tm!;
     const m = this.metrics;
     m.stopped(tm, kind, performance.now() - p.startedAt, p.mailbox.capacity);
-    if (p.mailbox.length > 0) m.mailboxOut(tm, p.mailbox.capacity !== Infinity, p.mailbox.length);
+    const c = p.depthCell;
+    if (c !== null) {
+      c.n -= p.mailbox.length;
+      p.depthCell = null;
+    }
     if (p.serving !== null) {
       for (let i = 0; i < p.serving.size; i++) m.callDone(tm, NaN, false);
       p.serving = null;
@@ -220,45 +278,5 @@ export class TelemetryObserver implements ShardObserver {
       m.statemEnter(tm, p.statemState, -1);
       p.statemState = null;
     }
-  }
-}
-
-/** One process's probe: what its behaviour records, into its type's series and the provider. */
-class ProcProbe implements BehaviourProbe {
-  readonly #o: TelemetryObserver;
-  readonly #p: Proc;
-
-  constructor(o: TelemetryObserver, p: Proc) {
-    this.#o = o;
-    this.#p = p;
-  }
-
-  statemEntered(state: string): void {
-    const p = this.#p;
-    if (p.tm === null) return;
-    this.#o.metrics.statemEnter(p.tm, state, 1);
-    p.statemState = state;
-  }
-
-  statemTransition(from: string, to: string, msInFrom: number): void {
-    const p = this.#p;
-    if (p.tm !== null) {
-      this.#o.metrics.statemTransition(p.tm, from, to, msInFrom);
-      p.statemState = to;
-    }
-    this.#o.provider?.onStateTransition?.(p.typeName, p.pid.toString(), from, to);
-  }
-
-  statemInvalid(state: string, event: string): void {
-    if (this.#p.tm !== null) this.#o.metrics.statemInvalid(this.#p.tm, state, event);
-  }
-
-  supervisorRestart(childId: string, strategy: string, ms: number): void {
-    this.#o.metrics.supervisorRestart(strategy, ms);
-    this.#o.provider?.onSupervisorRestart?.(childId, strategy);
-  }
-
-  intensityExceeded(): void {
-    this.#o.metrics.intensityExceeded();
   }
 }

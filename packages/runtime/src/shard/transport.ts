@@ -46,8 +46,8 @@ export class Transport {
   private readonly onBadOp: BadOpHandler;
   /** Runs when a clean destination gets its first op (the scheduler makes sure a flush follows). */
   onDirty: () => void = () => {};
-  /** Runs before every flush (tracing queues its held-back span starts there). */
-  beforeFlush: (() => void) | null = null;
+  /** Runs before every flush (telemetry writes what it counted, tracing queues its held-back span starts); see flush(). */
+  beforeFlush: ((final: boolean) => void) | null = null;
   private overflowing = 0;
   private overflowTotal = 0;
   private pollFrom = 0;
@@ -126,7 +126,7 @@ export class Transport {
 
   /** Packs and publishes what is queued for `dest` now (span starts before a handler that may never return). */
   flushTo(dest: number): void {
-    if (this.beforeFlush !== null) this.beforeFlush();
+    if (this.beforeFlush !== null) this.beforeFlush(true);
     const o = this.out[dest];
     if (o === null || o === undefined || o.items.length === 0) return;
     this.pack(o);
@@ -162,9 +162,14 @@ export class Transport {
     }
   }
 
-  /** Packs and writes every pending batch, publishes, and wakes parked peers. */
-  flush(): void {
-    if (this.beforeFlush !== null) this.beforeFlush();
+  /**
+   * Packs and writes every pending batch, publishes, and wakes parked peers.
+   * `final` is false for the scheduler's flushes in the middle of a slice:
+   * the hook may then skip work that only matters when something is
+   * published or the thread may go idle.
+   */
+  flush(final = true): void {
+    if (this.beforeFlush !== null) this.beforeFlush(final);
     const dirty = this.dirty;
     for (let i = 0; i < dirty.length; i++) {
       const o = dirty[i]!;

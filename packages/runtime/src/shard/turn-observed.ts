@@ -2,6 +2,7 @@
 
 import type { Context, Span, SpanContext } from '@opentelemetry/api';
 import { context } from '@opentelemetry/api';
+import { BEHAVIOUR } from '../actor/brand.js';
 import { type Proc, S_RUNNING } from '../actor/proc.js';
 import { isThenable } from '../validate.js';
 import type { ShardState } from './shard-state.js';
@@ -27,31 +28,43 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     }
   }
 
+  /**
+   * The turn took `n` messages out of the mailbox and sent `s.turnSends`
+   * (both written at the next flush, like queue waits). From here on the
+   * turn is over: what a process that now exits sends from its terminate is
+   * counted send by send.
+   */
   function endTurn(p: Proc, n: number): void {
-    timing.flushWaits();
-    obs.mailboxOut(p, n);
+    obs.turnEnded(p, n, s.turnSends);
+    timing.inTurn = false;
   }
 
-  return (p: Proc, budget: number): number => {
-    p.status = S_RUNNING;
+  /** Any other turn: sampled timing, call and cast accounting, the provider's hook, spans. */
+  function general(p: Proc, budget: number): number {
     const b = p.behaviour!;
+    const tm = p.tm;
+    const plain = (b as unknown as Record<symbol, unknown>)[BEHAVIOUR] === 'actor';
+    const prov = obs.provider;
+    const onReceived = prov !== null && prov.onMessageReceived !== undefined;
+    p.status = S_RUNNING;
     const ctx = p.ctx;
     const mb = p.mailbox;
-    const tm = p.tm;
-    const prov = obs.provider;
+    // Only OTP behaviours take calls and casts: a plain actor's messages are never looked into
+    // (a property read on every shape of message that flows through here is a megamorphic load).
+    const accounts = tm !== null && !plain;
+    const pidText = onReceived ? p.pid.toString() : '';
     const blocks = m.samplesAll;
     let n = 0;
-    let now = blocks ? timing.openBlock() : m.now();
+    if (blocks) timing.openBlock();
+    let now = blocks ? timing.blockStart : m.now();
     let fresh = true;
     timing.inTurn = true;
     try {
       s.turnSends = 0;
       while (n + s.turnSends < budget && mb.length > 0) {
         const msg = mb.shift();
+        // Set by every shift once the mailbox holds stamps (traces): nothing to reset.
         const stamp = mb.lastStamp;
-        mb.lastStamp = NaN;
-        const carried = mb.lastTrace as SpanContext | undefined;
-        mb.lastTrace = undefined;
         n++;
         const sampled = blocks || m.sampleMessage();
         // A fresh clock for a timed message; a queue wait uses the latest one (as in a
@@ -62,14 +75,12 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
           fresh = true;
         }
         timing.clock = now;
-        if (tm !== null) {
-          if (!Number.isNaN(stamp)) timing.wait(now, stamp);
-          account(p, msg);
-        }
-        if (prov !== null && prov.onMessageReceived) prov.onMessageReceived(p.pid.toString());
+        if (tm !== null && stamp === stamp) timing.wait(now, stamp);
+        if (accounts) account(p, msg);
+        if (onReceived) prov!.onMessageReceived!(pidText);
         let traced: { ctx: Context; span: Span } | undefined;
-        if (carried !== undefined && tracing !== null) {
-          traced = tracing.beginHandle(carried, stamp, p.typeName, p.pid);
+        if (tracing !== null && mb.lastTrace !== undefined) {
+          traced = tracing.beginHandle(mb.lastTrace as SpanContext, stamp, p.typeName, p.pid);
           // The span start must be visible to the main thread before a handler that might never return.
           if (traced !== undefined && shipSpanStarts) s.transport.flushTo(0);
         }
@@ -113,5 +124,61 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     }
     turns.afterTurn(p);
     return n;
-  };
+  }
+
+  /**
+   * The observed turn. The common case, a plain actor at 100% sampling with
+   * no tracing and no provider hook per message, runs here: beside turn.ts's
+   * loop it only notes each message's queue wait and counts it into the
+   * timing block; sends and the mailbox's depth are counted once, when the
+   * turn ends. Anything else goes to `general`.
+   */
+  function lean(p: Proc, budget: number): number {
+    const b = p.behaviour!;
+    if (!obs.leanTurns || p.tm === null || (b as unknown as Record<symbol, unknown>)[BEHAVIOUR] !== 'actor') return general(p, budget);
+    p.status = S_RUNNING;
+    const ctx = p.ctx;
+    const mb = p.mailbox;
+    let n = 0;
+    timing.openBlock();
+    let now = (timing.clock = timing.blockStart);
+    timing.inTurn = true;
+    try {
+      s.turnSends = 0;
+      while (n + s.turnSends < budget && mb.length > 0) {
+        const msg = mb.shift();
+        n++;
+        const stamp = mb.lastStamp;
+        if (stamp === stamp) timing.wait(now, stamp);
+        let next: unknown;
+        try {
+          next = b.handle(msg, p.state, ctx as never);
+        } catch (err) {
+          endTurn(p, n);
+          turns.crashed(p, err);
+          return n;
+        }
+        // The block goes on, or a new one started (it filled up, or a flush in the handler closed it).
+        if (timing.countInBlock()) timing.clock = now = timing.blockStart;
+        if (isThenable(next)) {
+          endTurn(p, n);
+          turns.awaitHandler(p, next);
+          return n;
+        }
+        p.state = next;
+        if (p.pendingExit !== null || p.stopReason !== null) {
+          endTurn(p, n);
+          turns.stopping(p);
+          return n;
+        }
+      }
+      endTurn(p, n);
+    } finally {
+      timing.inTurn = false;
+    }
+    turns.afterTurn(p);
+    return n;
+  }
+
+  return lean;
 }
