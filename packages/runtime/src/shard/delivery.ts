@@ -1,7 +1,6 @@
 // Delivery: user and runtime sends, mailboxes (or a waiting receive), and dead letters for what cannot be delivered.
 
 import type { SpanContext } from '@opentelemetry/api';
-import { formatTraceparent } from '@joerl/telemetry/internal';
 import { Pid } from '../actor/pid.js';
 import { type Proc, S_DEAD, S_IDLE } from '../actor/proc.js';
 import { assertEncodable } from '../codec/codec.js';
@@ -69,7 +68,8 @@ export class Delivery {
       this.dstClock[t] = stamp;
       tr.emit1(t, OP_CLOCK, stamp);
     }
-    if (tc !== undefined) tr.emit4(t, OP_SEND_TP, pid.serial, msg, formatTraceparent(tc), stamped);
+    // The context as its two ids (always sampled: an unsampled send carries none), not a traceparent to format and parse.
+    if (tc !== undefined) tr.emit5(t, OP_SEND_TP, pid.serial, msg, tc.traceId, tc.spanId, stamped);
     else tr.emit2(t, stamped ? OP_SEND_AT : OP_SEND, pid.serial, msg);
   }
 

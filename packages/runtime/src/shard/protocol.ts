@@ -32,12 +32,12 @@ export const OP_OFFLOAD_REPLY = 15; // reqId, ok, value | WireError
 export const OP_SERIES = 16; //      slot, metric id, label values (a new metric series, to the main thread)
 export const OP_CLOCK = 17; //       t: the source's clock (abs ms) for the OP_SEND_AT ops that follow; sent once per
 //                                   distinct value, since every send of one handler call shares it (queue-wait stamps)
-export const OP_SEND_TP = 18; //     toSerial, msg, traceparent, stamped (a traced message; stamped: sent at the source's clock)
+export const OP_SEND_TP = 18; //     toSerial, msg, traceId, spanId, stamped (a traced message, its context sampled; stamped: sent at the source's clock)
 export const OP_SPAN_START = 19; //  SpanStartWire (to the main thread)
-export const OP_SPAN_END = 20; //    SpanEndWire (to the main thread)
+export const OP_SPAN_BATCH = 20; //  SpanEndWire[]: finished spans, shipped in batches (to the main thread)
 
 /** How many fields follow each op code. */
-export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 5, 4, 3, 3, 1, 4, 1, 1];
+export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 5, 4, 3, 3, 1, 5, 1, 1];
 
 /** How a spawn relates the child to its parent: not at all, linked, or monitored (atomically, at birth). */
 export type SpawnMode = 'plain' | 'link' | 'monitor';
@@ -113,6 +113,8 @@ export interface ShardInit {
   provider: string | null;
   /** Tracing settings (null: tracing off). */
   tracing: TracingConfig | null;
+  /** Tracing on: where this shard writes the span a traced handler runs under (see open-span-slot.ts). */
+  traceSlot: SharedArrayBuffer | null;
 }
 
 /** Settings every thread runs with (validated on the main thread). */

@@ -34,7 +34,8 @@ export interface RuntimeHooks {
   series?(thread: number, slot: number, metric: number, labels: string[]): void;
   /** Main thread: a span started / ended on thread `thread`. */
   spanStarted?(thread: number, rec: unknown): void;
-  spanEnded?(thread: number, rec: unknown): void;
+  /** Main thread: a batch of finished spans (wire records) from thread `thread`. */
+  spanBatch?(thread: number, batch: unknown[]): void;
 }
 
 /** What only the main thread passes its runtime (the rest arrives through the rings). */

@@ -7,12 +7,9 @@ import {
   type ReasonLabel,
   ShardMetrics,
   type SignalKind,
-  type SpanStartRecord,
   type TelemetryProvider,
   formatTraceparent,
   parseTraceparent,
-  spanEndToWire,
-  spanStartToWire,
 } from '@joerl/telemetry/internal';
 import { type ExitReason, formatReason, reasonKind } from '../actor/exit-reason.js';
 import type { From } from '../actor/messages.js';
@@ -20,9 +17,10 @@ import type { Pid } from '../actor/pid.js';
 import type { BehaviourProbe } from '../actor/probe.js';
 import { type Proc, S_INBOX } from '../actor/proc.js';
 import type { ShardObserver } from './observer.js';
-import { OP_SERIES, OP_SPAN_END, OP_SPAN_START, type ShardInit } from './protocol.js';
+import { OP_SERIES, type ShardInit } from './protocol.js';
 import type { LocalSinks, ShardState } from './shard-state.js';
 import { ProcProbe } from './proc-probe.js';
+import { SpanShipping } from './span-shipping.js';
 import { TelemetryLedger } from './telemetry-ledger.js';
 import { ThreadTracing } from './tracing.js';
 import { TurnTiming } from './turn-timing.js';
@@ -46,13 +44,13 @@ export class TelemetryObserver implements ShardObserver {
   set provider(p: TelemetryProvider | null) {
     this.#provider = p;
     this.lean = this.countsAll && (p === null || p.onMessageSent === undefined);
-    this.leanTurns = this.metrics.samplesAll && this.tracing === null && (p === null || p.onMessageReceived === undefined);
+    this.leanTurns = this.metrics.samplesAll && (p === null || p.onMessageReceived === undefined);
   }
 
   #provider: TelemetryProvider | null = null;
   /** Sends take the short path: every message counted and stamped, and no provider hook per send. */
   private lean = false;
-  /** Turns of plain actors take the short path (turn-observed.ts): every message timed in blocks, no spans, no provider hook per message. */
+  /** Turns of plain actors take the short path (turn-observed.ts): every message timed in blocks, no provider hook per message. */
   leanTurns = false;
   /** Built-in spans (null: tracing off, and envelopes carry nothing). */
   readonly tracing: ThreadTracing | null;
@@ -63,10 +61,11 @@ export class TelemetryObserver implements ShardObserver {
   readonly ledger: TelemetryLedger;
   /** Every message counted and stamped (both sampling rates at 100%): sends inside a turn are counted in the ledger. */
   private readonly countsAll: boolean;
-  /** Tracing: start records of spans opened since the last publish (see the span sink). */
-  private readonly unshippedStarts = new Map<string, SpanStartRecord>();
+  /** Tracing on a shard: how its spans reach the main thread (null on the main thread, which hands them over directly). */
+  private readonly shipping: SpanShipping | null;
 
   constructor(s: ShardState, init: ShardInit, local: LocalSinks) {
+    this.shipping = init.tracing !== null && init.thread !== 0 ? new SpanShipping(s, init.traceSlot) : null;
     this.metricsOn = init.metrics !== null && init.telemetry.enabled;
     this.metrics = this.metricsOn
       ? new ShardMetrics(init.metrics!, init.telemetry, local.announce ?? ((slot, metric, labels) => s.transport.emit3(0, OP_SERIES, slot, metric, labels)))
@@ -80,32 +79,21 @@ export class TelemetryObserver implements ShardObserver {
         ? null
         : new ThreadTracing(
             init.tracing,
-            local.spans ?? {
-              // Start records are only needed for spans still open when we publish (so the main
-              // thread can end them if this shard dies): held back, and dropped if the span ends first.
-              started: (rec) => void this.unshippedStarts.set(rec.spanId, rec),
-              ended: (rec) => {
-                this.unshippedStarts.delete(rec.spanId);
-                s.transport.emitQuiet(0, OP_SPAN_END, spanEndToWire(rec));
-              },
-            },
+            local.spans ?? this.shipping!,
             init.thread !== 0,
           );
-    this.leanTurns = this.metrics.samplesAll && this.tracing === null;
+    this.leanTurns = this.metrics.samplesAll;
     // Before anything this thread sent becomes visible elsewhere, the telemetry it
     // implies is recorded: a peer that got our reply and then reads the metrics
     // sees the messages handled so far (the open timing block ends here). The
     // same at the end of every slice, so an idle thread has written everything.
     // A flush in the middle of a slice that publishes nothing changes nothing.
-    const shipStarts = this.tracing !== null && init.thread !== 0;
     this.beforeFlush = (final) => {
       if (!final && !s.transport.hasUnflushed()) return;
       if (this.timing.blockLive) this.timing.closeBlock();
       this.timing.flushWaits();
       this.ledger.flush();
-      if (!shipStarts || this.unshippedStarts.size === 0) return;
-      for (const rec of this.unshippedStarts.values()) s.transport.emitQuiet(0, OP_SPAN_START, spanStartToWire(rec));
-      this.unshippedStarts.clear();
+      this.shipping?.beforeFlush();
     };
   }
 
@@ -254,6 +242,21 @@ export class TelemetryObserver implements ShardObserver {
 
   replyContext(): string | null {
     return this.tracing === null ? null : (this.tracing.replyContext() ?? null);
+  }
+
+  /** A traced handler is about to run under `span` (see SpanShipping.guardHandler). */
+  guardHandler(span: Span): void {
+    this.shipping?.guardHandler(span);
+  }
+
+  /** The traced handler returned or threw. */
+  handlerReturned(): void {
+    this.shipping?.handlerReturned();
+  }
+
+  /** The traced handler returned a promise: its span stays open. */
+  handlerPending(span: Span): void {
+    this.shipping?.handlerPending(span);
   }
 
   probe(p: Proc): BehaviourProbe {

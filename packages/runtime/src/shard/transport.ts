@@ -138,7 +138,9 @@ export class Transport {
     // Only what was actually published clears `urgent`: an urgent batch still
     // waiting in the overflow queue must wake the peer when it gets out.
     if (!o.writer.publish()) return;
-    if (o.urgent) wakeThread(this.ctl, o.dest);
+    // Telemetry records alone do not wake the peer, unless they fill half its ring: left asleep
+    // with a full ring, it would stall this thread (tracing at 100% ships a record per span).
+    if (o.urgent || o.writer.free() < o.writer.capacity >> 1) wakeThread(this.ctl, o.dest);
     if (o.overflow.length === 0) o.urgent = false;
   }
 

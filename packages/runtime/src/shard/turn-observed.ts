@@ -1,6 +1,6 @@
 // The observed turn: the same turn as turn.ts, plus counters, depth gauges, queue waits, call accounting, hooks and spans.
 
-import type { Context, Span, SpanContext } from '@opentelemetry/api';
+import type { SpanContext } from '@opentelemetry/api';
 import { context } from '@opentelemetry/api';
 import { BEHAVIOUR } from '../actor/brand.js';
 import { type Proc, S_RUNNING } from '../actor/proc.js';
@@ -14,7 +14,6 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
   const m = obs.metrics;
   const timing = obs.timing;
   const tracing = obs.tracing;
-  const shipSpanStarts = s.thread !== 0;
 
   /** A call or cast envelope: the server side of the GenServer metrics. */
   function account(p: Proc, msg: unknown): void {
@@ -39,7 +38,34 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     timing.inTurn = false;
   }
 
-  /** Any other turn: sampled timing, call and cast accounting, the provider's hook, spans. */
+  /**
+   * Handles a message that carried a trace context: `message.receive` and
+   * `actor.handle_message` spans, the handler run in the latter's context.
+   * A throw ends the span with the error and goes on to the turn; a pending
+   * handler keeps its span open until it settles.
+   */
+  function handleTraced(p: Proc, b: NonNullable<Proc['behaviour']>, msg: unknown, stamp: number): unknown {
+    const t = tracing!.beginHandle(p.mailbox.lastTrace as SpanContext, stamp, p.typeName, p.pid);
+    if (t === undefined) return b.handle(msg, p.state, p.ctx as never);
+    // The span must be recoverable by the main thread if the handler never returns.
+    obs.guardHandler(t.span);
+    let next: unknown;
+    try {
+      next = context.with(t.ctx, b.handle, b, msg, p.state, p.ctx as never);
+    } catch (err) {
+      obs.handlerReturned();
+      tracing!.endHandle(t.span, err);
+      throw err;
+    }
+    obs.handlerReturned();
+    if (isThenable(next)) {
+      p.traceSpan = t.span;
+      obs.handlerPending(t.span);
+    } else tracing!.endHandle(t.span);
+    return next;
+  }
+
+  /** Any other turn: sampled timing, call and cast accounting, the provider's hook. */
   function general(p: Proc, budget: number): number {
     const b = p.behaviour!;
     const tm = p.tm;
@@ -78,26 +104,15 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         if (tm !== null && stamp === stamp) timing.wait(now, stamp);
         if (accounts) account(p, msg);
         if (onReceived) prov!.onMessageReceived!(pidText);
-        let traced: { ctx: Context; span: Span } | undefined;
-        if (tracing !== null && mb.lastTrace !== undefined) {
-          traced = tracing.beginHandle(mb.lastTrace as SpanContext, stamp, p.typeName, p.pid);
-          // The span start must be visible to the main thread before a handler that might never return.
-          if (traced !== undefined && shipSpanStarts) s.transport.flushTo(0);
-        }
         let next: unknown;
         try {
-          next = traced === undefined ? b.handle(msg, p.state, ctx as never) : context.with(traced.ctx, b.handle, b, msg, p.state, ctx as never);
+          next = tracing !== null && mb.lastTrace !== undefined ? handleTraced(p, b, msg, stamp) : b.handle(msg, p.state, ctx as never);
         } catch (err) {
-          if (traced !== undefined) tracing!.endHandle(traced.span, err);
           endTurn(p, n);
           turns.crashed(p, err);
           return n;
         }
         const pending = isThenable(next);
-        if (traced !== undefined) {
-          if (pending) p.traceSpan = traced.span;
-          else tracing!.endHandle(traced.span);
-        }
         if (blocks) timing.countInBlock();
         else if (sampled) {
           const end = m.now();
@@ -128,10 +143,11 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
 
   /**
    * The observed turn. The common case, a plain actor at 100% sampling with
-   * no tracing and no provider hook per message, runs here: beside turn.ts's
-   * loop it only notes each message's queue wait and counts it into the
-   * timing block; sends and the mailbox's depth are counted once, when the
-   * turn ends. Anything else goes to `general`.
+   * no provider hook per message, runs here: beside turn.ts's loop it only
+   * notes each message's queue wait, counts it into the timing block, and
+   * hands a message that carried a trace to handleTraced; sends and the
+   * mailbox's depth are counted once, when the turn ends. Anything else goes
+   * to `general`.
    */
   function lean(p: Proc, budget: number): number {
     const b = p.behaviour!;
@@ -152,7 +168,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         if (stamp === stamp) timing.wait(now, stamp);
         let next: unknown;
         try {
-          next = b.handle(msg, p.state, ctx as never);
+          next = tracing !== null && mb.lastTrace !== undefined ? handleTraced(p, b, msg, stamp) : b.handle(msg, p.state, ctx as never);
         } catch (err) {
           endTurn(p, n);
           turns.crashed(p, err);

@@ -2,7 +2,19 @@
 
 import { EventEmitter } from 'node:events';
 import { type EndpointOptions, TelemetryServer } from '@joerl/telemetry';
-import { Aggregator, SpanCollector, createRegion, defaultResource, nowMs, spanEndFromWire, spanStartFromWire } from '@joerl/telemetry/internal';
+import {
+  Aggregator,
+  LazyReadableSpan,
+  OpenSpanSlot,
+  SpanCollector,
+  type SpanEndWire,
+  builtinAttributes,
+  createOpenSpanSlot,
+  createRegion,
+  defaultResource,
+  nowMs,
+  spanStartFromWire,
+} from '@joerl/telemetry/internal';
 import { loadProvider } from '../shard/provider.js';
 import type { CallOf, CallOptions, CastOf, ModuleRef, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
 import type { ArgsOf, Behaviour, MsgOf } from '../actor/behaviour.js';
@@ -79,6 +91,8 @@ export class ActorSystem extends EventEmitter {
   readonly #regions: (SharedArrayBuffer | null)[] = [];
   #server: TelemetryServer | null = null;
   readonly #spans: SpanCollector | null;
+  /** Tracing: each shard's open-span slot, for its current incarnation. */
+  readonly #traceSlots: SharedArrayBuffer[] = [];
   #spanTick: NodeJS.Timeout | null = null;
   #stopped: Promise<void> | null = null;
 
@@ -113,16 +127,31 @@ export class ActorSystem extends EventEmitter {
     this.#aggregator = new Aggregator();
     for (let t = 0; t < threads; t++) this.#regions.push(null);
     const tr = o.tracing;
-    const spans = (this.#spans = tr === null ? null : new SpanCollector(tr.processors, tr.resource ?? defaultResource()));
+    const resource = tr === null ? null : (tr.resource ?? defaultResource());
+    const spans = (this.#spans = tr === null ? null : new SpanCollector(tr.processors, resource));
     // The main thread never spins: it has the user's code to run.
     this.#rt = new ThreadRuntime(this.#init(0, 0), 0, {
       announce: (slot, metric, labels) => this.#aggregator.announce(0, slot, metric, labels),
-      ...(spans === null ? {} : { spans: { started: (rec) => spans.started(0, rec), ended: (rec) => spans.ended(0, rec) } }),
+      ...(spans === null
+        ? {}
+        : {
+            spans: {
+              started: (rec) => spans.started(0, rec),
+              ended: (rec) => spans.ended(0, rec),
+              endedWire: (w) => spans.endedReadable(0, w[0], new LazyReadableSpan(w, resource)),
+            },
+          }),
     });
     this.#rt.state.hooks.series = (thread, slot, metric, labels) => this.#aggregator.announce(thread, slot, metric, labels);
     if (spans !== null) {
       this.#rt.state.hooks.spanStarted = (thread, w) => spans.started(thread, spanStartFromWire(w));
-      this.#rt.state.hooks.spanEnded = (thread, w) => spans.ended(thread, spanEndFromWire(w));
+      // Finished spans arrive in batches of wire records; processors get each as a span built on demand.
+      this.#rt.state.hooks.spanBatch = (thread, batch) => {
+        for (let i = 0; i < batch.length; i++) {
+          const w = batch[i] as SpanEndWire;
+          spans.endedReadable(thread, w[0], new LazyReadableSpan(w, resource));
+        }
+      };
       // Shards publish span records without waking us; collect them at least this often.
       this.#spanTick = setInterval(() => this.#rt.state.scheduler.kick(), 50);
       this.#spanTick.unref();
@@ -149,8 +178,11 @@ export class ActorSystem extends EventEmitter {
       this.#regions[thread] = region;
       this.#aggregator.attach(thread, region);
     }
+    let traceSlot: SharedArrayBuffer | null = null;
+    if (this.options.tracing !== null && thread !== 0) this.#traceSlots[thread] = traceSlot = createOpenSpanSlot();
     return {
       metrics: region,
+      traceSlot,
       telemetry: this.options.telemetry,
       provider: this.options.provider,
       tracing: this.options.tracing === null ? null : { sampleRate: this.options.tracing.sampleRate, propagation: this.options.tracing.propagation },
@@ -367,7 +399,14 @@ export class ActorSystem extends EventEmitter {
     // among it), then keep its counters and drop its gauges.
     st.transport.drainFrom(s);
     this.#aggregator.retire(s);
-    this.#spans?.threadDied(s, nowMs(), d.message);
+    const spans = this.#spans;
+    if (spans !== null) {
+      // The span of the handler it died in (written to shared memory, never flushed): it ends with the others.
+      const slot = this.#traceSlots[s];
+      const open = slot === undefined ? null : new OpenSpanSlot(slot).read();
+      if (open !== null) spans.started(s, { ...open, attributes: builtinAttributes(open.builtin!) });
+      spans.threadDied(s, nowMs(), d.message);
+    }
     this.#rt.onShardDown(s, d.incarnation);
     st.scheduler.kick();
     st.transport.flush();

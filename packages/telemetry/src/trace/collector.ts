@@ -66,6 +66,12 @@ export class SpanCollector {
     this.emit(rec);
   }
 
+  /** A finished span already in its ReadableSpan shape (built lazily from its wire record by the caller). */
+  endedReadable(thread: number, spanId: string, span: ReadableSpanLike): void {
+    this.open.get(thread)?.delete(spanId);
+    this.deliver(span);
+  }
+
   /** A thread died at `at` (abs ms): its finished spans were already delivered; its open ones end now, with an error. */
   threadDied(thread: number, at: number, why: string): void {
     const m = this.open.get(thread);
@@ -91,7 +97,10 @@ export class SpanCollector {
   }
 
   private emit(rec: SpanEndRecord): void {
-    const span = toReadable(rec, this.resource);
+    this.deliver(toReadable(rec, this.resource));
+  }
+
+  private deliver(span: ReadableSpanLike): void {
     for (const p of this.processors) {
       try {
         p.onEnd(span);
