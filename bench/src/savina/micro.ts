@@ -113,9 +113,9 @@ export async function microBenchmark(name: string, cfg: MicroConfig): Promise<Ro
   const vsErlang = (name: string, joerl: Sample, erl: ErlangResult, schedulers: number, target?: number): Row =>
     'skipped' in erl
       ? { ...base, name, joerl, skipped: erl.skipped, ...(target === undefined ? {} : { target }) }
-      : compare({ ...base, name, joerl, baseline: { name: `Erlang/OTP +S ${schedulers}`, sample: erl.sample }, notes: erl.notes, ...(target === undefined ? {} : { target }) }, false);
+      : compare({ ...base, name, joerl, baseline: { name: `Erlang/OTP +S ${schedulers}`, sample: erl.sample }, ...(target === undefined ? {} : { target }) }, false);
   return [
-    compare({ ...base, name: `${m.name} in-shard`, joerl: jOn, baseline: { name: 'nact', sample: nactSample }, target: 1, notes: m.params }, false),
+    compare({ ...base, name: `${m.name} in-shard`, joerl: jOn, baseline: { name: 'nact', sample: nactSample }, target: 1, notes: 'skipped' in erl1 ? m.params : `${m.params}; ${erl1.notes}` }, false),
     compare({ ...base, name: `${m.name} in-shard, telemetry off`, joerl: jOff, baseline: { name: 'nact', sample: nactSample } }, false),
     {
       ...base,
@@ -124,7 +124,6 @@ export async function microBenchmark(name: string, cfg: MicroConfig): Promise<Ro
       baseline: { name: 'telemetry off', sample: jOff },
       ratio: paired.ratio,
       target: 0.9,
-      notes: 'speed with telemetry at 100% over speed with it off: the median of per-round ratios (rounds alternate on and off)',
     },
     compare({ ...base, name: `${m.name} spread over ${threads} shards`, joerl: jSpread, baseline: pm !== undefined ? { name: 'postMessage', sample: pm } : { name: 'nact', sample: nactSample } }, false),
     // Telemetry on, as joerl runs by default; Erlang's schedulers place processes as they like.

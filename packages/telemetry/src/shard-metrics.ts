@@ -99,6 +99,11 @@ export class ShardMetrics implements MetricsWriter {
   private readonly sRestartDuration: number;
   private readonly sSerialization: number;
   private readonly processingBuckets: readonly number[];
+  /** One-label series by label value (see labelled). */
+  private readonly sigSent = new Map<string, number>();
+  private readonly sigReceived = new Map<string, number>();
+  private readonly sigIgnored = new Map<string, number>();
+  private readonly exitReasons = new Map<string, number>();
 
   constructor(region: SharedArrayBuffer, config: TelemetryConfig, announce: Announce) {
     this.slots = new Float64Array(region);
@@ -252,14 +257,21 @@ export class ShardMetrics implements MetricsWriter {
 
   signalSent(kind: SignalKind, reason: ReasonLabel | null): void {
     if (!this.sampleSignal()) return;
-    this.slots[this.series(I_SIG_SENT, [kind])]!++;
-    if (reason !== null) this.slots[this.series(I_EXIT_REASON, [reason])]!++;
+    this.slots[this.labelled(this.sigSent, I_SIG_SENT, kind)]!++;
+    if (reason !== null) this.slots[this.labelled(this.exitReasons, I_EXIT_REASON, reason)]!++;
   }
 
   signalReceived(kind: SignalKind, ignored: boolean): void {
     if (!this.sampleSignal()) return;
-    this.slots[this.series(I_SIG_RECEIVED, [kind])]!++;
-    if (ignored) this.slots[this.series(I_SIG_IGNORED, [kind])]!++;
+    this.slots[this.labelled(this.sigReceived, I_SIG_RECEIVED, kind)]!++;
+    if (ignored) this.slots[this.labelled(this.sigIgnored, I_SIG_IGNORED, kind)]!++;
+  }
+
+  /** The slot of `metric` with its one label `value`, cached by value (no key string or label array per call: signals come once per exit). */
+  private labelled(cache: Map<string, number>, metric: number, value: string): number {
+    let slot = cache.get(value);
+    if (slot === undefined) cache.set(value, (slot = this.series(metric, [value])));
+    return slot;
   }
 
   // ------------------------------------------------------------ supervisors

@@ -70,7 +70,8 @@ export class Proc {
   spawnReply: SpawnReply | null = null;
   /** Opaque context object handed to handlers (built by the runtime). */
   ctx: unknown = null;
-  readonly startedAt: number;
+  /** When its type became known (abs ms; telemetry only: the lifetime histogram). */
+  startedAt = 0;
   /** Who spawned this process (undefined for main-thread inboxes). */
   parent: Pid | undefined = undefined;
   /** This process's behaviour slots in the thread's metric region (null until its type is known, or telemetry off). */
@@ -95,7 +96,6 @@ export class Proc {
   constructor(pid: Pid, capacity: number) {
     this.pid = pid;
     this.mailbox = new Mailbox(capacity);
-    this.startedAt = performance.now();
   }
 
   addLink(pid: Pid): boolean {

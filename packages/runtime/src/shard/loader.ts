@@ -15,29 +15,44 @@ const TS = /\.(c|m)?tsx?$/;
 
 /** Per-thread module cache. */
 export class Loader {
-  private readonly cache = new Map<string, Loaded | Promise<Loaded>>();
+  /** href -> export name -> the behaviour (or its load): two lookups, no key string built per spawn. */
+  private readonly cache = new Map<string, Map<string, Loaded | Promise<Loaded>>>();
+  /** The last module asked for: a spawn loop asks for the same one every time. */
+  private lastHref = '';
+  private lastExport = '';
+  private last: Loaded | null = null;
   /** Told when an import starts (+1) and ends (-1). */
   onLoading: (delta: number) => void = () => {};
 
   /** The behaviour, synchronously when already loaded. */
   get(href: string, exportName: string): Loaded | Promise<Loaded> {
-    const key = `${href}#${exportName}`;
-    const hit = this.cache.get(key);
-    if (hit !== undefined) return hit;
+    if (href === this.lastHref && exportName === this.lastExport && this.last !== null) return this.last;
+    let byExport = this.cache.get(href);
+    if (byExport === undefined) this.cache.set(href, (byExport = new Map()));
+    const hit = byExport.get(exportName);
+    if (hit !== undefined) {
+      if (!(hit instanceof Promise)) {
+        this.lastHref = href;
+        this.lastExport = exportName;
+        this.last = hit;
+      }
+      return hit;
+    }
+    const m = byExport;
     this.onLoading(1);
     const p = this.load(href, exportName).then(
       (loaded) => {
         this.onLoading(-1);
-        this.cache.set(key, loaded);
+        m.set(exportName, loaded);
         return loaded;
       },
       (err: unknown) => {
         this.onLoading(-1);
-        this.cache.delete(key); // a module that appears later can still be loaded
+        m.delete(exportName); // a module that appears later can still be loaded
         throw err;
       },
     );
-    this.cache.set(key, p);
+    m.set(exportName, p);
     return p;
   }
 

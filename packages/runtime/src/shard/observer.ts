@@ -46,7 +46,7 @@ export interface ShardObserver {
   linkCreated(): void;
   monitorCreated(): void;
   /** A spawn is requested: the traceparent the child's lifecycle spans go under (undefined: untraced). */
-  spawning(typeHint: string, pid: Pid): string | undefined;
+  spawning(url: string, exportName: string, pid: Pid): string | undefined;
   /** A process cell was created for a spawn request that carried `tp`. */
   created(p: Proc, tp: string | undefined): void;
   /** Its behaviour (so its `type` label) is known. */

@@ -54,6 +54,10 @@ export interface RuntimeCounters {
   lateReplies: number;
 }
 
+/** Serials a thread reserves for itself at a time. */
+const SERIAL_BLOCK = 64;
+const SERIAL_BLOCK_N = BigInt(SERIAL_BLOCK);
+
 export class ShardState {
   /** This node (0 until nodes exist: every pid of this system has node 0). */
   readonly node = 0;
@@ -82,6 +86,9 @@ export class ShardState {
   scheduler!: Scheduler;
   observer!: ShardObserver;
   private readonly actorsIndex: number;
+  /** This thread's block of reserved serials: [nextSerial, endSerial). */
+  private nextSerial = 0;
+  private endSerial = 0;
 
   constructor(init: ShardInit) {
     this.thread = init.thread;
@@ -94,9 +101,19 @@ export class ShardState {
     this.timers = new TimerHeap(() => this.scheduler.kick());
   }
 
-  /** Reserves the next serial on `thread` (any thread may do this). */
+  /**
+   * Reserves the next serial on `thread` (any thread may do this). This
+   * thread's own serials are reserved SERIAL_BLOCK at a time: one atomic add
+   * (and one BigInt) per block, not per spawn. Serials stay unique; a block a
+   * dead incarnation left unused is below its successor's first serial.
+   */
   reserveSerial(thread: number): number {
-    return Number(Atomics.add(this.ctl.i64, thread * THREAD_STRIDE_I64 + SERIAL, 1n));
+    if (thread !== this.thread) return Number(Atomics.add(this.ctl.i64, thread * THREAD_STRIDE_I64 + SERIAL, 1n));
+    if (this.nextSerial === this.endSerial) {
+      this.nextSerial = Number(Atomics.add(this.ctl.i64, thread * THREAD_STRIDE_I64 + SERIAL, SERIAL_BLOCK_N));
+      this.endSerial = this.nextSerial + SERIAL_BLOCK;
+    }
+    return this.nextSerial++;
   }
 
   /** A new monitor or timer reference, unique on this node; `ref % MAX_THREADS` is the minting thread. */
