@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { chart } from './chart.js';
-import { table, type Row } from './harness.js';
+import { table, targetSummary, type Row } from './harness.js';
 import { runIsolated } from './isolate.js';
 import type { Scaling } from './savina/parallel.js';
 import { spreads, spreadTable } from './spread.js';
@@ -133,6 +133,7 @@ else {
   if (spread === undefined) {
     console.log(table(rows));
     for (const r of rows) if (r.notes) console.log(`  ${r.group}/${r.name}: ${r.notes}`);
+    console.log(`\n${targetSummary(rows)}`);
   } else {
     console.log(`each figure from ${flags.repeat} fresh processes\n`);
     console.log(spreadTable(spread));

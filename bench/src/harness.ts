@@ -107,3 +107,17 @@ export function table(rows: Row[]): string {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
+
+/** The rows held to a target, in one block: each figure, its target and the verdict (the issue's table, in one place). */
+export function targetSummary(rows: Row[]): string {
+  const held = rows.filter((r) => r.target !== undefined || r.check !== undefined);
+  const lines = held.map((r) => {
+    const name = `${r.group}/${r.name}`;
+    if (r.skipped !== undefined) return `  skip  ${name}: ${r.skipped}`;
+    const pass = r.check?.pass ?? (r.ratio !== undefined && r.ratio >= r.target!);
+    const figure = r.check !== undefined ? `${fmt(r.joerl.median, r.unit)} ${r.unit}` : r.ratio === undefined ? '-' : `${r.ratio.toFixed(2)}x`;
+    return `  ${pass ? 'ok  ' : 'MISS'}  ${name}: ${figure} (target ${r.check?.text ?? `>= ${r.target}x`})`;
+  });
+  const missed = lines.filter((l) => l.startsWith('  MISS')).length;
+  return [`targets: ${held.length - missed} of ${held.length} met`, ...lines].join('\n');
+}

@@ -24,7 +24,36 @@
  *   messages      [m5  m6  m7 | m8  m9 | m10 ...        m14 ]
  *   stamps         curStamp    runAt[runHead]=8  ...    tailStamp
  * ```
+ *
+ * The run state is its own object, made on the first stamped message: a
+ * mailbox that never gets one (an idle actor, telemetry off) stays small.
  */
+
+/** The stamp pushStamped hands its rare path: a field, not an argument (see pushStamped). */
+const SLOW = { at: NaN };
+
+/** Stamp runs of one mailbox (see above). */
+class Runs {
+  /** Start positions of the runs the head has not reached, oldest first: runAt[runHead..runEnd). Never shrunk (no allocation once grown). */
+  readonly runAt: number[] = [];
+  readonly runStamp: number[] = [];
+  runHead = 0;
+  runEnd = 0;
+  /** Where the next run starts (Infinity: none pending). */
+  nextRunAt = Infinity;
+  /** Absolute positions of the head and the tail: messages shifted and pushed so far (0 again whenever the mailbox empties). */
+  shifted = 0;
+  pushed: number;
+  /** The stamp of the head's run and of the newest message (NaN: not stamped). */
+  curStamp = NaN;
+  tailStamp = NaN;
+
+  /** Starts with `queued` unstamped messages already in the mailbox (a NaN run at the head). */
+  constructor(queued: number) {
+    this.pushed = queued;
+  }
+}
+
 export class Mailbox {
   private buf: unknown[];
   private mask: number;
@@ -39,22 +68,8 @@ export class Mailbox {
   private traces: unknown[] | null = null;
   /** The trace context of the message `shift()` just returned (undefined: none), once any message was traced. */
   lastTrace: unknown = undefined;
-  // ---- stamp runs (null until the first stamped message: unstamped mailboxes pay nothing)
-  /** Start positions of the runs the head has not reached, oldest first: runAt[runHead..runEnd). Never shrunk (no allocation once grown). */
-  private runAt: number[] | null = null;
-  private runStamp: number[] = [];
-  private runHead = 0;
-  private runEnd = 0;
-  /** Where the next run starts (Infinity: none pending). */
-  private nextRunAt = Infinity;
-  /** Absolute positions of the head and the tail: messages shifted and pushed so far (0 again whenever the mailbox empties). */
-  private shifted = 0;
-  private pushed = 0;
-  /** The stamp of the head's run and of the newest message (NaN: not stamped). */
-  private curStamp = NaN;
-  private tailStamp = NaN;
-  /** The stamp pushStamped hands its rare path (see there). */
-  private incoming = NaN;
+  /** Stamp runs (null until the first stamped message: unstamped mailboxes pay nothing). */
+  private runs: Runs | null = null;
 
   constructor(capacity: number, initialSize = 4) {
     this.capacity = capacity;
@@ -67,7 +82,7 @@ export class Mailbox {
     if (this.length >= this.capacity) return false;
     if (this.length > this.mask) this.grow();
     this.buf[(this.head + this.length) & this.mask] = msg;
-    if (this.runAt !== null) this.stamp(NaN);
+    if (this.runs !== null) this.stamp(NaN);
     this.length++;
     return true;
   }
@@ -80,25 +95,26 @@ export class Mailbox {
    * heap allocation per message). The rare path reads it from a field.
    */
   pushStamped(msg: unknown, at: number, trace?: unknown): boolean {
+    const r = this.runs;
     // The common case: room, no trace, stamps already kept, and a number (not NaN).
-    if (trace !== undefined || this.length >= this.capacity || this.length > this.mask || this.runAt === null || at !== at) {
-      this.incoming = at;
+    if (r === null || trace !== undefined || this.length >= this.capacity || this.length > this.mask || at !== at) {
+      SLOW.at = at;
       return this.pushStampedSlow(msg, trace);
     }
     this.buf[(this.head + this.length) & this.mask] = msg;
     // Into an empty mailbox: the head's stamp, no run to start (positions are 0 and no run is pending).
-    if (this.length === 0) this.curStamp = this.tailStamp = at;
-    else if (at !== this.tailStamp) {
-      this.tailStamp = at;
-      this.newRun();
+    if (this.length === 0) r.curStamp = r.tailStamp = at;
+    else if (at !== r.tailStamp) {
+      r.tailStamp = at;
+      newRun(r, this.length);
     }
-    this.pushed++;
+    r.pushed++;
     this.length++;
     return true;
   }
 
   private pushStampedSlow(msg: unknown, trace: unknown): boolean {
-    const at = this.incoming;
+    const at = SLOW.at;
     if (this.length >= this.capacity) return false;
     if (this.length > this.mask) this.grow();
     const i = (this.head + this.length) & this.mask;
@@ -107,8 +123,7 @@ export class Mailbox {
       if (this.traces === null) this.traces = new Array<unknown>(this.buf.length);
       this.traces[i] = trace;
     }
-    if (at === this.tailStamp) this.pushed++;
-    else this.stamp(at);
+    this.stamp(at);
     this.length++;
     return true;
   }
@@ -117,7 +132,7 @@ export class Mailbox {
   pushAlways(msg: unknown): void {
     if (this.length > this.mask) this.grow();
     this.buf[(this.head + this.length) & this.mask] = msg;
-    if (this.runAt !== null) this.stamp(NaN);
+    if (this.runs !== null) this.stamp(NaN);
     this.length++;
   }
 
@@ -127,12 +142,13 @@ export class Mailbox {
     const i = this.head;
     const msg = this.buf[i];
     this.buf[i] = undefined;
-    if (this.runAt !== null) {
-      const pos = this.shifted++;
-      if (pos >= this.nextRunAt) this.enterRun(pos);
-      this.lastStamp = this.curStamp;
+    const r = this.runs;
+    if (r !== null) {
+      const pos = r.shifted++;
+      if (pos >= r.nextRunAt) enterRun(r, pos);
+      this.lastStamp = r.curStamp;
       // Empty now: positions start over (every run was entered: none is pending).
-      if (this.length === 1) this.shifted = this.pushed = 0;
+      if (this.length === 1) r.shifted = r.pushed = 0;
     }
     const traces = this.traces;
     if (traces !== null) {
@@ -152,7 +168,7 @@ export class Mailbox {
   /** Removes and returns the i-th oldest message; later messages keep their order (and their stamps). */
   removeAt(i: number): unknown {
     const msg = this.at(i);
-    const stamps = this.runAt === null ? null : this.stampsInOrder();
+    const stamps = this.runs === null ? null : stampsInOrder(this.runs, this.length);
     const traces = this.traces;
     for (let k = i; k < this.length - 1; k++) {
       const to = (this.head + k) & this.mask;
@@ -177,81 +193,30 @@ export class Mailbox {
     return out;
   }
 
-  /**
-   * The message being pushed starts a run: its stamp (a number), already in
-   * `tailStamp`, differs from the one before it. The stamp is read from the
-   * field, not passed: a double passed to a call that is not inlined is a
-   * heap allocation, and this runs for a good part of all messages.
-   */
-  private newRun(): void {
-    const at = this.tailStamp;
-    if (this.length === 0) {
-      // It will be the head: its run is the current one (no run can be pending in an empty mailbox).
-      this.curStamp = at;
-      this.shifted = this.pushed = 0;
-      this.runHead = this.runEnd = 0;
-      this.nextRunAt = Infinity;
-    } else {
-      const k = this.runEnd++;
-      this.runAt![k] = this.pushed;
-      this.runStamp[k] = at;
-      if (this.nextRunAt === Infinity) this.nextRunAt = this.pushed;
-    }
-  }
-
-  /** The newest message has stamp `at` (NaN: none): the run bookkeeping for any stamp, from any push. */
+  /** The newest message (being pushed) has stamp `at` (NaN: none): the run bookkeeping for any stamp, from any push. */
   private stamp(at: number): void {
-    if (this.runAt === null) {
+    let r = this.runs;
+    if (r === null) {
       if (at !== at) return; // never stamped: nothing to keep
       // The first stamp: the messages already queued are unstamped (a NaN run at the head).
-      this.runAt = [];
-      this.shifted = 0;
-      this.pushed = this.length;
+      r = this.runs = new Runs(this.length);
     }
-    const tail = this.tailStamp;
+    const tail = r.tailStamp;
     // NaN after NaN is the same run; anything else starts one.
     if (at !== tail && (at === at || tail === tail)) {
-      this.tailStamp = at;
-      this.newRun();
+      r.tailStamp = at;
+      newRun(r, this.length);
     }
-    this.pushed++;
-  }
-
-  /** The head reached `pos`: the last run starting at or before it is the current one. */
-  private enterRun(pos: number): void {
-    const at = this.runAt!;
-    const end = this.runEnd;
-    let h = this.runHead;
-    while (h < end && at[h]! <= pos) this.curStamp = this.runStamp[h++]!;
-    if (h < end) {
-      this.runHead = h;
-      this.nextRunAt = at[h]!;
-    } else {
-      this.runHead = this.runEnd = 0;
-      this.nextRunAt = Infinity;
-    }
-  }
-
-  /** The stamp of every queued message, oldest first. */
-  private stampsInOrder(): number[] {
-    const out = new Array<number>(this.length);
-    let cur = this.curStamp;
-    let h = this.runHead;
-    const at = this.runAt!;
-    for (let k = 0; k < this.length; k++) {
-      const pos = this.shifted + k;
-      while (h < this.runEnd && at[h]! <= pos) cur = this.runStamp[h++]!;
-      out[k] = cur;
-    }
-    return out;
+    r.pushed++;
   }
 
   /** Rebuilds the runs from every queued message's stamp (after a removal from the middle). */
   private restamp(stamps: number[]): void {
-    this.runHead = this.runEnd = 0;
-    this.nextRunAt = Infinity;
-    this.shifted = this.pushed = 0;
-    this.curStamp = this.tailStamp = NaN;
+    const r = this.runs!;
+    r.runHead = r.runEnd = 0;
+    r.nextRunAt = Infinity;
+    r.shifted = r.pushed = 0;
+    r.curStamp = r.tailStamp = NaN;
     const length = this.length;
     this.length = 0;
     for (let k = 0; k < length; k++) {
@@ -273,4 +238,55 @@ export class Mailbox {
     this.head = 0;
     this.mask = size * 2 - 1;
   }
+}
+
+/**
+ * The message being pushed (`length` already queued) starts a run: its
+ * stamp (a number or NaN), already in `tailStamp`, differs from the one
+ * before it. Read from the field, not passed: a double passed to a call that
+ * is not inlined is a heap allocation, and this runs for a good part of all
+ * messages.
+ */
+function newRun(r: Runs, length: number): void {
+  const at = r.tailStamp;
+  if (length === 0) {
+    // It will be the head: its run is the current one (no run can be pending in an empty mailbox).
+    r.curStamp = at;
+    r.shifted = r.pushed = 0;
+    r.runHead = r.runEnd = 0;
+    r.nextRunAt = Infinity;
+  } else {
+    const k = r.runEnd++;
+    r.runAt[k] = r.pushed;
+    r.runStamp[k] = at;
+    if (r.nextRunAt === Infinity) r.nextRunAt = r.pushed;
+  }
+}
+
+/** The head reached `pos`: the last run starting at or before it is the current one. */
+function enterRun(r: Runs, pos: number): void {
+  const at = r.runAt;
+  const end = r.runEnd;
+  let h = r.runHead;
+  while (h < end && at[h]! <= pos) r.curStamp = r.runStamp[h++]!;
+  if (h < end) {
+    r.runHead = h;
+    r.nextRunAt = at[h]!;
+  } else {
+    r.runHead = r.runEnd = 0;
+    r.nextRunAt = Infinity;
+  }
+}
+
+/** The stamp of every queued message, oldest first. */
+function stampsInOrder(r: Runs, length: number): number[] {
+  const out = new Array<number>(length);
+  let cur = r.curStamp;
+  let h = r.runHead;
+  for (let k = 0; k < length; k++) {
+    const pos = r.shifted + k;
+    while (h < r.runEnd && r.runAt[h]! <= pos) cur = r.runStamp[h++]!;
+    out[k] = cur;
+  }
+  return out;
 }

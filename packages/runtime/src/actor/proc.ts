@@ -29,8 +29,11 @@ export interface PendingReceive {
 export interface PendingCall {
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
-  /** Timer ref for the timeout (0: none). */
-  timer: number;
+  /** When it times out (performance.now() ms; Infinity: never), and its timeout (which deadline queue it is in). */
+  deadline: number;
+  timeoutMs: number;
+  /** Answered, failed or cancelled: its deadline no longer matters. */
+  ended: boolean;
   to: Pid;
   /** Tracing: the call's CLIENT span. */
   span?: Span;

@@ -56,6 +56,8 @@ export class Scheduler {
   /** Timed turns in a row that were fast. */
   private fastTurns = 0;
   private running: Promise<void> | null = null;
+  /** Passes of the loop (its clock is read every fourth). */
+  private passes = 0;
   private readonly busyIndex: number;
 
   constructor(
@@ -109,7 +111,10 @@ export class Scheduler {
     this.transport.poll(this.sliceBudget);
     let budget = this.transport.backlogged() ? 0 : this.sliceBudget;
     let turns = 0;
-    const started = performance.now();
+    // The slice's clock starts at its first check (turn 4), not before its first turn: a
+    // slice of one or two turns (an async handler's call continued, say) reads no clock.
+    // Timing slow turns needs it from the start.
+    let started = this.timing ? performance.now() : NaN;
     let io = started;
     // Turns are timed one by one only once four in a row took over TURN_MS each
     // on average, until 256 timed turns in a row were fast: fast actors cost
@@ -142,6 +147,7 @@ export class Scheduler {
       ++turns;
       if (timed || (turns & 3) === 0) {
         const t = performance.now();
+        if (started !== started) started = io = mark = t;
         if (timed) {
           const per = (t - t0) / Math.max(1, n);
           if (per * full <= TURN_MS) {
@@ -165,7 +171,9 @@ export class Scheduler {
         }
       }
     }
-    this.transport.flush();
+    // What the slice sent goes out; telemetry is written here only if something is published
+    // (see the loop: before the thread yields to the event loop or goes idle, it is written anyway).
+    this.transport.flush(false);
     Atomics.store(this.ctl, this.busyIndex, 0);
   }
 
@@ -181,13 +189,20 @@ export class Scheduler {
       // Work found by spinning, or made by async handlers' continuations, goes
       // straight to the next slice; the event loop (timers, the watchdog's
       // tick, control messages) still gets its turn every SLICE_MS.
-      if (performance.now() - yielded > SLICE_MS) {
+      // Before yielding to the event loop or going idle, a final flush: the telemetry counted in
+      // plain fields reaches the shared region at least every SLICE_MS while the thread is busy,
+      // and as soon as it has nothing to do (a slice that continues an async handler's call, say,
+      // does not pay for it).
+      // (The clock is read every fourth pass: passes that continue straight away are short.)
+      if ((++this.passes & 3) === 0 && performance.now() - yielded > SLICE_MS) {
+        this.transport.flush();
         await immediate();
         yielded = performance.now();
       }
       this.slice();
       if (this.stopped) break;
       if (this.hasWork()) {
+        this.transport.flush();
         await immediate();
         yielded = performance.now();
         continue;
@@ -199,6 +214,7 @@ export class Scheduler {
         for (let i = 0; i < 8 && !this.hasWork(); i++) await null;
         if (this.hasWork()) continue;
       }
+      this.transport.flush();
       if (this.spinNow >= 1) {
         if (this.spin(this.spinNow)) {
           this.emptySpins = 0;

@@ -57,6 +57,9 @@ export interface RuntimeCounters {
 /** Serials a thread reserves for itself at a time. */
 const SERIAL_BLOCK = 64;
 const SERIAL_BLOCK_N = BigInt(SERIAL_BLOCK);
+/** References a thread reserves for itself at a time. */
+const REF_BLOCK = 256;
+const REF_BLOCK_N = BigInt(REF_BLOCK);
 
 export class ShardState {
   /** This node (0 until nodes exist: every pid of this system has node 0). */
@@ -86,6 +89,9 @@ export class ShardState {
   scheduler!: Scheduler;
   observer!: ShardObserver;
   private readonly actorsIndex: number;
+  /** This thread's block of reserved refs: [nextRef, endRef). */
+  private nextRef = 0;
+  private endRef = 0;
   /** This thread's block of reserved serials: [nextSerial, endSerial). */
   private nextSerial = 0;
   private endSerial = 0;
@@ -116,9 +122,18 @@ export class ShardState {
     return this.nextSerial++;
   }
 
-  /** A new monitor or timer reference, unique on this node; `ref % MAX_THREADS` is the minting thread. */
+  /**
+   * A new monitor or timer reference, unique on this node; `ref % MAX_THREADS`
+   * is the minting thread. The counter lives in shared memory so a restarted
+   * shard never mints a ref its predecessor did; it is advanced REF_BLOCK at
+   * a time (a call makes one: no atomic add and BigInt per call).
+   */
   newRef(): number {
-    return Number(Atomics.add(this.ctl.i64, this.thread * THREAD_STRIDE_I64 + REF, 1n)) * MAX_THREADS + this.thread;
+    if (this.nextRef === this.endRef) {
+      this.nextRef = Number(Atomics.add(this.ctl.i64, this.thread * THREAD_STRIDE_I64 + REF, REF_BLOCK_N));
+      this.endRef = this.nextRef + REF_BLOCK;
+    }
+    return this.nextRef++ * MAX_THREADS + this.thread;
   }
 
   incarnationOf(thread: number): number {
