@@ -111,10 +111,9 @@ export class Scheduler {
     this.transport.poll(this.sliceBudget);
     let budget = this.transport.backlogged() ? 0 : this.sliceBudget;
     let turns = 0;
-    // The slice's clock starts at its first check (turn 4), not before its first turn: a
-    // slice of one or two turns (an async handler's call continued, say) reads no clock.
-    // Timing slow turns needs it from the start.
-    let started = this.timing ? performance.now() : NaN;
+    // (Read before the first turn even for a slice of one turn: a slow turn's time must
+    // count towards SLICE_MS and IO_MS, or actors queued behind slow ones wait longer.)
+    const started = performance.now();
     let io = started;
     // Turns are timed one by one only once four in a row took over TURN_MS each
     // on average, until 256 timed turns in a row were fast: fast actors cost
@@ -147,7 +146,6 @@ export class Scheduler {
       ++turns;
       if (timed || (turns & 3) === 0) {
         const t = performance.now();
-        if (started !== started) started = io = mark = t;
         if (timed) {
           const per = (t - t0) / Math.max(1, n);
           if (per * full <= TURN_MS) {
