@@ -9,6 +9,7 @@ import { InvalidArgumentError, MailboxFullError, NoProcError, UnknownNameError }
 import { describe } from '../validate.js';
 import { type DeadLetter, type DeadLetterReason, OP_CLOCK, OP_DEAD_LETTER, OP_SEND, OP_SEND_AT, OP_SEND_TP } from './protocol.js';
 import type { Receive } from './receive.js';
+import { R_SEND, R_SEND_TP, REMOTE } from './remote-ops.js';
 import { NO_ROUTE, type Router } from './router.js';
 import type { ShardState } from './shard-state.js';
 
@@ -62,6 +63,12 @@ export class Delivery {
       this.failed('unencodable', null, pid);
       throw err;
     }
+    if (t === REMOTE) {
+      // Another node: its connection carries the trace context, not the clock (clocks differ between machines).
+      if (tc === undefined) s.remote(R_SEND, pid, msg, null, null, null);
+      else s.remote(R_SEND_TP, pid, msg, formatTraceparent(tc), null, null);
+      return;
+    }
     const tr = s.transport;
     const stamped = isStamped(stamp);
     if (stamped && this.dstClock[t] !== stamp) {
@@ -98,7 +105,8 @@ export class Delivery {
       this.deadLetter(pid, msg, 'unencodable');
       return;
     }
-    this.s.transport.emit2(t, OP_SEND, pid.serial, msg);
+    if (t === REMOTE) this.s.remote(R_SEND, pid, msg, null, null, null);
+    else this.s.transport.emit2(t, OP_SEND, pid.serial, msg);
   }
 
   /** Delivers to a process of this thread, dead-lettering on failure. */

@@ -35,9 +35,14 @@ export const OP_CLOCK = 17; //       t: the source's clock (abs ms) for the OP_S
 export const OP_SEND_TP = 18; //     toSerial, msg, traceparent, stamped (a traced message; stamped: sent at the source's clock)
 export const OP_SPAN_START = 19; //  SpanStartWire (to the main thread)
 export const OP_SPAN_END = 20; //    SpanEndWire (to the main thread)
+// Nodes (see shard/remote-ops.ts and node/): the main thread owns the node's one connection.
+export const OP_REMOTE = 21; //      kind, to, a, b, c, d (to the main thread: a message or signal for a process of another node)
+export const OP_NODE_DOWN = 22; //   node id (from the main thread: the connection to that node is gone)
+export const OP_NODE_REQ = 23; //    reqId, kind, arg (to the main thread: spawn on another node, global names...)
+export const OP_NODE_REPLY = 24; //  reqId, ok, value | WireError
 
 /** How many fields follow each op code. */
-export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 5, 4, 3, 3, 1, 4, 1, 1];
+export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 5, 4, 3, 3, 1, 4, 1, 1, 6, 1, 3, 3];
 
 /** How a spawn relates the child to its parent: not at all, linked, or monitored (atomically, at birth). */
 export type SpawnMode = 'plain' | 'link' | 'monitor';
@@ -62,7 +67,7 @@ export interface SpawnRequest {
 }
 
 /** Why a message was not delivered. Matches `joerl_messages_sent_failed_total{reason}`. */
-export type DeadLetterReason = 'mailbox_full' | 'actor_not_found' | 'unencodable' | 'shard_down';
+export type DeadLetterReason = 'mailbox_full' | 'actor_not_found' | 'unencodable' | 'shard_down' | 'noconnection' | 'payload_too_large';
 
 /** A message that could not be delivered, reported on the main thread. */
 export interface DeadLetter {
@@ -113,6 +118,8 @@ export interface ShardInit {
   provider: string | null;
   /** Tracing settings (null: tracing off). */
   tracing: TracingConfig | null;
+  /** This node (null: the system was started without `node`, and every pid has node 0). */
+  node: { id: number; name: string } | null;
 }
 
 /** Settings every thread runs with (validated on the main thread). */

@@ -124,6 +124,14 @@ export class Transport {
     this.touch(o);
   }
 
+  /** An op with six fields (OP_REMOTE: a remote op for the main thread). */
+  emit6(dest: number, op: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown): void {
+    const o = this.out[dest]!;
+    o.items.push(op, a, b, c, d, e, f);
+    o.urgent = true;
+    this.touch(o);
+  }
+
   /** Packs and publishes what is queued for `dest` now (span starts before a handler that may never return). */
   flushTo(dest: number): void {
     if (this.beforeFlush !== null) this.beforeFlush();

@@ -4,17 +4,20 @@ import { EventEmitter } from 'node:events';
 import { type EndpointOptions, TelemetryServer } from '@joerl/telemetry';
 import { Aggregator, SpanCollector, createRegion, defaultResource, nowMs, spanEndFromWire, spanStartFromWire } from '@joerl/telemetry/internal';
 import { loadProvider } from '../shard/provider.js';
-import type { CallOf, CallOptions, CastOf, ModuleRef, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
+import type { CallOf, CallOptions, CastOf, ModuleRef, NodeInfo, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
 import type { ArgsOf, Behaviour, MsgOf } from '../actor/behaviour.js';
 import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
 import { type DownMessage, type From, isDownMessage } from '../actor/messages.js';
 import type { Proc } from '../actor/proc.js';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../shard/actor-context.js';
-import { MAIN_PID, type Pid } from '../actor/pid.js';
+import type { Pid } from '../actor/pid.js';
 import { InvalidOptionError, SystemStoppedError } from '../errors.js';
 import { STOPPING } from '../ring/control-block.js';
-import type { DeadLetter, ShardInit, ShardStats, ThreadConfig } from '../shard/protocol.js';
+import type { ShardInit, ShardStats, ThreadConfig } from '../shard/protocol.js';
 import { ThreadRuntime } from '../shard/thread-runtime.js';
+import { clusterOps } from '../shard/actor-context.js';
+import { type NodeClaim, type NodeDownInfo, NodeService, claimNode } from '../node/node-service.js';
+import type { SystemEventMap, SystemView } from './system-events.js';
 import { Inbox } from './inbox.js';
 import { OffloadPool } from './offload-pool.js';
 import { type ResolvedOptions, type SystemOptions, resolveOptions } from './options.js';
@@ -22,23 +25,7 @@ import type { ShardDeath } from './shard-host.js';
 import { type ShardView, ShardPool } from './shard-pool.js';
 import { type SharedMemory, allocateSharedMemory } from './shared-memory.js';
 
-export type { ShardDeath, ShardView };
-
-/** The system's own view of itself (health reads it). */
-export interface SystemView {
-  state: 'starting' | 'running' | 'stopping' | 'stopped';
-  shards: ShardView[];
-}
-
-/** Events an ActorSystem emits (on the main thread). */
-export interface SystemEventMap {
-  /** A message could not be delivered and no caller could be told synchronously. */
-  deadLetter: [DeadLetter];
-  /** A shard died; its actors exited with `killed`, and links and monitors were told. */
-  shardDown: [ShardDeath];
-  /** A dead shard is running again (a new incarnation, with no actors). */
-  shardRestart: [{ shard: number; incarnation: number }];
-}
+export type { NodeDownInfo, ShardDeath, ShardView, SystemEventMap, SystemView };
 
 type State = 'running' | 'stopping' | 'stopped';
 
@@ -81,15 +68,29 @@ export class ActorSystem extends EventEmitter {
   readonly #spans: SpanCollector | null;
   #spanTick: NodeJS.Timeout | null = null;
   #stopped: Promise<void> | null = null;
+  #node: NodeService | null = null;
+  readonly #identity: { id: number; name: string } | null;
 
   /** Starts a system and resolves once every shard is ready. */
   static async start(options?: SystemOptions): Promise<ActorSystem> {
-    const system = new ActorSystem(resolveOptions(options));
+    const o = resolveOptions(options);
+    // A node claims its id before any thread exists: every pid carries it.
+    const claim = o.node === null ? null : await claimNode(o.node);
+    const system = new ActorSystem(o, claim);
     try {
       if (system.options.provider !== null) system.#rt.provider = await loadProvider(system.options.provider, 0);
       await system.#pool.start();
+      if (claim !== null) {
+        system.#node = new NodeService(claim.options, claim.transport, claim.membership, system.#rt, {
+          up: (n) => system.emit('nodeUp', n),
+          down: (n) => system.emit('nodeDown', n),
+          deadLetter: (dl) => system.emit('deadLetter', dl),
+        });
+        await system.#node.start();
+      }
     } catch (err) {
       await system.shutdown();
+      if (claim !== null && system.#node === null) await claim.transport.close();
       throw err;
     }
     system.#pool.startWatchdog(system.options.handlerTimeoutMs);
@@ -97,8 +98,9 @@ export class ActorSystem extends EventEmitter {
     return system;
   }
 
-  private constructor(o: ResolvedOptions) {
+  private constructor(o: ResolvedOptions, claim: NodeClaim | null) {
     super();
+    this.#identity = claim === null ? null : { id: claim.membership.me.id, name: claim.membership.me.name };
     this.options = Object.freeze(o);
     this.shards = o.threads;
     const threads = o.threads + 1;
@@ -162,6 +164,7 @@ export class ActorSystem extends EventEmitter {
       names: this.#mem.names,
       maxNames: this.options.maxNames,
       config: this.#config,
+      node: this.#identity,
     };
   }
 
@@ -269,7 +272,7 @@ export class ActorSystem extends EventEmitter {
   /** Sends an exit signal to `pid` (`'kill'` cannot be trapped). */
   exit(pid: Pid<unknown>, reason: ExitReasonInput): void {
     const rt = this.#live();
-    rt.exit(MAIN_PID, pid, reason);
+    rt.exit(rt.state.mainPid, pid, reason);
   }
 
   /** Registers `name` for `pid` (freed when it exits). Throws `ERR_NAME_TAKEN`. */
@@ -318,6 +321,31 @@ export class ActorSystem extends EventEmitter {
     }
   }
 
+  /** This node (null on a system started without `node`). */
+  get node(): NodeInfo | null {
+    return this.#node === null ? null : { name: this.#node.me.name, id: this.#node.me.id, creation: this.#node.me.creation };
+  }
+
+  /** The other nodes connected now. */
+  nodes(): NodeInfo[] {
+    return this.#node?.nodes() ?? [];
+  }
+
+  /** Registers `pid` (a process of this node) under a cluster-wide name; rejects with ERR_NAME_TAKEN if any node holds it. */
+  registerGlobal(name: string, pid: Pid<unknown>): Promise<void> {
+    return clusterOps.registerGlobal(this.#live(), name, pid);
+  }
+
+  /** Frees a global name. */
+  unregisterGlobal(name: string): Promise<boolean> {
+    return clusterOps.unregisterGlobal(this.#live(), name);
+  }
+
+  /** The pid holding a global name (cached, kept current by a watch of the bucket). */
+  whereisGlobal(name: string): Promise<Pid<unknown> | undefined> {
+    return clusterOps.whereisGlobal(this.#live(), name);
+  }
+
   /** Per-shard counters (live actors, run queue, spawned, exited, delivered). */
   async stats(): Promise<ShardStats[]> {
     return this.#pool.stats();
@@ -350,6 +378,8 @@ export class ActorSystem extends EventEmitter {
       // Deliver what the shards said last (DOWNs, terminate reports) before the inboxes close.
       this.#rt.state.scheduler.slice();
       await this.#rt.shutdown(0);
+      // Our processes' exits went out first (peers get the real reasons); then we leave the cluster.
+      await this.#node?.stop();
       await this.#offload.close();
       await this.#spans?.forceFlush();
       this.#state = 'stopped';

@@ -11,6 +11,7 @@ import type { ModuleRef } from '../actor/context.js';
 import type { SpanProcessorLike } from '@joerl/telemetry';
 import type { TracingConfig } from '../shard/tracing.js';
 import { moduleHref } from '../actor/module-ref.js';
+import { type NodeOptions, type ResolvedNodeOptions, resolveNodeOptions } from '../node/node-options.js';
 
 /** Options for {@link ActorSystem.start}. */
 export interface SystemOptions {
@@ -51,6 +52,13 @@ export interface SystemOptions {
    * (e.g. the SDK's SimpleSpanProcessor / BatchSpanProcessor) on this thread.
    */
   tracing?: TracingOptions;
+  /**
+   * Makes this system a node of a cluster: actors talk to actors on other
+   * machines through NATS (see the README, "Running on many machines").
+   * Needs `@nats-io/transport-node` and `@nats-io/kv` installed (optional
+   * peer dependencies: loaded only when this is given).
+   */
+  node?: NodeOptions;
 }
 
 /** The `tracing` option. */
@@ -73,7 +81,8 @@ export interface TracingOptions {
 }
 
 /** Options with every default filled in. */
-export type ResolvedOptions = Required<Omit<SystemOptions, 'resourceLimits' | 'offload' | 'telemetry' | 'tracing'>> & {
+export type ResolvedOptions = Required<Omit<SystemOptions, 'resourceLimits' | 'offload' | 'telemetry' | 'tracing' | 'node'>> & {
+  node: ResolvedNodeOptions | null;
   resourceLimits: ResourceLimits | undefined;
   offload: Required<OffloadOptions>;
   telemetry: TelemetryConfig;
@@ -126,6 +135,7 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
   }
   const provider = o.telemetry?.provider === undefined ? null : moduleHref(o.telemetry.provider);
   const tracing = resolveTracing(o.tracing);
+  const node = resolveNodeOptions(o.node);
   const restartShards = o.restartShards ?? true;
   if (typeof restartShards !== 'boolean') throw new InvalidOptionError(`options.restartShards must be a boolean, got ${describe(restartShards)}`);
   return {
@@ -145,6 +155,7 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
     telemetry,
     provider,
     tracing,
+    node,
   };
 }
 
