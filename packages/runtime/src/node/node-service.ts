@@ -141,7 +141,8 @@ export class NodeService {
     if (replaced !== null) await this.#global.purgeNode(replaced.id);
     for (const { member, revision } of await this.#members.list()) {
       const p = this.#onJoin(member, revision);
-      if (p !== undefined) this.#settling.add(p);
+      // It may have connected to us already (it saw our entry first).
+      if (p !== undefined && p.state === 'connecting') this.#settling.add(p);
     }
     await this.#members.watch((m, rev) => void this.#onJoin(m, rev), (name) => this.#onLeave(name));
     this.#conns.startTicking();
