@@ -19,7 +19,7 @@ import { queueArity } from './outbound.js';
 import type { Peer } from './peer.js';
 import { ProxyRefs } from './proxy-refs.js';
 import { RemoteSpawns } from './remote-spawns.js';
-import { ClusterNames, W_BYE, isMessageOp } from './wire.js';
+import { ClusterNames, W_ACK, W_BYE, isMessageOp } from './wire.js';
 
 /** What start claimed before the system's threads existed (pids carry the id). */
 export interface NodeClaim {
@@ -162,7 +162,12 @@ export class NodeService {
   /** Leaves the cluster: a goodbye to every peer, our live entry removed, the connection closed. */
   async stop(): Promise<void> {
     this.#leaving = true;
-    for (const p of this.#conns.peers.values()) if (p.state === 'up') this.#conns.push(p, W_BYE, null, null, null, null, null);
+    // What arrived is acknowledged first: the others report only what we never got.
+    for (const p of this.#conns.peers.values()) {
+      if (p.state !== 'up') continue;
+      this.#conns.push(p, W_ACK, p.inSeq, null, null, null, null);
+      this.#conns.push(p, W_BYE, null, null, null, null, null);
+    }
     this.#conns.flushAll();
     this.#conns.stop();
     this.#global?.stop();

@@ -39,7 +39,7 @@ export class Delivery {
     const stamp = obs.sent(from, pid);
     // A message to oneself is the actor's own control flow (a loop, a timer), not a hop: it carries no
     // trace, or one sampled trace would swallow everything the loop ever does.
-    const tc = from !== undefined && pid.key === from.key ? undefined : obs.traceSend(from, pid);
+    const tc = from !== undefined && pid.key === from.key && pid.node === from.node ? undefined : obs.traceSend(from, pid);
     const t = this.router.route(pid);
     if (t === s.thread) {
       const p = s.procs.get(pid.serial);

@@ -12,6 +12,8 @@ export interface ChildNode {
   /** Its probe (trapping exits), which reported 'started' to `report`. */
   pid: Pid;
   nodeId: number;
+  /** The port of its /metrics endpoint. */
+  metricsPort: number;
   /** Resolves with the next JSON line it prints that `pred` accepts. */
   line(pred: (l: any) => boolean): Promise<any>;
   /** SIGKILL (if still running) and wait for the exit. */
@@ -54,6 +56,7 @@ export async function startChild(name: string, servers: string, cluster: string,
     proc,
     pid: Pid.parse(ready.pid),
     nodeId: ready.node.id,
+    metricsPort: ready.metrics,
     line,
     kill: () =>
       new Promise<void>((resolve) => {

@@ -1,0 +1,16 @@
+import { MemoryHub } from '@joerl/runtime';
+import { PROBE, expect, expectReport } from '../helpers.ts';
+import { connected, down, memoryNode } from './helpers.ts';
+const hub = new MemoryHub();
+const a = await memoryNode(hub, 'a'); const b = await memoryNode(hub, 'b');
+await connected(a, 'b');
+const inB = b.inbox();
+const there = await b.spawn(PROBE, { report: inB.pid, tag: 't' }, { shard: 1 });
+await expectReport(inB, 'started', 't');
+for (let i = 0; i < 25; i++) a.send(there, { n: i } as never);
+for (let i = 0; i < 25; i++) await expect<any>(inB, (m) => m?.event === 'got' && m.msg?.n === i, `message ${i}`);
+await new Promise((r) => setTimeout(r, 500));
+const gone = down(a, 'b');
+await b.shutdown();
+console.log(await gone);
+await a.shutdown();
