@@ -31,8 +31,8 @@ export interface ConnectionEvents {
   up(peer: Peer): void;
   /** `lost`: messages sent on the connection and never confirmed; `queued`: ops that never went out; `wasUp`: false for a connection never made. */
   down(peer: Peer, reason: DownReason, lost: number, queued: unknown[], wasUp: boolean): void;
-  /** The ops of a data frame, from index `start` (`tp`: a traced send's traceparent, from the headers). */
-  ops(peer: Peer, frame: unknown[], start: number, tp: string | undefined): void;
+  /** The ops of a data frame, from index `start` (`tp`: a traced send's traceparent, from the headers). True if it carried messages. */
+  ops(peer: Peer, frame: unknown[], start: number, tp: string | undefined): boolean;
 }
 
 /** Timing of failure detection (Erlang's net_ticktime, in two knobs). */
@@ -41,8 +41,6 @@ export interface Ticking {
   downAfterMs: number;
 }
 
-/** Frames received before we acknowledge them without waiting for the next tick. */
-const ACK_EVERY = 64;
 const ORIGIN = performance.timeOrigin;
 
 export class Connections {
@@ -172,7 +170,6 @@ export class Connections {
       }
       if (p.state !== 'up') continue;
       this.push(p, W_PING, ORIGIN + now, null, null, null, null);
-      if (p.receivedSinceAck > 0) this.#ack(p);
     }
     this.flushAll();
   }
@@ -216,8 +213,15 @@ export class Connections {
       return;
     }
     peer.inSeq = frame[3] as number;
-    if (++peer.receivedSinceAck >= ACK_EVERY) this.#ack(peer);
-    this.#events.ops(peer, frame, 4, tp);
+    // Frames with messages are acknowledged at the end of this turn of the event loop (one ack for
+    // all of them): the sender then reports as lost only what never arrived.
+    if (this.#events.ops(peer, frame, 4, tp) && !peer.ackDue) {
+      peer.ackDue = true;
+      queueMicrotask(() => {
+        peer.ackDue = false;
+        if (peer.state === 'up') this.push(peer, W_ACK, peer.inSeq, null, null, null, null);
+      });
+    }
   }
 
   /** Called by the node for the heartbeat ops. */
@@ -227,11 +231,6 @@ export class Connections {
 
   onPong(peer: Peer, t: number): void {
     this.#metrics.latency(peer.name, ORIGIN + performance.now() - t);
-  }
-
-  #ack(p: Peer): void {
-    p.receivedSinceAck = 0;
-    this.push(p, W_ACK, p.inSeq, null, null, null, null);
   }
 
   #markDirty(peer: Peer): void {

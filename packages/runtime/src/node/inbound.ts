@@ -10,7 +10,7 @@ import type { ThreadRuntime } from '../shard/thread-runtime.js';
 import { forEachOp } from './outbound.js';
 import type { Peer } from './peer.js';
 import type { ProxyRefs } from './proxy-refs.js';
-import { W_ACK, W_BYE, W_PING, W_PONG, W_SPAWN, W_SPAWN_REPLY, type WireSpawn } from './wire.js';
+import { W_ACK, W_BYE, W_PING, W_PONG, W_SPAWN, W_SPAWN_REPLY, type WireSpawn, isMessageOp } from './wire.js';
 
 /** Node-level ops the node itself answers. */
 export interface NodeOps {
@@ -35,10 +35,15 @@ export class Inbound {
     this.#node = node;
   }
 
-  /** Runs the ops of `frame` from index `start`, in order. */
-  apply(peer: Peer, frame: unknown[], start: number, tp: string | undefined): void {
+  /** Runs the ops of `frame` from index `start`, in order; true if any carried a message. */
+  apply(peer: Peer, frame: unknown[], start: number, tp: string | undefined): boolean {
     const ops = start === 0 ? frame : frame.slice(start);
-    forEachOp(ops, (i) => this.#op(peer, ops, i, tp));
+    let messages = false;
+    forEachOp(ops, (i) => {
+      if (isMessageOp(ops[i] as number)) messages = true;
+      this.#op(peer, ops, i, tp);
+    });
+    return messages;
   }
 
   #op(peer: Peer, o: unknown[], i: number, tp: string | undefined): void {

@@ -33,8 +33,8 @@ export class Peer {
   /** Frames sent but not acknowledged: their numbers and how many messages each carried. */
   readonly unconfirmedSeq: number[] = [];
   readonly unconfirmedMsgs: number[] = [];
-  /** Frames received since we last acknowledged. */
-  receivedSinceAck = 0;
+  /** An acknowledgement is queued for the end of this turn. */
+  ackDue = false;
   /** Remote spawns waiting for this peer's answer, by request id. */
   readonly spawns = new Set<number>();
   /** The live entry's revision in the members bucket (a survivor deletes it at exactly that revision). */
@@ -56,7 +56,6 @@ export class Peer {
     this.ackedPeerEpoch = 0;
     this.outSeq = 0;
     this.inSeq = 0;
-    this.receivedSinceAck = 0;
     this.lastHeard = now;
   }
 
