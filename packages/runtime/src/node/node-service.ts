@@ -77,6 +77,7 @@ export class NodeService {
   readonly #settling = new Set<Peer>();
   #settled: (() => void) | null = null;
   #leaving = false;
+  #ringFlushQueued = false;
   readonly #downAfterMs: number;
 
   constructor(o: ResolvedNodeOptions, t: NodeTransport, members: Membership, rt: ThreadRuntime, events: NodeEvents) {
@@ -92,7 +93,10 @@ export class NodeService {
     this.#conns = new Connections(t, this.names, this.me, o, this.#metrics, {
       up: (p) => this.#onUp(p),
       down: (p, reason, lost, queued, wasUp) => this.#onDown(p, reason, lost, queued, wasUp),
-      ops: (p, frame, start, tp) => this.#inbound.apply(p, frame, start, tp),
+      ops: (p, frame, start, tp) => {
+        this.#flushRingsSoon();
+        return this.#inbound.apply(p, frame, start, tp);
+      },
     }, {
       sent: (p, n) => {
         if (n > 0) this.#metrics.remoteSent(p.name, n);
@@ -148,6 +152,20 @@ export class NodeService {
     this.#conns.startTicking();
     // Members listed when we joined are connected (or found dead: a timeout) before start resolves.
     if (this.#settling.size > 0) await new Promise<void>((resolve) => (this.#settled = resolve));
+  }
+
+  /**
+   * What frames from the network put in our rings goes out at the end of
+   * this turn, not when the main thread's scheduler next wakes: a round trip
+   * to another node crosses the main thread twice.
+   */
+  #flushRingsSoon(): void {
+    if (this.#ringFlushQueued) return;
+    this.#ringFlushQueued = true;
+    queueMicrotask(() => {
+      this.#ringFlushQueued = false;
+      this.#rt.state.transport.flush();
+    });
   }
 
   /** The other nodes connected now. */
