@@ -17,8 +17,10 @@ export type DownReason =
   | 'gap'
   /** It opened a new connection (it had declared ours lost). */
   | 'reconnected'
-  /** It left the cluster (shut down), or its entry was removed. */
+  /** It left the cluster: it said goodbye (it shut down). */
   | 'left'
+  /** Its entry in the members bucket was removed (by itself, or by a node that found it dead). */
+  | 'removed'
   /** A new node took its name (it was found dead). */
   | 'replaced'
   /** Our own connection to the servers dropped, or the cluster declared us down. */

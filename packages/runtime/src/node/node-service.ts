@@ -249,7 +249,7 @@ export class NodeService {
     for (const p of this.#conns.peers.values()) {
       if (p.name !== name || !p.member) continue;
       p.member = false;
-      this.#conns.declareDown(p, 'left');
+      this.#conns.declareDown(p, 'removed');
     }
   }
 
@@ -286,7 +286,7 @@ export class NodeService {
     this.#nodeWatchers.delete(p.name);
     if (watchers !== undefined) for (const w of watchers) this.#rt.delivery.sendQuiet(w, { type: 'nodedown', node: p.name });
     if (reason === 'timeout' || reason === 'disconnected') void this.#confirmDead(p);
-    else if (reason === 'left' || reason === 'replaced') void this.#global?.purgeNode(p.id).catch(() => {});
+    else if (reason === 'left' || reason === 'removed' || reason === 'replaced') void this.#global?.purgeNode(p.id).catch(() => {});
     if (wasUp) this.#events.down({ ...info(p), reason, unconfirmed: lost });
     this.#settle(p);
   }
