@@ -31,6 +31,9 @@ nc.subscribe('bench.raw.echo', { callback: (_err, m) => void m.respond(m.data) }
 const system = await ActorSystem.start({ threads: 1, node: { name, cluster: 'bench', servers: url, user, pass, tickMs: Number(tickMs), downAfterMs: Number(downAfterMs) } });
 const sink = await system.spawn(new URL('../actors/sink.actor.js', import.meta.url), undefined, { shard: 1 });
 const echo = await system.spawn(new URL('../actors/call.actor.js', import.meta.url), undefined, { shard: 1, export: 'echo' });
+// A connection lost mid-benchmark is worth knowing about (on a loaded machine, a node starved of CPU for
+// longer than downAfterMs looks dead).
+system.on('nodeDown', (d) => process.stderr.write(`[peer ${name}] lost ${d.name}: ${d.reason}\n`));
 await system.registerGlobal(`sink-${name}`, sink);
 await system.registerGlobal(`echo-${name}`, echo);
 await nc.flush();

@@ -11,38 +11,14 @@ import { Connections, type DownReason } from './connections.js';
 import { GlobalNames } from './global-names.js';
 import { Inbound } from './inbound.js';
 import { NodeRequests } from './node-requests.js';
-import { type Member, Membership } from './membership.js';
-import { connectNats } from './nats-transport.js';
+import type { Member, Membership } from './membership.js';
 import type { ResolvedNodeOptions } from './node-options.js';
 import type { NodeTransport, TransportEvent } from './node-transport.js';
-import { queueArity } from './outbound.js';
+import { nodeReports, queueArity } from './outbound.js';
 import type { Peer } from './peer.js';
 import { ProxyRefs } from './proxy-refs.js';
 import { RemoteSpawns } from './remote-spawns.js';
 import { ClusterNames, W_ACK, W_BYE, isMessageOp } from './wire.js';
-
-/** What start claimed before the system's threads existed (pids carry the id). */
-export interface NodeClaim {
-  options: ResolvedNodeOptions;
-  transport: NodeTransport;
-  membership: Membership;
-}
-
-/**
- * Connects to the servers and claims an id, a creation and the name (a
- * live node of the same name: ERR_NODE_NAME_TAKEN). The NATS client is loaded
- * here, and only here: systems without `node` never need it.
- */
-export async function claimNode(o: ResolvedNodeOptions): Promise<NodeClaim> {
-  const names = new ClusterNames(o.cluster);
-  const transport = o.transport ?? (await connectNats(o, names.connectionName(o.name)));
-  try {
-    return { options: o, transport, membership: await Membership.claim(transport, names, o.name, Math.min(2000, o.downAfterMs)) };
-  } catch (err) {
-    await transport.close();
-    throw err;
-  }
-}
 
 /** A lost connection, as the `nodeDown` event reports it. */
 export interface NodeDownInfo extends NodeInfo {
@@ -97,19 +73,7 @@ export class NodeService {
         this.#flushRingsSoon();
         return this.#inbound.apply(p, frame, start, tp);
       },
-    }, {
-      sent: (p, n) => {
-        if (n > 0) this.#metrics.remoteSent(p.name, n);
-      },
-      dropped: (p, op, reason) => {
-        this.#metrics.remoteFailed(p.name, reason, 1);
-        if (reason === 'serialization_error') this.#metrics.serializationError();
-        if (op[0] === R_SEND || op[0] === R_SEND_TP) {
-          const dl: DeadLetter = { to: op[1] as Pid, message: reason === 'write_failed' ? op[2] : '[unencodable message]', reason: reason === 'write_failed' ? 'payload_too_large' : 'unencodable', shard: 0 };
-          this.#events.deadLetter(dl);
-        }
-      },
-    });
+    }, nodeReports(this.#metrics, (dl) => this.#events.deadLetter(dl)));
     this.#spawns = new RemoteSpawns(rt, this.#conns, this.#refs, o.root);
     this.#inbound = new Inbound(rt, this.#refs, {
       spawn: (p, id, spec) => this.#spawns.serve(p, id, spec),

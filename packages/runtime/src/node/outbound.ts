@@ -1,7 +1,10 @@
 // Frames out: a peer's queued ops packed into numbered data frames (a traced send alone, its traceparent in the headers).
 
 import { packr } from '../codec/codec.js';
-import { R_SEND_TP } from '../shard/remote-ops.js';
+import type { NodeMetricsWriter } from '@joerl/telemetry/internal';
+import type { Pid } from '../actor/pid.js';
+import type { DeadLetter } from '../shard/protocol.js';
+import { R_SEND, R_SEND_TP } from '../shard/remote-ops.js';
 import type { NodeTransport } from './node-transport.js';
 import type { Peer } from './peer.js';
 import { type ClusterNames, F_DATA, F_HELLO, W_ARITY, isMessageOp } from './wire.js';
@@ -17,6 +20,22 @@ export interface OutboundReports {
   sent(peer: Peer, messages: number): void;
   /** An op could not go out: unencodable (`serialization_error`), or over the servers' payload limit / refused (`write_failed`). */
   dropped(peer: Peer, op: unknown[], reason: 'serialization_error' | 'write_failed', err: unknown): void;
+}
+
+/** The node's reports: messages counted per peer; a dropped message is a failed send and a dead letter. */
+export function nodeReports(metrics: NodeMetricsWriter, deadLetter: (dl: DeadLetter) => void): OutboundReports {
+  return {
+    sent: (p, n) => {
+      if (n > 0) metrics.remoteSent(p.name, n);
+    },
+    dropped: (p, op, reason) => {
+      metrics.remoteFailed(p.name, reason, 1);
+      if (reason === 'serialization_error') metrics.serializationError();
+      if (op[0] !== R_SEND && op[0] !== R_SEND_TP) return;
+      const tooLarge = reason === 'write_failed';
+      deadLetter({ to: op[1] as Pid, message: tooLarge ? op[2] : '[unencodable message]', reason: tooLarge ? 'payload_too_large' : 'unencodable', shard: 0 });
+    },
+  };
 }
 
 export class Outbound {

@@ -3,8 +3,11 @@ import * as assert from 'uvu/assert';
 import { ActorSystem, type MemoryHub, type MemoryTransport, type NodeDownInfo, type NodeInfo, type NodeOptions, type SystemOptions } from '@joerl/runtime';
 import { EVENT_TIMEOUT_MS } from '../helpers.ts';
 
-/** Fast failure detection for tests (a node is down after 600 ms of silence). */
-export const FAST = { tickMs: 100, downAfterMs: 600 } as const;
+/**
+ * Fast failure detection for tests: a node is down after 1.5 s of silence. Not shorter: on a loaded
+ * 2-core machine a process can be starved of CPU for a second, and a false "down" fails a test.
+ */
+export const FAST = { tickMs: 150, downAfterMs: 1500 } as const;
 
 /** Starts a node named `name` on `hub` (one shard unless told otherwise). */
 export function memoryNode(hub: MemoryHub, name: string, node: Partial<NodeOptions> = {}, opts: SystemOptions = {}): Promise<ActorSystem> {
