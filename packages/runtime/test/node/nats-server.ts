@@ -13,6 +13,8 @@ export interface NatsServer {
   /** A system-account user (for the servers' disconnect events). */
   system: { user: string; pass: string };
   stop(): Promise<void>;
+  /** Stops the server and starts it again on the same port and store (its clients reconnect). */
+  restart(): Promise<void>;
 }
 
 /** A port nobody listens on right now. */
@@ -46,6 +48,32 @@ ping_interval: "1s"
 ping_max: 2
 `,
   );
+  let child = await run(conf);
+  const exit = (c: ChildProcess): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (c.exitCode !== null || c.signalCode !== null) resolve();
+      else c.once('exit', () => resolve());
+    });
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    auth: { user: 'app', pass: 'app' },
+    system: { user: 'sys', pass: 'sys' },
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exit(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+    restart: async () => {
+      child.kill('SIGTERM');
+      await exit(child);
+      child = await run(conf);
+    },
+  };
+}
+
+/** Runs nats-server with `conf` until it says it is ready. */
+async function run(conf: string): Promise<ChildProcess> {
   const child: ChildProcess = spawn('nats-server', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let out = '';
@@ -60,23 +88,5 @@ ping_max: 2
   });
   child.stdout!.resume();
   child.stderr!.resume();
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    port,
-    auth: { user: 'app', pass: 'app' },
-    system: { user: 'sys', pass: 'sys' },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-          return;
-        }
-        child.once('exit', () => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
-  };
+  return child;
 }

@@ -70,6 +70,35 @@ test('a message over the servers\' max payload is reported (a dead letter, write
   }
 });
 
+test('the servers restart: each node sees its own connection drop (nodeDown, reason self, links fire), reconnects and rejoins (nodeUp)', async () => {
+  const a = await node('a');
+  const b = await node('b');
+  try {
+    await connected(a, 'b');
+    const inA = a.inbox();
+    const inB = b.inbox();
+    const there = await b.spawn(PROBE, { report: inB.pid, tag: 'r' }, { shard: 1 });
+    await expectReport(inB, 'started', 'r');
+    const ref = inA.monitor(there);
+    a.send(there, { op: 'ping' });
+    await expectReport(inB, 'pong', 'r');
+    const downA = down(a, 'b');
+    const upA = new Promise<void>((resolve) => a.on('nodeUp', (n) => n.name === 'b' && resolve()));
+    await nats.restart();
+    assert.is((await downA).reason, 'self');
+    const d = await expect<any>(inA, (m) => m?.type === 'DOWN' && m.ref === ref, 'DOWN noconnection');
+    assert.equal(d.reason, { kind: 'custom', value: 'noconnection' });
+    await upA;
+    await connected(b, 'a');
+    // A new connection: messages flow again.
+    a.send(there, { op: 'ping' });
+    await expectReport(inB, 'pong', 'r');
+  } finally {
+    await b.shutdown();
+    await a.shutdown();
+  }
+});
+
 test('bad input: a taken name, unreachable servers (ERR_NODE_CONNECT within connectTimeoutMs), a bad node name', async () => {
   const a = await node('a');
   try {
