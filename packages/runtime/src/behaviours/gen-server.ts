@@ -42,6 +42,8 @@ export interface GenServerSpec<Args, State, Req, Rep, Cast> {
   mailboxCapacity?: number;
   /** How long `terminate` may run (default: the system's `terminateTimeoutMs`). */
   terminateTimeoutMs?: number;
+  /** What introspection (`getState`, the observer) shows of the state (default: the state itself). */
+  inspect?(state: State): unknown;
   init?(args: Args, ctx: ServerContext<Req, Rep, Cast>): MaybePromise<State>;
   /** Answers a call: `GenServer.reply(value, state)`, `GenServer.noreply(state)` (answer later) or `GenServer.stop(reason, state, reply?)`. */
   handleCall?(req: Req, from: From<Rep>, state: State, ctx: ServerContext<Req, Rep, Cast>): MaybePromise<CallResult<Rep, State>>;
@@ -115,8 +117,9 @@ export function defineGenServer<Args = undefined, State = undefined, Req = never
     return r as State;
   };
 
-  const base: { name?: string; trapExit?: boolean; mailboxCapacity?: number; terminateTimeoutMs?: number } = {};
+  const base: { name?: string; trapExit?: boolean; mailboxCapacity?: number; terminateTimeoutMs?: number; inspect?: (state: State) => unknown } = {};
   if (spec.terminateTimeoutMs !== undefined) base.terminateTimeoutMs = spec.terminateTimeoutMs;
+  if (spec.inspect !== undefined) base.inspect = (state) => spec.inspect!(state);
   if (spec.name !== undefined) base.name = spec.name;
   if (spec.trapExit !== undefined) base.trapExit = spec.trapExit;
   if (spec.mailboxCapacity !== undefined) base.mailboxCapacity = spec.mailboxCapacity;
