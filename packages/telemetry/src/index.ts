@@ -11,4 +11,11 @@ export type { ProviderExport, TelemetryProvider } from './provider.js';
 export { REASONS } from './type-metrics.js';
 export type { ReasonLabel } from './type-metrics.js';
 export type { SignalKind } from './metrics-writer.js';
-export type { ReadableSpanLike, SpanProcessorLike } from './trace/collector.js';
+export type {
+  InstrumentationScopeLike,
+  ReadableSpanCommon,
+  ReadableSpanLike,
+  ReadableSpanV1Fields,
+  ReadableSpanV2Fields,
+  SpanProcessorLike,
+} from './trace/readable-span.js';
