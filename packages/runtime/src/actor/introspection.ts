@@ -18,6 +18,16 @@ export interface ProcessQuery {
   shard?: number;
   /** Only this node (0: this one; nodes are not there yet). */
   node?: number;
+  /** Only processes whose registered name, type or pid text contains this (case-insensitive), filtered on each shard before its top-N. */
+  match?: string;
+  /** Wait at most this long (ms) for each shard: a shard that has not answered by then (stalled in a handler) is left out. Default: wait for every shard. */
+  timeoutMs?: number;
+}
+
+/** How long a request that asks every shard waits for each (`supervisionTree`, `shardFigures`). */
+export interface AnswerOptions {
+  /** Wait at most this long (ms) for each shard; one that has not answered by then (stalled in a handler) is left out. Default: wait for every shard. */
+  timeoutMs?: number;
 }
 
 /** One process, as `processes()` lists it. */

@@ -15,6 +15,7 @@ const SAMPLE_MS = 1000;
 const SORT_KEYS: readonly ProcessSortKey[] = ['reductions', 'mailbox', 'memory', 'links', 'monitors'];
 const RENDER = { depth: 3, maxArrayLength: 10, maxStringLength: 200, breakLength: Infinity, compact: true } as const;
 const MAX_TEXT = 500;
+const MAX_MATCH = 200;
 
 /** A value as bounded text: safe for anything (functions, cycles, class instances), never more than 500 characters. */
 export function renderValue(value: unknown): string {
@@ -32,7 +33,14 @@ export function checkQuery(q: ProcessQuery | undefined): Required<Pick<ProcessQu
   if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`limit must be a positive integer, got ${String(limit)}`);
   if (o.shard !== undefined && (!Number.isInteger(o.shard) || o.shard < 0)) throw new InvalidArgumentError(`shard must be a shard number, got ${String(o.shard)}`);
   if (o.node !== undefined && !Number.isInteger(o.node)) throw new InvalidArgumentError(`node must be a node number, got ${String(o.node)}`);
+  if (o.match !== undefined && (typeof o.match !== 'string' || o.match.length > MAX_MATCH)) throw new InvalidArgumentError(`match must be a string of at most ${MAX_MATCH} characters, got ${String(o.match).slice(0, 40)}`);
+  checkTimeout(o.timeoutMs);
   return { ...o, sortBy, limit };
+}
+
+/** Validates a per-shard answer deadline (undefined: wait). */
+export function checkTimeout(ms: unknown): void {
+  if (ms !== undefined && (typeof ms !== 'number' || !(ms >= 0) || ms === Infinity)) throw new InvalidArgumentError(`timeoutMs must be a finite number >= 0, got ${String(ms)}`);
 }
 
 export class Introspector {
@@ -49,7 +57,8 @@ export class Introspector {
   processes(query: ProcessQuery | undefined): ProcessRow[] {
     const q = checkQuery(query);
     this.sample();
-    const procs = [...this.s.procs.values()].filter((p) => p.status !== S_INBOX);
+    const needle = q.match?.toLowerCase();
+    const procs = [...this.s.procs.values()].filter((p) => p.status !== S_INBOX && (needle === undefined || matches(p, needle)));
     const keys = new Float64Array(procs.length);
     for (let i = 0; i < procs.length; i++) keys[i] = sortKey(procs[i]!, q.sortBy);
     const order = Array.from(procs.keys()).sort((a, b) => keys[b]! - keys[a]! || procs[a]!.pid.serial - procs[b]!.pid.serial);
@@ -176,6 +185,12 @@ function statusOf(p: Proc): ProcessStatus {
     default:
       return p.status >= S_EXITING ? 'exiting' : 'running';
   }
+}
+
+/** Does `needle` (lower case) occur in the process's type, one of its names, or its pid text? */
+function matches(p: Proc, needle: string): boolean {
+  if (p.typeName.toLowerCase().includes(needle) || p.pid.toString().includes(needle)) return true;
+  return p.names?.some((n) => n.toLowerCase().includes(needle)) ?? false;
 }
 
 function sortKey(p: Proc, by: ProcessSortKey): number {

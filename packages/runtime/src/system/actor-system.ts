@@ -21,7 +21,7 @@ import { type ResolvedOptions, type SystemOptions, resolveOptions } from './opti
 import type { ShardDeath } from './shard-host.js';
 import { type ShardView, ShardPool } from './shard-pool.js';
 import { Introspection, type ProcessInfo, type ProcessInfoOptions, type ShardSnapshot } from './introspection.js';
-import type { ProcessQuery, ProcessRow, SupervisorNode } from '../actor/introspection.js';
+import type { AnswerOptions, ProcessQuery, ProcessRow, SupervisorNode } from '../actor/introspection.js';
 import { type SharedMemory, allocateSharedMemory } from './shared-memory.js';
 
 export type { ShardDeath, ShardView };
@@ -344,16 +344,16 @@ export class ActorSystem extends EventEmitter {
     return this.#look.getState(pid, opts);
   }
 
-  /** Every supervision tree (root supervisors, children nested across shards) with strategy, intensity and restarts. */
-  supervisionTree(): Promise<SupervisorNode[]> {
+  /** Every supervision tree (root supervisors, children nested across shards) with strategy, intensity and restarts. `timeoutMs` bounds the wait for each shard. */
+  supervisionTree(opts?: AnswerOptions): Promise<SupervisorNode[]> {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
-    return this.#look.supervisionTree();
+    return this.#look.supervisionTree(opts);
   }
 
-  /** Live figures per shard: actors, run queue, msgs/s, queued messages, heap, event-loop lag, ring fill. */
-  shardFigures(): Promise<ShardSnapshot[]> {
+  /** Live figures per shard: actors, run queue, msgs/s, queued messages, heap, event-loop lag, ring fill. `timeoutMs` bounds the wait for each shard. */
+  shardFigures(opts?: AnswerOptions): Promise<ShardSnapshot[]> {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
-    return this.#look.shards();
+    return this.#look.shards(opts);
   }
 
   /** Per-shard counters (live actors, run queue, spawned, exited, delivered). */

@@ -1,10 +1,10 @@
 // The system's introspection API: asks every shard over its admin channel and merges (top-N per shard, then overall).
 
-import type { ProcessDetail, ProcessQuery, ProcessRow, ShardFigures, SupervisorNode } from '../actor/introspection.js';
+import type { AnswerOptions, ProcessDetail, ProcessQuery, ProcessRow, ShardFigures, SupervisorNode } from '../actor/introspection.js';
 import { revivePids } from '../actor/pid-json.js';
 import type { Pid } from '../actor/pid.js';
 import { CallTimeoutError, InvalidArgumentError, NoProcError } from '../errors.js';
-import { checkQuery } from '../shard/introspect.js';
+import { checkQuery, checkTimeout } from '../shard/introspect.js';
 import { checkPid } from '../validate.js';
 import type { ShardPool } from './shard-pool.js';
 
@@ -26,6 +26,18 @@ export interface ProcessInfo extends ProcessDetail {
 export interface ShardSnapshot extends ShardFigures {
   up: boolean;
   incarnation: number;
+  /** False when the shard did not answer (down, or stalled past `timeoutMs`): only what shared memory shows is filled in. */
+  answered: boolean;
+}
+
+/** `p`, or `undefined` once `ms` have passed first (no deadline: `p` itself). */
+function within<T>(p: Promise<T>, ms: number | undefined): Promise<T | undefined> {
+  if (ms === undefined) return p;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, ms, undefined);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 const DEFAULT_STATE_TIMEOUT_MS = 1000;
@@ -43,7 +55,8 @@ export class Introspection {
     const q = checkQuery(query);
     if (q.node !== undefined && q.node !== 0) return [];
     const hosts = this.#pool.hosts.filter((h) => q.shard === undefined || h.shard === q.shard);
-    const parts = await Promise.all(hosts.map((h) => h.call((a) => a.processes(q)).then(revivePids<ProcessRow[]>, () => [] as ProcessRow[])));
+    const ask = (h: (typeof hosts)[number]) => within(h.call((a) => a.processes(q)), q.timeoutMs).then((r) => (r === undefined ? [] : revivePids<ProcessRow[]>(r)), () => [] as ProcessRow[]);
+    const parts = await Promise.all(hosts.map(ask));
     const key = (r: ProcessRow): number => (q.sortBy === 'memory' ? r.memory : (r as unknown as Record<string, number>)[q.sortBy]!);
     return parts.flat().sort((a, b) => key(b) - key(a) || a.shard - b.shard || a.pid.serial - b.pid.serial).slice(0, q.limit);
   }
@@ -87,8 +100,10 @@ export class Introspection {
   }
 
   /** Every supervision tree: its root supervisors, each with its children, nested across shards. */
-  async supervisionTree(): Promise<SupervisorNode[]> {
-    const parts = await Promise.all(this.#pool.hosts.map((h) => h.call((a) => a.supervisors()).then(revivePids<SupervisorNode[]>, () => [] as SupervisorNode[])));
+  async supervisionTree(opts: AnswerOptions = {}): Promise<SupervisorNode[]> {
+    checkTimeout(opts.timeoutMs);
+    const ask = (h: ShardPool['hosts'][number]) => within(h.call((a) => a.supervisors()), opts.timeoutMs).then((r) => (r === undefined ? [] : revivePids<SupervisorNode[]>(r)), () => [] as SupervisorNode[]);
+    const parts = await Promise.all(this.#pool.hosts.map(ask));
     const all = parts.flat();
     const byKey = new Map(all.map((s) => [s.pid.key, s]));
     const nested = new Set<number>();
@@ -104,14 +119,15 @@ export class Introspection {
   }
 
   /** Per shard: actors, run queue, msgs/s, queued messages, heap, event-loop lag, ring fill. */
-  async shards(): Promise<ShardSnapshot[]> {
+  async shards(opts: AnswerOptions = {}): Promise<ShardSnapshot[]> {
+    checkTimeout(opts.timeoutMs);
     const views = this.#pool.inspect();
     return Promise.all(
       this.#pool.hosts.map(async (h, i) => {
         const v = views[i]!;
         const base = { shard: h.shard, actors: v.actors, runQueue: 0, msgsPerSec: 0, queued: 0, heapUsed: 0, heapTotal: 0, lagMs: v.lagMs };
-        const f = await h.call((a) => a.figures() as Promise<ShardFigures>).catch(() => base);
-        return { ...base, ...f, ringFill: v.ringFill, up: v.up, incarnation: v.incarnation };
+        const f = await within(h.call((a) => a.figures() as Promise<ShardFigures>), opts.timeoutMs).catch(() => undefined);
+        return { ...base, ...f, ringFill: v.ringFill, up: v.up, incarnation: v.incarnation, answered: f !== undefined };
       }),
     );
   }

@@ -189,4 +189,43 @@ test('after shutdown no admin proxy or port is left: the process exits by itself
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('processes({ match }) filters by name, type or pid on each shard before its top-N', () =>
+  withSystem({ threads: 2 }, async (system) => {
+    const inbox = system.inbox();
+    const named = await probe(system, inbox, 2, { tag: 'n', name: 'Billing-Worker' });
+    await probe(system, inbox, 1, { tag: 'o' });
+    const byName = await system.processes({ match: 'billing' });
+    assert.equal(byName.map((r) => String(r.pid)), [String(named)]);
+    assert.is(byName[0]!.name, 'Billing-Worker');
+    assert.is((await system.processes({ match: 'PROBE' })).length, 2, 'the type, case-insensitive');
+    assert.equal((await system.processes({ match: String(named) })).map((r) => String(r.pid)), [String(named)]);
+    assert.equal(await system.processes({ match: 'nothing-like-this' }), []);
+    for (const q of [{ match: 7 }, { match: 'x'.repeat(201) }, { timeoutMs: -1 }, { timeoutMs: 'soon' }]) {
+      const e = await system.processes(q as never).then(() => null, (x: Error & { code?: string }) => x);
+      assert.is(e?.code, 'ERR_INVALID_ARGUMENT', JSON.stringify(q).slice(0, 40));
+    }
+    inbox.close();
+  }));
+
+test('with timeoutMs, a shard stalled in a handler is left out instead of holding up the answer', () =>
+  withSystem({ threads: 2 }, async (system) => {
+    const inbox = system.inbox();
+    const one = await probe(system, inbox, 1, { tag: 'one' });
+    const stuck = await probe(system, inbox, 2, { tag: 'stuck' });
+    system.send(stuck, { op: 'hog', ms: 600_000 });
+    await expectReport(inbox, 'hogging', 'stuck');
+    const rows = await system.processes({ timeoutMs: 50 });
+    assert.equal(rows.map((r) => String(r.pid)), [String(one)]);
+    const figures = await system.shardFigures({ timeoutMs: 50 });
+    assert.equal(figures.map((f) => [f.shard, f.answered]), [[1, true], [2, false]]);
+    assert.is(figures[1]!.up, true, 'up, only stalled');
+    assert.equal(await system.supervisionTree({ timeoutMs: 50 }), []);
+    const bad = await system.shardFigures({ timeoutMs: NaN }).then(() => null, (x: Error & { code?: string }) => x);
+    assert.is(bad?.code, 'ERR_INVALID_ARGUMENT');
+    const restarted = new Promise((r) => system.once('shardRestart', r));
+    system.killShard(2);
+    await restarted;
+    inbox.close();
+  }));
+
 test.run();
