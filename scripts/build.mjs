@@ -19,6 +19,7 @@ const targets = [
   { src: 'packages/telemetry/src', out: 'packages/telemetry/dist' },
   { src: 'packages/runtime/src', out: 'packages/runtime/dist' },
   { src: 'packages/health/src', out: 'packages/health/dist' },
+  { src: 'packages/observer/src', out: 'packages/observer/dist' },
   { src: 'bench/src', out: 'bench/dist' },
   { src: 'examples/src', out: 'examples/dist' },
 ];
@@ -55,7 +56,7 @@ for (const t of targets) {
 // Declarations for the published packages (project references keep the order right).
 const tsc = join(root, 'node_modules', '.bin', 'tsc');
 const run = (args) => spawnSync(tsc, args, { cwd: root, stdio: 'inherit' });
-let r = run(['-b', 'packages/telemetry', 'packages/runtime', 'packages/health']);
+let r = run(['-b', 'packages/telemetry', 'packages/runtime', 'packages/health', 'packages/observer']);
 if (r.status !== 0) process.exit(r.status ?? 1);
 if (check) {
   r = run(['-p', 'tsconfig.check.json']);
