@@ -16,6 +16,9 @@ export interface Refusal {
 
 const refuse = (status: number, code: string, message: string): Refusal => ({ status, code, message });
 
+/** The host name of `host[:port]` (an IPv6 address keeps its brackets). */
+const nameOf = (h: string): string => (h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : h.split(':')[0]!);
+
 /**
  * The observer's door. A page served on 127.0.0.1 can be reached from a
  * hostile web page through DNS rebinding (a name of theirs that resolves to
@@ -26,10 +29,13 @@ const refuse = (status: number, code: string, message: string): Refusal => ({ st
 export class Guard {
   /** Random per run: in the page we serve, and nowhere else. */
   readonly token = randomBytes(24).toString('base64url');
-  /** Accepted `host:port` values, lower case. */
+  /** Accepted `host:port` values, lower case: the bound address (and the machine's, when bound to all). */
   readonly #hosts = new Set<string>();
-  /** Accepted host names with any port (from `allowedHosts` entries without one). */
+  /** Accepted host names with any port: the loopback names. */
   readonly #names = new Set<string>();
+  /** What `allowedHosts` adds: `host:port` values and names with any port. Trusted as origins too. */
+  readonly #userHosts = new Set<string>();
+  readonly #userNames = new Set<string>();
 
   constructor(serverUrl: string, allowedHosts: readonly string[]) {
     const url = new URL(serverUrl);
@@ -42,7 +48,8 @@ export class Guard {
     add(bound);
     const loopback = bound.startsWith('127.') || bound === '[::1]';
     const wildcard = bound === '0.0.0.0' || bound === '[::]';
-    if (loopback || wildcard) for (const h of ['localhost', '127.0.0.1', '[::1]']) add(h);
+    // Loopback names with any port: only a browser on this machine sends them, and a tunnel (ssh -L 8080:...) changes the port.
+    if (loopback || wildcard) for (const h of ['localhost', '127.0.0.1', '[::1]']) this.#names.add(h);
     if (wildcard) {
       // Bound to every interface: any of this machine's own addresses and its name are ours.
       add(hostname().toLowerCase());
@@ -51,17 +58,20 @@ export class Guard {
       }
     }
     for (const h of allowedHosts) {
-      if (/:\d+$/.test(h) && !h.endsWith(']')) this.#hosts.add(h);
-      else this.#names.add(h);
+      if (/:\d+$/.test(h) && !h.endsWith(']')) this.#userHosts.add(h);
+      else this.#userNames.add(h);
     }
   }
 
-  /** Is `host` (a Host header, or an Origin's host) one of ours? */
+  /** Is `host` (a Host header) one of ours? */
   allows(host: string): boolean {
     const h = host.toLowerCase();
-    if (this.#hosts.has(h)) return true;
-    const name = h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : h.split(':')[0]!;
-    return this.#names.has(name);
+    const name = nameOf(h);
+    return this.#hosts.has(h) || this.#names.has(name) || this.#userAllows(h);
+  }
+
+  #userAllows(h: string): boolean {
+    return this.#userHosts.has(h) || this.#userNames.has(nameOf(h));
   }
 
   /** Every observer request: the Host must be ours, and so must the Origin when the browser sends one. */
@@ -71,7 +81,7 @@ export class Guard {
       return refuse(403, 'ERR_FORBIDDEN_HOST', `Host ${JSON.stringify(host ?? '')} is not the address the observer is bound to; reach it by that address, or list the name in options.allowedHosts`);
     }
     const origin = req.headers.origin;
-    if (origin !== undefined && !this.#ourOrigin(origin)) {
+    if (origin !== undefined && !this.#ourOrigin(origin, host)) {
       return refuse(403, 'ERR_FORBIDDEN_ORIGIN', `Origin ${JSON.stringify(origin)} is not the observer's own; actions and data are served to its own page only`);
     }
     return undefined;
@@ -92,14 +102,17 @@ export class Guard {
     return undefined;
   }
 
-  #ourOrigin(origin: string): boolean {
+  /** Same origin: the Origin names the very host the request was sent to (or one the user trusts, behind a proxy). */
+  #ourOrigin(origin: string, host: string): boolean {
     let url: URL;
     try {
       url = new URL(origin);
     } catch {
       return false; // 'null' (sandboxed frames, file: pages) and anything else that is not an origin
     }
-    return (url.protocol === 'http:' || url.protocol === 'https:') && this.allows(url.host);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+    const h = url.host.toLowerCase();
+    return h === host.toLowerCase() || this.#userAllows(h);
   }
 
   #tokenMatches(given: string): boolean {

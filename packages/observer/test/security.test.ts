@@ -63,7 +63,9 @@ test('an action without the token, or with a wrong one, is refused (403 ERR_BAD_
 
 test('an action with a foreign Origin is refused even with the token (403 ERR_FORBIDDEN_ORIGIN)', async (ctx) => {
   const body = { pid: String(ctx.victim) };
-  for (const origin of ['http://evil.example', `http://${ctx.host}.evil.example`, 'null', `https://evil.example:${new URL(ctx.base).port}`, 'garbage']) {
+  const port = Number(new URL(ctx.base).port);
+  // Another local page (a dev server on another port) is another origin too, though its Host would be accepted.
+  for (const origin of ['http://evil.example', `http://${ctx.host}.evil.example`, 'null', `https://evil.example:${port}`, 'garbage', `http://localhost:${port + 1}`, 'http://127.0.0.1:3000', `ftp://${ctx.host}`]) {
     await refused(ctx, action(ctx.base, '/api/kill', body, ctx.observer.token, { origin }), 403, 'ERR_FORBIDDEN_ORIGIN', `Origin ${origin}`);
   }
   await refused(ctx, action(ctx.base, '/api/kill', body, ctx.observer.token, { origin: '', 'sec-fetch-site': 'cross-site' }), 403, 'ERR_FORBIDDEN_ORIGIN', 'Sec-Fetch-Site: cross-site');
@@ -72,7 +74,7 @@ test('an action with a foreign Origin is refused even with the token (403 ERR_FO
 test('a Host that is not the bound address is refused for actions and for data (DNS rebinding)', async (ctx) => {
   const port = new URL(ctx.base).port;
   const body = { pid: String(ctx.victim) };
-  for (const host of [`evil.example:${port}`, `rebind.attacker.example:${port}`, `127.0.0.2:${port}`, `127.0.0.1:${Number(port) + 1}`, `observer.example:${port}`]) {
+  for (const host of [`evil.example:${port}`, `rebind.attacker.example:${port}`, `127.0.0.2:${port}`, `localhost.evil.example:${port}`, `observer.example:${port}`]) {
     await refused(ctx, action(ctx.base, '/api/kill', body, ctx.observer.token, { host, origin: `http://${host}` }), 403, 'ERR_FORBIDDEN_HOST', `kill with Host ${host}`);
     for (const path of ['', '/', '/assets/app.js', '/api/snapshot', `/api/process?pid=${encodeURIComponent(String(ctx.victim))}`, '/events']) {
       const r = await request(`${ctx.base}${path}`, { headers: { host } });
@@ -88,7 +90,8 @@ test('a Host that is not the bound address is refused for actions and for data (
 
 test('our own names are accepted: the bound address, localhost, and options.allowedHosts', async (ctx) => {
   const port = new URL(ctx.base).port;
-  for (const host of [ctx.host, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`, 'observer.example:8443', 'tunnel.example:12345']) {
+  // Loopback names with any port too: an SSH tunnel (ssh -L 8080:127.0.0.1:PORT) changes the port the browser names.
+  for (const host of [ctx.host, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`, 'localhost:8080', '127.0.0.1:8080', 'observer.example:8443', 'tunnel.example:12345']) {
     const r = await request(`${ctx.base}/api/snapshot`, { headers: { host, origin: `http://${host}` } });
     assert.is(r.status, 200, host);
   }
