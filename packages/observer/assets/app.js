@@ -88,7 +88,7 @@ function renderHeader(s) {
   );
   $('shards').replaceChildren(
     ...s.shards.map((sh) => {
-      const state = !sh.up ? 'down' : sh.stalledMs >= 500 ? 'stalled' : 'up';
+      const state = !sh.up ? 'down' : sh.stalled ? 'stalled' : 'up';
       const dot = el('i', { className: 'dot' });
       dot.style.background = shardColor(sh.shard);
       const what = state === 'stalled' ? `stalled ${(sh.stalledMs / 1000).toFixed(1)} s` : state === 'down' ? 'restarting' : `${num(sh.actors)} actors`;

@@ -1,6 +1,6 @@
 // What happened to the shards lately (down, restarted, stalled), kept for the page's event log.
 
-import type { ActorSystem, ShardDeath, ShardView } from '@joerl/runtime';
+import type { ActorSystem, ShardDeath } from '@joerl/runtime';
 
 /** One line of the page's event log. */
 export interface ObserverEvent {
@@ -37,10 +37,10 @@ export class Journal {
     system.on('shardRestart', this.#onRestart);
   }
 
-  /** Notes shards whose event loop has stood still past STALL_MS, once per stall. */
-  noteStalls(views: readonly ShardView[]): void {
-    for (const v of views) {
-      if (v.stalledMs < STALL_MS) this.#stalled.delete(v.shard);
+  /** Notes shards that are stalled (their loop has stood still past STALL_MS and they did not answer), once per stall. */
+  noteStalls(shards: readonly { shard: number; stalled: boolean; stalledMs: number }[]): void {
+    for (const v of shards) {
+      if (!v.stalled) this.#stalled.delete(v.shard);
       else if (!this.#stalled.has(v.shard)) {
         this.#stalled.add(v.shard);
         this.#push('shard-stalled', v.shard, `shard ${v.shard} stalled: its event loop has not turned for ${Math.round(v.stalledMs)} ms (a handler that does not return)`);

@@ -1,7 +1,7 @@
 // One snapshot of the running system for the page: shard figures, the top processes, the supervision trees, recent events.
 
 import { type ActorSystem, InvalidArgumentError, type ProcessRow, type ProcessSortKey, type ShardSnapshot, type SupervisorNode, type SystemView, SystemStoppedError } from '@joerl/runtime';
-import type { Journal, ObserverEvent } from './journal.js';
+import { type Journal, type ObserverEvent, STALL_MS } from './journal.js';
 import { MAX_LIMIT } from './options.js';
 
 /** What a page asks for: the process table's sort, size and filters. */
@@ -15,7 +15,10 @@ export interface SnapshotQuery {
 
 /** A shard's figures with how long its event loop has stood still. */
 export interface ShardRow extends ShardSnapshot {
+  /** ms since its event loop last turned, as the main thread sees it. */
   stalledMs: number;
+  /** Stalled: its loop has stood still for STALL_MS or more and it did not answer this snapshot. */
+  stalled: boolean;
 }
 
 /** What a page receives about once a second. Pids are written as `<node.shard.serial>`. */
@@ -79,8 +82,12 @@ export class Snapshots {
     const query = { sortBy: q.sortBy, limit: q.limit, timeoutMs, ...(q.shard === undefined ? {} : { shard: q.shard }), ...(q.match === undefined ? {} : { match: q.match }) };
     const [figures, processes, tree] = await Promise.all([system.shardFigures({ timeoutMs }), system.processes(query), system.supervisionTree({ timeoutMs })]);
     const view = system.inspect();
-    this.journal.noteStalls(view.shards);
-    const shards = figures.map((f, i) => ({ ...f, stalledMs: Math.round(view.shards[i]?.stalledMs ?? 0) }));
+    const shards = figures.map((f, i) => {
+      const stalledMs = Math.round(view.shards[i]?.stalledMs ?? 0);
+      // A shard that answered is turning its event loop, whatever the last tick says (a new incarnation's first ticks).
+      return { ...f, stalledMs, stalled: f.up && !f.answered && stalledMs >= STALL_MS };
+    });
+    this.journal.noteStalls(shards);
     let actors = 0;
     let msgsPerSec = 0;
     let queued = 0;

@@ -215,6 +215,41 @@ test('while the system stops: 503 ERR_SYSTEM_STOPPED, a feed gets a stopped even
   }
 });
 
+test('a shard stalled in a handler: snapshots keep coming without it, it shows as stalled, then down and restarted', async () => {
+  const system = await ActorSystem.start({ threads: 2 });
+  try {
+    const inbox = system.inbox();
+    const stuck = (await system.spawn(PROBE, { report: inbox.pid, tag: 'stuck' }, { shard: 2 })) as Pid<ProbeCmd>;
+    await report(inbox, 'started', 'stuck');
+    await system.spawn(PROBE, { report: inbox.pid, tag: 'fine' }, { shard: 1 });
+    await report(inbox, 'started', 'fine');
+    const observer = await serveObserver(system, { port: 0, intervalMs: 200 });
+    system.send(stuck, { op: 'hog', ms: 600_000 });
+    await report(inbox, 'hogging', 'stuck');
+    // Its event loop stands still from here on; snapshots answer without it, and once STALL_MS have passed they say so.
+    let s: any;
+    for (const deadline = Date.now() + 20_000; ; ) {
+      s = (await request(`${observer.url}/api/snapshot`)).json;
+      if (s.shards[1].stalled) break;
+      assert.ok(Date.now() < deadline, 'never shown as stalled');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(s.silent, [2]);
+    assert.equal(s.shards.map((x: any) => [x.shard, x.answered, x.stalled]), [[1, true, false], [2, false, true]]);
+    assert.ok(s.processes.every((r: any) => r.shard === 1));
+    assert.ok(s.events.some((e: any) => e.kind === 'shard-stalled' && e.shard === 2));
+    const restarted = new Promise((r) => system.once('shardRestart', r));
+    system.killShard(2);
+    await restarted;
+    const after = (await request(`${observer.url}/api/snapshot`)).json;
+    assert.equal(after.events.map((e: any) => [e.kind, e.shard]), [['shard-stalled', 2], ['shard-down', 2], ['shard-restart', 2]]);
+    assert.is(after.shards[1].incarnation, 1);
+    inbox.close();
+  } finally {
+    await system.shutdown();
+  }
+});
+
 test('bad options are refused with ERR_INVALID_OPTION before a server starts', async ({ system }) => {
   for (const o of [{ intervalMs: 10 }, { limit: 0 }, { limit: 5000 }, { actions: 'yes' }, { allowedHosts: ['bad host'] }, { maxClients: 0 }]) {
     const e = await serveObserver(system, o as never).then(() => null, (x: Error & { code?: string }) => x);
