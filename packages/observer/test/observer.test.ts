@@ -189,6 +189,24 @@ test('closing the observer ends its feeds and unmounts it; the server keeps serv
   }
 });
 
+test('one page more than maxClients gets 503 ERR_TOO_MANY_PAGES; a page that leaves frees its place', async () => {
+  const system = await ActorSystem.start({ threads: 1 });
+  try {
+    const observer = await serveObserver(system, { port: 0, maxClients: 1 });
+    const first = readEvents(`${observer.url}/events`, 2);
+    while (observer.pages === 0) await new Promise((r) => setTimeout(r, 10));
+    const second = await request(`${observer.url}/events`);
+    assert.is(second.status, 503);
+    assert.is(second.json.error.code, 'ERR_TOO_MANY_PAGES');
+    assert.is((await first).events.length, 2);
+    // The first page hung up after two events: its place is free once the server has seen it go.
+    while (observer.pages > 0) await new Promise((r) => setTimeout(r, 10));
+    assert.is((await readEvents(`${observer.url}/events`, 1)).events[0]?.event, 'snapshot');
+  } finally {
+    await system.shutdown();
+  }
+});
+
 test('while the system stops: 503 ERR_SYSTEM_STOPPED, a feed gets a stopped event, and the server stays up', async () => {
   const system = await ActorSystem.start({ threads: 1 });
   // The observer on a server of our own, which outlives the system.
