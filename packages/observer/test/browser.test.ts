@@ -8,12 +8,28 @@ import { ActorSystem, type Inbox, type Pid, Supervisor } from '@joerl/runtime';
 import { serveObserver } from '@joerl/observer';
 import type { ProbeCmd } from '../../runtime/test/fixtures/probe.actor.ts';
 import type { TreeArgs } from '../../runtime/test/fixtures/tree.sup.ts';
+import type { Page } from 'playwright-core';
 import { PROBE, TREE } from './helpers.ts';
 
 /** Screenshots go here (gitignored). */
 const OUTPUT = fileURLToPath(new URL('./output/', import.meta.url));
 const CANDIDATES = [process.env.JOERL_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 const chromiumPath = CANDIDATES.find((p): p is string => p !== undefined && p !== '' && existsSync(p));
+
+/**
+ * Waits until the table's row pids (top to bottom) pass `check`. It asks from
+ * here, with $$eval, because the page's CSP forbids the eval that
+ * waitForFunction's in-page polling needs.
+ */
+async function untilRows(page: Page, check: (pids: string[]) => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const pids = await page.$$eval('tbody tr[data-pid]', (rows) => rows.map((r) => (r as unknown as { dataset: { pid: string } }).dataset.pid));
+    if (check(pids)) return;
+    assert.ok(Date.now() < deadline, `the table never showed ${what}: ${pids.join(' ')}`);
+    await page.waitForTimeout(25);
+  }
+}
 
 async function report(inbox: Inbox, event: string, tag: string): Promise<any> {
   const m = await inbox.receive((x: any) => x?.event === event && x.tag === tag, { timeoutMs: 20_000 });
@@ -71,9 +87,19 @@ if (chromiumPath === undefined && process.env.CI) {
 
       // Sort by mailbox: the backlog comes first, and the header says so.
       await page.click('th button[data-sort="mailbox"]');
-      await page.waitForFunction(`document.querySelector('tbody tr[data-pid]')?.dataset.pid === ${JSON.stringify(String(busy))}`);
+      await untilRows(page, (pids) => pids[0] === String(busy), 'the backlog first');
       assert.match((await page.textContent('th.sorted'))!, /Mailbox ▼/);
       assert.is(await page.textContent('tbody tr:first-child td.num.sorted'), '5');
+
+      // Filter by name, then by shard; both are applied on the shards, before the top N.
+      await page.fill('#filter', 'backlog');
+      await untilRows(page, (pids) => pids.join() === String(busy), 'only the backlog');
+      assert.is(await page.getAttribute('tbody tr[data-pid]', 'data-pid'), String(busy));
+      await page.fill('#filter', '');
+      await page.selectOption('#shard', '1');
+      await untilRows(page, (pids) => pids.join() === `${String(root)},<0.1.2>`, 'only shard 1');
+      await page.selectOption('#shard', '');
+      await page.waitForSelector(`tr[data-pid="${String(b)}"]`);
 
       // Open b: its detail shows its link to its supervisor.
       await page.click(`tr[data-pid="${String(b)}"]`);
