@@ -54,8 +54,9 @@ for (const t of targets) {
 
 // Declarations for the published packages (project references keep the order right);
 // with --check, the root solution, which references those packages and every checked-only project.
-const tsc = join(root, 'node_modules', '.bin', 'tsc');
-const r = spawnSync(tsc, check ? ['-b'] : ['-b', 'packages/telemetry', 'packages/runtime', 'packages/health'], { cwd: root, stdio: 'inherit' });
+// By path, not node_modules/.bin: typescript-min (the oldest TypeScript the tests check) has a `tsc` bin too.
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+const r = spawnSync(process.execPath, [tsc, ...(check ? ['-b'] : ['-b', 'packages/telemetry', 'packages/runtime', 'packages/health'])], { cwd: root, stdio: 'inherit' });
 if (r.status !== 0) process.exit(r.status ?? 1);
 if (!quiet) {
   console.log(`built ${targets.map((t) => relative(root, join(root, t.out))).join(', ')} in ${Math.round(performance.now() - started)} ms`);
