@@ -1,10 +1,8 @@
 // Helpers for the repository-level tests: where the repo is, and running its tools.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-const require = createRequire(import.meta.url);
 
 /** The repository root (with a trailing slash). */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -27,8 +25,17 @@ export const COMPILERS = [
   { label: 'latest', pkg: 'typescript' },
 ] as const;
 
-/** Runs `tsc` of an installed TypeScript package (by path: two packages both provide a `tsc` bin). */
+/** The path of an installed package's bin script (not node_modules/.bin: typescript and typescript-min both have `tsc`). */
+export function binOf(pkg: string, name: string): string {
+  // Read from the root node_modules: not every package exports its package.json.
+  const manifest = join(ROOT, 'node_modules', pkg, 'package.json');
+  const bins = (JSON.parse(readFileSync(manifest, 'utf8')) as { bin: Record<string, string> }).bin;
+  const rel = bins[name];
+  if (rel === undefined) throw new Error(`${pkg} has no bin named ${name}`);
+  return join(dirname(manifest), rel);
+}
+
+/** Runs `tsc` of an installed TypeScript package. */
 export function tsc(pkg: string, args: string[], cwd: string = ROOT): { status: number | null; stdout: string; output: string } {
-  const bin = join(dirname(require.resolve(`${pkg}/package.json`)), 'bin', 'tsc');
-  return run(process.execPath, [bin, ...args], cwd);
+  return run(process.execPath, [binOf(pkg, 'tsc'), ...args], cwd);
 }

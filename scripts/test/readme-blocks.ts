@@ -5,7 +5,8 @@
 // - A block whose first line is `// name.ts` is written as name.ts, so another
 //   block of the same file can import it (`import type Counter from './counter.actor.js'`).
 // - `system` (a running ActorSystem) and `pid` (some process) may be used without declaring them.
-// - `// @noverify` as the first line skips a block that is partial on purpose. Keep it rare.
+// - `// @noverify` as the first line, or `<!-- @noverify: why -->` (unseen when rendered) on the line
+//   before the fence, skips a block that cannot compile here on purpose. Keep it rare.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -38,7 +39,8 @@ export function extractBlocks(markdownPath: string, root: string): Block[] {
     if (end === lines.length) throw new Error(`${source}:${i + 1}: a ts block that never ends`);
     const code = lines.slice(start, end).join('\n');
     const first = lines[start] ?? '';
-    blocks.push({ source, line: start + 1, file: NAMED.exec(first)?.[1] ?? `block-line-${start + 1}.ts`, folder: '', code, skipped: first.trim() === '// @noverify' });
+    const skipped = first.trim().startsWith('// @noverify') || /^<!--\s*@noverify\b.*-->\s*$/.test(lines[i - 1] ?? '');
+    blocks.push({ source, line: start + 1, file: NAMED.exec(first)?.[1] ?? `block-line-${start + 1}.ts`, folder: '', code, skipped });
     i = end;
   }
   const seen = new Set<string>();

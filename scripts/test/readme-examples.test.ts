@@ -26,6 +26,10 @@ test('the examples are found, and hardly any is skipped', () => {
   assert.ok(main.length >= 12, `README.md has ${main.length} ts blocks`);
   const skipped = READMES.flatMap((md) => extractBlocks(md, ROOT)).filter((b) => b.skipped);
   assert.ok(skipped.length <= 2, `skipped: ${skipped.map((b) => `${b.source}:${b.line}`).join(', ')}`);
+  for (const pkg of ['runtime', 'telemetry', 'health']) {
+    const md = join(ROOT, 'packages', pkg, 'README.md');
+    assert.ok(READMES.includes(md) && extractBlocks(md, ROOT).length > 0, `packages/${pkg}/README.md, with an example`);
+  }
 });
 
 for (const { label, pkg } of COMPILERS) {
