@@ -5,6 +5,7 @@ import type { TracingConfig } from './tracing.js';
 import type { WireError } from '../errors.js';
 import type { ExitReason } from '../actor/exit-reason.js';
 import type { Pid } from '../actor/pid.js';
+import type { MessagePort } from 'node:worker_threads';
 
 /*
  * Ring ops. A frame is one msgpack array of back-to-back ops, each an op code
@@ -78,17 +79,8 @@ export interface DeadLetter {
   shard: number;
 }
 
-/** Main -> shard control messages. */
-export type ToShard =
-  | { type: 'shard-down'; shard: number; incarnation: number }
-  | { type: 'shutdown'; timeoutMs: number }
-  | { type: 'stats' ; id: number };
-
-/** Shard -> main control messages. */
-export type FromShard =
-  | { type: 'ready' }
-  | { type: 'shutdown-done'; pending: number }
-  | { type: 'stats'; id: number; stats: ShardStats };
+/** Shard -> main over the worker's own port: it is ready (its admin object is exposed). Everything else main asks goes over the admin channel (shard/admin.ts). */
+export type FromShard = { type: 'ready' };
 
 /** What a shard reports about itself. */
 export interface ShardStats {
@@ -120,6 +112,8 @@ export interface ShardInit {
   tracing: TracingConfig | null;
   /** This node (null: the system was started without `node`, and every pid has node 0). */
   node: { id: number; name: string } | null;
+  /** The shard's end of its admin channel (comlink; transferred). Absent on the main thread. */
+  admin?: MessagePort;
 }
 
 /** Settings every thread runs with (validated on the main thread). */
