@@ -63,6 +63,8 @@ const system = await ActorSystem.start({
   threads: 1,
   node: { name: 'n1', servers: nats.url, cluster: 'example', root: fileURLToPath(here('..')), tickMs: 250, downAfterMs: 1500 },
 });
+// Nodes already there when we joined are connected by now; the others say so as they come.
+for (const n of system.nodes()) console.log(`[n1] node ${n.name} up (id ${n.id})`);
 system.on('nodeUp', (n) => console.log(`[n1] node ${n.name} up (id ${n.id})`));
 system.on('nodeDown', (n) => console.log(`[n1] node ${n.name} down: ${n.reason}; links to its processes exited noconnection`));
 // The other two join in their own time; wait until both are connected.
