@@ -104,7 +104,18 @@ for (;;) {
   }
 }
 
-// Where the supervisor's children run now: n3's were restarted here (their specs say [n3, 'local']).
+// The job may finish before n1 notices n3 is gone (downAfterMs): wait for that, then look where the
+// supervisor's children run now: n3's were restarted here (their specs say [n3, 'local']).
+if (system.nodes().some((n) => n.name === 'n3')) {
+  await new Promise<void>((resolve) => {
+    const on = (n: { name: string }): void => {
+      if (n.name !== 'n3') return;
+      system.off('nodeDown', on);
+      resolve();
+    };
+    system.on('nodeDown', on);
+  });
+}
 const names = new Map([[system.node!.id, 'n1'], ...system.nodes().map((n) => [n.id, n.name] as const)]);
 for (const c of await Supervisor.whichChildren(system, pool)) console.log(`[n1] child ${c.id} runs on ${names.get(c.pid?.node ?? -1) ?? '?'}`);
 
