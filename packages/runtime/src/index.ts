@@ -1,7 +1,7 @@
 // @joerl/runtime: Erlang/OTP-style actors over worker_threads.
 
 export { ActorSystem } from './system/actor-system.js';
-export type { ShardDeath, ShardView, SystemEventMap, SystemView } from './system/actor-system.js';
+export type { MessagesLost, ShardDeath, ShardView, SystemEventMap, SystemView } from './system/actor-system.js';
 export type { SystemOptions, TracingOptions } from './system/options.js';
 export { Inbox } from './system/inbox.js';
 

@@ -21,6 +21,14 @@ export class Mailbox {
   private traces: unknown[] | null = null;
   /** The trace context of the message `shift()` just returned (undefined: none). */
   lastTrace: unknown = undefined;
+  /**
+   * Marks parallel to `buf` (1: an EXIT or DOWN the runtime queued, not a sent
+   * message), allocated on the first such message. The thread's count of
+   * queued messages (see QUEUED in control-block.ts) leaves them out.
+   */
+  private sys: Uint8Array | null = null;
+  /** True when the message `shift()` or `removeAt()` just returned was an EXIT or DOWN. */
+  lastSystem = false;
   private mask: number;
   private head = 0;
   /** Number of queued messages. */
@@ -61,10 +69,12 @@ export class Mailbox {
     return true;
   }
 
-  /** Appends ignoring capacity: for EXIT and DOWN messages, which must never be lost. */
+  /** Appends ignoring capacity, marked as a system message: for EXIT and DOWN, which must never be lost. */
   pushAlways(msg: unknown): void {
     if (this.length > this.mask) this.grow();
-    this.buf[(this.head + this.length) & this.mask] = msg;
+    const i = (this.head + this.length) & this.mask;
+    this.buf[i] = msg;
+    (this.sys ??= new Uint8Array(this.buf.length))[i] = 1;
     this.length++;
   }
 
@@ -84,6 +94,11 @@ export class Mailbox {
       this.lastTrace = traces[i];
       traces[i] = undefined;
     }
+    const sys = this.sys;
+    if (sys !== null) {
+      this.lastSystem = sys[i] === 1;
+      sys[i] = 0;
+    }
     this.head = (i + 1) & this.mask;
     this.length--;
     return msg;
@@ -99,16 +114,21 @@ export class Mailbox {
     const msg = this.at(i);
     const times = this.times;
     const traces = this.traces;
+    const sys = this.sys;
+    if (sys !== null) this.lastSystem = sys[(this.head + i) & this.mask] === 1;
     for (let k = i; k < this.length - 1; k++) {
       const to = (this.head + k) & this.mask;
       const from = (this.head + k + 1) & this.mask;
       this.buf[to] = this.buf[from];
       if (times !== null) times[to] = times[from]!;
       if (traces !== null) traces[to] = traces[from];
+      if (sys !== null) sys[to] = sys[from]!;
     }
-    this.buf[(this.head + this.length - 1) & this.mask] = undefined;
-    if (times !== null) times[(this.head + this.length - 1) & this.mask] = NaN;
-    if (traces !== null) traces[(this.head + this.length - 1) & this.mask] = undefined;
+    const last = (this.head + this.length - 1) & this.mask;
+    this.buf[last] = undefined;
+    if (times !== null) times[last] = NaN;
+    if (traces !== null) traces[last] = undefined;
+    if (sys !== null) sys[last] = 0;
     this.length--;
     return msg;
   }
@@ -134,6 +154,11 @@ export class Mailbox {
       const t = new Array<unknown>(size * 2);
       for (let i = 0; i < this.length; i++) t[i] = this.traces[(this.head + i) & this.mask];
       this.traces = t;
+    }
+    if (this.sys !== null) {
+      const t = new Uint8Array(size * 2);
+      for (let i = 0; i < this.length; i++) t[i] = this.sys[(this.head + i) & this.mask]!;
+      this.sys = t;
     }
     this.head = 0;
     this.mask = size * 2 - 1;

@@ -122,7 +122,7 @@ export class Dispatcher {
           spawner.onReply(ops[i + 1] as number, ops[i + 2] as Pid | null, ops[i + 3] as WireError | null);
           break;
         case OP_DEAD_LETTER:
-          if (!s.shuttingDown) s.hooks.deadLetter?.(ops[i + 1] as DeadLetter);
+          delivery.onReport(ops[i + 1] as DeadLetter);
           break;
         case OP_OFFLOAD:
           offload.serve(from, ops[i + 1], ops[i + 2] as string, ops[i + 3] as string, ops[i + 4]);

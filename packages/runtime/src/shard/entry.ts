@@ -54,6 +54,10 @@ port.on('message', (msg: ToShard) => {
         },
       );
       break;
+    case 'crash':
+      // killShard: an uncaught error on this thread's event loop, between two of its tasks, as a
+      // stray exception thrown by actor code would be (so every count in shared memory is whole).
+      throw new Error(msg.message);
     case 'stats':
       reply({
         type: 'stats',

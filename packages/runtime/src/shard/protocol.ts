@@ -39,6 +39,11 @@ export const OP_SPAN_END = 20; //    SpanEndWire (to the main thread)
 /** How many fields follow each op code. */
 export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 5, 4, 3, 3, 1, 4, 1, 1];
 
+/** True for the ops that carry a message someone sent (counted until published: see Transport.counted). */
+export function carriesMessage(op: number): boolean {
+  return op === OP_SEND || op === OP_SEND_AT || op === OP_SEND_TP || op === OP_DEAD_LETTER;
+}
+
 /** How a spawn relates the child to its parent: not at all, linked, or monitored (atomically, at birth). */
 export type SpawnMode = 'plain' | 'link' | 'monitor';
 
@@ -61,8 +66,17 @@ export interface SpawnRequest {
   ref?: number;
 }
 
-/** Why a message was not delivered. Matches `joerl_messages_sent_failed_total{reason}`. */
-export type DeadLetterReason = 'mailbox_full' | 'actor_not_found' | 'unencodable' | 'shard_down';
+/**
+ * Why a message was not delivered. Matches `joerl_messages_sent_failed_total{reason}`.
+ * - `mailbox_full`: the receiver's bounded mailbox was full when it arrived;
+ * - `actor_not_found`: no such process when it arrived (exited, or never existed);
+ * - `unencodable`: it could not cross threads (a runtime send, or one msgpackr refused late);
+ * - `process_exited`: it waited in the mailbox of a process that exited before handling it;
+ * - `shard_down`: it was sent to a shard the system gave up restarting (or, counted
+ *   without content, it was queued in or unsent from a shard that died);
+ * - `shutdown` (counted without content): `shutdown()` found it still queued or unsent.
+ */
+export type DeadLetterReason = 'mailbox_full' | 'actor_not_found' | 'unencodable' | 'process_exited' | 'shard_down' | 'shutdown';
 
 /** A message that could not be delivered, reported on the main thread. */
 export interface DeadLetter {
@@ -77,6 +91,7 @@ export interface DeadLetter {
 export type ToShard =
   | { type: 'shard-down'; shard: number; incarnation: number }
   | { type: 'shutdown'; timeoutMs: number }
+  | { type: 'crash'; message: string }
   | { type: 'stats' ; id: number };
 
 /** Shard -> main control messages. */

@@ -8,6 +8,7 @@ import {
   FIRST_SERIAL,
   GAVE_UP,
   INCARNATION,
+  QUEUED,
   REF,
   SERIAL,
   STOPPING,
@@ -81,6 +82,13 @@ export class ShardState {
   scheduler!: Scheduler;
   observer!: ShardObserver;
   private readonly actorsIndex: number;
+  /**
+   * This thread's QUEUED slot in `ctl.i32`: messages from `send` waiting in
+   * its mailboxes. Plain writes (one per push, one per handler entry): the
+   * counter must outlive the thread, not synchronise anything, and only the
+   * main thread reads it, after this thread has ended.
+   */
+  readonly queuedIndex: number;
 
   constructor(init: ShardInit) {
     this.thread = init.thread;
@@ -89,6 +97,7 @@ export class ShardState {
     this.ctl = controlViews(init.control, init.threads);
     this.names = new NameTable(init.names, init.maxNames, init.thread);
     this.actorsIndex = init.thread * THREAD_STRIDE_I32 + ACTORS;
+    this.queuedIndex = init.thread * THREAD_STRIDE_I32 + QUEUED;
     this.firstSerial = Number(Atomics.load(this.ctl.i64, init.thread * THREAD_STRIDE_I64 + FIRST_SERIAL));
     this.timers = new TimerHeap(() => this.scheduler.kick());
   }

@@ -37,6 +37,8 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     const b = p.behaviour!;
     const ctx = p.ctx;
     const mb = p.mailbox;
+    const ctl = s.ctl.i32;
+    const queued = s.queuedIndex;
     const tm = p.tm;
     const prov = obs.provider;
     const blocks = m.samplesAll;
@@ -48,6 +50,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
       s.turnSends = 0;
       while (n + s.turnSends < budget && mb.length > 0) {
         const msg = mb.shift();
+        const sys = mb.lastSystem;
         const stamp = mb.lastStamp;
         mb.lastStamp = NaN;
         const carried = mb.lastTrace as SpanContext | undefined;
@@ -74,6 +77,8 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
           if (traced !== undefined && shipSpanStarts) s.transport.flushTo(0);
         }
         let next: unknown;
+        // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
+        if (!sys) ctl[queued]!--;
         try {
           next = traced === undefined ? b.handle(msg, p.state, ctx as never) : context.with(traced.ctx, b.handle, b, msg, p.state, ctx as never);
         } catch (err) {

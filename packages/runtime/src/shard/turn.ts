@@ -36,11 +36,15 @@ export class Turns {
     const b = p.behaviour!;
     const ctx = p.ctx;
     const mb = p.mailbox;
+    const ctl = s.ctl.i32;
+    const queued = s.queuedIndex;
     let n = 0;
     s.turnSends = 0;
     while (n + s.turnSends < budget && mb.length > 0) {
       const msg = mb.shift();
       n++;
+      // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
+      if (!mb.lastSystem) ctl[queued]!--;
       let next: unknown;
       try {
         next = b.handle(msg, p.state, ctx as never);

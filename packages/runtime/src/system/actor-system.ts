@@ -21,8 +21,10 @@ import { type ResolvedOptions, type SystemOptions, resolveOptions } from './opti
 import type { ShardDeath } from './shard-host.js';
 import { type ShardView, ShardPool } from './shard-pool.js';
 import { type SharedMemory, allocateSharedMemory } from './shared-memory.js';
+import { GoneShards } from './gone-shards.js';
+import { type MessagesLost, drainRingsInto, takeLosses } from './losses.js';
 
-export type { ShardDeath, ShardView };
+export type { MessagesLost, ShardDeath, ShardView };
 
 /** The system's own view of itself (health reads it). */
 export interface SystemView {
@@ -34,6 +36,8 @@ export interface SystemView {
 export interface SystemEventMap {
   /** A message could not be delivered and no caller could be told synchronously. */
   deadLetter: [DeadLetter];
+  /** Messages lost in bulk, counted without their content: left in a shard that died, or found by `shutdown()`. */
+  messagesLost: [MessagesLost];
   /** A shard died; its actors exited with `killed`, and links and monitors were told. */
   shardDown: [ShardDeath];
   /** A dead shard is running again (a new incarnation, with no actors). */
@@ -81,6 +85,7 @@ export class ActorSystem extends EventEmitter {
   readonly #spans: SpanCollector | null;
   #spanTick: NodeJS.Timeout | null = null;
   #stopped: Promise<void> | null = null;
+  readonly #gone: GoneShards;
 
   /** Starts a system and resolves once every shard is ready. */
   static async start(options?: SystemOptions): Promise<ActorSystem> {
@@ -133,10 +138,14 @@ export class ActorSystem extends EventEmitter {
     this.#offload = new OffloadPool(o.offload.threads, o.offload.idleTimeoutMs);
     this.#rt.state.hooks.offload = (href, exportName, input) => this.#offload.run(href, exportName, input);
     this.#rt.state.scheduler.start();
+    this.#gone = new GoneShards(this.#rt, this.#mem);
     this.#pool = new ShardPool(o.threads, this.#mem, (s, incarnation) => this.#init(s, incarnation), o.resourceLimits, o.restartShards, {
       running: () => this.#state === 'running',
       cleanup: (d) => this.#onShardDeath(d),
-      down: (d) => this.emit('shardDown', d),
+      down: (d) => {
+        if (d.final) this.#gone.add(d.shard);
+        this.emit('shardDown', d);
+      },
       restarted: (shard, incarnation) => this.emit('shardRestart', { shard, incarnation }),
     });
   }
@@ -343,18 +352,35 @@ export class ActorSystem extends EventEmitter {
     Atomics.store(this.#mem.ctl.i32, STOPPING, 1);
     this.#stopped = (async () => {
       if (this.#spanTick !== null) clearInterval(this.#spanTick);
+      this.#gone.close();
       if (this.#server !== null) await this.#server.close();
+      const st = this.#rt.state;
       // Ring data must not be overtaken by the control message that follows.
-      this.#rt.state.transport.flush();
+      st.transport.flush();
       await this.#pool.stop(this.options.shutdownTimeoutMs);
-      // Deliver what the shards said last (DOWNs, terminate reports) before the inboxes close.
-      this.#rt.state.scheduler.slice();
+      // Deliver what the shards said last (DOWNs, terminate reports, dead letters) before the inboxes close.
+      for (let t = 1; t <= this.shards; t++) st.transport.drainFrom(t);
+      st.scheduler.slice();
       await this.#rt.shutdown(0);
+      // Every thread has ended: what is left in their mailboxes, buffers and inbound rings is counted.
+      for (let t = 0; t <= this.shards; t++) {
+        const lost = takeLosses(this.#mem.ctl.i32, t, 'shutdown');
+        if (t !== 0) lost.queued += drainRingsInto(this.#mem.rings, this.#mem.ctl.i32, t, null);
+        this.#lost(lost);
+      }
       await this.#offload.close();
       await this.#spans?.forceFlush();
       this.#state = 'stopped';
     })();
     return this.#stopped;
+  }
+
+  /** Messages lost in bulk: counted under their reason and reported (nothing when there were none). */
+  #lost(lost: MessagesLost): void {
+    const n = lost.queued + lost.unsent;
+    if (n === 0) return;
+    this.#rt.state.observer.sendsLost(lost.reason, n);
+    this.emit('messagesLost', lost);
   }
 
   /** The main thread's side of a shard's death: its names, what it published, its metrics and spans, links and monitors to it. */
@@ -366,6 +392,8 @@ export class ActorSystem extends EventEmitter {
     // Take in everything the dead shard published (late metric announcements
     // among it), then keep its counters and drop its gauges.
     st.transport.drainFrom(s);
+    // What it published is in; what it held (in mailboxes, in buffers) is counted in shared memory.
+    this.#lost(takeLosses(this.#mem.ctl.i32, s, 'shard_down'));
     this.#aggregator.retire(s);
     this.#spans?.threadDied(s, nowMs(), d.message);
     this.#rt.onShardDown(s, d.incarnation);

@@ -19,6 +19,8 @@ export interface ShardDeath {
 }
 
 const ENTRY = new URL('../shard/entry.js', import.meta.url);
+/** How long killShard waits for the shard's event loop to take the injected error before terminating it. */
+const CRASH_GRACE_MS = 1000;
 
 export class ShardHost {
   readonly shard: number;
@@ -116,7 +118,21 @@ export class ShardHost {
     this.worker?.postMessage(msg);
   }
 
-  /** Terminates the worker as a runaway (the death is reported as such). */
+  /**
+   * Fault injection: an uncaught error thrown on the shard's own event loop,
+   * as a stray exception in actor code would be. A shard whose loop does not
+   * turn within CRASH_GRACE_MS (a handler that does not return) is terminated.
+   */
+  crash(): void {
+    const worker = this.worker;
+    if (worker === null) return;
+    worker.postMessage({ type: 'crash', message: `killShard(${this.shard}): injected fault` } satisfies ToShard);
+    setTimeout(() => {
+      if (this.worker === worker) this.kill('error');
+    }, CRASH_GRACE_MS).unref();
+  }
+
+  /** Terminates the worker where it stands (the death is reported with `cause`). */
   kill(cause: ShardDeath['cause']): void {
     if (this.worker === null) return;
     this.killedFor = cause;

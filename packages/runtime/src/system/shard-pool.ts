@@ -90,11 +90,11 @@ export class ShardPool {
     return Promise.all(this.hosts.map((h) => h.stats()));
   }
 
-  /** Fault injection: terminates shard `shard` as if it had crashed. */
+  /** Fault injection: shard `shard` crashes (see ShardHost.crash). */
   kill(shard: number): void {
     const h = this.hosts[shard - 1];
     if (h === undefined) throw new RangeError(`shard must be 1..${this.hosts.length}, got ${shard}`);
-    h.kill('error');
+    h.crash();
   }
 
   /** Per-shard state, read from shared memory (cheap: health calls it every second). */
