@@ -1,8 +1,11 @@
 // @joerl/runtime: Erlang/OTP-style actors over worker_threads.
 
 export { ActorSystem } from './system/actor-system.js';
-export type { MessagesLost, ShardDeath, ShardView, SystemEventMap, SystemView } from './system/actor-system.js';
+export type { CrashReport, MessagesLost, ShardDeath, ShardView, SupervisorReport, SystemEventMap, SystemView } from './system/actor-system.js';
 export type { SystemOptions, TracingOptions } from './system/options.js';
+export type { ErrorInfo, Report } from './shard/report-sink.js';
+export { consoleLogger } from './system/logger.js';
+export type { LogLevel, Logger } from './system/logger.js';
 export { Inbox } from './system/inbox.js';
 
 export { defineActor, isBehaviour } from './actor/behaviour.js';

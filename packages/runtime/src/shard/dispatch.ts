@@ -24,6 +24,7 @@ import {
   OP_OFFLOAD,
   OP_OFFLOAD_REPLY,
   OP_REPLY,
+  OP_REPORT,
   OP_SEND,
   OP_SEND_AT,
   OP_SEND_TP,
@@ -36,6 +37,7 @@ import {
   type SpawnRequest,
   unknownMessage,
 } from './protocol.js';
+import type { Report } from './report-sink.js';
 import type { ShardState } from './shard-state.js';
 import type { Spawner } from './spawn.js';
 
@@ -81,6 +83,9 @@ export class Dispatcher {
           break;
         case OP_SEND_TP:
           delivery.deliverSerial(ops[i + 1] as number, ops[i + 2], ops[i + 4] === true ? this.srcClock[from]! : NaN, parseTraceparent(ops[i + 3] as string));
+          break;
+        case OP_REPORT:
+          s.hooks.report?.(ops[i + 1] as Report);
           break;
         case OP_SPAN_START:
           s.hooks.spanStarted?.(from, ops[i + 1]);

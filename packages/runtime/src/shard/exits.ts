@@ -175,6 +175,7 @@ export class Exits {
     try {
       r = b.terminate(reason, p.state, p.ctx as never);
     } catch (err) {
+      this.s.reports.crash(p, 'terminate', err);
       this.finish(p, panicReason(err));
       return;
     }
@@ -192,6 +193,7 @@ export class Exits {
       },
       (err: unknown) => {
         clearTimeout(timer);
+        if (p.status !== S_DEAD) this.s.reports.crash(p, 'terminate', err);
         this.finish(p, panicReason(err));
       },
     );

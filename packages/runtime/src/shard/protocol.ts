@@ -35,9 +35,10 @@ export const OP_CLOCK = 17; //       t: the source's clock (abs ms) for the OP_S
 export const OP_SEND_TP = 18; //     toSerial, msg, traceparent, stamped (a traced message; stamped: sent at the source's clock)
 export const OP_SPAN_START = 19; //  SpanStartWire (to the main thread)
 export const OP_SPAN_END = 20; //    SpanEndWire (to the main thread)
+export const OP_REPORT = 21; //      Report: a crash or supervisor report (to the main thread; always on, telemetry or not)
 
 /** How many fields follow each op code. */
-export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 5, 4, 3, 3, 1, 4, 1, 1];
+export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 5, 4, 3, 3, 1, 4, 1, 1, 1];
 
 /** True for the ops that carry a message someone sent (counted until published: see Transport.counted). */
 export function carriesMessage(op: number): boolean {

@@ -21,7 +21,8 @@ import { NameTable } from '../registry/name-table.js';
 import { TimerHeap } from '../timer/timer-heap.js';
 import { Loader } from './loader.js';
 import type { ShardObserver } from './observer.js';
-import type { DeadLetter, ShardInit, ThreadConfig } from './protocol.js';
+import { type DeadLetter, OP_REPORT, type ShardInit, type ThreadConfig } from './protocol.js';
+import { type Report, ReportSink } from './report-sink.js';
 import type { Scheduler } from './scheduler.js';
 import type { Transport } from './transport.js';
 
@@ -29,6 +30,8 @@ import type { Transport } from './transport.js';
 export interface RuntimeHooks {
   /** Main thread: a message could not be delivered (from any thread). */
   deadLetter?(dl: DeadLetter): void;
+  /** Main thread: a crash or supervisor report (from any thread). */
+  report?(r: Report): void;
   /** Main thread: runs a job on the offload pool. */
   offload?(href: string, exportName: string, input: unknown): Promise<unknown>;
   /** Main thread: thread `thread` announced a metric series. */
@@ -67,6 +70,8 @@ export class ShardState {
   readonly loader = new Loader();
   readonly counters: RuntimeCounters = { spawned: 0, exited: 0, delivered: 0, deadLetters: 0, lateReplies: 0 };
   hooks: RuntimeHooks = {};
+  /** Crash and supervisor reports, shipped to the main thread (telemetry on or off). */
+  readonly reports: ReportSink;
   /** First serial of this incarnation: spawn requests below it were meant for a dead predecessor. */
   readonly firstSerial: number;
   shuttingDown = false;
@@ -100,6 +105,10 @@ export class ShardState {
     this.queuedIndex = init.thread * THREAD_STRIDE_I32 + QUEUED;
     this.firstSerial = Number(Atomics.load(this.ctl.i64, init.thread * THREAD_STRIDE_I64 + FIRST_SERIAL));
     this.timers = new TimerHeap(() => this.scheduler.kick());
+    this.reports = new ReportSink(init.thread, (r) => {
+      if (this.thread === 0) this.hooks.report?.(r);
+      else this.transport.emit1(0, OP_REPORT, r);
+    });
   }
 
   /** Reserves the next serial on `thread` (any thread may do this). */

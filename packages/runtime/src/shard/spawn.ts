@@ -153,6 +153,7 @@ export class Spawner {
 
   private failStart(p: Proc, err: unknown): void {
     if (p.status === S_DEAD) return;
+    this.s.reports.crash(p, 'init', err);
     const reply = p.spawnReply;
     p.spawnReply = null;
     reply?.(null, err);
@@ -228,6 +229,7 @@ export class Spawner {
 
   private initFailed(p: Proc, err: unknown): void {
     if (p.status !== S_RUNNING && p.status !== S_WAITING) return;
+    this.s.reports.crash(p, 'init', err);
     const reason = panicReason(err);
     const reply = p.spawnReply;
     p.spawnReply = null;

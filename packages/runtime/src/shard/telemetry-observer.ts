@@ -262,6 +262,8 @@ class ProcProbe implements BehaviourProbe {
     this.#o.provider?.onSupervisorRestart?.(childId, strategy);
   }
 
+  childStartFailed(): void {}
+
   intensityExceeded(): void {
     this.#o.metrics.intensityExceeded();
   }

@@ -84,7 +84,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         } catch (err) {
           if (traced !== undefined) tracing!.endHandle(traced.span, err);
           endTurn(p, n);
-          turns.crashed(p, err);
+          turns.crashed(p, err, msg);
           return n;
         }
         const pending = isThenable(next);
@@ -102,7 +102,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         }
         if (pending) {
           endTurn(p, n);
-          turns.awaitHandler(p, next as PromiseLike<unknown>);
+          turns.awaitHandler(p, next as PromiseLike<unknown>, msg);
           return n;
         }
         p.state = next;

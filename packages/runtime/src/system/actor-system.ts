@@ -23,8 +23,10 @@ import { type ShardView, ShardPool } from './shard-pool.js';
 import { type SharedMemory, allocateSharedMemory } from './shared-memory.js';
 import { GoneShards } from './gone-shards.js';
 import { type MessagesLost, drainRingsInto, takeLosses } from './losses.js';
+import { SystemReports } from './reports.js';
+import type { CrashReport, SupervisorReport } from '../shard/report-sink.js';
 
-export type { MessagesLost, ShardDeath, ShardView };
+export type { CrashReport, MessagesLost, ShardDeath, ShardView, SupervisorReport };
 
 /** The system's own view of itself (health reads it). */
 export interface SystemView {
@@ -38,6 +40,10 @@ export interface SystemEventMap {
   deadLetter: [DeadLetter];
   /** Messages lost in bulk, counted without their content: left in a shard that died, or found by `shutdown()`. */
   messagesLost: [MessagesLost];
+  /** A process panicked (init, a handler or terminate threw): who, where, what it was handling, the error and its stack. */
+  crashReport: [CrashReport];
+  /** A supervisor restarted a child, failed to, or gave up; or the system restarted a shard. */
+  supervisorReport: [SupervisorReport];
   /** A shard died; its actors exited with `killed`, and links and monitors were told. */
   shardDown: [ShardDeath];
   /** A dead shard is running again (a new incarnation, with no actors). */
@@ -86,6 +92,7 @@ export class ActorSystem extends EventEmitter {
   #spanTick: NodeJS.Timeout | null = null;
   #stopped: Promise<void> | null = null;
   readonly #gone: GoneShards;
+  readonly #reports: SystemReports;
 
   /** Starts a system and resolves once every shard is ready. */
   static async start(options?: SystemOptions): Promise<ActorSystem> {
@@ -135,6 +142,8 @@ export class ActorSystem extends EventEmitter {
     this.#rt.state.hooks.deadLetter = (dl) => {
       this.emit('deadLetter', dl);
     };
+    const reports = (this.#reports = new SystemReports((event, r) => this.emit(event, r as never), o.logger, o.logLevel));
+    this.#rt.state.hooks.report = (r) => reports.report(r);
     this.#offload = new OffloadPool(o.offload.threads, o.offload.idleTimeoutMs);
     this.#rt.state.hooks.offload = (href, exportName, input) => this.#offload.run(href, exportName, input);
     this.#rt.state.scheduler.start();
@@ -144,9 +153,13 @@ export class ActorSystem extends EventEmitter {
       cleanup: (d) => this.#onShardDeath(d),
       down: (d) => {
         if (d.final) this.#gone.add(d.shard);
+        reports.shardDown(d);
         this.emit('shardDown', d);
       },
-      restarted: (shard, incarnation) => this.emit('shardRestart', { shard, incarnation }),
+      restarted: (shard, incarnation) => {
+        this.emit('shardRestart', { shard, incarnation });
+        reports.shardRestarted(shard, incarnation);
+      },
     });
   }
 
@@ -380,6 +393,7 @@ export class ActorSystem extends EventEmitter {
     const n = lost.queued + lost.unsent;
     if (n === 0) return;
     this.#rt.state.observer.sendsLost(lost.reason, n);
+    this.#reports.lost(lost);
     this.emit('messagesLost', lost);
   }
 

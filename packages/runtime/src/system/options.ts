@@ -11,6 +11,7 @@ import type { ModuleRef } from '../actor/context.js';
 import type { SpanProcessorLike } from '@joerl/telemetry';
 import type { TracingConfig } from '../shard/tracing.js';
 import { moduleHref } from '../actor/module-ref.js';
+import { type LogLevel, type Logger, checkLogging } from './logger.js';
 
 /** Options for {@link ActorSystem.start}. */
 export interface SystemOptions {
@@ -51,6 +52,15 @@ export interface SystemOptions {
    * (e.g. the SDK's SimpleSpanProcessor / BatchSpanProcessor) on this thread.
    */
   tracing?: TracingOptions;
+  /**
+   * Where crash reports, supervisor reports, shard deaths and lost messages
+   * are logged: any pino-compatible logger (`error`, `warn`, `info`, `debug`
+   * taking `(obj, msg)`). Default: the console. The same reports are also
+   * events on the system (`crashReport`, `supervisorReport`, ...).
+   */
+  logger?: Logger;
+  /** The least severe entry logged: `'debug' | 'info' | 'warn' | 'error' | 'silent'`. Default `'warn'` (everything the runtime logs). */
+  logLevel?: LogLevel;
 }
 
 /** The `tracing` option. */
@@ -126,6 +136,7 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
   }
   const provider = o.telemetry?.provider === undefined ? null : moduleHref(o.telemetry.provider);
   const tracing = resolveTracing(o.tracing);
+  const { logger, logLevel } = checkLogging(o.logger, o.logLevel);
   const restartShards = o.restartShards ?? true;
   if (typeof restartShards !== 'boolean') throw new InvalidOptionError(`options.restartShards must be a boolean, got ${describe(restartShards)}`);
   return {
@@ -145,6 +156,8 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
     telemetry,
     provider,
     tracing,
+    logger,
+    logLevel,
   };
 }
 
