@@ -22,6 +22,13 @@ export interface SpawnOptions {
   name?: string;
   /** Mailbox capacity (default: the behaviour's, else the system's). */
   mailboxCapacity?: number;
+  /**
+   * How long loading the module and running an async `init` may take, in ms
+   * (default: the system's `spawnTimeoutMs`). Past it the half-started
+   * process is killed and the spawn rejects with `ERR_SPAWN_TIMEOUT`. A
+   * spawn whose module is loaded and whose init returns at once never arms it.
+   */
+  timeoutMs?: number;
 }
 
 /** Reference to a pending `sendAfter` timer. */

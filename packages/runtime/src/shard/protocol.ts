@@ -58,6 +58,8 @@ export interface SpawnRequest {
   parent?: Pid;
   name?: string;
   mailboxCapacity?: number;
+  /** The spawn's own timeout (else the serving thread's `spawnTimeoutMs`). */
+  timeoutMs?: number;
   /** The traceparent of the `actor.spawn` span (tracing on, sampled). */
   tp?: string;
   /** Link the child to this pid at birth (spawnLink). */
@@ -138,6 +140,8 @@ export interface ThreadConfig {
   sliceBudget: number;
   spinMicros: number;
   terminateTimeoutMs: number;
+  /** Default limit on a spawn's module load and async init (SpawnOptions.timeoutMs). */
+  spawnTimeoutMs: number;
 }
 
 /** Exit reason or the kill signal, as carried by OP_EXIT. */

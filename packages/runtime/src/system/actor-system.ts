@@ -121,6 +121,7 @@ export class ActorSystem extends EventEmitter {
       sliceBudget: o.sliceBudget,
       spinMicros: o.spinMicros,
       terminateTimeoutMs: o.terminateTimeoutMs,
+      spawnTimeoutMs: o.spawnTimeoutMs,
     };
     this.#aggregator = new Aggregator();
     for (let t = 0; t < threads; t++) this.#regions.push(null);

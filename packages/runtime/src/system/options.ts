@@ -33,6 +33,12 @@ export interface SystemOptions {
   handlerTimeoutMs?: number;
   /** How long a `terminate` hook may take before the process is killed. Default 5000. */
   terminateTimeoutMs?: number;
+  /**
+   * How long a spawn's module load and async `init` may take before the
+   * half-started process is killed and the spawn rejects with
+   * `ERR_SPAWN_TIMEOUT` (a spawn option overrides it). Finite; default 30000.
+   */
+  spawnTimeoutMs?: number;
   /** How long `shutdown()` waits for each shard before terminating it. Default 10000. */
   shutdownTimeoutMs?: number;
   /** V8 limits for each shard (e.g. `{ maxOldGenerationSizeMb: 256 }`); a shard over them is restarted. */
@@ -115,6 +121,8 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
   if (handlerTimeoutMs !== Infinity) num(handlerTimeoutMs, 'options.handlerTimeoutMs', 1, 2 ** 31);
   const terminateTimeoutMs = o.terminateTimeoutMs ?? 5000;
   num(terminateTimeoutMs, 'options.terminateTimeoutMs', 0, 2 ** 31);
+  const spawnTimeoutMs = o.spawnTimeoutMs ?? 30_000;
+  num(spawnTimeoutMs, 'options.spawnTimeoutMs (finite)', 1, 2 ** 31 - 1);
   const shutdownTimeoutMs = o.shutdownTimeoutMs ?? 10_000;
   num(shutdownTimeoutMs, 'options.shutdownTimeoutMs', 0, 2 ** 31);
   if (o.resourceLimits !== undefined && (typeof o.resourceLimits !== 'object' || o.resourceLimits === null)) {
@@ -149,6 +157,7 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
     maxNames,
     handlerTimeoutMs,
     terminateTimeoutMs,
+    spawnTimeoutMs,
     shutdownTimeoutMs,
     resourceLimits: o.resourceLimits,
     restartShards,
