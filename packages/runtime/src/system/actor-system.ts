@@ -1,7 +1,7 @@
 // The ActorSystem handle on the main thread: starts and watches shards, and is itself an endpoint for send/spawn.
 
 import { EventEmitter } from 'node:events';
-import { type EndpointOptions, TelemetryServer } from '@joerl/telemetry';
+import { type EndpointOptions, TelemetryServer, checkEndpoint } from '@joerl/telemetry';
 import { Aggregator, SpanCollector, createRegion, defaultResource, nowMs, spanEndFromWire, spanStartFromWire } from '@joerl/telemetry/internal';
 import { loadProvider } from '../shard/provider.js';
 import type { CallOf, CallOptions, CastOf, ModuleRef, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
@@ -11,7 +11,7 @@ import { type DownMessage, type From, isDownMessage } from '../actor/messages.js
 import type { Proc } from '../actor/proc.js';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../shard/actor-context.js';
 import { MAIN_PID, type Pid } from '../actor/pid.js';
-import { InvalidOptionError, SystemStoppedError } from '../errors.js';
+import { InvalidOptionError, ServerRunningError, SystemStoppedError } from '../errors.js';
 import { STOPPING } from '../ring/control-block.js';
 import type { DeadLetter, ShardInit, ShardStats, ThreadConfig } from '../shard/protocol.js';
 import { ThreadRuntime } from '../shard/thread-runtime.js';
@@ -88,6 +88,8 @@ export class ActorSystem extends EventEmitter {
   /** Metric region of each thread's current incarnation (null entries: telemetry off). */
   readonly #regions: (SharedArrayBuffer | null)[] = [];
   #server: TelemetryServer | null = null;
+  #serving: Promise<TelemetryServer> | null = null;
+  #serverHost = '';
   readonly #spans: SpanCollector | null;
   #spanTick: NodeJS.Timeout | null = null;
   #stopped: Promise<void> | null = null;
@@ -198,20 +200,37 @@ export class ActorSystem extends EventEmitter {
   }
 
   /**
-   * Serves `/metrics` (and later `/health`, `/ready`, `/live`) over HTTP, on
-   * 127.0.0.1:9090 by default. Closed by `shutdown()`. Throws
-   * `ERR_INVALID_OPTION` for a bad port or host.
+   * Serves `/metrics` (and `/health`, `/ready`, `/live` once `@joerl/health`
+   * mounts them) over HTTP, on 127.0.0.1:9090 by default. One endpoint per
+   * system: called again, it returns the running server when the options fit
+   * it (no port, port 0, or its port; its host), and throws
+   * `ERR_SERVER_RUNNING` when they ask for another. Closed by `shutdown()`.
+   * Throws `ERR_INVALID_OPTION` for a bad port or host.
    */
   async serveMetrics(options?: EndpointOptions): Promise<TelemetryServer> {
     if (this.#state !== 'running') throw new SystemStoppedError();
-    if (this.#server !== null) return this.#server;
+    let endpoint: { port: number; host: string };
     try {
-      this.#server = await TelemetryServer.listen(this.#aggregator.registry, options);
+      endpoint = checkEndpoint(options);
     } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_INVALID_OPTION') throw new InvalidOptionError((err as Error).message);
-      throw err;
+      throw new InvalidOptionError((err as Error).message);
     }
-    return this.#server;
+    if (this.#serving === null) {
+      const serving = (this.#serving = TelemetryServer.listen(this.#aggregator.registry, endpoint).then((server) => {
+        this.#server = server;
+        this.#serverHost = endpoint.host;
+        return server;
+      }));
+      // A failed listen (the port is taken) leaves room for another try.
+      serving.catch(() => {
+        if (this.#serving === serving) this.#serving = null;
+      });
+      return serving;
+    }
+    const server = await this.#serving;
+    const samePort = options?.port === undefined || endpoint.port === 0 || endpoint.port === server.port;
+    if (samePort && (options?.host === undefined || endpoint.host === this.#serverHost)) return server;
+    throw new ServerRunningError(server.url, `${endpoint.host}:${endpoint.port}`);
   }
 
   /** Hands every finished span so far to the processors' exporters (`forceFlush` on each). */
@@ -367,7 +386,7 @@ export class ActorSystem extends EventEmitter {
     this.#stopped = (async () => {
       if (this.#spanTick !== null) clearInterval(this.#spanTick);
       this.#gone.close();
-      if (this.#server !== null) await this.#server.close();
+      if (this.#serving !== null) await this.#serving.then((s) => s.close(), () => {});
       const st = this.#rt.state;
       // Ring data must not be overtaken by the control message that follows.
       st.transport.flush();
