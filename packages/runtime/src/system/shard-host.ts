@@ -1,6 +1,7 @@
 // Main-thread side of one shard: starts its worker, watches it, and reports its death so it can be restarted.
 
-import { type ResourceLimits, Worker } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
+import { startWorker } from './exec-argv.js';
 import type { FromShard, ShardInit, ShardStats, ToShard } from '../shard/protocol.js';
 import { unknownMessage } from '../shard/protocol.js';
 
@@ -50,12 +51,12 @@ export class ShardHost {
     const opts: ConstructorParameters<typeof Worker>[1] = {
       workerData: init,
       name: `joerl-shard-${this.shard}`,
-      // execArgv is inherited (an explicit list may not carry per-process
-      // flags such as --expose-gc). TypeScript actor modules do not rely on
-      // it: they load through tsx's tsImport (see loader.ts).
+      // execArgv is the parent's, minus flags only the main script can use
+      // (see exec-argv.ts). TypeScript actor modules do not rely on it: they
+      // load through tsx's tsImport (see loader.ts).
     };
     if (this.resourceLimits !== undefined) opts.resourceLimits = this.resourceLimits;
-    const worker = new Worker(ENTRY, opts);
+    const worker = startWorker(ENTRY, opts);
     this.worker = worker;
     this.ready = false;
     this.killedFor = null;
