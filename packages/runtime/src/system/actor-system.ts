@@ -1,7 +1,7 @@
 // The ActorSystem handle on the main thread: starts and watches shards, and is itself an endpoint for send/spawn.
 
 import { EventEmitter } from 'node:events';
-import { type EndpointOptions, TelemetryServer, checkEndpoint } from '@joerl/telemetry';
+import type { EndpointOptions, TelemetryServer } from '@joerl/telemetry';
 import { Aggregator, SpanCollector, createRegion, defaultResource, nowMs, spanEndFromWire, spanStartFromWire } from '@joerl/telemetry/internal';
 import { loadProvider } from '../shard/provider.js';
 import type { CallOf, CallOptions, CastOf, ModuleRef, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
@@ -11,7 +11,7 @@ import { type DownMessage, type From, isDownMessage } from '../actor/messages.js
 import type { Proc } from '../actor/proc.js';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../shard/actor-context.js';
 import { MAIN_PID, type Pid } from '../actor/pid.js';
-import { InvalidOptionError, ServerRunningError, SystemStoppedError } from '../errors.js';
+import { SystemStoppedError } from '../errors.js';
 import { STOPPING } from '../ring/control-block.js';
 import type { DeadLetter, ShardInit, ShardStats, ThreadConfig } from '../shard/protocol.js';
 import { ThreadRuntime } from '../shard/thread-runtime.js';
@@ -22,7 +22,8 @@ import type { ShardDeath } from './shard-host.js';
 import { type ShardView, ShardPool } from './shard-pool.js';
 import { type SharedMemory, allocateSharedMemory } from './shared-memory.js';
 import { GoneShards } from './gone-shards.js';
-import { type MessagesLost, drainRingsInto, takeLosses } from './losses.js';
+import { MetricsEndpoint } from './metrics-endpoint.js';
+import { type MessagesLost, shutdownLosses, takeLosses } from './losses.js';
 import { SystemReports } from './reports.js';
 import type { CrashReport, SupervisorReport } from '../shard/report-sink.js';
 
@@ -87,9 +88,7 @@ export class ActorSystem extends EventEmitter {
   readonly #aggregator: Aggregator;
   /** Metric region of each thread's current incarnation (null entries: telemetry off). */
   readonly #regions: (SharedArrayBuffer | null)[] = [];
-  #server: TelemetryServer | null = null;
-  #serving: Promise<TelemetryServer> | null = null;
-  #serverHost = '';
+  readonly #endpoint: MetricsEndpoint;
   readonly #spans: SpanCollector | null;
   #spanTick: NodeJS.Timeout | null = null;
   #stopped: Promise<void> | null = null;
@@ -126,6 +125,7 @@ export class ActorSystem extends EventEmitter {
       spawnTimeoutMs: o.spawnTimeoutMs,
     };
     this.#aggregator = new Aggregator();
+    this.#endpoint = new MetricsEndpoint(this.#aggregator.registry);
     for (let t = 0; t < threads; t++) this.#regions.push(null);
     const tr = o.tracing;
     const spans = (this.#spans = tr === null ? null : new SpanCollector(tr.processors, tr.resource ?? defaultResource()));
@@ -145,7 +145,8 @@ export class ActorSystem extends EventEmitter {
     this.#rt.state.hooks.deadLetter = (dl) => {
       this.emit('deadLetter', dl);
     };
-    const reports = (this.#reports = new SystemReports((event, r) => this.emit(event, r as never), o.logger, o.logLevel));
+    const count = (reason: string, n: number): void => this.#rt.state.observer.sendsLost(reason, n);
+    const reports = (this.#reports = new SystemReports((event, r) => this.emit(event, r as never), o.logger, o.logLevel, count));
     this.#rt.state.hooks.report = (r) => reports.report(r);
     this.#offload = new OffloadPool(o.offload.threads, o.offload.idleTimeoutMs);
     this.#rt.state.hooks.offload = (href, exportName, input) => this.#offload.run(href, exportName, input);
@@ -209,28 +210,7 @@ export class ActorSystem extends EventEmitter {
    */
   async serveMetrics(options?: EndpointOptions): Promise<TelemetryServer> {
     if (this.#state !== 'running') throw new SystemStoppedError();
-    let endpoint: { port: number; host: string };
-    try {
-      endpoint = checkEndpoint(options);
-    } catch (err) {
-      throw new InvalidOptionError((err as Error).message);
-    }
-    if (this.#serving === null) {
-      const serving = (this.#serving = TelemetryServer.listen(this.#aggregator.registry, endpoint).then((server) => {
-        this.#server = server;
-        this.#serverHost = endpoint.host;
-        return server;
-      }));
-      // A failed listen (the port is taken) leaves room for another try.
-      serving.catch(() => {
-        if (this.#serving === serving) this.#serving = null;
-      });
-      return serving;
-    }
-    const server = await this.#serving;
-    const samePort = options?.port === undefined || endpoint.port === 0 || endpoint.port === server.port;
-    if (samePort && (options?.host === undefined || endpoint.host === this.#serverHost)) return server;
-    throw new ServerRunningError(server.url, `${endpoint.host}:${endpoint.port}`);
+    return this.#endpoint.serve(options);
   }
 
   /** Hands every finished span so far to the processors' exporters (`forceFlush` on each). */
@@ -252,7 +232,7 @@ export class ActorSystem extends EventEmitter {
 
   /** The running HTTP endpoint, if `serveMetrics` was called. */
   get server(): TelemetryServer | null {
-    return this.#server;
+    return this.#endpoint.server;
   }
 
   /** True until `shutdown()` is called. */
@@ -386,7 +366,7 @@ export class ActorSystem extends EventEmitter {
     this.#stopped = (async () => {
       if (this.#spanTick !== null) clearInterval(this.#spanTick);
       this.#gone.close();
-      if (this.#serving !== null) await this.#serving.then((s) => s.close(), () => {});
+      await this.#endpoint.close();
       const st = this.#rt.state;
       // Ring data must not be overtaken by the control message that follows.
       st.transport.flush();
@@ -396,25 +376,12 @@ export class ActorSystem extends EventEmitter {
       st.scheduler.slice();
       await this.#rt.shutdown(0);
       // Every thread has ended: what is left in their mailboxes, buffers and inbound rings is counted.
-      for (let t = 0; t <= this.shards; t++) {
-        const lost = takeLosses(this.#mem.ctl.i32, t, 'shutdown');
-        if (t !== 0) lost.queued += drainRingsInto(this.#mem.rings, this.#mem.ctl.i32, t, null);
-        this.#lost(lost);
-      }
+      for (const lost of shutdownLosses(this.#mem.rings, this.#mem.ctl.i32, this.shards + 1)) this.#reports.lost(lost);
       await this.#offload.close();
       await this.#spans?.forceFlush();
       this.#state = 'stopped';
     })();
     return this.#stopped;
-  }
-
-  /** Messages lost in bulk: counted under their reason and reported (nothing when there were none). */
-  #lost(lost: MessagesLost): void {
-    const n = lost.queued + lost.unsent;
-    if (n === 0) return;
-    this.#rt.state.observer.sendsLost(lost.reason, n);
-    this.#reports.lost(lost);
-    this.emit('messagesLost', lost);
   }
 
   /** The main thread's side of a shard's death: its names, what it published, its metrics and spans, links and monitors to it. */
@@ -427,7 +394,7 @@ export class ActorSystem extends EventEmitter {
     // among it), then keep its counters and drop its gauges.
     st.transport.drainFrom(s);
     // What it published is in; what it held (in mailboxes, in buffers) is counted in shared memory.
-    this.#lost(takeLosses(this.#mem.ctl.i32, s, 'shard_down'));
+    this.#reports.lost(takeLosses(this.#mem.ctl.i32, s, 'shard_down'));
     this.#aggregator.retire(s);
     this.#spans?.threadDied(s, nowMs(), d.message);
     this.#rt.onShardDown(s, d.incarnation);

@@ -36,6 +36,21 @@ export function takeLosses(ctl: Int32Array, t: number, reason: MessagesLost['rea
   return { shard: t, reason, queued, unsent };
 }
 
+/**
+ * After every thread has ended (shutdown): what each left in its mailboxes
+ * and buffers, plus what is still unread in the rings into it (the main
+ * thread drained its own rings before it stopped).
+ */
+export function shutdownLosses(rings: (SharedArrayBuffer | null)[][], ctl: Int32Array, threads: number): MessagesLost[] {
+  const all: MessagesLost[] = [];
+  for (let t = 0; t < threads; t++) {
+    const lost = takeLosses(ctl, t, 'shutdown');
+    if (t !== 0) lost.queued += drainRingsInto(rings, ctl, t, null);
+    all.push(lost);
+  }
+  return all;
+}
+
 /** A message op found in a ring nobody will read: its target and content. */
 export type FoundMessage = (to: Pid, message: unknown) => void;
 

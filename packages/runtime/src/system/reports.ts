@@ -7,7 +7,7 @@ import type { MessagesLost } from './losses.js';
 import type { ShardDeath } from './shard-host.js';
 
 /** How reports leave: the system's `emit`. */
-type Emit = (event: 'crashReport' | 'supervisorReport', report: Report) => void;
+type Emit = (event: 'crashReport' | 'supervisorReport' | 'messagesLost', report: Report | MessagesLost) => void;
 
 export class SystemReports {
   /** The last death of each shard, for the report of its restart. */
@@ -17,6 +17,8 @@ export class SystemReports {
     private readonly emit: Emit,
     private readonly logger: Logger,
     private readonly level: LogLevel,
+    /** Counts bulk losses in `joerl_messages_sent_failed_total{reason}`. */
+    private readonly count: (reason: string, n: number) => void,
   ) {}
 
   /** A report from any thread (or from the main thread itself). */
@@ -43,10 +45,15 @@ export class SystemReports {
     this.report({ kind: 'supervisor', event: 'shard_restarted', shard, incarnation, cause: d?.cause ?? 'exit', message: d?.message ?? '', time: Date.now() });
   }
 
+  /** Messages lost in bulk: counted, logged and emitted (nothing when there were none). */
   lost(l: MessagesLost): void {
+    const n = l.queued + l.unsent;
+    if (n === 0) return;
+    this.count(l.reason, n);
+    this.emit('messagesLost', l);
     const where = l.shard === 0 ? 'the main thread' : `shard ${l.shard}`;
     const why = l.reason === 'shutdown' ? 'at shutdown' : 'when it died';
-    log(this.logger, this.level, 'warn', l, `${l.queued + l.unsent} messages lost in ${where} ${why} (${l.queued} queued, ${l.unsent} unsent)`);
+    log(this.logger, this.level, 'warn', l, `${n} messages lost in ${where} ${why} (${l.queued} queued, ${l.unsent} unsent)`);
   }
 }
 

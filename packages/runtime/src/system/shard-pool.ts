@@ -15,6 +15,7 @@ import {
   THREAD_STRIDE_I32,
   THREAD_STRIDE_I64,
 } from '../ring/control-block.js';
+import { InvalidArgumentError } from '../errors.js';
 import { ringFill } from '../ring/ring.js';
 import type { ShardInit, ShardStats, ToShard } from '../shard/protocol.js';
 import { type ShardDeath, ShardHost } from './shard-host.js';
@@ -93,7 +94,7 @@ export class ShardPool {
   /** Fault injection: shard `shard` crashes (see ShardHost.crash). */
   kill(shard: number): void {
     const h = this.hosts[shard - 1];
-    if (h === undefined) throw new RangeError(`shard must be 1..${this.hosts.length}, got ${shard}`);
+    if (h === undefined) throw new InvalidArgumentError(`killShard needs a shard number from 1 to ${this.hosts.length}, got ${String(shard)}`);
     h.crash();
   }
 

@@ -110,8 +110,9 @@ test('messages a dying shard had sent but not yet put in a ring are counted as u
     assert.equal(await lost, [{ shard: 2, reason: 'shard_down', queued: 0, unsent: 40 }]);
   }));
 
-test('killShard on a shard whose loop is blocked still ends it', () =>
+test('killShard on a shard whose loop is blocked still ends it; a shard number out of range is a typed error', () =>
   withSystem({ threads: 2, handlerTimeoutMs: Infinity }, async (system) => {
+    for (const bad of [0, 3, 1.5]) assert.throws(() => system.killShard(bad), (e: { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT');
     const inbox = system.inbox();
     const h = await holder(system, inbox, 2);
     await settled(system, inbox, 2);
