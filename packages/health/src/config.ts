@@ -24,6 +24,7 @@ export interface HealthConfig {
   maxRingFill: number;
 }
 
+/** The thresholds used for every field not given. */
 export const DEFAULT_HEALTH: HealthConfig = {
   maxActors: 10_000,
   minActors: 0,
@@ -46,6 +47,7 @@ export class HealthConfigError extends RangeError {
   }
 }
 
+/** Fills in defaults and validates every threshold; throws {@link HealthConfigError} for one out of range. */
 export function resolveHealthConfig(input: Partial<HealthConfig> | undefined): HealthConfig {
   if (input !== undefined && (typeof input !== 'object' || input === null)) {
     throw new HealthConfigError(`health config must be an object, got ${input === null ? 'null' : typeof input}`);

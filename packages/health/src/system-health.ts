@@ -3,7 +3,9 @@
 import type { ActorSystem, SystemView } from '@joerl/runtime';
 import { type HealthConfig, resolveHealthConfig } from './config.js';
 
+/** Healthy: no issue; Degraded: warnings only (probes still pass, as `warn`); Unhealthy: something critical (probes fail). */
 export type HealthStatus = 'Healthy' | 'Degraded' | 'Unhealthy';
+/** A warning degrades the system; a critical issue makes it Unhealthy. */
 export type Severity = 'warning' | 'critical';
 
 /** One finding. */

@@ -41,6 +41,8 @@ export type { CustomReason, ExitReason, ExitReasonInput, ExitReasonKind, PanicRe
 export { isCallMessage, isCastMessage, isDownMessage, isExitMessage } from './actor/messages.js';
 export type { CallMessage, CastMessage, DownMessage, ExitMessage, From, MonitorRef, SystemMessage } from './actor/messages.js';
 export type { DeadLetter, DeadLetterReason, ShardStats } from './shard/protocol.js';
+export type { AnswerOptions, ProcessDetail, ProcessQuery, ProcessRow, ProcessSortKey, ProcessStatus, ShardFigures, SupervisedChild, SupervisorNode } from './actor/introspection.js';
+export type { ProcessInfo, ProcessInfoOptions, ShardSnapshot } from './system/introspection.js';
 
 export {
   CallFailedError,

@@ -16,7 +16,7 @@ export { W3CTraceparentPropagator } from './trace/propagator.js';
 export { RecordingSpan, RecordingTracer, RecordingTracerProvider } from './trace/recorder.js';
 export type { SpanEndRecord, SpanSink, SpanStartRecord } from './trace/recorder.js';
 export { SpanCollector, defaultResource } from './trace/collector.js';
-export type { ReadableSpanLike, SpanProcessorLike } from './trace/collector.js';
+export type { ReadableSpanLike, SpanProcessorLike } from './trace/readable-span.js';
 export { spanEndFromWire, spanEndToWire, spanStartFromWire, spanStartToWire } from './trace/wire.js';
 export type { SpanEndWire, SpanStartWire } from './trace/wire.js';
 export { formatTraceparent, newSpanId, newTraceId, nowMs, parseTraceparent, sampledByRatio, toHrTime } from './trace/ids.js';

@@ -180,6 +180,8 @@ export interface Behaviour<Args = unknown, State = unknown, Msg = unknown> {
   readonly mailboxCapacity: number | undefined;
   /** How long `terminate` may run (default: the system's `terminateTimeoutMs`). */
   readonly terminateTimeoutMs: number | undefined;
+  /** What introspection (`getState`, the observer) shows of the state; default: the state itself. (A method: bivariant, so `Behaviour<A, S, M>` still fits `Behaviour<unknown, unknown, M>`.) */
+  inspect?(state: State): unknown;
   init(args: Args, ctx: ActorContext<Msg>): MaybePromise<State>;
   handle(msg: Msg | SystemMessage, state: State, ctx: ActorContext<Msg>): MaybePromise<State>;
   terminate(reason: ExitReason, state: State, ctx: ActorContext<Msg>): MaybePromise<void>;

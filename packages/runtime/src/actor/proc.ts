@@ -83,6 +83,11 @@ export class Proc {
   traceParent: SpanContext | null = null;
   /** Tracing: the handle span of an async handler still running. */
   traceSpan: Span | null = null;
+  /** Messages handled so far (added once per turn by the scheduler): introspection's "reductions". */
+  handled = 0;
+  /** `handled` at the last introspection sample, and the rate between the last two samples (msgs/s). */
+  handledAtSample = 0;
+  rate = 0;
   /** Messages per turn for a slow handler, measured by the scheduler (0: not measured, the thread's `actorBudget`). */
   turnBudget = 0;
 

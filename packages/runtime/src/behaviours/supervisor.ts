@@ -1,6 +1,7 @@
 // Supervisor: one_for_one / one_for_all / rest_for_one, restart types, intensity over a window, dynamic children.
 
 import type { Behaviour } from '../actor/behaviour.js';
+import { BEHAVIOUR } from '../actor/brand.js';
 import type { ActorContext, ModuleRef, Placement, ServerProtocol } from '../actor/context.js';
 import type { ExitReason } from '../actor/exit-reason.js';
 import { type DownMessage, type ExitMessage, isDownMessage, isExitMessage } from '../actor/messages.js';
@@ -99,6 +100,8 @@ interface Normalized {
 interface Child {
   spec: Normalized;
   pid: Pid | null;
+  /** Restarts so far (introspection). */
+  restarts: number;
 }
 
 interface SupState {
@@ -209,6 +212,7 @@ async function restartInOrder(st: SupState, children: Child[], reason: ExitReaso
       try {
         const t0 = performance.now();
         const pid = await startChild(child, ctx);
+        child.restarts++;
         ctx.probe.supervisorRestart(child.spec.id, st.strategy, performance.now() - t0, pid, reason);
         break;
       } catch (err) {
@@ -262,6 +266,12 @@ function findChild(st: SupState, id: string | Pid): number {
   return st.children.findIndex((c) => (id instanceof Pid ? c.pid !== null && c.pid.equals(id) : c.spec.id === id));
 }
 
+/** What introspection sees of a supervisor (`supervisionTree()` builds the tree from it). */
+function describeSupervisor(st: SupState): unknown {
+  const children = st.children.map((c) => ({ id: c.spec.id, pid: c.pid ?? undefined, restart: c.spec.restart, type: c.spec.type, restarts: c.restarts }));
+  return { $supervisor: true, strategy: st.strategy, intensity: { ...st.intensity }, children };
+}
+
 function info(c: Child): ChildInfo {
   return { id: c.spec.id, pid: c.pid ?? undefined, type: c.spec.type, module: c.spec.href, restart: c.spec.restart };
 }
@@ -275,11 +285,12 @@ export function defineSupervisor<Args = undefined>(spec: SupervisorSpec<Args>): 
   checkFlags(spec.strategy ?? 'one_for_one', spec.intensity ?? DEFAULT_INTENSITY);
   const named: { name?: string } = {};
   if (spec.name !== undefined) named.name = spec.name;
-  return defineGenServer<Args, SupState, SupReq, unknown, never>({
+  const server = defineGenServer<Args, SupState, SupReq, unknown, never>({
     ...named,
     trapExit: true,
     // Stopping children one by one can take a while: no time limit on terminate.
     terminateTimeoutMs: Infinity,
+    inspect: describeSupervisor,
     async init(args, ctx) {
       const flags = spec.init?.(args);
       const strategy = flags?.strategy ?? spec.strategy ?? 'one_for_one';
@@ -291,7 +302,7 @@ export function defineSupervisor<Args = undefined>(spec: SupervisorSpec<Args>): 
       for (const [i, c] of specs.entries()) {
         const n = normalize(c, `child-${i}`);
         if (st.children.some((x) => x.spec.id === n.id)) throw new ChildExistsError(n.id);
-        st.children.push({ spec: n, pid: null });
+        st.children.push({ spec: n, pid: null, restarts: 0 });
       }
       try {
         for (const child of st.children) await startChild(child, ctx as Ctx);
@@ -323,7 +334,9 @@ export function defineSupervisor<Args = undefined>(spec: SupervisorSpec<Args>): 
       // shard that has already finished would never answer, so do not wait.
       if (st !== undefined && !ctx.systemStopping) await stopAll(st, ctx as Ctx);
     },
-  }) as Behaviour<Args, SupState, ServerProtocol<SupReq, unknown, never>>;
+  });
+  // A GenServer underneath, branded as a supervisor (introspection finds the supervision tree by it).
+  return Object.freeze({ ...server, [BEHAVIOUR]: 'supervisor' }) as Behaviour<Args, SupState, ServerProtocol<SupReq, unknown, never>>;
 }
 
 /** The dynamic-children API, answered by a running supervisor. */
@@ -332,7 +345,7 @@ async function supervisorCall(req: SupReq, st: SupState, c: Ctx): Promise<Return
     case 'start_child': {
       const n = normalize(req.spec, `child-${st.children.length}-${st.nextId++}`);
       if (st.children.some((x) => x.spec.id === n.id)) throw new ChildExistsError(n.id);
-      const child: Child = { spec: n, pid: null };
+      const child: Child = { spec: n, pid: null, restarts: 0 };
       const pid = await startChild(child, c);
       st.children.push(child);
       return GenServer.reply(pid, st);

@@ -40,7 +40,7 @@ export class Delivery {
   /** User-facing send: throws what can be known here, dead-letters the rest. `from` is for telemetry only. */
   send(to: Pid<unknown> | string, msg: unknown, from?: Pid): void {
     const s = this.s;
-    const pid = this.resolve(to, msg);
+    const pid = to instanceof Pid ? to : this.resolveName(to, msg);
     s.turnSends++;
     const obs = s.observer;
     const stamp = obs.sent(from, pid);
@@ -193,8 +193,8 @@ export class Delivery {
     this.s.observer.sendFailed(reason, p, to);
   }
 
-  private resolve(to: Pid<unknown> | string, msg: unknown): Pid<unknown> {
-    if (to instanceof Pid) return to;
+  /** The slow path of `send`: a name (or a bad argument). */
+  private resolveName(to: unknown, msg: unknown): Pid<unknown> {
     if (typeof to === 'string') {
       const found = this.s.names.whereis(to);
       if (found === undefined) {

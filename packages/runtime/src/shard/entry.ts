@@ -1,12 +1,14 @@
-// Shard worker entry: builds this thread's runtime from workerData and serves the control channel.
+// Shard worker entry: builds this thread's runtime from workerData and exposes its admin object to the main thread.
 
+import * as Comlink from 'comlink';
 import { parentPort, workerData } from 'node:worker_threads';
-import { type ShardInit, type ToShard, type FromShard, unknownMessage } from './protocol.js';
-import { ThreadRuntime } from './thread-runtime.js';
+import { portEndpoint } from './admin-channel.js';
+import { ShardAdmin } from './admin.js';
+import type { FromShard, ShardInit } from './protocol.js';
 import { loadProvider } from './provider.js';
+import { ThreadRuntime } from './thread-runtime.js';
 
 const init = workerData as ShardInit;
-const port = parentPort!;
 const rt = new ThreadRuntime(init, init.config.spinMicros);
 if (init.provider !== null) rt.provider = await loadProvider(init.provider, init.thread);
 
@@ -14,8 +16,6 @@ if (init.provider !== null) rt.provider = await loadProvider(init.provider, init
 // message its predecessor left behind.
 if (init.incarnation > 0) rt.state.transport.announceRestart();
 rt.state.scheduler.start();
-
-const reply = (msg: FromShard): void => port.postMessage(msg);
 
 // The loop tick: the watchdog on the main thread restarts this shard if it
 // stops (a handler stuck in a loop, sync or after an await); the lag it
@@ -36,45 +36,7 @@ setInterval(() => {
   lastTick = now;
 }, TICK_MS).unref();
 
-port.on('message', (msg: ToShard) => {
-  switch (msg.type) {
-    case 'shard-down':
-      rt.onShardDown(msg.shard, msg.incarnation);
-      rt.state.scheduler.kick();
-      break;
-    case 'shutdown':
-      rt.shutdown(msg.timeoutMs).then(
-        (pending) => {
-          reply({ type: 'shutdown-done', pending });
-          // Nothing ref'd is left: the thread ends on its own.
-          port.close();
-        },
-        (err: unknown) => {
-          throw err;
-        },
-      );
-      break;
-    case 'crash':
-      // killShard: an uncaught error on this thread's event loop, between two of its tasks, as a
-      // stray exception thrown by actor code would be (so every count in shared memory is whole).
-      throw new Error(msg.message);
-    case 'stats':
-      reply({
-        type: 'stats',
-        id: msg.id,
-        stats: {
-          shard: rt.thread,
-          actors: rt.state.procs.size,
-          runQueue: rt.state.scheduler.queued,
-          spawned: rt.state.counters.spawned,
-          exited: rt.state.counters.exited,
-          delivered: rt.state.counters.delivered,
-        },
-      });
-      break;
-    default:
-      unknownMessage('control', msg);
-  }
-});
-
-reply({ type: 'ready' });
+// The control plane: main's requests (introspection, stats, shard-down, shutdown) over our own channel.
+const admin = init.admin!;
+Comlink.expose(new ShardAdmin(rt, () => admin.close()), portEndpoint(admin));
+parentPort!.postMessage({ type: 'ready' } satisfies FromShard);

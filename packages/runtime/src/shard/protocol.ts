@@ -5,6 +5,7 @@ import type { TracingConfig } from './tracing.js';
 import type { WireError } from '../errors.js';
 import type { ExitReason } from '../actor/exit-reason.js';
 import type { Pid } from '../actor/pid.js';
+import type { MessagePort } from 'node:worker_threads';
 
 /*
  * Ring ops. A frame is one msgpack array of back-to-back ops, each an op code
@@ -90,18 +91,8 @@ export interface DeadLetter {
   shard: number;
 }
 
-/** Main -> shard control messages. */
-export type ToShard =
-  | { type: 'shard-down'; shard: number; incarnation: number }
-  | { type: 'shutdown'; timeoutMs: number }
-  | { type: 'crash'; message: string }
-  | { type: 'stats' ; id: number };
-
-/** Shard -> main control messages. */
-export type FromShard =
-  | { type: 'ready' }
-  | { type: 'shutdown-done'; pending: number }
-  | { type: 'stats'; id: number; stats: ShardStats };
+/** Shard -> main over the worker's own port: it is ready (its admin object is exposed). Everything else main asks goes over the admin channel (shard/admin.ts). */
+export type FromShard = { type: 'ready' };
 
 /** What a shard reports about itself. */
 export interface ShardStats {
@@ -131,6 +122,8 @@ export interface ShardInit {
   provider: string | null;
   /** Tracing settings (null: tracing off). */
   tracing: TracingConfig | null;
+  /** The shard's end of its admin channel (comlink; transferred). Absent on the main thread. */
+  admin?: MessagePort;
 }
 
 /** Settings every thread runs with (validated on the main thread). */

@@ -131,6 +131,7 @@ export class Scheduler {
       const timed = this.timing || p.turnBudget > 0;
       const t0 = timed ? (this.timing ? mark : performance.now()) : 0;
       const n = this.runTurn(p, p.turnBudget > 0 ? p.turnBudget : backlog > full * 4 ? backlog >> 2 : full);
+      p.handled += n; // once per turn: the observer's "reductions"
       budget -= Math.max(1, n);
       if (this.transport.backlogged()) break; // back off: peers are behind
       // Work for a thread that is waiting goes out now, not at the end of the slice.

@@ -89,7 +89,6 @@ export class Spawner {
       req.monitor = parent.pid;
       req.ref = ref;
     }
-    s.counters.spawned++;
     return new Promise((resolve, reject) => {
       const done: SpawnReply = (_pid, err) => {
         if (err !== null) reject(err);
@@ -142,6 +141,8 @@ export class Spawner {
     p.ctx = this.makeCtx(p);
     s.procs.set(req.serial, p);
     s.countProcs();
+    // Counted where the process lives: stats() says how many each shard hosted, whoever asked.
+    s.counters.spawned++;
     if (req.link !== undefined) p.addLink(req.link);
     if (req.monitor !== undefined) p.addMonitoredBy(req.ref!, req.monitor);
     p.parent = req.parent;

@@ -2,6 +2,7 @@
 
 import type { Context, Span, SpanContext } from '@opentelemetry/api';
 import { context } from '@opentelemetry/api';
+import { BEHAVIOUR } from '../actor/brand.js';
 import { type Proc, S_RUNNING } from '../actor/proc.js';
 import { isThenable } from '../validate.js';
 import type { ShardState } from './shard-state.js';
@@ -15,10 +16,13 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
   const tracing = obs.tracing;
   const shipSpanStarts = s.thread !== 0;
 
-  /** A call or cast envelope: the server side of the GenServer metrics. */
+  /** A call or cast envelope: the server side of the GenServer metrics (GenServers and supervisors only: a state machine's events are not GenServer calls). */
   function account(p: Proc, msg: unknown): void {
     if (typeof msg !== 'object' || msg === null) return;
     const env = msg as { $joerl?: unknown; from?: { ref: number }; t?: number; d?: number };
+    if (env.$joerl === undefined) return;
+    const kind = p.behaviour![BEHAVIOUR];
+    if (kind !== 'gen_server' && kind !== 'supervisor') return;
     if (env.$joerl === 'call' && env.from !== undefined) {
       m.callTaken(p.tm!);
       (p.serving ??= new Map()).set(env.from.ref, [env.t ?? NaN, env.d ?? Infinity]);

@@ -20,6 +20,8 @@ import { OffloadPool } from './offload-pool.js';
 import { type ResolvedOptions, type SystemOptions, resolveOptions } from './options.js';
 import type { ShardDeath } from './shard-host.js';
 import { type ShardView, ShardPool } from './shard-pool.js';
+import { Introspection, type ProcessInfo, type ProcessInfoOptions, type ShardSnapshot } from './introspection.js';
+import type { AnswerOptions, ProcessQuery, ProcessRow, SupervisorNode } from '../actor/introspection.js';
 import { type SharedMemory, allocateSharedMemory } from './shared-memory.js';
 import { GoneShards } from './gone-shards.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
@@ -78,6 +80,7 @@ export class ActorSystem extends EventEmitter {
   readonly options: Readonly<ResolvedOptions>;
   readonly #rt: ThreadRuntime;
   readonly #pool: ShardPool;
+  readonly #look: Introspection;
   readonly #mem: SharedMemory;
   readonly #config: ThreadConfig;
   #state: State = 'running';
@@ -165,6 +168,7 @@ export class ActorSystem extends EventEmitter {
         reports.shardRestarted(shard, incarnation);
       },
     });
+    this.#look = new Introspection(this.#pool);
   }
 
   #init(thread: number, incarnation: number): ShardInit {
@@ -338,6 +342,40 @@ export class ActorSystem extends EventEmitter {
     } finally {
       inbox.close();
     }
+  }
+
+  /**
+   * The busiest processes (by `sortBy`, default messages handled per second),
+   * at most `limit` (default 100), across shards; each shard computes its own
+   * top-N, and nothing is collected while nobody asks.
+   */
+  processes(query?: ProcessQuery): Promise<ProcessRow[]> {
+    if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
+    return this.#look.processes(query);
+  }
+
+  /** One process in detail: links, monitors (both ways), timers, the head of its mailbox, and its state. ERR_NO_PROC if it is gone. */
+  processInfo(pid: Pid<unknown>, opts?: ProcessInfoOptions): Promise<ProcessInfo> {
+    if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
+    return this.#look.processInfo(pid, opts);
+  }
+
+  /** The state of `pid` as its behaviour shows it, taken between messages (OTP's `sys:get_state`); ERR_CALL_TIMEOUT if it stays busy past `timeoutMs` (default 1000). */
+  getState(pid: Pid<unknown>, opts?: { timeoutMs?: number }): Promise<string> {
+    if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
+    return this.#look.getState(pid, opts);
+  }
+
+  /** Every supervision tree (root supervisors, children nested across shards) with strategy, intensity and restarts. `timeoutMs` bounds the wait for each shard. */
+  supervisionTree(opts?: AnswerOptions): Promise<SupervisorNode[]> {
+    if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
+    return this.#look.supervisionTree(opts);
+  }
+
+  /** Live figures per shard: actors, run queue, msgs/s, queued messages, heap, event-loop lag, ring fill. `timeoutMs` bounds the wait for each shard. */
+  shardFigures(opts?: AnswerOptions): Promise<ShardSnapshot[]> {
+    if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
+    return this.#look.shards(opts);
   }
 
   /** Per-shard counters (live actors, run queue, spawned, exited, delivered). */

@@ -1,9 +1,13 @@
 // Main-thread side of one shard: starts its worker, watches it, and reports its death so it can be restarted.
 
-import type { ResourceLimits, Worker } from 'node:worker_threads';
-import { startWorker } from './exec-argv.js';
-import type { FromShard, ShardInit, ShardStats, ToShard } from '../shard/protocol.js';
+import * as Comlink from 'comlink';
+import { MessageChannel, type MessagePort, type ResourceLimits, type Worker } from 'node:worker_threads';
+import { ShardDownError } from '../errors.js';
+import { portEndpoint } from '../shard/admin-channel.js';
+import type { ShardAdmin } from '../shard/admin.js';
+import type { FromShard, ShardInit, ShardStats } from '../shard/protocol.js';
 import { unknownMessage } from '../shard/protocol.js';
+import { startWorker } from './exec-argv.js';
 
 /** Why a shard ended. */
 export interface ShardDeath {
@@ -33,8 +37,11 @@ export class ShardHost {
   private killedFor: ShardDeath['cause'] | null = null;
   private lastError: Error | null = null;
   private stopping: { resolve: () => void } | null = null;
-  private statsWaiters = new Map<number, (s: ShardStats) => void>();
-  private statsSeq = 0;
+  /** The shard's admin object (comlink), and our end of its channel; null while no worker runs. */
+  private admin: Comlink.Remote<ShardAdmin> | null = null;
+  private adminPort: MessagePort | null = null;
+  /** Admin calls in flight: rejected with ERR_SHARD_DOWN if the worker dies first. */
+  private readonly inFlight = new Set<(err: Error) => void>();
 
   constructor(
     shard: number,
@@ -48,8 +55,11 @@ export class ShardHost {
   /** Starts (or restarts) the worker; resolves when it reports ready. */
   start(): Promise<void> {
     const init = this.makeInit(this);
+    const channel = new MessageChannel();
+    init.admin = channel.port2;
     const opts: ConstructorParameters<typeof Worker>[1] = {
       workerData: init,
+      transferList: [channel.port2],
       name: `joerl-shard-${this.shard}`,
       // execArgv is the parent's, minus flags only the main script can use
       // (see exec-argv.ts). TypeScript actor modules do not rely on it: they
@@ -58,6 +68,8 @@ export class ShardHost {
     if (this.resourceLimits !== undefined) opts.resourceLimits = this.resourceLimits;
     const worker = startWorker(ENTRY, opts);
     this.worker = worker;
+    this.adminPort = channel.port1;
+    this.admin = Comlink.wrap<ShardAdmin>(portEndpoint(channel.port1));
     this.ready = false;
     this.killedFor = null;
     this.lastError = null;
@@ -71,14 +83,6 @@ export class ShardHost {
             this.failedStarts = 0;
             resolve();
             break;
-          case 'shutdown-done':
-            break;
-          case 'stats': {
-            const w = this.statsWaiters.get(msg.id);
-            this.statsWaiters.delete(msg.id);
-            w?.(msg.stats);
-            break;
-          }
           default:
             unknownMessage('shard', msg);
         }
@@ -90,8 +94,7 @@ export class ShardHost {
         if (this.worker !== worker) return;
         this.worker = null;
         this.ready = false;
-        for (const w of this.statsWaiters.values()) w(emptyStats(this.shard));
-        this.statsWaiters.clear();
+        this.closeAdmin();
         if (this.stopping !== null) {
           this.stopping.resolve();
           return;
@@ -115,8 +118,40 @@ export class ShardHost {
     });
   }
 
-  send(msg: ToShard): void {
-    this.worker?.postMessage(msg);
+  /**
+   * Calls the shard's admin object. Rejects with ERR_SHARD_DOWN when no worker
+   * runs, or when it dies before it answers (a dead worker never answers:
+   * without this, the promise would hang). A call made while the shard starts
+   * waits in the channel until it is ready.
+   */
+  call<T>(fn: (admin: Comlink.Remote<ShardAdmin>) => Promise<T>): Promise<T> {
+    const admin = this.admin;
+    if (admin === null) return Promise.reject(new ShardDownError(this.shard));
+    return new Promise<T>((resolve, reject) => {
+      const fail = (err: Error): void => reject(err);
+      this.inFlight.add(fail);
+      fn(admin).then(
+        (v) => {
+          this.inFlight.delete(fail);
+          resolve(v);
+        },
+        (err: unknown) => {
+          this.inFlight.delete(fail);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  /** The worker is gone: calls in flight fail, the proxy is released and our end of the channel closed. */
+  private closeAdmin(): void {
+    for (const fail of this.inFlight) fail(new ShardDownError(this.shard));
+    this.inFlight.clear();
+    const admin = this.admin;
+    this.admin = null;
+    admin?.[Comlink.releaseProxy]();
+    this.adminPort?.close();
+    this.adminPort = null;
   }
 
   /**
@@ -127,7 +162,8 @@ export class ShardHost {
   crash(): void {
     const worker = this.worker;
     if (worker === null) return;
-    worker.postMessage({ type: 'crash', message: `killShard(${this.shard}): injected fault` } satisfies ToShard);
+    // The call never answers: the shard dies (its rejection, ERR_SHARD_DOWN, is expected).
+    this.call((a) => a.crash(`killShard(${this.shard}): injected fault`)).catch(() => {});
     setTimeout(() => {
       if (this.worker === worker) this.kill('error');
     }, CRASH_GRACE_MS).unref();
@@ -152,17 +188,13 @@ export class ShardHost {
           resolve();
         },
       };
-      worker.postMessage({ type: 'shutdown', timeoutMs } satisfies ToShard);
+      // The worker ends on its own once its processes are stopped; its exit resolves this.
+      this.call((a) => a.shutdown(timeoutMs)).catch(() => void worker.terminate());
     });
   }
 
   stats(): Promise<ShardStats> {
-    if (this.worker === null || !this.ready) return Promise.resolve(emptyStats(this.shard));
-    const id = ++this.statsSeq;
-    return new Promise((resolve) => {
-      this.statsWaiters.set(id, resolve);
-      this.send({ type: 'stats', id });
-    });
+    return this.call((a) => a.stats()).catch(() => emptyStats(this.shard));
   }
 }
 

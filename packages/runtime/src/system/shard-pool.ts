@@ -17,7 +17,7 @@ import {
 } from '../ring/control-block.js';
 import { InvalidArgumentError } from '../errors.js';
 import { ringFill } from '../ring/ring.js';
-import type { ShardInit, ShardStats, ToShard } from '../shard/protocol.js';
+import type { ShardInit, ShardStats } from '../shard/protocol.js';
 import { type ShardDeath, ShardHost } from './shard-host.js';
 import type { SharedMemory } from './shared-memory.js';
 
@@ -137,9 +137,10 @@ export class ShardPool {
     this.watchdog.unref();
   }
 
-  /** Tells every other live shard that `shard` died. */
-  broadcast(msg: ToShard, except: number): void {
-    for (const h of this.hosts) if (h.shard !== except) h.send(msg);
+  /** Tells every other live shard that `shard` died: links and monitors to its processes fire there. */
+  private tellShardDown(shard: number, incarnation: number): void {
+    // A shard that is down itself learns nothing: it starts afresh.
+    for (const h of this.hosts) if (h.shard !== shard) h.call((a) => a.shardDown(shard, incarnation)).catch(() => {});
   }
 
   private checkShards(limit: number): void {
@@ -178,7 +179,7 @@ export class ShardPool {
     Atomics.store(i32, base + PARKED, 0);
     Atomics.store(i32, base + ACTORS, 0);
     this.events.cleanup(d);
-    this.broadcast({ type: 'shard-down', shard: s, incarnation: d.incarnation }, s);
+    this.tellShardDown(s, d.incarnation);
     if (!this.restartShards || host.failedStarts >= MAX_FAILED_STARTS) {
       // Placement skips it from now on; spawns aimed at it fail with ERR_SHARD_DOWN.
       Atomics.store(i32, base + GAVE_UP, 1);
