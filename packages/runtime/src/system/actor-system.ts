@@ -13,7 +13,7 @@ import { DEFAULT_CALL_TIMEOUT_MS } from '../shard/actor-context.js';
 import { MAIN_PID, type Pid } from '../actor/pid.js';
 import { SystemStoppedError } from '../errors.js';
 import { STOPPING } from '../ring/control-block.js';
-import type { DeadLetter, ShardInit, ShardStats, ThreadConfig } from '../shard/protocol.js';
+import type { ShardInit, ShardStats, ThreadConfig } from '../shard/protocol.js';
 import { ThreadRuntime } from '../shard/thread-runtime.js';
 import { Inbox } from './inbox.js';
 import { OffloadPool } from './offload-pool.js';
@@ -28,30 +28,9 @@ import { MetricsEndpoint } from './metrics-endpoint.js';
 import { type MessagesLost, shutdownLosses, takeLosses } from './losses.js';
 import { SystemReports } from './reports.js';
 import type { CrashReport, SupervisorReport } from '../shard/report-sink.js';
+import type { SystemEventMap, SystemView } from './events.js';
 
-export type { CrashReport, MessagesLost, ShardDeath, ShardView, SupervisorReport };
-
-/** The system's own view of itself (health reads it). */
-export interface SystemView {
-  state: 'starting' | 'running' | 'stopping' | 'stopped';
-  shards: ShardView[];
-}
-
-/** Events an ActorSystem emits (on the main thread). */
-export interface SystemEventMap {
-  /** A message could not be delivered and no caller could be told synchronously. */
-  deadLetter: [DeadLetter];
-  /** Messages lost in bulk, counted without their content: left in a shard that died, or found by `shutdown()`. */
-  messagesLost: [MessagesLost];
-  /** A process panicked (init, a handler or terminate threw): who, where, what it was handling, the error and its stack. */
-  crashReport: [CrashReport];
-  /** A supervisor restarted a child, failed to, or gave up; or the system restarted a shard. */
-  supervisorReport: [SupervisorReport];
-  /** A shard died; its actors exited with `killed`, and links and monitors were told. */
-  shardDown: [ShardDeath];
-  /** A dead shard is running again (a new incarnation, with no actors). */
-  shardRestart: [{ shard: number; incarnation: number }];
-}
+export type { CrashReport, MessagesLost, ShardDeath, ShardView, SupervisorReport, SystemEventMap, SystemView };
 
 type State = 'running' | 'stopping' | 'stopped';
 
@@ -384,8 +363,11 @@ export class ActorSystem extends EventEmitter {
   }
 
   /**
-   * Fault injection: terminates shard `shard` as if it had crashed. Its actors
-   * exit with `killed`, links and monitors elsewhere fire, and the shard restarts.
+   * Fault injection: shard `shard` crashes, as if actor code had thrown an
+   * uncaught error on its event loop (a shard whose loop stays blocked for a
+   * second is terminated). Its actors exit with `killed`, links and monitors
+   * elsewhere fire, what was queued there is reported (`messagesLost`), and
+   * the shard restarts. ERR_INVALID_ARGUMENT for a shard number out of range.
    */
   killShard(shard: number): void {
     this.#pool.kill(shard);
