@@ -259,6 +259,7 @@ export class Spawner {
   }
 
   private disarm(p: Proc): void {
+    if (this.starting.size === 0) return; // the usual case: nothing went async
     const st = this.starting.get(p);
     if (st === undefined) return;
     clearTimeout(st.timer);
