@@ -1,6 +1,14 @@
 // A process mailbox: a growable ring of messages with an optional capacity, FIFO plus removal from the middle.
 
 /**
+ * The EXIT and DOWN messages the runtime queued (signals turned into
+ * messages, not sends): they stay out of the thread's count of queued sends
+ * (QUEUED in control-block.ts). Kept by identity, aside, so that taking a
+ * message costs nothing extra while a mailbox holds none (`sysCount === 0`).
+ */
+const SYSTEM = new WeakSet<object>();
+
+/**
  * Ring buffer over a plain array (power-of-two size, grows by doubling).
  * `push`/`shift` are O(1) and allocation-free once grown; `removeAt` (for
  * selective receive) shifts the tail, O(n).
@@ -21,20 +29,14 @@ export class Mailbox {
   private traces: unknown[] | null = null;
   /** The trace context of the message `shift()` just returned (undefined: none). */
   lastTrace: unknown = undefined;
-  /**
-   * Marks parallel to `buf` (1: an EXIT or DOWN the runtime queued, not a sent
-   * message), allocated on the first such message. The thread's count of
-   * queued messages (see QUEUED in control-block.ts) leaves them out.
-   */
-  private sys: Uint8Array | null = null;
-  /** True when the message `shift()` or `removeAt()` just returned was an EXIT or DOWN. */
-  lastSystem = false;
   private mask: number;
   private head = 0;
   /** Number of queued messages. */
   length = 0;
   /** Most messages this mailbox will hold; `push` refuses past it. */
   capacity: number;
+  /** EXIT and DOWN messages queued by `pushAlways` and not taken yet (see `tookSystem`). */
+  sysCount = 0;
 
   constructor(capacity: number, initialSize = 4) {
     this.capacity = capacity;
@@ -70,12 +72,23 @@ export class Mailbox {
   }
 
   /** Appends ignoring capacity, marked as a system message: for EXIT and DOWN, which must never be lost. */
-  pushAlways(msg: unknown): void {
+  pushAlways(msg: object): void {
     if (this.length > this.mask) this.grow();
-    const i = (this.head + this.length) & this.mask;
-    this.buf[i] = msg;
-    (this.sys ??= new Uint8Array(this.buf.length))[i] = 1;
+    this.buf[(this.head + this.length) & this.mask] = msg;
     this.length++;
+    SYSTEM.add(msg);
+    this.sysCount++;
+  }
+
+  /**
+   * Whether `msg`, just taken out (by `shift` or `removeAt`), was an EXIT or
+   * DOWN queued by `pushAlways` rather than a send. Callers test `sysCount`
+   * first, so the usual mailbox, with none, pays one field read.
+   */
+  tookSystem(msg: unknown): boolean {
+    if (this.sysCount === 0 || !SYSTEM.delete(msg as object)) return false;
+    this.sysCount--;
+    return true;
   }
 
   /** Removes and returns the oldest message (undefined when empty). */
@@ -94,11 +107,6 @@ export class Mailbox {
       this.lastTrace = traces[i];
       traces[i] = undefined;
     }
-    const sys = this.sys;
-    if (sys !== null) {
-      this.lastSystem = sys[i] === 1;
-      sys[i] = 0;
-    }
     this.head = (i + 1) & this.mask;
     this.length--;
     return msg;
@@ -114,21 +122,16 @@ export class Mailbox {
     const msg = this.at(i);
     const times = this.times;
     const traces = this.traces;
-    const sys = this.sys;
-    if (sys !== null) this.lastSystem = sys[(this.head + i) & this.mask] === 1;
     for (let k = i; k < this.length - 1; k++) {
       const to = (this.head + k) & this.mask;
       const from = (this.head + k + 1) & this.mask;
       this.buf[to] = this.buf[from];
       if (times !== null) times[to] = times[from]!;
       if (traces !== null) traces[to] = traces[from];
-      if (sys !== null) sys[to] = sys[from]!;
     }
-    const last = (this.head + this.length - 1) & this.mask;
-    this.buf[last] = undefined;
-    if (times !== null) times[last] = NaN;
-    if (traces !== null) traces[last] = undefined;
-    if (sys !== null) sys[last] = 0;
+    this.buf[(this.head + this.length - 1) & this.mask] = undefined;
+    if (times !== null) times[(this.head + this.length - 1) & this.mask] = NaN;
+    if (traces !== null) traces[(this.head + this.length - 1) & this.mask] = undefined;
     this.length--;
     return msg;
   }
@@ -154,11 +157,6 @@ export class Mailbox {
       const t = new Array<unknown>(size * 2);
       for (let i = 0; i < this.length; i++) t[i] = this.traces[(this.head + i) & this.mask];
       this.traces = t;
-    }
-    if (this.sys !== null) {
-      const t = new Uint8Array(size * 2);
-      for (let i = 0; i < this.length; i++) t[i] = this.sys[(this.head + i) & this.mask]!;
-      this.sys = t;
     }
     this.head = 0;
     this.mask = size * 2 - 1;

@@ -132,7 +132,7 @@ export class Delivery {
   }
 
   /** EXIT and DOWN messages: never refused by a full mailbox, or they would be lost. */
-  enqueueSystem(p: Proc, msg: unknown): void {
+  enqueueSystem(p: Proc, msg: object): void {
     if (p.receivers !== null && this.rcv.offer(p, msg)) return;
     p.mailbox.pushAlways(msg);
     this.s.observer.mailboxIn(p);

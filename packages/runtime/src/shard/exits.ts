@@ -262,7 +262,7 @@ export class Exits {
     const ctl = s.ctl.i32;
     while (mb.length > 0) {
       const msg = mb.shift();
-      if (mb.lastSystem) continue;
+      if (mb.tookSystem(msg)) continue;
       ctl[s.queuedIndex]!--;
       this.delivery.deadLetter(p.pid, msg, 'process_exited', p);
     }

@@ -54,7 +54,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
       s.turnSends = 0;
       while (n + s.turnSends < budget && mb.length > 0) {
         const msg = mb.shift();
-        const sys = mb.lastSystem;
+        const sys = mb.sysCount !== 0 && mb.tookSystem(msg);
         const stamp = mb.lastStamp;
         mb.lastStamp = NaN;
         const carried = mb.lastTrace as SpanContext | undefined;

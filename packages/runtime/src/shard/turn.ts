@@ -44,7 +44,7 @@ export class Turns {
       const msg = mb.shift();
       n++;
       // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
-      if (!mb.lastSystem) ctl[queued]!--;
+      if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
       let next: unknown;
       try {
         next = b.handle(msg, p.state, ctx as never);
