@@ -27,6 +27,11 @@ const FORBIDDEN = [
   [join('runtime', 'src', 'actor'), join('runtime', 'src', 'shard')],
   [join('runtime', 'src', 'actor'), join('runtime', 'src', 'system')],
   [join('runtime', 'src', 'shard'), join('runtime', 'src', 'system')],
+  // node/ (a node's connection to its cluster) sits between shard/ and system/.
+  [join('runtime', 'src', 'shard'), join('runtime', 'src', 'node')],
+  [join('runtime', 'src', 'actor'), join('runtime', 'src', 'node')],
+  [join('runtime', 'src', 'behaviours'), join('runtime', 'src', 'node')],
+  [join('runtime', 'src', 'node'), join('runtime', 'src', 'system')],
   [join('telemetry', 'src'), join('runtime', 'src')],
   [join('telemetry', 'src'), join('health', 'src')],
   [join('telemetry', 'src'), join('observer', 'src')],

@@ -61,6 +61,17 @@ test('a small real run: JSON with the figure, its nact baseline and ratio; resul
   assert.ok(existsSync(new URL(`${stem}.svg`)), 'the chart beside the JSON');
 });
 
+test('the nodes group: two node processes and raw NATS on a nats-server of its own; figures for throughput, calls and detection', async () => {
+  const r = await run('--quick', '--runs', '1', '--only', 'nodes', '--json');
+  assert.is(r.code, 0, r.err);
+  const res = JSON.parse(r.out) as { rows: Array<{ group: string; name: string; joerl: { median: number }; baseline?: { name: string } }> };
+  const rows = res.rows.filter((x) => x.group === 'nodes');
+  assert.equal(rows.map((x) => x.name), ['remote one-way, 2 node processes', 'remote call p50', 'detect a killed node (SIGKILL)', 'detect a frozen node (SIGSTOP)']);
+  assert.is(rows[0]!.baseline?.name, 'raw NATS pub/sub');
+  assert.is(rows[1]!.baseline?.name, 'raw NATS request/reply');
+  for (const x of rows) assert.ok(x.joerl.median > 0, `${x.name} measured`);
+});
+
 async function answer(system: ActorSystem, workerExport: string, masterExport: string, start: (workers: Pid<any>[], report: Pid<any>) => object): Promise<number> {
   const inbox = system.inbox();
   try {

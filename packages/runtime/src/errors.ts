@@ -25,7 +25,12 @@ export type ErrorCode =
   | 'ERR_OFFLOAD_FAILED'
   | 'ERR_CHILD_EXISTS'
   | 'ERR_CHILD_NOT_FOUND'
-  | 'ERR_CHILD_RUNNING';
+  | 'ERR_CHILD_RUNNING'
+  | 'ERR_NODE_DOWN'
+  | 'ERR_UNKNOWN_NODE'
+  | 'ERR_NODE_NAME_TAKEN'
+  | 'ERR_NODE_CONNECT'
+  | 'ERR_NOT_A_NODE';
 
 const BRAND = Symbol.for('joerl.error');
 
@@ -261,6 +266,49 @@ export class OffloadFailedError extends JoerlError {
   }
 }
 
+/** The node a pid lives on is not connected: it went down (`noconnection`), or no such node exists. */
+export class NodeDownError extends JoerlError {
+  static override readonly CODE = 'ERR_NODE_DOWN' as const;
+  /** The node's id (the first number of its pids). */
+  readonly node: number;
+  constructor(node: number, detail: string) {
+    super('ERR_NODE_DOWN', `node ${node} is not connected: ${detail}`);
+    this.node = node;
+  }
+}
+
+/** No node of that name is connected to this one (a typo, or it has not joined the cluster). */
+export class UnknownNodeError extends JoerlError {
+  static override readonly CODE = 'ERR_UNKNOWN_NODE' as const;
+  constructor(name: string, known: string[]) {
+    super('ERR_UNKNOWN_NODE', `no node "${name}" is connected (connected: ${known.join(', ') || 'none'}); check the name and that it joined the same cluster`);
+  }
+}
+
+/** Another live node of the cluster already has this name. */
+export class NodeNameTakenError extends JoerlError {
+  static override readonly CODE = 'ERR_NODE_NAME_TAKEN' as const;
+  constructor(name: string, cluster: string) {
+    super('ERR_NODE_NAME_TAKEN', `a live node named "${name}" is already in cluster "${cluster}"; give this node another name, or stop that one first`);
+  }
+}
+
+/** The node could not reach its messaging servers (or the client is not installed). */
+export class NodeConnectError extends JoerlError {
+  static override readonly CODE = 'ERR_NODE_CONNECT' as const;
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super('ERR_NODE_CONNECT', `cannot start the node: ${detail}`, options);
+  }
+}
+
+/** A cluster operation (global names, spawn on a node) on a system started without `node`. */
+export class NotANodeError extends JoerlError {
+  static override readonly CODE = 'ERR_NOT_A_NODE' as const;
+  constructor(op: string) {
+    super('ERR_NOT_A_NODE', `${op} needs a node: start the system with ActorSystem.start({ node: { name } })`);
+  }
+}
+
 /** The form in which an error crosses threads. */
 export interface WireError {
   name: string;
@@ -324,6 +372,11 @@ const classes: Record<string, abstract new (...args: never[]) => JoerlError> = {
   ERR_CHILD_EXISTS: ChildExistsError,
   ERR_CHILD_NOT_FOUND: ChildNotFoundError,
   ERR_CHILD_RUNNING: ChildRunningError,
+  ERR_NODE_DOWN: NodeDownError,
+  ERR_UNKNOWN_NODE: UnknownNodeError,
+  ERR_NODE_NAME_TAKEN: NodeNameTakenError,
+  ERR_NODE_CONNECT: NodeConnectError,
+  ERR_NOT_A_NODE: NotANodeError,
 };
 
 function classFor(code: string): abstract new (...args: never[]) => Error {

@@ -5,6 +5,8 @@ export { Aggregator } from './aggregator.js';
 export { DEFAULT_REGION_SLOTS, createRegion } from './region.js';
 export type { MetricsWriter, SignalKind } from './metrics-writer.js';
 export { NOOP_METRICS } from './noop-metrics.js';
+export { NOOP_NODE_METRICS } from './node-metrics.js';
+export type { NodeMetricsWriter, RemoteFailReason } from './node-metrics.js';
 export { ShardMetrics } from './shard-metrics.js';
 export type { Announce } from './shard-metrics.js';
 export { REASONS, TypeMetrics } from './type-metrics.js';

@@ -1,5 +1,6 @@
 // The metric writer a thread's runtime calls: the real shard (shard-metrics.ts) or the no-op one (noop-metrics.ts).
 
+import type { NodeMetricsWriter } from './node-metrics.js';
 import type { ReasonLabel, TypeMetrics } from './type-metrics.js';
 
 /** Signal kinds, as the `type` label of the signal metrics. */
@@ -48,4 +49,6 @@ export interface MetricsWriter {
   statemEnter(t: TypeMetrics, state: string, delta: 1 | -1): void;
   statemTransition(t: TypeMetrics, from: string, to: string, msInFrom: number): void;
   statemInvalid(t: TypeMetrics, state: string, event: string): void;
+  /** The distribution metrics (a node's main thread asks once, at start). */
+  nodeMetrics(): NodeMetricsWriter;
 }

@@ -29,6 +29,7 @@ import {
   metricId,
   slotsOf,
 } from './catalogue.js';
+import { type NodeMetricsWriter, RegionNodeMetrics } from './node-metrics.js';
 import { OVERFLOW_SLOTS, regionSlots } from './region.js';
 import type { TelemetryConfig } from './config.js';
 import type { SignalKind } from './metrics-writer.js';
@@ -322,6 +323,11 @@ export class ShardMetrics implements MetricsWriter {
       t.statem.set(key, slot);
     }
     return slot;
+  }
+
+  /** The distribution metrics, in this region. */
+  nodeMetrics(): NodeMetricsWriter {
+    return new RegionNodeMetrics(this.slots, (metric, labels) => this.series(metric, labels));
   }
 
   // ------------------------------------------------------------ histograms

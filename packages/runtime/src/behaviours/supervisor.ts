@@ -8,6 +8,7 @@ import { type DownMessage, type ExitMessage, isDownMessage, isExitMessage } from
 import { Pid } from '../actor/pid.js';
 import { ChildExistsError, ChildNotFoundError, ChildRunningError, InvalidArgumentError } from '../errors.js';
 import { moduleHref } from '../actor/module-ref.js';
+import { childNodes, spawnLinkOnNodes } from './child-nodes.js';
 import { GenServer, defineGenServer } from './gen-server.js';
 
 /** How the supervisor reacts to a child that must be restarted. */
@@ -34,6 +35,12 @@ export interface ChildSpec {
   mailboxCapacity?: number;
   /** `'supervisor'` for nested supervisors (their shutdown defaults to `'infinity'`). */
   type?: 'worker' | 'supervisor';
+  /**
+   * The node to run the child on, or candidates tried in order (`'local'`:
+   * the supervisor's own node). A child lost with its node (exit
+   * `noconnection`) is restarted on the first candidate that is up then.
+   */
+  node?: string | string[];
 }
 
 /** Restart intensity: more than `maxRestarts` restarts within `withinMs` stops the supervisor. */
@@ -95,6 +102,7 @@ interface Normalized {
   name: string | undefined;
   mailboxCapacity: number | undefined;
   type: 'worker' | 'supervisor';
+  nodes: string[] | undefined;
 }
 
 interface Child {
@@ -138,6 +146,7 @@ function normalize(spec: ChildSpec, fallbackId: string): Normalized {
     name: spec.name,
     mailboxCapacity: spec.mailboxCapacity,
     type,
+    nodes: childNodes(spec.node, id),
   };
 }
 
@@ -164,7 +173,7 @@ async function startChild(child: Child, ctx: Ctx): Promise<Pid> {
   const opts: { export: string; shard: Placement; name?: string; mailboxCapacity?: number } = { export: s.export, shard: s.shard };
   if (s.name !== undefined) opts.name = s.name;
   if (s.mailboxCapacity !== undefined) opts.mailboxCapacity = s.mailboxCapacity;
-  const pid = (await ctx.spawnLink(s.href, s.args, opts)) as Pid;
+  const pid = await spawnLinkOnNodes(ctx, s.href, s.args, opts, s.nodes);
   child.pid = pid;
   return pid;
 }

@@ -10,6 +10,7 @@ import { describe } from '../validate.js';
 import { DROPPED, THREAD_STRIDE_I32 } from '../ring/control-block.js';
 import { type DeadLetter, type DeadLetterReason, OP_CLOCK, OP_DEAD_LETTER, OP_SEND, OP_SEND_AT, OP_SEND_TP } from './protocol.js';
 import type { Receive } from './receive.js';
+import { R_SEND, R_SEND_TP, REMOTE } from './remote-ops.js';
 import { NO_ROUTE, type Router } from './router.js';
 import type { ShardState } from './shard-state.js';
 
@@ -46,7 +47,7 @@ export class Delivery {
     const stamp = obs.sent(from, pid);
     // A message to oneself is the actor's own control flow (a loop, a timer), not a hop: it carries no
     // trace, or one sampled trace would swallow everything the loop ever does.
-    const tc = from !== undefined && pid.key === from.key ? undefined : obs.traceSend(from, pid);
+    const tc = from !== undefined && pid.key === from.key && pid.node === from.node ? undefined : obs.traceSend(from, pid);
     const t = this.router.route(pid);
     if (t === s.thread) {
       const p = s.procs.get(pid.serial);
@@ -69,6 +70,14 @@ export class Delivery {
     } catch (err) {
       this.failed('unencodable', null, pid);
       throw err;
+    }
+    if (t === REMOTE) {
+      // Another node: its connection carries the trace context, not the clock (clocks differ between machines).
+      // From a shard it goes through the main thread's ring: unsent until that frame is published.
+      if (s.thread !== 0) s.transport.counted(0);
+      if (tc === undefined) s.remote(R_SEND, pid, msg, null, null, null);
+      else s.remote(R_SEND_TP, pid, msg, formatTraceparent(tc), null, null);
+      return;
     }
     const tr = s.transport;
     const stamped = isStamped(stamp);
@@ -108,8 +117,14 @@ export class Delivery {
       this.deadLetter(pid, msg, 'unencodable');
       return;
     }
-    this.s.transport.counted(t);
-    this.s.transport.emit2(t, OP_SEND, pid.serial, msg);
+    if (t === REMOTE) {
+      // Through the main thread's ring on a shard: counted as unsent until that frame is published.
+      if (this.s.thread !== 0) this.s.transport.counted(0);
+      this.s.remote(R_SEND, pid, msg, null, null, null);
+    } else {
+      this.s.transport.counted(t);
+      this.s.transport.emit2(t, OP_SEND, pid.serial, msg);
+    }
   }
 
   /** Delivers to a process of this thread, dead-lettering on failure. */

@@ -2,7 +2,7 @@
 
 import { type ExitReason, type ExitReasonInput, KILL, formatReason, normalizeReason, panicReason, reasonKind } from '../actor/exit-reason.js';
 import type { MonitorRef } from '../actor/messages.js';
-import type { Pid } from '../actor/pid.js';
+import { type Pid, pidKey } from '../actor/pid.js';
 import { type Proc, S_DEAD, S_EXITING, S_INIT, S_RUNNING, S_WAITING } from '../actor/proc.js';
 import { InitFailedError } from '../errors.js';
 import { checkPid, isThenable } from '../validate.js';
@@ -49,7 +49,7 @@ export class Exits {
 
   unlink(p: Proc, target: Pid<unknown>): void {
     checkPid(target, 'unlink');
-    if (p.links !== null && p.links.delete(target.key)) this.router.sig(OP_UNLINK, p.pid, target);
+    if (p.links !== null && p.links.delete(pidKey(target))) this.router.sig(OP_UNLINK, p.pid, target);
   }
 
   monitor(p: Proc, target: Pid<unknown>): MonitorRef {
@@ -124,7 +124,7 @@ export class Exits {
   onExitSignal(p: Proc, from: Pid, reason: ExitSignalReason, viaLink: boolean): void {
     if (p.status === S_DEAD) return;
     // After unlink, no exit signal from that link may arrive.
-    if (viaLink && (p.links === null || !p.links.delete(from.key))) return;
+    if (viaLink && (p.links === null || !p.links.delete(pidKey(from)))) return;
     const obs = this.s.observer;
     if (reason === KILL) {
       obs.signalReceived('kill', false);

@@ -22,6 +22,7 @@ import { TimerHeap } from '../timer/timer-heap.js';
 import { Loader } from './loader.js';
 import type { ShardObserver } from './observer.js';
 import { type DeadLetter, OP_REPORT, type ShardInit, type ThreadConfig } from './protocol.js';
+import { NO_REMOTE, type RemoteSink } from './remote-ops.js';
 import { type Report, ReportSink } from './report-sink.js';
 import type { Scheduler } from './scheduler.js';
 import type { Transport } from './transport.js';
@@ -39,6 +40,12 @@ export interface RuntimeHooks {
   /** Main thread: a span started / ended on thread `thread`. */
   spanStarted?(thread: number, rec: unknown): void;
   spanEnded?(thread: number, rec: unknown): void;
+  /**
+   * Main thread of a node: a node-level request (spawn on another node,
+   * global names) from thread `thread`. `done` is called once, synchronously
+   * where the answer is dispatched (so what follows it is dispatched after).
+   */
+  nodeRequest?(kind: string, arg: unknown, thread: number, done: (ok: boolean, value: unknown) => void): void;
 }
 
 /** What only the main thread passes its runtime (the rest arrives through the rings). */
@@ -58,8 +65,16 @@ export interface RuntimeCounters {
 }
 
 export class ShardState {
-  /** This node (0 until nodes exist: every pid of this system has node 0). */
-  readonly node = 0;
+  /** This node's id in its cluster (0 for a system started without `node`: every pid has node 0). */
+  readonly node: number;
+  /** This node's name (null without `node`). */
+  readonly nodeName: string | null;
+  /** True when this system is a node: pids of other nodes route to the network. */
+  readonly distributed: boolean;
+  /** The main thread of this node as a pid (the parent of processes spawned from main code). */
+  readonly mainPid: Pid;
+  /** Where remote ops go: the main thread's ring (shards) or the node's connection (main); set by the composition. */
+  remote: RemoteSink = NO_REMOTE;
   readonly thread: number;
   readonly threads: number;
   readonly config: ThreadConfig;
@@ -97,6 +112,10 @@ export class ShardState {
 
   constructor(init: ShardInit) {
     this.thread = init.thread;
+    this.node = init.node?.id ?? 0;
+    this.nodeName = init.node?.name ?? null;
+    this.distributed = init.node !== null;
+    this.mainPid = new Pid(this.node, 0, 0);
     this.threads = init.threads;
     this.config = init.config;
     this.ctl = controlViews(init.control, init.threads);

@@ -4,7 +4,7 @@ import { context, trace } from '@opentelemetry/api';
 import type { ModuleRef, Monitored, SpawnOptions } from '../actor/context.js';
 import { panicReason } from '../actor/exit-reason.js';
 import { moduleHref } from '../actor/module-ref.js';
-import { MAIN_PID, Pid } from '../actor/pid.js';
+import { Pid } from '../actor/pid.js';
 import { Proc, S_DEAD, S_IDLE, S_INIT, S_RUNNING, S_WAITING, type SpawnReply } from '../actor/proc.js';
 import { assertEncodable } from '../codec/codec.js';
 import { InitFailedError, InvalidOptionError, ShardDownError, SpawnTimeoutError, fromWireError, toWireError, type WireError } from '../errors.js';
@@ -13,6 +13,19 @@ import type { Exits } from './exits.js';
 import type { Placement } from './placement.js';
 import { OP_SPAWN, OP_SPAWN_REPLY, type SpawnMode, type SpawnRequest } from './protocol.js';
 import type { ShardState } from './shard-state.js';
+
+/**
+ * A spawn another node asked for (main thread only): its parent, and the
+ * link or monitor set at birth, are on that node. `replied` runs
+ * synchronously with the answer, before anything the child sends after it.
+ */
+export interface RemoteBirth {
+  parent: Pid;
+  link?: Pid;
+  monitor?: Pid;
+  ref?: number;
+  replied(pid: Pid, err: unknown): void;
+}
 
 interface PendingSpawn {
   done: SpawnReply;
@@ -46,7 +59,7 @@ export class Spawner {
   }
 
   /** spawn / spawnLink / spawnMonitor from `parent` (null: the main thread). */
-  spawn(module: ModuleRef, args: unknown, opts: SpawnOptions | undefined, parent: Proc | null, mode: SpawnMode): Promise<Pid | Monitored> {
+  spawn(module: ModuleRef, args: unknown, opts: SpawnOptions | undefined, parent: Proc | null, mode: SpawnMode, birth?: RemoteBirth): Promise<Pid | Monitored> {
     const s = this.s;
     let req: SpawnRequest;
     let target: number;
@@ -65,7 +78,9 @@ export class Spawner {
       if (s.isGone(target)) throw new ShardDownError(target);
       if (target !== s.thread) assertEncodable(args);
       req = { url: href, export: exportName, args, serial: s.reserveSerial(target) };
-      req.parent = parent !== null ? parent.pid : MAIN_PID;
+      req.parent = parent !== null ? parent.pid : (birth?.parent ?? s.mainPid);
+      if (birth?.link !== undefined) req.link = birth.link;
+      if (birth?.monitor !== undefined) [req.monitor, req.ref] = [birth.monitor, birth.ref!];
       if (o.name !== undefined) req.name = o.name;
       if (o.mailboxCapacity !== undefined) req.mailboxCapacity = o.mailboxCapacity;
       if (o.timeoutMs !== undefined) req.timeoutMs = o.timeoutMs;
@@ -91,6 +106,7 @@ export class Spawner {
     }
     return new Promise((resolve, reject) => {
       const done: SpawnReply = (_pid, err) => {
+        birth?.replied(pid, err);
         if (err !== null) reject(err);
         else resolve(mode === 'monitor' ? { pid, ref } : pid);
       };

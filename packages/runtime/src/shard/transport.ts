@@ -143,6 +143,14 @@ export class Transport {
     this.touch(o);
   }
 
+  /** An op with six fields (OP_REMOTE: a remote op for the main thread). */
+  emit6(dest: number, op: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown): void {
+    const o = this.out[dest]!;
+    o.items.push(op, a, b, c, d, e, f);
+    o.urgent = true;
+    this.touch(o);
+  }
+
   /** Packs and publishes what is queued for `dest` now (span starts before a handler that may never return). */
   flushTo(dest: number): void {
     if (this.beforeFlush !== null) this.beforeFlush();
@@ -323,7 +331,7 @@ export class Transport {
       const end = i + 1 + ARITY[items[i] as number]!;
       const op = items.slice(i, end);
       i = end;
-      const m = carriesMessage(op[0] as number) ? 1 : 0;
+      const m = carriesMessage(op[0] as number, op[1]) ? 1 : 0;
       try {
         this.write(o, packr.pack(op), m);
       } catch (err) {

@@ -2,19 +2,23 @@
 
 import { EventEmitter } from 'node:events';
 import type { EndpointOptions, TelemetryServer } from '@joerl/telemetry';
-import { Aggregator, SpanCollector, createRegion, defaultResource, nowMs, spanEndFromWire, spanStartFromWire } from '@joerl/telemetry/internal';
+import { Aggregator, SpanCollector, createRegion, defaultResource, spanEndFromWire, spanStartFromWire } from '@joerl/telemetry/internal';
 import { loadProvider } from '../shard/provider.js';
-import type { CallOf, CallOptions, CastOf, ModuleRef, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
+import type { CallOf, CallOptions, CastOf, ModuleRef, NodeInfo, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
 import type { ArgsOf, Behaviour, MsgOf } from '../actor/behaviour.js';
 import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
 import { type DownMessage, type From, isDownMessage } from '../actor/messages.js';
 import type { Proc } from '../actor/proc.js';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../shard/actor-context.js';
-import { MAIN_PID, type Pid } from '../actor/pid.js';
+import type { Pid } from '../actor/pid.js';
 import { SystemStoppedError } from '../errors.js';
 import { STOPPING } from '../ring/control-block.js';
 import type { ShardInit, ShardStats, ThreadConfig } from '../shard/protocol.js';
 import { ThreadRuntime } from '../shard/thread-runtime.js';
+import { clusterOps } from '../shard/actor-context.js';
+import { type NodeClaim, claimNode } from '../node/claim.js';
+import { type NodeDownInfo, NodeService } from '../node/node-service.js';
+import type { SystemEventMap, SystemView } from './system-events.js';
 import { Inbox } from './inbox.js';
 import { OffloadPool } from './offload-pool.js';
 import { type ResolvedOptions, type SystemOptions, resolveOptions } from './options.js';
@@ -23,14 +27,12 @@ import { type ShardView, ShardPool } from './shard-pool.js';
 import { Introspection, type ProcessInfo, type ProcessInfoOptions, type ShardSnapshot } from './introspection.js';
 import type { AnswerOptions, ProcessQuery, ProcessRow, SupervisorNode } from '../actor/introspection.js';
 import { type SharedMemory, allocateSharedMemory } from './shared-memory.js';
-import { GoneShards } from './gone-shards.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
-import { type MessagesLost, shutdownLosses, takeLosses } from './losses.js';
-import { SystemReports } from './reports.js';
+import type { MessagesLost } from './losses.js';
+import { ShardFaults } from './shard-faults.js';
 import type { CrashReport, SupervisorReport } from '../shard/report-sink.js';
-import type { SystemEventMap, SystemView } from './events.js';
 
-export type { CrashReport, MessagesLost, ShardDeath, ShardView, SupervisorReport, SystemEventMap, SystemView };
+export type { CrashReport, MessagesLost, NodeDownInfo, ShardDeath, ShardView, SupervisorReport, SystemEventMap, SystemView };
 
 type State = 'running' | 'stopping' | 'stopped';
 
@@ -74,17 +76,30 @@ export class ActorSystem extends EventEmitter {
   readonly #spans: SpanCollector | null;
   #spanTick: NodeJS.Timeout | null = null;
   #stopped: Promise<void> | null = null;
-  readonly #gone: GoneShards;
-  readonly #reports: SystemReports;
+  readonly #faults: ShardFaults;
+  #node: NodeService | null = null;
+  readonly #identity: { id: number; name: string } | null;
 
   /** Starts a system and resolves once every shard is ready. */
   static async start(options?: SystemOptions): Promise<ActorSystem> {
-    const system = new ActorSystem(resolveOptions(options));
+    const o = resolveOptions(options);
+    // A node claims its id before any thread exists: every pid carries it.
+    const claim = o.node === null ? null : await claimNode(o.node);
+    const system = new ActorSystem(o, claim);
     try {
       if (system.options.provider !== null) system.#rt.provider = await loadProvider(system.options.provider, 0);
       await system.#pool.start();
+      if (claim !== null) {
+        system.#node = new NodeService(claim.options, claim.transport, claim.membership, system.#rt, {
+          up: (n) => system.emit('nodeUp', n),
+          down: (n) => system.emit('nodeDown', n),
+          deadLetter: (dl) => system.emit('deadLetter', dl),
+        });
+        await system.#node.start();
+      }
     } catch (err) {
       await system.shutdown();
+      if (claim !== null && system.#node === null) await claim.transport.close();
       throw err;
     }
     system.#pool.startWatchdog(system.options.handlerTimeoutMs);
@@ -92,8 +107,9 @@ export class ActorSystem extends EventEmitter {
     return system;
   }
 
-  private constructor(o: ResolvedOptions) {
+  private constructor(o: ResolvedOptions, claim: NodeClaim | null) {
     super();
+    this.#identity = claim === null ? null : { id: claim.membership.me.id, name: claim.membership.me.name };
     this.options = Object.freeze(o);
     this.shards = o.threads;
     const threads = o.threads + 1;
@@ -127,26 +143,12 @@ export class ActorSystem extends EventEmitter {
     this.#rt.state.hooks.deadLetter = (dl) => {
       this.emit('deadLetter', dl);
     };
-    const count = (reason: string, n: number): void => this.#rt.state.observer.sendsLost(reason, n);
-    const reports = (this.#reports = new SystemReports((event, r) => this.emit(event, r as never), o.logger, o.logLevel, count));
-    this.#rt.state.hooks.report = (r) => reports.report(r);
+    this.#faults = new ShardFaults(this.#rt, this.#mem, this.#aggregator, spans, (event, ...args) => void this.emit(event, ...args), o);
     this.#offload = new OffloadPool(o.offload.threads, o.offload.idleTimeoutMs);
     this.#rt.state.hooks.offload = (href, exportName, input) => this.#offload.run(href, exportName, input);
     this.#rt.state.scheduler.start();
-    this.#gone = new GoneShards(this.#rt, this.#mem);
-    this.#pool = new ShardPool(o.threads, this.#mem, (s, incarnation) => this.#init(s, incarnation), o.resourceLimits, o.restartShards, {
-      running: () => this.#state === 'running',
-      cleanup: (d) => this.#onShardDeath(d),
-      down: (d) => {
-        if (d.final) this.#gone.add(d.shard);
-        reports.shardDown(d);
-        this.emit('shardDown', d);
-      },
-      restarted: (shard, incarnation) => {
-        this.emit('shardRestart', { shard, incarnation });
-        reports.shardRestarted(shard, incarnation);
-      },
-    });
+    const events = this.#faults.poolEvents(() => this.#state === 'running');
+    this.#pool = new ShardPool(o.threads, this.#mem, (s, incarnation) => this.#init(s, incarnation), o.resourceLimits, o.restartShards, events);
     this.#look = new Introspection(this.#pool);
   }
 
@@ -171,6 +173,7 @@ export class ActorSystem extends EventEmitter {
       names: this.#mem.names,
       maxNames: this.options.maxNames,
       config: this.#config,
+      node: this.#identity,
     };
   }
 
@@ -274,7 +277,7 @@ export class ActorSystem extends EventEmitter {
   /** Sends an exit signal to `pid` (`'kill'` cannot be trapped). */
   exit(pid: Pid<unknown>, reason: ExitReasonInput): void {
     const rt = this.#live();
-    rt.exit(MAIN_PID, pid, reason);
+    rt.exit(rt.state.mainPid, pid, reason);
   }
 
   /** Registers `name` for `pid` (freed when it exits). Throws `ERR_NAME_TAKEN`. */
@@ -321,6 +324,31 @@ export class ActorSystem extends EventEmitter {
     } finally {
       inbox.close();
     }
+  }
+
+  /** This node (null on a system started without `node`). */
+  get node(): NodeInfo | null {
+    return this.#node === null ? null : { name: this.#node.me.name, id: this.#node.me.id, creation: this.#node.me.creation };
+  }
+
+  /** The other nodes connected now. */
+  nodes(): NodeInfo[] {
+    return this.#node?.nodes() ?? [];
+  }
+
+  /** Registers `pid` (a process of this node) under a cluster-wide name; rejects with ERR_NAME_TAKEN if any node holds it. */
+  registerGlobal(name: string, pid: Pid<unknown>): Promise<void> {
+    return clusterOps.registerGlobal(this.#live(), name, pid);
+  }
+
+  /** Frees a global name. */
+  unregisterGlobal(name: string): Promise<boolean> {
+    return clusterOps.unregisterGlobal(this.#live(), name);
+  }
+
+  /** The pid holding a global name (cached, kept current by a watch of the bucket). */
+  whereisGlobal(name: string): Promise<Pid<unknown> | undefined> {
+    return clusterOps.whereisGlobal(this.#live(), name);
   }
 
   /**
@@ -385,7 +413,7 @@ export class ActorSystem extends EventEmitter {
     Atomics.store(this.#mem.ctl.i32, STOPPING, 1);
     this.#stopped = (async () => {
       if (this.#spanTick !== null) clearInterval(this.#spanTick);
-      this.#gone.close();
+      this.#faults.stopWatching();
       await this.#endpoint.close();
       const st = this.#rt.state;
       // Ring data must not be overtaken by the control message that follows.
@@ -395,30 +423,13 @@ export class ActorSystem extends EventEmitter {
       for (let t = 1; t <= this.shards; t++) st.transport.drainFrom(t);
       st.scheduler.slice();
       await this.#rt.shutdown(0);
-      // Every thread has ended: what is left in their mailboxes, buffers and inbound rings is counted.
-      for (const lost of shutdownLosses(this.#mem.rings, this.#mem.ctl.i32, this.shards + 1)) this.#reports.lost(lost);
+      this.#faults.countLeftovers();
+      // Our processes' exits went out first (peers get the real reasons); then we leave the cluster.
+      await this.#node?.stop();
       await this.#offload.close();
       await this.#spans?.forceFlush();
       this.#state = 'stopped';
     })();
     return this.#stopped;
-  }
-
-  /** The main thread's side of a shard's death: its names, what it published, its metrics and spans, links and monitors to it. */
-  #onShardDeath(d: ShardDeath): void {
-    const s = d.shard;
-    const st = this.#rt.state;
-    st.names.recoverLock(s);
-    st.names.removeShard(s);
-    // Take in everything the dead shard published (late metric announcements
-    // among it), then keep its counters and drop its gauges.
-    st.transport.drainFrom(s);
-    // What it published is in; what it held (in mailboxes, in buffers) is counted in shared memory.
-    this.#reports.lost(takeLosses(this.#mem.ctl.i32, s, 'shard_down'));
-    this.#aggregator.retire(s);
-    this.#spans?.threadDied(s, nowMs(), d.message);
-    this.#rt.onShardDown(s, d.incarnation);
-    st.scheduler.kick();
-    st.transport.flush();
   }
 }

@@ -12,6 +12,7 @@ import type { SpanProcessorLike } from '@joerl/telemetry';
 import type { TracingConfig } from '../shard/tracing.js';
 import { moduleHref } from '../actor/module-ref.js';
 import { type LogLevel, type Logger, checkLogging } from './logger.js';
+import { type NodeOptions, type ResolvedNodeOptions, resolveNodeOptions } from '../node/node-options.js';
 
 /** Options for {@link ActorSystem.start}. */
 export interface SystemOptions {
@@ -67,6 +68,13 @@ export interface SystemOptions {
   logger?: Logger;
   /** The least severe entry logged: `'debug' | 'info' | 'warn' | 'error' | 'silent'`. Default `'warn'` (everything the runtime logs). */
   logLevel?: LogLevel;
+  /**
+   * Makes this system a node of a cluster: actors talk to actors on other
+   * machines through NATS (see the README, "Running on many machines").
+   * Needs `@nats-io/transport-node` and `@nats-io/kv` installed (optional
+   * peer dependencies: loaded only when this is given).
+   */
+  node?: NodeOptions;
 }
 
 /** The `tracing` option. */
@@ -89,7 +97,8 @@ export interface TracingOptions {
 }
 
 /** Options with every default filled in. */
-export type ResolvedOptions = Required<Omit<SystemOptions, 'resourceLimits' | 'offload' | 'telemetry' | 'tracing'>> & {
+export type ResolvedOptions = Required<Omit<SystemOptions, 'resourceLimits' | 'offload' | 'telemetry' | 'tracing' | 'node'>> & {
+  node: ResolvedNodeOptions | null;
   resourceLimits: ResourceLimits | undefined;
   offload: Required<OffloadOptions>;
   telemetry: TelemetryConfig;
@@ -145,6 +154,7 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
   const provider = o.telemetry?.provider === undefined ? null : moduleHref(o.telemetry.provider);
   const tracing = resolveTracing(o.tracing);
   const { logger, logLevel } = checkLogging(o.logger, o.logLevel);
+  const node = resolveNodeOptions(o.node);
   const restartShards = o.restartShards ?? true;
   if (typeof restartShards !== 'boolean') throw new InvalidOptionError(`options.restartShards must be a boolean, got ${describe(restartShards)}`);
   return {
@@ -167,6 +177,7 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
     tracing,
     logger,
     logLevel,
+    node,
   };
 }
 

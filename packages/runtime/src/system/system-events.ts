@@ -1,5 +1,7 @@
-// The events an ActorSystem emits on the main thread, and the view of itself health reads.
+// What an ActorSystem emits, and the view of itself that health reads.
 
+import type { NodeInfo } from '../actor/context.js';
+import type { NodeDownInfo } from '../node/node-service.js';
 import type { DeadLetter } from '../shard/protocol.js';
 import type { CrashReport, SupervisorReport } from '../shard/report-sink.js';
 import type { MessagesLost } from './losses.js';
@@ -26,4 +28,9 @@ export interface SystemEventMap {
   shardDown: [ShardDeath];
   /** A dead shard is running again (a new incarnation, with no actors). */
   shardRestart: [{ shard: number; incarnation: number }];
+  /** A connection to another node is up (a new connection each time: nothing of an earlier one survives). */
+  nodeUp: [NodeInfo];
+  /** A connection to another node was lost: links to its processes exited `noconnection`, monitors got DOWN `noconnection`. */
+  nodeDown: [NodeDownInfo];
 }
+
