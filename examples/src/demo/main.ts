@@ -55,7 +55,13 @@ function fail(message: string): never {
 const opts = flags();
 
 // A handler that runs past 2 s is a stuck shard: the watchdog restarts it (and Ctrl-C waits at most 3 s for one).
-const system = await ActorSystem.start({ handlerTimeoutMs: 2000, shutdownTimeoutMs: 3000 });
+// Crash and supervisor reports, one line each (the default logger prints their stacks too).
+const report = (_obj: object, msg?: string): void => console.log(`        report: ${msg}`);
+const system = await ActorSystem.start({
+  handlerTimeoutMs: 2000,
+  shutdownTimeoutMs: 3000,
+  logger: { error: report, warn: report, info: report, debug: report },
+});
 // A short window so the status recovers between faults; a stall shows before the watchdog acts.
 const { health, server } = await serveHealth(system, {
   port: opts.port,

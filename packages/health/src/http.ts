@@ -23,7 +23,10 @@ export function mountHealth(server: TelemetryServer, health: SystemHealth): void
 
 /**
  * Serves /metrics, /health, /ready and /live for `system` on one HTTP server
- * (127.0.0.1:9090 by default). Returns the health model and the server.
+ * (127.0.0.1:9090 by default). Returns the health model and the server. A
+ * system has one endpoint: if it already serves one, the probes are mounted
+ * there when the options fit it (no port, port 0 or its port), and a
+ * different port or host rejects with `ERR_SERVER_RUNNING`.
  */
 export async function serveHealth(
   system: ActorSystem,

@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'ERR_EXPORT_NOT_FOUND'
   | 'ERR_NOT_A_BEHAVIOUR'
   | 'ERR_INIT_FAILED'
+  | 'ERR_SPAWN_TIMEOUT'
+  | 'ERR_SERVER_RUNNING'
   | 'ERR_SHARD_DOWN'
   | 'ERR_SYSTEM_STOPPED'
   | 'ERR_NOT_IN_ACTOR'
@@ -159,6 +161,22 @@ export class InitFailedError extends JoerlError {
   constructor(pid: string, reason: unknown, detail: string) {
     super('ERR_INIT_FAILED', `actor ${pid} failed to start: ${detail}`);
     this.reason = reason;
+  }
+}
+
+/** A spawn's module load or async init did not finish in time; the half-started process was killed. */
+export class SpawnTimeoutError extends JoerlError {
+  static override readonly CODE = 'ERR_SPAWN_TIMEOUT' as const;
+  constructor(pid: string, timeoutMs: number, stage: string) {
+    super('ERR_SPAWN_TIMEOUT', `actor ${pid} did not start within ${timeoutMs} ms (${stage}), so it was killed; raise the spawn's timeoutMs or the system's spawnTimeoutMs if it needs longer`);
+  }
+}
+
+/** The metrics endpoint already runs elsewhere: one system serves one endpoint. */
+export class ServerRunningError extends JoerlError {
+  static override readonly CODE = 'ERR_SERVER_RUNNING' as const;
+  constructor(running: string, asked: string) {
+    super('ERR_SERVER_RUNNING', `the metrics endpoint already runs at ${running}, not ${asked}; close it (server.close()) first, or call without a port to get the running one`);
   }
 }
 
@@ -341,6 +359,8 @@ const classes: Record<string, abstract new (...args: never[]) => JoerlError> = {
   ERR_EXPORT_NOT_FOUND: ExportNotFoundError,
   ERR_NOT_A_BEHAVIOUR: NotABehaviourError,
   ERR_INIT_FAILED: InitFailedError,
+  ERR_SPAWN_TIMEOUT: SpawnTimeoutError,
+  ERR_SERVER_RUNNING: ServerRunningError,
   ERR_SHARD_DOWN: ShardDownError,
   ERR_SYSTEM_STOPPED: SystemStoppedError,
   ERR_NOT_IN_ACTOR: NotInActorError,

@@ -1,8 +1,11 @@
 // @joerl/runtime: Erlang/OTP-style actors over worker_threads.
 
 export { ActorSystem } from './system/actor-system.js';
-export type { NodeDownInfo, ShardDeath, ShardView, SystemEventMap, SystemView } from './system/actor-system.js';
+export type { CrashReport, MessagesLost, NodeDownInfo, ShardDeath, ShardView, SupervisorReport, SystemEventMap, SystemView } from './system/actor-system.js';
 export type { SystemOptions, TracingOptions } from './system/options.js';
+export type { ErrorInfo, Report } from './shard/report-sink.js';
+export { consoleLogger } from './system/logger.js';
+export type { LogLevel, Logger } from './system/logger.js';
 export type { NodeOptions } from './node/node-options.js';
 export type { DownReason } from './node/connections.js';
 export { MemoryHub, MemoryTransport } from './node/memory-transport.js';
@@ -71,7 +74,9 @@ export {
   NotInActorError,
   OffloadFailedError,
   RegistryFullError,
+  ServerRunningError,
   ShardDownError,
+  SpawnTimeoutError,
   SystemStoppedError,
   UnencodableError,
   UnknownNameError,

@@ -24,8 +24,8 @@ export interface MetricsWriter {
   sent(): void;
   /** One call per send: counts it (when sampled) and returns its queue-wait stamp (`clock` if fresh, else a clock read), or NaN. */
   onSend(clock: number): number;
-  /** A message could not be delivered. Never sampled. */
-  sendFailed(reason: string, t: TypeMetrics | null): void;
+  /** A message (`n` messages, counted in bulk when a thread ended) could not be delivered. Never sampled. */
+  sendFailed(reason: string, t: TypeMetrics | null, n?: number): void;
   /** A sampled message was handled in `ms` milliseconds. */
   processed(ms: number): void;
   /** `n` messages handled back to back in `ms` ms in all: each is recorded at the mean; sum and count stay exact. */

@@ -183,8 +183,8 @@ export class ShardMetrics implements MetricsWriter {
   }
 
   /** A message could not be delivered. Never sampled. */
-  sendFailed(reason: string, t: TypeMetrics | null): void {
-    this.slots[this.series(I_FAILED, [reason])]!++;
+  sendFailed(reason: string, t: TypeMetrics | null, n = 1): void {
+    this.slots[this.series(I_FAILED, [reason])]! += n;
     if (reason === 'mailbox_full' && t !== null) this.slots[t.full]!++;
     if (reason === 'unencodable') this.slots[this.sSerialization]!++;
   }

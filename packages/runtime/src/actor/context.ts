@@ -23,6 +23,13 @@ export interface SpawnOptions {
   /** Mailbox capacity (default: the behaviour's, else the system's). */
   mailboxCapacity?: number;
   /**
+   * How long loading the module and running an async `init` may take, in ms
+   * (default: the system's `spawnTimeoutMs`). Past it the half-started
+   * process is killed and the spawn rejects with `ERR_SPAWN_TIMEOUT`. A
+   * spawn whose module is loaded and whose init returns at once never arms it.
+   */
+  timeoutMs?: number;
+  /**
    * The node to start the process on (a node name; `'local'` or this node's
    * own name: here). The module must lie under this node's `root`: the other
    * node loads the same path under its own root. Rejects with

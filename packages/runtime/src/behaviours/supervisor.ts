@@ -210,18 +210,22 @@ async function stopAll(st: SupState, ctx: Ctx, from = 0): Promise<void> {
   for (let i = st.children.length - 1; i >= from; i--) await stopChild(st.children[i]!, ctx);
 }
 
-/** Restarts `children` in order; a start that fails counts as another restart. Returns false if intensity ran out. */
-async function restartInOrder(st: SupState, children: Child[], ctx: Ctx): Promise<boolean> {
+/**
+ * Restarts `children` in order, after a child exited with `reason`; a start
+ * that fails counts as another restart. Returns false if intensity ran out.
+ */
+async function restartInOrder(st: SupState, children: Child[], reason: ExitReason, ctx: Ctx): Promise<boolean> {
   for (const child of children) {
     for (;;) {
       if (ctx.systemStopping) return true;
       try {
         const t0 = performance.now();
-        await startChild(child, ctx);
+        const pid = await startChild(child, ctx);
         child.restarts++;
-        ctx.probe.supervisorRestart(child.spec.id, st.strategy, performance.now() - t0);
+        ctx.probe.supervisorRestart(child.spec.id, st.strategy, performance.now() - t0, pid, reason);
         break;
-      } catch {
+      } catch (err) {
+        ctx.probe.childStartFailed(child.spec.id, err);
         if (!recordRestart(st)) return false;
       }
     }
@@ -237,7 +241,7 @@ async function onChildExit(st: SupState, index: number, reason: ExitReason, ctx:
     if (child.spec.restart === 'temporary') st.children.splice(index, 1);
     return st;
   }
-  if (!recordRestart(st)) return giveUp(st, ctx);
+  if (!recordRestart(st)) return giveUp(st, reason, ctx);
   let toRestart: Child[];
   switch (st.strategy) {
     case 'one_for_one':
@@ -256,12 +260,12 @@ async function onChildExit(st: SupState, index: number, reason: ExitReason, ctx:
   const kept = (c: Child) => c === child || c.spec.restart !== 'temporary' || c.pid !== null;
   toRestart = toRestart.filter(kept);
   st.children = st.children.filter(kept);
-  if (!(await restartInOrder(st, toRestart, ctx))) return giveUp(st, ctx);
+  if (!(await restartInOrder(st, toRestart, reason, ctx))) return giveUp(st, reason, ctx);
   return st;
 }
 
-async function giveUp(st: SupState, ctx: Ctx): Promise<SupState> {
-  ctx.probe.intensityExceeded();
+async function giveUp(st: SupState, reason: ExitReason, ctx: Ctx): Promise<SupState> {
+  ctx.probe.intensityExceeded(st.intensity.maxRestarts, st.intensity.withinMs, reason);
   await stopAll(st, ctx);
   ctx.stop(MAX_INTENSITY_REASON);
   return st;

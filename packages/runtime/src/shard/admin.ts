@@ -54,6 +54,17 @@ export class ShardAdmin {
     this.#rt.state.scheduler.kick();
   }
 
+  /**
+   * killShard: an uncaught error on this thread's event loop, in a task of
+   * its own (between two of the scheduler's), as a stray exception thrown by
+   * actor code would be, so every count in shared memory is whole.
+   */
+  crash(message: string): void {
+    setImmediate(() => {
+      throw new Error(message);
+    });
+  }
+
   /** Stops every process (terminate hooks run) within `timeoutMs`; resolves with how many had to be killed. The thread then ends. */
   async shutdown(timeoutMs: number): Promise<number> {
     const left = await this.#rt.shutdown(timeoutMs);

@@ -7,6 +7,7 @@ import { type Proc, S_DEAD, S_IDLE } from '../actor/proc.js';
 import { assertEncodable } from '../codec/codec.js';
 import { InvalidArgumentError, MailboxFullError, NoProcError, UnknownNameError } from '../errors.js';
 import { describe } from '../validate.js';
+import { DROPPED, THREAD_STRIDE_I32 } from '../ring/control-block.js';
 import { type DeadLetter, type DeadLetterReason, OP_CLOCK, OP_DEAD_LETTER, OP_SEND, OP_SEND_AT, OP_SEND_TP } from './protocol.js';
 import type { Receive } from './receive.js';
 import { R_SEND, R_SEND_TP, REMOTE } from './remote-ops.js';
@@ -22,12 +23,19 @@ export class Delivery {
   private readonly rcv: Receive;
   /** The last OP_CLOCK value sent to each thread. */
   private readonly dstClock: number[];
+  /** The control block and this thread's QUEUED slot (see ShardState.queuedIndex). */
+  private readonly ctl: Int32Array;
+  private readonly queued: number;
+  private readonly dropped: number;
 
   constructor(state: ShardState, router: Router, receive: Receive) {
     this.s = state;
     this.router = router;
     this.rcv = receive;
     this.dstClock = new Array<number>(state.threads).fill(NaN);
+    this.ctl = state.ctl.i32;
+    this.queued = state.queuedIndex;
+    this.dropped = state.thread * THREAD_STRIDE_I32 + DROPPED;
   }
 
   /** User-facing send: throws what can be known here, dead-letters the rest. `from` is for telemetry only. */
@@ -65,6 +73,8 @@ export class Delivery {
     }
     if (t === REMOTE) {
       // Another node: its connection carries the trace context, not the clock (clocks differ between machines).
+      // From a shard it goes through the main thread's ring: unsent until that frame is published.
+      if (s.thread !== 0) s.transport.counted(0);
       if (tc === undefined) s.remote(R_SEND, pid, msg, null, null, null);
       else s.remote(R_SEND_TP, pid, msg, formatTraceparent(tc), null, null);
       return;
@@ -75,6 +85,8 @@ export class Delivery {
       this.dstClock[t] = stamp;
       tr.emit1(t, OP_CLOCK, stamp);
     }
+    // Counted as unsent until its frame is published (a shard that dies first reports it).
+    tr.counted(t);
     if (tc !== undefined) tr.emit4(t, OP_SEND_TP, pid.serial, msg, formatTraceparent(tc), stamped);
     else tr.emit2(t, stamped ? OP_SEND_AT : OP_SEND, pid.serial, msg);
   }
@@ -105,8 +117,14 @@ export class Delivery {
       this.deadLetter(pid, msg, 'unencodable');
       return;
     }
-    if (t === REMOTE) this.s.remote(R_SEND, pid, msg, null, null, null);
-    else this.s.transport.emit2(t, OP_SEND, pid.serial, msg);
+    if (t === REMOTE) {
+      // Through the main thread's ring on a shard: counted as unsent until that frame is published.
+      if (this.s.thread !== 0) this.s.transport.counted(0);
+      this.s.remote(R_SEND, pid, msg, null, null, null);
+    } else {
+      this.s.transport.counted(t);
+      this.s.transport.emit2(t, OP_SEND, pid.serial, msg);
+    }
   }
 
   /** Delivers to a process of this thread, dead-lettering on failure. */
@@ -121,6 +139,7 @@ export class Delivery {
   enqueue(p: Proc, msg: unknown, stamp = NaN, trace?: SpanContext): boolean {
     if (p.receivers !== null && this.rcv.offer(p, msg)) return true;
     if (!(isStamped(stamp) || trace !== undefined ? p.mailbox.pushStamped(msg, stamp, trace) : p.mailbox.push(msg))) return false;
+    this.ctl[this.queued]!++;
     this.s.observer.mailboxIn(p);
     this.s.counters.delivered++;
     if (p.status === S_IDLE) this.s.schedule(p);
@@ -128,18 +147,25 @@ export class Delivery {
   }
 
   /** EXIT and DOWN messages: never refused by a full mailbox, or they would be lost. */
-  enqueueSystem(p: Proc, msg: unknown): void {
+  enqueueSystem(p: Proc, msg: object): void {
     if (p.receivers !== null && this.rcv.offer(p, msg)) return;
     p.mailbox.pushAlways(msg);
     this.s.observer.mailboxIn(p);
     if (p.status === S_IDLE) this.s.schedule(p);
   }
 
-  /** A message that could not be delivered: counted, and reported on the main thread. */
+  /**
+   * A message that could not be delivered: counted, and reported on the main
+   * thread. Once this thread's shutdown has begun it is only counted (in
+   * DROPPED), and the main thread reports the total with reason `shutdown`.
+   */
   deadLetter(to: Pid<unknown> | string, message: unknown, reason: DeadLetterReason, p: Proc | null = null): void {
     const s = this.s;
+    if (s.shuttingDown) {
+      this.ctl[this.dropped]!++;
+      return;
+    }
     this.failed(reason, p, to);
-    if (s.shuttingDown) return;
     const dl: DeadLetter = { to, message, reason, shard: s.thread };
     if (s.thread === 0) {
       s.hooks.deadLetter?.(dl);
@@ -150,7 +176,14 @@ export class Delivery {
     } catch {
       dl.message = '[unencodable message]';
     }
+    s.transport.counted(0);
     s.transport.emit1(0, OP_DEAD_LETTER, dl);
+  }
+
+  /** Main thread: a dead letter another thread reported (only counted once our shutdown has begun). */
+  onReport(dl: DeadLetter): void {
+    if (this.s.shuttingDown) this.ctl[this.dropped]!++;
+    else this.s.hooks.deadLetter?.(dl);
   }
 
   /** An op that passed assertEncodable but still failed to pack: report it, drop only it. */

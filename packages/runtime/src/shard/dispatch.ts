@@ -28,6 +28,7 @@ import {
   OP_OFFLOAD_REPLY,
   OP_REMOTE,
   OP_REPLY,
+  OP_REPORT,
   OP_SEND,
   OP_SEND_AT,
   OP_SEND_TP,
@@ -40,6 +41,7 @@ import {
   type SpawnRequest,
   unknownMessage,
 } from './protocol.js';
+import type { Report } from './report-sink.js';
 import type { Remote } from './remote.js';
 import type { ShardState } from './shard-state.js';
 import type { Spawner } from './spawn.js';
@@ -88,6 +90,9 @@ export class Dispatcher {
         case OP_SEND_TP:
           delivery.deliverSerial(ops[i + 1] as number, ops[i + 2], ops[i + 4] === true ? this.srcClock[from]! : NaN, parseTraceparent(ops[i + 3] as string));
           break;
+        case OP_REPORT:
+          s.hooks.report?.(ops[i + 1] as Report);
+          break;
         case OP_SPAN_START:
           s.hooks.spanStarted?.(from, ops[i + 1]);
           break;
@@ -128,7 +133,7 @@ export class Dispatcher {
           spawner.onReply(ops[i + 1] as number, ops[i + 2] as Pid | null, ops[i + 3] as WireError | null);
           break;
         case OP_DEAD_LETTER:
-          if (!s.shuttingDown) s.hooks.deadLetter?.(ops[i + 1] as DeadLetter);
+          delivery.onReport(ops[i + 1] as DeadLetter);
           break;
         case OP_OFFLOAD:
           offload.serve(from, ops[i + 1], ops[i + 2] as string, ops[i + 3] as string, ops[i + 4]);

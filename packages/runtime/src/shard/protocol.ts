@@ -6,6 +6,7 @@ import type { WireError } from '../errors.js';
 import type { ExitReason } from '../actor/exit-reason.js';
 import type { Pid } from '../actor/pid.js';
 import type { MessagePort } from 'node:worker_threads';
+import { R_SEND, R_SEND_TP } from './remote-ops.js';
 
 /*
  * Ring ops. A frame is one msgpack array of back-to-back ops, each an op code
@@ -41,9 +42,19 @@ export const OP_REMOTE = 21; //      kind, to, a, b, c, d (to the main thread: a
 export const OP_NODE_DOWN = 22; //   node id (from the main thread: the connection to that node is gone)
 export const OP_NODE_REQ = 23; //    reqId, kind, arg (to the main thread: spawn on another node, global names...)
 export const OP_NODE_REPLY = 24; //  reqId, ok, value | WireError
+export const OP_REPORT = 25; //      Report: a crash or supervisor report (to the main thread; always on, telemetry or not)
 
 /** How many fields follow each op code. */
-export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 5, 4, 3, 3, 1, 4, 1, 1, 6, 1, 3, 3];
+export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 5, 4, 3, 3, 1, 4, 1, 1, 6, 1, 3, 3, 1];
+
+/**
+ * True for the ops that carry a message someone sent (counted until published:
+ * see Transport.counted): sends, dead-letter reports, and sends to another
+ * node on their way to the main thread (`kind`: the OP_REMOTE's first field).
+ */
+export function carriesMessage(op: number, kind?: unknown): boolean {
+  return op === OP_SEND || op === OP_SEND_AT || op === OP_SEND_TP || op === OP_DEAD_LETTER || (op === OP_REMOTE && (kind === R_SEND || kind === R_SEND_TP));
+}
 
 /** How a spawn relates the child to its parent: not at all, linked, or monitored (atomically, at birth). */
 export type SpawnMode = 'plain' | 'link' | 'monitor';
@@ -58,6 +69,8 @@ export interface SpawnRequest {
   parent?: Pid;
   name?: string;
   mailboxCapacity?: number;
+  /** The spawn's own timeout (else the serving thread's `spawnTimeoutMs`). */
+  timeoutMs?: number;
   /** The traceparent of the `actor.spawn` span (tracing on, sampled). */
   tp?: string;
   /** Link the child to this pid at birth (spawnLink). */
@@ -67,8 +80,19 @@ export interface SpawnRequest {
   ref?: number;
 }
 
-/** Why a message was not delivered. Matches `joerl_messages_sent_failed_total{reason}`. */
-export type DeadLetterReason = 'mailbox_full' | 'actor_not_found' | 'unencodable' | 'shard_down' | 'noconnection' | 'payload_too_large';
+/**
+ * Why a message was not delivered. Matches `joerl_messages_sent_failed_total{reason}`.
+ * - `mailbox_full`: the receiver's bounded mailbox was full when it arrived;
+ * - `actor_not_found`: no such process when it arrived (exited, or never existed);
+ * - `unencodable`: it could not cross threads (a runtime send, or one msgpackr refused late);
+ * - `process_exited`: it waited in the mailbox of a process that exited before handling it;
+ * - `shard_down`: it was sent to a shard the system gave up restarting (or, counted
+ *   without content, it was queued in or unsent from a shard that died);
+ * - `shutdown` (counted without content): `shutdown()` found it still queued or unsent;
+ * - `noconnection`: it was sent to a node that is not connected;
+ * - `payload_too_large`: it was larger than the NATS servers' max payload.
+ */
+export type DeadLetterReason = 'mailbox_full' | 'actor_not_found' | 'unencodable' | 'process_exited' | 'shard_down' | 'shutdown' | 'noconnection' | 'payload_too_large';
 
 /** A message that could not be delivered, reported on the main thread. */
 export interface DeadLetter {
@@ -123,6 +147,8 @@ export interface ThreadConfig {
   sliceBudget: number;
   spinMicros: number;
   terminateTimeoutMs: number;
+  /** Default limit on a spawn's module load and async init (SpawnOptions.timeoutMs). */
+  spawnTimeoutMs: number;
 }
 
 /** Exit reason or the kill signal, as carried by OP_EXIT. */

@@ -37,6 +37,7 @@ import { Placement } from './placement.js';
 import { OP_DOWN, OP_EXIT, OP_REMOTE, type ShardInit, type SpawnMode } from './protocol.js';
 import { Receive } from './receive.js';
 import { Remote } from './remote.js';
+import { ReportingProbe } from './report-sink.js';
 import { Router } from './router.js';
 import { Scheduler } from './scheduler.js';
 import { type LocalSinks, ShardState } from './shard-state.js';
@@ -199,7 +200,7 @@ export class ThreadRuntime implements ActorHost {
     this.state.transport.flush();
   }
   probe(p: Proc): BehaviourProbe {
-    return this.state.observer.probe(p);
+    return new ReportingProbe(this.state.reports, p, this.state.observer.probe(p));
   }
 
   // ---- main-thread inboxes, faults and shutdown

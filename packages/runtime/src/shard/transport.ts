@@ -1,15 +1,17 @@
 // Cross-thread transport: batches ops per destination, packs each batch once, writes it into that thread's ring.
 
 import { packr, unpackr } from '../codec/codec.js';
-import { BUSY, THREAD_STRIDE_I32 } from '../ring/control-block.js';
+import { BUSY, THREAD_STRIDE_I32, UNSENT } from '../ring/control-block.js';
 import { RingReader, RingWriter } from '../ring/ring.js';
 import { wakeThread } from '../ring/wait.js';
-import { ARITY } from './protocol.js';
+import { ARITY, carriesMessage } from './protocol.js';
 
 /** A batch that found the ring full: kept, in order, until there is room. */
 interface Pending {
   bytes: Uint8Array;
   offset: number;
+  /** Messages in it (see `counted`). */
+  msgs: number;
 }
 
 /** Ops per batch before it is packed early (keeps frames a few KiB). */
@@ -25,6 +27,9 @@ class Outbound {
   urgent = false;
   overflow: Pending[] = [];
   overflowBytes = 0;
+  /** Messages among `items`, and in frames written but not published yet (see `counted`). */
+  msgs = 0;
+  unpublished = 0;
 
   constructor(dest: number, sab: SharedArrayBuffer) {
     this.dest = dest;
@@ -53,6 +58,8 @@ export class Transport {
   private pollFrom = 0;
   /** Overflow bytes past which the thread stops running actors until its peers catch up. */
   private readonly highWater: number;
+  /** This thread's UNSENT slot in the control block (see `counted`). */
+  private readonly unsent: number;
 
   constructor(
     thread: number,
@@ -64,6 +71,7 @@ export class Transport {
     this.ctl = ctl;
     this.onOps = onOps;
     this.onBadOp = onBadOp;
+    this.unsent = thread * THREAD_STRIDE_I32 + UNSENT;
     const n = rings.length;
     this.out = new Array<Outbound | null>(n).fill(null);
     this.in = new Array<RingReader | null>(n).fill(null);
@@ -81,11 +89,22 @@ export class Transport {
     for (const o of this.out) {
       if (o === null) continue;
       if (!o.writer.writeReset()) {
-        o.overflow.unshift({ bytes: RESET_MARK, offset: 0 });
+        o.overflow.unshift({ bytes: RESET_MARK, offset: 0, msgs: 0 });
         if (o.overflow.length === 1) this.overflowing++;
       }
-      o.writer.publish();
+      this.commit(o);
     }
+  }
+
+  /**
+   * The next op queued for `dest` carries a message (a send or a dead-letter
+   * report). Until the frame holding it is published, it counts in this
+   * thread's UNSENT slot: plain writes (one here, one per publish), which the
+   * main thread reads only after this thread has ended.
+   */
+  counted(dest: number): void {
+    this.out[dest]!.msgs++;
+    this.ctl[this.unsent]!++;
   }
 
   /** Queues an op with two fields for thread `dest`. */
@@ -145,7 +164,7 @@ export class Transport {
   private publish(o: Outbound): void {
     // Only what was actually published clears `urgent`: an urgent batch still
     // waiting in the overflow queue must wake the peer when it gets out.
-    if (!o.writer.publish()) return;
+    if (!this.commit(o)) return;
     if (o.urgent) wakeThread(this.ctl, o.dest);
     if (o.overflow.length === 0) o.urgent = false;
   }
@@ -284,6 +303,8 @@ export class Transport {
 
   private pack(o: Outbound): void {
     const items = o.items;
+    const msgs = o.msgs;
+    o.msgs = 0;
     let bytes: Uint8Array;
     try {
       bytes = packr.pack(items);
@@ -294,7 +315,15 @@ export class Transport {
       return;
     }
     items.length = 0;
-    this.write(o, bytes);
+    this.write(o, bytes, msgs);
+  }
+
+  /** Publishes what was written to `o`'s ring; its messages are no longer unsent. */
+  private commit(o: Outbound): boolean {
+    if (!o.writer.publish()) return false;
+    this.ctl[this.unsent]! -= o.unpublished;
+    o.unpublished = 0;
+    return true;
   }
 
   private packOneByOne(o: Outbound, items: unknown[]): void {
@@ -302,26 +331,34 @@ export class Transport {
       const end = i + 1 + ARITY[items[i] as number]!;
       const op = items.slice(i, end);
       i = end;
+      const m = carriesMessage(op[0] as number, op[1]) ? 1 : 0;
       try {
-        this.write(o, packr.pack(op));
+        this.write(o, packr.pack(op), m);
       } catch (err) {
+        this.ctl[this.unsent]! -= m; // reported as a dead letter instead
         this.onBadOp(o.dest, op, err);
       }
     }
   }
 
-  private write(o: Outbound, bytes: Uint8Array): void {
+  private write(o: Outbound, bytes: Uint8Array, msgs: number): void {
     // pack() returns a view into msgpackr's pooled buffer: copy it (into the
     // ring, or into the overflow queue) before the next pack() call.
-    if (o.overflow.length === 0 && bytes.length <= o.writer.maxChunk && o.writer.tryWrite(bytes, false)) return;
+    if (o.overflow.length === 0 && bytes.length <= o.writer.maxChunk && o.writer.tryWrite(bytes, false)) {
+      o.unpublished += msgs;
+      return;
+    }
     if (o.overflow.length === 0) {
       const rest = this.writeChunks(o, bytes, 0);
-      if (rest === bytes.length) return;
-      o.overflow.push({ bytes: bytes.slice(rest), offset: 0 });
+      if (rest === bytes.length) {
+        o.unpublished += msgs;
+        return;
+      }
+      o.overflow.push({ bytes: bytes.slice(rest), offset: 0, msgs });
       o.overflowBytes += bytes.length - rest;
       this.overflowTotal += bytes.length - rest;
     } else {
-      o.overflow.push({ bytes: bytes.slice(), offset: 0 });
+      o.overflow.push({ bytes: bytes.slice(), offset: 0, msgs });
       o.overflowBytes += bytes.length;
       this.overflowTotal += bytes.length;
     }
@@ -352,6 +389,7 @@ export class Transport {
       o.overflowBytes -= p.offset - before;
       this.overflowTotal -= p.offset - before;
       if (p.offset < p.bytes.length) return;
+      o.unpublished += p.msgs;
       o.overflow.shift();
     }
     this.overflowing--;
@@ -361,7 +399,7 @@ export class Transport {
     for (const o of this.out) {
       if (o === null || o.overflow.length === 0) continue;
       this.drainOverflow(o);
-      if (o.writer.publish()) wakeThread(this.ctl, o.dest);
+      if (this.commit(o)) wakeThread(this.ctl, o.dest);
     }
   }
 }

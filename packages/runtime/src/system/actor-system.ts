@@ -1,8 +1,8 @@
 // The ActorSystem handle on the main thread: starts and watches shards, and is itself an endpoint for send/spawn.
 
 import { EventEmitter } from 'node:events';
-import { type EndpointOptions, TelemetryServer } from '@joerl/telemetry';
-import { Aggregator, SpanCollector, createRegion, defaultResource, nowMs, spanEndFromWire, spanStartFromWire } from '@joerl/telemetry/internal';
+import type { EndpointOptions, TelemetryServer } from '@joerl/telemetry';
+import { Aggregator, SpanCollector, createRegion, defaultResource, spanEndFromWire, spanStartFromWire } from '@joerl/telemetry/internal';
 import { loadProvider } from '../shard/provider.js';
 import type { CallOf, CallOptions, CastOf, ModuleRef, NodeInfo, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
 import type { ArgsOf, Behaviour, MsgOf } from '../actor/behaviour.js';
@@ -11,7 +11,7 @@ import { type DownMessage, type From, isDownMessage } from '../actor/messages.js
 import type { Proc } from '../actor/proc.js';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../shard/actor-context.js';
 import type { Pid } from '../actor/pid.js';
-import { InvalidOptionError, SystemStoppedError } from '../errors.js';
+import { SystemStoppedError } from '../errors.js';
 import { STOPPING } from '../ring/control-block.js';
 import type { ShardInit, ShardStats, ThreadConfig } from '../shard/protocol.js';
 import { ThreadRuntime } from '../shard/thread-runtime.js';
@@ -27,8 +27,12 @@ import { type ShardView, ShardPool } from './shard-pool.js';
 import { Introspection, type ProcessInfo, type ProcessInfoOptions, type ShardSnapshot } from './introspection.js';
 import type { AnswerOptions, ProcessQuery, ProcessRow, SupervisorNode } from '../actor/introspection.js';
 import { type SharedMemory, allocateSharedMemory } from './shared-memory.js';
+import { MetricsEndpoint } from './metrics-endpoint.js';
+import type { MessagesLost } from './losses.js';
+import { ShardFaults } from './shard-faults.js';
+import type { CrashReport, SupervisorReport } from '../shard/report-sink.js';
 
-export type { NodeDownInfo, ShardDeath, ShardView, SystemEventMap, SystemView };
+export type { CrashReport, MessagesLost, NodeDownInfo, ShardDeath, ShardView, SupervisorReport, SystemEventMap, SystemView };
 
 type State = 'running' | 'stopping' | 'stopped';
 
@@ -68,10 +72,11 @@ export class ActorSystem extends EventEmitter {
   readonly #aggregator: Aggregator;
   /** Metric region of each thread's current incarnation (null entries: telemetry off). */
   readonly #regions: (SharedArrayBuffer | null)[] = [];
-  #server: TelemetryServer | null = null;
+  readonly #endpoint: MetricsEndpoint;
   readonly #spans: SpanCollector | null;
   #spanTick: NodeJS.Timeout | null = null;
   #stopped: Promise<void> | null = null;
+  readonly #faults: ShardFaults;
   #node: NodeService | null = null;
   readonly #identity: { id: number; name: string } | null;
 
@@ -115,8 +120,10 @@ export class ActorSystem extends EventEmitter {
       sliceBudget: o.sliceBudget,
       spinMicros: o.spinMicros,
       terminateTimeoutMs: o.terminateTimeoutMs,
+      spawnTimeoutMs: o.spawnTimeoutMs,
     };
     this.#aggregator = new Aggregator();
+    this.#endpoint = new MetricsEndpoint(this.#aggregator.registry);
     for (let t = 0; t < threads; t++) this.#regions.push(null);
     const tr = o.tracing;
     const spans = (this.#spans = tr === null ? null : new SpanCollector(tr.processors, tr.resource ?? defaultResource()));
@@ -136,15 +143,12 @@ export class ActorSystem extends EventEmitter {
     this.#rt.state.hooks.deadLetter = (dl) => {
       this.emit('deadLetter', dl);
     };
+    this.#faults = new ShardFaults(this.#rt, this.#mem, this.#aggregator, spans, (event, ...args) => void this.emit(event, ...args), o);
     this.#offload = new OffloadPool(o.offload.threads, o.offload.idleTimeoutMs);
     this.#rt.state.hooks.offload = (href, exportName, input) => this.#offload.run(href, exportName, input);
     this.#rt.state.scheduler.start();
-    this.#pool = new ShardPool(o.threads, this.#mem, (s, incarnation) => this.#init(s, incarnation), o.resourceLimits, o.restartShards, {
-      running: () => this.#state === 'running',
-      cleanup: (d) => this.#onShardDeath(d),
-      down: (d) => this.emit('shardDown', d),
-      restarted: (shard, incarnation) => this.emit('shardRestart', { shard, incarnation }),
-    });
+    const events = this.#faults.poolEvents(() => this.#state === 'running');
+    this.#pool = new ShardPool(o.threads, this.#mem, (s, incarnation) => this.#init(s, incarnation), o.resourceLimits, o.restartShards, events);
     this.#look = new Introspection(this.#pool);
   }
 
@@ -183,20 +187,16 @@ export class ActorSystem extends EventEmitter {
   }
 
   /**
-   * Serves `/metrics` (and later `/health`, `/ready`, `/live`) over HTTP, on
-   * 127.0.0.1:9090 by default. Closed by `shutdown()`. Throws
-   * `ERR_INVALID_OPTION` for a bad port or host.
+   * Serves `/metrics` (and `/health`, `/ready`, `/live` once `@joerl/health`
+   * mounts them) over HTTP, on 127.0.0.1:9090 by default. One endpoint per
+   * system: called again, it returns the running server when the options fit
+   * it (no port, port 0, or its port; its host), and throws
+   * `ERR_SERVER_RUNNING` when they ask for another. Closed by `shutdown()`.
+   * Throws `ERR_INVALID_OPTION` for a bad port or host.
    */
   async serveMetrics(options?: EndpointOptions): Promise<TelemetryServer> {
     if (this.#state !== 'running') throw new SystemStoppedError();
-    if (this.#server !== null) return this.#server;
-    try {
-      this.#server = await TelemetryServer.listen(this.#aggregator.registry, options);
-    } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_INVALID_OPTION') throw new InvalidOptionError((err as Error).message);
-      throw err;
-    }
-    return this.#server;
+    return this.#endpoint.serve(options);
   }
 
   /** Hands every finished span so far to the processors' exporters (`forceFlush` on each). */
@@ -218,7 +218,7 @@ export class ActorSystem extends EventEmitter {
 
   /** The running HTTP endpoint, if `serveMetrics` was called. */
   get server(): TelemetryServer | null {
-    return this.#server;
+    return this.#endpoint.server;
   }
 
   /** True until `shutdown()` is called. */
@@ -391,8 +391,11 @@ export class ActorSystem extends EventEmitter {
   }
 
   /**
-   * Fault injection: terminates shard `shard` as if it had crashed. Its actors
-   * exit with `killed`, links and monitors elsewhere fire, and the shard restarts.
+   * Fault injection: shard `shard` crashes, as if actor code had thrown an
+   * uncaught error on its event loop (a shard whose loop stays blocked for a
+   * second is terminated). Its actors exit with `killed`, links and monitors
+   * elsewhere fire, what was queued there is reported (`messagesLost`), and
+   * the shard restarts. ERR_INVALID_ARGUMENT for a shard number out of range.
    */
   killShard(shard: number): void {
     this.#pool.kill(shard);
@@ -410,13 +413,17 @@ export class ActorSystem extends EventEmitter {
     Atomics.store(this.#mem.ctl.i32, STOPPING, 1);
     this.#stopped = (async () => {
       if (this.#spanTick !== null) clearInterval(this.#spanTick);
-      if (this.#server !== null) await this.#server.close();
+      this.#faults.stopWatching();
+      await this.#endpoint.close();
+      const st = this.#rt.state;
       // Ring data must not be overtaken by the control message that follows.
-      this.#rt.state.transport.flush();
+      st.transport.flush();
       await this.#pool.stop(this.options.shutdownTimeoutMs);
-      // Deliver what the shards said last (DOWNs, terminate reports) before the inboxes close.
-      this.#rt.state.scheduler.slice();
+      // Deliver what the shards said last (DOWNs, terminate reports, dead letters) before the inboxes close.
+      for (let t = 1; t <= this.shards; t++) st.transport.drainFrom(t);
+      st.scheduler.slice();
       await this.#rt.shutdown(0);
+      this.#faults.countLeftovers();
       // Our processes' exits went out first (peers get the real reasons); then we leave the cluster.
       await this.#node?.stop();
       await this.#offload.close();
@@ -424,21 +431,5 @@ export class ActorSystem extends EventEmitter {
       this.#state = 'stopped';
     })();
     return this.#stopped;
-  }
-
-  /** The main thread's side of a shard's death: its names, what it published, its metrics and spans, links and monitors to it. */
-  #onShardDeath(d: ShardDeath): void {
-    const s = d.shard;
-    const st = this.#rt.state;
-    st.names.recoverLock(s);
-    st.names.removeShard(s);
-    // Take in everything the dead shard published (late metric announcements
-    // among it), then keep its counters and drop its gauges.
-    st.transport.drainFrom(s);
-    this.#aggregator.retire(s);
-    this.#spans?.threadDied(s, nowMs(), d.message);
-    this.#rt.onShardDown(s, d.incarnation);
-    st.scheduler.kick();
-    st.transport.flush();
   }
 }

@@ -1,12 +1,13 @@
 // Main-thread side of one shard: starts its worker, watches it, and reports its death so it can be restarted.
 
 import * as Comlink from 'comlink';
-import { MessageChannel, type MessagePort, type ResourceLimits, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type ResourceLimits, type Worker } from 'node:worker_threads';
 import { ShardDownError } from '../errors.js';
 import { portEndpoint } from '../shard/admin-channel.js';
 import type { ShardAdmin } from '../shard/admin.js';
 import type { FromShard, ShardInit, ShardStats } from '../shard/protocol.js';
 import { unknownMessage } from '../shard/protocol.js';
+import { startWorker } from './exec-argv.js';
 
 /** Why a shard ended. */
 export interface ShardDeath {
@@ -23,6 +24,8 @@ export interface ShardDeath {
 }
 
 const ENTRY = new URL('../shard/entry.js', import.meta.url);
+/** How long killShard waits for the shard's event loop to take the injected error before terminating it. */
+const CRASH_GRACE_MS = 1000;
 
 export class ShardHost {
   readonly shard: number;
@@ -58,12 +61,12 @@ export class ShardHost {
       workerData: init,
       transferList: [channel.port2],
       name: `joerl-shard-${this.shard}`,
-      // execArgv is inherited (an explicit list may not carry per-process
-      // flags such as --expose-gc). TypeScript actor modules do not rely on
-      // it: they load through tsx's tsImport (see loader.ts).
+      // execArgv is the parent's, minus flags only the main script can use
+      // (see exec-argv.ts). TypeScript actor modules do not rely on it: they
+      // load through tsx's tsImport (see loader.ts).
     };
     if (this.resourceLimits !== undefined) opts.resourceLimits = this.resourceLimits;
-    const worker = new Worker(ENTRY, opts);
+    const worker = startWorker(ENTRY, opts);
     this.worker = worker;
     this.adminPort = channel.port1;
     this.admin = Comlink.wrap<ShardAdmin>(portEndpoint(channel.port1));
@@ -151,7 +154,22 @@ export class ShardHost {
     this.adminPort = null;
   }
 
-  /** Terminates the worker as a runaway (the death is reported as such). */
+  /**
+   * Fault injection: an uncaught error thrown on the shard's own event loop,
+   * as a stray exception in actor code would be. A shard whose loop does not
+   * turn within CRASH_GRACE_MS (a handler that does not return) is terminated.
+   */
+  crash(): void {
+    const worker = this.worker;
+    if (worker === null) return;
+    // The call never answers: the shard dies (its rejection, ERR_SHARD_DOWN, is expected).
+    this.call((a) => a.crash(`killShard(${this.shard}): injected fault`)).catch(() => {});
+    setTimeout(() => {
+      if (this.worker === worker) this.kill('error');
+    }, CRASH_GRACE_MS).unref();
+  }
+
+  /** Terminates the worker where it stands (the death is reported with `cause`). */
   kill(cause: ShardDeath['cause']): void {
     if (this.worker === null) return;
     this.killedFor = cause;

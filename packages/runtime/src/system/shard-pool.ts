@@ -15,6 +15,7 @@ import {
   THREAD_STRIDE_I32,
   THREAD_STRIDE_I64,
 } from '../ring/control-block.js';
+import { InvalidArgumentError } from '../errors.js';
 import { ringFill } from '../ring/ring.js';
 import type { ShardInit, ShardStats } from '../shard/protocol.js';
 import { type ShardDeath, ShardHost } from './shard-host.js';
@@ -90,11 +91,11 @@ export class ShardPool {
     return Promise.all(this.hosts.map((h) => h.stats()));
   }
 
-  /** Fault injection: terminates shard `shard` as if it had crashed. */
+  /** Fault injection: shard `shard` crashes (see ShardHost.crash). */
   kill(shard: number): void {
     const h = this.hosts[shard - 1];
-    if (h === undefined) throw new RangeError(`shard must be 1..${this.hosts.length}, got ${shard}`);
-    h.kill('error');
+    if (h === undefined) throw new InvalidArgumentError(`killShard needs a shard number from 1 to ${this.hosts.length}, got ${String(shard)}`);
+    h.crash();
   }
 
   /** Per-shard state, read from shared memory (cheap: health calls it every second). */
