@@ -1,7 +1,8 @@
 // @joerl/runtime: Erlang/OTP-style actors over worker_threads.
 
 export { ActorSystem } from './system/actor-system.js';
-export type { ShardDeath, ShardView, SystemEventMap, SystemView } from './system/actor-system.js';
+export type { ShardDeath, ShardView, SharedMemoryUsage, SystemEventMap, SystemView } from './system/actor-system.js';
+export { move } from './codec/move.js';
 export type { SystemOptions, TracingOptions } from './system/options.js';
 export { Inbox } from './system/inbox.js';
 
@@ -56,6 +57,7 @@ export {
   NameTakenError,
   NoProcError,
   NotABehaviourError,
+  NotMovableError,
   NotInActorError,
   OffloadFailedError,
   RegistryFullError,

@@ -88,12 +88,11 @@ export class Calls {
     const tp = s.observer.replyContext();
     const t = this.router.route(to);
     if (t === s.thread) {
-      this.router.local(OP_REPLY, to.serial, from.ref, ok, value, tp);
+      this.router.local(OP_REPLY, to.serial, from.ref, ok, this.delivery.prepareLocal(value), tp);
       return;
     }
     if (t === NO_ROUTE) return;
-    assertEncodable(value);
-    s.transport.emit5(t, OP_REPLY, to.serial, from.ref, ok, value, tp);
+    s.transport.emit5(t, OP_REPLY, to.serial, from.ref, ok, this.delivery.prepareRemote(value), tp);
   }
 
   /** A reply arrived for process `serial`'s call `ref`. */

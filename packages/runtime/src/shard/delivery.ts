@@ -4,7 +4,8 @@ import type { SpanContext } from '@opentelemetry/api';
 import { formatTraceparent } from '@joerl/telemetry/internal';
 import { Pid } from '../actor/pid.js';
 import { type Proc, S_DEAD, S_IDLE } from '../actor/proc.js';
-import { assertEncodable } from '../codec/codec.js';
+import { movesPending } from '../codec/move.js';
+import { forLocal, forWire } from '../codec/prepare.js';
 import { InvalidArgumentError, MailboxFullError, NoProcError, UnknownNameError } from '../errors.js';
 import { describe } from '../validate.js';
 import { type DeadLetter, type DeadLetterReason, OP_CLOCK, OP_DEAD_LETTER, OP_SEND, OP_SEND_AT, OP_SEND_TP } from './protocol.js';
@@ -21,12 +22,29 @@ export class Delivery {
   private readonly rcv: Receive;
   /** The last OP_CLOCK value sent to each thread. */
   private readonly dstClock: number[];
+  /** checkLocalSends: in-shard sends are checked and copied as if they crossed threads. */
+  private readonly checked: boolean;
 
   constructor(state: ShardState, router: Router, receive: Receive) {
     this.s = state;
     this.router = router;
     this.rcv = receive;
     this.dstClock = new Array<number>(state.threads).fill(NaN);
+    this.checked = state.config.checkLocalSends;
+  }
+
+  /**
+   * A value for a receiver on this thread, as one on another thread would
+   * get it (checked and copied) with checkLocalSends; otherwise the sender's
+   * own object, unless it carries a moved buffer. Throws `ERR_UNENCODABLE`.
+   */
+  prepareLocal(value: unknown): unknown {
+    return this.checked || movesPending() ? forLocal(value, this.checked) : value;
+  }
+
+  /** A value for a ring to another thread: checked (`ERR_UNENCODABLE`), copied when it must be (see forWire). */
+  prepareRemote(value: unknown): unknown {
+    return forWire(value, this.checked);
   }
 
   /** User-facing send: throws what can be known here, dead-letters the rest. `from` is for telemetry only. */
@@ -46,9 +64,18 @@ export class Delivery {
         this.failed('actor_not_found', null, pid);
         throw new NoProcError(pid.toString(), msg);
       }
-      if (!this.enqueue(p, msg, stamp, tc)) {
+      let m = msg;
+      if (this.checked || movesPending()) {
+        try {
+          m = forLocal(msg, this.checked);
+        } catch (err) {
+          this.failed('unencodable', null, pid);
+          throw err;
+        }
+      }
+      if (!this.enqueue(p, m, stamp, tc)) {
         this.failed('mailbox_full', p, pid);
-        throw new MailboxFullError(pid.toString(), p.mailbox.capacity, msg);
+        throw new MailboxFullError(pid.toString(), p.mailbox.capacity, m);
       }
       return;
     }
@@ -56,8 +83,9 @@ export class Delivery {
       this.failed('actor_not_found', null, pid);
       throw new NoProcError(pid.toString(), msg);
     }
+    let m: unknown;
     try {
-      assertEncodable(msg);
+      m = forWire(msg, this.checked);
     } catch (err) {
       this.failed('unencodable', null, pid);
       throw err;
@@ -68,8 +96,8 @@ export class Delivery {
       this.dstClock[t] = stamp;
       tr.emit1(t, OP_CLOCK, stamp);
     }
-    if (tc !== undefined) tr.emit4(t, OP_SEND_TP, pid.serial, msg, formatTraceparent(tc), stamped);
-    else tr.emit2(t, stamped ? OP_SEND_AT : OP_SEND, pid.serial, msg);
+    if (tc !== undefined) tr.emit4(t, OP_SEND_TP, pid.serial, m, formatTraceparent(tc), stamped);
+    else tr.emit2(t, stamped ? OP_SEND_AT : OP_SEND, pid.serial, m);
   }
 
   /** Runtime-internal send (timers, offload results): never throws; failures become dead letters. */
@@ -84,21 +112,19 @@ export class Delivery {
     } else pid = to;
     this.s.observer.sentQuiet();
     const t = this.router.route(pid);
-    if (t === this.s.thread) {
-      this.deliverSerial(pid.serial, msg);
-      return;
-    }
     if (t === NO_ROUTE) {
       this.deadLetter(pid, msg, 'actor_not_found');
       return;
     }
+    let m: unknown;
     try {
-      assertEncodable(msg);
+      m = t === this.s.thread ? this.prepareLocal(msg) : forWire(msg, this.checked);
     } catch {
       this.deadLetter(pid, msg, 'unencodable');
       return;
     }
-    this.s.transport.emit2(t, OP_SEND, pid.serial, msg);
+    if (t === this.s.thread) this.deliverSerial(pid.serial, m);
+    else this.s.transport.emit2(t, OP_SEND, pid.serial, m);
   }
 
   /** Delivers to a process of this thread, dead-lettering on failure. */
@@ -138,14 +164,14 @@ export class Delivery {
       return;
     }
     try {
-      assertEncodable(message);
+      dl.message = forWire(message, false);
     } catch {
       dl.message = '[unencodable message]';
     }
     s.transport.emit1(0, OP_DEAD_LETTER, dl);
   }
 
-  /** An op that passed assertEncodable but still failed to pack: report it, drop only it. */
+  /** An op that passed the encodability check but still failed to pack: report it, drop only it. */
   onUnencodableOp(dest: number, op: unknown[]): void {
     if (op[0] === OP_SEND || op[0] === OP_SEND_AT) this.deadLetter(new Pid(this.s.node, dest, op[1] as number), '[unencodable message]', 'unencodable');
   }

@@ -7,7 +7,13 @@ import { loadProvider } from './provider.js';
 
 const init = workerData as ShardInit;
 const port = parentPort!;
-const rt = new ThreadRuntime(init, init.config.spinMicros);
+const rt = new ThreadRuntime(init, init.config.spinMicros, {
+  // Rings this shard makes and side channels it needs go through the main thread (system/link-broker.ts).
+  links: {
+    ringOpened: (to, ring) => port.postMessage({ type: 'ring-opened', to, ring } satisfies FromShard),
+    channelWanted: (to) => port.postMessage({ type: 'channel-wanted', to } satisfies FromShard),
+  },
+});
 if (init.provider !== null) rt.provider = await loadProvider(init.provider, init.thread);
 
 // A restarted shard first tells every consumer to drop any half-received
@@ -53,6 +59,14 @@ port.on('message', (msg: ToShard) => {
           throw err;
         },
       );
+      break;
+    case 'ring':
+      rt.state.transport.attachRing(msg.from, msg.ring);
+      rt.state.scheduler.kick();
+      break;
+    case 'channel':
+      rt.state.transport.attachChannel(msg.from, msg.to, msg.port, msg.gen);
+      rt.state.scheduler.kick();
       break;
     case 'stats':
       reply({

@@ -1,5 +1,6 @@
 // The thread protocol: ring ops (data and signals, ordered per thread pair) and control-plane messages (postMessage).
 
+import type { MessagePort } from 'node:worker_threads';
 import type { TelemetryConfig } from '@joerl/telemetry';
 import type { TracingConfig } from './tracing.js';
 import type { WireError } from '../errors.js';
@@ -77,13 +78,36 @@ export interface DeadLetter {
 export type ToShard =
   | { type: 'shard-down'; shard: number; incarnation: number }
   | { type: 'shutdown'; timeoutMs: number }
-  | { type: 'stats' ; id: number };
+  | { type: 'stats' ; id: number }
+  | LinkToShard;
+
+/** Rings and side channels handed to a running shard (see system/link-broker.ts). */
+export type LinkToShard =
+  /** A ring into this shard from thread `from`, made by `from` on its first send here. */
+  | { type: 'ring'; from: number; ring: SharedArrayBuffer }
+  /** One end of the side channel of the pair `from` -> `to`: this shard is one of the two. */
+  | { type: 'channel'; from: number; to: number; port: MessagePort; gen: number };
 
 /** Shard -> main control messages. */
 export type FromShard =
   | { type: 'ready' }
   | { type: 'shutdown-done'; pending: number }
-  | { type: 'stats'; id: number; stats: ShardStats };
+  | { type: 'stats'; id: number; stats: ShardStats }
+  | LinkFromShard;
+
+/** A shard's requests for rings and side channels. */
+export type LinkFromShard =
+  /** The shard made the ring to `to` (its first send there): record it and hand it to `to`. */
+  | { type: 'ring-opened'; to: number; ring: SharedArrayBuffer }
+  /** The shard needs a (new) side channel to `to`. */
+  | { type: 'channel-wanted'; to: number };
+
+/** A ring this thread produces into or consumes from, as handed over at start. */
+export interface RingGrant {
+  from: number;
+  to: number;
+  ring: SharedArrayBuffer;
+}
 
 /** What a shard reports about itself. */
 export interface ShardStats {
@@ -101,8 +125,8 @@ export interface ShardInit {
   threads: number;
   incarnation: number;
   control: SharedArrayBuffer;
-  /** rings[from][to]; null on the diagonal. */
-  rings: (SharedArrayBuffer | null)[][];
+  /** The rings that exist so far from or to this thread; the others are made on first use. */
+  rings: RingGrant[];
   names: SharedArrayBuffer;
   maxNames: number;
   config: ThreadConfig;
@@ -122,6 +146,14 @@ export interface ThreadConfig {
   sliceBudget: number;
   spinMicros: number;
   terminateTimeoutMs: number;
+  /** Capacity of each ring, a power of two. */
+  ringBytes: number;
+  /** In-shard sends are checked and copied like cross-shard ones (see SystemOptions.checkLocalSends). */
+  checkLocalSends: boolean;
+  /** Binary parts of at least this many bytes travel beside the ring frame. */
+  bigPayloadThreshold: number;
+  /** Side items in flight from one thread to another, in bytes. */
+  maxPayloadBytesInFlight: number;
 }
 
 /** Exit reason or the kill signal, as carried by OP_EXIT. */

@@ -22,7 +22,7 @@ import { Loader } from './loader.js';
 import type { ShardObserver } from './observer.js';
 import type { DeadLetter, ShardInit, ThreadConfig } from './protocol.js';
 import type { Scheduler } from './scheduler.js';
-import type { Transport } from './transport.js';
+import type { LinkHost, Transport } from './transport.js';
 
 /** Optional callbacks the owner of a thread installs. */
 export interface RuntimeHooks {
@@ -37,8 +37,10 @@ export interface RuntimeHooks {
   spanEnded?(thread: number, rec: unknown): void;
 }
 
-/** What only the main thread passes its runtime (the rest arrives through the rings). */
+/** What the owner of a thread passes its runtime (the rest arrives through the rings). */
 export interface LocalSinks {
+  /** How the thread gets rings and side channels (a shard: its parent port; main: the link broker, set later). */
+  links?: LinkHost;
   announce?: (slot: number, metric: number, labels: string[]) => void;
   spans?: SpanSink;
 }

@@ -1,79 +1,105 @@
 // Cross-thread transport: batches ops per destination, packs each batch once, writes it into that thread's ring.
 
+import type { MessagePort } from 'node:worker_threads';
 import { packr, unpackr } from '../codec/codec.js';
+import { type SideBatch, beginSideBatch, endSideBatch, setFrameItems } from '../codec/side-items.js';
 import { BUSY, THREAD_STRIDE_I32 } from '../ring/control-block.js';
-import { RingReader, RingWriter } from '../ring/ring.js';
+import { MAX_CHUNK_DIVISOR } from '../ring/layout.js';
+import { createRingBuffer } from '../ring/ring.js';
 import { wakeThread } from '../ring/wait.js';
-import { ARITY } from './protocol.js';
+import { Inbound } from './inbound.js';
+import { type LinkHost, Outbound, type Pending } from './outbound.js';
+import { ARITY, type RingGrant } from './protocol.js';
 
-/** A batch that found the ring full: kept, in order, until there is room. */
-interface Pending {
-  bytes: Uint8Array;
-  offset: number;
-}
+export type { LinkHost } from './outbound.js';
 
 /** Ops per batch before it is packed early (keeps frames a few KiB). */
 const BATCH_OPS = 1024;
-
-class Outbound {
-  readonly dest: number;
-  readonly writer: RingWriter;
-  /** Flat op list: code, fields..., code, fields... */
-  items: unknown[] = [];
-  dirty = false;
-  /** Whether the queued ops include one the peer should wake for (not only telemetry records). */
-  urgent = false;
-  overflow: Pending[] = [];
-  overflowBytes = 0;
-
-  constructor(dest: number, sab: SharedArrayBuffer) {
-    this.dest = dest;
-    this.writer = new RingWriter(sab);
-  }
-}
 
 /** Called with each decoded batch and the thread it came from. */
 export type OpsHandler = (ops: unknown[], from: number) => void;
 /** Called when ops in a batch could not be encoded after all (reported as dead letters). */
 export type BadOpHandler = (dest: number, op: unknown[], err: unknown) => void;
 
+/** What the transport needs to know besides its rings. */
+export interface TransportConfig {
+  /** Capacity of each ring this thread creates (a power of two). */
+  ringBytes: number;
+  /** Side items in flight to one thread (posted, not yet taken), in bytes; a larger lone batch still goes. */
+  maxPayloadBytesInFlight: number;
+}
+
 export class Transport {
+  /** Outbound state per destination thread; null until this thread first sends there. */
   private readonly out: (Outbound | null)[];
-  private readonly in: (RingReader | null)[];
+  /** Inbound state per source thread, and the same, dense, for polling. */
+  private readonly inBy: (Inbound | null)[];
+  private readonly ins: Inbound[] = [];
   private readonly dirty: Outbound[] = [];
+  private readonly thread: number;
   private readonly ctl: Int32Array;
   private readonly onOps: OpsHandler;
   private readonly onBadOp: BadOpHandler;
+  private readonly ringBytes: number;
+  private readonly budgetKiB: number;
+  /** How this thread gets rings and channels (set by the thread's owner before anything is sent). */
+  links: LinkHost = NO_LINKS;
   /** Runs when a clean destination gets its first op (the scheduler makes sure a flush follows). */
   onDirty: () => void = () => {};
   /** Runs before every flush (tracing queues its held-back span starts there). */
   beforeFlush: (() => void) | null = null;
   private overflowing = 0;
   private overflowTotal = 0;
+  /** Side-item bytes in batches waiting to be posted. */
+  private sideWaiting = 0;
   private pollFrom = 0;
   /** Overflow bytes past which the thread stops running actors until its peers catch up. */
   private readonly highWater: number;
 
-  constructor(
-    thread: number,
-    rings: (SharedArrayBuffer | null)[][],
-    ctl: Int32Array,
-    onOps: OpsHandler,
-    onBadOp: BadOpHandler,
-  ) {
+  constructor(thread: number, threads: number, grants: RingGrant[], ctl: Int32Array, config: TransportConfig, onOps: OpsHandler, onBadOp: BadOpHandler) {
+    this.thread = thread;
     this.ctl = ctl;
     this.onOps = onOps;
     this.onBadOp = onBadOp;
-    const n = rings.length;
-    this.out = new Array<Outbound | null>(n).fill(null);
-    this.in = new Array<RingReader | null>(n).fill(null);
-    for (let t = 0; t < n; t++) {
-      if (t === thread) continue;
-      this.out[t] = new Outbound(t, rings[thread]![t]!);
-      this.in[t] = new RingReader(rings[t]![thread]!);
+    this.ringBytes = config.ringBytes;
+    this.budgetKiB = Math.ceil(config.maxPayloadBytesInFlight / 1024);
+    this.out = new Array<Outbound | null>(threads).fill(null);
+    this.inBy = new Array<Inbound | null>(threads).fill(null);
+    for (const g of grants) {
+      if (g.from === thread) this.out[g.to] = new Outbound(g.to, g.ring);
+      else if (g.to === thread) this.attachRing(g.from, g.ring);
     }
-    const anyRing = this.out.find((o) => o !== null);
-    this.highWater = anyRing?.writer.maxChunk ?? Infinity;
+    this.highWater = config.ringBytes / MAX_CHUNK_DIVISOR;
+  }
+
+  /** The outbound state for `dest`, making its ring on first use (the main thread hands it to `dest`). */
+  private to(dest: number): Outbound {
+    const o = this.out[dest];
+    if (o !== null && o !== undefined) return o;
+    const ring = createRingBuffer(this.ringBytes);
+    const made = new Outbound(dest, ring);
+    this.out[dest] = made;
+    this.links.ringOpened(dest, ring);
+    return made;
+  }
+
+  /** A ring from `from` into this thread (from start-up data, or handed over while running). */
+  attachRing(from: number, ring: SharedArrayBuffer): void {
+    if (this.inBy[from] !== null && this.inBy[from] !== undefined) return;
+    const i = new Inbound(from, ring);
+    this.inBy[from] = i;
+    this.ins.push(i);
+  }
+
+  /** One end of the side channel of the pair `from` -> `to` (this thread is one of them). */
+  attachChannel(from: number, to: number, port: MessagePort, gen: number): void {
+    if (from === this.thread) {
+      this.out[to]?.setPort(port, gen);
+    } else {
+      const i = this.inBy[from];
+      if (i === null || i === undefined) throw new Error(`joerl internal error: a side channel from thread ${from} came before its ring`);
+      i.attach(port, gen, this.ctl);
+    }
   }
 
   /** Announces a restart on every outbound ring (see RESET in layout.ts). */
@@ -81,16 +107,24 @@ export class Transport {
     for (const o of this.out) {
       if (o === null) continue;
       if (!o.writer.writeReset()) {
-        o.overflow.unshift({ bytes: RESET_MARK, offset: 0 });
+        o.overflow.unshift({ bytes: RESET_MARK, offset: 0, side: null, tag: 0 });
         if (o.overflow.length === 1) this.overflowing++;
       }
       o.writer.publish();
     }
   }
 
+  /** Queues an op with one field for thread `dest`. */
+  emit1(dest: number, op: number, a: unknown): void {
+    const o = this.out[dest] ?? this.to(dest);
+    o.items.push(op, a);
+    o.urgent = true;
+    this.touch(o);
+  }
+
   /** Queues an op with two fields for thread `dest`. */
   emit2(dest: number, op: number, a: unknown, b: unknown): void {
-    const o = this.out[dest]!;
+    const o = this.out[dest] ?? this.to(dest);
     o.items.push(op, a, b);
     o.urgent = true;
     this.touch(o);
@@ -98,27 +132,27 @@ export class Transport {
 
   /** Queues a telemetry record: published with the rest, but never the reason to wake the peer. */
   emitQuiet(dest: number, op: number, a: unknown): void {
-    const o = this.out[dest]!;
+    const o = this.out[dest] ?? this.to(dest);
     o.items.push(op, a);
     this.touch(o);
   }
 
   emit3(dest: number, op: number, a: unknown, b: unknown, c: unknown): void {
-    const o = this.out[dest]!;
+    const o = this.out[dest] ?? this.to(dest);
     o.items.push(op, a, b, c);
     o.urgent = true;
     this.touch(o);
   }
 
   emit4(dest: number, op: number, a: unknown, b: unknown, c: unknown, d: unknown): void {
-    const o = this.out[dest]!;
+    const o = this.out[dest] ?? this.to(dest);
     o.items.push(op, a, b, c, d);
     o.urgent = true;
     this.touch(o);
   }
 
   emit5(dest: number, op: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown): void {
-    const o = this.out[dest]!;
+    const o = this.out[dest] ?? this.to(dest);
     o.items.push(op, a, b, c, d, e);
     o.urgent = true;
     this.touch(o);
@@ -140,13 +174,6 @@ export class Transport {
     if (!o.writer.publish()) return;
     if (o.urgent) wakeThread(this.ctl, o.dest);
     if (o.overflow.length === 0) o.urgent = false;
-  }
-
-  emit1(dest: number, op: number, a: unknown): void {
-    const o = this.out[dest]!;
-    o.items.push(op, a);
-    o.urgent = true;
-    this.touch(o);
   }
 
   private touch(o: Outbound): void {
@@ -179,9 +206,9 @@ export class Transport {
 
   /** Reads everything a (dead) peer published, regardless of budget. */
   drainFrom(t: number): void {
-    const r = this.in[t];
-    if (r === null || r === undefined) return;
-    while (r.hasData()) r.read((bytes) => this.onOps(unpackr.unpack(bytes) as unknown[], t));
+    const i = this.inBy[t];
+    if (i === null || i === undefined) return;
+    while (i.reader.hasData()) i.reader.read((bytes, tag) => this.decode(i, bytes, tag));
   }
 
   /**
@@ -203,28 +230,30 @@ export class Transport {
     return this.dirty.length > 0;
   }
 
-  /** True while some batch waits for room in a full ring. */
+  /** True while some batch waits for room in a full ring (or for its side channel). */
   hasOverflow(): boolean {
     return this.overflowing > 0;
   }
 
   /**
-   * True when so much output waits for full rings that running more actors
-   * would only pile it up: the sender backs off (it keeps reading its own
-   * rings, so two threads flooding each other still make progress).
+   * True when so much output waits for full rings (or for side channels)
+   * that running more actors would only pile it up: the sender backs off
+   * (it keeps reading its own rings, so two threads flooding each other
+   * still make progress).
    */
   backlogged(): boolean {
-    return this.overflowTotal > this.highWater;
+    return this.overflowTotal > this.highWater || this.sideWaiting > this.budgetKiB * 1024;
   }
 
-  /** True when a waiting batch could now be written (its ring has room for the next chunk). */
+  /** True when a waiting batch could now be written (its ring has room for the next chunk, its side channel is open). */
   canDrainOverflow(): boolean {
     if (this.overflowing === 0) return false;
     for (const o of this.out) {
       if (o === null || o.overflow.length === 0) continue;
       const p = o.overflow[0]!;
+      if (p.side !== null && !o.sideReady(p.side.kib, this.budgetKiB)) continue;
       const next = Math.min(o.writer.maxChunk, p.bytes.length - p.offset);
-      if (o.writer.free() >= next + 8) return true;
+      if (o.writer.free() >= next + 12) return true;
     }
     return false;
   }
@@ -236,11 +265,8 @@ export class Transport {
 
   /** True when a peer has published frames we have not read. */
   hasInbound(): boolean {
-    const ins = this.in;
-    for (let t = 0; t < ins.length; t++) {
-      const r = ins[t];
-      if (r !== null && r!.hasData()) return true;
-    }
+    const ins = this.ins;
+    for (let k = 0; k < ins.length; k++) if (ins[k]!.reader.hasData()) return true;
     return false;
   }
 
@@ -254,39 +280,58 @@ export class Transport {
   poll(maxMessages: number): number {
     const limit = maxMessages * 3; // a SEND is three items: op, target, message
     let items = 0;
-    const ins = this.in;
+    const ins = this.ins;
     const count = ins.length;
     for (let k = 0; k < count && items < limit; k++) {
-      const t = (this.pollFrom + k) % count;
-      const r = ins[t];
-      if (r === null) continue;
-      while (items < limit && r!.hasData()) {
-        r!.read((bytes) => {
-          const ops = unpackr.unpack(bytes) as unknown[];
-          items += ops.length;
-          this.onOps(ops, t);
+      const i = ins[(this.pollFrom + k) % count]!;
+      const r = i.reader;
+      while (items < limit && r.hasData()) {
+        r.read((bytes, tag) => {
+          items += this.decode(i, bytes, tag);
         }, 1);
       }
-      // We freed space: a producer blocked on this ring can go on.
-      if (r!.takeNeedSpace()) wakeThread(this.ctl, t);
+      // We freed space (ring bytes or side items): a producer blocked on this ring can go on.
+      if (r.takeNeedSpace()) wakeThread(this.ctl, i.from);
     }
-    this.pollFrom = (this.pollFrom + 1) % count;
+    if (count > 0) this.pollFrom = (this.pollFrom + 1) % count;
     return items / 3;
+  }
+
+  /** Decodes one message (a batch of ops) from `i` and hands it on; returns its item count. */
+  private decode(i: Inbound, bytes: Uint8Array, tag: number): number {
+    // The frame's side items come off the port before decoding, one post per tagged frame.
+    setFrameItems(tag === 0 ? null : i.take(tag));
+    let ops: unknown[];
+    try {
+      ops = unpackr.unpack(bytes) as unknown[];
+    } finally {
+      setFrameItems(null);
+    }
+    this.onOps(ops, i.from);
+    return ops.length;
+  }
+
+  /** Closes every side-channel port (the thread is ending). */
+  close(): void {
+    for (const o of this.out) o?.close();
+    for (const i of this.ins) i.close();
   }
 
   private pack(o: Outbound): void {
     const items = o.items;
     let bytes: Uint8Array;
+    beginSideBatch();
     try {
       bytes = packr.pack(items);
     } catch {
-      // Something slipped past assertEncodable: encode op by op and report the culprits.
+      endSideBatch();
+      // Something slipped past the encodability check: encode op by op and report the culprits.
       o.items = [];
       this.packOneByOne(o, items);
       return;
     }
     items.length = 0;
-    this.write(o, bytes);
+    this.write(o, bytes, endSideBatch());
   }
 
   private packOneByOne(o: Outbound, items: unknown[]): void {
@@ -294,38 +339,51 @@ export class Transport {
       const end = i + 1 + ARITY[items[i] as number]!;
       const op = items.slice(i, end);
       i = end;
+      beginSideBatch();
       try {
-        this.write(o, packr.pack(op));
+        const bytes = packr.pack(op);
+        this.write(o, bytes, endSideBatch());
       } catch (err) {
+        endSideBatch();
         this.onBadOp(o.dest, op, err);
       }
     }
   }
 
-  private write(o: Outbound, bytes: Uint8Array): void {
+  private write(o: Outbound, bytes: Uint8Array, side: SideBatch | null): void {
     // pack() returns a view into msgpackr's pooled buffer: copy it (into the
     // ring, or into the overflow queue) before the next pack() call.
-    if (o.overflow.length === 0 && bytes.length <= o.writer.maxChunk && o.writer.tryWrite(bytes, false)) return;
-    if (o.overflow.length === 0) {
-      const rest = this.writeChunks(o, bytes, 0);
+    if (o.overflow.length === 0 && (side === null || o.openSide(side.kib, this.budgetKiB, this.links))) {
+      let tag = 0;
+      if (side !== null) {
+        // Posted before the frame is published: the consumer finds the items when it reads the frame.
+        o.post(side);
+        tag = o.gen;
+      }
+      if (bytes.length <= o.writer.maxChunk && o.writer.tryWrite(bytes, false, tag)) return;
+      const rest = this.writeChunks(o, bytes, 0, tag);
       if (rest === bytes.length) return;
-      o.overflow.push({ bytes: bytes.slice(rest), offset: 0 });
-      o.overflowBytes += bytes.length - rest;
-      this.overflowTotal += bytes.length - rest;
+      this.queue(o, { bytes: bytes.slice(rest), offset: 0, side: null, tag: rest === 0 ? tag : 0 });
     } else {
-      o.overflow.push({ bytes: bytes.slice(), offset: 0 });
-      o.overflowBytes += bytes.length;
-      this.overflowTotal += bytes.length;
+      this.queue(o, { bytes: bytes.slice(), offset: 0, side, tag: 0 });
     }
+  }
+
+  private queue(o: Outbound, p: Pending): void {
+    o.overflow.push(p);
+    o.overflowBytes += p.bytes.length;
+    this.overflowTotal += p.bytes.length;
+    if (p.side !== null) this.sideWaiting += p.side.kib * 1024;
     if (o.overflow.length === 1) this.overflowing++;
   }
 
-  /** Writes `bytes` from `offset` as chunks; returns how far it got. */
-  private writeChunks(o: Outbound, bytes: Uint8Array, offset: number): number {
+  /** Writes `bytes` from `offset` as chunks, `tag` on the first; returns how far it got. */
+  private writeChunks(o: Outbound, bytes: Uint8Array, offset: number, tag: number): number {
     const max = o.writer.maxChunk;
     while (offset < bytes.length) {
       const end = Math.min(bytes.length, offset + max);
-      if (!o.writer.tryWrite(bytes.subarray(offset, end), end < bytes.length)) return offset;
+      if (!o.writer.tryWrite(bytes.subarray(offset, end), end < bytes.length, tag)) return offset;
+      tag = 0;
       offset = end;
     }
     return offset;
@@ -339,8 +397,16 @@ export class Transport {
         o.overflow.shift();
         continue;
       }
+      if (p.side !== null) {
+        if (!o.openSide(p.side.kib, this.budgetKiB, this.links)) return;
+        o.post(p.side);
+        this.sideWaiting -= p.side.kib * 1024;
+        p.side = null;
+        p.tag = o.gen;
+      }
       const before = p.offset;
-      p.offset = this.writeChunks(o, p.bytes, p.offset);
+      p.offset = this.writeChunks(o, p.bytes, p.offset, p.tag);
+      if (p.offset > before) p.tag = 0;
       o.overflowBytes -= p.offset - before;
       this.overflowTotal -= p.offset - before;
       if (p.offset < p.bytes.length) return;
@@ -359,3 +425,12 @@ export class Transport {
 }
 
 const RESET_MARK = new Uint8Array(0);
+
+const NO_LINKS: LinkHost = {
+  ringOpened: () => {
+    throw new Error('joerl internal error: a ring was needed before the thread could hand it over');
+  },
+  channelWanted: () => {
+    throw new Error('joerl internal error: a side channel was needed before the thread could ask for one');
+  },
+};

@@ -20,9 +20,10 @@ import { OffloadPool } from './offload-pool.js';
 import { type ResolvedOptions, type SystemOptions, resolveOptions } from './options.js';
 import type { ShardDeath } from './shard-host.js';
 import { type ShardView, ShardPool } from './shard-pool.js';
-import { type SharedMemory, allocateSharedMemory } from './shared-memory.js';
+import { LinkBroker } from './link-broker.js';
+import { type SharedMemory, type SharedMemoryUsage, allocateSharedMemory, ringsOf, sharedMemoryUsage } from './shared-memory.js';
 
-export type { ShardDeath, ShardView };
+export type { ShardDeath, ShardView, SharedMemoryUsage };
 
 /** The system's own view of itself (health reads it). */
 export interface SystemView {
@@ -68,6 +69,7 @@ export class ActorSystem extends EventEmitter {
   readonly #rt: ThreadRuntime;
   readonly #pool: ShardPool;
   readonly #mem: SharedMemory;
+  readonly #links: LinkBroker;
   readonly #config: ThreadConfig;
   #state: State = 'running';
   #started = false;
@@ -102,13 +104,17 @@ export class ActorSystem extends EventEmitter {
     this.options = Object.freeze(o);
     this.shards = o.threads;
     const threads = o.threads + 1;
-    this.#mem = allocateSharedMemory(threads, o.ringBytes, o.maxNames);
+    this.#mem = allocateSharedMemory(threads, o.maxNames);
     this.#config = {
       mailboxCapacity: o.mailboxCapacity,
       actorBudget: o.actorBudget,
       sliceBudget: o.sliceBudget,
       spinMicros: o.spinMicros,
       terminateTimeoutMs: o.terminateTimeoutMs,
+      ringBytes: o.ringBytes,
+      checkLocalSends: o.checkLocalSends,
+      bigPayloadThreshold: o.bigPayloadThreshold,
+      maxPayloadBytesInFlight: o.maxPayloadBytesInFlight,
     };
     this.#aggregator = new Aggregator();
     for (let t = 0; t < threads; t++) this.#regions.push(null);
@@ -119,6 +125,9 @@ export class ActorSystem extends EventEmitter {
       announce: (slot, metric, labels) => this.#aggregator.announce(0, slot, metric, labels),
       ...(spans === null ? {} : { spans: { started: (rec) => spans.started(0, rec), ended: (rec) => spans.ended(0, rec) } }),
     });
+    // Rings and side channels: the main thread keeps the directory and hands them over (link-broker.ts).
+    const links = (this.#links = new LinkBroker(this.#mem, this.#rt.state.transport, (shard, msg, transfer) => this.#pool.hosts[shard - 1]?.send(msg, transfer)));
+    this.#rt.state.transport.links = { ringOpened: (to, ring) => links.ringOpened(0, to, ring), channelWanted: (to) => links.channelWanted(0, to) };
     this.#rt.state.hooks.series = (thread, slot, metric, labels) => this.#aggregator.announce(thread, slot, metric, labels);
     if (spans !== null) {
       this.#rt.state.hooks.spanStarted = (thread, w) => spans.started(thread, spanStartFromWire(w));
@@ -139,6 +148,9 @@ export class ActorSystem extends EventEmitter {
       down: (d) => this.emit('shardDown', d),
       restarted: (shard, incarnation) => this.emit('shardRestart', { shard, incarnation }),
     });
+    for (const h of this.#pool.hosts) {
+      h.onLink = (m) => (m.type === 'ring-opened' ? links.ringOpened(h.shard, m.to, m.ring) : links.channelWanted(h.shard, m.to));
+    }
   }
 
   #init(thread: number, incarnation: number): ShardInit {
@@ -158,7 +170,7 @@ export class ActorSystem extends EventEmitter {
       threads: this.shards + 1,
       incarnation,
       control: this.#mem.control,
-      rings: this.#mem.rings,
+      rings: ringsOf(this.#mem, thread),
       names: this.#mem.names,
       maxNames: this.options.maxNames,
       config: this.#config,
@@ -318,6 +330,15 @@ export class ActorSystem extends EventEmitter {
     }
   }
 
+  /**
+   * Shared memory allocated now, in bytes: rings (made as pairs of threads
+   * first talk), the control block, the name table and metric regions. Sync:
+   * read from the main thread's own records.
+   */
+  memory(): SharedMemoryUsage {
+    return sharedMemoryUsage(this.#mem, this.#regions);
+  }
+
   /** Per-shard counters (live actors, run queue, spawned, exited, delivered). */
   async stats(): Promise<ShardStats[]> {
     return this.#pool.stats();
@@ -361,6 +382,7 @@ export class ActorSystem extends EventEmitter {
   #onShardDeath(d: ShardDeath): void {
     const s = d.shard;
     const st = this.#rt.state;
+    this.#links.shardDied(s);
     st.names.recoverLock(s);
     st.names.removeShard(s);
     // Take in everything the dead shard published (late metric announcements

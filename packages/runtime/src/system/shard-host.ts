@@ -1,7 +1,7 @@
 // Main-thread side of one shard: starts its worker, watches it, and reports its death so it can be restarted.
 
-import { type ResourceLimits, Worker } from 'node:worker_threads';
-import type { FromShard, ShardInit, ShardStats, ToShard } from '../shard/protocol.js';
+import { type MessagePort, type ResourceLimits, Worker } from 'node:worker_threads';
+import type { FromShard, LinkFromShard, ShardInit, ShardStats, ToShard } from '../shard/protocol.js';
 import { unknownMessage } from '../shard/protocol.js';
 
 /** Why a shard ended. */
@@ -32,6 +32,8 @@ export class ShardHost {
   private stopping: { resolve: () => void } | null = null;
   private statsWaiters = new Map<number, (s: ShardStats) => void>();
   private statsSeq = 0;
+  /** The shard made a ring or needs a side channel (the system's link broker answers). */
+  onLink: ((msg: LinkFromShard) => void) | null = null;
 
   constructor(
     shard: number,
@@ -76,6 +78,10 @@ export class ShardHost {
             w?.(msg.stats);
             break;
           }
+          case 'ring-opened':
+          case 'channel-wanted':
+            this.onLink?.(msg);
+            break;
           default:
             unknownMessage('shard', msg);
         }
@@ -112,8 +118,8 @@ export class ShardHost {
     });
   }
 
-  send(msg: ToShard): void {
-    this.worker?.postMessage(msg);
+  send(msg: ToShard, transfer?: readonly MessagePort[]): void {
+    this.worker?.postMessage(msg, transfer);
   }
 
   /** Terminates the worker as a runaway (the death is reported as such). */

@@ -1,0 +1,238 @@
+// What may cross threads: one walk that accepts what arrives as structuredClone would deliver it, and refuses the rest by path.
+
+import { Pid } from '../actor/pid.js';
+import { UnencodableError } from '../errors.js';
+import { type BinaryValue, bufferOf, isDetached, kindOf } from './binary-kinds.js';
+import { causeOf, isError } from './error-value.js';
+import { isMarked } from './move.js';
+
+/** Deeper than this is refused (a stack overflow guard; structuredClone would go further). */
+const MAX_DEPTH = 200;
+/** Objects tracked in an array (linear search) before the walk switches to a Set. */
+const SMALL_SEEN = 16;
+
+const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+const isNegZero = (n: number): boolean => n === 0 && 1 / n < 0;
+
+/**
+ * One walk over a value. Besides refusing, it notes whether the value needs
+ * a rewritten copy before msgpack may encode it: a `-0` (msgpack would write
+ * 0) or a buffer marked by `move()`.
+ */
+class Walker {
+  rewrite = false;
+  deep = false;
+  private readonly seen: object[] = [];
+  private seenSet: Set<object> | null = null;
+
+  reset(): void {
+    this.seen.length = 0;
+    this.seenSet = null;
+    this.rewrite = false;
+  }
+
+  /** False when `o` was met before: a message must be a tree (no shared references, no cycles). */
+  private track(o: object): boolean {
+    const set = this.seenSet;
+    if (set !== null) {
+      if (set.has(o)) return false;
+      set.add(o);
+      return true;
+    }
+    const s = this.seen;
+    for (let i = 0; i < s.length; i++) if (s[i] === o) return false;
+    s.push(o);
+    if (s.length > SMALL_SEEN) this.seenSet = new Set(s);
+    return true;
+  }
+
+  walk(v: unknown, depth: number): boolean {
+    switch (typeof v) {
+      case 'number':
+        if (isNegZero(v)) this.rewrite = true;
+        return true;
+      case 'string':
+        return wellFormed(v);
+      case 'boolean':
+      case 'undefined':
+      case 'bigint':
+        return true;
+      case 'object':
+        return v === null || this.object(v, depth);
+      default:
+        return false;
+    }
+  }
+
+  private object(v: object, depth: number): boolean {
+    if (depth > MAX_DEPTH) return false;
+    if (Array.isArray(v)) {
+      if (!this.track(v)) return false;
+      const n = v.length;
+      for (let i = 0; i < n; i++) {
+        const x: unknown = v[i];
+        // A hole reads as undefined: only then is the slower `in` needed.
+        if ((x === undefined && !(i in v)) || !this.walk(x, depth + 1)) return false;
+      }
+      // Named properties on an array are lost by msgpack; finding them costs O(n) allocations, so only when asked.
+      return !this.deep || Object.keys(v).length === n;
+    }
+    const proto: unknown = Object.getPrototypeOf(v);
+    if (proto === Object.prototype || proto === null) {
+      if (!this.track(v)) return false;
+      for (const k in v) {
+        if (k === '__proto__' || !wellFormed(k) || !this.walk((v as Record<string, unknown>)[k], depth + 1)) return false;
+      }
+      return true;
+    }
+    if (v instanceof Pid) return true; // immutable: the same pid twice is fine
+    return this.special(v, proto, depth);
+  }
+
+  private special(v: object, proto: unknown, depth: number): boolean {
+    if (proto === SharedArrayBuffer.prototype) return true; // shared: arrives as the same memory, twice or not
+    if (ArrayBuffer.isView(v) || proto === ArrayBuffer.prototype) return this.binary(v as BinaryValue);
+    if (!this.track(v)) return false;
+    if (proto === Map.prototype) {
+      for (const [k, x] of v as Map<unknown, unknown>) if (!this.walk(k, depth + 1) || !this.walk(x, depth + 1)) return false;
+      return true;
+    }
+    if (proto === Set.prototype) {
+      for (const x of v as Set<unknown>) if (!this.walk(x, depth + 1)) return false;
+      return true;
+    }
+    if (proto === Date.prototype || proto === RegExp.prototype) return true;
+    if (isError(v)) {
+      const c = causeOf(v);
+      return c === undefined || this.walk(c.value, depth + 1);
+    }
+    return false;
+  }
+
+  private binary(v: BinaryValue): boolean {
+    if (kindOf(v) < 0) return false;
+    const buf = bufferOf(v);
+    if (buf instanceof SharedArrayBuffer) return true;
+    if (isDetached(buf) || (buf as { resizable?: boolean }).resizable === true || !this.track(buf)) return false;
+    if (isMarked(buf)) this.rewrite = true;
+    return true;
+  }
+}
+
+let spare: Walker | null = new Walker();
+
+/**
+ * Throws {@link UnencodableError} (naming the path) unless `value` can cross
+ * threads and arrive as `structuredClone` would deliver it. Returns true when
+ * it can, but only through a rewritten copy (see `snapshot`): it holds a
+ * `-0` or a buffer marked by `move()`. `deep` also looks for named
+ * properties on arrays (O(n); development mode).
+ */
+export function analyze(value: unknown, deep: boolean): boolean {
+  if (typeof value !== 'object' || value === null) {
+    if (typeof value === 'function' || typeof value === 'symbol' || (typeof value === 'string' && !wellFormed(value))) fail(value, deep);
+    return typeof value === 'number' && isNegZero(value);
+  }
+  // A getter inside the value may itself send: it gets a walker of its own.
+  const w = spare ?? new Walker();
+  spare = null;
+  let ok: boolean;
+  let rewrite: boolean;
+  try {
+    w.deep = deep;
+    ok = w.walk(value, 0);
+    rewrite = w.rewrite;
+  } finally {
+    w.reset();
+    spare = w;
+  }
+  if (!ok) fail(value, deep);
+  return rewrite;
+}
+
+/** Throws {@link UnencodableError} unless `value` can cross threads intact (see {@link analyze}). */
+export function assertEncodable(value: unknown): void {
+  analyze(value, false);
+}
+
+/** Second, slower walk that names the offending path and says what to do; runs only on failure. */
+function fail(root: unknown, deep: boolean): never {
+  const found = locate(root, 'message', 0, new Map(), deep);
+  throw new UnencodableError(found?.[0] ?? 'message', found?.[1] ?? 'a value that changed while it was being checked', found?.[2]);
+}
+
+type Found = [path: string, what: string, hint?: string];
+
+const TREE = 'a message must be a tree; structuredClone would keep one object, msgpack would send two copies (or loop on a cycle): send a copy, or refer to it by key';
+
+function locate(v: unknown, path: string, depth: number, seen: Map<object, string>, deep: boolean): Found | undefined {
+  if (typeof v === 'function') return [path, `a function${v.name ? ` (${v.name})` : ''}`];
+  if (typeof v === 'symbol') return [path, 'a symbol'];
+  if (typeof v === 'string') return wellFormed(v) ? undefined : [path, 'a string with a lone surrogate', 'it would arrive with U+FFFD in its place; send str.toWellFormed(), or the UTF-16 code units in a Uint16Array'];
+  if (typeof v !== 'object' || v === null) return undefined;
+  if (depth > MAX_DEPTH) return [path, `a value nested deeper than ${MAX_DEPTH} levels`];
+  if (v instanceof Pid) return undefined;
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto === SharedArrayBuffer.prototype) return undefined;
+  if (ArrayBuffer.isView(v) || proto === ArrayBuffer.prototype) return locateBinary(v as BinaryValue, path, seen);
+  const first = seen.get(v);
+  if (first !== undefined) return [path, `the same object again (first at ${first})`, TREE];
+  seen.set(v, path);
+  const at = (x: unknown, p: string): Found | undefined => locate(x, p, depth + 1, seen, deep);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      if (!(i in v)) return [`${path}[${i}]`, 'a hole in a sparse array', 'holes would arrive as undefined: fill the array, or send an object keyed by index'];
+      const r = at(v[i], `${path}[${i}]`);
+      if (r) return r;
+    }
+    if (deep) {
+      const named = Object.keys(v).find((k) => !/^(0|[1-9]\d*)$/.test(k));
+      if (named !== undefined) return [`${path}.${named}`, `a named property "${named}" on an array`, 'only the elements of an array cross: put it in an object beside the array'];
+    }
+    return undefined;
+  }
+  if (proto === Object.prototype || proto === null) {
+    for (const k in v) {
+      if (k === '__proto__') return [`${path}.__proto__`, 'an own "__proto__" key', 'msgpack would deliver it renamed; rename the key'];
+      if (!wellFormed(k)) return [`${path}[${JSON.stringify(k)}]`, 'a key with a lone surrogate', 'it would arrive with U+FFFD in its place'];
+      const r = at((v as Record<string, unknown>)[k], `${path}.${k}`);
+      if (r) return r;
+    }
+    return undefined;
+  }
+  if (proto === Map.prototype) {
+    for (const [k, x] of v as Map<unknown, unknown>) {
+      const r = at(k, `${path}<key>`) ?? at(x, `${path}.get(${String(k)})`);
+      if (r) return r;
+    }
+    return undefined;
+  }
+  if (proto === Set.prototype) {
+    let i = 0;
+    for (const x of v as Set<unknown>) {
+      const r = at(x, `${path}<item ${i++}>`);
+      if (r) return r;
+    }
+    return undefined;
+  }
+  if (proto === Date.prototype || proto === RegExp.prototype) return undefined;
+  if (isError(v)) {
+    const c = causeOf(v);
+    return c === undefined ? undefined : at(c.value, `${path}.cause`);
+  }
+  if (v instanceof Error) return [path, 'an object that inherits from Error but is not one (made without an Error constructor)', 'throwable errors cross; this would arrive as a plain object'];
+  const ctor = (proto as { constructor?: { name?: string } } | null)?.constructor?.name;
+  return [path, `an instance of ${ctor || 'a class'} (it would arrive as a plain object)`];
+}
+
+function locateBinary(v: BinaryValue, path: string, seen: Map<object, string>): Found | undefined {
+  if (kindOf(v) < 0) return [path, `a ${v.constructor.name}`, 'this runtime carries ArrayBuffers, DataViews and the typed arrays of Node 20'];
+  const buf = bufferOf(v);
+  if (buf instanceof SharedArrayBuffer) return undefined;
+  if (isDetached(buf)) return [path, 'a detached buffer', 'its memory was moved or transferred; it has no bytes left to send'];
+  if ((buf as { resizable?: boolean }).resizable === true) return [path, 'a resizable ArrayBuffer', 'send a fixed-length copy (buf.slice(0))'];
+  const first = seen.get(buf);
+  if (first !== undefined) return [path, `a second view of the buffer at ${first}`, TREE];
+  seen.set(buf, path);
+  return undefined;
+}

@@ -1,0 +1,72 @@
+// The main thread's part in rings and side channels: records rings as threads make them, hands them over, makes channels.
+
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { EPOCH_INDEX, PORT_ACK_INDEX, PORT_GEN_INDEX } from '../ring/layout.js';
+import { ringHeader } from '../ring/ring.js';
+import type { LinkToShard } from '../shard/protocol.js';
+import type { Transport } from '../shard/transport.js';
+import { type SharedMemory, recordRing } from './shared-memory.js';
+
+/** How the broker reaches a shard's current worker (a message to a shard that is down is dropped). */
+export type ShardPost = (shard: number, msg: LinkToShard, transfer?: MessagePort[]) => void;
+
+/*
+ * Ordering, in short (ARCHITECTURE.md, "Bounded rings" and "Big payloads"):
+ * - A producer writes into a ring it made at once; the consumer reads it once
+ *   the ring reaches it here. Nothing is lost meanwhile: the data waits in
+ *   the ring, and the consumer wakes when the ring arrives.
+ * - A dead producer's last "ring-opened" is delivered before its exit event
+ *   (Node drains a worker's port first), so the directory is complete when
+ *   it restarts, and the new incarnation resumes the same ring.
+ * - Side channels are made here, an end for each side; a producer posts on
+ *   one only once the consumer acknowledged that generation in the ring
+ *   header, so the consumer always holds the port a frame names.
+ */
+export class LinkBroker {
+  constructor(
+    private readonly mem: SharedMemory,
+    private readonly main: Transport,
+    private readonly post: ShardPost,
+  ) {}
+
+  /** Thread `from` made the ring `from` -> `to`: record it and hand it to `to`. */
+  ringOpened(from: number, to: number, ring: SharedArrayBuffer): void {
+    if (!recordRing(this.mem, from, to, ring)) return;
+    if (to === 0) this.main.attachRing(from, ring);
+    else this.post(to, { type: 'ring', from, ring });
+  }
+
+  /** Thread `from` needs a side channel to `to`: a new generation, an end to each (the main thread keeps its own). */
+  channelWanted(from: number, to: number): void {
+    const ring = this.mem.rings[from]?.[to];
+    if (ring === undefined) return;
+    const gen = Atomics.add(ringHeader(ring), PORT_GEN_INDEX, 1) + 1;
+    const { port1, port2 } = new MessageChannel();
+    this.give(from, from, to, port1, gen);
+    this.give(to, from, to, port2, gen);
+  }
+
+  /**
+   * Shard `shard` died: its side ports died with it. Every ring into it
+   * forgets the acknowledged generation (its producers stop posting items),
+   * and its epoch moves on, so each producer asks once for a new channel,
+   * which the restarted shard will hold.
+   */
+  shardDied(shard: number): void {
+    for (const row of this.mem.rings) {
+      const ring = row[shard];
+      if (ring === undefined) continue;
+      const hdr = ringHeader(ring);
+      Atomics.store(hdr, PORT_ACK_INDEX, 0);
+      Atomics.add(hdr, EPOCH_INDEX, 1);
+    }
+  }
+
+  private give(thread: number, from: number, to: number, port: MessagePort, gen: number): void {
+    if (thread === 0) {
+      this.main.attachChannel(from, to, port, gen);
+      return;
+    }
+    this.post(thread, { type: 'channel', from, to, port, gen }, [port]);
+  }
+}
