@@ -64,9 +64,13 @@ function copyBinary(v: BinaryValue): BinaryValue {
     return ArrayBuffer.isView(v) ? viewOf(kind, buf, v.byteOffset, lengthOf(v, kind)) : v;
   }
   if (isMarked(buf)) {
+    // Read the view's shape first: the move detaches it.
+    const view = ArrayBuffer.isView(v);
+    const offset = view ? v.byteOffset : 0;
+    const length = lengthOf(v, kind);
     const moved = takeMarked(buf);
     adopt(moved, true);
-    return ArrayBuffer.isView(v) ? viewOf(kind, moved, v.byteOffset, lengthOf(v, kind)) : moved;
+    return view ? viewOf(kind, moved, offset, length) : moved;
   }
   const c = copyOf(v, kind);
   // A large copy is ours already: the transport hands it over instead of copying it again.

@@ -146,7 +146,10 @@ export class ActorSystem extends EventEmitter {
       running: () => this.#state === 'running',
       cleanup: (d) => this.#onShardDeath(d),
       down: (d) => this.emit('shardDown', d),
-      restarted: (shard, incarnation) => this.emit('shardRestart', { shard, incarnation }),
+      restarted: (shard, incarnation) => {
+        this.#links.shardRestarted(shard);
+        this.emit('shardRestart', { shard, incarnation });
+      },
     });
     for (const h of this.#pool.hosts) {
       h.onLink = (m) => (m.type === 'ring-opened' ? links.ringOpened(h.shard, m.to, m.ring) : links.channelWanted(h.shard, m.to));

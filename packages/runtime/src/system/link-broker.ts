@@ -62,6 +62,18 @@ export class LinkBroker {
     }
   }
 
+  /**
+   * Shard `shard` is running again. A producer that asked for a channel
+   * while it was down got an end whose other end was dropped (no worker to
+   * post to): a new epoch makes it ask once more, and the new worker answers.
+   */
+  shardRestarted(shard: number): void {
+    for (const row of this.mem.rings) {
+      const ring = row[shard];
+      if (ring !== undefined) Atomics.add(ringHeader(ring), EPOCH_INDEX, 1);
+    }
+  }
+
   private give(thread: number, from: number, to: number, port: MessagePort, gen: number): void {
     if (thread === 0) {
       this.main.attachChannel(from, to, port, gen);
