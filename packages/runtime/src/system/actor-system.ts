@@ -126,7 +126,7 @@ export class ActorSystem extends EventEmitter {
       ...(spans === null ? {} : { spans: { started: (rec) => spans.started(0, rec), ended: (rec) => spans.ended(0, rec) } }),
     });
     // Rings and side channels: the main thread keeps the directory and hands them over (link-broker.ts).
-    const links = (this.#links = new LinkBroker(this.#mem, this.#rt.state.transport, (shard, msg, transfer) => this.#pool.hosts[shard - 1]?.send(msg, transfer)));
+    const links = (this.#links = new LinkBroker(this.#mem, this.#rt.state.transport, () => this.#rt.state.scheduler.kick(), (shard, msg, transfer) => this.#pool.hosts[shard - 1]?.send(msg, transfer)));
     this.#rt.state.transport.links = { ringOpened: (to, ring) => links.ringOpened(0, to, ring), channelWanted: (to) => links.channelWanted(0, to) };
     this.#rt.state.hooks.series = (thread, slot, metric, labels) => this.#aggregator.announce(thread, slot, metric, labels);
     if (spans !== null) {

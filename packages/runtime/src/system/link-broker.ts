@@ -26,14 +26,18 @@ export class LinkBroker {
   constructor(
     private readonly mem: SharedMemory,
     private readonly main: Transport,
+    /** Wakes the main thread's scheduler: data may already wait in a ring it just got, or a batch for a channel it just got. */
+    private readonly kickMain: () => void,
     private readonly post: ShardPost,
   ) {}
 
   /** Thread `from` made the ring `from` -> `to`: record it and hand it to `to`. */
   ringOpened(from: number, to: number, ring: SharedArrayBuffer): void {
     if (!recordRing(this.mem, from, to, ring)) return;
-    if (to === 0) this.main.attachRing(from, ring);
-    else this.post(to, { type: 'ring', from, ring });
+    if (to === 0) {
+      this.main.attachRing(from, ring);
+      this.kickMain();
+    } else this.post(to, { type: 'ring', from, ring });
   }
 
   /** Thread `from` needs a side channel to `to`: a new generation, an end to each (the main thread keeps its own). */
@@ -77,6 +81,7 @@ export class LinkBroker {
   private give(thread: number, from: number, to: number, port: MessagePort, gen: number): void {
     if (thread === 0) {
       this.main.attachChannel(from, to, port, gen);
+      this.kickMain();
       return;
     }
     this.post(thread, { type: 'channel', from, to, port, gen }, [port]);
