@@ -6,13 +6,14 @@
  * Allocated on first use of its pair (see system/shared-memory.ts), so memory
  * grows with the pairs that talk, not with the square of the thread count.
  *
- *   byte 0         64            96            100   104   108   112   128              128 + capacity
- *   +--------------+-------------+-------------+-----+-----+-----+-----+--+--------------+
- *   | WRITE (i32)  | READ (i32)  | NEED_SPACE  | ACK |TAKEN|EPOCH| GEN |  | data: frames |
- *   +--------------+-------------+-------------+-----+-----+-----+-----+--+--------------+
- *     producer's     consumer's    set by a      side channel of this pair (ARCHITECTURE.md,
- *     cache line     cache line    blocked       "Big payloads"): ACK and TAKEN written by the
- *                                  producer      consumer, EPOCH and GEN by the main thread
+ *   byte 0        64           96          100   104   108   112   116        128              128 + capacity
+ *   +-------------+------------+-----------+-----+-----+-----+-----+----------+--+--------------+
+ *   | WRITE (i32) | READ (i32) | NEED_SPACE| ACK |TAKEN|EPOCH| GEN | ATTACHED |  | data: frames |
+ *   +-------------+------------+-----------+-----+-----+-----+-----+----------+--+--------------+
+ *     producer's    consumer's   set by a    side channel of this pair            set by the
+ *     cache line    cache line   blocked     (ARCHITECTURE.md, "Big payloads"):   consumer once
+ *                                producer    ACK, TAKEN by the consumer,          it reads this
+ *                                            EPOCH, GEN by the main thread        ring
  *
  * WRITE and READ are free-running u32 byte counters (they wrap at 2^32, which
  * the power-of-two capacity divides); position = counter & (capacity - 1).
@@ -40,6 +41,8 @@ export const SIDE_TAKEN_INDEX = 26;
 export const EPOCH_INDEX = 27;
 /** Int32 index: the last side-channel generation the main thread made for this pair. */
 export const PORT_GEN_INDEX = 28;
+/** Int32 index: 1 once the consumer holds this ring (its producer holds other output back until then). */
+export const ATTACHED_INDEX = 29;
 /** Int32 slots of the ring header. */
 export const RING_HEADER_I32 = 32;
 /** Bytes before the data region. */

@@ -1,19 +1,33 @@
 // Shard worker entry: builds this thread's runtime from workerData and serves the control channel.
 
-import { parentPort, workerData } from 'node:worker_threads';
-import { type ShardInit, type ToShard, type FromShard, unknownMessage } from './protocol.js';
+import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
+import { type ShardInit, type ToShard, type FromShard, type RingNotice, ringChannelName, unknownMessage } from './protocol.js';
 import { ThreadRuntime } from './thread-runtime.js';
 import { loadProvider } from './provider.js';
 
 const init = workerData as ShardInit;
 const port = parentPort!;
 const rt = new ThreadRuntime(init, init.config.spinMicros, {
-  // Rings this shard makes and side channels it needs go through the main thread (system/link-broker.ts).
   links: {
-    ringOpened: (to, ring) => port.postMessage({ type: 'ring-opened', to, ring } satisfies FromShard),
+    // A ring this shard made reaches its consumer straight away on that thread's channel, and the
+    // main thread, which records it for restarts (system/link-broker.ts).
+    ringOpened: (to, ring) => {
+      const ch = new BroadcastChannel(ringChannelName(init.systemId, to));
+      ch.postMessage({ from: init.thread, ring } satisfies RingNotice);
+      ch.close();
+      port.postMessage({ type: 'ring-opened', to, ring } satisfies FromShard);
+    },
     channelWanted: (to) => port.postMessage({ type: 'channel-wanted', to } satisfies FromShard),
   },
 });
+// Rings other shards make to this one.
+const rings = new BroadcastChannel(ringChannelName(init.systemId, init.thread));
+rings.onmessage = (e) => {
+  const n = (e as { data: RingNotice }).data;
+  rt.state.transport.attachRing(n.from, n.ring);
+  rt.state.scheduler.kick();
+};
+rings.unref();
 if (init.provider !== null) rt.provider = await loadProvider(init.provider, init.thread);
 
 // A restarted shard first tells every consumer to drop any half-received
@@ -53,6 +67,7 @@ port.on('message', (msg: ToShard) => {
         (pending) => {
           reply({ type: 'shutdown-done', pending });
           // Nothing ref'd is left: the thread ends on its own.
+          rings.close();
           port.close();
         },
         (err: unknown) => {

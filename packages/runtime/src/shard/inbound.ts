@@ -2,7 +2,7 @@
 
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { LOST } from '../codec/side-items.js';
-import { PORT_ACK_INDEX, SIDE_TAKEN_INDEX } from '../ring/layout.js';
+import { ATTACHED_INDEX, PORT_ACK_INDEX, SIDE_TAKEN_INDEX } from '../ring/layout.js';
 import { RingReader, ringHeader } from '../ring/ring.js';
 import { wakeThread } from '../ring/wait.js';
 
@@ -19,10 +19,17 @@ export class Inbound {
   /** The generation whose port we acknowledged (what the producer may use). */
   private ackGen = 0;
 
-  constructor(from: number, sab: SharedArrayBuffer) {
+  /**
+   * Takes the ring from `from` and says so in its header, then wakes the
+   * producer: it holds its output to other threads until this ring is read
+   * (see Transport's barrier).
+   */
+  constructor(from: number, sab: SharedArrayBuffer, ctl: Int32Array) {
     this.from = from;
     this.reader = new RingReader(sab);
     this.hdr = ringHeader(sab);
+    Atomics.store(this.hdr, ATTACHED_INDEX, 1);
+    wakeThread(ctl, from);
   }
 
   /**

@@ -2,7 +2,7 @@
 
 import type { MessagePort } from 'node:worker_threads';
 import type { SideBatch } from '../codec/side-items.js';
-import { EPOCH_INDEX, NEED_SPACE_INDEX, PORT_ACK_INDEX, SIDE_TAKEN_INDEX } from '../ring/layout.js';
+import { ATTACHED_INDEX, EPOCH_INDEX, NEED_SPACE_INDEX, PORT_ACK_INDEX, SIDE_TAKEN_INDEX } from '../ring/layout.js';
 import { RingWriter, ringHeader } from '../ring/ring.js';
 
 /** How a thread gets rings and side channels: its parent port on a shard, the main thread's broker on main. */
@@ -38,6 +38,10 @@ export class Outbound {
   urgent = false;
   overflow: Pending[] = [];
   overflowBytes = 0;
+  /** Its frames are written but not published: another destination's ring or channel is being set up (Transport's barrier). */
+  held = false;
+  /** A batch waits for this pair's side channel to be set up (not for budget). */
+  waitingChannel = false;
   /** Our end of the side channel, and its generation (0: none yet). */
   private port: MessagePort | null = null;
   gen = 0;
@@ -50,6 +54,11 @@ export class Outbound {
     this.dest = dest;
     this.writer = new RingWriter(sab);
     this.hdr = ringHeader(sab);
+  }
+
+  /** True once the consumer holds this ring. */
+  attached(): boolean {
+    return Atomics.load(this.hdr, ATTACHED_INDEX) === 1;
   }
 
   /**
@@ -73,6 +82,7 @@ export class Outbound {
   openSide(kib: number, budgetKiB: number, links: LinkHost): boolean {
     if (this.sideReady(kib, budgetKiB)) return true;
     if (this.port === null || Atomics.load(this.hdr, PORT_ACK_INDEX) !== this.gen) {
+      this.waitingChannel = true;
       const epoch = Atomics.load(this.hdr, EPOCH_INDEX);
       if (this.askedEpoch !== epoch) {
         this.askedEpoch = epoch;
@@ -88,6 +98,7 @@ export class Outbound {
   post(batch: SideBatch): void {
     this.port!.postMessage({ kib: batch.kib, items: batch.items }, batch.transfer);
     this.sentKiB = (this.sentKiB + batch.kib) >>> 0;
+    this.waitingChannel = false;
   }
 
   /** Our end of a new side channel; an older generation arriving late is closed unused. */

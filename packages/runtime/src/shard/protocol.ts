@@ -102,6 +102,17 @@ export type LinkFromShard =
   /** The shard needs a (new) side channel to `to`. */
   | { type: 'channel-wanted'; to: number };
 
+/** The BroadcastChannel on which thread `t` of system `systemId` hears of rings made to it. */
+export function ringChannelName(systemId: string, t: number): string {
+  return `joerl:${systemId}:rings-to:${t}`;
+}
+
+/** A ring handed to its consumer on that channel. */
+export interface RingNotice {
+  from: number;
+  ring: SharedArrayBuffer;
+}
+
 /** A ring this thread produces into or consumes from, as handed over at start. */
 export interface RingGrant {
   from: number;
@@ -127,6 +138,8 @@ export interface ShardInit {
   control: SharedArrayBuffer;
   /** The rings that exist so far from or to this thread; the others are made on first use. */
   rings: RingGrant[];
+  /** Unique per system: names the BroadcastChannels that hand new rings straight to their consumer. */
+  systemId: string;
   names: SharedArrayBuffer;
   maxNames: number;
   config: ThreadConfig;

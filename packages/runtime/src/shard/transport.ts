@@ -1,25 +1,26 @@
 // Cross-thread transport: batches ops per destination, packs each batch once, writes it into that thread's ring.
 
 import type { MessagePort } from 'node:worker_threads';
-import { packr, unpackr } from '../codec/codec.js';
-import { type SideBatch, beginSideBatch, endSideBatch, setFrameItems } from '../codec/side-items.js';
+import { unpackr } from '../codec/codec.js';
+import { setFrameItems } from '../codec/side-items.js';
 import { BUSY, THREAD_STRIDE_I32 } from '../ring/control-block.js';
 import { MAX_CHUNK_DIVISOR } from '../ring/layout.js';
 import { createRingBuffer } from '../ring/ring.js';
 import { wakeThread } from '../ring/wait.js';
+import { Barrier } from './barrier.js';
 import { Inbound } from './inbound.js';
-import { type LinkHost, Outbound, type Pending } from './outbound.js';
-import { ARITY, type RingGrant } from './protocol.js';
+import { type BadOpHandler, Output } from './output.js';
+import { type LinkHost, Outbound } from './outbound.js';
+import type { RingGrant } from './protocol.js';
 
 export type { LinkHost } from './outbound.js';
+export type { BadOpHandler } from './output.js';
 
 /** Ops per batch before it is packed early (keeps frames a few KiB). */
 const BATCH_OPS = 1024;
 
 /** Called with each decoded batch and the thread it came from. */
 export type OpsHandler = (ops: unknown[], from: number) => void;
-/** Called when ops in a batch could not be encoded after all (reported as dead letters). */
-export type BadOpHandler = (dest: number, op: unknown[], err: unknown) => void;
 
 /** What the transport needs to know besides its rings. */
 export interface TransportConfig {
@@ -39,19 +40,16 @@ export class Transport {
   private readonly thread: number;
   private readonly ctl: Int32Array;
   private readonly onOps: OpsHandler;
-  private readonly onBadOp: BadOpHandler;
   private readonly ringBytes: number;
-  private readonly budgetKiB: number;
+  private readonly budgetBytes: number;
+  private readonly barrier = new Barrier();
+  private readonly output: Output;
   /** How this thread gets rings and channels (set by the thread's owner before anything is sent). */
   links: LinkHost = NO_LINKS;
   /** Runs when a clean destination gets its first op (the scheduler makes sure a flush follows). */
   onDirty: () => void = () => {};
   /** Runs before every flush (tracing queues its held-back span starts there). */
   beforeFlush: (() => void) | null = null;
-  private overflowing = 0;
-  private overflowTotal = 0;
-  /** Side-item bytes in batches waiting to be posted. */
-  private sideWaiting = 0;
   private pollFrom = 0;
   /** Overflow bytes past which the thread stops running actors until its peers catch up. */
   private readonly highWater: number;
@@ -60,33 +58,34 @@ export class Transport {
     this.thread = thread;
     this.ctl = ctl;
     this.onOps = onOps;
-    this.onBadOp = onBadOp;
     this.ringBytes = config.ringBytes;
-    this.budgetKiB = Math.ceil(config.maxPayloadBytesInFlight / 1024);
+    this.budgetBytes = config.maxPayloadBytesInFlight;
+    this.output = new Output(Math.ceil(config.maxPayloadBytesInFlight / 1024), this.barrier, () => this.links, onBadOp);
     this.out = new Array<Outbound | null>(threads).fill(null);
     this.inBy = new Array<Inbound | null>(threads).fill(null);
     for (const g of grants) {
-      if (g.from === thread) this.out[g.to] = new Outbound(g.to, g.ring);
+      if (g.from === thread) this.barrier.ringMade((this.out[g.to] = new Outbound(g.to, g.ring)));
       else if (g.to === thread) this.attachRing(g.from, g.ring);
     }
     this.highWater = config.ringBytes / MAX_CHUNK_DIVISOR;
   }
 
-  /** The outbound state for `dest`, making its ring on first use (the main thread hands it to `dest`). */
+  /** The outbound state for `dest`, making its ring on first use (handed to `dest` through `links`). */
   private to(dest: number): Outbound {
     const o = this.out[dest];
     if (o !== null && o !== undefined) return o;
     const ring = createRingBuffer(this.ringBytes);
     const made = new Outbound(dest, ring);
     this.out[dest] = made;
+    this.barrier.ringMade(made);
     this.links.ringOpened(dest, ring);
     return made;
   }
 
-  /** A ring from `from` into this thread (from start-up data, or handed over while running). */
+  /** A ring from `from` into this thread (from start-up data, or handed over while running); a second copy is ignored. */
   attachRing(from: number, ring: SharedArrayBuffer): void {
     if (this.inBy[from] !== null && this.inBy[from] !== undefined) return;
-    const i = new Inbound(from, ring);
+    const i = new Inbound(from, ring, this.ctl);
     this.inBy[from] = i;
     this.ins.push(i);
   }
@@ -106,10 +105,7 @@ export class Transport {
   announceRestart(): void {
     for (const o of this.out) {
       if (o === null) continue;
-      if (!o.writer.writeReset()) {
-        o.overflow.unshift({ bytes: RESET_MARK, offset: 0, side: null, tag: 0 });
-        if (o.overflow.length === 1) this.overflowing++;
-      }
+      if (!o.writer.writeReset()) this.output.queueReset(o);
       o.writer.publish();
     }
   }
@@ -163,16 +159,17 @@ export class Transport {
     if (this.beforeFlush !== null) this.beforeFlush();
     const o = this.out[dest];
     if (o === null || o === undefined || o.items.length === 0) return;
-    this.pack(o);
+    this.output.pack(o);
     this.publish(o);
   }
 
-  /** Makes written frames visible; wakes the peer only for something other than telemetry records. */
-  private publish(o: Outbound): void {
+  /** Makes written frames visible (unless the barrier holds them); wakes the peer only for something other than telemetry records. */
+  private publish(o: Outbound, always = false): void {
+    if (this.barrier.maybeUp() && this.barrier.holds(o)) return;
     // Only what was actually published clears `urgent`: an urgent batch still
     // waiting in the overflow queue must wake the peer when it gets out.
     if (!o.writer.publish()) return;
-    if (o.urgent) wakeThread(this.ctl, o.dest);
+    if (o.urgent || always) wakeThread(this.ctl, o.dest);
     if (o.overflow.length === 0) o.urgent = false;
   }
 
@@ -184,7 +181,7 @@ export class Transport {
     }
     if (o.items.length >= BATCH_OPS * 3) {
       // A full batch goes out at once, published, so the peer works while we keep producing.
-      this.pack(o);
+      this.output.pack(o);
       this.publish(o);
     }
   }
@@ -196,12 +193,19 @@ export class Transport {
     for (let i = 0; i < dirty.length; i++) {
       const o = dirty[i]!;
       o.dirty = false;
-      if (o.items.length > 0) this.pack(o);
-      if (o.overflow.length > 0) this.drainOverflow(o);
+      if (o.items.length > 0) this.output.pack(o);
+      if (o.overflow.length > 0) this.output.drain(o);
       this.publish(o);
     }
     dirty.length = 0;
-    if (this.overflowing > 0) this.retryOverflow();
+    if (this.output.overflowing > 0) {
+      for (const o of this.out) {
+        if (o === null || o.overflow.length === 0) continue;
+        this.output.drain(o);
+        this.publish(o, true);
+      }
+    }
+    if (this.barrier.holding()) for (const o of this.barrier.release()) this.publish(o);
   }
 
   /** Reads everything a (dead) peer published, regardless of budget. */
@@ -230,9 +234,9 @@ export class Transport {
     return this.dirty.length > 0;
   }
 
-  /** True while some batch waits for room in a full ring (or for its side channel). */
+  /** True while some batch waits for room in a full ring or for its side channel, or frames wait for the barrier. */
   hasOverflow(): boolean {
-    return this.overflowing > 0;
+    return this.output.overflowing > 0 || this.barrier.holding();
   }
 
   /**
@@ -242,19 +246,14 @@ export class Transport {
    * still make progress).
    */
   backlogged(): boolean {
-    return this.overflowTotal > this.highWater || this.sideWaiting > this.budgetKiB * 1024;
+    return this.output.overflowTotal > this.highWater || this.output.sideWaiting > this.budgetBytes;
   }
 
-  /** True when a waiting batch could now be written (its ring has room for the next chunk, its side channel is open). */
+  /** True when waiting output could go now: a batch its ring and side channel now take, or frames the barrier held. */
   canDrainOverflow(): boolean {
-    if (this.overflowing === 0) return false;
-    for (const o of this.out) {
-      if (o === null || o.overflow.length === 0) continue;
-      const p = o.overflow[0]!;
-      if (p.side !== null && !o.sideReady(p.side.kib, this.budgetKiB)) continue;
-      const next = Math.min(o.writer.maxChunk, p.bytes.length - p.offset);
-      if (o.writer.free() >= next + 12) return true;
-    }
+    if (this.barrier.canRelease()) return true;
+    if (this.output.overflowing === 0) return false;
+    for (const o of this.out) if (o !== null && o.overflow.length > 0 && this.output.canDrain(o)) return true;
     return false;
   }
 
@@ -316,115 +315,7 @@ export class Transport {
     for (const o of this.out) o?.close();
     for (const i of this.ins) i.close();
   }
-
-  private pack(o: Outbound): void {
-    const items = o.items;
-    let bytes: Uint8Array;
-    beginSideBatch();
-    try {
-      bytes = packr.pack(items);
-    } catch {
-      endSideBatch();
-      // Something slipped past the encodability check: encode op by op and report the culprits.
-      o.items = [];
-      this.packOneByOne(o, items);
-      return;
-    }
-    items.length = 0;
-    this.write(o, bytes, endSideBatch());
-  }
-
-  private packOneByOne(o: Outbound, items: unknown[]): void {
-    for (let i = 0; i < items.length; ) {
-      const end = i + 1 + ARITY[items[i] as number]!;
-      const op = items.slice(i, end);
-      i = end;
-      beginSideBatch();
-      try {
-        const bytes = packr.pack(op);
-        this.write(o, bytes, endSideBatch());
-      } catch (err) {
-        endSideBatch();
-        this.onBadOp(o.dest, op, err);
-      }
-    }
-  }
-
-  private write(o: Outbound, bytes: Uint8Array, side: SideBatch | null): void {
-    // pack() returns a view into msgpackr's pooled buffer: copy it (into the
-    // ring, or into the overflow queue) before the next pack() call.
-    if (o.overflow.length === 0 && (side === null || o.openSide(side.kib, this.budgetKiB, this.links))) {
-      let tag = 0;
-      if (side !== null) {
-        // Posted before the frame is published: the consumer finds the items when it reads the frame.
-        o.post(side);
-        tag = o.gen;
-      }
-      if (bytes.length <= o.writer.maxChunk && o.writer.tryWrite(bytes, false, tag)) return;
-      const rest = this.writeChunks(o, bytes, 0, tag);
-      if (rest === bytes.length) return;
-      this.queue(o, { bytes: bytes.slice(rest), offset: 0, side: null, tag: rest === 0 ? tag : 0 });
-    } else {
-      this.queue(o, { bytes: bytes.slice(), offset: 0, side, tag: 0 });
-    }
-  }
-
-  private queue(o: Outbound, p: Pending): void {
-    o.overflow.push(p);
-    o.overflowBytes += p.bytes.length;
-    this.overflowTotal += p.bytes.length;
-    if (p.side !== null) this.sideWaiting += p.side.kib * 1024;
-    if (o.overflow.length === 1) this.overflowing++;
-  }
-
-  /** Writes `bytes` from `offset` as chunks, `tag` on the first; returns how far it got. */
-  private writeChunks(o: Outbound, bytes: Uint8Array, offset: number, tag: number): number {
-    const max = o.writer.maxChunk;
-    while (offset < bytes.length) {
-      const end = Math.min(bytes.length, offset + max);
-      if (!o.writer.tryWrite(bytes.subarray(offset, end), end < bytes.length, tag)) return offset;
-      tag = 0;
-      offset = end;
-    }
-    return offset;
-  }
-
-  private drainOverflow(o: Outbound): void {
-    while (o.overflow.length > 0) {
-      const p = o.overflow[0]!;
-      if (p.bytes === RESET_MARK) {
-        if (!o.writer.writeReset()) return;
-        o.overflow.shift();
-        continue;
-      }
-      if (p.side !== null) {
-        if (!o.openSide(p.side.kib, this.budgetKiB, this.links)) return;
-        o.post(p.side);
-        this.sideWaiting -= p.side.kib * 1024;
-        p.side = null;
-        p.tag = o.gen;
-      }
-      const before = p.offset;
-      p.offset = this.writeChunks(o, p.bytes, p.offset, p.tag);
-      if (p.offset > before) p.tag = 0;
-      o.overflowBytes -= p.offset - before;
-      this.overflowTotal -= p.offset - before;
-      if (p.offset < p.bytes.length) return;
-      o.overflow.shift();
-    }
-    this.overflowing--;
-  }
-
-  private retryOverflow(): void {
-    for (const o of this.out) {
-      if (o === null || o.overflow.length === 0) continue;
-      this.drainOverflow(o);
-      if (o.writer.publish()) wakeThread(this.ctl, o.dest);
-    }
-  }
 }
-
-const RESET_MARK = new Uint8Array(0);
 
 const NO_LINKS: LinkHost = {
   ringOpened: () => {

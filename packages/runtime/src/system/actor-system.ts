@@ -43,6 +43,8 @@ export interface SystemEventMap {
 
 type State = 'running' | 'stopping' | 'stopped';
 
+let systemCount = 0;
+
 export interface ActorSystem {
   on<K extends keyof SystemEventMap>(event: K, listener: (...args: SystemEventMap[K]) => void): this;
   once<K extends keyof SystemEventMap>(event: K, listener: (...args: SystemEventMap[K]) => void): this;
@@ -70,6 +72,8 @@ export class ActorSystem extends EventEmitter {
   readonly #pool: ShardPool;
   readonly #mem: SharedMemory;
   readonly #links: LinkBroker;
+  /** Names this system's ring channels (several systems may run in one process). */
+  readonly #systemId = `${process.pid}-${++systemCount}-${Math.random().toString(36).slice(2, 8)}`;
   readonly #config: ThreadConfig;
   #state: State = 'running';
   #started = false;
@@ -104,7 +108,7 @@ export class ActorSystem extends EventEmitter {
     this.options = Object.freeze(o);
     this.shards = o.threads;
     const threads = o.threads + 1;
-    this.#mem = allocateSharedMemory(threads, o.maxNames);
+    this.#mem = allocateSharedMemory(threads, o.maxNames, o.ringBytes);
     this.#config = {
       mailboxCapacity: o.mailboxCapacity,
       actorBudget: o.actorBudget,
@@ -145,7 +149,10 @@ export class ActorSystem extends EventEmitter {
     this.#pool = new ShardPool(o.threads, this.#mem, (s, incarnation) => this.#init(s, incarnation), o.resourceLimits, o.restartShards, {
       running: () => this.#state === 'running',
       cleanup: (d) => this.#onShardDeath(d),
-      down: (d) => this.emit('shardDown', d),
+      down: (d) => {
+        if (d.final) this.#links.shardGone(d.shard);
+        this.emit('shardDown', d);
+      },
       restarted: (shard, incarnation) => {
         this.#links.shardRestarted(shard);
         this.emit('shardRestart', { shard, incarnation });
@@ -174,6 +181,7 @@ export class ActorSystem extends EventEmitter {
       incarnation,
       control: this.#mem.control,
       rings: ringsOf(this.#mem, thread),
+      systemId: this.#systemId,
       names: this.#mem.names,
       maxNames: this.options.maxNames,
       config: this.#config,

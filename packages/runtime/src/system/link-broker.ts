@@ -1,7 +1,8 @@
 // The main thread's part in rings and side channels: records rings as threads make them, hands them over, makes channels.
 
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { EPOCH_INDEX, PORT_ACK_INDEX, PORT_GEN_INDEX } from '../ring/layout.js';
+import { GAVE_UP, THREAD_STRIDE_I32 } from '../ring/control-block.js';
+import { ATTACHED_INDEX, EPOCH_INDEX, PORT_ACK_INDEX, PORT_GEN_INDEX } from '../ring/layout.js';
 import { ringHeader } from '../ring/ring.js';
 import type { LinkToShard } from '../shard/protocol.js';
 import type { Transport } from '../shard/transport.js';
@@ -12,9 +13,11 @@ export type ShardPost = (shard: number, msg: LinkToShard, transfer?: MessagePort
 
 /*
  * Ordering, in short (ARCHITECTURE.md, "Bounded rings" and "Big payloads"):
- * - A producer writes into a ring it made at once; the consumer reads it once
- *   the ring reaches it here. Nothing is lost meanwhile: the data waits in
- *   the ring, and the consumer wakes when the ring arrives.
+ * - A shard writes into a ring it made at once and hands it to the consumer
+ *   on a BroadcastChannel; it also tells us, so that restarted incarnations
+ *   get it, and we hand it over again in case the consumer was restarting
+ *   (it ignores a second copy). Until the consumer holds it (ATTACHED), the
+ *   producer holds back what it sends elsewhere (shard/barrier.ts).
  * - A dead producer's last "ring-opened" is delivered before its exit event
  *   (Node drains a worker's port first), so the directory is complete when
  *   it restarts, and the new incarnation resumes the same ring.
@@ -34,6 +37,8 @@ export class LinkBroker {
   /** Thread `from` made the ring `from` -> `to`: record it and hand it to `to`. */
   ringOpened(from: number, to: number, ring: SharedArrayBuffer): void {
     if (!recordRing(this.mem, from, to, ring)) return;
+    // Nobody will ever read a ring into a shard the system gave up on: its producer must not wait for that.
+    if (to !== 0 && Atomics.load(this.mem.ctl.i32, to * THREAD_STRIDE_I32 + GAVE_UP) === 1) Atomics.store(ringHeader(ring), ATTACHED_INDEX, 1);
     if (to === 0) {
       this.main.attachRing(from, ring);
       this.kickMain();
@@ -75,6 +80,14 @@ export class LinkBroker {
     for (const row of this.mem.rings) {
       const ring = row[shard];
       if (ring !== undefined) Atomics.add(ringHeader(ring), EPOCH_INDEX, 1);
+    }
+  }
+
+  /** The system gave up restarting `shard`: producers waiting for it to take a ring stop waiting. */
+  shardGone(shard: number): void {
+    for (const row of this.mem.rings) {
+      const ring = row[shard];
+      if (ring !== undefined) Atomics.store(ringHeader(ring), ATTACHED_INDEX, 1);
     }
   }
 

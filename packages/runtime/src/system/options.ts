@@ -30,10 +30,11 @@ export interface SystemOptions {
   spinMicros?: number;
   /**
    * Bytes per ring, a power of two >= 64 KiB. A ring is made for an ordered
-   * pair of threads when the first of them first sends to the other. Default,
-   * sized for the thread count: 1 MiB up to 8 shards, 256 KiB up to 16, then
-   * the largest power of two that keeps every pair's ring within 256 MiB in
-   * all, and never under 64 KiB (see {@link defaultRingBytes}).
+   * pair of threads at start (main and each shard) or when one shard first
+   * sends to another. Default, sized for the thread count: 1 MiB up to 8
+   * shards, then the largest power of two up to 256 KiB that keeps every
+   * pair's ring within 256 MiB, never under 64 KiB: 256 KiB up to 31 shards,
+   * 128 KiB up to 44, 64 KiB from 45 (see {@link defaultRingBytes}).
    */
   ringBytes?: number;
   /**
@@ -121,7 +122,7 @@ const RING_BUDGET = 256 * 1024 * 1024;
 /** The default ring size for `shards` shards (see SystemOptions.ringBytes). */
 export function defaultRingBytes(shards: number): number {
   if (shards <= 8) return 1024 * 1024;
-  const threads = shards + 1;
+  const threads = shards + 1; // main too
   let bytes = 256 * 1024;
   while (bytes > 64 * 1024 && bytes * threads * (threads - 1) > RING_BUDGET) bytes /= 2;
   return bytes;

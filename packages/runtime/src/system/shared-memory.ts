@@ -1,7 +1,8 @@
-// The system's shared memory: the control block and the name table at start; rings as pairs of threads first talk.
+// The system's shared memory: the control block, the name table and the rings to and from main at start; the others as shards first talk.
 
 import { nameTableBytes } from '../registry/name-table.js';
 import { FIRST_SERIAL, REF, SERIAL, THREAD_STRIDE_I64, type ControlViews, controlBytes, controlViews } from '../ring/control-block.js';
+import { createRingBuffer } from '../ring/ring.js';
 import type { RingGrant } from '../shard/protocol.js';
 
 /** Everything threads share, as the main thread keeps it. */
@@ -9,17 +10,18 @@ export interface SharedMemory {
   control: SharedArrayBuffer;
   ctl: ControlViews;
   /**
-   * rings[from][to]: the directory of rings made so far (sparse: a pair that
-   * never talked has none). Each is made by its producer on its first send
-   * and recorded here by the main thread, which hands it to the consumer and
-   * to the restarted incarnations of either.
+   * rings[from][to]: the directory of rings made so far (sparse). Those
+   * between main and each shard are made at start (2 per shard: every shard
+   * talks to main); one between two shards is made by its producer on its
+   * first send there and recorded here by the main thread, which also hands
+   * it to the restarted incarnations of either.
    */
   rings: (SharedArrayBuffer | undefined)[][];
   names: SharedArrayBuffer;
 }
 
-/** Allocates the shared memory of `threads` threads (main included), serials and refs starting at 1. No rings yet. */
-export function allocateSharedMemory(threads: number, maxNames: number): SharedMemory {
+/** Allocates the shared memory of `threads` threads (main included), serials and refs starting at 1, and the rings to and from main. */
+export function allocateSharedMemory(threads: number, maxNames: number, ringBytes: number): SharedMemory {
   const control = new SharedArrayBuffer(controlBytes(threads));
   const ctl = controlViews(control, threads);
   for (let t = 0; t < threads; t++) {
@@ -30,6 +32,10 @@ export function allocateSharedMemory(threads: number, maxNames: number): SharedM
   }
   const rings: (SharedArrayBuffer | undefined)[][] = [];
   for (let t = 0; t < threads; t++) rings.push([]);
+  for (let t = 1; t < threads; t++) {
+    rings[0]![t] = createRingBuffer(ringBytes);
+    rings[t]![0] = createRingBuffer(ringBytes);
+  }
   return { control, ctl, rings, names: new SharedArrayBuffer(nameTableBytes(maxNames)) };
 }
 

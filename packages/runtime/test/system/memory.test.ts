@@ -30,25 +30,27 @@ test('ring size is set for the thread count: 1 MiB up to 8 shards, then all pair
   assert.is(defaultRingBytes(2), MiB);
   assert.is(defaultRingBytes(8), MiB);
   assert.is(defaultRingBytes(16), 256 * 1024);
+  assert.is(defaultRingBytes(31), 256 * 1024);
   assert.is(defaultRingBytes(32), 128 * 1024);
+  assert.is(defaultRingBytes(45), 64 * 1024);
   assert.is(defaultRingBytes(64), 64 * 1024);
   assert.is(defaultRingBytes(128), 64 * 1024);
 });
 
-test('no ring exists before a pair talks; each pair gets one on its first send, and memory() counts it', () =>
+test('rings to and from main exist from the start; one between two shards is made on its first send, and memory() counts it', () =>
   withSystem({ threads: 3, telemetry: { enabled: false } }, async (system) => {
     const at0 = system.memory();
     assert.is(at0.metricsBytes, 0);
+    assert.is(at0.rings, 6, 'main to and from each of 3 shards');
     const inbox = system.inbox();
     const a = (await system.spawn(PAYLOAD, { report: inbox.pid }, { shard: 1 })) as Pid<any>;
     const b = (await system.spawn(PAYLOAD, { report: inbox.pid }, { shard: 2 })) as Pid<any>;
-    // main -> 1, main -> 2 (spawns), 1 -> main, 2 -> main (replies); shard 3 never talked.
-    assert.is(system.memory().rings, 4);
+    assert.is(system.memory().rings, 6);
     system.send(a, { op: 'send', to: b, kind: 'Uint8Array', bytes: 64, seed: 1, seq: 1, move: false });
     await expect(inbox, (m) => m?.event === 'checked' && m.seq === 1, 'shard 1 -> shard 2');
     const m = system.memory();
-    assert.is(m.rings, 5, 'and 1 -> 2 now');
-    assert.is(m.ringBytes, 5 * (MiB + 128));
+    assert.is(m.rings, 7, 'and 1 -> 2 now');
+    assert.is(m.ringBytes, 7 * (MiB + 128));
     assert.is(m.total, m.ringBytes + m.controlBytes + m.nameTableBytes);
   }));
 
