@@ -14,112 +14,114 @@ const SMALL_SEEN = 16;
 const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 const isNegZero = (n: number): boolean => n === 0 && 1 / n < 0;
 
-/**
- * One walk over a value. Besides refusing, it notes whether the value needs
- * a rewritten copy before msgpack may encode it: a `-0` (msgpack would write
- * 0) or a buffer marked by `move()`.
+/*
+ * One walk over a value, with its state at module level (one walk at a time
+ * per thread; a getter that sends while we walk gets a walk of its own). It
+ * refuses, and notes whether the value needs a rewritten copy before msgpack
+ * may encode it: a `-0` (msgpack would write 0) or a buffer marked by
+ * `move()`.
  */
-class Walker {
-  rewrite = false;
-  deep = false;
-  private readonly seen: object[] = [];
-  private seenSet: Set<object> | null = null;
+let rewrite = false;
+let deep = false;
+/** Objects met so far, in a fixed array with a count (push and `length = 0` cost ~30 ns a message). */
+const seen: (object | undefined)[] = new Array<object | undefined>(SMALL_SEEN).fill(undefined);
+let seenCount = 0;
+let seenSet: Set<object> | null = null;
+let busy = false;
 
-  reset(): void {
-    this.seen.length = 0;
-    this.seenSet = null;
-    this.rewrite = false;
-  }
-
-  /** False when `o` was met before: a message must be a tree (no shared references, no cycles). */
-  private track(o: object): boolean {
-    const set = this.seenSet;
-    if (set !== null) {
-      if (set.has(o)) return false;
-      set.add(o);
-      return true;
-    }
-    const s = this.seen;
-    for (let i = 0; i < s.length; i++) if (s[i] === o) return false;
-    s.push(o);
-    if (s.length > SMALL_SEEN) this.seenSet = new Set(s);
+function track(o: object): boolean {
+  const set = seenSet;
+  if (set !== null) {
+    if (set.has(o)) return false;
+    set.add(o);
     return true;
   }
-
-  walk(v: unknown, depth: number): boolean {
-    switch (typeof v) {
-      case 'number':
-        if (isNegZero(v)) this.rewrite = true;
-        return true;
-      case 'string':
-        return wellFormed(v);
-      case 'boolean':
-      case 'undefined':
-      case 'bigint':
-        return true;
-      case 'object':
-        return v === null || this.object(v, depth);
-      default:
-        return false;
-    }
-  }
-
-  private object(v: object, depth: number): boolean {
-    if (depth > MAX_DEPTH) return false;
-    if (Array.isArray(v)) {
-      if (!this.track(v)) return false;
-      const n = v.length;
-      for (let i = 0; i < n; i++) {
-        const x: unknown = v[i];
-        // A hole reads as undefined: only then is the slower `in` needed.
-        if ((x === undefined && !(i in v)) || !this.walk(x, depth + 1)) return false;
-      }
-      // Named properties on an array are lost by msgpack; finding them costs O(n) allocations, so only when asked.
-      return !this.deep || Object.keys(v).length === n;
-    }
-    const proto: unknown = Object.getPrototypeOf(v);
-    if (proto === Object.prototype || proto === null) {
-      if (!this.track(v)) return false;
-      for (const k in v) {
-        if (k === '__proto__' || !wellFormed(k) || !this.walk((v as Record<string, unknown>)[k], depth + 1)) return false;
-      }
-      return true;
-    }
-    if (v instanceof Pid) return true; // immutable: the same pid twice is fine
-    return this.special(v, proto, depth);
-  }
-
-  private special(v: object, proto: unknown, depth: number): boolean {
-    if (proto === SharedArrayBuffer.prototype) return true; // shared: arrives as the same memory, twice or not
-    if (ArrayBuffer.isView(v) || proto === ArrayBuffer.prototype) return this.binary(v as BinaryValue);
-    if (!this.track(v)) return false;
-    if (proto === Map.prototype) {
-      for (const [k, x] of v as Map<unknown, unknown>) if (!this.walk(k, depth + 1) || !this.walk(x, depth + 1)) return false;
-      return true;
-    }
-    if (proto === Set.prototype) {
-      for (const x of v as Set<unknown>) if (!this.walk(x, depth + 1)) return false;
-      return true;
-    }
-    if (proto === Date.prototype || proto === RegExp.prototype) return true;
-    if (isError(v)) {
-      const c = causeOf(v);
-      return c === undefined || this.walk(c.value, depth + 1);
-    }
-    return false;
-  }
-
-  private binary(v: BinaryValue): boolean {
-    if (kindOf(v) < 0) return false;
-    const buf = bufferOf(v);
-    if (buf instanceof SharedArrayBuffer) return true;
-    if (isDetached(buf) || (buf as { resizable?: boolean }).resizable === true || !this.track(buf)) return false;
-    if (isMarked(buf)) this.rewrite = true;
+  for (let i = 0; i < seenCount; i++) if (seen[i] === o) return false;
+  if (seenCount === SMALL_SEEN) {
+    seenSet = new Set(seen as object[]);
+    seenSet.add(o);
     return true;
+  }
+  seen[seenCount++] = o;
+  return true;
+}
+
+/** Forgets the objects of the last walk (the array must not keep a message alive). */
+function forget(): void {
+  for (let i = 0; i < seenCount; i++) seen[i] = undefined;
+  seenCount = 0;
+  seenSet = null;
+}
+
+function walk(v: unknown, depth: number): boolean {
+  switch (typeof v) {
+    case 'number':
+      if (v === 0 && 1 / v < 0) rewrite = true;
+      return true;
+    case 'string':
+      return wellFormed(v);
+    case 'boolean':
+    case 'undefined':
+    case 'bigint':
+      return true;
+    case 'object':
+      return v === null || object(v, depth);
+    default:
+      return false;
   }
 }
 
-let spare: Walker | null = new Walker();
+function object(v: object, depth: number): boolean {
+  if (depth > MAX_DEPTH) return false;
+  if (Array.isArray(v)) {
+    if (!track(v)) return false;
+    const n = v.length;
+    for (let i = 0; i < n; i++) {
+      const x: unknown = v[i];
+      if ((x === undefined && !(i in v)) || !walk(x, depth + 1)) return false;
+    }
+    return !deep || Object.keys(v).length === n;
+  }
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) {
+    if (!track(v)) return false;
+    for (const k in v) {
+      if (k === '__proto__' || !wellFormed(k) || !walk((v as Record<string, unknown>)[k], depth + 1)) return false;
+    }
+    return true;
+  }
+  if (v instanceof Pid) return true;
+  return special(v, proto, depth);
+}
+function special(v: object, proto: unknown, depth: number): boolean {
+  if (proto === SharedArrayBuffer.prototype) return true; // shared: arrives as the same memory, twice or not
+  if (ArrayBuffer.isView(v) || proto === ArrayBuffer.prototype) return binary(v as BinaryValue);
+  if (!track(v)) return false;
+  if (proto === Map.prototype) {
+    for (const [k, x] of v as Map<unknown, unknown>) if (!walk(k, depth + 1) || !walk(x, depth + 1)) return false;
+    return true;
+  }
+  if (proto === Set.prototype) {
+    for (const x of v as Set<unknown>) if (!walk(x, depth + 1)) return false;
+    return true;
+  }
+  if (proto === Date.prototype || proto === RegExp.prototype) return true;
+  if (isError(v)) {
+    const c = causeOf(v);
+    return c === undefined || walk(c.value, depth + 1);
+  }
+  return false;
+}
+
+function binary(v: BinaryValue): boolean {
+  if (kindOf(v) < 0) return false;
+  const buf = bufferOf(v);
+  if (buf instanceof SharedArrayBuffer) return true;
+  if (isDetached(buf) || (buf as { resizable?: boolean }).resizable === true || !track(buf)) return false;
+  if (isMarked(buf)) rewrite = true;
+  return true;
+}
+
 
 /**
  * Throws {@link UnencodableError} (naming the path) unless `value` can cross
@@ -128,26 +130,41 @@ let spare: Walker | null = new Walker();
  * `-0` or a buffer marked by `move()`. `deep` also looks for named
  * properties on arrays (O(n); development mode).
  */
-export function analyze(value: unknown, deep: boolean): boolean {
+export function analyze(value: unknown, deepCheck: boolean): boolean {
   if (typeof value !== 'object' || value === null) {
-    if (typeof value === 'function' || typeof value === 'symbol' || (typeof value === 'string' && !wellFormed(value))) fail(value, deep);
+    if (typeof value === 'function' || typeof value === 'symbol' || (typeof value === 'string' && !wellFormed(value))) fail(value, deepCheck);
     return typeof value === 'number' && isNegZero(value);
   }
-  // A getter inside the value may itself send: it gets a walker of its own.
-  const w = spare ?? new Walker();
-  spare = null;
-  let ok: boolean;
-  let rewrite: boolean;
+  if (busy) return analyzeAgain(value, deepCheck);
+  busy = true;
+  rewrite = false;
+  deep = deepCheck;
+  let ok = false;
   try {
-    w.deep = deep;
-    ok = w.walk(value, 0);
-    rewrite = w.rewrite;
+    ok = walk(value, 0);
   } finally {
-    w.reset();
-    spare = w;
+    busy = false;
+    forget();
   }
-  if (!ok) fail(value, deep);
+  if (!ok) fail(value, deepCheck);
   return rewrite;
+}
+
+/** A walk started while another is under way (a getter that sends): the outer one's state is kept aside. */
+function analyzeAgain(value: unknown, deepCheck: boolean): boolean {
+  const outer = { rewrite, deep, seen: seen.slice(0, seenCount), seenSet };
+  forget();
+  busy = false;
+  try {
+    return analyze(value, deepCheck);
+  } finally {
+    rewrite = outer.rewrite;
+    deep = outer.deep;
+    forget();
+    for (const o of outer.seen) seen[seenCount++] = o;
+    seenSet = outer.seenSet;
+    busy = true;
+  }
 }
 
 /** Throws {@link UnencodableError} unless `value` can cross threads intact (see {@link analyze}). */
