@@ -4,6 +4,8 @@ import { cpus } from 'node:os';
 import { behaviourBenchmarks } from './behaviours/behaviours.js';
 import { coreBenchmarks } from './core/core.js';
 import { payloadBenchmarks } from './payloads/payloads.js';
+import { nodesBenchmarks } from './nodes/nodes.js';
+import { observerBenchmarks } from './observer/observer.js';
 import { telemetryBenchmarks } from './telemetry/telemetry.js';
 import { chart } from './chart.js';
 import { table, type Row } from './harness.js';
@@ -12,7 +14,7 @@ import { savinaBenchmarks, type Scaling } from './savina/savina.js';
 const USAGE = `usage: npm run bench -- [--quick] [--only NAME] [--threads N] [--runs N] [--json]
   --quick      smaller micro workloads, fewer runs, shorter warm-ups (under 2 minutes)
   --only NAME  run only the groups or benchmarks whose name contains NAME
-               (groups: core, payloads, behaviours, telemetry, savina; e.g. ping, gen_server, NQueens, micro, parallel)
+               (groups: core, payloads, behaviours, telemetry, observer, nodes, savina; e.g. ping, gen_server, NQueens, micro, parallel)
   --threads N  shards for the spread runs and the top of the scaling curve (default: one per core)
   --runs N     measured runs per figure, after a warm-up (median and range are reported)
   --json       print the results as JSON instead of a table`;
@@ -72,7 +74,7 @@ const only = flags.only?.toLowerCase();
 /** The group runs when --only names it, or names one of its benchmarks (which it then filters itself). */
 const want = (group: string, names: string[]) => only === undefined || group.includes(only) || names.some((n) => n.toLowerCase().includes(only));
 const SAVINA = ['savina', 'micro', 'parallel', 'PingPong', 'Counting', 'ThreadRing', 'Chameneos', 'Big', 'Fork-join', 'Fibonacci', 'Trapezoid', 'NQueens', 'PiPrecision'];
-if (only !== undefined && ![['core', 'cross', 'ping', 'in-shard', 'spawn', 'heap'], ['payloads', 'copy', 'move', 'checkLocalSends'], ['behaviours', 'gen_server', 'supervisor', 'offload'], ['telemetry', 'scrape', 'tracing'], SAVINA].some(([g, ...n]) => want(g!, n))) {
+if (only !== undefined && ![['core', 'cross', 'ping', 'in-shard', 'spawn', 'heap'], ['payloads', 'copy', 'move', 'checkLocalSends'], ['behaviours', 'gen_server', 'supervisor', 'offload'], ['telemetry', 'scrape', 'tracing'], ['observer', 'processes', 'snapshot'], ['nodes'], SAVINA].some(([g, ...n]) => want(g!, n))) {
   fail(`--only ${flags.only} matches no benchmark`);
 }
 if (want('core', ['cross', 'ping', 'in-shard', 'spawn', 'heap'])) {
@@ -102,6 +104,12 @@ if (want('behaviours', ['gen_server', 'supervisor', 'offload'])) {
 }
 if (want('telemetry', ['scrape', 'tracing'])) {
   rows.push(...(await telemetryBenchmarks({ runs, messages: 1_000_000, progress })));
+}
+if (want('observer', ['processes', 'snapshot'])) {
+  rows.push(...(await observerBenchmarks({ runs, actors: 100_000, progress })));
+}
+if (want('nodes', [])) {
+  rows.push(...(await nodesBenchmarks({ runs, messages: flags.quick ? 50_000 : 200_000, calls: flags.quick ? 1_000 : 5_000, progress })));
 }
 if (want('savina', SAVINA.slice(1))) {
   const r = await savinaBenchmarks({ runs, quick: flags.quick, threads: flags.threads, only: flags.only, progress });

@@ -19,7 +19,8 @@ interface State {
 export default defineActor<undefined, State, PayloadSourceMsg>({
   name: 'PayloadSource',
   init: () => ({ to: null, left: 0, chunk: 1, seq: 0, bytes: 0, mode: 'copy', shared: new Float64Array(0) }),
-  handle(m, s, ctx) {
+  handle(msg, s, ctx) {
+    const m = msg as PayloadSourceMsg;
     if (m.kind === 'go') {
       s.to = m.to;
       s.left = m.n;

@@ -34,12 +34,12 @@ interface Pair {
 async function pair(threads: number, checkLocalSends?: boolean): Promise<Pair> {
   const system = await ActorSystem.start(checkLocalSends === undefined ? { threads } : { threads, checkLocalSends });
   const sink = (await system.spawn(actor('sink.actor.js'), undefined, { shard: threads })) as Pid<SinkMsg>;
-  return { system, sink, inbox: system.inbox<SinkDone>() };
+  return { system, sink, inbox: system.inbox<SinkDone>() as ReturnType<ActorSystem['inbox']> };
 }
 
 /** Messages per second from a source on shard 1 to the sink. */
 async function timed(p: Pair, n: number, go: () => void): Promise<number> {
-  p.system.send(p.sink, { kind: 'expect', n, report: p.inbox.pid });
+  p.system.send(p.sink, { kind: 'expect', n, report: p.inbox.pid as Pid<SinkDone> });
   const t0 = performance.now();
   go();
   await p.inbox.receive();

@@ -1,8 +1,8 @@
 // The two ways a message leaves its sender: for a receiver on this thread, or for the wire to another thread.
 
 import { movesPending } from './move.js';
-import { snapshot } from './snapshot.js';
-import { analyze } from './values.js';
+import { copy, snapshot } from './snapshot.js';
+import { REWRITE, SHARED, analyze, refuseShared } from './values.js';
 
 /**
  * The message as it goes into a ring, checked (`ERR_UNENCODABLE` with the
@@ -10,10 +10,13 @@ import { analyze } from './values.js';
  * afterwards shows nowhere, as for an in-shard receiver. Otherwise the
  * sender's object is encoded when the batch is packed (at the end of the
  * turn), and copied now only when it holds a `-0` or a moved buffer.
+ * `remote`: bound for another node, where shared memory cannot go (refused,
+ * by path); a moved buffer is detached here and travels as a copy.
  */
-export function forWire(msg: unknown, checked: boolean): unknown {
-  if (checked) return snapshot(msg, true, true);
-  return analyze(msg, false) ? snapshot(msg, true, false) : msg;
+export function forWire(msg: unknown, checked: boolean, remote = false): unknown {
+  const flags = analyze(msg, checked);
+  if (remote && (flags & SHARED) !== 0) refuseShared(msg);
+  return checked || (flags & REWRITE) !== 0 ? copy(msg, true) : msg;
 }
 
 /**
@@ -25,11 +28,21 @@ export function forWire(msg: unknown, checked: boolean): unknown {
 export function forLocal(msg: unknown, checked: boolean): unknown {
   if (checked) return snapshot(msg, false, true);
   if (!movesPending()) return msg;
-  let rewrite: boolean;
+  let flags: number;
   try {
-    rewrite = analyze(msg, false);
+    flags = analyze(msg, false);
   } catch {
     return msg; // unchecked in-shard: only the moves matter here
   }
-  return rewrite ? snapshot(msg, false, false) : msg;
+  return (flags & REWRITE) !== 0 ? copy(msg, false) : msg;
+}
+
+/**
+ * A value decoded here and passed on to another encoder (the main thread
+ * relaying between another node and a shard): decoding turned the `-0`
+ * marker back into `-0`, which msgpack would now write as 0, so such a value
+ * is copied with the marker again. Anything else goes as it is.
+ */
+export function relay(value: unknown): unknown {
+  return (analyze(value, false) & REWRITE) !== 0 ? copy(value, true) : value;
 }

@@ -23,7 +23,8 @@ export function snapshot(value: unknown, wire: boolean, deep: boolean): unknown 
   return copy(value, wire);
 }
 
-function copy(v: unknown, wire: boolean): unknown {
+/** The copy {@link snapshot} makes, of a value {@link analyze} has already let through. */
+export function copy(v: unknown, wire: boolean): unknown {
   if (typeof v !== 'object' || v === null) return wire && v === 0 && 1 / v < 0 ? NEG_ZERO : v;
   if (Array.isArray(v)) {
     const n = v.length;

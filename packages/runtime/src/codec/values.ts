@@ -21,7 +21,13 @@ const isNegZero = (n: number): boolean => n === 0 && 1 / n < 0;
  * may encode it: a `-0` (msgpack would write 0) or a buffer marked by
  * `move()`.
  */
+/** What {@link analyze} found besides refusals (bit flags). */
+export const REWRITE = 1;
+/** The value holds shared memory (it cannot cross to another node). */
+export const SHARED = 2;
+
 let rewrite = false;
+let shared = false;
 let deep = false;
 /** Objects met so far, in a fixed array with a count (push and `length = 0` cost ~30 ns a message). */
 const seen: (object | undefined)[] = new Array<object | undefined>(SMALL_SEEN).fill(undefined);
@@ -94,7 +100,10 @@ function object(v: object, depth: number): boolean {
   return special(v, proto, depth);
 }
 function special(v: object, proto: unknown, depth: number): boolean {
-  if (proto === SharedArrayBuffer.prototype) return true; // shared: arrives as the same memory, twice or not
+  if (proto === SharedArrayBuffer.prototype) {
+    shared = true; // arrives as the same memory, twice or not
+    return true;
+  }
   if (ArrayBuffer.isView(v) || proto === ArrayBuffer.prototype) return binary(v as BinaryValue);
   if (!track(v)) return false;
   if (proto === Map.prototype) {
@@ -116,7 +125,10 @@ function special(v: object, proto: unknown, depth: number): boolean {
 function binary(v: BinaryValue): boolean {
   if (kindOf(v) < 0) return false;
   const buf = bufferOf(v);
-  if (buf instanceof SharedArrayBuffer) return true;
+  if (buf instanceof SharedArrayBuffer) {
+    shared = true;
+    return true;
+  }
   if (isDetached(buf) || (buf as { resizable?: boolean }).resizable === true || !track(buf)) return false;
   if (isMarked(buf)) rewrite = true;
   return true;
@@ -125,19 +137,21 @@ function binary(v: BinaryValue): boolean {
 
 /**
  * Throws {@link UnencodableError} (naming the path) unless `value` can cross
- * threads and arrive as `structuredClone` would deliver it. Returns true when
- * it can, but only through a rewritten copy (see `snapshot`): it holds a
- * `-0` or a buffer marked by `move()`. `deep` also looks for named
- * properties on arrays (O(n); development mode).
+ * threads and arrive as `structuredClone` would deliver it. Returns flags:
+ * {@link REWRITE} when it can, but only through a rewritten copy (see
+ * `snapshot`): it holds a `-0` or a buffer marked by `move()`; {@link SHARED}
+ * when it holds shared memory. `deep` also looks for named properties on
+ * arrays (O(n); development mode).
  */
-export function analyze(value: unknown, deepCheck: boolean): boolean {
+export function analyze(value: unknown, deepCheck: boolean): number {
   if (typeof value !== 'object' || value === null) {
     if (typeof value === 'function' || typeof value === 'symbol' || (typeof value === 'string' && !wellFormed(value))) fail(value, deepCheck);
-    return typeof value === 'number' && isNegZero(value);
+    return typeof value === 'number' && isNegZero(value) ? REWRITE : 0;
   }
   if (busy) return analyzeAgain(value, deepCheck);
   busy = true;
   rewrite = false;
+  shared = false;
   deep = deepCheck;
   let ok = false;
   try {
@@ -147,18 +161,19 @@ export function analyze(value: unknown, deepCheck: boolean): boolean {
     forget();
   }
   if (!ok) fail(value, deepCheck);
-  return rewrite;
+  return (rewrite ? REWRITE : 0) | (shared ? SHARED : 0);
 }
 
 /** A walk started while another is under way (a getter that sends): the outer one's state is kept aside. */
-function analyzeAgain(value: unknown, deepCheck: boolean): boolean {
-  const outer = { rewrite, deep, seen: seen.slice(0, seenCount), seenSet };
+function analyzeAgain(value: unknown, deepCheck: boolean): number {
+  const outer = { rewrite, shared, deep, seen: seen.slice(0, seenCount), seenSet };
   forget();
   busy = false;
   try {
     return analyze(value, deepCheck);
   } finally {
     rewrite = outer.rewrite;
+    shared = outer.shared;
     deep = outer.deep;
     forget();
     for (const o of outer.seen) seen[seenCount++] = o;
@@ -173,16 +188,23 @@ export function assertEncodable(value: unknown): void {
 }
 
 /** Second, slower walk that names the offending path and says what to do; runs only on failure. */
-function fail(root: unknown, deep: boolean): never {
-  const found = locate(root, 'message', 0, new Map(), deep);
+function fail(root: unknown, deep: boolean, remote = false): never {
+  const found = locate(root, 'message', 0, new Map(), deep, remote);
   throw new UnencodableError(found?.[0] ?? 'message', found?.[1] ?? 'a value that changed while it was being checked', found?.[2]);
 }
+
+/** Throws {@link UnencodableError} naming the shared memory in a value bound for another node (it cannot cross machines). */
+export function refuseShared(value: unknown): never {
+  fail(value, false, true);
+}
+
+const NOT_SHARED_ACROSS_NODES = 'shared memory cannot cross to another node; send a copy of its bytes (new Uint8Array(sab).slice())';
 
 type Found = [path: string, what: string, hint?: string];
 
 const TREE = 'a message must be a tree; structuredClone would keep one object, msgpack would send two copies (or loop on a cycle): send a copy, or refer to it by key';
 
-function locate(v: unknown, path: string, depth: number, seen: Map<object, string>, deep: boolean): Found | undefined {
+function locate(v: unknown, path: string, depth: number, seen: Map<object, string>, deep: boolean, remote: boolean): Found | undefined {
   if (typeof v === 'function') return [path, `a function${v.name ? ` (${v.name})` : ''}`];
   if (typeof v === 'symbol') return [path, 'a symbol'];
   if (typeof v === 'string') return wellFormed(v) ? undefined : [path, 'a string with a lone surrogate', 'it would arrive with U+FFFD in its place; send str.toWellFormed(), or the UTF-16 code units in a Uint16Array'];
@@ -190,12 +212,12 @@ function locate(v: unknown, path: string, depth: number, seen: Map<object, strin
   if (depth > MAX_DEPTH) return [path, `a value nested deeper than ${MAX_DEPTH} levels`];
   if (v instanceof Pid) return undefined;
   const proto: unknown = Object.getPrototypeOf(v);
-  if (proto === SharedArrayBuffer.prototype) return undefined;
-  if (ArrayBuffer.isView(v) || proto === ArrayBuffer.prototype) return locateBinary(v as BinaryValue, path, seen);
+  if (proto === SharedArrayBuffer.prototype) return remote ? [path, 'a SharedArrayBuffer', NOT_SHARED_ACROSS_NODES] : undefined;
+  if (ArrayBuffer.isView(v) || proto === ArrayBuffer.prototype) return locateBinary(v as BinaryValue, path, seen, remote);
   const first = seen.get(v);
   if (first !== undefined) return [path, `the same object again (first at ${first})`, TREE];
   seen.set(v, path);
-  const at = (x: unknown, p: string): Found | undefined => locate(x, p, depth + 1, seen, deep);
+  const at = (x: unknown, p: string): Found | undefined => locate(x, p, depth + 1, seen, deep, remote);
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
       if (!(i in v)) return [`${path}[${i}]`, 'a hole in a sparse array', 'holes would arrive as undefined: fill the array, or send an object keyed by index'];
@@ -242,10 +264,10 @@ function locate(v: unknown, path: string, depth: number, seen: Map<object, strin
   return [path, `an instance of ${ctor || 'a class'} (it would arrive as a plain object)`];
 }
 
-function locateBinary(v: BinaryValue, path: string, seen: Map<object, string>): Found | undefined {
+function locateBinary(v: BinaryValue, path: string, seen: Map<object, string>, remote: boolean): Found | undefined {
   if (kindOf(v) < 0) return [path, `a ${v.constructor.name}`, 'this runtime carries ArrayBuffers, DataViews and the typed arrays of Node 20'];
   const buf = bufferOf(v);
-  if (buf instanceof SharedArrayBuffer) return undefined;
+  if (buf instanceof SharedArrayBuffer) return remote ? [path, `a ${v.constructor.name} over a SharedArrayBuffer`, NOT_SHARED_ACROSS_NODES] : undefined;
   if (isDetached(buf)) return [path, 'a detached buffer', 'its memory was moved or transferred; it has no bytes left to send'];
   if ((buf as { resizable?: boolean }).resizable === true) return [path, 'a resizable ArrayBuffer', 'send a fixed-length copy (buf.slice(0))'];
   const first = seen.get(buf);

@@ -35,6 +35,10 @@ export const READ_INDEX = 16;
 export const NEED_SPACE_INDEX = 24;
 /** Int32 index: the side-channel generation the consumer holds a port for (0: none). */
 export const PORT_ACK_INDEX = 25;
+/** PORT_ACK value: the consumer is gone for good (the system gave up on its shard): side items are dropped, frames tagged GONE_TAG. */
+export const PORT_GONE = -1;
+/** The tag of a frame whose side items went nowhere (its consumer is gone); read as lost. */
+export const GONE_TAG = 0xffff_ffff;
 /** Int32 index: KiB of side items the consumer has taken from the port of generation PORT_ACK (wraps; read as u32). */
 export const SIDE_TAKEN_INDEX = 26;
 /** Int32 index: bumped by the main thread when the consumer dies; a producer asks for a new channel once per epoch. */

@@ -1,9 +1,12 @@
-// Shard worker entry: builds this thread's runtime from workerData and serves the control channel.
+// Shard worker entry: builds this thread's runtime from workerData and exposes its admin object to the main thread.
 
+import * as Comlink from 'comlink';
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
-import { type ShardInit, type ToShard, type FromShard, type RingNotice, ringChannelName, unknownMessage } from './protocol.js';
-import { ThreadRuntime } from './thread-runtime.js';
+import { portEndpoint } from './admin-channel.js';
+import { ShardAdmin } from './admin.js';
+import { type FromShard, type RingNotice, type ShardInit, ringChannelName } from './protocol.js';
 import { loadProvider } from './provider.js';
+import { ThreadRuntime } from './thread-runtime.js';
 
 const init = workerData as ShardInit;
 const port = parentPort!;
@@ -20,7 +23,7 @@ const rt = new ThreadRuntime(init, init.config.spinMicros, {
     channelWanted: (to) => port.postMessage({ type: 'channel-wanted', to } satisfies FromShard),
   },
 });
-// Rings other shards make to this one.
+// Rings other shards make to this one (unref'd: it never keeps a finished shard alive).
 const rings = new BroadcastChannel(ringChannelName(init.systemId, init.thread));
 rings.onmessage = (e) => {
   const n = (e as { data: RingNotice }).data;
@@ -34,8 +37,6 @@ if (init.provider !== null) rt.provider = await loadProvider(init.provider, init
 // message its predecessor left behind.
 if (init.incarnation > 0) rt.state.transport.announceRestart();
 rt.state.scheduler.start();
-
-const reply = (msg: FromShard): void => port.postMessage(msg);
 
 // The loop tick: the watchdog on the main thread restarts this shard if it
 // stops (a handler stuck in a loop, sync or after an await); the lag it
@@ -56,50 +57,13 @@ setInterval(() => {
   lastTick = now;
 }, TICK_MS).unref();
 
-port.on('message', (msg: ToShard) => {
-  switch (msg.type) {
-    case 'shard-down':
-      rt.onShardDown(msg.shard, msg.incarnation);
-      rt.state.scheduler.kick();
-      break;
-    case 'shutdown':
-      rt.shutdown(msg.timeoutMs).then(
-        (pending) => {
-          reply({ type: 'shutdown-done', pending });
-          // Nothing ref'd is left: the thread ends on its own.
-          rings.close();
-          port.close();
-        },
-        (err: unknown) => {
-          throw err;
-        },
-      );
-      break;
-    case 'ring':
-      rt.state.transport.attachRing(msg.from, msg.ring);
-      rt.state.scheduler.kick();
-      break;
-    case 'channel':
-      rt.state.transport.attachChannel(msg.from, msg.to, msg.port, msg.gen);
-      rt.state.scheduler.kick();
-      break;
-    case 'stats':
-      reply({
-        type: 'stats',
-        id: msg.id,
-        stats: {
-          shard: rt.thread,
-          actors: rt.state.procs.size,
-          runQueue: rt.state.scheduler.queued,
-          spawned: rt.state.counters.spawned,
-          exited: rt.state.counters.exited,
-          delivered: rt.state.counters.delivered,
-        },
-      });
-      break;
-    default:
-      unknownMessage('control', msg);
-  }
-});
-
-reply({ type: 'ready' });
+// The control plane: main's requests (introspection, stats, shard-down, shutdown) over our own channel.
+const admin = init.admin!;
+Comlink.expose(
+  new ShardAdmin(rt, () => {
+    rings.close();
+    admin.close();
+  }),
+  portEndpoint(admin),
+);
+port.postMessage({ type: 'ready' } satisfies FromShard);

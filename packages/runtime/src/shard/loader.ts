@@ -16,6 +16,8 @@ const TS = /\.(c|m)?tsx?$/;
 /** Per-thread module cache. */
 export class Loader {
   private readonly cache = new Map<string, Loaded | Promise<Loaded>>();
+  /** Loads still pending that a spawn gave up on: no longer counted as loading (see `stalled`). */
+  private readonly given = new Set<string>();
   /** Told when an import starts (+1) and ends (-1). */
   onLoading: (delta: number) => void = () => {};
 
@@ -25,20 +27,37 @@ export class Loader {
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit;
     this.onLoading(1);
+    const done = (): void => {
+      if (!this.given.delete(key)) this.onLoading(-1);
+    };
     const p = this.load(href, exportName).then(
       (loaded) => {
-        this.onLoading(-1);
+        done();
         this.cache.set(key, loaded);
         return loaded;
       },
       (err: unknown) => {
-        this.onLoading(-1);
+        done();
         this.cache.delete(key); // a module that appears later can still be loaded
         throw err;
       },
     );
     this.cache.set(key, p);
     return p;
+  }
+
+  /**
+   * A spawn timed out while this module was loading (a top-level await that
+   * does not settle, say). It stops counting as loading, so the watchdog
+   * (which waits for imports, since compiling blocks the loop) is not held off
+   * for good; later spawns still share the pending import and time out too.
+   */
+  stalled(href: string, exportName: string): void {
+    const key = `${href}#${exportName}`;
+    if (this.cache.get(key) instanceof Promise && !this.given.has(key)) {
+      this.given.add(key);
+      this.onLoading(-1);
+    }
   }
 
   private async load(href: string, exportName: string): Promise<Loaded> {

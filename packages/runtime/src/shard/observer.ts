@@ -28,6 +28,8 @@ export interface ShardObserver {
   sentQuiet(): void;
   /** A message was not delivered (never sampled). */
   sendFailed(reason: string, p: Proc | null, to: Pid<unknown> | string): void;
+  /** `n` messages were lost in bulk (a thread ended with them): counted, no provider hook. */
+  sendsLost(reason: string, n: number): void;
   mailboxIn(p: Proc): void;
   mailboxOut(p: Proc, n: number): void;
   signalSent(kind: SignalKind, reason: ReasonLabel | null): void;
@@ -72,6 +74,7 @@ class NoopObserver implements ShardObserver {
   }
   sentQuiet(): void {}
   sendFailed(): void {}
+  sendsLost(): void {}
   mailboxIn(): void {}
   mailboxOut(): void {}
   signalSent(): void {}

@@ -2,7 +2,7 @@
 
 import type { MessagePort } from 'node:worker_threads';
 import type { SideBatch } from '../codec/side-items.js';
-import { ATTACHED_INDEX, EPOCH_INDEX, NEED_SPACE_INDEX, PORT_ACK_INDEX, SIDE_TAKEN_INDEX } from '../ring/layout.js';
+import { ATTACHED_INDEX, EPOCH_INDEX, GONE_TAG, NEED_SPACE_INDEX, PORT_ACK_INDEX, PORT_GONE, SIDE_TAKEN_INDEX } from '../ring/layout.js';
 import { RingWriter, ringHeader } from '../ring/ring.js';
 
 /** How a thread gets rings and side channels: its parent port on a shard, the main thread's broker on main. */
@@ -20,6 +20,8 @@ export interface LinkHost {
 export interface Pending {
   bytes: Uint8Array;
   offset: number;
+  /** Messages in it (counted in UNSENT until published: see Transport.counted). */
+  msgs: number;
   /** Side items not posted yet (null: none, or posted). */
   side: SideBatch | null;
   /** The tag the message's first frame still has to carry (0: none, or already written). */
@@ -38,6 +40,9 @@ export class Outbound {
   urgent = false;
   overflow: Pending[] = [];
   overflowBytes = 0;
+  /** Messages among `items`, and in frames written but not published yet (see Transport.counted). */
+  msgs = 0;
+  unpublished = 0;
   /** Its frames are written but not published: another destination's ring or channel is being set up (Transport's barrier). */
   held = false;
   /** A batch waits for this pair's side channel to be set up (not for budget). */
@@ -67,7 +72,9 @@ export class Outbound {
    * in flight on it stays within `budgetKiB` (a lone batch always may go).
    */
   sideReady(kib: number, budgetKiB: number): boolean {
-    if (this.port === null || Atomics.load(this.hdr, PORT_ACK_INDEX) !== this.gen) return false;
+    const ack = Atomics.load(this.hdr, PORT_ACK_INDEX);
+    if (ack === PORT_GONE) return true;
+    if (this.port === null || ack !== this.gen) return false;
     const inFlight = (this.sentKiB - (Atomics.load(this.hdr, SIDE_TAKEN_INDEX) >>> 0)) >>> 0;
     return inFlight === 0 || inFlight + kib <= budgetKiB;
   }
@@ -94,11 +101,18 @@ export class Outbound {
     return this.sideReady(kib, budgetKiB);
   }
 
-  /** Posts a frame's side items (transferring what it moves or copied); call right before writing the frame. */
-  post(batch: SideBatch): void {
+  /**
+   * Posts a frame's side items (transferring what it moves or copied); call
+   * right before writing the frame, with the tag this returns: the port's
+   * generation, or GONE_TAG when the consumer is gone for good (the items are
+   * dropped, and the frame's reader reports them lost).
+   */
+  post(batch: SideBatch): number {
+    this.waitingChannel = false;
+    if (Atomics.load(this.hdr, PORT_ACK_INDEX) === PORT_GONE) return GONE_TAG;
     this.port!.postMessage({ kib: batch.kib, items: batch.items }, batch.transfer);
     this.sentKiB = (this.sentKiB + batch.kib) >>> 0;
-    this.waitingChannel = false;
+    return this.gen;
   }
 
   /** Our end of a new side channel; an older generation arriving late is closed unused. */

@@ -4,7 +4,7 @@ import { packr } from '../codec/codec.js';
 import { type SideBatch, beginSideBatch, endSideBatch } from '../codec/side-items.js';
 import type { Barrier } from './barrier.js';
 import type { LinkHost, Outbound, Pending } from './outbound.js';
-import { ARITY } from './protocol.js';
+import { ARITY, carriesMessage } from './protocol.js';
 
 /** Called when ops in a batch could not be encoded after all (reported as dead letters). */
 export type BadOpHandler = (dest: number, op: unknown[], err: unknown) => void;
@@ -21,12 +21,17 @@ export class Output {
     private readonly budgetKiB: number,
     private readonly barrier: Barrier,
     private readonly links: () => LinkHost,
+    /** The control block and this thread's UNSENT slot (messages not yet in a published frame). */
+    private readonly ctl: Int32Array,
+    private readonly unsent: number,
     private readonly onBadOp: BadOpHandler,
   ) {}
 
   /** Packs `o`'s queued ops into one frame (its large parts set aside as side items) and writes it. */
   pack(o: Outbound): void {
     const items = o.items;
+    const msgs = o.msgs;
+    o.msgs = 0;
     let bytes: Uint8Array;
     beginSideBatch();
     try {
@@ -39,7 +44,7 @@ export class Output {
       return;
     }
     items.length = 0;
-    this.write(o, bytes, endSideBatch());
+    this.write(o, bytes, endSideBatch(), msgs);
   }
 
   private packOneByOne(o: Outbound, items: unknown[]): void {
@@ -47,33 +52,38 @@ export class Output {
       const end = i + 1 + ARITY[items[i] as number]!;
       const op = items.slice(i, end);
       i = end;
+      const m = carriesMessage(op[0] as number, op[1]) ? 1 : 0;
       beginSideBatch();
       try {
         const bytes = packr.pack(op);
-        this.write(o, bytes, endSideBatch());
+        this.write(o, bytes, endSideBatch(), m);
       } catch (err) {
         endSideBatch();
+        this.ctl[this.unsent]! -= m; // reported as a dead letter instead
         this.onBadOp(o.dest, op, err);
       }
     }
   }
 
-  private write(o: Outbound, bytes: Uint8Array, side: SideBatch | null): void {
+  /** Writes a packed frame holding `msgs` messages (or queues it, in order, when it cannot go yet). */
+  private write(o: Outbound, bytes: Uint8Array, side: SideBatch | null, msgs: number): void {
     // pack() returns a view into msgpackr's pooled buffer: copy it (into the
     // ring, or into the overflow queue) before the next pack() call.
     if (o.overflow.length === 0 && (side === null || this.openSide(o, side))) {
-      let tag = 0;
-      if (side !== null) {
-        // Posted before the frame is published: the consumer finds the items when it reads the frame.
-        o.post(side);
-        tag = o.gen;
+      // Posted before the frame is published: the consumer finds the items when it reads the frame.
+      const tag = side === null ? 0 : o.post(side);
+      if (bytes.length <= o.writer.maxChunk && o.writer.tryWrite(bytes, false, tag)) {
+        o.unpublished += msgs;
+        return;
       }
-      if (bytes.length <= o.writer.maxChunk && o.writer.tryWrite(bytes, false, tag)) return;
       const rest = this.writeChunks(o, bytes, 0, tag);
-      if (rest === bytes.length) return;
-      this.queue(o, { bytes: bytes.slice(rest), offset: 0, side: null, tag: rest === 0 ? tag : 0 });
+      if (rest === bytes.length) {
+        o.unpublished += msgs;
+        return;
+      }
+      this.queue(o, { bytes: bytes.slice(rest), offset: 0, msgs, side: null, tag: rest === 0 ? tag : 0 });
     } else {
-      this.queue(o, { bytes: bytes.slice(), offset: 0, side, tag: 0 });
+      this.queue(o, { bytes: bytes.slice(), offset: 0, msgs, side, tag: 0 });
     }
   }
 
@@ -94,7 +104,7 @@ export class Output {
 
   /** Queues a RESET marker in front of everything (a restarted producer whose ring was full). */
   queueReset(o: Outbound): void {
-    o.overflow.unshift({ bytes: RESET_MARK, offset: 0, side: null, tag: 0 });
+    o.overflow.unshift({ bytes: RESET_MARK, offset: 0, msgs: 0, side: null, tag: 0 });
     if (o.overflow.length === 1) this.overflowing++;
   }
 
@@ -121,10 +131,9 @@ export class Output {
       }
       if (p.side !== null) {
         if (!this.openSide(o, p.side)) return;
-        o.post(p.side);
+        p.tag = o.post(p.side);
         this.sideWaiting -= p.side.kib * 1024;
         p.side = null;
-        p.tag = o.gen;
       }
       const before = p.offset;
       p.offset = this.writeChunks(o, p.bytes, p.offset, p.tag);
@@ -132,6 +141,7 @@ export class Output {
       o.overflowBytes -= p.offset - before;
       this.overflowTotal -= p.offset - before;
       if (p.offset < p.bytes.length) return;
+      o.unpublished += p.msgs;
       o.overflow.shift();
     }
     this.overflowing--;

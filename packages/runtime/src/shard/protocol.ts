@@ -1,11 +1,12 @@
 // The thread protocol: ring ops (data and signals, ordered per thread pair) and control-plane messages (postMessage).
 
-import type { MessagePort } from 'node:worker_threads';
 import type { TelemetryConfig } from '@joerl/telemetry';
 import type { TracingConfig } from './tracing.js';
 import type { WireError } from '../errors.js';
 import type { ExitReason } from '../actor/exit-reason.js';
 import type { Pid } from '../actor/pid.js';
+import type { MessagePort } from 'node:worker_threads';
+import { R_SEND, R_SEND_TP } from './remote-ops.js';
 
 /*
  * Ring ops. A frame is one msgpack array of back-to-back ops, each an op code
@@ -36,9 +37,24 @@ export const OP_CLOCK = 17; //       t: the source's clock (abs ms) for the OP_S
 export const OP_SEND_TP = 18; //     toSerial, msg, traceparent, stamped (a traced message; stamped: sent at the source's clock)
 export const OP_SPAN_START = 19; //  SpanStartWire (to the main thread)
 export const OP_SPAN_END = 20; //    SpanEndWire (to the main thread)
+// Nodes (see shard/remote-ops.ts and node/): the main thread owns the node's one connection.
+export const OP_REMOTE = 21; //      kind, to, a, b, c, d (to the main thread: a message or signal for a process of another node)
+export const OP_NODE_DOWN = 22; //   node id (from the main thread: the connection to that node is gone)
+export const OP_NODE_REQ = 23; //    reqId, kind, arg (to the main thread: spawn on another node, global names...)
+export const OP_NODE_REPLY = 24; //  reqId, ok, value | WireError
+export const OP_REPORT = 25; //      Report: a crash or supervisor report (to the main thread; always on, telemetry or not)
 
 /** How many fields follow each op code. */
-export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 5, 4, 3, 3, 1, 4, 1, 1];
+export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 5, 4, 3, 3, 1, 4, 1, 1, 6, 1, 3, 3, 1];
+
+/**
+ * True for the ops that carry a message someone sent (counted until published:
+ * see Transport.counted): sends, dead-letter reports, and sends to another
+ * node on their way to the main thread (`kind`: the OP_REMOTE's first field).
+ */
+export function carriesMessage(op: number, kind?: unknown): boolean {
+  return op === OP_SEND || op === OP_SEND_AT || op === OP_SEND_TP || op === OP_DEAD_LETTER || (op === OP_REMOTE && (kind === R_SEND || kind === R_SEND_TP));
+}
 
 /** How a spawn relates the child to its parent: not at all, linked, or monitored (atomically, at birth). */
 export type SpawnMode = 'plain' | 'link' | 'monitor';
@@ -53,6 +69,8 @@ export interface SpawnRequest {
   parent?: Pid;
   name?: string;
   mailboxCapacity?: number;
+  /** The spawn's own timeout (else the serving thread's `spawnTimeoutMs`). */
+  timeoutMs?: number;
   /** The traceparent of the `actor.spawn` span (tracing on, sampled). */
   tp?: string;
   /** Link the child to this pid at birth (spawnLink). */
@@ -62,8 +80,19 @@ export interface SpawnRequest {
   ref?: number;
 }
 
-/** Why a message was not delivered. Matches `joerl_messages_sent_failed_total{reason}`. */
-export type DeadLetterReason = 'mailbox_full' | 'actor_not_found' | 'unencodable' | 'shard_down';
+/**
+ * Why a message was not delivered. Matches `joerl_messages_sent_failed_total{reason}`.
+ * - `mailbox_full`: the receiver's bounded mailbox was full when it arrived;
+ * - `actor_not_found`: no such process when it arrived (exited, or never existed);
+ * - `unencodable`: it could not cross threads (a runtime send, or one msgpackr refused late);
+ * - `process_exited`: it waited in the mailbox of a process that exited before handling it;
+ * - `shard_down`: it was sent to a shard the system gave up restarting (or, counted
+ *   without content, it was queued in or unsent from a shard that died);
+ * - `shutdown` (counted without content): `shutdown()` found it still queued or unsent;
+ * - `noconnection`: it was sent to a node that is not connected;
+ * - `payload_too_large`: it was larger than the NATS servers' max payload.
+ */
+export type DeadLetterReason = 'mailbox_full' | 'actor_not_found' | 'unencodable' | 'process_exited' | 'shard_down' | 'shutdown' | 'noconnection' | 'payload_too_large';
 
 /** A message that could not be delivered, reported on the main thread. */
 export interface DeadLetter {
@@ -74,28 +103,14 @@ export interface DeadLetter {
   shard: number;
 }
 
-/** Main -> shard control messages. */
-export type ToShard =
-  | { type: 'shard-down'; shard: number; incarnation: number }
-  | { type: 'shutdown'; timeoutMs: number }
-  | { type: 'stats' ; id: number }
-  | LinkToShard;
+/**
+ * Shard -> main over the worker's own port: it is ready (its admin object is
+ * exposed), or it made a ring / needs a side channel. Everything main asks of
+ * a shard goes over the admin channel (shard/admin.ts).
+ */
+export type FromShard = { type: 'ready' } | LinkFromShard;
 
-/** Rings and side channels handed to a running shard (see system/link-broker.ts). */
-export type LinkToShard =
-  /** A ring into this shard from thread `from`, made by `from` on its first send here. */
-  | { type: 'ring'; from: number; ring: SharedArrayBuffer }
-  /** One end of the side channel of the pair `from` -> `to`: this shard is one of the two. */
-  | { type: 'channel'; from: number; to: number; port: MessagePort; gen: number };
-
-/** Shard -> main control messages. */
-export type FromShard =
-  | { type: 'ready' }
-  | { type: 'shutdown-done'; pending: number }
-  | { type: 'stats'; id: number; stats: ShardStats }
-  | LinkFromShard;
-
-/** A shard's requests for rings and side channels. */
+/** A shard's requests for rings and side channels (system/link-broker.ts answers them). */
 export type LinkFromShard =
   /** The shard made the ring to `to` (its first send there): record it and hand it to `to`. */
   | { type: 'ring-opened'; to: number; ring: SharedArrayBuffer }
@@ -150,6 +165,10 @@ export interface ShardInit {
   provider: string | null;
   /** Tracing settings (null: tracing off). */
   tracing: TracingConfig | null;
+  /** This node (null: the system was started without `node`, and every pid has node 0). */
+  node: { id: number; name: string } | null;
+  /** The shard's end of its admin channel (comlink; transferred). Absent on the main thread. */
+  admin?: MessagePort;
 }
 
 /** Settings every thread runs with (validated on the main thread). */
@@ -159,6 +178,8 @@ export interface ThreadConfig {
   sliceBudget: number;
   spinMicros: number;
   terminateTimeoutMs: number;
+  /** Default limit on a spawn's module load and async init (SpawnOptions.timeoutMs). */
+  spawnTimeoutMs: number;
   /** Capacity of each ring, a power of two. */
   ringBytes: number;
   /** In-shard sends are checked and copied like cross-shard ones (see SystemOptions.checkLocalSends). */

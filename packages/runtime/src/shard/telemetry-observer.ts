@@ -99,6 +99,10 @@ export class TelemetryObserver implements ShardObserver {
     this.provider?.onDeadLetter?.(String(to), reason);
   }
 
+  sendsLost(reason: string, n: number): void {
+    this.metrics.sendFailed(reason, null, n);
+  }
+
   mailboxIn(p: Proc): void {
     if (p.tm !== null) this.metrics.mailboxIn(p.tm, p.mailbox.capacity !== Infinity);
   }
@@ -257,6 +261,8 @@ class ProcProbe implements BehaviourProbe {
     this.#o.metrics.supervisorRestart(strategy, ms);
     this.#o.provider?.onSupervisorRestart?.(childId, strategy);
   }
+
+  childStartFailed(): void {}
 
   intensityExceeded(): void {
     this.#o.metrics.intensityExceeded();

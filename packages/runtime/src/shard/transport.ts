@@ -3,7 +3,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { unpackr } from '../codec/codec.js';
 import { setFrameItems } from '../codec/side-items.js';
-import { BUSY, THREAD_STRIDE_I32 } from '../ring/control-block.js';
+import { BUSY, THREAD_STRIDE_I32, UNSENT } from '../ring/control-block.js';
 import { MAX_CHUNK_DIVISOR } from '../ring/layout.js';
 import { createRingBuffer } from '../ring/ring.js';
 import { wakeThread } from '../ring/wait.js';
@@ -51,6 +51,8 @@ export class Transport {
   /** Runs before every flush (tracing queues its held-back span starts there). */
   beforeFlush: (() => void) | null = null;
   private pollFrom = 0;
+  /** This thread's UNSENT slot in the control block (see `counted`). */
+  private readonly unsent: number;
   /** Overflow bytes past which the thread stops running actors until its peers catch up. */
   private readonly highWater: number;
 
@@ -60,7 +62,8 @@ export class Transport {
     this.onOps = onOps;
     this.ringBytes = config.ringBytes;
     this.budgetBytes = config.maxPayloadBytesInFlight;
-    this.output = new Output(Math.ceil(config.maxPayloadBytesInFlight / 1024), this.barrier, () => this.links, onBadOp);
+    this.unsent = thread * THREAD_STRIDE_I32 + UNSENT;
+    this.output = new Output(Math.ceil(config.maxPayloadBytesInFlight / 1024), this.barrier, () => this.links, ctl, this.unsent, onBadOp);
     this.out = new Array<Outbound | null>(threads).fill(null);
     this.inBy = new Array<Inbound | null>(threads).fill(null);
     for (const g of grants) {
@@ -106,8 +109,19 @@ export class Transport {
     for (const o of this.out) {
       if (o === null) continue;
       if (!o.writer.writeReset()) this.output.queueReset(o);
-      o.writer.publish();
+      this.commit(o);
     }
+  }
+
+  /**
+   * The next op queued for `dest` carries a message (a send or a dead-letter
+   * report). Until the frame holding it is published, it counts in this
+   * thread's UNSENT slot: plain writes (one here, one per publish), which the
+   * main thread reads only after this thread has ended.
+   */
+  counted(dest: number): void {
+    (this.out[dest] ?? this.to(dest)).msgs++;
+    this.ctl[this.unsent]!++;
   }
 
   /** Queues an op with one field for thread `dest`. */
@@ -154,6 +168,14 @@ export class Transport {
     this.touch(o);
   }
 
+  /** An op with six fields (OP_REMOTE: a remote op for the main thread). */
+  emit6(dest: number, op: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown): void {
+    const o = this.out[dest] ?? this.to(dest);
+    o.items.push(op, a, b, c, d, e, f);
+    o.urgent = true;
+    this.touch(o);
+  }
+
   /** Packs and publishes what is queued for `dest` now (span starts before a handler that may never return). */
   flushTo(dest: number): void {
     if (this.beforeFlush !== null) this.beforeFlush();
@@ -168,9 +190,17 @@ export class Transport {
     if (this.barrier.maybeUp() && this.barrier.holds(o)) return;
     // Only what was actually published clears `urgent`: an urgent batch still
     // waiting in the overflow queue must wake the peer when it gets out.
-    if (!o.writer.publish()) return;
+    if (!this.commit(o)) return;
     if (o.urgent || always) wakeThread(this.ctl, o.dest);
     if (o.overflow.length === 0) o.urgent = false;
+  }
+
+  /** Publishes what was written to `o`'s ring; its messages are no longer unsent. */
+  private commit(o: Outbound): boolean {
+    if (!o.writer.publish()) return false;
+    this.ctl[this.unsent]! -= o.unpublished;
+    o.unpublished = 0;
+    return true;
   }
 
   private touch(o: Outbound): void {

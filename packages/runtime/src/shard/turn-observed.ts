@@ -2,6 +2,7 @@
 
 import type { Context, Span, SpanContext } from '@opentelemetry/api';
 import { context } from '@opentelemetry/api';
+import { BEHAVIOUR } from '../actor/brand.js';
 import { type Proc, S_RUNNING } from '../actor/proc.js';
 import { isThenable } from '../validate.js';
 import type { ShardState } from './shard-state.js';
@@ -15,10 +16,13 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
   const tracing = obs.tracing;
   const shipSpanStarts = s.thread !== 0;
 
-  /** A call or cast envelope: the server side of the GenServer metrics. */
+  /** A call or cast envelope: the server side of the GenServer metrics (GenServers and supervisors only: a state machine's events are not GenServer calls). */
   function account(p: Proc, msg: unknown): void {
     if (typeof msg !== 'object' || msg === null) return;
     const env = msg as { $joerl?: unknown; from?: { ref: number }; t?: number; d?: number };
+    if (env.$joerl === undefined) return;
+    const kind = p.behaviour![BEHAVIOUR];
+    if (kind !== 'gen_server' && kind !== 'supervisor') return;
     if (env.$joerl === 'call' && env.from !== undefined) {
       m.callTaken(p.tm!);
       (p.serving ??= new Map()).set(env.from.ref, [env.t ?? NaN, env.d ?? Infinity]);
@@ -37,6 +41,8 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     const b = p.behaviour!;
     const ctx = p.ctx;
     const mb = p.mailbox;
+    const ctl = s.ctl.i32;
+    const queued = s.queuedIndex;
     const tm = p.tm;
     const prov = obs.provider;
     const blocks = m.samplesAll;
@@ -48,6 +54,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
       s.turnSends = 0;
       while (n + s.turnSends < budget && mb.length > 0) {
         const msg = mb.shift();
+        const sys = mb.sysCount !== 0 && mb.tookSystem(msg);
         const stamp = mb.lastStamp;
         mb.lastStamp = NaN;
         const carried = mb.lastTrace as SpanContext | undefined;
@@ -74,12 +81,14 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
           if (traced !== undefined && shipSpanStarts) s.transport.flushTo(0);
         }
         let next: unknown;
+        // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
+        if (!sys) ctl[queued]!--;
         try {
           next = traced === undefined ? b.handle(msg, p.state, ctx as never) : context.with(traced.ctx, b.handle, b, msg, p.state, ctx as never);
         } catch (err) {
           if (traced !== undefined) tracing!.endHandle(traced.span, err);
           endTurn(p, n);
-          turns.crashed(p, err);
+          turns.crashed(p, err, msg);
           return n;
         }
         const pending = isThenable(next);
@@ -97,7 +106,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         }
         if (pending) {
           endTurn(p, n);
-          turns.awaitHandler(p, next as PromiseLike<unknown>);
+          turns.awaitHandler(p, next as PromiseLike<unknown>, msg);
           return n;
         }
         p.state = next;

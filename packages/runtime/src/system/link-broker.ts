@@ -1,15 +1,14 @@
 // The main thread's part in rings and side channels: records rings as threads make them, hands them over, makes channels.
 
+import * as Comlink from 'comlink';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { GAVE_UP, THREAD_STRIDE_I32 } from '../ring/control-block.js';
-import { ATTACHED_INDEX, EPOCH_INDEX, PORT_ACK_INDEX, PORT_GEN_INDEX } from '../ring/layout.js';
+import { ATTACHED_INDEX, EPOCH_INDEX, PORT_ACK_INDEX, PORT_GEN_INDEX, PORT_GONE } from '../ring/layout.js';
 import { ringHeader } from '../ring/ring.js';
-import type { LinkToShard } from '../shard/protocol.js';
 import type { Transport } from '../shard/transport.js';
+import type { ShardHost } from './shard-host.js';
+import type { PoolEvents } from './shard-pool.js';
 import { type SharedMemory, recordRing } from './shared-memory.js';
-
-/** How the broker reaches a shard's current worker (a message to a shard that is down is dropped). */
-export type ShardPost = (shard: number, msg: LinkToShard, transfer?: MessagePort[]) => void;
 
 /*
  * Ordering, in short (ARCHITECTURE.md, "Bounded rings" and "Big payloads"):
@@ -25,24 +24,57 @@ export type ShardPost = (shard: number, msg: LinkToShard, transfer?: MessagePort
  *   one only once the consumer acknowledged that generation in the ring
  *   header, so the consumer always holds the port a frame names.
  */
+let systems = 0;
+
 export class LinkBroker {
+  /** Unique per system: names its ring BroadcastChannels (several systems may run in one process). */
+  readonly systemId = `${process.pid}-${++systems}-${Math.random().toString(36).slice(2, 8)}`;
+  /** The shards' hosts: rings and channel ends go to a shard's current worker through its admin object. */
+  private hosts: readonly ShardHost[] = [];
+
   constructor(
     private readonly mem: SharedMemory,
     private readonly main: Transport,
     /** Wakes the main thread's scheduler: data may already wait in a ring it just got, or a batch for a channel it just got. */
     private readonly kickMain: () => void,
-    private readonly post: ShardPost,
-  ) {}
+  ) {
+    main.links = { ringOpened: (to, ring) => this.ringOpened(0, to, ring), channelWanted: (to) => this.channelWanted(0, to) };
+  }
+
+  /** Answers the shards' link requests (their hosts pass them on). */
+  serve(hosts: readonly ShardHost[]): void {
+    this.hosts = hosts;
+    for (const h of hosts) h.onLink = (m) => (m.type === 'ring-opened' ? this.ringOpened(h.shard, m.to, m.ring) : this.channelWanted(h.shard, m.to));
+  }
+
+  /** The pool's events with ours first: a death resets side channels, a give-up releases producers, a restart makes them ask again. */
+  poolEvents(e: PoolEvents): PoolEvents {
+    return {
+      ...e,
+      cleanup: (d) => {
+        this.shardDied(d.shard);
+        e.cleanup(d);
+      },
+      down: (d) => {
+        if (d.final) this.shardGone(d.shard);
+        e.down(d);
+      },
+      restarted: (shard, incarnation) => {
+        this.shardRestarted(shard);
+        e.restarted(shard, incarnation);
+      },
+    };
+  }
 
   /** Thread `from` made the ring `from` -> `to`: record it and hand it to `to`. */
   ringOpened(from: number, to: number, ring: SharedArrayBuffer): void {
     if (!recordRing(this.mem, from, to, ring)) return;
-    // Nobody will ever read a ring into a shard the system gave up on: its producer must not wait for that.
-    if (to !== 0 && Atomics.load(this.mem.ctl.i32, to * THREAD_STRIDE_I32 + GAVE_UP) === 1) Atomics.store(ringHeader(ring), ATTACHED_INDEX, 1);
+    // Only the main thread reads a ring into a shard the system gave up on (system/gone-shards.ts): its producer must not wait.
+    if (to !== 0 && Atomics.load(this.mem.ctl.i32, to * THREAD_STRIDE_I32 + GAVE_UP) === 1) this.release(ring);
     if (to === 0) {
       this.main.attachRing(from, ring);
       this.kickMain();
-    } else this.post(to, { type: 'ring', from, ring });
+    } else this.admin(to, (a) => a.attachRing(from, ring));
   }
 
   /** Thread `from` needs a side channel to `to`: a new generation, an end to each (the main thread keeps its own). */
@@ -83,12 +115,23 @@ export class LinkBroker {
     }
   }
 
-  /** The system gave up restarting `shard`: producers waiting for it to take a ring stop waiting. */
+  /**
+   * The system gave up restarting `shard`: producers waiting for it to take
+   * a ring or a side channel stop waiting. Its rings are read by the main
+   * thread (system/gone-shards.ts); side items sent its way are dropped and
+   * reported lost with their messages.
+   */
   shardGone(shard: number): void {
     for (const row of this.mem.rings) {
       const ring = row[shard];
-      if (ring !== undefined) Atomics.store(ringHeader(ring), ATTACHED_INDEX, 1);
+      if (ring !== undefined) this.release(ring);
     }
+  }
+
+  private release(ring: SharedArrayBuffer): void {
+    const hdr = ringHeader(ring);
+    Atomics.store(hdr, ATTACHED_INDEX, 1);
+    Atomics.store(hdr, PORT_ACK_INDEX, PORT_GONE);
   }
 
   private give(thread: number, from: number, to: number, port: MessagePort, gen: number): void {
@@ -97,6 +140,15 @@ export class LinkBroker {
       this.kickMain();
       return;
     }
-    this.post(thread, { type: 'channel', from, to, port, gen }, [port]);
+    this.admin(thread, (a) => a.attachChannel(from, to, Comlink.transfer(port, [port]), gen));
+  }
+
+  /**
+   * A call on a shard's admin object. A shard that is down drops it: a
+   * restarted one gets its rings in its start-up data, and its producers ask
+   * for channels again (shardRestarted).
+   */
+  private admin(shard: number, fn: Parameters<ShardHost['call']>[0]): void {
+    this.hosts[shard - 1]?.call(fn).catch(() => {});
   }
 }

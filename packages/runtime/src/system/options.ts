@@ -11,6 +11,8 @@ import type { ModuleRef } from '../actor/context.js';
 import type { SpanProcessorLike } from '@joerl/telemetry';
 import type { TracingConfig } from '../shard/tracing.js';
 import { moduleHref } from '../actor/module-ref.js';
+import { type LogLevel, type Logger, checkLogging } from './logger.js';
+import { type NodeOptions, type ResolvedNodeOptions, resolveNodeOptions } from '../node/node-options.js';
 
 /** Options for {@link ActorSystem.start}. */
 export interface SystemOptions {
@@ -55,6 +57,12 @@ export interface SystemOptions {
   handlerTimeoutMs?: number;
   /** How long a `terminate` hook may take before the process is killed. Default 5000. */
   terminateTimeoutMs?: number;
+  /**
+   * How long a spawn's module load and async `init` may take before the
+   * half-started process is killed and the spawn rejects with
+   * `ERR_SPAWN_TIMEOUT` (a spawn option overrides it). Finite; default 30000.
+   */
+  spawnTimeoutMs?: number;
   /** How long `shutdown()` waits for each shard before terminating it. Default 10000. */
   shutdownTimeoutMs?: number;
   /** V8 limits for each shard (e.g. `{ maxOldGenerationSizeMb: 256 }`); a shard over them is restarted. */
@@ -74,6 +82,22 @@ export interface SystemOptions {
    * (e.g. the SDK's SimpleSpanProcessor / BatchSpanProcessor) on this thread.
    */
   tracing?: TracingOptions;
+  /**
+   * Where crash reports, supervisor reports, shard deaths and lost messages
+   * are logged: any pino-compatible logger (`error`, `warn`, `info`, `debug`
+   * taking `(obj, msg)`). Default: the console. The same reports are also
+   * events on the system (`crashReport`, `supervisorReport`, ...).
+   */
+  logger?: Logger;
+  /** The least severe entry logged: `'debug' | 'info' | 'warn' | 'error' | 'silent'`. Default `'warn'` (everything the runtime logs). */
+  logLevel?: LogLevel;
+  /**
+   * Makes this system a node of a cluster: actors talk to actors on other
+   * machines through NATS (see the README, "Running on many machines").
+   * Needs `@nats-io/transport-node` and `@nats-io/kv` installed (optional
+   * peer dependencies: loaded only when this is given).
+   */
+  node?: NodeOptions;
 }
 
 /** The `tracing` option. */
@@ -96,7 +120,8 @@ export interface TracingOptions {
 }
 
 /** Options with every default filled in. */
-export type ResolvedOptions = Required<Omit<SystemOptions, 'resourceLimits' | 'offload' | 'telemetry' | 'tracing'>> & {
+export type ResolvedOptions = Required<Omit<SystemOptions, 'resourceLimits' | 'offload' | 'telemetry' | 'tracing' | 'node'>> & {
+  node: ResolvedNodeOptions | null;
   resourceLimits: ResourceLimits | undefined;
   offload: Required<OffloadOptions>;
   telemetry: TelemetryConfig;
@@ -165,6 +190,8 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
   if (handlerTimeoutMs !== Infinity) num(handlerTimeoutMs, 'options.handlerTimeoutMs', 1, 2 ** 31);
   const terminateTimeoutMs = o.terminateTimeoutMs ?? 5000;
   num(terminateTimeoutMs, 'options.terminateTimeoutMs', 0, 2 ** 31);
+  const spawnTimeoutMs = o.spawnTimeoutMs ?? 30_000;
+  num(spawnTimeoutMs, 'options.spawnTimeoutMs (finite)', 1, 2 ** 31 - 1);
   const shutdownTimeoutMs = o.shutdownTimeoutMs ?? 10_000;
   num(shutdownTimeoutMs, 'options.shutdownTimeoutMs', 0, 2 ** 31);
   if (o.resourceLimits !== undefined && (typeof o.resourceLimits !== 'object' || o.resourceLimits === null)) {
@@ -186,6 +213,8 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
   }
   const provider = o.telemetry?.provider === undefined ? null : moduleHref(o.telemetry.provider);
   const tracing = resolveTracing(o.tracing);
+  const { logger, logLevel } = checkLogging(o.logger, o.logLevel);
+  const node = resolveNodeOptions(o.node);
   const restartShards = o.restartShards ?? true;
   if (typeof restartShards !== 'boolean') throw new InvalidOptionError(`options.restartShards must be a boolean, got ${describe(restartShards)}`);
   return {
@@ -201,6 +230,7 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
     maxNames,
     handlerTimeoutMs,
     terminateTimeoutMs,
+    spawnTimeoutMs,
     shutdownTimeoutMs,
     resourceLimits: o.resourceLimits,
     restartShards,
@@ -208,6 +238,9 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
     telemetry,
     provider,
     tracing,
+    logger,
+    logLevel,
+    node,
   };
 }
 

@@ -21,7 +21,7 @@ export interface SharedMemory {
 }
 
 /** Allocates the shared memory of `threads` threads (main included), serials and refs starting at 1, and the rings to and from main. */
-export function allocateSharedMemory(threads: number, maxNames: number, ringBytes: number): SharedMemory {
+export function allocateSharedMemory(threads: number, ringBytes: number, maxNames: number): SharedMemory {
   const control = new SharedArrayBuffer(controlBytes(threads));
   const ctl = controlViews(control, threads);
   for (let t = 0; t < threads; t++) {

@@ -20,10 +20,29 @@ test('capacity refuses, pushAlways does not', () => {
   assert.ok(m.push('a'));
   assert.ok(m.push('b'));
   assert.not.ok(m.push('c'));
-  m.pushAlways('sys');
+  const sys = { type: 'DOWN' };
+  m.pushAlways(sys);
   assert.is(m.length, 3);
-  assert.equal(m.drain(), ['a', 'b', 'sys']);
+  assert.equal(m.drain(), ['a', 'b', sys]);
   assert.ok(m.push('d'));
+});
+
+test('tookSystem tells what pushAlways queued (EXIT, DOWN) from sent messages, once each', () => {
+  const m = new Mailbox(Infinity);
+  const sent = { type: 'DOWN', looks: 'alike' };
+  const sys = { type: 'DOWN' };
+  m.push(sent);
+  m.pushAlways(sys);
+  m.push('x');
+  assert.is(m.sysCount, 1);
+  assert.not.ok(m.tookSystem(m.shift()), 'a sent message, whatever its shape');
+  assert.ok(m.tookSystem(m.shift()));
+  assert.is(m.sysCount, 0);
+  assert.not.ok(m.tookSystem(m.shift()));
+  m.pushAlways(sys);
+  m.push('y');
+  assert.ok(m.tookSystem(m.removeAt(0)), 'taken out of order too');
+  assert.not.ok(m.tookSystem(sys), 'only once');
 });
 
 test('removeAt takes a middle message and keeps the rest in order', () => {
