@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { behaviourBenchmarks } from './behaviours/behaviours.js';
 import { coreBenchmarks } from './core/core.js';
+import { payloadBenchmarks } from './payloads/payloads.js';
 import { nodesBenchmarks } from './nodes/nodes.js';
 import { observerBenchmarks } from './observer/observer.js';
 import { telemetryBenchmarks } from './telemetry/telemetry.js';
@@ -13,7 +14,7 @@ import { savinaBenchmarks, type Scaling } from './savina/savina.js';
 const USAGE = `usage: npm run bench -- [--quick] [--only NAME] [--threads N] [--runs N] [--json]
   --quick      smaller micro workloads, fewer runs, shorter warm-ups (under 2 minutes)
   --only NAME  run only the groups or benchmarks whose name contains NAME
-               (groups: core, behaviours, telemetry, observer, nodes, savina; e.g. ping, gen_server, NQueens, micro, parallel)
+               (groups: core, payloads, behaviours, telemetry, observer, nodes, savina; e.g. ping, gen_server, NQueens, micro, parallel)
   --threads N  shards for the spread runs and the top of the scaling curve (default: one per core)
   --runs N     measured runs per figure, after a warm-up (median and range are reported)
   --json       print the results as JSON instead of a table`;
@@ -57,6 +58,8 @@ function fail(msg: string): never {
 }
 
 const flags = parse(process.argv.slice(2));
+// Benchmarks measure production: in-shard sends unchecked (checkLocalSends off); the payloads group measures it on too.
+process.env.NODE_ENV = 'production';
 const runs = flags.runs ?? (flags.quick ? 3 : 5);
 const started = performance.now();
 const progress = (what: string) => {
@@ -71,7 +74,7 @@ const only = flags.only?.toLowerCase();
 /** The group runs when --only names it, or names one of its benchmarks (which it then filters itself). */
 const want = (group: string, names: string[]) => only === undefined || group.includes(only) || names.some((n) => n.toLowerCase().includes(only));
 const SAVINA = ['savina', 'micro', 'parallel', 'PingPong', 'Counting', 'ThreadRing', 'Chameneos', 'Big', 'Fork-join', 'Fibonacci', 'Trapezoid', 'NQueens', 'PiPrecision'];
-if (only !== undefined && ![['core', 'cross', 'ping', 'in-shard', 'spawn', 'heap'], ['behaviours', 'gen_server', 'supervisor', 'offload'], ['telemetry', 'scrape', 'tracing'], ['observer', 'processes', 'snapshot'], ['nodes'], SAVINA].some(([g, ...n]) => want(g!, n))) {
+if (only !== undefined && ![['core', 'cross', 'ping', 'in-shard', 'spawn', 'heap'], ['payloads', 'copy', 'move', 'checkLocalSends'], ['behaviours', 'gen_server', 'supervisor', 'offload'], ['telemetry', 'scrape', 'tracing'], ['observer', 'processes', 'snapshot'], ['nodes'], SAVINA].some(([g, ...n]) => want(g!, n))) {
   fail(`--only ${flags.only} matches no benchmark`);
 }
 if (want('core', ['cross', 'ping', 'in-shard', 'spawn', 'heap'])) {
@@ -84,6 +87,9 @@ if (want('core', ['cross', 'ping', 'in-shard', 'spawn', 'heap'])) {
       progress,
     })),
   );
+}
+if (want('payloads', ['copy', 'move', 'checkLocalSends'])) {
+  rows.push(...(await payloadBenchmarks({ runs, quick: flags.quick, progress })));
 }
 if (want('behaviours', ['gen_server', 'supervisor', 'offload'])) {
   rows.push(

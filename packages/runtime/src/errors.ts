@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'ERR_NAME_TAKEN'
   | 'ERR_MAILBOX_FULL'
   | 'ERR_UNENCODABLE'
+  | 'ERR_NOT_MOVABLE'
   | 'ERR_MODULE_NOT_FOUND'
   | 'ERR_EXPORT_NOT_FOUND'
   | 'ERR_NOT_A_BEHAVIOUR'
@@ -120,13 +121,21 @@ export class MailboxFullError extends JoerlError {
   }
 }
 
-/** A value cannot cross threads intact (function, symbol, class instance...). */
+/** A value cannot cross threads intact (function, symbol, class instance, a lone surrogate...); `path` names it. */
 export class UnencodableError extends JoerlError {
   static override readonly CODE = 'ERR_UNENCODABLE' as const;
   readonly path: string;
-  constructor(path: string, what: string) {
-    super('ERR_UNENCODABLE', `cannot send ${what} at ${path}: messages must be plain data (objects, arrays, strings, numbers, booleans, null, bigint, Date, Map, Set, typed arrays, Pid)`);
+  constructor(path: string, what: string, hint = 'messages must be plain data (objects, arrays, strings, numbers, booleans, null, bigint, Date, RegExp, Error, Map, Set, ArrayBuffers, typed arrays, Pid)') {
+    super('ERR_UNENCODABLE', `cannot send ${what} at ${path}: ${hint}`);
     this.path = path;
+  }
+}
+
+/** `move()` was given something that cannot be handed over without a copy (shared, detached, part of a larger buffer...). */
+export class NotMovableError extends JoerlError {
+  static override readonly CODE = 'ERR_NOT_MOVABLE' as const;
+  constructor(what: string, fix: string) {
+    super('ERR_NOT_MOVABLE', `cannot move ${what}: ${fix}`);
   }
 }
 
@@ -355,6 +364,7 @@ const classes: Record<string, abstract new (...args: never[]) => JoerlError> = {
   ERR_NAME_TAKEN: NameTakenError,
   ERR_MAILBOX_FULL: MailboxFullError,
   ERR_UNENCODABLE: UnencodableError,
+  ERR_NOT_MOVABLE: NotMovableError,
   ERR_MODULE_NOT_FOUND: ModuleNotFoundError,
   ERR_EXPORT_NOT_FOUND: ExportNotFoundError,
   ERR_NOT_A_BEHAVIOUR: NotABehaviourError,

@@ -12,6 +12,7 @@ const table: Array<[api.JoerlError, string, string, RegExp]> = [
   [new api.NameTakenError('svc', '<0.1.2>'), 'NameTakenError', 'ERR_NAME_TAKEN', /already registered to <0\.1\.2>/],
   [new api.MailboxFullError('<0.1.2>', 2, 'x'), 'MailboxFullError', 'ERR_MAILBOX_FULL', /capacity 2/],
   [new api.UnencodableError('message.f', 'a function'), 'UnencodableError', 'ERR_UNENCODABLE', /a function at message\.f/],
+  [new api.NotMovableError('a SharedArrayBuffer', 'send it as it is'), 'NotMovableError', 'ERR_NOT_MOVABLE', /cannot move a SharedArrayBuffer: send it as it is/],
   [new api.ModuleNotFoundError('file:///x.js'), 'ModuleNotFoundError', 'ERR_MODULE_NOT_FOUND', /cannot load actor module file:\/\/\/x\.js/],
   [new api.ExportNotFoundError('file:///x.js', 'Foo', ['default']), 'ExportNotFoundError', 'ERR_EXPORT_NOT_FOUND', /no export "Foo" \(exports: default\)/],
   [new api.NotABehaviourError('file:///x.js', 'default'), 'NotABehaviourError', 'ERR_NOT_A_BEHAVIOUR', /defineActor/],

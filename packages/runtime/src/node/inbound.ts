@@ -1,6 +1,7 @@
 // Frames in: the ops another node sent, handed to this node's threads through the one routing rule, like any op.
 
 import { parseTraceparent } from '@joerl/telemetry/internal';
+import { relay } from '../codec/prepare.js';
 import type { ExitReason } from '../actor/exit-reason.js';
 import type { Pid } from '../actor/pid.js';
 import { OP_DEMONITOR, OP_LINK, OP_MONITOR, OP_REPLY, OP_SEND, OP_SEND_TP, OP_UNLINK, type ExitSignalReason } from '../shard/protocol.js';
@@ -82,7 +83,7 @@ export class Inbound {
         const to = o[i + 1] as Pid;
         const t = router.route(to);
         if (t === 0) router.local(OP_REPLY, to.serial, o[i + 2], o[i + 3], o[i + 4], o[i + 5]);
-        else if (t > 0) rt.state.transport.emit5(t, OP_REPLY, to.serial, o[i + 2], o[i + 3], o[i + 4], o[i + 5]);
+        else if (t > 0) rt.state.transport.emit5(t, OP_REPLY, to.serial, o[i + 2], o[i + 3], relay(o[i + 4]), o[i + 5]);
         return;
       }
       case W_SPAWN:
@@ -120,7 +121,8 @@ export class Inbound {
       rt.delivery.deliverSerial(to.serial, msg, NaN, tp === undefined ? undefined : parseTraceparent(tp));
       return;
     }
-    if (tp === undefined) rt.state.transport.emit2(t, OP_SEND, to.serial, msg);
-    else rt.state.transport.emit4(t, OP_SEND_TP, to.serial, msg, tp, false);
+    // Decoded here, encoded again for the shard's ring: a -0 keeps its marker (codec/prepare.ts).
+    if (tp === undefined) rt.state.transport.emit2(t, OP_SEND, to.serial, relay(msg));
+    else rt.state.transport.emit4(t, OP_SEND_TP, to.serial, relay(msg), tp, false);
   }
 }

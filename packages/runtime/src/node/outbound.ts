@@ -1,6 +1,7 @@
 // Frames out: a peer's queued ops packed into numbered data frames (a traced send alone, its traceparent in the headers).
 
 import { packr } from '../codec/codec.js';
+import { relay } from '../codec/prepare.js';
 import type { NodeMetricsWriter } from '@joerl/telemetry/internal';
 import type { Pid } from '../actor/pid.js';
 import type { DeadLetter } from '../shard/protocol.js';
@@ -88,7 +89,8 @@ export class Outbound {
     for (let i = 0; i < ops.length; i++) frame.push(ops[i]);
     let bytes: Uint8Array;
     try {
-      bytes = packr.pack(frame);
+      // A shard's message came through its ring, decoded: a -0 in it needs its marker again (codec/prepare.ts).
+      bytes = packr.pack(relay(frame));
     } catch {
       this.#split(peer, ops, headers, 'serialization_error');
       return;

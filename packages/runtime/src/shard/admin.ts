@@ -1,5 +1,6 @@
 // The shard-admin object: the control plane's requests a live shard answers, exposed to main with comlink.
 
+import type { MessagePort } from 'node:worker_threads';
 import type { ProcessQuery } from '../actor/introspection.js';
 import { markPids } from '../actor/pid-json.js';
 import { Introspector } from './introspect.js';
@@ -46,6 +47,18 @@ export class ShardAdmin {
 
   figures(): unknown {
     return this.#look.figures();
+  }
+
+  /** A ring into this shard from thread `from` (made on its first send here; see system/link-broker.ts). */
+  attachRing(from: number, ring: SharedArrayBuffer): void {
+    this.#rt.state.transport.attachRing(from, ring);
+    this.#rt.state.scheduler.kick();
+  }
+
+  /** One end of the side channel of the pair `from` -> `to` (big payloads; see shard/inbound.ts, outbound.ts). */
+  attachChannel(from: number, to: number, port: MessagePort, gen: number): void {
+    this.#rt.state.transport.attachChannel(from, to, port, gen);
+    this.#rt.state.scheduler.kick();
   }
 
   /** Shard `shard` died: links and monitors to its processes fire here. */

@@ -89,13 +89,13 @@ export class Calls {
     const tp = s.observer.replyContext();
     const t = this.router.route(to);
     if (t === s.thread) {
-      this.router.local(OP_REPLY, to.serial, from.ref, ok, value, tp);
+      this.router.local(OP_REPLY, to.serial, from.ref, ok, this.delivery.prepareLocal(value), tp);
       return;
     }
     if (t === NO_ROUTE) return;
-    assertEncodable(value);
-    if (t === REMOTE) s.remote(R_REPLY, to, from.ref, ok, value, tp);
-    else s.transport.emit5(t, OP_REPLY, to.serial, from.ref, ok, value, tp);
+    const v = this.delivery.prepareRemote(value, t === REMOTE);
+    if (t === REMOTE) s.remote(R_REPLY, to, from.ref, ok, v, tp);
+    else s.transport.emit5(t, OP_REPLY, to.serial, from.ref, ok, v, tp);
   }
 
   /** A reply arrived for process `serial`'s call `ref`. */

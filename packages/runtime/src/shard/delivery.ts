@@ -4,7 +4,8 @@ import type { SpanContext } from '@opentelemetry/api';
 import { formatTraceparent } from '@joerl/telemetry/internal';
 import { Pid } from '../actor/pid.js';
 import { type Proc, S_DEAD, S_IDLE } from '../actor/proc.js';
-import { assertEncodable } from '../codec/codec.js';
+import { movesPending } from '../codec/move.js';
+import { forLocal, forWire } from '../codec/prepare.js';
 import { InvalidArgumentError, MailboxFullError, NoProcError, UnknownNameError } from '../errors.js';
 import { describe } from '../validate.js';
 import { DROPPED, THREAD_STRIDE_I32 } from '../ring/control-block.js';
@@ -27,6 +28,8 @@ export class Delivery {
   private readonly ctl: Int32Array;
   private readonly queued: number;
   private readonly dropped: number;
+  /** checkLocalSends: in-shard sends are checked and copied as if they crossed threads. */
+  private readonly checked: boolean;
 
   constructor(state: ShardState, router: Router, receive: Receive) {
     this.s = state;
@@ -36,6 +39,21 @@ export class Delivery {
     this.ctl = state.ctl.i32;
     this.queued = state.queuedIndex;
     this.dropped = state.thread * THREAD_STRIDE_I32 + DROPPED;
+    this.checked = state.config.checkLocalSends;
+  }
+
+  /**
+   * A value for a receiver on this thread, as one on another thread would
+   * get it (checked and copied) with checkLocalSends; otherwise the sender's
+   * own object, unless it carries a moved buffer. Throws `ERR_UNENCODABLE`.
+   */
+  prepareLocal(value: unknown): unknown {
+    return this.checked || movesPending() ? forLocal(value, this.checked) : value;
+  }
+
+  /** A value for a ring to another thread (`remote`: on its way to another node): checked (`ERR_UNENCODABLE`), copied when it must be (see forWire). */
+  prepareRemote(value: unknown, remote = false): unknown {
+    return forWire(value, this.checked, remote);
   }
 
   /** User-facing send: throws what can be known here, dead-letters the rest. `from` is for telemetry only. */
@@ -55,9 +73,18 @@ export class Delivery {
         this.failed('actor_not_found', null, pid);
         throw new NoProcError(pid.toString(), msg);
       }
-      if (!this.enqueue(p, msg, stamp, tc)) {
+      let m = msg;
+      if (this.checked || movesPending()) {
+        try {
+          m = forLocal(msg, this.checked);
+        } catch (err) {
+          this.failed('unencodable', null, pid);
+          throw err;
+        }
+      }
+      if (!this.enqueue(p, m, stamp, tc)) {
         this.failed('mailbox_full', p, pid);
-        throw new MailboxFullError(pid.toString(), p.mailbox.capacity, msg);
+        throw new MailboxFullError(pid.toString(), p.mailbox.capacity, m);
       }
       return;
     }
@@ -65,8 +92,9 @@ export class Delivery {
       this.failed('actor_not_found', null, pid);
       throw new NoProcError(pid.toString(), msg);
     }
+    let m: unknown;
     try {
-      assertEncodable(msg);
+      m = forWire(msg, this.checked, t === REMOTE);
     } catch (err) {
       this.failed('unencodable', null, pid);
       throw err;
@@ -75,8 +103,8 @@ export class Delivery {
       // Another node: its connection carries the trace context, not the clock (clocks differ between machines).
       // From a shard it goes through the main thread's ring: unsent until that frame is published.
       if (s.thread !== 0) s.transport.counted(0);
-      if (tc === undefined) s.remote(R_SEND, pid, msg, null, null, null);
-      else s.remote(R_SEND_TP, pid, msg, formatTraceparent(tc), null, null);
+      if (tc === undefined) s.remote(R_SEND, pid, m, null, null, null);
+      else s.remote(R_SEND_TP, pid, m, formatTraceparent(tc), null, null);
       return;
     }
     const tr = s.transport;
@@ -87,8 +115,8 @@ export class Delivery {
     }
     // Counted as unsent until its frame is published (a shard that dies first reports it).
     tr.counted(t);
-    if (tc !== undefined) tr.emit4(t, OP_SEND_TP, pid.serial, msg, formatTraceparent(tc), stamped);
-    else tr.emit2(t, stamped ? OP_SEND_AT : OP_SEND, pid.serial, msg);
+    if (tc !== undefined) tr.emit4(t, OP_SEND_TP, pid.serial, m, formatTraceparent(tc), stamped);
+    else tr.emit2(t, stamped ? OP_SEND_AT : OP_SEND, pid.serial, m);
   }
 
   /** Runtime-internal send (timers, offload results): never throws; failures become dead letters. */
@@ -103,27 +131,26 @@ export class Delivery {
     } else pid = to;
     this.s.observer.sentQuiet();
     const t = this.router.route(pid);
-    if (t === this.s.thread) {
-      this.deliverSerial(pid.serial, msg);
-      return;
-    }
     if (t === NO_ROUTE) {
       this.deadLetter(pid, msg, 'actor_not_found');
       return;
     }
+    let m: unknown;
     try {
-      assertEncodable(msg);
+      m = t === this.s.thread ? this.prepareLocal(msg) : forWire(msg, this.checked, t === REMOTE);
     } catch {
       this.deadLetter(pid, msg, 'unencodable');
       return;
     }
-    if (t === REMOTE) {
+    if (t === this.s.thread) {
+      this.deliverSerial(pid.serial, m);
+    } else if (t === REMOTE) {
       // Through the main thread's ring on a shard: counted as unsent until that frame is published.
       if (this.s.thread !== 0) this.s.transport.counted(0);
-      this.s.remote(R_SEND, pid, msg, null, null, null);
+      this.s.remote(R_SEND, pid, m, null, null, null);
     } else {
       this.s.transport.counted(t);
-      this.s.transport.emit2(t, OP_SEND, pid.serial, msg);
+      this.s.transport.emit2(t, OP_SEND, pid.serial, m);
     }
   }
 
@@ -172,7 +199,7 @@ export class Delivery {
       return;
     }
     try {
-      assertEncodable(message);
+      dl.message = forWire(message, false);
     } catch {
       dl.message = '[unencodable message]';
     }
@@ -186,7 +213,7 @@ export class Delivery {
     else this.s.hooks.deadLetter?.(dl);
   }
 
-  /** An op that passed assertEncodable but still failed to pack: report it, drop only it. */
+  /** An op that passed the encodability check but still failed to pack: report it, drop only it. */
   onUnencodableOp(dest: number, op: unknown[]): void {
     if (op[0] === OP_SEND || op[0] === OP_SEND_AT) this.deadLetter(new Pid(this.s.node, dest, op[1] as number), '[unencodable message]', 'unencodable');
   }

@@ -1,15 +1,36 @@
 // Shard worker entry: builds this thread's runtime from workerData and exposes its admin object to the main thread.
 
 import * as Comlink from 'comlink';
-import { parentPort, workerData } from 'node:worker_threads';
+import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { portEndpoint } from './admin-channel.js';
 import { ShardAdmin } from './admin.js';
-import type { FromShard, ShardInit } from './protocol.js';
+import { type FromShard, type RingNotice, type ShardInit, ringChannelName } from './protocol.js';
 import { loadProvider } from './provider.js';
 import { ThreadRuntime } from './thread-runtime.js';
 
 const init = workerData as ShardInit;
-const rt = new ThreadRuntime(init, init.config.spinMicros);
+const port = parentPort!;
+const rt = new ThreadRuntime(init, init.config.spinMicros, {
+  links: {
+    // A ring this shard made reaches its consumer straight away on that thread's channel, and the
+    // main thread, which records it for restarts (system/link-broker.ts).
+    ringOpened: (to, ring) => {
+      const ch = new BroadcastChannel(ringChannelName(init.systemId, to));
+      ch.postMessage({ from: init.thread, ring } satisfies RingNotice);
+      ch.close();
+      port.postMessage({ type: 'ring-opened', to, ring } satisfies FromShard);
+    },
+    channelWanted: (to) => port.postMessage({ type: 'channel-wanted', to } satisfies FromShard),
+  },
+});
+// Rings other shards make to this one (unref'd: it never keeps a finished shard alive).
+const rings = new BroadcastChannel(ringChannelName(init.systemId, init.thread));
+rings.onmessage = (e) => {
+  const n = (e as { data: RingNotice }).data;
+  rt.state.transport.attachRing(n.from, n.ring);
+  rt.state.scheduler.kick();
+};
+rings.unref();
 if (init.provider !== null) rt.provider = await loadProvider(init.provider, init.thread);
 
 // A restarted shard first tells every consumer to drop any half-received
@@ -38,5 +59,11 @@ setInterval(() => {
 
 // The control plane: main's requests (introspection, stats, shard-down, shutdown) over our own channel.
 const admin = init.admin!;
-Comlink.expose(new ShardAdmin(rt, () => admin.close()), portEndpoint(admin));
-parentPort!.postMessage({ type: 'ready' } satisfies FromShard);
+Comlink.expose(
+  new ShardAdmin(rt, () => {
+    rings.close();
+    admin.close();
+  }),
+  portEndpoint(admin),
+);
+port.postMessage({ type: 'ready' } satisfies FromShard);

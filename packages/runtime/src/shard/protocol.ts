@@ -103,8 +103,37 @@ export interface DeadLetter {
   shard: number;
 }
 
-/** Shard -> main over the worker's own port: it is ready (its admin object is exposed). Everything else main asks goes over the admin channel (shard/admin.ts). */
-export type FromShard = { type: 'ready' };
+/**
+ * Shard -> main over the worker's own port: it is ready (its admin object is
+ * exposed), or it made a ring / needs a side channel. Everything main asks of
+ * a shard goes over the admin channel (shard/admin.ts).
+ */
+export type FromShard = { type: 'ready' } | LinkFromShard;
+
+/** A shard's requests for rings and side channels (system/link-broker.ts answers them). */
+export type LinkFromShard =
+  /** The shard made the ring to `to` (its first send there): record it and hand it to `to`. */
+  | { type: 'ring-opened'; to: number; ring: SharedArrayBuffer }
+  /** The shard needs a (new) side channel to `to`. */
+  | { type: 'channel-wanted'; to: number };
+
+/** The BroadcastChannel on which thread `t` of system `systemId` hears of rings made to it. */
+export function ringChannelName(systemId: string, t: number): string {
+  return `joerl:${systemId}:rings-to:${t}`;
+}
+
+/** A ring handed to its consumer on that channel. */
+export interface RingNotice {
+  from: number;
+  ring: SharedArrayBuffer;
+}
+
+/** A ring this thread produces into or consumes from, as handed over at start. */
+export interface RingGrant {
+  from: number;
+  to: number;
+  ring: SharedArrayBuffer;
+}
 
 /** What a shard reports about itself. */
 export interface ShardStats {
@@ -122,8 +151,10 @@ export interface ShardInit {
   threads: number;
   incarnation: number;
   control: SharedArrayBuffer;
-  /** rings[from][to]; null on the diagonal. */
-  rings: (SharedArrayBuffer | null)[][];
+  /** The rings that exist so far from or to this thread; the others are made on first use. */
+  rings: RingGrant[];
+  /** Unique per system: names the BroadcastChannels that hand new rings straight to their consumer. */
+  systemId: string;
   names: SharedArrayBuffer;
   maxNames: number;
   config: ThreadConfig;
@@ -149,6 +180,14 @@ export interface ThreadConfig {
   terminateTimeoutMs: number;
   /** Default limit on a spawn's module load and async init (SpawnOptions.timeoutMs). */
   spawnTimeoutMs: number;
+  /** Capacity of each ring, a power of two. */
+  ringBytes: number;
+  /** In-shard sends are checked and copied like cross-shard ones (see SystemOptions.checkLocalSends). */
+  checkLocalSends: boolean;
+  /** Binary parts of at least this many bytes travel beside the ring frame. */
+  bigPayloadThreshold: number;
+  /** Side items in flight from one thread to another, in bytes. */
+  maxPayloadBytesInFlight: number;
 }
 
 /** Exit reason or the kill signal, as carried by OP_EXIT. */

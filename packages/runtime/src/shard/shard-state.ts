@@ -25,7 +25,7 @@ import { type DeadLetter, OP_REPORT, type ShardInit, type ThreadConfig } from '.
 import { NO_REMOTE, type RemoteSink } from './remote-ops.js';
 import { type Report, ReportSink } from './report-sink.js';
 import type { Scheduler } from './scheduler.js';
-import type { Transport } from './transport.js';
+import type { LinkHost, Transport } from './transport.js';
 
 /** Optional callbacks the owner of a thread installs. */
 export interface RuntimeHooks {
@@ -48,8 +48,10 @@ export interface RuntimeHooks {
   nodeRequest?(kind: string, arg: unknown, thread: number, done: (ok: boolean, value: unknown) => void): void;
 }
 
-/** What only the main thread passes its runtime (the rest arrives through the rings). */
+/** What the owner of a thread passes its runtime (the rest arrives through the rings). */
 export interface LocalSinks {
+  /** How the thread gets rings and side channels (a shard: its parent port; main: the link broker, set later). */
+  links?: LinkHost;
   announce?: (slot: number, metric: number, labels: string[]) => void;
   spans?: SpanSink;
 }

@@ -45,6 +45,7 @@ import { Spawner } from './spawn.js';
 import { TelemetryObserver, observes } from './telemetry-observer.js';
 import { Timers } from './timers.js';
 import { Transport } from './transport.js';
+import { setBigPayloadThreshold } from '../codec/side-items.js';
 import { observedTurn } from './turn-observed.js';
 import { Turns } from './turn.js';
 
@@ -83,7 +84,9 @@ export class ThreadRuntime implements ActorHost {
     this.offloads = new Offload(s);
     dispatch = new Dispatcher(s, { delivery: this.delivery, calls: this.calls, exits: this.exits, names: this.names, spawner: this.spawner, offload: this.offloads, remote: this.remote });
     const d = dispatch;
-    s.transport = new Transport(init.thread, init.rings, s.ctl.i32, (ops, from) => d.dispatch(ops, 0, ops.length, from), (dest, op) => this.delivery.onUnencodableOp(dest, op));
+    s.transport = new Transport(init.thread, init.threads, init.rings, s.ctl.i32, init.config, (ops, from) => d.dispatch(ops, 0, ops.length, from), (dest, op) => this.delivery.onUnencodableOp(dest, op));
+    if (local.links !== undefined) s.transport.links = local.links;
+    setBigPayloadThreshold(init.config.bigPayloadThreshold);
     // One observer for the thread's life: the real one only when something listens.
     this.telemetry = observes(init) ? new TelemetryObserver(s, init, local) : null;
     s.observer = this.telemetry ?? NOOP_OBSERVER;
@@ -264,6 +267,7 @@ export class ThreadRuntime implements ActorHost {
     s.transport.flush();
     s.timers.clear();
     await s.scheduler.stop();
+    s.transport.close();
     return left;
   }
 }

@@ -26,13 +26,14 @@ import type { ShardDeath } from './shard-host.js';
 import { type ShardView, ShardPool } from './shard-pool.js';
 import { Introspection, type ProcessInfo, type ProcessInfoOptions, type ShardSnapshot } from './introspection.js';
 import type { AnswerOptions, ProcessQuery, ProcessRow, SupervisorNode } from '../actor/introspection.js';
-import { type SharedMemory, allocateSharedMemory } from './shared-memory.js';
+import { type SharedMemory, type SharedMemoryUsage, allocateSharedMemory, ringsOf, sharedMemoryUsage } from './shared-memory.js';
+import { LinkBroker } from './link-broker.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
 import type { MessagesLost } from './losses.js';
 import { ShardFaults } from './shard-faults.js';
 import type { CrashReport, SupervisorReport } from '../shard/report-sink.js';
 
-export type { CrashReport, MessagesLost, NodeDownInfo, ShardDeath, ShardView, SupervisorReport, SystemEventMap, SystemView };
+export type { CrashReport, MessagesLost, NodeDownInfo, ShardDeath, ShardView, SharedMemoryUsage, SupervisorReport, SystemEventMap, SystemView };
 
 type State = 'running' | 'stopping' | 'stopped';
 
@@ -63,6 +64,8 @@ export class ActorSystem extends EventEmitter {
   readonly #pool: ShardPool;
   readonly #look: Introspection;
   readonly #mem: SharedMemory;
+  /** Rings made after start and side channels: recorded and handed over (link-broker.ts). */
+  readonly #links: LinkBroker;
   readonly #config: ThreadConfig;
   #state: State = 'running';
   #started = false;
@@ -121,6 +124,8 @@ export class ActorSystem extends EventEmitter {
       spinMicros: o.spinMicros,
       terminateTimeoutMs: o.terminateTimeoutMs,
       spawnTimeoutMs: o.spawnTimeoutMs,
+      ...{ ringBytes: o.ringBytes, checkLocalSends: o.checkLocalSends },
+      ...{ bigPayloadThreshold: o.bigPayloadThreshold, maxPayloadBytesInFlight: o.maxPayloadBytesInFlight },
     };
     this.#aggregator = new Aggregator();
     this.#endpoint = new MetricsEndpoint(this.#aggregator.registry);
@@ -132,6 +137,7 @@ export class ActorSystem extends EventEmitter {
       announce: (slot, metric, labels) => this.#aggregator.announce(0, slot, metric, labels),
       ...(spans === null ? {} : { spans: { started: (rec) => spans.started(0, rec), ended: (rec) => spans.ended(0, rec) } }),
     });
+    this.#links = new LinkBroker(this.#mem, this.#rt.state.transport, () => this.#rt.state.scheduler.kick());
     this.#rt.state.hooks.series = (thread, slot, metric, labels) => this.#aggregator.announce(thread, slot, metric, labels);
     if (spans !== null) {
       this.#rt.state.hooks.spanStarted = (thread, w) => spans.started(thread, spanStartFromWire(w));
@@ -147,8 +153,9 @@ export class ActorSystem extends EventEmitter {
     this.#offload = new OffloadPool(o.offload.threads, o.offload.idleTimeoutMs);
     this.#rt.state.hooks.offload = (href, exportName, input) => this.#offload.run(href, exportName, input);
     this.#rt.state.scheduler.start();
-    const events = this.#faults.poolEvents(() => this.#state === 'running');
+    const events = this.#links.poolEvents(this.#faults.poolEvents(() => this.#state === 'running'));
     this.#pool = new ShardPool(o.threads, this.#mem, (s, incarnation) => this.#init(s, incarnation), o.resourceLimits, o.restartShards, events);
+    this.#links.serve(this.#pool.hosts);
     this.#look = new Introspection(this.#pool);
   }
 
@@ -169,7 +176,9 @@ export class ActorSystem extends EventEmitter {
       threads: this.shards + 1,
       incarnation,
       control: this.#mem.control,
-      rings: this.#mem.rings,
+      rings: ringsOf(this.#mem, thread),
+      // (The main thread's own init is made before the broker: it listens on no ring channel.)
+      systemId: this.#links?.systemId ?? '',
       names: this.#mem.names,
       maxNames: this.options.maxNames,
       config: this.#config,
@@ -383,6 +392,11 @@ export class ActorSystem extends EventEmitter {
   shardFigures(opts?: AnswerOptions): Promise<ShardSnapshot[]> {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
     return this.#look.shards(opts);
+  }
+
+  /** Shared memory allocated now, in bytes: rings (made as threads first talk), control block, name table, metric regions. */
+  memory(): SharedMemoryUsage {
+    return sharedMemoryUsage(this.#mem, this.#regions);
   }
 
   /** Per-shard counters (live actors, run queue, spawned, exited, delivered). */

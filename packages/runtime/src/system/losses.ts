@@ -2,6 +2,7 @@
 
 import { Pid } from '../actor/pid.js';
 import { unpackr } from '../codec/codec.js';
+import { LOST, setFrameItems } from '../codec/side-items.js';
 import { DROPPED, QUEUED, THREAD_STRIDE_I32, UNSENT } from '../ring/control-block.js';
 import { RingReader } from '../ring/ring.js';
 import { wakeThread } from '../ring/wait.js';
@@ -41,7 +42,7 @@ export function takeLosses(ctl: Int32Array, t: number, reason: MessagesLost['rea
  * and buffers, plus what is still unread in the rings into it (the main
  * thread drained its own rings before it stopped).
  */
-export function shutdownLosses(rings: (SharedArrayBuffer | null)[][], ctl: Int32Array, threads: number): MessagesLost[] {
+export function shutdownLosses(rings: Rings, ctl: Int32Array, threads: number): MessagesLost[] {
   const all: MessagesLost[] = [];
   for (let t = 0; t < threads; t++) {
     const lost = takeLosses(ctl, t, 'shutdown');
@@ -50,6 +51,9 @@ export function shutdownLosses(rings: (SharedArrayBuffer | null)[][], ctl: Int32
   }
   return all;
 }
+
+/** The rings directory (rings[from][to]; a pair that never talked has none). */
+type Rings = readonly (readonly (SharedArrayBuffer | null | undefined)[])[];
 
 /** A message op found in a ring nobody will read: its target and content. */
 export type FoundMessage = (to: Pid, message: unknown) => void;
@@ -66,12 +70,16 @@ export function drainRing(sab: SharedArrayBuffer, consumer: number, found: Found
   reader.takeNeedSpace();
   let n = 0;
   while (reader.hasData()) {
-    reader.read((bytes) => {
+    reader.read((bytes, tag) => {
       let ops: unknown[];
+      // A tagged frame's side items (big, moved, shared parts) were posted to the dead consumer: they read as lost.
+      setFrameItems(tag === 0 ? null : LOST);
       try {
         ops = unpackr.unpack(bytes) as unknown[];
       } catch {
         return;
+      } finally {
+        setFrameItems(null);
       }
       for (let i = 0; i < ops.length; i += 1 + ARITY[ops[i] as number]!) {
         const op = ops[i] as number;
@@ -90,7 +98,7 @@ export function drainRing(sab: SharedArrayBuffer, consumer: number, found: Found
 }
 
 /** Drains rings into a thread that has ended; wakes their producers if they were waiting for room. */
-export function drainRingsInto(rings: (SharedArrayBuffer | null)[][], ctl: Int32Array, consumer: number, found: FoundMessage | null, other?: (ops: unknown[], at: number) => void): number {
+export function drainRingsInto(rings: Rings, ctl: Int32Array, consumer: number, found: FoundMessage | null, other?: (ops: unknown[], at: number) => void): number {
   let n = 0;
   for (let from = 0; from < rings.length; from++) {
     const sab = rings[from]?.[consumer];

@@ -5,7 +5,7 @@ import { MessageChannel, type MessagePort, type ResourceLimits, type Worker } fr
 import { ShardDownError } from '../errors.js';
 import { portEndpoint } from '../shard/admin-channel.js';
 import type { ShardAdmin } from '../shard/admin.js';
-import type { FromShard, ShardInit, ShardStats } from '../shard/protocol.js';
+import type { FromShard, LinkFromShard, ShardInit, ShardStats } from '../shard/protocol.js';
 import { unknownMessage } from '../shard/protocol.js';
 import { startWorker } from './exec-argv.js';
 
@@ -42,6 +42,8 @@ export class ShardHost {
   private adminPort: MessagePort | null = null;
   /** Admin calls in flight: rejected with ERR_SHARD_DOWN if the worker dies first. */
   private readonly inFlight = new Set<(err: Error) => void>();
+  /** The shard made a ring or needs a side channel (the system's link broker answers). */
+  onLink: ((msg: LinkFromShard) => void) | null = null;
 
   constructor(
     shard: number,
@@ -82,6 +84,10 @@ export class ShardHost {
             this.ready = true;
             this.failedStarts = 0;
             resolve();
+            break;
+          case 'ring-opened':
+          case 'channel-wanted':
+            this.onLink?.(msg);
             break;
           default:
             unknownMessage('shard', msg);
