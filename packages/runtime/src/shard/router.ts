@@ -15,12 +15,18 @@ export type LocalDispatch = (ops: unknown[], start: number, end: number, from: n
 
 export class Router {
   readonly #s: ShardState;
-  readonly #dispatch: LocalDispatch;
+  #dispatch: LocalDispatch = () => {
+    throw new Error('joerl internal error: a signal was queued before the dispatcher was installed');
+  };
   readonly #queue: unknown[] = [];
   #draining = false;
 
-  constructor(state: ShardState, dispatch: LocalDispatch) {
+  constructor(state: ShardState) {
     this.#s = state;
+  }
+
+  /** Installs the dispatcher (the layer on top, built after this one), before anything runs. */
+  dispatchWith(dispatch: LocalDispatch): void {
     this.#dispatch = dispatch;
   }
 

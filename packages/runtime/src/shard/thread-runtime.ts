@@ -69,8 +69,7 @@ export class ThreadRuntime implements ActorHost {
 
   constructor(init: ShardInit, spinMicros: number, local: LocalSinks = {}) {
     const s = (this.state = new ShardState(init));
-    let dispatch: Dispatcher | null = null;
-    this.router = new Router(s, (ops, start, end, from) => dispatch!.dispatch(ops, start, end, from));
+    this.router = new Router(s);
     this.receives = new Receive(s);
     this.delivery = new Delivery(s, this.router, this.receives);
     this.calls = new Calls(s, this.router, this.delivery);
@@ -82,9 +81,9 @@ export class ThreadRuntime implements ActorHost {
     if (s.distributed && init.thread !== 0) s.remote = (k, to, a, b, c, d) => s.transport.emit6(0, OP_REMOTE, k, to, a, b, c, d);
     this.spawner = new Spawner(s, new Placement(s), this.exits, (p) => new ActorCtx(this, p));
     this.offloads = new Offload(s);
-    dispatch = new Dispatcher(s, { delivery: this.delivery, calls: this.calls, exits: this.exits, names: this.names, spawner: this.spawner, offload: this.offloads, remote: this.remote });
-    const d = dispatch;
-    s.transport = new Transport(init.thread, init.threads, init.rings, s.ctl.i32, init.config, (ops, from) => d.dispatch(ops, 0, ops.length, from), (dest, op) => this.delivery.onUnencodableOp(dest, op));
+    const dispatch = new Dispatcher(s, { delivery: this.delivery, calls: this.calls, exits: this.exits, names: this.names, spawner: this.spawner, offload: this.offloads, remote: this.remote });
+    this.router.dispatchWith(dispatch.dispatch);
+    s.transport = new Transport(init.thread, init.threads, init.rings, s.ctl.i32, init.config, (ops, from) => dispatch.dispatch(ops, 0, ops.length, from), (dest, op) => this.delivery.onUnencodableOp(dest, op));
     if (local.links !== undefined) s.transport.links = local.links;
     setBigPayloadThreshold(init.config.bigPayloadThreshold);
     // One observer for the thread's life: the real one only when something listens.

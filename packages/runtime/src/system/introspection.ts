@@ -57,7 +57,7 @@ export class Introspection {
     const hosts = this.#pool.hosts.filter((h) => q.shard === undefined || h.shard === q.shard);
     const ask = (h: (typeof hosts)[number]) => within(h.call((a) => a.processes(q)), q.timeoutMs).then((r) => (r === undefined ? [] : revivePids<ProcessRow[]>(r)), () => [] as ProcessRow[]);
     const parts = await Promise.all(hosts.map(ask));
-    const key = (r: ProcessRow): number => (q.sortBy === 'memory' ? r.memory : (r as unknown as Record<string, number>)[q.sortBy]!);
+    const key = (r: ProcessRow): number => r[q.sortBy];
     return parts.flat().sort((a, b) => key(b) - key(a) || a.shard - b.shard || a.pid.serial - b.pid.serial).slice(0, q.limit);
   }
 
