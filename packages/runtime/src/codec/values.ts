@@ -148,6 +148,11 @@ export function analyze(value: unknown, deepCheck: boolean): number {
     if (typeof value === 'function' || typeof value === 'symbol' || (typeof value === 'string' && !wellFormed(value))) fail(value, deepCheck);
     return typeof value === 'number' && isNegZero(value) ? REWRITE : 0;
   }
+  // Most messages are one plain object of primitives (and pids): nothing nested, so no identity to track.
+  if (Object.getPrototypeOf(value) === Object.prototype) {
+    const f = flat(value);
+    if (f !== NOT_FLAT) return f;
+  }
   if (busy) return analyzeAgain(value, deepCheck);
   busy = true;
   rewrite = false;
@@ -162,6 +167,39 @@ export function analyze(value: unknown, deepCheck: boolean): number {
   }
   if (!ok) fail(value, deepCheck);
   return (rewrite ? REWRITE : 0) | (shared ? SHARED : 0);
+}
+
+const NOT_FLAT = -1;
+
+/**
+ * The flags of a plain object whose values are all primitives or pids, or
+ * NOT_FLAT when it holds anything else (or something the full walk must
+ * refuse and name): the full walk then decides.
+ */
+function flat(v: object): number {
+  let flags = 0;
+  for (const k in v) {
+    if (k === '__proto__' || !wellFormed(k)) return NOT_FLAT;
+    const x = (v as Record<string, unknown>)[k];
+    switch (typeof x) {
+      case 'string':
+        if (!wellFormed(x)) return NOT_FLAT;
+        break;
+      case 'number':
+        if (isNegZero(x)) flags = REWRITE;
+        break;
+      case 'boolean':
+      case 'undefined':
+      case 'bigint':
+        break;
+      case 'object':
+        if (x !== null && !(x instanceof Pid)) return NOT_FLAT;
+        break;
+      default:
+        return NOT_FLAT;
+    }
+  }
+  return flags;
 }
 
 /** A walk started while another is under way (a getter that sends): the outer one's state is kept aside. */
