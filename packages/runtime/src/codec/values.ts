@@ -11,6 +11,7 @@ const MAX_DEPTH = 200;
 /** Objects tracked in an array (linear search) before the walk switches to a Set. */
 const SMALL_SEEN = 16;
 
+/** True unless `s` holds a lone surrogate, which UTF-8 cannot carry (a few ns: O(1) for a one-byte string). */
 const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 const isNegZero = (n: number): boolean => n === 0 && 1 / n < 0;
 
@@ -169,14 +170,15 @@ export function analyze(value: unknown, deepCheck: boolean): number {
   return (rewrite ? REWRITE : 0) | (shared ? SHARED : 0);
 }
 
-const NOT_FLAT = -1;
+/** What {@link flat} returns for an object it cannot judge alone. */
+export const NOT_FLAT = -1;
 
 /**
  * The flags of a plain object whose values are all primitives or pids, or
  * NOT_FLAT when it holds anything else (or something the full walk must
  * refuse and name): the full walk then decides.
  */
-function flat(v: object): number {
+export function flat(v: object): number {
   let flags = 0;
   for (const k in v) {
     if (k === '__proto__' || !wellFormed(k)) return NOT_FLAT;
