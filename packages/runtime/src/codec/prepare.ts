@@ -2,7 +2,7 @@
 
 import { movesPending } from './move.js';
 import { copy, snapshot } from './snapshot.js';
-import { REWRITE, SHARED, analyze, refuseShared } from './values.js';
+import { REWRITE, SHARED, analyze, flat, refuseShared } from './values.js';
 
 /**
  * The message as it goes into a ring, checked (`ERR_UNENCODABLE` with the
@@ -14,6 +14,8 @@ import { REWRITE, SHARED, analyze, refuseShared } from './values.js';
  * by path); a moved buffer is detached here and travels as a copy.
  */
 export function forWire(msg: unknown, checked: boolean, remote = false): unknown {
+  // The common message first (one plain object of primitives and pids), without the general walk.
+  if (!checked && typeof msg === 'object' && msg !== null && Object.getPrototypeOf(msg) === Object.prototype && flat(msg) === 0) return msg;
   const flags = analyze(msg, checked);
   if (remote && (flags & SHARED) !== 0) refuseShared(msg);
   return checked || (flags & REWRITE) !== 0 ? copy(msg, true) : msg;

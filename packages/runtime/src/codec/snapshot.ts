@@ -33,6 +33,8 @@ export function copy(v: unknown, wire: boolean): unknown {
     return a;
   }
   const proto: unknown = Object.getPrototypeOf(v);
+  // A flat object of primitives and pids (checked already): one spread copies it.
+  if (proto === Object.prototype && flatShape(v, wire)) return { ...(v as object) };
   if (proto === Object.prototype || proto === null) {
     const o: Record<string, unknown> = {};
     for (const k in v) o[k] = copy((v as Record<string, unknown>)[k], wire);
@@ -55,6 +57,15 @@ export function copy(v: unknown, wire: boolean): unknown {
   if (isError(v)) return errorFromWire(errorToWire(v, (c) => copy(c, wire)));
   // analyze() let nothing else through.
   throw new Error('joerl internal error: snapshot met a value analyze() should have refused');
+}
+
+/** True when every value of `v` is a primitive or a pid (and, for the wire, none is a -0, which needs its marker). */
+function flatShape(v: object, wire: boolean): boolean {
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    if (typeof x === 'object' ? x !== null && !(x instanceof Pid) : wire && x === 0 && 1 / (x as number) < 0) return false;
+  }
+  return true;
 }
 
 function copyBinary(v: BinaryValue): BinaryValue {

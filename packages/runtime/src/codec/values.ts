@@ -11,6 +11,7 @@ const MAX_DEPTH = 200;
 /** Objects tracked in an array (linear search) before the walk switches to a Set. */
 const SMALL_SEEN = 16;
 
+/** True unless `s` holds a lone surrogate, which UTF-8 cannot carry (a few ns: O(1) for a one-byte string). */
 const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 const isNegZero = (n: number): boolean => n === 0 && 1 / n < 0;
 
@@ -148,6 +149,11 @@ export function analyze(value: unknown, deepCheck: boolean): number {
     if (typeof value === 'function' || typeof value === 'symbol' || (typeof value === 'string' && !wellFormed(value))) fail(value, deepCheck);
     return typeof value === 'number' && isNegZero(value) ? REWRITE : 0;
   }
+  // Most messages are one plain object of primitives (and pids): nothing nested, so no identity to track.
+  if (Object.getPrototypeOf(value) === Object.prototype) {
+    const f = flat(value);
+    if (f !== NOT_FLAT) return f;
+  }
   if (busy) return analyzeAgain(value, deepCheck);
   busy = true;
   rewrite = false;
@@ -162,6 +168,40 @@ export function analyze(value: unknown, deepCheck: boolean): number {
   }
   if (!ok) fail(value, deepCheck);
   return (rewrite ? REWRITE : 0) | (shared ? SHARED : 0);
+}
+
+/** What {@link flat} returns for an object it cannot judge alone. */
+export const NOT_FLAT = -1;
+
+/**
+ * The flags of a plain object whose values are all primitives or pids, or
+ * NOT_FLAT when it holds anything else (or something the full walk must
+ * refuse and name): the full walk then decides.
+ */
+export function flat(v: object): number {
+  let flags = 0;
+  for (const k in v) {
+    if (k === '__proto__' || !wellFormed(k)) return NOT_FLAT;
+    const x = (v as Record<string, unknown>)[k];
+    switch (typeof x) {
+      case 'string':
+        if (!wellFormed(x)) return NOT_FLAT;
+        break;
+      case 'number':
+        if (isNegZero(x)) flags = REWRITE;
+        break;
+      case 'boolean':
+      case 'undefined':
+      case 'bigint':
+        break;
+      case 'object':
+        if (x !== null && !(x instanceof Pid)) return NOT_FLAT;
+        break;
+      default:
+        return NOT_FLAT;
+    }
+  }
+  return flags;
 }
 
 /** A walk started while another is under way (a getter that sends): the outer one's state is kept aside. */
