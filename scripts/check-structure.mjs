@@ -18,6 +18,7 @@ const aliases = {
   '@joerl/telemetry/internal': entry('telemetry', 'internal.ts'),
   '@joerl/runtime': entry('runtime', 'index.ts'),
   '@joerl/health': entry('health', 'index.ts'),
+  '@joerl/observer': entry('observer', 'index.ts'),
 };
 
 /** Imports that would run a layer backwards: [from folder, forbidden target folder]. */
@@ -26,8 +27,16 @@ const FORBIDDEN = [
   [join('runtime', 'src', 'actor'), join('runtime', 'src', 'shard')],
   [join('runtime', 'src', 'actor'), join('runtime', 'src', 'system')],
   [join('runtime', 'src', 'shard'), join('runtime', 'src', 'system')],
+  // node/ (a node's connection to its cluster) sits between shard/ and system/.
+  [join('runtime', 'src', 'shard'), join('runtime', 'src', 'node')],
+  [join('runtime', 'src', 'actor'), join('runtime', 'src', 'node')],
+  [join('runtime', 'src', 'behaviours'), join('runtime', 'src', 'node')],
+  [join('runtime', 'src', 'node'), join('runtime', 'src', 'system')],
   [join('telemetry', 'src'), join('runtime', 'src')],
   [join('telemetry', 'src'), join('health', 'src')],
+  [join('telemetry', 'src'), join('observer', 'src')],
+  [join('runtime', 'src'), join('observer', 'src')],
+  [join('runtime', 'src'), join('health', 'src')],
 ];
 
 const graph = importGraph(packagesDir, aliases);

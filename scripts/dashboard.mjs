@@ -192,11 +192,11 @@ row('Signals', [
   },
 ]);
 
-// --- Nodes (emitted once nodes exist) ------------------------------------------------
+// --- Nodes (emitted by systems started with a node) -----------------------------------
 row(
   'Nodes',
   [
-    { title: 'Connected nodes', targets: [{ expr: `sum(${sel('joerl_node_connections_active')})`, legend: 'connections' }, { expr: `sum(${rate('joerl_node_connection_established_total')}) + sum(${rate('joerl_node_connection_lost_total')})`, legend: 'churn /s' }] },
+    { title: 'Connected nodes', targets: [{ expr: `sum(${sel('joerl_node_connections_active')})`, legend: 'connections' }, { expr: `sum(${rate('joerl_node_connection_established_total')}) + (sum(${rate('joerl_node_connection_lost_total')}) or vector(0))`, legend: 'churn /s' }] },
     {
       title: 'Remote messages per second', unit: 'ops',
       targets: [

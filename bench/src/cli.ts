@@ -11,7 +11,7 @@ import { select } from './units.js';
 const USAGE = `usage: npm run bench -- [--quick] [--only NAME] [--threads N] [--runs N] [--repeat K] [--json]
   --quick      smaller micro workloads, fewer runs, shorter warm-ups
   --only NAME  run only the groups or benchmarks whose name contains NAME
-               (groups: core, behaviours, telemetry, savina; e.g. ping, gen_server, NQueens, micro, parallel)
+               (groups: core, payloads, behaviours, telemetry, observer, nodes, savina; e.g. ping, gen_server, NQueens, micro, parallel)
   --threads N  shards for the spread runs and the top of the scaling curve (default: one per core)
   --runs N     measured runs per figure, after a warm-up (median and range are reported)
   --repeat K   run the selection K times, each benchmark in a fresh process every time,
@@ -63,6 +63,9 @@ function fail(msg: string): never {
 const flags = parse(process.argv.slice(2));
 const units = select(flags.only);
 if (units.length === 0) fail(`--only ${flags.only} matches no benchmark`);
+// Benchmarks measure production: in-shard sends unchecked (checkLocalSends off); the payloads group measures it on too.
+// (Set before any child is forked: each inherits it.)
+process.env.NODE_ENV = 'production';
 const runs = flags.runs ?? (flags.quick ? 3 : 5);
 const started = performance.now();
 const loadBefore = loadavg();

@@ -2,6 +2,9 @@
 import { genServerCalls, offload, supervisorRestarts } from './behaviours/behaviours.js';
 import { crossShard, inShard, pingPong, spawnRate } from './core/core.js';
 import type { Row } from './harness.js';
+import { nodesBenchmarks } from './nodes/nodes.js';
+import { observerBenchmarks } from './observer/observer.js';
+import { checkLocalSendsCost, payloadSizes } from './payloads/payloads.js';
 import { MICRO_NAMES, microBenchmark } from './savina/micro.js';
 import { PARALLEL_NAMES, parallelBenchmark, type Scaling } from './savina/parallel.js';
 import { scrape, telemetryOverhead, tracingOverhead } from './telemetry/telemetry.js';
@@ -39,12 +42,21 @@ export const UNITS: Unit[] = [
   { id: 'core/ping-pong', group: 'core', keywords: ['ping'], run: rowsOnly(pingPong) },
   { id: 'core/in-shard', group: 'core', keywords: ['in-shard'], run: rowsOnly(inShard) },
   { id: 'core/spawn', group: 'core', keywords: ['spawn', 'heap'], run: rowsOnly(spawnRate) },
+  { id: 'payloads/sizes', group: 'payloads', keywords: ['copy', 'move'], run: rowsOnly(payloadSizes) },
+  { id: 'payloads/checkLocalSends', group: 'payloads', keywords: ['checkLocalSends'], run: rowsOnly(checkLocalSendsCost) },
   { id: 'behaviours/gen_server', group: 'behaviours', keywords: ['gen_server', 'call'], run: rowsOnly(genServerCalls) },
   { id: 'behaviours/supervisor', group: 'behaviours', keywords: ['supervisor', 'restart'], run: rowsOnly(supervisorRestarts) },
   { id: 'behaviours/offload', group: 'behaviours', keywords: ['offload'], run: rowsOnly(offload) },
   { id: 'telemetry/overhead', group: 'telemetry', keywords: [], run: rowsOnly(telemetryOverhead) },
   { id: 'telemetry/tracing', group: 'telemetry', keywords: ['tracing'], run: rowsOnly(tracingOverhead) },
   { id: 'telemetry/scrape', group: 'telemetry', keywords: ['scrape'], run: rowsOnly(scrape) },
+  { id: 'observer/introspection', group: 'observer', keywords: ['processes', 'snapshot'], run: rowsOnly((cfg) => observerBenchmarks({ ...cfg, actors: 100_000 })) },
+  {
+    id: 'nodes/nats',
+    group: 'nodes',
+    keywords: [],
+    run: rowsOnly((cfg) => nodesBenchmarks({ ...cfg, messages: cfg.quick ? 50_000 : 200_000, calls: cfg.quick ? 1_000 : 5_000 })),
+  },
   ...MICRO_NAMES.map(
     (name): Unit => ({ id: `savina/micro/${name}`, group: 'savina', keywords: ['micro', name], run: rowsOnly((cfg) => microBenchmark(name, cfg)) }),
   ),

@@ -73,6 +73,12 @@ test('the demo serves its endpoints, rides out a panic burst, a stuck handler an
     assert.is(health.status, body.status === 'fail' ? 503 : 200);
     assert.ok('shard:heartbeat' in body.checks);
     assert.is((await fetch(`${base}/live`)).status, 200);
+    // The observer page is served too, and its snapshot shows the faults: panics, restarts, shards that went down and came back.
+    assert.match(d.out, new RegExp(`observer: ${base}/observer`));
+    const snap = (await (await fetch(`${base}/observer/api/snapshot`)).json()) as { totals: { restarts: number; panics: number }; tree: unknown[]; events: Array<{ kind: string }> };
+    assert.ok(snap.totals.panics > 0 && snap.totals.restarts > 0, JSON.stringify(snap.totals));
+    assert.is(snap.tree.length, 1, 'the App tree');
+    assert.ok(snap.events.some((e) => e.kind === 'shard-down') && snap.events.some((e) => e.kind === 'shard-restart'));
 
     // Work goes on after the faults: a later summary counts more jobs.
     for (let mark = d.out.length; ; ) {

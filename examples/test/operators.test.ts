@@ -147,7 +147,7 @@ function watch(child: ChildProcess) {
 }
 
 test('a real Prometheus scraping the demo loads the rules, runs every dashboard query, and fires the panic alert', async () => {
-  const demo = spawn(process.execPath, [join(ROOT, 'examples', 'dist', 'demo', 'main.js'), '--port', '0', '--fault-every', '1', '--duration', '600'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const demo = spawn(process.execPath, [join(ROOT, 'examples', 'dist', 'demo', 'main.js'), '--port', '0', '--fault-every', '3', '--duration', '600'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const d = watch(demo);
   const dir = mkdtempSync(join(tmpdir(), 'joerl-ops-'));
   let prom: ChildProcess | undefined;
@@ -185,7 +185,9 @@ test('a real Prometheus scraping the demo loads the rules, runs every dashboard 
 
     // Enough scrapes for rate() over 1m to have points, and a job done.
     await until(query('count_over_time(joerl_actors_active[1m])'), (b) => b.data?.result?.some((r: any) => Number(r.value[1]) >= 3), 'three scrapes');
-    // The panic burst is the demo's first fault; the alert (no "for") fires once a scrape has seen it.
+    // Panics come every third fault (panic, stuck handler, dead shard), 3 s apart so each lands on a
+    // shard that is up (at 1 s a panic landed on the shard still being killed, again and again);
+    // the alert (no "for") fires once scrapes have seen the counter grow.
     const alerts = await until('/api/v1/alerts', (b) => b.data?.alerts?.some((a: any) => a.labels.alertname === 'JoerlActorPanics' && a.state === 'firing'), 'JoerlActorPanics firing');
     const firing = alerts.data.alerts.find((a: any) => a.labels.alertname === 'JoerlActorPanics');
     assert.is(firing.labels.type, 'HashWorker');

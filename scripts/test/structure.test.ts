@@ -55,4 +55,20 @@ test('a behaviour importing shard/ and a 451-line file are refused', () => {
   }
 });
 
+test('the runtime or telemetry importing the observer (a package above them) is refused', () => {
+  const dir = tree({
+    'observer/src/index.ts': 'export const o = 1;\n',
+    'runtime/src/system/z.ts': "import { o } from '../../../observer/src/index.js';\nexport const z = o;\n",
+    'telemetry/src/t.ts': "import type { o } from '../../observer/src/index.js';\nexport type T = typeof o;\n",
+  });
+  try {
+    const r = check(dir);
+    assert.is(r.status, 1);
+    assert.match(r.stderr, /layer violation: runtime\/src\/system\/z\.ts imports observer\/src\/index\.ts/);
+    assert.match(r.stderr, /layer violation: telemetry\/src\/t\.ts imports observer\/src\/index\.ts/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();

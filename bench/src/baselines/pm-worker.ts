@@ -1,7 +1,7 @@
 // Baseline worker: raw MessagePort.postMessage between two threads, one object per message (no joerl).
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 
-const { role, port } = workerData as { role: 'sender' | 'receiver' | 'pinger' | 'ponger'; port: MessagePort };
+const { role, port } = workerData as { role: 'sender' | 'receiver' | 'pinger' | 'ponger' | 'payload-sender' | 'payload-receiver'; port: MessagePort };
 const main = parentPort!;
 
 if (role === 'receiver') {
@@ -19,6 +19,35 @@ if (role === 'receiver') {
 } else if (role === 'sender') {
   main.on('message', (m: { n: number }) => {
     for (let i = 0; i < m.n; i++) port.postMessage({ kind: 'tick', seq: i, payload: 'abcdefgh' });
+  });
+} else if (role === 'payload-receiver') {
+  // Counts every message it ever got, and reports once the count reaches `until` (a running total:
+  // no reset that could race with messages already on their way).
+  let count = 0;
+  let until = Infinity;
+  const check = () => {
+    if (count < until) return;
+    until = Infinity;
+    main.postMessage({ done: count });
+  };
+  main.on('message', (m: { until: number }) => {
+    until = m.until;
+    check();
+  });
+  port.on('message', () => {
+    count++;
+    check();
+  });
+} else if (role === 'payload-sender') {
+  // Binary payloads: one Float64Array posted again and again (a copy each time), or a new one transferred each time.
+  main.on('message', (m: { n: number; bytes: number; transfer: boolean }) => {
+    const shared = new Float64Array(m.bytes / 8).fill(1.5);
+    for (let i = 0; i < m.n; i++) {
+      if (m.transfer) {
+        const data = new Float64Array(m.bytes / 8);
+        port.postMessage({ kind: 'tick', seq: i, payload: data }, [data.buffer]);
+      } else port.postMessage({ kind: 'tick', seq: i, payload: shared });
+    }
   });
 } else if (role === 'ponger') {
   port.on('message', (m: { kind: string; seq: number }) => port.postMessage({ kind: 'pong', seq: m.seq }));

@@ -31,6 +31,26 @@ export async function postMessageThroughput(n: number): Promise<number> {
   }
 }
 
+/** Messages per second carrying a Float64Array of `bytes`, thread to thread: copied by postMessage, or transferred. */
+export async function postMessagePayloads(n: number, bytes: number, transfer: boolean): Promise<number> {
+  const { wa, wb, close } = pair('payload-sender', 'payload-receiver');
+  try {
+    await Promise.all([once(wa, 'online'), once(wb, 'online')]);
+    const warm = Math.max(1, Math.floor(n / 4));
+    // A warm-up run, then the measured one; the receiver counts a running total.
+    wb.postMessage({ until: warm });
+    wa.postMessage({ n: warm, bytes, transfer });
+    await once(wb, 'message');
+    wb.postMessage({ until: warm + n });
+    const t0 = performance.now();
+    wa.postMessage({ n, bytes, transfer });
+    await once(wb, 'message');
+    return n / ((performance.now() - t0) / 1000);
+  } finally {
+    await close();
+  }
+}
+
 /** Round-trip times (ms) of a ping-pong over a MessagePort. */
 export async function postMessagePingPong(rounds: number, warmup: number): Promise<number[]> {
   const { wa, close } = pair('pinger', 'ponger');

@@ -1,10 +1,11 @@
 // `npm start`: hash workers on every core, fed by a dispatcher, under supervision;
-// faults injected on a timer; /metrics, /health, /ready and /live on 127.0.0.1:9090.
+// faults injected on a timer; /metrics, /health, /ready, /live and the /observer page on 127.0.0.1:9090.
 //
 //   npm start -- --port 9091 --duration 60 --rounds 20000 --fault-every 10 --no-faults
 import { parseArgs } from 'node:util';
 import { ActorSystem, type Pid, Supervisor, formatReason } from '@joerl/runtime';
 import { serveHealth } from '@joerl/health';
+import { serveObserver } from '@joerl/observer';
 import type App from './app.sup.js';
 import type { Stats } from './dispatcher.server.js';
 
@@ -54,13 +55,21 @@ function fail(message: string): never {
 const opts = flags();
 
 // A handler that runs past 2 s is a stuck shard: the watchdog restarts it (and Ctrl-C waits at most 3 s for one).
-const system = await ActorSystem.start({ handlerTimeoutMs: 2000, shutdownTimeoutMs: 3000 });
+// Crash and supervisor reports, one line each (the default logger prints their stacks too).
+const report = (_obj: object, msg?: string): void => console.log(`        report: ${msg}`);
+const system = await ActorSystem.start({
+  handlerTimeoutMs: 2000,
+  shutdownTimeoutMs: 3000,
+  logger: { error: report, warn: report, info: report, debug: report },
+});
 // A short window so the status recovers between faults; a stall shows before the watchdog acts.
 const { health, server } = await serveHealth(system, {
   port: opts.port,
   host: opts.host,
   health: { windowMs: 5000, maxStallMs: 500, maxPanicRate: 0.005, maxRestartRate: 0.005 },
 });
+// The live page (off unless asked for: it shows process state and can kill processes), on the same server.
+const observer = await serveObserver(system);
 let shardRestarts = 0;
 system.on('shardRestart', () => shardRestarts++);
 
@@ -89,6 +98,7 @@ const app = await startApp();
 const base = server.url;
 console.log(`joerl demo: ${system.shards} shards, ${workers} hash workers (${opts.rounds} SHA-256 rounds per job), supervisor ${app}`);
 console.log(`  ${base}/metrics  ${base}/health  ${base}/ready  ${base}/live`);
+console.log(`  observer: ${observer.url}  (live processes, supervision tree, shards)`);
 console.log(`  faults: ${opts.faults ? `one every ${opts.faultEveryMs / 1000} s (panic, stuck handler, dead shard)` : 'off'}; Ctrl-C stops${opts.durationMs < Infinity ? `; stops after ${opts.durationMs / 1000} s` : ''}\n`);
 
 // --- faults -----------------------------------------------------------------

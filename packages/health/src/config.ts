@@ -18,12 +18,25 @@ export interface HealthConfig {
   sampleIntervalMs: number;
   /** A shard whose event loop has not turned for this long: critical (a handler stuck in a loop). Default 2000. */
   maxStallMs: number;
-  /** Event-loop lag of a shard above this, in ms: warning. Default 200. */
+  /**
+   * Event-loop lag of a shard above this, in ms: warning, once it is
+   * sustained (see `eventLoopLagSamples`), or at once while the shard's loop
+   * has not turned for longer than this and than `sampleIntervalMs`. Default 200.
+   */
   maxEventLoopLagMs: number;
+  /**
+   * How many health samples the lag rule looks back on: the lag (each
+   * sample reads the worst of the shard's last second) must exceed
+   * `maxEventLoopLagMs` in at least half of them. One spike is not a
+   * lagging shard: a busy machine delays any thread now and then. 1 judges
+   * each sample alone. Default 6 (3 of the last 6 seconds).
+   */
+  eventLoopLagSamples: number;
   /** A ring into a shard fuller than this (0..1): warning (the shard cannot keep up). Default 0.8. */
   maxRingFill: number;
 }
 
+/** The thresholds used for every field not given. */
 export const DEFAULT_HEALTH: HealthConfig = {
   maxActors: 10_000,
   minActors: 0,
@@ -34,6 +47,7 @@ export const DEFAULT_HEALTH: HealthConfig = {
   sampleIntervalMs: 1000,
   maxStallMs: 2000,
   maxEventLoopLagMs: 200,
+  eventLoopLagSamples: 6,
   maxRingFill: 0.8,
 };
 
@@ -46,6 +60,7 @@ export class HealthConfigError extends RangeError {
   }
 }
 
+/** Fills in defaults and validates every threshold; throws {@link HealthConfigError} for one out of range. */
 export function resolveHealthConfig(input: Partial<HealthConfig> | undefined): HealthConfig {
   if (input !== undefined && (typeof input !== 'object' || input === null)) {
     throw new HealthConfigError(`health config must be an object, got ${input === null ? 'null' : typeof input}`);
@@ -59,6 +74,9 @@ export function resolveHealthConfig(input: Partial<HealthConfig> | undefined): H
   }
   for (const key of ['maxPanicRate', 'maxBackpressureRate', 'maxRingFill'] as const) {
     if (c[key] > 1) throw new HealthConfigError(`health.${key} is a fraction from 0 to 1, got ${c[key]}`);
+  }
+  if (!Number.isInteger(c.eventLoopLagSamples) || c.eventLoopLagSamples < 1) {
+    throw new HealthConfigError(`health.eventLoopLagSamples must be a positive integer, got ${c.eventLoopLagSamples}`);
   }
   if (c.minActors > c.maxActors) throw new HealthConfigError(`health.minActors (${c.minActors}) must not exceed health.maxActors (${c.maxActors})`);
   if (!(c.windowMs > 0) || !(c.sampleIntervalMs > 0)) throw new HealthConfigError('health.windowMs and health.sampleIntervalMs must be > 0');

@@ -1,9 +1,11 @@
 // The health model: Healthy / Degraded / Unhealthy from windowed rates of the merged telemetry and the shards' own state.
 
-import type { ActorSystem, SystemView } from '@joerl/runtime';
+import type { ActorSystem, ShardView, SystemView } from '@joerl/runtime';
 import { type HealthConfig, resolveHealthConfig } from './config.js';
 
+/** Healthy: no issue; Degraded: warnings only (probes still pass, as `warn`); Unhealthy: something critical (probes fail). */
 export type HealthStatus = 'Healthy' | 'Degraded' | 'Unhealthy';
+/** A warning degrades the system; a critical issue makes it Unhealthy. */
 export type Severity = 'warning' | 'critical';
 
 /** One finding. */
@@ -35,6 +37,12 @@ interface Totals {
   active: number;
 }
 
+/** One shard's lag readings, one per sample, newest last; started afresh when the shard restarts. */
+interface LagHistory {
+  incarnation: number;
+  ms: number[];
+}
+
 /** Everything one evaluation found. */
 export interface HealthSnapshot {
   status: HealthStatus;
@@ -47,7 +55,8 @@ export interface HealthSnapshot {
  * Evaluates an {@link ActorSystem}'s health. Every threshold of
  * {@link HealthConfig} is checked; rates are deltas over the last
  * `windowMs` (sampled every `sampleIntervalMs`), so after a burst of panics
- * the system reads healthy again once the burst leaves the window.
+ * the system reads healthy again once the burst leaves the window. A shard's
+ * event-loop lag warns only when sustained (`eventLoopLagSamples`).
  *
  * ```ts
  * const health = new SystemHealth(system, { maxPanicRate: 0.05 });
@@ -57,6 +66,7 @@ export interface HealthSnapshot {
 export class SystemHealth {
   readonly config: Readonly<HealthConfig>;
   private readonly samples: Totals[] = [];
+  private readonly lags = new Map<number, LagHistory>();
   private timer: NodeJS.Timeout | null;
   private shuttingDown = false;
 
@@ -161,7 +171,8 @@ export class SystemHealth {
       judge('shard:up', s.up ? 1 : 0, 'boolean', !s.up && view.state === 'running', 'warning', `Shard ${s.shard} is restarting`, `its actors were killed; a new incarnation is starting`, id);
       if (!s.up) continue;
       judge('shard:heartbeat', s.stalledMs, 'ms', s.stalledMs > c.maxStallMs, 'critical', `Shard ${s.shard} is stalled`, `its event loop has not turned for ${Math.round(s.stalledMs)} ms (a handler stuck in a loop?)`, id);
-      judge('shard:eventLoopLag', s.lagMs, 'ms', s.lagMs > c.maxEventLoopLagMs, 'warning', `Shard ${s.shard} lags`, `event-loop lag ${s.lagMs.toFixed(1)} ms (threshold ${c.maxEventLoopLagMs} ms)`, id);
+      const lag = this.lagOf(s);
+      judge('shard:eventLoopLag', lag.ms, 'ms', lag.ms > c.maxEventLoopLagMs, 'warning', `Shard ${s.shard} lags`, `${lag.why} (threshold ${c.maxEventLoopLagMs} ms)`, id);
       judge('ring:fill', s.ringFill, 'ratio', s.ringFill > c.maxRingFill, 'warning', `Shard ${s.shard} cannot keep up`, `a ring into it is ${pct(s.ringFill)} full (threshold ${pct(c.maxRingFill)})`, id);
     }
     const status: HealthStatus = issues.some((i) => i.severity === 'critical') ? 'Unhealthy' : issues.length > 0 ? 'Degraded' : 'Healthy';
@@ -189,6 +200,33 @@ export class SystemHealth {
     const t = this.read();
     this.samples.push(t);
     while (this.samples.length > 1 && this.samples[1]!.at <= t.at - this.config.windowMs) this.samples.shift();
+    for (const s of this.system.inspect().shards) {
+      let h = this.lags.get(s.shard);
+      // A restarted shard's evidence starts afresh: its predecessor's lag is not its own.
+      if (h === undefined || h.incarnation !== s.incarnation) this.lags.set(s.shard, (h = { incarnation: s.incarnation, ms: [] }));
+      if (!s.up) continue;
+      h.ms.push(s.lagMs);
+      if (h.ms.length > this.config.eventLoopLagSamples) h.ms.shift();
+    }
+  }
+
+  /**
+   * The lag the rule judges, and why. Each reading is the worst lag of the
+   * shard's last second, so one spike (a busy machine delays any thread now
+   * and then) is one high reading: the lag must show in at least half of the
+   * last `eventLoopLagSamples` samples. A loop that has not turned for longer
+   * than a sample interval is evidence enough now: no single spike can miss a
+   * whole sample, and a stuck shard is Degraded before it is Unhealthy.
+   */
+  private lagOf(s: ShardView): { ms: number; why: string } {
+    const n = this.config.eventLoopLagSamples;
+    const need = Math.ceil(n / 2);
+    const readings = [...(this.lags.get(s.shard)?.ms ?? [])].sort((a, b) => b - a);
+    const sustained = readings.length >= need ? readings[need - 1]! : 0;
+    if (s.stalledMs > this.config.sampleIntervalMs && s.stalledMs > sustained) {
+      return { ms: s.stalledMs, why: `its event loop has not turned for ${Math.round(s.stalledMs)} ms` };
+    }
+    return { ms: sustained, why: n === 1 ? `event-loop lag ${sustained.toFixed(1)} ms` : `event-loop lag of ${sustained.toFixed(1)} ms or more in ${need} of the last ${n} samples` };
   }
 
   /** The sample at the start of the window (the oldest kept). */

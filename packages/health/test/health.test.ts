@@ -57,6 +57,21 @@ test('a fresh system is healthy, ready and live, in application/health+json', ()
     assert.is((await fetch(`${url}/metrics`)).status, 200, 'one server for metrics and health');
   }));
 
+test('serveHealth on a system already serving elsewhere refuses with ERR_SERVER_RUNNING; without a port it mounts on the running server', () =>
+  withHealth(FAST, { threads: 1 }, async (system, _health, url) => {
+    const port = Number(new URL(url).port);
+    try {
+      await serveHealth(system, { port: port === 65535 ? port - 1 : port + 1 });
+      assert.unreachable('served a second port');
+    } catch (err) {
+      assert.is((err as { code?: string }).code, 'ERR_SERVER_RUNNING');
+    }
+    const again = await serveHealth(system, { health: FAST });
+    assert.is(again.server.url, url);
+    again.health.stop();
+    assert.is((await get(`${url}/health`)).status, 200);
+  }));
+
 test('a burst of panics makes it Unhealthy (503) until the burst leaves the window', () =>
   withHealth({ ...FAST, maxPanicRate: 0.2 }, { threads: 2 }, async (system, health, url) => {
     const inbox = system.inbox();

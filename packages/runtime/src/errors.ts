@@ -9,10 +9,13 @@ export type ErrorCode =
   | 'ERR_NAME_TAKEN'
   | 'ERR_MAILBOX_FULL'
   | 'ERR_UNENCODABLE'
+  | 'ERR_NOT_MOVABLE'
   | 'ERR_MODULE_NOT_FOUND'
   | 'ERR_EXPORT_NOT_FOUND'
   | 'ERR_NOT_A_BEHAVIOUR'
   | 'ERR_INIT_FAILED'
+  | 'ERR_SPAWN_TIMEOUT'
+  | 'ERR_SERVER_RUNNING'
   | 'ERR_SHARD_DOWN'
   | 'ERR_SYSTEM_STOPPED'
   | 'ERR_NOT_IN_ACTOR'
@@ -23,7 +26,12 @@ export type ErrorCode =
   | 'ERR_OFFLOAD_FAILED'
   | 'ERR_CHILD_EXISTS'
   | 'ERR_CHILD_NOT_FOUND'
-  | 'ERR_CHILD_RUNNING';
+  | 'ERR_CHILD_RUNNING'
+  | 'ERR_NODE_DOWN'
+  | 'ERR_UNKNOWN_NODE'
+  | 'ERR_NODE_NAME_TAKEN'
+  | 'ERR_NODE_CONNECT'
+  | 'ERR_NOT_A_NODE';
 
 const BRAND = Symbol.for('joerl.error');
 
@@ -113,13 +121,21 @@ export class MailboxFullError extends JoerlError {
   }
 }
 
-/** A value cannot cross threads intact (function, symbol, class instance...). */
+/** A value cannot cross threads intact (function, symbol, class instance, a lone surrogate...); `path` names it. */
 export class UnencodableError extends JoerlError {
   static override readonly CODE = 'ERR_UNENCODABLE' as const;
   readonly path: string;
-  constructor(path: string, what: string) {
-    super('ERR_UNENCODABLE', `cannot send ${what} at ${path}: messages must be plain data (objects, arrays, strings, numbers, booleans, null, bigint, Date, Map, Set, typed arrays, Pid)`);
+  constructor(path: string, what: string, hint = 'messages must be plain data (objects, arrays, strings, numbers, booleans, null, bigint, Date, RegExp, Error, Map, Set, ArrayBuffers, typed arrays, Pid)') {
+    super('ERR_UNENCODABLE', `cannot send ${what} at ${path}: ${hint}`);
     this.path = path;
+  }
+}
+
+/** `move()` was given something that cannot be handed over without a copy (shared, detached, part of a larger buffer...). */
+export class NotMovableError extends JoerlError {
+  static override readonly CODE = 'ERR_NOT_MOVABLE' as const;
+  constructor(what: string, fix: string) {
+    super('ERR_NOT_MOVABLE', `cannot move ${what}: ${fix}`);
   }
 }
 
@@ -154,6 +170,22 @@ export class InitFailedError extends JoerlError {
   constructor(pid: string, reason: unknown, detail: string) {
     super('ERR_INIT_FAILED', `actor ${pid} failed to start: ${detail}`);
     this.reason = reason;
+  }
+}
+
+/** A spawn's module load or async init did not finish in time; the half-started process was killed. */
+export class SpawnTimeoutError extends JoerlError {
+  static override readonly CODE = 'ERR_SPAWN_TIMEOUT' as const;
+  constructor(pid: string, timeoutMs: number, stage: string) {
+    super('ERR_SPAWN_TIMEOUT', `actor ${pid} did not start within ${timeoutMs} ms (${stage}), so it was killed; raise the spawn's timeoutMs or the system's spawnTimeoutMs if it needs longer`);
+  }
+}
+
+/** The metrics endpoint already runs elsewhere: one system serves one endpoint. */
+export class ServerRunningError extends JoerlError {
+  static override readonly CODE = 'ERR_SERVER_RUNNING' as const;
+  constructor(running: string, asked: string) {
+    super('ERR_SERVER_RUNNING', `the metrics endpoint already runs at ${running}, not ${asked}; close it (server.close()) first, or call without a port to get the running one`);
   }
 }
 
@@ -243,6 +275,49 @@ export class OffloadFailedError extends JoerlError {
   }
 }
 
+/** The node a pid lives on is not connected: it went down (`noconnection`), or no such node exists. */
+export class NodeDownError extends JoerlError {
+  static override readonly CODE = 'ERR_NODE_DOWN' as const;
+  /** The node's id (the first number of its pids). */
+  readonly node: number;
+  constructor(node: number, detail: string) {
+    super('ERR_NODE_DOWN', `node ${node} is not connected: ${detail}`);
+    this.node = node;
+  }
+}
+
+/** No node of that name is connected to this one (a typo, or it has not joined the cluster). */
+export class UnknownNodeError extends JoerlError {
+  static override readonly CODE = 'ERR_UNKNOWN_NODE' as const;
+  constructor(name: string, known: string[]) {
+    super('ERR_UNKNOWN_NODE', `no node "${name}" is connected (connected: ${known.join(', ') || 'none'}); check the name and that it joined the same cluster`);
+  }
+}
+
+/** Another live node of the cluster already has this name. */
+export class NodeNameTakenError extends JoerlError {
+  static override readonly CODE = 'ERR_NODE_NAME_TAKEN' as const;
+  constructor(name: string, cluster: string) {
+    super('ERR_NODE_NAME_TAKEN', `a live node named "${name}" is already in cluster "${cluster}"; give this node another name, or stop that one first`);
+  }
+}
+
+/** The node could not reach its messaging servers (or the client is not installed). */
+export class NodeConnectError extends JoerlError {
+  static override readonly CODE = 'ERR_NODE_CONNECT' as const;
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super('ERR_NODE_CONNECT', `cannot start the node: ${detail}`, options);
+  }
+}
+
+/** A cluster operation (global names, spawn on a node) on a system started without `node`. */
+export class NotANodeError extends JoerlError {
+  static override readonly CODE = 'ERR_NOT_A_NODE' as const;
+  constructor(op: string) {
+    super('ERR_NOT_A_NODE', `${op} needs a node: start the system with ActorSystem.start({ node: { name } })`);
+  }
+}
+
 /** The form in which an error crosses threads. */
 export interface WireError {
   name: string;
@@ -289,10 +364,13 @@ const classes: Record<string, abstract new (...args: never[]) => JoerlError> = {
   ERR_NAME_TAKEN: NameTakenError,
   ERR_MAILBOX_FULL: MailboxFullError,
   ERR_UNENCODABLE: UnencodableError,
+  ERR_NOT_MOVABLE: NotMovableError,
   ERR_MODULE_NOT_FOUND: ModuleNotFoundError,
   ERR_EXPORT_NOT_FOUND: ExportNotFoundError,
   ERR_NOT_A_BEHAVIOUR: NotABehaviourError,
   ERR_INIT_FAILED: InitFailedError,
+  ERR_SPAWN_TIMEOUT: SpawnTimeoutError,
+  ERR_SERVER_RUNNING: ServerRunningError,
   ERR_SHARD_DOWN: ShardDownError,
   ERR_SYSTEM_STOPPED: SystemStoppedError,
   ERR_NOT_IN_ACTOR: NotInActorError,
@@ -304,6 +382,11 @@ const classes: Record<string, abstract new (...args: never[]) => JoerlError> = {
   ERR_CHILD_EXISTS: ChildExistsError,
   ERR_CHILD_NOT_FOUND: ChildNotFoundError,
   ERR_CHILD_RUNNING: ChildRunningError,
+  ERR_NODE_DOWN: NodeDownError,
+  ERR_UNKNOWN_NODE: UnknownNodeError,
+  ERR_NODE_NAME_TAKEN: NodeNameTakenError,
+  ERR_NODE_CONNECT: NodeConnectError,
+  ERR_NOT_A_NODE: NotANodeError,
 };
 
 function classFor(code: string): abstract new (...args: never[]) => Error {

@@ -1,8 +1,17 @@
 // @joerl/runtime: Erlang/OTP-style actors over worker_threads.
 
 export { ActorSystem } from './system/actor-system.js';
-export type { ShardDeath, ShardView, SystemEventMap, SystemView } from './system/actor-system.js';
+export type { CrashReport, MessagesLost, NodeDownInfo, ShardDeath, ShardView, SharedMemoryUsage, SupervisorReport, SystemEventMap, SystemView } from './system/actor-system.js';
+export { move } from './codec/move.js';
 export type { SystemOptions, TracingOptions } from './system/options.js';
+export type { ErrorInfo, Report } from './shard/report-sink.js';
+export { consoleLogger } from './system/logger.js';
+export type { LogLevel, Logger } from './system/logger.js';
+export type { NodeOptions } from './node/node-options.js';
+export type { DownReason } from './node/connections.js';
+export { MemoryHub, MemoryTransport } from './node/memory-transport.js';
+export type { KvBucket, KvEntry, NodeTransport, Stoppable, TransportEvent, TransportMessage } from './node/node-transport.js';
+export { NOCONNECTION, isNoConnection } from './shard/remote-ops.js';
 export { Inbox } from './system/inbox.js';
 
 export { defineActor, isBehaviour } from './actor/behaviour.js';
@@ -24,6 +33,7 @@ export type {
   ReplyOf,
   ServerProtocol,
   Monitored,
+  NodeInfo,
   Placement,
   ProcessOps,
   ReceiveOptions,
@@ -35,9 +45,11 @@ export { NOOP_PROBE } from './actor/probe.js';
 export type { BehaviourProbe } from './actor/probe.js';
 export { formatReason, isNormalReason, reasonKind } from './actor/exit-reason.js';
 export type { CustomReason, ExitReason, ExitReasonInput, ExitReasonKind, PanicReason } from './actor/exit-reason.js';
-export { isCallMessage, isCastMessage, isDownMessage, isExitMessage } from './actor/messages.js';
-export type { CallMessage, CastMessage, DownMessage, ExitMessage, From, MonitorRef, SystemMessage } from './actor/messages.js';
+export { isCallMessage, isCastMessage, isDownMessage, isExitMessage, isNodeDownMessage } from './actor/messages.js';
+export type { CallMessage, CastMessage, DownMessage, ExitMessage, From, MonitorRef, NodeDownMessage, SystemMessage } from './actor/messages.js';
 export type { DeadLetter, DeadLetterReason, ShardStats } from './shard/protocol.js';
+export type { AnswerOptions, ProcessDetail, ProcessQuery, ProcessRow, ProcessSortKey, ProcessStatus, ShardFigures, SupervisedChild, SupervisorNode } from './actor/introspection.js';
+export type { ProcessInfo, ProcessInfoOptions, ShardSnapshot } from './system/introspection.js';
 
 export {
   CallFailedError,
@@ -55,13 +67,21 @@ export {
   ModuleNotFoundError,
   NameTakenError,
   NoProcError,
+  NodeConnectError,
+  NodeDownError,
+  NodeNameTakenError,
   NotABehaviourError,
+  NotANodeError,
+  NotMovableError,
   NotInActorError,
   OffloadFailedError,
   RegistryFullError,
+  ServerRunningError,
   ShardDownError,
+  SpawnTimeoutError,
   SystemStoppedError,
   UnencodableError,
   UnknownNameError,
+  UnknownNodeError,
 } from './errors.js';
 export type { ErrorCode } from './errors.js';

@@ -12,6 +12,7 @@ const table: Array<[api.JoerlError, string, string, RegExp]> = [
   [new api.NameTakenError('svc', '<0.1.2>'), 'NameTakenError', 'ERR_NAME_TAKEN', /already registered to <0\.1\.2>/],
   [new api.MailboxFullError('<0.1.2>', 2, 'x'), 'MailboxFullError', 'ERR_MAILBOX_FULL', /capacity 2/],
   [new api.UnencodableError('message.f', 'a function'), 'UnencodableError', 'ERR_UNENCODABLE', /a function at message\.f/],
+  [new api.NotMovableError('a SharedArrayBuffer', 'send it as it is'), 'NotMovableError', 'ERR_NOT_MOVABLE', /cannot move a SharedArrayBuffer: send it as it is/],
   [new api.ModuleNotFoundError('file:///x.js'), 'ModuleNotFoundError', 'ERR_MODULE_NOT_FOUND', /cannot load actor module file:\/\/\/x\.js/],
   [new api.ExportNotFoundError('file:///x.js', 'Foo', ['default']), 'ExportNotFoundError', 'ERR_EXPORT_NOT_FOUND', /no export "Foo" \(exports: default\)/],
   [new api.NotABehaviourError('file:///x.js', 'default'), 'NotABehaviourError', 'ERR_NOT_A_BEHAVIOUR', /defineActor/],
@@ -22,6 +23,13 @@ const table: Array<[api.JoerlError, string, string, RegExp]> = [
   [new api.CallTimeoutError('<0.1.2>', 50), 'CallTimeoutError', 'ERR_CALL_TIMEOUT', /within 50 ms/],
   [new api.CallFailedError('<0.1.2>', 'killed', 'the server exited (killed)'), 'CallFailedError', 'ERR_CALL_FAILED', /server exited/],
   [new api.RegistryFullError(10), 'RegistryFullError', 'ERR_REGISTRY_FULL', /full \(10 names\)/],
+  [new api.SpawnTimeoutError('<0.1.2>', 50, 'its init had not returned'), 'SpawnTimeoutError', 'ERR_SPAWN_TIMEOUT', /did not start within 50 ms \(its init had not returned\), so it was killed/],
+  [new api.ServerRunningError('http://127.0.0.1:1', 'port 2'), 'ServerRunningError', 'ERR_SERVER_RUNNING', /already runs at http:\/\/127\.0\.0\.1:1, not port 2/],
+  [new api.NodeDownError(7, 'it went down'), 'NodeDownError', 'ERR_NODE_DOWN', /node 7 is not connected: it went down/],
+  [new api.UnknownNodeError('bee', ['a']), 'UnknownNodeError', 'ERR_UNKNOWN_NODE', /no node "bee" is connected \(connected: a\)/],
+  [new api.NodeNameTakenError('a', 'demo'), 'NodeNameTakenError', 'ERR_NODE_NAME_TAKEN', /"a" is already in cluster "demo"/],
+  [new api.NodeConnectError('no server'), 'NodeConnectError', 'ERR_NODE_CONNECT', /cannot start the node: no server/],
+  [new api.NotANodeError('registerGlobal'), 'NotANodeError', 'ERR_NOT_A_NODE', /registerGlobal needs a node/],
 ];
 
 for (const [err, name, code, message] of table) {

@@ -39,7 +39,7 @@ export const SIGNALS_SENT = 'joerl_signals_sent_total';
 export const SIGNALS_RECEIVED = 'joerl_signals_received_total';
 export const SIGNALS_IGNORED = 'joerl_signals_ignored_total';
 export const EXIT_SIGNALS_BY_REASON = 'joerl_exit_signals_by_reason_total';
-// Distribution (declared now; emitted once nodes exist)
+// Distribution (emitted by the main thread of a node)
 export const REMOTE_MESSAGES_SENT = 'joerl_remote_messages_sent_total';
 export const REMOTE_MESSAGES_FAILED = 'joerl_remote_messages_failed_total';
 export const NODE_CONNECTIONS_ACTIVE = 'joerl_node_connections_active';
@@ -64,7 +64,7 @@ export type Source =
   | 'hidden' //    like 'shards', but only an input to derived metrics (never exposed)
   | 'derived' //   computed at scrape time from other series (utilization, mailbox memory)
   | 'main' //      read once on the main thread (process memory)
-  | 'none'; //     declared only (distribution metrics until nodes exist)
+  | 'none'; //     declared only (no metric uses it today)
 
 export interface MetricDef {
   readonly name: string;
@@ -118,12 +118,12 @@ export const CATALOGUE: readonly MetricDef[] = [
   def(SIGNALS_RECEIVED, 'counter', 'Signals received, by kind (sampled by signalSamplingRate)', ['type']),
   def(SIGNALS_IGNORED, 'counter', 'Exit signals that did not end their receiver (trapped, or normal), by kind', ['type']),
   def(EXIT_SIGNALS_BY_REASON, 'counter', 'Exit signals sent, by reason (sampled by signalSamplingRate)', ['reason']),
-  def(REMOTE_MESSAGES_SENT, 'counter', 'Messages sent to other nodes, by node', ['target_node'], 'none'),
-  def(REMOTE_MESSAGES_FAILED, 'counter', 'Messages to other nodes that failed, by node and reason', ['target_node', 'reason'], 'none'),
-  def(NODE_CONNECTIONS_ACTIVE, 'gauge', 'Connections to other nodes now', [], 'none'),
-  def(NODE_CONNECTION_ESTABLISHED, 'counter', 'Connections to other nodes established, by node', ['node'], 'none'),
-  def(NODE_CONNECTION_LOST, 'counter', 'Connections to other nodes lost, by node', ['node'], 'none'),
-  def(NETWORK_LATENCY, 'histogram', 'Round-trip latency to other nodes, by node', ['node'], 'none', LATENCY_BUCKETS),
+  def(REMOTE_MESSAGES_SENT, 'counter', 'Messages sent to other nodes, by node', ['target_node']),
+  def(REMOTE_MESSAGES_FAILED, 'counter', 'Messages to other nodes that failed, by node and reason', ['target_node', 'reason']),
+  def(NODE_CONNECTIONS_ACTIVE, 'gauge', 'Connections to other nodes now'),
+  def(NODE_CONNECTION_ESTABLISHED, 'counter', 'Connections to other nodes established, by node', ['node']),
+  def(NODE_CONNECTION_LOST, 'counter', 'Connections to other nodes lost, by node', ['node']),
+  def(NETWORK_LATENCY, 'histogram', 'Round-trip latency to other nodes, by node', ['node'], 'shards', LATENCY_BUCKETS),
   def(SERIALIZATION_ERRORS, 'counter', 'Messages that could not be encoded for another thread or node'),
   def(SYSTEM_MEMORY, 'gauge', 'Resident memory of the whole process (Linux), in bytes', [], 'main'),
   def(MAILBOX_MEMORY, 'gauge', 'Estimated memory held by queued messages, by behaviour, in bytes', ['type'], 'derived'),

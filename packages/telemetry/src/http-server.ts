@@ -1,4 +1,4 @@
-// The scrape endpoint: a small node:http server with /metrics, and room for other routes (health adds its own).
+// The scrape endpoint: a small node:http server with /metrics, and room for other routes (health and the observer add their own).
 
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,8 +13,16 @@ export interface EndpointOptions {
   host?: string;
 }
 
-/** Handles one GET for its path. */
+/** Handles one request for its path (a GET or HEAD unless the route says otherwise). */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+/** How a route is served. */
+export interface RouteOptions {
+  /** The methods it answers (default GET and HEAD); any other gets 405 with an `Allow` header. */
+  methods?: readonly string[];
+}
+
+const GET_HEAD: readonly string[] = ['GET', 'HEAD'];
 
 export function checkEndpoint(o: EndpointOptions | undefined): { port: number; host: string } {
   const port = o?.port ?? 9090;
@@ -28,7 +36,7 @@ export function checkEndpoint(o: EndpointOptions | undefined): { port: number; h
 
 /** A running endpoint. `close()` it (the system does on shutdown). */
 export class TelemetryServer {
-  private readonly routes = new Map<string, RouteHandler>();
+  private readonly routes = new Map<string, { handler: RouteHandler; methods: readonly string[] }>();
   private constructor(private readonly server: Server) {}
 
   /** Starts listening; `/metrics` serves `registry` as Prometheus text 0.0.4. */
@@ -52,9 +60,18 @@ export class TelemetryServer {
     return self;
   }
 
-  /** Adds (or replaces) the handler for `path`. */
-  route(path: string, handler: RouteHandler): void {
-    this.routes.set(path, handler);
+  /** Adds (or replaces) the handler for `path` (an exact path, without the query). */
+  route(path: string, handler: RouteHandler, options?: RouteOptions): void {
+    const methods = options?.methods ?? GET_HEAD;
+    if (!Array.isArray(methods) || methods.length === 0 || methods.some((m) => typeof m !== 'string' || m !== m.toUpperCase() || m === '')) {
+      throw new TelemetryOptionError(`route methods must be a non-empty list of upper-case method names, got ${JSON.stringify(methods)}`);
+    }
+    this.routes.set(path, { handler, methods: [...methods] });
+  }
+
+  /** Removes the handler for `path`; true if there was one. */
+  unroute(path: string): boolean {
+    return this.routes.delete(path);
   }
 
   get port(): number {
@@ -75,19 +92,19 @@ export class TelemetryServer {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
-    const handler = this.routes.get(path);
-    if (handler === undefined) {
+    const route = this.routes.get(path);
+    if (route === undefined) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end(`not found: ${path} (try ${[...this.routes.keys()].join(', ')})\n`);
       return;
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD' });
+    if (!route.methods.includes(req.method ?? '')) {
+      res.writeHead(405, { Allow: route.methods.join(', ') });
       res.end();
       return;
     }
     try {
-      await handler(req, res);
+      await route.handler(req, res);
     } catch (err) {
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end(`error: ${(err as Error).message}\n`);

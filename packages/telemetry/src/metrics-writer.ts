@@ -1,5 +1,6 @@
 // The metric writer a thread's runtime calls: the real shard (shard-metrics.ts) or the no-op one (noop-metrics.ts).
 
+import type { NodeMetricsWriter } from './node-metrics.js';
 import type { ReasonLabel, TypeMetrics } from './type-metrics.js';
 
 /** Signal kinds, as the `type` label of the signal metrics. */
@@ -25,8 +26,8 @@ export interface MetricsWriter {
   sentMany(n: number): void;
   /** One call per send: counts it (when sampled) and returns its queue-wait stamp (`clock` if fresh, else a clock read), or NaN. */
   onSend(clock: number): number;
-  /** A message could not be delivered. Never sampled. */
-  sendFailed(reason: string, t: TypeMetrics | null): void;
+  /** A message (`n` messages, counted in bulk when a thread ended) could not be delivered. Never sampled. */
+  sendFailed(reason: string, t: TypeMetrics | null, n?: number): void;
   /** A sampled message was handled in `ms` milliseconds. */
   processed(ms: number): void;
   /** `n` messages handled back to back in `ms` ms in all: each is recorded at the mean; sum and count stay exact. */
@@ -50,4 +51,6 @@ export interface MetricsWriter {
   statemEnter(t: TypeMetrics, state: string, delta: 1 | -1): void;
   statemTransition(t: TypeMetrics, from: string, to: string, msInFrom: number): void;
   statemInvalid(t: TypeMetrics, state: string, event: string): void;
+  /** The distribution metrics (a node's main thread asks once, at start). */
+  nodeMetrics(): NodeMetricsWriter;
 }

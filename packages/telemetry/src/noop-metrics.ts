@@ -1,6 +1,7 @@
 // Telemetry off: a writer that records nothing and owns no shared memory.
 
 import type { MetricsWriter } from './metrics-writer.js';
+import { NOOP_NODE_METRICS } from './node-metrics.js';
 import { TypeMetrics } from './type-metrics.js';
 
 const ORIGIN = performance.timeOrigin;
@@ -36,4 +37,5 @@ export const NOOP_METRICS: MetricsWriter = Object.freeze({
   statemEnter: nothing,
   statemTransition: nothing,
   statemInvalid: nothing,
+  nodeMetrics: () => NOOP_NODE_METRICS,
 });

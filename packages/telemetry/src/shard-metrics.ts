@@ -29,6 +29,7 @@ import {
   metricId,
   slotsOf,
 } from './catalogue.js';
+import { type NodeMetricsWriter, RegionNodeMetrics } from './node-metrics.js';
 import { OVERFLOW_SLOTS, regionSlots } from './region.js';
 import type { TelemetryConfig } from './config.js';
 import type { SignalKind } from './metrics-writer.js';
@@ -192,8 +193,8 @@ export class ShardMetrics implements MetricsWriter {
   }
 
   /** A message could not be delivered. Never sampled. */
-  sendFailed(reason: string, t: TypeMetrics | null): void {
-    this.slots[this.series(I_FAILED, [reason])]!++;
+  sendFailed(reason: string, t: TypeMetrics | null, n = 1): void {
+    this.slots[this.series(I_FAILED, [reason])]! += n;
     if (reason === 'mailbox_full' && t !== null) this.slots[t.full]!++;
     if (reason === 'unencodable') this.slots[this.sSerialization]!++;
   }
@@ -335,6 +336,11 @@ export class ShardMetrics implements MetricsWriter {
       t.statem.set(key, slot);
     }
     return slot;
+  }
+
+  /** The distribution metrics, in this region. */
+  nodeMetrics(): NodeMetricsWriter {
+    return new RegionNodeMetrics(this.slots, (metric, labels) => this.series(metric, labels));
   }
 
   // ------------------------------------------------------------ histograms

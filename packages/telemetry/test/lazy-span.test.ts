@@ -23,7 +23,7 @@ const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const resource = { attributes: { 'service.name': 'test' } };
 
 test('a send span in wire form reads back as a ReadableSpan of both SDK majors, attributes spelled out', () => {
-  const w = trip(builtinWire('00f067aa0ba902b7', TRACE, '53995c3f42cd8ad8', false, 'message.send', SpanKind.PRODUCER, 1000.5, 1000.5, 'joerl', [BUILTIN_SEND, 2, 17, 1, 4], null));
+  const w = trip(builtinWire('00f067aa0ba902b7', TRACE, '53995c3f42cd8ad8', false, 'message.send', SpanKind.PRODUCER, 1000.5, 1000.5, 'joerl', [BUILTIN_SEND, 3, 2, 17, 3, 1, 4], null));
   const s = new LazyReadableSpan(w, resource);
   assert.is(s.name, 'message.send');
   assert.is(s.kind, SpanKind.PRODUCER);
@@ -40,10 +40,10 @@ test('a send span in wire form reads back as a ReadableSpan of both SDK majors, 
     'messaging.operation': 'send',
     'messaging.operation.type': 'send',
     'messaging.operation.name': 'send',
-    'messaging.destination.name': '<0.2.17>',
-    'actor.to_pid': '<0.2.17>',
+    'messaging.destination.name': '<3.2.17>',
+    'actor.to_pid': '<3.2.17>',
     'otel.kind': 'producer',
-    'actor.from_pid': '<0.1.4>',
+    'actor.from_pid': '<3.1.4>',
   });
   assert.is(s.attributes, s.attributes, 'computed once');
   assert.equal(s.events, []);
@@ -53,7 +53,7 @@ test('a send span in wire form reads back as a ReadableSpan of both SDK majors, 
 });
 
 test('a receive span in link mode: a root with a link to the send; the full record path expands the same attributes', () => {
-  const w = trip(builtinWire('1111111111111111', TRACE, null, false, 'message.receive', SpanKind.CONSUMER, 10, 12, 'joerl', [BUILTIN_RECEIVE, 1, 9, 'Sink'], { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1 }));
+  const w = trip(builtinWire('1111111111111111', TRACE, null, false, 'message.receive', SpanKind.CONSUMER, 10, 12, 'joerl', [BUILTIN_RECEIVE, 0, 1, 9, 'Sink'], { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1 }));
   const s = new LazyReadableSpan(w, resource);
   assert.is(s.parentSpanContext, undefined);
   assert.is(s.parentSpanId, undefined);
@@ -67,10 +67,10 @@ test('a handle span untouched by user code ships its descriptor only; what user 
   const shipped: SpanEndWire[] = [];
   const sink: SpanSink = { started: () => {}, ended: () => {}, endedWire: (w) => void shipped.push(w) };
   const ctx = { traceId: TRACE, spanId: '2222222222222222', traceFlags: TraceFlags.SAMPLED };
-  const plain = new BuiltinSpan(sink, ctx, '1111111111111111', true, 'actor.handle_message', SpanKind.INTERNAL, 5, 'joerl', [BUILTIN_HANDLE, 1, 3, 'Worker']);
+  const plain = new BuiltinSpan(sink, ctx, '1111111111111111', true, 'actor.handle_message', SpanKind.INTERNAL, 5, 'joerl', [BUILTIN_HANDLE, 0, 1, 3, 'Worker']);
   plain.end(6);
   assert.equal(shipped[0]![7], [], 'no attributes of its own');
-  const touched = new BuiltinSpan(sink, { ...ctx, spanId: '3333333333333333' }, '1111111111111111', true, 'actor.handle_message', SpanKind.INTERNAL, 5, 'joerl', [BUILTIN_HANDLE, 1, 3, 'Worker']);
+  const touched = new BuiltinSpan(sink, { ...ctx, spanId: '3333333333333333' }, '1111111111111111', true, 'actor.handle_message', SpanKind.INTERNAL, 5, 'joerl', [BUILTIN_HANDLE, 0, 1, 3, 'Worker']);
   touched.setAttribute('order.id', 42);
   touched.recordException(new Error('boom'));
   touched.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' });
@@ -93,7 +93,7 @@ test('the open-span slot keeps the span a handler runs under until it returns, a
   const reader = new OpenSpanSlot(sab);
   assert.is(reader.read(), null);
   const sink: SpanSink = { started: () => {}, ended: () => {}, endedWire: () => {} };
-  const span = new BuiltinSpan(sink, { traceId: TRACE, spanId: '4444444444444444', traceFlags: 1 }, '1111111111111111', false, 'actor.handle_message', SpanKind.INTERNAL, 123.25, 'joerl', [BUILTIN_HANDLE, 2, 77, 'Looper']);
+  const span = new BuiltinSpan(sink, { traceId: TRACE, spanId: '4444444444444444', traceFlags: 1 }, '1111111111111111', false, 'actor.handle_message', SpanKind.INTERNAL, 123.25, 'joerl', [BUILTIN_HANDLE, 5, 2, 77, 'Looper']);
   assert.ok(writer.open(span));
   assert.equal(reader.read(), {
     spanId: '4444444444444444',
@@ -104,7 +104,7 @@ test('the open-span slot keeps the span a handler runs under until it returns, a
     start: 123.25,
     attributes: {},
     scope: 'joerl',
-    builtin: [BUILTIN_HANDLE, 2, 77, 'Looper'],
+    builtin: [BUILTIN_HANDLE, 5, 2, 77, 'Looper'],
   });
   writer.close();
   assert.is(reader.read(), null);

@@ -18,6 +18,8 @@ export interface ActorSpec<Args, State, Msg> {
   mailboxCapacity?: number;
   /** How long `terminate` may run before the process is killed (default: the system's). */
   terminateTimeoutMs?: number;
+  /** What introspection (`getState`, the observer) shows of the state (default: the state itself). Keep it cheap and side-effect free. */
+  inspect?(state: State): unknown;
   /** Builds the initial state from the spawn arguments. A throw ends the actor with `panic`. */
   init?(args: Args, ctx: ActorContext<Msg>): MaybePromise<State>;
   /** Handles one message and returns the next state. A throw ends the actor with `panic`. */
@@ -61,6 +63,7 @@ export function makeBehaviour<Args, State, Msg>(
     trapExit: spec.trapExit === true,
     mailboxCapacity: spec.mailboxCapacity,
     terminateTimeoutMs: spec.terminateTimeoutMs,
+    inspect: spec.inspect?.bind(spec),
     init: init.bind(spec) as Behaviour<Args, State, Msg>['init'],
     handle: spec.handle.bind(spec),
     terminate: terminate.bind(spec) as Behaviour<Args, State, Msg>['terminate'],

@@ -22,6 +22,30 @@ export interface SpawnOptions {
   name?: string;
   /** Mailbox capacity (default: the behaviour's, else the system's). */
   mailboxCapacity?: number;
+  /**
+   * How long loading the module and running an async `init` may take, in ms
+   * (default: the system's `spawnTimeoutMs`). Past it the half-started
+   * process is killed and the spawn rejects with `ERR_SPAWN_TIMEOUT`. A
+   * spawn whose module is loaded and whose init returns at once never arms it.
+   */
+  timeoutMs?: number;
+  /**
+   * The node to start the process on (a node name; `'local'` or this node's
+   * own name: here). The module must lie under this node's `root`: the other
+   * node loads the same path under its own root. Rejects with
+   * `ERR_UNKNOWN_NODE` or `ERR_NODE_DOWN` when that node is not connected.
+   */
+  node?: string;
+}
+
+/** A node of the cluster, as `nodes()` reports it. */
+export interface NodeInfo {
+  /** Its name, unique among the live nodes of a cluster. */
+  name: string;
+  /** Its id: the first number of its pids; a restarted node gets a new one. */
+  id: number;
+  /** How many times a node of this name has started in the cluster (Erlang's creation). */
+  creation: number;
 }
 
 /** Reference to a pending `sendAfter` timer. */
@@ -94,6 +118,25 @@ export interface ProcessOps {
   reply<R>(from: From<R>, value: R): void;
   /** Answers a call with an error: the caller's promise rejects with it (its class and `.code` survive). */
   replyError(from: From<unknown>, error: Error): void;
+  /**
+   * Watches the connection to node `name`: one `{ type: 'nodedown', node }`
+   * message arrives when it is lost (at once if it is not connected).
+   * Throws `ERR_NOT_A_NODE` on a system without `node`.
+   */
+  monitorNode(name: string): void;
+  /**
+   * Registers `pid` (a process of this node) under a cluster-wide name, with
+   * an atomic create in the cluster's key-value bucket. Rejects with
+   * `ERR_NAME_TAKEN` when any live process of any node holds it. The name is
+   * freed when the process exits or its node goes down.
+   */
+  registerGlobal(name: string, pid?: Pid<unknown>): Promise<void>;
+  /** Frees a global name this node holds. Resolves false if it held none. */
+  unregisterGlobal(name: string): Promise<boolean>;
+  /** The pid registered under a global name, from this node's cache (kept current by a watch), else from the bucket. */
+  whereisGlobal(name: string): Promise<Pid<unknown> | undefined>;
+  /** The other nodes connected now. */
+  nodes(): Promise<NodeInfo[]>;
 }
 
 /** What handlers receive as `ctx`. */
@@ -110,6 +153,8 @@ export interface ActorContext<M = unknown> extends ProcessOps {
   readonly typeName: string;
   /** True once `system.shutdown()` has begun (supervisors stop restarting). */
   readonly systemStopping: boolean;
+  /** This node's name (undefined on a system started without `node`). */
+  readonly node: string | undefined;
   /** What a behaviour records about itself (state machines, supervisors): a no-op when telemetry, provider and tracing are off. */
   readonly probe: BehaviourProbe;
   /** Starts a process from a behaviour module (default placement: this shard). Resolves once its init has finished. */
@@ -173,6 +218,8 @@ export interface Behaviour<Args = unknown, State = unknown, Msg = unknown> {
   readonly mailboxCapacity: number | undefined;
   /** How long `terminate` may run (default: the system's `terminateTimeoutMs`). */
   readonly terminateTimeoutMs: number | undefined;
+  /** What introspection (`getState`, the observer) shows of the state; default: the state itself. (A method: bivariant, so `Behaviour<A, S, M>` still fits `Behaviour<unknown, unknown, M>`.) */
+  inspect?(state: State): unknown;
   init(args: Args, ctx: ActorContext<Msg>): MaybePromise<State>;
   handle(msg: Msg | SystemMessage, state: State, ctx: ActorContext<Msg>): MaybePromise<State>;
   terminate(reason: ExitReason, state: State, ctx: ActorContext<Msg>): MaybePromise<void>;

@@ -1,6 +1,14 @@
 // A process mailbox: a growable ring of messages with an optional capacity, FIFO plus removal from the middle.
 
 /**
+ * The EXIT and DOWN messages the runtime queued (signals turned into
+ * messages, not sends): they stay out of the thread's count of queued sends
+ * (QUEUED in control-block.ts). Kept by identity, aside, so that taking a
+ * message costs nothing extra while a mailbox holds none (`sysCount === 0`).
+ */
+const SYSTEM = new WeakSet<object>();
+
+/**
  * Ring buffer over a plain array (power-of-two size, grows by doubling).
  * `push`/`shift` are O(1) and allocation-free once grown; `removeAt` (for
  * selective receive) shifts the tail, O(n).
@@ -70,6 +78,8 @@ export class Mailbox {
   lastTrace: unknown = undefined;
   /** Stamp runs (null until the first stamped message: unstamped mailboxes pay nothing). */
   private runs: Runs | null = null;
+  /** EXIT and DOWN messages queued by `pushAlways` and not taken yet (see `tookSystem`). */
+  sysCount = 0;
 
   constructor(capacity: number, initialSize = 4) {
     this.capacity = capacity;
@@ -128,12 +138,25 @@ export class Mailbox {
     return true;
   }
 
-  /** Appends ignoring capacity: for EXIT and DOWN messages, which must never be lost. */
-  pushAlways(msg: unknown): void {
+  /** Appends ignoring capacity, marked as a system message: for EXIT and DOWN, which must never be lost. */
+  pushAlways(msg: object): void {
     if (this.length > this.mask) this.grow();
     this.buf[(this.head + this.length) & this.mask] = msg;
     if (this.runs !== null) this.stamp(NaN);
     this.length++;
+    SYSTEM.add(msg);
+    this.sysCount++;
+  }
+
+  /**
+   * Whether `msg`, just taken out (by `shift` or `removeAt`), was an EXIT or
+   * DOWN queued by `pushAlways` rather than a send. Callers test `sysCount`
+   * first, so the usual mailbox, with none, pays one field read.
+   */
+  tookSystem(msg: unknown): boolean {
+    if (this.sysCount === 0 || !SYSTEM.delete(msg as object)) return false;
+    this.sysCount--;
+    return true;
   }
 
   /** Removes and returns the oldest message (undefined when empty). */

@@ -21,6 +21,20 @@ export interface DownMessage {
   readonly reason: ExitReason;
 }
 
+/**
+ * What `monitorNode(name)` delivers, once, when the connection to that node
+ * is lost (or at once if it is not connected): Erlang's `{nodedown, Node}`.
+ */
+export interface NodeDownMessage {
+  readonly type: 'nodedown';
+  readonly node: string;
+}
+
+/** True for a `monitorNode` notice. */
+export function isNodeDownMessage(msg: unknown): msg is NodeDownMessage {
+  return typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === 'nodedown' && typeof (msg as { node?: unknown }).node === 'string';
+}
+
 /** Messages the runtime delivers on its own. */
 export type SystemMessage = ExitMessage | DownMessage;
 

@@ -14,13 +14,13 @@ export const MAX_THREADS = 4096;
 export class Pid<M = unknown> {
   /** Phantom: the messages this process accepts (type-level only). */
   declare readonly __message?: M;
-  /** 0 for this node; other nodes come with distribution. */
+  /** The node's id in its cluster (0 on a system started without `node`); a restarted node gets a new one. */
   readonly node: number;
   /** The thread that hosts the process: 0 = main, 1..N = shards. */
   readonly shard: number;
   /** Never reused within a node, even across shard restarts. */
   readonly serial: number;
-  /** `serial * 4096 + shard`: a number unique on this node, for Map keys. */
+  /** `serial * 4096 + shard`: unique among the pids of one node (see {@link pidKey} across nodes). */
   readonly key: number;
 
   constructor(node: number, shard: number, serial: number) {
@@ -68,6 +68,15 @@ Object.defineProperty(Pid.prototype, BRAND, { value: true });
  * from main stops when it gets an exit signal from it, like from any parent.
  */
 export const MAIN_PID = new Pid(0, 0, 0);
+
+/**
+ * A Map key unique across nodes: `key` for the pids of a system without
+ * nodes (node 0), otherwise one that includes the node (links hold pids of
+ * several nodes; their `key`s alone may collide).
+ */
+export function pidKey(pid: Pid<unknown>): number | string {
+  return pid.node === 0 ? pid.key : `${pid.node}.${pid.key}`;
+}
 
 /** True for a {@link Pid} (including one rebuilt on another thread). */
 export function isPid(value: unknown): value is Pid<unknown> {

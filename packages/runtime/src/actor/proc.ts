@@ -5,7 +5,7 @@ import type { TypeMetrics } from '@joerl/telemetry/internal';
 import type { Behaviour } from './behaviour.js';
 import type { ExitReason } from './exit-reason.js';
 import { Mailbox } from './mailbox.js';
-import type { Pid } from './pid.js';
+import { type Pid, pidKey } from './pid.js';
 
 /** Status of a process; the numeric order matters (>= EXITING means "not accepting"). */
 export const S_INIT = 0; //     created, init not finished
@@ -52,8 +52,8 @@ export class Proc {
   status = S_INIT;
   initialized = false;
   trapExit = false;
-  /** Linked processes, by pid key. */
-  links: Map<number, Pid> | null = null;
+  /** Linked processes, by `pidKey` (unique across nodes). */
+  links: Map<number | string, Pid> | null = null;
   /** Monitors this process holds: ref -> watched pid. */
   monitors: Map<number, Pid> | null = null;
   /** Monitors on this process: ref -> watcher pid. */
@@ -93,6 +93,11 @@ export class Proc {
    * not counted, its type not known yet or telemetry off).
    */
   depthCell: { n: number } | null = null;
+  /** Messages handled so far (added once per turn by the scheduler): introspection's "reductions". */
+  handled = 0;
+  /** `handled` at the last introspection sample, and the rate between the last two samples (msgs/s). */
+  handledAtSample = 0;
+  rate = 0;
   /** Messages per turn for a slow handler, measured by the scheduler (0: not measured, the thread's `actorBudget`). */
   turnBudget = 0;
 
@@ -103,8 +108,9 @@ export class Proc {
 
   addLink(pid: Pid): boolean {
     if (this.links === null) this.links = new Map();
-    if (this.links.has(pid.key)) return false;
-    this.links.set(pid.key, pid);
+    const k = pidKey(pid);
+    if (this.links.has(k)) return false;
+    this.links.set(k, pid);
     return true;
   }
 

@@ -31,10 +31,24 @@ export interface StopResult<R, S> {
 /** What `handleCall` returns. */
 export type CallResult<R, S> = ReplyResult<R, S> | NoReplyResult<S> | StopResult<R, S>;
 
-/** Context of a GenServer's callbacks. */
-export type ServerContext<Req, Rep, Cast> = ActorContext<ServerProtocol<Req, Rep, Cast>>;
+/**
+ * A context typed with a server's protocol, for code that wants `ctx.self` as
+ * a typed server pid: `ctx as ServerContext<Req, Rep, Cast>`.
+ */
+export type ServerContext<Req = unknown, Rep = unknown, Cast = unknown> = ActorContext<ServerProtocol<Req, Rep, Cast>>;
 
-/** Callbacks of a GenServer. */
+/**
+ * Callbacks of a GenServer.
+ *
+ * `from` and `ctx` deliberately do not mention `Req`, `Rep` or `Cast`: a
+ * parameter left for TypeScript to type from context fixes every type
+ * parameter its type mentions, before the handler's return value can be seen.
+ * `(req: 'get', _from, n) => GenServer.reply(n, n)` would fix `Rep` at its
+ * default before the reply says `number`. So the reply type is inferred from
+ * what `handleCall` returns, the call type from `req`'s annotation and the cast
+ * type from `msg`'s, in any order of the handlers; only `State` comes from
+ * `init`, which should come first.
+ */
 export interface GenServerSpec<Args, State, Req, Rep, Cast> {
   /** The `type` label (default: the export name). */
   name?: string;
@@ -42,14 +56,20 @@ export interface GenServerSpec<Args, State, Req, Rep, Cast> {
   mailboxCapacity?: number;
   /** How long `terminate` may run (default: the system's `terminateTimeoutMs`). */
   terminateTimeoutMs?: number;
-  init?(args: Args, ctx: ServerContext<Req, Rep, Cast>): MaybePromise<State>;
-  /** Answers a call: `GenServer.reply(value, state)`, `GenServer.noreply(state)` (answer later) or `GenServer.stop(reason, state, reply?)`. */
-  handleCall?(req: Req, from: From<Rep>, state: State, ctx: ServerContext<Req, Rep, Cast>): MaybePromise<CallResult<Rep, State>>;
+  /** What introspection (`getState`, the observer) shows of the state (default: the state itself). */
+  inspect?(state: State): unknown;
+  init?(args: Args, ctx: ActorContext): MaybePromise<State>;
+  /**
+   * Answers a call: `GenServer.reply(value, state)`, `GenServer.noreply(state)`
+   * (answer later: keep `from`, then `ctx.reply(from, value)`) or
+   * `GenServer.stop(reason, state, reply?)`.
+   */
+  handleCall?(req: Req, from: From, state: State, ctx: ActorContext): MaybePromise<CallResult<Rep, State>>;
   /** Handles a cast: returns the next state (or `GenServer.stop(reason, state)`). */
-  handleCast?(msg: Cast, state: State, ctx: ServerContext<Req, Rep, Cast>): MaybePromise<State | StopResult<never, State>>;
+  handleCast?(msg: Cast, state: State, ctx: ActorContext): MaybePromise<State | StopResult<never, State>>;
   /** Handles anything else (EXIT, DOWN, timers, plain sends): next state, or a stop. Default: ignore. */
-  handleInfo?(msg: unknown, state: State, ctx: ServerContext<Req, Rep, Cast>): MaybePromise<State | StopResult<never, State>>;
-  terminate?(reason: ExitReason, state: State, ctx: ServerContext<Req, Rep, Cast>): MaybePromise<void>;
+  handleInfo?(msg: unknown, state: State, ctx: ActorContext): MaybePromise<State | StopResult<never, State>>;
+  terminate?(reason: ExitReason, state: State, ctx: ActorContext): MaybePromise<void>;
 }
 
 /** Result constructors for GenServer callbacks. */
@@ -75,18 +95,30 @@ function isStop(v: unknown): v is StopResult<unknown, unknown> {
 }
 
 /**
- * Defines a GenServer behaviour (spawn it by URL like any actor):
+ * Defines a GenServer behaviour (spawn it by URL like any actor). The types
+ * come from the handlers: arguments and state from `init`, calls from `req`'s
+ * annotation, replies from what `handleCall` returns, casts from `msg`'s
+ * annotation.
  *
  * ```ts
+ * // counter.server.ts
  * export default defineGenServer({
  *   init: (start: number) => start,
- *   handleCall: (req: 'get', _from, n) => GenServer.reply(n, n),
+ *   handleCall: (_req: 'get', _from, n) => GenServer.reply(n, n),
  *   handleCast: (msg: { add: number }, n) => n + msg.add,
  * });
- * const n = await system.call(pid, 'get');   // typed: number
+ * // main.ts
+ * const pid = await system.spawn<typeof Counter>(new URL('./counter.server.js', import.meta.url), 1);
+ * const n = await system.call(pid, 'get');   // number
  * ```
+ *
+ * A server whose calls answer different types (or only answer later, with
+ * `ctx.reply`) names its types instead:
+ * `defineGenServer<Args, State, Req, Rep, Cast>({ ... })`. `Rep` defaults to
+ * `unknown` when nothing says what the calls answer; `Req` and `Cast` default
+ * to `never` (no `handleCall`: nothing can call it).
  */
-export function defineGenServer<Args = undefined, State = undefined, Req = never, Rep = never, Cast = never>(
+export function defineGenServer<Args = undefined, State = undefined, Req = never, Rep = unknown, Cast = never>(
   spec: GenServerSpec<Args, State, Req, Rep, Cast>,
 ): Behaviour<Args, State, ServerProtocol<Req, Rep, Cast>> {
   if (typeof spec !== 'object' || spec === null) throw new TypeError('defineGenServer needs an object of callbacks');
@@ -115,8 +147,9 @@ export function defineGenServer<Args = undefined, State = undefined, Req = never
     return r as State;
   };
 
-  const base: { name?: string; trapExit?: boolean; mailboxCapacity?: number; terminateTimeoutMs?: number } = {};
+  const base: { name?: string; trapExit?: boolean; mailboxCapacity?: number; terminateTimeoutMs?: number; inspect?: (state: State) => unknown } = {};
   if (spec.terminateTimeoutMs !== undefined) base.terminateTimeoutMs = spec.terminateTimeoutMs;
+  if (spec.inspect !== undefined) base.inspect = (state) => spec.inspect!(state);
   if (spec.name !== undefined) base.name = spec.name;
   if (spec.trapExit !== undefined) base.trapExit = spec.trapExit;
   if (spec.mailboxCapacity !== undefined) base.mailboxCapacity = spec.mailboxCapacity;

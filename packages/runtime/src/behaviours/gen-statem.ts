@@ -277,7 +277,8 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
     return chain(spec.handleEvent(ev, st.s, st.d, ctx), (t) => apply(st, t, ev, target, event, ctx));
   };
 
-  const base: { name?: string; trapExit?: boolean; mailboxCapacity?: number } = {};
+  // Introspection shows the machine's state name and its data, not the runtime's bookkeeping.
+  const base: { name?: string; trapExit?: boolean; mailboxCapacity?: number; inspect: (st: I) => unknown } = { inspect: (st) => ({ state: st.s, data: st.d }) };
   if (spec.name !== undefined) base.name = spec.name;
   if (spec.trapExit !== undefined) base.trapExit = spec.trapExit;
   if (spec.mailboxCapacity !== undefined) base.mailboxCapacity = spec.mailboxCapacity;

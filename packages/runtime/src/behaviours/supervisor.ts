@@ -1,12 +1,14 @@
 // Supervisor: one_for_one / one_for_all / rest_for_one, restart types, intensity over a window, dynamic children.
 
 import type { Behaviour } from '../actor/behaviour.js';
+import { BEHAVIOUR } from '../actor/brand.js';
 import type { ActorContext, ModuleRef, Placement, ServerProtocol } from '../actor/context.js';
 import type { ExitReason } from '../actor/exit-reason.js';
 import { type DownMessage, type ExitMessage, isDownMessage, isExitMessage } from '../actor/messages.js';
 import { Pid } from '../actor/pid.js';
 import { ChildExistsError, ChildNotFoundError, ChildRunningError, InvalidArgumentError } from '../errors.js';
 import { moduleHref } from '../actor/module-ref.js';
+import { childNodes, spawnLinkOnNodes } from './child-nodes.js';
 import { GenServer, defineGenServer } from './gen-server.js';
 
 /** How the supervisor reacts to a child that must be restarted. */
@@ -33,6 +35,12 @@ export interface ChildSpec {
   mailboxCapacity?: number;
   /** `'supervisor'` for nested supervisors (their shutdown defaults to `'infinity'`). */
   type?: 'worker' | 'supervisor';
+  /**
+   * The node to run the child on, or candidates tried in order (`'local'`:
+   * the supervisor's own node). A child lost with its node (exit
+   * `noconnection`) is restarted on the first candidate that is up then.
+   */
+  node?: string | string[];
 }
 
 /** Restart intensity: more than `maxRestarts` restarts within `withinMs` stops the supervisor. */
@@ -94,11 +102,14 @@ interface Normalized {
   name: string | undefined;
   mailboxCapacity: number | undefined;
   type: 'worker' | 'supervisor';
+  nodes: string[] | undefined;
 }
 
 interface Child {
   spec: Normalized;
   pid: Pid | null;
+  /** Restarts so far (introspection). */
+  restarts: number;
 }
 
 interface SupState {
@@ -135,6 +146,7 @@ function normalize(spec: ChildSpec, fallbackId: string): Normalized {
     name: spec.name,
     mailboxCapacity: spec.mailboxCapacity,
     type,
+    nodes: childNodes(spec.node, id),
   };
 }
 
@@ -161,7 +173,7 @@ async function startChild(child: Child, ctx: Ctx): Promise<Pid> {
   const opts: { export: string; shard: Placement; name?: string; mailboxCapacity?: number } = { export: s.export, shard: s.shard };
   if (s.name !== undefined) opts.name = s.name;
   if (s.mailboxCapacity !== undefined) opts.mailboxCapacity = s.mailboxCapacity;
-  const pid = (await ctx.spawnLink(s.href, s.args, opts)) as Pid;
+  const pid = await spawnLinkOnNodes(ctx, s.href, s.args, opts, s.nodes);
   child.pid = pid;
   return pid;
 }
@@ -198,17 +210,22 @@ async function stopAll(st: SupState, ctx: Ctx, from = 0): Promise<void> {
   for (let i = st.children.length - 1; i >= from; i--) await stopChild(st.children[i]!, ctx);
 }
 
-/** Restarts `children` in order; a start that fails counts as another restart. Returns false if intensity ran out. */
-async function restartInOrder(st: SupState, children: Child[], ctx: Ctx): Promise<boolean> {
+/**
+ * Restarts `children` in order, after a child exited with `reason`; a start
+ * that fails counts as another restart. Returns false if intensity ran out.
+ */
+async function restartInOrder(st: SupState, children: Child[], reason: ExitReason, ctx: Ctx): Promise<boolean> {
   for (const child of children) {
     for (;;) {
       if (ctx.systemStopping) return true;
       try {
         const t0 = performance.now();
-        await startChild(child, ctx);
-        ctx.probe.supervisorRestart(child.spec.id, st.strategy, performance.now() - t0);
+        const pid = await startChild(child, ctx);
+        child.restarts++;
+        ctx.probe.supervisorRestart(child.spec.id, st.strategy, performance.now() - t0, pid, reason);
         break;
-      } catch {
+      } catch (err) {
+        ctx.probe.childStartFailed(child.spec.id, err);
         if (!recordRestart(st)) return false;
       }
     }
@@ -224,7 +241,7 @@ async function onChildExit(st: SupState, index: number, reason: ExitReason, ctx:
     if (child.spec.restart === 'temporary') st.children.splice(index, 1);
     return st;
   }
-  if (!recordRestart(st)) return giveUp(st, ctx);
+  if (!recordRestart(st)) return giveUp(st, reason, ctx);
   let toRestart: Child[];
   switch (st.strategy) {
     case 'one_for_one':
@@ -243,12 +260,12 @@ async function onChildExit(st: SupState, index: number, reason: ExitReason, ctx:
   const kept = (c: Child) => c === child || c.spec.restart !== 'temporary' || c.pid !== null;
   toRestart = toRestart.filter(kept);
   st.children = st.children.filter(kept);
-  if (!(await restartInOrder(st, toRestart, ctx))) return giveUp(st, ctx);
+  if (!(await restartInOrder(st, toRestart, reason, ctx))) return giveUp(st, reason, ctx);
   return st;
 }
 
-async function giveUp(st: SupState, ctx: Ctx): Promise<SupState> {
-  ctx.probe.intensityExceeded();
+async function giveUp(st: SupState, reason: ExitReason, ctx: Ctx): Promise<SupState> {
+  ctx.probe.intensityExceeded(st.intensity.maxRestarts, st.intensity.withinMs, reason);
   await stopAll(st, ctx);
   ctx.stop(MAX_INTENSITY_REASON);
   return st;
@@ -256,6 +273,12 @@ async function giveUp(st: SupState, ctx: Ctx): Promise<SupState> {
 
 function findChild(st: SupState, id: string | Pid): number {
   return st.children.findIndex((c) => (id instanceof Pid ? c.pid !== null && c.pid.equals(id) : c.spec.id === id));
+}
+
+/** What introspection sees of a supervisor (`supervisionTree()` builds the tree from it). */
+function describeSupervisor(st: SupState): unknown {
+  const children = st.children.map((c) => ({ id: c.spec.id, pid: c.pid ?? undefined, restart: c.spec.restart, type: c.spec.type, restarts: c.restarts }));
+  return { $supervisor: true, strategy: st.strategy, intensity: { ...st.intensity }, children };
 }
 
 function info(c: Child): ChildInfo {
@@ -271,11 +294,12 @@ export function defineSupervisor<Args = undefined>(spec: SupervisorSpec<Args>): 
   checkFlags(spec.strategy ?? 'one_for_one', spec.intensity ?? DEFAULT_INTENSITY);
   const named: { name?: string } = {};
   if (spec.name !== undefined) named.name = spec.name;
-  return defineGenServer<Args, SupState, SupReq, unknown, never>({
+  const server = defineGenServer<Args, SupState, SupReq, unknown, never>({
     ...named,
     trapExit: true,
     // Stopping children one by one can take a while: no time limit on terminate.
     terminateTimeoutMs: Infinity,
+    inspect: describeSupervisor,
     async init(args, ctx) {
       const flags = spec.init?.(args);
       const strategy = flags?.strategy ?? spec.strategy ?? 'one_for_one';
@@ -287,7 +311,7 @@ export function defineSupervisor<Args = undefined>(spec: SupervisorSpec<Args>): 
       for (const [i, c] of specs.entries()) {
         const n = normalize(c, `child-${i}`);
         if (st.children.some((x) => x.spec.id === n.id)) throw new ChildExistsError(n.id);
-        st.children.push({ spec: n, pid: null });
+        st.children.push({ spec: n, pid: null, restarts: 0 });
       }
       try {
         for (const child of st.children) await startChild(child, ctx as Ctx);
@@ -319,7 +343,9 @@ export function defineSupervisor<Args = undefined>(spec: SupervisorSpec<Args>): 
       // shard that has already finished would never answer, so do not wait.
       if (st !== undefined && !ctx.systemStopping) await stopAll(st, ctx as Ctx);
     },
-  }) as Behaviour<Args, SupState, ServerProtocol<SupReq, unknown, never>>;
+  });
+  // A GenServer underneath, branded as a supervisor (introspection finds the supervision tree by it).
+  return Object.freeze({ ...server, [BEHAVIOUR]: 'supervisor' }) as Behaviour<Args, SupState, ServerProtocol<SupReq, unknown, never>>;
 }
 
 /** The dynamic-children API, answered by a running supervisor. */
@@ -328,7 +354,7 @@ async function supervisorCall(req: SupReq, st: SupState, c: Ctx): Promise<Return
     case 'start_child': {
       const n = normalize(req.spec, `child-${st.children.length}-${st.nextId++}`);
       if (st.children.some((x) => x.spec.id === n.id)) throw new ChildExistsError(n.id);
-      const child: Child = { spec: n, pid: null };
+      const child: Child = { spec: n, pid: null, restarts: 0 };
       const pid = await startChild(child, c);
       st.children.push(child);
       return GenServer.reply(pid, st);

@@ -14,6 +14,12 @@
  *     t*16 + LAG_US     worst event-loop lag of t over the last second, in microseconds
  *     t*16 + GAVE_UP    1 once the main thread stopped restarting shard t
  *     t*16 + LOADING    modules being imported on t (compiling blocks the loop; not a runaway)
+ *     t*16 + QUEUED     messages sent with `send` that wait in t's mailboxes (plain writes by t,
+ *                       one per mailbox push and per handler entry); read by main when t ends
+ *     t*16 + UNSENT     messages (and dead-letter reports) t queued for other threads that are
+ *                       not in a published ring frame yet (plain writes by t's transport)
+ *     t*16 + DROPPED    messages t could not deliver once its shutdown began (counted,
+ *                       not reported one by one)
  *   and in thread 0's line only:
  *     STOPPING          1 once shutdown() began: supervisors stop restarting
  *   then a BigInt64 region, one 64-byte line per thread:
@@ -34,6 +40,9 @@ export const LAG_US = 6;
 export const GAVE_UP = 7;
 export const LOADING = 8;
 export const STOPPING = 9;
+export const QUEUED = 10;
+export const UNSENT = 11;
+export const DROPPED = 12;
 
 export const THREAD_STRIDE_I64 = 8;
 export const SERIAL = 0;

@@ -3,19 +3,26 @@
 /*
  * Ring: one SharedArrayBuffer per ordered pair of threads (producer -> consumer).
  *
- *   byte 0         64            96            128                         128 + capacity
- *   +--------------+-------------+-------------+----------------------------+
- *   | WRITE (i32)  | READ (i32)  | NEED_SPACE  | data: frame frame frame ... |
- *   +--------------+-------------+-------------+----------------------------+
- *     producer's     consumer's    set by a      capacity is a power of two
- *     cache line     cache line    blocked producer
+ * Allocated on first use of its pair (see system/shared-memory.ts), so memory
+ * grows with the pairs that talk, not with the square of the thread count.
+ *
+ *   byte 0        64           96          100   104   108   112   116        128              128 + capacity
+ *   +-------------+------------+-----------+-----+-----+-----+-----+----------+--+--------------+
+ *   | WRITE (i32) | READ (i32) | NEED_SPACE| ACK |TAKEN|EPOCH| GEN | ATTACHED |  | data: frames |
+ *   +-------------+------------+-----------+-----+-----+-----+-----+----------+--+--------------+
+ *     producer's    consumer's   set by a    side channel of this pair            set by the
+ *     cache line    cache line   blocked     (ARCHITECTURE.md, "Big payloads"):   consumer once
+ *                                producer    ACK, TAKEN by the consumer,          it reads this
+ *                                            EPOCH, GEN by the main thread        ring
  *
  * WRITE and READ are free-running u32 byte counters (they wrap at 2^32, which
  * the power-of-two capacity divides); position = counter & (capacity - 1).
  *
- * Frame: [u32 header][payload, padded to a multiple of 4]
+ * Frame: [u32 header][u32 tag, if SIDE_FLAG][payload, padded to a multiple of 4]
  *   header = payload length, with MORE_FLAG set when the payload continues
- *            in the next frame (messages larger than a quarter of the ring)
+ *            in the next frame (messages larger than a quarter of the ring),
+ *            and SIDE_FLAG on the first frame of a message whose side items
+ *            were posted on the pair's port; the tag is that port's generation
  *   header = PAD   -> the rest of the data region is unused; go to its start
  *   header = RESET -> the producer restarted; drop any half-assembled message
  */
@@ -26,10 +33,28 @@ export const WRITE_INDEX = 0;
 export const READ_INDEX = 16;
 /** Int32 index of the flag a producer raises when the ring is too full for its next frame. */
 export const NEED_SPACE_INDEX = 24;
+/** Int32 index: the side-channel generation the consumer holds a port for (0: none). */
+export const PORT_ACK_INDEX = 25;
+/** PORT_ACK value: the consumer is gone for good (the system gave up on its shard): side items are dropped, frames tagged GONE_TAG. */
+export const PORT_GONE = -1;
+/** The tag of a frame whose side items went nowhere (its consumer is gone); read as lost. */
+export const GONE_TAG = 0xffff_ffff;
+/** Int32 index: KiB of side items the consumer has taken from the port of generation PORT_ACK (wraps; read as u32). */
+export const SIDE_TAKEN_INDEX = 26;
+/** Int32 index: bumped by the main thread when the consumer dies; a producer asks for a new channel once per epoch. */
+export const EPOCH_INDEX = 27;
+/** Int32 index: the last side-channel generation the main thread made for this pair. */
+export const PORT_GEN_INDEX = 28;
+/** Int32 index: 1 once the consumer holds this ring (its producer holds other output back until then). */
+export const ATTACHED_INDEX = 29;
+/** Int32 slots of the ring header. */
+export const RING_HEADER_I32 = 32;
 /** Bytes before the data region. */
 export const RING_HEADER_BYTES = 128;
 /** Header bit: this frame's payload continues in the next frame. */
 export const MORE_FLAG = 0x8000_0000;
+/** Header bit: a u32 tag (the side-channel generation) precedes the payload. */
+export const SIDE_FLAG = 0x4000_0000;
 /** Header value: skip to the start of the data region. */
 export const PAD = 0xffff_ffff;
 /** Header value: the producer (re)started; discard partial reassembly. */

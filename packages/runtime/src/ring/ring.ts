@@ -1,6 +1,6 @@
 // Single-producer single-consumer byte ring over a SharedArrayBuffer: framed writes, batched publish, fragment reassembly.
 
-import { MAX_CHUNK_DIVISOR, MORE_FLAG, NEED_SPACE_INDEX, PAD, READ_INDEX, RESET, RING_HEADER_BYTES, WRITE_INDEX } from './layout.js';
+import { MAX_CHUNK_DIVISOR, MORE_FLAG, NEED_SPACE_INDEX, PAD, READ_INDEX, RESET, RING_HEADER_BYTES, RING_HEADER_I32, SIDE_FLAG, WRITE_INDEX } from './layout.js';
 
 /** Allocates a ring's SharedArrayBuffer; `capacity` must be a power of two. */
 export function createRingBuffer(capacity: number): SharedArrayBuffer {
@@ -9,6 +9,11 @@ export function createRingBuffer(capacity: number): SharedArrayBuffer {
 
 function capacityOf(sab: SharedArrayBuffer): number {
   return sab.byteLength - RING_HEADER_BYTES;
+}
+
+/** The ring's header words (see layout.ts), for the side-channel fields. */
+export function ringHeader(sab: SharedArrayBuffer): Int32Array {
+  return new Int32Array(sab, 0, RING_HEADER_I32);
 }
 
 /** How full a ring is, 0..1: bytes published and not yet read, over its capacity (any thread may ask). */
@@ -48,10 +53,13 @@ export class RingWriter {
    * Writes one frame (payload up to `maxChunk` bytes) if it fits; false
    * means the ring is full right now and nothing was written. After a false,
    * the consumer wakes our thread once it has freed space (NEED_SPACE).
+   * A non-zero `tag` (the side-channel generation of the items posted for
+   * this message) goes with the message's first frame.
    */
-  tryWrite(payload: Uint8Array, more: boolean): boolean {
+  tryWrite(payload: Uint8Array, more: boolean, tag = 0): boolean {
     const len = payload.length;
-    const need = 4 + ((len + 3) & ~3);
+    const extra = tag === 0 ? 0 : 4;
+    const need = 4 + extra + ((len + 3) & ~3);
     // The consumer's counter: an atomic load so we never reuse bytes it has not finished copying.
     const r = Atomics.load(this.ctl, READ_INDEX) >>> 0;
     let free = this.cap - ((this.w - r) >>> 0);
@@ -66,8 +74,9 @@ export class RingWriter {
       pos = 0;
     }
     if (free < need) return this.blocked();
-    this.u32[pos >>> 2] = more ? (len | MORE_FLAG) >>> 0 : len;
-    this.u8.set(payload, pos + 4);
+    this.u32[pos >>> 2] = (len | (more ? MORE_FLAG : 0) | (tag === 0 ? 0 : SIDE_FLAG)) >>> 0;
+    if (tag !== 0) this.u32[(pos >>> 2) + 1] = tag;
+    this.u8.set(payload, pos + 4 + extra);
     this.w = (this.w + need) >>> 0;
     return true;
   }
@@ -122,6 +131,7 @@ export class RingReader {
   /** Reassembly buffer for fragmented messages (null when none is open). */
   private partial: Uint8Array | null = null;
   private partialLen = 0;
+  private partialTag = 0;
   private scratch: Uint8Array = new Uint8Array(64 * 1024);
 
   constructor(sab: SharedArrayBuffer) {
@@ -141,10 +151,11 @@ export class RingReader {
   /**
    * Reads every published frame. Each complete message is copied into local
    * (non-shared) memory first, because decoding straight out of a
-   * SharedArrayBuffer view is about 40% slower, and then passed to `onMessage`;
-   * the view is only valid during that call. Returns the number of messages.
+   * SharedArrayBuffer view is about 40% slower, and then passed to `onMessage`
+   * with its tag (0: none); the view is only valid during that call. Returns
+   * the number of messages.
    */
-  read(onMessage: (bytes: Uint8Array) => void, max = Infinity): number {
+  read(onMessage: (bytes: Uint8Array, tag: number) => void, max = Infinity): number {
     // Acquire: frames up to `w` are fully written (see RingWriter.publish).
     const w = Atomics.load(this.ctl, WRITE_INDEX) >>> 0;
     let n = 0;
@@ -162,27 +173,33 @@ export class RingReader {
         continue;
       }
       const more = (header & MORE_FLAG) !== 0;
-      const len = (header & ~MORE_FLAG) >>> 0;
-      const start = pos + 4;
+      const tagged = (header & SIDE_FLAG) !== 0;
+      const len = (header & ~(MORE_FLAG | SIDE_FLAG)) >>> 0;
+      const tag = tagged ? this.u32[(pos >>> 2) + 1]! : 0;
+      const start = pos + (tagged ? 8 : 4);
+      // A tagged frame's size counts its tag word.
+      const size = tagged ? len + 4 : len;
       if (more || this.partial !== null) {
+        if (this.partial === null) this.partialTag = tag;
         this.append(start, len);
         if (!more) {
           const whole = this.partial!.subarray(0, this.partialLen);
+          const wholeTag = this.partialTag;
           this.partial = null;
           this.partialLen = 0;
-          this.release(len);
-          onMessage(whole);
+          this.release(size);
+          onMessage(whole, wholeTag);
           n++;
           continue;
         }
-        this.release(len);
+        this.release(size);
         continue;
       }
       if (this.scratch.length < len) this.scratch = new Uint8Array(Math.max(len, this.scratch.length * 2));
       this.scratch.set(this.u8.subarray(start, start + len), 0);
       // Free the bytes before decoding: the producer can refill while we work.
-      this.release(len);
-      onMessage(this.scratch.subarray(0, len));
+      this.release(size);
+      onMessage(this.scratch.subarray(0, len), tag);
       n++;
     }
     return n;

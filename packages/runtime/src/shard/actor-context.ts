@@ -1,12 +1,13 @@
 // The `ctx` object handlers receive: a thin, typed front over the thread's process API, bound to one process.
 
-import type { ActorContext, CallOptions, ModuleRef, Monitored, ReceiveOptions, SpawnOptions, TimerRef } from '../actor/context.js';
+import type { ActorContext, CallOptions, ModuleRef, Monitored, NodeInfo, ReceiveOptions, SpawnOptions, TimerRef } from '../actor/context.js';
 import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
 import type { From, MonitorRef } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import type { BehaviourProbe } from '../actor/probe.js';
 import type { Proc } from '../actor/proc.js';
-import { toWireError } from '../errors.js';
+import { InvalidArgumentError, NotANodeError, toWireError } from '../errors.js';
+import { describe } from '../validate.js';
 import type { SpawnMode } from './protocol.js';
 
 /** OTP's default call timeout. */
@@ -38,7 +39,34 @@ export interface ActorHost {
   offload(module: ModuleRef, input: unknown, exportName?: string): Promise<unknown>;
   flush(): void;
   probe(p: Proc): BehaviourProbe;
+  /** This node's name (null without `node`). */
+  readonly nodeName: string | null;
+  /** A node-level request to the main thread (global names, nodes, node monitors). */
+  nodeRequest(kind: string, arg: unknown): Promise<unknown>;
 }
+
+/** The cluster operations of ProcessOps, over a host's node requests (contexts and inboxes share them). */
+export const clusterOps = {
+  monitorNode(h: ActorHost, self: Pid, name: string): void {
+    if (h.nodeName === null) throw new NotANodeError('monitorNode');
+    if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError(`monitorNode needs a node name, got ${describe(name)}`);
+    // The answer is the nodedown message itself, later (or now): nothing to wait for.
+    h.nodeRequest('monitor_node', { name, watcher: self }).catch(() => {});
+  },
+  registerGlobal(h: ActorHost, name: string, pid: Pid<unknown>): Promise<void> {
+    if (typeof name !== 'string' || name.length === 0) return Promise.reject(new InvalidArgumentError(`registerGlobal needs a non-empty name, got ${describe(name)}`));
+    return h.nodeRequest('register_global', { name, pid }) as Promise<void>;
+  },
+  unregisterGlobal(h: ActorHost, name: string): Promise<boolean> {
+    return h.nodeRequest('unregister_global', name) as Promise<boolean>;
+  },
+  whereisGlobal(h: ActorHost, name: string): Promise<Pid<unknown> | undefined> {
+    return h.nodeRequest('whereis_global', name).then((v) => (v ?? undefined) as Pid<unknown> | undefined);
+  },
+  nodes(h: ActorHost): Promise<NodeInfo[]> {
+    return h.nodeRequest('nodes', null) as Promise<NodeInfo[]>;
+  },
+};
 
 export class ActorCtx implements ActorContext<unknown> {
   readonly #h: ActorHost;
@@ -72,6 +100,10 @@ export class ActorCtx implements ActorContext<unknown> {
 
   get systemStopping(): boolean {
     return this.#h.systemStopping;
+  }
+
+  get node(): string | undefined {
+    return this.#h.nodeName ?? undefined;
   }
 
   get probe(): BehaviourProbe {
@@ -168,6 +200,26 @@ export class ActorCtx implements ActorContext<unknown> {
 
   offload(module: ModuleRef, input: unknown, opts?: { export?: string }): Promise<any> {
     return this.#h.offload(module, input, opts?.export);
+  }
+
+  monitorNode(name: string): void {
+    clusterOps.monitorNode(this.#h, this.#p.pid, name);
+  }
+
+  registerGlobal(name: string, pid?: Pid<unknown>): Promise<void> {
+    return clusterOps.registerGlobal(this.#h, name, pid ?? this.#p.pid);
+  }
+
+  unregisterGlobal(name: string): Promise<boolean> {
+    return clusterOps.unregisterGlobal(this.#h, name);
+  }
+
+  whereisGlobal(name: string): Promise<Pid<unknown> | undefined> {
+    return clusterOps.whereisGlobal(this.#h, name);
+  }
+
+  nodes(): Promise<NodeInfo[]> {
+    return clusterOps.nodes(this.#h);
   }
 
   offloadMessage(module: ModuleRef, input: unknown, tag: unknown, opts?: { export?: string }): void {

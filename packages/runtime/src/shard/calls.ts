@@ -6,11 +6,12 @@ import { type From, isFrom } from '../actor/messages.js';
 import { Pid } from '../actor/pid.js';
 import type { PendingCall, Proc } from '../actor/proc.js';
 import { assertEncodable } from '../codec/codec.js';
-import { CallFailedError, CallTimeoutError, InvalidArgumentError, NoProcError, SystemStoppedError, fromWireError, type WireError } from '../errors.js';
+import { CallFailedError, CallTimeoutError, InvalidArgumentError, NoProcError, NodeDownError, SystemStoppedError, fromWireError, type WireError } from '../errors.js';
 import { describe } from '../validate.js';
 import { CallDeadlines } from './call-deadlines.js';
 import type { Delivery } from './delivery.js';
 import { OP_DEMONITOR, OP_MONITOR, OP_REPLY } from './protocol.js';
+import { R_REPLY, REMOTE, isNoConnection } from './remote-ops.js';
 import { NO_ROUTE, type Router } from './router.js';
 import type { ShardState } from './shard-state.js';
 
@@ -88,12 +89,13 @@ export class Calls {
     const tp = s.observer.replyContext();
     const t = this.router.route(to);
     if (t === s.thread) {
-      this.router.local(OP_REPLY, to.serial, from.ref, ok, value, tp);
+      this.router.local(OP_REPLY, to.serial, from.ref, ok, this.delivery.prepareLocal(value), tp);
       return;
     }
     if (t === NO_ROUTE) return;
-    assertEncodable(value);
-    s.transport.emit5(t, OP_REPLY, to.serial, from.ref, ok, value, tp);
+    const v = this.delivery.prepareRemote(value, t === REMOTE);
+    if (t === REMOTE) s.remote(R_REPLY, to, from.ref, ok, v, tp);
+    else s.transport.emit5(t, OP_REPLY, to.serial, from.ref, ok, v, tp);
   }
 
   /** A reply arrived for process `serial`'s call `ref`. */
@@ -115,7 +117,11 @@ export class Calls {
     const pc = p.calls?.get(ref);
     if (pc === undefined) return false;
     const noproc = typeof reason === 'object' && reason.kind === 'custom' && reason.value === 'noproc';
-    const err = noproc ? new NoProcError(pid.toString()) : new CallFailedError(pid.toString(), reason, `the server exited (${formatReason(reason)})`);
+    const err = noproc
+      ? new NoProcError(pid.toString())
+      : isNoConnection(reason)
+        ? new NodeDownError(pid.node, `the connection to the node of ${pid} was lost (or it never existed)`)
+        : new CallFailedError(pid.toString(), reason, `the server exited (${formatReason(reason)})`);
     this.end(p, ref, pc, false, err);
     pc.reject(err);
     return true;

@@ -1,13 +1,17 @@
 // Delivery: user and runtime sends, mailboxes (or a waiting receive), and dead letters for what cannot be delivered.
 
 import type { SpanContext } from '@opentelemetry/api';
+import { formatTraceparent } from '@joerl/telemetry/internal';
 import { Pid } from '../actor/pid.js';
 import { type Proc, S_DEAD, S_IDLE } from '../actor/proc.js';
-import { assertEncodable } from '../codec/codec.js';
+import { movesPending } from '../codec/move.js';
+import { forLocal, forWire } from '../codec/prepare.js';
 import { InvalidArgumentError, MailboxFullError, NoProcError, UnknownNameError } from '../errors.js';
 import { describe } from '../validate.js';
+import { DROPPED, THREAD_STRIDE_I32 } from '../ring/control-block.js';
 import { type DeadLetter, type DeadLetterReason, OP_CLOCK, OP_DEAD_LETTER, OP_SEND, OP_SEND_AT, OP_SEND_TP } from './protocol.js';
 import type { Receive } from './receive.js';
+import { R_SEND, R_SEND_TP, REMOTE } from './remote-ops.js';
 import { NO_ROUTE, type Router } from './router.js';
 import type { ShardState } from './shard-state.js';
 
@@ -20,25 +24,49 @@ export class Delivery {
   private readonly rcv: Receive;
   /** The last OP_CLOCK value sent to each thread. */
   private readonly dstClock: number[];
+  /** The control block and this thread's QUEUED slot (see ShardState.queuedIndex). */
+  private readonly ctl: Int32Array;
+  private readonly queued: number;
+  private readonly dropped: number;
+  /** checkLocalSends: in-shard sends are checked and copied as if they crossed threads. */
+  private readonly checked: boolean;
 
   constructor(state: ShardState, router: Router, receive: Receive) {
     this.s = state;
     this.router = router;
     this.rcv = receive;
     this.dstClock = new Array<number>(state.threads).fill(NaN);
+    this.ctl = state.ctl.i32;
+    this.queued = state.queuedIndex;
+    this.dropped = state.thread * THREAD_STRIDE_I32 + DROPPED;
+    this.checked = state.config.checkLocalSends;
+  }
+
+  /**
+   * A value for a receiver on this thread, as one on another thread would
+   * get it (checked and copied) with checkLocalSends; otherwise the sender's
+   * own object, unless it carries a moved buffer. Throws `ERR_UNENCODABLE`.
+   */
+  prepareLocal(value: unknown): unknown {
+    return this.checked || movesPending() ? forLocal(value, this.checked) : value;
+  }
+
+  /** A value for a ring to another thread (`remote`: on its way to another node): checked (`ERR_UNENCODABLE`), copied when it must be (see forWire). */
+  prepareRemote(value: unknown, remote = false): unknown {
+    return forWire(value, this.checked, remote);
   }
 
   /** User-facing send: throws what can be known here, dead-letters the rest. `from` is for telemetry only. */
   send(to: Pid<unknown> | string, msg: unknown, from?: Pid): void {
     const s = this.s;
-    const pid = this.resolve(to, msg);
+    const pid = to instanceof Pid ? to : this.resolveName(to, msg);
     s.turnSends++;
     const obs = s.observer;
     obs.sent(from, pid);
     const stamp = obs.stamp;
     // A message to oneself is the actor's own control flow (a loop, a timer), not a hop: it carries no
     // trace, or one sampled trace would swallow everything the loop ever does.
-    const tc = from !== undefined && pid.key === from.key ? undefined : obs.traceSend(from, pid);
+    const tc = from !== undefined && pid.key === from.key && pid.node === from.node ? undefined : obs.traceSend(from, pid);
     const t = this.router.route(pid);
     if (t === s.thread) {
       const p = s.procs.get(pid.serial);
@@ -46,9 +74,18 @@ export class Delivery {
         this.failed('actor_not_found', null, pid);
         throw new NoProcError(pid.toString(), msg);
       }
-      if (!this.enqueue(p, msg, stamp, tc)) {
+      let m = msg;
+      if (this.checked || movesPending()) {
+        try {
+          m = forLocal(msg, this.checked);
+        } catch (err) {
+          this.failed('unencodable', null, pid);
+          throw err;
+        }
+      }
+      if (!this.enqueue(p, m, stamp, tc)) {
         this.failed('mailbox_full', p, pid);
-        throw new MailboxFullError(pid.toString(), p.mailbox.capacity, msg);
+        throw new MailboxFullError(pid.toString(), p.mailbox.capacity, m);
       }
       return;
     }
@@ -56,11 +93,20 @@ export class Delivery {
       this.failed('actor_not_found', null, pid);
       throw new NoProcError(pid.toString(), msg);
     }
+    let m: unknown;
     try {
-      assertEncodable(msg);
+      m = forWire(msg, this.checked, t === REMOTE);
     } catch (err) {
       this.failed('unencodable', null, pid);
       throw err;
+    }
+    if (t === REMOTE) {
+      // Another node: its connection carries the trace context, not the clock (clocks differ between machines).
+      // From a shard it goes through the main thread's ring: unsent until that frame is published.
+      if (s.thread !== 0) s.transport.counted(0);
+      if (tc === undefined) s.remote(R_SEND, pid, m, null, null, null);
+      else s.remote(R_SEND_TP, pid, m, formatTraceparent(tc), null, null);
+      return;
     }
     const tr = s.transport;
     const stamped = isStamped(stamp);
@@ -68,9 +114,11 @@ export class Delivery {
       this.dstClock[t] = stamp;
       tr.emit1(t, OP_CLOCK, stamp);
     }
+    // Counted as unsent until its frame is published (a shard that dies first reports it).
+    tr.counted(t);
     // The context as its two ids (always sampled: an unsampled send carries none), not a traceparent to format and parse.
-    if (tc !== undefined) tr.emit5(t, OP_SEND_TP, pid.serial, msg, tc.traceId, tc.spanId, stamped);
-    else tr.emit2(t, stamped ? OP_SEND_AT : OP_SEND, pid.serial, msg);
+    if (tc !== undefined) tr.emit5(t, OP_SEND_TP, pid.serial, m, tc.traceId, tc.spanId, stamped);
+    else tr.emit2(t, stamped ? OP_SEND_AT : OP_SEND, pid.serial, m);
   }
 
   /** Runtime-internal send (timers, offload results): never throws; failures become dead letters. */
@@ -85,21 +133,27 @@ export class Delivery {
     } else pid = to;
     this.s.observer.sentQuiet();
     const t = this.router.route(pid);
-    if (t === this.s.thread) {
-      this.deliverSerial(pid.serial, msg, NaN, undefined);
-      return;
-    }
     if (t === NO_ROUTE) {
       this.deadLetter(pid, msg, 'actor_not_found');
       return;
     }
+    let m: unknown;
     try {
-      assertEncodable(msg);
+      m = t === this.s.thread ? this.prepareLocal(msg) : forWire(msg, this.checked, t === REMOTE);
     } catch {
       this.deadLetter(pid, msg, 'unencodable');
       return;
     }
-    this.s.transport.emit2(t, OP_SEND, pid.serial, msg);
+    if (t === this.s.thread) {
+      this.deliverSerial(pid.serial, m, NaN, undefined);
+    } else if (t === REMOTE) {
+      // Through the main thread's ring on a shard: counted as unsent until that frame is published.
+      if (this.s.thread !== 0) this.s.transport.counted(0);
+      this.s.remote(R_SEND, pid, m, null, null, null);
+    } else {
+      this.s.transport.counted(t);
+      this.s.transport.emit2(t, OP_SEND, pid.serial, m);
+    }
   }
 
   /** Delivers to a process of this thread, dead-lettering on failure. */
@@ -119,6 +173,7 @@ export class Delivery {
   enqueue(p: Proc, msg: unknown, stamp: number, trace: SpanContext | undefined): boolean {
     if (p.receivers !== null && this.rcv.offer(p, msg)) return true;
     if (!(isStamped(stamp) || trace !== undefined ? p.mailbox.pushStamped(msg, stamp, trace) : p.mailbox.push(msg))) return false;
+    this.ctl[this.queued]!++;
     this.s.observer.mailboxIn(p);
     this.s.counters.delivered++;
     if (p.status === S_IDLE) this.s.schedule(p);
@@ -126,32 +181,46 @@ export class Delivery {
   }
 
   /** EXIT and DOWN messages: never refused by a full mailbox, or they would be lost. */
-  enqueueSystem(p: Proc, msg: unknown): void {
+  enqueueSystem(p: Proc, msg: object): void {
     if (p.receivers !== null && this.rcv.offer(p, msg)) return;
     p.mailbox.pushAlways(msg);
     this.s.observer.mailboxIn(p);
     if (p.status === S_IDLE) this.s.schedule(p);
   }
 
-  /** A message that could not be delivered: counted, and reported on the main thread. */
+  /**
+   * A message that could not be delivered: counted, and reported on the main
+   * thread. Once this thread's shutdown has begun it is only counted (in
+   * DROPPED), and the main thread reports the total with reason `shutdown`.
+   */
   deadLetter(to: Pid<unknown> | string, message: unknown, reason: DeadLetterReason, p: Proc | null = null): void {
     const s = this.s;
+    if (s.shuttingDown) {
+      this.ctl[this.dropped]!++;
+      return;
+    }
     this.failed(reason, p, to);
-    if (s.shuttingDown) return;
     const dl: DeadLetter = { to, message, reason, shard: s.thread };
     if (s.thread === 0) {
       s.hooks.deadLetter?.(dl);
       return;
     }
     try {
-      assertEncodable(message);
+      dl.message = forWire(message, false);
     } catch {
       dl.message = '[unencodable message]';
     }
+    s.transport.counted(0);
     s.transport.emit1(0, OP_DEAD_LETTER, dl);
   }
 
-  /** An op that passed assertEncodable but still failed to pack: report it, drop only it. */
+  /** Main thread: a dead letter another thread reported (only counted once our shutdown has begun). */
+  onReport(dl: DeadLetter): void {
+    if (this.s.shuttingDown) this.ctl[this.dropped]!++;
+    else this.s.hooks.deadLetter?.(dl);
+  }
+
+  /** An op that passed the encodability check but still failed to pack: report it, drop only it. */
   onUnencodableOp(dest: number, op: unknown[]): void {
     if (op[0] === OP_SEND || op[0] === OP_SEND_AT) this.deadLetter(new Pid(this.s.node, dest, op[1] as number), '[unencodable message]', 'unencodable');
   }
@@ -173,8 +242,8 @@ export class Delivery {
     this.s.observer.sendFailed(reason, p, to);
   }
 
-  private resolve(to: Pid<unknown> | string, msg: unknown): Pid<unknown> {
-    if (to instanceof Pid) return to;
+  /** The slow path of `send`: a name (or a bad argument). */
+  private resolveName(to: unknown, msg: unknown): Pid<unknown> {
     if (typeof to === 'string') {
       const found = this.s.names.whereis(to);
       if (found === undefined) {

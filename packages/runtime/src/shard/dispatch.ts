@@ -2,7 +2,7 @@
 
 import { TraceFlags } from '@opentelemetry/api';
 import type { ExitReason } from '../actor/exit-reason.js';
-import type { Pid } from '../actor/pid.js';
+import { type Pid, pidKey } from '../actor/pid.js';
 import type { WireError } from '../errors.js';
 import type { Calls } from './calls.js';
 import type { Delivery } from './delivery.js';
@@ -21,9 +21,14 @@ import {
   OP_LINK,
   OP_MONITOR,
   OP_NAME_ADDED,
+  OP_NODE_DOWN,
+  OP_NODE_REPLY,
+  OP_NODE_REQ,
   OP_OFFLOAD,
   OP_OFFLOAD_REPLY,
+  OP_REMOTE,
   OP_REPLY,
+  OP_REPORT,
   OP_SEND,
   OP_SEND_AT,
   OP_SEND_TP,
@@ -36,6 +41,8 @@ import {
   type SpawnRequest,
   unknownMessage,
 } from './protocol.js';
+import type { Report } from './report-sink.js';
+import type { Remote } from './remote.js';
 import type { ShardState } from './shard-state.js';
 import type { Spawner } from './spawn.js';
 
@@ -47,6 +54,7 @@ export interface DispatchTargets {
   names: Names;
   spawner: Spawner;
   offload: Offload;
+  remote: Remote;
 }
 
 export class Dispatcher {
@@ -63,7 +71,7 @@ export class Dispatcher {
 
   /** Runs ops[start..end) from thread `from`; the same code serves rings and this thread's own signal queue. */
   readonly dispatch = (ops: unknown[], start: number, end: number, from: number): void => {
-    const { delivery, calls, exits, names, spawner, offload } = this.t;
+    const { delivery, calls, exits, names, spawner, offload, remote } = this.t;
     const s = this.s;
     const procs = s.procs;
     let i = start;
@@ -87,6 +95,9 @@ export class Dispatcher {
             isRemote: true,
           });
           break;
+        case OP_REPORT:
+          s.hooks.report?.(ops[i + 1] as Report);
+          break;
         case OP_SPAN_START:
           s.hooks.spanStarted?.(from, ops[i + 1]);
           break;
@@ -101,7 +112,7 @@ export class Dispatcher {
           break;
         case OP_UNLINK: {
           const p = procs.get(ops[i + 2] as number);
-          if (p !== undefined && p.links !== null) p.links.delete((ops[i + 1] as Pid).key);
+          if (p !== undefined && p.links !== null) p.links.delete(pidKey(ops[i + 1] as Pid));
           break;
         }
         case OP_EXIT: {
@@ -127,7 +138,7 @@ export class Dispatcher {
           spawner.onReply(ops[i + 1] as number, ops[i + 2] as Pid | null, ops[i + 3] as WireError | null);
           break;
         case OP_DEAD_LETTER:
-          if (!s.shuttingDown) s.hooks.deadLetter?.(ops[i + 1] as DeadLetter);
+          delivery.onReport(ops[i + 1] as DeadLetter);
           break;
         case OP_OFFLOAD:
           offload.serve(from, ops[i + 1], ops[i + 2] as string, ops[i + 3] as string, ops[i + 4]);
@@ -140,6 +151,18 @@ export class Dispatcher {
           break;
         case OP_NAME_ADDED:
           names.onAdded(ops[i + 1] as number, ops[i + 2] as string);
+          break;
+        case OP_REMOTE:
+          s.remote(ops[i + 1] as number, ops[i + 2] as Pid, ops[i + 3], ops[i + 4], ops[i + 5], ops[i + 6]);
+          break;
+        case OP_NODE_DOWN:
+          remote.onNodeDown(ops[i + 1] as number);
+          break;
+        case OP_NODE_REQ:
+          remote.serve(from, ops[i + 1] as number, ops[i + 2] as string, ops[i + 3]);
+          break;
+        case OP_NODE_REPLY:
+          remote.onReply(ops[i + 1] as number, ops[i + 2] === true, ops[i + 3]);
           break;
         default:
           unknownMessage('ring op', op);

@@ -1,21 +1,42 @@
-// Shard worker entry: builds this thread's runtime from workerData and serves the control channel.
+// Shard worker entry: builds this thread's runtime from workerData and exposes its admin object to the main thread.
 
-import { parentPort, workerData } from 'node:worker_threads';
-import { type ShardInit, type ToShard, type FromShard, unknownMessage } from './protocol.js';
-import { ThreadRuntime } from './thread-runtime.js';
+import * as Comlink from 'comlink';
+import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
+import { portEndpoint } from './admin-channel.js';
+import { ShardAdmin } from './admin.js';
+import { type FromShard, type RingNotice, type ShardInit, ringChannelName } from './protocol.js';
 import { loadProvider } from './provider.js';
+import { ThreadRuntime } from './thread-runtime.js';
 
 const init = workerData as ShardInit;
 const port = parentPort!;
-const rt = new ThreadRuntime(init, init.config.spinMicros);
+const rt = new ThreadRuntime(init, init.config.spinMicros, {
+  links: {
+    // A ring this shard made reaches its consumer straight away on that thread's channel, and the
+    // main thread, which records it for restarts (system/link-broker.ts).
+    ringOpened: (to, ring) => {
+      const ch = new BroadcastChannel(ringChannelName(init.systemId, to));
+      ch.postMessage({ from: init.thread, ring } satisfies RingNotice);
+      ch.close();
+      port.postMessage({ type: 'ring-opened', to, ring } satisfies FromShard);
+    },
+    channelWanted: (to) => port.postMessage({ type: 'channel-wanted', to } satisfies FromShard),
+  },
+});
+// Rings other shards make to this one (unref'd: it never keeps a finished shard alive).
+const rings = new BroadcastChannel(ringChannelName(init.systemId, init.thread));
+rings.onmessage = (e) => {
+  const n = (e as { data: RingNotice }).data;
+  rt.state.transport.attachRing(n.from, n.ring);
+  rt.state.scheduler.kick();
+};
+rings.unref();
 if (init.provider !== null) rt.provider = await loadProvider(init.provider, init.thread);
 
 // A restarted shard first tells every consumer to drop any half-received
 // message its predecessor left behind.
 if (init.incarnation > 0) rt.state.transport.announceRestart();
 rt.state.scheduler.start();
-
-const reply = (msg: FromShard): void => port.postMessage(msg);
 
 // The loop tick: the watchdog on the main thread restarts this shard if it
 // stops (a handler stuck in a loop, sync or after an await); the lag it
@@ -36,41 +57,13 @@ setInterval(() => {
   lastTick = now;
 }, TICK_MS).unref();
 
-port.on('message', (msg: ToShard) => {
-  switch (msg.type) {
-    case 'shard-down':
-      rt.onShardDown(msg.shard, msg.incarnation);
-      rt.state.scheduler.kick();
-      break;
-    case 'shutdown':
-      rt.shutdown(msg.timeoutMs).then(
-        (pending) => {
-          reply({ type: 'shutdown-done', pending });
-          // Nothing ref'd is left: the thread ends on its own.
-          port.close();
-        },
-        (err: unknown) => {
-          throw err;
-        },
-      );
-      break;
-    case 'stats':
-      reply({
-        type: 'stats',
-        id: msg.id,
-        stats: {
-          shard: rt.thread,
-          actors: rt.state.procs.size,
-          runQueue: rt.state.scheduler.queued,
-          spawned: rt.state.counters.spawned,
-          exited: rt.state.counters.exited,
-          delivered: rt.state.counters.delivered,
-        },
-      });
-      break;
-    default:
-      unknownMessage('control', msg);
-  }
-});
-
-reply({ type: 'ready' });
+// The control plane: main's requests (introspection, stats, shard-down, shutdown) over our own channel.
+const admin = init.admin!;
+Comlink.expose(
+  new ShardAdmin(rt, () => {
+    rings.close();
+    admin.close();
+  }),
+  portEndpoint(admin),
+);
+port.postMessage({ type: 'ready' } satisfies FromShard);

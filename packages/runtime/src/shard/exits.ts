@@ -2,7 +2,7 @@
 
 import { type ExitReason, type ExitReasonInput, KILL, formatReason, normalizeReason, panicReason, reasonKind } from '../actor/exit-reason.js';
 import type { MonitorRef } from '../actor/messages.js';
-import type { Pid } from '../actor/pid.js';
+import { type Pid, pidKey } from '../actor/pid.js';
 import { type Proc, S_DEAD, S_EXITING, S_INIT, S_RUNNING, S_WAITING } from '../actor/proc.js';
 import { InitFailedError } from '../errors.js';
 import { checkPid, isThenable } from '../validate.js';
@@ -49,7 +49,7 @@ export class Exits {
 
   unlink(p: Proc, target: Pid<unknown>): void {
     checkPid(target, 'unlink');
-    if (p.links !== null && p.links.delete(target.key)) this.router.sig(OP_UNLINK, p.pid, target);
+    if (p.links !== null && p.links.delete(pidKey(target))) this.router.sig(OP_UNLINK, p.pid, target);
   }
 
   monitor(p: Proc, target: Pid<unknown>): MonitorRef {
@@ -124,7 +124,7 @@ export class Exits {
   onExitSignal(p: Proc, from: Pid, reason: ExitSignalReason, viaLink: boolean): void {
     if (p.status === S_DEAD) return;
     // After unlink, no exit signal from that link may arrive.
-    if (viaLink && (p.links === null || !p.links.delete(from.key))) return;
+    if (viaLink && (p.links === null || !p.links.delete(pidKey(from)))) return;
     const obs = this.s.observer;
     if (reason === KILL) {
       obs.signalReceived('kill', false);
@@ -175,6 +175,7 @@ export class Exits {
     try {
       r = b.terminate(reason, p.state, p.ctx as never);
     } catch (err) {
+      this.s.reports.crash(p, 'terminate', err);
       this.finish(p, panicReason(err));
       return;
     }
@@ -192,6 +193,7 @@ export class Exits {
       },
       (err: unknown) => {
         clearTimeout(timer);
+        if (p.status !== S_DEAD) this.s.reports.crash(p, 'terminate', err);
         this.finish(p, panicReason(err));
       },
     );
@@ -222,6 +224,8 @@ export class Exits {
       reply(null, new InitFailedError(p.pid.toString(), reason, `it exited during init (${formatReason(reason)})`));
     }
     s.observer.exited(p, reason);
+    // Before links and monitors hear of the exit: whoever sees the DOWN has seen these dead letters too.
+    if (p.mailbox.length > 0) this.deadLetterMailbox(p);
     const { links, monitoredBy, monitors } = p;
     p.links = p.monitoredBy = p.monitors = null;
     if (links !== null) {
@@ -240,5 +244,27 @@ export class Exits {
     if (monitors !== null) for (const [ref, t] of monitors) this.router.sig(OP_DEMONITOR, p.pid, t, ref);
     p.state = undefined;
     if (this.onAllExited !== null && s.procs.size === 0) this.onAllExited();
+  }
+
+  /**
+   * What `send` left in the mailbox of a process that exited becomes dead
+   * letters (`process_exited`), with their content; EXIT and DOWN messages
+   * were signals, not sends, and go. During shutdown they stay in the
+   * thread's QUEUED count, which the main thread reports in one sum.
+   */
+  private deadLetterMailbox(p: Proc): void {
+    const s = this.s;
+    const mb = p.mailbox;
+    if (s.shuttingDown) {
+      mb.drain();
+      return;
+    }
+    const ctl = s.ctl.i32;
+    while (mb.length > 0) {
+      const msg = mb.shift();
+      if (mb.tookSystem(msg)) continue;
+      ctl[s.queuedIndex]!--;
+      this.delivery.deadLetter(p.pid, msg, 'process_exited', p);
+    }
   }
 }

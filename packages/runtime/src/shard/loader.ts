@@ -21,6 +21,8 @@ export class Loader {
   private lastHref = '';
   private lastExport = '';
   private last: Loaded | null = null;
+  /** Loads still pending that a spawn gave up on (`href#export`): no longer counted as loading (see `stalled`). */
+  private readonly given = new Set<string>();
   /** Told when an import starts (+1) and ends (-1). */
   onLoading: (delta: number) => void = () => {};
 
@@ -39,21 +41,39 @@ export class Loader {
       return hit;
     }
     const m = byExport;
+    const key = `${href}#${exportName}`;
     this.onLoading(1);
+    const done = (): void => {
+      if (!this.given.delete(key)) this.onLoading(-1);
+    };
     const p = this.load(href, exportName).then(
       (loaded) => {
-        this.onLoading(-1);
+        done();
         m.set(exportName, loaded);
         return loaded;
       },
       (err: unknown) => {
-        this.onLoading(-1);
+        done();
         m.delete(exportName); // a module that appears later can still be loaded
         throw err;
       },
     );
     m.set(exportName, p);
     return p;
+  }
+
+  /**
+   * A spawn timed out while this module was loading (a top-level await that
+   * does not settle, say). It stops counting as loading, so the watchdog
+   * (which waits for imports, since compiling blocks the loop) is not held off
+   * for good; later spawns still share the pending import and time out too.
+   */
+  stalled(href: string, exportName: string): void {
+    const key = `${href}#${exportName}`;
+    if (this.cache.get(href)?.get(exportName) instanceof Promise && !this.given.has(key)) {
+      this.given.add(key);
+      this.onLoading(-1);
+    }
   }
 
   private async load(href: string, exportName: string): Promise<Loaded> {

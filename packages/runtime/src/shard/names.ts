@@ -2,10 +2,10 @@
 
 import type { Pid } from '../actor/pid.js';
 import { S_EXITING } from '../actor/proc.js';
-import { NoProcError } from '../errors.js';
+import { InvalidArgumentError, NoProcError } from '../errors.js';
 import { checkPid } from '../validate.js';
 import { OP_NAME_ADDED } from './protocol.js';
-import { NO_ROUTE, type Router } from './router.js';
+import { NO_ROUTE, REMOTE, type Router } from './router.js';
 import type { ShardState } from './shard-state.js';
 
 export class Names {
@@ -23,6 +23,7 @@ export class Names {
     const s = this.s;
     const t = this.router.route(pid);
     if (t === NO_ROUTE) throw new NoProcError(pid.toString());
+    if (t === REMOTE) throw new InvalidArgumentError(`register needs a pid of this node, got ${pid}: names are per node (use registerGlobal for a cluster-wide name)`);
     if (t === s.thread) {
       const p = s.procs.get(pid.serial);
       if (p === undefined || p.status >= S_EXITING) throw new NoProcError(pid.toString());

@@ -37,6 +37,8 @@ export interface ShardObserver {
   sentQuiet(): void;
   /** A message was not delivered (never sampled). */
   sendFailed(reason: string, p: Proc | null, to: Pid<unknown> | string): void;
+  /** `n` messages were lost in bulk (a thread ended with them): counted, no provider hook. */
+  sendsLost(reason: string, n: number): void;
   /** One message went into `p`'s mailbox (counted in a plain field; the depth gauge is written at the next flush). */
   mailboxIn(p: Proc): void;
   /** `n` messages left `p`'s mailbox. */
@@ -82,6 +84,7 @@ class NoopObserver implements ShardObserver {
   }
   sentQuiet(): void {}
   sendFailed(): void {}
+  sendsLost(): void {}
   mailboxIn(): void {}
   mailboxOut(): void {}
   signalSent(): void {}

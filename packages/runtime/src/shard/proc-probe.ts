@@ -46,6 +46,8 @@ export class ProcProbe implements BehaviourProbe {
     this.#o.provider?.onSupervisorRestart?.(childId, strategy);
   }
 
+  childStartFailed(): void {}
+
   intensityExceeded(): void {
     this.#m.intensityExceeded();
   }

@@ -5,6 +5,8 @@ import type { TracingConfig } from './tracing.js';
 import type { WireError } from '../errors.js';
 import type { ExitReason } from '../actor/exit-reason.js';
 import type { Pid } from '../actor/pid.js';
+import type { MessagePort } from 'node:worker_threads';
+import { R_SEND, R_SEND_TP } from './remote-ops.js';
 
 /*
  * Ring ops. A frame is one msgpack array of back-to-back ops, each an op code
@@ -35,9 +37,24 @@ export const OP_CLOCK = 17; //       t: the source's clock (abs ms) for the OP_S
 export const OP_SEND_TP = 18; //     toSerial, msg, traceId, spanId, stamped (a traced message, its context sampled; stamped: sent at the source's clock)
 export const OP_SPAN_START = 19; //  SpanStartWire (to the main thread)
 export const OP_SPAN_BATCH = 20; //  SpanEndWire[]: finished spans, shipped in batches (to the main thread)
+// Nodes (see shard/remote-ops.ts and node/): the main thread owns the node's one connection.
+export const OP_REMOTE = 21; //      kind, to, a, b, c, d (to the main thread: a message or signal for a process of another node)
+export const OP_NODE_DOWN = 22; //   node id (from the main thread: the connection to that node is gone)
+export const OP_NODE_REQ = 23; //    reqId, kind, arg (to the main thread: spawn on another node, global names...)
+export const OP_NODE_REPLY = 24; //  reqId, ok, value | WireError
+export const OP_REPORT = 25; //      Report: a crash or supervisor report (to the main thread; always on, telemetry or not)
 
 /** How many fields follow each op code. */
-export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 5, 4, 3, 3, 1, 5, 1, 1];
+export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 5, 4, 3, 3, 1, 5, 1, 1, 6, 1, 3, 3, 1];
+
+/**
+ * True for the ops that carry a message someone sent (counted until published:
+ * see Transport.counted): sends, dead-letter reports, and sends to another
+ * node on their way to the main thread (`kind`: the OP_REMOTE's first field).
+ */
+export function carriesMessage(op: number, kind?: unknown): boolean {
+  return op === OP_SEND || op === OP_SEND_AT || op === OP_SEND_TP || op === OP_DEAD_LETTER || (op === OP_REMOTE && (kind === R_SEND || kind === R_SEND_TP));
+}
 
 /** How a spawn relates the child to its parent: not at all, linked, or monitored (atomically, at birth). */
 export type SpawnMode = 'plain' | 'link' | 'monitor';
@@ -52,6 +69,8 @@ export interface SpawnRequest {
   parent?: Pid;
   name?: string;
   mailboxCapacity?: number;
+  /** The spawn's own timeout (else the serving thread's `spawnTimeoutMs`). */
+  timeoutMs?: number;
   /** The traceparent of the `actor.spawn` span (tracing on, sampled). */
   tp?: string;
   /** Link the child to this pid at birth (spawnLink). */
@@ -61,8 +80,19 @@ export interface SpawnRequest {
   ref?: number;
 }
 
-/** Why a message was not delivered. Matches `joerl_messages_sent_failed_total{reason}`. */
-export type DeadLetterReason = 'mailbox_full' | 'actor_not_found' | 'unencodable' | 'shard_down';
+/**
+ * Why a message was not delivered. Matches `joerl_messages_sent_failed_total{reason}`.
+ * - `mailbox_full`: the receiver's bounded mailbox was full when it arrived;
+ * - `actor_not_found`: no such process when it arrived (exited, or never existed);
+ * - `unencodable`: it could not cross threads (a runtime send, or one msgpackr refused late);
+ * - `process_exited`: it waited in the mailbox of a process that exited before handling it;
+ * - `shard_down`: it was sent to a shard the system gave up restarting (or, counted
+ *   without content, it was queued in or unsent from a shard that died);
+ * - `shutdown` (counted without content): `shutdown()` found it still queued or unsent;
+ * - `noconnection`: it was sent to a node that is not connected;
+ * - `payload_too_large`: it was larger than the NATS servers' max payload.
+ */
+export type DeadLetterReason = 'mailbox_full' | 'actor_not_found' | 'unencodable' | 'process_exited' | 'shard_down' | 'shutdown' | 'noconnection' | 'payload_too_large';
 
 /** A message that could not be delivered, reported on the main thread. */
 export interface DeadLetter {
@@ -73,17 +103,37 @@ export interface DeadLetter {
   shard: number;
 }
 
-/** Main -> shard control messages. */
-export type ToShard =
-  | { type: 'shard-down'; shard: number; incarnation: number }
-  | { type: 'shutdown'; timeoutMs: number }
-  | { type: 'stats' ; id: number };
+/**
+ * Shard -> main over the worker's own port: it is ready (its admin object is
+ * exposed), or it made a ring / needs a side channel. Everything main asks of
+ * a shard goes over the admin channel (shard/admin.ts).
+ */
+export type FromShard = { type: 'ready' } | LinkFromShard;
 
-/** Shard -> main control messages. */
-export type FromShard =
-  | { type: 'ready' }
-  | { type: 'shutdown-done'; pending: number }
-  | { type: 'stats'; id: number; stats: ShardStats };
+/** A shard's requests for rings and side channels (system/link-broker.ts answers them). */
+export type LinkFromShard =
+  /** The shard made the ring to `to` (its first send there): record it and hand it to `to`. */
+  | { type: 'ring-opened'; to: number; ring: SharedArrayBuffer }
+  /** The shard needs a (new) side channel to `to`. */
+  | { type: 'channel-wanted'; to: number };
+
+/** The BroadcastChannel on which thread `t` of system `systemId` hears of rings made to it. */
+export function ringChannelName(systemId: string, t: number): string {
+  return `joerl:${systemId}:rings-to:${t}`;
+}
+
+/** A ring handed to its consumer on that channel. */
+export interface RingNotice {
+  from: number;
+  ring: SharedArrayBuffer;
+}
+
+/** A ring this thread produces into or consumes from, as handed over at start. */
+export interface RingGrant {
+  from: number;
+  to: number;
+  ring: SharedArrayBuffer;
+}
 
 /** What a shard reports about itself. */
 export interface ShardStats {
@@ -101,8 +151,10 @@ export interface ShardInit {
   threads: number;
   incarnation: number;
   control: SharedArrayBuffer;
-  /** rings[from][to]; null on the diagonal. */
-  rings: (SharedArrayBuffer | null)[][];
+  /** The rings that exist so far from or to this thread; the others are made on first use. */
+  rings: RingGrant[];
+  /** Unique per system: names the BroadcastChannels that hand new rings straight to their consumer. */
+  systemId: string;
   names: SharedArrayBuffer;
   maxNames: number;
   config: ThreadConfig;
@@ -115,6 +167,10 @@ export interface ShardInit {
   tracing: TracingConfig | null;
   /** Tracing on: where this shard writes the span a traced handler runs under (see open-span-slot.ts). */
   traceSlot: SharedArrayBuffer | null;
+  /** This node (null: the system was started without `node`, and every pid has node 0). */
+  node: { id: number; name: string } | null;
+  /** The shard's end of its admin channel (comlink; transferred). Absent on the main thread. */
+  admin?: MessagePort;
 }
 
 /** Settings every thread runs with (validated on the main thread). */
@@ -124,6 +180,16 @@ export interface ThreadConfig {
   sliceBudget: number;
   spinMicros: number;
   terminateTimeoutMs: number;
+  /** Default limit on a spawn's module load and async init (SpawnOptions.timeoutMs). */
+  spawnTimeoutMs: number;
+  /** Capacity of each ring, a power of two. */
+  ringBytes: number;
+  /** In-shard sends are checked and copied like cross-shard ones (see SystemOptions.checkLocalSends). */
+  checkLocalSends: boolean;
+  /** Binary parts of at least this many bytes travel beside the ring frame. */
+  bigPayloadThreshold: number;
+  /** Side items in flight from one thread to another, in bytes. */
+  maxPayloadBytesInFlight: number;
 }
 
 /** Exit reason or the kill signal, as carried by OP_EXIT. */

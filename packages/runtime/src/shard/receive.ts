@@ -64,6 +64,7 @@ export class Receive {
   /** Takes the i-th queued message out of order (selective receive, demonitor flush), keeping the depth gauge right. */
   takeAt(p: Proc, i: number): unknown {
     const msg = p.mailbox.removeAt(i);
+    if (!p.mailbox.tookSystem(msg)) this.s.ctl.i32[this.s.queuedIndex]!--;
     this.s.observer.mailboxOut(p, 1);
     return msg;
   }

@@ -2,35 +2,45 @@
 
 import type { ExitReason } from '../actor/exit-reason.js';
 import type { Pid } from '../actor/pid.js';
-import { ARITY, type ExitSignalReason, OP_DOWN, OP_EXIT } from './protocol.js';
+import { ARITY, type ExitSignalReason, OP_DEMONITOR, OP_DOWN, OP_EXIT, OP_LINK, OP_MONITOR } from './protocol.js';
+import { REMOTE, R_DEMONITOR, R_DOWN, R_EXIT, R_LINK, R_MONITOR, R_UNLINK } from './remote-ops.js';
 import type { ShardState } from './shard-state.js';
 
-/** `route()`: no thread of this system hosts the pid (a shard number out of range, or another node while nodes do not exist). */
+/** `route()`: no thread of this system hosts the pid (a shard number out of range, or another node on a system without `node`). */
 export const NO_ROUTE = -1;
+export { REMOTE };
 
 /** Runs ops[start..end) on this thread (the dispatcher, installed by the composition). */
 export type LocalDispatch = (ops: unknown[], start: number, end: number, from: number) => void;
 
 export class Router {
   readonly #s: ShardState;
-  readonly #dispatch: LocalDispatch;
+  #dispatch: LocalDispatch = () => {
+    throw new Error('joerl internal error: a signal was queued before the dispatcher was installed');
+  };
   readonly #queue: unknown[] = [];
   #draining = false;
 
-  constructor(state: ShardState, dispatch: LocalDispatch) {
+  constructor(state: ShardState) {
     this.#s = state;
+  }
+
+  /** Installs the dispatcher (the layer on top, built after this one), before anything runs. */
+  dispatchWith(dispatch: LocalDispatch): void {
     this.#dispatch = dispatch;
   }
 
   /**
    * Where `pid` lives: this thread's number (deliver here), a peer thread's
-   * number (its ring), or NO_ROUTE. Every path that addresses a pid (sends,
-   * quiet sends, replies, signals, timers, spawn replies, offload results)
-   * asks this, so a pid of another node can never be taken for a local one.
+   * number (its ring), REMOTE (another node: the main thread's connection),
+   * or NO_ROUTE. Every path that addresses a pid (sends, quiet sends,
+   * replies, signals, timers, spawn replies, offload results) asks this, so a
+   * pid of another node can never be taken for a local one.
    */
   route(pid: Pid<unknown>): number {
     const s = this.#s;
-    if (pid.node !== s.node || pid.shard >= s.threads) return NO_ROUTE;
+    if (pid.node !== s.node) return s.distributed ? REMOTE : NO_ROUTE;
+    if (pid.shard >= s.threads) return NO_ROUTE;
     return pid.shard;
   }
 
@@ -66,14 +76,16 @@ export class Router {
   sigExit(from: Pid, to: Pid, reason: ExitSignalReason, viaLink: boolean): void {
     const t = this.route(to);
     if (t === this.#s.thread) this.local(OP_EXIT, from, to.serial, reason, viaLink);
-    else if (t !== NO_ROUTE) this.#s.transport.emit4(t, OP_EXIT, from, to.serial, reason, viaLink);
+    else if (t >= 0) this.#s.transport.emit4(t, OP_EXIT, from, to.serial, reason, viaLink);
+    else if (t === REMOTE) this.#s.remote(R_EXIT, to, from, reason, viaLink, null);
   }
 
   /** A DOWN for monitor `ref` held by `to`, about `pid`. */
   sigDown(to: Pid, ref: number, pid: Pid, reason: ExitReason): void {
     const t = this.route(to);
     if (t === this.#s.thread) this.local(OP_DOWN, to.serial, ref, pid, reason);
-    else if (t !== NO_ROUTE) this.#s.transport.emit4(t, OP_DOWN, to.serial, ref, pid, reason);
+    else if (t >= 0) this.#s.transport.emit4(t, OP_DOWN, to.serial, ref, pid, reason);
+    else if (t === REMOTE) this.#s.remote(R_DOWN, to, ref, pid, reason, null);
   }
 
   /** LINK, UNLINK, MONITOR and DEMONITOR: `from`, the target's serial, and a ref for the monitor ops. */
@@ -82,9 +94,25 @@ export class Router {
     if (t === this.#s.thread) {
       if (ref === undefined) this.local(op, from, to.serial);
       else this.local(op, from, to.serial, ref);
-    } else if (t !== NO_ROUTE) {
+    } else if (t >= 0) {
       if (ref === undefined) this.#s.transport.emit2(t, op, from, to.serial);
       else this.#s.transport.emit3(t, op, from, to.serial, ref);
+    } else if (t === REMOTE) {
+      this.#s.remote(remoteKind(op), to, from, ref ?? null, null, null);
     }
+  }
+}
+
+/** The remote op kind of a local signal op. */
+function remoteKind(op: number): number {
+  switch (op) {
+    case OP_LINK:
+      return R_LINK;
+    case OP_MONITOR:
+      return R_MONITOR;
+    case OP_DEMONITOR:
+      return R_DEMONITOR;
+    default:
+      return R_UNLINK;
   }
 }

@@ -135,7 +135,9 @@ export class Scheduler {
       const timed = this.timing || p.turnBudget > 0;
       const t0 = timed ? (this.timing ? mark : performance.now()) : 0;
       const n = this.runTurn(p, p.turnBudget > 0 ? p.turnBudget : backlog > full * 4 ? backlog >> 2 : full);
+      p.handled += n; // once per turn: the observer's "reductions"
       budget -= Math.max(1, n);
+      ++turns; // counted before any break, so the check after the loop sees every turn
       if (this.transport.backlogged()) break; // back off: peers are behind
       // Work for a thread that is waiting goes out now, not at the end of the slice.
       if (this.transport.hasUnflushed() && this.transport.idlePeerWaiting()) this.transport.flush(false);
@@ -143,16 +145,20 @@ export class Scheduler {
       // out and what peers sent comes in, so a slice busy with local work
       // does not leave other threads waiting on us; a slice that has run
       // SLICE_MS gives the event loop (timers, control messages) its turn.
-      ++turns;
       if (timed || (turns & 3) === 0) {
         const t = performance.now();
         if (timed) {
           const per = (t - t0) / Math.max(1, n);
-          if (per * full <= TURN_MS) {
+          const fits = per * full <= TURN_MS ? full : Math.max(1, Math.floor(TURN_MS / per));
+          // A budget shrinks at once but at most doubles per turn: one fast
+          // message (a new job for a hash worker) says nothing about the slow
+          // ones queued behind it, and a budget of 50 would run them all.
+          const next = p.turnBudget > 0 ? Math.min(fits, p.turnBudget * 2) : fits;
+          if (next >= full) {
             p.turnBudget = 0;
             if (++this.fastTurns >= 256) this.timing = false;
           } else {
-            p.turnBudget = Math.max(1, Math.floor(TURN_MS / per));
+            p.turnBudget = next;
             this.fastTurns = 0;
           }
         } else if (t - mark > 4 * TURN_MS) {
@@ -168,6 +174,15 @@ export class Scheduler {
           if (this.timing) mark = performance.now(); // IO is nobody's turn
         }
       }
+    }
+    // Untimed turns are looked at every fourth turn; the last few of a slice
+    // are looked at here, or a shard with one or two busy actors (a slice of
+    // one or two turns) would never time them, however long their turns
+    // (issue 17: "Shard 2 lags"). One clock read per slice, at most.
+    const unchecked = turns & 3;
+    if (!this.timing && unchecked !== 0 && performance.now() - mark > unchecked * TURN_MS) {
+      this.timing = true;
+      this.fastTurns = 0;
     }
     // What the slice sent goes out; telemetry is written here only if something is published
     // (see the loop: before the thread yields to the event loop or goes idle, it is written anyway).

@@ -8,6 +8,7 @@ import {
   FIRST_SERIAL,
   GAVE_UP,
   INCARNATION,
+  QUEUED,
   REF,
   SERIAL,
   STOPPING,
@@ -20,14 +21,18 @@ import { NameTable } from '../registry/name-table.js';
 import { TimerHeap } from '../timer/timer-heap.js';
 import { Loader } from './loader.js';
 import type { ShardObserver } from './observer.js';
-import type { DeadLetter, ShardInit, ThreadConfig } from './protocol.js';
+import { type DeadLetter, OP_REPORT, type ShardInit, type ThreadConfig } from './protocol.js';
+import { NO_REMOTE, type RemoteSink } from './remote-ops.js';
+import { type Report, ReportSink } from './report-sink.js';
 import type { Scheduler } from './scheduler.js';
-import type { Transport } from './transport.js';
+import type { LinkHost, Transport } from './transport.js';
 
 /** Optional callbacks the owner of a thread installs. */
 export interface RuntimeHooks {
   /** Main thread: a message could not be delivered (from any thread). */
   deadLetter?(dl: DeadLetter): void;
+  /** Main thread: a crash or supervisor report (from any thread). */
+  report?(r: Report): void;
   /** Main thread: runs a job on the offload pool. */
   offload?(href: string, exportName: string, input: unknown): Promise<unknown>;
   /** Main thread: thread `thread` announced a metric series. */
@@ -36,10 +41,18 @@ export interface RuntimeHooks {
   spanStarted?(thread: number, rec: unknown): void;
   /** Main thread: a batch of finished spans (wire records) from thread `thread`. */
   spanBatch?(thread: number, batch: unknown[]): void;
+  /**
+   * Main thread of a node: a node-level request (spawn on another node,
+   * global names) from thread `thread`. `done` is called once, synchronously
+   * where the answer is dispatched (so what follows it is dispatched after).
+   */
+  nodeRequest?(kind: string, arg: unknown, thread: number, done: (ok: boolean, value: unknown) => void): void;
 }
 
-/** What only the main thread passes its runtime (the rest arrives through the rings). */
+/** What the owner of a thread passes its runtime (the rest arrives through the rings). */
 export interface LocalSinks {
+  /** How the thread gets rings and side channels (a shard: its parent port; main: the link broker, set later). */
+  links?: LinkHost;
   announce?: (slot: number, metric: number, labels: string[]) => void;
   spans?: SpanSink;
 }
@@ -62,8 +75,16 @@ const REF_BLOCK = 256;
 const REF_BLOCK_N = BigInt(REF_BLOCK);
 
 export class ShardState {
-  /** This node (0 until nodes exist: every pid of this system has node 0). */
-  readonly node = 0;
+  /** This node's id in its cluster (0 for a system started without `node`: every pid has node 0). */
+  readonly node: number;
+  /** This node's name (null without `node`). */
+  readonly nodeName: string | null;
+  /** True when this system is a node: pids of other nodes route to the network. */
+  readonly distributed: boolean;
+  /** The main thread of this node as a pid (the parent of processes spawned from main code). */
+  readonly mainPid: Pid;
+  /** Where remote ops go: the main thread's ring (shards) or the node's connection (main); set by the composition. */
+  remote: RemoteSink = NO_REMOTE;
   readonly thread: number;
   readonly threads: number;
   readonly config: ThreadConfig;
@@ -74,6 +95,8 @@ export class ShardState {
   readonly loader = new Loader();
   readonly counters: RuntimeCounters = { spawned: 0, exited: 0, delivered: 0, deadLetters: 0, lateReplies: 0 };
   hooks: RuntimeHooks = {};
+  /** Crash and supervisor reports, shipped to the main thread (telemetry on or off). */
+  readonly reports: ReportSink;
   /** First serial of this incarnation: spawn requests below it were meant for a dead predecessor. */
   readonly firstSerial: number;
   shuttingDown = false;
@@ -95,16 +118,32 @@ export class ShardState {
   /** This thread's block of reserved serials: [nextSerial, endSerial). */
   private nextSerial = 0;
   private endSerial = 0;
+  /**
+   * This thread's QUEUED slot in `ctl.i32`: messages from `send` waiting in
+   * its mailboxes. Plain writes (one per push, one per handler entry): the
+   * counter must outlive the thread, not synchronise anything, and only the
+   * main thread reads it, after this thread has ended.
+   */
+  readonly queuedIndex: number;
 
   constructor(init: ShardInit) {
     this.thread = init.thread;
+    this.node = init.node?.id ?? 0;
+    this.nodeName = init.node?.name ?? null;
+    this.distributed = init.node !== null;
+    this.mainPid = new Pid(this.node, 0, 0);
     this.threads = init.threads;
     this.config = init.config;
     this.ctl = controlViews(init.control, init.threads);
     this.names = new NameTable(init.names, init.maxNames, init.thread);
     this.actorsIndex = init.thread * THREAD_STRIDE_I32 + ACTORS;
+    this.queuedIndex = init.thread * THREAD_STRIDE_I32 + QUEUED;
     this.firstSerial = Number(Atomics.load(this.ctl.i64, init.thread * THREAD_STRIDE_I64 + FIRST_SERIAL));
     this.timers = new TimerHeap(() => this.scheduler.kick());
+    this.reports = new ReportSink(init.thread, (r) => {
+      if (this.thread === 0) this.hooks.report?.(r);
+      else this.transport.emit1(0, OP_REPORT, r);
+    });
   }
 
   /**

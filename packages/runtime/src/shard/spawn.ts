@@ -4,20 +4,40 @@ import { context, trace } from '@opentelemetry/api';
 import type { ModuleRef, Monitored, SpawnOptions } from '../actor/context.js';
 import { panicReason } from '../actor/exit-reason.js';
 import { moduleHref } from '../actor/module-ref.js';
-import { MAIN_PID, Pid } from '../actor/pid.js';
+import { Pid } from '../actor/pid.js';
 import { Proc, S_DEAD, S_IDLE, S_INIT, S_RUNNING, S_WAITING, type SpawnReply } from '../actor/proc.js';
 import { assertEncodable } from '../codec/codec.js';
-import { InitFailedError, InvalidOptionError, ShardDownError, fromWireError, toWireError, type WireError } from '../errors.js';
+import { InitFailedError, InvalidOptionError, ShardDownError, SpawnTimeoutError, fromWireError, toWireError, type WireError } from '../errors.js';
 import { checkCapacity, describe, isThenable } from '../validate.js';
 import type { Exits } from './exits.js';
 import type { Placement } from './placement.js';
 import { OP_SPAWN, OP_SPAWN_REPLY, type SpawnMode, type SpawnRequest } from './protocol.js';
 import type { ShardState } from './shard-state.js';
 
+/**
+ * A spawn another node asked for (main thread only): its parent, and the
+ * link or monitor set at birth, are on that node. `replied` runs
+ * synchronously with the answer, before anything the child sends after it.
+ */
+export interface RemoteBirth {
+  parent: Pid;
+  link?: Pid;
+  monitor?: Pid;
+  ref?: number;
+  replied(pid: Pid, err: unknown): void;
+}
+
 interface PendingSpawn {
   done: SpawnReply;
   shard: number;
   incarnation: number;
+}
+
+/** A start that went async (a module loading, an init pending): its deadline, and what to undo when it passes. */
+interface Starting {
+  timer: NodeJS.Timeout;
+  /** Set while an async init is pending: forget it (it no longer counts as pending work). */
+  abandon: (() => void) | null;
 }
 
 export class Spawner {
@@ -27,6 +47,8 @@ export class Spawner {
   /** Builds the `ctx` handlers receive (the composition's, so this layer needs no context class). */
   private readonly makeCtx: (p: Proc) => unknown;
   private readonly pending = new Map<number, PendingSpawn>();
+  /** Processes whose load or init is pending, with their spawn deadline. */
+  private readonly starting = new Map<Proc, Starting>();
   private seq = 0;
 
   constructor(state: ShardState, placement: Placement, exits: Exits, makeCtx: (p: Proc) => unknown) {
@@ -37,7 +59,7 @@ export class Spawner {
   }
 
   /** spawn / spawnLink / spawnMonitor from `parent` (null: the main thread). */
-  spawn(module: ModuleRef, args: unknown, opts: SpawnOptions | undefined, parent: Proc | null, mode: SpawnMode): Promise<Pid | Monitored> {
+  spawn(module: ModuleRef, args: unknown, opts: SpawnOptions | undefined, parent: Proc | null, mode: SpawnMode, birth?: RemoteBirth): Promise<Pid | Monitored> {
     const s = this.s;
     let req: SpawnRequest;
     let target: number;
@@ -49,13 +71,19 @@ export class Spawner {
       if (typeof exportName !== 'string' || exportName.length === 0) throw new InvalidOptionError(`options.export must be a non-empty string, got ${describe(exportName)}`);
       if (o.name !== undefined && (typeof o.name !== 'string' || o.name.length === 0)) throw new InvalidOptionError(`options.name must be a non-empty string, got ${describe(o.name)}`);
       if (o.mailboxCapacity !== undefined) checkCapacity(o.mailboxCapacity, 'options.mailboxCapacity');
+      if (o.timeoutMs !== undefined && (typeof o.timeoutMs !== 'number' || !(o.timeoutMs >= 1 && o.timeoutMs <= 2 ** 31 - 1))) {
+        throw new InvalidOptionError(`options.timeoutMs must be a finite number of ms from 1 to ${2 ** 31 - 1}, got ${describe(o.timeoutMs)}`);
+      }
       target = this.placement.place(o.shard, parent !== null);
       if (s.isGone(target)) throw new ShardDownError(target);
       if (target !== s.thread) assertEncodable(args);
       req = { url: href, export: exportName, args, serial: s.reserveSerial(target) };
-      req.parent = parent !== null ? parent.pid : MAIN_PID;
+      req.parent = parent !== null ? parent.pid : (birth?.parent ?? s.mainPid);
+      if (birth?.link !== undefined) req.link = birth.link;
+      if (birth?.monitor !== undefined) [req.monitor, req.ref] = [birth.monitor, birth.ref!];
       if (o.name !== undefined) req.name = o.name;
       if (o.mailboxCapacity !== undefined) req.mailboxCapacity = o.mailboxCapacity;
+      if (o.timeoutMs !== undefined) req.timeoutMs = o.timeoutMs;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -76,10 +104,12 @@ export class Spawner {
       req.monitor = parent.pid;
       req.ref = ref;
     }
-    s.counters.spawned++;
-    if (target === s.thread) return this.spawnHere(req, mode === 'monitor' ? { pid, ref } : pid);
+    // Counted where the process lives (see start). A spawn here answers without a round trip, unless
+    // it was asked for by another node (birth: that node is told through the promise path).
+    if (target === s.thread && birth === undefined) return this.spawnHere(req, mode === 'monitor' ? { pid, ref } : pid);
     return new Promise((resolve, reject) => {
       const done: SpawnReply = (_pid, err) => {
+        birth?.replied(pid, err);
         if (err !== null) reject(err);
         else resolve(mode === 'monitor' ? { pid, ref } : pid);
       };
@@ -152,6 +182,8 @@ export class Spawner {
     p.ctx = this.makeCtx(p);
     s.procs.set(req.serial, p);
     s.countProcs();
+    // Counted where the process lives: stats() says how many each shard hosted, whoever asked.
+    s.counters.spawned++;
     if (req.link !== undefined) p.addLink(req.link);
     if (req.monitor !== undefined) p.addMonitoredBy(req.ref!, req.monitor);
     p.parent = req.parent;
@@ -165,6 +197,7 @@ export class Spawner {
       return p;
     }
     if (loaded instanceof Promise) {
+      this.arm(p, req);
       loaded.then(
         (l) => this.init(p, l.behaviour, l.typeName, req),
         (err: unknown) => this.failStart(p, err),
@@ -177,6 +210,8 @@ export class Spawner {
 
   private failStart(p: Proc, err: unknown): void {
     if (p.status === S_DEAD) return;
+    this.disarm(p);
+    this.s.reports.crash(p, 'init', err);
     const reply = p.spawnReply;
     p.spawnReply = null;
     reply?.(null, err);
@@ -185,7 +220,10 @@ export class Spawner {
   }
 
   private init(p: Proc, b: NonNullable<Proc['behaviour']>, typeName: string, req: SpawnRequest): void {
-    if (p.status !== S_INIT) return; // killed while its module loaded
+    if (p.status !== S_INIT) {
+      this.disarm(p); // killed while its module loaded
+      return;
+    }
     const s = this.s;
     p.behaviour = b;
     p.typeName = typeName;
@@ -223,21 +261,70 @@ export class Spawner {
     }
     p.status = S_WAITING;
     s.scheduler.asyncPending++;
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      s.scheduler.asyncPending--;
+      return true;
+    };
+    this.arm(p, req).abandon = settle;
     r.then(
       (state) => {
-        s.scheduler.asyncPending--;
+        if (!settle()) return; // timed out: the process is gone
         if (span !== undefined) s.observer.spanEnded(span);
         this.initDone(p, state);
       },
       (err: unknown) => {
-        s.scheduler.asyncPending--;
+        if (!settle()) return;
         if (span !== undefined) s.observer.spanEnded(span, err);
         this.initFailed(p, err);
       },
     );
   }
 
+  /**
+   * The spawn's deadline, armed once its start goes async (the module is
+   * loading, or init returned a promise): a start that finishes at once
+   * never pays for a timer.
+   */
+  private arm(p: Proc, req: SpawnRequest): Starting {
+    let st = this.starting.get(p);
+    if (st !== undefined) return st;
+    const limit = req.timeoutMs ?? this.s.config.spawnTimeoutMs;
+    const timer = setTimeout(() => this.timedOut(p, limit, req), limit);
+    // The shard's own loop keeps the thread alive; a stuck start must not keep a stopping one.
+    timer.unref();
+    st = { timer, abandon: null };
+    this.starting.set(p, st);
+    return st;
+  }
+
+  private disarm(p: Proc): void {
+    if (this.starting.size === 0) return; // the usual case: nothing went async
+    const st = this.starting.get(p);
+    if (st === undefined) return;
+    clearTimeout(st.timer);
+    this.starting.delete(p);
+  }
+
+  /** The deadline passed: the spawn rejects with ERR_SPAWN_TIMEOUT and the half-started process is killed. */
+  private timedOut(p: Proc, limit: number, req: SpawnRequest): void {
+    const st = this.starting.get(p);
+    this.starting.delete(p);
+    const reply = p.spawnReply;
+    if (reply === null || p.status === S_DEAD) return;
+    const loading = p.status === S_INIT;
+    if (loading) this.s.loader.stalled(req.url, req.export);
+    st?.abandon?.();
+    p.spawnReply = null;
+    reply(null, new SpawnTimeoutError(p.pid.toString(), limit, loading ? `its module ${req.url} was still loading` : 'its init had not returned'));
+    p.status = S_IDLE;
+    this.exits.exitProc(p, 'killed');
+  }
+
   private initDone(p: Proc, state: unknown): void {
+    this.disarm(p);
     if (p.status !== S_RUNNING && p.status !== S_WAITING) return;
     p.state = state;
     p.initialized = true;
@@ -251,7 +338,9 @@ export class Spawner {
   }
 
   private initFailed(p: Proc, err: unknown): void {
+    this.disarm(p);
     if (p.status !== S_RUNNING && p.status !== S_WAITING) return;
+    this.s.reports.crash(p, 'init', err);
     const reason = panicReason(err);
     const reply = p.spawnReply;
     p.spawnReply = null;

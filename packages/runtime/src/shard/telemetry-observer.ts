@@ -130,6 +130,10 @@ export class TelemetryObserver implements ShardObserver {
     this.provider?.onDeadLetter?.(String(to), reason);
   }
 
+  sendsLost(reason: string, n: number): void {
+    this.metrics.sendFailed(reason, null, n);
+  }
+
   mailboxIn(p: Proc): void {
     const c = p.depthCell;
     if (c !== null) c.n++;

@@ -7,6 +7,7 @@
 //   calls, timers    call/reply, sendAfter
 //   names            registered names
 //   exits            links, monitors, exit signals, the end of a process
+//   remote           requests to the main thread about other nodes; a lost node's links and monitors
 //   placement, spawn where a process goes, its load and init
 //   turn             running a process's messages (turn-observed: the same, with telemetry)
 //   dispatch         ring ops from other threads
@@ -19,7 +20,10 @@ import type { From, MonitorRef } from '../actor/messages.js';
 import type { BehaviourProbe } from '../actor/probe.js';
 import { Proc, S_DEAD, S_IDLE, S_INBOX, S_RUNNING } from '../actor/proc.js';
 import type { Pid } from '../actor/pid.js';
-import type { TelemetryProvider } from '@joerl/telemetry/internal';
+import type { MetricsWriter, TelemetryProvider } from '@joerl/telemetry/internal';
+import { NOOP_METRICS } from '@joerl/telemetry/internal';
+import { InvalidOptionError } from '../errors.js';
+import { describe } from '../validate.js';
 import { LAG_US, LOADING, LOOP_TICK, THREAD_STRIDE_I32 } from '../ring/control-block.js';
 import { ActorCtx, type ActorHost } from './actor-context.js';
 import { Calls } from './calls.js';
@@ -30,8 +34,10 @@ import { Names } from './names.js';
 import { NOOP_OBSERVER } from './observer.js';
 import { Offload } from './offload.js';
 import { Placement } from './placement.js';
-import { OP_DOWN, OP_EXIT, type ShardInit, type SpawnMode } from './protocol.js';
+import { OP_DOWN, OP_EXIT, OP_REMOTE, type ShardInit, type SpawnMode } from './protocol.js';
 import { Receive } from './receive.js';
+import { Remote } from './remote.js';
+import { ReportingProbe } from './report-sink.js';
 import { Router } from './router.js';
 import { Scheduler } from './scheduler.js';
 import { type LocalSinks, ShardState } from './shard-state.js';
@@ -39,6 +45,7 @@ import { Spawner } from './spawn.js';
 import { TelemetryObserver, observes } from './telemetry-observer.js';
 import { Timers } from './timers.js';
 import { Transport } from './transport.js';
+import { setBigPayloadThreshold } from '../codec/side-items.js';
 import { observedTurn } from './turn-observed.js';
 import { Turns } from './turn.js';
 
@@ -55,25 +62,30 @@ export class ThreadRuntime implements ActorHost {
   readonly exits: Exits;
   readonly spawner: Spawner;
   readonly offloads: Offload;
+  readonly remote: Remote;
   readonly turns: Turns;
   private readonly receives: Receive;
   private readonly telemetry: TelemetryObserver | null;
 
   constructor(init: ShardInit, spinMicros: number, local: LocalSinks = {}) {
     const s = (this.state = new ShardState(init));
-    let dispatch: Dispatcher | null = null;
-    this.router = new Router(s, (ops, start, end, from) => dispatch!.dispatch(ops, start, end, from));
+    this.router = new Router(s);
     this.receives = new Receive(s);
     this.delivery = new Delivery(s, this.router, this.receives);
     this.calls = new Calls(s, this.router, this.delivery);
     this.timers = new Timers(s, this.router, this.delivery);
     this.names = new Names(s, this.router);
     this.exits = new Exits(s, this.router, this.delivery, this.receives, this.calls, this.timers);
+    this.remote = new Remote(s, this.router);
+    // A shard hands remote ops to the main thread, in order with everything else it sends there.
+    if (s.distributed && init.thread !== 0) s.remote = (k, to, a, b, c, d) => s.transport.emit6(0, OP_REMOTE, k, to, a, b, c, d);
     this.spawner = new Spawner(s, new Placement(s), this.exits, (p) => new ActorCtx(this, p));
     this.offloads = new Offload(s);
-    dispatch = new Dispatcher(s, { delivery: this.delivery, calls: this.calls, exits: this.exits, names: this.names, spawner: this.spawner, offload: this.offloads });
-    const d = dispatch;
-    s.transport = new Transport(init.thread, init.rings, s.ctl.i32, (ops, from) => d.dispatch(ops, 0, ops.length, from), (dest, op) => this.delivery.onUnencodableOp(dest, op));
+    const dispatch = new Dispatcher(s, { delivery: this.delivery, calls: this.calls, exits: this.exits, names: this.names, spawner: this.spawner, offload: this.offloads, remote: this.remote });
+    this.router.dispatchWith(dispatch.dispatch);
+    s.transport = new Transport(init.thread, init.threads, init.rings, s.ctl.i32, init.config, (ops, from) => dispatch.dispatch(ops, 0, ops.length, from), (dest, op) => this.delivery.onUnencodableOp(dest, op));
+    if (local.links !== undefined) s.transport.links = local.links;
+    setBigPayloadThreshold(init.config.bigPayloadThreshold);
     // One observer for the thread's life: the real one only when something listens.
     this.telemetry = observes(init) ? new TelemetryObserver(s, init, local) : null;
     s.observer = this.telemetry ?? NOOP_OBSERVER;
@@ -92,6 +104,11 @@ export class ThreadRuntime implements ActorHost {
 
   get systemStopping(): boolean {
     return this.state.systemStopping;
+  }
+
+  /** This thread's metric writer (the no-op one with metrics off): the main thread's node layer writes the distribution metrics here. */
+  get metrics(): MetricsWriter {
+    return this.telemetry?.metrics ?? NOOP_METRICS;
   }
 
   /** Installs provider hooks (loaded after start); ignored when the thread started without a provider. */
@@ -118,7 +135,18 @@ export class ThreadRuntime implements ActorHost {
     this.delivery.sendQuiet(to, msg);
   }
   spawn(module: ModuleRef, args: unknown, opts: SpawnOptions | undefined, parent: Proc | null, mode: SpawnMode): Promise<Pid | Monitored> {
+    const node = opts?.node;
+    if (node !== undefined && node !== 'local' && node !== this.state.nodeName) {
+      if (typeof node !== 'string' || node.length === 0) return Promise.reject(new InvalidOptionError(`options.node must be a node name, got ${describe(node)}`));
+      return this.remote.spawn(module, args, { ...opts, node }, parent, mode);
+    }
     return this.spawner.spawn(module, args, opts, parent, mode);
+  }
+  nodeRequest(kind: string, arg: unknown): Promise<unknown> {
+    return this.remote.request(kind, arg);
+  }
+  get nodeName(): string | null {
+    return this.state.nodeName;
   }
   link(p: Proc, pid: Pid<unknown>): void {
     this.exits.link(p, pid);
@@ -175,7 +203,7 @@ export class ThreadRuntime implements ActorHost {
     this.state.transport.flush();
   }
   probe(p: Proc): BehaviourProbe {
-    return this.state.observer.probe(p);
+    return new ReportingProbe(this.state.reports, p, this.state.observer.probe(p));
   }
 
   // ---- main-thread inboxes, faults and shutdown
@@ -197,16 +225,17 @@ export class ThreadRuntime implements ActorHost {
   onShardDown(shard: number, incarnation: number): void {
     this.spawner.failTo(shard, incarnation);
     const local = this.router;
+    const node = this.state.node;
     for (const p of [...this.state.procs.values()]) {
       if (p.status === S_DEAD) continue;
       if (p.links !== null) {
-        for (const pid of [...p.links.values()]) if (pid.shard === shard) local.local(OP_EXIT, pid, p.pid.serial, 'killed', true);
+        for (const pid of [...p.links.values()]) if (pid.shard === shard && pid.node === node) local.local(OP_EXIT, pid, p.pid.serial, 'killed', true);
       }
       if (p.monitors !== null) {
-        for (const [ref, t] of [...p.monitors]) if (t.shard === shard) local.local(OP_DOWN, p.pid.serial, ref, t, 'killed');
+        for (const [ref, t] of [...p.monitors]) if (t.shard === shard && t.node === node) local.local(OP_DOWN, p.pid.serial, ref, t, 'killed');
       }
       if (p.monitoredBy !== null) {
-        for (const [ref, w] of [...p.monitoredBy]) if (w.shard === shard) p.monitoredBy.delete(ref);
+        for (const [ref, w] of [...p.monitoredBy]) if (w.shard === shard && w.node === node) p.monitoredBy.delete(ref);
       }
     }
   }
@@ -238,6 +267,7 @@ export class ThreadRuntime implements ActorHost {
     s.transport.flush();
     s.timers.clear();
     await s.scheduler.stop();
+    s.transport.close();
     return left;
   }
 }

@@ -117,7 +117,7 @@ export class ThreadTracing {
     const parent = d === ROOT ? undefined : d;
     const sc: SpanContext = { traceId: parent === undefined ? newTraceId() : parent.traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED };
     const t = nowMs();
-    const desc = [BUILTIN_SEND, to.shard, to.serial, from === undefined ? -1 : from.shard, from === undefined ? 0 : from.serial];
+    const desc = [BUILTIN_SEND, to.node, to.shard, to.serial, from === undefined ? 0 : from.node, from === undefined ? -1 : from.shard, from === undefined ? 0 : from.serial];
     this.sink.endedWire(builtinWire(sc.spanId, sc.traceId, parent === undefined ? null : parent.spanId, parent?.isRemote === true, 'message.send', SpanKind.PRODUCER, t, t, SCOPE, desc, null));
     return sc;
   }
@@ -135,10 +135,10 @@ export class ThreadTracing {
     const traceId = link ? newTraceId() : carried.traceId;
     const receiveId = newSpanId();
     this.sink.endedWire(
-      builtinWire(receiveId, traceId, link ? null : carried.spanId, !link && carried.isRemote === true, 'message.receive', SpanKind.CONSUMER, Number.isNaN(sentAt) ? now : Math.min(sentAt, now), now, SCOPE, [BUILTIN_RECEIVE, to.shard, to.serial, type], link ? carried : null),
+      builtinWire(receiveId, traceId, link ? null : carried.spanId, !link && carried.isRemote === true, 'message.receive', SpanKind.CONSUMER, Number.isNaN(sentAt) ? now : Math.min(sentAt, now), now, SCOPE, [BUILTIN_RECEIVE, to.node, to.shard, to.serial, type], link ? carried : null),
     );
     // The handle span is the active one while the handler runs: a real Span (user code may add to it), built lazily.
-    const span = new BuiltinSpan(this.sink, { traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED }, receiveId, false, 'actor.handle_message', SpanKind.INTERNAL, now, SCOPE, [BUILTIN_HANDLE, to.shard, to.serial, type]);
+    const span = new BuiltinSpan(this.sink, { traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED }, receiveId, false, 'actor.handle_message', SpanKind.INTERNAL, now, SCOPE, [BUILTIN_HANDLE, to.node, to.shard, to.serial, type]);
     return { ctx: trace.setSpan(context.active(), span), span };
   }
 

@@ -1,96 +1,140 @@
 // Cross-thread transport: batches ops per destination, packs each batch once, writes it into that thread's ring.
 
-import { packr, unpackr } from '../codec/codec.js';
-import { BUSY, THREAD_STRIDE_I32 } from '../ring/control-block.js';
-import { RingReader, RingWriter } from '../ring/ring.js';
+import type { MessagePort } from 'node:worker_threads';
+import { unpackr } from '../codec/codec.js';
+import { setFrameItems } from '../codec/side-items.js';
+import { BUSY, THREAD_STRIDE_I32, UNSENT } from '../ring/control-block.js';
+import { MAX_CHUNK_DIVISOR } from '../ring/layout.js';
+import { createRingBuffer } from '../ring/ring.js';
 import { wakeThread } from '../ring/wait.js';
-import { ARITY } from './protocol.js';
+import { Barrier } from './barrier.js';
+import { Inbound } from './inbound.js';
+import { type BadOpHandler, Output } from './output.js';
+import { type LinkHost, Outbound } from './outbound.js';
+import type { RingGrant } from './protocol.js';
 
-/** A batch that found the ring full: kept, in order, until there is room. */
-interface Pending {
-  bytes: Uint8Array;
-  offset: number;
-}
+export type { LinkHost } from './outbound.js';
+export type { BadOpHandler } from './output.js';
 
 /** Ops per batch before it is packed early (keeps frames a few KiB). */
 const BATCH_OPS = 1024;
 
-class Outbound {
-  readonly dest: number;
-  readonly writer: RingWriter;
-  /** Flat op list: code, fields..., code, fields... */
-  items: unknown[] = [];
-  dirty = false;
-  /** Whether the queued ops include one the peer should wake for (not only telemetry records). */
-  urgent = false;
-  overflow: Pending[] = [];
-  overflowBytes = 0;
-
-  constructor(dest: number, sab: SharedArrayBuffer) {
-    this.dest = dest;
-    this.writer = new RingWriter(sab);
-  }
-}
-
 /** Called with each decoded batch and the thread it came from. */
 export type OpsHandler = (ops: unknown[], from: number) => void;
-/** Called when ops in a batch could not be encoded after all (reported as dead letters). */
-export type BadOpHandler = (dest: number, op: unknown[], err: unknown) => void;
+
+/** What the transport needs to know besides its rings. */
+export interface TransportConfig {
+  /** Capacity of each ring this thread creates (a power of two). */
+  ringBytes: number;
+  /** Side items in flight to one thread (posted, not yet taken), in bytes; a larger lone batch still goes. */
+  maxPayloadBytesInFlight: number;
+}
 
 export class Transport {
+  /** Outbound state per destination thread; null until this thread first sends there. */
   private readonly out: (Outbound | null)[];
-  private readonly in: (RingReader | null)[];
+  /** Inbound state per source thread, and the same, dense, for polling. */
+  private readonly inBy: (Inbound | null)[];
+  private readonly ins: Inbound[] = [];
   private readonly dirty: Outbound[] = [];
+  private readonly thread: number;
   private readonly ctl: Int32Array;
   private readonly onOps: OpsHandler;
-  private readonly onBadOp: BadOpHandler;
+  private readonly ringBytes: number;
+  private readonly budgetBytes: number;
+  private readonly barrier = new Barrier();
+  private readonly output: Output;
+  /** How this thread gets rings and channels (set by the thread's owner before anything is sent). */
+  links: LinkHost = NO_LINKS;
   /** Runs when a clean destination gets its first op (the scheduler makes sure a flush follows). */
   onDirty: () => void = () => {};
   /** Runs before every flush (telemetry writes what it counted, tracing queues its held-back span starts); see flush(). */
   beforeFlush: ((final: boolean) => void) | null = null;
-  private overflowing = 0;
-  private overflowTotal = 0;
   private pollFrom = 0;
+  /** This thread's UNSENT slot in the control block (see `counted`). */
+  private readonly unsent: number;
   /** Overflow bytes past which the thread stops running actors until its peers catch up. */
   private readonly highWater: number;
 
-  constructor(
-    thread: number,
-    rings: (SharedArrayBuffer | null)[][],
-    ctl: Int32Array,
-    onOps: OpsHandler,
-    onBadOp: BadOpHandler,
-  ) {
+  constructor(thread: number, threads: number, grants: RingGrant[], ctl: Int32Array, config: TransportConfig, onOps: OpsHandler, onBadOp: BadOpHandler) {
+    this.thread = thread;
     this.ctl = ctl;
     this.onOps = onOps;
-    this.onBadOp = onBadOp;
-    const n = rings.length;
-    this.out = new Array<Outbound | null>(n).fill(null);
-    this.in = new Array<RingReader | null>(n).fill(null);
-    for (let t = 0; t < n; t++) {
-      if (t === thread) continue;
-      this.out[t] = new Outbound(t, rings[thread]![t]!);
-      this.in[t] = new RingReader(rings[t]![thread]!);
+    this.ringBytes = config.ringBytes;
+    this.budgetBytes = config.maxPayloadBytesInFlight;
+    this.unsent = thread * THREAD_STRIDE_I32 + UNSENT;
+    this.output = new Output(Math.ceil(config.maxPayloadBytesInFlight / 1024), this.barrier, () => this.links, ctl, this.unsent, onBadOp);
+    this.out = new Array<Outbound | null>(threads).fill(null);
+    this.inBy = new Array<Inbound | null>(threads).fill(null);
+    for (const g of grants) {
+      if (g.from === thread) this.barrier.ringMade((this.out[g.to] = new Outbound(g.to, g.ring)));
+      else if (g.to === thread) this.attachRing(g.from, g.ring);
     }
-    const anyRing = this.out.find((o) => o !== null);
-    this.highWater = anyRing?.writer.maxChunk ?? Infinity;
+    this.highWater = config.ringBytes / MAX_CHUNK_DIVISOR;
+  }
+
+  /** The outbound state for `dest`, making its ring on first use (handed to `dest` through `links`). */
+  private to(dest: number): Outbound {
+    const o = this.out[dest];
+    if (o !== null && o !== undefined) return o;
+    const ring = createRingBuffer(this.ringBytes);
+    const made = new Outbound(dest, ring);
+    this.out[dest] = made;
+    this.barrier.ringMade(made);
+    this.links.ringOpened(dest, ring);
+    return made;
+  }
+
+  /** A ring from `from` into this thread (from start-up data, or handed over while running); a second copy is ignored. */
+  attachRing(from: number, ring: SharedArrayBuffer): void {
+    if (this.inBy[from] !== null && this.inBy[from] !== undefined) return;
+    const i = new Inbound(from, ring, this.ctl);
+    this.inBy[from] = i;
+    this.ins.push(i);
+  }
+
+  /** One end of the side channel of the pair `from` -> `to` (this thread is one of them). */
+  attachChannel(from: number, to: number, port: MessagePort, gen: number): void {
+    if (from === this.thread) {
+      this.out[to]?.setPort(port, gen);
+    } else {
+      const i = this.inBy[from];
+      if (i === null || i === undefined) throw new Error(`joerl internal error: a side channel from thread ${from} came before its ring`);
+      i.attach(port, gen, this.ctl);
+    }
   }
 
   /** Announces a restart on every outbound ring (see RESET in layout.ts). */
   announceRestart(): void {
     for (const o of this.out) {
       if (o === null) continue;
-      if (!o.writer.writeReset()) {
-        o.overflow.unshift({ bytes: RESET_MARK, offset: 0 });
-        if (o.overflow.length === 1) this.overflowing++;
-      }
-      o.writer.publish();
+      if (!o.writer.writeReset()) this.output.queueReset(o);
+      this.commit(o);
     }
+  }
+
+  /**
+   * The next op queued for `dest` carries a message (a send or a dead-letter
+   * report). Until the frame holding it is published, it counts in this
+   * thread's UNSENT slot: plain writes (one here, one per publish), which the
+   * main thread reads only after this thread has ended.
+   */
+  counted(dest: number): void {
+    (this.out[dest] ?? this.to(dest)).msgs++;
+    this.ctl[this.unsent]!++;
+  }
+
+  /** Queues an op with one field for thread `dest`. */
+  emit1(dest: number, op: number, a: unknown): void {
+    const o = this.out[dest] ?? this.to(dest);
+    o.items.push(op, a);
+    o.urgent = true;
+    this.touch(o);
   }
 
   /** Queues an op with two fields for thread `dest`. */
   emit2(dest: number, op: number, a: unknown, b: unknown): void {
-    const o = this.out[dest]!;
+    const o = this.out[dest] ?? this.to(dest);
     o.items.push(op, a, b);
     o.urgent = true;
     this.touch(o);
@@ -98,28 +142,36 @@ export class Transport {
 
   /** Queues a telemetry record: published with the rest, but never the reason to wake the peer. */
   emitQuiet(dest: number, op: number, a: unknown): void {
-    const o = this.out[dest]!;
+    const o = this.out[dest] ?? this.to(dest);
     o.items.push(op, a);
     this.touch(o);
   }
 
   emit3(dest: number, op: number, a: unknown, b: unknown, c: unknown): void {
-    const o = this.out[dest]!;
+    const o = this.out[dest] ?? this.to(dest);
     o.items.push(op, a, b, c);
     o.urgent = true;
     this.touch(o);
   }
 
   emit4(dest: number, op: number, a: unknown, b: unknown, c: unknown, d: unknown): void {
-    const o = this.out[dest]!;
+    const o = this.out[dest] ?? this.to(dest);
     o.items.push(op, a, b, c, d);
     o.urgent = true;
     this.touch(o);
   }
 
   emit5(dest: number, op: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown): void {
-    const o = this.out[dest]!;
+    const o = this.out[dest] ?? this.to(dest);
     o.items.push(op, a, b, c, d, e);
+    o.urgent = true;
+    this.touch(o);
+  }
+
+  /** An op with six fields (OP_REMOTE: a remote op for the main thread). */
+  emit6(dest: number, op: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown): void {
+    const o = this.out[dest] ?? this.to(dest);
+    o.items.push(op, a, b, c, d, e, f);
     o.urgent = true;
     this.touch(o);
   }
@@ -129,26 +181,28 @@ export class Transport {
     if (this.beforeFlush !== null) this.beforeFlush(true);
     const o = this.out[dest];
     if (o === null || o === undefined || o.items.length === 0) return;
-    this.pack(o);
+    this.output.pack(o);
     this.publish(o);
   }
 
-  /** Makes written frames visible; wakes the peer only for something other than telemetry records. */
-  private publish(o: Outbound): void {
+  /** Makes written frames visible (unless the barrier holds them); wakes the peer only for something other than telemetry records. */
+  private publish(o: Outbound, always = false): void {
+    if (this.barrier.maybeUp() && this.barrier.holds(o)) return;
     // Only what was actually published clears `urgent`: an urgent batch still
     // waiting in the overflow queue must wake the peer when it gets out.
-    if (!o.writer.publish()) return;
+    if (!this.commit(o)) return;
     // Telemetry records alone do not wake the peer, unless they fill half its ring: left asleep
     // with a full ring, it would stall this thread (tracing at 100% ships a record per span).
-    if (o.urgent || o.writer.free() < o.writer.capacity >> 1) wakeThread(this.ctl, o.dest);
+    if (o.urgent || always || o.writer.free() < o.writer.capacity >> 1) wakeThread(this.ctl, o.dest);
     if (o.overflow.length === 0) o.urgent = false;
   }
 
-  emit1(dest: number, op: number, a: unknown): void {
-    const o = this.out[dest]!;
-    o.items.push(op, a);
-    o.urgent = true;
-    this.touch(o);
+  /** Publishes what was written to `o`'s ring; its messages are no longer unsent. */
+  private commit(o: Outbound): boolean {
+    if (!o.writer.publish()) return false;
+    this.ctl[this.unsent]! -= o.unpublished;
+    o.unpublished = 0;
+    return true;
   }
 
   private touch(o: Outbound): void {
@@ -159,7 +213,7 @@ export class Transport {
     }
     if (o.items.length >= BATCH_OPS * 3) {
       // A full batch goes out at once, published, so the peer works while we keep producing.
-      this.pack(o);
+      this.output.pack(o);
       this.publish(o);
     }
   }
@@ -176,19 +230,26 @@ export class Transport {
     for (let i = 0; i < dirty.length; i++) {
       const o = dirty[i]!;
       o.dirty = false;
-      if (o.items.length > 0) this.pack(o);
-      if (o.overflow.length > 0) this.drainOverflow(o);
+      if (o.items.length > 0) this.output.pack(o);
+      if (o.overflow.length > 0) this.output.drain(o);
       this.publish(o);
     }
     dirty.length = 0;
-    if (this.overflowing > 0) this.retryOverflow();
+    if (this.output.overflowing > 0) {
+      for (const o of this.out) {
+        if (o === null || o.overflow.length === 0) continue;
+        this.output.drain(o);
+        this.publish(o, true);
+      }
+    }
+    if (this.barrier.holding()) for (const o of this.barrier.release()) this.publish(o);
   }
 
   /** Reads everything a (dead) peer published, regardless of budget. */
   drainFrom(t: number): void {
-    const r = this.in[t];
-    if (r === null || r === undefined) return;
-    while (r.hasData()) r.read((bytes) => this.onOps(unpackr.unpack(bytes) as unknown[], t));
+    const i = this.inBy[t];
+    if (i === null || i === undefined) return;
+    while (i.reader.hasData()) i.reader.read((bytes, tag) => this.decode(i, bytes, tag));
   }
 
   /**
@@ -210,29 +271,26 @@ export class Transport {
     return this.dirty.length > 0;
   }
 
-  /** True while some batch waits for room in a full ring. */
+  /** True while some batch waits for room in a full ring or for its side channel, or frames wait for the barrier. */
   hasOverflow(): boolean {
-    return this.overflowing > 0;
+    return this.output.overflowing > 0 || this.barrier.holding();
   }
 
   /**
-   * True when so much output waits for full rings that running more actors
-   * would only pile it up: the sender backs off (it keeps reading its own
-   * rings, so two threads flooding each other still make progress).
+   * True when so much output waits for full rings (or for side channels)
+   * that running more actors would only pile it up: the sender backs off
+   * (it keeps reading its own rings, so two threads flooding each other
+   * still make progress).
    */
   backlogged(): boolean {
-    return this.overflowTotal > this.highWater;
+    return this.output.overflowTotal > this.highWater || this.output.sideWaiting > this.budgetBytes;
   }
 
-  /** True when a waiting batch could now be written (its ring has room for the next chunk). */
+  /** True when waiting output could go now: a batch its ring and side channel now take, or frames the barrier held. */
   canDrainOverflow(): boolean {
-    if (this.overflowing === 0) return false;
-    for (const o of this.out) {
-      if (o === null || o.overflow.length === 0) continue;
-      const p = o.overflow[0]!;
-      const next = Math.min(o.writer.maxChunk, p.bytes.length - p.offset);
-      if (o.writer.free() >= next + 8) return true;
-    }
+    if (this.barrier.canRelease()) return true;
+    if (this.output.overflowing === 0) return false;
+    for (const o of this.out) if (o !== null && o.overflow.length > 0 && this.output.canDrain(o)) return true;
     return false;
   }
 
@@ -243,11 +301,8 @@ export class Transport {
 
   /** True when a peer has published frames we have not read. */
   hasInbound(): boolean {
-    const ins = this.in;
-    for (let t = 0; t < ins.length; t++) {
-      const r = ins[t];
-      if (r !== null && r!.hasData()) return true;
-    }
+    const ins = this.ins;
+    for (let k = 0; k < ins.length; k++) if (ins[k]!.reader.hasData()) return true;
     return false;
   }
 
@@ -261,108 +316,49 @@ export class Transport {
   poll(maxMessages: number): number {
     const limit = maxMessages * 3; // a SEND is three items: op, target, message
     let items = 0;
-    const ins = this.in;
+    const ins = this.ins;
     const count = ins.length;
     for (let k = 0; k < count && items < limit; k++) {
-      const t = (this.pollFrom + k) % count;
-      const r = ins[t];
-      if (r === null) continue;
-      while (items < limit && r!.hasData()) {
-        r!.read((bytes) => {
-          const ops = unpackr.unpack(bytes) as unknown[];
-          items += ops.length;
-          this.onOps(ops, t);
+      const i = ins[(this.pollFrom + k) % count]!;
+      const r = i.reader;
+      while (items < limit && r.hasData()) {
+        r.read((bytes, tag) => {
+          items += this.decode(i, bytes, tag);
         }, 1);
       }
-      // We freed space: a producer blocked on this ring can go on.
-      if (r!.takeNeedSpace()) wakeThread(this.ctl, t);
+      // We freed space (ring bytes or side items): a producer blocked on this ring can go on.
+      if (r.takeNeedSpace()) wakeThread(this.ctl, i.from);
     }
-    this.pollFrom = (this.pollFrom + 1) % count;
+    if (count > 0) this.pollFrom = (this.pollFrom + 1) % count;
     return items / 3;
   }
 
-  private pack(o: Outbound): void {
-    const items = o.items;
-    let bytes: Uint8Array;
+  /** Decodes one message (a batch of ops) from `i` and hands it on; returns its item count. */
+  private decode(i: Inbound, bytes: Uint8Array, tag: number): number {
+    // The frame's side items come off the port before decoding, one post per tagged frame.
+    setFrameItems(tag === 0 ? null : i.take(tag));
+    let ops: unknown[];
     try {
-      bytes = packr.pack(items);
-    } catch {
-      // Something slipped past assertEncodable: encode op by op and report the culprits.
-      o.items = [];
-      this.packOneByOne(o, items);
-      return;
+      ops = unpackr.unpack(bytes) as unknown[];
+    } finally {
+      setFrameItems(null);
     }
-    items.length = 0;
-    this.write(o, bytes);
+    this.onOps(ops, i.from);
+    return ops.length;
   }
 
-  private packOneByOne(o: Outbound, items: unknown[]): void {
-    for (let i = 0; i < items.length; ) {
-      const end = i + 1 + ARITY[items[i] as number]!;
-      const op = items.slice(i, end);
-      i = end;
-      try {
-        this.write(o, packr.pack(op));
-      } catch (err) {
-        this.onBadOp(o.dest, op, err);
-      }
-    }
-  }
-
-  private write(o: Outbound, bytes: Uint8Array): void {
-    // pack() returns a view into msgpackr's pooled buffer: copy it (into the
-    // ring, or into the overflow queue) before the next pack() call.
-    if (o.overflow.length === 0 && bytes.length <= o.writer.maxChunk && o.writer.tryWrite(bytes, false)) return;
-    if (o.overflow.length === 0) {
-      const rest = this.writeChunks(o, bytes, 0);
-      if (rest === bytes.length) return;
-      o.overflow.push({ bytes: bytes.slice(rest), offset: 0 });
-      o.overflowBytes += bytes.length - rest;
-      this.overflowTotal += bytes.length - rest;
-    } else {
-      o.overflow.push({ bytes: bytes.slice(), offset: 0 });
-      o.overflowBytes += bytes.length;
-      this.overflowTotal += bytes.length;
-    }
-    if (o.overflow.length === 1) this.overflowing++;
-  }
-
-  /** Writes `bytes` from `offset` as chunks; returns how far it got. */
-  private writeChunks(o: Outbound, bytes: Uint8Array, offset: number): number {
-    const max = o.writer.maxChunk;
-    while (offset < bytes.length) {
-      const end = Math.min(bytes.length, offset + max);
-      if (!o.writer.tryWrite(bytes.subarray(offset, end), end < bytes.length)) return offset;
-      offset = end;
-    }
-    return offset;
-  }
-
-  private drainOverflow(o: Outbound): void {
-    while (o.overflow.length > 0) {
-      const p = o.overflow[0]!;
-      if (p.bytes === RESET_MARK) {
-        if (!o.writer.writeReset()) return;
-        o.overflow.shift();
-        continue;
-      }
-      const before = p.offset;
-      p.offset = this.writeChunks(o, p.bytes, p.offset);
-      o.overflowBytes -= p.offset - before;
-      this.overflowTotal -= p.offset - before;
-      if (p.offset < p.bytes.length) return;
-      o.overflow.shift();
-    }
-    this.overflowing--;
-  }
-
-  private retryOverflow(): void {
-    for (const o of this.out) {
-      if (o === null || o.overflow.length === 0) continue;
-      this.drainOverflow(o);
-      if (o.writer.publish()) wakeThread(this.ctl, o.dest);
-    }
+  /** Closes every side-channel port (the thread is ending). */
+  close(): void {
+    for (const o of this.out) o?.close();
+    for (const i of this.ins) i.close();
   }
 }
 
-const RESET_MARK = new Uint8Array(0);
+const NO_LINKS: LinkHost = {
+  ringOpened: () => {
+    throw new Error('joerl internal error: a ring was needed before the thread could hand it over');
+  },
+  channelWanted: () => {
+    throw new Error('joerl internal error: a side channel was needed before the thread could ask for one');
+  },
+};

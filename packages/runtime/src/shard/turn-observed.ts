@@ -15,10 +15,13 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
   const timing = obs.timing;
   const tracing = obs.tracing;
 
-  /** A call or cast envelope: the server side of the GenServer metrics. */
+  /** A call or cast envelope: the server side of the GenServer metrics (GenServers and supervisors only: a state machine's events are not GenServer calls). */
   function account(p: Proc, msg: unknown): void {
     if (typeof msg !== 'object' || msg === null) return;
     const env = msg as { $joerl?: unknown; from?: { ref: number }; t?: number; d?: number };
+    if (env.$joerl === undefined) return;
+    const kind = p.behaviour![BEHAVIOUR];
+    if (kind !== 'gen_server' && kind !== 'supervisor') return;
     if (env.$joerl === 'call' && env.from !== undefined) {
       m.callTaken(p.tm!);
       (p.serving ??= new Map()).set(env.from.ref, [env.t ?? NaN, env.d ?? Infinity]);
@@ -68,6 +71,8 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
   /** Any other turn: sampled timing, call and cast accounting, the provider's hook. */
   function general(p: Proc, budget: number): number {
     const b = p.behaviour!;
+    const ctl = s.ctl.i32;
+    const queued = s.queuedIndex;
     const tm = p.tm;
     const plain = (b as unknown as Record<symbol, unknown>)[BEHAVIOUR] === 'actor';
     const prov = obs.provider;
@@ -90,6 +95,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
       while (n + s.turnSends < budget && mb.length > 0) {
         const msg = mb.shift();
         // Set by every shift once the mailbox holds stamps (traces): nothing to reset.
+        const sys = mb.sysCount !== 0 && mb.tookSystem(msg);
         const stamp = mb.lastStamp;
         n++;
         const sampled = blocks || m.sampleMessage();
@@ -105,11 +111,13 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         if (accounts) account(p, msg);
         if (onReceived) prov!.onMessageReceived!(pidText);
         let next: unknown;
+        // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
+        if (!sys) ctl[queued]!--;
         try {
           next = tracing !== null && mb.lastTrace !== undefined ? handleTraced(p, b, msg, stamp) : b.handle(msg, p.state, ctx as never);
         } catch (err) {
           endTurn(p, n);
-          turns.crashed(p, err);
+          turns.crashed(p, err, msg);
           return n;
         }
         const pending = isThenable(next);
@@ -123,7 +131,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         }
         if (pending) {
           endTurn(p, n);
-          turns.awaitHandler(p, next as PromiseLike<unknown>);
+          turns.awaitHandler(p, next as PromiseLike<unknown>, msg);
           return n;
         }
         p.state = next;
@@ -155,6 +163,8 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     p.status = S_RUNNING;
     const ctx = p.ctx;
     const mb = p.mailbox;
+    const ctl = s.ctl.i32;
+    const queued = s.queuedIndex;
     let n = 0;
     timing.openBlock();
     let now = (timing.clock = timing.blockStart);
@@ -167,18 +177,20 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         const stamp = mb.lastStamp;
         if (stamp === stamp) timing.wait(now, stamp);
         let next: unknown;
+        // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
+        if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
         try {
           next = tracing !== null && mb.lastTrace !== undefined ? handleTraced(p, b, msg, stamp) : b.handle(msg, p.state, ctx as never);
         } catch (err) {
           endTurn(p, n);
-          turns.crashed(p, err);
+          turns.crashed(p, err, msg);
           return n;
         }
         // The block goes on, or a new one started (it filled up, or a flush in the handler closed it).
         if (timing.countInBlock()) timing.clock = now = timing.blockStart;
         if (isThenable(next)) {
           endTurn(p, n);
-          turns.awaitHandler(p, next);
+          turns.awaitHandler(p, next, msg);
           return n;
         }
         p.state = next;

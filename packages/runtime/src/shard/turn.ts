@@ -30,20 +30,24 @@ export class Turns {
     const b = p.behaviour!;
     const ctx = p.ctx;
     const mb = p.mailbox;
+    const ctl = s.ctl.i32;
+    const queued = s.queuedIndex;
     let n = 0;
     s.turnSends = 0;
     while (n + s.turnSends < budget && mb.length > 0) {
       const msg = mb.shift();
       n++;
+      // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
+      if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
       let next: unknown;
       try {
         next = b.handle(msg, p.state, ctx as never);
       } catch (err) {
-        this.crashed(p, err);
+        this.crashed(p, err, msg);
         return n;
       }
       if (isThenable(next)) {
-        this.awaitHandler(p, next);
+        this.awaitHandler(p, next, msg);
         return n;
       }
       p.state = next;
@@ -53,19 +57,20 @@ export class Turns {
     return n;
   };
 
-  /** A handler threw: the process exits with `panic` (never the shard). */
-  crashed(p: Proc, err: unknown): void {
+  /** A handler threw while handling `msg`: a crash report, and the process exits with `panic` (never the shard). */
+  crashed(p: Proc, err: unknown, msg: unknown): void {
+    this.s.reports.crash(p, 'handle', err, msg);
     p.status = S_IDLE;
     this.exits.exitProc(p, panicReason(err));
   }
 
-  /** An async handler is pending: the process waits, and the scheduler knows work is still coming. */
-  awaitHandler(p: Proc, next: PromiseLike<unknown>): void {
+  /** An async handler (of `msg`) is pending: the process waits, and the scheduler knows work is still coming. */
+  awaitHandler(p: Proc, next: PromiseLike<unknown>, msg: unknown): void {
     p.status = S_WAITING;
     this.s.scheduler.asyncPending++;
     next.then(
       (state) => this.resume(p, state),
-      (err: unknown) => this.asyncCrash(p, err),
+      (err: unknown) => this.asyncCrash(p, err, msg),
     );
   }
 
@@ -97,11 +102,11 @@ export class Turns {
     if (p.mailbox.length > 0) this.s.schedule(p);
   }
 
-  private asyncCrash(p: Proc, err: unknown): void {
+  private asyncCrash(p: Proc, err: unknown, msg: unknown): void {
     this.s.scheduler.asyncPending--;
     this.endAsyncSpan(p, err);
     if (p.status !== S_WAITING) return;
-    this.crashed(p, err);
+    this.crashed(p, err, msg);
   }
 
   private endAsyncSpan(p: Proc, err?: unknown): void {

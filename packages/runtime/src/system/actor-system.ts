@@ -1,56 +1,40 @@
 // The ActorSystem handle on the main thread: starts and watches shards, and is itself an endpoint for send/spawn.
 
 import { EventEmitter } from 'node:events';
-import { type EndpointOptions, TelemetryServer } from '@joerl/telemetry';
-import {
-  Aggregator,
-  LazyReadableSpan,
-  OpenSpanSlot,
-  SpanCollector,
-  type SpanEndWire,
-  builtinAttributes,
-  createOpenSpanSlot,
-  createRegion,
-  defaultResource,
-  nowMs,
-  spanStartFromWire,
-} from '@joerl/telemetry/internal';
+import type { EndpointOptions, TelemetryServer } from '@joerl/telemetry';
+import { Aggregator, createRegion } from '@joerl/telemetry/internal';
 import { loadProvider } from '../shard/provider.js';
-import type { CallOf, CallOptions, CastOf, ModuleRef, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
+import type { CallOf, CallOptions, CastOf, ModuleRef, NodeInfo, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
 import type { ArgsOf, Behaviour, MsgOf } from '../actor/behaviour.js';
 import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
 import { type DownMessage, type From, isDownMessage } from '../actor/messages.js';
 import type { Proc } from '../actor/proc.js';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../shard/actor-context.js';
-import { MAIN_PID, type Pid } from '../actor/pid.js';
-import { InvalidOptionError, SystemStoppedError } from '../errors.js';
+import type { Pid } from '../actor/pid.js';
+import { SystemStoppedError } from '../errors.js';
 import { STOPPING } from '../ring/control-block.js';
-import type { DeadLetter, ShardInit, ShardStats, ThreadConfig } from '../shard/protocol.js';
+import type { ShardInit, ShardStats, ThreadConfig } from '../shard/protocol.js';
 import { ThreadRuntime } from '../shard/thread-runtime.js';
+import { clusterOps } from '../shard/actor-context.js';
+import { type NodeClaim, claimNode } from '../node/claim.js';
+import { type NodeDownInfo, NodeService } from '../node/node-service.js';
+import type { SystemEventMap, SystemView } from './system-events.js';
 import { Inbox } from './inbox.js';
 import { OffloadPool } from './offload-pool.js';
 import { type ResolvedOptions, type SystemOptions, resolveOptions } from './options.js';
 import type { ShardDeath } from './shard-host.js';
 import { type ShardView, ShardPool } from './shard-pool.js';
-import { type SharedMemory, allocateSharedMemory } from './shared-memory.js';
+import { Introspection, type ProcessInfo, type ProcessInfoOptions, type ShardSnapshot } from './introspection.js';
+import type { AnswerOptions, ProcessQuery, ProcessRow, SupervisorNode } from '../actor/introspection.js';
+import { type SharedMemory, type SharedMemoryUsage, allocateSharedMemory, ringsOf, sharedMemoryUsage } from './shared-memory.js';
+import { LinkBroker } from './link-broker.js';
+import { MetricsEndpoint } from './metrics-endpoint.js';
+import type { MessagesLost } from './losses.js';
+import { ShardFaults } from './shard-faults.js';
+import { SystemTracing } from './system-tracing.js';
+import type { CrashReport, SupervisorReport } from '../shard/report-sink.js';
 
-export type { ShardDeath, ShardView };
-
-/** The system's own view of itself (health reads it). */
-export interface SystemView {
-  state: 'starting' | 'running' | 'stopping' | 'stopped';
-  shards: ShardView[];
-}
-
-/** Events an ActorSystem emits (on the main thread). */
-export interface SystemEventMap {
-  /** A message could not be delivered and no caller could be told synchronously. */
-  deadLetter: [DeadLetter];
-  /** A shard died; its actors exited with `killed`, and links and monitors were told. */
-  shardDown: [ShardDeath];
-  /** A dead shard is running again (a new incarnation, with no actors). */
-  shardRestart: [{ shard: number; incarnation: number }];
-}
+export type { CrashReport, MessagesLost, NodeDownInfo, ShardDeath, ShardView, SharedMemoryUsage, SupervisorReport, SystemEventMap, SystemView };
 
 type State = 'running' | 'stopping' | 'stopped';
 
@@ -79,7 +63,10 @@ export class ActorSystem extends EventEmitter {
   readonly options: Readonly<ResolvedOptions>;
   readonly #rt: ThreadRuntime;
   readonly #pool: ShardPool;
+  readonly #look: Introspection;
   readonly #mem: SharedMemory;
+  /** Rings made after start and side channels: recorded and handed over (link-broker.ts). */
+  readonly #links: LinkBroker;
   readonly #config: ThreadConfig;
   #state: State = 'running';
   #started = false;
@@ -89,21 +76,33 @@ export class ActorSystem extends EventEmitter {
   readonly #aggregator: Aggregator;
   /** Metric region of each thread's current incarnation (null entries: telemetry off). */
   readonly #regions: (SharedArrayBuffer | null)[] = [];
-  #server: TelemetryServer | null = null;
-  readonly #spans: SpanCollector | null;
-  /** Tracing: each shard's open-span slot, for its current incarnation. */
-  readonly #traceSlots: SharedArrayBuffer[] = [];
-  #spanTick: NodeJS.Timeout | null = null;
+  readonly #endpoint: MetricsEndpoint;
+  readonly #tracing: SystemTracing | null;
   #stopped: Promise<void> | null = null;
+  readonly #faults: ShardFaults;
+  #node: NodeService | null = null;
+  readonly #identity: { id: number; name: string } | null;
 
   /** Starts a system and resolves once every shard is ready. */
   static async start(options?: SystemOptions): Promise<ActorSystem> {
-    const system = new ActorSystem(resolveOptions(options));
+    const o = resolveOptions(options);
+    // A node claims its id before any thread exists: every pid carries it.
+    const claim = o.node === null ? null : await claimNode(o.node);
+    const system = new ActorSystem(o, claim);
     try {
       if (system.options.provider !== null) system.#rt.provider = await loadProvider(system.options.provider, 0);
       await system.#pool.start();
+      if (claim !== null) {
+        system.#node = new NodeService(claim.options, claim.transport, claim.membership, system.#rt, {
+          up: (n) => system.emit('nodeUp', n),
+          down: (n) => system.emit('nodeDown', n),
+          deadLetter: (dl) => system.emit('deadLetter', dl),
+        });
+        await system.#node.start();
+      }
     } catch (err) {
       await system.shutdown();
+      if (claim !== null && system.#node === null) await claim.transport.close();
       throw err;
     }
     system.#pool.startWatchdog(system.options.handlerTimeoutMs);
@@ -111,8 +110,9 @@ export class ActorSystem extends EventEmitter {
     return system;
   }
 
-  private constructor(o: ResolvedOptions) {
+  private constructor(o: ResolvedOptions, claim: NodeClaim | null) {
     super();
+    this.#identity = claim === null ? null : { id: claim.membership.me.id, name: claim.membership.me.name };
     this.options = Object.freeze(o);
     this.shards = o.threads;
     const threads = o.threads + 1;
@@ -123,51 +123,33 @@ export class ActorSystem extends EventEmitter {
       sliceBudget: o.sliceBudget,
       spinMicros: o.spinMicros,
       terminateTimeoutMs: o.terminateTimeoutMs,
+      spawnTimeoutMs: o.spawnTimeoutMs,
+      ...{ ringBytes: o.ringBytes, checkLocalSends: o.checkLocalSends },
+      ...{ bigPayloadThreshold: o.bigPayloadThreshold, maxPayloadBytesInFlight: o.maxPayloadBytesInFlight },
     };
     this.#aggregator = new Aggregator();
+    this.#endpoint = new MetricsEndpoint(this.#aggregator.registry);
     for (let t = 0; t < threads; t++) this.#regions.push(null);
-    const tr = o.tracing;
-    const resource = tr === null ? null : (tr.resource ?? defaultResource());
-    const spans = (this.#spans = tr === null ? null : new SpanCollector(tr.processors, resource));
+    const tracing = (this.#tracing = o.tracing === null ? null : new SystemTracing(o.tracing));
     // The main thread never spins: it has the user's code to run.
     this.#rt = new ThreadRuntime(this.#init(0, 0), 0, {
       announce: (slot, metric, labels) => this.#aggregator.announce(0, slot, metric, labels),
-      ...(spans === null
-        ? {}
-        : {
-            spans: {
-              started: (rec) => spans.started(0, rec),
-              ended: (rec) => spans.ended(0, rec),
-              endedWire: (w) => spans.endedReadable(0, w[0], new LazyReadableSpan(w, resource)),
-            },
-          }),
+      ...(tracing === null ? {} : { spans: tracing.mainSink() }),
     });
+    this.#links = new LinkBroker(this.#mem, this.#rt.state.transport, () => this.#rt.state.scheduler.kick());
     this.#rt.state.hooks.series = (thread, slot, metric, labels) => this.#aggregator.announce(thread, slot, metric, labels);
-    if (spans !== null) {
-      this.#rt.state.hooks.spanStarted = (thread, w) => spans.started(thread, spanStartFromWire(w));
-      // Finished spans arrive in batches of wire records; processors get each as a span built on demand.
-      this.#rt.state.hooks.spanBatch = (thread, batch) => {
-        for (let i = 0; i < batch.length; i++) {
-          const w = batch[i] as SpanEndWire;
-          spans.endedReadable(thread, w[0], new LazyReadableSpan(w, resource));
-        }
-      };
-      // Shards publish span records without waking us; collect them at least this often.
-      this.#spanTick = setInterval(() => this.#rt.state.scheduler.kick(), 50);
-      this.#spanTick.unref();
-    }
+    tracing?.install(this.#rt);
     this.#rt.state.hooks.deadLetter = (dl) => {
       this.emit('deadLetter', dl);
     };
+    this.#faults = new ShardFaults(this.#rt, this.#mem, this.#aggregator, tracing, (event, ...args) => void this.emit(event, ...args), o);
     this.#offload = new OffloadPool(o.offload.threads, o.offload.idleTimeoutMs);
     this.#rt.state.hooks.offload = (href, exportName, input) => this.#offload.run(href, exportName, input);
     this.#rt.state.scheduler.start();
-    this.#pool = new ShardPool(o.threads, this.#mem, (s, incarnation) => this.#init(s, incarnation), o.resourceLimits, o.restartShards, {
-      running: () => this.#state === 'running',
-      cleanup: (d) => this.#onShardDeath(d),
-      down: (d) => this.emit('shardDown', d),
-      restarted: (shard, incarnation) => this.emit('shardRestart', { shard, incarnation }),
-    });
+    const events = this.#links.poolEvents(this.#faults.poolEvents(() => this.#state === 'running'));
+    this.#pool = new ShardPool(o.threads, this.#mem, (s, incarnation) => this.#init(s, incarnation), o.resourceLimits, o.restartShards, events);
+    this.#links.serve(this.#pool.hosts);
+    this.#look = new Introspection(this.#pool);
   }
 
   #init(thread: number, incarnation: number): ShardInit {
@@ -178,11 +160,9 @@ export class ActorSystem extends EventEmitter {
       this.#regions[thread] = region;
       this.#aggregator.attach(thread, region);
     }
-    let traceSlot: SharedArrayBuffer | null = null;
-    if (this.options.tracing !== null && thread !== 0) this.#traceSlots[thread] = traceSlot = createOpenSpanSlot();
     return {
       metrics: region,
-      traceSlot,
+      traceSlot: this.#tracing?.slotFor(thread) ?? null,
       telemetry: this.options.telemetry,
       provider: this.options.provider,
       tracing: this.options.tracing === null ? null : { sampleRate: this.options.tracing.sampleRate, propagation: this.options.tracing.propagation },
@@ -190,10 +170,13 @@ export class ActorSystem extends EventEmitter {
       threads: this.shards + 1,
       incarnation,
       control: this.#mem.control,
-      rings: this.#mem.rings,
+      rings: ringsOf(this.#mem, thread),
+      // (The main thread's own init is made before the broker: it listens on no ring channel.)
+      systemId: this.#links?.systemId ?? '',
       names: this.#mem.names,
       maxNames: this.options.maxNames,
       config: this.#config,
+      node: this.#identity,
     };
   }
 
@@ -207,27 +190,23 @@ export class ActorSystem extends EventEmitter {
   }
 
   /**
-   * Serves `/metrics` (and later `/health`, `/ready`, `/live`) over HTTP, on
-   * 127.0.0.1:9090 by default. Closed by `shutdown()`. Throws
-   * `ERR_INVALID_OPTION` for a bad port or host.
+   * Serves `/metrics` (and `/health`, `/ready`, `/live` once `@joerl/health`
+   * mounts them) over HTTP, on 127.0.0.1:9090 by default. One endpoint per
+   * system: called again, it returns the running server when the options fit
+   * it (no port, port 0, or its port; its host), and throws
+   * `ERR_SERVER_RUNNING` when they ask for another. Closed by `shutdown()`.
+   * Throws `ERR_INVALID_OPTION` for a bad port or host.
    */
   async serveMetrics(options?: EndpointOptions): Promise<TelemetryServer> {
     if (this.#state !== 'running') throw new SystemStoppedError();
-    if (this.#server !== null) return this.#server;
-    try {
-      this.#server = await TelemetryServer.listen(this.#aggregator.registry, options);
-    } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_INVALID_OPTION') throw new InvalidOptionError((err as Error).message);
-      throw err;
-    }
-    return this.#server;
+    return this.#endpoint.serve(options);
   }
 
   /** Hands every finished span so far to the processors' exporters (`forceFlush` on each). */
   async flushTraces(): Promise<void> {
     // Take in what the shards have published first.
     this.#rt.state.scheduler.slice();
-    await this.#spans?.forceFlush();
+    await this.#tracing?.forceFlush();
   }
 
   /** Per-shard state, read from shared memory (cheap: health calls it every second). */
@@ -242,7 +221,7 @@ export class ActorSystem extends EventEmitter {
 
   /** The running HTTP endpoint, if `serveMetrics` was called. */
   get server(): TelemetryServer | null {
-    return this.#server;
+    return this.#endpoint.server;
   }
 
   /** True until `shutdown()` is called. */
@@ -301,7 +280,7 @@ export class ActorSystem extends EventEmitter {
   /** Sends an exit signal to `pid` (`'kill'` cannot be trapped). */
   exit(pid: Pid<unknown>, reason: ExitReasonInput): void {
     const rt = this.#live();
-    rt.exit(MAIN_PID, pid, reason);
+    rt.exit(rt.state.mainPid, pid, reason);
   }
 
   /** Registers `name` for `pid` (freed when it exits). Throws `ERR_NAME_TAKEN`. */
@@ -350,14 +329,81 @@ export class ActorSystem extends EventEmitter {
     }
   }
 
+  /** This node (null on a system started without `node`). */
+  get node(): NodeInfo | null {
+    return this.#node === null ? null : { name: this.#node.me.name, id: this.#node.me.id, creation: this.#node.me.creation };
+  }
+
+  /** The other nodes connected now. */
+  nodes(): NodeInfo[] {
+    return this.#node?.nodes() ?? [];
+  }
+
+  /** Registers `pid` (a process of this node) under a cluster-wide name; rejects with ERR_NAME_TAKEN if any node holds it. */
+  registerGlobal(name: string, pid: Pid<unknown>): Promise<void> {
+    return clusterOps.registerGlobal(this.#live(), name, pid);
+  }
+
+  /** Frees a global name. */
+  unregisterGlobal(name: string): Promise<boolean> {
+    return clusterOps.unregisterGlobal(this.#live(), name);
+  }
+
+  /** The pid holding a global name (cached, kept current by a watch of the bucket). */
+  whereisGlobal(name: string): Promise<Pid<unknown> | undefined> {
+    return clusterOps.whereisGlobal(this.#live(), name);
+  }
+
+  /**
+   * The busiest processes (by `sortBy`, default messages handled per second),
+   * at most `limit` (default 100), across shards; each shard computes its own
+   * top-N, and nothing is collected while nobody asks.
+   */
+  processes(query?: ProcessQuery): Promise<ProcessRow[]> {
+    if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
+    return this.#look.processes(query);
+  }
+
+  /** One process in detail: links, monitors (both ways), timers, the head of its mailbox, and its state. ERR_NO_PROC if it is gone. */
+  processInfo(pid: Pid<unknown>, opts?: ProcessInfoOptions): Promise<ProcessInfo> {
+    if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
+    return this.#look.processInfo(pid, opts);
+  }
+
+  /** The state of `pid` as its behaviour shows it, taken between messages (OTP's `sys:get_state`); ERR_CALL_TIMEOUT if it stays busy past `timeoutMs` (default 1000). */
+  getState(pid: Pid<unknown>, opts?: { timeoutMs?: number }): Promise<string> {
+    if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
+    return this.#look.getState(pid, opts);
+  }
+
+  /** Every supervision tree (root supervisors, children nested across shards) with strategy, intensity and restarts. `timeoutMs` bounds the wait for each shard. */
+  supervisionTree(opts?: AnswerOptions): Promise<SupervisorNode[]> {
+    if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
+    return this.#look.supervisionTree(opts);
+  }
+
+  /** Live figures per shard: actors, run queue, msgs/s, queued messages, heap, event-loop lag, ring fill. `timeoutMs` bounds the wait for each shard. */
+  shardFigures(opts?: AnswerOptions): Promise<ShardSnapshot[]> {
+    if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
+    return this.#look.shards(opts);
+  }
+
+  /** Shared memory allocated now, in bytes: rings (made as threads first talk), control block, name table, metric regions. */
+  memory(): SharedMemoryUsage {
+    return sharedMemoryUsage(this.#mem, this.#regions);
+  }
+
   /** Per-shard counters (live actors, run queue, spawned, exited, delivered). */
   async stats(): Promise<ShardStats[]> {
     return this.#pool.stats();
   }
 
   /**
-   * Fault injection: terminates shard `shard` as if it had crashed. Its actors
-   * exit with `killed`, links and monitors elsewhere fire, and the shard restarts.
+   * Fault injection: shard `shard` crashes, as if actor code had thrown an
+   * uncaught error on its event loop (a shard whose loop stays blocked for a
+   * second is terminated). Its actors exit with `killed`, links and monitors
+   * elsewhere fire, what was queued there is reported (`messagesLost`), and
+   * the shard restarts. ERR_INVALID_ARGUMENT for a shard number out of range.
    */
   killShard(shard: number): void {
     this.#pool.kill(shard);
@@ -374,41 +420,24 @@ export class ActorSystem extends EventEmitter {
     // child's 'shutdown' exit before its own shard hears of the shutdown.
     Atomics.store(this.#mem.ctl.i32, STOPPING, 1);
     this.#stopped = (async () => {
-      if (this.#spanTick !== null) clearInterval(this.#spanTick);
-      if (this.#server !== null) await this.#server.close();
+      this.#tracing?.stop();
+      this.#faults.stopWatching();
+      await this.#endpoint.close();
+      const st = this.#rt.state;
       // Ring data must not be overtaken by the control message that follows.
-      this.#rt.state.transport.flush();
+      st.transport.flush();
       await this.#pool.stop(this.options.shutdownTimeoutMs);
-      // Deliver what the shards said last (DOWNs, terminate reports) before the inboxes close.
-      this.#rt.state.scheduler.slice();
+      // Deliver what the shards said last (DOWNs, terminate reports, dead letters) before the inboxes close.
+      for (let t = 1; t <= this.shards; t++) st.transport.drainFrom(t);
+      st.scheduler.slice();
       await this.#rt.shutdown(0);
+      this.#faults.countLeftovers();
+      // Our processes' exits went out first (peers get the real reasons); then we leave the cluster.
+      await this.#node?.stop();
       await this.#offload.close();
-      await this.#spans?.forceFlush();
+      await this.#tracing?.forceFlush();
       this.#state = 'stopped';
     })();
     return this.#stopped;
-  }
-
-  /** The main thread's side of a shard's death: its names, what it published, its metrics and spans, links and monitors to it. */
-  #onShardDeath(d: ShardDeath): void {
-    const s = d.shard;
-    const st = this.#rt.state;
-    st.names.recoverLock(s);
-    st.names.removeShard(s);
-    // Take in everything the dead shard published (late metric announcements
-    // among it), then keep its counters and drop its gauges.
-    st.transport.drainFrom(s);
-    this.#aggregator.retire(s);
-    const spans = this.#spans;
-    if (spans !== null) {
-      // The span of the handler it died in (written to shared memory, never flushed): it ends with the others.
-      const slot = this.#traceSlots[s];
-      const open = slot === undefined ? null : new OpenSpanSlot(slot).read();
-      if (open !== null) spans.started(s, { ...open, attributes: builtinAttributes(open.builtin!) });
-      spans.threadDied(s, nowMs(), d.message);
-    }
-    this.#rt.onShardDown(s, d.incarnation);
-    st.scheduler.kick();
-    st.transport.flush();
   }
 }

@@ -6,7 +6,7 @@ import type { From, MonitorRef, SystemMessage } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import { type Proc, S_INBOX } from '../actor/proc.js';
 import { toWireError } from '../errors.js';
-import { type ActorHost, DEFAULT_CALL_TIMEOUT_MS } from '../shard/actor-context.js';
+import { type ActorHost, DEFAULT_CALL_TIMEOUT_MS, clusterOps } from '../shard/actor-context.js';
 
 const any = (): boolean => true;
 
@@ -98,6 +98,11 @@ export class Inbox<M = unknown> {
 
   replyError(from: From<unknown>, error: Error): void {
     this.#rt.reply(from, false, toWireError(error));
+  }
+
+  /** Watches the connection to node `name`: one `{ type: 'nodedown', node }` message when it is lost (at once if it is not connected). */
+  monitorNode(name: string): void {
+    clusterOps.monitorNode(this.#rt, this.#p.pid, name);
   }
 
   /** Ends this process (reason `normal`): links and monitors on it fire; a pending receive rejects. */

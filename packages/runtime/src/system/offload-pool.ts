@@ -1,6 +1,7 @@
 // The offload pool: stateless CPU jobs on piscina (a dirty scheduler), so one long job never blocks a shard's other actors.
 
 import { ModuleNotFoundError, OffloadFailedError, SystemStoppedError } from '../errors.js';
+import { settledExecArgv } from './exec-argv.js';
 
 /** Options for the offload pool. */
 export interface OffloadOptions {
@@ -44,7 +45,9 @@ export class OffloadPool {
 
   private async create(): Promise<PiscinaLike> {
     const { Piscina } = (await import('piscina')) as unknown as { Piscina: new (opts: object) => PiscinaLike };
+    const execArgv = settledExecArgv();
     return new Piscina({
+      ...(execArgv === undefined ? {} : { execArgv }),
       minThreads: 1,
       maxThreads: this.threads,
       idleTimeout: this.idleTimeoutMs,

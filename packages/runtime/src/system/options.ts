@@ -1,6 +1,6 @@
 // ActorSystem options: defaults, and validation at the door with messages that say what to fix.
 
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
 import { InvalidOptionError } from '../errors.js';
 import { MAX_THREADS } from '../actor/pid.js';
@@ -11,10 +11,16 @@ import type { ModuleRef } from '../actor/context.js';
 import type { SpanProcessorLike } from '@joerl/telemetry';
 import type { TracingConfig } from '../shard/tracing.js';
 import { moduleHref } from '../actor/module-ref.js';
+import { type LogLevel, type Logger, checkLogging } from './logger.js';
+import { type NodeOptions, type ResolvedNodeOptions, resolveNodeOptions } from '../node/node-options.js';
 
 /** Options for {@link ActorSystem.start}. */
 export interface SystemOptions {
-  /** Number of shards (worker threads). Default: `os.availableParallelism()`. */
+  /**
+   * Number of shards (worker threads). Default: `os.availableParallelism()`.
+   * At most one per {@link SHARD_MEMORY_BYTES} (64 MiB) of `os.totalmem()`
+   * (and 4095): more is refused before anything starts (see {@link maxThreads}).
+   */
   threads?: number;
   /** Default mailbox capacity per process. Default: `Infinity` (Erlang-like, unbounded). */
   mailboxCapacity?: number;
@@ -24,14 +30,39 @@ export interface SystemOptions {
   sliceBudget?: number;
   /** How long an idle shard polls its rings before parking, in microseconds (latency vs. CPU). Default 50; 0 parks at once. */
   spinMicros?: number;
-  /** Bytes per ring (one per ordered pair of threads); a power of two >= 64 KiB. Default 1 MiB (256 KiB above 8 shards). */
+  /**
+   * Bytes per ring, a power of two >= 64 KiB. A ring is made for an ordered
+   * pair of threads at start (main and each shard) or when one shard first
+   * sends to another. Default, sized for the thread count: 1 MiB up to 8
+   * shards, then the largest power of two up to 256 KiB that keeps every
+   * pair's ring within 256 MiB, never under 64 KiB: 256 KiB up to 31 shards,
+   * 128 KiB up to 44, 64 KiB from 45 (see {@link defaultRingBytes}).
+   */
   ringBytes?: number;
+  /**
+   * In-shard sends are checked and copied as if they crossed threads: a value
+   * that another shard would refuse is refused here too, and the receiver
+   * gets a copy taken at the send (what the sender changes afterwards, it
+   * never sees). Default: on, unless `NODE_ENV` is `production`. Off, an
+   * in-shard receiver gets the sender's own object (about 2x faster).
+   */
+  checkLocalSends?: boolean;
+  /** Binary parts (ArrayBuffers, typed arrays, DataViews) of at least this many bytes travel beside the ring frame, copied once or moved. Default 64 KiB. */
+  bigPayloadThreshold?: number;
+  /** Side items (big, moved) in flight from one thread to another, posted and not yet taken, in bytes; a lone larger batch still goes. Default 64 MiB. */
+  maxPayloadBytesInFlight?: number;
   /** Capacity of the name registry. Default 16384. */
   maxNames?: number;
   /** A handler (or init) running longer than this gets its shard restarted; its actors exit `killed`. Default 30000; `Infinity` turns the watchdog off. */
   handlerTimeoutMs?: number;
   /** How long a `terminate` hook may take before the process is killed. Default 5000. */
   terminateTimeoutMs?: number;
+  /**
+   * How long a spawn's module load and async `init` may take before the
+   * half-started process is killed and the spawn rejects with
+   * `ERR_SPAWN_TIMEOUT` (a spawn option overrides it). Finite; default 30000.
+   */
+  spawnTimeoutMs?: number;
   /** How long `shutdown()` waits for each shard before terminating it. Default 10000. */
   shutdownTimeoutMs?: number;
   /** V8 limits for each shard (e.g. `{ maxOldGenerationSizeMb: 256 }`); a shard over them is restarted. */
@@ -51,6 +82,22 @@ export interface SystemOptions {
    * (e.g. the SDK's SimpleSpanProcessor / BatchSpanProcessor) on this thread.
    */
   tracing?: TracingOptions;
+  /**
+   * Where crash reports, supervisor reports, shard deaths and lost messages
+   * are logged: any pino-compatible logger (`error`, `warn`, `info`, `debug`
+   * taking `(obj, msg)`). Default: the console. The same reports are also
+   * events on the system (`crashReport`, `supervisorReport`, ...).
+   */
+  logger?: Logger;
+  /** The least severe entry logged: `'debug' | 'info' | 'warn' | 'error' | 'silent'`. Default `'warn'` (everything the runtime logs). */
+  logLevel?: LogLevel;
+  /**
+   * Makes this system a node of a cluster: actors talk to actors on other
+   * machines through NATS (see the README, "Running on many machines").
+   * Needs `@nats-io/transport-node` and `@nats-io/kv` installed (optional
+   * peer dependencies: loaded only when this is given).
+   */
+  node?: NodeOptions;
 }
 
 /** The `tracing` option. */
@@ -73,13 +120,38 @@ export interface TracingOptions {
 }
 
 /** Options with every default filled in. */
-export type ResolvedOptions = Required<Omit<SystemOptions, 'resourceLimits' | 'offload' | 'telemetry' | 'tracing'>> & {
+export type ResolvedOptions = Required<Omit<SystemOptions, 'resourceLimits' | 'offload' | 'telemetry' | 'tracing' | 'node'>> & {
+  node: ResolvedNodeOptions | null;
   resourceLimits: ResourceLimits | undefined;
   offload: Required<OffloadOptions>;
   telemetry: TelemetryConfig;
   provider: string | null;
   tracing: (TracingConfig & { processors: SpanProcessorLike[]; resource: unknown }) | null;
 };
+
+/** What the thread limit reserves per shard: a V8 isolate with room to work, and its rings. */
+export const SHARD_MEMORY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The most shards this machine can hold: one per 64 MiB of `os.totalmem()`
+ * (an idle shard takes 10-20 MiB; a working one, more), and never more than
+ * pids can name (4095).
+ */
+export function maxThreads(): number {
+  return Math.max(1, Math.min(MAX_THREADS - 1, Math.floor(totalmem() / SHARD_MEMORY_BYTES)));
+}
+
+/** All rings of all pairs stay within this by default, down to the 64 KiB floor per ring. */
+const RING_BUDGET = 256 * 1024 * 1024;
+
+/** The default ring size for `shards` shards (see SystemOptions.ringBytes). */
+export function defaultRingBytes(shards: number): number {
+  if (shards <= 8) return 1024 * 1024;
+  const threads = shards + 1; // main too
+  let bytes = 256 * 1024;
+  while (bytes > 64 * 1024 && bytes * threads * (threads - 1) > RING_BUDGET) bytes /= 2;
+  return bytes;
+}
 
 export function resolveOptions(input: SystemOptions | undefined): ResolvedOptions {
   if (input !== undefined && (typeof input !== 'object' || input === null)) {
@@ -88,6 +160,13 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
   const o = input ?? {};
   const threads = o.threads ?? availableParallelism();
   int(threads, 'options.threads', 1, MAX_THREADS - 1);
+  const limit = maxThreads();
+  if (threads > limit) {
+    const gib = (totalmem() / 2 ** 30).toFixed(1);
+    throw new InvalidOptionError(
+      `options.threads is ${threads}, more than this machine can hold: at most ${limit} (one shard per 64 MiB of its ${gib} GiB of memory, os.totalmem()); use fewer shards`,
+    );
+  }
   const mailboxCapacity = o.mailboxCapacity ?? Infinity;
   checkCapacity(mailboxCapacity, 'options.mailboxCapacity');
   const actorBudget = o.actorBudget ?? 64;
@@ -96,15 +175,23 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
   int(sliceBudget, 'options.sliceBudget', 1, 1 << 24);
   const spinMicros = o.spinMicros ?? 50;
   num(spinMicros, 'options.spinMicros', 0, 1_000_000);
-  const ringBytes = o.ringBytes ?? (threads > 8 ? 256 * 1024 : 1024 * 1024);
+  const ringBytes = o.ringBytes ?? defaultRingBytes(threads);
   int(ringBytes, 'options.ringBytes', 64 * 1024, 1 << 30);
   if ((ringBytes & (ringBytes - 1)) !== 0) throw new InvalidOptionError(`options.ringBytes must be a power of two, got ${ringBytes}`);
+  const checkLocalSends = o.checkLocalSends ?? process.env.NODE_ENV !== 'production';
+  if (typeof checkLocalSends !== 'boolean') throw new InvalidOptionError(`options.checkLocalSends must be a boolean, got ${describe(checkLocalSends)}`);
+  const bigPayloadThreshold = o.bigPayloadThreshold ?? 64 * 1024;
+  int(bigPayloadThreshold, 'options.bigPayloadThreshold', 1024, 1 << 30);
+  const maxPayloadBytesInFlight = o.maxPayloadBytesInFlight ?? 64 * 1024 * 1024;
+  int(maxPayloadBytesInFlight, 'options.maxPayloadBytesInFlight', 1024 * 1024, 2 ** 40);
   const maxNames = o.maxNames ?? 16384;
   int(maxNames, 'options.maxNames', 1, 1 << 22);
   const handlerTimeoutMs = o.handlerTimeoutMs ?? 30_000;
   if (handlerTimeoutMs !== Infinity) num(handlerTimeoutMs, 'options.handlerTimeoutMs', 1, 2 ** 31);
   const terminateTimeoutMs = o.terminateTimeoutMs ?? 5000;
   num(terminateTimeoutMs, 'options.terminateTimeoutMs', 0, 2 ** 31);
+  const spawnTimeoutMs = o.spawnTimeoutMs ?? 30_000;
+  num(spawnTimeoutMs, 'options.spawnTimeoutMs (finite)', 1, 2 ** 31 - 1);
   const shutdownTimeoutMs = o.shutdownTimeoutMs ?? 10_000;
   num(shutdownTimeoutMs, 'options.shutdownTimeoutMs', 0, 2 ** 31);
   if (o.resourceLimits !== undefined && (typeof o.resourceLimits !== 'object' || o.resourceLimits === null)) {
@@ -126,6 +213,8 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
   }
   const provider = o.telemetry?.provider === undefined ? null : moduleHref(o.telemetry.provider);
   const tracing = resolveTracing(o.tracing);
+  const { logger, logLevel } = checkLogging(o.logger, o.logLevel);
+  const node = resolveNodeOptions(o.node);
   const restartShards = o.restartShards ?? true;
   if (typeof restartShards !== 'boolean') throw new InvalidOptionError(`options.restartShards must be a boolean, got ${describe(restartShards)}`);
   return {
@@ -135,9 +224,13 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
     sliceBudget,
     spinMicros,
     ringBytes,
+    checkLocalSends,
+    bigPayloadThreshold,
+    maxPayloadBytesInFlight,
     maxNames,
     handlerTimeoutMs,
     terminateTimeoutMs,
+    spawnTimeoutMs,
     shutdownTimeoutMs,
     resourceLimits: o.resourceLimits,
     restartShards,
@@ -145,6 +238,9 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
     telemetry,
     provider,
     tracing,
+    logger,
+    logLevel,
+    node,
   };
 }
 

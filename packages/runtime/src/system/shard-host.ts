@@ -1,8 +1,13 @@
 // Main-thread side of one shard: starts its worker, watches it, and reports its death so it can be restarted.
 
-import { type ResourceLimits, Worker } from 'node:worker_threads';
-import type { FromShard, ShardInit, ShardStats, ToShard } from '../shard/protocol.js';
+import * as Comlink from 'comlink';
+import { MessageChannel, type MessagePort, type ResourceLimits, type Worker } from 'node:worker_threads';
+import { ShardDownError } from '../errors.js';
+import { portEndpoint } from '../shard/admin-channel.js';
+import type { ShardAdmin } from '../shard/admin.js';
+import type { FromShard, LinkFromShard, ShardInit, ShardStats } from '../shard/protocol.js';
 import { unknownMessage } from '../shard/protocol.js';
+import { startWorker } from './exec-argv.js';
 
 /** Why a shard ended. */
 export interface ShardDeath {
@@ -19,6 +24,8 @@ export interface ShardDeath {
 }
 
 const ENTRY = new URL('../shard/entry.js', import.meta.url);
+/** How long killShard waits for the shard's event loop to take the injected error before terminating it. */
+const CRASH_GRACE_MS = 1000;
 
 export class ShardHost {
   readonly shard: number;
@@ -30,8 +37,13 @@ export class ShardHost {
   private killedFor: ShardDeath['cause'] | null = null;
   private lastError: Error | null = null;
   private stopping: { resolve: () => void } | null = null;
-  private statsWaiters = new Map<number, (s: ShardStats) => void>();
-  private statsSeq = 0;
+  /** The shard's admin object (comlink), and our end of its channel; null while no worker runs. */
+  private admin: Comlink.Remote<ShardAdmin> | null = null;
+  private adminPort: MessagePort | null = null;
+  /** Admin calls in flight: rejected with ERR_SHARD_DOWN if the worker dies first. */
+  private readonly inFlight = new Set<(err: Error) => void>();
+  /** The shard made a ring or needs a side channel (the system's link broker answers). */
+  onLink: ((msg: LinkFromShard) => void) | null = null;
 
   constructor(
     shard: number,
@@ -45,16 +57,21 @@ export class ShardHost {
   /** Starts (or restarts) the worker; resolves when it reports ready. */
   start(): Promise<void> {
     const init = this.makeInit(this);
+    const channel = new MessageChannel();
+    init.admin = channel.port2;
     const opts: ConstructorParameters<typeof Worker>[1] = {
       workerData: init,
+      transferList: [channel.port2],
       name: `joerl-shard-${this.shard}`,
-      // execArgv is inherited (an explicit list may not carry per-process
-      // flags such as --expose-gc). TypeScript actor modules do not rely on
-      // it: they load through tsx's tsImport (see loader.ts).
+      // execArgv is the parent's, minus flags only the main script can use
+      // (see exec-argv.ts). TypeScript actor modules do not rely on it: they
+      // load through tsx's tsImport (see loader.ts).
     };
     if (this.resourceLimits !== undefined) opts.resourceLimits = this.resourceLimits;
-    const worker = new Worker(ENTRY, opts);
+    const worker = startWorker(ENTRY, opts);
     this.worker = worker;
+    this.adminPort = channel.port1;
+    this.admin = Comlink.wrap<ShardAdmin>(portEndpoint(channel.port1));
     this.ready = false;
     this.killedFor = null;
     this.lastError = null;
@@ -68,14 +85,10 @@ export class ShardHost {
             this.failedStarts = 0;
             resolve();
             break;
-          case 'shutdown-done':
+          case 'ring-opened':
+          case 'channel-wanted':
+            this.onLink?.(msg);
             break;
-          case 'stats': {
-            const w = this.statsWaiters.get(msg.id);
-            this.statsWaiters.delete(msg.id);
-            w?.(msg.stats);
-            break;
-          }
           default:
             unknownMessage('shard', msg);
         }
@@ -87,8 +100,7 @@ export class ShardHost {
         if (this.worker !== worker) return;
         this.worker = null;
         this.ready = false;
-        for (const w of this.statsWaiters.values()) w(emptyStats(this.shard));
-        this.statsWaiters.clear();
+        this.closeAdmin();
         if (this.stopping !== null) {
           this.stopping.resolve();
           return;
@@ -112,11 +124,58 @@ export class ShardHost {
     });
   }
 
-  send(msg: ToShard): void {
-    this.worker?.postMessage(msg);
+  /**
+   * Calls the shard's admin object. Rejects with ERR_SHARD_DOWN when no worker
+   * runs, or when it dies before it answers (a dead worker never answers:
+   * without this, the promise would hang). A call made while the shard starts
+   * waits in the channel until it is ready.
+   */
+  call<T>(fn: (admin: Comlink.Remote<ShardAdmin>) => Promise<T>): Promise<T> {
+    const admin = this.admin;
+    if (admin === null) return Promise.reject(new ShardDownError(this.shard));
+    return new Promise<T>((resolve, reject) => {
+      const fail = (err: Error): void => reject(err);
+      this.inFlight.add(fail);
+      fn(admin).then(
+        (v) => {
+          this.inFlight.delete(fail);
+          resolve(v);
+        },
+        (err: unknown) => {
+          this.inFlight.delete(fail);
+          reject(err);
+        },
+      );
+    });
   }
 
-  /** Terminates the worker as a runaway (the death is reported as such). */
+  /** The worker is gone: calls in flight fail, the proxy is released and our end of the channel closed. */
+  private closeAdmin(): void {
+    for (const fail of this.inFlight) fail(new ShardDownError(this.shard));
+    this.inFlight.clear();
+    const admin = this.admin;
+    this.admin = null;
+    admin?.[Comlink.releaseProxy]();
+    this.adminPort?.close();
+    this.adminPort = null;
+  }
+
+  /**
+   * Fault injection: an uncaught error thrown on the shard's own event loop,
+   * as a stray exception in actor code would be. A shard whose loop does not
+   * turn within CRASH_GRACE_MS (a handler that does not return) is terminated.
+   */
+  crash(): void {
+    const worker = this.worker;
+    if (worker === null) return;
+    // The call never answers: the shard dies (its rejection, ERR_SHARD_DOWN, is expected).
+    this.call((a) => a.crash(`killShard(${this.shard}): injected fault`)).catch(() => {});
+    setTimeout(() => {
+      if (this.worker === worker) this.kill('error');
+    }, CRASH_GRACE_MS).unref();
+  }
+
+  /** Terminates the worker where it stands (the death is reported with `cause`). */
   kill(cause: ShardDeath['cause']): void {
     if (this.worker === null) return;
     this.killedFor = cause;
@@ -135,17 +194,13 @@ export class ShardHost {
           resolve();
         },
       };
-      worker.postMessage({ type: 'shutdown', timeoutMs } satisfies ToShard);
+      // The worker ends on its own once its processes are stopped; its exit resolves this.
+      this.call((a) => a.shutdown(timeoutMs)).catch(() => void worker.terminate());
     });
   }
 
   stats(): Promise<ShardStats> {
-    if (this.worker === null || !this.ready) return Promise.resolve(emptyStats(this.shard));
-    const id = ++this.statsSeq;
-    return new Promise((resolve) => {
-      this.statsWaiters.set(id, resolve);
-      this.send({ type: 'stats', id });
-    });
+    return this.call((a) => a.stats()).catch(() => emptyStats(this.shard));
   }
 }
 

@@ -15,8 +15,9 @@ import {
   THREAD_STRIDE_I32,
   THREAD_STRIDE_I64,
 } from '../ring/control-block.js';
+import { InvalidArgumentError } from '../errors.js';
 import { ringFill } from '../ring/ring.js';
-import type { ShardInit, ShardStats, ToShard } from '../shard/protocol.js';
+import type { ShardInit, ShardStats } from '../shard/protocol.js';
 import { type ShardDeath, ShardHost } from './shard-host.js';
 import type { SharedMemory } from './shared-memory.js';
 
@@ -90,11 +91,11 @@ export class ShardPool {
     return Promise.all(this.hosts.map((h) => h.stats()));
   }
 
-  /** Fault injection: terminates shard `shard` as if it had crashed. */
+  /** Fault injection: shard `shard` crashes (see ShardHost.crash). */
   kill(shard: number): void {
     const h = this.hosts[shard - 1];
-    if (h === undefined) throw new RangeError(`shard must be 1..${this.hosts.length}, got ${shard}`);
-    h.kill('error');
+    if (h === undefined) throw new InvalidArgumentError(`killShard needs a shard number from 1 to ${this.hosts.length}, got ${String(shard)}`);
+    h.crash();
   }
 
   /** Per-shard state, read from shared memory (cheap: health calls it every second). */
@@ -136,9 +137,10 @@ export class ShardPool {
     this.watchdog.unref();
   }
 
-  /** Tells every other live shard that `shard` died. */
-  broadcast(msg: ToShard, except: number): void {
-    for (const h of this.hosts) if (h.shard !== except) h.send(msg);
+  /** Tells every other live shard that `shard` died: links and monitors to its processes fire there. */
+  private tellShardDown(shard: number, incarnation: number): void {
+    // A shard that is down itself learns nothing: it starts afresh.
+    for (const h of this.hosts) if (h.shard !== shard) h.call((a) => a.shardDown(shard, incarnation)).catch(() => {});
   }
 
   private checkShards(limit: number): void {
@@ -177,7 +179,7 @@ export class ShardPool {
     Atomics.store(i32, base + PARKED, 0);
     Atomics.store(i32, base + ACTORS, 0);
     this.events.cleanup(d);
-    this.broadcast({ type: 'shard-down', shard: s, incarnation: d.incarnation }, s);
+    this.tellShardDown(s, d.incarnation);
     if (!this.restartShards || host.failedStarts >= MAX_FAILED_STARTS) {
       // Placement skips it from now on; spawns aimed at it fail with ERR_SHARD_DOWN.
       Atomics.store(i32, base + GAVE_UP, 1);

@@ -20,10 +20,29 @@ test('capacity refuses, pushAlways does not', () => {
   assert.ok(m.push('a'));
   assert.ok(m.push('b'));
   assert.not.ok(m.push('c'));
-  m.pushAlways('sys');
+  const sys = { type: 'DOWN' };
+  m.pushAlways(sys);
   assert.is(m.length, 3);
-  assert.equal(m.drain(), ['a', 'b', 'sys']);
+  assert.equal(m.drain(), ['a', 'b', sys]);
   assert.ok(m.push('d'));
+});
+
+test('tookSystem tells what pushAlways queued (EXIT, DOWN) from sent messages, once each', () => {
+  const m = new Mailbox(Infinity);
+  const sent = { type: 'DOWN', looks: 'alike' };
+  const sys = { type: 'DOWN' };
+  m.push(sent);
+  m.pushAlways(sys);
+  m.push('x');
+  assert.is(m.sysCount, 1);
+  assert.not.ok(m.tookSystem(m.shift()), 'a sent message, whatever its shape');
+  assert.ok(m.tookSystem(m.shift()));
+  assert.is(m.sysCount, 0);
+  assert.not.ok(m.tookSystem(m.shift()));
+  m.pushAlways(sys);
+  m.push('y');
+  assert.ok(m.tookSystem(m.removeAt(0)), 'taken out of order too');
+  assert.not.ok(m.tookSystem(sys), 'only once');
 });
 
 test('removeAt takes a middle message and keeps the rest in order', () => {
@@ -51,11 +70,11 @@ test('every message comes out with its own stamp, through runs, unstamped ones, 
   m.pushStamped('a', 10);
   m.pushStamped('b', 10);
   m.push('u1');
-  m.pushAlways('sys');
+  m.pushAlways({ kind: 'sys' }); // an EXIT or DOWN: always an object
   m.pushStamped('c', 20);
   m.pushStamped('d', 20);
   m.pushStamped('e', 10);
-  assert.equal(takeAll(m), [['u0', null], ['a', 10], ['b', 10], ['u1', null], ['sys', null], ['c', 20], ['d', 20], ['e', 10]]);
+  assert.equal(takeAll(m), [['u0', null], ['a', 10], ['b', 10], ['u1', null], [{ kind: 'sys' }, null], ['c', 20], ['d', 20], ['e', 10]]);
   // Empty, then the same stamp as the last run, then interleaved with shifts (and past the first size).
   const want: Array<[unknown, number | null]> = [];
   const got: Array<[unknown, number | null]> = [];

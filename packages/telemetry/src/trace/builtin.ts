@@ -3,30 +3,30 @@
 import type { Attributes } from '@opentelemetry/api';
 
 /*
- * A descriptor is a short positional array; pids travel as (shard, serial)
- * numbers and are printed `<0.shard.serial>` only when an exporter reads the
- * attributes (node 0: the runtime has no other nodes yet).
+ * A descriptor is a short positional array; pids travel as (node, shard,
+ * serial) numbers and are printed `<node.shard.serial>` only when an
+ * exporter reads the attributes.
  *
- *   [BUILTIN_SEND,    toShard, toSerial, fromShard | -1, fromSerial]
- *   [BUILTIN_RECEIVE, toShard, toSerial, type]
- *   [BUILTIN_HANDLE,  shard,   serial,   type]
+ *   [BUILTIN_SEND,    toNode, toShard, toSerial, fromNode, fromShard | -1, fromSerial]
+ *   [BUILTIN_RECEIVE, node,   shard,   serial,   type]
+ *   [BUILTIN_HANDLE,  node,   shard,   serial,   type]
  */
 export const BUILTIN_SEND = 1;
 export const BUILTIN_RECEIVE = 2;
 export const BUILTIN_HANDLE = 3;
 
 /** A built-in span's descriptor (see above). */
-export type BuiltinDescriptor = [number, number, number, ...(string | number)[]];
+export type BuiltinDescriptor = [number, number, number, number, ...(string | number)[]];
 
-const pid = (shard: number, serial: number): string => `<0.${shard}.${serial}>`;
+const pid = (node: number, shard: number, serial: number): string => `<${node}.${shard}.${serial}>`;
 
 /** The attributes a descriptor stands for (the same keys the runtime used to set one by one). */
 export function builtinAttributes(d: readonly unknown[]): Attributes {
   const code = d[0] as number;
-  const self = pid(d[1] as number, d[2] as number);
+  const self = pid(d[1] as number, d[2] as number, d[3] as number);
   if (code === BUILTIN_HANDLE) {
     return {
-      'actor.type': d[3] as string,
+      'actor.type': d[4] as string,
       'actor.pid': self,
       'actor.event': 'handle_message',
       'messaging.system': 'joerl',
@@ -45,9 +45,9 @@ export function builtinAttributes(d: readonly unknown[]): Attributes {
     'otel.kind': code === BUILTIN_SEND ? 'producer' : 'consumer',
   };
   if (code === BUILTIN_SEND) {
-    if ((d[3] as number) >= 0) a['actor.from_pid'] = pid(d[3] as number, d[4] as number);
+    if ((d[5] as number) >= 0) a['actor.from_pid'] = pid(d[4] as number, d[5] as number, d[6] as number);
   } else {
-    a['actor.type'] = d[3] as string;
+    a['actor.type'] = d[4] as string;
   }
   return a;
 }

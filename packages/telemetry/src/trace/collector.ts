@@ -1,36 +1,8 @@
-// The main-thread end of the trace pipeline: records from every thread become SDK-shaped ReadableSpans for your processors.
+// The main-thread end of the trace pipeline: records from every thread become ReadableSpans (SDK 1.x and 2.x shapes) for your processors.
 
-import { type Attributes, type HrTime, type SpanContext, SpanStatusCode } from '@opentelemetry/api';
-import { toHrTime } from './ids.js';
+import { type Attributes, SpanStatusCode } from '@opentelemetry/api';
+import { type ReadableSpanLike, type SpanProcessorLike, toReadableSpan } from './readable-span.js';
 import type { SpanEndRecord, SpanStartRecord } from './recorder.js';
-
-/** What `onEnd` receives: the shape of @opentelemetry/sdk-trace-base's ReadableSpan. */
-export interface ReadableSpanLike {
-  readonly name: string;
-  readonly kind: number;
-  readonly spanContext: () => SpanContext;
-  readonly parentSpanContext?: SpanContext;
-  readonly startTime: HrTime;
-  readonly endTime: HrTime;
-  readonly status: { code: number; message?: string };
-  readonly attributes: Attributes;
-  readonly links: Array<{ context: SpanContext; attributes?: Attributes }>;
-  readonly events: Array<{ name: string; time: HrTime; attributes?: Attributes }>;
-  readonly duration: HrTime;
-  readonly ended: boolean;
-  readonly resource: unknown;
-  readonly instrumentationScope: { name: string; version?: string };
-  readonly droppedAttributesCount: number;
-  readonly droppedEventsCount: number;
-  readonly droppedLinksCount: number;
-}
-
-/** A span processor (e.g. the SDK's SimpleSpanProcessor or BatchSpanProcessor). Only `onEnd` is called: spans arrive finished. */
-export interface SpanProcessorLike {
-  onEnd(span: ReadableSpanLike): void;
-  forceFlush(): Promise<void>;
-  shutdown(): Promise<void>;
-}
 
 /** A resource when none is given: `service.name` only (the SDK's Resource shape). */
 export function defaultResource(serviceName = 'joerl'): unknown {
@@ -97,7 +69,7 @@ export class SpanCollector {
   }
 
   private emit(rec: SpanEndRecord): void {
-    this.deliver(toReadable(rec, this.resource));
+    this.deliver(toReadableSpan(rec, this.resource));
   }
 
   private deliver(span: ReadableSpanLike): void {
@@ -109,38 +81,4 @@ export class SpanCollector {
       }
     }
   }
-}
-
-function toReadable(rec: SpanEndRecord, resource: unknown): ReadableSpanLike {
-  const ctx: SpanContext = { traceId: rec.traceId, spanId: rec.spanId, traceFlags: 1, isRemote: false };
-  const span: { -readonly [K in keyof ReadableSpanLike]: ReadableSpanLike[K] } = {
-    name: rec.name,
-    kind: rec.kind,
-    spanContext: () => ctx,
-    startTime: toHrTime(rec.start),
-    endTime: toHrTime(rec.end),
-    status: rec.status,
-    attributes: rec.attributes,
-    links: rec.links.map((l) => {
-      const link: { context: SpanContext; attributes?: Attributes } = { context: { traceId: l.traceId, spanId: l.spanId, traceFlags: l.traceFlags, isRemote: true } };
-      if (l.attributes !== undefined) link.attributes = l.attributes;
-      return link;
-    }),
-    events: rec.events.map((e) => {
-      const ev: { name: string; time: HrTime; attributes?: Attributes } = { name: e.name, time: toHrTime(e.time) };
-      if (e.attributes !== undefined) ev.attributes = e.attributes;
-      return ev;
-    }),
-    duration: toHrTime(Math.max(0, rec.end - rec.start)),
-    ended: true,
-    resource,
-    instrumentationScope: rec.scopeVersion === undefined ? { name: rec.scope } : { name: rec.scope, version: rec.scopeVersion },
-    droppedAttributesCount: 0,
-    droppedEventsCount: 0,
-    droppedLinksCount: 0,
-  };
-  if (rec.parentSpanId !== undefined) {
-    span.parentSpanContext = { traceId: rec.traceId, spanId: rec.parentSpanId, traceFlags: 1, isRemote: rec.parentRemote === true };
-  }
-  return span;
 }

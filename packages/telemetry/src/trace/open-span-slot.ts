@@ -24,16 +24,16 @@ export interface OpenSpanFields {
  * span's start record to the ring before every traced handler.
  *
  *   Int32 [0] STATE      1 while a handler runs under the slot's span (stored last, Atomics)
- *         [1] KIND, [2] PARENT_REMOTE, [3] CODE, [4] SHARD, [5] SERIAL, [6] TYPE_LEN, [7] NAME_LEN
- *   Float64 at byte 32   start (abs ms)
- *   bytes 40..104        spanId (16) | traceId (32) | parentSpanId (16, empty: zeros), ASCII hex
- *   Uint16 at byte 104   name, then type (at most MAX_TEXT code units each)
+ *         [1] KIND, [2] PARENT_REMOTE, [3] CODE, [4] SHARD, [5] SERIAL, [6] TYPE_LEN, [7] NAME_LEN, [8] NODE
+ *   Float64 at byte 40   start (abs ms)
+ *   bytes 48..112        spanId (16) | traceId (32) | parentSpanId (16, empty: zeros), ASCII hex
+ *   Uint16 at byte 112   name, then type (at most MAX_TEXT code units each)
  *
- * Only a built-in span fits (a descriptor [code, shard, serial, type]);
+ * Only a built-in span fits (a descriptor [code, node, shard, serial, type]);
  * `open` says false for any other. Attributes of its own are not kept: a span
  * is put here before its handler runs, so before user code adds any.
  */
-const SLOT_BYTES = 104 + 2 * 2 * 128;
+const SLOT_BYTES = 112 + 2 * 2 * 128;
 const MAX_TEXT = 128;
 const STATE = 0;
 const KIND = 1;
@@ -43,8 +43,9 @@ const SHARD = 4;
 const SERIAL = 5;
 const TYPE_LEN = 6;
 const NAME_LEN = 7;
-const IDS = 40;
-const TEXT = 104;
+const NODE = 8;
+const IDS = 48;
+const TEXT = 112;
 
 /** A slot for one shard incarnation (tracing on). */
 export function createOpenSpanSlot(): SharedArrayBuffer {
@@ -63,8 +64,8 @@ export class OpenSpanSlot {
   private lastType = '';
 
   constructor(sab: SharedArrayBuffer) {
-    this.i32 = new Int32Array(sab, 0, 8);
-    this.f64 = new Float64Array(sab, 32, 1);
+    this.i32 = new Int32Array(sab, 0, 9);
+    this.f64 = new Float64Array(sab, 40, 1);
     this.u8 = new Uint8Array(sab, IDS, 64);
     this.u16 = new Uint16Array(sab, TEXT, 2 * MAX_TEXT);
   }
@@ -72,14 +73,15 @@ export class OpenSpanSlot {
   /** Writes `rec` as the open span; false (nothing written) when it is not a built-in span that fits. */
   open(rec: OpenSpanFields): boolean {
     const b = rec.builtin;
-    if (b === undefined || b.length !== 4 || typeof b[3] !== 'string' || rec.name.length > MAX_TEXT || rec.scope !== 'joerl' || rec.scopeVersion !== undefined) return false;
-    const type = (b[3] as string).slice(0, MAX_TEXT);
+    if (b === undefined || b.length !== 5 || typeof b[4] !== 'string' || rec.name.length > MAX_TEXT || rec.scope !== 'joerl' || rec.scopeVersion !== undefined) return false;
+    const type = (b[4] as string).slice(0, MAX_TEXT);
     const i = this.i32;
     i[KIND] = rec.kind;
     i[PARENT_REMOTE] = rec.parentRemote === true ? 1 : 0;
     i[CODE] = b[0] as number;
-    i[SHARD] = b[1] as number;
-    i[SERIAL] = b[2] as number;
+    i[NODE] = b[1] as number;
+    i[SHARD] = b[2] as number;
+    i[SERIAL] = b[3] as number;
     i[NAME_LEN] = rec.name.length;
     i[TYPE_LEN] = type.length;
     this.f64[0] = rec.start;
@@ -120,7 +122,7 @@ export class OpenSpanSlot {
       start: this.f64[0]!,
       attributes: {},
       scope: 'joerl',
-      builtin: [i[CODE], i[SHARD], i[SERIAL], String.fromCharCode(...this.u16.subarray(MAX_TEXT, MAX_TEXT + i[TYPE_LEN]!))],
+      builtin: [i[CODE], i[NODE], i[SHARD], i[SERIAL], String.fromCharCode(...this.u16.subarray(MAX_TEXT, MAX_TEXT + i[TYPE_LEN]!))],
     };
     if (parent !== '') {
       rec.parentSpanId = parent;

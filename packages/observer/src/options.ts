@@ -1,0 +1,59 @@
+// The observer's options, checked at the door: a typed error that says what to fix.
+
+import { InvalidOptionError } from '@joerl/runtime';
+import type { EndpointOptions } from '@joerl/telemetry';
+
+/** How the observer page is served. */
+export interface ObserverOptions extends EndpointOptions {
+  /** How often an open page gets a snapshot, in ms (default 1000, at least 100). */
+  intervalMs?: number;
+  /** Rows of the process table a page gets unless it asks for another number (default 100; a page may ask for up to 1000). */
+  limit?: number;
+  /** The Kill and Send-exit buttons and their endpoints (default true); false makes the page read-only. */
+  actions?: boolean;
+  /**
+   * `Host` header values accepted besides the bound address, for a page reached
+   * through another name (a reverse proxy, an SSH tunnel's name): `'name:port'`,
+   * or `'name'` for any port. Everything else is refused (DNS rebinding).
+   */
+  allowedHosts?: readonly string[];
+  /** Pages open at once (default 8); one more gets 503. */
+  maxClients?: number;
+}
+
+/** The options in effect. */
+export interface ResolvedObserverOptions {
+  intervalMs: number;
+  limit: number;
+  actions: boolean;
+  allowedHosts: string[];
+  maxClients: number;
+}
+
+/** The most rows a page may ask for. */
+export const MAX_LIMIT = 1000;
+
+function integer(name: string, v: unknown, dflt: number, min: number, max: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new InvalidOptionError(`options.${name} must be an integer from ${min} to ${max}, got ${String(v)}`);
+  }
+  return v;
+}
+
+/** Fills in defaults and refuses bad values (ERR_INVALID_OPTION). */
+export function resolveObserverOptions(o: ObserverOptions = {}): ResolvedObserverOptions {
+  if (typeof o !== 'object' || o === null) throw new InvalidOptionError(`the observer's options must be an object, got ${String(o)}`);
+  if (o.actions !== undefined && typeof o.actions !== 'boolean') throw new InvalidOptionError(`options.actions must be true or false, got ${String(o.actions)}`);
+  const hosts = o.allowedHosts ?? [];
+  if (!Array.isArray(hosts) || hosts.some((h) => typeof h !== 'string' || !/^[a-z0-9.\-[\]:]+$/i.test(h))) {
+    throw new InvalidOptionError(`options.allowedHosts must be a list of host names (optionally with :port), got ${JSON.stringify(hosts)}`);
+  }
+  return {
+    intervalMs: integer('intervalMs', o.intervalMs, 1000, 100, 3_600_000),
+    limit: integer('limit', o.limit, 100, 1, MAX_LIMIT),
+    actions: o.actions ?? true,
+    allowedHosts: hosts.map((h) => h.toLowerCase()),
+    maxClients: integer('maxClients', o.maxClients, 8, 1, 1000),
+  };
+}

@@ -1,0 +1,50 @@
+// The two ways a message leaves its sender: for a receiver on this thread, or for the wire to another thread.
+
+import { movesPending } from './move.js';
+import { copy, snapshot } from './snapshot.js';
+import { REWRITE, SHARED, analyze, flat, refuseShared } from './values.js';
+
+/**
+ * The message as it goes into a ring, checked (`ERR_UNENCODABLE` with the
+ * path). `checked` (checkLocalSends): copied now, so what the sender changes
+ * afterwards shows nowhere, as for an in-shard receiver. Otherwise the
+ * sender's object is encoded when the batch is packed (at the end of the
+ * turn), and copied now only when it holds a `-0` or a moved buffer.
+ * `remote`: bound for another node, where shared memory cannot go (refused,
+ * by path); a moved buffer is detached here and travels as a copy.
+ */
+export function forWire(msg: unknown, checked: boolean, remote = false): unknown {
+  // The common message first (one plain object of primitives and pids), without the general walk.
+  if (!checked && typeof msg === 'object' && msg !== null && Object.getPrototypeOf(msg) === Object.prototype && flat(msg) === 0) return msg;
+  const flags = analyze(msg, checked);
+  if (remote && (flags & SHARED) !== 0) refuseShared(msg);
+  return checked || (flags & REWRITE) !== 0 ? copy(msg, true) : msg;
+}
+
+/**
+ * The message a receiver on this thread gets. `checked`: checked and copied
+ * exactly as a receiver on another thread would decode it. Otherwise (the
+ * production default) the sender's own object, unchecked, unless it carries
+ * a buffer marked by `move()`: that one is still detached from the sender.
+ */
+export function forLocal(msg: unknown, checked: boolean): unknown {
+  if (checked) return snapshot(msg, false, true);
+  if (!movesPending()) return msg;
+  let flags: number;
+  try {
+    flags = analyze(msg, false);
+  } catch {
+    return msg; // unchecked in-shard: only the moves matter here
+  }
+  return (flags & REWRITE) !== 0 ? copy(msg, false) : msg;
+}
+
+/**
+ * A value decoded here and passed on to another encoder (the main thread
+ * relaying between another node and a shard): decoding turned the `-0`
+ * marker back into `-0`, which msgpack would now write as 0, so such a value
+ * is copied with the marker again. Anything else goes as it is.
+ */
+export function relay(value: unknown): unknown {
+  return (analyze(value, false) & REWRITE) !== 0 ? copy(value, true) : value;
+}

@@ -1,0 +1,92 @@
+// Side items: large, moved and shared binary parts that leave a frame's encoding and travel beside it on a MessagePort.
+
+/*
+ * A frame that carries side items is encoded with a placeholder in place of
+ * each one; the items go, as one postMessage per frame, on the port of that
+ * pair of threads, before the frame is published. The receiver takes that
+ * message when it decodes the frame, so items keep the frame's place in the
+ * ring's order (see ARCHITECTURE.md, "Big payloads").
+ *
+ *   copied  the bytes of a large buffer, copied once into a new ArrayBuffer
+ *           that is then transferred (the receiver gets it without a copy)
+ *   moved   a buffer marked by move(): detached at send time, transferred
+ *   shared  a SharedArrayBuffer: posted as itself, the same memory arrives
+ */
+
+/** One frame's side items, as posted on the port. */
+export interface SideBatch {
+  items: unknown[];
+  transfer: ArrayBuffer[];
+  /** Bytes in flight this batch accounts for, in KiB (rounded up per item); shared memory counts 0. */
+  kib: number;
+}
+
+let threshold = 64 * 1024;
+
+/** Binary parts of at least this many bytes leave the frame's encoding (set per thread from the options). */
+export function setBigPayloadThreshold(bytes: number): void {
+  threshold = bytes;
+}
+
+export function bigPayloadThreshold(): number {
+  return threshold;
+}
+
+/**
+ * Buffers the runtime owns: copies made at send time (true: not moved) and
+ * buffers detached by a move (true). The encoder transfers them as they are
+ * instead of copying them again.
+ */
+const owned = new WeakMap<ArrayBuffer, boolean>();
+
+/** Hands a buffer the runtime made to the encoder (`moved`: it came from `move()`, so it always travels beside the frame). */
+export function adopt(buf: ArrayBuffer, moved: boolean): void {
+  owned.set(buf, moved);
+}
+
+/** True: moved, false: a copy we own, undefined: the sender's own buffer. */
+export function ownership(buf: ArrayBuffer): boolean | undefined {
+  return owned.get(buf);
+}
+
+// ---- encoding: the batch being packed now (null when side items are not allowed, e.g. outside the transport)
+
+let out: SideBatch | null = null;
+let open = false;
+
+/** Starts collecting side items for one pack() call. */
+export function beginSideBatch(): void {
+  open = true;
+  out = null;
+}
+
+/** Ends the pack() call: its side items, or null if it had none. */
+export function endSideBatch(): SideBatch | null {
+  const b = out;
+  out = null;
+  open = false;
+  return b;
+}
+
+/** The batch collecting items now; null when packing happens outside the transport (no port to carry them). */
+export function sideBatch(): SideBatch | null {
+  if (!open) return null;
+  return (out ??= { items: [], transfer: [], kib: 0 });
+}
+
+// ---- decoding: the items of the frame being unpacked now
+
+/** Items of a frame whose port died with its thread: the frame's targets died with it too. */
+export const LOST: unique symbol = Symbol('joerl.lost');
+
+let items: unknown[] | typeof LOST | null = null;
+
+/** Sets the items of the frame about to be unpacked (null: it has none). */
+export function setFrameItems(v: unknown[] | typeof LOST | null): void {
+  items = v;
+}
+
+/** The current frame's items. */
+export function frameItems(): unknown[] | typeof LOST | null {
+  return items;
+}

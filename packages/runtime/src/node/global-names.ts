@@ -1,0 +1,143 @@
+// Global names: one key per name in the cluster's bucket (atomic create), a local cache kept current by a watch.
+
+import { isDownMessage } from '../actor/messages.js';
+import { Pid } from '../actor/pid.js';
+import type { Proc } from '../actor/proc.js';
+import { InvalidArgumentError, NameTakenError, NoProcError } from '../errors.js';
+import type { ThreadRuntime } from '../shard/thread-runtime.js';
+import { describe } from '../validate.js';
+import { type KvBucket, type Stoppable, isKvConflict } from './node-transport.js';
+
+interface Entry {
+  pid: Pid;
+  revision: number;
+}
+
+const text = new TextEncoder();
+const untext = new TextDecoder();
+const PREFIX = 'g.';
+/** Keys allow [-/_=.a-zA-Z0-9]: a name is stored base64url-encoded, so any string can be a name. */
+const keyOf = (name: string): string => PREFIX + Buffer.from(name, 'utf8').toString('base64url');
+const nameOf = (key: string): string => Buffer.from(key.slice(PREFIX.length), 'base64url').toString('utf8');
+
+export class GlobalNames {
+  readonly #kv: KvBucket;
+  readonly #rt: ThreadRuntime;
+  readonly #node: number;
+  readonly #cache = new Map<string, Entry>();
+  /** A main-thread process that monitors the holders of our names: their DOWN frees the name. */
+  #watcher: Proc | null = null;
+  readonly #byRef = new Map<number, string>();
+  #watch: Stoppable | null = null;
+
+  constructor(kv: KvBucket, rt: ThreadRuntime) {
+    this.#kv = kv;
+    this.#rt = rt;
+    this.#node = rt.state.node;
+  }
+
+  async start(): Promise<void> {
+    this.#watch = await this.#kv.watch(PREFIX, (e) => {
+      const name = nameOf(e.key);
+      if (e.value === null) this.#cache.delete(name);
+      else this.#cache.set(name, { pid: Pid.parse(untext.decode(e.value)), revision: e.revision });
+    });
+    const w = (this.#watcher = this.#rt.createInbox());
+    const loop = async (): Promise<void> => {
+      for (;;) {
+        const m = await this.#rt.receive(w, isDownMessage, undefined);
+        if (!isDownMessage(m)) continue;
+        const name = this.#byRef.get(m.ref);
+        if (name === undefined) continue;
+        this.#byRef.delete(m.ref);
+        await this.#free(name, m.pid);
+      }
+    };
+    loop().catch(() => {}); // ends when the watcher closes at shutdown
+  }
+
+  stop(): void {
+    this.#watch?.stop();
+    if (this.#watcher !== null) this.#rt.exitProc(this.#watcher, 'normal');
+  }
+
+  /** Registers `pid` (a process of this node) under `name`, cluster-wide. */
+  async register(name: string, pid: unknown): Promise<void> {
+    if (!(pid instanceof Pid)) throw new InvalidArgumentError(`registerGlobal needs a Pid, got ${describe(pid)}`);
+    if (pid.node !== this.#node) throw new InvalidArgumentError(`registerGlobal needs a process of this node, got ${pid}: register it from its own node`);
+    const rt = this.#rt;
+    const r = rt.router.route(pid);
+    if (r < 0) throw new NoProcError(pid.toString());
+    // Watched first: if it dies before the name is written, the DOWN frees the name right after.
+    const ref = rt.monitor(this.#watcher!, pid);
+    this.#byRef.set(ref, name);
+    let revision: number;
+    try {
+      revision = await this.#kv.create(keyOf(name), text.encode(pid.toString()));
+    } catch (err) {
+      this.#byRef.delete(ref);
+      rt.demonitor(this.#watcher!, ref);
+      if (!isKvConflict(err)) throw err;
+      const holder = await this.whereis(name);
+      throw new NameTakenError(name, holder?.toString() ?? 'another process');
+    }
+    this.#cache.set(name, { pid, revision });
+  }
+
+  /** Frees `name` (whichever node holds it). False if nobody did. */
+  async unregister(name: string): Promise<boolean> {
+    if (typeof name !== 'string') throw new InvalidArgumentError(`unregisterGlobal needs a name, got ${describe(name)}`);
+    const e = await this.#kv.get(keyOf(name));
+    if (e === null || e.value === null) return false;
+    try {
+      await this.#kv.delete(keyOf(name), e.revision);
+    } catch (err) {
+      if (isKvConflict(err)) return false;
+      throw err;
+    }
+    this.#cache.delete(name);
+    for (const [ref, n] of this.#byRef) {
+      if (n !== name) continue;
+      this.#byRef.delete(ref);
+      this.#rt.demonitor(this.#watcher!, ref);
+    }
+    return true;
+  }
+
+  /** The holder of `name`: from the cache (a watch keeps it current), else from the bucket. */
+  async whereis(name: string): Promise<Pid | undefined> {
+    if (typeof name !== 'string') throw new InvalidArgumentError(`whereisGlobal needs a name, got ${describe(name)}`);
+    const hit = this.#cache.get(name);
+    if (hit !== undefined) return hit.pid;
+    const e = await this.#kv.get(keyOf(name));
+    if (e === null || e.value === null) return undefined;
+    const pid = Pid.parse(untext.decode(e.value));
+    this.#cache.set(name, { pid, revision: e.revision });
+    return pid;
+  }
+
+  /** Node `id` is gone: its names are freed (each survivor tries; a name taken again since is left alone). */
+  async purgeNode(id: number): Promise<void> {
+    const doomed = [...this.#cache].filter(([, e]) => e.pid.node === id);
+    await Promise.all(doomed.map(([name, e]) => this.#free(name, e.pid, e.revision)));
+  }
+
+  /** Every global name known here with its holder. */
+  entries(): Array<[string, Pid]> {
+    return [...this.#cache].map(([n, e]) => [n, e.pid]);
+  }
+
+  async #free(name: string, pid: Pid, revision?: number): Promise<void> {
+    let rev = revision;
+    if (rev === undefined) {
+      const e = await this.#kv.get(keyOf(name));
+      if (e === null || e.value === null || !Pid.parse(untext.decode(e.value)).equals(pid)) return;
+      rev = e.revision;
+    }
+    try {
+      await this.#kv.delete(keyOf(name), rev);
+    } catch (err) {
+      if (!isKvConflict(err)) throw err;
+    }
+  }
+}

@@ -1,0 +1,293 @@
+// A node, on its main thread: the one connection to the cluster, membership, remote ops in and out, node events.
+
+import type { NodeMetricsWriter } from '@joerl/telemetry/internal';
+import type { NodeInfo } from '../actor/context.js';
+import type { Pid } from '../actor/pid.js';
+import { NOPROC } from '../shard/exits.js';
+import { type DeadLetter, OP_NODE_DOWN } from '../shard/protocol.js';
+import { NOCONNECTION, R_DOWN, R_EXIT, R_LINK, R_MONITOR, R_REPLY, R_SEND, R_SEND_TP } from '../shard/remote-ops.js';
+import type { ThreadRuntime } from '../shard/thread-runtime.js';
+import { Connections, type DownReason } from './connections.js';
+import { GlobalNames } from './global-names.js';
+import { Inbound } from './inbound.js';
+import { NodeRequests } from './node-requests.js';
+import type { Member, Membership } from './membership.js';
+import type { ResolvedNodeOptions } from './node-options.js';
+import type { NodeTransport, TransportEvent } from './node-transport.js';
+import { nodeReports, queueArity } from './outbound.js';
+import type { Peer } from './peer.js';
+import { ProxyRefs } from './proxy-refs.js';
+import { RemoteSpawns } from './remote-spawns.js';
+import { ClusterNames, W_ACK, W_BYE, isMessageOp } from './wire.js';
+
+/** A lost connection, as the `nodeDown` event reports it. */
+export interface NodeDownInfo extends NodeInfo {
+  reason: DownReason;
+  /** Messages sent to it whose arrival it never confirmed (counted in `remote_messages_failed_total{reason="connection_failed"}`). */
+  unconfirmed: number;
+}
+
+/** What the node tells the system. */
+export interface NodeEvents {
+  up(info: NodeInfo): void;
+  down(info: NodeDownInfo): void;
+  deadLetter(dl: DeadLetter): void;
+}
+
+export class NodeService {
+  readonly me: Member;
+  readonly names: ClusterNames;
+  readonly #t: NodeTransport;
+  readonly #members: Membership;
+  readonly #rt: ThreadRuntime;
+  readonly #events: NodeEvents;
+  readonly #metrics: NodeMetricsWriter;
+  readonly #refs: ProxyRefs;
+  readonly #conns: Connections;
+  readonly #inbound: Inbound;
+  readonly #spawns: RemoteSpawns;
+  #global: GlobalNames | null = null;
+  /** monitorNode watchers, by node name. */
+  readonly #nodeWatchers = new Map<string, Set<Pid>>();
+  /** Peers we wait for at start (members listed when we joined). */
+  readonly #settling = new Set<Peer>();
+  #settled: (() => void) | null = null;
+  #leaving = false;
+  #ringFlushQueued = false;
+  readonly #downAfterMs: number;
+
+  constructor(o: ResolvedNodeOptions, t: NodeTransport, members: Membership, rt: ThreadRuntime, events: NodeEvents) {
+    this.#t = t;
+    this.#members = members;
+    this.me = members.me;
+    this.#downAfterMs = o.downAfterMs;
+    this.names = new ClusterNames(o.cluster);
+    this.#rt = rt;
+    this.#events = events;
+    this.#metrics = rt.metrics.nodeMetrics();
+    this.#refs = new ProxyRefs(() => rt.state.newRef());
+    this.#conns = new Connections(t, this.names, this.me, o, this.#metrics, {
+      up: (p) => this.#onUp(p),
+      down: (p, reason, lost, queued, wasUp) => this.#onDown(p, reason, lost, queued, wasUp),
+      ops: (p, frame, start, tp) => {
+        this.#flushRingsSoon();
+        return this.#inbound.apply(p, frame, start, tp);
+      },
+    }, nodeReports(this.#metrics, (dl) => this.#events.deadLetter(dl)));
+    this.#spawns = new RemoteSpawns(rt, this.#conns, this.#refs, o.root);
+    this.#inbound = new Inbound(rt, this.#refs, {
+      spawn: (p, id, spec) => this.#spawns.serve(p, id, spec),
+      spawnReply: (p, id, pid, err) => this.#spawns.onReply(p, id, pid, err),
+      ping: (p, t) => this.#conns.onPing(p, t),
+      pong: (p, t) => this.#conns.onPong(p, t),
+      ack: (p, seq) => p.confirm(seq),
+      bye: (p) => {
+        p.member = false;
+        this.#conns.declareDown(p, 'left');
+      },
+      answerNoProc: (p, kind, to, from, ref) => {
+        if (kind === R_MONITOR) this.#conns.push(p, R_DOWN, from, ref, to, NOPROC, null);
+        else this.#conns.push(p, R_EXIT, from, to, NOPROC, true, null);
+      },
+    });
+  }
+
+  /** Joins: subscriptions first (nobody's hello is lost), then our live entry, then a connection to every member. */
+  async start(): Promise<void> {
+    const t = this.#t;
+    const rt = this.#rt;
+    this.#global = new GlobalNames(await t.kv(this.names.namesBucket), rt);
+    await this.#global.start();
+    t.subscribe(this.names.data(this.me.id), (m) => this.#conns.onMessage(m));
+    t.subscribe(this.names.ping(this.me.id), (m) => m.respond(new Uint8Array(0)));
+    t.onEvent((e) => this.#onTransport(e));
+    rt.state.remote = (kind, to, a, b, c, d) => this.#outbound(kind, to, a, b, c, d);
+    const requests = new NodeRequests(rt, this.#conns, this.#spawns, this.#global, this.#nodeWatchers, () => this.nodes());
+    rt.state.hooks.nodeRequest = (kind, arg, _thread, done) => requests.handle(kind, arg, done);
+    await this.#members.enter();
+    const replaced = this.#members.replaced;
+    if (replaced !== null) await this.#global.purgeNode(replaced.id);
+    for (const { member, revision } of await this.#members.list()) {
+      const p = this.#onJoin(member, revision);
+      // It may have connected to us already (it saw our entry first).
+      if (p !== undefined && p.state === 'connecting') this.#settling.add(p);
+    }
+    await this.#members.watch((m, rev) => void this.#onJoin(m, rev), (name) => this.#onLeave(name));
+    this.#conns.startTicking();
+    // Members listed when we joined are connected (or found dead: a timeout) before start resolves.
+    if (this.#settling.size > 0) await new Promise<void>((resolve) => (this.#settled = resolve));
+  }
+
+  /**
+   * What frames from the network put in our rings goes out at the end of
+   * this turn, not when the main thread's scheduler next wakes: a round trip
+   * to another node crosses the main thread twice.
+   */
+  #flushRingsSoon(): void {
+    if (this.#ringFlushQueued) return;
+    this.#ringFlushQueued = true;
+    queueMicrotask(() => {
+      this.#ringFlushQueued = false;
+      this.#rt.state.transport.flush();
+    });
+  }
+
+  /** The other nodes connected now. */
+  nodes(): NodeInfo[] {
+    return [...this.#conns.peers.values()].filter((p) => p.state === 'up').map(info);
+  }
+
+  get global(): GlobalNames {
+    return this.#global!;
+  }
+
+  /** Leaves the cluster: a goodbye to every peer, our live entry removed, the connection closed. */
+  async stop(): Promise<void> {
+    this.#leaving = true;
+    // What arrived is acknowledged first: the others report only what we never got.
+    for (const p of this.#conns.peers.values()) {
+      if (p.state !== 'up') continue;
+      this.#conns.push(p, W_ACK, p.inSeq, null, null, null, null);
+      this.#conns.push(p, W_BYE, null, null, null, null, null);
+    }
+    this.#conns.flushAll();
+    this.#conns.stop();
+    this.#global?.stop();
+    try {
+      await this.#members.leave();
+      await this.#t.flush();
+    } finally {
+      await this.#t.close();
+    }
+  }
+
+  /** A remote op from one of our threads (the router's sink on the main thread). */
+  #outbound(kind: number, to: Pid, a: unknown, b: unknown, c: unknown, d: unknown): void {
+    const peer = this.#conns.peers.get(to.node);
+    if (peer !== undefined && peer.state !== 'down') {
+      if (kind === R_DOWN) {
+        const theirs = this.#refs.outbound(a as number);
+        if (theirs === undefined) return;
+        a = theirs;
+      }
+      this.#conns.push(peer, kind, to, a, b, c, d);
+      return;
+    }
+    // Not connected (down, or no such node): answered here, as Erlang does for an unreachable node.
+    const label = peer?.name ?? String(to.node);
+    const router = this.#rt.router;
+    if (kind === R_SEND || kind === R_SEND_TP || kind === R_REPLY) {
+      this.#metrics.remoteFailed(label, 'connection_failed', 1);
+      if (kind !== R_REPLY) this.#events.deadLetter({ to, message: a, reason: 'noconnection', shard: 0 });
+    } else if (kind === R_LINK) router.sigExit(to, a as Pid, NOCONNECTION, true);
+    else if (kind === R_MONITOR) router.sigDown(a as Pid, b as number, to, NOCONNECTION);
+  }
+
+  #onJoin(m: Member, revision: number): Peer | undefined {
+    if (m.id === this.me.id || this.#leaving) return undefined;
+    if (m.name === this.me.name) return undefined; // a node took our name after the cluster declared us dead
+    for (const old of this.#conns.peers.values()) {
+      if (old.name !== m.name || old.id === m.id || !old.member) continue;
+      old.member = false;
+      this.#conns.declareDown(old, 'replaced');
+      void this.#global?.purgeNode(old.id);
+    }
+    const p = this.#conns.ensure(m.id, m.name, m.creation);
+    p.member = true;
+    p.liveRevision = revision;
+    if (p.state === 'down') this.#conns.connect(p);
+    return p;
+  }
+
+  #onLeave(name: string): void {
+    if (this.#leaving) return;
+    if (name === this.me.name) {
+      // The cluster declared us down (we froze, or were cut off): our links are gone on their side, so
+      // ours go too, and we rejoin as a new connection (Erlang's behaviour after a net split).
+      for (const p of this.#conns.peers.values()) this.#conns.declareDown(p, 'self');
+      void this.#members.reenter().then((ok) => {
+        if (ok) for (const p of this.#conns.peers.values()) if (p.member && p.state === 'down') this.#conns.connect(p);
+      });
+      return;
+    }
+    for (const p of this.#conns.peers.values()) {
+      if (p.name !== name || !p.member) continue;
+      p.member = false;
+      this.#conns.declareDown(p, 'removed');
+    }
+  }
+
+  #onTransport(e: TransportEvent): void {
+    if (this.#leaving) return;
+    if (e.type === 'disconnect') {
+      // What was sent or received meanwhile may be lost: every connection is over.
+      for (const p of this.#conns.peers.values()) this.#conns.declareDown(p, 'self');
+    } else if (e.type === 'reconnect') {
+      for (const p of this.#conns.peers.values()) if (p.member && p.state === 'down') this.#conns.connect(p);
+    } else if (e.type === 'peer-disconnect') {
+      const [tag, cluster, name] = e.name.split(':');
+      const p = tag === 'joerl' && cluster === this.names.cluster && name !== undefined ? this.#conns.byName(name) : undefined;
+      if (p !== undefined) this.#conns.declareDown(p, 'disconnected');
+    }
+  }
+
+  #onUp(p: Peer): void {
+    this.#events.up(info(p));
+    this.#settle(p);
+  }
+
+  #onDown(p: Peer, reason: DownReason, lost: number, queued: unknown[], wasUp: boolean): void {
+    let failed = lost;
+    for (let i = 0; i < queued.length; i += 1 + queueArity(queued[i] as number)) if (isMessageOp(queued[i] as number)) failed++;
+    if (failed > 0) this.#metrics.remoteFailed(p.name, 'connection_failed', failed);
+    this.#spawns.failPeer(p);
+    this.#refs.dropNode(p.id);
+    // Links and monitors to its processes fire on every thread, in order after what it sent before.
+    const s = this.#rt.state;
+    for (let t = 1; t < s.threads; t++) s.transport.emit1(t, OP_NODE_DOWN, p.id);
+    this.#rt.remote.onNodeDown(p.id);
+    const watchers = this.#nodeWatchers.get(p.name);
+    this.#nodeWatchers.delete(p.name);
+    if (watchers !== undefined) for (const w of watchers) this.#rt.delivery.sendQuiet(w, { type: 'nodedown', node: p.name });
+    if (reason === 'timeout' || reason === 'disconnected') void this.#confirmDead(p);
+    else if (reason === 'left' || reason === 'removed' || reason === 'replaced') void this.#global?.purgeNode(p.id).catch(() => {});
+    if (wasUp) this.#events.down({ ...info(p), reason, unconfirmed: lost });
+    this.#settle(p);
+  }
+
+  /**
+   * A silent (or disconnected) peer is asked once on its ping subject. No
+   * answer (nobody subscribed: dead; or no reply: frozen or cut off): its
+   * entry and names go, at the revision we know (if it rejoined meanwhile,
+   * they stay). An answer: it is alive, and we connect again.
+   */
+  async #confirmDead(p: Peer): Promise<void> {
+    let alive = false;
+    try {
+      await this.#t.request(this.names.ping(p.id), new Uint8Array(0), Math.min(1000, this.#downAfterMs / 2));
+      alive = true;
+    } catch {
+      // dead, frozen or unreachable
+    }
+    if (this.#leaving || p.state !== 'down') return;
+    if (alive) {
+      if (p.member) this.#conns.connect(p);
+      return;
+    }
+    if (p.member) {
+      p.member = false;
+      await this.#members.purge(p.name, p.liveRevision).catch(() => {});
+    }
+    await this.#global?.purgeNode(p.id).catch(() => {});
+  }
+
+  #settle(p: Peer): void {
+    if (!this.#settling.delete(p) || this.#settling.size > 0) return;
+    this.#settled?.();
+    this.#settled = null;
+  }
+}
+
+function info(p: Peer): NodeInfo {
+  return { name: p.name, id: p.id, creation: p.creation };
+}

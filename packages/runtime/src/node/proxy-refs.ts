@@ -1,0 +1,63 @@
+// Monitor refs of other nodes, mapped to refs minted here: a process's `monitoredBy` never mixes two nodes' refs.
+
+/**
+ * A ref is unique on the node that minted it only. A monitor from another
+ * node is recorded under a local ref (minted by the main thread); the DOWN
+ * that comes back is translated to the watcher's own ref on its way out.
+ */
+export class ProxyRefs {
+  /** node -> (their ref -> our ref) */
+  readonly #byRemote = new Map<number, Map<number, number>>();
+  /** our ref -> [node, their ref] */
+  readonly #byLocal = new Map<number, [number, number]>();
+  readonly #mint: () => number;
+
+  constructor(mint: () => number) {
+    this.#mint = mint;
+  }
+
+  /** Our ref for `node`'s monitor `ref` (minted on first sight). */
+  inbound(node: number, ref: number): number {
+    let m = this.#byRemote.get(node);
+    if (m === undefined) this.#byRemote.set(node, (m = new Map()));
+    let local = m.get(ref);
+    if (local === undefined) {
+      local = this.#mint();
+      m.set(ref, local);
+      this.#byLocal.set(local, [node, ref]);
+    }
+    return local;
+  }
+
+  /** Our ref for `node`'s monitor `ref`, forgotten (its demonitor). */
+  take(node: number, ref: number): number | undefined {
+    const m = this.#byRemote.get(node);
+    const local = m?.get(ref);
+    if (local === undefined) return undefined;
+    m!.delete(ref);
+    this.#byLocal.delete(local);
+    return local;
+  }
+
+  /** The watcher's own ref for a DOWN we send with `local`, forgotten (a monitor fires once). */
+  outbound(local: number): number | undefined {
+    const e = this.#byLocal.get(local);
+    if (e === undefined) return undefined;
+    this.#byLocal.delete(local);
+    this.#byRemote.get(e[0])?.delete(e[1]);
+    return e[1];
+  }
+
+  /** `node` is gone: its monitors are forgotten with it. */
+  dropNode(node: number): void {
+    const m = this.#byRemote.get(node);
+    if (m === undefined) return;
+    for (const local of m.values()) this.#byLocal.delete(local);
+    this.#byRemote.delete(node);
+  }
+
+  /** Monitors from other nodes held now (tests, introspection). */
+  get size(): number {
+    return this.#byLocal.size;
+  }
+}

@@ -1,0 +1,159 @@
+// A thread's output path: packs a destination's batch, posts its side items, writes its frames, keeps what cannot go yet in order.
+
+import { packr } from '../codec/codec.js';
+import { type SideBatch, beginSideBatch, endSideBatch } from '../codec/side-items.js';
+import type { Barrier } from './barrier.js';
+import type { LinkHost, Outbound, Pending } from './outbound.js';
+import { ARITY, carriesMessage } from './protocol.js';
+
+/** Called when ops in a batch could not be encoded after all (reported as dead letters). */
+export type BadOpHandler = (dest: number, op: unknown[], err: unknown) => void;
+
+export class Output {
+  /** Destinations with batches waiting (for room in the ring, or for their side channel). */
+  overflowing = 0;
+  /** Ring bytes waiting. */
+  overflowTotal = 0;
+  /** Side-item bytes in batches waiting to be posted. */
+  sideWaiting = 0;
+
+  constructor(
+    private readonly budgetKiB: number,
+    private readonly barrier: Barrier,
+    private readonly links: () => LinkHost,
+    /** The control block and this thread's UNSENT slot (messages not yet in a published frame). */
+    private readonly ctl: Int32Array,
+    private readonly unsent: number,
+    private readonly onBadOp: BadOpHandler,
+  ) {}
+
+  /** Packs `o`'s queued ops into one frame (its large parts set aside as side items) and writes it. */
+  pack(o: Outbound): void {
+    const items = o.items;
+    const msgs = o.msgs;
+    o.msgs = 0;
+    let bytes: Uint8Array;
+    beginSideBatch();
+    try {
+      bytes = packr.pack(items);
+    } catch {
+      endSideBatch();
+      // Something slipped past the encodability check: encode op by op and report the culprits.
+      o.items = [];
+      this.packOneByOne(o, items);
+      return;
+    }
+    items.length = 0;
+    this.write(o, bytes, endSideBatch(), msgs);
+  }
+
+  private packOneByOne(o: Outbound, items: unknown[]): void {
+    for (let i = 0; i < items.length; ) {
+      const end = i + 1 + ARITY[items[i] as number]!;
+      const op = items.slice(i, end);
+      i = end;
+      const m = carriesMessage(op[0] as number, op[1]) ? 1 : 0;
+      beginSideBatch();
+      try {
+        const bytes = packr.pack(op);
+        this.write(o, bytes, endSideBatch(), m);
+      } catch (err) {
+        endSideBatch();
+        this.ctl[this.unsent]! -= m; // reported as a dead letter instead
+        this.onBadOp(o.dest, op, err);
+      }
+    }
+  }
+
+  /** Writes a packed frame holding `msgs` messages (or queues it, in order, when it cannot go yet). */
+  private write(o: Outbound, bytes: Uint8Array, side: SideBatch | null, msgs: number): void {
+    // pack() returns a view into msgpackr's pooled buffer: copy it (into the
+    // ring, or into the overflow queue) before the next pack() call.
+    if (o.overflow.length === 0 && (side === null || this.openSide(o, side))) {
+      // Posted before the frame is published: the consumer finds the items when it reads the frame.
+      const tag = side === null ? 0 : o.post(side);
+      if (bytes.length <= o.writer.maxChunk && o.writer.tryWrite(bytes, false, tag)) {
+        o.unpublished += msgs;
+        return;
+      }
+      const rest = this.writeChunks(o, bytes, 0, tag);
+      if (rest === bytes.length) {
+        o.unpublished += msgs;
+        return;
+      }
+      this.queue(o, { bytes: bytes.slice(rest), offset: 0, msgs, side: null, tag: rest === 0 ? tag : 0 });
+    } else {
+      this.queue(o, { bytes: bytes.slice(), offset: 0, msgs, side, tag: 0 });
+    }
+  }
+
+  /** The side channel may take this batch now; otherwise it has asked for one, or to be woken. */
+  private openSide(o: Outbound, side: SideBatch): boolean {
+    if (o.openSide(side.kib, this.budgetKiB, this.links())) return true;
+    this.barrier.channelWait(o);
+    return false;
+  }
+
+  private queue(o: Outbound, p: Pending): void {
+    o.overflow.push(p);
+    o.overflowBytes += p.bytes.length;
+    this.overflowTotal += p.bytes.length;
+    if (p.side !== null) this.sideWaiting += p.side.kib * 1024;
+    if (o.overflow.length === 1) this.overflowing++;
+  }
+
+  /** Queues a RESET marker in front of everything (a restarted producer whose ring was full). */
+  queueReset(o: Outbound): void {
+    o.overflow.unshift({ bytes: RESET_MARK, offset: 0, msgs: 0, side: null, tag: 0 });
+    if (o.overflow.length === 1) this.overflowing++;
+  }
+
+  /** Writes `bytes` from `offset` as chunks, `tag` on the first; returns how far it got. */
+  private writeChunks(o: Outbound, bytes: Uint8Array, offset: number, tag: number): number {
+    const max = o.writer.maxChunk;
+    while (offset < bytes.length) {
+      const end = Math.min(bytes.length, offset + max);
+      if (!o.writer.tryWrite(bytes.subarray(offset, end), end < bytes.length, tag)) return offset;
+      tag = 0;
+      offset = end;
+    }
+    return offset;
+  }
+
+  /** Writes what waits for `o`, in order, as far as its ring and side channel allow. */
+  drain(o: Outbound): void {
+    while (o.overflow.length > 0) {
+      const p = o.overflow[0]!;
+      if (p.bytes === RESET_MARK) {
+        if (!o.writer.writeReset()) return;
+        o.overflow.shift();
+        continue;
+      }
+      if (p.side !== null) {
+        if (!this.openSide(o, p.side)) return;
+        p.tag = o.post(p.side);
+        this.sideWaiting -= p.side.kib * 1024;
+        p.side = null;
+      }
+      const before = p.offset;
+      p.offset = this.writeChunks(o, p.bytes, p.offset, p.tag);
+      if (p.offset > before) p.tag = 0;
+      o.overflowBytes -= p.offset - before;
+      this.overflowTotal -= p.offset - before;
+      if (p.offset < p.bytes.length) return;
+      o.unpublished += p.msgs;
+      o.overflow.shift();
+    }
+    this.overflowing--;
+  }
+
+  /** True when the first batch waiting for `o` could be written now (room for its next chunk, its side channel open). */
+  canDrain(o: Outbound): boolean {
+    const p = o.overflow[0]!;
+    if (p.side !== null && !o.sideReady(p.side.kib, this.budgetKiB)) return false;
+    const next = Math.min(o.writer.maxChunk, p.bytes.length - p.offset);
+    return o.writer.free() >= next + 12;
+  }
+}
+
+const RESET_MARK = new Uint8Array(0);

@@ -1,0 +1,65 @@
+// Shards the system gave up restarting: the main thread reads their inbound rings, so what is sent there is reported, not lost.
+
+import { Pid } from '../actor/pid.js';
+import { OP_LINK, OP_MONITOR } from '../shard/protocol.js';
+import { NOPROC, type ThreadRuntime } from '../shard/thread-runtime.js';
+import { drainRingsInto } from './losses.js';
+import type { SharedMemory } from './shared-memory.js';
+
+/** How often the rings into a gone shard are read (senders may hold stale pids for a while). */
+const DRAIN_MS = 50;
+
+/**
+ * Nobody reads the rings into a shard that will not come back, and a pid of
+ * it can still be in someone's hands. The main thread takes the consumer's
+ * place: a message found there becomes a `shard_down` dead letter with its
+ * content, a link or monitor gets its `noproc` EXIT or DOWN.
+ */
+export class GoneShards {
+  private readonly gone: number[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly rt: ThreadRuntime,
+    private readonly mem: SharedMemory,
+  ) {}
+
+  /** Shard `shard` will not be restarted. */
+  add(shard: number): void {
+    if (this.gone.includes(shard)) return;
+    this.gone.push(shard);
+    this.drain();
+    this.timer ??= setInterval(() => this.drain(), DRAIN_MS);
+    this.timer.unref();
+  }
+
+  /** Reads every ring into a gone shard now (also the last thing shutdown does for them). */
+  drain(): void {
+    const rt = this.rt;
+    for (const s of this.gone) {
+      drainRingsInto(
+        this.mem.rings,
+        this.mem.ctl.i32,
+        s,
+        (to, message) => rt.delivery.deadLetter(to, message, 'shard_down'),
+        (ops, i) => this.answer(ops, i, s),
+      );
+    }
+    rt.flush();
+  }
+
+  close(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** A signal to a process of a gone shard: links and monitors learn at once that it does not exist. */
+  private answer(ops: unknown[], i: number, shard: number): void {
+    const op = ops[i] as number;
+    if (op !== OP_LINK && op !== OP_MONITOR) return;
+    const from = ops[i + 1] as Pid;
+    const dead = new Pid(this.rt.state.node, shard, ops[i + 2] as number);
+    if (op === OP_LINK) this.rt.router.sigExit(dead, from, NOPROC, true);
+    else this.rt.router.sigDown(from, ops[i + 3] as number, dead, NOPROC);
+  }
+}

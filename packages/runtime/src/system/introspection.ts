@@ -1,0 +1,142 @@
+// The system's introspection API: asks every shard over its admin channel and merges (top-N per shard, then overall).
+
+import type { AnswerOptions, ProcessDetail, ProcessQuery, ProcessRow, ShardFigures, SupervisorNode } from '../actor/introspection.js';
+import { revivePids } from '../actor/pid-json.js';
+import type { Pid } from '../actor/pid.js';
+import { CallTimeoutError, InvalidArgumentError, NoProcError } from '../errors.js';
+import { checkQuery, checkTimeout } from '../shard/introspect.js';
+import { checkPid } from '../validate.js';
+import type { ShardPool } from './shard-pool.js';
+
+/** Options of `processInfo`. */
+export interface ProcessInfoOptions {
+  /** How many queued messages to render (default 10). */
+  messages?: number;
+  /** Also take its state with `getState` (default true), waiting at most this long. */
+  stateTimeoutMs?: number;
+}
+
+/** A process's detail with its state, when it answered in time. */
+export interface ProcessInfo extends ProcessDetail {
+  /** Its state as its behaviour shows it, rendered; undefined when it was busy past `stateTimeoutMs`. */
+  state: string | undefined;
+}
+
+/** Live figures of one shard, as the main thread sees it. */
+export interface ShardSnapshot extends ShardFigures {
+  up: boolean;
+  incarnation: number;
+  /** False when the shard did not answer (down, or stalled past `timeoutMs`): only what shared memory shows is filled in. */
+  answered: boolean;
+}
+
+/** `p`, or `undefined` once `ms` have passed first (no deadline: `p` itself). */
+function within<T>(p: Promise<T>, ms: number | undefined): Promise<T | undefined> {
+  if (ms === undefined) return p;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, ms, undefined);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+const DEFAULT_STATE_TIMEOUT_MS = 1000;
+/** Main's own margin over a shard's wait for a busy process: a stalled shard never answers at all. */
+const GRACE_MS = 250;
+
+export class Introspection {
+  readonly #pool: ShardPool;
+
+  constructor(pool: ShardPool) {
+    this.#pool = pool;
+  }
+
+  async processes(query?: ProcessQuery): Promise<ProcessRow[]> {
+    const q = checkQuery(query);
+    if (q.node !== undefined && q.node !== 0) return [];
+    const hosts = this.#pool.hosts.filter((h) => q.shard === undefined || h.shard === q.shard);
+    const ask = (h: (typeof hosts)[number]) => within(h.call((a) => a.processes(q)), q.timeoutMs).then((r) => (r === undefined ? [] : revivePids<ProcessRow[]>(r)), () => [] as ProcessRow[]);
+    const parts = await Promise.all(hosts.map(ask));
+    const key = (r: ProcessRow): number => r[q.sortBy];
+    return parts.flat().sort((a, b) => key(b) - key(a) || a.shard - b.shard || a.pid.serial - b.pid.serial).slice(0, q.limit);
+  }
+
+  async processInfo(pid: Pid<unknown>, opts: ProcessInfoOptions = {}): Promise<ProcessInfo> {
+    const host = this.#hostOf(pid, 'processInfo');
+    const messages = opts.messages ?? 10;
+    if (!Number.isInteger(messages) || messages < 0) throw new InvalidArgumentError(`messages must be an integer >= 0, got ${String(messages)}`);
+    const detail = revivePids<ProcessDetail | null>(await host.call((a) => a.processInfo(pid.serial, messages)));
+    if (detail === null) throw new NoProcError(pid.toString());
+    let state: string | undefined;
+    try {
+      state = await this.getState(pid, { timeoutMs: opts.stateTimeoutMs ?? DEFAULT_STATE_TIMEOUT_MS });
+    } catch (err) {
+      if (!(err instanceof CallTimeoutError)) throw err;
+    }
+    return { ...detail, state };
+  }
+
+  /**
+   * The state of `pid` as its behaviour shows it (rendered as text), taken
+   * between messages, like OTP's `sys:get_state`. An actor busy in a handler
+   * past `timeoutMs` gives ERR_CALL_TIMEOUT; nothing blocks its shard.
+   */
+  async getState(pid: Pid<unknown>, opts: { timeoutMs?: number } = {}): Promise<string> {
+    const host = this.#hostOf(pid, 'getState');
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_STATE_TIMEOUT_MS;
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || timeoutMs === Infinity) throw new InvalidArgumentError(`timeoutMs must be a finite number >= 0, got ${String(timeoutMs)}`);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new CallTimeoutError(pid.toString(), timeoutMs)), timeoutMs + GRACE_MS);
+    });
+    try {
+      const r = await Promise.race([host.call((a) => a.getState(pid.serial, timeoutMs)), late]);
+      if (!r.found) throw new NoProcError(pid.toString());
+      if (r.state === undefined) throw new CallTimeoutError(pid.toString(), timeoutMs);
+      return r.state;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Every supervision tree: its root supervisors, each with its children, nested across shards. */
+  async supervisionTree(opts: AnswerOptions = {}): Promise<SupervisorNode[]> {
+    checkTimeout(opts.timeoutMs);
+    const ask = (h: ShardPool['hosts'][number]) => within(h.call((a) => a.supervisors()), opts.timeoutMs).then((r) => (r === undefined ? [] : revivePids<SupervisorNode[]>(r)), () => [] as SupervisorNode[]);
+    const parts = await Promise.all(this.#pool.hosts.map(ask));
+    const all = parts.flat();
+    const byKey = new Map(all.map((s) => [s.pid.key, s]));
+    const nested = new Set<number>();
+    for (const s of all) {
+      for (const c of s.children) {
+        const sub = c.pid === undefined ? undefined : byKey.get(c.pid.key);
+        if (sub === undefined) continue;
+        c.supervisor = sub;
+        nested.add(sub.pid.key);
+      }
+    }
+    return all.filter((s) => !nested.has(s.pid.key)).sort((a, b) => a.shard - b.shard || a.pid.serial - b.pid.serial);
+  }
+
+  /** Per shard: actors, run queue, msgs/s, queued messages, heap, event-loop lag, ring fill. */
+  async shards(opts: AnswerOptions = {}): Promise<ShardSnapshot[]> {
+    checkTimeout(opts.timeoutMs);
+    const views = this.#pool.inspect();
+    return Promise.all(
+      this.#pool.hosts.map(async (h, i) => {
+        const v = views[i]!;
+        const base = { shard: h.shard, actors: v.actors, runQueue: 0, msgsPerSec: 0, queued: 0, heapUsed: 0, heapTotal: 0, lagMs: v.lagMs };
+        const f = await within(h.call((a) => a.figures() as Promise<ShardFigures>), opts.timeoutMs).catch(() => undefined);
+        return { ...base, ...f, ringFill: v.ringFill, up: v.up, incarnation: v.incarnation, answered: f !== undefined };
+      }),
+    );
+  }
+
+  #hostOf(pid: Pid<unknown>, op: string): ShardPool['hosts'][number] {
+    checkPid(pid, op);
+    const host = pid.node === 0 ? this.#pool.hosts[pid.shard - 1] : undefined;
+    if (host === undefined) throw new NoProcError(pid.toString());
+    return host;
+  }
+}
+

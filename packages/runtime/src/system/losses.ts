@@ -1,0 +1,111 @@
+// Messages lost in bulk: what a dead (or stopped) thread left in its mailboxes, buffers and inbound rings, counted from shared memory.
+
+import { Pid } from '../actor/pid.js';
+import { unpackr } from '../codec/codec.js';
+import { LOST, setFrameItems } from '../codec/side-items.js';
+import { DROPPED, QUEUED, THREAD_STRIDE_I32, UNSENT } from '../ring/control-block.js';
+import { RingReader } from '../ring/ring.js';
+import { wakeThread } from '../ring/wait.js';
+import { ARITY, OP_SEND, OP_SEND_AT, OP_SEND_TP, carriesMessage } from '../shard/protocol.js';
+
+/**
+ * Messages counted, not reported one by one: their content went with the
+ * thread that held them. Emitted on the main thread as `messagesLost` and
+ * counted in `joerl_messages_sent_failed_total{reason}`.
+ */
+export interface MessagesLost {
+  /** The thread that held them: a shard, or 0 (the main thread, at shutdown). */
+  shard: number;
+  /** `shard_down`: the shard died. `shutdown`: `shutdown()` found them. */
+  reason: 'shard_down' | 'shutdown';
+  /**
+   * Sent with `send` and waiting in its mailboxes. At shutdown, also those
+   * still in the rings into it and those it could not deliver once its own
+   * shutdown had begun.
+   */
+  queued: number;
+  /** Sent by its actors to other threads, still in its outgoing buffers: they never reached a ring. */
+  unsent: number;
+}
+
+/** Reads thread `t`'s loss counters and zeroes them (the thread has ended; a new incarnation starts from 0). */
+export function takeLosses(ctl: Int32Array, t: number, reason: MessagesLost['reason']): MessagesLost {
+  const base = t * THREAD_STRIDE_I32;
+  // Atomics only to read what a thread that has ended wrote with plain stores (once per death, not per message).
+  const queued = Atomics.exchange(ctl, base + QUEUED, 0) + Atomics.exchange(ctl, base + DROPPED, 0);
+  const unsent = Atomics.exchange(ctl, base + UNSENT, 0);
+  return { shard: t, reason, queued, unsent };
+}
+
+/**
+ * After every thread has ended (shutdown): what each left in its mailboxes
+ * and buffers, plus what is still unread in the rings into it (the main
+ * thread drained its own rings before it stopped).
+ */
+export function shutdownLosses(rings: Rings, ctl: Int32Array, threads: number): MessagesLost[] {
+  const all: MessagesLost[] = [];
+  for (let t = 0; t < threads; t++) {
+    const lost = takeLosses(ctl, t, 'shutdown');
+    if (t !== 0) lost.queued += drainRingsInto(rings, ctl, t, null);
+    all.push(lost);
+  }
+  return all;
+}
+
+/** The rings directory (rings[from][to]; a pair that never talked has none). */
+type Rings = readonly (readonly (SharedArrayBuffer | null | undefined)[])[];
+
+/** A message op found in a ring nobody will read: its target and content. */
+export type FoundMessage = (to: Pid, message: unknown) => void;
+
+/**
+ * Consumes every published frame of a ring whose consumer has ended for good
+ * (the main thread takes its place) and hands each message op found to
+ * `found`; returns how many there were. Other ops (signals to processes that
+ * no longer exist) are returned to `other`. A frame that cannot be decoded
+ * (a message half read by the dead consumer) is skipped.
+ */
+export function drainRing(sab: SharedArrayBuffer, consumer: number, found: FoundMessage | null, other?: (ops: unknown[], at: number) => void): number {
+  const reader = new RingReader(sab);
+  reader.takeNeedSpace();
+  let n = 0;
+  while (reader.hasData()) {
+    reader.read((bytes, tag) => {
+      let ops: unknown[];
+      // A tagged frame's side items (big, moved, shared parts) were posted to the dead consumer: they read as lost.
+      setFrameItems(tag === 0 ? null : LOST);
+      try {
+        ops = unpackr.unpack(bytes) as unknown[];
+      } catch {
+        return;
+      } finally {
+        setFrameItems(null);
+      }
+      for (let i = 0; i < ops.length; i += 1 + ARITY[ops[i] as number]!) {
+        const op = ops[i] as number;
+        if (op === OP_SEND || op === OP_SEND_AT || op === OP_SEND_TP) {
+          n++;
+          found?.(new Pid(0, consumer, ops[i + 1] as number), ops[i + 2]);
+        } else if (carriesMessage(op)) {
+          n++;
+        } else {
+          other?.(ops, i);
+        }
+      }
+    });
+  }
+  return n;
+}
+
+/** Drains rings into a thread that has ended; wakes their producers if they were waiting for room. */
+export function drainRingsInto(rings: Rings, ctl: Int32Array, consumer: number, found: FoundMessage | null, other?: (ops: unknown[], at: number) => void): number {
+  let n = 0;
+  for (let from = 0; from < rings.length; from++) {
+    const sab = rings[from]?.[consumer];
+    if (sab === null || sab === undefined || from === consumer) continue;
+    n += drainRing(sab, consumer, found, other);
+    // A producer blocked on this full ring waits for its consumer's wake-up: we are its consumer now.
+    wakeThread(ctl, from);
+  }
+  return n;
+}

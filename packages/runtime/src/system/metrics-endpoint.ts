@@ -1,0 +1,50 @@
+// The system's one HTTP endpoint (/metrics, and the health probes mounted on it): started once, asked again, returned or refused.
+
+import { type EndpointOptions, TelemetryServer, checkEndpoint } from '@joerl/telemetry';
+import { InvalidOptionError, ServerRunningError } from '../errors.js';
+
+type Registry = Parameters<typeof TelemetryServer.listen>[0];
+
+export class MetricsEndpoint {
+  /** The running server (null until its listen succeeded). */
+  server: TelemetryServer | null = null;
+  private serving: Promise<TelemetryServer> | null = null;
+  private host = '';
+
+  constructor(private readonly registry: Registry) {}
+
+  /**
+   * Starts the endpoint, or returns the running one when `options` fit it (no
+   * port, port 0 or its port; its host). Another port or host throws
+   * ERR_SERVER_RUNNING: one system, one endpoint.
+   */
+  async serve(options: EndpointOptions | undefined): Promise<TelemetryServer> {
+    let endpoint: { port: number; host: string };
+    try {
+      endpoint = checkEndpoint(options);
+    } catch (err) {
+      throw new InvalidOptionError((err as Error).message);
+    }
+    if (this.serving === null) {
+      const serving = (this.serving = TelemetryServer.listen(this.registry, endpoint).then((server) => {
+        this.server = server;
+        this.host = endpoint.host;
+        return server;
+      }));
+      // A failed listen (the port is taken) leaves room for another try.
+      serving.catch(() => {
+        if (this.serving === serving) this.serving = null;
+      });
+      return serving;
+    }
+    const server = await this.serving;
+    const samePort = options?.port === undefined || endpoint.port === 0 || endpoint.port === server.port;
+    if (samePort && (options?.host === undefined || endpoint.host === this.host)) return server;
+    throw new ServerRunningError(server.url, `${endpoint.host}:${endpoint.port}`);
+  }
+
+  /** Closes it, if it was started (a listen still under way is awaited first). */
+  async close(): Promise<void> {
+    if (this.serving !== null) await this.serving.then((s) => s.close(), () => {});
+  }
+}

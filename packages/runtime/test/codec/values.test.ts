@@ -1,0 +1,96 @@
+// Values across threads, in one process: what crosses arrives exactly as structuredClone delivers it; the rest is refused by path.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Pid, UnencodableError } from '@joerl/runtime';
+import { analyze, packr, unpackr } from '../../src/codec/codec.ts';
+import { forLocal, forWire } from '../../src/codec/prepare.ts';
+import { ACCEPTED, REFUSED, fingerprint } from '../fixtures/values.ts';
+
+/** What a receiver on another thread decodes (no side channel here: large parts go inline). */
+const wire = (v: unknown) => unpackr.unpack(Uint8Array.from(packr.pack([forWire(v, false)])))[0] as unknown;
+/** What a receiver on this thread gets with checkLocalSends on. */
+const local = (v: unknown) => forLocal(v, true);
+
+for (const [name, make] of Object.entries(ACCEPTED)) {
+  test(`${name}: arrives as structuredClone delivers it, on this thread and on another`, () => {
+    const v = make();
+    const expected = fingerprint(structuredClone(v));
+    assert.is(fingerprint(wire(v)), expected, 'across threads');
+    assert.is(fingerprint(local(v)), expected, 'in-shard, checked');
+    assert.is(fingerprint(wire(v)), fingerprint(local(v)));
+  });
+}
+
+for (const [name, [make, path]] of Object.entries(REFUSED)) {
+  test(`${name}: refused with ERR_UNENCODABLE naming the path, on this thread and on another`, () => {
+    for (const [where, send] of [['wire', (v: unknown) => forWire(v, false)], ['local', local]] as const) {
+      try {
+        send(make());
+        assert.unreachable(`${where} accepted it`);
+      } catch (err) {
+        assert.instance(err, UnencodableError, where);
+        assert.is((err as UnencodableError).code, 'ERR_UNENCODABLE');
+        assert.match((err as Error).message, path, where);
+      }
+    }
+  });
+}
+
+test('the four silent changes of msgpack are gone: -0, an own __proto__ key, holes, lone surrogates', () => {
+  assert.ok(Object.is(wire(-0), -0));
+  assert.ok(Object.is((wire({ v: [-0] }) as { v: number[] }).v[0], -0));
+  assert.throws(() => forWire(JSON.parse('{"__proto__":{"x":1}}'), false), /__proto__/);
+  assert.throws(() => forWire([0, , 2], false), /sparse/);
+  assert.throws(() => forWire('\udfff', false), /lone surrogate/);
+});
+
+test('a named property on an array is refused in the deep check (checkLocalSends), which scans arrays', () => {
+  const match = Object.assign(['a'], { index: 2 });
+  assert.throws(() => analyze(match, true), /a named property "index" on an array at message\.index/);
+  assert.not.throws(() => analyze(match, false));
+});
+
+test('a view of part of a buffer arrives as a view of just its bytes (structuredClone would copy the whole buffer)', () => {
+  const big = new Uint8Array([9, 1, 2, 3, 9]);
+  const part = big.subarray(1, 4);
+  for (const got of [wire(part), local(part)] as Uint8Array[]) {
+    assert.instance(got, Uint8Array);
+    assert.equal([...got], [1, 2, 3]);
+    assert.is(got.byteOffset, 0);
+    assert.is(got.buffer.byteLength, 3);
+  }
+  // A pooled Buffer is such a view; its bytes come, not the 8 KiB pool.
+  const pooled = Buffer.from('hi');
+  assert.is((wire(pooled) as Uint8Array).buffer.byteLength, 2);
+});
+
+test('a Buffer that crossed keeps its bytes after later frames reuse the reader buffer (regression: it was a view into it)', () => {
+  const scratch = Uint8Array.from(packr.pack([Buffer.from('hello, world')]));
+  const got = (unpackr.unpack(scratch) as Uint8Array[])[0]!;
+  scratch.fill(0);
+  assert.is(Buffer.from(got).toString(), 'hello, world');
+});
+
+test('pids cross as pids, twice in one message too (they are values)', () => {
+  const p = new Pid(0, 3, 12345);
+  const got = wire({ a: p, b: p }) as { a: Pid; b: Pid };
+  assert.ok(got.a instanceof Pid && got.a.equals(p) && got.b.equals(p));
+  const mine = local({ a: p }) as { a: Pid };
+  assert.ok(mine.a.equals(p));
+});
+
+test('a checked in-shard copy is taken at the send: later changes by the sender do not show', () => {
+  const msg = { n: 1, list: [1], bytes: new Uint8Array([1]) };
+  const got = local(msg) as typeof msg;
+  msg.n = 2;
+  msg.list.push(2);
+  msg.bytes[0] = 9;
+  assert.equal(got, { n: 1, list: [1], bytes: new Uint8Array([1]) });
+});
+
+test('unchecked in-shard sends (production) hand over the sender object itself', () => {
+  const msg = { n: 1 };
+  assert.is(forLocal(msg, false), msg);
+});
+
+test.run();

@@ -1,0 +1,142 @@
+// Lost nodes (in-memory transport): noconnection for links and monitors, exactly once; calls fail fast; gaps; rejoining.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MemoryHub, NodeDownError, type Pid, isNodeDownMessage } from '@joerl/runtime';
+import { PROBE, assertNoneQueued, expect, expectReport } from '../helpers.ts';
+import { connected, down, memoryNodeT, nextEvent } from './helpers.ts';
+
+const COUNTER = new URL('../fixtures/counter.server.ts', import.meta.url);
+const test = suite('nodes: faults');
+const isNoConn = (r: any): boolean => r?.kind === 'custom' && r.value === 'noconnection';
+
+test('a partition: links exit and monitors fire with noconnection exactly once on both sides, calls in flight fail fast, nodedown arrives', async () => {
+  const hub = new MemoryHub();
+  const { system: a, t: ta } = await memoryNodeT(hub, 'a');
+  const { system: b, t: tb } = await memoryNodeT(hub, 'b');
+  try {
+    await connected(a, 'b');
+    const inA = a.inbox();
+    const inB = b.inbox();
+    const there = await b.spawn(PROBE, { report: inB.pid, tag: 'there', trap: true }, { shard: 1 });
+    await expectReport(inB, 'started', 'there');
+    const here = await a.spawn(PROBE, { report: inA.pid, tag: 'here', trap: true }, { shard: 1 });
+    await expectReport(inA, 'started', 'here');
+    a.send(here, { op: 'link', pid: there });
+    await expectReport(inA, 'linked', 'here');
+    const ref = inA.monitor(there);
+    inA.monitorNode('b');
+    const server = await b.spawn(COUNTER, {}, { shard: 1 });
+    // A call the server holds (it answers only when released): in flight when the partition comes.
+    const inFlight = a.call(server as Pid<any>, { kind: 'defer', key: 'k' }, { timeoutMs: 3_600_000 }).catch((e: unknown) => e);
+    a.send(there, { op: 'ping' });
+    await expectReport(inB, 'pong', 'there');
+    const downAtA = down(a, 'b');
+    const downAtB = down(b, 'a');
+    hub.cut(ta, tb);
+    const [da, db] = await Promise.all([downAtA, downAtB]);
+    // Each times the other out, unless it first learns that the other declared it down (then: self).
+    assert.ok(['timeout', 'self'].includes(da.reason), da.reason);
+    assert.ok(['timeout', 'self'].includes(db.reason), db.reason);
+    const ex = await expect<any>(inA, (m) => m?.event === 'got' && m.tag === 'here' && m.msg?.type === 'EXIT', 'EXIT at a');
+    assert.ok(isNoConn(ex.msg.reason));
+    const exB = await expect<any>(inB, (m) => m?.event === 'got' && m.tag === 'there' && m.msg?.type === 'EXIT', 'EXIT at b');
+    assert.ok(isNoConn(exB.msg.reason));
+    const d = await expect<any>(inA, (m) => m?.type === 'DOWN' && m.ref === ref, 'DOWN noconnection');
+    assert.ok(isNoConn(d.reason));
+    const err = await inFlight;
+    assert.instance(err, NodeDownError);
+    const nd = await expect<any>(inA, isNodeDownMessage, 'nodedown');
+    assert.is(nd.node, 'b');
+    // Exactly once: nothing more about the partition is queued after a local round trip.
+    a.send(here, { op: 'ping' });
+    await expectReport(inA, 'pong', 'here');
+    await assertNoneQueued(inA, (m) => m?.msg?.type === 'EXIT' || m?.type === 'DOWN' || isNodeDownMessage(m), 'a second EXIT, DOWN or nodedown');
+
+    // Healed: the nodes rejoin as a new connection; the old link is not resurrected.
+    const upAgain = nextEvent(a, 'nodeUp', (n: any) => n.name === 'b');
+    hub.heal(ta, tb);
+    await upAgain;
+    b.send(there, { op: 'panic', message: 'after the heal' });
+    a.send(here, { op: 'ping' });
+    await expectReport(inA, 'pong', 'here');
+    // The panic's exit would have arrived before a fresh round trip through b; prove ordering with one.
+    b.send(there, { op: 'ping' });
+    const theirs = await b.spawn(PROBE, { report: inA.pid, tag: 'probe2' }, { shard: 1 });
+    await expectReport(inA, 'started', 'probe2');
+    a.send(theirs, { op: 'send', to: here, msg: { hi: true } });
+    await expect<any>(inA, (m) => m?.event === 'got' && m.tag === 'here' && m.msg?.hi === true, 'a message through the new connection');
+    await assertNoneQueued(inA, (m) => m?.event === 'got' && m.tag === 'here' && m.msg?.type === 'EXIT', 'an EXIT over the old, dead link');
+  } finally {
+    await b.shutdown();
+    await a.shutdown();
+  }
+});
+
+test('a lost message (a gap in the numbering) is a lost connection, never a silent hole; the nodes reconnect', async () => {
+  const hub = new MemoryHub();
+  const { system: a, t: ta } = await memoryNodeT(hub, 'a');
+  const { system: b, t: tb } = await memoryNodeT(hub, 'b');
+  try {
+    await connected(a, 'b');
+    const inA = a.inbox();
+    const inB = b.inbox();
+    const there = await b.spawn(PROBE, { report: inB.pid, tag: 'g' }, { shard: 1 });
+    await expectReport(inB, 'started', 'g');
+    const ref = inA.monitor(there);
+    a.send(there, { op: 'ping' });
+    await expectReport(inB, 'pong', 'g');
+    const gap = down(b, 'a');
+    const lost = down(a, 'b');
+    hub.dropNext(ta, tb, 1);
+    a.send(there, { lost: true } as never);
+    a.send(there, { after: true } as never);
+    const g = await gap;
+    assert.is(g.reason, 'gap');
+    const l = await lost;
+    assert.is(l.reason, 'reconnected', 'b opened a new connection: a learns the old one is over');
+    const d = await expect<any>(inA, (m) => m?.type === 'DOWN' && m.ref === ref, 'DOWN noconnection after the gap');
+    assert.ok(isNoConn(d.reason));
+    await connected(a, 'b');
+    await connected(b, 'a');
+    a.send(there, { op: 'ping' });
+    await expectReport(inB, 'pong', 'g');
+    assert.is(a.metricTotal('joerl_remote_messages_failed_total') >= 1, true, 'the unconfirmed messages were reported');
+  } finally {
+    await b.shutdown();
+    await a.shutdown();
+  }
+});
+
+test('a killed node (the servers report its connection closed) is down at once, reason disconnected; its names are freed', async () => {
+  const hub = new MemoryHub();
+  const { system: a } = await memoryNodeT(hub, 'a');
+  const { system: b, t: tb } = await memoryNodeT(hub, 'b');
+  try {
+    await connected(a, 'b');
+    const inB = b.inbox();
+    const held = await b.spawn(PROBE, { report: inB.pid, tag: 'held' }, { shard: 1 });
+    await b.registerGlobal('the-one', held);
+    assert.ok((await a.whereisGlobal('the-one'))?.equals(held));
+    const gone = down(a, 'b');
+    hub.kill(tb);
+    assert.is((await gone).reason, 'disconnected');
+    // Freed by the survivor: it can take the name.
+    const inA = a.inbox();
+    const mine = await a.spawn(PROBE, { report: inA.pid, tag: 'mine' }, { shard: 1 });
+    for (let i = 0; ; i++) {
+      try {
+        await a.registerGlobal('the-one', mine);
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ERR_NAME_TAKEN' || i > 200) throw err;
+        await new Promise((r) => setTimeout(r, 10)); // the purge is on its way through the bucket
+      }
+    }
+    assert.ok((await a.whereisGlobal('the-one'))?.equals(mine));
+  } finally {
+    await b.shutdown().catch(() => {});
+    await a.shutdown();
+  }
+});
+
+test.run();

@@ -1,0 +1,86 @@
+// Global names: one holder cluster-wide (atomic create), whereis from any node (cached, kept current by a watch), freed at exit.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { type ActorSystem, type Inbox, MemoryHub, NameTakenError, NotANodeError, ActorSystem as System } from '@joerl/runtime';
+import { PROBE, expect, expectReport } from '../helpers.ts';
+import { connected, memoryNode } from './helpers.ts';
+
+const test = suite('nodes: global names');
+let hub: MemoryHub;
+let a: ActorSystem;
+let b: ActorSystem;
+let inA: Inbox;
+let inB: Inbox;
+
+test.before(async () => {
+  hub = new MemoryHub();
+  a = await memoryNode(hub, 'a', {}, { threads: 2 });
+  b = await memoryNode(hub, 'b');
+  await connected(a, 'b');
+  inA = a.inbox();
+  inB = b.inbox();
+});
+test.after(async () => {
+  await b.shutdown();
+  await a.shutdown();
+});
+
+test('an actor registers a global name; actors and main code on every node find it; a second holder is refused', async () => {
+  const holder = await a.spawn(PROBE, { report: inA.pid, tag: 'holder' }, { shard: 2 });
+  await expectReport(inA, 'started', 'holder');
+  a.send(holder, { op: 'register-global', name: 'leader' });
+  await expectReport(inA, 'registered-global', 'holder');
+  const asker = await b.spawn(PROBE, { report: inB.pid, tag: 'asker' }, { shard: 1 });
+  await expectReport(inB, 'started', 'asker');
+  b.send(asker, { op: 'whereis-global', name: 'leader' });
+  const w = await expectReport(inB, 'whereis-global', 'asker');
+  assert.ok((w.found as any).equals(holder));
+  assert.ok((await b.whereisGlobal('leader'))?.equals(holder));
+  // Another holder, on either node, is refused.
+  b.send(asker, { op: 'register-global', name: 'leader' });
+  const refused = await expectReport(inB, 'register-global-failed', 'asker');
+  assert.is(refused.code, 'ERR_NAME_TAKEN');
+  const err = await a.registerGlobal('leader', await a.spawn(PROBE, { report: inA.pid }, { shard: 1 })).catch((e: unknown) => e);
+  assert.instance(err, NameTakenError);
+  // A pid of another node cannot be registered from here.
+  const e2 = await a.registerGlobal('x', asker).catch((e: unknown) => e);
+  assert.is((e2 as { code?: string }).code, 'ERR_INVALID_ARGUMENT');
+  b.send(asker, { op: 'nodes' });
+  const n = await expectReport(inB, 'nodes', 'asker');
+  assert.equal((n.nodes as any[]).map((x) => x.name), ['a']);
+  assert.is(n.self, 'b');
+});
+
+test('a name is freed when its holder exits, and the other node can take it; unregisterGlobal frees it too', async () => {
+  const holder = await a.spawn(PROBE, { report: inA.pid, tag: 'h2' }, { shard: 1 });
+  await expectReport(inA, 'started', 'h2');
+  await a.registerGlobal('svc', holder);
+  a.send(holder, { op: 'stop', reason: 'normal' });
+  const taker = await b.spawn(PROBE, { report: inB.pid, tag: 'taker' }, { shard: 1 });
+  await expectReport(inB, 'started', 'taker');
+  for (let i = 0; ; i++) {
+    b.send(taker, { op: 'register-global', name: 'svc' });
+    const r = await expect<any>(inB, (m) => m?.tag === 'taker' && (m.event === 'registered-global' || m.event === 'register-global-failed'), 'an answer to register');
+    if (r.event === 'registered-global') break;
+    assert.ok(i < 1000, 'never freed');
+    await new Promise((res) => setImmediate(res));
+  }
+  assert.ok((await a.whereisGlobal('svc'))?.equals(taker) || (await b.whereisGlobal('svc'))?.equals(taker));
+  assert.is(await b.unregisterGlobal('svc'), true);
+  assert.is(await b.unregisterGlobal('svc'), false);
+  assert.is(await b.whereisGlobal('svc'), undefined);
+});
+
+test('global names on a system without node: ERR_NOT_A_NODE', async () => {
+  const plain = await System.start({ threads: 1 });
+  try {
+    const err = await plain.whereisGlobal('x').catch((e: unknown) => e);
+    assert.instance(err, NotANodeError);
+    assert.is(plain.node, null);
+    assert.equal(plain.nodes(), []);
+  } finally {
+    await plain.shutdown();
+  }
+});
+
+test.run();

@@ -1,0 +1,84 @@
+// Spawning on another node: modules named under each node's own root (different folders), link and monitor at birth, supervision across nodes.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { type ActorSystem, MemoryHub, Supervisor, type Pid, type MemoryTransport, UnknownNodeError, InvalidArgumentError } from '@joerl/runtime';
+import { expect, expectReport } from '../helpers.ts';
+import { connected, down, memoryNodeT } from './helpers.ts';
+import { type Root, makeRoot } from './roots.ts';
+
+const test = suite('nodes: spawn');
+let hub: MemoryHub;
+let rootA: Root;
+let rootB: Root;
+let a: ActorSystem;
+let b: ActorSystem;
+let tb: MemoryTransport;
+
+test.before(async () => {
+  hub = new MemoryHub();
+  rootA = makeRoot('a');
+  rootB = makeRoot('b');
+  a = (await memoryNodeT(hub, 'a', { root: rootA.dir })).system;
+  ({ system: b, t: tb } = await memoryNodeT(hub, 'b', { root: rootB.dir }));
+  await connected(a, 'b');
+});
+test.after(async () => {
+  await b.shutdown();
+  await a.shutdown();
+  rootA.remove();
+  rootB.remove();
+});
+
+test('a module spawned on another node is loaded from that node\'s own project folder (same path under a different root)', async () => {
+  const inbox = a.inbox();
+  const pid = await a.spawn(rootA.url('actors/where.actor.mjs'), { report: inbox.pid, tag: 'w' }, { node: 'b' });
+  assert.is(pid.node, b.node!.id);
+  const started = await expectReport(inbox, 'started', 'w');
+  assert.ok(String(started.url).startsWith(`file://${rootB.dir}/`), `loaded from ${started.url}`);
+  assert.is(started.node, 'b');
+  // A node name of 'local' (or our own) spawns here.
+  const here = await a.spawn(rootA.url('actors/where.actor.mjs'), { report: inbox.pid, tag: 'h' }, { node: 'local' });
+  assert.is(here.node, a.node!.id);
+});
+
+test('spawnLink and spawnMonitor on another node: the link and monitor are set at birth', async () => {
+  const inbox = a.inbox();
+  const parent = await a.spawn(new URL('../fixtures/probe.actor.ts', import.meta.url), { report: inbox.pid, tag: 'parent', trap: true }, { shard: 1 });
+  await expectReport(inbox, 'started', 'parent');
+  a.send(parent, { op: 'spawn', url: rootA.url('actors/where.actor.mjs').href, args: { report: inbox.pid, tag: 'kid' }, mode: 'link', opts: { node: 'b' } });
+  const spawned = await expectReport(inbox, 'spawned', 'parent');
+  const kid = spawned.child as Pid;
+  assert.is(kid.node, b.node!.id);
+  a.send(kid, { op: 'panic', message: 'kid crashed' } as never);
+  const ex = await expect<any>(inbox, (m) => m?.event === 'got' && m.tag === 'parent' && m.msg?.type === 'EXIT', 'EXIT from the remote child');
+  assert.is(ex.msg.reason.message, 'kid crashed');
+  a.send(parent, { op: 'spawn', url: rootA.url('actors/where.actor.mjs').href, args: { report: inbox.pid, tag: 'kid2' }, mode: 'monitor', opts: { node: 'b' } });
+  const sm = await expectReport(inbox, 'spawned', 'parent');
+  a.send(sm.child as Pid, { op: 'panic', message: 'watched' } as never);
+  const d = await expect<any>(inbox, (m) => m?.event === 'got' && m.tag === 'parent' && m.msg?.type === 'DOWN' && m.msg.ref === sm.ref, 'DOWN from the remote child');
+  assert.is(d.msg.reason.message, 'watched');
+});
+
+test('bad input: an unknown node (ERR_UNKNOWN_NODE), a module outside the root (ERR_INVALID_ARGUMENT)', async () => {
+  const e1 = await a.spawn(rootA.url('actors/where.actor.mjs'), {}, { node: 'nope' }).catch((e: unknown) => e);
+  assert.instance(e1, UnknownNodeError);
+  const e2 = await a.spawn(new URL('../fixtures/probe.actor.ts', import.meta.url), {}, { node: 'b' }).catch((e: unknown) => e);
+  assert.instance(e2, InvalidArgumentError);
+  assert.match((e2 as Error).message, /not under this node's root/);
+});
+
+test('a supervisor restarts a child whose node went down where its spec says (here)', async () => {
+  const inbox = a.inbox();
+  const sup = await a.spawn(new URL('../fixtures/remote.sup.ts', import.meta.url), { report: inbox.pid, module: rootA.url('actors/where.actor.mjs').href }, { shard: 1 });
+  const first = await expectReport(inbox, 'started', 'remote-child');
+  assert.is(first.node, 'b');
+  const gone = down(a, 'b');
+  hub.kill(tb);
+  await gone;
+  const again = await expectReport(inbox, 'started', 'remote-child');
+  assert.is(again.node, 'a', 'restarted on the next candidate: local');
+  const kids = await Supervisor.whichChildren(a, sup);
+  assert.is(kids[0]!.pid!.node, a.node!.id);
+});
+
+test.run();

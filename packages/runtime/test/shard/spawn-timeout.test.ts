@@ -1,0 +1,83 @@
+// A spawn whose module load or async init does not finish in time is killed and rejects with ERR_SPAWN_TIMEOUT.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ActorSystem, type ShardDeath, SpawnTimeoutError } from '@joerl/runtime';
+import { PROBE, expect, expectReport, probe, withSystem, type Report } from '../helpers.ts';
+
+const HANGING = new URL('../fixtures/hanging-import.actor.mjs', import.meta.url);
+const test = suite('spawn timeout');
+
+test('an init that never resolves: the spawn rejects with ERR_SPAWN_TIMEOUT and the half-started process is killed', () =>
+  withSystem({ threads: 2 }, async (system) => {
+    const inbox = system.inbox();
+    // Loaded (compiled by tsx) on both shards first: the timeout is meant for init here.
+    await probe(system, inbox, 2, { tag: 'warm' });
+    for (const shard of [1, 2]) {
+      const parent = await probe(system, inbox, 1, { tag: `parent-${shard}` });
+      system.send(parent, { op: 'spawn', url: PROBE.href, args: { report: inbox.pid, blockInit: true }, mode: 'monitor', opts: { shard, timeoutMs: 100 } });
+      const failed = await expectReport(inbox, 'spawn-failed', `parent-${shard}`);
+      assert.is(failed.code, 'ERR_SPAWN_TIMEOUT');
+      assert.match(String(failed.message), /did not start within 100 ms \(its init had not returned\)/);
+      const down = await expect<Report>(inbox, (m) => m?.event === 'got' && m.tag === `parent-${shard}` && m.msg?.type === 'DOWN', 'DOWN of the child');
+      assert.is((down.msg as any).reason, 'killed');
+    }
+  }));
+
+test('the system default (spawnTimeoutMs) applies to spawns without their own', () =>
+  withSystem({ threads: 1, spawnTimeoutMs: 100 }, async (system) => {
+    const inbox = system.inbox();
+    await probe(system, inbox, 1, { tag: 'warm' }, { timeoutMs: 60_000 });
+    try {
+      await system.spawn(PROBE, { report: inbox.pid, blockInit: true });
+      assert.unreachable('the spawn must time out');
+    } catch (err) {
+      assert.instance(err, SpawnTimeoutError);
+      assert.is((err as SpawnTimeoutError).code, 'ERR_SPAWN_TIMEOUT');
+    }
+    // The shard is fine: an ordinary spawn works.
+    await probe(system, inbox, 1, { tag: 'after' });
+  }));
+
+test('a module whose top-level await never settles: ERR_SPAWN_TIMEOUT, and the watchdog is not held off for good', () =>
+  withSystem({ threads: 2, handlerTimeoutMs: 300 }, async (system) => {
+    for (let i = 0; i < 2; i++) {
+      try {
+        await system.spawn(HANGING, undefined, { shard: 2, timeoutMs: 150 });
+        assert.unreachable('the spawn must time out');
+      } catch (err) {
+        assert.is((err as { code?: string }).code, 'ERR_SPAWN_TIMEOUT');
+        assert.match((err as Error).message, /hanging-import\.actor\.mjs was still loading/);
+      }
+    }
+    // A runaway handler on that shard is still caught (an import in progress would have held the watchdog off).
+    const inbox = system.inbox();
+    const looper = await probe(system, inbox, 2, { tag: 'looper' });
+    const down = new Promise<ShardDeath>((r) => system.once('shardDown', r));
+    system.send(looper, { op: 'spin-forever' });
+    assert.is((await down).cause, 'runaway');
+  }));
+
+test('spawnTimeoutMs and the timeoutMs spawn option are validated (finite)', async () => {
+  for (const bad of [Infinity, 0, -1, 'soon']) {
+    try {
+      await ActorSystem.start({ threads: 1, spawnTimeoutMs: bad as number });
+      assert.unreachable(`accepted spawnTimeoutMs ${String(bad)}`);
+    } catch (err) {
+      assert.is((err as { code?: string }).code, 'ERR_INVALID_OPTION');
+      assert.match((err as Error).message, /options\.spawnTimeoutMs/);
+    }
+  }
+  await withSystem({ threads: 1 }, async (system) => {
+    for (const bad of [Infinity, 0, 'soon']) {
+      try {
+        await system.spawn(PROBE, {} as never, { timeoutMs: bad as number });
+        assert.unreachable(`accepted timeoutMs ${String(bad)}`);
+      } catch (err) {
+        assert.is((err as { code?: string }).code, 'ERR_INVALID_OPTION');
+        assert.match((err as Error).message, /options\.timeoutMs/);
+      }
+    }
+  });
+});
+
+test.run();

@@ -1,0 +1,29 @@
+// One metrics endpoint per system: asked again, serveMetrics returns it when the options fit and refuses another port or host.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ServerRunningError } from '@joerl/runtime';
+import { withSystem } from '../helpers.ts';
+
+test('serveMetrics: the running server for no port, port 0 or its own port; ERR_SERVER_RUNNING for another port or host', () =>
+  withSystem({ threads: 1 }, async (system) => {
+    // Two calls at once start one server.
+    const [a, b] = await Promise.all([system.serveMetrics({ port: 0 }), system.serveMetrics({ port: 0 })]);
+    assert.ok(a === b, 'one server');
+    assert.ok((await system.serveMetrics()) === a);
+    assert.ok((await system.serveMetrics({ port: a.port })) === a);
+    assert.ok((await system.serveMetrics({ port: 0, host: '127.0.0.1' })) === a);
+    const other = a.port === 65535 ? a.port - 1 : a.port + 1;
+    for (const opts of [{ port: other }, { port: a.port, host: '0.0.0.0' }]) {
+      try {
+        await system.serveMetrics(opts);
+        assert.unreachable(`served ${JSON.stringify(opts)} while running on ${a.port}`);
+      } catch (err) {
+        assert.instance(err, ServerRunningError);
+        assert.is((err as ServerRunningError).code, 'ERR_SERVER_RUNNING');
+        assert.match((err as Error).message, new RegExp(`already runs at ${a.url.replace(/[.]/g, '\\.')}`));
+      }
+    }
+    assert.is((await fetch(`${a.url}/metrics`)).status, 200, 'the running one still serves');
+  }));
+
+test.run();

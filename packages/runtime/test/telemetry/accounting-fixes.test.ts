@@ -1,0 +1,30 @@
+// Regressions from a new user's report: stats() counts spawns on the hosting shard; a state machine's casts are not GenServer casts.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { probe, withSystem } from '../helpers.ts';
+import { scrape, value } from './exposition.ts';
+
+const MACHINES = new URL('../fixtures/machines.statem.ts', import.meta.url);
+
+test('stats() counts a process on the shard that hosts it, also when main spawned it', () =>
+  withSystem({ threads: 2 }, async (system) => {
+    const inbox = system.inbox();
+    for (let i = 0; i < 3; i++) await probe(system, inbox, 2, { tag: `p${i}` });
+    await probe(system, inbox, 1, { tag: 'q' });
+    const stats = await system.stats();
+    assert.equal(stats.map((s) => [s.shard, s.spawned, s.actors]), [[1, 1, 1], [2, 3, 3]]);
+    inbox.close();
+  }));
+
+test("a GenStatem's casts and calls are not counted as GenServer casts and calls", () =>
+  withSystem({ threads: 1 }, async (system) => {
+    const server = await system.serveMetrics({ port: 0 });
+    const t = await system.spawn(MACHINES, undefined, { export: 'Turnstile', shard: 1 });
+    system.cast(t as never, 'coin' as never);
+    assert.is(await system.call(t as never, 'push' as never), 'click');
+    const text = await scrape(server.url);
+    assert.is(value(text, 'joerl_gen_server_casts_total', { type: 'Turnstile' }), 0);
+    assert.is(value(text, 'joerl_gen_statem_transitions_total', { type: 'Turnstile', from: 'unlocked', to: 'locked' }), 1);
+  }));
+
+test.run();
