@@ -251,11 +251,12 @@ function fail(root: unknown, deep: boolean, remote = false): never {
 
 /** Throws {@link UnencodableError} naming the shared memory in a value bound for another node (it cannot cross machines). */
 export function refuseShared(value: unknown, root = 'message'): never {
+  const outer = rootName;
   rootName = root;
   try {
     fail(value, false, true);
   } finally {
-    rootName = 'message';
+    rootName = outer;
   }
 }
 
