@@ -154,6 +154,20 @@ test('offload from a shard: a -0 in the input and in the result arrives as -0 (t
     assert.ok(Object.is(r.result.got.v, -0), 'the shard got -0 back');
   }));
 
+test('a panic with a message replaced by an object and a lone surrogate in its name: the crash report and the DOWN still reach main, as well-formed strings', () =>
+  withSystem({ threads: 2, logLevel: 'silent' }, async (system) => {
+    const inbox = system.inbox();
+    const report = new Promise<{ error: { name: string; message: string } }>((r) => system.once('crashReport', r as never));
+    const p = await start(system, inbox, 'odd', 2);
+    const ref = inbox.monitor(p);
+    system.send(p, { op: 'panic-odd' });
+    const r = await report;
+    assert.is(r.error.name, 'Odd\ufffd');
+    assert.is(r.error.message, '[object Object]');
+    const down = await expect<{ reason: { kind: string; name: string; message: string } }>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'the DOWN');
+    assert.equal([down.reason.kind, down.reason.name, down.reason.message], ['panic', 'Odd\ufffd', '[object Object]']);
+  }));
+
 test('a panic whose message holds a lone surrogate reads the same on every thread (made well formed where it is made)', () =>
   withSystem({ threads: 2 }, async (system) => {
     const { panicReason } = await import('../../src/actor/exit-reason.ts');
