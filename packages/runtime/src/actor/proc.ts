@@ -36,8 +36,12 @@ export interface PendingCall {
   span?: Span;
 }
 
-/** Called once when a spawn finishes: with the pid, or with the error. */
-export type SpawnReply = (pid: Pid | null, err: unknown) => void;
+/**
+ * Called once when a spawn finishes: with the pid, or with the error; `type`
+ * is the behaviour's name once its module is loaded (null before: the
+ * `actor.spawn` span keeps the name it guessed from the file).
+ */
+export type SpawnReply = (pid: Pid | null, err: unknown, type: string | null) => void;
 
 export class Proc {
   readonly pid: Pid;
@@ -95,6 +99,11 @@ export class Proc {
     this.pid = pid;
     this.mailbox = new Mailbox(capacity);
     this.startedAt = performance.now();
+  }
+
+  /** The behaviour's name once its module is loaded, else null (what a spawn reply carries). */
+  get knownType(): string | null {
+    return this.behaviour === null ? null : this.typeName;
   }
 
   addLink(pid: Pid): boolean {

@@ -130,7 +130,7 @@ export class Dispatcher {
           spawner.serve(from, ops[i + 1] as number, ops[i + 2] as SpawnRequest);
           break;
         case OP_SPAWN_REPLY:
-          spawner.onReply(ops[i + 1] as number, ops[i + 2] as Pid | null, ops[i + 3] as WireError | null);
+          spawner.onReply(ops[i + 1] as number, ops[i + 2] as Pid | null, ops[i + 3] as WireError | null, ops[i + 4] as string | null);
           break;
         case OP_DEAD_LETTER:
           delivery.onReport(ops[i + 1] as DeadLetter);

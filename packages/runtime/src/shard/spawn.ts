@@ -89,8 +89,9 @@ export class Spawner {
     }
     const incarnation = s.incarnationOf(target);
     const pid = new Pid(s.node, target, req.serial);
-    const tp = s.observer.spawning(typeHint(req), pid);
-    if (tp !== undefined) req.tp = tp;
+    // Traced: the `actor.spawn` span stays open until the reply, which names the behaviour (the hint is the file's name).
+    const traced = s.observer.spawning(typeHint(req), pid);
+    if (traced !== undefined) req.tp = traced.tp;
     let ref = 0;
     if (parent !== null && mode === 'link') {
       // Recorded before the child exists, so an init crash always finds the link.
@@ -105,7 +106,8 @@ export class Spawner {
       req.ref = ref;
     }
     return new Promise((resolve, reject) => {
-      const done: SpawnReply = (_pid, err) => {
+      const done: SpawnReply = (_pid, err, type) => {
+        if (traced !== undefined) s.observer.spawnEnded(traced, type, err);
         birth?.replied(pid, err);
         if (err !== null) reject(err);
         else resolve(mode === 'monitor' ? { pid, ref } : pid);
@@ -122,17 +124,18 @@ export class Spawner {
 
   /** A spawn request from thread `from`: the answer goes back there. */
   serve(from: number, reqId: number, req: SpawnRequest): void {
-    this.start(req, (pid, err) => {
-      this.s.transport.emit3(from, OP_SPAWN_REPLY, reqId, pid, err === null ? null : toWireError(err));
+    // The behaviour's name goes back only for a traced spawn: the requester's `actor.spawn` span is named after it.
+    this.start(req, (pid, err, type) => {
+      this.s.transport.emit4(from, OP_SPAWN_REPLY, reqId, pid, err === null ? null : toWireError(err), req.tp === undefined ? null : type);
     });
   }
 
-  /** The answer to one of our spawn requests. */
-  onReply(reqId: number, pid: Pid | null, err: WireError | null): void {
+  /** The answer to one of our spawn requests (`type`: the behaviour's name, for a traced spawn). */
+  onReply(reqId: number, pid: Pid | null, err: WireError | null, type: string | null): void {
     const pending = this.pending.get(reqId);
     if (pending === undefined) return;
     this.pending.delete(reqId);
-    pending.done(pid, err === null ? null : fromWireError(err));
+    pending.done(pid, err === null ? null : fromWireError(err), type);
   }
 
   /** Shard `shard` (incarnation `incarnation`) died: spawns waiting on it fail. */
@@ -140,7 +143,7 @@ export class Spawner {
     for (const [id, ps] of this.pending) {
       if (ps.shard === shard && ps.incarnation <= incarnation) {
         this.pending.delete(id);
-        ps.done(null, new ShardDownError(shard));
+        ps.done(null, new ShardDownError(shard), null);
       }
     }
   }
@@ -150,7 +153,7 @@ export class Spawner {
     const s = this.s;
     if (req.serial < s.firstSerial) {
       // Reserved from our dead predecessor: its requester is told the shard went down.
-      done(null, new ShardDownError(s.thread));
+      done(null, new ShardDownError(s.thread), null);
       return;
     }
     const p = new Proc(s.pidOf(req.serial), req.mailboxCapacity ?? s.config.mailboxCapacity);
@@ -188,7 +191,7 @@ export class Spawner {
     this.s.reports.crash(p, 'init', err);
     const reply = p.spawnReply;
     p.spawnReply = null;
-    reply?.(null, err);
+    reply?.(null, err, p.knownType);
     p.status = S_IDLE;
     this.exits.exitProc(p, panicReason(err));
   }
@@ -211,7 +214,7 @@ export class Spawner {
       } catch (err) {
         const reply = p.spawnReply;
         p.spawnReply = null;
-        reply?.(null, err);
+        reply?.(null, err, p.knownType);
         p.status = S_IDLE;
         this.exits.exitProc(p, 'normal');
         return;
@@ -292,7 +295,7 @@ export class Spawner {
     if (loading) this.s.loader.stalled(req.url, req.export);
     st?.abandon?.();
     p.spawnReply = null;
-    reply(null, new SpawnTimeoutError(p.pid.toString(), limit, loading ? `its module ${req.url} was still loading` : 'its init had not returned'));
+    reply(null, new SpawnTimeoutError(p.pid.toString(), limit, loading ? `its module ${req.url} was still loading` : 'its init had not returned'), p.knownType);
     p.status = S_IDLE;
     this.exits.exitProc(p, 'killed');
   }
@@ -305,7 +308,7 @@ export class Spawner {
     p.status = S_IDLE;
     const reply = p.spawnReply;
     p.spawnReply = null;
-    reply?.(p.pid, null);
+    reply?.(p.pid, null, p.typeName);
     this.s.observer.started(p);
     if (this.exits.applyPending(p)) return;
     if (p.mailbox.length > 0) this.s.schedule(p);
@@ -318,14 +321,14 @@ export class Spawner {
     const reason = panicReason(err);
     const reply = p.spawnReply;
     p.spawnReply = null;
-    reply?.(null, new InitFailedError(p.pid.toString(), reason, `init threw: ${reason.message}`));
+    reply?.(null, new InitFailedError(p.pid.toString(), reason, `init threw: ${reason.message}`), p.typeName);
     p.status = S_IDLE;
     p.pendingExit = null;
     this.exits.exitProc(p, reason);
   }
 }
 
-/** A type label for the `actor.spawn` span, before the module is loaded: the export name, else the file name. */
+/** A type label for the `actor.spawn` span until the reply names the behaviour: the export name, else the file name. */
 function typeHint(req: SpawnRequest): string {
   if (req.export !== 'default') return req.export;
   const file = req.url.slice(req.url.lastIndexOf('/') + 1);

@@ -19,7 +19,7 @@ import type { From } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import type { BehaviourProbe } from '../actor/probe.js';
 import { type Proc, S_INBOX } from '../actor/proc.js';
-import type { ShardObserver } from './observer.js';
+import type { ShardObserver, SpawnTrace } from './observer.js';
 import { OP_SERIES, OP_SPAN_END, OP_SPAN_START, type ShardInit } from './protocol.js';
 import type { LocalSinks, ShardState } from './shard-state.js';
 import { ThreadTracing } from './tracing.js';
@@ -127,10 +127,14 @@ export class TelemetryObserver implements ShardObserver {
     this.metrics.monitorCreated();
   }
 
-  spawning(typeHint: string, pid: Pid): string | undefined {
+  spawning(typeHint: string, pid: Pid): SpawnTrace | undefined {
     if (this.tracing === null) return undefined;
-    const tc = this.tracing.onSpawn(typeHint, pid);
-    return tc === undefined ? undefined : formatTraceparent(tc);
+    const span = this.tracing.onSpawn(typeHint, pid);
+    return span === undefined ? undefined : { span, tp: formatTraceparent(span.spanContext()) };
+  }
+
+  spawnEnded(t: SpawnTrace, type: string | null, err: unknown): void {
+    this.tracing?.endSpawn(t.span, type, err);
   }
 
   created(p: Proc, tp: string | undefined): void {
