@@ -214,7 +214,7 @@ test('the actor.spawn span is named after the behaviour (Relay), not its file (r
         children.push(String(await system.spawn(RELAY, undefined, { shard: 2 }))); // main -> shard
         for (const shard of [1, 2]) {
           // From an actor: within its shard, and to the other one (the reply crosses a ring).
-          system.send(parent, { op: 'spawn', url: RELAY.href, opts: { shard } });
+          system.send(parent, { op: 'spawn', url: RELAY.href, args: undefined, mode: 'plain', opts: { shard } });
           children.push(String((await expectReport(inbox, 'spawned', 'parent')).child));
         }
         root.end();
