@@ -29,6 +29,7 @@ export type {
   CallOptions,
   CastOf,
   ModuleRef,
+  OffloadJobOptions,
   OffloadMessage,
   ReplyOf,
   ServerProtocol,

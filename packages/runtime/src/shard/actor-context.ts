@@ -1,6 +1,6 @@
 // The `ctx` object handlers receive: a thin, typed front over the thread's process API, bound to one process.
 
-import type { ActorContext, CallOptions, ModuleRef, Monitored, NodeInfo, ReceiveOptions, SpawnOptions, TimerRef } from '../actor/context.js';
+import type { ActorContext, CallOptions, ModuleRef, Monitored, NodeInfo, OffloadJobOptions, ReceiveOptions, SpawnOptions, TimerRef } from '../actor/context.js';
 import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
 import type { From, MonitorRef } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
@@ -36,7 +36,7 @@ export interface ActorHost {
   call(p: Proc, to: Pid<unknown> | string, req: unknown, timeoutMs: number): Promise<unknown>;
   cast(to: Pid<unknown> | string, msg: unknown, from?: Pid): void;
   reply(from: From, ok: boolean, value: unknown, by?: Proc | null): void;
-  offload(module: ModuleRef, input: unknown, exportName?: string): Promise<unknown>;
+  offload(module: ModuleRef, input: unknown, exportName?: string, signal?: AbortSignal): Promise<unknown>;
   flush(): void;
   probe(p: Proc): BehaviourProbe;
   /** This node's name (null without `node`). */
@@ -198,8 +198,8 @@ export class ActorCtx implements ActorContext<unknown> {
     this.#h.flush();
   }
 
-  offload(module: ModuleRef, input: unknown, opts?: { export?: string }): Promise<any> {
-    return this.#h.offload(module, input, opts?.export);
+  offload(module: ModuleRef, input: unknown, opts?: OffloadJobOptions): Promise<any> {
+    return this.#h.offload(module, input, opts?.export, opts?.signal);
   }
 
   monitorNode(name: string): void {

@@ -195,8 +195,8 @@ export class ThreadRuntime implements ActorHost {
   reply(from: From, ok: boolean, value: unknown, by: Proc | null = null): void {
     this.calls.reply(from, ok, value, by);
   }
-  offload(module: ModuleRef, input: unknown, exportName?: string): Promise<unknown> {
-    return this.offloads.offload(module, input, exportName);
+  offload(module: ModuleRef, input: unknown, exportName?: string, signal?: AbortSignal): Promise<unknown> {
+    return this.offloads.offload(module, input, exportName, signal);
   }
   flush(): void {
     this.state.transport.flush();

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { EndpointOptions, TelemetryServer } from '@joerl/telemetry';
 import { Aggregator, SpanCollector, createRegion, defaultResource, spanEndFromWire, spanStartFromWire } from '@joerl/telemetry/internal';
 import { loadProvider } from '../shard/provider.js';
-import type { CallOf, CallOptions, CastOf, ModuleRef, NodeInfo, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
+import type { CallOf, CallOptions, CastOf, ModuleRef, NodeInfo, OffloadJobOptions, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
 import type { ArgsOf, Behaviour, MsgOf } from '../actor/behaviour.js';
 import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
 import type { From } from '../actor/messages.js';
@@ -152,7 +152,7 @@ export class ActorSystem extends EventEmitter {
     };
     this.#faults = new ShardFaults(this.#rt, this.#mem, this.#aggregator, spans, (event, ...args) => void this.emit(event, ...args), o);
     this.#offload = new OffloadPool(o.offload.threads, o.offload.idleTimeoutMs);
-    this.#rt.state.hooks.offload = (href, exportName, input) => this.#offload.run(href, exportName, input);
+    this.#rt.state.hooks.offload = (href, exportName, input, signal) => this.#offload.run(href, exportName, input, signal);
     this.#rt.state.scheduler.start();
     const events = this.#links.poolEvents(this.#faults.poolEvents(() => this.#state === 'running' || this.#state === 'draining'));
     this.#pool = new ShardPool(o.threads, this.#mem, (s, incarnation) => this.#init(s, incarnation), o.resourceLimits, o.restartShards, events);
@@ -269,10 +269,10 @@ export class ActorSystem extends EventEmitter {
     return this.#rt.call(this.#caller, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS) as Promise<ReplyOf<P>>;
   }
 
-  /** Runs `module`'s export (default `'default'`) on the offload pool and resolves with its result. */
-  offload<R = unknown>(module: ModuleRef, input: unknown, opts?: { export?: string }): Promise<R> {
+  /** Runs `module`'s export (default `'default'`) on the offload pool and resolves with its result; `signal` cancels (see {@link OffloadJobOptions}). */
+  offload<R = unknown>(module: ModuleRef, input: unknown, opts?: OffloadJobOptions): Promise<R> {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
-    return this.#rt.offload(module, input, opts?.export) as Promise<R>;
+    return this.#rt.offload(module, input, opts?.export, opts?.signal) as Promise<R>;
   }
 
   /** Sends a cast to a server. */
