@@ -12,6 +12,7 @@ import { checkCapacity, describe, isThenable } from '../validate.js';
 import type { Exits } from './exits.js';
 import type { Placement } from './placement.js';
 import { OP_SPAWN, OP_SPAWN_REPLY, type SpawnMode, type SpawnRequest } from './protocol.js';
+import type { SpawnTrace } from './observer.js';
 import type { ShardState } from './shard-state.js';
 
 /**
@@ -89,8 +90,8 @@ export class Spawner {
     }
     const incarnation = s.incarnationOf(target);
     const pid = new Pid(s.node, target, req.serial);
-    // Traced: the `actor.spawn` span stays open until the reply, which names the behaviour (the hint is the file's name).
-    const traced = s.observer.spawning(typeHint(req), pid);
+    // Traced: the `actor.spawn` span stays open until the answer, which names the behaviour (the hint is the file's name).
+    const traced = s.observer.spawning(req.url, req.export, pid);
     if (traced !== undefined) req.tp = traced.tp;
     let ref = 0;
     if (parent !== null && mode === 'link') {
@@ -105,6 +106,9 @@ export class Spawner {
       req.monitor = parent.pid;
       req.ref = ref;
     }
+    // Counted where the process lives (see start). A spawn here answers without a round trip, unless
+    // it was asked for by another node (birth: that node is told through the promise path).
+    if (target === s.thread && birth === undefined) return this.spawnHere(req, mode === 'monitor' ? { pid, ref } : pid, traced);
     return new Promise((resolve, reject) => {
       const done: SpawnReply = (_pid, err, type) => {
         if (traced !== undefined) s.observer.spawnEnded(traced, type, err);
@@ -112,14 +116,43 @@ export class Spawner {
         if (err !== null) reject(err);
         else resolve(mode === 'monitor' ? { pid, ref } : pid);
       };
-      if (target === s.thread) {
-        this.start(req, done);
-        return;
-      }
       const id = ++this.seq;
       this.pending.set(id, { done, shard: target, incarnation });
       s.transport.emit2(target, OP_SPAWN, id, req);
     });
+  }
+
+  /** What the last spawn started on this thread answered, when it answered before start() returned (see spawnHere). */
+  private syncErr: unknown = null;
+  private syncType: string | null = null;
+  private readonly syncReply: SpawnReply = (_pid, err, type) => {
+    this.syncErr = err;
+    this.syncType = type;
+  };
+
+  /**
+   * A spawn on this thread. The process starts at once, and when its module
+   * is loaded and its init synchronous (the usual case) it has answered
+   * before start() returns: the caller gets a settled promise, with no
+   * executor and no callbacks. Spawns nested in its init answer before it
+   * does, so the last answer recorded is its own.
+   */
+  private spawnHere(req: SpawnRequest, value: Pid | Monitored, traced: SpawnTrace | undefined): Promise<Pid | Monitored> {
+    const p = this.start(req, this.syncReply);
+    if (p !== null && p.spawnReply === this.syncReply) {
+      // Still starting (its module loading, or an async init): it answers later.
+      return new Promise((resolve, reject) => {
+        p.spawnReply = (_pid, err, type) => {
+          if (traced !== undefined) this.s.observer.spawnEnded(traced, type, err);
+          if (err !== null) reject(err);
+          else resolve(value);
+        };
+      });
+    }
+    const err = this.syncErr;
+    this.syncErr = null;
+    if (traced !== undefined) this.s.observer.spawnEnded(traced, this.syncType, err);
+    return err !== null ? Promise.reject(err) : Promise.resolve(value);
   }
 
   /** A spawn request from thread `from`: the answer goes back there. */
@@ -148,13 +181,13 @@ export class Spawner {
     }
   }
 
-  /** Creates the process at once (so signals to it are never lost), then loads its module and runs init. */
-  private start(req: SpawnRequest, done: SpawnReply): void {
+  /** Creates the process at once (so signals to it are never lost), then loads its module and runs init. Returns it (null: refused). */
+  private start(req: SpawnRequest, done: SpawnReply): Proc | null {
     const s = this.s;
     if (req.serial < s.firstSerial) {
       // Reserved from our dead predecessor: its requester is told the shard went down.
       done(null, new ShardDownError(s.thread), null);
-      return;
+      return null;
     }
     const p = new Proc(s.pidOf(req.serial), req.mailboxCapacity ?? s.config.mailboxCapacity);
     p.ctx = this.makeCtx(p);
@@ -172,7 +205,7 @@ export class Spawner {
       loaded = s.loader.get(req.url, req.export);
     } catch (err) {
       this.failStart(p, err);
-      return;
+      return p;
     }
     if (loaded instanceof Promise) {
       this.arm(p, req);
@@ -183,6 +216,7 @@ export class Spawner {
     } else {
       this.init(p, loaded.behaviour, loaded.typeName, req);
     }
+    return p;
   }
 
   private failStart(p: Proc, err: unknown): void {
@@ -326,11 +360,4 @@ export class Spawner {
     p.pendingExit = null;
     this.exits.exitProc(p, reason);
   }
-}
-
-/** A type label for the `actor.spawn` span until the reply names the behaviour: the export name, else the file name. */
-function typeHint(req: SpawnRequest): string {
-  if (req.export !== 'default') return req.export;
-  const file = req.url.slice(req.url.lastIndexOf('/') + 1);
-  return file.replace(/(\.actor)?\.(c|m)?(j|t)sx?$/, '');
 }
