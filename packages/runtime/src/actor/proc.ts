@@ -37,6 +37,8 @@ export interface PendingCall {
   to: Pid;
   /** Tracing: the call's CLIENT span. */
   span?: Span;
+  /** With a signal: removes its abort listener (called when the call ends, however it ends). */
+  unlisten?: () => void;
 }
 
 /**

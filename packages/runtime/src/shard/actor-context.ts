@@ -33,7 +33,7 @@ export interface ActorHost {
   sendAfter(owner: Proc | null, to: Pid<unknown> | string, msg: unknown, delayMs: number): TimerRef;
   cancelTimer(ref: TimerRef, owner: Proc | null): boolean;
   receive(p: Proc, match: (msg: unknown) => boolean, timeoutMs: number | undefined): Promise<unknown>;
-  call(p: Proc, to: Pid<unknown> | string, req: unknown, timeoutMs: number): Promise<unknown>;
+  call(p: Proc, to: Pid<unknown> | string, req: unknown, timeoutMs: number, signal?: AbortSignal): Promise<unknown>;
   cast(to: Pid<unknown> | string, msg: unknown, from?: Pid): void;
   reply(from: From, ok: boolean, value: unknown, by?: Proc | null): void;
   offload(module: ModuleRef, input: unknown, exportName?: string, signal?: AbortSignal): Promise<unknown>;
@@ -179,7 +179,7 @@ export class ActorCtx implements ActorContext<unknown> {
   }
 
   call(to: Pid<any> | string, req: unknown, opts?: CallOptions): Promise<any> {
-    return this.#h.call(this.#p, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
+    return this.#h.call(this.#p, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, opts?.signal);
   }
 
   cast(to: Pid<any> | string, msg: unknown): void {

@@ -8,7 +8,8 @@ import { Pid } from '../actor/pid.js';
 import { Proc, S_DEAD, S_IDLE, S_INIT, S_RUNNING, S_WAITING, type SpawnReply } from '../actor/proc.js';
 import { assertEncodable } from '../codec/codec.js';
 import { InitFailedError, InvalidOptionError, ShardDownError, SpawnTimeoutError, fromWireError, toWireError, type WireError } from '../errors.js';
-import { checkCapacity, describe, isThenable } from '../validate.js';
+import { checkCapacity, checkSignal, describe, isThenable } from '../validate.js';
+import { abortable } from './abortable.js';
 import type { Exits } from './exits.js';
 import type { Placement } from './placement.js';
 import { OP_SPAWN, OP_SPAWN_REPLY, type SpawnMode, type SpawnRequest } from './protocol.js';
@@ -64,6 +65,7 @@ export class Spawner {
     const s = this.s;
     let req: SpawnRequest;
     let target: number;
+    let signal: AbortSignal | undefined;
     try {
       const href = moduleHref(module);
       const o = opts ?? {};
@@ -75,6 +77,8 @@ export class Spawner {
       if (o.timeoutMs !== undefined && (typeof o.timeoutMs !== 'number' || !(o.timeoutMs >= 1 && o.timeoutMs <= 2 ** 31 - 1))) {
         throw new InvalidOptionError(`options.timeoutMs must be a finite number of ms from 1 to ${2 ** 31 - 1}, got ${describe(o.timeoutMs)}`);
       }
+      // An aborted signal throws its reason here: nothing starts.
+      if (o.signal !== undefined) signal = checkSignal(o.signal, 'spawn');
       target = this.placement.place(o.shard, parent !== null);
       if (s.isGone(target)) throw new ShardDownError(target);
       if (target !== s.thread) assertEncodable(args);
@@ -108,18 +112,35 @@ export class Spawner {
     }
     // Counted where the process lives (see start). A spawn here answers without a round trip, unless
     // it was asked for by another node (birth: that node is told through the promise path).
-    if (target === s.thread && birth === undefined) return this.spawnHere(req, mode === 'monitor' ? { pid, ref } : pid, traced);
-    return new Promise((resolve, reject) => {
-      const done: SpawnReply = (_pid, err, type) => {
-        if (traced !== undefined) s.observer.spawnEnded(traced, type, err);
-        birth?.replied(pid, err);
-        if (err !== null) reject(err);
-        else resolve(mode === 'monitor' ? { pid, ref } : pid);
-      };
-      const id = ++this.seq;
-      this.pending.set(id, { done, shard: target, incarnation });
-      s.transport.emit2(target, OP_SPAWN, id, req);
-    });
+    const started =
+      target === s.thread && birth === undefined
+        ? this.spawnHere(req, mode === 'monitor' ? { pid, ref } : pid, traced)
+        : new Promise<Pid | Monitored>((resolve, reject) => {
+            const done: SpawnReply = (_pid, err, type) => {
+              if (traced !== undefined) s.observer.spawnEnded(traced, type, err);
+              birth?.replied(pid, err);
+              if (err !== null) reject(err);
+              else resolve(mode === 'monitor' ? { pid, ref } : pid);
+            };
+            const id = ++this.seq;
+            this.pending.set(id, { done, shard: target, incarnation });
+            s.transport.emit2(target, OP_SPAWN, id, req);
+          });
+    return signal === undefined ? started : abortable(started, signal, () => this.abandon(pid, parent, mode, ref));
+  }
+
+  /**
+   * An aborted spawn. Its pid was reserved at the request and its process is
+   * created as soon as its thread reads the request, so: undo the link or
+   * monitor set at birth (the parent hears nothing of it), then kill that pid
+   * (the signal follows the request on the same ring, so it finds the process).
+   */
+  abandon(pid: Pid, parent: Proc | null, mode: SpawnMode, ref: number): void {
+    if (parent !== null && mode === 'link') this.exits.unlink(parent, pid);
+    else if (parent !== null && mode === 'monitor') this.exits.demonitor(parent, ref);
+    this.exits.exit(parent?.pid ?? this.s.mainPid, pid, 'kill');
+    // From outside a slice: what was queued must go out even if the thread is parked.
+    this.s.scheduler.kick();
   }
 
   /** What the last spawn started on this thread answered, when it answered before start() returned (see spawnHere). */

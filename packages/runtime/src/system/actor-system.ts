@@ -260,7 +260,7 @@ export class ActorSystem extends EventEmitter {
   call<P extends Pid<any>>(to: P | string, req: CallOf<P>, opts?: CallOptions): Promise<ReplyOf<P>> {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
     this.#caller ??= this.#rt.createInbox();
-    return this.#rt.call(this.#caller, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS) as Promise<ReplyOf<P>>;
+    return this.#rt.call(this.#caller, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, opts?.signal) as Promise<ReplyOf<P>>;
   }
 
   /** Runs `module`'s export (default `'default'`) on the offload pool and resolves with its result; `signal` cancels (see {@link OffloadJobOptions}). */

@@ -85,7 +85,7 @@ export class Inbox<M = unknown> {
   }
 
   call<P extends Pid<any>>(to: P | string, req: CallOf<P>, opts?: CallOptions): Promise<ReplyOf<P>> {
-    return this.#rt.call(this.#p, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS) as Promise<ReplyOf<P>>;
+    return this.#rt.call(this.#p, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, opts?.signal) as Promise<ReplyOf<P>>;
   }
 
   cast<P extends Pid<any>>(to: P | string, msg: CastOf<P>): void {

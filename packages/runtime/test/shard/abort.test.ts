@@ -3,11 +3,12 @@ import { getEventListeners } from 'node:events';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ActorSystem, type Inbox, InvalidOptionError, type Pid } from '@joerl/runtime';
-import { expect, expectReport } from '../helpers.ts';
+import { PLACEMENTS, expect, expectReport } from '../helpers.ts';
 import type { AborterCmd } from '../fixtures/aborter.actor.ts';
 
 const ABORTER = new URL('../fixtures/aborter.actor.ts', import.meta.url);
 const JOBS = new URL('../fixtures/jobs.offload.js', import.meta.url);
+const COUNTER = new URL('../fixtures/counter.server.ts', import.meta.url);
 const test = suite('abort signals');
 let system: ActorSystem;
 let inbox: Inbox;
@@ -27,6 +28,22 @@ async function rejection(p: Promise<unknown>, what: string): Promise<unknown> {
 
 async function aborter(shard: number): Promise<Pid<AborterCmd>> {
   return (await system.spawn(ABORTER, { report: inbox.pid }, { shard })) as Pid<AborterCmd>;
+}
+
+/**
+ * Monitors `pid`, runs `abort`, and checks that `pid` then exits `killed`.
+ * `barrier`, an aborter on `pid`'s shard, answers a ping first: the monitor
+ * went before it on the same ring, so it is in place before anyone else's kill.
+ */
+async function killedBy(pid: Pid, abort: () => void, barrier?: Pid<AborterCmd>): Promise<void> {
+  const ref = inbox.monitor(pid);
+  if (barrier !== undefined) {
+    system.send(barrier, { op: 'ping' });
+    await expect(inbox, (m) => m?.event === 'pong' && (m.pid as Pid).equals(barrier), 'the barrier\'s pong');
+  }
+  abort();
+  const down = await expect<any>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'the DOWN of the half-started process');
+  assert.is(down.reason, 'killed');
 }
 
 /** Waits for the aborter's report that the operation ended, and checks it ended by the abort, with nothing left listening. */
@@ -72,5 +89,110 @@ test('a signal that is not an AbortSignal is refused with ERR_INVALID_OPTION', a
   assert.instance(err, InvalidOptionError);
   assert.match((err as Error).message, 'options.signal must be an AbortSignal');
 });
+
+// ---- call
+
+async function counter(shard: number): Promise<Pid<any>> {
+  return (await system.spawn(COUNTER, { report: inbox.pid }, { shard })) as Pid<any>;
+}
+
+test('call from main: an aborted signal rejects at once with its reason and sends nothing', async () => {
+  const c = await counter(1);
+  const reason = new Error('never mind');
+  assert.is(await rejection(system.call(c, { kind: 'add', n: 1 }, { signal: AbortSignal.abort(reason) }), 'an aborted call'), reason);
+  assert.is(await system.call(c, { kind: 'get' }), 0, 'the add never reached the server');
+});
+
+test('call from main aborted while pending: rejects with the reason, the late reply is dropped, the listener removed', async () => {
+  const c = await counter(2);
+  const ac = new AbortController();
+  const reason = new Error('the user left');
+  // The server answers 100 ms later, after the abort.
+  const call = system.call(c, { kind: 'slow', ms: 100, value: 'late' }, { signal: ac.signal, timeoutMs: 60_000 });
+  assert.is(getEventListeners(ac.signal, 'abort').length, 1);
+  ac.abort(reason);
+  assert.is(await rejection(call, 'an aborted call'), reason);
+  assert.is(getEventListeners(ac.signal, 'abort').length, 0, 'no listener left once the call settled');
+  // Answered after the late reply was sent (the server works in order): the late one went nowhere.
+  assert.is(await system.call(c, { kind: 'slow', ms: 300, value: 'on time' }), 'on time');
+  const kept = new AbortController();
+  assert.is(await system.call(c, { kind: 'get' }, { signal: kept.signal }), 0);
+  assert.is(getEventListeners(kept.signal, 'abort').length, 0, 'an answered call leaves no listener either');
+});
+
+for (const { label, a, b } of PLACEMENTS) {
+  for (const when of ['before', 'during'] as const) {
+    test(`call from an actor (${label}), aborted ${when === 'before' ? 'before it is sent' : 'while pending'}: rejects with the reason, no listener, no monitor left, late reply dropped`, async () => {
+      const c = await counter(b);
+      const caller = await aborter(a);
+      system.send(caller, { op: 'call', to: c, req: when === 'before' ? { kind: 'add', n: 1 } : { kind: 'slow', ms: 100, value: 'late' }, when });
+      if (when === 'during') {
+        assert.is((await expectReport(inbox, 'call-pending')).listeners, 1);
+        system.send(caller, { op: 'abort' });
+      }
+      await endedByAbort('call');
+      const info = await system.processInfo(caller);
+      assert.equal(info.monitorsHeld, [], 'the call\'s monitor on the server is gone with its pending entry');
+      // A later call from the same actor gets its own answer, after the late one was sent.
+      system.send(caller, { op: 'call', to: c, req: { kind: 'slow', ms: 300, value: 'on time' }, when: 'never' });
+      const r = await expect<any>(inbox, (m) => m?.event === 'call-ended', 'the next call');
+      assert.equal([r.ok, r.listeners], [true, 0]);
+      assert.is(await system.call(c, { kind: 'get' }), 0, when === 'before' ? 'the aborted add was never sent' : 'nothing else reached the server');
+    });
+  }
+}
+
+// ---- spawn
+
+test('spawn from main: an aborted signal rejects at once with its reason and starts nothing', async () => {
+  const reason = new Error('no thanks');
+  const before = (await system.stats()).reduce((n, s) => n + s.spawned, 0);
+  const err = await rejection(system.spawn(ABORTER, { report: inbox.pid }, { shard: 1, name: 'never-started', signal: AbortSignal.abort(reason) }), 'an aborted spawn');
+  assert.is(err, reason);
+  assert.is(system.whereis('never-started'), undefined);
+  assert.is((await system.stats()).reduce((n, s) => n + s.spawned, 0), before, 'no process was created');
+});
+
+test('spawn from main aborted while init runs: rejects with the reason and the half-started process is killed', async () => {
+  const ac = new AbortController();
+  const reason = new Error('took too long for me');
+  const spawn = system.spawn(ABORTER, { report: inbox.pid }, { shard: 2, export: 'blocked', name: 'half-started', signal: ac.signal });
+  const failed = rejection(spawn, 'an aborted spawn');
+  const { pid } = await expectReport(inbox, 'init-running');
+  await killedBy(pid as Pid, () => ac.abort(reason));
+  assert.is(await failed, reason);
+  assert.is(getEventListeners(ac.signal, 'abort').length, 0);
+  assert.is(system.whereis('half-started'), undefined, 'its name was freed');
+  const kept = new AbortController();
+  await system.spawn(ABORTER, { report: inbox.pid }, { shard: 1, signal: kept.signal });
+  assert.is(getEventListeners(kept.signal, 'abort').length, 0, 'a spawn that finished leaves no listener');
+});
+
+for (const { label, a, b } of PLACEMENTS) {
+  for (const mode of ['plain', 'link', 'monitor'] as const) {
+    test(`spawn${mode === 'plain' ? '' : mode === 'link' ? 'Link' : 'Monitor'} from an actor (${label}) aborted while init runs: rejects, the child is killed, the parent hears nothing of it`, async () => {
+      const parent = await aborter(a);
+      // In one shard, the abort message follows the monitor on main's ring: no barrier needed (the parent is busy anyway).
+      const barrier = a === b ? undefined : await aborter(b);
+      system.send(parent, { op: 'spawn', url: ABORTER.href, export: 'blocked', args: { report: inbox.pid }, mode, shard: b, when: 'during' });
+      await expectReport(inbox, 'spawn-pending');
+      const { pid } = await expectReport(inbox, 'init-running');
+      await killedBy(pid as Pid, () => system.send(parent, { op: 'abort' }), barrier);
+      await endedByAbort('spawn');
+      // The link and the monitor set at birth were undone first: no EXIT (the parent lives), no DOWN.
+      system.send(parent, { op: 'any-down' });
+      assert.is((await expectReport(inbox, 'down-check')).found, false);
+      system.send(parent, { op: 'ping' });
+      await expectReport(inbox, 'pong');
+    });
+  }
+  test(`spawn from an actor (${label}) with an aborted signal rejects at once`, async () => {
+    const parent = await aborter(a);
+    const before = (await system.stats()).reduce((n, s) => n + s.spawned, 0);
+    system.send(parent, { op: 'spawn', url: ABORTER.href, export: 'blocked', args: { report: inbox.pid }, mode: 'plain', shard: b, when: 'before' });
+    await endedByAbort('spawn');
+    assert.is((await system.stats()).reduce((n, s) => n + s.spawned, 0), before, 'no process was created');
+  });
+}
 
 test.run();
