@@ -240,7 +240,8 @@ export class ActorSystem extends EventEmitter {
    * Starts a process from a behaviour module on a shard (round-robin unless
    * `opts.shard` says otherwise). Resolves with its pid once its init has
    * finished; rejects with `ERR_MODULE_NOT_FOUND`, `ERR_EXPORT_NOT_FOUND`,
-   * `ERR_NOT_A_BEHAVIOUR`, `ERR_NAME_TAKEN`, `ERR_INIT_FAILED`...
+   * `ERR_NOT_A_BEHAVIOUR`, `ERR_NAME_TAKEN`, `ERR_INIT_FAILED`..., and with
+   * `signal.reason` once `opts.signal` aborts (the process is then killed: see {@link SpawnOptions}).
    */
   spawn<B extends Behaviour<any, any, any> = Behaviour>(module: ModuleRef, args?: ArgsOf<B>, opts?: SpawnOptions): Promise<Pid<MsgOf<B>>> {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
@@ -255,7 +256,8 @@ export class ActorSystem extends EventEmitter {
   /**
    * Calls a server from the main thread (see `ProcessOps.call`): resolves
    * with the reply; fails fast if the server is gone or exits; rejects with
-   * `ERR_CALL_TIMEOUT` after `timeoutMs` (default 5000).
+   * `ERR_CALL_TIMEOUT` after `timeoutMs` (default 5000), and with
+   * `signal.reason` once `signal` aborts (see {@link CallOptions}).
    */
   call<P extends Pid<any>>(to: P | string, req: CallOf<P>, opts?: CallOptions): Promise<ReplyOf<P>> {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());

@@ -120,6 +120,22 @@ test('call from main aborted while pending: rejects with the reason, the late re
   assert.is(getEventListeners(kept.signal, 'abort').length, 0, 'an answered call leaves no listener either');
 });
 
+test('an inbox\'s call takes a signal too', async () => {
+  const c = await counter(1);
+  const own = system.inbox();
+  try {
+    const ac = new AbortController();
+    const reason = new Error('inbox gave up');
+    const call = own.call(c, { kind: 'slow', ms: 100, value: 'late' }, { signal: ac.signal, timeoutMs: 60_000 });
+    ac.abort(reason);
+    assert.is(await rejection(call, 'an aborted inbox call'), reason);
+    assert.is(getEventListeners(ac.signal, 'abort').length, 0);
+    assert.is(await own.call(c, { kind: 'slow', ms: 300, value: 'on time' }), 'on time', 'the late reply went nowhere');
+  } finally {
+    own.close();
+  }
+});
+
 for (const { label, a, b } of PLACEMENTS) {
   for (const when of ['before', 'during'] as const) {
     test(`call from an actor (${label}), aborted ${when === 'before' ? 'before it is sent' : 'while pending'}: rejects with the reason, no listener, no monitor left, late reply dropped`, async () => {
