@@ -234,7 +234,7 @@ export class Exits {
     const reply = p.spawnReply;
     if (reply !== null) {
       p.spawnReply = null;
-      reply(null, new InitFailedError(p.pid.toString(), reason, `it exited during init (${formatReason(reason)})`));
+      reply(null, new InitFailedError(p.pid.toString(), reason, `it exited during init (${formatReason(reason)})`), p.knownType);
     }
     s.observer.exited(p, reason);
     // Before links and monitors hear of the exit: whoever sees the DOWN has seen these dead letters too.
