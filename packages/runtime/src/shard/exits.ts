@@ -37,6 +37,12 @@ export class Exits {
     this.timers = timers;
   }
 
+  /**
+   * Told when a process dies before its start finished (killed while its module loads or its async
+   * init is pending). The spawn layer above sets it, to forget the start's deadline and pending work.
+   */
+  startEnded: (p: Proc) => void = () => {};
+
   // ---- the process API
 
   link(p: Proc, target: Pid<unknown>): void {
@@ -234,6 +240,7 @@ export class Exits {
     const reply = p.spawnReply;
     if (reply !== null) {
       p.spawnReply = null;
+      this.startEnded(p);
       reply(null, new InitFailedError(p.pid.toString(), reason, `it exited during init (${formatReason(reason)})`), p.knownType);
     }
     s.observer.exited(p, reason);

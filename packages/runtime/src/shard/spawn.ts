@@ -58,6 +58,8 @@ export class Spawner {
     this.placement = placement;
     this.exits = exits;
     this.makeCtx = makeCtx;
+    // A process that dies while starting (a kill during an async init) leaves no deadline and no pending work behind.
+    exits.startEnded = (p) => this.disarm(p, true);
   }
 
   /** spawn / spawnLink / spawnMonitor from `parent` (null: the main thread). */
@@ -333,12 +335,13 @@ export class Spawner {
     return st;
   }
 
-  private disarm(p: Proc): void {
+  private disarm(p: Proc, abandoned = false): void {
     if (this.starting.size === 0) return; // the usual case: nothing went async
     const st = this.starting.get(p);
     if (st === undefined) return;
     clearTimeout(st.timer);
     this.starting.delete(p);
+    if (abandoned) st.abandon?.();
   }
 
   /** The deadline passed: the spawn rejects with ERR_SPAWN_TIMEOUT and the half-started process is killed. */
