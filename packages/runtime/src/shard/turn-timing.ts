@@ -26,8 +26,6 @@ export class TurnTiming {
   blockLive = false;
   blockStart = 0;
   private blockCount = 0;
-  /** `blockStart` moved since countInBlock last said so. */
-  private moved = false;
   /** Messages per timing block (adaptive, 1..MAX_BLOCK). */
   private size = 1;
   /** The two latest distinct queue waits and how many messages waited each, not yet recorded (NaN: none). */
@@ -50,27 +48,30 @@ export class TurnTiming {
 
   /**
    * One more message handled in the open block; records the block when it
-   * is full. True when a new block started since the last call (it filled
-   * up, or a flush in the handler closed it): `blockStart` moved. A boolean,
-   * not the start itself: a double returned from a call that is not inlined
-   * is a heap allocation per message.
+   * is full. A block that ends (here, or in a flush a handler caused) moves
+   * `clock` with `blockStart`: the next message's start, in a turn at 100%.
    */
-  countInBlock(): boolean {
+  countInBlock(): void {
     if (++this.blockCount >= this.size) this.endBlock();
-    if (!this.moved) return false;
-    this.moved = false;
-    return true;
   }
 
   /**
-   * A stamped message waited `now - stamp`. Messages from one sending handler
-   * share a stamp, and a timing block shares `now`: equal waits are recorded
-   * together. Two values are kept, not one: when a block rolls over, the
-   * messages sent in the old block (one wait) interleave with those sent in
-   * the new one (zero), and recording at every change cost a histogram
-   * observation per message.
+   * The message just taken from `mb` (its `lastStamp`; NaN: not stamped)
+   * waited until `clock`, the current message's start. Messages from one
+   * sending handler share a stamp, and a timing block shares its clock: equal
+   * waits are recorded together. Two values are kept, not one: when a block
+   * rolls over, the messages sent in the old block (one wait) interleave with
+   * those sent in the new one (zero), and recording at every change cost a
+   * histogram observation per message.
+   *
+   * Both times are read from fields, not passed: a double passed to a call
+   * that is not inlined is boxed, a heap allocation per message (this call
+   * was half the cost of telemetry in an in-shard turn).
    */
-  wait(now: number, stamp: number): void {
+  waited(mb: { readonly lastStamp: number }): void {
+    const stamp = mb.lastStamp;
+    if (stamp !== stamp) return;
+    const now = this.clock;
     const wait = now > stamp ? now - stamp : 0; // a block's start can predate a stamp from another thread
     if (wait === this.waitMs) this.waitCount++;
     else if (wait === this.waitMs2) this.waitCount2++;
@@ -105,8 +106,7 @@ export class TurnTiming {
     const ms = end - this.blockStart;
     this.m.processedBlock(ms, this.blockCount);
     this.size = ms / this.blockCount > 0.01 ? 1 : Math.min(MAX_BLOCK, this.size * 2);
-    this.blockStart = end;
+    this.blockStart = this.clock = end;
     this.blockCount = 0;
-    this.moved = true;
   }
 }
