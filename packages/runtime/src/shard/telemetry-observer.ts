@@ -81,6 +81,7 @@ export class TelemetryObserver implements ShardObserver {
             init.tracing,
             local.spans ?? this.shipping!,
             init.thread !== 0,
+            this.timing,
           );
     this.leanTurns = this.metrics.samplesAll;
     // Before anything this thread sent becomes visible elsewhere, the telemetry it
