@@ -2,7 +2,7 @@
 
 import type { ModuleRef } from '../actor/context.js';
 import { moduleHref } from '../actor/module-ref.js';
-import { assertEncodable } from '../codec/codec.js';
+import { forSignal } from '../codec/prepare.js';
 import { InvalidArgumentError, SystemStoppedError, fromWireError, toWireError, type WireError } from '../errors.js';
 import { describe } from '../validate.js';
 import { OP_OFFLOAD, OP_OFFLOAD_REPLY } from './protocol.js';
@@ -23,7 +23,8 @@ export class Offload {
     try {
       href = moduleHref(module);
       if (typeof exportName !== 'string' || exportName.length === 0) throw new InvalidArgumentError(`offload export must be a non-empty string, got ${describe(exportName)}`);
-      assertEncodable(input);
+      // The main thread's pool gets it by postMessage; a shard's goes through the ring first (a -0 keeps its marker).
+      input = forSignal(input, 'input', this.s.thread === 0, this.s.config.checkLocalSends);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -41,8 +42,7 @@ export class Offload {
     this.run(href, exportName, input).then(
       (value) => {
         try {
-          assertEncodable(value);
-          tr.emit3(from, OP_OFFLOAD_REPLY, reqId, true, value);
+          tr.emit3(from, OP_OFFLOAD_REPLY, reqId, true, forSignal(value, 'result', false, false));
         } catch (err) {
           tr.emit3(from, OP_OFFLOAD_REPLY, reqId, false, toWireError(err));
         }

@@ -6,7 +6,7 @@ import { panicReason } from '../actor/exit-reason.js';
 import { moduleHref } from '../actor/module-ref.js';
 import { Pid } from '../actor/pid.js';
 import { Proc, S_DEAD, S_IDLE, S_INIT, S_RUNNING, S_WAITING, type SpawnReply } from '../actor/proc.js';
-import { assertEncodable } from '../codec/codec.js';
+import { forSignal } from '../codec/prepare.js';
 import { InitFailedError, InvalidOptionError, ShardDownError, SpawnTimeoutError, fromWireError, toWireError, type WireError } from '../errors.js';
 import { checkCapacity, describe, isThenable } from '../validate.js';
 import type { Exits } from './exits.js';
@@ -76,8 +76,9 @@ export class Spawner {
       }
       target = this.placement.place(o.shard, parent !== null);
       if (s.isGone(target)) throw new ShardDownError(target);
-      if (target !== s.thread) assertEncodable(args);
-      req = { url: href, export: exportName, args, serial: s.reserveSerial(target) };
+      // Checked at the call wherever the child lands; copied as a message would be.
+      const a = forSignal(args, 'args', target === s.thread, s.config.checkLocalSends);
+      req = { url: href, export: exportName, args: a, serial: s.reserveSerial(target) };
       req.parent = parent !== null ? parent.pid : (birth?.parent ?? s.mainPid);
       if (birth?.link !== undefined) req.link = birth.link;
       if (birth?.monitor !== undefined) [req.monitor, req.ref] = [birth.monitor, birth.ref!];
