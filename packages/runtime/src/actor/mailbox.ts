@@ -40,15 +40,28 @@ const SYSTEM = new WeakSet<object>();
 /** The stamp pushStamped hands its rare path: a field, not an argument (see pushStamped). */
 const SLOW = { at: NaN };
 
+/**
+ * "No run pending" for `Runs.nextRunAt`: a small integer (a Smi), not
+ * Infinity, so the field holds no heap number. Positions past it (a mailbox
+ * that has not been empty for 2^30 messages) stay correct: each shift then
+ * looks for a run and finds none.
+ */
+const NONE = 0x3fff_ffff;
+
 /** Stamp runs of one mailbox (see above). */
 class Runs {
-  /** Start positions of the runs the head has not reached, oldest first: runAt[runHead..runEnd). Never shrunk (no allocation once grown). */
-  readonly runAt: number[] = [];
-  readonly runStamp: number[] = [];
+  /**
+   * Start positions of the runs the head has not reached, oldest first:
+   * runAt[runHead..runEnd). Made with the first run that starts behind
+   * another (a mailbox whose messages arrive one at a time never needs
+   * them), then never shrunk (no allocation once grown).
+   */
+  runAt: number[] | null = null;
+  runStamp: number[] | null = null;
   runHead = 0;
   runEnd = 0;
-  /** Where the next run starts (Infinity: none pending). */
-  nextRunAt = Infinity;
+  /** Where the next run starts (NONE: none pending). */
+  nextRunAt = NONE;
   /** Absolute positions of the head and the tail: messages shifted and pushed so far (0 again whenever the mailbox empties). */
   shifted = 0;
   pushed: number;
@@ -237,7 +250,7 @@ export class Mailbox {
   private restamp(stamps: number[]): void {
     const r = this.runs!;
     r.runHead = r.runEnd = 0;
-    r.nextRunAt = Infinity;
+    r.nextRunAt = NONE;
     r.shifted = r.pushed = 0;
     r.curStamp = r.tailStamp = NaN;
     const length = this.length;
@@ -277,27 +290,38 @@ function newRun(r: Runs, length: number): void {
     r.curStamp = at;
     r.shifted = r.pushed = 0;
     r.runHead = r.runEnd = 0;
-    r.nextRunAt = Infinity;
+    r.nextRunAt = NONE;
   } else {
+    if (r.runAt === null) {
+      r.runAt = [];
+      r.runStamp = [];
+    }
     const k = r.runEnd++;
     r.runAt[k] = r.pushed;
-    r.runStamp[k] = at;
-    if (r.nextRunAt === Infinity) r.nextRunAt = r.pushed;
+    r.runStamp![k] = at;
+    if (r.nextRunAt === NONE) r.nextRunAt = r.pushed;
   }
 }
 
 /** The head reached `pos`: the last run starting at or before it is the current one. */
 function enterRun(r: Runs, pos: number): void {
-  const at = r.runAt;
   const end = r.runEnd;
   let h = r.runHead;
-  while (h < end && at[h]! <= pos) r.curStamp = r.runStamp[h++]!;
+  if (h === end) {
+    // Nothing pending (positions past NONE): nothing to enter.
+    r.runHead = r.runEnd = 0;
+    r.nextRunAt = NONE;
+    return;
+  }
+  const at = r.runAt!;
+  const st = r.runStamp!;
+  while (h < end && at[h]! <= pos) r.curStamp = st[h++]!;
   if (h < end) {
     r.runHead = h;
     r.nextRunAt = at[h]!;
   } else {
     r.runHead = r.runEnd = 0;
-    r.nextRunAt = Infinity;
+    r.nextRunAt = NONE;
   }
 }
 
@@ -308,7 +332,7 @@ function stampsInOrder(r: Runs, length: number): number[] {
   let h = r.runHead;
   for (let k = 0; k < length; k++) {
     const pos = r.shifted + k;
-    while (h < r.runEnd && r.runAt[h]! <= pos) cur = r.runStamp[h++]!;
+    while (h < r.runEnd && r.runAt![h]! <= pos) cur = r.runStamp![h++]!;
     out[k] = cur;
   }
   return out;

@@ -81,6 +81,7 @@ export class TelemetryObserver implements ShardObserver {
             init.tracing,
             local.spans ?? this.shipping!,
             init.thread !== 0,
+            this.timing,
           );
     this.leanTurns = this.metrics.samplesAll;
     // Before anything this thread sent becomes visible elsewhere, the telemetry it
@@ -89,6 +90,7 @@ export class TelemetryObserver implements ShardObserver {
     // same at the end of every slice, so an idle thread has written everything.
     // A flush in the middle of a slice that publishes nothing changes nothing.
     this.beforeFlush = (final) => {
+      this.timing.resetOutside();
       if (!final && !s.transport.hasUnflushed()) return;
       if (this.timing.blockLive) this.timing.closeBlock();
       this.timing.flushWaits();
@@ -113,7 +115,8 @@ export class TelemetryObserver implements ShardObserver {
     else if (t.inTurn) this.stamp = t.clock;
     else {
       this.metrics.sentMany(1);
-      this.stamp = this.metrics.now();
+      t.tickOutside();
+      this.stamp = t.outClock;
     }
   }
 
@@ -279,7 +282,9 @@ export class TelemetryObserver implements ShardObserver {
    */
   private clock(): number {
     const t = this.timing;
-    return t.inTurn ? t.clock : this.metrics.now();
+    if (t.inTurn) return t.clock;
+    t.tickOutside();
+    return t.outClock;
   }
 
   /** Telemetry for an exit: lifecycle counters, the mailbox it leaves, calls it never answered, its machine state. */

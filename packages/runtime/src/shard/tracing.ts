@@ -53,6 +53,8 @@ export class ThreadTracing {
   private readonly cm: AsyncLocalContextManager | null = null;
   /** Where built-in spans that need no Span object go (the tracer's sink). */
   private readonly sink: SpanSink;
+  /** A turn is running (synchronously, from the shard's root context): see decide. */
+  private readonly turn: { readonly inTurn: boolean } | null;
   /** xorshift32 state for the per-send sampling draw (Math.random costs more than the rest of an untraced send). */
   private rnd = (Math.random() * 0xffffffff) | 1;
 
@@ -61,9 +63,10 @@ export class ThreadTracing {
    * propagator the thread's @opentelemetry/api globals, so actor code uses
    * the plain API. The main thread keeps whatever the user registered there.
    */
-  constructor(config: TracingConfig, sink: SpanSink, installGlobals: boolean) {
+  constructor(config: TracingConfig, sink: SpanSink, installGlobals: boolean, turn: { readonly inTurn: boolean } | null = null) {
     this.config = config;
     this.sink = sink;
+    this.turn = turn;
     this.tracer = new RecordingTracer(sink, config.sampleRate, SCOPE);
     if (installGlobals) {
       trace.setGlobalTracerProvider(new RecordingTracerProvider(sink, config.sampleRate));
@@ -87,7 +90,12 @@ export class ThreadTracing {
    * costs a context lookup and a draw, and allocates nothing.
    */
   private decide(): SpanContext | typeof ROOT | typeof NOT_TRACED {
-    const active = this.cm !== null ? this.cm.active() : context.active();
+    const cm = this.cm;
+    // In a shard's turn, with no context entered since (a traced handler, startActiveSpan), the active
+    // context is the root one: the turn runs synchronously from the scheduler's loop, which has none.
+    // That costs two field reads, where asking the AsyncLocalStorage was most of an untraced send.
+    // (An async handler's continuations run outside turns: they ask.)
+    const active = cm === null ? context.active() : cm.depth === 0 && this.turn !== null && this.turn.inTurn ? ROOT_CONTEXT : cm.active();
     // Outside any traced handler the active context is the root one: no lookup in it.
     const parent = active === ROOT_CONTEXT ? undefined : trace.getSpanContext(active);
     if (parent !== undefined && isSpanContextValid(parent)) return (parent.traceFlags & TraceFlags.SAMPLED) === 0 ? NOT_TRACED : parent;

@@ -47,8 +47,8 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
    * A throw ends the span with the error and goes on to the turn; a pending
    * handler keeps its span open until it settles.
    */
-  function handleTraced(p: Proc, b: NonNullable<Proc['behaviour']>, msg: unknown, stamp: number): unknown {
-    const t = tracing!.beginHandle(p.mailbox.lastTrace as SpanContext, stamp, p.typeName, p.pid);
+  function handleTraced(p: Proc, b: NonNullable<Proc['behaviour']>, msg: unknown): unknown {
+    const t = tracing!.beginHandle(p.mailbox.lastTrace as SpanContext, p.mailbox.lastStamp, p.typeName, p.pid);
     if (t === undefined) return b.handle(msg, p.state, p.ctx as never);
     // The span must be recoverable by the main thread if the handler never returns.
     obs.guardHandler(t.span);
@@ -94,9 +94,8 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
       s.turnSends = 0;
       while (n + s.turnSends < budget && mb.length > 0) {
         const msg = mb.shift();
-        // Set by every shift once the mailbox holds stamps (traces): nothing to reset.
+        // (lastStamp and lastTrace are set by every shift once the mailbox holds any: nothing to reset.)
         const sys = mb.sysCount !== 0 && mb.tookSystem(msg);
-        const stamp = mb.lastStamp;
         n++;
         const sampled = blocks || m.sampleMessage();
         // A fresh clock for a timed message; a queue wait uses the latest one (as in a
@@ -107,14 +106,14 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
           fresh = true;
         }
         timing.clock = now;
-        if (tm !== null && stamp === stamp) timing.wait(now, stamp);
+        if (tm !== null) timing.waited(mb);
         if (accounts) account(p, msg);
         if (onReceived) prov!.onMessageReceived!(pidText);
         let next: unknown;
         // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
         if (!sys) ctl[queued]!--;
         try {
-          next = tracing !== null && mb.lastTrace !== undefined ? handleTraced(p, b, msg, stamp) : b.handle(msg, p.state, ctx as never);
+          next = tracing !== null && mb.lastTrace !== undefined ? handleTraced(p, b, msg) : b.handle(msg, p.state, ctx as never);
         } catch (err) {
           endTurn(p, n);
           turns.crashed(p, err, msg);
@@ -167,27 +166,26 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     const queued = s.queuedIndex;
     let n = 0;
     timing.openBlock();
-    let now = (timing.clock = timing.blockStart);
+    timing.clock = timing.blockStart;
     timing.inTurn = true;
     try {
       s.turnSends = 0;
       while (n + s.turnSends < budget && mb.length > 0) {
         const msg = mb.shift();
         n++;
-        const stamp = mb.lastStamp;
-        if (stamp === stamp) timing.wait(now, stamp);
+        timing.waited(mb);
         let next: unknown;
         // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
         if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
         try {
-          next = tracing !== null && mb.lastTrace !== undefined ? handleTraced(p, b, msg, stamp) : b.handle(msg, p.state, ctx as never);
+          next = tracing !== null && mb.lastTrace !== undefined ? handleTraced(p, b, msg) : b.handle(msg, p.state, ctx as never);
         } catch (err) {
           endTurn(p, n);
           turns.crashed(p, err, msg);
           return n;
         }
-        // The block goes on, or a new one started (it filled up, or a flush in the handler closed it).
-        if (timing.countInBlock()) timing.clock = now = timing.blockStart;
+        // The block goes on, or a new one starts (and the clock with it).
+        timing.countInBlock();
         if (isThenable(next)) {
           endTurn(p, n);
           turns.awaitHandler(p, next, msg);

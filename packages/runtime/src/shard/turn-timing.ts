@@ -4,6 +4,8 @@ import type { MetricsWriter } from '@joerl/telemetry/internal';
 
 /** Most messages in a timing block: a clock read (~80 ns here) per 256 fast messages. */
 const MAX_BLOCK = 256;
+/** Most calls one clock read serves outside turns (see tickOutside). */
+const MAX_OUTSIDE = 64;
 
 /**
  * A clock read costs 40-90 ns here, more than a fast handler, so: below 100%
@@ -26,8 +28,6 @@ export class TurnTiming {
   blockLive = false;
   blockStart = 0;
   private blockCount = 0;
-  /** `blockStart` moved since countInBlock last said so. */
-  private moved = false;
   /** Messages per timing block (adaptive, 1..MAX_BLOCK). */
   private size = 1;
   /** The two latest distinct queue waits and how many messages waited each, not yet recorded (NaN: none). */
@@ -35,6 +35,10 @@ export class TurnTiming {
   private waitCount = 0;
   private waitMs2 = NaN;
   private waitCount2 = 0;
+  /** Outside turns: the clock `tickOutside` last read, how many calls it serves, and how many it has left. */
+  outClock = 0;
+  private outSize = 1;
+  private outLeft = 0;
 
   constructor(m: MetricsWriter) {
     this.m = m;
@@ -50,27 +54,30 @@ export class TurnTiming {
 
   /**
    * One more message handled in the open block; records the block when it
-   * is full. True when a new block started since the last call (it filled
-   * up, or a flush in the handler closed it): `blockStart` moved. A boolean,
-   * not the start itself: a double returned from a call that is not inlined
-   * is a heap allocation per message.
+   * is full. A block that ends (here, or in a flush a handler caused) moves
+   * `clock` with `blockStart`: the next message's start, in a turn at 100%.
    */
-  countInBlock(): boolean {
+  countInBlock(): void {
     if (++this.blockCount >= this.size) this.endBlock();
-    if (!this.moved) return false;
-    this.moved = false;
-    return true;
   }
 
   /**
-   * A stamped message waited `now - stamp`. Messages from one sending handler
-   * share a stamp, and a timing block shares `now`: equal waits are recorded
-   * together. Two values are kept, not one: when a block rolls over, the
-   * messages sent in the old block (one wait) interleave with those sent in
-   * the new one (zero), and recording at every change cost a histogram
-   * observation per message.
+   * The message just taken from `mb` (its `lastStamp`; NaN: not stamped)
+   * waited until `clock`, the current message's start. Messages from one
+   * sending handler share a stamp, and a timing block shares its clock: equal
+   * waits are recorded together. Two values are kept, not one: when a block
+   * rolls over, the messages sent in the old block (one wait) interleave with
+   * those sent in the new one (zero), and recording at every change cost a
+   * histogram observation per message.
+   *
+   * Both times are read from fields, not passed: a double passed to a call
+   * that is not inlined is boxed, a heap allocation per message (this call
+   * was half the cost of telemetry in an in-shard turn).
    */
-  wait(now: number, stamp: number): void {
+  waited(mb: { readonly lastStamp: number }): void {
+    const stamp = mb.lastStamp;
+    if (stamp !== stamp) return;
+    const now = this.clock;
     const wait = now > stamp ? now - stamp : 0; // a block's start can predate a stamp from another thread
     if (wait === this.waitMs) this.waitCount++;
     else if (wait === this.waitMs2) this.waitCount2++;
@@ -82,6 +89,31 @@ export class TurnTiming {
       this.waitMs = wait;
       this.waitCount = 1;
     }
+  }
+
+  /**
+   * Sets `outClock` to now, for the clocks telemetry needs outside a turn:
+   * a spawn's start and an exit (lifetimes), a send's stamp, from an init or
+   * a timer. A spawn tree built in one init (Savina's Fibonacci) does
+   * thousands back to back, so as for timing blocks one read serves several
+   * calls: up to MAX_OUTSIDE while they come faster than one per 10 us on
+   * average since the last read, one (an exact clock) otherwise. A flush
+   * starts over (see resetOutside): the first call after one reads the clock.
+   */
+  tickOutside(): void {
+    if (this.outLeft > 0) {
+      this.outLeft--;
+      return;
+    }
+    const now = this.m.now();
+    this.outSize = (now - this.outClock) / this.outSize > 0.01 ? 1 : Math.min(MAX_OUTSIDE, this.outSize * 2);
+    this.outLeft = this.outSize - 1;
+    this.outClock = now;
+  }
+
+  /** The next tickOutside reads the clock (before every flush: the thread may go idle). */
+  resetOutside(): void {
+    this.outLeft = 0;
   }
 
   /** Records the pending queue waits (before every flush: runs go on across turns). */
@@ -105,8 +137,7 @@ export class TurnTiming {
     const ms = end - this.blockStart;
     this.m.processedBlock(ms, this.blockCount);
     this.size = ms / this.blockCount > 0.01 ? 1 : Math.min(MAX_BLOCK, this.size * 2);
-    this.blockStart = end;
+    this.blockStart = this.clock = end;
     this.blockCount = 0;
-    this.moved = true;
   }
 }

@@ -269,4 +269,25 @@ test('bad tracing options get typed errors', async () => {
   }
 });
 
+test('with sampling at 0, a send inside a context the handler entered itself (synchronously or after an await) joins that trace', async () => {
+  const otel = sdk();
+  try {
+    await withSystem({ threads: 1, tracing: { sampleRate: 0, processors: [otel.processor] } }, async (system) => {
+      const inbox = system.inbox();
+      const sender = (await system.spawn(new URL('../fixtures/context-sender.actor.ts', import.meta.url), undefined, { shard: 1 })) as Pid<any>;
+      const traceId = 'c0ffee'.padEnd(32, '1');
+      for (const kind of ['within', 'after-await'] as const) {
+        system.send(sender, { kind, to: inbox.pid, traceId, spanId: kind === 'within' ? 'a'.repeat(16) : 'b'.repeat(16) });
+        await expect(inbox, (m) => m?.sent === kind, `the ${kind} send`);
+      }
+      const sends = await spansWhere(system, otel.exporter, (x) => x.name === 'message.send' && x.spanContext().traceId === traceId, 2);
+      assert.equal(sends.map((x) => parentOf(x)).sort(), ['a'.repeat(16), 'b'.repeat(16)]);
+      // Nothing else was traced: sampling at 0 starts no trace of its own.
+      assert.is(otel.exporter.getFinishedSpans().filter((x) => x.spanContext().traceId !== traceId).length, 0);
+    });
+  } finally {
+    await otel.done();
+  }
+});
+
 test.run();

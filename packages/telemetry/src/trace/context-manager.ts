@@ -5,13 +5,24 @@ import { type Context, type ContextManager, ROOT_CONTEXT } from '@opentelemetry/
 
 export class AsyncLocalContextManager implements ContextManager {
   private readonly als = new AsyncLocalStorage<Context>();
+  /**
+   * `with` calls on the stack right now. Code that runs synchronously from a
+   * root context (a shard's turn) and sees 0 here is still in the root
+   * context: no store lookup needed (see ThreadTracing.decide).
+   */
+  depth = 0;
 
   active(): Context {
     return this.als.getStore() ?? ROOT_CONTEXT;
   }
 
   with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
-    return this.als.run(ctx, thisArg === undefined ? fn : fn.bind(thisArg), ...args);
+    this.depth++;
+    try {
+      return this.als.run(ctx, thisArg === undefined ? fn : fn.bind(thisArg), ...args);
+    } finally {
+      this.depth--;
+    }
   }
 
   bind<T>(ctx: Context, target: T): T {
