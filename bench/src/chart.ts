@@ -1,9 +1,9 @@
-// An SVG chart of a bench run: Savina micro benchmarks against nact and postMessage, and the parallel scaling curves.
+// An SVG chart of a bench run: Savina micro benchmarks against nact, postMessage and Erlang/OTP, and the parallel scaling curves.
 import type { Row } from './harness.js';
-import type { Scaling } from './savina/savina.js';
+import type { Scaling } from './savina/parallel.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const COLORS = { inShard: '#2563eb', off: '#93c5fd', spread: '#7c3aed', postMessage: '#f59e0b', nact: '#6b7280', piscina: '#f59e0b', single: '#6b7280' };
+const COLORS = { inShard: '#2563eb', off: '#93c5fd', spread: '#7c3aed', postMessage: '#f59e0b', erlang: '#a90533', nact: '#6b7280', piscina: '#f59e0b', single: '#6b7280' };
 
 /** Micro panel: speed relative to nact (nact = 1), log scale, one group of bars per benchmark. */
 function microPanel(rows: Row[], y0: number, width: number): { svg: string; height: number } {
@@ -22,6 +22,8 @@ function microPanel(rows: Row[], y0: number, width: number): { svg: string; heig
       bars.push({ label: 'joerl spread over shards', speed: nactMs / spread.joerl.median, color: COLORS.spread });
       if (spread.baseline?.name === 'postMessage') bars.push({ label: 'raw postMessage (2 threads)', speed: nactMs / spread.baseline.sample.median, color: COLORS.postMessage });
     }
+    const erl = find(`${name} in-shard vs Erlang`);
+    if (erl?.baseline !== undefined) bars.push({ label: 'Erlang/OTP +S 1', speed: nactMs / erl.baseline.sample.median, color: COLORS.erlang });
     bars.push({ label: 'nact', speed: 1, color: COLORS.nact });
     return { name, bars };
   });
@@ -51,6 +53,7 @@ function microPanel(rows: Row[], y0: number, width: number): { svg: string; heig
     ['joerl in-shard, telemetry off', COLORS.off],
     ['joerl spread over shards', COLORS.spread],
     ['raw postMessage', COLORS.postMessage],
+    ['Erlang/OTP +S 1', COLORS.erlang],
     ['nact', COLORS.nact],
   ];
   // Each entry as wide as its label (about 5.5 px a character at the axis font size).

@@ -1,39 +1,41 @@
-// `npm run bench`: runs the benchmark suite with its baselines in the same run, prints a table, saves JSON.
+// `npm run bench`: runs the selected benchmarks, each unit in a fresh process, prints a table and saves JSON.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { behaviourBenchmarks } from './behaviours/behaviours.js';
-import { coreBenchmarks } from './core/core.js';
-import { payloadBenchmarks } from './payloads/payloads.js';
-import { nodesBenchmarks } from './nodes/nodes.js';
-import { observerBenchmarks } from './observer/observer.js';
-import { telemetryBenchmarks } from './telemetry/telemetry.js';
+import { cpus, loadavg } from 'node:os';
 import { chart } from './chart.js';
-import { table, type Row } from './harness.js';
-import { savinaBenchmarks, type Scaling } from './savina/savina.js';
+import { table, targetSummary, type Row } from './harness.js';
+import { runIsolated } from './isolate.js';
+import type { Scaling } from './savina/parallel.js';
+import { spreads, spreadTable } from './spread.js';
+import { select } from './units.js';
 
-const USAGE = `usage: npm run bench -- [--quick] [--only NAME] [--threads N] [--runs N] [--json]
-  --quick      smaller micro workloads, fewer runs, shorter warm-ups (under 2 minutes)
+const USAGE = `usage: npm run bench -- [--quick] [--only NAME] [--threads N] [--runs N] [--repeat K] [--json]
+  --quick      smaller micro workloads, fewer runs, shorter warm-ups
   --only NAME  run only the groups or benchmarks whose name contains NAME
                (groups: core, payloads, behaviours, telemetry, observer, nodes, savina; e.g. ping, gen_server, NQueens, micro, parallel)
   --threads N  shards for the spread runs and the top of the scaling curve (default: one per core)
   --runs N     measured runs per figure, after a warm-up (median and range are reported)
-  --json       print the results as JSON instead of a table`;
+  --repeat K   run the selection K times, each benchmark in a fresh process every time,
+               and report each figure's spread across the K processes
+  --json       print the results as JSON instead of a table
+Every benchmark (a unit: one Savina benchmark, one core figure...) runs in a process of its own,
+so a figure does not depend on what ran before it: a full run and an --only run agree within noise.`;
 
 interface Flags {
   quick: boolean;
   only: string | undefined;
   runs: number | undefined;
   threads: number;
+  repeat: number;
   json: boolean;
 }
 
 function parse(argv: string[]): Flags {
-  const f: Flags = { quick: false, only: undefined, runs: undefined, threads: cpus().length, json: false };
+  const f: Flags = { quick: false, only: undefined, runs: undefined, threads: cpus().length, repeat: 1, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') f.quick = true;
     else if (a === '--json') f.json = true;
-    else if (a === '--only' || a === '--runs' || a === '--threads') {
+    else if (a === '--only' || a === '--runs' || a === '--threads' || a === '--repeat') {
       const v = argv[++i];
       if (v === undefined || v.startsWith('--')) fail(`${a} needs a value`);
       if (a === '--only') f.only = v;
@@ -42,6 +44,7 @@ function parse(argv: string[]): Flags {
         if (!Number.isInteger(n) || n < 1) fail(`${a} must be a positive integer, got ${v}`);
         if (a === '--threads' && n > 64) fail(`--threads must be at most 64, got ${v}`);
         if (a === '--runs') f.runs = n;
+        else if (a === '--repeat') f.repeat = n;
         else f.threads = n;
       }
     } else if (a === '--help' || a === '-h') {
@@ -58,66 +61,47 @@ function fail(msg: string): never {
 }
 
 const flags = parse(process.argv.slice(2));
+const units = select(flags.only);
+if (units.length === 0) fail(`--only ${flags.only} matches no benchmark`);
 // Benchmarks measure production: in-shard sends unchecked (checkLocalSends off); the payloads group measures it on too.
+// (Set before any child is forked: each inherits it.)
 process.env.NODE_ENV = 'production';
 const runs = flags.runs ?? (flags.quick ? 3 : 5);
 const started = performance.now();
+const loadBefore = loadavg();
+let current = '';
 const progress = (what: string) => {
   if (flags.json) return;
   const s = ((performance.now() - started) / 1000).toFixed(0);
-  process.stderr.write(process.stderr.isTTY ? `\r\x1b[K  [${s}s] running ${what}...` : `  [${s}s] running ${what}\n`);
+  const line = `[${s}s] ${current}: ${what}...`;
+  process.stderr.write(process.stderr.isTTY ? `\r\x1b[K  ${line}` : `  ${line}\n`);
 };
 
 const rows: Row[] = [];
-let scaling: Scaling[] = [];
-const only = flags.only?.toLowerCase();
-/** The group runs when --only names it, or names one of its benchmarks (which it then filters itself). */
-const want = (group: string, names: string[]) => only === undefined || group.includes(only) || names.some((n) => n.toLowerCase().includes(only));
-const SAVINA = ['savina', 'micro', 'parallel', 'PingPong', 'Counting', 'ThreadRing', 'Chameneos', 'Big', 'Fork-join', 'Fibonacci', 'Trapezoid', 'NQueens', 'PiPrecision'];
-if (only !== undefined && ![['core', 'cross', 'ping', 'in-shard', 'spawn', 'heap'], ['payloads', 'copy', 'move', 'checkLocalSends'], ['behaviours', 'gen_server', 'supervisor', 'offload'], ['telemetry', 'scrape', 'tracing'], ['observer', 'processes', 'snapshot'], ['nodes'], SAVINA].some(([g, ...n]) => want(g!, n))) {
-  fail(`--only ${flags.only} matches no benchmark`);
+const scaling: Scaling[] = [];
+const processes: Array<{ seq: number; pid: number | null; unit: string; repeat: number; seconds: number; error?: string }> = [];
+// Repeats go round the whole selection (not K times the same unit in a row): drift on a shared
+// machine then spreads over every unit instead of landing on one.
+for (let repeat = 1; repeat <= flags.repeat; repeat++) {
+  for (const unit of units) {
+    const seq = processes.length + 1;
+    current = flags.repeat > 1 ? `${unit.id} (${repeat}/${flags.repeat})` : unit.id;
+    try {
+      const r = await runIsolated(unit.id, { runs, quick: flags.quick, threads: flags.threads, progress });
+      const tag = { seq, pid: r.pid, unit: unit.id, repeat };
+      for (const row of r.rows) rows.push({ ...row, process: tag });
+      if (repeat === 1) scaling.push(...r.scaling);
+      processes.push({ ...tag, seconds: Math.round(r.seconds) });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}bench: ${message}\n`);
+      processes.push({ seq, pid: null, unit: unit.id, repeat, seconds: 0, error: message });
+    }
+  }
 }
-if (want('core', ['cross', 'ping', 'in-shard', 'spawn', 'heap'])) {
-  rows.push(
-    ...(await coreBenchmarks({
-      runs,
-      messages: flags.quick ? 500_000 : 1_000_000,
-      rounds: flags.quick ? 5_000 : 20_000,
-      spawns: 100_000,
-      progress,
-    })),
-  );
-}
-if (want('payloads', ['copy', 'move', 'checkLocalSends'])) {
-  rows.push(...(await payloadBenchmarks({ runs, quick: flags.quick, progress })));
-}
-if (want('behaviours', ['gen_server', 'supervisor', 'offload'])) {
-  rows.push(
-    ...(await behaviourBenchmarks({
-      runs,
-      calls: flags.quick ? 5_000 : 20_000,
-      restarts: flags.quick ? 30 : 200,
-      jobs: flags.quick ? 1_000 : 5_000,
-      progress,
-    })),
-  );
-}
-if (want('telemetry', ['scrape', 'tracing'])) {
-  rows.push(...(await telemetryBenchmarks({ runs, messages: 1_000_000, progress })));
-}
-if (want('observer', ['processes', 'snapshot'])) {
-  rows.push(...(await observerBenchmarks({ runs, actors: 100_000, progress })));
-}
-if (want('nodes', [])) {
-  rows.push(...(await nodesBenchmarks({ runs, messages: flags.quick ? 50_000 : 200_000, calls: flags.quick ? 1_000 : 5_000, progress })));
-}
-if (want('savina', SAVINA.slice(1))) {
-  const r = await savinaBenchmarks({ runs, quick: flags.quick, threads: flags.threads, only: flags.only, progress });
-  rows.push(...r.rows);
-  scaling = r.scaling;
-}
-if (!flags.json) process.stderr.write('\r\x1b[K');
+if (!flags.json && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
 
+const spread = flags.repeat > 1 ? spreads(rows) : undefined;
 const result = {
   date: new Date().toISOString(),
   node: process.version,
@@ -126,22 +110,37 @@ const result = {
   quick: flags.quick,
   runs,
   threads: flags.threads,
+  repeat: flags.repeat,
+  /** Load averages (1, 5, 15 min) when the run started and ended: a figure from a loaded machine says so. */
+  load: { before: loadBefore, after: loadavg() },
   seconds: Math.round((performance.now() - started) / 1000),
+  processes,
   rows,
   scaling,
+  ...(spread === undefined ? {} : { spread }),
 };
 mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
 const stem = result.date.replace(/[:.]/g, '-');
 const file = new URL(`../results/${stem}.json`, import.meta.url);
 writeFileSync(file, JSON.stringify(result, null, 2));
-const svg = chart(rows, scaling, `joerl bench ${result.date}, node ${result.node}, ${result.cpus} x ${result.cpu}, runs=${runs}${flags.quick ? ' (quick)' : ''}`);
+const first = rows.filter((r) => r.process?.repeat === 1);
+const caption = `joerl bench ${result.date}, node ${result.node}, ${result.cpus} x ${result.cpu}, runs=${runs}${flags.quick ? ' (quick)' : ''}`;
+const svg = chart(first, scaling, caption);
 const svgFile = svg === null ? null : new URL(`../results/${stem}.svg`, import.meta.url);
 if (svg !== null) writeFileSync(svgFile!, svg);
 
 if (flags.json) console.log(JSON.stringify(result, null, 2));
 else {
-  console.log(`joerl bench  node ${result.node}  ${result.cpus} x ${result.cpu}  runs=${runs}${flags.quick ? ' (quick)' : ''}\n`);
-  console.log(table(rows));
-  for (const r of rows) if (r.notes) console.log(`  ${r.group}/${r.name}: ${r.notes}`);
-  console.log(`\nsaved ${file.pathname}${svgFile ? `\nchart ${svgFile.pathname}` : ''}  (${result.seconds} s)`);
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  console.log(`joerl bench  node ${result.node}  ${result.cpus} x ${result.cpu}  runs=${runs}${flags.quick ? ' (quick)' : ''}  load ${load(result.load.before)} -> ${load(result.load.after)}\n`);
+  if (spread === undefined) {
+    console.log(table(rows));
+    for (const r of rows) if (r.notes) console.log(`  ${r.group}/${r.name}: ${r.notes}`);
+    console.log(`\n${targetSummary(rows)}`);
+  } else {
+    console.log(`each figure from ${flags.repeat} fresh processes\n`);
+    console.log(spreadTable(spread));
+  }
+  console.log(`\nsaved ${file.pathname}${svgFile ? `\nchart ${svgFile.pathname}` : ''}  (${result.seconds} s, ${processes.length} processes)`);
 }
+if (processes.some((p) => p.error !== undefined)) process.exit(1);

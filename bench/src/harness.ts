@@ -54,6 +54,18 @@ export interface Row {
   /** Any other target, as text (e.g. "<= 1024 B"), with its verdict. */
   check?: { text: string; pass: boolean };
   notes?: string;
+  /** Why the row has no figure (e.g. Erlang/OTP is not installed): shown, never counted as a miss. */
+  skipped?: string;
+  /** The process that produced the row (every unit runs in a fresh one; see isolate.ts). */
+  process?: ProcessTag;
+}
+
+/** Which process produced a row: its sequence number in the run, OS pid, unit and repeat. */
+export interface ProcessTag {
+  seq: number;
+  pid: number;
+  unit: string;
+  repeat: number;
 }
 
 export function compare(row: Omit<Row, 'ratio'>, higherIsBetter: boolean): Row {
@@ -80,6 +92,7 @@ const spread = (s: Sample, unit: string) => `${fmt(s.median, unit)} (${fmt(s.min
 export function table(rows: Row[]): string {
   const head = ['benchmark', 'joerl (median, range)', 'baseline', 'ratio', 'target', ''];
   const body = rows.map((r) => {
+    if (r.skipped !== undefined) return [`${r.group}/${r.name}`, `skipped: ${r.skipped}`, '', '', r.target === undefined ? '' : `>= ${r.target}x`, ''];
     const pass = r.check?.pass ?? (r.target === undefined || r.ratio === undefined ? undefined : r.ratio >= r.target);
     return [
       `${r.group}/${r.name}`,
@@ -93,4 +106,18 @@ export function table(rows: Row[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+/** The rows held to a target, in one block: each figure, its target and the verdict (the issue's table, in one place). */
+export function targetSummary(rows: Row[]): string {
+  const held = rows.filter((r) => r.target !== undefined || r.check !== undefined);
+  const lines = held.map((r) => {
+    const name = `${r.group}/${r.name}`;
+    if (r.skipped !== undefined) return `  skip  ${name}: ${r.skipped}`;
+    const pass = r.check?.pass ?? (r.ratio !== undefined && r.ratio >= r.target!);
+    const figure = r.check !== undefined ? `${fmt(r.joerl.median, r.unit)} ${r.unit}` : r.ratio === undefined ? '-' : `${r.ratio.toFixed(2)}x`;
+    return `  ${pass ? 'ok  ' : 'MISS'}  ${name}: ${figure} (target ${r.check?.text ?? `>= ${r.target}x`})`;
+  });
+  const missed = lines.filter((l) => l.startsWith('  MISS')).length;
+  return [`targets: ${held.length - missed} of ${held.length} met`, ...lines].join('\n');
 }

@@ -1,4 +1,4 @@
-// `npm run bench`: its flags, one real (small) run end to end, and the Savina parallel actors' answers across shards.
+// `npm run bench`: its flags, small real runs end to end (each unit in its own process, --repeat), and the Savina parallel actors' answers across shards.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
@@ -6,18 +6,41 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ActorSystem, type Pid } from '@joerl/runtime';
 import { NQUEENS_SOLUTIONS, trapezoidArea, trapezoidSlice } from '../src/savina/kernels.ts';
+import { UNITS, select } from '../src/units.ts';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const PARALLEL = new URL('../dist/savina/parallel.actor.js', import.meta.url);
 
-function run(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+const THREAD_RING_ROWS = [
+  'ThreadRing in-shard',
+  'ThreadRing in-shard, telemetry off',
+  'ThreadRing in-shard, telemetry 100% / off',
+  'ThreadRing spread over 2 shards',
+  'ThreadRing in-shard vs Erlang',
+  'ThreadRing spread over 2 shards vs Erlang',
+];
+
+interface Result {
+  date: string;
+  quick: boolean;
+  repeat: number;
+  processes: Array<{ seq: number; pid: number | null; unit: string; repeat: number }>;
+  rows: Array<{ name: string; joerl: { median: number }; baseline?: { name: string }; ratio?: number; target?: number; skipped?: string; process?: unknown }>;
+  spread?: Array<{ name: string; medians: number[]; median: number; min: number; max: number; spreadPct: number; ratios?: number[] }>;
+}
+
+function run(...args: string[]): Promise<{ code: number | null; out: string; err: string; pid: number | undefined }> {
+  return runWith(process.env, ...args);
+}
+
+function runWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number | null; out: string; err: string; pid: number | undefined }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d));
     child.stderr.on('data', (d: Buffer) => (err += d));
-    child.once('exit', (code) => resolve({ code, out, err }));
+    child.once('exit', (code) => resolve({ code, out, err, pid: child.pid }));
   });
 }
 
@@ -25,6 +48,7 @@ test('bad flags get a message that says what to fix, the usage, and exit code 2'
   const cases: Array<[string[], RegExp]> = [
     [['--bogus'], /unknown flag --bogus/],
     [['--runs', '0'], /--runs must be a positive integer, got 0/],
+    [['--repeat', '0'], /--repeat must be a positive integer, got 0/],
     [['--threads', 'two'], /--threads must be a positive integer, got two/],
     [['--threads', '100'], /--threads must be at most 64/],
     [['--only'], /--only needs a value/],
@@ -42,23 +66,77 @@ test('bad flags get a message that says what to fix, the usage, and exit code 2'
   assert.match(help.out, /--quick/);
 });
 
-test('a small real run: JSON with the figure, its nact baseline and ratio; results and chart saved', async () => {
+test('a small real run: JSON with the figure, its nact baseline and ratio, the process of each row; results and chart saved', async () => {
   const r = await run('--quick', '--runs', '1', '--threads', '2', '--only', 'ThreadRing', '--json');
   assert.is(r.code, 0, r.err);
-  const res = JSON.parse(r.out) as { date: string; quick: boolean; rows: Array<{ name: string; joerl: { median: number }; baseline?: { name: string }; ratio?: number; target?: number }> };
+  const res = JSON.parse(r.out) as Result;
   assert.ok(res.quick);
   const names = res.rows.map((x) => x.name);
-  assert.equal(names, ['ThreadRing in-shard', 'ThreadRing in-shard, telemetry off', 'ThreadRing spread over 2 shards']);
+  assert.equal(names, THREAD_RING_ROWS);
   const inShard = res.rows[0]!;
   assert.is(inShard.baseline?.name, 'nact');
   assert.ok(inShard.joerl.median > 0 && inShard.ratio! > 0);
   assert.is(inShard.target, 1);
+  // Erlang/OTP beside one shard (+S 1) and beside two (+S 2) when erl is installed; skipped, saying why, otherwise.
+  for (const [name, schedulers] of [['ThreadRing in-shard vs Erlang', 1], ['ThreadRing spread over 2 shards vs Erlang', 2]] as const) {
+    const row = res.rows.find((x) => x.name === name)!;
+    if (row.skipped !== undefined) assert.match(row.skipped, /erl not on the PATH/);
+    else {
+      assert.is(row.baseline?.name, `Erlang/OTP +S ${schedulers}`);
+      assert.ok(row.ratio! > 0);
+    }
+  }
+  // One unit, one fresh process (not the CLI's own): every row says which.
+  assert.is(res.processes.length, 1);
+  const p = res.processes[0]!;
+  assert.is(p.unit, 'savina/micro/ThreadRing');
+  assert.ok(p.pid !== null && p.pid !== r.pid, 'a child process, not the CLI');
+  for (const row of res.rows) assert.equal(row.process, { seq: 1, pid: p.pid, unit: p.unit, repeat: 1 });
   // --json prints no progress lines; the saved files are named after the run.
-  assert.not.match(r.err, /running/);
+  assert.not.match(r.err, /running|\.\.\./);
   const stem = new URL(`../results/${res.date.replace(/[:.]/g, '-')}`, import.meta.url).href;
   const saved = JSON.parse(readFileSync(new URL(`${stem}.json`), 'utf8')) as { rows: unknown[] };
-  assert.is(saved.rows.length, 3);
+  assert.is(saved.rows.length, THREAD_RING_ROWS.length);
   assert.ok(existsSync(new URL(`${stem}.svg`)), 'the chart beside the JSON');
+});
+
+test('without erl on the PATH, the Erlang/OTP rows are skipped (saying why) and the run still succeeds', async () => {
+  const r = await runWith({ ...process.env, PATH: '' }, '--quick', '--runs', '1', '--threads', '2', '--only', 'ThreadRing', '--json');
+  assert.is(r.code, 0, r.err);
+  const res = JSON.parse(r.out) as Result;
+  assert.equal(res.rows.map((x) => x.name), THREAD_RING_ROWS);
+  const erl = res.rows.filter((x) => x.name.endsWith('vs Erlang'));
+  assert.is(erl.length, 2);
+  for (const row of erl) {
+    assert.is(row.skipped, 'erl not on the PATH (Debian: apt-get install erlang-base)');
+    assert.is(row.ratio, undefined);
+  }
+});
+
+test('--repeat K runs the selection in K fresh processes and reports each figure across them', async () => {
+  const r = await run('--quick', '--runs', '1', '--threads', '2', '--only', 'Counting', '--repeat', '2', '--json');
+  assert.is(r.code, 0, r.err);
+  const res = JSON.parse(r.out) as Result;
+  assert.is(res.repeat, 2);
+  assert.equal(res.processes.map((p) => [p.unit, p.repeat]), [['savina/micro/Counting', 1], ['savina/micro/Counting', 2]]);
+  assert.is.not(res.processes[0]!.pid, res.processes[1]!.pid);
+  assert.is(res.rows.length, 2 * 6, 'every row from each process');
+  const spread = res.spread!.find((s) => s.name === 'Counting in-shard')!;
+  assert.is(spread.medians.length, 2);
+  const own = res.rows.filter((x) => x.name === 'Counting in-shard').map((x) => x.joerl.median);
+  assert.equal(spread.medians, own, 'each process median, in process order');
+  assert.ok(spread.min <= spread.median && spread.median <= spread.max);
+  assert.is(spread.spreadPct, ((spread.max - spread.min) / spread.median) * 100);
+  assert.is(spread.ratios!.length, 2);
+});
+
+test('every group is made of units a child process runs one at a time: payloads, observer and nodes too', () => {
+  assert.is(new Set(UNITS.map((u) => u.id)).size, UNITS.length, 'unit ids are unique');
+  assert.equal(select('payloads').map((u) => u.id), ['payloads/sizes', 'payloads/checkLocalSends']);
+  assert.equal(select('checkLocalSends').map((u) => u.id), ['payloads/checkLocalSends']);
+  assert.equal(select('observer').map((u) => u.id), ['observer/introspection']);
+  assert.equal(select('nodes').map((u) => u.id), ['nodes/nats']);
+  assert.equal([...new Set(UNITS.map((u) => u.group))], ['core', 'payloads', 'behaviours', 'telemetry', 'observer', 'nodes', 'savina']);
 });
 
 test('the nodes group: two node processes and raw NATS on a nats-server of its own; figures for throughput, calls and detection', async () => {

@@ -10,6 +10,8 @@ if (role === 'receiver') {
   main.on('message', (m: { expect: number }) => {
     target = m.expect;
     count = 0;
+    // The sender starts only after this: its messages come on another port, in no set order with ours.
+    main.postMessage({ ready: true });
   });
   port.on('message', () => {
     if (++count === target) main.postMessage({ done: count });

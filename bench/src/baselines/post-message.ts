@@ -19,6 +19,7 @@ export async function postMessageThroughput(n: number): Promise<number> {
     // Warm-up run, then the measured one.
     for (const measured of [false, true]) {
       wb.postMessage({ expect: measured ? n : Math.min(n, 20_000) });
+      await once(wb, 'message'); // ready: counting from zero
       const t0 = performance.now();
       wa.postMessage({ n: measured ? n : Math.min(n, 20_000) });
       await once(wb, 'message');

@@ -9,9 +9,7 @@ const JOB = new URL('../../jobs/fib.js', import.meta.url);
 
 export interface BehaviourConfig {
   runs: number;
-  calls: number;
-  restarts: number;
-  jobs: number;
+  quick: boolean;
   progress: (what: string) => void;
 }
 
@@ -39,17 +37,19 @@ async function callRate(system: ActorSystem, a: number, b: number, n: number): P
   return r.calls / (r.ms / 1000);
 }
 
-export async function behaviourBenchmarks(cfg: BehaviourConfig): Promise<Row[]> {
+/** GenServer call round trips in-shard and cross-shard, beside a raw ping-pong on the same path. */
+export async function genServerCalls(cfg: BehaviourConfig): Promise<Row[]> {
+  const n = cfg.quick ? 5_000 : 20_000;
   const rows: Row[] = [];
-  const system = await ActorSystem.start({ threads: 2, offload: { threads: 2 } });
+  const system = await ActorSystem.start({ threads: 2 });
   try {
-    for (const [label, a, b] of [['in-shard', 1, 1], ['cross-shard', 1, 2]] as const) {
+    for (const [label, a, b, target] of [['in-shard', 1, 1, 0.3], ['cross-shard', 1, 2, 0.8]] as const) {
       cfg.progress(`gen_server calls ${label}`);
       const calls: number[] = [];
       const pings: number[] = [];
       for (let i = 0; i < cfg.runs; i++) {
-        calls.push(await callRate(system, a, b, cfg.calls));
-        pings.push(await pingPongRate(system, a, b, cfg.calls));
+        calls.push(await callRate(system, a, b, n));
+        pings.push(await pingPongRate(system, a, b, n));
       }
       const c = sample(calls);
       const p = sample(pings);
@@ -60,17 +60,29 @@ export async function behaviourBenchmarks(cfg: BehaviourConfig): Promise<Row[]> 
         joerl: c,
         baseline: { name: 'raw ping-pong', sample: p },
         ratio: c.median / p.median,
+        target,
         notes: `a call round trip costs ${(1e6 / c.median).toFixed(1)} us vs ${(1e6 / p.median).toFixed(1)} us for a raw ping-pong ${label}`,
       });
     }
+  } finally {
+    await system.shutdown();
+  }
+  return rows;
+}
 
+/** Crash to running replacement, with the child on the supervisor's shard and on another. */
+export async function supervisorRestarts(cfg: BehaviourConfig): Promise<Row[]> {
+  const restarts = cfg.quick ? 30 : 200;
+  const rows: Row[] = [];
+  const system = await ActorSystem.start({ threads: 2 });
+  try {
     cfg.progress('supervisor restart latency');
     for (const [label, shard] of [['child on the supervisor shard', 1], ['child on another shard', 2]] as const) {
       const inbox = system.inbox<any>();
       await system.spawn(actor('restart.sup.js'), { report: inbox.pid, shard }, { shard: 1 });
       let up = await inbox.receive((m: any) => m?.kind === 'restartee-up');
       const lat: number[] = [];
-      for (let i = 0; i < cfg.restarts; i++) {
+      for (let i = 0; i < restarts; i++) {
         system.send(up.pid, { kind: 'crash' });
         const crashing = await inbox.receive((m: any) => m?.kind === 'restartee-crashing');
         up = await inbox.receive((m: any) => m?.kind === 'restartee-up');
@@ -86,7 +98,17 @@ export async function behaviourBenchmarks(cfg: BehaviourConfig): Promise<Row[]> 
       });
       inbox.close();
     }
+  } finally {
+    await system.shutdown();
+  }
+  return rows;
+}
 
+/** Jobs per second through `ctx.offload` from an actor, beside piscina used directly (32 in flight each). */
+export async function offload(cfg: BehaviourConfig): Promise<Row[]> {
+  const jobs = cfg.quick ? 1_000 : 5_000;
+  const system = await ActorSystem.start({ threads: 2, offload: { threads: 2 } });
+  try {
     cfg.progress('offload throughput: piscina directly');
     const { Piscina } = await import('piscina');
     const pool = new Piscina({ minThreads: 2, maxThreads: 2, idleTimeout: 30_000 });
@@ -95,13 +117,13 @@ export async function behaviourBenchmarks(cfg: BehaviourConfig): Promise<Row[]> 
       const t0 = performance.now();
       let next = 0;
       const lane = async () => {
-        while (next < cfg.jobs) {
+        while (next < jobs) {
           next++;
           await pool.run({ n: 30 }, { filename: JOB.href });
         }
       };
       await Promise.all(Array.from({ length: 32 }, lane));
-      return cfg.jobs / ((performance.now() - t0) / 1000);
+      return jobs / ((performance.now() - t0) / 1000);
     };
     await runDirect();
     for (let i = 0; i < cfg.runs; i++) direct.push(await runDirect());
@@ -112,15 +134,14 @@ export async function behaviourBenchmarks(cfg: BehaviourConfig): Promise<Row[]> 
     const inbox = system.inbox<OffloadReport>();
     const viaActor: number[] = [];
     for (let i = 0; i <= cfg.runs; i++) {
-      system.send(offloader as Pid<any>, { kind: 'run', job: JOB.href, input: { n: 30 }, n: cfg.jobs, inFlight: 32, report: inbox.pid });
+      system.send(offloader as Pid<any>, { kind: 'run', job: JOB.href, input: { n: 30 }, n: jobs, inFlight: 32, report: inbox.pid });
       const r = (await inbox.receive()) as OffloadReport;
       if (i > 0) viaActor.push(r.jobs / (r.ms / 1000));
     }
     const d = sample(direct);
     const v = sample(viaActor);
-    rows.push({ group: 'behaviours', name: 'offload from an actor', unit: 'op/s', joerl: v, baseline: { name: 'piscina directly', sample: d }, ratio: v.median / d.median });
+    return [{ group: 'behaviours', name: 'offload from an actor', unit: 'op/s', joerl: v, baseline: { name: 'piscina directly', sample: d }, ratio: v.median / d.median, target: 0.9 }];
   } finally {
     await system.shutdown();
   }
-  return rows;
 }

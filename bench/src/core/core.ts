@@ -7,17 +7,18 @@ import type { SourceMsg } from '../actors/source.actor.js';
 import type { PingMsg, PingReport, PongMsg } from '../actors/ping.actor.js';
 import type { SpawnerMsg, SpawnReport } from '../actors/spawner.actor.js';
 import { baselineLoop, postMessagePingPong, postMessageThroughput } from '../baselines/post-message.js';
+import { erlangOneWay } from '../erlang/erlang.js';
 import { compare, percentile, repeat, sample, type Row } from '../harness.js';
 
 const actor = (f: string) => new URL(`../actors/${f}`, import.meta.url);
 
 export interface CoreConfig {
   runs: number;
-  messages: number;
-  rounds: number;
-  spawns: number;
+  quick: boolean;
   progress: (what: string) => void;
 }
+
+const messagesOf = (cfg: CoreConfig) => (cfg.quick ? 500_000 : 1_000_000);
 
 /** Sends `n` ticks from a source to a sink and returns messages per second. */
 async function throughput(system: ActorSystem, from: number, to: number, n: number): Promise<() => Promise<number>> {
@@ -33,105 +34,119 @@ async function throughput(system: ActorSystem, from: number, to: number, n: numb
   };
 }
 
-export async function coreBenchmarks(cfg: CoreConfig): Promise<Row[]> {
-  const rows: Row[] = [];
-  const { runs, messages, rounds } = cfg;
-
+/** Cross-shard one-way throughput beside raw postMessage, and beside Erlang/OTP between two schedulers. */
+export async function crossShard(cfg: CoreConfig): Promise<Row[]> {
+  const { runs } = cfg;
+  const messages = messagesOf(cfg);
   cfg.progress('cross-shard throughput: raw postMessage');
   const pm = await repeat(runs, 0, () => postMessageThroughput(messages));
   cfg.progress('cross-shard throughput: joerl');
-  {
-    const system = await ActorSystem.start({ threads: 2 });
-    try {
-      const run = await throughput(system, 1, 2, messages);
-      const s = await repeat(runs, 1, run);
-      rows.push(compare({ group: 'core', name: 'cross-shard one-way', unit: 'msg/s', joerl: s, baseline: { name: 'postMessage', sample: pm }, target: 3 }, true));
-    } finally {
-      await system.shutdown();
-    }
+  let s;
+  const system = await ActorSystem.start({ threads: 2 });
+  try {
+    const run = await throughput(system, 1, 2, messages);
+    s = await repeat(runs, 1, run);
+  } finally {
+    await system.shutdown();
   }
+  const rows = [compare({ group: 'core', name: 'cross-shard one-way', unit: 'msg/s', joerl: s, baseline: { name: 'postMessage', sample: pm }, target: 3 }, true)];
+  cfg.progress('cross-scheduler one-way: Erlang/OTP');
+  const erl = await erlangOneWay(messages, runs);
+  const name = 'cross-shard one-way vs Erlang cross-scheduler';
+  if ('skipped' in erl) rows.push({ group: 'core', name, unit: 'msg/s', joerl: s, skipped: erl.skipped });
+  else rows.push(compare({ group: 'core', name, unit: 'msg/s', joerl: s, baseline: { name: 'Erlang/OTP +S 2, one process per scheduler', sample: erl.sample }, notes: erl.notes }, true));
+  return rows;
+}
 
+/** Cross-shard ping-pong round trips (p50) beside raw postMessage between two threads. */
+export async function pingPong(cfg: CoreConfig): Promise<Row[]> {
+  const { runs } = cfg;
+  const rounds = cfg.quick ? 5_000 : 20_000;
   cfg.progress('ping-pong: raw postMessage');
   const pmRtts: number[] = [];
   for (let i = 0; i < runs; i++) pmRtts.push(percentile((await postMessagePingPong(rounds, 500)).sort((a, b) => a - b), 0.5) * 1000);
   cfg.progress('ping-pong: joerl');
-  {
-    const system = await ActorSystem.start({ threads: 2 });
-    try {
-      const ponger = await system.spawn(actor('ping.actor.js'), undefined, { shard: 2, export: 'ponger' });
-      const pinger = await system.spawn(actor('ping.actor.js'), undefined, { shard: 1, export: 'pinger' });
-      const inbox = system.inbox<PingReport>();
-      const p50s: number[] = [];
-      const p99s: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        system.send(pinger as Pid<PingMsg>, { kind: 'run', to: ponger as Pid<PongMsg>, rounds, warmup: 500, report: inbox.pid });
-        const r = (await inbox.receive()) as PingReport;
-        const sorted = r.rtts.sort((a, b) => a - b);
-        p50s.push(percentile(sorted, 0.5) * 1000);
-        p99s.push(percentile(sorted, 0.99) * 1000);
-      }
-      rows.push(
-        compare(
-          {
-            group: 'core',
-            name: 'cross-shard ping-pong p50',
-            unit: 'us',
-            joerl: sample(p50s),
-            baseline: { name: 'postMessage', sample: sample(pmRtts) },
-            target: 5,
-            notes: `p99 ${sample(p99s).median.toFixed(1)} us`,
-          },
-          false,
-        ),
-      );
-    } finally {
-      await system.shutdown();
+  const system = await ActorSystem.start({ threads: 2 });
+  try {
+    const ponger = await system.spawn(actor('ping.actor.js'), undefined, { shard: 2, export: 'ponger' });
+    const pinger = await system.spawn(actor('ping.actor.js'), undefined, { shard: 1, export: 'pinger' });
+    const inbox = system.inbox<PingReport>();
+    const p50s: number[] = [];
+    const p99s: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      system.send(pinger as Pid<PingMsg>, { kind: 'run', to: ponger as Pid<PongMsg>, rounds, warmup: 500, report: inbox.pid });
+      const r = (await inbox.receive()) as PingReport;
+      const sorted = r.rtts.sort((a, b) => a - b);
+      p50s.push(percentile(sorted, 0.5) * 1000);
+      p99s.push(percentile(sorted, 0.99) * 1000);
     }
+    return [
+      compare(
+        {
+          group: 'core',
+          name: 'cross-shard ping-pong p50',
+          unit: 'us',
+          joerl: sample(p50s),
+          baseline: { name: 'postMessage', sample: sample(pmRtts) },
+          target: 10,
+          notes: `p99 ${sample(p99s).median.toFixed(1)} us`,
+        },
+        false,
+      ),
+    ];
+  } finally {
+    await system.shutdown();
   }
+}
 
+/** One-way throughput between two actors of one shard, beside an array queue and a function call. */
+export async function inShard(cfg: CoreConfig): Promise<Row[]> {
+  const { runs } = cfg;
+  const messages = messagesOf(cfg);
   cfg.progress('in-shard: baseline loop');
   const base = await repeat(runs, 0, () => baselineLoop(messages, 1000));
   cfg.progress('in-shard: joerl');
-  {
-    const system = await ActorSystem.start({ threads: 1 });
-    try {
-      const run = await throughput(system, 1, 1, messages);
-      const s = await repeat(runs, 1, run);
-      rows.push(compare({ group: 'core', name: 'in-shard', unit: 'msg/s', joerl: s, baseline: { name: 'array queue + call', sample: base }, target: 0.5 }, true));
-    } finally {
-      await system.shutdown();
-    }
+  const system = await ActorSystem.start({ threads: 1 });
+  try {
+    const run = await throughput(system, 1, 1, messages);
+    const s = await repeat(runs, 1, run);
+    return [compare({ group: 'core', name: 'in-shard', unit: 'msg/s', joerl: s, baseline: { name: 'array queue + call', sample: base }, target: 0.5 }, true)];
+  } finally {
+    await system.shutdown();
   }
+}
 
+/** Spawn rate of idle actors on one shard, and the heap each one takes. */
+export async function spawnRate(cfg: CoreConfig): Promise<Row[]> {
+  const spawns = 100_000;
   cfg.progress('spawn rate and heap per idle actor');
-  {
-    const system = await ActorSystem.start({ threads: 1 });
-    try {
-      const spawner = await system.spawn(actor('spawner.actor.js'), undefined, { shard: 1 });
-      const inbox = system.inbox<SpawnReport>();
-      const rates: number[] = [];
-      const heaps: number[] = [];
-      let gcOn = false;
-      for (let i = 0; i < runs; i++) {
-        system.send(spawner as Pid<SpawnerMsg>, { kind: 'spawn', n: cfg.spawns, report: inbox.pid });
-        const r = (await inbox.receive()) as SpawnReport;
-        rates.push(r.n / (r.ms / 1000));
-        heaps.push(r.heapPerActor);
-        gcOn = r.gc;
-      }
-      rows.push({ group: 'core', name: 'spawn rate per shard', unit: 'spawn/s', joerl: sample(rates) });
-      const heap = sample(heaps);
-      rows.push({
+  const system = await ActorSystem.start({ threads: 1 });
+  try {
+    const spawner = await system.spawn(actor('spawner.actor.js'), undefined, { shard: 1 });
+    const inbox = system.inbox<SpawnReport>();
+    const rates: number[] = [];
+    const heaps: number[] = [];
+    let gcOn = false;
+    for (let i = 0; i < cfg.runs; i++) {
+      system.send(spawner as Pid<SpawnerMsg>, { kind: 'spawn', n: spawns, report: inbox.pid });
+      const r = (await inbox.receive()) as SpawnReport;
+      rates.push(r.n / (r.ms / 1000));
+      heaps.push(r.heapPerActor);
+      gcOn = r.gc;
+    }
+    const heap = sample(heaps);
+    return [
+      { group: 'core', name: 'spawn rate per shard', unit: 'spawn/s', joerl: sample(rates) },
+      {
         group: 'core',
-        name: `heap per idle actor (${cfg.spawns / 1000}k actors)`,
+        name: `heap per idle actor (${spawns / 1000}k actors)`,
         unit: 'B',
         joerl: heap,
         check: { text: '<= 1024 B', pass: heap.median <= 1024 },
         ...(gcOn ? {} : { notes: 'run with node --expose-gc for exact figures' }),
-      });
-    } finally {
-      await system.shutdown();
-    }
+      },
+    ];
+  } finally {
+    await system.shutdown();
   }
-  return rows;
 }

@@ -51,7 +51,8 @@ const toMiBs = (s: Sample, bytes: number): Sample => {
   return { median: f(s.median), min: f(s.min), max: f(s.max), runs: s.runs.map(f) };
 };
 
-export async function payloadBenchmarks(cfg: PayloadsConfig): Promise<Row[]> {
+/** Cross-shard messages carrying 64 B to 8 MiB, copied and moved, beside postMessage copy and transfer (one bench unit). */
+export async function payloadSizes(cfg: PayloadsConfig): Promise<Row[]> {
   const rows: Row[] = [];
   const { runs } = cfg;
   const scale = cfg.quick ? 4 : 1;
@@ -62,7 +63,13 @@ export async function payloadBenchmarks(cfg: PayloadsConfig): Promise<Row[]> {
     cfg.progress('payloads: the core cross-shard row, for reference');
     const refN = 200_000 / scale;
     const ref = await repeat(runs, 1, () => timed(p, refN, () => p.system.send(ticks as Pid<SourceMsg>, { kind: 'go', to: p.sink as Pid<never>, n: refN, chunk: 1000 })));
-    rows.push({ group: 'payloads', name: 'core cross-shard one-way (this run)', unit: 'msg/s', joerl: ref });
+    rows.push({
+      group: 'payloads',
+      name: 'core cross-shard one-way (this run)',
+      unit: 'msg/s',
+      joerl: ref,
+      notes: 'payload ratios are medians of per-round ratios (a round runs joerl and postMessage back to back)',
+    });
     // Rounds run joerl and its baseline back to back and the ratio is the median of per-round
     // ratios: drift on a shared machine moves whole rounds, and cancels out of each ratio.
     const rounds = Math.max(5, runs);
@@ -99,8 +106,13 @@ export async function payloadBenchmarks(cfg: PayloadsConfig): Promise<Row[]> {
   } finally {
     await p.system.shutdown();
   }
+  return rows;
+}
 
-  // checkLocalSends: what checking and copying in-shard sends costs (the bench runs with NODE_ENV=production: off).
+/** checkLocalSends: what checking and copying in-shard sends costs (the bench runs with NODE_ENV=production: off); one bench unit. */
+export async function checkLocalSendsCost(cfg: PayloadsConfig): Promise<Row[]> {
+  const { runs } = cfg;
+  const scale = cfg.quick ? 4 : 1;
   const inShard: Sample[] = [];
   for (const checked of [false, true]) {
     cfg.progress(`payloads: in-shard, checkLocalSends ${checked ? 'on' : 'off'}`);
@@ -113,14 +125,12 @@ export async function payloadBenchmarks(cfg: PayloadsConfig): Promise<Row[]> {
       await q.system.shutdown();
     }
   }
-  rows.push({
+  return [{
     group: 'payloads',
     name: 'in-shard, checkLocalSends on',
     unit: 'msg/s',
     joerl: inShard[1]!,
     baseline: { name: 'checkLocalSends off', sample: inShard[0]! },
     ratio: inShard[1]!.median / inShard[0]!.median,
-    notes: 'payload ratios are medians of per-round ratios (a round runs joerl and postMessage back to back)',
-  });
-  return rows;
+  }];
 }

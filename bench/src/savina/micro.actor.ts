@@ -242,6 +242,13 @@ export const fjSource = defineActor<undefined, undefined, { workers: Pid<number>
 });
 
 // --- Fork-join create: N actors created, each handles one message and stops -------------------------
+/** This module, and the spawn options of the two spawning benchmarks: made once, not per spawn. */
+const SELF = new URL(import.meta.url);
+const FJ_LOCAL = { export: 'fjChild', shard: 'local' } as const;
+const FJ_SPREAD = { export: 'fjChild', shard: 'round-robin' } as const;
+const FIB_LOCAL = { export: 'fib', shard: 'local' } as const;
+const FIB_SPREAD = { export: 'fib', shard: 'round-robin' } as const;
+
 export const fjChild = defineActor<{ sink: Pid<number> }, { sink: Pid<number> }, number>({
   name: 'SavinaFjChild',
   init(a, ctx) {
@@ -266,9 +273,11 @@ export const fjCreator = defineActor<undefined, { got: number; n: number; report
       if (++s.got === s.n) ctx.send(s.report!, done(s.got));
     } else if (typeof msg === 'object' && 'n' in msg) {
       Object.assign(s, { got: 0, n: msg.n, report: msg.report });
-      const url = new URL(import.meta.url);
       const fail = (e: Error) => ctx.send(msg.report, { done: true, value: -1, error: e.message } as Done);
-      for (let i = 0; i < msg.n; i++) ctx.spawn(url, { sink: ctx.self as Pid<number> }, { export: 'fjChild', shard: msg.placement }).catch(fail);
+      // The same arguments and options for every child (in-shard, args are handed over, not copied).
+      const args = { sink: ctx.self as Pid<number> };
+      const opts = msg.placement === 'local' ? FJ_LOCAL : FJ_SPREAD;
+      for (let i = 0; i < msg.n; i++) ctx.spawn(SELF, args, opts).catch(fail);
     }
     return s;
   },
@@ -282,11 +291,10 @@ export const fib = defineActor<{ n: number; parent: Pid<number>; placement: 'loc
       ctx.send(a.parent, 1);
       ctx.stop();
     } else {
-      const url = new URL(import.meta.url);
-      const opts = { export: 'fib', shard: a.placement };
+      const opts = a.placement === 'local' ? FIB_LOCAL : FIB_SPREAD;
       const fail = () => ctx.stop('spawn failed');
-      ctx.spawn(url, { n: a.n - 1, parent: ctx.self as Pid<number>, placement: a.placement }, opts).catch(fail);
-      ctx.spawn(url, { n: a.n - 2, parent: ctx.self as Pid<number>, placement: a.placement }, opts).catch(fail);
+      ctx.spawn(SELF, { n: a.n - 1, parent: ctx.self as Pid<number>, placement: a.placement }, opts).catch(fail);
+      ctx.spawn(SELF, { n: a.n - 2, parent: ctx.self as Pid<number>, placement: a.placement }, opts).catch(fail);
     }
     return { parent: a.parent, sum: 0, got: 0 };
   },

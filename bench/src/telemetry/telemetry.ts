@@ -1,22 +1,35 @@
 // Telemetry benchmarks: cross-shard throughput with telemetry off, on at 100%, on at 10%; scrape time with 100 types per shard.
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { ActorSystem, type Pid, type SystemOptions } from '@joerl/runtime';
 import type { SinkDone, SinkMsg } from '../actors/sink.actor.js';
 import type { SourceMsg } from '../actors/source.actor.js';
 import { sample, settle, type Row } from '../harness.js';
 
-
 const actor = (f: string) => new URL(`../actors/${f}`, import.meta.url);
 
 export interface TelemetryBenchConfig {
   runs: number;
-  messages: number;
+  quick: boolean;
   progress: (what: string) => void;
 }
 
-/** A span processor that only counts (the pipeline's cost, without an exporter's). */
-function countingProcessor(): { onEnd(): void; forceFlush(): Promise<void>; shutdown(): Promise<void>; count: number } {
-  const p = { count: 0, onEnd: () => void p.count++, forceFlush: async () => {}, shutdown: async () => {} };
-  return p;
+const MESSAGES = 1_000_000;
+
+/** An exporter that discards what it is given (the pipeline's cost up to the exporter, not an exporter's). */
+class DiscardingExporter implements SpanExporter {
+  spans = 0;
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.spans += spans.length;
+    done({ code: ExportResultCode.SUCCESS });
+  }
+  async shutdown(): Promise<void> {}
+  async forceFlush(): Promise<void> {}
+}
+
+/** The SDK's BatchSpanProcessor over a discarding exporter: what a user's setup costs, minus the network. */
+function batchProcessor(): BatchSpanProcessor {
+  return new BatchSpanProcessor(new DiscardingExporter(), { maxQueueSize: 65_536, maxExportBatchSize: 2048, scheduledDelayMillis: 100 });
 }
 
 async function oneRun(telemetry: SystemOptions['telemetry'], n: number, tracing?: SystemOptions['tracing']): Promise<number> {
@@ -52,7 +65,21 @@ function pairedRatio(xs: number[], base: number[]): number {
   return sample(xs.map((x, i) => x / base[i]!)).median;
 }
 
-export async function telemetryBenchmarks(cfg: TelemetryBenchConfig): Promise<Row[]> {
+/** A configuration's row beside the "off" runs of the same rounds. */
+function vsOff(what: 'telemetry' | 'tracing', label: string, runs: Map<string, number[]>, target?: number): Row {
+  return {
+    group: what,
+    name: `cross-shard one-way, ${what} at ${label}`,
+    unit: 'msg/s',
+    joerl: sample(runs.get(label)!),
+    baseline: { name: `${what} off`, sample: sample(runs.get('off')!) },
+    ratio: pairedRatio(runs.get(label)!, runs.get('off')!),
+    ...(target === undefined ? {} : { target }),
+  };
+}
+
+/** Cross-shard one-way throughput with telemetry at 100% and 10%, each beside telemetry off in the same rounds. */
+export async function telemetryOverhead(cfg: TelemetryBenchConfig): Promise<Row[]> {
   const configs = [
     ['off', { enabled: false }],
     ['100%', { messageSamplingRate: 100, queueWaitSamplingRate: 100, signalSamplingRate: 100 }],
@@ -65,50 +92,46 @@ export async function telemetryBenchmarks(cfg: TelemetryBenchConfig): Promise<Ro
   for (let r = 0; r < rounds; r++) {
     for (const [label, telemetry] of configs) {
       cfg.progress(`telemetry ${label}, round ${r + 1}/${rounds}`);
-      results.get(label)!.push(await oneRun(telemetry, cfg.messages));
+      results.get(label)!.push(await oneRun(telemetry, MESSAGES));
     }
   }
-  const rows: Row[] = [];
-  /** A configuration's row beside the "off" runs of the same rounds. */
-  const vsOff = (what: 'telemetry' | 'tracing', label: string, runs: Map<string, number[]>, target?: number): Row => ({
-    group: what,
-    name: `cross-shard one-way, ${what} at ${label}`,
-    unit: 'msg/s',
-    joerl: sample(runs.get(label)!),
-    baseline: { name: `${what} off`, sample: sample(runs.get('off')!) },
-    ratio: pairedRatio(runs.get(label)!, runs.get('off')!),
-    ...(target === undefined ? {} : { target }),
-  });
-  rows.push(
-    { ...vsOff('telemetry', '100%', results, 0.85), notes: 'telemetry and tracing ratios are medians of per-round ratios (a round runs every configuration back to back)' },
+  return [
+    { ...vsOff('telemetry', '100%', results, 0.95), notes: 'telemetry and tracing ratios are medians of per-round ratios (a round runs every configuration back to back)' },
     vsOff('telemetry', '10%', results, 0.95),
-  );
+  ];
+}
 
+/** Cross-shard one-way throughput with tracing at 100% and 1%, beside tracing off in the same rounds. */
+export async function tracingOverhead(cfg: TelemetryBenchConfig): Promise<Row[]> {
   // Tracing: three spans per traced message (send, receive, handle), so a fifth of the messages,
   // and a fiftieth when every message is traced (a throughput ratio does not need more).
-  const tracedN = Math.max(50_000, Math.floor(cfg.messages / 5));
+  const tracedN = Math.max(50_000, Math.floor(MESSAGES / 5));
   const countOf = (label: string) => (label === '100%' ? Math.max(5_000, Math.floor(tracedN / 10)) : tracedN);
   const sampleRates = [['off', undefined], ['100%', 1], ['1%', 0.01]] as const;
   const traced = new Map<string, number[]>(sampleRates.map(([k]) => [k, []]));
   for (let r = 0; r < cfg.runs; r++) {
     for (const [label, sampleRate] of sampleRates) {
       cfg.progress(`tracing ${label}, round ${r + 1}/${cfg.runs}`);
-      traced.get(label)!.push(await oneRun({ enabled: true }, countOf(label), sampleRate === undefined ? undefined : { sampleRate, processors: [countingProcessor()] }));
+      traced.get(label)!.push(await oneRun({ enabled: true }, countOf(label), sampleRate === undefined ? undefined : { sampleRate, processors: [batchProcessor()] }));
     }
   }
-  rows.push(vsOff('tracing', '100%', traced), vsOff('tracing', '1%', traced));
+  return [
+    { ...vsOff('tracing', '100%', traced, 0.2), notes: "spans to the OpenTelemetry SDK's BatchSpanProcessor on the main thread, exported to an exporter that discards them" },
+    vsOff('tracing', '1%', traced, 0.9),
+  ];
+}
 
+/** Time to scrape /metrics with 100 behaviour types on each of two shards. */
+export async function scrape(cfg: TelemetryBenchConfig): Promise<Row[]> {
   cfg.progress('scrape with 100 actor types on every shard');
   const system = await ActorSystem.start({ threads: 2 });
   try {
-    const inbox = system.inbox();
     for (let shard = 1; shard <= 2; shard++) {
       for (let i = 0; i < 100; i++) {
         const pid = await system.spawn(actor('many-types.actor.js'), undefined, { shard, export: `T${String(i).padStart(2, '0')}` });
         system.send(pid, 'tick');
       }
     }
-    void inbox;
     const server = await system.serveMetrics({ port: 0 });
     const times: number[] = [];
     let bytes = 0;
@@ -120,16 +143,16 @@ export async function telemetryBenchmarks(cfg: TelemetryBenchConfig): Promise<Ro
       bytes = body.length;
       lines = body.split('\n').length;
     }
-    const s = sample(times.slice(1));
-    rows.push({
-      group: 'telemetry',
-      name: 'scrape /metrics, 100 types x 2 shards',
-      unit: 'ms',
-      joerl: s,
-      notes: `${(bytes / 1024).toFixed(0)} KiB, ${lines} lines per scrape`,
-    });
+    return [
+      {
+        group: 'telemetry',
+        name: 'scrape /metrics, 100 types x 2 shards',
+        unit: 'ms',
+        joerl: sample(times.slice(1)),
+        notes: `${(bytes / 1024).toFixed(0)} KiB, ${lines} lines per scrape`,
+      },
+    ];
   } finally {
     await system.shutdown();
   }
-  return rows;
 }

@@ -19,6 +19,10 @@ export { RecordingSpan, RecordingTracer, RecordingTracerProvider } from './trace
 export type { SpanEndRecord, SpanSink, SpanStartRecord } from './trace/recorder.js';
 export { SpanCollector, defaultResource } from './trace/collector.js';
 export type { ReadableSpanLike, SpanProcessorLike } from './trace/readable-span.js';
-export { spanEndFromWire, spanEndToWire, spanStartFromWire, spanStartToWire } from './trace/wire.js';
+export { builtinWire, spanEndFromWire, spanEndToWire, spanStartFromWire, spanStartToWire } from './trace/wire.js';
+export { BUILTIN_HANDLE, BUILTIN_RECEIVE, BUILTIN_SEND, builtinAttributes } from './trace/builtin.js';
+export { LazyReadableSpan } from './trace/lazy-span.js';
+export { OpenSpanSlot, createOpenSpanSlot } from './trace/open-span-slot.js';
+export { BuiltinSpan } from './trace/builtin-span.js';
 export type { SpanEndWire, SpanStartWire } from './trace/wire.js';
 export { formatTraceparent, newSpanId, newTraceId, nowMs, parseTraceparent, sampledByRatio, toHrTime } from './trace/ids.js';

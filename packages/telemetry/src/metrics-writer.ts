@@ -22,6 +22,8 @@ export interface MetricsWriter {
   sampleMessage(): boolean;
   /** A message was accepted for delivery (call only when sampled). */
   sent(): void;
+  /** `n` messages were accepted for delivery (counted by the runtime since its last write, all sampled). */
+  sentMany(n: number): void;
   /** One call per send: counts it (when sampled) and returns its queue-wait stamp (`clock` if fresh, else a clock read), or NaN. */
   onSend(clock: number): number;
   /** A message (`n` messages, counted in bulk when a thread ended) could not be delivered. Never sampled. */
@@ -32,8 +34,8 @@ export interface MetricsWriter {
   processedBlock(ms: number, n: number): void;
   /** `n` stamped messages each waited `ms` milliseconds between send and handling. */
   queueWait(ms: number, n?: number): void;
-  mailboxIn(t: TypeMetrics, bounded: boolean): void;
-  mailboxOut(t: TypeMetrics, bounded: boolean, n?: number): void;
+  /** The mailboxes of type `t` on this thread hold `delta` more messages (fewer when negative). */
+  mailboxDelta(t: TypeMetrics, bounded: boolean, delta: number): void;
   spawned(t: TypeMetrics, capacity: number): void;
   stopped(t: TypeMetrics, reason: ReasonLabel, lifetimeMs: number, capacity: number): void;
   linkCreated(): void;

@@ -100,6 +100,11 @@ export class ShardMetrics implements MetricsWriter {
   private readonly sRestartDuration: number;
   private readonly sSerialization: number;
   private readonly processingBuckets: readonly number[];
+  /** One-label series by label value (see labelled). */
+  private readonly sigSent = new Map<string, number>();
+  private readonly sigReceived = new Map<string, number>();
+  private readonly sigIgnored = new Map<string, number>();
+  private readonly exitReasons = new Map<string, number>();
 
   constructor(region: SharedArrayBuffer, config: TelemetryConfig, announce: Announce) {
     this.slots = new Float64Array(region);
@@ -171,6 +176,11 @@ export class ShardMetrics implements MetricsWriter {
     this.slots[this.sSent]!++;
   }
 
+  /** `n` messages were accepted for delivery (counted by the runtime since its last write, all sampled). */
+  sentMany(n: number): void {
+    this.slots[this.sSent]! += n;
+  }
+
   /**
    * One call per send: counts it (when sampled) and returns its send stamp
    * for queue-wait timing (`clock` if the caller has a fresh one, else a clock
@@ -211,14 +221,10 @@ export class ShardMetrics implements MetricsWriter {
     this.observe(this.sWait, ms > 0 ? ms / 1000 : 0, this.processingBuckets, n);
   }
 
-  mailboxIn(t: TypeMetrics, bounded: boolean): void {
-    this.slots[t.depth]!++;
-    if (bounded) this.slots[t.boundedDepth]!++;
-  }
-
-  mailboxOut(t: TypeMetrics, bounded: boolean, n = 1): void {
-    this.slots[t.depth]! -= n;
-    if (bounded) this.slots[t.boundedDepth]! -= n;
+  /** The mailboxes of type `t` on this thread hold `delta` more messages (fewer when negative). */
+  mailboxDelta(t: TypeMetrics, bounded: boolean, delta: number): void {
+    this.slots[t.depth]! += delta;
+    if (bounded) this.slots[t.boundedDepth]! += delta;
   }
 
   // ------------------------------------------------------------ lifecycle
@@ -252,14 +258,21 @@ export class ShardMetrics implements MetricsWriter {
 
   signalSent(kind: SignalKind, reason: ReasonLabel | null): void {
     if (!this.sampleSignal()) return;
-    this.slots[this.series(I_SIG_SENT, [kind])]!++;
-    if (reason !== null) this.slots[this.series(I_EXIT_REASON, [reason])]!++;
+    this.slots[this.labelled(this.sigSent, I_SIG_SENT, kind)]!++;
+    if (reason !== null) this.slots[this.labelled(this.exitReasons, I_EXIT_REASON, reason)]!++;
   }
 
   signalReceived(kind: SignalKind, ignored: boolean): void {
     if (!this.sampleSignal()) return;
-    this.slots[this.series(I_SIG_RECEIVED, [kind])]!++;
-    if (ignored) this.slots[this.series(I_SIG_IGNORED, [kind])]!++;
+    this.slots[this.labelled(this.sigReceived, I_SIG_RECEIVED, kind)]!++;
+    if (ignored) this.slots[this.labelled(this.sigIgnored, I_SIG_IGNORED, kind)]!++;
+  }
+
+  /** The slot of `metric` with its one label `value`, cached by value (no key string or label array per call: signals come once per exit). */
+  private labelled(cache: Map<string, number>, metric: number, value: string): number {
+    let slot = cache.get(value);
+    if (slot === undefined) cache.set(value, (slot = this.series(metric, [value])));
+    return slot;
   }
 
   // ------------------------------------------------------------ supervisors

@@ -18,23 +18,66 @@ const SYSTEM = new WeakSet<object>();
  *    v                 v
  * [ . . a b c d e . . . ]   slots are masked with (size - 1)
  * ```
+ *
+ * Queue-wait stamps (send times) are kept as runs, not one per message:
+ * the messages a handler sends share its clock, so stamps change rarely
+ * along a mailbox. A run is where a new stamp starts, as an absolute
+ * position (messages pushed so far); `shift` crosses into the next run when
+ * it reaches that position. A stamped message costs a comparison on each
+ * side, and a mailbox of a million messages from one handler holds one run.
+ *
+ * ```
+ *   positions   shifted                                  pushed
+ *                  v                                        v
+ *   messages      [m5  m6  m7 | m8  m9 | m10 ...        m14 ]
+ *   stamps         curStamp    runAt[runHead]=8  ...    tailStamp
+ * ```
+ *
+ * The run state is its own object, made on the first stamped message: a
+ * mailbox that never gets one (an idle actor, telemetry off) stays small.
  */
+
+/** The stamp pushStamped hands its rare path: a field, not an argument (see pushStamped). */
+const SLOW = { at: NaN };
+
+/** Stamp runs of one mailbox (see above). */
+class Runs {
+  /** Start positions of the runs the head has not reached, oldest first: runAt[runHead..runEnd). Never shrunk (no allocation once grown). */
+  readonly runAt: number[] = [];
+  readonly runStamp: number[] = [];
+  runHead = 0;
+  runEnd = 0;
+  /** Where the next run starts (Infinity: none pending). */
+  nextRunAt = Infinity;
+  /** Absolute positions of the head and the tail: messages shifted and pushed so far (0 again whenever the mailbox empties). */
+  shifted = 0;
+  pushed: number;
+  /** The stamp of the head's run and of the newest message (NaN: not stamped). */
+  curStamp = NaN;
+  tailStamp = NaN;
+
+  /** Starts with `queued` unstamped messages already in the mailbox (a NaN run at the head). */
+  constructor(queued: number) {
+    this.pushed = queued;
+  }
+}
+
 export class Mailbox {
   private buf: unknown[];
-  /** Send times (abs ms) parallel to `buf`, allocated on the first stamped message (queue-wait telemetry). */
-  private times: number[] | null = null;
-  /** The send time of the message `shift()` just returned; NaN if it was not stamped. */
-  lastStamp = NaN;
-  /** Trace contexts parallel to `buf` (tracing on), allocated on the first traced message. */
-  private traces: unknown[] | null = null;
-  /** The trace context of the message `shift()` just returned (undefined: none). */
-  lastTrace: unknown = undefined;
   private mask: number;
   private head = 0;
   /** Number of queued messages. */
   length = 0;
   /** Most messages this mailbox will hold; `push` refuses past it. */
   capacity: number;
+  /** The send time of the message `shift()` just returned; NaN if it was not stamped. */
+  lastStamp = NaN;
+  /** Trace contexts parallel to `buf` (tracing on), allocated on the first traced message. */
+  private traces: unknown[] | null = null;
+  /** The trace context of the message `shift()` just returned (undefined: none), once any message was traced. */
+  lastTrace: unknown = undefined;
+  /** Stamp runs (null until the first stamped message: unstamped mailboxes pay nothing). */
+  private runs: Runs | null = null;
   /** EXIT and DOWN messages queued by `pushAlways` and not taken yet (see `tookSystem`). */
   sysCount = 0;
 
@@ -49,24 +92,48 @@ export class Mailbox {
     if (this.length >= this.capacity) return false;
     if (this.length > this.mask) this.grow();
     this.buf[(this.head + this.length) & this.mask] = msg;
+    if (this.runs !== null) this.stamp(NaN);
     this.length++;
     return true;
   }
 
-  /** `push` with a send time for queue-wait timing (NaN: none) and a trace context (undefined: none). */
+  /**
+   * `push` with a send time for queue-wait timing (NaN: none) and a trace
+   * context (undefined: none). Small, so it is inlined into the send path,
+   * and `at` is never passed to another call, not even on the rare path:
+   * the optimizing compiler then boxes the double up front, on every call (a
+   * heap allocation per message). The rare path reads it from a field.
+   */
   pushStamped(msg: unknown, at: number, trace?: unknown): boolean {
+    const r = this.runs;
+    // The common case: room, no trace, stamps already kept, and a number (not NaN).
+    if (r === null || trace !== undefined || this.length >= this.capacity || this.length > this.mask || at !== at) {
+      SLOW.at = at;
+      return this.pushStampedSlow(msg, trace);
+    }
+    this.buf[(this.head + this.length) & this.mask] = msg;
+    // Into an empty mailbox: the head's stamp, no run to start (positions are 0 and no run is pending).
+    if (this.length === 0) r.curStamp = r.tailStamp = at;
+    else if (at !== r.tailStamp) {
+      r.tailStamp = at;
+      newRun(r, this.length);
+    }
+    r.pushed++;
+    this.length++;
+    return true;
+  }
+
+  private pushStampedSlow(msg: unknown, trace: unknown): boolean {
+    const at = SLOW.at;
     if (this.length >= this.capacity) return false;
     if (this.length > this.mask) this.grow();
     const i = (this.head + this.length) & this.mask;
     this.buf[i] = msg;
-    if (!Number.isNaN(at)) {
-      if (this.times === null) this.times = new Array<number>(this.buf.length).fill(NaN);
-      this.times[i] = at;
-    }
     if (trace !== undefined) {
       if (this.traces === null) this.traces = new Array<unknown>(this.buf.length);
       this.traces[i] = trace;
     }
+    this.stamp(at);
     this.length++;
     return true;
   }
@@ -75,6 +142,7 @@ export class Mailbox {
   pushAlways(msg: object): void {
     if (this.length > this.mask) this.grow();
     this.buf[(this.head + this.length) & this.mask] = msg;
+    if (this.runs !== null) this.stamp(NaN);
     this.length++;
     SYSTEM.add(msg);
     this.sysCount++;
@@ -97,10 +165,13 @@ export class Mailbox {
     const i = this.head;
     const msg = this.buf[i];
     this.buf[i] = undefined;
-    const times = this.times;
-    if (times !== null) {
-      this.lastStamp = times[i]!;
-      times[i] = NaN;
+    const r = this.runs;
+    if (r !== null) {
+      const pos = r.shifted++;
+      if (pos >= r.nextRunAt) enterRun(r, pos);
+      this.lastStamp = r.curStamp;
+      // Empty now: positions start over (every run was entered: none is pending).
+      if (this.length === 1) r.shifted = r.pushed = 0;
     }
     const traces = this.traces;
     if (traces !== null) {
@@ -117,22 +188,24 @@ export class Mailbox {
     return this.buf[(this.head + i) & this.mask];
   }
 
-  /** Removes and returns the i-th oldest message; later messages keep their order. */
+  /** Removes and returns the i-th oldest message; later messages keep their order (and their stamps). */
   removeAt(i: number): unknown {
     const msg = this.at(i);
-    const times = this.times;
+    const stamps = this.runs === null ? null : stampsInOrder(this.runs, this.length);
     const traces = this.traces;
     for (let k = i; k < this.length - 1; k++) {
       const to = (this.head + k) & this.mask;
       const from = (this.head + k + 1) & this.mask;
       this.buf[to] = this.buf[from];
-      if (times !== null) times[to] = times[from]!;
       if (traces !== null) traces[to] = traces[from];
     }
     this.buf[(this.head + this.length - 1) & this.mask] = undefined;
-    if (times !== null) times[(this.head + this.length - 1) & this.mask] = NaN;
     if (traces !== null) traces[(this.head + this.length - 1) & this.mask] = undefined;
     this.length--;
+    if (stamps !== null) {
+      stamps.splice(i, 1);
+      this.restamp(stamps);
+    }
     return msg;
   }
 
@@ -143,16 +216,43 @@ export class Mailbox {
     return out;
   }
 
+  /** The newest message (being pushed) has stamp `at` (NaN: none): the run bookkeeping for any stamp, from any push. */
+  private stamp(at: number): void {
+    let r = this.runs;
+    if (r === null) {
+      if (at !== at) return; // never stamped: nothing to keep
+      // The first stamp: the messages already queued are unstamped (a NaN run at the head).
+      r = this.runs = new Runs(this.length);
+    }
+    const tail = r.tailStamp;
+    // NaN after NaN is the same run; anything else starts one.
+    if (at !== tail && (at === at || tail === tail)) {
+      r.tailStamp = at;
+      newRun(r, this.length);
+    }
+    r.pushed++;
+  }
+
+  /** Rebuilds the runs from every queued message's stamp (after a removal from the middle). */
+  private restamp(stamps: number[]): void {
+    const r = this.runs!;
+    r.runHead = r.runEnd = 0;
+    r.nextRunAt = Infinity;
+    r.shifted = r.pushed = 0;
+    r.curStamp = r.tailStamp = NaN;
+    const length = this.length;
+    this.length = 0;
+    for (let k = 0; k < length; k++) {
+      this.stamp(stamps[k]!);
+      this.length++;
+    }
+  }
+
   private grow(): void {
     const size = this.buf.length;
     const next = new Array<unknown>(size * 2);
     for (let i = 0; i < this.length; i++) next[i] = this.buf[(this.head + i) & this.mask];
     this.buf = next;
-    if (this.times !== null) {
-      const t = new Array<number>(size * 2).fill(NaN);
-      for (let i = 0; i < this.length; i++) t[i] = this.times[(this.head + i) & this.mask]!;
-      this.times = t;
-    }
     if (this.traces !== null) {
       const t = new Array<unknown>(size * 2);
       for (let i = 0; i < this.length; i++) t[i] = this.traces[(this.head + i) & this.mask];
@@ -161,4 +261,55 @@ export class Mailbox {
     this.head = 0;
     this.mask = size * 2 - 1;
   }
+}
+
+/**
+ * The message being pushed (`length` already queued) starts a run: its
+ * stamp (a number or NaN), already in `tailStamp`, differs from the one
+ * before it. Read from the field, not passed: a double passed to a call that
+ * is not inlined is a heap allocation, and this runs for a good part of all
+ * messages.
+ */
+function newRun(r: Runs, length: number): void {
+  const at = r.tailStamp;
+  if (length === 0) {
+    // It will be the head: its run is the current one (no run can be pending in an empty mailbox).
+    r.curStamp = at;
+    r.shifted = r.pushed = 0;
+    r.runHead = r.runEnd = 0;
+    r.nextRunAt = Infinity;
+  } else {
+    const k = r.runEnd++;
+    r.runAt[k] = r.pushed;
+    r.runStamp[k] = at;
+    if (r.nextRunAt === Infinity) r.nextRunAt = r.pushed;
+  }
+}
+
+/** The head reached `pos`: the last run starting at or before it is the current one. */
+function enterRun(r: Runs, pos: number): void {
+  const at = r.runAt;
+  const end = r.runEnd;
+  let h = r.runHead;
+  while (h < end && at[h]! <= pos) r.curStamp = r.runStamp[h++]!;
+  if (h < end) {
+    r.runHead = h;
+    r.nextRunAt = at[h]!;
+  } else {
+    r.runHead = r.runEnd = 0;
+    r.nextRunAt = Infinity;
+  }
+}
+
+/** The stamp of every queued message, oldest first. */
+function stampsInOrder(r: Runs, length: number): number[] {
+  const out = new Array<number>(length);
+  let cur = r.curStamp;
+  let h = r.runHead;
+  for (let k = 0; k < length; k++) {
+    const pos = r.shifted + k;
+    while (h < r.runEnd && r.runAt[h]! <= pos) cur = r.runStamp[h++]!;
+    out[k] = cur;
+  }
+  return out;
 }

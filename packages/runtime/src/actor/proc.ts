@@ -29,8 +29,11 @@ export interface PendingReceive {
 export interface PendingCall {
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
-  /** Timer ref for the timeout (0: none). */
-  timer: number;
+  /** When it times out (performance.now() ms; Infinity: never), and its timeout (which deadline queue it is in). */
+  deadline: number;
+  timeoutMs: number;
+  /** Answered, failed or cancelled: its deadline no longer matters. */
+  ended: boolean;
   to: Pid;
   /** Tracing: the call's CLIENT span. */
   span?: Span;
@@ -70,7 +73,8 @@ export class Proc {
   spawnReply: SpawnReply | null = null;
   /** Opaque context object handed to handlers (built by the runtime). */
   ctx: unknown = null;
-  readonly startedAt: number;
+  /** When its type became known (abs ms; telemetry only: the lifetime histogram). */
+  startedAt = 0;
   /** Who spawned this process (undefined for main-thread inboxes). */
   parent: Pid | undefined = undefined;
   /** This process's behaviour slots in the thread's metric region (null until its type is known, or telemetry off). */
@@ -83,6 +87,12 @@ export class Proc {
   traceParent: SpanContext | null = null;
   /** Tracing: the handle span of an async handler still running. */
   traceSpan: Span | null = null;
+  /**
+   * Telemetry: where messages in and out of this mailbox are counted until
+   * the thread's next flush writes them to its type's depth gauge (null:
+   * not counted, its type not known yet or telemetry off).
+   */
+  depthCell: { n: number } | null = null;
   /** Messages handled so far (added once per turn by the scheduler): introspection's "reductions". */
   handled = 0;
   /** `handled` at the last introspection sample, and the rate between the last two samples (msgs/s). */
@@ -94,7 +104,6 @@ export class Proc {
   constructor(pid: Pid, capacity: number) {
     this.pid = pid;
     this.mailbox = new Mailbox(capacity);
-    this.startedAt = performance.now();
   }
 
   addLink(pid: Pid): boolean {

@@ -123,6 +123,11 @@ export class Inbound {
     }
     // Decoded here, encoded again for the shard's ring: a -0 keeps its marker (codec/prepare.ts).
     if (tp === undefined) rt.state.transport.emit2(t, OP_SEND, to.serial, relay(msg));
-    else rt.state.transport.emit4(t, OP_SEND_TP, to.serial, relay(msg), tp, false);
+    else {
+      // A shard's ring carries the context as its two ids (see Delivery.send).
+      const sc = parseTraceparent(tp);
+      if (sc === undefined) rt.state.transport.emit2(t, OP_SEND, to.serial, relay(msg));
+      else rt.state.transport.emit5(t, OP_SEND_TP, to.serial, relay(msg), sc.traceId, sc.spanId, false);
+    }
   }
 }

@@ -91,6 +91,11 @@ export class RingWriter {
     return false;
   }
 
+  /** Bytes the ring holds when full. */
+  get capacity(): number {
+    return this.cap;
+  }
+
   /** Free bytes right now (for the scheduler's "can the overflow move?" check). */
   free(): number {
     return this.cap - ((this.w - (Atomics.load(this.ctl, READ_INDEX) >>> 0)) >>> 0);

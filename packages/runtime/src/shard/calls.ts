@@ -8,6 +8,7 @@ import type { PendingCall, Proc } from '../actor/proc.js';
 import { assertEncodable } from '../codec/codec.js';
 import { CallFailedError, CallTimeoutError, InvalidArgumentError, NoProcError, NodeDownError, SystemStoppedError, fromWireError, type WireError } from '../errors.js';
 import { describe } from '../validate.js';
+import { CallDeadlines } from './call-deadlines.js';
 import type { Delivery } from './delivery.js';
 import { OP_DEMONITOR, OP_MONITOR, OP_REPLY } from './protocol.js';
 import { R_REPLY, REMOTE, isNoConnection } from './remote-ops.js';
@@ -18,11 +19,18 @@ export class Calls {
   private readonly s: ShardState;
   private readonly router: Router;
   private readonly delivery: Delivery;
+  private readonly deadlines: CallDeadlines;
 
   constructor(state: ShardState, router: Router, delivery: Delivery) {
     this.s = state;
     this.router = router;
     this.delivery = delivery;
+    this.deadlines = new CallDeadlines(state, (p, ref, pc) => {
+      if (p.calls?.get(ref) !== pc) return;
+      const err = new CallTimeoutError(pc.to.toString(), pc.timeoutMs);
+      this.end(p, ref, pc, true, err);
+      pc.reject(err);
+    });
   }
 
   /**
@@ -46,21 +54,13 @@ export class Calls {
     }
     return new Promise((resolve, reject) => {
       const ref = s.newRef();
-      const pc: PendingCall = { resolve, reject, timer: 0, to: pid };
+      const pc: PendingCall = { resolve, reject, deadline: Infinity, timeoutMs, ended: false, to: pid };
       (p.calls ??= new Map()).set(ref, pc);
       p.addMonitor(ref, pid);
       this.router.sig(OP_MONITOR, p.pid, pid, ref);
       if (p.calls?.get(ref) !== pc) return; // a local server that is already gone: rejected with noproc
-      if (timeoutMs !== Infinity) {
-        pc.timer = s.newRef();
-        s.timers.add(pc.timer, timeoutMs, () => {
-          pc.timer = 0;
-          if (p.calls?.get(ref) !== pc) return;
-          const err = new CallTimeoutError(pid.toString(), timeoutMs);
-          this.end(p, ref, pc, true, err);
-          reject(err);
-        });
-      }
+      // Not a timer per call (a setTimeout armed and cleared every round trip): a queue per timeout value.
+      if (timeoutMs !== Infinity) this.deadlines.add(p, ref, pc, timeoutMs);
       const obs = s.observer;
       const span = obs.callStarted(pid);
       if (span !== undefined) pc.span = span;
@@ -143,7 +143,8 @@ export class Calls {
     if (pc.span !== undefined) this.s.observer.callEnded(pc.span, serverTp, err);
     p.calls!.delete(ref);
     if (p.calls!.size === 0) p.calls = null;
-    if (pc.timer !== 0) this.s.timers.cancel(pc.timer);
+    if (pc.deadline !== Infinity) this.deadlines.ended(pc);
+    else pc.ended = true;
     if (demonitor) {
       if (p.monitors !== null && p.monitors.delete(ref)) this.router.sig(OP_DEMONITOR, p.pid, pc.to, ref);
     } else if (p.monitors !== null) {

@@ -62,7 +62,8 @@ export class Delivery {
     const pid = to instanceof Pid ? to : this.resolveName(to, msg);
     s.turnSends++;
     const obs = s.observer;
-    const stamp = obs.sent(from, pid);
+    obs.sent(from, pid);
+    const stamp = obs.stamp;
     // A message to oneself is the actor's own control flow (a loop, a timer), not a hop: it carries no
     // trace, or one sampled trace would swallow everything the loop ever does.
     const tc = from !== undefined && pid.key === from.key && pid.node === from.node ? undefined : obs.traceSend(from, pid);
@@ -115,7 +116,8 @@ export class Delivery {
     }
     // Counted as unsent until its frame is published (a shard that dies first reports it).
     tr.counted(t);
-    if (tc !== undefined) tr.emit4(t, OP_SEND_TP, pid.serial, m, formatTraceparent(tc), stamped);
+    // The context as its two ids (always sampled: an unsampled send carries none), not a traceparent to format and parse.
+    if (tc !== undefined) tr.emit5(t, OP_SEND_TP, pid.serial, m, tc.traceId, tc.spanId, stamped);
     else tr.emit2(t, stamped ? OP_SEND_AT : OP_SEND, pid.serial, m);
   }
 
@@ -143,7 +145,7 @@ export class Delivery {
       return;
     }
     if (t === this.s.thread) {
-      this.deliverSerial(pid.serial, m);
+      this.deliverSerial(pid.serial, m, NaN, undefined);
     } else if (t === REMOTE) {
       // Through the main thread's ring on a shard: counted as unsent until that frame is published.
       if (this.s.thread !== 0) this.s.transport.counted(0);
@@ -155,15 +157,20 @@ export class Delivery {
   }
 
   /** Delivers to a process of this thread, dead-lettering on failure. */
-  deliverSerial(serial: number, msg: unknown, stamp = NaN, trace?: SpanContext): void {
+  deliverSerial(serial: number, msg: unknown, stamp: number, trace: SpanContext | undefined): void {
     const p = this.s.procs.get(serial);
     // An exiting process (its terminate running) still receives: terminate may wait for messages.
     if (p === undefined || p.status === S_DEAD) this.deadLetter(this.s.pidOf(serial), msg, 'actor_not_found');
     else if (!this.enqueue(p, msg, stamp, trace)) this.deadLetter(p.pid, msg, 'mailbox_full', p);
   }
 
-  /** Puts a message in a mailbox (or hands it to a waiting receive); schedules the process. */
-  enqueue(p: Proc, msg: unknown, stamp = NaN, trace?: SpanContext): boolean {
+  /**
+   * Puts a message in a mailbox (or hands it to a waiting receive); schedules the process.
+   * No default parameters here or in deliverSerial: a parameter that may be
+   * undefined is a tagged value, so the caller's double stamp would be boxed
+   * (a heap allocation per message).
+   */
+  enqueue(p: Proc, msg: unknown, stamp: number, trace: SpanContext | undefined): boolean {
     if (p.receivers !== null && this.rcv.offer(p, msg)) return true;
     if (!(isStamped(stamp) || trace !== undefined ? p.mailbox.pushStamped(msg, stamp, trace) : p.mailbox.push(msg))) return false;
     this.ctl[this.queued]!++;

@@ -1,6 +1,6 @@
 // The ring-op dispatcher: one exhaustive switch over what other threads (and this thread's signal queue) ask of us.
 
-import { parseTraceparent } from '@joerl/telemetry/internal';
+import { TraceFlags } from '@opentelemetry/api';
 import type { ExitReason } from '../actor/exit-reason.js';
 import { type Pid, pidKey } from '../actor/pid.js';
 import type { WireError } from '../errors.js';
@@ -33,7 +33,7 @@ import {
   OP_SEND_AT,
   OP_SEND_TP,
   OP_SERIES,
-  OP_SPAN_END,
+  OP_SPAN_BATCH,
   OP_SPAN_START,
   OP_SPAWN,
   OP_SPAWN_REPLY,
@@ -79,16 +79,21 @@ export class Dispatcher {
       const op = ops[i] as number;
       switch (op) {
         case OP_SEND:
-          delivery.deliverSerial(ops[i + 1] as number, ops[i + 2]);
+          delivery.deliverSerial(ops[i + 1] as number, ops[i + 2], NaN, undefined);
           break;
         case OP_SEND_AT:
-          delivery.deliverSerial(ops[i + 1] as number, ops[i + 2], this.srcClock[from]!);
+          delivery.deliverSerial(ops[i + 1] as number, ops[i + 2], this.srcClock[from]!, undefined);
           break;
         case OP_CLOCK:
           this.srcClock[from] = ops[i + 1] as number;
           break;
         case OP_SEND_TP:
-          delivery.deliverSerial(ops[i + 1] as number, ops[i + 2], ops[i + 4] === true ? this.srcClock[from]! : NaN, parseTraceparent(ops[i + 3] as string));
+          delivery.deliverSerial(ops[i + 1] as number, ops[i + 2], ops[i + 5] === true ? this.srcClock[from]! : NaN, {
+            traceId: ops[i + 3] as string,
+            spanId: ops[i + 4] as string,
+            traceFlags: TraceFlags.SAMPLED,
+            isRemote: true,
+          });
           break;
         case OP_REPORT:
           s.hooks.report?.(ops[i + 1] as Report);
@@ -96,8 +101,8 @@ export class Dispatcher {
         case OP_SPAN_START:
           s.hooks.spanStarted?.(from, ops[i + 1]);
           break;
-        case OP_SPAN_END:
-          s.hooks.spanEnded?.(from, ops[i + 1]);
+        case OP_SPAN_BATCH:
+          s.hooks.spanBatch?.(from, ops[i + 1] as unknown[]);
           break;
         case OP_SERIES:
           s.hooks.series?.(from, ops[i + 1] as number, ops[i + 2] as number, ops[i + 3] as string[]);

@@ -15,17 +15,33 @@ const TS = /\.(c|m)?tsx?$/;
 
 /** Per-thread module cache. */
 export class Loader {
-  private readonly cache = new Map<string, Loaded | Promise<Loaded>>();
-  /** Loads still pending that a spawn gave up on: no longer counted as loading (see `stalled`). */
+  /** href -> export name -> the behaviour (or its load): two lookups, no key string built per spawn. */
+  private readonly cache = new Map<string, Map<string, Loaded | Promise<Loaded>>>();
+  /** The last module asked for: a spawn loop asks for the same one every time. */
+  private lastHref = '';
+  private lastExport = '';
+  private last: Loaded | null = null;
+  /** Loads still pending that a spawn gave up on (`href#export`): no longer counted as loading (see `stalled`). */
   private readonly given = new Set<string>();
   /** Told when an import starts (+1) and ends (-1). */
   onLoading: (delta: number) => void = () => {};
 
   /** The behaviour, synchronously when already loaded. */
   get(href: string, exportName: string): Loaded | Promise<Loaded> {
+    if (href === this.lastHref && exportName === this.lastExport && this.last !== null) return this.last;
+    let byExport = this.cache.get(href);
+    if (byExport === undefined) this.cache.set(href, (byExport = new Map()));
+    const hit = byExport.get(exportName);
+    if (hit !== undefined) {
+      if (!(hit instanceof Promise)) {
+        this.lastHref = href;
+        this.lastExport = exportName;
+        this.last = hit;
+      }
+      return hit;
+    }
+    const m = byExport;
     const key = `${href}#${exportName}`;
-    const hit = this.cache.get(key);
-    if (hit !== undefined) return hit;
     this.onLoading(1);
     const done = (): void => {
       if (!this.given.delete(key)) this.onLoading(-1);
@@ -33,16 +49,16 @@ export class Loader {
     const p = this.load(href, exportName).then(
       (loaded) => {
         done();
-        this.cache.set(key, loaded);
+        m.set(exportName, loaded);
         return loaded;
       },
       (err: unknown) => {
         done();
-        this.cache.delete(key); // a module that appears later can still be loaded
+        m.delete(exportName); // a module that appears later can still be loaded
         throw err;
       },
     );
-    this.cache.set(key, p);
+    m.set(exportName, p);
     return p;
   }
 
@@ -54,7 +70,7 @@ export class Loader {
    */
   stalled(href: string, exportName: string): void {
     const key = `${href}#${exportName}`;
-    if (this.cache.get(key) instanceof Promise && !this.given.has(key)) {
+    if (this.cache.get(href)?.get(exportName) instanceof Promise && !this.given.has(key)) {
       this.given.add(key);
       this.onLoading(-1);
     }

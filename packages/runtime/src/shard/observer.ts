@@ -18,10 +18,19 @@ import type { Proc } from '../actor/proc.js';
 export interface ShardObserver {
   /** True: turns run the observed runner (timing, queue waits, call accounting, spans). */
   readonly observesTurns: boolean;
-  /** Called before every flush of the transport (null: nothing to do). */
-  readonly beforeFlush: (() => void) | null;
-  /** A send was accepted: counts it (sampled), tells the provider; returns its queue-wait stamp (NaN: not stamped). */
-  sent(from: Pid | undefined, to: Pid): number;
+  /** Called before every flush of the transport (null: nothing to do); `final` at the end of a slice (see Transport.flush). */
+  readonly beforeFlush: ((final: boolean) => void) | null;
+  /**
+   * A send was accepted: counts it (sampled), tells the provider, and sets
+   * `stamp`. Once per message: it must stay cheap.
+   */
+  sent(from: Pid | undefined, to: Pid): void;
+  /**
+   * The queue-wait stamp of the send `sent` just saw (abs ms; NaN: not
+   * stamped). A field, not a return value: a double that merges with the
+   * result of a call is boxed, a heap allocation per message.
+   */
+  readonly stamp: number;
   /** The trace context a send carries (undefined: none). */
   traceSend(from: Pid | undefined, to: Pid): SpanContext | undefined;
   /** A runtime-internal send (a timer firing, an offload result). */
@@ -30,14 +39,16 @@ export interface ShardObserver {
   sendFailed(reason: string, p: Proc | null, to: Pid<unknown> | string): void;
   /** `n` messages were lost in bulk (a thread ended with them): counted, no provider hook. */
   sendsLost(reason: string, n: number): void;
+  /** One message went into `p`'s mailbox (counted in a plain field; the depth gauge is written at the next flush). */
   mailboxIn(p: Proc): void;
+  /** `n` messages left `p`'s mailbox. */
   mailboxOut(p: Proc, n: number): void;
   signalSent(kind: SignalKind, reason: ReasonLabel | null): void;
   signalReceived(kind: SignalKind, ignored: boolean): void;
   linkCreated(): void;
   monitorCreated(): void;
   /** A spawn is requested: the traceparent the child's lifecycle spans go under (undefined: untraced). */
-  spawning(typeHint: string, pid: Pid): string | undefined;
+  spawning(url: string, exportName: string, pid: Pid): string | undefined;
   /** A process cell was created for a spawn request that carried `tp`. */
   created(p: Proc, tp: string | undefined): void;
   /** Its behaviour (so its `type` label) is known. */
@@ -66,9 +77,8 @@ export interface ShardObserver {
 class NoopObserver implements ShardObserver {
   readonly observesTurns = false;
   readonly beforeFlush = null;
-  sent(): number {
-    return NaN;
-  }
+  readonly stamp = NaN;
+  sent(): void {}
   traceSend(): undefined {
     return undefined;
   }

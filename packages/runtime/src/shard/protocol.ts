@@ -34,9 +34,9 @@ export const OP_OFFLOAD_REPLY = 15; // reqId, ok, value | WireError
 export const OP_SERIES = 16; //      slot, metric id, label values (a new metric series, to the main thread)
 export const OP_CLOCK = 17; //       t: the source's clock (abs ms) for the OP_SEND_AT ops that follow; sent once per
 //                                   distinct value, since every send of one handler call shares it (queue-wait stamps)
-export const OP_SEND_TP = 18; //     toSerial, msg, traceparent, stamped (a traced message; stamped: sent at the source's clock)
+export const OP_SEND_TP = 18; //     toSerial, msg, traceId, spanId, stamped (a traced message, its context sampled; stamped: sent at the source's clock)
 export const OP_SPAN_START = 19; //  SpanStartWire (to the main thread)
-export const OP_SPAN_END = 20; //    SpanEndWire (to the main thread)
+export const OP_SPAN_BATCH = 20; //  SpanEndWire[]: finished spans, shipped in batches (to the main thread)
 // Nodes (see shard/remote-ops.ts and node/): the main thread owns the node's one connection.
 export const OP_REMOTE = 21; //      kind, to, a, b, c, d (to the main thread: a message or signal for a process of another node)
 export const OP_NODE_DOWN = 22; //   node id (from the main thread: the connection to that node is gone)
@@ -45,7 +45,7 @@ export const OP_NODE_REPLY = 24; //  reqId, ok, value | WireError
 export const OP_REPORT = 25; //      Report: a crash or supervisor report (to the main thread; always on, telemetry or not)
 
 /** How many fields follow each op code. */
-export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 5, 4, 3, 3, 1, 4, 1, 1, 6, 1, 3, 3, 1];
+export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 5, 4, 3, 3, 1, 5, 1, 1, 6, 1, 3, 3, 1];
 
 /**
  * True for the ops that carry a message someone sent (counted until published:
@@ -165,6 +165,8 @@ export interface ShardInit {
   provider: string | null;
   /** Tracing settings (null: tracing off). */
   tracing: TracingConfig | null;
+  /** Tracing on: where this shard writes the span a traced handler runs under (see open-span-slot.ts). */
+  traceSlot: SharedArrayBuffer | null;
   /** This node (null: the system was started without `node`, and every pid has node 0). */
   node: { id: number; name: string } | null;
   /** The shard's end of its admin channel (comlink; transferred). Absent on the main thread. */

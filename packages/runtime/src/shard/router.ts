@@ -51,10 +51,15 @@ export class Router {
    */
   local(...op: unknown[]): void {
     const q = this.#queue;
-    for (let i = 0; i < op.length; i++) q.push(op[i]);
-    if (this.#draining) return;
+    if (this.#draining) {
+      for (let i = 0; i < op.length; i++) q.push(op[i]);
+      return;
+    }
     this.#draining = true;
     try {
+      // The usual case, nothing queued: run it from its own array (no trip through the queue).
+      this.#dispatch(op, 0, op.length, this.#s.thread);
+      if (q.length === 0) return;
       let i = 0;
       while (i < q.length) {
         const end = i + 1 + ARITY[q[i] as number]!;

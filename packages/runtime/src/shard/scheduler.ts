@@ -56,6 +56,8 @@ export class Scheduler {
   /** Timed turns in a row that were fast. */
   private fastTurns = 0;
   private running: Promise<void> | null = null;
+  /** Passes of the loop (its clock is read every fourth). */
+  private passes = 0;
   private readonly busyIndex: number;
 
   constructor(
@@ -109,6 +111,8 @@ export class Scheduler {
     this.transport.poll(this.sliceBudget);
     let budget = this.transport.backlogged() ? 0 : this.sliceBudget;
     let turns = 0;
+    // (Read before the first turn even for a slice of one turn: a slow turn's time must
+    // count towards SLICE_MS and IO_MS, or actors queued behind slow ones wait longer.)
     const started = performance.now();
     let io = started;
     // Turns are timed one by one only once four in a row took over TURN_MS each
@@ -136,7 +140,7 @@ export class Scheduler {
       ++turns; // counted before any break, so the check after the loop sees every turn
       if (this.transport.backlogged()) break; // back off: peers are behind
       // Work for a thread that is waiting goes out now, not at the end of the slice.
-      if (this.transport.hasUnflushed() && this.transport.idlePeerWaiting()) this.transport.flush();
+      if (this.transport.hasUnflushed() && this.transport.idlePeerWaiting()) this.transport.flush(false);
       // Every IO_MS (looked at every 4 turns) or 64 turns: what we sent goes
       // out and what peers sent comes in, so a slice busy with local work
       // does not leave other threads waiting on us; a slice that has run
@@ -164,7 +168,7 @@ export class Scheduler {
         if (this.timing || (turns & 3) === 0) mark = t;
         if (t - io >= IO_MS || (turns & 63) === 0) {
           io = t;
-          this.transport.flush();
+          this.transport.flush(false);
           if (this.transport.backlogged() || t - started > SLICE_MS) break;
           this.transport.poll(this.sliceBudget);
           if (this.timing) mark = performance.now(); // IO is nobody's turn
@@ -180,7 +184,9 @@ export class Scheduler {
       this.timing = true;
       this.fastTurns = 0;
     }
-    this.transport.flush();
+    // What the slice sent goes out; telemetry is written here only if something is published
+    // (see the loop: before the thread yields to the event loop or goes idle, it is written anyway).
+    this.transport.flush(false);
     Atomics.store(this.ctl, this.busyIndex, 0);
   }
 
@@ -196,13 +202,20 @@ export class Scheduler {
       // Work found by spinning, or made by async handlers' continuations, goes
       // straight to the next slice; the event loop (timers, the watchdog's
       // tick, control messages) still gets its turn every SLICE_MS.
-      if (performance.now() - yielded > SLICE_MS) {
+      // Before yielding to the event loop or going idle, a final flush: the telemetry counted in
+      // plain fields reaches the shared region at least every SLICE_MS while the thread is busy,
+      // and as soon as it has nothing to do (a slice that continues an async handler's call, say,
+      // does not pay for it).
+      // (The clock is read every fourth pass: passes that continue straight away are short.)
+      if ((++this.passes & 3) === 0 && performance.now() - yielded > SLICE_MS) {
+        this.transport.flush();
         await immediate();
         yielded = performance.now();
       }
       this.slice();
       if (this.stopped) break;
       if (this.hasWork()) {
+        this.transport.flush();
         await immediate();
         yielded = performance.now();
         continue;
@@ -214,6 +227,7 @@ export class Scheduler {
         for (let i = 0; i < 8 && !this.hasWork(); i++) await null;
         if (this.hasWork()) continue;
       }
+      this.transport.flush();
       if (this.spinNow >= 1) {
         if (this.spin(this.spinNow)) {
           this.emptySpins = 0;

@@ -39,7 +39,8 @@ export interface RuntimeHooks {
   series?(thread: number, slot: number, metric: number, labels: string[]): void;
   /** Main thread: a span started / ended on thread `thread`. */
   spanStarted?(thread: number, rec: unknown): void;
-  spanEnded?(thread: number, rec: unknown): void;
+  /** Main thread: a batch of finished spans (wire records) from thread `thread`. */
+  spanBatch?(thread: number, batch: unknown[]): void;
   /**
    * Main thread of a node: a node-level request (spawn on another node,
    * global names) from thread `thread`. `done` is called once, synchronously
@@ -65,6 +66,13 @@ export interface RuntimeCounters {
   /** Call replies that arrived after their call had ended (timed out): dropped by design. */
   lateReplies: number;
 }
+
+/** Serials a thread reserves for itself at a time. */
+const SERIAL_BLOCK = 64;
+const SERIAL_BLOCK_N = BigInt(SERIAL_BLOCK);
+/** References a thread reserves for itself at a time. */
+const REF_BLOCK = 256;
+const REF_BLOCK_N = BigInt(REF_BLOCK);
 
 export class ShardState {
   /** This node's id in its cluster (0 for a system started without `node`: every pid has node 0). */
@@ -104,6 +112,12 @@ export class ShardState {
   scheduler!: Scheduler;
   observer!: ShardObserver;
   private readonly actorsIndex: number;
+  /** This thread's block of reserved refs: [nextRef, endRef). */
+  private nextRef = 0;
+  private endRef = 0;
+  /** This thread's block of reserved serials: [nextSerial, endSerial). */
+  private nextSerial = 0;
+  private endSerial = 0;
   /**
    * This thread's QUEUED slot in `ctl.i32`: messages from `send` waiting in
    * its mailboxes. Plain writes (one per push, one per handler entry): the
@@ -132,14 +146,33 @@ export class ShardState {
     });
   }
 
-  /** Reserves the next serial on `thread` (any thread may do this). */
+  /**
+   * Reserves the next serial on `thread` (any thread may do this). This
+   * thread's own serials are reserved SERIAL_BLOCK at a time: one atomic add
+   * (and one BigInt) per block, not per spawn. Serials stay unique; a block a
+   * dead incarnation left unused is below its successor's first serial.
+   */
   reserveSerial(thread: number): number {
-    return Number(Atomics.add(this.ctl.i64, thread * THREAD_STRIDE_I64 + SERIAL, 1n));
+    if (thread !== this.thread) return Number(Atomics.add(this.ctl.i64, thread * THREAD_STRIDE_I64 + SERIAL, 1n));
+    if (this.nextSerial === this.endSerial) {
+      this.nextSerial = Number(Atomics.add(this.ctl.i64, thread * THREAD_STRIDE_I64 + SERIAL, SERIAL_BLOCK_N));
+      this.endSerial = this.nextSerial + SERIAL_BLOCK;
+    }
+    return this.nextSerial++;
   }
 
-  /** A new monitor or timer reference, unique on this node; `ref % MAX_THREADS` is the minting thread. */
+  /**
+   * A new monitor or timer reference, unique on this node; `ref % MAX_THREADS`
+   * is the minting thread. The counter lives in shared memory so a restarted
+   * shard never mints a ref its predecessor did; it is advanced REF_BLOCK at
+   * a time (a call makes one: no atomic add and BigInt per call).
+   */
   newRef(): number {
-    return Number(Atomics.add(this.ctl.i64, this.thread * THREAD_STRIDE_I64 + REF, 1n)) * MAX_THREADS + this.thread;
+    if (this.nextRef === this.endRef) {
+      this.nextRef = Number(Atomics.add(this.ctl.i64, this.thread * THREAD_STRIDE_I64 + REF, REF_BLOCK_N));
+      this.endRef = this.nextRef + REF_BLOCK;
+    }
+    return this.nextRef++ * MAX_THREADS + this.thread;
   }
 
   incarnationOf(thread: number): number {

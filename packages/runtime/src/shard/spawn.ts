@@ -89,7 +89,7 @@ export class Spawner {
     }
     const incarnation = s.incarnationOf(target);
     const pid = new Pid(s.node, target, req.serial);
-    const tp = s.observer.spawning(typeHint(req), pid);
+    const tp = s.observer.spawning(req.url, req.export, pid);
     if (tp !== undefined) req.tp = tp;
     let ref = 0;
     if (parent !== null && mode === 'link') {
@@ -104,20 +104,45 @@ export class Spawner {
       req.monitor = parent.pid;
       req.ref = ref;
     }
+    // Counted where the process lives (see start). A spawn here answers without a round trip, unless
+    // it was asked for by another node (birth: that node is told through the promise path).
+    if (target === s.thread && birth === undefined) return this.spawnHere(req, mode === 'monitor' ? { pid, ref } : pid);
     return new Promise((resolve, reject) => {
       const done: SpawnReply = (_pid, err) => {
         birth?.replied(pid, err);
         if (err !== null) reject(err);
         else resolve(mode === 'monitor' ? { pid, ref } : pid);
       };
-      if (target === s.thread) {
-        this.start(req, done);
-        return;
-      }
       const id = ++this.seq;
       this.pending.set(id, { done, shard: target, incarnation });
       s.transport.emit2(target, OP_SPAWN, id, req);
     });
+  }
+
+  /** What the last spawn started on this thread answered, when it answered before start() returned (see spawnHere). */
+  private syncErr: unknown = null;
+  private readonly syncReply: SpawnReply = (_pid, err) => {
+    this.syncErr = err;
+  };
+
+  /**
+   * A spawn on this thread. The process starts at once, and when its module
+   * is loaded and its init synchronous (the usual case) it has answered
+   * before start() returns: the caller gets a settled promise, with no
+   * executor and no callbacks. Spawns nested in its init answer before it
+   * does, so the last answer recorded is its own.
+   */
+  private spawnHere(req: SpawnRequest, value: Pid | Monitored): Promise<Pid | Monitored> {
+    const p = this.start(req, this.syncReply);
+    if (p !== null && p.spawnReply === this.syncReply) {
+      // Still starting (its module loading, or an async init): it answers later.
+      return new Promise((resolve, reject) => {
+        p.spawnReply = (_pid, err) => (err !== null ? reject(err) : resolve(value));
+      });
+    }
+    const err = this.syncErr;
+    this.syncErr = null;
+    return err !== null ? Promise.reject(err) : Promise.resolve(value);
   }
 
   /** A spawn request from thread `from`: the answer goes back there. */
@@ -145,13 +170,13 @@ export class Spawner {
     }
   }
 
-  /** Creates the process at once (so signals to it are never lost), then loads its module and runs init. */
-  private start(req: SpawnRequest, done: SpawnReply): void {
+  /** Creates the process at once (so signals to it are never lost), then loads its module and runs init. Returns it (null: refused). */
+  private start(req: SpawnRequest, done: SpawnReply): Proc | null {
     const s = this.s;
     if (req.serial < s.firstSerial) {
       // Reserved from our dead predecessor: its requester is told the shard went down.
       done(null, new ShardDownError(s.thread));
-      return;
+      return null;
     }
     const p = new Proc(s.pidOf(req.serial), req.mailboxCapacity ?? s.config.mailboxCapacity);
     p.ctx = this.makeCtx(p);
@@ -169,7 +194,7 @@ export class Spawner {
       loaded = s.loader.get(req.url, req.export);
     } catch (err) {
       this.failStart(p, err);
-      return;
+      return p;
     }
     if (loaded instanceof Promise) {
       this.arm(p, req);
@@ -180,6 +205,7 @@ export class Spawner {
     } else {
       this.init(p, loaded.behaviour, loaded.typeName, req);
     }
+    return p;
   }
 
   private failStart(p: Proc, err: unknown): void {
@@ -323,11 +349,4 @@ export class Spawner {
     p.pendingExit = null;
     this.exits.exitProc(p, reason);
   }
-}
-
-/** A type label for the `actor.spawn` span, before the module is loaded: the export name, else the file name. */
-function typeHint(req: SpawnRequest): string {
-  if (req.export !== 'default') return req.export;
-  const file = req.url.slice(req.url.lastIndexOf('/') + 1);
-  return file.replace(/(\.actor)?\.(c|m)?(j|t)sx?$/, '');
 }

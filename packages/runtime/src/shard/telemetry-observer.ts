@@ -7,12 +7,9 @@ import {
   type ReasonLabel,
   ShardMetrics,
   type SignalKind,
-  type SpanStartRecord,
   type TelemetryProvider,
   formatTraceparent,
   parseTraceparent,
-  spanEndToWire,
-  spanStartToWire,
 } from '@joerl/telemetry/internal';
 import { type ExitReason, formatReason, reasonKind } from '../actor/exit-reason.js';
 import type { From } from '../actor/messages.js';
@@ -20,8 +17,11 @@ import type { Pid } from '../actor/pid.js';
 import type { BehaviourProbe } from '../actor/probe.js';
 import { type Proc, S_INBOX } from '../actor/proc.js';
 import type { ShardObserver } from './observer.js';
-import { OP_SERIES, OP_SPAN_END, OP_SPAN_START, type ShardInit } from './protocol.js';
+import { OP_SERIES, type ShardInit } from './protocol.js';
 import type { LocalSinks, ShardState } from './shard-state.js';
+import { ProcProbe } from './proc-probe.js';
+import { SpanShipping } from './span-shipping.js';
+import { TelemetryLedger } from './telemetry-ledger.js';
 import { ThreadTracing } from './tracing.js';
 import { TurnTiming } from './turn-timing.js';
 
@@ -32,58 +32,89 @@ export function observes(init: ShardInit): boolean {
 
 export class TelemetryObserver implements ShardObserver {
   readonly observesTurns = true;
-  readonly beforeFlush: () => void;
+  readonly beforeFlush: (final: boolean) => void;
   /** This thread's metric writer (the no-op writer when only a provider or tracing is on). */
   readonly metrics: MetricsWriter;
   readonly metricsOn: boolean;
   /** Provider hooks, installed once its module has loaded. */
-  provider: TelemetryProvider | null = null;
+  get provider(): TelemetryProvider | null {
+    return this.#provider;
+  }
+
+  set provider(p: TelemetryProvider | null) {
+    this.#provider = p;
+    this.lean = this.countsAll && (p === null || p.onMessageSent === undefined);
+    this.leanTurns = this.metrics.samplesAll && (p === null || p.onMessageReceived === undefined);
+  }
+
+  #provider: TelemetryProvider | null = null;
+  /** Sends take the short path: every message counted and stamped, and no provider hook per send. */
+  private lean = false;
+  /** Turns of plain actors take the short path (turn-observed.ts): every message timed in blocks, no provider hook per message. */
+  leanTurns = false;
   /** Built-in spans (null: tracing off, and envelopes carry nothing). */
   readonly tracing: ThreadTracing | null;
   readonly timing: TurnTiming;
-  /** Tracing: start records of spans opened since the last publish (see the span sink). */
-  private readonly unshippedStarts = new Map<string, SpanStartRecord>();
+  /** See ShardObserver.stamp. */
+  stamp = NaN;
+  /** Counts and depth changes waiting for the next flush (see telemetry-ledger.ts). */
+  readonly ledger: TelemetryLedger;
+  /** Every message counted and stamped (both sampling rates at 100%): sends inside a turn are counted in the ledger. */
+  private readonly countsAll: boolean;
+  /** Tracing on a shard: how its spans reach the main thread (null on the main thread, which hands them over directly). */
+  private readonly shipping: SpanShipping | null;
 
   constructor(s: ShardState, init: ShardInit, local: LocalSinks) {
+    this.shipping = init.tracing !== null && init.thread !== 0 ? new SpanShipping(s, init.traceSlot) : null;
     this.metricsOn = init.metrics !== null && init.telemetry.enabled;
     this.metrics = this.metricsOn
       ? new ShardMetrics(init.metrics!, init.telemetry, local.announce ?? ((slot, metric, labels) => s.transport.emit3(0, OP_SERIES, slot, metric, labels)))
       : NOOP_METRICS;
     this.timing = new TurnTiming(this.metrics);
+    this.ledger = new TelemetryLedger(this.metrics);
+    this.countsAll = this.metricsOn && init.telemetry.messageSamplingRate >= 100 && init.telemetry.queueWaitSamplingRate >= 100;
+    this.lean = this.countsAll;
     this.tracing =
       init.tracing === null
         ? null
         : new ThreadTracing(
             init.tracing,
-            local.spans ?? {
-              // Start records are only needed for spans still open when we publish (so the main
-              // thread can end them if this shard dies): held back, and dropped if the span ends first.
-              started: (rec) => void this.unshippedStarts.set(rec.spanId, rec),
-              ended: (rec) => {
-                this.unshippedStarts.delete(rec.spanId);
-                s.transport.emitQuiet(0, OP_SPAN_END, spanEndToWire(rec));
-              },
-            },
+            local.spans ?? this.shipping!,
             init.thread !== 0,
           );
+    this.leanTurns = this.metrics.samplesAll;
     // Before anything this thread sent becomes visible elsewhere, the telemetry it
     // implies is recorded: a peer that got our reply and then reads the metrics
-    // sees the messages handled so far (the open timing block ends here).
-    const shipStarts = this.tracing !== null && init.thread !== 0;
-    this.beforeFlush = () => {
+    // sees the messages handled so far (the open timing block ends here). The
+    // same at the end of every slice, so an idle thread has written everything.
+    // A flush in the middle of a slice that publishes nothing changes nothing.
+    this.beforeFlush = (final) => {
+      if (!final && !s.transport.hasUnflushed()) return;
       if (this.timing.blockLive) this.timing.closeBlock();
-      if (!shipStarts || this.unshippedStarts.size === 0) return;
-      for (const rec of this.unshippedStarts.values()) s.transport.emitQuiet(0, OP_SPAN_START, spanStartToWire(rec));
-      this.unshippedStarts.clear();
+      this.timing.flushWaits();
+      this.ledger.flush();
+      this.shipping?.beforeFlush();
     };
   }
 
-  sent(from: Pid | undefined, to: Pid): number {
+  sent(from: Pid | undefined, to: Pid): void {
     const t = this.timing;
-    const stamp = this.metrics.onSend(t.inTurn ? t.clock : NaN);
+    // At 100%, in a turn, with no provider hook: counted when the turn ends (see turnEnded), stamped with the turn's clock.
+    if (this.lean && t.inTurn) this.stamp = t.clock;
+    else this.sentOtherwise(from, to);
+  }
+
+  /** `sent` outside a turn, with a provider hook, or below 100% sampling. */
+  private sentOtherwise(from: Pid | undefined, to: Pid): void {
     const prov = this.provider;
     if (prov !== null && prov.onMessageSent) prov.onMessageSent(from?.toString(), to.toString());
-    return stamp;
+    const t = this.timing;
+    if (!this.countsAll) this.stamp = this.metrics.onSend(t.inTurn ? t.clock : NaN);
+    else if (t.inTurn) this.stamp = t.clock;
+    else {
+      this.metrics.sentMany(1);
+      this.stamp = this.metrics.now();
+    }
   }
 
   traceSend(from: Pid | undefined, to: Pid): SpanContext | undefined {
@@ -104,11 +135,21 @@ export class TelemetryObserver implements ShardObserver {
   }
 
   mailboxIn(p: Proc): void {
-    if (p.tm !== null) this.metrics.mailboxIn(p.tm, p.mailbox.capacity !== Infinity);
+    const c = p.depthCell;
+    if (c !== null) c.n++;
   }
 
   mailboxOut(p: Proc, n: number): void {
-    if (p.tm !== null) this.metrics.mailboxOut(p.tm, p.mailbox.capacity !== Infinity, n);
+    const c = p.depthCell;
+    if (c !== null) c.n -= n;
+  }
+
+  /** An observed turn of `p` handled `n` messages; the thread's `turnSends` are the sends it made. */
+  turnEnded(p: Proc, n: number, sends: number): void {
+    const c = p.depthCell;
+    if (c !== null) c.n -= n;
+    // At 100% every send is counted: here, once per turn, instead of in `sent`.
+    if (this.countsAll) this.ledger.sent += sends;
   }
 
   signalSent(kind: SignalKind, reason: ReasonLabel | null): void {
@@ -127,9 +168,9 @@ export class TelemetryObserver implements ShardObserver {
     this.metrics.monitorCreated();
   }
 
-  spawning(typeHint: string, pid: Pid): string | undefined {
+  spawning(url: string, exportName: string, pid: Pid): string | undefined {
     if (this.tracing === null) return undefined;
-    const tc = this.tracing.onSpawn(typeHint, pid);
+    const tc = this.tracing.onSpawn(typeHint(url, exportName), pid);
     return tc === undefined ? undefined : formatTraceparent(tc);
   }
 
@@ -140,9 +181,11 @@ export class TelemetryObserver implements ShardObserver {
   typed(p: Proc): void {
     if (!this.metricsOn) return;
     const tm = (p.tm = this.metrics.type(p.typeName));
+    p.startedAt = this.clock();
     this.metrics.spawned(tm, p.mailbox.capacity);
-    // Messages that arrived while the module loaded were not counted yet.
-    if (p.mailbox.length > 0) this.metrics.mailboxOut(tm, p.mailbox.capacity !== Infinity, -p.mailbox.length);
+    // From now on its mailbox counts in its type's depth, starting with what arrived while its module loaded.
+    const c = (p.depthCell = this.ledger.cell(tm, p.mailbox.capacity !== Infinity));
+    c.n += p.mailbox.length;
   }
 
   starting(p: Proc): Span | undefined {
@@ -206,16 +249,45 @@ export class TelemetryObserver implements ShardObserver {
     return this.tracing === null ? null : (this.tracing.replyContext() ?? null);
   }
 
+  /** A traced handler is about to run under `span` (see SpanShipping.guardHandler). */
+  guardHandler(span: Span): void {
+    this.shipping?.guardHandler(span);
+  }
+
+  /** The traced handler returned or threw. */
+  handlerReturned(): void {
+    this.shipping?.handlerReturned();
+  }
+
+  /** The traced handler returned a promise: its span stays open. */
+  handlerPending(span: Span): void {
+    this.shipping?.handlerPending(span);
+  }
+
   probe(p: Proc): BehaviourProbe {
-    return new ProcProbe(this, p);
+    return new ProcProbe(this.metrics, this, p);
+  }
+
+  /**
+   * Now, for lifetimes (histogram buckets from 1 ms): in a turn, the turn's
+   * clock (its timing block's start, a fraction of a millisecond old), which
+   * saves two clock reads an actor; otherwise a fresh reading.
+   */
+  private clock(): number {
+    const t = this.timing;
+    return t.inTurn ? t.clock : this.metrics.now();
   }
 
   /** Telemetry for an exit: lifecycle counters, the mailbox it leaves, calls it never answered, its machine state. */
   private recordExit(p: Proc, kind: ReasonLabel): void {
     const tm = p.tm!;
     const m = this.metrics;
-    m.stopped(tm, kind, performance.now() - p.startedAt, p.mailbox.capacity);
-    if (p.mailbox.length > 0) m.mailboxOut(tm, p.mailbox.capacity !== Infinity, p.mailbox.length);
+    m.stopped(tm, kind, this.clock() - p.startedAt, p.mailbox.capacity);
+    const c = p.depthCell;
+    if (c !== null) {
+      c.n -= p.mailbox.length;
+      p.depthCell = null;
+    }
     if (p.serving !== null) {
       for (let i = 0; i < p.serving.size; i++) m.callDone(tm, NaN, false);
       p.serving = null;
@@ -227,44 +299,9 @@ export class TelemetryObserver implements ShardObserver {
   }
 }
 
-/** One process's probe: what its behaviour records, into its type's series and the provider. */
-class ProcProbe implements BehaviourProbe {
-  readonly #o: TelemetryObserver;
-  readonly #p: Proc;
-
-  constructor(o: TelemetryObserver, p: Proc) {
-    this.#o = o;
-    this.#p = p;
-  }
-
-  statemEntered(state: string): void {
-    const p = this.#p;
-    if (p.tm === null) return;
-    this.#o.metrics.statemEnter(p.tm, state, 1);
-    p.statemState = state;
-  }
-
-  statemTransition(from: string, to: string, msInFrom: number): void {
-    const p = this.#p;
-    if (p.tm !== null) {
-      this.#o.metrics.statemTransition(p.tm, from, to, msInFrom);
-      p.statemState = to;
-    }
-    this.#o.provider?.onStateTransition?.(p.typeName, p.pid.toString(), from, to);
-  }
-
-  statemInvalid(state: string, event: string): void {
-    if (this.#p.tm !== null) this.#o.metrics.statemInvalid(this.#p.tm, state, event);
-  }
-
-  supervisorRestart(childId: string, strategy: string, ms: number): void {
-    this.#o.metrics.supervisorRestart(strategy, ms);
-    this.#o.provider?.onSupervisorRestart?.(childId, strategy);
-  }
-
-  childStartFailed(): void {}
-
-  intensityExceeded(): void {
-    this.#o.metrics.intensityExceeded();
-  }
+/** A type label for the `actor.spawn` span, before the module is loaded: the export name, else the file name. */
+function typeHint(url: string, exportName: string): string {
+  if (exportName !== 'default') return exportName;
+  const file = url.slice(url.lastIndexOf('/') + 1);
+  return file.replace(/(\.actor)?\.(c|m)?(j|t)sx?$/, '');
 }

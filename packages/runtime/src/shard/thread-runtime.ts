@@ -91,8 +91,9 @@ export class ThreadRuntime implements ActorHost {
     s.observer = this.telemetry ?? NOOP_OBSERVER;
     s.transport.beforeFlush = s.observer.beforeFlush;
     this.turns = new Turns(s, this.exits);
-    if (this.telemetry !== null) this.turns.observeWith(observedTurn(s, this.turns, this.telemetry));
-    s.scheduler = new Scheduler(init.thread, s.ctl.i32, s.transport, this.turns.run, init.config.actorBudget, init.config.sliceBudget, spinMicros);
+    // The one telemetry fork of the message path, taken once: which turn the scheduler runs.
+    const runTurn = this.telemetry !== null ? observedTurn(s, this.turns, this.telemetry) : this.turns.run;
+    s.scheduler = new Scheduler(init.thread, s.ctl.i32, s.transport, runTurn, init.config.actorBudget, init.config.sliceBudget, spinMicros);
     const loadingIndex = init.thread * THREAD_STRIDE_I32 + LOADING;
     s.loader.onLoading = (delta) => void Atomics.add(s.ctl.i32, loadingIndex, delta);
   }

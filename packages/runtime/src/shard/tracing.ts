@@ -2,10 +2,10 @@
 
 import {
   type Context,
+  ROOT_CONTEXT,
   type Span,
   type SpanContext,
   SpanKind,
-  type SpanOptions,
   SpanStatusCode,
   TraceFlags,
   context,
@@ -15,11 +15,18 @@ import {
 } from '@opentelemetry/api';
 import {
   AsyncLocalContextManager,
+  BUILTIN_HANDLE,
+  BUILTIN_RECEIVE,
+  BUILTIN_SEND,
+  BuiltinSpan,
   RecordingTracer,
   RecordingTracerProvider,
   type SpanSink,
   W3CTraceparentPropagator,
+  builtinWire,
   formatTraceparent,
+  newSpanId,
+  newTraceId,
   nowMs,
   parseTraceparent,
 } from '@joerl/telemetry/internal';
@@ -34,12 +41,18 @@ export interface TracingConfig {
 }
 
 const SCOPE = 'joerl';
+/** `decide`: trace, as a new root. */
+const ROOT = 1;
+/** `decide`: do not trace. */
+const NOT_TRACED = 0;
 
 export class ThreadTracing {
   readonly tracer: RecordingTracer;
   private readonly config: TracingConfig;
   /** On a shard, the context manager we installed: asked directly, past the API's global lookup. */
   private readonly cm: AsyncLocalContextManager | null = null;
+  /** Where built-in spans that need no Span object go (the tracer's sink). */
+  private readonly sink: SpanSink;
   /** xorshift32 state for the per-send sampling draw (Math.random costs more than the rest of an untraced send). */
   private rnd = (Math.random() * 0xffffffff) | 1;
 
@@ -50,6 +63,7 @@ export class ThreadTracing {
    */
   constructor(config: TracingConfig, sink: SpanSink, installGlobals: boolean) {
     this.config = config;
+    this.sink = sink;
     this.tracer = new RecordingTracer(sink, config.sampleRate, SCOPE);
     if (installGlobals) {
       trace.setGlobalTracerProvider(new RecordingTracerProvider(sink, config.sampleRate));
@@ -66,20 +80,21 @@ export class ThreadTracing {
   }
 
   /**
-   * A span under the active context if that is sampled, none if it is not,
-   * and otherwise a new trace kept at the sample rate: one decision per root,
-   * taken before any id is made (the common case at low rates costs a
-   * Math.random() and nothing else).
+   * Whether a new span is recorded, and under what: the active span's
+   * context if that is sampled (ROOT when there is none and a new trace is
+   * kept at the sample rate), NOT_TRACED otherwise. One decision per root,
+   * taken before any id or attribute is made: the common case at low rates
+   * costs a context lookup and a draw, and allocates nothing.
    */
-  private startUnderActive(name: string, options: () => SpanOptions): Span | undefined {
-    const parent = trace.getSpanContext(this.cm !== null ? this.cm.active() : context.active());
-    if (parent !== undefined && isSpanContextValid(parent)) {
-      return (parent.traceFlags & TraceFlags.SAMPLED) === 0 ? undefined : this.tracer.startWith(name, options(), parent, true);
-    }
-    if (this.config.sampleRate < 1 && this.draw() >= this.config.sampleRate) return undefined;
-    // Attributes are built only now: an unsampled send must not pay for pid strings.
-    return this.tracer.startWith(name, options(), undefined, true);
+  private decide(): SpanContext | typeof ROOT | typeof NOT_TRACED {
+    const active = this.cm !== null ? this.cm.active() : context.active();
+    // Outside any traced handler the active context is the root one: no lookup in it.
+    const parent = active === ROOT_CONTEXT ? undefined : trace.getSpanContext(active);
+    if (parent !== undefined && isSpanContextValid(parent)) return (parent.traceFlags & TraceFlags.SAMPLED) === 0 ? NOT_TRACED : parent;
+    if (this.config.sampleRate < 1 && this.draw() >= this.config.sampleRate) return NOT_TRACED;
+    return ROOT;
   }
+
 
   /** A uniform draw in [0, 1) (xorshift32: sampling, not security). */
   private draw(): number {
@@ -96,10 +111,15 @@ export class ThreadTracing {
    * the envelope carries, or undefined: then the envelope carries nothing.
    */
   onSend(from: Pid | undefined, to: Pid): SpanContext | undefined {
-    const span = this.startUnderActive('message.send', () => ({ kind: SpanKind.PRODUCER, attributes: messagingAttributes('send', from, to) }));
-    if (span === undefined) return undefined;
-    span.end();
-    return span.spanContext();
+    const d = this.decide();
+    if (d === NOT_TRACED) return undefined;
+    // Never seen by user code and ended at once: no Span object, a wire record straight away.
+    const parent = d === ROOT ? undefined : d;
+    const sc: SpanContext = { traceId: parent === undefined ? newTraceId() : parent.traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED };
+    const t = nowMs();
+    const desc = [BUILTIN_SEND, to.node, to.shard, to.serial, from === undefined ? 0 : from.node, from === undefined ? -1 : from.shard, from === undefined ? 0 : from.serial];
+    this.sink.endedWire(builtinWire(sc.spanId, sc.traceId, parent === undefined ? null : parent.spanId, parent?.isRemote === true, 'message.send', SpanKind.PRODUCER, t, t, SCOPE, desc, null));
+    return sc;
   }
 
   /**
@@ -109,27 +129,16 @@ export class ThreadTracing {
    */
   beginHandle(carried: SpanContext, sentAt: number, type: string, to: Pid): { ctx: Context; span: Span } | undefined {
     const now = nowMs();
-    const attrs = messagingAttributes('receive', undefined, to);
-    attrs['actor.type'] = type;
     const link = this.config.propagation === 'link';
-    const receive = this.tracer.startWith(
-      'message.receive',
-      { kind: SpanKind.CONSUMER, startTime: Number.isNaN(sentAt) ? now : Math.min(sentAt, now), attributes: attrs, links: link ? [{ context: carried }] : [] },
-      link ? undefined : carried,
-      true, // the carried context was sampled, or it would not have been carried
+    // The receive span is ended at once and never seen by user code: a wire record, no Span object.
+    // (The carried context was sampled, or it would not have been carried.)
+    const traceId = link ? newTraceId() : carried.traceId;
+    const receiveId = newSpanId();
+    this.sink.endedWire(
+      builtinWire(receiveId, traceId, link ? null : carried.spanId, !link && carried.isRemote === true, 'message.receive', SpanKind.CONSUMER, Number.isNaN(sentAt) ? now : Math.min(sentAt, now), now, SCOPE, [BUILTIN_RECEIVE, to.node, to.shard, to.serial, type], link ? carried : null),
     );
-    if (receive === undefined) return undefined;
-    receive.end(now);
-    const span = this.tracer.startWith(
-      'actor.handle_message',
-      {
-        kind: SpanKind.INTERNAL,
-        startTime: now,
-        attributes: { 'actor.type': type, 'actor.pid': to.toString(), 'actor.event': 'handle_message', 'messaging.system': 'joerl', 'messaging.operation.type': 'process', 'otel.kind': 'internal' },
-      },
-      receive.spanContext(),
-      true,
-    )!;
+    // The handle span is the active one while the handler runs: a real Span (user code may add to it), built lazily.
+    const span = new BuiltinSpan(this.sink, { traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED }, receiveId, false, 'actor.handle_message', SpanKind.INTERNAL, now, SCOPE, [BUILTIN_HANDLE, to.node, to.shard, to.serial, type]);
     return { ctx: trace.setSpan(context.active(), span), span };
   }
 
@@ -141,10 +150,14 @@ export class ThreadTracing {
 
   /** `actor.spawn` under the active context: returns the context the spawn request carries, if sampled. */
   onSpawn(type: string, pid: Pid): SpanContext | undefined {
-    const span = this.startUnderActive('actor.spawn', () => ({
-      kind: SpanKind.INTERNAL,
-      attributes: { 'actor.type': type, 'actor.pid': pid.toString(), 'actor.event': 'spawn', 'otel.kind': 'internal' },
-    }));
+    const d = this.decide();
+    if (d === NOT_TRACED) return undefined;
+    const span = this.tracer.startWith(
+      'actor.spawn',
+      { kind: SpanKind.INTERNAL, attributes: { 'actor.type': type, 'actor.pid': pid.toString(), 'actor.event': 'spawn', 'otel.kind': 'internal' } },
+      d === ROOT ? undefined : d,
+      true,
+    );
     if (span === undefined) return undefined;
     span.end();
     return span.spanContext();
@@ -164,10 +177,15 @@ export class ThreadTracing {
 
   /** A call from here: a CLIENT span, active while the call message is sent. */
   onCall(to: Pid): Span | undefined {
-    return this.startUnderActive('gen_server.call', () => ({
-      kind: SpanKind.CLIENT,
-      attributes: { 'messaging.system': 'joerl', 'messaging.operation.type': 'send', 'messaging.operation.name': 'call', 'actor.to_pid': to.toString(), 'messaging.destination.name': to.toString() },
-    }));
+    const d = this.decide();
+    if (d === NOT_TRACED) return undefined;
+    const dest = to.toString();
+    return this.tracer.startWith(
+      'gen_server.call',
+      { kind: SpanKind.CLIENT, attributes: { 'messaging.system': 'joerl', 'messaging.operation.type': 'send', 'messaging.operation.name': 'call', 'actor.to_pid': dest, 'messaging.destination.name': dest } },
+      d === ROOT ? undefined : d,
+      true,
+    );
   }
 
   /** The call is answered (with the server's span context, if it carried one) or failed. */
@@ -183,20 +201,6 @@ export class ThreadTracing {
     const sc = this.activeSampled();
     return sc === undefined ? undefined : formatTraceparent(sc);
   }
-}
-
-function messagingAttributes(op: 'send' | 'receive', from: Pid | undefined, to: Pid): Record<string, string> {
-  const a: Record<string, string> = {
-    'messaging.system': 'joerl',
-    'messaging.operation': op,
-    'messaging.operation.type': op,
-    'messaging.operation.name': op,
-    'messaging.destination.name': to.toString(),
-    'actor.to_pid': to.toString(),
-    'otel.kind': op === 'send' ? 'producer' : 'consumer',
-  };
-  if (from !== undefined) a['actor.from_pid'] = from.toString();
-  return a;
 }
 
 function fail(span: Span, err: unknown): void {

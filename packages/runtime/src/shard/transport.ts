@@ -48,8 +48,8 @@ export class Transport {
   links: LinkHost = NO_LINKS;
   /** Runs when a clean destination gets its first op (the scheduler makes sure a flush follows). */
   onDirty: () => void = () => {};
-  /** Runs before every flush (tracing queues its held-back span starts there). */
-  beforeFlush: (() => void) | null = null;
+  /** Runs before every flush (telemetry writes what it counted, tracing queues its held-back span starts); see flush(). */
+  beforeFlush: ((final: boolean) => void) | null = null;
   private pollFrom = 0;
   /** This thread's UNSENT slot in the control block (see `counted`). */
   private readonly unsent: number;
@@ -178,7 +178,7 @@ export class Transport {
 
   /** Packs and publishes what is queued for `dest` now (span starts before a handler that may never return). */
   flushTo(dest: number): void {
-    if (this.beforeFlush !== null) this.beforeFlush();
+    if (this.beforeFlush !== null) this.beforeFlush(true);
     const o = this.out[dest];
     if (o === null || o === undefined || o.items.length === 0) return;
     this.output.pack(o);
@@ -191,7 +191,9 @@ export class Transport {
     // Only what was actually published clears `urgent`: an urgent batch still
     // waiting in the overflow queue must wake the peer when it gets out.
     if (!this.commit(o)) return;
-    if (o.urgent || always) wakeThread(this.ctl, o.dest);
+    // Telemetry records alone do not wake the peer, unless they fill half its ring: left asleep
+    // with a full ring, it would stall this thread (tracing at 100% ships a record per span).
+    if (o.urgent || always || o.writer.free() < o.writer.capacity >> 1) wakeThread(this.ctl, o.dest);
     if (o.overflow.length === 0) o.urgent = false;
   }
 
@@ -216,9 +218,14 @@ export class Transport {
     }
   }
 
-  /** Packs and writes every pending batch, publishes, and wakes parked peers. */
-  flush(): void {
-    if (this.beforeFlush !== null) this.beforeFlush();
+  /**
+   * Packs and writes every pending batch, publishes, and wakes parked peers.
+   * `final` is false for the scheduler's flushes in the middle of a slice:
+   * the hook may then skip work that only matters when something is
+   * published or the thread may go idle.
+   */
+  flush(final = true): void {
+    if (this.beforeFlush !== null) this.beforeFlush(final);
     const dirty = this.dirty;
     for (let i = 0; i < dirty.length; i++) {
       const o = dirty[i]!;

@@ -1,6 +1,6 @@
 // The observed turn: the same turn as turn.ts, plus counters, depth gauges, queue waits, call accounting, hooks and spans.
 
-import type { Context, Span, SpanContext } from '@opentelemetry/api';
+import type { SpanContext } from '@opentelemetry/api';
 import { context } from '@opentelemetry/api';
 import { BEHAVIOUR } from '../actor/brand.js';
 import { type Proc, S_RUNNING } from '../actor/proc.js';
@@ -14,7 +14,6 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
   const m = obs.metrics;
   const timing = obs.timing;
   const tracing = obs.tracing;
-  const shipSpanStarts = s.thread !== 0;
 
   /** A call or cast envelope: the server side of the GenServer metrics (GenServers and supervisors only: a state machine's events are not GenServer calls). */
   function account(p: Proc, msg: unknown): void {
@@ -31,34 +30,73 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     }
   }
 
+  /**
+   * The turn took `n` messages out of the mailbox and sent `s.turnSends`
+   * (both written at the next flush, like queue waits). From here on the
+   * turn is over: what a process that now exits sends from its terminate is
+   * counted send by send.
+   */
   function endTurn(p: Proc, n: number): void {
-    timing.flushWaits();
-    obs.mailboxOut(p, n);
+    obs.turnEnded(p, n, s.turnSends);
+    timing.inTurn = false;
   }
 
-  return (p: Proc, budget: number): number => {
-    p.status = S_RUNNING;
+  /**
+   * Handles a message that carried a trace context: `message.receive` and
+   * `actor.handle_message` spans, the handler run in the latter's context.
+   * A throw ends the span with the error and goes on to the turn; a pending
+   * handler keeps its span open until it settles.
+   */
+  function handleTraced(p: Proc, b: NonNullable<Proc['behaviour']>, msg: unknown, stamp: number): unknown {
+    const t = tracing!.beginHandle(p.mailbox.lastTrace as SpanContext, stamp, p.typeName, p.pid);
+    if (t === undefined) return b.handle(msg, p.state, p.ctx as never);
+    // The span must be recoverable by the main thread if the handler never returns.
+    obs.guardHandler(t.span);
+    let next: unknown;
+    try {
+      next = context.with(t.ctx, b.handle, b, msg, p.state, p.ctx as never);
+    } catch (err) {
+      obs.handlerReturned();
+      tracing!.endHandle(t.span, err);
+      throw err;
+    }
+    obs.handlerReturned();
+    if (isThenable(next)) {
+      p.traceSpan = t.span;
+      obs.handlerPending(t.span);
+    } else tracing!.endHandle(t.span);
+    return next;
+  }
+
+  /** Any other turn: sampled timing, call and cast accounting, the provider's hook. */
+  function general(p: Proc, budget: number): number {
     const b = p.behaviour!;
-    const ctx = p.ctx;
-    const mb = p.mailbox;
     const ctl = s.ctl.i32;
     const queued = s.queuedIndex;
     const tm = p.tm;
+    const plain = (b as unknown as Record<symbol, unknown>)[BEHAVIOUR] === 'actor';
     const prov = obs.provider;
+    const onReceived = prov !== null && prov.onMessageReceived !== undefined;
+    p.status = S_RUNNING;
+    const ctx = p.ctx;
+    const mb = p.mailbox;
+    // Only OTP behaviours take calls and casts: a plain actor's messages are never looked into
+    // (a property read on every shape of message that flows through here is a megamorphic load).
+    const accounts = tm !== null && !plain;
+    const pidText = onReceived ? p.pid.toString() : '';
     const blocks = m.samplesAll;
     let n = 0;
-    let now = blocks ? timing.openBlock() : m.now();
+    if (blocks) timing.openBlock();
+    let now = blocks ? timing.blockStart : m.now();
     let fresh = true;
     timing.inTurn = true;
     try {
       s.turnSends = 0;
       while (n + s.turnSends < budget && mb.length > 0) {
         const msg = mb.shift();
+        // Set by every shift once the mailbox holds stamps (traces): nothing to reset.
         const sys = mb.sysCount !== 0 && mb.tookSystem(msg);
         const stamp = mb.lastStamp;
-        mb.lastStamp = NaN;
-        const carried = mb.lastTrace as SpanContext | undefined;
-        mb.lastTrace = undefined;
         n++;
         const sampled = blocks || m.sampleMessage();
         // A fresh clock for a timed message; a queue wait uses the latest one (as in a
@@ -69,33 +107,20 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
           fresh = true;
         }
         timing.clock = now;
-        if (tm !== null) {
-          if (!Number.isNaN(stamp)) timing.wait(now, stamp);
-          account(p, msg);
-        }
-        if (prov !== null && prov.onMessageReceived) prov.onMessageReceived(p.pid.toString());
-        let traced: { ctx: Context; span: Span } | undefined;
-        if (carried !== undefined && tracing !== null) {
-          traced = tracing.beginHandle(carried, stamp, p.typeName, p.pid);
-          // The span start must be visible to the main thread before a handler that might never return.
-          if (traced !== undefined && shipSpanStarts) s.transport.flushTo(0);
-        }
+        if (tm !== null && stamp === stamp) timing.wait(now, stamp);
+        if (accounts) account(p, msg);
+        if (onReceived) prov!.onMessageReceived!(pidText);
         let next: unknown;
         // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
         if (!sys) ctl[queued]!--;
         try {
-          next = traced === undefined ? b.handle(msg, p.state, ctx as never) : context.with(traced.ctx, b.handle, b, msg, p.state, ctx as never);
+          next = tracing !== null && mb.lastTrace !== undefined ? handleTraced(p, b, msg, stamp) : b.handle(msg, p.state, ctx as never);
         } catch (err) {
-          if (traced !== undefined) tracing!.endHandle(traced.span, err);
           endTurn(p, n);
           turns.crashed(p, err, msg);
           return n;
         }
         const pending = isThenable(next);
-        if (traced !== undefined) {
-          if (pending) p.traceSpan = traced.span;
-          else tracing!.endHandle(traced.span);
-        }
         if (blocks) timing.countInBlock();
         else if (sampled) {
           const end = m.now();
@@ -122,5 +147,66 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     }
     turns.afterTurn(p);
     return n;
-  };
+  }
+
+  /**
+   * The observed turn. The common case, a plain actor at 100% sampling with
+   * no provider hook per message, runs here: beside turn.ts's loop it only
+   * notes each message's queue wait, counts it into the timing block, and
+   * hands a message that carried a trace to handleTraced; sends and the
+   * mailbox's depth are counted once, when the turn ends. Anything else goes
+   * to `general`.
+   */
+  function lean(p: Proc, budget: number): number {
+    const b = p.behaviour!;
+    if (!obs.leanTurns || p.tm === null || (b as unknown as Record<symbol, unknown>)[BEHAVIOUR] !== 'actor') return general(p, budget);
+    p.status = S_RUNNING;
+    const ctx = p.ctx;
+    const mb = p.mailbox;
+    const ctl = s.ctl.i32;
+    const queued = s.queuedIndex;
+    let n = 0;
+    timing.openBlock();
+    let now = (timing.clock = timing.blockStart);
+    timing.inTurn = true;
+    try {
+      s.turnSends = 0;
+      while (n + s.turnSends < budget && mb.length > 0) {
+        const msg = mb.shift();
+        n++;
+        const stamp = mb.lastStamp;
+        if (stamp === stamp) timing.wait(now, stamp);
+        let next: unknown;
+        // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
+        if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
+        try {
+          next = tracing !== null && mb.lastTrace !== undefined ? handleTraced(p, b, msg, stamp) : b.handle(msg, p.state, ctx as never);
+        } catch (err) {
+          endTurn(p, n);
+          turns.crashed(p, err, msg);
+          return n;
+        }
+        // The block goes on, or a new one started (it filled up, or a flush in the handler closed it).
+        if (timing.countInBlock()) timing.clock = now = timing.blockStart;
+        if (isThenable(next)) {
+          endTurn(p, n);
+          turns.awaitHandler(p, next, msg);
+          return n;
+        }
+        p.state = next;
+        if (p.pendingExit !== null || p.stopReason !== null) {
+          endTurn(p, n);
+          turns.stopping(p);
+          return n;
+        }
+      }
+      endTurn(p, n);
+    } finally {
+      timing.inTurn = false;
+    }
+    turns.afterTurn(p);
+    return n;
+  }
+
+  return lean;
 }

@@ -2,16 +2,20 @@
 
 import type { MetricsWriter } from '@joerl/telemetry/internal';
 
+/** Most messages in a timing block: a clock read (~80 ns here) per 256 fast messages. */
+const MAX_BLOCK = 256;
+
 /**
- * A clock read costs 40-80 ns here, as much as a fast handler, so: below 100%
+ * A clock read costs 40-90 ns here, more than a fast handler, so: below 100%
  * sampling each sampled message is timed on its own (chained: a timed
  * message's end is the next one's start). At 100%, messages are timed in
  * blocks of `size` handled back to back, each recorded at the block's mean;
  * sum and count are exact. The block shrinks to one message as soon as
  * handlers average over 10 us (then every message is timed exactly) and grows
- * back to 64 while they stay fast. The processing histogram has no labels, so
- * a block may span several actors' turns: it stays open until it is full or
- * the transport flushes (what follows a flush is not handler time).
+ * back to MAX_BLOCK while they stay fast. The processing histogram has no
+ * labels, so a block may span several actors' turns: it stays open until it
+ * is full or the transport flushes something (what follows a flush is not
+ * handler time), and at the latest until the end of the slice.
  */
 export class TurnTiming {
   private readonly m: MetricsWriter;
@@ -22,50 +26,70 @@ export class TurnTiming {
   blockLive = false;
   blockStart = 0;
   private blockCount = 0;
-  /** Messages per timing block (adaptive, 1..64). */
+  /** `blockStart` moved since countInBlock last said so. */
+  private moved = false;
+  /** Messages per timing block (adaptive, 1..MAX_BLOCK). */
   private size = 1;
-  /** A run of equal queue waits not yet recorded (NaN: none). */
+  /** The two latest distinct queue waits and how many messages waited each, not yet recorded (NaN: none). */
   private waitMs = NaN;
   private waitCount = 0;
+  private waitMs2 = NaN;
+  private waitCount2 = 0;
 
   constructor(m: MetricsWriter) {
     this.m = m;
   }
 
-  /** The start of a turn's first message at 100% sampling: the open block's start, or a new block now. */
-  openBlock(): number {
+  /** A turn starts at 100% sampling: the open block goes on, or a new one starts now (`blockStart`). */
+  openBlock(): void {
     if (!this.blockLive) {
       this.blockStart = this.m.now();
       this.blockLive = true;
     }
-    return this.blockStart;
   }
 
-  /** One more message handled in the open block; records the block when it is full. */
-  countInBlock(): void {
+  /**
+   * One more message handled in the open block; records the block when it
+   * is full. True when a new block started since the last call (it filled
+   * up, or a flush in the handler closed it): `blockStart` moved. A boolean,
+   * not the start itself: a double returned from a call that is not inlined
+   * is a heap allocation per message.
+   */
+  countInBlock(): boolean {
     if (++this.blockCount >= this.size) this.endBlock();
+    if (!this.moved) return false;
+    this.moved = false;
+    return true;
   }
 
   /**
    * A stamped message waited `now - stamp`. Messages from one sending handler
    * share a stamp, and a timing block shares `now`: equal waits are recorded
-   * together.
+   * together. Two values are kept, not one: when a block rolls over, the
+   * messages sent in the old block (one wait) interleave with those sent in
+   * the new one (zero), and recording at every change cost a histogram
+   * observation per message.
    */
   wait(now: number, stamp: number): void {
     const wait = now > stamp ? now - stamp : 0; // a block's start can predate a stamp from another thread
-    if (wait !== this.waitMs) {
-      if (this.waitCount > 0) this.m.queueWait(this.waitMs, this.waitCount);
+    if (wait === this.waitMs) this.waitCount++;
+    else if (wait === this.waitMs2) this.waitCount2++;
+    else {
+      // The older value makes room.
+      if (this.waitCount2 > 0) this.m.queueWait(this.waitMs2, this.waitCount2);
+      this.waitMs2 = this.waitMs;
+      this.waitCount2 = this.waitCount;
       this.waitMs = wait;
-      this.waitCount = 0;
+      this.waitCount = 1;
     }
-    this.waitCount++;
   }
 
-  /** Records the pending run of queue waits (at the end of a turn). */
+  /** Records the pending queue waits (before every flush: runs go on across turns). */
   flushWaits(): void {
     if (this.waitCount > 0) this.m.queueWait(this.waitMs, this.waitCount);
-    this.waitCount = 0;
-    this.waitMs = NaN;
+    if (this.waitCount2 > 0) this.m.queueWait(this.waitMs2, this.waitCount2);
+    this.waitCount = this.waitCount2 = 0;
+    this.waitMs = this.waitMs2 = NaN;
   }
 
   /** Ends the open timing block before a flush. Mid-turn (a span start shipped before a handler), the block goes on from here. */
@@ -80,8 +104,9 @@ export class TurnTiming {
     const end = this.m.now();
     const ms = end - this.blockStart;
     this.m.processedBlock(ms, this.blockCount);
-    this.size = ms / this.blockCount > 0.01 ? 1 : Math.min(64, this.size * 2);
+    this.size = ms / this.blockCount > 0.01 ? 1 : Math.min(MAX_BLOCK, this.size * 2);
     this.blockStart = end;
     this.blockCount = 0;
+    this.moved = true;
   }
 }

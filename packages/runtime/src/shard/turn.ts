@@ -6,31 +6,25 @@ import { isThenable } from '../validate.js';
 import type { Exits } from './exits.js';
 import type { ShardState } from './shard-state.js';
 
-/** Runs one turn with telemetry (see turn-observed.ts); installed when the observer observes turns. */
+/** Runs one turn with telemetry (see turn-observed.ts); the scheduler's runner when the observer observes turns. */
 export type ObservedTurn = (p: Proc, budget: number) => number;
 
 export class Turns {
   private readonly s: ShardState;
   private readonly exits: Exits;
-  private observed: ObservedTurn | null = null;
 
   constructor(state: ShardState, exits: Exits) {
     this.s = state;
     this.exits = exits;
   }
 
-  /** Telemetry is on for this thread: every turn runs observed (set once, before the scheduler starts). */
-  observeWith(observed: ObservedTurn): void {
-    this.observed = observed;
-  }
-
   /**
-   * Runs up to `budget` messages of `p` (the scheduler's callback). The one
-   * telemetry fork of the message path is here, once per turn: an observed
-   * turn times, counts and traces what it runs.
+   * Runs up to `budget` messages of `p`: the scheduler's runner when nothing
+   * observes this thread. The one telemetry fork of the message path is
+   * taken once, at start: a thread that observes runs the observed turn
+   * (turn-observed.ts) instead, which times, counts and traces what it runs.
    */
   readonly run = (p: Proc, budget: number): number => {
-    if (this.observed !== null) return this.observed(p, budget);
     const s = this.s;
     p.status = S_RUNNING;
     const b = p.behaviour!;

@@ -2,7 +2,7 @@
 
 import { EventEmitter } from 'node:events';
 import type { EndpointOptions, TelemetryServer } from '@joerl/telemetry';
-import { Aggregator, SpanCollector, createRegion, defaultResource, spanEndFromWire, spanStartFromWire } from '@joerl/telemetry/internal';
+import { Aggregator, createRegion } from '@joerl/telemetry/internal';
 import { loadProvider } from '../shard/provider.js';
 import type { CallOf, CallOptions, CastOf, ModuleRef, NodeInfo, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
 import type { ArgsOf, Behaviour, MsgOf } from '../actor/behaviour.js';
@@ -31,6 +31,7 @@ import { LinkBroker } from './link-broker.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
 import type { MessagesLost } from './losses.js';
 import { ShardFaults } from './shard-faults.js';
+import { SystemTracing } from './system-tracing.js';
 import type { CrashReport, SupervisorReport } from '../shard/report-sink.js';
 
 export type { CrashReport, MessagesLost, NodeDownInfo, ShardDeath, ShardView, SharedMemoryUsage, SupervisorReport, SystemEventMap, SystemView };
@@ -76,8 +77,7 @@ export class ActorSystem extends EventEmitter {
   /** Metric region of each thread's current incarnation (null entries: telemetry off). */
   readonly #regions: (SharedArrayBuffer | null)[] = [];
   readonly #endpoint: MetricsEndpoint;
-  readonly #spans: SpanCollector | null;
-  #spanTick: NodeJS.Timeout | null = null;
+  readonly #tracing: SystemTracing | null;
   #stopped: Promise<void> | null = null;
   readonly #faults: ShardFaults;
   #node: NodeService | null = null;
@@ -130,26 +130,19 @@ export class ActorSystem extends EventEmitter {
     this.#aggregator = new Aggregator();
     this.#endpoint = new MetricsEndpoint(this.#aggregator.registry);
     for (let t = 0; t < threads; t++) this.#regions.push(null);
-    const tr = o.tracing;
-    const spans = (this.#spans = tr === null ? null : new SpanCollector(tr.processors, tr.resource ?? defaultResource()));
+    const tracing = (this.#tracing = o.tracing === null ? null : new SystemTracing(o.tracing));
     // The main thread never spins: it has the user's code to run.
     this.#rt = new ThreadRuntime(this.#init(0, 0), 0, {
       announce: (slot, metric, labels) => this.#aggregator.announce(0, slot, metric, labels),
-      ...(spans === null ? {} : { spans: { started: (rec) => spans.started(0, rec), ended: (rec) => spans.ended(0, rec) } }),
+      ...(tracing === null ? {} : { spans: tracing.mainSink() }),
     });
     this.#links = new LinkBroker(this.#mem, this.#rt.state.transport, () => this.#rt.state.scheduler.kick());
     this.#rt.state.hooks.series = (thread, slot, metric, labels) => this.#aggregator.announce(thread, slot, metric, labels);
-    if (spans !== null) {
-      this.#rt.state.hooks.spanStarted = (thread, w) => spans.started(thread, spanStartFromWire(w));
-      this.#rt.state.hooks.spanEnded = (thread, w) => spans.ended(thread, spanEndFromWire(w));
-      // Shards publish span records without waking us; collect them at least this often.
-      this.#spanTick = setInterval(() => this.#rt.state.scheduler.kick(), 50);
-      this.#spanTick.unref();
-    }
+    tracing?.install(this.#rt);
     this.#rt.state.hooks.deadLetter = (dl) => {
       this.emit('deadLetter', dl);
     };
-    this.#faults = new ShardFaults(this.#rt, this.#mem, this.#aggregator, spans, (event, ...args) => void this.emit(event, ...args), o);
+    this.#faults = new ShardFaults(this.#rt, this.#mem, this.#aggregator, tracing, (event, ...args) => void this.emit(event, ...args), o);
     this.#offload = new OffloadPool(o.offload.threads, o.offload.idleTimeoutMs);
     this.#rt.state.hooks.offload = (href, exportName, input) => this.#offload.run(href, exportName, input);
     this.#rt.state.scheduler.start();
@@ -169,6 +162,7 @@ export class ActorSystem extends EventEmitter {
     }
     return {
       metrics: region,
+      traceSlot: this.#tracing?.slotFor(thread) ?? null,
       telemetry: this.options.telemetry,
       provider: this.options.provider,
       tracing: this.options.tracing === null ? null : { sampleRate: this.options.tracing.sampleRate, propagation: this.options.tracing.propagation },
@@ -212,7 +206,7 @@ export class ActorSystem extends EventEmitter {
   async flushTraces(): Promise<void> {
     // Take in what the shards have published first.
     this.#rt.state.scheduler.slice();
-    await this.#spans?.forceFlush();
+    await this.#tracing?.forceFlush();
   }
 
   /** Per-shard state, read from shared memory (cheap: health calls it every second). */
@@ -426,7 +420,7 @@ export class ActorSystem extends EventEmitter {
     // child's 'shutdown' exit before its own shard hears of the shutdown.
     Atomics.store(this.#mem.ctl.i32, STOPPING, 1);
     this.#stopped = (async () => {
-      if (this.#spanTick !== null) clearInterval(this.#spanTick);
+      this.#tracing?.stop();
       this.#faults.stopWatching();
       await this.#endpoint.close();
       const st = this.#rt.state;
@@ -441,7 +435,7 @@ export class ActorSystem extends EventEmitter {
       // Our processes' exits went out first (peers get the real reasons); then we leave the cluster.
       await this.#node?.stop();
       await this.#offload.close();
-      await this.#spans?.forceFlush();
+      await this.#tracing?.forceFlush();
       this.#state = 'stopped';
     })();
     return this.#stopped;

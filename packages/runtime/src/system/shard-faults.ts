@@ -1,6 +1,6 @@
 // The main thread's side of shard faults: a death (names, rings, metrics, spans, links and monitors, what it held), restarts, give-ups, and what shutdown finds.
 
-import { type Aggregator, type SpanCollector, nowMs } from '@joerl/telemetry/internal';
+import type { Aggregator } from '@joerl/telemetry/internal';
 import type { ThreadRuntime } from '../shard/thread-runtime.js';
 import { GoneShards } from './gone-shards.js';
 import type { LogLevel, Logger } from './logger.js';
@@ -10,6 +10,7 @@ import type { ShardDeath } from './shard-host.js';
 import type { PoolEvents } from './shard-pool.js';
 import type { SharedMemory } from './shared-memory.js';
 import type { SystemEventMap } from './system-events.js';
+import type { SystemTracing } from './system-tracing.js';
 
 /** The system's `emit`. */
 type Emit = <K extends keyof SystemEventMap>(event: K, ...args: SystemEventMap[K]) => void;
@@ -22,7 +23,7 @@ export class ShardFaults {
     private readonly rt: ThreadRuntime,
     private readonly mem: SharedMemory,
     private readonly aggregator: Aggregator,
-    private readonly spans: SpanCollector | null,
+    private readonly tracing: SystemTracing | null,
     private readonly emit: Emit,
     logging: { logger: Logger; logLevel: LogLevel },
   ) {
@@ -71,7 +72,7 @@ export class ShardFaults {
     // What it published is in; what it held (in mailboxes, in buffers) is counted in shared memory.
     this.reports.lost(takeLosses(this.mem.ctl.i32, s, 'shard_down'));
     this.aggregator.retire(s);
-    this.spans?.threadDied(s, nowMs(), d.message);
+    this.tracing?.threadDied(s, d.message);
     this.rt.onShardDown(s, d.incarnation);
     st.scheduler.kick();
     st.transport.flush();

@@ -54,4 +54,57 @@ test('removeAt takes a middle message and keeps the rest in order', () => {
   assert.equal(m.drain(), ['b', 'c', 'e', 'f']);
 });
 
+/** Shifts everything, returning [message, stamp] pairs (NaN stamps as null, to compare). */
+function takeAll(m: Mailbox): Array<[unknown, number | null]> {
+  const out: Array<[unknown, number | null]> = [];
+  while (m.length > 0) {
+    const msg = m.shift();
+    out.push([msg, Number.isNaN(m.lastStamp) ? null : m.lastStamp]);
+  }
+  return out;
+}
+
+test('every message comes out with its own stamp, through runs, unstamped ones, growth and wrap', () => {
+  const m = new Mailbox(Infinity);
+  m.push('u0'); // before any stamp
+  m.pushStamped('a', 10);
+  m.pushStamped('b', 10);
+  m.push('u1');
+  m.pushAlways({ kind: 'sys' }); // an EXIT or DOWN: always an object
+  m.pushStamped('c', 20);
+  m.pushStamped('d', 20);
+  m.pushStamped('e', 10);
+  assert.equal(takeAll(m), [['u0', null], ['a', 10], ['b', 10], ['u1', null], [{ kind: 'sys' }, null], ['c', 20], ['d', 20], ['e', 10]]);
+  // Empty, then the same stamp as the last run, then interleaved with shifts (and past the first size).
+  const want: Array<[unknown, number | null]> = [];
+  const got: Array<[unknown, number | null]> = [];
+  for (let i = 0; i < 300; i++) {
+    const stamp = i % 7 === 0 ? NaN : 10 + Math.floor(i / 5);
+    if (Number.isNaN(stamp)) m.push(i);
+    else m.pushStamped(i, stamp);
+    want.push([i, Number.isNaN(stamp) ? null : stamp]);
+    if (i % 3 === 0) {
+      const msg = m.shift();
+      got.push([msg, Number.isNaN(m.lastStamp) ? null : m.lastStamp]);
+    }
+  }
+  got.push(...takeAll(m));
+  assert.equal(got, want);
+});
+
+test('removeAt keeps every other message with its stamp', () => {
+  for (let remove = 0; remove < 6; remove++) {
+    const m = new Mailbox(Infinity);
+    const all: Array<[string, number | null]> = [['a', 1], ['b', 1], ['c', 2], ['d', null], ['e', 3], ['f', 3]];
+    for (const [msg, stamp] of all) {
+      if (stamp === null) m.push(msg);
+      else m.pushStamped(msg, stamp);
+    }
+    m.removeAt(remove);
+    // A push after the removal joins (or starts) the right run.
+    m.pushStamped('g', 3);
+    assert.equal(takeAll(m), [...all.filter((_, i) => i !== remove), ['g', 3]], `removeAt(${remove})`);
+  }
+});
+
 test.run();

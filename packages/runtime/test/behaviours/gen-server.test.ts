@@ -61,6 +61,27 @@ test('a call that times out rejects with ERR_CALL_TIMEOUT, and its late reply ne
   assert.is(await system.call(c, { kind: 'get' }), 0);
 });
 
+test('calls waiting with two timeout values: the answered ones resolve, the others time out, the shorter timeout first', async () => {
+  const c = await start(1);
+  const settled: string[] = [];
+  const calls = ['a', 'b', 'c', 'd', 'e', 'f'].map((key, i) => {
+    const timeoutMs = i % 2 === 0 ? 3000 : 1500;
+    return system.call(c, { kind: 'defer', key }, { timeoutMs }).then(
+      (v) => void settled.push(`${key}=${String(v)}`),
+      (err: unknown) => void settled.push(`${key}:${(err as { code?: string }).code}@${timeoutMs}`),
+    );
+  });
+  // One answered call of each timeout, at the head and in the middle of their queues.
+  system.cast(c, { kind: 'release', key: 'a', value: 1 });
+  system.cast(c, { kind: 'release', key: 'd', value: 4 });
+  await Promise.all(calls);
+  assert.equal(settled.slice(0, 2).sort(), ['a=1', 'd=4']);
+  const timedOut = settled.slice(2);
+  assert.equal(timedOut, ['b:ERR_CALL_TIMEOUT@1500', 'f:ERR_CALL_TIMEOUT@1500', 'c:ERR_CALL_TIMEOUT@3000', 'e:ERR_CALL_TIMEOUT@3000']);
+  // The server still answers (the timed-out calls' late replies, if any, go nowhere).
+  assert.is(await system.call(c, { kind: 'get' }), 0);
+});
+
 for (const { label, a, b } of PLACEMENTS) {
   test(`an actor calls a named server on another shard and gets the reply (${label})`, async () => {
     await start(b, {}, `counter-${a}${b}`);

@@ -12,6 +12,7 @@ const MACHINES = fixture('machines.statem.ts');
 const TREE = fixture('tree.sup.ts');
 const WORKER = fixture('worker.child.ts').href;
 const FLOOD = fixture('flood.actor.ts');
+const COUNTED = fixture('counted.actor.ts');
 
 /** The spec's tables, written out by hand (not imported from our catalogue): name, type, labels. */
 const SPEC: Array<[string, 'counter' | 'gauge' | 'histogram', string[]]> = [
@@ -180,6 +181,49 @@ test('values are exact: N cross-shard sends, panics by type, restarts by strateg
     assert.is(value(x, 'joerl_gen_statem_transitions_total', { type: 'TableOnly', from: 'unlocked', to: 'locked' }), 4);
     assert.is(value(x, 'joerl_gen_statem_state_duration_seconds_count', { type: 'TableOnly', state: 'locked' }), 5);
     assert.is(value(x, 'joerl_gen_statem_current_state', { type: 'TableOnly', state: 'unlocked' }), 1);
+  }));
+
+test('values are exact in-shard: sends counted per turn and from terminate, queue waits, mailbox depth of a waiting actor', () =>
+  withSystem({ threads: 1 }, async (system) => {
+    const inbox = system.inbox();
+    const sink = (await system.spawn(FLOOD, undefined, { shard: 1, export: 'sink' })) as Pid<any>;
+    const a = (await system.spawn(COUNTED, { report: inbox.pid }, { shard: 1 })) as Pid<any>;
+    const b = (await system.spawn(COUNTED, { report: inbox.pid }, { shard: 1 })) as Pid<any>;
+    const delta = (before: ReturnType<typeof parse>, after: ReturnType<typeof parse>, name: string) => value(after, name) - value(before, name);
+    const n = 3000;
+    let before = parse(await system.metrics.metrics());
+    system.send(sink, { expect: n, report: inbox.pid });
+    system.send(a, { burst: n, to: sink });
+    await expect(inbox, (m) => m?.kind === 'flood-done', 'the sink');
+    let after = parse(await system.metrics.metrics());
+    // Two sends from main, n in one handler, the sink's report; every message handled was stamped.
+    assert.is(delta(before, after, 'joerl_messages_sent_total'), n + 3);
+    assert.is(delta(before, after, 'joerl_messages_processed_total'), n + 2);
+    assert.is(delta(before, after, 'joerl_message_queue_wait_seconds_count'), n + 2);
+    assert.is(delta(before, after, 'joerl_message_processing_duration_seconds_count'), n + 2);
+
+    // A handler that throws, and one that stops: what terminate sends is counted too.
+    before = after;
+    system.send(a, { crash: true });
+    system.send(b, { stop: true });
+    for (const pid of [a, b]) await expect(inbox, (m) => m?.bye?.equals?.(pid) === true, 'goodbye');
+    after = parse(await system.metrics.metrics());
+    assert.is(delta(before, after, 'joerl_messages_sent_total'), 4);
+
+    // Messages waiting for an actor blocked in a selective receive are in its depth gauge.
+    const waiting = await probe(system, inbox, 1, { tag: 'waiting' });
+    system.send(waiting, { op: 'select', want: 'never' });
+    await expectReport(inbox, 'selecting', 'waiting');
+    const k = 7;
+    for (let i = 0; i < k; i++) system.send(waiting, { op: 'ping' } as never);
+    // A round trip through the same shard, after the k: its answer is published after the depth is written.
+    const c = (await system.spawn(COUNTED, { report: inbox.pid }, { shard: 1 })) as Pid<any>;
+    system.send(c, { ping: inbox.pid });
+    await expect(inbox, (m) => m?.pong === true, 'pong');
+    after = parse(await system.metrics.metrics());
+    assert.is(value(after, 'joerl_mailbox_depth', { type: 'Probe' }), k);
+    assert.is(value(after, 'joerl_mailbox_depth', { type: 'FloodSink' }), 0);
+    assert.is(value(after, 'joerl_mailbox_depth', { type: 'Counted' }), 0);
   }));
 
 test('sampling thins the high-frequency series, never the failures', () =>

@@ -1,7 +1,7 @@
 // The main-thread end of the trace pipeline: records from every thread become ReadableSpans (SDK 1.x and 2.x shapes) for your processors.
 
 import { type Attributes, SpanStatusCode } from '@opentelemetry/api';
-import { type SpanProcessorLike, toReadableSpan } from './readable-span.js';
+import { type ReadableSpanLike, type SpanProcessorLike, toReadableSpan } from './readable-span.js';
 import type { SpanEndRecord, SpanStartRecord } from './recorder.js';
 
 /** A resource when none is given: `service.name` only (the SDK's Resource shape). */
@@ -38,6 +38,12 @@ export class SpanCollector {
     this.emit(rec);
   }
 
+  /** A finished span already in its ReadableSpan shape (built lazily from its wire record by the caller). */
+  endedReadable(thread: number, spanId: string, span: ReadableSpanLike): void {
+    this.open.get(thread)?.delete(spanId);
+    this.deliver(span);
+  }
+
   /** A thread died at `at` (abs ms): its finished spans were already delivered; its open ones end now, with an error. */
   threadDied(thread: number, at: number, why: string): void {
     const m = this.open.get(thread);
@@ -63,7 +69,10 @@ export class SpanCollector {
   }
 
   private emit(rec: SpanEndRecord): void {
-    const span = toReadableSpan(rec, this.resource);
+    this.deliver(toReadableSpan(rec, this.resource));
+  }
+
+  private deliver(span: ReadableSpanLike): void {
     for (const p of this.processors) {
       try {
         p.onEnd(span);

@@ -22,6 +22,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { newSpanId, newTraceId, sampledByRatio, toMs } from './ids.js';
+import type { SpanEndWire } from './wire-types.js';
 
 /** A span as it crosses to the main thread when it starts (so a shard's death can still end it). */
 export interface SpanStartRecord {
@@ -35,6 +36,8 @@ export interface SpanStartRecord {
   attributes: Attributes;
   scope: string;
   scopeVersion?: string;
+  /** A built-in span's descriptor (builtin.ts): attributes the main thread expands, merged under `attributes`. */
+  builtin?: unknown[];
 }
 
 /** A finished span, complete. */
@@ -49,6 +52,8 @@ export interface SpanEndRecord extends SpanStartRecord {
 export interface SpanSink {
   started(rec: SpanStartRecord): void;
   ended(rec: SpanEndRecord): void;
+  /** A finished built-in span, already in its wire form (no record object was built). */
+  endedWire(w: SpanEndWire): void;
 }
 
 export class RecordingSpan implements Span {
@@ -64,6 +69,7 @@ export class RecordingSpan implements Span {
     options: SpanOptions,
     scope: string,
     scopeVersion: string | undefined,
+    builtin?: unknown[],
   ) {
     this.ctx = sc;
     const rec: SpanEndRecord = {
@@ -72,7 +78,7 @@ export class RecordingSpan implements Span {
       name,
       kind: options.kind ?? SpanKind.INTERNAL,
       start: toMs(options.startTime),
-      attributes: { ...(options.attributes ?? {}) },
+      attributes: options.attributes === undefined ? {} : { ...options.attributes },
       scope,
       end: 0,
       status: { code: SpanStatusCode.UNSET },
@@ -80,6 +86,7 @@ export class RecordingSpan implements Span {
       links: (options.links ?? []).map(toLinkRecord),
     };
     if (scopeVersion !== undefined) rec.scopeVersion = scopeVersion;
+    if (builtin !== undefined) rec.builtin = builtin;
     if (parent !== undefined) {
       rec.parentSpanId = parent.spanId;
       if (parent.isRemote) rec.parentRemote = true;
@@ -193,10 +200,15 @@ export class RecordingTracer implements Tracer {
    * decision: for spans that must follow a carried context even when they
    * only link to it. Returns undefined when not sampled.
    */
-  startWith(name: string, options: SpanOptions, parent: SpanContext | undefined, sampled: boolean): RecordingSpan | undefined {
+  startWith(name: string, options: SpanOptions, parent: SpanContext | undefined, sampled: boolean, builtin?: unknown[]): RecordingSpan | undefined {
     if (!sampled) return undefined;
     const sc: SpanContext = { traceId: parent?.traceId ?? newTraceId(), spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED };
-    return new RecordingSpan(this.sink, sc, parent, name, options, this.scope, this.scopeVersion);
+    return new RecordingSpan(this.sink, sc, parent, name, options, this.scope, this.scopeVersion, builtin);
+  }
+
+  /** The sink this tracer records into (built-in spans that need no Span object go straight there). */
+  get spanSink(): SpanSink {
+    return this.sink;
   }
 
   /** Is a new root trace sampled? (ratio on a fresh trace id) */

@@ -1,0 +1,173 @@
+// The Savina parallel benchmarks (Trapezoid, NQueens, PiPrecision): one benchmark at 1..N shards, beside a
+// single-thread plain-JS run and piscina at 1..N threads, each a median of repeated timed runs.
+import { Piscina } from 'piscina';
+import { ActorSystem, type Inbox, type Pid } from '@joerl/runtime';
+import { compare, repeat, type Row, type Sample } from '../harness.js';
+import { NQUEENS_SOLUTIONS, nqueensCount, nqueensPrefixes, piDigits, piScale, piTerm, piTerms, PI_PREFIX, trapezoidArea, trapezoidSlice } from './kernels.js';
+import { doneOf } from './micro-suite.js';
+
+const PARALLEL = new URL('./parallel.actor.js', import.meta.url);
+const TASKS = new URL('./tasks.js', import.meta.url).href;
+
+/**
+ * Warm-up before the measured runs of a parallel benchmark: every thread
+ * compiles the hot code on its own, and a thread that does half the work
+ * reaches V8's optimisation thresholds half as fast, so warm-up is by time
+ * (at least this many runs and this many ms), not by a fixed count.
+ */
+const WARMUP = { runs: 4, quickMs: 600, fullMs: 2000 };
+
+/** Times of one parallel benchmark at 1..N shards and threads, for the scaling chart. */
+export interface Scaling {
+  name: string;
+  single: number;
+  joerl: number[];
+  piscina: number[];
+}
+
+export interface ParallelConfig {
+  runs: number;
+  quick: boolean;
+  threads: number;
+  progress: (what: string) => void;
+}
+
+async function time(fn: () => unknown): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+export interface Parallel {
+  name: string;
+  params: string;
+  single: () => void;
+  piscina: (pool: Piscina) => Promise<void>;
+  joerl: (system: ActorSystem, workers: Pid<any>[], master: Pid<any>, inbox: Inbox<any>) => Promise<void>;
+  workerExport: string;
+  masterExport: string;
+  workers: number;
+}
+
+export function parallelSuite(): Parallel[] {
+  // Full size even with --quick (which shortens the warm-up instead): a run of a
+  // few tens of ms on 2 shards is short enough for one wake-up or GC pause to
+  // move a median by 10%, and a speed-up is a ratio of two medians.
+  const trap = { pieces: 10_000_000, workers: 100 };
+  const nq = { size: 13, threshold: 4, workers: 20 };
+  const pi = { digits: 5_000, chunk: 4, inFlight: 4, workers: 20 };
+  const checkArea = (a: number) => {
+    if (Math.abs(a - 0.2710807519529568) > 1e-6) throw new Error(`Trapezoid: area ${a}`);
+  };
+  const checkQueens = (n: number) => {
+    if (n !== NQUEENS_SOLUTIONS[nq.size]) throw new Error(`NQueens: ${n} solutions for ${nq.size}`);
+  };
+  const checkPi = (digits: string) => {
+    if (!PI_PREFIX.startsWith(digits.slice(0, PI_PREFIX.length))) throw new Error('PiPrecision: wrong digits');
+  };
+  return [
+    {
+      name: 'Trapezoid', params: `${trap.pieces} pieces, ${trap.workers} workers`, workers: trap.workers, workerExport: 'trapWorker', masterExport: 'trapMaster',
+      single: () => {
+        let a = 0;
+        for (let i = 0; i < trap.workers; i++) {
+          const s = trapezoidSlice(i, trap.workers, trap.pieces);
+          a += trapezoidArea(s.left, s.pieces, s.h);
+        }
+        checkArea(a);
+      },
+      piscina: async (pool) => {
+        const parts = await Promise.all(Array.from({ length: trap.workers }, (_, i) => pool.run(trapezoidSlice(i, trap.workers, trap.pieces), { name: 'trapezoid' }) as Promise<number>));
+        checkArea(parts.reduce((a, b) => a + b, 0));
+      },
+      joerl: async (system, workers, master, inbox) => {
+        system.send(master, { start: true, workers, pieces: trap.pieces, report: inbox.pid });
+        checkArea((await doneOf(inbox, 'Trapezoid')).value);
+      },
+    },
+    {
+      name: 'NQueens', params: `N=${nq.size}, threshold ${nq.threshold}, ${nq.workers} workers`, workers: nq.workers, workerExport: 'nqWorker', masterExport: 'nqMaster',
+      single: () => checkQueens(nqueensPrefixes(nq.size, nq.threshold).reduce((n, b) => n + nqueensCount(nq.size, b), 0)),
+      piscina: async (pool) => {
+        const boards = nqueensPrefixes(nq.size, nq.threshold);
+        const counts = await Promise.all(boards.map((board) => pool.run({ size: nq.size, board }, { name: 'nqueens' }) as Promise<number>));
+        checkQueens(counts.reduce((a, b) => a + b, 0));
+      },
+      joerl: async (system, workers, master, inbox) => {
+        system.send(master, { start: true, workers, size: nq.size, threshold: nq.threshold, report: inbox.pid });
+        checkQueens((await doneOf(inbox, 'NQueens')).value);
+      },
+    },
+    {
+      name: 'PiPrecision', params: `${pi.digits} digits, ${pi.chunk} terms per message, ${pi.workers} workers with ${pi.inFlight} messages in flight each`, workers: pi.workers, workerExport: 'piWorker', masterExport: 'piMaster',
+      single: () => {
+        const scale = piScale(pi.digits);
+        let sum = 0n;
+        for (let k = 0, n = piTerms(pi.digits); k < n; k++) sum += piTerm(k, scale);
+        checkPi(piDigits(sum, pi.digits));
+      },
+      piscina: async (pool) => {
+        const n = piTerms(pi.digits);
+        const units = Array.from({ length: Math.ceil(n / pi.chunk) }, (_, i) => ({ k: i * pi.chunk, count: Math.min(pi.chunk, n - i * pi.chunk), digits: pi.digits }));
+        const terms = await Promise.all(units.map((w) => pool.run(w, { name: 'pi' }) as Promise<string>));
+        checkPi(piDigits(terms.reduce((a, t) => a + BigInt(`0x${t}`), 0n), pi.digits));
+      },
+      joerl: async (system, workers, master, inbox) => {
+        system.send(master, { start: true, workers, digits: pi.digits, chunk: pi.chunk, inFlight: pi.inFlight, report: inbox.pid });
+        if ((await doneOf(inbox, 'PiPrecision')).value !== pi.digits) throw new Error('PiPrecision: wrong digits');
+      },
+    },
+  ];
+}
+
+/** Runs the parallel benchmark `name` (its rows and its scaling curve). */
+export async function parallelBenchmark(name: string, cfg: ParallelConfig): Promise<{ rows: Row[]; scaling: Scaling[] }> {
+  const p = parallelSuite().find((x) => x.name === name);
+  if (p === undefined) throw new Error(`no parallel benchmark ${name}`);
+  const { runs, threads } = cfg;
+  const warm = { runs: WARMUP.runs, ms: cfg.quick ? WARMUP.quickMs : WARMUP.fullMs };
+  // Speed-ups are ratios of two medians: at least five runs each, even with --quick.
+  const parRuns = Math.max(runs, 5);
+  cfg.progress(`savina ${p.name}: single thread`);
+  const single = await repeat(parRuns, warm, () => time(p.single));
+  const j: Sample[] = [];
+  const ps: Sample[] = [];
+  let off: Sample | undefined;
+  for (let k = 1; k <= threads; k++) {
+    for (const telemetry of k === threads ? [true, false] : [true]) {
+      const system = await ActorSystem.start({ threads: k, telemetry: { enabled: telemetry } });
+      try {
+        cfg.progress(`savina ${p.name}: joerl on ${k} shard${k > 1 ? 's' : ''}${telemetry ? '' : ', telemetry off'}`);
+        const inbox = system.inbox();
+        const workers = await Promise.all(Array.from({ length: p.workers }, (_, i) => system.spawn(PARALLEL, undefined, { export: p.workerExport, shard: (i % k) + 1 }) as Promise<Pid<any>>));
+        const master = (await system.spawn(PARALLEL, undefined, { export: p.masterExport, shard: 1 })) as Pid<any>;
+        const s = await repeat(parRuns, warm, () => time(() => p.joerl(system, workers, master, inbox)));
+        for (const w of [...workers, master]) system.exit(w, 'kill');
+        inbox.close();
+        if (telemetry) j.push(s);
+        else off = s;
+      } finally {
+        await system.shutdown();
+      }
+    }
+    const pool = new Piscina({ filename: TASKS, minThreads: k, maxThreads: k, idleTimeout: 60_000 });
+    try {
+      cfg.progress(`savina ${p.name}: piscina with ${k} thread${k > 1 ? 's' : ''}`);
+      ps.push(await repeat(parRuns, warm, () => time(() => p.piscina(pool))));
+    } finally {
+      await pool.destroy();
+    }
+  }
+  const rows: Row[] = [];
+  const base = { group: 'savina', unit: 'ms' };
+  rows.push(compare({ ...base, name: `${p.name} 1 shard`, joerl: j[0]!, baseline: { name: 'single-thread JS', sample: single }, notes: p.params }, false));
+  for (let k = 2; k <= threads; k++) {
+    rows.push(compare({ ...base, name: `${p.name} ${k} shards (speed-up)`, joerl: j[k - 1]!, baseline: { name: 'joerl 1 shard', sample: j[0]! }, ...(k === 2 ? { target: 1.8 } : {}) }, false));
+  }
+  rows.push(compare({ ...base, name: `${p.name} ${threads} shards vs piscina`, joerl: j[threads - 1]!, baseline: { name: `piscina ${threads} threads`, sample: ps[threads - 1]! }, target: 1 }, false));
+  if (off !== undefined) rows.push(compare({ ...base, name: `${p.name} ${threads} shards, telemetry off`, joerl: off, baseline: { name: `piscina ${threads} threads`, sample: ps[threads - 1]! } }, false));
+  return { rows, scaling: [{ name: p.name, single: single.median, joerl: j.map((s) => s.median), piscina: ps.map((s) => s.median) }] };
+}
+
+/** The names of the parallel benchmarks, in the suite's order. */
+export const PARALLEL_NAMES = parallelSuite().map((p) => p.name);

@@ -1,0 +1,109 @@
+// Call timeouts: one timer per distinct timeout value, not one timer (and a setTimeout) per call.
+
+import type { PendingCall, Proc } from '../actor/proc.js';
+import type { ShardState } from './shard-state.js';
+
+/**
+ * The calls waiting with one timeout value, oldest first: their deadlines
+ * come in the order they were made, so the head is always the first to
+ * expire, and one timer armed for the head serves the lot. A call that ends
+ * is only marked; ended calls are dropped from the head as they reach it
+ * (sequential calls keep the queue at one entry).
+ *
+ *   items: [proc, ref, call,  proc, ref, call,  ...]   from `head`
+ */
+class Queue {
+  /** Entries in [head, tail); the array is reused, never shrunk (no reallocation per call). */
+  readonly items: unknown[] = [];
+  head = 0;
+  tail = 0;
+  armed = false;
+  readonly timerId: number;
+  readonly fire: () => void;
+
+  constructor(timerId: number, fire: (q: Queue) => void) {
+    this.timerId = timerId;
+    this.fire = () => fire(this);
+  }
+
+  /** Drops ended calls from the head; an empty queue starts over at 0. */
+  trim(): void {
+    const items = this.items;
+    while (this.head < this.tail && (items[this.head + 2] as PendingCall).ended) {
+      items[this.head] = items[this.head + 2] = undefined;
+      this.head += 3;
+    }
+    if (this.head === this.tail) {
+      this.head = this.tail = 0;
+    } else if (this.head > 3 * 1024 && this.head * 2 > this.tail) {
+      items.copyWithin(0, this.head, this.tail);
+      this.tail -= this.head;
+      this.head = 0;
+    }
+  }
+
+  push(p: Proc, ref: number, pc: PendingCall): void {
+    const t = this.tail;
+    this.items[t] = p;
+    this.items[t + 1] = ref;
+    this.items[t + 2] = pc;
+    this.tail = t + 3;
+  }
+}
+
+export class CallDeadlines {
+  private readonly s: ShardState;
+  private readonly queues = new Map<number, Queue>();
+  private readonly expire: (p: Proc, ref: number, pc: PendingCall) => void;
+
+  /** `expire` fails a call whose deadline passed (it is still in p.calls under `ref` if it has not ended). */
+  constructor(state: ShardState, expire: (p: Proc, ref: number, pc: PendingCall) => void) {
+    this.s = state;
+    this.expire = expire;
+  }
+
+  /** Call `ref` of `p` fails with a timeout after `timeoutMs` unless it ends first. */
+  add(p: Proc, ref: number, pc: PendingCall, timeoutMs: number): void {
+    pc.deadline = performance.now() + timeoutMs;
+    pc.timeoutMs = timeoutMs;
+    let q = this.queues.get(timeoutMs);
+    if (q === undefined) this.queues.set(timeoutMs, (q = new Queue(this.s.newRef(), (x) => this.fire(x))));
+    q.push(p, ref, pc);
+    if (!q.armed) this.arm(q, timeoutMs);
+  }
+
+  /** `pc` ended (answered, failed, or its caller exited): nothing to time out. */
+  ended(pc: PendingCall): void {
+    pc.ended = true;
+    const q = this.queues.get(pc.timeoutMs);
+    if (q !== undefined && q.items[q.head + 2] === pc) q.trim();
+  }
+
+  private arm(q: Queue, delayMs: number): void {
+    q.armed = true;
+    this.s.timers.add(q.timerId, Math.max(0, delayMs), q.fire);
+  }
+
+  /** The head's deadline came (or a later one, if the head ended meanwhile): expire what is due, re-arm for the rest. */
+  private fire(q: Queue): void {
+    q.armed = false;
+    const now = performance.now();
+    const items = q.items;
+    while (q.head < q.tail) {
+      const pc = items[q.head + 2] as PendingCall;
+      if (!pc.ended) {
+        if (pc.deadline > now) {
+          this.arm(q, pc.deadline - now);
+          return;
+        }
+        const p = items[q.head] as Proc;
+        const ref = items[q.head + 1] as number;
+        q.head += 3;
+        this.expire(p, ref, pc);
+        continue;
+      }
+      q.head += 3;
+    }
+    q.trim();
+  }
+}

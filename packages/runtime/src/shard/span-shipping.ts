@@ -1,0 +1,87 @@
+// A shard's spans on their way to the main thread: finished ones in batches, held-back starts, the open-span slot.
+
+import type { Span } from '@opentelemetry/api';
+import { BuiltinSpan, OpenSpanSlot, type SpanEndRecord, type SpanEndWire, type SpanSink, type SpanStartRecord, spanEndToWire, spanStartToWire } from '@joerl/telemetry/internal';
+import { OP_SPAN_BATCH, OP_SPAN_START } from './protocol.js';
+import type { ShardState } from './shard-state.js';
+
+/** Finished spans per batch op at most (a batch is packed into the ring as one frame). */
+const SPAN_BATCH = 256;
+
+/**
+ * The span sink of a shard. Finished spans wait in a batch, shipped before
+ * the next flush that publishes (`beforeFlush`). Start records are only
+ * needed for spans still open when we publish (so the main thread can end
+ * them if this shard dies): held back, dropped if the span ends first, and
+ * shipped before the flush otherwise. The synchronous handler running right
+ * now has its span in the shard's open-span slot instead (`guardHandler`).
+ */
+export class SpanShipping implements SpanSink {
+  private readonly s: ShardState;
+  private readonly unshippedStarts = new Map<string, SpanStartRecord>();
+  private readonly slot: OpenSpanSlot | null;
+  private batch: SpanEndWire[] = [];
+
+  constructor(s: ShardState, slot: SharedArrayBuffer | null) {
+    this.s = s;
+    this.slot = slot === null ? null : new OpenSpanSlot(slot);
+  }
+
+  started(rec: SpanStartRecord): void {
+    this.unshippedStarts.set(rec.spanId, rec);
+  }
+
+  ended(rec: SpanEndRecord): void {
+    this.unshippedStarts.delete(rec.spanId);
+    this.ship(spanEndToWire(rec));
+  }
+
+  endedWire(w: SpanEndWire): void {
+    if (this.unshippedStarts.size > 0) this.unshippedStarts.delete(w[0]);
+    this.ship(w);
+  }
+
+  /** Before a flush that publishes: the batch, then the starts of spans still open. */
+  beforeFlush(): void {
+    if (this.batch.length > 0) this.shipBatch();
+    if (this.unshippedStarts.size === 0) return;
+    for (const rec of this.unshippedStarts.values()) this.s.transport.emitQuiet(0, OP_SPAN_START, spanStartToWire(rec));
+    this.unshippedStarts.clear();
+  }
+
+  /**
+   * A traced handler is about to run under `span`, and might never return:
+   * the main thread must be able to end the span if this shard dies. Its
+   * start goes to the open-span slot in shared memory, not through a flush;
+   * only when other spans opened since the last flush are still open (an
+   * async handler, a call) are they all flushed instead, as before.
+   */
+  guardHandler(span: Span): void {
+    if (!(span instanceof BuiltinSpan)) {
+      this.s.transport.flushTo(0);
+      return;
+    }
+    if (this.unshippedStarts.size === 0 && this.slot !== null && this.slot.open(span)) return;
+    this.unshippedStarts.set(span.spanId, span.startRecord());
+    this.s.transport.flushTo(0);
+  }
+
+  /** The traced handler returned or threw: its span needs no guard any more. */
+  handlerReturned(): void {
+    this.slot?.close();
+  }
+
+  /** It returned a promise: its span stays open, so its start ships with the next flush. */
+  handlerPending(span: Span): void {
+    if (span instanceof BuiltinSpan) this.unshippedStarts.set(span.spanId, span.startRecord());
+  }
+
+  private ship(w: SpanEndWire): void {
+    if (this.batch.push(w) >= SPAN_BATCH) this.shipBatch();
+  }
+
+  private shipBatch(): void {
+    this.s.transport.emitQuiet(0, OP_SPAN_BATCH, this.batch);
+    this.batch = [];
+  }
+}

@@ -1,0 +1,115 @@
+// Built-in spans: their compact wire form, the ReadableSpan built from it on demand (SDK 1.x and 2.x fields), the open-span slot.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Packr, Unpackr } from 'msgpackr';
+import { SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
+import {
+  BUILTIN_HANDLE,
+  BUILTIN_RECEIVE,
+  BUILTIN_SEND,
+  BuiltinSpan,
+  LazyReadableSpan,
+  OpenSpanSlot,
+  type SpanEndWire,
+  type SpanSink,
+  builtinWire,
+  createOpenSpanSlot,
+  spanEndFromWire,
+} from '@joerl/telemetry/internal';
+
+const options = { useRecords: true, moreTypes: true, structuredClone: false } as const;
+const trip = (x: unknown): SpanEndWire => new Unpackr(options).unpack(new Packr(options).pack(x)) as SpanEndWire;
+const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const resource = { attributes: { 'service.name': 'test' } };
+
+test('a send span in wire form reads back as a ReadableSpan of both SDK majors, attributes spelled out', () => {
+  const w = trip(builtinWire('00f067aa0ba902b7', TRACE, '53995c3f42cd8ad8', false, 'message.send', SpanKind.PRODUCER, 1000.5, 1000.5, 'joerl', [BUILTIN_SEND, 3, 2, 17, 3, 1, 4], null));
+  const s = new LazyReadableSpan(w, resource);
+  assert.is(s.name, 'message.send');
+  assert.is(s.kind, SpanKind.PRODUCER);
+  assert.equal(s.spanContext(), { traceId: TRACE, spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED, isRemote: false });
+  assert.equal(s.parentSpanContext, { traceId: TRACE, spanId: '53995c3f42cd8ad8', traceFlags: 1, isRemote: false });
+  assert.is(s.parentSpanId, '53995c3f42cd8ad8', 'SDK 1.x');
+  assert.is(s.instrumentationScope, s.instrumentationLibrary, 'one scope object under both names');
+  assert.equal(s.instrumentationScope, { name: 'joerl' });
+  assert.equal(s.startTime, [1, 500_000]);
+  assert.equal(s.duration, [0, 0]);
+  assert.equal(s.status, { code: SpanStatusCode.UNSET });
+  assert.equal(s.attributes, {
+    'messaging.system': 'joerl',
+    'messaging.operation': 'send',
+    'messaging.operation.type': 'send',
+    'messaging.operation.name': 'send',
+    'messaging.destination.name': '<3.2.17>',
+    'actor.to_pid': '<3.2.17>',
+    'otel.kind': 'producer',
+    'actor.from_pid': '<3.1.4>',
+  });
+  assert.is(s.attributes, s.attributes, 'computed once');
+  assert.equal(s.events, []);
+  assert.equal(s.links, []);
+  assert.is(s.resource, resource);
+  assert.ok(s.ended);
+});
+
+test('a receive span in link mode: a root with a link to the send; the full record path expands the same attributes', () => {
+  const w = trip(builtinWire('1111111111111111', TRACE, null, false, 'message.receive', SpanKind.CONSUMER, 10, 12, 'joerl', [BUILTIN_RECEIVE, 0, 1, 9, 'Sink'], { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1 }));
+  const s = new LazyReadableSpan(w, resource);
+  assert.is(s.parentSpanContext, undefined);
+  assert.is(s.parentSpanId, undefined);
+  assert.equal(s.links, [{ context: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1, isRemote: true } }]);
+  assert.is(s.attributes['actor.type'], 'Sink');
+  assert.is(s.attributes['otel.kind'], 'consumer');
+  assert.equal(spanEndFromWire(w).attributes, s.attributes);
+});
+
+test('a handle span untouched by user code ships its descriptor only; what user code adds ships too', () => {
+  const shipped: SpanEndWire[] = [];
+  const sink: SpanSink = { started: () => {}, ended: () => {}, endedWire: (w) => void shipped.push(w) };
+  const ctx = { traceId: TRACE, spanId: '2222222222222222', traceFlags: TraceFlags.SAMPLED };
+  const plain = new BuiltinSpan(sink, ctx, '1111111111111111', true, 'actor.handle_message', SpanKind.INTERNAL, 5, 'joerl', [BUILTIN_HANDLE, 0, 1, 3, 'Worker']);
+  plain.end(6);
+  assert.equal(shipped[0]![7], [], 'no attributes of its own');
+  const touched = new BuiltinSpan(sink, { ...ctx, spanId: '3333333333333333' }, '1111111111111111', true, 'actor.handle_message', SpanKind.INTERNAL, 5, 'joerl', [BUILTIN_HANDLE, 0, 1, 3, 'Worker']);
+  touched.setAttribute('order.id', 42);
+  touched.recordException(new Error('boom'));
+  touched.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' });
+  touched.end(7);
+  touched.setAttribute('late', true); // after end: ignored
+  const s = new LazyReadableSpan(trip(shipped[1]), resource);
+  assert.is(s.attributes['order.id'], 42);
+  assert.is(s.attributes['actor.type'], 'Worker');
+  assert.is(s.attributes['actor.pid'], '<0.1.3>');
+  assert.is(s.attributes.late, undefined);
+  assert.equal(s.status, { code: SpanStatusCode.ERROR, message: 'boom' });
+  assert.is(s.events[0]!.name, 'exception');
+  assert.is(s.events[0]!.attributes!['exception.message'], 'boom');
+  assert.equal(s.parentSpanContext, { traceId: TRACE, spanId: '1111111111111111', traceFlags: 1, isRemote: true });
+});
+
+test('the open-span slot keeps the span a handler runs under until it returns, and refuses spans it cannot hold', () => {
+  const sab = createOpenSpanSlot();
+  const writer = new OpenSpanSlot(sab);
+  const reader = new OpenSpanSlot(sab);
+  assert.is(reader.read(), null);
+  const sink: SpanSink = { started: () => {}, ended: () => {}, endedWire: () => {} };
+  const span = new BuiltinSpan(sink, { traceId: TRACE, spanId: '4444444444444444', traceFlags: 1 }, '1111111111111111', false, 'actor.handle_message', SpanKind.INTERNAL, 123.25, 'joerl', [BUILTIN_HANDLE, 5, 2, 77, 'Looper']);
+  assert.ok(writer.open(span));
+  assert.equal(reader.read(), {
+    spanId: '4444444444444444',
+    traceId: TRACE,
+    parentSpanId: '1111111111111111',
+    name: 'actor.handle_message',
+    kind: SpanKind.INTERNAL,
+    start: 123.25,
+    attributes: {},
+    scope: 'joerl',
+    builtin: [BUILTIN_HANDLE, 5, 2, 77, 'Looper'],
+  });
+  writer.close();
+  assert.is(reader.read(), null);
+  assert.not.ok(writer.open({ spanId: 'x', traceId: TRACE, name: 'user', kind: SpanKind.INTERNAL, start: 1, scope: 'joerl' }), 'not a built-in span');
+  assert.not.ok(writer.open({ ...span, name: span.name, spanId: span.spanId, traceId: span.traceId, kind: span.kind, start: span.start, scope: 'my-lib', builtin: span.builtin }), 'another scope');
+});
+
+test.run();
