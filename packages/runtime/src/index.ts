@@ -1,7 +1,7 @@
 // @joerl/runtime: Erlang/OTP-style actors over worker_threads.
 
 export { ActorSystem } from './system/actor-system.js';
-export type { CrashReport, MessagesLost, NodeDownInfo, ShardDeath, ShardView, SharedMemoryUsage, SupervisorReport, SystemEventMap, SystemView } from './system/actor-system.js';
+export type { CrashReport, MessagesLost, NodeDownInfo, ShardDeath, ShardView, SharedMemoryUsage, ShutdownOptions, SupervisorReport, SystemEventMap, SystemView } from './system/actor-system.js';
 export { move } from './codec/move.js';
 export type { SystemOptions, TracingOptions } from './system/options.js';
 export type { ErrorInfo, Report } from './shard/report-sink.js';
@@ -29,6 +29,7 @@ export type {
   CallOptions,
   CastOf,
   ModuleRef,
+  OffloadJobOptions,
   OffloadMessage,
   ReplyOf,
   ServerProtocol,

@@ -21,6 +21,18 @@ export function checkCapacity(value: unknown, what: string): void {
   }
 }
 
+/**
+ * `opts.signal` of call, spawn and offload: undefined, or an AbortSignal.
+ * Returns it; an aborted one throws its reason (the operation rejects with it
+ * and nothing starts).
+ */
+export function checkSignal(signal: unknown, what: string): AbortSignal | undefined {
+  if (signal === undefined) return undefined;
+  if (!(signal instanceof AbortSignal)) throw new InvalidOptionError(`${what} options.signal must be an AbortSignal, got ${describe(signal)}`);
+  signal.throwIfAborted();
+  return signal;
+}
+
 export function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
 }

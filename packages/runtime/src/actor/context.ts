@@ -36,6 +36,16 @@ export interface SpawnOptions {
    * `ERR_UNKNOWN_NODE` or `ERR_NODE_DOWN` when that node is not connected.
    */
   node?: string;
+  /**
+   * Cancels the spawn: an already-aborted signal rejects at once with
+   * `signal.reason` (nothing starts); an abort before the spawn resolves
+   * rejects it with `signal.reason` and, since the process exists from the
+   * request on (its pid is reserved), kills it (`killed`: init is cut short
+   * or never runs, `terminate` does not run), undoing the link or monitor
+   * set at birth first, so the caller gets no EXIT or DOWN for it. An abort
+   * after the spawn resolved does nothing.
+   */
+  signal?: AbortSignal;
 }
 
 /** A node of the cluster, as `nodes()` reports it. */
@@ -67,6 +77,27 @@ export interface Monitored<M = unknown> {
 export interface CallOptions {
   /** Reject with `ERR_CALL_TIMEOUT` after this long (default 5000; `Infinity` waits forever). */
   timeoutMs?: number;
+  /**
+   * Cancels the call: an already-aborted signal rejects at once with
+   * `signal.reason` (nothing is sent); an abort while the call waits rejects
+   * it with `signal.reason`, and the reply, if the server still sends one, is
+   * dropped, exactly as after a timeout. The listener is removed when the
+   * call settles.
+   */
+  signal?: AbortSignal;
+}
+
+/** Options for an offload job (`offload` on the system or on `ctx`). */
+export interface OffloadJobOptions {
+  /** The module export to run (default `'default'`). */
+  export?: string;
+  /**
+   * Cancels the job: an already-aborted signal rejects at once with
+   * `signal.reason`; an abort before the result arrives rejects with
+   * `signal.reason`, drops the late result, and cancels the job on the pool
+   * (piscina removes a queued job, and ends the worker thread running a started one).
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -182,9 +213,10 @@ export interface ActorContext<M = unknown> extends ProcessOps {
    * Runs a stateless function (`module`'s export, default `'default'`) on the
    * offload pool, so a long CPU job does not hold up the other actors of this
    * shard. Rejects with `ERR_OFFLOAD_FAILED` if the job throws,
-   * `ERR_MODULE_NOT_FOUND`, or `ERR_UNENCODABLE` for bad input.
+   * `ERR_MODULE_NOT_FOUND`, or `ERR_UNENCODABLE` for bad input; with
+   * `signal`, rejects with its reason once it aborts (see {@link OffloadJobOptions}).
    */
-  offload<R = unknown>(module: ModuleRef, input: unknown, opts?: { export?: string }): Promise<R>;
+  offload<R = unknown>(module: ModuleRef, input: unknown, opts?: OffloadJobOptions): Promise<R>;
   /**
    * Publishes what this thread has sent so far, now. Cross-thread sends are
    * batched until the current handler returns (that batching is most of the

@@ -30,14 +30,22 @@ export type ExitReasonInput = ExitReason | 'kill' | string | Error | { readonly 
 /** The reason a process gets when `exit(pid, 'kill')` reaches it. */
 export const KILL = 'kill';
 
-/** Builds a panic reason from anything thrown. */
+/** `s` with each lone surrogate replaced by U+FFFD (String#toWellFormed, Node 20). */
+export const toWellFormed = (s: string): string => (s as unknown as { toWellFormed(): string }).toWellFormed();
+
+/**
+ * Builds a panic reason from anything thrown: a description of it (strings),
+ * not the value. Its strings are made well formed here, where it is made, so
+ * it reads the same on every thread (UTF-8 cannot carry a lone surrogate, and
+ * nobody made a call that could be refused).
+ */
 export function panicReason(thrown: unknown): PanicReason {
   if (thrown instanceof Error) {
-    const r: { kind: 'panic'; message: string; name: string; stack?: string } = { kind: 'panic', message: thrown.message, name: thrown.name };
-    if (thrown.stack !== undefined) r.stack = thrown.stack;
+    const r: { kind: 'panic'; message: string; name: string; stack?: string } = { kind: 'panic', message: toWellFormed(String(thrown.message)), name: toWellFormed(String(thrown.name)) };
+    if (thrown.stack !== undefined) r.stack = toWellFormed(String(thrown.stack));
     return r;
   }
-  return { kind: 'panic', message: typeof thrown === 'string' ? thrown : safeString(thrown) };
+  return { kind: 'panic', message: toWellFormed(typeof thrown === 'string' ? thrown : safeString(thrown)) };
 }
 
 /** Turns caller input into a canonical reason (`'kill'` stays `'kill'`: it is a signal, not a reason). */

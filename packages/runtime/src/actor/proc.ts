@@ -37,10 +37,16 @@ export interface PendingCall {
   to: Pid;
   /** Tracing: the call's CLIENT span. */
   span?: Span;
+  /** With a signal: removes its abort listener (called when the call ends, however it ends). */
+  unlisten?: () => void;
 }
 
-/** Called once when a spawn finishes: with the pid, or with the error. */
-export type SpawnReply = (pid: Pid | null, err: unknown) => void;
+/**
+ * Called once when a spawn finishes: with the pid, or with the error; `type`
+ * is the behaviour's name once its module is loaded (null before: the
+ * `actor.spawn` span keeps the name it guessed from the file).
+ */
+export type SpawnReply = (pid: Pid | null, err: unknown, type: string | null) => void;
 
 export class Proc {
   readonly pid: Pid;
@@ -104,6 +110,11 @@ export class Proc {
   constructor(pid: Pid, capacity: number) {
     this.pid = pid;
     this.mailbox = new Mailbox(capacity);
+  }
+
+  /** The behaviour's name once its module is loaded, else null (what a spawn reply carries). */
+  get knownType(): string | null {
+    return this.behaviour === null ? null : this.typeName;
   }
 
   addLink(pid: Pid): boolean {

@@ -2,7 +2,7 @@
 
 import { movesPending } from './move.js';
 import { copy, snapshot } from './snapshot.js';
-import { REWRITE, SHARED, analyze, flat, refuseShared } from './values.js';
+import { REWRITE, SHARED, analyze, analyzeAs, flat, refuseShared } from './values.js';
 
 /**
  * The message as it goes into a ring, checked (`ERR_UNENCODABLE` with the
@@ -47,4 +47,20 @@ export function forLocal(msg: unknown, checked: boolean): unknown {
  */
 export function relay(value: unknown): unknown {
   return (analyze(value, false) & REWRITE) !== 0 ? copy(value, true) : value;
+}
+
+/**
+ * A value that crosses like a message but is not one (spawn arguments, an
+ * exit reason), named `root` in errors. Always checked, whatever
+ * checkLocalSends says: these are rare, and where the runtime placed a
+ * process must not decide whether they are refused. `local`: for a receiver
+ * on this thread, copied (as a receiver elsewhere would decode it) only with
+ * `checked` or a pending move; otherwise for the wire, as {@link forWire}
+ * (`remote`: bound for another node).
+ */
+export function forSignal(value: unknown, root: string, local: boolean, checked: boolean, remote = false): unknown {
+  const flags = analyzeAs(value, checked, root);
+  if (remote && (flags & SHARED) !== 0) refuseShared(value, root);
+  if (local) return checked || ((flags & REWRITE) !== 0 && movesPending()) ? copy(value, false) : value;
+  return checked || (flags & REWRITE) !== 0 ? copy(value, true) : value;
 }

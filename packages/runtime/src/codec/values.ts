@@ -35,6 +35,8 @@ const seen: (object | undefined)[] = new Array<object | undefined>(SMALL_SEEN).f
 let seenCount = 0;
 let seenSet: Set<object> | null = null;
 let busy = false;
+/** What the error calls the value's root: `message`, or `args` / `reason` for spawn arguments and exit reasons (see analyzeAs). */
+let rootName = 'message';
 
 function track(o: object): boolean {
   const set = seenSet;
@@ -222,6 +224,20 @@ function analyzeAgain(value: unknown, deepCheck: boolean): number {
   }
 }
 
+/**
+ * {@link analyze} for a value that is not a message: `root` names it in the
+ * error's path (`args.list[1]`, `reason.f`).
+ */
+export function analyzeAs(value: unknown, deepCheck: boolean, root: string): number {
+  const outer = rootName;
+  rootName = root;
+  try {
+    return analyze(value, deepCheck);
+  } finally {
+    rootName = outer;
+  }
+}
+
 /** Throws {@link UnencodableError} unless `value` can cross threads intact (see {@link analyze}). */
 export function assertEncodable(value: unknown): void {
   analyze(value, false);
@@ -229,13 +245,19 @@ export function assertEncodable(value: unknown): void {
 
 /** Second, slower walk that names the offending path and says what to do; runs only on failure. */
 function fail(root: unknown, deep: boolean, remote = false): never {
-  const found = locate(root, 'message', 0, new Map(), deep, remote);
-  throw new UnencodableError(found?.[0] ?? 'message', found?.[1] ?? 'a value that changed while it was being checked', found?.[2]);
+  const found = locate(root, rootName, 0, new Map(), deep, remote);
+  throw new UnencodableError(found?.[0] ?? rootName, found?.[1] ?? 'a value that changed while it was being checked', found?.[2]);
 }
 
 /** Throws {@link UnencodableError} naming the shared memory in a value bound for another node (it cannot cross machines). */
-export function refuseShared(value: unknown): never {
-  fail(value, false, true);
+export function refuseShared(value: unknown, root = 'message'): never {
+  const outer = rootName;
+  rootName = root;
+  try {
+    fail(value, false, true);
+  } finally {
+    rootName = outer;
+  }
 }
 
 const NOT_SHARED_ACROSS_NODES = 'shared memory cannot cross to another node; send a copy of its bytes (new Uint8Array(sab).slice())';

@@ -1,6 +1,6 @@
 // The `ctx` object handlers receive: a thin, typed front over the thread's process API, bound to one process.
 
-import type { ActorContext, CallOptions, ModuleRef, Monitored, NodeInfo, ReceiveOptions, SpawnOptions, TimerRef } from '../actor/context.js';
+import type { ActorContext, CallOptions, ModuleRef, Monitored, NodeInfo, OffloadJobOptions, ReceiveOptions, SpawnOptions, TimerRef } from '../actor/context.js';
 import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
 import type { From, MonitorRef } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
@@ -33,10 +33,10 @@ export interface ActorHost {
   sendAfter(owner: Proc | null, to: Pid<unknown> | string, msg: unknown, delayMs: number): TimerRef;
   cancelTimer(ref: TimerRef, owner: Proc | null): boolean;
   receive(p: Proc, match: (msg: unknown) => boolean, timeoutMs: number | undefined): Promise<unknown>;
-  call(p: Proc, to: Pid<unknown> | string, req: unknown, timeoutMs: number): Promise<unknown>;
+  call(p: Proc, to: Pid<unknown> | string, req: unknown, timeoutMs: number, signal?: AbortSignal): Promise<unknown>;
   cast(to: Pid<unknown> | string, msg: unknown, from?: Pid): void;
   reply(from: From, ok: boolean, value: unknown, by?: Proc | null): void;
-  offload(module: ModuleRef, input: unknown, exportName?: string): Promise<unknown>;
+  offload(module: ModuleRef, input: unknown, exportName?: string, signal?: AbortSignal): Promise<unknown>;
   flush(): void;
   probe(p: Proc): BehaviourProbe;
   /** This node's name (null without `node`). */
@@ -179,7 +179,7 @@ export class ActorCtx implements ActorContext<unknown> {
   }
 
   call(to: Pid<any> | string, req: unknown, opts?: CallOptions): Promise<any> {
-    return this.#h.call(this.#p, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
+    return this.#h.call(this.#p, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, opts?.signal);
   }
 
   cast(to: Pid<any> | string, msg: unknown): void {
@@ -198,8 +198,8 @@ export class ActorCtx implements ActorContext<unknown> {
     this.#h.flush();
   }
 
-  offload(module: ModuleRef, input: unknown, opts?: { export?: string }): Promise<any> {
-    return this.#h.offload(module, input, opts?.export);
+  offload(module: ModuleRef, input: unknown, opts?: OffloadJobOptions): Promise<any> {
+    return this.#h.offload(module, input, opts?.export, opts?.signal);
   }
 
   monitorNode(name: string): void {

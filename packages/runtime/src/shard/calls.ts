@@ -7,7 +7,7 @@ import { Pid } from '../actor/pid.js';
 import type { PendingCall, Proc } from '../actor/proc.js';
 import { assertEncodable } from '../codec/codec.js';
 import { CallFailedError, CallTimeoutError, InvalidArgumentError, NoProcError, NodeDownError, SystemStoppedError, fromWireError, type WireError } from '../errors.js';
-import { describe } from '../validate.js';
+import { checkSignal, describe } from '../validate.js';
 import { CallDeadlines } from './call-deadlines.js';
 import type { Delivery } from './delivery.js';
 import { OP_DEMONITOR, OP_MONITOR, OP_REPLY } from './protocol.js';
@@ -40,7 +40,7 @@ export class Calls {
    * not after the timeout. The reply never enters the caller's mailbox: a
    * reply that comes after the timeout finds no pending call and is dropped.
    */
-  call(p: Proc, to: Pid<unknown> | string, req: unknown, timeoutMs: number): Promise<unknown> {
+  call(p: Proc, to: Pid<unknown> | string, req: unknown, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
     const s = this.s;
     let pid: Pid<unknown>;
     try {
@@ -48,6 +48,8 @@ export class Calls {
       if (timeoutMs !== Infinity && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
         throw new InvalidArgumentError(`call timeoutMs must be a number >= 0 or Infinity, got ${describe(timeoutMs)}`);
       }
+      // An aborted signal throws its reason here: nothing is sent.
+      if (signal !== undefined) checkSignal(signal, 'call');
       if (this.router.route(pid) !== s.thread) assertEncodable(req);
     } catch (err) {
       return Promise.reject(err);
@@ -61,6 +63,7 @@ export class Calls {
       if (p.calls?.get(ref) !== pc) return; // a local server that is already gone: rejected with noproc
       // Not a timer per call (a setTimeout armed and cleared every round trip): a queue per timeout value.
       if (timeoutMs !== Infinity) this.deadlines.add(p, ref, pc, timeoutMs);
+      if (signal !== undefined) this.listen(p, ref, pc, signal);
       const obs = s.observer;
       const span = obs.callStarted(pid);
       if (span !== undefined) pc.span = span;
@@ -138,9 +141,27 @@ export class Calls {
     }
   }
 
-  /** Forgets a call: its timer, its entry and (unless its DOWN already came) its monitor; ends its span. */
+  /**
+   * An abort of `signal` ends the call as a timeout does, with the signal's
+   * reason: its entry goes (a late reply is dropped), the server is
+   * demonitored. The listener goes when the call ends, however it ends.
+   */
+  private listen(p: Proc, ref: number, pc: PendingCall, signal: AbortSignal): void {
+    const abort = (): void => {
+      if (p.calls?.get(ref) !== pc) return;
+      this.end(p, ref, pc, true, signal.reason);
+      // From outside a slice: the demonitor must still go out if the thread is parked.
+      this.s.scheduler.kick();
+      pc.reject(signal.reason);
+    };
+    signal.addEventListener('abort', abort, { once: true });
+    pc.unlisten = () => signal.removeEventListener('abort', abort);
+  }
+
+  /** Forgets a call: its timer, its entry, its abort listener and (unless its DOWN already came) its monitor; ends its span. */
   private end(p: Proc, ref: number, pc: PendingCall, demonitor: boolean, err?: unknown, serverTp?: string): void {
     if (pc.span !== undefined) this.s.observer.callEnded(pc.span, serverTp, err);
+    if (pc.unlisten !== undefined) pc.unlisten();
     p.calls!.delete(ref);
     if (p.calls!.size === 0) p.calls = null;
     if (pc.deadline !== Infinity) this.deadlines.ended(pc);

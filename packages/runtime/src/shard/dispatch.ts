@@ -25,6 +25,7 @@ import {
   OP_NODE_REPLY,
   OP_NODE_REQ,
   OP_OFFLOAD,
+  OP_OFFLOAD_CANCEL,
   OP_OFFLOAD_REPLY,
   OP_REMOTE,
   OP_REPLY,
@@ -135,13 +136,16 @@ export class Dispatcher {
           spawner.serve(from, ops[i + 1] as number, ops[i + 2] as SpawnRequest);
           break;
         case OP_SPAWN_REPLY:
-          spawner.onReply(ops[i + 1] as number, ops[i + 2] as Pid | null, ops[i + 3] as WireError | null);
+          spawner.onReply(ops[i + 1] as number, ops[i + 2] as Pid | null, ops[i + 3] as WireError | null, ops[i + 4] as string | null);
           break;
         case OP_DEAD_LETTER:
           delivery.onReport(ops[i + 1] as DeadLetter);
           break;
         case OP_OFFLOAD:
-          offload.serve(from, ops[i + 1], ops[i + 2] as string, ops[i + 3] as string, ops[i + 4]);
+          offload.serve(from, ops[i + 1] as number, ops[i + 2] as string, ops[i + 3] as string, ops[i + 4], ops[i + 5] === true);
+          break;
+        case OP_OFFLOAD_CANCEL:
+          offload.cancel(from, ops[i + 1] as number);
           break;
         case OP_OFFLOAD_REPLY:
           offload.onReply(ops[i + 1] as number, ops[i + 2] === true, ops[i + 3]);

@@ -4,6 +4,7 @@ import { type ExitReason, type ExitReasonInput, KILL, formatReason, normalizeRea
 import type { MonitorRef } from '../actor/messages.js';
 import { type Pid, pidKey } from '../actor/pid.js';
 import { type Proc, S_DEAD, S_EXITING, S_INIT, S_RUNNING, S_WAITING } from '../actor/proc.js';
+import { forSignal } from '../codec/prepare.js';
 import { InitFailedError } from '../errors.js';
 import { checkPid, isThenable } from '../validate.js';
 import type { Calls } from './calls.js';
@@ -35,6 +36,12 @@ export class Exits {
     this.calls = calls;
     this.timers = timers;
   }
+
+  /**
+   * Told when a process dies before its start finished (killed while its module loads or its async
+   * init is pending). The spawn layer above sets it, to forget the start's deadline and pending work.
+   */
+  startEnded: (p: Proc) => void = () => {};
 
   // ---- the process API
 
@@ -81,19 +88,31 @@ export class Exits {
   /** exit/2: sends an exit signal from `from` to `target`. */
   exit(from: Pid, target: Pid<unknown>, input: ExitReasonInput): void {
     checkPid(target, 'exit');
-    const reason = normalizeReason(input);
+    const reason = this.reasonOf(input);
     this.s.observer.signalSent(reason === KILL ? 'kill' : 'exit', reason === KILL ? 'killed' : reasonKind(reason));
     this.router.sigExit(from, target, reason, false);
   }
 
   /** ctx.stop(): exit after the current handler (or at once when idle). */
   requestStop(p: Proc, input: ExitReasonInput): void {
-    const reason = normalizeReason(input);
+    const reason = this.reasonOf(input);
     const r = reason === KILL ? 'killed' : reason;
     this.s.observer.signalSent('stop', null);
     this.s.observer.signalReceived('stop', false);
     if (p.status === S_RUNNING || p.status === S_WAITING || p.status === S_INIT) p.stopReason = r;
     else this.exitProc(p, r);
+  }
+
+  /**
+   * A reason given to exit() or stop(): refused at the call
+   * (`ERR_UNENCODABLE`, path from `reason`) when it could not cross threads,
+   * wherever its receivers live, and taken as a copy with checkLocalSends.
+   * An Error becomes a panic reason (a description made of strings).
+   */
+  private reasonOf(input: ExitReasonInput): ExitSignalReason {
+    if (typeof input === 'string' && (input === 'normal' || input === 'shutdown' || input === 'killed' || input === KILL)) return input;
+    if (input instanceof Error) return normalizeReason(input);
+    return normalizeReason(forSignal(input, 'reason', true, this.s.config.checkLocalSends) as ExitReasonInput);
   }
 
   // ---- signals arriving (from the dispatcher)
@@ -221,7 +240,8 @@ export class Exits {
     const reply = p.spawnReply;
     if (reply !== null) {
       p.spawnReply = null;
-      reply(null, new InitFailedError(p.pid.toString(), reason, `it exited during init (${formatReason(reason)})`));
+      this.startEnded(p);
+      reply(null, new InitFailedError(p.pid.toString(), reason, `it exited during init (${formatReason(reason)})`), p.knownType);
     }
     s.observer.exited(p, reason);
     // Before links and monitors hear of the exit: whoever sees the DOWN has seen these dead letters too.

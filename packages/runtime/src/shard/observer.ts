@@ -8,6 +8,12 @@ import type { Pid } from '../actor/pid.js';
 import { NOOP_PROBE, type BehaviourProbe } from '../actor/probe.js';
 import type { Proc } from '../actor/proc.js';
 
+/** A traced spawn in flight: its `actor.spawn` span, and the traceparent its request carries. */
+export interface SpawnTrace {
+  span: Span;
+  tp: string;
+}
+
 /**
  * Every event a thread's layers report. The composition picks one object at
  * start: the telemetry observer, or {@link NOOP_OBSERVER} when metrics,
@@ -47,8 +53,10 @@ export interface ShardObserver {
   signalReceived(kind: SignalKind, ignored: boolean): void;
   linkCreated(): void;
   monitorCreated(): void;
-  /** A spawn is requested: the traceparent the child's lifecycle spans go under (undefined: untraced). */
-  spawning(url: string, exportName: string, pid: Pid): string | undefined;
+  /** A spawn is requested: its open `actor.spawn` span and the traceparent the child's lifecycle spans go under (undefined: untraced). */
+  spawning(url: string, exportName: string, pid: Pid): SpawnTrace | undefined;
+  /** A traced spawn was answered: its span ends, named after the behaviour (`type`, when the reply knew it). */
+  spawnEnded(t: SpawnTrace, type: string | null, err: unknown): void;
   /** A process cell was created for a spawn request that carried `tp`. */
   created(p: Proc, tp: string | undefined): void;
   /** Its behaviour (so its `type` label) is known. */
@@ -94,6 +102,7 @@ class NoopObserver implements ShardObserver {
   spawning(): undefined {
     return undefined;
   }
+  spawnEnded(): void {}
   created(): void {}
   typed(): void {}
   starting(): undefined {

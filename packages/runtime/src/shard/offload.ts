@@ -2,67 +2,105 @@
 
 import type { ModuleRef } from '../actor/context.js';
 import { moduleHref } from '../actor/module-ref.js';
-import { assertEncodable } from '../codec/codec.js';
+import { forSignal } from '../codec/prepare.js';
 import { InvalidArgumentError, SystemStoppedError, fromWireError, toWireError, type WireError } from '../errors.js';
-import { describe } from '../validate.js';
-import { OP_OFFLOAD, OP_OFFLOAD_REPLY } from './protocol.js';
+import { checkSignal, describe } from '../validate.js';
+import { OP_OFFLOAD, OP_OFFLOAD_CANCEL, OP_OFFLOAD_REPLY } from './protocol.js';
 import type { ShardState } from './shard-state.js';
+
+/** A job asked of the main thread: how to settle it, and (with a signal) how to stop listening to it. */
+interface PendingJob {
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  unlisten: (() => void) | null;
+}
 
 export class Offload {
   private readonly s: ShardState;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  private readonly pending = new Map<number, PendingJob>();
   private seq = 0;
+  /** Main thread: the cancellable jobs shards asked for, per asking thread: reqId -> its controller. */
+  private readonly cancellable: (Map<number, AbortController> | undefined)[] = [];
 
   constructor(state: ShardState) {
     this.s = state;
   }
 
-  /** Runs `module`'s export on the offload pool and resolves with its result. A throwing job rejects only this promise. */
-  offload(module: ModuleRef, input: unknown, exportName = 'default'): Promise<unknown> {
+  /**
+   * Runs `module`'s export on the offload pool and resolves with its result.
+   * A throwing job rejects only this promise. An abort of `signal` rejects
+   * with its reason, drops the late result and cancels the job on the pool.
+   */
+  offload(module: ModuleRef, input: unknown, exportName = 'default', signal?: AbortSignal): Promise<unknown> {
     let href: string;
     try {
       href = moduleHref(module);
       if (typeof exportName !== 'string' || exportName.length === 0) throw new InvalidArgumentError(`offload export must be a non-empty string, got ${describe(exportName)}`);
-      assertEncodable(input);
+      checkSignal(signal, 'offload');
+      // The main thread's pool gets it by postMessage; a shard's goes through the ring first (a -0 keeps its marker).
+      input = forSignal(input, 'input', this.s.thread === 0, this.s.config.checkLocalSends);
     } catch (err) {
       return Promise.reject(err);
     }
-    if (this.s.thread === 0) return this.run(href, exportName, input);
+    if (this.s.thread === 0) return this.run(href, exportName, input, signal);
     return new Promise((resolve, reject) => {
       const id = ++this.seq;
-      this.pending.set(id, { resolve, reject });
-      this.s.transport.emit4(0, OP_OFFLOAD, id, href, exportName, input);
+      const job: PendingJob = { resolve, reject, unlisten: null };
+      this.pending.set(id, job);
+      this.s.transport.emit5(0, OP_OFFLOAD, id, href, exportName, input, signal !== undefined);
+      if (signal === undefined) return;
+      // The signal lives on this thread: main is told to cancel the job it runs for us.
+      const abort = (): void => {
+        if (this.pending.get(id) !== job) return;
+        this.pending.delete(id);
+        this.s.transport.emit1(0, OP_OFFLOAD_CANCEL, id);
+        this.s.scheduler.kick();
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', abort, { once: true });
+      job.unlisten = () => signal.removeEventListener('abort', abort);
     });
   }
 
   /** Main thread: a shard asked for a job; its answer goes back to thread `from`. */
-  serve(from: number, reqId: unknown, href: string, exportName: string, input: unknown): void {
+  serve(from: number, reqId: number, href: string, exportName: string, input: unknown, cancellable: boolean): void {
     const tr = this.s.transport;
-    this.run(href, exportName, input).then(
+    let ac: AbortController | undefined;
+    if (cancellable) (this.cancellable[from] ??= new Map()).set(reqId, (ac = new AbortController()));
+    this.run(href, exportName, input, ac?.signal).then(
       (value) => {
+        if (ac !== undefined) this.cancellable[from]!.delete(reqId);
         try {
-          assertEncodable(value);
-          tr.emit3(from, OP_OFFLOAD_REPLY, reqId, true, value);
+          tr.emit3(from, OP_OFFLOAD_REPLY, reqId, true, forSignal(value, 'result', false, false));
         } catch (err) {
           tr.emit3(from, OP_OFFLOAD_REPLY, reqId, false, toWireError(err));
         }
       },
-      (err: unknown) => tr.emit3(from, OP_OFFLOAD_REPLY, reqId, false, toWireError(err)),
+      (err: unknown) => {
+        if (ac !== undefined) this.cancellable[from]!.delete(reqId);
+        tr.emit3(from, OP_OFFLOAD_REPLY, reqId, false, toWireError(err));
+      },
     );
   }
 
-  /** The answer to one of our jobs. */
+  /** Main thread: thread `from` aborted its job `reqId` (its answer, if any, is dropped there). */
+  cancel(from: number, reqId: number): void {
+    this.cancellable[from]?.get(reqId)?.abort();
+  }
+
+  /** The answer to one of our jobs (none waits for it if it was aborted). */
   onReply(id: number, ok: boolean, value: unknown): void {
     const p = this.pending.get(id);
     if (p === undefined) return;
     this.pending.delete(id);
+    p.unlisten?.();
     if (ok) p.resolve(value);
     else p.reject(fromWireError(value as WireError));
   }
 
-  private run(href: string, exportName: string, input: unknown): Promise<unknown> {
+  private run(href: string, exportName: string, input: unknown, signal: AbortSignal | undefined): Promise<unknown> {
     const run = this.s.hooks.offload;
     if (run === undefined) return Promise.reject(new SystemStoppedError('the offload pool'));
-    return run(href, exportName, input);
+    return run(href, exportName, input, signal);
   }
 }

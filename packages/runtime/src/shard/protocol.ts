@@ -25,11 +25,11 @@ export const OP_MONITOR = 6; //      from, toSerial, ref
 export const OP_DEMONITOR = 7; //    from, toSerial, ref
 export const OP_DOWN = 8; //         toSerial, ref, pid, reason
 export const OP_SPAWN = 9; //        reqId, SpawnRequest
-export const OP_SPAWN_REPLY = 10; // reqId, pid | null, WireError | null
+export const OP_SPAWN_REPLY = 10; // reqId, pid | null, WireError | null, behaviour name | null (traced spawns)
 export const OP_DEAD_LETTER = 11; // DeadLetter (to the main thread only)
 export const OP_NAME_ADDED = 12; //  toSerial, name (another thread registered a name for one of ours)
 export const OP_REPLY = 13; //       toSerial, ref, ok, value | WireError, traceparent | null (a call's answer; never enters a mailbox)
-export const OP_OFFLOAD = 14; //     reqId, href, export, input (to the main thread, which owns the pool)
+export const OP_OFFLOAD = 14; //     reqId, href, export, input, cancellable (to the main thread, which owns the pool)
 export const OP_OFFLOAD_REPLY = 15; // reqId, ok, value | WireError
 export const OP_SERIES = 16; //      slot, metric id, label values (a new metric series, to the main thread)
 export const OP_CLOCK = 17; //       t: the source's clock (abs ms) for the OP_SEND_AT ops that follow; sent once per
@@ -43,9 +43,10 @@ export const OP_NODE_DOWN = 22; //   node id (from the main thread: the connecti
 export const OP_NODE_REQ = 23; //    reqId, kind, arg (to the main thread: spawn on another node, global names...)
 export const OP_NODE_REPLY = 24; //  reqId, ok, value | WireError
 export const OP_REPORT = 25; //      Report: a crash or supervisor report (to the main thread; always on, telemetry or not)
+export const OP_OFFLOAD_CANCEL = 26; // reqId (to the main thread: the caller aborted a cancellable job)
 
 /** How many fields follow each op code. */
-export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 3, 1, 2, 5, 4, 3, 3, 1, 5, 1, 1, 6, 1, 3, 3, 1];
+export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 4, 1, 2, 5, 5, 3, 3, 1, 5, 1, 1, 6, 1, 3, 3, 1, 1];
 
 /**
  * True for the ops that carry a message someone sent (counted until published:

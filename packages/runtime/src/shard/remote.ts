@@ -4,7 +4,7 @@ import type { ModuleRef, Monitored, SpawnOptions } from '../actor/context.js';
 import { moduleHref } from '../actor/module-ref.js';
 import type { Pid } from '../actor/pid.js';
 import { type Proc, S_DEAD } from '../actor/proc.js';
-import { assertEncodable } from '../codec/codec.js';
+import { forSignal, forWire } from '../codec/prepare.js';
 import { NotANodeError, fromWireError, toWireError, type WireError } from '../errors.js';
 import { NOPROC } from './exits.js';
 import { OP_DOWN, OP_EXIT, OP_NODE_REPLY, OP_NODE_REQ, type SpawnMode } from './protocol.js';
@@ -56,9 +56,11 @@ export class Remote {
   request(kind: string, arg: unknown, settled?: Pending['settled']): Promise<unknown> {
     const s = this.s;
     if (!s.distributed || (s.thread === 0 && s.hooks.nodeRequest === undefined)) return Promise.reject(new NotANodeError(kind.replace(/_/g, ' ')));
+    let a = arg;
     if (s.thread !== 0) {
+      // To the main thread's ring: checked, and a -0 keeps its marker (forWire); shared memory goes to no node.
       try {
-        assertEncodable(arg);
+        a = forWire(arg, false, true);
       } catch (err) {
         return Promise.reject(err);
       }
@@ -69,7 +71,7 @@ export class Remote {
       if (settled !== undefined) p.settled = settled;
       this.pending.set(id, p);
       if (s.thread === 0) s.hooks.nodeRequest!(kind, arg, 0, (ok, value) => this.onReply(id, ok, ok ? value : toWireError(value)));
-      else s.transport.emit3(0, OP_NODE_REQ, id, kind, arg);
+      else s.transport.emit3(0, OP_NODE_REQ, id, kind, a);
     });
   }
 
@@ -103,7 +105,9 @@ export class Remote {
     const s = this.s;
     let req: RemoteSpawnRequest;
     try {
-      req = { url: moduleHref(module), export: opts.export ?? 'default', args, node: opts.node, parent: parent?.pid ?? s.mainPid, mode: parent === null ? 'plain' : mode };
+      // Checked at the call, named `args` (request() makes the wire copy).
+      const a = forSignal(args, 'args', true, s.config.checkLocalSends, true);
+      req = { url: moduleHref(module), export: opts.export ?? 'default', args: a, node: opts.node, parent: parent?.pid ?? s.mainPid, mode: parent === null ? 'plain' : mode };
       if (opts.name !== undefined) req.name = opts.name;
       if (opts.mailboxCapacity !== undefined) req.mailboxCapacity = opts.mailboxCapacity;
       if (opts.shard !== undefined && opts.shard !== 'local') req.shard = opts.shard;

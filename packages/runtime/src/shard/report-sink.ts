@@ -1,6 +1,6 @@
 // Crash and supervisor reports: built where they happen, shipped to the main thread whether telemetry is on or not.
 
-import { type ExitReason, formatReason } from '../actor/exit-reason.js';
+import { type ExitReason, formatReason, toWellFormed } from '../actor/exit-reason.js';
 import type { Pid } from '../actor/pid.js';
 import type { BehaviourProbe } from '../actor/probe.js';
 import type { Proc } from '../actor/proc.js';
@@ -64,7 +64,7 @@ export function messageKind(msg: unknown): string {
   if (m.$joerl === 'cast') return `cast:${messageKind(m.msg)}`;
   for (const field of ['kind', 'type', 'op', 'tag']) {
     const v = m[field];
-    if (typeof v === 'string') return v.length > MAX_KIND ? `${v.slice(0, MAX_KIND)}...` : v;
+    if (typeof v === 'string') return toWellFormed(v.length > MAX_KIND ? `${v.slice(0, MAX_KIND)}...` : v);
   }
   const proto = Object.getPrototypeOf(m) as { constructor?: { name?: string } } | null;
   const name = proto?.constructor?.name;
@@ -73,13 +73,15 @@ export function messageKind(msg: unknown): string {
 
 /** Anything thrown, as name, message and stack. */
 export function errorInfo(thrown: unknown): ErrorInfo {
+  // Strings, well formed: a report must cross to the main thread whatever was thrown (a message
+  // replaced by an object, a lone surrogate), and read there as it reads here.
   if (thrown instanceof Error) {
-    const e: ErrorInfo = { name: thrown.name, message: thrown.message };
-    if (thrown.stack !== undefined) e.stack = thrown.stack;
+    const e: ErrorInfo = { name: toWellFormed(safeString(thrown.name)), message: toWellFormed(safeString(thrown.message)) };
+    if (thrown.stack !== undefined) e.stack = toWellFormed(safeString(thrown.stack));
     return e;
   }
   const name = (thrown as { constructor?: { name?: string } } | null | undefined)?.constructor?.name ?? typeof thrown;
-  return { name, message: typeof thrown === 'string' ? thrown : safeString(thrown) };
+  return { name: toWellFormed(String(name)), message: toWellFormed(typeof thrown === 'string' ? thrown : safeString(thrown)) };
 }
 
 function safeString(v: unknown): string {

@@ -1,6 +1,8 @@
 // The one routing rule (where a pid lives, seen from this thread) and the signal paths built on it.
 
-import type { ExitReason } from '../actor/exit-reason.js';
+import { type ExitReason, formatReason, toWellFormed } from '../actor/exit-reason.js';
+import { forWire } from '../codec/prepare.js';
+import { copy } from '../codec/snapshot.js';
 import type { Pid } from '../actor/pid.js';
 import { ARITY, type ExitSignalReason, OP_DEMONITOR, OP_DOWN, OP_EXIT, OP_LINK, OP_MONITOR } from './protocol.js';
 import { REMOTE, R_DEMONITOR, R_DOWN, R_EXIT, R_LINK, R_MONITOR, R_UNLINK } from './remote-ops.js';
@@ -75,17 +77,26 @@ export class Router {
   /** An exit signal from `from` to `to` (dropped when `to` is unreachable: nobody is there to tell). */
   sigExit(from: Pid, to: Pid, reason: ExitSignalReason, viaLink: boolean): void {
     const t = this.route(to);
-    if (t === this.#s.thread) this.local(OP_EXIT, from, to.serial, reason, viaLink);
-    else if (t >= 0) this.#s.transport.emit4(t, OP_EXIT, from, to.serial, reason, viaLink);
-    else if (t === REMOTE) this.#s.remote(R_EXIT, to, from, reason, viaLink, null);
+    if (t === this.#s.thread) this.local(OP_EXIT, from, to.serial, this.#here(reason), viaLink);
+    else if (t >= 0) this.#s.transport.emit4(t, OP_EXIT, from, to.serial, wireReason(reason, false), viaLink);
+    else if (t === REMOTE) this.#s.remote(R_EXIT, to, from, wireReason(reason, true), viaLink, null);
   }
 
   /** A DOWN for monitor `ref` held by `to`, about `pid`. */
   sigDown(to: Pid, ref: number, pid: Pid, reason: ExitReason): void {
     const t = this.route(to);
-    if (t === this.#s.thread) this.local(OP_DOWN, to.serial, ref, pid, reason);
-    else if (t >= 0) this.#s.transport.emit4(t, OP_DOWN, to.serial, ref, pid, reason);
-    else if (t === REMOTE) this.#s.remote(R_DOWN, to, ref, pid, reason, null);
+    if (t === this.#s.thread) this.local(OP_DOWN, to.serial, ref, pid, this.#here(reason));
+    else if (t >= 0) this.#s.transport.emit4(t, OP_DOWN, to.serial, ref, pid, wireReason(reason, false));
+    else if (t === REMOTE) this.#s.remote(R_DOWN, to, ref, pid, wireReason(reason, true), null);
+  }
+
+  /**
+   * A reason for a receiver on this thread: with checkLocalSends, a copy of
+   * its own, as each receiver on another thread decodes one (a reason goes
+   * to every link and monitor; one that changes it changes it for nobody else).
+   */
+  #here<R extends ExitSignalReason>(reason: R): R {
+    return typeof reason === 'object' && this.#s.config.checkLocalSends ? (copy(reason, false) as R) : reason;
   }
 
   /** LINK, UNLINK, MONITOR and DEMONITOR: `from`, the target's serial, and a ref for the monitor ops. */
@@ -100,6 +111,22 @@ export class Router {
     } else if (t === REMOTE) {
       this.#s.remote(remoteKind(op), to, from, ref ?? null, null, null);
     }
+  }
+}
+
+/**
+ * A reason for the wire: as forWire makes a message (a `-0` keeps its
+ * marker). Reasons were checked where they were given (exit(), stop(), or
+ * made by the runtime from a throw); one that still cannot cross (shared
+ * memory bound for another node) goes as its printed form rather than not at
+ * all: a link or monitor must always fire.
+ */
+function wireReason<R extends ExitSignalReason>(reason: R, remote: boolean): R {
+  if (typeof reason !== 'object') return reason;
+  try {
+    return forWire(reason, false, remote) as R;
+  } catch {
+    return { kind: 'custom', value: toWellFormed(formatReason(reason)) } as R;
   }
 }
 

@@ -34,7 +34,7 @@ export interface RuntimeHooks {
   /** Main thread: a crash or supervisor report (from any thread). */
   report?(r: Report): void;
   /** Main thread: runs a job on the offload pool. */
-  offload?(href: string, exportName: string, input: unknown): Promise<unknown>;
+  offload?(href: string, exportName: string, input: unknown, signal?: AbortSignal): Promise<unknown>;
   /** Main thread: thread `thread` announced a metric series. */
   series?(thread: number, slot: number, metric: number, labels: string[]): void;
   /** Main thread: a span started / ended on thread `thread`. */

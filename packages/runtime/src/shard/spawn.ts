@@ -6,12 +6,14 @@ import { panicReason } from '../actor/exit-reason.js';
 import { moduleHref } from '../actor/module-ref.js';
 import { Pid } from '../actor/pid.js';
 import { Proc, S_DEAD, S_IDLE, S_INIT, S_RUNNING, S_WAITING, type SpawnReply } from '../actor/proc.js';
-import { assertEncodable } from '../codec/codec.js';
+import { forSignal } from '../codec/prepare.js';
 import { InitFailedError, InvalidOptionError, ShardDownError, SpawnTimeoutError, fromWireError, toWireError, type WireError } from '../errors.js';
-import { checkCapacity, describe, isThenable } from '../validate.js';
+import { checkCapacity, checkSignal, describe, isThenable } from '../validate.js';
+import { abortable } from './abortable.js';
 import type { Exits } from './exits.js';
 import type { Placement } from './placement.js';
 import { OP_SPAWN, OP_SPAWN_REPLY, type SpawnMode, type SpawnRequest } from './protocol.js';
+import type { SpawnTrace } from './observer.js';
 import type { ShardState } from './shard-state.js';
 
 /**
@@ -56,6 +58,8 @@ export class Spawner {
     this.placement = placement;
     this.exits = exits;
     this.makeCtx = makeCtx;
+    // A process that dies while starting (a kill during an async init) leaves no deadline and no pending work behind.
+    exits.startEnded = (p) => this.disarm(p, true);
   }
 
   /** spawn / spawnLink / spawnMonitor from `parent` (null: the main thread). */
@@ -63,6 +67,7 @@ export class Spawner {
     const s = this.s;
     let req: SpawnRequest;
     let target: number;
+    let signal: AbortSignal | undefined;
     try {
       const href = moduleHref(module);
       const o = opts ?? {};
@@ -74,10 +79,13 @@ export class Spawner {
       if (o.timeoutMs !== undefined && (typeof o.timeoutMs !== 'number' || !(o.timeoutMs >= 1 && o.timeoutMs <= 2 ** 31 - 1))) {
         throw new InvalidOptionError(`options.timeoutMs must be a finite number of ms from 1 to ${2 ** 31 - 1}, got ${describe(o.timeoutMs)}`);
       }
+      // An aborted signal throws its reason here: nothing starts.
+      if (o.signal !== undefined) signal = checkSignal(o.signal, 'spawn');
       target = this.placement.place(o.shard, parent !== null);
       if (s.isGone(target)) throw new ShardDownError(target);
-      if (target !== s.thread) assertEncodable(args);
-      req = { url: href, export: exportName, args, serial: s.reserveSerial(target) };
+      // Checked at the call wherever the child lands; copied as a message would be.
+      const a = forSignal(args, 'args', target === s.thread, s.config.checkLocalSends);
+      req = { url: href, export: exportName, args: a, serial: s.reserveSerial(target) };
       req.parent = parent !== null ? parent.pid : (birth?.parent ?? s.mainPid);
       if (birth?.link !== undefined) req.link = birth.link;
       if (birth?.monitor !== undefined) [req.monitor, req.ref] = [birth.monitor, birth.ref!];
@@ -89,8 +97,9 @@ export class Spawner {
     }
     const incarnation = s.incarnationOf(target);
     const pid = new Pid(s.node, target, req.serial);
-    const tp = s.observer.spawning(req.url, req.export, pid);
-    if (tp !== undefined) req.tp = tp;
+    // Traced: the `actor.spawn` span stays open until the answer, which names the behaviour (the hint is the file's name).
+    const traced = s.observer.spawning(req.url, req.export, pid);
+    if (traced !== undefined) req.tp = traced.tp;
     let ref = 0;
     if (parent !== null && mode === 'link') {
       // Recorded before the child exists, so an init crash always finds the link.
@@ -106,23 +115,43 @@ export class Spawner {
     }
     // Counted where the process lives (see start). A spawn here answers without a round trip, unless
     // it was asked for by another node (birth: that node is told through the promise path).
-    if (target === s.thread && birth === undefined) return this.spawnHere(req, mode === 'monitor' ? { pid, ref } : pid);
-    return new Promise((resolve, reject) => {
-      const done: SpawnReply = (_pid, err) => {
-        birth?.replied(pid, err);
-        if (err !== null) reject(err);
-        else resolve(mode === 'monitor' ? { pid, ref } : pid);
-      };
-      const id = ++this.seq;
-      this.pending.set(id, { done, shard: target, incarnation });
-      s.transport.emit2(target, OP_SPAWN, id, req);
-    });
+    const started =
+      target === s.thread && birth === undefined
+        ? this.spawnHere(req, mode === 'monitor' ? { pid, ref } : pid, traced)
+        : new Promise<Pid | Monitored>((resolve, reject) => {
+            const done: SpawnReply = (_pid, err, type) => {
+              if (traced !== undefined) s.observer.spawnEnded(traced, type, err);
+              birth?.replied(pid, err);
+              if (err !== null) reject(err);
+              else resolve(mode === 'monitor' ? { pid, ref } : pid);
+            };
+            const id = ++this.seq;
+            this.pending.set(id, { done, shard: target, incarnation });
+            s.transport.emit2(target, OP_SPAWN, id, req);
+          });
+    return signal === undefined ? started : abortable(started, signal, () => this.abandon(pid, parent, mode, ref));
+  }
+
+  /**
+   * An aborted spawn. Its pid was reserved at the request and its process is
+   * created as soon as its thread reads the request, so: undo the link or
+   * monitor set at birth (the parent hears nothing of it), then kill that pid
+   * (the signal follows the request on the same ring, so it finds the process).
+   */
+  abandon(pid: Pid, parent: Proc | null, mode: SpawnMode, ref: number): void {
+    if (parent !== null && mode === 'link') this.exits.unlink(parent, pid);
+    else if (parent !== null && mode === 'monitor') this.exits.demonitor(parent, ref);
+    this.exits.exit(parent?.pid ?? this.s.mainPid, pid, 'kill');
+    // From outside a slice: what was queued must go out even if the thread is parked.
+    this.s.scheduler.kick();
   }
 
   /** What the last spawn started on this thread answered, when it answered before start() returned (see spawnHere). */
   private syncErr: unknown = null;
-  private readonly syncReply: SpawnReply = (_pid, err) => {
+  private syncType: string | null = null;
+  private readonly syncReply: SpawnReply = (_pid, err, type) => {
     this.syncErr = err;
+    this.syncType = type;
   };
 
   /**
@@ -132,32 +161,38 @@ export class Spawner {
    * executor and no callbacks. Spawns nested in its init answer before it
    * does, so the last answer recorded is its own.
    */
-  private spawnHere(req: SpawnRequest, value: Pid | Monitored): Promise<Pid | Monitored> {
+  private spawnHere(req: SpawnRequest, value: Pid | Monitored, traced: SpawnTrace | undefined): Promise<Pid | Monitored> {
     const p = this.start(req, this.syncReply);
     if (p !== null && p.spawnReply === this.syncReply) {
       // Still starting (its module loading, or an async init): it answers later.
       return new Promise((resolve, reject) => {
-        p.spawnReply = (_pid, err) => (err !== null ? reject(err) : resolve(value));
+        p.spawnReply = (_pid, err, type) => {
+          if (traced !== undefined) this.s.observer.spawnEnded(traced, type, err);
+          if (err !== null) reject(err);
+          else resolve(value);
+        };
       });
     }
     const err = this.syncErr;
     this.syncErr = null;
+    if (traced !== undefined) this.s.observer.spawnEnded(traced, this.syncType, err);
     return err !== null ? Promise.reject(err) : Promise.resolve(value);
   }
 
   /** A spawn request from thread `from`: the answer goes back there. */
   serve(from: number, reqId: number, req: SpawnRequest): void {
-    this.start(req, (pid, err) => {
-      this.s.transport.emit3(from, OP_SPAWN_REPLY, reqId, pid, err === null ? null : toWireError(err));
+    // The behaviour's name goes back only for a traced spawn: the requester's `actor.spawn` span is named after it.
+    this.start(req, (pid, err, type) => {
+      this.s.transport.emit4(from, OP_SPAWN_REPLY, reqId, pid, err === null ? null : toWireError(err), req.tp === undefined ? null : type);
     });
   }
 
-  /** The answer to one of our spawn requests. */
-  onReply(reqId: number, pid: Pid | null, err: WireError | null): void {
+  /** The answer to one of our spawn requests (`type`: the behaviour's name, for a traced spawn). */
+  onReply(reqId: number, pid: Pid | null, err: WireError | null, type: string | null): void {
     const pending = this.pending.get(reqId);
     if (pending === undefined) return;
     this.pending.delete(reqId);
-    pending.done(pid, err === null ? null : fromWireError(err));
+    pending.done(pid, err === null ? null : fromWireError(err), type);
   }
 
   /** Shard `shard` (incarnation `incarnation`) died: spawns waiting on it fail. */
@@ -165,7 +200,7 @@ export class Spawner {
     for (const [id, ps] of this.pending) {
       if (ps.shard === shard && ps.incarnation <= incarnation) {
         this.pending.delete(id);
-        ps.done(null, new ShardDownError(shard));
+        ps.done(null, new ShardDownError(shard), null);
       }
     }
   }
@@ -175,7 +210,7 @@ export class Spawner {
     const s = this.s;
     if (req.serial < s.firstSerial) {
       // Reserved from our dead predecessor: its requester is told the shard went down.
-      done(null, new ShardDownError(s.thread));
+      done(null, new ShardDownError(s.thread), null);
       return null;
     }
     const p = new Proc(s.pidOf(req.serial), req.mailboxCapacity ?? s.config.mailboxCapacity);
@@ -214,7 +249,7 @@ export class Spawner {
     this.s.reports.crash(p, 'init', err);
     const reply = p.spawnReply;
     p.spawnReply = null;
-    reply?.(null, err);
+    reply?.(null, err, p.knownType);
     p.status = S_IDLE;
     this.exits.exitProc(p, panicReason(err));
   }
@@ -237,7 +272,7 @@ export class Spawner {
       } catch (err) {
         const reply = p.spawnReply;
         p.spawnReply = null;
-        reply?.(null, err);
+        reply?.(null, err, p.knownType);
         p.status = S_IDLE;
         this.exits.exitProc(p, 'normal');
         return;
@@ -300,12 +335,13 @@ export class Spawner {
     return st;
   }
 
-  private disarm(p: Proc): void {
+  private disarm(p: Proc, abandoned = false): void {
     if (this.starting.size === 0) return; // the usual case: nothing went async
     const st = this.starting.get(p);
     if (st === undefined) return;
     clearTimeout(st.timer);
     this.starting.delete(p);
+    if (abandoned) st.abandon?.();
   }
 
   /** The deadline passed: the spawn rejects with ERR_SPAWN_TIMEOUT and the half-started process is killed. */
@@ -318,7 +354,7 @@ export class Spawner {
     if (loading) this.s.loader.stalled(req.url, req.export);
     st?.abandon?.();
     p.spawnReply = null;
-    reply(null, new SpawnTimeoutError(p.pid.toString(), limit, loading ? `its module ${req.url} was still loading` : 'its init had not returned'));
+    reply(null, new SpawnTimeoutError(p.pid.toString(), limit, loading ? `its module ${req.url} was still loading` : 'its init had not returned'), p.knownType);
     p.status = S_IDLE;
     this.exits.exitProc(p, 'killed');
   }
@@ -331,7 +367,7 @@ export class Spawner {
     p.status = S_IDLE;
     const reply = p.spawnReply;
     p.spawnReply = null;
-    reply?.(p.pid, null);
+    reply?.(p.pid, null, p.typeName);
     this.s.observer.started(p);
     if (this.exits.applyPending(p)) return;
     if (p.mailbox.length > 0) this.s.schedule(p);
@@ -344,7 +380,7 @@ export class Spawner {
     const reason = panicReason(err);
     const reply = p.spawnReply;
     p.spawnReply = null;
-    reply?.(null, new InitFailedError(p.pid.toString(), reason, `init threw: ${reason.message}`));
+    reply?.(null, new InitFailedError(p.pid.toString(), reason, `init threw: ${reason.message}`), p.typeName);
     p.status = S_IDLE;
     p.pendingExit = null;
     this.exits.exitProc(p, reason);

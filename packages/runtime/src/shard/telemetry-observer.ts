@@ -16,7 +16,7 @@ import type { From } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import type { BehaviourProbe } from '../actor/probe.js';
 import { type Proc, S_INBOX } from '../actor/proc.js';
-import type { ShardObserver } from './observer.js';
+import type { ShardObserver, SpawnTrace } from './observer.js';
 import { OP_SERIES, type ShardInit } from './protocol.js';
 import type { LocalSinks, ShardState } from './shard-state.js';
 import { ProcProbe } from './proc-probe.js';
@@ -168,10 +168,14 @@ export class TelemetryObserver implements ShardObserver {
     this.metrics.monitorCreated();
   }
 
-  spawning(url: string, exportName: string, pid: Pid): string | undefined {
+  spawning(url: string, exportName: string, pid: Pid): SpawnTrace | undefined {
     if (this.tracing === null) return undefined;
-    const tc = this.tracing.onSpawn(typeHint(url, exportName), pid);
-    return tc === undefined ? undefined : formatTraceparent(tc);
+    const span = this.tracing.onSpawn(typeHint(url, exportName), pid);
+    return span === undefined ? undefined : { span, tp: formatTraceparent(span.spanContext()) };
+  }
+
+  spawnEnded(t: SpawnTrace, type: string | null, err: unknown): void {
+    this.tracing?.endSpawn(t.span, type, err);
   }
 
   created(p: Proc, tp: string | undefined): void {

@@ -19,13 +19,14 @@ import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
 import type { From, MonitorRef } from '../actor/messages.js';
 import type { BehaviourProbe } from '../actor/probe.js';
 import { Proc, S_DEAD, S_IDLE, S_INBOX, S_RUNNING } from '../actor/proc.js';
-import type { Pid } from '../actor/pid.js';
+import { Pid } from '../actor/pid.js';
 import type { MetricsWriter, TelemetryProvider } from '@joerl/telemetry/internal';
 import { NOOP_METRICS } from '@joerl/telemetry/internal';
 import { InvalidOptionError } from '../errors.js';
-import { describe } from '../validate.js';
+import { checkSignal, describe } from '../validate.js';
 import { LAG_US, LOADING, LOOP_TICK, THREAD_STRIDE_I32 } from '../ring/control-block.js';
 import { ActorCtx, type ActorHost } from './actor-context.js';
+import { abortable } from './abortable.js';
 import { Calls } from './calls.js';
 import { Delivery } from './delivery.js';
 import { Dispatcher } from './dispatch.js';
@@ -138,7 +139,17 @@ export class ThreadRuntime implements ActorHost {
     const node = opts?.node;
     if (node !== undefined && node !== 'local' && node !== this.state.nodeName) {
       if (typeof node !== 'string' || node.length === 0) return Promise.reject(new InvalidOptionError(`options.node must be a node name, got ${describe(node)}`));
-      return this.remote.spawn(module, args, { ...opts, node }, parent, mode);
+      let signal: AbortSignal | undefined;
+      try {
+        signal = checkSignal(opts?.signal, 'spawn');
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      const started = this.remote.spawn(module, args, { ...opts, node }, parent, mode);
+      if (signal === undefined) return started;
+      // The pid is known only once the other node answers: the process is killed then.
+      const abandon = (v: Pid | Monitored): void => this.spawner.abandon(v instanceof Pid ? v : v.pid, parent, mode, v instanceof Pid ? 0 : v.ref);
+      return abortable(started, signal, () => void started.then(abandon, () => {}));
     }
     return this.spawner.spawn(module, args, opts, parent, mode);
   }
@@ -187,8 +198,8 @@ export class ThreadRuntime implements ActorHost {
   receive(p: Proc, match: (msg: unknown) => boolean, timeoutMs: number | undefined): Promise<unknown> {
     return this.receives.receive(p, match, timeoutMs);
   }
-  call(p: Proc, to: Pid<unknown> | string, req: unknown, timeoutMs: number): Promise<unknown> {
-    return this.calls.call(p, to, req, timeoutMs);
+  call(p: Proc, to: Pid<unknown> | string, req: unknown, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+    return this.calls.call(p, to, req, timeoutMs, signal);
   }
   cast(to: Pid<unknown> | string, msg: unknown, from?: Pid): void {
     this.calls.cast(to, msg, from);
@@ -196,8 +207,8 @@ export class ThreadRuntime implements ActorHost {
   reply(from: From, ok: boolean, value: unknown, by: Proc | null = null): void {
     this.calls.reply(from, ok, value, by);
   }
-  offload(module: ModuleRef, input: unknown, exportName?: string): Promise<unknown> {
-    return this.offloads.offload(module, input, exportName);
+  offload(module: ModuleRef, input: unknown, exportName?: string, signal?: AbortSignal): Promise<unknown> {
+    return this.offloads.offload(module, input, exportName, signal);
   }
   flush(): void {
     this.state.transport.flush();

@@ -3,7 +3,7 @@
 import type { TimerRef } from '../actor/context.js';
 import { MAX_THREADS, Pid } from '../actor/pid.js';
 import type { Proc } from '../actor/proc.js';
-import { assertEncodable } from '../codec/codec.js';
+import { forSignal } from '../codec/prepare.js';
 import { InvalidArgumentError } from '../errors.js';
 import { describe } from '../validate.js';
 import type { Delivery } from './delivery.js';
@@ -27,12 +27,14 @@ export class Timers {
     if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
       throw new InvalidArgumentError(`sendAfter delay must be a finite number of ms >= 0, got ${String(delayMs)}`);
     }
-    // Refused now rather than as a dead letter later, wherever the message will go.
-    if (this.s.config.checkLocalSends || !(to instanceof Pid) || this.router.route(to) !== this.s.thread) assertEncodable(msg);
+    // Refused now rather than as a dead letter later, wherever the message will go; with checkLocalSends
+    // taken now, as a send would take it (what the sender changes later shows nowhere).
+    const checked = this.s.config.checkLocalSends;
+    const m = checked || !(to instanceof Pid) || this.router.route(to) !== this.s.thread ? forSignal(msg, 'message', true, checked) : msg;
     const ref = this.s.newRef();
     this.s.timers.add(ref, delayMs, () => {
       if (owner !== null && owner.timers !== null) owner.timers.delete(ref);
-      this.delivery.sendQuiet(to, msg);
+      this.delivery.sendQuiet(to, m);
     });
     if (owner !== null) (owner.timers ??= new Set()).add(ref);
     return ref;

@@ -148,19 +148,27 @@ export class ThreadTracing {
     span.end();
   }
 
-  /** `actor.spawn` under the active context: returns the context the spawn request carries, if sampled. */
-  onSpawn(type: string, pid: Pid): SpanContext | undefined {
+  /**
+   * `actor.spawn` under the active context, if sampled: left open until the
+   * spawn is answered (see {@link endSpawn}), since only the loaded module
+   * knows the behaviour's name; `type` is a guess from the file until then.
+   */
+  onSpawn(type: string, pid: Pid): Span | undefined {
     const d = this.decide();
     if (d === NOT_TRACED) return undefined;
-    const span = this.tracer.startWith(
+    return this.tracer.startWith(
       'actor.spawn',
       { kind: SpanKind.INTERNAL, attributes: { 'actor.type': type, 'actor.pid': pid.toString(), 'actor.event': 'spawn', 'otel.kind': 'internal' } },
       d === ROOT ? undefined : d,
       true,
     );
-    if (span === undefined) return undefined;
+  }
+
+  /** The spawn was answered: the span takes the behaviour's name (as the lifecycle spans do) and ends, failed if it failed. */
+  endSpawn(span: Span, type: string | null, err: unknown): void {
+    if (type !== null) span.setAttribute('actor.type', type);
+    if (err !== null && err !== undefined) fail(span, err);
     span.end();
-    return span.spanContext();
   }
 
   /** A lifecycle span (`started` around init, `stopped` around terminate) under the actor's spawn. */

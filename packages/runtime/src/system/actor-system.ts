@@ -4,10 +4,10 @@ import { EventEmitter } from 'node:events';
 import type { EndpointOptions, TelemetryServer } from '@joerl/telemetry';
 import { Aggregator, createRegion } from '@joerl/telemetry/internal';
 import { loadProvider } from '../shard/provider.js';
-import type { CallOf, CallOptions, CastOf, ModuleRef, NodeInfo, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
+import type { CallOf, CallOptions, CastOf, ModuleRef, NodeInfo, OffloadJobOptions, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
 import type { ArgsOf, Behaviour, MsgOf } from '../actor/behaviour.js';
 import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
-import { type DownMessage, type From, isDownMessage } from '../actor/messages.js';
+import type { From } from '../actor/messages.js';
 import type { Proc } from '../actor/proc.js';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../shard/actor-context.js';
 import type { Pid } from '../actor/pid.js';
@@ -19,7 +19,7 @@ import { clusterOps } from '../shard/actor-context.js';
 import { type NodeClaim, claimNode } from '../node/claim.js';
 import { type NodeDownInfo, NodeService } from '../node/node-service.js';
 import type { SystemEventMap, SystemView } from './system-events.js';
-import { Inbox } from './inbox.js';
+import { Inbox, joinWith } from './inbox.js';
 import { OffloadPool } from './offload-pool.js';
 import { type ResolvedOptions, type SystemOptions, resolveOptions } from './options.js';
 import type { ShardDeath } from './shard-host.js';
@@ -30,13 +30,14 @@ import { type SharedMemory, type SharedMemoryUsage, allocateSharedMemory, ringsO
 import { LinkBroker } from './link-broker.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
 import type { MessagesLost } from './losses.js';
+import { type ShutdownOptions, drain, drainMsOf } from './drain.js';
 import { ShardFaults } from './shard-faults.js';
 import { SystemTracing } from './system-tracing.js';
 import type { CrashReport, SupervisorReport } from '../shard/report-sink.js';
 
-export type { CrashReport, MessagesLost, NodeDownInfo, ShardDeath, ShardView, SharedMemoryUsage, SupervisorReport, SystemEventMap, SystemView };
+export type { CrashReport, MessagesLost, NodeDownInfo, ShardDeath, ShardView, SharedMemoryUsage, ShutdownOptions, SupervisorReport, SystemEventMap, SystemView };
 
-type State = 'running' | 'stopping' | 'stopped';
+type State = 'running' | 'draining' | 'stopping' | 'stopped'; // draining: the handle takes nothing new, shards run (and restart)
 
 export interface ActorSystem {
   on<K extends keyof SystemEventMap>(event: K, listener: (...args: SystemEventMap[K]) => void): this;
@@ -144,12 +145,12 @@ export class ActorSystem extends EventEmitter {
     };
     this.#faults = new ShardFaults(this.#rt, this.#mem, this.#aggregator, tracing, (event, ...args) => void this.emit(event, ...args), o);
     this.#offload = new OffloadPool(o.offload.threads, o.offload.idleTimeoutMs);
-    this.#rt.state.hooks.offload = (href, exportName, input) => this.#offload.run(href, exportName, input);
+    this.#rt.state.hooks.offload = (href, exportName, input, signal) => this.#offload.run(href, exportName, input, signal);
     this.#rt.state.scheduler.start();
-    const events = this.#links.poolEvents(this.#faults.poolEvents(() => this.#state === 'running'));
+    const events = this.#links.poolEvents(this.#faults.poolEvents(() => this.#state === 'running' || this.#state === 'draining'));
     this.#pool = new ShardPool(o.threads, this.#mem, (s, incarnation) => this.#init(s, incarnation), o.resourceLimits, o.restartShards, events);
     this.#links.serve(this.#pool.hosts);
-    this.#look = new Introspection(this.#pool);
+    this.#look = new Introspection(this.#pool, () => this.#state === 'running');
   }
 
   #init(thread: number, incarnation: number): ShardInit {
@@ -211,7 +212,8 @@ export class ActorSystem extends EventEmitter {
 
   /** Per-shard state, read from shared memory (cheap: health calls it every second). */
   inspect(): SystemView {
-    return { state: this.#state === 'running' ? (this.#started ? 'running' : 'starting') : this.#state, shards: this.#pool.inspect() };
+    const state = this.#state === 'running' ? (this.#started ? 'running' : 'starting') : this.#state === 'draining' ? 'stopping' : this.#state;
+    return { state, shards: this.#pool.inspect() };
   }
 
   /** A metric summed over every thread and label set (a histogram: its count); 0 with telemetry off. */
@@ -238,7 +240,8 @@ export class ActorSystem extends EventEmitter {
    * Starts a process from a behaviour module on a shard (round-robin unless
    * `opts.shard` says otherwise). Resolves with its pid once its init has
    * finished; rejects with `ERR_MODULE_NOT_FOUND`, `ERR_EXPORT_NOT_FOUND`,
-   * `ERR_NOT_A_BEHAVIOUR`, `ERR_NAME_TAKEN`, `ERR_INIT_FAILED`...
+   * `ERR_NOT_A_BEHAVIOUR`, `ERR_NAME_TAKEN`, `ERR_INIT_FAILED`..., and with
+   * `signal.reason` once `opts.signal` aborts (the process is then killed: see {@link SpawnOptions}).
    */
   spawn<B extends Behaviour<any, any, any> = Behaviour>(module: ModuleRef, args?: ArgsOf<B>, opts?: SpawnOptions): Promise<Pid<MsgOf<B>>> {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
@@ -253,18 +256,19 @@ export class ActorSystem extends EventEmitter {
   /**
    * Calls a server from the main thread (see `ProcessOps.call`): resolves
    * with the reply; fails fast if the server is gone or exits; rejects with
-   * `ERR_CALL_TIMEOUT` after `timeoutMs` (default 5000).
+   * `ERR_CALL_TIMEOUT` after `timeoutMs` (default 5000), and with
+   * `signal.reason` once `signal` aborts (see {@link CallOptions}).
    */
   call<P extends Pid<any>>(to: P | string, req: CallOf<P>, opts?: CallOptions): Promise<ReplyOf<P>> {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
     this.#caller ??= this.#rt.createInbox();
-    return this.#rt.call(this.#caller, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS) as Promise<ReplyOf<P>>;
+    return this.#rt.call(this.#caller, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, opts?.signal) as Promise<ReplyOf<P>>;
   }
 
-  /** Runs `module`'s export (default `'default'`) on the offload pool and resolves with its result. */
-  offload<R = unknown>(module: ModuleRef, input: unknown, opts?: { export?: string }): Promise<R> {
+  /** Runs `module`'s export (default `'default'`) on the offload pool and resolves with its result; `signal` cancels (see {@link OffloadJobOptions}). */
+  offload<R = unknown>(module: ModuleRef, input: unknown, opts?: OffloadJobOptions): Promise<R> {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
-    return this.#rt.offload(module, input, opts?.export) as Promise<R>;
+    return this.#rt.offload(module, input, opts?.export, opts?.signal) as Promise<R>;
   }
 
   /** Sends a cast to a server. */
@@ -319,14 +323,7 @@ export class ActorSystem extends EventEmitter {
 
   /** Resolves with the exit reason of `pid` once it has exited (`noproc` if it already had). */
   async join(pid: Pid<unknown>): Promise<ExitReason> {
-    const inbox = this.inbox();
-    try {
-      const ref = inbox.monitor(pid);
-      const down = (await inbox.receive((m): m is DownMessage => isDownMessage(m) && m.ref === ref)) as DownMessage;
-      return down.reason;
-    } finally {
-      inbox.close();
-    }
+    return joinWith(this.inbox(), pid);
   }
 
   /** This node (null on a system started without `node`). */
@@ -360,31 +357,26 @@ export class ActorSystem extends EventEmitter {
    * top-N, and nothing is collected while nobody asks.
    */
   processes(query?: ProcessQuery): Promise<ProcessRow[]> {
-    if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
     return this.#look.processes(query);
   }
 
   /** One process in detail: links, monitors (both ways), timers, the head of its mailbox, and its state. ERR_NO_PROC if it is gone. */
   processInfo(pid: Pid<unknown>, opts?: ProcessInfoOptions): Promise<ProcessInfo> {
-    if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
     return this.#look.processInfo(pid, opts);
   }
 
   /** The state of `pid` as its behaviour shows it, taken between messages (OTP's `sys:get_state`); ERR_CALL_TIMEOUT if it stays busy past `timeoutMs` (default 1000). */
   getState(pid: Pid<unknown>, opts?: { timeoutMs?: number }): Promise<string> {
-    if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
     return this.#look.getState(pid, opts);
   }
 
   /** Every supervision tree (root supervisors, children nested across shards) with strategy, intensity and restarts. `timeoutMs` bounds the wait for each shard. */
   supervisionTree(opts?: AnswerOptions): Promise<SupervisorNode[]> {
-    if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
     return this.#look.supervisionTree(opts);
   }
 
   /** Live figures per shard: actors, run queue, msgs/s, queued messages, heap, event-loop lag, ring fill. `timeoutMs` bounds the wait for each shard. */
   shardFigures(opts?: AnswerOptions): Promise<ShardSnapshot[]> {
-    if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
     return this.#look.shards(opts);
   }
 
@@ -412,14 +404,24 @@ export class ActorSystem extends EventEmitter {
   /**
    * Stops every actor with reason `shutdown` (terminate hooks run), ends the
    * shards and releases every handle, so the process can exit on its own.
+   * With `drainMs`, what is queued is worked off first, for at most that long
+   * (see {@link ShutdownOptions}). Rejects with `ERR_INVALID_OPTION` for bad
+   * options (the system keeps running). Called again: the first call's promise.
    */
-  shutdown(): Promise<void> {
+  shutdown(opts?: ShutdownOptions): Promise<void> {
     if (this.#stopped !== null) return this.#stopped;
-    this.#state = 'stopping';
-    // Before anything else, and in shared memory: a supervisor may see a
-    // child's 'shutdown' exit before its own shard hears of the shutdown.
-    Atomics.store(this.#mem.ctl.i32, STOPPING, 1);
+    const drainMs = drainMsOf(opts);
+    if (typeof drainMs !== 'number') return Promise.reject(drainMs);
+    this.#state = drainMs > 0 ? 'draining' : 'stopping';
     this.#stopped = (async () => {
+      if (drainMs > 0) {
+        this.#rt.state.transport.flush();
+        await drain(this.#mem, this.shards, drainMs);
+        this.#state = 'stopping';
+      }
+      // Before the stop, and in shared memory: a supervisor may see a
+      // child's 'shutdown' exit before its own shard hears of the shutdown.
+      Atomics.store(this.#mem.ctl.i32, STOPPING, 1);
       this.#tracing?.stop();
       this.#faults.stopWatching();
       await this.#endpoint.close();

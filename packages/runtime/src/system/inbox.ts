@@ -1,8 +1,8 @@
 // A main-thread process: lets plain code receive messages, link, monitor and wait for DOWNs like an actor.
 
 import type { CallOf, CallOptions, CastOf, ReceiveOptions, ReplyOf, TimerRef } from '../actor/context.js';
-import type { ExitReasonInput } from '../actor/exit-reason.js';
-import type { From, MonitorRef, SystemMessage } from '../actor/messages.js';
+import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
+import { type DownMessage, type From, type MonitorRef, type SystemMessage, isDownMessage } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import { type Proc, S_INBOX } from '../actor/proc.js';
 import { toWireError } from '../errors.js';
@@ -85,7 +85,7 @@ export class Inbox<M = unknown> {
   }
 
   call<P extends Pid<any>>(to: P | string, req: CallOf<P>, opts?: CallOptions): Promise<ReplyOf<P>> {
-    return this.#rt.call(this.#p, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS) as Promise<ReplyOf<P>>;
+    return this.#rt.call(this.#p, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, opts?.signal) as Promise<ReplyOf<P>>;
   }
 
   cast<P extends Pid<any>>(to: P | string, msg: CastOf<P>): void {
@@ -108,5 +108,16 @@ export class Inbox<M = unknown> {
   /** Ends this process (reason `normal`): links and monitors on it fire; a pending receive rejects. */
   close(): void {
     this.#rt.exitProc(this.#p, 'normal');
+  }
+}
+
+/** Resolves with the exit reason of `pid` once it has exited (`noproc` if it already had); closes `inbox` either way. */
+export async function joinWith(inbox: Inbox, pid: Pid<unknown>): Promise<ExitReason> {
+  try {
+    const ref = inbox.monitor(pid);
+    const down = (await inbox.receive((m): m is DownMessage => isDownMessage(m) && m.ref === ref)) as DownMessage;
+    return down.reason;
+  } finally {
+    inbox.close();
   }
 }

@@ -3,7 +3,7 @@
 import type { AnswerOptions, ProcessDetail, ProcessQuery, ProcessRow, ShardFigures, SupervisorNode } from '../actor/introspection.js';
 import { revivePids } from '../actor/pid-json.js';
 import type { Pid } from '../actor/pid.js';
-import { CallTimeoutError, InvalidArgumentError, NoProcError } from '../errors.js';
+import { CallTimeoutError, InvalidArgumentError, NoProcError, SystemStoppedError } from '../errors.js';
 import { checkQuery, checkTimeout } from '../shard/introspect.js';
 import { checkPid } from '../validate.js';
 import type { ShardPool } from './shard-pool.js';
@@ -46,12 +46,20 @@ const GRACE_MS = 250;
 
 export class Introspection {
   readonly #pool: ShardPool;
+  /** False once the system stops accepting requests (shutdown began): every question rejects with ERR_SYSTEM_STOPPED. */
+  readonly #running: () => boolean;
 
-  constructor(pool: ShardPool) {
+  constructor(pool: ShardPool, running: () => boolean) {
     this.#pool = pool;
+    this.#running = running;
+  }
+
+  #live(): void {
+    if (!this.#running()) throw new SystemStoppedError();
   }
 
   async processes(query?: ProcessQuery): Promise<ProcessRow[]> {
+    this.#live();
     const q = checkQuery(query);
     if (q.node !== undefined && q.node !== 0) return [];
     const hosts = this.#pool.hosts.filter((h) => q.shard === undefined || h.shard === q.shard);
@@ -62,6 +70,7 @@ export class Introspection {
   }
 
   async processInfo(pid: Pid<unknown>, opts: ProcessInfoOptions = {}): Promise<ProcessInfo> {
+    this.#live();
     const host = this.#hostOf(pid, 'processInfo');
     const messages = opts.messages ?? 10;
     if (!Number.isInteger(messages) || messages < 0) throw new InvalidArgumentError(`messages must be an integer >= 0, got ${String(messages)}`);
@@ -82,6 +91,7 @@ export class Introspection {
    * past `timeoutMs` gives ERR_CALL_TIMEOUT; nothing blocks its shard.
    */
   async getState(pid: Pid<unknown>, opts: { timeoutMs?: number } = {}): Promise<string> {
+    this.#live();
     const host = this.#hostOf(pid, 'getState');
     const timeoutMs = opts.timeoutMs ?? DEFAULT_STATE_TIMEOUT_MS;
     if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || timeoutMs === Infinity) throw new InvalidArgumentError(`timeoutMs must be a finite number >= 0, got ${String(timeoutMs)}`);
@@ -101,6 +111,7 @@ export class Introspection {
 
   /** Every supervision tree: its root supervisors, each with its children, nested across shards. */
   async supervisionTree(opts: AnswerOptions = {}): Promise<SupervisorNode[]> {
+    this.#live();
     checkTimeout(opts.timeoutMs);
     const ask = (h: ShardPool['hosts'][number]) => within(h.call((a) => a.supervisors()), opts.timeoutMs).then((r) => (r === undefined ? [] : revivePids<SupervisorNode[]>(r)), () => [] as SupervisorNode[]);
     const parts = await Promise.all(this.#pool.hosts.map(ask));
@@ -120,6 +131,7 @@ export class Introspection {
 
   /** Per shard: actors, run queue, msgs/s, queued messages, heap, event-loop lag, ring fill. */
   async shards(opts: AnswerOptions = {}): Promise<ShardSnapshot[]> {
+    this.#live();
     checkTimeout(opts.timeoutMs);
     const views = this.#pool.inspect();
     return Promise.all(

@@ -12,7 +12,7 @@ export interface OffloadOptions {
 }
 
 type PiscinaLike = {
-  run(task: unknown, opts: { filename: string; name: string }): Promise<unknown>;
+  run(task: unknown, opts: { filename: string; name: string; signal?: AbortSignal }): Promise<unknown>;
   destroy(): Promise<void>;
 };
 
@@ -26,13 +26,15 @@ export class OffloadPool {
     private readonly idleTimeoutMs: number,
   ) {}
 
-  run(href: string, exportName: string, input: unknown): Promise<unknown> {
+  /** Runs a job; an abort of `signal` (handed to piscina) rejects with the signal's reason, not piscina's AbortError. */
+  run(href: string, exportName: string, input: unknown, signal?: AbortSignal): Promise<unknown> {
     if (this.closed) return Promise.reject(new SystemStoppedError('the offload pool'));
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
     this.pool ??= this.create();
     return this.pool.then(
-      (pool) => pool.run(input, { filename: href, name: exportName }),
+      (pool) => pool.run(input, signal === undefined ? { filename: href, name: exportName } : { filename: href, name: exportName, signal }),
     ).catch((err: unknown) => {
-      throw translate(href, exportName, err);
+      throw signal?.aborted === true ? signal.reason : translate(href, exportName, err);
     });
   }
 

@@ -1,4 +1,5 @@
 // Spawning on another node: modules named under each node's own root (different folders), link and monitor at birth, supervision across nodes.
+import { getEventListeners } from 'node:events';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type ActorSystem, MemoryHub, Supervisor, type Pid, type MemoryTransport, UnknownNodeError, InvalidArgumentError } from '@joerl/runtime';
@@ -65,6 +66,23 @@ test('bad input: an unknown node (ERR_UNKNOWN_NODE), a module outside the root (
   const e2 = await a.spawn(new URL('../fixtures/probe.actor.ts', import.meta.url), {}, { node: 'b' }).catch((e: unknown) => e);
   assert.instance(e2, InvalidArgumentError);
   assert.match((e2 as Error).message, /not under this node's root/);
+});
+
+test('spawn on another node with a signal: aborted already, it rejects at once; aborted before the answer, it rejects with the reason and the process is killed once the answer names it', async () => {
+  const inbox = a.inbox();
+  const reason = new Error('changed my mind');
+  const url = rootA.url('actors/where.actor.mjs');
+  assert.is(await a.spawn(url, { report: inbox.pid, tag: 'never' }, { node: 'b', signal: AbortSignal.abort(reason) }).catch((e: unknown) => e), reason);
+  const ac = new AbortController();
+  const spawn = a.spawn(url, { report: inbox.pid, tag: 'aborted' }, { node: 'b', signal: ac.signal });
+  ac.abort(reason);
+  assert.is(await spawn.catch((e: unknown) => e), reason);
+  assert.is(getEventListeners(ac.signal, 'abort').length, 0);
+  const { pid } = await expectReport(inbox, 'started', 'aborted');
+  // It did start (it reported so); it ends once the answer brings its pid here: killed, or already gone when the monitor arrives.
+  const end = await a.join(pid as Pid);
+  assert.ok(end === 'killed' || (typeof end === 'object' && end.kind === 'custom' && end.value === 'noproc'), `ended with ${JSON.stringify(end)}`);
+  inbox.close();
 });
 
 test('a supervisor restarts a child whose node went down where its spec says (here)', async () => {

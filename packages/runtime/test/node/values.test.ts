@@ -7,6 +7,7 @@ import { ACCEPTED, REFUSED } from '../fixtures/values.ts';
 import { connected, memoryNode } from './helpers.ts';
 
 const PAYLOAD = new URL('../fixtures/payload.actor.ts', import.meta.url);
+const SIGNALS = new URL('../fixtures/signals.actor.ts', import.meta.url);
 const test = suite('nodes: values');
 let hub: MemoryHub;
 let a: ActorSystem;
@@ -50,6 +51,27 @@ test('what a thread refuses, a send to another node refuses, with the same error
     const r = await expect<{ local: string; remote: string }>(inbox, (m) => m?.event === 'refusal' && m.name === name, name);
     assert.match(r.remote, /^ERR_UNENCODABLE: /, name);
     assert.is(r.remote, r.local, name);
+  }
+});
+
+test('spawn arguments and exit reasons cross to another node as to another thread: every kind of the table, -0 too', async () => {
+  const names = Object.keys(ACCEPTED).filter((n) => !n.startsWith('a Buffer'));
+  const sig = (await a.spawn(SIGNALS, { report: inbox.pid, tag: 'sig' }, { shard: 1 })) as Pid<any>;
+  await expect(inbox, (m) => m?.event === 'started' && m.tag === 'sig', 'the sender');
+  a.send(sig, { op: 'spawn-values', names, local: 2, remote: 1, node: 'b' });
+  for (const name of names) {
+    const want = await expect<{ fp: string }>(inbox, (m) => m?.event === 'expected' && m.name === name, `the expected form of ${name}`);
+    const there = await expect<{ fp: string }>(inbox, (m) => m?.event === 'init-got' && m.tag === name && m.node === 'b', `${name} spawned on node b`);
+    assert.is(there.fp, want.fp, `${name}: spawn arguments across nodes`);
+  }
+  const watcher = (await b.spawn(SIGNALS, { report: inbox.pid, tag: 'b-watcher' }, { shard: 1 })) as Pid<any>;
+  const near = (await a.spawn(SIGNALS, { report: inbox.pid, tag: 'a-watcher' }, { shard: 2 })) as Pid<any>;
+  for (const tag of ['b-watcher', 'a-watcher']) await expect(inbox, (m) => m?.event === 'started' && m.tag === tag, tag);
+  a.send(sig, { op: 'exit-values', names, local: near, remote: watcher });
+  for (const name of names) {
+    const want = await expect<{ fp: string }>(inbox, (m) => m?.event === 'expected' && m.name === name, `the expected reason for ${name}`);
+    const there = await expect<{ fp: string }>(inbox, (m) => m?.event === 'EXIT' && m.tag === 'b-watcher', `${name}: the EXIT on node b`);
+    assert.is(there.fp, want.fp, `${name}: exit reason across nodes`);
   }
 });
 

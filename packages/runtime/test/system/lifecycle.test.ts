@@ -65,7 +65,7 @@ test('spawn failures are typed: missing module, broken import, missing export, n
       [() => system.spawn(fixture('plain.actor.js'), undefined, { export: 'Missing' }), ExportNotFoundError, /has no export "Missing" \(exports: default, notABehaviour\)/],
       [() => system.spawn(fixture('plain.actor.js'), undefined, { export: 'notABehaviour' }), NotABehaviourError, /wrap it with defineActor/],
       [() => system.spawn('./relative.actor.js'), InvalidArgumentError, /new URL\('\.\/relative\.actor\.js', import\.meta\.url\)/],
-      [() => system.spawn(fixture('plain.actor.js'), { f: () => 1 }), UnencodableError, /a function .* at message\.f/],
+      [() => system.spawn(fixture('plain.actor.js'), { f: () => 1 }), UnencodableError, /a function .* at args\.f/],
       [() => system.spawn(fixture('plain.actor.js'), undefined, { shard: 5 }), InvalidOptionError, /options\.shard must be an integer from 1 to 1, got 5/],
       [() => system.spawn(fixture('plain.actor.js'), undefined, { mailboxCapacity: -3 }), InvalidOptionError, /options\.mailboxCapacity/],
     ];

@@ -3,11 +3,20 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ActorSystem, InvalidOptionError, type Pid } from '@joerl/runtime';
 import { defaultRingBytes, maxThreads } from '../../src/system/options.ts';
-import { expect, withSystem } from '../helpers.ts';
+import { EVENT_TIMEOUT_MS, expect, withSystem } from '../helpers.ts';
 
 const PAYLOAD = new URL('../fixtures/payload.actor.ts', import.meta.url);
 const MiB = 1024 * 1024;
 const test = suite('memory');
+
+/** Resolves once `cond` holds, checked after each turn of the event loop; fails the test if it never does. */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + EVENT_TIMEOUT_MS;
+  while (!cond()) {
+    if (Date.now() > end) assert.unreachable(`never: ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
 
 test('a threads value over the machine limit is refused at once, with a typed error naming the limit, before any worker or ring exists', async () => {
   const limit = maxThreads();
@@ -48,6 +57,9 @@ test('rings to and from main exist from the start; one between two shards is mad
     assert.is(system.memory().rings, 6);
     system.send(a, { op: 'send', to: b, kind: 'Uint8Array', bytes: 64, seed: 1, seq: 1, move: false });
     await expect(inbox, (m) => m?.event === 'checked' && m.seq === 1, 'shard 1 -> shard 2');
+    // Shard 1 tells main of its new ring on its worker port, which is not ordered with the rings: the
+    // report above can come first (it did, in npm test at load 16). Wait for that notice, not a delay.
+    await until(() => system.memory().rings === 7, 'main has recorded the ring 1 -> 2');
     const m = system.memory();
     assert.is(m.rings, 7, 'and 1 -> 2 now');
     assert.is(m.ringBytes, 7 * (MiB + 128));

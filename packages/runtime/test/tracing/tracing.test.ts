@@ -203,6 +203,35 @@ test('spawn and lifecycle spans join the trace that spawned the actor', async ()
   }
 });
 
+test('the actor.spawn span is named after the behaviour (Relay), not its file (relay), whoever spawns and wherever', async () => {
+  const otel = sdk();
+  try {
+    await withSystem({ threads: 2, tracing: { processors: [otel.processor] } }, async (system) => {
+      const inbox = system.inbox();
+      const parent = await probe(system, inbox, 1, { tag: 'parent' });
+      const children: string[] = [];
+      await trace.getTracer('test').startActiveSpan('boot', async (root) => {
+        children.push(String(await system.spawn(RELAY, undefined, { shard: 2 }))); // main -> shard
+        for (const shard of [1, 2]) {
+          // From an actor: within its shard, and to the other one (the reply crosses a ring).
+          system.send(parent, { op: 'spawn', url: RELAY.href, args: undefined, mode: 'plain', opts: { shard } });
+          children.push(String((await expectReport(inbox, 'spawned', 'parent')).child));
+        }
+        root.end();
+      });
+      const mine = (s: ReadableSpan) => children.includes(String(s.attributes['actor.pid']));
+      const spawns = await spansWhere(system, otel.exporter, (s) => s.name === 'actor.spawn' && mine(s), 3);
+      const started = await spansWhere(system, otel.exporter, (s) => s.name === 'actor.lifecycle' && mine(s), 3);
+      assert.is(spawns.length, 3);
+      assert.equal(spawns.map((s) => s.attributes['actor.type']), ['Relay', 'Relay', 'Relay'], 'the behaviour\'s name, not the file\'s');
+      assert.equal(started.map((s) => s.attributes['actor.type']), ['Relay', 'Relay', 'Relay'], 'the same name as the lifecycle spans');
+      for (const l of started) assert.ok(spawns.some((s) => s.spanContext().spanId === parentOf(l)), 'each lifecycle span is under its spawn span');
+    });
+  } finally {
+    await otel.done();
+  }
+});
+
 test('when a shard dies, its finished spans are kept and its open spans end with an error', async () => {
   const otel = sdk();
   try {
