@@ -35,6 +35,12 @@ export interface PendingCall {
   /** Answered, failed or cancelled: its deadline no longer matters. */
   ended: boolean;
   to: Pid;
+  /**
+   * The server, when it lives on the caller's thread: the monitor behind the
+   * call is then set and cleared on it directly (no MONITOR / DEMONITOR
+   * signal round); null for a server on another thread or node.
+   */
+  server: Proc | null;
   /** Tracing: the call's CLIENT span. */
   span?: Span;
   /** With a signal: removes its abort listener (called when the call ends, however it ends). */

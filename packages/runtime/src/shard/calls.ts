@@ -4,7 +4,7 @@ import { context, trace } from '@opentelemetry/api';
 import { type ExitReason, formatReason } from '../actor/exit-reason.js';
 import { type From, isFrom } from '../actor/messages.js';
 import { Pid } from '../actor/pid.js';
-import type { PendingCall, Proc } from '../actor/proc.js';
+import { type PendingCall, type Proc, S_EXITING } from '../actor/proc.js';
 import { assertEncodable } from '../codec/codec.js';
 import { CallFailedError, CallTimeoutError, InvalidArgumentError, NoProcError, NodeDownError, SystemStoppedError, fromWireError, type WireError } from '../errors.js';
 import { checkSignal, describe } from '../validate.js';
@@ -43,6 +43,7 @@ export class Calls {
   call(p: Proc, to: Pid<unknown> | string, req: unknown, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
     const s = this.s;
     let pid: Pid<unknown>;
+    let local: boolean;
     try {
       pid = this.delivery.resolveTarget(to, 'call');
       if (timeoutMs !== Infinity && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
@@ -50,17 +51,32 @@ export class Calls {
       }
       // An aborted signal throws its reason here: nothing is sent.
       if (signal !== undefined) checkSignal(signal, 'call');
-      if (this.router.route(pid) !== s.thread) assertEncodable(req);
+      local = this.router.route(pid) === s.thread;
+      if (!local) assertEncodable(req);
     } catch (err) {
       return Promise.reject(err);
     }
     return new Promise((resolve, reject) => {
       const ref = s.newRef();
-      const pc: PendingCall = { resolve, reject, deadline: Infinity, timeoutMs, ended: false, to: pid };
+      let server: Proc | null = null;
+      if (local) {
+        // Same thread: whether the server lives is known now, and its exit finds the call through
+        // its monitoredBy as any monitor's would (a DOWN that fails the call with its reason).
+        server = s.procs.get(pid.serial) ?? null;
+        if (server === null || server.status >= S_EXITING) {
+          reject(new NoProcError(pid.toString()));
+          return;
+        }
+        server.addMonitoredBy(ref, p.pid);
+      }
+      const pc: PendingCall = { resolve, reject, deadline: Infinity, timeoutMs, ended: false, to: pid, server };
+      // The map stays once made (sequential calls would otherwise make one per call).
       (p.calls ??= new Map()).set(ref, pc);
-      p.addMonitor(ref, pid);
-      this.router.sig(OP_MONITOR, p.pid, pid, ref);
-      if (p.calls?.get(ref) !== pc) return; // a local server that is already gone: rejected with noproc
+      if (server === null) {
+        p.addMonitor(ref, pid);
+        this.router.sig(OP_MONITOR, p.pid, pid, ref);
+        if (p.calls.get(ref) !== pc) return; // a server that is already gone: rejected with noproc
+      }
       // Not a timer per call (a setTimeout armed and cleared every round trip): a queue per timeout value.
       if (timeoutMs !== Infinity) this.deadlines.add(p, ref, pc, timeoutMs);
       if (signal !== undefined) this.listen(p, ref, pc, signal);
@@ -133,7 +149,7 @@ export class Calls {
   /** The caller is exiting: every call it has in flight rejects. */
   cancel(p: Proc): void {
     const calls = p.calls;
-    if (calls === null) return;
+    if (calls === null || calls.size === 0) return;
     for (const [ref, pc] of [...calls]) {
       const err = this.s.shuttingDown ? new SystemStoppedError() : new NoProcError(p.pid.toString());
       this.end(p, ref, pc, true, err);
@@ -163,10 +179,13 @@ export class Calls {
     if (pc.span !== undefined) this.s.observer.callEnded(pc.span, serverTp, err);
     if (pc.unlisten !== undefined) pc.unlisten();
     p.calls!.delete(ref);
-    if (p.calls!.size === 0) p.calls = null;
     if (pc.deadline !== Infinity) this.deadlines.ended(pc);
     else pc.ended = true;
-    if (demonitor) {
+    const server = pc.server;
+    if (server !== null) {
+      // Its DOWN (demonitor false) already took the entry off; otherwise the call's monitor goes here.
+      if (demonitor && server.monitoredBy !== null) server.monitoredBy.delete(ref);
+    } else if (demonitor) {
       if (p.monitors !== null && p.monitors.delete(ref)) this.router.sig(OP_DEMONITOR, p.pid, pc.to, ref);
     } else if (p.monitors !== null) {
       p.monitors.delete(ref);
