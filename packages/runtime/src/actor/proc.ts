@@ -78,6 +78,20 @@ export class Proc {
   receivers: PendingReceive[] | null = null;
   /** Calls in flight from this process, by monitor ref. */
   calls: Map<number, PendingCall> | null = null;
+  /**
+   * The call in flight when it is the only one (the usual case): kept out of
+   * `calls`, as a Map set and deleted once per round trip costs more than the
+   * rest of the bookkeeping (its deletes rehash). `call` null: none here.
+   */
+  call: PendingCall | null = null;
+  callRef = 0;
+  /**
+   * A caller on this thread waiting on a call to this process, and its
+   * monitor ref: a monitor as those in `monitoredBy` (its DOWN fails the
+   * call), held here for the same reason as `call`; others go in `monitoredBy`.
+   */
+  callWatcher: Pid | null = null;
+  callWatcherRef = 0;
   /** Set by ctx.stop(): exit with this reason after the current handler. */
   stopReason: ExitReason | null = null;
   /** An exit signal that arrived while a handler was on the stack. */

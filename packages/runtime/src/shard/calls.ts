@@ -26,7 +26,7 @@ export class Calls {
     this.router = router;
     this.delivery = delivery;
     this.deadlines = new CallDeadlines(state, (p, ref, pc) => {
-      if (p.calls?.get(ref) !== pc) return;
+      if (pendingOf(p, ref) !== pc) return;
       const err = new CallTimeoutError(pc.to.toString(), pc.timeoutMs);
       this.end(p, ref, pc, true, err);
       pc.reject(err);
@@ -67,15 +67,19 @@ export class Calls {
           reject(new NoProcError(pid.toString()));
           return;
         }
-        server.addMonitoredBy(ref, p.pid);
+        if (server.callWatcher === null) {
+          server.callWatcher = p.pid;
+          server.callWatcherRef = ref;
+        } else {
+          server.addMonitoredBy(ref, p.pid);
+        }
       }
       const pc: PendingCall = { resolve, reject, deadline: Infinity, timeoutMs, ended: false, to: pid, server };
-      // The map stays once made (sequential calls would otherwise make one per call).
-      (p.calls ??= new Map()).set(ref, pc);
+      addPending(p, ref, pc);
       if (server === null) {
         p.addMonitor(ref, pid);
         this.router.sig(OP_MONITOR, p.pid, pid, ref);
-        if (p.calls.get(ref) !== pc) return; // a server that is already gone: rejected with noproc
+        if (pendingOf(p, ref) !== pc) return; // a server that is already gone: rejected with noproc
       }
       // Not a timer per call (a setTimeout armed and cleared every round trip): a queue per timeout value.
       if (timeoutMs !== Infinity) this.deadlines.add(p, ref, pc, timeoutMs);
@@ -120,7 +124,7 @@ export class Calls {
   /** A reply arrived for process `serial`'s call `ref`. */
   onReply(serial: number, ref: number, ok: boolean, value: unknown, tp: string | null): void {
     const p = this.s.procs.get(serial);
-    const pc = p?.calls?.get(ref);
+    const pc = p === undefined ? undefined : pendingOf(p, ref);
     if (p === undefined || pc === undefined) {
       this.s.counters.lateReplies++;
       return;
@@ -133,7 +137,7 @@ export class Calls {
 
   /** The DOWN of monitor `ref`: if it was a call's, that call fails now, with the server's reason. */
   failOnDown(p: Proc, ref: number, pid: Pid, reason: ExitReason): boolean {
-    const pc = p.calls?.get(ref);
+    const pc = pendingOf(p, ref);
     if (pc === undefined) return false;
     const noproc = typeof reason === 'object' && reason.kind === 'custom' && reason.value === 'noproc';
     const err = noproc
@@ -148,9 +152,9 @@ export class Calls {
 
   /** The caller is exiting: every call it has in flight rejects. */
   cancel(p: Proc): void {
-    const calls = p.calls;
-    if (calls === null || calls.size === 0) return;
-    for (const [ref, pc] of [...calls]) {
+    const all: [number, PendingCall][] = p.calls === null ? [] : [...p.calls];
+    if (p.call !== null) all.unshift([p.callRef, p.call]);
+    for (const [ref, pc] of all) {
       const err = this.s.shuttingDown ? new SystemStoppedError() : new NoProcError(p.pid.toString());
       this.end(p, ref, pc, true, err);
       pc.reject(err);
@@ -164,7 +168,7 @@ export class Calls {
    */
   private listen(p: Proc, ref: number, pc: PendingCall, signal: AbortSignal): void {
     const abort = (): void => {
-      if (p.calls?.get(ref) !== pc) return;
+      if (pendingOf(p, ref) !== pc) return;
       this.end(p, ref, pc, true, signal.reason);
       // From outside a slice: the demonitor must still go out if the thread is parked.
       this.s.scheduler.kick();
@@ -178,17 +182,34 @@ export class Calls {
   private end(p: Proc, ref: number, pc: PendingCall, demonitor: boolean, err?: unknown, serverTp?: string): void {
     if (pc.span !== undefined) this.s.observer.callEnded(pc.span, serverTp, err);
     if (pc.unlisten !== undefined) pc.unlisten();
-    p.calls!.delete(ref);
+    if (p.call === pc) p.call = null;
+    else p.calls!.delete(ref);
     if (pc.deadline !== Infinity) this.deadlines.ended(pc);
     else pc.ended = true;
     const server = pc.server;
     if (server !== null) {
       // Its DOWN (demonitor false) already took the entry off; otherwise the call's monitor goes here.
-      if (demonitor && server.monitoredBy !== null) server.monitoredBy.delete(ref);
+      if (server.callWatcher !== null && server.callWatcherRef === ref) server.callWatcher = null;
+      else if (demonitor && server.monitoredBy !== null) server.monitoredBy.delete(ref);
     } else if (demonitor) {
       if (p.monitors !== null && p.monitors.delete(ref)) this.router.sig(OP_DEMONITOR, p.pid, pc.to, ref);
     } else if (p.monitors !== null) {
       p.monitors.delete(ref);
     }
+  }
+}
+
+/** Call `ref` of `p` if it is pending (in the one-call slot or the map). */
+function pendingOf(p: Proc, ref: number): PendingCall | undefined {
+  if (p.call !== null && p.callRef === ref) return p.call;
+  return p.calls === null ? undefined : p.calls.get(ref);
+}
+
+function addPending(p: Proc, ref: number, pc: PendingCall): void {
+  if (p.call === null) {
+    p.call = pc;
+    p.callRef = ref;
+  } else {
+    (p.calls ??= new Map()).set(ref, pc);
   }
 }
