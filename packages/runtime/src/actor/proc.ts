@@ -107,6 +107,11 @@ export class Proc {
   tm: TypeMetrics | null = null;
   /** Calls this process took and has not answered: ref -> [sent at (abs ms), caller's deadline]. Telemetry only. */
   serving: Map<number, [number, number]> | null = null;
+  /** The one call being served when there is only one (no Map entry, no tuple per call): its ref, sent time and deadline. */
+  servingOne = false;
+  servingRef = 0;
+  servingAt = NaN;
+  servingDeadline = Infinity;
   /** A GenStatem's current state (for the current-state gauge). */
   statemState: string | null = null;
   /** Tracing: the context of this actor's `actor.spawn` span (lifecycle spans go under it). */
