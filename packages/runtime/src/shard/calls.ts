@@ -52,7 +52,9 @@ export class Calls {
       // An aborted signal throws its reason here: nothing is sent.
       if (signal !== undefined) checkSignal(signal, 'call');
       local = this.router.route(pid) === s.thread;
-      if (!local) assertEncodable(req);
+      // In-shard, only the request is copied (checkLocalSends), not the envelope the runtime wraps it in.
+      if (local) req = this.delivery.prepareLocal(req);
+      else assertEncodable(req);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -89,8 +91,8 @@ export class Calls {
       if (span !== undefined) pc.span = span;
       const env = obs.callEnvelope({ pid: p.pid, ref }, req, timeoutMs);
       try {
-        if (span === undefined) this.delivery.send(pid, env, p.pid);
-        else context.with(trace.setSpan(context.active(), span), () => this.delivery.send(pid, env, p.pid));
+        if (span === undefined) this.delivery.send(pid, env, p.pid, local);
+        else context.with(trace.setSpan(context.active(), span), () => this.delivery.send(pid, env, p.pid, local));
       } catch (err) {
         this.end(p, ref, pc, true, err);
         reject(err);
