@@ -35,6 +35,12 @@ export interface PendingCall {
   /** Answered, failed or cancelled: its deadline no longer matters. */
   ended: boolean;
   to: Pid;
+  /**
+   * The server, when it lives on the caller's thread: the monitor behind the
+   * call is then set and cleared on it directly (no MONITOR / DEMONITOR
+   * signal round); null for a server on another thread or node.
+   */
+  server: Proc | null;
   /** Tracing: the call's CLIENT span. */
   span?: Span;
   /** With a signal: removes its abort listener (called when the call ends, however it ends). */
@@ -72,6 +78,20 @@ export class Proc {
   receivers: PendingReceive[] | null = null;
   /** Calls in flight from this process, by monitor ref. */
   calls: Map<number, PendingCall> | null = null;
+  /**
+   * The call in flight when it is the only one (the usual case): kept out of
+   * `calls`, as a Map set and deleted once per round trip costs more than the
+   * rest of the bookkeeping (its deletes rehash). `call` null: none here.
+   */
+  call: PendingCall | null = null;
+  callRef = 0;
+  /**
+   * A caller on this thread waiting on a call to this process, and its
+   * monitor ref: a monitor as those in `monitoredBy` (its DOWN fails the
+   * call), held here for the same reason as `call`; others go in `monitoredBy`.
+   */
+  callWatcher: Pid | null = null;
+  callWatcherRef = 0;
   /** Set by ctx.stop(): exit with this reason after the current handler. */
   stopReason: ExitReason | null = null;
   /** An exit signal that arrived while a handler was on the stack. */
@@ -87,6 +107,11 @@ export class Proc {
   tm: TypeMetrics | null = null;
   /** Calls this process took and has not answered: ref -> [sent at (abs ms), caller's deadline]. Telemetry only. */
   serving: Map<number, [number, number]> | null = null;
+  /** The one call being served when there is only one (no Map entry, no tuple per call): its ref, sent time and deadline. */
+  servingOne = false;
+  servingRef = 0;
+  servingAt = NaN;
+  servingDeadline = Infinity;
   /** A GenStatem's current state (for the current-state gauge). */
   statemState: string | null = null;
   /** Tracing: the context of this actor's `actor.spawn` span (lifecycle spans go under it). */

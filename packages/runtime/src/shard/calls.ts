@@ -4,7 +4,7 @@ import { context, trace } from '@opentelemetry/api';
 import { type ExitReason, formatReason } from '../actor/exit-reason.js';
 import { type From, isFrom } from '../actor/messages.js';
 import { Pid } from '../actor/pid.js';
-import type { PendingCall, Proc } from '../actor/proc.js';
+import { type PendingCall, type Proc, S_EXITING } from '../actor/proc.js';
 import { assertEncodable } from '../codec/codec.js';
 import { CallFailedError, CallTimeoutError, InvalidArgumentError, NoProcError, NodeDownError, SystemStoppedError, fromWireError, type WireError } from '../errors.js';
 import { checkSignal, describe } from '../validate.js';
@@ -26,7 +26,7 @@ export class Calls {
     this.router = router;
     this.delivery = delivery;
     this.deadlines = new CallDeadlines(state, (p, ref, pc) => {
-      if (p.calls?.get(ref) !== pc) return;
+      if (pendingOf(p, ref) !== pc) return;
       const err = new CallTimeoutError(pc.to.toString(), pc.timeoutMs);
       this.end(p, ref, pc, true, err);
       pc.reject(err);
@@ -43,6 +43,7 @@ export class Calls {
   call(p: Proc, to: Pid<unknown> | string, req: unknown, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
     const s = this.s;
     let pid: Pid<unknown>;
+    let local: boolean;
     try {
       pid = this.delivery.resolveTarget(to, 'call');
       if (timeoutMs !== Infinity && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
@@ -50,17 +51,38 @@ export class Calls {
       }
       // An aborted signal throws its reason here: nothing is sent.
       if (signal !== undefined) checkSignal(signal, 'call');
-      if (this.router.route(pid) !== s.thread) assertEncodable(req);
+      local = this.router.route(pid) === s.thread;
+      // In-shard, only the request is copied (checkLocalSends), not the envelope the runtime wraps it in.
+      if (local) req = this.delivery.prepareLocal(req);
+      else assertEncodable(req);
     } catch (err) {
       return Promise.reject(err);
     }
     return new Promise((resolve, reject) => {
       const ref = s.newRef();
-      const pc: PendingCall = { resolve, reject, deadline: Infinity, timeoutMs, ended: false, to: pid };
-      (p.calls ??= new Map()).set(ref, pc);
-      p.addMonitor(ref, pid);
-      this.router.sig(OP_MONITOR, p.pid, pid, ref);
-      if (p.calls?.get(ref) !== pc) return; // a local server that is already gone: rejected with noproc
+      let server: Proc | null = null;
+      if (local) {
+        // Same thread: whether the server lives is known now, and its exit finds the call through
+        // its monitoredBy as any monitor's would (a DOWN that fails the call with its reason).
+        server = s.procs.get(pid.serial) ?? null;
+        if (server === null || server.status >= S_EXITING) {
+          reject(new NoProcError(pid.toString()));
+          return;
+        }
+        if (server.callWatcher === null) {
+          server.callWatcher = p.pid;
+          server.callWatcherRef = ref;
+        } else {
+          server.addMonitoredBy(ref, p.pid);
+        }
+      }
+      const pc: PendingCall = { resolve, reject, deadline: Infinity, timeoutMs, ended: false, to: pid, server };
+      addPending(p, ref, pc);
+      if (server === null) {
+        p.addMonitor(ref, pid);
+        this.router.sig(OP_MONITOR, p.pid, pid, ref);
+        if (pendingOf(p, ref) !== pc) return; // a server that is already gone: rejected with noproc
+      }
       // Not a timer per call (a setTimeout armed and cleared every round trip): a queue per timeout value.
       if (timeoutMs !== Infinity) this.deadlines.add(p, ref, pc, timeoutMs);
       if (signal !== undefined) this.listen(p, ref, pc, signal);
@@ -69,8 +91,8 @@ export class Calls {
       if (span !== undefined) pc.span = span;
       const env = obs.callEnvelope({ pid: p.pid, ref }, req, timeoutMs);
       try {
-        if (span === undefined) this.delivery.send(pid, env, p.pid);
-        else context.with(trace.setSpan(context.active(), span), () => this.delivery.send(pid, env, p.pid));
+        if (span === undefined) this.delivery.send(pid, env, p.pid, local);
+        else context.with(trace.setSpan(context.active(), span), () => this.delivery.send(pid, env, p.pid, local));
       } catch (err) {
         this.end(p, ref, pc, true, err);
         reject(err);
@@ -104,7 +126,7 @@ export class Calls {
   /** A reply arrived for process `serial`'s call `ref`. */
   onReply(serial: number, ref: number, ok: boolean, value: unknown, tp: string | null): void {
     const p = this.s.procs.get(serial);
-    const pc = p?.calls?.get(ref);
+    const pc = p === undefined ? undefined : pendingOf(p, ref);
     if (p === undefined || pc === undefined) {
       this.s.counters.lateReplies++;
       return;
@@ -117,7 +139,7 @@ export class Calls {
 
   /** The DOWN of monitor `ref`: if it was a call's, that call fails now, with the server's reason. */
   failOnDown(p: Proc, ref: number, pid: Pid, reason: ExitReason): boolean {
-    const pc = p.calls?.get(ref);
+    const pc = pendingOf(p, ref);
     if (pc === undefined) return false;
     const noproc = typeof reason === 'object' && reason.kind === 'custom' && reason.value === 'noproc';
     const err = noproc
@@ -132,9 +154,9 @@ export class Calls {
 
   /** The caller is exiting: every call it has in flight rejects. */
   cancel(p: Proc): void {
-    const calls = p.calls;
-    if (calls === null) return;
-    for (const [ref, pc] of [...calls]) {
+    const all: [number, PendingCall][] = p.calls === null ? [] : [...p.calls];
+    if (p.call !== null) all.unshift([p.callRef, p.call]);
+    for (const [ref, pc] of all) {
       const err = this.s.shuttingDown ? new SystemStoppedError() : new NoProcError(p.pid.toString());
       this.end(p, ref, pc, true, err);
       pc.reject(err);
@@ -148,7 +170,7 @@ export class Calls {
    */
   private listen(p: Proc, ref: number, pc: PendingCall, signal: AbortSignal): void {
     const abort = (): void => {
-      if (p.calls?.get(ref) !== pc) return;
+      if (pendingOf(p, ref) !== pc) return;
       this.end(p, ref, pc, true, signal.reason);
       // From outside a slice: the demonitor must still go out if the thread is parked.
       this.s.scheduler.kick();
@@ -162,14 +184,34 @@ export class Calls {
   private end(p: Proc, ref: number, pc: PendingCall, demonitor: boolean, err?: unknown, serverTp?: string): void {
     if (pc.span !== undefined) this.s.observer.callEnded(pc.span, serverTp, err);
     if (pc.unlisten !== undefined) pc.unlisten();
-    p.calls!.delete(ref);
-    if (p.calls!.size === 0) p.calls = null;
+    if (p.call === pc) p.call = null;
+    else p.calls!.delete(ref);
     if (pc.deadline !== Infinity) this.deadlines.ended(pc);
     else pc.ended = true;
-    if (demonitor) {
+    const server = pc.server;
+    if (server !== null) {
+      // Its DOWN (demonitor false) already took the entry off; otherwise the call's monitor goes here.
+      if (server.callWatcher !== null && server.callWatcherRef === ref) server.callWatcher = null;
+      else if (demonitor && server.monitoredBy !== null) server.monitoredBy.delete(ref);
+    } else if (demonitor) {
       if (p.monitors !== null && p.monitors.delete(ref)) this.router.sig(OP_DEMONITOR, p.pid, pc.to, ref);
     } else if (p.monitors !== null) {
       p.monitors.delete(ref);
     }
+  }
+}
+
+/** Call `ref` of `p` if it is pending (in the one-call slot or the map). */
+function pendingOf(p: Proc, ref: number): PendingCall | undefined {
+  if (p.call !== null && p.callRef === ref) return p.call;
+  return p.calls === null ? undefined : p.calls.get(ref);
+}
+
+function addPending(p: Proc, ref: number, pc: PendingCall): void {
+  if (p.call === null) {
+    p.call = pc;
+    p.callRef = ref;
+  } else {
+    (p.calls ??= new Map()).set(ref, pc);
   }
 }

@@ -56,8 +56,12 @@ export class Delivery {
     return forWire(value, this.checked, remote);
   }
 
-  /** User-facing send: throws what can be known here, dead-letters the rest. `from` is for telemetry only. */
-  send(to: Pid<unknown> | string, msg: unknown, from?: Pid): void {
+  /**
+   * User-facing send: throws what can be known here, dead-letters the rest. `from` is for telemetry only.
+   * `prepared`: the runtime built `msg` around a value it already made ready for a receiver on this
+   * thread (a call envelope: only its request is the sender's), so an in-shard delivery copies nothing.
+   */
+  send(to: Pid<unknown> | string, msg: unknown, from?: Pid, prepared?: boolean): void {
     const s = this.s;
     const pid = to instanceof Pid ? to : this.resolveName(to, msg);
     s.turnSends++;
@@ -75,7 +79,7 @@ export class Delivery {
         throw new NoProcError(pid.toString(), msg);
       }
       let m = msg;
-      if (this.checked || movesPending()) {
+      if (prepared !== true && (this.checked || movesPending())) {
         try {
           m = forLocal(msg, this.checked);
         } catch (err) {

@@ -246,8 +246,8 @@ export class Exits {
     s.observer.exited(p, reason);
     // Before links and monitors hear of the exit: whoever sees the DOWN has seen these dead letters too.
     if (p.mailbox.length > 0) this.deadLetterMailbox(p);
-    const { links, monitoredBy, monitors } = p;
-    p.links = p.monitoredBy = p.monitors = null;
+    const { links, monitoredBy, monitors, callWatcher } = p;
+    p.links = p.monitoredBy = p.monitors = p.callWatcher = null;
     if (links !== null) {
       const kind = reasonKind(reason);
       for (const pid of links.values()) {
@@ -260,6 +260,11 @@ export class Exits {
         s.observer.signalSent('down', null);
         this.router.sigDown(w, ref, p.pid, reason);
       }
+    }
+    if (callWatcher !== null) {
+      // A local caller's call monitor (see Proc.callWatcher): its DOWN fails the call with this reason.
+      s.observer.signalSent('down', null);
+      this.router.sigDown(callWatcher, p.callWatcherRef, p.pid, reason);
     }
     if (monitors !== null) for (const [ref, t] of monitors) this.router.sig(OP_DEMONITOR, p.pid, t, ref);
     p.state = undefined;

@@ -76,7 +76,10 @@ export class Introspector {
       ...this.row(p),
       linkedTo: p.links === null ? [] : [...p.links.values()],
       monitorsHeld: p.monitors === null ? [] : [...p.monitors].map(([ref, pid]) => ({ ref, pid })),
-      monitoredBy: p.monitoredBy === null ? [] : [...p.monitoredBy].map(([ref, pid]) => ({ ref, pid })),
+      monitoredBy: [
+        ...(p.callWatcher === null ? [] : [{ ref: p.callWatcherRef, pid: p.callWatcher }]),
+        ...(p.monitoredBy === null ? [] : [...p.monitoredBy].map(([ref, pid]) => ({ ref, pid }))),
+      ],
       trapExit: p.trapExit,
       timers: p.timers === null ? [] : [...p.timers],
       queue,

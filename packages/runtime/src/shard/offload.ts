@@ -47,12 +47,14 @@ export class Offload {
       const id = ++this.seq;
       const job: PendingJob = { resolve, reject, unlisten: null };
       this.pending.set(id, job);
+      this.s.scheduler.offloadsPending++;
       this.s.transport.emit5(0, OP_OFFLOAD, id, href, exportName, input, signal !== undefined);
       if (signal === undefined) return;
       // The signal lives on this thread: main is told to cancel the job it runs for us.
       const abort = (): void => {
         if (this.pending.get(id) !== job) return;
         this.pending.delete(id);
+        this.s.scheduler.offloadsPending--;
         this.s.transport.emit1(0, OP_OFFLOAD_CANCEL, id);
         this.s.scheduler.kick();
         reject(signal.reason);
@@ -93,6 +95,7 @@ export class Offload {
     const p = this.pending.get(id);
     if (p === undefined) return;
     this.pending.delete(id);
+    this.s.scheduler.offloadsPending--;
     p.unlisten?.();
     if (ok) p.resolve(value);
     else p.reject(fromWireError(value as WireError));

@@ -245,11 +245,21 @@ export class TelemetryObserver implements ShardObserver {
   }
 
   replied(by: Proc | null, ref: number): void {
-    const served = by?.serving?.get(ref);
-    if (served === undefined) return;
-    by!.serving!.delete(ref);
+    if (by === null) return;
+    let at: number;
+    let deadline: number;
+    if (by.servingOne && by.servingRef === ref) {
+      by.servingOne = false;
+      at = by.servingAt;
+      deadline = by.servingDeadline;
+    } else {
+      const served = by.serving?.get(ref);
+      if (served === undefined) return;
+      by.serving!.delete(ref);
+      [at, deadline] = served;
+    }
     const now = this.metrics.now();
-    this.metrics.callDone(by!.tm!, now - served[0], now > served[1]);
+    this.metrics.callDone(by.tm!, now - at, now > deadline);
   }
 
   replyContext(): string | null {
@@ -296,6 +306,10 @@ export class TelemetryObserver implements ShardObserver {
     if (c !== null) {
       c.n -= p.mailbox.length;
       p.depthCell = null;
+    }
+    if (p.servingOne) {
+      m.callDone(tm, NaN, false);
+      p.servingOne = false;
     }
     if (p.serving !== null) {
       for (let i = 0; i < p.serving.size; i++) m.callDone(tm, NaN, false);

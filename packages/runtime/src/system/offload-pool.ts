@@ -19,6 +19,8 @@ type PiscinaLike = {
 /** Lazily started: systems that never offload never start a pool thread. */
 export class OffloadPool {
   private pool: Promise<PiscinaLike> | null = null;
+  /** The pool once started: jobs go straight to it (no extra promise layer per job). */
+  private ready: PiscinaLike | null = null;
   private closed = false;
 
   constructor(
@@ -30,18 +32,26 @@ export class OffloadPool {
   run(href: string, exportName: string, input: unknown, signal?: AbortSignal): Promise<unknown> {
     if (this.closed) return Promise.reject(new SystemStoppedError('the offload pool'));
     if (signal?.aborted === true) return Promise.reject(signal.reason);
-    this.pool ??= this.create();
-    return this.pool.then(
-      (pool) => pool.run(input, signal === undefined ? { filename: href, name: exportName } : { filename: href, name: exportName, signal }),
-    ).catch((err: unknown) => {
+    const opts = signal === undefined ? { filename: href, name: exportName } : { filename: href, name: exportName, signal };
+    const fail = (err: unknown): never => {
       throw signal?.aborted === true ? signal.reason : translate(href, exportName, err);
-    });
+    };
+    if (this.ready !== null) {
+      try {
+        return this.ready.run(input, opts).then(undefined, fail);
+      } catch (err) {
+        return Promise.reject(err).then(undefined, fail); // as if thrown inside the chain
+      }
+    }
+    this.pool ??= this.create().then((pool) => (this.ready = pool));
+    return this.pool.then((pool) => pool.run(input, opts)).then(undefined, fail);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     const pool = this.pool;
     this.pool = null;
+    this.ready = null;
     if (pool !== null) await (await pool).destroy();
   }
 
