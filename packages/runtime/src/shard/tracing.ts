@@ -125,8 +125,7 @@ export class ThreadTracing {
     const parent = d === ROOT ? undefined : d;
     const sc: SpanContext = { traceId: parent === undefined ? newTraceId() : parent.traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED };
     const t = nowMs();
-    const desc = [BUILTIN_SEND, to.node, to.shard, to.serial, from === undefined ? 0 : from.node, from === undefined ? -1 : from.shard, from === undefined ? 0 : from.serial];
-    this.sink.endedWire(builtinWire(sc.spanId, sc.traceId, parent === undefined ? null : parent.spanId, parent?.isRemote === true, 'message.send', SpanKind.PRODUCER, t, t, SCOPE, desc, null));
+    this.sink.endedBuiltin(BUILTIN_SEND, sc.spanId, sc.traceId, parent === undefined ? null : parent.spanId, parent?.isRemote === true, t, t, to.node, to.shard, to.serial, null, from === undefined ? 0 : from.node, from === undefined ? -1 : from.shard, from === undefined ? 0 : from.serial);
     return sc;
   }
 
@@ -142,9 +141,9 @@ export class ThreadTracing {
     // (The carried context was sampled, or it would not have been carried.)
     const traceId = link ? newTraceId() : carried.traceId;
     const receiveId = newSpanId();
-    this.sink.endedWire(
-      builtinWire(receiveId, traceId, link ? null : carried.spanId, !link && carried.isRemote === true, 'message.receive', SpanKind.CONSUMER, Number.isNaN(sentAt) ? now : Math.min(sentAt, now), now, SCOPE, [BUILTIN_RECEIVE, to.node, to.shard, to.serial, type], link ? carried : null),
-    );
+    const start = Number.isNaN(sentAt) ? now : Math.min(sentAt, now);
+    if (link) this.sink.endedWire(builtinWire(receiveId, traceId, null, false, 'message.receive', SpanKind.CONSUMER, start, now, SCOPE, [BUILTIN_RECEIVE, to.node, to.shard, to.serial, type], carried));
+    else this.sink.endedBuiltin(BUILTIN_RECEIVE, receiveId, traceId, carried.spanId, carried.isRemote === true, start, now, to.node, to.shard, to.serial, type, 0, -1, 0);
     // The handle span is the active one while the handler runs: a real Span (user code may add to it), built lazily.
     const span = new BuiltinSpan(this.sink, { traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED }, receiveId, false, 'actor.handle_message', SpanKind.INTERNAL, now, SCOPE, [BUILTIN_HANDLE, to.node, to.shard, to.serial, type]);
     return { ctx: trace.setSpan(context.active(), span), span };
