@@ -24,6 +24,8 @@ import {
 const options = { useRecords: true, moreTypes: true, structuredClone: false } as const;
 const trip = (x: unknown): SpanEndWire => new Unpackr(options).unpack(new Packr(options).pack(x)) as SpanEndWire;
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+/** Index of a wire record's end time. */
+const W_END_TEST = 11;
 const resource = { attributes: { 'service.name': 'test' } };
 
 test('a send span in wire form reads back as a ReadableSpan of both SDK majors, attributes spelled out', () => {
@@ -118,6 +120,21 @@ test('a dense batch carries built-in spans as rows and other spans as records, i
   assert.is(handle.name, 'actor.handle_message');
   assert.equal(handle.endTime, [0, 12_250_000]);
   assert.equal(out[3], builtinEndWire(BUILTIN_HANDLE, '3333333333333333', TRACE, '2222222222222222', false, 11, 12.25, 0, 2, 5, 'Sink', 0, -1, 0));
+});
+
+test('a dense batch of many rows (shipped as a Float64Array) reads back the same', () => {
+  const batch = new DenseSpanBatch(64);
+  const ids = Array.from({ length: 40 }, (_, i) => i.toString(16).padStart(16, '0').replace(/^0/, 'f'));
+  for (let i = 0; i < ids.length; i++) batch.add(i % 2 === 0 ? BUILTIN_RECEIVE : BUILTIN_HANDLE, ids[i]!, TRACE, i === 0 ? null : ids[i - 1]!, false, i, i + 0.5, 0, 1, i, i % 3 === 0 ? 'A' : 'B', 0, -1, 0);
+  const taken = batch.take();
+  assert.ok(taken[0] instanceof Float64Array);
+  const out: SpanEndWire[] = [];
+  forEachDenseWire(new Unpackr(options).unpack(new Packr(options).pack(taken)) as DenseBatchWire, (w) => out.push(w));
+  assert.equal(out.map((w) => w[0]), ids);
+  assert.equal(out.map((w) => (w[10] as unknown[])[4]), ids.map((_, i) => (i % 3 === 0 ? 'A' : 'B')));
+  assert.is(out[0]![2], null);
+  assert.is(out[39]![2], ids[38]);
+  assert.is(out[39]![W_END_TEST], 39.5);
 });
 
 test('the open-span slot keeps the span a handler runs under until it returns, and refuses spans it cannot hold', () => {

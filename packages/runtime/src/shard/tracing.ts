@@ -90,12 +90,7 @@ export class ThreadTracing {
    * costs a context lookup and a draw, and allocates nothing.
    */
   private decide(): SpanContext | typeof ROOT | typeof NOT_TRACED {
-    const cm = this.cm;
-    // In a shard's turn, with no context entered since (a traced handler, startActiveSpan), the active
-    // context is the root one: the turn runs synchronously from the scheduler's loop, which has none.
-    // That costs two field reads, where asking the AsyncLocalStorage was most of an untraced send.
-    // (An async handler's continuations run outside turns: they ask.)
-    const active = cm === null ? context.active() : cm.depth === 0 && this.turn !== null && this.turn.inTurn ? ROOT_CONTEXT : cm.active();
+    const active = this.activeNow();
     // Outside any traced handler the active context is the root one: no lookup in it.
     const parent = active === ROOT_CONTEXT ? undefined : trace.getSpanContext(active);
     if (parent !== undefined && isSpanContextValid(parent)) return (parent.traceFlags & TraceFlags.SAMPLED) === 0 ? NOT_TRACED : parent;
@@ -103,6 +98,19 @@ export class ThreadTracing {
     return ROOT;
   }
 
+
+  /**
+   * The active context. In a shard's turn, with no context entered since (a
+   * traced handler, startActiveSpan), it is the root one: the turn runs
+   * synchronously from the scheduler's loop, which has none. That costs two
+   * field reads, where asking the AsyncLocalStorage was most of an untraced
+   * send. (An async handler's continuations run outside turns: they ask.)
+   */
+  private activeNow(): Context {
+    const cm = this.cm;
+    if (cm === null) return context.active();
+    return cm.depth === 0 && this.turn !== null && this.turn.inTurn ? ROOT_CONTEXT : cm.active();
+  }
 
   /** A uniform draw in [0, 1) (xorshift32: sampling, not security). */
   private draw(): number {
@@ -146,7 +154,7 @@ export class ThreadTracing {
     else this.sink.endedBuiltin(BUILTIN_RECEIVE, receiveId, traceId, carried.spanId, carried.isRemote === true, start, now, to.node, to.shard, to.serial, type, 0, -1, 0);
     // The handle span is the active one while the handler runs: a real Span (user code may add to it), built lazily.
     const span = new BuiltinSpan(this.sink, { traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED }, receiveId, false, 'actor.handle_message', SpanKind.INTERNAL, now, SCOPE, [BUILTIN_HANDLE, to.node, to.shard, to.serial, type]);
-    return { ctx: trace.setSpan(context.active(), span), span };
+    return { ctx: trace.setSpan(this.activeNow(), span), span };
   }
 
   /** Ends a handle span; a throw marks it as an error. */

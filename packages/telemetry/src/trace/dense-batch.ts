@@ -25,9 +25,11 @@ export const BUILTIN_SCOPE = 'joerl';
 export const BUILTIN_NAMES = ['', 'message.send', 'message.receive', 'actor.handle_message'] as const;
 const KINDS = [0, SpanKind.PRODUCER, SpanKind.CONSUMER, SpanKind.INTERNAL];
 const NO_ITEMS: unknown[] = [];
+/** Numbers at most in a batch shipped as a plain array (a few rows). */
+const SMALL = 8 * F;
 
 /** A shipped batch: rows, the ids of their built-in spans, their texts, and the spans sent as wire records. */
-export type DenseBatchWire = [Float64Array, string, string[], SpanEndWire[]];
+export type DenseBatchWire = [Float64Array | number[], string, string[], SpanEndWire[]];
 
 /** Collects one batch on a shard; `take` hands it over and starts the next. */
 export class DenseSpanBatch {
@@ -91,7 +93,16 @@ export class DenseSpanBatch {
 
   /** The batch so far, for the wire; the next batch starts empty. */
   take(): DenseBatchWire {
-    const out: DenseBatchWire = [this.nums.slice(0, this.length * F), this.ids.join(''), this.texts, this.wires];
+    const len = this.length * F;
+    // A few rows (tracing at a low rate ships a batch with nearly every flush) go as a plain array: a typed
+    // array's own backing store per flush costs more than packing a few dozen numbers one by one.
+    let nums: Float64Array | number[];
+    if (len > SMALL) nums = this.nums.slice(0, len);
+    else {
+      nums = new Array<number>(len);
+      for (let i = 0; i < len; i++) nums[i] = this.nums[i]!;
+    }
+    const out: DenseBatchWire = [nums, this.ids.join(''), this.texts, this.wires];
     this.length = 0;
     this.ids.length = 0;
     this.texts = [];
