@@ -30,7 +30,9 @@ import {
   nowMs,
   parseTraceparent,
 } from '@joerl/telemetry/internal';
+import { BEHAVIOUR } from '../actor/brand.js';
 import type { Pid } from '../actor/pid.js';
+import { isThenable } from '../validate.js';
 
 /** Tracing settings every thread runs with. */
 export interface TracingConfig {
@@ -41,6 +43,12 @@ export interface TracingConfig {
 }
 
 const SCOPE = 'joerl';
+const AsyncFunction = (async () => {}).constructor;
+
+/** What runHandler needs of a behaviour. */
+interface Handles {
+  handle(msg: unknown, state: unknown, ctx: unknown): unknown;
+}
 /** `decide`: trace, as a new root. */
 const ROOT = 1;
 /** `decide`: do not trace. */
@@ -57,6 +65,8 @@ export class ThreadTracing {
   private readonly turn: { readonly inTurn: boolean } | null;
   /** xorshift32 state for the per-send sampling draw (Math.random costs more than the rest of an untraced send). */
   private rnd = (Math.random() * 0xffffffff) | 1;
+  /** Behaviours whose handler returned a promise: their traced handlers run in an AsyncLocalStorage context (see runHandler). */
+  private readonly asyncHandlers = new WeakSet<object>();
 
   /**
    * On a shard, `installGlobals` makes our provider, context manager and W3C
@@ -155,6 +165,25 @@ export class ThreadTracing {
     // The handle span is the active one while the handler runs: a real Span (user code may add to it), built lazily.
     const span = new BuiltinSpan(this.sink, { traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED }, receiveId, false, 'actor.handle_message', SpanKind.INTERNAL, now, SCOPE, [BUILTIN_HANDLE, to.node, to.shard, to.serial, type]);
     return { ctx: trace.setSpan(this.activeNow(), span), span };
+  }
+
+  /**
+   * Runs a traced message's handler with `ctx` (its handle span) active. A
+   * plain actor's handler that is not async runs with it active for its synchronous part
+   * only (AsyncLocalContextManager.runSync: no AsyncLocalStorage, whose
+   * first use puts async hooks on every promise of the thread); any other
+   * handler (async, an OTP behaviour's, or one that has returned a promise:
+   * that first time its continuations ran without it) in an AsyncLocalStorage context
+   * that its continuations keep. (Work a synchronous handler starts and does
+   * not return, a timer say, does not run under its handle span.)
+   */
+  runHandler(ctx: Context, b: Handles, msg: unknown, state: unknown, actx: unknown): unknown {
+    const cm = this.cm;
+    // (Only plain actors: an OTP behaviour's handle chains the callbacks, which may be async, in a promise.)
+    if (cm === null || (b as unknown as Record<symbol, unknown>)[BEHAVIOUR] !== 'actor' || b.handle.constructor === AsyncFunction || this.asyncHandlers.has(b)) return context.with(ctx, b.handle, b, msg, state, actx);
+    const next = cm.runSync(ctx, b.handle, b, msg, state, actx);
+    if (isThenable(next)) this.asyncHandlers.add(b);
+    return next;
   }
 
   /** Ends a handle span; a throw marks it as an error. */
