@@ -1,8 +1,8 @@
 // The AsyncLocalStorage context manager: with (carried into continuations) and runSync (the synchronous part only).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ROOT_CONTEXT, createContextKey } from '@opentelemetry/api';
-import { AsyncLocalContextManager } from '@joerl/telemetry/internal';
+import { ROOT_CONTEXT, createContextKey, trace } from '@opentelemetry/api';
+import { AsyncLocalContextManager, spanOnRoot } from '@joerl/telemetry/internal';
 
 const KEY = createContextKey('test');
 
@@ -41,6 +41,18 @@ test('runSync restores the outer context when its function throws', () => {
   assert.throws(() => cm.runSync(ctx, () => { throw new Error('boom'); }, undefined, 0, 0, 0), /boom/);
   assert.is(cm.active(), ROOT_CONTEXT);
   assert.is(cm.depth, 0);
+});
+
+test("spanOnRoot reads as trace.setSpan(ROOT_CONTEXT, span) does, and writes give the API's own context", () => {
+  const span = trace.wrapSpanContext({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 1 });
+  const ctx = spanOnRoot(span);
+  assert.is(trace.getSpan(ctx), span);
+  assert.is(ctx.getValue(KEY), undefined);
+  const more = ctx.setValue(KEY, 'v');
+  assert.is(trace.getSpan(more), span);
+  assert.is(more.getValue(KEY), 'v');
+  assert.is(trace.getSpan(trace.deleteSpan(ctx)), undefined);
+  assert.is(trace.getSpan(ctx.deleteValue(KEY)), span);
 });
 
 test.run();

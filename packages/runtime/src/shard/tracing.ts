@@ -29,6 +29,7 @@ import {
   newTraceId,
   nowMs,
   parseTraceparent,
+  spanOnRoot,
 } from '@joerl/telemetry/internal';
 import { BEHAVIOUR } from '../actor/brand.js';
 import type { Pid } from '../actor/pid.js';
@@ -164,7 +165,8 @@ export class ThreadTracing {
     else this.sink.endedBuiltin(BUILTIN_RECEIVE, receiveId, traceId, carried.spanId, carried.isRemote === true, start, now, to.node, to.shard, to.serial, type, 0, -1, 0);
     // The handle span is the active one while the handler runs: a real Span (user code may add to it), built lazily.
     const span = new BuiltinSpan(this.sink, { traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED }, receiveId, false, 'actor.handle_message', SpanKind.INTERNAL, now, SCOPE, [BUILTIN_HANDLE, to.node, to.shard, to.serial, type]);
-    return { ctx: trace.setSpan(this.activeNow(), span), span };
+    const active = this.activeNow();
+    return { ctx: active === ROOT_CONTEXT ? spanOnRoot(span) : trace.setSpan(active, span), span };
   }
 
   /**
