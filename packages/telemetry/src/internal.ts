@@ -24,5 +24,8 @@ export { BUILTIN_HANDLE, BUILTIN_RECEIVE, BUILTIN_SEND, builtinAttributes } from
 export { LazyReadableSpan } from './trace/lazy-span.js';
 export { OpenSpanSlot, createOpenSpanSlot } from './trace/open-span-slot.js';
 export { BuiltinSpan } from './trace/builtin-span.js';
+export { spanOnRoot } from './trace/handle-context.js';
+export { BUILTIN_NAMES, BUILTIN_SCOPE, DenseSpanBatch, builtinEndWire, forEachDenseWire } from './trace/dense-batch.js';
+export type { DenseBatchWire } from './trace/dense-batch.js';
 export type { SpanEndWire, SpanStartWire } from './trace/wire.js';
 export { formatTraceparent, newSpanId, newTraceId, nowMs, parseTraceparent, sampledByRatio, toHrTime } from './trace/ids.js';

@@ -8,18 +8,24 @@ import {
   BUILTIN_RECEIVE,
   BUILTIN_SEND,
   BuiltinSpan,
+  type DenseBatchWire,
+  DenseSpanBatch,
   LazyReadableSpan,
   OpenSpanSlot,
   type SpanEndWire,
   type SpanSink,
+  builtinEndWire,
   builtinWire,
   createOpenSpanSlot,
+  forEachDenseWire,
   spanEndFromWire,
 } from '@joerl/telemetry/internal';
 
 const options = { useRecords: true, moreTypes: true, structuredClone: false } as const;
 const trip = (x: unknown): SpanEndWire => new Unpackr(options).unpack(new Packr(options).pack(x)) as SpanEndWire;
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+/** Index of a wire record's end time. */
+const W_END_TEST = 11;
 const resource = { attributes: { 'service.name': 'test' } };
 
 test('a send span in wire form reads back as a ReadableSpan of both SDK majors, attributes spelled out', () => {
@@ -65,7 +71,7 @@ test('a receive span in link mode: a root with a link to the send; the full reco
 
 test('a handle span untouched by user code ships its descriptor only; what user code adds ships too', () => {
   const shipped: SpanEndWire[] = [];
-  const sink: SpanSink = { started: () => {}, ended: () => {}, endedWire: (w) => void shipped.push(w) };
+  const sink: SpanSink = { started: () => {}, ended: () => {}, endedWire: (w) => void shipped.push(w), endedBuiltin: (...a) => void shipped.push(builtinEndWire(...a)) };
   const ctx = { traceId: TRACE, spanId: '2222222222222222', traceFlags: TraceFlags.SAMPLED };
   const plain = new BuiltinSpan(sink, ctx, '1111111111111111', true, 'actor.handle_message', SpanKind.INTERNAL, 5, 'joerl', [BUILTIN_HANDLE, 0, 1, 3, 'Worker']);
   plain.end(6);
@@ -87,12 +93,56 @@ test('a handle span untouched by user code ships its descriptor only; what user 
   assert.equal(s.parentSpanContext, { traceId: TRACE, spanId: '1111111111111111', traceFlags: 1, isRemote: true });
 });
 
+test('a dense batch carries built-in spans as rows and other spans as records, in the order they ended, through msgpackr', () => {
+  const batch = new DenseSpanBatch(4);
+  batch.add(BUILTIN_SEND, '00f067aa0ba902b7', TRACE, null, false, 10, 10, 0, 2, 5, null, 0, 1, 4);
+  const other = builtinWire('1111111111111111', TRACE, '00f067aa0ba902b7', false, 'message.receive', SpanKind.CONSUMER, 10, 11, 'joerl', [BUILTIN_RECEIVE, 0, 2, 5, 'Sink'], { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1 });
+  batch.addWire(other);
+  batch.add(BUILTIN_RECEIVE, '2222222222222222', TRACE, '00f067aa0ba902b7', true, 10.5, 11, 0, 2, 5, 'Sink', 0, -1, 0);
+  batch.add(BUILTIN_HANDLE, '3333333333333333', TRACE, '2222222222222222', false, 11, 12.25, 0, 2, 5, 'Sink', 0, -1, 0);
+  assert.ok(batch.full);
+  const wire = new Unpackr(options).unpack(new Packr(options).pack(batch.take())) as DenseBatchWire;
+  assert.is(batch.length, 0, 'the next batch starts empty');
+  const out: SpanEndWire[] = [];
+  forEachDenseWire(wire, (w) => out.push(w));
+  assert.equal(out.map((w) => w[0]), ['00f067aa0ba902b7', '1111111111111111', '2222222222222222', '3333333333333333']);
+  const send = new LazyReadableSpan(out[0]!, resource);
+  assert.is(send.name, 'message.send');
+  assert.is(send.kind, SpanKind.PRODUCER);
+  assert.is(send.parentSpanContext, undefined);
+  assert.is(send.attributes['actor.from_pid'], '<0.1.4>');
+  assert.is(send.attributes['actor.to_pid'], '<0.2.5>');
+  assert.is(new LazyReadableSpan(out[1]!, resource).links.length, 1);
+  const receive = new LazyReadableSpan(out[2]!, resource);
+  assert.equal(receive.parentSpanContext, { traceId: TRACE, spanId: '00f067aa0ba902b7', traceFlags: 1, isRemote: true });
+  assert.is(receive.attributes['actor.type'], 'Sink');
+  const handle = new LazyReadableSpan(out[3]!, resource);
+  assert.is(handle.name, 'actor.handle_message');
+  assert.equal(handle.endTime, [0, 12_250_000]);
+  assert.equal(out[3], builtinEndWire(BUILTIN_HANDLE, '3333333333333333', TRACE, '2222222222222222', false, 11, 12.25, 0, 2, 5, 'Sink', 0, -1, 0));
+});
+
+test('a dense batch of many rows (shipped as a Float64Array) reads back the same', () => {
+  const batch = new DenseSpanBatch(64);
+  const ids = Array.from({ length: 40 }, (_, i) => i.toString(16).padStart(16, '0').replace(/^0/, 'f'));
+  for (let i = 0; i < ids.length; i++) batch.add(i % 2 === 0 ? BUILTIN_RECEIVE : BUILTIN_HANDLE, ids[i]!, TRACE, i === 0 ? null : ids[i - 1]!, false, i, i + 0.5, 0, 1, i, i % 3 === 0 ? 'A' : 'B', 0, -1, 0);
+  const taken = batch.take();
+  assert.ok(taken[0] instanceof Float64Array);
+  const out: SpanEndWire[] = [];
+  forEachDenseWire(new Unpackr(options).unpack(new Packr(options).pack(taken)) as DenseBatchWire, (w) => out.push(w));
+  assert.equal(out.map((w) => w[0]), ids);
+  assert.equal(out.map((w) => (w[10] as unknown[])[4]), ids.map((_, i) => (i % 3 === 0 ? 'A' : 'B')));
+  assert.is(out[0]![2], null);
+  assert.is(out[39]![2], ids[38]);
+  assert.is(out[39]![W_END_TEST], 39.5);
+});
+
 test('the open-span slot keeps the span a handler runs under until it returns, and refuses spans it cannot hold', () => {
   const sab = createOpenSpanSlot();
   const writer = new OpenSpanSlot(sab);
   const reader = new OpenSpanSlot(sab);
   assert.is(reader.read(), null);
-  const sink: SpanSink = { started: () => {}, ended: () => {}, endedWire: () => {} };
+  const sink: SpanSink = { started: () => {}, ended: () => {}, endedWire: () => {}, endedBuiltin: () => {} };
   const span = new BuiltinSpan(sink, { traceId: TRACE, spanId: '4444444444444444', traceFlags: 1 }, '1111111111111111', false, 'actor.handle_message', SpanKind.INTERNAL, 123.25, 'joerl', [BUILTIN_HANDLE, 5, 2, 77, 'Looper']);
   assert.ok(writer.open(span));
   assert.equal(reader.read(), {

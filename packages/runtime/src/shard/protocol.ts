@@ -36,7 +36,7 @@ export const OP_CLOCK = 17; //       t: the source's clock (abs ms) for the OP_S
 //                                   distinct value, since every send of one handler call shares it (queue-wait stamps)
 export const OP_SEND_TP = 18; //     toSerial, msg, traceId, spanId, stamped (a traced message, its context sampled; stamped: sent at the source's clock)
 export const OP_SPAN_START = 19; //  SpanStartWire (to the main thread)
-export const OP_SPAN_BATCH = 20; //  SpanEndWire[]: finished spans, shipped in batches (to the main thread)
+export const OP_SPAN_BATCH = 20; //  DenseBatchWire: finished spans, shipped in batches (to the main thread)
 // Nodes (see shard/remote-ops.ts and node/): the main thread owns the node's one connection.
 export const OP_REMOTE = 21; //      kind, to, a, b, c, d (to the main thread: a message or signal for a process of another node)
 export const OP_NODE_DOWN = 22; //   node id (from the main thread: the connection to that node is gone)

@@ -1,7 +1,7 @@
 // A shard's spans on their way to the main thread: finished ones in batches, held-back starts, the open-span slot.
 
 import type { Span } from '@opentelemetry/api';
-import { BuiltinSpan, OpenSpanSlot, type SpanEndRecord, type SpanEndWire, type SpanSink, type SpanStartRecord, spanEndToWire, spanStartToWire } from '@joerl/telemetry/internal';
+import { BuiltinSpan, DenseSpanBatch, OpenSpanSlot, type SpanEndRecord, type SpanEndWire, type SpanSink, type SpanStartRecord, spanEndToWire, spanStartToWire } from '@joerl/telemetry/internal';
 import { OP_SPAN_BATCH, OP_SPAN_START } from './protocol.js';
 import type { ShardState } from './shard-state.js';
 
@@ -20,7 +20,7 @@ export class SpanShipping implements SpanSink {
   private readonly s: ShardState;
   private readonly unshippedStarts = new Map<string, SpanStartRecord>();
   private readonly slot: OpenSpanSlot | null;
-  private batch: SpanEndWire[] = [];
+  private readonly batch = new DenseSpanBatch(SPAN_BATCH);
 
   constructor(s: ShardState, slot: SharedArrayBuffer | null) {
     this.s = s;
@@ -39,6 +39,27 @@ export class SpanShipping implements SpanSink {
   endedWire(w: SpanEndWire): void {
     if (this.unshippedStarts.size > 0) this.unshippedStarts.delete(w[0]);
     this.ship(w);
+  }
+
+  endedBuiltin(
+    code: number,
+    spanId: string,
+    traceId: string,
+    parent: string | null,
+    parentRemote: boolean,
+    start: number,
+    end: number,
+    node: number,
+    shard: number,
+    serial: number,
+    text: string | null,
+    fromNode: number,
+    fromShard: number,
+    fromSerial: number,
+  ): void {
+    if (this.unshippedStarts.size > 0) this.unshippedStarts.delete(spanId);
+    this.batch.add(code, spanId, traceId, parent, parentRemote, start, end, node, shard, serial, text, fromNode, fromShard, fromSerial);
+    if (this.batch.full) this.shipBatch();
   }
 
   /** Before a flush that publishes: the batch, then the starts of spans still open. */
@@ -77,11 +98,11 @@ export class SpanShipping implements SpanSink {
   }
 
   private ship(w: SpanEndWire): void {
-    if (this.batch.push(w) >= SPAN_BATCH) this.shipBatch();
+    this.batch.addWire(w);
+    if (this.batch.full) this.shipBatch();
   }
 
   private shipBatch(): void {
-    this.s.transport.emitQuiet(0, OP_SPAN_BATCH, this.batch);
-    this.batch = [];
+    this.s.transport.emitQuiet(0, OP_SPAN_BATCH, this.batch.take());
   }
 }

@@ -29,8 +29,11 @@ import {
   newTraceId,
   nowMs,
   parseTraceparent,
+  spanOnRoot,
 } from '@joerl/telemetry/internal';
+import { BEHAVIOUR } from '../actor/brand.js';
 import type { Pid } from '../actor/pid.js';
+import { isThenable } from '../validate.js';
 
 /** Tracing settings every thread runs with. */
 export interface TracingConfig {
@@ -41,6 +44,12 @@ export interface TracingConfig {
 }
 
 const SCOPE = 'joerl';
+const AsyncFunction = (async () => {}).constructor;
+
+/** What runHandler needs of a behaviour. */
+interface Handles {
+  handle(msg: unknown, state: unknown, ctx: unknown): unknown;
+}
 /** `decide`: trace, as a new root. */
 const ROOT = 1;
 /** `decide`: do not trace. */
@@ -57,6 +66,8 @@ export class ThreadTracing {
   private readonly turn: { readonly inTurn: boolean } | null;
   /** xorshift32 state for the per-send sampling draw (Math.random costs more than the rest of an untraced send). */
   private rnd = (Math.random() * 0xffffffff) | 1;
+  /** Behaviours whose handler returned a promise: their traced handlers run in an AsyncLocalStorage context (see runHandler). */
+  private readonly asyncHandlers = new WeakSet<object>();
 
   /**
    * On a shard, `installGlobals` makes our provider, context manager and W3C
@@ -90,12 +101,7 @@ export class ThreadTracing {
    * costs a context lookup and a draw, and allocates nothing.
    */
   private decide(): SpanContext | typeof ROOT | typeof NOT_TRACED {
-    const cm = this.cm;
-    // In a shard's turn, with no context entered since (a traced handler, startActiveSpan), the active
-    // context is the root one: the turn runs synchronously from the scheduler's loop, which has none.
-    // That costs two field reads, where asking the AsyncLocalStorage was most of an untraced send.
-    // (An async handler's continuations run outside turns: they ask.)
-    const active = cm === null ? context.active() : cm.depth === 0 && this.turn !== null && this.turn.inTurn ? ROOT_CONTEXT : cm.active();
+    const active = this.activeNow();
     // Outside any traced handler the active context is the root one: no lookup in it.
     const parent = active === ROOT_CONTEXT ? undefined : trace.getSpanContext(active);
     if (parent !== undefined && isSpanContextValid(parent)) return (parent.traceFlags & TraceFlags.SAMPLED) === 0 ? NOT_TRACED : parent;
@@ -103,6 +109,19 @@ export class ThreadTracing {
     return ROOT;
   }
 
+
+  /**
+   * The active context. In a shard's turn, with no context entered since (a
+   * traced handler, startActiveSpan), it is the root one: the turn runs
+   * synchronously from the scheduler's loop, which has none. That costs two
+   * field reads, where asking the AsyncLocalStorage was most of an untraced
+   * send. (An async handler's continuations run outside turns: they ask.)
+   */
+  private activeNow(): Context {
+    const cm = this.cm;
+    if (cm === null) return context.active();
+    return cm.depth === 0 && this.turn !== null && this.turn.inTurn ? ROOT_CONTEXT : cm.active();
+  }
 
   /** A uniform draw in [0, 1) (xorshift32: sampling, not security). */
   private draw(): number {
@@ -125,8 +144,7 @@ export class ThreadTracing {
     const parent = d === ROOT ? undefined : d;
     const sc: SpanContext = { traceId: parent === undefined ? newTraceId() : parent.traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED };
     const t = nowMs();
-    const desc = [BUILTIN_SEND, to.node, to.shard, to.serial, from === undefined ? 0 : from.node, from === undefined ? -1 : from.shard, from === undefined ? 0 : from.serial];
-    this.sink.endedWire(builtinWire(sc.spanId, sc.traceId, parent === undefined ? null : parent.spanId, parent?.isRemote === true, 'message.send', SpanKind.PRODUCER, t, t, SCOPE, desc, null));
+    this.sink.endedBuiltin(BUILTIN_SEND, sc.spanId, sc.traceId, parent === undefined ? null : parent.spanId, parent?.isRemote === true, t, t, to.node, to.shard, to.serial, null, from === undefined ? 0 : from.node, from === undefined ? -1 : from.shard, from === undefined ? 0 : from.serial);
     return sc;
   }
 
@@ -142,12 +160,32 @@ export class ThreadTracing {
     // (The carried context was sampled, or it would not have been carried.)
     const traceId = link ? newTraceId() : carried.traceId;
     const receiveId = newSpanId();
-    this.sink.endedWire(
-      builtinWire(receiveId, traceId, link ? null : carried.spanId, !link && carried.isRemote === true, 'message.receive', SpanKind.CONSUMER, Number.isNaN(sentAt) ? now : Math.min(sentAt, now), now, SCOPE, [BUILTIN_RECEIVE, to.node, to.shard, to.serial, type], link ? carried : null),
-    );
+    const start = Number.isNaN(sentAt) ? now : Math.min(sentAt, now);
+    if (link) this.sink.endedWire(builtinWire(receiveId, traceId, null, false, 'message.receive', SpanKind.CONSUMER, start, now, SCOPE, [BUILTIN_RECEIVE, to.node, to.shard, to.serial, type], carried));
+    else this.sink.endedBuiltin(BUILTIN_RECEIVE, receiveId, traceId, carried.spanId, carried.isRemote === true, start, now, to.node, to.shard, to.serial, type, 0, -1, 0);
     // The handle span is the active one while the handler runs: a real Span (user code may add to it), built lazily.
     const span = new BuiltinSpan(this.sink, { traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED }, receiveId, false, 'actor.handle_message', SpanKind.INTERNAL, now, SCOPE, [BUILTIN_HANDLE, to.node, to.shard, to.serial, type]);
-    return { ctx: trace.setSpan(context.active(), span), span };
+    const active = this.activeNow();
+    return { ctx: active === ROOT_CONTEXT ? spanOnRoot(span) : trace.setSpan(active, span), span };
+  }
+
+  /**
+   * Runs a traced message's handler with `ctx` (its handle span) active. A
+   * plain actor's handler that is not async runs with it active for its synchronous part
+   * only (AsyncLocalContextManager.runSync: no AsyncLocalStorage, whose
+   * first use puts async hooks on every promise of the thread); any other
+   * handler (async, an OTP behaviour's, or one that has returned a promise:
+   * that first time its continuations ran without it) in an AsyncLocalStorage context
+   * that its continuations keep. (Work a synchronous handler starts and does
+   * not return, a timer say, does not run under its handle span.)
+   */
+  runHandler(ctx: Context, b: Handles, msg: unknown, state: unknown, actx: unknown): unknown {
+    const cm = this.cm;
+    // (Only plain actors: an OTP behaviour's handle chains the callbacks, which may be async, in a promise.)
+    if (cm === null || (b as unknown as Record<symbol, unknown>)[BEHAVIOUR] !== 'actor' || b.handle.constructor === AsyncFunction || this.asyncHandlers.has(b)) return context.with(ctx, b.handle, b, msg, state, actx);
+    const next = cm.runSync(ctx, b.handle, b, msg, state, actx);
+    if (isThenable(next)) this.asyncHandlers.add(b);
+    return next;
   }
 
   /** Ends a handle span; a throw marks it as an error. */

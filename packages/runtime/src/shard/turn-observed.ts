@@ -1,7 +1,6 @@
 // The observed turn: the same turn as turn.ts, plus counters, depth gauges, queue waits, call accounting, hooks and spans.
 
 import type { SpanContext } from '@opentelemetry/api';
-import { context } from '@opentelemetry/api';
 import { BEHAVIOUR } from '../actor/brand.js';
 import { type Proc, S_RUNNING } from '../actor/proc.js';
 import { isThenable } from '../validate.js';
@@ -61,7 +60,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     obs.guardHandler(t.span);
     let next: unknown;
     try {
-      next = context.with(t.ctx, b.handle, b, msg, p.state, p.ctx as never);
+      next = tracing!.runHandler(t.ctx, b as never, msg, p.state, p.ctx);
     } catch (err) {
       obs.handlerReturned();
       tracing!.endHandle(t.span, err);

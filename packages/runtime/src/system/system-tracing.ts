@@ -1,14 +1,17 @@
 // Tracing on the main thread: the span collector, each shard's open-span slot, and the hooks that take in the spans shards ship.
 
 import {
+  type DenseBatchWire,
   LazyReadableSpan,
   OpenSpanSlot,
   SpanCollector,
   type SpanEndWire,
   type SpanSink,
   builtinAttributes,
+  builtinEndWire,
   createOpenSpanSlot,
   defaultResource,
+  forEachDenseWire,
   nowMs,
   spanStartFromWire,
 } from '@joerl/telemetry/internal';
@@ -42,6 +45,7 @@ export class SystemTracing {
       started: (rec) => spans.started(0, rec),
       ended: (rec) => spans.ended(0, rec),
       endedWire: (w) => spans.endedReadable(0, w[0], new LazyReadableSpan(w, resource)),
+      endedBuiltin: (...a: Parameters<SpanSink['endedBuiltin']>) => spans.endedReadable(0, a[1], new LazyReadableSpan(builtinEndWire(...a), resource)),
     };
   }
 
@@ -50,12 +54,7 @@ export class SystemTracing {
     const spans = this.spans;
     const resource = this.resource;
     rt.state.hooks.spanStarted = (thread, w) => spans.started(thread, spanStartFromWire(w));
-    rt.state.hooks.spanBatch = (thread, batch) => {
-      for (let i = 0; i < batch.length; i++) {
-        const w = batch[i] as SpanEndWire;
-        spans.endedReadable(thread, w[0], new LazyReadableSpan(w, resource));
-      }
-    };
+    rt.state.hooks.spanBatch = (thread, batch) => forEachDenseWire(batch as DenseBatchWire, (w: SpanEndWire) => spans.endedReadable(thread, w[0], new LazyReadableSpan(w, resource)));
     // Shards publish span records without waking us; collect them at least this often.
     this.tick = setInterval(() => rt.state.scheduler.kick(), 50);
     this.tick.unref();

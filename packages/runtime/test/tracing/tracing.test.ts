@@ -290,4 +290,29 @@ test('with sampling at 0, a send inside a context the handler entered itself (sy
   }
 });
 
+test("a plain actor's async handler (or one that returned a promise before) sends after an await under its handle span", async () => {
+  const otel = sdk();
+  try {
+    await withSystem({ threads: 2, tracing: { processors: [otel.processor] } }, async (system) => {
+      const inbox = system.inbox();
+      const url = new URL('../fixtures/async-hop.actor.ts', import.meta.url);
+      const hops = [(await system.spawn(url, undefined, { shard: 1 })) as Pid<any>, (await system.spawn(url, undefined, { shard: 2, export: 'Thenable' })) as Pid<any>];
+      // The thenable hop's first traced message teaches the runtime; the second is the one checked.
+      for (const note of ['async', 'thenable-first', 'thenable']) {
+        system.send(hops[note === 'async' ? 0 : 1]!, { to: inbox.pid, note });
+        await expect(inbox, (m) => m?.hopped === note, `the ${note} hop`);
+      }
+      const handles = await spansWhere(system, otel.exporter, byName('actor.handle_message'), 3);
+      const sends = await spansWhere(system, otel.exporter, (x) => x.name === 'message.send' && x.attributes['actor.from_pid'] !== undefined, 3);
+      const handleIds = new Set(handles.map((h) => h.spanContext().spanId));
+      const underHandle = sends.filter((x) => handleIds.has(parentOf(x) ?? ''));
+      const types = underHandle.map((x) => handles.find((h) => h.spanContext().spanId === parentOf(x))!.attributes['actor.type']).sort();
+      assert.ok(types.includes('AsyncHop'), 'the async handler sends under its handle span');
+      assert.ok(types.includes('ThenableHop'), 'a handler that returned a promise before sends under its handle span');
+    });
+  } finally {
+    await otel.done();
+  }
+});
+
 test.run();

@@ -13,6 +13,8 @@ import {
   SpanStatusCode,
   type TimeInput,
 } from '@opentelemetry/api';
+import { BUILTIN_HANDLE } from './builtin.js';
+import { BUILTIN_NAMES, BUILTIN_SCOPE } from './dense-batch.js';
 import { toMs } from './ids.js';
 import type { SpanSink, SpanStartRecord } from './recorder.js';
 import type { SpanEndWire } from './wire-types.js';
@@ -127,6 +129,21 @@ export class BuiltinSpan implements Span {
   end(endTime?: TimeInput): void {
     if (this.done) return;
     this.done = true;
+    const b = this.builtin;
+    // Untouched by user code (the common case): plain values, no record at all.
+    if (
+      this.attributes === null &&
+      this.events === null &&
+      this.links === null &&
+      this.statusCode === SpanStatusCode.UNSET &&
+      b.length === 5 &&
+      b[0] === BUILTIN_HANDLE &&
+      this.name === BUILTIN_NAMES[BUILTIN_HANDLE] &&
+      this.scope === BUILTIN_SCOPE
+    ) {
+      this.sink.endedBuiltin(BUILTIN_HANDLE, this.spanId, this.traceId, this.parentSpanId, this.parentRemote, this.start, toMs(endTime), b[1] as number, b[2] as number, b[3] as number, b[4] as string, 0, -1, 0);
+      return;
+    }
     const w: SpanEndWire = [
       this.spanId,
       this.traceId,

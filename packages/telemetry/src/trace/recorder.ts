@@ -54,6 +54,27 @@ export interface SpanSink {
   ended(rec: SpanEndRecord): void;
   /** A finished built-in span, already in its wire form (no record object was built). */
   endedWire(w: SpanEndWire): void;
+  /**
+   * A finished built-in span as plain values, the common case (no array at
+   * all): the fields of its descriptor (builtin.ts), `text` the actor type
+   * of a receive or handle span, the from-pid fields those of a send.
+   */
+  endedBuiltin(
+    code: number,
+    spanId: string,
+    traceId: string,
+    parent: string | null,
+    parentRemote: boolean,
+    start: number,
+    end: number,
+    node: number,
+    shard: number,
+    serial: number,
+    text: string | null,
+    fromNode: number,
+    fromShard: number,
+    fromSerial: number,
+  ): void;
 }
 
 export class RecordingSpan implements Span {
