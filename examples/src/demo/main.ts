@@ -76,12 +76,15 @@ system.on('shardRestart', () => shardRestarts++);
 const workers = system.shards * 2;
 const args = { workers, rounds: opts.rounds, shards: system.shards };
 let stopping = false;
+/** The running root supervisor (a new pid after each restart). */
+let appPid: Pid<unknown> | null = null;
 
 /** The main thread is the top of the tree: if the root supervisor dies (its shard was killed), start it again. */
 async function startApp(): Promise<Pid<unknown>> {
   for (;;) {
     try {
       const pid = await system.spawn<typeof App>(new URL('./app.sup.js', import.meta.url), args, { shard: 1, name: 'app' });
+      appPid = pid;
       void system.join(pid).then((reason) => {
         if (stopping) return;
         log(`root supervisor ${pid} exited (${formatReason(reason)}); starting it again`);
@@ -186,6 +189,12 @@ async function stop(why: string): Promise<void> {
   health.beginShutdown(); // /ready answers 503 from here on
   const t = total();
   log(`stopping (${why}): ${t.done} jobs done of ${t.issued} issued; ${(t.busyMs / 1000).toFixed(1)} s of hashing in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  // Stop the tree the OTP way first: the root stops its children in reverse start order, so the
+  // workers finish before the dispatcher they report to is gone. Then the shards.
+  if (appPid !== null) {
+    system.exit(appPid, 'shutdown');
+    await system.join(appPid);
+  }
   await system.shutdown();
   health.stop();
   log('stopped');
