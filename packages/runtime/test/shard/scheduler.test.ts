@@ -1,10 +1,11 @@
 // The scheduler's turns: an actor whose handlers are slow gets short turns even when it is alone on its shard.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Pid } from '@joerl/runtime';
+import { ActorSystem, type Pid } from '@joerl/runtime';
 import { expect, withSystem } from '../helpers.ts';
 
 const STEPPER = new URL('../fixtures/stepper.actor.ts', import.meta.url);
+const SLOW = new URL('../fixtures/slow.actor.ts', import.meta.url);
 const test = suite('scheduler');
 
 // Regression (issue 17, "Shard 2 lags"): the demo's shard 2 held only two
@@ -32,5 +33,28 @@ test('a lone actor stepping through bursts of slow self-sent messages yields aft
     // whole-burst turn would leave the ping 10 steps behind.
     for (const [i, b] of behind.slice(2).entries()) assert.ok(b <= 1, `burst ${i + 2}: ${b} steps ran before the ping on the same shard was answered (all: ${behind.join(', ')})`);
   }));
+
+// Regression: a new actor's first turn is untimed (up to 64 messages), and the clock was
+// looked at every fourth turn only, so four new actors with slow handlers kept the shard from
+// its event loop, where a stop arrives, for four whole turns (200 handlers of 20 ms: 4-5 s).
+// A turn of many messages is now looked at at once: the stop comes after the first.
+test('a stop reaches a shard busy with new actors with slow handlers after one of their turns, not four', async () => {
+  const system = await ActorSystem.start({ threads: 1, logLevel: 'silent' });
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  try {
+    const actors: Pid<'work'>[] = [];
+    for (let i = 0; i < 4; i++) actors.push((await system.spawn(SLOW, { counter, ms: 4 }, { shard: 1, export: 'counted' })) as Pid<'work'>);
+    for (const a of actors) for (let k = 0; k < 64; k++) system.send(a, 'work');
+    // The first message handled: the shard is inside the first actor's turn.
+    const first = Atomics.waitAsync(counter, 0, 0);
+    if (first.async) await first.value;
+  } finally {
+    await system.shutdown();
+  }
+  const handled = Atomics.load(counter, 0);
+  // Before the fix: all four turns (256 messages). Now one turn, and at most one more if
+  // the stop was still on its way when the shard yielded.
+  assert.ok(handled <= 128, `${handled} slow messages ran after the stop was asked for`);
+});
 
 test.run();
