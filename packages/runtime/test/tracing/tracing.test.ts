@@ -235,7 +235,8 @@ test('the actor.spawn span is named after the behaviour (Relay), not its file (r
 test('when a shard dies, its finished spans are kept and its open spans end with an error', async () => {
   const otel = sdk();
   try {
-    await withSystem({ threads: 2, handlerTimeoutMs: 300, tracing: { processors: [otel.processor] } }, async (system) => {
+    // (A runaway is a handler over 1 s: long enough that no other handler of this test reaches it on a loaded machine.)
+    await withSystem({ threads: 2, handlerTimeoutMs: 1000, tracing: { processors: [otel.processor] } }, async (system) => {
       const inbox = system.inbox();
       const ok = (await system.spawn(RELAY, undefined, { shard: 2 })) as Pid<any>;
       system.send(ok, { route: [], report: inbox.pid, note: 'before' });
