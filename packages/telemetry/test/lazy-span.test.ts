@@ -17,6 +17,7 @@ import {
   builtinEndWire,
   builtinWire,
   createOpenSpanSlot,
+  forEachDenseSpan,
   forEachDenseWire,
   spanEndFromWire,
 } from '@joerl/telemetry/internal';
@@ -135,6 +136,36 @@ test('a dense batch of many rows (shipped as a Float64Array) reads back the same
   assert.is(out[0]![2], null);
   assert.is(out[39]![2], ids[38]);
   assert.is(out[39]![W_END_TEST], 39.5);
+});
+
+/** Every field a processor or exporter of either SDK major reads. */
+const FIELDS = ['name', 'kind', 'parentSpanContext', 'parentSpanId', 'startTime', 'endTime', 'duration', 'status', 'attributes', 'events', 'links', 'ended', 'resource', 'instrumentationScope', 'instrumentationLibrary', 'droppedAttributesCount', 'droppedEventsCount', 'droppedLinksCount'] as const;
+
+test('a dense batch read as spans (no wire record per row) gives processors the same spans as the wire records, field by field', () => {
+  for (const many of [false, true]) {
+    const batch = new DenseSpanBatch(64);
+    const n = many ? 30 : 4;
+    for (let i = 0; i < n; i++) {
+      const id = (i + 1).toString(16).padStart(16, 'a');
+      if (i % 4 === 1) batch.addWire(builtinWire(id, TRACE, null, false, 'message.receive', SpanKind.CONSUMER, 10, 11, 'joerl', [BUILTIN_RECEIVE, 0, 2, 5, 'Sink'], { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1 }));
+      else if (i % 4 === 0) batch.add(BUILTIN_SEND, id, TRACE, i === 0 ? null : 'cccccccccccccccc', i % 8 === 4, 10 + i, 10 + i, 1, 2, 5, null, 1, i === 0 ? -1 : 1, 4);
+      else batch.add(i % 4 === 2 ? BUILTIN_RECEIVE : BUILTIN_HANDLE, id, TRACE, 'dddddddddddddddd', i % 8 === 2, 10.25 + i, 12.5 + i, 0, 2, 5 + i, i % 3 === 0 ? 'A' : 'Sink', 0, -1, 0);
+    }
+    const wire = new Unpackr(options).unpack(new Packr(options).pack(batch.take())) as DenseBatchWire;
+    assert.is(wire[0] instanceof Float64Array, many);
+    const expected: LazyReadableSpan[] = [];
+    forEachDenseWire(wire, (w) => expected.push(new LazyReadableSpan(w, resource)));
+    const got: Array<{ span: unknown; id: string | null }> = [];
+    forEachDenseSpan(wire, resource, (span, id) => got.push({ span, id }));
+    assert.is(got.length, n);
+    for (let i = 0; i < n; i++) {
+      const e = expected[i]! as unknown as Record<string, unknown> & { spanContext(): unknown };
+      const g = got[i]!.span as Record<string, unknown> & { spanContext(): unknown };
+      assert.equal(g.spanContext(), e.spanContext(), `span ${i}: context`);
+      for (const f of FIELDS) assert.equal(g[f], e[f], `span ${i}: ${f}`);
+      assert.is(got[i]!.id, i % 4 === 1 ? e.spanContext() && (e.spanContext() as { spanId: string }).spanId : null, 'a row leaves its id to the span');
+    }
+  }
 });
 
 test('the open-span slot keeps the span a handler runs under until it returns, and refuses spans it cannot hold', () => {

@@ -5,13 +5,13 @@ import {
   LazyReadableSpan,
   OpenSpanSlot,
   SpanCollector,
-  type SpanEndWire,
+  type ReadableSpanLike,
   type SpanSink,
   builtinAttributes,
   builtinEndWire,
   createOpenSpanSlot,
   defaultResource,
-  forEachDenseWire,
+  forEachDenseSpan,
   nowMs,
   spanStartFromWire,
 } from '@joerl/telemetry/internal';
@@ -54,7 +54,7 @@ export class SystemTracing {
     const spans = this.spans;
     const resource = this.resource;
     rt.state.hooks.spanStarted = (thread, w) => spans.started(thread, spanStartFromWire(w));
-    rt.state.hooks.spanBatch = (thread, batch) => forEachDenseWire(batch as DenseBatchWire, (w: SpanEndWire) => spans.endedReadable(thread, w[0], new LazyReadableSpan(w, resource)));
+    rt.state.hooks.spanBatch = (thread, batch) => forEachDenseSpan(batch as DenseBatchWire, resource, (span, spanId) => spans.endedReadable(thread, spanId, span as ReadableSpanLike));
     // Shards publish span records without waking us; collect them at least this often.
     this.tick = setInterval(() => rt.state.scheduler.kick(), 50);
     this.tick.unref();

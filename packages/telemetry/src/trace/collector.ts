@@ -38,9 +38,15 @@ export class SpanCollector {
     this.emit(rec);
   }
 
-  /** A finished span already in its ReadableSpan shape (built lazily from its wire record by the caller). */
-  endedReadable(thread: number, spanId: string, span: ReadableSpanLike): void {
-    this.open.get(thread)?.delete(spanId);
+  /**
+   * A finished span already in its ReadableSpan shape (built lazily by the
+   * caller). `spanId` null: not made yet, and only asked of the span when
+   * this thread has spans whose start was shipped (rare: at 100% a dense
+   * span's id is otherwise made only if a processor reads it).
+   */
+  endedReadable(thread: number, spanId: string | null, span: ReadableSpanLike): void {
+    const m = this.open.get(thread);
+    if (m !== undefined && m.size > 0) m.delete(spanId ?? span.spanContext().spanId);
     this.deliver(span);
   }
 

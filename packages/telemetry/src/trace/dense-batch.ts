@@ -11,6 +11,8 @@
 
 import { SpanKind } from '@opentelemetry/api';
 import { BUILTIN_HANDLE, BUILTIN_RECEIVE, BUILTIN_SEND } from './builtin.js';
+import { DenseReadableSpan } from './dense-span.js';
+import { LazyReadableSpan } from './lazy-span.js';
 import type { SpanEndWire } from './wire-types.js';
 
 /** Numbers a row holds: [code, parentRemote, start, end, node, shard, serial, text index | -1, fromNode, fromShard, fromSerial]. */
@@ -169,6 +171,29 @@ export function forEachDenseWire(batch: DenseBatchWire, fn: (w: SpanEndWire) => 
         nums[o + 10]!,
       ),
     );
+    p += 64;
+  }
+}
+
+/**
+ * Each span of a shipped batch as processors see it, in the order the shard
+ * finished them: a built-in row as a DenseReadableSpan over the batch (its
+ * span id is then not made: `spanId` is null, ask the span if needed), any
+ * other span as a LazyReadableSpan over its wire record.
+ */
+export function forEachDenseSpan(batch: DenseBatchWire, resource: unknown, fn: (span: DenseReadableSpan | LazyReadableSpan, spanId: string | null) => void): void {
+  const [nums, ids, texts, wires] = batch;
+  const rows = { nums, ids, texts, resource };
+  let p = 0;
+  for (let o = 0; o < nums.length; o += F) {
+    const code = nums[o]!;
+    if (code === WIRE) {
+      const w = wires[nums[o + 1]!]!;
+      fn(new LazyReadableSpan(w, resource), w[0]);
+      continue;
+    }
+    if (code !== BUILTIN_SEND && code !== BUILTIN_RECEIVE && code !== BUILTIN_HANDLE) continue;
+    fn(new DenseReadableSpan(rows, o, p), null);
     p += 64;
   }
 }
