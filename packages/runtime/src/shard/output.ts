@@ -1,6 +1,6 @@
 // A thread's output path: packs a destination's batch, posts its side items, writes its frames, keeps what cannot go yet in order.
 
-import { packr } from '../codec/codec.js';
+import { packFrame } from '../codec/codec.js';
 import { type SideBatch, beginSideBatch, endSideBatch } from '../codec/side-items.js';
 import type { Barrier } from './barrier.js';
 import type { LinkHost, Outbound, Pending } from './outbound.js';
@@ -35,7 +35,7 @@ export class Output {
     let bytes: Uint8Array;
     beginSideBatch();
     try {
-      bytes = packr.pack(items);
+      bytes = packFrame(items);
     } catch {
       endSideBatch();
       // Something slipped past the encodability check: encode op by op and report the culprits.
@@ -55,7 +55,7 @@ export class Output {
       const m = carriesMessage(op[0] as number, op[1]) ? 1 : 0;
       beginSideBatch();
       try {
-        const bytes = packr.pack(op);
+        const bytes = packFrame(op);
         this.write(o, bytes, endSideBatch(), m);
       } catch (err) {
         endSideBatch();
@@ -67,8 +67,9 @@ export class Output {
 
   /** Writes a packed frame holding `msgs` messages (or queues it, in order, when it cannot go yet). */
   private write(o: Outbound, bytes: Uint8Array, side: SideBatch | null, msgs: number): void {
-    // pack() returns a view into msgpackr's pooled buffer: copy it (into the
-    // ring, or into the overflow queue) before the next pack() call.
+    // packFrame() returns a view into msgpackr's buffer, which the next pack
+    // call overwrites: copy it (into the ring, or into the overflow queue) first.
+    // (A Node Buffer's slice() is a view, hence `own`.)
     if (o.overflow.length === 0 && (side === null || this.openSide(o, side))) {
       // Posted before the frame is published: the consumer finds the items when it reads the frame.
       const tag = side === null ? 0 : o.post(side);
@@ -81,9 +82,9 @@ export class Output {
         o.unpublished += msgs;
         return;
       }
-      this.queue(o, { bytes: bytes.slice(rest), offset: 0, msgs, side: null, tag: rest === 0 ? tag : 0 });
+      this.queue(o, { bytes: own(bytes, rest), offset: 0, msgs, side: null, tag: rest === 0 ? tag : 0 });
     } else {
-      this.queue(o, { bytes: bytes.slice(), offset: 0, msgs, side, tag: 0 });
+      this.queue(o, { bytes: own(bytes, 0), offset: 0, msgs, side, tag: 0 });
     }
   }
 
@@ -157,3 +158,6 @@ export class Output {
 }
 
 const RESET_MARK = new Uint8Array(0);
+
+/** A copy of `bytes` from `from` in memory of its own (Buffer.prototype.slice would return a view). */
+const own = (bytes: Uint8Array, from: number): Uint8Array => Uint8Array.prototype.slice.call(bytes, from);
