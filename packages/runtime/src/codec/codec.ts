@@ -6,7 +6,7 @@ import { UnencodableError } from '../errors.js';
 import { type BinaryValue, K_DATA_VIEW, TYPED_ARRAYS, TypedArray, bufferOf, copyOf, kindOf, lengthOf, viewOf } from './binary-kinds.js';
 import { type ErrorWire, errorFromWire, errorToWire } from './error-value.js';
 import { NegZero } from './markers.js';
-import { LOST, bigPayloadThreshold, frameItems, ownership, sideBatch } from './side-items.js';
+import { LOST, MOVE_INLINE_MAX, bigPayloadThreshold, frameItems, ownership, sideBatch } from './side-items.js';
 
 /*
  * Extension types (msgpack ext codes) of our own; msgpackr's built-ins use
@@ -49,11 +49,9 @@ function packBinary(v: BinaryValue, alloc: Alloc): void {
   const kind = kindOf(v);
   const buf = bufferOf(v);
   const shared = buf instanceof SharedArrayBuffer;
-  // Below the threshold a moved buffer goes inline too: it was detached at the send already (the
-  // sender sees what a transfer leaves), and copying its few bytes into the frame costs less than a
-  // post on the side channel.
-  if (shared || v.byteLength >= bigPayloadThreshold()) {
-    const own = shared ? undefined : ownership(buf as ArrayBuffer);
+  // A small moved buffer goes inline (see MOVE_INLINE_MAX): it was detached at the send already.
+  const own = shared || v.byteLength <= MOVE_INLINE_MAX ? undefined : ownership(buf as ArrayBuffer);
+  if (shared || own === true || v.byteLength >= bigPayloadThreshold()) {
     const batch = sideBatch();
     if (batch !== null) return packSide(v, kind, buf, shared, own, batch, alloc);
     if (shared) throw new UnencodableError('message', 'a SharedArrayBuffer outside a send', 'shared memory crosses only to another thread of this system');

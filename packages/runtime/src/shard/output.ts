@@ -30,6 +30,10 @@ export class Output {
   /** Packs `o`'s queued ops into one frame (its large parts set aside as side items) and writes it. */
   pack(o: Outbound): void {
     const items = o.items;
+    // A batch whose last frames ran large (binary parts inline) is cut into frames of about half a
+    // chunk: a frame over a chunk is written in pieces and reassembled, one near the ring's size
+    // waits for the whole ring to drain, and smaller frames let the consumer decode while we write.
+    if (o.itemBytes * items.length > o.writer.maxChunk) return this.packCut(o, items);
     const msgs = o.msgs;
     o.msgs = 0;
     let bytes: Uint8Array;
@@ -43,8 +47,47 @@ export class Output {
       this.packOneByOne(o, items);
       return;
     }
+    o.itemBytes = bytes.length / items.length;
     items.length = 0;
     this.write(o, bytes, endSideBatch(), msgs);
+  }
+
+  /** {@link pack} in frames of about half a chunk each, sized by the bytes per item of the frame before. */
+  private packCut(o: Outbound, items: unknown[]): void {
+    let left = o.msgs;
+    o.msgs = 0;
+    o.items = []; // a bad op's report may queue ops for `o` while we go
+    const target = o.writer.maxChunk >> 1;
+    for (let i = 0; i < items.length; ) {
+      const want = Math.max(1, Math.floor(target / o.itemBytes));
+      let end = i;
+      let msgs = 0;
+      while (end < items.length && end - i < want) {
+        const op = items[end] as number;
+        if (carriesMessage(op, items[end + 1])) msgs++;
+        end += 1 + ARITY[op]!;
+      }
+      // The last frame takes what is left of the batch's count, so the frames add up to it exactly.
+      if (end >= items.length) msgs = left;
+      left -= msgs;
+      const part = items.slice(i, end);
+      i = end;
+      let bytes: Uint8Array;
+      beginSideBatch();
+      try {
+        bytes = packFrame(part);
+      } catch {
+        endSideBatch();
+        this.packOneByOne(o, part);
+        continue;
+      }
+      o.itemBytes = bytes.length / part.length;
+      this.write(o, bytes, endSideBatch(), msgs);
+    }
+    if (o.items.length === 0) {
+      items.length = 0;
+      o.items = items;
+    }
   }
 
   private packOneByOne(o: Outbound, items: unknown[]): void {
