@@ -21,7 +21,7 @@ export interface SideBatch {
   kib: number;
 }
 
-let threshold = 64 * 1024;
+let threshold = 2 * 1024;
 
 /**
  * Moved buffers of at most this many bytes are copied into the frame instead of travelling beside it:
