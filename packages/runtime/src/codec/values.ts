@@ -198,15 +198,16 @@ export function flat(v: object): number {
       case 'bigint':
         break;
       case 'object':
-        if (x === null || x instanceof Pid) break;
+        if (x === null) break;
         // One view (a typed array's payload, say): alone, it cannot repeat a buffer, so nothing to track.
-        if (views++ === 0 && ArrayBuffer.isView(x)) {
-          const f = flatView(x);
+        if (ArrayBuffer.isView(x)) {
+          const f = views++ === 0 ? flatView(x) : NOT_FLAT;
           if (f === NOT_FLAT) return NOT_FLAT;
           flags |= f;
           break;
         }
-        return NOT_FLAT;
+        if (!(x instanceof Pid)) return NOT_FLAT;
+        break;
       default:
         return NOT_FLAT;
     }
