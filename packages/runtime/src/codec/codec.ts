@@ -66,8 +66,7 @@ function packBinary(v: BinaryValue, alloc: Alloc): void {
  * start at a multiple of 8 there (msgpackr aligns each pack) and at 0 in the reader's copy (the ring
  * reader's scratch or reassembly buffer), so the receiver finds the bytes aligned and
  * copies them as the value's own type in one memcpy (see unpackAligned). A typed array is copied in as
- * its own type too, so packing never asks for its `.buffer` (which makes V8 move a small array's bytes
- * off the heap).
+ * its own type too (a memcpy into a view of the encoder's buffer, no byte view of the value made).
  */
 function packInline(v: BinaryValue, kind: number, alloc: Alloc): void {
   const n = v.byteLength;
