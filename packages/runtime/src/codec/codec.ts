@@ -1,20 +1,21 @@
 // Cross-thread encoding: msgpackr with records, and extensions so values arrive as structuredClone delivers them.
 
-import { Packr, Unpackr, addExtension } from 'msgpackr';
+import { Packr, RESET_BUFFER_MODE, Unpackr, addExtension } from 'msgpackr';
 import { Pid } from '../actor/pid.js';
 import { UnencodableError } from '../errors.js';
 import { type BinaryValue, K_DATA_VIEW, TYPED_ARRAYS, TypedArray, bufferOf, copyOf, kindOf, lengthOf, viewOf } from './binary-kinds.js';
 import { type ErrorWire, errorFromWire, errorToWire } from './error-value.js';
 import { NegZero } from './markers.js';
-import { LOST, bigPayloadThreshold, frameItems, ownership, sideBatch } from './side-items.js';
+import { LOST, MOVE_INLINE_MAX, bigPayloadThreshold, frameItems, ownership, sideBatch } from './side-items.js';
 
 /*
  * Extension types (msgpack ext codes) of our own; msgpackr's built-ins use
- * 0x62, 0x65, 0x69, 0x70, 0x72, 0x73, 0x74, 0x78 and 0xff.
+ * 0x42 (a large bigint), 0x52, 0x62, 0x65, 0x69, 0x70, 0x72, 0x73, 0x74, 0x78 and 0xff.
  *   0x6a 'j'  Pid                     [node, shard, serial]
  *   0x45 'E'  Error                   ErrorWire (structuredClone's fields)
  *   0x7a 'z'  -0                      (a NegZero marker in a copy made for the wire)
- *   0x41 'A'  binary, inline          [kind u8][the bytes the value spans]
+ *   0x61 'a'  binary, inline          [kind u8][pad u8][pad][the bytes, 8-aligned][7 - pad]
+ *   0x41 'A'  binary, inline (older)  [kind u8][the bytes the value spans]: read, no longer written
  *   0x53 'S'  binary, side item       24 bytes, see SIDE_BYTES
  */
 const T_PID = 0x6a;
@@ -22,6 +23,7 @@ const T_ERROR = 0x45;
 const T_NEG_ZERO = 0x7a;
 const T_INLINE = 0x41;
 const T_SIDE = 0x53;
+const T_ALIGNED = 0x61;
 
 addExtension({
   Class: Pid,
@@ -47,7 +49,8 @@ function packBinary(v: BinaryValue, alloc: Alloc): void {
   const kind = kindOf(v);
   const buf = bufferOf(v);
   const shared = buf instanceof SharedArrayBuffer;
-  const own = shared ? undefined : ownership(buf as ArrayBuffer);
+  // A small moved buffer goes inline (see MOVE_INLINE_MAX): it was detached at the send already.
+  const own = shared || v.byteLength <= MOVE_INLINE_MAX ? undefined : ownership(buf as ArrayBuffer);
   if (shared || own === true || v.byteLength >= bigPayloadThreshold()) {
     const batch = sideBatch();
     if (batch !== null) return packSide(v, kind, buf, shared, own, batch, alloc);
@@ -56,32 +59,44 @@ function packBinary(v: BinaryValue, alloc: Alloc): void {
   packInline(v, kind, alloc);
 }
 
+/**
+ * Writes a binary part inline, as T_ALIGNED: [kind u8][pad u8][pad bytes][the bytes it spans][7 - pad
+ * bytes], the pad putting the bytes at a multiple of 8 in the encoder's buffer (their place is known
+ * only once room is taken, and room is taken once, so the length always counts 7 spare bytes). Frames
+ * start at a multiple of 8 there (msgpackr aligns each pack) and at 0 in the reader's copy (the ring
+ * reader's scratch or reassembly buffer), so the receiver finds the bytes aligned and
+ * copies them as the value's own type in one memcpy (see unpackAligned). A typed array is copied in as
+ * its own type too (a memcpy into a view of the encoder's buffer, no byte view of the value made).
+ */
 function packInline(v: BinaryValue, kind: number, alloc: Alloc): void {
-  const len = v.byteLength + 1; // + the kind byte
-  let a: ReturnType<Alloc>;
-  let p: number;
-  if (len < 0x100) {
-    a = alloc(len + 3);
-    p = a.position;
+  const n = v.byteLength;
+  const len = n + 2 + 7;
+  const head = len < 0x100 ? 3 : len < 0x10000 ? 4 : 6;
+  const a = alloc(head + len);
+  let p = a.position;
+  const pad = -(a.target.byteOffset + p + head + 2) & 7;
+  if (head === 3) {
     a.target[p++] = 0xc7;
     a.target[p++] = len;
-  } else if (len < 0x10000) {
-    a = alloc(len + 4);
-    p = a.position;
+  } else if (head === 4) {
     a.target[p++] = 0xc8;
     a.target[p++] = len >> 8;
     a.target[p++] = len & 0xff;
   } else {
-    a = alloc(len + 6);
-    p = a.position;
     a.target[p++] = 0xc9;
     a.targetView.setUint32(p, len);
     p += 4;
   }
-  a.target[p++] = T_INLINE;
+  a.target[p++] = T_ALIGNED;
   a.target[p++] = kind;
-  const off = ArrayBuffer.isView(v) ? v.byteOffset : 0;
-  a.target.set(new Uint8Array(bufferOf(v), off, v.byteLength), p);
+  a.target[p++] = pad;
+  p += pad;
+  if (kind < K_DATA_VIEW) {
+    const C = TYPED_ARRAYS[kind]!;
+    new C(a.target.buffer as ArrayBuffer, a.target.byteOffset + p, n / C.BYTES_PER_ELEMENT).set(v as never);
+  } else {
+    a.target.set(new Uint8Array(bufferOf(v), ArrayBuffer.isView(v) ? v.byteOffset : 0, n), p);
+  }
 }
 
 function packSide(v: BinaryValue, kind: number, buf: ArrayBuffer | SharedArrayBuffer, shared: boolean, own: boolean | undefined, batch: NonNullable<ReturnType<typeof sideBatch>>, alloc: Alloc): void {
@@ -119,10 +134,32 @@ function packSide(v: BinaryValue, kind: number, buf: ArrayBuffer | SharedArrayBu
   a.targetView.setFloat64(p + 16, lengthOf(v, kind));
 }
 
-function unpackInline(data: Uint8Array): BinaryValue {
+/**
+ * A T_ALIGNED value: its bytes sit at a multiple of their element size when the frame was read at an
+ * aligned place (always, from a ring), so a view of the frame's bytes as the value's type is sliced:
+ * one allocation of the right size (on V8's heap up to 64 bytes) and one memcpy. Elsewhere (a frame
+ * from another node, say), through a byte copy.
+ */
+function unpackAligned(data: Uint8Array): BinaryValue {
   const kind = data[0]!;
-  // A copy, aligned at offset 0: `data` is a view into the reader's reused buffer.
-  const bytes = Uint8Array.prototype.slice.call(data, 1);
+  const from = 2 + data[1]!;
+  const n = data.length - 9;
+  if (kind < K_DATA_VIEW && !(data.buffer instanceof SharedArrayBuffer)) {
+    const C = TYPED_ARRAYS[kind]!;
+    const off = data.byteOffset + from;
+    if (off % C.BYTES_PER_ELEMENT === 0) return new C(data.buffer as ArrayBuffer, off, n / C.BYTES_PER_ELEMENT).slice();
+  }
+  return copied(kind, data.subarray(from, from + n));
+}
+
+/** The older T_INLINE layout, [kind u8][bytes] (still read: a frame from a node that writes it). */
+function unpackInline(data: Uint8Array): BinaryValue {
+  return copied(data[0]!, data.subarray(1));
+}
+
+/** A value of `kind` over a copy of `data`, aligned at offset 0 (`data` is a view into the reader's reused buffer). */
+function copied(kind: number, data: Uint8Array): BinaryValue {
+  const bytes = Uint8Array.prototype.slice.call(data, 0);
   const per = kind < K_DATA_VIEW ? TYPED_ARRAYS[kind]!.BYTES_PER_ELEMENT : 1;
   return viewOf(kind, bytes.buffer, 0, bytes.byteLength / per);
 }
@@ -147,6 +184,7 @@ for (const Class of [TypedArray, DataView, ArrayBuffer, SharedArrayBuffer]) {
   addExtension({ Class, type: T_INLINE, pack: packBinary as never, unpack: unpackInline });
 }
 addExtension({ type: T_SIDE, unpack: unpackSide });
+addExtension({ type: T_ALIGNED, unpack: unpackAligned });
 
 // Records make batches of same-shaped messages both smaller and faster to
 // decode (measured: 3.2M vs 2.0M msg/s encode+decode at 64 per batch). Each
@@ -155,6 +193,17 @@ const options = { useRecords: true, moreTypes: true, structuredClone: false } as
 
 /** Shared encoder for this thread. `pack()` returns a view into a pooled buffer: copy it before the next call. */
 export const packr = new Packr(options);
+/**
+ * Packs one ring frame into the encoder's buffer at the same place every
+ * time (msgpackr's RESET_BUFFER_MODE), so the buffer is reused instead of
+ * moving on and, every few large frames, being replaced by a fresh one (new
+ * memory: page faults, and external memory for the GC to chase). The view it
+ * returns is valid only until the next pack call: the caller copies it.
+ */
+export function packFrame(value: unknown): Uint8Array {
+  return packr.pack(value, RESET_BUFFER_MODE);
+}
+
 /** Shared decoder for this thread. */
 export const unpackr = new Unpackr(options);
 

@@ -21,7 +21,16 @@ export interface SideBatch {
   kib: number;
 }
 
-let threshold = 64 * 1024;
+let threshold = 2 * 1024;
+
+/**
+ * Moved buffers of at most this many bytes are copied into the frame instead of travelling beside it:
+ * the sender's buffer is detached at the send all the same, and the receiver gets the bytes in a buffer
+ * of its own, so nothing observable changes. Measured (CPU per message, payloads bench): 64 B moves
+ * cost ~3.9 us inline against ~5 us with a side-channel post per frame; at 4 KiB the post won
+ * (8-9 us against 13-15 us inline: three copies and the receiver's allocation).
+ */
+export const MOVE_INLINE_MAX = 1024;
 
 /** Binary parts of at least this many bytes leave the frame's encoding (set per thread from the options). */
 export function setBigPayloadThreshold(bytes: number): void {

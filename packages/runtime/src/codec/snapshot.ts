@@ -3,7 +3,7 @@
 import { Pid } from '../actor/pid.js';
 import { type BinaryValue, K_DATA_VIEW, bufferOf, copyOf, kindOf, lengthOf, viewOf } from './binary-kinds.js';
 import { errorFromWire, errorToWire, isError } from './error-value.js';
-import { adopt, bigPayloadThreshold } from './side-items.js';
+import { MOVE_INLINE_MAX, adopt, bigPayloadThreshold } from './side-items.js';
 import { NEG_ZERO } from './markers.js';
 import { isMarked, takeMarked } from './move.js';
 import { analyze } from './values.js';
@@ -81,7 +81,8 @@ function copyBinary(v: BinaryValue): BinaryValue {
     const offset = view ? v.byteOffset : 0;
     const length = lengthOf(v, kind);
     const moved = takeMarked(buf);
-    adopt(moved, true);
+    // A small one is copied inline (see MOVE_INLINE_MAX); a larger one is handed over as it is.
+    if (moved.byteLength > MOVE_INLINE_MAX) adopt(moved, true);
     return view ? viewOf(kind, moved, offset, length) : moved;
   }
   const c = copyOf(v, kind);

@@ -182,6 +182,7 @@ export const NOT_FLAT = -1;
  */
 export function flat(v: object): number {
   let flags = 0;
+  let views = 0;
   for (const k in v) {
     if (k === '__proto__' || !wellFormed(k)) return NOT_FLAT;
     const x = (v as Record<string, unknown>)[k];
@@ -190,20 +191,37 @@ export function flat(v: object): number {
         if (!wellFormed(x)) return NOT_FLAT;
         break;
       case 'number':
-        if (isNegZero(x)) flags = REWRITE;
+        if (isNegZero(x)) flags |= REWRITE;
         break;
       case 'boolean':
       case 'undefined':
       case 'bigint':
         break;
       case 'object':
-        if (x !== null && !(x instanceof Pid)) return NOT_FLAT;
+        if (x === null) break;
+        // One view (a typed array's payload, say): alone, it cannot repeat a buffer, so nothing to track.
+        if (ArrayBuffer.isView(x)) {
+          const f = views++ === 0 ? flatView(x) : NOT_FLAT;
+          if (f === NOT_FLAT) return NOT_FLAT;
+          flags |= f;
+          break;
+        }
+        if (!(x instanceof Pid)) return NOT_FLAT;
         break;
       default:
         return NOT_FLAT;
     }
   }
   return flags;
+}
+
+/** {@link binary}'s checks for a lone view, as flags; NOT_FLAT for what the walk must refuse and name. */
+function flatView(v: ArrayBufferView): number {
+  if (kindOf(v) < 0) return NOT_FLAT;
+  const buf = v.buffer;
+  if (buf instanceof SharedArrayBuffer) return SHARED;
+  if (isDetached(buf) || (buf as { resizable?: boolean }).resizable === true) return NOT_FLAT;
+  return isMarked(buf) ? REWRITE : 0;
 }
 
 /** A walk started while another is under way (a getter that sends): the outer one's state is kept aside. */

@@ -2,6 +2,9 @@
 
 import { MAX_CHUNK_DIVISOR, MORE_FLAG, NEED_SPACE_INDEX, PAD, READ_INDEX, RESET, RING_HEADER_BYTES, RING_HEADER_I32, SIDE_FLAG, WRITE_INDEX } from './layout.js';
 
+/** The largest reassembly buffer a reader keeps between messages. */
+const KEEP_ASSEMBLY = 4 * 1024 * 1024;
+
 /** Allocates a ring's SharedArrayBuffer; `capacity` must be a power of two. */
 export function createRingBuffer(capacity: number): SharedArrayBuffer {
   return new SharedArrayBuffer(RING_HEADER_BYTES + capacity);
@@ -132,6 +135,8 @@ export class RingReader {
   private partial: Uint8Array | null = null;
   private partialLen = 0;
   private partialTag = 0;
+  /** Kept between messages (like `scratch`): a fresh buffer per reassembled message cost page faults and collections. */
+  private assembly: Uint8Array = new Uint8Array(0);
   private scratch: Uint8Array = new Uint8Array(64 * 1024);
 
   constructor(sab: SharedArrayBuffer) {
@@ -189,6 +194,8 @@ export class RingReader {
           this.partialLen = 0;
           this.release(size);
           onMessage(whole, wholeTag);
+          // A rare huge message does not pin its buffer for good.
+          if (this.assembly.length > KEEP_ASSEMBLY) this.assembly = new Uint8Array(0);
           n++;
           continue;
         }
@@ -219,11 +226,12 @@ export class RingReader {
   }
 
   private append(start: number, len: number): void {
-    if (this.partial === null) this.partial = new Uint8Array(Math.max(len * 2, 1024));
+    if (this.partial === null) this.partial = this.assembly;
     if (this.partial.length < this.partialLen + len) {
-      const grown = new Uint8Array(Math.max(this.partial.length * 2, this.partialLen + len));
+      const grown = new Uint8Array(Math.max(this.partial.length * 2, this.partialLen + len, 1024));
       grown.set(this.partial.subarray(0, this.partialLen), 0);
       this.partial = grown;
+      this.assembly = grown;
     }
     this.partial.set(this.u8.subarray(start, start + len), this.partialLen);
     this.partialLen += len;

@@ -1,6 +1,6 @@
 // A thread's output path: packs a destination's batch, posts its side items, writes its frames, keeps what cannot go yet in order.
 
-import { packr } from '../codec/codec.js';
+import { packFrame } from '../codec/codec.js';
 import { type SideBatch, beginSideBatch, endSideBatch } from '../codec/side-items.js';
 import type { Barrier } from './barrier.js';
 import type { LinkHost, Outbound, Pending } from './outbound.js';
@@ -30,12 +30,16 @@ export class Output {
   /** Packs `o`'s queued ops into one frame (its large parts set aside as side items) and writes it. */
   pack(o: Outbound): void {
     const items = o.items;
+    // A batch whose last frames ran large (binary parts inline) is cut into frames of about half a
+    // chunk: a frame over a chunk is written in pieces and reassembled, one near the ring's size
+    // waits for the whole ring to drain, and smaller frames let the consumer decode while we write.
+    if (o.itemBytes * items.length > o.writer.maxChunk) return this.packCut(o, items);
     const msgs = o.msgs;
     o.msgs = 0;
     let bytes: Uint8Array;
     beginSideBatch();
     try {
-      bytes = packr.pack(items);
+      bytes = packFrame(items);
     } catch {
       endSideBatch();
       // Something slipped past the encodability check: encode op by op and report the culprits.
@@ -43,8 +47,47 @@ export class Output {
       this.packOneByOne(o, items);
       return;
     }
+    o.itemBytes = bytes.length / items.length;
     items.length = 0;
     this.write(o, bytes, endSideBatch(), msgs);
+  }
+
+  /** {@link pack} in frames of about half a chunk each, sized by the bytes per item of the frame before. */
+  private packCut(o: Outbound, items: unknown[]): void {
+    let left = o.msgs;
+    o.msgs = 0;
+    o.items = []; // a bad op's report may queue ops for `o` while we go
+    const target = o.writer.maxChunk >> 1;
+    for (let i = 0; i < items.length; ) {
+      const want = Math.max(1, Math.floor(target / o.itemBytes));
+      let end = i;
+      let msgs = 0;
+      while (end < items.length && end - i < want) {
+        const op = items[end] as number;
+        if (carriesMessage(op, items[end + 1])) msgs++;
+        end += 1 + ARITY[op]!;
+      }
+      // The last frame takes what is left of the batch's count, so the frames add up to it exactly.
+      if (end >= items.length) msgs = left;
+      left -= msgs;
+      const part = items.slice(i, end);
+      i = end;
+      let bytes: Uint8Array;
+      beginSideBatch();
+      try {
+        bytes = packFrame(part);
+      } catch {
+        endSideBatch();
+        this.packOneByOne(o, part);
+        continue;
+      }
+      o.itemBytes = bytes.length / part.length;
+      this.write(o, bytes, endSideBatch(), msgs);
+    }
+    if (o.items.length === 0) {
+      items.length = 0;
+      o.items = items;
+    }
   }
 
   private packOneByOne(o: Outbound, items: unknown[]): void {
@@ -55,7 +98,7 @@ export class Output {
       const m = carriesMessage(op[0] as number, op[1]) ? 1 : 0;
       beginSideBatch();
       try {
-        const bytes = packr.pack(op);
+        const bytes = packFrame(op);
         this.write(o, bytes, endSideBatch(), m);
       } catch (err) {
         endSideBatch();
@@ -67,8 +110,9 @@ export class Output {
 
   /** Writes a packed frame holding `msgs` messages (or queues it, in order, when it cannot go yet). */
   private write(o: Outbound, bytes: Uint8Array, side: SideBatch | null, msgs: number): void {
-    // pack() returns a view into msgpackr's pooled buffer: copy it (into the
-    // ring, or into the overflow queue) before the next pack() call.
+    // packFrame() returns a view into msgpackr's buffer, which the next pack
+    // call overwrites: copy it (into the ring, or into the overflow queue) first.
+    // (A Node Buffer's slice() is a view, hence `own`.)
     if (o.overflow.length === 0 && (side === null || this.openSide(o, side))) {
       // Posted before the frame is published: the consumer finds the items when it reads the frame.
       const tag = side === null ? 0 : o.post(side);
@@ -81,9 +125,9 @@ export class Output {
         o.unpublished += msgs;
         return;
       }
-      this.queue(o, { bytes: bytes.slice(rest), offset: 0, msgs, side: null, tag: rest === 0 ? tag : 0 });
+      this.queue(o, { bytes: own(bytes, rest), offset: 0, msgs, side: null, tag: rest === 0 ? tag : 0 });
     } else {
-      this.queue(o, { bytes: bytes.slice(), offset: 0, msgs, side, tag: 0 });
+      this.queue(o, { bytes: own(bytes, 0), offset: 0, msgs, side, tag: 0 });
     }
   }
 
@@ -157,3 +201,6 @@ export class Output {
 }
 
 const RESET_MARK = new Uint8Array(0);
+
+/** A copy of `bytes` from `from` in memory of its own (Buffer.prototype.slice would return a view). */
+const own = (bytes: Uint8Array, from: number): Uint8Array => Uint8Array.prototype.slice.call(bytes, from);

@@ -47,7 +47,12 @@ export interface SystemOptions {
    * in-shard receiver gets the sender's own object (about 2x faster).
    */
   checkLocalSends?: boolean;
-  /** Binary parts (ArrayBuffers, typed arrays, DataViews) of at least this many bytes travel beside the ring frame, copied once or moved. Default 64 KiB. */
+  /**
+   * Binary parts (ArrayBuffers, typed arrays, DataViews) of at least this many bytes travel beside the
+   * ring frame, copied once or moved; smaller ones are copied into the frame. Default 2 KiB (measured:
+   * from 4 KiB up the side path costs about half the CPU per message of the ring's, at 1 KiB the ring
+   * wins; see ARCHITECTURE.md, "Big payloads").
+   */
   bigPayloadThreshold?: number;
   /** Side items (big, moved) in flight from one thread to another, posted and not yet taken, in bytes; a lone larger batch still goes. Default 64 MiB. */
   maxPayloadBytesInFlight?: number;
@@ -180,7 +185,7 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
   if ((ringBytes & (ringBytes - 1)) !== 0) throw new InvalidOptionError(`options.ringBytes must be a power of two, got ${ringBytes}`);
   const checkLocalSends = o.checkLocalSends ?? process.env.NODE_ENV !== 'production';
   if (typeof checkLocalSends !== 'boolean') throw new InvalidOptionError(`options.checkLocalSends must be a boolean, got ${describe(checkLocalSends)}`);
-  const bigPayloadThreshold = o.bigPayloadThreshold ?? 64 * 1024;
+  const bigPayloadThreshold = o.bigPayloadThreshold ?? 2 * 1024;
   int(bigPayloadThreshold, 'options.bigPayloadThreshold', 1024, 1 << 30);
   const maxPayloadBytesInFlight = o.maxPayloadBytesInFlight ?? 64 * 1024 * 1024;
   int(maxPayloadBytesInFlight, 'options.maxPayloadBytesInFlight', 1024 * 1024, 2 ** 40);

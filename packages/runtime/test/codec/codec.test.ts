@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Pid, UnencodableError } from '@joerl/runtime';
-import { assertEncodable, packr, unpackr } from '../../src/codec/codec.ts';
+import { assertEncodable, packFrame, packr, unpackr } from '../../src/codec/codec.ts';
 
 const roundTrip = (v: unknown) => unpackr.unpack(Uint8Array.from(packr.pack(v)));
 
@@ -24,6 +24,35 @@ test('plain data round-trips intact', () => {
   const bare = Object.assign(Object.create(null), { a: 1 });
   assertEncodable(bare);
   assert.equal({ ...(roundTrip(bare) as object) }, { a: 1 });
+});
+
+test('inline binary parts: every kind at every place in the frame arrives as its own type, alone in its buffer; read at an odd offset too; the older layout still reads', () => {
+  const kinds = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array];
+  for (const C of kinds) {
+    for (const n of [0, 1, 7, 8, 9, 513]) {
+      const src = new C(n + 2);
+      for (let i = 0; i < src.length; i++) (src as unknown as unknown[])[i] = C === BigInt64Array || C === BigUint64Array ? BigInt(i * 7 + 1) : (i * 7 + 1) % 100;
+      const view = src.subarray(1, n + 1);
+      for (let pad = 0; pad < 9; pad++) {
+        const bytes = packFrame(['x'.repeat(pad), view, new DataView(src.buffer, 1), src.buffer]).slice();
+        // As a ring delivers it (aligned), and as a frame from another node may come (at an odd offset).
+        const odd = new Uint8Array(bytes.length + 1);
+        odd.set(bytes, 1);
+        for (const frame of [bytes, odd.subarray(1)]) {
+          const [, v, dv, ab] = unpackr.unpack(frame) as [string, InstanceType<typeof C>, DataView, ArrayBuffer];
+          assert.is(v.constructor, C);
+          assert.equal(Array.from(v as ArrayLike<unknown>), Array.from(view as ArrayLike<unknown>), `${C.name} of ${n}`);
+          assert.is(v.byteOffset, 0);
+          assert.is(v.buffer.byteLength, v.byteLength, 'the value alone in its buffer');
+          assert.equal(new Uint8Array(dv.buffer, dv.byteOffset, dv.byteLength), new Uint8Array(src.buffer, 1));
+          assert.equal(new Uint8Array(ab), new Uint8Array(src.buffer));
+        }
+      }
+    }
+  }
+  // [kind 8: Float64Array][8 bytes]: the ext type 0x41 layout older versions wrote.
+  const old = Uint8Array.from([0xc7, 9, 0x41, 8, 0, 0, 0, 0, 0, 0, 0xf8, 0x3f]);
+  assert.equal(Array.from(unpackr.unpack(old) as Float64Array), [1.5]);
 });
 
 test('functions, symbols, class instances and cycles are refused with the path to the culprit', () => {

@@ -1,7 +1,7 @@
 // Values across threads, in one process: what crosses arrives exactly as structuredClone delivers it; the rest is refused by path.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Pid, UnencodableError } from '@joerl/runtime';
+import { Pid, UnencodableError, move } from '@joerl/runtime';
 import { analyze, packr, unpackr } from '../../src/codec/codec.ts';
 import { forLocal, forWire } from '../../src/codec/prepare.ts';
 import { ACCEPTED, REFUSED, fingerprint } from '../fixtures/values.ts';
@@ -69,6 +69,25 @@ test('a Buffer that crossed keeps its bytes after later frames reuse the reader 
   const got = (unpackr.unpack(scratch) as Uint8Array[])[0]!;
   scratch.fill(0);
   assert.is(Buffer.from(got).toString(), 'hello, world');
+});
+
+test('a flat message with a view among its primitives (the fast path) is checked like any other: refusals by path, shared and moved noted', () => {
+  const gone = new Float64Array(4);
+  structuredClone(gone.buffer, { transfer: [gone.buffer] });
+  assert.throws(() => forWire({ kind: 'x', seq: 1, data: gone }, false), /a detached buffer at message\.data/);
+  const b = new ArrayBuffer(16);
+  assert.throws(() => forWire({ a: new Uint8Array(b), b: new Uint16Array(b) }, false), /a second view of the buffer at message\.a at message\.b/);
+  const shared = { seq: 1, data: new Int32Array(new SharedArrayBuffer(8)) };
+  assert.is(forWire(shared, false), shared, 'shared memory crosses to another thread as it is');
+  assert.throws(() => forWire(shared, false, true), /a Int32Array over a SharedArrayBuffer at message\.data/);
+  const plain = { seq: 2, data: new Float64Array([1.5, -2]) };
+  assert.is(forWire(plain, false), plain, 'nothing to rewrite: the sender\'s object goes to the encoder');
+  assert.equal(Array.from((wire(plain) as typeof plain).data), [1.5, -2]);
+  const marked = { seq: 3, data: move(new Float64Array([7])) };
+  const out = forWire(marked, false) as typeof marked;
+  assert.is.not(out, marked, 'a marked buffer makes a copy of the message (the buffer is detached into it)');
+  assert.is(marked.data.length, 0);
+  assert.equal(Array.from(out.data), [7]);
 });
 
 test('pids cross as pids, twice in one message too (they are values)', () => {

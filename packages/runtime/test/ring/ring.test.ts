@@ -82,4 +82,26 @@ test('RESET drops a half-received message from a dead producer', () => {
   assert.equal(got[0], bytes(10, 2));
 });
 
+
+test('fragmented messages one after another reuse the reader reassembly buffer: each arrives whole, none shows an earlier one', () => {
+  const sab = createRingBuffer(1024);
+  const w = new RingWriter(sab);
+  const r = new RingReader(sab);
+  const chunk = w.maxChunk;
+  // Long, short, long again: a shorter message must not carry the tail of a longer one before it.
+  const sizes = [chunk * 3 + 5, chunk + 1, chunk * 2, chunk * 3 + 7, chunk + 3];
+  sizes.forEach((n, seq) => {
+    const msg = bytes(n, seq);
+    const got: Uint8Array[] = [];
+    for (let off = 0; off < n; off += chunk) {
+      const end = Math.min(n, off + chunk);
+      assert.ok(w.tryWrite(msg.subarray(off, end), end < n), `chunk at ${off} of message ${seq}`);
+      w.publish();
+      r.read((b) => got.push(b.slice()));
+    }
+    assert.is(got.length, 1, `message ${seq} arrives once, whole`);
+    assert.equal(got[0], msg);
+  });
+});
+
 test.run();

@@ -59,6 +59,32 @@ for (const checkLocalSends of [true, false]) {
     }));
 }
 
+for (const moved of [false, true]) {
+  test(`small and mid-size binary parts in one batch (inline, the batch cut into frames)${moved ? ', moved: the sender\'s buffers detached' : ''}: every kind intact, in order with plain messages, shard -> shard`, () =>
+    withSystem({ threads: 2 }, async (system) => {
+      const inbox = system.inbox();
+      const a = (await system.spawn(PAYLOAD, { report: inbox.pid }, { shard: 1 })) as Pid<any>;
+      const b = (await system.spawn(PAYLOAD, { report: inbox.pid }, { shard: 2 })) as Pid<any>;
+      // 0 B to 1 KiB (a move of those goes inline) and, copied, 4 KiB and 40 KiB: over a ring chunk in all.
+      const sizes: number[] = [];
+      for (let i = 0; i < 300; i++) sizes.push(moved ? [0, 8, 64, 1000, 1024][i % 5]! : [8, 64, 4096, 40_000, 24][i % 5]!);
+      // Twice: the first batch goes as one frame (written in chunks), the second is cut by its size.
+      for (const base of [0, 1000]) {
+        system.send(a, { op: 'burst', to: b, sizes, seq: base, move: moved });
+        const sent = await expect<{ detachedCount: number }>(inbox, (m) => m?.event === 'burst-sent' && m.seq === base, 'the burst');
+        assert.is(sent.detachedCount, moved ? sizes.length : 0, 'every moved buffer (and no copied one) is detached on the sender at the send');
+        for (let i = 0; i < sizes.length; i++) {
+          const kind = KINDS[i % KINDS.length]!;
+          const got = await expect<{ seq: number; summary: string }>(inbox, (m) => m?.event === 'checked', `message ${base + 2 * i}`);
+          assert.is(got.seq, base + 2 * i, 'binary messages arrive in the order sent');
+          assert.is(got.summary, summary(makeBinary(kind, sizes[i]!, base + 2 * i)), `${kind} of ${sizes[i]} B intact`);
+          const plain = await expect<{ seq: number; summary: string }>(inbox, (m) => m?.event === 'checked', `message ${base + 2 * i + 1}`);
+          assert.is(plain.seq, base + 2 * i + 1, 'plain messages keep their place between them');
+        }
+      }
+    }));
+}
+
 test('move() refuses, at the call, what cannot be moved: shared, detached, part of a larger (pooled) buffer, not a buffer', () => {
   const goneView = new Uint8Array(8);
   const gone = goneView.buffer;
