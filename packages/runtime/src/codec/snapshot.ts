@@ -41,7 +41,7 @@ export function copy(v: unknown, wire: boolean): unknown {
     return o;
   }
   if (v instanceof Pid) return v;
-  if (ArrayBuffer.isView(v) || proto === ArrayBuffer.prototype || proto === SharedArrayBuffer.prototype) return copyBinary(v as BinaryValue);
+  if (ArrayBuffer.isView(v) || proto === ArrayBuffer.prototype || proto === SharedArrayBuffer.prototype) return copyBinary(v as BinaryValue, wire);
   if (proto === Map.prototype) {
     const m = new Map<unknown, unknown>();
     for (const [k, x] of v as Map<unknown, unknown>) m.set(copy(k, wire), copy(x, wire));
@@ -68,7 +68,14 @@ function flatShape(v: object, wire: boolean): boolean {
   return true;
 }
 
-function copyBinary(v: BinaryValue): BinaryValue {
+/**
+ * `wire`: the copy goes to the encoder, which may hand a buffer the runtime
+ * made (adopted) over without copying it again. For a receiver on this
+ * thread nothing is adopted: the buffer is the receiver's from then on, and
+ * one it forwards to another thread must be copied like any other, not
+ * transferred away from under it.
+ */
+function copyBinary(v: BinaryValue, wire: boolean): BinaryValue {
   const kind = kindOf(v);
   const buf = bufferOf(v);
   if (buf instanceof SharedArrayBuffer) {
@@ -82,11 +89,11 @@ function copyBinary(v: BinaryValue): BinaryValue {
     const length = lengthOf(v, kind);
     const moved = takeMarked(buf);
     // A small one is copied inline (see MOVE_INLINE_MAX); a larger one is handed over as it is.
-    if (moved.byteLength > MOVE_INLINE_MAX) adopt(moved, true);
+    if (wire && moved.byteLength > MOVE_INLINE_MAX) adopt(moved, true);
     return view ? viewOf(kind, moved, offset, length) : moved;
   }
   const c = copyOf(v, kind);
   // A large copy is ours already: the transport hands it over instead of copying it again.
-  if (v.byteLength >= bigPayloadThreshold()) adopt(kind <= K_DATA_VIEW ? (c as ArrayBufferView).buffer as ArrayBuffer : (c as ArrayBuffer), false);
+  if (wire && v.byteLength >= bigPayloadThreshold()) adopt(kind <= K_DATA_VIEW ? (c as ArrayBufferView).buffer as ArrayBuffer : (c as ArrayBuffer), false);
   return c;
 }

@@ -59,6 +59,29 @@ for (const checkLocalSends of [true, false]) {
     }));
 }
 
+// Regression: a buffer the runtime made for an in-shard receiver (a large copy under
+// checkLocalSends, or the buffer a move detached into) stayed marked as the runtime's own, so
+// when the receiver passed it on to another thread it was transferred, not copied: detached
+// under the receiver's feet.
+for (const [moved, checkLocalSends] of [[false, true], [true, false], [true, true]] as const) {
+  test(`a buffer received in-shard (${moved ? 'moved' : 'copied'}, checkLocalSends ${checkLocalSends}) and passed on to another shard is copied: the receiver keeps it`, () =>
+    withSystem({ threads: 2, checkLocalSends }, async (system) => {
+      const inbox = system.inbox();
+      const a = (await system.spawn(PAYLOAD, { report: inbox.pid }, { shard: 1 })) as Pid<any>;
+      const b = (await system.spawn(PAYLOAD, { report: inbox.pid }, { shard: 1 })) as Pid<any>;
+      const c = (await system.spawn(PAYLOAD, { report: inbox.pid }, { shard: 2 })) as Pid<any>;
+      for (const [seq, bytes] of [[1, 64 * 1024], [2, MiB]] as const) {
+        system.send(a, { op: 'send-forward', via: b, to: c, kind: 'Float64Array', bytes, seed: seq, seq, move: moved });
+        const want = summary(makeBinary('Float64Array', bytes, seq));
+        const fwd = await expect<{ summary: string; detached: boolean }>(inbox, (m) => m?.event === 'forwarded' && m.seq === seq, 'the forward');
+        assert.not.ok(fwd.detached, `${bytes} B: the forwarder's buffer is still its own after sending it on`);
+        assert.is(fwd.summary, want);
+        const got = await expect<{ summary: string }>(inbox, (m) => m?.event === 'checked' && m.seq === seq, 'the check on shard 2');
+        assert.is(got.summary, want);
+      }
+    }));
+}
+
 for (const moved of [false, true]) {
   test(`small and mid-size binary parts in one batch (inline, the batch cut into frames)${moved ? ', moved: the sender\'s buffers detached' : ''}: every kind intact, in order with plain messages, shard -> shard`, () =>
     withSystem({ threads: 2 }, async (system) => {
