@@ -42,9 +42,9 @@ export interface PendingCall {
    */
   server: Proc | null;
   /** Tracing: the call's CLIENT span. */
-  span?: Span;
+  span: Span | undefined;
   /** With a signal: removes its abort listener (called when the call ends, however it ends). */
-  unlisten?: () => void;
+  unlisten: (() => void) | undefined;
 }
 
 /**

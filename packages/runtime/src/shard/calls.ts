@@ -76,20 +76,26 @@ export class Calls {
           server.addMonitoredBy(ref, p.pid);
         }
       }
-      const pc: PendingCall = { resolve, reject, deadline: Infinity, timeoutMs, ended: false, to: pid, server };
+      // Every field in the literal: one shape for every call (a field added later, a span, would fork it).
+      const pc: PendingCall = { resolve, reject, deadline: Infinity, timeoutMs, ended: false, to: pid, server, span: undefined, unlisten: undefined };
       addPending(p, ref, pc);
       if (server === null) {
         p.addMonitor(ref, pid);
         this.router.sig(OP_MONITOR, p.pid, pid, ref);
         if (pendingOf(p, ref) !== pc) return; // a server that is already gone: rejected with noproc
       }
-      // Not a timer per call (a setTimeout armed and cleared every round trip): a queue per timeout value.
-      if (timeoutMs !== Infinity) this.deadlines.add(p, ref, pc, timeoutMs);
-      if (signal !== undefined) this.listen(p, ref, pc, signal);
       const obs = s.observer;
+      // One clock read per call serves its deadline and, with telemetry, its sent time and the send's stamp.
+      const now = timeoutMs !== Infinity || obs.observesTurns ? performance.now() : NaN;
+      // Not a timer per call (a setTimeout armed and cleared every round trip): a queue per timeout value.
+      if (timeoutMs !== Infinity) {
+        pc.deadline = now + timeoutMs;
+        this.deadlines.add(p, ref, pc);
+      }
+      if (signal !== undefined) this.listen(p, ref, pc, signal);
       const span = obs.callStarted(pid);
       if (span !== undefined) pc.span = span;
-      const env = obs.callEnvelope({ pid: p.pid, ref }, req, timeoutMs);
+      const env = obs.callEnvelope({ pid: p.pid, ref }, req, timeoutMs, now);
       try {
         if (span === undefined) this.delivery.send(pid, env, p.pid, local);
         else context.with(trace.setSpan(context.active(), span), () => this.delivery.send(pid, env, p.pid, local));
@@ -114,7 +120,10 @@ export class Calls {
     const tp = s.observer.replyContext();
     const t = this.router.route(to);
     if (t === s.thread) {
-      this.router.local(OP_REPLY, to.serial, from.ref, ok, this.delivery.prepareLocal(value), tp);
+      const v = this.delivery.prepareLocal(value);
+      // Straight to the caller's pending call, unless the signal queue is running: then behind what it holds.
+      if (this.router.draining) this.router.local(OP_REPLY, to.serial, from.ref, ok, v, tp);
+      else this.onReply(to.serial, from.ref, ok, v, tp);
       return;
     }
     if (t === NO_ROUTE) return;
