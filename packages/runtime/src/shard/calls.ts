@@ -58,9 +58,9 @@ export class Calls {
     } catch (err) {
       return Promise.reject(err);
     }
-    return new Promise((resolve, reject) => {
+    let server: Proc | null = null;
+    const promise = new Promise((resolve, reject) => {
       const ref = s.newRef();
-      let server: Proc | null = null;
       if (local) {
         // Same thread: whether the server lives is known now, and its exit finds the call through
         // its monitoredBy as any monitor's would (a DOWN that fails the call with its reason).
@@ -102,8 +102,12 @@ export class Calls {
       } catch (err) {
         this.end(p, ref, pc, true, err);
         reject(err);
+        server = null;
       }
     });
+    // A server on this thread answers now when it can (see Scheduler.runNow): no slice per round trip.
+    if (server !== null) s.scheduler.runNow(server);
+    return promise;
   }
 
   /** Sends a cast envelope (fire and forget; same errors as send). */
