@@ -110,6 +110,27 @@ export class Calls {
     return promise;
   }
 
+  /**
+   * The DEMONITOR of an answered call to another thread goes out from a
+   * microtask: after the caller's continuation, which usually makes the next
+   * call, so both reach the server's thread in one frame (one publish, at
+   * most one wake-up) instead of a frame for the demonitor alone. Until it
+   * arrives the server may still send a DOWN for the ref; the caller no
+   * longer holds that monitor and drops it, as after any demonitor.
+   */
+  private demonitorSoon(from: Pid, to: Pid, ref: number): void {
+    const q = this.demonitors;
+    if (q.length === 0) queueMicrotask(this.sendDemonitors);
+    q.push(from, to, ref);
+  }
+
+  private readonly demonitors: unknown[] = [];
+  private readonly sendDemonitors = (): void => {
+    const q = this.demonitors;
+    for (let i = 0; i < q.length; i += 3) this.router.sig(OP_DEMONITOR, q[i] as Pid, q[i + 1] as Pid, q[i + 2] as number);
+    q.length = 0;
+  };
+
   /** Sends a cast envelope (fire and forget; same errors as send). */
   cast(to: Pid<unknown> | string, msg: unknown, from?: Pid): void {
     this.delivery.send(to, { $joerl: 'cast', msg }, from);
@@ -145,7 +166,7 @@ export class Calls {
       return;
     }
     const err = ok ? undefined : fromWireError(value as WireError);
-    this.end(p, ref, pc, true, err, tp ?? undefined);
+    this.end(p, ref, pc, true, err, tp ?? undefined, true);
     if (ok) pc.resolve(value);
     else pc.reject(err);
   }
@@ -193,8 +214,13 @@ export class Calls {
     pc.unlisten = () => signal.removeEventListener('abort', abort);
   }
 
-  /** Forgets a call: its timer, its entry, its abort listener and (unless its DOWN already came) its monitor; ends its span. */
-  private end(p: Proc, ref: number, pc: PendingCall, demonitor: boolean, err?: unknown, serverTp?: string): void {
+  /**
+   * Forgets a call: its timer, its entry, its abort listener and (unless its
+   * DOWN already came) its monitor; ends its span. `answered`: the reply came,
+   * and a server on another thread is demonitored after this turn's
+   * continuations (see demonitorSoon).
+   */
+  private end(p: Proc, ref: number, pc: PendingCall, demonitor: boolean, err?: unknown, serverTp?: string, answered = false): void {
     if (pc.span !== undefined) this.s.observer.callEnded(pc.span, serverTp, err);
     if (pc.unlisten !== undefined) pc.unlisten();
     if (p.call === pc) p.call = null;
@@ -207,7 +233,10 @@ export class Calls {
       if (server.callWatcher !== null && server.callWatcherRef === ref) server.callWatcher = null;
       else if (demonitor && server.monitoredBy !== null) server.monitoredBy.delete(ref);
     } else if (demonitor) {
-      if (p.monitors !== null && p.monitors.delete(ref)) this.router.sig(OP_DEMONITOR, p.pid, pc.to, ref);
+      if (p.monitors !== null && p.monitors.delete(ref)) {
+        if (answered) this.demonitorSoon(p.pid, pc.to, ref);
+        else this.router.sig(OP_DEMONITOR, p.pid, pc.to, ref);
+      }
     } else if (p.monitors !== null) {
       p.monitors.delete(ref);
     }
