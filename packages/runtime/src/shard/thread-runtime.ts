@@ -248,6 +248,8 @@ export class ThreadRuntime implements ActorHost {
       if (p.monitoredBy !== null) {
         for (const [ref, w] of [...p.monitoredBy]) if (w.shard === shard && w.node === node) p.monitoredBy.delete(ref);
       }
+      const cw = p.callWatcher;
+      if (cw !== null && cw.shard === shard && cw.node === node) p.callWatcher = null;
     }
   }
 
