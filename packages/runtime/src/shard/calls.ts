@@ -20,9 +20,17 @@ export class Calls {
   private readonly router: Router;
   private readonly delivery: Delivery;
   private readonly deadlines: CallDeadlines;
+  /**
+   * A server on this thread may run its turn at once (Scheduler.runNow).
+   * Not with tracing on: run from the caller's continuation, the server's
+   * handler would see the caller's async context, not the root one a turn
+   * from the scheduler's loop sees.
+   */
+  private readonly runNow: boolean;
 
-  constructor(state: ShardState, router: Router, delivery: Delivery) {
+  constructor(state: ShardState, router: Router, delivery: Delivery, runNow: boolean) {
     this.s = state;
+    this.runNow = runNow;
     this.router = router;
     this.delivery = delivery;
     this.deadlines = new CallDeadlines(state, (p, ref, pc) => {
@@ -106,7 +114,7 @@ export class Calls {
       }
     });
     // A server on this thread answers now when it can (see Scheduler.runNow): no slice per round trip.
-    if (server !== null) s.scheduler.runNow(server);
+    if (server !== null && this.runNow) s.scheduler.runNow(server);
     return promise;
   }
 

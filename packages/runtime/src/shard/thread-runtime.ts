@@ -73,7 +73,7 @@ export class ThreadRuntime implements ActorHost {
     this.router = new Router(s);
     this.receives = new Receive(s);
     this.delivery = new Delivery(s, this.router, this.receives);
-    this.calls = new Calls(s, this.router, this.delivery);
+    this.calls = new Calls(s, this.router, this.delivery, init.tracing === null);
     this.timers = new Timers(s, this.router, this.delivery);
     this.names = new Names(s, this.router);
     this.exits = new Exits(s, this.router, this.delivery, this.receives, this.calls, this.timers);
