@@ -126,15 +126,17 @@ export class Scheduler {
    * (an async handler's continuation calling a server on this thread), now
    * instead of in the next slice: the call's round trip then costs no slice
    * and no pass of the loop. Only when nothing that runs turns is on the
-   * stack and `p` is the last process queued (it is taken back out of the
-   * queue); up to NOW_TURNS between two slices. The clock is read before
+   * stack, `p` is the last process queued (it is taken back out of the
+   * queue) and the call is its only message; up to NOW_TURNS between two
+   * slices. The clock is read before
    * every fourth such turn (every one while slow turns are being timed):
    * once they, with the code between them, took over 4 TURN_MS, they stop
    * until the next slice, which polls the rings, times turns and yields to
    * the event loop as usual.
    */
   runNow(p: Proc): void {
-    if (this.inTurns || this.nowLeft <= 0 || p.status !== S_QUEUED) return;
+    // Only the call just sent: a backlog (maybe of slow messages) waits for a slice, which times turns.
+    if (this.inTurns || this.nowLeft <= 0 || p.status !== S_QUEUED || p.mailbox.length !== 1) return;
     const last = (this.head + this.count - 1) & (this.queue.length - 1);
     if (this.count === 0 || this.queue[last] !== p || this.transport.backlogged()) return;
     if (this.timing || p.turnBudget > 0 || (this.nowRuns & 3) === 3) {
