@@ -215,6 +215,9 @@ export interface ActorContext<M = unknown> extends ProcessOps {
    * shard. Rejects with `ERR_OFFLOAD_FAILED` if the job throws,
    * `ERR_MODULE_NOT_FOUND`, or `ERR_UNENCODABLE` for bad input; with
    * `signal`, rejects with its reason once it aborts (see {@link OffloadJobOptions}).
+   * While this shard has more than twice the pool's size of jobs in flight,
+   * their results may settle in batches, up to 4 ms after the job ended
+   * (waking the shard per result cost the pool's threads CPU).
    */
   offload<R = unknown>(module: ModuleRef, input: unknown, opts?: OffloadJobOptions): Promise<R>;
   /**

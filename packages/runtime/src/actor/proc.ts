@@ -42,9 +42,9 @@ export interface PendingCall {
    */
   server: Proc | null;
   /** Tracing: the call's CLIENT span. */
-  span?: Span;
+  span: Span | undefined;
   /** With a signal: removes its abort listener (called when the call ends, however it ends). */
-  unlisten?: () => void;
+  unlisten: (() => void) | undefined;
 }
 
 /**
@@ -86,9 +86,11 @@ export class Proc {
   call: PendingCall | null = null;
   callRef = 0;
   /**
-   * A caller on this thread waiting on a call to this process, and its
-   * monitor ref: a monitor as those in `monitoredBy` (its DOWN fails the
-   * call), held here for the same reason as `call`; others go in `monitoredBy`.
+   * One watcher of this process on this node, and its monitor ref: a
+   * monitor as those in `monitoredBy`, held here for the same reason as
+   * `call` (usually a caller waiting on a call to this process, whose
+   * monitor is set and cleared every round trip; its DOWN fails the call).
+   * The first monitor takes it when free; others go in `monitoredBy`.
    */
   callWatcher: Pid | null = null;
   callWatcherRef = 0;

@@ -4,7 +4,7 @@ import { type Behaviour, type MaybePromise, makeBehaviour } from '../actor/behav
 import type { ActorContext, ServerProtocol } from '../actor/context.js';
 import { type ExitReason, type ExitReasonInput } from '../actor/exit-reason.js';
 import { type From, isCallMessage, isCastMessage, isExitMessage } from '../actor/messages.js';
-import { chain } from './maybe.js';
+import { chain, isThenable } from './maybe.js';
 
 /** Answer the call now and continue with `state`. */
 export interface ReplyResult<R, S> {
@@ -160,7 +160,9 @@ export function defineGenServer<Args = undefined, State = undefined, Req = never
       if (isCallMessage(msg)) {
         if (spec.handleCall === undefined) throw new TypeError(`${spec.name ?? 'this GenServer'} has no handleCall, but was called with ${JSON.stringify(msg.req)}`);
         const from = msg.from as From<Rep>;
-        return chain(spec.handleCall(msg.req as Req, from, state, ctx), (r) => afterCall(r, from, ctx));
+        const r = spec.handleCall(msg.req as Req, from, state, ctx);
+        // Not through chain(): a closure per call only for the async handler that needs one.
+        return isThenable(r) ? r.then((x) => afterCall(x, from, ctx)) : afterCall(r, from, ctx);
       }
       if (isCastMessage(msg)) {
         if (spec.handleCast === undefined) return state;

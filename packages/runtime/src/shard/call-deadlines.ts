@@ -62,10 +62,13 @@ export class CallDeadlines {
     this.expire = expire;
   }
 
-  /** Call `ref` of `p` fails with a timeout after `timeoutMs` unless it ends first. */
-  add(p: Proc, ref: number, pc: PendingCall, timeoutMs: number): void {
-    pc.deadline = performance.now() + timeoutMs;
-    pc.timeoutMs = timeoutMs;
+  /**
+   * Call `ref` of `p` fails with a timeout at `pc.deadline` (set by the
+   * caller from the clock it read for the call: performance.now() ms) unless
+   * it ends first; `pc.timeoutMs` says which queue it joins.
+   */
+  add(p: Proc, ref: number, pc: PendingCall): void {
+    const timeoutMs = pc.timeoutMs;
     let q = this.queues.get(timeoutMs);
     if (q === undefined) this.queues.set(timeoutMs, (q = new Queue(this.s.newRef(), (x) => this.fire(x))));
     q.push(p, ref, pc);

@@ -20,9 +20,17 @@ export class Calls {
   private readonly router: Router;
   private readonly delivery: Delivery;
   private readonly deadlines: CallDeadlines;
+  /**
+   * A server on this thread may run its turn at once (Scheduler.runNow).
+   * Not with tracing on: run from the caller's continuation, the server's
+   * handler would see the caller's async context, not the root one a turn
+   * from the scheduler's loop sees.
+   */
+  private readonly runNow: boolean;
 
-  constructor(state: ShardState, router: Router, delivery: Delivery) {
+  constructor(state: ShardState, router: Router, delivery: Delivery, runNow: boolean) {
     this.s = state;
+    this.runNow = runNow;
     this.router = router;
     this.delivery = delivery;
     this.deadlines = new CallDeadlines(state, (p, ref, pc) => {
@@ -58,9 +66,9 @@ export class Calls {
     } catch (err) {
       return Promise.reject(err);
     }
-    return new Promise((resolve, reject) => {
+    let server: Proc | null = null;
+    const promise = new Promise((resolve, reject) => {
       const ref = s.newRef();
-      let server: Proc | null = null;
       if (local) {
         // Same thread: whether the server lives is known now, and its exit finds the call through
         // its monitoredBy as any monitor's would (a DOWN that fails the call with its reason).
@@ -76,29 +84,60 @@ export class Calls {
           server.addMonitoredBy(ref, p.pid);
         }
       }
-      const pc: PendingCall = { resolve, reject, deadline: Infinity, timeoutMs, ended: false, to: pid, server };
+      // Every field in the literal: one shape for every call (a field added later, a span, would fork it).
+      const pc: PendingCall = { resolve, reject, deadline: Infinity, timeoutMs, ended: false, to: pid, server, span: undefined, unlisten: undefined };
       addPending(p, ref, pc);
       if (server === null) {
         p.addMonitor(ref, pid);
         this.router.sig(OP_MONITOR, p.pid, pid, ref);
         if (pendingOf(p, ref) !== pc) return; // a server that is already gone: rejected with noproc
       }
-      // Not a timer per call (a setTimeout armed and cleared every round trip): a queue per timeout value.
-      if (timeoutMs !== Infinity) this.deadlines.add(p, ref, pc, timeoutMs);
-      if (signal !== undefined) this.listen(p, ref, pc, signal);
       const obs = s.observer;
+      // One clock read per call serves its deadline and, with telemetry, its sent time and the send's stamp.
+      const now = timeoutMs !== Infinity || obs.observesTurns ? performance.now() : NaN;
+      // Not a timer per call (a setTimeout armed and cleared every round trip): a queue per timeout value.
+      if (timeoutMs !== Infinity) {
+        pc.deadline = now + timeoutMs;
+        this.deadlines.add(p, ref, pc);
+      }
+      if (signal !== undefined) this.listen(p, ref, pc, signal);
       const span = obs.callStarted(pid);
       if (span !== undefined) pc.span = span;
-      const env = obs.callEnvelope({ pid: p.pid, ref }, req, timeoutMs);
+      const env = obs.callEnvelope({ pid: p.pid, ref }, req, timeoutMs, now);
       try {
         if (span === undefined) this.delivery.send(pid, env, p.pid, local);
         else context.with(trace.setSpan(context.active(), span), () => this.delivery.send(pid, env, p.pid, local));
       } catch (err) {
         this.end(p, ref, pc, true, err);
         reject(err);
+        server = null;
       }
     });
+    // A server on this thread answers now when it can (see Scheduler.runNow): no slice per round trip.
+    if (server !== null && this.runNow) s.scheduler.runNow(server);
+    return promise;
   }
+
+  /**
+   * The DEMONITOR of an answered call to another thread goes out from a
+   * microtask: after the caller's continuation, which usually makes the next
+   * call, so both reach the server's thread in one frame (one publish, at
+   * most one wake-up) instead of a frame for the demonitor alone. Until it
+   * arrives the server may still send a DOWN for the ref; the caller no
+   * longer holds that monitor and drops it, as after any demonitor.
+   */
+  private demonitorSoon(from: Pid, to: Pid, ref: number): void {
+    const q = this.demonitors;
+    if (q.length === 0) queueMicrotask(this.sendDemonitors);
+    q.push(from, to, ref);
+  }
+
+  private readonly demonitors: unknown[] = [];
+  private readonly sendDemonitors = (): void => {
+    const q = this.demonitors;
+    for (let i = 0; i < q.length; i += 3) this.router.sig(OP_DEMONITOR, q[i] as Pid, q[i + 1] as Pid, q[i + 2] as number);
+    q.length = 0;
+  };
 
   /** Sends a cast envelope (fire and forget; same errors as send). */
   cast(to: Pid<unknown> | string, msg: unknown, from?: Pid): void {
@@ -114,7 +153,10 @@ export class Calls {
     const tp = s.observer.replyContext();
     const t = this.router.route(to);
     if (t === s.thread) {
-      this.router.local(OP_REPLY, to.serial, from.ref, ok, this.delivery.prepareLocal(value), tp);
+      const v = this.delivery.prepareLocal(value);
+      // Straight to the caller's pending call, unless the signal queue is running: then behind what it holds.
+      if (this.router.draining) this.router.local(OP_REPLY, to.serial, from.ref, ok, v, tp);
+      else this.onReply(to.serial, from.ref, ok, v, tp);
       return;
     }
     if (t === NO_ROUTE) return;
@@ -132,7 +174,7 @@ export class Calls {
       return;
     }
     const err = ok ? undefined : fromWireError(value as WireError);
-    this.end(p, ref, pc, true, err, tp ?? undefined);
+    this.end(p, ref, pc, true, err, tp ?? undefined, true);
     if (ok) pc.resolve(value);
     else pc.reject(err);
   }
@@ -180,8 +222,13 @@ export class Calls {
     pc.unlisten = () => signal.removeEventListener('abort', abort);
   }
 
-  /** Forgets a call: its timer, its entry, its abort listener and (unless its DOWN already came) its monitor; ends its span. */
-  private end(p: Proc, ref: number, pc: PendingCall, demonitor: boolean, err?: unknown, serverTp?: string): void {
+  /**
+   * Forgets a call: its timer, its entry, its abort listener and (unless its
+   * DOWN already came) its monitor; ends its span. `answered`: the reply came,
+   * and a server on another thread is demonitored after this turn's
+   * continuations (see demonitorSoon).
+   */
+  private end(p: Proc, ref: number, pc: PendingCall, demonitor: boolean, err?: unknown, serverTp?: string, answered = false): void {
     if (pc.span !== undefined) this.s.observer.callEnded(pc.span, serverTp, err);
     if (pc.unlisten !== undefined) pc.unlisten();
     if (p.call === pc) p.call = null;
@@ -194,7 +241,10 @@ export class Calls {
       if (server.callWatcher !== null && server.callWatcherRef === ref) server.callWatcher = null;
       else if (demonitor && server.monitoredBy !== null) server.monitoredBy.delete(ref);
     } else if (demonitor) {
-      if (p.monitors !== null && p.monitors.delete(ref)) this.router.sig(OP_DEMONITOR, p.pid, pc.to, ref);
+      if (p.monitors !== null && p.monitors.delete(ref)) {
+        if (answered) this.demonitorSoon(p.pid, pc.to, ref);
+        else this.router.sig(OP_DEMONITOR, p.pid, pc.to, ref);
+      }
     } else if (p.monitors !== null) {
       p.monitors.delete(ref);
     }

@@ -126,7 +126,10 @@ export class Dispatcher {
           break;
         case OP_DEMONITOR: {
           const p = procs.get(ops[i + 2] as number);
-          if (p !== undefined && p.monitoredBy !== null) p.monitoredBy.delete(ops[i + 3] as number);
+          const ref = ops[i + 3] as number;
+          if (p === undefined) break;
+          if (p.callWatcher !== null && p.callWatcherRef === ref) p.callWatcher = null;
+          else if (p.monitoredBy !== null) p.monitoredBy.delete(ref);
           break;
         }
         case OP_DOWN:

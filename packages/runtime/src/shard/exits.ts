@@ -126,7 +126,11 @@ export class Exits {
   onMonitor(from: Pid, serial: number, ref: number): void {
     const p = this.s.procs.get(serial);
     if (p === undefined || p.status >= S_EXITING) this.router.sigDown(from, ref, this.s.pidOf(serial), NOPROC);
-    else p.addMonitoredBy(ref, from);
+    else if (p.callWatcher === null && from.node === this.s.node) {
+      // The slot first (see Proc.callWatcher): a cross-shard call sets and clears one monitor per round trip.
+      p.callWatcher = from;
+      p.callWatcherRef = ref;
+    } else p.addMonitoredBy(ref, from);
   }
 
   onDown(serial: number, ref: number, pid: Pid, reason: ExitReason): void {

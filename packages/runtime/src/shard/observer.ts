@@ -71,8 +71,12 @@ export interface ShardObserver {
   spanEnded(span: Span, err?: unknown): void;
   /** A call is about to be sent: its CLIENT span (undefined: untraced). */
   callStarted(to: Pid): Span | undefined;
-  /** The envelope a call travels in (with telemetry: its sent time and the caller's deadline). */
-  callEnvelope(from: From, req: unknown, timeoutMs: number): object;
+  /**
+   * The envelope a call travels in (with telemetry: its sent time and the
+   * caller's deadline). `now` is the clock the call read (performance.now()
+   * ms; it also serves the stamp of the send that carries the envelope).
+   */
+  callEnvelope(from: From, req: unknown, timeoutMs: number, now: number): object;
   callEnded(span: Span, serverTp: string | undefined, err?: unknown): void;
   /** `by` answered the call `ref` (server-side call duration). */
   replied(by: Proc | null, ref: number): void;

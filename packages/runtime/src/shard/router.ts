@@ -74,6 +74,11 @@ export class Router {
     }
   }
 
+  /** True while the local signal queue runs: an op for this thread must then go behind what it holds (`local`). */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
   /** An exit signal from `from` to `to` (dropped when `to` is unreachable: nobody is there to tell). */
   sigExit(from: Pid, to: Pid, reason: ExitSignalReason, viaLink: boolean): void {
     const t = this.route(to);

@@ -23,6 +23,8 @@ const IO_MS = 0.1;
  * shortest turn.
  */
 const TURN_MS = 0.1;
+/** Turns `runNow` may run between two slices (a caller's loop of in-shard calls; see runNow). */
+const NOW_TURNS = 64;
 
 /**
  * One per thread. A slice drains the inbound rings into mailboxes, then
@@ -67,6 +69,13 @@ export class Scheduler {
   /** Passes of the loop (its clock is read every fourth). */
   private passes = 0;
   private readonly busyIndex: number;
+  /** A slice, or a turn run by runNow, is on the stack (a turn may be): runNow must not nest. */
+  private inTurns = false;
+  /** Turns runNow may still run before the next slice, and how many it ran (the loop watches for progress). */
+  private nowLeft = 0;
+  private nowRuns = 0;
+  /** When the last slice started: runNow stops once 4 TURN_MS have passed since (see runNow). */
+  private nowMark = 0;
 
   constructor(
     private readonly thread: number,
@@ -112,8 +121,46 @@ export class Scheduler {
     if (this.parked) wakeThread(this.ctl, this.thread);
   }
 
+  /**
+   * Runs the turn of `p`, just scheduled by a send from outside any turn
+   * (an async handler's continuation calling a server on this thread), now
+   * instead of in the next slice: the call's round trip then costs no slice
+   * and no pass of the loop. Only when nothing that runs turns is on the
+   * stack, `p` is the last process queued (it is taken back out of the
+   * queue) and the call is its only message; up to NOW_TURNS between two
+   * slices. The clock is read before
+   * every fourth such turn (every one while slow turns are being timed):
+   * once they, with the code between them, took over 4 TURN_MS, they stop
+   * until the next slice, which polls the rings, times turns and yields to
+   * the event loop as usual.
+   */
+  runNow(p: Proc): void {
+    // Only the call just sent: a backlog (maybe of slow messages) waits for a slice, which times turns.
+    if (this.inTurns || this.nowLeft <= 0 || p.status !== S_QUEUED || p.mailbox.length !== 1) return;
+    const last = (this.head + this.count - 1) & (this.queue.length - 1);
+    if (this.count === 0 || this.queue[last] !== p || this.transport.backlogged()) return;
+    if (this.timing || p.turnBudget > 0 || (this.nowRuns & 3) === 3) {
+      const t = performance.now();
+      if (t - this.nowMark > 4 * TURN_MS) {
+        this.nowLeft = 0;
+        return;
+      }
+    }
+    this.queue[last] = undefined;
+    this.count--;
+    this.nowLeft--;
+    this.nowRuns++;
+    this.inTurns = true;
+    try {
+      p.handled += this.runTurn(p, p.turnBudget > 0 ? p.turnBudget : this.actorBudget);
+    } finally {
+      this.inTurns = false;
+    }
+  }
+
   /** One slice, synchronously. Exposed for the shutdown path. */
   slice(): void {
+    this.inTurns = true;
     Atomics.store(this.ctl, this.busyIndex, 1);
     // About a slice's worth of messages: decode no more than we can run.
     this.transport.poll(this.sliceBudget);
@@ -199,6 +246,9 @@ export class Scheduler {
     // (see the loop: before the thread yields to the event loop or goes idle, it is written anyway).
     this.transport.flush(false);
     Atomics.store(this.ctl, this.busyIndex, 0);
+    this.nowLeft = NOW_TURNS;
+    this.nowMark = started;
+    this.inTurns = false;
   }
 
   private hasWork = (): boolean =>
@@ -234,8 +284,14 @@ export class Scheduler {
       // Async handlers continue in microtasks (a call's reply, a receive's
       // match resolved during the slice). They cannot run while we spin, so
       // give them a few turns before deciding the thread is idle.
+      // A continuation whose call ran its server's turn at once (runNow) goes on here, up to NOW_TURNS
+      // such turns between slices: while they come, the loop keeps yielding to them.
       if (this.asyncPending > 0) {
-        for (let i = 0; i < 8 && !this.hasWork(); i++) await null;
+        for (let i = 0; i < 8 && !this.hasWork(); i++) {
+          const runs = this.nowRuns;
+          await null;
+          if (this.nowRuns !== runs) i = -1;
+        }
         if (this.hasWork()) continue;
       }
       this.transport.flush();

@@ -35,6 +35,8 @@ export interface RuntimeHooks {
   report?(r: Report): void;
   /** Main thread: runs a job on the offload pool. */
   offload?(href: string, exportName: string, input: unknown, signal?: AbortSignal): Promise<unknown>;
+  /** Main thread: the offload pool's size (how many answers to hold back; see Offload.answer). */
+  offloadThreads?: number;
   /** Main thread: thread `thread` announced a metric series. */
   series?(thread: number, slot: number, metric: number, labels: string[]): void;
   /** Main thread: a span started / ended on thread `thread`. */

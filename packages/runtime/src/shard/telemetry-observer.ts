@@ -25,6 +25,9 @@ import { TelemetryLedger } from './telemetry-ledger.js';
 import { ThreadTracing } from './tracing.js';
 import { TurnTiming } from './turn-timing.js';
 
+/** The epoch of performance.now(): the metrics clock is ORIGIN + performance.now() (abs ms). */
+const ORIGIN = performance.timeOrigin;
+
 /** True when a thread started with `init` needs the real observer (metrics, a provider or tracing). */
 export function observes(init: ShardInit): boolean {
   return (init.metrics !== null && init.telemetry.enabled) || init.provider !== null || init.tracing !== null;
@@ -233,10 +236,12 @@ export class TelemetryObserver implements ShardObserver {
     return this.tracing?.onCall(to);
   }
 
-  callEnvelope(from: From, req: unknown, timeoutMs: number): object {
+  callEnvelope(from: From, req: unknown, timeoutMs: number, now: number): object {
     if (!this.metricsOn) return { $joerl: 'call', from, req };
     // Sent time and the caller's deadline: the server measures call duration and late answers.
-    const t = this.metrics.now();
+    const t = ORIGIN + now;
+    // A call outside a turn (the usual: an async handler's continuation) sends right after: its stamp is this clock.
+    if (!this.timing.inTurn) this.timing.seedOutside(t);
     return { $joerl: 'call', from, req, t, d: t + timeoutMs };
   }
 

@@ -73,7 +73,7 @@ export class ThreadRuntime implements ActorHost {
     this.router = new Router(s);
     this.receives = new Receive(s);
     this.delivery = new Delivery(s, this.router, this.receives);
-    this.calls = new Calls(s, this.router, this.delivery);
+    this.calls = new Calls(s, this.router, this.delivery, init.tracing === null);
     this.timers = new Timers(s, this.router, this.delivery);
     this.names = new Names(s, this.router);
     this.exits = new Exits(s, this.router, this.delivery, this.receives, this.calls, this.timers);
@@ -248,6 +248,8 @@ export class ThreadRuntime implements ActorHost {
       if (p.monitoredBy !== null) {
         for (const [ref, w] of [...p.monitoredBy]) if (w.shard === shard && w.node === node) p.monitoredBy.delete(ref);
       }
+      const cw = p.callWatcher;
+      if (cw !== null && cw.shard === shard && cw.node === node) p.callWatcher = null;
     }
   }
 

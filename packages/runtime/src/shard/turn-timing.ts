@@ -111,6 +111,12 @@ export class TurnTiming {
     this.outClock = now;
   }
 
+  /** A clock read just made outside a turn (abs ms, a call's): it serves the next tickOutside too. */
+  seedOutside(now: number): void {
+    this.outClock = now;
+    if (this.outLeft === 0) this.outLeft = 1;
+  }
+
   /** The next tickOutside reads the clock (before every flush: the thread may go idle). */
   resetOutside(): void {
     this.outLeft = 0;
