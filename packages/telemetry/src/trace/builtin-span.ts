@@ -15,7 +15,7 @@ import {
 } from '@opentelemetry/api';
 import { BUILTIN_HANDLE } from './builtin.js';
 import { BUILTIN_NAMES, BUILTIN_SCOPE } from './dense-batch.js';
-import { toMs } from './ids.js';
+import { type WordSpanContext, spanHex, toMs } from './ids.js';
 import type { SpanSink, SpanStartRecord } from './recorder.js';
 import type { SpanEndWire } from './wire-types.js';
 
@@ -29,9 +29,11 @@ const NO_ITEMS: unknown[] = [];
  * kilobyte of short-lived objects a span; this, a fifth of that.
  */
 export class BuiltinSpan implements Span {
-  readonly spanId: string;
-  readonly traceId: string;
-  readonly parentSpanId: string;
+  /** Its context with ids as words (what the runtime reads; `spanContext()` is what user code sees). */
+  readonly words: WordSpanContext;
+  /** The parent span id's words (both 0: none). */
+  readonly p0: number;
+  readonly p1: number;
   readonly parentRemote: boolean;
   readonly kind: SpanKind;
   readonly start: number;
@@ -39,7 +41,7 @@ export class BuiltinSpan implements Span {
   readonly scope: string;
   name: string;
   private readonly sink: SpanSink;
-  private readonly ctx: SpanContext;
+  private ctx: SpanContext | null = null;
   private attributes: unknown[] | null = null;
   private events: unknown[] | null = null;
   private links: unknown[] | null = null;
@@ -47,12 +49,11 @@ export class BuiltinSpan implements Span {
   private statusMessage: string | null = null;
   private done = false;
 
-  constructor(sink: SpanSink, ctx: SpanContext, parentSpanId: string, parentRemote: boolean, name: string, kind: SpanKind, start: number, scope: string, builtin: unknown[]) {
+  constructor(sink: SpanSink, words: WordSpanContext, p0: number, p1: number, parentRemote: boolean, name: string, kind: SpanKind, start: number, scope: string, builtin: unknown[]) {
     this.sink = sink;
-    this.ctx = ctx;
-    this.spanId = ctx.spanId;
-    this.traceId = ctx.traceId;
-    this.parentSpanId = parentSpanId;
+    this.words = words;
+    this.p0 = p0;
+    this.p1 = p1;
     this.parentRemote = parentRemote;
     this.name = name;
     this.kind = kind;
@@ -61,8 +62,21 @@ export class BuiltinSpan implements Span {
     this.builtin = builtin;
   }
 
+  /** A plain context, its hex ids made on the first call (most handle spans are never asked). */
   spanContext(): SpanContext {
-    return this.ctx;
+    return (this.ctx ??= { traceId: this.words.traceId, spanId: this.words.spanId, traceFlags: this.words.traceFlags });
+  }
+
+  get spanId(): string {
+    return this.words.spanId;
+  }
+
+  get traceId(): string {
+    return this.words.traceId;
+  }
+
+  get parentSpanId(): string | undefined {
+    return this.p0 === 0 && this.p1 === 0 ? undefined : spanHex(this.p0, this.p1);
   }
 
   setAttribute(key: string, value: AttributeValue): this {
@@ -141,13 +155,14 @@ export class BuiltinSpan implements Span {
       this.name === BUILTIN_NAMES[BUILTIN_HANDLE] &&
       this.scope === BUILTIN_SCOPE
     ) {
-      this.sink.endedBuiltin(BUILTIN_HANDLE, this.spanId, this.traceId, this.parentSpanId, this.parentRemote, this.start, toMs(endTime), b[1] as number, b[2] as number, b[3] as number, b[4] as string, 0, -1, 0);
+      const w = this.words;
+      this.sink.endedBuiltin(BUILTIN_HANDLE, w.s0, w.s1, w, this.p0, this.p1, this.parentRemote, this.start, toMs(endTime), b[1] as number, b[2] as number, b[3] as number, b[4] as string, 0, -1, 0);
       return;
     }
     const w: SpanEndWire = [
       this.spanId,
       this.traceId,
-      this.parentSpanId,
+      this.parentSpanId ?? null,
       this.parentRemote ? 1 : 0,
       this.name,
       this.kind,
@@ -170,8 +185,12 @@ export class BuiltinSpan implements Span {
     const attributes: Attributes = {};
     const a = this.attributes;
     if (a !== null) for (let i = 0; i < a.length; i += 2) attributes[a[i] as string] = a[i + 1] as AttributeValue;
-    const rec: SpanStartRecord = { spanId: this.spanId, traceId: this.traceId, parentSpanId: this.parentSpanId, name: this.name, kind: this.kind, start: this.start, attributes, scope: this.scope, builtin: this.builtin };
-    if (this.parentRemote) rec.parentRemote = true;
+    const rec: SpanStartRecord = { spanId: this.spanId, traceId: this.traceId, name: this.name, kind: this.kind, start: this.start, attributes, scope: this.scope, builtin: this.builtin };
+    const parent = this.parentSpanId;
+    if (parent !== undefined) {
+      rec.parentSpanId = parent;
+      if (this.parentRemote) rec.parentRemote = true;
+    }
     return rec;
   }
 }

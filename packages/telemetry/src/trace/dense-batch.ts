@@ -5,22 +5,26 @@
 // msgpackr writes short strings character by character: packing was the
 // largest cost of a traced message on the receiving shard. Here a built-in
 // span is a row of numbers in one Float64Array (packed as its bytes), its
-// ids 64 characters of one string per batch (written natively), its type an
+// ids among them as uint32 words (never hex on the shard), its type an
 // index into the batch's few distinct names. The main thread turns rows back
 // into the same wire records as before.
 
 import { SpanKind } from '@opentelemetry/api';
 import { BUILTIN_HANDLE, BUILTIN_RECEIVE, BUILTIN_SEND } from './builtin.js';
 import { DenseReadableSpan } from './dense-span.js';
+import { type TraceWords, spanHex, traceHex } from './ids.js';
 import { LazyReadableSpan } from './lazy-span.js';
 import type { SpanEndWire } from './wire-types.js';
 
-/** Numbers a row holds: [code, parentRemote, start, end, node, shard, serial, text index | -1, fromNode, fromShard, fromSerial]. */
-const F = 11;
+/**
+ * Numbers a row holds: [code, parentRemote, start, end, node, shard, serial, text index | -1, fromNode, fromShard, fromSerial,
+ * span id hi, lo, trace id t0..t3, parent span id hi, lo (0, 0: none)].
+ */
+export const F = 19;
+/** Offset in a row of the span id's words (then the trace id's, then the parent's). */
+export const R_IDS = 11;
 /** Row code for a span that travels as a wire record: field 1 is its index among the batch's records. */
 const WIRE = 0;
-/** A missing parent in the id string (an all-zero span id is invalid, so it is never a real parent). */
-const NO_PARENT = '0000000000000000';
 /** The scope built-in spans are recorded under. */
 export const BUILTIN_SCOPE = 'joerl';
 /** The name of a built-in span of each code (a handle span renamed by user code is not shipped as a row). */
@@ -30,14 +34,13 @@ const NO_ITEMS: unknown[] = [];
 /** Numbers at most in a batch shipped as a plain array (a few rows). */
 const SMALL = 8 * F;
 
-/** A shipped batch: rows, the ids of their built-in spans, their texts, and the spans sent as wire records. */
-export type DenseBatchWire = [Float64Array | number[], string, string[], SpanEndWire[]];
+/** A shipped batch: rows (ids included), their texts, and the spans sent as wire records. */
+export type DenseBatchWire = [Float64Array | number[], string[], SpanEndWire[]];
 
 /** Collects one batch on a shard; `take` hands it over and starts the next. */
 export class DenseSpanBatch {
   private readonly capacity: number;
   private nums: Float64Array;
-  private ids: string[] = [];
   private texts: string[] = [];
   private wires: SpanEndWire[] = [];
   /** Rows in the batch. */
@@ -53,12 +56,14 @@ export class DenseSpanBatch {
     return this.length >= this.capacity;
   }
 
-  /** A finished built-in span (ids of the fixed W3C widths: 16 and 32 hex digits). */
+  /** A finished built-in span: its id's words (s0 hi, s1 lo), its trace's, its parent's (0, 0: none). */
   add(
     code: number,
-    spanId: string,
-    traceId: string,
-    parent: string | null,
+    s0: number,
+    s1: number,
+    tw: TraceWords,
+    p0: number,
+    p1: number,
     parentRemote: boolean,
     start: number,
     end: number,
@@ -83,7 +88,14 @@ export class DenseSpanBatch {
     n[o + 8] = fromNode;
     n[o + 9] = fromShard;
     n[o + 10] = fromSerial;
-    this.ids.push(spanId, traceId, parent ?? NO_PARENT);
+    n[o + 11] = s0;
+    n[o + 12] = s1;
+    n[o + 13] = tw.t0;
+    n[o + 14] = tw.t1;
+    n[o + 15] = tw.t2;
+    n[o + 16] = tw.t3;
+    n[o + 17] = p0;
+    n[o + 18] = p1;
   }
 
   /** Any other finished span, in its place in the batch. */
@@ -104,9 +116,8 @@ export class DenseSpanBatch {
       nums = new Array<number>(len);
       for (let i = 0; i < len; i++) nums[i] = this.nums[i]!;
     }
-    const out: DenseBatchWire = [nums, this.ids.join(''), this.texts, this.wires];
+    const out: DenseBatchWire = [nums, this.texts, this.wires];
     this.length = 0;
-    this.ids.length = 0;
     this.texts = [];
     this.wires = [];
     return out;
@@ -122,9 +133,11 @@ export class DenseSpanBatch {
 /** The wire record of a built-in span (what a row stands for). */
 export function builtinEndWire(
   code: number,
-  spanId: string,
-  traceId: string,
-  parent: string | null,
+  s0: number,
+  s1: number,
+  tw: TraceWords,
+  p0: number,
+  p1: number,
   parentRemote: boolean,
   start: number,
   end: number,
@@ -137,13 +150,12 @@ export function builtinEndWire(
   fromSerial: number,
 ): SpanEndWire {
   const desc = code === BUILTIN_SEND ? [code, node, shard, serial, fromNode, fromShard, fromSerial] : [code, node, shard, serial, text];
-  return [spanId, traceId, parent, parentRemote ? 1 : 0, BUILTIN_NAMES[code]!, KINDS[code]!, start, NO_ITEMS, BUILTIN_SCOPE, null, desc, end, 0, null, NO_ITEMS, NO_ITEMS];
+  return [spanHex(s0, s1), traceHex(tw), p0 === 0 && p1 === 0 ? null : spanHex(p0, p1), parentRemote ? 1 : 0, BUILTIN_NAMES[code]!, KINDS[code]!, start, NO_ITEMS, BUILTIN_SCOPE, null, desc, end, 0, null, NO_ITEMS, NO_ITEMS];
 }
 
 /** Each span of a shipped batch as its wire record, in the order the shard finished them. */
 export function forEachDenseWire(batch: DenseBatchWire, fn: (w: SpanEndWire) => void): void {
-  const [nums, ids, texts, wires] = batch;
-  let p = 0;
+  const [nums, texts, wires] = batch;
   for (let o = 0; o < nums.length; o += F) {
     const code = nums[o]!;
     if (code === WIRE) {
@@ -151,14 +163,15 @@ export function forEachDenseWire(batch: DenseBatchWire, fn: (w: SpanEndWire) => 
       continue;
     }
     if (code !== BUILTIN_SEND && code !== BUILTIN_RECEIVE && code !== BUILTIN_HANDLE) continue;
-    const parent = ids.slice(p + 48, p + 64);
     const ti = nums[o + 7]!;
     fn(
       builtinEndWire(
         code,
-        ids.slice(p, p + 16),
-        ids.slice(p + 16, p + 48),
-        parent === NO_PARENT ? null : parent,
+        nums[o + 11]!,
+        nums[o + 12]!,
+        { t0: nums[o + 13]!, t1: nums[o + 14]!, t2: nums[o + 15]!, t3: nums[o + 16]! },
+        nums[o + 17]!,
+        nums[o + 18]!,
         nums[o + 1] === 1,
         nums[o + 2]!,
         nums[o + 3]!,
@@ -171,7 +184,6 @@ export function forEachDenseWire(batch: DenseBatchWire, fn: (w: SpanEndWire) => 
         nums[o + 10]!,
       ),
     );
-    p += 64;
   }
 }
 
@@ -182,9 +194,8 @@ export function forEachDenseWire(batch: DenseBatchWire, fn: (w: SpanEndWire) => 
  * other span as a LazyReadableSpan over its wire record.
  */
 export function forEachDenseSpan(batch: DenseBatchWire, resource: unknown, fn: (span: DenseReadableSpan | LazyReadableSpan, spanId: string | null) => void): void {
-  const [nums, ids, texts, wires] = batch;
-  const rows = { nums, ids, texts, resource };
-  let p = 0;
+  const [nums, texts, wires] = batch;
+  const rows = { nums, texts, resource };
   for (let o = 0; o < nums.length; o += F) {
     const code = nums[o]!;
     if (code === WIRE) {
@@ -193,7 +204,6 @@ export function forEachDenseSpan(batch: DenseBatchWire, resource: unknown, fn: (
       continue;
     }
     if (code !== BUILTIN_SEND && code !== BUILTIN_RECEIVE && code !== BUILTIN_HANDLE) continue;
-    fn(new DenseReadableSpan(rows, o, p), null);
-    p += 64;
+    fn(new DenseReadableSpan(rows, o), null);
   }
 }

@@ -2,24 +2,25 @@
 
 import type { Attributes, HrTime, SpanContext, SpanKind, SpanStatus } from '@opentelemetry/api';
 import { BUILTIN_SEND, builtinAttributes } from './builtin.js';
-import { toHrTime } from './ids.js';
+import { spanHex, toHrTime, traceHex } from './ids.js';
 
 /** What a batch's rows are read from on the main thread (shared by every span of the batch). */
 export interface DenseRows {
   /** Row numbers: see dense-batch.ts (F per row). */
   readonly nums: Float64Array | number[];
-  /** 64 hex digits per built-in row: span id, trace id, parent span id (all zeros: none). */
-  readonly ids: string;
   readonly texts: string[];
   readonly resource: unknown;
 }
 
-/** Row layout (see dense-batch.ts): [code, parentRemote, start, end, node, shard, serial, text index | -1, fromNode, fromShard, fromSerial]. */
+/** Row layout (see dense-batch.ts): [code, parentRemote, start, end, node, shard, serial, text index | -1, fromNode, fromShard, fromSerial, ids as words]. */
 const R_REMOTE = 1;
 const R_START = 2;
 const R_END = 3;
 const R_TEXT = 7;
-const NO_PARENT = '0000000000000000';
+/** Offsets of the span id's words, the trace id's, the parent's. */
+const R_SPAN = 11;
+const R_TRACE = 13;
+const R_PARENT = 17;
 const NAMES = ['', 'message.send', 'message.receive', 'actor.handle_message'];
 const KINDS = [0, 3, 4, 0] as SpanKind[]; // INTERNAL, PRODUCER, CONSUMER, INTERNAL
 /** Every built-in span's scope (the tracer's name, no version): one object, never written to. */
@@ -43,16 +44,14 @@ interface Rare {
  */
 export class DenseReadableSpan {
   readonly #rows: DenseRows;
-  /** Offset of the row in `nums`, and of its ids in `ids`. */
+  /** Offset of the row in `nums`. */
   readonly #o: number;
-  readonly #p: number;
   #ctx: SpanContext | undefined = undefined;
   #rare: Rare | null = null;
 
-  constructor(rows: DenseRows, o: number, p: number) {
+  constructor(rows: DenseRows, o: number) {
     this.#rows = rows;
     this.#o = o;
-    this.#p = p;
   }
 
   get ended(): boolean {
@@ -84,11 +83,8 @@ export class DenseReadableSpan {
   }
 
   spanContext(): SpanContext {
-    if (this.#ctx === undefined) {
-      const ids = this.#rows.ids;
-      const p = this.#p;
-      this.#ctx = { traceId: ids.slice(p + 16, p + 48), spanId: ids.slice(p, p + 16), traceFlags: 1, isRemote: false };
-    }
+    // Hex made here, on first read (an exporter that drops spans never asks: a BatchSpanProcessor reads only the flags).
+    if (this.#ctx === undefined) this.#ctx = new RowContext(this.#rows.nums, this.#o);
     return this.#ctx;
   }
 
@@ -102,9 +98,9 @@ export class DenseReadableSpan {
   }
 
   get parentSpanId(): string | undefined {
-    const p = this.#p;
-    const id = this.#rows.ids.slice(p + 48, p + 64);
-    return id === NO_PARENT ? undefined : id;
+    const n = this.#rows.nums;
+    const o = this.#o + R_PARENT;
+    return n[o] === 0 && n[o + 1] === 0 ? undefined : spanHex(n[o]!, n[o + 1]!);
   }
 
   get startTime(): HrTime {
@@ -158,5 +154,36 @@ export class DenseReadableSpan {
 
   private rare(): Rare {
     return (this.#rare ??= { parent: undefined, attributes: undefined, events: undefined, links: undefined });
+  }
+}
+
+/** A row's span context: its ids made from the row's words on first read, then kept. */
+class RowContext implements SpanContext {
+  readonly traceFlags = 1;
+  readonly isRemote = false;
+  readonly #nums: Float64Array | number[];
+  readonly #o: number;
+  #tid: string | undefined = undefined;
+  #sid: string | undefined = undefined;
+
+  constructor(nums: Float64Array | number[], o: number) {
+    this.#nums = nums;
+    this.#o = o;
+  }
+
+  get traceId(): string {
+    const n = this.#nums;
+    const o = this.#o + R_TRACE;
+    return (this.#tid ??= traceHex({ t0: n[o]!, t1: n[o + 1]!, t2: n[o + 2]!, t3: n[o + 3]! }));
+  }
+
+  get spanId(): string {
+    const n = this.#nums;
+    return (this.#sid ??= spanHex(n[this.#o + R_SPAN]!, n[this.#o + R_SPAN + 1]!));
+  }
+
+  /** Serialized as the plain context it stands for (its ids are getters). */
+  toJSON(): SpanContext {
+    return { traceId: this.traceId, spanId: this.spanId, traceFlags: 1, isRemote: false };
   }
 }
