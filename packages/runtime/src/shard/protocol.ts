@@ -34,7 +34,7 @@ export const OP_OFFLOAD_REPLY = 15; // reqId, ok, value | WireError
 export const OP_SERIES = 16; //      slot, metric id, label values (a new metric series, to the main thread)
 export const OP_CLOCK = 17; //       t: the source's clock (abs ms) for the OP_SEND_AT ops that follow; sent once per
 //                                   distinct value, since every send of one handler call shares it (queue-wait stamps)
-export const OP_SEND_TP = 18; //     toSerial, msg, stamped, trace id t0..t3, span id hi, lo (a traced message, its context sampled, ids as uint32 words; stamped: sent at the source's clock)
+export const OP_SEND_TP = 18; //     toSerial, msg, stamped, trace id t0..t3, span id hi, lo (a traced message, its context sampled, ids as int32 words; stamped: sent at the source's clock)
 export const OP_SPAN_START = 19; //  SpanStartWire (to the main thread)
 export const OP_SPAN_BATCH = 20; //  DenseBatchWire: finished spans, shipped in batches (to the main thread)
 // Nodes (see shard/remote-ops.ts and node/): the main thread owns the node's one connection.

@@ -5,7 +5,7 @@
 // msgpackr writes short strings character by character: packing was the
 // largest cost of a traced message on the receiving shard. Here a built-in
 // span is a row of numbers in one Float64Array (packed as its bytes), its
-// ids among them as uint32 words (never hex on the shard), its type an
+// ids among them as 32-bit words (never hex on the shard), its type an
 // index into the batch's few distinct names. The main thread turns rows back
 // into the same wire records as before.
 

@@ -26,14 +26,16 @@ function hex(bytes: number): string {
 export const newTraceId = (): string => hex(16);
 export const newSpanId = (): string => hex(8);
 
-// Built-in spans' ids are numbers from birth: uint32 words drawn from a pool
+// Built-in spans' ids are numbers from birth: 32-bit words drawn from a pool
 // refilled in bulk, hex only where someone reads them (a span context handed
 // to user code or a processor, a traceparent). Making and shipping hex
-// strings was a fifth of a traced message's cost on each shard.
-const words = new Uint32Array(1024);
+// strings was a fifth of a traced message's cost on each shard. A word is
+// kept as a signed int32 (hex32 reads it unsigned): a small integer to V8,
+// where a uint32 past 2^31 is a heap number, one allocation per field.
+const words = new Int32Array(1024);
 let wordPos = words.length;
 
-/** A random uint32 (crypto-grade, drawn in bulk). */
+/** A random 32-bit word, as an int32 (crypto-grade, drawn in bulk). */
 export function rand32(): number {
   if (wordPos === words.length) {
     crypto.getRandomValues(words);
@@ -42,7 +44,7 @@ export function rand32(): number {
   return words[wordPos++]!;
 }
 
-/** A random uint32 that is not zero: a span id's low word (so the id is never all zeros, invalid in W3C). */
+/** A random 32-bit word that is not zero: a span id's low word (so the id is never all zeros, invalid in W3C). */
 export function rand32NonZero(): number {
   let x = rand32();
   while (x === 0) x = rand32();
@@ -57,7 +59,7 @@ export interface TraceWords {
   readonly t3: number;
 }
 
-/** 8 hex digits of a uint32. */
+/** 8 hex digits of a 32-bit word (int32 or uint32). */
 export function hex32(n: number): string {
   return (n >>> 0).toString(16).padStart(8, '0');
 }
@@ -73,7 +75,7 @@ export function traceHex(w: TraceWords): string {
 }
 
 /**
- * A sampled span context whose ids are uint32 words: what built-in spans and
+ * A sampled span context whose ids are 32-bit words (int32): what built-in spans and
  * traced envelopes carry. `traceId` and `spanId` are made (once) when read.
  * Valid by construction (a span id's low word is never 0, a trace id is
  * random or copied from a valid one).
@@ -123,12 +125,12 @@ export function newWordContext(trace: TraceWords | null): WordSpanContext {
 
 /** The words of a 16-digit span id: [hi, lo]. */
 export function spanWords(spanId: string): [number, number] {
-  return [Number.parseInt(spanId.slice(0, 8), 16) >>> 0, Number.parseInt(spanId.slice(8, 16), 16) >>> 0];
+  return [Number.parseInt(spanId.slice(0, 8), 16) | 0, Number.parseInt(spanId.slice(8, 16), 16) | 0];
 }
 
 /** The words of a 32-digit trace id. */
 export function traceWords(traceId: string): TraceWords {
-  const w = (k: number) => Number.parseInt(traceId.slice(8 * k, 8 * k + 8), 16) >>> 0;
+  const w = (k: number) => Number.parseInt(traceId.slice(8 * k, 8 * k + 8), 16) | 0;
   return { t0: w(0), t1: w(1), t2: w(2), t3: w(3) };
 }
 

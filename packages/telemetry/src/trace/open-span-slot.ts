@@ -27,7 +27,7 @@ export interface OpenSpanFields {
  *   Int32 [0] STATE      1 while a handler runs under the slot's span (stored last, Atomics)
  *         [1] KIND, [2] PARENT_REMOTE, [3] CODE, [4] SHARD, [5] SERIAL, [6] TYPE_LEN, [7] NAME_LEN, [8] NODE
  *   Float64 at byte 40   start (abs ms)
- *   Uint32 at byte 48    span id hi, lo | trace id t0..t3 | parent span id hi, lo (0, 0: none)
+ *   Int32 at byte 48     span id hi, lo | trace id t0..t3 | parent span id hi, lo (0, 0: none)
  *   Uint16 at byte 112   name, then type (at most MAX_TEXT code units each)
  *
  * Only a built-in span fits (a descriptor [code, node, shard, serial, type]);
@@ -56,7 +56,7 @@ export function createOpenSpanSlot(): SharedArrayBuffer {
 export class OpenSpanSlot {
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
-  private readonly u32: Uint32Array;
+  private readonly u32: Int32Array;
   private readonly u16: Uint16Array;
   /** A span is in the slot now (the shard's side). */
   private current = false;
@@ -67,7 +67,7 @@ export class OpenSpanSlot {
   constructor(sab: SharedArrayBuffer) {
     this.i32 = new Int32Array(sab, 0, 9);
     this.f64 = new Float64Array(sab, 40, 1);
-    this.u32 = new Uint32Array(sab, IDS, 8);
+    this.u32 = new Int32Array(sab, IDS, 8);
     this.u16 = new Uint16Array(sab, TEXT, 2 * MAX_TEXT);
   }
 

@@ -56,7 +56,7 @@ export interface SpanSink {
   endedWire(w: SpanEndWire): void;
   /**
    * A finished built-in span as plain values, the common case (no array at
-   * all): its ids as uint32 words (span s0 hi, s1 lo; the trace's; the
+   * all): its ids as 32-bit words (int32) (span s0 hi, s1 lo; the trace's; the
    * parent's, 0 and 0 for none), the fields of its descriptor (builtin.ts),
    * `text` the actor type of a receive or handle span, the from-pid fields
    * those of a send.
