@@ -19,7 +19,6 @@ import {
   createOpenSpanSlot,
   forEachDenseSpan,
   forEachDenseWire,
-  WordSpanContext,
   spanEndFromWire,
   spanWords,
   traceWords,
@@ -32,8 +31,6 @@ const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const W_END_TEST = 11;
 const resource = { attributes: { 'service.name': 'test' } };
 
-/** A context with ids as words, from hex. */
-const ctxOf = (traceId: string, spanId: string): WordSpanContext => new WordSpanContext(traceWords(traceId), ...spanWords(spanId), false);
 const parentWords = (parent: string | null): [number, number] => (parent === null ? [0, 0] : spanWords(parent));
 type RowRest = [boolean, number, number, number, number, number, string | null, number, number, number];
 /** A row added with hex ids (the shard adds words). */
@@ -91,11 +88,11 @@ test('a receive span in link mode: a root with a link to the send; the full reco
 test('a handle span untouched by user code ships its descriptor only; what user code adds ships too', () => {
   const shipped: SpanEndWire[] = [];
   const sink: SpanSink = { started: () => {}, ended: () => {}, endedWire: (w) => void shipped.push(w), endedBuiltin: (...a) => void shipped.push(builtinEndWire(...a)) };
-  const untouched = new BuiltinSpan(sink, ctxOf(TRACE, '2222222222222222'), ...spanWords('1111111111111111'), true, 'actor.handle_message', SpanKind.INTERNAL, 5, 'joerl', [BUILTIN_HANDLE, 0, 1, 3, 'Worker']);
+  const untouched = new BuiltinSpan(sink, traceWords(TRACE), ...spanWords('2222222222222222'), ...spanWords('1111111111111111'), true, 'actor.handle_message', SpanKind.INTERNAL, 5, 'joerl', [BUILTIN_HANDLE, 0, 1, 3, 'Worker']);
   assert.equal(untouched.spanContext(), { traceId: TRACE, spanId: '2222222222222222', traceFlags: TraceFlags.SAMPLED }, 'user code sees a plain context');
   untouched.end(6);
   assert.equal(shipped[0]![7], [], 'no attributes of its own');
-  const touched = new BuiltinSpan(sink, ctxOf(TRACE, '3333333333333333'), ...spanWords('1111111111111111'), true, 'actor.handle_message', SpanKind.INTERNAL, 5, 'joerl', [BUILTIN_HANDLE, 0, 1, 3, 'Worker']);
+  const touched = new BuiltinSpan(sink, traceWords(TRACE), ...spanWords('3333333333333333'), ...spanWords('1111111111111111'), true, 'actor.handle_message', SpanKind.INTERNAL, 5, 'joerl', [BUILTIN_HANDLE, 0, 1, 3, 'Worker']);
   touched.setAttribute('order.id', 42);
   touched.recordException(new Error('boom'));
   touched.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' });
@@ -192,7 +189,7 @@ test('the open-span slot keeps the span a handler runs under until it returns, a
   const reader = new OpenSpanSlot(sab);
   assert.is(reader.read(), null);
   const sink: SpanSink = { started: () => {}, ended: () => {}, endedWire: () => {}, endedBuiltin: () => {} };
-  const span = new BuiltinSpan(sink, ctxOf(TRACE, '4444444444444444'), ...spanWords('1111111111111111'), false, 'actor.handle_message', SpanKind.INTERNAL, 123.25, 'joerl', [BUILTIN_HANDLE, 5, 2, 77, 'Looper']);
+  const span = new BuiltinSpan(sink, traceWords(TRACE), ...spanWords('4444444444444444'), ...spanWords('1111111111111111'), false, 'actor.handle_message', SpanKind.INTERNAL, 123.25, 'joerl', [BUILTIN_HANDLE, 5, 2, 77, 'Looper']);
   assert.ok(writer.open(span));
   assert.equal(reader.read(), {
     spanId: '4444444444444444',

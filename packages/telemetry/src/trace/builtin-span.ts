@@ -15,7 +15,7 @@ import {
 } from '@opentelemetry/api';
 import { BUILTIN_HANDLE } from './builtin.js';
 import { BUILTIN_NAMES, BUILTIN_SCOPE } from './dense-batch.js';
-import { type WordSpanContext, spanHex, toMs } from './ids.js';
+import { type SpanWords, type TraceWords, spanHex, toMs, traceHex } from './ids.js';
 import type { SpanSink, SpanStartRecord } from './recorder.js';
 import type { SpanEndWire } from './wire-types.js';
 
@@ -28,9 +28,16 @@ const NO_ITEMS: unknown[] = [];
  * directly: no record object, no conversion. A RecordingSpan costs about a
  * kilobyte of short-lived objects a span; this, a fifth of that.
  */
-export class BuiltinSpan implements Span {
-  /** Its context with ids as words (what the runtime reads; `spanContext()` is what user code sees). */
-  readonly words: WordSpanContext;
+export class BuiltinSpan implements Span, SpanWords {
+  /** Its ids as words (what the runtime reads; `spanContext()` is what user code sees): the trace's, then the span's. */
+  readonly t0: number;
+  readonly t1: number;
+  readonly t2: number;
+  readonly t3: number;
+  readonly s0: number;
+  readonly s1: number;
+  /** (SpanWords: a parent made here is local.) */
+  readonly isRemote = false;
   /** The parent span id's words (both 0: none). */
   readonly p0: number;
   readonly p1: number;
@@ -42,6 +49,8 @@ export class BuiltinSpan implements Span {
   name: string;
   private readonly sink: SpanSink;
   private ctx: SpanContext | null = null;
+  private tid: string | undefined = undefined;
+  private sid: string | undefined = undefined;
   private attributes: unknown[] | null = null;
   private events: unknown[] | null = null;
   private links: unknown[] | null = null;
@@ -49,9 +58,15 @@ export class BuiltinSpan implements Span {
   private statusMessage: string | null = null;
   private done = false;
 
-  constructor(sink: SpanSink, words: WordSpanContext, p0: number, p1: number, parentRemote: boolean, name: string, kind: SpanKind, start: number, scope: string, builtin: unknown[]) {
+  /** `trace`: the trace's words (copied); s0, s1 the span id's; p0, p1 the parent's. `builtin` is only read (it may be shared). */
+  constructor(sink: SpanSink, trace: TraceWords, s0: number, s1: number, p0: number, p1: number, parentRemote: boolean, name: string, kind: SpanKind, start: number, scope: string, builtin: unknown[]) {
     this.sink = sink;
-    this.words = words;
+    this.t0 = trace.t0;
+    this.t1 = trace.t1;
+    this.t2 = trace.t2;
+    this.t3 = trace.t3;
+    this.s0 = s0;
+    this.s1 = s1;
     this.p0 = p0;
     this.p1 = p1;
     this.parentRemote = parentRemote;
@@ -64,15 +79,20 @@ export class BuiltinSpan implements Span {
 
   /** A plain context, its hex ids made on the first call (most handle spans are never asked). */
   spanContext(): SpanContext {
-    return (this.ctx ??= { traceId: this.words.traceId, spanId: this.words.spanId, traceFlags: this.words.traceFlags });
+    return (this.ctx ??= { traceId: this.traceId, spanId: this.spanId, traceFlags: 1 });
+  }
+
+  /** Its ids as words (itself: see SpanWords). */
+  get words(): SpanWords {
+    return this;
   }
 
   get spanId(): string {
-    return this.words.spanId;
+    return (this.sid ??= spanHex(this.s0, this.s1));
   }
 
   get traceId(): string {
-    return this.words.traceId;
+    return (this.tid ??= traceHex(this));
   }
 
   get parentSpanId(): string | undefined {
@@ -155,8 +175,7 @@ export class BuiltinSpan implements Span {
       this.name === BUILTIN_NAMES[BUILTIN_HANDLE] &&
       this.scope === BUILTIN_SCOPE
     ) {
-      const w = this.words;
-      this.sink.endedBuiltin(BUILTIN_HANDLE, w.s0, w.s1, w, this.p0, this.p1, this.parentRemote, this.start, toMs(endTime), b[1] as number, b[2] as number, b[3] as number, b[4] as string, 0, -1, 0);
+      this.sink.endedBuiltin(BUILTIN_HANDLE, this.s0, this.s1, this, this.p0, this.p1, this.parentRemote, this.start, toMs(endTime), b[1] as number, b[2] as number, b[3] as number, b[4] as string, 0, -1, 0);
       return;
     }
     const w: SpanEndWire = [
