@@ -6,7 +6,7 @@ import { OP_SPAN_BATCH, OP_SPAN_START } from './protocol.js';
 import type { ShardState } from './shard-state.js';
 
 /** Finished spans per batch op at most (a batch is packed into the ring as one frame). */
-const SPAN_BATCH = 256;
+const SPAN_BATCH = 128;
 
 /**
  * The span sink of a shard. Finished spans wait in a batch, shipped before
