@@ -24,7 +24,7 @@ export interface OpenSpanFields {
  * the main thread only once the shard is dead. It replaces a flush of the
  * span's start record to the ring before every traced handler.
  *
- *   Int32 [0] STATE      1 while a handler runs under the slot's span (stored last, Atomics)
+ *   Int32 [0] STATE      1 while a handler runs under the slot's span (stored last)
  *         [1] KIND, [2] PARENT_REMOTE, [3] CODE, [4] SHARD, [5] SERIAL, [6] TYPE_LEN, [7] NAME_LEN, [8] NODE
  *   Float64 at byte 40   start (abs ms)
  *   Int32 at byte 48     span id hi, lo | trace id t0..t3 | parent span id hi, lo (0, 0: none)
@@ -104,8 +104,9 @@ export class OpenSpanSlot {
       for (let k = 0; k < type.length; k++) this.u16[MAX_TEXT + k] = type.charCodeAt(k);
       this.lastType = type;
     }
-    // Stored last: a reader that sees 1 sees the fields above (it reads after this thread is gone anyway).
-    Atomics.store(i, STATE, 1);
+    // Stored last, and plainly (no fence: two a traced message): the main thread reads the slot only
+    // once this thread is gone, and a thread's end (the exit or error event's post) orders its writes before.
+    i[STATE] = 1;
     this.current = true;
     return true;
   }
@@ -113,7 +114,7 @@ export class OpenSpanSlot {
   /** The handler returned (or threw): the slot's span is no longer at risk. */
   close(): void {
     if (!this.current) return;
-    Atomics.store(this.i32, STATE, 0);
+    this.i32[STATE] = 0;
     this.current = false;
   }
 
