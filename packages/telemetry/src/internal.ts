@@ -29,4 +29,4 @@ export { BUILTIN_NAMES, BUILTIN_SCOPE, DenseSpanBatch, builtinEndWire, forEachDe
 export { DenseReadableSpan } from './trace/dense-span.js';
 export type { DenseBatchWire } from './trace/dense-batch.js';
 export type { SpanEndWire, SpanStartWire } from './trace/wire.js';
-export { formatTraceparent, newSpanId, newTraceId, nowMs, parseTraceparent, sampledByRatio, toHrTime } from './trace/ids.js';
+export { type SpanWords, type TraceWords, WordSpanContext, asWords, formatTraceparent, hex32, newSpanId, newTraceId, newTraceWords, newWordContext, nowMs, parseTraceparent, rand32, rand32NonZero, sampledByRatio, spanHex, spanWords, toHrTime, traceHex, traceWords } from './trace/ids.js';

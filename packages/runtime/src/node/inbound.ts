@@ -1,6 +1,6 @@
 // Frames in: the ops another node sent, handed to this node's threads through the one routing rule, like any op.
 
-import { parseTraceparent } from '@joerl/telemetry/internal';
+import { asWords, parseTraceparent } from '@joerl/telemetry/internal';
 import { relay } from '../codec/prepare.js';
 import type { ExitReason } from '../actor/exit-reason.js';
 import type { Pid } from '../actor/pid.js';
@@ -124,10 +124,13 @@ export class Inbound {
     // Decoded here, encoded again for the shard's ring: a -0 keeps its marker (codec/prepare.ts).
     if (tp === undefined) rt.state.transport.emit2(t, OP_SEND, to.serial, relay(msg));
     else {
-      // A shard's ring carries the context as its two ids (see Delivery.send).
+      // A shard's ring carries the context as its ids' words (see Delivery.send).
       const sc = parseTraceparent(tp);
       if (sc === undefined) rt.state.transport.emit2(t, OP_SEND, to.serial, relay(msg));
-      else rt.state.transport.emit5(t, OP_SEND_TP, to.serial, relay(msg), sc.traceId, sc.spanId, false);
+      else {
+        const w = asWords(sc);
+        rt.state.transport.emit9(t, OP_SEND_TP, to.serial, relay(msg), false, w.t0, w.t1, w.t2, w.t3, w.s0, w.s1);
+      }
     }
   }
 }

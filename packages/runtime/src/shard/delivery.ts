@@ -120,8 +120,8 @@ export class Delivery {
     }
     // Counted as unsent until its frame is published (a shard that dies first reports it).
     tr.counted(t);
-    // The context as its two ids (always sampled: an unsampled send carries none), not a traceparent to format and parse.
-    if (tc !== undefined) tr.emit5(t, OP_SEND_TP, pid.serial, m, tc.traceId, tc.spanId, stamped);
+    // The context as its ids' words (always sampled: an unsampled send carries none), not hex or a traceparent to format and parse.
+    if (tc !== undefined) tr.emit9(t, OP_SEND_TP, pid.serial, m, stamped, tc.t0, tc.t1, tc.t2, tc.t3, tc.s0, tc.s1);
     else tr.emit2(t, stamped ? OP_SEND_AT : OP_SEND, pid.serial, m);
   }
 

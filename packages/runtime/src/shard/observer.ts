@@ -1,6 +1,7 @@
 // What a thread tells telemetry (metrics, provider hooks, spans), as one interface with a no-op implementation.
 
-import type { Span, SpanContext } from '@opentelemetry/api';
+import type { WordSpanContext } from '@joerl/telemetry/internal';
+import type { Span } from '@opentelemetry/api';
 import type { ReasonLabel, SignalKind } from '@joerl/telemetry/internal';
 import type { ExitReason } from '../actor/exit-reason.js';
 import type { From } from '../actor/messages.js';
@@ -38,7 +39,7 @@ export interface ShardObserver {
    */
   readonly stamp: number;
   /** The trace context a send carries (undefined: none). */
-  traceSend(from: Pid | undefined, to: Pid): SpanContext | undefined;
+  traceSend(from: Pid | undefined, to: Pid): WordSpanContext | undefined;
   /** A runtime-internal send (a timer firing, an offload result). */
   sentQuiet(): void;
   /** A message was not delivered (never sampled). */

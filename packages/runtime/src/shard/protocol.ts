@@ -34,7 +34,7 @@ export const OP_OFFLOAD_REPLY = 15; // reqId, ok, value | WireError
 export const OP_SERIES = 16; //      slot, metric id, label values (a new metric series, to the main thread)
 export const OP_CLOCK = 17; //       t: the source's clock (abs ms) for the OP_SEND_AT ops that follow; sent once per
 //                                   distinct value, since every send of one handler call shares it (queue-wait stamps)
-export const OP_SEND_TP = 18; //     toSerial, msg, traceId, spanId, stamped (a traced message, its context sampled; stamped: sent at the source's clock)
+export const OP_SEND_TP = 18; //     toSerial, msg, stamped, trace id t0..t3, span id hi, lo (a traced message, its context sampled, ids as int32 words; stamped: sent at the source's clock)
 export const OP_SPAN_START = 19; //  SpanStartWire (to the main thread)
 export const OP_SPAN_BATCH = 20; //  DenseBatchWire: finished spans, shipped in batches (to the main thread)
 // Nodes (see shard/remote-ops.ts and node/): the main thread owns the node's one connection.
@@ -46,7 +46,7 @@ export const OP_REPORT = 25; //      Report: a crash or supervisor report (to th
 export const OP_OFFLOAD_CANCEL = 26; // reqId (to the main thread: the caller aborted a cancellable job)
 
 /** How many fields follow each op code. */
-export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 4, 1, 2, 5, 5, 3, 3, 1, 5, 1, 1, 6, 1, 3, 3, 1, 1];
+export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 4, 1, 2, 5, 5, 3, 3, 1, 9, 1, 1, 6, 1, 3, 3, 1, 1];
 
 /**
  * True for the ops that carry a message someone sent (counted until published:

@@ -1,12 +1,12 @@
 // A shard's spans on their way to the main thread: finished ones in batches, held-back starts, the open-span slot.
 
 import type { Span } from '@opentelemetry/api';
-import { BuiltinSpan, DenseSpanBatch, OpenSpanSlot, type SpanEndRecord, type SpanEndWire, type SpanSink, type SpanStartRecord, spanEndToWire, spanStartToWire } from '@joerl/telemetry/internal';
+import { BuiltinSpan, DenseSpanBatch, OpenSpanSlot, type SpanEndRecord, type SpanEndWire, type SpanSink, type SpanStartRecord, type TraceWords, spanEndToWire, spanHex, spanStartToWire } from '@joerl/telemetry/internal';
 import { OP_SPAN_BATCH, OP_SPAN_START } from './protocol.js';
 import type { ShardState } from './shard-state.js';
 
 /** Finished spans per batch op at most (a batch is packed into the ring as one frame). */
-const SPAN_BATCH = 256;
+const SPAN_BATCH = 128;
 
 /**
  * The span sink of a shard. Finished spans wait in a batch, shipped before
@@ -43,9 +43,11 @@ export class SpanShipping implements SpanSink {
 
   endedBuiltin(
     code: number,
-    spanId: string,
-    traceId: string,
-    parent: string | null,
+    s0: number,
+    s1: number,
+    trace: TraceWords,
+    p0: number,
+    p1: number,
     parentRemote: boolean,
     start: number,
     end: number,
@@ -57,8 +59,9 @@ export class SpanShipping implements SpanSink {
     fromShard: number,
     fromSerial: number,
   ): void {
-    if (this.unshippedStarts.size > 0) this.unshippedStarts.delete(spanId);
-    this.batch.add(code, spanId, traceId, parent, parentRemote, start, end, node, shard, serial, text, fromNode, fromShard, fromSerial);
+    // (Keyed by hex: made only while some start waits, which is rare.)
+    if (this.unshippedStarts.size > 0) this.unshippedStarts.delete(spanHex(s0, s1));
+    this.batch.add(code, s0, s1, trace, p0, p1, parentRemote, start, end, node, shard, serial, text, fromNode, fromShard, fromSerial);
     if (this.batch.full) this.shipBatch();
   }
 

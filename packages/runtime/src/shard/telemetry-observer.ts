@@ -1,6 +1,7 @@
 // The real observer: metrics into this thread's region, provider hooks and built-in spans, each only where it is on.
 
-import type { Span, SpanContext } from '@opentelemetry/api';
+import type { WordSpanContext } from '@joerl/telemetry/internal';
+import type { Span } from '@opentelemetry/api';
 import {
   type MetricsWriter,
   NOOP_METRICS,
@@ -123,7 +124,7 @@ export class TelemetryObserver implements ShardObserver {
     }
   }
 
-  traceSend(from: Pid | undefined, to: Pid): SpanContext | undefined {
+  traceSend(from: Pid | undefined, to: Pid): WordSpanContext | undefined {
     return this.tracing === null ? undefined : this.tracing.onSend(from, to);
   }
 

@@ -22,14 +22,20 @@ import {
   RecordingTracer,
   RecordingTracerProvider,
   type SpanSink,
+  type SpanWords,
   W3CTraceparentPropagator,
+  asWords,
   builtinWire,
   formatTraceparent,
-  newSpanId,
-  newTraceId,
+  newTraceWords,
+  newWordContext,
   nowMs,
   parseTraceparent,
+  rand32,
+  rand32NonZero,
+  spanHex,
   spanOnRoot,
+  traceHex,
 } from '@joerl/telemetry/internal';
 import { BEHAVIOUR } from '../actor/brand.js';
 import type { Pid } from '../actor/pid.js';
@@ -66,6 +72,11 @@ export class ThreadTracing {
   private readonly turn: { readonly inTurn: boolean } | null;
   /** xorshift32 state for the per-send sampling draw (Math.random costs more than the rest of an untraced send). */
   private rnd = (Math.random() * 0xffffffff) | 1;
+  /** The context of the handle span beginHandle made last (run its handler in it). */
+  handleCtx: Context = ROOT_CONTEXT;
+  /** The last handle descriptor made, and for which process (see handleDescriptor). */
+  private lastDescriptor: unknown[] | null = null;
+  private lastDescribed: Pid | null = null;
   /** Behaviours whose handler returned a promise: their traced handlers run in an AsyncLocalStorage context (see runHandler). */
   private readonly asyncHandlers = new WeakSet<object>();
 
@@ -98,13 +109,16 @@ export class ThreadTracing {
    * context if that is sampled (ROOT when there is none and a new trace is
    * kept at the sample rate), NOT_TRACED otherwise. One decision per root,
    * taken before any id or attribute is made: the common case at low rates
-   * costs a context lookup and a draw, and allocates nothing.
+   * costs a context lookup and a draw, and allocates nothing. A parent comes
+   * back as words: a built-in span's own (no hex made), any other's parsed.
    */
-  private decide(): SpanContext | typeof ROOT | typeof NOT_TRACED {
+  private decide(): SpanWords | typeof ROOT | typeof NOT_TRACED {
     const active = this.activeNow();
     // Outside any traced handler the active context is the root one: no lookup in it.
-    const parent = active === ROOT_CONTEXT ? undefined : trace.getSpanContext(active);
-    if (parent !== undefined && isSpanContextValid(parent)) return (parent.traceFlags & TraceFlags.SAMPLED) === 0 ? NOT_TRACED : parent;
+    const span = active === ROOT_CONTEXT ? undefined : trace.getSpan(active);
+    if (span instanceof BuiltinSpan) return span;
+    const parent = span?.spanContext();
+    if (parent !== undefined && isSpanContextValid(parent)) return (parent.traceFlags & TraceFlags.SAMPLED) === 0 ? NOT_TRACED : asWords(parent);
     if (this.config.sampleRate < 1 && this.draw() >= this.config.sampleRate) return NOT_TRACED;
     return ROOT;
   }
@@ -137,36 +151,53 @@ export class ThreadTracing {
    * A message is sent: a PRODUCER span, ended at once. Returns the context
    * the envelope carries, or undefined: then the envelope carries nothing.
    */
-  onSend(from: Pid | undefined, to: Pid): SpanContext | undefined {
+  onSend(from: Pid | undefined, to: Pid): ReturnType<typeof newWordContext> | undefined {
     const d = this.decide();
     if (d === NOT_TRACED) return undefined;
-    // Never seen by user code and ended at once: no Span object, a wire record straight away.
-    const parent = d === ROOT ? undefined : d;
-    const sc: SpanContext = { traceId: parent === undefined ? newTraceId() : parent.traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED };
+    // Never seen by user code and ended at once: no Span object, a row straight away; ids as words (no hex).
+    const parent = d === ROOT ? null : d;
+    const sc = newWordContext(parent);
     const t = nowMs();
-    this.sink.endedBuiltin(BUILTIN_SEND, sc.spanId, sc.traceId, parent === undefined ? null : parent.spanId, parent?.isRemote === true, t, t, to.node, to.shard, to.serial, null, from === undefined ? 0 : from.node, from === undefined ? -1 : from.shard, from === undefined ? 0 : from.serial);
+    this.sink.endedBuiltin(BUILTIN_SEND, sc.s0, sc.s1, sc, parent === null ? 0 : parent.s0, parent === null ? 0 : parent.s1, parent !== null && parent.isRemote, t, t, to.node, to.shard, to.serial, null, from === undefined ? 0 : from.node, from === undefined ? -1 : from.shard, from === undefined ? 0 : from.serial);
     return sc;
   }
 
   /**
    * A traced message is about to be handled: `message.receive` (CONSUMER,
    * from its send to now) and `actor.handle_message` under it. Returns the
-   * context to run the handler in and the handle span to end afterwards.
+   * handle span to end afterwards; the context to run the handler in is
+   * then `handleCtx` (a field, not a pair object per message).
    */
-  beginHandle(carried: SpanContext, sentAt: number, type: string, to: Pid): { ctx: Context; span: Span } | undefined {
+  beginHandle(carriedAny: SpanContext, sentAt: number, type: string, to: Pid): BuiltinSpan {
     const now = nowMs();
     const link = this.config.propagation === 'link';
-    // The receive span is ended at once and never seen by user code: a wire record, no Span object.
-    // (The carried context was sampled, or it would not have been carried.)
-    const traceId = link ? newTraceId() : carried.traceId;
-    const receiveId = newSpanId();
+    // The receive span is ended at once and never seen by user code: a row, no Span object.
+    // (The carried context was sampled, or it would not have been carried.) Words from a shard; parsed once from another node.
+    const carried = asWords(carriedAny);
+    const r0 = rand32();
+    const r1 = rand32NonZero();
+    // The handle span's trace: the carried one (or a new one, in link mode).
+    const tw = link ? newTraceWords() : carried;
     const start = Number.isNaN(sentAt) ? now : Math.min(sentAt, now);
-    if (link) this.sink.endedWire(builtinWire(receiveId, traceId, null, false, 'message.receive', SpanKind.CONSUMER, start, now, SCOPE, [BUILTIN_RECEIVE, to.node, to.shard, to.serial, type], carried));
-    else this.sink.endedBuiltin(BUILTIN_RECEIVE, receiveId, traceId, carried.spanId, carried.isRemote === true, start, now, to.node, to.shard, to.serial, type, 0, -1, 0);
+    if (link) this.sink.endedWire(builtinWire(spanHex(r0, r1), traceHex(tw), null, false, 'message.receive', SpanKind.CONSUMER, start, now, SCOPE, [BUILTIN_RECEIVE, to.node, to.shard, to.serial, type], carried));
+    else this.sink.endedBuiltin(BUILTIN_RECEIVE, r0, r1, carried, carried.s0, carried.s1, carried.isRemote, start, now, to.node, to.shard, to.serial, type, 0, -1, 0);
     // The handle span is the active one while the handler runs: a real Span (user code may add to it), built lazily.
-    const span = new BuiltinSpan(this.sink, { traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED }, receiveId, false, 'actor.handle_message', SpanKind.INTERNAL, now, SCOPE, [BUILTIN_HANDLE, to.node, to.shard, to.serial, type]);
+    const span = new BuiltinSpan(this.sink, tw, rand32(), rand32NonZero(), r0, r1, false, 'actor.handle_message', SpanKind.INTERNAL, now, SCOPE, this.handleDescriptor(to, type));
     const active = this.activeNow();
-    return { ctx: active === ROOT_CONTEXT ? spanOnRoot(span) : trace.setSpan(active, span), span };
+    this.handleCtx = active === ROOT_CONTEXT ? spanOnRoot(span) : trace.setSpan(active, span);
+    return span;
+  }
+
+  /**
+   * A handle span's descriptor: the same for every message a process
+   * handles, so the last one is kept (a busy process handles its messages
+   * in a row). Spans only read it; a copy crosses threads.
+   */
+  private handleDescriptor(to: Pid, type: string): unknown[] {
+    const d = this.lastDescriptor;
+    if (d !== null && this.lastDescribed === to && d[4] === type) return d;
+    this.lastDescribed = to;
+    return (this.lastDescriptor = [BUILTIN_HANDLE, to.node, to.shard, to.serial, type]);
   }
 
   /**
@@ -205,7 +236,7 @@ export class ThreadTracing {
     return this.tracer.startWith(
       'actor.spawn',
       { kind: SpanKind.INTERNAL, attributes: { 'actor.type': type, 'actor.pid': pid.toString(), 'actor.event': 'spawn', 'otel.kind': 'internal' } },
-      d === ROOT ? undefined : d,
+      d === ROOT ? undefined : asContext(d),
       true,
     );
   }
@@ -237,7 +268,7 @@ export class ThreadTracing {
     return this.tracer.startWith(
       'gen_server.call',
       { kind: SpanKind.CLIENT, attributes: { 'messaging.system': 'joerl', 'messaging.operation.type': 'send', 'messaging.operation.name': 'call', 'actor.to_pid': dest, 'messaging.destination.name': dest } },
-      d === ROOT ? undefined : d,
+      d === ROOT ? undefined : asContext(d),
       true,
     );
   }
@@ -255,6 +286,11 @@ export class ThreadTracing {
     const sc = this.activeSampled();
     return sc === undefined ? undefined : formatTraceparent(sc);
   }
+}
+
+/** A parent from `decide` as the API's context (a handle span's own, or the WordSpanContext it is). */
+function asContext(d: SpanWords): SpanContext {
+  return d instanceof BuiltinSpan ? d.spanContext() : (d as SpanWords & SpanContext);
 }
 
 function fail(span: Span, err: unknown): void {

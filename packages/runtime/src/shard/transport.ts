@@ -183,6 +183,14 @@ export class Transport {
     this.touch(o);
   }
 
+  /** An op with nine fields (OP_SEND_TP: a traced message, its context's ids as words). */
+  emit9(dest: number, op: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown, h: unknown, i: unknown): void {
+    const o = this.out[dest] ?? this.to(dest);
+    o.items.push(op, a, b, c, d, e, f, g, h, i);
+    o.urgent = true;
+    this.touch(o);
+  }
+
   /** Packs and publishes what is queued for `dest` now (span starts before a handler that may never return). */
   flushTo(dest: number): void {
     if (this.beforeFlush !== null) this.beforeFlush(true);

@@ -54,23 +54,22 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
    * handler keeps its span open until it settles.
    */
   function handleTraced(p: Proc, b: NonNullable<Proc['behaviour']>, msg: unknown): unknown {
-    const t = tracing!.beginHandle(p.mailbox.lastTrace as SpanContext, p.mailbox.lastStamp, p.typeName, p.pid);
-    if (t === undefined) return b.handle(msg, p.state, p.ctx as never);
+    const span = tracing!.beginHandle(p.mailbox.lastTrace as SpanContext, p.mailbox.lastStamp, p.typeName, p.pid);
     // The span must be recoverable by the main thread if the handler never returns.
-    obs.guardHandler(t.span);
+    obs.guardHandler(span);
     let next: unknown;
     try {
-      next = tracing!.runHandler(t.ctx, b as never, msg, p.state, p.ctx);
+      next = tracing!.runHandler(tracing!.handleCtx, b as never, msg, p.state, p.ctx);
     } catch (err) {
       obs.handlerReturned();
-      tracing!.endHandle(t.span, err);
+      tracing!.endHandle(span, err);
       throw err;
     }
     obs.handlerReturned();
     if (isThenable(next)) {
-      p.traceSpan = t.span;
-      obs.handlerPending(t.span);
-    } else tracing!.endHandle(t.span);
+      p.traceSpan = span;
+      obs.handlerPending(span);
+    } else tracing!.endHandle(span);
     return next;
   }
 

@@ -45,7 +45,7 @@ export class SystemTracing {
       started: (rec) => spans.started(0, rec),
       ended: (rec) => spans.ended(0, rec),
       endedWire: (w) => spans.endedReadable(0, w[0], new LazyReadableSpan(w, resource)),
-      endedBuiltin: (...a: Parameters<SpanSink['endedBuiltin']>) => spans.endedReadable(0, a[1], new LazyReadableSpan(builtinEndWire(...a), resource)),
+      endedBuiltin: (...a: Parameters<SpanSink['endedBuiltin']>) => spans.endedReadable(0, null, new LazyReadableSpan(builtinEndWire(...a), resource)),
     };
   }
 

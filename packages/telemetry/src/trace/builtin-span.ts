@@ -15,7 +15,7 @@ import {
 } from '@opentelemetry/api';
 import { BUILTIN_HANDLE } from './builtin.js';
 import { BUILTIN_NAMES, BUILTIN_SCOPE } from './dense-batch.js';
-import { toMs } from './ids.js';
+import { type SpanWords, type TraceWords, spanHex, toMs, traceHex } from './ids.js';
 import type { SpanSink, SpanStartRecord } from './recorder.js';
 import type { SpanEndWire } from './wire-types.js';
 
@@ -28,10 +28,19 @@ const NO_ITEMS: unknown[] = [];
  * directly: no record object, no conversion. A RecordingSpan costs about a
  * kilobyte of short-lived objects a span; this, a fifth of that.
  */
-export class BuiltinSpan implements Span {
-  readonly spanId: string;
-  readonly traceId: string;
-  readonly parentSpanId: string;
+export class BuiltinSpan implements Span, SpanWords {
+  /** Its ids as words (what the runtime reads; `spanContext()` is what user code sees): the trace's, then the span's. */
+  readonly t0: number;
+  readonly t1: number;
+  readonly t2: number;
+  readonly t3: number;
+  readonly s0: number;
+  readonly s1: number;
+  /** (SpanWords: a parent made here is local.) */
+  readonly isRemote = false;
+  /** The parent span id's words (both 0: none). */
+  readonly p0: number;
+  readonly p1: number;
   readonly parentRemote: boolean;
   readonly kind: SpanKind;
   readonly start: number;
@@ -39,7 +48,9 @@ export class BuiltinSpan implements Span {
   readonly scope: string;
   name: string;
   private readonly sink: SpanSink;
-  private readonly ctx: SpanContext;
+  private ctx: SpanContext | null = null;
+  private tid: string | undefined = undefined;
+  private sid: string | undefined = undefined;
   private attributes: unknown[] | null = null;
   private events: unknown[] | null = null;
   private links: unknown[] | null = null;
@@ -47,12 +58,17 @@ export class BuiltinSpan implements Span {
   private statusMessage: string | null = null;
   private done = false;
 
-  constructor(sink: SpanSink, ctx: SpanContext, parentSpanId: string, parentRemote: boolean, name: string, kind: SpanKind, start: number, scope: string, builtin: unknown[]) {
+  /** `trace`: the trace's words (copied); s0, s1 the span id's; p0, p1 the parent's. `builtin` is only read (it may be shared). */
+  constructor(sink: SpanSink, trace: TraceWords, s0: number, s1: number, p0: number, p1: number, parentRemote: boolean, name: string, kind: SpanKind, start: number, scope: string, builtin: unknown[]) {
     this.sink = sink;
-    this.ctx = ctx;
-    this.spanId = ctx.spanId;
-    this.traceId = ctx.traceId;
-    this.parentSpanId = parentSpanId;
+    this.t0 = trace.t0;
+    this.t1 = trace.t1;
+    this.t2 = trace.t2;
+    this.t3 = trace.t3;
+    this.s0 = s0;
+    this.s1 = s1;
+    this.p0 = p0;
+    this.p1 = p1;
     this.parentRemote = parentRemote;
     this.name = name;
     this.kind = kind;
@@ -61,8 +77,26 @@ export class BuiltinSpan implements Span {
     this.builtin = builtin;
   }
 
+  /** A plain context, its hex ids made on the first call (most handle spans are never asked). */
   spanContext(): SpanContext {
-    return this.ctx;
+    return (this.ctx ??= { traceId: this.traceId, spanId: this.spanId, traceFlags: 1 });
+  }
+
+  /** Its ids as words (itself: see SpanWords). */
+  get words(): SpanWords {
+    return this;
+  }
+
+  get spanId(): string {
+    return (this.sid ??= spanHex(this.s0, this.s1));
+  }
+
+  get traceId(): string {
+    return (this.tid ??= traceHex(this));
+  }
+
+  get parentSpanId(): string | undefined {
+    return this.p0 === 0 && this.p1 === 0 ? undefined : spanHex(this.p0, this.p1);
   }
 
   setAttribute(key: string, value: AttributeValue): this {
@@ -141,13 +175,13 @@ export class BuiltinSpan implements Span {
       this.name === BUILTIN_NAMES[BUILTIN_HANDLE] &&
       this.scope === BUILTIN_SCOPE
     ) {
-      this.sink.endedBuiltin(BUILTIN_HANDLE, this.spanId, this.traceId, this.parentSpanId, this.parentRemote, this.start, toMs(endTime), b[1] as number, b[2] as number, b[3] as number, b[4] as string, 0, -1, 0);
+      this.sink.endedBuiltin(BUILTIN_HANDLE, this.s0, this.s1, this, this.p0, this.p1, this.parentRemote, this.start, toMs(endTime), b[1] as number, b[2] as number, b[3] as number, b[4] as string, 0, -1, 0);
       return;
     }
     const w: SpanEndWire = [
       this.spanId,
       this.traceId,
-      this.parentSpanId,
+      this.parentSpanId ?? null,
       this.parentRemote ? 1 : 0,
       this.name,
       this.kind,
@@ -170,8 +204,12 @@ export class BuiltinSpan implements Span {
     const attributes: Attributes = {};
     const a = this.attributes;
     if (a !== null) for (let i = 0; i < a.length; i += 2) attributes[a[i] as string] = a[i + 1] as AttributeValue;
-    const rec: SpanStartRecord = { spanId: this.spanId, traceId: this.traceId, parentSpanId: this.parentSpanId, name: this.name, kind: this.kind, start: this.start, attributes, scope: this.scope, builtin: this.builtin };
-    if (this.parentRemote) rec.parentRemote = true;
+    const rec: SpanStartRecord = { spanId: this.spanId, traceId: this.traceId, name: this.name, kind: this.kind, start: this.start, attributes, scope: this.scope, builtin: this.builtin };
+    const parent = this.parentSpanId;
+    if (parent !== undefined) {
+      rec.parentSpanId = parent;
+      if (this.parentRemote) rec.parentRemote = true;
+    }
     return rec;
   }
 }

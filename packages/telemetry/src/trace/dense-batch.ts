@@ -5,39 +5,37 @@
 // msgpackr writes short strings character by character: packing was the
 // largest cost of a traced message on the receiving shard. Here a built-in
 // span is a row of numbers in one Float64Array (packed as its bytes), its
-// ids 64 characters of one string per batch (written natively), its type an
+// ids among them as 32-bit words (never hex on the shard), its type an
 // index into the batch's few distinct names. The main thread turns rows back
 // into the same wire records as before.
 
 import { SpanKind } from '@opentelemetry/api';
 import { BUILTIN_HANDLE, BUILTIN_RECEIVE, BUILTIN_SEND } from './builtin.js';
 import { DenseReadableSpan } from './dense-span.js';
+import { I_CODE, I_FROM_NODE, I_FROM_SERIAL, I_FROM_SHARD, I_NODE, I_PARENT, I_REMOTE, I_SERIAL, I_SHARD, I_SPAN, I_TEXT, I_TRACE, PLAIN, ROW_F64, ROW_I32, rowViews } from './dense-rows.js';
+import { type TraceWords, spanHex, traceHex } from './ids.js';
 import { LazyReadableSpan } from './lazy-span.js';
 import type { SpanEndWire } from './wire-types.js';
 
-/** Numbers a row holds: [code, parentRemote, start, end, node, shard, serial, text index | -1, fromNode, fromShard, fromSerial]. */
-const F = 11;
-/** Row code for a span that travels as a wire record: field 1 is its index among the batch's records. */
+/** Row code for a span that travels as a wire record: its index among the batch's records in I_REMOTE. */
 const WIRE = 0;
-/** A missing parent in the id string (an all-zero span id is invalid, so it is never a real parent). */
-const NO_PARENT = '0000000000000000';
 /** The scope built-in spans are recorded under. */
 export const BUILTIN_SCOPE = 'joerl';
 /** The name of a built-in span of each code (a handle span renamed by user code is not shipped as a row). */
 export const BUILTIN_NAMES = ['', 'message.send', 'message.receive', 'actor.handle_message'] as const;
 const KINDS = [0, SpanKind.PRODUCER, SpanKind.CONSUMER, SpanKind.INTERNAL];
 const NO_ITEMS: unknown[] = [];
-/** Numbers at most in a batch shipped as a plain array (a few rows). */
-const SMALL = 8 * F;
+/** Rows at most in a batch shipped as a plain array. */
+const SMALL = 8;
 
-/** A shipped batch: rows, the ids of their built-in spans, their texts, and the spans sent as wire records. */
-export type DenseBatchWire = [Float64Array | number[], string, string[], SpanEndWire[]];
+/** A shipped batch: rows (ids included), their texts, and the spans sent as wire records. */
+export type DenseBatchWire = [Float64Array | number[], string[], SpanEndWire[]];
 
 /** Collects one batch on a shard; `take` hands it over and starts the next. */
 export class DenseSpanBatch {
   private readonly capacity: number;
-  private nums: Float64Array;
-  private ids: string[] = [];
+  private readonly f: Float64Array;
+  private readonly i: Int32Array;
   private texts: string[] = [];
   private wires: SpanEndWire[] = [];
   /** Rows in the batch. */
@@ -45,7 +43,8 @@ export class DenseSpanBatch {
 
   constructor(capacity: number) {
     this.capacity = capacity;
-    this.nums = new Float64Array(capacity * F);
+    this.f = new Float64Array(capacity * ROW_F64);
+    this.i = new Int32Array(this.f.buffer);
   }
 
   /** Room for another row? */
@@ -53,12 +52,14 @@ export class DenseSpanBatch {
     return this.length >= this.capacity;
   }
 
-  /** A finished built-in span (ids of the fixed W3C widths: 16 and 32 hex digits). */
+  /** A finished built-in span: its id's words (s0 hi, s1 lo), its trace's, its parent's (0, 0: none). */
   add(
     code: number,
-    spanId: string,
-    traceId: string,
-    parent: string | null,
+    s0: number,
+    s1: number,
+    tw: TraceWords,
+    p0: number,
+    p1: number,
     parentRemote: boolean,
     start: number,
     end: number,
@@ -70,43 +71,55 @@ export class DenseSpanBatch {
     fromShard: number,
     fromSerial: number,
   ): void {
-    const n = this.nums;
-    const o = this.length++ * F;
-    n[o] = code;
-    n[o + 1] = parentRemote ? 1 : 0;
-    n[o + 2] = start;
-    n[o + 3] = end;
-    n[o + 4] = node;
-    n[o + 5] = shard;
-    n[o + 6] = serial;
-    n[o + 7] = text === null ? -1 : this.textIndex(text);
-    n[o + 8] = fromNode;
-    n[o + 9] = fromShard;
-    n[o + 10] = fromSerial;
-    this.ids.push(spanId, traceId, parent ?? NO_PARENT);
+    const r = this.length++;
+    const f = r * ROW_F64;
+    this.f[f] = start;
+    this.f[f + 1] = end;
+    const n = this.i;
+    const o = r * ROW_I32;
+    n[o + I_CODE] = code;
+    n[o + I_REMOTE] = parentRemote ? 1 : 0;
+    n[o + I_NODE] = node;
+    n[o + I_SHARD] = shard;
+    n[o + I_SERIAL] = serial;
+    n[o + I_TEXT] = text === null ? -1 : this.textIndex(text);
+    n[o + I_FROM_NODE] = fromNode;
+    n[o + I_FROM_SHARD] = fromShard;
+    n[o + I_FROM_SERIAL] = fromSerial;
+    n[o + I_SPAN] = s0;
+    n[o + I_SPAN + 1] = s1;
+    n[o + I_TRACE] = tw.t0;
+    n[o + I_TRACE + 1] = tw.t1;
+    n[o + I_TRACE + 2] = tw.t2;
+    n[o + I_TRACE + 3] = tw.t3;
+    n[o + I_PARENT] = p0;
+    n[o + I_PARENT + 1] = p1;
   }
 
   /** Any other finished span, in its place in the batch. */
   addWire(w: SpanEndWire): void {
-    const o = this.length++ * F;
-    this.nums[o] = WIRE;
-    this.nums[o + 1] = this.wires.push(w) - 1;
+    const o = this.length++ * ROW_I32;
+    this.i[o + I_CODE] = WIRE;
+    this.i[o + I_REMOTE] = this.wires.push(w) - 1;
   }
 
   /** The batch so far, for the wire; the next batch starts empty. */
   take(): DenseBatchWire {
-    const len = this.length * F;
-    // A few rows (tracing at a low rate ships a batch with nearly every flush) go as a plain array: a typed
-    // array's own backing store per flush costs more than packing a few dozen numbers one by one.
+    const rows = this.length;
+    // A few rows (tracing at a low rate ships a batch with nearly every flush) go as a plain array (see PLAIN).
     let nums: Float64Array | number[];
-    if (len > SMALL) nums = this.nums.slice(0, len);
+    if (rows > SMALL) nums = this.f.slice(0, rows * ROW_F64);
     else {
-      nums = new Array<number>(len);
-      for (let i = 0; i < len; i++) nums[i] = this.nums[i]!;
+      nums = new Array<number>(rows * PLAIN);
+      for (let r = 0; r < rows; r++) {
+        const p = r * PLAIN;
+        nums[p] = this.f[r * ROW_F64]!;
+        nums[p + 1] = this.f[r * ROW_F64 + 1]!;
+        for (let k = 2; k < PLAIN; k++) nums[p + k] = this.i[r * ROW_I32 + 2 + k]!;
+      }
     }
-    const out: DenseBatchWire = [nums, this.ids.join(''), this.texts, this.wires];
+    const out: DenseBatchWire = [nums, this.texts, this.wires];
     this.length = 0;
-    this.ids.length = 0;
     this.texts = [];
     this.wires = [];
     return out;
@@ -122,9 +135,11 @@ export class DenseSpanBatch {
 /** The wire record of a built-in span (what a row stands for). */
 export function builtinEndWire(
   code: number,
-  spanId: string,
-  traceId: string,
-  parent: string | null,
+  s0: number,
+  s1: number,
+  tw: TraceWords,
+  p0: number,
+  p1: number,
   parentRemote: boolean,
   start: number,
   end: number,
@@ -137,41 +152,42 @@ export function builtinEndWire(
   fromSerial: number,
 ): SpanEndWire {
   const desc = code === BUILTIN_SEND ? [code, node, shard, serial, fromNode, fromShard, fromSerial] : [code, node, shard, serial, text];
-  return [spanId, traceId, parent, parentRemote ? 1 : 0, BUILTIN_NAMES[code]!, KINDS[code]!, start, NO_ITEMS, BUILTIN_SCOPE, null, desc, end, 0, null, NO_ITEMS, NO_ITEMS];
+  return [spanHex(s0, s1), traceHex(tw), p0 === 0 && p1 === 0 ? null : spanHex(p0, p1), parentRemote ? 1 : 0, BUILTIN_NAMES[code]!, KINDS[code]!, start, NO_ITEMS, BUILTIN_SCOPE, null, desc, end, 0, null, NO_ITEMS, NO_ITEMS];
 }
 
 /** Each span of a shipped batch as its wire record, in the order the shard finished them. */
 export function forEachDenseWire(batch: DenseBatchWire, fn: (w: SpanEndWire) => void): void {
-  const [nums, ids, texts, wires] = batch;
-  let p = 0;
-  for (let o = 0; o < nums.length; o += F) {
-    const code = nums[o]!;
+  const [nums, texts, wires] = batch;
+  const { f, i, rows } = rowViews(nums);
+  for (let r = 0; r < rows; r++) {
+    const o = r * ROW_I32;
+    const code = i[o + I_CODE]!;
     if (code === WIRE) {
-      fn(wires[nums[o + 1]!]!);
+      fn(wires[i[o + I_REMOTE]!]!);
       continue;
     }
     if (code !== BUILTIN_SEND && code !== BUILTIN_RECEIVE && code !== BUILTIN_HANDLE) continue;
-    const parent = ids.slice(p + 48, p + 64);
-    const ti = nums[o + 7]!;
+    const ti = i[o + I_TEXT]!;
     fn(
       builtinEndWire(
         code,
-        ids.slice(p, p + 16),
-        ids.slice(p + 16, p + 48),
-        parent === NO_PARENT ? null : parent,
-        nums[o + 1] === 1,
-        nums[o + 2]!,
-        nums[o + 3]!,
-        nums[o + 4]!,
-        nums[o + 5]!,
-        nums[o + 6]!,
+        i[o + I_SPAN]!,
+        i[o + I_SPAN + 1]!,
+        { t0: i[o + I_TRACE]!, t1: i[o + I_TRACE + 1]!, t2: i[o + I_TRACE + 2]!, t3: i[o + I_TRACE + 3]! },
+        i[o + I_PARENT]!,
+        i[o + I_PARENT + 1]!,
+        i[o + I_REMOTE] === 1,
+        f[r * ROW_F64]!,
+        f[r * ROW_F64 + 1]!,
+        i[o + I_NODE]!,
+        i[o + I_SHARD]!,
+        i[o + I_SERIAL]!,
         ti < 0 ? null : texts[ti]!,
-        nums[o + 8]!,
-        nums[o + 9]!,
-        nums[o + 10]!,
+        i[o + I_FROM_NODE]!,
+        i[o + I_FROM_SHARD]!,
+        i[o + I_FROM_SERIAL]!,
       ),
     );
-    p += 64;
   }
 }
 
@@ -182,18 +198,18 @@ export function forEachDenseWire(batch: DenseBatchWire, fn: (w: SpanEndWire) => 
  * other span as a LazyReadableSpan over its wire record.
  */
 export function forEachDenseSpan(batch: DenseBatchWire, resource: unknown, fn: (span: DenseReadableSpan | LazyReadableSpan, spanId: string | null) => void): void {
-  const [nums, ids, texts, wires] = batch;
-  const rows = { nums, ids, texts, resource };
-  let p = 0;
-  for (let o = 0; o < nums.length; o += F) {
-    const code = nums[o]!;
+  const [nums, texts, wires] = batch;
+  const v = rowViews(nums);
+  const rows = { f: v.f, i: v.i, texts, resource };
+  const i = v.i;
+  for (let r = 0; r < v.rows; r++) {
+    const code = i[r * ROW_I32 + I_CODE]!;
     if (code === WIRE) {
-      const w = wires[nums[o + 1]!]!;
+      const w = wires[i[r * ROW_I32 + I_REMOTE]!]!;
       fn(new LazyReadableSpan(w, resource), w[0]);
       continue;
     }
     if (code !== BUILTIN_SEND && code !== BUILTIN_RECEIVE && code !== BUILTIN_HANDLE) continue;
-    fn(new DenseReadableSpan(rows, o, p), null);
-    p += 64;
+    fn(new DenseReadableSpan(rows, r), null);
   }
 }

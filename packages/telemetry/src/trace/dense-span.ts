@@ -2,24 +2,18 @@
 
 import type { Attributes, HrTime, SpanContext, SpanKind, SpanStatus } from '@opentelemetry/api';
 import { BUILTIN_SEND, builtinAttributes } from './builtin.js';
-import { toHrTime } from './ids.js';
+import { I_CODE, I_FROM_NODE, I_FROM_SERIAL, I_FROM_SHARD, I_NODE, I_PARENT, I_REMOTE, I_SERIAL, I_SHARD, I_SPAN, I_TEXT, I_TRACE, ROW_F64, ROW_I32 } from './dense-rows.js';
+import { spanHex, toHrTime, traceHex } from './ids.js';
 
 /** What a batch's rows are read from on the main thread (shared by every span of the batch). */
 export interface DenseRows {
-  /** Row numbers: see dense-batch.ts (F per row). */
-  readonly nums: Float64Array | number[];
-  /** 64 hex digits per built-in row: span id, trace id, parent span id (all zeros: none). */
-  readonly ids: string;
+  /** The rows' views (dense-rows.ts). */
+  readonly f: Float64Array;
+  readonly i: Int32Array;
   readonly texts: string[];
   readonly resource: unknown;
 }
 
-/** Row layout (see dense-batch.ts): [code, parentRemote, start, end, node, shard, serial, text index | -1, fromNode, fromShard, fromSerial]. */
-const R_REMOTE = 1;
-const R_START = 2;
-const R_END = 3;
-const R_TEXT = 7;
-const NO_PARENT = '0000000000000000';
 const NAMES = ['', 'message.send', 'message.receive', 'actor.handle_message'];
 const KINDS = [0, 3, 4, 0] as SpanKind[]; // INTERNAL, PRODUCER, CONSUMER, INTERNAL
 /** Every built-in span's scope (the tracer's name, no version): one object, never written to. */
@@ -43,16 +37,14 @@ interface Rare {
  */
 export class DenseReadableSpan {
   readonly #rows: DenseRows;
-  /** Offset of the row in `nums`, and of its ids in `ids`. */
-  readonly #o: number;
-  readonly #p: number;
+  /** The row's index. */
+  readonly #r: number;
   #ctx: SpanContext | undefined = undefined;
   #rare: Rare | null = null;
 
-  constructor(rows: DenseRows, o: number, p: number) {
+  constructor(rows: DenseRows, r: number) {
     this.#rows = rows;
-    this.#o = o;
-    this.#p = p;
+    this.#r = r;
   }
 
   get ended(): boolean {
@@ -76,19 +68,16 @@ export class DenseReadableSpan {
   }
 
   get name(): string {
-    return NAMES[this.#rows.nums[this.#o]!]!;
+    return NAMES[this.int(I_CODE)]!;
   }
 
   get kind(): SpanKind {
-    return KINDS[this.#rows.nums[this.#o]!]!;
+    return KINDS[this.int(I_CODE)]!;
   }
 
   spanContext(): SpanContext {
-    if (this.#ctx === undefined) {
-      const ids = this.#rows.ids;
-      const p = this.#p;
-      this.#ctx = { traceId: ids.slice(p + 16, p + 48), spanId: ids.slice(p, p + 16), traceFlags: 1, isRemote: false };
-    }
+    // Hex made here, on first read (an exporter that drops spans never asks: a BatchSpanProcessor reads only the flags).
+    if (this.#ctx === undefined) this.#ctx = new RowContext(this.#rows.i, this.#r * ROW_I32);
     return this.#ctx;
   }
 
@@ -96,28 +85,29 @@ export class DenseReadableSpan {
     const r = this.rare();
     if (r.parent === undefined) {
       const id = this.parentSpanId;
-      r.parent = id === undefined ? null : { traceId: this.spanContext().traceId, spanId: id, traceFlags: 1, isRemote: this.#rows.nums[this.#o + R_REMOTE] === 1 };
+      r.parent = id === undefined ? null : { traceId: this.spanContext().traceId, spanId: id, traceFlags: 1, isRemote: this.int(I_REMOTE) === 1 };
     }
     return r.parent ?? undefined;
   }
 
   get parentSpanId(): string | undefined {
-    const p = this.#p;
-    const id = this.#rows.ids.slice(p + 48, p + 64);
-    return id === NO_PARENT ? undefined : id;
+    const n = this.#rows.i;
+    const o = this.#r * ROW_I32 + I_PARENT;
+    return n[o] === 0 && n[o + 1] === 0 ? undefined : spanHex(n[o]!, n[o + 1]!);
   }
 
   get startTime(): HrTime {
-    return toHrTime(this.#rows.nums[this.#o + R_START]!);
+    return toHrTime(this.#rows.f[this.#r * ROW_F64]!);
   }
 
   get endTime(): HrTime {
-    return toHrTime(this.#rows.nums[this.#o + R_END]!);
+    return toHrTime(this.#rows.f[this.#r * ROW_F64 + 1]!);
   }
 
   get duration(): HrTime {
-    const n = this.#rows.nums;
-    return toHrTime(Math.max(0, n[this.#o + R_END]! - n[this.#o + R_START]!));
+    const f = this.#rows.f;
+    const o = this.#r * ROW_F64;
+    return toHrTime(Math.max(0, f[o + 1]! - f[o]!));
   }
 
   get status(): SpanStatus {
@@ -127,12 +117,14 @@ export class DenseReadableSpan {
   get attributes(): Attributes {
     const r = this.rare();
     if (r.attributes === undefined) {
-      const n = this.#rows.nums;
-      const o = this.#o;
-      const code = n[o]!;
-      const ti = n[o + R_TEXT]!;
+      const n = this.#rows.i;
+      const o = this.#r * ROW_I32;
+      const code = n[o + I_CODE]!;
+      const ti = n[o + I_TEXT]!;
       const desc =
-        code === BUILTIN_SEND ? [code, n[o + 4], n[o + 5], n[o + 6], n[o + 8], n[o + 9], n[o + 10]] : [code, n[o + 4], n[o + 5], n[o + 6], ti < 0 ? null : this.#rows.texts[ti]];
+        code === BUILTIN_SEND
+          ? [code, n[o + I_NODE], n[o + I_SHARD], n[o + I_SERIAL], n[o + I_FROM_NODE], n[o + I_FROM_SHARD], n[o + I_FROM_SERIAL]]
+          : [code, n[o + I_NODE], n[o + I_SHARD], n[o + I_SERIAL], ti < 0 ? null : this.#rows.texts[ti]];
       r.attributes = builtinAttributes(desc);
     }
     return r.attributes;
@@ -156,7 +148,44 @@ export class DenseReadableSpan {
     return SCOPE;
   }
 
+  /** Int32 slot `k` of its row. */
+  private int(k: number): number {
+    return this.#rows.i[this.#r * ROW_I32 + k]!;
+  }
+
   private rare(): Rare {
     return (this.#rare ??= { parent: undefined, attributes: undefined, events: undefined, links: undefined });
+  }
+}
+
+/** A row's span context: its ids made from the row's words on first read, then kept. */
+class RowContext implements SpanContext {
+  readonly traceFlags = 1;
+  readonly isRemote = false;
+  readonly #i: Int32Array;
+  /** Offset of its row's int32 slots. */
+  readonly #o: number;
+  #tid: string | undefined = undefined;
+  #sid: string | undefined = undefined;
+
+  constructor(i: Int32Array, o: number) {
+    this.#i = i;
+    this.#o = o;
+  }
+
+  get traceId(): string {
+    const n = this.#i;
+    const o = this.#o + I_TRACE;
+    return (this.#tid ??= traceHex({ t0: n[o]!, t1: n[o + 1]!, t2: n[o + 2]!, t3: n[o + 3]! }));
+  }
+
+  get spanId(): string {
+    const n = this.#i;
+    return (this.#sid ??= spanHex(n[this.#o + I_SPAN]!, n[this.#o + I_SPAN + 1]!));
+  }
+
+  /** Serialized as the plain context it stands for (its ids are getters). */
+  toJSON(): SpanContext {
+    return { traceId: this.traceId, spanId: this.spanId, traceFlags: 1, isRemote: false };
   }
 }

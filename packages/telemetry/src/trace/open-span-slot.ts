@@ -1,13 +1,14 @@
 // The span a shard's handler runs under, written to shared memory so the main thread can end it if the shard dies mid-handler.
 
 import type { SpanKind } from '@opentelemetry/api';
+import { type TraceWords, spanHex, traceHex } from './ids.js';
 import type { SpanStartRecord } from './recorder.js';
 
-/** What the slot keeps of a span (a SpanStartRecord, or a BuiltinSpan, has these). */
+/** What the slot keeps of a span (a BuiltinSpan has these): its ids as words (see ids.ts), parent 0, 0 for none. */
 export interface OpenSpanFields {
-  readonly spanId: string;
-  readonly traceId: string;
-  readonly parentSpanId?: string;
+  readonly words?: TraceWords & { readonly s0: number; readonly s1: number };
+  readonly p0?: number;
+  readonly p1?: number;
   readonly parentRemote?: boolean;
   readonly name: string;
   readonly kind: SpanKind;
@@ -23,10 +24,10 @@ export interface OpenSpanFields {
  * the main thread only once the shard is dead. It replaces a flush of the
  * span's start record to the ring before every traced handler.
  *
- *   Int32 [0] STATE      1 while a handler runs under the slot's span (stored last, Atomics)
+ *   Int32 [0] STATE      1 while a handler runs under the slot's span (stored last)
  *         [1] KIND, [2] PARENT_REMOTE, [3] CODE, [4] SHARD, [5] SERIAL, [6] TYPE_LEN, [7] NAME_LEN, [8] NODE
  *   Float64 at byte 40   start (abs ms)
- *   bytes 48..112        spanId (16) | traceId (32) | parentSpanId (16, empty: zeros), ASCII hex
+ *   Int32 at byte 48     span id hi, lo | trace id t0..t3 | parent span id hi, lo (0, 0: none)
  *   Uint16 at byte 112   name, then type (at most MAX_TEXT code units each)
  *
  * Only a built-in span fits (a descriptor [code, node, shard, serial, type]);
@@ -55,10 +56,10 @@ export function createOpenSpanSlot(): SharedArrayBuffer {
 export class OpenSpanSlot {
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
-  private readonly u8: Uint8Array;
+  private readonly u32: Int32Array;
   private readonly u16: Uint16Array;
-  /** The span id in the slot now (the shard's side). */
-  private current: string | null = null;
+  /** A span is in the slot now (the shard's side). */
+  private current = false;
   /** The name and type last written (most handlers of a thread share them: written again only when they change). */
   private lastName = '';
   private lastType = '';
@@ -66,14 +67,15 @@ export class OpenSpanSlot {
   constructor(sab: SharedArrayBuffer) {
     this.i32 = new Int32Array(sab, 0, 9);
     this.f64 = new Float64Array(sab, 40, 1);
-    this.u8 = new Uint8Array(sab, IDS, 64);
+    this.u32 = new Int32Array(sab, IDS, 8);
     this.u16 = new Uint16Array(sab, TEXT, 2 * MAX_TEXT);
   }
 
   /** Writes `rec` as the open span; false (nothing written) when it is not a built-in span that fits. */
   open(rec: OpenSpanFields): boolean {
     const b = rec.builtin;
-    if (b === undefined || b.length !== 5 || typeof b[4] !== 'string' || rec.name.length > MAX_TEXT || rec.scope !== 'joerl' || rec.scopeVersion !== undefined) return false;
+    const w = rec.words;
+    if (b === undefined || w === undefined || b.length !== 5 || typeof b[4] !== 'string' || rec.name.length > MAX_TEXT || rec.scope !== 'joerl' || rec.scopeVersion !== undefined) return false;
     const type = (b[4] as string).slice(0, MAX_TEXT);
     const i = this.i32;
     i[KIND] = rec.kind;
@@ -85,9 +87,15 @@ export class OpenSpanSlot {
     i[NAME_LEN] = rec.name.length;
     i[TYPE_LEN] = type.length;
     this.f64[0] = rec.start;
-    ascii(this.u8, 0, rec.spanId, 16);
-    ascii(this.u8, 16, rec.traceId, 32);
-    ascii(this.u8, 48, rec.parentSpanId ?? '', 16);
+    const u = this.u32;
+    u[0] = w.s0;
+    u[1] = w.s1;
+    u[2] = w.t0;
+    u[3] = w.t1;
+    u[4] = w.t2;
+    u[5] = w.t3;
+    u[6] = rec.p0 ?? 0;
+    u[7] = rec.p1 ?? 0;
     if (rec.name !== this.lastName) {
       for (let k = 0; k < rec.name.length; k++) this.u16[k] = rec.name.charCodeAt(k);
       this.lastName = rec.name;
@@ -96,27 +104,28 @@ export class OpenSpanSlot {
       for (let k = 0; k < type.length; k++) this.u16[MAX_TEXT + k] = type.charCodeAt(k);
       this.lastType = type;
     }
-    // Stored last: a reader that sees 1 sees the fields above (it reads after this thread is gone anyway).
-    Atomics.store(i, STATE, 1);
-    this.current = rec.spanId;
+    // Stored last, and plainly (no fence: two a traced message): the main thread reads the slot only
+    // once this thread is gone, and a thread's end (the exit or error event's post) orders its writes before.
+    i[STATE] = 1;
+    this.current = true;
     return true;
   }
 
   /** The handler returned (or threw): the slot's span is no longer at risk. */
   close(): void {
-    if (this.current === null) return;
-    Atomics.store(this.i32, STATE, 0);
-    this.current = null;
+    if (!this.current) return;
+    this.i32[STATE] = 0;
+    this.current = false;
   }
 
   /** The main thread, after the shard died: the span it was running under, if any. */
   read(): SpanStartRecord | null {
     const i = this.i32;
     if (Atomics.load(i, STATE) !== 1) return null;
-    const parent = text8(this.u8, 48, 16);
+    const u = this.u32;
     const rec: SpanStartRecord = {
-      spanId: text8(this.u8, 0, 16),
-      traceId: text8(this.u8, 16, 32),
+      spanId: spanHex(u[0]!, u[1]!),
+      traceId: traceHex({ t0: u[2]!, t1: u[3]!, t2: u[4]!, t3: u[5]! }),
       name: String.fromCharCode(...this.u16.subarray(0, i[NAME_LEN])),
       kind: i[KIND] as SpanKind,
       start: this.f64[0]!,
@@ -124,20 +133,10 @@ export class OpenSpanSlot {
       scope: 'joerl',
       builtin: [i[CODE], i[NODE], i[SHARD], i[SERIAL], String.fromCharCode(...this.u16.subarray(MAX_TEXT, MAX_TEXT + i[TYPE_LEN]!))],
     };
-    if (parent !== '') {
-      rec.parentSpanId = parent;
+    if (u[6] !== 0 || u[7] !== 0) {
+      rec.parentSpanId = spanHex(u[6]!, u[7]!);
       if (i[PARENT_REMOTE] === 1) rec.parentRemote = true;
     }
     return rec;
   }
-}
-
-function ascii(u8: Uint8Array, at: number, s: string, width: number): void {
-  for (let k = 0; k < width; k++) u8[at + k] = k < s.length ? s.charCodeAt(k) : 0;
-}
-
-function text8(u8: Uint8Array, at: number, width: number): string {
-  let s = '';
-  for (let k = 0; k < width && u8[at + k] !== 0; k++) s += String.fromCharCode(u8[at + k]!);
-  return s;
 }

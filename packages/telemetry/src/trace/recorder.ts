@@ -21,7 +21,7 @@ import {
   isSpanContextValid,
   trace,
 } from '@opentelemetry/api';
-import { newSpanId, newTraceId, sampledByRatio, toMs } from './ids.js';
+import { type TraceWords, newSpanId, newTraceId, sampledByRatio, toMs } from './ids.js';
 import type { SpanEndWire } from './wire-types.js';
 
 /** A span as it crosses to the main thread when it starts (so a shard's death can still end it). */
@@ -56,14 +56,18 @@ export interface SpanSink {
   endedWire(w: SpanEndWire): void;
   /**
    * A finished built-in span as plain values, the common case (no array at
-   * all): the fields of its descriptor (builtin.ts), `text` the actor type
-   * of a receive or handle span, the from-pid fields those of a send.
+   * all): its ids as 32-bit words (int32) (span s0 hi, s1 lo; the trace's; the
+   * parent's, 0 and 0 for none), the fields of its descriptor (builtin.ts),
+   * `text` the actor type of a receive or handle span, the from-pid fields
+   * those of a send.
    */
   endedBuiltin(
     code: number,
-    spanId: string,
-    traceId: string,
-    parent: string | null,
+    s0: number,
+    s1: number,
+    trace: TraceWords,
+    p0: number,
+    p1: number,
     parentRemote: boolean,
     start: number,
     end: number,

@@ -1,0 +1,37 @@
+// Trace and span ids as words: valid W3C ids when read as hex, and the same ids back from hex.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { isSpanContextValid } from '@opentelemetry/api';
+import { asWords, formatTraceparent, newWordContext, parseTraceparent, spanHex, spanWords, traceHex, traceWords } from '@joerl/telemetry/internal';
+
+test('a new context made of words reads as a valid, sampled W3C context, and its children keep its trace', () => {
+  const seen = new Set<string>();
+  for (let k = 0; k < 2000; k++) {
+    const root = newWordContext(null);
+    assert.match(root.traceId, /^[0-9a-f]{32}$/);
+    assert.match(root.spanId, /^[0-9a-f]{16}$/);
+    assert.ok(isSpanContextValid(root), 'non-zero ids');
+    assert.is(root.traceFlags, 1);
+    const child = newWordContext(root);
+    assert.is(child.traceId, root.traceId);
+    assert.is.not(child.spanId, root.spanId);
+    seen.add(root.spanId);
+  }
+  assert.is(seen.size, 2000, 'span ids do not repeat');
+});
+
+test('words and hex convert both ways, high bits included (words are int32)', () => {
+  const trace = 'ffffffff80000000000000017fffffff';
+  const tw = traceWords(trace);
+  assert.equal([tw.t0, tw.t1, tw.t2, tw.t3], [-1, -2147483648, 1, 2147483647]);
+  assert.is(traceHex(tw), trace);
+  const [hi, lo] = spanWords('a3ce929d0e0e4736');
+  assert.is(spanHex(hi, lo), 'a3ce929d0e0e4736');
+  const sc = parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')!;
+  const w = asWords(sc);
+  assert.is(formatTraceparent(w), '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+  assert.is(w.isRemote, true);
+  assert.is(asWords(w), w, 'already words: the same object');
+});
+
+test.run();
