@@ -35,6 +35,8 @@ export class Outbound {
   private readonly hdr: Int32Array;
   /** Flat op list: code, fields..., code, fields... */
   items: unknown[] = [];
+  /** Ops among `items` (what the transport's early pack counts). */
+  ops = 0;
   dirty = false;
   /** Whether the queued ops include one the peer should wake for (not only telemetry records). */
   urgent = false;

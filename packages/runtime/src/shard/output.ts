@@ -30,6 +30,7 @@ export class Output {
   /** Packs `o`'s queued ops into one frame (its large parts set aside as side items) and writes it. */
   pack(o: Outbound): void {
     const items = o.items;
+    o.ops = 0;
     // A batch whose last frames ran large (binary parts inline) is cut into frames of about half a
     // chunk: a frame over a chunk is written in pieces and reassembled, one near the ring's size
     // waits for the whole ring to drain, and smaller frames let the consumer decode while we write.
