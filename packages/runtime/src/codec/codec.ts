@@ -6,7 +6,7 @@ import { UnencodableError } from '../errors.js';
 import { type BinaryValue, K_DATA_VIEW, TYPED_ARRAYS, TypedArray, bufferOf, copyOf, kindOf, lengthOf, viewOf } from './binary-kinds.js';
 import { type ErrorWire, errorFromWire, errorToWire } from './error-value.js';
 import { NegZero } from './markers.js';
-import { LOST, MOVE_INLINE_MAX, bigPayloadThreshold, frameItems, ownership, sideBatch } from './side-items.js';
+import { LOST, MOVE_INLINE_MAX, bigPayloadThreshold, frameItems, keptInline, ownership, sideBatch } from './side-items.js';
 
 /*
  * Extension types (msgpack ext codes) of our own; msgpackr's built-ins use
@@ -51,7 +51,7 @@ function packBinary(v: BinaryValue, alloc: Alloc): void {
   const shared = buf instanceof SharedArrayBuffer;
   // A small moved buffer goes inline (see MOVE_INLINE_MAX): it was detached at the send already.
   const own = shared || v.byteLength <= MOVE_INLINE_MAX ? undefined : ownership(buf as ArrayBuffer);
-  if (shared || own === true || v.byteLength >= bigPayloadThreshold()) {
+  if (shared || own === true || (v.byteLength >= bigPayloadThreshold() && !keptInline(buf))) {
     const batch = sideBatch();
     if (batch !== null) return packSide(v, kind, buf, shared, own, batch, alloc);
     if (shared) throw new UnencodableError('message', 'a SharedArrayBuffer outside a send', 'shared memory crosses only to another thread of this system');

@@ -53,6 +53,24 @@ export function adopt(buf: ArrayBuffer, moved: boolean): void {
   owned.set(buf, moved);
 }
 
+/**
+ * Buffers the runtime made for the wire that always go inline, whatever
+ * their size: a shard's span batch (a few KiB at most, one per publishing
+ * flush). Beside the frame, each would cost a port post on the sender and a
+ * message event on the main thread, many times what copying its bytes costs.
+ */
+const inline = new WeakSet<ArrayBuffer>();
+
+/** Marks a buffer the runtime made as one the encoder copies into the frame (see `inline`). */
+export function keepInline(buf: ArrayBuffer): void {
+  inline.add(buf);
+}
+
+/** True for a buffer marked by {@link keepInline}. */
+export function keptInline(buf: ArrayBuffer | SharedArrayBuffer): boolean {
+  return inline.has(buf as ArrayBuffer);
+}
+
 /** True: moved, false: a copy we own, undefined: the sender's own buffer. */
 export function ownership(buf: ArrayBuffer): boolean | undefined {
   return owned.get(buf);

@@ -2,6 +2,7 @@
 
 import type { Span } from '@opentelemetry/api';
 import { BuiltinSpan, DenseSpanBatch, OpenSpanSlot, type SpanEndRecord, type SpanEndWire, type SpanSink, type SpanStartRecord, type TraceWords, spanEndToWire, spanHex, spanStartToWire } from '@joerl/telemetry/internal';
+import { keepInline } from '../codec/side-items.js';
 import { OP_SPAN_BATCH, OP_SPAN_START } from './protocol.js';
 import type { ShardState } from './shard-state.js';
 
@@ -106,6 +107,9 @@ export class SpanShipping implements SpanSink {
   }
 
   private shipBatch(): void {
-    this.s.transport.emitQuiet(0, OP_SPAN_BATCH, this.batch.take());
+    const b = this.batch.take();
+    // Rows go in the frame, never beside it (see keepInline): a batch is a few KiB at most.
+    if (b[0] instanceof Float64Array) keepInline(b[0].buffer as ArrayBuffer);
+    this.s.transport.emitQuiet(0, OP_SPAN_BATCH, b);
   }
 }

@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Pid, UnencodableError } from '@joerl/runtime';
 import { assertEncodable, packFrame, packr, unpackr } from '../../src/codec/codec.ts';
+import { beginSideBatch, bigPayloadThreshold, endSideBatch, keepInline } from '../../src/codec/side-items.ts';
 
 const roundTrip = (v: unknown) => unpackr.unpack(Uint8Array.from(packr.pack(v)));
 
@@ -53,6 +54,24 @@ test('inline binary parts: every kind at every place in the frame arrives as its
   // [kind 8: Float64Array][8 bytes]: the ext type 0x41 layout older versions wrote.
   const old = Uint8Array.from([0xc7, 9, 0x41, 8, 0, 0, 0, 0, 0, 0, 0xf8, 0x3f]);
   assert.equal(Array.from(unpackr.unpack(old) as Float64Array), [1.5]);
+});
+
+test('a binary part over the side-item threshold goes beside the frame, unless the runtime kept it inline (a span batch)', () => {
+  const size = bigPayloadThreshold() / 8 + 16;
+  const pack = (v: unknown) => {
+    beginSideBatch();
+    const bytes = Uint8Array.from(packFrame(v));
+    return { bytes, side: endSideBatch() };
+  };
+  const big = new Float64Array(size).fill(1.5);
+  assert.ok(pack([20, big]).side !== null, 'a big part of a message is a side item');
+  const rows = new Float64Array(size).map((_, i) => i / 4);
+  keepInline(rows.buffer);
+  const { bytes, side } = pack([20, [rows, [], []]]);
+  assert.is(side, null);
+  const back = (unpackr.unpack(bytes) as [number, [Float64Array]])[1][0];
+  assert.ok(back instanceof Float64Array);
+  assert.equal(Array.from(back), Array.from(rows));
 });
 
 test('functions, symbols, class instances and cycles are refused with the path to the culprit', () => {
