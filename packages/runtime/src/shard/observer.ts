@@ -9,8 +9,6 @@ import type { Pid } from '../actor/pid.js';
 import { NOOP_PROBE, type BehaviourProbe } from '../actor/probe.js';
 import type { Proc } from '../actor/proc.js';
 
-/** A traced spawn in flight: its `actor.spawn` span, and the traceparent its request carries. */
-
 /** A call envelope as the runtime builds it: with metrics on, its sent time `t` and the caller's deadline `d` (abs ms). */
 export interface CallEnvelope {
   $joerl: 'call';
@@ -19,6 +17,8 @@ export interface CallEnvelope {
   t?: number;
   d?: number;
 }
+
+/** A traced spawn in flight: its `actor.spawn` span, and the traceparent its request carries. */
 export interface SpawnTrace {
   span: Span;
   tp: string;
