@@ -291,9 +291,6 @@ export class Scheduler {
           const runs = this.nowRuns;
           await null;
           if (this.nowRuns !== runs) i = -1;
-          // What a continuation sent (the next call of a loop of calls to another thread) goes out
-          // now, not after a slice that would only poll and flush: one loop pass per round trip.
-          if (this.count === 0 && this.transport.hasUnflushed() && !this.transport.hasInbound()) this.transport.flush(false);
         }
         if (this.hasWork()) continue;
       }
