@@ -82,8 +82,8 @@ export class Inbound {
       case R_REPLY: {
         const to = o[i + 1] as Pid;
         const t = router.route(to);
-        if (t === 0) router.local(OP_REPLY, to.serial, o[i + 2], o[i + 3], o[i + 4], o[i + 5]);
-        else if (t > 0) rt.state.transport.emit5(t, OP_REPLY, to.serial, o[i + 2], o[i + 3], relay(o[i + 4]), o[i + 5]);
+        if (t === 0) router.local(OP_REPLY, to.serial, o[i + 2], o[i + 3], o[i + 4], o[i + 5], false);
+        else if (t > 0) rt.state.transport.emit6(t, OP_REPLY, to.serial, o[i + 2], o[i + 3], relay(o[i + 4]), o[i + 5], false);
         return;
       }
       case W_SPAWN:

@@ -51,6 +51,7 @@ export class Calls {
   call(p: Proc, to: Pid<unknown> | string, req: unknown, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
     const s = this.s;
     let pid: Pid<unknown>;
+    let t: number;
     let local: boolean;
     try {
       pid = this.delivery.resolveTarget(to, 'call');
@@ -59,7 +60,8 @@ export class Calls {
       }
       // An aborted signal throws its reason here: nothing is sent.
       if (signal !== undefined) checkSignal(signal, 'call');
-      local = this.router.route(pid) === s.thread;
+      t = this.router.route(pid);
+      local = t === s.thread;
       // In-shard, only the request is copied (checkLocalSends), not the envelope the runtime wraps it in.
       if (local) req = this.delivery.prepareLocal(req);
       else assertEncodable(req);
@@ -87,10 +89,14 @@ export class Calls {
       // Every field in the literal: one shape for every call (a field added later, a span, would fork it).
       const pc: PendingCall = { resolve, reject, deadline: Infinity, timeoutMs, ended: false, to: pid, server, span: undefined, unlisten: undefined };
       addPending(p, ref, pc);
+      // Another thread of this node: the monitor goes inside the call's op (Delivery.sendCall), set up there before the request is seen.
+      const thread = t >= 0 && !local;
       if (server === null) {
         p.addMonitor(ref, pid);
-        this.router.sig(OP_MONITOR, p.pid, pid, ref);
-        if (pendingOf(p, ref) !== pc) return; // a server that is already gone: rejected with noproc
+        if (!thread) {
+          this.router.sig(OP_MONITOR, p.pid, pid, ref);
+          if (pendingOf(p, ref) !== pc) return; // a server that is already gone: rejected with noproc
+        }
       }
       const obs = s.observer;
       // One clock read per call serves its deadline and, with telemetry, its sent time and the send's stamp.
@@ -105,7 +111,10 @@ export class Calls {
       if (span !== undefined) pc.span = span;
       const env = obs.callEnvelope({ pid: p.pid, ref }, req, timeoutMs, now);
       try {
-        if (span === undefined) this.delivery.send(pid, env, p.pid, local);
+        if (thread) {
+          if (span === undefined) this.delivery.sendCall(t, pid, p.pid, ref, env);
+          else context.with(trace.setSpan(context.active(), span), () => this.delivery.sendCall(t, pid, p.pid, ref, env));
+        } else if (span === undefined) this.delivery.send(pid, env, p.pid, local);
         else context.with(trace.setSpan(context.active(), span), () => this.delivery.send(pid, env, p.pid, local));
       } catch (err) {
         this.end(p, ref, pc, true, err);
@@ -155,18 +164,18 @@ export class Calls {
     if (t === s.thread) {
       const v = this.delivery.prepareLocal(value);
       // Straight to the caller's pending call, unless the signal queue is running: then behind what it holds.
-      if (this.router.draining) this.router.local(OP_REPLY, to.serial, from.ref, ok, v, tp);
+      if (this.router.draining) this.router.local(OP_REPLY, to.serial, from.ref, ok, v, tp, false);
       else this.onReply(to.serial, from.ref, ok, v, tp);
       return;
     }
     if (t === NO_ROUTE) return;
     const v = this.delivery.prepareRemote(value, t === REMOTE);
     if (t === REMOTE) s.remote(R_REPLY, to, from.ref, ok, v, tp);
-    else s.transport.emit5(t, OP_REPLY, to.serial, from.ref, ok, v, tp);
+    else s.transport.emit6(t, OP_REPLY, to.serial, from.ref, ok, v, tp, by !== null && release(by, from.ref));
   }
 
   /** A reply arrived for process `serial`'s call `ref`. */
-  onReply(serial: number, ref: number, ok: boolean, value: unknown, tp: string | null): void {
+  onReply(serial: number, ref: number, ok: boolean, value: unknown, tp: string | null, released = false): void {
     const p = this.s.procs.get(serial);
     const pc = p === undefined ? undefined : pendingOf(p, ref);
     if (p === undefined || pc === undefined) {
@@ -174,7 +183,7 @@ export class Calls {
       return;
     }
     const err = ok ? undefined : fromWireError(value as WireError);
-    this.end(p, ref, pc, true, err, tp ?? undefined, true);
+    this.end(p, ref, pc, !released, err, tp ?? undefined, true);
     if (ok) pc.resolve(value);
     else pc.reject(err);
   }
@@ -255,6 +264,20 @@ export class Calls {
 function pendingOf(p: Proc, ref: number): PendingCall | undefined {
   if (p.call !== null && p.callRef === ref) return p.call;
   return p.calls === null ? undefined : p.calls.get(ref);
+}
+
+/**
+ * The server `by` answers call `ref` on another thread: the call's monitor
+ * goes now (true), so the caller sends no DEMONITOR. Its only effect after
+ * the reply would be a DOWN the caller drops (the call is over). Refs are
+ * unique per node, so the ref alone names the caller's monitor.
+ */
+function release(by: Proc, ref: number): boolean {
+  if (by.callWatcher !== null && by.callWatcherRef === ref) {
+    by.callWatcher = null;
+    return true;
+  }
+  return by.monitoredBy !== null && by.monitoredBy.delete(ref);
 }
 
 function addPending(p: Proc, ref: number, pc: PendingCall): void {

@@ -9,7 +9,7 @@ import { forLocal, forWire } from '../codec/prepare.js';
 import { InvalidArgumentError, MailboxFullError, NoProcError, UnknownNameError } from '../errors.js';
 import { describe } from '../validate.js';
 import { DROPPED, THREAD_STRIDE_I32 } from '../ring/control-block.js';
-import { type DeadLetter, type DeadLetterReason, OP_CLOCK, OP_DEAD_LETTER, OP_SEND, OP_SEND_AT, OP_SEND_TP } from './protocol.js';
+import { type DeadLetter, type DeadLetterReason, OP_CALL, OP_CALL_AT, OP_CLOCK, OP_DEAD_LETTER, OP_MONITOR, OP_SEND, OP_SEND_AT, OP_SEND_TP } from './protocol.js';
 import type { Receive } from './receive.js';
 import { R_SEND, R_SEND_TP, REMOTE } from './remote-ops.js';
 import { NO_ROUTE, type Router } from './router.js';
@@ -125,6 +125,42 @@ export class Delivery {
     else tr.emit2(t, stamped ? OP_SEND_AT : OP_SEND, pid.serial, m);
   }
 
+  /**
+   * A call to a process of thread `t` (another thread of this node): its
+   * monitor and its envelope `env` as one OP_CALL (see protocol.ts), only the
+   * request walked and encoded, the envelope rebuilt by the receiver. A
+   * traced call goes as OP_MONITOR and a traced send of `env`. Counted and
+   * stamped as send() counts and stamps a message.
+   */
+  sendCall(t: number, pid: Pid, from: Pid, ref: number, env: { req: unknown; t?: number; d?: number }): void {
+    const s = this.s;
+    s.turnSends++;
+    const obs = s.observer;
+    obs.sent(from, pid);
+    const stamp = obs.stamp;
+    const tc = obs.traceSend(from, pid);
+    let m: unknown;
+    try {
+      m = forWire(tc === undefined ? env.req : env, this.checked, false);
+    } catch (err) {
+      this.failed('unencodable', null, pid);
+      throw err;
+    }
+    const tr = s.transport;
+    const stamped = isStamped(stamp);
+    if (stamped && this.dstClock[t] !== stamp) {
+      this.dstClock[t] = stamp;
+      tr.emit1(t, OP_CLOCK, stamp);
+    }
+    tr.counted(t);
+    if (tc === undefined) {
+      tr.emit6(t, stamped ? OP_CALL_AT : OP_CALL, pid.serial, from, ref, m, env.t ?? null, env.d ?? null);
+    } else {
+      tr.emit3(t, OP_MONITOR, from, pid.serial, ref);
+      tr.emit9(t, OP_SEND_TP, pid.serial, m, stamped, tc.t0, tc.t1, tc.t2, tc.t3, tc.s0, tc.s1);
+    }
+  }
+
   /** Runtime-internal send (timers, offload results): never throws; failures become dead letters. */
   sendQuiet(to: Pid<unknown> | string, msg: unknown): void {
     let pid: Pid<unknown> | undefined;
@@ -226,7 +262,7 @@ export class Delivery {
 
   /** An op that passed the encodability check but still failed to pack: report it, drop only it. */
   onUnencodableOp(dest: number, op: unknown[]): void {
-    if (op[0] === OP_SEND || op[0] === OP_SEND_AT) this.deadLetter(new Pid(this.s.node, dest, op[1] as number), '[unencodable message]', 'unencodable');
+    if (op[0] === OP_SEND || op[0] === OP_SEND_AT || op[0] === OP_CALL || op[0] === OP_CALL_AT) this.deadLetter(new Pid(this.s.node, dest, op[1] as number), '[unencodable message]', 'unencodable');
   }
 
   /** A pid, or the pid registered under a name (ERR_UNKNOWN_NAME otherwise). */

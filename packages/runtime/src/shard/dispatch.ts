@@ -12,6 +12,8 @@ import type { Offload } from './offload.js';
 import {
   ARITY,
   type DeadLetter,
+  OP_CALL,
+  OP_CALL_AT,
   type ExitSignalReason,
   OP_CLOCK,
   OP_DEAD_LETTER,
@@ -85,6 +87,21 @@ export class Dispatcher {
         case OP_SEND_AT:
           delivery.deliverSerial(ops[i + 1] as number, ops[i + 2], this.srcClock[from]!, undefined);
           break;
+        case OP_CALL:
+        case OP_CALL_AT: {
+          // The call's monitor first, then its envelope, as when they came as OP_MONITOR and a send.
+          const serial = ops[i + 1] as number;
+          const caller = ops[i + 2] as Pid;
+          const ref = ops[i + 3] as number;
+          exits.onMonitor(caller, serial, ref);
+          const t = ops[i + 5] as number | null;
+          const env =
+            t === null
+              ? { $joerl: 'call', from: { pid: caller, ref }, req: ops[i + 4] }
+              : { $joerl: 'call', from: { pid: caller, ref }, req: ops[i + 4], t, d: ops[i + 6] as number };
+          delivery.deliverSerial(serial, env, op === OP_CALL_AT ? this.srcClock[from]! : NaN, undefined);
+          break;
+        }
         case OP_CLOCK:
           this.srcClock[from] = ops[i + 1] as number;
           break;
@@ -159,7 +176,7 @@ export class Dispatcher {
           offload.onReply(ops[i + 1] as number, ops[i + 2] === true, ops[i + 3]);
           break;
         case OP_REPLY:
-          calls.onReply(ops[i + 1] as number, ops[i + 2] as number, ops[i + 3] === true, ops[i + 4], ops[i + 5] as string | null);
+          calls.onReply(ops[i + 1] as number, ops[i + 2] as number, ops[i + 3] === true, ops[i + 4], ops[i + 5] as string | null, ops[i + 6] === true);
           break;
         case OP_NAME_ADDED:
           names.onAdded(ops[i + 1] as number, ops[i + 2] as string);

@@ -9,6 +9,15 @@ import type { Pid } from '../actor/pid.js';
 import { NOOP_PROBE, type BehaviourProbe } from '../actor/probe.js';
 import type { Proc } from '../actor/proc.js';
 
+/** A call envelope as the runtime builds it: with metrics on, its sent time `t` and the caller's deadline `d` (abs ms). */
+export interface CallEnvelope {
+  $joerl: 'call';
+  from: From;
+  req: unknown;
+  t?: number;
+  d?: number;
+}
+
 /** A traced spawn in flight: its `actor.spawn` span, and the traceparent its request carries. */
 export interface SpawnTrace {
   span: Span;
@@ -77,7 +86,7 @@ export interface ShardObserver {
    * caller's deadline). `now` is the clock the call read (performance.now()
    * ms; it also serves the stamp of the send that carries the envelope).
    */
-  callEnvelope(from: From, req: unknown, timeoutMs: number, now: number): object;
+  callEnvelope(from: From, req: unknown, timeoutMs: number, now: number): CallEnvelope;
   callEnded(span: Span, serverTp: string | undefined, err?: unknown): void;
   /** `by` answered the call `ref` (server-side call duration). */
   replied(by: Proc | null, ref: number): void;
@@ -119,7 +128,7 @@ class NoopObserver implements ShardObserver {
   callStarted(): undefined {
     return undefined;
   }
-  callEnvelope(from: From, req: unknown): object {
+  callEnvelope(from: From, req: unknown): CallEnvelope {
     return { $joerl: 'call', from, req };
   }
   callEnded(): void {}

@@ -28,7 +28,8 @@ export const OP_SPAWN = 9; //        reqId, SpawnRequest
 export const OP_SPAWN_REPLY = 10; // reqId, pid | null, WireError | null, behaviour name | null (traced spawns)
 export const OP_DEAD_LETTER = 11; // DeadLetter (to the main thread only)
 export const OP_NAME_ADDED = 12; //  toSerial, name (another thread registered a name for one of ours)
-export const OP_REPLY = 13; //       toSerial, ref, ok, value | WireError, traceparent | null (a call's answer; never enters a mailbox)
+export const OP_REPLY = 13; //       toSerial, ref, ok, value | WireError, traceparent | null, released (a call's answer; never enters a mailbox;
+//                                   released: the answering server dropped the call's monitor, so the caller sends no DEMONITOR)
 export const OP_OFFLOAD = 14; //     reqId, href, export, input, cancellable (to the main thread, which owns the pool)
 export const OP_OFFLOAD_REPLY = 15; // reqId, ok, value | WireError
 export const OP_SERIES = 16; //      slot, metric id, label values (a new metric series, to the main thread)
@@ -44,17 +45,21 @@ export const OP_NODE_REQ = 23; //    reqId, kind, arg (to the main thread: spawn
 export const OP_NODE_REPLY = 24; //  reqId, ok, value | WireError
 export const OP_REPORT = 25; //      Report: a crash or supervisor report (to the main thread; always on, telemetry or not)
 export const OP_OFFLOAD_CANCEL = 26; // reqId (to the main thread: the caller aborted a cancellable job)
+// A call to another thread: OP_MONITOR (from, toSerial, ref) and the call envelope's send in one op. The consumer
+// monitors first, then delivers { $joerl: 'call', from: { pid: from, ref }, req } (with t and d when t is not null).
+export const OP_CALL = 27; //        toSerial, from, ref, req, t | null, d
+export const OP_CALL_AT = 28; //     the same, sent at the source's current clock (see OP_CLOCK)
 
 /** How many fields follow each op code. */
-export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 4, 1, 2, 5, 5, 3, 3, 1, 9, 1, 1, 6, 1, 3, 3, 1, 1];
+export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 4, 1, 2, 6, 5, 3, 3, 1, 9, 1, 1, 6, 1, 3, 3, 1, 1, 6, 6];
 
 /**
  * True for the ops that carry a message someone sent (counted until published:
- * see Transport.counted): sends, dead-letter reports, and sends to another
+ * see Transport.counted): sends, calls, dead-letter reports, and sends to another
  * node on their way to the main thread (`kind`: the OP_REMOTE's first field).
  */
 export function carriesMessage(op: number, kind?: unknown): boolean {
-  return op === OP_SEND || op === OP_SEND_AT || op === OP_SEND_TP || op === OP_DEAD_LETTER || (op === OP_REMOTE && (kind === R_SEND || kind === R_SEND_TP));
+  return op === OP_SEND || op === OP_SEND_AT || op === OP_SEND_TP || op === OP_CALL || op === OP_CALL_AT || op === OP_DEAD_LETTER || (op === OP_REMOTE && (kind === R_SEND || kind === R_SEND_TP));
 }
 
 /** How a spawn relates the child to its parent: not at all, linked, or monitored (atomically, at birth). */

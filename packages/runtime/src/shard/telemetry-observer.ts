@@ -17,7 +17,7 @@ import type { From } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import type { BehaviourProbe } from '../actor/probe.js';
 import { type Proc, S_INBOX } from '../actor/proc.js';
-import type { ShardObserver, SpawnTrace } from './observer.js';
+import type { CallEnvelope, ShardObserver, SpawnTrace } from './observer.js';
 import { OP_SERIES, type ShardInit } from './protocol.js';
 import type { LocalSinks, ShardState } from './shard-state.js';
 import { ProcProbe } from './proc-probe.js';
@@ -237,7 +237,7 @@ export class TelemetryObserver implements ShardObserver {
     return this.tracing?.onCall(to);
   }
 
-  callEnvelope(from: From, req: unknown, timeoutMs: number, now: number): object {
+  callEnvelope(from: From, req: unknown, timeoutMs: number, now: number): CallEnvelope {
     if (!this.metricsOn) return { $joerl: 'call', from, req };
     // Sent time and the caller's deadline: the server measures call duration and late answers.
     const t = ORIGIN + now;

@@ -1,7 +1,7 @@
 // Shards the system gave up restarting: the main thread reads their inbound rings, so what is sent there is reported, not lost.
 
 import { Pid } from '../actor/pid.js';
-import { OP_LINK, OP_MONITOR } from '../shard/protocol.js';
+import { OP_CALL, OP_CALL_AT, OP_LINK, OP_MONITOR } from '../shard/protocol.js';
 import { NOPROC, type ThreadRuntime } from '../shard/thread-runtime.js';
 import { drainRingsInto } from './losses.js';
 import type { SharedMemory } from './shared-memory.js';
@@ -53,10 +53,15 @@ export class GoneShards {
     this.timer = null;
   }
 
-  /** A signal to a process of a gone shard: links and monitors learn at once that it does not exist. */
+  /** A signal to a process of a gone shard: links and monitors (a call's too) learn at once that it does not exist. */
   private answer(ops: unknown[], i: number, shard: number): void {
     const op = ops[i] as number;
-    if (op !== OP_LINK && op !== OP_MONITOR) return;
+    if (op !== OP_LINK && op !== OP_MONITOR && op !== OP_CALL && op !== OP_CALL_AT) return;
+    if (op === OP_CALL || op === OP_CALL_AT) {
+      // toSerial, from, ref: a monitor's fields in another order.
+      this.rt.router.sigDown(ops[i + 2] as Pid, ops[i + 3] as number, new Pid(this.rt.state.node, shard, ops[i + 1] as number), NOPROC);
+      return;
+    }
     const from = ops[i + 1] as Pid;
     const dead = new Pid(this.rt.state.node, shard, ops[i + 2] as number);
     if (op === OP_LINK) this.rt.router.sigExit(dead, from, NOPROC, true);

@@ -6,7 +6,7 @@ import { LOST, setFrameItems } from '../codec/side-items.js';
 import { DROPPED, QUEUED, THREAD_STRIDE_I32, UNSENT } from '../ring/control-block.js';
 import { RingReader } from '../ring/ring.js';
 import { wakeThread } from '../ring/wait.js';
-import { ARITY, OP_SEND, OP_SEND_AT, OP_SEND_TP, carriesMessage } from '../shard/protocol.js';
+import { ARITY, OP_CALL, OP_CALL_AT, OP_SEND, OP_SEND_AT, OP_SEND_TP, carriesMessage } from '../shard/protocol.js';
 
 /**
  * Messages counted, not reported one by one: their content went with the
@@ -86,6 +86,11 @@ export function drainRing(sab: SharedArrayBuffer, consumer: number, found: Found
         if (op === OP_SEND || op === OP_SEND_AT || op === OP_SEND_TP) {
           n++;
           found?.(new Pid(0, consumer, ops[i + 1] as number), ops[i + 2]);
+        } else if (op === OP_CALL || op === OP_CALL_AT) {
+          // A call: its monitor (answered as a signal) before its envelope, in the order they were sent.
+          n++;
+          other?.(ops, i);
+          found?.(new Pid(0, consumer, ops[i + 1] as number), { $joerl: 'call', from: { pid: ops[i + 2], ref: ops[i + 3] }, req: ops[i + 4] });
         } else if (carriesMessage(op)) {
           n++;
         } else {
