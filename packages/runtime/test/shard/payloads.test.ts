@@ -73,11 +73,13 @@ for (const [moved, checkLocalSends] of [[false, true], [true, false], [true, tru
       for (const [seq, bytes] of [[1, 64 * 1024], [2, MiB]] as const) {
         system.send(a, { op: 'send-forward', via: b, to: c, kind: 'Float64Array', bytes, seed: seq, seq, move: moved });
         const want = summary(makeBinary('Float64Array', bytes, seq));
-        const fwd = await expect<{ summary: string; detached: boolean }>(inbox, (m) => m?.event === 'forwarded' && m.seq === seq, 'the forward');
-        assert.not.ok(fwd.detached, `${bytes} B: the forwarder's buffer is still its own after sending it on`);
-        assert.is(fwd.summary, want);
         const got = await expect<{ summary: string }>(inbox, (m) => m?.event === 'checked' && m.seq === seq, 'the check on shard 2');
         assert.is(got.summary, want);
+        // Shard 2 has the data, so the forwarder's batch was encoded: now look at what the forwarder kept.
+        system.send(b, { op: 'look', seq });
+        const fwd = await expect<{ summary: string; detached: boolean }>(inbox, (m) => m?.event === 'looked' && m.seq === seq, 'the forwarder\'s look');
+        assert.not.ok(fwd.detached, `${bytes} B: the forwarder's buffer is still its own after sending it on`);
+        assert.is(fwd.summary, want);
       }
     }));
 }
