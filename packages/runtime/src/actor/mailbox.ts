@@ -37,8 +37,15 @@ const SYSTEM = new WeakSet<object>();
  * mailbox that never gets one (an idle actor, telemetry off) stays small.
  */
 
-/** The stamp pushStamped hands its rare path: a field, not an argument (see pushStamped). */
-const SLOW = { at: NaN };
+/**
+ * The stamp the next `pushStamped` stores (abs ms; NaN: none): the caller
+ * sets it right before the call. A field, not an argument: a double passed
+ * to a call that is not inlined is boxed, a heap allocation per message, and
+ * whether pushStamped is inlined into a send depends on what else that send
+ * inlined (a send that had inlined the checked-copy path had no budget left
+ * for it, and every in-shard send at 100% then allocated a heap number).
+ */
+export const STAMP_IN = { at: NaN };
 
 /**
  * "No run pending" for `Runs.nextRunAt`: a small integer (a Smi), not
@@ -111,17 +118,16 @@ export class Mailbox {
   }
 
   /**
-   * `push` with a send time for queue-wait timing (NaN: none) and a trace
-   * context (undefined: none). Small, so it is inlined into the send path,
-   * and `at` is never passed to another call, not even on the rare path:
-   * the optimizing compiler then boxes the double up front, on every call (a
-   * heap allocation per message). The rare path reads it from a field.
+   * `push` with a send time for queue-wait timing, read from `STAMP_IN.at`
+   * (NaN: none; see there), and a trace context (undefined: none). The
+   * stamp is never passed to another call, not even on the rare path, which
+   * reads the same field.
    */
-  pushStamped(msg: unknown, at: number, trace?: unknown): boolean {
+  pushStamped(msg: unknown, trace?: unknown): boolean {
     const r = this.runs;
+    const at = STAMP_IN.at;
     // The common case: room, no trace, stamps already kept, and a number (not NaN).
     if (r === null || trace !== undefined || this.length >= this.capacity || this.length > this.mask || at !== at) {
-      SLOW.at = at;
       return this.pushStampedSlow(msg, trace);
     }
     this.buf[(this.head + this.length) & this.mask] = msg;
@@ -137,7 +143,7 @@ export class Mailbox {
   }
 
   private pushStampedSlow(msg: unknown, trace: unknown): boolean {
-    const at = SLOW.at;
+    const at = STAMP_IN.at;
     if (this.length >= this.capacity) return false;
     if (this.length > this.mask) this.grow();
     const i = (this.head + this.length) & this.mask;

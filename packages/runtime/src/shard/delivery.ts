@@ -3,6 +3,7 @@
 import type { SpanContext } from '@opentelemetry/api';
 import { formatTraceparent } from '@joerl/telemetry/internal';
 import { Pid } from '../actor/pid.js';
+import { STAMP_IN } from '../actor/mailbox.js';
 import { type Proc, S_DEAD, S_IDLE } from '../actor/proc.js';
 import { movesPending } from '../codec/move.js';
 import { forLocal, forWire } from '../codec/prepare.js';
@@ -87,7 +88,8 @@ export class Delivery {
           throw err;
         }
       }
-      if (!this.enqueue(p, m, stamp, tc)) {
+      STAMP_IN.at = stamp;
+      if (!this.enqueue(p, m, tc)) {
         this.failed('mailbox_full', p, pid);
         throw new MailboxFullError(pid.toString(), p.mailbox.capacity, m);
       }
@@ -201,18 +203,30 @@ export class Delivery {
     const p = this.s.procs.get(serial);
     // An exiting process (its terminate running) still receives: terminate may wait for messages.
     if (p === undefined || p.status === S_DEAD) this.deadLetter(this.s.pidOf(serial), msg, 'actor_not_found');
-    else if (!this.enqueue(p, msg, stamp, trace)) this.deadLetter(p.pid, msg, 'mailbox_full', p);
+    else {
+      STAMP_IN.at = stamp;
+      if (!this.enqueue(p, msg, trace)) this.deadLetter(p.pid, msg, 'mailbox_full', p);
+    }
   }
 
   /**
-   * Puts a message in a mailbox (or hands it to a waiting receive); schedules the process.
-   * No default parameters here or in deliverSerial: a parameter that may be
-   * undefined is a tagged value, so the caller's double stamp would be boxed
-   * (a heap allocation per message).
+   * Puts a message in a mailbox (or hands it to a waiting receive); schedules
+   * the process. Its queue-wait stamp is in `STAMP_IN.at` (NaN: none), set by
+   * the caller right before: a double is never an argument on this path, as
+   * a call that V8 does not inline (that depends on what else the caller
+   * inlined) boxes it, a heap allocation per message. No default parameters
+   * here or in deliverSerial either: a parameter that may be undefined is a
+   * tagged value.
    */
-  enqueue(p: Proc, msg: unknown, stamp: number, trace: SpanContext | undefined): boolean {
-    if (p.receivers !== null && this.rcv.offer(p, msg)) return true;
-    if (!(isStamped(stamp) || trace !== undefined ? p.mailbox.pushStamped(msg, stamp, trace) : p.mailbox.push(msg))) return false;
+  enqueue(p: Proc, msg: unknown, trace: SpanContext | undefined): boolean {
+    const at = STAMP_IN.at;
+    if (p.receivers !== null) {
+      if (this.rcv.offer(p, msg)) return true;
+      STAMP_IN.at = at; // (a receive's predicate is user code: it may have sent)
+    }
+    if (isStamped(at) || trace !== undefined) {
+      if (!p.mailbox.pushStamped(msg, trace)) return false;
+    } else if (!p.mailbox.push(msg)) return false;
     this.ctl[this.queued]!++;
     this.s.observer.mailboxIn(p);
     this.s.counters.delivered++;

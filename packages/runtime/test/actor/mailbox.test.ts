@@ -1,7 +1,7 @@
 // The mailbox ring: FIFO through growth, capacity, removal from the middle keeps order.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Mailbox } from '../../src/actor/mailbox.ts';
+import { Mailbox, STAMP_IN } from '../../src/actor/mailbox.ts';
 
 test('FIFO through growth and wrap', () => {
   const m = new Mailbox(Infinity);
@@ -64,16 +64,22 @@ function takeAll(m: Mailbox): Array<[unknown, number | null]> {
   return out;
 }
 
+/** A stamped push as the send path makes it: the stamp in STAMP_IN, then the push. */
+function pushAt(m: Mailbox, msg: unknown, stamp: number): void {
+  STAMP_IN.at = stamp;
+  m.pushStamped(msg);
+}
+
 test('every message comes out with its own stamp, through runs, unstamped ones, growth and wrap', () => {
   const m = new Mailbox(Infinity);
   m.push('u0'); // before any stamp
-  m.pushStamped('a', 10);
-  m.pushStamped('b', 10);
+  pushAt(m, 'a', 10);
+  pushAt(m, 'b', 10);
   m.push('u1');
   m.pushAlways({ kind: 'sys' }); // an EXIT or DOWN: always an object
-  m.pushStamped('c', 20);
-  m.pushStamped('d', 20);
-  m.pushStamped('e', 10);
+  pushAt(m, 'c', 20);
+  pushAt(m, 'd', 20);
+  pushAt(m, 'e', 10);
   assert.equal(takeAll(m), [['u0', null], ['a', 10], ['b', 10], ['u1', null], [{ kind: 'sys' }, null], ['c', 20], ['d', 20], ['e', 10]]);
   // Empty, then the same stamp as the last run, then interleaved with shifts (and past the first size).
   const want: Array<[unknown, number | null]> = [];
@@ -81,7 +87,7 @@ test('every message comes out with its own stamp, through runs, unstamped ones, 
   for (let i = 0; i < 300; i++) {
     const stamp = i % 7 === 0 ? NaN : 10 + Math.floor(i / 5);
     if (Number.isNaN(stamp)) m.push(i);
-    else m.pushStamped(i, stamp);
+    else pushAt(m, i, stamp);
     want.push([i, Number.isNaN(stamp) ? null : stamp]);
     if (i % 3 === 0) {
       const msg = m.shift();
@@ -98,11 +104,11 @@ test('removeAt keeps every other message with its stamp', () => {
     const all: Array<[string, number | null]> = [['a', 1], ['b', 1], ['c', 2], ['d', null], ['e', 3], ['f', 3]];
     for (const [msg, stamp] of all) {
       if (stamp === null) m.push(msg);
-      else m.pushStamped(msg, stamp);
+      else pushAt(m, msg, stamp);
     }
     m.removeAt(remove);
     // A push after the removal joins (or starts) the right run.
-    m.pushStamped('g', 3);
+    pushAt(m, 'g', 3);
     assert.equal(takeAll(m), [...all.filter((_, i) => i !== remove), ['g', 3]], `removeAt(${remove})`);
   }
 });
