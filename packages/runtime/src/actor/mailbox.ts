@@ -202,6 +202,44 @@ export class Mailbox {
     return msg;
   }
 
+  /**
+   * For a consumer that takes messages a run at a time (the observed turn):
+   * sets `lastStamp` to the stamp of the oldest message and returns how
+   * many queued messages, from it on, share that stamp's run (all of them
+   * in a mailbox that was never stamped). Those can be taken with
+   * `shiftInRun`, which keeps no stamps; the mailbox must not be empty.
+   */
+  headRun(): number {
+    const r = this.runs;
+    if (r === null) return this.length;
+    const pos = r.shifted;
+    if (pos >= r.nextRunAt) enterRun(r, pos);
+    this.lastStamp = r.curStamp;
+    const left = r.nextRunAt - pos;
+    return r.nextRunAt === NONE || left > this.length ? this.length : left;
+  }
+
+  /**
+   * `shift` of a message that `headRun` counted: no run to look for and no
+   * stamp to copy (`lastStamp` is the run's), and the mailbox is not empty.
+   * It is also not traced: a trace context it held is dropped.
+   */
+  shiftInRun(): unknown {
+    const i = this.head;
+    const msg = this.buf[i];
+    this.buf[i] = undefined;
+    const r = this.runs;
+    // Empty now: positions start over, as in shift.
+    if (r !== null) {
+      if (this.length === 1) r.shifted = r.pushed = 0;
+      else r.shifted++;
+    }
+    if (this.traces !== null) this.traces[i] = undefined;
+    this.head = (i + 1) & this.mask;
+    this.length--;
+    return msg;
+  }
+
   /** The i-th oldest message, without removing it. */
   at(i: number): unknown {
     return this.buf[(this.head + i) & this.mask];

@@ -155,15 +155,78 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
 
   /**
    * The observed turn. The common case, a plain actor at 100% sampling with
-   * no provider hook per message, runs here: beside turn.ts's loop it only
-   * notes each message's queue wait, counts it into the timing block, and
-   * hands a message that carried a trace to handleTraced; sends and the
-   * mailbox's depth are counted once, when the turn ends. Anything else goes
-   * to `general`.
+   * no provider hook per message, runs here: beside turn.ts's loop it takes
+   * messages in runs that share a queue wait (one sender's stamp, one
+   * timing block's clock, see Mailbox.headRun) and notes the wait and the
+   * block's count once per run (TurnTiming.ranInBlock), not per message;
+   * sends and the mailbox's depth are counted once, when the turn ends.
+   * With tracing on, `leanTraced` does the same a message at a time.
+   * Anything else goes to `general`.
    */
   function lean(p: Proc, budget: number): number {
     const b = p.behaviour!;
     if (!obs.leanTurns || p.tm === null || (b as unknown as Record<symbol, unknown>)[BEHAVIOUR] !== 'actor') return general(p, budget);
+    if (tracing !== null) return leanTraced(p, budget);
+    p.status = S_RUNNING;
+    const ctx = p.ctx;
+    const mb = p.mailbox;
+    const ctl = s.ctl.i32;
+    const queued = s.queuedIndex;
+    let n = 0;
+    timing.openBlock();
+    timing.clock = timing.blockStart;
+    timing.inTurn = true;
+    try {
+      s.turnSends = 0;
+      while (n + s.turnSends < budget && mb.length > 0) {
+        // A run: messages of one stamp, within the open block (whose clock is theirs).
+        const from = n;
+        let end = n + mb.headRun();
+        const room = n + timing.room();
+        if (end > room) end = room;
+        timing.runClock = timing.clock;
+        while (n < end && n + s.turnSends < budget && mb.length > 0) {
+          const msg = mb.shiftInRun();
+          n++;
+          // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
+          if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
+          let next: unknown;
+          try {
+            next = b.handle(msg, p.state, ctx as never);
+          } catch (err) {
+            timing.ranInBlock(mb, n - from, n - 1 - from);
+            endTurn(p, n);
+            turns.crashed(p, err, msg);
+            return n;
+          }
+          if (isThenable(next)) {
+            timing.ranInBlock(mb, n - from, n - from);
+            endTurn(p, n);
+            turns.awaitHandler(p, next, msg);
+            return n;
+          }
+          p.state = next;
+          if (p.pendingExit !== null || p.stopReason !== null) {
+            timing.ranInBlock(mb, n - from, n - from);
+            endTurn(p, n);
+            turns.stopping(p);
+            return n;
+          }
+        }
+        // The block goes on, or it is full and a new one starts (and the clock with it).
+        timing.ranInBlock(mb, n - from, n - from);
+      }
+      endTurn(p, n);
+    } finally {
+      timing.inTurn = false;
+    }
+    turns.afterTurn(p);
+    return n;
+  }
+
+  /** `lean` with tracing on: a message at a time, each handed to handleTraced when it carried a trace. */
+  function leanTraced(p: Proc, budget: number): number {
+    const b = p.behaviour!;
     p.status = S_RUNNING;
     const ctx = p.ctx;
     const mb = p.mailbox;
@@ -183,7 +246,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
         if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
         try {
-          next = tracing !== null && mb.lastTrace !== undefined ? handleTraced(p, b, msg) : b.handle(msg, p.state, ctx as never);
+          next = mb.lastTrace !== undefined ? handleTraced(p, b, msg) : b.handle(msg, p.state, ctx as never);
         } catch (err) {
           endTurn(p, n);
           turns.crashed(p, err, msg);

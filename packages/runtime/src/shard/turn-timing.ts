@@ -24,6 +24,8 @@ export class TurnTiming {
   /** True while an observed turn runs; `clock` is then the current message's start (abs ms), reused for send stamps. */
   inTurn = false;
   clock = 0;
+  /** The clock when the lean turn's current run of messages began (see ranInBlock). */
+  runClock = 0;
   /** A timing block is open. */
   blockLive = false;
   blockStart = 0;
@@ -59,6 +61,38 @@ export class TurnTiming {
    */
   countInBlock(): void {
     if (++this.blockCount >= this.size) this.endBlock();
+  }
+
+  /** Messages the open timing block still takes before it ends (at least 1). */
+  room(): number {
+    return this.size - this.blockCount;
+  }
+
+  /**
+   * A run of the lean turn ends: `taken` messages came out of `mb`, all
+   * with its `lastStamp` (see Mailbox.headRun) and all started at
+   * `runClock` (the clock when the run began: nothing in it moved the
+   * clock but a flush a handler caused), so they all waited as long; and
+   * `handled` of them count in the open block (a handler that threw does
+   * not, as in countInBlock). Records the block when it is full. Per run,
+   * not per message: this and `waited` are the same figures.
+   */
+  ranInBlock(mb: { readonly lastStamp: number }, taken: number, handled: number): void {
+    const stamp = mb.lastStamp;
+    if (stamp === stamp) {
+      const now = this.runClock;
+      const wait = now > stamp ? now - stamp : 0;
+      if (wait === this.waitMs) this.waitCount += taken;
+      else if (wait === this.waitMs2) this.waitCount2 += taken;
+      else {
+        if (this.waitCount2 > 0) this.m.queueWait(this.waitMs2, this.waitCount2);
+        this.waitMs2 = this.waitMs;
+        this.waitCount2 = this.waitCount;
+        this.waitMs = wait;
+        this.waitCount = taken;
+      }
+    }
+    if ((this.blockCount += handled) >= this.size) this.endBlock();
   }
 
   /**
