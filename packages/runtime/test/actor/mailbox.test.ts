@@ -113,4 +113,63 @@ test('removeAt keeps every other message with its stamp', () => {
   }
 });
 
+/** Empties `m` a run at a time, as the observed turn does: [message, its run's stamp (null: none)]. */
+function takeByRuns(m: Mailbox, most = Infinity): Array<[unknown, number | null]> {
+  const out: Array<[unknown, number | null]> = [];
+  while (m.length > 0) {
+    const k = Math.min(m.headRun(), most);
+    assert.ok(k >= 1 && k <= m.length, `a run of ${k} in ${m.length}`);
+    const stamp = Number.isNaN(m.lastStamp) ? null : m.lastStamp;
+    for (let i = 0; i < k; i++) out.push([m.shiftInRun(), stamp]);
+  }
+  return out;
+}
+
+test('headRun counts the messages that share the head stamp, and shiftInRun takes them, through growth, wrap and interleaved pushes', () => {
+  const m = new Mailbox(Infinity);
+  m.push('u0');
+  pushAt(m, 'a', 10);
+  pushAt(m, 'b', 10);
+  m.push('u1');
+  m.pushAlways({ kind: 'sys' });
+  pushAt(m, 'c', 20);
+  pushAt(m, 'd', 20);
+  pushAt(m, 'e', 10);
+  assert.is(m.headRun(), 1); // u0 alone: the NaN run ends where 10 starts
+  assert.equal(takeByRuns(m), [['u0', null], ['a', 10], ['b', 10], ['u1', null], [{ kind: 'sys' }, null], ['c', 20], ['d', 20], ['e', 10]]);
+  // Runs cut short (as a full timing block cuts them), pushes while a run is being taken, growth past the first size.
+  const want: Array<[unknown, number | null]> = [];
+  const got: Array<[unknown, number | null]> = [];
+  for (let i = 0; i < 400; i++) {
+    const stamp = i % 11 === 0 ? NaN : 10 + Math.floor(i / 6);
+    if (Number.isNaN(stamp)) m.push(i);
+    else pushAt(m, i, stamp);
+    want.push([i, Number.isNaN(stamp) ? null : stamp]);
+    if (i % 4 === 0) {
+      const k = Math.min(m.headRun(), 3);
+      const s = Number.isNaN(m.lastStamp) ? null : m.lastStamp;
+      for (let j = 0; j < k; j++) got.push([m.shiftInRun(), s]);
+    }
+  }
+  got.push(...takeByRuns(m, 5));
+  assert.equal(got, want);
+  // A mailbox that was never stamped is one run.
+  const plain = new Mailbox(Infinity);
+  for (let i = 0; i < 9; i++) plain.push(i);
+  assert.is(plain.headRun(), 9);
+  assert.equal(takeByRuns(plain), Array.from({ length: 9 }, (_, i) => [i, null]));
+});
+
+test('shift and shiftInRun mix: after runs taken whole or in part, shift still gives each message its own stamp', () => {
+  const m = new Mailbox(Infinity);
+  for (let i = 0; i < 40; i++) pushAt(m, i, 100 + (i >> 3));
+  const got: Array<[unknown, number | null]> = [];
+  while (m.length > 0) {
+    const k = Math.min(m.headRun(), 2);
+    for (let j = 0; j < k; j++) got.push([m.shiftInRun(), m.lastStamp]);
+    if (m.length > 0) got.push([m.shift(), m.lastStamp]);
+  }
+  assert.equal(got, Array.from({ length: 40 }, (_, i) => [i, 100 + (i >> 3)]));
+});
+
 test.run();
