@@ -158,7 +158,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
    * no provider hook per message, runs here: beside turn.ts's loop it takes
    * messages in runs that share a queue wait (one sender's stamp, one
    * timing block's clock, see Mailbox.headRun) and notes the wait and the
-   * block's count once per run (TurnTiming.ranInBlock), not per message;
+   * block's count once per run (TurnTiming.runStarts/ranInBlock), not per message;
    * sends and the mailbox's depth are counted once, when the turn ends.
    * With tracing on, `leanTraced` does the same a message at a time.
    * Anything else goes to `general`.
@@ -184,7 +184,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         let end = n + mb.headRun();
         const room = n + timing.room();
         if (end > room) end = room;
-        timing.runClock = timing.clock;
+        timing.runStarts(mb);
         while (n < end && n + s.turnSends < budget && mb.length > 0) {
           const msg = mb.shiftInRun();
           n++;
@@ -194,27 +194,27 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
           try {
             next = b.handle(msg, p.state, ctx as never);
           } catch (err) {
-            timing.ranInBlock(mb, n - from, n - 1 - from);
+            timing.ranInBlock(n - from, n - 1 - from);
             endTurn(p, n);
             turns.crashed(p, err, msg);
             return n;
           }
           if (isThenable(next)) {
-            timing.ranInBlock(mb, n - from, n - from);
+            timing.ranInBlock(n - from, n - from);
             endTurn(p, n);
             turns.awaitHandler(p, next, msg);
             return n;
           }
           p.state = next;
           if (p.pendingExit !== null || p.stopReason !== null) {
-            timing.ranInBlock(mb, n - from, n - from);
+            timing.ranInBlock(n - from, n - from);
             endTurn(p, n);
             turns.stopping(p);
             return n;
           }
         }
         // The block goes on, or it is full and a new one starts (and the clock with it).
-        timing.ranInBlock(mb, n - from, n - from);
+        timing.ranInBlock(n - from, n - from);
       }
       endTurn(p, n);
     } finally {

@@ -24,8 +24,8 @@ export class TurnTiming {
   /** True while an observed turn runs; `clock` is then the current message's start (abs ms), reused for send stamps. */
   inTurn = false;
   clock = 0;
-  /** The clock when the lean turn's current run of messages began (see ranInBlock). */
-  runClock = 0;
+  /** The lean turn's current run of messages was stamped: its wait is in the first slot (see runStarts). */
+  private runWaited = false;
   /** A timing block is open. */
   blockLive = false;
   blockStart = 0;
@@ -69,29 +69,42 @@ export class TurnTiming {
   }
 
   /**
-   * A run of the lean turn ends: `taken` messages came out of `mb`, all
-   * with its `lastStamp` (see Mailbox.headRun) and all started at
-   * `runClock` (the clock when the run began: nothing in it moved the
-   * clock but a flush a handler caused), so they all waited as long; and
-   * `handled` of them count in the open block (a handler that threw does
-   * not, as in countInBlock). Records the block when it is full. Per run,
-   * not per message: this and `waited` are the same figures.
+   * A run of the lean turn starts: its messages (all with `mb.lastStamp`,
+   * see Mailbox.headRun) start at `clock`, the open block's, so they all
+   * waited as long. That wait goes in the first slot (as in `waited`), and
+   * `ranInBlock` adds how many took it. Taken before any handler of the run
+   * runs: a flush one of them causes ends the block and moves the clock,
+   * not this run's wait.
    */
-  ranInBlock(mb: { readonly lastStamp: number }, taken: number, handled: number): void {
+  runStarts(mb: { readonly lastStamp: number }): void {
     const stamp = mb.lastStamp;
-    if (stamp === stamp) {
-      const now = this.runClock;
-      const wait = now > stamp ? now - stamp : 0;
-      if (wait === this.waitMs) this.waitCount += taken;
-      else if (wait === this.waitMs2) this.waitCount2 += taken;
-      else {
-        if (this.waitCount2 > 0) this.m.queueWait(this.waitMs2, this.waitCount2);
-        this.waitMs2 = this.waitMs;
-        this.waitCount2 = this.waitCount;
-        this.waitMs = wait;
-        this.waitCount = taken;
-      }
+    this.runWaited = stamp === stamp;
+    if (!this.runWaited) return;
+    const now = this.clock;
+    const wait = now > stamp ? now - stamp : 0;
+    if (wait === this.waitMs) return;
+    const count = this.waitCount;
+    if (wait === this.waitMs2) {
+      this.waitCount = this.waitCount2;
+      this.waitCount2 = count;
+    } else {
+      // The older value makes room.
+      if (this.waitCount2 > 0) this.m.queueWait(this.waitMs2, this.waitCount2);
+      this.waitCount2 = count;
+      this.waitCount = 0;
     }
+    this.waitMs2 = this.waitMs;
+    this.waitMs = wait;
+  }
+
+  /**
+   * The run `runStarts` began ends: `taken` messages came out of the
+   * mailbox, and `handled` of them count in the open block (a handler that
+   * threw does not, as in countInBlock). Records the block when it is full.
+   * Per run, not per message: this and `waited` give the same figures.
+   */
+  ranInBlock(taken: number, handled: number): void {
+    if (this.runWaited) this.waitCount += taken;
     if ((this.blockCount += handled) >= this.size) this.endBlock();
   }
 
@@ -156,12 +169,15 @@ export class TurnTiming {
     this.outLeft = 0;
   }
 
-  /** Records the pending queue waits (before every flush: runs go on across turns). */
+  /**
+   * Records the pending queue waits (before every flush: runs go on across
+   * turns). The two values stay, with nothing counted: a run of the lean
+   * turn that a handler's flush cut adds to its slot when it ends.
+   */
   flushWaits(): void {
     if (this.waitCount > 0) this.m.queueWait(this.waitMs, this.waitCount);
     if (this.waitCount2 > 0) this.m.queueWait(this.waitMs2, this.waitCount2);
     this.waitCount = this.waitCount2 = 0;
-    this.waitMs = this.waitMs2 = NaN;
   }
 
   /** Ends the open timing block before a flush. Mid-turn (a span start shipped before a handler), the block goes on from here. */
