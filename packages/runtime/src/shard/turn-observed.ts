@@ -159,7 +159,8 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
    * messages in runs that share a queue wait (one sender's stamp, one
    * timing block's clock, see Mailbox.headRun) and notes the wait and the
    * block's count once per run (TurnTiming.runStarts/ranInBlock), not per message;
-   * sends and the mailbox's depth are counted once, when the turn ends.
+   * a mailbox's last message is taken on its own (a run of one costs more).
+   * Sends and the mailbox's depth are counted once, when the turn ends.
    * With tracing on, `leanTraced` does the same a message at a time.
    * Anything else goes to `general`.
    */
@@ -179,6 +180,34 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     try {
       s.turnSends = 0;
       while (n + s.turnSends < budget && mb.length > 0) {
+        if (mb.length === 1) {
+          // The last message (most turns of a ping-pong or a ring): noted as it is taken, which costs less than a run of one.
+          const msg = mb.shift();
+          n++;
+          timing.waited(mb);
+          if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
+          let next: unknown;
+          try {
+            next = b.handle(msg, p.state, ctx as never);
+          } catch (err) {
+            endTurn(p, n);
+            turns.crashed(p, err, msg);
+            return n;
+          }
+          timing.countInBlock();
+          if (isThenable(next)) {
+            endTurn(p, n);
+            turns.awaitHandler(p, next, msg);
+            return n;
+          }
+          p.state = next;
+          if (p.pendingExit !== null || p.stopReason !== null) {
+            endTurn(p, n);
+            turns.stopping(p);
+            return n;
+          }
+          continue;
+        }
         // A run: messages of one stamp, within the open block (whose clock is theirs).
         const from = n;
         let end = n + mb.headRun();
