@@ -70,8 +70,13 @@ export class ThreadTracing {
   private readonly sink: SpanSink;
   /** A turn is running (synchronously, from the shard's root context): see decide. */
   private readonly turn: { readonly inTurn: boolean } | null;
-  /** xorshift32 state for the per-send sampling draw (Math.random costs more than the rest of an untraced send). */
+  /** xorshift32 state for the sampling draws (Math.random costs more than the rest of an untraced send). */
   private rnd = (Math.random() * 0xffffffff) | 1;
+  /**
+   * New roots still to refuse before the next one is kept (see decide): a
+   * countdown drawn once per kept root, not a draw per root.
+   */
+  private skip: number;
   /** The context of the handle span beginHandle made last (run its handler in it). */
   handleCtx: Context = ROOT_CONTEXT;
   /** The last handle descriptor made, and for which process (see handleDescriptor). */
@@ -90,6 +95,7 @@ export class ThreadTracing {
     this.sink = sink;
     this.turn = turn;
     this.tracer = new RecordingTracer(sink, config.sampleRate, SCOPE);
+    this.skip = this.gap();
     if (installGlobals) {
       trace.setGlobalTracerProvider(new RecordingTracerProvider(sink, config.sampleRate));
       this.cm = new AsyncLocalContextManager().enable();
@@ -119,8 +125,29 @@ export class ThreadTracing {
     if (span instanceof BuiltinSpan) return span;
     const parent = span?.spanContext();
     if (parent !== undefined && isSpanContextValid(parent)) return (parent.traceFlags & TraceFlags.SAMPLED) === 0 ? NOT_TRACED : asWords(parent);
-    if (this.config.sampleRate < 1 && this.draw() >= this.config.sampleRate) return NOT_TRACED;
+    if (this.skip > 0) {
+      this.skip--;
+      return NOT_TRACED;
+    }
+    this.skip = this.gap();
     return ROOT;
+  }
+
+  /**
+   * How many new roots to refuse before keeping one: geometric, P(gap >= k)
+   * = (1 - rate)^k, the gaps between successes of independent draws that
+   * each keep a root with probability `rate`. So each root is still kept
+   * with probability `rate`, independently of the others, as with a draw
+   * per root, but an untraced send only counts down (a draw, a division and
+   * a compare cost a few ns a message, a tenth of what tracing at 1% added
+   * to a send). 0 at rate 1, Infinity at rate 0 (nothing is ever kept).
+   */
+  private gap(): number {
+    const rate = this.config.sampleRate;
+    if (rate >= 1) return 0;
+    if (rate <= 0) return Infinity;
+    // 1 - draw() is in (0, 1]: its log is finite and <= 0.
+    return Math.floor(Math.log(1 - this.draw()) / Math.log1p(-rate));
   }
 
 
@@ -137,7 +164,7 @@ export class ThreadTracing {
     return cm.depth === 0 && this.turn !== null && this.turn.inTurn ? ROOT_CONTEXT : cm.active();
   }
 
-  /** A uniform draw in [0, 1) (xorshift32: sampling, not security). */
+  /** A uniform draw in (0, 1) (xorshift32, never 0: sampling, not security). */
   private draw(): number {
     let x = this.rnd;
     x ^= x << 13;
