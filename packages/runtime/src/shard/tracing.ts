@@ -138,15 +138,15 @@ export class ThreadTracing {
    * = (1 - rate)^k, the gaps between successes of independent draws that
    * each keep a root with probability `rate`. So each root is still kept
    * with probability `rate`, independently of the others, as with a draw
-   * per root, but an untraced send only counts down (a draw, a division and
-   * a compare cost a few ns a message, a tenth of what tracing at 1% added
-   * to a send). 0 at rate 1, Infinity at rate 0 (nothing is ever kept).
+   * per root, but an untraced send only counts down (the draw per send was
+   * 1.6% of the sending shard's time at 1%). 0 at rate 1, Infinity at rate 0
+   * (nothing is ever kept).
    */
   private gap(): number {
     const rate = this.config.sampleRate;
     if (rate >= 1) return 0;
     if (rate <= 0) return Infinity;
-    // 1 - draw() is in (0, 1]: its log is finite and <= 0.
+    // 1 - draw() is in (0, 1): its log is finite and negative.
     return Math.floor(Math.log(1 - this.draw()) / Math.log1p(-rate));
   }
 
