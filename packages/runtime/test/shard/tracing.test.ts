@@ -1,7 +1,7 @@
-// A shard's sampling of new traces: each kept with the sample rate's odds (a geometric countdown between kept ones), none at 0, all at 1.
+// A shard's built-in spans: sampling of new traces (a geometric countdown between kept ones, none at 0, all at 1), and one clock read per handled message.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { SpanSink } from '@joerl/telemetry/internal';
+import { BUILTIN_HANDLE, BUILTIN_RECEIVE, type SpanSink, WordSpanContext } from '@joerl/telemetry/internal';
 import { Pid } from '../../src/actor/pid.ts';
 import { ThreadTracing } from '../../src/shard/tracing.ts';
 
@@ -49,6 +49,32 @@ test('at 1%, about one send in a hundred starts a trace, the gaps between them s
 test('at 0 no send starts a trace; at 1 every send does', () => {
   assert.is(sample(0, 10_000).kept, 0);
   assert.is(sample(1, 10_000).kept, 10_000);
+});
+
+test('a traced message handled right after another in the same turn starts when that one ended; otherwise it reads the clock', () => {
+  const rows: { code: number; start: number; end: number }[] = [];
+  const sink: SpanSink = {
+    started() {},
+    ended() {},
+    endedWire() {},
+    endedBuiltin(code, _s0, _s1, _t, _p0, _p1, _r, start, end) {
+      rows.push({ code, start, end });
+    },
+  };
+  const tracing = new ThreadTracing({ sampleRate: 1, propagation: 'parent' }, sink, false);
+  const carried = new WordSpanContext({ t0: 1, t1: 2, t2: 3, t3: 4 }, 5, 6, true);
+  const to = new Pid(0, 2, 1);
+  tracing.endHandleChained(tracing.beginHandle(carried, NaN, 'T', to, false));
+  const first = rows.at(-1)!;
+  tracing.endHandleChained(tracing.beginHandle(carried, NaN, 'T', to, true));
+  const [receive, handle] = rows.slice(-2);
+  assert.equal([first.code, receive!.code, handle!.code], [BUILTIN_HANDLE, BUILTIN_RECEIVE, BUILTIN_HANDLE]);
+  assert.is(receive!.end, first.end, 'the receive ends when the previous handle span ended');
+  assert.is(handle!.start, first.end, 'the handle span starts there too');
+  assert.ok(handle!.end >= handle!.start);
+  // Not chained (another message, turn or process came between): a clock of its own, no earlier than the last end.
+  tracing.beginHandle(carried, NaN, 'T', to, false);
+  assert.ok(rows.at(-1)!.end >= handle!.end);
 });
 
 test.run();
