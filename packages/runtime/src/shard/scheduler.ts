@@ -3,7 +3,7 @@
 import type { Proc } from '../actor/proc.js';
 import { S_QUEUED } from '../actor/proc.js';
 import { BUSY, THREAD_STRIDE_I32 } from '../ring/control-block.js';
-import { parkThread, wakeThread } from '../ring/wait.js';
+import { PARKED_PORT_WAKES, parkThread, wakeThread } from '../ring/wait.js';
 import type { Transport } from './transport.js';
 
 /** Runs up to `budget` messages of one process; returns how many it ran. */
@@ -25,6 +25,11 @@ const IO_MS = 0.1;
 const TURN_MS = 0.1;
 /** Turns `runNow` may run between two slices (a caller's loop of in-shard calls; see runNow). */
 const NOW_TURNS = 64;
+/**
+ * How long an idle thread waits awake for a frame whose side items have
+ * arrived (microseconds): the producer publishes it right after the post.
+ */
+const SIDE_SPIN_MICROS = 30;
 
 /**
  * One per thread. A slice drains the inbound rings into mailboxes, then
@@ -89,6 +94,7 @@ export class Scheduler {
     this.busyIndex = thread * THREAD_STRIDE_I32 + BUSY;
     this.spinNow = spinMicros;
     transport.onDirty = () => this.kick();
+    transport.onSidePost = () => this.kick();
   }
 
   /** Processes waiting for a turn. */
@@ -303,11 +309,18 @@ export class Scheduler {
         // One slow round trip is noise; four in a row mean nobody is talking.
         if (++this.emptySpins >= 4) this.spinNow = this.spinNow / 2;
       }
+      // A frame's side items came ahead of it: it is published next. Waiting
+      // awake saves a park and a wake-up (bounded: its producer may have died
+      // between the post and the publish, or lost its core).
+      const due = this.transport.sideDue();
+      if (due && this.spin(SIDE_SPIN_MICROS)) continue;
       this.parked = true;
       const parkedAt = performance.now();
       // While a full ring holds back our output, its consumer wakes us when it
       // frees space (NEED_SPACE); the 10 ms timeout is only a safety net.
-      await parkThread(this.ctl, this.thread, this.hasWork, this.transport.hasOverflow() ? 10 : Infinity);
+      // With no post waiting for its frame, a producer's post wakes us (our
+      // ports' listeners ring the bell), and it skips its notify for that frame.
+      await parkThread(this.ctl, this.thread, this.hasWork, this.transport.hasOverflow() ? 10 : Infinity, due ? 1 : PARKED_PORT_WAKES);
       this.parked = false;
       yielded = performance.now();
       if (this.spinMicros > 0 && (performance.now() - parkedAt) * 1000 < this.spinMicros * 2) {
