@@ -2,7 +2,7 @@
 
 import { movesPending } from './move.js';
 import { copy, snapshot } from './snapshot.js';
-import { REWRITE, SHARED, analyze, analyzeAs, flat, refuseShared } from './values.js';
+import { BIG, REWRITE, SHARED, analyze, analyzeAs, flat, refuseShared } from './values.js';
 
 /**
  * The message as it goes into a ring, checked (`ERR_UNENCODABLE` with the
@@ -18,7 +18,7 @@ export function forWire(msg: unknown, checked: boolean, remote = false): unknown
   if (!checked && typeof msg === 'object' && msg !== null && Object.getPrototypeOf(msg) === Object.prototype && flat(msg) === 0) return msg;
   const flags = analyze(msg, checked);
   if (remote && (flags & SHARED) !== 0) refuseShared(msg);
-  return checked || (flags & REWRITE) !== 0 ? copy(msg, true) : msg;
+  return checked || (flags & (REWRITE | BIG)) !== 0 ? copy(msg, true) : msg;
 }
 
 /**

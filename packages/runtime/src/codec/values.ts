@@ -5,6 +5,7 @@ import { UnencodableError } from '../errors.js';
 import { type BinaryValue, bufferOf, isDetached, kindOf } from './binary-kinds.js';
 import { causeOf, isError } from './error-value.js';
 import { isMarked } from './move.js';
+import { bigPayloadThreshold } from './side-items.js';
 
 /** Deeper than this is refused (a stack overflow guard; structuredClone would go further). */
 const MAX_DEPTH = 200;
@@ -26,9 +27,12 @@ const isNegZero = (n: number): boolean => n === 0 && 1 / n < 0;
 export const REWRITE = 1;
 /** The value holds shared memory (it cannot cross to another node). */
 export const SHARED = 2;
+/** The value holds a binary part that travels beside the frame (see `bigPayloadThreshold`): for the wire, copied at the send. */
+export const BIG = 4;
 
 let rewrite = false;
 let shared = false;
+let big = false;
 let deep = false;
 /** Objects met so far, in a fixed array with a count (push and `length = 0` cost ~30 ns a message). */
 const seen: (object | undefined)[] = new Array<object | undefined>(SMALL_SEEN).fill(undefined);
@@ -134,6 +138,7 @@ function binary(v: BinaryValue): boolean {
   }
   if (isDetached(buf) || (buf as { resizable?: boolean }).resizable === true || !track(buf)) return false;
   if (isMarked(buf)) rewrite = true;
+  else if (v.byteLength >= bigPayloadThreshold()) big = true;
   return true;
 }
 
@@ -160,6 +165,7 @@ export function analyze(value: unknown, deepCheck: boolean): number {
   busy = true;
   rewrite = false;
   shared = false;
+  big = false;
   deep = deepCheck;
   let ok = false;
   try {
@@ -169,7 +175,7 @@ export function analyze(value: unknown, deepCheck: boolean): number {
     forget();
   }
   if (!ok) fail(value, deepCheck);
-  return (rewrite ? REWRITE : 0) | (shared ? SHARED : 0);
+  return (rewrite ? REWRITE : 0) | (shared ? SHARED : 0) | (big ? BIG : 0);
 }
 
 /** What {@link flat} returns for an object it cannot judge alone. */
@@ -221,12 +227,13 @@ function flatView(v: ArrayBufferView): number {
   const buf = v.buffer;
   if (buf instanceof SharedArrayBuffer) return SHARED;
   if (isDetached(buf) || (buf as { resizable?: boolean }).resizable === true) return NOT_FLAT;
-  return isMarked(buf) ? REWRITE : 0;
+  if (isMarked(buf)) return REWRITE;
+  return v.byteLength >= bigPayloadThreshold() ? BIG : 0;
 }
 
 /** A walk started while another is under way (a getter that sends): the outer one's state is kept aside. */
 function analyzeAgain(value: unknown, deepCheck: boolean): number {
-  const outer = { rewrite, shared, deep, seen: seen.slice(0, seenCount), seenSet };
+  const outer = { rewrite, shared, big, deep, seen: seen.slice(0, seenCount), seenSet };
   forget();
   busy = false;
   try {
@@ -234,6 +241,7 @@ function analyzeAgain(value: unknown, deepCheck: boolean): number {
   } finally {
     rewrite = outer.rewrite;
     shared = outer.shared;
+    big = outer.big;
     deep = outer.deep;
     forget();
     for (const o of outer.seen) seen[seenCount++] = o;

@@ -25,11 +25,6 @@ const IO_MS = 0.1;
 const TURN_MS = 0.1;
 /** Turns `runNow` may run between two slices (a caller's loop of in-shard calls; see runNow). */
 const NOW_TURNS = 64;
-/**
- * How long an idle thread waits awake for a frame whose side items have
- * arrived (microseconds): the producer publishes it right after the post.
- */
-const SIDE_SPIN_MICROS = 30;
 
 /**
  * One per thread. A slice drains the inbound rings into mailboxes, then
@@ -309,11 +304,11 @@ export class Scheduler {
         // One slow round trip is noise; four in a row mean nobody is talking.
         if (++this.emptySpins >= 4) this.spinNow = this.spinNow / 2;
       }
-      // A frame's side items came ahead of it: it is published next. Waiting
-      // awake saves a park and a wake-up (bounded: its producer may have died
-      // between the post and the publish, or lost its core).
+      // A frame whose side items came ahead of it is published next, and its
+      // producer notifies us then (parked with 1). No spin for it: the post
+      // woke us before the producer published, so on a busy machine the
+      // producer is likely the thread waiting for our core.
       const due = this.transport.sideDue();
-      if (due && this.spin(SIDE_SPIN_MICROS)) continue;
       this.parked = true;
       const parkedAt = performance.now();
       // While a full ring holds back our output, its consumer wakes us when it
