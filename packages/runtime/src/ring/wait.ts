@@ -19,30 +19,8 @@ export function wakeThread(ctl: Int32Array, t: number): void {
 }
 
 /**
- * PARKED value of a thread whose side-channel ports wake it (see
- * `wakeAfterPost`); plain parking stores 1.
- */
-export const PARKED_PORT_WAKES = 2;
-
-/**
- * {@link wakeThread} for a publish that follows a post on the pair's side
- * channel: a thread parked with PARKED_PORT_WAKES is left alone, because the
- * post itself wakes its event loop and its port listener rings its own bell
- * (one wake-up per frame instead of two). A thread parked with 1 (it holds
- * posts whose frames it has not read: it waits for their publish) is woken.
- * The Dekker argument of wakeThread holds for the value as for the flag.
- */
-export function wakeAfterPost(ctl: Int32Array, t: number): void {
-  const base = t * THREAD_STRIDE_I32;
-  if (Atomics.load(ctl, base + PARKED) === 1) {
-    Atomics.add(ctl, base + DOORBELL, 1);
-    Atomics.notify(ctl, base + DOORBELL);
-  }
-}
-
-/**
  * Parks the calling thread `t` until its doorbell rings or `timeoutMs`
- * passes (`how`: 1, or PARKED_PORT_WAKES when its side ports may wake it). Does not block the event loop (Atomics.waitAsync), so timers and
+ * passes. Does not block the event loop (Atomics.waitAsync), so timers and
  * control messages still run; the caller keeps a ref'd handle alive, because
  * a pending waitAsync alone does not keep a Node thread running.
  */
@@ -51,11 +29,10 @@ export async function parkThread(
   t: number,
   hasWork: () => boolean,
   timeoutMs: number,
-  how = 1,
 ): Promise<void> {
   const base = t * THREAD_STRIDE_I32;
   const seq = Atomics.load(ctl, base + DOORBELL);
-  Atomics.store(ctl, base + PARKED, how);
+  Atomics.store(ctl, base + PARKED, 1);
   // Re-check after announcing we are parked (the other half of the Dekker pair).
   if (!hasWork()) {
     const res = Atomics.waitAsync(ctl, base + DOORBELL, seq, timeoutMs);

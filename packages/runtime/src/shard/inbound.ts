@@ -18,25 +18,14 @@ export class Inbound {
   private readonly ports = new Map<number, MessagePort>();
   /** The generation whose port we acknowledged (what the producer may use). */
   private ackGen = 0;
-  /**
-   * Posts the ports' listeners received before their frames were read, by
-   * generation, oldest first: each port is FIFO, so they come before
-   * anything still queued on it.
-   */
-  private readonly early = new Map<number, SidePost[]>();
-  /** Posts in `early`, all generations: more than 0 means a frame is due. */
-  private earlyCount = 0;
-  /** Runs when a post arrives (the scheduler rings its own bell if parked). */
-  private readonly onPost: () => void;
 
   /**
    * Takes the ring from `from` and says so in its header, then wakes the
    * producer: it holds its output to other threads until this ring is read
    * (see Transport's barrier).
    */
-  constructor(from: number, sab: SharedArrayBuffer, ctl: Int32Array, onPost: () => void) {
+  constructor(from: number, sab: SharedArrayBuffer, ctl: Int32Array) {
     this.from = from;
-    this.onPost = onPost;
     this.reader = new RingReader(sab);
     this.hdr = ringHeader(sab);
     Atomics.store(this.hdr, ATTACHED_INDEX, 1);
@@ -50,17 +39,7 @@ export class Inbound {
    * batches waiting for this port.
    */
   attach(port: MessagePort, gen: number, ctl: Int32Array): void {
-    // Every post wakes this thread's event loop, listener or not: listening
-    // turns that wake into the consumer's wake-up, so a producer may skip its
-    // notify for a frame it posted items for (see wakeAfterPost).
-    const early: SidePost[] = [];
-    this.early.set(gen, early);
-    port.on('message', (m: SidePost) => {
-      early.push(m);
-      this.earlyCount++;
-      this.onPost();
-    });
-    port.unref(); // after the listener, which refs it
+    port.unref();
     this.ports.set(gen, port);
     if (gen <= this.ackGen) return;
     this.ackGen = gen;
@@ -83,40 +62,18 @@ export class Inbound {
       if (g < gen) {
         p.close();
         this.ports.delete(g);
-        this.earlyCount -= this.early.get(g)?.length ?? 0;
-        this.early.delete(g);
       }
     }
-    const early = this.early.get(gen)!;
-    let batch: SidePost;
-    if (early.length > 0) {
-      batch = early.shift()!;
-      this.earlyCount--;
-    } else {
-      const got = receiveMessageOnPort(port);
-      if (got === undefined) throw new Error(`joerl internal error: the side items of a frame from thread ${this.from} are not on its port`);
-      batch = got.message as SidePost;
-    }
+    const got = receiveMessageOnPort(port);
+    if (got === undefined) throw new Error(`joerl internal error: the side items of a frame from thread ${this.from} are not on its port`);
+    const batch = got.message as { kib: number; items: unknown[] };
     // seq_cst add, then the caller loads NEED_SPACE (the other half of Outbound.openSide's Dekker pair).
     if (gen === this.ackGen) Atomics.add(this.hdr, SIDE_TAKEN_INDEX, batch.kib);
     return batch.items;
   }
 
-  /** True when posts have arrived whose frames we have not read yet (their publish follows the post). */
-  sideDue(): boolean {
-    return this.earlyCount > 0;
-  }
-
   close(): void {
     for (const p of this.ports.values()) p.close();
     this.ports.clear();
-    this.early.clear();
-    this.earlyCount = 0;
   }
-}
-
-/** One frame's side items as they arrive on the port (see Outbound.post). */
-interface SidePost {
-  kib: number;
-  items: unknown[];
 }

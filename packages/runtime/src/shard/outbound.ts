@@ -51,8 +51,6 @@ export class Outbound {
   held = false;
   /** A batch waits for this pair's side channel to be set up (not for budget). */
   waitingChannel = false;
-  /** Side items were posted for frames not yet published (the post wakes the consumer: see Transport.publish). */
-  posted = false;
   /** Our end of the side channel, and its generation (0: none yet). */
   private port: MessagePort | null = null;
   gen = 0;
@@ -117,7 +115,6 @@ export class Outbound {
     this.waitingChannel = false;
     if (Atomics.load(this.hdr, PORT_ACK_INDEX) === PORT_GONE) return GONE_TAG;
     this.port!.postMessage({ kib: batch.kib, items: batch.items }, batch.transfer);
-    this.posted = true;
     this.sentKiB = (this.sentKiB + batch.kib) >>> 0;
     return this.gen;
   }

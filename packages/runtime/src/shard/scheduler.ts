@@ -3,7 +3,7 @@
 import type { Proc } from '../actor/proc.js';
 import { S_QUEUED } from '../actor/proc.js';
 import { BUSY, THREAD_STRIDE_I32 } from '../ring/control-block.js';
-import { PARKED_PORT_WAKES, parkThread, wakeThread } from '../ring/wait.js';
+import { parkThread, wakeThread } from '../ring/wait.js';
 import type { Transport } from './transport.js';
 
 /** Runs up to `budget` messages of one process; returns how many it ran. */
@@ -89,7 +89,6 @@ export class Scheduler {
     this.busyIndex = thread * THREAD_STRIDE_I32 + BUSY;
     this.spinNow = spinMicros;
     transport.onDirty = () => this.kick();
-    transport.onSidePost = () => this.kick();
   }
 
   /** Processes waiting for a turn. */
@@ -304,18 +303,11 @@ export class Scheduler {
         // One slow round trip is noise; four in a row mean nobody is talking.
         if (++this.emptySpins >= 4) this.spinNow = this.spinNow / 2;
       }
-      // A frame whose side items came ahead of it is published next, and its
-      // producer notifies us then (parked with 1). No spin for it: the post
-      // woke us before the producer published, so on a busy machine the
-      // producer is likely the thread waiting for our core.
-      const due = this.transport.sideDue();
       this.parked = true;
       const parkedAt = performance.now();
       // While a full ring holds back our output, its consumer wakes us when it
       // frees space (NEED_SPACE); the 10 ms timeout is only a safety net.
-      // With no post waiting for its frame, a producer's post wakes us (our
-      // ports' listeners ring the bell), and it skips its notify for that frame.
-      await parkThread(this.ctl, this.thread, this.hasWork, this.transport.hasOverflow() ? 10 : Infinity, due ? 1 : PARKED_PORT_WAKES);
+      await parkThread(this.ctl, this.thread, this.hasWork, this.transport.hasOverflow() ? 10 : Infinity);
       this.parked = false;
       yielded = performance.now();
       if (this.spinMicros > 0 && (performance.now() - parkedAt) * 1000 < this.spinMicros * 2) {

@@ -6,7 +6,7 @@ import { setFrameItems } from '../codec/side-items.js';
 import { BUSY, THREAD_STRIDE_I32, UNSENT } from '../ring/control-block.js';
 import { MAX_CHUNK_DIVISOR } from '../ring/layout.js';
 import { createRingBuffer } from '../ring/ring.js';
-import { wakeAfterPost, wakeThread } from '../ring/wait.js';
+import { wakeThread } from '../ring/wait.js';
 import { Barrier } from './barrier.js';
 import { Inbound } from './inbound.js';
 import { type BadOpHandler, Output } from './output.js';
@@ -48,8 +48,6 @@ export class Transport {
   links: LinkHost = NO_LINKS;
   /** Runs when a clean destination gets its first op (the scheduler makes sure a flush follows). */
   onDirty: () => void = () => {};
-  /** Runs when a side-channel post arrives (the scheduler wakes if parked: the frame is published next). */
-  onSidePost: () => void = () => {};
   /** Runs before every flush (telemetry writes what it counted, tracing queues its held-back span starts); see flush(). */
   beforeFlush: ((final: boolean) => void) | null = null;
   private pollFrom = 0;
@@ -90,7 +88,7 @@ export class Transport {
   /** A ring from `from` into this thread (from start-up data, or handed over while running); a second copy is ignored. */
   attachRing(from: number, ring: SharedArrayBuffer): void {
     if (this.inBy[from] !== null && this.inBy[from] !== undefined) return;
-    const i = new Inbound(from, ring, this.ctl, () => this.onSidePost());
+    const i = new Inbound(from, ring, this.ctl);
     this.inBy[from] = i;
     this.ins.push(i);
   }
@@ -205,24 +203,18 @@ export class Transport {
   /** Makes written frames visible (unless the barrier holds them); wakes the peer only for something other than telemetry records. */
   private publish(o: Outbound, always = false): void {
     if (this.barrier.maybeUp() && this.barrier.holds(o)) return;
-    const posted = o.posted;
     // Only what was actually published clears `urgent`: an urgent batch still
     // waiting in the overflow queue must wake the peer when it gets out.
     if (!this.commit(o)) return;
     // Telemetry records alone do not wake the peer, unless they fill half its ring: left asleep
     // with a full ring, it would stall this thread (tracing at 100% ships a record per span).
-    if (o.urgent || always || o.writer.free() < o.writer.capacity >> 1) {
-      // Items were posted for what this publishes: that post woke the peer's loop already.
-      if (posted) wakeAfterPost(this.ctl, o.dest);
-      else wakeThread(this.ctl, o.dest);
-    }
+    if (o.urgent || always || o.writer.free() < o.writer.capacity >> 1) wakeThread(this.ctl, o.dest);
     if (o.overflow.length === 0) o.urgent = false;
   }
 
   /** Publishes what was written to `o`'s ring; its messages are no longer unsent. */
   private commit(o: Outbound): boolean {
     if (!o.writer.publish()) return false;
-    o.posted = false;
     this.ctl[this.unsent]! -= o.unpublished;
     o.unpublished = 0;
     return true;
@@ -321,13 +313,6 @@ export class Transport {
   /** Bytes waiting for room, per destination (for backpressure and health). */
   overflowBytes(dest: number): number {
     return this.out[dest]?.overflowBytes ?? 0;
-  }
-
-  /** True when a peer's side items arrived before the frame that carries them was read (it is about to be published). */
-  sideDue(): boolean {
-    const ins = this.ins;
-    for (let k = 0; k < ins.length; k++) if (ins[k]!.sideDue()) return true;
-    return false;
   }
 
   /** True when a peer has published frames we have not read. */

@@ -2,10 +2,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MessageChannel } from 'node:worker_threads';
-import { DOORBELL, PARKED, THREAD_STRIDE_I32, controlBytes } from '../../src/ring/control-block.ts';
+import { controlBytes } from '../../src/ring/control-block.ts';
 import { EPOCH_INDEX, PORT_ACK_INDEX, PORT_GEN_INDEX } from '../../src/ring/layout.ts';
 import { ringHeader } from '../../src/ring/ring.ts';
-import { PARKED_PORT_WAKES } from '../../src/ring/wait.ts';
 import { OP_SEND, type RingGrant } from '../../src/shard/protocol.ts';
 import { Transport } from '../../src/shard/transport.ts';
 
@@ -36,7 +35,7 @@ function pair(budget: number) {
       consumer.t!.attachChannel(1, to, port2, gen);
     },
   };
-  return { ctl, producer, consumer, got, asked, rings, restartConsumer: () => (consumer.t = makeConsumer()) };
+  return { producer, consumer, got, asked, rings, restartConsumer: () => (consumer.t = makeConsumer()) };
 }
 
 const big = (n: number, fill: number) => new Uint8Array(n).fill(fill);
@@ -100,56 +99,6 @@ test('a consumer restart: frames meant for the dead one report their items lost;
   assert.is(got.length, 2);
   assert.equal(got[0], { seq: 0, data: '[131072 bytes of binary data, lost with the thread that held them]' });
   assert.is((got[1] as { data: Uint8Array }).data[0], 8);
-});
-
-test('a consumer parked for its ports is woken by the post, not by a notify; one that holds a post waiting for its frame, or a frame without items, is notified', async () => {
-  const { ctl, producer, consumer, got } = pair(1024 * KiB);
-  const bell = () => Atomics.load(ctl, 2 * THREAD_STRIDE_I32 + DOORBELL);
-  const park = (how: number) => Atomics.store(ctl, 2 * THREAD_STRIDE_I32 + PARKED, how);
-  // Open the channel (the first batch asks for it), and read that batch.
-  producer.emit2(2, OP_SEND, 0, { data: big(64 * KiB, 1) });
-  producer.flush();
-  producer.flush();
-  consumer.t!.poll(1000);
-  assert.is(got.length, 1);
-  let posts = 0;
-  let posted = () => {};
-  consumer.t!.onSidePost = () => {
-    posts++;
-    posted();
-  };
-
-  park(PARKED_PORT_WAKES);
-  let before = bell();
-  producer.emit2(2, OP_SEND, 1, { data: big(64 * KiB, 2) });
-  producer.flush();
-  assert.is(bell(), before, 'no notify: the post wakes the consumer');
-  await new Promise<void>((resolve) => (posted = resolve));
-  assert.is(posts, 1, "the port's listener saw the post");
-  assert.ok(consumer.t!.sideDue(), 'its frame is due');
-  consumer.t!.poll(1000);
-  assert.is(got.length, 2);
-  assert.is((got[1] as { data: Uint8Array }).data[0], 2, 'the items the listener took belong to that frame');
-  assert.not.ok(consumer.t!.sideDue());
-
-  // Parked with 1 (it would be holding a post whose frame it waits for): notified.
-  park(1);
-  before = bell();
-  producer.emit2(2, OP_SEND, 2, { data: big(64 * KiB, 3) });
-  producer.flush();
-  assert.is(bell(), before + 1, 'notified');
-  // A frame without side items: notified, whatever the way it parked.
-  park(PARKED_PORT_WAKES);
-  before = bell();
-  producer.emit2(2, OP_SEND, 3, { data: 'small' });
-  producer.flush();
-  assert.is(bell(), before + 1, 'notified');
-  park(0);
-  await new Promise<void>((resolve) => (posted = resolve));
-  consumer.t!.poll(1000);
-  assert.is(got.length, 4);
-  assert.is((got[2] as { data: Uint8Array }).data[0], 3);
-  assert.is((got[3] as { data: string }).data, 'small', 'in order');
 });
 
 test.run();
