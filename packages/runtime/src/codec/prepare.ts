@@ -9,7 +9,10 @@ import { BIG, REWRITE, SHARED, analyze, analyzeAs, flat, refuseShared } from './
  * path). `checked` (checkLocalSends): copied now, so what the sender changes
  * afterwards shows nowhere, as for an in-shard receiver. Otherwise the
  * sender's object is encoded when the batch is packed (at the end of the
- * turn), and copied now only when it holds a `-0` or a moved buffer.
+ * turn), and copied now only when it holds a `-0`, a moved buffer, or a
+ * binary part of `COPY_AT_SEND_MIN` (64 KiB) or more: that copy would be
+ * made at the pack anyway, and made there with the rest of a flush's it
+ * costs more (see side-items.ts).
  * `remote`: bound for another node, where shared memory cannot go (refused,
  * by path); a moved buffer is detached here and travels as a copy.
  */

@@ -5,7 +5,7 @@ import { UnencodableError } from '../errors.js';
 import { type BinaryValue, bufferOf, isDetached, kindOf } from './binary-kinds.js';
 import { causeOf, isError } from './error-value.js';
 import { isMarked } from './move.js';
-import { bigPayloadThreshold } from './side-items.js';
+import { copiedAtSend } from './side-items.js';
 
 /** Deeper than this is refused (a stack overflow guard; structuredClone would go further). */
 const MAX_DEPTH = 200;
@@ -21,13 +21,13 @@ const isNegZero = (n: number): boolean => n === 0 && 1 / n < 0;
  * per thread; a getter that sends while we walk gets a walk of its own). It
  * refuses, and notes whether the value needs a rewritten copy before msgpack
  * may encode it: a `-0` (msgpack would write 0) or a buffer marked by
- * `move()`.
+ * `move()`; and whether it holds a binary part the wire copies at the send.
  */
 /** What {@link analyze} found besides refusals (bit flags). */
 export const REWRITE = 1;
 /** The value holds shared memory (it cannot cross to another node). */
 export const SHARED = 2;
-/** The value holds a binary part that travels beside the frame (see `bigPayloadThreshold`): for the wire, copied at the send. */
+/** The value holds a binary part large enough to be copied at the send for the wire (see `COPY_AT_SEND_MIN`). */
 export const BIG = 4;
 
 let rewrite = false;
@@ -138,7 +138,7 @@ function binary(v: BinaryValue): boolean {
   }
   if (isDetached(buf) || (buf as { resizable?: boolean }).resizable === true || !track(buf)) return false;
   if (isMarked(buf)) rewrite = true;
-  else if (v.byteLength >= bigPayloadThreshold()) big = true;
+  else if (copiedAtSend(v.byteLength)) big = true;
   return true;
 }
 
@@ -148,7 +148,8 @@ function binary(v: BinaryValue): boolean {
  * threads and arrive as `structuredClone` would deliver it. Returns flags:
  * {@link REWRITE} when it can, but only through a rewritten copy (see
  * `snapshot`): it holds a `-0` or a buffer marked by `move()`; {@link SHARED}
- * when it holds shared memory. `deep` also looks for named properties on
+ * when it holds shared memory; {@link BIG} when it holds a binary part of
+ * `COPY_AT_SEND_MIN` or more (not shared, not marked). `deep` also looks for named properties on
  * arrays (O(n); development mode).
  */
 export function analyze(value: unknown, deepCheck: boolean): number {
@@ -228,7 +229,7 @@ function flatView(v: ArrayBufferView): number {
   if (buf instanceof SharedArrayBuffer) return SHARED;
   if (isDetached(buf) || (buf as { resizable?: boolean }).resizable === true) return NOT_FLAT;
   if (isMarked(buf)) return REWRITE;
-  return v.byteLength >= bigPayloadThreshold() ? BIG : 0;
+  return copiedAtSend(v.byteLength) ? BIG : 0;
 }
 
 /** A walk started while another is under way (a getter that sends): the outer one's state is kept aside. */
