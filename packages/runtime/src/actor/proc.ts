@@ -54,6 +54,22 @@ export interface PendingCall {
  */
 export type SpawnReply = (pid: Pid | null, err: unknown, type: string | null) => void;
 
+/**
+ * The calls a server took and has not answered yet (telemetry only: call
+ * duration, late answers, calls in flight at exit). Made on its first call
+ * and kept for its life, so a process that never serves a call carries one
+ * null field, not five fields and two boxed doubles.
+ */
+export class Serving {
+  /** The one call being served when there is only one (no Map entry, no tuple per call): its ref, sent time (abs ms) and the caller's deadline. */
+  one = false;
+  ref = 0;
+  at = NaN;
+  deadline = Infinity;
+  /** The others: ref -> [sent at (abs ms), caller's deadline]. */
+  more: Map<number, [number, number]> | null = null;
+}
+
 export class Proc {
   readonly pid: Pid;
   readonly mailbox: Mailbox;
@@ -107,13 +123,8 @@ export class Proc {
   parent: Pid | undefined = undefined;
   /** This process's behaviour slots in the thread's metric region (null until its type is known, or telemetry off). */
   tm: TypeMetrics | null = null;
-  /** Calls this process took and has not answered: ref -> [sent at (abs ms), caller's deadline]. Telemetry only. */
-  serving: Map<number, [number, number]> | null = null;
-  /** The one call being served when there is only one (no Map entry, no tuple per call): its ref, sent time and deadline. */
-  servingOne = false;
-  servingRef = 0;
-  servingAt = NaN;
-  servingDeadline = Infinity;
+  /** Calls this process took and has not answered (telemetry only; null until its first call). */
+  serving: Serving | null = null;
   /** A GenStatem's current state (for the current-state gauge). */
   statemState: string | null = null;
   /** Tracing: the context of this actor's `actor.spawn` span (lifecycle spans go under it). */

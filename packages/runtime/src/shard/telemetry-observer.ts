@@ -16,7 +16,7 @@ import { type ExitReason, formatReason, reasonKind } from '../actor/exit-reason.
 import type { From } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import type { BehaviourProbe } from '../actor/probe.js';
-import { type Proc, S_INBOX } from '../actor/proc.js';
+import { type Proc, S_INBOX, Serving } from '../actor/proc.js';
 import type { CallEnvelope, ShardObserver, SpawnTrace } from './observer.js';
 import { OP_SERIES, type ShardInit } from './protocol.js';
 import type { LocalSinks, ShardState } from './shard-state.js';
@@ -250,18 +250,32 @@ export class TelemetryObserver implements ShardObserver {
     this.tracing?.endCall(span, serverTp, err);
   }
 
+  /** Server `p` took call `ref`, sent at `at` (abs ms, NaN: unknown) with the caller's deadline: timed until `replied`. */
+  serve(p: Proc, ref: number, at: number, deadline: number): void {
+    const sv = (p.serving ??= new Serving());
+    if (!sv.one) {
+      sv.one = true;
+      sv.ref = ref;
+      sv.at = at;
+      sv.deadline = deadline;
+    } else {
+      (sv.more ??= new Map()).set(ref, [at, deadline]);
+    }
+  }
+
   replied(by: Proc | null, ref: number): void {
-    if (by === null) return;
+    if (by === null || by.serving === null) return;
+    const sv = by.serving;
     let at: number;
     let deadline: number;
-    if (by.servingOne && by.servingRef === ref) {
-      by.servingOne = false;
-      at = by.servingAt;
-      deadline = by.servingDeadline;
+    if (sv.one && sv.ref === ref) {
+      sv.one = false;
+      at = sv.at;
+      deadline = sv.deadline;
     } else {
-      const served = by.serving?.get(ref);
+      const served = sv.more?.get(ref);
       if (served === undefined) return;
-      by.serving!.delete(ref);
+      sv.more!.delete(ref);
       [at, deadline] = served;
     }
     const now = this.metrics.now();
@@ -313,12 +327,10 @@ export class TelemetryObserver implements ShardObserver {
       c.n -= p.mailbox.length;
       p.depthCell = null;
     }
-    if (p.servingOne) {
-      m.callDone(tm, NaN, false);
-      p.servingOne = false;
-    }
-    if (p.serving !== null) {
-      for (let i = 0; i < p.serving.size; i++) m.callDone(tm, NaN, false);
+    const sv = p.serving;
+    if (sv !== null) {
+      if (sv.one) m.callDone(tm, NaN, false);
+      if (sv.more !== null) for (let i = 0; i < sv.more.size; i++) m.callDone(tm, NaN, false);
       p.serving = null;
     }
     if (p.statemState !== null) {
