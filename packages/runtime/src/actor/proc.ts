@@ -117,8 +117,8 @@ export class Proc {
   spawnReply: SpawnReply | null = null;
   /** Opaque context object handed to handlers (built by the runtime). */
   ctx: unknown = null;
-  /** When its type became known (abs ms; telemetry only: the lifetime histogram). */
-  startedAt = 0;
+  /** Telemetry only: its slot in the thread's start times (shard/lifetimes.ts), from when its type became known; -1: none. */
+  lifeSlot = -1;
   /** Who spawned this process (undefined for main-thread inboxes). */
   parent: Pid | undefined = undefined;
   /** This process's behaviour slots in the thread's metric region (null until its type is known, or telemetry off). */

@@ -146,8 +146,9 @@ export class Introspector {
     if (since < SAMPLE_MS) return;
     const first = this.sampledAt === -Infinity;
     for (const p of this.s.procs.values()) {
-      // A process younger than the interval (or the first sample): its rate over its own life.
-      const dt = first || p.startedAt > this.sampledAt ? now - p.startedAt : since;
+      // Over the interval (the first sample: over the thread's life so far). Processes keep no start
+      // time of their own; the one telemetry kept was on another clock, which made every rate 0.
+      const dt = first ? now : since;
       p.rate = dt > 0 ? ((p.handled - p.handledAtSample) * 1000) / dt : 0;
       p.handledAtSample = p.handled;
     }

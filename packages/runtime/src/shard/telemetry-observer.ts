@@ -22,6 +22,7 @@ import { OP_SERIES, type ShardInit } from './protocol.js';
 import type { LocalSinks, ShardState } from './shard-state.js';
 import { ProcProbe } from './proc-probe.js';
 import { SpanShipping } from './span-shipping.js';
+import { Lifetimes } from './lifetimes.js';
 import { TelemetryLedger } from './telemetry-ledger.js';
 import { ThreadTracing } from './tracing.js';
 import { TurnTiming } from './turn-timing.js';
@@ -63,6 +64,8 @@ export class TelemetryObserver implements ShardObserver {
   stamp = NaN;
   /** Counts and depth changes waiting for the next flush (see telemetry-ledger.ts). */
   readonly ledger: TelemetryLedger;
+  /** When each typed actor of this thread started (see lifetimes.ts). */
+  readonly lifetimes = new Lifetimes();
   /** Every message counted and stamped (both sampling rates at 100%): sends inside a turn are counted in the ledger. */
   private readonly countsAll: boolean;
   /** Tracing on a shard: how its spans reach the main thread (null on the main thread, which hands them over directly). */
@@ -192,7 +195,7 @@ export class TelemetryObserver implements ShardObserver {
   typed(p: Proc): void {
     if (!this.metricsOn) return;
     const tm = (p.tm = this.metrics.type(p.typeName));
-    p.startedAt = this.clock();
+    p.lifeSlot = this.lifetimes.open(this.clock());
     this.metrics.spawned(tm, p.mailbox.capacity);
     // From now on its mailbox counts in its type's depth, starting with what arrived while its module loaded.
     const c = (p.depthCell = this.ledger.cell(tm, p.mailbox.capacity !== Infinity));
@@ -321,7 +324,8 @@ export class TelemetryObserver implements ShardObserver {
   private recordExit(p: Proc, kind: ReasonLabel): void {
     const tm = p.tm!;
     const m = this.metrics;
-    m.stopped(tm, kind, this.clock() - p.startedAt, p.mailbox.capacity);
+    m.stopped(tm, kind, this.clock() - this.lifetimes.close(p.lifeSlot), p.mailbox.capacity);
+    p.lifeSlot = -1;
     const c = p.depthCell;
     if (c !== null) {
       c.n -= p.mailbox.length;
