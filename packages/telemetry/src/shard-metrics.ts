@@ -232,7 +232,7 @@ export class ShardMetrics implements MetricsWriter {
   spawned(t: TypeMetrics, capacity: number): void {
     this.slots[t.spawned]!++;
     this.slots[t.active]!++;
-    if (capacity !== Infinity) this.slots[t.capacity]! += capacity;
+    if (capacity > 0) this.slots[t.capacity]! += capacity;
   }
 
   stopped(t: TypeMetrics, reason: ReasonLabel, lifetimeMs: number, capacity: number): void {
@@ -240,7 +240,7 @@ export class ShardMetrics implements MetricsWriter {
     this.slots[t.stopped[ri < 0 ? 4 : ri]!]!++;
     this.slots[t.active]!--;
     if (reason === 'panic') this.slots[t.panicked]!++;
-    if (capacity !== Infinity) this.slots[t.capacity]! -= capacity;
+    if (capacity > 0) this.slots[t.capacity]! -= capacity;
     const s = lifetimeMs / 1000;
     this.observe(t.lifetime, s, CATALOGUE[I_LIFETIME]!.buckets!);
     if (s < 1) this.slots[t.shortLived]!++;

@@ -3,6 +3,7 @@
 import { context, trace } from '@opentelemetry/api';
 import type { ModuleRef, Monitored, SpawnOptions } from '../actor/context.js';
 import { panicReason } from '../actor/exit-reason.js';
+import { UNBOUNDED } from '../actor/mailbox.js';
 import { moduleHref } from '../actor/module-ref.js';
 import { Pid } from '../actor/pid.js';
 import { Proc, S_DEAD, S_IDLE, S_INIT, S_RUNNING, S_WAITING, type SpawnReply } from '../actor/proc.js';
@@ -262,7 +263,7 @@ export class Spawner {
     const s = this.s;
     p.behaviour = b;
     p.typeName = typeName;
-    if (req.mailboxCapacity === undefined && b.mailboxCapacity !== undefined) p.mailbox.capacity = b.mailboxCapacity;
+    if (req.mailboxCapacity === undefined && b.mailboxCapacity !== undefined) p.mailbox.capacity = b.mailboxCapacity === Infinity ? UNBOUNDED : b.mailboxCapacity;
     s.observer.typed(p);
     if (b.trapExit) p.trapExit = true;
     if (req.name !== undefined) {

@@ -13,6 +13,7 @@ import {
   parseTraceparent,
 } from '@joerl/telemetry/internal';
 import { type ExitReason, formatReason, reasonKind } from '../actor/exit-reason.js';
+import { UNBOUNDED } from '../actor/mailbox.js';
 import type { From } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import type { BehaviourProbe } from '../actor/probe.js';
@@ -196,9 +197,10 @@ export class TelemetryObserver implements ShardObserver {
     if (!this.metricsOn) return;
     const tm = (p.tm = this.metrics.type(p.typeName));
     p.lifeSlot = this.lifetimes.open(this.clock());
-    this.metrics.spawned(tm, p.mailbox.capacity);
+    const cap = p.mailbox.capacity;
+    this.metrics.spawned(tm, cap === UNBOUNDED ? 0 : cap);
     // From now on its mailbox counts in its type's depth, starting with what arrived while its module loaded.
-    const c = (p.depthCell = this.ledger.cell(tm, p.mailbox.capacity !== Infinity));
+    const c = (p.depthCell = this.ledger.cell(tm, cap !== UNBOUNDED));
     c.n += p.mailbox.length;
   }
 
@@ -324,7 +326,8 @@ export class TelemetryObserver implements ShardObserver {
   private recordExit(p: Proc, kind: ReasonLabel): void {
     const tm = p.tm!;
     const m = this.metrics;
-    m.stopped(tm, kind, this.clock() - this.lifetimes.close(p.lifeSlot), p.mailbox.capacity);
+    const cap = p.mailbox.capacity;
+    m.stopped(tm, kind, this.clock() - this.lifetimes.close(p.lifeSlot), cap === UNBOUNDED ? 0 : cap);
     p.lifeSlot = -1;
     const c = p.depthCell;
     if (c !== null) {
