@@ -8,6 +8,7 @@ import {
   type ReasonLabel,
   ShardMetrics,
   type SignalKind,
+  type TypeMetrics,
   type TelemetryProvider,
   formatTraceparent,
   parseTraceparent,
@@ -24,7 +25,7 @@ import type { LocalSinks, ShardState } from './shard-state.js';
 import { ProcProbe } from './proc-probe.js';
 import { SpanShipping } from './span-shipping.js';
 import { Lifetimes } from './lifetimes.js';
-import { TelemetryLedger } from './telemetry-ledger.js';
+import { type DepthCell, TelemetryLedger } from './telemetry-ledger.js';
 import { ThreadTracing } from './tracing.js';
 import { TurnTiming } from './turn-timing.js';
 
@@ -67,6 +68,11 @@ export class TelemetryObserver implements ShardObserver {
   readonly ledger: TelemetryLedger;
   /** When each typed actor of this thread started (see lifetimes.ts). */
   readonly lifetimes = new Lifetimes();
+  /** What `typed` found for the last type it saw (null: none yet). */
+  private lastType: string | null = null;
+  private lastBounded = false;
+  private lastTm: TypeMetrics | null = null;
+  private lastCell: DepthCell | null = null;
   /** Every message counted and stamped (both sampling rates at 100%): sends inside a turn are counted in the ledger. */
   private readonly countsAll: boolean;
   /** Tracing on a shard: how its spans reach the main thread (null on the main thread, which hands them over directly). */
@@ -195,12 +201,20 @@ export class TelemetryObserver implements ShardObserver {
 
   typed(p: Proc): void {
     if (!this.metricsOn) return;
-    const tm = (p.tm = this.metrics.type(p.typeName));
-    p.lifeSlot = this.lifetimes.open(this.clock());
     const cap = p.mailbox.capacity;
-    this.metrics.spawned(tm, cap === UNBOUNDED ? 0 : cap);
+    const bounded = cap !== UNBOUNDED;
+    // The type and depth cell of the last spawn serve the next one of the same type (a spawn tree, a pool): no lookups.
+    if (p.typeName !== this.lastType || bounded !== this.lastBounded) {
+      this.lastType = p.typeName;
+      this.lastBounded = bounded;
+      this.lastTm = this.metrics.type(p.typeName);
+      this.lastCell = this.ledger.cell(this.lastTm, bounded);
+    }
+    const tm = (p.tm = this.lastTm!);
+    p.lifeSlot = this.lifetimes.open(this.clock());
+    this.metrics.spawned(tm, bounded ? cap : 0);
     // From now on its mailbox counts in its type's depth, starting with what arrived while its module loaded.
-    const c = (p.depthCell = this.ledger.cell(tm, cap !== UNBOUNDED));
+    const c = (p.depthCell = this.lastCell!);
     c.n += p.mailbox.length;
   }
 
