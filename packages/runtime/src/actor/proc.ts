@@ -139,9 +139,13 @@ export class Proc {
   depthCell: { n: number } | null = null;
   /** Messages handled so far (added once per turn by the scheduler): introspection's "reductions". */
   handled = 0;
-  /** `handled` at the last introspection sample, and the rate between the last two samples (msgs/s). */
+  /**
+   * `handled` at the last introspection sample, and the rate between the last two samples in tenths of
+   * a message per second: an integer (a Smi), as a double would give every Proc created after the first
+   * sample a boxed number of its own.
+   */
   handledAtSample = 0;
-  rate = 0;
+  rate10 = 0;
   /** Messages per turn for a slow handler, measured by the scheduler (0: not measured, the thread's `actorBudget`). */
   turnBudget = 0;
 

@@ -149,7 +149,7 @@ export class Introspector {
       // Over the interval (the first sample: over the thread's life so far). Processes keep no start
       // time of their own; the one telemetry kept was on another clock, which made every rate 0.
       const dt = first ? now : since;
-      p.rate = dt > 0 ? ((p.handled - p.handledAtSample) * 1000) / dt : 0;
+      p.rate10 = dt > 0 ? Math.round(((p.handled - p.handledAtSample) * 10_000) / dt) : 0;
       p.handledAtSample = p.handled;
     }
     const delivered = this.s.counters.delivered;
@@ -168,7 +168,7 @@ export class Introspector {
       node: p.pid.node,
       status: statusOf(p),
       mailbox: p.mailbox.length,
-      reductions: Math.round(p.rate * 10) / 10,
+      reductions: p.rate10 / 10,
       memory: p.mailbox.length * ESTIMATED_BYTES_PER_QUEUED_MESSAGE,
       links: p.links?.size ?? 0,
       monitors: p.monitors?.size ?? 0,
@@ -200,7 +200,7 @@ function matches(p: Proc, needle: string): boolean {
 function sortKey(p: Proc, by: ProcessSortKey): number {
   switch (by) {
     case 'reductions':
-      return p.rate;
+      return p.rate10;
     case 'mailbox':
     case 'memory':
       return p.mailbox.length;
