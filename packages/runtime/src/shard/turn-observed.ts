@@ -23,14 +23,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     if (kind !== 'gen_server' && kind !== 'supervisor') return;
     if (env.$joerl === 'call' && env.from !== undefined) {
       m.callTaken(p.tm!);
-      if (!p.servingOne) {
-        p.servingOne = true;
-        p.servingRef = env.from.ref;
-        p.servingAt = env.t ?? NaN;
-        p.servingDeadline = env.d ?? Infinity;
-      } else {
-        (p.serving ??= new Map()).set(env.from.ref, [env.t ?? NaN, env.d ?? Infinity]);
-      }
+      obs.serve(p, env.from.ref, env.t ?? NaN, env.d ?? Infinity);
     } else if (env.$joerl === 'cast') {
       m.cast(p.tm!);
     }
