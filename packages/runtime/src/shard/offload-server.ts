@@ -8,6 +8,17 @@ import type { ShardState } from './shard-state.js';
 /** The longest an answer to a shard's offload job is held back (see OffloadServer.answer), in ms. */
 const HOLD_MS = 4;
 
+/** A shard's job not yet handed to the pool (see OffloadServer.serve). */
+interface Waiting {
+  from: number;
+  gen: number;
+  reqId: number;
+  href: string;
+  exportName: string;
+  input: unknown;
+  ac: AbortController | undefined;
+}
+
 /**
  * Main thread only. A shard's job goes to the pool with one continuation
  * attached to the pool's own promise (no promise layer of ours per job).
@@ -33,29 +44,32 @@ export class OffloadServer {
   private readonly owed: number[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
+  /** Shards' jobs handed to the pool and not settled. */
+  private running = 0;
+  /** Shards' jobs not handed to the pool yet, oldest first (from `head`). */
+  private waiting: Waiting[] = [];
+  private head = 0;
 
   constructor(state: ShardState) {
     this.s = state;
   }
 
-  /** Thread `from` asked for a job; its answer goes back to it as OP_OFFLOAD_REPLY. */
+  /**
+   * Thread `from` asked for a job; its answer goes back to it as
+   * OP_OFFLOAD_REPLY. The pool is handed twice its size of shards' jobs at
+   * most (each thread busy, one more queued for it); the rest wait here and
+   * go to the pool one per job that ends. A shard's jobs come in batches:
+   * handed over at once, a batch kept the main thread from the pool's
+   * answers (and so the pool's threads from their next jobs) for as long as
+   * it took piscina to queue them all.
+   */
   serve(from: number, reqId: number, href: string, exportName: string, input: unknown, cancellable: boolean): void {
-    const pool = this.s.hooks.offload;
     let ac: AbortController | undefined;
     if (cancellable) (this.cancellable[from] ??= new Map()).set(reqId, (ac = new AbortController()));
     this.outstanding[from] = (this.outstanding[from] ?? 0) + 1;
     const gen = this.gens[from] ?? 0;
-    let job: Promise<unknown>;
-    try {
-      if (pool === undefined) throw new SystemStoppedError('the offload pool');
-      job = pool.start(href, exportName, input, ac?.signal);
-    } catch (err) {
-      job = Promise.reject(err);
-    }
-    job.then(
-      (value) => this.settle(from, gen, reqId, ac, true, value),
-      (err: unknown) => this.settle(from, gen, reqId, ac, false, pool === undefined ? err : pool.failure(href, exportName, err, ac?.signal)),
-    );
+    if (this.running < 2 * (this.s.hooks.offload?.threads ?? 1)) this.start(from, gen, reqId, href, exportName, input, ac);
+    else this.waiting.push({ from, gen, reqId, href, exportName, input, ac });
   }
 
   /** Thread `from` aborted its job `reqId` (its answer, if any, is dropped there). */
@@ -70,6 +84,7 @@ export class OffloadServer {
    * jobs counted (so its answers are not held back for the old ones).
    */
   threadDown(t: number): void {
+    // Its jobs still waiting here are skipped when their turn comes (next).
     this.gens[t] = (this.gens[t] ?? 0) + 1;
     this.outstanding[t] = 0;
     this.cancellable[t] = undefined;
@@ -83,10 +98,52 @@ export class OffloadServer {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.owed.length = 0;
+    this.waiting = [];
+    this.head = 0;
+  }
+
+  /** Hands a job to the pool, with one continuation on the pool's own promise (no promise layer of ours). */
+  private start(from: number, gen: number, reqId: number, href: string, exportName: string, input: unknown, ac: AbortController | undefined): void {
+    const pool = this.s.hooks.offload;
+    let job: Promise<unknown>;
+    try {
+      if (pool === undefined) throw new SystemStoppedError('the offload pool');
+      job = pool.start(href, exportName, input, ac?.signal);
+    } catch (err) {
+      job = Promise.reject(err);
+    }
+    this.running++;
+    job.then(
+      (value) => this.settle(from, gen, reqId, ac, true, value),
+      (err: unknown) => this.settle(from, gen, reqId, ac, false, pool === undefined ? err : pool.failure(href, exportName, err, ac?.signal)),
+    );
+  }
+
+  /** A job ended: the oldest waiting one of a live incarnation goes to the pool (an aborted one settles at once there). */
+  private next(): void {
+    while (this.head < this.waiting.length) {
+      const w = this.waiting;
+      const j = w[this.head]!;
+      w[this.head++] = undefined as unknown as Waiting;
+      if (this.head === w.length) {
+        this.waiting = [];
+        this.head = 0;
+      } else if (this.head >= 1024 && this.head * 2 >= w.length) {
+        this.waiting = w.slice(this.head);
+        this.head = 0;
+      }
+      // A job of a shard that died since is not run: nobody waits for it (see threadDown).
+      if ((this.gens[j.from] ?? 0) !== j.gen) continue;
+      this.start(j.from, j.gen, j.reqId, j.href, j.exportName, j.input, j.ac);
+      return;
+    }
   }
 
   private settle(from: number, gen: number, reqId: number, ac: AbortController | undefined, ok: boolean, value: unknown): void {
-    if (this.stopped || (this.gens[from] ?? 0) !== gen) return;
+    this.running--;
+    if (this.stopped) return;
+    this.next();
+    if ((this.gens[from] ?? 0) !== gen) return;
     if (ac !== undefined) this.cancellable[from]!.delete(reqId);
     if (ok) {
       try {

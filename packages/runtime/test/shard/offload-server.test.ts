@@ -64,17 +64,37 @@ test('a held answer goes out from the timer, with a flush, when no later answer 
   server.stop();
 });
 
-test('a dead shard: answers to its old incarnation are dropped (the new one numbers its jobs from 1 again), and its count starts over', async () => {
+test('the pool is handed twice its size of jobs at most; the others start one per job that ends, oldest first, from any shard', async () => {
+  const { jobs, emitted, serve, settled, server } = rig();
+  serve(1, 1);
+  serve(2, 1);
+  serve(1, 2);
+  serve(2, 2);
+  assert.equal(jobs.map((j) => j.input), [1, 1], 'two started (pool of one thread)');
+  jobs[1]!.resolve('2:1');
+  await settled();
+  assert.equal(jobs.map((j) => j.input), [1, 1, 2]);
+  jobs[0]!.resolve('1:1');
+  await settled();
+  assert.equal(jobs.map((j) => j.input), [1, 1, 2, 2]);
+  assert.equal(emitted, [[2, 1, true, '2:1'], [1, 1, true, '1:1']]);
+  server.stop();
+});
+
+test('a dead shard: its jobs still waiting are not run, answers to its old incarnation are dropped (the new one numbers its jobs from 1 again), and its count starts over', async () => {
   const { jobs, emitted, serve, settled, server } = rig();
   for (let id = 1; id <= 4; id++) serve(1, id);
   server.threadDown(1);
   serve(1, 1);
-  for (let i = 0; i < 4; i++) jobs[i]!.resolve(`old-${i + 1}`);
+  jobs[0]!.resolve('old-1');
+  jobs[1]!.resolve('old-2');
   await settled();
   assert.equal(emitted, [], 'nothing of the old incarnation');
-  jobs[4]!.resolve('new-1');
+  // Old jobs 3 and 4 were skipped: the next one started is the new incarnation's job 1.
+  assert.is(jobs.length, 3);
+  jobs[2]!.resolve('new-1');
   await settled();
-  // Not held behind the old incarnation's four jobs: it goes out at once.
+  // Not held behind the old incarnation's jobs: it goes out at once.
   assert.equal(emitted, [[1, 1, true, 'new-1']]);
   server.stop();
 });
@@ -104,9 +124,10 @@ test('stop clears the hold timer and drops later answers', async () => {
     globalThis.setTimeout = set;
     globalThis.clearTimeout = clear;
   }
-  for (let i = 1; i < 4; i++) jobs[i]!.resolve('late');
+  for (const j of jobs.slice(1)) j.resolve('late');
   await settled();
   assert.equal(emitted, []);
+  assert.is(jobs.length, 3, 'nothing started after stop');
 });
 
 test.run();
