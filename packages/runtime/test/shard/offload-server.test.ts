@@ -13,7 +13,8 @@ function rig() {
   const pool: OffloadRunner = {
     threads: 1,
     run: () => Promise.reject(new Error('not used')),
-    start: (_href, _name, input) => new Promise((resolve, reject) => jobs.push({ input, resolve, reject })),
+    // As the real pool does: a job whose signal has aborted is refused at once, without running.
+    start: (_href, _name, input, signal) => (signal?.aborted ? Promise.reject(signal.reason) : new Promise((resolve, reject) => jobs.push({ input, resolve, reject }))),
     failure: (_href, _name, err) => err,
   };
   const transport = {
@@ -24,7 +25,7 @@ function rig() {
     flush: () => flushed(),
   };
   const server = new OffloadServer({ hooks: { offload: pool }, transport } as unknown as ShardState);
-  const serve = (from: number, reqId: number) => server.serve(from, reqId, 'file:///job.js', 'default', reqId, false);
+  const serve = (from: number, reqId: number, cancellable = false) => server.serve(from, reqId, 'file:///job.js', 'default', reqId, cancellable);
   const nextFlush = () => new Promise<void>((r) => (flushed = r));
   // Settled jobs reach the server in a microtask; a macrotask later they have.
   const settled = () => new Promise<void>((r) => setImmediate(r));
@@ -78,6 +79,20 @@ test('the pool is handed twice its size of jobs at most; the others start one pe
   await settled();
   assert.equal(jobs.map((j) => j.input), [1, 1, 2, 2]);
   assert.equal(emitted, [[2, 1, true, '2:1'], [1, 1, true, '1:1']]);
+  server.stop();
+});
+
+test('a waiting job its shard cancels never runs; its answer (the abort) goes back when its turn comes', async () => {
+  const { jobs, emitted, serve, settled, server } = rig();
+  serve(1, 1);
+  serve(1, 2);
+  serve(1, 3, true);
+  serve(1, 4);
+  server.cancel(1, 3);
+  jobs[0]!.resolve('one');
+  await settled();
+  assert.equal(jobs.map((j) => j.input), [1, 2, 4], 'job 3 was skipped for job 4');
+  assert.equal(emitted.map((e) => e.slice(0, 3)), [[1, 1, true], [1, 3, false]]);
   server.stop();
 });
 
