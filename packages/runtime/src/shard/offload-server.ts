@@ -25,9 +25,9 @@ interface Waiting {
  *
  * Answers are held back while their shard has many jobs here: waking a
  * parked shard per answer cost more CPU than the rest of a job's trip (on 2
- * cores it came out of the pool's threads), and so did the main thread's own
- * pass (wake, slice, pack, publish) per answer. A held answer is only kept
- * in a list; see `answer` for when the list goes out.
+ * cores it came out of the pool's threads). A held answer is only kept in a
+ * list, so it costs the main thread no pass of its loop (wake, slice, pack,
+ * publish) either; see `answer` for when the list goes out.
  */
 export class OffloadServer {
   private readonly s: ShardState;
