@@ -27,6 +27,7 @@ export { BuiltinSpan } from './trace/builtin-span.js';
 export { spanOnRoot } from './trace/handle-context.js';
 export { BUILTIN_NAMES, BUILTIN_SCOPE, DenseSpanBatch, builtinEndWire, forEachDenseSpan, forEachDenseWire } from './trace/dense-batch.js';
 export { DenseReadableSpan } from './trace/dense-span.js';
+export { batchFromFrame } from './trace/dense-frame.js';
 export type { DenseBatchWire } from './trace/dense-batch.js';
 export type { SpanEndWire, SpanStartWire } from './trace/wire.js';
 export { type SpanWords, type TraceWords, WordSpanContext, asWords, formatTraceparent, hex32, newSpanId, newTraceId, newTraceWords, newWordContext, nowMs, parseTraceparent, rand32, rand32NonZero, sampledByRatio, spanHex, spanWords, toHrTime, traceHex, traceWords } from './trace/ids.js';

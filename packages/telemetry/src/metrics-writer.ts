@@ -36,7 +36,9 @@ export interface MetricsWriter {
   queueWait(ms: number, n?: number): void;
   /** The mailboxes of type `t` on this thread hold `delta` more messages (fewer when negative). */
   mailboxDelta(t: TypeMetrics, bounded: boolean, delta: number): void;
+  /** An actor of type `t` started, its mailbox bounded to `capacity` messages (0: unbounded). */
   spawned(t: TypeMetrics, capacity: number): void;
+  /** An actor of type `t` exited after `lifetimeMs`; `capacity` as in `spawned`. */
   stopped(t: TypeMetrics, reason: ReasonLabel, lifetimeMs: number, capacity: number): void;
   linkCreated(): void;
   monitorCreated(): void;

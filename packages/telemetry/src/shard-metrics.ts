@@ -70,6 +70,16 @@ const I_SERIALIZATION = metricId(SERIALIZATION_ERRORS);
 
 const ORIGIN = performance.timeOrigin;
 
+/** A signal kind's index in the signal series' caches. */
+function kindIndex(k: SignalKind): number {
+  return k === 'exit' ? 0 : k === 'down' ? 1 : k === 'stop' ? 2 : 3;
+}
+
+/** A reason's index in REASONS (anything else counts as 'custom'). */
+function reasonIndex(r: ReasonLabel): number {
+  return r === 'normal' ? 0 : r === 'shutdown' ? 1 : r === 'killed' ? 2 : r === 'panic' ? 3 : 4;
+}
+
 /**
  * The writer a thread's runtime calls. Every method is a handful of
  * typed-array adds; nothing here allocates on the message path, hashes
@@ -100,11 +110,11 @@ export class ShardMetrics implements MetricsWriter {
   private readonly sRestartDuration: number;
   private readonly sSerialization: number;
   private readonly processingBuckets: readonly number[];
-  /** One-label series by label value (see labelled). */
-  private readonly sigSent = new Map<string, number>();
-  private readonly sigReceived = new Map<string, number>();
-  private readonly sigIgnored = new Map<string, number>();
-  private readonly exitReasons = new Map<string, number>();
+  /** One-label series by label index (kindIndex, reasonIndex), allocated on first use (-1: not yet; see labelled). */
+  private readonly sigSent = [-1, -1, -1, -1];
+  private readonly sigReceived = [-1, -1, -1, -1];
+  private readonly sigIgnored = [-1, -1, -1, -1];
+  private readonly exitReasons = [-1, -1, -1, -1, -1];
 
   constructor(region: SharedArrayBuffer, config: TelemetryConfig, announce: Announce) {
     this.slots = new Float64Array(region);
@@ -232,15 +242,14 @@ export class ShardMetrics implements MetricsWriter {
   spawned(t: TypeMetrics, capacity: number): void {
     this.slots[t.spawned]!++;
     this.slots[t.active]!++;
-    if (capacity !== Infinity) this.slots[t.capacity]! += capacity;
+    if (capacity > 0) this.slots[t.capacity]! += capacity;
   }
 
   stopped(t: TypeMetrics, reason: ReasonLabel, lifetimeMs: number, capacity: number): void {
-    const ri = REASONS.indexOf(reason);
-    this.slots[t.stopped[ri < 0 ? 4 : ri]!]!++;
+    this.slots[t.stopped[reasonIndex(reason)]!]!++;
     this.slots[t.active]!--;
     if (reason === 'panic') this.slots[t.panicked]!++;
-    if (capacity !== Infinity) this.slots[t.capacity]! -= capacity;
+    if (capacity > 0) this.slots[t.capacity]! -= capacity;
     const s = lifetimeMs / 1000;
     this.observe(t.lifetime, s, CATALOGUE[I_LIFETIME]!.buckets!);
     if (s < 1) this.slots[t.shortLived]!++;
@@ -258,21 +267,24 @@ export class ShardMetrics implements MetricsWriter {
 
   signalSent(kind: SignalKind, reason: ReasonLabel | null): void {
     if (!this.sampleSignal()) return;
-    this.slots[this.labelled(this.sigSent, I_SIG_SENT, kind)]!++;
-    if (reason !== null) this.slots[this.labelled(this.exitReasons, I_EXIT_REASON, reason)]!++;
+    this.slots[this.labelled(this.sigSent, kindIndex(kind), I_SIG_SENT, kind)]!++;
+    if (reason !== null) this.slots[this.labelled(this.exitReasons, reasonIndex(reason), I_EXIT_REASON, REASONS[reasonIndex(reason)]!)]!++;
   }
 
   signalReceived(kind: SignalKind, ignored: boolean): void {
     if (!this.sampleSignal()) return;
-    this.slots[this.labelled(this.sigReceived, I_SIG_RECEIVED, kind)]!++;
-    if (ignored) this.slots[this.labelled(this.sigIgnored, I_SIG_IGNORED, kind)]!++;
+    this.slots[this.labelled(this.sigReceived, kindIndex(kind), I_SIG_RECEIVED, kind)]!++;
+    if (ignored) this.slots[this.labelled(this.sigIgnored, kindIndex(kind), I_SIG_IGNORED, kind)]!++;
   }
 
-  /** The slot of `metric` with its one label `value`, cached by value (no key string or label array per call: signals come once per exit). */
-  private labelled(cache: Map<string, number>, metric: number, value: string): number {
-    let slot = cache.get(value);
-    if (slot === undefined) cache.set(value, (slot = this.series(metric, [value])));
-    return slot;
+  /**
+   * The slot of `metric` with its one label `value` (label index `i`), kept
+   * by index: no key string, label array or Map lookup per call (a stop
+   * counts two signals, an exit with links one per link).
+   */
+  private labelled(cache: number[], i: number, metric: number, value: string): number {
+    const slot = cache[i]!;
+    return slot >= 0 ? slot : (cache[i] = this.series(metric, [value]));
   }
 
   // ------------------------------------------------------------ supervisors

@@ -217,7 +217,8 @@ export interface ActorContext<M = unknown> extends ProcessOps {
    * `signal`, rejects with its reason once it aborts (see {@link OffloadJobOptions}).
    * While this shard has more than twice the pool's size of jobs in flight,
    * their results may settle in batches, up to 4 ms after the job ended
-   * (waking the shard per result cost the pool's threads CPU).
+   * (waking the shard per result cost the pool's threads CPU). If this shard
+   * dies, the results of its jobs still running are dropped.
    */
   offload<R = unknown>(module: ModuleRef, input: unknown, opts?: OffloadJobOptions): Promise<R>;
   /**

@@ -55,6 +55,14 @@ export const STAMP_IN = { at: NaN };
  */
 const NONE = 0x3fff_ffff;
 
+/**
+ * The `capacity` of a mailbox without a bound: a small integer (a Smi), not
+ * Infinity, so the field holds no boxed number (V8 gives each object its own
+ * box for a double field: one more heap object per actor). No mailbox can
+ * hold this many messages (a V8 array cannot grow that long).
+ */
+export const UNBOUNDED = 0x3fff_ffff;
+
 /** Stamp runs of one mailbox (see above). */
 class Runs {
   /**
@@ -88,7 +96,7 @@ export class Mailbox {
   private head = 0;
   /** Number of queued messages. */
   length = 0;
-  /** Most messages this mailbox will hold; `push` refuses past it. */
+  /** Most messages this mailbox will hold (UNBOUNDED: no bound); `push` refuses past it. */
   capacity: number;
   /** The send time of the message `shift()` just returned; NaN if it was not stamped. */
   lastStamp = NaN;
@@ -102,7 +110,7 @@ export class Mailbox {
   sysCount = 0;
 
   constructor(capacity: number, initialSize = 4) {
-    this.capacity = capacity;
+    this.capacity = capacity === Infinity ? UNBOUNDED : capacity;
     this.buf = new Array<unknown>(initialSize);
     this.mask = initialSize - 1;
   }

@@ -20,19 +20,26 @@ export class Pid<M = unknown> {
   readonly shard: number;
   /** Never reused within a node, even across shard restarts. */
   readonly serial: number;
-  /** `serial * 4096 + shard`: unique among the pids of one node (see {@link pidKey} across nodes). */
-  readonly key: number;
 
   constructor(node: number, shard: number, serial: number) {
     this.node = node;
     this.shard = shard;
     this.serial = serial;
-    this.key = serial * MAX_THREADS + shard;
+  }
+
+  /**
+   * `serial * 4096 + shard`: unique among the pids of one node (see
+   * {@link pidKey} across nodes). Computed, not stored: past serial 2^19 it
+   * is no small integer, and a field holding one gives every pid a boxed
+   * number of its own (a pid is made per spawn).
+   */
+  get key(): number {
+    return this.serial * MAX_THREADS + this.shard;
   }
 
   /** True when both name the same process. */
   equals(other: Pid<unknown> | null | undefined): boolean {
-    return other != null && other.key === this.key && other.node === this.node;
+    return other != null && other.serial === this.serial && other.shard === this.shard && other.node === this.node;
   }
 
   toString(): string {

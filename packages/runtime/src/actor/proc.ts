@@ -54,6 +54,22 @@ export interface PendingCall {
  */
 export type SpawnReply = (pid: Pid | null, err: unknown, type: string | null) => void;
 
+/**
+ * The calls a server took and has not answered yet (telemetry only: call
+ * duration, late answers, calls in flight at exit). Made on its first call
+ * and kept for its life, so a process that never serves a call carries one
+ * null field, not five fields and two boxed doubles.
+ */
+export class Serving {
+  /** The one call being served when there is only one (no Map entry, no tuple per call): its ref, sent time (abs ms) and the caller's deadline. */
+  one = false;
+  ref = 0;
+  at = NaN;
+  deadline = Infinity;
+  /** The others: ref -> [sent at (abs ms), caller's deadline]. */
+  more: Map<number, [number, number]> | null = null;
+}
+
 export class Proc {
   readonly pid: Pid;
   readonly mailbox: Mailbox;
@@ -101,19 +117,14 @@ export class Proc {
   spawnReply: SpawnReply | null = null;
   /** Opaque context object handed to handlers (built by the runtime). */
   ctx: unknown = null;
-  /** When its type became known (abs ms; telemetry only: the lifetime histogram). */
-  startedAt = 0;
+  /** Telemetry only: its slot in the thread's start times (shard/lifetimes.ts), from when its type became known; -1: none. */
+  lifeSlot = -1;
   /** Who spawned this process (undefined for main-thread inboxes). */
   parent: Pid | undefined = undefined;
   /** This process's behaviour slots in the thread's metric region (null until its type is known, or telemetry off). */
   tm: TypeMetrics | null = null;
-  /** Calls this process took and has not answered: ref -> [sent at (abs ms), caller's deadline]. Telemetry only. */
-  serving: Map<number, [number, number]> | null = null;
-  /** The one call being served when there is only one (no Map entry, no tuple per call): its ref, sent time and deadline. */
-  servingOne = false;
-  servingRef = 0;
-  servingAt = NaN;
-  servingDeadline = Infinity;
+  /** Calls this process took and has not answered (telemetry only; null until its first call). */
+  serving: Serving | null = null;
   /** A GenStatem's current state (for the current-state gauge). */
   statemState: string | null = null;
   /** Tracing: the context of this actor's `actor.spawn` span (lifecycle spans go under it). */
@@ -128,15 +139,20 @@ export class Proc {
   depthCell: { n: number } | null = null;
   /** Messages handled so far (added once per turn by the scheduler): introspection's "reductions". */
   handled = 0;
-  /** `handled` at the last introspection sample, and the rate between the last two samples (msgs/s). */
+  /**
+   * `handled` at the last introspection sample, and the rate between the last two samples in tenths of
+   * a message per second: an integer (a Smi), as a double would give every Proc created after the first
+   * sample a boxed number of its own.
+   */
   handledAtSample = 0;
-  rate = 0;
+  rate10 = 0;
   /** Messages per turn for a slow handler, measured by the scheduler (0: not measured, the thread's `actorBudget`). */
   turnBudget = 0;
 
   constructor(pid: Pid, capacity: number) {
     this.pid = pid;
-    this.mailbox = new Mailbox(capacity);
+    // Room for two messages to start with (most actors hold few at a time; the ring doubles as needed): 16 B less per actor than four.
+    this.mailbox = new Mailbox(capacity, 2);
   }
 
   /** The behaviour's name once its module is loaded, else null (what a spawn reply carries). */

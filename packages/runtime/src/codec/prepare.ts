@@ -2,14 +2,17 @@
 
 import { movesPending } from './move.js';
 import { copy, snapshot } from './snapshot.js';
-import { REWRITE, SHARED, analyze, analyzeAs, flat, refuseShared } from './values.js';
+import { BIG, REWRITE, SHARED, analyze, analyzeAs, flat, refuseShared } from './values.js';
 
 /**
  * The message as it goes into a ring, checked (`ERR_UNENCODABLE` with the
  * path). `checked` (checkLocalSends): copied now, so what the sender changes
  * afterwards shows nowhere, as for an in-shard receiver. Otherwise the
  * sender's object is encoded when the batch is packed (at the end of the
- * turn), and copied now only when it holds a `-0` or a moved buffer.
+ * turn), and copied now only when it holds a `-0`, a moved buffer, or a
+ * binary part of `COPY_AT_SEND_MIN` (64 KiB) or more: that copy would be
+ * made at the pack anyway, and made there with the rest of a flush's it
+ * costs more (see side-items.ts).
  * `remote`: bound for another node, where shared memory cannot go (refused,
  * by path); a moved buffer is detached here and travels as a copy.
  */
@@ -18,7 +21,7 @@ export function forWire(msg: unknown, checked: boolean, remote = false): unknown
   if (!checked && typeof msg === 'object' && msg !== null && Object.getPrototypeOf(msg) === Object.prototype && flat(msg) === 0) return msg;
   const flags = analyze(msg, checked);
   if (remote && (flags & SHARED) !== 0) refuseShared(msg);
-  return checked || (flags & REWRITE) !== 0 ? copy(msg, true) : msg;
+  return checked || (flags & (REWRITE | BIG)) !== 0 ? copy(msg, true) : msg;
 }
 
 /**

@@ -5,6 +5,7 @@ import { UnencodableError } from '../errors.js';
 import { type BinaryValue, bufferOf, isDetached, kindOf } from './binary-kinds.js';
 import { causeOf, isError } from './error-value.js';
 import { isMarked } from './move.js';
+import { copiedAtSend } from './side-items.js';
 
 /** Deeper than this is refused (a stack overflow guard; structuredClone would go further). */
 const MAX_DEPTH = 200;
@@ -20,15 +21,18 @@ const isNegZero = (n: number): boolean => n === 0 && 1 / n < 0;
  * per thread; a getter that sends while we walk gets a walk of its own). It
  * refuses, and notes whether the value needs a rewritten copy before msgpack
  * may encode it: a `-0` (msgpack would write 0) or a buffer marked by
- * `move()`.
+ * `move()`; and whether it holds a binary part the wire copies at the send.
  */
 /** What {@link analyze} found besides refusals (bit flags). */
 export const REWRITE = 1;
 /** The value holds shared memory (it cannot cross to another node). */
 export const SHARED = 2;
+/** The value holds a binary part large enough to be copied at the send for the wire (see `COPY_AT_SEND_MIN`). */
+export const BIG = 4;
 
 let rewrite = false;
 let shared = false;
+let big = false;
 let deep = false;
 /** Objects met so far, in a fixed array with a count (push and `length = 0` cost ~30 ns a message). */
 const seen: (object | undefined)[] = new Array<object | undefined>(SMALL_SEEN).fill(undefined);
@@ -134,6 +138,7 @@ function binary(v: BinaryValue): boolean {
   }
   if (isDetached(buf) || (buf as { resizable?: boolean }).resizable === true || !track(buf)) return false;
   if (isMarked(buf)) rewrite = true;
+  else if (copiedAtSend(v.byteLength)) big = true;
   return true;
 }
 
@@ -143,7 +148,8 @@ function binary(v: BinaryValue): boolean {
  * threads and arrive as `structuredClone` would deliver it. Returns flags:
  * {@link REWRITE} when it can, but only through a rewritten copy (see
  * `snapshot`): it holds a `-0` or a buffer marked by `move()`; {@link SHARED}
- * when it holds shared memory. `deep` also looks for named properties on
+ * when it holds shared memory; {@link BIG} when it holds a binary part of
+ * `COPY_AT_SEND_MIN` or more (not shared, not marked). `deep` also looks for named properties on
  * arrays (O(n); development mode).
  */
 export function analyze(value: unknown, deepCheck: boolean): number {
@@ -160,6 +166,7 @@ export function analyze(value: unknown, deepCheck: boolean): number {
   busy = true;
   rewrite = false;
   shared = false;
+  big = false;
   deep = deepCheck;
   let ok = false;
   try {
@@ -169,7 +176,7 @@ export function analyze(value: unknown, deepCheck: boolean): number {
     forget();
   }
   if (!ok) fail(value, deepCheck);
-  return (rewrite ? REWRITE : 0) | (shared ? SHARED : 0);
+  return (rewrite ? REWRITE : 0) | (shared ? SHARED : 0) | (big ? BIG : 0);
 }
 
 /** What {@link flat} returns for an object it cannot judge alone. */
@@ -221,12 +228,13 @@ function flatView(v: ArrayBufferView): number {
   const buf = v.buffer;
   if (buf instanceof SharedArrayBuffer) return SHARED;
   if (isDetached(buf) || (buf as { resizable?: boolean }).resizable === true) return NOT_FLAT;
-  return isMarked(buf) ? REWRITE : 0;
+  if (isMarked(buf)) return REWRITE;
+  return copiedAtSend(v.byteLength) ? BIG : 0;
 }
 
 /** A walk started while another is under way (a getter that sends): the outer one's state is kept aside. */
 function analyzeAgain(value: unknown, deepCheck: boolean): number {
-  const outer = { rewrite, shared, deep, seen: seen.slice(0, seenCount), seenSet };
+  const outer = { rewrite, shared, big, deep, seen: seen.slice(0, seenCount), seenSet };
   forget();
   busy = false;
   try {
@@ -234,6 +242,7 @@ function analyzeAgain(value: unknown, deepCheck: boolean): number {
   } finally {
     rewrite = outer.rewrite;
     shared = outer.shared;
+    big = outer.big;
     deep = outer.deep;
     forget();
     for (const o of outer.seen) seen[seenCount++] = o;

@@ -39,6 +39,8 @@ export const PORT_ACK_INDEX = 25;
 export const PORT_GONE = -1;
 /** The tag of a frame whose side items went nowhere (its consumer is gone); read as lost. */
 export const GONE_TAG = 0xffff_ffff;
+/** The tag of a raw frame: bytes its consumer's transport hands to a handler as they are, not msgpack ops (span rows to the main thread). */
+export const RAW_TAG = 0xffff_fffe;
 /** Int32 index: KiB of side items the consumer has taken from the port of generation PORT_ACK (wraps; read as u32). */
 export const SIDE_TAKEN_INDEX = 26;
 /** Int32 index: bumped by the main thread when the consumer dies; a producer asks for a new channel once per epoch. */

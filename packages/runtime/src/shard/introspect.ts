@@ -146,9 +146,10 @@ export class Introspector {
     if (since < SAMPLE_MS) return;
     const first = this.sampledAt === -Infinity;
     for (const p of this.s.procs.values()) {
-      // A process younger than the interval (or the first sample): its rate over its own life.
-      const dt = first || p.startedAt > this.sampledAt ? now - p.startedAt : since;
-      p.rate = dt > 0 ? ((p.handled - p.handledAtSample) * 1000) / dt : 0;
+      // Over the interval (the first sample: over the thread's life so far). Processes keep no start
+      // time of their own; the one telemetry kept was on another clock, which made every rate 0.
+      const dt = first ? now : since;
+      p.rate10 = dt > 0 ? Math.round(((p.handled - p.handledAtSample) * 10_000) / dt) : 0;
       p.handledAtSample = p.handled;
     }
     const delivered = this.s.counters.delivered;
@@ -167,7 +168,7 @@ export class Introspector {
       node: p.pid.node,
       status: statusOf(p),
       mailbox: p.mailbox.length,
-      reductions: Math.round(p.rate * 10) / 10,
+      reductions: p.rate10 / 10,
       memory: p.mailbox.length * ESTIMATED_BYTES_PER_QUEUED_MESSAGE,
       links: p.links?.size ?? 0,
       monitors: p.monitors?.size ?? 0,
@@ -199,7 +200,7 @@ function matches(p: Proc, needle: string): boolean {
 function sortKey(p: Proc, by: ProcessSortKey): number {
   switch (by) {
     case 'reductions':
-      return p.rate;
+      return p.rate10;
     case 'mailbox':
     case 'memory':
       return p.mailbox.length;

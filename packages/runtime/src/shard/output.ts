@@ -2,6 +2,7 @@
 
 import { packFrame } from '../codec/codec.js';
 import { type SideBatch, beginSideBatch, endSideBatch } from '../codec/side-items.js';
+import { RAW_TAG } from '../ring/layout.js';
 import type { Barrier } from './barrier.js';
 import type { LinkHost, Outbound, Pending } from './outbound.js';
 import { ARITY, carriesMessage } from './protocol.js';
@@ -109,14 +110,19 @@ export class Output {
     }
   }
 
-  /** Writes a packed frame holding `msgs` messages (or queues it, in order, when it cannot go yet). */
-  private write(o: Outbound, bytes: Uint8Array, side: SideBatch | null, msgs: number): void {
+  /** Writes `bytes` (copied) as a raw frame (RAW_TAG: no ops, no messages), in order after what was packed for `o`. */
+  writeRaw(o: Outbound, bytes: Uint8Array): void {
+    this.write(o, bytes, null, 0, RAW_TAG);
+  }
+
+  /** Writes a packed frame holding `msgs` messages (or queues it, in order, when it cannot go yet); `raw`: the tag of a frame without side items. */
+  private write(o: Outbound, bytes: Uint8Array, side: SideBatch | null, msgs: number, raw = 0): void {
     // packFrame() returns a view into msgpackr's buffer, which the next pack
     // call overwrites: copy it (into the ring, or into the overflow queue) first.
     // (A Node Buffer's slice() is a view, hence `own`.)
     if (o.overflow.length === 0 && (side === null || this.openSide(o, side))) {
       // Posted before the frame is published: the consumer finds the items when it reads the frame.
-      const tag = side === null ? 0 : o.post(side);
+      const tag = side === null ? raw : o.post(side);
       if (bytes.length <= o.writer.maxChunk && o.writer.tryWrite(bytes, false, tag)) {
         o.unpublished += msgs;
         return;
@@ -128,7 +134,7 @@ export class Output {
       }
       this.queue(o, { bytes: own(bytes, rest), offset: 0, msgs, side: null, tag: rest === 0 ? tag : 0 });
     } else {
-      this.queue(o, { bytes: own(bytes, 0), offset: 0, msgs, side, tag: 0 });
+      this.queue(o, { bytes: own(bytes, 0), offset: 0, msgs, side, tag: raw });
     }
   }
 

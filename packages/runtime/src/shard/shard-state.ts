@@ -33,10 +33,8 @@ export interface RuntimeHooks {
   deadLetter?(dl: DeadLetter): void;
   /** Main thread: a crash or supervisor report (from any thread). */
   report?(r: Report): void;
-  /** Main thread: runs a job on the offload pool. */
-  offload?(href: string, exportName: string, input: unknown, signal?: AbortSignal): Promise<unknown>;
-  /** Main thread: the offload pool's size (how many answers to hold back; see Offload.answer). */
-  offloadThreads?: number;
+  /** Main thread: the offload pool. */
+  offload?: OffloadRunner;
   /** Main thread: thread `thread` announced a metric series. */
   series?(thread: number, slot: number, metric: number, labels: string[]): void;
   /** Main thread: a span started / ended on thread `thread`. */
@@ -49,6 +47,18 @@ export interface RuntimeHooks {
    * where the answer is dispatched (so what follows it is dispatched after).
    */
   nodeRequest?(kind: string, arg: unknown, thread: number, done: (ok: boolean, value: unknown) => void): void;
+}
+
+/** The main thread's offload pool, as the runtime uses it (the system's OffloadPool). */
+export interface OffloadRunner {
+  /** The pool's size (how many answers to a shard to hold back; see OffloadServer). */
+  readonly threads: number;
+  /** Runs a job; failures are typed (see `failure`). */
+  run(href: string, exportName: string, input: unknown, signal?: AbortSignal): Promise<unknown>;
+  /** Starts a job: the pool's own promise, its failures as the pool gives them (see `failure`). May throw. */
+  start(href: string, exportName: string, input: unknown, signal?: AbortSignal): Promise<unknown>;
+  /** What a job that failed with `err` rejects with. */
+  failure(href: string, exportName: string, err: unknown, signal?: AbortSignal): unknown;
 }
 
 /** What the owner of a thread passes its runtime (the rest arrives through the rings). */

@@ -107,6 +107,12 @@ export class SpanShipping implements SpanSink {
   }
 
   private shipBatch(): void {
+    // Built-in spans only (the common case): a raw frame, never msgpack (see dense-frame.ts).
+    const frame = this.batch.takeFrame();
+    if (frame !== null) {
+      this.s.transport.emitRaw(0, frame);
+      return;
+    }
     const b = this.batch.take();
     // Rows go in the frame, never beside it (see keepInline): a batch is a few KiB at most.
     if (b[0] instanceof Float64Array) keepInline(b[0].buffer as ArrayBuffer);

@@ -3,6 +3,7 @@
 import { context, trace } from '@opentelemetry/api';
 import type { ModuleRef, Monitored, SpawnOptions } from '../actor/context.js';
 import { panicReason } from '../actor/exit-reason.js';
+import { UNBOUNDED } from '../actor/mailbox.js';
 import { moduleHref } from '../actor/module-ref.js';
 import { Pid } from '../actor/pid.js';
 import { Proc, S_DEAD, S_IDLE, S_INIT, S_RUNNING, S_WAITING, type SpawnReply } from '../actor/proc.js';
@@ -85,8 +86,8 @@ export class Spawner {
       if (s.isGone(target)) throw new ShardDownError(target);
       // Checked at the call wherever the child lands; copied as a message would be.
       const a = forSignal(args, 'args', target === s.thread, s.config.checkLocalSends);
-      req = { url: href, export: exportName, args: a, serial: s.reserveSerial(target) };
-      req.parent = parent !== null ? parent.pid : (birth?.parent ?? s.mainPid);
+      // `parent` in the literal: a property added afterwards would give every request an out-of-object property array.
+      req = { url: href, export: exportName, args: a, serial: s.reserveSerial(target), parent: parent !== null ? parent.pid : (birth?.parent ?? s.mainPid) };
       if (birth?.link !== undefined) req.link = birth.link;
       if (birth?.monitor !== undefined) [req.monitor, req.ref] = [birth.monitor, birth.ref!];
       if (o.name !== undefined) req.name = o.name;
@@ -117,7 +118,7 @@ export class Spawner {
     // it was asked for by another node (birth: that node is told through the promise path).
     const started =
       target === s.thread && birth === undefined
-        ? this.spawnHere(req, mode === 'monitor' ? { pid, ref } : pid, traced)
+        ? this.spawnHere(req, pid, mode === 'monitor' ? { pid, ref } : pid, traced)
         : new Promise<Pid | Monitored>((resolve, reject) => {
             const done: SpawnReply = (_pid, err, type) => {
               if (traced !== undefined) s.observer.spawnEnded(traced, type, err);
@@ -161,8 +162,8 @@ export class Spawner {
    * executor and no callbacks. Spawns nested in its init answer before it
    * does, so the last answer recorded is its own.
    */
-  private spawnHere(req: SpawnRequest, value: Pid | Monitored, traced: SpawnTrace | undefined): Promise<Pid | Monitored> {
-    const p = this.start(req, this.syncReply);
+  private spawnHere(req: SpawnRequest, pid: Pid, value: Pid | Monitored, traced: SpawnTrace | undefined): Promise<Pid | Monitored> {
+    const p = this.start(req, this.syncReply, pid);
     if (p !== null && p.spawnReply === this.syncReply) {
       // Still starting (its module loading, or an async init): it answers later.
       return new Promise((resolve, reject) => {
@@ -205,15 +206,18 @@ export class Spawner {
     }
   }
 
-  /** Creates the process at once (so signals to it are never lost), then loads its module and runs init. Returns it (null: refused). */
-  private start(req: SpawnRequest, done: SpawnReply): Proc | null {
+  /**
+   * Creates the process at once (so signals to it are never lost), then loads its module and runs init.
+   * Returns it (null: refused). `pid`: the one the requester holds, when it is on this thread (pids are immutable: one object serves both).
+   */
+  private start(req: SpawnRequest, done: SpawnReply, pid?: Pid): Proc | null {
     const s = this.s;
     if (req.serial < s.firstSerial) {
       // Reserved from our dead predecessor: its requester is told the shard went down.
       done(null, new ShardDownError(s.thread), null);
       return null;
     }
-    const p = new Proc(s.pidOf(req.serial), req.mailboxCapacity ?? s.config.mailboxCapacity);
+    const p = new Proc(pid ?? s.pidOf(req.serial), req.mailboxCapacity ?? s.config.mailboxCapacity);
     p.ctx = this.makeCtx(p);
     s.procs.set(req.serial, p);
     s.countProcs();
@@ -262,7 +266,7 @@ export class Spawner {
     const s = this.s;
     p.behaviour = b;
     p.typeName = typeName;
-    if (req.mailboxCapacity === undefined && b.mailboxCapacity !== undefined) p.mailbox.capacity = b.mailboxCapacity;
+    if (req.mailboxCapacity === undefined && b.mailboxCapacity !== undefined) p.mailbox.capacity = b.mailboxCapacity === Infinity ? UNBOUNDED : b.mailboxCapacity;
     s.observer.typed(p);
     if (b.trapExit) p.trapExit = true;
     if (req.name !== undefined) {

@@ -3,7 +3,7 @@
 import type { MetricsWriter, TypeMetrics } from '@joerl/telemetry/internal';
 
 /** Messages into and out of the mailboxes of one type (bounded or not) since the last flush. */
-interface DepthCell {
+export interface DepthCell {
   n: number;
   readonly tm: TypeMetrics;
   readonly bounded: boolean;

@@ -8,21 +8,24 @@ import {
   type ReasonLabel,
   ShardMetrics,
   type SignalKind,
+  type TypeMetrics,
   type TelemetryProvider,
   formatTraceparent,
   parseTraceparent,
 } from '@joerl/telemetry/internal';
 import { type ExitReason, formatReason, reasonKind } from '../actor/exit-reason.js';
+import { UNBOUNDED } from '../actor/mailbox.js';
 import type { From } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import type { BehaviourProbe } from '../actor/probe.js';
-import { type Proc, S_INBOX } from '../actor/proc.js';
+import { type Proc, S_INBOX, Serving } from '../actor/proc.js';
 import type { CallEnvelope, ShardObserver, SpawnTrace } from './observer.js';
 import { OP_SERIES, type ShardInit } from './protocol.js';
 import type { LocalSinks, ShardState } from './shard-state.js';
 import { ProcProbe } from './proc-probe.js';
 import { SpanShipping } from './span-shipping.js';
-import { TelemetryLedger } from './telemetry-ledger.js';
+import { Lifetimes } from './lifetimes.js';
+import { type DepthCell, TelemetryLedger } from './telemetry-ledger.js';
 import { ThreadTracing } from './tracing.js';
 import { TurnTiming } from './turn-timing.js';
 
@@ -63,6 +66,13 @@ export class TelemetryObserver implements ShardObserver {
   stamp = NaN;
   /** Counts and depth changes waiting for the next flush (see telemetry-ledger.ts). */
   readonly ledger: TelemetryLedger;
+  /** When each typed actor of this thread started (see lifetimes.ts). */
+  readonly lifetimes = new Lifetimes();
+  /** What `typed` found for the last type it saw (null: none yet). */
+  private lastType: string | null = null;
+  private lastBounded = false;
+  private lastTm: TypeMetrics | null = null;
+  private lastCell: DepthCell | null = null;
   /** Every message counted and stamped (both sampling rates at 100%): sends inside a turn are counted in the ledger. */
   private readonly countsAll: boolean;
   /** Tracing on a shard: how its spans reach the main thread (null on the main thread, which hands them over directly). */
@@ -191,11 +201,20 @@ export class TelemetryObserver implements ShardObserver {
 
   typed(p: Proc): void {
     if (!this.metricsOn) return;
-    const tm = (p.tm = this.metrics.type(p.typeName));
-    p.startedAt = this.clock();
-    this.metrics.spawned(tm, p.mailbox.capacity);
+    const cap = p.mailbox.capacity;
+    const bounded = cap !== UNBOUNDED;
+    // The type and depth cell of the last spawn serve the next one of the same type (a spawn tree, a pool): no lookups.
+    if (p.typeName !== this.lastType || bounded !== this.lastBounded) {
+      this.lastType = p.typeName;
+      this.lastBounded = bounded;
+      this.lastTm = this.metrics.type(p.typeName);
+      this.lastCell = this.ledger.cell(this.lastTm, bounded);
+    }
+    const tm = (p.tm = this.lastTm!);
+    p.lifeSlot = this.lifetimes.open(this.clock());
+    this.metrics.spawned(tm, bounded ? cap : 0);
     // From now on its mailbox counts in its type's depth, starting with what arrived while its module loaded.
-    const c = (p.depthCell = this.ledger.cell(tm, p.mailbox.capacity !== Infinity));
+    const c = (p.depthCell = this.lastCell!);
     c.n += p.mailbox.length;
   }
 
@@ -250,18 +269,32 @@ export class TelemetryObserver implements ShardObserver {
     this.tracing?.endCall(span, serverTp, err);
   }
 
+  /** Server `p` took call `ref`, sent at `at` (abs ms, NaN: unknown) with the caller's deadline: timed until `replied`. */
+  serve(p: Proc, ref: number, at: number, deadline: number): void {
+    const sv = (p.serving ??= new Serving());
+    if (!sv.one) {
+      sv.one = true;
+      sv.ref = ref;
+      sv.at = at;
+      sv.deadline = deadline;
+    } else {
+      (sv.more ??= new Map()).set(ref, [at, deadline]);
+    }
+  }
+
   replied(by: Proc | null, ref: number): void {
-    if (by === null) return;
+    if (by === null || by.serving === null) return;
+    const sv = by.serving;
     let at: number;
     let deadline: number;
-    if (by.servingOne && by.servingRef === ref) {
-      by.servingOne = false;
-      at = by.servingAt;
-      deadline = by.servingDeadline;
+    if (sv.one && sv.ref === ref) {
+      sv.one = false;
+      at = sv.at;
+      deadline = sv.deadline;
     } else {
-      const served = by.serving?.get(ref);
+      const served = sv.more?.get(ref);
       if (served === undefined) return;
-      by.serving!.delete(ref);
+      sv.more!.delete(ref);
       [at, deadline] = served;
     }
     const now = this.metrics.now();
@@ -307,18 +340,18 @@ export class TelemetryObserver implements ShardObserver {
   private recordExit(p: Proc, kind: ReasonLabel): void {
     const tm = p.tm!;
     const m = this.metrics;
-    m.stopped(tm, kind, this.clock() - p.startedAt, p.mailbox.capacity);
+    const cap = p.mailbox.capacity;
+    m.stopped(tm, kind, this.clock() - this.lifetimes.close(p.lifeSlot), cap === UNBOUNDED ? 0 : cap);
+    p.lifeSlot = -1;
     const c = p.depthCell;
     if (c !== null) {
       c.n -= p.mailbox.length;
       p.depthCell = null;
     }
-    if (p.servingOne) {
-      m.callDone(tm, NaN, false);
-      p.servingOne = false;
-    }
-    if (p.serving !== null) {
-      for (let i = 0; i < p.serving.size; i++) m.callDone(tm, NaN, false);
+    const sv = p.serving;
+    if (sv !== null) {
+      if (sv.one) m.callDone(tm, NaN, false);
+      if (sv.more !== null) for (let i = 0; i < sv.more.size; i++) m.callDone(tm, NaN, false);
       p.serving = null;
     }
     if (p.statemState !== null) {

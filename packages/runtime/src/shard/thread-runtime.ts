@@ -235,6 +235,7 @@ export class ThreadRuntime implements ActorHost {
   /** Shard `shard` (incarnation `incarnation`) died: its processes exited with `killed`. */
   onShardDown(shard: number, incarnation: number): void {
     this.spawner.failTo(shard, incarnation);
+    this.offloads.server.threadDown(shard);
     const local = this.router;
     const node = this.state.node;
     for (const p of [...this.state.procs.values()]) {
@@ -279,6 +280,7 @@ export class ThreadRuntime implements ActorHost {
     const left = s.procs.size;
     s.transport.flush();
     s.timers.clear();
+    this.offloads.server.stop();
     await s.scheduler.stop();
     s.transport.close();
     return left;

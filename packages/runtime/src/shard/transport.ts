@@ -4,7 +4,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { unpackr } from '../codec/codec.js';
 import { setFrameItems } from '../codec/side-items.js';
 import { BUSY, THREAD_STRIDE_I32, UNSENT } from '../ring/control-block.js';
-import { MAX_CHUNK_DIVISOR } from '../ring/layout.js';
+import { MAX_CHUNK_DIVISOR, RAW_TAG } from '../ring/layout.js';
 import { createRingBuffer } from '../ring/ring.js';
 import { wakeThread } from '../ring/wait.js';
 import { Barrier } from './barrier.js';
@@ -48,6 +48,8 @@ export class Transport {
   links: LinkHost = NO_LINKS;
   /** Runs when a clean destination gets its first op (the scheduler makes sure a flush follows). */
   onDirty: () => void = () => {};
+  /** Takes each raw frame (see emitRaw) and the thread it came from: span rows, on the main thread. */
+  onRaw: ((bytes: Uint8Array, from: number) => void) | null = null;
   /** Runs before every flush (telemetry writes what it counted, tracing queues its held-back span starts); see flush(). */
   beforeFlush: ((final: boolean) => void) | null = null;
   private pollFrom = 0;
@@ -191,12 +193,31 @@ export class Transport {
     this.touch(o);
   }
 
+  /**
+   * Writes `bytes` (copied now) for `dest` as a raw frame, after what is
+   * queued for it (packed first, so the order holds): the peer's `onRaw`
+   * gets them as they are. Published with the next flush, never the reason
+   * to wake the peer (like emitQuiet). Not an op: it never goes through
+   * msgpack (see dense-frame.ts in telemetry for why span rows must not).
+   */
+  emitRaw(dest: number, bytes: Uint8Array): void {
+    const o = this.out[dest] ?? this.to(dest);
+    if (o.items.length > 0) this.output.pack(o);
+    this.output.writeRaw(o, bytes);
+    if (!o.dirty) {
+      o.dirty = true;
+      this.dirty.push(o);
+      if (this.dirty.length === 1) this.onDirty();
+    }
+  }
+
   /** Packs and publishes what is queued for `dest` now (span starts before a handler that may never return). */
   flushTo(dest: number): void {
     if (this.beforeFlush !== null) this.beforeFlush(true);
     const o = this.out[dest];
-    if (o === null || o === undefined || o.items.length === 0) return;
-    this.output.pack(o);
+    if (o === null || o === undefined) return;
+    // (A raw frame the hook wrote is published too, as an op in the batch would be.)
+    if (o.items.length > 0) this.output.pack(o);
     this.publish(o);
   }
 
@@ -351,6 +372,11 @@ export class Transport {
 
   /** Decodes one message (a batch of ops) from `i` and hands it on; returns its item count. */
   private decode(i: Inbound, bytes: Uint8Array, tag: number): number {
+    if (tag === RAW_TAG) {
+      // (Only a shard with tracing sends these, to the main thread, which then has a handler.)
+      this.onRaw?.(bytes, i.from);
+      return 3;
+    }
     // The frame's side items come off the port before decoding, one post per tagged frame.
     setFrameItems(tag === 0 ? null : i.take(tag));
     let ops: unknown[];

@@ -23,14 +23,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     if (kind !== 'gen_server' && kind !== 'supervisor') return;
     if (env.$joerl === 'call' && env.from !== undefined) {
       m.callTaken(p.tm!);
-      if (!p.servingOne) {
-        p.servingOne = true;
-        p.servingRef = env.from.ref;
-        p.servingAt = env.t ?? NaN;
-        p.servingDeadline = env.d ?? Infinity;
-      } else {
-        (p.serving ??= new Map()).set(env.from.ref, [env.t ?? NaN, env.d ?? Infinity]);
-      }
+      obs.serve(p, env.from.ref, env.t ?? NaN, env.d ?? Infinity);
     } else if (env.$joerl === 'cast') {
       m.cast(p.tm!);
     }
@@ -47,14 +40,22 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     timing.inTurn = false;
   }
 
+  /** Turns run so far, and the turn and message number of the traced message whose handle span ended last (see handleTraced). */
+  let turnSeq = 0;
+  let chainTurn = -1;
+  let chainN = -1;
+
   /**
    * Handles a message that carried a trace context: `message.receive` and
    * `actor.handle_message` spans, the handler run in the latter's context.
    * A throw ends the span with the error and goes on to the turn; a pending
    * handler keeps its span open until it settles.
    */
-  function handleTraced(p: Proc, b: NonNullable<Proc['behaviour']>, msg: unknown): unknown {
-    const span = tracing!.beginHandle(p.mailbox.lastTrace as SpanContext, p.mailbox.lastStamp, p.typeName, p.pid);
+  function handleTraced(p: Proc, b: NonNullable<Proc['behaviour']>, msg: unknown, n: number): unknown {
+    // The message right before this one in this turn was traced and handled synchronously: its
+    // handle span's end serves as this one's start (one clock read a message, not two).
+    const chained = turnSeq === chainTurn && n === chainN + 1;
+    const span = tracing!.beginHandle(p.mailbox.lastTrace as SpanContext, p.mailbox.lastStamp, p.typeName, p.pid, chained);
     // The span must be recoverable by the main thread if the handler never returns.
     obs.guardHandler(span);
     let next: unknown;
@@ -69,7 +70,11 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     if (isThenable(next)) {
       p.traceSpan = span;
       obs.handlerPending(span);
-    } else tracing!.endHandle(span);
+    } else {
+      tracing!.endHandleChained(span);
+      chainTurn = turnSeq;
+      chainN = n;
+    }
     return next;
   }
 
@@ -91,6 +96,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     const pidText = onReceived ? p.pid.toString() : '';
     const blocks = m.samplesAll;
     let n = 0;
+    turnSeq++;
     if (blocks) timing.openBlock();
     let now = blocks ? timing.blockStart : m.now();
     let fresh = true;
@@ -118,7 +124,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
         if (!sys) ctl[queued]!--;
         try {
-          next = tracing !== null && mb.lastTrace !== undefined ? handleTraced(p, b, msg) : b.handle(msg, p.state, ctx as never);
+          next = tracing !== null && mb.lastTrace !== undefined ? handleTraced(p, b, msg, n) : b.handle(msg, p.state, ctx as never);
         } catch (err) {
           endTurn(p, n);
           turns.crashed(p, err, msg);
@@ -262,6 +268,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     const ctl = s.ctl.i32;
     const queued = s.queuedIndex;
     let n = 0;
+    turnSeq++;
     timing.openBlock();
     timing.clock = timing.blockStart;
     timing.inTurn = true;
@@ -275,7 +282,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
         if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
         try {
-          next = mb.lastTrace !== undefined ? handleTraced(p, b, msg) : b.handle(msg, p.state, ctx as never);
+          next = mb.lastTrace !== undefined ? handleTraced(p, b, msg, n) : b.handle(msg, p.state, ctx as never);
         } catch (err) {
           endTurn(p, n);
           turns.crashed(p, err, msg);

@@ -145,8 +145,7 @@ export class ActorSystem extends EventEmitter {
     };
     this.#faults = new ShardFaults(this.#rt, this.#mem, this.#aggregator, tracing, (event, ...args) => void this.emit(event, ...args), o);
     this.#offload = new OffloadPool(o.offload.threads, o.offload.idleTimeoutMs);
-    this.#rt.state.hooks.offload = (href, exportName, input, signal) => this.#offload.run(href, exportName, input, signal);
-    this.#rt.state.hooks.offloadThreads = o.offload.threads;
+    this.#rt.state.hooks.offload = this.#offload;
     this.#rt.state.scheduler.start();
     const events = this.#links.poolEvents(this.#faults.poolEvents(() => this.#state === 'running' || this.#state === 'draining'));
     this.#pool = new ShardPool(o.threads, this.#mem, (s, incarnation) => this.#init(s, incarnation), o.resourceLimits, o.restartShards, events);

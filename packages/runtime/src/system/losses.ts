@@ -4,6 +4,7 @@ import { Pid } from '../actor/pid.js';
 import { unpackr } from '../codec/codec.js';
 import { LOST, setFrameItems } from '../codec/side-items.js';
 import { DROPPED, QUEUED, THREAD_STRIDE_I32, UNSENT } from '../ring/control-block.js';
+import { RAW_TAG } from '../ring/layout.js';
 import { RingReader } from '../ring/ring.js';
 import { wakeThread } from '../ring/wait.js';
 import { ARITY, OP_CALL, OP_CALL_AT, OP_SEND, OP_SEND_AT, OP_SEND_TP, carriesMessage } from '../shard/protocol.js';
@@ -71,6 +72,8 @@ export function drainRing(sab: SharedArrayBuffer, consumer: number, found: Found
   let n = 0;
   while (reader.hasData()) {
     reader.read((bytes, tag) => {
+      // A raw frame holds no ops (span rows, only ever bound for the main thread).
+      if (tag === RAW_TAG) return;
       let ops: unknown[];
       // A tagged frame's side items (big, moved, shared parts) were posted to the dead consumer: they read as lost.
       setFrameItems(tag === 0 ? null : LOST);

@@ -5,6 +5,7 @@ import {
   LazyReadableSpan,
   OpenSpanSlot,
   SpanCollector,
+  batchFromFrame,
   type ReadableSpanLike,
   type SpanSink,
   builtinAttributes,
@@ -54,7 +55,10 @@ export class SystemTracing {
     const spans = this.spans;
     const resource = this.resource;
     rt.state.hooks.spanStarted = (thread, w) => spans.started(thread, spanStartFromWire(w));
-    rt.state.hooks.spanBatch = (thread, batch) => forEachDenseSpan(batch as DenseBatchWire, resource, (span, spanId) => spans.endedReadable(thread, spanId, span as ReadableSpanLike));
+    const batch = (thread: number, b: DenseBatchWire) => forEachDenseSpan(b, resource, (span, spanId) => spans.endedReadable(thread, spanId, span as ReadableSpanLike));
+    rt.state.hooks.spanBatch = (thread, b) => batch(thread, b as DenseBatchWire);
+    // Built-in span rows come as raw frames (telemetry's dense-frame.ts), in their place among the ops.
+    rt.state.transport.onRaw = (bytes, thread) => batch(thread, batchFromFrame(bytes));
     // Shards publish span records without waking us; collect them at least this often.
     this.tick = setInterval(() => rt.state.scheduler.kick(), 50);
     this.tick.unref();

@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { Pid, UnencodableError, move } from '@joerl/runtime';
 import { analyze, packr, unpackr } from '../../src/codec/codec.ts';
 import { forLocal, forWire } from '../../src/codec/prepare.ts';
+import { COPY_AT_SEND_MIN, bigPayloadThreshold } from '../../src/codec/side-items.ts';
 import { ACCEPTED, REFUSED, fingerprint } from '../fixtures/values.ts';
 
 /** What a receiver on another thread decodes (no side channel here: large parts go inline). */
@@ -69,6 +70,23 @@ test('a Buffer that crossed keeps its bytes after later frames reuse the reader 
   const got = (unpackr.unpack(scratch) as Uint8Array[])[0]!;
   scratch.fill(0);
   assert.is(Buffer.from(got).toString(), 'hello, world');
+});
+
+test('a large binary part bound for another thread is copied at the send, in production too: what the sender writes afterwards does not reach the receiver', () => {
+  const big = Math.max(COPY_AT_SEND_MIN, bigPayloadThreshold());
+  for (const make of [(d: Float64Array) => ({ seq: 1, data: d }), (d: Float64Array) => ({ seq: 1, nested: [{ data: d }] })]) {
+    const data = new Float64Array(big / 8).fill(1.5);
+    const msg = make(data);
+    const out = forWire(msg, false) as { data?: Float64Array; nested?: [{ data: Float64Array }] };
+    assert.is.not(out, msg, 'a copy of the message');
+    const got = out.data ?? out.nested![0].data;
+    assert.is.not(got.buffer, data.buffer, 'its own buffer');
+    data.fill(9); // the sender goes on with its array before the batch is packed
+    assert.is(got.length, big / 8);
+    assert.ok(got.every((x) => x === 1.5), 'the bytes as they were at the send');
+  }
+  const small = { seq: 2, data: new Float64Array(big / 8 - 1) };
+  assert.is(forWire(small, false), small, 'a smaller part is copied when the batch is packed');
 });
 
 test('a flat message with a view among its primitives (the fast path) is checked like any other: refusals by path, shared and moved noted', () => {

@@ -43,6 +43,19 @@ test('every typed-array kind, DataView and ArrayBuffer, at 1 MiB, copied and mov
     }
   }));
 
+test('in production (checkLocalSends off), a part of 64 KiB or more is copied at the send: the sender writing over it in the same turn does not reach the other shard', () =>
+  withSystem({ threads: 2, checkLocalSends: false }, async (system) => {
+    const inbox = system.inbox();
+    const a = (await system.spawn(PAYLOAD, { report: inbox.pid }, { shard: 1 })) as Pid<any>;
+    const b = (await system.spawn(PAYLOAD, { report: inbox.pid }, { shard: 2 })) as Pid<any>;
+    for (const [seq, bytes] of [[1, 64 * 1024], [2, MiB], [3, 8 * MiB]] as const) {
+      system.send(a, { op: 'send-then-write', to: b, bytes, seed: seq, seq });
+      const sent = await expect<{ summary: string }>(inbox, (m) => m?.event === 'sent' && m.seq === seq, 'the send');
+      const got = await expect<{ summary: string }>(inbox, (m) => m?.event === 'checked' && m.seq === seq, 'the check');
+      assert.is(got.summary, sent.summary, `${bytes} bytes: as they were at the send`);
+    }
+  }));
+
 for (const checkLocalSends of [true, false]) {
   test(`in-shard, a move detaches the sender's buffer too (checkLocalSends ${checkLocalSends})`, () =>
     withSystem({ threads: 1, checkLocalSends }, async (system) => {

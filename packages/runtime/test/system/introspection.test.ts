@@ -189,6 +189,20 @@ test('after shutdown no admin proxy or port is left: the process exits by itself
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('processes() gives each process its handled messages per second (reductions), with telemetry on as off', async () => {
+  for (const enabled of [true, false]) {
+    await withSystem({ threads: 1, telemetry: { enabled } }, async (system) => {
+      const inbox = system.inbox();
+      const busy = await probe(system, inbox, 1, { tag: 'busy' });
+      for (let k = 0; k < 20; k++) system.send(busy, { op: 'ping' });
+      for (let k = 0; k < 20; k++) await expectReport(inbox, 'pong', 'busy');
+      const [row] = await system.processes({ match: String(busy) });
+      assert.ok(row!.reductions > 0, `telemetry ${enabled ? 'on' : 'off'}: ${row!.reductions}`);
+      inbox.close();
+    });
+  }
+});
+
 test('processes({ match }) filters by name, type or pid on each shard before its top-N', () =>
   withSystem({ threads: 2 }, async (system) => {
     const inbox = system.inbox();

@@ -1,8 +1,8 @@
-// Offload answers held back while a shard has many jobs at the pool still reach it (a wake-up follows within HOLD_MS).
+// Offload answers held back while a shard has many jobs at the pool still reach it (a wake-up follows within HOLD_MS); a dead shard's answers do not reach its successor.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ActorSystem, type Inbox } from '@joerl/runtime';
-import { expect, probe } from '../helpers.ts';
+import { expect, expectReport, probe } from '../helpers.ts';
 
 const JOBS = new URL('../fixtures/jobs.offload.js', import.meta.url);
 const test = suite('offload answers held back');
@@ -14,6 +14,28 @@ test.before(async () => {
   inbox = system.inbox();
 });
 test.after(() => system.shutdown());
+
+test('a job of a shard that died ends after the restart: its answer is dropped, not given to the new incarnation\'s job of the same number', async () => {
+  const old = await probe(system, inbox, 1, { tag: 'old' });
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  // The old incarnation's first job (its number 1: this test runs first) holds the only pool thread.
+  system.send(old, { op: 'offload-message', url: JOBS.href, input: { flag }, export: 'gate', tag: 'old-gate' });
+  await expectReport(inbox, 'offload-sent', 'old');
+  const restarted = new Promise<void>((resolve) => system.once('shardRestart', () => resolve()));
+  system.killShard(1);
+  await restarted;
+  // The new incarnation's first job is number 1 too; it queues behind the gate.
+  const fresh = await probe(system, inbox, 1, { tag: 'fresh' });
+  const other = await probe(system, inbox, 1, { tag: 'other' });
+  system.send(fresh, { op: 'offload', url: JOBS.href, input: { n: 10 } });
+  // The job is asked for (fresh awaits it) before the other probe's turn answers (one ring each way, in order).
+  system.send(other, { op: 'ping' });
+  await expectReport(inbox, 'pong', 'other');
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+  // The gate's answer ('released') comes first; had it reached shard 1, job 1 would have resolved with it.
+  assert.equal((await expectReport(inbox, 'offloaded', 'fresh')).result, { n: 10, fib: 55 });
+});
 
 test('a job that ends while three others of its shard wait behind it still gets its answer (the three are released only after it)', async () => {
   const worker = await probe(system, inbox, 1, { tag: 'holder' });

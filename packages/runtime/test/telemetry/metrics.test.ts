@@ -226,6 +226,36 @@ test('values are exact in-shard: sends counted per turn and from terminate, queu
     assert.is(value(after, 'joerl_mailbox_depth', { type: 'Counted' }), 0);
   }));
 
+test('lifecycle values are exact in-shard, wave after wave (start-time slots reused): spawned, stopped, active, lifetime count and sum', () =>
+  withSystem({ threads: 1 }, async (system) => {
+    const inbox = system.inbox();
+    const k = 40;
+    const type = { type: 'Counted' };
+    let before = parse(await system.metrics.metrics());
+    for (let wave = 0; wave < 3; wave++) {
+      const t0 = performance.now();
+      const pids: Pid<any>[] = [];
+      // Half with a bounded mailbox: its capacity is counted in while the actor lives, out when it exits.
+      for (let i = 0; i < k; i++) pids.push((await system.spawn(COUNTED, { report: inbox.pid }, { shard: 1, ...(i % 2 === 1 ? { mailboxCapacity: 8 } : {}) })) as Pid<any>);
+      const live = parse(await system.metrics.metrics());
+      assert.is(value(live, 'joerl_actors_active', type), k);
+      for (const pid of pids) system.send(pid, { stop: true });
+      for (const pid of pids) await expect(inbox, (m) => m?.bye?.equals?.(pid) === true, 'goodbye');
+      const elapsed = (performance.now() - t0) / 1000;
+      const after = parse(await system.metrics.metrics());
+      const delta = (name: string, labels: Record<string, string>) => value(after, name, labels) - value(before, name, labels);
+      assert.is(delta('joerl_actors_spawned_total', type), k);
+      assert.is(delta('joerl_actors_stopped_total', { ...type, reason: 'normal' }), k);
+      assert.is(value(after, 'joerl_actors_active', type), 0);
+      assert.is(delta('joerl_actor_lifetime_seconds_count', type), k);
+      // Each lifetime lies within the wave (a slot that handed back an older start would exceed it).
+      const sum = delta('joerl_actor_lifetime_seconds_sum', type);
+      assert.ok(sum > 0 && sum <= k * (elapsed + 0.001), `wave ${wave}: ${k} lifetimes summing to ${sum} s in a wave of ${elapsed} s`);
+      before = after;
+    }
+    inbox.close();
+  }));
+
 test('sampling thins the high-frequency series, never the failures', () =>
   withSystem({ threads: 1, telemetry: { messageSamplingRate: 10, queueWaitSamplingRate: 0 } }, async (system) => {
     const inbox = system.inbox();

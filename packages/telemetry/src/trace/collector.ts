@@ -21,6 +21,8 @@ export function defaultResource(serviceName = 'joerl'): unknown {
 export class SpanCollector {
   /** Open spans per thread, by span id (so a dying shard's open spans can be ended). */
   private readonly open = new Map<number, Map<string, SpanStartRecord>>();
+  /** Open spans over every thread: while there are none (the usual, even at 100%), a finished span looks nothing up. */
+  private openCount = 0;
 
   constructor(
     private readonly processors: readonly SpanProcessorLike[],
@@ -30,11 +32,13 @@ export class SpanCollector {
   started(thread: number, rec: SpanStartRecord): void {
     let m = this.open.get(thread);
     if (m === undefined) this.open.set(thread, (m = new Map()));
+    const before = m.size;
     m.set(rec.spanId, rec);
+    this.openCount += m.size - before;
   }
 
   ended(thread: number, rec: SpanEndRecord): void {
-    this.open.get(thread)?.delete(rec.spanId);
+    if (this.openCount > 0 && this.open.get(thread)?.delete(rec.spanId) === true) this.openCount--;
     this.emit(rec);
   }
 
@@ -45,8 +49,10 @@ export class SpanCollector {
    * span's id is otherwise made only if a processor reads it).
    */
   endedReadable(thread: number, spanId: string | null, span: ReadableSpanLike): void {
-    const m = this.open.get(thread);
-    if (m !== undefined && m.size > 0) m.delete(spanId ?? span.spanContext().spanId);
+    if (this.openCount > 0) {
+      const m = this.open.get(thread);
+      if (m !== undefined && m.size > 0 && m.delete(spanId ?? span.spanContext().spanId)) this.openCount--;
+    }
     this.deliver(span);
   }
 
@@ -55,6 +61,7 @@ export class SpanCollector {
     const m = this.open.get(thread);
     if (m === undefined) return;
     this.open.delete(thread);
+    this.openCount -= m.size;
     for (const rec of m.values()) {
       this.emit({
         ...rec,

@@ -12,6 +12,7 @@
 import { SpanKind } from '@opentelemetry/api';
 import { BUILTIN_HANDLE, BUILTIN_RECEIVE, BUILTIN_SEND } from './builtin.js';
 import { DenseReadableSpan } from './dense-span.js';
+import { FRAME_HEAD, denseFrame } from './dense-frame.js';
 import { I_CODE, I_FROM_NODE, I_FROM_SERIAL, I_FROM_SHARD, I_NODE, I_PARENT, I_REMOTE, I_SERIAL, I_SHARD, I_SPAN, I_TEXT, I_TRACE, PLAIN, ROW_F64, ROW_I32, rowViews } from './dense-rows.js';
 import { type TraceWords, spanHex, traceHex } from './ids.js';
 import { LazyReadableSpan } from './lazy-span.js';
@@ -36,6 +37,8 @@ export class DenseSpanBatch {
   private readonly capacity: number;
   private readonly f: Float64Array;
   private readonly i: Int32Array;
+  /** The rows' buffer, from its start: FRAME_HEAD bytes of room for a frame's head, then the rows (see takeFrame). */
+  private readonly bytes: Uint8Array;
   private texts: string[] = [];
   private wires: SpanEndWire[] = [];
   /** Rows in the batch. */
@@ -43,8 +46,10 @@ export class DenseSpanBatch {
 
   constructor(capacity: number) {
     this.capacity = capacity;
-    this.f = new Float64Array(capacity * ROW_F64);
-    this.i = new Int32Array(this.f.buffer);
+    const buf = new ArrayBuffer(FRAME_HEAD + capacity * ROW_F64 * 8);
+    this.bytes = new Uint8Array(buf);
+    this.f = new Float64Array(buf, FRAME_HEAD, capacity * ROW_F64);
+    this.i = new Int32Array(buf, FRAME_HEAD, capacity * ROW_I32);
   }
 
   /** Room for another row? */
@@ -122,6 +127,19 @@ export class DenseSpanBatch {
     this.length = 0;
     this.texts = [];
     this.wires = [];
+    return out;
+  }
+
+  /**
+   * The batch as a raw frame (dense-frame.ts), a view of this batch's own
+   * buffer to be copied before the next add, and the next batch starts
+   * empty; or null when it holds spans sent as wire records (then `take`).
+   */
+  takeFrame(): Uint8Array | null {
+    if (this.wires.length > 0) return null;
+    const out = denseFrame(this.bytes, this.length, this.texts);
+    this.length = 0;
+    if (this.texts.length > 0) this.texts = [];
     return out;
   }
 
