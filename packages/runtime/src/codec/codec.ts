@@ -66,29 +66,30 @@ function packInline(v: BinaryValue, kind: number, alloc: Alloc): void {
   const len = n + 2 + 7;
   const head = len < 0x100 ? 3 : len < 0x10000 ? 4 : 6;
   const a = alloc(head + len);
+  const t = a.target;
+  const base = t.byteOffset;
   let p = a.position;
-  const pad = -(a.target.byteOffset + p + head + 2) & 7;
+  const pad = -(base + p + head + 2) & 7;
   if (head === 3) {
-    a.target[p++] = 0xc7;
-    a.target[p++] = len;
+    t[p++] = 0xc7;
+    t[p++] = len;
   } else if (head === 4) {
-    a.target[p++] = 0xc8;
-    a.target[p++] = len >> 8;
-    a.target[p++] = len & 0xff;
+    t[p++] = 0xc8;
+    t[p++] = len >> 8;
+    t[p++] = len & 0xff;
   } else {
-    a.target[p++] = 0xc9;
+    t[p++] = 0xc9;
     a.targetView.setUint32(p, len);
     p += 4;
   }
-  a.target[p++] = T_ALIGNED;
-  a.target[p++] = kind;
-  a.target[p++] = pad;
+  t[p++] = T_ALIGNED;
+  t[p++] = kind;
+  t[p++] = pad;
   p += pad;
   if (kind < K_DATA_VIEW) {
-    const at = a.target.byteOffset + p;
-    viewsOf(packViews, a.target.buffer as ArrayBuffer, kind).set(v as never, at / TYPED_ARRAYS[kind]!.BYTES_PER_ELEMENT);
+    viewsOf(packViews, t.buffer as ArrayBuffer, kind).set(v as never, (base + p) / TYPED_ARRAYS[kind]!.BYTES_PER_ELEMENT);
   } else {
-    a.target.set(new Uint8Array(bufferOf(v), ArrayBuffer.isView(v) ? v.byteOffset : 0, n), p);
+    t.set(new Uint8Array(bufferOf(v), ArrayBuffer.isView(v) ? v.byteOffset : 0, n), p);
   }
 }
 
