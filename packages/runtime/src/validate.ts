@@ -1,6 +1,6 @@
 // Argument checks shared by the runtime's entry points: typed errors that say what was passed.
 
-import { Pid } from './actor/pid.js';
+import { Pid, isPid } from './actor/pid.js';
 import { InvalidArgumentError, InvalidOptionError } from './errors.js';
 
 /** A short description of a bad argument for an error message: its type and value, or its class. */
@@ -12,7 +12,7 @@ export function describe(v: unknown): string {
 }
 
 export function checkPid(pid: unknown, op: string): asserts pid is Pid<unknown> {
-  if (!(pid instanceof Pid)) throw new InvalidArgumentError(`${op} needs a Pid, got ${describe(pid)}`);
+  if (!isPid(pid)) throw new InvalidArgumentError(`${op} needs a Pid, got ${describe(pid)}`);
 }
 
 export function checkCapacity(value: unknown, what: string): void {

@@ -25,13 +25,6 @@ const T_INLINE = 0x41;
 const T_SIDE = 0x53;
 const T_ALIGNED = 0x61;
 
-addExtension({
-  Class: Pid,
-  type: T_PID,
-  write: (pid: Pid) => [pid.node, pid.shard, pid.serial],
-  read: (t: [number, number, number]) => new Pid(t[0], t[1], t[2]),
-});
-
 addExtension({ Class: NegZero, type: T_NEG_ZERO, write: () => 0, read: () => -0 });
 
 // msgpackr's own Error extension keeps a subclass's name and drops the stack; structuredClone does the opposite.
@@ -73,29 +66,30 @@ function packInline(v: BinaryValue, kind: number, alloc: Alloc): void {
   const len = n + 2 + 7;
   const head = len < 0x100 ? 3 : len < 0x10000 ? 4 : 6;
   const a = alloc(head + len);
+  const t = a.target;
+  const base = t.byteOffset;
   let p = a.position;
-  const pad = -(a.target.byteOffset + p + head + 2) & 7;
+  const pad = -(base + p + head + 2) & 7;
   if (head === 3) {
-    a.target[p++] = 0xc7;
-    a.target[p++] = len;
+    t[p++] = 0xc7;
+    t[p++] = len;
   } else if (head === 4) {
-    a.target[p++] = 0xc8;
-    a.target[p++] = len >> 8;
-    a.target[p++] = len & 0xff;
+    t[p++] = 0xc8;
+    t[p++] = len >> 8;
+    t[p++] = len & 0xff;
   } else {
-    a.target[p++] = 0xc9;
+    t[p++] = 0xc9;
     a.targetView.setUint32(p, len);
     p += 4;
   }
-  a.target[p++] = T_ALIGNED;
-  a.target[p++] = kind;
-  a.target[p++] = pad;
+  t[p++] = T_ALIGNED;
+  t[p++] = kind;
+  t[p++] = pad;
   p += pad;
   if (kind < K_DATA_VIEW) {
-    const C = TYPED_ARRAYS[kind]!;
-    new C(a.target.buffer as ArrayBuffer, a.target.byteOffset + p, n / C.BYTES_PER_ELEMENT).set(v as never);
+    viewsOf(packViews, t.buffer as ArrayBuffer, kind).set(v as never, (base + p) / TYPED_ARRAYS[kind]!.BYTES_PER_ELEMENT);
   } else {
-    a.target.set(new Uint8Array(bufferOf(v), ArrayBuffer.isView(v) ? v.byteOffset : 0, n), p);
+    t.set(new Uint8Array(bufferOf(v), ArrayBuffer.isView(v) ? v.byteOffset : 0, n), p);
   }
 }
 
@@ -152,6 +146,28 @@ function unpackAligned(data: Uint8Array): BinaryValue {
   return copied(kind, data.subarray(from, from + n));
 }
 
+/*
+ * Whole-buffer views of each typed-array kind over the encoder's target (reused frame after frame;
+ * replaced only when msgpackr grows it): packInline copies a part in with one `set` at an element
+ * index instead of first making a view of its own per value. Holds at most one stale target until
+ * the next typed array is packed.
+ */
+type AnyTyped = InstanceType<(typeof TYPED_ARRAYS)[number]>;
+const packViews: { buffer: ArrayBuffer | null; views: (AnyTyped | undefined)[] } = { buffer: null, views: [] };
+
+function viewsOf(c: typeof packViews, buffer: ArrayBuffer, kind: number): AnyTyped {
+  if (c.buffer !== buffer) {
+    c.buffer = buffer;
+    c.views = [];
+  }
+  let v = c.views[kind];
+  if (v === undefined) {
+    const C = TYPED_ARRAYS[kind]!;
+    v = c.views[kind] = new C(buffer, 0, Math.floor(buffer.byteLength / C.BYTES_PER_ELEMENT));
+  }
+  return v;
+}
+
 /** The older T_INLINE layout, [kind u8][bytes] (still read: a frame from a node that writes it). */
 function unpackInline(data: Uint8Array): BinaryValue {
   return copied(data[0]!, data.subarray(1));
@@ -180,7 +196,19 @@ function unpackSide(data: Uint8Array): unknown {
   return viewOf(kind, item, byteOffset, length);
 }
 
-for (const Class of [TypedArray, DataView, ArrayBuffer, SharedArrayBuffer]) {
+/*
+ * msgpackr tries extension classes in turn with `instanceof` (the last registered first), and every
+ * miss costs (measured, packing a 64 B Float64Array per message: ~20-30 ns each, 240 -> 175 ns a
+ * message with typed arrays first). So the most common kinds go last: typed arrays, then pids, then
+ * the rest. The order changes nothing else: no value is an instance of two of these classes.
+ */
+addExtension({
+  Class: Pid,
+  type: T_PID,
+  write: (pid: Pid) => [pid.node, pid.shard, pid.serial],
+  read: (t: [number, number, number]) => new Pid(t[0], t[1], t[2]),
+});
+for (const Class of [SharedArrayBuffer, ArrayBuffer, DataView, TypedArray]) {
   addExtension({ Class, type: T_INLINE, pack: packBinary as never, unpack: unpackInline });
 }
 addExtension({ type: T_SIDE, unpack: unpackSide });

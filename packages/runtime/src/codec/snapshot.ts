@@ -1,6 +1,6 @@
 // A message taken at send time: checked, then copied exactly as the trip between threads would deliver it.
 
-import { Pid } from '../actor/pid.js';
+import { isPid } from '../actor/pid.js';
 import { type BinaryValue, K_DATA_VIEW, bufferOf, copyOf, kindOf, lengthOf, viewOf } from './binary-kinds.js';
 import { errorFromWire, errorToWire, isError } from './error-value.js';
 import { MOVE_INLINE_MAX, adopt, bigPayloadThreshold } from './side-items.js';
@@ -40,7 +40,7 @@ export function copy(v: unknown, wire: boolean): unknown {
     for (const k in v) o[k] = copy((v as Record<string, unknown>)[k], wire);
     return o;
   }
-  if (v instanceof Pid) return v;
+  if (isPid(v)) return v;
   if (ArrayBuffer.isView(v) || proto === ArrayBuffer.prototype || proto === SharedArrayBuffer.prototype) return copyBinary(v as BinaryValue, wire);
   if (proto === Map.prototype) {
     const m = new Map<unknown, unknown>();
@@ -63,7 +63,7 @@ export function copy(v: unknown, wire: boolean): unknown {
 function flatShape(v: object, wire: boolean): boolean {
   for (const k in v) {
     const x = (v as Record<string, unknown>)[k];
-    if (typeof x === 'object' ? x !== null && !(x instanceof Pid) : wire && x === 0 && 1 / (x as number) < 0) return false;
+    if (typeof x === 'object' ? x !== null && !isPid(x) : wire && x === 0 && 1 / (x as number) < 0) return false;
   }
   return true;
 }

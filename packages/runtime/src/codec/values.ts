@@ -1,6 +1,6 @@
 // What may cross threads: one walk that accepts what arrives as structuredClone would deliver it, and refuses the rest by path.
 
-import { Pid } from '../actor/pid.js';
+import { isPid } from '../actor/pid.js';
 import { UnencodableError } from '../errors.js';
 import { type BinaryValue, bufferOf, isDetached, kindOf } from './binary-kinds.js';
 import { causeOf, isError } from './error-value.js';
@@ -103,7 +103,7 @@ function object(v: object, depth: number): boolean {
     }
     return true;
   }
-  if (v instanceof Pid) return true;
+  if (isPid(v)) return true;
   return special(v, proto, depth);
 }
 function special(v: object, proto: unknown, depth: number): boolean {
@@ -213,7 +213,7 @@ export function flat(v: object): number {
           flags |= f;
           break;
         }
-        if (!(x instanceof Pid)) return NOT_FLAT;
+        if (!isPid(x)) return NOT_FLAT;
         break;
       default:
         return NOT_FLAT;
@@ -299,7 +299,7 @@ function locate(v: unknown, path: string, depth: number, seen: Map<object, strin
   if (typeof v === 'string') return wellFormed(v) ? undefined : [path, 'a string with a lone surrogate', 'it would arrive with U+FFFD in its place; send str.toWellFormed(), or the UTF-16 code units in a Uint16Array'];
   if (typeof v !== 'object' || v === null) return undefined;
   if (depth > MAX_DEPTH) return [path, `a value nested deeper than ${MAX_DEPTH} levels`];
-  if (v instanceof Pid) return undefined;
+  if (isPid(v)) return undefined;
   const proto: unknown = Object.getPrototypeOf(v);
   if (proto === SharedArrayBuffer.prototype) return remote ? [path, 'a SharedArrayBuffer', NOT_SHARED_ACROSS_NODES] : undefined;
   if (ArrayBuffer.isView(v) || proto === ArrayBuffer.prototype) return locateBinary(v as BinaryValue, path, seen, remote);

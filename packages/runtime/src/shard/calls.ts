@@ -3,7 +3,7 @@
 import { context, trace } from '@opentelemetry/api';
 import { type ExitReason, formatReason } from '../actor/exit-reason.js';
 import { type From, isFrom } from '../actor/messages.js';
-import { Pid } from '../actor/pid.js';
+import { Pid, isPid } from '../actor/pid.js';
 import { type PendingCall, type Proc, S_EXITING } from '../actor/proc.js';
 import { assertEncodable } from '../codec/codec.js';
 import { CallFailedError, CallTimeoutError, InvalidArgumentError, NoProcError, NodeDownError, SystemStoppedError, fromWireError, type WireError } from '../errors.js';
@@ -155,7 +155,7 @@ export class Calls {
 
   /** Answers a call (now or later). A reply to a call that already ended is dropped at the caller. `by` is the answering process (telemetry). */
   reply(from: From, ok: boolean, value: unknown, by: Proc | null = null): void {
-    if (!isFrom(from) || !(from.pid instanceof Pid)) throw new InvalidArgumentError(`reply needs the From of a call, got ${describe(from)}`);
+    if (!isFrom(from) || !isPid(from.pid)) throw new InvalidArgumentError(`reply needs the From of a call, got ${describe(from)}`);
     const s = this.s;
     s.observer.replied(by, from.ref);
     const to = from.pid;

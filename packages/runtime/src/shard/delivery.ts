@@ -2,7 +2,7 @@
 
 import type { SpanContext } from '@opentelemetry/api';
 import { formatTraceparent } from '@joerl/telemetry/internal';
-import { Pid } from '../actor/pid.js';
+import { Pid, isPid } from '../actor/pid.js';
 import { STAMP_IN } from '../actor/mailbox.js';
 import { type Proc, S_DEAD, S_IDLE } from '../actor/proc.js';
 import { movesPending } from '../codec/move.js';
@@ -64,7 +64,7 @@ export class Delivery {
    */
   send(to: Pid<unknown> | string, msg: unknown, from?: Pid, prepared?: boolean): void {
     const s = this.s;
-    const pid = to instanceof Pid ? to : this.resolveName(to, msg);
+    const pid = isPid(to) ? to : this.resolveName(to, msg);
     s.turnSends++;
     const obs = s.observer;
     obs.sent(from, pid);
@@ -281,7 +281,7 @@ export class Delivery {
 
   /** A pid, or the pid registered under a name (ERR_UNKNOWN_NAME otherwise). */
   resolveTarget(to: Pid<unknown> | string, op: string): Pid<unknown> {
-    if (to instanceof Pid) return to;
+    if (isPid(to)) return to;
     if (typeof to === 'string') {
       const pid = this.s.names.whereis(to);
       if (pid === undefined) throw new UnknownNameError(to);

@@ -1,7 +1,7 @@
 // Timers: sendAfter and cancelTimer over the thread's timer heap; a process's own timers die with it.
 
 import type { TimerRef } from '../actor/context.js';
-import { MAX_THREADS, Pid } from '../actor/pid.js';
+import { MAX_THREADS, Pid, isPid } from '../actor/pid.js';
 import type { Proc } from '../actor/proc.js';
 import { forSignal } from '../codec/prepare.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -23,14 +23,14 @@ export class Timers {
 
   /** Delivers `msg` to `to` after `delayMs` (a name is resolved when the timer fires). `owner`'s timers are cancelled when it exits. */
   sendAfter(owner: Proc | null, to: Pid<unknown> | string, msg: unknown, delayMs: number): TimerRef {
-    if (!(to instanceof Pid) && typeof to !== 'string') throw new InvalidArgumentError(`sendAfter needs a Pid or a name, got ${describe(to)}`);
+    if (!isPid(to) && typeof to !== 'string') throw new InvalidArgumentError(`sendAfter needs a Pid or a name, got ${describe(to)}`);
     if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
       throw new InvalidArgumentError(`sendAfter delay must be a finite number of ms >= 0, got ${String(delayMs)}`);
     }
     // Refused now rather than as a dead letter later, wherever the message will go; with checkLocalSends
     // taken now, as a send would take it (what the sender changes later shows nowhere).
     const checked = this.s.config.checkLocalSends;
-    const m = checked || !(to instanceof Pid) || this.router.route(to) !== this.s.thread ? forSignal(msg, 'message', true, checked) : msg;
+    const m = checked || !isPid(to) || this.router.route(to) !== this.s.thread ? forSignal(msg, 'message', true, checked) : msg;
     const ref = this.s.newRef();
     this.s.timers.add(ref, delayMs, () => {
       if (owner !== null && owner.timers !== null) owner.timers.delete(ref);

@@ -56,6 +56,23 @@ test('inline binary parts: every kind at every place in the frame arrives as its
   assert.equal(Array.from(unpackr.unpack(old) as Float64Array), [1.5]);
 });
 
+test('typed arrays packed before and after the encoder grows its buffer mid-frame arrive intact (its views of the buffer follow the new one)', () => {
+  const a = Float64Array.from([1.5, Number.NaN, -0, 2 ** 60]);
+  const b = Int16Array.from([-3, 7, 32767]);
+  // Larger than any buffer the encoder has had: it is replaced between the two parts of each pair.
+  for (let round = 1; round <= 2; round++) {
+    const big = 'y'.repeat(round * 8 * 1024 * 1024);
+    const back = unpackr.unpack(packFrame([a, b, big, a, b]).slice()) as [Float64Array, Int16Array, string, Float64Array, Int16Array];
+    for (const [v, want] of [[back[0], a], [back[1], b], [back[3], a], [back[4], b]] as const) {
+      assert.is(v.constructor, want.constructor);
+      assert.equal(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), new Uint8Array(want.buffer, want.byteOffset, want.byteLength));
+    }
+    assert.is(back[2].length, big.length);
+  }
+  // And a small frame after it, into whatever buffer the encoder now holds.
+  assert.equal(Array.from(unpackr.unpack(packFrame([b]).slice())[0] as Int16Array), [-3, 7, 32767]);
+});
+
 test('a binary part over the side-item threshold goes beside the frame, unless the runtime kept it inline (a span batch)', () => {
   const size = bigPayloadThreshold() / 8 + 16;
   const pack = (v: unknown) => {
