@@ -1,5 +1,7 @@
 // A process mailbox: a growable ring of messages with an optional capacity, FIFO plus removal from the middle.
 
+import { SLOTS, closeSlot, openSlot } from './stamp-slots.js';
+
 /**
  * The EXIT and DOWN messages the runtime queued (signals turned into
  * messages, not sends): they stay out of the thread's count of queued sends
@@ -33,8 +35,12 @@ const SYSTEM = new WeakSet<object>();
  *   stamps         curStamp    runAt[runHead]=8  ...    tailStamp
  * ```
  *
- * The run state is its own object, made on the first stamped message: a
- * mailbox that never gets one (an idle actor, telemetry off) stays small.
+ * While every queued message shares one stamp (a single run: most
+ * mailboxes, most of the time) the stamp sits in a per-thread slot
+ * (stamp-slots.ts) and the mailbox keeps only the slot number; the run
+ * state, its own object, is made when a second run starts behind the first
+ * (or an unstamped message follows stamped ones), and kept from then on. A
+ * mailbox that is never stamped (an idle actor, telemetry off) has neither.
  */
 
 /**
@@ -62,6 +68,10 @@ const NONE = 0x3fff_ffff;
  * hold this many messages (a V8 array cannot grow that long).
  */
 export const UNBOUNDED = 0x3fff_ffff;
+
+/** `Mailbox.slot` without a slot: never stamped (NEVER), or stamped once but holding no single run now (AFTER: `shift` sets `lastStamp` NaN). */
+const NEVER = -1;
+const AFTER = -2;
 
 /** Stamp runs of one mailbox (see above). */
 class Runs {
@@ -106,6 +116,8 @@ export class Mailbox {
   lastTrace: unknown = undefined;
   /** Stamp runs (null until the first stamped message: unstamped mailboxes pay nothing). */
   private runs: Runs | null = null;
+  /** With `runs` null: the stamp slot (stamp-slots.ts) of the single run every queued message belongs to, or NEVER/AFTER. */
+  private slot = NEVER;
   /** EXIT and DOWN messages queued by `pushAlways` and not taken yet (see `tookSystem`). */
   sysCount = 0;
 
@@ -120,7 +132,7 @@ export class Mailbox {
     if (this.length >= this.capacity) return false;
     if (this.length > this.mask) this.grow();
     this.buf[(this.head + this.length) & this.mask] = msg;
-    if (this.runs !== null) this.stamp(NaN);
+    if (this.runs !== null || this.slot >= 0) this.stamp(NaN);
     this.length++;
     return true;
   }
@@ -134,9 +146,19 @@ export class Mailbox {
   pushStamped(msg: unknown, trace?: unknown): boolean {
     const r = this.runs;
     const at = STAMP_IN.at;
-    // The common case: room, no trace, stamps already kept, and a number (not NaN).
-    if (r === null || trace !== undefined || this.length >= this.capacity || this.length > this.mask || at !== at) {
+    // The common case: room, no trace, and a number (not NaN).
+    if (trace !== undefined || this.length >= this.capacity || this.length > this.mask || at !== at) {
       return this.pushStampedSlow(msg, trace);
+    }
+    if (r === null) {
+      // A single run: starts one in an empty mailbox, or joins the one queued; anything else makes the runs.
+      if (this.length === 0) {
+        const s = (this.slot = openSlot()); // before reading SLOTS.at, which a new slot may replace
+        SLOTS.at[s] = at;
+      } else if (this.slot < 0 || SLOTS.at[this.slot] !== at) return this.pushStampedSlow(msg, trace);
+      this.buf[(this.head + this.length) & this.mask] = msg;
+      this.length++;
+      return true;
     }
     this.buf[(this.head + this.length) & this.mask] = msg;
     // Into an empty mailbox: the head's stamp, no run to start (positions are 0 and no run is pending).
@@ -169,7 +191,7 @@ export class Mailbox {
   pushAlways(msg: object): void {
     if (this.length > this.mask) this.grow();
     this.buf[(this.head + this.length) & this.mask] = msg;
-    if (this.runs !== null) this.stamp(NaN);
+    if (this.runs !== null || this.slot >= 0) this.stamp(NaN);
     this.length++;
     SYSTEM.add(msg);
     this.sysCount++;
@@ -199,6 +221,11 @@ export class Mailbox {
       this.lastStamp = r.curStamp;
       // Empty now: positions start over (every run was entered: none is pending).
       if (this.length === 1) r.shifted = r.pushed = 0;
+    } else if (this.slot !== NEVER) {
+      if (this.slot >= 0) {
+        this.lastStamp = SLOTS.at[this.slot]!;
+        if (this.length === 1) this.endSlot();
+      } else this.lastStamp = NaN;
     }
     const traces = this.traces;
     if (traces !== null) {
@@ -219,7 +246,10 @@ export class Mailbox {
    */
   headRun(): number {
     const r = this.runs;
-    if (r === null) return this.length;
+    if (r === null) {
+      if (this.slot !== NEVER) this.lastStamp = this.slot >= 0 ? SLOTS.at[this.slot]! : NaN;
+      return this.length;
+    }
     const pos = r.shifted;
     if (pos >= r.nextRunAt) enterRun(r, pos);
     this.lastStamp = r.curStamp;
@@ -241,7 +271,7 @@ export class Mailbox {
     if (r !== null) {
       if (this.length === 1) r.shifted = r.pushed = 0;
       else r.shifted++;
-    }
+    } else if (this.length === 1 && this.slot >= 0) this.endSlot();
     if (this.traces !== null) this.traces[i] = undefined;
     this.head = (i + 1) & this.mask;
     this.length--;
@@ -270,8 +300,14 @@ export class Mailbox {
     if (stamps !== null) {
       stamps.splice(i, 1);
       this.restamp(stamps);
-    }
+    } else if (this.length === 0 && this.slot >= 0) this.endSlot();
     return msg;
+  }
+
+  /** The mailbox emptied (or its run became Runs): the single run's slot is free. */
+  private endSlot(): void {
+    closeSlot(this.slot);
+    this.slot = AFTER;
   }
 
   /** Empties the mailbox and returns what was in it, oldest first. */
@@ -285,9 +321,22 @@ export class Mailbox {
   private stamp(at: number): void {
     let r = this.runs;
     if (r === null) {
-      if (at !== at) return; // never stamped: nothing to keep
-      // The first stamp: the messages already queued are unstamped (a NaN run at the head).
-      r = this.runs = new Runs(this.length);
+      const s = this.slot;
+      if (s >= 0) {
+        if (at === SLOTS.at[s]) return; // the single run goes on
+        // A second run: the queued messages become the head's run.
+        r = this.runs = new Runs(this.length);
+        r.curStamp = r.tailStamp = SLOTS.at[s]!;
+        this.endSlot();
+      } else if (at !== at) return; // no stamp queued: nothing to keep
+      else if (this.length === 0) {
+        const i = (this.slot = openSlot());
+        SLOTS.at[i] = at;
+        return;
+      } else {
+        // The messages already queued are unstamped (a NaN run at the head).
+        r = this.runs = new Runs(this.length);
+      }
     }
     const tail = r.tailStamp;
     // NaN after NaN is the same run; anything else starts one.
