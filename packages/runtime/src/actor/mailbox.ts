@@ -1,5 +1,8 @@
 // A process mailbox: a growable ring of messages with an optional capacity, FIFO plus removal from the middle.
 
+import { NONE, Runs, enterRun, newRun, stampsInOrder } from './stamp-runs.js';
+import { SLOTS, closeSlot, openSlot } from './stamp-slots.js';
+
 /**
  * The EXIT and DOWN messages the runtime queued (signals turned into
  * messages, not sends): they stay out of the thread's count of queued sends
@@ -33,8 +36,12 @@ const SYSTEM = new WeakSet<object>();
  *   stamps         curStamp    runAt[runHead]=8  ...    tailStamp
  * ```
  *
- * The run state is its own object, made on the first stamped message: a
- * mailbox that never gets one (an idle actor, telemetry off) stays small.
+ * While every queued message shares one stamp (a single run: most
+ * mailboxes, most of the time) the stamp sits in a per-thread slot
+ * (stamp-slots.ts) and the mailbox keeps only the slot number; the run
+ * state, its own object, is made when a second run starts behind the first
+ * (or an unstamped message follows stamped ones), and kept from then on. A
+ * mailbox that is never stamped (an idle actor, telemetry off) has neither.
  */
 
 /**
@@ -48,14 +55,6 @@ const SYSTEM = new WeakSet<object>();
 export const STAMP_IN = { at: NaN };
 
 /**
- * "No run pending" for `Runs.nextRunAt`: a small integer (a Smi), not
- * Infinity, so the field holds no heap number. Positions past it (a mailbox
- * that has not been empty for 2^30 messages) stay correct: each shift then
- * looks for a run and finds none.
- */
-const NONE = 0x3fff_ffff;
-
-/**
  * The `capacity` of a mailbox without a bound: a small integer (a Smi), not
  * Infinity, so the field holds no boxed number (V8 gives each object its own
  * box for a double field: one more heap object per actor). No mailbox can
@@ -63,32 +62,9 @@ const NONE = 0x3fff_ffff;
  */
 export const UNBOUNDED = 0x3fff_ffff;
 
-/** Stamp runs of one mailbox (see above). */
-class Runs {
-  /**
-   * Start positions of the runs the head has not reached, oldest first:
-   * runAt[runHead..runEnd). Made with the first run that starts behind
-   * another (a mailbox whose messages arrive one at a time never needs
-   * them), then never shrunk (no allocation once grown).
-   */
-  runAt: number[] | null = null;
-  runStamp: number[] | null = null;
-  runHead = 0;
-  runEnd = 0;
-  /** Where the next run starts (NONE: none pending). */
-  nextRunAt = NONE;
-  /** Absolute positions of the head and the tail: messages shifted and pushed so far (0 again whenever the mailbox empties). */
-  shifted = 0;
-  pushed: number;
-  /** The stamp of the head's run and of the newest message (NaN: not stamped). */
-  curStamp = NaN;
-  tailStamp = NaN;
-
-  /** Starts with `queued` unstamped messages already in the mailbox (a NaN run at the head). */
-  constructor(queued: number) {
-    this.pushed = queued;
-  }
-}
+/** `Mailbox.slot` without a slot: never stamped (NEVER), or stamped once but holding no single run now (AFTER: `shift` sets `lastStamp` NaN). */
+const NEVER = -1;
+const AFTER = -2;
 
 export class Mailbox {
   private buf: unknown[];
@@ -106,6 +82,8 @@ export class Mailbox {
   lastTrace: unknown = undefined;
   /** Stamp runs (null until the first stamped message: unstamped mailboxes pay nothing). */
   private runs: Runs | null = null;
+  /** With `runs` null: the stamp slot (stamp-slots.ts) of the single run every queued message belongs to, or NEVER/AFTER. */
+  private slot = NEVER;
   /** EXIT and DOWN messages queued by `pushAlways` and not taken yet (see `tookSystem`). */
   sysCount = 0;
 
@@ -120,7 +98,7 @@ export class Mailbox {
     if (this.length >= this.capacity) return false;
     if (this.length > this.mask) this.grow();
     this.buf[(this.head + this.length) & this.mask] = msg;
-    if (this.runs !== null) this.stamp(NaN);
+    if (this.runs !== null || this.slot >= 0) this.stamp(NaN);
     this.length++;
     return true;
   }
@@ -134,9 +112,19 @@ export class Mailbox {
   pushStamped(msg: unknown, trace?: unknown): boolean {
     const r = this.runs;
     const at = STAMP_IN.at;
-    // The common case: room, no trace, stamps already kept, and a number (not NaN).
-    if (r === null || trace !== undefined || this.length >= this.capacity || this.length > this.mask || at !== at) {
+    // The common case: room, no trace, and a number (not NaN).
+    if (trace !== undefined || this.length >= this.capacity || this.length > this.mask || at !== at) {
       return this.pushStampedSlow(msg, trace);
+    }
+    if (r === null) {
+      // A single run: starts one in an empty mailbox, or joins the one queued; anything else makes the runs.
+      if (this.length === 0) {
+        const s = (this.slot = openSlot()); // before reading SLOTS.at, which a new slot may replace
+        SLOTS.at[s] = at;
+      } else if (this.slot < 0 || SLOTS.at[this.slot] !== at) return this.pushStampedSlow(msg, trace);
+      this.buf[(this.head + this.length) & this.mask] = msg;
+      this.length++;
+      return true;
     }
     this.buf[(this.head + this.length) & this.mask] = msg;
     // Into an empty mailbox: the head's stamp, no run to start (positions are 0 and no run is pending).
@@ -169,7 +157,7 @@ export class Mailbox {
   pushAlways(msg: object): void {
     if (this.length > this.mask) this.grow();
     this.buf[(this.head + this.length) & this.mask] = msg;
-    if (this.runs !== null) this.stamp(NaN);
+    if (this.runs !== null || this.slot >= 0) this.stamp(NaN);
     this.length++;
     SYSTEM.add(msg);
     this.sysCount++;
@@ -199,6 +187,11 @@ export class Mailbox {
       this.lastStamp = r.curStamp;
       // Empty now: positions start over (every run was entered: none is pending).
       if (this.length === 1) r.shifted = r.pushed = 0;
+    } else if (this.slot !== NEVER) {
+      if (this.slot >= 0) {
+        this.lastStamp = SLOTS.at[this.slot]!;
+        if (this.length === 1) this.endSlot();
+      } else this.lastStamp = NaN;
     }
     const traces = this.traces;
     if (traces !== null) {
@@ -219,7 +212,10 @@ export class Mailbox {
    */
   headRun(): number {
     const r = this.runs;
-    if (r === null) return this.length;
+    if (r === null) {
+      if (this.slot !== NEVER) this.lastStamp = this.slot >= 0 ? SLOTS.at[this.slot]! : NaN;
+      return this.length;
+    }
     const pos = r.shifted;
     if (pos >= r.nextRunAt) enterRun(r, pos);
     this.lastStamp = r.curStamp;
@@ -241,7 +237,7 @@ export class Mailbox {
     if (r !== null) {
       if (this.length === 1) r.shifted = r.pushed = 0;
       else r.shifted++;
-    }
+    } else if (this.length === 1 && this.slot >= 0) this.endSlot();
     if (this.traces !== null) this.traces[i] = undefined;
     this.head = (i + 1) & this.mask;
     this.length--;
@@ -270,8 +266,14 @@ export class Mailbox {
     if (stamps !== null) {
       stamps.splice(i, 1);
       this.restamp(stamps);
-    }
+    } else if (this.length === 0 && this.slot >= 0) this.endSlot();
     return msg;
+  }
+
+  /** The mailbox emptied (or its run became Runs): the single run's slot is free. */
+  private endSlot(): void {
+    closeSlot(this.slot);
+    this.slot = AFTER;
   }
 
   /** Empties the mailbox and returns what was in it, oldest first. */
@@ -285,9 +287,22 @@ export class Mailbox {
   private stamp(at: number): void {
     let r = this.runs;
     if (r === null) {
-      if (at !== at) return; // never stamped: nothing to keep
-      // The first stamp: the messages already queued are unstamped (a NaN run at the head).
-      r = this.runs = new Runs(this.length);
+      const s = this.slot;
+      if (s >= 0) {
+        if (at === SLOTS.at[s]) return; // the single run goes on
+        // A second run: the queued messages become the head's run.
+        r = this.runs = new Runs(this.length);
+        r.curStamp = r.tailStamp = SLOTS.at[s]!;
+        this.endSlot();
+      } else if (at !== at) return; // no stamp queued: nothing to keep
+      else if (this.length === 0) {
+        const i = (this.slot = openSlot());
+        SLOTS.at[i] = at;
+        return;
+      } else {
+        // The messages already queued are unstamped (a NaN run at the head).
+        r = this.runs = new Runs(this.length);
+      }
     }
     const tail = r.tailStamp;
     // NaN after NaN is the same run; anything else starts one.
@@ -326,66 +341,4 @@ export class Mailbox {
     this.head = 0;
     this.mask = size * 2 - 1;
   }
-}
-
-/**
- * The message being pushed (`length` already queued) starts a run: its
- * stamp (a number or NaN), already in `tailStamp`, differs from the one
- * before it. Read from the field, not passed: a double passed to a call that
- * is not inlined is a heap allocation, and this runs for a good part of all
- * messages.
- */
-function newRun(r: Runs, length: number): void {
-  const at = r.tailStamp;
-  if (length === 0) {
-    // It will be the head: its run is the current one (no run can be pending in an empty mailbox).
-    r.curStamp = at;
-    r.shifted = r.pushed = 0;
-    r.runHead = r.runEnd = 0;
-    r.nextRunAt = NONE;
-  } else {
-    if (r.runAt === null) {
-      r.runAt = [];
-      r.runStamp = [];
-    }
-    const k = r.runEnd++;
-    r.runAt[k] = r.pushed;
-    r.runStamp![k] = at;
-    if (r.nextRunAt === NONE) r.nextRunAt = r.pushed;
-  }
-}
-
-/** The head reached `pos`: the last run starting at or before it is the current one. */
-function enterRun(r: Runs, pos: number): void {
-  const end = r.runEnd;
-  let h = r.runHead;
-  if (h === end) {
-    // Nothing pending (positions past NONE): nothing to enter.
-    r.runHead = r.runEnd = 0;
-    r.nextRunAt = NONE;
-    return;
-  }
-  const at = r.runAt!;
-  const st = r.runStamp!;
-  while (h < end && at[h]! <= pos) r.curStamp = st[h++]!;
-  if (h < end) {
-    r.runHead = h;
-    r.nextRunAt = at[h]!;
-  } else {
-    r.runHead = r.runEnd = 0;
-    r.nextRunAt = NONE;
-  }
-}
-
-/** The stamp of every queued message, oldest first. */
-function stampsInOrder(r: Runs, length: number): number[] {
-  const out = new Array<number>(length);
-  let cur = r.curStamp;
-  let h = r.runHead;
-  for (let k = 0; k < length; k++) {
-    const pos = r.shifted + k;
-    while (h < r.runEnd && r.runAt![h]! <= pos) cur = r.runStamp![h++]!;
-    out[k] = cur;
-  }
-  return out;
 }

@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Mailbox, STAMP_IN } from '../../src/actor/mailbox.ts';
+import { liveSlots } from '../../src/actor/stamp-slots.ts';
 
 test('FIFO through growth and wrap', () => {
   const m = new Mailbox(Infinity);
@@ -170,6 +171,41 @@ test('shift and shiftInRun mix: after runs taken whole or in part, shift still g
     if (m.length > 0) got.push([m.shift(), m.lastStamp]);
   }
   assert.equal(got, Array.from({ length: 40 }, (_, i) => [i, 100 + (i >> 3)]));
+});
+
+test('a single run keeps its stamp in a slot: each message keeps its stamp, no stale stamp after, and every slot is freed on empty', () => {
+  const base = liveSlots();
+  // One run through growth, then emptied: an unstamped message after it reads NaN, not the old stamp.
+  const m = new Mailbox(Infinity, 2);
+  for (let i = 0; i < 9; i++) pushAt(m, i, 5);
+  assert.is(liveSlots(), base + 1);
+  assert.equal(takeAll(m), Array.from({ length: 9 }, (_, i) => [i, 5]));
+  assert.is(liveSlots(), base);
+  m.push('u');
+  assert.equal(takeAll(m), [['u', null]]);
+  // A second run behind the first, and an unstamped message behind a single run.
+  pushAt(m, 'a', 1);
+  pushAt(m, 'b', 1);
+  pushAt(m, 'c', 2);
+  assert.equal(takeAll(m), [['a', 1], ['b', 1], ['c', 2]]);
+  const n = new Mailbox(Infinity, 2);
+  pushAt(n, 'a', 3);
+  n.push('u');
+  pushAt(n, 'b', 3);
+  assert.equal(takeAll(n), [['a', 3], ['u', null], ['b', 3]]);
+  // headRun/shiftInRun and removeAt over a single run; many mailboxes at once take distinct slots.
+  const many = Array.from({ length: 600 }, () => new Mailbox(Infinity, 2));
+  many.forEach((mb, i) => { pushAt(mb, 'x', i); pushAt(mb, 'y', i); });
+  assert.is(liveSlots(), base + 600);
+  many.forEach((mb, i) => {
+    if (i % 2 === 0) {
+      assert.is(mb.headRun(), 2);
+      assert.is(mb.lastStamp, i);
+      assert.is(mb.shiftInRun(), 'x');
+      assert.is(mb.removeAt(0), 'y');
+    } else assert.equal(takeAll(mb), [['x', i], ['y', i]]);
+  });
+  assert.is(liveSlots(), base);
 });
 
 test.run();
