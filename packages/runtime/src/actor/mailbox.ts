@@ -1,7 +1,7 @@
 // A process mailbox: a growable ring of messages with an optional capacity, FIFO plus removal from the middle.
 
 import { NONE, Runs, enterRun, newRun, stampsInOrder } from './stamp-runs.js';
-import { SLOTS, closeSlot, openSlot } from './stamp-slots.js';
+import { SLOTS } from './stamp-slots.js';
 
 /**
  * The EXIT and DOWN messages the runtime queued (signals turned into
@@ -119,7 +119,7 @@ export class Mailbox {
     if (r === null) {
       // A single run: starts one in an empty mailbox, or joins the one queued; anything else makes the runs.
       if (this.length === 0) {
-        const s = (this.slot = openSlot()); // before reading SLOTS.at, which a new slot may replace
+        const s = (this.slot = SLOTS.open()); // before reading SLOTS.at, which a new slot may replace
         SLOTS.at[s] = at;
       } else if (this.slot < 0 || SLOTS.at[this.slot] !== at) return this.pushStampedSlow(msg, trace);
       this.buf[(this.head + this.length) & this.mask] = msg;
@@ -272,7 +272,7 @@ export class Mailbox {
 
   /** The mailbox emptied (or its run became Runs): the single run's slot is free. */
   private endSlot(): void {
-    closeSlot(this.slot);
+    SLOTS.close(this.slot);
     this.slot = AFTER;
   }
 
@@ -296,7 +296,7 @@ export class Mailbox {
         this.endSlot();
       } else if (at !== at) return; // no stamp queued: nothing to keep
       else if (this.length === 0) {
-        const i = (this.slot = openSlot());
+        const i = (this.slot = SLOTS.open());
         SLOTS.at[i] = at;
         return;
       } else {

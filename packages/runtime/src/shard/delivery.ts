@@ -115,16 +115,28 @@ export class Delivery {
       return;
     }
     const tr = s.transport;
-    const stamped = isStamped(stamp);
-    if (stamped && this.dstClock[t] !== stamp) {
-      this.dstClock[t] = stamp;
-      tr.emit1(t, OP_CLOCK, stamp);
-    }
+    const stamped = this.clockTo(t);
     // Counted as unsent until its frame is published (a shard that dies first reports it).
     tr.counted(t);
     // The context as its ids' words (always sampled: an unsampled send carries none), not hex or a traceparent to format and parse.
     if (tc !== undefined) tr.emit9(t, OP_SEND_TP, pid.serial, m, stamped, tc.t0, tc.t1, tc.t2, tc.t3, tc.s0, tc.s1);
     else tr.emit2(t, stamped ? OP_SEND_AT : OP_SEND, pid.serial, m);
+  }
+
+  /**
+   * The stamp of the send being made (`observer.stamp`) for thread `t`'s
+   * frame: an OP_CLOCK goes first when it differs from the last one sent
+   * there. True when the send is stamped. The stamp is read here, not passed
+   * in: a double passed to a call that is not inlined is boxed.
+   */
+  private clockTo(t: number): boolean {
+    const stamp = this.s.observer.stamp;
+    if (!isStamped(stamp)) return false;
+    if (this.dstClock[t] !== stamp) {
+      this.dstClock[t] = stamp;
+      this.s.transport.emit1(t, OP_CLOCK, stamp);
+    }
+    return true;
   }
 
   /**
@@ -139,7 +151,6 @@ export class Delivery {
     s.turnSends++;
     const obs = s.observer;
     obs.sent(from, pid);
-    const stamp = obs.stamp;
     const tc = obs.traceSend(from, pid);
     let m: unknown;
     try {
@@ -149,11 +160,7 @@ export class Delivery {
       throw err;
     }
     const tr = s.transport;
-    const stamped = isStamped(stamp);
-    if (stamped && this.dstClock[t] !== stamp) {
-      this.dstClock[t] = stamp;
-      tr.emit1(t, OP_CLOCK, stamp);
-    }
+    const stamped = this.clockTo(t);
     tr.counted(t);
     if (tc === undefined) {
       tr.emit6(t, stamped ? OP_CALL_AT : OP_CALL, pid.serial, from, ref, m, env.t ?? null, env.d ?? null);

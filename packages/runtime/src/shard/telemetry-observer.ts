@@ -19,12 +19,12 @@ import type { From } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import type { BehaviourProbe } from '../actor/probe.js';
 import { type Proc, S_INBOX, Serving } from '../actor/proc.js';
+import { SlotTable } from '../actor/slot-table.js';
 import type { CallEnvelope, ShardObserver, SpawnTrace } from './observer.js';
 import { OP_SERIES, type ShardInit } from './protocol.js';
 import type { LocalSinks, ShardState } from './shard-state.js';
 import { ProcProbe } from './proc-probe.js';
 import { SpanShipping } from './span-shipping.js';
-import { Lifetimes } from './lifetimes.js';
 import { type DepthCell, TelemetryLedger } from './telemetry-ledger.js';
 import { ThreadTracing } from './tracing.js';
 import { TurnTiming } from './turn-timing.js';
@@ -66,8 +66,8 @@ export class TelemetryObserver implements ShardObserver {
   stamp = NaN;
   /** Counts and depth changes waiting for the next flush (see telemetry-ledger.ts). */
   readonly ledger: TelemetryLedger;
-  /** When each typed actor of this thread started (see lifetimes.ts). */
-  readonly lifetimes = new Lifetimes();
+  /** When each typed actor of this thread started (abs ms), for the lifetime histogram: in a slot table, not a double field on each Proc (see slot-table.ts). */
+  readonly lifetimes = new SlotTable(1024);
   /** What `typed` found for the last type it saw (null: none yet). */
   private lastType: string | null = null;
   private lastBounded = false;
@@ -211,7 +211,8 @@ export class TelemetryObserver implements ShardObserver {
       this.lastCell = this.ledger.cell(this.lastTm, bounded);
     }
     const tm = (p.tm = this.lastTm!);
-    p.lifeSlot = this.lifetimes.open(this.clock());
+    const slot = (p.lifeSlot = this.lifetimes.open());
+    this.lifetimes.at[slot] = this.clock();
     this.metrics.spawned(tm, bounded ? cap : 0);
     // From now on its mailbox counts in its type's depth, starting with what arrived while its module loaded.
     const c = (p.depthCell = this.lastCell!);
@@ -341,7 +342,8 @@ export class TelemetryObserver implements ShardObserver {
     const tm = p.tm!;
     const m = this.metrics;
     const cap = p.mailbox.capacity;
-    m.stopped(tm, kind, this.clock() - this.lifetimes.close(p.lifeSlot), cap === UNBOUNDED ? 0 : cap);
+    m.stopped(tm, kind, this.clock() - this.lifetimes.at[p.lifeSlot]!, cap === UNBOUNDED ? 0 : cap);
+    this.lifetimes.close(p.lifeSlot);
     p.lifeSlot = -1;
     const c = p.depthCell;
     if (c !== null) {
