@@ -121,6 +121,8 @@ export class Delivery {
     // The context as its ids' words (always sampled: an unsampled send carries none), not hex or a traceparent to format and parse.
     if (tc !== undefined) tr.emit9(t, OP_SEND_TP, pid.serial, m, stamped, tc.t0, tc.t1, tc.t2, tc.t3, tc.s0, tc.s1);
     else tr.emit2(t, stamped ? OP_SEND_AT : OP_SEND, pid.serial, m);
+    // Copied for the wire (a big or moved part): a batch of big parts goes out before the turn ends.
+    if (m !== msg) tr.tookParts(t);
   }
 
   /**
@@ -168,6 +170,7 @@ export class Delivery {
       tr.emit3(t, OP_MONITOR, from, pid.serial, ref);
       tr.emit9(t, OP_SEND_TP, pid.serial, m, stamped, tc.t0, tc.t1, tc.t2, tc.t3, tc.s0, tc.s1);
     }
+    if (m !== (tc === undefined ? env.req : env)) tr.tookParts(t);
   }
 
   /** Runtime-internal send (timers, offload results): never throws; failures become dead letters. */
@@ -202,6 +205,7 @@ export class Delivery {
     } else {
       this.s.transport.counted(t);
       this.s.transport.emit2(t, OP_SEND, pid.serial, m);
+      if (m !== msg) this.s.transport.tookParts(t);
     }
   }
 

@@ -45,6 +45,8 @@ export class Outbound {
   /** Messages among `items`, and in frames written but not published yet (see Transport.counted). */
   msgs = 0;
   unpublished = 0;
+  /** Bytes of parts taken at the send (moved, or copied at the send) among `items` (see SIDE_FLUSH_BYTES). */
+  sideBytes = 0;
   /** Encoded bytes per op item of the last frame packed for this ring (Output cuts large batches by it). */
   itemBytes = 0;
   /** Its frames are written but not published: another destination's ring or channel is being set up (Transport's barrier). */

@@ -2,7 +2,7 @@
 
 import type { MessagePort } from 'node:worker_threads';
 import { unpackr } from '../codec/codec.js';
-import { setFrameItems } from '../codec/side-items.js';
+import { SIDE_FLUSH_BYTES, setFrameItems, takeAdoptedBytes } from '../codec/side-items.js';
 import { BUSY, THREAD_STRIDE_I32, UNSENT } from '../ring/control-block.js';
 import { MAX_CHUNK_DIVISOR, RAW_TAG } from '../ring/layout.js';
 import { createRingBuffer } from '../ring/ring.js';
@@ -191,6 +191,20 @@ export class Transport {
     o.items.push(op, a, b, c, d, e, f, g, h, i);
     o.urgent = true;
     this.touch(o);
+  }
+
+  /**
+   * The send just queued for `dest` was copied for the wire (a part moved
+   * or copied at the send, or a `-0`): its parts' bytes join the batch's, and
+   * a batch holding SIDE_FLUSH_BYTES of them goes out now, published, as a
+   * full batch of ops does (see side-items.ts for why).
+   */
+  tookParts(dest: number): void {
+    const o = this.out[dest];
+    if (o === null || o === undefined) return;
+    if ((o.sideBytes += takeAdoptedBytes()) < SIDE_FLUSH_BYTES) return;
+    this.output.pack(o);
+    this.publish(o);
   }
 
   /**
