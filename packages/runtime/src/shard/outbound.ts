@@ -4,6 +4,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { SideBatch } from '../codec/side-items.js';
 import { ATTACHED_INDEX, EPOCH_INDEX, GONE_TAG, NEED_SPACE_INDEX, PORT_ACK_INDEX, PORT_GONE, SIDE_TAKEN_INDEX } from '../ring/layout.js';
 import { RingWriter, ringHeader } from '../ring/ring.js';
+import { SideStash } from './side-stash.js';
 
 /** How a thread gets rings and side channels: its parent port on a shard, the main thread's broker on main. */
 export interface LinkHost {
@@ -53,6 +54,8 @@ export class Outbound {
   held = false;
   /** A batch waits for this pair's side channel to be set up (not for budget). */
   waitingChannel = false;
+  /** Where waiting batches' side items are held (made on first use; see side-stash.ts). */
+  private stash: SideStash | null = null;
   /** Our end of the side channel, and its generation (0: none yet). */
   private port: MessagePort | null = null;
   gen = 0;
@@ -121,6 +124,16 @@ export class Outbound {
     return this.gen;
   }
 
+  /** Holds a batch that must wait, off this thread's heap, until {@link post} takes it (in order). */
+  hold(batch: SideBatch): void {
+    (this.stash ??= new SideStash()).hold(batch);
+  }
+
+  /** Posts a held batch (the oldest): see {@link post}. */
+  postHeld(batch: SideBatch): number {
+    return this.post(this.stash!.release(batch));
+  }
+
   /** Our end of a new side channel; an older generation arriving late is closed unused. */
   setPort(port: MessagePort, gen: number): void {
     if (gen <= this.gen) {
@@ -137,5 +150,7 @@ export class Outbound {
   close(): void {
     this.port?.close();
     this.port = null;
+    this.stash?.close();
+    this.stash = null;
   }
 }

@@ -150,7 +150,10 @@ export class Output {
     o.overflow.push(p);
     o.overflowBytes += p.bytes.length;
     this.overflowTotal += p.bytes.length;
-    if (p.side !== null) this.sideWaiting += p.side.kib * 1024;
+    if (p.side !== null) {
+      this.sideWaiting += p.side.kib * 1024;
+      o.hold(p.side);
+    }
     if (o.overflow.length === 1) this.overflowing++;
   }
 
@@ -183,7 +186,7 @@ export class Output {
       }
       if (p.side !== null) {
         if (!this.openSide(o, p.side)) return;
-        p.tag = o.post(p.side);
+        p.tag = o.postHeld(p.side);
         this.sideWaiting -= p.side.kib * 1024;
         p.side = null;
       }
