@@ -86,10 +86,9 @@ export function takeAdoptedBytes(): number {
 /**
  * A batch holding this many bytes of parts taken at the send goes out at once, as a full batch of
  * ops does, instead of at the end of the turn or slice. A handler that sends big parts in a loop
- * (the payloads bench's source: about 21 messages a turn) otherwise kept every one of them alive on
- * its own thread until the flush: 8 MiB moves went out 21 to a post (176 MiB at once), the sender's
- * heap met that as external memory (a scavenge before each allocation, a mark-compact every 64 MiB:
- * a `postMessage` sender has neither) and the receiver idled, then got them all at once.
+ * (the payloads bench's source: about 21 messages a turn) otherwise kept every one of them on its
+ * own heap until the flush: 8 MiB moves went out 21 to a post (176 MiB at once) while the receiver
+ * idled. (Parts that must then wait for the in-flight budget are held off the heap: side-stash.ts.)
  */
 export const SIDE_FLUSH_BYTES = 1024 * 1024;
 

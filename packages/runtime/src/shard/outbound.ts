@@ -124,7 +124,7 @@ export class Outbound {
     return this.gen;
   }
 
-  /** Holds a batch that must wait, off this thread's heap, until {@link post} takes it (in order). */
+  /** Holds a batch that must wait, off this thread's heap, until {@link postHeld} posts it (in order). */
   hold(batch: SideBatch): void {
     (this.stash ??= new SideStash()).hold(batch);
   }
