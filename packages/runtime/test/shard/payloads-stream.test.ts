@@ -51,4 +51,31 @@ test('parts waiting for the in-flight budget are held off the sender\'s heap, an
     }
   }));
 
+test('parts waiting for the budget keep their place: a crashed sender\'s parts and plain messages all reach the receiver before its DOWN', () =>
+  withSystem({ threads: 2, maxPayloadBytesInFlight: MiB, handlerTimeoutMs: 120_000 }, async (system) => {
+    const inbox = system.inbox();
+    const a = (await system.spawn(STREAM, { report: inbox.pid }, { shard: 1 })) as Pid<any>;
+    const b = (await system.spawn(STREAM, { report: inbox.pid }, { shard: 2 })) as Pid<any>;
+    system.send(a, { op: 'send-and-measure', to: b, seq: 0, bytes: MiB, count: 1 });
+    await expect(inbox, (m) => m?.event === 'checked' && m.seq === 0, 'the first part');
+    system.send(b, { op: 'watch', who: a });
+    await expect(inbox, (m) => m?.event === 'watching', 'the monitor');
+    const ref = inbox.monitor(a);
+    const flags = new Int32Array(new SharedArrayBuffer(8));
+    system.send(b, { op: 'block', flags });
+    await Atomics.waitAsync(flags, 0, 0).value;
+    // Four parts of 1 MiB and four plain messages, then a crash: with the receiver not reading, three parts wait.
+    system.send(a, { op: 'send-and-crash', to: b, seq: 1, bytes: MiB, count: 4 });
+    await expect(inbox, (m) => m?.ref === ref, 'the sender\'s DOWN at main');
+    Atomics.store(flags, 1, 1);
+    Atomics.notify(flags, 1);
+    for (let seq = 1; seq <= 8; seq++) {
+      const got = await expect<{ event: string; seq: number; summary: string }>(inbox, (m) => m?.event === 'checked' || m?.event === 'down', `message ${seq}`);
+      assert.is(got.event, 'checked', `message ${seq} before the DOWN`);
+      assert.is(got.seq, seq, 'in order');
+      assert.is(got.summary, seq % 2 === 1 ? summary(makeBinary('Uint8Array', MiB, seq)) : summary(null));
+    }
+    await expect(inbox, (m) => m?.event === 'down', 'the DOWN, last');
+  }));
+
 test.run();
