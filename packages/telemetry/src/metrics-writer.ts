@@ -38,8 +38,13 @@ export interface MetricsWriter {
   mailboxDelta(t: TypeMetrics, bounded: boolean, delta: number): void;
   /** An actor of type `t` started, its mailbox bounded to `capacity` messages (0: unbounded). */
   spawned(t: TypeMetrics, capacity: number): void;
-  /** An actor of type `t` exited after `lifetimeMs`; `capacity` as in `spawned`. */
-  stopped(t: TypeMetrics, reason: ReasonLabel, lifetimeMs: number, capacity: number): void;
+  /**
+   * An actor of type `t` exited after `lifetimes[i]` ms; `capacity` as in
+   * `spawned`. The lifetime is read from the caller's table, not passed: a
+   * double passed to a call that is not inlined is boxed, a heap number per
+   * exit (the runtime keeps start times in such a table, see slot-table.ts).
+   */
+  stopped(t: TypeMetrics, reason: ReasonLabel, capacity: number, lifetimes: Float64Array, i: number): void;
   linkCreated(): void;
   monitorCreated(): void;
   signalSent(kind: SignalKind, reason: ReasonLabel | null): void;

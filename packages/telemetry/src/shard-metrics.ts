@@ -245,12 +245,12 @@ export class ShardMetrics implements MetricsWriter {
     if (capacity > 0) this.slots[t.capacity]! += capacity;
   }
 
-  stopped(t: TypeMetrics, reason: ReasonLabel, lifetimeMs: number, capacity: number): void {
+  stopped(t: TypeMetrics, reason: ReasonLabel, capacity: number, lifetimes: Float64Array, i: number): void {
     this.slots[t.stopped[reasonIndex(reason)]!]!++;
     this.slots[t.active]!--;
     if (reason === 'panic') this.slots[t.panicked]!++;
     if (capacity > 0) this.slots[t.capacity]! -= capacity;
-    const s = lifetimeMs / 1000;
+    const s = lifetimes[i]! / 1000;
     this.observe(t.lifetime, s, CATALOGUE[I_LIFETIME]!.buckets!);
     if (s < 1) this.slots[t.shortLived]!++;
   }

@@ -49,7 +49,7 @@ test('retire keeps a dead thread\'s counters, drops its gauges, and counts its l
   const w2 = writers.get(2)!;
   const t = w2.type('Job');
   for (let i = 0; i < 4; i++) w2.spawned(t, Infinity);
-  w2.stopped(t, 'normal', 5, Infinity);
+  w2.stopped(t, 'normal', Infinity, Float64Array.of(5), 0);
   agg.retire(2);
   // The new incarnation starts from zero in a fresh region.
   const region = createRegion(4096);

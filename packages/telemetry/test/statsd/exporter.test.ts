@@ -37,7 +37,7 @@ test('counters go as their growth since the last push, gauges as their value, la
     assert.equal(named(lines, 'app.joerl_actors_active').map((l) => l.raw), ['app.joerl_actors_active:3|g|#type:Worker,env:test,team:core']);
     assert.ok(lines.every((l) => l.name.startsWith('app.joerl_') && l.tags.env === 'test'), 'every line prefixed and tagged');
     for (let i = 0; i < 2; i++) w.spawned(worker, Infinity);
-    w.stopped(worker, 'normal', 5, Infinity);
+    w.stopped(worker, 'normal', Infinity, Float64Array.of(5), 0);
     lines = await push();
     assert.equal(named(lines, 'app.joerl_actors_spawned_total').map((l) => l.value), [2], 'the growth, not the total');
     assert.equal(named(lines, 'app.joerl_actors_active').map((l) => l.value), [4]);
