@@ -192,77 +192,80 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     const queued = s.queuedIndex;
     let n = 0;
     timing.openBlock();
-    // No try/finally around the loop: every way out of it ends the turn (endTurn) before anything
-    // else runs; only a bug in the runtime's own code could leave it otherwise.
+    timing.clock = timing.blockStart;
     timing.inTurn = true;
-    s.turnSends = 0;
-    while (n + s.turnSends < budget && mb.length > 0) {
-      if (mb.length === 1) {
-        // The last message (most turns of a ping-pong or a ring): noted as it is taken, which costs less than a run of one.
-        const msg = mb.shift();
-        n++;
-        timing.waited(mb);
-        if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
-        let next: unknown;
-        try {
-          next = b.handle(msg, p.state, ctx as never);
-        } catch (err) {
-          endTurn(p, n);
-          turns.crashed(p, err, msg);
-          return n;
+    try {
+      s.turnSends = 0;
+      while (n + s.turnSends < budget && mb.length > 0) {
+        if (mb.length === 1) {
+          // The last message (most turns of a ping-pong or a ring): noted as it is taken, which costs less than a run of one.
+          const msg = mb.shift();
+          n++;
+          timing.waited(mb);
+          if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
+          let next: unknown;
+          try {
+            next = b.handle(msg, p.state, ctx as never);
+          } catch (err) {
+            endTurn(p, n);
+            turns.crashed(p, err, msg);
+            return n;
+          }
+          timing.countInBlock();
+          if (isThenable(next)) {
+            endTurn(p, n);
+            turns.awaitHandler(p, next, msg);
+            return n;
+          }
+          p.state = next;
+          if (p.pendingExit !== null || p.stopReason !== null) {
+            endTurn(p, n);
+            turns.stopping(p);
+            return n;
+          }
+          continue;
         }
-        timing.countInBlock();
-        if (isThenable(next)) {
-          endTurn(p, n);
-          turns.awaitHandler(p, next, msg);
-          return n;
+        // A run: messages of one stamp, within the open block (whose clock is theirs).
+        const from = n;
+        let end = n + mb.headRun();
+        const room = n + timing.room();
+        if (end > room) end = room;
+        timing.runStarts(mb);
+        while (n < end && n + s.turnSends < budget && mb.length > 0) {
+          const msg = mb.shiftInRun();
+          n++;
+          // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
+          if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
+          let next: unknown;
+          try {
+            next = b.handle(msg, p.state, ctx as never);
+          } catch (err) {
+            timing.ranInBlock(n - from, n - 1 - from);
+            endTurn(p, n);
+            turns.crashed(p, err, msg);
+            return n;
+          }
+          if (isThenable(next)) {
+            timing.ranInBlock(n - from, n - from);
+            endTurn(p, n);
+            turns.awaitHandler(p, next, msg);
+            return n;
+          }
+          p.state = next;
+          if (p.pendingExit !== null || p.stopReason !== null) {
+            timing.ranInBlock(n - from, n - from);
+            endTurn(p, n);
+            turns.stopping(p);
+            return n;
+          }
         }
-        p.state = next;
-        if (p.pendingExit !== null || p.stopReason !== null) {
-          endTurn(p, n);
-          turns.stopping(p);
-          return n;
-        }
-        continue;
+        // The block goes on, or it is full and a new one starts (and the clock with it).
+        timing.ranInBlock(n - from, n - from);
       }
-      // A run: messages of one stamp, within the open block (whose clock is theirs).
-      const from = n;
-      let end = n + mb.headRun();
-      const room = n + timing.room();
-      if (end > room) end = room;
-      timing.runStarts(mb);
-      while (n < end && n + s.turnSends < budget && mb.length > 0) {
-        const msg = mb.shiftInRun();
-        n++;
-        // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
-        if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
-        let next: unknown;
-        try {
-          next = b.handle(msg, p.state, ctx as never);
-        } catch (err) {
-          timing.ranInBlock(n - from, n - 1 - from);
-          endTurn(p, n);
-          turns.crashed(p, err, msg);
-          return n;
-        }
-        if (isThenable(next)) {
-          timing.ranInBlock(n - from, n - from);
-          endTurn(p, n);
-          turns.awaitHandler(p, next, msg);
-          return n;
-        }
-        p.state = next;
-        if (p.pendingExit !== null || p.stopReason !== null) {
-          timing.ranInBlock(n - from, n - from);
-          endTurn(p, n);
-          turns.stopping(p);
-          return n;
-        }
-      }
-      // The block goes on, or it is full and a new one starts (and the clock with it).
-      timing.ranInBlock(n - from, n - from);
+      endTurn(p, n);
+    } finally {
+      timing.inTurn = false;
     }
-    endTurn(p, n);
     turns.afterTurn(p);
     return n;
   }
@@ -278,6 +281,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     let n = 0;
     turnSeq++;
     timing.openBlock();
+    timing.clock = timing.blockStart;
     timing.inTurn = true;
     try {
       s.turnSends = 0;

@@ -46,14 +46,10 @@ export class TurnTiming {
     this.m = m;
   }
 
-  /**
-   * A turn starts at 100% sampling: the open block goes on, or a new one
-   * starts now (`blockStart`). Either way `clock` is the block's start
-   * (endBlock moves both).
-   */
+  /** A turn starts at 100% sampling: the open block goes on, or a new one starts now (`blockStart`). */
   openBlock(): void {
     if (!this.blockLive) {
-      this.blockStart = this.clock = this.m.now();
+      this.blockStart = this.m.now();
       this.blockLive = true;
     }
   }
