@@ -54,21 +54,9 @@ function wellFormed(bytes: Uint8Array, rows: number): boolean {
 }
 
 /**
- * Rows of received frames are copied into slabs of this many bytes: an
- * ArrayBuffer of its own per frame (~11 KiB) cost ~3.5 us to allocate here,
- * as much as the rest of the main thread's work on a frame of 128 spans. A
- * slab lives as long as a span over it does (a BatchSpanProcessor holds
- * spans until it exports them).
- */
-const SLAB_BYTES = 1 << 20;
-let slab = new Uint8Array(0);
-let slabAt = 0;
-
-/**
  * A frame read on the main thread (the view is only valid during the read)
- * as the batch it stands for: its rows copied into the current slab (the
- * spans made over them outlive the read; 8-aligned, as a Float64Array over
- * them must be, whatever the frame view's offset), its texts decoded.
+ * as the batch it stands for: its rows copied into a Float64Array of their
+ * own (the spans made over them outlive the read), its texts decoded.
  */
 export function batchFromFrame(bytes: Uint8Array): [Float64Array, string[], []] {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -76,14 +64,8 @@ export function batchFromFrame(bytes: Uint8Array): [Float64Array, string[], []] 
   const count = dv.getUint32(4, true);
   if (!wellFormed(bytes, rows)) throw new Error(`joerl internal error: a span frame of ${bytes.length} bytes announces ${rows} rows`);
   let at = FRAME_HEAD + rows * ROW_BYTES;
-  const size = rows * ROW_BYTES;
-  if (slabAt + size > slab.length) {
-    slab = new Uint8Array(Math.max(SLAB_BYTES, size));
-    slabAt = 0;
-  }
-  slab.set(bytes.subarray(FRAME_HEAD, at), slabAt);
-  const nums = new Float64Array(slab.buffer, slabAt, rows * ROW_F64);
-  slabAt += size;
+  // slice(): a copy at offset 0 of a buffer of its own, so it is 8-aligned whatever the view's offset.
+  const nums = new Float64Array(bytes.slice(FRAME_HEAD, at).buffer);
   const texts = new Array<string>(count);
   for (let k = 0; k < count; k++) {
     const n = dv.getUint32(at, true);
