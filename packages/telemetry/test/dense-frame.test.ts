@@ -53,6 +53,18 @@ test("a full batch whose texts do not fit in the rows' buffer still reads back w
   assert.equal(out.map((w) => (w[10] as unknown[])[4]), [0, 1, 2, 3].map(long));
 });
 
+test("a full batch with short actor types is framed in the batch's own buffer, not copied out of it", () => {
+  const batch = new DenseSpanBatch(4);
+  const frames: Uint8Array[] = [];
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 4; i++) add(batch, BUILTIN_HANDLE, `${i + 1}`.repeat(16), null, i, 'Sink');
+    assert.ok(batch.full);
+    frames.push(batch.takeFrame()!);
+  }
+  assert.is(frames[0]!.buffer, frames[1]!.buffer, 'one buffer, reused');
+  assert.equal(records(frames[1]!).map((w) => (w[10] as unknown[])[4]), ['Sink', 'Sink', 'Sink', 'Sink']);
+});
+
 test('a batch holding a span that is not built in does not go as a frame (it takes the msgpack path, in order)', () => {
   const batch = new DenseSpanBatch(4);
   add(batch, BUILTIN_SEND, '00f067aa0ba902b7', null, 10, null);

@@ -20,6 +20,22 @@ test('a new context made of words reads as a valid, sampled W3C context, and its
   assert.is(seen.size, 2000, 'span ids do not repeat');
 });
 
+test("new contexts over many refills of the word pool (taken a span's or a trace's words at a time) never repeat an id", () => {
+  // 6 words a root and 2 a child: 48,000 roots and children draw 192,000 words, the pool (16,384) refilled
+  // about a dozen times, at every offset a take of 2 or 4 can meet at its end.
+  const spans = new Set<string>();
+  const traces = new Set<string>();
+  for (let k = 0; k < 24_000; k++) {
+    const root = newWordContext(null);
+    const child = newWordContext(root);
+    assert.ok(isSpanContextValid(root) && isSpanContextValid(child));
+    spans.add(root.spanId).add(child.spanId);
+    traces.add(root.traceId);
+  }
+  assert.is(spans.size, 48_000);
+  assert.is(traces.size, 24_000);
+});
+
 test('words and hex convert both ways, high bits included (words are int32)', () => {
   const trace = 'ffffffff80000000000000017fffffff';
   const tw = traceWords(trace);

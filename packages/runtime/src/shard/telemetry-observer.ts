@@ -96,6 +96,7 @@ export class TelemetryObserver implements ShardObserver {
             local.spans ?? this.shipping!,
             init.thread !== 0,
             this.timing,
+            this,
           );
     this.leanTurns = this.metrics.samplesAll;
     // Before anything this thread sent becomes visible elsewhere, the telemetry it

@@ -1,7 +1,7 @@
-// A shard's built-in spans: sampling of new traces (a geometric countdown between kept ones, none at 0, all at 1), and one clock read per handled message.
+// A shard's built-in spans: sampling of new traces (a geometric countdown between kept ones, none at 0, all at 1), one clock read per handled message, send spans at their stamps.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BUILTIN_HANDLE, BUILTIN_RECEIVE, type SpanSink, WordSpanContext } from '@joerl/telemetry/internal';
+import { BUILTIN_HANDLE, BUILTIN_RECEIVE, BUILTIN_SEND, type SpanSink, WordSpanContext } from '@joerl/telemetry/internal';
 import { Pid } from '../../src/actor/pid.ts';
 import { ThreadTracing } from '../../src/shard/tracing.ts';
 
@@ -75,6 +75,64 @@ test('a traced message handled right after another in the same turn starts when 
   // Not chained (another message, turn or process came between): a clock of its own, no earlier than the last end.
   tracing.beginHandle(carried, NaN, 'T', to, false);
   assert.ok(rows.at(-1)!.end >= handle!.end);
+});
+
+test("a send span is timed by the send's queue-wait stamp when it has one, never before its parent's start", () => {
+  const rows: { code: number; start: number; end: number; p0: number; p1: number; s0: number; s1: number }[] = [];
+  const sink: SpanSink = {
+    started() {},
+    ended() {},
+    endedWire() {},
+    endedBuiltin(code, s0, s1, _t, p0, p1, _r, start, end) {
+      rows.push({ code, start, end, p0, p1, s0, s1 });
+    },
+  };
+  // What the observer gives it: the turn's clock, and the stamp of the send being made (set before each send).
+  const turn = { inTurn: true, clock: 5 };
+  const sends = { stamp: 5 };
+  const tracing = new ThreadTracing({ sampleRate: 1, propagation: 'parent' }, sink, true, turn, sends);
+  const from = new Pid(0, 1, 1);
+  const to = new Pid(0, 2, 1);
+  // A new root from an untraced handler: at its stamp (the turn's clock), no clock of its own.
+  const root = tracing.onSend(from, to)!;
+  assert.equal([rows.at(-1)!.code, rows.at(-1)!.start, rows.at(-1)!.end], [BUILTIN_SEND, 5, 5]);
+  // Unstamped (telemetry off or not sampled): the clock.
+  sends.stamp = NaN;
+  const t0 = performance.timeOrigin + performance.now();
+  tracing.onSend(from, to);
+  assert.ok(rows.at(-1)!.start >= t0, 'an unstamped send reads the clock');
+  // Its receive starts at that stamp too; the handle span starts now, and the turn's clock moves there.
+  const handle = tracing.beginHandle(root, 5, 'T', to, false);
+  const receive = rows.at(-1)!;
+  assert.equal([receive.code, receive.start], [BUILTIN_RECEIVE, 5], 'the receive starts where its send span is');
+  const handleStart = receive.end;
+  assert.is(turn.clock, handleStart, "the turn's clock moved to the handle span's start");
+  const inHandler: number[] = [];
+  tracing.runHandler(
+    tracing.handleCtx,
+    {
+      handle() {
+        // Stamped with the moved clock: no clock read, and not before the parent.
+        sends.stamp = turn.clock;
+        tracing.onSend(to, from);
+        inHandler.push(rows.length - 1);
+        // A stamp older than the parent's start (a stale one): the clock instead.
+        sends.stamp = 5;
+        tracing.onSend(to, from);
+        inHandler.push(rows.length - 1);
+        return null;
+      },
+    },
+    null,
+    null,
+    null,
+  );
+  const [stamped, stale] = inHandler.map((i) => rows[i]!);
+  assert.is(stamped!.code, BUILTIN_SEND);
+  assert.equal([stamped!.p0, stamped!.p1], [handle.s0, handle.s1], 'a child of the handle span');
+  assert.is(stamped!.start, handleStart, "at the handle span's start");
+  assert.ok(stale!.start >= handleStart, `a stale stamp gives way to the clock: ${stale!.start} >= ${handleStart}`);
+  assert.ok(stale!.start > 5);
 });
 
 test.run();

@@ -28,6 +28,14 @@ const KINDS = [0, SpanKind.PRODUCER, SpanKind.CONSUMER, SpanKind.INTERNAL];
 const NO_ITEMS: unknown[] = [];
 /** Rows at most in a batch shipped as a plain array. */
 const SMALL = 8;
+/**
+ * Bytes past the rows in a batch's buffer, for the texts of its frame (see
+ * takeFrame): a full batch is the usual one at high rates, and without this
+ * room its frame was a fresh copy of the whole buffer (an ArrayBuffer of
+ * ~11 KiB and the copy, 1-3.5 us here: the receiving shard spent ~30 ns
+ * more a traced message, A/B). Actor type names are short: a few fit.
+ */
+const TEXT_ROOM = 512;
 
 /** A shipped batch: rows (ids included), their texts, and the spans sent as wire records. */
 export type DenseBatchWire = [Float64Array | number[], string[], SpanEndWire[]];
@@ -37,7 +45,7 @@ export class DenseSpanBatch {
   private readonly capacity: number;
   private readonly f: Float64Array;
   private readonly i: Int32Array;
-  /** The rows' buffer, from its start: FRAME_HEAD bytes of room for a frame's head, then the rows (see takeFrame). */
+  /** The rows' buffer, from its start: FRAME_HEAD bytes of room for a frame's head, the rows, then TEXT_ROOM bytes for its texts (see takeFrame). */
   private readonly bytes: Uint8Array;
   private texts: string[] = [];
   private wires: SpanEndWire[] = [];
@@ -46,7 +54,7 @@ export class DenseSpanBatch {
 
   constructor(capacity: number) {
     this.capacity = capacity;
-    const buf = new ArrayBuffer(FRAME_HEAD + capacity * ROW_F64 * 8);
+    const buf = new ArrayBuffer(FRAME_HEAD + capacity * ROW_F64 * 8 + TEXT_ROOM);
     this.bytes = new Uint8Array(buf);
     this.f = new Float64Array(buf, FRAME_HEAD, capacity * ROW_F64);
     this.i = new Int32Array(buf, FRAME_HEAD, capacity * ROW_I32);
