@@ -2,7 +2,8 @@
 
 import { EventEmitter } from 'node:events';
 import type { EndpointOptions, TelemetryServer } from '@joerl/telemetry';
-import { Aggregator, createRegion } from '@joerl/telemetry/internal';
+import { Aggregator } from '@joerl/telemetry/aggregator';
+import { createRegion } from '@joerl/telemetry/internal';
 import { loadProvider } from '../shard/provider.js';
 import type { CallOf, CallOptions, CastOf, ModuleRef, NodeInfo, OffloadJobOptions, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
 import type { ArgsOf, Behaviour, MsgOf } from '../actor/behaviour.js';
