@@ -14,6 +14,7 @@ export type { Announce } from './shard-metrics.js';
 export { REASONS, TypeMetrics } from './type-metrics.js';
 export type { ReasonLabel } from './type-metrics.js';
 export type { ProviderExport, TelemetryProvider } from './provider.js';
+export { resolveTelemetry } from './config.js';
 export type { TelemetryConfig } from './config.js';
 export { AsyncLocalContextManager } from './trace/context-manager.js';
 export { W3CTraceparentPropagator } from './trace/propagator.js';

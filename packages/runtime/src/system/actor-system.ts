@@ -2,7 +2,7 @@
 
 import { EventEmitter } from 'node:events';
 import type { EndpointOptions, TelemetryServer } from '@joerl/telemetry';
-import { Aggregator } from '@joerl/telemetry/aggregator';
+import type { Aggregator } from '@joerl/telemetry/aggregator';
 import { createRegion } from '@joerl/telemetry/internal';
 import { loadProvider } from '../shard/provider.js';
 import type { CallOf, CallOptions, CastOf, ModuleRef, NodeInfo, OffloadJobOptions, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
@@ -90,7 +90,9 @@ export class ActorSystem extends EventEmitter {
     const o = resolveOptions(options);
     // A node claims its id before any thread exists: every pid carries it.
     const claim = o.node === null ? null : await claimNode(o.node);
-    const system = new ActorSystem(o, claim);
+    // Loaded here, not at the top: every shard loads this file (actor modules import the package's entry).
+    const { Aggregator } = await import('@joerl/telemetry/aggregator');
+    const system = new ActorSystem(o, claim, new Aggregator());
     try {
       if (system.options.provider !== null) system.#rt.provider = await loadProvider(system.options.provider, 0);
       await system.#pool.start();
@@ -112,7 +114,7 @@ export class ActorSystem extends EventEmitter {
     return system;
   }
 
-  private constructor(o: ResolvedOptions, claim: NodeClaim | null) {
+  private constructor(o: ResolvedOptions, claim: NodeClaim | null, aggregator: Aggregator) {
     super();
     this.#identity = claim === null ? null : { id: claim.membership.me.id, name: claim.membership.me.name };
     this.options = Object.freeze(o);
@@ -129,7 +131,7 @@ export class ActorSystem extends EventEmitter {
       ...{ ringBytes: o.ringBytes, checkLocalSends: o.checkLocalSends },
       ...{ bigPayloadThreshold: o.bigPayloadThreshold, maxPayloadBytesInFlight: o.maxPayloadBytesInFlight },
     };
-    this.#aggregator = new Aggregator();
+    this.#aggregator = aggregator;
     this.#endpoint = new MetricsEndpoint(this.#aggregator.registry);
     for (let t = 0; t < threads; t++) this.#regions.push(null);
     const tracing = (this.#tracing = o.tracing === null ? null : new SystemTracing(o.tracing));
