@@ -10,7 +10,7 @@ const fixture = (f: string) => new URL(`../fixtures/${f}`, import.meta.url);
 const builtins = () => (process as unknown as { moduleLoadList: string[] }).moduleLoadList;
 
 test('a shard running an actor module that imports @joerl/runtime loads neither prom-client nor node:http', async () => {
-  await withSystem({ shards: 1 }, async (system) => {
+  await withSystem({ threads: 1 }, async (system) => {
     // The oracle works: this (main) thread has loaded both, for the aggregator and the scrape endpoint.
     await system.serveMetrics({ port: 0, host: '127.0.0.1' });
     assert.ok(Object.keys(createRequire(import.meta.url).cache).some((f) => /[\\/]prom-client[\\/]/.test(f)), 'main loaded prom-client');
