@@ -17,8 +17,8 @@ import { STOPPING } from '../ring/control-block.js';
 import type { ShardInit, ShardStats, ThreadConfig } from '../shard/protocol.js';
 import { ThreadRuntime } from '../shard/thread-runtime.js';
 import { clusterOps } from '../shard/actor-context.js';
-import { type NodeClaim, claimNode } from '../node/claim.js';
-import { type NodeDownInfo, NodeService } from '../node/node-service.js';
+import type { NodeClaim } from '../node/claim.js';
+import type { NodeDownInfo, NodeService } from '../node/node-service.js';
 import type { SystemEventMap, SystemView } from './system-events.js';
 import { Inbox, joinWith } from './inbox.js';
 import { OffloadPool } from './offload-pool.js';
@@ -88,15 +88,16 @@ export class ActorSystem extends EventEmitter {
   /** Starts a system and resolves once every shard is ready. */
   static async start(options?: SystemOptions): Promise<ActorSystem> {
     const o = resolveOptions(options);
-    // A node claims its id before any thread exists: every pid carries it.
-    const claim = o.node === null ? null : await claimNode(o.node);
-    // Loaded here, not at the top: every shard loads this file (actor modules import the package's entry).
+    // A node claims its id before any thread exists: every pid carries it. The cluster code and the aggregator
+    // (prom-client) load here, not at the top: shards load this file too (actor modules import the package's entry).
+    const claim = o.node === null ? null : await (await import('../node/claim.js')).claimNode(o.node);
     const { Aggregator } = await import('@joerl/telemetry/aggregator');
     const system = new ActorSystem(o, claim, new Aggregator());
     try {
       if (system.options.provider !== null) system.#rt.provider = await loadProvider(system.options.provider, 0);
       await system.#pool.start();
       if (claim !== null) {
+        const { NodeService } = await import('../node/node-service.js');
         system.#node = new NodeService(claim.options, claim.transport, claim.membership, system.#rt, {
           up: (n) => system.emit('nodeUp', n),
           down: (n) => system.emit('nodeDown', n),
