@@ -16,6 +16,7 @@ const entry = (pkg, file) => join(packagesDir, pkg, 'src', file);
 const aliases = {
   '@joerl/telemetry': entry('telemetry', 'index.ts'),
   '@joerl/telemetry/internal': entry('telemetry', 'internal.ts'),
+  '@joerl/telemetry/aggregator': entry('telemetry', 'aggregator.ts'),
   '@joerl/runtime': entry('runtime', 'index.ts'),
   '@joerl/health': entry('health', 'index.ts'),
   '@joerl/observer': entry('observer', 'index.ts'),

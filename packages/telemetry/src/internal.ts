@@ -1,8 +1,10 @@
-// @joerl/telemetry/internal: what the runtime drives (metric writers and regions, the aggregator, span records and
-// their wire form, the shard tracer). Not a stable API for applications: use the package's main entry.
+// @joerl/telemetry/internal: what the runtime drives (metric writers and regions, span records and their wire form, the
+// shard tracer). Not a stable API for applications: use the package's main entry. Every shard thread loads it, so it
+// leaves out what only the main thread needs: the aggregator (and prom-client with it) is @joerl/telemetry/aggregator,
+// the scrape endpoint and the StatsD exporter are in the main entry.
 
-export { Aggregator } from './aggregator.js';
 export { DEFAULT_REGION_SLOTS, createRegion } from './region.js';
+export { ESTIMATED_BYTES_PER_QUEUED_MESSAGE } from './catalogue.js';
 export type { MetricsWriter, SignalKind } from './metrics-writer.js';
 export { NOOP_METRICS } from './noop-metrics.js';
 export { NOOP_NODE_METRICS } from './node-metrics.js';
@@ -12,6 +14,7 @@ export type { Announce } from './shard-metrics.js';
 export { REASONS, TypeMetrics } from './type-metrics.js';
 export type { ReasonLabel } from './type-metrics.js';
 export type { ProviderExport, TelemetryProvider } from './provider.js';
+export { resolveTelemetry } from './config.js';
 export type { TelemetryConfig } from './config.js';
 export { AsyncLocalContextManager } from './trace/context-manager.js';
 export { W3CTraceparentPropagator } from './trace/propagator.js';

@@ -2,7 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { metricId, resolveTelemetry } from '@joerl/telemetry';
-import { Aggregator, ShardMetrics, createRegion } from '@joerl/telemetry/internal';
+import { Aggregator } from '@joerl/telemetry/aggregator';
+import { ShardMetrics, createRegion } from '@joerl/telemetry/internal';
 
 function setup(threads: number[]) {
   const agg = new Aggregator();

@@ -2,7 +2,7 @@
 
 import { inspect as render } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
-import { ESTIMATED_BYTES_PER_QUEUED_MESSAGE } from '@joerl/telemetry';
+import { ESTIMATED_BYTES_PER_QUEUED_MESSAGE } from '@joerl/telemetry/internal';
 import { BEHAVIOUR } from '../actor/brand.js';
 import type { ProcessDetail, ProcessQuery, ProcessRow, ProcessSortKey, ProcessStatus, ShardFigures, SupervisorNode } from '../actor/introspection.js';
 import { type Proc, S_EXITING, S_IDLE, S_INBOX, S_INIT, S_WAITING } from '../actor/proc.js';

@@ -2,7 +2,8 @@
 
 import { EventEmitter } from 'node:events';
 import type { EndpointOptions, TelemetryServer } from '@joerl/telemetry';
-import { Aggregator, createRegion } from '@joerl/telemetry/internal';
+import type { Aggregator } from '@joerl/telemetry/aggregator';
+import { createRegion } from '@joerl/telemetry/internal';
 import { loadProvider } from '../shard/provider.js';
 import type { CallOf, CallOptions, CastOf, ModuleRef, NodeInfo, OffloadJobOptions, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
 import type { ArgsOf, Behaviour, MsgOf } from '../actor/behaviour.js';
@@ -16,8 +17,8 @@ import { STOPPING } from '../ring/control-block.js';
 import type { ShardInit, ShardStats, ThreadConfig } from '../shard/protocol.js';
 import { ThreadRuntime } from '../shard/thread-runtime.js';
 import { clusterOps } from '../shard/actor-context.js';
-import { type NodeClaim, claimNode } from '../node/claim.js';
-import { type NodeDownInfo, NodeService } from '../node/node-service.js';
+import type { NodeClaim } from '../node/claim.js';
+import type { NodeDownInfo, NodeService } from '../node/node-service.js';
 import type { SystemEventMap, SystemView } from './system-events.js';
 import { Inbox, joinWith } from './inbox.js';
 import { OffloadPool } from './offload-pool.js';
@@ -87,13 +88,16 @@ export class ActorSystem extends EventEmitter {
   /** Starts a system and resolves once every shard is ready. */
   static async start(options?: SystemOptions): Promise<ActorSystem> {
     const o = resolveOptions(options);
-    // A node claims its id before any thread exists: every pid carries it.
-    const claim = o.node === null ? null : await claimNode(o.node);
-    const system = new ActorSystem(o, claim);
+    // A node claims its id before any thread exists: every pid carries it. The cluster code and the aggregator
+    // (prom-client) load here, not at the top: shards load this file too (actor modules import the package's entry).
+    const claim = o.node === null ? null : await (await import('../node/claim.js')).claimNode(o.node);
+    const { Aggregator } = await import('@joerl/telemetry/aggregator');
+    const system = new ActorSystem(o, claim, new Aggregator());
     try {
       if (system.options.provider !== null) system.#rt.provider = await loadProvider(system.options.provider, 0);
       await system.#pool.start();
       if (claim !== null) {
+        const { NodeService } = await import('../node/node-service.js');
         system.#node = new NodeService(claim.options, claim.transport, claim.membership, system.#rt, {
           up: (n) => system.emit('nodeUp', n),
           down: (n) => system.emit('nodeDown', n),
@@ -111,7 +115,7 @@ export class ActorSystem extends EventEmitter {
     return system;
   }
 
-  private constructor(o: ResolvedOptions, claim: NodeClaim | null) {
+  private constructor(o: ResolvedOptions, claim: NodeClaim | null, aggregator: Aggregator) {
     super();
     this.#identity = claim === null ? null : { id: claim.membership.me.id, name: claim.membership.me.name };
     this.options = Object.freeze(o);
@@ -128,7 +132,7 @@ export class ActorSystem extends EventEmitter {
       ...{ ringBytes: o.ringBytes, checkLocalSends: o.checkLocalSends },
       ...{ bigPayloadThreshold: o.bigPayloadThreshold, maxPayloadBytesInFlight: o.maxPayloadBytesInFlight },
     };
-    this.#aggregator = new Aggregator();
+    this.#aggregator = aggregator;
     this.#endpoint = new MetricsEndpoint(this.#aggregator.registry);
     for (let t = 0; t < threads; t++) this.#regions.push(null);
     const tracing = (this.#tracing = o.tracing === null ? null : new SystemTracing(o.tracing));

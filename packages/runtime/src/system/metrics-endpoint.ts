@@ -1,6 +1,6 @@
 // The system's one HTTP endpoint (/metrics, and the health probes mounted on it): started once, asked again, returned or refused.
 
-import { type EndpointOptions, TelemetryServer, checkEndpoint } from '@joerl/telemetry';
+import type { EndpointOptions, TelemetryServer } from '@joerl/telemetry';
 import { InvalidOptionError, ServerRunningError } from '../errors.js';
 
 type Registry = Parameters<typeof TelemetryServer.listen>[0];
@@ -19,6 +19,9 @@ export class MetricsEndpoint {
    * ERR_SERVER_RUNNING: one system, one endpoint.
    */
   async serve(options: EndpointOptions | undefined): Promise<TelemetryServer> {
+    // Loaded on first use, not at the top: every shard loads this file (actor modules import the package's entry),
+    // and the server with node:http cost each of them heap only the main thread needs.
+    const { TelemetryServer, checkEndpoint } = await import('@joerl/telemetry');
     let endpoint: { port: number; host: string };
     try {
       endpoint = checkEndpoint(options);

@@ -1,6 +1,6 @@
 // The main thread's side of shard faults: a death (names, rings, metrics, spans, links and monitors, what it held), restarts, give-ups, and what shutdown finds.
 
-import type { Aggregator } from '@joerl/telemetry/internal';
+import type { Aggregator } from '@joerl/telemetry/aggregator';
 import type { ThreadRuntime } from '../shard/thread-runtime.js';
 import { GoneShards } from './gone-shards.js';
 import type { LogLevel, Logger } from './logger.js';

@@ -3,7 +3,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Counter, Histogram, Registry, Summary } from 'prom-client';
 import { StatsdExporter, type StatsdOptions, resolveTelemetry } from '@joerl/telemetry';
-import { Aggregator, ShardMetrics, createRegion } from '@joerl/telemetry/internal';
+import { Aggregator } from '@joerl/telemetry/aggregator';
+import { ShardMetrics, createRegion } from '@joerl/telemetry/internal';
 import { type StatsdLine, type UdpListener, udpListener, weightOf } from './udp-listener.ts';
 
 function shard(): { agg: Aggregator; w: ShardMetrics } {
