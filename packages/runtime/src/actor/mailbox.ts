@@ -1,7 +1,6 @@
 // A process mailbox: a growable ring of messages with an optional capacity, FIFO plus removal from the middle.
 
 import { NONE, Runs, enterRun, newRun, stampsInOrder } from './stamp-runs.js';
-import { SLOTS } from './stamp-slots.js';
 
 /**
  * The EXIT and DOWN messages the runtime queued (signals turned into
@@ -37,11 +36,15 @@ const SYSTEM = new WeakSet<object>();
  * ```
  *
  * While every queued message shares one stamp (a single run: most
- * mailboxes, most of the time) the stamp sits in a per-thread slot
- * (stamp-slots.ts) and the mailbox keeps only the slot number; the run
- * state, its own object, is made when a second run starts behind the first
- * (or an unstamped message follows stamped ones), and kept from then on. A
- * mailbox that is never stamped (an idle actor, telemetry off) has neither.
+ * mailboxes, most of the time) the stamp sits in `lastStamp`, the field
+ * `shift` would copy it to: a push into an empty mailbox sets it, and taking
+ * the run's messages leaves it as it is. The run state, its own object, is
+ * made when a second run starts behind the first (or an unstamped message
+ * follows stamped ones), and kept from then on. A mailbox that is never
+ * stamped (an idle actor, telemetry off) has neither. (`lastStamp` is read
+ * right after the `shift` or `headRun` that set it, before any handler
+ * runs: a push that overwrites it later, into the emptied mailbox, comes
+ * after that read.)
  */
 
 /**
@@ -62,9 +65,14 @@ export const STAMP_IN = { at: NaN };
  */
 export const UNBOUNDED = 0x3fff_ffff;
 
-/** `Mailbox.slot` without a slot: never stamped (NEVER), or stamped once but holding no single run now (AFTER: `shift` sets `lastStamp` NaN). */
+/**
+ * `Mailbox.mode` while it has no run state: never stamped (NEVER), stamped
+ * once but holding no single run now (AFTER: `shift` sets `lastStamp` NaN),
+ * or every queued message carries the stamp in `lastStamp` (SINGLE).
+ */
 const NEVER = -1;
 const AFTER = -2;
+const SINGLE = -3;
 
 export class Mailbox {
   private buf: unknown[];
@@ -82,8 +90,8 @@ export class Mailbox {
   lastTrace: unknown = undefined;
   /** Stamp runs (null until the first stamped message: unstamped mailboxes pay nothing). */
   private runs: Runs | null = null;
-  /** With `runs` null: the stamp slot (stamp-slots.ts) of the single run every queued message belongs to, or NEVER/AFTER. */
-  private slot = NEVER;
+  /** With `runs` null: NEVER, AFTER or SINGLE (see there). */
+  private mode = NEVER;
   /** EXIT and DOWN messages queued by `pushAlways` and not taken yet (see `tookSystem`). */
   sysCount = 0;
 
@@ -98,7 +106,7 @@ export class Mailbox {
     if (this.length >= this.capacity) return false;
     if (this.length > this.mask) this.grow();
     this.buf[(this.head + this.length) & this.mask] = msg;
-    if (this.runs !== null || this.slot >= 0) this.stamp(NaN);
+    if (this.runs !== null || this.mode === SINGLE) this.stamp(NaN);
     this.length++;
     return true;
   }
@@ -119,9 +127,9 @@ export class Mailbox {
     if (r === null) {
       // A single run: starts one in an empty mailbox, or joins the one queued; anything else makes the runs.
       if (this.length === 0) {
-        const s = (this.slot = SLOTS.open()); // before reading SLOTS.at, which a new slot may replace
-        SLOTS.at[s] = at;
-      } else if (this.slot < 0 || SLOTS.at[this.slot] !== at) return this.pushStampedSlow(msg, trace);
+        this.lastStamp = at;
+        this.mode = SINGLE;
+      } else if (this.mode !== SINGLE || this.lastStamp !== at) return this.pushStampedSlow(msg, trace);
       this.buf[(this.head + this.length) & this.mask] = msg;
       this.length++;
       return true;
@@ -157,7 +165,7 @@ export class Mailbox {
   pushAlways(msg: object): void {
     if (this.length > this.mask) this.grow();
     this.buf[(this.head + this.length) & this.mask] = msg;
-    if (this.runs !== null || this.slot >= 0) this.stamp(NaN);
+    if (this.runs !== null || this.mode === SINGLE) this.stamp(NaN);
     this.length++;
     SYSTEM.add(msg);
     this.sysCount++;
@@ -187,12 +195,10 @@ export class Mailbox {
       this.lastStamp = r.curStamp;
       // Empty now: positions start over (every run was entered: none is pending).
       if (this.length === 1) r.shifted = r.pushed = 0;
-    } else if (this.slot !== NEVER) {
-      if (this.slot >= 0) {
-        this.lastStamp = SLOTS.at[this.slot]!;
-        if (this.length === 1) this.endSlot();
-      } else this.lastStamp = NaN;
-    }
+    } else if (this.mode === SINGLE) {
+      // lastStamp is the run's already.
+      if (this.length === 1) this.mode = AFTER;
+    } else if (this.mode === AFTER) this.lastStamp = NaN;
     const traces = this.traces;
     if (traces !== null) {
       this.lastTrace = traces[i];
@@ -213,7 +219,7 @@ export class Mailbox {
   headRun(): number {
     const r = this.runs;
     if (r === null) {
-      if (this.slot !== NEVER) this.lastStamp = this.slot >= 0 ? SLOTS.at[this.slot]! : NaN;
+      if (this.mode === AFTER) this.lastStamp = NaN;
       return this.length;
     }
     const pos = r.shifted;
@@ -237,7 +243,7 @@ export class Mailbox {
     if (r !== null) {
       if (this.length === 1) r.shifted = r.pushed = 0;
       else r.shifted++;
-    } else if (this.length === 1 && this.slot >= 0) this.endSlot();
+    } else if (this.length === 1 && this.mode === SINGLE) this.mode = AFTER;
     if (this.traces !== null) this.traces[i] = undefined;
     this.head = (i + 1) & this.mask;
     this.length--;
@@ -266,14 +272,8 @@ export class Mailbox {
     if (stamps !== null) {
       stamps.splice(i, 1);
       this.restamp(stamps);
-    } else if (this.length === 0 && this.slot >= 0) this.endSlot();
+    } else if (this.length === 0 && this.mode === SINGLE) this.mode = AFTER;
     return msg;
-  }
-
-  /** The mailbox emptied (or its run became Runs): the single run's slot is free. */
-  private endSlot(): void {
-    SLOTS.close(this.slot);
-    this.slot = AFTER;
   }
 
   /** Empties the mailbox and returns what was in it, oldest first. */
@@ -287,17 +287,16 @@ export class Mailbox {
   private stamp(at: number): void {
     let r = this.runs;
     if (r === null) {
-      const s = this.slot;
-      if (s >= 0) {
-        if (at === SLOTS.at[s]) return; // the single run goes on
+      if (this.mode === SINGLE) {
+        if (at === this.lastStamp) return; // the single run goes on
         // A second run: the queued messages become the head's run.
         r = this.runs = new Runs(this.length);
-        r.curStamp = r.tailStamp = SLOTS.at[s]!;
-        this.endSlot();
+        r.curStamp = r.tailStamp = this.lastStamp;
+        this.mode = AFTER;
       } else if (at !== at) return; // no stamp queued: nothing to keep
       else if (this.length === 0) {
-        const i = (this.slot = SLOTS.open());
-        SLOTS.at[i] = at;
+        this.lastStamp = at;
+        this.mode = SINGLE;
         return;
       } else {
         // The messages already queued are unstamped (a NaN run at the head).

@@ -40,6 +40,15 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     timing.inTurn = false;
   }
 
+  /**
+   * The queue-wait stamp of the traced message about to be handled, read
+   * right after it was taken: a provider hook that runs before its handler
+   * may send to the same mailbox, and a push into an empty mailbox writes
+   * its stamp to `lastStamp` (see Mailbox). In a typed array: a double in a
+   * closure variable or passed to a call that is not inlined is boxed.
+   */
+  const taken = new Float64Array(1);
+
   /** Turns run so far, and the turn and message number of the traced message whose handle span ended last (see handleTraced). */
   let turnSeq = 0;
   let chainTurn = -1;
@@ -55,7 +64,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     // The message right before this one in this turn was traced and handled synchronously: its
     // handle span's end serves as this one's start (one clock read a message, not two).
     const chained = turnSeq === chainTurn && n === chainN + 1;
-    const span = tracing!.beginHandle(p.mailbox.lastTrace as SpanContext, p.mailbox.lastStamp, p.typeName, p.pid, chained);
+    const span = tracing!.beginHandle(p.mailbox.lastTrace as SpanContext, taken[0]!, p.typeName, p.pid, chained);
     // The span must be recoverable by the main thread if the handler never returns.
     obs.guardHandler(span);
     let next: unknown;
@@ -118,13 +127,15 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         }
         timing.clock = now;
         if (tm !== null) timing.waited(mb);
+        const traced = tracing !== null && mb.lastTrace !== undefined;
+        if (traced) taken[0] = mb.lastStamp;
         if (accounts) account(p, msg);
         if (onReceived) prov!.onMessageReceived!(pidText);
         let next: unknown;
         // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
         if (!sys) ctl[queued]!--;
         try {
-          next = tracing !== null && mb.lastTrace !== undefined ? handleTraced(p, b, msg, n) : b.handle(msg, p.state, ctx as never);
+          next = traced ? handleTraced(p, b, msg, n) : b.handle(msg, p.state, ctx as never);
         } catch (err) {
           endTurn(p, n);
           turns.crashed(p, err, msg);
@@ -282,7 +293,10 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
         if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
         try {
-          next = mb.lastTrace !== undefined ? handleTraced(p, b, msg, n) : b.handle(msg, p.state, ctx as never);
+          if (mb.lastTrace !== undefined) {
+            taken[0] = mb.lastStamp;
+            next = handleTraced(p, b, msg, n);
+          } else next = b.handle(msg, p.state, ctx as never);
         } catch (err) {
           endTurn(p, n);
           turns.crashed(p, err, msg);

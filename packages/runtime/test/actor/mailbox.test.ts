@@ -2,7 +2,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Mailbox, STAMP_IN } from '../../src/actor/mailbox.ts';
-import { liveSlots } from '../../src/actor/stamp-slots.ts';
 
 test('FIFO through growth and wrap', () => {
   const m = new Mailbox(Infinity);
@@ -173,39 +172,51 @@ test('shift and shiftInRun mix: after runs taken whole or in part, shift still g
   assert.equal(got, Array.from({ length: 40 }, (_, i) => [i, 100 + (i >> 3)]));
 });
 
-test('a single run keeps its stamp in a slot: each message keeps its stamp, no stale stamp after, and every slot is freed on empty', () => {
-  const base = liveSlots();
+test('a single run keeps its stamp in lastStamp: each message keeps its stamp, no stale stamp after, and runs that follow keep theirs', () => {
   // One run through growth, then emptied: an unstamped message after it reads NaN, not the old stamp.
   const m = new Mailbox(Infinity, 2);
   for (let i = 0; i < 9; i++) pushAt(m, i, 5);
-  assert.is(liveSlots(), base + 1);
   assert.equal(takeAll(m), Array.from({ length: 9 }, (_, i) => [i, 5]));
-  assert.is(liveSlots(), base);
   m.push('u');
   assert.equal(takeAll(m), [['u', null]]);
-  // A second run behind the first, and an unstamped message behind a single run.
+  // A push into the mailbox just emptied starts a run of its own (the shift before it read its own stamp).
+  pushAt(m, 'p', 7);
+  assert.is(m.shift(), 'p');
+  assert.is(m.lastStamp, 7);
+  pushAt(m, 'q', 8);
+  assert.equal(takeAll(m), [['q', 8]]);
+  // Pushes while the run is being taken join it, or start a second run behind it; then an unstamped one.
   pushAt(m, 'a', 1);
   pushAt(m, 'b', 1);
-  pushAt(m, 'c', 2);
-  assert.equal(takeAll(m), [['a', 1], ['b', 1], ['c', 2]]);
+  assert.is(m.shift(), 'a');
+  assert.is(m.lastStamp, 1);
+  pushAt(m, 'c', 1);
+  pushAt(m, 'd', 2);
+  m.push('e');
+  assert.equal(takeAll(m), [['b', 1], ['c', 1], ['d', 2], ['e', null]]);
   const n = new Mailbox(Infinity, 2);
   pushAt(n, 'a', 3);
   n.push('u');
   pushAt(n, 'b', 3);
   assert.equal(takeAll(n), [['a', 3], ['u', null], ['b', 3]]);
-  // headRun/shiftInRun and removeAt over a single run; many mailboxes at once take distinct slots.
+  // An EXIT or DOWN behind a single run is unstamped.
+  pushAt(n, 'x', 4);
+  n.pushAlways({ sys: 1 });
+  assert.equal(takeAll(n), [['x', 4], [{ sys: 1 }, null]]);
+  // headRun/shiftInRun and removeAt over a single run, many mailboxes at once.
   const many = Array.from({ length: 600 }, () => new Mailbox(Infinity, 2));
   many.forEach((mb, i) => { pushAt(mb, 'x', i); pushAt(mb, 'y', i); });
-  assert.is(liveSlots(), base + 600);
   many.forEach((mb, i) => {
     if (i % 2 === 0) {
       assert.is(mb.headRun(), 2);
       assert.is(mb.lastStamp, i);
       assert.is(mb.shiftInRun(), 'x');
       assert.is(mb.removeAt(0), 'y');
+      mb.push('u');
+      assert.is(mb.headRun(), 1);
+      assert.ok(Number.isNaN(mb.lastStamp), 'no stale stamp after removeAt emptied the run');
     } else assert.equal(takeAll(mb), [['x', i], ['y', i]]);
   });
-  assert.is(liveSlots(), base);
 });
 
 test.run();
