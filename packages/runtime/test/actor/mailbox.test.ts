@@ -317,4 +317,61 @@ test('two runs keep their stamps in a pair slot, not a run record: shift, runs, 
   assert.is(livePairs(), base);
 });
 
+test('stamps against a model, seeded: pushes of a few stamps (some unstamped or system) between shifts, runs and removals; a push into a non-empty mailbox never moves lastStamp', () => {
+  const base = livePairs();
+  let seed = 12345;
+  const rand = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+    return (seed >>> 16) % n;
+  };
+  for (let round = 0; round < 200; round++) {
+    const m = new Mailbox(Infinity, 2);
+    const model: Array<[unknown, number | null]> = [];
+    let next = 0;
+    // The sends of a handler (or of others) between takes: a push into a non-empty mailbox leaves lastStamp.
+    const pushSomeModel = (): void => {
+      for (let k = rand(4); k > 0; k--) {
+        const before = m.lastStamp;
+        const wasEmpty = m.length === 0;
+        const kind = rand(round % 2 === 0 ? 12 : 80); // odd rounds: mostly stamped (pairs last longer)
+        const msg = kind === 0 ? { sys: next++ } : next++;
+        if (kind === 0) m.pushAlways(msg as object);
+        else if (kind === 1) m.push(msg);
+        else {
+          const stamp = 1 + rand(3);
+          pushAt(m, msg, stamp);
+          model.push([msg, stamp]);
+        }
+        if (kind < 2) model.push([msg, null]);
+        if (!wasEmpty) assert.ok(Object.is(m.lastStamp, before), 'a push into a non-empty mailbox leaves lastStamp');
+      }
+    };
+    for (let step = 0; step < 60; step++) {
+      pushSomeModel();
+      if (m.length === 0) continue;
+      const op = rand(5);
+      if (op <= 1) {
+        const msg = m.shift();
+        const want = model.shift()!;
+        const got = Number.isNaN(m.lastStamp) ? null : m.lastStamp;
+        assert.equal([msg, got], want, `round ${round} step ${step}: shift`);
+        pushSomeModel(); // the handler sends
+      } else if (op <= 3) {
+        const k = Math.min(m.headRun(), 1 + rand(3));
+        assert.ok(k >= 1 && k <= m.length);
+        const got = Number.isNaN(m.lastStamp) ? null : m.lastStamp;
+        for (let j = 0; j < k; j++) {
+          assert.equal([m.shiftInRun(), got], model.shift()!, `round ${round} step ${step}: run`);
+          if (rand(2) === 0) pushSomeModel(); // the handler sends
+        }
+      } else {
+        const i = rand(m.length);
+        assert.equal(m.removeAt(i), model.splice(i, 1)[0]![0]);
+      }
+    }
+    assert.equal(takeAll(m), model, `round ${round}: the rest`);
+    assert.is(livePairs(), base, `round ${round}: every pair freed`);
+  }
+});
+
 test.run();
