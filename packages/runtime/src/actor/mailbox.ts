@@ -300,13 +300,13 @@ export class Mailbox {
   }
 
   /**
-   * A message is taken from a pair (`shift`; with `stamp` false
-   * `shiftInRun`, whose `headRun` set `lastStamp`). One of the
-   * head run: its stamp is `lastStamp` (`shift`) and the count goes down, to
-   * 0 after its last, which keeps the pair: `lastStamp` must stay that
-   * message's until the next take. One after it (the count already 0): the
-   * second run's stamp moves to `lastStamp`, a single run now, and the pair
-   * is freed.
+   * A message is taken from a pair (`shift`; `shiftInRun` with `stamp`
+   * false, its `headRun` having set `lastStamp`). While the head run lasts,
+   * its stamp goes to `lastStamp` and its count down, to 0 after its last
+   * message, which keeps the pair: `lastStamp` must stay that message's
+   * stamp until the next take. The take after it (the count already 0) moves
+   * the second run's stamp to `lastStamp`, a single run's now (AFTER if that
+   * message was the last), and frees the pair.
    */
   private takePair(stamp: boolean): void {
     const p = this.mode;
