@@ -1,5 +1,6 @@
 // A process mailbox: a growable ring of messages with an optional capacity, FIFO plus removal from the middle.
 
+import { PAIRS } from './stamp-pairs.js';
 import { NONE, Runs, enterRun, newRun, stampsInOrder } from './stamp-runs.js';
 
 /**
@@ -38,13 +39,18 @@ const SYSTEM = new WeakSet<object>();
  * While every queued message shares one stamp (a single run: most
  * mailboxes, most of the time) the stamp sits in `lastStamp`, the field
  * `shift` would copy it to: a push into an empty mailbox sets it, and taking
- * the run's messages leaves it as it is. The run state, its own object, is
- * made when a second run starts behind the first (or an unstamped message
- * follows stamped ones), and kept from then on. A mailbox that is never
- * stamped (an idle actor, telemetry off) has neither. (`lastStamp` is read
- * right after the `shift` or `headRun` that set it, before any handler
+ * the run's messages leaves it as it is. A second stamped run behind the
+ * first makes a pair: both stamps and the head run's count in a per-thread
+ * pair slot (stamp-pairs.ts). The run state, its own object, is made when a
+ * third run starts (or an unstamped message follows stamped ones, or
+ * `removeAt` takes from a pair), and kept from then on. A mailbox that is
+ * never stamped (an idle actor, telemetry off) has neither. (`lastStamp` is
+ * read right after the `shift` or `headRun` that set it, before any handler
  * runs: a push that overwrites it later, into the emptied mailbox, comes
- * after that read.)
+ * after that read. So a pair whose head run is taken to its last message
+ * stays, with a count of 0, until the next `shift` or `headRun` moves the
+ * second run's stamp into `lastStamp` and frees it: until then `lastStamp`
+ * is the taken message's.)
  */
 
 /**
@@ -68,11 +74,12 @@ export const UNBOUNDED = 0x3fff_ffff;
 /**
  * `Mailbox.mode` while it has no run state: never stamped (NEVER), stamped
  * once but holding no single run now (AFTER: `shift` sets `lastStamp` NaN),
- * or every queued message carries the stamp in `lastStamp` (SINGLE).
+ * every queued message carries the stamp in `lastStamp` (SINGLE), or, 0 and
+ * up, two runs in that pair slot (PAIRS): `mode >= SINGLE` is "stamps queued".
  */
-const NEVER = -1;
+const NEVER = -3;
 const AFTER = -2;
-const SINGLE = -3;
+const SINGLE = -1;
 
 export class Mailbox {
   private buf: unknown[];
@@ -90,7 +97,7 @@ export class Mailbox {
   lastTrace: unknown = undefined;
   /** Stamp runs (null until the first stamped message: unstamped mailboxes pay nothing). */
   private runs: Runs | null = null;
-  /** With `runs` null: NEVER, AFTER or SINGLE (see there). */
+  /** With `runs` null: NEVER, AFTER, SINGLE or a pair slot (see there). */
   private mode = NEVER;
   /** EXIT and DOWN messages queued by `pushAlways` and not taken yet (see `tookSystem`). */
   sysCount = 0;
@@ -106,7 +113,7 @@ export class Mailbox {
     if (this.length >= this.capacity) return false;
     if (this.length > this.mask) this.grow();
     this.buf[(this.head + this.length) & this.mask] = msg;
-    if (this.runs !== null || this.mode === SINGLE) this.stamp(NaN);
+    if (this.runs !== null || this.mode >= SINGLE) this.stamp(NaN);
     this.length++;
     return true;
   }
@@ -165,7 +172,7 @@ export class Mailbox {
   pushAlways(msg: object): void {
     if (this.length > this.mask) this.grow();
     this.buf[(this.head + this.length) & this.mask] = msg;
-    if (this.runs !== null || this.mode === SINGLE) this.stamp(NaN);
+    if (this.runs !== null || this.mode >= SINGLE) this.stamp(NaN);
     this.length++;
     SYSTEM.add(msg);
     this.sysCount++;
@@ -199,6 +206,7 @@ export class Mailbox {
       // lastStamp is the run's already.
       if (this.length === 1) this.mode = AFTER;
     } else if (this.mode === AFTER) this.lastStamp = NaN;
+    else if (this.mode >= 0) this.takePair(true);
     const traces = this.traces;
     if (traces !== null) {
       this.lastTrace = traces[i];
@@ -219,7 +227,19 @@ export class Mailbox {
   headRun(): number {
     const r = this.runs;
     if (r === null) {
-      if (this.mode === AFTER) this.lastStamp = NaN;
+      const p = this.mode;
+      if (p >= 0) {
+        const b = p * 3;
+        const left = PAIRS.at[b + 2]!;
+        if (left > 0) {
+          this.lastStamp = PAIRS.at[b]!;
+          return left;
+        }
+        // The head run was taken: the second is a single run now, its stamp in lastStamp.
+        this.lastStamp = PAIRS.at[b + 1]!;
+        PAIRS.close(p);
+        this.mode = SINGLE;
+      } else if (p === AFTER) this.lastStamp = NaN;
       return this.length;
     }
     const pos = r.shifted;
@@ -243,7 +263,9 @@ export class Mailbox {
     if (r !== null) {
       if (this.length === 1) r.shifted = r.pushed = 0;
       else r.shifted++;
-    } else if (this.length === 1 && this.mode === SINGLE) this.mode = AFTER;
+    } else if (this.mode === SINGLE) {
+      if (this.length === 1) this.mode = AFTER;
+    } else if (this.mode >= 0) this.takePair(false);
     if (this.traces !== null) this.traces[i] = undefined;
     this.head = (i + 1) & this.mask;
     this.length--;
@@ -258,6 +280,7 @@ export class Mailbox {
   /** Removes and returns the i-th oldest message; later messages keep their order (and their stamps). */
   removeAt(i: number): unknown {
     const msg = this.at(i);
+    if (this.mode >= 0) this.pairToRuns();
     const stamps = this.runs === null ? null : stampsInOrder(this.runs, this.length);
     const traces = this.traces;
     for (let k = i; k < this.length - 1; k++) {
@@ -276,6 +299,47 @@ export class Mailbox {
     return msg;
   }
 
+  /**
+   * A message is taken from a pair (`shift`; `shiftInRun` with `stamp`
+   * false, its `headRun` having set `lastStamp`). While the head run lasts,
+   * its stamp goes to `lastStamp` and its count down, to 0 after its last
+   * message, which keeps the pair: `lastStamp` must stay that message's
+   * stamp until the next take. The take after it (the count already 0) moves
+   * the second run's stamp to `lastStamp`, a single run's now (AFTER if that
+   * message was the last), and frees the pair.
+   */
+  private takePair(stamp: boolean): void {
+    const p = this.mode;
+    const b = p * 3;
+    const at = PAIRS.at;
+    const left = at[b + 2]!;
+    if (left > 0) {
+      if (stamp) this.lastStamp = at[b]!;
+      at[b + 2] = left - 1;
+      return;
+    }
+    this.lastStamp = at[b + 1]!;
+    PAIRS.close(p);
+    this.mode = this.length === 1 ? AFTER : SINGLE;
+  }
+
+  /** A third run, an unstamped message or a removal: the pair becomes run state, with the same runs. */
+  private pairToRuns(): Runs {
+    const p = this.mode;
+    const b = p * 3;
+    const left = PAIRS.at[b + 2]!;
+    const r = (this.runs = new Runs(left));
+    r.tailStamp = PAIRS.at[b + 1]!;
+    if (left > 0) {
+      r.curStamp = PAIRS.at[b]!;
+      newRun(r, left);
+    } else r.curStamp = r.tailStamp; // the head run was taken: every queued message is the second run's
+    r.pushed = this.length;
+    PAIRS.close(p);
+    this.mode = AFTER;
+    return r;
+  }
+
   /** Empties the mailbox and returns what was in it, oldest first. */
   drain(): unknown[] {
     const out = new Array<unknown>(this.length);
@@ -289,10 +353,32 @@ export class Mailbox {
     if (r === null) {
       if (this.mode === SINGLE) {
         if (at === this.lastStamp) return; // the single run goes on
-        // A second run: the queued messages become the head's run.
+        if (at === at) {
+          // A second stamped run: a pair, the queued messages its head run.
+          const p = PAIRS.open(); // before reading PAIRS.at, which a new slot may replace
+          const b = p * 3;
+          PAIRS.at[b] = this.lastStamp;
+          PAIRS.at[b + 1] = at;
+          PAIRS.at[b + 2] = this.length;
+          this.mode = p;
+          return;
+        }
+        // An unstamped message behind a single run: the queued messages become the head's run.
         r = this.runs = new Runs(this.length);
         r.curStamp = r.tailStamp = this.lastStamp;
         this.mode = AFTER;
+      } else if (this.mode >= 0) {
+        const b = this.mode * 3;
+        const pa = PAIRS.at;
+        if (at === pa[b + 1]) return; // the second run goes on
+        if (at === at && pa[b + 2] === 0) {
+          // The head run was taken (its stamp is still lastStamp's): the second run is the head of a new pair.
+          pa[b] = pa[b + 1]!;
+          pa[b + 1] = at;
+          pa[b + 2] = this.length;
+          return;
+        }
+        r = this.pairToRuns();
       } else if (at !== at) return; // no stamp queued: nothing to keep
       else if (this.length === 0) {
         this.lastStamp = at;

@@ -6,11 +6,12 @@
  * number of its own, one more heap object for the GC to copy and promote,
  * and a spawn tree such as Savina's Fibonacci keeps a hundred thousand
  * actors alive at once. Used for actors' start times (telemetry's lifetime
- * histogram) and single-run mailboxes' queue-wait stamps.
+ * histogram) and two-run mailboxes' queue-wait stamps.
  *
  * The caller stores the value itself (`table.at[i] = t`), after `open()`:
  * a new slot may replace `at`, and a double passed to a call that is not
- * inlined is boxed.
+ * inlined is boxed. A table of `width` > 1 holds that many doubles a slot,
+ * slot i's at `at[i * width]` and after.
  */
 export class SlotTable {
   at: Float64Array;
@@ -20,8 +21,8 @@ export class SlotTable {
   /** Slots handed out so far (the next fresh one). */
   private used = 0;
 
-  constructor(size: number) {
-    this.at = new Float64Array(size);
+  constructor(size: number, width = 1) {
+    this.at = new Float64Array(size * width);
     this.free = new Int32Array(size);
   }
 
@@ -29,7 +30,7 @@ export class SlotTable {
   open(): number {
     if (this.nFree > 0) return this.free[--this.nFree]!;
     const i = this.used++;
-    if (i === this.at.length) this.grow();
+    if (i === this.free.length) this.grow();
     return i;
   }
 
@@ -47,7 +48,7 @@ export class SlotTable {
     const at = new Float64Array(this.at.length * 2);
     at.set(this.at);
     this.at = at;
-    const free = new Int32Array(at.length);
+    const free = new Int32Array(this.free.length * 2);
     free.set(this.free.subarray(0, this.nFree));
     this.free = free;
   }

@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Mailbox, STAMP_IN } from '../../src/actor/mailbox.ts';
+import { livePairs } from '../../src/actor/stamp-pairs.ts';
 
 test('FIFO through growth and wrap', () => {
   const m = new Mailbox(Infinity);
@@ -217,6 +218,160 @@ test('a single run keeps its stamp in lastStamp: each message keeps its stamp, n
       assert.ok(Number.isNaN(mb.lastStamp), 'no stale stamp after removeAt emptied the run');
     } else assert.equal(takeAll(mb), [['x', i], ['y', i]]);
   });
+});
+
+test('two runs keep their stamps in a pair slot, not a run record: shift, runs, a third run, an unstamped message, removeAt; every pair freed', () => {
+  const base = livePairs();
+  const runsOf = (mb: Mailbox): unknown => (mb as unknown as { runs: unknown }).runs;
+  // A parent with both children's answers queued, sent at two clocks (Savina's Fibonacci).
+  const m = new Mailbox(Infinity, 2);
+  pushAt(m, 'a', 1);
+  pushAt(m, 'b', 2);
+  assert.is(livePairs(), base + 1, 'the second run takes a pair');
+  assert.is(runsOf(m), null, 'no run record');
+  pushAt(m, 'c', 2); // joins the second run
+  assert.is(livePairs(), base + 1);
+  assert.equal(takeAll(m), [['a', 1], ['b', 2], ['c', 2]]);
+  assert.is(livePairs(), base);
+  // The head run's last message taken: lastStamp stays its stamp (read after the shift, a handler may push
+  // meanwhile) until the next shift or headRun moves the second run's stamp there.
+  pushAt(m, 'a', 1);
+  pushAt(m, 'b', 2);
+  assert.is(m.shift(), 'a');
+  assert.is(m.lastStamp, 1);
+  pushAt(m, 'c', 2); // the handler of 'a' sends more of the second run
+  assert.is(m.lastStamp, 1, 'still the taken message\'s stamp');
+  assert.is(livePairs(), base + 1, 'the pair is kept until the next take');
+  assert.is(m.headRun(), 2);
+  assert.is(m.lastStamp, 2);
+  assert.is(livePairs(), base, 'a single run now, its stamp in lastStamp');
+  pushAt(m, 'd', 2); // joins the single run
+  pushAt(m, 'e', 3); // a second pair
+  assert.is(m.shiftInRun(), 'b');
+  assert.is(m.shiftInRun(), 'c');
+  assert.equal(takeAll(m), [['d', 2], ['e', 3]]);
+  assert.is(livePairs(), base);
+  assert.is(runsOf(m), null, 'still no run record');
+  // Taken by runs, more of the second run pushed while the first is taken, growth on the way.
+  pushAt(m, 'a', 3);
+  pushAt(m, 'b', 3);
+  pushAt(m, 'c', 4);
+  assert.is(m.headRun(), 2);
+  assert.is(m.lastStamp, 3);
+  assert.is(m.shiftInRun(), 'a');
+  pushAt(m, 'd', 4);
+  assert.is(m.shiftInRun(), 'b');
+  assert.is(m.lastStamp, 3, 'the head run taken: lastStamp is still its stamp');
+  pushAt(m, 'e', 5); // a third stamp behind a used-up head run: a pair of the two runs queued
+  assert.is(runsOf(m), null, 'no run record');
+  assert.is(m.lastStamp, 3);
+  assert.equal(takeByRuns(m), [['c', 4], ['d', 4], ['e', 5]]);
+  assert.is(livePairs(), base);
+  // After a used-up head run, shift takes the second run's messages with their stamp, then one unstamped.
+  pushAt(m, 'a', 6);
+  pushAt(m, 'b', 7);
+  assert.is(m.shift(), 'a');
+  m.push('u'); // run state with the second run at its head
+  assert.is(m.lastStamp, 6);
+  assert.equal(takeAll(m), [['b', 7], ['u', null]]);
+  assert.is(livePairs(), base);
+  // A third run, an unstamped message, a system message: run state with the same stamps.
+  for (const tail of ['third', 'unstamped', 'system'] as const) {
+    const n = new Mailbox(Infinity, 2);
+    pushAt(n, 'a', 1);
+    pushAt(n, 'b', 1);
+    pushAt(n, 'c', 2);
+    if (tail === 'third') pushAt(n, 'd', 3);
+    else if (tail === 'unstamped') n.push('d');
+    else n.pushAlways({ d: 1 });
+    pushAt(n, 'e', 3);
+    const d: [unknown, number | null] = tail === 'third' ? ['d', 3] : [tail === 'unstamped' ? 'd' : { d: 1 }, null];
+    assert.equal(takeAll(n), [['a', 1], ['b', 1], ['c', 2], d, ['e', 3]], tail);
+    assert.is(livePairs(), base, tail);
+  }
+  // removeAt anywhere in a pair (also one whose head run was taken) keeps every other message's stamp.
+  for (let i = 0; i < 4; i++) {
+    for (const used of [false, true]) {
+      const all: Array<[string, number]> = [['a', 1], ['b', 1], ['c', 2], ['d', 2], ['f', 2]];
+      const rest = used ? all.slice(2) : all;
+      if (i >= rest.length) continue;
+      const n = new Mailbox(Infinity, 2);
+      for (const [msg, stamp] of all) pushAt(n, msg, stamp);
+      if (used) {
+        n.shift();
+        n.shift();
+        assert.is(n.lastStamp, 1);
+      }
+      n.removeAt(i);
+      if (used) assert.is(n.lastStamp, 1, 'removeAt leaves the taken message\'s stamp');
+      pushAt(n, 'e', 2);
+      assert.equal(takeAll(n), [...rest.filter((_, k) => k !== i), ['e', 2]], `removeAt(${i}) ${used}`);
+      assert.is(livePairs(), base);
+    }
+  }
+  // Many pairs at once (the table grows), taken by shift and by runs.
+  const many = Array.from({ length: 300 }, () => new Mailbox(Infinity, 2));
+  many.forEach((mb, i) => { pushAt(mb, 'x', i); pushAt(mb, 'y', i + 0.5); });
+  assert.is(livePairs(), base + 300);
+  many.forEach((mb, i) => assert.equal(i % 2 === 0 ? takeAll(mb) : takeByRuns(mb), [['x', i], ['y', i + 0.5]]));
+  assert.is(livePairs(), base);
+});
+
+test('stamps against a model, seeded: pushes of a few stamps (some unstamped or system) between shifts, runs and removals; a push into a non-empty mailbox never moves lastStamp', () => {
+  const base = livePairs();
+  let seed = 12345;
+  const rand = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+    return (seed >>> 16) % n;
+  };
+  for (let round = 0; round < 200; round++) {
+    const m = new Mailbox(Infinity, 2);
+    const model: Array<[unknown, number | null]> = [];
+    let next = 0;
+    // The sends of a handler (or of others) between takes: a push into a non-empty mailbox leaves lastStamp.
+    const pushSomeModel = (): void => {
+      for (let k = rand(4); k > 0; k--) {
+        const before = m.lastStamp;
+        const wasEmpty = m.length === 0;
+        const kind = rand(round % 2 === 0 ? 12 : 80); // odd rounds: mostly stamped (pairs last longer)
+        const msg = kind === 0 ? { sys: next++ } : next++;
+        if (kind === 0) m.pushAlways(msg as object);
+        else if (kind === 1) m.push(msg);
+        else {
+          const stamp = 1 + rand(3);
+          pushAt(m, msg, stamp);
+          model.push([msg, stamp]);
+        }
+        if (kind < 2) model.push([msg, null]);
+        if (!wasEmpty) assert.ok(Object.is(m.lastStamp, before), 'a push into a non-empty mailbox leaves lastStamp');
+      }
+    };
+    for (let step = 0; step < 60; step++) {
+      pushSomeModel();
+      if (m.length === 0) continue;
+      const op = rand(5);
+      if (op <= 1) {
+        const msg = m.shift();
+        const want = model.shift()!;
+        const got = Number.isNaN(m.lastStamp) ? null : m.lastStamp;
+        assert.equal([msg, got], want, `round ${round} step ${step}: shift`);
+        pushSomeModel(); // the handler sends
+      } else if (op <= 3) {
+        const k = Math.min(m.headRun(), 1 + rand(3));
+        assert.ok(k >= 1 && k <= m.length);
+        const got = Number.isNaN(m.lastStamp) ? null : m.lastStamp;
+        for (let j = 0; j < k; j++) {
+          assert.equal([m.shiftInRun(), got], model.shift()!, `round ${round} step ${step}: run`);
+          if (rand(2) === 0) pushSomeModel(); // the handler sends
+        }
+      } else {
+        const i = rand(m.length);
+        assert.equal(m.removeAt(i), model.splice(i, 1)[0]![0]);
+      }
+    }
+    assert.equal(takeAll(m), model, `round ${round}: the rest`);
+    assert.is(livePairs(), base, `round ${round}: every pair freed`);
+  }
 });
 
 test.run();
