@@ -70,6 +70,46 @@ function pushAt(m: Mailbox, msg: unknown, stamp: number): void {
   m.pushStamped(msg);
 }
 
+test('traceCount counts the queued traced messages exactly, through shift, shiftInRun, removeAt, drain, growth and wrap; headTraced tells a traced head', () => {
+  const m = new Mailbox(Infinity);
+  const ctx = (i: number) => ({ trace: i });
+  STAMP_IN.at = 5;
+  // Through growth: every third message traced.
+  for (let i = 0; i < 40; i++) m.pushStamped(i, i % 3 === 0 ? ctx(i) : undefined);
+  assert.is(m.traceCount, 14);
+  for (let i = 0; i < 10; i++) {
+    assert.is(m.headTraced(), i % 3 === 0);
+    assert.is(m.shift(), i);
+    assert.equal(m.lastTrace, i % 3 === 0 ? ctx(i) : undefined);
+  }
+  assert.is(m.traceCount, 10);
+  // Untraced messages taken in a run leave the count alone.
+  assert.not.ok(m.headTraced());
+  m.shiftInRun();
+  m.shiftInRun();
+  assert.is(m.traceCount, 10);
+  assert.ok(m.headTraced());
+  // Removing a traced message from the middle counts it out; an untraced one does not.
+  assert.is(m.removeAt(3), 15);
+  assert.is(m.traceCount, 9);
+  assert.is(m.removeAt(0), 12);
+  assert.is(m.removeAt(0), 13);
+  assert.is(m.traceCount, 8);
+  // Wrap: pushes after shifts reuse the slots; the count follows.
+  for (let i = 40; i < 50; i++) m.pushStamped(i, ctx(i));
+  assert.is(m.traceCount, 18);
+  m.drain();
+  assert.is(m.traceCount, 0);
+  assert.is(m.length, 0);
+  // An untraced mailbox never counts.
+  const plain = new Mailbox(Infinity);
+  plain.push('a');
+  plain.pushStamped('b');
+  assert.is(plain.traceCount, 0);
+  assert.not.ok(plain.headTraced());
+  STAMP_IN.at = NaN;
+});
+
 test('every message comes out with its own stamp, through runs, unstamped ones, growth and wrap', () => {
   const m = new Mailbox(Infinity);
   m.push('u0'); // before any stamp
