@@ -88,12 +88,6 @@ export class Mailbox {
   private traces: unknown[] | null = null;
   /** The trace context of the message `shift()` just returned (undefined: none), once any message was traced. */
   lastTrace: unknown = undefined;
-  /**
-   * Queued messages that carry a trace context: while none does, a consumer
-   * may take messages in runs (`shiftInRun`, which keeps no trace); while
-   * any does, it checks the head with `headTraced` before each one.
-   */
-  traceCount = 0;
   /** Stamp runs (null until the first stamped message: unstamped mailboxes pay nothing). */
   private runs: Runs | null = null;
   /** With `runs` null: NEVER, AFTER or SINGLE (see there). */
@@ -161,7 +155,6 @@ export class Mailbox {
     if (trace !== undefined) {
       if (this.traces === null) this.traces = new Array<unknown>(this.buf.length);
       this.traces[i] = trace;
-      this.traceCount++;
     }
     this.stamp(at);
     this.length++;
@@ -208,11 +201,8 @@ export class Mailbox {
     } else if (this.mode === AFTER) this.lastStamp = NaN;
     const traces = this.traces;
     if (traces !== null) {
-      const t = (this.lastTrace = traces[i]);
-      if (t !== undefined) {
-        traces[i] = undefined;
-        this.traceCount--;
-      }
+      this.lastTrace = traces[i];
+      traces[i] = undefined;
     }
     this.head = (i + 1) & this.mask;
     this.length--;
@@ -243,7 +233,7 @@ export class Mailbox {
    * `shift` of a message that `headRun` counted: no run to look for and no
    * stamp to copy (`lastStamp` is the run's), and the mailbox is not empty.
    * It must not be traced (see `headTraced`): a trace context it held
-   * would be dropped (still counted out of `traceCount`).
+   * would be dropped.
    */
   shiftInRun(): unknown {
     const i = this.head;
@@ -255,16 +245,19 @@ export class Mailbox {
       if (this.length === 1) r.shifted = r.pushed = 0;
       else r.shifted++;
     } else if (this.length === 1 && this.mode === SINGLE) this.mode = AFTER;
-    if (this.traceCount !== 0 && this.traces![i] !== undefined) {
-      this.traces![i] = undefined;
-      this.traceCount--;
-    }
+    if (this.traces !== null) this.traces[i] = undefined;
     this.head = (i + 1) & this.mask;
     this.length--;
     return msg;
   }
 
-  /** Whether the oldest message carries a trace context (callers test `traceCount !== 0` first); the mailbox must not be empty. */
+  /**
+   * Whether the oldest message carries a trace context: a consumer that
+   * takes messages in runs (`shiftInRun`, which keeps no trace) ends a run
+   * before one. A field read for a mailbox that never held a traced message
+   * (no count kept: a field more is 8 bytes more per actor). The mailbox
+   * must not be empty.
+   */
   headTraced(): boolean {
     return this.traces !== null && this.traces[this.head] !== undefined;
   }
@@ -279,7 +272,6 @@ export class Mailbox {
     const msg = this.at(i);
     const stamps = this.runs === null ? null : stampsInOrder(this.runs, this.length);
     const traces = this.traces;
-    if (traces !== null && traces[(this.head + i) & this.mask] !== undefined) this.traceCount--;
     for (let k = i; k < this.length - 1; k++) {
       const to = (this.head + k) & this.mask;
       const from = (this.head + k + 1) & this.mask;

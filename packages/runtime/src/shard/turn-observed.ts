@@ -178,7 +178,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
    * block's count once per run (TurnTiming.runStarts/ranInBlock), not per message;
    * a mailbox's last message is taken on its own (a run of one costs more),
    * and so is a message that carries a trace context (handed to
-   * handleTraced): a run ends before one (Mailbox.traceCount/headTraced; a
+   * handleTraced): a run ends before one (Mailbox.headTraced; a
    * traced message an in-shard call queues mid-run lands behind the run).
    * Sends and the mailbox's depth are counted once, when the turn ends.
    * Anything else goes to `general`.
@@ -199,7 +199,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     try {
       s.turnSends = 0;
       while (n + s.turnSends < budget && mb.length > 0) {
-        if (mb.length === 1 || (mb.traceCount !== 0 && mb.headTraced())) {
+        if (mb.length === 1 || mb.headTraced()) {
           // The last message (most turns of a ping-pong or a ring): noted as it is taken, which costs less than a run of one.
           // A traced one: its spans (lastTrace is set by this shift, traces being kept).
           const msg = mb.shift();
@@ -239,7 +239,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         timing.runStarts(mb);
         while (n < end && n + s.turnSends < budget && mb.length > 0) {
           // A traced message ends the run (taken on its own, above).
-          if (mb.traceCount !== 0 && mb.headTraced()) break;
+          if (mb.headTraced()) break;
           const msg = mb.shiftInRun();
           n++;
           // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
