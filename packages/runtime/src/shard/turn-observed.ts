@@ -176,36 +176,42 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
    * messages in runs that share a queue wait (one sender's stamp, one
    * timing block's clock, see Mailbox.headRun) and notes the wait and the
    * block's count once per run (TurnTiming.runStarts/ranInBlock), not per message;
-   * a mailbox's last message is taken on its own (a run of one costs more).
+   * a mailbox's last message is taken on its own (a run of one costs more),
+   * and so is a message that carries a trace context (handed to
+   * handleTraced): a run ends before one (Mailbox.headTraced; a
+   * traced message an in-shard call queues mid-run lands behind the run).
    * Sends and the mailbox's depth are counted once, when the turn ends.
-   * With tracing on, `leanTraced` does the same a message at a time.
    * Anything else goes to `general`.
    */
   function lean(p: Proc, budget: number): number {
     const b = p.behaviour!;
     if (!obs.leanTurns || p.tm === null || (b as unknown as Record<symbol, unknown>)[BEHAVIOUR] !== 'actor') return general(p, budget);
-    if (tracing !== null) return leanTraced(p, budget);
     p.status = S_RUNNING;
     const ctx = p.ctx;
     const mb = p.mailbox;
     const ctl = s.ctl.i32;
     const queued = s.queuedIndex;
     let n = 0;
+    turnSeq++;
     timing.openBlock();
     timing.clock = timing.blockStart;
     timing.inTurn = true;
     try {
       s.turnSends = 0;
       while (n + s.turnSends < budget && mb.length > 0) {
-        if (mb.length === 1) {
+        if (mb.length === 1 || mb.headTraced()) {
           // The last message (most turns of a ping-pong or a ring): noted as it is taken, which costs less than a run of one.
+          // A traced one: its spans (lastTrace is set by this shift, traces being kept).
           const msg = mb.shift();
           n++;
           timing.waited(mb);
           if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
           let next: unknown;
           try {
-            next = b.handle(msg, p.state, ctx as never);
+            if (tracing !== null && mb.lastTrace !== undefined) {
+              taken[0] = mb.lastStamp;
+              next = handleTraced(p, b, msg, n);
+            } else next = b.handle(msg, p.state, ctx as never);
           } catch (err) {
             endTurn(p, n);
             turns.crashed(p, err, msg);
@@ -232,6 +238,8 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         if (end > room) end = room;
         timing.runStarts(mb);
         while (n < end && n + s.turnSends < budget && mb.length > 0) {
+          // A traced message ends the run (taken on its own, above).
+          if (mb.headTraced()) break;
           const msg = mb.shiftInRun();
           n++;
           // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
@@ -261,60 +269,6 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         }
         // The block goes on, or it is full and a new one starts (and the clock with it).
         timing.ranInBlock(n - from, n - from);
-      }
-      endTurn(p, n);
-    } finally {
-      timing.inTurn = false;
-    }
-    turns.afterTurn(p);
-    return n;
-  }
-
-  /** `lean` with tracing on: a message at a time, each handed to handleTraced when it carried a trace. */
-  function leanTraced(p: Proc, budget: number): number {
-    const b = p.behaviour!;
-    p.status = S_RUNNING;
-    const ctx = p.ctx;
-    const mb = p.mailbox;
-    const ctl = s.ctl.i32;
-    const queued = s.queuedIndex;
-    let n = 0;
-    turnSeq++;
-    timing.openBlock();
-    timing.clock = timing.blockStart;
-    timing.inTurn = true;
-    try {
-      s.turnSends = 0;
-      while (n + s.turnSends < budget && mb.length > 0) {
-        const msg = mb.shift();
-        n++;
-        timing.waited(mb);
-        let next: unknown;
-        // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
-        if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
-        try {
-          if (mb.lastTrace !== undefined) {
-            taken[0] = mb.lastStamp;
-            next = handleTraced(p, b, msg, n);
-          } else next = b.handle(msg, p.state, ctx as never);
-        } catch (err) {
-          endTurn(p, n);
-          turns.crashed(p, err, msg);
-          return n;
-        }
-        // The block goes on, or a new one starts (and the clock with it).
-        timing.countInBlock();
-        if (isThenable(next)) {
-          endTurn(p, n);
-          turns.awaitHandler(p, next, msg);
-          return n;
-        }
-        p.state = next;
-        if (p.pendingExit !== null || p.stopReason !== null) {
-          endTurn(p, n);
-          turns.stopping(p);
-          return n;
-        }
       }
       endTurn(p, n);
     } finally {

@@ -71,6 +71,48 @@ function pushAt(m: Mailbox, msg: unknown, stamp: number): void {
   m.pushStamped(msg);
 }
 
+test('headTraced tells a traced head through shift, shiftInRun, removeAt, growth, wrap and drain, and no slot keeps a stale trace', () => {
+  const m = new Mailbox(Infinity);
+  const ctx = (i: number) => ({ trace: i });
+  const isTraced = (i: number) => i % 3 === 0;
+  STAMP_IN.at = 5;
+  // Through growth: every third message traced.
+  for (let i = 0; i < 40; i++) m.pushStamped(i, isTraced(i) ? ctx(i) : undefined);
+  for (let i = 0; i < 10; i++) {
+    assert.is(m.headTraced(), isTraced(i));
+    assert.is(m.shift(), i);
+    assert.equal(m.lastTrace, isTraced(i) ? ctx(i) : undefined);
+  }
+  // Untraced messages taken in a run; the traced one behind them shows at the head.
+  assert.not.ok(m.headTraced());
+  assert.is(m.shiftInRun(), 10);
+  assert.is(m.shiftInRun(), 11);
+  assert.ok(m.headTraced());
+  // Removal from the middle moves the traces with their messages.
+  assert.is(m.removeAt(3), 15);
+  assert.is(m.removeAt(0), 12);
+  for (const want of [13, 14, 16, 17, 18]) {
+    assert.is(m.headTraced(), isTraced(want));
+    assert.is(m.shift(), want);
+  }
+  // Wrap: pushes after shifts reuse the slots.
+  for (let i = 40; i < 50; i++) m.pushStamped(i, ctx(i));
+  const rest = m.drain();
+  assert.is(rest.length, 31);
+  // Every slot the drain emptied holds no trace: untraced pushes never show one.
+  for (let i = 0; i < 64; i++) {
+    m.push(i);
+    assert.not.ok(m.headTraced());
+    m.shift();
+  }
+  // A mailbox that never held a traced message.
+  const plain = new Mailbox(Infinity);
+  plain.push('a');
+  plain.pushStamped('b');
+  assert.not.ok(plain.headTraced());
+  STAMP_IN.at = NaN;
+});
+
 test('every message comes out with its own stamp, through runs, unstamped ones, growth and wrap', () => {
   const m = new Mailbox(Infinity);
   m.push('u0'); // before any stamp
