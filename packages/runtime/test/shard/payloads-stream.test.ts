@@ -1,7 +1,7 @@
 // Big parts sent in a stream: they leave the sender before its turn ends, and those waiting for the budget stay off its heap.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Pid } from '@joerl/runtime';
+import type { ActorSystem, Inbox, Pid } from '@joerl/runtime';
 import { expect, withSystem } from '../helpers.ts';
 import { makeBinary, summary } from '../fixtures/payload.actor.ts';
 
@@ -9,14 +9,19 @@ const STREAM = new URL('../fixtures/stream.actor.ts', import.meta.url);
 const MiB = 1 << 20;
 const test = suite('payloads-stream');
 
+/** A stream actor on each shard, reporting to one inbox, and a first part sent from a to b (it sets up the side channel: the sender's thread must be free to take its end). */
+async function streamPair(system: ActorSystem): Promise<{ inbox: Inbox<any>; a: Pid<any>; b: Pid<any> }> {
+  const inbox = system.inbox();
+  const a = (await system.spawn(STREAM, { report: inbox.pid }, { shard: 1 })) as Pid<any>;
+  const b = (await system.spawn(STREAM, { report: inbox.pid }, { shard: 2 })) as Pid<any>;
+  system.send(a, { op: 'send-and-measure', to: b, seq: 0, bytes: MiB, count: 1 });
+  await expect(inbox, (m) => m?.event === 'checked' && m.seq === 0, 'the first part');
+  return { inbox, a, b };
+}
+
 test('a moved part of 1 MiB or more leaves its sender before the turn ends: the receiver has it while the sender is still in its handler', () =>
   withSystem({ threads: 2, handlerTimeoutMs: 120_000 }, async (system) => {
-    const inbox = system.inbox();
-    const a = (await system.spawn(STREAM, { report: inbox.pid }, { shard: 1 })) as Pid<any>;
-    const b = (await system.spawn(STREAM, { report: inbox.pid }, { shard: 2 })) as Pid<any>;
-    // A first part sets up the side channel (the sender's thread must be free to take its end).
-    system.send(a, { op: 'send-and-measure', to: b, seq: 0, bytes: MiB, count: 1 });
-    await expect(inbox, (m) => m?.event === 'checked' && m.seq === 0, 'the first part');
+    const { inbox, a, b } = await streamPair(system);
     for (const [seq, bytes] of [[1, MiB], [2, 8 * MiB]] as const) {
       const flags = new Int32Array(new SharedArrayBuffer(8));
       system.send(a, { op: 'send-and-wait', to: b, flags, seq, bytes });
@@ -29,11 +34,7 @@ test('a moved part of 1 MiB or more leaves its sender before the turn ends: the 
 
 test('parts waiting for the in-flight budget are held off the sender\'s heap, and arrive intact and in order once the receiver reads again', () =>
   withSystem({ threads: 2, maxPayloadBytesInFlight: MiB, handlerTimeoutMs: 120_000 }, async (system) => {
-    const inbox = system.inbox();
-    const a = (await system.spawn(STREAM, { report: inbox.pid }, { shard: 1 })) as Pid<any>;
-    const b = (await system.spawn(STREAM, { report: inbox.pid }, { shard: 2 })) as Pid<any>;
-    system.send(a, { op: 'send-and-measure', to: b, seq: 0, bytes: MiB, count: 1 });
-    await expect(inbox, (m) => m?.event === 'checked' && m.seq === 0, 'the first part');
+    const { inbox, a, b } = await streamPair(system);
     // The receiver's thread stops reading: one part takes the whole budget, the other seven wait.
     const flags = new Int32Array(new SharedArrayBuffer(8));
     system.send(b, { op: 'block', flags });
@@ -53,11 +54,7 @@ test('parts waiting for the in-flight budget are held off the sender\'s heap, an
 
 test('parts waiting for the budget keep their place: a crashed sender\'s parts and plain messages all reach the receiver before its DOWN', () =>
   withSystem({ threads: 2, maxPayloadBytesInFlight: MiB, handlerTimeoutMs: 120_000 }, async (system) => {
-    const inbox = system.inbox();
-    const a = (await system.spawn(STREAM, { report: inbox.pid }, { shard: 1 })) as Pid<any>;
-    const b = (await system.spawn(STREAM, { report: inbox.pid }, { shard: 2 })) as Pid<any>;
-    system.send(a, { op: 'send-and-measure', to: b, seq: 0, bytes: MiB, count: 1 });
-    await expect(inbox, (m) => m?.event === 'checked' && m.seq === 0, 'the first part');
+    const { inbox, a, b } = await streamPair(system);
     system.send(b, { op: 'watch', who: a });
     await expect(inbox, (m) => m?.event === 'watching', 'the monitor');
     const ref = inbox.monitor(a);
