@@ -149,13 +149,6 @@ export class Transport {
     this.touch(o);
   }
 
-  /** An op with three fields that does not wake the peer by itself (published with the rest; see Offload.answer). */
-  emit3Quiet(dest: number, op: number, a: unknown, b: unknown, c: unknown): void {
-    const o = this.out[dest] ?? this.to(dest);
-    o.items.push(op, a, b, c);
-    this.touch(o);
-  }
-
   emit3(dest: number, op: number, a: unknown, b: unknown, c: unknown): void {
     const o = this.out[dest] ?? this.to(dest);
     o.items.push(op, a, b, c);
