@@ -239,7 +239,14 @@ export class StampedRing {
   }
 }
 
-/** An array of `n` NaNs: doubles, unboxed (V8 keeps a number array of non-integers as raw doubles). */
+/**
+ * An array of `n` NaNs, packed doubles: V8 keeps them unboxed, and a read
+ * from a packed array cannot find a hole. (`new Array(n).fill(NaN)` is holey:
+ * TurboFan turned each read of a possible hole into a tagged value, and
+ * `headRun` boxed the stamps it read, a heap number a run.)
+ */
 function nanArray(n: number): number[] {
-  return new Array<number>(n).fill(NaN);
+  const a: number[] = [];
+  for (let i = 0; i < n; i++) a.push(NaN);
+  return a;
 }
