@@ -28,7 +28,7 @@ export { LazyReadableSpan } from './trace/lazy-span.js';
 export { OpenSpanSlot, createOpenSpanSlot } from './trace/open-span-slot.js';
 export { BuiltinSpan } from './trace/builtin-span.js';
 export { spanOnRoot } from './trace/handle-context.js';
-export { BUILTIN_NAMES, BUILTIN_SCOPE, DenseSpanBatch, builtinEndWire, forEachDenseSpan, forEachDenseWire } from './trace/dense-batch.js';
+export { BUILTIN_NAMES, BUILTIN_SCOPE, DenseSpanBatch, builtinEndWire, forEachDenseSpan, forEachDenseWire, rowsFitting } from './trace/dense-batch.js';
 export { DenseReadableSpan } from './trace/dense-span.js';
 export { batchFromFrame } from './trace/dense-frame.js';
 export type { DenseBatchWire } from './trace/dense-batch.js';
