@@ -16,7 +16,7 @@ export type { ReasonLabel } from './type-metrics.js';
 export type { ProviderExport, TelemetryProvider } from './provider.js';
 export { resolveTelemetry } from './config.js';
 export type { TelemetryConfig } from './config.js';
-export { AsyncLocalContextManager } from './trace/context-manager.js';
+export { AsyncLocalContextManager, type LazyContext } from './trace/context-manager.js';
 export { W3CTraceparentPropagator } from './trace/propagator.js';
 export { RecordingSpan, RecordingTracer, RecordingTracerProvider } from './trace/recorder.js';
 export type { SpanEndRecord, SpanSink, SpanStartRecord } from './trace/recorder.js';
@@ -27,6 +27,7 @@ export { BUILTIN_HANDLE, BUILTIN_RECEIVE, BUILTIN_SEND, builtinAttributes } from
 export { LazyReadableSpan } from './trace/lazy-span.js';
 export { OpenSpanSlot, createOpenSpanSlot } from './trace/open-span-slot.js';
 export { BuiltinSpan } from './trace/builtin-span.js';
+export { LazyHandleSpan } from './trace/lazy-handle.js';
 export { spanOnRoot } from './trace/handle-context.js';
 export { BUILTIN_NAMES, BUILTIN_SCOPE, DenseSpanBatch, builtinEndWire, forEachDenseSpan, forEachDenseWire, rowsFitting } from './trace/dense-batch.js';
 export { DenseReadableSpan } from './trace/dense-span.js';

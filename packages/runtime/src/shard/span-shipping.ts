@@ -1,7 +1,7 @@
 // A shard's spans on their way to the main thread: finished ones in batches, held-back starts, the open-span slot.
 
 import type { Span } from '@opentelemetry/api';
-import { BuiltinSpan, DenseSpanBatch, OpenSpanSlot, type SpanEndRecord, type SpanEndWire, type SpanSink, type SpanStartRecord, type TraceWords, rowsFitting, spanEndToWire, spanHex, spanStartToWire } from '@joerl/telemetry/internal';
+import { BuiltinSpan, DenseSpanBatch, type LazyHandleSpan, OpenSpanSlot, type SpanEndRecord, type SpanEndWire, type SpanSink, type SpanStartRecord, type TraceWords, rowsFitting, spanEndToWire, spanHex, spanStartToWire } from '@joerl/telemetry/internal';
 import { MAX_CHUNK_DIVISOR } from '../ring/layout.js';
 import { keepInline } from '../codec/side-items.js';
 import { OP_SPAN_BATCH, OP_SPAN_START } from './protocol.js';
@@ -89,12 +89,9 @@ export class SpanShipping implements SpanSink {
    * only when other spans opened since the last flush are still open (an
    * async handler, a call) are they all flushed instead, as before.
    */
-  guardHandler(span: Span): void {
-    if (!(span instanceof BuiltinSpan)) {
-      this.s.transport.flushTo(0);
-      return;
-    }
-    if (this.unshippedStarts.size === 0 && this.slot !== null && this.slot.open(span)) return;
+  guardHandler(h: LazyHandleSpan): void {
+    if (this.unshippedStarts.size === 0 && this.slot !== null && this.slot.open(h)) return;
+    const span = h.span();
     this.unshippedStarts.set(span.spanId, span.startRecord());
     this.s.transport.flushTo(0);
   }

@@ -1,6 +1,6 @@
 // The real observer: metrics into this thread's region, provider hooks and built-in spans, each only where it is on.
 
-import type { WordSpanContext } from '@joerl/telemetry/internal';
+import type { LazyHandleSpan, WordSpanContext } from '@joerl/telemetry/internal';
 import type { Span } from '@opentelemetry/api';
 import {
   type MetricsWriter,
@@ -311,8 +311,8 @@ export class TelemetryObserver implements ShardObserver {
   }
 
   /** A traced handler is about to run under `span` (see SpanShipping.guardHandler). */
-  guardHandler(span: Span): void {
-    this.shipping?.guardHandler(span);
+  guardHandler(h: LazyHandleSpan): void {
+    this.shipping?.guardHandler(h);
   }
 
   /** The traced handler returned or threw. */

@@ -19,6 +19,7 @@ import {
   BUILTIN_RECEIVE,
   BUILTIN_SEND,
   BuiltinSpan,
+  LazyHandleSpan,
   RecordingTracer,
   RecordingTracerProvider,
   type SpanSink,
@@ -34,7 +35,6 @@ import {
   rand32,
   rand32NonZero,
   spanHex,
-  spanOnRoot,
   traceHex,
 } from '@joerl/telemetry/internal';
 import { BEHAVIOUR } from '../actor/brand.js';
@@ -81,8 +81,8 @@ export class ThreadTracing {
   private skip: number;
   /** When endHandleChained ended the last handle span (abs ms). */
   private lastEnd = 0;
-  /** The context of the handle span beginHandle made last (run its handler in it). */
-  handleCtx: Context = ROOT_CONTEXT;
+  /** The handle span of the traced handler running now, or of the last one (reused: see beginHandle). */
+  private handle: LazyHandleSpan;
   /** The last handle descriptor made, and for which process (see handleDescriptor). */
   private lastDescriptor: unknown[] | null = null;
   private lastDescribed: Pid | null = null;
@@ -106,6 +106,7 @@ export class ThreadTracing {
     this.turn = turn;
     this.sends = sends;
     this.tracer = new RecordingTracer(sink, config.sampleRate, SCOPE);
+    this.handle = new LazyHandleSpan(sink);
     this.skip = this.gap();
     if (installGlobals) {
       trace.setGlobalTracerProvider(new RecordingTracerProvider(sink, config.sampleRate));
@@ -130,6 +131,12 @@ export class ThreadTracing {
    * back as words: a built-in span's own (no hex made), any other's parsed.
    */
   private decide(): SpanWords | typeof ROOT | typeof NOT_TRACED {
+    // In a traced handler whose span nobody has asked for: that span, without making it (see LazyHandleSpan).
+    const cm = this.cm;
+    if (cm !== null && cm.depth !== 0) {
+      const lazy = cm.pending();
+      if (lazy instanceof LazyHandleSpan) return lazy;
+    }
     const active = this.activeNow();
     // Outside any traced handler the active context is the root one: no lookup in it.
     const span = active === ROOT_CONTEXT ? undefined : trace.getSpan(active);
@@ -213,17 +220,19 @@ export class ThreadTracing {
   private sendTime(d: SpanWords | typeof ROOT): number {
     const stamp = this.sends === null ? NaN : this.sends.stamp;
     // (NaN compares false: an unstamped send reads the clock.)
-    if (d === ROOT ? stamp === stamp : d instanceof BuiltinSpan && stamp >= d.start) return stamp;
+    if (d === ROOT ? stamp === stamp : (d instanceof LazyHandleSpan || d instanceof BuiltinSpan) && stamp >= d.start) return stamp;
     return nowMs();
   }
 
   /**
    * A traced message is about to be handled: `message.receive` (CONSUMER,
    * from its send to now) and `actor.handle_message` under it. Returns the
-   * handle span to end afterwards; the context to run the handler in is
-   * then `handleCtx` (a field, not a pair object per message).
+   * handle span, not made yet (see LazyHandleSpan): run the handler with
+   * runHandler, then end it with endHandleChained, failHandle or
+   * pendingHandle. The thread's one LazyHandleSpan is reused once its
+   * handler has returned.
    */
-  beginHandle(carriedAny: SpanContext, sentAt: number, type: string, to: Pid, chained: boolean): BuiltinSpan {
+  beginHandle(carriedAny: SpanContext, sentAt: number, type: string, to: Pid, chained: boolean): LazyHandleSpan {
     // `chained`: the message right before this one in the same turn was traced, its handle span ended by
     // endHandleChained a loop's bookkeeping ago: that clock serves as now (a clock read costs 40-90 ns here).
     const now = chained ? this.lastEnd : nowMs();
@@ -241,11 +250,12 @@ export class ThreadTracing {
     const start = Number.isNaN(sentAt) ? now : Math.min(sentAt, now);
     if (link) this.sink.endedWire(builtinWire(spanHex(r0, r1), traceHex(tw), null, false, 'message.receive', SpanKind.CONSUMER, start, now, SCOPE, [BUILTIN_RECEIVE, to.node, to.shard, to.serial, type], carried));
     else this.sink.endedBuiltin(BUILTIN_RECEIVE, r0, r1, carried, carried.s0, carried.s1, carried.isRemote, start, now, to.node, to.shard, to.serial, type, 0, -1, 0);
-    // The handle span is the active one while the handler runs: a real Span (user code may add to it), built lazily.
-    const span = new BuiltinSpan(this.sink, tw, rand32(), rand32NonZero(), r0, r1, false, 'actor.handle_message', SpanKind.INTERNAL, now, SCOPE, this.handleDescriptor(to, type));
-    const active = this.activeNow();
-    this.handleCtx = active === ROOT_CONTEXT ? spanOnRoot(span) : trace.setSpan(active, span);
-    return span;
+    // The handle span is the active one while the handler runs: a real Span (user code may add to it), made when asked.
+    // (A handler that ran another one synchronously, which a turn never does with tracing on, would keep its own.)
+    let h = this.handle;
+    if (h.live) h = new LazyHandleSpan(this.sink);
+    h.reset(tw, rand32(), rand32NonZero(), r0, r1, now, this.handleDescriptor(to, type), this.activeNow());
+    return h;
   }
 
   /**
@@ -270,11 +280,12 @@ export class ThreadTracing {
    * that its continuations keep. (Work a synchronous handler starts and does
    * not return, a timer say, does not run under its handle span.)
    */
-  runHandler(ctx: Context, b: Handles, msg: unknown, state: unknown, actx: unknown): unknown {
+  runHandler(h: LazyHandleSpan, b: Handles, msg: unknown, state: unknown, actx: unknown): unknown {
     const cm = this.cm;
     // (Only plain actors: an OTP behaviour's handle chains the callbacks, which may be async, in a promise.)
-    if (cm === null || (b as unknown as Record<symbol, unknown>)[BEHAVIOUR] !== 'actor' || b.handle.constructor === AsyncFunction || this.asyncHandlers.has(b)) return context.with(ctx, b.handle, b, msg, state, actx);
-    const next = cm.runSync(ctx, b.handle, b, msg, state, actx);
+    if (cm === null || (b as unknown as Record<symbol, unknown>)[BEHAVIOUR] !== 'actor' || b.handle.constructor === AsyncFunction || this.asyncHandlers.has(b)) return context.with(h.context(), b.handle, b, msg, state, actx);
+    // The span and its context are made only if the handler asks for the active context.
+    const next = cm.runLazy(h, null, b.handle, b, msg, state, actx);
     if (isThenable(next)) this.asyncHandlers.add(b);
     return next;
   }
@@ -286,10 +297,22 @@ export class ThreadTracing {
   }
 
   /** Ends the handle span of a handler that returned; its end is kept for a next message that follows at once (see beginHandle). */
-  endHandleChained(span: Span): void {
+  endHandleChained(h: LazyHandleSpan): void {
     const t = nowMs();
     this.lastEnd = t;
-    span.end(t);
+    h.end(t);
+  }
+
+  /** The handler threw: its handle span ends with the error. */
+  failHandle(h: LazyHandleSpan, err: unknown): void {
+    h.live = false;
+    this.endHandle(h.span(), err);
+  }
+
+  /** The handler returned a promise: its handle span, made now, stays open until it settles (the caller ends it). */
+  pendingHandle(h: LazyHandleSpan): Span {
+    h.live = false;
+    return h.span();
   }
 
   /**
@@ -357,6 +380,7 @@ export class ThreadTracing {
 
 /** A parent from `decide` as the API's context (a handle span's own, or the WordSpanContext it is). */
 function asContext(d: SpanWords): SpanContext {
+  if (d instanceof LazyHandleSpan) return d.span().spanContext();
   return d instanceof BuiltinSpan ? d.spanContext() : (d as SpanWords & SpanContext);
 }
 
