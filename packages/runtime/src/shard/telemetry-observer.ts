@@ -227,6 +227,10 @@ export class TelemetryObserver implements ShardObserver {
     return p.traceParent !== null && this.tracing !== null ? this.tracing.lifecycle('started', p.traceParent, p.typeName, p.pid) : undefined;
   }
 
+  initUnder(span: Span, b: { init(args: unknown, ctx: unknown): unknown }, args: unknown, ctx: unknown): unknown {
+    return this.tracing!.runInit(span, b, args, ctx);
+  }
+
   started(p: Proc): void {
     this.provider?.onActorSpawned?.(p.typeName, p.pid.toString());
   }

@@ -56,6 +56,10 @@ const AsyncFunction = (async () => {}).constructor;
 interface Handles {
   handle(msg: unknown, state: unknown, ctx: unknown): unknown;
 }
+/** What runInit needs of a behaviour. */
+interface Inits {
+  init(args: unknown, ctx: unknown): unknown;
+}
 /** `decide`: trace, as a new root. */
 const ROOT = 1;
 /** `decide`: do not trace. */
@@ -88,6 +92,8 @@ export class ThreadTracing {
   private lastDescribed: Pid | null = null;
   /** Behaviours whose handler returned a promise: their traced handlers run in an AsyncLocalStorage context (see runHandler). */
   private readonly asyncHandlers = new WeakSet<object>();
+  /** Behaviours whose init returned a promise: it runs in an AsyncLocalStorage context from then on (see runInit). */
+  private readonly asyncInits = new WeakSet<object>();
 
   /**
    * On a shard, `installGlobals` makes our provider, context manager and W3C
@@ -288,6 +294,23 @@ export class ThreadTracing {
     const next = cm.runLazy(h, null, b.handle, b, msg, state, actx);
     if (isThenable(next)) this.asyncHandlers.add(b);
     return next;
+  }
+
+  /**
+   * Runs a traced spawn's init under its `started` lifecycle span, as
+   * runHandler runs a handler: a plain actor's init that is not async with
+   * the span active for its synchronous part only (no AsyncLocalStorage:
+   * its first use would turn on async hooks for every promise of the
+   * thread, for good, because one actor was spawned in a trace); any other
+   * in an AsyncLocalStorage context its continuations keep.
+   */
+  runInit(span: Span, b: Inits, args: unknown, actx: unknown): unknown {
+    const cm = this.cm;
+    const ctx = trace.setSpan(context.active(), span);
+    if (cm === null || (b as unknown as Record<symbol, unknown>)[BEHAVIOUR] !== 'actor' || b.init.constructor === AsyncFunction || this.asyncInits.has(b)) return context.with(ctx, b.init, b, args, actx);
+    const r = cm.runSync(ctx, b.init as (a: unknown, b: unknown, c: unknown) => unknown, b, args, actx, undefined);
+    if (isThenable(r)) this.asyncInits.add(b);
+    return r;
   }
 
   /** Ends a handle span; a throw marks it as an error. */

@@ -208,4 +208,29 @@ test("a plain actor's traced handler that never reads its span has none made; on
   propagation.disable();
 });
 
+test("a plain actor's sync init runs under its lifecycle span without entering the AsyncLocalStorage (no async hooks for the thread)", async () => {
+  context.disable();
+  trace.disable();
+  propagation.disable();
+  const sink: SpanSink = { started() {}, ended() {}, endedWire() {}, endedBuiltin() {} };
+  const tracing = new ThreadTracing({ sampleRate: 1, propagation: 'parent' }, sink, true);
+  // (What AsyncLocalStorage.run sets the first time: Node turns on its promise hooks then.)
+  const als = (tracing as unknown as { cm: { als: { enabled?: boolean } } }).cm.als;
+  const parent = new WordSpanContext(null, 1, 2, false);
+  const to = new Pid(0, 2, 1);
+  const sync = { [BEHAVIOUR]: 'actor', init: () => trace.getActiveSpan() };
+  const span = tracing.lifecycle('started', parent, 'T', to);
+  assert.is(tracing.runInit(span, sync, null, null), span, 'init sees its lifecycle span');
+  assert.is(als.enabled === true, false, 'the AsyncLocalStorage was never entered');
+  // An init that returned a promise: the next spawn of its behaviour runs in a context its continuations keep.
+  const later = { [BEHAVIOUR]: 'actor', init: () => Promise.resolve().then(() => trace.getActiveSpan()) };
+  const first = tracing.lifecycle('started', parent, 'T', to);
+  await (tracing.runInit(first, later, null, null) as Promise<unknown>);
+  const second = tracing.lifecycle('started', parent, 'T', to);
+  assert.is(await (tracing.runInit(second, later, null, null) as Promise<unknown>), second, 'the continuation sees the span');
+  context.disable();
+  trace.disable();
+  propagation.disable();
+});
+
 test.run();
