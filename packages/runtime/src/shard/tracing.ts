@@ -92,6 +92,8 @@ export class ThreadTracing {
   private lastDescribed: Pid | null = null;
   /** Behaviours whose handler returned a promise: their traced handlers run in an AsyncLocalStorage context (see runHandler). */
   private readonly asyncHandlers = new WeakSet<object>();
+  /** The last behaviour runHandler ran through the synchronous path (not in asyncHandlers). */
+  private lastSync: object | null = null;
   /** Behaviours whose init returned a promise: it runs in an AsyncLocalStorage context from then on (see runInit). */
   private readonly asyncInits = new WeakSet<object>();
 
@@ -289,10 +291,17 @@ export class ThreadTracing {
   runHandler(h: LazyHandleSpan, b: Handles, msg: unknown, state: unknown, actx: unknown): unknown {
     const cm = this.cm;
     // (Only plain actors: an OTP behaviour's handle chains the callbacks, which may be async, in a promise.)
-    if (cm === null || (b as unknown as Record<symbol, unknown>)[BEHAVIOUR] !== 'actor' || b.handle.constructor === AsyncFunction || this.asyncHandlers.has(b)) return context.with(h.context(), b.handle, b, msg, state, actx);
+    // The behaviour that took this path last skips the checks (a WeakSet lookup a traced message).
+    if (b !== this.lastSync && (cm === null || (b as unknown as Record<symbol, unknown>)[BEHAVIOUR] !== 'actor' || b.handle.constructor === AsyncFunction || this.asyncHandlers.has(b))) {
+      return context.with(h.context(), b.handle, b, msg, state, actx);
+    }
+    this.lastSync = b;
     // The span and its context are made only if the handler asks for the active context.
-    const next = cm.runLazy(h, null, b.handle, b, msg, state, actx);
-    if (isThenable(next)) this.asyncHandlers.add(b);
+    const next = cm!.runLazy(h, null, b.handle, b, msg, state, actx);
+    if (isThenable(next)) {
+      this.asyncHandlers.add(b);
+      this.lastSync = null;
+    }
     return next;
   }
 

@@ -150,6 +150,19 @@ export class WordSpanContext implements SpanContext, SpanWords {
   }
 }
 
+/** Scratch words for carriedContext (the constructor copies them). */
+const CARRIED = { t0: 0, t1: 0, t2: 0, t3: 0 };
+
+/** The context a traced envelope carried, from its six words (no words object made per message). */
+export function carriedContext(t0: number, t1: number, t2: number, t3: number, s0: number, s1: number): WordSpanContext {
+  const c = CARRIED;
+  c.t0 = t0;
+  c.t1 = t1;
+  c.t2 = t2;
+  c.t3 = t3;
+  return new WordSpanContext(c, s0, s1, true);
+}
+
 /** A new span's context: new words for the span, the trace's (new ones when `trace` is null). */
 export function newWordContext(trace: TraceWords | null): WordSpanContext {
   const i = take(2);
