@@ -29,6 +29,7 @@ import {
   builtinWire,
   formatTraceparent,
   newTraceWords,
+  newRootContext,
   newWordContext,
   nowMs,
   parseTraceparent,
@@ -209,7 +210,8 @@ export class ThreadTracing {
     if (d === NOT_TRACED) return undefined;
     // Never seen by user code and ended at once: no Span object, a row straight away; ids as words (no hex).
     const parent = d === ROOT ? null : d;
-    const sc = newWordContext(parent);
+    // A new trace's first span takes an id derived from the trace's: its envelope carries four words (see rootSpanHi).
+    const sc = parent === null ? newRootContext() : newWordContext(parent);
     const t = this.sendTime(d);
     this.sink.endedBuiltin(BUILTIN_SEND, sc.s0, sc.s1, sc, parent === null ? 0 : parent.s0, parent === null ? 0 : parent.s1, parent !== null && parent.isRemote, t, t, to.node, to.shard, to.serial, null, from === undefined ? 0 : from.node, from === undefined ? -1 : from.shard, from === undefined ? 0 : from.serial);
     return sc;
