@@ -89,7 +89,8 @@ export class Delivery {
         }
       }
       STAMP_IN.at = stamp;
-      if (!this.enqueue(p, m, tc)) {
+      // (The thread's send context is reused send after send: the mailbox keeps a copy.)
+      if (!this.enqueue(p, m, tc === undefined ? undefined : tc.kept())) {
         this.failed('mailbox_full', p, pid);
         throw new MailboxFullError(pid.toString(), p.mailbox.capacity, m);
       }

@@ -47,7 +47,7 @@ export interface ShardObserver {
    * result of a call is boxed, a heap allocation per message.
    */
   readonly stamp: number;
-  /** The trace context a send carries (undefined: none). */
+  /** The trace context a send carries (undefined: none): the thread's one send context, valid until the next send (copy its words, or keep `kept()`). */
   traceSend(from: Pid | undefined, to: Pid): WordSpanContext | undefined;
   /** A runtime-internal send (a timer firing, an offload result). */
   sentQuiet(): void;

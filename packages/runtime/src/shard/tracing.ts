@@ -29,8 +29,9 @@ import {
   builtinWire,
   formatTraceparent,
   newTraceWords,
-  newRootContext,
   newWordContext,
+  renewChild,
+  renewRoot,
   nowMs,
   parseTraceparent,
   rand32,
@@ -86,6 +87,8 @@ export class ThreadTracing {
   private skip: number;
   /** When endHandleChained ended the last handle span (abs ms). */
   private lastEnd = 0;
+  /** The context onSend returns, reused send after send (see renewRoot). */
+  private readonly sendCtx = newWordContext(null);
   /** The handle span of the traced handler running now, or of the last one (reused: see beginHandle). */
   private handle: LazyHandleSpan;
   /** The last handle descriptor made, and for which process (see handleDescriptor). */
@@ -204,6 +207,8 @@ export class ThreadTracing {
   /**
    * A message is sent: a PRODUCER span, ended at once. Returns the context
    * the envelope carries, or undefined: then the envelope carries nothing.
+   * The context is the thread's one send context, valid until the next
+   * send: copy its words, or keep `kept()`.
    */
   onSend(from: Pid | undefined, to: Pid): ReturnType<typeof newWordContext> | undefined {
     const d = this.decide();
@@ -211,7 +216,8 @@ export class ThreadTracing {
     // Never seen by user code and ended at once: no Span object, a row straight away; ids as words (no hex).
     const parent = d === ROOT ? null : d;
     // A new trace's first span takes an id derived from the trace's: its envelope carries four words (see rootSpanHi).
-    const sc = parent === null ? newRootContext() : newWordContext(parent);
+    // One context a thread, reused: the caller copies its words at once (a local mailbox keeps `kept()`).
+    const sc = parent === null ? renewRoot(this.sendCtx) : renewChild(this.sendCtx, parent);
     const t = this.sendTime(d);
     this.sink.endedBuiltin(BUILTIN_SEND, sc.s0, sc.s1, sc, parent === null ? 0 : parent.s0, parent === null ? 0 : parent.s1, parent !== null && parent.isRemote, t, t, to.node, to.shard, to.serial, null, from === undefined ? 0 : from.node, from === undefined ? -1 : from.shard, from === undefined ? 0 : from.serial);
     return sc;

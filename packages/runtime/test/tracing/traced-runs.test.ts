@@ -56,12 +56,14 @@ test('at 30% sampling every traced message in a mailbox of runs gets its receive
   }
 });
 
-test("a new trace's first send to another shard (its envelope carries the trace id only) is the parent of its receive, with a span id of its own", async () => {
+for (const threads of [2, 1]) {
+  const where = threads === 2 ? 'to another shard (its envelope carries the trace id only)' : 'in its shard (the mailbox keeps a copy of the reused send context)';
+  test(`a new trace's first send ${where} is the parent of its receive, with a span id of its own`, async () => {
   const otel = sdk();
   try {
-    await withSystem({ threads: 2, tracing: { sampleRate: 1, processors: [otel.processor] } }, async (system) => {
+    await withSystem({ threads, tracing: { sampleRate: 1, processors: [otel.processor] } }, async (system) => {
       const a = (await system.spawn(ROOTS, undefined, { shard: 1 })) as Pid<RootMsg>;
-      const b = (await system.spawn(ROOTS, undefined, { shard: 2 })) as Pid<RootMsg>;
+      const b = (await system.spawn(ROOTS, undefined, { shard: threads })) as Pid<RootMsg>;
       const n = 50;
       otel.exporter.reset();
       system.send(a, { to: b, n });
@@ -88,6 +90,7 @@ test("a new trace's first send to another shard (its envelope carries the trace 
   } finally {
     await otel.done();
   }
-});
+  });
+}
 
 test.run();

@@ -151,6 +151,56 @@ export class WordSpanContext implements SpanContext, SpanWords {
   get spanId(): string {
     return (this.sid ??= spanHex(this.s0, this.s1));
   }
+
+  /** Drops the hex ids made so far (see renewRoot, renewChild). */
+  forget(): void {
+    this.tid = undefined;
+    this.sid = undefined;
+  }
+
+  /** A context of its own with the same ids (of a reused one, see ThreadTracing.onSend). */
+  kept(): WordSpanContext {
+    return new WordSpanContext(this, this.s0, this.s1, this.isRemote, this.derived);
+  }
+}
+
+type Renewed = { -readonly [K in 't0' | 't1' | 't2' | 't3' | 's0' | 's1' | 'derived']: WordSpanContext[K] };
+
+/**
+ * `sc`, reused, as a new trace's first span's context (as newRootContext
+ * makes one): for a thread's send context, whose ids the envelope and the
+ * span row copy at once (a local mailbox keeps `kept()`), so a traced send
+ * allocates nothing.
+ */
+export function renewRoot(sc: WordSpanContext): WordSpanContext {
+  const i = take(4);
+  const w = words;
+  const m = sc as unknown as Renewed;
+  m.t0 = w[i]!;
+  m.t1 = w[i + 1]!;
+  m.t2 = w[i + 2]!;
+  m.t3 = w[i + 3] || rand32NonZero();
+  m.s0 = rootSpanHi(sc);
+  m.s1 = rootSpanLo(sc);
+  m.derived = true;
+  sc.forget();
+  return sc;
+}
+
+/** `sc`, reused, as a new span's context in `trace` (as newWordContext makes one): see renewRoot. */
+export function renewChild(sc: WordSpanContext, trace: TraceWords): WordSpanContext {
+  const i = take(2);
+  const w = words;
+  const m = sc as unknown as Renewed;
+  m.t0 = trace.t0;
+  m.t1 = trace.t1;
+  m.t2 = trace.t2;
+  m.t3 = trace.t3;
+  m.s0 = w[i]!;
+  m.s1 = w[i + 1] || rand32NonZero();
+  m.derived = false;
+  sc.forget();
+  return sc;
 }
 
 /** murmur3's 32-bit finalizer: a bijection of int32 whose every output bit depends on every input bit. */
