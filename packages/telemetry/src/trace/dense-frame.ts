@@ -53,43 +53,23 @@ function wellFormed(bytes: Uint8Array, rows: number): boolean {
   return bytes.length >= FRAME_HEAD + rows * ROW_BYTES;
 }
 
-/** Frames are copied into slabs of this many bytes (one larger than that gets a buffer of its own). */
-const SLAB = 1 << 20;
-let slab = new Uint8Array(0);
-let slabView = new DataView(slab.buffer);
-/** Where the next frame goes in `slab` (a multiple of 8: its rows are float64). */
-let slabAt = 0;
-
 /**
- * A frame read on the main thread (the view is only valid during the read,
- * and may be of the ring's shared memory) as the batch it stands for: the
- * frame copied once into a slab, its rows a view of that copy (the spans
- * made over them outlive the read and keep the slab alive), its texts
- * decoded from it. A buffer of its own per frame cost more than the copy
- * (an ArrayBuffer is ~1 us to make here), and the ring's own copy into a
- * scratch buffer before this one was a second copy of every frame.
+ * A frame read on the main thread (the view is only valid during the read)
+ * as the batch it stands for: its rows copied into a Float64Array of their
+ * own (the spans made over them outlive the read), its texts decoded.
  */
 export function batchFromFrame(bytes: Uint8Array): [Float64Array, string[], []] {
-  const len = bytes.length;
-  if (len < FRAME_HEAD) throw new Error(`joerl internal error: a span frame of ${len} bytes`);
-  if (slabAt + len > slab.length) {
-    slab = new Uint8Array(Math.max(SLAB, len));
-    slabView = new DataView(slab.buffer);
-    slabAt = 0;
-  }
-  const base = slabAt;
-  slab.set(bytes, base);
-  slabAt = (base + len + 7) & ~7;
-  const dv = slabView;
-  const rows = dv.getUint32(base, true);
-  const count = dv.getUint32(base + 4, true);
-  if (!wellFormed(bytes, rows)) throw new Error(`joerl internal error: a span frame of ${len} bytes announces ${rows} rows`);
-  let at = base + FRAME_HEAD + rows * ROW_BYTES;
-  const nums = new Float64Array(slab.buffer, base + FRAME_HEAD, rows * ROW_F64);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const rows = dv.getUint32(0, true);
+  const count = dv.getUint32(4, true);
+  if (!wellFormed(bytes, rows)) throw new Error(`joerl internal error: a span frame of ${bytes.length} bytes announces ${rows} rows`);
+  let at = FRAME_HEAD + rows * ROW_BYTES;
+  // slice(): a copy at offset 0 of a buffer of its own, so it is 8-aligned whatever the view's offset.
+  const nums = new Float64Array(bytes.slice(FRAME_HEAD, at).buffer);
   const texts = new Array<string>(count);
   for (let k = 0; k < count; k++) {
     const n = dv.getUint32(at, true);
-    texts[k] = decoder.decode(slab.subarray(at + 4, at + 4 + n));
+    texts[k] = decoder.decode(bytes.subarray(at + 4, at + 4 + n));
     at += 4 + n;
   }
   return [nums, texts, []];
