@@ -2,7 +2,7 @@
 import { ActorSystem, type Pid } from '@joerl/runtime';
 import type { CallerReport, OffloadReport } from '../actors/call.actor.js';
 import type { PingMsg, PingReport, PongMsg } from '../actors/ping.actor.js';
-import { percentile, sample, type Row } from '../harness.js';
+import { percentile, sample, settle, type Row } from '../harness.js';
 
 const actor = (f: string) => new URL(`../actors/${f}`, import.meta.url);
 const JOB = new URL('../../jobs/fib.js', import.meta.url);
@@ -45,6 +45,16 @@ export async function genServerCalls(cfg: BehaviourConfig): Promise<Row[]> {
   try {
     for (const [label, a, b, target] of [['in-shard', 1, 1, 0.3], ['cross-shard', 1, 2, 0.8]] as const) {
       cfg.progress(`gen_server calls ${label}`);
+      // Warm-up: both loops, at least twice and for half a second. Each tiers up over its
+      // first ~100k round trips on this box (later when the compiler thread shares a busy core),
+      // and with a 2,000-call warm-up the first measured runs came out at a third to half the
+      // speed of the last: the median was a point on the warm-up curve.
+      const start = performance.now();
+      for (let i = 0; i < 50 && (i < 2 || performance.now() - start < 500); i++) {
+        await callRate(system, a, b, n);
+        await pingPongRate(system, a, b, n);
+      }
+      settle();
       const calls: number[] = [];
       const pings: number[] = [];
       for (let i = 0; i < cfg.runs; i++) {
