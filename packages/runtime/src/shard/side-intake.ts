@@ -5,7 +5,7 @@
  * its bytes as external memory of this isolate until a collection finds it
  * dead. A thread that only receives big parts allocates almost nothing on its
  * own heap, so no scavenge ever runs, and every 64 MiB or so of received bytes
- * start a mark-compact of the whole heap ("external memory pressure"): 7-8
+ * start a mark-compact of the whole heap ("external memory pressure"): 6-8
  * mark-compacts per 800 MiB of 8 MiB moves on the receiving shard, each marking
  * the shard's ~7 MB of modules (a bare worker's is 3.3 MB), on its thread and
  * on V8's helper threads. A scavenge frees the same dead buffers at the cost of
