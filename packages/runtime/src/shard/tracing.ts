@@ -58,6 +58,8 @@ interface Handles {
 }
 /** `decide`: trace, as a new root. */
 const ROOT = 1;
+/** The longest countdown kept in `skip` at once (a Smi); a longer gap goes on in `skipMore`. */
+const SKIP_CHUNK = 0x3fff_ffff;
 /** `decide`: do not trace. */
 const NOT_TRACED = 0;
 
@@ -76,9 +78,13 @@ export class ThreadTracing {
   private rnd = (Math.random() * 0xffffffff) | 1;
   /**
    * New roots still to refuse before the next one is kept (see decide): a
-   * countdown drawn once per kept root, not a draw per root.
+   * countdown drawn once per kept root, not a draw per root. Always a small
+   * integer (a gap past SKIP_CHUNK waits in `skipMore`), so the count down
+   * on every untraced send is an integer decrement in place.
    */
-  private skip: number;
+  private skip = 0;
+  /** What is left of a gap longer than SKIP_CHUNK once `skip` runs out (Infinity at rate 0). */
+  private skipMore = 0;
   /** When endHandleChained ended the last handle span (abs ms). */
   private lastEnd = 0;
   /** The context of the handle span beginHandle made last (run its handler in it). */
@@ -106,7 +112,7 @@ export class ThreadTracing {
     this.turn = turn;
     this.sends = sends;
     this.tracer = new RecordingTracer(sink, config.sampleRate, SCOPE);
-    this.skip = this.gap();
+    this.setGap();
     if (installGlobals) {
       trace.setGlobalTracerProvider(new RecordingTracerProvider(sink, config.sampleRate));
       this.cm = new AsyncLocalContextManager().enable();
@@ -140,8 +146,27 @@ export class ThreadTracing {
       this.skip--;
       return NOT_TRACED;
     }
-    this.skip = this.gap();
+    if (this.skipMore > 0) {
+      // The next chunk of a long gap: this root is its first refusal.
+      const c = Math.min(this.skipMore, SKIP_CHUNK);
+      this.skipMore -= c;
+      this.skip = (c - 1) | 0;
+      return NOT_TRACED;
+    }
+    this.setGap();
     return ROOT;
+  }
+
+  /** Draws the next gap into `skip` (at most SKIP_CHUNK of it) and `skipMore` (the rest). */
+  private setGap(): void {
+    const g = this.gap();
+    if (g > SKIP_CHUNK) {
+      this.skip = SKIP_CHUNK;
+      this.skipMore = g - SKIP_CHUNK;
+    } else {
+      this.skip = g | 0;
+      this.skipMore = 0;
+    }
   }
 
   /**
@@ -190,6 +215,18 @@ export class ThreadTracing {
    * the envelope carries, or undefined: then the envelope carries nothing.
    */
   onSend(from: Pid | undefined, to: Pid): ReturnType<typeof newWordContext> | undefined {
+    // The common case, small enough to inline into the send: in a turn, no context entered
+    // (the active one is the root, see activeNow), new traces still to refuse. As decide, counted down.
+    const cm = this.cm;
+    if (this.skip > 0 && cm !== null && cm.depth === 0 && this.turn !== null && this.turn.inTurn) {
+      this.skip--;
+      return undefined;
+    }
+    return this.sendTraced(from, to);
+  }
+
+  /** onSend past its common case: decide, and a span when traced. */
+  private sendTraced(from: Pid | undefined, to: Pid): ReturnType<typeof newWordContext> | undefined {
     const d = this.decide();
     if (d === NOT_TRACED) return undefined;
     // Never seen by user code and ended at once: no Span object, a row straight away; ids as words (no hex).
