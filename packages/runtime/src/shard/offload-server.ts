@@ -35,6 +35,8 @@ export class OffloadServer {
   private readonly cancellable: (Map<number, AbortController> | undefined)[] = [];
   /** Per asking thread: the jobs its current incarnation asked for that have not been answered. */
   private readonly outstanding: number[] = [];
+  /** Per asking thread: answers went out to it and it has asked for no job since (see answer). */
+  private readonly told: boolean[] = [];
   /** Per asking thread: its deaths seen here. An answer to an earlier incarnation is dropped (the new one's ids start over). */
   private readonly gens: number[] = [];
   /** Per asking thread: answers held back, as (reqId, ok, value) triples, and when the first of them was. */
@@ -67,6 +69,7 @@ export class OffloadServer {
     let ac: AbortController | undefined;
     if (cancellable) (this.cancellable[from] ??= new Map()).set(reqId, (ac = new AbortController()));
     this.outstanding[from] = (this.outstanding[from] ?? 0) + 1;
+    this.told[from] = false;
     const gen = this.gens[from] ?? 0;
     if (this.running < 2 * (this.s.hooks.offload?.threads ?? 1)) this.start(from, gen, reqId, href, exportName, input, ac);
     else this.waiting.push({ from, gen, reqId, href, exportName, input, ac });
@@ -87,6 +90,7 @@ export class OffloadServer {
     // Its jobs still waiting here are skipped when their turn comes (next).
     this.gens[t] = (this.gens[t] ?? 0) + 1;
     this.outstanding[t] = 0;
+    this.told[t] = false;
     this.cancellable[t] = undefined;
     const held = this.held[t];
     if (held !== undefined) held.length = 0;
@@ -159,17 +163,22 @@ export class OffloadServer {
   }
 
   /**
-   * While `from` still has more than twice the pool's size of jobs here
-   * (the pool stays busy without its next ones), the answer is held: kept
-   * in a list, not even queued on the transport. The list goes out with the
-   * next answer that is not held (the one that brings the count down to
-   * twice the pool's size), or from a timer within HOLD_MS, whichever comes
+   * While the pool stays busy without `from`'s next jobs, the answer is
+   * held: kept in a list, not even queued on the transport. That is while
+   * `from` still has more than twice the pool's size of jobs here, and also
+   * while answers have just gone out to it (it has asked for no job since)
+   * and every pool thread has a job: those answers are making it ask again,
+   * and waking it once more per answer that ends meanwhile (two to three
+   * in a batch of 32 jobs) cost two wake-ups each, its own and then main's
+   * for the one job it asked for. The list goes out with the next answer
+   * that is not held, or from a timer within HOLD_MS, whichever comes
    * first; either wakes the shard.
    */
   private answer(from: number, reqId: number, ok: boolean, value: unknown): void {
     const left = --this.outstanding[from]!;
     const held = this.held[from];
-    if (left > 2 * (this.s.hooks.offload?.threads ?? 1)) {
+    const threads = this.s.hooks.offload?.threads ?? 1;
+    if (left > 2 * threads || (this.told[from] === true && left > 0 && this.running >= threads)) {
       if (held === undefined) this.held[from] = [reqId, ok, value];
       else held.push(reqId, ok, value);
       if (held === undefined || held.length === 3) {
@@ -180,15 +189,31 @@ export class OffloadServer {
       }
       return;
     }
-    if (held !== undefined && held.length > 0) this.release(from, held);
-    this.s.transport.emit3(from, OP_OFFLOAD_REPLY, reqId, ok, value);
+    const tr = this.s.transport;
+    if (held !== undefined && held.length > 0) this.queueHeld(from, held);
+    tr.queue3(from, OP_OFFLOAD_REPLY, reqId, ok, value);
+    this.send(from);
   }
 
-  /** Queues `from`'s held answers, in the order they came (the flush that follows wakes it). */
-  private release(from: number, held: unknown[]): void {
+  /** Queues `from`'s held answers, in the order they came ({@link send} publishes them). */
+  private queueHeld(from: number, held: unknown[]): void {
     const tr = this.s.transport;
-    for (let i = 0; i < held.length; i += 3) tr.emit3(from, OP_OFFLOAD_REPLY, held[i], held[i + 1], held[i + 2]);
+    for (let i = 0; i < held.length; i += 3) tr.queue3(from, OP_OFFLOAD_REPLY, held[i], held[i + 1], held[i + 2]);
     held.length = 0;
+  }
+
+  /**
+   * Publishes what is queued for `from` now and wakes it. Answers come from
+   * the pool's callbacks, outside main's run loop: queued the usual way they
+   * kicked the loop, which on a parked main thread cost a wake-up of its own
+   * only to flush them.
+   */
+  private send(from: number): void {
+    const tr = this.s.transport;
+    this.told[from] = true;
+    tr.flushTo(from);
+    // A full ring: what waits is written by the loop, when the shard frees room.
+    if (tr.hasOverflow()) this.s.scheduler.kick();
   }
 
   private arm(ms: number): void {
@@ -205,7 +230,6 @@ export class OffloadServer {
     this.timer = null;
     const now = performance.now();
     let next = Infinity;
-    let sent = false;
     const owed = this.owed;
     for (let i = 0; i < owed.length; i++) {
       const t = owed[i]!;
@@ -214,13 +238,12 @@ export class OffloadServer {
         owed[i--] = owed[owed.length - 1]!;
         owed.pop();
       } else if (now - this.heldSince[t]! >= HOLD_MS - 0.5) {
-        this.release(t, held);
-        sent = true;
+        this.queueHeld(t, held);
+        this.send(t);
       } else {
         next = Math.min(next, this.heldSince[t]! + HOLD_MS - now);
       }
     }
-    if (sent) this.s.transport.flush();
     if (next !== Infinity) this.arm(next);
   };
 }
