@@ -35,8 +35,6 @@ export class OffloadServer {
   private readonly cancellable: (Map<number, AbortController> | undefined)[] = [];
   /** Per asking thread: the jobs its current incarnation asked for that have not been answered. */
   private readonly outstanding: number[] = [];
-  /** Per asking thread: answers went out to it and it has asked for no job since (see answer). */
-  private readonly told: boolean[] = [];
   /** Per asking thread: its deaths seen here. An answer to an earlier incarnation is dropped (the new one's ids start over). */
   private readonly gens: number[] = [];
   /** Per asking thread: answers held back, as (reqId, ok, value) triples, and when the first of them was. */
@@ -69,7 +67,6 @@ export class OffloadServer {
     let ac: AbortController | undefined;
     if (cancellable) (this.cancellable[from] ??= new Map()).set(reqId, (ac = new AbortController()));
     this.outstanding[from] = (this.outstanding[from] ?? 0) + 1;
-    this.told[from] = false;
     const gen = this.gens[from] ?? 0;
     if (this.running < 2 * (this.s.hooks.offload?.threads ?? 1)) this.start(from, gen, reqId, href, exportName, input, ac);
     else this.waiting.push({ from, gen, reqId, href, exportName, input, ac });
@@ -90,7 +87,6 @@ export class OffloadServer {
     // Its jobs still waiting here are skipped when their turn comes (next).
     this.gens[t] = (this.gens[t] ?? 0) + 1;
     this.outstanding[t] = 0;
-    this.told[t] = false;
     this.cancellable[t] = undefined;
     const held = this.held[t];
     if (held !== undefined) held.length = 0;
@@ -163,22 +159,17 @@ export class OffloadServer {
   }
 
   /**
-   * While the pool stays busy without `from`'s next jobs, the answer is
-   * held: kept in a list, not even queued on the transport. That is while
-   * `from` still has more than twice the pool's size of jobs here, and also
-   * while answers have just gone out to it (it has asked for no job since)
-   * and every pool thread has a job: those answers are making it ask again,
-   * and waking it once more per answer that ends meanwhile (two to three
-   * in a batch of 32 jobs) cost two wake-ups each, its own and then main's
-   * for the one job it asked for. The list goes out with the next answer
-   * that is not held, or from a timer within HOLD_MS, whichever comes
+   * While `from` still has more than twice the pool's size of jobs here
+   * (the pool stays busy without its next ones), the answer is held: kept
+   * in a list, not even queued on the transport. The list goes out with the
+   * next answer that is not held (the one that brings the count down to
+   * twice the pool's size), or from a timer within HOLD_MS, whichever comes
    * first; either wakes the shard.
    */
   private answer(from: number, reqId: number, ok: boolean, value: unknown): void {
     const left = --this.outstanding[from]!;
     const held = this.held[from];
-    const threads = this.s.hooks.offload?.threads ?? 1;
-    if (left > 2 * threads || (this.told[from] === true && left > 0 && this.running >= threads)) {
+    if (left > 2 * (this.s.hooks.offload?.threads ?? 1)) {
       if (held === undefined) this.held[from] = [reqId, ok, value];
       else held.push(reqId, ok, value);
       if (held === undefined || held.length === 3) {
@@ -210,7 +201,6 @@ export class OffloadServer {
    */
   private send(from: number): void {
     const tr = this.s.transport;
-    this.told[from] = true;
     tr.flushTo(from);
     // A full ring: what waits is written by the loop, when the shard frees room.
     if (tr.hasOverflow()) this.s.scheduler.kick();

@@ -6,18 +6,19 @@ import { OP_OFFLOAD_REPLY } from '../../src/shard/protocol.ts';
 import type { OffloadRunner, ShardState } from '../../src/shard/shard-state.ts';
 
 /** A server over a pool of one thread whose jobs the test settles by hand, and a transport that records. */
-function rig(threads = 1) {
+function rig() {
   const jobs: Array<{ input: unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
   const emitted: Array<[number, unknown, unknown, unknown]> = [];
   let flushed: () => void = () => {};
   const pool: OffloadRunner = {
-    threads,
+    threads: 1,
     run: () => Promise.reject(new Error('not used')),
     // As the real pool does: a job whose signal has aborted is refused at once, without running.
     start: (_href, _name, input, signal) => (signal?.aborted ? Promise.reject(signal.reason) : new Promise((resolve, reject) => jobs.push({ input, resolve, reject }))),
     failure: (_href, _name, err) => err,
   };
   const queued: Array<[number, unknown, unknown, unknown]> = [];
+  // No emit3 or flush: an answer queued the usual way (which kicks main's run loop only to flush it) throws here.
   const transport = {
     queue3: (dest: number, op: number, a: unknown, b: unknown, c: unknown) => {
       assert.is(op, OP_OFFLOAD_REPLY);
@@ -51,45 +52,9 @@ test('while a shard has more than twice the pool size of jobs, answers are held;
   assert.equal(emitted, [[1, 1, true, 'a'], [1, 2, true, 'b'], [1, 3, true, 'c']]);
   jobs[3]!.reject(new Error('boom'));
   await settled();
-  assert.is(emitted.length, 3, 'held: answers just went out, and job 5 keeps the pool busy');
-  jobs[4]!.resolve('e');
-  await settled();
-  assert.is(emitted.length, 5);
+  assert.is(emitted.length, 4);
   assert.equal(emitted[3]!.slice(0, 3), [1, 4, false]);
   assert.match(JSON.stringify(emitted[3]![3]), 'boom');
-  assert.equal(emitted[4], [1, 5, true, 'e'], 'the last one releases it');
-  server.stop();
-});
-
-test('after answers go out, one that ends before the shard asks again is held while every pool thread has a job; the next answer after the shard asks releases it', async () => {
-  const { jobs, emitted, serve, settled, server } = rig();
-  for (let id = 1; id <= 4; id++) serve(1, id);
-  jobs[0]!.resolve('a');
-  jobs[1]!.resolve('b');
-  await settled();
-  assert.equal(emitted.map((e) => e[1]), [1, 2], 'released at twice the pool size');
-  jobs[2]!.resolve('c');
-  await settled();
-  assert.equal(emitted.map((e) => e[1]), [1, 2], 'job 4 keeps the pool busy: answer 3 is held');
-  serve(1, 5);
-  jobs[3]!.resolve('d');
-  await settled();
-  assert.equal(emitted.map((e) => e[1]), [1, 2, 3, 4], 'the shard asked again: the hold ends with the next answer');
-  jobs[4]!.resolve('e');
-  await settled();
-  assert.equal(emitted.map((e) => e[1]), [1, 2, 3, 4, 5]);
-  server.stop();
-});
-
-test('after answers go out, one that leaves a pool thread without a job goes out at once', async () => {
-  const { jobs, emitted, serve, settled, server } = rig(2);
-  for (let id = 1; id <= 3; id++) serve(1, id);
-  jobs[0]!.resolve('a');
-  await settled();
-  assert.equal(emitted.map((e) => e[1]), [1]);
-  jobs[1]!.resolve('b');
-  await settled();
-  assert.equal(emitted.map((e) => e[1]), [1, 2], 'one job left for two pool threads');
   server.stop();
 });
 
