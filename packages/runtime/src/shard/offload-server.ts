@@ -180,30 +180,15 @@ export class OffloadServer {
       }
       return;
     }
-    const tr = this.s.transport;
-    if (held !== undefined && held.length > 0) this.queueHeld(from, held);
-    tr.queue3(from, OP_OFFLOAD_REPLY, reqId, ok, value);
-    this.send(from);
+    if (held !== undefined && held.length > 0) this.release(from, held);
+    this.s.transport.emit3(from, OP_OFFLOAD_REPLY, reqId, ok, value);
   }
 
-  /** Queues `from`'s held answers, in the order they came ({@link send} publishes them). */
-  private queueHeld(from: number, held: unknown[]): void {
+  /** Queues `from`'s held answers, in the order they came (the flush that follows wakes it). */
+  private release(from: number, held: unknown[]): void {
     const tr = this.s.transport;
-    for (let i = 0; i < held.length; i += 3) tr.queue3(from, OP_OFFLOAD_REPLY, held[i], held[i + 1], held[i + 2]);
+    for (let i = 0; i < held.length; i += 3) tr.emit3(from, OP_OFFLOAD_REPLY, held[i], held[i + 1], held[i + 2]);
     held.length = 0;
-  }
-
-  /**
-   * Publishes what is queued for `from` now and wakes it. Answers come from
-   * the pool's callbacks, outside main's run loop: queued the usual way they
-   * kicked the loop, which on a parked main thread cost a wake-up of its own
-   * only to flush them.
-   */
-  private send(from: number): void {
-    const tr = this.s.transport;
-    tr.flushTo(from);
-    // A full ring: what waits is written by the loop, when the shard frees room.
-    if (tr.hasOverflow()) this.s.scheduler.kick();
   }
 
   private arm(ms: number): void {
@@ -220,6 +205,7 @@ export class OffloadServer {
     this.timer = null;
     const now = performance.now();
     let next = Infinity;
+    let sent = false;
     const owed = this.owed;
     for (let i = 0; i < owed.length; i++) {
       const t = owed[i]!;
@@ -228,12 +214,13 @@ export class OffloadServer {
         owed[i--] = owed[owed.length - 1]!;
         owed.pop();
       } else if (now - this.heldSince[t]! >= HOLD_MS - 0.5) {
-        this.queueHeld(t, held);
-        this.send(t);
+        this.release(t, held);
+        sent = true;
       } else {
         next = Math.min(next, this.heldSince[t]! + HOLD_MS - now);
       }
     }
+    if (sent) this.s.transport.flush();
     if (next !== Infinity) this.arm(next);
   };
 }

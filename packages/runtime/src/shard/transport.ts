@@ -156,22 +156,6 @@ export class Transport {
     this.touch(o);
   }
 
-  /**
-   * {@link emit3} for a sender outside this thread's run loop that publishes
-   * with {@link flushTo} itself right after (the offload server's answers,
-   * sent from the pool's callbacks): the loop is not kicked, which on a
-   * parked thread cost a wake-up of its own only to flush them.
-   */
-  queue3(dest: number, op: number, a: unknown, b: unknown, c: unknown): void {
-    const o = this.out[dest] ?? this.to(dest);
-    o.items.push(op, a, b, c);
-    o.urgent = true;
-    if (++o.ops >= BATCH_OPS) {
-      this.output.pack(o);
-      this.publish(o);
-    }
-  }
-
   emit4(dest: number, op: number, a: unknown, b: unknown, c: unknown, d: unknown): void {
     const o = this.out[dest] ?? this.to(dest);
     o.items.push(op, a, b, c, d);
