@@ -39,9 +39,8 @@ import {
   spanHex,
   traceHex,
 } from '@joerl/telemetry/internal';
-import { BEHAVIOUR } from '../actor/brand.js';
 import type { Pid } from '../actor/pid.js';
-import { isThenable } from '../validate.js';
+import { type Handles, type Inits, TracedRunner } from './traced-run.js';
 
 /** Tracing settings every thread runs with. */
 export interface TracingConfig {
@@ -52,18 +51,11 @@ export interface TracingConfig {
 }
 
 const SCOPE = 'joerl';
-const AsyncFunction = (async () => {}).constructor;
 
-/** What runHandler needs of a behaviour. */
-interface Handles {
-  handle(msg: unknown, state: unknown, ctx: unknown): unknown;
-}
-/** What runInit needs of a behaviour. */
-interface Inits {
-  init(args: unknown, ctx: unknown): unknown;
-}
 /** `decide`: trace, as a new root. */
 const ROOT = 1;
+/** The longest countdown kept in `skip` at once (a Smi); a longer gap goes on in `skipMore`. */
+const SKIP_CHUNK = 0x3fff_ffff;
 /** `decide`: do not trace. */
 const NOT_TRACED = 0;
 
@@ -82,9 +74,13 @@ export class ThreadTracing {
   private rnd = (Math.random() * 0xffffffff) | 1;
   /**
    * New roots still to refuse before the next one is kept (see decide): a
-   * countdown drawn once per kept root, not a draw per root.
+   * countdown drawn once per kept root, not a draw per root. Always a small
+   * integer (a gap past SKIP_CHUNK waits in `skipMore`), so the count down
+   * on every untraced send is an integer decrement in place.
    */
-  private skip: number;
+  private skip = 0;
+  /** What is left of a gap longer than SKIP_CHUNK once `skip` runs out (Infinity at rate 0). */
+  private skipMore = 0;
   /** When endHandleChained ended the last handle span (abs ms). */
   private lastEnd = 0;
   /** The context onSend returns, reused send after send (see renewRoot). */
@@ -94,12 +90,8 @@ export class ThreadTracing {
   /** The last handle descriptor made, and for which process (see handleDescriptor). */
   private lastDescriptor: unknown[] | null = null;
   private lastDescribed: Pid | null = null;
-  /** Behaviours whose handler returned a promise: their traced handlers run in an AsyncLocalStorage context (see runHandler). */
-  private readonly asyncHandlers = new WeakSet<object>();
-  /** The last behaviour runHandler ran through the synchronous path (not in asyncHandlers). */
-  private lastSync: object | null = null;
-  /** Behaviours whose init returned a promise: it runs in an AsyncLocalStorage context from then on (see runInit). */
-  private readonly asyncInits = new WeakSet<object>();
+  /** Runs traced handlers and inits in their spans' contexts. */
+  private readonly runner: TracedRunner;
 
   /**
    * On a shard, `installGlobals` makes our provider, context manager and W3C
@@ -119,13 +111,14 @@ export class ThreadTracing {
     this.sends = sends;
     this.tracer = new RecordingTracer(sink, config.sampleRate, SCOPE);
     this.handle = new LazyHandleSpan(sink);
-    this.skip = this.gap();
+    this.setGap();
     if (installGlobals) {
       trace.setGlobalTracerProvider(new RecordingTracerProvider(sink, config.sampleRate));
       this.cm = new AsyncLocalContextManager().enable();
       context.setGlobalContextManager(this.cm);
       propagation.setGlobalPropagator(new W3CTraceparentPropagator());
     }
+    this.runner = new TracedRunner(this.cm);
   }
 
   /** The span context active right now, if it is sampled. */
@@ -159,8 +152,27 @@ export class ThreadTracing {
       this.skip--;
       return NOT_TRACED;
     }
-    this.skip = this.gap();
+    if (this.skipMore > 0) {
+      // The next chunk of a long gap: this root is its first refusal.
+      const c = Math.min(this.skipMore, SKIP_CHUNK);
+      this.skipMore -= c;
+      this.skip = (c - 1) | 0;
+      return NOT_TRACED;
+    }
+    this.setGap();
     return ROOT;
+  }
+
+  /** Draws the next gap into `skip` (at most SKIP_CHUNK of it) and `skipMore` (the rest). */
+  private setGap(): void {
+    const g = this.gap();
+    if (g > SKIP_CHUNK) {
+      this.skip = SKIP_CHUNK;
+      this.skipMore = g - SKIP_CHUNK;
+    } else {
+      this.skip = g | 0;
+      this.skipMore = 0;
+    }
   }
 
   /**
@@ -211,6 +223,18 @@ export class ThreadTracing {
    * send: copy its words, or keep `kept()`.
    */
   onSend(from: Pid | undefined, to: Pid): ReturnType<typeof newWordContext> | undefined {
+    // The common case, small enough to inline into the send: in a turn, no context entered
+    // (the active one is the root, see activeNow), new traces still to refuse. As decide, counted down.
+    const cm = this.cm;
+    if (this.skip > 0 && cm !== null && cm.depth === 0 && this.turn !== null && this.turn.inTurn) {
+      this.skip--;
+      return undefined;
+    }
+    return this.sendTraced(from, to);
+  }
+
+  /** onSend past its common case: decide, and a span when traced. */
+  private sendTraced(from: Pid | undefined, to: Pid): ReturnType<typeof newWordContext> | undefined {
     const d = this.decide();
     if (d === NOT_TRACED) return undefined;
     // Never seen by user code and ended at once: no Span object, a row straight away; ids as words (no hex).
@@ -286,48 +310,14 @@ export class ThreadTracing {
     return (this.lastDescriptor = [BUILTIN_HANDLE, to.node, to.shard, to.serial, type]);
   }
 
-  /**
-   * Runs a traced message's handler with `ctx` (its handle span) active. A
-   * plain actor's handler that is not async runs with it active for its synchronous part
-   * only (AsyncLocalContextManager.runSync: no AsyncLocalStorage, whose
-   * first use puts async hooks on every promise of the thread); any other
-   * handler (async, an OTP behaviour's, or one that has returned a promise:
-   * that first time its continuations ran without it) in an AsyncLocalStorage context
-   * that its continuations keep. (Work a synchronous handler starts and does
-   * not return, a timer say, does not run under its handle span.)
-   */
+  /** Runs a traced message's handler under `h` (see TracedRunner.runHandler). */
   runHandler(h: LazyHandleSpan, b: Handles, msg: unknown, state: unknown, actx: unknown): unknown {
-    const cm = this.cm;
-    // (Only plain actors: an OTP behaviour's handle chains the callbacks, which may be async, in a promise.)
-    // The behaviour that took this path last skips the checks (a WeakSet lookup a traced message).
-    if (b !== this.lastSync && (cm === null || (b as unknown as Record<symbol, unknown>)[BEHAVIOUR] !== 'actor' || b.handle.constructor === AsyncFunction || this.asyncHandlers.has(b))) {
-      return context.with(h.context(), b.handle, b, msg, state, actx);
-    }
-    this.lastSync = b;
-    // The span and its context are made only if the handler asks for the active context.
-    const next = cm!.runLazy(h, null, b.handle, b, msg, state, actx);
-    if (isThenable(next)) {
-      this.asyncHandlers.add(b);
-      this.lastSync = null;
-    }
-    return next;
+    return this.runner.runHandler(h, b, msg, state, actx);
   }
 
-  /**
-   * Runs a traced spawn's init under its `started` lifecycle span, as
-   * runHandler runs a handler: a plain actor's init that is not async with
-   * the span active for its synchronous part only (no AsyncLocalStorage:
-   * its first use would turn on async hooks for every promise of the
-   * thread, for good, because one actor was spawned in a trace); any other
-   * in an AsyncLocalStorage context its continuations keep.
-   */
+  /** Runs a traced spawn's init under its lifecycle span (see TracedRunner.runInit). */
   runInit(span: Span, b: Inits, args: unknown, actx: unknown): unknown {
-    const cm = this.cm;
-    const ctx = trace.setSpan(context.active(), span);
-    if (cm === null || (b as unknown as Record<symbol, unknown>)[BEHAVIOUR] !== 'actor' || b.init.constructor === AsyncFunction || this.asyncInits.has(b)) return context.with(ctx, b.init, b, args, actx);
-    const r = cm.runSync(ctx, b.init as (a: unknown, b: unknown, c: unknown) => unknown, b, args, actx, undefined);
-    if (isThenable(r)) this.asyncInits.add(b);
-    return r;
+    return this.runner.runInit(span, b, args, actx);
   }
 
   /** Ends a handle span; a throw marks it as an error. */

@@ -53,6 +53,18 @@ test('at 0 no send starts a trace; at 1 every send does', () => {
   assert.is(sample(1, 10_000).kept, 10_000);
 });
 
+test('a gap longer than one countdown goes on in chunks and is refused in full: the root after it is kept', () => {
+  const sink = counting();
+  const tracing = new ThreadTracing({ sampleRate: 0.5, propagation: 'parent' }, sink, false);
+  // A gap of 5 held as a countdown of 2 and 3 more (as a gap past 2^30 - 1 is held, in chunks of that).
+  Object.assign(tracing as unknown as { skip: number; skipMore: number }, { skip: 2, skipMore: 3 });
+  const from = new Pid(0, 1, 1);
+  const to = new Pid(0, 2, 1);
+  const kept = Array.from({ length: 6 }, () => tracing.onSend(from, to) !== undefined);
+  assert.equal(kept, [false, false, false, false, false, true]);
+  assert.is(sink.sends, 1);
+});
+
 test('a traced message handled right after another in the same turn starts when that one ended; otherwise it reads the clock', () => {
   const rows: { code: number; start: number; end: number }[] = [];
   const sink: SpanSink = {
