@@ -64,23 +64,24 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     // The message right before this one in this turn was traced and handled synchronously: its
     // handle span's end serves as this one's start (one clock read a message, not two).
     const chained = turnSeq === chainTurn && n === chainN + 1;
-    const span = tracing!.beginHandle(p.mailbox.lastTrace as SpanContext, taken[0]!, p.typeName, p.pid, chained);
+    const h = tracing!.beginHandle(p.mailbox.lastTrace as SpanContext, taken[0]!, p.typeName, p.pid, chained);
     // The span must be recoverable by the main thread if the handler never returns.
-    obs.guardHandler(span);
+    obs.guardHandler(h);
     let next: unknown;
     try {
-      next = tracing!.runHandler(tracing!.handleCtx, b as never, msg, p.state, p.ctx);
+      next = tracing!.runHandler(h, b as never, msg, p.state, p.ctx);
     } catch (err) {
       obs.handlerReturned();
-      tracing!.endHandle(span, err);
+      tracing!.failHandle(h, err);
       throw err;
     }
     obs.handlerReturned();
     if (isThenable(next)) {
+      const span = tracing!.pendingHandle(h);
       p.traceSpan = span;
       obs.handlerPending(span);
     } else {
-      tracing!.endHandleChained(span);
+      tracing!.endHandleChained(h);
       chainTurn = turnSeq;
       chainN = n;
     }
