@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isSpanContextValid } from '@opentelemetry/api';
-import { asWords, formatTraceparent, newWordContext, parseTraceparent, spanHex, spanWords, traceHex, traceWords } from '@joerl/telemetry/internal';
+import { asWords, carriedRoot, formatTraceparent, newRootContext, newWordContext, parseTraceparent, rootSpanHi, rootSpanLo, spanHex, spanWords, traceHex, traceWords } from '@joerl/telemetry/internal';
 
 test('a new context made of words reads as a valid, sampled W3C context, and its children keep its trace', () => {
   const seen = new Set<string>();
@@ -48,6 +48,28 @@ test('words and hex convert both ways, high bits included (words are int32)', ()
   assert.is(formatTraceparent(w), '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
   assert.is(w.isRemote, true);
   assert.is(asWords(w), w, 'already words: the same object');
+});
+
+test("a new trace's first span id is derived from its trace id: the receiver's copy matches, never zero, distinct and balanced over many traces", () => {
+  const ids = new Set<string>();
+  const ones = new Array<number>(64).fill(0);
+  const n = 20_000;
+  for (let k = 0; k < n; k++) {
+    const sc = newRootContext();
+    assert.ok(sc.derived);
+    assert.equal([sc.s0, sc.s1], [rootSpanHi(sc), rootSpanLo(sc)]);
+    assert.ok(sc.s1 !== 0, 'the low word is never 0');
+    const carried = carriedRoot(sc.t0, sc.t1, sc.t2, sc.t3);
+    assert.equal([carried.traceId, carried.spanId, carried.isRemote], [sc.traceId, sc.spanId, true]);
+    ids.add(sc.spanId);
+    for (let b = 0; b < 32; b++) {
+      ones[b]! += (sc.s0 >>> b) & 1;
+      ones[32 + b]! += (sc.s1 >>> b) & 1;
+    }
+  }
+  assert.is(ids.size, n, 'no two alike');
+  // Each bit set in about half of them (a binomial's 6 sigma at 20k is 2.1%).
+  for (const c of ones) assert.ok(Math.abs(c / n - 0.5) < 0.03, `bit balance ${c / n}`);
 });
 
 test.run();

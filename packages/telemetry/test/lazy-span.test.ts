@@ -179,6 +179,11 @@ test('a dense batch read as spans (no wire record per row) gives processors the 
       assert.equal(plain(g.spanContext() as never), plain(e.spanContext() as never), `span ${i}: context`);
       for (const f of FIELDS) assert.equal(g[f], e[f], `span ${i}: ${f}`);
       assert.is(got[i]!.id, i % 4 === 1 ? e.spanContext() && (e.spanContext() as { spanId: string }).spanId : null, 'a row leaves its id to the span');
+      if (i % 4 !== 1) {
+        // A row's context is the span itself (no object per span); it serializes as the plain context.
+        assert.is(g.spanContext(), g, 'a row makes no context object');
+        assert.equal(JSON.parse(JSON.stringify(g.spanContext())), plain(e.spanContext() as never));
+      }
     }
   }
 });

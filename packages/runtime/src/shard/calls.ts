@@ -69,6 +69,8 @@ export class Calls {
       return Promise.reject(err);
     }
     let server: Proc | null = null;
+    // The call's clock read (NaN: none was needed), which runNow reuses rather than reading its own.
+    let now = NaN;
     const promise = new Promise((resolve, reject) => {
       const ref = s.newRef();
       if (local) {
@@ -100,7 +102,7 @@ export class Calls {
       }
       const obs = s.observer;
       // One clock read per call serves its deadline and, with telemetry, its sent time and the send's stamp.
-      const now = timeoutMs !== Infinity || obs.observesTurns ? performance.now() : NaN;
+      if (timeoutMs !== Infinity || obs.observesTurns) now = performance.now();
       // Not a timer per call (a setTimeout armed and cleared every round trip): a queue per timeout value.
       if (timeoutMs !== Infinity) {
         pc.deadline = now + timeoutMs;
@@ -123,7 +125,7 @@ export class Calls {
       }
     });
     // A server on this thread answers now when it can (see Scheduler.runNow): no slice per round trip.
-    if (server !== null && this.runNow) s.scheduler.runNow(server);
+    if (server !== null && this.runNow) s.scheduler.runNow(server, now);
     return promise;
   }
 

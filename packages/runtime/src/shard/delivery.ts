@@ -10,7 +10,7 @@ import { forLocal, forWire } from '../codec/prepare.js';
 import { InvalidArgumentError, MailboxFullError, NoProcError, UnknownNameError } from '../errors.js';
 import { describe } from '../validate.js';
 import { DROPPED, THREAD_STRIDE_I32 } from '../ring/control-block.js';
-import { type DeadLetter, type DeadLetterReason, OP_CALL, OP_CALL_AT, OP_CLOCK, OP_DEAD_LETTER, OP_MONITOR, OP_SEND, OP_SEND_AT, OP_SEND_TP } from './protocol.js';
+import { type DeadLetter, type DeadLetterReason, OP_CALL, OP_CALL_AT, OP_CLOCK, OP_DEAD_LETTER, OP_MONITOR, OP_SEND, OP_SEND_AT, OP_SEND_TP, OP_SEND_TR } from './protocol.js';
 import type { Receive } from './receive.js';
 import { R_SEND, R_SEND_TP, REMOTE } from './remote-ops.js';
 import { NO_ROUTE, type Router } from './router.js';
@@ -89,7 +89,8 @@ export class Delivery {
         }
       }
       STAMP_IN.at = stamp;
-      if (!this.enqueue(p, m, tc)) {
+      // (The thread's send context is reused send after send: the mailbox keeps a copy.)
+      if (!this.enqueue(p, m, tc === undefined ? undefined : tc.kept())) {
         this.failed('mailbox_full', p, pid);
         throw new MailboxFullError(pid.toString(), p.mailbox.capacity, m);
       }
@@ -119,8 +120,10 @@ export class Delivery {
     // Counted as unsent until its frame is published (a shard that dies first reports it).
     tr.counted(t);
     // The context as its ids' words (always sampled: an unsampled send carries none), not hex or a traceparent to format and parse.
-    if (tc !== undefined) tr.emit9(t, OP_SEND_TP, pid.serial, m, stamped, tc.t0, tc.t1, tc.t2, tc.t3, tc.s0, tc.s1);
-    else tr.emit2(t, stamped ? OP_SEND_AT : OP_SEND, pid.serial, m);
+    if (tc === undefined) tr.emit2(t, stamped ? OP_SEND_AT : OP_SEND, pid.serial, m);
+    // (A new trace's first send, stamped: its span id is derived from the trace id, see OP_SEND_TR.)
+    else if (tc.derived && stamped) tr.emit6(t, OP_SEND_TR, pid.serial, m, tc.t0, tc.t1, tc.t2, tc.t3);
+    else tr.emit9(t, OP_SEND_TP, pid.serial, m, stamped, tc.t0, tc.t1, tc.t2, tc.t3, tc.s0, tc.s1);
     // Copied for the wire (a big or moved part): a batch of big parts goes out before the turn ends.
     if (m !== msg) tr.tookParts(t);
   }
@@ -287,7 +290,7 @@ export class Delivery {
 
   /** An op that passed the encodability check but still failed to pack: report it, drop only it. */
   onUnencodableOp(dest: number, op: unknown[]): void {
-    if (op[0] === OP_SEND || op[0] === OP_SEND_AT || op[0] === OP_CALL || op[0] === OP_CALL_AT) this.deadLetter(new Pid(this.s.node, dest, op[1] as number), '[unencodable message]', 'unencodable');
+    if (op[0] === OP_SEND || op[0] === OP_SEND_AT || op[0] === OP_SEND_TP || op[0] === OP_SEND_TR || op[0] === OP_CALL || op[0] === OP_CALL_AT) this.deadLetter(new Pid(this.s.node, dest, op[1] as number), '[unencodable message]', 'unencodable');
   }
 
   /** A pid, or the pid registered under a name (ERR_UNKNOWN_NAME otherwise). */

@@ -1,6 +1,6 @@
 // The ring-op dispatcher: one exhaustive switch over what other threads (and this thread's signal queue) ask of us.
 
-import { WordSpanContext } from '@joerl/telemetry/internal';
+import { carriedContext, carriedRoot } from '@joerl/telemetry/internal';
 import type { ExitReason } from '../actor/exit-reason.js';
 import { type Pid, pidKey } from '../actor/pid.js';
 import type { WireError } from '../errors.js';
@@ -35,6 +35,7 @@ import {
   OP_SEND,
   OP_SEND_AT,
   OP_SEND_TP,
+  OP_SEND_TR,
   OP_SERIES,
   OP_SPAN_BATCH,
   OP_SPAN_START,
@@ -110,12 +111,15 @@ export class Dispatcher {
             ops[i + 1] as number,
             ops[i + 2],
             ops[i + 3] === true ? this.srcClock[from]! : NaN,
-            new WordSpanContext(
-              { t0: ops[i + 4] as number, t1: ops[i + 5] as number, t2: ops[i + 6] as number, t3: ops[i + 7] as number },
-              ops[i + 8] as number,
-              ops[i + 9] as number,
-              true,
-            ),
+            carriedContext(ops[i + 4] as number, ops[i + 5] as number, ops[i + 6] as number, ops[i + 7] as number, ops[i + 8] as number, ops[i + 9] as number),
+          );
+          break;
+        case OP_SEND_TR:
+          delivery.deliverSerial(
+            ops[i + 1] as number,
+            ops[i + 2],
+            this.srcClock[from]!,
+            carriedRoot(ops[i + 3] as number, ops[i + 4] as number, ops[i + 5] as number, ops[i + 6] as number),
           );
           break;
         case OP_REPORT:

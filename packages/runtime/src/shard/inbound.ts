@@ -5,6 +5,7 @@ import { LOST } from '../codec/side-items.js';
 import { ATTACHED_INDEX, PORT_ACK_INDEX, SIDE_TAKEN_INDEX } from '../ring/layout.js';
 import { RingReader, ringHeader } from '../ring/ring.js';
 import { wakeThread } from '../ring/wait.js';
+import type { SideIntake } from './side-intake.js';
 
 export class Inbound {
   readonly from: number;
@@ -18,14 +19,17 @@ export class Inbound {
   private readonly ports = new Map<number, MessagePort>();
   /** The generation whose port we acknowledged (what the producer may use). */
   private ackGen = 0;
+  /** The thread's count of side items taken (shared by its inbound sources: a poll's bound is across them). */
+  private readonly intake: SideIntake;
 
   /**
    * Takes the ring from `from` and says so in its header, then wakes the
    * producer: it holds its output to other threads until this ring is read
    * (see Transport's barrier).
    */
-  constructor(from: number, sab: SharedArrayBuffer, ctl: Int32Array) {
+  constructor(from: number, sab: SharedArrayBuffer, ctl: Int32Array, intake: SideIntake) {
     this.from = from;
+    this.intake = intake;
     this.reader = new RingReader(sab);
     this.hdr = ringHeader(sab);
     Atomics.store(this.hdr, ATTACHED_INDEX, 1);
@@ -69,6 +73,7 @@ export class Inbound {
     const batch = got.message as { kib: number; items: unknown[] };
     // seq_cst add, then the caller loads NEED_SPACE (the other half of Outbound.openSide's Dekker pair).
     if (gen === this.ackGen) Atomics.add(this.hdr, SIDE_TAKEN_INDEX, batch.kib);
+    this.intake.took(batch.kib);
     return batch.items;
   }
 

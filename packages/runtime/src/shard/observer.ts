@@ -47,7 +47,7 @@ export interface ShardObserver {
    * result of a call is boxed, a heap allocation per message.
    */
   readonly stamp: number;
-  /** The trace context a send carries (undefined: none). */
+  /** The trace context a send carries (undefined: none): the thread's one send context, valid until the next send (copy its words, or keep `kept()`). */
   traceSend(from: Pid | undefined, to: Pid): WordSpanContext | undefined;
   /** A runtime-internal send (a timer firing, an offload result). */
   sentQuiet(): void;
@@ -73,6 +73,8 @@ export interface ShardObserver {
   typed(p: Proc): void;
   /** Init is about to run: returns the span init runs under (undefined: none). */
   starting(p: Proc): Span | undefined;
+  /** Runs `b.init(args, ctx)` under `span` (from `starting`), and returns what it returned. */
+  initUnder(span: Span, b: { init(args: unknown, ctx: unknown): unknown }, args: unknown, ctx: unknown): unknown;
   /** init finished. */
   started(p: Proc): void;
   /** The process is gone. */
@@ -121,6 +123,9 @@ class NoopObserver implements ShardObserver {
   typed(): void {}
   starting(): undefined {
     return undefined;
+  }
+  initUnder(_span: Span, b: { init(args: unknown, ctx: unknown): unknown }, args: unknown, ctx: unknown): unknown {
+    return b.init(args, ctx);
   }
   started(): void {}
   exited(): void {}

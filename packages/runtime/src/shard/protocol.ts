@@ -49,9 +49,11 @@ export const OP_OFFLOAD_CANCEL = 26; // reqId (to the main thread: the caller ab
 // monitors first, then delivers { $joerl: 'call', from: { pid: from, ref }, req } (with t and d when t is not null).
 export const OP_CALL = 27; //        toSerial, from, ref, req, t | null, d
 export const OP_CALL_AT = 28; //     the same, sent at the source's current clock (see OP_CLOCK)
+export const OP_SEND_TR = 29; //     toSerial, msg, trace id t0..t3 (a traced message that starts its trace, sent at the source's clock:
+//                                   its span id is derived from the trace id, see rootSpanHi in telemetry; otherwise OP_SEND_TP)
 
 /** How many fields follow each op code. */
-export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 4, 1, 2, 6, 5, 3, 3, 1, 9, 1, 1, 6, 1, 3, 3, 1, 1, 6, 6];
+export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 4, 1, 2, 6, 5, 3, 3, 1, 9, 1, 1, 6, 1, 3, 3, 1, 1, 6, 6, 6];
 
 /**
  * True for the ops that carry a message someone sent (counted until published:
@@ -59,7 +61,7 @@ export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 4, 1, 2, 
  * node on their way to the main thread (`kind`: the OP_REMOTE's first field).
  */
 export function carriesMessage(op: number, kind?: unknown): boolean {
-  return op === OP_SEND || op === OP_SEND_AT || op === OP_SEND_TP || op === OP_CALL || op === OP_CALL_AT || op === OP_DEAD_LETTER || (op === OP_REMOTE && (kind === R_SEND || kind === R_SEND_TP));
+  return op === OP_SEND || op === OP_SEND_AT || op === OP_SEND_TP || op === OP_SEND_TR || op === OP_CALL || op === OP_CALL_AT || op === OP_DEAD_LETTER || (op === OP_REMOTE && (kind === R_SEND || kind === R_SEND_TP));
 }
 
 /** How a spawn relates the child to its parent: not at all, linked, or monitored (atomically, at birth). */

@@ -1,13 +1,20 @@
 // A shard's spans on their way to the main thread: finished ones in batches, held-back starts, the open-span slot.
 
 import type { Span } from '@opentelemetry/api';
-import { BuiltinSpan, DenseSpanBatch, OpenSpanSlot, type SpanEndRecord, type SpanEndWire, type SpanSink, type SpanStartRecord, type TraceWords, spanEndToWire, spanHex, spanStartToWire } from '@joerl/telemetry/internal';
+import { BuiltinSpan, DenseSpanBatch, type LazyHandleSpan, OpenSpanSlot, type SpanEndRecord, type SpanEndWire, type SpanSink, type SpanStartRecord, type TraceWords, rowsFitting, spanEndToWire, spanHex, spanStartToWire } from '@joerl/telemetry/internal';
+import { MAX_CHUNK_DIVISOR } from '../ring/layout.js';
 import { keepInline } from '../codec/side-items.js';
 import { OP_SPAN_BATCH, OP_SPAN_START } from './protocol.js';
 import type { ShardState } from './shard-state.js';
 
-/** Finished spans per batch op at most (a batch is packed into the ring as one frame). */
-const SPAN_BATCH = 128;
+/**
+ * Finished spans per batch at most (a batch goes into the ring as one
+ * frame): fewer, larger frames at high rates, since each costs the main
+ * thread a fixed ~2-3 us (an ArrayBuffer of its own for the rows, their
+ * views, the texts). 512 rows are ~45 KiB; a small ring (many shards) takes
+ * fewer, so a frame never needs reassembling (see rowsFitting).
+ */
+const SPAN_BATCH = 512;
 
 /**
  * The span sink of a shard. Finished spans wait in a batch, shipped before
@@ -21,11 +28,12 @@ export class SpanShipping implements SpanSink {
   private readonly s: ShardState;
   private readonly unshippedStarts = new Map<string, SpanStartRecord>();
   private readonly slot: OpenSpanSlot | null;
-  private readonly batch = new DenseSpanBatch(SPAN_BATCH);
+  private readonly batch: DenseSpanBatch;
 
   constructor(s: ShardState, slot: SharedArrayBuffer | null) {
     this.s = s;
     this.slot = slot === null ? null : new OpenSpanSlot(slot);
+    this.batch = new DenseSpanBatch(Math.max(8, Math.min(SPAN_BATCH, rowsFitting(s.config.ringBytes / MAX_CHUNK_DIVISOR))));
   }
 
   started(rec: SpanStartRecord): void {
@@ -81,12 +89,9 @@ export class SpanShipping implements SpanSink {
    * only when other spans opened since the last flush are still open (an
    * async handler, a call) are they all flushed instead, as before.
    */
-  guardHandler(span: Span): void {
-    if (!(span instanceof BuiltinSpan)) {
-      this.s.transport.flushTo(0);
-      return;
-    }
-    if (this.unshippedStarts.size === 0 && this.slot !== null && this.slot.open(span)) return;
+  guardHandler(h: LazyHandleSpan): void {
+    if (this.unshippedStarts.size === 0 && this.slot !== null && this.slot.open(h)) return;
+    const span = h.span();
     this.unshippedStarts.set(span.spanId, span.startRecord());
     this.s.transport.flushTo(0);
   }

@@ -1,6 +1,5 @@
 // Spawning: the request (placement, reserved serial, link or monitor at birth), then the new process's load and init.
 
-import { context, trace } from '@opentelemetry/api';
 import type { ModuleRef, Monitored, SpawnOptions } from '../actor/context.js';
 import { panicReason } from '../actor/exit-reason.js';
 import { UNBOUNDED } from '../actor/mailbox.js';
@@ -287,7 +286,7 @@ export class Spawner {
     const span = s.observer.starting(p);
     let r: unknown;
     try {
-      r = span === undefined ? b.init(req.args, p.ctx as never) : context.with(trace.setSpan(context.active(), span), b.init, b, req.args, p.ctx as never);
+      r = span === undefined ? b.init(req.args, p.ctx as never) : s.observer.initUnder(span, b as never, req.args, p.ctx);
     } catch (err) {
       if (span !== undefined) s.observer.spanEnded(span, err);
       this.initFailed(p, err);

@@ -1,6 +1,6 @@
 // The real observer: metrics into this thread's region, provider hooks and built-in spans, each only where it is on.
 
-import type { WordSpanContext } from '@joerl/telemetry/internal';
+import type { LazyHandleSpan, WordSpanContext } from '@joerl/telemetry/internal';
 import type { Span } from '@opentelemetry/api';
 import {
   type MetricsWriter,
@@ -227,6 +227,10 @@ export class TelemetryObserver implements ShardObserver {
     return p.traceParent !== null && this.tracing !== null ? this.tracing.lifecycle('started', p.traceParent, p.typeName, p.pid) : undefined;
   }
 
+  initUnder(span: Span, b: { init(args: unknown, ctx: unknown): unknown }, args: unknown, ctx: unknown): unknown {
+    return this.tracing!.runInit(span, b, args, ctx);
+  }
+
   started(p: Proc): void {
     this.provider?.onActorSpawned?.(p.typeName, p.pid.toString());
   }
@@ -311,8 +315,8 @@ export class TelemetryObserver implements ShardObserver {
   }
 
   /** A traced handler is about to run under `span` (see SpanShipping.guardHandler). */
-  guardHandler(span: Span): void {
-    this.shipping?.guardHandler(span);
+  guardHandler(h: LazyHandleSpan): void {
+    this.shipping?.guardHandler(h);
   }
 
   /** The traced handler returned or threw. */

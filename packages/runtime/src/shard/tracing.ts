@@ -19,6 +19,7 @@ import {
   BUILTIN_RECEIVE,
   BUILTIN_SEND,
   BuiltinSpan,
+  LazyHandleSpan,
   RecordingTracer,
   RecordingTracerProvider,
   type SpanSink,
@@ -29,17 +30,17 @@ import {
   formatTraceparent,
   newTraceWords,
   newWordContext,
+  renewChild,
+  renewRoot,
   nowMs,
   parseTraceparent,
   rand32,
   rand32NonZero,
   spanHex,
-  spanOnRoot,
   traceHex,
 } from '@joerl/telemetry/internal';
-import { BEHAVIOUR } from '../actor/brand.js';
 import type { Pid } from '../actor/pid.js';
-import { isThenable } from '../validate.js';
+import { type Handles, type Inits, TracedRunner } from './traced-run.js';
 
 /** Tracing settings every thread runs with. */
 export interface TracingConfig {
@@ -50,14 +51,11 @@ export interface TracingConfig {
 }
 
 const SCOPE = 'joerl';
-const AsyncFunction = (async () => {}).constructor;
 
-/** What runHandler needs of a behaviour. */
-interface Handles {
-  handle(msg: unknown, state: unknown, ctx: unknown): unknown;
-}
 /** `decide`: trace, as a new root. */
 const ROOT = 1;
+/** The longest countdown kept in `skip` at once (a Smi); a longer gap goes on in `skipMore`. */
+const SKIP_CHUNK = 0x3fff_ffff;
 /** `decide`: do not trace. */
 const NOT_TRACED = 0;
 
@@ -76,18 +74,24 @@ export class ThreadTracing {
   private rnd = (Math.random() * 0xffffffff) | 1;
   /**
    * New roots still to refuse before the next one is kept (see decide): a
-   * countdown drawn once per kept root, not a draw per root.
+   * countdown drawn once per kept root, not a draw per root. Always a small
+   * integer (a gap past SKIP_CHUNK waits in `skipMore`), so the count down
+   * on every untraced send is an integer decrement in place.
    */
-  private skip: number;
+  private skip = 0;
+  /** What is left of a gap longer than SKIP_CHUNK once `skip` runs out (Infinity at rate 0). */
+  private skipMore = 0;
   /** When endHandleChained ended the last handle span (abs ms). */
   private lastEnd = 0;
-  /** The context of the handle span beginHandle made last (run its handler in it). */
-  handleCtx: Context = ROOT_CONTEXT;
+  /** The context onSend returns, reused send after send (see renewRoot). */
+  private readonly sendCtx = newWordContext(null);
+  /** The handle span of the traced handler running now, or of the last one (reused: see beginHandle). */
+  private handle: LazyHandleSpan;
   /** The last handle descriptor made, and for which process (see handleDescriptor). */
   private lastDescriptor: unknown[] | null = null;
   private lastDescribed: Pid | null = null;
-  /** Behaviours whose handler returned a promise: their traced handlers run in an AsyncLocalStorage context (see runHandler). */
-  private readonly asyncHandlers = new WeakSet<object>();
+  /** Runs traced handlers and inits in their spans' contexts. */
+  private readonly runner: TracedRunner;
 
   /**
    * On a shard, `installGlobals` makes our provider, context manager and W3C
@@ -106,13 +110,15 @@ export class ThreadTracing {
     this.turn = turn;
     this.sends = sends;
     this.tracer = new RecordingTracer(sink, config.sampleRate, SCOPE);
-    this.skip = this.gap();
+    this.handle = new LazyHandleSpan(sink);
+    this.setGap();
     if (installGlobals) {
       trace.setGlobalTracerProvider(new RecordingTracerProvider(sink, config.sampleRate));
       this.cm = new AsyncLocalContextManager().enable();
       context.setGlobalContextManager(this.cm);
       propagation.setGlobalPropagator(new W3CTraceparentPropagator());
     }
+    this.runner = new TracedRunner(this.cm);
   }
 
   /** The span context active right now, if it is sampled. */
@@ -130,6 +136,12 @@ export class ThreadTracing {
    * back as words: a built-in span's own (no hex made), any other's parsed.
    */
   private decide(): SpanWords | typeof ROOT | typeof NOT_TRACED {
+    // In a traced handler whose span nobody has asked for: that span, without making it (see LazyHandleSpan).
+    const cm = this.cm;
+    if (cm !== null && cm.depth !== 0) {
+      const lazy = cm.pending();
+      if (lazy instanceof LazyHandleSpan) return lazy;
+    }
     const active = this.activeNow();
     // Outside any traced handler the active context is the root one: no lookup in it.
     const span = active === ROOT_CONTEXT ? undefined : trace.getSpan(active);
@@ -140,8 +152,27 @@ export class ThreadTracing {
       this.skip--;
       return NOT_TRACED;
     }
-    this.skip = this.gap();
+    if (this.skipMore > 0) {
+      // The next chunk of a long gap: this root is its first refusal.
+      const c = Math.min(this.skipMore, SKIP_CHUNK);
+      this.skipMore -= c;
+      this.skip = (c - 1) | 0;
+      return NOT_TRACED;
+    }
+    this.setGap();
     return ROOT;
+  }
+
+  /** Draws the next gap into `skip` (at most SKIP_CHUNK of it) and `skipMore` (the rest). */
+  private setGap(): void {
+    const g = this.gap();
+    if (g > SKIP_CHUNK) {
+      this.skip = SKIP_CHUNK;
+      this.skipMore = g - SKIP_CHUNK;
+    } else {
+      this.skip = g | 0;
+      this.skipMore = 0;
+    }
   }
 
   /**
@@ -188,13 +219,29 @@ export class ThreadTracing {
   /**
    * A message is sent: a PRODUCER span, ended at once. Returns the context
    * the envelope carries, or undefined: then the envelope carries nothing.
+   * The context is the thread's one send context, valid until the next
+   * send: copy its words, or keep `kept()`.
    */
   onSend(from: Pid | undefined, to: Pid): ReturnType<typeof newWordContext> | undefined {
+    // The common case, small enough to inline into the send: in a turn, no context entered
+    // (the active one is the root, see activeNow), new traces still to refuse. As decide, counted down.
+    const cm = this.cm;
+    if (this.skip > 0 && cm !== null && cm.depth === 0 && this.turn !== null && this.turn.inTurn) {
+      this.skip--;
+      return undefined;
+    }
+    return this.sendTraced(from, to);
+  }
+
+  /** onSend past its common case: decide, and a span when traced. */
+  private sendTraced(from: Pid | undefined, to: Pid): ReturnType<typeof newWordContext> | undefined {
     const d = this.decide();
     if (d === NOT_TRACED) return undefined;
     // Never seen by user code and ended at once: no Span object, a row straight away; ids as words (no hex).
     const parent = d === ROOT ? null : d;
-    const sc = newWordContext(parent);
+    // A new trace's first span takes an id derived from the trace's: its envelope carries four words (see rootSpanHi).
+    // One context a thread, reused: the caller copies its words at once (a local mailbox keeps `kept()`).
+    const sc = parent === null ? renewRoot(this.sendCtx) : renewChild(this.sendCtx, parent);
     const t = this.sendTime(d);
     this.sink.endedBuiltin(BUILTIN_SEND, sc.s0, sc.s1, sc, parent === null ? 0 : parent.s0, parent === null ? 0 : parent.s1, parent !== null && parent.isRemote, t, t, to.node, to.shard, to.serial, null, from === undefined ? 0 : from.node, from === undefined ? -1 : from.shard, from === undefined ? 0 : from.serial);
     return sc;
@@ -213,17 +260,19 @@ export class ThreadTracing {
   private sendTime(d: SpanWords | typeof ROOT): number {
     const stamp = this.sends === null ? NaN : this.sends.stamp;
     // (NaN compares false: an unstamped send reads the clock.)
-    if (d === ROOT ? stamp === stamp : d instanceof BuiltinSpan && stamp >= d.start) return stamp;
+    if (d === ROOT ? stamp === stamp : (d instanceof LazyHandleSpan || d instanceof BuiltinSpan) && stamp >= d.start) return stamp;
     return nowMs();
   }
 
   /**
    * A traced message is about to be handled: `message.receive` (CONSUMER,
    * from its send to now) and `actor.handle_message` under it. Returns the
-   * handle span to end afterwards; the context to run the handler in is
-   * then `handleCtx` (a field, not a pair object per message).
+   * handle span, not made yet (see LazyHandleSpan): run the handler with
+   * runHandler, then end it with endHandleChained, failHandle or
+   * pendingHandle. The thread's one LazyHandleSpan is reused once its
+   * handler has returned.
    */
-  beginHandle(carriedAny: SpanContext, sentAt: number, type: string, to: Pid, chained: boolean): BuiltinSpan {
+  beginHandle(carriedAny: SpanContext, sentAt: number, type: string, to: Pid, chained: boolean): LazyHandleSpan {
     // `chained`: the message right before this one in the same turn was traced, its handle span ended by
     // endHandleChained a loop's bookkeeping ago: that clock serves as now (a clock read costs 40-90 ns here).
     const now = chained ? this.lastEnd : nowMs();
@@ -241,11 +290,12 @@ export class ThreadTracing {
     const start = Number.isNaN(sentAt) ? now : Math.min(sentAt, now);
     if (link) this.sink.endedWire(builtinWire(spanHex(r0, r1), traceHex(tw), null, false, 'message.receive', SpanKind.CONSUMER, start, now, SCOPE, [BUILTIN_RECEIVE, to.node, to.shard, to.serial, type], carried));
     else this.sink.endedBuiltin(BUILTIN_RECEIVE, r0, r1, carried, carried.s0, carried.s1, carried.isRemote, start, now, to.node, to.shard, to.serial, type, 0, -1, 0);
-    // The handle span is the active one while the handler runs: a real Span (user code may add to it), built lazily.
-    const span = new BuiltinSpan(this.sink, tw, rand32(), rand32NonZero(), r0, r1, false, 'actor.handle_message', SpanKind.INTERNAL, now, SCOPE, this.handleDescriptor(to, type));
-    const active = this.activeNow();
-    this.handleCtx = active === ROOT_CONTEXT ? spanOnRoot(span) : trace.setSpan(active, span);
-    return span;
+    // The handle span is the active one while the handler runs: a real Span (user code may add to it), made when asked.
+    // (A handler that ran another one synchronously, which a turn never does with tracing on, would keep its own.)
+    let h = this.handle;
+    if (h.live) h = new LazyHandleSpan(this.sink);
+    h.reset(tw, rand32(), rand32NonZero(), r0, r1, now, this.handleDescriptor(to, type), this.activeNow());
+    return h;
   }
 
   /**
@@ -260,23 +310,14 @@ export class ThreadTracing {
     return (this.lastDescriptor = [BUILTIN_HANDLE, to.node, to.shard, to.serial, type]);
   }
 
-  /**
-   * Runs a traced message's handler with `ctx` (its handle span) active. A
-   * plain actor's handler that is not async runs with it active for its synchronous part
-   * only (AsyncLocalContextManager.runSync: no AsyncLocalStorage, whose
-   * first use puts async hooks on every promise of the thread); any other
-   * handler (async, an OTP behaviour's, or one that has returned a promise:
-   * that first time its continuations ran without it) in an AsyncLocalStorage context
-   * that its continuations keep. (Work a synchronous handler starts and does
-   * not return, a timer say, does not run under its handle span.)
-   */
-  runHandler(ctx: Context, b: Handles, msg: unknown, state: unknown, actx: unknown): unknown {
-    const cm = this.cm;
-    // (Only plain actors: an OTP behaviour's handle chains the callbacks, which may be async, in a promise.)
-    if (cm === null || (b as unknown as Record<symbol, unknown>)[BEHAVIOUR] !== 'actor' || b.handle.constructor === AsyncFunction || this.asyncHandlers.has(b)) return context.with(ctx, b.handle, b, msg, state, actx);
-    const next = cm.runSync(ctx, b.handle, b, msg, state, actx);
-    if (isThenable(next)) this.asyncHandlers.add(b);
-    return next;
+  /** Runs a traced message's handler under `h` (see TracedRunner.runHandler). */
+  runHandler(h: LazyHandleSpan, b: Handles, msg: unknown, state: unknown, actx: unknown): unknown {
+    return this.runner.runHandler(h, b, msg, state, actx);
+  }
+
+  /** Runs a traced spawn's init under its lifecycle span (see TracedRunner.runInit). */
+  runInit(span: Span, b: Inits, args: unknown, actx: unknown): unknown {
+    return this.runner.runInit(span, b, args, actx);
   }
 
   /** Ends a handle span; a throw marks it as an error. */
@@ -286,10 +327,22 @@ export class ThreadTracing {
   }
 
   /** Ends the handle span of a handler that returned; its end is kept for a next message that follows at once (see beginHandle). */
-  endHandleChained(span: Span): void {
+  endHandleChained(h: LazyHandleSpan): void {
     const t = nowMs();
     this.lastEnd = t;
-    span.end(t);
+    h.end(t);
+  }
+
+  /** The handler threw: its handle span ends with the error. */
+  failHandle(h: LazyHandleSpan, err: unknown): void {
+    h.live = false;
+    this.endHandle(h.span(), err);
+  }
+
+  /** The handler returned a promise: its handle span, made now, stays open until it settles (the caller ends it). */
+  pendingHandle(h: LazyHandleSpan): Span {
+    h.live = false;
+    return h.span();
   }
 
   /**
@@ -357,6 +410,7 @@ export class ThreadTracing {
 
 /** A parent from `decide` as the API's context (a handle span's own, or the WordSpanContext it is). */
 function asContext(d: SpanWords): SpanContext {
+  if (d instanceof LazyHandleSpan) return d.span().spanContext();
   return d instanceof BuiltinSpan ? d.spanContext() : (d as SpanWords & SpanContext);
 }
 

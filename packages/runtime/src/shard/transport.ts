@@ -12,6 +12,7 @@ import { Inbound } from './inbound.js';
 import { type BadOpHandler, Output } from './output.js';
 import { type LinkHost, Outbound } from './outbound.js';
 import type { RingGrant } from './protocol.js';
+import { POLL_SIDE_KIB, SideIntake } from './side-intake.js';
 
 export type { LinkHost } from './outbound.js';
 export type { BadOpHandler } from './output.js';
@@ -53,6 +54,8 @@ export class Transport {
   /** Runs before every flush (telemetry writes what it counted, tracing queues its held-back span starts); see flush(). */
   beforeFlush: ((final: boolean) => void) | null = null;
   private pollFrom = 0;
+  /** Side items taken since the last poll that took some (see side-intake.ts). */
+  private readonly intake = new SideIntake();
   /** This thread's UNSENT slot in the control block (see `counted`). */
   private readonly unsent: number;
   /** Overflow bytes past which the thread stops running actors until its peers catch up. */
@@ -90,7 +93,7 @@ export class Transport {
   /** A ring from `from` into this thread (from start-up data, or handed over while running); a second copy is ignored. */
   attachRing(from: number, ring: SharedArrayBuffer): void {
     if (this.inBy[from] !== null && this.inBy[from] !== undefined) return;
-    const i = new Inbound(from, ring, this.ctl);
+    const i = new Inbound(from, ring, this.ctl, this.intake);
     this.inBy[from] = i;
     this.ins.push(i);
   }
@@ -355,17 +358,21 @@ export class Transport {
    * decoded, taking turns between peers. Bounded on purpose: decoding faster
    * than the actors can run only grows mailboxes (and promotes their contents
    * to the old generation); what stays in the ring makes a faster producer
-   * back off instead. Returns the number of ops decoded.
+   * back off instead. So is what a poll takes of side items (POLL_SIDE_KIB),
+   * and a poll after one that took some lets V8 free them young (see
+   * side-intake.ts). Returns the number of ops decoded.
    */
   poll(maxMessages: number): number {
     const limit = maxMessages * 3; // a SEND is three items: op, target, message
     let items = 0;
     const ins = this.ins;
     const count = ins.length;
-    for (let k = 0; k < count && items < limit; k++) {
+    const intake = this.intake;
+    if (intake.kib !== 0) intake.settle();
+    for (let k = 0; k < count && items < limit && intake.kib < POLL_SIDE_KIB; k++) {
       const i = ins[(this.pollFrom + k) % count]!;
       const r = i.reader;
-      while (items < limit && r.hasData()) {
+      while (items < limit && intake.kib < POLL_SIDE_KIB && r.hasData()) {
         r.read((bytes, tag) => {
           items += this.decode(i, bytes, tag);
         }, 1);

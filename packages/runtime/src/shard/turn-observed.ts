@@ -64,23 +64,24 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     // The message right before this one in this turn was traced and handled synchronously: its
     // handle span's end serves as this one's start (one clock read a message, not two).
     const chained = turnSeq === chainTurn && n === chainN + 1;
-    const span = tracing!.beginHandle(p.mailbox.lastTrace as SpanContext, taken[0]!, p.typeName, p.pid, chained);
+    const h = tracing!.beginHandle(p.mailbox.lastTrace as SpanContext, taken[0]!, p.typeName, p.pid, chained);
     // The span must be recoverable by the main thread if the handler never returns.
-    obs.guardHandler(span);
+    obs.guardHandler(h);
     let next: unknown;
     try {
-      next = tracing!.runHandler(tracing!.handleCtx, b as never, msg, p.state, p.ctx);
+      next = tracing!.runHandler(h, b as never, msg, p.state, p.ctx);
     } catch (err) {
       obs.handlerReturned();
-      tracing!.endHandle(span, err);
+      tracing!.failHandle(h, err);
       throw err;
     }
     obs.handlerReturned();
     if (isThenable(next)) {
+      const span = tracing!.pendingHandle(h);
       p.traceSpan = span;
       obs.handlerPending(span);
     } else {
-      tracing!.endHandleChained(span);
+      tracing!.endHandleChained(h);
       chainTurn = turnSeq;
       chainN = n;
     }
@@ -176,10 +177,12 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
    * messages in runs that share a queue wait (one sender's stamp, one
    * timing block's clock, see Mailbox.headRun) and notes the wait and the
    * block's count once per run (TurnTiming.runStarts/ranInBlock), not per message;
-   * a mailbox's last message is taken on its own (a run of one costs more),
-   * and so is a message that carries a trace context (handed to
-   * handleTraced): a run ends before one (Mailbox.headTraced; a
-   * traced message an in-shard call queues mid-run lands behind the run).
+   * a mailbox's last message is taken on its own (a run of one costs more).
+   * A message that carries a trace context (Mailbox.headTraced) is taken
+   * where it stands, with `shift` (which keeps its context; `shiftInRun`
+   * would drop it), and handed to handleTraced: in its run, whose stamp and
+   * block it shares, so a traced message does not cut its run in two (at
+   * 1% that was a run end, a lone take and a run start per traced message).
    * Sends and the mailbox's depth are counted once, when the turn ends.
    * Anything else goes to `general`.
    */
@@ -199,7 +202,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     try {
       s.turnSends = 0;
       while (n + s.turnSends < budget && mb.length > 0) {
-        if (mb.length === 1 || mb.headTraced()) {
+        if (mb.length === 1) {
           // The last message (most turns of a ping-pong or a ring): noted as it is taken, which costs less than a run of one.
           // A traced one: its spans (lastTrace is set by this shift, traces being kept).
           const msg = mb.shift();
@@ -236,15 +239,18 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         const end = n + mb.headRun(timing.room());
         timing.runStarts(mb);
         while (n < end && n + s.turnSends < budget && mb.length > 0) {
-          // A traced message ends the run (taken on its own, above).
-          if (mb.headTraced()) break;
-          const msg = mb.shiftInRun();
+          // A traced message is taken with its context and its stamp (the run's: see the comment above).
+          const traced = mb.headTraced();
+          const msg = traced ? mb.shift() : mb.shiftInRun();
           n++;
           // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
           if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
           let next: unknown;
           try {
-            next = b.handle(msg, p.state, ctx as never);
+            if (traced && tracing !== null) {
+              taken[0] = mb.lastStamp;
+              next = handleTraced(p, b, msg, n);
+            } else next = b.handle(msg, p.state, ctx as never);
           } catch (err) {
             timing.ranInBlock(n - from, n - 1 - from);
             endTurn(p, n);

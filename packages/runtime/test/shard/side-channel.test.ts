@@ -1,4 +1,4 @@
-// Two transports in one thread, wired as the main thread wires them: side items in flight are bounded, in order, and survive a consumer restart as "lost".
+// Two transports in one thread, wired as the main thread wires them: side items in flight are bounded, in order, survive a consumer restart as "lost", and a poll takes a bounded amount of them.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MessageChannel } from 'node:worker_threads';
@@ -6,6 +6,7 @@ import { controlBytes } from '../../src/ring/control-block.ts';
 import { EPOCH_INDEX, PORT_ACK_INDEX, PORT_GEN_INDEX } from '../../src/ring/layout.ts';
 import { ringHeader } from '../../src/ring/ring.ts';
 import { OP_SEND, type RingGrant } from '../../src/shard/protocol.ts';
+import { POLL_SIDE_KIB, lastNudge } from '../../src/shard/side-intake.ts';
 import { Transport } from '../../src/shard/transport.ts';
 
 const KiB = 1024;
@@ -99,6 +100,36 @@ test('a consumer restart: frames meant for the dead one report their items lost;
   assert.is(got.length, 2);
   assert.equal(got[0], { seq: 0, data: '[131072 bytes of binary data, lost with the thread that held them]' });
   assert.is((got[1] as { data: Uint8Array }).data[0], 8);
+});
+
+test('a poll takes at most POLL_SIDE_KIB of side items and leaves the rest in the ring, in order; the poll after one that took some first lets V8 check its young ArrayBuffer bytes', () => {
+  const { producer, consumer, got } = pair(64 * 1024 * KiB);
+  const mib = POLL_SIDE_KIB / 1024;
+  // One frame per send: 1 MiB parts, half again as many as a poll takes, all within the budget.
+  const n = mib + mib / 2;
+  for (let i = 0; i < n; i++) {
+    producer.emit2(2, OP_SEND, i, { i, data: big(1024 * KiB, i & 255) });
+    producer.flush();
+  }
+  assert.not.ok(producer.hasOverflow(), 'all posted: the bound is the consumer\'s');
+  const before = lastNudge();
+  consumer.t!.poll(1000);
+  assert.is(got.length, mib, 'the first poll stops at POLL_SIDE_KIB, though its op budget allows more');
+  assert.is(lastNudge(), before, 'nothing taken before the first poll: no nudge');
+  consumer.t!.poll(1000);
+  assert.is(got.length, n, 'the next poll takes the rest');
+  const second = lastNudge();
+  assert.ok(second !== before && second instanceof ArrayBuffer, 'the poll after one that took side items allocates a buffer first');
+  consumer.t!.poll(1000);
+  const third = lastNudge();
+  assert.ok(third !== second, 'and so does the poll after that one');
+  consumer.t!.poll(1000);
+  assert.is(lastNudge(), third, 'a poll after one that took none does not');
+  got.forEach((m, i) => {
+    const { i: seq, data } = m as { i: number; data: Uint8Array };
+    assert.is(seq, i, 'in order');
+    assert.ok(data[0] === (i & 255) && data[data.length - 1] === (i & 255), 'intact');
+  });
 });
 
 test.run();

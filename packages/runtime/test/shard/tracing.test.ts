@@ -1,7 +1,9 @@
 // A shard's built-in spans: sampling of new traces (a geometric countdown between kept ones, none at 0, all at 1), one clock read per handled message, send spans at their stamps.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BUILTIN_HANDLE, BUILTIN_RECEIVE, BUILTIN_SEND, type SpanSink, WordSpanContext } from '@joerl/telemetry/internal';
+import { BUILTIN_HANDLE, BUILTIN_RECEIVE, BUILTIN_SEND, type SpanEndWire, type SpanSink, WordSpanContext } from '@joerl/telemetry/internal';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { BEHAVIOUR } from '../../src/actor/brand.ts';
 import { Pid } from '../../src/actor/pid.ts';
 import { ThreadTracing } from '../../src/shard/tracing.ts';
 
@@ -49,6 +51,18 @@ test('at 1%, about one send in a hundred starts a trace, the gaps between them s
 test('at 0 no send starts a trace; at 1 every send does', () => {
   assert.is(sample(0, 10_000).kept, 0);
   assert.is(sample(1, 10_000).kept, 10_000);
+});
+
+test('a gap longer than one countdown goes on in chunks and is refused in full: the root after it is kept', () => {
+  const sink = counting();
+  const tracing = new ThreadTracing({ sampleRate: 0.5, propagation: 'parent' }, sink, false);
+  // A gap of 5 held as a countdown of 2 and 3 more (as a gap past 2^30 - 1 is held, in chunks of that).
+  Object.assign(tracing as unknown as { skip: number; skipMore: number }, { skip: 2, skipMore: 3 });
+  const from = new Pid(0, 1, 1);
+  const to = new Pid(0, 2, 1);
+  const kept = Array.from({ length: 6 }, () => tracing.onSend(from, to) !== undefined);
+  assert.equal(kept, [false, false, false, false, false, true]);
+  assert.is(sink.sends, 1);
 });
 
 test('a traced message handled right after another in the same turn starts when that one ended; otherwise it reads the clock', () => {
@@ -109,7 +123,7 @@ test("a send span is timed by the send's queue-wait stamp when it has one, never
   assert.is(turn.clock, handleStart, "the turn's clock moved to the handle span's start");
   const inHandler: number[] = [];
   tracing.runHandler(
-    tracing.handleCtx,
+    handle,
     {
       handle() {
         // Stamped with the moved clock: no clock read, and not before the parent.
@@ -133,6 +147,102 @@ test("a send span is timed by the send's queue-wait stamp when it has one, never
   assert.is(stamped!.start, handleStart, "at the handle span's start");
   assert.ok(stale!.start >= handleStart, `a stale stamp gives way to the clock: ${stale!.start} >= ${handleStart}`);
   assert.ok(stale!.start > 5);
+});
+
+test("a plain actor's traced handler that never reads its span has none made; one that does gets the span it ends with", () => {
+  // (Globals from an earlier test would keep theirs: this thread's tracing installs its own.)
+  context.disable();
+  trace.disable();
+  propagation.disable();
+  const rows: { code: number; s0: number; s1: number; t0: number; p0: number; p1: number }[] = [];
+  const wires: SpanEndWire[] = [];
+  const sink: SpanSink = {
+    started() {},
+    ended() {},
+    endedWire(w) {
+      wires.push(w);
+    },
+    endedBuiltin(code, s0, s1, t, p0, p1) {
+      rows.push({ code, s0, s1, t0: t.t0, p0, p1 });
+    },
+  };
+  const turn = { inTurn: true, clock: 5 };
+  const tracing = new ThreadTracing({ sampleRate: 1, propagation: 'parent' }, sink, true, turn, { stamp: NaN });
+  const from = new Pid(0, 1, 1);
+  const to = new Pid(0, 2, 1);
+  const carried = new WordSpanContext({ t0: 11, t1: 12, t2: 13, t3: 14 }, 21, 22, true);
+  const actor = (handle: () => unknown) => ({ [BEHAVIOUR]: 'actor', handle });
+
+  // Never looked at: a send under it is its child, it ends as a row, no span object.
+  const quiet = tracing.beginHandle(carried, NaN, 'T', to, false);
+  const receive = rows.at(-1)!;
+  assert.equal([receive.code, receive.p0, receive.p1, receive.t0], [BUILTIN_RECEIVE, 21, 22, 11]);
+  tracing.runHandler(quiet, actor(() => tracing.onSend(to, from)), null, null, null);
+  const send = rows.at(-1)!;
+  assert.equal([send.code, send.t0, send.p0, send.p1], [BUILTIN_SEND, 11, quiet.s0, quiet.s1], "the send is the handle span's child, in the carried trace");
+  tracing.endHandleChained(quiet);
+  const handle = rows.at(-1)!;
+  assert.equal([handle.code, handle.p0, handle.p1, handle.t0], [BUILTIN_HANDLE, receive.s0, receive.s1, 11], "the handle span is the receive's child");
+  assert.is(quiet.made, null, 'no span object was made');
+
+  // Looked at: the active span is a real span with the same ids; what the handler adds to it is shipped.
+  const looked = tracing.beginHandle(carried, NaN, 'T', to, true);
+  const seen: { traceId: string; spanId: string }[] = [];
+  tracing.runHandler(
+    looked,
+    actor(() => {
+      const span = trace.getActiveSpan()!;
+      span.setAttribute('k', 'v');
+      seen.push(span.spanContext());
+      tracing.onSend(to, from);
+    }),
+    null,
+    null,
+    null,
+  );
+  assert.ok(looked.made !== null, 'the span was made when asked for');
+  assert.is(trace.getActiveSpan(), undefined, 'and is no longer active once its handler returned');
+  assert.equal(rows.at(-1)!.p0, looked.s0, "a send after the span was made is still the handle span's child");
+  const lookedIds = [looked.s0, looked.s1];
+  tracing.endHandleChained(looked);
+  const wire = wires.at(-1)!;
+  assert.is(wire[0], seen[0]!.spanId, 'the span the handler saw is the one that ended');
+  assert.is(wire[1], '0000000b0000000c0000000d0000000e');
+  assert.equal(wire[7], ['k', 'v']);
+
+  // The reused handle: a new message, a new span (new ids), not the one made before.
+  const next = tracing.beginHandle(carried, NaN, 'T', to, true);
+  assert.is(next.made, null);
+  assert.ok(next.s0 !== lookedIds[0] || next.s1 !== lookedIds[1]);
+  tracing.endHandleChained(next);
+  context.disable();
+  trace.disable();
+  propagation.disable();
+});
+
+test("a plain actor's sync init runs under its lifecycle span without entering the AsyncLocalStorage (no async hooks for the thread)", async () => {
+  context.disable();
+  trace.disable();
+  propagation.disable();
+  const sink: SpanSink = { started() {}, ended() {}, endedWire() {}, endedBuiltin() {} };
+  const tracing = new ThreadTracing({ sampleRate: 1, propagation: 'parent' }, sink, true);
+  // (What AsyncLocalStorage.run sets the first time: Node turns on its promise hooks then.)
+  const als = (tracing as unknown as { cm: { als: { enabled?: boolean } } }).cm.als;
+  const parent = new WordSpanContext(null, 1, 2, false);
+  const to = new Pid(0, 2, 1);
+  const sync = { [BEHAVIOUR]: 'actor', init: () => trace.getActiveSpan() };
+  const span = tracing.lifecycle('started', parent, 'T', to);
+  assert.is(tracing.runInit(span, sync, null, null), span, 'init sees its lifecycle span');
+  assert.is(als.enabled === true, false, 'the AsyncLocalStorage was never entered');
+  // An init that returned a promise: the next spawn of its behaviour runs in a context its continuations keep.
+  const later = { [BEHAVIOUR]: 'actor', init: () => Promise.resolve().then(() => trace.getActiveSpan()) };
+  const first = tracing.lifecycle('started', parent, 'T', to);
+  await (tracing.runInit(first, later, null, null) as Promise<unknown>);
+  const second = tracing.lifecycle('started', parent, 'T', to);
+  assert.is(await (tracing.runInit(second, later, null, null) as Promise<unknown>), second, 'the continuation sees the span');
+  context.disable();
+  trace.disable();
+  propagation.disable();
 });
 
 test.run();

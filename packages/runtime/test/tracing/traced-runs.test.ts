@@ -5,10 +5,12 @@ import type { Pid } from '@joerl/runtime';
 import { expect, withSystem } from '../helpers.ts';
 import { parse, value } from '../telemetry/exposition.ts';
 import type { EchoDone, EchoMsg } from '../fixtures/echo-self.actor.ts';
+import type { RootMsg } from '../fixtures/root-sender.actor.ts';
 import { parentOf, sdk, spansWhere } from './helpers.ts';
 
 const test = suite('traced-runs');
 const ECHO = new URL('../fixtures/echo-self.actor.ts', import.meta.url);
+const ROOTS = new URL('../fixtures/root-sender.actor.ts', import.meta.url);
 
 test('at 30% sampling every traced message in a mailbox of runs gets its receive and handle spans, parented on its send, and counts stay exact', async () => {
   const otel = sdk();
@@ -53,5 +55,42 @@ test('at 30% sampling every traced message in a mailbox of runs gets its receive
     await otel.done();
   }
 });
+
+for (const threads of [2, 1]) {
+  const where = threads === 2 ? 'to another shard (its envelope carries the trace id only)' : 'in its shard (the mailbox keeps a copy of the reused send context)';
+  test(`a new trace's first send ${where} is the parent of its receive, with a span id of its own`, async () => {
+    const otel = sdk();
+    try {
+      await withSystem({ threads, tracing: { sampleRate: 1, processors: [otel.processor] } }, async (system) => {
+        const a = (await system.spawn(ROOTS, undefined, { shard: 1 })) as Pid<RootMsg>;
+        const b = (await system.spawn(ROOTS, undefined, { shard: threads })) as Pid<RootMsg>;
+        const n = 50;
+        otel.exporter.reset();
+        system.send(a, { to: b, n });
+        const handles = await spansWhere(system, otel.exporter, (s) => s.name === 'actor.handle_message' && s.attributes['actor.pid'] === String(b), n);
+        assert.is(handles.length, n);
+        const all = otel.exporter.getFinishedSpans();
+        const sends = new Map(all.filter((s) => s.name === 'message.send' && s.attributes['actor.to_pid'] === String(b)).map((s) => [s.spanContext().spanId, s]));
+        const receives = new Map(all.filter((s) => s.name === 'message.receive' && s.attributes['actor.to_pid'] === String(b)).map((s) => [s.spanContext().spanId, s]));
+        assert.is(sends.size, n, 'n send spans, their ids distinct');
+        const traces = new Set<string>();
+        for (const h of handles) {
+          const r = receives.get(parentOf(h) ?? '')!;
+          assert.ok(r !== undefined, 'a handle span under a receive span');
+          const send = sends.get(parentOf(r) ?? '');
+          assert.ok(send !== undefined, 'the receive under the send that started its trace');
+          assert.is(parentOf(send!), undefined, "the send is its trace's root");
+          assert.is(send!.spanContext().traceId, r.spanContext().traceId);
+          assert.is(h.spanContext().traceId, r.spanContext().traceId);
+          assert.not.equal(send!.spanContext().spanId, '0000000000000000');
+          traces.add(send!.spanContext().traceId);
+        }
+        assert.is(traces.size, n, 'one trace per send');
+      });
+    } finally {
+      await otel.done();
+    }
+  });
+}
 
 test.run();

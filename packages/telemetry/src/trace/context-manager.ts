@@ -3,6 +3,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Context, type ContextManager, ROOT_CONTEXT } from '@opentelemetry/api';
 
+/** A context made on demand (see AsyncLocalContextManager.runLazy). */
+export interface LazyContext {
+  context(): Context;
+}
+
 export class AsyncLocalContextManager implements ContextManager {
   private readonly als = new AsyncLocalStorage<Context>();
   /**
@@ -13,22 +18,36 @@ export class AsyncLocalContextManager implements ContextManager {
   depth = 0;
   /** The context of the synchronous run in progress (see runSync), or null. */
   private syncCtx: Context | null = null;
+  /** The synchronous run in progress has its context still to make (see runLazy): made on the first `active()`. */
+  private lazy: LazyContext | null = null;
 
   active(): Context {
-    return this.syncCtx ?? this.als.getStore() ?? ROOT_CONTEXT;
+    const s = this.syncCtx;
+    if (s !== null) return s;
+    const lazy = this.lazy;
+    if (lazy !== null) return (this.syncCtx = lazy.context());
+    return this.als.getStore() ?? ROOT_CONTEXT;
+  }
+
+  /** The lazy context of the synchronous run in progress while nobody has asked for it (see runLazy), else null. */
+  pending(): LazyContext | null {
+    return this.syncCtx === null ? this.lazy : null;
   }
 
   with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
     this.depth++;
     // Inside, the AsyncLocalStorage says what is active (and carries it to what fn starts).
     const outer = this.syncCtx;
+    const outerLazy = this.lazy;
     this.syncCtx = null;
+    this.lazy = null;
     try {
       // Reflect.apply, not fn.bind(thisArg): no bound function made per call.
       return this.als.run(ctx, Reflect.apply, fn, thisArg, args) as ReturnType<F>;
     } finally {
       this.depth--;
       this.syncCtx = outer;
+      this.lazy = outerLazy;
     }
   }
 
@@ -43,14 +62,27 @@ export class AsyncLocalContextManager implements ContextManager {
    * runs through here instead of `with`.
    */
   runSync<R>(ctx: Context, fn: (a: unknown, b: unknown, c: unknown) => R, thisArg: unknown, a: unknown, b: unknown, c: unknown): R {
+    return this.runLazy(null, ctx, fn, thisArg, a, b, c);
+  }
+
+  /**
+   * runSync with a context made only if `fn` asks for it (`active()`):
+   * `lazy.context()` then, once. A traced handler that never looks at its
+   * span has none made (see LazyHandleSpan). `ctx` is used instead when
+   * `lazy` is null.
+   */
+  runLazy<R>(lazy: LazyContext | null, ctx: Context | null, fn: (a: unknown, b: unknown, c: unknown) => R, thisArg: unknown, a: unknown, b: unknown, c: unknown): R {
     this.depth++;
     const outer = this.syncCtx;
+    const outerLazy = this.lazy;
     this.syncCtx = ctx;
+    this.lazy = lazy;
     try {
       return fn.call(thisArg, a, b, c);
     } finally {
       this.depth--;
       this.syncCtx = outer;
+      this.lazy = outerLazy;
     }
   }
 

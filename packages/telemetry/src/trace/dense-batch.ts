@@ -37,6 +37,11 @@ const SMALL = 8;
  */
 const TEXT_ROOM = 512;
 
+/** Rows of a batch whose frame (head, rows, the usual texts) fits in `bytes`. */
+export function rowsFitting(bytes: number): number {
+  return Math.floor((bytes - FRAME_HEAD - TEXT_ROOM) / (ROW_F64 * 8));
+}
+
 /** A shipped batch: rows (ids included), their texts, and the spans sent as wire records. */
 export type DenseBatchWire = [Float64Array | number[], string[], SpanEndWire[]];
 

@@ -119,10 +119,12 @@ export class WordSpanContext implements SpanContext, SpanWords {
   readonly s1: number;
   readonly traceFlags = 1;
   readonly isRemote: boolean;
+  /** A new trace's first span, its id derived from the trace id (see newRootContext): an envelope need not carry it. */
+  readonly derived: boolean;
   private tid: string | undefined = undefined;
   private sid: string | undefined = undefined;
 
-  constructor(t: TraceWords | null, s0: number, s1: number, isRemote: boolean) {
+  constructor(t: TraceWords | null, s0: number, s1: number, isRemote: boolean, derived = false) {
     if (t === null) {
       const i = take(4);
       const w = words;
@@ -139,6 +141,7 @@ export class WordSpanContext implements SpanContext, SpanWords {
     this.s0 = s0;
     this.s1 = s1;
     this.isRemote = isRemote;
+    this.derived = derived;
   }
 
   get traceId(): string {
@@ -148,6 +151,117 @@ export class WordSpanContext implements SpanContext, SpanWords {
   get spanId(): string {
     return (this.sid ??= spanHex(this.s0, this.s1));
   }
+
+  /** Drops the hex ids made so far (see renewRoot, renewChild). */
+  forget(): void {
+    this.tid = undefined;
+    this.sid = undefined;
+  }
+
+  /** A context of its own with the same ids (of a reused one, see ThreadTracing.onSend). */
+  kept(): WordSpanContext {
+    return new WordSpanContext(this, this.s0, this.s1, this.isRemote, this.derived);
+  }
+}
+
+type Renewed = { -readonly [K in 't0' | 't1' | 't2' | 't3' | 's0' | 's1' | 'derived']: WordSpanContext[K] };
+
+/**
+ * `sc`, reused, as a new trace's first span's context (as newRootContext
+ * makes one): for a thread's send context, whose ids the envelope and the
+ * span row copy at once (a local mailbox keeps `kept()`), so a traced send
+ * allocates nothing.
+ */
+export function renewRoot(sc: WordSpanContext): WordSpanContext {
+  const i = take(4);
+  const w = words;
+  const m = sc as unknown as Renewed;
+  m.t0 = w[i]!;
+  m.t1 = w[i + 1]!;
+  m.t2 = w[i + 2]!;
+  m.t3 = w[i + 3] || rand32NonZero();
+  m.s0 = rootSpanHi(sc);
+  m.s1 = rootSpanLo(sc);
+  m.derived = true;
+  sc.forget();
+  return sc;
+}
+
+/** `sc`, reused, as a new span's context in `trace` (as newWordContext makes one): see renewRoot. */
+export function renewChild(sc: WordSpanContext, trace: TraceWords): WordSpanContext {
+  const i = take(2);
+  const w = words;
+  const m = sc as unknown as Renewed;
+  m.t0 = trace.t0;
+  m.t1 = trace.t1;
+  m.t2 = trace.t2;
+  m.t3 = trace.t3;
+  m.s0 = w[i]!;
+  m.s1 = w[i + 1] || rand32NonZero();
+  m.derived = false;
+  sc.forget();
+  return sc;
+}
+
+/** murmur3's 32-bit finalizer: a bijection of int32 whose every output bit depends on every input bit. */
+function mix32(x: number): number {
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35);
+  return x ^ (x >>> 16);
+}
+
+/**
+ * The span id words (hi, lo) of a new trace's first span, from its trace
+ * id's: so a traced envelope that starts a trace carries four words, not six
+ * (each a msgpack item to pack and unpack; ids are ~a tenth of a traced
+ * message's cost on the receiving shard). Unique within the trace (it is
+ * the trace's only span with no parent) and as random-looking as the trace
+ * id, every bit mixed from two of its words; never all zero (lo is not 0).
+ */
+export function rootSpanHi(t: TraceWords): number {
+  return mix32(t.t0 ^ t.t2 ^ 0x5bd1e995);
+}
+
+/** See rootSpanHi. */
+export function rootSpanLo(t: TraceWords): number {
+  return mix32(t.t1 ^ t.t3 ^ 0x27d4eb2f) || 1;
+}
+
+/** A new trace and its first span's context, the span id derived from the trace id (see rootSpanHi). */
+export function newRootContext(): WordSpanContext {
+  const i = take(4);
+  const w = words;
+  const c = CARRIED;
+  c.t0 = w[i]!;
+  c.t1 = w[i + 1]!;
+  c.t2 = w[i + 2]!;
+  c.t3 = w[i + 3] || rand32NonZero();
+  return new WordSpanContext(c, rootSpanHi(c), rootSpanLo(c), false, true);
+}
+
+/** The context of a traced envelope that started a trace (OP_SEND_TR): its span id derived from the four words it carried. */
+export function carriedRoot(t0: number, t1: number, t2: number, t3: number): WordSpanContext {
+  const c = CARRIED;
+  c.t0 = t0;
+  c.t1 = t1;
+  c.t2 = t2;
+  c.t3 = t3;
+  return new WordSpanContext(c, rootSpanHi(c), rootSpanLo(c), true);
+}
+
+/** Scratch words for carriedContext (the constructor copies them). */
+const CARRIED = { t0: 0, t1: 0, t2: 0, t3: 0 };
+
+/** The context a traced envelope carried, from its six words (no words object made per message). */
+export function carriedContext(t0: number, t1: number, t2: number, t3: number, s0: number, s1: number): WordSpanContext {
+  const c = CARRIED;
+  c.t0 = t0;
+  c.t1 = t1;
+  c.t2 = t2;
+  c.t3 = t3;
+  return new WordSpanContext(c, s0, s1, true);
 }
 
 /** A new span's context: new words for the span, the trace's (new ones when `trace` is null). */

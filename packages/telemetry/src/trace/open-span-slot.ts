@@ -63,6 +63,10 @@ export class OpenSpanSlot {
   /** The name and type last written (most handlers of a thread share them: written again only when they change). */
   private lastName = '';
   private lastType = '';
+  /** The descriptor, kind and parent flag last written: a busy process's spans share one descriptor array (see ThreadTracing.handleDescriptor). */
+  private lastBuiltin: unknown[] | null = null;
+  private lastKind = -1;
+  private lastRemote = false;
 
   constructor(sab: SharedArrayBuffer) {
     this.i32 = new Int32Array(sab, 0, 9);
@@ -75,17 +79,33 @@ export class OpenSpanSlot {
   open(rec: OpenSpanFields): boolean {
     const b = rec.builtin;
     const w = rec.words;
-    if (b === undefined || w === undefined || b.length !== 5 || typeof b[4] !== 'string' || rec.name.length > MAX_TEXT || rec.scope !== 'joerl' || rec.scopeVersion !== undefined) return false;
-    const type = (b[4] as string).slice(0, MAX_TEXT);
+    if (b === undefined || w === undefined || rec.scope !== 'joerl' || rec.scopeVersion !== undefined) return false;
     const i = this.i32;
-    i[KIND] = rec.kind;
-    i[PARENT_REMOTE] = rec.parentRemote === true ? 1 : 0;
-    i[CODE] = b[0] as number;
-    i[NODE] = b[1] as number;
-    i[SHARD] = b[2] as number;
-    i[SERIAL] = b[3] as number;
-    i[NAME_LEN] = rec.name.length;
-    i[TYPE_LEN] = type.length;
+    const remote = rec.parentRemote === true;
+    // The same descriptor, kind and name as the last span written (a process handling a run of traced messages): only its ids and start change.
+    if (b !== this.lastBuiltin || rec.kind !== this.lastKind || remote !== this.lastRemote || rec.name !== this.lastName) {
+      if (b.length !== 5 || typeof b[4] !== 'string' || rec.name.length > MAX_TEXT) return false;
+      const type = (b[4] as string).slice(0, MAX_TEXT);
+      i[KIND] = rec.kind;
+      i[PARENT_REMOTE] = remote ? 1 : 0;
+      i[CODE] = b[0] as number;
+      i[NODE] = b[1] as number;
+      i[SHARD] = b[2] as number;
+      i[SERIAL] = b[3] as number;
+      i[NAME_LEN] = rec.name.length;
+      i[TYPE_LEN] = type.length;
+      if (rec.name !== this.lastName) {
+        for (let k = 0; k < rec.name.length; k++) this.u16[k] = rec.name.charCodeAt(k);
+        this.lastName = rec.name;
+      }
+      if (type !== this.lastType) {
+        for (let k = 0; k < type.length; k++) this.u16[MAX_TEXT + k] = type.charCodeAt(k);
+        this.lastType = type;
+      }
+      this.lastBuiltin = b;
+      this.lastKind = rec.kind;
+      this.lastRemote = remote;
+    }
     this.f64[0] = rec.start;
     const u = this.u32;
     u[0] = w.s0;
@@ -96,14 +116,6 @@ export class OpenSpanSlot {
     u[5] = w.t3;
     u[6] = rec.p0 ?? 0;
     u[7] = rec.p1 ?? 0;
-    if (rec.name !== this.lastName) {
-      for (let k = 0; k < rec.name.length; k++) this.u16[k] = rec.name.charCodeAt(k);
-      this.lastName = rec.name;
-    }
-    if (type !== this.lastType) {
-      for (let k = 0; k < type.length; k++) this.u16[MAX_TEXT + k] = type.charCodeAt(k);
-      this.lastType = type;
-    }
     // Stored last, and plainly (no fence: two a traced message): the main thread reads the slot only
     // once this thread is gone, and a thread's end (the exit or error event's post) orders its writes before.
     i[STATE] = 1;
