@@ -236,9 +236,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         }
         // A run: messages of one stamp, within the open block (whose clock is theirs).
         const from = n;
-        let end = n + mb.headRun();
-        const room = n + timing.room();
-        if (end > room) end = room;
+        const end = n + mb.headRun(timing.room());
         timing.runStarts(mb);
         while (n < end && n + s.turnSends < budget && mb.length > 0) {
           // A traced message is taken with its context and its stamp (the run's: see the comment above).

@@ -262,15 +262,15 @@ test('a single run keeps its stamp in lastStamp: each message keeps its stamp, n
   });
 });
 
-test('two runs keep their stamps in a pair slot, not a run record: shift, runs, a third run, an unstamped message, removeAt; every pair freed', () => {
+test('two runs keep their stamps in a pair slot, not a stamp array: shift, runs, a third run, an unstamped message, removeAt; every pair freed', () => {
   const base = livePairs();
-  const runsOf = (mb: Mailbox): unknown => (mb as unknown as { runs: unknown }).runs;
+  const arrayOf = (mb: Mailbox): unknown => (mb as unknown as { stamps: unknown }).stamps;
   // A parent with both children's answers queued, sent at two clocks (Savina's Fibonacci).
   const m = new Mailbox(Infinity, 2);
   pushAt(m, 'a', 1);
   pushAt(m, 'b', 2);
   assert.is(livePairs(), base + 1, 'the second run takes a pair');
-  assert.is(runsOf(m), null, 'no run record');
+  assert.is(arrayOf(m), null, 'no stamp array');
   pushAt(m, 'c', 2); // joins the second run
   assert.is(livePairs(), base + 1);
   assert.equal(takeAll(m), [['a', 1], ['b', 2], ['c', 2]]);
@@ -293,7 +293,7 @@ test('two runs keep their stamps in a pair slot, not a run record: shift, runs, 
   assert.is(m.shiftInRun(), 'c');
   assert.equal(takeAll(m), [['d', 2], ['e', 3]]);
   assert.is(livePairs(), base);
-  assert.is(runsOf(m), null, 'still no run record');
+  assert.is(arrayOf(m), null, 'still no stamp array');
   // Taken by runs, more of the second run pushed while the first is taken, growth on the way.
   pushAt(m, 'a', 3);
   pushAt(m, 'b', 3);
@@ -305,7 +305,7 @@ test('two runs keep their stamps in a pair slot, not a run record: shift, runs, 
   assert.is(m.shiftInRun(), 'b');
   assert.is(m.lastStamp, 3, 'the head run taken: lastStamp is still its stamp');
   pushAt(m, 'e', 5); // a third stamp behind a used-up head run: a pair of the two runs queued
-  assert.is(runsOf(m), null, 'no run record');
+  assert.is(arrayOf(m), null, 'no stamp array');
   assert.is(m.lastStamp, 3);
   assert.equal(takeByRuns(m), [['c', 4], ['d', 4], ['e', 5]]);
   assert.is(livePairs(), base);
@@ -357,6 +357,36 @@ test('two runs keep their stamps in a pair slot, not a run record: shift, runs, 
   assert.is(livePairs(), base + 300);
   many.forEach((mb, i) => assert.equal(i % 2 === 0 ? takeAll(mb) : takeByRuns(mb), [['x', i], ['y', i + 0.5]]));
   assert.is(livePairs(), base);
+});
+
+test('a stamp array keeps each message its stamp: headRun counts at most max, unstamped ones make runs too, through growth and wrap', () => {
+  const arrayOf = (mb: Mailbox): unknown => (mb as unknown as { stamps: unknown }).stamps;
+  const m = new Mailbox(Infinity, 2);
+  // Messages from many senders (Savina's Big): a new stamp every other message makes the array.
+  const want: Array<[unknown, number | null]> = [];
+  for (let round = 0; round < 6; round++) {
+    for (let i = 0; i < 10; i++) {
+      const msg = round * 100 + i;
+      if (i === 6 || i === 7) {
+        m.push(msg);
+        want.push([msg, null]);
+      } else {
+        pushAt(m, msg, 10 * round + (i >> 1));
+        want.push([msg, 10 * round + (i >> 1)]);
+      }
+    }
+    assert.ok(arrayOf(m) !== null, 'a third run makes the stamp array');
+    // Runs of two, cut at max 1 for the first; the unstamped pair (6, 7) is one run.
+    assert.is(m.headRun(1), 1);
+    assert.is(m.headRun(), 2);
+    const got = takeByRuns(m);
+    assert.equal(got, want.splice(0, 10), `round ${round}`);
+    assert.is(m.length, 0);
+    // Emptied, it keeps the array: a lone stamped message, then a shift, reads its own stamp.
+    pushAt(m, 'x', 0.5);
+    assert.is(m.shift(), 'x');
+    assert.is(m.lastStamp, 0.5);
+  }
 });
 
 test('stamps against a model, seeded: pushes of a few stamps (some unstamped or system) between shifts, runs and removals; a push into a non-empty mailbox never moves lastStamp', () => {
