@@ -158,8 +158,8 @@ export class Mailbox extends StampedRing {
 
   /**
    * Whether the oldest message carries a trace context: a consumer that
-   * takes messages in runs (`shiftInRun`, which keeps no trace) ends a run
-   * before one. A field read for a mailbox that never held a traced message
+   * takes messages in runs takes such a one with `shift` (which keeps it),
+   * not `shiftInRun`. A field read for a mailbox that never held a traced message
    * (no count kept: a field more is 8 bytes more per actor). The mailbox
    * must not be empty.
    */

@@ -69,7 +69,8 @@ export class StampedRing {
    * How many queued messages from the oldest on, at most `max`, share the
    * oldest one's stamp (all of them in a mailbox that was never stamped),
    * and sets `lastStamp` to it: for a consumer that takes messages a run at
-   * a time (the observed turn) with `shiftInRun`, which keeps no stamps.
+   * a time (the observed turn) with `shiftInRun`, which keeps no stamps
+   * (or `shift`, for a traced one: it reads the same stamp).
    * The mailbox must not be empty.
    */
   headRun(max?: number): number {

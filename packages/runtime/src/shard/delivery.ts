@@ -10,7 +10,7 @@ import { forLocal, forWire } from '../codec/prepare.js';
 import { InvalidArgumentError, MailboxFullError, NoProcError, UnknownNameError } from '../errors.js';
 import { describe } from '../validate.js';
 import { DROPPED, THREAD_STRIDE_I32 } from '../ring/control-block.js';
-import { type DeadLetter, type DeadLetterReason, OP_CALL, OP_CALL_AT, OP_CLOCK, OP_DEAD_LETTER, OP_MONITOR, OP_SEND, OP_SEND_AT, OP_SEND_TP, OP_SEND_TR } from './protocol.js';
+import { type DeadLetter, type DeadLetterReason, OP_CALL, OP_CALL_AT, OP_CLOCK, OP_DEAD_LETTER, OP_MONITOR, OP_SEND, OP_SEND_AT, OP_SEND_TP, OP_SEND_TR, isCallOp, isSendOp } from './protocol.js';
 import type { Receive } from './receive.js';
 import { R_SEND, R_SEND_TP, REMOTE } from './remote-ops.js';
 import { NO_ROUTE, type Router } from './router.js';
@@ -290,7 +290,7 @@ export class Delivery {
 
   /** An op that passed the encodability check but still failed to pack: report it, drop only it. */
   onUnencodableOp(dest: number, op: unknown[]): void {
-    if (op[0] === OP_SEND || op[0] === OP_SEND_AT || op[0] === OP_SEND_TP || op[0] === OP_SEND_TR || op[0] === OP_CALL || op[0] === OP_CALL_AT) this.deadLetter(new Pid(this.s.node, dest, op[1] as number), '[unencodable message]', 'unencodable');
+    if (isSendOp(op[0]) || isCallOp(op[0])) this.deadLetter(new Pid(this.s.node, dest, op[1] as number), '[unencodable message]', 'unencodable');
   }
 
   /** A pid, or the pid registered under a name (ERR_UNKNOWN_NAME otherwise). */

@@ -56,12 +56,26 @@ export const OP_SEND_TR = 29; //     toSerial, msg, trace id t0..t3 (a traced me
 export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 4, 1, 2, 6, 5, 3, 3, 1, 9, 1, 1, 6, 1, 3, 3, 1, 1, 6, 6, 6];
 
 /**
+ * True for the ops that deliver a send (toSerial, msg, ...): every form one
+ * takes (stamped, traced, a trace's first). The one list: whoever must find
+ * every send in a batch (a report of what was lost, a dead letter) asks here.
+ */
+export function isSendOp(op: unknown): boolean {
+  return op === OP_SEND || op === OP_SEND_AT || op === OP_SEND_TP || op === OP_SEND_TR;
+}
+
+/** True for the ops that deliver a call (toSerial, from, ref, req, ...). */
+export function isCallOp(op: unknown): boolean {
+  return op === OP_CALL || op === OP_CALL_AT;
+}
+
+/**
  * True for the ops that carry a message someone sent (counted until published:
  * see Transport.counted): sends, calls, dead-letter reports, and sends to another
  * node on their way to the main thread (`kind`: the OP_REMOTE's first field).
  */
 export function carriesMessage(op: number, kind?: unknown): boolean {
-  return op === OP_SEND || op === OP_SEND_AT || op === OP_SEND_TP || op === OP_SEND_TR || op === OP_CALL || op === OP_CALL_AT || op === OP_DEAD_LETTER || (op === OP_REMOTE && (kind === R_SEND || kind === R_SEND_TP));
+  return isSendOp(op) || isCallOp(op) || op === OP_DEAD_LETTER || (op === OP_REMOTE && (kind === R_SEND || kind === R_SEND_TP));
 }
 
 /** How a spawn relates the child to its parent: not at all, linked, or monitored (atomically, at birth). */

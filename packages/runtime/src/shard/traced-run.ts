@@ -49,11 +49,8 @@ export class TracedRunner {
    */
   runHandler(h: LazyHandleSpan, b: Handles, msg: unknown, state: unknown, actx: unknown): unknown {
     const cm = this.cm;
-    // (Only plain actors: an OTP behaviour's handle chains the callbacks, which may be async, in a promise.)
     // The behaviour that took this path last skips the checks (a WeakSet lookup a traced message).
-    if (b !== this.lastSync && (cm === null || (b as unknown as Record<symbol, unknown>)[BEHAVIOUR] !== 'actor' || b.handle.constructor === AsyncFunction || this.asyncHandlers.has(b))) {
-      return context.with(h.context(), b.handle, b, msg, state, actx);
-    }
+    if (b !== this.lastSync && !this.mayRunSync(b, b.handle, this.asyncHandlers)) return context.with(h.context(), b.handle, b, msg, state, actx);
     this.lastSync = b;
     const next = cm!.runLazy(h, null, b.handle, b, msg, state, actx);
     if (isThenable(next)) {
@@ -61,6 +58,17 @@ export class TracedRunner {
       this.lastSync = null;
     }
     return next;
+  }
+
+  /**
+   * Whether `fn` of behaviour `b` may run through the context manager, its
+   * span active for its synchronous part only: on a shard (a context manager
+   * of ours), a plain actor's (an OTP behaviour chains its callbacks, which
+   * may be async, in a promise), not an async function, and it has not
+   * returned a promise before (`returned`).
+   */
+  private mayRunSync(b: object, fn: object, returned: WeakSet<object>): boolean {
+    return this.cm !== null && (b as Record<symbol, unknown>)[BEHAVIOUR] === 'actor' && fn.constructor !== AsyncFunction && !returned.has(b);
   }
 
   /**
@@ -74,8 +82,8 @@ export class TracedRunner {
   runInit(span: Span, b: Inits, args: unknown, actx: unknown): unknown {
     const cm = this.cm;
     const ctx = trace.setSpan(context.active(), span);
-    if (cm === null || (b as unknown as Record<symbol, unknown>)[BEHAVIOUR] !== 'actor' || b.init.constructor === AsyncFunction || this.asyncInits.has(b)) return context.with(ctx, b.init, b, args, actx);
-    const r = cm.runSync(ctx, b.init as (a: unknown, b: unknown, c: unknown) => unknown, b, args, actx, undefined);
+    if (!this.mayRunSync(b, b.init, this.asyncInits)) return context.with(ctx, b.init, b, args, actx);
+    const r = cm!.runSync(ctx, b.init as (a: unknown, b: unknown, c: unknown) => unknown, b, args, actx, undefined);
     if (isThenable(r)) this.asyncInits.add(b);
     return r;
   }

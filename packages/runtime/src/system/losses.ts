@@ -7,7 +7,7 @@ import { DROPPED, QUEUED, THREAD_STRIDE_I32, UNSENT } from '../ring/control-bloc
 import { RAW_TAG } from '../ring/layout.js';
 import { RingReader } from '../ring/ring.js';
 import { wakeThread } from '../ring/wait.js';
-import { ARITY, OP_CALL, OP_CALL_AT, OP_SEND, OP_SEND_AT, OP_SEND_TP, OP_SEND_TR, carriesMessage } from '../shard/protocol.js';
+import { ARITY, carriesMessage, isCallOp, isSendOp } from '../shard/protocol.js';
 
 /**
  * Messages counted, not reported one by one: their content went with the
@@ -86,10 +86,10 @@ export function drainRing(sab: SharedArrayBuffer, consumer: number, found: Found
       }
       for (let i = 0; i < ops.length; i += 1 + ARITY[ops[i] as number]!) {
         const op = ops[i] as number;
-        if (op === OP_SEND || op === OP_SEND_AT || op === OP_SEND_TP || op === OP_SEND_TR) {
+        if (isSendOp(op)) {
           n++;
           found?.(new Pid(0, consumer, ops[i + 1] as number), ops[i + 2]);
-        } else if (op === OP_CALL || op === OP_CALL_AT) {
+        } else if (isCallOp(op)) {
           // A call: its monitor (answered as a signal) before its envelope, in the order they were sent.
           n++;
           other?.(ops, i);
