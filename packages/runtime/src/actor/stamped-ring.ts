@@ -75,45 +75,37 @@ export class StampedRing {
    */
   headRun(max?: number): number {
     const cap = max === undefined || max > this.length ? this.length : max;
-    // Small, so that the observed turn inlines it and still has room for its per-message calls: the scans are out of line.
-    if (this.stamps !== null) return this.arrayRun(this.stamps, cap);
-    const p = this.mode;
-    if (p >= 0) return this.pairRun(p, cap);
-    if (p === AFTER) this.lastStamp = NaN;
-    return cap;
-  }
-
-  /** `headRun` in the stamp array. */
-  private arrayRun(st: number[], cap: number): number {
-    const h = this.head;
-    const mask = this.mask;
-    const s = st[h]!;
-    this.lastStamp = s;
-    let k = 1;
-    if (s === s) {
-      while (k < cap && st[(h + k) & mask] === s) k++;
-    } else {
-      // NaN after NaN: unstamped ones are a run too.
-      for (; k < cap; k++) {
-        const x = st[(h + k) & mask]!;
-        if (x === x) break;
+    const st = this.stamps;
+    if (st !== null) {
+      const h = this.head;
+      const mask = this.mask;
+      const s = st[h]!;
+      this.lastStamp = s;
+      let k = 1;
+      if (s === s) {
+        while (k < cap && st[(h + k) & mask] === s) k++;
+      } else {
+        // NaN after NaN: unstamped ones are a run too.
+        for (; k < cap; k++) {
+          const x = st[(h + k) & mask]!;
+          if (x === x) break;
+        }
       }
+      return k;
     }
-    return k;
-  }
-
-  /** `headRun` in pair slot `p`. */
-  private pairRun(p: number, cap: number): number {
-    const b = p * 3;
-    const left = PAIRS.at[b + 2]!;
-    if (left > 0) {
-      this.lastStamp = PAIRS.at[b]!;
-      return left < cap ? left : cap;
-    }
-    // The head run was taken: the second is a single run now, its stamp in lastStamp.
-    this.lastStamp = PAIRS.at[b + 1]!;
-    PAIRS.close(p);
-    this.mode = SINGLE;
+    const p = this.mode;
+    if (p >= 0) {
+      const b = p * 3;
+      const left = PAIRS.at[b + 2]!;
+      if (left > 0) {
+        this.lastStamp = PAIRS.at[b]!;
+        return left < cap ? left : cap;
+      }
+      // The head run was taken: the second is a single run now, its stamp in lastStamp.
+      this.lastStamp = PAIRS.at[b + 1]!;
+      PAIRS.close(p);
+      this.mode = SINGLE;
+    } else if (p === AFTER) this.lastStamp = NaN;
     return cap;
   }
 

@@ -195,10 +195,6 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     const ctl = s.ctl.i32;
     const queued = s.queuedIndex;
     let n = 0;
-    // The open run: messages `from` to `end` (n < end: one is left), `run` while one is open.
-    let from = 0;
-    let end = 0;
-    let run = false;
     turnSeq++;
     timing.openBlock();
     timing.clock = timing.blockStart;
@@ -206,65 +202,78 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     try {
       s.turnSends = 0;
       while (n + s.turnSends < budget && mb.length > 0) {
-        let msg: unknown;
-        let traced: boolean;
-        if (n < end) {
+        if (mb.length === 1) {
+          // The last message (most turns of a ping-pong or a ring): noted as it is taken, which costs less than a run of one.
+          // A traced one: its spans (lastTrace is set by this shift, traces being kept).
+          const msg = mb.shift();
+          n++;
+          timing.waited(mb);
+          if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
+          let next: unknown;
+          try {
+            if (tracing !== null && mb.lastTrace !== undefined) {
+              taken[0] = mb.lastStamp;
+              next = handleTraced(p, b, msg, n);
+            } else next = b.handle(msg, p.state, ctx as never);
+          } catch (err) {
+            endTurn(p, n);
+            turns.crashed(p, err, msg);
+            return n;
+          }
+          timing.countInBlock();
+          if (isThenable(next)) {
+            endTurn(p, n);
+            turns.awaitHandler(p, next, msg);
+            return n;
+          }
+          p.state = next;
+          if (p.pendingExit !== null || p.stopReason !== null) {
+            endTurn(p, n);
+            turns.stopping(p);
+            return n;
+          }
+          continue;
+        }
+        // A run: messages of one stamp, within the open block (whose clock is theirs).
+        const from = n;
+        const end = n + mb.headRun(timing.room());
+        timing.runStarts(mb);
+        while (n < end && n + s.turnSends < budget && mb.length > 0) {
           // A traced message is taken with its context and its stamp (the run's: see the comment above).
-          traced = mb.headTraced();
-          msg = traced ? mb.shift() : mb.shiftInRun();
-        } else {
-          // The block goes on, or it is full and a new one starts (and the clock with it).
-          if (run) timing.ranInBlock(n - from, n - from);
-          if (mb.length === 1) {
-            // The last message (most turns of a ping-pong or a ring): noted as it is taken, which costs less than a run of one.
-            // A traced one: its spans (lastTrace is set by this shift, traces being kept).
-            run = false;
-            msg = mb.shift();
-            traced = mb.lastTrace !== undefined;
-            timing.waited(mb);
-          } else {
-            // A run: messages of one stamp, within the open block (whose clock is theirs).
-            run = true;
-            from = n;
-            end = n + mb.headRun(timing.room());
-            timing.runStarts(mb);
-            traced = mb.headTraced();
-            msg = traced ? mb.shift() : mb.shiftInRun();
+          const traced = mb.headTraced();
+          const msg = traced ? mb.shift() : mb.shiftInRun();
+          n++;
+          // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
+          if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
+          let next: unknown;
+          try {
+            if (traced && tracing !== null) {
+              taken[0] = mb.lastStamp;
+              next = handleTraced(p, b, msg, n);
+            } else next = b.handle(msg, p.state, ctx as never);
+          } catch (err) {
+            timing.ranInBlock(n - from, n - 1 - from);
+            endTurn(p, n);
+            turns.crashed(p, err, msg);
+            return n;
+          }
+          if (isThenable(next)) {
+            timing.ranInBlock(n - from, n - from);
+            endTurn(p, n);
+            turns.awaitHandler(p, next, msg);
+            return n;
+          }
+          p.state = next;
+          if (p.pendingExit !== null || p.stopReason !== null) {
+            timing.ranInBlock(n - from, n - from);
+            endTurn(p, n);
+            turns.stopping(p);
+            return n;
           }
         }
-        n++;
-        // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
-        if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
-        let next: unknown;
-        // One call site for the handler, whichever way the message was taken: a second one made V8
-        // inline the handler twice, and what the handler calls (its sends) at neither.
-        try {
-          if (traced && tracing !== null) {
-            taken[0] = mb.lastStamp;
-            next = handleTraced(p, b, msg, n);
-          } else next = b.handle(msg, p.state, ctx as never);
-        } catch (err) {
-          if (run) timing.ranInBlock(n - from, n - 1 - from);
-          endTurn(p, n);
-          turns.crashed(p, err, msg);
-          return n;
-        }
-        if (!run) timing.countInBlock();
-        if (isThenable(next)) {
-          if (run) timing.ranInBlock(n - from, n - from);
-          endTurn(p, n);
-          turns.awaitHandler(p, next, msg);
-          return n;
-        }
-        p.state = next;
-        if (p.pendingExit !== null || p.stopReason !== null) {
-          if (run) timing.ranInBlock(n - from, n - from);
-          endTurn(p, n);
-          turns.stopping(p);
-          return n;
-        }
+        // The block goes on, or it is full and a new one starts (and the clock with it).
+        timing.ranInBlock(n - from, n - from);
       }
-      if (run) timing.ranInBlock(n - from, n - from);
       endTurn(p, n);
     } finally {
       timing.inTurn = false;

@@ -119,22 +119,9 @@ export class TurnTiming {
    *
    * Both times are read from fields, not passed: a double passed to a call
    * that is not inlined is boxed, a heap allocation per message (this call
-   * was half the cost of telemetry in an in-shard turn). Kept this small so
-   * that V8 inlines it into the observed turn whatever else that inlined:
-   * the usual message waited as long as one of the two kept (a NaN stamp,
-   * a negative difference or a new value equals neither: each is a wait or
-   * NaN); anything else goes to `waitedOther`. (In Big, ~60% of messages
-   * match the first and ~40% the second.)
+   * was half the cost of telemetry in an in-shard turn).
    */
   waited(mb: { readonly lastStamp: number }): void {
-    const wait = this.clock - mb.lastStamp;
-    if (wait === this.waitMs) this.waitCount++;
-    else if (wait === this.waitMs2) this.waitCount2++;
-    else this.waitedOther(mb);
-  }
-
-  /** `waited` for a wait that is neither kept value: none (NaN stamp), a clamped one, or a new one. */
-  private waitedOther(mb: { readonly lastStamp: number }): void {
     const stamp = mb.lastStamp;
     if (stamp !== stamp) return;
     const now = this.clock;
