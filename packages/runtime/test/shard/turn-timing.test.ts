@@ -1,0 +1,66 @@
+// Queue waits noted by TurnTiming (waited per message, runStarts/ranInBlock per run) add up to the exact figures, whichever of its two kept values a wait matches.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { MetricsWriter } from '@joerl/telemetry/internal';
+import { TurnTiming } from '../../src/shard/turn-timing.ts';
+
+/** A writer that keeps each recorded wait's count by value; the clock is a field the test moves. */
+function writer() {
+  const waits = new Map<number, number>();
+  const w = {
+    samplesAll: true,
+    clockNow: 0,
+    now: () => w.clockNow,
+    queueWait(ms: number, count: number) {
+      waits.set(ms, (waits.get(ms) ?? 0) + count);
+    },
+    processedBlock() {},
+  };
+  return { w, waits };
+}
+
+/** A seeded generator (xorshift32): the same sequence every run. */
+function rng(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+test('waits recorded equal the model: either kept value, new ones, NaN stamps, stamps after the clock, runs', () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const r = rng(seed);
+    const { w, waits } = writer();
+    const t = new TurnTiming(w as unknown as MetricsWriter);
+    const model = new Map<number, number>();
+    const note = (ms: number, k: number) => model.set(ms, (model.get(ms) ?? 0) + k);
+    const mb = { lastStamp: NaN };
+    let clock = 100;
+    for (let i = 0; i < 2000; i++) {
+      // A few clocks and a few stamps, so waits repeat, alternate and change (as timing blocks roll over).
+      if (r() < 0.05) clock += 1 + Math.floor(r() * 3);
+      t.clock = clock;
+      const x = r();
+      // NaN: not stamped; a stamp after the clock (another thread's): a wait of 0.
+      mb.lastStamp = x < 0.1 ? NaN : x < 0.15 ? clock + 0.5 : clock - Math.floor(r() * 3) * 0.25;
+      if (r() < 0.3) {
+        // A run of k messages with this stamp (the lean turn's path).
+        const k = 1 + Math.floor(r() * 4);
+        t.runStarts(mb);
+        t.ranInBlock(k, k);
+        if (mb.lastStamp === mb.lastStamp) note(Math.max(0, clock - mb.lastStamp), k);
+      } else {
+        t.waited(mb);
+        if (mb.lastStamp === mb.lastStamp) note(Math.max(0, clock - mb.lastStamp), 1);
+      }
+      if (r() < 0.01) t.flushWaits();
+    }
+    t.flushWaits();
+    assert.equal([...waits].sort((a, b) => a[0] - b[0]), [...model].sort((a, b) => a[0] - b[0]), `seed ${seed}`);
+  }
+});
+
+test.run();
