@@ -71,12 +71,12 @@ export async function payloadSizes(cfg: PayloadsConfig): Promise<Row[]> {
   const { runs } = cfg;
   const scale = cfg.quick ? 4 : 1;
   const p = await pair(2);
+  let ref: Sample;
   try {
     const ticks = await p.system.spawn(actor('source.actor.js'), undefined, { shard: 1 });
-    const source = (await p.system.spawn(actor('payload-source.actor.js'), undefined, { shard: 1 })) as Pid<PayloadSourceMsg>;
     cfg.progress('payloads: the core cross-shard row, for reference');
     const refN = 200_000 / scale;
-    const ref = await repeat(runs, 1, () => timed(p, refN, () => p.system.send(ticks as Pid<SourceMsg>, { kind: 'go', to: p.sink as Pid<never>, n: refN, chunk: 1000 })));
+    ref = await repeat(runs, 1, () => timed(p, refN, () => p.system.send(ticks as Pid<SourceMsg>, { kind: 'go', to: p.sink as Pid<never>, n: refN, chunk: 1000 })));
     rows.push({
       group: 'payloads',
       name: 'core cross-shard one-way (this run)',
@@ -84,17 +84,26 @@ export async function payloadSizes(cfg: PayloadsConfig): Promise<Row[]> {
       joerl: ref,
       notes: 'payload ratios are medians of per-round ratios (a round runs joerl and postMessage back to back)',
     });
-    // Rounds run joerl and its baseline back to back and the ratio is the median of per-round
-    // ratios: drift on a shared machine moves whole rounds, and cancels out of each ratio. Which
-    // side runs first alternates, so what a round's first run leaves behind (freed memory, a
-    // collection on a helper thread) falls on each side equally.
-    for (const size of SIZES) {
+  } finally {
+    await p.system.shutdown();
+  }
+  // Rounds run joerl and its baseline back to back and the ratio is the median of per-round
+  // ratios: drift on a shared machine moves whole rounds, and cancels out of each ratio. Which
+  // side runs first alternates, so what a round's first run leaves behind (freed memory, a
+  // collection on a helper thread) falls on each side equally. Each size gets a system of its
+  // own, as each postMessage round gets a pair of fresh workers: the 8 MiB rows must not depend
+  // on what 200,000 small messages left in the sink's heap (its collections there grew from 0-2
+  // to 10-11 mark-compacts per 800 MiB received).
+  for (const size of SIZES) {
+    const q = await pair(2);
+    try {
+      const source = (await q.system.spawn(actor('payload-source.actor.js'), undefined, { shard: 1 })) as Pid<PayloadSourceMsg>;
       const n = Math.max(10, Math.round(size.n / scale));
       const big = size.bytes >= 64 * KiB;
       const rounds = Math.max(big ? BIG_ROUNDS : 5, runs);
       const mib = (n * size.bytes) / MiB;
       for (const mode of ['copy', 'move'] as const) {
-        const go = () => timedCpu(p, n, () => p.system.send(source, { kind: 'go', to: p.sink as Pid<never>, n, bytes: size.bytes, mode, chunk: size.chunk }));
+        const go = () => timedCpu(q, n, () => q.system.send(source, { kind: 'go', to: q.sink as Pid<never>, n, bytes: size.bytes, mode, chunk: size.chunk }));
         const base = () => postMessagePayloads(n, size.bytes, mode === 'move');
         await go();
         settle();
@@ -132,9 +141,9 @@ export async function payloadSizes(cfg: PayloadsConfig): Promise<Row[]> {
           ...(notes === undefined ? {} : { notes }),
         });
       }
+    } finally {
+      await q.system.shutdown();
     }
-  } finally {
-    await p.system.shutdown();
   }
   return rows;
 }
