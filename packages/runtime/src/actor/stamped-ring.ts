@@ -186,10 +186,9 @@ export class StampedRing {
   /**
    * The ring is empty at the end of a turn: one that grew past SHRINK_ABOVE
    * slots for a burst gives its arrays back (a ring never shrinks otherwise).
-   * Kept, a sink's ring grown to hundreds of thousands of slots by a burst of
-   * small messages held ~1.1 MB of the shard's heap for good, which put the
-   * heap over V8's 8 MB threshold for starting incremental marking on its
-   * allocation limit: big payloads received later were then collected by
+   * Kept, a sink's ring grown by bursts of small messages held ~1.1 MB of the
+   * shard's heap for good, which put the heap over the 8 MB past which V8
+   * starts incremental marking on its allocation limit: big payloads received later were then collected by
    * 8-14 mark-compacts per 800 MiB instead of 1-4 (ARCHITECTURE.md, "Big
    * payloads"). Costs a compare per turn that empties a mailbox.
    */
