@@ -92,8 +92,8 @@ export async function payloadSizes(cfg: PayloadsConfig): Promise<Row[]> {
   // side runs first alternates, so what a round's first run leaves behind (freed memory, a
   // collection on a helper thread) falls on each side equally. Each size gets a system of its
   // own, as each postMessage round gets a pair of fresh workers: the 8 MiB rows must not depend
-  // on what 200,000 small messages left in the sink's heap (its collections there grew from 0-2
-  // to 10-11 mark-compacts per 800 MiB received).
+  // on what 200,000 small messages left in the sink's heap (its collections there grew from 1-4
+  // to 8-14 mark-compacts per 800 MiB received; see ARCHITECTURE.md, "Big payloads").
   for (const size of SIZES) {
     const q = await pair(2);
     try {
