@@ -31,8 +31,23 @@ export async function postMessageThroughput(n: number): Promise<number> {
   }
 }
 
-/** Messages per second carrying a Float64Array of `bytes`, thread to thread: copied by postMessage, or transferred. */
-export async function postMessagePayloads(n: number, bytes: number, transfer: boolean): Promise<number> {
+/** A timed run: messages per second, and the process's CPU time over the same interval (all threads, microseconds). */
+export interface RateAndCpu {
+  rate: number;
+  cpuMicros: number;
+}
+
+/** CPU time of the whole process (every thread) so far, in microseconds. */
+export function processCpuMicros(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+/**
+ * Messages per second carrying a Float64Array of `bytes`, thread to thread: copied by postMessage, or transferred;
+ * with the CPU the process spent from the first send to the receiver's report.
+ */
+export async function postMessagePayloads(n: number, bytes: number, transfer: boolean): Promise<RateAndCpu> {
   const { wa, wb, close } = pair('payload-sender', 'payload-receiver');
   try {
     await Promise.all([once(wa, 'online'), once(wb, 'online')]);
@@ -42,10 +57,12 @@ export async function postMessagePayloads(n: number, bytes: number, transfer: bo
     wa.postMessage({ n: warm, bytes, transfer });
     await once(wb, 'message');
     wb.postMessage({ until: warm + n });
+    const c0 = processCpuMicros();
     const t0 = performance.now();
     wa.postMessage({ n, bytes, transfer });
     await once(wb, 'message');
-    return n / ((performance.now() - t0) / 1000);
+    const rate = n / ((performance.now() - t0) / 1000);
+    return { rate, cpuMicros: processCpuMicros() - c0 };
   } finally {
     await close();
   }

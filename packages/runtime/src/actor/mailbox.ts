@@ -196,6 +196,12 @@ export class Mailbox extends StampedRing {
     return out;
   }
 
+  /** Starts the empty ring again small, the trace contexts with it (the stamps: StampedRing). */
+  protected override shrink(): void {
+    super.shrink();
+    if (this.traces !== null) this.traces = new Array<unknown>(this.buf.length);
+  }
+
   /** Doubles the ring with the trace contexts (the stamps: StampedRing). */
   protected override grow(): void {
     const traces = this.traces;

@@ -13,6 +13,11 @@ export const NEVER = -3;
 export const AFTER = -2;
 export const SINGLE = -1;
 
+/** Ring size (slots) above which a ring that a turn left empty gives its arrays back (see `settleEmpty`). */
+export const SHRINK_ABOVE = 1024;
+/** Ring size a ring starts again from after giving its arrays back. */
+export const SHRUNK_SIZE = 64;
+
 /**
  * A ring buffer over a plain array (power-of-two size, grows by doubling)
  * and the queue-wait stamps (send times; NaN: none) of what it holds.
@@ -176,6 +181,27 @@ export class StampedRing {
     if (st !== null) {
       for (let k = i; k < this.length - 1; k++) st[(this.head + k) & this.mask] = st[(this.head + k + 1) & this.mask]!;
     } else if (this.length === 1 && this.mode === SINGLE) this.mode = AFTER;
+  }
+
+  /**
+   * The ring is empty at the end of a turn: one that grew past SHRINK_ABOVE
+   * slots for a burst gives its arrays back (a ring never shrinks otherwise).
+   * Kept, a sink's ring grown by bursts of small messages held ~1.1 MB of the
+   * shard's heap for good, which put the heap over the 8 MB past which V8
+   * starts incremental marking on its allocation limit: big payloads received later were then collected by
+   * 8-14 mark-compacts per 800 MiB instead of 1-4 (ARCHITECTURE.md, "Big
+   * payloads"). Costs a compare per turn that empties a mailbox.
+   */
+  settleEmpty(): void {
+    if (this.mask >= SHRINK_ABOVE) this.shrink();
+  }
+
+  /** Starts the (empty) ring again at SHRUNK_SIZE slots; the stamp array, if any, too. The mode and `lastStamp` stay. */
+  protected shrink(): void {
+    this.buf = new Array<unknown>(SHRUNK_SIZE);
+    if (this.stamps !== null) this.stamps = nanArray(SHRUNK_SIZE);
+    this.head = 0;
+    this.mask = SHRUNK_SIZE - 1;
   }
 
   /** Doubles the ring (and the stamp array with it), the oldest message at slot 0. */

@@ -89,6 +89,7 @@ export class Turns {
       this.s.scheduler.enqueue(p);
     } else {
       p.status = S_IDLE;
+      p.mailbox.settleEmpty();
     }
   }
 

@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Mailbox, STAMP_IN } from '../../src/actor/mailbox.ts';
+import { SHRINK_ABOVE, SHRUNK_SIZE } from '../../src/actor/stamped-ring.ts';
 import { livePairs } from '../../src/actor/stamp-pairs.ts';
 
 test('FIFO through growth and wrap', () => {
@@ -444,6 +445,43 @@ test('stamps against a model, seeded: pushes of a few stamps (some unstamped or 
     assert.equal(takeAll(m), model, `round ${round}: the rest`);
     assert.is(livePairs(), base, `round ${round}: every pair freed`);
   }
+});
+
+test('an emptied ring that grew past SHRINK_ABOVE gives its arrays back, and order, stamps and traces hold after', () => {
+  const m = new Mailbox(Infinity);
+  const inner = m as unknown as { buf: unknown[]; stamps: number[] | null; traces: unknown[] | null };
+  const n = SHRINK_ABOVE * 4;
+  // Three stamps in turn and a traced message now and then: the stamp array and the trace array are made.
+  const fill = (from: number) => {
+    for (let i = 0; i < n; i++) {
+      STAMP_IN.at = 100 + ((from + i) % 3);
+      m.pushStamped(from + i, (from + i) % 7 === 0 ? { t: from + i } : undefined);
+    }
+  };
+  const drain = (from: number) => {
+    for (let i = 0; i < n; i++) {
+      assert.is(m.shift(), from + i);
+      assert.is(m.lastStamp, 100 + ((from + i) % 3));
+      assert.equal(m.lastTrace, (from + i) % 7 === 0 ? { t: from + i } : undefined);
+    }
+  };
+  fill(0);
+  assert.ok(inner.buf.length > SHRINK_ABOVE);
+  assert.ok(inner.stamps !== null && inner.traces !== null);
+  drain(0);
+  m.settleEmpty();
+  assert.is(inner.buf.length, SHRUNK_SIZE);
+  assert.is(inner.stamps!.length, SHRUNK_SIZE);
+  assert.is(inner.traces!.length, SHRUNK_SIZE);
+  fill(n);
+  drain(n);
+  // A ring no bigger than SHRINK_ABOVE keeps its array.
+  const small = new Mailbox(Infinity);
+  for (let i = 0; i < SHRINK_ABOVE; i++) small.push(i);
+  for (let i = 0; i < SHRINK_ABOVE; i++) small.shift();
+  const kept = (small as unknown as { buf: unknown[] }).buf;
+  small.settleEmpty();
+  assert.is((small as unknown as { buf: unknown[] }).buf, kept);
 });
 
 test.run();
