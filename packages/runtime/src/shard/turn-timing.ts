@@ -46,10 +46,14 @@ export class TurnTiming {
     this.m = m;
   }
 
-  /** A turn starts at 100% sampling: the open block goes on, or a new one starts now (`blockStart`). */
+  /**
+   * A turn starts at 100% sampling: the open block goes on, or a new one
+   * starts now (`blockStart`, and `clock` with it: as when a block ends, the
+   * next message's start; the lone turn relies on it, see turn-observed.ts).
+   */
   openBlock(): void {
     if (!this.blockLive) {
-      this.blockStart = this.m.now();
+      this.blockStart = this.clock = this.m.now();
       this.blockLive = true;
     }
   }

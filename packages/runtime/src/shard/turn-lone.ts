@@ -1,0 +1,69 @@
+// The observed turn of one message (a ping-pong, a ring): turn.ts's turn plus its telemetry, small enough to inline.
+
+import { BEHAVIOUR } from '../actor/brand.js';
+import { type Proc, S_RUNNING } from '../actor/proc.js';
+import { isThenable } from '../validate.js';
+import type { ShardState } from './shard-state.js';
+import type { TelemetryObserver } from './telemetry-observer.js';
+import type { ObservedTurn, Turns } from './turn.js';
+
+/**
+ * Wraps `lean` (turn-observed.ts) for threads without tracing: a plain
+ * actor at 100% sampling whose mailbox holds one message (every turn of a
+ * ping-pong or a ring) gets a turn that does what `lean`'s lone-message
+ * branch does, in straight code the size of turn.ts's: the scheduler's
+ * slice inlines it as it inlines `Turns.run` (`lean`, with its runs, its
+ * tracing and its loops, is too big to inline, and its bookkeeping cost
+ * ~10 ns a message more than this). Anything else, and whatever is
+ * queued once the message is handled (a send to itself), goes to `lean`.
+ *
+ * Per message: the block's clock is the message's start (the block opens
+ * with it, see TurnTiming.openBlock; nothing on this thread moves `clock`
+ * off `blockStart` while tracing is off), one queue wait and one count in
+ * the block; per turn: its sends and the mailbox's depth, as `lean` counts them.
+ */
+export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, lean: ObservedTurn): ObservedTurn {
+  const timing = obs.timing;
+  return (p: Proc, budget: number): number => {
+    const mb = p.mailbox;
+    const b = p.behaviour!;
+    if (mb.length !== 1 || p.tm === null || !obs.leanTurns || (b as unknown as Record<symbol, unknown>)[BEHAVIOUR] !== 'actor') return lean(p, budget);
+    p.status = S_RUNNING;
+    timing.openBlock();
+    timing.inTurn = true;
+    s.turnSends = 0;
+    const msg = mb.shift();
+    timing.waited(mb);
+    // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
+    if (mb.sysCount === 0 || !mb.tookSystem(msg)) s.ctl.i32[s.queuedIndex]!--;
+    let next: unknown;
+    try {
+      next = b.handle(msg, p.state, p.ctx as never);
+    } catch (err) {
+      ended(p);
+      turns.crashed(p, err, msg);
+      return 1;
+    }
+    timing.countInBlock();
+    ended(p);
+    if (isThenable(next)) {
+      turns.awaitHandler(p, next, msg);
+      return 1;
+    }
+    p.state = next;
+    if (p.pendingExit !== null || p.stopReason !== null) {
+      turns.stopping(p);
+      return 1;
+    }
+    // It sent itself a message: the rest of the turn is lean's (its budget less what this one used).
+    if (mb.length > 0 && 1 + s.turnSends < budget) return 1 + lean(p, budget - 1 - s.turnSends);
+    turns.afterTurn(p);
+    return 1;
+  };
+
+  /** The message was handled (or threw): counted as taken, with the turn's sends; sends from here on are counted one by one. */
+  function ended(p: Proc): void {
+    obs.turnEnded(p, 1, s.turnSends);
+    timing.inTurn = false;
+  }
+}
