@@ -1,6 +1,5 @@
 // The observed turn of one message (a ping-pong, a ring): turn.ts's turn plus its telemetry, small enough to inline.
 
-import { BEHAVIOUR } from '../actor/brand.js';
 import { type Proc, S_RUNNING } from '../actor/proc.js';
 import { isThenable } from '../validate.js';
 import type { ShardState } from './shard-state.js';
@@ -24,10 +23,13 @@ import type { ObservedTurn, Turns } from './turn.js';
  */
 export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, lean: ObservedTurn): ObservedTurn {
   const timing = obs.timing;
+  const ledger = obs.ledger;
   return (p: Proc, budget: number): number => {
     const mb = p.mailbox;
+    // (A typed process has a depth cell, which says whether it is a plain actor: see TelemetryObserver.typed.)
+    const c = p.depthCell;
+    if (mb.length !== 1 || c === null || !c.plain || !obs.loneTurns) return lean(p, budget);
     const b = p.behaviour!;
-    if (mb.length !== 1 || p.tm === null || !obs.leanTurns || (b as unknown as Record<symbol, unknown>)[BEHAVIOUR] !== 'actor') return lean(p, budget);
     p.status = S_RUNNING;
     timing.openBlock();
     timing.inTurn = true;
@@ -40,12 +42,12 @@ export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, le
     try {
       next = b.handle(msg, p.state, p.ctx as never);
     } catch (err) {
-      ended(p);
+      ended(c);
       turns.crashed(p, err, msg);
       return 1;
     }
     timing.countInBlock();
-    ended(p);
+    ended(c);
     if (isThenable(next)) {
       turns.awaitHandler(p, next, msg);
       return 1;
@@ -61,9 +63,14 @@ export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, le
     return 1;
   };
 
-  /** The message was handled (or threw): counted as taken, with the turn's sends; sends from here on are counted one by one. */
-  function ended(p: Proc): void {
-    obs.turnEnded(p, 1, s.turnSends);
+  /**
+   * The message was handled (or threw): out of its type's depth, and the
+   * turn's sends counted (as TelemetryObserver.turnEnded, at 100%); sends
+   * from here on are counted one by one.
+   */
+  function ended(c: { n: number }): void {
+    c.n--;
+    ledger.sent += s.turnSends;
     timing.inTurn = false;
   }
 }
