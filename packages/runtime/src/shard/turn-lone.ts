@@ -35,7 +35,9 @@ export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, le
     timing.inTurn = true;
     s.turnSends = 0;
     const msg = mb.shift();
-    timing.waited(mb);
+    // Sent in this timing block (a ping-pong, a ring): waited 0 ms, counted as such; any other stamp goes the long way.
+    if (mb.lastStamp === timing.clock) timing.zeroWaits++;
+    else timing.waited(mb);
     // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
     if (mb.sysCount === 0 || !mb.tookSystem(msg)) s.ctl.i32[s.queuedIndex]!--;
     let next: unknown;
