@@ -24,7 +24,9 @@ import type { ObservedTurn, Turns } from './turn.js';
 export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, lean: ObservedTurn): ObservedTurn {
   const timing = obs.timing;
   const ledger = obs.ledger;
-  return (p: Proc, budget: number): number => {
+  return lone;
+
+  function lone(p: Proc, budget: number): number {
     const mb = p.mailbox;
     // (A typed process has a depth cell, which says whether it is a plain actor: see TelemetryObserver.typed.)
     const c = p.depthCell;
@@ -44,8 +46,7 @@ export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, le
     try {
       next = b.handle(msg, p.state, p.ctx as never);
     } catch (err) {
-      ended(c);
-      turns.crashed(p, err, msg);
+      threw(p, c, err, msg);
       return 1;
     }
     timing.countInBlock();
@@ -59,11 +60,26 @@ export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, le
       turns.stopping(p);
       return 1;
     }
-    // It sent itself a message: the rest of the turn is lean's (its budget less what this one used).
-    if (mb.length > 0 && 1 + s.turnSends < budget) return 1 + lean(p, budget - 1 - s.turnSends);
+    // It sent itself a message: the rest of the turn is lean's.
+    if (mb.length > 0) return goOn(p, budget);
     turns.afterTurn(p);
     return 1;
-  };
+  }
+
+  /** The rest of a turn whose first message queued more for its process: lean's, with the budget this one left. */
+  function goOn(p: Proc, budget: number): number {
+    if (1 + s.turnSends >= budget) {
+      turns.afterTurn(p);
+      return 1;
+    }
+    return 1 + lean(p, budget - 1 - s.turnSends);
+  }
+
+  /** The handler of the lone message threw: the message was taken (not handled), and the process exits. */
+  function threw(p: Proc, c: { n: number }, err: unknown, msg: unknown): void {
+    ended(c);
+    turns.crashed(p, err, msg);
+  }
 
   /**
    * The message was handled (or threw): out of its type's depth, and the
