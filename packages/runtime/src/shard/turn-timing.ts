@@ -54,7 +54,7 @@ export class TurnTiming {
   /**
    * A turn starts at 100% sampling: the open block goes on, or a new one
    * starts now (`blockStart`, and `clock` with it: as when a block ends, the
-   * next message's start; the lone turn relies on it, see turn-observed.ts).
+   * next message's start; the lone turn relies on it, see turn-lone.ts).
    */
   openBlock(): void {
     if (!this.blockLive) {
