@@ -134,9 +134,10 @@ export class Proc {
   /**
    * Telemetry: where messages in and out of this mailbox are counted until
    * the thread's next flush writes them to its type's depth gauge (null:
-   * not counted, its type not known yet or telemetry off).
+   * not counted, its type not known yet or telemetry off), and whether the
+   * process is a plain actor (see shard/telemetry-ledger.ts).
    */
-  depthCell: { n: number } | null = null;
+  depthCell: { n: number; readonly plain: boolean } | null = null;
   /** Messages handled so far (added once per turn by the scheduler): introspection's "reductions". */
   handled = 0;
   /**

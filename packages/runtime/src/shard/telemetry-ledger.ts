@@ -7,6 +7,8 @@ export interface DepthCell {
   n: number;
   readonly tm: TypeMetrics;
   readonly bounded: boolean;
+  /** Its processes are plain actors (not OTP behaviours): their one-message turns take the short way (turn-lone.ts). */
+  readonly plain: boolean;
 }
 
 /**
@@ -22,20 +24,25 @@ export class TelemetryLedger {
   sent = 0;
   private readonly m: MetricsWriter;
   private readonly cells: DepthCell[] = [];
-  private readonly byType = new Map<TypeMetrics, [DepthCell | null, DepthCell | null]>();
+  /** Per type: the cells of unbounded and bounded mailboxes, of OTP behaviours' processes and then of plain actors'. */
+  private readonly byType = new Map<TypeMetrics, (DepthCell | null)[]>();
 
   constructor(m: MetricsWriter) {
     this.m = m;
   }
 
-  /** The cell a process of type `tm` counts its mailbox in (one per type and boundedness). */
-  cell(tm: TypeMetrics, bounded: boolean): DepthCell {
-    let pair = this.byType.get(tm);
-    if (pair === undefined) this.byType.set(tm, (pair = [null, null]));
-    const i = bounded ? 1 : 0;
-    let c = pair[i];
+  /**
+   * The cell a process of type `tm` counts its mailbox in (one per type,
+   * boundedness and kind: a type name may serve a plain actor and an OTP
+   * behaviour at once; their cells add up in the same gauge).
+   */
+  cell(tm: TypeMetrics, bounded: boolean, plain: boolean): DepthCell {
+    let cells = this.byType.get(tm);
+    if (cells === undefined) this.byType.set(tm, (cells = [null, null, null, null]));
+    const i = (bounded ? 1 : 0) + (plain ? 2 : 0);
+    let c = cells[i]!;
     if (c === null) {
-      c = pair[i] = { n: 0, tm, bounded };
+      c = cells[i] = { n: 0, tm, bounded, plain };
       this.cells.push(c);
     }
     return c;

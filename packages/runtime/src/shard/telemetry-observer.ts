@@ -13,6 +13,7 @@ import {
   formatTraceparent,
   parseTraceparent,
 } from '@joerl/telemetry/internal';
+import { BEHAVIOUR } from '../actor/brand.js';
 import { type ExitReason, formatReason, reasonKind } from '../actor/exit-reason.js';
 import { UNBOUNDED } from '../actor/mailbox.js';
 import type { From } from '../actor/messages.js';
@@ -52,6 +53,7 @@ export class TelemetryObserver implements ShardObserver {
     this.#provider = p;
     this.lean = this.countsAll && (p === null || p.onMessageSent === undefined);
     this.leanTurns = this.metrics.samplesAll && (p === null || p.onMessageReceived === undefined);
+    this.loneTurns = this.leanTurns && this.countsAll;
   }
 
   #provider: TelemetryProvider | null = null;
@@ -59,6 +61,8 @@ export class TelemetryObserver implements ShardObserver {
   private lean = false;
   /** Turns of plain actors take the short path (turn-observed.ts): every message timed in blocks, no provider hook per message. */
   leanTurns = false;
+  /** And every send counted at the turn's end (turnEnded's short form): one-message turns of plain actors take turn-lone.ts's way. */
+  loneTurns = false;
   /** Built-in spans (null: tracing off, and envelopes carry nothing). */
   readonly tracing: ThreadTracing | null;
   readonly timing: TurnTiming;
@@ -71,6 +75,7 @@ export class TelemetryObserver implements ShardObserver {
   /** What `typed` found for the last type it saw (null: none yet). */
   private lastType: string | null = null;
   private lastBounded = false;
+  private lastPlain = false;
   private lastTm: TypeMetrics | null = null;
   private lastCell: DepthCell | null = null;
   /** Every message counted and stamped (both sampling rates at 100%): sends inside a turn are counted in the ledger. */
@@ -99,6 +104,7 @@ export class TelemetryObserver implements ShardObserver {
             this,
           );
     this.leanTurns = this.metrics.samplesAll;
+    this.loneTurns = this.leanTurns && this.countsAll;
     // Before anything this thread sent becomes visible elsewhere, the telemetry it
     // implies is recorded: a peer that got our reply and then reads the metrics
     // sees the messages handled so far (the open timing block ends here). The
@@ -204,12 +210,14 @@ export class TelemetryObserver implements ShardObserver {
     if (!this.metricsOn) return;
     const cap = p.mailbox.capacity;
     const bounded = cap !== UNBOUNDED;
+    const plain = (p.behaviour as unknown as Record<symbol, unknown> | null)?.[BEHAVIOUR] === 'actor';
     // The type and depth cell of the last spawn serve the next one of the same type (a spawn tree, a pool): no lookups.
-    if (p.typeName !== this.lastType || bounded !== this.lastBounded) {
+    if (p.typeName !== this.lastType || bounded !== this.lastBounded || plain !== this.lastPlain) {
       this.lastType = p.typeName;
       this.lastBounded = bounded;
+      this.lastPlain = plain;
       this.lastTm = this.metrics.type(p.typeName);
-      this.lastCell = this.ledger.cell(this.lastTm, bounded);
+      this.lastCell = this.ledger.cell(this.lastTm, bounded, plain);
     }
     const tm = (p.tm = this.lastTm!);
     const slot = (p.lifeSlot = this.lifetimes.open());

@@ -6,6 +6,7 @@ import { type Proc, S_RUNNING } from '../actor/proc.js';
 import { isThenable } from '../validate.js';
 import type { ShardState } from './shard-state.js';
 import type { TelemetryObserver } from './telemetry-observer.js';
+import { loneTurn } from './turn-lone.js';
 import type { ObservedTurn, Turns } from './turn.js';
 
 /** Builds the observed turn runner for one thread (timing: see turn-timing.ts). */
@@ -282,5 +283,6 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     return n;
   }
 
-  return lean;
+  // Without tracing, a turn of one message takes the short way (turn-lone.ts); lean takes the rest.
+  return tracing === null ? loneTurn(s, turns, obs, lean) : lean;
 }

@@ -32,6 +32,11 @@ export class TurnTiming {
   private blockCount = 0;
   /** Messages per timing block (adaptive, 1..MAX_BLOCK). */
   private size = 1;
+  /**
+   * Messages that waited 0 ms, counted by the lone turn (turn-lone.ts: a
+   * stamp equal to the clock, sent in this timing block), not yet recorded.
+   */
+  zeroWaits = 0;
   /** The two latest distinct queue waits and how many messages waited each, not yet recorded (NaN: none). */
   private waitMs = NaN;
   private waitCount = 0;
@@ -46,10 +51,14 @@ export class TurnTiming {
     this.m = m;
   }
 
-  /** A turn starts at 100% sampling: the open block goes on, or a new one starts now (`blockStart`). */
+  /**
+   * A turn starts at 100% sampling: the open block goes on, or a new one
+   * starts now (`blockStart`, and `clock` with it: as when a block ends, the
+   * next message's start; the lone turn relies on it, see turn-lone.ts).
+   */
   openBlock(): void {
     if (!this.blockLive) {
-      this.blockStart = this.m.now();
+      this.blockStart = this.clock = this.m.now();
       this.blockLive = true;
     }
   }
@@ -175,6 +184,10 @@ export class TurnTiming {
    * turn that a handler's flush cut adds to its slot when it ends.
    */
   flushWaits(): void {
+    if (this.zeroWaits > 0) {
+      this.m.queueWait(0, this.zeroWaits);
+      this.zeroWaits = 0;
+    }
     if (this.waitCount > 0) this.m.queueWait(this.waitMs, this.waitCount);
     if (this.waitCount2 > 0) this.m.queueWait(this.waitMs2, this.waitCount2);
     this.waitCount = this.waitCount2 = 0;
