@@ -1,5 +1,6 @@
 // The health model: Healthy / Degraded / Unhealthy from windowed rates of the merged telemetry and the shards' own state.
 
+import { performance } from 'node:perf_hooks';
 import type { ActorSystem, ShardView, SystemView } from '@joerl/runtime';
 import { type HealthConfig, resolveHealthConfig } from './config.js';
 

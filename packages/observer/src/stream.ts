@@ -1,5 +1,6 @@
 // The live feed: server-sent events, one snapshot about every intervalMs per open page, until the page or the system goes.
 
+import { performance } from 'node:perf_hooks';
 import type { ServerResponse } from 'node:http';
 import { COMMON_HEADERS, RequestError } from './http-json.js';
 import type { SnapshotQuery, Snapshots } from './snapshot.js';

@@ -1,5 +1,6 @@
 // Telemetry off: a writer that records nothing and owns no shared memory.
 
+import { performance } from 'node:perf_hooks';
 import type { MetricsWriter } from './metrics-writer.js';
 import { NOOP_NODE_METRICS } from './node-metrics.js';
 import { TypeMetrics } from './type-metrics.js';

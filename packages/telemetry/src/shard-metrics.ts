@@ -1,5 +1,6 @@
 // One thread's metric shard: plain typed-array writes into its own SharedArrayBuffer region; a new label set is announced once.
 
+import { performance } from 'node:perf_hooks';
 import {
   ACTOR_LIFETIME,
   CATALOGUE,

@@ -1,5 +1,6 @@
 // Connections to the other nodes: the hello handshake, numbered frames (a gap is a lost connection), heartbeats, timeouts.
 
+import { performance } from 'node:perf_hooks';
 import type { NodeMetricsWriter } from '@joerl/telemetry/internal';
 import { unpackr } from '../codec/codec.js';
 import type { NodeTransport, TransportMessage } from './node-transport.js';

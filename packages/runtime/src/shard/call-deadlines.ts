@@ -1,5 +1,6 @@
 // Call timeouts: one timer per distinct timeout value, not one timer (and a setTimeout) per call.
 
+import { performance } from 'node:perf_hooks';
 import type { PendingCall, Proc } from '../actor/proc.js';
 import type { ShardState } from './shard-state.js';
 

@@ -1,5 +1,6 @@
 // Calls: a request with a monitor on the server and an optional timeout; replies go straight to the waiting caller.
 
+import { performance } from 'node:perf_hooks';
 import { context, trace } from '@opentelemetry/api';
 import { type ExitReason, formatReason } from '../actor/exit-reason.js';
 import { type From, isFrom } from '../actor/messages.js';

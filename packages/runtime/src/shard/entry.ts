@@ -1,5 +1,6 @@
 // Shard worker entry: builds this thread's runtime from workerData and exposes its admin object to the main thread.
 
+import { performance } from 'node:perf_hooks';
 import * as Comlink from 'comlink';
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { portEndpoint } from './admin-channel.js';

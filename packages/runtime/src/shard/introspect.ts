@@ -1,5 +1,6 @@
 // Introspection of one thread's processes, computed on request (nothing is collected while nobody asks).
 
+import { performance } from 'node:perf_hooks';
 import { inspect as render } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import { ESTIMATED_BYTES_PER_QUEUED_MESSAGE } from '@joerl/telemetry/internal';

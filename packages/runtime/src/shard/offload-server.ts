@@ -1,5 +1,6 @@
 // The main thread's side of offload: runs shards' jobs on the pool and sends the answers back, holding them while a shard has many jobs there.
 
+import { performance } from 'node:perf_hooks';
 import { forSignal } from '../codec/prepare.js';
 import { SystemStoppedError, toWireError } from '../errors.js';
 import { OP_OFFLOAD_REPLY } from './protocol.js';

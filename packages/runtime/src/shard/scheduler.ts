@@ -1,5 +1,6 @@
 // The thread's run loop: poll rings, run actors with a message budget each, flush, then yield, spin or park.
 
+import { performance } from 'node:perf_hooks';
 import type { Proc } from '../actor/proc.js';
 import { S_QUEUED } from '../actor/proc.js';
 import { BUSY, THREAD_STRIDE_I32 } from '../ring/control-block.js';

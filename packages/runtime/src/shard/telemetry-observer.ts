@@ -1,5 +1,6 @@
 // The real observer: metrics into this thread's region, provider hooks and built-in spans, each only where it is on.
 
+import { performance } from 'node:perf_hooks';
 import type { LazyHandleSpan, WordSpanContext } from '@joerl/telemetry/internal';
 import type { Span } from '@opentelemetry/api';
 import {

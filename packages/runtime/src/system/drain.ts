@@ -1,5 +1,6 @@
 // shutdown({ drainMs }): let the shards work off what is queued, for a bounded time, before the stop begins.
 
+import { performance } from 'node:perf_hooks';
 import { InvalidOptionError } from '../errors.js';
 import { ringFill } from '../ring/ring.js';
 import { BUSY, GAVE_UP, QUEUED, THREAD_STRIDE_I32, UNSENT } from '../ring/control-block.js';

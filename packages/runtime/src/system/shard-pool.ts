@@ -1,5 +1,6 @@
 // The shards seen from the main thread: their hosts, the watchdog, what a shard's death changes, restarts, views.
 
+import { performance } from 'node:perf_hooks';
 import type { ResourceLimits } from 'node:worker_threads';
 import {
   ACTORS,

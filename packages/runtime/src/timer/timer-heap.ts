@@ -1,5 +1,7 @@
 // Per-thread timers: a binary min-heap on (deadline, sequence) driven by a single Node timer.
 
+import { performance } from 'node:perf_hooks';
+
 interface Entry {
   id: number;
   deadline: number;

@@ -1,5 +1,6 @@
 // Trace and span ids, W3C traceparent, and time conversions (absolute ms <-> OpenTelemetry HrTime).
 
+import { performance } from 'node:perf_hooks';
 import { Buffer } from 'node:buffer';
 import type { HrTime, SpanContext, TimeInput } from '@opentelemetry/api';
 
