@@ -19,7 +19,7 @@ export type { TelemetryConfig } from './config.js';
 export { AsyncLocalContextManager, type LazyContext } from './trace/context-manager.js';
 export { W3CTraceparentPropagator } from './trace/propagator.js';
 export { RecordingSpan, RecordingTracer, RecordingTracerProvider } from './trace/recorder.js';
-export type { SpanEndRecord, SpanSink, SpanStartRecord } from './trace/recorder.js';
+export type { ReceivedPair, SpanEndRecord, SpanSink, SpanStartRecord } from './trace/recorder.js';
 export { SpanCollector, defaultResource } from './trace/collector.js';
 export type { ReadableSpanLike, SpanProcessorLike } from './trace/readable-span.js';
 export { builtinWire, spanEndFromWire, spanEndToWire, spanStartFromWire, spanStartToWire } from './trace/wire.js';

@@ -289,12 +289,16 @@ export class ThreadTracing {
     const tw = link ? newTraceWords() : carried;
     const start = Number.isNaN(sentAt) ? now : Math.min(sentAt, now);
     if (link) this.sink.endedWire(builtinWire(spanHex(r0, r1), traceHex(tw), null, false, 'message.receive', SpanKind.CONSUMER, start, now, SCOPE, [BUILTIN_RECEIVE, to.node, to.shard, to.serial, type], carried));
-    else this.sink.endedBuiltin(BUILTIN_RECEIVE, r0, r1, carried, carried.s0, carried.s1, carried.isRemote, start, now, to.node, to.shard, to.serial, type, 0, -1, 0);
     // The handle span is the active one while the handler runs: a real Span (user code may add to it), made when asked.
     // (A handler that ran another one synchronously, which a turn never does with tracing on, would keep its own.)
     let h = this.handle;
     if (h.live) h = new LazyHandleSpan(this.sink);
-    h.reset(tw, rand32(), rand32NonZero(), r0, r1, now, this.handleDescriptor(to, type), this.activeNow());
+    // In parent mode the receive span waits in the handle span, written with it (one row) or when it is made.
+    h.reset(tw, rand32(), rand32NonZero(), r0, r1, now, this.handleDescriptor(to, type), this.activeNow(), !link);
+    h.c0 = carried.s0;
+    h.c1 = carried.s1;
+    h.cRemote = carried.isRemote;
+    h.received = start;
     return h;
   }
 
