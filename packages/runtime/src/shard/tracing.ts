@@ -239,7 +239,7 @@ export class ThreadTracing {
     if (d === NOT_TRACED) return undefined;
     // Never seen by user code and ended at once: no Span object, a row straight away; ids as words (no hex).
     const parent = d === ROOT ? null : d;
-    // A new trace's first span takes an id derived from the trace's: its envelope carries four words (see rootSpanHi).
+    // A new trace: its ids derived from its number under the thread's root key, which its envelope carries alone (see rootKey).
     // One context a thread, reused: the caller copies its words at once (a local mailbox keeps `kept()`).
     const sc = parent === null ? renewRoot(this.sendCtx) : renewChild(this.sendCtx, parent);
     const t = this.sendTime(d);

@@ -119,12 +119,17 @@ export class WordSpanContext implements SpanContext, SpanWords {
   readonly s1: number;
   readonly traceFlags = 1;
   readonly isRemote: boolean;
-  /** A new trace's first span, its id derived from the trace id (see newRootContext): an envelope need not carry it. */
-  readonly derived: boolean;
+  /**
+   * A new trace made on this thread (renewRoot): its number under the
+   * thread's root key, from which the trace id and then its span id are
+   * derived, so an envelope carries that number alone (see rootKey). 0 for
+   * any other context.
+   */
+  readonly root: number;
   private tid: string | undefined = undefined;
   private sid: string | undefined = undefined;
 
-  constructor(t: TraceWords | null, s0: number, s1: number, isRemote: boolean, derived = false) {
+  constructor(t: TraceWords | null, s0: number, s1: number, isRemote: boolean, root = 0) {
     if (t === null) {
       const i = take(4);
       const w = words;
@@ -141,7 +146,7 @@ export class WordSpanContext implements SpanContext, SpanWords {
     this.s0 = s0;
     this.s1 = s1;
     this.isRemote = isRemote;
-    this.derived = derived;
+    this.root = root;
   }
 
   get traceId(): string {
@@ -160,29 +165,71 @@ export class WordSpanContext implements SpanContext, SpanWords {
 
   /** A context of its own with the same ids (of a reused one, see ThreadTracing.onSend). */
   kept(): WordSpanContext {
-    return new WordSpanContext(this, this.s0, this.s1, this.isRemote, this.derived);
+    return new WordSpanContext(this, this.s0, this.s1, this.isRemote, this.root);
   }
 }
 
-type Renewed = { -readonly [K in 't0' | 't1' | 't2' | 't3' | 's0' | 's1' | 'derived']: WordSpanContext[K] };
+type Renewed = { -readonly [K in 't0' | 't1' | 't2' | 't3' | 's0' | 's1' | 'root']: WordSpanContext[K] };
+
+/*
+ * Root keys. A traced envelope that starts a trace (OP_SEND_TR) used to
+ * carry the trace id's four random words, each a msgpack integer of five
+ * bytes to pack on the sending shard and unpack on the receiving one (~15
+ * ns a word a side, measured). Instead a thread numbers the traces it
+ * starts (1, 2, ...) and derives each trace id from its number and the
+ * thread's random 128-bit root key; the envelope carries the number, and
+ * the key goes ahead of it once per batch of ops to that thread
+ * (OP_TRACE_KEY), so the receiver derives the same words. Within a key the
+ * first word alone is a bijection of the number (no two traces of a thread
+ * alike); across threads and processes the keys differ. After
+ * ROOTS_PER_KEY traces the thread draws a new key (rootKeyGen changes).
+ */
+const ROOTS_PER_KEY = 0x3fff_ffff;
+const ROOT_KEY = new Int32Array(4);
+let rootSeq = ROOTS_PER_KEY;
+let rootGen = 0;
+
+/** The thread's current root key (four words; see above). Only read: it changes with rootKeyGen. */
+export function rootKey(): Int32Array {
+  return ROOT_KEY;
+}
+
+/** Counts the thread's root keys: a new one must be announced again wherever the old one was. */
+export function rootKeyGen(): number {
+  return rootGen;
+}
+
+/** The words of trace `n` under key k0..k3 into `out` (see above): each word mixes the one before with a word of the key. */
+function keyedTrace(out: { t0: number; t1: number; t2: number; t3: number }, k0: number, k1: number, k2: number, k3: number, n: number): void {
+  const t0 = mix32(n ^ k0);
+  const t1 = mix32(t0 ^ k1);
+  const t2 = mix32(t1 ^ k2);
+  out.t0 = t0;
+  out.t1 = t1;
+  out.t2 = t2;
+  out.t3 = mix32(t2 ^ k3) || 1;
+}
 
 /**
- * `sc`, reused, as a new trace's first span's context (as newRootContext
- * makes one): for a thread's send context, whose ids the envelope and the
+ * `sc`, reused, as a new trace's first span's context: the thread's next
+ * trace under its root key, its span id derived from the trace id (see
+ * rootSpanHi). For a thread's send context, whose ids the envelope and the
  * span row copy at once (a local mailbox keeps `kept()`), so a traced send
  * allocates nothing.
  */
 export function renewRoot(sc: WordSpanContext): WordSpanContext {
-  const i = take(4);
-  const w = words;
+  if (rootSeq >= ROOTS_PER_KEY) {
+    crypto.getRandomValues(ROOT_KEY);
+    rootSeq = 0;
+    rootGen++;
+  }
+  const n = ++rootSeq;
   const m = sc as unknown as Renewed;
-  m.t0 = w[i]!;
-  m.t1 = w[i + 1]!;
-  m.t2 = w[i + 2]!;
-  m.t3 = w[i + 3] || rand32NonZero();
+  const k = ROOT_KEY;
+  keyedTrace(m, k[0]!, k[1]!, k[2]!, k[3]!, n);
   m.s0 = rootSpanHi(sc);
   m.s1 = rootSpanLo(sc);
-  m.derived = true;
+  m.root = n;
   sc.forget();
   return sc;
 }
@@ -198,7 +245,7 @@ export function renewChild(sc: WordSpanContext, trace: TraceWords): WordSpanCont
   m.t3 = trace.t3;
   m.s0 = w[i]!;
   m.s1 = w[i + 1] || rand32NonZero();
-  m.derived = false;
+  m.root = 0;
   sc.forget();
   return sc;
 }
@@ -229,25 +276,15 @@ export function rootSpanLo(t: TraceWords): number {
   return mix32(t.t1 ^ t.t3 ^ 0x27d4eb2f) || 1;
 }
 
-/** A new trace and its first span's context, the span id derived from the trace id (see rootSpanHi). */
+/** A new trace and its first span's context (see renewRoot): a context of its own. */
 export function newRootContext(): WordSpanContext {
-  const i = take(4);
-  const w = words;
-  const c = CARRIED;
-  c.t0 = w[i]!;
-  c.t1 = w[i + 1]!;
-  c.t2 = w[i + 2]!;
-  c.t3 = w[i + 3] || rand32NonZero();
-  return new WordSpanContext(c, rootSpanHi(c), rootSpanLo(c), false, true);
+  return renewRoot(newWordContext(null)).kept();
 }
 
-/** The context of a traced envelope that started a trace (OP_SEND_TR): its span id derived from the four words it carried. */
-export function carriedRoot(t0: number, t1: number, t2: number, t3: number): WordSpanContext {
+/** The context of a traced envelope that started trace `n` of a thread whose root key is k0..k3 (OP_SEND_TR): its words derived as the sender's were. */
+export function carriedRoot(k0: number, k1: number, k2: number, k3: number, n: number): WordSpanContext {
   const c = CARRIED;
-  c.t0 = t0;
-  c.t1 = t1;
-  c.t2 = t2;
-  c.t3 = t3;
+  keyedTrace(c, k0, k1, k2, k3, n);
   return new WordSpanContext(c, rootSpanHi(c), rootSpanLo(c), true);
 }
 
