@@ -2,6 +2,7 @@
 
 import { Buffer } from 'node:buffer';
 import type { HrTime, SpanContext, TimeInput } from '@opentelemetry/api';
+import { keyedTrace, mix32, nextRoot } from './root-key.js';
 
 const view = new DataView(new ArrayBuffer(4));
 // Random bytes drawn in bulk (one getRandomValues call per 512 span ids) and
@@ -171,45 +172,6 @@ export class WordSpanContext implements SpanContext, SpanWords {
 
 type Renewed = { -readonly [K in 't0' | 't1' | 't2' | 't3' | 's0' | 's1' | 'root']: WordSpanContext[K] };
 
-/*
- * Root keys. A traced envelope that starts a trace (OP_SEND_TR) used to
- * carry the trace id's four random words, each a msgpack integer of five
- * bytes to pack on the sending shard and unpack on the receiving one (~15
- * ns a word a side, measured). Instead a thread numbers the traces it
- * starts (1, 2, ...) and derives each trace id from its number and the
- * thread's random 128-bit root key; the envelope carries the number, and
- * the key goes ahead of it once per batch of ops to that thread
- * (OP_TRACE_KEY), so the receiver derives the same words. Within a key the
- * first word alone is a bijection of the number (no two traces of a thread
- * alike); across threads and processes the keys differ. After
- * ROOTS_PER_KEY traces the thread draws a new key (rootKeyGen changes).
- */
-const ROOTS_PER_KEY = 0x3fff_ffff;
-const ROOT_KEY = new Int32Array(4);
-let rootSeq = ROOTS_PER_KEY;
-let rootGen = 0;
-
-/** The thread's current root key (four words; see above). Only read: it changes with rootKeyGen. */
-export function rootKey(): Int32Array {
-  return ROOT_KEY;
-}
-
-/** Counts the thread's root keys: a new one must be announced again wherever the old one was. */
-export function rootKeyGen(): number {
-  return rootGen;
-}
-
-/** The words of trace `n` under key k0..k3 into `out` (see above): each word mixes the one before with a word of the key. */
-function keyedTrace(out: { t0: number; t1: number; t2: number; t3: number }, k0: number, k1: number, k2: number, k3: number, n: number): void {
-  const t0 = mix32(n ^ k0);
-  const t1 = mix32(t0 ^ k1);
-  const t2 = mix32(t1 ^ k2);
-  out.t0 = t0;
-  out.t1 = t1;
-  out.t2 = t2;
-  out.t3 = mix32(t2 ^ k3) || 1;
-}
-
 /**
  * `sc`, reused, as a new trace's first span's context: the thread's next
  * trace under its root key, its span id derived from the trace id (see
@@ -218,15 +180,8 @@ function keyedTrace(out: { t0: number; t1: number; t2: number; t3: number }, k0:
  * allocates nothing.
  */
 export function renewRoot(sc: WordSpanContext): WordSpanContext {
-  if (rootSeq >= ROOTS_PER_KEY) {
-    crypto.getRandomValues(ROOT_KEY);
-    rootSeq = 0;
-    rootGen++;
-  }
-  const n = ++rootSeq;
   const m = sc as unknown as Renewed;
-  const k = ROOT_KEY;
-  keyedTrace(m, k[0]!, k[1]!, k[2]!, k[3]!, n);
+  const n = nextRoot(m);
   m.s0 = rootSpanHi(sc);
   m.s1 = rootSpanLo(sc);
   m.root = n;
@@ -250,14 +205,6 @@ export function renewChild(sc: WordSpanContext, trace: TraceWords): WordSpanCont
   return sc;
 }
 
-/** murmur3's 32-bit finalizer: a bijection of int32 whose every output bit depends on every input bit. */
-function mix32(x: number): number {
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x85ebca6b);
-  x ^= x >>> 13;
-  x = Math.imul(x, 0xc2b2ae35);
-  return x ^ (x >>> 16);
-}
 
 /**
  * The span id words (hi, lo) of a new trace's first span, from its trace
