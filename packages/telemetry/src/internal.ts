@@ -35,4 +35,4 @@ export { batchFromFrame } from './trace/dense-frame.js';
 export type { DenseBatchWire } from './trace/dense-batch.js';
 export type { SpanEndWire, SpanStartWire } from './trace/wire.js';
 export { rootKey, rootKeyGen } from './trace/root-key.js';
-export { type SpanWords, type TraceWords, WordSpanContext, asWords, carriedContext, carriedRoot, newRootContext, renewChild, renewRoot, rootSpanHi, rootSpanLo, formatTraceparent, hex32, newSpanId, newTraceId, newTraceWords, newWordContext, nowMs, parseTraceparent, rand32, rand32NonZero, sampledByRatio, spanHex, spanWords, toHrTime, traceHex, traceWords } from './trace/ids.js';
+export { type SpanWords, type TraceWords, WordSpanContext, asWords, carriedContext, carriedRoot, childSpanHi, childSpanLo, newRootContext, renewChild, renewRoot, rootSpanHi, rootSpanLo, formatTraceparent, hex32, newSpanId, newTraceId, newTraceWords, newWordContext, nowMs, parseTraceparent, rand32, rand32NonZero, sampledByRatio, spanHex, spanWords, toHrTime, traceHex, traceWords } from './trace/ids.js';

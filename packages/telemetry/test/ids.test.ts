@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isSpanContextValid } from '@opentelemetry/api';
-import { asWords, carriedRoot, formatTraceparent, newRootContext, newWordContext, parseTraceparent, rootKey, rootSpanHi, rootSpanLo, spanHex, spanWords, traceHex, traceWords } from '@joerl/telemetry/internal';
+import { asWords, carriedRoot, childSpanHi, childSpanLo, formatTraceparent, newRootContext, newWordContext, parseTraceparent, rootKey, rootSpanHi, rootSpanLo, spanHex, spanWords, traceHex, traceWords } from '@joerl/telemetry/internal';
 
 test('a new context made of words reads as a valid, sampled W3C context, and its children keep its trace', () => {
   const seen = new Set<string>();
@@ -77,6 +77,27 @@ test("a new trace's ids are derived from its number under the thread's root key:
   // Each bit set in about half of them (a binomial's 6 sigma at 20k is 2.1%).
   for (const c of ones) assert.ok(Math.abs(c / n - 0.5) < 0.03, `bit balance ${c / n}`);
   for (const c of tones) assert.ok(Math.abs(c / n - 0.5) < 0.03, `trace id bit balance ${c / n}`);
+});
+
+test("a receive span's id is mixed from its send span's, a handle span's from its receive's: distinct for distinct parents, never zero, balanced", () => {
+  const seen = new Set<string>();
+  const ones = new Array<number>(64).fill(0);
+  const n = 20_000;
+  for (let k = 0; k < n; k++) {
+    // Parents that differ in one low bit (the worst case for a weak mix), and in their high word.
+    const p0 = k >> 3;
+    const p1 = k & 7;
+    const lo = childSpanLo(p1);
+    const hi = childSpanHi(p0, lo);
+    assert.ok(lo !== 0, 'the low word is never 0');
+    seen.add(spanHex(hi, lo));
+    for (let b = 0; b < 32; b++) {
+      ones[b]! += (hi >>> b) & 1;
+      ones[32 + b]! += (lo >>> b) & 1;
+    }
+  }
+  assert.is(seen.size, n, 'no two children alike');
+  for (const c of ones.slice(0, 32)) assert.ok(Math.abs(c / n - 0.5) < 0.03, `hi bit balance ${c / n}`);
 });
 
 test.run();

@@ -27,6 +27,8 @@ import {
   W3CTraceparentPropagator,
   asWords,
   builtinWire,
+  childSpanHi,
+  childSpanLo,
   formatTraceparent,
   newTraceWords,
   newWordContext,
@@ -34,8 +36,6 @@ import {
   renewRoot,
   nowMs,
   parseTraceparent,
-  rand32,
-  rand32NonZero,
   spanHex,
   traceHex,
 } from '@joerl/telemetry/internal';
@@ -283,8 +283,10 @@ export class ThreadTracing {
     // The receive span is ended at once and never seen by user code: a row, no Span object.
     // (The carried context was sampled, or it would not have been carried.) Words from a shard; parsed once from another node.
     const carried = asWords(carriedAny);
-    const r0 = rand32();
-    const r1 = rand32NonZero();
+    // The receive span's id from the send span's, the handle span's from the receive's: no random draws (see childSpanLo).
+    const r1 = childSpanLo(carried.s1);
+    const r0 = childSpanHi(carried.s0, r1);
+    const h1 = childSpanLo(r1);
     // The handle span's trace: the carried one (or a new one, in link mode).
     const tw = link ? newTraceWords() : carried;
     const start = Number.isNaN(sentAt) ? now : Math.min(sentAt, now);
@@ -294,7 +296,7 @@ export class ThreadTracing {
     let h = this.handle;
     if (h.live) h = new LazyHandleSpan(this.sink);
     // In parent mode the receive span waits in the handle span, written with it (one row) or when it is made.
-    h.reset(tw, rand32(), rand32NonZero(), r0, r1, now, this.handleDescriptor(to, type), this.activeNow(), !link);
+    h.reset(tw, childSpanHi(r0, h1), h1, r0, r1, now, this.handleDescriptor(to, type), this.activeNow(), !link);
     h.c0 = carried.s0;
     h.c1 = carried.s1;
     h.cRemote = carried.isRemote;

@@ -76,7 +76,7 @@ test('a traced message handled right after another in the same turn starts when 
     },
   };
   const tracing = new ThreadTracing({ sampleRate: 1, propagation: 'parent' }, sink, false);
-  const carried = new WordSpanContext({ t0: 1, t1: 2, t2: 3, t3: 4 }, 5, 6, true);
+  const carried = new WordSpanContext(1, 2, 3, 4, 5, 6, true);
   const to = new Pid(0, 2, 1);
   tracing.endHandleChained(tracing.beginHandle(carried, NaN, 'T', to, false));
   const first = rows.at(-1)!;
@@ -173,7 +173,7 @@ test("a plain actor's traced handler that never reads its span has none made; on
   const tracing = new ThreadTracing({ sampleRate: 1, propagation: 'parent' }, sink, true, turn, { stamp: NaN });
   const from = new Pid(0, 1, 1);
   const to = new Pid(0, 2, 1);
-  const carried = new WordSpanContext({ t0: 11, t1: 12, t2: 13, t3: 14 }, 21, 22, true);
+  const carried = new WordSpanContext(11, 12, 13, 14, 21, 22, true);
   const actor = (handle: () => unknown) => ({ [BEHAVIOUR]: 'actor', handle });
 
   // Never looked at: a send under it is its child, it ends as a row, no span object.
@@ -214,8 +214,8 @@ test("a plain actor's traced handler that never reads its span has none made; on
   assert.is(wire[1], '0000000b0000000c0000000d0000000e');
   assert.equal(wire[7], ['k', 'v']);
 
-  // The reused handle: a new message, a new span (new ids), not the one made before.
-  const next = tracing.beginHandle(carried, NaN, 'T', to, true);
+  // The reused handle: a new message (another send), a new span (new ids), not the one made before.
+  const next = tracing.beginHandle(new WordSpanContext(11, 12, 13, 14, 23, 24, true), NaN, 'T', to, true);
   assert.is(next.made, null);
   assert.ok(next.s0 !== lookedIds[0] || next.s1 !== lookedIds[1]);
   tracing.endHandleChained(next);
@@ -248,7 +248,7 @@ test("a receive span waits in its handle span: one pair when that is never made,
   };
   const tracing = new ThreadTracing({ sampleRate: 1, propagation: 'parent' }, sink, true, { inTurn: true, clock: 5 }, { stamp: NaN });
   const to = new Pid(0, 2, 1);
-  const carried = new WordSpanContext({ t0: 11, t1: 12, t2: 13, t3: 14 }, 21, 22, true);
+  const carried = new WordSpanContext(11, 12, 13, 14, 21, 22, true);
   const actor = (handle: () => unknown) => ({ [BEHAVIOUR]: 'actor', handle });
 
   const quiet = tracing.beginHandle(carried, 3, 'T', to, false);
@@ -291,7 +291,7 @@ test("a plain actor's sync init runs under its lifecycle span without entering t
   const tracing = new ThreadTracing({ sampleRate: 1, propagation: 'parent' }, sink, true);
   // (What AsyncLocalStorage.run sets the first time: Node turns on its promise hooks then.)
   const als = (tracing as unknown as { cm: { als: { enabled?: boolean } } }).cm.als;
-  const parent = new WordSpanContext(null, 1, 2, false);
+  const parent = new WordSpanContext(7, 8, 9, 10, 1, 2, false);
   const to = new Pid(0, 2, 1);
   const sync = { [BEHAVIOUR]: 'actor', init: () => trace.getActiveSpan() };
   const span = tracing.lifecycle('started', parent, 'T', to);
