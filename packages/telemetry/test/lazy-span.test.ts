@@ -188,6 +188,46 @@ test('a dense batch read as spans (no wire record per row) gives processors the 
   }
 });
 
+test('a receive span and its handle span in one row read back as the two rows would, as wire records and as spans (framed or small)', () => {
+  const tw = traceWords(TRACE);
+  const [r0, r1] = spanWords('1111111111111111');
+  const [h0, h1] = spanWords('2222222222222222');
+  const [c0, c1] = spanWords('00f067aa0ba902b7');
+  for (const remote of [false, true]) {
+    // What a LazyHandleSpan holds (ReceivedPair): the handle span's ids, its parent (the receive), the receive's parent and start.
+    const pair = { ...tw, s0: h0, s1: h1, p0: r0, p1: r1, c0, c1, cRemote: remote, received: 10.125, start: 11.5, builtin: [BUILTIN_HANDLE, 0, 2, 7, 'Zähler'] };
+    for (const many of [false, true]) {
+      const one = new DenseSpanBatch(64);
+      const two = new DenseSpanBatch(64);
+      for (let k = 0; k < (many ? 12 : 1); k++) {
+        one.addPair(pair, 12.75 + k);
+        two.add(BUILTIN_RECEIVE, r0, r1, tw, c0, c1, remote, 10.125, 11.5, 0, 2, 7, 'Zähler', 0, -1, 0);
+        two.add(BUILTIN_HANDLE, h0, h1, tw, r0, r1, false, 11.5, 12.75 + k, 0, 2, 7, 'Zähler', 0, -1, 0);
+      }
+      assert.is(one.length, many ? 12 : 1, 'one row a pair');
+      // A small batch goes as a plain array of numbers (the handle's low word is in the last slot), a larger one as its Float64Array.
+      const a = new Unpackr(options).unpack(new Packr(options).pack(one.take())) as DenseBatchWire;
+      const b = new Unpackr(options).unpack(new Packr(options).pack(two.take())) as DenseBatchWire;
+      assert.is(a[0] instanceof Float64Array, many);
+      const wa: SpanEndWire[] = [];
+      const wb: SpanEndWire[] = [];
+      forEachDenseWire(a, (w) => wa.push(w));
+      forEachDenseWire(b, (w) => wb.push(w));
+      assert.equal(wa, wb);
+      const ga: Array<Record<string, unknown> & { spanContext(): unknown }> = [];
+      const gb: Array<Record<string, unknown> & { spanContext(): unknown }> = [];
+      forEachDenseSpan(a, resource, (span) => ga.push(span as never));
+      forEachDenseSpan(b, resource, (span) => gb.push(span as never));
+      assert.is(ga.length, gb.length);
+      for (let i = 0; i < ga.length; i++) {
+        assert.equal(plain(ga[i]!.spanContext() as never), plain(gb[i]!.spanContext() as never), `span ${i}: context`);
+        for (const f of FIELDS) assert.equal(ga[i]![f], gb[i]![f], `span ${i}: ${f}`);
+      }
+      assert.equal([ga[0]!.name, ga[1]!.name, ga[1]!.parentSpanId, ga[0]!.parentSpanId], ['message.receive', 'actor.handle_message', '1111111111111111', '00f067aa0ba902b7']);
+    }
+  }
+});
+
 test('the open-span slot keeps the span a handler runs under until it returns, and refuses spans it cannot hold', () => {
   const sab = createOpenSpanSlot();
   const writer = new OpenSpanSlot(sab);

@@ -1,7 +1,7 @@
 // Delivery: user and runtime sends, mailboxes (or a waiting receive), and dead letters for what cannot be delivered.
 
 import type { SpanContext } from '@opentelemetry/api';
-import { formatTraceparent } from '@joerl/telemetry/internal';
+import { formatTraceparent, rootKey, rootKeyGen } from '@joerl/telemetry/internal';
 import { Pid, isPid } from '../actor/pid.js';
 import { STAMP_IN } from '../actor/mailbox.js';
 import { type Proc, S_DEAD, S_IDLE } from '../actor/proc.js';
@@ -10,7 +10,7 @@ import { forLocal, forWire } from '../codec/prepare.js';
 import { InvalidArgumentError, MailboxFullError, NoProcError, UnknownNameError } from '../errors.js';
 import { describe } from '../validate.js';
 import { DROPPED, THREAD_STRIDE_I32 } from '../ring/control-block.js';
-import { type DeadLetter, type DeadLetterReason, OP_CALL, OP_CALL_AT, OP_CLOCK, OP_DEAD_LETTER, OP_MONITOR, OP_SEND, OP_SEND_AT, OP_SEND_TP, OP_SEND_TR, isCallOp, isSendOp } from './protocol.js';
+import { type DeadLetter, type DeadLetterReason, OP_CALL, OP_CALL_AT, OP_CLOCK, OP_DEAD_LETTER, OP_MONITOR, OP_SEND, OP_SEND_AT, OP_SEND_TP, OP_SEND_TR, OP_TRACE_KEY, isCallOp, isSendOp } from './protocol.js';
 import type { Receive } from './receive.js';
 import { R_SEND, R_SEND_TP, REMOTE } from './remote-ops.js';
 import { NO_ROUTE, type Router } from './router.js';
@@ -25,6 +25,9 @@ export class Delivery {
   private readonly rcv: Receive;
   /** The last OP_CLOCK value sent to each thread. */
   private readonly dstClock: number[];
+  /** For each thread, the batch (Transport.batchNumber) our root key last went ahead in, and of which key (see keyAhead). */
+  private readonly keyBatch: number[];
+  private keyGen = 0;
   /** The control block and this thread's QUEUED slot (see ShardState.queuedIndex). */
   private readonly ctl: Int32Array;
   private readonly queued: number;
@@ -37,6 +40,7 @@ export class Delivery {
     this.router = router;
     this.rcv = receive;
     this.dstClock = new Array<number>(state.threads).fill(NaN);
+    this.keyBatch = new Array<number>(state.threads).fill(-1);
     this.ctl = state.ctl.i32;
     this.queued = state.queuedIndex;
     this.dropped = state.thread * THREAD_STRIDE_I32 + DROPPED;
@@ -121,11 +125,34 @@ export class Delivery {
     tr.counted(t);
     // The context as its ids' words (always sampled: an unsampled send carries none), not hex or a traceparent to format and parse.
     if (tc === undefined) tr.emit2(t, stamped ? OP_SEND_AT : OP_SEND, pid.serial, m);
-    // (A new trace's first send, stamped: its span id is derived from the trace id, see OP_SEND_TR.)
-    else if (tc.derived && stamped) tr.emit6(t, OP_SEND_TR, pid.serial, m, tc.t0, tc.t1, tc.t2, tc.t3);
-    else tr.emit9(t, OP_SEND_TP, pid.serial, m, stamped, tc.t0, tc.t1, tc.t2, tc.t3, tc.s0, tc.s1);
+    // (A new trace's first send, stamped: its number, the ids derived from it, see OP_SEND_TR.)
+    else if (tc.root !== 0 && stamped) {
+      this.keyAhead(t);
+      tr.emit3(t, OP_SEND_TR, pid.serial, m, tc.root);
+    } else tr.emit9(t, OP_SEND_TP, pid.serial, m, stamped, tc.t0, tc.t1, tc.t2, tc.t3, tc.s0, tc.s1);
     // Copied for the wire (a big or moved part): a batch of big parts goes out before the turn ends.
     if (m !== msg) tr.tookParts(t);
+  }
+
+  /**
+   * This thread's root key goes ahead of the OP_SEND_TR ops of each batch
+   * for thread `t` (OP_TRACE_KEY; a batch cut by queuing the key gets it
+   * again): the receiver derives their trace ids from it, and a receiver
+   * that restarted finds it in the next batch.
+   */
+  private keyAhead(t: number): void {
+    const gen = rootKeyGen();
+    if (gen !== this.keyGen) {
+      this.keyGen = gen;
+      this.keyBatch.fill(-1);
+    }
+    const tr = this.s.transport;
+    let b: number;
+    while (this.keyBatch[t] !== (b = tr.batchNumber(t))) {
+      this.keyBatch[t] = b;
+      const k = rootKey();
+      tr.emit4(t, OP_TRACE_KEY, k[0], k[1], k[2], k[3]);
+    }
   }
 
   /**

@@ -41,6 +41,7 @@ import {
   OP_SPAN_START,
   OP_SPAWN,
   OP_SPAWN_REPLY,
+  OP_TRACE_KEY,
   OP_UNLINK,
   type SpawnRequest,
   unknownMessage,
@@ -66,11 +67,29 @@ export class Dispatcher {
   private readonly t: DispatchTargets;
   /** The last OP_CLOCK value received from each thread (the send time of the OP_SEND_AT ops that follow). */
   private readonly srcClock: number[];
+  /** Each thread's root key from its last OP_TRACE_KEY (4 words a thread), and whether one came since we started (see rootFrom). */
+  private readonly srcKey: Int32Array;
+  private readonly keyed: Uint8Array;
 
   constructor(state: ShardState, targets: DispatchTargets) {
     this.s = state;
     this.t = targets;
     this.srcClock = new Array<number>(state.threads).fill(NaN);
+    this.srcKey = new Int32Array(4 * state.threads);
+    this.keyed = new Uint8Array(state.threads);
+  }
+
+  /**
+   * The context of an OP_SEND_TR: trace `n` under `from`'s root key. A
+   * sender puts its key ahead of such ops in every batch, so it is known
+   * unless this thread restarted in the middle of a batch cut into frames:
+   * then the message is delivered untraced.
+   */
+  private rootFrom(from: number, n: number): ReturnType<typeof carriedRoot> | undefined {
+    if (this.keyed[from] === 0) return undefined;
+    const k = this.srcKey;
+    const o = 4 * from;
+    return carriedRoot(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, n);
   }
 
   /** Runs ops[start..end) from thread `from`; the same code serves rings and this thread's own signal queue. */
@@ -115,13 +134,18 @@ export class Dispatcher {
           );
           break;
         case OP_SEND_TR:
-          delivery.deliverSerial(
-            ops[i + 1] as number,
-            ops[i + 2],
-            this.srcClock[from]!,
-            carriedRoot(ops[i + 3] as number, ops[i + 4] as number, ops[i + 5] as number, ops[i + 6] as number),
-          );
+          delivery.deliverSerial(ops[i + 1] as number, ops[i + 2], this.srcClock[from]!, this.rootFrom(from, ops[i + 3] as number));
           break;
+        case OP_TRACE_KEY: {
+          const k = this.srcKey;
+          const o = 4 * from;
+          k[o] = ops[i + 1] as number;
+          k[o + 1] = ops[i + 2] as number;
+          k[o + 2] = ops[i + 3] as number;
+          k[o + 3] = ops[i + 4] as number;
+          this.keyed[from] = 1;
+          break;
+        }
         case OP_REPORT:
           s.hooks.report?.(ops[i + 1] as Report);
           break;

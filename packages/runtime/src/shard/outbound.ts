@@ -38,6 +38,8 @@ export class Outbound {
   items: unknown[] = [];
   /** Ops among `items` (what the transport's early pack counts). */
   ops = 0;
+  /** Batches of `items` packed so far: a new number starts a new batch (see Transport.batchNumber). */
+  batches = 0;
   dirty = false;
   /** Whether the queued ops include one the peer should wake for (not only telemetry records). */
   urgent = false;

@@ -32,6 +32,7 @@ export class Output {
   pack(o: Outbound): void {
     const items = o.items;
     o.ops = 0;
+    o.batches++;
     o.sideBytes = 0;
     // A batch whose last frames ran large (binary parts inline) is cut into frames of about half a
     // chunk: a frame over a chunk is written in pieces and reassembled, one near the ring's size

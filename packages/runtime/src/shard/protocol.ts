@@ -49,11 +49,13 @@ export const OP_OFFLOAD_CANCEL = 26; // reqId (to the main thread: the caller ab
 // monitors first, then delivers { $joerl: 'call', from: { pid: from, ref }, req } (with t and d when t is not null).
 export const OP_CALL = 27; //        toSerial, from, ref, req, t | null, d
 export const OP_CALL_AT = 28; //     the same, sent at the source's current clock (see OP_CLOCK)
-export const OP_SEND_TR = 29; //     toSerial, msg, trace id t0..t3 (a traced message that starts its trace, sent at the source's clock:
-//                                   its span id is derived from the trace id, see rootSpanHi in telemetry; otherwise OP_SEND_TP)
+export const OP_SEND_TR = 29; //     toSerial, msg, n (a traced message that starts trace n of the source thread, sent at the source's clock:
+//                                   its trace id is derived from n and the key of the last OP_TRACE_KEY, its span id from the
+//                                   trace id: see rootKey in telemetry's trace/ids.ts; any other traced send is OP_SEND_TP)
+export const OP_TRACE_KEY = 30; //   k0..k3: the source thread's root key, ahead of the OP_SEND_TR ops of a batch (once per batch)
 
 /** How many fields follow each op code. */
-export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 4, 1, 2, 6, 5, 3, 3, 1, 9, 1, 1, 6, 1, 3, 3, 1, 1, 6, 6, 6];
+export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 4, 1, 2, 6, 5, 3, 3, 1, 9, 1, 1, 6, 1, 3, 3, 1, 1, 6, 6, 3, 4];
 
 /**
  * True for the ops that deliver a send (toSerial, msg, ...): every form one

@@ -1,7 +1,7 @@
 // A shard's spans on their way to the main thread: finished ones in batches, held-back starts, the open-span slot.
 
 import type { Span } from '@opentelemetry/api';
-import { BuiltinSpan, DenseSpanBatch, type LazyHandleSpan, OpenSpanSlot, type SpanEndRecord, type SpanEndWire, type SpanSink, type SpanStartRecord, type TraceWords, rowsFitting, spanEndToWire, spanHex, spanStartToWire } from '@joerl/telemetry/internal';
+import { BuiltinSpan, DenseSpanBatch, type LazyHandleSpan, OpenSpanSlot, type ReceivedPair, type SpanEndRecord, type SpanEndWire, type SpanSink, type SpanStartRecord, type TraceWords, rowsFitting, spanEndToWire, spanHex, spanStartToWire } from '@joerl/telemetry/internal';
 import { MAX_CHUNK_DIVISOR } from '../ring/layout.js';
 import { keepInline } from '../codec/side-items.js';
 import { OP_SPAN_BATCH, OP_SPAN_START } from './protocol.js';
@@ -71,6 +71,16 @@ export class SpanShipping implements SpanSink {
     // (Keyed by hex: made only while some start waits, which is rare.)
     if (this.unshippedStarts.size > 0) this.unshippedStarts.delete(spanHex(s0, s1));
     this.batch.add(code, s0, s1, trace, p0, p1, parentRemote, start, end, node, shard, serial, text, fromNode, fromShard, fromSerial);
+    if (this.batch.full) this.shipBatch();
+  }
+
+  /**
+   * A receive span and its handle span, one row. Neither had a start record
+   * to drop: a receive span never has one, and a handle span that got one
+   * was made, and ends as a span of its own.
+   */
+  endedPair(h: ReceivedPair, end: number): void {
+    this.batch.addPair(h, end);
     if (this.batch.full) this.shipBatch();
   }
 

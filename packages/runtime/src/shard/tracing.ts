@@ -27,6 +27,8 @@ import {
   W3CTraceparentPropagator,
   asWords,
   builtinWire,
+  childSpanHi,
+  childSpanLo,
   formatTraceparent,
   newTraceWords,
   newWordContext,
@@ -34,8 +36,6 @@ import {
   renewRoot,
   nowMs,
   parseTraceparent,
-  rand32,
-  rand32NonZero,
   spanHex,
   traceHex,
 } from '@joerl/telemetry/internal';
@@ -239,7 +239,7 @@ export class ThreadTracing {
     if (d === NOT_TRACED) return undefined;
     // Never seen by user code and ended at once: no Span object, a row straight away; ids as words (no hex).
     const parent = d === ROOT ? null : d;
-    // A new trace's first span takes an id derived from the trace's: its envelope carries four words (see rootSpanHi).
+    // A new trace: its ids derived from its number under the thread's root key, which its envelope carries alone (see rootKey).
     // One context a thread, reused: the caller copies its words at once (a local mailbox keeps `kept()`).
     const sc = parent === null ? renewRoot(this.sendCtx) : renewChild(this.sendCtx, parent);
     const t = this.sendTime(d);
@@ -283,18 +283,24 @@ export class ThreadTracing {
     // The receive span is ended at once and never seen by user code: a row, no Span object.
     // (The carried context was sampled, or it would not have been carried.) Words from a shard; parsed once from another node.
     const carried = asWords(carriedAny);
-    const r0 = rand32();
-    const r1 = rand32NonZero();
+    // The receive span's id from the send span's, the handle span's from the receive's: no random draws (see childSpanLo).
+    const r1 = childSpanLo(carried.s1);
+    const r0 = childSpanHi(carried.s0, r1);
+    const h1 = childSpanLo(r1);
     // The handle span's trace: the carried one (or a new one, in link mode).
     const tw = link ? newTraceWords() : carried;
     const start = Number.isNaN(sentAt) ? now : Math.min(sentAt, now);
     if (link) this.sink.endedWire(builtinWire(spanHex(r0, r1), traceHex(tw), null, false, 'message.receive', SpanKind.CONSUMER, start, now, SCOPE, [BUILTIN_RECEIVE, to.node, to.shard, to.serial, type], carried));
-    else this.sink.endedBuiltin(BUILTIN_RECEIVE, r0, r1, carried, carried.s0, carried.s1, carried.isRemote, start, now, to.node, to.shard, to.serial, type, 0, -1, 0);
     // The handle span is the active one while the handler runs: a real Span (user code may add to it), made when asked.
     // (A handler that ran another one synchronously, which a turn never does with tracing on, would keep its own.)
     let h = this.handle;
     if (h.live) h = new LazyHandleSpan(this.sink);
-    h.reset(tw, rand32(), rand32NonZero(), r0, r1, now, this.handleDescriptor(to, type), this.activeNow());
+    // In parent mode the receive span waits in the handle span, written with it (one row) or when it is made.
+    h.reset(tw, childSpanHi(r0, h1), h1, r0, r1, now, this.handleDescriptor(to, type), this.activeNow(), !link);
+    h.c0 = carried.s0;
+    h.c1 = carried.s1;
+    h.cRemote = carried.isRemote;
+    h.received = start;
     return h;
   }
 

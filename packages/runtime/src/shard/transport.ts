@@ -129,6 +129,11 @@ export class Transport {
     this.ctl[this.unsent]!++;
   }
 
+  /** Which batch the next op for `dest` goes into: changes whenever the queued ones are packed. */
+  batchNumber(dest: number): number {
+    return (this.out[dest] ?? this.to(dest)).batches;
+  }
+
   /** Queues an op with one field for thread `dest`. */
   emit1(dest: number, op: number, a: unknown): void {
     const o = this.out[dest] ?? this.to(dest);

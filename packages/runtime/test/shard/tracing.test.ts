@@ -76,7 +76,7 @@ test('a traced message handled right after another in the same turn starts when 
     },
   };
   const tracing = new ThreadTracing({ sampleRate: 1, propagation: 'parent' }, sink, false);
-  const carried = new WordSpanContext({ t0: 1, t1: 2, t2: 3, t3: 4 }, 5, 6, true);
+  const carried = new WordSpanContext(1, 2, 3, 4, 5, 6, true);
   const to = new Pid(0, 2, 1);
   tracing.endHandleChained(tracing.beginHandle(carried, NaN, 'T', to, false));
   const first = rows.at(-1)!;
@@ -117,9 +117,7 @@ test("a send span is timed by the send's queue-wait stamp when it has one, never
   assert.ok(rows.at(-1)!.start >= t0, 'an unstamped send reads the clock');
   // Its receive starts at that stamp too; the handle span starts now, and the turn's clock moves there.
   const handle = tracing.beginHandle(root, 5, 'T', to, false);
-  const receive = rows.at(-1)!;
-  assert.equal([receive.code, receive.start], [BUILTIN_RECEIVE, 5], 'the receive starts where its send span is');
-  const handleStart = receive.end;
+  const handleStart = handle.start;
   assert.is(turn.clock, handleStart, "the turn's clock moved to the handle span's start");
   const inHandler: number[] = [];
   tracing.runHandler(
@@ -147,6 +145,11 @@ test("a send span is timed by the send's queue-wait stamp when it has one, never
   assert.is(stamped!.start, handleStart, "at the handle span's start");
   assert.ok(stale!.start >= handleStart, `a stale stamp gives way to the clock: ${stale!.start} >= ${handleStart}`);
   assert.ok(stale!.start > 5);
+  // The receive span is written with its handle span, or when that is made (this handler is not a plain actor's: made).
+  tracing.endHandleChained(handle);
+  const receive = rows.find((r) => r.code === BUILTIN_RECEIVE)!;
+  assert.equal([receive.code, receive.start, receive.end], [BUILTIN_RECEIVE, 5, handleStart], 'the receive starts where its send span is and ends where the handle starts');
+  assert.equal([rows.at(-1)!.code, rows.at(-1)!.start], [BUILTIN_HANDLE, handleStart]);
 });
 
 test("a plain actor's traced handler that never reads its span has none made; one that does gets the span it ends with", () => {
@@ -170,17 +173,18 @@ test("a plain actor's traced handler that never reads its span has none made; on
   const tracing = new ThreadTracing({ sampleRate: 1, propagation: 'parent' }, sink, true, turn, { stamp: NaN });
   const from = new Pid(0, 1, 1);
   const to = new Pid(0, 2, 1);
-  const carried = new WordSpanContext({ t0: 11, t1: 12, t2: 13, t3: 14 }, 21, 22, true);
+  const carried = new WordSpanContext(11, 12, 13, 14, 21, 22, true);
   const actor = (handle: () => unknown) => ({ [BEHAVIOUR]: 'actor', handle });
 
   // Never looked at: a send under it is its child, it ends as a row, no span object.
   const quiet = tracing.beginHandle(carried, NaN, 'T', to, false);
-  const receive = rows.at(-1)!;
-  assert.equal([receive.code, receive.p0, receive.p1, receive.t0], [BUILTIN_RECEIVE, 21, 22, 11]);
   tracing.runHandler(quiet, actor(() => tracing.onSend(to, from)), null, null, null);
   const send = rows.at(-1)!;
   assert.equal([send.code, send.t0, send.p0, send.p1], [BUILTIN_SEND, 11, quiet.s0, quiet.s1], "the send is the handle span's child, in the carried trace");
   tracing.endHandleChained(quiet);
+  // (The receive span waited for its handle span: this sink takes the two one by one.)
+  const receive = rows.at(-2)!;
+  assert.equal([receive.code, receive.p0, receive.p1, receive.t0], [BUILTIN_RECEIVE, 21, 22, 11]);
   const handle = rows.at(-1)!;
   assert.equal([handle.code, handle.p0, handle.p1, handle.t0], [BUILTIN_HANDLE, receive.s0, receive.s1, 11], "the handle span is the receive's child");
   assert.is(quiet.made, null, 'no span object was made');
@@ -210,11 +214,70 @@ test("a plain actor's traced handler that never reads its span has none made; on
   assert.is(wire[1], '0000000b0000000c0000000d0000000e');
   assert.equal(wire[7], ['k', 'v']);
 
-  // The reused handle: a new message, a new span (new ids), not the one made before.
-  const next = tracing.beginHandle(carried, NaN, 'T', to, true);
+  // The reused handle: a new message (another send), a new span (new ids), not the one made before.
+  const next = tracing.beginHandle(new WordSpanContext(11, 12, 13, 14, 23, 24, true), NaN, 'T', to, true);
   assert.is(next.made, null);
   assert.ok(next.s0 !== lookedIds[0] || next.s1 !== lookedIds[1]);
   tracing.endHandleChained(next);
+  context.disable();
+  trace.disable();
+  propagation.disable();
+});
+
+test("a receive span waits in its handle span: one pair when that is never made, else written alone before the handler goes on", () => {
+  context.disable();
+  trace.disable();
+  propagation.disable();
+  const got: string[] = [];
+  const pairs: { s: number[]; p: number[]; c: number[]; remote: boolean; t0: number; received: number; start: number; end: number }[] = [];
+  const rows: { code: number; s0: number; s1: number; p0: number; p1: number; start: number; end: number }[] = [];
+  const sink: SpanSink = {
+    started() {},
+    ended() {},
+    endedWire() {
+      got.push('wire');
+    },
+    endedBuiltin(code, s0, s1, _t, p0, p1, _r, start, end) {
+      got.push(`row ${code}`);
+      rows.push({ code, s0, s1, p0, p1, start, end });
+    },
+    endedPair(h, end) {
+      got.push('pair');
+      pairs.push({ s: [h.s0, h.s1], p: [h.p0, h.p1], c: [h.c0, h.c1], remote: h.cRemote, t0: h.t0, received: h.received, start: h.start, end });
+    },
+  };
+  const tracing = new ThreadTracing({ sampleRate: 1, propagation: 'parent' }, sink, true, { inTurn: true, clock: 5 }, { stamp: NaN });
+  const to = new Pid(0, 2, 1);
+  const carried = new WordSpanContext(11, 12, 13, 14, 21, 22, true);
+  const actor = (handle: () => unknown) => ({ [BEHAVIOUR]: 'actor', handle });
+
+  const quiet = tracing.beginHandle(carried, 3, 'T', to, false);
+  tracing.runHandler(quiet, actor(() => got.push('handler')), null, null, null);
+  assert.equal(got, ['handler'], 'nothing is written before the handle span ends');
+  tracing.endHandleChained(quiet);
+  assert.equal(got, ['handler', 'pair'], 'both spans as one');
+  const p = pairs[0]!;
+  assert.equal([p.c, p.remote, p.t0], [[21, 22], true, 11], "the receive's parent is the carried send span, in its trace");
+  assert.ok(p.p[1] !== 0 && (p.p[0] !== p.s[0] || p.p[1] !== p.s[1]), 'the receive span has an id of its own, the handle span its child');
+  assert.ok(p.received === 3 && p.start >= 3 && p.end >= p.start, `receive from its send (3) to the handle's start, handle to its end: ${p.received} ${p.start} ${p.end}`);
+
+  got.length = 0;
+  const looked = tracing.beginHandle(carried, 3, 'T', to, true);
+  tracing.runHandler(
+    looked,
+    actor(() => {
+      assert.ok(trace.getActiveSpan() !== undefined);
+      got.push('handler');
+    }),
+    null,
+    null,
+    null,
+  );
+  tracing.endHandleChained(looked);
+  assert.equal(got, [`row ${BUILTIN_RECEIVE}`, 'handler', `row ${BUILTIN_HANDLE}`], 'a made span: its receive span first, on its own, when it was made');
+  const [receive, handle] = rows;
+  assert.equal([receive!.p0, receive!.p1, receive!.start, receive!.end], [21, 22, 3, handle!.start]);
+  assert.equal([handle!.p0, handle!.p1], [receive!.s0, receive!.s1]);
   context.disable();
   trace.disable();
   propagation.disable();
@@ -228,7 +291,7 @@ test("a plain actor's sync init runs under its lifecycle span without entering t
   const tracing = new ThreadTracing({ sampleRate: 1, propagation: 'parent' }, sink, true);
   // (What AsyncLocalStorage.run sets the first time: Node turns on its promise hooks then.)
   const als = (tracing as unknown as { cm: { als: { enabled?: boolean } } }).cm.als;
-  const parent = new WordSpanContext(null, 1, 2, false);
+  const parent = new WordSpanContext(7, 8, 9, 10, 1, 2, false);
   const to = new Pid(0, 2, 1);
   const sync = { [BEHAVIOUR]: 'actor', init: () => trace.getActiveSpan() };
   const span = tracing.lifecycle('started', parent, 'T', to);

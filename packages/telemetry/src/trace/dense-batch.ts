@@ -11,11 +11,33 @@
 
 import { SpanKind } from '@opentelemetry/api';
 import { BUILTIN_HANDLE, BUILTIN_RECEIVE, BUILTIN_SEND } from './builtin.js';
-import { DenseReadableSpan } from './dense-span.js';
+import { DenseReadableSpan, HANDLE_HALF, RECEIVE_HALF } from './dense-span.js';
 import { FRAME_HEAD, denseFrame } from './dense-frame.js';
-import { I_CODE, I_FROM_NODE, I_FROM_SERIAL, I_FROM_SHARD, I_NODE, I_PARENT, I_REMOTE, I_SERIAL, I_SHARD, I_SPAN, I_TEXT, I_TRACE, PLAIN, ROW_F64, ROW_I32, rowViews } from './dense-rows.js';
+import {
+  F_MID,
+  I_CODE,
+  I_FROM_NODE,
+  I_FROM_SERIAL,
+  I_FROM_SHARD,
+  I_HANDLE_HI,
+  I_HANDLE_LO,
+  I_NODE,
+  I_PARENT,
+  I_REMOTE,
+  I_SERIAL,
+  I_SHARD,
+  I_SPAN,
+  I_TEXT,
+  I_TRACE,
+  PLAIN,
+  RECEIVED,
+  ROW_F64,
+  ROW_I32,
+  rowViews,
+} from './dense-rows.js';
 import { type TraceWords, spanHex, traceHex } from './ids.js';
 import { LazyReadableSpan } from './lazy-span.js';
+import type { ReceivedPair } from './recorder.js';
 import type { SpanEndWire } from './wire-types.js';
 
 /** Row code for a span that travels as a wire record: its index among the batch's records in I_REMOTE. */
@@ -114,6 +136,34 @@ export class DenseSpanBatch {
     n[o + I_PARENT + 1] = p1;
   }
 
+  /** A receive span and its handle span, ended at `end`, as one row (RECEIVED in dense-rows.ts). */
+  addPair(h: ReceivedPair, end: number): void {
+    const r = this.length++;
+    const f = r * ROW_F64;
+    this.f[f] = h.received;
+    this.f[f + 1] = end;
+    this.f[f + F_MID] = h.start;
+    const n = this.i;
+    const o = r * ROW_I32;
+    const b = h.builtin;
+    n[o + I_CODE] = RECEIVED;
+    n[o + I_REMOTE] = h.cRemote ? 1 : 0;
+    n[o + I_NODE] = b[1] as number;
+    n[o + I_SHARD] = b[2] as number;
+    n[o + I_SERIAL] = b[3] as number;
+    n[o + I_TEXT] = this.textIndex(b[4] as string);
+    n[o + I_HANDLE_HI] = h.s0;
+    n[o + I_HANDLE_LO] = h.s1;
+    n[o + I_SPAN] = h.p0;
+    n[o + I_SPAN + 1] = h.p1;
+    n[o + I_TRACE] = h.t0;
+    n[o + I_TRACE + 1] = h.t1;
+    n[o + I_TRACE + 2] = h.t2;
+    n[o + I_TRACE + 3] = h.t3;
+    n[o + I_PARENT] = h.c0;
+    n[o + I_PARENT + 1] = h.c1;
+  }
+
   /** Any other finished span, in its place in the batch. */
   addWire(w: SpanEndWire): void {
     const o = this.length++ * ROW_I32;
@@ -197,8 +247,19 @@ export function forEachDenseWire(batch: DenseBatchWire, fn: (w: SpanEndWire) => 
       fn(wires[i[o + I_REMOTE]!]!);
       continue;
     }
-    if (code !== BUILTIN_SEND && code !== BUILTIN_RECEIVE && code !== BUILTIN_HANDLE) continue;
     const ti = i[o + I_TEXT]!;
+    if (code === RECEIVED) {
+      // The receive span, then its handle span (see RECEIVED).
+      const tw = { t0: i[o + I_TRACE]!, t1: i[o + I_TRACE + 1]!, t2: i[o + I_TRACE + 2]!, t3: i[o + I_TRACE + 3]! };
+      const text = ti < 0 ? null : texts[ti]!;
+      const s0 = i[o + I_SPAN]!;
+      const s1 = i[o + I_SPAN + 1]!;
+      const mid = f[r * ROW_F64 + F_MID]!;
+      fn(builtinEndWire(BUILTIN_RECEIVE, s0, s1, tw, i[o + I_PARENT]!, i[o + I_PARENT + 1]!, i[o + I_REMOTE] === 1, f[r * ROW_F64]!, mid, i[o + I_NODE]!, i[o + I_SHARD]!, i[o + I_SERIAL]!, text, 0, -1, 0));
+      fn(builtinEndWire(BUILTIN_HANDLE, i[o + I_HANDLE_HI]!, i[o + I_HANDLE_LO]!, tw, s0, s1, false, mid, f[r * ROW_F64 + 1]!, i[o + I_NODE]!, i[o + I_SHARD]!, i[o + I_SERIAL]!, text, 0, -1, 0));
+      continue;
+    }
+    if (code !== BUILTIN_SEND && code !== BUILTIN_RECEIVE && code !== BUILTIN_HANDLE) continue;
     fn(
       builtinEndWire(
         code,
@@ -238,6 +299,12 @@ export function forEachDenseSpan(batch: DenseBatchWire, resource: unknown, fn: (
     if (code === WIRE) {
       const w = wires[i[r * ROW_I32 + I_REMOTE]!]!;
       fn(new LazyReadableSpan(w, resource), w[0]);
+      continue;
+    }
+    if (code === RECEIVED) {
+      // Two spans over one row: the receive span, then its handle span.
+      fn(new DenseReadableSpan(rows, r, RECEIVE_HALF), null);
+      fn(new DenseReadableSpan(rows, r, HANDLE_HALF), null);
       continue;
     }
     if (code !== BUILTIN_SEND && code !== BUILTIN_RECEIVE && code !== BUILTIN_HANDLE) continue;

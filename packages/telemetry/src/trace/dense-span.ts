@@ -1,8 +1,26 @@
 // A finished built-in span as processors see it, read straight from its row of a shipped batch: one small object a span.
 
 import type { Attributes, HrTime, SpanContext, SpanKind, SpanStatus } from '@opentelemetry/api';
-import { BUILTIN_SEND, builtinAttributes } from './builtin.js';
-import { I_CODE, I_FROM_NODE, I_FROM_SERIAL, I_FROM_SHARD, I_NODE, I_PARENT, I_REMOTE, I_SERIAL, I_SHARD, I_SPAN, I_TEXT, I_TRACE, ROW_F64, ROW_I32 } from './dense-rows.js';
+import { BUILTIN_HANDLE, BUILTIN_RECEIVE, BUILTIN_SEND, builtinAttributes } from './builtin.js';
+import {
+  F_MID,
+  I_CODE,
+  I_FROM_NODE,
+  I_FROM_SERIAL,
+  I_FROM_SHARD,
+  I_HANDLE_HI,
+  I_HANDLE_LO,
+  I_NODE,
+  I_PARENT,
+  I_REMOTE,
+  I_SERIAL,
+  I_SHARD,
+  I_SPAN,
+  I_TEXT,
+  I_TRACE,
+  ROW_F64,
+  ROW_I32,
+} from './dense-rows.js';
 import { spanHex, toHrTime, traceHex } from './ids.js';
 
 /** What a batch's rows are read from on the main thread (shared by every span of the batch). */
@@ -19,6 +37,10 @@ const KINDS = [0, 3, 4, 0] as SpanKind[]; // INTERNAL, PRODUCER, CONSUMER, INTER
 /** Every built-in span's scope (the tracer's name, no version): one object, never written to. */
 const SCOPE = Object.freeze({ name: 'joerl' });
 const UNSET: SpanStatus = Object.freeze({ code: 0 });
+
+/** Which span of a RECEIVED row (dense-rows.ts) a DenseReadableSpan is: the receive span or its handle span (0: a row of one span). */
+export const RECEIVE_HALF = 1;
+export const HANDLE_HALF = 2;
 
 /** What a span only makes if someone reads it. */
 interface Rare {
@@ -39,13 +61,16 @@ export class DenseReadableSpan {
   readonly #rows: DenseRows;
   /** The row's index. */
   readonly #r: number;
+  /** 0, or which half of a RECEIVED row (RECEIVE_HALF, HANDLE_HALF). */
+  readonly #half: number;
   #tid: string | undefined = undefined;
   #sid: string | undefined = undefined;
   #rare: Rare | null = null;
 
-  constructor(rows: DenseRows, r: number) {
+  constructor(rows: DenseRows, r: number, half = 0) {
     this.#rows = rows;
     this.#r = r;
+    this.#half = half;
   }
 
   get ended(): boolean {
@@ -69,11 +94,11 @@ export class DenseReadableSpan {
   }
 
   get name(): string {
-    return NAMES[this.int(I_CODE)]!;
+    return NAMES[this.code()]!;
   }
 
   get kind(): SpanKind {
-    return KINDS[this.int(I_CODE)]!;
+    return KINDS[this.code()]!;
   }
 
   /**
@@ -96,8 +121,9 @@ export class DenseReadableSpan {
   /** (Its span context's.) Made from the row's words on first read. */
   get spanId(): string {
     const n = this.#rows.i;
-    const o = this.#r * ROW_I32 + I_SPAN;
-    return (this.#sid ??= spanHex(n[o]!, n[o + 1]!));
+    const o = this.#r * ROW_I32;
+    if (this.#half === HANDLE_HALF) return (this.#sid ??= spanHex(n[o + I_HANDLE_HI]!, n[o + I_HANDLE_LO]!));
+    return (this.#sid ??= spanHex(n[o + I_SPAN]!, n[o + I_SPAN + 1]!));
   }
 
   /** (Its span context's: built-in spans are sampled.) */
@@ -119,29 +145,30 @@ export class DenseReadableSpan {
     const r = this.rare();
     if (r.parent === undefined) {
       const id = this.parentSpanId;
-      r.parent = id === undefined ? null : { traceId: this.traceId, spanId: id, traceFlags: 1, isRemote: this.int(I_REMOTE) === 1 };
+      r.parent = id === undefined ? null : { traceId: this.traceId, spanId: id, traceFlags: 1, isRemote: this.#half !== HANDLE_HALF && this.int(I_REMOTE) === 1 };
     }
     return r.parent ?? undefined;
   }
 
   get parentSpanId(): string | undefined {
     const n = this.#rows.i;
-    const o = this.#r * ROW_I32 + I_PARENT;
+    // (A handle half's parent is the receive half.)
+    const o = this.#r * ROW_I32 + (this.#half === HANDLE_HALF ? I_SPAN : I_PARENT);
     return n[o] === 0 && n[o + 1] === 0 ? undefined : spanHex(n[o]!, n[o + 1]!);
   }
 
   get startTime(): HrTime {
-    return toHrTime(this.#rows.f[this.#r * ROW_F64]!);
+    return toHrTime(this.#rows.f[this.#r * ROW_F64 + (this.#half === HANDLE_HALF ? F_MID : 0)]!);
   }
 
   get endTime(): HrTime {
-    return toHrTime(this.#rows.f[this.#r * ROW_F64 + 1]!);
+    return toHrTime(this.#rows.f[this.#r * ROW_F64 + (this.#half === RECEIVE_HALF ? F_MID : 1)]!);
   }
 
   get duration(): HrTime {
     const f = this.#rows.f;
     const o = this.#r * ROW_F64;
-    return toHrTime(Math.max(0, f[o + 1]! - f[o]!));
+    return toHrTime(Math.max(0, f[o + (this.#half === RECEIVE_HALF ? F_MID : 1)]! - f[o + (this.#half === HANDLE_HALF ? F_MID : 0)]!));
   }
 
   get status(): SpanStatus {
@@ -153,7 +180,7 @@ export class DenseReadableSpan {
     if (r.attributes === undefined) {
       const n = this.#rows.i;
       const o = this.#r * ROW_I32;
-      const code = n[o + I_CODE]!;
+      const code = this.code();
       const ti = n[o + I_TEXT]!;
       const desc =
         code === BUILTIN_SEND
@@ -180,6 +207,11 @@ export class DenseReadableSpan {
   /** SDK 1.x's name for the same. */
   get instrumentationLibrary(): { readonly name: string } {
     return SCOPE;
+  }
+
+  /** Its built-in code (builtin.ts): the row's, or that of its half of a RECEIVED row. */
+  private code(): number {
+    return this.#half === 0 ? this.int(I_CODE) : this.#half === RECEIVE_HALF ? BUILTIN_RECEIVE : BUILTIN_HANDLE;
   }
 
   /** Int32 slot `k` of its row. */

@@ -3,6 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { Buffer } from 'node:buffer';
 import type { HrTime, SpanContext, TimeInput } from '@opentelemetry/api';
+import { keyedTrace, mix32, nextRoot } from './root-key.js';
 
 const view = new DataView(new ArrayBuffer(4));
 // Random bytes drawn in bulk (one getRandomValues call per 512 span ids) and
@@ -120,29 +121,26 @@ export class WordSpanContext implements SpanContext, SpanWords {
   readonly s1: number;
   readonly traceFlags = 1;
   readonly isRemote: boolean;
-  /** A new trace's first span, its id derived from the trace id (see newRootContext): an envelope need not carry it. */
-  readonly derived: boolean;
+  /**
+   * A new trace made on this thread (renewRoot): its number under the
+   * thread's root key, from which the trace id and then its span id are
+   * derived, so an envelope carries that number alone (see rootKey). 0 for
+   * any other context.
+   */
+  readonly root: number;
   private tid: string | undefined = undefined;
   private sid: string | undefined = undefined;
 
-  constructor(t: TraceWords | null, s0: number, s1: number, isRemote: boolean, derived = false) {
-    if (t === null) {
-      const i = take(4);
-      const w = words;
-      this.t0 = w[i]!;
-      this.t1 = w[i + 1]!;
-      this.t2 = w[i + 2]!;
-      this.t3 = w[i + 3] || rand32NonZero();
-    } else {
-      this.t0 = t.t0;
-      this.t1 = t.t1;
-      this.t2 = t.t2;
-      this.t3 = t.t3;
-    }
+  /** The trace id's words t0..t3, the span id's s0 (hi), s1 (lo). (Plain numbers: a words object here made every caller's loads polymorphic.) */
+  constructor(t0: number, t1: number, t2: number, t3: number, s0: number, s1: number, isRemote: boolean, root = 0) {
+    this.t0 = t0;
+    this.t1 = t1;
+    this.t2 = t2;
+    this.t3 = t3;
     this.s0 = s0;
     this.s1 = s1;
     this.isRemote = isRemote;
-    this.derived = derived;
+    this.root = root;
   }
 
   get traceId(): string {
@@ -161,29 +159,25 @@ export class WordSpanContext implements SpanContext, SpanWords {
 
   /** A context of its own with the same ids (of a reused one, see ThreadTracing.onSend). */
   kept(): WordSpanContext {
-    return new WordSpanContext(this, this.s0, this.s1, this.isRemote, this.derived);
+    return new WordSpanContext(this.t0, this.t1, this.t2, this.t3, this.s0, this.s1, this.isRemote, this.root);
   }
 }
 
-type Renewed = { -readonly [K in 't0' | 't1' | 't2' | 't3' | 's0' | 's1' | 'derived']: WordSpanContext[K] };
+type Renewed = { -readonly [K in 't0' | 't1' | 't2' | 't3' | 's0' | 's1' | 'root']: WordSpanContext[K] };
 
 /**
- * `sc`, reused, as a new trace's first span's context (as newRootContext
- * makes one): for a thread's send context, whose ids the envelope and the
+ * `sc`, reused, as a new trace's first span's context: the thread's next
+ * trace under its root key, its span id derived from the trace id (see
+ * rootSpanHi). For a thread's send context, whose ids the envelope and the
  * span row copy at once (a local mailbox keeps `kept()`), so a traced send
  * allocates nothing.
  */
 export function renewRoot(sc: WordSpanContext): WordSpanContext {
-  const i = take(4);
-  const w = words;
   const m = sc as unknown as Renewed;
-  m.t0 = w[i]!;
-  m.t1 = w[i + 1]!;
-  m.t2 = w[i + 2]!;
-  m.t3 = w[i + 3] || rand32NonZero();
+  const n = nextRoot(m);
   m.s0 = rootSpanHi(sc);
   m.s1 = rootSpanLo(sc);
-  m.derived = true;
+  m.root = n;
   sc.forget();
   return sc;
 }
@@ -199,24 +193,16 @@ export function renewChild(sc: WordSpanContext, trace: TraceWords): WordSpanCont
   m.t3 = trace.t3;
   m.s0 = w[i]!;
   m.s1 = w[i + 1] || rand32NonZero();
-  m.derived = false;
+  m.root = 0;
   sc.forget();
   return sc;
 }
 
-/** murmur3's 32-bit finalizer: a bijection of int32 whose every output bit depends on every input bit. */
-function mix32(x: number): number {
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x85ebca6b);
-  x ^= x >>> 13;
-  x = Math.imul(x, 0xc2b2ae35);
-  return x ^ (x >>> 16);
-}
 
 /**
  * The span id words (hi, lo) of a new trace's first span, from its trace
- * id's: so a traced envelope that starts a trace carries four words, not six
- * (each a msgpack item to pack and unpack; ids are ~a tenth of a traced
+ * id's: so a traced envelope that starts a trace need not carry it (each
+ * word a msgpack item to pack and unpack; ids are ~a tenth of a traced
  * message's cost on the receiving shard). Unique within the trace (it is
  * the trace's only span with no parent) and as random-looking as the trace
  * id, every bit mixed from two of its words; never all zero (lo is not 0).
@@ -230,46 +216,54 @@ export function rootSpanLo(t: TraceWords): number {
   return mix32(t.t1 ^ t.t3 ^ 0x27d4eb2f) || 1;
 }
 
-/** A new trace and its first span's context, the span id derived from the trace id (see rootSpanHi). */
-export function newRootContext(): WordSpanContext {
-  const i = take(4);
-  const w = words;
-  const c = CARRIED;
-  c.t0 = w[i]!;
-  c.t1 = w[i + 1]!;
-  c.t2 = w[i + 2]!;
-  c.t3 = w[i + 3] || rand32NonZero();
-  return new WordSpanContext(c, rootSpanHi(c), rootSpanLo(c), false, true);
+/**
+ * The span id words (hi, lo) of the one span made right under span (s0,
+ * s1) as its next step: a traced message's receive span under its send
+ * span, its handle span under the receive span. A bijection of the 64-bit
+ * id (lo mixes s1 alone; hi mixes s0 with lo), so distinct parents give
+ * distinct children, as random-looking as the parent's id; lo never 0.
+ * Each send span is its own message's (one receive each): the receiving
+ * shard then draws no random words per traced message (it drew four, ~25
+ * ns with the pool's refills, measured).
+ */
+export function childSpanLo(s1: number): number {
+  return mix32(s1 ^ 0x68e31da4) || 1;
 }
 
-/** The context of a traced envelope that started a trace (OP_SEND_TR): its span id derived from the four words it carried. */
-export function carriedRoot(t0: number, t1: number, t2: number, t3: number): WordSpanContext {
+/** See childSpanLo: hi from the parent's hi and the child's lo. */
+export function childSpanHi(s0: number, lo: number): number {
+  return mix32(s0 ^ lo ^ 0x1b56c4e9);
+}
+
+/** A new trace and its first span's context (see renewRoot): a context of its own. */
+export function newRootContext(): WordSpanContext {
+  return renewRoot(newWordContext(null)).kept();
+}
+
+/** The context of a traced envelope that started trace `n` of a thread whose root key is k0..k3 (OP_SEND_TR): its words derived as the sender's were. */
+export function carriedRoot(k0: number, k1: number, k2: number, k3: number, n: number): WordSpanContext {
   const c = CARRIED;
-  c.t0 = t0;
-  c.t1 = t1;
-  c.t2 = t2;
-  c.t3 = t3;
-  return new WordSpanContext(c, rootSpanHi(c), rootSpanLo(c), true);
+  keyedTrace(c, k0, k1, k2, k3, n);
+  return new WordSpanContext(c.t0, c.t1, c.t2, c.t3, rootSpanHi(c), rootSpanLo(c), true);
 }
 
 /** Scratch words for carriedContext (the constructor copies them). */
 const CARRIED = { t0: 0, t1: 0, t2: 0, t3: 0 };
 
-/** The context a traced envelope carried, from its six words (no words object made per message). */
+/** The context a traced envelope carried, from its six words. */
 export function carriedContext(t0: number, t1: number, t2: number, t3: number, s0: number, s1: number): WordSpanContext {
-  const c = CARRIED;
-  c.t0 = t0;
-  c.t1 = t1;
-  c.t2 = t2;
-  c.t3 = t3;
-  return new WordSpanContext(c, s0, s1, true);
+  return new WordSpanContext(t0, t1, t2, t3, s0, s1, true);
 }
 
 /** A new span's context: new words for the span, the trace's (new ones when `trace` is null). */
 export function newWordContext(trace: TraceWords | null): WordSpanContext {
   const i = take(2);
   const w = words;
-  return new WordSpanContext(trace, w[i]!, w[i + 1] || rand32NonZero(), false);
+  const s0 = w[i]!;
+  const s1 = w[i + 1] || rand32NonZero();
+  if (trace !== null) return new WordSpanContext(trace.t0, trace.t1, trace.t2, trace.t3, s0, s1, false);
+  const t = newTraceWords();
+  return new WordSpanContext(t.t0, t.t1, t.t2, t.t3, s0, s1, false);
 }
 
 /** The words of a 16-digit span id: [hi, lo]. */
@@ -287,7 +281,8 @@ export function traceWords(traceId: string): TraceWords {
 export function asWords(sc: SpanContext): WordSpanContext {
   if (sc instanceof WordSpanContext) return sc;
   const [s0, s1] = spanWords(sc.spanId);
-  return new WordSpanContext(traceWords(sc.traceId), s0, s1, sc.isRemote === true);
+  const t = traceWords(sc.traceId);
+  return new WordSpanContext(t.t0, t.t1, t.t2, t.t3, s0, s1, sc.isRemote === true);
 }
 
 /** Deterministic ratio sampling on the trace id (the same decision on every thread). */

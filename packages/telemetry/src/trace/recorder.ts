@@ -79,6 +79,32 @@ export interface SpanSink {
     fromShard: number,
     fromSerial: number,
   ): void;
+  /**
+   * A traced message's receive span and its handle span, both finished, as
+   * one (a shard writes them as one row, see RECEIVED in dense-rows.ts).
+   * Without it the two go to endedBuiltin.
+   */
+  endedPair?(h: ReceivedPair, end: number): void;
+}
+
+/**
+ * A receive span and the handle span under it, as a LazyHandleSpan holds
+ * them: the handle span's ids (s0, s1) and parent (p0, p1: the receive
+ * span), the receive span's parent (c0, c1: the send span, remote or not),
+ * the receive's start, the handle's start (the receive's end) and its
+ * descriptor [BUILTIN_HANDLE, node, shard, serial, type].
+ */
+export interface ReceivedPair extends TraceWords {
+  readonly s0: number;
+  readonly s1: number;
+  readonly p0: number;
+  readonly p1: number;
+  readonly c0: number;
+  readonly c1: number;
+  readonly cRemote: boolean;
+  readonly received: number;
+  readonly start: number;
+  readonly builtin: unknown[];
 }
 
 export class RecordingSpan implements Span {
