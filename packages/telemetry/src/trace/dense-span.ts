@@ -4,14 +4,17 @@ import type { Attributes, HrTime, SpanContext, SpanKind, SpanStatus } from '@ope
 import { BUILTIN_SEND, builtinAttributes } from './builtin.js';
 import { I_CODE, I_FROM_NODE, I_FROM_SERIAL, I_FROM_SHARD, I_NODE, I_PARENT, I_REMOTE, I_SERIAL, I_SHARD, I_SPAN, I_TEXT, I_TRACE, ROW_F64, ROW_I32 } from './dense-rows.js';
 import { spanHex, toHrTime, traceHex } from './ids.js';
+import type { RowSlab } from './row-slabs.js';
 
 /** What a batch's rows are read from on the main thread (shared by every span of the batch). */
 export interface DenseRows {
-  /** The rows' views (dense-rows.ts). */
+  /** The rows' views (dense-rows.ts): the batch's own, or the slab's its frame was copied into. */
   readonly f: Float64Array;
   readonly i: Int32Array;
   readonly texts: string[];
   readonly resource: unknown;
+  /** The slab `f` and `i` view, or null (a batch's own rows). */
+  readonly slab: RowSlab | null;
 }
 
 const NAMES = ['', 'message.send', 'message.receive', 'actor.handle_message'];
@@ -22,6 +25,8 @@ const UNSET: SpanStatus = Object.freeze({ code: 0 });
 
 /** What a span only makes if someone reads it. */
 interface Rare {
+  tid: string | undefined;
+  sid: string | undefined;
   parent: SpanContext | null | undefined;
   attributes: Attributes | undefined;
   events: Array<{ name: string; time: HrTime; attributes?: Attributes }> | undefined;
@@ -39,8 +44,7 @@ export class DenseReadableSpan {
   readonly #rows: DenseRows;
   /** The row's index. */
   readonly #r: number;
-  #tid: string | undefined = undefined;
-  #sid: string | undefined = undefined;
+  /** Ids as hex and the rest made on first read (one field: a span object is most of what main allocates per span, and a BatchSpanProcessor reads none of it). */
   #rare: Rare | null = null;
 
   constructor(rows: DenseRows, r: number) {
@@ -90,14 +94,16 @@ export class DenseReadableSpan {
   get traceId(): string {
     const n = this.#rows.i;
     const o = this.#r * ROW_I32 + I_TRACE;
-    return (this.#tid ??= traceHex({ t0: n[o]!, t1: n[o + 1]!, t2: n[o + 2]!, t3: n[o + 3]! }));
+    const r = this.rare();
+    return (r.tid ??= traceHex({ t0: n[o]!, t1: n[o + 1]!, t2: n[o + 2]!, t3: n[o + 3]! }));
   }
 
   /** (Its span context's.) Made from the row's words on first read. */
   get spanId(): string {
     const n = this.#rows.i;
     const o = this.#r * ROW_I32 + I_SPAN;
-    return (this.#sid ??= spanHex(n[o]!, n[o + 1]!));
+    const r = this.rare();
+    return (r.sid ??= spanHex(n[o]!, n[o + 1]!));
   }
 
   /** (Its span context's: built-in spans are sampled.) */
@@ -188,6 +194,6 @@ export class DenseReadableSpan {
   }
 
   private rare(): Rare {
-    return (this.#rare ??= { parent: undefined, attributes: undefined, events: undefined, links: undefined });
+    return (this.#rare ??= { tid: undefined, sid: undefined, parent: undefined, attributes: undefined, events: undefined, links: undefined });
   }
 }
