@@ -13,7 +13,7 @@ export interface DenseRows {
   readonly i: Int32Array;
   readonly texts: string[];
   readonly resource: unknown;
-  /** The slab `f` and `i` view, or null (a batch's own rows). */
+  /** The slab `f` and `i` view (frames of one slab with the same texts share their DenseRows), or null (a batch's own rows). */
   readonly slab: RowSlab | null;
 }
 
