@@ -32,6 +32,7 @@ export { spanOnRoot } from './trace/handle-context.js';
 export { BUILTIN_NAMES, BUILTIN_SCOPE, DenseSpanBatch, builtinEndWire, forEachDenseSpan, forEachDenseWire, rowsFitting } from './trace/dense-batch.js';
 export { DenseReadableSpan } from './trace/dense-span.js';
 export { batchFromFrame } from './trace/dense-frame.js';
+export { FrameIntake } from './trace/frame-intake.js';
 export type { DenseBatchWire } from './trace/dense-batch.js';
 export type { SpanEndWire, SpanStartWire } from './trace/wire.js';
 export { rootKey, rootKeyGen } from './trace/root-key.js';

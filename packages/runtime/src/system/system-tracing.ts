@@ -2,10 +2,10 @@
 
 import {
   type DenseBatchWire,
+  FrameIntake,
   LazyReadableSpan,
   OpenSpanSlot,
   SpanCollector,
-  batchFromFrame,
   type ReadableSpanLike,
   type SpanSink,
   builtinAttributes,
@@ -58,7 +58,11 @@ export class SystemTracing {
     const batch = (thread: number, b: DenseBatchWire) => forEachDenseSpan(b, resource, (span, spanId) => spans.endedReadable(thread, spanId, span as ReadableSpanLike));
     rt.state.hooks.spanBatch = (thread, b) => batch(thread, b as DenseBatchWire);
     // Built-in span rows come as raw frames (telemetry's dense-frame.ts), in their place among the ops.
-    rt.state.transport.onRaw = (bytes, thread) => batch(thread, batchFromFrame(bytes));
+    const intake = new FrameIntake(resource);
+    rt.state.transport.onRaw = (bytes, thread) => {
+      intake.read(bytes);
+      if (intake.end > intake.first) spans.endedRows(thread, intake.rows!, intake.first, intake.end);
+    };
     // Shards publish span records without waking us; collect them at least this often.
     this.tick = setInterval(() => rt.state.scheduler.kick(), 50);
     this.tick.unref();

@@ -3,6 +3,9 @@
 import { type Attributes, SpanStatusCode } from '@opentelemetry/api';
 import { type ReadableSpanLike, type SpanProcessorLike, toReadableSpan } from './readable-span.js';
 import type { SpanEndRecord, SpanStartRecord } from './recorder.js';
+import { BUILTIN_HANDLE, BUILTIN_SEND } from './builtin.js';
+import { I_CODE, RECEIVED, ROW_I32 } from './dense-rows.js';
+import { type DenseRows, DenseReadableSpan, HANDLE_HALF, RECEIVE_HALF } from './dense-span.js';
 
 /** A resource when none is given: `service.name` only (the SDK's Resource shape). */
 export function defaultResource(serviceName = 'joerl'): unknown {
@@ -54,6 +57,43 @@ export class SpanCollector {
       if (m !== undefined && m.size > 0 && m.delete(spanId ?? span.spanContext().spanId)) this.openCount--;
     }
     this.deliver(span);
+  }
+
+  /**
+   * The spans of rows `first` to `end` of `rows` (a frame, see
+   * frame-intake.ts), finished on `thread`: one DenseReadableSpan per
+   * built-in row, handed to every processor. Nothing is stored per span on
+   * the way (a young span written into a long-lived array costs a write
+   * barrier's slow path; no closure per span either).
+   */
+  endedRows(thread: number, rows: DenseRows, first: number, end: number): void {
+    const ps = this.processors;
+    const ints = rows.i;
+    const open = this.openCount > 0 ? this.open.get(thread) : undefined;
+    for (let r = first; r < end; r++) {
+      const code = ints[r * ROW_I32 + I_CODE]!;
+      // (A raw frame holds built-in rows only; anything else is skipped, as the batch reader does.)
+      if (code === RECEIVED) {
+        // Two spans over one row: the receive span, then its handle span (see RECEIVED).
+        this.endedRow(ps, open, new DenseReadableSpan(rows, r, RECEIVE_HALF) as unknown as ReadableSpanLike);
+        this.endedRow(ps, open, new DenseReadableSpan(rows, r, HANDLE_HALF) as unknown as ReadableSpanLike);
+        continue;
+      }
+      if (code < BUILTIN_SEND || code > BUILTIN_HANDLE) continue;
+      this.endedRow(ps, open, new DenseReadableSpan(rows, r) as unknown as ReadableSpanLike);
+    }
+  }
+
+  /** One span of endedRows: no longer open (if it was announced), and handed to every processor. */
+  private endedRow(ps: readonly SpanProcessorLike[], open: Map<string, unknown> | undefined, span: ReadableSpanLike): void {
+    if (open !== undefined && open.size > 0 && open.delete(span.spanContext().spanId)) this.openCount--;
+    for (let q = 0; q < ps.length; q++) {
+      try {
+        ps[q]!.onEnd(span);
+      } catch {
+        // A processor's failure must not stop the others (or the runtime).
+      }
+    }
   }
 
   /** A thread died at `at` (abs ms): its finished spans were already delivered; its open ones end now, with an error. */

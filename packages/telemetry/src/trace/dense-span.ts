@@ -22,14 +22,17 @@ import {
   ROW_I32,
 } from './dense-rows.js';
 import { spanHex, toHrTime, traceHex } from './ids.js';
+import type { RowSlab } from './row-slabs.js';
 
 /** What a batch's rows are read from on the main thread (shared by every span of the batch). */
 export interface DenseRows {
-  /** The rows' views (dense-rows.ts). */
+  /** The rows' views (dense-rows.ts): the batch's own, or the slab's its frame was copied into. */
   readonly f: Float64Array;
   readonly i: Int32Array;
   readonly texts: string[];
   readonly resource: unknown;
+  /** The slab `f` and `i` view (frames of one slab with the same texts share their DenseRows), or null (a batch's own rows). */
+  readonly slab: RowSlab | null;
 }
 
 const NAMES = ['', 'message.send', 'message.receive', 'actor.handle_message'];
@@ -44,6 +47,8 @@ export const HANDLE_HALF = 2;
 
 /** What a span only makes if someone reads it. */
 interface Rare {
+  tid: string | undefined;
+  sid: string | undefined;
   parent: SpanContext | null | undefined;
   attributes: Attributes | undefined;
   events: Array<{ name: string; time: HrTime; attributes?: Attributes }> | undefined;
@@ -63,8 +68,7 @@ export class DenseReadableSpan {
   readonly #r: number;
   /** 0, or which half of a RECEIVED row (RECEIVE_HALF, HANDLE_HALF). */
   readonly #half: number;
-  #tid: string | undefined = undefined;
-  #sid: string | undefined = undefined;
+  /** Ids as hex and the rest made on first read (one field: a span object is most of what main allocates per span, and a BatchSpanProcessor reads none of it). */
   #rare: Rare | null = null;
 
   constructor(rows: DenseRows, r: number, half = 0) {
@@ -115,15 +119,17 @@ export class DenseReadableSpan {
   get traceId(): string {
     const n = this.#rows.i;
     const o = this.#r * ROW_I32 + I_TRACE;
-    return (this.#tid ??= traceHex({ t0: n[o]!, t1: n[o + 1]!, t2: n[o + 2]!, t3: n[o + 3]! }));
+    const r = this.rare();
+    return (r.tid ??= traceHex({ t0: n[o]!, t1: n[o + 1]!, t2: n[o + 2]!, t3: n[o + 3]! }));
   }
 
   /** (Its span context's.) Made from the row's words on first read. */
   get spanId(): string {
     const n = this.#rows.i;
     const o = this.#r * ROW_I32;
-    if (this.#half === HANDLE_HALF) return (this.#sid ??= spanHex(n[o + I_HANDLE_HI]!, n[o + I_HANDLE_LO]!));
-    return (this.#sid ??= spanHex(n[o + I_SPAN]!, n[o + I_SPAN + 1]!));
+    const r = this.rare();
+    if (this.#half === HANDLE_HALF) return (r.sid ??= spanHex(n[o + I_HANDLE_HI]!, n[o + I_HANDLE_LO]!));
+    return (r.sid ??= spanHex(n[o + I_SPAN]!, n[o + I_SPAN + 1]!));
   }
 
   /** (Its span context's: built-in spans are sampled.) */
@@ -220,6 +226,6 @@ export class DenseReadableSpan {
   }
 
   private rare(): Rare {
-    return (this.#rare ??= { parent: undefined, attributes: undefined, events: undefined, links: undefined });
+    return (this.#rare ??= { tid: undefined, sid: undefined, parent: undefined, attributes: undefined, events: undefined, links: undefined });
   }
 }
