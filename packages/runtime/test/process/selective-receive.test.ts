@@ -33,8 +33,11 @@ for (const { label, a, b } of PLACEMENTS) {
   test(`a match already queued is found at once, in the middle of the mailbox (${label})`, async () => {
     const rx = await probe(system, inbox, a, { tag: `rq-${a}${b}` });
     const tx = await probe(system, inbox, b, { tag: `tq-${a}${b}` });
-    // The first receive waits for 'one'; 'two' arrives before it and is queued.
+    // The first receive waits for 'one'; 'two' arrives before it and is queued. The messages go
+    // once rx is in that receive: relayed by tx, they could otherwise overtake main's select-seq
+    // (two senders, no order between them) and be handled as plain messages first.
     system.send(rx, { op: 'select-seq', wants: ['one', 'two'] });
+    await expectReport(inbox, 'selecting', `rq-${a}${b}`);
     for (const k of ['x', 'two', 'y', 'one']) system.send(tx, { op: 'send', to: rx, msg: { k } });
     const sel = await expectReport(inbox, 'selected-seq', `rq-${a}${b}`);
     assert.equal(sel.got, [{ k: 'one' }, { k: 'two' }]);
