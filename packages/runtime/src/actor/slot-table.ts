@@ -5,8 +5,8 @@
  * holding them: a double field on an object costs each object a boxed
  * number of its own, one more heap object for the GC to copy and promote,
  * and a spawn tree such as Savina's Fibonacci keeps a hundred thousand
- * actors alive at once. Used for actors' start times (telemetry's lifetime
- * histogram) and two-run mailboxes' queue-wait stamps.
+ * actors alive at once. Used for two-run mailboxes' queue-wait stamps
+ * (actors' start times share slots by clock: shard/start-clocks.ts).
  *
  * The caller stores the value itself (`table.at[i] = t`), after `open()`:
  * a new slot may replace `at`, and a double passed to a call that is not

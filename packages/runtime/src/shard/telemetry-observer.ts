@@ -21,12 +21,12 @@ import type { From } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import type { BehaviourProbe } from '../actor/probe.js';
 import { type Proc, S_INBOX, Serving } from '../actor/proc.js';
-import { SlotTable } from '../actor/slot-table.js';
 import type { CallEnvelope, ShardObserver, SpawnTrace } from './observer.js';
 import { OP_SERIES, type ShardInit } from './protocol.js';
 import type { LocalSinks, ShardState } from './shard-state.js';
 import { ProcProbe } from './proc-probe.js';
 import { SpanShipping } from './span-shipping.js';
+import { StartClocks } from './start-clocks.js';
 import { type DepthCell, TelemetryLedger } from './telemetry-ledger.js';
 import { ThreadTracing } from './tracing.js';
 import { TurnTiming } from './turn-timing.js';
@@ -71,8 +71,10 @@ export class TelemetryObserver implements ShardObserver {
   stamp = NaN;
   /** Counts and depth changes waiting for the next flush (see telemetry-ledger.ts). */
   readonly ledger: TelemetryLedger;
-  /** When each typed actor of this thread started (abs ms), for the lifetime histogram: in a slot table, not a double field on each Proc (see slot-table.ts). */
-  readonly lifetimes = new SlotTable(1024);
+  /** When each typed actor of this thread started (abs ms), for the lifetime histogram: one slot per distinct start clock, not a double field on each Proc (see start-clocks.ts). */
+  readonly lifetimes = new StartClocks(64);
+  /** The lifetime being recorded, handed to the writer in a slot (a double passed to a call that is not inlined is boxed). */
+  private readonly lifetime = new Float64Array(1);
   /** What `typed` found for the last type it saw (null: none yet). */
   private lastType: string | null = null;
   private lastBounded = false;
@@ -221,11 +223,10 @@ export class TelemetryObserver implements ShardObserver {
       this.lastCell = this.ledger.cell(this.lastTm, bounded, plain);
     }
     const tm = (p.tm = this.lastTm!);
-    const slot = (p.lifeSlot = this.lifetimes.open());
     // The clock read in place (a double returned by a call that is not inlined is boxed: a heap number per actor).
     const t = this.timing;
     if (!t.inTurn) t.tickOutside();
-    this.lifetimes.at[slot] = t.inTurn ? t.clock : t.outClock;
+    p.lifeSlot = this.lifetimes.hold(t);
     this.metrics.spawned(tm, bounded ? cap : 0);
     // From now on its mailbox counts in its type's depth, starting with what arrived while its module loaded.
     const c = (p.depthCell = this.lastCell!);
@@ -349,13 +350,13 @@ export class TelemetryObserver implements ShardObserver {
     const cap = p.mailbox.capacity;
     // Now, for lifetimes (histogram buckets from 1 ms), as at the start: in a turn, the turn's clock (its
     // timing block's start, a fraction of a millisecond old), else tickOutside's. The lifetime goes to the
-    // writer in its slot, not as an argument (a double passed to a call that is not inlined is boxed).
+    // writer in a slot, not as an argument (a double passed to a call that is not inlined is boxed).
     const t = this.timing;
     if (!t.inTurn) t.tickOutside();
-    const life = this.lifetimes.at;
-    life[p.lifeSlot] = (t.inTurn ? t.clock : t.outClock) - life[p.lifeSlot]!;
-    m.stopped(tm, kind, cap === UNBOUNDED ? 0 : cap, life, p.lifeSlot);
-    this.lifetimes.close(p.lifeSlot);
+    const life = this.lifetime;
+    life[0] = (t.inTurn ? t.clock : t.outClock) - this.lifetimes.at[p.lifeSlot]!;
+    m.stopped(tm, kind, cap === UNBOUNDED ? 0 : cap, life, 0);
+    this.lifetimes.release(p.lifeSlot);
     p.lifeSlot = -1;
     const c = p.depthCell;
     if (c !== null) {
