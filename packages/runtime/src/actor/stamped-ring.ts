@@ -13,10 +13,13 @@ export const NEVER = -3;
 export const AFTER = -2;
 export const SINGLE = -1;
 
-/** Ring size (slots) above which a ring that a turn left empty gives its arrays back (see `settleEmpty`). */
+/** Ring size (slots) above which an idle empty ring gives its arrays back (see `settleIdleRings`). */
 export const SHRINK_ABOVE = 1024;
 /** Ring size a ring starts again from after giving its arrays back. */
 export const SHRUNK_SIZE = 64;
+/** `seenHead` of a ring not in the grown list, and of a listed one last found holding messages. */
+const UNLISTED = -1;
+const NOT_SEEN = -2;
 
 /**
  * A ring buffer over a plain array (power-of-two size, grows by doubling)
@@ -183,19 +186,6 @@ export class StampedRing {
     } else if (this.length === 1 && this.mode === SINGLE) this.mode = AFTER;
   }
 
-  /**
-   * The ring is empty at the end of a turn: one that grew past SHRINK_ABOVE
-   * slots for a burst gives its arrays back (a ring never shrinks otherwise).
-   * Kept, a sink's ring grown by bursts of small messages held ~1.1 MB of the
-   * shard's heap for good, which put the heap over the 8 MB past which V8
-   * starts incremental marking on its allocation limit: big payloads received later were then collected by
-   * 8-14 mark-compacts per 800 MiB instead of 1-4 (ARCHITECTURE.md, "Big
-   * payloads"). Costs a compare per turn that empties a mailbox.
-   */
-  settleEmpty(): void {
-    if (this.mask >= SHRINK_ABOVE) this.shrink();
-  }
-
   /** Starts the (empty) ring again at SHRUNK_SIZE slots; the stamp array, if any, too. The mode and `lastStamp` stay. */
   protected shrink(): void {
     this.buf = new Array<unknown>(SHRUNK_SIZE);
@@ -218,6 +208,24 @@ export class StampedRing {
     }
     this.head = 0;
     this.mask = size * 2 - 1;
+    if (this.mask >= SHRINK_ABOVE && this.seenHead === UNLISTED) {
+      this.seenHead = NOT_SEEN;
+      grown.push(this);
+    }
+  }
+
+  /** Where `settleIdleRings` last found this grown ring empty (NOT_SEEN: not empty then; UNLISTED: not in its list). */
+  seenHead = UNLISTED;
+
+  /** See `settleIdleRings`: shrinks this ring if it stayed empty, untouched, since the last look; true when it did. */
+  settleIdle(): boolean {
+    if (this.length === 0 && this.head === this.seenHead) {
+      this.shrink();
+      this.seenHead = UNLISTED;
+      return true;
+    }
+    this.seenHead = this.length === 0 ? this.head : NOT_SEEN;
+    return false;
   }
 
   /**
@@ -277,4 +285,29 @@ function nanArray(n: number): number[] {
   const a: number[] = [];
   for (let i = 0; i < n; i++) a.push(NaN);
   return a;
+}
+
+/** Rings of this thread that grew past SHRINK_ABOVE slots and have not given their arrays back yet. */
+const grown: StampedRing[] = [];
+
+/**
+ * Gives the arrays of idle grown rings back: a ring that grew past
+ * SHRINK_ABOVE slots for a burst, and that this call and the one before it
+ * both found empty, with nothing taken in between (its head had not moved),
+ * starts again at SHRUNK_SIZE slots. The scheduler calls it when its thread
+ * is about to park, at most once a second, so a ring in use keeps its size
+ * (shrinking one at every turn that emptied it made Savina's Counting,
+ * a million messages a run through one mailbox, regrow it every run: 30 -> 43 ms)
+ * and a sink grown by an old burst does not hold its memory for good (a
+ * shard heap kept over 8 MB makes V8 collect big payloads with more
+ * mark-compacts, ARCHITECTURE.md, *Big payloads*). A dead process's ring
+ * leaves the list the same way. Nothing on the message path.
+ */
+export function settleIdleRings(): void {
+  for (let i = 0; i < grown.length; ) {
+    if (grown[i]!.settleIdle()) {
+      grown[i] = grown[grown.length - 1]!;
+      grown.pop();
+    } else i++;
+  }
 }

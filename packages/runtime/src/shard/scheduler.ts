@@ -3,6 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Proc } from '../actor/proc.js';
 import { S_QUEUED } from '../actor/proc.js';
+import { settleIdleRings } from '../actor/stamped-ring.js';
 import { BUSY, THREAD_STRIDE_I32 } from '../ring/control-block.js';
 import { parkThread, wakeThread } from '../ring/wait.js';
 import type { Transport } from './transport.js';
@@ -26,6 +27,8 @@ const IO_MS = 0.1;
 const TURN_MS = 0.1;
 /** Turns `runNow` may run between two slices (a caller's loop of in-shard calls; see runNow). */
 const NOW_TURNS = 64;
+/** How often, at most, a thread about to park looks for idle grown mailboxes (settleIdleRings). */
+const RINGS_SETTLE_MS = 1000;
 
 /**
  * One per thread. A slice drains the inbound rings into mailboxes, then
@@ -43,6 +46,8 @@ export class Scheduler {
   private head = 0;
   private count = 0;
   private parked = false;
+  /** When the thread last looked for idle grown mailboxes (see settleIdleRings). */
+  private ringsSettledAt = 0;
   private stopped = false;
   /** Handlers (and inits) that returned a promise and have not settled: their continuations are microtasks. */
   asyncPending = 0;
@@ -308,6 +313,11 @@ export class Scheduler {
       }
       this.parked = true;
       const parkedAt = performance.now();
+      // About to idle: mailboxes that grew for a burst and stayed empty since the last look give their arrays back.
+      if (parkedAt - this.ringsSettledAt >= RINGS_SETTLE_MS) {
+        this.ringsSettledAt = parkedAt;
+        settleIdleRings();
+      }
       // While a full ring holds back our output, its consumer wakes us when it
       // frees space (NEED_SPACE); the 10 ms timeout is only a safety net.
       await parkThread(this.ctl, this.thread, this.hasWork, this.transport.hasOverflow() ? 10 : Infinity);

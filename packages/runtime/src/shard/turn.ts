@@ -89,7 +89,6 @@ export class Turns {
       this.s.scheduler.enqueue(p);
     } else {
       p.status = S_IDLE;
-      p.mailbox.settleEmpty();
     }
   }
 

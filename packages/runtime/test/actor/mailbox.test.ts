@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Mailbox, STAMP_IN } from '../../src/actor/mailbox.ts';
-import { SHRINK_ABOVE, SHRUNK_SIZE } from '../../src/actor/stamped-ring.ts';
+import { SHRINK_ABOVE, SHRUNK_SIZE, settleIdleRings } from '../../src/actor/stamped-ring.ts';
 import { livePairs } from '../../src/actor/stamp-pairs.ts';
 
 test('FIFO through growth and wrap', () => {
@@ -447,7 +447,7 @@ test('stamps against a model, seeded: pushes of a few stamps (some unstamped or 
   }
 });
 
-test('an emptied ring that grew past SHRINK_ABOVE gives its arrays back, and order, stamps and traces hold after', () => {
+test('a ring that grew past SHRINK_ABOVE gives its arrays back once two looks find it empty and untouched (not while in use), and order, stamps and traces hold after', () => {
   const m = new Mailbox(Infinity);
   const inner = m as unknown as { buf: unknown[]; stamps: number[] | null; traces: unknown[] | null };
   const n = SHRINK_ABOVE * 4;
@@ -469,7 +469,14 @@ test('an emptied ring that grew past SHRINK_ABOVE gives its arrays back, and ord
   assert.ok(inner.buf.length > SHRINK_ABOVE);
   assert.ok(inner.stamps !== null && inner.traces !== null);
   drain(0);
-  m.settleEmpty();
+  // The first look finds it empty; traffic before the next one keeps it (a ring in use keeps its size).
+  settleIdleRings();
+  m.push(-1);
+  assert.is(m.shift(), -1);
+  settleIdleRings();
+  assert.ok(inner.buf.length > SHRINK_ABOVE);
+  // Two looks in a row find it empty and untouched: it gives its arrays back.
+  settleIdleRings();
   assert.is(inner.buf.length, SHRUNK_SIZE);
   assert.is(inner.stamps!.length, SHRUNK_SIZE);
   assert.is(inner.traces!.length, SHRUNK_SIZE);
@@ -480,7 +487,8 @@ test('an emptied ring that grew past SHRINK_ABOVE gives its arrays back, and ord
   for (let i = 0; i < SHRINK_ABOVE; i++) small.push(i);
   for (let i = 0; i < SHRINK_ABOVE; i++) small.shift();
   const kept = (small as unknown as { buf: unknown[] }).buf;
-  small.settleEmpty();
+  settleIdleRings();
+  settleIdleRings();
   assert.is((small as unknown as { buf: unknown[] }).buf, kept);
 });
 
