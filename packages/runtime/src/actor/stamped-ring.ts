@@ -17,9 +17,8 @@ export const SINGLE = -1;
 export const SHRINK_ABOVE = 1024;
 /** Ring size a ring starts again from after giving its arrays back. */
 export const SHRUNK_SIZE = 64;
-/** `seenHead` of a ring not in the grown list, and of a listed one last found holding messages. */
-const UNLISTED = -1;
-const NOT_SEEN = -2;
+/** The head `settleIdleRings` noted for a grown ring last found holding messages. */
+const NOT_SEEN = -1;
 
 /**
  * A ring buffer over a plain array (power-of-two size, grows by doubling)
@@ -208,24 +207,23 @@ export class StampedRing {
     }
     this.head = 0;
     this.mask = size * 2 - 1;
-    if (this.mask >= SHRINK_ABOVE && this.seenHead === UNLISTED) {
-      this.seenHead = NOT_SEEN;
+    // Past SHRINK_ABOVE for the first time since it started small: listed for settleIdleRings (a field per ring would cost every actor 8 bytes).
+    if (this.mask === SHRINK_ABOVE * 2 - 1) {
       grown.push(this);
+      seen.push(NOT_SEEN);
     }
   }
 
-  /** Where `settleIdleRings` last found this grown ring empty (NOT_SEEN: not empty then; UNLISTED: not in its list). */
-  seenHead = UNLISTED;
+  /** See `settleIdleRings`: shrinks this ring if it is empty and its head is still `seenHead`; true when it did. */
+  settleIdle(seenHead: number): boolean {
+    if (this.length !== 0 || this.head !== seenHead) return false;
+    this.shrink();
+    return true;
+  }
 
-  /** See `settleIdleRings`: shrinks this ring if it stayed empty, untouched, since the last look; true when it did. */
-  settleIdle(): boolean {
-    if (this.length === 0 && this.head === this.seenHead) {
-      this.shrink();
-      this.seenHead = UNLISTED;
-      return true;
-    }
-    this.seenHead = this.length === 0 ? this.head : NOT_SEEN;
-    return false;
+  /** See `settleIdleRings`: the head to compare at the next look (NOT_SEEN while it holds messages). */
+  idleHead(): number {
+    return this.length === 0 ? this.head : NOT_SEEN;
   }
 
   /**
@@ -289,6 +287,8 @@ function nanArray(n: number): number[] {
 
 /** Rings of this thread that grew past SHRINK_ABOVE slots and have not given their arrays back yet. */
 const grown: StampedRing[] = [];
+/** For each ring of `grown`, its head when the last look found it empty (NOT_SEEN: it was not). */
+const seen: number[] = [];
 
 /**
  * Gives the arrays of idle grown rings back: a ring that grew past
@@ -305,9 +305,15 @@ const grown: StampedRing[] = [];
  */
 export function settleIdleRings(): void {
   for (let i = 0; i < grown.length; ) {
-    if (grown[i]!.settleIdle()) {
+    const r = grown[i]!;
+    if (r.settleIdle(seen[i]!)) {
       grown[i] = grown[grown.length - 1]!;
+      seen[i] = seen[seen.length - 1]!;
       grown.pop();
-    } else i++;
+      seen.pop();
+    } else {
+      seen[i] = r.idleHead();
+      i++;
+    }
   }
 }
