@@ -12,12 +12,10 @@
 //   u32 rows, u32 texts, rows * 88 bytes of rows (dense-rows.ts),
 //   then each text: u32 UTF-8 byte length, its bytes.
 
-import { ROW_F64 } from './dense-rows.js';
+import { ROW_BYTES } from './dense-rows.js';
 
 /** Bytes before the rows (two u32, so the rows start 8-aligned in the batch's own buffer). */
 export const FRAME_HEAD = 8;
-/** Bytes per row. */
-const ROW_BYTES = ROW_F64 * 8;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -49,7 +47,7 @@ export function denseFrame(buf: Uint8Array, rows: number, texts: readonly string
 }
 
 /** True when `bytes` is at least a frame's head and the rows it announces (a frame read back whole). */
-function wellFormed(bytes: Uint8Array, rows: number): boolean {
+export function wellFormed(bytes: Uint8Array, rows: number): boolean {
   return bytes.length >= FRAME_HEAD + rows * ROW_BYTES;
 }
 

@@ -27,6 +27,8 @@
 export const ROW_F64 = 11;
 /** Int32 slots per row. */
 export const ROW_I32 = 22;
+/** Bytes per row. */
+export const ROW_BYTES = ROW_F64 * 8;
 export const I_CODE = 4;
 export const I_REMOTE = 5;
 export const I_NODE = 6;

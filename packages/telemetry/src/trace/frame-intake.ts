@@ -1,11 +1,10 @@
 // The main thread's reading of span frames (dense-frame.ts): rows into a reused slab, texts decoded once, one span object per row.
 
-import { FRAME_HEAD } from './dense-frame.js';
-import { ROW_F64 } from './dense-rows.js';
+import { FRAME_HEAD, wellFormed } from './dense-frame.js';
+import { ROW_BYTES } from './dense-rows.js';
 import type { DenseRows } from './dense-span.js';
 import { RowSlab } from './row-slabs.js';
 
-const ROW_BYTES = ROW_F64 * 8;
 const NO_TEXTS: string[] = [];
 /** Distinct texts (actor type names) remembered with their bytes: a system has few. */
 const TEXT_CACHE = 64;
@@ -47,12 +46,12 @@ export class FrameIntake {
   read(bytes: Uint8Array): void {
     const rows = u32(bytes, 0);
     const count = u32(bytes, 4);
-    let at = FRAME_HEAD + rows * ROW_BYTES;
-    if (bytes.length < at) throw new Error(`joerl internal error: a span frame of ${bytes.length} bytes announces ${rows} rows`);
+    if (!wellFormed(bytes, rows)) throw new Error(`joerl internal error: a span frame of ${bytes.length} bytes announces ${rows} rows`);
     if (rows === 0) {
       this.first = this.end = 0;
       return;
     }
+    let at = FRAME_HEAD + rows * ROW_BYTES;
     const got = this.scratch;
     got.length = count;
     for (let k = 0; k < count; k++) {

@@ -7,16 +7,15 @@
  * frame. A slab is allocated once per 64 KiB of rows (a full 512-row frame,
  * or hundreds of small ones; under glibc's threshold for a mapping of its
  * own, and what one span kept by an exporter keeps alive). Its memory is fresh
- * (faulted in and zeroed) as a frame's own was: reusing it would need to
+ * (a new allocation, not zeroed: only rows written are read) as a frame's own was: reusing it would need to
  * know that no span reads it any more, and a FinalizationRegistry learns
  * that only at a full collection (tried: 4,664 of 4,700 slabs were fresh).
  */
 
-import { ROW_F64 } from './dense-rows.js';
+import { ROW_BYTES } from './dense-rows.js';
 
 /** Bytes per slab (see above). */
 export const SLAB_BYTES = 64 * 1024;
-const ROW_BYTES = ROW_F64 * 8;
 
 /** Rows of spans, one frame after another; spans read them through their frame's DenseRows, which holds the slab. */
 export class RowSlab {
