@@ -45,23 +45,47 @@ async function measure(m: Micro, system: ActorSystem, place: Placement, runs: nu
   }
 }
 
+/** Warm-up of the paired rounds: at least this many runs a side, and more until this much time has passed (each side). */
+const PAIR_WARMUP = { runs: 3, ms: 250 };
+/** Measured paired rounds: at least the configured runs, more until each side has run this long, at most MAX_PAIRS. */
+const PAIR_MEASURE_MS = 300;
+const MAX_PAIRS = 41;
+
 /**
- * In-shard with telemetry on and off, in alternating rounds (on, off, on,
- * off...): drift of a shared machine moves both alike, and the ratio is the
- * median of per-round ratios.
+ * In-shard with telemetry on and off, in alternating rounds: drift of a
+ * shared machine moves both alike, and the ratio is the median of per-round
+ * ratios. Which side goes first alternates (on-off, off-on...), so neither
+ * always runs just after the other's garbage. Both sides warm up together
+ * until their code is compiled: one warm-up run left the first measured
+ * rounds of the 5-60 ms benchmarks 2-5x slower than the rest (JIT still at
+ * work). A short benchmark gets more rounds, so its ratio rests on ~300 ms
+ * a side rather than on seven 5 ms runs.
  */
-async function pairedOnOff(m: Micro, on: ActorSystem, off: ActorSystem, place: Placement, rounds: number): Promise<{ on: Sample; off: Sample; ratio: number }> {
+async function pairedOnOff(m: Micro, on: ActorSystem, off: ActorSystem, place: Placement, rounds: number, quick: boolean): Promise<{ on: Sample; off: Sample; ratio: number }> {
   const a = await prepare(m, on, place);
   const b = await prepare(m, off, place);
   try {
-    await a.run();
-    await b.run();
+    const warm = quick ? { runs: 1, ms: 0 } : PAIR_WARMUP;
+    let spent = 0;
+    let warmRuns = 0;
+    for (; warmRuns < 200 && (warmRuns < warm.runs || spent < warm.ms); warmRuns++) {
+      spent += await a.run();
+      await b.run();
+    }
     settle();
+    const perRun = spent / warmRuns;
+    let n = quick ? rounds : Math.min(MAX_PAIRS, Math.max(rounds, Math.ceil(PAIR_MEASURE_MS / perRun)));
+    if (n % 2 === 0) n++; // an odd count: the median is one round's ratio
     const xs: number[] = [];
     const ys: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      xs.push(await a.run());
-      ys.push(await b.run());
+    for (let r = 0; r < n; r++) {
+      if (r % 2 === 0) {
+        xs.push(await a.run());
+        ys.push(await b.run());
+      } else {
+        ys.push(await b.run());
+        xs.push(await a.run());
+      }
     }
     return { on: sample(xs), off: sample(ys), ratio: sample(ys.map((y, i) => y / xs[i]!)).median };
   } finally {
@@ -83,7 +107,7 @@ export async function microBenchmark(name: string, cfg: MicroConfig): Promise<Ro
   let jSpread: Sample;
   try {
     cfg.progress(`savina ${m.name}: joerl in-shard, telemetry on and off in turn`);
-    paired = await pairedOnOff(m, on, off, inShard, Math.max(runs, 7));
+    paired = await pairedOnOff(m, on, off, inShard, Math.max(runs, 7), cfg.quick);
     cfg.progress(`savina ${m.name}: joerl spread over ${threads} shards`);
     jSpread = await measure(m, on, spread, runs);
   } finally {
