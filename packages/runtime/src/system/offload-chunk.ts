@@ -55,7 +55,9 @@ async function handler(href: string, name: string): Promise<(input: unknown) => 
     if (modules.size >= MAX_MODULES) modules.clear();
     modules.set(href, ns);
   }
-  const fn = ns[name];
+  let fn = ns[name];
+  // A CommonJS module's exports arrive as `default` (piscina require()s it and finds `exports[name]` there).
+  if (typeof fn !== 'function' && typeof ns.default === 'object' && ns.default !== null) fn = (ns.default as Record<string, unknown>)[name];
   if (typeof fn !== 'function') throw new Error(`No handler function "${name}" exported from ${href}`);
   return fn as (input: unknown) => unknown;
 }
