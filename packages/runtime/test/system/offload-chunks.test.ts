@@ -82,4 +82,12 @@ test('a pool thread that dies in the middle of a chunk fails the jobs it carried
   assert.equal(after, [1, 2, 3].map((value) => ({ ok: true, value })));
 });
 
+test('a CommonJS job module: its default and named exports run, alone and in chunks', async () => {
+  const CJS = new URL('../fixtures/jobs-cjs.offload.cjs', import.meta.url).href;
+  const jobs = (): FanoutJob[] => Array.from({ length: 8 }, (_, i) => ({ url: CJS, export: i % 2 === 0 ? 'default' : 'double', input: { v: i } }));
+  const want = Array.from({ length: 8 }, (_, i) => ({ ok: true, value: i % 2 === 0 ? i + 1 : i * 2 }));
+  assert.equal(await run(jobs()), want);
+  assert.equal(await run(jobs()), want);
+});
+
 test.run();
