@@ -102,7 +102,7 @@ export class OffloadServer {
    * jobs counted (so its answers are not held back for the old ones).
    */
   threadDown(t: number): void {
-    // Its jobs still waiting here are skipped when their turn comes (next).
+    // Its jobs still waiting here are skipped when their turn comes (launch).
     this.gens[t] = (this.gens[t] ?? 0) + 1;
     this.outstanding[t] = 0;
     this.cancellable[t] = undefined;
