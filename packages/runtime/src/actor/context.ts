@@ -215,10 +215,13 @@ export interface ActorContext<M = unknown> extends ProcessOps {
    * shard. Rejects with `ERR_OFFLOAD_FAILED` if the job throws,
    * `ERR_MODULE_NOT_FOUND`, or `ERR_UNENCODABLE` for bad input; with
    * `signal`, rejects with its reason once it aborts (see {@link OffloadJobOptions}).
-   * While this shard has more than twice the pool's size of jobs in flight,
-   * their results may settle in batches, up to 4 ms after the job ended
-   * (waking the shard per result cost the pool's threads CPU). If this shard
-   * dies, the results of its jobs still running are dropped.
+   * Short jobs (measured under 1 ms) sent together may share one pool task,
+   * up to 8 of them about 1 ms in all: they run one after another on one
+   * pool thread, and each settles when its task ends; a job with a `signal`
+   * always runs alone. While this shard has more than 8 jobs per pool thread
+   * in flight, their results may settle in batches, up to 4 ms after the job
+   * ended (waking the shard per result cost the pool's threads CPU). If this
+   * shard dies, the results of its jobs still running are dropped.
    */
   offload<R = unknown>(module: ModuleRef, input: unknown, opts?: OffloadJobOptions): Promise<R>;
   /**

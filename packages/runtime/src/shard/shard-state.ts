@@ -57,6 +57,8 @@ export interface OffloadRunner {
   run(href: string, exportName: string, input: unknown, signal?: AbortSignal): Promise<unknown>;
   /** Starts a job: the pool's own promise, its failures as the pool gives them (see `failure`). May throw. */
   start(href: string, exportName: string, input: unknown, signal?: AbortSignal): Promise<unknown>;
+  /** Starts one pool task carrying several jobs, `[href, exportName, input, ...]`: resolves with `[ok, value, ms, ...]`, rejects if the task failed as a whole. May throw. */
+  startChunk(jobs: unknown[]): Promise<unknown[]>;
   /** What a job that failed with `err` rejects with. */
   failure(href: string, exportName: string, err: unknown, signal?: AbortSignal): unknown;
 }

@@ -5,6 +5,9 @@ import { JoerlError, ModuleNotFoundError, OffloadFailedError, SystemStoppedError
 import type { OffloadRunner } from '../shard/shard-state.js';
 import { settledExecArgv } from './exec-argv.js';
 
+/** The pool threads' module that runs a chunk of jobs (see OffloadServer). */
+const CHUNK = fileURLToPath(new URL('./offload-chunk.js', import.meta.url));
+
 /** Module paths remembered (href -> what piscina is given); past this many, the table starts over. */
 const MAX_PATHS = 256;
 
@@ -63,6 +66,20 @@ export class OffloadPool implements OffloadRunner {
     if (this.ready !== null) return this.ready.run(input, opts);
     this.pool ??= this.create().then((pool) => (this.ready = pool));
     return this.pool.then((pool) => pool.run(input, opts));
+  }
+
+  /**
+   * Starts one pool task running several jobs, given as `[href, exportName,
+   * input, ...]`, in order; resolves with `[ok, value, ms, ...]` (see
+   * offload-chunk.ts), or rejects when the task as a whole failed (its
+   * thread died, the pool stopped). Never cancellable. May throw.
+   */
+  startChunk(jobs: unknown[]): Promise<unknown[]> {
+    if (this.closed) return Promise.reject(new SystemStoppedError('the offload pool'));
+    const opts = { filename: CHUNK, name: 'default' };
+    if (this.ready !== null) return this.ready.run(jobs, opts) as Promise<unknown[]>;
+    this.pool ??= this.create().then((pool) => (this.ready = pool));
+    return this.pool.then((pool) => pool.run(jobs, opts)) as Promise<unknown[]>;
   }
 
   /** What a job that failed with `err` rejects with: the signal's reason once aborted, else a typed error (ours pass as they are). */
