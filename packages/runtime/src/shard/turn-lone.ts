@@ -1,4 +1,4 @@
-// The observed turn of one message (a ping-pong, a ring): turn.ts's turn plus its telemetry, small enough to inline.
+// The observed turn of a few messages (a ping-pong, a ring, Savina's Big): turn.ts's turn plus its telemetry, small enough to inline.
 
 import { type Proc, S_RUNNING } from '../actor/proc.js';
 import { isThenable } from '../validate.js';
@@ -7,21 +7,36 @@ import type { TelemetryObserver } from './telemetry-observer.js';
 import type { ObservedTurn, Turns } from './turn.js';
 
 /**
+ * Most messages a turn takes this way: a mailbox holding more goes to
+ * `lean` (whose runs note a queue wait per run of one stamp, not per
+ * message: cheaper for a long mailbox), and so do the messages left after
+ * this many. (Written as 4 in `lone`: a module constant is read with a check
+ * for its temporal dead zone, bytes `lone` cannot spare.)
+ */
+export const LONE_MAX = 4;
+
+/**
  * Wraps `lean` (turn-observed.ts) for threads without tracing: a plain
- * actor at 100% sampling whose mailbox holds one message (every turn of a
- * ping-pong or a ring) gets a turn that does what `lean`'s lone-message
- * branch does, in straight code the size of turn.ts's: the scheduler's
- * slice inlines it as it inlines `Turns.run` (`lean`, with its runs, its
- * tracing and its loops, is too big to inline). TurboFan inlines nothing
- * over 460 bytes of bytecode: `lone` is 408 (at 463 it was not inlined, and
- * a PingPong message cost ~2 ns more), so its rare paths are functions of
- * their own. Anything else, and whatever is queued once the message is
- * handled (a send to itself), goes to `lean`.
+ * actor at 100% sampling whose mailbox holds 1 to LONE_MAX messages (every
+ * turn of a ping-pong or a ring; most turns of Savina's Big, where 120
+ * actors ping each other) gets a turn that does what `lean`'s lone-message
+ * branch does, message by message, in straight code the size of turn.ts's:
+ * the scheduler's slice inlines it as it inlines `Turns.run`, and the
+ * handler with it (`lean`, with its runs, its tracing and its loops, is too
+ * big to inline: a handler called from it is compiled on its own, with
+ * other inlining, and in Big telemetry cost ~20 ns a message, ~13 of them
+ * there). TurboFan inlines nothing over 460 bytes of bytecode: `lone` is 459
+ * (at 463 it was not inlined, and a PingPong message cost ~2 ns more), so
+ * its rare paths are functions of their own. Anything else, and whatever is
+ * still queued after LONE_MAX messages (sends to itself), goes to `lean`.
  *
- * Per message: the block's clock is the message's start (the block opens
- * with it, see TurnTiming.openBlock; nothing on this thread moves `clock`
- * off `blockStart` while tracing is off), one queue wait and one count in
- * the block; per turn: its sends and the mailbox's depth, as `lean` counts them.
+ * Per message: its queue wait (a stamp equal to the clock, sent in the open
+ * timing block, is a wait of 0 counted with one compare) and one count in
+ * the block, as `lean`'s lone-message branch does; the block's clock is the
+ * message's start (the block opens with the turn, see TurnTiming.openBlock,
+ * and a block that fills moves `clock` with `blockStart`; nothing else on
+ * this thread moves `clock` while tracing is off). Per turn: its sends and
+ * the mailbox's depth, as `lean` counts them.
  */
 export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, lean: ObservedTurn): ObservedTurn {
   const timing = obs.timing;
@@ -32,64 +47,78 @@ export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, le
     const mb = p.mailbox;
     // (A typed process has a depth cell, which says whether it is a plain actor: see TelemetryObserver.typed.)
     const c = p.depthCell;
-    if (mb.length !== 1 || c === null || !c.plain || !obs.loneTurns) return lean(p, budget);
+    if (mb.length === 0 || mb.length > 4 || c === null || !c.plain || !obs.loneTurns) return lean(p, budget);
     const b = p.behaviour!;
+    // (A local: a closure's constant is read with a check for its temporal dead zone, bytes lone cannot spare.)
+    const t = timing;
     p.status = S_RUNNING;
-    timing.openBlock();
-    timing.inTurn = true;
+    t.openBlock();
+    t.inTurn = true;
     s.turnSends = 0;
-    const msg = mb.shift();
-    // Sent in this timing block (a ping-pong, a ring): waited 0 ms, counted as such; any other stamp goes the long way.
-    if (mb.lastStamp === timing.clock) timing.zeroWaits++;
-    else timing.waited(mb);
-    // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
-    if (mb.sysCount === 0 || !mb.tookSystem(msg)) s.ctl.i32[s.queuedIndex]!--;
-    let next: unknown;
-    try {
-      next = b.handle(msg, p.state, p.ctx as never);
-    } catch (err) {
-      threw(p, c, err, msg);
-      return 1;
-    }
-    timing.countInBlock();
-    ended(c);
-    if (isThenable(next)) {
-      turns.awaitHandler(p, next, msg);
-      return 1;
-    }
-    p.state = next;
-    if (p.pendingExit !== null || p.stopReason !== null) {
-      turns.stopping(p);
-      return 1;
-    }
-    // It sent itself a message: the rest of the turn is lean's.
-    if (mb.length > 0) return goOn(p, budget);
+    let n = 0;
+    do {
+      const msg = mb.shift();
+      n++;
+      // Sent in this timing block (a ping-pong, a ring): waited 0 ms, counted as such; any other stamp goes the long way.
+      if (mb.lastStamp === t.clock) t.zeroWaits++;
+      else t.waited(mb);
+      // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
+      if (mb.sysCount === 0 || !mb.tookSystem(msg)) s.ctl.i32[s.queuedIndex]!--;
+      let next: unknown;
+      try {
+        next = b.handle(msg, p.state, p.ctx as never);
+      } catch (err) {
+        threw(p, c, n, err, msg);
+        return n;
+      }
+      t.countInBlock();
+      if (isThenable(next)) return waits(p, c, n, next, msg);
+      p.state = next;
+      if (p.pendingExit !== null || p.stopReason !== null) return stops(p, c, n);
+    } while (mb.length > 0 && n < 4 && n + s.turnSends < budget);
+    ended(c, n);
+    // Still messages (it sent itself some): the rest of the turn is lean's.
+    if (mb.length > 0) return goOn(p, budget, n);
     turns.afterTurn(p);
-    return 1;
+    return n;
   }
 
-  /** The rest of a turn whose first message queued more for its process: lean's, with the budget this one left. */
-  function goOn(p: Proc, budget: number): number {
-    if (1 + s.turnSends >= budget) {
+  /** The rest of a turn whose first `n` messages left more for its process: lean's, with the budget they left. */
+  function goOn(p: Proc, budget: number, n: number): number {
+    if (n + s.turnSends >= budget) {
       turns.afterTurn(p);
-      return 1;
+      return n;
     }
-    return 1 + lean(p, budget - 1 - s.turnSends);
+    return n + lean(p, budget - n - s.turnSends);
   }
 
-  /** The handler of the lone message threw: the message was taken (not handled), and the process exits. */
-  function threw(p: Proc, c: { n: number }, err: unknown, msg: unknown): void {
-    ended(c);
+  /** The handler of the n-th message returned a promise: the turn ends, the process waits for it. */
+  function waits(p: Proc, c: { n: number }, n: number, next: PromiseLike<unknown>, msg: unknown): number {
+    ended(c, n);
+    turns.awaitHandler(p, next, msg);
+    return n;
+  }
+
+  /** The process asked to stop, or an exit signal came, while its n-th message was handled: the turn ends, it exits. */
+  function stops(p: Proc, c: { n: number }, n: number): number {
+    ended(c, n);
+    turns.stopping(p);
+    return n;
+  }
+
+  /** The handler of the n-th message threw: that message was taken (not handled), and the process exits. */
+  function threw(p: Proc, c: { n: number }, n: number, err: unknown, msg: unknown): void {
+    ended(c, n);
     turns.crashed(p, err, msg);
   }
 
   /**
-   * The message was handled (or threw): out of its type's depth, and the
+   * The turn's `n` messages were handled (the last may have thrown): out of their type's depth, and the
    * turn's sends counted (as TelemetryObserver.turnEnded, at 100%); sends
    * from here on are counted one by one.
    */
-  function ended(c: { n: number }): void {
-    c.n--;
+  function ended(c: { n: number }, n: number): void {
+    c.n -= n;
     ledger.sent += s.turnSends;
     timing.inTurn = false;
   }

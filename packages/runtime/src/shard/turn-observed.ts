@@ -283,6 +283,6 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     return n;
   }
 
-  // Without tracing, a turn of one message takes the short way (turn-lone.ts); lean takes the rest.
+  // Without tracing, a turn of up to LONE_MAX messages takes the short way (turn-lone.ts); lean takes the rest.
   return tracing === null ? loneTurn(s, turns, obs, lean) : lean;
 }
