@@ -1,6 +1,6 @@
 // Single-producer single-consumer byte ring over a SharedArrayBuffer: framed writes, batched publish, fragment reassembly.
 
-import { MAX_CHUNK_DIVISOR, MORE_FLAG, NEED_SPACE_INDEX, PAD, READ_INDEX, RESET, RING_HEADER_BYTES, RING_HEADER_I32, SIDE_FLAG, WRITE_INDEX } from './layout.js';
+import { MAX_CHUNK_DIVISOR, MORE_FLAG, NEED_SPACE_INDEX, PAD, RAW_TAG, READ_INDEX, RESET, RING_HEADER_BYTES, RING_HEADER_I32, SIDE_FLAG, WRITE_INDEX } from './layout.js';
 
 /** The largest reassembly buffer a reader keeps between messages. */
 const KEEP_ASSEMBLY = 4 * 1024 * 1024;
@@ -157,8 +157,11 @@ export class RingReader {
    * Reads every published frame. Each complete message is copied into local
    * (non-shared) memory first, because decoding straight out of a
    * SharedArrayBuffer view is about 40% slower, and then passed to `onMessage`
-   * with its tag (0: none); the view is only valid during that call. Returns
-   * the number of messages.
+   * with its tag (0: none); the view is only valid during that call. A raw
+   * frame in one piece (RAW_TAG: span rows, which the main thread copies into
+   * a row slab as they are) is passed as a view of the ring itself, its bytes
+   * freed after the call: one copy of them instead of two. Returns the number
+   * of messages.
    */
   read(onMessage: (bytes: Uint8Array, tag: number) => void, max = Infinity): number {
     // Acquire: frames up to `w` are fully written (see RingWriter.publish).
@@ -200,6 +203,15 @@ export class RingReader {
           continue;
         }
         this.release(size);
+        continue;
+      }
+      if (tag === RAW_TAG) {
+        try {
+          onMessage(this.u8.subarray(start, start + len), tag);
+        } finally {
+          this.release(size);
+        }
+        n++;
         continue;
       }
       if (this.scratch.length < len) this.scratch = new Uint8Array(Math.max(len, this.scratch.length * 2));

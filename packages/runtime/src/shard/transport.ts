@@ -19,6 +19,8 @@ export type { BadOpHandler } from './output.js';
 
 /** Ops per batch before it is packed early (keeps frames a few KiB). */
 const BATCH_OPS = 1024;
+/** Span rows a poll hands the main thread's processors, about (see poll). */
+const POLL_SPAN_ROWS = 512;
 
 /** Called with each decoded batch and the thread it came from. */
 export type OpsHandler = (ops: unknown[], from: number) => void;
@@ -49,8 +51,10 @@ export class Transport {
   links: LinkHost = NO_LINKS;
   /** Runs when a clean destination gets its first op (the scheduler makes sure a flush follows). */
   onDirty: () => void = () => {};
-  /** Takes each raw frame (see emitRaw) and the thread it came from: span rows, on the main thread. */
-  onRaw: ((bytes: Uint8Array, from: number) => void) | null = null;
+  /** Takes each raw frame (see emitRaw) and the thread it came from: span rows, on the main thread; returns how many. */
+  onRaw: ((bytes: Uint8Array, from: number) => number) | null = null;
+  /** Span rows taken in by this poll so far. */
+  private spanRows = 0;
   /** Runs before every flush (telemetry writes what it counted, tracing queues its held-back span starts); see flush(). */
   beforeFlush: ((final: boolean) => void) | null = null;
   private pollFrom = 0;
@@ -365,7 +369,11 @@ export class Transport {
    * to the old generation); what stays in the ring makes a faster producer
    * back off instead. So is what a poll takes of side items (POLL_SIDE_KIB),
    * and a poll after one that took some lets V8 free them young (see
-   * side-intake.ts). Returns the number of ops decoded.
+   * side-intake.ts). And so are span rows (POLL_SPAN_ROWS): processors get
+   * them synchronously, and the SDK's BatchSpanProcessor exports once per
+   * microtask checkpoint, so more at once grow its queue past its limit
+   * (dropped spans) or, set large, into arrays of tens of thousands whose
+   * every export is a splice of the whole. Returns the number of ops decoded.
    */
   poll(maxMessages: number): number {
     const limit = maxMessages * 3; // a SEND is three items: op, target, message
@@ -374,10 +382,11 @@ export class Transport {
     const count = ins.length;
     const intake = this.intake;
     if (intake.kib !== 0) intake.settle();
-    for (let k = 0; k < count && items < limit && intake.kib < POLL_SIDE_KIB; k++) {
+    this.spanRows = 0;
+    for (let k = 0; k < count && items < limit && intake.kib < POLL_SIDE_KIB && this.spanRows < POLL_SPAN_ROWS; k++) {
       const i = ins[(this.pollFrom + k) % count]!;
       const r = i.reader;
-      while (items < limit && intake.kib < POLL_SIDE_KIB && r.hasData()) {
+      while (items < limit && intake.kib < POLL_SIDE_KIB && this.spanRows < POLL_SPAN_ROWS && r.hasData()) {
         r.read((bytes, tag) => {
           items += this.decode(i, bytes, tag);
         }, 1);
@@ -393,7 +402,7 @@ export class Transport {
   private decode(i: Inbound, bytes: Uint8Array, tag: number): number {
     if (tag === RAW_TAG) {
       // (Only a shard with tracing sends these, to the main thread, which then has a handler.)
-      this.onRaw?.(bytes, i.from);
+      if (this.onRaw !== null) this.spanRows += this.onRaw(bytes, i.from);
       return 3;
     }
     // The frame's side items come off the port before decoding, one post per tagged frame.

@@ -209,9 +209,8 @@ export class ActorSystem extends EventEmitter {
 
   /** Hands every finished span so far to the processors' exporters (`forceFlush` on each). */
   async flushTraces(): Promise<void> {
-    // Take in what the shards have published first.
-    this.#rt.state.scheduler.slice();
-    await this.#tracing?.forceFlush();
+    // What the shards have published is taken in first (see SystemTracing.flush).
+    await this.#tracing?.flush(this.#rt);
   }
 
   /** Per-shard state, read from shared memory (cheap: health calls it every second). */

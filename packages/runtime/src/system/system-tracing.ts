@@ -19,6 +19,9 @@ import {
 import type { ThreadRuntime } from '../shard/thread-runtime.js';
 import type { ResolvedOptions } from './options.js';
 
+/** Slices `flush` runs at most to take in what shards published: each takes at least POLL_SPAN_ROWS (512) rows, a full 1 MiB ring holds ~23 frames of 512. */
+const FLUSH_SLICES = 256;
+
 /**
  * One per system with tracing on. Finished spans arrive from shards in
  * batches of wire records; processors get each as a span built on demand
@@ -62,6 +65,7 @@ export class SystemTracing {
     rt.state.transport.onRaw = (bytes, thread) => {
       intake.read(bytes);
       if (intake.end > intake.first) spans.endedRows(thread, intake.rows!, intake.first, intake.end);
+      return intake.end - intake.first;
     };
     // Shards publish span records without waking us; collect them at least this often.
     this.tick = setInterval(() => rt.state.scheduler.kick(), 50);
@@ -86,6 +90,23 @@ export class SystemTracing {
   stop(): void {
     if (this.tick !== null) clearInterval(this.tick);
     this.tick = null;
+  }
+
+  /**
+   * Hands every finished span so far to the processors' exporters: what the
+   * shards have published is taken in first, a slice at a time (a slice
+   * takes a bounded part of it, see Transport.poll), with the processors'
+   * microtasks (a BatchSpanProcessor's next export) between slices; at most
+   * FLUSH_SLICES of them, since busy shards keep publishing.
+   */
+  async flush(rt: ThreadRuntime): Promise<void> {
+    const st = rt.state;
+    for (let k = 0; k < FLUSH_SLICES; k++) {
+      st.scheduler.slice();
+      if (!st.transport.hasInbound()) break;
+      await null;
+    }
+    await this.spans.forceFlush();
   }
 
   /** Hands every finished span to the processors' exporters. */

@@ -42,7 +42,7 @@ export class FrameIntake {
     this.resource = resource;
   }
 
-  /** Reads one frame (`bytes` is only valid during the call) into `rows`, `first` and `end`. */
+  /** Reads one frame (`bytes` is only valid during the call, and may be a view of shared memory) into `rows`, `first` and `end`. */
   read(bytes: Uint8Array): void {
     const rows = u32(bytes, 0);
     const count = u32(bytes, 4);
@@ -80,9 +80,11 @@ export class FrameIntake {
       for (let j = 0; j < n; j++) if (b[j] !== bytes[from + j]) continue search;
       return this.knownText[k]!;
     }
-    const text = decoder.decode(bytes.subarray(from, from + n));
+    // (Decoded from a copy: `bytes` may be a view of shared memory, see RingReader.read.)
+    const own = bytes.slice(from, from + n);
+    const text = decoder.decode(own);
     const slot = known.length < TEXT_CACHE ? known.length : this.knownNext++ % TEXT_CACHE;
-    known[slot] = bytes.slice(from, from + n);
+    known[slot] = own;
     this.knownText[slot] = text;
     return text;
   }
