@@ -6,8 +6,10 @@ import { PAIRS } from './stamp-pairs.js';
  * `StampedRing.mode` while it has no stamp array: never stamped (NEVER),
  * stamped once but holding no single run now (AFTER: taking a message sets
  * `lastStamp` NaN), every queued message carries the stamp in `lastStamp`
- * (SINGLE), or, 0 and up, two runs in that pair slot (stamp-pairs.ts):
- * `mode >= SINGLE` is "stamps queued".
+ * (SINGLE; a take that empties the mailbox keeps it, `lastStamp` then the
+ * taken message's: a one-message turn writes no mode), or, 0 and up, two
+ * runs in that pair slot (stamp-pairs.ts): `mode >= SINGLE` is "stamps
+ * queued, or SINGLE emptied" (a push then goes to `stampTail`).
  */
 export const NEVER = -3;
 export const AFTER = -2;
@@ -116,20 +118,19 @@ export class StampedRing {
     return cap;
   }
 
-  /** The oldest message is being taken by `shift`, with no stamp array: its stamp goes to `lastStamp`. */
+  /**
+   * The oldest message is being taken by `shift`, with no stamp array: its
+   * stamp goes to `lastStamp`. (SINGLE: it is there already, and stays
+   * there when the take empties the mailbox, see `stampTail`.)
+   */
   protected tookHead(): void {
-    if (this.mode === SINGLE) {
-      // lastStamp is the run's already.
-      if (this.length === 1) this.mode = AFTER;
-    } else if (this.mode === AFTER) this.lastStamp = NaN;
+    if (this.mode === AFTER) this.lastStamp = NaN;
     else if (this.mode >= 0) this.takePair(true);
   }
 
   /** The oldest message is being taken by `shiftInRun`, with no stamp array (`headRun` set `lastStamp`). */
   protected tookInRun(): void {
-    if (this.mode === SINGLE) {
-      if (this.length === 1) this.mode = AFTER;
-    } else if (this.mode >= 0) this.takePair(false);
+    if (this.mode >= 0) this.takePair(false);
   }
 
   /**
@@ -145,6 +146,12 @@ export class StampedRing {
     }
     if (this.mode === SINGLE) {
       if (at === this.lastStamp) return; // the single run goes on
+      if (this.length === 0) {
+        // Emptied by a take, which kept SINGLE (lastStamp, read right after it, is no longer needed): a new start.
+        if (at === at) this.lastStamp = at;
+        else this.mode = AFTER;
+        return;
+      }
       if (at === at) {
         // A second stamped run: a pair, the queued messages its head run.
         const p = PAIRS.open(); // before reading PAIRS.at, which a new slot may replace

@@ -57,7 +57,7 @@ export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, le
     s.turnSends = 0;
     let n = 0;
     do {
-      const msg = mb.shift();
+      const msg = mb.shiftLone();
       n++;
       // Sent in this timing block (a ping-pong, a ring): waited 0 ms, counted as such; any other stamp goes the long way.
       if (mb.lastStamp === t.clock) t.zeroWaits++;

@@ -424,10 +424,12 @@ test('stamps against a model, seeded: pushes of a few stamps (some unstamped or 
       if (m.length === 0) continue;
       const op = rand(5);
       if (op <= 1) {
-        const msg = m.shift();
+        // The lone turn's shiftLone (a mailbox of up to 4) as often as shift.
+        const only = m.length <= 4 && rand(2) === 0;
+        const msg = only ? m.shiftLone() : m.shift();
         const want = model.shift()!;
         const got = Number.isNaN(m.lastStamp) ? null : m.lastStamp;
-        assert.equal([msg, got], want, `round ${round} step ${step}: shift`);
+        assert.equal([msg, got], want, `round ${round} step ${step}: ${only ? 'shiftLone' : 'shift'}`);
         pushSomeModel(); // the handler sends
       } else if (op <= 3) {
         const k = Math.min(m.headRun(), 1 + rand(3));
@@ -445,6 +447,60 @@ test('stamps against a model, seeded: pushes of a few stamps (some unstamped or 
     assert.equal(takeAll(m), model, `round ${round}: the rest`);
     assert.is(livePairs(), base, `round ${round}: every pair freed`);
   }
+});
+
+test('shiftLone takes from a mailbox of a few messages with their stamps; a single run emptied starts over right with whatever is pushed next, with no stamp array or pair', () => {
+  const base = livePairs();
+  const m = new Mailbox(Infinity);
+  const inner = m as unknown as { stamps: number[] | null };
+  // Never stamped: no stamp.
+  m.push('a');
+  assert.is(m.shiftLone(), 'a');
+  assert.ok(Number.isNaN(m.lastStamp));
+  // A ping-pong: one stamped message at a time, a new stamp or the same.
+  for (const [i, stamp] of [5, 5, 6, 7, 7].entries()) {
+    pushAt(m, i, stamp);
+    assert.is(m.shiftLone(), i);
+    assert.is(m.lastStamp, stamp);
+    assert.is(m.length, 0);
+  }
+  // A run of three (Savina's Big: turns of a few messages): each with the run's stamp, and empty after.
+  for (const i of [20, 21, 22]) pushAt(m, i, 9);
+  assert.equal([m.shiftLone(), m.lastStamp, m.shiftLone(), m.shiftLone(), m.lastStamp, m.length], [20, 9, 21, 22, 9, 0]);
+  // After the emptying take: an unstamped message, a system one, a stamped one behind it.
+  m.push('u');
+  assert.is(m.shiftLone(), 'u');
+  assert.ok(Number.isNaN(m.lastStamp), 'an unstamped message after a single run has no stamp');
+  // The same stamp again, then a second run behind it: a pair, taken in order.
+  pushAt(m, 'y', 8);
+  assert.is(m.shiftLone(), 'y');
+  pushAt(m, 'z', 8);
+  pushAt(m, 'w', 9);
+  assert.equal(takeAll(m), [['z', 8], ['w', 9]]);
+  // A new stamp into the emptied run, then another behind it.
+  pushAt(m, 'p', 10);
+  assert.is(m.shiftLone(), 'p');
+  pushAt(m, 'q', 11);
+  pushAt(m, 'r', 12);
+  assert.equal(takeAll(m), [['q', 11], ['r', 12]]);
+  assert.is(inner.stamps, null, 'no stamp array for two runs at most');
+  assert.is(livePairs(), base, 'every pair freed');
+  // A system message behind a stamped one (a stamp array from here on), and shiftLone takes as shift does.
+  pushAt(m, 'x', 8);
+  m.pushAlways({ sys: 1 });
+  assert.equal(takeAll(m), [['x', 8], [{ sys: 1 }, null]]);
+  assert.ok(inner.stamps !== null);
+  pushAt(m, 3, 5);
+  assert.is(m.shiftLone(), 3);
+  assert.is(m.lastStamp, 5);
+  pushAt(m, 4, 6);
+  assert.is(m.shiftLone(), 4);
+  assert.is(m.lastStamp, 6);
+  STAMP_IN.at = 7;
+  m.pushStamped(5, { t: 5 });
+  assert.is(m.shiftLone(), 5);
+  assert.is(m.lastStamp, 7);
+  assert.equal(m.lastTrace, { t: 5 });
 });
 
 test('a ring that grew past SHRINK_ABOVE gives its arrays back once two looks find it empty and untouched (not while in use), and order, stamps and traces hold after', () => {
