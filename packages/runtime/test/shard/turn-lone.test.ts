@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Pid } from '@joerl/runtime';
 import { expect, withSystem } from '../helpers.ts';
-import { parse, value } from '../telemetry/exposition.ts';
+import { messageCounts } from '../telemetry/exposition.ts';
 import type { LoneMsg } from '../fixtures/lone.actor.ts';
 import { LONE_MAX } from '../../src/shard/turn-lone.ts';
 
@@ -12,17 +12,7 @@ const LONE = new URL('../fixtures/lone.actor.ts', import.meta.url);
 test('a relay of one-message turns, and lone turns that crash, stop, wait on a promise or send to themselves, count exactly', () =>
   withSystem({ threads: 1 }, async (system) => {
     const inbox = system.inbox();
-    const counts = async () => {
-      const x = parse(await system.metrics.metrics());
-      const depth = x.samples.find((s) => s.name === 'joerl_mailbox_depth' && s.labels.type === 'Lone');
-      return {
-        sent: value(x, 'joerl_messages_sent_total'),
-        processed: value(x, 'joerl_messages_processed_total'),
-        timed: value(x, 'joerl_message_processing_duration_seconds_count'),
-        waits: value(x, 'joerl_message_queue_wait_seconds_count'),
-        depth: depth?.value ?? 0,
-      };
-    };
+    const counts = async () => messageCounts(await system.metrics.metrics(), 'Lone');
     const spawn = async () => (await system.spawn(LONE, { report: inbox.pid }, { shard: 1 })) as Pid<LoneMsg>;
     /** Sends `msgs` to `to` from main, awaits `until`, and returns the counts they changed. */
     const round = async (to: Pid<LoneMsg>, msgs: LoneMsg[], until: (m: any) => boolean) => {
@@ -68,16 +58,7 @@ test('a relay of one-message turns, and lone turns that crash, stop, wait on a p
 test('turns of 2 to LONE_MAX messages, and ones that crash, stop or wait on a promise midway or send themselves past LONE_MAX, count exactly', () =>
   withSystem({ threads: 1 }, async (system) => {
     const inbox = system.inbox();
-    const counts = async () => {
-      const x = parse(await system.metrics.metrics());
-      return {
-        sent: value(x, 'joerl_messages_sent_total'),
-        processed: value(x, 'joerl_messages_processed_total'),
-        timed: value(x, 'joerl_message_processing_duration_seconds_count'),
-        waits: value(x, 'joerl_message_queue_wait_seconds_count'),
-        depth: x.samples.find((s) => s.name === 'joerl_mailbox_depth' && s.labels.type === 'Lone')?.value ?? 0,
-      };
-    };
+    const counts = async () => messageCounts(await system.metrics.metrics(), 'Lone');
     const spawn = async () => (await system.spawn(LONE, { report: inbox.pid }, { shard: 1 })) as Pid<LoneMsg>;
     const from = await spawn();
     const report = { report: inbox.pid };

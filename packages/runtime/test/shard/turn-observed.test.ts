@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Pid } from '@joerl/runtime';
 import { expect, withSystem } from '../helpers.ts';
-import { parse, value } from '../telemetry/exposition.ts';
+import { messageCounts } from '../telemetry/exposition.ts';
 import type { RunsMsg } from '../fixtures/runs.actor.ts';
 
 const RUNS = new URL('../fixtures/runs.actor.ts', import.meta.url);
@@ -13,15 +13,7 @@ test('messages handled, queue waits and sends are exact when a run of one sender
   withSystem({ threads: 1 }, async (system) => {
     const inbox = system.inbox();
     const scripted = (await system.spawn(RUNS, undefined, { shard: 1, export: 'scripted' })) as Pid<any>;
-    const counts = async () => {
-      const x = parse(await system.metrics.metrics());
-      return {
-        sent: value(x, 'joerl_messages_sent_total'),
-        processed: value(x, 'joerl_messages_processed_total'),
-        timed: value(x, 'joerl_message_processing_duration_seconds_count'),
-        waits: value(x, 'joerl_message_queue_wait_seconds_count'),
-      };
-    };
+    const counts = async () => messageCounts(await system.metrics.metrics());
     /** Sends `msgs` to a fresh target from one handler (one run of one stamp, longer than a timing block), and awaits `until`. */
     const round = async (msgs: RunsMsg[], until: (m: any) => boolean) => {
       const target = (await system.spawn(RUNS, { report: inbox.pid }, { shard: 1 })) as Pid<RunsMsg>;

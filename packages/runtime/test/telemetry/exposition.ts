@@ -45,3 +45,16 @@ export function value(x: { samples: Sample[] }, name: string, labels: Record<str
   const s = x.samples.find((s) => s.name === name && keys.every((k) => s.labels[k] === labels[k]) && Object.keys(s.labels).length === keys.length);
   return s?.value ?? 0;
 }
+
+/** Message counts the turn tests compare, from one scrape's text: sent, handled, timed, queue waits, and actor type `type`'s mailbox depth (0 when absent). */
+export function messageCounts(text: string, type = ''): { sent: number; processed: number; timed: number; waits: number; depth: number } {
+  const x = parse(text);
+  const depth = x.samples.find((s) => s.name === 'joerl_mailbox_depth' && s.labels.type === type);
+  return {
+    sent: value(x, 'joerl_messages_sent_total'),
+    processed: value(x, 'joerl_messages_processed_total'),
+    timed: value(x, 'joerl_message_processing_duration_seconds_count'),
+    waits: value(x, 'joerl_message_queue_wait_seconds_count'),
+    depth: depth?.value ?? 0,
+  };
+}
