@@ -62,10 +62,7 @@ export class OffloadPool implements OffloadRunner {
     if (this.closed) return Promise.reject(new SystemStoppedError('the offload pool'));
     if (signal?.aborted === true) return Promise.reject(signal.reason);
     const filename = this.pathOf(href);
-    const opts = signal === undefined ? { filename, name: exportName } : { filename, name: exportName, signal };
-    if (this.ready !== null) return this.ready.run(input, opts);
-    this.pool ??= this.create().then((pool) => (this.ready = pool));
-    return this.pool.then((pool) => pool.run(input, opts));
+    return this.task(input, signal === undefined ? { filename, name: exportName } : { filename, name: exportName, signal });
   }
 
   /**
@@ -76,10 +73,14 @@ export class OffloadPool implements OffloadRunner {
    */
   startChunk(jobs: unknown[]): Promise<unknown[]> {
     if (this.closed) return Promise.reject(new SystemStoppedError('the offload pool'));
-    const opts = { filename: CHUNK, name: 'default' };
-    if (this.ready !== null) return this.ready.run(jobs, opts) as Promise<unknown[]>;
+    return this.task(jobs, { filename: CHUNK, name: 'default' }) as Promise<unknown[]>;
+  }
+
+  /** Hands piscina one task: straight to the pool once it runs, else after it has started (the first task starts it). */
+  private task(input: unknown, opts: { filename: string; name: string; signal?: AbortSignal }): Promise<unknown> {
+    if (this.ready !== null) return this.ready.run(input, opts);
     this.pool ??= this.create().then((pool) => (this.ready = pool));
-    return this.pool.then((pool) => pool.run(jobs, opts)) as Promise<unknown[]>;
+    return this.pool.then((pool) => pool.run(input, opts));
   }
 
   /** What a job that failed with `err` rejects with: the signal's reason once aborted, else a typed error (ours pass as they are). */
