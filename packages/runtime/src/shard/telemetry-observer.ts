@@ -149,8 +149,14 @@ export class TelemetryObserver implements ShardObserver {
   }
 
   traceSend(from: Pid | undefined, to: Pid): WordSpanContext | undefined {
-    if (this.tracing === null || (from !== undefined && to.key === from.key && to.node === from.node)) return undefined;
-    return this.tracing.onSend(from, to);
+    const tracing = this.tracing;
+    if (tracing === null || (from !== undefined && to.key === from.key && to.node === from.node)) return undefined;
+    // A send span that ends here goes to the span processors at once on the main thread (user code, which may
+    // send): STAMP_IN.at holds this send's stamp until its push.
+    const at = STAMP_IN.at;
+    const tc = tracing.onSend(from, to);
+    STAMP_IN.at = at;
+    return tc;
   }
 
   sentQuiet(): void {
