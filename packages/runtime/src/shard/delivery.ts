@@ -71,11 +71,9 @@ export class Delivery {
     const pid = isPid(to) ? to : this.resolveName(to, msg);
     s.turnSends++;
     const obs = s.observer;
+    // (The send's stamp is in STAMP_IN.at from here on, for enqueue or clockTo: see ShardObserver.sent.)
     obs.sent(from, pid);
-    const stamp = obs.stamp;
-    // A message to oneself is the actor's own control flow (a loop, a timer), not a hop: it carries no
-    // trace, or one sampled trace would swallow everything the loop ever does.
-    const tc = from !== undefined && pid.key === from.key && pid.node === from.node ? undefined : obs.traceSend(from, pid);
+    const tc = obs.traceSend(from, pid);
     const t = this.router.route(pid);
     if (t === s.thread) {
       const p = s.procs.get(pid.serial);
@@ -92,7 +90,6 @@ export class Delivery {
           throw err;
         }
       }
-      STAMP_IN.at = stamp;
       // (The thread's send context is reused send after send: the mailbox keeps a copy.)
       if (!this.enqueue(p, m, tc === undefined ? undefined : tc.kept())) {
         this.failed('mailbox_full', p, pid);
@@ -156,13 +153,14 @@ export class Delivery {
   }
 
   /**
-   * The stamp of the send being made (`observer.stamp`) for thread `t`'s
-   * frame: an OP_CLOCK goes first when it differs from the last one sent
-   * there. True when the send is stamped. The stamp is read here, not passed
-   * in: a double passed to a call that is not inlined is boxed.
+   * The stamp of the send being made (`STAMP_IN.at`, written by the
+   * observer's `sent`) for thread `t`'s frame: an OP_CLOCK goes first when it
+   * differs from the last one sent there. True when the send is stamped. The
+   * stamp is read here, not passed in: a double passed to a call that is not
+   * inlined is boxed.
    */
   private clockTo(t: number): boolean {
-    const stamp = this.s.observer.stamp;
+    const stamp = STAMP_IN.at;
     if (!isStamped(stamp)) return false;
     if (this.dstClock[t] !== stamp) {
       this.dstClock[t] = stamp;

@@ -5,6 +5,7 @@ import type { Span } from '@opentelemetry/api';
 import type { ReasonLabel, SignalKind } from '@joerl/telemetry/internal';
 import type { ExitReason } from '../actor/exit-reason.js';
 import type { From } from '../actor/messages.js';
+import { STAMP_IN } from '../actor/mailbox.js';
 import type { Pid } from '../actor/pid.js';
 import { NOOP_PROBE, type BehaviourProbe } from '../actor/probe.js';
 import type { Proc } from '../actor/proc.js';
@@ -37,17 +38,23 @@ export interface ShardObserver {
   /** Called before every flush of the transport (null: nothing to do); `final` at the end of a slice (see Transport.flush). */
   readonly beforeFlush: ((final: boolean) => void) | null;
   /**
-   * A send was accepted: counts it (sampled), tells the provider, and sets
-   * `stamp`. Once per message: it must stay cheap.
+   * A send was accepted: counts it (sampled), tells the provider, and writes
+   * its queue-wait stamp (abs ms; NaN: not stamped) to `STAMP_IN.at`, where
+   * the send path reads it (the mailbox's push, or the OP_CLOCK ahead of a
+   * frame). Written there directly, not kept in a field of the observer for
+   * the send to copy: a double field is a box, and each of its stores and
+   * loads is a memory access per message. Not a return value either: a
+   * double that merges with the result of a call is boxed, a heap allocation
+   * per message. Once per message: it must stay cheap.
    */
   sent(from: Pid | undefined, to: Pid): void;
   /**
-   * The queue-wait stamp of the send `sent` just saw (abs ms; NaN: not
-   * stamped). A field, not a return value: a double that merges with the
-   * result of a call is boxed, a heap allocation per message.
+   * The trace context a send carries (undefined: none): the thread's one send
+   * context, valid until the next send (copy its words, or keep `kept()`).
+   * None for a message to oneself: it is the actor's own control flow (a
+   * loop, a timer), not a hop, or one sampled trace would swallow everything
+   * the loop ever does.
    */
-  readonly stamp: number;
-  /** The trace context a send carries (undefined: none): the thread's one send context, valid until the next send (copy its words, or keep `kept()`). */
   traceSend(from: Pid | undefined, to: Pid): WordSpanContext | undefined;
   /** A runtime-internal send (a timer firing, an offload result). */
   sentQuiet(): void;
@@ -101,8 +108,9 @@ export interface ShardObserver {
 class NoopObserver implements ShardObserver {
   readonly observesTurns = false;
   readonly beforeFlush = null;
-  readonly stamp = NaN;
-  sent(): void {}
+  sent(): void {
+    STAMP_IN.at = NaN;
+  }
   traceSend(): undefined {
     return undefined;
   }

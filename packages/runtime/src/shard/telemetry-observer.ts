@@ -16,7 +16,7 @@ import {
 } from '@joerl/telemetry/internal';
 import { BEHAVIOUR } from '../actor/brand.js';
 import { type ExitReason, formatReason, reasonKind } from '../actor/exit-reason.js';
-import { UNBOUNDED } from '../actor/mailbox.js';
+import { STAMP_IN, UNBOUNDED } from '../actor/mailbox.js';
 import type { From } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import type { BehaviourProbe } from '../actor/probe.js';
@@ -67,8 +67,11 @@ export class TelemetryObserver implements ShardObserver {
   /** Built-in spans (null: tracing off, and envelopes carry nothing). */
   readonly tracing: ThreadTracing | null;
   readonly timing: TurnTiming;
-  /** See ShardObserver.stamp. */
-  stamp = NaN;
+  /** The stamp `sent` just wrote (see ShardObserver.sent): a traced send's time (ThreadTracing.sendTime). */
+  get stamp(): number {
+    return STAMP_IN.at;
+  }
+
   /** Counts and depth changes waiting for the next flush (see telemetry-ledger.ts). */
   readonly ledger: TelemetryLedger;
   /** When each typed actor of this thread started (abs ms), for the lifetime histogram: one slot per distinct start clock, not a double field on each Proc (see start-clocks.ts). */
@@ -126,7 +129,8 @@ export class TelemetryObserver implements ShardObserver {
   sent(from: Pid | undefined, to: Pid): void {
     const t = this.timing;
     // At 100%, in a turn, with no provider hook: counted when the turn ends (see turnEnded), stamped with the turn's clock.
-    if (this.lean && t.inTurn) this.stamp = t.clock;
+    // (`=== true`: one compare each; a plain truth test of a field compiles to a generic ToBoolean.)
+    if (this.lean === true && t.inTurn === true) STAMP_IN.at = t.clock;
     else this.sentOtherwise(from, to);
   }
 
@@ -135,17 +139,24 @@ export class TelemetryObserver implements ShardObserver {
     const prov = this.provider;
     if (prov !== null && prov.onMessageSent) prov.onMessageSent(from?.toString(), to.toString());
     const t = this.timing;
-    if (!this.countsAll) this.stamp = this.metrics.onSend(t.inTurn ? t.clock : NaN);
-    else if (t.inTurn) this.stamp = t.clock;
+    if (!this.countsAll) STAMP_IN.at = this.metrics.onSend(t.inTurn ? t.clock : NaN);
+    else if (t.inTurn) STAMP_IN.at = t.clock;
     else {
       this.metrics.sentMany(1);
       t.tickOutside();
-      this.stamp = t.outClock;
+      STAMP_IN.at = t.outClock;
     }
   }
 
   traceSend(from: Pid | undefined, to: Pid): WordSpanContext | undefined {
-    return this.tracing === null ? undefined : this.tracing.onSend(from, to);
+    const tracing = this.tracing;
+    if (tracing === null || (from !== undefined && to.key === from.key && to.node === from.node)) return undefined;
+    // A send span that ends here goes to the span processors at once on the main thread (user code, which may
+    // send): STAMP_IN.at holds this send's stamp until its push.
+    const at = STAMP_IN.at;
+    const tc = tracing.onSend(from, to);
+    STAMP_IN.at = at;
+    return tc;
   }
 
   sentQuiet(): void {

@@ -43,7 +43,8 @@ import { Router } from './router.js';
 import { Scheduler } from './scheduler.js';
 import { type LocalSinks, ShardState } from './shard-state.js';
 import { Spawner } from './spawn.js';
-import { TelemetryObserver, observes } from './telemetry-observer.js';
+import { type TelemetryObserver, observes } from './telemetry-observer.js';
+import { telemetryObserver } from './untraced-observer.js';
 import { Timers } from './timers.js';
 import { Transport } from './transport.js';
 import { setBigPayloadThreshold } from '../codec/side-items.js';
@@ -88,7 +89,7 @@ export class ThreadRuntime implements ActorHost {
     if (local.links !== undefined) s.transport.links = local.links;
     setBigPayloadThreshold(init.config.bigPayloadThreshold);
     // One observer for the thread's life: the real one only when something listens.
-    this.telemetry = observes(init) ? new TelemetryObserver(s, init, local) : null;
+    this.telemetry = observes(init) ? telemetryObserver(s, init, local) : null;
     s.observer = this.telemetry ?? NOOP_OBSERVER;
     s.transport.beforeFlush = s.observer.beforeFlush;
     this.turns = new Turns(s, this.exits);

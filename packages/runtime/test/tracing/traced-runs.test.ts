@@ -97,4 +97,27 @@ for (const threads of [2, 1]) {
   });
 }
 
+test('at 100% sampling a send to oneself carries no trace: the handler it reaches runs in no span, and it has no send span', async () => {
+  const otel = sdk();
+  try {
+    await withSystem({ threads: 1, tracing: { sampleRate: 1, processors: [otel.processor] } }, async (system) => {
+      const inbox = system.inbox();
+      const n = 40;
+      const echo = (await system.spawn(ECHO, { report: inbox.pid, expect: n }, { shard: 1 })) as Pid<EchoMsg>;
+      otel.exporter.reset();
+      // Every send from main starts a kept trace; each handler sends one message to itself from inside its span.
+      for (let i = 0; i < n; i++) system.send(echo, { n: i });
+      const done = await expect<EchoDone>(inbox, (m) => m?.done === true, 'the echoes');
+      assert.is(done.echoed, n);
+      const handles = await spansWhere(system, otel.exporter, (s) => s.name === 'actor.handle_message' && s.attributes['actor.pid'] === String(echo), n);
+      assert.is(handles.length, n, 'a handle span for each of main\'s sends, none for the sends to self');
+      assert.is(done.traced, n, 'the echoes ran in no span');
+      const sends = otel.exporter.getFinishedSpans().filter((s) => s.name === 'message.send' && s.attributes['actor.to_pid'] === String(echo));
+      assert.is(sends.length, n, "only main's sends have send spans");
+    });
+  } finally {
+    await otel.done();
+  }
+});
+
 test.run();
