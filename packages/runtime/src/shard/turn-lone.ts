@@ -1,6 +1,6 @@
 // The observed turn of a few messages (a ping-pong, a ring, Savina's Big): turn.ts's turn plus its telemetry, small enough to inline.
 
-import { type Proc, S_IDLE, S_RUNNING } from '../actor/proc.js';
+import type { Proc } from '../actor/proc.js';
 import { isThenable } from '../validate.js';
 import type { ShardState } from './shard-state.js';
 import type { TelemetryObserver } from './telemetry-observer.js';
@@ -25,10 +25,20 @@ export const LONE_MAX = 4;
  * handler with it (`lean`, with its runs, its tracing and its loops, is too
  * big to inline: a handler called from it is compiled on its own, with
  * other inlining, and in Big telemetry cost ~20 ns a message, ~13 of them
- * there). TurboFan inlines nothing over 460 bytes of bytecode: `lone` is 459
- * (at 463 it was not inlined, and a PingPong message cost ~2 ns more), so
- * its rare paths are functions of their own. Anything else, and whatever is
- * still queued after LONE_MAX messages (sends to itself), goes to `lean`.
+ * there). Anything else, and whatever is still queued after LONE_MAX
+ * messages (sends to itself), goes to `lean`.
+ *
+ * What TurboFan inlines into the slice is bounded twice: no function over
+ * 460 bytes of bytecode, and 920 bytes in all, where a function that already
+ * has optimized code of its own counts with what that code inlined, 1.2
+ * times over. `lone` is hotter than the slice, so it is optimized first, on
+ * its own, with the handler, its sends and shiftLone inlined (~286 bytes in
+ * a ring): `lone` itself must stay near 420 bytes (`lone` was 459 with a
+ * loop and its timing helpers inlined, ~925 in all: a ring's slice never
+ * inlined it, and telemetry cost ~8 ns a message instead of ~3). So `lone`
+ * takes the first message in straight code with the block count, the turn's
+ * end and afterTurn's idle written out, `more` the next ones, and the rare
+ * paths are functions of their own.
  *
  * Per message: its queue wait (a stamp equal to the clock, sent in the open
  * timing block, is a wait of 0 counted with one compare) and one count in
@@ -46,16 +56,7 @@ export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, le
   const queued = s.queuedIndex;
   return lone;
 
-  /**
-   * The first message, and the whole turn when it is the only one (a
-   * ping-pong's, a ring's): straight code, no loop, with the timing block's
-   * count, `ended` and afterTurn's idle written out. It must stay small for
-   * the slice to inline it: TurboFan counts what `lone`'s own optimized code
-   * inlined (the handler, its sends, shiftLone) with `lone`, 1.2 times over,
-   * against the slice's 920 bytes, and `lone` is optimized on its own before
-   * the slice (it is hotter). At 459 bytes with a loop and those helpers
-   * inlined it came to ~925 in a ring: never inlined; now ~430 + ~286.
-   */
+  /** A turn's first message, and the whole turn when it is its only one (a ping-pong's, a ring's). */
   function lone(p: Proc, budget: number): number {
     const mb = p.mailbox;
     // (A typed process has a depth cell, which says whether it is a plain actor: see TelemetryObserver.typed.)
@@ -64,7 +65,8 @@ export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, le
     const b = p.behaviour!;
     // (A local: a closure's constant is read with a check for its temporal dead zone, bytes lone cannot spare.)
     const t = timing;
-    p.status = S_RUNNING;
+    // (Literals, as 4 above: an imported constant is read with a check for its temporal dead zone.)
+    p.status = 3; // S_RUNNING
     if (!t.blockLive) t.openBlock();
     t.inTurn = true;
     s.turnSends = 0;
@@ -78,8 +80,7 @@ export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, le
     try {
       next = b.handle(msg, p.state, p.ctx as never);
     } catch (err) {
-      threw(p, 1, err, msg);
-      return 1;
+      return threw(p, 1, err, msg);
     }
     if (++t.blockCount >= t.size) t.endBlock();
     if (isThenable(next)) return waits(p, 1, next, msg);
@@ -87,10 +88,11 @@ export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, le
     if (p.pendingExit !== null || p.stopReason !== null) return stops(p, 1);
     // More queued (it came with up to LONE_MAX, or it sent itself some): the rest of the turn is `more`'s.
     if (mb.length > 0) return more(p, budget);
+    // The turn ends: ended() and afterTurn's idle, written out.
     c.n--;
     ledger.sent += s.turnSends;
     t.inTurn = false;
-    p.status = S_IDLE;
+    p.status = 1; // S_IDLE
     return 1;
   }
 
@@ -110,8 +112,7 @@ export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, le
       try {
         next = b.handle(msg, p.state, p.ctx as never);
       } catch (err) {
-        threw(p, n, err, msg);
-        return n;
+        return threw(p, n, err, msg);
       }
       t.countInBlock();
       if (isThenable(next)) return waits(p, n, next, msg);
@@ -150,9 +151,10 @@ export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, le
   }
 
   /** The handler of the n-th message threw: that message was taken (not handled), and the process exits. */
-  function threw(p: Proc, n: number, err: unknown, msg: unknown): void {
+  function threw(p: Proc, n: number, err: unknown, msg: unknown): number {
     ended(p, n);
     turns.crashed(p, err, msg);
+    return n;
   }
 
   /**
