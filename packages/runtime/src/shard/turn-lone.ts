@@ -160,7 +160,8 @@ export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, le
   /**
    * The turn's `n` messages were handled (the last may have thrown): out of their type's depth, and the
    * turn's sends counted (as TelemetryObserver.turnEnded, at 100%); sends
-   * from here on are counted one by one.
+   * from here on are counted one by one. (Its depth cell is still there: an
+   * exit that comes while a handler runs waits for it, see Exits.)
    */
   function ended(p: Proc, n: number): void {
     p.depthCell!.n -= n;
