@@ -29,9 +29,10 @@ export class TurnTiming {
   /** A timing block is open. */
   blockLive = false;
   blockStart = 0;
-  private blockCount = 0;
-  /** Messages per timing block (adaptive, 1..MAX_BLOCK). */
-  private size = 1;
+  /** Messages handled in the open block (counted with countInBlock; the lone turn writes it out, see turn-lone.ts). */
+  blockCount = 0;
+  /** Messages per timing block (adaptive, 1..MAX_BLOCK): the block ends when `blockCount` reaches it (endBlock). */
+  size = 1;
   /**
    * Messages that waited 0 ms, counted by the lone turn (turn-lone.ts: a
    * stamp equal to the clock, sent in this timing block), not yet recorded.
@@ -199,8 +200,8 @@ export class TurnTiming {
     if (!this.inTurn) this.blockLive = false;
   }
 
-  /** Records the current timing block and adapts the block size. */
-  private endBlock(): void {
+  /** Records the current timing block and adapts the block size (countInBlock's, when the block is full). */
+  endBlock(): void {
     if (this.blockCount === 0) return;
     const end = this.m.now();
     const ms = end - this.blockStart;
