@@ -157,7 +157,8 @@ export class Mailbox extends StampedRing {
   shiftLone(): unknown {
     const st = this.stamps;
     const m = this.mode;
-    if ((st === null && m !== -1 && m !== -3) || this.traces !== null) return this.shift();
+    // (A ring's SINGLE mailbox fails the first compare: none of the rest is read.)
+    if ((m !== -1 && m !== -3 && st === null) || this.traces !== null) return this.shift();
     const i = this.head;
     const buf = this.buf;
     if (st !== null) this.lastStamp = st[i]!;

@@ -119,8 +119,9 @@ export class TurnTiming {
   }
 
   /**
-   * The lone turn's `waited` (turn-lone.ts): the message just taken from
-   * `mb` waited 0 ms when its stamp is the clock (sent in this timing
+   * `waited` for messages 2 to 4 of a lone turn (`more` in turn-lone.ts):
+   * the message just taken from `mb` waited 0 ms when its stamp is the
+   * clock (sent in this timing
    * block), or as long as the first kept value; each is counted without a
    * branch on which it was. In Savina's Big a mailbox holds messages sent in
    * this block and in the one before, in no order a branch predictor learns:
