@@ -1,7 +1,9 @@
-// The lone turn stays small enough for the scheduler's slice to inline it (see turn-lone.ts): its bytecode size, on the V8 it was measured on.
+// The lone turn stays small enough for the scheduler's slice to inline it (see turn-lone.ts): its bytecode size on the V8 it was measured on, and the states it writes as literals.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { S_IDLE, S_RUNNING } from '../../src/actor/proc.ts';
 
 /**
  * Measured on Node 20 (V8 11.3): `lone` at 424 and 432 bytes, with what its own
@@ -47,6 +49,14 @@ test('the lone turn stays small enough for the scheduler slice to inline it', as
     bytes <= MAX_LONE_BYTES,
     `lone is ${bytes} bytes of bytecode (at most ${MAX_LONE_BYTES}): move what was added into a function of its own, or take as many bytes out`,
   );
+});
+
+test('the states the lone turn writes as literals are those of proc.ts', () => {
+  const src = readFileSync(new URL('../../src/shard/turn-lone.ts', import.meta.url), 'utf8');
+  const written = [...src.matchAll(/p\.status = (\d+); \/\/ (S_\w+)/g)].map((m) => [m[2], Number(m[1])]);
+  assert.ok(written.length >= 2, `the literal states were found (${written.length})`);
+  const states: Record<string, number> = { S_IDLE, S_RUNNING };
+  for (const [name, value] of written) assert.is(value, states[name as string], `${name} is ${states[name as string]} in proc.ts, ${value} in turn-lone.ts`);
 });
 
 test.run();
