@@ -158,7 +158,7 @@ export class Mailbox extends StampedRing {
     const st = this.stamps;
     const m = this.mode;
     // (A ring's SINGLE mailbox fails the first compare: none of the rest is read.)
-    if ((m !== -1 && m !== -3 && st === null) || this.traces !== null) return this.shift();
+    if ((m !== -1 && m !== -3 && st === null) || this.traces !== null) return this.shift(); // SINGLE, NEVER
     const i = this.head;
     const buf = this.buf;
     if (st !== null) this.lastStamp = st[i]!;

@@ -7,7 +7,10 @@ import type { ExitReason } from './exit-reason.js';
 import { Mailbox } from './mailbox.js';
 import { type Pid, pidKey } from './pid.js';
 
-/** Status of a process; the numeric order matters (>= EXITING means "not accepting"). */
+/**
+ * Status of a process; the numeric order matters (>= EXITING means "not accepting").
+ * turn-lone.ts writes IDLE and RUNNING as literals (bytes it cannot spare): renumber them there too.
+ */
 export const S_INIT = 0; //     created, init not finished
 export const S_IDLE = 1; //     nothing to do
 export const S_QUEUED = 2; //   in the run queue

@@ -1,7 +1,10 @@
-// The lone turn stays small enough for the scheduler's slice to inline it (see turn-lone.ts): its bytecode size and its take's, on the V8 it was measured on.
+// The lone turn stays small enough for the scheduler's slice to inline it (see turn-lone.ts): its bytecode size and its take's on the V8 it was measured on, and the constants both write as literals.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { S_IDLE, S_RUNNING } from '../../src/actor/proc.ts';
+import { NEVER, SINGLE } from '../../src/actor/stamped-ring.ts';
 
 /**
  * Measured on Node 20 (V8 11.3): `lone` at 424 bytes, with what its own
@@ -80,6 +83,21 @@ test('the lone turn\'s take stays small enough for a ring\'s lone to be inlined 
     bytes <= MAX_SHIFT_LONE_BYTES,
     `Mailbox.shiftLone is ${bytes} bytes of bytecode (at most ${MAX_SHIFT_LONE_BYTES}): leave the rare cases to shift`,
   );
+});
+
+test('the states the lone turn writes as literals are those of proc.ts', () => {
+  const src = readFileSync(new URL('../../src/shard/turn-lone.ts', import.meta.url), 'utf8');
+  const written = [...src.matchAll(/p\.status = (\d+); \/\/ (S_\w+)/g)].map((m) => [m[2], Number(m[1])]);
+  assert.ok(written.length >= 2, `the literal states were found (${written.length})`);
+  const states: Record<string, number> = { S_IDLE, S_RUNNING };
+  for (const [name, value] of written) assert.is(value, states[name as string], `${name} is ${states[name as string]} in proc.ts, ${value} in turn-lone.ts`);
+});
+
+test('the mailbox modes shiftLone compares as literals are those of stamped-ring.ts', () => {
+  const src = readFileSync(new URL('../../src/actor/mailbox.ts', import.meta.url), 'utf8');
+  const m = /m !== (-\d+) && m !== (-\d+) && st === null\) \|\| this\.traces !== null\) return this\.shift\(\); \/\/ SINGLE, NEVER/.exec(src);
+  assert.ok(m !== null, 'the test of shiftLone was found');
+  assert.equal([Number(m![1]), Number(m![2])], [SINGLE, NEVER], 'SINGLE and NEVER in stamped-ring.ts are the literals in shiftLone');
 });
 
 test.run();
