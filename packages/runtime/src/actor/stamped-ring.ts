@@ -10,6 +10,8 @@ import { PAIRS } from './stamp-pairs.js';
  * taken message's: a one-message turn writes no mode), or, 0 and up, two
  * runs in that pair slot (stamp-pairs.ts): `mode >= SINGLE` is "stamps
  * queued, or SINGLE emptied" (a push then goes to `stampTail`).
+ * Mailbox.shiftLone compares SINGLE and NEVER as literals (bytes the lone
+ * turn cannot spare): renumber them there too.
  */
 export const NEVER = -3;
 export const AFTER = -2;

@@ -32,8 +32,9 @@ export const LONE_MAX = 4;
  * 460 bytes of bytecode, and 920 bytes in all, where a function that already
  * has optimized code of its own counts with what that code inlined, 1.2
  * times over. `lone` is hotter than the slice, so it is optimized first, on
- * its own, with the handler, its sends and shiftLone inlined (~286 bytes in
- * a ring): `lone` itself must stay near 420 bytes (`lone` was 459 with a
+ * its own, with the handler, its sends and shiftLone inlined (297 bytes in
+ * a ring; at 301 the slice no longer inlined it): `lone` itself must stay at
+ * 424 bytes (turn-lone-size.test.ts; `lone` was 459 with a
  * loop and its timing helpers inlined, ~925 in all: a ring's slice never
  * inlined it, and telemetry cost ~8 ns a message instead of ~3). So `lone`
  * takes the first message in straight code with the block count, the turn's
@@ -41,7 +42,9 @@ export const LONE_MAX = 4;
  * paths are functions of their own.
  *
  * Per message: its queue wait (a stamp equal to the clock, sent in the open
- * timing block, is a wait of 0 counted with one compare) and one count in
+ * timing block, is a wait of 0 counted with one compare; `more` counts it
+ * with TurnTiming.took, without a branch on which, as Big's mailboxes mix
+ * this block's stamps with the last one's) and one count in
  * the block, as `lean`'s lone-message branch does; the block's clock is the
  * message's start (the block opens with the turn, see TurnTiming.openBlock,
  * and a block that fills moves `clock` with `blockStart`; nothing else on
@@ -105,8 +108,8 @@ export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, le
     while (n < LONE_MAX && n + s.turnSends < budget) {
       const msg = mb.shiftLone();
       n++;
-      if (mb.lastStamp === t.clock) t.zeroWaits++;
-      else t.waited(mb);
+      // (Without a branch on which: Big's mailboxes mix this block's stamps with the last one's, see TurnTiming.took.)
+      t.took(mb);
       if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
       let next: unknown;
       try {

@@ -503,6 +503,35 @@ test('shiftLone takes from a mailbox of a few messages with their stamps; a sing
   assert.equal(m.lastTrace, { t: 5 });
 });
 
+test('shiftLone takes from a stamp array itself (Savina\'s Big: a new stamp every other message), each message with its stamp, a traced one by shift', () => {
+  const m = new Mailbox(Infinity);
+  const inner = m as unknown as { stamps: number[] | null };
+  // Three runs queued: the stamp array, from here on.
+  for (const [msg, stamp] of [['a', 1], ['b', 2], ['c', 3]] as const) pushAt(m, msg, stamp);
+  assert.ok(inner.stamps !== null);
+  // Taken by shiftLone alone (no call to shift, which the lone turn's code would not inline), wrapping the ring.
+  const shift = m.shift;
+  let shifts = 0;
+  m.shift = function (this: Mailbox) {
+    shifts++;
+    return shift.call(this);
+  };
+  const got: Array<[unknown, number]> = [];
+  for (let i = 0; i < 40; i++) {
+    got.push([m.shiftLone(), m.lastStamp]);
+    pushAt(m, i, 10 + (i % 3));
+  }
+  while (m.length > 0) got.push([m.shiftLone(), m.lastStamp]);
+  const want: Array<[unknown, number]> = [['a', 1], ['b', 2], ['c', 3]];
+  for (let i = 0; i < 40; i++) want.push([i, 10 + (i % 3)]);
+  assert.equal(got, want);
+  assert.is(shifts, 0, 'shiftLone took every message itself');
+  // A traced message: shift's way, which keeps its context.
+  STAMP_IN.at = 50;
+  m.pushStamped('t', { t: 1 });
+  assert.equal([m.shiftLone(), m.lastStamp, m.lastTrace, shifts], ['t', 50, { t: 1 }, 1]);
+});
+
 test('a ring that grew past SHRINK_ABOVE gives its arrays back once two looks find it empty and untouched (not while in use), and order, stamps and traces hold after', () => {
   const m = new Mailbox(Infinity);
   const inner = m as unknown as { buf: unknown[]; stamps: number[] | null; traces: unknown[] | null };

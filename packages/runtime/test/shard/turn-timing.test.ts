@@ -1,4 +1,4 @@
-// Queue waits noted by TurnTiming (waited per message, runStarts/ranInBlock per run) add up to the exact figures, whichever of its two kept values a wait matches.
+// Queue waits noted by TurnTiming (waited and the lone turn's took per message, runStarts/ranInBlock per run) add up to the exact figures, whichever of its two kept values a wait matches.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { MetricsWriter } from '@joerl/telemetry/internal';
@@ -30,7 +30,7 @@ function rng(seed: number): () => number {
   };
 }
 
-test('waits recorded equal the model: either kept value, new ones, NaN stamps, stamps after the clock, runs', () => {
+test('waits recorded equal the model: either kept value, new ones, NaN stamps, stamps after the clock, runs, lone takes', () => {
   for (let seed = 1; seed <= 20; seed++) {
     const r = rng(seed);
     const { w, waits } = writer();
@@ -46,14 +46,17 @@ test('waits recorded equal the model: either kept value, new ones, NaN stamps, s
       const x = r();
       // NaN: not stamped; a stamp after the clock (another thread's): a wait of 0.
       mb.lastStamp = x < 0.1 ? NaN : x < 0.15 ? clock + 0.5 : clock - Math.floor(r() * 3) * 0.25;
-      if (r() < 0.3) {
+      const path = r();
+      if (path < 0.3) {
         // A run of k messages with this stamp (the lean turn's path).
         const k = 1 + Math.floor(r() * 4);
         t.runStarts(mb);
         t.ranInBlock(k, k);
         if (mb.lastStamp === mb.lastStamp) note(Math.max(0, clock - mb.lastStamp), k);
       } else {
-        t.waited(mb);
+        // The lone turn's take (a stamp equal to the clock counted as a zero wait), or the long way.
+        if (path < 0.65) t.took(mb);
+        else t.waited(mb);
         if (mb.lastStamp === mb.lastStamp) note(Math.max(0, clock - mb.lastStamp), 1);
       }
       if (r() < 0.01) t.flushWaits();
