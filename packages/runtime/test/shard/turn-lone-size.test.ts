@@ -59,31 +59,25 @@ function shiftLoneBytes(): Promise<number> {
   );
 }
 
-test('the lone turn stays small enough for the scheduler slice to inline it', async () => {
+/**
+ * Asserts that `what`'s bytecode (read by `bytes`, longer than `min` when read at all) is at most `max` bytes,
+ * on the V8 the bounds were measured on; elsewhere it says so and checks nothing.
+ */
+async function assertWithin(what: string, bytes: () => Promise<number>, min: number, max: number, fix: string): Promise<void> {
   if (!MEASURED_ON.test(process.versions.v8)) {
     console.log(`  (V8 ${process.versions.v8}: the bound was measured on 11.3; not checked)`);
     return;
   }
-  const bytes = await loneBytes();
-  assert.ok(bytes > 100, `a bytecode length was read (${bytes})`);
-  assert.ok(
-    bytes <= MAX_LONE_BYTES,
-    `lone is ${bytes} bytes of bytecode (at most ${MAX_LONE_BYTES}): move what was added into a function of its own, or take as many bytes out`,
-  );
-});
+  const n = await bytes();
+  assert.ok(n > min, `a bytecode length was read (${n})`);
+  assert.ok(n <= max, `${what} is ${n} bytes of bytecode (at most ${max}): ${fix}`);
+}
 
-test('the lone turn\'s take stays small enough for a ring\'s lone to be inlined with it', async () => {
-  if (!MEASURED_ON.test(process.versions.v8)) {
-    console.log(`  (V8 ${process.versions.v8}: the bound was measured on 11.3; not checked)`);
-    return;
-  }
-  const bytes = await shiftLoneBytes();
-  assert.ok(bytes > 50, `a bytecode length was read (${bytes})`);
-  assert.ok(
-    bytes <= MAX_SHIFT_LONE_BYTES,
-    `Mailbox.shiftLone is ${bytes} bytes of bytecode (at most ${MAX_SHIFT_LONE_BYTES}): leave the rare cases to shift`,
-  );
-});
+test('the lone turn stays small enough for the scheduler slice to inline it', () =>
+  assertWithin('lone', loneBytes, 100, MAX_LONE_BYTES, 'move what was added into a function of its own, or take as many bytes out'));
+
+test("the lone turn's take stays small enough for a ring's lone to be inlined with it", () =>
+  assertWithin('Mailbox.shiftLone', shiftLoneBytes, 50, MAX_SHIFT_LONE_BYTES, 'leave the rare cases to shift'));
 
 test('the states the lone turn writes as literals are those of proc.ts', () => {
   const src = readFileSync(new URL('../../src/shard/turn-lone.ts', import.meta.url), 'utf8');
