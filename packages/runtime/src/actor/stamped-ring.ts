@@ -1,21 +1,25 @@
 // The ring a mailbox keeps its messages in, and each queued message's queue-wait stamp: in one field, a pair slot or an array.
 
+import type { SlotTable } from './slot-table.js';
 import { PAIRS } from './stamp-pairs.js';
+import { closeStamps, openStamps, stampTable } from './stamp-tables.js';
 
 /**
  * `StampedRing.mode` while it has no stamp array: never stamped (NEVER),
- * stamped once but holding no single run now (AFTER: taking a message sets
- * `lastStamp` NaN), every queued message carries the stamp in `lastStamp`
- * (SINGLE; a take that empties the mailbox keeps it, `lastStamp` then the
- * taken message's: a one-message turn writes no mode), or, 0 and up, two
- * runs in that pair slot (stamp-pairs.ts): `mode >= SINGLE` is "stamps
- * queued, or SINGLE emptied" (a push then goes to `stampTail`).
- * Mailbox.shiftLone compares SINGLE and NEVER as literals (bytes the lone
- * turn cannot spare): renumber them there too.
+ * every queued message carries the stamp in `lastStamp` (SINGLE; a take
+ * that empties the mailbox keeps it, `lastStamp` then the taken message's:
+ * a one-message turn writes no mode), stamped once but holding no single
+ * run now (AFTER: taking a message sets `lastStamp` NaN), or, 0 and up, two
+ * runs in that pair slot (stamp-pairs.ts). With a stamp array it is the
+ * negated base of the array's slot (-LEAD, -4, or less: stamp-tables.ts).
+ * So `mode > SINGLE` is "a take must move a stamp" (AFTER or a pair), and
+ * every mode but NEVER and AFTER sends a push to `stampTail`.
+ * Mailbox.shiftLone compares SINGLE as a literal (bytes the lone turn
+ * cannot spare): renumber it there too.
  */
 export const NEVER = -3;
-export const AFTER = -2;
-export const SINGLE = -1;
+export const SINGLE = -2;
+export const AFTER = -1;
 
 /** Ring size (slots) above which an idle empty ring gives its arrays back (see `settleIdleRings`). */
 export const SHRINK_ABOVE = 1024;
@@ -66,9 +70,13 @@ export class StampedRing {
   length = 0;
   /** The send time of the message just taken; NaN if it was not stamped. */
   lastStamp = NaN;
-  /** Each queued message's stamp, at its slot (NaN: none), once made (see above); null before. */
-  protected stamps: number[] | null = null;
-  /** With `stamps` null: NEVER, AFTER, SINGLE or a pair slot (see there). */
+  /**
+   * The table holding the stamp array, once made (see above): each queued
+   * message's stamp (NaN: none) at `stampTable.at[slot - mode]` for its
+   * ring slot. Null before.
+   */
+  protected stampTable: SlotTable | null = null;
+  /** NEVER, AFTER, SINGLE, a pair slot, or with `stampTable` the negated base of its stamp slot (see NEVER). */
   protected mode = NEVER;
 
   constructor(initialSize: number) {
@@ -86,19 +94,21 @@ export class StampedRing {
    */
   headRun(max?: number): number {
     const cap = max === undefined || max > this.length ? this.length : max;
-    const st = this.stamps;
-    if (st !== null) {
+    const t = this.stampTable;
+    if (t !== null) {
+      const st = t.at;
+      const b = -this.mode;
       const h = this.head;
       const mask = this.mask;
-      const s = st[h]!;
+      const s = st[b + h]!;
       this.lastStamp = s;
       let k = 1;
       if (s === s) {
-        while (k < cap && st[(h + k) & mask] === s) k++;
+        while (k < cap && st[b + ((h + k) & mask)] === s) k++;
       } else {
         // NaN after NaN: unstamped ones are a run too.
         for (; k < cap; k++) {
-          const x = st[(h + k) & mask]!;
+          const x = st[b + ((h + k) & mask)]!;
           if (x === x) break;
         }
       }
@@ -141,9 +151,9 @@ export class StampedRing {
    * itself. A stamp read from a parameter here is on the rare path only.
    */
   protected stampTail(at: number): void {
-    const st = this.stamps;
-    if (st !== null) {
-      st[(this.head + this.length) & this.mask] = at;
+    const t = this.stampTable;
+    if (t !== null) {
+      t.at[((this.head + this.length) & this.mask) - this.mode] = at;
       return;
     }
     if (this.mode === SINGLE) {
@@ -182,22 +192,29 @@ export class StampedRing {
       return;
     }
     // A third run, an unstamped message behind stamped ones, or a stamped one behind unstamped ones.
-    this.toArray()[(this.head + this.length) & this.mask] = at;
+    this.toArray();
+    this.stampTable!.at[((this.head + this.length) & this.mask) - this.mode] = at;
   }
 
   /** Message `i` (from the oldest) is being removed from the middle: the stamps behind it move up with their messages. */
   protected removingStamp(i: number): void {
-    if (this.stamps === null && this.mode >= 0) this.toArray();
-    const st = this.stamps;
-    if (st !== null) {
-      for (let k = i; k < this.length - 1; k++) st[(this.head + k) & this.mask] = st[(this.head + k + 1) & this.mask]!;
+    if (this.stampTable === null && this.mode >= 0) this.toArray();
+    const t = this.stampTable;
+    if (t !== null) {
+      const st = t.at;
+      const b = -this.mode;
+      for (let k = i; k < this.length - 1; k++) st[b + ((this.head + k) & this.mask)] = st[b + ((this.head + k + 1) & this.mask)]!;
     } else if (this.length === 1 && this.mode === SINGLE) this.mode = AFTER;
   }
 
-  /** Starts the (empty) ring again at SHRUNK_SIZE slots; the stamp array, if any, too. The mode and `lastStamp` stay. */
+  /**
+   * Starts the (empty) ring again at SHRUNK_SIZE slots, without its stamp
+   * array (AFTER then: a third run makes a new one). Otherwise the mode and
+   * `lastStamp` stay.
+   */
   protected shrink(): void {
     this.buf = new Array<unknown>(SHRUNK_SIZE);
-    if (this.stamps !== null) this.stamps = nanArray(SHRUNK_SIZE);
+    this.dropStamps();
     this.head = 0;
     this.mask = SHRUNK_SIZE - 1;
   }
@@ -208,11 +225,18 @@ export class StampedRing {
     const next = new Array<unknown>(size * 2);
     for (let i = 0; i < this.length; i++) next[i] = this.buf[(this.head + i) & this.mask];
     this.buf = next;
-    const st = this.stamps;
-    if (st !== null) {
-      const s = nanArray(size * 2);
-      for (let i = 0; i < this.length; i++) s[i] = st[(this.head + i) & this.mask]!;
-      this.stamps = s;
+    const t = this.stampTable;
+    if (t !== null) {
+      // The next size's table: its slot's stamps from 0, with the messages; the old slot is freed.
+      const b = -this.mode;
+      const t2 = stampTable(size * 2);
+      const b2 = openStamps(t2);
+      const from = t.at;
+      const to = t2.at;
+      for (let i = 0; i < this.length; i++) to[b2 + i] = from[b + ((this.head + i) & this.mask)]!;
+      closeStamps(t, b);
+      this.stampTable = t2;
+      this.mode = -b2;
     }
     this.head = 0;
     this.mask = size * 2 - 1;
@@ -259,9 +283,32 @@ export class StampedRing {
     this.mode = this.length === 1 ? AFTER : SINGLE;
   }
 
+  /**
+   * The mailbox's process is gone and the mailbox empty (exits.ts): its
+   * stamp slot, or pair, is freed (a table keeps a slot until then).
+   */
+  release(): void {
+    if (this.stampTable !== null) this.dropStamps();
+    else if (this.mode >= 0) {
+      PAIRS.close(this.mode);
+      this.mode = AFTER;
+    }
+  }
+
+  /** Frees the stamp array's slot, if any: no stamp is queued (AFTER; `lastStamp` stays). */
+  private dropStamps(): void {
+    const t = this.stampTable;
+    if (t === null) return;
+    closeStamps(t, -this.mode);
+    this.stampTable = null;
+    this.mode = AFTER;
+  }
+
   /** Makes the stamp array from what the mode says of the queued messages (a pair is freed); `lastStamp` stays. */
-  private toArray(): number[] {
-    const st = nanArray(this.buf.length);
+  private toArray(): void {
+    const t = stampTable(this.buf.length);
+    const b = openStamps(t);
+    const st = t.at;
     const p = this.mode;
     let first = NaN;
     let rest = NaN;
@@ -275,23 +322,10 @@ export class StampedRing {
       left = PAIRS.at[b + 2]!;
       PAIRS.close(p);
     }
-    for (let k = 0; k < this.length; k++) st[(this.head + k) & this.mask] = k < left ? first : rest;
-    this.stamps = st;
-    this.mode = AFTER;
-    return st;
+    for (let k = 0; k < this.length; k++) st[b + ((this.head + k) & this.mask)] = k < left ? first : rest;
+    this.stampTable = t;
+    this.mode = -b;
   }
-}
-
-/**
- * An array of `n` NaNs, packed doubles: V8 keeps them unboxed, and a read
- * from a packed array cannot find a hole. (`new Array(n).fill(NaN)` is holey:
- * TurboFan turned each read of a possible hole into a tagged value, and
- * `headRun` boxed the stamps it read, a heap number a run.)
- */
-function nanArray(n: number): number[] {
-  const a: number[] = [];
-  for (let i = 0; i < n; i++) a.push(NaN);
-  return a;
 }
 
 /** Rings of this thread that grew past SHRINK_ABOVE slots and have not given their arrays back yet. */
