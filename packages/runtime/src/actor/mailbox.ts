@@ -67,7 +67,7 @@ export class Mailbox extends StampedRing {
    * StampedRing for where it is kept).
    */
   pushStamped(msg: unknown, trace?: unknown): boolean {
-    const t = this.stampTable;
+    const t = this.stamps;
     const at = STAMP_IN.at;
     // The common case: room, no trace, and a number (not NaN).
     if (trace !== undefined || this.length >= this.capacity || this.length > this.mask || at !== at) {
@@ -80,7 +80,7 @@ export class Mailbox extends StampedRing {
         this.lastStamp = at;
         this.mode = SINGLE;
       } else if (this.mode !== SINGLE || this.lastStamp !== at) return this.pushStampedSlow(msg, trace);
-    } else t.at[i - this.mode] = at;
+    } else t[i - this.mode] = at;
     this.buf[i] = msg;
     this.length++;
     return true;
@@ -128,8 +128,8 @@ export class Mailbox extends StampedRing {
     const i = this.head;
     const msg = this.buf[i];
     this.buf[i] = undefined;
-    const t = this.stampTable;
-    if (t !== null) this.lastStamp = t.at[i - this.mode]!;
+    const t = this.stamps;
+    if (t !== null) this.lastStamp = t[i - this.mode]!;
     else if (this.mode !== NEVER) this.tookHead();
     const traces = this.traces;
     if (traces !== null) {
@@ -157,13 +157,13 @@ export class Mailbox extends StampedRing {
    * inlines it with this inlined: turn-lone-size.test.ts bounds both).
    */
   shiftLone(): unknown {
-    const t = this.stampTable;
+    const t = this.stamps;
     const m = this.mode;
     // AFTER or a pair (a stamp array's mode is its negated base, -4 or less): shift's.
     if (m > -2 || this.traces !== null) return this.shift(); // SINGLE
     const i = this.head;
     const buf = this.buf;
-    if (t !== null) this.lastStamp = t.at[i - m]!;
+    if (t !== null) this.lastStamp = t[i - m]!;
     const msg = buf[i];
     buf[i] = undefined;
     this.head = (i + 1) & this.mask;
@@ -180,7 +180,7 @@ export class Mailbox extends StampedRing {
     const i = this.head;
     const msg = this.buf[i];
     this.buf[i] = undefined;
-    if (this.stampTable === null && this.mode !== NEVER) this.tookInRun();
+    if (this.stamps === null && this.mode !== NEVER) this.tookInRun();
     if (this.traces !== null) this.traces[i] = undefined;
     this.head = (i + 1) & this.mask;
     this.length--;

@@ -46,6 +46,11 @@ export class SlotTable {
     this.free[this.nFree++] = i;
   }
 
+  /** Whether every slot is in use: the next `open` would replace `at`. */
+  get full(): boolean {
+    return this.nFree === 0 && this.used === this.free.length;
+  }
+
   /** Slots in use (for tests). */
   get live(): number {
     return this.used - this.nFree;

@@ -1,8 +1,7 @@
 // The ring a mailbox keeps its messages in, and each queued message's queue-wait stamp: in one field, a pair slot or an array.
 
-import type { SlotTable } from './slot-table.js';
 import { PAIRS } from './stamp-pairs.js';
-import { closeStamps, openStamps, stampTable } from './stamp-tables.js';
+import { closeStamps, openStamps, stampChunk } from './stamp-tables.js';
 
 /**
  * `StampedRing.mode` while it has no stamp array: never stamped (NEVER),
@@ -71,12 +70,13 @@ export class StampedRing {
   /** The send time of the message just taken; NaN if it was not stamped. */
   lastStamp = NaN;
   /**
-   * The table holding the stamp array, once made (see above): each queued
-   * message's stamp (NaN: none) at `stampTable.at[slot - mode]` for its
-   * ring slot. Null before.
+   * The stamp array, once made (see above): a chunk of stamp slots shared
+   * with the thread's other rings of this size (stamp-tables.ts), each
+   * queued message's stamp (NaN: none) at `stamps[slot - mode]` for its ring
+   * slot. Null before.
    */
-  protected stampTable: SlotTable | null = null;
-  /** NEVER, AFTER, SINGLE, a pair slot, or with `stampTable` the negated base of its stamp slot (see NEVER). */
+  protected stamps: Float64Array | null = null;
+  /** NEVER, AFTER, SINGLE, a pair slot, or with `stamps` the negated base of its slot there (see NEVER). */
   protected mode = NEVER;
 
   constructor(initialSize: number) {
@@ -94,9 +94,8 @@ export class StampedRing {
    */
   headRun(max?: number): number {
     const cap = max === undefined || max > this.length ? this.length : max;
-    const t = this.stampTable;
-    if (t !== null) {
-      const st = t.at;
+    const st = this.stamps;
+    if (st !== null) {
       const b = -this.mode;
       const h = this.head;
       const mask = this.mask;
@@ -151,9 +150,9 @@ export class StampedRing {
    * itself. A stamp read from a parameter here is on the rare path only.
    */
   protected stampTail(at: number): void {
-    const t = this.stampTable;
-    if (t !== null) {
-      t.at[((this.head + this.length) & this.mask) - this.mode] = at;
+    const st = this.stamps;
+    if (st !== null) {
+      st[((this.head + this.length) & this.mask) - this.mode] = at;
       return;
     }
     if (this.mode === SINGLE) {
@@ -193,15 +192,14 @@ export class StampedRing {
     }
     // A third run, an unstamped message behind stamped ones, or a stamped one behind unstamped ones.
     this.toArray();
-    this.stampTable!.at[((this.head + this.length) & this.mask) - this.mode] = at;
+    this.stamps![((this.head + this.length) & this.mask) - this.mode] = at;
   }
 
   /** Message `i` (from the oldest) is being removed from the middle: the stamps behind it move up with their messages. */
   protected removingStamp(i: number): void {
-    if (this.stampTable === null && this.mode >= 0) this.toArray();
-    const t = this.stampTable;
-    if (t !== null) {
-      const st = t.at;
+    if (this.stamps === null && this.mode >= 0) this.toArray();
+    const st = this.stamps;
+    if (st !== null) {
       const b = -this.mode;
       for (let k = i; k < this.length - 1; k++) st[b + ((this.head + k) & this.mask)] = st[b + ((this.head + k + 1) & this.mask)]!;
     } else if (this.length === 1 && this.mode === SINGLE) this.mode = AFTER;
@@ -213,8 +211,8 @@ export class StampedRing {
    * `lastStamp` stay.
    */
   protected shrink(): void {
-    this.buf = new Array<unknown>(SHRUNK_SIZE);
     this.dropStamps();
+    this.buf = new Array<unknown>(SHRUNK_SIZE);
     this.head = 0;
     this.mask = SHRUNK_SIZE - 1;
   }
@@ -225,17 +223,16 @@ export class StampedRing {
     const next = new Array<unknown>(size * 2);
     for (let i = 0; i < this.length; i++) next[i] = this.buf[(this.head + i) & this.mask];
     this.buf = next;
-    const t = this.stampTable;
-    if (t !== null) {
+    const from = this.stamps;
+    if (from !== null) {
       // The next size's table: its slot's stamps from 0, with the messages; the old slot is freed.
       const b = -this.mode;
-      const t2 = stampTable(size * 2);
-      const b2 = openStamps(t2);
-      const from = t.at;
-      const to = t2.at;
+      const c = stampChunk(size * 2);
+      const b2 = openStamps(c);
+      const to = c.at;
       for (let i = 0; i < this.length; i++) to[b2 + i] = from[b + ((this.head + i) & this.mask)]!;
-      closeStamps(t, b);
-      this.stampTable = t2;
+      closeStamps(from, b);
+      this.stamps = to;
       this.mode = -b2;
     }
     this.head = 0;
@@ -288,7 +285,7 @@ export class StampedRing {
    * stamp slot, or pair, is freed (a table keeps a slot until then).
    */
   release(): void {
-    if (this.stampTable !== null) this.dropStamps();
+    if (this.stamps !== null) this.dropStamps();
     else if (this.mode >= 0) {
       PAIRS.close(this.mode);
       this.mode = AFTER;
@@ -297,18 +294,18 @@ export class StampedRing {
 
   /** Frees the stamp array's slot, if any: no stamp is queued (AFTER; `lastStamp` stays). */
   private dropStamps(): void {
-    const t = this.stampTable;
-    if (t === null) return;
-    closeStamps(t, -this.mode);
-    this.stampTable = null;
+    const st = this.stamps;
+    if (st === null) return;
+    closeStamps(st, -this.mode);
+    this.stamps = null;
     this.mode = AFTER;
   }
 
   /** Makes the stamp array from what the mode says of the queued messages (a pair is freed); `lastStamp` stays. */
   private toArray(): void {
-    const t = stampTable(this.buf.length);
-    const b = openStamps(t);
-    const st = t.at;
+    const c = stampChunk(this.buf.length);
+    const b = openStamps(c);
+    const st = c.at;
     const p = this.mode;
     let first = NaN;
     let rest = NaN;
@@ -323,7 +320,7 @@ export class StampedRing {
       PAIRS.close(p);
     }
     for (let k = 0; k < this.length; k++) st[b + ((this.head + k) & this.mask)] = k < left ? first : rest;
-    this.stampTable = t;
+    this.stamps = st;
     this.mode = -b;
   }
 }

@@ -266,7 +266,7 @@ test('a single run keeps its stamp in lastStamp: each message keeps its stamp, n
 
 test('two runs keep their stamps in a pair slot, not a stamp array: shift, runs, a third run, an unstamped message, removeAt; every pair freed', () => {
   const base = livePairs();
-  const arrayOf = (mb: Mailbox): unknown => (mb as unknown as { stampTable: unknown }).stampTable;
+  const arrayOf = (mb: Mailbox): unknown => (mb as unknown as { stamps: unknown }).stamps;
   // A parent with both children's answers queued, sent at two clocks (Savina's Fibonacci).
   const m = new Mailbox(Infinity, 2);
   pushAt(m, 'a', 1);
@@ -362,7 +362,7 @@ test('two runs keep their stamps in a pair slot, not a stamp array: shift, runs,
 });
 
 test('a stamp array keeps each message its stamp: headRun counts at most max, unstamped ones make runs too, through growth and wrap', () => {
-  const arrayOf = (mb: Mailbox): unknown => (mb as unknown as { stampTable: unknown }).stampTable;
+  const arrayOf = (mb: Mailbox): unknown => (mb as unknown as { stamps: unknown }).stamps;
   const m = new Mailbox(Infinity, 2);
   // Messages from many senders (Savina's Big): a new stamp every other message makes the array.
   const want: Array<[unknown, number | null]> = [];
@@ -456,7 +456,7 @@ test('stamps against a model, seeded: pushes of a few stamps (some unstamped or 
 test('shiftLone takes from a mailbox of a few messages with their stamps; a single run emptied starts over right with whatever is pushed next, with no stamp array or pair', () => {
   const base = livePairs();
   const m = new Mailbox(Infinity);
-  const inner = m as unknown as { stampTable: object | null };
+  const inner = m as unknown as { stamps: Float64Array | null };
   // Never stamped: no stamp.
   m.push('a');
   assert.is(m.shiftLone(), 'a');
@@ -487,13 +487,13 @@ test('shiftLone takes from a mailbox of a few messages with their stamps; a sing
   pushAt(m, 'q', 11);
   pushAt(m, 'r', 12);
   assert.equal(takeAll(m), [['q', 11], ['r', 12]]);
-  assert.is(inner.stampTable, null, 'no stamp array for two runs at most');
+  assert.is(inner.stamps, null, 'no stamp array for two runs at most');
   assert.is(livePairs(), base, 'every pair freed');
   // A system message behind a stamped one (a stamp array from here on), and shiftLone takes as shift does.
   pushAt(m, 'x', 8);
   m.pushAlways({ sys: 1 });
   assert.equal(takeAll(m), [['x', 8], [{ sys: 1 }, null]]);
-  assert.ok(inner.stampTable !== null);
+  assert.ok(inner.stamps !== null);
   pushAt(m, 3, 5);
   assert.is(m.shiftLone(), 3);
   assert.is(m.lastStamp, 5);
@@ -509,10 +509,10 @@ test('shiftLone takes from a mailbox of a few messages with their stamps; a sing
 
 test('shiftLone takes from a stamp array itself (Savina\'s Big: a new stamp every other message), each message with its stamp, a traced one by shift', () => {
   const m = new Mailbox(Infinity);
-  const inner = m as unknown as { stampTable: object | null };
+  const inner = m as unknown as { stamps: Float64Array | null };
   // Three runs queued: the stamp array, from here on.
   for (const [msg, stamp] of [['a', 1], ['b', 2], ['c', 3]] as const) pushAt(m, msg, stamp);
-  assert.ok(inner.stampTable !== null);
+  assert.ok(inner.stamps !== null);
   // Taken by shiftLone alone (no call to shift, which the lone turn's code would not inline), wrapping the ring.
   const shift = m.shift;
   let shifts = 0;
@@ -538,7 +538,7 @@ test('shiftLone takes from a stamp array itself (Savina\'s Big: a new stamp ever
 
 test('a ring that grew past SHRINK_ABOVE gives its arrays (and stamp slot) back once two looks find it empty and untouched (not while in use), and order, stamps and traces hold after', () => {
   const m = new Mailbox(Infinity);
-  const inner = m as unknown as { buf: unknown[]; stampTable: object | null; traces: unknown[] | null };
+  const inner = m as unknown as { buf: unknown[]; stamps: Float64Array | null; traces: unknown[] | null };
   const n = SHRINK_ABOVE * 4;
   // Three stamps in turn and a traced message now and then: the stamp array and the trace array are made.
   const fill = (from: number) => {
@@ -556,7 +556,7 @@ test('a ring that grew past SHRINK_ABOVE gives its arrays (and stamp slot) back 
   };
   fill(0);
   assert.ok(inner.buf.length > SHRINK_ABOVE);
-  assert.ok(inner.stampTable !== null && inner.traces !== null);
+  assert.ok(inner.stamps !== null && inner.traces !== null);
   drain(0);
   // The first look finds it empty; traffic before the next one keeps it (a ring in use keeps its size).
   settleIdleRings();
@@ -567,7 +567,7 @@ test('a ring that grew past SHRINK_ABOVE gives its arrays (and stamp slot) back 
   // Two looks in a row find it empty and untouched: it gives its arrays back.
   settleIdleRings();
   assert.is(inner.buf.length, SHRUNK_SIZE);
-  assert.is(inner.stampTable, null, 'its stamp slot freed (a third run makes a new one)');
+  assert.is(inner.stamps, null, 'its stamp slot freed (a third run makes a new one)');
   assert.is(inner.traces!.length, SHRUNK_SIZE);
   fill(n);
   drain(n);

@@ -17,7 +17,7 @@ import { LEAD } from '../../src/actor/stamp-tables.ts';
  * were measured.
  */
 const MAX_LONE_BYTES = 424;
-/** `Mailbox.shiftLone`, which `lone`'s own code inlines in a ring: 97 bytes, 108 since it reads a stamp array itself, 105 with that array in a slot table (stamp-tables.ts). */
+/** `Mailbox.shiftLone`, which `lone`'s own code inlines in a ring: 97 bytes, 108 since it reads a stamp array itself, 100 with that array a shared chunk of stamp slots (stamp-tables.ts). */
 const MAX_SHIFT_LONE_BYTES = 108;
 const MEASURED_ON = /^11\.3\./;
 
