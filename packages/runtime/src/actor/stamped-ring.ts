@@ -47,7 +47,11 @@ const NOT_SEEN = -1;
  * children's answers). A third run, an unstamped message behind stamped ones,
  * or a removal from a pair makes the stamp array: every queued message's
  * stamp in the slot parallel to its own, written by its push and read by
- * its take, kept (and grown with the ring) from then on. Savina's Big
+ * its take, kept (and grown with the ring) from then on, until the ring
+ * shrinks or `release` (its process exited). It is a slot of a chunk that
+ * the thread's rings of this size share (stamp-tables.ts), the mailbox
+ * holding the chunk's Float64Array and, in `mode`, the slot's negated base:
+ * an array per mailbox was two cold cache lines per send in Big. Savina's Big
  * (messages from many senders, a new stamp every other message of a
  * mailbox) kept runs in a record before (run starts and stamps in arrays
  * searched at every take, a new run at every other push): the shard's CPU
