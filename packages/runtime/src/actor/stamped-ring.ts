@@ -229,7 +229,7 @@ export class StampedRing {
     this.buf = next;
     const from = this.stamps;
     if (from !== null) {
-      // The next size's table: its slot's stamps from 0, with the messages; the old slot is freed.
+      // A slot of the next size's chunks: its stamps from 0, with the messages; the old slot is freed.
       const b = -this.mode;
       const c = stampChunk(size * 2);
       const b2 = openStamps(c);
@@ -286,7 +286,7 @@ export class StampedRing {
 
   /**
    * The mailbox's process is gone and the mailbox empty (exits.ts): its
-   * stamp slot, or pair, is freed (a table keeps a slot until then).
+   * stamp slot, or pair, is freed (a chunk keeps a slot until then).
    */
   release(): void {
     if (this.stamps !== null) this.dropStamps();
@@ -308,7 +308,7 @@ export class StampedRing {
   /** Makes the stamp array from what the mode says of the queued messages (a pair is freed); `lastStamp` stays. */
   private toArray(): void {
     const c = stampChunk(this.buf.length);
-    const b = openStamps(c);
+    const base = openStamps(c);
     const st = c.at;
     const p = this.mode;
     let first = NaN;
@@ -323,9 +323,9 @@ export class StampedRing {
       left = PAIRS.at[b + 2]!;
       PAIRS.close(p);
     }
-    for (let k = 0; k < this.length; k++) st[b + ((this.head + k) & this.mask)] = k < left ? first : rest;
+    for (let k = 0; k < this.length; k++) st[base + ((this.head + k) & this.mask)] = k < left ? first : rest;
     this.stamps = st;
-    this.mode = -b;
+    this.mode = -base;
   }
 }
 
