@@ -1,6 +1,6 @@
 // A process mailbox: a growable ring of messages with an optional capacity, FIFO plus removal from the middle.
 
-import { NEVER, SINGLE, StampedRing } from './stamped-ring.js';
+import { AFTER, NEVER, SINGLE, StampedRing } from './stamped-ring.js';
 
 /**
  * The EXIT and DOWN messages the runtime queued (signals turned into
@@ -55,7 +55,7 @@ export class Mailbox extends StampedRing {
     if (this.length >= this.capacity) return false;
     if (this.length > this.mask) this.grow();
     this.buf[(this.head + this.length) & this.mask] = msg;
-    if (this.stamps !== null || this.mode >= SINGLE) this.stampTail(NaN);
+    if (this.mode !== NEVER && this.mode !== AFTER) this.stampTail(NaN);
     this.length++;
     return true;
   }
@@ -67,20 +67,20 @@ export class Mailbox extends StampedRing {
    * StampedRing for where it is kept).
    */
   pushStamped(msg: unknown, trace?: unknown): boolean {
-    const st = this.stamps;
+    const t = this.stamps;
     const at = STAMP_IN.at;
     // The common case: room, no trace, and a number (not NaN).
     if (trace !== undefined || this.length >= this.capacity || this.length > this.mask || at !== at) {
       return this.pushStampedSlow(msg, trace);
     }
     const i = (this.head + this.length) & this.mask;
-    if (st === null) {
+    if (t === null) {
       // A single run: starts one in an empty mailbox, or joins the one queued; anything else goes to stampTail.
       if (this.length === 0) {
         this.lastStamp = at;
         this.mode = SINGLE;
       } else if (this.mode !== SINGLE || this.lastStamp !== at) return this.pushStampedSlow(msg, trace);
-    } else st[i] = at;
+    } else t[i - this.mode] = at;
     this.buf[i] = msg;
     this.length++;
     return true;
@@ -105,7 +105,7 @@ export class Mailbox extends StampedRing {
   pushAlways(msg: object): void {
     if (this.length > this.mask) this.grow();
     this.buf[(this.head + this.length) & this.mask] = msg;
-    if (this.stamps !== null || this.mode >= SINGLE) this.stampTail(NaN);
+    if (this.mode !== NEVER && this.mode !== AFTER) this.stampTail(NaN);
     this.length++;
     SYSTEM.add(msg);
     this.sysCount++;
@@ -128,7 +128,8 @@ export class Mailbox extends StampedRing {
     const i = this.head;
     const msg = this.buf[i];
     this.buf[i] = undefined;
-    if (this.stamps !== null) this.lastStamp = this.stamps[i]!;
+    const t = this.stamps;
+    if (t !== null) this.lastStamp = t[i - this.mode]!;
     else if (this.mode !== NEVER) this.tookHead();
     const traces = this.traces;
     if (traces !== null) {
@@ -148,20 +149,21 @@ export class Mailbox extends StampedRing {
    * trace contexts (the usual): nothing to move, as a single run stays one
    * when the mailbox empties (see StampedRing); a stamp array (Savina's Big,
    * a new stamp every other message) is read here too (`shift` was a call
-   * per message there, ~3 ns); a pair or a trace is `shift`'s. The mailbox
-   * must not be empty. The modes are literals (SINGLE, NEVER): an imported
-   * constant is read with a check for its temporal dead zone, bytes the
-   * lone turn cannot spare (a ring's slice inlines it with this inlined:
-   * turn-lone-size.test.ts bounds both).
+   * per message there, ~3 ns); AFTER, a pair or a trace is `shift`'s: one
+   * compare of the mode sorts them, as those modes are the ones above
+   * SINGLE (see NEVER in stamped-ring.ts). The mailbox must not be empty.
+   * SINGLE is a literal: an imported constant is read with a check for its
+   * temporal dead zone, bytes the lone turn cannot spare (a ring's slice
+   * inlines it with this inlined: turn-lone-size.test.ts bounds both).
    */
   shiftLone(): unknown {
-    const st = this.stamps;
+    const t = this.stamps;
     const m = this.mode;
-    // (A ring's SINGLE mailbox fails the first compare: none of the rest is read.)
-    if ((m !== -1 && m !== -3 && st === null) || this.traces !== null) return this.shift(); // SINGLE, NEVER
+    // AFTER or a pair (a stamp array's mode is its negated base, -4 or less): shift's.
+    if (m > -2 || this.traces !== null) return this.shift(); // SINGLE
     const i = this.head;
     const buf = this.buf;
-    if (st !== null) this.lastStamp = st[i]!;
+    if (t !== null) this.lastStamp = t[i - m]!;
     const msg = buf[i];
     buf[i] = undefined;
     this.head = (i + 1) & this.mask;

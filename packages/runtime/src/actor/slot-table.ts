@@ -11,18 +11,25 @@
  * The caller stores the value itself (`table.at[i] = t`), after `open()`:
  * a new slot may replace `at`, and a double passed to a call that is not
  * inlined is boxed. A table of `width` > 1 holds that many doubles a slot,
- * slot i's at `at[i * width]` and after.
+ * slot i's at `at[lead + i * width]` and after (`lead` doubles at the start
+ * belong to no slot: see stamp-tables.ts).
  */
 export class SlotTable {
   at: Float64Array;
+  /** Doubles per slot. */
+  readonly width: number;
+  /** Doubles before slot 0's. */
+  readonly lead: number;
   /** Freed slots, a stack: free[0..nFree). */
   private free: Int32Array;
   private nFree = 0;
   /** Slots handed out so far (the next fresh one). */
   private used = 0;
 
-  constructor(size: number, width = 1) {
-    this.at = new Float64Array(size * width);
+  constructor(size: number, width = 1, lead = 0) {
+    this.width = width;
+    this.lead = lead;
+    this.at = new Float64Array(lead + size * width);
     this.free = new Int32Array(size);
   }
 
@@ -39,13 +46,18 @@ export class SlotTable {
     this.free[this.nFree++] = i;
   }
 
+  /** Whether every slot is in use: the next `open` would replace `at`. */
+  get full(): boolean {
+    return this.nFree === 0 && this.used === this.free.length;
+  }
+
   /** Slots in use (for tests). */
   get live(): number {
     return this.used - this.nFree;
   }
 
   private grow(): void {
-    const at = new Float64Array(this.at.length * 2);
+    const at = new Float64Array(this.lead + this.free.length * 2 * this.width);
     at.set(this.at);
     this.at = at;
     const free = new Int32Array(this.free.length * 2);

@@ -1,21 +1,24 @@
 // The ring a mailbox keeps its messages in, and each queued message's queue-wait stamp: in one field, a pair slot or an array.
 
 import { PAIRS } from './stamp-pairs.js';
+import { closeStamps, openStamps, stampChunk } from './stamp-tables.js';
 
 /**
  * `StampedRing.mode` while it has no stamp array: never stamped (NEVER),
- * stamped once but holding no single run now (AFTER: taking a message sets
- * `lastStamp` NaN), every queued message carries the stamp in `lastStamp`
- * (SINGLE; a take that empties the mailbox keeps it, `lastStamp` then the
- * taken message's: a one-message turn writes no mode), or, 0 and up, two
- * runs in that pair slot (stamp-pairs.ts): `mode >= SINGLE` is "stamps
- * queued, or SINGLE emptied" (a push then goes to `stampTail`).
- * Mailbox.shiftLone compares SINGLE and NEVER as literals (bytes the lone
- * turn cannot spare): renumber them there too.
+ * every queued message carries the stamp in `lastStamp` (SINGLE; a take
+ * that empties the mailbox keeps it, `lastStamp` then the taken message's:
+ * a one-message turn writes no mode), stamped once but holding no single
+ * run now (AFTER: taking a message sets `lastStamp` NaN), or, 0 and up, two
+ * runs in that pair slot (stamp-pairs.ts). With a stamp array it is the
+ * negated base of the array's slot (-LEAD, -4, or less: stamp-tables.ts).
+ * So `mode > SINGLE` is "a take must move a stamp" (AFTER or a pair), and
+ * every mode but NEVER and AFTER sends a push to `stampTail`.
+ * Mailbox.shiftLone compares SINGLE as a literal (bytes the lone turn
+ * cannot spare): renumber it there too.
  */
 export const NEVER = -3;
-export const AFTER = -2;
-export const SINGLE = -1;
+export const SINGLE = -2;
+export const AFTER = -1;
 
 /** Ring size (slots) above which an idle empty ring gives its arrays back (see `settleIdleRings`). */
 export const SHRINK_ABOVE = 1024;
@@ -44,7 +47,11 @@ const NOT_SEEN = -1;
  * children's answers). A third run, an unstamped message behind stamped ones,
  * or a removal from a pair makes the stamp array: every queued message's
  * stamp in the slot parallel to its own, written by its push and read by
- * its take, kept (and grown with the ring) from then on. Savina's Big
+ * its take, kept (and grown with the ring) from then on, until the ring
+ * shrinks or `release` (its process exited). It is a slot of a chunk that
+ * the thread's rings of this size share (stamp-tables.ts), the mailbox
+ * holding the chunk's Float64Array and, in `mode`, the slot's negated base:
+ * an array per mailbox was two cold cache lines per send in Big. Savina's Big
  * (messages from many senders, a new stamp every other message of a
  * mailbox) kept runs in a record before (run starts and stamps in arrays
  * searched at every take, a new run at every other push): the shard's CPU
@@ -66,9 +73,14 @@ export class StampedRing {
   length = 0;
   /** The send time of the message just taken; NaN if it was not stamped. */
   lastStamp = NaN;
-  /** Each queued message's stamp, at its slot (NaN: none), once made (see above); null before. */
-  protected stamps: number[] | null = null;
-  /** With `stamps` null: NEVER, AFTER, SINGLE or a pair slot (see there). */
+  /**
+   * The stamp array, once made (see above): a chunk of stamp slots shared
+   * with the thread's other rings of this size (stamp-tables.ts), each
+   * queued message's stamp (NaN: none) at `stamps[slot - mode]` for its ring
+   * slot. Null before.
+   */
+  protected stamps: Float64Array | null = null;
+  /** NEVER, AFTER, SINGLE, a pair slot, or with `stamps` the negated base of its slot there (see NEVER). */
   protected mode = NEVER;
 
   constructor(initialSize: number) {
@@ -88,17 +100,18 @@ export class StampedRing {
     const cap = max === undefined || max > this.length ? this.length : max;
     const st = this.stamps;
     if (st !== null) {
+      const b = -this.mode;
       const h = this.head;
       const mask = this.mask;
-      const s = st[h]!;
+      const s = st[b + h]!;
       this.lastStamp = s;
       let k = 1;
       if (s === s) {
-        while (k < cap && st[(h + k) & mask] === s) k++;
+        while (k < cap && st[b + ((h + k) & mask)] === s) k++;
       } else {
         // NaN after NaN: unstamped ones are a run too.
         for (; k < cap; k++) {
-          const x = st[(h + k) & mask]!;
+          const x = st[b + ((h + k) & mask)]!;
           if (x === x) break;
         }
       }
@@ -143,7 +156,7 @@ export class StampedRing {
   protected stampTail(at: number): void {
     const st = this.stamps;
     if (st !== null) {
-      st[(this.head + this.length) & this.mask] = at;
+      st[((this.head + this.length) & this.mask) - this.mode] = at;
       return;
     }
     if (this.mode === SINGLE) {
@@ -182,7 +195,8 @@ export class StampedRing {
       return;
     }
     // A third run, an unstamped message behind stamped ones, or a stamped one behind unstamped ones.
-    this.toArray()[(this.head + this.length) & this.mask] = at;
+    this.toArray();
+    this.stamps![((this.head + this.length) & this.mask) - this.mode] = at;
   }
 
   /** Message `i` (from the oldest) is being removed from the middle: the stamps behind it move up with their messages. */
@@ -190,14 +204,19 @@ export class StampedRing {
     if (this.stamps === null && this.mode >= 0) this.toArray();
     const st = this.stamps;
     if (st !== null) {
-      for (let k = i; k < this.length - 1; k++) st[(this.head + k) & this.mask] = st[(this.head + k + 1) & this.mask]!;
+      const b = -this.mode;
+      for (let k = i; k < this.length - 1; k++) st[b + ((this.head + k) & this.mask)] = st[b + ((this.head + k + 1) & this.mask)]!;
     } else if (this.length === 1 && this.mode === SINGLE) this.mode = AFTER;
   }
 
-  /** Starts the (empty) ring again at SHRUNK_SIZE slots; the stamp array, if any, too. The mode and `lastStamp` stay. */
+  /**
+   * Starts the (empty) ring again at SHRUNK_SIZE slots, without its stamp
+   * array (AFTER then: a third run makes a new one). Otherwise the mode and
+   * `lastStamp` stay.
+   */
   protected shrink(): void {
+    this.dropStamps();
     this.buf = new Array<unknown>(SHRUNK_SIZE);
-    if (this.stamps !== null) this.stamps = nanArray(SHRUNK_SIZE);
     this.head = 0;
     this.mask = SHRUNK_SIZE - 1;
   }
@@ -208,11 +227,17 @@ export class StampedRing {
     const next = new Array<unknown>(size * 2);
     for (let i = 0; i < this.length; i++) next[i] = this.buf[(this.head + i) & this.mask];
     this.buf = next;
-    const st = this.stamps;
-    if (st !== null) {
-      const s = nanArray(size * 2);
-      for (let i = 0; i < this.length; i++) s[i] = st[(this.head + i) & this.mask]!;
-      this.stamps = s;
+    const from = this.stamps;
+    if (from !== null) {
+      // A slot of the next size's chunks: its stamps from 0, with the messages; the old slot is freed.
+      const b = -this.mode;
+      const c = stampChunk(size * 2);
+      const b2 = openStamps(c);
+      const to = c.at;
+      for (let i = 0; i < this.length; i++) to[b2 + i] = from[b + ((this.head + i) & this.mask)]!;
+      closeStamps(from, b);
+      this.stamps = to;
+      this.mode = -b2;
     }
     this.head = 0;
     this.mask = size * 2 - 1;
@@ -259,9 +284,32 @@ export class StampedRing {
     this.mode = this.length === 1 ? AFTER : SINGLE;
   }
 
+  /**
+   * The mailbox's process is gone and the mailbox empty (exits.ts): its
+   * stamp slot, or pair, is freed (a chunk keeps a slot until then).
+   */
+  release(): void {
+    if (this.stamps !== null) this.dropStamps();
+    else if (this.mode >= 0) {
+      PAIRS.close(this.mode);
+      this.mode = AFTER;
+    }
+  }
+
+  /** Frees the stamp array's slot, if any: no stamp is queued (AFTER; `lastStamp` stays). */
+  private dropStamps(): void {
+    const st = this.stamps;
+    if (st === null) return;
+    closeStamps(st, -this.mode);
+    this.stamps = null;
+    this.mode = AFTER;
+  }
+
   /** Makes the stamp array from what the mode says of the queued messages (a pair is freed); `lastStamp` stays. */
-  private toArray(): number[] {
-    const st = nanArray(this.buf.length);
+  private toArray(): void {
+    const c = stampChunk(this.buf.length);
+    const base = openStamps(c);
+    const st = c.at;
     const p = this.mode;
     let first = NaN;
     let rest = NaN;
@@ -275,23 +323,10 @@ export class StampedRing {
       left = PAIRS.at[b + 2]!;
       PAIRS.close(p);
     }
-    for (let k = 0; k < this.length; k++) st[(this.head + k) & this.mask] = k < left ? first : rest;
+    for (let k = 0; k < this.length; k++) st[base + ((this.head + k) & this.mask)] = k < left ? first : rest;
     this.stamps = st;
-    this.mode = AFTER;
-    return st;
+    this.mode = -base;
   }
-}
-
-/**
- * An array of `n` NaNs, packed doubles: V8 keeps them unboxed, and a read
- * from a packed array cannot find a hole. (`new Array(n).fill(NaN)` is holey:
- * TurboFan turned each read of a possible hole into a tagged value, and
- * `headRun` boxed the stamps it read, a heap number a run.)
- */
-function nanArray(n: number): number[] {
-  const a: number[] = [];
-  for (let i = 0; i < n; i++) a.push(NaN);
-  return a;
 }
 
 /** Rings of this thread that grew past SHRINK_ABOVE slots and have not given their arrays back yet. */

@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { Mailbox, STAMP_IN } from '../../src/actor/mailbox.ts';
 import { SHRINK_ABOVE, SHRUNK_SIZE, settleIdleRings } from '../../src/actor/stamped-ring.ts';
 import { livePairs } from '../../src/actor/stamp-pairs.ts';
+import { liveStampSlots } from '../../src/actor/stamp-tables.ts';
 
 test('FIFO through growth and wrap', () => {
   const m = new Mailbox(Infinity);
@@ -392,6 +393,7 @@ test('a stamp array keeps each message its stamp: headRun counts at most max, un
 
 test('stamps against a model, seeded: pushes of a few stamps (some unstamped or system) between shifts, runs and removals; a push into a non-empty mailbox never moves lastStamp', () => {
   const base = livePairs();
+  const slots = liveStampSlots();
   let seed = 12345;
   const rand = (n: number): number => {
     seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
@@ -446,13 +448,15 @@ test('stamps against a model, seeded: pushes of a few stamps (some unstamped or 
     }
     assert.equal(takeAll(m), model, `round ${round}: the rest`);
     assert.is(livePairs(), base, `round ${round}: every pair freed`);
+    m.release(); // as its process's exit does
+    assert.is(liveStampSlots(), slots, `round ${round}: its stamp slot freed, and none left behind by growth`);
   }
 });
 
 test('shiftLone takes from a mailbox of a few messages with their stamps; a single run emptied starts over right with whatever is pushed next, with no stamp array or pair', () => {
   const base = livePairs();
   const m = new Mailbox(Infinity);
-  const inner = m as unknown as { stamps: number[] | null };
+  const inner = m as unknown as { stamps: Float64Array | null };
   // Never stamped: no stamp.
   m.push('a');
   assert.is(m.shiftLone(), 'a');
@@ -505,7 +509,7 @@ test('shiftLone takes from a mailbox of a few messages with their stamps; a sing
 
 test('shiftLone takes from a stamp array itself (Savina\'s Big: a new stamp every other message), each message with its stamp, a traced one by shift', () => {
   const m = new Mailbox(Infinity);
-  const inner = m as unknown as { stamps: number[] | null };
+  const inner = m as unknown as { stamps: Float64Array | null };
   // Three runs queued: the stamp array, from here on.
   for (const [msg, stamp] of [['a', 1], ['b', 2], ['c', 3]] as const) pushAt(m, msg, stamp);
   assert.ok(inner.stamps !== null);
@@ -532,9 +536,9 @@ test('shiftLone takes from a stamp array itself (Savina\'s Big: a new stamp ever
   assert.equal([m.shiftLone(), m.lastStamp, m.lastTrace, shifts], ['t', 50, { t: 1 }, 1]);
 });
 
-test('a ring that grew past SHRINK_ABOVE gives its arrays back once two looks find it empty and untouched (not while in use), and order, stamps and traces hold after', () => {
+test('a ring that grew past SHRINK_ABOVE gives its arrays (and stamp slot) back once two looks find it empty and untouched (not while in use), and order, stamps and traces hold after', () => {
   const m = new Mailbox(Infinity);
-  const inner = m as unknown as { buf: unknown[]; stamps: number[] | null; traces: unknown[] | null };
+  const inner = m as unknown as { buf: unknown[]; stamps: Float64Array | null; traces: unknown[] | null };
   const n = SHRINK_ABOVE * 4;
   // Three stamps in turn and a traced message now and then: the stamp array and the trace array are made.
   const fill = (from: number) => {
@@ -563,7 +567,7 @@ test('a ring that grew past SHRINK_ABOVE gives its arrays back once two looks fi
   // Two looks in a row find it empty and untouched: it gives its arrays back.
   settleIdleRings();
   assert.is(inner.buf.length, SHRUNK_SIZE);
-  assert.is(inner.stamps!.length, SHRUNK_SIZE);
+  assert.is(inner.stamps, null, 'its stamp slot freed (a third run makes a new one)');
   assert.is(inner.traces!.length, SHRUNK_SIZE);
   fill(n);
   drain(n);
