@@ -31,19 +31,26 @@ const CHUNK_DOUBLES = 1024;
  * costliest cache misses with telemetry on; its 120 slots here are 3.8 KB
  * of one array that every send and take uses.
  */
-const chunks: SlotTable[][] = [];
-/** Each shared chunk by its array, to free a slot by the array a mailbox holds. */
-const byArray = new Map<Float64Array, SlotTable>();
+/**
+ * The chunks of each size that have a free slot (a stack, by log2 of the
+ * size): `stampChunk` takes the top one, without looking through every
+ * chunk (a million actors with stamp arrays would be 4,000 chunks of four
+ * slots). A full chunk leaves it when its last slot is taken
+ * (`openStamps`) and comes back when one is freed (`closeStamps`).
+ */
+const roomy: SlotTable[][] = [];
+/** Each shared chunk by its array, with log2 of its ring size: to free a slot by the array a mailbox holds. */
+const byArray = new Map<Float64Array, { chunk: SlotTable; k: number }>();
 
 /** A chunk with a free slot for a ring of `size` slots (a power of two): a shared one, or past SHARED_UP_TO one of its own. */
 export function stampChunk(size: number): SlotTable {
   if (size > SHARED_UP_TO) return new SlotTable(1, size, LEAD);
   const k = 31 - Math.clz32(size);
-  const list = (chunks[k] ??= []);
-  for (const c of list) if (!c.full) return c;
+  const free = (roomy[k] ??= []);
+  if (free.length > 0) return free[free.length - 1]!;
   const c = new SlotTable(CHUNK_DOUBLES / size, size, LEAD);
-  list.push(c);
-  byArray.set(c.at, c);
+  free.push(c);
+  byArray.set(c.at, { chunk: c, k });
   return c;
 }
 
@@ -51,18 +58,22 @@ export function stampChunk(size: number): SlotTable {
 export function openStamps(c: SlotTable): number {
   const base = c.lead + c.open() * c.width;
   c.at.fill(NaN, base, base + c.width);
+  if (c.full && c.width <= SHARED_UP_TO) roomy[31 - Math.clz32(c.width)]!.pop(); // it was the top: see stampChunk
   return base;
 }
 
 /** Frees the slot at `base` of the stamp array `at` (an array of its own is simply dropped with its ring). */
 export function closeStamps(at: Float64Array, base: number): void {
-  const c = byArray.get(at);
-  if (c !== undefined) c.close((base - c.lead) / c.width);
+  const e = byArray.get(at);
+  if (e === undefined) return;
+  const c = e.chunk;
+  if (c.full) roomy[e.k]!.push(c);
+  c.close((base - c.lead) / c.width);
 }
 
 /** Slots in use in this thread's shared chunks (for tests: each must be freed when its mailbox grows, shrinks or dies). */
 export function liveStampSlots(): number {
   let n = 0;
-  for (const c of byArray.values()) n += c.live;
+  for (const e of byArray.values()) n += e.chunk.live;
   return n;
 }

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Mailbox, STAMP_IN } from '../../src/actor/mailbox.ts';
 import { SHRINK_ABOVE, settleIdleRings } from '../../src/actor/stamped-ring.ts';
-import { LEAD, SHARED_UP_TO, liveStampSlots } from '../../src/actor/stamp-tables.ts';
+import { LEAD, SHARED_UP_TO, closeStamps, liveStampSlots, openStamps, stampChunk } from '../../src/actor/stamp-tables.ts';
 import { livePairs } from '../../src/actor/stamp-pairs.ts';
 
 type Inner = { stamps: Float64Array | null; mode: number; buf: unknown[] };
@@ -104,6 +104,33 @@ test('a released mailbox holds no pair or slot, and takes stamps again as a new 
   assert.is(livePairs(), pairs);
   pushAt(m, 'c', 3);
   assert.equal([m.shiftLone(), m.lastStamp], ['c', 3]);
+});
+
+test('a slot freed in a full chunk is the next one handed out: no new chunk while an old one has room', () => {
+  // A size of its own here (16 slots: 64 a chunk), so the other tests' slots do not matter.
+  const slots = liveStampSlots();
+  const taken: [Float64Array, number][] = [];
+  const open = (): [Float64Array, number] => {
+    const c = stampChunk(16);
+    const slot: [Float64Array, number] = [c.at, openStamps(c)];
+    taken.push(slot);
+    return slot;
+  };
+  const [first] = open();
+  while (taken.length < 64) open();
+  // The chunk is full (or was partly used before: then the first array is the one that filled now).
+  const [second] = open();
+  assert.is.not(second, first, 'a full chunk gets a sibling');
+  const freed = taken.find(([at]) => at === first)!;
+  closeStamps(freed[0], freed[1]);
+  taken.splice(taken.indexOf(freed), 1);
+  const [again, base] = open();
+  assert.is(again, first, 'the chunk with the freed slot is used again');
+  assert.is(base, freed[1], 'its freed slot');
+  const [next] = open();
+  assert.is(next, second, 'and once it is full again, the sibling');
+  for (const [at, b] of taken) closeStamps(at, b);
+  assert.is(liveStampSlots(), slots, 'every slot freed again');
 });
 
 test.run();
