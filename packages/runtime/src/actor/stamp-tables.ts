@@ -22,35 +22,36 @@ export const SHARED_UP_TO = 64;
 const CHUNK_DOUBLES = 1024;
 
 /**
- * The thread's chunks by log2 of the ring size, made as they fill: a
- * chunk's `at` is never replaced (a full chunk gets a sibling), so a
- * mailbox holds its chunk's Float64Array itself and reads its stamps with
- * no hop through a table. Savina's Big keeps 120 mailboxes of four slots,
- * a new stamp every other message: an array per mailbox (a JSArray and its
- * elements, each touched once per ~120 messages) made a send's two
- * costliest cache misses with telemetry on; its 120 slots here are 3.8 KB
- * of one array that every send and take uses.
- */
-/**
- * The chunks of each size that have a free slot (a stack, by log2 of the
- * size): `stampChunk` takes the top one, without looking through every
- * chunk (a million actors with stamp arrays would be 4,000 chunks of four
- * slots). A full chunk leaves it when its last slot is taken
- * (`openStamps`) and comes back when one is freed (`closeStamps`).
+ * The thread's shared chunks with a free slot, a stack per ring size (by
+ * log2 of the size). A chunk's `at` is never replaced (a full chunk gets a
+ * sibling), so a mailbox holds its chunk's Float64Array itself and reads
+ * its stamps with no hop through a table. Savina's Big keeps 120 mailboxes
+ * of four slots, a new stamp every other message: an array per mailbox (a
+ * JSArray and its elements, each touched once per ~120 messages) made a
+ * send's two costliest cache misses with telemetry on; its 120 slots here
+ * are 3.8 KB of one array that every send and take uses. `stampChunk`
+ * takes the top chunk, without looking through every chunk (a million
+ * actors with stamp arrays would be 4,000 chunks of four slots); a chunk
+ * leaves its stack when its last slot is taken (`openStamps`) and comes
+ * back when one is freed (`closeStamps`).
  */
 const roomy: SlotTable[][] = [];
-/** Each shared chunk by its array, with log2 of its ring size: to free a slot by the array a mailbox holds. */
-const byArray = new Map<Float64Array, { chunk: SlotTable; k: number }>();
+/** Each shared chunk by its array: to free a slot by the array a mailbox holds. */
+const byArray = new Map<Float64Array, SlotTable>();
+
+/** The stack of shared chunks with room for rings of `size` slots (a power of two, at most SHARED_UP_TO). */
+function roomFor(size: number): SlotTable[] {
+  return (roomy[31 - Math.clz32(size)] ??= []);
+}
 
 /** A chunk with a free slot for a ring of `size` slots (a power of two): a shared one, or past SHARED_UP_TO one of its own. */
 export function stampChunk(size: number): SlotTable {
   if (size > SHARED_UP_TO) return new SlotTable(1, size, LEAD);
-  const k = 31 - Math.clz32(size);
-  const free = (roomy[k] ??= []);
+  const free = roomFor(size);
   if (free.length > 0) return free[free.length - 1]!;
   const c = new SlotTable(CHUNK_DOUBLES / size, size, LEAD);
   free.push(c);
-  byArray.set(c.at, { chunk: c, k });
+  byArray.set(c.at, c);
   return c;
 }
 
@@ -58,22 +59,21 @@ export function stampChunk(size: number): SlotTable {
 export function openStamps(c: SlotTable): number {
   const base = c.lead + c.open() * c.width;
   c.at.fill(NaN, base, base + c.width);
-  if (c.full && c.width <= SHARED_UP_TO) roomy[31 - Math.clz32(c.width)]!.pop(); // it was the top: see stampChunk
+  if (c.full && c.width <= SHARED_UP_TO) roomFor(c.width).pop(); // it was the top: see stampChunk
   return base;
 }
 
 /** Frees the slot at `base` of the stamp array `at` (an array of its own is simply dropped with its ring). */
 export function closeStamps(at: Float64Array, base: number): void {
-  const e = byArray.get(at);
-  if (e === undefined) return;
-  const c = e.chunk;
-  if (c.full) roomy[e.k]!.push(c);
+  const c = byArray.get(at);
+  if (c === undefined) return;
+  if (c.full) roomFor(c.width).push(c);
   c.close((base - c.lead) / c.width);
 }
 
 /** Slots in use in this thread's shared chunks (for tests: each must be freed when its mailbox grows, shrinks or dies). */
 export function liveStampSlots(): number {
   let n = 0;
-  for (const e of byArray.values()) n += e.chunk.live;
+  for (const c of byArray.values()) n += c.live;
   return n;
 }
