@@ -202,11 +202,35 @@ function unpackSide(data: Uint8Array): unknown {
  * message with typed arrays first). So the most common kinds go last: typed arrays, then pids, then
  * the rest. The order changes nothing else: no value is an instance of two of these classes.
  */
+/**
+ * The pids this thread decoded last, one per slot (by serial, modulo the
+ * size): a pid decoded again is the object decoded before, not a new one.
+ * Pids are immutable and compared with `equals`; in-shard sends already
+ * share them (a copy keeps a pid as it is, see snapshot.ts). Savina's Big
+ * hands each of its 120 actors the list of all 120: decoded fresh, that was
+ * 14,400 pid objects scattered over the heap, one read at random per send;
+ * shared, it is 120, and the benchmark ran ~17% faster with telemetry off
+ * and ~12% with it on (ARCHITECTURE.md, "Values"). A slot holds at most
+ * one pid, so a miss costs what decoding cost before.
+ */
+const PIDS_SEEN = 4096;
+const pidsSeen: (Pid | undefined)[] = new Array<Pid | undefined>(PIDS_SEEN);
+
+/** The pid `<node.shard.serial>`: the one decoded last in its slot when that is it, a new one otherwise. */
+function decodedPid(node: number, shard: number, serial: number): Pid {
+  const slot = serial & (PIDS_SEEN - 1);
+  const seen = pidsSeen[slot];
+  if (seen !== undefined && seen.serial === serial && seen.shard === shard && seen.node === node) return seen;
+  const pid = new Pid(node, shard, serial);
+  pidsSeen[slot] = pid;
+  return pid;
+}
+
 addExtension({
   Class: Pid,
   type: T_PID,
   write: (pid: Pid) => [pid.node, pid.shard, pid.serial],
-  read: (t: [number, number, number]) => new Pid(t[0], t[1], t[2]),
+  read: (t: [number, number, number]) => decodedPid(t[0], t[1], t[2]),
 });
 for (const Class of [SharedArrayBuffer, ArrayBuffer, DataView, TypedArray]) {
   addExtension({ Class, type: T_INLINE, pack: packBinary as never, unpack: unpackInline });

@@ -27,6 +27,19 @@ test('plain data round-trips intact', () => {
   assert.equal({ ...(roundTrip(bare) as object) }, { a: 1 });
 });
 
+test('a pid decoded again is the object decoded before; another pid in its slot is a pid of its own', () => {
+  const a = roundTrip({ peers: [new Pid(0, 1, 4097), new Pid(0, 1, 4097)] }) as { peers: Pid[] };
+  assert.ok(a.peers[0] === a.peers[1], 'one frame: one object');
+  const again = roundTrip(new Pid(0, 1, 4097)) as Pid;
+  assert.ok(again === a.peers[0], 'a later frame: the same object');
+  // Serial 1 shares slot 4097's: the slot's pid is replaced, never mistaken for it (node, shard and serial all compared).
+  for (const [node, shard, serial] of [[0, 1, 1], [0, 2, 4097], [3, 1, 4097], [0, 1, 4097]] as const) {
+    const p = roundTrip(new Pid(node, shard, serial)) as Pid;
+    assert.equal([p.node, p.shard, p.serial], [node, shard, serial]);
+  }
+  assert.ok((roundTrip(new Pid(0, 1, 4097)) as Pid) !== again, 'replaced in its slot meanwhile: a new object');
+});
+
 test('inline binary parts: every kind at every place in the frame arrives as its own type, alone in its buffer; read at an odd offset too; the older layout still reads', () => {
   const kinds = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array];
   for (const C of kinds) {
