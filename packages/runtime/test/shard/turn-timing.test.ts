@@ -66,4 +66,39 @@ test('waits recorded equal the model: either kept value, new ones, NaN stamps, s
   }
 });
 
+test('a timing block of fast handlers lasts 0.1 to 0.2 ms whatever their speed; over 10 us a message, each is timed alone; sum and count stay exact', () => {
+  const blocks: [number, number][] = [];
+  const w = { samplesAll: true, clockNow: 0, now: () => w.clockNow, queueWait() {}, processedBlock: (ms: number, n: number) => blocks.push([ms, n]) };
+  const t = new TurnTiming(w as unknown as MetricsWriter);
+  let handled = 0;
+  let spent = 0;
+  /** `n` handlers of `ms` each, back to back in one open block. */
+  const run = (n: number, ms: number) => {
+    t.openBlock();
+    for (let i = 0; i < n; i++) {
+      w.clockNow += ms;
+      spent += ms;
+      handled++;
+      t.countInBlock();
+    }
+  };
+  const lastFull = () => blocks[blocks.length - 1]!;
+  // 200 ns handlers: the block grows to 512 (0.1024 ms) and stays there.
+  run(20_000, 0.0002);
+  assert.is(t.size, 512);
+  assert.ok(lastFull()[0] >= 0.1 && lastFull()[0] <= 0.2, `a block lasted ${lastFull()[0]} ms`);
+  // 5 us handlers (fast, under 10 us): it halves to 32 (0.16 ms); with at most 256 a block it stayed at 2.56 ms.
+  run(3_000, 0.005);
+  assert.is(t.size, 32);
+  assert.ok(lastFull()[0] >= 0.1 && lastFull()[0] <= 0.2, `a block lasted ${lastFull()[0]} ms`);
+  // 20 us handlers: one at a time, each timed exactly.
+  run(60, 0.02);
+  assert.is(t.size, 1);
+  assert.is(lastFull()[1], 1);
+  assert.ok(Math.abs(lastFull()[0] - 0.02) < 1e-9, `the last message took ${lastFull()[0]} ms`);
+  t.endBlock();
+  assert.is(blocks.reduce((k, b) => k + b[1], 0), handled);
+  assert.ok(Math.abs(blocks.reduce((x, b) => x + b[0], 0) - spent) < 1e-9, 'the blocks add up to the time spent');
+});
+
 test.run();
