@@ -6,7 +6,7 @@
  *   Int32 region, one 64-byte line per thread t (0 = main, 1..N = shards):
  *     t*16 + DOORBELL   bumped by whoever wakes thread t
  *     t*16 + PARKED     1 while thread t sleeps in Atomics.waitAsync
- *     t*16 + BUSY       1 while thread t runs a slice of actor code
+ *     t*16 + BUSY       1 while thread t runs a slice of actor code (plain writes by t: a hint)
  *     t*16 + LOOP_TICK  bumped by a 20 ms timer on thread t: if it stops moving,
  *                       something blocks t's event loop (the watchdog's signal)
  *     t*16 + ACTORS     live processes on t (least-loaded placement)

@@ -38,6 +38,16 @@ export class RingWriter {
   /** Local copy of the write counter; becomes visible on `publish()`. */
   private w: number;
   private published: number;
+  /**
+   * The consumer's counter as last loaded. It only moves forward, so space
+   * it already shows free is free: a frame that fits below it is written
+   * without loading the consumer's cache line, which the consumer has just
+   * written when it reads as fast as we publish (a miss per frame, one of
+   * the costs of a cross-shard round trip). A frame that does not fit by
+   * it loads the counter afresh, so a full ring is still seen as full only
+   * when it is (and NEED_SPACE's handshake below still holds).
+   */
+  private readSeen: number;
 
   constructor(sab: SharedArrayBuffer) {
     this.cap = capacityOf(sab);
@@ -50,6 +60,7 @@ export class RingWriter {
     // anything it wrote but did not publish was never visible.
     this.w = Atomics.load(this.ctl, WRITE_INDEX) >>> 0;
     this.published = this.w;
+    this.readSeen = Atomics.load(this.ctl, READ_INDEX) >>> 0;
   }
 
   /**
@@ -63,11 +74,12 @@ export class RingWriter {
     const len = payload.length;
     const extra = tag === 0 ? 0 : 4;
     const need = 4 + extra + ((len + 3) & ~3);
-    // The consumer's counter: an atomic load so we never reuse bytes it has not finished copying.
-    const r = Atomics.load(this.ctl, READ_INDEX) >>> 0;
-    let free = this.cap - ((this.w - r) >>> 0);
     let pos = this.w & this.mask;
     const tail = this.cap - pos;
+    // The consumer's counter: an atomic load (when the one seen last is not enough) so we never
+    // reuse bytes it has not finished copying.
+    if (this.cap - ((this.w - this.readSeen) >>> 0) < (need > tail ? tail + need : need)) this.readSeen = Atomics.load(this.ctl, READ_INDEX) >>> 0;
+    let free = this.cap - ((this.w - this.readSeen) >>> 0);
     if (need > tail) {
       // Frames are contiguous: pad out the tail and start over at 0.
       if (free < tail + need) return this.blocked();
@@ -101,7 +113,8 @@ export class RingWriter {
 
   /** Free bytes right now (for the scheduler's "can the overflow move?" check). */
   free(): number {
-    return this.cap - ((this.w - (Atomics.load(this.ctl, READ_INDEX) >>> 0)) >>> 0);
+    this.readSeen = Atomics.load(this.ctl, READ_INDEX) >>> 0;
+    return this.cap - ((this.w - this.readSeen) >>> 0);
   }
 
   /** Writes a RESET marker so the consumer drops any half-assembled message from a dead predecessor. */

@@ -169,7 +169,10 @@ export class Scheduler {
   /** One slice, synchronously. Exposed for the shutdown path. */
   slice(): void {
     this.inTurns = true;
-    Atomics.store(this.ctl, this.busyIndex, 1);
+    // BUSY is a hint (peers publish early to a thread that is not in a slice; the drain reads it
+    // twice, POLL_MS apart): plain writes. An atomic store waits for the line, which peers read on
+    // every send to us, to come back: on a cross-shard round trip, four such waits.
+    this.ctl[this.busyIndex] = 1;
     // About a slice's worth of messages: decode no more than we can run.
     this.transport.poll(this.sliceBudget);
     let budget = this.transport.backlogged() ? 0 : this.sliceBudget;
@@ -253,7 +256,7 @@ export class Scheduler {
     // What the slice sent goes out; telemetry is written here only if something is published
     // (see the loop: before the thread yields to the event loop or goes idle, it is written anyway).
     this.transport.flush(false);
-    Atomics.store(this.ctl, this.busyIndex, 0);
+    this.ctl[this.busyIndex] = 0;
     this.nowLeft = NOW_TURNS;
     this.nowMark = started;
     this.inTurns = false;

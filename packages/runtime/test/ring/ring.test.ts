@@ -46,6 +46,24 @@ test('a full ring refuses a frame without writing anything, then accepts after t
   assert.ok(w.tryWrite(bytes(60, 99), false));
 });
 
+test('a writer reuses exactly the space the reader has freed, however often it last looked', () => {
+  const sab = createRingBuffer(256);
+  const w = new RingWriter(sab);
+  const r = new RingReader(sab);
+  for (let i = 0; i < 4; i++) assert.ok(w.tryWrite(bytes(60, i), false));
+  w.publish();
+  const got: Uint8Array[] = [];
+  assert.is(r.read((b) => got.push(b.slice()), 2), 2);
+  // Two frames' worth freed: two more fit, a third does not, and nothing unread is overwritten.
+  assert.ok(w.tryWrite(bytes(60, 4), false));
+  assert.ok(w.tryWrite(bytes(60, 5), false));
+  assert.not.ok(w.tryWrite(bytes(60, 6), false));
+  w.publish();
+  r.read((b) => got.push(b.slice()));
+  assert.equal(got, [0, 1, 2, 3, 4, 5].map((i) => bytes(60, i)));
+  assert.ok(w.tryWrite(bytes(60, 6), false));
+});
+
 test('a message larger than a chunk is fragmented and reassembled', () => {
   const sab = createRingBuffer(4096);
   const w = new RingWriter(sab);
