@@ -7,6 +7,7 @@ import type { SourceMsg } from '../actors/source.actor.js';
 import type { PingMsg, PingReport, PongMsg } from '../actors/ping.actor.js';
 import type { SpawnerMsg, SpawnReport } from '../actors/spawner.actor.js';
 import { baselineLoop, postMessagePingPong, postMessageThroughput } from '../baselines/post-message.js';
+import { sabPingPong } from '../baselines/sab-floor.js';
 import { erlangOneWay } from '../erlang/erlang.js';
 import { compare, percentile, repeat, sample, type Row } from '../harness.js';
 
@@ -65,6 +66,9 @@ export async function pingPong(cfg: CoreConfig): Promise<Row[]> {
   cfg.progress('ping-pong: raw postMessage');
   const pmRtts: number[] = [];
   for (let i = 0; i < runs; i++) pmRtts.push(percentile((await postMessagePingPong(rounds, 500)).sort((a, b) => a - b), 0.5) * 1000);
+  cfg.progress('ping-pong: raw SharedArrayBuffer (the floor)');
+  const floor: number[] = [];
+  for (let i = 0; i < runs; i++) floor.push(percentile((await sabPingPong(rounds, 500)).sort((a, b) => a - b), 0.5) * 1000);
   cfg.progress('ping-pong: joerl');
   const system = await ActorSystem.start({ threads: 2 });
   try {
@@ -89,7 +93,7 @@ export async function pingPong(cfg: CoreConfig): Promise<Row[]> {
           joerl: sample(p50s),
           baseline: { name: 'postMessage', sample: sample(pmRtts) },
           target: 10,
-          notes: `p99 ${sample(p99s).median.toFixed(1)} us`,
+          notes: `p99 ${sample(p99s).median.toFixed(1)} us; the machine's floor (two threads spinning on a SharedArrayBuffer word, no codec or scheduler): p50 ${sample(floor).median.toFixed(2)} us`,
         },
         false,
       ),
