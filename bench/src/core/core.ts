@@ -63,12 +63,16 @@ export async function crossShard(cfg: CoreConfig): Promise<Row[]> {
 export async function pingPong(cfg: CoreConfig): Promise<Row[]> {
   const { runs } = cfg;
   const rounds = cfg.quick ? 5_000 : 20_000;
+  // A baseline's p50 (us) in each of `runs` runs of `rounds` round trips (ms each, after 500 of warm-up).
+  const p50s = async (trips: (rounds: number, warmup: number) => Promise<number[]>): Promise<number[]> => {
+    const out: number[] = [];
+    for (let i = 0; i < runs; i++) out.push(percentile((await trips(rounds, 500)).sort((a, b) => a - b), 0.5) * 1000);
+    return out;
+  };
   cfg.progress('ping-pong: raw postMessage');
-  const pmRtts: number[] = [];
-  for (let i = 0; i < runs; i++) pmRtts.push(percentile((await postMessagePingPong(rounds, 500)).sort((a, b) => a - b), 0.5) * 1000);
+  const pmRtts = await p50s(postMessagePingPong);
   cfg.progress('ping-pong: raw SharedArrayBuffer (the floor)');
-  const floor: number[] = [];
-  for (let i = 0; i < runs; i++) floor.push(percentile((await sabPingPong(rounds, 500)).sort((a, b) => a - b), 0.5) * 1000);
+  const floor = await p50s(sabPingPong);
   cfg.progress('ping-pong: joerl');
   const system = await ActorSystem.start({ threads: 2 });
   try {
