@@ -10,6 +10,7 @@ export { NOOP_METRICS } from './noop-metrics.js';
 export { NOOP_NODE_METRICS } from './node-metrics.js';
 export type { NodeMetricsWriter, RemoteFailReason } from './node-metrics.js';
 export { ShardMetrics } from './shard-metrics.js';
+export { Sequence } from './sampling.js';
 export type { Announce } from './shard-metrics.js';
 export { REASONS, TypeMetrics } from './type-metrics.js';
 export type { ReasonLabel } from './type-metrics.js';

@@ -12,8 +12,8 @@ export type SignalKind = 'exit' | 'down' | 'stop' | 'kill';
  * labels or calls prom-client.
  */
 export interface MetricsWriter {
-  /** True when every message is sampled (the runtime may then time them in blocks). */
-  readonly samplesAll: boolean;
+  /** True when messages are sampled at all: the runtime times them in blocks and counts them in bulk, and the writer thins what it records. */
+  readonly timesInBlocks: boolean;
   /** The per-behaviour slots for `name` (cached: one Map lookup per spawn). */
   type(name: string): TypeMetrics;
   /** Absolute time in ms (comparable across threads of this process). */
@@ -22,17 +22,17 @@ export interface MetricsWriter {
   sampleMessage(): boolean;
   /** A message was accepted for delivery (call only when sampled). */
   sent(): void;
-  /** `n` messages were accepted for delivery (counted by the runtime since its last write, all sampled). */
+  /** `n` messages were accepted for delivery (counted by the runtime since its last write): the sampled ones are counted. */
   sentMany(n: number): void;
-  /** One call per send: counts it (when sampled) and returns its queue-wait stamp (`clock` if fresh, else a clock read), or NaN. */
+  /** One call per send: counts it (when sampled) and returns its queue-wait stamp (`clock` if fresh, else a clock read), or NaN (queue waits not recorded). */
   onSend(clock: number): number;
   /** A message (`n` messages, counted in bulk when a thread ended) could not be delivered. Never sampled. */
   sendFailed(reason: string, t: TypeMetrics | null, n?: number): void;
   /** A sampled message was handled in `ms` milliseconds. */
   processed(ms: number): void;
-  /** `n` messages handled back to back in `ms` ms in all: each is recorded at the mean; sum and count stay exact. */
+  /** `n` messages handled back to back in `ms` ms in all: the sampled ones are recorded at the mean (at 100% sum and count are exact). */
   processedBlock(ms: number, n: number): void;
-  /** `n` stamped messages each waited `ms` milliseconds between send and handling. */
+  /** `n` stamped messages each waited `ms` milliseconds between send and handling: the sampled ones are recorded. */
   queueWait(ms: number, n?: number): void;
   /** The mailboxes of type `t` on this thread hold `delta` more messages (fewer when negative). */
   mailboxDelta(t: TypeMetrics, bounded: boolean, delta: number): void;

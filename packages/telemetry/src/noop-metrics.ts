@@ -12,7 +12,7 @@ const NO_TYPE = new TypeMetrics(() => 0, '');
 
 /** The writer of a thread with telemetry off (OTel's NoopMeter pattern: the same interface, no work). */
 export const NOOP_METRICS: MetricsWriter = Object.freeze({
-  samplesAll: false,
+  timesInBlocks: false,
   type: () => NO_TYPE,
   now: () => ORIGIN + performance.now(),
   sampleMessage: () => false,

@@ -53,14 +53,14 @@ export class TelemetryObserver implements ShardObserver {
   set provider(p: TelemetryProvider | null) {
     this.#provider = p;
     this.lean = this.countsAll && (p === null || p.onMessageSent === undefined);
-    this.leanTurns = this.metrics.samplesAll && (p === null || p.onMessageReceived === undefined);
+    this.leanTurns = this.metrics.timesInBlocks && (p === null || p.onMessageReceived === undefined);
     this.loneTurns = this.leanTurns && this.countsAll;
   }
 
   #provider: TelemetryProvider | null = null;
-  /** Sends take the short path: every message counted and stamped, and no provider hook per send. */
+  /** Sends take the short path: counted in bulk and stamped with the turn's clock, and no provider hook per send. */
   private lean = false;
-  /** Turns of plain actors take the short path (turn-observed.ts): every message timed in blocks, no provider hook per message. */
+  /** Turns of plain actors take the short path (turn-observed.ts): messages timed in blocks, no provider hook per message. */
   leanTurns = false;
   /** And every send counted at the turn's end (turnEnded's short form): one-message turns of plain actors take turn-lone.ts's way. */
   loneTurns = false;
@@ -84,7 +84,11 @@ export class TelemetryObserver implements ShardObserver {
   private lastPlain = false;
   private lastTm: TypeMetrics | null = null;
   private lastCell: DepthCell | null = null;
-  /** Every message counted and stamped (both sampling rates at 100%): sends inside a turn are counted in the ledger. */
+  /**
+   * Every message counted and stamped as at 100% (both sampling rates above
+   * 0; the writer keeps the sampled share of each bulk count, see
+   * sampling.ts): sends inside a turn are counted in the ledger.
+   */
   private readonly countsAll: boolean;
   /** Tracing on a shard: how its spans reach the main thread (null on the main thread, which hands them over directly). */
   private readonly shipping: SpanShipping | null;
@@ -97,7 +101,7 @@ export class TelemetryObserver implements ShardObserver {
       : NOOP_METRICS;
     this.timing = new TurnTiming(this.metrics);
     this.ledger = new TelemetryLedger(this.metrics);
-    this.countsAll = this.metricsOn && init.telemetry.messageSamplingRate >= 100 && init.telemetry.queueWaitSamplingRate >= 100;
+    this.countsAll = this.metricsOn && init.telemetry.messageSamplingRate > 0 && init.telemetry.queueWaitSamplingRate > 0;
     this.lean = this.countsAll;
     this.tracing =
       init.tracing === null
@@ -109,7 +113,7 @@ export class TelemetryObserver implements ShardObserver {
             this.timing,
             this,
           );
-    this.leanTurns = this.metrics.samplesAll;
+    this.leanTurns = this.metrics.timesInBlocks;
     this.loneTurns = this.leanTurns && this.countsAll;
     // Before anything this thread sent becomes visible elsewhere, the telemetry it
     // implies is recorded: a peer that got our reply and then reads the metrics
@@ -128,13 +132,13 @@ export class TelemetryObserver implements ShardObserver {
 
   sent(from: Pid | undefined, to: Pid): void {
     const t = this.timing;
-    // At 100%, in a turn, with no provider hook: counted when the turn ends (see turnEnded), stamped with the turn's clock.
+    // Counted in bulk (countsAll), in a turn, with no provider hook: counted when the turn ends (see turnEnded), stamped with the turn's clock.
     // (`=== true`: one compare each; a plain truth test of a field compiles to a generic ToBoolean.)
     if (this.lean === true && t.inTurn === true) STAMP_IN.at = t.clock;
     else this.sentOtherwise(from, to);
   }
 
-  /** `sent` outside a turn, with a provider hook, or below 100% sampling. */
+  /** `sent` outside a turn, with a provider hook, or with a sampling rate of 0. */
   private sentOtherwise(from: Pid | undefined, to: Pid): void {
     const prov = this.provider;
     if (prov !== null && prov.onMessageSent) prov.onMessageSent(from?.toString(), to.toString());
@@ -186,7 +190,7 @@ export class TelemetryObserver implements ShardObserver {
   turnEnded(p: Proc, n: number, sends: number): void {
     const c = p.depthCell;
     if (c !== null) c.n -= n;
-    // At 100% every send is counted: here, once per turn, instead of in `sent`.
+    // Counted in bulk: here, once per turn, instead of in `sent` (the writer keeps the sampled share).
     if (this.countsAll) this.ledger.sent += sends;
   }
 

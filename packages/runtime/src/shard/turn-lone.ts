@@ -17,7 +17,7 @@ export const LONE_MAX = 4;
 
 /**
  * Wraps `lean` (turn-observed.ts) for threads without tracing: a plain
- * actor at 100% sampling whose mailbox holds 1 to LONE_MAX messages (every
+ * actor with both sampling rates above 0 whose mailbox holds 1 to LONE_MAX messages (every
  * turn of a ping-pong or a ring; most turns of Savina's Big, where 120
  * actors ping each other) gets a turn that does what `lean`'s lone-message
  * branch does, message by message, in straight code the size of turn.ts's:
@@ -162,7 +162,7 @@ export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, le
 
   /**
    * The turn's `n` messages were handled (the last may have thrown): out of their type's depth, and the
-   * turn's sends counted (as TelemetryObserver.turnEnded, at 100%); sends
+   * turn's sends counted (as TelemetryObserver.turnEnded, in bulk); sends
    * from here on are counted one by one. (Its depth cell is still there: an
    * exit that comes while a handler runs waits for it, see Exits.)
    */

@@ -105,7 +105,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     // (a property read on every shape of message that flows through here is a megamorphic load).
     const accounts = tm !== null && !plain;
     const pidText = onReceived ? p.pid.toString() : '';
-    const blocks = m.samplesAll;
+    const blocks = m.timesInBlocks;
     let n = 0;
     turnSeq++;
     if (blocks) timing.openBlock();
@@ -173,7 +173,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
   }
 
   /**
-   * The observed turn. The common case, a plain actor at 100% sampling with
+   * The observed turn. The common case, a plain actor with messages sampled (any rate above 0) and
    * no provider hook per message, runs here: beside turn.ts's loop it takes
    * messages in runs that share a queue wait (one sender's stamp, one
    * timing block's clock, see Mailbox.headRun) and notes the wait and the

@@ -1,4 +1,4 @@
-// Timing of observed turns: handler time in adaptive blocks at 100% sampling, and runs of equal queue waits.
+// Timing of observed turns: handler time in adaptive blocks, and runs of equal queue waits.
 
 import type { MetricsWriter } from '@joerl/telemetry/internal';
 
@@ -14,11 +14,12 @@ const BLOCK_MS = 0.1;
 const MAX_OUTSIDE = 64;
 
 /**
- * A clock read costs 40-90 ns here, more than a fast handler, so: below 100%
- * sampling each sampled message is timed on its own (chained: a timed
- * message's end is the next one's start). At 100%, messages are timed in
- * blocks of `size` handled back to back, each recorded at the block's mean;
- * sum and count are exact. The block shrinks to one message as soon as
+ * A clock read costs 40-90 ns here, more than a fast handler, so messages
+ * are timed in blocks of `size` handled back to back, each recorded at the
+ * block's mean; at 100% sum and count are exact. Below 100% the blocks are
+ * the same and the writer records the sampled share of each (by sequence,
+ * see the telemetry package's sampling.ts): timing each sampled message on
+ * its own cost more than 100% did. (A rate of 0 times nothing.) The block shrinks to one message as soon as
  * handlers average over 10 us (then every message is timed exactly);
  * otherwise its size follows its length in time, 0.1 to 0.2 ms (BLOCK_MS),
  * which is also how far apart the clocks of queue-wait stamps are (a
@@ -66,7 +67,7 @@ export class TurnTiming {
   }
 
   /**
-   * A turn starts at 100% sampling: the open block goes on, or a new one
+   * A turn starts (messages sampled): the open block goes on, or a new one
    * starts now (`blockStart`, and `clock` with it: as when a block ends, the
    * next message's start; the lone turn relies on it, see turn-lone.ts).
    */
@@ -80,7 +81,7 @@ export class TurnTiming {
   /**
    * One more message handled in the open block; records the block when it
    * is full. A block that ends (here, or in a flush a handler caused) moves
-   * `clock` with `blockStart`: the next message's start, in a turn at 100%.
+   * `clock` with `blockStart`: the next message's start, in a turn timed in blocks.
    */
   countInBlock(): void {
     if (++this.blockCount >= this.size) this.endBlock();

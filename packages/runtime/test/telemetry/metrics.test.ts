@@ -273,6 +273,29 @@ test('sampling thins the high-frequency series, never the failures', () =>
     assert.is(value(x, 'joerl_messages_sent_failed_total', { reason: 'actor_not_found' }), 50, 'failures are never sampled');
   }));
 
+test('at 10% the series hold a tenth of what was sent, handled and waited, counted in bulk on the short path', () =>
+  withSystem({ threads: 1, telemetry: { messageSamplingRate: 10, queueWaitSamplingRate: 10 } }, async (system) => {
+    const inbox = system.inbox();
+    const n = 20_000;
+    const chunk = 500;
+    const sink = (await system.spawn(FLOOD, undefined, { shard: 1, export: 'sink' })) as Pid<any>;
+    const source = (await system.spawn(FLOOD, undefined, { shard: 1, export: 'source' })) as Pid<any>;
+    system.send(sink, { expect: n, report: inbox.pid });
+    system.send(source, { to: sink, count: n, chunk });
+    const done = await expect(inbox, (m) => m?.kind === 'flood-done' || m?.kind === 'out-of-order', 'the sink');
+    assert.is(done.kind, 'flood-done');
+    const x = parse(await system.metrics.metrics());
+    // The shard handled n floods, n / chunk source turns and the expect; its sends are n, n / chunk - 1 and the report.
+    // A thread keeps event k of a series when k % 100 < 10 (k from 1): a tenth, within 10 per thread.
+    const handled = n + n / chunk + 1;
+    const sent = n + n / chunk + 1 + 2; // and the main thread's two
+    const near = (got: number, want: number, what: string) => assert.ok(Math.abs(got - want) <= 20, `${what}: ${got}, a tenth of ${want * 10}`);
+    near(value(x, 'joerl_messages_processed_total'), handled / 10, 'handled');
+    near(value(x, 'joerl_message_processing_duration_seconds_count'), handled / 10, 'timed');
+    near(value(x, 'joerl_messages_sent_total'), sent / 10, 'sent');
+    near(value(x, 'joerl_message_queue_wait_seconds_count'), handled / 10, 'waits');
+  }));
+
 test('with telemetry off nothing is recorded, and the exposition still declares every metric', () =>
   withSystem({ threads: 1, telemetry: { enabled: false } }, async (system) => {
     const inbox = system.inbox();
