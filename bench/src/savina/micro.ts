@@ -58,9 +58,13 @@ const MAX_PAIRS = 41;
  * inlines where depends on which code got hot first, and one pair's ratio
  * moved by up to +-0.08 from one process to the next (Chameneos 1.03, 0.86,
  * 0.91 in three fresh processes back to back), far more than the rounds
- * within a pair. Three pairs make the figure a median of three such draws.
+ * within a pair. Five pairs make the figure a median of five such draws:
+ * with three, one or two pairs a third off on a busy box moved the row
+ * (2026-11-30, one full run: ThreadRing 0.68/0.68/1.43, Chameneos
+ * 0.68/0.88/0.69, Counting 1.64/1.70/0.65), and a median of five holds
+ * against two such pairs. It costs ~70 s more in a full run.
  */
-const SYSTEM_PAIRS = 3;
+const SYSTEM_PAIRS = 5;
 
 /**
  * In-shard with telemetry on and off, in alternating rounds: drift of a
