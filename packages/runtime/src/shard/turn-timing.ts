@@ -19,9 +19,10 @@ const MAX_OUTSIDE = 64;
  * block's mean; at 100% sum and count are exact. Below 100% the blocks are
  * the same and the writer records the sampled share of each (by sequence,
  * see the telemetry package's sampling.ts): timing each sampled message on
- * its own cost more than 100% did. (A rate of 0 times nothing.) The block shrinks to one message as soon as
- * handlers average over 10 us (then every message is timed exactly);
- * otherwise its size follows its length in time, 0.1 to 0.2 ms (BLOCK_MS),
+ * its own cost more than 100% did. (A rate of 0 times nothing.) The block
+ * shrinks to one message as soon as handlers average over 10 us (then
+ * every message is timed exactly); otherwise its size follows its length
+ * in time, 0.1 to 0.2 ms (BLOCK_MS),
  * which is also how far apart the clocks of queue-wait stamps are (a
  * message's wait runs from its sender's block start to its receiver's).
  * It was 256 messages at most before: 2.5 ms for handlers of ~10 us, and
