@@ -1,6 +1,7 @@
 // `npm run bench`: runs the selected benchmarks, each unit in a fresh process, prints a table and saves JSON.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { cpuSpeeds, describeSpeeds } from './affinity.js';
 import { chart } from './chart.js';
 import { table, targetSummary, type Row } from './harness.js';
 import { runIsolated } from './isolate.js';
@@ -69,6 +70,8 @@ process.env.NODE_ENV = 'production';
 const runs = flags.runs ?? (flags.quick ? 3 : 5);
 const started = performance.now();
 const loadBefore = loadavg();
+// How fast each CPU runs one kernel, before and after (see affinity.ts): a shared host's CPUs may differ, and drift.
+const speedsBefore = cpuSpeeds();
 let current = '';
 const progress = (what: string) => {
   if (flags.json) return;
@@ -113,6 +116,8 @@ const result = {
   repeat: flags.repeat,
   /** Load averages (1, 5, 15 min) when the run started and ended: a figure from a loaded machine says so. */
   load: { before: loadBefore, after: loadavg() },
+  /** The calibration kernel's ms on each CPU when the run started and ended (null: no taskset): CPUs apart mean a 2-shard figure waits on the slower. */
+  cpuSpeeds: { before: speedsBefore, after: cpuSpeeds() },
   seconds: Math.round((performance.now() - started) / 1000),
   processes,
   rows,
@@ -132,7 +137,8 @@ if (svg !== null) writeFileSync(svgFile!, svg);
 if (flags.json) console.log(JSON.stringify(result, null, 2));
 else {
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
-  console.log(`joerl bench  node ${result.node}  ${result.cpus} x ${result.cpu}  runs=${runs}${flags.quick ? ' (quick)' : ''}  load ${load(result.load.before)} -> ${load(result.load.after)}\n`);
+  console.log(`joerl bench  node ${result.node}  ${result.cpus} x ${result.cpu}  runs=${runs}${flags.quick ? ' (quick)' : ''}  load ${load(result.load.before)} -> ${load(result.load.after)}`);
+  console.log(`CPU speeds (one kernel on each CPU): ${describeSpeeds(result.cpuSpeeds.before)} -> ${describeSpeeds(result.cpuSpeeds.after)}\n`);
   if (spread === undefined) {
     console.log(table(rows));
     for (const r of rows) if (r.notes) console.log(`  ${r.group}/${r.name}: ${r.notes}`);

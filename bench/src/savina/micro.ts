@@ -1,6 +1,7 @@
 // One Savina micro benchmark: joerl in-shard (telemetry on and off) and spread over the shards, beside nact, raw
 // postMessage and Erlang/OTP (+S 1 beside one shard, +S N beside N shards).
 import { ActorSystem } from '@joerl/runtime';
+import { cpuSpeeds, describeSpeeds, fastest, onOneCpu } from '../affinity.js';
 import { erlangMicro, type ErlangResult } from '../erlang/erlang.js';
 import { compare, repeat, sample, settle, type Row, type Sample } from '../harness.js';
 import { microSuite, type Micro, type Placement } from './micro-suite.js';
@@ -59,10 +60,12 @@ const MAX_PAIRS = 41;
  * moved by up to +-0.08 from one process to the next (Chameneos 1.03, 0.86,
  * 0.91 in three fresh processes back to back), far more than the rounds
  * within a pair. Five pairs make the figure a median of five such draws:
- * with three, one or two pairs a third off on a busy box moved the row
- * (2026-11-30, one full run: ThreadRing 0.68/0.68/1.43, Chameneos
- * 0.68/0.88/0.69, Counting 1.64/1.70/0.65), and a median of five holds
- * against two such pairs. It costs ~70 s more in a full run.
+ * with three, one or two pairs a third off moved the row (2026-11-30, one
+ * full run: ThreadRing 0.68/0.68/1.43, Chameneos 0.68/0.88/0.69, Counting
+ * 1.64/1.70/0.65), and a median of five holds against two such pairs. It
+ * costs ~70 s more in a full run. Most of those draws were the CPUs: this
+ * box's two ran the same kernel 40% apart at times, so each pair runs
+ * with every thread on one CPU (see affinity.ts).
  */
 const SYSTEM_PAIRS = 5;
 
@@ -118,12 +121,21 @@ export async function microBenchmark(name: string, cfg: MicroConfig): Promise<Ro
   const spread: Placement = (i) => (i % threads) + 1;
   const pairs: { on: Sample; off: Sample; ratio: number }[] = [];
   let jSpread: Sample | undefined;
+  // The one-thread phases (the pairs, nact, Erlang +S 1) run on one CPU, the fastest now (see affinity.ts).
+  const speeds = cpuSpeeds();
+  const cpu = fastest(speeds);
+  let pinned = true;
+  const onCpu = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const r = await onOneCpu(cpu, fn);
+    pinned &&= r.pinned;
+    return r.value;
+  };
   for (let k = 0; k < (cfg.quick ? 1 : SYSTEM_PAIRS); k++) {
     const on = await ActorSystem.start({ threads });
     const off = await ActorSystem.start({ threads, telemetry: { enabled: false } });
     try {
       cfg.progress(`savina ${m.name}: joerl in-shard, telemetry on and off in turn (pair of systems ${k + 1})`);
-      pairs.push(await pairedOnOff(m, on, off, inShard, Math.max(runs, 7), cfg.quick));
+      pairs.push(await onCpu(() => pairedOnOff(m, on, off, inShard, Math.max(runs, 7), cfg.quick)));
       if (jSpread === undefined) {
         cfg.progress(`savina ${m.name}: joerl spread over ${threads} shards`);
         jSpread = await measure(m, on, spread, runs);
@@ -138,13 +150,14 @@ export async function microBenchmark(name: string, cfg: MicroConfig): Promise<Ro
   const paired = [...pairs].sort((x, y) => x.ratio - y.ratio)[pairs.length >> 1]!;
   const jOn = paired.on;
   const jOff = paired.off;
-  const pairNote = pairs.length > 1 ? `median of ${pairs.length} pairs of systems: ${pairs.map((x) => x.ratio.toFixed(3)).join(', ')}` : undefined;
   cfg.progress(`savina ${m.name}: nact`);
-  const nactSample = await repeat(runs, 1, () =>
-    time(async () => {
-      const v = await m.nact();
-      if (!m.check(v)) throw new Error(`nact ${m.name}: wrong result ${v}`);
-    }),
+  const nactSample = await onCpu(() =>
+    repeat(runs, 1, () =>
+      time(async () => {
+        const v = await m.nact();
+        if (!m.check(v)) throw new Error(`nact ${m.name}: wrong result ${v}`);
+      }),
+    ),
   );
   let pm: Sample | undefined;
   if (m.postMessage !== undefined) {
@@ -153,9 +166,10 @@ export async function microBenchmark(name: string, cfg: MicroConfig): Promise<Ro
   }
   const [erlName, ...erlParams] = m.erlang;
   cfg.progress(`savina ${m.name}: Erlang/OTP +S 1`);
-  const erl1 = await erlangMicro(erlName, erlParams, 1, runs);
+  const erl1 = await onCpu(() => erlangMicro(erlName, erlParams, 1, runs));
   cfg.progress(`savina ${m.name}: Erlang/OTP +S ${threads}`);
   const erlN = await erlangMicro(erlName, erlParams, threads, runs);
+  const where = pinned ? `pairs, nact and Erlang +S 1 on cpu${cpu} (${describeSpeeds(speeds)})` : `not pinned to a CPU (${describeSpeeds(speeds)})`;
   const base = { group: 'savina', unit: 'ms' };
   /** A joerl figure beside Erlang/OTP's (skipped when erl is not installed). */
   const vsErlang = (name: string, joerl: Sample, erl: ErlangResult, schedulers: number, target?: number): Row =>
@@ -172,7 +186,7 @@ export async function microBenchmark(name: string, cfg: MicroConfig): Promise<Ro
       baseline: { name: 'telemetry off', sample: jOff },
       ratio: paired.ratio,
       target: 0.9,
-      ...(pairNote === undefined ? {} : { notes: pairNote }),
+      notes: pairs.length > 1 ? `median of ${pairs.length} pairs of systems: ${pairs.map((x) => x.ratio.toFixed(3)).join(', ')}; ${where}` : where,
     },
     compare({ ...base, name: `${m.name} spread over ${threads} shards`, joerl: spreadSample, baseline: pm !== undefined ? { name: 'postMessage', sample: pm } : { name: 'nact', sample: nactSample } }, false),
     // Telemetry on, as joerl runs by default; Erlang's schedulers place processes as they like.

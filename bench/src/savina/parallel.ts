@@ -2,6 +2,7 @@
 // single-thread plain-JS run and piscina at 1..N threads, each a median of repeated timed runs.
 import { Piscina } from 'piscina';
 import { ActorSystem, type Inbox, type Pid } from '@joerl/runtime';
+import { cpuSpeeds, describeSpeeds } from '../affinity.js';
 import { compare, repeat, type Row, type Sample } from '../harness.js';
 import { NQUEENS_SOLUTIONS, nqueensCount, nqueensPrefixes, piDigits, piScale, piTerm, piTerms, PI_PREFIX, trapezoidArea, trapezoidSlice } from './kernels.js';
 import { doneOf } from './micro-suite.js';
@@ -128,6 +129,8 @@ export async function parallelBenchmark(name: string, cfg: ParallelConfig): Prom
   const warm = { runs: WARMUP.runs, ms: cfg.quick ? WARMUP.quickMs : WARMUP.fullMs };
   // Speed-ups are ratios of two medians: at least five runs each, even with --quick.
   const parRuns = Math.max(runs, 5);
+  // CPUs that run one kernel at different speeds cap a speed-up below N: the notes give both, before and after.
+  const speedsBefore = cpuSpeeds();
   cfg.progress(`savina ${p.name}: single thread`);
   const single = await repeat(parRuns, warm, () => time(p.single));
   const j: Sample[] = [];
@@ -158,11 +161,12 @@ export async function parallelBenchmark(name: string, cfg: ParallelConfig): Prom
       await pool.destroy();
     }
   }
+  const speeds = `CPU speeds (one kernel on each): ${describeSpeeds(speedsBefore)} before, ${describeSpeeds(cpuSpeeds())} after`;
   const rows: Row[] = [];
   const base = { group: 'savina', unit: 'ms' };
   rows.push(compare({ ...base, name: `${p.name} 1 shard`, joerl: j[0]!, baseline: { name: 'single-thread JS', sample: single }, notes: p.params }, false));
   for (let k = 2; k <= threads; k++) {
-    rows.push(compare({ ...base, name: `${p.name} ${k} shards (speed-up)`, joerl: j[k - 1]!, baseline: { name: 'joerl 1 shard', sample: j[0]! }, ...(k === 2 ? { target: 1.8 } : {}) }, false));
+    rows.push(compare({ ...base, name: `${p.name} ${k} shards (speed-up)`, joerl: j[k - 1]!, baseline: { name: 'joerl 1 shard', sample: j[0]! }, ...(k === 2 ? { target: 1.8, notes: speeds } : {}) }, false));
   }
   rows.push(compare({ ...base, name: `${p.name} ${threads} shards vs piscina`, joerl: j[threads - 1]!, baseline: { name: `piscina ${threads} threads`, sample: ps[threads - 1]! }, target: 1 }, false));
   if (off !== undefined) rows.push(compare({ ...base, name: `${p.name} ${threads} shards, telemetry off`, joerl: off, baseline: { name: `piscina ${threads} threads`, sample: ps[threads - 1]! } }, false));
