@@ -24,8 +24,9 @@ interface Result {
   date: string;
   quick: boolean;
   repeat: number;
+  cpuSpeeds: { before: number[] | null; after: number[] | null };
   processes: Array<{ seq: number; pid: number | null; unit: string; repeat: number }>;
-  rows: Array<{ name: string; joerl: { median: number }; baseline?: { name: string }; ratio?: number; target?: number; skipped?: string; process?: unknown }>;
+  rows: Array<{ name: string; joerl: { median: number }; baseline?: { name: string }; ratio?: number; target?: number; skipped?: string; process?: unknown; notes?: string }>;
   spread?: Array<{ name: string; medians: number[]; median: number; min: number; max: number; spreadPct: number; ratios?: number[] }>;
 }
 
@@ -86,6 +87,12 @@ test('a small real run: JSON with the figure, its nact baseline and ratio, the p
       assert.ok(row.ratio! > 0);
     }
   }
+  // Every CPU's kernel time when the run started and ended (null only without taskset), and where the one-thread phases ran.
+  for (const speeds of [res.cpuSpeeds.before, res.cpuSpeeds.after]) {
+    if (speeds !== null) assert.ok(speeds.length === 2 && speeds.every((ms) => ms > 0), `two CPU timings: ${speeds}`);
+  }
+  const pairs = res.rows.find((x) => x.name === 'ThreadRing in-shard, telemetry 100% / off')!;
+  assert.match(pairs.notes ?? '', res.cpuSpeeds.before === null ? /not pinned to a CPU/ : /pairs, nact and Erlang \+S 1 on cpu[01] \(cpu0 [\d.]+ ms, cpu1 [\d.]+ ms\)/);
   // One unit, one fresh process (not the CLI's own): every row says which.
   assert.is(res.processes.length, 1);
   const p = res.processes[0]!;
