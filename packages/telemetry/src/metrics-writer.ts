@@ -18,7 +18,7 @@ export interface MetricsWriter {
   type(name: string): TypeMetrics;
   /** Absolute time in ms (comparable across threads of this process). */
   now(): number;
-  /** Is this message sampled (counters and processing time)? */
+  /** Is this send counted (one decision at a time, for a send outside the bulk counts)? */
   sampleMessage(): boolean;
   /** A message was accepted for delivery (call only when sampled). */
   sent(): void;
@@ -28,8 +28,6 @@ export interface MetricsWriter {
   onSend(clock: number): number;
   /** A message (`n` messages, counted in bulk when a thread ended) could not be delivered. Never sampled. */
   sendFailed(reason: string, t: TypeMetrics | null, n?: number): void;
-  /** A sampled message was handled in `ms` milliseconds. */
-  processed(ms: number): void;
   /** `n` messages handled back to back in `ms` ms in all: the sampled ones are recorded at the mean (at 100% sum and count are exact). */
   processedBlock(ms: number, n: number): void;
   /** `n` stamped messages each waited `ms` milliseconds between send and handling: the sampled ones are recorded. */

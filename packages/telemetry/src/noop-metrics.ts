@@ -20,7 +20,6 @@ export const NOOP_METRICS: MetricsWriter = Object.freeze({
   sentMany: nothing,
   onSend: () => NaN,
   sendFailed: nothing,
-  processed: nothing,
   processedBlock: nothing,
   queueWait: nothing,
   mailboxDelta: nothing,

@@ -35,8 +35,8 @@ import { OVERFLOW_SLOTS, regionSlots } from './region.js';
 import type { TelemetryConfig } from './config.js';
 import type { SignalKind } from './metrics-writer.js';
 import type { MetricsWriter } from './metrics-writer.js';
-import { REASONS, type ReasonLabel, TypeMetrics } from './type-metrics.js';
 import { Sequence } from './sampling.js';
+import { REASONS, type ReasonLabel, TypeMetrics } from './type-metrics.js';
 
 export { REASONS, TypeMetrics };
 export type { ReasonLabel };
@@ -186,7 +186,7 @@ export class ShardMetrics implements MetricsWriter {
    * 0.83-0.91x of telemetry off at 10%, 0.91-0.99x at 100%).
    */
 
-  /** Is this message sampled (counters and processing time)? */
+  /** Is this send counted (one decision at a time, for a send outside the bulk counts)? */
   sampleMessage(): boolean {
     return this.msgs.next();
   }
@@ -224,12 +224,6 @@ export class ShardMetrics implements MetricsWriter {
     this.slots[this.series(I_FAILED, [reason])]! += n;
     if (reason === 'mailbox_full' && t !== null) this.slots[t.full]!++;
     if (reason === 'unencodable') this.slots[this.sSerialization]!++;
-  }
-
-  /** A sampled message was handled in `ms` milliseconds. */
-  processed(ms: number): void {
-    this.slots[this.sProcessed]!++;
-    this.observe(this.sProcessing, ms / 1000, this.processingBuckets);
   }
 
   /** `n` messages handled back to back in `ms` ms in all: the sampled ones are recorded at the mean (at 100% sum and count are exact). */

@@ -89,7 +89,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     return next;
   }
 
-  /** Any other turn: sampled timing, call and cast accounting, the provider's hook. */
+  /** Any other turn: block timing, call and cast accounting, the provider's hook. */
   function general(p: Proc, budget: number): number {
     const b = p.behaviour!;
     const ctl = s.ctl.i32;
@@ -105,12 +105,13 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     // (a property read on every shape of message that flows through here is a megamorphic load).
     const accounts = tm !== null && !plain;
     const pidText = onReceived ? p.pid.toString() : '';
+    // Without blocks (a message rate of 0, or metrics off with a provider or tracing on) nothing
+    // is timed: the turn's one clock read serves its queue waits and its sends' stamps.
     const blocks = m.timesInBlocks;
     let n = 0;
     turnSeq++;
     if (blocks) timing.openBlock();
-    let now = blocks ? timing.blockStart : m.now();
-    let fresh = true;
+    const start = blocks ? 0 : m.now();
     timing.inTurn = true;
     try {
       s.turnSends = 0;
@@ -119,15 +120,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         // (lastStamp and lastTrace are set by every shift once the mailbox holds any: nothing to reset.)
         const sys = mb.sysCount !== 0 && mb.tookSystem(msg);
         n++;
-        const sampled = blocks || m.sampleMessage();
-        // A fresh clock for a timed message; a queue wait uses the latest one (as in a
-        // timing block, it reads low by at most the unsampled handlers since).
-        if (blocks) now = timing.blockStart;
-        else if (!fresh && sampled) {
-          now = m.now();
-          fresh = true;
-        }
-        timing.clock = now;
+        timing.clock = blocks ? timing.blockStart : start;
         if (tm !== null) timing.waited(mb);
         const traced = tracing !== null && mb.lastTrace !== undefined;
         if (traced) taken[0] = mb.lastStamp;
@@ -145,13 +138,6 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         }
         const pending = isThenable(next);
         if (blocks) timing.countInBlock();
-        else if (sampled) {
-          const end = m.now();
-          m.processed(end - now);
-          now = end;
-        } else {
-          fresh = false;
-        }
         if (pending) {
           endTurn(p, n);
           turns.awaitHandler(p, next as PromiseLike<unknown>, msg);
