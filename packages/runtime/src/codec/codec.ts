@@ -1,6 +1,6 @@
 // Cross-thread encoding: msgpackr with records, and extensions so values arrive as structuredClone delivers them.
 
-import { Packr, RESET_BUFFER_MODE, Unpackr, addExtension } from 'msgpackr';
+import { Packr, Unpackr, addExtension } from 'msgpackr';
 import { Pid } from '../actor/pid.js';
 import { UnencodableError } from '../errors.js';
 import { type BinaryValue, K_DATA_VIEW, TYPED_ARRAYS, TypedArray, bufferOf, copyOf, kindOf, lengthOf, viewOf } from './binary-kinds.js';
@@ -243,24 +243,18 @@ addExtension({ type: T_SIDE, unpack: unpackSide });
 addExtension({ type: T_ALIGNED, unpack: unpackAligned });
 
 // Records make batches of same-shaped messages both smaller and faster to
-// decode (measured: 3.2M vs 2.0M msg/s encode+decode at 64 per batch). Each
-// pack() output is self-contained, so any thread's decoder reads any frame.
-const options = { useRecords: true, moreTypes: true, structuredClone: false } as const;
+// decode (measured: 3.2M vs 2.0M msg/s encode+decode at 64 per batch).
+// Ring frames share their records through shared memory (ring-codec.ts).
+export const frameOptions = { useRecords: true, moreTypes: true, structuredClone: false } as const;
 
-/** Shared encoder for this thread. `pack()` returns a view into a pooled buffer: copy it before the next call. */
-export const packr = new Packr(options);
 /**
- * Packs one ring frame into the encoder's buffer at the same place every
- * time (msgpackr's RESET_BUFFER_MODE), so the buffer is reused instead of
- * moving on and, every few large frames, being replaced by a fresh one (new
- * memory: page faults, and external memory for the GC to chase). The view it
- * returns is valid only until the next pack call: the caller copies it.
+ * This thread's encoder for frames that must stand alone (to another node):
+ * every record is defined in the frame that uses it, so any decoder reads
+ * any frame. `pack()` returns a view into a pooled buffer: copy it before the next call.
  */
-export function packFrame(value: unknown): Uint8Array {
-  return packr.pack(value, RESET_BUFFER_MODE);
-}
+export const packr = new Packr(frameOptions);
 
-/** Shared decoder for this thread. */
-export const unpackr = new Unpackr(options);
+/** This thread's decoder for frames that stand alone. */
+export const unpackr = new Unpackr(frameOptions);
 
 export { analyze, assertEncodable } from './values.js';

@@ -1,6 +1,6 @@
 // A thread's output path: packs a destination's batch, posts its side items, writes its frames, keeps what cannot go yet in order.
 
-import { packFrame } from '../codec/codec.js';
+import type { RingCodec } from '../codec/ring-codec.js';
 import { type SideBatch, beginSideBatch, endSideBatch } from '../codec/side-items.js';
 import { RAW_TAG } from '../ring/layout.js';
 import type { Barrier } from './barrier.js';
@@ -26,6 +26,7 @@ export class Output {
     private readonly ctl: Int32Array,
     private readonly unsent: number,
     private readonly onBadOp: BadOpHandler,
+    private readonly codec: RingCodec,
   ) {}
 
   /** Packs `o`'s queued ops into one frame (its large parts set aside as side items) and writes it. */
@@ -43,7 +44,7 @@ export class Output {
     let bytes: Uint8Array;
     beginSideBatch();
     try {
-      bytes = packFrame(items);
+      bytes = this.codec.pack(items);
     } catch {
       endSideBatch();
       // Something slipped past the encodability check: encode op by op and report the culprits.
@@ -79,7 +80,7 @@ export class Output {
       let bytes: Uint8Array;
       beginSideBatch();
       try {
-        bytes = packFrame(part);
+        bytes = this.codec.pack(part);
       } catch {
         endSideBatch();
         this.packOneByOne(o, part);
@@ -102,7 +103,7 @@ export class Output {
       const m = carriesMessage(op[0] as number, op[1]) ? 1 : 0;
       beginSideBatch();
       try {
-        const bytes = packFrame(op);
+        const bytes = this.codec.pack(op);
         this.write(o, bytes, endSideBatch(), m);
       } catch (err) {
         endSideBatch();
@@ -119,7 +120,7 @@ export class Output {
 
   /** Writes a packed frame holding `msgs` messages (or queues it, in order, when it cannot go yet); `raw`: the tag of a frame without side items. */
   private write(o: Outbound, bytes: Uint8Array, side: SideBatch | null, msgs: number, raw = 0): void {
-    // packFrame() returns a view into msgpackr's buffer, which the next pack
+    // codec.pack() returns a view into msgpackr's buffer, which the next pack
     // call overwrites: copy it (into the ring, or into the overflow queue) first.
     // (A Node Buffer's slice() is a view, hence `own`.)
     if (o.overflow.length === 0 && (side === null || this.openSide(o, side))) {

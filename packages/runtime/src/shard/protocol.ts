@@ -181,6 +181,8 @@ export interface ShardInit {
   systemId: string;
   names: SharedArrayBuffer;
   maxNames: number;
+  /** Every thread's store of shared msgpackr records, the main thread's first (see ring-codec.ts). */
+  records: SharedArrayBuffer[];
   config: ThreadConfig;
   /** This thread's metric region (null: telemetry off). */
   metrics: SharedArrayBuffer | null;

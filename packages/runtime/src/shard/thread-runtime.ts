@@ -85,7 +85,7 @@ export class ThreadRuntime implements ActorHost {
     this.offloads = new Offload(s);
     const dispatch = new Dispatcher(s, { delivery: this.delivery, calls: this.calls, exits: this.exits, names: this.names, spawner: this.spawner, offload: this.offloads, remote: this.remote });
     this.router.dispatchWith(dispatch.dispatch);
-    s.transport = new Transport(init.thread, init.threads, init.rings, s.ctl.i32, init.config, (ops, from) => dispatch.dispatch(ops, 0, ops.length, from), (dest, op) => this.delivery.onUnencodableOp(dest, op));
+    s.transport = new Transport(init.thread, init.threads, init.rings, s.ctl.i32, { ...init.config, records: init.records }, (ops, from) => dispatch.dispatch(ops, 0, ops.length, from), (dest, op) => this.delivery.onUnencodableOp(dest, op));
     if (local.links !== undefined) s.transport.links = local.links;
     setBigPayloadThreshold(init.config.bigPayloadThreshold);
     // One observer for the thread's life: the real one only when something listens.

@@ -1,7 +1,7 @@
 // Cross-thread transport: batches ops per destination, packs each batch once, writes it into that thread's ring.
 
 import type { MessagePort } from 'node:worker_threads';
-import { unpackr } from '../codec/codec.js';
+import { RingCodec } from '../codec/ring-codec.js';
 import { SIDE_FLUSH_BYTES, setFrameItems, takeAdoptedBytes } from '../codec/side-items.js';
 import { BUSY, THREAD_STRIDE_I32, UNSENT } from '../ring/control-block.js';
 import { MAX_CHUNK_DIVISOR, RAW_TAG } from '../ring/layout.js';
@@ -31,6 +31,8 @@ export interface TransportConfig {
   ringBytes: number;
   /** Side items in flight to one thread (posted, not yet taken), in bytes; a larger lone batch still goes. */
   maxPayloadBytesInFlight: number;
+  /** Every thread's record store (see ring-codec.ts), the main thread's first. */
+  records: readonly SharedArrayBuffer[];
 }
 
 export class Transport {
@@ -47,6 +49,7 @@ export class Transport {
   private readonly budgetBytes: number;
   private readonly barrier = new Barrier();
   private readonly output: Output;
+  private readonly codec: RingCodec;
   /** How this thread gets rings and channels (set by the thread's owner before anything is sent). */
   links: LinkHost = NO_LINKS;
   /** Runs when a clean destination gets its first op (the scheduler makes sure a flush follows). */
@@ -72,7 +75,8 @@ export class Transport {
     this.ringBytes = config.ringBytes;
     this.budgetBytes = config.maxPayloadBytesInFlight;
     this.unsent = thread * THREAD_STRIDE_I32 + UNSENT;
-    this.output = new Output(Math.ceil(config.maxPayloadBytesInFlight / 1024), this.barrier, () => this.links, ctl, this.unsent, onBadOp);
+    this.codec = new RingCodec(config.records, thread);
+    this.output = new Output(Math.ceil(config.maxPayloadBytesInFlight / 1024), this.barrier, () => this.links, ctl, this.unsent, onBadOp, this.codec);
     this.out = new Array<Outbound | null>(threads).fill(null);
     this.inBy = new Array<Inbound | null>(threads).fill(null);
     for (const g of grants) {
@@ -409,7 +413,7 @@ export class Transport {
     setFrameItems(tag === 0 ? null : i.take(tag));
     let ops: unknown[];
     try {
-      ops = unpackr.unpack(bytes) as unknown[];
+      ops = this.codec.unpack(i.from, bytes) as unknown[];
     } finally {
       setFrameItems(null);
     }

@@ -179,6 +179,7 @@ export class ActorSystem extends EventEmitter {
       // (The main thread's own init is made before the broker: it listens on no ring channel.)
       systemId: this.#links?.systemId ?? '',
       names: this.#mem.names,
+      records: this.#mem.records,
       maxNames: this.options.maxNames,
       config: this.#config,
       node: this.#identity,

@@ -39,6 +39,7 @@ export class GoneShards {
     for (const s of this.gone) {
       drainRingsInto(
         this.mem.rings,
+        this.mem.records,
         this.mem.ctl.i32,
         s,
         (to, message) => rt.delivery.deadLetter(to, message, 'shard_down'),

@@ -1,7 +1,7 @@
 // Messages lost in bulk: what a dead (or stopped) thread left in its mailboxes, buffers and inbound rings, counted from shared memory.
 
 import { Pid } from '../actor/pid.js';
-import { unpackr } from '../codec/codec.js';
+import { frameDecoder } from '../codec/ring-codec.js';
 import { LOST, setFrameItems } from '../codec/side-items.js';
 import { DROPPED, QUEUED, THREAD_STRIDE_I32, UNSENT } from '../ring/control-block.js';
 import { RAW_TAG } from '../ring/layout.js';
@@ -43,11 +43,11 @@ export function takeLosses(ctl: Int32Array, t: number, reason: MessagesLost['rea
  * and buffers, plus what is still unread in the rings into it (the main
  * thread drained its own rings before it stopped).
  */
-export function shutdownLosses(rings: Rings, ctl: Int32Array, threads: number): MessagesLost[] {
+export function shutdownLosses(rings: Rings, records: Records, ctl: Int32Array, threads: number): MessagesLost[] {
   const all: MessagesLost[] = [];
   for (let t = 0; t < threads; t++) {
     const lost = takeLosses(ctl, t, 'shutdown');
-    if (t !== 0) lost.queued += drainRingsInto(rings, ctl, t, null);
+    if (t !== 0) lost.queued += drainRingsInto(rings, records, ctl, t, null);
     all.push(lost);
   }
   return all;
@@ -55,6 +55,8 @@ export function shutdownLosses(rings: Rings, ctl: Int32Array, threads: number): 
 
 /** The rings directory (rings[from][to]; a pair that never talked has none). */
 type Rings = readonly (readonly (SharedArrayBuffer | null | undefined)[])[];
+/** Each thread's record store (records[from]: what frames from `from` refer to). */
+type Records = readonly SharedArrayBuffer[];
 
 /** A message op found in a ring nobody will read: its target and content. */
 export type FoundMessage = (to: Pid, message: unknown) => void;
@@ -66,8 +68,9 @@ export type FoundMessage = (to: Pid, message: unknown) => void;
  * no longer exist) are returned to `other`. A frame that cannot be decoded
  * (a message half read by the dead consumer) is skipped.
  */
-export function drainRing(sab: SharedArrayBuffer, consumer: number, found: FoundMessage | null, other?: (ops: unknown[], at: number) => void): number {
+export function drainRing(sab: SharedArrayBuffer, records: SharedArrayBuffer, consumer: number, found: FoundMessage | null, other?: (ops: unknown[], at: number) => void): number {
   const reader = new RingReader(sab);
+  const decoder = frameDecoder(records);
   reader.takeNeedSpace();
   let n = 0;
   while (reader.hasData()) {
@@ -78,7 +81,7 @@ export function drainRing(sab: SharedArrayBuffer, consumer: number, found: Found
       // A tagged frame's side items (big, moved, shared parts) were posted to the dead consumer: they read as lost.
       setFrameItems(tag === 0 ? null : LOST);
       try {
-        ops = unpackr.unpack(bytes) as unknown[];
+        ops = decoder.unpack(bytes) as unknown[];
       } catch {
         return;
       } finally {
@@ -106,12 +109,12 @@ export function drainRing(sab: SharedArrayBuffer, consumer: number, found: Found
 }
 
 /** Drains rings into a thread that has ended; wakes their producers if they were waiting for room. */
-export function drainRingsInto(rings: Rings, ctl: Int32Array, consumer: number, found: FoundMessage | null, other?: (ops: unknown[], at: number) => void): number {
+export function drainRingsInto(rings: Rings, records: Records, ctl: Int32Array, consumer: number, found: FoundMessage | null, other?: (ops: unknown[], at: number) => void): number {
   let n = 0;
   for (let from = 0; from < rings.length; from++) {
     const sab = rings[from]?.[consumer];
     if (sab === null || sab === undefined || from === consumer) continue;
-    n += drainRing(sab, consumer, found, other);
+    n += drainRing(sab, records[from]!, consumer, found, other);
     // A producer blocked on this full ring waits for its consumer's wake-up: we are its consumer now.
     wakeThread(ctl, from);
   }

@@ -57,7 +57,7 @@ export class ShardFaults {
 
   /** Every thread has ended: what is left in their mailboxes, buffers and inbound rings is counted and reported. */
   countLeftovers(): void {
-    for (const lost of shutdownLosses(this.mem.rings, this.mem.ctl.i32, this.rt.state.threads)) this.reports.lost(lost);
+    for (const lost of shutdownLosses(this.mem.rings, this.mem.records, this.mem.ctl.i32, this.rt.state.threads)) this.reports.lost(lost);
   }
 
   /** The main thread's side of a shard's death: its names, what it published, its metrics and spans, links and monitors to it. */

@@ -2,6 +2,7 @@
 
 import { nameTableBytes } from '../registry/name-table.js';
 import { FIRST_SERIAL, REF, SERIAL, THREAD_STRIDE_I64, type ControlViews, controlBytes, controlViews } from '../ring/control-block.js';
+import { createRecordStores } from '../codec/ring-codec.js';
 import { createRingBuffer } from '../ring/ring.js';
 import type { RingGrant } from '../shard/protocol.js';
 
@@ -18,6 +19,8 @@ export interface SharedMemory {
    */
   rings: (SharedArrayBuffer | undefined)[][];
   names: SharedArrayBuffer;
+  /** Each thread's shared msgpackr records (see ring-codec.ts), kept across its restarts. */
+  records: SharedArrayBuffer[];
 }
 
 /** Allocates the shared memory of `threads` threads (main included), serials and refs starting at 1, and the rings to and from main. */
@@ -36,7 +39,7 @@ export function allocateSharedMemory(threads: number, ringBytes: number, maxName
     rings[0]![t] = createRingBuffer(ringBytes);
     rings[t]![0] = createRingBuffer(ringBytes);
   }
-  return { control, ctl, rings, names: new SharedArrayBuffer(nameTableBytes(maxNames)) };
+  return { control, ctl, rings, names: new SharedArrayBuffer(nameTableBytes(maxNames)), records: createRecordStores(threads) };
 }
 
 /** Records a ring a thread made; false if the pair already had one (a producer never makes two). */
@@ -70,6 +73,8 @@ export interface SharedMemoryUsage {
   controlBytes: number;
   /** The name registry. */
   nameTableBytes: number;
+  /** The record stores, one per thread (see ring-codec.ts). */
+  recordBytes: number;
   /** Metric regions, one per thread (0 with telemetry off). */
   metricsBytes: number;
   /** All of the above. */
@@ -91,5 +96,7 @@ export function sharedMemoryUsage(mem: SharedMemory, regions: readonly (SharedAr
   for (const r of regions) if (r !== null) metricsBytes += r.byteLength;
   const controlBytes = mem.control.byteLength;
   const nameTableBytes = mem.names.byteLength;
-  return { rings, ringBytes, controlBytes, nameTableBytes, metricsBytes, total: ringBytes + controlBytes + nameTableBytes + metricsBytes };
+  let recordBytes = 0;
+  for (const r of mem.records) recordBytes += r.byteLength;
+  return { rings, ringBytes, controlBytes, nameTableBytes, recordBytes, metricsBytes, total: ringBytes + controlBytes + nameTableBytes + recordBytes + metricsBytes };
 }

@@ -2,10 +2,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Pid, UnencodableError } from '@joerl/runtime';
-import { assertEncodable, packFrame, packr, unpackr } from '../../src/codec/codec.ts';
+import { assertEncodable, packr, unpackr } from '../../src/codec/codec.ts';
+import { RingCodec, createRecordStores } from '../../src/codec/ring-codec.ts';
 import { beginSideBatch, bigPayloadThreshold, endSideBatch, keepInline } from '../../src/codec/side-items.ts';
 
 const roundTrip = (v: unknown) => unpackr.unpack(Uint8Array.from(packr.pack(v)));
+// A thread's ring codec, as thread 0 of a system of one, decoding its own frames.
+const ring = new RingCodec(createRecordStores(1), 0);
+const packFrame = (v: unknown) => ring.pack(v);
+const unpackFrame = (bytes: Uint8Array) => ring.unpack(0, bytes);
 
 test('plain data round-trips intact', () => {
   const values = [
@@ -53,7 +58,7 @@ test('inline binary parts: every kind at every place in the frame arrives as its
         const odd = new Uint8Array(bytes.length + 1);
         odd.set(bytes, 1);
         for (const frame of [bytes, odd.subarray(1)]) {
-          const [, v, dv, ab] = unpackr.unpack(frame) as [string, InstanceType<typeof C>, DataView, ArrayBuffer];
+          const [, v, dv, ab] = unpackFrame(frame) as [string, InstanceType<typeof C>, DataView, ArrayBuffer];
           assert.is(v.constructor, C);
           assert.equal(Array.from(v as ArrayLike<unknown>), Array.from(view as ArrayLike<unknown>), `${C.name} of ${n}`);
           assert.is(v.byteOffset, 0);
@@ -75,7 +80,7 @@ test('typed arrays packed before and after the encoder grows its buffer mid-fram
   // Larger than any buffer the encoder has had: it is replaced between the two parts of each pair.
   for (let round = 1; round <= 2; round++) {
     const big = 'y'.repeat(round * 8 * 1024 * 1024);
-    const back = unpackr.unpack(packFrame([a, b, big, a, b]).slice()) as [Float64Array, Int16Array, string, Float64Array, Int16Array];
+    const back = unpackFrame(packFrame([a, b, big, a, b]).slice()) as [Float64Array, Int16Array, string, Float64Array, Int16Array];
     for (const [v, want] of [[back[0], a], [back[1], b], [back[3], a], [back[4], b]] as const) {
       assert.is(v.constructor, want.constructor);
       assert.equal(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), new Uint8Array(want.buffer, want.byteOffset, want.byteLength));
@@ -83,7 +88,7 @@ test('typed arrays packed before and after the encoder grows its buffer mid-fram
     assert.is(back[2].length, big.length);
   }
   // And a small frame after it, into whatever buffer the encoder now holds.
-  assert.equal(Array.from(unpackr.unpack(packFrame([b]).slice())[0] as Int16Array), [-3, 7, 32767]);
+  assert.equal(Array.from(unpackFrame(packFrame([b]).slice())[0] as Int16Array), [-3, 7, 32767]);
 });
 
 test('a binary part over the side-item threshold goes beside the frame, unless the runtime kept it inline (a span batch)', () => {

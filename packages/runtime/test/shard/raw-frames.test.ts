@@ -1,6 +1,7 @@
 // Raw frames (span rows for the main thread's processors): a poll takes about POLL_SPAN_ROWS rows of them, so processors get spans in bounded bursts; the rest waits in order for the next poll.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { createRecordStores } from '../../src/codec/ring-codec.ts';
 import { controlBytes } from '../../src/ring/control-block.ts';
 import type { RingGrant } from '../../src/shard/protocol.ts';
 import { Transport } from '../../src/shard/transport.ts';
@@ -9,7 +10,7 @@ import { Transport } from '../../src/shard/transport.ts';
 function pair() {
   const ctl = new Int32Array(new SharedArrayBuffer(controlBytes(3)));
   const rings: RingGrant[] = [];
-  const config = { ringBytes: 64 * 1024, maxPayloadBytesInFlight: 1 << 20 };
+  const config = { ringBytes: 64 * 1024, maxPayloadBytesInFlight: 1 << 20, records: createRecordStores(3) };
   const consumer = new Transport(2, 3, rings, ctl, config, () => {}, () => {});
   const got: number[] = [];
   consumer.onRaw = (bytes) => {

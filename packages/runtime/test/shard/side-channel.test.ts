@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MessageChannel } from 'node:worker_threads';
+import { createRecordStores } from '../../src/codec/ring-codec.ts';
 import { controlBytes } from '../../src/ring/control-block.ts';
 import { EPOCH_INDEX, PORT_ACK_INDEX, PORT_GEN_INDEX } from '../../src/ring/layout.ts';
 import { ringHeader } from '../../src/ring/ring.ts';
@@ -16,7 +17,7 @@ function pair(budget: number) {
   const ctl = new Int32Array(new SharedArrayBuffer(controlBytes(3)));
   const got: unknown[] = [];
   const rings: RingGrant[] = [];
-  const config = { ringBytes: 64 * KiB, maxPayloadBytesInFlight: budget };
+  const config = { ringBytes: 64 * KiB, maxPayloadBytesInFlight: budget, records: createRecordStores(3) };
   const consumer = { t: null as Transport | null };
   const makeConsumer = () => new Transport(2, 3, rings, ctl, config, (ops) => { for (let i = 0; i < ops.length; i += 3) got.push(ops[i + 2]); }, () => {});
   consumer.t = makeConsumer();

@@ -63,7 +63,7 @@ test('rings to and from main exist from the start; one between two shards is mad
     const m = system.memory();
     assert.is(m.rings, 7, 'and 1 -> 2 now');
     assert.is(m.ringBytes, 7 * (MiB + 128));
-    assert.is(m.total, m.ringBytes + m.controlBytes + m.nameTableBytes);
+    assert.is(m.total, m.ringBytes + m.controlBytes + m.nameTableBytes + m.recordBytes);
   }));
 
 test('64 shards on this machine: rings are only the pairs in use, and shared memory stays under 32 MiB (it was 1 GiB of rings alone)', () =>
