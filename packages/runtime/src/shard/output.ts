@@ -53,7 +53,8 @@ export class Output {
       return;
     }
     o.itemBytes = bytes.length / items.length;
-    items.length = 0;
+    // A new array, not `length = 0`: that is a call into the runtime, and frees the elements anyway.
+    o.items = [];
     this.write(o, bytes, endSideBatch(), msgs);
   }
 

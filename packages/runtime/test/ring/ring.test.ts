@@ -34,6 +34,30 @@ test('frames arrive in order, intact, across many wrap-arounds', () => {
   assert.is(expected, seq);
 });
 
+test('frames of every length up to 600 bytes (copied word by word, handed over in a view kept per length) and one of an odd length over the reader\'s buffer read back intact', () => {
+  const sab = createRingBuffer(1 << 20);
+  const w = new RingWriter(sab);
+  const r = new RingReader(sab);
+  // Two frames of each length, different bytes: the second comes in the same view, with its own content.
+  for (let len = 0; len <= 600; len++) {
+    assert.ok(w.tryWrite(bytes(len, len), false));
+    assert.ok(w.tryWrite(bytes(len, len + 1), false));
+  }
+  // Over the reader's 64 KiB buffer, and not a whole number of words: the buffer grows to a whole number of them.
+  const big = bytes(65 * 1024 + 3, 9);
+  assert.ok(w.tryWrite(big, false));
+  assert.ok(w.tryWrite(bytes(5, 77), false), 'a small frame after the buffer grew');
+  w.publish();
+  const got = readAll(r);
+  assert.is(got.length, 601 * 2 + 2);
+  for (let len = 0; len <= 600; len++) {
+    assert.equal(got[2 * len], bytes(len, len), `length ${len}`);
+    assert.equal(got[2 * len + 1], bytes(len, len + 1), `length ${len}, again`);
+  }
+  assert.equal(got[1202], big);
+  assert.equal(got[1203], bytes(5, 77));
+});
+
 test('a full ring refuses a frame without writing anything, then accepts after the reader frees space', () => {
   const sab = createRingBuffer(256);
   const w = new RingWriter(sab);
