@@ -6,6 +6,7 @@ import { S_QUEUED } from '../actor/proc.js';
 import { settleIdleRings } from '../actor/stamped-ring.js';
 import { BUSY, THREAD_STRIDE_I32 } from '../ring/control-block.js';
 import { parkThread, wakeThread } from '../ring/wait.js';
+import { SliceClock } from './slice-clock.js';
 import type { Transport } from './transport.js';
 
 /** Runs up to `budget` messages of one process; returns how many it ran. */
@@ -91,6 +92,8 @@ export class Scheduler {
     private readonly actorBudget: number,
     private readonly sliceBudget: number,
     private readonly spinMicros: number,
+    /** Lends the slice's clock read to its first timing block (telemetry; see slice-clock.ts). */
+    private readonly sliceClock: SliceClock = new SliceClock(),
   ) {
     this.busyIndex = thread * THREAD_STRIDE_I32 + BUSY;
     this.spinNow = spinMicros;
@@ -180,6 +183,7 @@ export class Scheduler {
     // (Read before the first turn even for a slice of one turn: a slow turn's time must
     // count towards SLICE_MS and IO_MS, or actors queued behind slow ones wait longer.)
     const started = performance.now();
+    this.sliceClock.lend(started);
     let io = started;
     // Turns are timed one by one only once four in a row took over TURN_MS each
     // on average, until 256 timed turns in a row were fast: fast actors cost
@@ -201,6 +205,8 @@ export class Scheduler {
       const timed = this.timing || p.turnBudget > 0;
       const t0 = timed ? (this.timing ? mark : performance.now()) : 0;
       const n = this.runTurn(p, p.turnBudget > 0 ? p.turnBudget : backlog > full * 4 ? backlog >> 2 : full);
+      // Only the slice's first turn may open its timing block with the slice's read (one open already may have been).
+      this.sliceClock.expire();
       p.handled += n; // once per turn: the observer's "reductions"
       budget -= Math.max(1, n);
       ++turns; // counted before any break, so the check after the loop sees every turn
@@ -256,6 +262,7 @@ export class Scheduler {
     // What the slice sent goes out; telemetry is written here only if something is published
     // (see the loop: before the thread yields to the event loop or goes idle, it is written anyway).
     this.transport.flush(false);
+    this.sliceClock.expire();
     this.ctl[this.busyIndex] = 0;
     this.nowLeft = NOW_TURNS;
     this.nowMark = started;

@@ -25,6 +25,7 @@ import { type DeadLetter, OP_REPORT, type ShardInit, type ThreadConfig } from '.
 import { NO_REMOTE, type RemoteSink } from './remote-ops.js';
 import { type Report, ReportSink } from './report-sink.js';
 import type { Scheduler } from './scheduler.js';
+import { SliceClock } from './slice-clock.js';
 import type { LinkHost, Transport } from './transport.js';
 
 /** Optional callbacks the owner of a thread installs. */
@@ -124,6 +125,8 @@ export class ShardState {
   /** Set once by the composition, before anything runs. */
   transport!: Transport;
   scheduler!: Scheduler;
+  /** The scheduler's clock read at a slice's start, for the slice's first timing block (see slice-clock.ts). */
+  readonly sliceClock = new SliceClock();
   observer!: ShardObserver;
   private readonly actorsIndex: number;
   /** This thread's block of reserved refs: [nextRef, endRef). */

@@ -99,7 +99,7 @@ export class TelemetryObserver implements ShardObserver {
     this.metrics = this.metricsOn
       ? new ShardMetrics(init.metrics!, init.telemetry, local.announce ?? ((slot, metric, labels) => s.transport.emit3(0, OP_SERIES, slot, metric, labels)))
       : NOOP_METRICS;
-    this.timing = new TurnTiming(this.metrics);
+    this.timing = new TurnTiming(this.metrics, s.sliceClock);
     this.ledger = new TelemetryLedger(this.metrics);
     this.countsAll = this.metricsOn && init.telemetry.messageSamplingRate > 0 && init.telemetry.queueWaitSamplingRate > 0;
     this.lean = this.countsAll;

@@ -95,7 +95,7 @@ export class ThreadRuntime implements ActorHost {
     this.turns = new Turns(s, this.exits);
     // The one telemetry fork of the message path, taken once: which turn the scheduler runs.
     const runTurn = this.telemetry !== null ? observedTurn(s, this.turns, this.telemetry) : this.turns.run;
-    s.scheduler = new Scheduler(init.thread, s.ctl.i32, s.transport, runTurn, init.config.actorBudget, init.config.sliceBudget, spinMicros);
+    s.scheduler = new Scheduler(init.thread, s.ctl.i32, s.transport, runTurn, init.config.actorBudget, init.config.sliceBudget, spinMicros, s.sliceClock);
     const loadingIndex = init.thread * THREAD_STRIDE_I32 + LOADING;
     s.loader.onLoading = (delta) => void Atomics.add(s.ctl.i32, loadingIndex, delta);
   }

@@ -1,6 +1,7 @@
 // Timing of observed turns: handler time in adaptive blocks, and runs of equal queue waits.
 
 import type { MetricsWriter } from '@joerl/telemetry/internal';
+import type { SliceClock } from './slice-clock.js';
 
 /** Most messages in a timing block: a clock read (~80 ns here) per 4,096 of the fastest handlers. */
 const MAX_BLOCK = 4096;
@@ -34,6 +35,9 @@ const MAX_OUTSIDE = 64;
  * is full or the transport flushes something (what follows a flush is not
  * handler time), and at the latest until the end of the slice.
  */
+/** MetricsWriter.now()'s origin: its clock is timeOrigin + performance.now(). */
+const ORIGIN = performance.timeOrigin;
+
 export class TurnTiming {
   private readonly m: MetricsWriter;
   /** True while an observed turn runs; `clock` is then the current message's start (abs ms), reused for send stamps. */
@@ -63,8 +67,11 @@ export class TurnTiming {
   private outSize = 1;
   private outLeft = 0;
 
-  constructor(m: MetricsWriter) {
+  private readonly slice: SliceClock;
+
+  constructor(m: MetricsWriter, slice: SliceClock) {
     this.m = m;
+    this.slice = slice;
   }
 
   /**
@@ -74,7 +81,9 @@ export class TurnTiming {
    */
   openBlock(): void {
     if (!this.blockLive) {
-      this.blockStart = this.clock = this.m.now();
+      // The slice's own read when this is its first block (see SliceClock); the same clock as m.now().
+      const at = this.slice.take();
+      this.blockStart = this.clock = at === at ? ORIGIN + at : this.m.now();
       this.blockLive = true;
     }
   }

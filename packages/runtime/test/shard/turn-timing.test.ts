@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { MetricsWriter } from '@joerl/telemetry/internal';
+import { SliceClock } from '../../src/shard/slice-clock.ts';
 import { TurnTiming } from '../../src/shard/turn-timing.ts';
 
 /** A writer that keeps each recorded wait's count by value; the clock is a field the test moves. */
@@ -34,7 +35,7 @@ test('waits recorded equal the model: either kept value, new ones, NaN stamps, s
   for (let seed = 1; seed <= 20; seed++) {
     const r = rng(seed);
     const { w, waits } = writer();
-    const t = new TurnTiming(w as unknown as MetricsWriter);
+    const t = new TurnTiming(w as unknown as MetricsWriter, new SliceClock());
     const model = new Map<number, number>();
     const note = (ms: number, k: number) => model.set(ms, (model.get(ms) ?? 0) + k);
     const mb = { lastStamp: NaN };
@@ -69,7 +70,7 @@ test('waits recorded equal the model: either kept value, new ones, NaN stamps, s
 test('a timing block of fast handlers lasts 0.1 to 0.2 ms whatever their speed; over 10 us a message, each is timed alone; sum and count stay exact', () => {
   const blocks: [number, number][] = [];
   const w = { samplesAll: true, clockNow: 0, now: () => w.clockNow, queueWait() {}, processedBlock: (ms: number, n: number) => blocks.push([ms, n]) };
-  const t = new TurnTiming(w as unknown as MetricsWriter);
+  const t = new TurnTiming(w as unknown as MetricsWriter, new SliceClock());
   let handled = 0;
   let spent = 0;
   /** `n` handlers of `ms` each, back to back in one open block. */
@@ -99,6 +100,27 @@ test('a timing block of fast handlers lasts 0.1 to 0.2 ms whatever their speed; 
   t.endBlock();
   assert.is(blocks.reduce((k, b) => k + b[1], 0), handled);
   assert.ok(Math.abs(blocks.reduce((x, b) => x + b[0], 0) - spent) < 1e-9, 'the blocks add up to the time spent');
+});
+
+test('the first block a slice opens starts at the slice\'s own clock read, once; a later block, and one opened between slices, read the clock', () => {
+  const { w } = writer();
+  const slice = new SliceClock();
+  const t = new TurnTiming(w as unknown as MetricsWriter, slice);
+  const origin = performance.timeOrigin;
+  w.clockNow = origin + 500;
+  slice.lend(100);
+  t.openBlock();
+  assert.is(t.blockStart, origin + 100, "the slice's read");
+  assert.is(t.clock, origin + 100);
+  t.closeBlock();
+  t.openBlock();
+  assert.is(t.blockStart, origin + 500, 'taken once: the next block reads the clock');
+  t.closeBlock();
+  slice.lend(200);
+  slice.expire();
+  w.clockNow = origin + 700;
+  t.openBlock();
+  assert.is(t.blockStart, origin + 700, 'after the slice: its read is stale');
 });
 
 test.run();
