@@ -205,14 +205,24 @@ export class Scheduler {
       const timed = this.timing || p.turnBudget > 0;
       const t0 = timed ? (this.timing ? mark : performance.now()) : 0;
       const n = this.runTurn(p, p.turnBudget > 0 ? p.turnBudget : backlog > full * 4 ? backlog >> 2 : full);
-      // Only the slice's first turn may open its timing block with the slice's read (one open already may have been).
+      // The slice's start serves only its first turn's timing block, and a block end's read only after the last turn (see slice-clock.ts).
       this.sliceClock.expire();
       p.handled += n; // once per turn: the observer's "reductions"
       budget -= Math.max(1, n);
       ++turns; // counted before any break, so the check after the loop sees every turn
       if (this.transport.backlogged()) break; // back off: peers are behind
+      // The turn's end is read before the flush below: a flush is nobody's turn. Timed with the
+      // turn, a cross-shard ping-pong's flush (~1 us) made every ~0.3 us turn look slow (over
+      // TURN_MS / actorBudget a message), and a thread that had once started timing turns (after
+      // a big frame, say) timed every turn from then on: a clock read and a budget per turn.
+      const check = timed || (turns & 3) === 0 || n >= 16;
+      const t = check ? performance.now() : 0;
       // Work for a thread that is waiting goes out now, not at the end of the slice.
-      if (this.transport.hasUnflushed() && this.transport.idlePeerWaiting()) this.transport.flush(false);
+      let flushed = false;
+      if (this.transport.hasUnflushed() && this.transport.idlePeerWaiting()) {
+        this.transport.flush(false);
+        flushed = true;
+      }
       // Every IO_MS (looked at every 4 turns) or 64 turns: what we sent goes
       // out and what peers sent comes in, so a slice busy with local work
       // does not leave other threads waiting on us; a slice that has run
@@ -220,8 +230,7 @@ export class Scheduler {
       // A turn of many messages is looked at at once (one clock read per turn of 16 or more is
       // well under a nanosecond a message): a new actor's first turn is untimed, and four of
       // them in a row, with slow handlers, kept a shard from its event loop (and a stop) for seconds.
-      if (timed || (turns & 3) === 0 || n >= 16) {
-        const t = performance.now();
+      if (check) {
         if (timed) {
           const per = (t - t0) / Math.max(1, n);
           const fits = per * full <= TURN_MS ? full : Math.max(1, Math.floor(TURN_MS / per));
@@ -240,7 +249,8 @@ export class Scheduler {
           this.timing = true;
           this.fastTurns = 0;
         }
-        mark = t;
+        // (The next timed turn starts after the flush, if there was one.)
+        mark = flushed && this.timing ? performance.now() : t;
         if (t - io >= IO_MS || (turns & 63) === 0) {
           io = t;
           this.transport.flush(false);
@@ -253,9 +263,10 @@ export class Scheduler {
     // Untimed turns are looked at every fourth turn; the last few of a slice
     // are looked at here, or a shard with one or two busy actors (a slice of
     // one or two turns) would never time them, however long their turns
-    // (issue 17: "Shard 2 lags"). One clock read per slice, at most.
+    // (issue 17: "Shard 2 lags"). One clock read per slice, at most: none when the flush after
+    // the last turn (a peer waiting) ended a timing block, whose read serves (see slice-clock.ts).
     const unchecked = turns & 3;
-    if (!this.timing && unchecked !== 0 && performance.now() - mark > unchecked * TURN_MS) {
+    if (!this.timing && unchecked !== 0 && this.clockAfterTurns() - mark > unchecked * TURN_MS) {
       this.timing = true;
       this.fastTurns = 0;
     }
@@ -267,6 +278,12 @@ export class Scheduler {
     this.nowLeft = NOW_TURNS;
     this.nowMark = started;
     this.inTurns = false;
+  }
+
+  /** The clock now: a block end's read since the last turn when there is one (telemetry), else a read. */
+  private clockAfterTurns(): number {
+    const seen = this.sliceClock.seen();
+    return seen === seen ? seen : performance.now();
   }
 
   private hasWork = (): boolean =>

@@ -252,6 +252,7 @@ export class TurnTiming {
   endBlock(): void {
     if (this.blockCount === 0) return;
     const end = this.m.now();
+    this.slice.saw(end - ORIGIN);
     const ms = end - this.blockStart;
     this.m.processedBlock(ms, this.blockCount);
     if (ms / this.blockCount > 0.01) this.size = 1;
