@@ -45,12 +45,15 @@ export async function genServerCalls(cfg: BehaviourConfig): Promise<Row[]> {
   try {
     for (const [label, a, b, target] of [['in-shard', 1, 1, 0.3], ['cross-shard', 1, 2, 0.8]] as const) {
       cfg.progress(`gen_server calls ${label}`);
-      // Warm-up: both loops, at least twice and for half a second. Each tiers up over its
-      // first ~100k round trips on this box (later when the compiler thread shares a busy core),
-      // and with a 2,000-call warm-up the first measured runs came out at a third to half the
-      // speed of the last: the median was a point on the warm-up curve.
+      // Warm-up: both loops, at least twelve times and for a second and a half. Each tiers up
+      // over its first ~100k round trips on this box (later when the compiler thread shares a
+      // busy core), and with a 2,000-call warm-up the first measured runs came out at a third to
+      // half the speed of the last: the median was a point on the warm-up curve. Twice and half
+      // a second was still on it: in-shard calls, printed run by run in the same loop, took
+      // 2.6, 2.5, 0.8, 1.0, 0.7, 1.2, 0.8, 0.7, 0.7, 2.0, 2.1, 0.8 us, and 0.6 us from the
+      // twelfth run on (2026-11-30), while the row measured 0.8-1.2 us.
       const start = performance.now();
-      for (let i = 0; i < 50 && (i < 2 || performance.now() - start < 500); i++) {
+      for (let i = 0; i < 50 && (i < 12 || performance.now() - start < 1500); i++) {
         await callRate(system, a, b, n);
         await pingPongRate(system, a, b, n);
       }
