@@ -67,6 +67,15 @@ test('bad flags get a message that says what to fix, the usage, and exit code 2'
   assert.match(help.out, /--quick/);
 });
 
+test('the ping-pong row says how fast each CPU ran before and after it (a round trip between two CPUs moves with them)', async () => {
+  const r = await run('--quick', '--runs', '1', '--threads', '2', '--only', 'core/ping-pong', '--json');
+  assert.is(r.code, 0, r.err);
+  const res = JSON.parse(r.out) as Result;
+  const row = res.rows.find((x) => x.name === 'cross-shard ping-pong p50')!;
+  const one = res.cpuSpeeds.before === null ? 'CPU speeds not measured \\(no taskset\\)' : 'cpu0 [\\d.]+ ms, cpu1 [\\d.]+ ms';
+  assert.match(row.notes ?? '', new RegExp(`floor .*: p50 [\\d.]+ us; CPU speeds \\(one kernel on each\\): ${one} before, ${one} after$`));
+});
+
 test('a small real run: JSON with the figure, its nact baseline and ratio, the process of each row; results and chart saved', async () => {
   const r = await run('--quick', '--runs', '1', '--threads', '2', '--only', 'ThreadRing', '--json');
   assert.is(r.code, 0, r.err);

@@ -6,6 +6,7 @@ import type { SinkDone, SinkMsg } from '../actors/sink.actor.js';
 import type { SourceMsg } from '../actors/source.actor.js';
 import type { PingMsg, PingReport, PongMsg } from '../actors/ping.actor.js';
 import type { SpawnerMsg, SpawnReport } from '../actors/spawner.actor.js';
+import { cpuSpeeds, describeSpeeds } from '../affinity.js';
 import { baselineLoop, postMessagePingPong, postMessageThroughput } from '../baselines/post-message.js';
 import { sabPingPong } from '../baselines/sab-floor.js';
 import { erlangOneWay } from '../erlang/erlang.js';
@@ -69,6 +70,8 @@ export async function pingPong(cfg: CoreConfig): Promise<Row[]> {
     for (let i = 0; i < runs; i++) out.push(percentile((await trips(rounds, 500)).sort((a, b) => a - b), 0.5) * 1000);
     return out;
   };
+  // The box's CPUs change speed (see affinity.ts), and a round trip between two of them moves with it.
+  const speedsBefore = cpuSpeeds();
   cfg.progress('ping-pong: raw postMessage');
   const pmRtts = await p50s(postMessagePingPong);
   cfg.progress('ping-pong: raw SharedArrayBuffer (the floor)');
@@ -88,6 +91,7 @@ export async function pingPong(cfg: CoreConfig): Promise<Row[]> {
       p50s.push(percentile(sorted, 0.5) * 1000);
       p99s.push(percentile(sorted, 0.99) * 1000);
     }
+    const speeds = `CPU speeds (one kernel on each): ${describeSpeeds(speedsBefore)} before, ${describeSpeeds(cpuSpeeds())} after`;
     return [
       compare(
         {
@@ -97,7 +101,7 @@ export async function pingPong(cfg: CoreConfig): Promise<Row[]> {
           joerl: sample(p50s),
           baseline: { name: 'postMessage', sample: sample(pmRtts) },
           target: 10,
-          notes: `p99 ${sample(p99s).median.toFixed(1)} us; the machine's floor (two threads spinning on a SharedArrayBuffer word, no codec or scheduler): p50 ${sample(floor).median.toFixed(2)} us`,
+          notes: `p99 ${sample(p99s).median.toFixed(1)} us; the machine's floor (two threads spinning on a SharedArrayBuffer word, no codec or scheduler): p50 ${sample(floor).median.toFixed(2)} us; ${speeds}`,
         },
         false,
       ),
