@@ -3,6 +3,9 @@
 import type { MetricsWriter } from '@joerl/telemetry/internal';
 import type { SliceClock } from './slice-clock.js';
 
+/** MetricsWriter.now()'s origin: its clock is timeOrigin + performance.now(). */
+const ORIGIN = performance.timeOrigin;
+
 /** Most messages in a timing block: a clock read (~80 ns here) per 4,096 of the fastest handlers. */
 const MAX_BLOCK = 4096;
 /**
@@ -35,9 +38,6 @@ const MAX_OUTSIDE = 64;
  * is full or the transport flushes something (what follows a flush is not
  * handler time), and at the latest until the end of the slice.
  */
-/** MetricsWriter.now()'s origin: its clock is timeOrigin + performance.now(). */
-const ORIGIN = performance.timeOrigin;
-
 export class TurnTiming {
   private readonly m: MetricsWriter;
   /** True while an observed turn runs; `clock` is then the current message's start (abs ms), reused for send stamps. */

@@ -70,7 +70,8 @@ export type FoundMessage = (to: Pid, message: unknown) => void;
  */
 export function drainRing(sab: SharedArrayBuffer, records: SharedArrayBuffer, consumer: number, found: FoundMessage | null, other?: (ops: unknown[], at: number) => void): number {
   const reader = new RingReader(sab);
-  const decoder = frameDecoder(records);
+  // Made on the first frame: a gone shard's rings are looked at every 50 ms, most times empty.
+  let decoder: ReturnType<typeof frameDecoder> | null = null;
   reader.takeNeedSpace();
   let n = 0;
   while (reader.hasData()) {
@@ -81,7 +82,7 @@ export function drainRing(sab: SharedArrayBuffer, records: SharedArrayBuffer, co
       // A tagged frame's side items (big, moved, shared parts) were posted to the dead consumer: they read as lost.
       setFrameItems(tag === 0 ? null : LOST);
       try {
-        ops = decoder.unpack(bytes) as unknown[];
+        ops = (decoder ??= frameDecoder(records)).unpack(bytes) as unknown[];
       } catch {
         return;
       } finally {

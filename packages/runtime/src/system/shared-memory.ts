@@ -1,8 +1,8 @@
 // The system's shared memory: the control block, the name table and the rings to and from main at start; the others as shards first talk.
 
+import { createRecordStores } from '../codec/ring-codec.js';
 import { nameTableBytes } from '../registry/name-table.js';
 import { FIRST_SERIAL, REF, SERIAL, THREAD_STRIDE_I64, type ControlViews, controlBytes, controlViews } from '../ring/control-block.js';
-import { createRecordStores } from '../codec/ring-codec.js';
 import { createRingBuffer } from '../ring/ring.js';
 import type { RingGrant } from '../shard/protocol.js';
 
