@@ -46,10 +46,19 @@ async function measure(m: Micro, system: ActorSystem, place: Placement, runs: nu
   }
 }
 
-/** Warm-up of the paired rounds: at least this many runs a side, and more until this much time has passed (each side). */
-const PAIR_WARMUP = { runs: 3, ms: 250 };
+/**
+ * Warm-up of the paired rounds: at least this many runs a side, and more
+ * until this much time has passed (each side). It was 250 ms: Chameneos
+ * (~60-95 ms a run) then warmed up 3-5 runs, and its first measured run
+ * with telemetry on still read 118-204 ms against ~95 steady (the side
+ * with more code is compiled later). Two runs of five pairs of systems read
+ * medians of 0.934 and 0.857 (one pair at 0.73); with a second of warm-up
+ * and twice the measured time, 0.944 and 0.945 (this loop on its own in
+ * fresh processes, alternating, one CPU, 2026-11-30).
+ */
+const PAIR_WARMUP = { runs: 3, ms: 1000 };
 /** Measured paired rounds: at least the configured runs, more until each side has run this long, at most MAX_PAIRS. */
-const PAIR_MEASURE_MS = 300;
+const PAIR_MEASURE_MS = 600;
 const MAX_PAIRS = 41;
 
 /**
