@@ -59,7 +59,7 @@ export class Introspector {
     const q = checkQuery(query);
     this.sample();
     const needle = q.match?.toLowerCase();
-    const procs = [...this.s.procs.values()].filter((p) => p.status !== S_INBOX && (needle === undefined || matches(p, needle)));
+    const procs = this.s.procs.values().filter((p) => p.status !== S_INBOX && (needle === undefined || matches(p, needle)));
     const keys = new Float64Array(procs.length);
     for (let i = 0; i < procs.length; i++) keys[i] = sortKey(procs[i]!, q.sortBy);
     const order = Array.from(procs.keys()).sort((a, b) => keys[b]! - keys[a]! || procs[a]!.pid.serial - procs[b]!.pid.serial);
@@ -111,7 +111,7 @@ export class Introspector {
   /** The supervisors of this thread, each with its children as it reports them. */
   supervisors(): SupervisorNode[] {
     const out: SupervisorNode[] = [];
-    for (const p of this.s.procs.values()) {
+    for (const p of this.s.procs.ordered()) {
       if (p.behaviour === null || p.behaviour[BEHAVIOUR] !== 'supervisor' || p.status >= S_EXITING || !p.initialized) continue;
       const d = p.behaviour.inspect?.(p.state) as Omit<SupervisorNode, 'pid' | 'name' | 'type' | 'shard'> | undefined;
       if (d === undefined) continue;

@@ -142,7 +142,7 @@ export class Remote {
    */
   onNodeDown(node: number): void {
     const local = this.router;
-    for (const p of [...this.s.procs.values()]) {
+    for (const p of this.s.procs.ordered()) {
       if (p.status === S_DEAD) continue;
       if (p.links !== null) {
         for (const pid of [...p.links.values()]) if (pid.node === node) local.local(OP_EXIT, pid, p.pid.serial, NOCONNECTION, true);

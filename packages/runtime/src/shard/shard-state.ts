@@ -20,6 +20,7 @@ import {
 import { NameTable } from '../registry/name-table.js';
 import { TimerHeap } from '../timer/timer-heap.js';
 import { Loader } from './loader.js';
+import { ProcTable } from './proc-table.js';
 import type { ShardObserver } from './observer.js';
 import { type DeadLetter, OP_REPORT, type ShardInit, type ThreadConfig } from './protocol.js';
 import { NO_REMOTE, type RemoteSink } from './remote-ops.js';
@@ -105,7 +106,7 @@ export class ShardState {
   readonly config: ThreadConfig;
   readonly ctl: ControlViews;
   readonly names: NameTable;
-  readonly procs = new Map<number, Proc>();
+  readonly procs = new ProcTable();
   readonly timers: TimerHeap;
   readonly loader = new Loader();
   readonly counters: RuntimeCounters = { spawned: 0, exited: 0, delivered: 0, deadLetters: 0, lateReplies: 0 };

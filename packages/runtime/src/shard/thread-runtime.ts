@@ -239,7 +239,7 @@ export class ThreadRuntime implements ActorHost {
     this.offloads.server.threadDown(shard);
     const local = this.router;
     const node = this.state.node;
-    for (const p of [...this.state.procs.values()]) {
+    for (const p of this.state.procs.ordered()) {
       if (p.status === S_DEAD) continue;
       if (p.links !== null) {
         for (const pid of [...p.links.values()]) if (pid.shard === shard && pid.node === node) local.local(OP_EXIT, pid, p.pid.serial, 'killed', true);
@@ -266,7 +266,7 @@ export class ThreadRuntime implements ActorHost {
       const all = new Promise<void>((resolve) => {
         this.exits.onAllExited = resolve;
       });
-      for (const p of [...s.procs.values()].reverse()) {
+      for (const p of s.procs.ordered().reverse()) {
         if (p.status === S_RUNNING) p.status = S_IDLE; // cannot be on the stack here; defensive
         this.exits.exitProc(p, 'shutdown');
       }
@@ -275,7 +275,7 @@ export class ThreadRuntime implements ActorHost {
         await Promise.race([all, new Promise<void>((r) => { timer = setTimeout(r, timeoutMs); })]);
         clearTimeout(timer);
       }
-      for (const p of [...s.procs.values()]) this.exits.finish(p, 'killed');
+      for (const p of s.procs.ordered()) this.exits.finish(p, 'killed');
       this.exits.onAllExited = null;
     }
     const left = s.procs.size;
