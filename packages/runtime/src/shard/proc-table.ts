@@ -14,18 +14,17 @@ const MIN_SLOTS = 64;
  * counter, one after another, so `serial & mask` spreads them with hardly a
  * collision, and a lookup is a compare or two (linear probing over a
  * Float64Array of keys: no hashing, no chain, no boxed number for a serial
- * past 2^30). A `Map` cost ~15% of Savina's Big on the shard's thread
- * (`FindOrderedHashMapEntry`, one lookup per send), and its growing and
- * shrinking tables another ~20% of Fork-join create, where thousands of
- * processes come and go per run (rehashes, their allocations and the
- * collections of them). Here a deleted slot is marked GONE and reused; the
- * table is rebuilt only when used slots pass half of it (twice as big when
- * the live processes alone fill a quarter), or shrunk when they drop under
- * a sixteenth.
+ * past 2^30). With a `Map`, `FindOrderedHashMapEntry` (one lookup per send)
+ * was ~15% of Savina's Big on the shard's thread, and `Map` set, delete,
+ * lookups and rehashes ~13% of Fork-join create's, where thousands of
+ * processes come and go per run (perf, telemetry off). Here a deleted slot
+ * is marked GONE and reused; the table is rebuilt only when used slots pass
+ * half of it (twice as big when the live processes alone fill a quarter),
+ * or shrunk when they drop under a sixteenth.
  *
  * Iteration (rare: introspection, shutdown, a peer going down) walks the
- * slots; `ordered` gives serial order, which is the order processes were
- * created in on this thread, for whatever needs "newest first".
+ * slots; `ordered` gives serial order, the order the thread handed the pids
+ * out in, for whatever needs "newest first".
  */
 export class ProcTable {
   private keys: Float64Array;
@@ -45,9 +44,8 @@ export class ProcTable {
   /**
    * Small enough to inline into a send without crowding out what the send
    * inlines besides (TurboFan's budget is in bytecode): the first slot here,
-   * the probe past it (rare) out of line. With the loop inline, an observed
-   * send no longer inlined `enqueue`, nor the lone turn `shiftLone`: Big
-   * with telemetry ran 0.87x of telemetry off, against 0.90x before.
+   * the probe past it (rare) out of line. With the probe loop inline, Big's
+   * observed send no longer inlined `enqueue` (a call per message).
    */
   get(serial: number): Proc | undefined {
     const i = serial & this.mask;
@@ -63,10 +61,6 @@ export class ProcTable {
       if (k === EMPTY) return undefined;
       i = (i + 1) & mask;
     }
-  }
-
-  has(serial: number): boolean {
-    return this.get(serial) !== undefined;
   }
 
   set(serial: number, p: Proc): this {
