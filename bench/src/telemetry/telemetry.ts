@@ -45,9 +45,12 @@ async function oneRun(telemetry: SystemOptions['telemetry'], n: number, tracing?
       await inbox.receive();
       return count / ((performance.now() - t0) / 1000);
     };
-    // Two full warm-up runs (JIT, ring and mailbox sizes), then the median of three.
-    await run(n);
-    await run(n);
+    // Four full warm-up runs (JIT, ring and mailbox sizes), then the median of three. With two,
+    // the measured runs were still speeding up: a million messages a run, one process each,
+    // 2.0, 4.2, 4.6, 5.5, 5.5, 5.5M msg/s with tracing off and 1.7, 3.3, 3.7, 4.1, 4.4, 4.8 at 1%
+    // (whose traced path compiles later), so the 1% row read ~0.75-0.89x of off where a
+    // system that has run for a second pays ~0.9 (2026-11-30).
+    for (let i = 0; i < 4; i++) await run(n);
     settle();
     const measured = [await run(n), await run(n), await run(n)].sort((a, b) => a - b);
     return measured[1]!;
@@ -63,6 +66,17 @@ async function oneRun(telemetry: SystemOptions['telemetry'], n: number, tracing?
  */
 function pairedRatio(xs: number[], base: number[]): number {
   return sample(xs.map((x, i) => x / base[i]!)).median;
+}
+
+/**
+ * Round `r`'s order of the configurations: each goes first, second and
+ * last in turn. In a fixed order the 1% tracing run always followed the
+ * 100% one, whose main thread had just handled three spans a message, and
+ * each configuration always ran after the same neighbour.
+ */
+function inTurn<T>(configs: readonly T[], r: number): T[] {
+  const k = r % configs.length;
+  return [...configs.slice(k), ...configs.slice(0, k)];
 }
 
 /** A configuration's row beside the "off" runs of the same rounds. */
@@ -90,13 +104,13 @@ export async function telemetryOverhead(cfg: TelemetryBenchConfig): Promise<Row[
   // seven, because run-to-run noise here (+-10%) is as large as the effect measured.
   const rounds = Math.max(7, cfg.runs);
   for (let r = 0; r < rounds; r++) {
-    for (const [label, telemetry] of configs) {
+    for (const [label, telemetry] of inTurn(configs, r)) {
       cfg.progress(`telemetry ${label}, round ${r + 1}/${rounds}`);
       results.get(label)!.push(await oneRun(telemetry, MESSAGES));
     }
   }
   return [
-    { ...vsOff('telemetry', '100%', results, 0.95), notes: 'telemetry and tracing ratios are medians of per-round ratios (a round runs every configuration back to back)' },
+    { ...vsOff('telemetry', '100%', results, 0.95), notes: 'telemetry and tracing ratios are medians of per-round ratios (a round runs every configuration back to back, each round in another order)' },
     vsOff('telemetry', '10%', results, 0.95),
   ];
 }
@@ -117,7 +131,7 @@ export async function tracingOverhead(cfg: TelemetryBenchConfig): Promise<Row[]>
   // process to the next (four runs of the same code, 2026-11-30), around its 0.2 line.
   const rounds = Math.max(7, cfg.runs);
   for (let r = 0; r < rounds; r++) {
-    for (const [label, sampleRate] of sampleRates) {
+    for (const [label, sampleRate] of inTurn(sampleRates, r)) {
       cfg.progress(`tracing ${label}, round ${r + 1}/${rounds}`);
       traced.get(label)!.push(await oneRun({ enabled: true }, countOf(label), sampleRate === undefined ? undefined : { sampleRate, processors: [batchProcessor()] }));
     }
