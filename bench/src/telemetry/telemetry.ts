@@ -48,8 +48,8 @@ async function oneRun(telemetry: SystemOptions['telemetry'], n: number, tracing?
     // Four full warm-up runs (JIT, ring and mailbox sizes), then the median of three. With two,
     // the measured runs were still speeding up: a million messages a run, one process each,
     // 2.0, 4.2, 4.6, 5.5, 5.5, 5.5M msg/s with tracing off and 1.7, 3.3, 3.7, 4.1, 4.4, 4.8 at 1%
-    // (whose traced path compiles later), so the 1% row read ~0.75-0.89x of off where a
-    // system that has run for a second pays ~0.9 (2026-11-30).
+    // (whose traced path compiles later). `--only telemetry/tracing` read the 1% row at 0.898,
+    // 0.894 and 0.921 with two, 0.945, 0.976 and 0.949 with four (2026-11-30).
     for (let i = 0; i < 4; i++) await run(n);
     settle();
     const measured = [await run(n), await run(n), await run(n)].sort((a, b) => a - b);
