@@ -53,12 +53,18 @@ export class ProcTable {
   }
 
   private probe(serial: number, i: number): Proc | undefined {
+    const at = this.slotOf(serial, i);
+    return at < 0 ? undefined : this.vals[at];
+  }
+
+  /** The slot holding `serial`, looked for from slot `i` on; -1 if it is not there. */
+  private slotOf(serial: number, i: number): number {
     const keys = this.keys;
     const mask = this.mask;
     for (;;) {
       const k = keys[i]!;
-      if (k === serial) return this.vals[i];
-      if (k === EMPTY) return undefined;
+      if (k === serial) return i;
+      if (k === EMPTY) return -1;
       i = (i + 1) & mask;
     }
   }
@@ -90,15 +96,9 @@ export class ProcTable {
   }
 
   delete(serial: number): boolean {
+    const i = this.slotOf(serial, serial & this.mask);
+    if (i < 0) return false;
     const keys = this.keys;
-    const mask = this.mask;
-    let i = serial & mask;
-    for (;;) {
-      const k = keys[i]!;
-      if (k === serial) break;
-      if (k === EMPTY) return false;
-      i = (i + 1) & mask;
-    }
     keys[i] = GONE;
     this.vals[i] = undefined;
     this.size--;
