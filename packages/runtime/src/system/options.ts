@@ -71,7 +71,10 @@ export interface SystemOptions {
   spawnTimeoutMs?: number;
   /** How long `shutdown()` waits for each shard before terminating it. Default 10000. */
   shutdownTimeoutMs?: number;
-  /** V8 limits for each shard (e.g. `{ maxOldGenerationSizeMb: 256 }`); a shard over them is restarted. */
+  /**
+   * V8 limits for each shard (e.g. `{ maxOldGenerationSizeMb: 256 }`); a shard over them is restarted.
+   * `maxYoungGenerationSizeMb` is 128 unless given here (V8 gives a worker 48): see ARCHITECTURE.md, "Shard heap".
+   */
   resourceLimits?: ResourceLimits;
   /** Restart a shard that dies. Default true. */
   restartShards?: boolean;
@@ -126,9 +129,8 @@ export interface TracingOptions {
 }
 
 /** Options with every default filled in. */
-export type ResolvedOptions = Required<Omit<SystemOptions, 'resourceLimits' | 'offload' | 'telemetry' | 'tracing' | 'node'>> & {
+export type ResolvedOptions = Required<Omit<SystemOptions, 'offload' | 'telemetry' | 'tracing' | 'node'>> & {
   node: ResolvedNodeOptions | null;
-  resourceLimits: ResourceLimits | undefined;
   offload: Required<OffloadOptions>;
   telemetry: TelemetryConfig;
   provider: string | null;
@@ -137,6 +139,22 @@ export type ResolvedOptions = Required<Omit<SystemOptions, 'resourceLimits' | 'o
 
 /** What the thread limit reserves per shard: a V8 isolate with room to work, and its rings. */
 export const SHARD_MEMORY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A shard's young generation (MB) unless `resourceLimits` sets one: room for
+ * two semi-spaces of ~42 MB, where V8 gives a worker 48 (16 MB each). Many
+ * processes alive at once (a spawn burst, a tree of workers) are objects a
+ * scavenge finds live and copies, twice, then promotes; with more room more
+ * of them have exited by the time a scavenge comes. Two systems in one
+ * process, one at 128 and one at V8's default, alternating runs on one CPU
+ * (telemetry on, three pairs each, 2026-12-01): Savina's Fork-join create
+ * took 1.36x less time at 128 (pairs 1.17-1.69), Fibonacci 1.18x, Big 0.99x
+ * (0.97-1.07); at 192 against 128, Fork-join create 1.00x, Fibonacci 1.02x.
+ * The memory is taken only when survivors make V8 grow the semi-spaces:
+ * after six Fibonacci runs a system's RSS was 329 MB at 128 against 211,
+ * three seconds idle; Big's, 118 against 115.
+ */
+export const SHARD_YOUNG_GENERATION_MB = 128;
 
 /**
  * The most shards this machine can hold: one per 64 MiB of `os.totalmem()`
@@ -238,7 +256,7 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
     terminateTimeoutMs,
     spawnTimeoutMs,
     shutdownTimeoutMs,
-    resourceLimits: o.resourceLimits,
+    resourceLimits: { ...o.resourceLimits, maxYoungGenerationSizeMb: o.resourceLimits?.maxYoungGenerationSizeMb ?? SHARD_YOUNG_GENERATION_MB },
     restartShards,
     offload,
     telemetry,

@@ -6,6 +6,7 @@ import { defaultRingBytes, maxThreads } from '../../src/system/options.ts';
 import { EVENT_TIMEOUT_MS, expect, withSystem } from '../helpers.ts';
 
 const PAYLOAD = new URL('../fixtures/payload.actor.ts', import.meta.url);
+const HEAP_LIMITS = new URL('../fixtures/heap-limits.actor.ts', import.meta.url);
 const MiB = 1024 * 1024;
 const test = suite('memory');
 
@@ -81,5 +82,28 @@ test('64 shards on this machine: rings are only the pairs in use, and shared mem
     assert.ok(m.ringBytes <= 128 * (64 * 1024 + 128), `${m.ringBytes} bytes of rings`);
     assert.ok(m.total < 32 * MiB, `${(m.total / MiB).toFixed(1)} MiB in all`);
   }));
+
+/** The resource limits a shard's worker runs with, as it reports them. */
+async function shardLimits(system: ActorSystem): Promise<Record<string, number>> {
+  const inbox = system.inbox<{ limits: Record<string, number> }>();
+  system.send(await system.spawn(HEAP_LIMITS, undefined, { shard: 1 }), { report: inbox.pid });
+  const r = await expect<{ limits: Record<string, number> }>(inbox, (m) => m?.limits !== undefined, 'limits');
+  inbox.close();
+  return r.limits;
+}
+
+test('a shard gets a 128 MB young generation unless resourceLimits sets one; the other limits are left as given', async () => {
+  await withSystem({ threads: 1 }, async (system) => {
+    assert.is((await shardLimits(system)).maxYoungGenerationSizeMb, 128);
+  });
+  await withSystem({ threads: 1, resourceLimits: { maxOldGenerationSizeMb: 512 } }, async (system) => {
+    const l = await shardLimits(system);
+    assert.is(l.maxYoungGenerationSizeMb, 128);
+    assert.is(l.maxOldGenerationSizeMb, 512);
+  });
+  await withSystem({ threads: 1, resourceLimits: { maxYoungGenerationSizeMb: 32 } }, async (system) => {
+    assert.is((await shardLimits(system)).maxYoungGenerationSizeMb, 32);
+  });
+});
 
 test.run();
