@@ -72,7 +72,13 @@ export class Calls {
     let server: Proc | null = null;
     // The call's clock read (NaN: none was needed), which runNow reuses rather than reading its own.
     let now = NaN;
-    const promise = new Promise((resolve, reject) => {
+    // One executor for every call (see capture): no closure, nor a context for what it would capture, per call.
+    const promise = new Promise(capture);
+    const resolve = captured.resolve!;
+    const reject = captured.reject!;
+    // Not held past this call: they would keep its promise, and what awaits it, alive.
+    captured.resolve = captured.reject = null;
+    try {
       const ref = s.newRef();
       if (local) {
         // Same thread: whether the server lives is known now, and its exit finds the call through
@@ -80,7 +86,7 @@ export class Calls {
         server = s.procs.get(pid.serial) ?? null;
         if (server === null || server.status >= S_EXITING) {
           reject(new NoProcError(pid.toString()));
-          return;
+          return promise;
         }
         if (server.callWatcher === null) {
           server.callWatcher = p.pid;
@@ -98,7 +104,7 @@ export class Calls {
         p.addMonitor(ref, pid);
         if (!thread) {
           this.router.sig(OP_MONITOR, p.pid, pid, ref);
-          if (pendingOf(p, ref) !== pc) return; // a server that is already gone: rejected with noproc
+          if (pendingOf(p, ref) !== pc) return promise; // a server that is already gone: rejected with noproc
         }
       }
       const obs = s.observer;
@@ -124,7 +130,11 @@ export class Calls {
         reject(err);
         server = null;
       }
-    });
+    } catch (err) {
+      // What an executor would have done with a throw: the call rejects (the send's own failure is handled above).
+      reject(err);
+      return promise;
+    }
     // A server on this thread answers now when it can (see Scheduler.runNow): no slice per round trip.
     if (server !== null && this.runNow) s.scheduler.runNow(server, now);
     return promise;
@@ -261,6 +271,15 @@ export class Calls {
       p.monitors.delete(ref);
     }
   }
+}
+
+/** The resolving functions of the promise `capture` was last the executor of: read right after `new Promise(capture)`. */
+const captured: { resolve: ((value: unknown) => void) | null; reject: ((err: unknown) => void) | null } = { resolve: null, reject: null };
+
+/** The executor of every call's promise: hands its resolving functions over in `captured`. */
+function capture(resolve: (value: unknown) => void, reject: (err: unknown) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
 }
 
 /** Call `ref` of `p` if it is pending (in the one-call slot or the map). */
