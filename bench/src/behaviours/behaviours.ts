@@ -2,6 +2,7 @@
 import { ActorSystem, type Pid } from '@joerl/runtime';
 import type { CallerReport, OffloadReport } from '../actors/call.actor.js';
 import type { PingMsg, PingReport, PongMsg } from '../actors/ping.actor.js';
+import { cpuSpeeds, describeSpeeds, fastest, onOneCpu } from '../affinity.js';
 import { percentile, sample, settle, type Row } from '../harness.js';
 
 const actor = (f: string) => new URL(`../actors/${f}`, import.meta.url);
@@ -37,7 +38,36 @@ async function callRate(system: ActorSystem, a: number, b: number, n: number): P
   return r.calls / (r.ms / 1000);
 }
 
-/** GenServer call round trips in-shard and cross-shard, beside a raw ping-pong on the same path. */
+/** Medians of `runs` call runs and `runs` raw ping-pong runs, alternating, after the warm-up (op/s). */
+async function callsAndPings(system: ActorSystem, a: number, b: number, n: number, runs: number): Promise<{ calls: number[]; pings: number[] }> {
+  // Warm-up: both loops, at least twelve times and for a second and a half. Each tiers up
+  // over its first ~100k round trips on this box (later when the compiler thread shares a
+  // busy core), and with a 2,000-call warm-up the first measured runs came out at a third to
+  // half the speed of the last: the median was a point on the warm-up curve. Twice and half
+  // a second was still on it: in-shard calls, printed run by run in the same loop, took
+  // 2.6, 2.5, 0.8, 1.0, 0.7, 1.2, 0.8, 0.7, 0.7, 2.0, 2.1, 0.8 us, and 0.6 us from the
+  // twelfth run on (2026-11-30), while the row measured 0.8-1.2 us.
+  const start = performance.now();
+  for (let i = 0; i < 50 && (i < 12 || performance.now() - start < 1500); i++) {
+    await callRate(system, a, b, n);
+    await pingPongRate(system, a, b, n);
+  }
+  settle();
+  const calls: number[] = [];
+  const pings: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    calls.push(await callRate(system, a, b, n));
+    pings.push(await pingPongRate(system, a, b, n));
+  }
+  return { calls, pings };
+}
+
+/**
+ * GenServer call round trips in-shard and cross-shard, beside a raw ping-pong on the same path.
+ * The in-shard phase runs with every thread on the fastest CPU (see affinity.ts): unpinned, the
+ * busy shard's thread could run the calls on one CPU and the ping-pongs on the other, and this
+ * box's CPUs differ by up to 40% at times (cpu0 10.1 ms and cpu1 7.2 for one kernel, 2026-12-01).
+ */
 export async function genServerCalls(cfg: BehaviourConfig): Promise<Row[]> {
   const n = cfg.quick ? 5_000 : 20_000;
   const rows: Row[] = [];
@@ -45,27 +75,19 @@ export async function genServerCalls(cfg: BehaviourConfig): Promise<Row[]> {
   try {
     for (const [label, a, b, target] of [['in-shard', 1, 1, 0.3], ['cross-shard', 1, 2, 0.8]] as const) {
       cfg.progress(`gen_server calls ${label}`);
-      // Warm-up: both loops, at least twelve times and for a second and a half. Each tiers up
-      // over its first ~100k round trips on this box (later when the compiler thread shares a
-      // busy core), and with a 2,000-call warm-up the first measured runs came out at a third to
-      // half the speed of the last: the median was a point on the warm-up curve. Twice and half
-      // a second was still on it: in-shard calls, printed run by run in the same loop, took
-      // 2.6, 2.5, 0.8, 1.0, 0.7, 1.2, 0.8, 0.7, 0.7, 2.0, 2.1, 0.8 us, and 0.6 us from the
-      // twelfth run on (2026-11-30), while the row measured 0.8-1.2 us.
-      const start = performance.now();
-      for (let i = 0; i < 50 && (i < 12 || performance.now() - start < 1500); i++) {
-        await callRate(system, a, b, n);
-        await pingPongRate(system, a, b, n);
+      let where = '';
+      let r: { calls: number[]; pings: number[] };
+      if (a === b) {
+        const speeds = cpuSpeeds();
+        const cpu = fastest(speeds);
+        const pinned = await onOneCpu(cpu, () => callsAndPings(system, a, b, n, cfg.runs));
+        r = pinned.value;
+        where = pinned.pinned ? `; every thread on cpu${cpu} (${describeSpeeds(speeds)})` : `; not pinned to a CPU (${describeSpeeds(speeds)})`;
+      } else {
+        r = await callsAndPings(system, a, b, n, cfg.runs);
       }
-      settle();
-      const calls: number[] = [];
-      const pings: number[] = [];
-      for (let i = 0; i < cfg.runs; i++) {
-        calls.push(await callRate(system, a, b, n));
-        pings.push(await pingPongRate(system, a, b, n));
-      }
-      const c = sample(calls);
-      const p = sample(pings);
+      const c = sample(r.calls);
+      const p = sample(r.pings);
       rows.push({
         group: 'behaviours',
         name: `gen_server call ${label}`,
@@ -74,7 +96,7 @@ export async function genServerCalls(cfg: BehaviourConfig): Promise<Row[]> {
         baseline: { name: 'raw ping-pong', sample: p },
         ratio: c.median / p.median,
         target,
-        notes: `a call round trip costs ${(1e6 / c.median).toFixed(1)} us vs ${(1e6 / p.median).toFixed(1)} us for a raw ping-pong ${label}`,
+        notes: `a call round trip costs ${(1e6 / c.median).toFixed(2)} us vs ${(1e6 / p.median).toFixed(2)} us for a raw ping-pong ${label}${where}`,
       });
     }
   } finally {
