@@ -88,6 +88,21 @@ const SERIAL_BLOCK = 64;
 const SERIAL_BLOCK_N = BigInt(SERIAL_BLOCK);
 /** References a thread reserves for itself at a time. */
 const REF_BLOCK = 256;
+/**
+ * Refs are counted from this many blocks of MAX_THREADS (refs from 2^32 up),
+ * so they are past 2^31 from the first, not from the ~524,000th of a thread
+ * on. V8 keeps a field that has held only small integers as one; the first
+ * ref past 2^31 stored in a process's call slot turned the field into a
+ * double, which retired the map of every process, and every optimized
+ * function that had seen one (send, enqueue, runNow, the turns, the call and
+ * reply paths) was thrown away at once, along with newRef's multiplication,
+ * compiled for small integers: a run of 20,000 in-shard calls took 6.2 us a
+ * call instead of ~1 (--trace-deopt, 2026-12-01), and the bench's GenServer
+ * row caught the recompilation in its first measured runs. `ref %
+ * MAX_THREADS` is still the minting thread; refs stay exact (under 2^53)
+ * for 2^41 refs a thread.
+ */
+const REF_BASE_COUNT = 2 ** 20;
 const REF_BLOCK_N = BigInt(REF_BLOCK);
 
 export class ShardState {
@@ -190,7 +205,7 @@ export class ShardState {
       this.nextRef = Number(Atomics.add(this.ctl.i64, this.thread * THREAD_STRIDE_I64 + REF, REF_BLOCK_N));
       this.endRef = this.nextRef + REF_BLOCK;
     }
-    return this.nextRef++ * MAX_THREADS + this.thread;
+    return (REF_BASE_COUNT + this.nextRef++) * MAX_THREADS + this.thread;
   }
 
   incarnationOf(thread: number): number {

@@ -13,6 +13,21 @@ test.before(async () => {
 });
 test.after(() => system.shutdown());
 
+test('refs are past 2^31 from the first one a thread mints, and name their thread (ref % 4096)', async () => {
+  // A ref past 2^31 is stored as a double: a field that held small ones first changes
+  // representation, and every optimized function that had seen a process is thrown away.
+  const target = await probe(system, inbox, 1, { tag: 'ref-target' });
+  const fromMain = inbox.monitor(target);
+  assert.ok(fromMain >= 2 ** 32, `main's first ref ${fromMain}`);
+  assert.is(fromMain % 4096, 0);
+  const watcher = await probe(system, inbox, 2, { tag: 'ref-watcher' });
+  system.send(watcher, { op: 'monitor', pid: target });
+  const { ref } = await expectReport(inbox, 'monitoring', 'ref-watcher');
+  assert.ok((ref as number) >= 2 ** 32, `shard 2's ref ${ref}`);
+  assert.is((ref as number) % 4096, 2);
+  assert.ok(Number.isSafeInteger(ref));
+});
+
 const gotDown = (tag: string) => (m: any) => m?.event === 'got' && m.tag === tag && isDownMessage(m.msg);
 
 for (const { label, a, b } of PLACEMENTS) {
