@@ -13,7 +13,7 @@ export function sample(runs: number[]): Sample {
 }
 
 /** Percentile of an ascending array (nearest rank). */
-export function percentile(sorted: number[], q: number): number {
+export function percentile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }

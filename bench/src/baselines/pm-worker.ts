@@ -56,7 +56,9 @@ if (role === 'receiver') {
     let left = m.rounds;
     let warmup = m.warmup;
     let sentAt = 0;
-    const rtts: number[] = [];
+    // As the joerl pinger keeps them (ping.actor.ts): one array a run, made at its size.
+    const rtts = new Float64Array(m.rounds);
+    let at = 0;
     const ping = () => {
       sentAt = performance.now();
       port.postMessage({ kind: 'ping', seq: left });
@@ -65,7 +67,7 @@ if (role === 'receiver') {
       const rtt = performance.now() - sentAt;
       if (warmup > 0) warmup--;
       else {
-        rtts.push(rtt);
+        rtts[at++] = rtt;
         left--;
       }
       if (left === 0) {

@@ -73,8 +73,8 @@ export async function postMessagePingPong(rounds: number, warmup: number): Promi
   const { wa, close } = pair('pinger', 'ponger');
   try {
     wa.postMessage({ rounds, warmup });
-    const [r] = (await once(wa, 'message')) as [{ rtts: number[] }];
-    return r.rtts;
+    const [r] = (await once(wa, 'message')) as [{ rtts: Float64Array }];
+    return Array.from(r.rtts);
   } finally {
     await close();
   }

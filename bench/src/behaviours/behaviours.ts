@@ -14,7 +14,11 @@ export interface BehaviourConfig {
   progress: (what: string) => void;
 }
 
-/** Round trips per second of sequential ping-pong (the core's raw path, for comparison). */
+/**
+ * Round trips per second of sequential ping-pong (the core's raw path, for comparison). The pair
+ * exits after its run, as callRate's does: a run's actors, left alive, kept their state (here the
+ * run's round-trip times) for the rest of the system's life.
+ */
 async function pingPongRate(system: ActorSystem, a: number, b: number, rounds: number): Promise<number> {
   const ponger = await system.spawn(actor('ping.actor.js'), undefined, { shard: b, export: 'ponger' });
   const pinger = await system.spawn(actor('ping.actor.js'), undefined, { shard: a, export: 'pinger' });
@@ -23,6 +27,7 @@ async function pingPongRate(system: ActorSystem, a: number, b: number, rounds: n
   const r = (await inbox.receive()) as PingReport;
   const total = r.rtts.reduce((x, y) => x + y, 0);
   inbox.close();
+  await stopAll(system, [pinger, ponger]);
   return rounds / (total / 1000);
 }
 
@@ -35,7 +40,19 @@ async function callRate(system: ActorSystem, a: number, b: number, n: number): P
   system.send(caller as Pid<any>, { kind: 'run', to: server, n, report: inbox.pid });
   const r = (await inbox.receive()) as CallerReport;
   inbox.close();
+  await stopAll(system, [caller, server]);
   return r.calls / (r.ms / 1000);
+}
+
+/** Kills `pids` and waits for their DOWNs. */
+async function stopAll(system: ActorSystem, pids: Pid[]): Promise<void> {
+  const inbox = system.inbox<any>();
+  for (const pid of pids) {
+    inbox.monitor(pid);
+    system.exit(pid, 'kill');
+  }
+  for (let i = 0; i < pids.length; i++) await inbox.receive((m: any) => m?.type === 'DOWN');
+  inbox.close();
 }
 
 /** Medians of `runs` call runs and `runs` raw ping-pong runs, alternating, after the warm-up (op/s). */
