@@ -15,7 +15,7 @@
  *                                producer    ACK, TAKEN by the consumer,          it reads this
  *                                            EPOCH, GEN by the main thread        ring
  *
- * WRITE and READ are free-running u32 byte counters (they wrap at 2^32, which
+ * WRITE and READ are free-running 32-bit byte counters (they wrap at 2^32, which
  * the power-of-two capacity divides); position = counter & (capacity - 1).
  *
  * Frame: [u32 header][u32 tag, if SIDE_FLAG][payload, padded to a multiple of 4]

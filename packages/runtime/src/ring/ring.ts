@@ -35,7 +35,15 @@ export class RingWriter {
   private readonly mask: number;
   /** Largest payload chunk in one frame. */
   readonly maxChunk: number;
-  /** Local copy of the write counter; becomes visible on `publish()`. */
+  /**
+   * Local copy of the write counter; becomes visible on `publish()`. The
+   * counters are kept as int32 (`| 0`), as the header words hold them: the
+   * same 32 bits as a u32, but a small integer to V8 at every value. As u32
+   * (`>>> 0`) they passed 2^31 after 2 GiB through the ring, the field became
+   * a double, and V8 retired the writer's map (and the reader's): the ring
+   * code that had seen one was thrown away mid-stream. Distances are still
+   * taken as u32 (`(a - b) >>> 0`), positions with the mask.
+   */
   private w: number;
   private published: number;
   /**
@@ -58,9 +66,9 @@ export class RingWriter {
     this.maxChunk = this.cap / MAX_CHUNK_DIVISOR;
     // A restarted producer resumes where its predecessor last published:
     // anything it wrote but did not publish was never visible.
-    this.w = Atomics.load(this.ctl, WRITE_INDEX) >>> 0;
+    this.w = Atomics.load(this.ctl, WRITE_INDEX);
     this.published = this.w;
-    this.readSeen = Atomics.load(this.ctl, READ_INDEX) >>> 0;
+    this.readSeen = Atomics.load(this.ctl, READ_INDEX);
   }
 
   /**
@@ -78,13 +86,13 @@ export class RingWriter {
     const tail = this.cap - pos;
     // The consumer's counter: an atomic load (when the one seen last is not enough) so we never
     // reuse bytes it has not finished copying.
-    if (this.cap - ((this.w - this.readSeen) >>> 0) < (need > tail ? tail + need : need)) this.readSeen = Atomics.load(this.ctl, READ_INDEX) >>> 0;
+    if (this.cap - ((this.w - this.readSeen) >>> 0) < (need > tail ? tail + need : need)) this.readSeen = Atomics.load(this.ctl, READ_INDEX);
     let free = this.cap - ((this.w - this.readSeen) >>> 0);
     if (need > tail) {
       // Frames are contiguous: pad out the tail and start over at 0.
       if (free < tail + need) return this.blocked();
       this.u32[pos >>> 2] = PAD;
-      this.w = (this.w + tail) >>> 0;
+      this.w = (this.w + tail) | 0;
       free -= tail;
       pos = 0;
     }
@@ -92,7 +100,7 @@ export class RingWriter {
     this.u32[pos >>> 2] = (len | (more ? MORE_FLAG : 0) | (tag === 0 ? 0 : SIDE_FLAG)) >>> 0;
     if (tag !== 0) this.u32[(pos >>> 2) + 1] = tag;
     this.u8.set(payload, pos + 4 + extra);
-    this.w = (this.w + need) >>> 0;
+    this.w = (this.w + need) | 0;
     return true;
   }
 
@@ -113,7 +121,7 @@ export class RingWriter {
 
   /** Free bytes right now (for the scheduler's "can the overflow move?" check). */
   free(): number {
-    this.readSeen = Atomics.load(this.ctl, READ_INDEX) >>> 0;
+    this.readSeen = Atomics.load(this.ctl, READ_INDEX);
     return this.cap - ((this.w - this.readSeen) >>> 0);
   }
 
@@ -122,7 +130,7 @@ export class RingWriter {
     const r = Atomics.load(this.ctl, READ_INDEX) >>> 0;
     if (this.cap - ((this.w - r) >>> 0) < 4) return false;
     this.u32[(this.w & this.mask) >>> 2] = RESET;
-    this.w = (this.w + 4) >>> 0;
+    this.w = (this.w + 4) | 0;
     return true;
   }
 
@@ -131,7 +139,7 @@ export class RingWriter {
     if (this.w === this.published) return false;
     // seq_cst store: the plain byte writes above happen-before any consumer
     // load that observes this counter (release/acquire through Atomics).
-    Atomics.store(this.ctl, WRITE_INDEX, this.w | 0);
+    Atomics.store(this.ctl, WRITE_INDEX, this.w);
     this.published = this.w;
     return true;
   }
@@ -146,6 +154,7 @@ export class RingReader {
   private readonly u8: Uint8Array;
   private readonly u32: Uint32Array;
   private readonly mask: number;
+  /** The read counter, as int32 (see RingWriter.w). */
   private r: number;
   /** Reassembly buffer for fragmented messages (null when none is open). */
   private partial: Uint8Array | null = null;
@@ -173,12 +182,12 @@ export class RingReader {
     this.u8 = new Uint8Array(sab, RING_HEADER_BYTES, cap);
     this.u32 = new Uint32Array(sab, RING_HEADER_BYTES, cap / 4);
     this.i32 = new Int32Array(sab, RING_HEADER_BYTES, cap / 4);
-    this.r = Atomics.load(this.ctl, READ_INDEX) >>> 0;
+    this.r = Atomics.load(this.ctl, READ_INDEX);
   }
 
   /** True when the producer has published frames we have not read. */
   hasData(): boolean {
-    return (Atomics.load(this.ctl, WRITE_INDEX) >>> 0) !== this.r;
+    return Atomics.load(this.ctl, WRITE_INDEX) !== this.r;
   }
 
   /**
@@ -193,19 +202,19 @@ export class RingReader {
    */
   read(onMessage: (bytes: Uint8Array, tag: number) => void, max = Infinity): number {
     // Acquire: frames up to `w` are fully written (see RingWriter.publish).
-    const w = Atomics.load(this.ctl, WRITE_INDEX) >>> 0;
+    const w = Atomics.load(this.ctl, WRITE_INDEX);
     let n = 0;
     while (this.r !== w && n < max) {
       const pos = this.r & this.mask;
       const header = this.u32[pos >>> 2]!;
       if (header === PAD) {
-        this.r = (this.r + (this.mask + 1 - pos)) >>> 0;
+        this.r = (this.r + (this.mask + 1 - pos)) | 0;
         continue;
       }
       if (header === RESET) {
         this.partial = null;
         this.partialLen = 0;
-        this.r = (this.r + 4) >>> 0;
+        this.r = (this.r + 4) | 0;
         continue;
       }
       const more = (header & MORE_FLAG) !== 0;
@@ -267,9 +276,9 @@ export class RingReader {
   }
 
   private release(len: number): void {
-    this.r = (this.r + 4 + ((len + 3) & ~3)) >>> 0;
+    this.r = (this.r + 4 + ((len + 3) & ~3)) | 0;
     // seq_cst store: our copies of these bytes are done before the producer may overwrite them.
-    Atomics.store(this.ctl, READ_INDEX, this.r | 0);
+    Atomics.store(this.ctl, READ_INDEX, this.r);
   }
 
   /** True (once) if the producer is blocked on a full ring: the caller should wake it. */

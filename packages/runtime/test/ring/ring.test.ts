@@ -1,7 +1,8 @@
 // The SPSC ring: frames in order across wrap-around, fragmentation of large messages, full-ring refusal, reset.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RingReader, RingWriter, createRingBuffer } from '../../src/ring/ring.ts';
+import { RingReader, RingWriter, createRingBuffer, ringFill, ringHeader } from '../../src/ring/ring.ts';
+import { READ_INDEX, WRITE_INDEX } from '../../src/ring/layout.ts';
 
 const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 255);
 function readAll(r: RingReader): Uint8Array[] {
@@ -32,6 +33,38 @@ test('frames arrive in order, intact, across many wrap-arounds', () => {
     }
   }
   assert.is(expected, seq);
+});
+
+test('the byte counters pass 2^31 and wrap at 2^32 with every frame intact, and stay small integers (int32) all the way', () => {
+  for (const start of [2 ** 31 - 600, 2 ** 32 - 600]) {
+    const sab = createRingBuffer(1024);
+    const ctl = ringHeader(sab);
+    // As the counters of a ring that has carried ~2 or ~4 GiB (what a restarted end would find).
+    Atomics.store(ctl, WRITE_INDEX, start | 0);
+    Atomics.store(ctl, READ_INDEX, start | 0);
+    const w = new RingWriter(sab);
+    const r = new RingReader(sab);
+    let seq = 0;
+    let expected = 0;
+    for (let round = 0; round < 40; round++) {
+      for (let i = 0; i < 3; i++) {
+        assert.ok(w.tryWrite(bytes(1 + ((seq * 53) % 200), seq), false), `write ${seq}`);
+        seq++;
+      }
+      w.publish();
+      assert.ok(ringFill(sab) > 0 && ringFill(sab) <= 1, `fill ${ringFill(sab)}`);
+      for (const got of readAll(r)) {
+        assert.equal(got, bytes(1 + ((expected * 53) % 200), expected));
+        expected++;
+      }
+      assert.is(ringFill(sab), 0);
+      const fields = w as unknown as { w: number };
+      assert.ok(Number.isInteger(fields.w) && fields.w === (fields.w | 0), `writer counter ${fields.w} is int32`);
+    }
+    assert.is(expected, seq);
+    // The counters went past the boundary (and the read one with them).
+    assert.ok(((Atomics.load(ctl, WRITE_INDEX) - (start | 0)) >>> 0) > 600);
+  }
 });
 
 test('frames of every length up to 600 bytes (copied word by word, handed over in a view kept per length) and one of an odd length over the reader\'s buffer read back intact', () => {
