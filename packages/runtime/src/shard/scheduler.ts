@@ -160,7 +160,8 @@ export class Scheduler {
     this.queue[last] = undefined;
     this.count--;
     this.nowLeft--;
-    this.nowRuns++;
+    // Wrapping (| 0): a counter past 2^31 would turn into a double, and the scheduler's map with it (see RuntimeCounters).
+    this.nowRuns = (this.nowRuns + 1) | 0;
     this.inTurns = true;
     try {
       p.handled += this.runTurn(p, p.turnBudget > 0 ? p.turnBudget : this.actorBudget);
@@ -303,7 +304,8 @@ export class Scheduler {
       // and as soon as it has nothing to do (a slice that continues an async handler's call, say,
       // does not pay for it).
       // (The clock is read every fourth pass: passes that continue straight away are short.)
-      if ((++this.passes & 3) === 0 && performance.now() - yielded > SLICE_MS) {
+      this.passes = (this.passes + 1) | 0; // (wraps, as nowRuns does)
+      if ((this.passes & 3) === 0 && performance.now() - yielded > SLICE_MS) {
         this.transport.flush();
         await immediate();
         yielded = performance.now();
