@@ -127,7 +127,7 @@ export class RingWriter {
 
   /** Writes a RESET marker so the consumer drops any half-assembled message from a dead predecessor. */
   writeReset(): boolean {
-    const r = Atomics.load(this.ctl, READ_INDEX) >>> 0;
+    const r = Atomics.load(this.ctl, READ_INDEX);
     if (this.cap - ((this.w - r) >>> 0) < 4) return false;
     this.u32[(this.w & this.mask) >>> 2] = RESET;
     this.w = (this.w + 4) | 0;

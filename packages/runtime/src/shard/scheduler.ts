@@ -160,7 +160,7 @@ export class Scheduler {
     this.queue[last] = undefined;
     this.count--;
     this.nowLeft--;
-    // Wrapping (| 0): a counter past 2^31 would turn into a double, and the scheduler's map with it (see RuntimeCounters).
+    // Wrapping (| 0): a counter past 2^31 would turn into a double, and the scheduler's map with it (ARCHITECTURE.md, "Numbers that keep one representation").
     this.nowRuns = (this.nowRuns + 1) | 0;
     this.inTurns = true;
     try {
