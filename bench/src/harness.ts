@@ -40,6 +40,30 @@ export async function repeat(runs: number, warmup: number | { runs: number; ms: 
   return sample(out);
 }
 
+/**
+ * Runs every one of `fns` `runs` times, in rounds that take each once (the
+ * order rotating round by round), after warming each up in turn as
+ * {@link repeat} does. A figure and its baseline then come from the same
+ * minutes: on a box whose CPUs change speed between phases (one kernel at 7
+ * and at 10 ms on the same CPU minutes apart), timed phase after phase they
+ * gave Trapezoid against piscina 0.88x in a full run and 1.04x alone.
+ */
+export async function interleave(runs: number, warmup: { runs: number; ms: number }, fns: readonly (() => Promise<number>)[]): Promise<Sample[]> {
+  for (const fn of fns) {
+    const start = performance.now();
+    for (let i = 0; i < 200 && (i < warmup.runs || performance.now() - start < warmup.ms); i++) await fn();
+  }
+  const out: number[][] = fns.map(() => []);
+  for (let r = 0; r < runs; r++) {
+    settle();
+    for (let i = 0; i < fns.length; i++) {
+      const k = (i + r) % fns.length;
+      out[k]!.push(await fns[k]!());
+    }
+  }
+  return out.map(sample);
+}
+
 /** One line of the results: a measured figure beside its baseline and the target ratio. */
 export interface Row {
   group: string;

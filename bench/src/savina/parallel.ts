@@ -3,7 +3,7 @@
 import { Piscina } from 'piscina';
 import { ActorSystem, type Inbox, type Pid } from '@joerl/runtime';
 import { cpuSpeeds, describeSpeeds } from '../affinity.js';
-import { compare, repeat, type Row, type Sample } from '../harness.js';
+import { compare, interleave, type Row, type Sample } from '../harness.js';
 import { NQUEENS_SOLUTIONS, nqueensCount, nqueensPrefixes, piDigits, piScale, piTerm, piTerms, PI_PREFIX, trapezoidArea, trapezoidSlice } from './kernels.js';
 import { doneOf } from './micro-suite.js';
 
@@ -121,7 +121,54 @@ export function parallelSuite(): Parallel[] {
   ];
 }
 
-/** Runs the parallel benchmark `name` (its rows and its scaling curve). */
+/** A system or a pool set up for one benchmark, timed run by run. */
+interface Contender {
+  label: string;
+  run: () => Promise<number>;
+  close: () => Promise<void>;
+}
+
+async function joerlContender(p: Parallel, shards: number, telemetry: boolean): Promise<Contender> {
+  const system = await ActorSystem.start({ threads: shards, telemetry: { enabled: telemetry } });
+  try {
+    const inbox = system.inbox();
+    const workers = await Promise.all(Array.from({ length: p.workers }, (_, i) => system.spawn(PARALLEL, undefined, { export: p.workerExport, shard: (i % shards) + 1 }) as Promise<Pid<any>>));
+    const master = (await system.spawn(PARALLEL, undefined, { export: p.masterExport, shard: 1 })) as Pid<any>;
+    return {
+      label: `joerl on ${shards} shard${shards > 1 ? 's' : ''}${telemetry ? '' : ', telemetry off'}`,
+      run: () => time(() => p.joerl(system, workers, master, inbox)),
+      close: () => system.shutdown(),
+    };
+  } catch (err) {
+    await system.shutdown();
+    throw err;
+  }
+}
+
+function piscinaContender(p: Parallel, threads: number): Contender {
+  const pool = new Piscina({ filename: TASKS, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+  return { label: `piscina with ${threads} thread${threads > 1 ? 's' : ''}`, run: () => time(() => p.piscina(pool)), close: () => pool.destroy() };
+}
+
+/** Times one contender's runs after its warm-up, then closes it. */
+async function alone(c: Contender, runs: number, warm: { runs: number; ms: number }): Promise<Sample> {
+  try {
+    return (await interleave(runs, warm, [c.run]))[0]!;
+  } finally {
+    await c.close();
+  }
+}
+
+/**
+ * Runs the parallel benchmark `name` (its rows and its scaling curve): plain
+ * JS on this thread, joerl at 1..N shards (and at N with telemetry off),
+ * piscina at 1..N threads, one after another, except the pair the target
+ * compares. joerl at N shards and piscina at N threads are set up together and
+ * their runs alternate (see interleave): timed phase after phase, a box whose
+ * CPUs changed speed in between gave Trapezoid 0.88x piscina in a full run and
+ * 1.04x alone. (The pair only: with all six contenders kept and taken in
+ * turn, one run read every two-thread figure 25-40% slower than alone.)
+ */
 export async function parallelBenchmark(name: string, cfg: ParallelConfig): Promise<{ rows: Row[]; scaling: Scaling[] }> {
   const p = parallelSuite().find((x) => x.name === name);
   if (p === undefined) throw new Error(`no parallel benchmark ${name}`);
@@ -132,35 +179,31 @@ export async function parallelBenchmark(name: string, cfg: ParallelConfig): Prom
   // CPUs that run one kernel at different speeds cap a speed-up below N: the notes give both, before and after.
   const speedsBefore = cpuSpeeds();
   cfg.progress(`savina ${p.name}: single thread`);
-  const single = await repeat(parRuns, warm, () => time(p.single));
+  const single = await alone({ label: 'single thread', run: () => time(p.single), close: async () => {} }, parRuns, warm);
   const j: Sample[] = [];
   const ps: Sample[] = [];
-  let off: Sample | undefined;
-  for (let k = 1; k <= threads; k++) {
-    for (const telemetry of k === threads ? [true, false] : [true]) {
-      const system = await ActorSystem.start({ threads: k, telemetry: { enabled: telemetry } });
-      try {
-        cfg.progress(`savina ${p.name}: joerl on ${k} shard${k > 1 ? 's' : ''}${telemetry ? '' : ', telemetry off'}`);
-        const inbox = system.inbox();
-        const workers = await Promise.all(Array.from({ length: p.workers }, (_, i) => system.spawn(PARALLEL, undefined, { export: p.workerExport, shard: (i % k) + 1 }) as Promise<Pid<any>>));
-        const master = (await system.spawn(PARALLEL, undefined, { export: p.masterExport, shard: 1 })) as Pid<any>;
-        const s = await repeat(parRuns, warm, () => time(() => p.joerl(system, workers, master, inbox)));
-        for (const w of [...workers, master]) system.exit(w, 'kill');
-        inbox.close();
-        if (telemetry) j.push(s);
-        else off = s;
-      } finally {
-        await system.shutdown();
-      }
-    }
-    const pool = new Piscina({ filename: TASKS, minThreads: k, maxThreads: k, idleTimeout: 60_000 });
-    try {
-      cfg.progress(`savina ${p.name}: piscina with ${k} thread${k > 1 ? 's' : ''}`);
-      ps.push(await repeat(parRuns, warm, () => time(() => p.piscina(pool))));
-    } finally {
-      await pool.destroy();
-    }
+  for (let k = 1; k < threads; k++) {
+    const c = await joerlContender(p, k, true);
+    cfg.progress(`savina ${p.name}: ${c.label}`);
+    j.push(await alone(c, parRuns, warm));
+    const pool = piscinaContender(p, k);
+    cfg.progress(`savina ${p.name}: ${pool.label}`);
+    ps.push(await alone(pool, parRuns, warm));
   }
+  const pair: Contender[] = [];
+  try {
+    pair.push(await joerlContender(p, threads, true));
+    pair.push(piscinaContender(p, threads));
+    cfg.progress(`savina ${p.name}: ${pair[0]!.label} and ${pair[1]!.label}, run for run`);
+    const [jN, pN] = await interleave(parRuns, warm, pair.map((c) => c.run));
+    j.push(jN!);
+    ps.push(pN!);
+  } finally {
+    for (const c of pair) await c.close();
+  }
+  const offC = await joerlContender(p, threads, false);
+  cfg.progress(`savina ${p.name}: ${offC.label}`);
+  const off = await alone(offC, parRuns, warm);
   const speeds = `CPU speeds (one kernel on each): ${describeSpeeds(speedsBefore)} before, ${describeSpeeds(cpuSpeeds())} after`;
   const rows: Row[] = [];
   const base = { group: 'savina', unit: 'ms' };
@@ -168,8 +211,8 @@ export async function parallelBenchmark(name: string, cfg: ParallelConfig): Prom
   for (let k = 2; k <= threads; k++) {
     rows.push(compare({ ...base, name: `${p.name} ${k} shards (speed-up)`, joerl: j[k - 1]!, baseline: { name: 'joerl 1 shard', sample: j[0]! }, ...(k === 2 ? { target: 1.8, notes: speeds } : {}) }, false));
   }
-  rows.push(compare({ ...base, name: `${p.name} ${threads} shards vs piscina`, joerl: j[threads - 1]!, baseline: { name: `piscina ${threads} threads`, sample: ps[threads - 1]! }, target: 1 }, false));
-  if (off !== undefined) rows.push(compare({ ...base, name: `${p.name} ${threads} shards, telemetry off`, joerl: off, baseline: { name: `piscina ${threads} threads`, sample: ps[threads - 1]! } }, false));
+  rows.push(compare({ ...base, name: `${p.name} ${threads} shards vs piscina`, joerl: j[threads - 1]!, baseline: { name: `piscina ${threads} threads`, sample: ps[threads - 1]! }, target: 1, notes: 'alternating runs' }, false));
+  rows.push(compare({ ...base, name: `${p.name} ${threads} shards, telemetry off`, joerl: off, baseline: { name: `piscina ${threads} threads`, sample: ps[threads - 1]! } }, false));
   return { rows, scaling: [{ name: p.name, single: single.median, joerl: j.map((s) => s.median), piscina: ps.map((s) => s.median) }] };
 }
 
