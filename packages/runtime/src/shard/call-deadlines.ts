@@ -55,6 +55,13 @@ class Queue {
 export class CallDeadlines {
   private readonly s: ShardState;
   private readonly queues = new Map<number, Queue>();
+  /**
+   * The queue last used, and its timeout: most calls of a thread use one
+   * timeout (the default), and a call looks its queue up twice (add, ended).
+   * Queues are never dropped, so the one kept here stays valid.
+   */
+  private lastMs = NaN;
+  private lastQueue: Queue | undefined = undefined;
   private readonly expire: (p: Proc, ref: number, pc: PendingCall) => void;
 
   /** `expire` fails a call whose deadline passed (it is still in p.calls under `ref` if it has not ended). */
@@ -70,8 +77,10 @@ export class CallDeadlines {
    */
   add(p: Proc, ref: number, pc: PendingCall): void {
     const timeoutMs = pc.timeoutMs;
-    let q = this.queues.get(timeoutMs);
+    let q = timeoutMs === this.lastMs ? this.lastQueue : this.queues.get(timeoutMs);
     if (q === undefined) this.queues.set(timeoutMs, (q = new Queue(this.s.newRef(), (x) => this.fire(x))));
+    this.lastMs = timeoutMs;
+    this.lastQueue = q;
     q.push(p, ref, pc);
     if (!q.armed) this.arm(q, timeoutMs);
   }
@@ -79,7 +88,7 @@ export class CallDeadlines {
   /** `pc` ended (answered, failed, or its caller exited): nothing to time out. */
   ended(pc: PendingCall): void {
     pc.ended = true;
-    const q = this.queues.get(pc.timeoutMs);
+    const q = pc.timeoutMs === this.lastMs ? this.lastQueue : this.queues.get(pc.timeoutMs);
     if (q !== undefined && q.items[q.head + 2] === pc) q.trim();
   }
 
