@@ -30,8 +30,17 @@ export interface PendingReceive {
 
 /** A call this process is waiting on, keyed by its monitor ref. */
 export interface PendingCall {
-  resolve: (value: unknown) => void;
-  reject: (err: unknown) => void;
+  /**
+   * The resolving functions of the call's promise; null while `call()` is
+   * still running, which makes the promise only if the call did not end
+   * meanwhile (an in-shard server answers at once): an ending then is kept
+   * in `outcome` and `value`, and the call returns a promise already settled.
+   */
+  resolve: ((value: unknown) => void) | null;
+  reject: ((err: unknown) => void) | null;
+  /** PC_PENDING, PC_OK or PC_FAILED: how the call ended before it had a promise. */
+  outcome: number;
+  value: unknown;
   /** When it times out (performance.now() ms; Infinity: never), and its timeout (which deadline queue it is in). */
   deadline: number;
   timeoutMs: number;

@@ -38,7 +38,7 @@ export class Calls {
       if (pendingOf(p, ref) !== pc) return;
       const err = new CallTimeoutError(pc.to.toString(), pc.timeoutMs);
       this.end(p, ref, pc, true, err);
-      pc.reject(err);
+      settle(pc, false, err);
     });
   }
 
@@ -72,22 +72,14 @@ export class Calls {
     let server: Proc | null = null;
     // The call's clock read (NaN: none was needed), which runNow reuses rather than reading its own.
     let now = NaN;
-    // One executor for every call (see capture): no closure, nor a context for what it would capture, per call.
-    const promise = new Promise(capture);
-    const resolve = captured.resolve!;
-    const reject = captured.reject!;
-    // Not held past this call: they would keep its promise, and what awaits it, alive.
-    captured.resolve = captured.reject = null;
+    let pc: PendingCall | null = null;
     try {
       const ref = s.newRef();
       if (local) {
         // Same thread: whether the server lives is known now, and its exit finds the call through
         // its monitoredBy as any monitor's would (a DOWN that fails the call with its reason).
         server = s.procs.get(pid.serial) ?? null;
-        if (server === null || server.status >= S_EXITING) {
-          reject(new NoProcError(pid.toString()));
-          return promise;
-        }
+        if (server === null || server.status >= S_EXITING) return Promise.reject(new NoProcError(pid.toString()));
         if (server.callWatcher === null) {
           server.callWatcher = p.pid;
           server.callWatcherRef = ref;
@@ -96,7 +88,7 @@ export class Calls {
         }
       }
       // Every field in the literal: one shape for every call (a field added later, a span, would fork it).
-      const pc: PendingCall = { resolve, reject, deadline: Infinity, timeoutMs, ended: false, to: pid, server, span: undefined, unlisten: undefined };
+      pc = { resolve: null, reject: null, outcome: PC_PENDING, value: undefined, deadline: Infinity, timeoutMs, ended: false, to: pid, server, span: undefined, unlisten: undefined };
       addPending(p, ref, pc);
       // Another thread of this node: the monitor goes inside the call's op (Delivery.sendCall), set up there before the request is seen.
       const thread = t >= 0 && !local;
@@ -104,7 +96,7 @@ export class Calls {
         p.addMonitor(ref, pid);
         if (!thread) {
           this.router.sig(OP_MONITOR, p.pid, pid, ref);
-          if (pendingOf(p, ref) !== pc) return promise; // a server that is already gone: rejected with noproc
+          if (pendingOf(p, ref) !== pc) return promiseOf(pc); // a server that is already gone: rejected with noproc
         }
       }
       const obs = s.observer;
@@ -127,17 +119,18 @@ export class Calls {
         else context.with(trace.setSpan(context.active(), span), () => this.delivery.send(pid, env, p.pid, local));
       } catch (err) {
         this.end(p, ref, pc, true, err);
-        reject(err);
+        settle(pc, false, err);
         server = null;
       }
     } catch (err) {
       // What an executor would have done with a throw: the call rejects (the send's own failure is handled above).
-      reject(err);
-      return promise;
+      if (pc === null) return Promise.reject(err);
+      settle(pc, false, err);
+      return promiseOf(pc);
     }
     // A server on this thread answers now when it can (see Scheduler.runNow): no slice per round trip.
     if (server !== null && this.runNow) s.scheduler.runNow(server, now);
-    return promise;
+    return promiseOf(pc);
   }
 
   /**
@@ -197,8 +190,7 @@ export class Calls {
     }
     const err = ok ? undefined : fromWireError(value as WireError);
     this.end(p, ref, pc, !released, err, tp ?? undefined, true);
-    if (ok) pc.resolve(value);
-    else pc.reject(err);
+    settle(pc, ok, ok ? value : err);
   }
 
   /** The DOWN of monitor `ref`: if it was a call's, that call fails now, with the server's reason. */
@@ -212,7 +204,7 @@ export class Calls {
         ? new NodeDownError(pid.node, `the connection to the node of ${pid} was lost (or it never existed)`)
         : new CallFailedError(pid.toString(), reason, `the server exited (${formatReason(reason)})`);
     this.end(p, ref, pc, false, err);
-    pc.reject(err);
+    settle(pc, false, err);
     return true;
   }
 
@@ -223,7 +215,7 @@ export class Calls {
     for (const [ref, pc] of all) {
       const err = this.s.shuttingDown ? new SystemStoppedError() : new NoProcError(p.pid.toString());
       this.end(p, ref, pc, true, err);
-      pc.reject(err);
+      settle(pc, false, err);
     }
   }
 
@@ -238,7 +230,7 @@ export class Calls {
       this.end(p, ref, pc, true, signal.reason);
       // From outside a slice: the demonitor must still go out if the thread is parked.
       this.s.scheduler.kick();
-      pc.reject(signal.reason);
+      settle(pc, false, signal.reason);
     };
     signal.addEventListener('abort', abort, { once: true });
     pc.unlisten = () => signal.removeEventListener('abort', abort);
@@ -270,6 +262,43 @@ export class Calls {
     } else if (p.monitors !== null) {
       p.monitors.delete(ref);
     }
+  }
+}
+
+const PC_PENDING = 0;
+const PC_OK = 1;
+const PC_FAILED = 2;
+
+/**
+ * The promise `call()` returns for `pc`, made as it returns. A call that
+ * already ended (its in-shard server ran its turn at once and answered, or
+ * it failed on the way) gets a settled promise, with no resolving functions
+ * made for it: an in-shard call's commonest case, ~45 ns and ~150 bytes less.
+ */
+function promiseOf(pc: PendingCall): Promise<unknown> {
+  if (pc.outcome !== PC_PENDING) {
+    const v = pc.value;
+    // Not held by an ended call that a deadline queue may still hold (until its head passes it).
+    pc.value = undefined;
+    return pc.outcome === PC_OK ? Promise.resolve(v) : Promise.reject(v);
+  }
+  // One executor for every call (see capture): no closure, nor a context for what it would capture, per call.
+  const promise = new Promise(capture);
+  pc.resolve = captured.resolve;
+  pc.reject = captured.reject;
+  // Not held past this call: they would keep its promise, and what awaits it, alive.
+  captured.resolve = captured.reject = null;
+  return promise;
+}
+
+/** Ends `pc`'s promise, or, while `call()` is still running, says how it ended (the first ending counts, as a promise's does). */
+function settle(pc: PendingCall, ok: boolean, value: unknown): void {
+  if (pc.resolve !== null) {
+    if (ok) pc.resolve(value);
+    else pc.reject!(value);
+  } else if (pc.outcome === PC_PENDING) {
+    pc.outcome = ok ? PC_OK : PC_FAILED;
+    pc.value = value;
   }
 }
 
