@@ -115,7 +115,10 @@ export class Calls {
         if (thread) {
           if (span === undefined) this.delivery.sendCall(t, pid, p.pid, ref, env);
           else context.with(trace.setSpan(context.active(), span), () => this.delivery.sendCall(t, pid, p.pid, ref, env));
-        } else if (span === undefined) this.delivery.send(pid, env, p.pid, local);
+        } else if (span === undefined) {
+          if (server !== null) this.delivery.sendTo(server, env, p.pid);
+          else this.delivery.send(pid, env, p.pid, local);
+        }
         else context.with(trace.setSpan(context.active(), span), () => this.delivery.send(pid, env, p.pid, local));
       } catch (err) {
         this.end(p, ref, pc, true, err);

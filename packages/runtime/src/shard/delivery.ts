@@ -132,6 +132,23 @@ export class Delivery {
   }
 
   /**
+   * {@link send} of a prepared message to `p`, a live process of this thread
+   * the caller holds already (an in-shard call's server): the same steps,
+   * without resolving, routing and looking the process up again.
+   */
+  sendTo(p: Proc, msg: unknown, from: Pid): void {
+    const s = this.s;
+    s.turnSends++;
+    const obs = s.observer;
+    obs.sent(from, p.pid);
+    const tc = obs.traceSend(from, p.pid);
+    if (!this.enqueue(p, msg, tc === undefined ? undefined : tc.kept())) {
+      this.failed('mailbox_full', p, p.pid);
+      throw new MailboxFullError(p.pid.toString(), p.mailbox.capacity, msg);
+    }
+  }
+
+  /**
    * This thread's root key goes ahead of the OP_SEND_TR ops of each batch
    * for thread `t` (OP_TRACE_KEY; a batch cut by queuing the key gets it
    * again): the receiver derives their trace ids from it, and a receiver
