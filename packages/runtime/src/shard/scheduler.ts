@@ -325,7 +325,11 @@ export class Scheduler {
       // A continuation whose call ran its server's turn at once (runNow) goes on here, up to NOW_TURNS
       // such turns between slices: while they come, the loop keeps yielding to them.
       if (this.asyncPending > 0) {
-        await this.continuations();
+        // The first yield: continuations queued in the slice run (a reply's caller, which usually
+        // makes work at once: a cross-shard call). Then hops while they keep going (see continuations).
+        const runs = this.nowRuns;
+        await null;
+        if (!this.hasWork()) await this.continuations(this.nowRuns !== runs ? 8 : 7);
         if (this.hasWork()) continue;
       }
       this.transport.flush();
@@ -358,17 +362,17 @@ export class Scheduler {
 
   /**
    * Lets async handlers' continuations run: resolves once work turns up, or
-   * after 8 microtask hops in a row in which no runNow turn ran. A hop is
+   * after `hops` microtask hops in a row in which no runNow turn ran (8 once one has). A hop is
    * one function given to `then` of a settled promise (a promise, a reaction
    * and a job), not an `await` of the loop (those, and the await's two
    * closures with their context: ~250 bytes) nor Node's queueMicrotask (an
    * async resource and a bound function): a caller's loop of in-shard calls
    * takes one hop per call.
    */
-  private continuations(): Promise<void> {
+  private continuations(hops: number): Promise<void> {
     return new Promise((resolve) => {
       this.hopsDone = resolve;
-      this.hopsLeft = 8;
+      this.hopsLeft = hops;
       this.hopRuns = this.nowRuns;
       void RESOLVED.then(this.hop);
     });
