@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ActorSystem, type Inbox, type Pid } from '@joerl/runtime';
 import { expect, expectReport } from '../helpers.ts';
-import type { LooperCmd, TickerCmd } from '../fixtures/call-loop.actor.ts';
+import type { LooperCmd, SelfAborterCmd, TickerCmd } from '../fixtures/call-loop.actor.ts';
 
 const LOOP = new URL('../fixtures/call-loop.actor.ts', import.meta.url);
 const test = suite('in-shard calls');
@@ -58,6 +58,16 @@ test('a server that crashes in the middle of a loop of in-shard calls fails that
   assert.is(r.code, 'ERR_CALL_FAILED');
   assert.equal([r.reason.kind, r.reason.message], ['panic', 'gate crashed at call 500']);
   await expect(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'DOWN of the gate');
+});
+
+test('in-shard calls their server aborts while answering them (one inside call(), before it has a promise) reject with the abort reason; the answers are dropped', async () => {
+  const server = await spawn('abortingServer', 1);
+  const caller = (await spawn('selfAborter', 1)) as Pid<SelfAborterCmd>;
+  system.send(caller, { kind: 'run', to: server, report: inbox.pid, tries: 50 });
+  const r = await expect<{ inside: boolean; allRejected: boolean; listeners: number; stray: boolean; made: number }>(inbox, (m) => m?.event === 'aborted-calls', 'aborted-calls');
+  assert.equal({ inside: r.inside, allRejected: r.allRejected, listeners: r.listeners, stray: r.stray }, { inside: true, allRejected: true, listeners: 0, stray: false }, `after ${r.made} calls`);
+  // The server goes on answering.
+  assert.is(await system.call(server, { kind: 'warm' }), 'answered anyway');
 });
 
 test.run();
