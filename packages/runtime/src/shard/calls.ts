@@ -276,7 +276,8 @@ const PC_FAILED = 2;
  * The promise `call()` returns for `pc`, made as it returns. A call that
  * already ended (its in-shard server ran its turn at once and answered, or
  * it failed on the way) gets a settled promise, with no resolving functions
- * made for it: an in-shard call's commonest case, ~45 ns and ~150 bytes less.
+ * made for it: an in-shard call's commonest case (89 bytes less a call,
+ * V8's sampling heap profiler over 50,000 GenServer calls).
  */
 function promiseOf(pc: PendingCall): Promise<unknown> {
   if (pc.outcome !== PC_PENDING) {

@@ -84,6 +84,10 @@ export class Scheduler {
   private nowRuns = 0;
   /** When the last slice started: runNow stops once 4 TURN_MS have passed since (see runNow). */
   private nowMark = 0;
+  /** The hops `continuations` may still take with no runNow turn, the runNow count last seen, and what ends its wait. */
+  private hopsLeft = 0;
+  private hopRuns = 0;
+  private hopsDone: (() => void) | null = null;
 
   constructor(
     private readonly thread: number,
@@ -378,9 +382,6 @@ export class Scheduler {
     });
   }
 
-  private hopsLeft = 0;
-  private hopRuns = 0;
-  private hopsDone: (() => void) | null = null;
   private readonly hop = (): void => {
     if (this.nowRuns !== this.hopRuns) {
       this.hopRuns = this.nowRuns;
