@@ -162,12 +162,18 @@ async function alone(c: Contender, runs: number, warm: { runs: number; ms: numbe
 /**
  * Runs the parallel benchmark `name` (its rows and its scaling curve): plain
  * JS on this thread, joerl at 1..N shards (and at N with telemetry off),
- * piscina at 1..N threads, one after another, except the pair the target
- * compares. joerl at N shards and piscina at N threads are set up together and
- * their runs alternate (see interleave): timed phase after phase, a box whose
- * CPUs changed speed in between gave Trapezoid 0.88x piscina in a full run and
- * 1.04x alone. (The pair only: with all six contenders kept and taken in
- * turn, one run read every two-thread figure 25-40% slower than alone.)
+ * piscina at 1..N threads, one after another; the speed-ups, the scaling
+ * curve and the telemetry-off row come from these. Then joerl at N shards and piscina at N threads are
+ * set up together and their runs alternate (see interleave), for the row that
+ * compares them: timed phase after phase, a box whose CPUs changed speed in
+ * between gave Trapezoid 0.88x piscina in a full run and 1.04x alone.
+ * Each ratio's two sides come from one protocol: a speed-up from runs on
+ * their own (joerl at one shard has no partner to alternate with), the
+ * comparison from alternating runs. (A full run that took the speed-ups from
+ * the alternating runs read Trapezoid 1.79x and PiPrecision 1.72x, the run
+ * before 1.83x and 1.83x; alone right after, 1.83x and 2.05x.) (The pair only: with all six
+ * contenders kept and taken in turn, one run read every two-thread figure
+ * 25-40% slower than alone.)
  */
 export async function parallelBenchmark(name: string, cfg: ParallelConfig): Promise<{ rows: Row[]; scaling: Scaling[] }> {
   const p = parallelSuite().find((x) => x.name === name);
@@ -182,7 +188,7 @@ export async function parallelBenchmark(name: string, cfg: ParallelConfig): Prom
   const single = await alone({ label: 'single thread', run: () => time(p.single), close: async () => {} }, parRuns, warm);
   const j: Sample[] = [];
   const ps: Sample[] = [];
-  for (let k = 1; k < threads; k++) {
+  for (let k = 1; k <= threads; k++) {
     const c = await joerlContender(p, k, true);
     cfg.progress(`savina ${p.name}: ${c.label}`);
     j.push(await alone(c, parRuns, warm));
@@ -191,13 +197,13 @@ export async function parallelBenchmark(name: string, cfg: ParallelConfig): Prom
     ps.push(await alone(pool, parRuns, warm));
   }
   const pair: Contender[] = [];
+  let paired: Sample;
+  let pN: Sample;
   try {
     pair.push(await joerlContender(p, threads, true));
     pair.push(piscinaContender(p, threads));
     cfg.progress(`savina ${p.name}: ${pair[0]!.label} and ${pair[1]!.label}, run for run`);
-    const [jN, pN] = await interleave(parRuns, warm, pair.map((c) => c.run));
-    j.push(jN!);
-    ps.push(pN!);
+    [paired, pN] = (await interleave(parRuns, warm, pair.map((c) => c.run))) as [Sample, Sample];
   } finally {
     for (const c of pair) await c.close();
   }
@@ -211,7 +217,7 @@ export async function parallelBenchmark(name: string, cfg: ParallelConfig): Prom
   for (let k = 2; k <= threads; k++) {
     rows.push(compare({ ...base, name: `${p.name} ${k} shards (speed-up)`, joerl: j[k - 1]!, baseline: { name: 'joerl 1 shard', sample: j[0]! }, ...(k === 2 ? { target: 1.8, notes: speeds } : {}) }, false));
   }
-  rows.push(compare({ ...base, name: `${p.name} ${threads} shards vs piscina`, joerl: j[threads - 1]!, baseline: { name: `piscina ${threads} threads`, sample: ps[threads - 1]! }, target: 1, notes: 'alternating runs' }, false));
+  rows.push(compare({ ...base, name: `${p.name} ${threads} shards vs piscina`, joerl: paired, baseline: { name: `piscina ${threads} threads`, sample: pN }, target: 1, notes: `alternating runs; on their own, joerl ${j[threads - 1]!.median.toFixed(1)} ms and piscina ${ps[threads - 1]!.median.toFixed(1)} ms` }, false));
   rows.push(compare({ ...base, name: `${p.name} ${threads} shards, telemetry off`, joerl: off, baseline: { name: `piscina ${threads} threads`, sample: ps[threads - 1]! } }, false));
   return { rows, scaling: [{ name: p.name, single: single.median, joerl: j.map((s) => s.median), piscina: ps.map((s) => s.median) }] };
 }
