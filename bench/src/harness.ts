@@ -43,7 +43,8 @@ export async function repeat(runs: number, warmup: number | { runs: number; ms: 
 /**
  * Runs every one of `fns` `runs` times, in rounds that take each once (the
  * order rotating round by round), after warming each up in turn as
- * {@link repeat} does. A figure and its baseline then come from the same
+ * {@link repeat} does, with a full collection of this thread's heap
+ * (`settle`) before each round, not once. A figure and its baseline then come from the same
  * minutes: on a box whose CPUs change speed between phases (one kernel at 7
  * and at 10 ms on the same CPU minutes apart), timed phase after phase they
  * gave Trapezoid against piscina 0.88x in a full run and 1.04x alone.
