@@ -28,12 +28,15 @@ export function settle(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
+/** At least `w.runs` runs of `fn`, and more until `w.ms` have passed (at most 200). */
+async function warmUp(fn: () => Promise<number> | number, w: { runs: number; ms: number }): Promise<void> {
+  const start = performance.now();
+  for (let i = 0; i < 200 && (i < w.runs || performance.now() - start < w.ms); i++) await fn();
+}
+
 /** Runs `fn` after a warm-up (a count, or a count and a minimum time), keeping the measured `runs` results. */
 export async function repeat(runs: number, warmup: number | { runs: number; ms: number }, fn: () => Promise<number> | number): Promise<Sample> {
-  const w = typeof warmup === 'number' ? { runs: warmup, ms: 0 } : warmup;
-  const start = performance.now();
-  // At least `w.runs` warm-up runs, and more until `w.ms` have passed (at most 200).
-  for (let i = 0; i < 200 && (i < w.runs || performance.now() - start < w.ms); i++) await fn();
+  await warmUp(fn, typeof warmup === 'number' ? { runs: warmup, ms: 0 } : warmup);
   settle();
   const out: number[] = [];
   for (let i = 0; i < runs; i++) out.push(await fn());
@@ -50,10 +53,7 @@ export async function repeat(runs: number, warmup: number | { runs: number; ms: 
  * gave Trapezoid against piscina 0.88x in a full run and 1.04x alone.
  */
 export async function interleave(runs: number, warmup: { runs: number; ms: number }, fns: readonly (() => Promise<number>)[]): Promise<Sample[]> {
-  for (const fn of fns) {
-    const start = performance.now();
-    for (let i = 0; i < 200 && (i < warmup.runs || performance.now() - start < warmup.ms); i++) await fn();
-  }
+  for (const fn of fns) await warmUp(fn, warmup);
   const out: number[][] = fns.map(() => []);
   for (let r = 0; r < runs; r++) {
     settle();
