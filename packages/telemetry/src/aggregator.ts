@@ -17,6 +17,7 @@ import {
   metricId,
   slotsOf,
 } from './catalogue.js';
+import { heldWord, waitUnheld } from './region.js';
 
 interface Series {
   slot: number;
@@ -26,6 +27,10 @@ interface Series {
 
 interface ThreadRegion {
   r: Float64Array;
+  /** The region's HELD word: read only once it is 0 (see region.ts). */
+  held: Int32Array;
+  /** A wait for HELD timed out (a thread killed in a hold, until its region is retired): not waited for again until it drops. */
+  stuck: boolean;
   /** Series per metric id. */
   series: Series[][];
 }
@@ -74,7 +79,7 @@ export class Aggregator {
 
   /** Starts reading `region` for `thread` (a new thread, or a restarted shard's new incarnation). */
   attach(thread: number, region: SharedArrayBuffer): void {
-    this.threads.set(thread, { r: new Float64Array(region), series: CATALOGUE.map(() => []) });
+    this.threads.set(thread, { r: new Float64Array(region), held: heldWord(region), stuck: false, series: CATALOGUE.map(() => []) });
   }
 
   /** Records that `thread` keeps metric `metric` with these labels at `slot`. */
@@ -129,6 +134,7 @@ export class Aggregator {
     const out = new Map<string, Summed>();
     for (const [key, acc] of this.retired[id]!) out.set(key, { labels: acc.labels, values: acc.values.slice() });
     for (const t of this.threads.values()) {
+      t.stuck = t.stuck ? Atomics.load(t.held, 0) !== 0 : !waitUnheld(t.held);
       for (const s of t.series[id]!) {
         let acc = out.get(s.key);
         if (acc === undefined) {

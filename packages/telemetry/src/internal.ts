@@ -3,7 +3,7 @@
 // leaves out what only the main thread needs: the aggregator (and prom-client with it) is @joerl/telemetry/aggregator,
 // the scrape endpoint and the StatsD exporter are in the main entry.
 
-export { DEFAULT_REGION_SLOTS, createRegion } from './region.js';
+export { DEFAULT_REGION_SLOTS, createRegion, heldWord, waitUnheld } from './region.js';
 export { ESTIMATED_BYTES_PER_QUEUED_MESSAGE } from './catalogue.js';
 export type { MetricsWriter, SignalKind } from './metrics-writer.js';
 export { NOOP_METRICS } from './noop-metrics.js';

@@ -18,6 +18,14 @@ export interface MetricsWriter {
   type(name: string): TypeMetrics;
   /** Absolute time in ms (comparable across threads of this process). */
   now(): number;
+  /**
+   * Until {@link release}, readers of the region wait (its HELD word, see
+   * region.ts): the thread publishes a frame, then writes the telemetry of
+   * the turns before it, and a reader that got the frame must not read
+   * between the two.
+   */
+  hold(): void;
+  release(): void;
   /** Is this send counted (one decision at a time, for a send outside the bulk counts)? */
   sampleMessage(): boolean;
   /** A message was accepted for delivery (call only when sampled). */

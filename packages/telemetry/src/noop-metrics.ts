@@ -15,6 +15,8 @@ export const NOOP_METRICS: MetricsWriter = Object.freeze({
   timesInBlocks: false,
   type: () => NO_TYPE,
   now: () => ORIGIN + performance.now(),
+  hold: nothing,
+  release: nothing,
   sampleMessage: () => false,
   sent: nothing,
   sentMany: nothing,

@@ -31,7 +31,7 @@ import {
   slotsOf,
 } from './catalogue.js';
 import { type NodeMetricsWriter, RegionNodeMetrics } from './node-metrics.js';
-import { OVERFLOW_SLOTS, regionSlots } from './region.js';
+import { OVERFLOW_SLOTS, heldWord, regionSlots } from './region.js';
 import type { TelemetryConfig } from './config.js';
 import type { SignalKind } from './metrics-writer.js';
 import type { MetricsWriter } from './metrics-writer.js';
@@ -90,6 +90,8 @@ function reasonIndex(r: ReasonLabel): number {
 export class ShardMetrics implements MetricsWriter {
   /** The region: this thread's slots; the main thread reads them at scrape time. */
   private readonly slots: Float64Array;
+  /** The region's HELD word (see region.ts). */
+  private readonly held: Int32Array;
   private next = 0;
   private readonly limit: number;
   private readonly keys = new Map<string, number>();
@@ -123,7 +125,8 @@ export class ShardMetrics implements MetricsWriter {
   private readonly exitReasons = [-1, -1, -1, -1, -1];
 
   constructor(region: SharedArrayBuffer, config: TelemetryConfig, announce: Announce) {
-    this.slots = new Float64Array(region);
+    this.slots = new Float64Array(region, 0, regionSlots(region));
+    this.held = heldWord(region);
     this.limit = regionSlots(region) - OVERFLOW_SLOTS;
     this.announce = announce;
     this.msgs = new Sequence(config.messageSamplingRate);
@@ -173,6 +176,16 @@ export class ShardMetrics implements MetricsWriter {
   /** Absolute time in ms (comparable across threads of this process). */
   now(): number {
     return ORIGIN + performance.now();
+  }
+
+  /** Readers wait (HELD) until {@link release}: what this thread publishes next is ahead of the telemetry it implies. */
+  hold(): void {
+    Atomics.store(this.held, 0, 1);
+  }
+
+  /** The telemetry held back is written: readers may go on. */
+  release(): void {
+    Atomics.store(this.held, 0, 0);
   }
 
   // ------------------------------------------------------------ sampling

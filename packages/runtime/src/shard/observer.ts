@@ -37,6 +37,8 @@ export interface ShardObserver {
   readonly observesTurns: boolean;
   /** Called before every flush of the transport (null: nothing to do); `final` at the end of a slice (see Transport.flush). */
   readonly beforeFlush: ((final: boolean) => void) | null;
+  /** Called after every flush has published (null: nothing to do): what `beforeFlush` held back is recorded here. */
+  readonly afterFlush: (() => void) | null;
   /**
    * A send was accepted: counts it (sampled), tells the provider, and writes
    * its queue-wait stamp (abs ms; NaN: not stamped) to `STAMP_IN.at`, where
@@ -108,6 +110,7 @@ export interface ShardObserver {
 class NoopObserver implements ShardObserver {
   readonly observesTurns = false;
   readonly beforeFlush = null;
+  readonly afterFlush = null;
   sent(): void {
     STAMP_IN.at = NaN;
   }

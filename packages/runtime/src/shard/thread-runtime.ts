@@ -92,6 +92,7 @@ export class ThreadRuntime implements ActorHost {
     this.telemetry = observes(init) ? telemetryObserver(s, init, local) : null;
     s.observer = this.telemetry ?? NOOP_OBSERVER;
     s.transport.beforeFlush = s.observer.beforeFlush;
+    s.transport.afterFlush = s.observer.afterFlush;
     this.turns = new Turns(s, this.exits);
     // The one telemetry fork of the message path, taken once: which turn the scheduler runs.
     const runTurn = this.telemetry !== null ? observedTurn(s, this.turns, this.telemetry) : this.turns.run;

@@ -60,6 +60,8 @@ export class Transport {
   private spanRows = 0;
   /** Runs before every flush (telemetry writes what it counted, tracing queues its held-back span starts); see flush(). */
   beforeFlush: ((final: boolean) => void) | null = null;
+  /** Called at the end of every `flush`, once it has published (telemetry held back by beforeFlush). */
+  afterFlush: (() => void) | null = null;
   private pollFrom = 0;
   /** Side items taken since the last poll that took some (see side-intake.ts). */
   private readonly intake = new SideIntake();
@@ -303,6 +305,7 @@ export class Transport {
       }
     }
     if (this.barrier.holding()) for (const o of this.barrier.release()) this.publish(o);
+    if (this.afterFlush !== null) this.afterFlush();
   }
 
   /** Reads everything a (dead) peer published, regardless of budget. */
