@@ -74,15 +74,13 @@ export class Scheduler {
   /** Timed turns in a row that were fast. */
   private fastTurns = 0;
   private running: Promise<void> | null = null;
-  /** Passes of the loop (its clock is read every fourth). */
-  private passes = 0;
   private readonly busyIndex: number;
   /** A slice, or a turn run by runNow, is on the stack (a turn may be): runNow must not nest. */
   private inTurns = false;
   /** Turns runNow may still run before the next slice, and how many it ran (the loop watches for progress). */
   private nowLeft = 0;
   private nowRuns = 0;
-  /** When the last slice started: runNow stops once 4 TURN_MS have passed since (see runNow). */
+  /** When the last slice started: runNow stops once 4 TURN_MS have passed since (see runNow), and the loop yields once SLICE_MS have. */
   private nowMark = 0;
   /** The hops `continuations` may still take with no runNow turn, the runNow count last seen, and what ends its wait. */
   private hopsLeft = 0;
@@ -178,12 +176,13 @@ export class Scheduler {
   /** One slice, synchronously. Exposed for the shutdown path. */
   slice(): void {
     this.inTurns = true;
-    // BUSY is a hint (peers publish early to a thread that is not in a slice; the drain reads it
-    // twice, POLL_MS apart): plain writes. An atomic store waits for the line, which peers read on
-    // every send to us, to come back: on a cross-shard round trip, four such waits.
-    this.ctl[this.busyIndex] = 1;
     // About a slice's worth of messages: decode no more than we can run.
     this.transport.poll(this.sliceBudget);
+    // BUSY is a hint (peers publish early to a thread that is not in a slice; the drain reads it
+    // twice, POLL_MS apart): plain writes. An atomic store waits for the line, which peers read on
+    // every send to us, to come back: on a cross-shard round trip, four such waits. Written after
+    // the poll: the poll's own atomic store (the ring's read counter) would wait for it.
+    this.ctl[this.busyIndex] = 1;
     let budget = this.transport.backlogged() ? 0 : this.sliceBudget;
     let turns = 0;
     // (Read before the first turn even for a slice of one turn: a slow turn's time must
@@ -308,9 +307,9 @@ export class Scheduler {
       // plain fields reaches the shared region at least every SLICE_MS while the thread is busy,
       // and as soon as it has nothing to do (a slice that continues an async handler's call, say,
       // does not pay for it).
-      // (The clock is read every fourth pass: passes that continue straight away are short.)
-      this.passes = (this.passes + 1) | 0; // (wraps, as nowRuns does)
-      if ((this.passes & 3) === 0 && performance.now() - yielded > SLICE_MS) {
+      // (No clock read between a spin that found work and the slice that runs it: the last slice's
+      // start serves, at most a slice and a spin old.)
+      if (this.nowMark - yielded > SLICE_MS) {
         this.transport.flush();
         await immediate();
         yielded = performance.now();

@@ -384,26 +384,32 @@ export class Transport {
    */
   poll(maxMessages: number): number {
     const limit = maxMessages * 3; // a SEND is three items: op, target, message
-    let items = 0;
     const ins = this.ins;
     const count = ins.length;
     const intake = this.intake;
     if (intake.kib !== 0) intake.settle();
     this.spanRows = 0;
-    for (let k = 0; k < count && items < limit && intake.kib < POLL_SIDE_KIB && this.spanRows < POLL_SPAN_ROWS; k++) {
+    this.polled = 0;
+    for (let k = 0; k < count && this.polled < limit && intake.kib < POLL_SIDE_KIB && this.spanRows < POLL_SPAN_ROWS; k++) {
       const i = ins[(this.pollFrom + k) % count]!;
       const r = i.reader;
-      while (items < limit && intake.kib < POLL_SIDE_KIB && this.spanRows < POLL_SPAN_ROWS && r.hasData()) {
-        r.read((bytes, tag) => {
-          items += this.decode(i, bytes, tag);
-        }, 1);
-      }
+      this.polling = i;
+      while (this.polled < limit && intake.kib < POLL_SIDE_KIB && this.spanRows < POLL_SPAN_ROWS && r.hasData()) r.read(this.onFrame, 1);
       // We freed space (ring bytes or side items): a producer blocked on this ring can go on.
       if (r.takeNeedSpace()) wakeThread(this.ctl, i.from);
     }
+    this.polling = null;
     if (count > 0) this.pollFrom = (this.pollFrom + 1) % count;
-    return items / 3;
+    return this.polled / 3;
   }
+
+  /** The ring `poll` reads, and the items it decoded so far. */
+  private polling: Inbound | null = null;
+  private polled = 0;
+  /** `poll`'s frame handler: one function for the thread's life, not a closure per frame read. */
+  private readonly onFrame = (bytes: Uint8Array, tag: number): void => {
+    this.polled += this.decode(this.polling!, bytes, tag);
+  };
 
   /** Decodes one message (a batch of ops) from `i` and hands it on; returns its item count. */
   private decode(i: Inbound, bytes: Uint8Array, tag: number): number {
