@@ -1,7 +1,7 @@
 // Cross-thread encoding: msgpackr with records, and extensions so values arrive as structuredClone delivers them.
 
 import { Packr, Unpackr, addExtension } from 'msgpackr';
-import { Pid } from '../actor/pid.js';
+import { MAX_THREADS, Pid } from '../actor/pid.js';
 import { UnencodableError } from '../errors.js';
 import { type BinaryValue, K_DATA_VIEW, TYPED_ARRAYS, TypedArray, bufferOf, copyOf, kindOf, lengthOf, viewOf } from './binary-kinds.js';
 import { type ErrorWire, errorFromWire, errorToWire } from './error-value.js';
@@ -11,7 +11,7 @@ import { LOST, MOVE_INLINE_MAX, bigPayloadThreshold, frameItems, keptInline, own
 /*
  * Extension types (msgpack ext codes) of our own; msgpackr's built-ins use
  * 0x42 (a large bigint), 0x52, 0x62, 0x65, 0x69, 0x70, 0x72, 0x73, 0x74, 0x78 and 0xff.
- *   0x6a 'j'  Pid                     [node, shard, serial]
+ *   0x6a 'j'  Pid                     its key (serial * 4096 + shard) on node 0, else [node, shard, serial]
  *   0x45 'E'  Error                   ErrorWire (structuredClone's fields)
  *   0x7a 'z'  -0                      (a NegZero marker in a copy made for the wire)
  *   0x61 'a'  binary, inline          [kind u8][pad u8][pad][the bytes, 8-aligned][7 - pad]
@@ -220,6 +220,15 @@ function decodedPid(node: number, shard: number, serial: number): Pid {
   return pid;
 }
 
+/** Serials below this give a key (serial * MAX_THREADS + shard) that is a safe integer. */
+const KEYED_SERIALS = 2 ** 41;
+
+/** The pid of a system without nodes, from its key. */
+function keyedPid(key: number): Pid {
+  const shard = key % MAX_THREADS;
+  return decodedPid(0, shard, (key - shard) / MAX_THREADS);
+}
+
 /*
  * msgpackr tries extension classes in turn with `instanceof` (the last registered first), and every
  * miss costs 20-30 ns (measured, packing a 64 B Float64Array per message: 240 -> 175 ns a message
@@ -236,8 +245,8 @@ for (const Class of [SharedArrayBuffer, ArrayBuffer, DataView, TypedArray]) {
 addExtension({
   Class: Pid,
   type: T_PID,
-  write: (pid: Pid) => [pid.node, pid.shard, pid.serial],
-  read: (t: [number, number, number]) => decodedPid(t[0], t[1], t[2]),
+  write: (pid: Pid) => (pid.node === 0 && pid.serial < KEYED_SERIALS ? pid.key : [pid.node, pid.shard, pid.serial]),
+  read: (t: number | [number, number, number]) => (typeof t === 'number' ? keyedPid(t) : decodedPid(t[0], t[1], t[2])),
 });
 addExtension({ type: T_SIDE, unpack: unpackSide });
 addExtension({ type: T_ALIGNED, unpack: unpackAligned });

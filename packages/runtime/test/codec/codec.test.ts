@@ -45,6 +45,26 @@ test('a pid decoded again is the object decoded before; another pid in its slot 
   assert.ok((roundTrip(new Pid(0, 1, 4097)) as Pid) !== again, 'replaced in its slot meanwhile: a new object');
 });
 
+test('a pid of node 0 travels as its key, any other as its three parts: both arrive whole, at the edges too', () => {
+  const cases = [
+    [0, 0, 0],
+    [0, 4095, 1],
+    [0, 2, 2 ** 19 + 5], // a key past 2^31: a double
+    [0, 1, 2 ** 41 - 1], // the last serial whose key is a safe integer
+    [0, 1, 2 ** 41], // past it: three parts
+    [7, 3, 12],
+    [2 ** 31, 4095, 2 ** 40],
+  ] as const;
+  for (const [node, shard, serial] of cases) {
+    const p = roundTrip({ to: new Pid(node, shard, serial) }) as { to: Pid };
+    assert.ok(p.to instanceof Pid);
+    assert.equal([p.to.node, p.to.shard, p.to.serial], [node, shard, serial]);
+  }
+  // [0xd4, type, 0] tags the value that follows: a number (the key) or a fixarray of three (0x93).
+  assert.is.not(packr.pack(new Pid(0, 1, 42))[3], 0x93, 'node 0: the key');
+  assert.is(packr.pack(new Pid(1, 1, 42))[3], 0x93, 'node 1: three parts');
+});
+
 test('inline binary parts: every kind at every place in the frame arrives as its own type, alone in its buffer; read at an odd offset too; the older layout still reads', () => {
   const kinds = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array];
   for (const C of kinds) {
