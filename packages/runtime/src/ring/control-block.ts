@@ -13,7 +13,9 @@
  *     first line:
  *     DOORBELL     bumped by whoever wakes thread t
  *     PARKED       1 while thread t sleeps in Atomics.waitAsync
- *     BUSY         1 while thread t runs a slice of actor code (plain writes by t: a hint)
+ *     BUSY         1 while thread t runs a slice of more than one turn (plain writes by t: a
+ *                  hint that peers read on every send, so a slice of one turn, a round trip's,
+ *                  leaves it alone and the line stays in their caches)
  *     second line:
  *     LOOP_TICK    bumped by a 20 ms timer on thread t: if it stops moving,
  *                  something blocks t's event loop (the watchdog's signal)
@@ -28,6 +30,8 @@
  *                  not in a published ring frame yet (plain writes by t's transport)
  *     DROPPED      messages t could not deliver once its shutdown began (counted,
  *                  not reported one by one)
+ *     SLICING      1 while thread t runs a slice, from before its poll (plain writes by t; the
+ *                  drain's: a slice may hold a frame it has read and not yet delivered)
  *   and in thread 0's second line only:
  *     STOPPING     1 once shutdown() began: supervisors stop restarting
  *   then a BigInt64 region, one 64-byte line per thread:
@@ -51,6 +55,7 @@ export const STOPPING = 22;
 export const QUEUED = 23;
 export const UNSENT = 24;
 export const DROPPED = 25;
+export const SLICING = 26;
 
 export const THREAD_STRIDE_I64 = 8;
 export const SERIAL = 0;

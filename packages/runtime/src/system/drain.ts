@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { InvalidOptionError } from '../errors.js';
 import { ringFill } from '../ring/ring.js';
-import { BUSY, GAVE_UP, QUEUED, THREAD_STRIDE_I32, UNSENT } from '../ring/control-block.js';
+import { GAVE_UP, QUEUED, SLICING, THREAD_STRIDE_I32, UNSENT } from '../ring/control-block.js';
 import { describe } from '../validate.js';
 import type { SharedMemory } from './shared-memory.js';
 
@@ -42,7 +42,7 @@ export function drainMsOf(opts: ShutdownOptions | undefined): number | InvalidOp
 /**
  * True when, at this reading, no sent message waits anywhere on its way to a
  * shard's actor: every live shard's mailboxes are empty (QUEUED), nothing
- * waits in its outgoing buffers (UNSENT) and it is between slices (BUSY: a
+ * waits in its outgoing buffers (UNSENT) and it is between slices (SLICING: a
  * slice may hold a frame it has read and not yet delivered); nothing waits
  * in the main thread's outgoing buffers; every ring is read to its end. The
  * main thread's own mailboxes (inboxes) are not counted: their readers are
@@ -54,7 +54,7 @@ export function nothingQueued(mem: SharedMemory, shards: number): boolean {
   for (let t = 1; t <= shards; t++) {
     const base = t * THREAD_STRIDE_I32;
     if (Atomics.load(i32, base + GAVE_UP) === 1) continue; // gone for good: its leftovers were reported when it went
-    if (Atomics.load(i32, base + BUSY) !== 0 || Atomics.load(i32, base + QUEUED) !== 0 || Atomics.load(i32, base + UNSENT) !== 0) return false;
+    if (Atomics.load(i32, base + SLICING) !== 0 || Atomics.load(i32, base + QUEUED) !== 0 || Atomics.load(i32, base + UNSENT) !== 0) return false;
   }
   for (let from = 0; from <= shards; from++) {
     const row = mem.rings[from]!;

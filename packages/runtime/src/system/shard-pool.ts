@@ -5,6 +5,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import {
   ACTORS,
   BUSY,
+  SLICING,
   FIRST_SERIAL,
   GAVE_UP,
   INCARNATION,
@@ -176,6 +177,7 @@ export class ShardPool {
     const b64 = s * THREAD_STRIDE_I64;
     Atomics.store(i64, b64 + FIRST_SERIAL, Atomics.load(i64, b64 + SERIAL));
     Atomics.store(i32, base + BUSY, 0);
+    Atomics.store(i32, base + SLICING, 0);
     Atomics.store(i32, base + LOADING, 0);
     Atomics.store(i32, base + PARKED, 0);
     Atomics.store(i32, base + ACTORS, 0);
