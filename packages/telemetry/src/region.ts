@@ -51,13 +51,18 @@ export function heldWord(region: SharedArrayBuffer): Int32Array {
  */
 const HELD_WAIT_MS = 50;
 
-/** Waits until `held` reads 0 (true), or `ms` (HELD_WAIT_MS) have passed (false). */
+/**
+ * Waits until `held` reads 0 (true), or `ms` (HELD_WAIT_MS) have passed
+ * (false). Spins through a hold's usual length, then sleeps a millisecond at
+ * a time: a writer preempted in its hold needs a core to end it, and on a
+ * machine with fewer cores than threads the spinning reader would hold one.
+ */
 export function waitUnheld(held: Int32Array, ms = HELD_WAIT_MS): boolean {
-  if (Atomics.load(held, 0) === 0) return true;
+  for (let i = 0; i < 4096; i++) if (Atomics.load(held, 0) === 0) return true;
   const until = performance.now() + ms;
   while (Atomics.load(held, 0) !== 0) {
-    for (let i = 0; i < 256 && Atomics.load(held, 0) !== 0; i++);
     if (performance.now() > until) return false;
+    Atomics.wait(held, 0, 1, Math.min(1, ms));
   }
   return true;
 }
