@@ -240,10 +240,12 @@ export class Transport {
   flushTo(dest: number): void {
     if (this.beforeFlush !== null) this.beforeFlush(true);
     const o = this.out[dest];
-    if (o === null || o === undefined) return;
-    // (A raw frame the hook wrote is published too, as an op in the batch would be.)
-    if (o.items.length > 0) this.output.pack(o);
-    this.publish(o);
+    if (o !== null && o !== undefined) {
+      // (A raw frame the hook wrote is published too, as an op in the batch would be.)
+      if (o.items.length > 0) this.output.pack(o);
+      this.publish(o);
+    }
+    if (this.afterFlush !== null) this.afterFlush();
   }
 
   /** Makes written frames visible (unless the barrier holds them); wakes the peer only for something other than telemetry records. */
