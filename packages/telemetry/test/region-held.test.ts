@@ -12,9 +12,9 @@ const internal = pathToFileURL(createRequire(import.meta.url).resolve('@joerl/te
 
 // The writer, on a thread of its own: holds, says so, waits for the reader to be waiting, then counts 7 sends and releases.
 const WRITER = `
-const { workerData: { url, region, sync } } = require('node:worker_threads');
+const { workerData: { url, region, sync, config } } = require('node:worker_threads');
 import(url).then(({ ShardMetrics }) => {
-  const m = new ShardMetrics(region, { enabled: true, messageSamplingRate: 100, queueWaitSamplingRate: 100, signalSamplingRate: 100 }, () => {});
+  const m = new ShardMetrics(region, config, () => {});
   const s = new Int32Array(sync);
   m.hold();
   Atomics.store(s, 0, 1);
@@ -30,10 +30,11 @@ test('a scrape waits for a held region and then sees what was written before its
   const region = createRegion(4096);
   agg.attach(1, region);
   // The reader's own writer on the region announces the series the worker's writer will use: the same slots, in the same order.
-  new ShardMetrics(region, resolveTelemetry({}), (slot, metric, labels) => agg.announce(1, slot, metric, labels));
+  const config = resolveTelemetry({});
+  new ShardMetrics(region, config, (slot, metric, labels) => agg.announce(1, slot, metric, labels));
   const sync = new SharedArrayBuffer(8);
   const s = new Int32Array(sync);
-  const worker = new Worker(WRITER, { eval: true, workerData: { url: internal, region, sync } });
+  const worker = new Worker(WRITER, { eval: true, workerData: { url: internal, region, sync, config } });
   const exited = new Promise((resolve) => worker.once('exit', resolve));
   await Atomics.waitAsync(s, 0, 0).value;
   assert.is(Atomics.load(heldWord(region), 0), 1, 'the writer holds');

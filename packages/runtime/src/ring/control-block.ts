@@ -13,9 +13,9 @@
  *     first line:
  *     DOORBELL     bumped by whoever wakes thread t
  *     PARKED       1 while thread t sleeps in Atomics.waitAsync
- *     BUSY         1 while thread t runs a slice of more than one turn (plain writes by t: a
- *                  hint that peers read on every send, so a slice of one turn, a round trip's,
- *                  leaves it alone and the line stays in their caches)
+ *     BUSY         1 while thread t runs a slice of more than one turn or message (plain writes
+ *                  by t: a hint that peers read on every send, so a slice of one message, a round
+ *                  trip's, leaves it alone and the line stays in their caches)
  *     second line:
  *     LOOP_TICK    bumped by a 20 ms timer on thread t: if it stops moving,
  *                  something blocks t's event loop (the watchdog's signal)
