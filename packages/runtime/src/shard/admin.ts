@@ -51,7 +51,7 @@ export class ShardAdmin {
 
   /** A ring into this shard from thread `from` (made on its first send here; see system/link-broker.ts). */
   attachRing(from: number, ring: SharedArrayBuffer): void {
-    this.#rt.state.transport.attachRing(from, ring);
+    this.#rt.state.transport.input.attachRing(from, ring);
     this.#rt.state.scheduler.kick();
   }
 

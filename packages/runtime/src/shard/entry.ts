@@ -28,7 +28,7 @@ const rt = new ThreadRuntime(init, init.config.spinMicros, {
 const rings = new BroadcastChannel(ringChannelName(init.systemId, init.thread));
 rings.onmessage = (e) => {
   const n = (e as { data: RingNotice }).data;
-  rt.state.transport.attachRing(n.from, n.ring);
+  rt.state.transport.input.attachRing(n.from, n.ring);
   rt.state.scheduler.kick();
 };
 rings.unref();

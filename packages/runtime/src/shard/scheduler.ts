@@ -8,6 +8,7 @@ import { BUSY, SLICING, THREAD_STRIDE_I32 } from '../ring/control-block.js';
 import { parkThread, wakeThread } from '../ring/wait.js';
 import { SliceClock } from './slice-clock.js';
 import type { Transport } from './transport.js';
+import type { TransportInput } from './transport-input.js';
 
 /** Runs up to `budget` messages of one process; returns how many it ran. */
 export type TurnRunner = (p: Proc, budget: number) => number;
@@ -87,6 +88,8 @@ export class Scheduler {
   private hopsLeft = 0;
   private hopRuns = 0;
   private hopsDone: (() => void) | null = null;
+  /** The transport's input side, polled here (held directly: a delegating call would cost the slice inlining budget). */
+  private readonly input: TransportInput;
 
   constructor(
     private readonly thread: number,
@@ -102,6 +105,7 @@ export class Scheduler {
     this.busyIndex = thread * THREAD_STRIDE_I32 + BUSY;
     this.slicingIndex = thread * THREAD_STRIDE_I32 + SLICING;
     this.spinNow = spinMicros;
+    this.input = transport.input;
     transport.onDirty = () => this.kick();
   }
 
@@ -181,7 +185,7 @@ export class Scheduler {
     // For the drain (a frame read and not yet delivered is in a slice): on this thread's own line.
     this.ctl[this.slicingIndex] = 1;
     // About a slice's worth of messages: decode no more than we can run.
-    this.transport.poll(this.sliceBudget);
+    this.input.poll(this.sliceBudget);
     // BUSY is a hint: peers publish early to a thread that is not busy, and batch for one that is.
     // Plain writes, and only for a slice of more than one turn or message. Peers read it on every
     // send to us: each write took the line from their caches, and their next read waited for it to
@@ -271,7 +275,7 @@ export class Scheduler {
           io = t;
           this.transport.flush(false);
           if (this.transport.backlogged() || t - started > SLICE_MS) break;
-          this.transport.poll(this.sliceBudget);
+          this.input.poll(this.sliceBudget);
           if (this.timing) mark = performance.now(); // IO is nobody's turn
         }
       }
@@ -306,7 +310,7 @@ export class Scheduler {
   private hasWork = (): boolean =>
     (this.count > 0 && !this.transport.backlogged()) ||
     this.transport.hasUnflushed() ||
-    this.transport.hasInbound() ||
+    this.input.hasInbound() ||
     this.transport.canDrainOverflow();
 
   private async loop(): Promise<void> {
@@ -410,7 +414,7 @@ export class Scheduler {
   private spin(micros: number): boolean {
     const end = performance.now() + micros / 1000;
     do {
-      for (let i = 0; i < 64; i++) if (this.transport.hasInbound() || this.transport.canDrainOverflow()) return true;
+      for (let i = 0; i < 64; i++) if (this.input.hasInbound() || this.transport.canDrainOverflow()) return true;
     } while (performance.now() < end);
     return false;
   }

@@ -1,29 +1,24 @@
-// Cross-thread transport: batches ops per destination, packs each batch once, writes it into that thread's ring.
+// Cross-thread transport: batches ops per destination, packs each batch once, writes it into that thread's ring (the input side: transport-input.ts).
 
 import type { MessagePort } from 'node:worker_threads';
 import { RingCodec } from '../codec/ring-codec.js';
-import { SIDE_FLUSH_BYTES, setFrameItems, takeAdoptedBytes } from '../codec/side-items.js';
+import { SIDE_FLUSH_BYTES, takeAdoptedBytes } from '../codec/side-items.js';
 import { BUSY, THREAD_STRIDE_I32, UNSENT } from '../ring/control-block.js';
-import { MAX_CHUNK_DIVISOR, RAW_TAG } from '../ring/layout.js';
+import { MAX_CHUNK_DIVISOR } from '../ring/layout.js';
 import { createRingBuffer } from '../ring/ring.js';
 import { wakeThread } from '../ring/wait.js';
 import { Barrier } from './barrier.js';
-import { Inbound } from './inbound.js';
 import { type BadOpHandler, Output } from './output.js';
 import { type LinkHost, Outbound } from './outbound.js';
 import type { RingGrant } from './protocol.js';
-import { POLL_SIDE_KIB, SideIntake } from './side-intake.js';
+import { type OpsHandler, TransportInput } from './transport-input.js';
 
 export type { LinkHost } from './outbound.js';
 export type { BadOpHandler } from './output.js';
+export type { OpsHandler } from './transport-input.js';
 
 /** Ops per batch before it is packed early (keeps frames a few KiB). */
 const BATCH_OPS = 1024;
-/** Span rows a poll hands the main thread's processors, about (see poll). */
-const POLL_SPAN_ROWS = 512;
-
-/** Called with each decoded batch and the thread it came from. */
-export type OpsHandler = (ops: unknown[], from: number) => void;
 
 /** What the transport needs to know besides its rings. */
 export interface TransportConfig {
@@ -38,13 +33,11 @@ export interface TransportConfig {
 export class Transport {
   /** Outbound state per destination thread; null until this thread first sends there. */
   private readonly out: (Outbound | null)[];
-  /** Inbound state per source thread, and the same, dense, for polling. */
-  private readonly inBy: (Inbound | null)[];
-  private readonly ins: Inbound[] = [];
+  /** The input side: rings from other threads, polled (transport-input.ts). */
+  readonly input: TransportInput;
   private readonly dirty: Outbound[] = [];
   private readonly thread: number;
   private readonly ctl: Int32Array;
-  private readonly onOps: OpsHandler;
   private readonly ringBytes: number;
   private readonly budgetBytes: number;
   private readonly barrier = new Barrier();
@@ -54,17 +47,10 @@ export class Transport {
   links: LinkHost = NO_LINKS;
   /** Runs when a clean destination gets its first op (the scheduler makes sure a flush follows). */
   onDirty: () => void = () => {};
-  /** Takes each raw frame (see emitRaw) and the thread it came from: span rows, on the main thread; returns how many. */
-  onRaw: ((bytes: Uint8Array, from: number) => number) | null = null;
-  /** Span rows taken in by this poll so far. */
-  private spanRows = 0;
   /** Runs before every flush (telemetry writes what it counted, tracing queues its held-back span starts); see flush(). */
   beforeFlush: ((final: boolean) => void) | null = null;
   /** Called at the end of every `flush`, once it has published (telemetry held back by beforeFlush). */
   afterFlush: (() => void) | null = null;
-  private pollFrom = 0;
-  /** Side items taken since the last poll that took some (see side-intake.ts). */
-  private readonly intake = new SideIntake();
   /** This thread's UNSENT slot in the control block (see `counted`). */
   private readonly unsent: number;
   /** Overflow bytes past which the thread stops running actors until its peers catch up. */
@@ -73,17 +59,16 @@ export class Transport {
   constructor(thread: number, threads: number, grants: RingGrant[], ctl: Int32Array, config: TransportConfig, onOps: OpsHandler, onBadOp: BadOpHandler) {
     this.thread = thread;
     this.ctl = ctl;
-    this.onOps = onOps;
     this.ringBytes = config.ringBytes;
     this.budgetBytes = config.maxPayloadBytesInFlight;
     this.unsent = thread * THREAD_STRIDE_I32 + UNSENT;
     this.codec = new RingCodec(config.records, thread);
     this.output = new Output(Math.ceil(config.maxPayloadBytesInFlight / 1024), this.barrier, () => this.links, ctl, this.unsent, onBadOp, this.codec);
     this.out = new Array<Outbound | null>(threads).fill(null);
-    this.inBy = new Array<Inbound | null>(threads).fill(null);
+    this.input = new TransportInput(threads, ctl, this.codec, onOps);
     for (const g of grants) {
       if (g.from === thread) this.barrier.ringMade((this.out[g.to] = new Outbound(g.to, g.ring)));
-      else if (g.to === thread) this.attachRing(g.from, g.ring);
+      else if (g.to === thread) this.input.attachRing(g.from, g.ring);
     }
     this.highWater = config.ringBytes / MAX_CHUNK_DIVISOR;
   }
@@ -100,22 +85,12 @@ export class Transport {
     return made;
   }
 
-  /** A ring from `from` into this thread (from start-up data, or handed over while running); a second copy is ignored. */
-  attachRing(from: number, ring: SharedArrayBuffer): void {
-    if (this.inBy[from] !== null && this.inBy[from] !== undefined) return;
-    const i = new Inbound(from, ring, this.ctl, this.intake);
-    this.inBy[from] = i;
-    this.ins.push(i);
-  }
-
   /** One end of the side channel of the pair `from` -> `to` (this thread is one of them). */
   attachChannel(from: number, to: number, port: MessagePort, gen: number): void {
     if (from === this.thread) {
       this.out[to]?.setPort(port, gen);
     } else {
-      const i = this.inBy[from];
-      if (i === null || i === undefined) throw new Error(`joerl internal error: a side channel from thread ${from} came before its ring`);
-      i.attach(port, gen, this.ctl);
+      this.input.attachChannel(from, port, gen);
     }
   }
 
@@ -220,7 +195,7 @@ export class Transport {
 
   /**
    * Writes `bytes` (copied now) for `dest` as a raw frame, after what is
-   * queued for it (packed first, so the order holds): the peer's `onRaw`
+   * queued for it (packed first, so the order holds): the peer's `onRaw` (TransportInput)
    * gets them as they are. Published with the next flush, never the reason
    * to wake the peer (like emitQuiet). Not an op: it never goes through
    * msgpack (see dense-frame.ts in telemetry for why span rows must not).
@@ -310,13 +285,6 @@ export class Transport {
     if (this.afterFlush !== null) this.afterFlush();
   }
 
-  /** Reads everything a (dead) peer published, regardless of budget. */
-  drainFrom(t: number): void {
-    const i = this.inBy[t];
-    if (i === null || i === undefined) return;
-    while (i.reader.hasData()) i.reader.read((bytes, tag) => this.decode(i, bytes, tag));
-  }
-
   /**
    * True when a thread we have messages for is between slices (waiting or
    * parked): publishing now puts it to work instead of leaving it idle until
@@ -364,78 +332,10 @@ export class Transport {
     return this.out[dest]?.overflowBytes ?? 0;
   }
 
-  /** True when a peer has published frames we have not read. */
-  hasInbound(): boolean {
-    const ins = this.ins;
-    for (let k = 0; k < ins.length; k++) if (ins[k]!.reader.hasData()) return true;
-    return false;
-  }
-
-  /**
-   * Reads and dispatches batches until about `maxMessages` ops have been
-   * decoded, taking turns between peers. Bounded on purpose: decoding faster
-   * than the actors can run only grows mailboxes (and promotes their contents
-   * to the old generation); what stays in the ring makes a faster producer
-   * back off instead. So is what a poll takes of side items (POLL_SIDE_KIB),
-   * and a poll after one that took some lets V8 free them young (see
-   * side-intake.ts). And so are span rows (POLL_SPAN_ROWS): processors get
-   * them synchronously, and the SDK's BatchSpanProcessor exports once per
-   * microtask checkpoint, so more at once grow its queue past its limit
-   * (dropped spans) or, set large, into arrays of tens of thousands whose
-   * every export is a splice of the whole. Returns the number of ops decoded.
-   */
-  poll(maxMessages: number): number {
-    const limit = maxMessages * 3; // a SEND is three items: op, target, message
-    const ins = this.ins;
-    const count = ins.length;
-    const intake = this.intake;
-    if (intake.kib !== 0) intake.settle();
-    this.spanRows = 0;
-    this.polled = 0;
-    for (let k = 0; k < count && this.polled < limit && intake.kib < POLL_SIDE_KIB && this.spanRows < POLL_SPAN_ROWS; k++) {
-      const i = ins[(this.pollFrom + k) % count]!;
-      const r = i.reader;
-      this.polling = i;
-      while (this.polled < limit && intake.kib < POLL_SIDE_KIB && this.spanRows < POLL_SPAN_ROWS && r.hasData()) r.read(this.onFrame, 1);
-      // We freed space (ring bytes or side items): a producer blocked on this ring can go on.
-      if (r.takeNeedSpace()) wakeThread(this.ctl, i.from);
-    }
-    this.polling = null;
-    if (count > 0) this.pollFrom = (this.pollFrom + 1) % count;
-    return this.polled / 3;
-  }
-
-  /** The ring `poll` reads, and the items it decoded so far. */
-  private polling: Inbound | null = null;
-  private polled = 0;
-  /** `poll`'s frame handler: one function for the thread's life, not a closure per frame read. */
-  private readonly onFrame = (bytes: Uint8Array, tag: number): void => {
-    this.polled += this.decode(this.polling!, bytes, tag);
-  };
-
-  /** Decodes one message (a batch of ops) from `i` and hands it on; returns its item count. */
-  private decode(i: Inbound, bytes: Uint8Array, tag: number): number {
-    if (tag === RAW_TAG) {
-      // (Only a shard with tracing sends these, to the main thread, which then has a handler.)
-      if (this.onRaw !== null) this.spanRows += this.onRaw(bytes, i.from);
-      return 3;
-    }
-    // The frame's side items come off the port before decoding, one post per tagged frame.
-    setFrameItems(tag === 0 ? null : i.take(tag));
-    let ops: unknown[];
-    try {
-      ops = this.codec.unpack(i.from, bytes) as unknown[];
-    } finally {
-      setFrameItems(null);
-    }
-    this.onOps(ops, i.from);
-    return ops.length;
-  }
-
   /** Closes every side-channel port (the thread is ending). */
   close(): void {
     for (const o of this.out) o?.close();
-    for (const i of this.ins) i.close();
+    this.input.close();
   }
 }
 

@@ -434,7 +434,7 @@ export class ActorSystem extends EventEmitter {
       st.transport.flush();
       await this.#pool.stop(this.options.shutdownTimeoutMs);
       // Deliver what the shards said last (DOWNs, terminate reports, dead letters) before the inboxes close.
-      for (let t = 1; t <= this.shards; t++) st.transport.drainFrom(t);
+      for (let t = 1; t <= this.shards; t++) st.transport.input.drainFrom(t);
       st.scheduler.slice();
       await this.#rt.shutdown(0);
       this.#faults.countLeftovers();

@@ -72,7 +72,7 @@ export class LinkBroker {
     // Only the main thread reads a ring into a shard the system gave up on (system/gone-shards.ts): its producer must not wait.
     if (to !== 0 && Atomics.load(this.mem.ctl.i32, to * THREAD_STRIDE_I32 + GAVE_UP) === 1) this.release(ring);
     if (to === 0) {
-      this.main.attachRing(from, ring);
+      this.main.input.attachRing(from, ring);
       this.kickMain();
     } else this.admin(to, (a) => a.attachRing(from, ring));
   }

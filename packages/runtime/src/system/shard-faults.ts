@@ -68,7 +68,7 @@ export class ShardFaults {
     st.names.removeShard(s);
     // Take in everything the dead shard published (late metric announcements
     // among it), then keep its counters and drop its gauges.
-    st.transport.drainFrom(s);
+    st.transport.input.drainFrom(s);
     // What it published is in; what it held (in mailboxes, in buffers) is counted in shared memory.
     this.reports.lost(takeLosses(this.mem.ctl.i32, s, 'shard_down'));
     this.aggregator.retire(s);

@@ -62,7 +62,7 @@ export class SystemTracing {
     rt.state.hooks.spanBatch = (thread, b) => batch(thread, b as DenseBatchWire);
     // Built-in span rows come as raw frames (telemetry's dense-frame.ts), in their place among the ops.
     const intake = new FrameIntake(resource);
-    rt.state.transport.onRaw = (bytes, thread) => {
+    rt.state.transport.input.onRaw = (bytes, thread) => {
       intake.read(bytes);
       if (intake.end > intake.first) spans.endedRows(thread, intake.rows!, intake.first, intake.end);
       return intake.end - intake.first;
@@ -103,7 +103,7 @@ export class SystemTracing {
     const st = rt.state;
     for (let k = 0; k < FLUSH_SLICES; k++) {
       st.scheduler.slice();
-      if (!st.transport.hasInbound()) break;
+      if (!st.transport.input.hasInbound()) break;
       await null;
     }
     await this.spans.forceFlush();

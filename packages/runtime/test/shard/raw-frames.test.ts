@@ -6,14 +6,14 @@ import { controlBytes } from '../../src/ring/control-block.ts';
 import type { RingGrant } from '../../src/shard/protocol.ts';
 import { Transport } from '../../src/shard/transport.ts';
 
-/** Thread 1 writes raw frames to thread 2, whose onRaw reads each frame's row count (a u32 at its start) and returns it. */
+/** Thread 1 writes raw frames to thread 2, whose input.onRaw reads each frame's row count (a u32 at its start) and returns it. */
 function pair() {
   const ctl = new Int32Array(new SharedArrayBuffer(controlBytes(3)));
   const rings: RingGrant[] = [];
   const config = { ringBytes: 64 * 1024, maxPayloadBytesInFlight: 1 << 20, records: createRecordStores(3) };
   const consumer = new Transport(2, 3, rings, ctl, config, () => {}, () => {});
   const got: number[] = [];
-  consumer.onRaw = (bytes) => {
+  consumer.input.onRaw = (bytes) => {
     const rows = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
     got.push(bytes[4]!);
     return rows;
@@ -22,7 +22,7 @@ function pair() {
   producer.links = {
     ringOpened: (to, ring) => {
       rings.push({ from: 1, to, ring });
-      consumer.attachRing(1, ring);
+      consumer.input.attachRing(1, ring);
     },
     channelWanted: () => {},
   };
@@ -43,7 +43,7 @@ test('one poll hands over about 512 rows of raw frames (past that, not another f
   const perPoll: number[] = [];
   while (got.length < 40) {
     const before = got.length;
-    consumer.poll(4096);
+    consumer.input.poll(4096);
     perPoll.push(got.length - before);
   }
   // 100 rows a frame: the sixth frame takes a poll past 512 rows.
@@ -55,7 +55,7 @@ test('frames of few rows (tracing at a low rate) all go in one poll', () => {
   const { producer, consumer, got } = pair();
   for (let k = 0; k < 40; k++) producer.emitRaw(2, frame(3, k));
   producer.flush();
-  consumer.poll(4096);
+  consumer.input.poll(4096);
   assert.is(got.length, 40);
 });
 

@@ -20,7 +20,7 @@ test('turns of a microsecond, each followed by a flush of 50 us for a waiting pe
     let unflushed = false;
     const transport = {
       onDirty: () => {},
-      poll: () => 0,
+      input: { poll: () => 0 },
       backlogged: () => false,
       hasUnflushed: () => unflushed,
       idlePeerWaiting: () => true,

@@ -26,7 +26,7 @@ function pair(budget: number) {
   producer.links = {
     ringOpened: (to, ring) => {
       rings.push({ from: 1, to, ring });
-      consumer.t!.attachRing(1, ring);
+      consumer.t!.input.attachRing(1, ring);
     },
     channelWanted: (to) => {
       asked.push(to);
@@ -54,7 +54,7 @@ test('side items in flight to one thread stay within maxPayloadBytesInFlight; th
   const rounds: number[] = [];
   while (got.length < 6) {
     const before = got.length;
-    consumer.t!.poll(1000);
+    consumer.t!.input.poll(1000);
     rounds.push(got.length - before);
     assert.ok(producer.canDrainOverflow() || got.length === 6, 'taking items opens the gate');
     producer.flush();
@@ -76,10 +76,10 @@ test('a lone batch larger than the budget still goes, alone', () => {
   producer.emit2(2, OP_SEND, 1, { data: big(128 * KiB, 2) });
   producer.flush();
   assert.ok(producer.hasOverflow(), 'the second waits for the first');
-  consumer.t!.poll(1000);
+  consumer.t!.input.poll(1000);
   assert.is(got.length, 1);
   producer.flush();
-  consumer.t!.poll(1000);
+  consumer.t!.input.poll(1000);
   assert.is(got.length, 2);
   assert.is((got[1] as { data: Uint8Array }).data[0], 2);
 });
@@ -97,7 +97,7 @@ test('a consumer restart: frames meant for the dead one report their items lost;
   producer.emit2(2, OP_SEND, 1, { seq: 1, data: big(128 * KiB, 8) });
   producer.flush();
   assert.equal(asked, [2, 2], 'asked once more, for the new epoch');
-  consumer.t!.poll(1000);
+  consumer.t!.input.poll(1000);
   assert.is(got.length, 2);
   assert.equal(got[0], { seq: 0, data: '[131072 bytes of binary data, lost with the thread that held them]' });
   assert.is((got[1] as { data: Uint8Array }).data[0], 8);
@@ -114,17 +114,17 @@ test('a poll takes at most POLL_SIDE_KIB of side items and leaves the rest in th
   }
   assert.not.ok(producer.hasOverflow(), 'all posted: the bound is the consumer\'s');
   const before = lastNudge();
-  consumer.t!.poll(1000);
+  consumer.t!.input.poll(1000);
   assert.is(got.length, mib, 'the first poll stops at POLL_SIDE_KIB, though its op budget allows more');
   assert.is(lastNudge(), before, 'nothing taken before the first poll: no nudge');
-  consumer.t!.poll(1000);
+  consumer.t!.input.poll(1000);
   assert.is(got.length, n, 'the next poll takes the rest');
   const second = lastNudge();
   assert.ok(second !== before && second instanceof ArrayBuffer, 'the poll after one that took side items allocates a buffer first');
-  consumer.t!.poll(1000);
+  consumer.t!.input.poll(1000);
   const third = lastNudge();
   assert.ok(third !== second, 'and so does the poll after that one');
-  consumer.t!.poll(1000);
+  consumer.t!.input.poll(1000);
   assert.is(lastNudge(), third, 'a poll after one that took none does not');
   got.forEach((m, i) => {
     const { i: seq, data } = m as { i: number; data: Uint8Array };
