@@ -5,7 +5,6 @@ import type { ResourceLimits } from 'node:worker_threads';
 import {
   ACTORS,
   BUSY,
-  SLICING,
   FIRST_SERIAL,
   GAVE_UP,
   INCARNATION,
@@ -14,6 +13,7 @@ import {
   LOOP_TICK,
   PARKED,
   SERIAL,
+  SLICING,
   THREAD_STRIDE_I32,
   THREAD_STRIDE_I64,
 } from '../ring/control-block.js';
