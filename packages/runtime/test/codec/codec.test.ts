@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Pid, UnencodableError } from '@joerl/runtime';
 import { assertEncodable, packr, unpackr } from '../../src/codec/codec.ts';
+import { forWire } from '../../src/codec/prepare.ts';
 import { RingCodec, createRecordStores } from '../../src/codec/ring-codec.ts';
 import { beginSideBatch, bigPayloadThreshold, endSideBatch, keepInline } from '../../src/codec/side-items.ts';
 
@@ -127,6 +128,25 @@ test('a binary part over the side-item threshold goes beside the frame, unless t
   const back = (unpackr.unpack(bytes) as [number, [Float64Array]])[1][0];
   assert.ok(back instanceof Float64Array);
   assert.equal(Array.from(back), Array.from(rows));
+});
+
+test('a copy made for the wire at the send is handed to the side batch as it is; the sender\'s own buffer is copied', () => {
+  const pack = (v: unknown) => {
+    beginSideBatch();
+    packFrame(v);
+    return endSideBatch()!;
+  };
+  const mine = new Float64Array(64 * 1024 / 8).fill(2.5);
+  const wired = forWire({ payload: mine }, false) as { payload: Float64Array };
+  assert.is.not(wired.payload, mine, 'a 64 KiB part is copied at the send');
+  const side = pack([20, 1, wired]);
+  assert.is(side.transfer.length, 1);
+  assert.is(side.transfer[0], wired.payload.buffer, 'the send\'s copy goes as it is, not copied again');
+  assert.equal(Object.getOwnPropertySymbols(mine.buffer), [], 'the sender\'s buffer is not marked');
+  // The sender's own buffer, packed without going through forWire: copied, never handed away.
+  const own = pack([20, 1, { payload: mine }]);
+  assert.is.not(own.transfer[0], mine.buffer);
+  assert.is(mine.length, 8192, 'the sender keeps its bytes');
 });
 
 test('functions, symbols, class instances and cycles are refused with the path to the culprit', () => {
