@@ -129,7 +129,7 @@ export class Proc {
   spawnReply: SpawnReply | null = null;
   /** Opaque context object handed to handlers (built by the runtime). */
   ctx: unknown = null;
-  /** Telemetry only: its slot in the thread's start times (TelemetryObserver.lifetimes, shared with the actors that started at the same clock), from when its type became known; -1: none. */
+  /** Telemetry only: its slot in the thread's start times (ProcessAccounting.lifetimes, shared with the actors that started at the same clock), from when its type became known; -1: none. */
   lifeSlot = -1;
   /** Who spawned this process (undefined for main-thread inboxes). */
   parent: Pid | undefined = undefined;

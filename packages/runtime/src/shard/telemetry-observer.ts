@@ -9,25 +9,23 @@ import {
   type ReasonLabel,
   ShardMetrics,
   type SignalKind,
-  type TypeMetrics,
   type TelemetryProvider,
   formatTraceparent,
   parseTraceparent,
 } from '@joerl/telemetry/internal';
-import { BEHAVIOUR } from '../actor/brand.js';
 import { type ExitReason, formatReason, reasonKind } from '../actor/exit-reason.js';
-import { STAMP_IN, UNBOUNDED } from '../actor/mailbox.js';
+import { STAMP_IN } from '../actor/mailbox.js';
 import type { From } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import type { BehaviourProbe } from '../actor/probe.js';
-import { type Proc, S_INBOX, Serving } from '../actor/proc.js';
+import { type Proc, S_INBOX } from '../actor/proc.js';
 import type { CallEnvelope, ShardObserver, SpawnTrace } from './observer.js';
 import { OP_SERIES, type ShardInit } from './protocol.js';
 import type { LocalSinks, ShardState } from './shard-state.js';
 import { ProcProbe } from './proc-probe.js';
+import { ProcessAccounting } from './process-accounting.js';
 import { SpanShipping } from './span-shipping.js';
-import { StartClocks } from './start-clocks.js';
-import { type DepthCell, TelemetryLedger } from './telemetry-ledger.js';
+import { TelemetryLedger } from './telemetry-ledger.js';
 import { ThreadTracing } from './tracing.js';
 import { TurnTiming } from './turn-timing.js';
 
@@ -75,16 +73,8 @@ export class TelemetryObserver implements ShardObserver {
 
   /** Counts and depth changes waiting for the next flush (see telemetry-ledger.ts). */
   readonly ledger: TelemetryLedger;
-  /** When each typed actor of this thread started (abs ms), for the lifetime histogram: one slot per distinct start clock, not a double field on each Proc (see start-clocks.ts). */
-  readonly lifetimes = new StartClocks(64);
-  /** The lifetime being recorded, handed to the writer in a slot (a double passed to a call that is not inlined is boxed). */
-  private readonly lifetime = new Float64Array(1);
-  /** What `typed` found for the last type it saw (null: none yet). */
-  private lastType: string | null = null;
-  private lastBounded = false;
-  private lastPlain = false;
-  private lastTm: TypeMetrics | null = null;
-  private lastCell: DepthCell | null = null;
+  /** Spawn, lifetime, served calls and exit of each typed process (process-accounting.ts). */
+  readonly procs: ProcessAccounting;
   /**
    * Every message counted and stamped as at 100% (both sampling rates above
    * 0; the writer keeps the sampled share of each bulk count, see
@@ -102,6 +92,7 @@ export class TelemetryObserver implements ShardObserver {
       : NOOP_METRICS;
     this.timing = new TurnTiming(this.metrics, s.sliceClock);
     this.ledger = new TelemetryLedger(this.metrics);
+    this.procs = new ProcessAccounting(this.metrics, this.timing, this.ledger);
     this.countsAll = this.metricsOn && init.telemetry.messageSamplingRate > 0 && init.telemetry.queueWaitSamplingRate > 0;
     this.lean = this.countsAll;
     this.tracing =
@@ -256,27 +247,7 @@ export class TelemetryObserver implements ShardObserver {
   }
 
   typed(p: Proc): void {
-    if (!this.metricsOn) return;
-    const cap = p.mailbox.capacity;
-    const bounded = cap !== UNBOUNDED;
-    const plain = (p.behaviour as unknown as Record<symbol, unknown> | null)?.[BEHAVIOUR] === 'actor';
-    // The type and depth cell of the last spawn serve the next one of the same type (a spawn tree, a pool): no lookups.
-    if (p.typeName !== this.lastType || bounded !== this.lastBounded || plain !== this.lastPlain) {
-      this.lastType = p.typeName;
-      this.lastBounded = bounded;
-      this.lastPlain = plain;
-      this.lastTm = this.metrics.type(p.typeName);
-      this.lastCell = this.ledger.cell(this.lastTm, bounded, plain);
-    }
-    const tm = (p.tm = this.lastTm!);
-    // The clock read in place (a double returned by a call that is not inlined is boxed: a heap number per actor).
-    const t = this.timing;
-    if (!t.inTurn) t.tickOutside();
-    p.lifeSlot = this.lifetimes.hold(t);
-    this.metrics.spawned(tm, bounded ? cap : 0);
-    // From now on its mailbox counts in its type's depth, starting with what arrived while its module loaded.
-    const c = (p.depthCell = this.lastCell!);
-    c.n += p.mailbox.length;
+    if (this.metricsOn) this.procs.typed(p);
   }
 
   starting(p: Proc): Span | undefined {
@@ -293,7 +264,7 @@ export class TelemetryObserver implements ShardObserver {
 
   exited(p: Proc, reason: ExitReason): void {
     const kind = reasonKind(reason);
-    if (p.tm !== null) this.recordExit(p, kind);
+    if (p.tm !== null) this.procs.exited(p, kind);
     const tracing = this.tracing;
     if (tracing !== null) {
       if (p.traceParent !== null) {
@@ -334,36 +305,12 @@ export class TelemetryObserver implements ShardObserver {
     this.tracing?.endCall(span, serverTp, err);
   }
 
-  /** Server `p` took call `ref`, sent at `at` (abs ms, NaN: unknown) with the caller's deadline: timed until `replied`. */
   serve(p: Proc, ref: number, at: number, deadline: number): void {
-    const sv = (p.serving ??= new Serving());
-    if (!sv.one) {
-      sv.one = true;
-      sv.ref = ref;
-      sv.at = at;
-      sv.deadline = deadline;
-    } else {
-      (sv.more ??= new Map()).set(ref, [at, deadline]);
-    }
+    this.procs.serve(p, ref, at, deadline);
   }
 
   replied(by: Proc | null, ref: number): void {
-    if (by === null || by.serving === null) return;
-    const sv = by.serving;
-    let at: number;
-    let deadline: number;
-    if (sv.one && sv.ref === ref) {
-      sv.one = false;
-      at = sv.at;
-      deadline = sv.deadline;
-    } else {
-      const served = sv.more?.get(ref);
-      if (served === undefined) return;
-      sv.more!.delete(ref);
-      [at, deadline] = served;
-    }
-    const now = this.metrics.now();
-    this.metrics.callDone(by.tm!, now - at, now > deadline);
+    this.procs.replied(by, ref);
   }
 
   replyContext(): string | null {
@@ -387,38 +334,6 @@ export class TelemetryObserver implements ShardObserver {
 
   probe(p: Proc): BehaviourProbe {
     return new ProcProbe(this.metrics, this, p);
-  }
-
-  /** Telemetry for an exit: lifecycle counters, the mailbox it leaves, calls it never answered, its machine state. */
-  private recordExit(p: Proc, kind: ReasonLabel): void {
-    const tm = p.tm!;
-    const m = this.metrics;
-    const cap = p.mailbox.capacity;
-    // Now, for lifetimes (histogram buckets from 1 ms), as at the start: in a turn, the turn's clock (its
-    // timing block's start, a fraction of a millisecond old), else tickOutside's. The lifetime goes to the
-    // writer in a slot, not as an argument (a double passed to a call that is not inlined is boxed).
-    const t = this.timing;
-    if (!t.inTurn) t.tickOutside();
-    const life = this.lifetime;
-    life[0] = (t.inTurn ? t.clock : t.outClock) - this.lifetimes.at[p.lifeSlot]!;
-    m.stopped(tm, kind, cap === UNBOUNDED ? 0 : cap, life, 0);
-    this.lifetimes.release(p.lifeSlot);
-    p.lifeSlot = -1;
-    const c = p.depthCell;
-    if (c !== null) {
-      c.n -= p.mailbox.length;
-      p.depthCell = null;
-    }
-    const sv = p.serving;
-    if (sv !== null) {
-      if (sv.one) m.callDone(tm, NaN, false);
-      if (sv.more !== null) for (let i = 0; i < sv.more.size; i++) m.callDone(tm, NaN, false);
-      p.serving = null;
-    }
-    if (p.statemState !== null) {
-      m.statemEnter(tm, p.statemState, -1);
-      p.statemState = null;
-    }
   }
 }
 

@@ -62,7 +62,7 @@ export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, le
   /** A turn's first message, and the whole turn when it is its only one (a ping-pong's, a ring's). */
   function lone(p: Proc, budget: number): number {
     const mb = p.mailbox;
-    // (A typed process has a depth cell, which says whether it is a plain actor: see TelemetryObserver.typed.)
+    // (A typed process has a depth cell, which says whether it is a plain actor: see ProcessAccounting.typed.)
     const c = p.depthCell;
     if (mb.length === 0 || mb.length > 4 || c === null || !c.plain || !obs.loneTurns) return lean(p, budget);
     const b = p.behaviour!;

@@ -1,0 +1,123 @@
+// A process's telemetry from its type to its exit: spawn counts and depth cell, lifetime, the calls it serves, what it leaves behind.
+
+import type { MetricsWriter, ReasonLabel, TypeMetrics } from '@joerl/telemetry/internal';
+import { BEHAVIOUR } from '../actor/brand.js';
+import { UNBOUNDED } from '../actor/mailbox.js';
+import { type Proc, Serving } from '../actor/proc.js';
+import { StartClocks } from './start-clocks.js';
+import type { DepthCell, TelemetryLedger } from './telemetry-ledger.js';
+import type { TurnTiming } from './turn-timing.js';
+
+/**
+ * The per-process half of TelemetryObserver, with metrics on: what a
+ * process's type becoming known, its served calls and its exit write. The
+ * observer calls it only when the writer is a real one (`typed`) or the
+ * process was typed (`exited`).
+ */
+export class ProcessAccounting {
+  /** When each typed actor of this thread started (abs ms), for the lifetime histogram: one slot per distinct start clock, not a double field on each Proc (see start-clocks.ts). */
+  readonly lifetimes = new StartClocks(64);
+  /** The lifetime being recorded, handed to the writer in a slot (a double passed to a call that is not inlined is boxed). */
+  private readonly lifetime = new Float64Array(1);
+  /** What `typed` found for the last type it saw (null: none yet). */
+  private lastType: string | null = null;
+  private lastBounded = false;
+  private lastPlain = false;
+  private lastTm: TypeMetrics | null = null;
+  private lastCell: DepthCell | null = null;
+
+  constructor(
+    private readonly metrics: MetricsWriter,
+    private readonly timing: TurnTiming,
+    private readonly ledger: TelemetryLedger,
+  ) {}
+
+  /** `p`'s type is known (its module loaded): counted as spawned, its start clock held, its mailbox in its type's depth. */
+  typed(p: Proc): void {
+    const cap = p.mailbox.capacity;
+    const bounded = cap !== UNBOUNDED;
+    const plain = (p.behaviour as unknown as Record<symbol, unknown> | null)?.[BEHAVIOUR] === 'actor';
+    // The type and depth cell of the last spawn serve the next one of the same type (a spawn tree, a pool): no lookups.
+    if (p.typeName !== this.lastType || bounded !== this.lastBounded || plain !== this.lastPlain) {
+      this.lastType = p.typeName;
+      this.lastBounded = bounded;
+      this.lastPlain = plain;
+      this.lastTm = this.metrics.type(p.typeName);
+      this.lastCell = this.ledger.cell(this.lastTm, bounded, plain);
+    }
+    const tm = (p.tm = this.lastTm!);
+    // The clock read in place (a double returned by a call that is not inlined is boxed: a heap number per actor).
+    const t = this.timing;
+    if (!t.inTurn) t.tickOutside();
+    p.lifeSlot = this.lifetimes.hold(t);
+    this.metrics.spawned(tm, bounded ? cap : 0);
+    // From now on its mailbox counts in its type's depth, starting with what arrived while its module loaded.
+    const c = (p.depthCell = this.lastCell!);
+    c.n += p.mailbox.length;
+  }
+
+  /** Server `p` took call `ref`, sent at `at` (abs ms, NaN: unknown) with the caller's deadline: timed until `replied`. */
+  serve(p: Proc, ref: number, at: number, deadline: number): void {
+    const sv = (p.serving ??= new Serving());
+    if (!sv.one) {
+      sv.one = true;
+      sv.ref = ref;
+      sv.at = at;
+      sv.deadline = deadline;
+    } else {
+      (sv.more ??= new Map()).set(ref, [at, deadline]);
+    }
+  }
+
+  /** `by` answered call `ref`: its duration, and whether it came after the caller's deadline (a call it never took is not counted). */
+  replied(by: Proc | null, ref: number): void {
+    if (by === null || by.serving === null) return;
+    const sv = by.serving;
+    let at: number;
+    let deadline: number;
+    if (sv.one && sv.ref === ref) {
+      sv.one = false;
+      at = sv.at;
+      deadline = sv.deadline;
+    } else {
+      const served = sv.more?.get(ref);
+      if (served === undefined) return;
+      sv.more!.delete(ref);
+      [at, deadline] = served;
+    }
+    const now = this.metrics.now();
+    this.metrics.callDone(by.tm!, now - at, now > deadline);
+  }
+
+  /** Typed process `p` exited: lifecycle counters, the mailbox it leaves, calls it never answered, its machine state. */
+  exited(p: Proc, kind: ReasonLabel): void {
+    const tm = p.tm!;
+    const m = this.metrics;
+    const cap = p.mailbox.capacity;
+    // Now, for lifetimes (histogram buckets from 1 ms), as at the start: in a turn, the turn's clock (its
+    // timing block's start, a fraction of a millisecond old), else tickOutside's. The lifetime goes to the
+    // writer in a slot, not as an argument (a double passed to a call that is not inlined is boxed).
+    const t = this.timing;
+    if (!t.inTurn) t.tickOutside();
+    const life = this.lifetime;
+    life[0] = (t.inTurn ? t.clock : t.outClock) - this.lifetimes.at[p.lifeSlot]!;
+    m.stopped(tm, kind, cap === UNBOUNDED ? 0 : cap, life, 0);
+    this.lifetimes.release(p.lifeSlot);
+    p.lifeSlot = -1;
+    const c = p.depthCell;
+    if (c !== null) {
+      c.n -= p.mailbox.length;
+      p.depthCell = null;
+    }
+    const sv = p.serving;
+    if (sv !== null) {
+      if (sv.one) m.callDone(tm, NaN, false);
+      if (sv.more !== null) for (let i = 0; i < sv.more.size; i++) m.callDone(tm, NaN, false);
+      p.serving = null;
+    }
+    if (p.statemState !== null) {
+      m.statemEnter(tm, p.statemState, -1);
+      p.statemState = null;
+    }
+  }
+}
