@@ -9,10 +9,11 @@ import type { DepthCell, TelemetryLedger } from './telemetry-ledger.js';
 import type { TurnTiming } from './turn-timing.js';
 
 /**
- * The per-process half of TelemetryObserver, with metrics on: what a
- * process's type becoming known, its served calls and its exit write. The
- * observer calls it only when the writer is a real one (`typed`) or the
- * process was typed (`exited`).
+ * The per-process half of TelemetryObserver: what a process's type becoming
+ * known, the calls it serves and its exit write. The observer calls `typed`
+ * only with metrics on and `exited` only for a process that was typed;
+ * `serve` and `replied` come with every call a GenServer or a supervisor
+ * takes (with metrics off the writer is the no-op one).
  */
 export class ProcessAccounting {
   /** When each typed actor of this thread started (abs ms), for the lifetime histogram: one slot per distinct start clock, not a double field on each Proc (see start-clocks.ts). */
