@@ -39,17 +39,22 @@ test('a type-only import cycle is found', () => {
   }
 });
 
-test('a behaviour importing shard/ and a 451-line file are refused', () => {
+test('a behaviour importing shard/, and a 451-line source or test file, are refused', () => {
   const dir = tree({
     'runtime/src/shard/x.ts': 'export const x = 1;\n',
     'runtime/src/behaviours/y.ts': "import { x } from '../shard/x.js';\nexport const y = x;\n",
     'telemetry/src/long.ts': 'export const z = 0;\n'.repeat(451),
+    'runtime/test/long.test.ts': 'export const t = 0;\n'.repeat(451),
+    'runtime/test/fixtures/ok.actor.mjs': 'export const f = 0;\n'.repeat(450),
   });
   try {
     const r = check(dir);
     assert.is(r.status, 1);
     assert.match(r.stderr, /layer violation: runtime\/src\/behaviours\/y\.ts imports runtime\/src\/shard\/x\.ts/);
     assert.match(r.stderr, /too long: telemetry\/src\/long\.ts has 451 lines/);
+    // Tests are capped too; 450 lines is still fine.
+    assert.match(r.stderr, /too long: runtime\/test\/long\.test\.ts has 451 lines/);
+    assert.not.match(r.stderr, /ok\.actor\.mjs/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
