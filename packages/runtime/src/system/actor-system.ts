@@ -3,7 +3,6 @@
 import { EventEmitter } from 'node:events';
 import type { EndpointOptions, TelemetryServer } from '@joerl/telemetry';
 import type { Aggregator } from '@joerl/telemetry/aggregator';
-import { createRegion } from '@joerl/telemetry/internal';
 import { loadProvider } from '../shard/provider.js';
 import type { CallOf, CallOptions, CastOf, ModuleRef, NodeInfo, OffloadJobOptions, ReplyOf, SpawnOptions, TimerRef } from '../actor/context.js';
 import type { ArgsOf, Behaviour, MsgOf } from '../actor/behaviour.js';
@@ -14,7 +13,7 @@ import { DEFAULT_CALL_TIMEOUT_MS } from '../shard/actor-context.js';
 import type { Pid } from '../actor/pid.js';
 import { SystemStoppedError } from '../errors.js';
 import { STOPPING } from '../ring/control-block.js';
-import type { ShardInit, ShardStats, ThreadConfig } from '../shard/protocol.js';
+import type { ShardStats } from '../shard/protocol.js';
 import { ThreadRuntime } from '../shard/thread-runtime.js';
 import { clusterOps } from '../shard/actor-context.js';
 import type { NodeClaim } from '../node/claim.js';
@@ -27,7 +26,8 @@ import type { ShardDeath } from './shard-host.js';
 import { type ShardView, ShardPool } from './shard-pool.js';
 import { Introspection, type ProcessInfo, type ProcessInfoOptions, type ShardSnapshot } from './introspection.js';
 import type { AnswerOptions, ProcessQuery, ProcessRow, SupervisorNode } from '../actor/introspection.js';
-import { type SharedMemory, type SharedMemoryUsage, allocateSharedMemory, ringsOf, sharedMemoryUsage } from './shared-memory.js';
+import { type SharedMemory, type SharedMemoryUsage, allocateSharedMemory, sharedMemoryUsage } from './shared-memory.js';
+import { ShardInits } from './shard-inits.js';
 import { LinkBroker } from './link-broker.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
 import type { MessagesLost } from './losses.js';
@@ -69,21 +69,19 @@ export class ActorSystem extends EventEmitter {
   readonly #mem: SharedMemory;
   /** Rings made after start and side channels: recorded and handed over (link-broker.ts). */
   readonly #links: LinkBroker;
-  readonly #config: ThreadConfig;
+  /** Each thread's ShardInit, and its current metric region. */
+  readonly #inits: ShardInits;
   #state: State = 'running';
   #started = false;
   /** The main thread's process for calls (many in flight at once, keyed by ref). */
   #caller: Proc | null = null;
   readonly #offload: OffloadPool;
   readonly #aggregator: Aggregator;
-  /** Metric region of each thread's current incarnation (null entries: telemetry off). */
-  readonly #regions: (SharedArrayBuffer | null)[] = [];
   readonly #endpoint: MetricsEndpoint;
   readonly #tracing: SystemTracing | null;
   #stopped: Promise<void> | null = null;
   readonly #faults: ShardFaults;
   #node: NodeService | null = null;
-  readonly #identity: { id: number; name: string } | null;
 
   /** Starts a system and resolves once every shard is ready. */
   static async start(options?: SystemOptions): Promise<ActorSystem> {
@@ -117,27 +115,17 @@ export class ActorSystem extends EventEmitter {
 
   private constructor(o: ResolvedOptions, claim: NodeClaim | null, aggregator: Aggregator) {
     super();
-    this.#identity = claim === null ? null : { id: claim.membership.me.id, name: claim.membership.me.name };
     this.options = Object.freeze(o);
     this.shards = o.threads;
     const threads = o.threads + 1;
     this.#mem = allocateSharedMemory(threads, o.ringBytes, o.maxNames);
-    this.#config = {
-      mailboxCapacity: o.mailboxCapacity,
-      actorBudget: o.actorBudget,
-      sliceBudget: o.sliceBudget,
-      spinMicros: o.spinMicros,
-      terminateTimeoutMs: o.terminateTimeoutMs,
-      spawnTimeoutMs: o.spawnTimeoutMs,
-      ...{ ringBytes: o.ringBytes, checkLocalSends: o.checkLocalSends },
-      ...{ bigPayloadThreshold: o.bigPayloadThreshold, maxPayloadBytesInFlight: o.maxPayloadBytesInFlight },
-    };
     this.#aggregator = aggregator;
     this.#endpoint = new MetricsEndpoint(this.#aggregator.registry);
-    for (let t = 0; t < threads; t++) this.#regions.push(null);
     const tracing = (this.#tracing = o.tracing === null ? null : new SystemTracing(o.tracing));
+    const node = claim === null ? null : { id: claim.membership.me.id, name: claim.membership.me.name };
+    this.#inits = new ShardInits(o, this.#mem, aggregator, tracing, node, () => this.#links?.systemId ?? '');
     // The main thread never spins: it has the user's code to run.
-    this.#rt = new ThreadRuntime(this.#init(0, 0), 0, {
+    this.#rt = new ThreadRuntime(this.#inits.of(0, 0), 0, {
       announce: (slot, metric, labels) => this.#aggregator.announce(0, slot, metric, labels),
       ...(tracing === null ? {} : { spans: tracing.mainSink() }),
     });
@@ -152,38 +140,9 @@ export class ActorSystem extends EventEmitter {
     this.#rt.state.hooks.offload = this.#offload;
     this.#rt.state.scheduler.start();
     const events = this.#links.poolEvents(this.#faults.poolEvents(() => this.#state === 'running' || this.#state === 'draining'));
-    this.#pool = new ShardPool(o.threads, this.#mem, (s, incarnation) => this.#init(s, incarnation), o.resourceLimits, o.restartShards, events);
+    this.#pool = new ShardPool(o.threads, this.#mem, (s, incarnation) => this.#inits.of(s, incarnation), o.resourceLimits, o.restartShards, events);
     this.#links.serve(this.#pool.hosts);
     this.#look = new Introspection(this.#pool, () => this.#state === 'running');
-  }
-
-  #init(thread: number, incarnation: number): ShardInit {
-    // A fresh region per incarnation: a dead shard's region is retired (its counters kept) first.
-    let region: SharedArrayBuffer | null = null;
-    if (this.options.telemetry.enabled) {
-      region = createRegion();
-      this.#regions[thread] = region;
-      this.#aggregator.attach(thread, region);
-    }
-    return {
-      metrics: region,
-      traceSlot: this.#tracing?.slotFor(thread) ?? null,
-      telemetry: this.options.telemetry,
-      provider: this.options.provider,
-      tracing: this.options.tracing === null ? null : { sampleRate: this.options.tracing.sampleRate, propagation: this.options.tracing.propagation },
-      thread,
-      threads: this.shards + 1,
-      incarnation,
-      control: this.#mem.control,
-      rings: ringsOf(this.#mem, thread),
-      // (The main thread's own init is made before the broker: it listens on no ring channel.)
-      systemId: this.#links?.systemId ?? '',
-      names: this.#mem.names,
-      records: this.#mem.records,
-      maxNames: this.options.maxNames,
-      config: this.#config,
-      node: this.#identity,
-    };
   }
 
   /**
@@ -386,7 +345,7 @@ export class ActorSystem extends EventEmitter {
 
   /** Shared memory allocated now, in bytes: rings (made as threads first talk), control block, name table, metric regions. */
   memory(): SharedMemoryUsage {
-    return sharedMemoryUsage(this.#mem, this.#regions);
+    return sharedMemoryUsage(this.#mem, this.#inits.regions);
   }
 
   /** Per-shard counters (live actors, run queue, spawned, exited, delivered). */
