@@ -13,9 +13,18 @@ export type NodeHealthHandler = (req: IncomingMessage, res: ServerResponse, next
 /** A fetch-style handler (Hono, Bun, Deno, Next.js route handlers, undici). */
 export type FetchHealthHandler = (request: Request) => Promise<Response>;
 
-/** The path of a request URL (`/live?x=1` -> `/live`); a full URL is fine too. */
-function pathOf(url: string): string {
-  return new URL(url, 'http://localhost').pathname;
+/**
+ * The path of a request URL (`/live?x=1` -> `/live`); a full URL is fine too.
+ * Undefined for a target the HTTP parser lets through but URL refuses
+ * (`//x:99999/health`): a throw here would be an uncaught exception in a
+ * plain node:http listener, and the process would die of one request.
+ */
+function pathOf(url: string): string | undefined {
+  try {
+    return new URL(url, 'http://localhost').pathname;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -37,7 +46,13 @@ function pathOf(url: string): string {
  */
 export function createHealthHandler(health: SystemHealth): NodeHealthHandler {
   return (req, res, next) => {
-    const probe: Probe | undefined = PROBE_PATHS[pathOf(req.url ?? '/')];
+    const path = pathOf(req.url ?? '/');
+    if (path === undefined && !next) {
+      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('bad request target\n');
+      return;
+    }
+    const probe: Probe | undefined = path === undefined ? undefined : PROBE_PATHS[path];
     if (probe === undefined) {
       if (next) return next();
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -68,7 +83,8 @@ export function createHealthHandler(health: SystemHealth): NodeHealthHandler {
  */
 export function createHealthFetchHandler(health: SystemHealth): FetchHealthHandler {
   return async (request) => {
-    const probe: Probe | undefined = PROBE_PATHS[pathOf(request.url)];
+    const path = pathOf(request.url);
+    const probe: Probe | undefined = path === undefined ? undefined : PROBE_PATHS[path];
     if (probe === undefined) return new Response('not found (try /health, /ready, /live)\n', { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' } });
     if (request.method !== 'GET' && request.method !== 'HEAD') return new Response(null, { status: 405, headers: { Allow: 'GET, HEAD' } });
     const a = answerProbe(health, probe);

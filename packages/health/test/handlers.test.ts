@@ -2,7 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import Fastify from 'fastify';
 import { ActorSystem } from '@joerl/runtime';
 import { HEALTH_JSON, SystemHealth, createHealthFetchHandler, createHealthHandler, mountHealth } from '@joerl/health';
@@ -92,6 +92,41 @@ test('as middleware: paths it does not serve go to next()', async () => {
     assert.is((await get(`${url}/live`)).body.status, 'pass');
   } finally {
     await close(server);
+  }
+});
+
+/** Sends `head` (a raw request) to `url`'s port and resolves with the status line of the answer. */
+function rawStatus(url: string, head: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(new URL(url).port), '127.0.0.1', () => socket.end(head));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d) => (text += d));
+    socket.on('end', () => resolve(text.split('\r\n')[0]!));
+    socket.on('error', reject);
+  });
+}
+
+test('a request target URL refuses (//x:99999/health) gets a 400, or goes to next(), and the server lives on', async () => {
+  const server = createServer(createHealthHandler(health));
+  const withNext = createServer((req, res) =>
+    createHealthHandler(health)(req, res, () => {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      res.end('the app says no');
+    }),
+  );
+  const url = await listen(server);
+  const url2 = await listen(withNext);
+  try {
+    const bad = 'GET //x:99999/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n';
+    assert.is(await rawStatus(url, bad), 'HTTP/1.1 400 Bad Request');
+    assert.is((await get(`${url}/live`)).body.status, 'pass', 'still serving');
+    assert.is(await rawStatus(url2, bad), 'HTTP/1.1 404 Not Found');
+    const fetchProbes = createHealthFetchHandler(health);
+    assert.is((await fetchProbes(new Request('http://127.0.0.1/ready'))).status, 200);
+  } finally {
+    await close(server);
+    await close(withNext);
   }
 });
 

@@ -8,7 +8,7 @@ import { ASSET_FILES, Assets } from './assets.js';
 import { Guard, type Refusal } from './guard.js';
 import { sendError, sendFailure, sendJson } from './http-json.js';
 import { Journal } from './journal.js';
-import { type ObserverOptions, resolveObserverOptions } from './options.js';
+import { type ObserverOptions, checkExposure, resolveObserverOptions } from './options.js';
 import { Snapshots, parseQuery } from './snapshot.js';
 import { Streams } from './stream.js';
 
@@ -115,7 +115,9 @@ export function mountObserver(server: TelemetryServer, system: ActorSystem, opti
  * Serves the observer at `/observer` on the system's metrics server (the one
  * with /metrics and /health; started on `options.port`/`host`, 127.0.0.1:9090
  * by default, if it is not running yet). Off until you call this: the page
- * shows process state and can kill processes.
+ * shows process state and can kill processes. A running server bound beyond
+ * this machine (0.0.0.0, say, for Prometheus) is used only when `host` names
+ * it: otherwise ERR_INVALID_OPTION.
  *
  * ```ts
  * const observer = await serveObserver(system);
@@ -126,5 +128,6 @@ export async function serveObserver(system: ActorSystem, options: ObserverOption
   resolveObserverOptions(options); // bad options fail before a server starts
   const endpoint = { ...(options.port === undefined ? {} : { port: options.port }), ...(options.host === undefined ? {} : { host: options.host }) };
   const server = await system.serveMetrics(endpoint);
+  checkExposure(server.url, options);
   return mountObserver(server, system, options);
 }

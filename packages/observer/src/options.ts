@@ -57,3 +57,20 @@ export function resolveObserverOptions(o: ObserverOptions = {}): ResolvedObserve
     maxClients: integer('maxClients', o.maxClients, 8, 1, 1000),
   };
 }
+
+/**
+ * Refuses to serve the observer on a server that listens beyond this machine
+ * (another address than a loopback one) unless `host` was asked for: the
+ * metrics server may have been started on 0.0.0.0 for Prometheus, and the
+ * page shows process state and carries the token its actions need.
+ */
+export function checkExposure(serverUrl: string, options: ObserverOptions): void {
+  if (options.host !== undefined) return;
+  const bound = new URL(serverUrl).hostname.toLowerCase();
+  if (bound.startsWith('127.') || bound === '[::1]' || bound === 'localhost') return;
+  throw new InvalidOptionError(
+    `the metrics server is already listening on ${bound}, beyond this machine, and the observer shows process state and can kill processes: ` +
+      `pass host: '${bound.replace(/^\[|\]$/g, '')}' to serve it there on purpose (with actions: false for a read-only page), or start the metrics server on 127.0.0.1`,
+  );
+}
+

@@ -12,7 +12,8 @@ function event(res: ServerResponse, name: string, data: unknown): void {
 
 /** The open event streams of one observer. */
 export class Streams {
-  readonly #open = new Set<ServerResponse>();
+  /** Each open (or opening) stream, with what stops it: its timer cleared, its slot given back. */
+  readonly #open = new Map<ServerResponse, () => void>();
 
   constructor(
     private readonly snapshots: Snapshots,
@@ -27,23 +28,39 @@ export class Streams {
   /**
    * Starts a stream for `q`. The first snapshot is taken before any header is
    * written, so a bad query or a stopped system still gets a plain JSON error.
+   * The stream holds its slot from the start (pages opened together cannot pass
+   * `maxClients` while their first snapshots are taken), and a page that goes
+   * away meanwhile ends it before it starts: 'close' is listened for from the
+   * start, as it comes only once.
    */
   async serve(res: ServerResponse, q: SnapshotQuery): Promise<void> {
     if (this.#open.size >= this.maxClients) {
       throw new RequestError(503, 'ERR_TOO_MANY_PAGES', `${this.maxClients} observer pages are open already (options.maxClients); close one`);
     }
-    const first = await this.snapshots.take(q);
-    res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-    res.write('retry: 2000\n\n');
-    event(res, 'snapshot', first);
-    this.#open.add(res);
     let timer: NodeJS.Timeout | undefined;
     let closed = false;
-    res.on('close', () => {
+    const stop = (): void => {
       closed = true;
       clearTimeout(timer);
       this.#open.delete(res);
-    });
+    };
+    this.#open.set(res, stop);
+    res.on('close', stop);
+    let first: unknown;
+    try {
+      first = await this.snapshots.take(q);
+    } catch (err) {
+      stop();
+      throw err;
+    }
+    if (closed) {
+      // The page went (nothing to answer), or the observer closed meanwhile: that one gets an answer.
+      if (!res.destroyed) throw new RequestError(503, 'ERR_OBSERVER_CLOSED', 'the observer was closed');
+      return;
+    }
+    res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    res.write('retry: 2000\n\n');
+    event(res, 'snapshot', first);
     const tick = async (): Promise<void> => {
       const started = performance.now();
       // A page that reads slower than we write skips snapshots instead of piling them up.
@@ -57,6 +74,7 @@ export class Streams {
           const code = (err as { code?: string }).code ?? 'ERR_INTERNAL';
           event(res, code === 'ERR_SYSTEM_STOPPED' ? 'stopped' : 'problem', { code, message: (err as Error).message });
           if (code === 'ERR_SYSTEM_STOPPED') {
+            stop();
             res.end();
             return;
           }
@@ -67,9 +85,16 @@ export class Streams {
     timer = setTimeout(() => void tick(), this.intervalMs);
   }
 
-  /** Ends every stream (the observer is being closed). */
+  /**
+   * Ends every stream (the observer is being closed). Each is stopped first:
+   * a page that reads slowly gets its 'close' only once what is buffered has
+   * gone, and a snapshot written after `end` in between would be an error
+   * with no listener (an uncaught exception).
+   */
   close(): void {
-    for (const res of this.#open) res.end();
-    this.#open.clear();
+    for (const [res, stop] of [...this.#open]) {
+      stop();
+      if (res.headersSent) res.end();
+    }
   }
 }

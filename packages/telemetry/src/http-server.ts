@@ -94,7 +94,8 @@ export class TelemetryServer {
     const path = (req.url ?? '/').split('?')[0]!;
     const route = this.routes.get(path);
     if (route === undefined) {
-      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+      // (The path is echoed as plain text, which no browser may take for HTML: nosniff.)
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
       res.end(`not found: ${path} (try ${[...this.routes.keys()].join(', ')})\n`);
       return;
     }

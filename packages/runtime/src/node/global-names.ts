@@ -16,6 +16,8 @@ interface Entry {
 const text = new TextEncoder();
 const untext = new TextDecoder();
 const PREFIX = 'g.';
+/** How long a name whose holder exited waits before the store is asked again, when freeing it failed. */
+const FREE_RETRY_MS = 1000;
 /** Keys allow [-/_=.a-zA-Z0-9]: a name is stored base64url-encoded, so any string can be a name. */
 const keyOf = (name: string): string => PREFIX + Buffer.from(name, 'utf8').toString('base64url');
 const nameOf = (key: string): string => Buffer.from(key.slice(PREFIX.length), 'base64url').toString('utf8');
@@ -50,13 +52,28 @@ export class GlobalNames {
         const name = this.#byRef.get(m.ref);
         if (name === undefined) continue;
         this.#byRef.delete(m.ref);
-        await this.#free(name, m.pid);
+        this.#freeSoon(name, m.pid);
       }
     };
     loop().catch(() => {}); // ends when the watcher closes at shutdown
   }
 
+  /**
+   * Frees `name` from `pid`, which exited, apart from the loop that reads the
+   * DOWNs: a store that fails to answer (a NATS blip) must not end that loop
+   * (every later exit would keep its name). Tried again every FREE_RETRY_MS
+   * until it answers or we stop.
+   */
+  #freeSoon(name: string, pid: Pid): void {
+    this.#free(name, pid).catch(() => {
+      if (!this.#stopped) setTimeout(() => this.#freeSoon(name, pid), FREE_RETRY_MS).unref();
+    });
+  }
+
+  #stopped = false;
+
   stop(): void {
+    this.#stopped = true;
     this.#watch?.stop();
     if (this.#watcher !== null) this.#rt.exitProc(this.#watcher, 'normal');
   }
@@ -80,6 +97,11 @@ export class GlobalNames {
       if (!isKvConflict(err)) throw err;
       const holder = await this.whereis(name);
       throw new NameTakenError(name, holder?.toString() ?? 'another process');
+    }
+    if (!this.#byRef.has(ref)) {
+      // It exited while the name was being written: its DOWN found nothing to free then, so the name goes now.
+      this.#freeSoon(name, pid);
+      return;
     }
     this.#cache.set(name, { pid, revision });
   }

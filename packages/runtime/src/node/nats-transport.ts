@@ -1,7 +1,7 @@
 // The NATS transport: @nats-io/transport-node and @nats-io/kv, loaded only when a node starts (optional peer dependencies).
 
 import { readFile } from 'node:fs/promises';
-import { NodeConnectError } from '../errors.js';
+import { InvalidOptionError, NodeConnectError } from '../errors.js';
 import type { ResolvedNodeOptions } from './node-options.js';
 import {
   type KvBucket,
@@ -74,12 +74,29 @@ export async function connectNats(o: ResolvedNodeOptions, connectionName: string
   };
   if (o.user !== undefined) opts.user = o.user;
   if (o.pass !== undefined) opts.pass = o.pass;
-  if (o.token !== undefined) opts.token = o.token;
   if (o.tls !== undefined && o.tls !== false) opts.tls = o.tls === true ? {} : o.tls;
-  if (o.credsFile !== undefined) opts.authenticator = nats.credsAuthenticator(await readFile(o.credsFile));
+  // The system account logs in with its own user and password: none of the node's credentials.
+  const sysOpts = { ...opts, ...o.systemAccount, name: `${connectionName}:sys` };
+  if (o.token !== undefined) opts.token = o.token;
+  if (o.credsFile !== undefined) {
+    let creds: Uint8Array;
+    try {
+      creds = await readFile(o.credsFile);
+    } catch (err) {
+      throw new InvalidOptionError(`options.node.credsFile: cannot read ${o.credsFile} (${(err as Error).message})`);
+    }
+    opts.authenticator = nats.credsAuthenticator(creds);
+  }
   const nc = await connectOrFail(nats, opts, o);
   let sys: NatsConnection | null = null;
-  if (o.systemAccount !== undefined) sys = await connectOrFail(nats, { ...opts, ...o.systemAccount, name: `${connectionName}:sys` }, o);
+  if (o.systemAccount !== undefined) {
+    try {
+      sys = await connectOrFail(nats, sysOpts, o);
+    } catch (err) {
+      await nc.close(); // (it would keep reconnecting, and keep the process alive)
+      throw err;
+    }
+  }
   return new NatsTransport(nats, kvm, nc, sys);
 }
 
@@ -224,9 +241,10 @@ class NatsBucket implements KvBucket {
 
   async watch(prefix: string, onEntry: (e: KvEntry) => void): Promise<Stoppable> {
     const it = await this.#kv.watch({ key: `${prefix}>` });
-    void (async () => {
+    // (A watch that fails ends here, not as an unhandled rejection: the node goes on with what it knew.)
+    (async () => {
       for await (const e of it) onEntry(entry(e));
-    })();
+    })().catch(() => {});
     return { stop: () => it.stop() };
   }
 }

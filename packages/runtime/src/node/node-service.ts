@@ -20,6 +20,9 @@ import { ProxyRefs } from './proxy-refs.js';
 import { RemoteSpawns } from './remote-spawns.js';
 import { ClusterNames, W_ACK, W_BYE, isMessageOp } from './wire.js';
 
+/** How long a node the cluster removed waits before asking the store again, when putting its entry back failed. */
+const REJOIN_RETRY_MS = 1000;
+
 /** A lost connection, as the `nodeDown` event reports it. */
 export interface NodeDownInfo extends NodeInfo {
   reason: DownReason;
@@ -55,12 +58,15 @@ export class NodeService {
   #leaving = false;
   #ringFlushQueued = false;
   readonly #downAfterMs: number;
+  /** How long leaving may take at stop (connectTimeoutMs): see stop. */
+  readonly #leaveMs: number;
 
   constructor(o: ResolvedNodeOptions, t: NodeTransport, members: Membership, rt: ThreadRuntime, events: NodeEvents) {
     this.#t = t;
     this.#members = members;
     this.me = members.me;
     this.#downAfterMs = o.downAfterMs;
+    this.#leaveMs = o.connectTimeoutMs;
     this.names = new ClusterNames(o.cluster);
     this.#rt = rt;
     this.#events = events;
@@ -152,11 +158,22 @@ export class NodeService {
     }
     this.#conns.flushAll();
     this.#conns.stop();
-    this.#global?.stop();
-    try {
+    // Leaving is a courtesy: cut off from NATS (a flush retries until the client is back, and the client
+    // reconnects forever), the store cannot hear it, and the others find us gone by their timeouts. So it
+    // gets #leaveMs, fails quietly, and the rest of the system's shutdown goes on.
+    const leave = async (): Promise<void> => {
+      // Our names go with us: the peers free them too when they hear our goodbye, but a last node has no peers.
+      await this.#global?.purgeNode(this.me.id).catch(() => {});
       await this.#members.leave();
       await this.#t.flush();
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#leaveMs)));
+    try {
+      await Promise.race([leave().catch(() => {}), gaveUp]);
     } finally {
+      clearTimeout(timer);
+      this.#global?.stop();
       await this.#t.close();
     }
   }
@@ -190,7 +207,7 @@ export class NodeService {
       if (old.name !== m.name || old.id === m.id || !old.member) continue;
       old.member = false;
       this.#conns.declareDown(old, 'replaced');
-      void this.#global?.purgeNode(old.id);
+      void this.#global?.purgeNode(old.id).catch(() => {}); // (each survivor tries: another may free them)
     }
     const p = this.#conns.ensure(m.id, m.name, m.creation);
     p.member = true;
@@ -205,9 +222,7 @@ export class NodeService {
       // The cluster declared us down (we froze, or were cut off): our links are gone on their side, so
       // ours go too, and we rejoin as a new connection (Erlang's behaviour after a net split).
       for (const p of this.#conns.peers.values()) this.#conns.declareDown(p, 'self');
-      void this.#members.reenter().then((ok) => {
-        if (ok) for (const p of this.#conns.peers.values()) if (p.member && p.state === 'down') this.#conns.connect(p);
-      });
+      this.#rejoin();
       return;
     }
     for (const p of this.#conns.peers.values()) {
@@ -215,6 +230,23 @@ export class NodeService {
       p.member = false;
       this.#conns.declareDown(p, 'removed');
     }
+  }
+
+  /**
+   * Puts our entry back after the cluster removed it, then connects to every
+   * member again. The store may fail to answer meanwhile (a NATS blip, a
+   * JetStream leader election): tried again every REJOIN_RETRY_MS until it
+   * does or we leave, and never an unhandled rejection (the process's end).
+   */
+  #rejoin(): void {
+    this.#members.reenter().then(
+      (ok) => {
+        if (ok) for (const p of this.#conns.peers.values()) if (p.member && p.state === 'down') this.#conns.connect(p);
+      },
+      () => {
+        if (!this.#leaving) setTimeout(() => this.#rejoin(), REJOIN_RETRY_MS).unref();
+      },
+    );
   }
 
   #onTransport(e: TransportEvent): void {
@@ -225,8 +257,10 @@ export class NodeService {
     } else if (e.type === 'reconnect') {
       for (const p of this.#conns.peers.values()) if (p.member && p.state === 'down') this.#conns.connect(p);
     } else if (e.type === 'peer-disconnect') {
-      const [tag, cluster, name] = e.name.split(':');
-      const p = tag === 'joerl' && cluster === this.names.cluster && name !== undefined ? this.#conns.byName(name) : undefined;
+      // A node's main connection only (`joerl:<cluster>:<name>`): its system-account one (`...:sys`) going says nothing of the node.
+      const parts = e.name.split(':');
+      const [tag, cluster, name] = parts;
+      const p = parts.length === 3 && tag === 'joerl' && cluster === this.names.cluster ? this.#conns.byName(name!) : undefined;
       if (p !== undefined) this.#conns.declareDown(p, 'disconnected');
     }
   }
@@ -238,7 +272,13 @@ export class NodeService {
 
   #onDown(p: Peer, reason: DownReason, lost: number, queued: unknown[], wasUp: boolean): void {
     let failed = lost;
-    for (let i = 0; i < queued.length; i += 1 + queueArity(queued[i] as number)) if (isMessageOp(queued[i] as number)) failed++;
+    for (let i = 0; i < queued.length; i += 1 + queueArity(queued[i] as number)) {
+      const kind = queued[i] as number;
+      if (!isMessageOp(kind)) continue;
+      failed++;
+      // Never sent (the connection went, or never came up, before it was flushed): a dead letter, as a send to a node already down is.
+      if (kind === R_SEND || kind === R_SEND_TP) this.#events.deadLetter({ to: queued[i + 1] as Pid, message: queued[i + 2], reason: 'noconnection', shard: 0 });
+    }
     if (failed > 0) this.#metrics.remoteFailed(p.name, 'connection_failed', failed);
     this.#spawns.failPeer(p);
     this.#refs.dropNode(p.id);

@@ -107,6 +107,49 @@ test('a lost message (a gap in the numbering) is a lost connection, never a sile
   }
 });
 
+test('a message queued for a node whose connection is lost before it goes out is a dead letter (noconnection)', async () => {
+  const hub = new MemoryHub();
+  const { system: a, t: ta } = await memoryNodeT(hub, 'a');
+  const { system: b } = await memoryNodeT(hub, 'b');
+  try {
+    await connected(a, 'b');
+    const inB = b.inbox();
+    const there = await b.spawn(PROBE, { report: inB.pid, tag: 'there' }, { shard: 1 });
+    const letters: any[] = [];
+    a.on('deadLetter', (d) => letters.push(d));
+    const gone = down(a, 'b');
+    // Queued for b in this turn, and the connection is lost before the turn ends: it never goes out.
+    a.send(there, { op: 'never-sent' });
+    ta.emit({ type: 'disconnect' });
+    await gone;
+    const mine = letters.filter((d) => d.message?.op === 'never-sent');
+    assert.is(mine.length, 1, 'one dead letter for the message that never went out');
+    assert.is(mine[0].reason, 'noconnection');
+    assert.ok(mine[0].to.equals(there));
+  } finally {
+    await b.shutdown().catch(() => {});
+    await a.shutdown();
+  }
+});
+
+test('a node is lost when its own connection closes, not when only its system-account one (name:sys) does', async () => {
+  const hub = new MemoryHub();
+  const { system: a, t: ta } = await memoryNodeT(hub, 'a');
+  const { system: b } = await memoryNodeT(hub, 'b');
+  try {
+    await connected(a, 'b');
+    const gone = down(a, 'b');
+    // (The servers' DISCONNECT events, as the system account hears them: handled at once, so b's state shows now.)
+    ta.emit({ type: 'peer-disconnect', name: 'joerl:test:b:sys' });
+    assert.equal(a.nodes().map((n) => n.name), ['b'], 'still up after its :sys connection went');
+    ta.emit({ type: 'peer-disconnect', name: 'joerl:test:b' });
+    assert.is((await gone).reason, 'disconnected');
+  } finally {
+    await b.shutdown().catch(() => {});
+    await a.shutdown();
+  }
+});
+
 test('a killed node (the servers report its connection closed) is down at once, reason disconnected; its names are freed', async () => {
   const hub = new MemoryHub();
   const { system: a } = await memoryNodeT(hub, 'a');

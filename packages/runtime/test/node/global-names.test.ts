@@ -71,6 +71,28 @@ test('a name is freed when its holder exits, and the other node can take it; unr
   assert.is(await b.whereisGlobal('svc'), undefined);
 });
 
+test('the last node to go frees its names: a node started after it finds none and can take them', async () => {
+  const alone = new MemoryHub();
+  const solo = await memoryNode(alone, 'solo');
+  const inSolo = solo.inbox();
+  const holder = await solo.spawn(PROBE, { report: inSolo.pid, tag: 'solo-holder' }, { shard: 1 });
+  await expectReport(inSolo, 'started', 'solo-holder');
+  await solo.registerGlobal('lonely', holder);
+  // A long-lived process, alive until the shutdown: only the shutdown can free its name.
+  await solo.shutdown();
+  const next = await memoryNode(alone, 'next');
+  try {
+    assert.is(await next.whereisGlobal('lonely'), undefined, 'the name outlived its node');
+    const inNext = next.inbox();
+    const taker = await next.spawn(PROBE, { report: inNext.pid, tag: 'next-holder' }, { shard: 1 });
+    await expectReport(inNext, 'started', 'next-holder');
+    await next.registerGlobal('lonely', taker);
+    assert.ok((await next.whereisGlobal('lonely'))?.equals(taker));
+  } finally {
+    await next.shutdown();
+  }
+});
+
 test('global names on a system without node: ERR_NOT_A_NODE', async () => {
   const plain = await System.start({ threads: 1 });
   try {

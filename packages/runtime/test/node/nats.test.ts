@@ -99,7 +99,7 @@ test('the servers restart: each node sees its own connection drop (nodeDown, rea
   }
 });
 
-test('bad input: a taken name, unreachable servers (ERR_NODE_CONNECT within connectTimeoutMs), a bad node name', async () => {
+test('bad input: a taken name, unreachable servers (ERR_NODE_CONNECT within connectTimeoutMs), a bad node name, an unreadable credsFile', async () => {
   const a = await node('a');
   try {
     const err = await node('a').then((s) => s.shutdown(), (e: unknown) => e);
@@ -115,6 +115,10 @@ test('bad input: a taken name, unreachable servers (ERR_NODE_CONNECT within conn
   assert.ok(performance.now() - started < 20_000);
   const e3 = await ActorSystem.start({ node: { name: 'a.b' } }).then((s) => s.shutdown(), (e: unknown) => e);
   assert.is((e3 as { code?: string }).code, 'ERR_INVALID_OPTION');
+  // A credentials file that cannot be read is the caller's to fix, and says which file.
+  const e4 = await ActorSystem.start({ threads: 1, node: { name: 'c', servers: nats.url, credsFile: '/nonexistent/joerl.creds' } }).then((s) => s.shutdown(), (e: unknown) => e);
+  assert.is((e4 as { code?: string }).code, 'ERR_INVALID_OPTION');
+  assert.match((e4 as Error).message, /credsFile: cannot read \/nonexistent\/joerl\.creds/);
 });
 
 test.run();
