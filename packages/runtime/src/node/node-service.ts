@@ -261,8 +261,26 @@ export class NodeService {
       const parts = e.name.split(':');
       const [tag, cluster, name] = parts;
       const p = parts.length === 3 && tag === 'joerl' && cluster === this.names.cluster ? this.#conns.byName(name!) : undefined;
-      if (p !== undefined) this.#conns.declareDown(p, 'disconnected');
+      if (p !== undefined) void this.#disconnected(p);
     }
+  }
+
+  /**
+   * The servers say a connection named as `p`'s closed. Usually `p` died,
+   * but it may be an earlier node of that name whose dead socket the servers
+   * noticed late, after `p` (its next life) joined: so `p` is asked on its ping
+   * subject first, and is down only if it does not answer. A dead node has no
+   * subscription there: the servers answer "no responders" at once.
+   */
+  async #disconnected(p: Peer): Promise<void> {
+    const id = p.id;
+    try {
+      await this.#t.request(this.names.ping(id), new Uint8Array(0), Math.min(1000, this.#downAfterMs / 2));
+      return; // it answered: not its connection
+    } catch {
+      // dead, or not answering: down
+    }
+    if (!this.#leaving && p.id === id) this.#conns.declareDown(p, 'disconnected');
   }
 
   #onUp(p: Peer): void {

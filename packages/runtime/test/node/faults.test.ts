@@ -132,18 +132,30 @@ test('a message queued for a node whose connection is lost before it goes out is
   }
 });
 
-test('a node is lost when its own connection closes, not when only its system-account one (name:sys) does', async () => {
+test('a node is lost when its own connection closes: not when its :sys one does, nor when that of an earlier node of its name does', async () => {
   const hub = new MemoryHub();
   const { system: a, t: ta } = await memoryNodeT(hub, 'a');
-  const { system: b } = await memoryNodeT(hub, 'b');
+  const { system: b, t: tb } = await memoryNodeT(hub, 'b');
   try {
     await connected(a, 'b');
-    const gone = down(a, 'b');
-    // (The servers' DISCONNECT events, as the system account hears them: handled at once, so b's state shows now.)
+    let downs = 0;
+    a.on('nodeDown', () => downs++);
+    const inB = b.inbox();
+    const there = await b.spawn(PROBE, { report: inB.pid, tag: 'there' }, { shard: 1 });
+    const inA = a.inbox();
+    // The servers' DISCONNECT events, as the system account hears them: b's system-account connection, then a
+    // connection named as b's while b answers (an earlier b, whose dead socket the servers noticed late).
     ta.emit({ type: 'peer-disconnect', name: 'joerl:test:b:sys' });
-    assert.equal(a.nodes().map((n) => n.name), ['b'], 'still up after its :sys connection went');
     ta.emit({ type: 'peer-disconnect', name: 'joerl:test:b' });
+    // A round trip through b's shard: by its end, a's ping to b (sent first) was answered.
+    a.send(there, { op: 'send', to: inA.pid, msg: 'after' });
+    assert.is(await inA.receive((m: any) => m === 'after', { timeoutMs: 20_000 }), 'after');
+    assert.equal(a.nodes().map((n) => n.name), ['b'], 'b is still up');
+    // b's own connection closes for real: down, once.
+    const gone = down(a, 'b');
+    hub.kill(tb);
     assert.is((await gone).reason, 'disconnected');
+    assert.is(downs, 1, 'one nodeDown: the real one');
   } finally {
     await b.shutdown().catch(() => {});
     await a.shutdown();
