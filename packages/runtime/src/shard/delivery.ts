@@ -78,7 +78,7 @@ export class Delivery {
     if (t === s.thread) {
       const p = s.procs.get(pid.serial);
       if (p === undefined || p.status === S_DEAD) {
-        this.failed('actor_not_found', null, pid);
+        this.refused('actor_not_found', null, pid);
         throw new NoProcError(pid.toString(), msg);
       }
       let m = msg;
@@ -86,26 +86,26 @@ export class Delivery {
         try {
           m = forLocal(msg, this.checked);
         } catch (err) {
-          this.failed('unencodable', null, pid);
+          this.refused('unencodable', null, pid);
           throw err;
         }
       }
       // (The thread's send context is reused send after send: the mailbox keeps a copy.)
       if (!this.enqueue(p, m, tc === undefined ? undefined : tc.kept())) {
-        this.failed('mailbox_full', p, pid);
+        this.refused('mailbox_full', p, pid);
         throw new MailboxFullError(pid.toString(), p.mailbox.capacity, m);
       }
       return;
     }
     if (t === NO_ROUTE) {
-      this.failed('actor_not_found', null, pid);
+      this.refused('actor_not_found', null, pid);
       throw new NoProcError(pid.toString(), msg);
     }
     let m: unknown;
     try {
       m = forWire(msg, this.checked, t === REMOTE);
     } catch (err) {
-      this.failed('unencodable', null, pid);
+      this.refused('unencodable', null, pid);
       throw err;
     }
     if (t === REMOTE) {
@@ -143,7 +143,7 @@ export class Delivery {
     obs.sent(from, p.pid);
     const tc = obs.traceSend(from, p.pid);
     if (!this.enqueue(p, msg, tc === undefined ? undefined : tc.kept())) {
-      this.failed('mailbox_full', p, p.pid);
+      this.refused('mailbox_full', p, p.pid);
       throw new MailboxFullError(p.pid.toString(), p.mailbox.capacity, msg);
     }
   }
@@ -203,7 +203,7 @@ export class Delivery {
     try {
       m = forWire(tc === undefined ? env.req : env, this.checked, false);
     } catch (err) {
-      this.failed('unencodable', null, pid);
+      this.refused('unencodable', null, pid);
       throw err;
     }
     const tr = s.transport;
@@ -228,7 +228,6 @@ export class Delivery {
         return;
       }
     } else pid = to;
-    this.s.observer.sentQuiet();
     const t = this.router.route(pid);
     if (t === NO_ROUTE) {
       this.deadLetter(pid, msg, 'actor_not_found');
@@ -241,6 +240,8 @@ export class Delivery {
       this.deadLetter(pid, msg, 'unencodable');
       return;
     }
+    // Counted once it can go (a failure above is a failed send only, as send's are).
+    this.s.observer.sentQuiet();
     if (t === this.s.thread) {
       this.deliverSerial(pid.serial, m, NaN, undefined);
     } else if (t === REMOTE) {
@@ -344,6 +345,20 @@ export class Delivery {
       return pid;
     }
     throw new InvalidArgumentError(`${op} needs a Pid or a registered name, got ${describe(to)}`);
+  }
+
+  /**
+   * A send that `sent` counted failed on the spot (it throws): a failed send,
+   * not a sent one after all (messages_sent_total counts sends that
+   * succeeded). Taken back from the turn's count, and from the observer's
+   * when it counted it otherwise; nothing was written for it yet, so no
+   * counter is seen going down. (One that fails later, on the receiver's
+   * thread, was sent: it is only counted as failed there.)
+   */
+  private refused(reason: string, p: Proc | null, to: Pid<unknown> | string): void {
+    this.s.turnSends--;
+    this.s.observer.unsent();
+    this.failed(reason, p, to);
   }
 
   /** A send that failed on the spot or later: counted, never sampled. */

@@ -62,6 +62,8 @@ export interface ShardObserver {
   sentQuiet(): void;
   /** A message was not delivered (never sampled). */
   sendFailed(reason: string, p: Proc | null, to: Pid<unknown> | string): void;
+  /** The send `sent` just counted failed on the spot: take it back (see Delivery.refused). */
+  unsent(): void;
   /** `n` messages were lost in bulk (a thread ended with them): counted, no provider hook. */
   sendsLost(reason: string, n: number): void;
   /** One message went into `p`'s mailbox (counted in a plain field; the depth gauge is written at the next flush). */
@@ -119,6 +121,7 @@ class NoopObserver implements ShardObserver {
   }
   sentQuiet(): void {}
   sendFailed(): void {}
+  unsent(): void {}
   sendsLost(): void {}
   mailboxIn(): void {}
   mailboxOut(): void {}

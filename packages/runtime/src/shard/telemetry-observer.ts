@@ -168,10 +168,21 @@ export class TelemetryObserver implements ShardObserver {
     if (!this.countsAll) STAMP_IN.at = this.metrics.onSend(t.inTurn ? t.clock : NaN);
     else if (t.inTurn) STAMP_IN.at = t.clock;
     else {
-      this.metrics.sentMany(1);
+      // In the ledger, written at the next flush: a send that fails on the spot takes it back first (unsent).
+      this.ledger.sent++;
       t.tickOutside();
       STAMP_IN.at = t.outClock;
     }
+  }
+
+  /**
+   * The send `sent` just counted failed on the spot (Delivery.refused, which
+   * takes a turn's back from its turnSends). Outside a turn it was counted in
+   * the ledger, not written yet. (With a sampling rate of 0, a sampled send is
+   * written at once: it stays counted.)
+   */
+  unsent(): void {
+    if (this.countsAll && !this.timing.inTurn) this.ledger.sent--;
   }
 
   traceSend(from: Pid | undefined, to: Pid): WordSpanContext | undefined {

@@ -226,6 +226,31 @@ test('values are exact in-shard: sends counted per turn and from terminate, queu
     assert.is(value(after, 'joerl_mailbox_depth', { type: 'Counted' }), 0);
   }));
 
+test('a send that fails on the spot is a failed send, not a sent one: from a handler and from main', () =>
+  withSystem({ threads: 1 }, async (system) => {
+    const inbox = system.inbox();
+    const sender = await probe(system, inbox, 1, { tag: 'sender' });
+    const gone = await probe(system, inbox, 1, { tag: 'gone' });
+    system.send(gone, { op: 'stop', reason: 'normal' } as never);
+    await system.join(gone);
+    const before = parse(await system.metrics.metrics());
+    // Main sends one (counted); the handler's send to the dead pid throws (failed), its report goes (counted).
+    system.send(sender, { op: 'send', to: gone, msg: 'lost' } as never);
+    const r = await expectReport(inbox, 'send-failed', 'sender');
+    assert.is(r.code, 'ERR_NO_PROC');
+    // Main's send to it goes (main cannot know it is dead: sent), and fails on the shard (failed there);
+    // one to a name nobody holds throws (failed, not sent).
+    system.send(gone, 'lost' as never);
+    assert.throws(() => system.send('nobody-here', 'lost' as never), (e: any) => e.code === 'ERR_UNKNOWN_NAME');
+    // A round trip through the shard after them: what both threads counted is written by its end.
+    system.send(sender, { op: 'ping' } as never);
+    await expectReport(inbox, 'pong', 'sender');
+    const after = parse(await system.metrics.metrics());
+    const delta = (name: string, labels?: Record<string, string>) => value(after, name, labels) - value(before, name, labels);
+    assert.is(delta('joerl_messages_sent_total'), 5, 'main: three sends; the handler: two reports (not its send to the dead pid)');
+    assert.is(delta('joerl_messages_sent_failed_total', { reason: 'actor_not_found' }), 3);
+  }));
+
 test('lifecycle values are exact in-shard, wave after wave (start-time slots reused): spawned, stopped, active, lifetime count and sum', () =>
   withSystem({ threads: 1 }, async (system) => {
     const inbox = system.inbox();
