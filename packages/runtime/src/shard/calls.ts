@@ -56,6 +56,8 @@ export class Calls {
     let local: boolean;
     try {
       pid = this.delivery.resolveTarget(to, 'call');
+      // OTP's calling_self: the reply could only come once this call returned (it would wait for its timeout, or forever).
+      if (pid.equals(p.pid)) throw new InvalidArgumentError(`a process cannot call itself (${pid}): handle the request directly, or send it to yourself and answer it in a later turn`);
       if (timeoutMs !== Infinity && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
         throw new InvalidArgumentError(`call timeoutMs must be a number >= 0 or Infinity, got ${describe(timeoutMs)}`);
       }

@@ -129,6 +129,16 @@ test('calls to a dead pid or an unknown name fail fast, not by timeout', async (
   assert.ok(performance.now() - t0 < 60_000, 'did not wait for the timeout');
 });
 
+test('a server that calls itself fails at once with ERR_INVALID_ARGUMENT, not by its timeout (OTP: calling_self)', async () => {
+  const c = await start(2);
+  const err = await system.call(c, { kind: 'forward', to: c, req: { kind: 'get' } } as never, { timeoutMs: 60_000 }).catch((e: unknown) => e);
+  // The server's handler got the error and threw it: the caller's call fails with it as the reason.
+  assert.instance(err, CallFailedError);
+  const reason = (err as CallFailedError).reason as { kind?: string; name?: string; message?: string };
+  assert.equal([reason.kind, reason.name], ['panic', 'InvalidArgumentError']);
+  assert.match(reason.message!, /cannot call itself/);
+});
+
 test('stop with a reply: the caller gets the reply, then the server is gone', async () => {
   const c = await start(1);
   assert.is(await system.call(c, { kind: 'stop-with-reply' }), 'bye');
