@@ -61,9 +61,16 @@ export class ShardAdmin {
     this.#rt.state.scheduler.kick();
   }
 
-  /** Shard `shard` died: links and monitors to its processes fire here. */
-  shardDown(shard: number, incarnation: number): void {
-    this.#rt.onShardDown(shard, incarnation);
+  /**
+   * Shard `shard` died: links and monitors to its processes (serials below
+   * `below`) fire here. What it sent before dying is read first, as the main
+   * thread does: this word comes over the admin port, unordered with the ring,
+   * and an EXIT, DOWN, reply or link request still in the ring must not be
+   * overtaken by the `killed` it stands for.
+   */
+  shardDown(shard: number, incarnation: number, below: number): void {
+    this.#rt.state.transport.input.drainFrom(shard);
+    this.#rt.onShardDown(shard, incarnation, below);
     this.#rt.state.scheduler.kick();
   }
 

@@ -19,7 +19,6 @@ interface PendingJob {
 export class Offload {
   private readonly s: ShardState;
   private readonly pending = new Map<number, PendingJob>();
-  private seq = 0;
   /** Main thread: serves the shards' jobs. */
   readonly server: OffloadServer;
 
@@ -46,7 +45,8 @@ export class Offload {
     }
     if (this.s.thread === 0) return this.run(href, exportName, input, signal);
     return new Promise((resolve, reject) => {
-      const id = ++this.seq;
+      // A ref (never reused, even by this thread's next incarnation): an answer to the old one's job finds nothing.
+      const id = this.s.newRef();
       const job: PendingJob = { resolve, reject, unlisten: null };
       this.pending.set(id, job);
       this.s.scheduler.offloadsPending++;

@@ -51,7 +51,6 @@ export class Spawner {
   private readonly pending = new Map<number, PendingSpawn>();
   /** Processes whose load or init is pending, with their spawn deadline. */
   private readonly starting = new Map<Proc, Starting>();
-  private seq = 0;
 
   constructor(state: ShardState, placement: Placement, exits: Exits, makeCtx: (p: Proc) => unknown) {
     this.s = state;
@@ -125,7 +124,8 @@ export class Spawner {
               if (err !== null) reject(err);
               else resolve(mode === 'monitor' ? { pid, ref } : pid);
             };
-            const id = ++this.seq;
+            // A ref, not a count of ours: a restarted thread counts again from 0, and the old one's request, answered late, would settle the new one's.
+            const id = s.newRef();
             this.pending.set(id, { done, shard: target, incarnation });
             s.transport.emit2(target, OP_SPAWN, id, req);
           });

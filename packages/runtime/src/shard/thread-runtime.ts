@@ -234,8 +234,14 @@ export class ThreadRuntime implements ActorHost {
     return p;
   }
 
-  /** Shard `shard` (incarnation `incarnation`) died: its processes exited with `killed`. */
-  onShardDown(shard: number, incarnation: number): void {
+  /**
+   * Shard `shard` (incarnation `incarnation`) died: its processes exited with
+   * `killed`. Only pids with a serial below `below` were its (the next
+   * incarnation's serials start there): a late word of the death, read after
+   * the restarted shard's processes were linked to or monitored here, leaves
+   * them alone.
+   */
+  onShardDown(shard: number, incarnation: number, below = Infinity): void {
     this.spawner.failTo(shard, incarnation);
     this.offloads.server.threadDown(shard);
     const local = this.router;
@@ -243,16 +249,16 @@ export class ThreadRuntime implements ActorHost {
     for (const p of this.state.procs.ordered()) {
       if (p.status === S_DEAD) continue;
       if (p.links !== null) {
-        for (const pid of [...p.links.values()]) if (pid.shard === shard && pid.node === node) local.local(OP_EXIT, pid, p.pid.serial, 'killed', true);
+        for (const pid of [...p.links.values()]) if (pid.shard === shard && pid.node === node && pid.serial < below) local.local(OP_EXIT, pid, p.pid.serial, 'killed', true);
       }
       if (p.monitors !== null) {
-        for (const [ref, t] of [...p.monitors]) if (t.shard === shard && t.node === node) local.local(OP_DOWN, p.pid.serial, ref, t, 'killed');
+        for (const [ref, t] of [...p.monitors]) if (t.shard === shard && t.node === node && t.serial < below) local.local(OP_DOWN, p.pid.serial, ref, t, 'killed');
       }
       if (p.monitoredBy !== null) {
-        for (const [ref, w] of [...p.monitoredBy]) if (w.shard === shard && w.node === node) p.monitoredBy.delete(ref);
+        for (const [ref, w] of [...p.monitoredBy]) if (w.shard === shard && w.node === node && w.serial < below) p.monitoredBy.delete(ref);
       }
       const cw = p.callWatcher;
-      if (cw !== null && cw.shard === shard && cw.node === node) p.callWatcher = null;
+      if (cw !== null && cw.shard === shard && cw.node === node && cw.serial < below) p.callWatcher = null;
     }
   }
 

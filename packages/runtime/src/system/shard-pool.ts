@@ -139,10 +139,10 @@ export class ShardPool {
     this.watchdog.unref();
   }
 
-  /** Tells every other live shard that `shard` died: links and monitors to its processes fire there. */
-  private tellShardDown(shard: number, incarnation: number): void {
+  /** Tells every other live shard that `shard` died: links and monitors to its processes (serials below `below`) fire there. */
+  private tellShardDown(shard: number, incarnation: number, below: number): void {
     // A shard that is down itself learns nothing: it starts afresh.
-    for (const h of this.hosts) if (h.shard !== shard) h.call((a) => a.shardDown(shard, incarnation)).catch(() => {});
+    for (const h of this.hosts) if (h.shard !== shard) h.call((a) => a.shardDown(shard, incarnation, below)).catch(() => {});
   }
 
   private checkShards(limit: number): void {
@@ -182,7 +182,7 @@ export class ShardPool {
     Atomics.store(i32, base + PARKED, 0);
     Atomics.store(i32, base + ACTORS, 0);
     this.events.cleanup(d);
-    this.tellShardDown(s, d.incarnation);
+    this.tellShardDown(s, d.incarnation, Number(Atomics.load(i64, b64 + FIRST_SERIAL)));
     if (!this.restartShards || host.failedStarts >= MAX_FAILED_STARTS) {
       // Placement skips it from now on; spawns aimed at it fail with ERR_SHARD_DOWN.
       Atomics.store(i32, base + GAVE_UP, 1);
