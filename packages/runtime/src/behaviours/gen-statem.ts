@@ -85,11 +85,11 @@ export const GenStatem = {
   postpone(): StatemAction {
     return { $act: 'postpone' };
   },
-  /** Deliver a `state_timeout` event after `ms` unless the state changes first. */
+  /** Deliver a `state_timeout` event after `ms` unless the state changes first (`Infinity`: none, and the running one is cancelled). */
   stateTimeout(ms: number, event: unknown = 'timeout'): StatemAction {
     return { $act: 'state_timeout', ms, event };
   },
-  /** Deliver a `timeout` event after `ms` unless any event arrives first. */
+  /** Deliver a `timeout` event after `ms` unless any event arrives first (`Infinity`: none, and the running one is cancelled). */
   eventTimeout(ms: number, event: unknown = 'timeout'): StatemAction {
     return { $act: 'timeout', ms, event };
   },
@@ -161,6 +161,8 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
   const nameOf = spec.eventName ?? (defaultEventName as (e: E) => string);
 
   const setTimer = (st: I, kind: 'state' | 'event', ms: number, event: unknown, ctx: Ctx): void => {
+    // OTP's infinity: no timer, and the one running is cancelled.
+    if (ms === Infinity) return cancelTimer(st, kind, ctx);
     const gen = kind === 'state' ? ++st.stateGen : ++st.eventGen;
     const old = kind === 'state' ? st.stateTimer : st.eventTimer;
     if (old !== 0) ctx.cancelTimer(old);

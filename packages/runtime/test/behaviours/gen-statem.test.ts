@@ -82,6 +82,19 @@ test('any event cancels an event timeout', async () => {
   assert.is(await inbox.receive((m: any) => m?.event === 'event-timeout', { timeoutMs: 0 }), undefined);
 });
 
+test('a timeout of Infinity sets none and cancels the one running (OTP: infinity)', async () => {
+  const l = await spawn('Light', { report: inbox.pid }, 1);
+  await system.call(l, { kind: 'switch' });
+  await system.call(l, { kind: 'touch', idleMs: 30, tag: 'first' });
+  await system.call(l, { kind: 'touch', idleMs: Infinity, tag: 'never' }); // cancels the first, sets none
+  // The next event timeout (60 ms, longer than the first's 30) proves by its arrival that neither fired.
+  await system.call(l, { kind: 'touch', idleMs: 60, tag: 'third' });
+  const idle = await expectReport(inbox, 'event-timeout');
+  assert.is(idle.content, 'third');
+  assert.is(await inbox.receive((m: any) => m?.event === 'event-timeout', { timeoutMs: 0 }), undefined);
+  assert.is((await GenStatem.info(system, l)).state, 'on', 'alive, in its state');
+});
+
 test('postponed events are retried, in order, after the next state change', async () => {
   const l = await spawn('Light', { report: inbox.pid }, 1);
   system.cast(l, { kind: 'queue', tag: 'a' });
