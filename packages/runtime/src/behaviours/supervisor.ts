@@ -55,7 +55,7 @@ export interface SupervisorSpec<Args> {
   name?: string;
   /** Default `'one_for_one'`. */
   strategy?: Strategy;
-  /** Default 3 restarts within 5000 ms (OTP's default). */
+  /** Default 3 restarts within 5000 ms (OTP's default is 1 in 5 s: this one gives a flaky child a little more room). */
   intensity?: Intensity;
   /** The children, started in order (stopped in reverse order). */
   children?: ChildSpec[] | ((args: Args) => ChildSpec[]);
@@ -80,8 +80,12 @@ export interface ChildCounts {
   workers: number;
 }
 
-/** The reason a supervisor exits with when its restart intensity is exceeded. */
-export const MAX_INTENSITY_REASON: ExitReason = { kind: 'custom', value: 'reached_max_restart_intensity' };
+/**
+ * The reason a supervisor exits with when its restart intensity is exceeded:
+ * `shutdown`, as OTP's does (so a `transient` supervisor is not restarted by
+ * its own); the `intensity_exceeded` supervisor report says why.
+ */
+export const MAX_INTENSITY_REASON: ExitReason = 'shutdown';
 
 type SupReq =
   | { $sup: 'start_child'; spec: ChildSpec }
