@@ -44,6 +44,7 @@ export class GoneShards {
         s,
         (to, message) => rt.delivery.deadLetter(to, message, 'shard_down'),
         (ops, i) => this.answer(ops, i, s),
+        rt.state.node, // (the dead letters' pids are the ones sent to: on a node, they carry its id)
       );
     }
     rt.flush();

@@ -68,7 +68,7 @@ export type FoundMessage = (to: Pid, message: unknown) => void;
  * no longer exist) are returned to `other`. A frame that cannot be decoded
  * (a message half read by the dead consumer) is skipped.
  */
-export function drainRing(sab: SharedArrayBuffer, records: SharedArrayBuffer, consumer: number, found: FoundMessage | null, other?: (ops: unknown[], at: number) => void): number {
+export function drainRing(sab: SharedArrayBuffer, records: SharedArrayBuffer, consumer: number, found: FoundMessage | null, other?: (ops: unknown[], at: number) => void, node = 0): number {
   const reader = new RingReader(sab);
   // Made on the first frame: a gone shard's rings are looked at every 50 ms, most times empty.
   let decoder: ReturnType<typeof frameDecoder> | null = null;
@@ -92,12 +92,12 @@ export function drainRing(sab: SharedArrayBuffer, records: SharedArrayBuffer, co
         const op = ops[i] as number;
         if (isSendOp(op)) {
           n++;
-          found?.(new Pid(0, consumer, ops[i + 1] as number), ops[i + 2]);
+          found?.(new Pid(node, consumer, ops[i + 1] as number), ops[i + 2]);
         } else if (isCallOp(op)) {
           // A call: its monitor (answered as a signal) before its envelope, in the order they were sent.
           n++;
           other?.(ops, i);
-          found?.(new Pid(0, consumer, ops[i + 1] as number), { $joerl: 'call', from: { pid: ops[i + 2], ref: ops[i + 3] }, req: ops[i + 4] });
+          found?.(new Pid(node, consumer, ops[i + 1] as number), { $joerl: 'call', from: { pid: ops[i + 2], ref: ops[i + 3] }, req: ops[i + 4] });
         } else if (carriesMessage(op)) {
           n++;
         } else {
@@ -110,12 +110,12 @@ export function drainRing(sab: SharedArrayBuffer, records: SharedArrayBuffer, co
 }
 
 /** Drains rings into a thread that has ended; wakes their producers if they were waiting for room. */
-export function drainRingsInto(rings: Rings, records: Records, ctl: Int32Array, consumer: number, found: FoundMessage | null, other?: (ops: unknown[], at: number) => void): number {
+export function drainRingsInto(rings: Rings, records: Records, ctl: Int32Array, consumer: number, found: FoundMessage | null, other?: (ops: unknown[], at: number) => void, node = 0): number {
   let n = 0;
   for (let from = 0; from < rings.length; from++) {
     const sab = rings[from]?.[consumer];
     if (sab === null || sab === undefined || from === consumer) continue;
-    n += drainRing(sab, records[from]!, consumer, found, other);
+    n += drainRing(sab, records[from]!, consumer, found, other, node);
     // A producer blocked on this full ring waits for its consumer's wake-up: we are its consumer now.
     wakeThread(ctl, from);
   }

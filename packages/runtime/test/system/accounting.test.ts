@@ -1,7 +1,7 @@
 // Every message `send` accepted is handled or reported: mailboxes of exiting processes, shards that die, shards given up, shutdown.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ActorSystem, type DeadLetter, type Inbox, type MessagesLost, type Pid, type ShardDeath } from '@joerl/runtime';
+import { ActorSystem, type DeadLetter, type Inbox, MemoryHub, type MessagesLost, type Pid, type ShardDeath } from '@joerl/runtime';
 import { EVENT_TIMEOUT_MS, expect, withSystem } from '../helpers.ts';
 import { parse } from '../telemetry/exposition.ts';
 import type { HolderCmd } from '../fixtures/holder.actor.ts';
@@ -137,6 +137,20 @@ test('a shard the system gave up on: what is sent to its pids is reported with c
     const ref = inbox.monitor(h);
     const dn = await expect<any>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'DOWN noproc');
     assert.equal(dn.reason, { kind: 'custom', value: 'noproc' });
+  }));
+
+test('on a node, a dead letter for a shard given up on names the very pid sent to (its node id)', () =>
+  withSystem({ threads: 2, restartShards: false, node: { name: 'acct', cluster: 'acct', transport: new MemoryHub().connect('joerl:acct:acct') } }, async (system) => {
+    const inbox = system.inbox();
+    const h = await holder(system, inbox, 2);
+    assert.ok(h.node !== 0, 'a node pid');
+    const down = new Promise<ShardDeath>((r) => system.once('shardDown', r));
+    system.killShard(2);
+    assert.ok((await down).final);
+    const letters = collect<DeadLetter>(system, 'deadLetter', 1, (d) => d.reason === 'shard_down');
+    system.send(h, { n: 8 });
+    const [d] = await letters;
+    assert.ok((d!.to as Pid).equals(h), `${String(d!.to)} is ${String(h)}`);
   }));
 
 test('shutdown() counts what is still queued, and reports it (messagesLost, shutdown)', async () => {
