@@ -1,7 +1,8 @@
 // Shards the system gave up restarting: the main thread reads their inbound rings, so what is sent there is reported, not lost.
 
 import { Pid } from '../actor/pid.js';
-import { OP_CALL, OP_CALL_AT, OP_LINK, OP_MONITOR } from '../shard/protocol.js';
+import { ShardDownError, toWireError } from '../errors.js';
+import { OP_CALL, OP_CALL_AT, OP_LINK, OP_MONITOR, OP_NAME_ADDED, OP_SPAWN, OP_SPAWN_REPLY } from '../shard/protocol.js';
 import { NOPROC, type ThreadRuntime } from '../shard/thread-runtime.js';
 import { drainRingsInto } from './losses.js';
 import type { SharedMemory } from './shared-memory.js';
@@ -43,7 +44,7 @@ export class GoneShards {
         this.mem.ctl.i32,
         s,
         (to, message) => rt.delivery.deadLetter(to, message, 'shard_down'),
-        (ops, i) => this.answer(ops, i, s),
+        (ops, i, from) => this.answer(ops, i, s, from),
         rt.state.node, // (the dead letters' pids are the ones sent to: on a node, they carry its id)
       );
     }
@@ -55,9 +56,25 @@ export class GoneShards {
     this.timer = null;
   }
 
-  /** A signal to a process of a gone shard: links and monitors (a call's too) learn at once that it does not exist. */
-  private answer(ops: unknown[], i: number, shard: number): void {
+  /**
+   * An op for a gone shard from thread `producer`: links and monitors (a call's
+   * too) learn at once that their process does not exist; a name another
+   * thread registered for one of its processes is freed (it would point at a
+   * dead pid for good); a spawn request (sent by a thread that found the
+   * shard alive a moment before it was given up) is answered ERR_SHARD_DOWN.
+   */
+  private answer(ops: unknown[], i: number, shard: number, producer: number): void {
     const op = ops[i] as number;
+    if (op === OP_NAME_ADDED) {
+      this.rt.state.names.unregister(ops[i + 2] as string, new Pid(this.rt.state.node, shard, ops[i + 1] as number));
+      return;
+    }
+    if (op === OP_SPAWN) {
+      const err = toWireError(new ShardDownError(shard));
+      if (producer === this.rt.state.thread) this.rt.spawner.onReply(ops[i + 1] as number, null, err, null);
+      else this.rt.state.transport.emit4(producer, OP_SPAWN_REPLY, ops[i + 1] as number, null, err, null);
+      return;
+    }
     if (op !== OP_LINK && op !== OP_MONITOR && op !== OP_CALL && op !== OP_CALL_AT) return;
     if (op === OP_CALL || op === OP_CALL_AT) {
       // toSerial, from, ref: a monitor's fields in another order.

@@ -110,12 +110,20 @@ export function drainRing(sab: SharedArrayBuffer, records: SharedArrayBuffer, co
 }
 
 /** Drains rings into a thread that has ended; wakes their producers if they were waiting for room. */
-export function drainRingsInto(rings: Rings, records: Records, ctl: Int32Array, consumer: number, found: FoundMessage | null, other?: (ops: unknown[], at: number) => void, node = 0): number {
+export function drainRingsInto(
+  rings: Rings,
+  records: Records,
+  ctl: Int32Array,
+  consumer: number,
+  found: FoundMessage | null,
+  other?: (ops: unknown[], at: number, from: number) => void,
+  node = 0,
+): number {
   let n = 0;
   for (let from = 0; from < rings.length; from++) {
     const sab = rings[from]?.[consumer];
     if (sab === null || sab === undefined || from === consumer) continue;
-    n += drainRing(sab, records[from]!, consumer, found, other, node);
+    n += drainRing(sab, records[from]!, consumer, found, other === undefined ? undefined : (ops, at) => other(ops, at, from), node);
     // A producer blocked on this full ring waits for its consumer's wake-up: we are its consumer now.
     wakeThread(ctl, from);
   }
