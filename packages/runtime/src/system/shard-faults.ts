@@ -37,6 +37,13 @@ export class ShardFaults {
   poolEvents(running: () => boolean): PoolEvents {
     return {
       running,
+      // Shutting down: no restart and no report (countLeftovers counts what it held), but a name-table lock
+      // it died holding is taken back (the main thread's own unregisters at the stop would spin on it), and
+      // spawns waiting on it fail (ERR_SHARD_DOWN) instead of never settling.
+      diedStopping: (d) => {
+        this.rt.state.names.recoverLock(d.shard);
+        this.rt.spawner.failTo(d.shard, d.incarnation);
+      },
       cleanup: (d) => this.cleanup(d),
       down: (d) => {
         if (d.final) this.gone.add(d.shard);

@@ -45,8 +45,10 @@ export interface ShardView {
 
 /** What the pool asks of the system around a shard's death. */
 export interface PoolEvents {
-  /** Is the system still running (deaths during shutdown change nothing)? */
+  /** Is the system still running (deaths during shutdown are not restarted, nor reported)? */
   running(): boolean;
+  /** A death during shutdown: only what the stop itself would wait on is released (see ShardFaults). */
+  diedStopping(d: ShardDeath): void;
   /** The main thread's own cleanup: names, rings, links and monitors to the dead shard. */
   cleanup(d: ShardDeath): void;
   /** After cleanup and the restart decision (`d.final`). */
@@ -166,7 +168,10 @@ export class ShardPool {
   }
 
   private onDeath(d: ShardDeath): void {
-    if (!this.events.running()) return;
+    if (!this.events.running()) {
+      this.events.diedStopping(d);
+      return;
+    }
     const host = this.hosts[d.shard - 1]!;
     const s = d.shard;
     const { i32, i64 } = this.mem.ctl;
