@@ -108,7 +108,7 @@ export class ActorSystem extends EventEmitter {
       if (claim !== null && system.#node === null) await claim.transport.close();
       throw err;
     }
-    system.#pool.startWatchdog(system.options.handlerTimeoutMs);
+    system.#pool.startWatchdog(system.options.handlerTimeoutMs, system.options.spawnTimeoutMs);
     system.#started = true;
     return system;
   }

@@ -134,10 +134,10 @@ export class ShardPool {
   }
 
   /** Restarts a shard whose event loop has not turned for `limitMs` (a handler stuck in a loop, sync or after an await). */
-  startWatchdog(limitMs: number): void {
+  startWatchdog(limitMs: number, loadLimitMs: number): void {
     if (limitMs === Infinity) return;
     const every = Math.min(1000, Math.max(10, limitMs / 4));
-    this.watchdog = setInterval(() => this.checkShards(limitMs), every);
+    this.watchdog = setInterval(() => this.checkShards(limitMs, Math.max(limitMs, loadLimitMs)), every);
     this.watchdog.unref();
   }
 
@@ -147,20 +147,27 @@ export class ShardPool {
     for (const h of this.hosts) if (h.shard !== shard) h.call((a) => a.shardDown(shard, incarnation, below)).catch(() => {});
   }
 
-  private checkShards(limit: number): void {
+  /**
+   * Kills a ready shard whose loop has not turned for `limit` ms (a runaway
+   * handler). Importing (compiling) an actor module blocks the loop too, and
+   * is not a runaway: while one is under way the shard gets `loadLimit`
+   * (spawnTimeoutMs, or `limit` if longer) instead. A module whose top level
+   * never returns (a loop) blocks the very loop whose spawn timer would have
+   * given up on it, so the watchdog is what ends it.
+   */
+  private checkShards(limit: number, loadLimit: number): void {
     const now = performance.now();
     const i32 = this.mem.ctl.i32;
     for (const h of this.hosts) {
       const w = this.watch[h.shard - 1]!;
       const base = h.shard * THREAD_STRIDE_I32;
       const tick = Atomics.load(i32, base + LOOP_TICK);
-      // Importing (compiling) an actor module blocks the loop too; that is not a runaway.
-      if (!h.ready || tick !== w.hb || Atomics.load(i32, base + LOADING) > 0) {
+      if (!h.ready || tick !== w.hb) {
         w.hb = tick;
         w.since = now;
         continue;
       }
-      if (now - w.since > limit) {
+      if (now - w.since > (Atomics.load(i32, base + LOADING) > 0 ? loadLimit : limit)) {
         w.since = now;
         h.kill('runaway');
       }

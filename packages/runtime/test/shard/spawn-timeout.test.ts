@@ -2,9 +2,17 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ActorSystem, type ShardDeath, SpawnTimeoutError } from '@joerl/runtime';
-import { PROBE, expect, expectReport, probe, withSystem, type Report } from '../helpers.ts';
+import { EVENT_TIMEOUT_MS, PROBE, expect, expectReport, probe, withSystem, type Report } from '../helpers.ts';
 
 const HANGING = new URL('../fixtures/hanging-import.actor.mjs', import.meta.url);
+const SPINNING = new URL('../fixtures/spinning-import.actor.mjs', import.meta.url);
+
+/** `p`, or a failure naming `what` if it has not settled within EVENT_TIMEOUT_MS. */
+function within<T>(p: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: nothing within ${EVENT_TIMEOUT_MS} ms`)), EVENT_TIMEOUT_MS)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
 const test = suite('spawn timeout');
 
 test('an init that never resolves: the spawn rejects with ERR_SPAWN_TIMEOUT and the half-started process is killed', () =>
@@ -55,6 +63,24 @@ test('a module whose top-level await never settles: ERR_SPAWN_TIMEOUT, and the w
     const down = new Promise<ShardDeath>((r) => system.once('shardDown', r));
     system.send(looper, { op: 'spin-forever' });
     assert.is((await down).cause, 'runaway');
+  }));
+
+test('a module whose top level never returns: the watchdog ends its shard after spawnTimeoutMs, and the spawn fails', () =>
+  withSystem({ threads: 2, handlerTimeoutMs: 200, spawnTimeoutMs: 400 }, async (system) => {
+    const down = new Promise<ShardDeath>((r) => system.once('shardDown', r));
+    const err = await within(
+      system.spawn(SPINNING, undefined, { shard: 2 }).then(
+        () => assert.unreachable('the spawn cannot succeed'),
+        (e: unknown) => e,
+      ),
+      'the spawn',
+    );
+    assert.is((err as { code?: string }).code, 'ERR_SHARD_DOWN');
+    const d = await within(down, 'shardDown');
+    assert.equal([d.shard, d.cause], [2, 'runaway']);
+    // Restarted: an ordinary spawn there works.
+    const inbox = system.inbox();
+    await probe(system, inbox, 2, { tag: 'after' }, { timeoutMs: 60_000 });
   }));
 
 test('spawnTimeoutMs and the timeoutMs spawn option are validated (finite)', async () => {
