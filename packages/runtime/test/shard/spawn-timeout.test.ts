@@ -66,7 +66,7 @@ test('a module whose top-level await never settles: ERR_SPAWN_TIMEOUT, and the w
   }));
 
 test('a module whose top level never returns: the watchdog ends its shard after spawnTimeoutMs, and the spawn fails', () =>
-  withSystem({ threads: 2, handlerTimeoutMs: 200, spawnTimeoutMs: 400 }, async (system) => {
+  withSystem({ threads: 2, handlerTimeoutMs: 200, spawnTimeoutMs: 5000 }, async (system) => {
     const down = new Promise<ShardDeath>((r) => system.once('shardDown', r));
     const err = await within(
       system.spawn(SPINNING, undefined, { shard: 2 }).then(
