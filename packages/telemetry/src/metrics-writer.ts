@@ -32,8 +32,8 @@ export interface MetricsWriter {
   sent(): void;
   /** `n` messages were accepted for delivery (counted by the runtime since its last write): the sampled ones are counted. */
   sentMany(n: number): void;
-  /** One call per send: counts it (when sampled) and returns its queue-wait stamp (`clock` if fresh, else a clock read), or NaN (queue waits not recorded). */
-  onSend(clock: number): number;
+  /** A send's queue-wait stamp (`clock` if fresh, else a clock read), or NaN (queue waits not recorded). Counts nothing: sends are counted in bulk (sentMany). */
+  sendStamp(clock: number): number;
   /** A message (`n` messages, counted in bulk when a thread ended) could not be delivered. Never sampled. */
   sendFailed(reason: string, t: TypeMetrics | null, n?: number): void;
   /** `n` messages handled back to back in `ms` ms in all: the sampled ones are recorded at the mean (at 100% sum and count are exact). */

@@ -20,7 +20,7 @@ export const NOOP_METRICS: MetricsWriter = Object.freeze({
   sampleMessage: () => false,
   sent: nothing,
   sentMany: nothing,
-  onSend: () => NaN,
+  sendStamp: () => NaN,
   sendFailed: nothing,
   processedBlock: nothing,
   queueWait: nothing,

@@ -221,13 +221,14 @@ export class ShardMetrics implements MetricsWriter {
   }
 
   /**
-   * One call per send: counts it (when sampled) and returns its send stamp
-   * for queue-wait timing (`clock` if the caller has a fresh one, else a clock
-   * read), or NaN when no wait is recorded (a rate of 0). Every send is
-   * stamped otherwise: queueWait thins the waits.
+   * A send's stamp for queue-wait timing (`clock` if the caller has a fresh
+   * one, else a clock read), or NaN when no wait is recorded (a rate of 0).
+   * Every send is stamped otherwise: queueWait thins the waits. Counts
+   * nothing: the runtime counts its sends and writes them with sentMany, so
+   * that a send that fails on the spot is taken back before anything is
+   * written.
    */
-  onSend(clock: number): number {
-    if (this.msgs.next()) this.slots[this.sSent]!++;
+  sendStamp(clock: number): number {
     if (this.waits.rate > 0) return clock === clock ? clock : this.now();
     return NaN;
   }

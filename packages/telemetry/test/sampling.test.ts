@@ -60,9 +60,9 @@ test('below 100% the writer records the sampled share of each bulk count; at 100
 test('a rate of 0 records nothing and stamps no send; above 0 every send is stamped', () => {
   const none = new ShardMetrics(createRegion(4096), resolveTelemetry({ messageSamplingRate: 0, queueWaitSamplingRate: 0 }), () => {});
   assert.not.ok(none.timesInBlocks);
-  assert.ok(Number.isNaN(none.onSend(5)));
+  assert.ok(Number.isNaN(none.sendStamp(5)));
   const some = new ShardMetrics(createRegion(4096), resolveTelemetry({ messageSamplingRate: 1, queueWaitSamplingRate: 1 }), () => {});
-  for (let i = 0; i < 10; i++) assert.is(some.onSend(5), 5, 'the caller\'s clock, whichever sends the rate keeps');
+  for (let i = 0; i < 10; i++) assert.is(some.sendStamp(5), 5, 'the caller\'s clock, whichever sends the rate keeps');
 });
 
 test.run();

@@ -23,7 +23,7 @@
  *     INCARNATION  how many times shard t has been (re)started
  *     LAG_US       worst event-loop lag of t over the last second, in microseconds
  *     GAVE_UP      1 once the main thread stopped restarting shard t
- *     LOADING      modules being imported on t (compiling blocks the loop; not a runaway)
+ *     LOADING      modules being imported on t (compiling blocks the loop: the watchdog allows spawnTimeoutMs)
  *     QUEUED       messages sent with `send` that wait in t's mailboxes (plain writes by t,
  *                  one per mailbox push and per handler entry); read by main when t ends
  *     UNSENT       messages (and dead-letter reports) t queued for other threads that are

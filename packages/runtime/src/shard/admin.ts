@@ -69,9 +69,13 @@ export class ShardAdmin {
    * overtaken by the `killed` it stands for.
    */
   shardDown(shard: number, incarnation: number, below: number): void {
-    this.#rt.state.transport.input.drainFrom(shard);
-    this.#rt.onShardDown(shard, incarnation, below);
-    this.#rt.state.scheduler.kick();
+    try {
+      this.#rt.state.transport.input.drainFrom(shard);
+    } finally {
+      // (A frame that fails to decode must not keep the links and monitors from firing.)
+      this.#rt.onShardDown(shard, incarnation, below);
+      this.#rt.state.scheduler.kick();
+    }
   }
 
   /**

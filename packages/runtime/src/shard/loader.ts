@@ -65,8 +65,10 @@ export class Loader {
   /**
    * A spawn timed out while this module was loading (a top-level await that
    * does not settle, say). It stops counting as loading, so the watchdog
-   * (which waits for imports, since compiling blocks the loop) is not held off
-   * for good; later spawns still share the pending import and time out too.
+   * (which allows an import spawnTimeoutMs, since compiling blocks the loop)
+   * is back to handlerTimeoutMs for this thread; later spawns still share the
+   * pending import and time out too. (An import that blocks the loop itself
+   * never gets here: the watchdog ends it, see ShardPool.checkShards.)
    */
   stalled(href: string, exportName: string): void {
     const key = `${href}#${exportName}`;

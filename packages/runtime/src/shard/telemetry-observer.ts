@@ -81,6 +81,8 @@ export class TelemetryObserver implements ShardObserver {
    * sampling.ts): sends inside a turn are counted in the ledger.
    */
   private readonly countsAll: boolean;
+  /** Wakes this thread's loop (see countLater). */
+  private readonly kick: () => void;
   /** Tracing on a shard: how its spans reach the main thread (null on the main thread, which hands them over directly). */
   private readonly shipping: SpanShipping | null;
 
@@ -94,6 +96,7 @@ export class TelemetryObserver implements ShardObserver {
     this.ledger = new TelemetryLedger(this.metrics);
     this.procs = new ProcessAccounting(this.metrics, this.timing, this.ledger);
     this.countsAll = this.metricsOn && init.telemetry.messageSamplingRate > 0 && init.telemetry.queueWaitSamplingRate > 0;
+    this.kick = () => s.scheduler.kick();
     this.lean = this.countsAll;
     this.tracing =
       init.tracing === null
@@ -165,24 +168,36 @@ export class TelemetryObserver implements ShardObserver {
     const prov = this.provider;
     if (prov !== null && prov.onMessageSent) prov.onMessageSent(from?.toString(), to.toString());
     const t = this.timing;
-    if (!this.countsAll) STAMP_IN.at = this.metrics.onSend(t.inTurn ? t.clock : NaN);
-    else if (t.inTurn) STAMP_IN.at = t.clock;
+    if (!this.countsAll) {
+      this.countLater();
+      STAMP_IN.at = this.metrics.sendStamp(t.inTurn ? t.clock : NaN);
+    } else if (t.inTurn) STAMP_IN.at = t.clock;
     else {
-      // In the ledger, written at the next flush: a send that fails on the spot takes it back first (unsent).
-      this.ledger.sent++;
+      this.countLater();
       t.tickOutside();
       STAMP_IN.at = t.outClock;
     }
   }
 
   /**
+   * One send in the ledger, written at the next flush (the writer keeps the
+   * sampled share), so that a send that fails on the spot is taken back
+   * first (unsent): a counter written at once and taken back later could be
+   * scraped going down. The first since a flush wakes a parked loop, whose
+   * slice ends with a flush: a send that publishes nothing (to an inbox of
+   * this thread) would otherwise wait for unrelated work to be written.
+   */
+  private countLater(): void {
+    if (this.ledger.sent++ === 0) this.kick();
+  }
+
+  /**
    * The send `sent` just counted failed on the spot (Delivery.refused, which
-   * takes a turn's back from its turnSends). Outside a turn it was counted in
-   * the ledger, not written yet. (With a sampling rate of 0, a sampled send is
-   * written at once: it stays counted.)
+   * takes a turn's back from its turnSends when both sampling rates are above
+   * 0): it was counted in the ledger otherwise, not written yet.
    */
   unsent(): void {
-    if (this.countsAll && !this.timing.inTurn) this.ledger.sent--;
+    if (!this.countsAll || !this.timing.inTurn) this.ledger.sent--;
   }
 
   traceSend(from: Pid | undefined, to: Pid): WordSpanContext | undefined {

@@ -112,7 +112,7 @@ export class ShardHost {
           shard: this.shard,
           incarnation: this.incarnation,
           cause,
-          message: cause === 'runaway' ? 'its event loop was blocked past handlerTimeoutMs (a handler that does not return)' : err?.message ?? `worker exited with code ${code}`,
+          message: cause === 'runaway' ? 'its event loop was blocked past handlerTimeoutMs (a handler that does not return), or an import past spawnTimeoutMs' : err?.message ?? `worker exited with code ${code}`,
           duringStart: !started,
           final: false,
         };

@@ -84,15 +84,17 @@ test('any event cancels an event timeout', async () => {
 
 test('a timeout of Infinity sets none and cancels the one running (OTP: infinity)', async () => {
   const l = await spawn('Light', { report: inbox.pid }, 1);
-  await system.call(l, { kind: 'switch' });
-  await system.call(l, { kind: 'touch', idleMs: 30, tag: 'first' });
-  await system.call(l, { kind: 'touch', idleMs: Infinity, tag: 'never' }); // cancels the first, sets none
-  // The next event timeout (60 ms, longer than the first's 30) proves by its arrival that neither fired.
-  await system.call(l, { kind: 'touch', idleMs: 60, tag: 'third' });
+  // On, with an auto-off in 1 s; held (a state timeout of Infinity) at once: no auto-off.
+  await system.call(l, { kind: 'switch', autoOffMs: 1000 });
+  await system.call(l, { kind: 'hold' });
+  // An event timeout of Infinity sets none; the next one (1.5 s, after the cancelled auto-off's 1 s) proves by its
+  // arrival that neither the auto-off nor an Infinity one fired.
+  await system.call(l, { kind: 'touch', idleMs: Infinity, tag: 'never' });
+  await system.call(l, { kind: 'touch', idleMs: 1500, tag: 'last' });
   const idle = await expectReport(inbox, 'event-timeout');
-  assert.is(idle.content, 'third');
-  assert.is(await inbox.receive((m: any) => m?.event === 'event-timeout', { timeoutMs: 0 }), undefined);
-  assert.is((await GenStatem.info(system, l)).state, 'on', 'alive, in its state');
+  assert.is(idle.content, 'last');
+  assert.is(await inbox.receive((m: any) => m?.event === 'state-timeout' || m?.event === 'event-timeout', { timeoutMs: 0 }), undefined);
+  assert.is((await GenStatem.info(system, l)).state, 'on', 'alive, and still on');
 });
 
 test('postponed events are retried, in order, after the next state change', async () => {

@@ -226,7 +226,7 @@ test('values are exact in-shard: sends counted per turn and from terminate, queu
     assert.is(value(after, 'joerl_mailbox_depth', { type: 'Counted' }), 0);
   }));
 
-test('a send that fails on the spot is a failed send, not a sent one: from a handler and from main', () =>
+test('a send that fails on the spot is a failed send, not a sent one: from a handler, from main to a shard and to its own inbox', () =>
   withSystem({ threads: 1 }, async (system) => {
     const inbox = system.inbox();
     const sender = await probe(system, inbox, 1, { tag: 'sender' });
@@ -242,13 +242,21 @@ test('a send that fails on the spot is a failed send, not a sent one: from a han
     // one to a name nobody holds throws (failed, not sent).
     system.send(gone, 'lost' as never);
     assert.throws(() => system.send('nobody-here', 'lost' as never), (e: any) => e.code === 'ERR_UNKNOWN_NAME');
+    // On the main thread, outside any turn: a send to a closed inbox of its own fails on the spot (not sent);
+    // one to an open inbox is sent.
+    const shut = system.inbox();
+    shut.close();
+    assert.throws(() => system.send(shut.pid, 'lost' as never), (e: any) => e.code === 'ERR_NO_PROC');
+    const open = system.inbox();
+    system.send(open.pid, 'kept' as never);
+    assert.is(await open.receive(), 'kept');
     // A round trip through the shard after them: what both threads counted is written by its end.
     system.send(sender, { op: 'ping' } as never);
     await expectReport(inbox, 'pong', 'sender');
     const after = parse(await system.metrics.metrics());
     const delta = (name: string, labels?: Record<string, string>) => value(after, name, labels) - value(before, name, labels);
-    assert.is(delta('joerl_messages_sent_total'), 5, 'main: three sends; the handler: two reports (not its send to the dead pid)');
-    assert.is(delta('joerl_messages_sent_failed_total', { reason: 'actor_not_found' }), 3);
+    assert.is(delta('joerl_messages_sent_total'), 6, 'main: four sends; the handler: two reports (not its send to the dead pid)');
+    assert.is(delta('joerl_messages_sent_failed_total', { reason: 'actor_not_found' }), 4);
   }));
 
 test('lifecycle values are exact in-shard, wave after wave (start-time slots reused): spawned, stopped, active, lifetime count and sum', () =>
