@@ -35,6 +35,8 @@ export class ShardHost {
   /** Consecutive deaths during start-up; reset once a start succeeds. */
   failedStarts = 0;
   private killedFor: ShardDeath['cause'] | null = null;
+  /** What the death's message says when it was killed (see kill). */
+  private killedWhy: string | null = null;
   private lastError: Error | null = null;
   private stopping: { resolve: () => void } | null = null;
   /** The shard's admin object (comlink), and our end of its channel; null while no worker runs. */
@@ -74,6 +76,7 @@ export class ShardHost {
     this.admin = Comlink.wrap<ShardAdmin>(portEndpoint(channel.port1));
     this.ready = false;
     this.killedFor = null;
+    this.killedWhy = null;
     this.lastError = null;
     return new Promise<void>((resolve, reject) => {
       let started = false;
@@ -112,7 +115,7 @@ export class ShardHost {
           shard: this.shard,
           incarnation: this.incarnation,
           cause,
-          message: cause === 'runaway' ? 'its event loop was blocked past handlerTimeoutMs (a handler that does not return), or an import past spawnTimeoutMs' : err?.message ?? `worker exited with code ${code}`,
+          message: this.killedWhy ?? err?.message ?? `worker exited with code ${code}`,
           duringStart: !started,
           final: false,
         };
@@ -175,10 +178,11 @@ export class ShardHost {
     }, CRASH_GRACE_MS).unref();
   }
 
-  /** Terminates the worker where it stands (the death is reported with `cause`). */
-  kill(cause: ShardDeath['cause']): void {
+  /** Terminates the worker where it stands (the death is reported with `cause`, and `why` as its message). */
+  kill(cause: ShardDeath['cause'], why: string | null = null): void {
     if (this.worker === null) return;
     this.killedFor = cause;
+    this.killedWhy = why;
     void this.worker.terminate();
   }
 

@@ -167,9 +167,15 @@ export class ShardPool {
         w.since = now;
         continue;
       }
-      if (now - w.since > (Atomics.load(i32, base + LOADING) > 0 ? loadLimit : limit)) {
+      const loading = Atomics.load(i32, base + LOADING) > 0;
+      if (now - w.since > (loading ? loadLimit : limit)) {
         w.since = now;
-        h.kill('runaway');
+        h.kill(
+          'runaway',
+          loading
+            ? 'its event loop was blocked past spawnTimeoutMs while it imported an actor module (one whose top level does not return?)'
+            : 'its event loop was blocked past handlerTimeoutMs (a handler that does not return)',
+        );
       }
     }
   }

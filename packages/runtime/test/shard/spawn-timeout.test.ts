@@ -78,6 +78,7 @@ test('a module whose top level never returns: the watchdog ends its shard after 
     assert.is((err as { code?: string }).code, 'ERR_SHARD_DOWN');
     const d = await within(down, 'shardDown');
     assert.equal([d.shard, d.cause], [2, 'runaway']);
+    assert.match(d.message, /blocked past spawnTimeoutMs while it imported an actor module/);
     // Restarted: an ordinary spawn there works.
     const inbox = system.inbox();
     await probe(system, inbox, 2, { tag: 'after' }, { timeoutMs: 60_000 });
