@@ -240,11 +240,20 @@ export class Delivery {
       this.deadLetter(pid, msg, 'unencodable');
       return;
     }
+    if (t === this.s.thread) {
+      // Counted once it is in the mailbox: a dead or full receiver here is a failed send only, as with send.
+      const p = this.s.procs.get(pid.serial);
+      if (p === undefined || p.status === S_DEAD) this.deadLetter(pid, m, 'actor_not_found');
+      else {
+        STAMP_IN.at = NaN;
+        if (this.enqueue(p, m, undefined)) this.s.observer.sentQuiet();
+        else this.deadLetter(pid, m, 'mailbox_full', p);
+      }
+      return;
+    }
     // Counted once it can go (a failure above is a failed send only, as send's are).
     this.s.observer.sentQuiet();
-    if (t === this.s.thread) {
-      this.deliverSerial(pid.serial, m, NaN, undefined);
-    } else if (t === REMOTE) {
+    if (t === REMOTE) {
       // Through the main thread's ring on a shard: counted as unsent until that frame is published.
       if (this.s.thread !== 0) this.s.transport.counted(0);
       this.s.remote(R_SEND, pid, m, null, null, null);

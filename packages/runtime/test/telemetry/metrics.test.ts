@@ -226,7 +226,7 @@ test('values are exact in-shard: sends counted per turn and from terminate, queu
     assert.is(value(after, 'joerl_mailbox_depth', { type: 'Counted' }), 0);
   }));
 
-test('a send that fails on the spot is a failed send, not a sent one: from a handler, from main to a shard and to its own inbox', () =>
+test('a send that fails on the spot is a failed send, not a sent one: from a handler, a timer, from main to a shard and to its own inbox', () =>
   withSystem({ threads: 1 }, async (system) => {
     const inbox = system.inbox();
     const sender = await probe(system, inbox, 1, { tag: 'sender' });
@@ -250,13 +250,18 @@ test('a send that fails on the spot is a failed send, not a sent one: from a han
     const open = system.inbox();
     system.send(open.pid, 'kept' as never);
     assert.is(await open.receive(), 'kept');
+    // A runtime send (a timer) to the dead pid on the same shard: failed, not sent.
+    const late = new Promise<any>((resolve) => system.on('deadLetter', (d: any) => d.message === 'late' && resolve(d)));
+    system.send(sender, { op: 'send-after', to: gone, msg: 'late', ms: 0 } as never);
+    await expectReport(inbox, 'timer', 'sender');
+    assert.is((await late).reason, 'actor_not_found');
     // A round trip through the shard after them: what both threads counted is written by its end.
     system.send(sender, { op: 'ping' } as never);
     await expectReport(inbox, 'pong', 'sender');
     const after = parse(await system.metrics.metrics());
     const delta = (name: string, labels?: Record<string, string>) => value(after, name, labels) - value(before, name, labels);
-    assert.is(delta('joerl_messages_sent_total'), 6, 'main: four sends; the handler: two reports (not its send to the dead pid)');
-    assert.is(delta('joerl_messages_sent_failed_total', { reason: 'actor_not_found' }), 4);
+    assert.is(delta('joerl_messages_sent_total'), 8, 'main: five sends; the handler: three reports (not its send to the dead pid, nor the timer\'s)');
+    assert.is(delta('joerl_messages_sent_failed_total', { reason: 'actor_not_found' }), 5);
   }));
 
 test('lifecycle values are exact in-shard, wave after wave (start-time slots reused): spawned, stopped, active, lifetime count and sum', () =>
