@@ -31,6 +31,8 @@ export class GlobalNames {
   #watcher: Proc | null = null;
   readonly #byRef = new Map<number, string>();
   #watch: Stoppable | null = null;
+  /** Set by stop: frees that failed are not tried again. */
+  #stopped = false;
 
   constructor(kv: KvBucket, rt: ThreadRuntime) {
     this.#kv = kv;
@@ -69,8 +71,6 @@ export class GlobalNames {
       if (!this.#stopped) setTimeout(() => this.#freeSoon(name, pid), FREE_RETRY_MS).unref();
     });
   }
-
-  #stopped = false;
 
   stop(): void {
     this.#stopped = true;

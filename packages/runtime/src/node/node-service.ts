@@ -273,14 +273,17 @@ export class NodeService {
    * subscription there: the servers answer "no responders" at once.
    */
   async #disconnected(p: Peer): Promise<void> {
-    const id = p.id;
+    if (!(await this.#answers(p)) && !this.#leaving) this.#conns.declareDown(p, 'disconnected');
+  }
+
+  /** Whether `p` answers on its ping subject (no: dead, frozen or unreachable). */
+  async #answers(p: Peer): Promise<boolean> {
     try {
-      await this.#t.request(this.names.ping(id), new Uint8Array(0), Math.min(1000, this.#downAfterMs / 2));
-      return; // it answered: not its connection
+      await this.#t.request(this.names.ping(p.id), new Uint8Array(0), Math.min(1000, this.#downAfterMs / 2));
+      return true;
     } catch {
-      // dead, or not answering: down
+      return false;
     }
-    if (!this.#leaving && p.id === id) this.#conns.declareDown(p, 'disconnected');
   }
 
   #onUp(p: Peer): void {
@@ -320,13 +323,7 @@ export class NodeService {
    * they stay). An answer: it is alive, and we connect again.
    */
   async #confirmDead(p: Peer): Promise<void> {
-    let alive = false;
-    try {
-      await this.#t.request(this.names.ping(p.id), new Uint8Array(0), Math.min(1000, this.#downAfterMs / 2));
-      alive = true;
-    } catch {
-      // dead, frozen or unreachable
-    }
+    const alive = await this.#answers(p);
     if (this.#leaving || p.state !== 'down') return;
     if (alive) {
       if (p.member) this.#conns.connect(p);

@@ -242,13 +242,7 @@ export class Delivery {
     }
     if (t === this.s.thread) {
       // Counted once it is in the mailbox: a dead or full receiver here is a failed send only, as with send.
-      const p = this.s.procs.get(pid.serial);
-      if (p === undefined || p.status === S_DEAD) this.deadLetter(pid, m, 'actor_not_found');
-      else {
-        STAMP_IN.at = NaN;
-        if (this.enqueue(p, m, undefined)) this.s.observer.sentQuiet();
-        else this.deadLetter(pid, m, 'mailbox_full', p);
-      }
+      if (this.deliverSerial(pid.serial, m, NaN, undefined)) this.s.observer.sentQuiet();
       return;
     }
     // Counted once it can go (a failure above is a failed send only, as send's are).
@@ -264,15 +258,18 @@ export class Delivery {
     }
   }
 
-  /** Delivers to a process of this thread, dead-lettering on failure. */
-  deliverSerial(serial: number, msg: unknown, stamp: number, trace: SpanContext | undefined): void {
+  /** Delivers to a process of this thread, dead-lettering on failure; false when it did. */
+  deliverSerial(serial: number, msg: unknown, stamp: number, trace: SpanContext | undefined): boolean {
     const p = this.s.procs.get(serial);
     // An exiting process (its terminate running) still receives: terminate may wait for messages.
-    if (p === undefined || p.status === S_DEAD) this.deadLetter(this.s.pidOf(serial), msg, 'actor_not_found');
-    else {
-      STAMP_IN.at = stamp;
-      if (!this.enqueue(p, msg, trace)) this.deadLetter(p.pid, msg, 'mailbox_full', p);
+    if (p === undefined || p.status === S_DEAD) {
+      this.deadLetter(this.s.pidOf(serial), msg, 'actor_not_found');
+      return false;
     }
+    STAMP_IN.at = stamp;
+    if (this.enqueue(p, msg, trace)) return true;
+    this.deadLetter(p.pid, msg, 'mailbox_full', p);
+    return false;
   }
 
   /**

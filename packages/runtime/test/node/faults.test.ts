@@ -1,13 +1,27 @@
 // Lost nodes (in-memory transport): noconnection for links and monitors, exactly once; calls fail fast; gaps; rejoining.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MemoryHub, NodeDownError, type Pid, isNodeDownMessage } from '@joerl/runtime';
+import { type ActorSystem, MemoryHub, type MemoryTransport, NodeDownError, type Pid, isNodeDownMessage } from '@joerl/runtime';
 import { PROBE, assertNoneQueued, expect, expectReport } from '../helpers.ts';
 import { connected, down, memoryNodeT, nextEvent } from './helpers.ts';
 
 const COUNTER = new URL('../fixtures/counter.server.ts', import.meta.url);
 const test = suite('nodes: faults');
 const isNoConn = (r: any): boolean => r?.kind === 'custom' && r.value === 'noconnection';
+
+/** Two connected in-memory nodes, a and b, with their transports, for `fn`; both are shut down after it (b may be gone). */
+async function withTwoNodes(fn: (n: { hub: MemoryHub; a: ActorSystem; ta: MemoryTransport; b: ActorSystem; tb: MemoryTransport }) => Promise<void>): Promise<void> {
+  const hub = new MemoryHub();
+  const { system: a, t: ta } = await memoryNodeT(hub, 'a');
+  const { system: b, t: tb } = await memoryNodeT(hub, 'b');
+  try {
+    await connected(a, 'b');
+    await fn({ hub, a, ta, b, tb });
+  } finally {
+    await b.shutdown().catch(() => {});
+    await a.shutdown();
+  }
+}
 
 test('a partition: links exit and monitors fire with noconnection exactly once on both sides, calls in flight fail fast, nodedown arrives', async () => {
   const hub = new MemoryHub();
@@ -107,12 +121,8 @@ test('a lost message (a gap in the numbering) is a lost connection, never a sile
   }
 });
 
-test('a message queued for a node whose connection is lost before it goes out is a dead letter (noconnection)', async () => {
-  const hub = new MemoryHub();
-  const { system: a, t: ta } = await memoryNodeT(hub, 'a');
-  const { system: b } = await memoryNodeT(hub, 'b');
-  try {
-    await connected(a, 'b');
+test('a message queued for a node whose connection is lost before it goes out is a dead letter (noconnection)', () =>
+  withTwoNodes(async ({ a, ta, b }) => {
     const inB = b.inbox();
     const there = await b.spawn(PROBE, { report: inB.pid, tag: 'there' }, { shard: 1 });
     const letters: any[] = [];
@@ -126,18 +136,10 @@ test('a message queued for a node whose connection is lost before it goes out is
     assert.is(mine.length, 1, 'one dead letter for the message that never went out');
     assert.is(mine[0].reason, 'noconnection');
     assert.ok(mine[0].to.equals(there));
-  } finally {
-    await b.shutdown().catch(() => {});
-    await a.shutdown();
-  }
-});
+  }));
 
-test('a node is lost when its own connection closes: not when its :sys one does, nor when that of an earlier node of its name does', async () => {
-  const hub = new MemoryHub();
-  const { system: a, t: ta } = await memoryNodeT(hub, 'a');
-  const { system: b, t: tb } = await memoryNodeT(hub, 'b');
-  try {
-    await connected(a, 'b');
+test('a node is lost when its own connection closes: not when its :sys one does, nor when that of an earlier node of its name does', () =>
+  withTwoNodes(async ({ hub, a, ta, b, tb }) => {
     let downs = 0;
     a.on('nodeDown', () => downs++);
     const inB = b.inbox();
@@ -156,18 +158,10 @@ test('a node is lost when its own connection closes: not when its :sys one does,
     hub.kill(tb);
     assert.is((await gone).reason, 'disconnected');
     assert.is(downs, 1, 'one nodeDown: the real one');
-  } finally {
-    await b.shutdown().catch(() => {});
-    await a.shutdown();
-  }
-});
+  }));
 
-test('a killed node (the servers report its connection closed) is down at once, reason disconnected; its names are freed', async () => {
-  const hub = new MemoryHub();
-  const { system: a } = await memoryNodeT(hub, 'a');
-  const { system: b, t: tb } = await memoryNodeT(hub, 'b');
-  try {
-    await connected(a, 'b');
+test('a killed node (the servers report its connection closed) is down at once, reason disconnected; its names are freed', () =>
+  withTwoNodes(async ({ hub, a, b, tb }) => {
     const inB = b.inbox();
     const held = await b.spawn(PROBE, { report: inB.pid, tag: 'held' }, { shard: 1 });
     await b.registerGlobal('the-one', held);
@@ -188,10 +182,6 @@ test('a killed node (the servers report its connection closed) is down at once, 
       }
     }
     assert.ok((await a.whereisGlobal('the-one'))?.equals(mine));
-  } finally {
-    await b.shutdown().catch(() => {});
-    await a.shutdown();
-  }
-});
+  }));
 
 test.run();

@@ -122,18 +122,24 @@ test('killShard on a shard whose loop is blocked still ends it; a shard number o
     assert.is((await down).shard, 2);
   }));
 
+/** A holder on shard 2, then shard 2 killed for good (the system must not restart shards): the holder and the dead letter of `msg` sent to it. */
+async function sendToGivenUp(system: ActorSystem, inbox: Inbox, msg: object): Promise<{ h: Pid<HolderCmd>; d: DeadLetter }> {
+  const h = await holder(system, inbox, 2);
+  const down = new Promise<ShardDeath>((r) => system.once('shardDown', r));
+  system.killShard(2);
+  assert.ok((await down).final);
+  const letters = collect<DeadLetter>(system, 'deadLetter', 1, (d) => d.reason === 'shard_down');
+  system.send(h, msg as never);
+  const [d] = await letters;
+  return { h, d: d! };
+}
+
 test('a shard the system gave up on: what is sent to its pids is reported with content, monitors get noproc', () =>
   withSystem({ threads: 2, restartShards: false }, async (system) => {
     const inbox = system.inbox();
-    const h = await holder(system, inbox, 2);
-    const down = new Promise<ShardDeath>((r) => system.once('shardDown', r));
-    system.killShard(2);
-    assert.ok((await down).final);
-    const letters = collect<DeadLetter>(system, 'deadLetter', 1, (d) => d.reason === 'shard_down');
-    system.send(h, { n: 7 });
-    const [d] = await letters;
-    assert.equal(d!.message, { n: 7 });
-    assert.ok((d!.to as Pid).equals(h));
+    const { h, d } = await sendToGivenUp(system, inbox, { n: 7 });
+    assert.equal(d.message, { n: 7 });
+    assert.ok((d.to as Pid).equals(h));
     const ref = inbox.monitor(h);
     const dn = await expect<any>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'DOWN noproc');
     assert.equal(dn.reason, { kind: 'custom', value: 'noproc' });
@@ -141,16 +147,9 @@ test('a shard the system gave up on: what is sent to its pids is reported with c
 
 test('on a node, a dead letter for a shard given up on names the very pid sent to (its node id)', () =>
   withSystem({ threads: 2, restartShards: false, node: { name: 'acct', cluster: 'acct', transport: new MemoryHub().connect('joerl:acct:acct') } }, async (system) => {
-    const inbox = system.inbox();
-    const h = await holder(system, inbox, 2);
+    const { h, d } = await sendToGivenUp(system, system.inbox(), { n: 8 });
     assert.ok(h.node !== 0, 'a node pid');
-    const down = new Promise<ShardDeath>((r) => system.once('shardDown', r));
-    system.killShard(2);
-    assert.ok((await down).final);
-    const letters = collect<DeadLetter>(system, 'deadLetter', 1, (d) => d.reason === 'shard_down');
-    system.send(h, { n: 8 });
-    const [d] = await letters;
-    assert.ok((d!.to as Pid).equals(h), `${String(d!.to)} is ${String(h)}`);
+    assert.ok((d.to as Pid).equals(h), `${String(d.to)} is ${String(h)}`);
   }));
 
 test('shutdown() counts what is still queued, and reports it (messagesLost, shutdown)', async () => {
