@@ -39,9 +39,14 @@ export class Receive {
     });
   }
 
-  /** Hands `msg` to the oldest pending receive that matches it. */
+  /**
+   * Hands `msg` to the oldest pending receive that matches it. A match that
+   * throws ends its receive (rejected with the error) and the others are
+   * asked: when none is left, the message is the mailbox's (false).
+   */
   offer(p: Proc, msg: unknown): boolean {
-    const rs = p.receivers!;
+    const rs = p.receivers;
+    if (rs === null) return false;
     for (let i = 0; i < rs.length; i++) {
       const r = rs[i]!;
       let ok: boolean;

@@ -56,6 +56,27 @@ test('a receive timeout resolves undefined and the actor keeps going', async () 
   await expectReport(inbox, 'pong', 'rt');
 });
 
+test('a match that throws rejects its receive; the message is kept, and the shard and the sender live on', async () => {
+  // rx on shard 1, in a receive whose match reads a field of whatever comes; tx on shard 2 sends it null.
+  const rx = await probe(system, inbox, 1, { tag: 'rthrow' });
+  const bystander = await probe(system, inbox, 1, { tag: 'rby' });
+  const tx = await probe(system, inbox, 2, { tag: 'tthrow' });
+  const ref = inbox.monitor(rx);
+  system.send(rx, { op: 'select-seq', wants: ['one'] });
+  await expectReport(inbox, 'selecting', 'rthrow');
+  const dead = new Promise<any>((resolve) => system.on('deadLetter', (d: any) => d.message === null && String(d.to) === String(rx) && resolve(d)));
+  system.send(tx, { op: 'send', to: rx, msg: null });
+  await expectReport(inbox, 'sent', 'tthrow');
+  // The rejected receive crashes rx's handler: a panic with the match's error, not its shard's death.
+  const down = await expect<any>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'DOWN of rx');
+  assert.is(down.reason.kind, 'panic');
+  assert.match(down.reason.message, /null/);
+  // The message was queued (no receive took it), so rx's exit dead-letters it.
+  assert.is((await dead).reason, 'process_exited');
+  system.send(bystander, { op: 'ping' });
+  assert.is((await expectReport(inbox, 'pong', 'rby')).shard, 1);
+});
+
 test('an inbox receives selectively too', async () => {
   const ib = system.inbox();
   ib.send(ib.pid, { k: 1 });
