@@ -2,6 +2,9 @@
 
 import { performance } from 'node:perf_hooks';
 
+/** The longest delay `setTimeout` takes as given (2^31 - 1 ms, about 24.8 days). */
+export const MAX_DELAY = 2 ** 31 - 1;
+
 interface Entry {
   id: number;
   deadline: number;
@@ -90,10 +93,14 @@ export class TimerHeap {
     if (this.handle !== null) clearTimeout(this.handle);
     // Node timers have millisecond resolution and never fire early by their own
     // clock; rounding up keeps "fires after at least its delay" true for ours.
-    const delay = Math.max(0, Math.ceil(top.deadline - performance.now()));
-    this.handle = setTimeout(this.run, delay);
+    const now = performance.now();
+    const delay = Math.max(0, Math.ceil(top.deadline - now));
+    // Node takes a delay past MAX_DELAY as 1 ms (with a warning each time): a farther deadline gets
+    // MAX_DELAY, and `run`, finding nothing due, arms again for the rest.
+    const armed = Math.min(delay, MAX_DELAY);
+    this.handle = setTimeout(this.run, armed);
     this.handle.unref();
-    this.armedFor = top.deadline;
+    this.armedFor = armed === delay ? top.deadline : now + armed;
   }
 
   private less(a: Entry, b: Entry): boolean {

@@ -1,7 +1,7 @@
 // The timer heap: deadline order with ties in creation order, cancel semantics.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { TimerHeap } from '../../src/timer/timer-heap.ts';
+import { MAX_DELAY, TimerHeap } from '../../src/timer/timer-heap.ts';
 
 // The heap's Node timer is unref'd by design; keep this test process alive while it waits.
 const keepAlive = setInterval(() => {}, 1000);
@@ -48,6 +48,24 @@ test('a large random schedule comes out sorted', async () => {
   for (let k = 1; k < n; k++) {
     const [a, b] = [bounds[fired[k - 1]!]!, bounds[fired[k]!]!];
     assert.ok(a.lo <= b.hi, `timer ${fired[k]} (deadline by ${b.hi}) fired after timer ${fired[k - 1]} (deadline from ${a.lo})`);
+  }
+});
+
+test("a deadline past setTimeout's range arms it for the longest delay it takes (Node would take 1 ms, every time)", () => {
+  const armed: number[] = [];
+  const real = globalThis.setTimeout;
+  globalThis.setTimeout = ((fn: () => void, ms: number) => {
+    armed.push(ms);
+    return real(fn, Math.min(ms, MAX_DELAY));
+  }) as typeof setTimeout;
+  try {
+    const heap = new TimerHeap(() => {});
+    heap.add(1, 30 * 86_400_000, () => {});
+    heap.add(2, MAX_DELAY + 5, () => {});
+    assert.equal(armed, [MAX_DELAY], 'armed once, for MAX_DELAY (the second deadline is later still)');
+    heap.clear();
+  } finally {
+    globalThis.setTimeout = real;
   }
 });
 
