@@ -188,6 +188,13 @@ export interface ActorContext<M = unknown> extends ProcessOps {
   readonly node: string | undefined;
   /** What a behaviour records about itself (state machines, supervisors): a no-op when telemetry, provider and tracing are off. */
   readonly probe: BehaviourProbe;
+  /**
+   * For behaviours: `msg` to this process after `delayMs`, queued even into a
+   * full mailbox (as EXIT and DOWN are), for timeouts that must not be lost
+   * (GenStatem's, internal to the machine as OTP's are). Cancelled with
+   * `cancelTimer`, and with the process.
+   */
+  timeoutAfter(msg: object, delayMs: number): TimerRef;
   /** Starts a process from a behaviour module (default placement: this shard). Resolves once its init has finished. */
   spawn<B extends Behaviour<any, any, any> = Behaviour>(module: ModuleRef, args?: ArgsOf<B>, opts?: SpawnOptions): Promise<Pid<MsgOf<B>>>;
   /** spawn + link, atomically: an init crash reaches this process as an exit signal. */

@@ -120,6 +120,8 @@ interface Internal<S, D> {
   invalid: number;
   /** When the current state was entered (performance.now() ms). */
   enteredAt: number;
+  /** A handler returned stop: nothing more is handled (postponed events still queued for a retry included), as in OTP. */
+  stopped: boolean;
 }
 
 /** Default event naming: strings name themselves; objects by `kind` or `type`. */
@@ -166,7 +168,8 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
     const gen = kind === 'state' ? ++st.stateGen : ++st.eventGen;
     const old = kind === 'state' ? st.stateTimer : st.eventTimer;
     if (old !== 0) ctx.cancelTimer(old);
-    const ref = ctx.sendAfter(ctx.self as never, { $joerl: 'statem_timeout', kind, gen, event } satisfies TimeoutMsg as never, ms);
+    // Internal to the machine, as OTP's timeouts are: queued even into a full mailbox.
+    const ref = ctx.timeoutAfter({ $joerl: 'statem_timeout', kind, gen, event } satisfies TimeoutMsg, ms);
     if (kind === 'state') st.stateTimer = ref;
     else st.eventTimer = ref;
   };
@@ -243,6 +246,7 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
     }
     runActions(st, t.actions, ev, ctx);
     if (t.$statem === 'stop') {
+      st.stopped = true;
       ctx.stop(t.reason ?? 'normal');
       return st;
     }
@@ -260,6 +264,7 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
   };
 
   const process = (st: I, ev: StatemEvent<E>, ctx: Ctx): MaybePromise<I> => {
+    if (st.stopped) return st;
     // Any event cancels a pending event timeout (the timeout event itself included).
     if (st.eventTimer !== 0 || ev.type === 'timeout') cancelTimer(st, 'event', ctx);
     let target: S | undefined;
@@ -291,7 +296,7 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
         if (typeof r !== 'object' || r === null || typeof r.state !== 'string') {
           throw new TypeError(`GenStatem init must return { state, data }, got ${JSON.stringify(r)}`);
         }
-        const st: I = { s: r.state, d: r.data, postponed: [], stateTimer: 0, stateGen: 0, eventTimer: 0, eventGen: 0, invalid: 0, enteredAt: 0 };
+        const st: I = { s: r.state, d: r.data, postponed: [], stateTimer: 0, stateGen: 0, eventTimer: 0, eventGen: 0, invalid: 0, enteredAt: 0, stopped: false };
         if (r.actions !== undefined) runActions(st, r.actions, null, ctx as Ctx);
         return enter(st, undefined, ctx as Ctx);
       });

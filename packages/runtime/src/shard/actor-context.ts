@@ -31,7 +31,8 @@ export interface ActorHost {
   unregister(name: string): boolean;
   whereis(name: string): Pid<unknown> | undefined;
   sendAfter(owner: Proc | null, to: Pid<unknown> | string, msg: unknown, delayMs: number): TimerRef;
-  cancelTimer(ref: TimerRef, owner: Proc | null): boolean;
+  timeoutAfter(owner: Proc, msg: object, delayMs: number): TimerRef;
+  cancelTimer(ref: TimerRef): boolean;
   receive(p: Proc, match: (msg: unknown) => boolean, timeoutMs: number | undefined): Promise<unknown>;
   call(p: Proc, to: Pid<unknown> | string, req: unknown, timeoutMs: number, signal?: AbortSignal): Promise<unknown>;
   cast(to: Pid<unknown> | string, msg: unknown, from?: Pid): void;
@@ -170,8 +171,12 @@ export class ActorCtx implements ActorContext<unknown> {
     return this.#h.sendAfter(this.#p, to, msg, delayMs);
   }
 
+  timeoutAfter(msg: object, delayMs: number): TimerRef {
+    return this.#h.timeoutAfter(this.#p, msg, delayMs);
+  }
+
   cancelTimer(ref: TimerRef): boolean {
-    return this.#h.cancelTimer(ref, this.#p);
+    return this.#h.cancelTimer(ref);
   }
 
   receive(match: (msg: unknown) => boolean, opts?: ReceiveOptions): Promise<any> {

@@ -237,6 +237,10 @@ export class Exits {
     if (p.status === S_DEAD) return;
     const s = this.s;
     p.status = S_DEAD;
+    // Cancelled when the exit began; a receive or a timer its code made since (a terminate cut off by
+    // its time limit, an async handler resuming after a kill) dies with it too.
+    this.rcv.cancel(p);
+    this.timers.cancelAll(p);
     s.procs.delete(p.pid.serial);
     s.countProcs();
     s.counters.exited++;

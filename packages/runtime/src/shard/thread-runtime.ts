@@ -194,8 +194,12 @@ export class ThreadRuntime implements ActorHost {
   sendAfter(owner: Proc | null, to: Pid<unknown> | string, msg: unknown, delayMs: number): TimerRef {
     return this.timers.sendAfter(owner, to, msg, delayMs);
   }
-  cancelTimer(ref: TimerRef, owner: Proc | null): boolean {
-    return this.timers.cancelTimer(ref, owner);
+
+  timeoutAfter(owner: Proc, msg: object, delayMs: number): TimerRef {
+    return this.timers.timeoutAfter(owner, msg, delayMs);
+  }
+  cancelTimer(ref: TimerRef): boolean {
+    return this.timers.cancelTimer(ref);
   }
   receive(p: Proc, match: (msg: unknown) => boolean, timeoutMs: number | undefined): Promise<unknown> {
     return this.receives.receive(p, match, timeoutMs);

@@ -2,7 +2,7 @@
 
 import type { TimerRef } from '../actor/context.js';
 import { MAX_THREADS, Pid, isPid } from '../actor/pid.js';
-import type { Proc } from '../actor/proc.js';
+import { type Proc, S_DEAD } from '../actor/proc.js';
 import { forSignal } from '../codec/prepare.js';
 import { InvalidArgumentError } from '../errors.js';
 import { describe } from '../validate.js';
@@ -24,30 +24,59 @@ export class Timers {
   /** Delivers `msg` to `to` after `delayMs` (a name is resolved when the timer fires). `owner`'s timers are cancelled when it exits. */
   sendAfter(owner: Proc | null, to: Pid<unknown> | string, msg: unknown, delayMs: number): TimerRef {
     if (!isPid(to) && typeof to !== 'string') throw new InvalidArgumentError(`sendAfter needs a Pid or a name, got ${describe(to)}`);
-    if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
-      throw new InvalidArgumentError(`sendAfter delay must be a finite number of ms >= 0, got ${String(delayMs)}`);
-    }
+    checkDelay('sendAfter', delayMs);
     // Refused now rather than as a dead letter later, wherever the message will go; with checkLocalSends
     // taken now, as a send would take it (what the sender changes later shows nowhere).
     const checked = this.s.config.checkLocalSends;
     const m = checked || !isPid(to) || this.router.route(to) !== this.s.thread ? forSignal(msg, 'message', true, checked) : msg;
     const ref = this.s.newRef();
-    this.s.timers.add(ref, delayMs, () => {
-      if (owner !== null && owner.timers !== null) owner.timers.delete(ref);
-      this.delivery.sendQuiet(to, m);
-    });
+    // A process that has exited (code of its still running after a kill) sets no timer: its timers die with it.
+    if (owner !== null && owner.status === S_DEAD) return ref;
+    this.s.timers.add(
+      ref,
+      delayMs,
+      () => {
+        if (owner !== null && owner.timers !== null) owner.timers.delete(ref);
+        this.delivery.sendQuiet(to, m);
+      },
+      owner,
+    );
     if (owner !== null) (owner.timers ??= new Set()).add(ref);
     return ref;
   }
 
+  /**
+   * `msg` to `owner` itself after `delayMs`, queued even into a full mailbox,
+   * as EXIT and DOWN are (a behaviour's timeout, see ActorContext.timeoutAfter).
+   * Internal to the process: not counted as a message sent.
+   */
+  timeoutAfter(owner: Proc, msg: object, delayMs: number): TimerRef {
+    checkDelay('a timeout', delayMs);
+    const ref = this.s.newRef();
+    if (owner.status === S_DEAD) return ref;
+    this.s.timers.add(
+      ref,
+      delayMs,
+      () => {
+        if (owner.timers !== null) owner.timers.delete(ref);
+        if (owner.status !== S_DEAD) this.delivery.enqueueSystem(owner, msg);
+      },
+      owner,
+    );
+    (owner.timers ??= new Set()).add(ref);
+    return ref;
+  }
+
   /** True only if the timer had not fired yet. A timer is cancelled on the thread that set it. */
-  cancelTimer(ref: TimerRef, owner: Proc | null): boolean {
+  cancelTimer(ref: TimerRef): boolean {
     if (typeof ref !== 'number' || !Number.isInteger(ref)) throw new InvalidArgumentError(`cancelTimer needs a TimerRef, got ${describe(ref)}`);
     const thread = this.s.thread;
     if (ref % MAX_THREADS !== thread) {
       throw new InvalidArgumentError(`timer ${ref} was set on thread ${ref % MAX_THREADS}; cancel it there (this is thread ${thread})`);
     }
-    if (owner !== null && owner.timers !== null) owner.timers.delete(ref);
+    // Out of its owner's set, whoever cancels it (another process of this thread may).
+    const o = this.s.timers.ownerOf(ref) as Proc | null;
+    if (o !== null && o.timers !== null) o.timers.delete(ref);
     return this.s.timers.cancel(ref);
   }
 
@@ -56,5 +85,11 @@ export class Timers {
     if (p.timers === null) return;
     for (const id of p.timers) this.s.timers.cancel(id);
     p.timers = null;
+  }
+}
+
+function checkDelay(what: string, delayMs: number): void {
+  if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
+    throw new InvalidArgumentError(`${what} delay must be a finite number of ms >= 0, got ${String(delayMs)}`);
   }
 }

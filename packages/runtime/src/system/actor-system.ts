@@ -275,7 +275,7 @@ export class ActorSystem extends EventEmitter {
 
   /** True only if the timer had not fired yet. */
   cancelTimer(ref: TimerRef): boolean {
-    return this.#live().cancelTimer(ref, null);
+    return this.#live().cancelTimer(ref);
   }
 
   /** A new main-thread process to receive replies, link and monitor. Close it when done. */

@@ -81,7 +81,7 @@ export class Inbox<M = unknown> {
   }
 
   cancelTimer(ref: TimerRef): boolean {
-    return this.#rt.cancelTimer(ref, this.#p);
+    return this.#rt.cancelTimer(ref);
   }
 
   call<P extends Pid<any>>(to: P | string, req: CallOf<P>, opts?: CallOptions): Promise<ReplyOf<P>> {

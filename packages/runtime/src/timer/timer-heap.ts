@@ -10,6 +10,8 @@ interface Entry {
   deadline: number;
   seq: number;
   fire: () => void;
+  /** Whoever the caller says the timer belongs to (see `ownerOf`); null: nobody. */
+  owner: unknown;
   /** Index in the heap array; -1 once fired or cancelled. */
   index: number;
 }
@@ -37,9 +39,9 @@ export class TimerHeap {
     return this.heap.length;
   }
 
-  /** Schedules `fire` after `delayMs`; `id` is the caller's reference. */
-  add(id: number, delayMs: number, fire: () => void): void {
-    const e: Entry = { id, deadline: performance.now() + delayMs, seq: this.seq++, fire, index: this.heap.length };
+  /** Schedules `fire` after `delayMs`; `id` is the caller's reference, `owner` whoever it belongs to (see `ownerOf`). */
+  add(id: number, delayMs: number, fire: () => void, owner: unknown = null): void {
+    const e: Entry = { id, deadline: performance.now() + delayMs, seq: this.seq++, fire, owner, index: this.heap.length };
     this.heap.push(e);
     this.up(e.index);
     this.byId.set(id, e);
@@ -54,6 +56,11 @@ export class TimerHeap {
     this.removeAt(e.index);
     this.arm();
     return true;
+  }
+
+  /** The owner timer `id` was added with, while it is pending (null: none, or not pending). */
+  ownerOf(id: number): unknown {
+    return this.byId.get(id)?.owner ?? null;
   }
 
   /** Cancels everything (shutdown). */

@@ -110,4 +110,37 @@ test('postponed events are retried, in order, after the next state change', asyn
   assert.is(await pending, 'on', 'the postponed call was answered once handled');
 });
 
+test('a stop stops the machine: postponed events behind the one that stopped it are not handled', async () => {
+  const l = await spawn('Light', { report: inbox.pid }, 2);
+  const ref = inbox.monitor(l);
+  system.cast(l, { kind: 'queue', tag: 'a', stop: true });
+  system.cast(l, { kind: 'queue', tag: 'b' });
+  system.cast(l, { kind: 'switch' });
+  assert.is((await expectReport(inbox, 'queued-handled')).tag, 'a');
+  const down = await inbox.receive((m: any) => m?.type === 'DOWN' && m.ref === ref);
+  assert.is((down as any).reason, 'normal');
+  // The machine's reports come before its DOWN (one sender): 'b' would be queued by now.
+  assert.is(await inbox.receive((m: any) => m?.event === 'queued-handled', { timeoutMs: 0 }), undefined);
+});
+
+test('a state timeout is not lost to a full mailbox (it is internal to the machine, as in OTP)', async () => {
+  const l = (await system.spawn(MACHINES, { report: inbox.pid }, { shard: 1, export: 'Light', mailboxCapacity: 2 })) as Pid<any>;
+  const dead: unknown[] = [];
+  const onDead = (d: any) => dead.push(d);
+  system.on('deadLetter', onDead);
+  try {
+    // On with an auto-off in 200 ms; then, right behind it, a stall that fills the mailbox (2 of 2) and waits a second:
+    // the timeout comes while the mailbox is full.
+    system.cast(l, { kind: 'switch', autoOffMs: 200 });
+    system.cast(l, { kind: 'stall', ms: 1000, fill: 2 });
+    await expectReport(inbox, 'stalling');
+    const t = await expectReport(inbox, 'state-timeout');
+    assert.is(t.content, 'auto-off');
+    assert.is((await GenStatem.info(system, l)).state, 'off');
+    assert.equal(dead, [], 'nothing was dead-lettered');
+  } finally {
+    system.off('deadLetter', onDead);
+  }
+});
+
 test.run();

@@ -69,6 +69,21 @@ test('a named destination is resolved when the timer fires; a missing name becom
   assert.is(dl.to, 'nobody');
 });
 
+test("a timer set by a process's code after it was killed never fires (its timers die with it)", async () => {
+  const victim = await probe(system, inbox, 1, { tag: 'tv' });
+  const bystander = await probe(system, inbox, 1, { tag: 'tb' });
+  const ref = inbox.monitor(victim);
+  system.send(victim, { op: 'timer-after-exit', to: inbox.pid, msg: { late: true } });
+  await expectReport(inbox, 'waiting', 'tv');
+  system.exit(victim, 'kill');
+  await expect<any>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'DOWN of the victim');
+  // The victim's 1 ms timer, if set, was set before this one (its code ran right after the kill) and is due
+  // first on the same thread's heap: by the time the marker comes, the late message would have come.
+  system.send(bystander, { op: 'send-after', to: inbox.pid, msg: { marker: true }, ms: 20 });
+  await expect(inbox, (m) => m?.marker === true, 'the marker');
+  assert.is(await inbox.receive((m: any) => m?.late === true, { timeoutMs: 0 }), undefined);
+});
+
 test('bad timer arguments get typed errors', () => {
   assert.throws(() => system.sendAfter(inbox.pid, {}, -1), (e: { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT');
   assert.throws(() => system.sendAfter(inbox.pid, {}, NaN), (e: { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT');

@@ -51,6 +51,23 @@ test('a large random schedule comes out sorted', async () => {
   }
 });
 
+test('a timer keeps its owner while pending, not after it fired or was cancelled', async () => {
+  let fired: () => void;
+  const done = new Promise<void>((r) => (fired = r));
+  const heap = new TimerHeap(() => fired());
+  const a = { name: 'a' };
+  heap.add(1, 60_000, () => {}, a);
+  heap.add(2, 0, () => {}, a);
+  heap.add(3, 60_000, () => {});
+  assert.is(heap.ownerOf(1), a);
+  assert.is(heap.ownerOf(3), null, 'added with none');
+  assert.ok(heap.cancel(1));
+  assert.is(heap.ownerOf(1), null, 'cancelled');
+  await done;
+  assert.is(heap.ownerOf(2), null, 'fired');
+  heap.clear();
+});
+
 test("a deadline past setTimeout's range arms it for the longest delay it takes (Node would take 1 ms, every time)", () => {
   const armed: number[] = [];
   const real = globalThis.setTimeout;
