@@ -306,7 +306,11 @@ export class Spawner {
       s.scheduler.asyncPending--;
       return true;
     };
-    this.arm(p, req).abandon = settle;
+    // Abandoned (the spawn timed out, or the process died during init): whatever init does later is ignored,
+    // and its span ends now, or it would stay open, unexported, for good.
+    this.arm(p, req).abandon = () => {
+      if (settle() && span !== undefined) s.observer.spanEnded(span, new Error('init abandoned: the spawn timed out, or the process exited during init'));
+    };
     r.then(
       (state) => {
         if (!settle()) return; // timed out: the process is gone

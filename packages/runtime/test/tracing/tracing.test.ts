@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { ActorSystem, InvalidOptionError, type Pid, type ShardDeath } from '@joerl/runtime';
-import { expect, expectReport, probe, withSystem } from '../helpers.ts';
+import { PROBE, expect, expectReport, probe, withSystem } from '../helpers.ts';
 import { byName, parentOf, sdk, spansWhere } from './helpers.ts';
 
 const test = suite('tracing');
@@ -174,6 +174,31 @@ test('a GenServer call carries context both ways: the server works under the cal
       assert.equal(names, ['actor.handle_message', 'message.receive', 'message.send', 'gen_server.call', 'request']);
       assert.is(call!.kind, SpanKind.CLIENT);
       assert.equal(call!.links.map((l) => l.context.spanId), [handle!.spanContext().spanId], 'the reply brought the server\'s span back');
+    });
+  } finally {
+    await otel.done();
+  }
+});
+
+test('a traced spawn whose init is abandoned (it timed out) ends its lifecycle span, with an error', async () => {
+  const otel = sdk();
+  try {
+    await withSystem({ threads: 1, tracing: { processors: [otel.processor] } }, async (system) => {
+      const inbox = system.inbox();
+      await probe(system, inbox, 1, { tag: 'warm' }); // loaded first: the timeout is meant for init
+      let child = '';
+      await trace.getTracer('test').startActiveSpan('boot', async (root) => {
+        const err = await system.spawn(PROBE, { report: inbox.pid, blockInit: true }, { shard: 1, timeoutMs: 100 }).then(
+          () => assert.unreachable('the spawn must time out'),
+          (e: { code?: string }) => e,
+        );
+        assert.is((err as { code?: string }).code, 'ERR_SPAWN_TIMEOUT');
+        child = /<[\d.]+>/.exec(String((err as Error).message))![0];
+        root.end();
+      });
+      const [started] = await spansWhere(system, otel.exporter, (s) => s.name === 'actor.lifecycle' && s.attributes['actor.event'] === 'started' && s.attributes['actor.pid'] === child);
+      assert.is(started!.status.code, SpanStatusCode.ERROR);
+      assert.match(String(started!.status.message), /init abandoned/);
     });
   } finally {
     await otel.done();
