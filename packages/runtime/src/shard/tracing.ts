@@ -216,6 +216,9 @@ export class ThreadTracing {
     return (x >>> 0) / 0x1_0000_0000;
   }
 
+  /** onCall refused its call a trace: the request it sends next is refused too, not sampled on its own. */
+  private callRefused = false;
+
   /**
    * A message is sent: a PRODUCER span, ended at once. Returns the context
    * the envelope carries, or undefined: then the envelope carries nothing.
@@ -223,6 +226,11 @@ export class ThreadTracing {
    * send: copy its words, or keep `kept()`.
    */
   onSend(from: Pid | undefined, to: Pid): ReturnType<typeof newWordContext> | undefined {
+    // A call refused a trace (onCall): its request is that call's send, not a new decision.
+    if (this.callRefused) {
+      this.callRefused = false;
+      return undefined;
+    }
     // The common case, small enough to inline into the send: in a turn, no context entered
     // (the active one is the root, see activeNow), new traces still to refuse. As decide, counted down.
     const cm = this.cm;
@@ -389,7 +397,11 @@ export class ThreadTracing {
   /** A call from here: a CLIENT span, active while the call message is sent. */
   onCall(to: Pid): Span | undefined {
     const d = this.decide();
-    if (d === NOT_TRACED) return undefined;
+    if (d === NOT_TRACED) {
+      // The request goes out next (Calls.call), and every send path asks onSend first.
+      this.callRefused = true;
+      return undefined;
+    }
     const dest = to.toString();
     return this.tracer.startWith(
       'gen_server.call',

@@ -48,6 +48,23 @@ test('at 1%, about one send in a hundred starts a trace, the gaps between them s
   assert.ok(long > 0.09 && long < 0.18, `gaps over 200: ${long}`);
 });
 
+test("a call refused a trace sends its request untraced: the request is not sampled on its own (no request without its call's span)", () => {
+  const tracing = new ThreadTracing({ sampleRate: 0.5, propagation: 'parent' }, counting(), false);
+  const from = new Pid(0, 1, 1);
+  const to = new Pid(0, 2, 1);
+  let refused = 0;
+  for (let i = 0; i < 2000; i++) {
+    const span = tracing.onCall(to);
+    // As Calls.call: the request goes out right after, under the call's span when it has one.
+    const tc = span === undefined ? tracing.onSend(from, to) : context.with(trace.setSpan(context.active(), span), () => tracing.onSend(from, to));
+    if (span === undefined) {
+      refused++;
+      assert.is(tc, undefined, `call ${i} was refused a trace, its request was traced`);
+    } else span.end();
+  }
+  assert.ok(refused > 800 && refused < 1200, `about half the calls refused at 0.5: ${refused}`);
+});
+
 test('at 0 no send starts a trace; at 1 every send does', () => {
   assert.is(sample(0, 10_000).kept, 0);
   assert.is(sample(1, 10_000).kept, 10_000);
