@@ -8,7 +8,7 @@
  *
  *   byte 0        64           96          100   104   108   112   116        128              128 + capacity
  *   +-------------+------------+-----------+-----+-----+-----+-----+----------+--+--------------+
- *   | WRITE (i32) | READ (i32) | NEED_SPACE| ACK |TAKEN|EPOCH| GEN | ATTACHED |  | data: frames |
+ *   | WRITE (i32) | READ (i32) | NEED_SPACE| ACK |TAKEN|EPOCH| GEN | ATTACHED |MID| data: frames |
  *   +-------------+------------+-----------+-----+-----+-----+-----+----------+--+--------------+
  *     producer's    consumer's   set by a    side channel of this pair            set by the
  *     cache line    cache line   blocked     (ARCHITECTURE.md, "Big payloads"):   consumer once
@@ -49,6 +49,14 @@ export const EPOCH_INDEX = 27;
 export const PORT_GEN_INDEX = 28;
 /** Int32 index: 1 once the consumer holds this ring (its producer holds other output back until then). */
 export const ATTACHED_INDEX = 29;
+/**
+ * Int32 index: 1 while the consumer has freed the first frames of a message
+ * that continues (MORE_FLAG) and not yet its last. A reader that starts on
+ * the ring (a restarted consumer, the main thread draining a dead one's)
+ * finds it set and skips to the end of that message, counting it lost: its
+ * first bytes went with the reader that freed them.
+ */
+export const MID_MESSAGE_INDEX = 30;
 /** Int32 slots of the ring header. */
 export const RING_HEADER_I32 = 32;
 /** Bytes before the data region. */

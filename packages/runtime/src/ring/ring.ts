@@ -1,6 +1,6 @@
 // Single-producer single-consumer byte ring over a SharedArrayBuffer: framed writes, batched publish, fragment reassembly.
 
-import { MAX_CHUNK_DIVISOR, MORE_FLAG, NEED_SPACE_INDEX, PAD, RAW_TAG, READ_INDEX, RESET, RING_HEADER_BYTES, RING_HEADER_I32, SIDE_FLAG, WRITE_INDEX } from './layout.js';
+import { MAX_CHUNK_DIVISOR, MID_MESSAGE_INDEX, MORE_FLAG, NEED_SPACE_INDEX, PAD, RAW_TAG, READ_INDEX, RESET, RING_HEADER_BYTES, RING_HEADER_I32, SIDE_FLAG, WRITE_INDEX } from './layout.js';
 
 /** The largest reassembly buffer a reader keeps between messages. */
 const KEEP_ASSEMBLY = 4 * 1024 * 1024;
@@ -197,8 +197,12 @@ export class RingReader {
   private readonly i32: Int32Array;
   /** The word hasData read last at the read position (see there; public only so the read is kept). */
   touched = 0;
+  /** Skipping the rest of a message an earlier reader of this ring began (see MID_MESSAGE_INDEX). */
+  private skipping: boolean;
+  /** Called for each message skipped so (lost: its first bytes went with that reader). */
+  private readonly onDropped: (() => void) | null;
 
-  constructor(sab: SharedArrayBuffer) {
+  constructor(sab: SharedArrayBuffer, onDropped: (() => void) | null = null) {
     const cap = capacityOf(sab);
     this.mask = cap - 1;
     this.ctl = new Int32Array(sab, 0, RING_HEADER_BYTES / 4);
@@ -206,6 +210,8 @@ export class RingReader {
     this.u32 = new Uint32Array(sab, RING_HEADER_BYTES, cap / 4);
     this.i32 = new Int32Array(sab, RING_HEADER_BYTES, cap / 4);
     this.r = Atomics.load(this.ctl, READ_INDEX);
+    this.skipping = Atomics.load(this.ctl, MID_MESSAGE_INDEX) !== 0;
+    this.onDropped = onDropped;
   }
 
   /**
@@ -246,6 +252,7 @@ export class RingReader {
       if (header === RESET) {
         this.partial = null;
         this.partialLen = 0;
+        if (this.skipping || Atomics.load(this.ctl, MID_MESSAGE_INDEX) !== 0) this.endSkip(false);
         this.r = (this.r + 4) | 0;
         continue;
       }
@@ -256,14 +263,25 @@ export class RingReader {
       const start = pos + (tagged ? 8 : 4);
       // A tagged frame's size counts its tag word.
       const size = tagged ? len + 4 : len;
+      if (this.skipping) {
+        // The rest of a message whose start an earlier reader freed: not a message on its own.
+        this.release(size);
+        if (!more) this.endSkip(true);
+        continue;
+      }
       if (more || this.partial !== null) {
-        if (this.partial === null) this.partialTag = tag;
+        if (this.partial === null) {
+          this.partialTag = tag;
+          // Before its bytes are freed: a reader that comes after this one must know it starts mid-message.
+          Atomics.store(this.ctl, MID_MESSAGE_INDEX, 1);
+        }
         this.append(start, len);
         if (!more) {
           const whole = this.partial!.subarray(0, this.partialLen);
           const wholeTag = this.partialTag;
           this.partial = null;
           this.partialLen = 0;
+          Atomics.store(this.ctl, MID_MESSAGE_INDEX, 0);
           this.release(size);
           onMessage(whole, wholeTag);
           // A rare huge message does not pin its buffer for good.
@@ -311,6 +329,13 @@ export class RingReader {
     this.r = (this.r + 4 + ((len + 3) & ~3)) | 0;
     // seq_cst store: our copies of these bytes are done before the producer may overwrite them.
     Atomics.store(this.ctl, READ_INDEX, this.r);
+  }
+
+  /** The message being skipped ended (`lost`: its last frame was read; false: the producer restarted). */
+  private endSkip(lost: boolean): void {
+    this.skipping = false;
+    Atomics.store(this.ctl, MID_MESSAGE_INDEX, 0);
+    if (lost && this.onDropped !== null) this.onDropped();
   }
 
   /** True (once) if the producer is blocked on a full ring: the caller should wake it. */

@@ -27,10 +27,10 @@ export class Inbound {
    * producer: it holds its output to other threads until this ring is read
    * (see Transport's barrier).
    */
-  constructor(from: number, sab: SharedArrayBuffer, ctl: Int32Array, intake: SideIntake) {
+  constructor(from: number, sab: SharedArrayBuffer, ctl: Int32Array, intake: SideIntake, onDropped: (() => void) | null = null) {
     this.from = from;
     this.intake = intake;
-    this.reader = new RingReader(sab);
+    this.reader = new RingReader(sab, onDropped);
     this.hdr = ringHeader(sab);
     Atomics.store(this.hdr, ATTACHED_INDEX, 1);
     wakeThread(ctl, from);

@@ -39,10 +39,18 @@ export class TransportInput {
     this.onOps = onOps;
   }
 
+  /**
+   * A message whose first frames this thread's previous life had read (the
+   * rest is skipped: see MID_MESSAGE_INDEX) was lost; set by the thread
+   * runtime (counted as a failed send).
+   */
+  onDropped: (() => void) | null = null;
+  private readonly dropped = (): void => this.onDropped?.();
+
   /** A ring from `from` into this thread (from start-up data, or handed over while running); a second copy is ignored. */
   attachRing(from: number, ring: SharedArrayBuffer): void {
     if (this.inBy[from] !== null && this.inBy[from] !== undefined) return;
-    const i = new Inbound(from, ring, this.ctl, this.intake);
+    const i = new Inbound(from, ring, this.ctl, this.intake, this.dropped);
     this.inBy[from] = i;
     this.ins.push(i);
   }

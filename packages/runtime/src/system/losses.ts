@@ -65,15 +65,18 @@ export type FoundMessage = (to: Pid, message: unknown) => void;
  * Consumes every published frame of a ring whose consumer has ended for good
  * (the main thread takes its place) and hands each message op found to
  * `found`; returns how many there were. Other ops (signals to processes that
- * no longer exist) are returned to `other`. A frame that cannot be decoded
- * (a message half read by the dead consumer) is skipped.
+ * no longer exist) are returned to `other`. The rest of a message whose
+ * start the dead consumer (or an earlier drain) had read is skipped and
+ * counted (see MID_MESSAGE_INDEX); a frame that still cannot be decoded is
+ * skipped.
  */
 export function drainRing(sab: SharedArrayBuffer, records: SharedArrayBuffer, consumer: number, found: FoundMessage | null, other?: (ops: unknown[], at: number) => void, node = 0): number {
-  const reader = new RingReader(sab);
+  let n = 0;
+  // (Its content went with the reader that took its first frames: counted, not found.)
+  const reader = new RingReader(sab, () => n++);
   // Made on the first frame: a gone shard's rings are looked at every 50 ms, most times empty.
   let decoder: ReturnType<typeof frameDecoder> | null = null;
   reader.takeNeedSpace();
-  let n = 0;
   while (reader.hasData()) {
     reader.read((bytes, tag) => {
       // A raw frame holds no ops (span rows, only ever bound for the main thread).

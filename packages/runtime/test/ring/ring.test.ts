@@ -157,6 +157,33 @@ test('RESET drops a half-received message from a dead producer', () => {
   assert.equal(got[0], bytes(10, 2));
 });
 
+test('a reader that starts on a ring mid-message (its consumer restarted) skips the rest and counts it lost, then reads on', () => {
+  const sab = createRingBuffer(4096);
+  const w = new RingWriter(sab);
+  const first = new RingReader(sab);
+  const big = bytes(3000, 7);
+  const chunk = w.maxChunk;
+  // The first chunk is published and read (its bytes freed), then that reader is gone.
+  assert.ok(w.tryWrite(big.subarray(0, chunk), true));
+  w.publish();
+  assert.is(readAll(first).length, 0);
+  let dropped = 0;
+  const next = new RingReader(sab, () => dropped++);
+  for (let off = chunk; off < big.length; off += chunk) {
+    const end = Math.min(big.length, off + chunk);
+    assert.ok(w.tryWrite(big.subarray(off, end), end < big.length));
+    w.publish();
+  }
+  assert.ok(w.tryWrite(bytes(10, 8), false));
+  w.publish();
+  // Not the rest of the big message read as a message of its own: only the whole one after it.
+  assert.equal(readAll(next), [bytes(10, 8)]);
+  assert.is(dropped, 1);
+  // A reader made after that (the next restart) starts clean.
+  assert.ok(w.tryWrite(bytes(20, 9), false));
+  w.publish();
+  assert.equal(readAll(new RingReader(sab)), [bytes(20, 9)]);
+});
 
 test('fragmented messages one after another reuse the reader reassembly buffer: each arrives whole, none shows an earlier one', () => {
   const sab = createRingBuffer(1024);
