@@ -124,6 +124,18 @@ export class RingWriter {
     return this.cap;
   }
 
+  /**
+   * Whether a frame of `len` payload bytes (`tagged`: with a tag word) would
+   * be written now: tryWrite's own test, the padding of the ring's end
+   * included when the frame must start over at 0.
+   */
+  fits(len: number, tagged: boolean): boolean {
+    const need = (tagged ? 8 : 4) + ((len + 3) & ~3);
+    const tail = this.cap - (this.w & this.mask);
+    this.readSeen = Atomics.load(this.ctl, READ_INDEX);
+    return this.cap - ((this.w - this.readSeen) >>> 0) >= (need > tail ? tail + need : need);
+  }
+
   /** Free bytes right now (for the scheduler's "can the overflow move?" check). */
   free(): number {
     this.readSeen = Atomics.load(this.ctl, READ_INDEX);

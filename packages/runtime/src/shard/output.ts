@@ -209,8 +209,9 @@ export class Output {
   canDrain(o: Outbound): boolean {
     const p = o.overflow[0]!;
     if (p.side !== null && !o.sideReady(p.side.kib, this.budgetKiB)) return false;
-    const next = Math.min(o.writer.maxChunk, p.bytes.length - p.offset);
-    return o.writer.free() >= next + 12;
+    // What drain writes first (a chunk, tagged if it is the batch's first), wrap included: free space the
+    // chunk cannot use (a tail too short for it) kept the loop going round a write that could not happen.
+    return o.writer.fits(Math.min(o.writer.maxChunk, p.bytes.length - p.offset), p.tag !== 0);
   }
 }
 
