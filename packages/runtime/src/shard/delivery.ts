@@ -10,7 +10,7 @@ import { forLocal, forWire } from '../codec/prepare.js';
 import { InvalidArgumentError, MailboxFullError, NoProcError, UnknownNameError } from '../errors.js';
 import { describe } from '../validate.js';
 import { DROPPED, THREAD_STRIDE_I32 } from '../ring/control-block.js';
-import { type DeadLetter, type DeadLetterReason, OP_CALL, OP_CALL_AT, OP_CLOCK, OP_DEAD_LETTER, OP_MONITOR, OP_SEND, OP_SEND_AT, OP_SEND_TP, OP_SEND_TR, OP_TRACE_KEY, isCallOp, isSendOp } from './protocol.js';
+import { type DeadLetter, type DeadLetterReason, OP_CALL, OP_CALL_AT, OP_CLOCK, OP_DEAD_LETTER, OP_MONITOR, OP_REMOTE, OP_SEND, OP_SEND_AT, OP_SEND_TP, OP_SEND_TR, OP_TRACE_KEY, isCallOp, isSendOp } from './protocol.js';
 import type { Receive } from './receive.js';
 import { R_SEND, R_SEND_TP, REMOTE } from './remote-ops.js';
 import { NO_ROUTE, type Router } from './router.js';
@@ -325,7 +325,7 @@ export class Delivery {
     try {
       dl.message = forWire(message, false);
     } catch {
-      dl.message = '[unencodable message]';
+      dl.message = UNENCODABLE;
     }
     s.transport.counted(0);
     s.transport.emit1(0, OP_DEAD_LETTER, dl);
@@ -339,7 +339,15 @@ export class Delivery {
 
   /** An op that passed the encodability check but still failed to pack: report it, drop only it. */
   onUnencodableOp(dest: number, op: unknown[]): void {
-    if (isSendOp(op[0]) || isCallOp(op[0])) this.deadLetter(new Pid(this.s.node, dest, op[1] as number), '[unencodable message]', 'unencodable');
+    const kind = op[0];
+    if (isSendOp(kind) || isCallOp(kind)) this.deadLetter(new Pid(this.s.node, dest, op[1] as number), UNENCODABLE, 'unencodable');
+    // A message to another node, on its way to the main thread: the op names its target.
+    else if (kind === OP_REMOTE && (op[1] === R_SEND || op[1] === R_SEND_TP)) this.deadLetter(op[2] as Pid, UNENCODABLE, 'unencodable');
+    else if (kind === OP_DEAD_LETTER) {
+      // A dead letter whose message would not encode (changed after it was sent): reported without it, counted already.
+      this.s.transport.counted(0);
+      this.s.transport.emit1(0, OP_DEAD_LETTER, { ...(op[1] as DeadLetter), message: UNENCODABLE });
+    }
   }
 
   /** A pid, or the pid registered under a name (ERR_UNKNOWN_NAME otherwise). */
@@ -386,3 +394,6 @@ export class Delivery {
     throw new InvalidArgumentError(`send needs a Pid or a registered name, got ${describe(to)}`);
   }
 }
+
+/** What a dead letter says of a message that could not be encoded. */
+const UNENCODABLE = '[unencodable message]';

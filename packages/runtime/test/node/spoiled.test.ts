@@ -1,0 +1,35 @@
+// A message to another node that no longer encodes when its batch is packed (changed after the send) is a dead letter, not lost.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MemoryHub } from '@joerl/runtime';
+import { EVENT_TIMEOUT_MS, PROBE, expectReport } from '../helpers.ts';
+import { connected, memoryNode } from './helpers.ts';
+
+test('a send to another node spoiled after it was sent is reported as an unencodable dead letter', async () => {
+  const hub = new MemoryHub();
+  // Unchecked sends, as in production: the message is packed as it is when its batch goes.
+  const a = await memoryNode(hub, 'a', {}, { checkLocalSends: false });
+  const b = await memoryNode(hub, 'b');
+  try {
+    await connected(a, 'b');
+    const inboxA = a.inbox();
+    const target = b.inbox();
+    const sender = await a.spawn(PROBE, { report: inboxA.pid, tag: 'spoiler' }, { shard: 1 });
+    await expectReport(inboxA, 'started', 'spoiler');
+    let timer: NodeJS.Timeout | undefined;
+    const dead = new Promise<any>((resolve, reject) => {
+      a.on('deadLetter', resolve);
+      timer = setTimeout(() => reject(new Error(`no dead letter within ${EVENT_TIMEOUT_MS} ms`)), EVENT_TIMEOUT_MS);
+    }).finally(() => clearTimeout(timer));
+    a.send(sender, { op: 'send-then-spoil', to: target.pid } as never);
+    const dl = await dead;
+    assert.is(dl.reason, 'unencodable');
+    assert.is(String(dl.to), String(target.pid));
+    assert.is(dl.message, '[unencodable message]');
+  } finally {
+    await b.shutdown();
+    await a.shutdown();
+  }
+});
+
+test.run();
