@@ -216,6 +216,8 @@ export class ThreadTracing {
     return (x >>> 0) / 0x1_0000_0000;
   }
 
+  /** A send span is with the sink (see sendTraced). */
+  private sinking = false;
   /** onCall refused its call a trace: the request it sends next is refused too, not sampled on its own. */
   private callRefused = false;
 
@@ -248,10 +250,18 @@ export class ThreadTracing {
     // Never seen by user code and ended at once: no Span object, a row straight away; ids as words (no hex).
     const parent = d === ROOT ? null : d;
     // A new trace: its ids derived from its number under the thread's root key, which its envelope carries alone (see rootKey).
-    // One context a thread, reused: the caller copies its words at once (a local mailbox keeps `kept()`).
-    const sc = parent === null ? renewRoot(this.sendCtx) : renewChild(this.sendCtx, parent);
+    // One context a thread, reused: the caller copies its words at once (a local mailbox keeps `kept()`); a send from
+    // the sink (the main thread's runs processors, user code, at once) gets its own, as the caller's is not copied yet.
+    const base = this.sinking ? newWordContext(null) : this.sendCtx;
+    const sc = parent === null ? renewRoot(base) : renewChild(base, parent);
     const t = this.sendTime(d);
-    this.sink.endedBuiltin(BUILTIN_SEND, sc.s0, sc.s1, sc, parent === null ? 0 : parent.s0, parent === null ? 0 : parent.s1, parent !== null && parent.isRemote, t, t, to.node, to.shard, to.serial, null, from === undefined ? 0 : from.node, from === undefined ? -1 : from.shard, from === undefined ? 0 : from.serial);
+    const was = this.sinking;
+    this.sinking = true;
+    try {
+      this.sink.endedBuiltin(BUILTIN_SEND, sc.s0, sc.s1, sc, parent === null ? 0 : parent.s0, parent === null ? 0 : parent.s1, parent !== null && parent.isRemote, t, t, to.node, to.shard, to.serial, null, from === undefined ? 0 : from.node, from === undefined ? -1 : from.shard, from === undefined ? 0 : from.serial);
+    } finally {
+      this.sinking = was;
+    }
     return sc;
   }
 

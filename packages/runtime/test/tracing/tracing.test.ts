@@ -2,7 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ActorSystem, InvalidOptionError, type Pid, type ShardDeath } from '@joerl/runtime';
 import { PROBE, expect, expectReport, probe, withSystem } from '../helpers.ts';
 import { byName, parentOf, sdk, spansWhere } from './helpers.ts';
@@ -199,6 +199,42 @@ test('a traced spawn whose init is abandoned (it timed out) ends its lifecycle s
       const [started] = await spansWhere(system, otel.exporter, (s) => s.name === 'actor.lifecycle' && s.attributes['actor.event'] === 'started' && s.attributes['actor.pid'] === child);
       assert.is(started!.status.code, SpanStatusCode.ERROR);
       assert.match(String(started!.status.message), /init abandoned/);
+    });
+  } finally {
+    await otel.done();
+  }
+});
+
+test('a span processor that sends while a send span ends (on the main thread) leaves that send its own ids', async () => {
+  const otel = sdk();
+  let onEnd = (_s: ReadableSpan): void => {};
+  const sending: SpanProcessor = { onStart() {}, onEnd: (s) => onEnd(s), forceFlush: async () => {}, shutdown: async () => {} };
+  try {
+    await withSystem({ threads: 2, tracing: { processors: [otel.processor, sending] } }, async (system) => {
+      const inbox = system.inbox();
+      const a = (await system.spawn(RELAY, undefined, { shard: 1 })) as Pid<any>;
+      const b = (await system.spawn(RELAY, undefined, { shard: 2 })) as Pid<any>;
+      // The send to a ends its span with the processors, and this one sends to b right then (nested, on the main thread).
+      onEnd = (s) => {
+        if (s.name !== 'message.send' || s.attributes['actor.to_pid'] !== String(a)) return;
+        onEnd = () => {};
+        system.send(b, { route: [], report: inbox.pid, note: 'nested' });
+      };
+      otel.exporter.reset();
+      await trace.getTracer('test').startActiveSpan('request', async (root) => {
+        system.send(a, { route: [], report: inbox.pid, note: 'outer' });
+        await expect(inbox, (m) => m?.done === 'outer', 'the outer message handled');
+        await expect(inbox, (m) => m?.done === 'nested', 'the nested message handled');
+        root.end();
+      });
+      const receives = await spansWhere(system, otel.exporter, (s) => s.name === 'message.receive' && (s.attributes['actor.to_pid'] === String(a) || s.attributes['actor.to_pid'] === String(b)), 2);
+      const sends = otel.exporter.getFinishedSpans().filter(byName('message.send'));
+      for (const to of [a, b]) {
+        const send = sends.find((s) => s.attributes['actor.to_pid'] === String(to));
+        const got = receives.find((s) => s.attributes['actor.to_pid'] === String(to));
+        assert.ok(send !== undefined && got !== undefined, `a send and a receive span for ${to}`);
+        assert.is(parentOf(got!), send!.spanContext().spanId, `the receive at ${to} is under the send to ${to}`);
+      }
     });
   } finally {
     await otel.done();
