@@ -37,7 +37,7 @@ export interface ActorHost {
   call(p: Proc, to: Pid<unknown> | string, req: unknown, timeoutMs: number, signal?: AbortSignal): Promise<unknown>;
   cast(to: Pid<unknown> | string, msg: unknown, from?: Pid): void;
   reply(from: From, ok: boolean, value: unknown, by?: Proc | null): void;
-  offload(module: ModuleRef, input: unknown, exportName?: string, signal?: AbortSignal): Promise<unknown>;
+  offload(module: ModuleRef, input: unknown, exportName?: string, signal?: AbortSignal, owner?: Proc | null): Promise<unknown>;
   flush(): void;
   probe(p: Proc): BehaviourProbe;
   /** This node's name (null without `node`). */
@@ -204,7 +204,7 @@ export class ActorCtx implements ActorContext<unknown> {
   }
 
   offload(module: ModuleRef, input: unknown, opts?: OffloadJobOptions): Promise<any> {
-    return this.#h.offload(module, input, opts?.export, opts?.signal);
+    return this.#h.offload(module, input, opts?.export, opts?.signal, this.#p);
   }
 
   monitorNode(name: string): void {
@@ -229,7 +229,7 @@ export class ActorCtx implements ActorContext<unknown> {
 
   offloadMessage(module: ModuleRef, input: unknown, tag: unknown, opts?: { export?: string }): void {
     const self = this.#p.pid;
-    this.#h.offload(module, input, opts?.export).then(
+    this.#h.offload(module, input, opts?.export, undefined, this.#p).then(
       (value) => this.#h.sendQuiet(self, { type: 'OFFLOAD', tag, ok: true, value }),
       (err: unknown) => this.#h.sendQuiet(self, { type: 'OFFLOAD', tag, ok: false, error: toWireError(err) }),
     );

@@ -42,6 +42,8 @@ export class Exits {
    * init is pending). The spawn layer above sets it, to forget the start's deadline and pending work.
    */
   startEnded: (p: Proc) => void = () => {};
+  /** `p` is exiting: the offload jobs it waits on reject (set by the thread runtime; see Offload.ownerExited). */
+  offloadsEnded: (p: Proc) => void = () => {};
 
   // ---- the process API
 
@@ -189,6 +191,7 @@ export class Exits {
     this.rcv.cancel(p);
     this.timers.cancelAll(p);
     this.calls.cancel(p);
+    this.offloadsEnded(p);
     const b = p.behaviour;
     if (reason === 'killed' || !p.initialized || b === null) {
       this.finish(p, reason);
@@ -237,10 +240,11 @@ export class Exits {
     if (p.status === S_DEAD) return;
     const s = this.s;
     p.status = S_DEAD;
-    // Cancelled when the exit began; a receive or a timer its code made since (a terminate cut off by
+    // Cancelled when the exit began; a receive, a timer or an offload job its code made since (a terminate cut off by
     // its time limit, an async handler resuming after a kill) dies with it too.
     this.rcv.cancel(p);
     this.timers.cancelAll(p);
+    this.offloadsEnded(p);
     s.procs.delete(p.pid.serial);
     s.countProcs();
     s.counters.exited++;

@@ -83,6 +83,7 @@ export class ThreadRuntime implements ActorHost {
     if (s.distributed && init.thread !== 0) s.remote = (k, to, a, b, c, d) => s.transport.emit6(0, OP_REMOTE, k, to, a, b, c, d);
     this.spawner = new Spawner(s, new Placement(s), this.exits, (p) => new ActorCtx(this, p));
     this.offloads = new Offload(s);
+    this.exits.offloadsEnded = (p) => this.offloads.ownerExited(p);
     const dispatch = new Dispatcher(s, { delivery: this.delivery, calls: this.calls, exits: this.exits, names: this.names, spawner: this.spawner, offload: this.offloads, remote: this.remote });
     this.router.dispatchWith(dispatch.dispatch);
     s.transport = new Transport(init.thread, init.threads, init.rings, s.ctl.i32, { ...init.config, records: init.records }, (ops, from) => dispatch.dispatch(ops, 0, ops.length, from), (dest, op) => this.delivery.onUnencodableOp(dest, op));
@@ -215,8 +216,8 @@ export class ThreadRuntime implements ActorHost {
   reply(from: From, ok: boolean, value: unknown, by: Proc | null = null): void {
     this.calls.reply(from, ok, value, by);
   }
-  offload(module: ModuleRef, input: unknown, exportName?: string, signal?: AbortSignal): Promise<unknown> {
-    return this.offloads.offload(module, input, exportName, signal);
+  offload(module: ModuleRef, input: unknown, exportName?: string, signal?: AbortSignal, owner: Proc | null = null): Promise<unknown> {
+    return this.offloads.offload(module, input, exportName, signal, owner);
   }
   flush(): void {
     this.state.transport.flush();

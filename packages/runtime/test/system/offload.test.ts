@@ -25,6 +25,24 @@ test('an actor offloads a CPU job and awaits its result; its shard keeps serving
   assert.equal(done.result, { n: 30, fib: 832040 });
 });
 
+test("a process's exit rejects the jobs it waits on (ERR_NO_PROC), as its calls: its code does not go on with a result", async () => {
+  const worker = await probe(system, inbox, 1, { tag: 'killed-offloader' });
+  const neighbour = await probe(system, inbox, 1, { tag: 'offloader-neighbour' });
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const ref = inbox.monitor(worker);
+  system.send(worker, { op: 'offload', url: JOBS.href, input: { flag }, export: 'gate' });
+  // The worker awaits its job once its turn is over; the neighbour's turn comes after it (one ring, in order).
+  system.send(neighbour, { op: 'ping' });
+  await expectReport(inbox, 'pong', 'offloader-neighbour');
+  system.exit(worker, 'kill');
+  await expect<any>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'DOWN of the worker');
+  // Rejected at the exit, with the gate still closed (the job still running on the pool).
+  const failed = await expectReport(inbox, 'offload-failed', 'killed-offloader');
+  assert.is(failed.code, 'ERR_NO_PROC');
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+});
+
 test('results can arrive as a message instead', async () => {
   const worker = await probe(system, inbox, 2, { tag: 'by-message' });
   system.send(worker, { op: 'offload-message', url: JOBS.href, input: { n: 20 }, tag: 'job-20' });
