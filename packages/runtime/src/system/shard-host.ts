@@ -105,6 +105,9 @@ export class ShardHost {
         this.ready = false;
         this.closeAdmin();
         if (this.stopping !== null) {
+          // Ended by the stop, on its own or terminated after the stop's time limit (a handler that never
+          // returned): what it held, a name-table lock or spawns waiting on it, is taken back as after a death.
+          this.onDeath({ shard: this.shard, incarnation: this.incarnation, cause: 'exit', message: 'stopped with the system', duringStart: false, final: true });
           this.stopping.resolve();
           return;
         }

@@ -144,4 +144,22 @@ test('shutdown stops every actor with reason shutdown (terminate runs), then ref
   // The test runner fails this file if the process does not exit on its own now.
 });
 
+test('a shard that does not stop in time is terminated, and a spawn waiting on it fails instead of never settling', async () => {
+  const system = await ActorSystem.start({ threads: 1, shutdownTimeoutMs: 200 });
+  const inbox = system.inbox();
+  const hog = await probe(system, inbox, 1, { tag: 'stuck' });
+  system.send(hog, { op: 'hog', ms: 60_000 });
+  await expectReport(inbox, 'hogging', 'stuck');
+  // Asked of the stuck shard, which will never read it: only the shard's end can answer it.
+  let outcome = 'pending';
+  const spawning = system.spawn(PROBE, { report: inbox.pid }, { shard: 1 }).then(
+    () => (outcome = 'resolved'),
+    (err: { code?: string }) => (outcome = String(err.code)),
+  );
+  await system.shutdown();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.is(outcome, 'ERR_SHARD_DOWN', 'the spawn failed when its shard was terminated');
+  await spawning;
+});
+
 test.run();
