@@ -1,7 +1,7 @@
 // The system's one HTTP endpoint (/metrics, and the health probes mounted on it): started once, asked again, returned or refused.
 
 import type { EndpointOptions, TelemetryServer } from '@joerl/telemetry';
-import { InvalidOptionError, ServerRunningError } from '../errors.js';
+import { InvalidOptionError, ServerRunningError, SystemStoppedError } from '../errors.js';
 
 type Registry = Parameters<typeof TelemetryServer.listen>[0];
 
@@ -10,6 +10,8 @@ export class MetricsEndpoint {
   server: TelemetryServer | null = null;
   private serving: Promise<TelemetryServer> | null = null;
   private host = '';
+  /** close() was called: no server starts any more (a serve still importing the package when it was must not listen after). */
+  private closed = false;
 
   constructor(private readonly registry: Registry) {}
 
@@ -22,6 +24,7 @@ export class MetricsEndpoint {
     // Loaded on first use, not at the top: every shard loads this file (actor modules import the package's entry),
     // and the server with node:http cost each of them heap only the main thread needs.
     const { TelemetryServer, checkEndpoint } = await import('@joerl/telemetry');
+    if (this.closed) throw new SystemStoppedError();
     let endpoint: { port: number; host: string };
     try {
       endpoint = checkEndpoint(options);
@@ -48,6 +51,7 @@ export class MetricsEndpoint {
 
   /** Closes it, if it was started (a listen still under way is awaited first). */
   async close(): Promise<void> {
+    this.closed = true;
     if (this.serving !== null) await this.serving.then((s) => s.close(), () => {});
   }
 }

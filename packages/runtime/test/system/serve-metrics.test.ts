@@ -1,7 +1,7 @@
 // One metrics endpoint per system: asked again, serveMetrics returns it when the options fit and refuses another port or host.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ServerRunningError } from '@joerl/runtime';
+import { ActorSystem, ServerRunningError } from '@joerl/runtime';
 import { withSystem } from '../helpers.ts';
 
 test('serveMetrics: the running server for no port, port 0 or its own port; ERR_SERVER_RUNNING for another port or host', () =>
@@ -25,5 +25,18 @@ test('serveMetrics: the running server for no port, port 0 or its own port; ERR_
     }
     assert.is((await fetch(`${a.url}/metrics`)).status, 200, 'the running one still serves');
   }));
+
+test('a serveMetrics still starting when shutdown begins fails with ERR_SYSTEM_STOPPED and leaves no server listening', async () => {
+  const system = await ActorSystem.start({ threads: 1 });
+  const serving = system.serveMetrics({ port: 0 }).then(
+    (server) => server,
+    (err: { code?: string }) => String(err.code),
+  );
+  await system.shutdown();
+  const got = await serving;
+  if (typeof got !== 'string') await got.close(); // (the old behaviour: a server nobody stops)
+  assert.is(got, 'ERR_SYSTEM_STOPPED');
+  assert.is(system.server, null);
+});
 
 test.run();
