@@ -5,7 +5,7 @@ import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
 import { type DownMessage, type From, type MonitorRef, type SystemMessage, isDownMessage } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import { type Proc, S_INBOX } from '../actor/proc.js';
-import { toWireError } from '../errors.js';
+import { NoProcError, SystemStoppedError, toWireError } from '../errors.js';
 import { type ActorHost, DEFAULT_CALL_TIMEOUT_MS, clusterOps } from '../shard/actor-context.js';
 
 const any = (): boolean => true;
@@ -53,10 +53,12 @@ export class Inbox<M = unknown> {
   }
 
   send<T>(to: Pid<T> | string, msg: NoInfer<T>): void {
+    this.#live();
     this.#rt.send(to, msg);
   }
 
   link(pid: Pid<unknown>): void {
+    this.#live();
     this.#rt.link(this.#p, pid);
   }
 
@@ -65,6 +67,7 @@ export class Inbox<M = unknown> {
   }
 
   monitor(pid: Pid<unknown>): MonitorRef {
+    this.#live();
     return this.#rt.monitor(this.#p, pid);
   }
 
@@ -73,10 +76,12 @@ export class Inbox<M = unknown> {
   }
 
   exit(pid: Pid<unknown>, reason: ExitReasonInput): void {
+    this.#live();
     this.#rt.exit(this.#p.pid, pid, reason);
   }
 
   sendAfter<T>(to: Pid<T> | string, msg: NoInfer<T>, delayMs: number): TimerRef {
+    this.#live();
     return this.#rt.sendAfter(this.#p, to, msg, delayMs);
   }
 
@@ -85,10 +90,16 @@ export class Inbox<M = unknown> {
   }
 
   call<P extends Pid<any>>(to: P | string, req: CallOf<P>, opts?: CallOptions): Promise<ReplyOf<P>> {
+    try {
+      this.#live();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.#rt.call(this.#p, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, opts?.signal) as Promise<ReplyOf<P>>;
   }
 
   cast<P extends Pid<any>>(to: P | string, msg: CastOf<P>): void {
+    this.#live();
     this.#rt.cast(to, msg);
   }
 
@@ -103,6 +114,18 @@ export class Inbox<M = unknown> {
   /** Watches the connection to node `name`: one `{ type: 'nodedown', node }` message when it is lost (at once if it is not connected). */
   monitorNode(name: string): void {
     clusterOps.monitorNode(this.#rt, this.#p.pid, name);
+  }
+
+  /**
+   * Throws unless this inbox is open: a closed one (a dead process) sends,
+   * links, monitors, calls and sets timers no more (ERR_NO_PROC), and none
+   * does once the system is stopping (ERR_SYSTEM_STOPPED). A call's reply
+   * would find no caller, a link or monitor would leak on its target, a send
+   * would go into a ring nobody reads any more.
+   */
+  #live(): void {
+    if (this.#p.status === S_INBOX) return;
+    throw this.#rt.systemStopping ? new SystemStoppedError() : new NoProcError(this.#p.pid.toString());
   }
 
   /** Ends this process (reason `normal`): links and monitors on it fire; a pending receive rejects. */

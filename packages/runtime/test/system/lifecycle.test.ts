@@ -162,4 +162,22 @@ test('a shard that does not stop in time is terminated, and a spawn waiting on i
   await spawning;
 });
 
+test('a closed inbox sends, links, monitors, calls and sets timers no more (ERR_NO_PROC); after shutdown no inbox does (ERR_SYSTEM_STOPPED)', async () => {
+  const system = await ActorSystem.start({ threads: 1 });
+  const inbox = system.inbox();
+  const p = await probe(system, inbox, 1, { tag: 'after-close' });
+  const closed = system.inbox();
+  closed.close();
+  const noProc = (e: { code?: string }) => e.code === 'ERR_NO_PROC';
+  assert.throws(() => closed.send(p, { op: 'ping' }), noProc);
+  assert.throws(() => closed.monitor(p), noProc);
+  assert.throws(() => closed.link(p), noProc);
+  assert.throws(() => closed.sendAfter(p, { op: 'ping' }, 1), noProc);
+  assert.throws(() => closed.cast(p as never, 'x' as never), noProc);
+  const call = await closed.call(p as never, 'x' as never).then(() => 'answered', (e: { code?: string }) => String(e.code));
+  assert.is(call, 'ERR_NO_PROC');
+  await system.shutdown();
+  assert.throws(() => inbox.send(p, { op: 'ping' }), (e: { code?: string }) => e.code === 'ERR_SYSTEM_STOPPED');
+});
+
 test.run();
