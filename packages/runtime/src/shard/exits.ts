@@ -14,6 +14,7 @@ import type { Receive } from './receive.js';
 import type { Router } from './router.js';
 import type { ShardState } from './shard-state.js';
 import type { Timers } from './timers.js';
+import { MAX_DELAY } from '../timer/timer-heap.js';
 
 /** The exit reason for links and monitors to a process that does not exist. */
 export const NOPROC: ExitReason = { kind: 'custom', value: 'noproc' };
@@ -210,7 +211,8 @@ export class Exits {
       return;
     }
     const limit = b.terminateTimeoutMs ?? this.s.config.terminateTimeoutMs;
-    const timer = limit === Infinity ? undefined : setTimeout(() => this.finish(p, 'killed'), limit);
+    // (A behaviour's own limit is not checked: past setTimeout's range, Node would take it as 1 ms.)
+    const timer = limit === Infinity ? undefined : setTimeout(() => this.finish(p, 'killed'), Math.min(limit, MAX_DELAY));
     timer?.unref();
     r.then(
       () => {

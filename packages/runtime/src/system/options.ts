@@ -14,6 +14,7 @@ import type { TracingConfig } from '../shard/tracing.js';
 import { moduleHref } from '../actor/module-ref.js';
 import { type LogLevel, type Logger, checkLogging } from './logger.js';
 import { type NodeOptions, type ResolvedNodeOptions, resolveNodeOptions } from '../node/node-options.js';
+import { MAX_DELAY } from '../timer/timer-heap.js';
 
 /** Options for {@link ActorSystem.start}. */
 export interface SystemOptions {
@@ -211,13 +212,13 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
   const maxNames = o.maxNames ?? 16384;
   int(maxNames, 'options.maxNames', 1, 1 << 22);
   const handlerTimeoutMs = o.handlerTimeoutMs ?? 30_000;
-  if (handlerTimeoutMs !== Infinity) num(handlerTimeoutMs, 'options.handlerTimeoutMs', 1, 2 ** 31);
+  if (handlerTimeoutMs !== Infinity) num(handlerTimeoutMs, 'options.handlerTimeoutMs', 1, MAX_DELAY);
   const terminateTimeoutMs = o.terminateTimeoutMs ?? 5000;
-  num(terminateTimeoutMs, 'options.terminateTimeoutMs', 0, 2 ** 31);
+  num(terminateTimeoutMs, 'options.terminateTimeoutMs', 0, MAX_DELAY);
   const spawnTimeoutMs = o.spawnTimeoutMs ?? 30_000;
-  num(spawnTimeoutMs, 'options.spawnTimeoutMs (finite)', 1, 2 ** 31 - 1);
+  num(spawnTimeoutMs, 'options.spawnTimeoutMs (finite)', 1, MAX_DELAY);
   const shutdownTimeoutMs = o.shutdownTimeoutMs ?? 10_000;
-  num(shutdownTimeoutMs, 'options.shutdownTimeoutMs', 0, 2 ** 31);
+  num(shutdownTimeoutMs, 'options.shutdownTimeoutMs', 0, MAX_DELAY);
   if (o.resourceLimits !== undefined && (typeof o.resourceLimits !== 'object' || o.resourceLimits === null)) {
     throw new InvalidOptionError(`options.resourceLimits must be an object like { maxOldGenerationSizeMb: 256 }, got ${describe(o.resourceLimits)}`);
   }
@@ -228,7 +229,7 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
     idleTimeoutMs: off.idleTimeoutMs ?? 30_000,
   };
   int(offload.threads, 'options.offload.threads', 1, 1024);
-  num(offload.idleTimeoutMs, 'options.offload.idleTimeoutMs', 0, 2 ** 31);
+  num(offload.idleTimeoutMs, 'options.offload.idleTimeoutMs', 0, MAX_DELAY);
   let telemetry: TelemetryConfig;
   try {
     telemetry = resolveTelemetry(o.telemetry);

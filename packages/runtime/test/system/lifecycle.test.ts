@@ -27,6 +27,10 @@ test('start validates its options with typed errors that say what to fix', async
     [{ spinMicros: -1 }, /options\.spinMicros/],
     [{ handlerTimeoutMs: 0 }, /options\.handlerTimeoutMs/],
     [{ restartShards: 'yes' }, /options\.restartShards must be a boolean/],
+    // Past setTimeout's range (Node takes such a delay as 1 ms): the longest a timer can wait is the most.
+    [{ terminateTimeoutMs: 2 ** 31 }, /options\.terminateTimeoutMs must be a number from 0 to 2147483647/],
+    [{ shutdownTimeoutMs: 2 ** 31 }, /options\.shutdownTimeoutMs/],
+    [{ offload: { idleTimeoutMs: 2 ** 31 } }, /options\.offload\.idleTimeoutMs/],
   ];
   for (const [opts, re] of bad) {
     try {
