@@ -86,6 +86,8 @@ export class OffloadPool implements OffloadRunner {
   /** What a job that failed with `err` rejects with: the signal's reason once aborted, else a typed error (ours pass as they are). */
   failure(href: string, exportName: string, err: unknown, signal?: AbortSignal): unknown {
     if (signal?.aborted === true) return signal.reason;
+    // A job still running when the system stopped: the pool's end (piscina's "Terminating worker thread"), not the job's.
+    if (this.closed) return new SystemStoppedError('the offload pool');
     // Errors made here (a stopped pool) are already typed; a job's own errors arrive as clones, never as ours.
     return err instanceof JoerlError ? err : translate(href, exportName, err);
   }

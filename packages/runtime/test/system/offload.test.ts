@@ -43,6 +43,16 @@ test("a process's exit rejects the jobs it waits on (ERR_NO_PROC), as its calls:
   Atomics.notify(flag, 0);
 });
 
+test('a system.offload job still running at shutdown rejects with ERR_SYSTEM_STOPPED (the pool ended, not the job)', async () => {
+  const own = await ActorSystem.start({ threads: 1, offload: { threads: 1 } });
+  const job = own.offload(JOBS, { ms: 30_000 }, { export: 'sleep' }).then(
+    () => 'done',
+    (err: { code?: string }) => String(err.code),
+  );
+  await own.shutdown();
+  assert.is(await job, 'ERR_SYSTEM_STOPPED');
+});
+
 test('results can arrive as a message instead', async () => {
   const worker = await probe(system, inbox, 2, { tag: 'by-message' });
   system.send(worker, { op: 'offload-message', url: JOBS.href, input: { n: 20 }, tag: 'job-20' });
