@@ -396,12 +396,23 @@ export class ActorSystem extends EventEmitter {
       for (let t = 1; t <= this.shards; t++) st.transport.input.drainFrom(t);
       st.scheduler.slice();
       await this.#rt.shutdown(0);
-      this.#faults.countLeftovers();
+      // From here each step runs whatever the one before did (a messagesLost listener that throws, an exporter that
+      // fails its flush): the system ends stopped with every handle released, and rejects with the first error.
+      const errors: unknown[] = [];
+      const step = async (fn: () => unknown): Promise<void> => {
+        try {
+          await fn();
+        } catch (err) {
+          errors.push(err);
+        }
+      };
+      await step(() => this.#faults.countLeftovers());
       // Our processes' exits went out first (peers get the real reasons); then we leave the cluster.
-      await this.#node?.stop();
-      await this.#offload.close();
-      await this.#tracing?.forceFlush();
+      await step(() => this.#node?.stop());
+      await step(() => this.#offload.close());
+      await step(() => this.#tracing?.forceFlush());
       this.#state = 'stopped';
+      if (errors.length > 0) throw errors[0];
     })();
     return this.#stopped;
   }

@@ -280,7 +280,9 @@ function resolveTracing(t: TracingOptions | undefined): ResolvedOptions['tracing
   const propagation = t.propagation ?? 'parent';
   if (propagation !== 'parent' && propagation !== 'link') throw new InvalidOptionError(`options.tracing.propagation must be 'parent' or 'link', got ${describe(propagation)}`);
   const processors = t.processors ?? [];
-  if (!Array.isArray(processors) || processors.some((p) => typeof (p as { onEnd?: unknown })?.onEnd !== 'function')) {
+  const isProcessor = (p: unknown): boolean =>
+    typeof p === 'object' && p !== null && ['onEnd', 'forceFlush', 'shutdown'].every((k) => typeof (p as Record<string, unknown>)[k] === 'function');
+  if (!Array.isArray(processors) || !processors.every(isProcessor)) {
     throw new InvalidOptionError('options.tracing.processors must be an array of span processors (objects with onEnd, forceFlush and shutdown)');
   }
   return { sampleRate, propagation, processors, resource: t.resource };

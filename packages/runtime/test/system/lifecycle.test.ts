@@ -184,4 +184,18 @@ test('a closed inbox sends, links, monitors, calls and sets timers no more (ERR_
   assert.throws(() => inbox.send(p, { op: 'ping' }), (e: { code?: string }) => e.code === 'ERR_SYSTEM_STOPPED');
 });
 
+test('shutdown ends stopped when a late step fails (an exporter that cannot flush) and rejects with that error; a processor without forceFlush is refused at start', async () => {
+  const failing = { onStart() {}, onEnd() {}, forceFlush: () => Promise.reject(new Error('collector unreachable')), shutdown: async () => {} };
+  const system = await ActorSystem.start({ threads: 1, tracing: { processors: [failing as never] } });
+  const err = await system.shutdown().then(() => null, (e: Error) => e);
+  assert.match(String(err?.message), /collector unreachable/);
+  assert.is(system.inspect().state, 'stopped');
+  try {
+    await ActorSystem.start({ threads: 1, tracing: { processors: [{ onStart() {}, onEnd() {}, shutdown: async () => {} } as never] } });
+    assert.unreachable('a processor without forceFlush was taken');
+  } catch (e) {
+    assert.is((e as { code?: string }).code, 'ERR_INVALID_OPTION');
+  }
+});
+
 test.run();
