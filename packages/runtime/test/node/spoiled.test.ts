@@ -16,6 +16,9 @@ test('a send to another node spoiled after it was sent is reported as an unencod
     const target = b.inbox();
     const sender = await a.spawn(PROBE, { report: inboxA.pid, tag: 'spoiler' }, { shard: 1 });
     await expectReport(inboxA, 'started', 'spoiler');
+    // The sender's shard knows node b once a message of its reaches the target (main knowing it is not enough).
+    a.send(sender, { op: 'send', to: target.pid, msg: 'hello' } as never);
+    assert.is(await target.receive(undefined, { timeoutMs: EVENT_TIMEOUT_MS }), 'hello');
     let timer: NodeJS.Timeout | undefined;
     const dead = new Promise<any>((resolve, reject) => {
       a.on('deadLetter', resolve);
