@@ -325,10 +325,15 @@ export interface WireError {
   message: string;
   stack?: string;
   reason?: unknown;
+  /** The error's own `cause`, flattened as well (a few levels at most: a cause may lead back to itself). */
+  cause?: WireError;
 }
 
-/** Flattens any thrown value to a `WireError`. */
-export function toWireError(err: unknown): WireError {
+/** Levels of `cause` a wire error keeps. */
+const MAX_CAUSES = 4;
+
+/** Flattens any thrown value to a `WireError`, with its `cause` (a job's own error under an OffloadFailedError, say). */
+export function toWireError(err: unknown, depth = 0): WireError {
   if (err instanceof Error) {
     const w: WireError = { name: err.name, message: err.message };
     if (err.stack !== undefined) w.stack = err.stack;
@@ -336,6 +341,7 @@ export function toWireError(err: unknown): WireError {
     if (typeof code === 'string') w.code = code;
     const reason = (err as { reason?: unknown }).reason;
     if (reason !== undefined) w.reason = reason;
+    if (err.cause !== undefined && depth < MAX_CAUSES) w.cause = toWireError(err.cause, depth + 1);
     return w;
   }
   return { name: 'Error', message: String(err) };
@@ -353,6 +359,7 @@ export function fromWireError(w: WireError): Error {
   Object.defineProperty(err, 'name', { value: w.name, writable: true, configurable: true });
   if (w.stack !== undefined) Object.defineProperty(err, 'stack', { value: w.stack, writable: true, configurable: true });
   if (w.reason !== undefined) (err as { reason?: unknown }).reason = w.reason;
+  if (w.cause !== undefined) Object.defineProperty(err, 'cause', { value: fromWireError(w.cause), writable: true, configurable: true });
   return err;
 }
 

@@ -64,4 +64,18 @@ test('a foreign error crosses as a plain Error with its message and stack', () =
   assert.is(fromWireError(toWireError('just a string')).message, 'just a string');
 });
 
+test("an error's cause crosses with it, a few levels deep (a cause that leads back to itself stops there)", () => {
+  const job = new TypeError('x.map is not a function');
+  const back = fromWireError(toWireError(new api.OffloadFailedError('file:///job.js', 'its job threw', { cause: job })));
+  assert.instance(back, api.OffloadFailedError);
+  const cause = back.cause as Error;
+  assert.is(cause.name, 'TypeError');
+  assert.is(cause.message, 'x.map is not a function');
+  const loop = new Error('loop');
+  loop.cause = loop;
+  let depth = 0;
+  for (let e: unknown = fromWireError(toWireError(loop)); e instanceof Error; e = e.cause) depth++;
+  assert.is(depth, 5, 'the error and four causes');
+});
+
 test.run();
