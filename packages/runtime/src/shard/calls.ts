@@ -215,6 +215,8 @@ export class Calls {
 
   /** The caller is exiting: every call it has in flight rejects. */
   cancel(p: Proc): void {
+    // (Every exit asks, twice: see Exits.endWaits. Most processes have no call in flight.)
+    if (p.call === null && (p.calls === null || p.calls.size === 0)) return;
     const all: [number, PendingCall][] = p.calls === null ? [] : [...p.calls];
     if (p.call !== null) all.unshift([p.callRef, p.call]);
     for (const [ref, pc] of all) {

@@ -189,10 +189,7 @@ export class Exits {
       return;
     }
     p.status = S_EXITING;
-    this.rcv.cancel(p);
-    this.timers.cancelAll(p);
-    this.calls.cancel(p);
-    this.offloadsEnded(p);
+    this.endWaits(p);
     const b = p.behaviour;
     if (reason === 'killed' || !p.initialized || b === null) {
       this.finish(p, reason);
@@ -237,16 +234,22 @@ export class Exits {
     return true;
   }
 
+  /** What `p` waits on ends with it: its receives, calls and offload jobs reject, its timers are cancelled. */
+  private endWaits(p: Proc): void {
+    this.rcv.cancel(p);
+    this.timers.cancelAll(p);
+    this.calls.cancel(p);
+    this.offloadsEnded(p);
+  }
+
   /** The process is gone: free its names, then tell links and monitors. */
   finish(p: Proc, reason: ExitReason): void {
     if (p.status === S_DEAD) return;
     const s = this.s;
     p.status = S_DEAD;
-    // Cancelled when the exit began; a receive, a timer or an offload job its code made since (a terminate cut off by
-    // its time limit, an async handler resuming after a kill) dies with it too.
-    this.rcv.cancel(p);
-    this.timers.cancelAll(p);
-    this.offloadsEnded(p);
+    // Ended when the exit began; what its code made since (a terminate cut off by its time limit, an async handler
+    // resuming after a kill) dies with it too.
+    this.endWaits(p);
     s.procs.delete(p.pid.serial);
     s.countProcs();
     s.counters.exited++;

@@ -197,7 +197,6 @@ export class ThreadRuntime implements ActorHost {
   sendAfter(owner: Proc | null, to: Pid<unknown> | string, msg: unknown, delayMs: number): TimerRef {
     return this.timers.sendAfter(owner, to, msg, delayMs);
   }
-
   timeoutAfter(owner: Proc, msg: object, delayMs: number): TimerRef {
     return this.timers.timeoutAfter(owner, msg, delayMs);
   }

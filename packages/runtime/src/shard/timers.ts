@@ -29,20 +29,7 @@ export class Timers {
     // taken now, as a send would take it (what the sender changes later shows nowhere).
     const checked = this.s.config.checkLocalSends;
     const m = checked || !isPid(to) || this.router.route(to) !== this.s.thread ? forSignal(msg, 'message', true, checked) : msg;
-    const ref = this.s.newRef();
-    // A process that has exited (code of its still running after a kill) sets no timer: its timers die with it.
-    if (owner !== null && owner.status === S_DEAD) return ref;
-    this.s.timers.add(
-      ref,
-      delayMs,
-      () => {
-        if (owner !== null && owner.timers !== null) owner.timers.delete(ref);
-        this.delivery.sendQuiet(to, m);
-      },
-      owner,
-    );
-    if (owner !== null) (owner.timers ??= new Set()).add(ref);
-    return ref;
+    return this.arm(owner, delayMs, () => this.delivery.sendQuiet(to, m));
   }
 
   /**
@@ -52,18 +39,29 @@ export class Timers {
    */
   timeoutAfter(owner: Proc, msg: object, delayMs: number): TimerRef {
     checkDelay('a timeout', delayMs);
+    return this.arm(owner, delayMs, () => {
+      if (owner.status !== S_DEAD) this.delivery.enqueueSystem(owner, msg);
+    });
+  }
+
+  /**
+   * A timer that runs `deliver` after `delayMs`, held in `owner`'s set until
+   * it fires, is cancelled, or its owner exits. A process that has exited
+   * (its code still running after a kill) sets none: its timers die with it.
+   */
+  private arm(owner: Proc | null, delayMs: number, deliver: () => void): TimerRef {
     const ref = this.s.newRef();
-    if (owner.status === S_DEAD) return ref;
+    if (owner !== null && owner.status === S_DEAD) return ref;
     this.s.timers.add(
       ref,
       delayMs,
       () => {
-        if (owner.timers !== null) owner.timers.delete(ref);
-        if (owner.status !== S_DEAD) this.delivery.enqueueSystem(owner, msg);
+        if (owner !== null && owner.timers !== null) owner.timers.delete(ref);
+        deliver();
       },
       owner,
     );
-    (owner.timers ??= new Set()).add(ref);
+    if (owner !== null) (owner.timers ??= new Set()).add(ref);
     return ref;
   }
 
