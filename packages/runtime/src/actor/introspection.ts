@@ -16,7 +16,7 @@ export interface ProcessQuery {
   limit?: number;
   /** Only this shard. */
   shard?: number;
-  /** Only this node (0: this one; nodes are not there yet). */
+  /** Only this node's processes: its id (`system.node.id`, 0 without a node); another node's id gives none (nodes answer for themselves). */
   node?: number;
   /** Only processes whose registered name, type or pid text contains this (case-insensitive), filtered on each shard before its top-N. */
   match?: string;

@@ -142,7 +142,7 @@ export class ActorSystem extends EventEmitter {
     const events = this.#links.poolEvents(this.#faults.poolEvents(() => this.#state === 'running' || this.#state === 'draining'));
     this.#pool = new ShardPool(o.threads, this.#mem, (s, incarnation) => this.#inits.of(s, incarnation), o.resourceLimits, o.restartShards, events);
     this.#links.serve(this.#pool.hosts);
-    this.#look = new Introspection(this.#pool, () => this.#state === 'running');
+    this.#look = new Introspection(this.#pool, () => this.#state === 'running', node?.id ?? 0);
   }
 
   /**

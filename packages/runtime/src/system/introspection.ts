@@ -48,10 +48,13 @@ export class Introspection {
   readonly #pool: ShardPool;
   /** False once the system stops accepting requests (shutdown began): every question rejects with ERR_SYSTEM_STOPPED. */
   readonly #running: () => boolean;
+  /** The id this system's pids carry: its node's, 0 without a node. */
+  readonly #node: number;
 
-  constructor(pool: ShardPool, running: () => boolean) {
+  constructor(pool: ShardPool, running: () => boolean, node: number) {
     this.#pool = pool;
     this.#running = running;
+    this.#node = node;
   }
 
   #live(): void {
@@ -61,7 +64,7 @@ export class Introspection {
   async processes(query?: ProcessQuery): Promise<ProcessRow[]> {
     this.#live();
     const q = checkQuery(query);
-    if (q.node !== undefined && q.node !== 0) return [];
+    if (q.node !== undefined && q.node !== this.#node) return [];
     const hosts = this.#pool.hosts.filter((h) => q.shard === undefined || h.shard === q.shard);
     const ask = (h: (typeof hosts)[number]) => within(h.call((a) => a.processes(q)), q.timeoutMs).then((r) => (r === undefined ? [] : revivePids<ProcessRow[]>(r)), () => [] as ProcessRow[]);
     const parts = await Promise.all(hosts.map(ask));
@@ -146,7 +149,7 @@ export class Introspection {
 
   #hostOf(pid: Pid<unknown>, op: string): ShardPool['hosts'][number] {
     checkPid(pid, op);
-    const host = pid.node === 0 ? this.#pool.hosts[pid.shard - 1] : undefined;
+    const host = pid.node === this.#node ? this.#pool.hosts[pid.shard - 1] : undefined;
     if (host === undefined) throw new NoProcError(pid.toString());
     return host;
   }
