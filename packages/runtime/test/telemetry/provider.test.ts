@@ -68,4 +68,47 @@ test('every hook fires, on the thread of the event', async () => {
   }
 });
 
+test('a hook that throws is dropped with a warning: no shard dies, the actor works on, the other hooks still run', async () => {
+  const channel = new BroadcastChannel('joerl-throwing-provider-test');
+  const stopped: string[] = [];
+  let onStopped: () => void = () => {};
+  channel.onmessage = (ev: MessageEvent) => {
+    stopped.push((ev.data as { pid: string }).pid);
+    onStopped();
+  };
+  const warnings: string[] = [];
+  const onWarning = (w: Error & { code?: string }) => void (w.code === 'JOERL_PROVIDER_HOOK_FAILED' && warnings.push(w.message));
+  process.on('warning', onWarning);
+  try {
+    await withSystem({ threads: 2, telemetry: { provider: fileURLToPath(new URL('../fixtures/throwing-provider.mjs', import.meta.url)) } }, async (system) => {
+      const downs: unknown[] = [];
+      system.on('shardDown', (d) => downs.push(d));
+      const inbox = system.inbox();
+      for (const shard of [1, 2]) {
+        const p = await probe(system, inbox, shard, { tag: `t${shard}` });
+        for (let i = 0; i < 3; i++) {
+          system.send(p, { op: 'ping' });
+          await expectReport(inbox, 'pong', `t${shard}`);
+        }
+        const ref = inbox.monitor(p);
+        system.send(p, { op: 'panic', message: 'thrown on purpose' });
+        await expect(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, `DOWN on shard ${shard}`);
+        const q = await probe(system, inbox, shard, { tag: `s${shard}` });
+        const seen = new Promise<void>((resolve) => {
+          onStopped = () => stopped.includes(String(q)) && resolve();
+        });
+        system.send(q, { op: 'stop', reason: 'normal' });
+        await seen;
+      }
+      assert.equal(downs, [], 'no shard went down');
+      assert.throws(() => system.send('nobody-here', {}), (e: { code?: string }) => e.code === 'ERR_NO_PROC' || e.code === 'ERR_UNKNOWN_NAME');
+    });
+    // Warnings from the workers come through the main thread's stderr, not its process events: main's own are counted here.
+    assert.ok(warnings.some((w) => w.includes('onMessageSent')), `main warned of its throwing onMessageSent: ${warnings.join(' | ')}`);
+  } finally {
+    process.off('warning', onWarning);
+    channel.close();
+  }
+});
+
 test.run();
