@@ -31,8 +31,9 @@ export function resolveTelemetry(o: TelemetryOptions | undefined): TelemetryConf
   if (typeof enabled !== 'boolean') throw new TelemetryOptionError(`options.telemetry.enabled must be a boolean, got ${typeof enabled}`);
   const rate = (name: keyof TelemetryOptions): number => {
     const v = o?.[name] ?? 100;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 100) {
-      throw new TelemetryOptionError(`options.telemetry.${name} must be a number from 0 to 100 (percent), got ${String(v)}`);
+    // Whole percents, as the spec's: a sample is kept by sequence, k of every 100 (see sampling.ts).
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 100) {
+      throw new TelemetryOptionError(`options.telemetry.${name} must be a whole number from 0 to 100 (percent), got ${String(v)}`);
     }
     return v;
   };

@@ -76,7 +76,10 @@ test('a full region degrades to a scratch area instead of corrupting', async () 
 });
 
 test('sampling config is validated', () => {
-  assert.throws(() => resolveTelemetry({ messageSamplingRate: 101 }), /options\.telemetry\.messageSamplingRate must be a number from 0 to 100/);
+  assert.throws(() => resolveTelemetry({ messageSamplingRate: 101 }), /options\.telemetry\.messageSamplingRate must be a whole number from 0 to 100/);
+  // Kept by sequence, k of every 100: a fraction would keep ceil(k) per 100 one by one and k per 100 in bulk.
+  assert.throws(() => resolveTelemetry({ signalSamplingRate: 0.5 }), /signalSamplingRate must be a whole number/);
+  assert.throws(() => resolveTelemetry({ messageSamplingRate: 12.5 }), /messageSamplingRate must be a whole number/);
   assert.equal(resolveTelemetry(undefined), { enabled: true, messageSamplingRate: 100, queueWaitSamplingRate: 100, signalSamplingRate: 100 });
 });
 
