@@ -112,6 +112,7 @@ export class Inbound {
   /** A message for a process of ours: its thread's ring (or, for the main thread's, its mailbox). */
   #deliver(to: Pid, msg: unknown, tp: string | undefined): void {
     const rt = this.#rt;
+    rebaseCall(msg);
     const t = rt.router.route(to);
     if (t === NO_ROUTE || t < 0) {
       rt.delivery.deadLetter(to, msg, 'actor_not_found');
@@ -133,4 +134,19 @@ export class Inbound {
       }
     }
   }
+}
+
+/**
+ * A call from another node carries its sent time and deadline on the caller
+ * machine's clock, which this one does not share: the server would measure
+ * a skew as call time (negative durations, every call late). Its clock
+ * starts here, at the call's arrival, with the time the caller had left.
+ */
+function rebaseCall(msg: unknown): void {
+  if (typeof msg !== 'object' || msg === null) return;
+  const env = msg as { $joerl?: unknown; t?: unknown; d?: unknown };
+  if (env.$joerl !== 'call' || typeof env.t !== 'number' || typeof env.d !== 'number') return;
+  const now = performance.timeOrigin + performance.now();
+  env.d = now + (env.d - env.t);
+  env.t = now;
 }

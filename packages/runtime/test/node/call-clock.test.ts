@@ -1,0 +1,43 @@
+// A call from another node is timed on the server's clock: the caller's sent time and deadline are another machine's.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MemoryHub } from '@joerl/runtime';
+import { connected, memoryNode } from './helpers.ts';
+
+const COUNTER = new URL('../fixtures/counter.server.ts', import.meta.url);
+const test = suite('nodes: call clock');
+
+/** The value of one series in Prometheus text (0 when absent). */
+function value(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
+test("a call whose caller's clock runs 10 s ahead is timed from its arrival: no negative duration, not counted late", async () => {
+  const hub = new MemoryHub();
+  const a = await memoryNode(hub, 'a');
+  const b = await memoryNode(hub, 'b');
+  try {
+    await connected(a, 'b');
+    const server = await b.spawn(COUNTER, { start: 7 }, { shard: 1 });
+    const inbox = a.inbox();
+    // The envelope a caller on a machine whose clock is 10 s ahead (and 10 s behind, for the deadline) would send.
+    const ahead = performance.timeOrigin + performance.now() + 10_000;
+    a.send(server, { $joerl: 'call', from: { pid: inbox.pid, ref: 424242 }, req: { kind: 'get' }, t: ahead, d: ahead + 5000 } as never);
+    const behind = performance.timeOrigin + performance.now() - 10_000;
+    a.send(server, { $joerl: 'call', from: { pid: inbox.pid, ref: 424243 }, req: { kind: 'get' }, t: behind, d: behind + 5000 } as never);
+    // Both answered (then answered again by a real call: its reply comes after theirs on the same path).
+    assert.is(await a.call(server, { kind: 'get' }), 7);
+    const text = await b.metrics.metrics();
+    const sum = value(text, 'joerl_gen_server_call_duration_seconds_sum{type="Counter"}');
+    const count = value(text, 'joerl_gen_server_call_duration_seconds_count{type="Counter"}');
+    assert.is(count, 3, 'three calls timed');
+    assert.ok(sum >= 0 && sum < 5, `durations from arrival: sum ${sum} s`);
+    assert.is(value(text, 'joerl_gen_server_call_timeouts_total{type="Counter"}'), 0, 'none late');
+  } finally {
+    await b.shutdown();
+    await a.shutdown();
+  }
+});
+
+test.run();
