@@ -60,6 +60,9 @@ export class HealthConfigError extends RangeError {
   }
 }
 
+/** The longest delay a Node timer keeps (ms). */
+const MAX_DELAY = 2 ** 31 - 1;
+
 /** Fills in defaults and validates every threshold; throws {@link HealthConfigError} for one out of range. */
 export function resolveHealthConfig(input: Partial<HealthConfig> | undefined): HealthConfig {
   if (input !== undefined && (typeof input !== 'object' || input === null)) {
@@ -80,6 +83,10 @@ export function resolveHealthConfig(input: Partial<HealthConfig> | undefined): H
   }
   if (c.minActors > c.maxActors) throw new HealthConfigError(`health.minActors (${c.minActors}) must not exceed health.maxActors (${c.maxActors})`);
   if (!(c.windowMs > 0) || !(c.sampleIntervalMs > 0)) throw new HealthConfigError('health.windowMs and health.sampleIntervalMs must be > 0');
+  // Timer delays: Node runs one past 2^31 - 1 ms after 1 ms (every millisecond, for an interval).
+  for (const key of ['windowMs', 'sampleIntervalMs'] as const) {
+    if (!(c[key] <= MAX_DELAY)) throw new HealthConfigError(`health.${key} must be a finite number of ms up to ${MAX_DELAY}, got ${c[key]}`);
+  }
   if (c.sampleIntervalMs > c.windowMs) throw new HealthConfigError(`health.sampleIntervalMs (${c.sampleIntervalMs}) must not exceed health.windowMs (${c.windowMs})`);
   return c;
 }

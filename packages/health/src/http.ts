@@ -34,7 +34,14 @@ export async function serveHealth(
 ): Promise<{ health: SystemHealth; server: TelemetryServer }> {
   const { health: config, ...endpoint } = options;
   const health = new SystemHealth(system, config);
-  const server = await system.serveMetrics(endpoint);
+  let server: TelemetryServer;
+  try {
+    server = await system.serveMetrics(endpoint);
+  } catch (err) {
+    // No server, no health to hand back: its sampling stops here rather than run for the process's life.
+    health.stop();
+    throw err;
+  }
   mountHealth(server, health);
   return { health, server };
 }

@@ -38,6 +38,9 @@ interface Totals {
   active: number;
 }
 
+/** Records one measurement, and an issue when `bad`. */
+type Judge = (check: string, value: number, unit: string, bad: boolean, severity: Severity, title: string, message: string, componentId?: string) => void;
+
 /** One shard's lag readings, one per sample, newest last; started afresh when the shard restarts. */
 interface LagHistory {
   incarnation: number;
@@ -70,12 +73,15 @@ export class SystemHealth {
   private readonly lags = new Map<number, LagHistory>();
   private timer: NodeJS.Timeout | null;
   private shuttingDown = false;
+  /** The system counts (telemetry on): the rate rules have their inputs. */
+  private readonly metrics: boolean;
 
   constructor(
     private readonly system: ActorSystem,
     config?: Partial<HealthConfig>,
   ) {
     this.config = Object.freeze(resolveHealthConfig(config));
+    this.metrics = system.options.telemetry.enabled;
     this.sample();
     this.timer = setInterval(() => this.sample(), this.config.sampleIntervalMs);
     this.timer.unref();
@@ -139,34 +145,30 @@ export class SystemHealth {
     const then = this.oldest(now.at);
     const issues: HealthIssue[] = [];
     const measurements: Measurement[] = [];
-    const judge = (check: string, value: number, unit: string, bad: boolean, severity: Severity, title: string, message: string, componentId?: string) => {
+    const judge: Judge = (check: string, value: number, unit: string, bad: boolean, severity: Severity, title: string, message: string, componentId?: string) => {
       const m: Measurement = { check, observedValue: value, observedUnit: unit, status: bad ? (severity === 'critical' ? 'fail' : 'warn') : 'pass' };
       if (componentId !== undefined) m.componentId = componentId;
       measurements.push(m);
       if (bad) issues.push({ severity, title, message });
     };
 
+    const view = this.system.inspect();
+    // A system that stopped serves nothing; one stopping is on its way there (its probes still answer meanwhile).
+    if (view.state === 'stopped' || view.state === 'stopping') {
+      const stopped = view.state === 'stopped';
+      judge('system:running', 0, 'boolean', true, stopped ? 'critical' : 'warning', stopped ? 'System stopped' : 'System stopping', stopped ? 'the actor system has shut down' : 'the actor system is shutting down', 'system');
+    }
     judge('actors:count', now.active, 'actors', now.active > c.maxActors, 'warning', 'High actor count', `${now.active} active actors (threshold: ${c.maxActors})`);
     if (now.active < c.minActors) {
       judge('actors:minimum', now.active, 'actors', true, 'critical', 'Low actor count', `${now.active} active actors (minimum: ${c.minActors})`);
     }
-    const dPanicked = now.panicked - then.panicked;
-    const population = Math.max(1, then.active + (now.spawned - then.spawned));
-    const panicRate = dPanicked / population;
-    judge('actors:panicRate', panicRate, 'ratio', panicRate > c.maxPanicRate, 'critical', 'High panic rate', `${pct(panicRate)} of actors panicked in the last ${secs(c.windowMs)} (${dPanicked} panics; threshold ${pct(c.maxPanicRate)})`);
-    const dStopped = now.stopped - then.stopped;
-    const dRestarts = now.restarts - then.restarts;
-    const restartRate = dRestarts === 0 ? 0 : dRestarts / Math.max(1, dStopped);
-    judge('supervisors:restartRate', restartRate, 'ratio', restartRate > c.maxRestartRate, 'warning', 'High restart rate', `${dRestarts} supervisor restarts for ${dStopped} stopped actors in the last ${secs(c.windowMs)} (${pct(restartRate)}; threshold ${pct(c.maxRestartRate)})`);
-    const dFull = now.mailboxFull - then.mailboxFull;
-    const backpressure = dFull === 0 ? 0 : dFull / Math.max(1, now.sent - then.sent + dFull);
-    judge('mailboxes:backpressureRate', backpressure, 'ratio', backpressure > c.maxBackpressureRate, 'warning', 'High backpressure', `${pct(backpressure)} of messages met a full mailbox in the last ${secs(c.windowMs)} (threshold ${pct(c.maxBackpressureRate)})`);
+    // Rates need the runtime's counters: with telemetry off there are none, and the rules are not judged (no measurement).
+    if (this.metrics) this.rates(now, then, judge);
 
-    const view = this.system.inspect();
     for (const s of view.shards) {
       const id = `shard-${s.shard}`;
       if (s.gaveUp) {
-        judge('shard:up', 0, 'boolean', true, 'critical', `Shard ${s.shard} is down for good`, `it kept dying at start-up and is no longer restarted`, id);
+        judge('shard:up', 0, 'boolean', true, 'critical', `Shard ${s.shard} is down for good`, `it died and is no longer restarted (it kept dying at start-up, or restartShards is off)`, id);
         continue;
       }
       judge('shard:up', s.up ? 1 : 0, 'boolean', !s.up && view.state === 'running', 'warning', `Shard ${s.shard} is restarting`, `its actors were killed; a new incarnation is starting`, id);
@@ -178,6 +180,24 @@ export class SystemHealth {
     }
     const status: HealthStatus = issues.some((i) => i.severity === 'critical') ? 'Unhealthy' : issues.length > 0 ? 'Degraded' : 'Healthy';
     return { status, issues, measurements, view };
+  }
+
+  /** The rate rules: panics, restarts and backpressure over the window (from the merged counters). */
+  private rates(now: Totals, then: Totals, judge: Judge): void {
+    const c = this.config;
+    const dPanicked = now.panicked - then.panicked;
+    const population = Math.max(1, then.active + (now.spawned - then.spawned));
+    const panicRate = dPanicked / population;
+    judge('actors:panicRate', panicRate, 'ratio', panicRate > c.maxPanicRate, 'critical', 'High panic rate', `${pct(panicRate)} of actors panicked in the last ${secs(c.windowMs)} (${dPanicked} panics; threshold ${pct(c.maxPanicRate)})`);
+    const dStopped = now.stopped - then.stopped;
+    const dRestarts = now.restarts - then.restarts;
+    const restartRate = dRestarts === 0 ? 0 : dRestarts / Math.max(1, dStopped);
+    judge('supervisors:restartRate', restartRate, 'ratio', restartRate > c.maxRestartRate, 'warning', 'High restart rate', `${dRestarts} supervisor restarts for ${dStopped} stopped actors in the last ${secs(c.windowMs)} (${pct(restartRate)}; threshold ${pct(c.maxRestartRate)})`);
+    // Sends sampled at 0% are not counted: refusals could not be set against them.
+    if (this.system.options.telemetry.messageSamplingRate === 0) return;
+    const dFull = now.mailboxFull - then.mailboxFull;
+    const backpressure = dFull === 0 ? 0 : dFull / Math.max(1, now.sent - then.sent + dFull);
+    judge('mailboxes:backpressureRate', backpressure, 'ratio', backpressure > c.maxBackpressureRate, 'warning', 'High backpressure', `${pct(backpressure)} of messages met a full mailbox in the last ${secs(c.windowMs)} (threshold ${pct(c.maxBackpressureRate)})`);
   }
 
   private read(): Totals {
@@ -192,7 +212,8 @@ export class SystemHealth {
       mailboxFull: s.metricTotal('joerl_mailbox_full_total'),
       // messages_sent_total is sampled: scale it back up.
       sent: rate > 0 ? (s.metricTotal('joerl_messages_sent_total') * 100) / rate : 0,
-      active: s.metricTotal('joerl_actors_active'),
+      // Without telemetry, the shards' own counts of live processes.
+      active: this.metrics ? s.metricTotal('joerl_actors_active') : s.inspect().shards.reduce((n, x) => n + x.actors, 0),
     };
   }
 

@@ -208,10 +208,68 @@ test('bad config gets a typed error', async () => {
       [{ maxBackpressureRate: 2 }, /a fraction from 0 to 1/],
       [{ windowMs: 0 }, /must be > 0/],
       [{ nonsense: 1 }, /unknown health option "nonsense"/],
+      [{ sampleIntervalMs: Infinity, windowMs: Infinity }, /must be a finite number of ms up to 2147483647/],
+      [{ sampleIntervalMs: 2 ** 31, windowMs: 2 ** 32 }, /must be a finite number of ms up to 2147483647/],
     ] as const) {
       assert.throws(() => new SystemHealth(system, cfg as never), (e: Error) => e instanceof HealthConfigError && (e as HealthConfigError).code === 'ERR_INVALID_OPTION' && re.test(e.message));
     }
   } finally {
+    await system.shutdown();
+  }
+});
+
+test('with telemetry off, the actor count is the shards\' own and the rate rules are not judged (no false Unhealthy)', () =>
+  withHealth({ ...FAST, minActors: 1 }, { threads: 1, telemetry: { enabled: false } }, async (system, health) => {
+    assert.is(health.getStatus(), 'Unhealthy', 'no actor yet: below minActors');
+    const inbox = system.inbox();
+    await system.spawn(PROBE, { report: inbox.pid }, { shard: 1 });
+    await until(health, 'Healthy', 'one live actor counted without telemetry');
+    const checks = health.evaluate().measurements.map((m) => m.check);
+    for (const rule of ['actors:panicRate', 'supervisors:restartRate', 'mailboxes:backpressureRate']) assert.not.ok(checks.includes(rule), `${rule} is not judged`);
+  }));
+
+test('a stopped system is Unhealthy on /health', async () => {
+  const system = await ActorSystem.start({ threads: 1 });
+  const { health, server } = await serveHealth(system, { port: 0, health: FAST });
+  const url = server.url;
+  try {
+    assert.is(health.getStatus(), 'Healthy');
+    await system.shutdown();
+    assert.is(health.getStatus(), 'Unhealthy');
+    assert.ok(health.getIssues().some((i) => i.title === 'System stopped' && i.severity === 'critical'));
+    assert.not.ok(health.isLive());
+  } finally {
+    health.stop();
+  }
+  assert.ok(url.startsWith('http://127.0.0.1:'));
+});
+
+test('serveHealth that cannot serve leaves no sampling behind', async () => {
+  const system = await ActorSystem.start({ threads: 1 });
+  // The intervals set and not cleared while serveHealth runs (health samples on one).
+  const live = new Set<unknown>();
+  const [set, clear] = [globalThis.setInterval, globalThis.clearInterval];
+  globalThis.setInterval = ((...a: Parameters<typeof setInterval>) => {
+    const t = set(...a);
+    live.add(t);
+    return t;
+  }) as typeof setInterval;
+  globalThis.clearInterval = ((t: Parameters<typeof clearInterval>[0]) => {
+    live.delete(t);
+    clear(t);
+  }) as typeof clearInterval;
+  try {
+    const taken = await system.serveMetrics({ port: 0 });
+    const port = Number(new URL(taken.url).port);
+    live.clear();
+    await serveHealth(system, { port: port === 65535 ? port - 1 : port + 1, health: FAST }).then(
+      () => assert.unreachable('served a second port'),
+      (err: { code?: string }) => assert.is(err.code, 'ERR_SERVER_RUNNING'),
+    );
+    assert.is(live.size, 0, 'the refused serveHealth left no interval running');
+  } finally {
+    globalThis.setInterval = set;
+    globalThis.clearInterval = clear;
     await system.shutdown();
   }
 });
