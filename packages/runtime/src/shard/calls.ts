@@ -3,11 +3,11 @@
 import { performance } from 'node:perf_hooks';
 import { context, trace } from '@opentelemetry/api';
 import { type ExitReason, formatReason } from '../actor/exit-reason.js';
-import { type From, isFrom } from '../actor/messages.js';
+import { type From, isCallMessage, isFrom } from '../actor/messages.js';
 import { Pid, isPid } from '../actor/pid.js';
 import { type PendingCall, type Proc, S_DEAD, S_EXITING } from '../actor/proc.js';
 import { assertEncodable } from '../codec/codec.js';
-import { CallFailedError, CallTimeoutError, InvalidArgumentError, NoProcError, NodeDownError, SystemStoppedError, fromWireError, type WireError } from '../errors.js';
+import { CallFailedError, CallTimeoutError, InvalidArgumentError, MailboxFullError, NoProcError, NodeDownError, SystemStoppedError, fromWireError, toWireError, type WireError } from '../errors.js';
 import { checkSignal, describe } from '../validate.js';
 import { CallDeadlines } from './call-deadlines.js';
 import type { Delivery } from './delivery.js';
@@ -40,6 +40,10 @@ export class Calls {
       this.end(p, ref, pc, true, err);
       settle(pc, false, err);
     });
+    delivery.callRefused = (p, msg) => {
+      if (!isCallMessage(msg) || !isFrom(msg.from)) return;
+      this.reply(msg.from, false, toWireError(new MailboxFullError(p.pid.toString(), p.mailbox.capacity)));
+    };
   }
 
   /**

@@ -269,8 +269,16 @@ export class Delivery {
     STAMP_IN.at = stamp;
     if (this.enqueue(p, msg, trace)) return true;
     this.deadLetter(p.pid, msg, 'mailbox_full', p);
+    this.callRefused(p, msg);
     return false;
   }
+
+  /**
+   * A message from another thread or node found `p`'s mailbox full (and was
+   * dead-lettered): if it was a call, its caller is answered now (set by
+   * Calls), as a caller on this thread is, rather than at its timeout.
+   */
+  callRefused: (p: Proc, msg: unknown) => void = () => {};
 
   /**
    * Puts a message in a mailbox (or hands it to a waiting receive); schedules

@@ -72,6 +72,22 @@ test('across shards: the overflow becomes a mailbox_full dead letter, and it acc
   assert.is(deadLetters.length, before);
 });
 
+test('a call from another thread into a full mailbox fails at once with ERR_MAILBOX_FULL, not at its timeout', async () => {
+  const target = await probe(system, inbox, 2, { tag: 'full-call' }, { mailboxCapacity: 1 });
+  const caller = await probe(system, inbox, 1, { tag: 'caller' });
+  system.send(target, { op: 'select', want: 'release' });
+  await expectReport(inbox, 'selecting', 'full-call');
+  system.send(target, { n: 0 } as never);
+  // From main and from shard 1 (the probe calls it from a handler); a 20 s timeout only bounds the old behaviour.
+  const fromMain = await system.call(target, { kind: 'get' }, { timeoutMs: 20_000 }).then(() => 'answered', (err: { code?: string }) => err.code);
+  assert.is(fromMain, 'ERR_MAILBOX_FULL');
+  system.send(caller, { op: 'call', to: target, req: { kind: 'get' }, timeoutMs: 20_000 } as never);
+  const r = await expectReport(inbox, 'call-failed', 'caller');
+  assert.is(r.code, 'ERR_MAILBOX_FULL');
+  system.send(target, { k: 'release' } as never);
+  await expectReport(inbox, 'selected', 'full-call');
+});
+
 test('from the main thread, a send to a dead pid on a shard is a dead letter; to a main inbox it throws', async () => {
   const p = await probe(system, inbox, 2, { tag: 'dead-target' });
   const ref = inbox.monitor(p);

@@ -1,11 +1,12 @@
-// A call from another node is timed on the server's clock: the caller's sent time and deadline are another machine's.
+// Calls between nodes: timed on the server's clock (the caller's is another machine's); a full mailbox answers at once.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MemoryHub } from '@joerl/runtime';
 import { connected, memoryNode } from './helpers.ts';
+import { PROBE, expectReport } from '../helpers.ts';
 
 const COUNTER = new URL('../fixtures/counter.server.ts', import.meta.url);
-const test = suite('nodes: call clock');
+const test = suite('nodes: calls');
 
 /** The value of one series in Prometheus text (0 when absent). */
 function value(text: string, series: string): number {
@@ -34,6 +35,27 @@ test("a call whose caller's clock runs 10 s ahead is timed from its arrival: no 
     assert.is(count, 3, 'three calls timed');
     assert.ok(sum >= 0 && sum < 5, `durations from arrival: sum ${sum} s`);
     assert.is(value(text, 'joerl_gen_server_call_timeouts_total{type="Counter"}'), 0, 'none late');
+  } finally {
+    await b.shutdown();
+    await a.shutdown();
+  }
+});
+
+test('a call from another node into a full mailbox fails at once with ERR_MAILBOX_FULL, not at its timeout', async () => {
+  const hub = new MemoryHub();
+  const a = await memoryNode(hub, 'a');
+  const b = await memoryNode(hub, 'b');
+  try {
+    await connected(a, 'b');
+    const inB = b.inbox();
+    const target = await b.spawn(PROBE, { report: inB.pid, tag: 'full' }, { shard: 1, mailboxCapacity: 1 });
+    await expectReport(inB, 'started', 'full');
+    b.send(target, { op: 'select', want: 'release' });
+    await expectReport(inB, 'selecting', 'full');
+    b.send(target, { n: 0 } as never);
+    // A 20 s timeout only bounds the old behaviour (the caller waited it out).
+    const code = await a.call(target, { kind: 'get' }, { timeoutMs: 20_000 }).then(() => 'answered', (err: { code?: string }) => err.code);
+    assert.is(code, 'ERR_MAILBOX_FULL');
   } finally {
     await b.shutdown();
     await a.shutdown();
