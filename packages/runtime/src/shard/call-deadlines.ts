@@ -52,16 +52,22 @@ class Queue {
   }
 }
 
+/** Distinct timeout values kept before empty queues are swept (see CallDeadlines.sweep). */
+const SWEEP_AT = 64;
+
 export class CallDeadlines {
   private readonly s: ShardState;
   private readonly queues = new Map<number, Queue>();
   /**
    * The queue last used, and its timeout: most calls of a thread use one
    * timeout (the default), and a call looks its queue up twice (add, ended).
-   * Queues are never dropped, so the one kept here stays valid.
+   * Empty queues are dropped only when many have piled up (see sweep), and
+   * this one with them (then forgotten here).
    */
   private lastMs = NaN;
   private lastQueue: Queue | undefined = undefined;
+  /** Queues in the map past which empty ones are dropped (doubles while most are in use). */
+  private sweepAt = SWEEP_AT;
   private readonly expire: (p: Proc, ref: number, pc: PendingCall) => void;
 
   /** `expire` fails a call whose deadline passed (it is still in p.calls under `ref` if it has not ended). */
@@ -78,7 +84,10 @@ export class CallDeadlines {
   add(p: Proc, ref: number, pc: PendingCall): void {
     const timeoutMs = pc.timeoutMs;
     let q = timeoutMs === this.lastMs ? this.lastQueue : this.queues.get(timeoutMs);
-    if (q === undefined) this.queues.set(timeoutMs, (q = new Queue(this.s.newRef(), (x) => this.fire(x))));
+    if (q === undefined) {
+      if (this.queues.size >= this.sweepAt) this.sweep();
+      this.queues.set(timeoutMs, (q = new Queue(this.s.newRef(), (x) => this.fire(x))));
+    }
     this.lastMs = timeoutMs;
     this.lastQueue = q;
     q.push(p, ref, pc);
@@ -90,6 +99,24 @@ export class CallDeadlines {
     pc.ended = true;
     const q = pc.timeoutMs === this.lastMs ? this.lastQueue : this.queues.get(pc.timeoutMs);
     if (q !== undefined && q.items[q.head + 2] === pc) q.trim();
+  }
+
+  /**
+   * Drops the queues that hold no call and wait on no timer: timeouts that
+   * vary call by call (a deadline passed down, `deadline - now`) would
+   * otherwise leave one queue per call for good. Amortised: the threshold
+   * doubles while most queues are in use.
+   */
+  private sweep(): void {
+    for (const [ms, q] of this.queues) {
+      if (q.head !== q.tail || q.armed) continue;
+      this.queues.delete(ms);
+      if (q === this.lastQueue) {
+        this.lastQueue = undefined;
+        this.lastMs = NaN;
+      }
+    }
+    this.sweepAt = Math.max(SWEEP_AT, 2 * this.queues.size);
   }
 
   private arm(q: Queue, delayMs: number): void {
@@ -111,10 +138,13 @@ export class CallDeadlines {
         }
         const p = items[q.head] as Proc;
         const ref = items[q.head + 1] as number;
+        // (Cleared as trim clears: a queue keeps no process or call past its expiry.)
+        items[q.head] = items[q.head + 2] = undefined;
         q.head += 3;
         this.expire(p, ref, pc);
         continue;
       }
+      items[q.head] = items[q.head + 2] = undefined;
       q.head += 3;
     }
     q.trim();

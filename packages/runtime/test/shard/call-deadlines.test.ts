@@ -1,0 +1,49 @@
+// CallDeadlines: one queue per timeout value, which keeps nothing it no longer needs.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { PendingCall, Proc } from '../../src/actor/proc.ts';
+import { CallDeadlines } from '../../src/shard/call-deadlines.ts';
+import type { ShardState } from '../../src/shard/shard-state.ts';
+
+/** A thread's state as CallDeadlines uses it: refs, and a timer heap whose timers the test fires. */
+function stubState(): { state: ShardState; due: Map<number, () => void> } {
+  let ref = 0;
+  const due = new Map<number, () => void>();
+  const state = { newRef: () => ++ref, timers: { add: (id: number, _ms: number, fn: () => void) => void due.set(id, fn) } };
+  return { state: state as unknown as ShardState, due };
+}
+
+const call = (timeoutMs: number, deadline: number): PendingCall => ({ timeoutMs, deadline, ended: false }) as unknown as PendingCall;
+
+test('timeouts that differ call by call (a deadline passed down) do not leave a queue per call', () => {
+  const { state, due } = stubState();
+  const cd = new CallDeadlines(state, () => {});
+  const proc = {} as Proc;
+  for (let i = 0; i < 10_000; i++) {
+    const pc = call(1000 + i / 7, performance.now() + 1000);
+    cd.add(proc, i, pc);
+    cd.ended(pc);
+    // Time passes: the timers of the calls that ended fire (and find nothing to expire).
+    if (i % 10 === 9) {
+      for (const fire of due.values()) fire();
+      due.clear();
+    }
+  }
+  const queues = (cd as unknown as { queues: Map<number, unknown> }).queues;
+  assert.ok(queues.size <= 128, `${queues.size} queues kept for 10,000 distinct timeouts`);
+});
+
+test('expired calls are not kept by their queue (nor their processes)', () => {
+  const { state, due } = stubState();
+  const expired: number[] = [];
+  const cd = new CallDeadlines(state, (_p, ref) => void expired.push(ref));
+  const past = performance.now() - 1;
+  for (let i = 0; i < 1000; i++) cd.add({ i } as unknown as Proc, i, call(50, past));
+  for (const fire of due.values()) fire();
+  assert.is(expired.length, 1000);
+  const queues = (cd as unknown as { queues: Map<number, { items: unknown[] }> }).queues;
+  const held = [...queues.values()].flatMap((q) => q.items).filter((x) => typeof x === 'object' && x !== null);
+  assert.is(held.length, 0, `${held.length} processes or calls still held`);
+});
+
+test.run();
