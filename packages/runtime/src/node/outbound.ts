@@ -5,7 +5,8 @@ import { relay } from '../codec/prepare.js';
 import type { NodeMetricsWriter } from '@joerl/telemetry/internal';
 import type { Pid } from '../actor/pid.js';
 import type { DeadLetter } from '../shard/protocol.js';
-import { R_SEND, R_SEND_TP } from '../shard/remote-ops.js';
+import { CallFailedError, toWireError } from '../errors.js';
+import { R_REPLY, R_SEND, R_SEND_TP } from '../shard/remote-ops.js';
 import type { NodeTransport } from './node-transport.js';
 import type { Peer } from './peer.js';
 import { type ClusterNames, F_DATA, F_HELLO, W_ARITY, isMessageOp } from './wire.js';
@@ -44,6 +45,8 @@ export class Outbound {
   readonly #names: ClusterNames;
   readonly #self: { id: number; name: string; creation: number };
   readonly #reports: OutboundReports;
+  /** An error reply standing in for one that could not go is being framed (see replyFailed). */
+  #replacing = false;
 
   constructor(t: NodeTransport, names: ClusterNames, self: { id: number; name: string; creation: number }, reports: OutboundReports) {
     this.#t = t;
@@ -119,6 +122,25 @@ export class Outbound {
     this.#reports.sent(peer, messages);
   }
 
+  /**
+   * A reply that cannot go out (over the servers' max payload, or no longer
+   * encodable): its caller on that node would wait out its timeout, so it
+   * gets an error reply instead, which always fits.
+   */
+  #replyFailed(peer: Peer, op: unknown[], reason: 'serialization_error' | 'write_failed'): void {
+    const detail =
+      reason === 'write_failed'
+        ? `its reply was over the servers' max payload of ${this.#t.maxPayload} bytes (reply with less, or raise the servers' max_payload)`
+        : 'its reply could not be encoded';
+    const why = new CallFailedError(`a process on node ${this.#self.name}`, 'reply_dropped', detail);
+    this.#replacing = true;
+    try {
+      this.#frame(peer, [R_REPLY, op[1], op[2], false, toWireError(why), op[5]]);
+    } finally {
+      this.#replacing = false;
+    }
+  }
+
   /** A frame that could not go out whole: halves, down to the one op that cannot, which is reported and dropped. */
   #split(peer: Peer, ops: unknown[], headers: ReadonlyMap<string, string> | undefined, reason: 'serialization_error' | 'write_failed'): void {
     const starts: number[] = [];
@@ -126,6 +148,8 @@ export class Outbound {
     if (starts.length <= 1) {
       const err = reason === 'write_failed' ? new Error(`over the servers' max payload of ${this.#t.maxPayload} bytes`) : new Error('cannot be encoded');
       this.#reports.dropped(peer, ops, reason, err);
+      // (Not for the error reply itself: it always fits, but never loop.)
+      if (ops[0] === R_REPLY && !this.#replacing) this.#replyFailed(peer, ops, reason);
       return;
     }
     const mid = starts[starts.length >> 1]!;

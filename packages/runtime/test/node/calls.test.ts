@@ -62,4 +62,22 @@ test('a call from another node into a full mailbox fails at once with ERR_MAILBO
   }
 });
 
+test("a reply over the servers' max payload fails its call at once with ERR_CALL_FAILED, not at its timeout", async () => {
+  const hub = new MemoryHub({ maxPayload: 64 * 1024 });
+  const a = await memoryNode(hub, 'a');
+  const b = await memoryNode(hub, 'b');
+  try {
+    await connected(a, 'b');
+    const server = await b.spawn(COUNTER, { start: 1 }, { shard: 1 });
+    // A 20 s timeout only bounds the old behaviour (the reply was dropped and the caller waited it out).
+    const err = await a.call(server, { kind: 'big', bytes: 100_000 }, { timeoutMs: 20_000 }).then(() => null, (e: Error & { code?: string }) => e);
+    assert.is(err?.code, 'ERR_CALL_FAILED');
+    assert.match(err!.message, /max payload of 65536 bytes/);
+    assert.is(await a.call(server, { kind: 'big', bytes: 10 }), 'x'.repeat(10), 'a reply that fits goes on as before');
+  } finally {
+    await b.shutdown();
+    await a.shutdown();
+  }
+});
+
 test.run();
