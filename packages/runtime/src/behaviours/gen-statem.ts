@@ -124,6 +124,10 @@ interface Internal<S, D> {
   stopped: boolean;
 }
 
+/** The `event` label of invalid transitions past MAX_EVENT_LABELS event names the table does not name (per machine, per thread). */
+export const OTHER_EVENT = 'other';
+const MAX_EVENT_LABELS = 64;
+
 /** Default event naming: strings name themselves; objects by `kind` or `type`. */
 export function defaultEventName(event: unknown): string {
   if (typeof event === 'string') return event;
@@ -161,6 +165,16 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
   type I = Internal<S, D>;
   const table = spec.transitions;
   const nameOf = spec.eventName ?? (defaultEventName as (e: E) => string);
+  // The invalid events' labels on this thread: the table's own events, and the first MAX_EVENT_LABELS others; past those,
+  // `other`, so callers sending any string cannot grow the metric's series (and the thread's memory) without bound.
+  const labels = new Set(table === undefined ? [] : Object.values(table as Record<string, Record<string, unknown> | undefined>).flatMap((row) => (row === undefined ? [] : Object.keys(row))));
+  const labelLimit = labels.size + MAX_EVENT_LABELS;
+  const labelOf = (event: string): string => {
+    if (labels.has(event)) return event;
+    if (labels.size >= labelLimit) return OTHER_EVENT;
+    labels.add(event);
+    return event;
+  };
 
   const setTimer = (st: I, kind: 'state' | 'event', ms: number, event: unknown, ctx: Ctx): void => {
     // OTP's infinity: no timer, and the one running is cancelled.
@@ -187,7 +201,7 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
 
   const invalid = (st: I, ev: StatemEvent<E>, event: string, ctx: Ctx, detail?: string): I => {
     st.invalid++;
-    ctx.probe.statemInvalid(st.s, event);
+    ctx.probe.statemInvalid(st.s, labelOf(event));
     if (ev.type === 'call') ctx.replyError(ev.from, new InvalidTransitionError(st.s, event, detail));
     return st;
   };
