@@ -69,6 +69,8 @@ export class Aggregator {
   readonly registry = new Registry();
   private readonly threads = new Map<number, ThreadRegion>();
   private readonly retired: Map<string, Summed>[] = CATALOGUE.map(() => new Map());
+  /** The values each counter and histogram series last read (see monotonic). */
+  private readonly high: Map<string, number[]>[] = CATALOGUE.map(() => new Map());
 
   constructor() {
     for (const [id, def] of CATALOGUE.entries()) {
@@ -155,8 +157,31 @@ export class Aggregator {
         return def.name === SYSTEM_MEMORY ? [{ value: process.memoryUsage.rss(), labels: {} }] : [];
       case 'derived':
         return this.derived(def);
-      default:
-        return this.values(def, this.sum(id));
+      default: {
+        const sums = this.sum(id);
+        if (def.type !== 'gauge') for (const [key, s] of sums) this.monotonic(id, key, s.values);
+        return this.values(def, sums);
+      }
+    }
+  }
+
+  /**
+   * Counters and histograms never read lower than they last did. Summed
+   * again after a shard's retirement, in another order (its values now in
+   * the retired totals), a float sum can differ in its last bits: 0.2 + 0.1
+   * + 0.3 then 0.5 + 0.1, 0.6000000000000001 then 0.6, which Prometheus
+   * would take for a counter reset (a rate spike of the whole sum).
+   */
+  private monotonic(id: number, key: string, values: number[]): void {
+    const high = this.high[id]!;
+    const seen = high.get(key);
+    if (seen === undefined) {
+      high.set(key, values.slice());
+      return;
+    }
+    for (let i = 0; i < values.length; i++) {
+      if (values[i]! < seen[i]!) values[i] = seen[i]!;
+      else seen[i] = values[i]!;
     }
   }
 

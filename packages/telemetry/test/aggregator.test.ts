@@ -64,6 +64,22 @@ test('retire keeps a dead thread\'s counters, drops its gauges, and counts its l
   assert.ok(stopped.includes('joerl_actors_stopped_total{type="Job",reason="killed"} 3'));
 });
 
+test("a histogram's sum never reads lower after a shard is retired (float sums re-added in another order)", async () => {
+  const { agg, writers } = setup([1, 2]);
+  const sumOf = async () => Number((await line(agg, 'joerl_supervisor_restart_duration_seconds_sum'))[0]!.split(' ')[1]);
+  writers.get(1)!.supervisorRestart('one_for_one', 200); // 0.2 s
+  agg.retire(1);
+  const region = createRegion(4096);
+  agg.attach(1, region);
+  const again = new ShardMetrics(region, resolveTelemetry({}), (slot, metric, labels) => agg.announce(1, slot, metric, labels));
+  writers.get(2)!.supervisorRestart('one_for_one', 100); // 0.1 s
+  again.supervisorRestart('one_for_one', 300); // 0.3 s
+  const before = await sumOf(); // (0.2 + 0.1) + 0.3
+  agg.retire(1); // retired: 0.2 + 0.3
+  const after = await sumOf(); // 0.5 + 0.1
+  assert.ok(after >= before, `the sum went from ${before} to ${after}`);
+});
+
 test('a full region degrades to a scratch area instead of corrupting', async () => {
   const agg = new Aggregator();
   const region = createRegion(64);
