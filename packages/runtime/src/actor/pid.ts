@@ -1,6 +1,11 @@
 // Process identifiers: node, shard (thread) and serial; printed Erlang-style.
 
+import { InvalidArgumentError } from '../errors.js';
+
 const BRAND = Symbol.for('joerl.pid');
+
+/** A whole number >= 0 that a double holds exactly. */
+const isIndex = (x: number): boolean => Number.isSafeInteger(x) && x >= 0;
 
 /** Thread ids fit in 12 bits: thread 0 is the main thread, 1..N are shards. */
 export const MAX_THREADS = 4096;
@@ -22,6 +27,10 @@ export class Pid<M = unknown> {
   readonly serial: number;
 
   constructor(node: number, shard: number, serial: number) {
+    // (A shard of 1.5 or -1 would be routed as a thread of its own: a ring no thread reads, holding up the sender's output.)
+    if (!isIndex(node) || !isIndex(shard) || shard >= MAX_THREADS || !isIndex(serial)) {
+      throw new InvalidArgumentError(`a Pid is <node.shard.serial>, whole numbers >= 0 with shard below ${MAX_THREADS}, got <${String(node)}.${String(shard)}.${String(serial)}>`);
+    }
     this.node = node;
     this.shard = shard;
     this.serial = serial;
@@ -62,7 +71,7 @@ export class Pid<M = unknown> {
   /** Parses `<node.shard.serial>` (as printed by `toString`). */
   static parse(text: string): Pid {
     const m = /^<(\d+)\.(\d+)\.(\d+)>$/.exec(text);
-    if (m === null) throw new TypeError(`not a pid: ${JSON.stringify(text)} (expected <node.shard.serial>)`);
+    if (m === null) throw new InvalidArgumentError(`not a pid: ${JSON.stringify(text)} (expected <node.shard.serial>)`);
     return new Pid(Number(m[1]), Number(m[2]), Number(m[3]));
   }
 }

@@ -179,7 +179,14 @@ test('Pid parses its printed form and compares by value', () => {
   assert.is(p.toString(), '<0.2.77>');
   assert.ok(Pid.parse('<0.2.77>').equals(p));
   assert.not.ok(p.equals(new Pid(0, 1, 77)));
-  assert.throws(() => Pid.parse('0.2.77'), /not a pid/);
+  assert.throws(() => Pid.parse('0.2.77'), (e: Error & { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT' && /not a pid/.test(e.message));
+});
+
+test('a Pid of anything but whole numbers (shard below 4096) is refused: it would be routed to a thread that does not exist', () => {
+  for (const [node, shard, serial] of [[0, 1.5, 1], [0, -1, 1], [0, -2, 1], [0, NaN, 1], [0, 4096, 1], [-1, 1, 1], [0, 1, 0.5], [0, 1, Infinity]]) {
+    assert.throws(() => new Pid(node!, shard!, serial!), (e: Error & { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT' && /whole numbers/.test(e.message), `<${node}.${shard}.${serial}>`);
+  }
+  assert.is(new Pid(3, 4095, 2 ** 40).toString(), '<3.4095.1099511627776>');
 });
 
 test.run();
