@@ -4,6 +4,7 @@ import { BEHAVIOUR } from './brand.js';
 import type { ActorContext, Behaviour, MaybePromise } from './context.js';
 import type { ExitReason } from './exit-reason.js';
 import type { SystemMessage } from './messages.js';
+import { checkCapacity } from '../validate.js';
 
 export { BEHAVIOUR };
 export type { ArgsOf, Behaviour, MaybePromise, MsgOf } from './context.js';
@@ -55,6 +56,8 @@ export function makeBehaviour<Args, State, Msg>(
   kind: string,
   spec: ActorSpec<Args, State, Msg>,
 ): Behaviour<Args, State, Msg> {
+  // Checked here, as the spawn option is: a capacity of 0 or null would refuse every message it is sent.
+  if (spec.mailboxCapacity !== undefined) checkCapacity(spec.mailboxCapacity, `the ${kind} behaviour's mailboxCapacity`);
   const init = spec.init ?? (() => undefined as State);
   const terminate = spec.terminate ?? noop;
   return Object.freeze({
