@@ -52,6 +52,20 @@ function slotCount(maxNames: number): number {
 }
 
 const encoder = new TextEncoder();
+
+/** String.prototype.isWellFormed (Node 20; in TypeScript's lib from ES2024). */
+type WellFormed = string & { isWellFormed(): boolean };
+
+/**
+ * What is wrong with `name` as a registered name (null: nothing): a lone
+ * surrogate (it has no UTF-8 form), or more than MAX_NAME_BYTES of UTF-8.
+ * For checks made before the table is reached (a spawn's `name` option).
+ */
+export function nameProblem(name: string): string | null {
+  if (!(name as WellFormed).isWellFormed()) return `the name ${JSON.stringify(name.slice(0, 40))} holds a lone surrogate (it has no UTF-8 form)`;
+  const bytes = encoder.encode(name).length;
+  return bytes > MAX_NAME_BYTES ? `the name "${name.slice(0, 40)}..." is ${bytes} bytes of UTF-8, more than ${MAX_NAME_BYTES}` : null;
+}
 const decoder = new TextDecoder();
 
 interface Cached {
@@ -279,10 +293,10 @@ export class NameTable {
     if (typeof name !== 'string' || name.length === 0) {
       throw new InvalidArgumentError(`a registered name must be a non-empty string, got ${typeof name === 'string' ? '""' : typeof name}`);
     }
+    // (UTF-8 has no lone surrogate: encoded as U+FFFD, 'a\uD800' and 'a\uDFFF' would be one name.)
+    if (!(name as WellFormed).isWellFormed()) throw new InvalidArgumentError(nameProblem(name)!);
     const { read, written } = encoder.encodeInto(name, this.key);
-    if (read !== name.length) {
-      throw new InvalidArgumentError(`the name "${name.slice(0, 40)}..." is longer than ${MAX_NAME_BYTES} bytes of UTF-8`);
-    }
+    if (read !== name.length) throw new InvalidArgumentError(nameProblem(name)!);
     return written;
   }
 

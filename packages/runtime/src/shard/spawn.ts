@@ -7,6 +7,7 @@ import { moduleHref } from '../actor/module-ref.js';
 import { Pid } from '../actor/pid.js';
 import { Proc, S_DEAD, S_IDLE, S_INIT, S_RUNNING, S_WAITING, type SpawnReply } from '../actor/proc.js';
 import { forSignal } from '../codec/prepare.js';
+import { nameProblem } from '../registry/name-table.js';
 import { InitFailedError, InvalidOptionError, NoProcError, ShardDownError, SpawnTimeoutError, fromWireError, toWireError, type WireError } from '../errors.js';
 import { checkCapacity, checkSignal, describe, isThenable } from '../validate.js';
 import { abortable } from './abortable.js';
@@ -76,6 +77,9 @@ export class Spawner {
       const exportName = o.export ?? 'default';
       if (typeof exportName !== 'string' || exportName.length === 0) throw new InvalidOptionError(`options.export must be a non-empty string, got ${describe(exportName)}`);
       if (o.name !== undefined && (typeof o.name !== 'string' || o.name.length === 0)) throw new InvalidOptionError(`options.name must be a non-empty string, got ${describe(o.name)}`);
+      // Checked here, not where the child lands (after its module loaded and it was counted as spawned).
+      const bad = o.name === undefined ? null : nameProblem(o.name);
+      if (bad !== null) throw new InvalidOptionError(`options.name: ${bad}`);
       if (o.mailboxCapacity !== undefined) checkCapacity(o.mailboxCapacity, 'options.mailboxCapacity');
       if (o.timeoutMs !== undefined && (typeof o.timeoutMs !== 'number' || !(o.timeoutMs >= 1 && o.timeoutMs <= 2 ** 31 - 1))) {
         throw new InvalidOptionError(`options.timeoutMs must be a finite number of ms from 1 to ${2 ** 31 - 1}, got ${describe(o.timeoutMs)}`);

@@ -42,6 +42,33 @@ test('capacity and unicode names', () => {
   assert.equal(t.entries().map(([n]) => n).sort(), ['b', 'c', 'ä-名前']);
 });
 
+test('a name with a lone surrogate is refused (UTF-8 has no form for it: two such names would be one)', () => {
+  const { t } = table(8);
+  const invalid = (e: Error & { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT' && /lone surrogate/.test(e.message);
+  assert.throws(() => t.register('a\uD800', new Pid(0, 1, 1)), invalid);
+  assert.throws(() => t.whereis('a\uDFFF'), invalid);
+  t.register('a\uFFFD', new Pid(0, 1, 2));
+  assert.is(t.whereis('a\uFFFD')?.serial, 2);
+});
+
+test("a spawn's name is checked at the spawn (too long, or a lone surrogate), not after the child started", async () => {
+  const { ActorSystem } = await import('@joerl/runtime');
+  const system = await ActorSystem.start({ threads: 1 });
+  try {
+    const probe = new URL('../fixtures/probe.actor.ts', import.meta.url);
+    const inbox = system.inbox();
+    for (const name of ['n'.repeat(200), 'x\uD800']) {
+      await system.spawn(probe, { report: inbox.pid }, { shard: 1, name }).then(
+        () => assert.unreachable(`spawned as ${JSON.stringify(name.slice(0, 10))}`),
+        (e: Error & { code?: string }) => assert.is(e.code, 'ERR_INVALID_OPTION', e.message),
+      );
+    }
+    assert.is(await inbox.receive((m: any) => m?.event === 'started', { timeoutMs: 0 }), undefined, 'no child started');
+  } finally {
+    await system.shutdown();
+  }
+});
+
 test('removeShard frees every name of a dead shard; recoverLock releases a lock it held', () => {
   const { sab, t } = table(64);
   t.register('on1', new Pid(0, 1, 1));
