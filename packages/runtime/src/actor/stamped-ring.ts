@@ -294,6 +294,17 @@ export class StampedRing {
       PAIRS.close(this.mode);
       this.mode = AFTER;
     }
+    // A grown ring gives its arrays back now: on a thread that never parks, settleIdleRings would never come for it.
+    if (this.mask >= SHRINK_ABOVE * 2 - 1) {
+      const i = grown.indexOf(this);
+      if (i >= 0) {
+        grown[i] = grown[grown.length - 1]!;
+        seen[i] = seen[seen.length - 1]!;
+        grown.pop();
+        seen.pop();
+      }
+      this.shrink();
+    }
   }
 
   /** Frees the stamp array's slot, if any: no stamp is queued (AFTER; `lastStamp` stays). */
@@ -345,7 +356,7 @@ const seen: number[] = [];
  * and a sink grown by an old burst does not hold its memory for good (a
  * shard heap kept over 8 MB makes V8 collect big payloads with more
  * mark-compacts, ARCHITECTURE.md, *Big payloads*). A dead process's ring
- * leaves the list the same way. Nothing on the message path.
+ * leaves the list at its release. Nothing on the message path.
  */
 export function settleIdleRings(): void {
   for (let i = 0; i < grown.length; ) {

@@ -141,4 +141,23 @@ test('a ring that grew past SHRINK_ABOVE gives its arrays (and stamp slot) back 
   assert.is((small as unknown as { buf: unknown[] }).buf, kept);
 });
 
+test("a dead process's grown ring gives its arrays back at its release, without waiting for an idle thread", () => {
+  const m = new Mailbox(Infinity);
+  const inner = m as unknown as { buf: unknown[]; stamps: Float64Array | null };
+  for (let i = 0; i < SHRINK_ABOVE * 3; i++) {
+    STAMP_IN.at = 100 + (i % 3);
+    m.pushStamped(i);
+  }
+  STAMP_IN.at = NaN;
+  for (let i = 0; i < SHRINK_ABOVE * 3; i++) m.shift();
+  assert.ok(inner.buf.length > SHRINK_ABOVE);
+  m.release();
+  assert.is(inner.buf.length, SHRUNK_SIZE, 'shrunk at its release');
+  assert.is(inner.stamps, null);
+  // Not listed any more: the idle looks find nothing of it to do (and a new burst grows it and lists it again).
+  settleIdleRings();
+  settleIdleRings();
+  assert.is(inner.buf.length, SHRUNK_SIZE);
+});
+
 test.run();
