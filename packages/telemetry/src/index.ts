@@ -8,7 +8,7 @@ export type { TelemetryConfig, TelemetryOptions } from './config.js';
 export { TelemetryServer, checkEndpoint } from './http-server.js';
 export type { EndpointOptions, RouteHandler, RouteOptions } from './http-server.js';
 export type { ProviderExport, TelemetryProvider } from './provider.js';
-export { StatsdExporter } from './statsd/exporter.js';
+export { StatsdClosedError, StatsdExporter } from './statsd/exporter.js';
 export type { StatsdPush } from './statsd/exporter.js';
 export type { MetricJson, MetricSampleJson, MetricsSource } from './statsd/lines.js';
 export type { StatsdOptions } from './statsd/options.js';

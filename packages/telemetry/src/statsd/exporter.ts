@@ -106,7 +106,7 @@ export class StatsdExporter {
 
   /** Reads the registry and sends what changed now (besides the timer); resolves once every datagram is handed to the OS. */
   push(): Promise<StatsdPush> {
-    if (this.closed !== undefined) return Promise.reject(new Error('the StatsD exporter is closed'));
+    if (this.closed !== undefined) return Promise.reject(new StatsdClosedError(this.target));
     return this.enqueue();
   }
 
@@ -145,12 +145,26 @@ export class StatsdExporter {
 
   private report(err: Error): void {
     if (this.config.onError !== undefined) {
-      this.config.onError(err);
-      return;
+      try {
+        this.config.onError(err);
+        return;
+      } catch (thrown) {
+        // A throwing onError must not become an unhandled rejection (a timer's push) nor skip close's socket close.
+        err = new Error(`${err.message} (and onError threw: ${thrown instanceof Error ? thrown.message : String(thrown)})`, { cause: err });
+      }
     }
     // One warning per run of failures, not one every interval while the agent is unreachable.
     if (this.warned) return;
     this.warned = true;
     process.emitWarning(`joerl StatsD export to ${this.target} failed: ${err.message}`, { code: 'JOERL_STATSD_EXPORT' });
+  }
+}
+
+/** `push()` after `close()`: the exporter sends nothing more (start a new one). */
+export class StatsdClosedError extends Error {
+  readonly code = 'ERR_EXPORTER_CLOSED';
+  constructor(target: string) {
+    super(`the StatsD exporter to ${target} is closed: push before close(), or start a new exporter`);
+    this.name = 'StatsdClosedError';
   }
 }

@@ -140,7 +140,10 @@ test('the timer pushes on its own; close makes a last push, then push refuses', 
     while (!seen.some((l) => l.name === 'joerl_actors_spawned_total')) seen = await udp.take(1);
     await exp.push().then(
       () => assert.unreachable('push after close'),
-      (err: Error) => assert.match(err.message, /closed/),
+      (err: Error & { code?: string }) => {
+        assert.match(err.message, /closed/);
+        assert.is(err.code, 'ERR_EXPORTER_CLOSED');
+      },
     );
   } finally {
     await exp.close();
@@ -163,6 +166,24 @@ test('a failing timed push goes to onError; a manual one rejects', async () => {
     (err: Error) => assert.match(err.message, 'registry unavailable'),
   );
   await exp.close();
+});
+
+test('an onError that throws is reported as a warning: no unhandled rejection, and close still closes the socket', async () => {
+  const source = { getMetricsAsJSON: () => Promise.reject(new Error('registry unavailable')) };
+  const unhandled: unknown[] = [];
+  const onUnhandled = (r: unknown) => void unhandled.push(r);
+  process.on('unhandledRejection', onUnhandled);
+  const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
+  try {
+    const exp = StatsdExporter.start(source, { intervalMs: 0, onError: () => { throw new Error('handler broke'); } });
+    await exp.close(); // its last push fails, and onError throws
+    const w = await warned;
+    assert.match(w.message, /registry unavailable \(and onError threw: handler broke\)/);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
 });
 
 test.run();
