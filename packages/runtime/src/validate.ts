@@ -11,6 +11,22 @@ export function describe(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
+/**
+ * A value as JSON for an error message, at most `max` characters: never
+ * throws (a bigint, a cycle or a throwing toJSON gives describe's form
+ * instead), so the error being built is the one reported.
+ */
+export function preview(v: unknown, max = 200): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x));
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) text = describe(v);
+  return text.length > max ? `${text.slice(0, max)}...` : text;
+}
+
 export function checkPid(pid: unknown, op: string): asserts pid is Pid<unknown> {
   if (!isPid(pid)) throw new InvalidArgumentError(`${op} needs a Pid, got ${describe(pid)}`);
 }

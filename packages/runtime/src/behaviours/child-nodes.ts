@@ -3,13 +3,14 @@
 import type { ActorContext, SpawnOptions } from '../actor/context.js';
 import type { Pid } from '../actor/pid.js';
 import { InvalidArgumentError } from '../errors.js';
+import { preview } from '../validate.js';
 
 /** The node candidates of a child spec's `node` (undefined: the supervisor's own node). */
 export function childNodes(node: unknown, id: string): string[] | undefined {
   if (node === undefined) return undefined;
   const list = Array.isArray(node) ? node : [node];
   if (list.length === 0 || list.some((n) => typeof n !== 'string' || n.length === 0)) {
-    throw new InvalidArgumentError(`child "${id}": node must be a node name, 'local', or a list of them, got ${JSON.stringify(node)}`);
+    throw new InvalidArgumentError(`child "${id}": node must be a node name, 'local', or a list of them, got ${preview(node)}`);
   }
   return list as string[];
 }

@@ -5,6 +5,7 @@ import type { ActorContext, ServerProtocol } from '../actor/context.js';
 import { type ExitReason, type ExitReasonInput } from '../actor/exit-reason.js';
 import { type From, isCallMessage, isCastMessage, isExitMessage } from '../actor/messages.js';
 import { chain, isThenable } from './maybe.js';
+import { preview } from '../validate.js';
 
 /** Answer the call now and continue with `state`. */
 export interface ReplyResult<R, S> {
@@ -136,7 +137,7 @@ export function defineGenServer<Args = undefined, State = undefined, Req = never
         ctx.stop(r.reason);
         return r.state;
       default:
-        throw new TypeError(`handleCall must return GenServer.reply(value, state), GenServer.noreply(state) or GenServer.stop(reason, state), got ${JSON.stringify(r)}`);
+        throw new TypeError(`handleCall must return GenServer.reply(value, state), GenServer.noreply(state) or GenServer.stop(reason, state), got ${preview(r)}`);
     }
   };
   const afterOther = (r: State | StopResult<never, State>, ctx: Ctx): State => {
@@ -158,7 +159,7 @@ export function defineGenServer<Args = undefined, State = undefined, Req = never
     init: (args, ctx) => (spec.init ? spec.init(args, ctx) : (undefined as State)),
     handle(msg, state, ctx) {
       if (isCallMessage(msg)) {
-        if (spec.handleCall === undefined) throw new TypeError(`${spec.name ?? 'this GenServer'} has no handleCall, but was called with ${JSON.stringify(msg.req)}`);
+        if (spec.handleCall === undefined) throw new TypeError(`${spec.name ?? 'this GenServer'} has no handleCall, but was called with ${preview(msg.req)}`);
         const from = msg.from as From<Rep>;
         const r = spec.handleCall(msg.req as Req, from, state, ctx);
         // Not through chain(): a closure per call only for the async handler that needs one.

@@ -6,6 +6,7 @@ import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
 import { type From, isCallMessage, isCastMessage, isExitMessage } from '../actor/messages.js';
 import { InvalidTransitionError } from '../errors.js';
 import { chain, isThenable } from './maybe.js';
+import { preview } from '../validate.js';
 
 /** An event as the machine sees it: what it is, and how it came. */
 export type StatemEvent<E> =
@@ -223,7 +224,7 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
           setTimer(st, 'event', a.ms, a.event, ctx);
           break;
         default:
-          throw new TypeError(`unknown GenStatem action ${JSON.stringify(a)}`);
+          throw new TypeError(`unknown GenStatem action ${preview(a)}`);
       }
     }
   };
@@ -245,7 +246,7 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
   };
 
   const apply = (st: I, t: Transition<S, D>, ev: StatemEvent<E>, target: S | undefined, event: string, ctx: Ctx): MaybePromise<I> => {
-    if (!isTransition(t)) throw new TypeError(`handleEvent must return GenStatem.keep/next/stop(...), got ${JSON.stringify(t)}`);
+    if (!isTransition(t)) throw new TypeError(`handleEvent must return GenStatem.keep/next/stop(...), got ${preview(t)}`);
     if (target !== undefined && t.$statem !== 'stop') {
       const to = t.$statem === 'next' ? t.state! : st.s;
       if (to !== target) return invalid(st, ev, event, ctx, `the handler chose "${to}", the table says "${target}"`);
@@ -308,7 +309,7 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
     init(args, ctx) {
       return chain(spec.init(args, ctx as Ctx), (r) => {
         if (typeof r !== 'object' || r === null || typeof r.state !== 'string') {
-          throw new TypeError(`GenStatem init must return { state, data }, got ${JSON.stringify(r)}`);
+          throw new TypeError(`GenStatem init must return { state, data }, got ${preview(r)}`);
         }
         const st: I = { s: r.state, d: r.data, postponed: [], stateTimer: 0, stateGen: 0, eventTimer: 0, eventGen: 0, invalid: 0, enteredAt: 0, stopped: false };
         if (r.actions !== undefined) runActions(st, r.actions, null, ctx as Ctx);

@@ -10,6 +10,7 @@ import { ChildExistsError, ChildNotFoundError, ChildRunningError, InvalidArgumen
 import { moduleHref } from '../actor/module-ref.js';
 import { childNodes, spawnLinkOnNodes } from './child-nodes.js';
 import { GenServer, defineGenServer } from './gen-server.js';
+import { preview } from '../validate.js';
 
 /** How the supervisor reacts to a child that must be restarted. */
 export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
@@ -161,7 +162,7 @@ function checkFlags(strategy: Strategy, intensity: Intensity): void {
     throw new TypeError(`strategy must be 'one_for_one', 'one_for_all' or 'rest_for_one', got ${String(strategy)}`);
   }
   if (typeof intensity !== 'object' || intensity === null || !(Number.isInteger(intensity.maxRestarts) && intensity.maxRestarts >= 0 && intensity.withinMs > 0)) {
-    throw new TypeError(`intensity must be { maxRestarts: integer >= 0, withinMs: > 0 }, got ${JSON.stringify(intensity)}`);
+    throw new TypeError(`intensity must be { maxRestarts: integer >= 0, withinMs: > 0 }, got ${preview(intensity)}`);
   }
 }
 
@@ -396,7 +397,7 @@ async function supervisorCall(req: SupReq, st: SupState, c: Ctx): Promise<Return
       return GenServer.reply(counts, st);
     }
     default:
-      throw new InvalidArgumentError(`unknown supervisor request ${JSON.stringify(req)}`);
+      throw new InvalidArgumentError(`unknown supervisor request ${preview(req)}`);
   }
 }
 

@@ -7,6 +7,7 @@ import type { ExitReason } from '../actor/exit-reason.js';
 import type { Pid } from '../actor/pid.js';
 import type { MessagePort } from 'node:worker_threads';
 import { R_SEND, R_SEND_TP } from './remote-ops.js';
+import { preview } from '../validate.js';
 
 /*
  * Ring ops. A frame is one msgpack array of back-to-back ops, each an op code
@@ -223,7 +224,7 @@ export type ExitSignalReason = ExitReason | 'kill';
 
 /** Throws on a control message with an unknown tag (a protocol bug, never user input). */
 export function unknownMessage(where: string, msg: unknown): never {
-  throw new Error(`joerl internal error: unknown ${where} message ${JSON.stringify(msg)}`);
+  throw new Error(`joerl internal error: unknown ${where} message ${preview(msg)}`);
 }
 
 export type { WireError };

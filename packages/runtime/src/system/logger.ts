@@ -1,7 +1,7 @@
 // The system's logger: any pino-compatible object (error, warn, info, debug taking (obj, msg)), the console by default, with a level.
 
 import { InvalidOptionError } from '../errors.js';
-import { describe } from '../validate.js';
+import { describe, preview } from '../validate.js';
 
 /**
  * What the system logs through: pino, bunyan-style child loggers, or your
@@ -30,7 +30,7 @@ export const consoleLogger: Logger = {
 
 function line(obj: object, msg: string | undefined): string {
   const stack = (obj as { error?: { stack?: unknown } }).error?.stack;
-  return `[joerl] ${msg ?? JSON.stringify(obj)}${typeof stack === 'string' ? `\n${stack}` : ''}`;
+  return `[joerl] ${msg ?? preview(obj, Infinity)}${typeof stack === 'string' ? `\n${stack}` : ''}`;
 }
 
 /** Checks the `logger` and `logLevel` options. */

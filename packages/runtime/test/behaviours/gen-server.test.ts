@@ -175,4 +175,11 @@ test('bad call arguments get typed errors', async () => {
   }
 });
 
+test("a call to a GenServer without handleCall fails naming the misuse, even when the request holds a bigint", async () => {
+  const server = await system.spawn(new URL('../fixtures/cast-only.server.ts', import.meta.url), undefined, { shard: 1 });
+  const err = await system.call(server, { n: 1n } as never).then(() => null, (e: Error & { code?: string }) => e);
+  assert.is(err?.code, 'ERR_CALL_FAILED');
+  assert.match(err!.message, /CastOnly has no handleCall, but was called with \{"n":"1n"\}/);
+});
+
 test.run();
