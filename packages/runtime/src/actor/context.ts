@@ -256,7 +256,7 @@ export type MaybePromise<T> = T | Promise<T>;
  */
 export interface Behaviour<Args = unknown, State = unknown, Msg = unknown> {
   readonly [BEHAVIOUR]: string;
-  /** The `type` label in metrics and traces; defaults to the export name. */
+  /** The `type` label in metrics and traces; defaults to the export's name (for a default export, the file's name without `.actor` and its extension). */
   readonly name: string | undefined;
   /** Start with `trapExit` on (before `init` runs). */
   readonly trapExit: boolean;

@@ -51,7 +51,7 @@ export type ServerContext<Req = unknown, Rep = unknown, Cast = unknown> = ActorC
  * `init`, which should come first.
  */
 export interface GenServerSpec<Args, State, Req, Rep, Cast> {
-  /** The `type` label (default: the export name). */
+  /** The `type` label (default: the export's name; for a default export, the file's name without `.actor` and its extension: `stack.server.ts` is `stack.server`). */
   name?: string;
   trapExit?: boolean;
   mailboxCapacity?: number;

@@ -43,7 +43,7 @@ export type StatemContext<E, R> = ActorContext<ServerProtocol<E, R, E>>;
 
 /** Callbacks and declarations of a state machine. */
 export interface GenStatemSpec<Args, S extends string, D, E, R> {
-  /** The `type` label (default: the export name). */
+  /** The `type` label (default: the export's name; for a default export, the file's name without `.actor` and its extension: `stack.server.ts` is `stack.server`). */
   name?: string;
   trapExit?: boolean;
   mailboxCapacity?: number;

@@ -52,7 +52,7 @@ export interface Intensity {
 
 /** A supervisor's declaration. */
 export interface SupervisorSpec<Args> {
-  /** The `type` label (default: the export name). */
+  /** The `type` label (default: the export's name; for a default export, the file's name without `.actor` and its extension: `stack.server.ts` is `stack.server`). */
   name?: string;
   /** Default `'one_for_one'`. */
   strategy?: Strategy;
