@@ -159,7 +159,11 @@ export class Proc {
    */
   handledAtSample = 0;
   rate10 = 0;
-  /** Messages per turn for a slow handler, measured by the scheduler (0: not measured, the thread's `actorBudget`). */
+  /**
+   * Messages per turn for a slow handler, measured by the scheduler; 0: not
+   * measured yet, and -1: a timed turn found it fast (both the thread's
+   * `actorBudget`; only -1 gets the catch-up turn a long mailbox earns).
+   */
   turnBudget = 0;
 
   constructor(pid: Pid, capacity: number) {

@@ -221,10 +221,15 @@ export class Scheduler {
       // fed faster than `actorBudget` per turn catches up instead of letting its
       // queue, and the heap, grow without bound.
       const backlog = p.mailbox.length;
-      // An actor that was slow is timed until it is fast again, timing on or off.
-      const timed = this.timing || p.turnBudget > 0;
+      const tb = p.turnBudget;
+      // The catch-up turn only for an actor a timed turn found fast (turnBudget -1): a new actor
+      // handed a long backlog with slow handlers ran a quarter of it untimed (50,000 messages of
+      // 1 ms: the shard without its event loop for 50 s, then killed by the watchdog).
+      const catchUp = backlog > full * 4;
+      // An actor that was slow is timed until it is fast again, timing on or off; so is a catch-up turn.
+      const timed = this.timing || tb > 0 || catchUp;
       const t0 = timed ? (this.timing ? mark : performance.now()) : 0;
-      const n = this.runTurn(p, p.turnBudget > 0 ? p.turnBudget : backlog > full * 4 ? backlog >> 2 : full);
+      const n = this.runTurn(p, tb > 0 ? tb : catchUp && tb < 0 ? backlog >> 2 : full);
       // The slice's start serves only its first turn's timing block, and a block end's read only after the last turn (see slice-clock.ts).
       this.sliceClock.expire();
       p.handled += n; // once per turn: the observer's "reductions"
@@ -259,7 +264,7 @@ export class Scheduler {
           // ones queued behind it, and a budget of 50 would run them all.
           const next = p.turnBudget > 0 ? Math.min(fits, p.turnBudget * 2) : fits;
           if (next >= full) {
-            p.turnBudget = 0;
+            p.turnBudget = -1; // found fast: catch-up turns allowed
             if (++this.fastTurns >= 256) this.timing = false;
           } else {
             p.turnBudget = next;

@@ -57,4 +57,27 @@ test('a stop reaches a shard busy with new actors with slow handlers after one o
   assert.ok(handled <= 128, `${handled} slow messages ran after the stop was asked for`);
 });
 
+// Regression: a long mailbox earns a catch-up turn (a quarter of its backlog), and a new actor got it
+// untimed: a burst of 2,000 slow messages ran 500 handlers (0.5 s here; 50,000 of 1 ms for a burst of
+// 200,000) before the shard saw its event loop, a stop, or any other actor. Now only an actor a timed
+// turn found fast gets it: a new one's first turn is one budget (64), timed.
+test("a new actor's long backlog of slow messages gets one timed budget first, not a catch-up turn", async () => {
+  const system = await ActorSystem.start({ threads: 1, logLevel: 'silent' });
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  try {
+    const inbox = system.inbox();
+    const slow = (await system.spawn(SLOW, { counter, ms: 1 }, { shard: 1, export: 'counted' })) as Pid<any>;
+    const producer = await system.spawn(new URL('../fixtures/probe.actor.ts', import.meta.url), { report: inbox.pid, tag: 'producer' }, { shard: 1 });
+    await expect(inbox, (m) => m?.event === 'started' && m.tag === 'producer', 'the producer');
+    // One handler on the same shard queues the whole burst before the slow actor's first turn.
+    system.send(producer, { op: 'burst', to: slow, count: 2000 });
+    const first = Atomics.waitAsync(counter, 0, 0);
+    if (first.async) await first.value;
+  } finally {
+    await system.shutdown();
+  }
+  const handled = Atomics.load(counter, 0);
+  assert.ok(handled <= 128, `${handled} slow messages ran after the stop was asked for`);
+});
+
 test.run();
