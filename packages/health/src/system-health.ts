@@ -81,7 +81,7 @@ export class SystemHealth {
     config?: Partial<HealthConfig>,
   ) {
     this.config = Object.freeze(resolveHealthConfig(config));
-    this.metrics = system.options.telemetry.enabled;
+    this.metrics = system.options.telemetry.enabled !== false;
     this.sample();
     this.timer = setInterval(() => this.sample(), this.config.sampleIntervalMs);
     this.timer.unref();

@@ -9,6 +9,8 @@ import type { ShardState } from './shard-state.js';
 export class Placement {
   private readonly s: ShardState;
   private rr = 0;
+  /** Where least-loaded's next scan starts (0-based): the shard after its last pick. */
+  private tie = 0;
 
   constructor(state: ShardState) {
     this.s = state;
@@ -36,9 +38,12 @@ export class Placement {
         }
         return this.rr;
       case 'least-loaded': {
+        // Counts move only once a child exists: spawns asked back to back all see the same ones, so
+        // ties are broken in turn (from the shard after the last pick), not always for shard 1.
         let best = 1;
         let bestLoad = Infinity;
-        for (let t = 1; t <= shards; t++) {
+        for (let k = 0; k < shards; k++) {
+          const t = ((this.tie + k) % shards) + 1;
           if (s.isGone(t)) continue;
           const load = Atomics.load(s.ctl.i32, t * THREAD_STRIDE_I32 + ACTORS);
           if (load < bestLoad) {
@@ -46,6 +51,7 @@ export class Placement {
             bestLoad = load;
           }
         }
+        this.tie = best % shards;
         return best;
       }
       default:

@@ -2,6 +2,7 @@
 
 import type { SpanContext } from '@opentelemetry/api';
 import { BEHAVIOUR } from '../actor/brand.js';
+import { isFrom } from '../actor/messages.js';
 import { type Proc, S_RUNNING } from '../actor/proc.js';
 import { isThenable } from '../validate.js';
 import type { ShardState } from './shard-state.js';
@@ -18,15 +19,21 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
   /** A call or cast envelope: the server side of the GenServer metrics (GenServers and supervisors only: a state machine's events are not GenServer calls). */
   function account(p: Proc, msg: unknown): void {
     if (typeof msg !== 'object' || msg === null) return;
-    const env = msg as { $joerl?: unknown; from?: { ref: number }; t?: number; d?: number };
-    if (env.$joerl === undefined) return;
-    const kind = p.behaviour![BEHAVIOUR];
-    if (kind !== 'gen_server' && kind !== 'supervisor') return;
-    if (env.$joerl === 'call' && env.from !== undefined) {
-      m.callTaken(p.tm!);
-      obs.serve(p, env.from.ref, env.t ?? NaN, env.d ?? Infinity);
-    } else if (env.$joerl === 'cast') {
-      m.cast(p.tm!);
+    // Outside the handler's try: a forged envelope (`from: null`) or a throwing getter must not escape
+    // the turn (and the shard's loop with it). Such a message is not counted; its handler judges it.
+    try {
+      const env = msg as { $joerl?: unknown; from?: unknown; t?: unknown; d?: unknown };
+      if (env.$joerl === undefined) return;
+      const kind = p.behaviour![BEHAVIOUR];
+      if (kind !== 'gen_server' && kind !== 'supervisor') return;
+      if (env.$joerl === 'call' && isFrom(env.from)) {
+        m.callTaken(p.tm!);
+        obs.serve(p, env.from.ref, typeof env.t === 'number' ? env.t : NaN, typeof env.d === 'number' ? env.d : Infinity);
+      } else if (env.$joerl === 'cast') {
+        m.cast(p.tm!);
+      }
+    } catch {
+      // (A getter that throws: the handler meets it too, and its process panics.)
     }
   }
 

@@ -182,4 +182,23 @@ test("a call to a GenServer without handleCall fails naming the misuse, even whe
   assert.match(err!.message, /CastOnly has no handleCall, but was called with \{"n":"1n"\}/);
 });
 
+test('a forged call envelope (from: null) panics its server only, telemetry on: the shard and its other actors live on', async () => {
+  const downs: unknown[] = [];
+  const onDown = (d: unknown) => void downs.push(d);
+  system.on('shardDown', onDown);
+  try {
+    const server = await system.spawn(COUNTER, { start: 0 }, { shard: 1 });
+    const bystander = await probe(system, inbox, 1, { tag: 'bystander' });
+    const ref = inbox.monitor(server);
+    system.send(server, { $joerl: 'call', from: null, req: { kind: 'get' } } as never);
+    const down = await expect<{ reason: { kind?: string } }>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'the server exits');
+    assert.is(down.reason.kind, 'panic');
+    system.send(bystander, { op: 'ping' });
+    await expectReport(inbox, 'pong', 'bystander');
+    assert.equal(downs, [], 'no shard died');
+  } finally {
+    system.off('shardDown', onDown);
+  }
+});
+
 test.run();

@@ -105,6 +105,13 @@ test('placement: a given shard, round-robin, least-loaded, and ctx.spawn default
     assert.is(((await expectReport(inbox, 'spawned', 'parent')).child as Pid).shard, 1);
   }));
 
+test('least-loaded spreads spawns asked back to back (the counts move only once each child exists): ties go in turn', () =>
+  withSystem({ threads: 4 }, async (system) => {
+    const pids = await Promise.all(Array.from({ length: 8 }, (_, i) => system.spawn(fixture('plain.actor.js'), i, { shard: 'least-loaded' })));
+    const per = [1, 2, 3, 4].map((s) => pids.filter((p) => p.shard === s).length);
+    assert.equal(per, [2, 2, 2, 2], `per shard: ${per.join(', ')}`);
+  }));
+
 test('pids print Erlang-style and survive the trip through messages', () =>
   withSystem({ threads: 1 }, async (system) => {
     const inbox = system.inbox();
