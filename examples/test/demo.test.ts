@@ -87,6 +87,9 @@ test('the demo serves its endpoints, rides out a panic burst, a stuck handler an
       mark += m.index! + m[0].length;
     }
 
+    // Twice, as under npm start (the terminal's process group, and npm forwarding it): the second must not cut the stop short.
+    d.child.kill('SIGINT');
+    await d.waitFor(/stopping \(Ctrl-C\)/, 0);
     d.child.kill('SIGINT');
     assert.is(await d.exited, 0, d.out);
     assert.match(d.out, /stopping \(Ctrl-C\): \d+ jobs done of \d+ issued/);

@@ -92,7 +92,11 @@ async function startApp(): Promise<Pid<unknown>> {
       });
       return pid;
     } catch (err) {
-      if (stopping) throw err;
+      // Stopping: the first start's failure is the caller's to see; a restart's (nobody awaits it) ends quietly.
+      if (stopping) {
+        if (appPid === null) throw err;
+        return appPid;
+      }
       await new Promise((r) => setTimeout(r, 100)); // its shard is still restarting
     }
   }
@@ -200,6 +204,8 @@ async function stop(why: string): Promise<void> {
   log('stopped');
 }
 
-process.once('SIGINT', () => void stop('Ctrl-C'));
-process.once('SIGTERM', () => void stop('SIGTERM'));
+// `on`, not `once`: under npm start a Ctrl-C reaches the demo twice (the terminal's process group, and npm
+// forwarding it), and a second signal with no listener would kill it in the middle of its orderly stop.
+process.on('SIGINT', () => void stop('Ctrl-C'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
 const deadline = opts.durationMs < Infinity ? setTimeout(() => void stop(`--duration ${opts.durationMs / 1000}`), opts.durationMs) : null;
