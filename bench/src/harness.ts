@@ -9,7 +9,15 @@ export interface Sample {
 
 export function sample(runs: number[]): Sample {
   const sorted = [...runs].sort((a, b) => a - b);
-  return { median: percentile(sorted, 0.5), min: sorted[0]!, max: sorted[sorted.length - 1]!, runs };
+  return { median: median(sorted), min: sorted[0]!, max: sorted[sorted.length - 1]!, runs };
+}
+
+/** The median of an ascending array: its middle value, or the mean of its two middle values for an even count. */
+export function median(sorted: ArrayLike<number>): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const h = n >> 1;
+  return n % 2 === 1 ? sorted[h]! : (sorted[h - 1]! + sorted[h]!) / 2;
 }
 
 /** Percentile of an ascending array (nearest rank). */

@@ -66,3 +66,38 @@ export const pinger = defineActor<undefined, PingState, PingMsg>({
     return s;
   },
 });
+
+/**
+ * A round-trip rate without per-trip clocks: the same messages as `pinger`,
+ * timed once from the first measured ping to the last pong (as the call
+ * loop it is compared with is timed). `pinger`'s two clock reads a trip
+ * (~35-40 ns each here) are a large share of an in-shard round trip of
+ * ~0.1 us: summed per-trip times read that baseline slow.
+ */
+export const wallPinger = defineActor<undefined, { to: Pid<PongMsg> | null; report: Pid<WallReport> | null; left: number; warmup: number; t0: number }, PingMsg>({
+  name: 'WallPinger',
+  init: () => ({ to: null, report: null, left: 0, warmup: 0, t0: 0 }),
+  handle(msg, s, ctx) {
+    const m = msg as PingMsg;
+    if (m.kind === 'run') {
+      s.to = m.to;
+      s.report = m.report as unknown as Pid<WallReport>;
+      s.left = m.rounds;
+      s.warmup = m.warmup;
+      if (s.warmup === 0) s.t0 = performance.now();
+    } else if (s.warmup > 0) {
+      if (--s.warmup === 0) s.t0 = performance.now();
+    } else if (--s.left === 0) {
+      ctx.send(s.report!, { kind: 'wall-report', rounds: 0, ms: performance.now() - s.t0 });
+      return s;
+    }
+    ctx.send(s.to!, { kind: 'ping', seq: s.left, from: ctx.self });
+    return s;
+  },
+});
+
+export interface WallReport {
+  kind: 'wall-report';
+  rounds: number;
+  ms: number;
+}

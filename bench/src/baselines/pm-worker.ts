@@ -17,8 +17,10 @@ if (role === 'receiver') {
     if (++count === target) main.postMessage({ done: count });
   });
 } else if (role === 'sender') {
-  main.on('message', (m: { n: number }) => {
-    for (let i = 0; i < m.n; i++) port.postMessage({ kind: 'tick', seq: i, payload: 'abcdefgh' });
+  main.on('message', (m: { n: number; plain?: boolean }) => {
+    // `plain`: the integer 1, as Savina's Counting sends (joerl and Erlang alike); else the core one-way row's object.
+    if (m.plain === true) for (let i = 0; i < m.n; i++) port.postMessage(1);
+    else for (let i = 0; i < m.n; i++) port.postMessage({ kind: 'tick', seq: i, payload: 'abcdefgh' });
   });
 } else if (role === 'payload-receiver') {
   // Counts every message it ever got, and reports once the count reaches `until` (a running total:

@@ -11,8 +11,8 @@ function pair(a: string, b: string): { wa: Worker; wb: Worker; close: () => Prom
   return { wa, wb, close: async () => void (await Promise.all([wa.terminate(), wb.terminate()])) };
 }
 
-/** Messages per second, one `postMessage` per object, thread to thread. */
-export async function postMessageThroughput(n: number): Promise<number> {
+/** Messages per second, one `postMessage` per object (`plain`: per integer 1), thread to thread. */
+export async function postMessageThroughput(n: number, plain = false): Promise<number> {
   const { wa, wb, close } = pair('sender', 'receiver');
   try {
     await Promise.all([once(wa, 'online'), once(wb, 'online')]);
@@ -21,7 +21,7 @@ export async function postMessageThroughput(n: number): Promise<number> {
       wb.postMessage({ expect: measured ? n : Math.min(n, 20_000) });
       await once(wb, 'message'); // ready: counting from zero
       const t0 = performance.now();
-      wa.postMessage({ n: measured ? n : Math.min(n, 20_000) });
+      wa.postMessage({ n: measured ? n : Math.min(n, 20_000), plain });
       await once(wb, 'message');
       if (measured) return n / ((performance.now() - t0) / 1000);
     }

@@ -85,7 +85,8 @@ export function microSuite(quick: boolean): Micro[] {
         };
       },
       nact: () => nact.counting(countN),
-      postMessage: async () => (countN / (await postMessageThroughput(countN))) * 1000,
+      // The same message as the joerl and Erlang versions send: the integer 1.
+      postMessage: async () => (countN / (await postMessageThroughput(countN, true))) * 1000,
       check: (v) => v === countN,
       erlang: ['counting', countN],
     },

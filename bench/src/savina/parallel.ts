@@ -110,8 +110,8 @@ export function parallelSuite(): Parallel[] {
       piscina: async (pool) => {
         const n = piTerms(pi.digits);
         const units = Array.from({ length: Math.ceil(n / pi.chunk) }, (_, i) => ({ k: i * pi.chunk, count: Math.min(pi.chunk, n - i * pi.chunk), digits: pi.digits }));
-        const terms = await Promise.all(units.map((w) => pool.run(w, { name: 'pi' }) as Promise<string>));
-        checkPi(piDigits(terms.reduce((a, t) => a + BigInt(`0x${t}`), 0n), pi.digits));
+        const terms = await Promise.all(units.map((w) => pool.run(w, { name: 'pi' }) as Promise<bigint>));
+        checkPi(piDigits(terms.reduce((a, t) => a + t, 0n), pi.digits));
       },
       joerl: async (system, workers, master, inbox) => {
         system.send(master, { start: true, workers, digits: pi.digits, chunk: pi.chunk, inFlight: pi.inFlight, report: inbox.pid });
