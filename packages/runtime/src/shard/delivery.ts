@@ -240,9 +240,11 @@ export class Delivery {
       this.deadLetter(pid, msg, 'unencodable');
       return;
     }
+    // Stamped as any send is (a timer's message waits in its mailbox like the rest), not across nodes.
+    if (t !== REMOTE) this.s.observer.quietStamp();
     if (t === this.s.thread) {
       // Counted once it is in the mailbox: a dead or full receiver here is a failed send only, as with send.
-      if (this.deliverSerial(pid.serial, m, NaN, undefined)) this.s.observer.sentQuiet();
+      if (this.deliverSerial(pid.serial, m, STAMP_IN.at, undefined)) this.s.observer.sentQuiet();
       return;
     }
     // Counted once it can go (a failure above is a failed send only, as send's are).
@@ -252,8 +254,9 @@ export class Delivery {
       if (this.s.thread !== 0) this.s.transport.counted(0);
       this.s.remote(R_SEND, pid, m, null, null, null);
     } else {
+      const stamped = this.clockTo(t);
       this.s.transport.counted(t);
-      this.s.transport.emit2(t, OP_SEND, pid.serial, m);
+      this.s.transport.emit2(t, stamped ? OP_SEND_AT : OP_SEND, pid.serial, m);
       if (m !== msg) this.s.transport.tookParts(t);
     }
   }

@@ -60,6 +60,8 @@ export interface ShardObserver {
   traceSend(from: Pid | undefined, to: Pid): WordSpanContext | undefined;
   /** A runtime-internal send (a timer firing, an offload result). */
   sentQuiet(): void;
+  /** Its queue-wait stamp, in `STAMP_IN.at` as `sent` leaves one (NaN: none), so its wait is measured as any message's. */
+  quietStamp(): void;
   /** A message was not delivered (never sampled). */
   sendFailed(reason: string, p: Proc | null, to: Pid<unknown> | string): void;
   /** The send `sent` just counted failed on the spot: take it back (see Delivery.refused). */
@@ -120,6 +122,9 @@ class NoopObserver implements ShardObserver {
     return undefined;
   }
   sentQuiet(): void {}
+  quietStamp(): void {
+    STAMP_IN.at = NaN;
+  }
   sendFailed(): void {}
   unsent(): void {}
   sendsLost(): void {}

@@ -211,6 +211,16 @@ export class TelemetryObserver implements ShardObserver {
     return tc;
   }
 
+  quietStamp(): void {
+    const t = this.timing;
+    if (!this.countsAll) STAMP_IN.at = this.metrics.sendStamp(t.inTurn ? t.clock : NaN);
+    else if (t.inTurn) STAMP_IN.at = t.clock;
+    else {
+      t.tickOutside();
+      STAMP_IN.at = t.outClock;
+    }
+  }
+
   sentQuiet(): void {
     if (this.metrics.sampleMessage()) this.metrics.sent();
   }

@@ -226,6 +226,27 @@ test('values are exact in-shard: sends counted per turn and from terminate, queu
     assert.is(value(after, 'joerl_mailbox_depth', { type: 'Counted' }), 0);
   }));
 
+test("timers' messages wait like any other: every message handled has its queue wait, whether a handler, a timer on the shard or one on main sent it", () =>
+  withSystem({ threads: 1 }, async (system) => {
+    const inbox = system.inbox();
+    const p = await probe(system, inbox, 1, { tag: 'timed' });
+    const delta = (before: ReturnType<typeof parse>, after: ReturnType<typeof parse>, name: string) => value(after, name) - value(before, name);
+    const before = parse(await system.metrics.metrics());
+    const n = 20;
+    for (let i = 0; i < n; i++) {
+      system.sendAfter(p, { k: 'main', i }, 0);
+      system.send(p, { op: 'send-after', to: p, msg: { k: 'own', i }, ms: 0 });
+    }
+    for (let i = 0; i < n; i++) {
+      await expect(inbox, (m) => m?.event === 'got' && m.msg?.k === 'main' && m.msg.i === i, `main timer ${i}`);
+      await expect(inbox, (m) => m?.event === 'got' && m.msg?.k === 'own' && m.msg.i === i, `own timer ${i}`);
+    }
+    const after = parse(await system.metrics.metrics());
+    // n commands sent from main, n timer messages from main and n from the probe's own timers: all handled, each with its wait.
+    assert.is(delta(before, after, 'joerl_messages_processed_total'), 3 * n);
+    assert.is(delta(before, after, 'joerl_message_queue_wait_seconds_count'), 3 * n);
+  }));
+
 test('a send that fails on the spot is a failed send, not a sent one: from a handler, a timer, from main to a shard and to its own inbox', () =>
   withSystem({ threads: 1 }, async (system) => {
     const inbox = system.inbox();
