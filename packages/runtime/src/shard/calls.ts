@@ -87,7 +87,10 @@ export class Calls {
         // Same thread: whether the server lives is known now, and its exit finds the call through
         // its monitoredBy as any monitor's would (a DOWN that fails the call with its reason).
         server = s.procs.get(pid.serial) ?? null;
-        if (server === null || server.status >= S_EXITING) return Promise.reject(new NoProcError(pid.toString()));
+        if (server === null || server.status >= S_EXITING) {
+          this.delivery.callNoProc(pid);
+          return Promise.reject(new NoProcError(pid.toString()));
+        }
         if (server.callWatcher === null) {
           server.callWatcher = p.pid;
           server.callWatcherRef = ref;

@@ -366,7 +366,10 @@ export class Delivery {
     if (isPid(to)) return to;
     if (typeof to === 'string') {
       const pid = this.s.names.whereis(to);
-      if (pid === undefined) throw new UnknownNameError(to);
+      if (pid === undefined) {
+        this.failed('actor_not_found', null, to);
+        throw new UnknownNameError(to);
+      }
       return pid;
     }
     throw new InvalidArgumentError(`${op} needs a Pid or a registered name, got ${describe(to)}`);
@@ -387,6 +390,11 @@ export class Delivery {
   }
 
   /** A send that failed on the spot or later: counted, never sampled. */
+  /** A call to `to`, a dead process of this thread, failed on the spot: a failed send, as a send to it is. */
+  callNoProc(to: Pid<unknown>): void {
+    this.failed('actor_not_found', null, to);
+  }
+
   private failed(reason: string, p: Proc | null, to: Pid<unknown> | string): void {
     this.s.counters.deadLetters++;
     this.s.observer.sendFailed(reason, p, to);

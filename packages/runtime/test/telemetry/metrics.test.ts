@@ -234,7 +234,7 @@ test("timers' messages wait like any other: every message handled has its queue 
     const before = parse(await system.metrics.metrics());
     const n = 20;
     for (let i = 0; i < n; i++) {
-      system.sendAfter(p, { k: 'main', i }, 0);
+      system.sendAfter(p, { k: 'main', i } as never, 0);
       system.send(p, { op: 'send-after', to: p, msg: { k: 'own', i }, ms: 0 });
     }
     for (let i = 0; i < n; i++) {
@@ -245,6 +245,34 @@ test("timers' messages wait like any other: every message handled has its queue 
     // n commands sent from main, n timer messages from main and n from the probe's own timers: all handled, each with its wait.
     assert.is(delta(before, after, 'joerl_messages_processed_total'), 3 * n);
     assert.is(delta(before, after, 'joerl_message_queue_wait_seconds_count'), 3 * n);
+  }));
+
+test('a call to a dead process or an unknown name is a failed send wherever the server would live', () =>
+  withSystem({ threads: 2 }, async (system) => {
+    const inbox = system.inbox();
+    const caller = await probe(system, inbox, 1, { tag: 'caller' });
+    const failedNow = async () => value(parse(await system.metrics.metrics()), 'joerl_messages_sent_failed_total', { reason: 'actor_not_found' });
+    for (const [what, shard] of [['same shard', 1], ['other shard', 2]] as const) {
+      const live = await probe(system, inbox, shard, { tag: `live${shard}` });
+      const dead = await probe(system, inbox, shard, { tag: `dead${shard}` });
+      const ref = inbox.monitor(dead);
+      system.exit(dead, 'kill');
+      await expect(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, `DOWN on shard ${shard}`);
+      const before = await failedNow();
+      system.send(caller, { op: 'call', to: dead, req: { kind: 'get' } });
+      assert.is((await expectReport(inbox, 'call-failed', 'caller')).code, 'ERR_NO_PROC', what);
+      // Counted on the server's shard, whose first series of a kind reaches main as an announcement on its
+      // ring: a round trip through that shard to main comes after it.
+      system.send(live, { op: 'ping' });
+      await expectReport(inbox, 'pong', `live${shard}`);
+      assert.is((await failedNow()) - before, 1, `a call to a dead pid on the ${what}`);
+    }
+    const before = await failedNow();
+    system.send(caller, { op: 'call', to: 'no-such-name', req: { kind: 'get' } });
+    assert.is((await expectReport(inbox, 'call-failed', 'caller')).code, 'ERR_UNKNOWN_NAME');
+    system.send(caller, { op: 'ping' });
+    await expectReport(inbox, 'pong', 'caller');
+    assert.is((await failedNow()) - before, 1, 'a call to an unknown name');
   }));
 
 test('a send that fails on the spot is a failed send, not a sent one: from a handler, a timer, from main to a shard and to its own inbox', () =>
