@@ -44,6 +44,8 @@ async function natsServer(): Promise<{ url: string; stop: () => void }> {
     proc.stdout.on('data', on);
     proc.stderr.on('data', on);
     proc.once('error', () => reject(new Error('nats-server is not installed: apt-get install nats-server, or set NATS_URL')));
+    // Ended before it was ready (a port taken meanwhile, a bad flag): say so, with what it printed, rather than wait for good.
+    proc.once('exit', (code, signal) => reject(new Error(`nats-server exited before it was ready (${code ?? signal}):\n${out}`)));
   });
   return {
     url: `nats://127.0.0.1:${port}`,
@@ -67,15 +69,24 @@ const system = await ActorSystem.start({
 for (const n of system.nodes()) console.log(`[n1] node ${n.name} up (id ${n.id})`);
 system.on('nodeUp', (n) => console.log(`[n1] node ${n.name} up (id ${n.id})`));
 system.on('nodeDown', (n) => console.log(`[n1] node ${n.name} down: ${n.reason}; links to its processes exited noconnection`));
-// The other two join in their own time; wait until both are connected.
-await new Promise<void>((resolve) => {
+// The other two join in their own time; wait until both are connected (a node process that ends first is an error).
+await new Promise<void>((resolve, reject) => {
+  const ended = (name: string) => (code: number | null, signal: string | null): void => reject(new Error(`node ${name} ended before it joined (${code ?? signal})`));
+  const watchers = Object.entries(others).map(([name, child]) => [child, ended(name)] as const);
+  for (const [child, on] of watchers) child.once('exit', on);
   const check = (): void => {
     if (system.nodes().length < 2) return;
     system.off('nodeUp', check);
+    for (const [child, on] of watchers) child.off('exit', on);
     resolve();
   };
   system.on('nodeUp', check);
   check();
+}).catch(async (err: Error) => {
+  for (const child of Object.values(others)) child.kill('SIGKILL');
+  await system.shutdown();
+  nats.stop();
+  throw err;
 });
 
 const inbox = system.inbox<Progress>();
@@ -106,7 +117,7 @@ for (;;) {
 
 // The job may finish before n1 notices n3 is gone (downAfterMs): wait for that, then look where the
 // supervisor's children run now: n3's were restarted here (their specs say [n3, 'local']).
-if (system.nodes().some((n) => n.name === 'n3')) {
+if (killed && system.nodes().some((n) => n.name === 'n3')) {
   await new Promise<void>((resolve) => {
     const on = (n: { name: string }): void => {
       if (n.name !== 'n3') return;
