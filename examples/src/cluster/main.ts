@@ -131,6 +131,13 @@ const names = new Map([[system.node!.id, 'n1'], ...system.nodes().map((n) => [n.
 for (const c of await Supervisor.whichChildren(system, pool)) console.log(`[n1] child ${c.id} runs on ${names.get(c.pid?.node ?? -1) ?? '?'}`);
 
 await system.shutdown();
-others.n2!.stdin!.end();
-await new Promise((r) => others.n2!.once('exit', r));
+// Every node still running is told to stop (n3 too, when KILL_AT was past the job's end).
+await Promise.all(
+  Object.values(others)
+    .filter((child) => child.exitCode === null && child.signalCode === null)
+    .map((child) => {
+      child.stdin!.end();
+      return new Promise((r) => child.once('exit', r));
+    }),
+);
 nats.stop();

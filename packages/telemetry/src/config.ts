@@ -4,11 +4,11 @@
 export interface TelemetryOptions {
   /** Default true. Off: nothing is recorded and the hot path pays nothing. */
   enabled?: boolean;
-  /** Percent (0-100) of messages counted in messages_sent/processed and in the processing-time histogram (by sequence, see sampling.ts). Default 100. */
+  /** Whole percent (0-100) of messages counted in messages_sent/processed and in the processing-time histogram (by sequence, see sampling.ts). Default 100. */
   messageSamplingRate?: number;
-  /** Percent (0-100) of queue waits recorded in the queue-wait histogram (every message is stamped unless 0). Default 100. */
+  /** Whole percent (0-100) of queue waits recorded in the queue-wait histogram (every message is stamped unless 0). Default 100. */
   queueWaitSamplingRate?: number;
-  /** Percent (0-100) of signals counted in the signal series. Default 100. */
+  /** Whole percent (0-100) of signals counted in the signal series. Default 100. */
   signalSamplingRate?: number;
 }
 

@@ -41,7 +41,8 @@ export class Calls {
       settle(pc, false, err);
     });
     delivery.callRefused = (p, msg) => {
-      if (!isCallMessage(msg) || !isFrom(msg.from)) return;
+      // (A forged envelope, a `from` whose pid is no Pid, gets its dead letter only: this runs in a ring's dispatch.)
+      if (!isCallMessage(msg) || !isFrom(msg.from) || !isPid(msg.from.pid)) return;
       this.reply(msg.from, false, toWireError(new MailboxFullError(p.pid.toString(), p.mailbox.capacity)));
     };
   }

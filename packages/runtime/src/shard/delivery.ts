@@ -222,7 +222,12 @@ export class Delivery {
   sendQuiet(to: Pid<unknown> | string, msg: unknown): void {
     let pid: Pid<unknown> | undefined;
     if (typeof to === 'string') {
-      pid = this.s.names.whereis(to);
+      // (A name no table can hold throws in whereis; here, in a timer, it is a dead letter.)
+      try {
+        pid = this.s.names.whereis(to);
+      } catch {
+        pid = undefined;
+      }
       if (pid === undefined) {
         this.deadLetter(to, msg, 'actor_not_found');
         return;
@@ -389,12 +394,12 @@ export class Delivery {
     this.failed(reason, p, to);
   }
 
-  /** A send that failed on the spot or later: counted, never sampled. */
   /** A call to `to`, a dead process of this thread, failed on the spot: a failed send, as a send to it is. */
   callNoProc(to: Pid<unknown>): void {
     this.failed('actor_not_found', null, to);
   }
 
+  /** A send that failed on the spot or later: counted, never sampled. */
   private failed(reason: string, p: Proc | null, to: Pid<unknown> | string): void {
     this.s.counters.deadLetters++;
     this.s.observer.sendFailed(reason, p, to);

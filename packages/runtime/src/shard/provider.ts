@@ -35,11 +35,14 @@ function guarded(p: TelemetryProvider, href: string, thread: number): TelemetryP
   for (const name of HOOKS) {
     const hook = p[name] as ((...args: unknown[]) => void) | undefined;
     if (typeof hook !== 'function') continue;
+    // Detached by becoming a no-op, not by deleting it: a turn reads once whether a hook is there, then calls it per message.
+    let detached = false;
     (out as Record<string, unknown>)[name] = (...args: unknown[]): void => {
+      if (detached) return;
       try {
         hook.apply(p, args);
       } catch (err) {
-        delete out[name];
+        detached = true;
         const why = err instanceof Error ? err.message : String(err);
         process.emitWarning(`telemetry provider ${href}: ${name} threw on thread ${thread} (${why}); it is no longer called on that thread`, { code: 'JOERL_PROVIDER_HOOK_FAILED' });
       }

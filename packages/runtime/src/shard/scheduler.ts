@@ -28,6 +28,8 @@ const IO_MS = 0.1;
  * shortest turn.
  */
 const TURN_MS = 0.1;
+/** Most budgets (actorBudget each) a catch-up turn runs: a long mailbox's turn is a quarter of its backlog up to this. */
+const CATCH_UP = 16;
 /** Turns `runNow` may run between two slices (a caller's loop of in-shard calls; see runNow). */
 const NOW_TURNS = 64;
 /** How often, at most, a thread about to park looks for idle grown mailboxes (settleIdleRings). */
@@ -229,7 +231,9 @@ export class Scheduler {
       // An actor that was slow is timed until it is fast again, timing on or off; so is a catch-up turn.
       const timed = this.timing || tb > 0 || catchUp;
       const t0 = timed ? (this.timing ? mark : performance.now()) : 0;
-      const n = this.runTurn(p, tb > 0 ? tb : catchUp && tb < 0 ? backlog >> 2 : full);
+      // At most CATCH_UP budgets: a turn is timed only after it ran, and an actor found fast once may be
+      // handed slow messages later (cheap casts, then costly calls): its catch-up turn stays bounded.
+      const n = this.runTurn(p, tb > 0 ? tb : catchUp && tb < 0 ? Math.min(backlog >> 2, full * CATCH_UP) : full);
       // The slice's start serves only its first turn's timing block, and a block end's read only after the last turn (see slice-clock.ts).
       this.sliceClock.expire();
       p.handled += n; // once per turn: the observer's "reductions"

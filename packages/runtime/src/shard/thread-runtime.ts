@@ -22,7 +22,7 @@ import { Proc, S_DEAD, S_IDLE, S_INBOX, S_RUNNING } from '../actor/proc.js';
 import { Pid } from '../actor/pid.js';
 import type { MetricsWriter, TelemetryProvider } from '@joerl/telemetry/internal';
 import { NOOP_METRICS } from '@joerl/telemetry/internal';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError, NoProcError } from '../errors.js';
 import { checkSignal, describe } from '../validate.js';
 import { LAG_US, LOADING, LOOP_TICK, THREAD_STRIDE_I32 } from '../ring/control-block.js';
 import { ActorCtx, type ActorHost } from './actor-context.js';
@@ -144,6 +144,8 @@ export class ThreadRuntime implements ActorHost {
     const node = opts?.node;
     if (node !== undefined && node !== 'local' && node !== this.state.nodeName) {
       if (typeof node !== 'string' || node.length === 0) return Promise.reject(new InvalidOptionError(`options.node must be a node name, got ${describe(node)}`));
+      // As Spawner.spawn refuses it: an exited process spawns no more, on any node.
+      if (parent !== null && parent.status === S_DEAD) return Promise.reject(new NoProcError(parent.pid.toString()));
       let signal: AbortSignal | undefined;
       try {
         signal = checkSignal(opts?.signal, 'spawn');

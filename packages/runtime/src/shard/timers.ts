@@ -5,6 +5,7 @@ import { MAX_THREADS, Pid, isPid } from '../actor/pid.js';
 import { type Proc, S_DEAD } from '../actor/proc.js';
 import { forSignal } from '../codec/prepare.js';
 import { InvalidArgumentError } from '../errors.js';
+import { nameProblem } from '../registry/name-table.js';
 import { describe } from '../validate.js';
 import type { Delivery } from './delivery.js';
 import type { Router } from './router.js';
@@ -24,6 +25,9 @@ export class Timers {
   /** Delivers `msg` to `to` after `delayMs` (a name is resolved when the timer fires). `owner`'s timers are cancelled when it exits. */
   sendAfter(owner: Proc | null, to: Pid<unknown> | string, msg: unknown, delayMs: number): TimerRef {
     if (!isPid(to) && typeof to !== 'string') throw new InvalidArgumentError(`sendAfter needs a Pid or a name, got ${describe(to)}`);
+    // A name no table can hold (a lone surrogate, over 96 bytes): refused here, not when the timer fires.
+    const bad = typeof to === 'string' ? nameProblem(to) : null;
+    if (bad !== null) throw new InvalidArgumentError(`sendAfter: ${bad}`);
     checkDelay('sendAfter', delayMs);
     // Refused now rather than as a dead letter later, wherever the message will go; with checkLocalSends
     // taken now, as a send would take it (what the sender changes later shows nowhere).

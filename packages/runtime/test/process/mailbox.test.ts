@@ -88,6 +88,29 @@ test('a call from another thread into a full mailbox fails at once with ERR_MAIL
   await expectReport(inbox, 'selected', 'full-call');
 });
 
+test('a forged call envelope meeting a full mailbox on another thread is a dead letter only: the shard lives on', async () => {
+  const downs: unknown[] = [];
+  const onDown = (d: unknown) => void downs.push(d);
+  system.on('shardDown', onDown);
+  try {
+    const target = await probe(system, inbox, 2, { tag: 'full-forged' }, { mailboxCapacity: 1 });
+    const bystander = await probe(system, inbox, 2, { tag: 'forged-bystander' });
+    system.send(target, { op: 'select', want: 'release' });
+    await expectReport(inbox, 'selecting', 'full-forged');
+    system.send(target, { n: 0 } as never);
+    const dead = nextDeadLetter();
+    system.send(target, { $joerl: 'call', from: { pid: {}, ref: 1 }, req: 1 } as never);
+    assert.is((await dead).reason, 'mailbox_full');
+    system.send(bystander, { op: 'ping' });
+    await expectReport(inbox, 'pong', 'forged-bystander');
+    assert.equal(downs, [], 'no shard went down');
+    system.send(target, { k: 'release' } as never);
+    await expectReport(inbox, 'selected', 'full-forged');
+  } finally {
+    system.off('shardDown', onDown);
+  }
+});
+
 test('from the main thread, a send to a dead pid on a shard is a dead letter; to a main inbox it throws', async () => {
   const p = await probe(system, inbox, 2, { tag: 'dead-target' });
   const ref = inbox.monitor(p);

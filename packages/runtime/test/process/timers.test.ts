@@ -85,6 +85,9 @@ test("a timer set by a process's code after it was killed never fires (its timer
 });
 
 test('bad timer arguments get typed errors', () => {
+  // A name no registry can hold: refused at the call, not when the timer fires (where it would end its thread).
+  assert.throws(() => system.sendAfter('x\uD800', {}, 0), (e: { code?: string; message?: string }) => e.code === 'ERR_INVALID_ARGUMENT' && /lone surrogate/.test(e.message ?? ''));
+  assert.throws(() => system.sendAfter('n'.repeat(200), {}, 0), (e: { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT');
   assert.throws(() => system.sendAfter(inbox.pid, {}, -1), (e: { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT');
   assert.throws(() => system.sendAfter(inbox.pid, {}, NaN), (e: { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT');
   assert.throws(() => system.cancelTimer(12345 * 4096 + 1 as never), (e: { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT');

@@ -80,4 +80,36 @@ test("a new actor's long backlog of slow messages gets one timed budget first, n
   assert.ok(handled <= 128, `${handled} slow messages ran after the stop was asked for`);
 });
 
+// Regression: an actor found fast once (a burst of cheap messages) got catch-up turns of a quarter of
+// any later backlog, untimed until they ended: 20,000 costly messages made one turn of 5,000.
+test('an actor found fast, then handed a long backlog of slow messages, gets a bounded catch-up turn (16 budgets at most)', async () => {
+  const system = await ActorSystem.start({ threads: 1, logLevel: 'silent' });
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  let handled = 0;
+  try {
+    const inbox = system.inbox();
+    const actor = (await system.spawn(SLOW, { counter }, { shard: 1, export: 'varied' })) as Pid<any>;
+    const producer = await system.spawn(new URL('../fixtures/probe.actor.ts', import.meta.url), { report: inbox.pid, tag: 'feeder' }, { shard: 1 });
+    await expect(inbox, (m) => m?.event === 'started' && m.tag === 'feeder', 'the producer');
+    // Cheap ones first, queued by one handler: a long backlog, timed and found fast.
+    system.send(producer, { op: 'send', to: actor, msg: { ms: 0 } });
+    for (let i = 0; i < 3; i++) system.send(producer, { op: 'burst', to: actor, count: 2000 });
+    while (Atomics.load(counter, 0) < 6001) {
+      const r = Atomics.waitAsync(counter, 0, Atomics.load(counter, 0), 5000);
+      if (r.async) await r.value;
+    }
+    const fastDone = Atomics.load(counter, 0);
+    // Then costly ones (0.2 ms each), 20,000 of them queued by one handler.
+    system.send(producer, { op: 'send-many', to: actor, msg: { ms: 0.2 }, count: 20_000 });
+    const first = Atomics.waitAsync(counter, 0, fastDone);
+    if (first.async) await first.value;
+    await system.shutdown();
+    handled = Atomics.load(counter, 0) - fastDone;
+  } finally {
+    if (system.running) await system.shutdown();
+  }
+  // 16 budgets of 64, and one more turn if the stop was still on its way: well under a quarter of 20,000.
+  assert.ok(handled <= 16 * 64 + 128, `${handled} slow messages ran after the stop was asked for`);
+});
+
 test.run();

@@ -111,4 +111,19 @@ test('a hook that throws is dropped with a warning: no shard dies, the actor wor
   }
 });
 
+test('a detached hook stays callable (a no-op): a turn reads once whether a hook is there, then calls it for each message', async () => {
+  const { loadProvider } = await import('../../src/shard/provider.ts');
+  const prov = await loadProvider(new URL('../fixtures/late-throwing-provider.mjs', import.meta.url).href, 1);
+  const onWarning = () => {};
+  process.on('warning', onWarning);
+  try {
+    prov.onMessageReceived!('<0.1.1>'); // its one good call
+    prov.onMessageReceived!('<0.1.1>'); // throws inside: detached, with a warning
+    assert.type(prov.onMessageReceived, 'function', 'still there for a turn that looked it up before');
+    prov.onMessageReceived!('<0.1.1>');
+  } finally {
+    process.off('warning', onWarning);
+  }
+});
+
 test.run();
