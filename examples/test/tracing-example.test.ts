@@ -28,7 +28,7 @@ test('the example sends every span to the OTLP/HTTP endpoint, as one trace from 
     child.stderr.on('data', (d) => (out += d));
     const code = await new Promise<number | null>((r) => child.once('exit', r));
     assert.is(code, 0, out);
-    assert.match(out, /exported to http:\/\/127\.0\.0\.1/);
+    assert.match(out, /\d+ spans exported to http:\/\/127\.0\.0\.1/);
     const spans = bodies.flatMap((b) => b.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)));
     const names = new Set(spans.map((s) => s.name));
     for (const n of ['request', 'message.send', 'message.receive', 'actor.handle_message', 'relay.work', 'actor.spawn']) assert.ok(names.has(n), `exported ${n}`);
@@ -36,6 +36,33 @@ test('the example sends every span to the OTLP/HTTP endpoint, as one trace from 
     assert.ok(spans.filter((s) => s.traceId === request.traceId).length >= 10, 'the hops share the request\'s trace');
     const service = bodies[0]!.resourceSpans[0]!.resource.attributes.find((a) => a.key === 'service.name');
     assert.is(service?.value.stringValue, 'joerl-tracing-example');
+  } finally {
+    server.close();
+  }
+});
+
+test('an endpoint that refuses the spans is reported as a failed export (exit 1), not as exported', async () => {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(500, { 'Content-Type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../dist/tracing/main.js', import.meta.url))], {
+      env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    assert.is(code, 1, out);
+    assert.match(out, /export to http:\/\/127\.0\.0\.1:\d+ failed/);
+    assert.not.match(out, /spans exported to/);
   } finally {
     server.close();
   }

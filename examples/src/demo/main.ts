@@ -206,6 +206,15 @@ async function stop(why: string): Promise<void> {
 
 // `on`, not `once`: under npm start a Ctrl-C reaches the demo twice (the terminal's process group, and npm
 // forwarding it), and a second signal with no listener would kill it in the middle of its orderly stop.
-process.on('SIGINT', () => void stop('Ctrl-C'));
-process.on('SIGTERM', () => void stop('SIGTERM'));
+// A second Ctrl-C of your own (a third or fourth signal) ends a stop that hangs, at once.
+let signals = 0;
+const onSignal = (why: string) => (): void => {
+  if (++signals > 2) {
+    log('stopping now, without waiting (another signal came)');
+    process.exit(130);
+  }
+  void stop(why);
+};
+process.on('SIGINT', onSignal('Ctrl-C'));
+process.on('SIGTERM', onSignal('SIGTERM'));
 const deadline = opts.durationMs < Infinity ? setTimeout(() => void stop(`--duration ${opts.durationMs / 1000}`), opts.durationMs) : null;

@@ -12,6 +12,7 @@ import {
   InMemorySpanExporter,
   type ReadableSpan,
   SimpleSpanProcessor,
+  type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { ActorSystem, type Pid } from '@joerl/runtime';
@@ -22,7 +23,22 @@ import type { Hop } from './relay.actor.js';
 const memory = new InMemorySpanExporter();
 const processors: SpanProcessor[] = [new SimpleSpanProcessor(memory)];
 const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-if (endpoint) processors.push(new SimpleSpanProcessor(new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` })));
+// What the OTLP export did: the SDK reports a failed export only to its diagnostics, so the example counts for itself.
+const otlp = { sent: 0, failed: null as Error | null };
+if (endpoint) {
+  const exporter = new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` });
+  const counted: SpanExporter = {
+    export: (batch, done) =>
+      exporter.export(batch, (result) => {
+        if (result.code === 0) otlp.sent += batch.length; // ExportResultCode.SUCCESS (@opentelemetry/core)
+        else otlp.failed ??= result.error ?? new Error('export failed');
+        done(result);
+      }),
+    shutdown: () => exporter.shutdown(),
+    forceFlush: () => exporter.forceFlush(),
+  };
+  processors.push(new SimpleSpanProcessor(counted));
+}
 const resource = resourceFromAttributes({ 'service.name': 'joerl-tracing-example' });
 const provider = new BasicTracerProvider({ resource, spanProcessors: processors });
 trace.setGlobalTracerProvider(provider);
@@ -39,7 +55,8 @@ await trace.getTracer('example').startActiveSpan('request', async (span) => {
   await inbox.receive();
   span.end();
 });
-await system.shutdown(); // flushes every shard's spans to the processors
+// Flushes every shard's spans to the processors; a failed export makes it reject (reported below, after the tree).
+await system.shutdown().catch((err: Error) => void (otlp.failed ??= err));
 
 // Print the trace as a tree.
 const spans = memory.getFinishedSpans();
@@ -56,5 +73,11 @@ const print = (s: ReadableSpan, depth: number): void => {
   for (const c of children.get(s.spanContext().spanId) ?? []) print(c, depth + 1);
 };
 for (const root of spans.filter((s) => !ids.has(s.parentSpanContext?.spanId ?? ''))) print(root, 0);
-console.log(`\n${spans.length} spans in ${new Set(spans.map((s) => s.spanContext().traceId)).size} trace(s)${endpoint ? `, exported to ${endpoint}` : ''}`);
-await provider.shutdown();
+console.log(`\n${spans.length} spans in ${new Set(spans.map((s) => s.spanContext().traceId)).size} trace(s)`);
+// Said only once the exports are done (shutdown flushes them), and only as they went.
+await provider.shutdown().catch((err: Error) => void (otlp.failed ??= err));
+if (otlp.failed !== null) {
+  const what = endpoint ? `export to ${endpoint} failed (${otlp.sent} of ${spans.length} spans went)` : 'the stop failed';
+  console.error(`${what}: ${otlp.failed.message}`);
+  process.exitCode = 1;
+} else if (endpoint) console.log(`${otlp.sent} spans exported to ${endpoint}`);
