@@ -57,6 +57,23 @@ for (const f of filters) {
 
 const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 
+// Each test file runs in a process group of its own, so what it started (a nats-server, node processes)
+// ends with it: when it times out, when it has finished, and when the runner itself is stopped.
+const running = new Set();
+function killGroup(child) {
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // (The group is gone already.)
+  }
+}
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    for (const child of running) killGroup(child);
+    process.exit(130);
+  });
+}
+
 function runFile(file) {
   return new Promise((resolve) => {
     const started = performance.now();
@@ -64,7 +81,9 @@ function runFile(file) {
       cwd: root,
       env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
+    running.add(child);
     let out = '';
     let summaryAt = 0;
     let killedFor = null;
@@ -74,7 +93,7 @@ function runFile(file) {
         summaryAt = performance.now();
         graceTimer = setTimeout(() => {
           killedFor = `did not exit within ${EXIT_GRACE_MS / 1000}s after its tests finished (a leaked handle?)`;
-          child.kill('SIGKILL');
+          killGroup(child);
         }, EXIT_GRACE_MS);
       }
     };
@@ -83,9 +102,12 @@ function runFile(file) {
     child.stderr.on('data', onData);
     const timer = setTimeout(() => {
       killedFor = `timed out after ${FILE_TIMEOUT_MS / 1000}s`;
-      child.kill('SIGKILL');
+      killGroup(child);
     }, FILE_TIMEOUT_MS);
     child.on('close', (code, signal) => {
+      running.delete(child);
+      // Anything the file left running (its own children) ends with it.
+      killGroup(child);
       clearTimeout(timer);
       if (graceTimer) clearTimeout(graceTimer);
       const text = strip(out);
