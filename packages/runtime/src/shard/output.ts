@@ -50,6 +50,7 @@ export class Output {
       // Something slipped past the encodability check: encode op by op and report the culprits.
       o.items = [];
       this.packOneByOne(o, items);
+      this.packReports(o);
       return;
     }
     o.itemBytes = bytes.length / items.length;
@@ -93,7 +94,17 @@ export class Output {
     if (o.items.length === 0) {
       items.length = 0;
       o.items = items;
-    }
+    } else this.packReports(o);
+  }
+
+  /**
+   * What a bad op's report queued for `o` while it was packed (a dead letter
+   * to the main thread) goes in this flush too: left queued, it waited for
+   * the thread's next flush, which never came for a thread that went idle
+   * (the report, and the message with it, lost until shutdown).
+   */
+  private packReports(o: Outbound): void {
+    if (o.items.length > 0) this.pack(o);
   }
 
   private packOneByOne(o: Outbound, items: unknown[]): void {
