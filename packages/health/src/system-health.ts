@@ -145,7 +145,7 @@ export class SystemHealth {
     const then = this.oldest(now.at);
     const issues: HealthIssue[] = [];
     const measurements: Measurement[] = [];
-    const judge: Judge = (check: string, value: number, unit: string, bad: boolean, severity: Severity, title: string, message: string, componentId?: string) => {
+    const judge: Judge = (check, value, unit, bad, severity, title, message, componentId) => {
       const m: Measurement = { check, observedValue: value, observedUnit: unit, status: bad ? (severity === 'critical' ? 'fail' : 'warn') : 'pass' };
       if (componentId !== undefined) m.componentId = componentId;
       measurements.push(m);

@@ -5,6 +5,7 @@ import type { TypeMetrics } from '@joerl/telemetry/internal';
 import type { Behaviour } from './behaviour.js';
 import type { ExitReason } from './exit-reason.js';
 import { Mailbox } from './mailbox.js';
+import { NoProcError } from '../errors.js';
 import { type Pid, pidKey } from './pid.js';
 
 /**
@@ -19,6 +20,15 @@ export const S_WAITING = 4; //  an async handler (or init) is pending
 export const S_INBOX = 5; //    a main-thread inbox: never scheduled, read with receive()
 export const S_EXITING = 6; //  terminate is running
 export const S_DEAD = 7;
+
+/**
+ * Refuses an operation asked for `p` once it has exited (its code still
+ * running after a kill): ERR_NO_PROC. What it would make (a call, a child, a
+ * link, a monitor) would outlive it, since its exit has run already.
+ */
+export function checkLive(p: Proc): void {
+  if (p.status === S_DEAD) throw new NoProcError(p.pid.toString());
+}
 
 /** A selective receive in progress. */
 export interface PendingReceive {

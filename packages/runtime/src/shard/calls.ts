@@ -5,7 +5,7 @@ import { context, trace } from '@opentelemetry/api';
 import { type ExitReason, formatReason } from '../actor/exit-reason.js';
 import { type From, isCallMessage, isFrom } from '../actor/messages.js';
 import { Pid, isPid } from '../actor/pid.js';
-import { type PendingCall, type Proc, S_DEAD, S_EXITING } from '../actor/proc.js';
+import { type PendingCall, type Proc, S_EXITING, checkLive } from '../actor/proc.js';
 import { assertEncodable } from '../codec/codec.js';
 import { CallFailedError, CallTimeoutError, InvalidArgumentError, MailboxFullError, NoProcError, NodeDownError, SystemStoppedError, fromWireError, toWireError, type WireError } from '../errors.js';
 import { checkSignal, describe } from '../validate.js';
@@ -60,8 +60,7 @@ export class Calls {
     let t: number;
     let local: boolean;
     try {
-      // Code still running for a process that has exited (an async handler resuming after a kill) calls no more.
-      if (p.status === S_DEAD) throw new NoProcError(p.pid.toString());
+      checkLive(p);
       pid = this.delivery.resolveTarget(to, 'call');
       // OTP's calling_self: the reply could only come once this call returned (it would wait for its timeout, or forever).
       if (pid.equals(p.pid)) throw new InvalidArgumentError(`a process cannot call itself (${pid}): handle the request directly, or send it to yourself and answer it in a later turn`);

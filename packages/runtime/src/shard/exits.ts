@@ -3,9 +3,9 @@
 import { type ExitReason, type ExitReasonInput, KILL, formatReason, normalizeReason, panicReason, reasonKind } from '../actor/exit-reason.js';
 import type { MonitorRef } from '../actor/messages.js';
 import { type Pid, pidKey } from '../actor/pid.js';
-import { type Proc, S_DEAD, S_EXITING, S_INIT, S_RUNNING, S_WAITING } from '../actor/proc.js';
+import { type Proc, S_DEAD, S_EXITING, S_INIT, S_RUNNING, S_WAITING, checkLive } from '../actor/proc.js';
 import { forSignal } from '../codec/prepare.js';
-import { InitFailedError, NoProcError } from '../errors.js';
+import { InitFailedError } from '../errors.js';
 import { checkPid, isThenable } from '../validate.js';
 import type { Calls } from './calls.js';
 import type { Delivery } from './delivery.js';
@@ -50,8 +50,7 @@ export class Exits {
 
   link(p: Proc, target: Pid<unknown>): void {
     checkPid(target, 'link');
-    // (An exited process's links were all signalled: a new one would never carry its exit.)
-    if (p.status === S_DEAD) throw new NoProcError(p.pid.toString());
+    checkLive(p);
     if (target.equals(p.pid)) return;
     if (p.addLink(target)) {
       this.s.observer.linkCreated();
@@ -66,7 +65,7 @@ export class Exits {
 
   monitor(p: Proc, target: Pid<unknown>): MonitorRef {
     checkPid(target, 'monitor');
-    if (p.status === S_DEAD) throw new NoProcError(p.pid.toString());
+    checkLive(p);
     const ref = this.s.newRef();
     this.s.observer.monitorCreated();
     p.addMonitor(ref, target);

@@ -8,7 +8,7 @@ import { Pid } from '../actor/pid.js';
 import { Proc, S_DEAD, S_IDLE, S_INIT, S_RUNNING, S_WAITING, type SpawnReply } from '../actor/proc.js';
 import { forSignal } from '../codec/prepare.js';
 import { nameProblem } from '../registry/name-table.js';
-import { InitFailedError, InvalidOptionError, NoProcError, ShardDownError, SpawnTimeoutError, fromWireError, toWireError, type WireError } from '../errors.js';
+import { InitFailedError, InvalidOptionError, ShardDownError, SpawnTimeoutError, fromWireError, toWireError, type WireError } from '../errors.js';
 import { checkCapacity, checkSignal, describe, isThenable } from '../validate.js';
 import { abortable } from './abortable.js';
 import type { Exits } from './exits.js';
@@ -69,8 +69,6 @@ export class Spawner {
     let target: number;
     let signal: AbortSignal | undefined;
     try {
-      // A process that has exited spawns no more: a link to it would never carry its exit (the child an orphan).
-      if (parent !== null && parent.status === S_DEAD) throw new NoProcError(parent.pid.toString());
       const href = moduleHref(module);
       const o = opts ?? {};
       if (typeof o !== 'object' || o === null) throw new InvalidOptionError(`spawn options must be an object, got ${describe(o)}`);

@@ -141,11 +141,11 @@ export class ThreadRuntime implements ActorHost {
     this.delivery.sendQuiet(to, msg);
   }
   spawn(module: ModuleRef, args: unknown, opts: SpawnOptions | undefined, parent: Proc | null, mode: SpawnMode): Promise<Pid | Monitored> {
+    // An exited process spawns no more, on any node: a link to it would never carry its exit (the child an orphan).
+    if (parent !== null && parent.status === S_DEAD) return Promise.reject(new NoProcError(parent.pid.toString()));
     const node = opts?.node;
     if (node !== undefined && node !== 'local' && node !== this.state.nodeName) {
       if (typeof node !== 'string' || node.length === 0) return Promise.reject(new InvalidOptionError(`options.node must be a node name, got ${describe(node)}`));
-      // As Spawner.spawn refuses it: an exited process spawns no more, on any node.
-      if (parent !== null && parent.status === S_DEAD) return Promise.reject(new NoProcError(parent.pid.toString()));
       let signal: AbortSignal | undefined;
       try {
         signal = checkSignal(opts?.signal, 'spawn');
@@ -199,6 +199,7 @@ export class ThreadRuntime implements ActorHost {
   sendAfter(owner: Proc | null, to: Pid<unknown> | string, msg: unknown, delayMs: number): TimerRef {
     return this.timers.sendAfter(owner, to, msg, delayMs);
   }
+
   timeoutAfter(owner: Proc, msg: object, delayMs: number): TimerRef {
     return this.timers.timeoutAfter(owner, msg, delayMs);
   }

@@ -34,24 +34,44 @@ test('a lone actor stepping through bursts of slow self-sent messages yields aft
     for (const [i, b] of behind.slice(2).entries()) assert.ok(b <= 1, `burst ${i + 2}: ${b} steps ran before the ping on the same shard was answered (all: ${behind.join(', ')})`);
   }));
 
+/**
+ * Starts a one-shard system and runs `load`, which queues slow work counted in `counter` and returns the count
+ * before it; the system is stopped as soon as one slow message has run (the shard inside that actor's turn).
+ * How many slow messages ran in all: what the turn in progress, and any before the stop got in, ran.
+ */
+async function slowAfterStop(load: (system: ActorSystem, counter: Int32Array) => Promise<number>): Promise<number> {
+  const system = await ActorSystem.start({ threads: 1, logLevel: 'silent' });
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  let base = 0;
+  try {
+    base = await load(system, counter);
+    const first = Atomics.waitAsync(counter, 0, base);
+    if (first.async) await first.value;
+  } finally {
+    await system.shutdown();
+  }
+  return Atomics.load(counter, 0) - base;
+}
+
+/** A probe on shard 1 whose handlers queue bursts (a whole burst lands before the target's next turn). */
+async function producer(system: ActorSystem, tag: string): Promise<Pid<any>> {
+  const inbox = system.inbox();
+  const pid = await system.spawn(new URL('../fixtures/probe.actor.ts', import.meta.url), { report: inbox.pid, tag }, { shard: 1 });
+  await expect(inbox, (m) => m?.event === 'started' && m.tag === tag, 'the producer');
+  return pid;
+}
+
 // Regression: a new actor's first turn is untimed (up to 64 messages), and the clock was
 // looked at every fourth turn only, so four new actors with slow handlers kept the shard from
 // its event loop, where a stop arrives, for four whole turns (200 handlers of 20 ms: 4-5 s).
 // A turn of many messages is now looked at at once: the stop comes after the first.
 test('a stop reaches a shard busy with new actors with slow handlers after one of their turns, not four', async () => {
-  const system = await ActorSystem.start({ threads: 1, logLevel: 'silent' });
-  const counter = new Int32Array(new SharedArrayBuffer(4));
-  try {
+  const handled = await slowAfterStop(async (system, counter) => {
     const actors: Pid<'work'>[] = [];
     for (let i = 0; i < 4; i++) actors.push((await system.spawn(SLOW, { counter, ms: 4 }, { shard: 1, export: 'counted' })) as Pid<'work'>);
     for (const a of actors) for (let k = 0; k < 64; k++) system.send(a, 'work');
-    // The first message handled: the shard is inside the first actor's turn.
-    const first = Atomics.waitAsync(counter, 0, 0);
-    if (first.async) await first.value;
-  } finally {
-    await system.shutdown();
-  }
-  const handled = Atomics.load(counter, 0);
+    return 0;
+  });
   // Before the fix: all four turns (256 messages). Now one turn, and at most one more if
   // the stop was still on its way when the shard yielded.
   assert.ok(handled <= 128, `${handled} slow messages ran after the stop was asked for`);
@@ -62,52 +82,32 @@ test('a stop reaches a shard busy with new actors with slow handlers after one o
 // 200,000) before the shard saw its event loop, a stop, or any other actor. Now only an actor a timed
 // turn found fast gets it: a new one's first turn is one budget (64), timed.
 test("a new actor's long backlog of slow messages gets one timed budget first, not a catch-up turn", async () => {
-  const system = await ActorSystem.start({ threads: 1, logLevel: 'silent' });
-  const counter = new Int32Array(new SharedArrayBuffer(4));
-  try {
-    const inbox = system.inbox();
+  const handled = await slowAfterStop(async (system, counter) => {
     const slow = (await system.spawn(SLOW, { counter, ms: 1 }, { shard: 1, export: 'counted' })) as Pid<any>;
-    const producer = await system.spawn(new URL('../fixtures/probe.actor.ts', import.meta.url), { report: inbox.pid, tag: 'producer' }, { shard: 1 });
-    await expect(inbox, (m) => m?.event === 'started' && m.tag === 'producer', 'the producer');
-    // One handler on the same shard queues the whole burst before the slow actor's first turn.
-    system.send(producer, { op: 'burst', to: slow, count: 2000 });
-    const first = Atomics.waitAsync(counter, 0, 0);
-    if (first.async) await first.value;
-  } finally {
-    await system.shutdown();
-  }
-  const handled = Atomics.load(counter, 0);
+    system.send(await producer(system, 'producer'), { op: 'burst', to: slow, count: 2000 });
+    return 0;
+  });
   assert.ok(handled <= 128, `${handled} slow messages ran after the stop was asked for`);
 });
 
 // Regression: an actor found fast once (a burst of cheap messages) got catch-up turns of a quarter of
 // any later backlog, untimed until they ended: 20,000 costly messages made one turn of 5,000.
 test('an actor found fast, then handed a long backlog of slow messages, gets a bounded catch-up turn (16 budgets at most)', async () => {
-  const system = await ActorSystem.start({ threads: 1, logLevel: 'silent' });
-  const counter = new Int32Array(new SharedArrayBuffer(4));
-  let handled = 0;
-  try {
-    const inbox = system.inbox();
+  const handled = await slowAfterStop(async (system, counter) => {
     const actor = (await system.spawn(SLOW, { counter }, { shard: 1, export: 'varied' })) as Pid<any>;
-    const producer = await system.spawn(new URL('../fixtures/probe.actor.ts', import.meta.url), { report: inbox.pid, tag: 'feeder' }, { shard: 1 });
-    await expect(inbox, (m) => m?.event === 'started' && m.tag === 'feeder', 'the producer');
+    const feeder = await producer(system, 'feeder');
     // Cheap ones first, queued by one handler: a long backlog, timed and found fast.
-    system.send(producer, { op: 'send', to: actor, msg: { ms: 0 } });
-    for (let i = 0; i < 3; i++) system.send(producer, { op: 'burst', to: actor, count: 2000 });
+    system.send(feeder, { op: 'send', to: actor, msg: { ms: 0 } });
+    for (let i = 0; i < 3; i++) system.send(feeder, { op: 'burst', to: actor, count: 2000 });
     while (Atomics.load(counter, 0) < 6001) {
       const r = Atomics.waitAsync(counter, 0, Atomics.load(counter, 0), 5000);
       if (r.async) await r.value;
     }
     const fastDone = Atomics.load(counter, 0);
     // Then costly ones (0.2 ms each), 20,000 of them queued by one handler.
-    system.send(producer, { op: 'send-many', to: actor, msg: { ms: 0.2 }, count: 20_000 });
-    const first = Atomics.waitAsync(counter, 0, fastDone);
-    if (first.async) await first.value;
-    await system.shutdown();
-    handled = Atomics.load(counter, 0) - fastDone;
-  } finally {
-    if (system.running) await system.shutdown();
-  }
+    system.send(feeder, { op: 'send-many', to: actor, msg: { ms: 0.2 }, count: 20_000 });
+    return fastDone;
+  });
   // 16 budgets of 64, and one more turn if the stop was still on its way: well under a quarter of 20,000.
   assert.ok(handled <= 16 * 64 + 128, `${handled} slow messages ran after the stop was asked for`);
 });
