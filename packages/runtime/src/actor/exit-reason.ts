@@ -85,3 +85,6 @@ function safeString(value: unknown): string {
     return String(value);
   }
 }
+
+/** The exit reason for links and monitors to a process that does not exist. */
+export const NOPROC: ExitReason = { kind: 'custom', value: 'noproc' };

@@ -5,7 +5,7 @@ import { context, trace } from '@opentelemetry/api';
 import { type ExitReason, formatReason } from '../actor/exit-reason.js';
 import { type From, isCallMessage, isFrom } from '../actor/messages.js';
 import { Pid, isPid } from '../actor/pid.js';
-import { type PendingCall, type Proc, S_EXITING, checkLive } from '../actor/proc.js';
+import { type PendingCall, type Proc, S_DEAD, checkLive } from '../actor/proc.js';
 import { assertEncodable } from '../codec/codec.js';
 import { CallFailedError, CallTimeoutError, InvalidArgumentError, MailboxFullError, NoProcError, NodeDownError, SystemStoppedError, fromWireError, toWireError, type WireError } from '../errors.js';
 import { checkSignal, describe } from '../validate.js';
@@ -85,9 +85,11 @@ export class Calls {
       const ref = s.newRef();
       if (local) {
         // Same thread: whether the server lives is known now, and its exit finds the call through
-        // its monitoredBy as any monitor's would (a DOWN that fails the call with its reason).
+        // its monitoredBy as any monitor's would (a DOWN that fails the call with its reason). A
+        // server running its terminate is alive (as for a caller on another thread, Exits.onMonitor):
+        // the request waits in its mailbox, and the call fails with its exit reason when it is gone.
         server = s.procs.get(pid.serial) ?? null;
-        if (server === null || server.status >= S_EXITING) {
+        if (server === null || server.status === S_DEAD) {
           this.delivery.callNoProc(pid);
           return Promise.reject(new NoProcError(pid.toString()));
         }

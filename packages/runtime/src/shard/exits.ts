@@ -1,6 +1,6 @@
 // Links, monitors and exits: OTP's signal semantics, and the end of a process (terminate, then tell everyone).
 
-import { type ExitReason, type ExitReasonInput, KILL, formatReason, normalizeReason, panicReason, reasonKind } from '../actor/exit-reason.js';
+import { type ExitReason, type ExitReasonInput, KILL, NOPROC, formatReason, normalizeReason, panicReason, reasonKind } from '../actor/exit-reason.js';
 import type { MonitorRef } from '../actor/messages.js';
 import { type Pid, pidKey } from '../actor/pid.js';
 import { type Proc, S_DEAD, S_EXITING, S_INIT, S_RUNNING, S_WAITING, checkLive } from '../actor/proc.js';
@@ -16,8 +16,7 @@ import type { ShardState } from './shard-state.js';
 import type { Timers } from './timers.js';
 import { MAX_DELAY } from '../timer/timer-heap.js';
 
-/** The exit reason for links and monitors to a process that does not exist. */
-export const NOPROC: ExitReason = { kind: 'custom', value: 'noproc' };
+export { NOPROC };
 
 export class Exits {
   private readonly s: ShardState;
@@ -75,10 +74,12 @@ export class Exits {
 
   demonitor(p: Proc, ref: MonitorRef): boolean {
     const target = p.monitors?.get(ref);
-    if (target === undefined) return false;
-    p.monitors!.delete(ref);
-    this.router.sig(OP_DEMONITOR, p.pid, target, ref);
-    // Like erlang:demonitor(Ref, [flush]): a DOWN already queued is removed too.
+    if (target !== undefined) {
+      p.monitors!.delete(ref);
+      this.router.sig(OP_DEMONITOR, p.pid, target, ref);
+    }
+    // Like erlang:demonitor(Ref, [flush]): a DOWN already queued is removed too. Its monitor went
+    // when it was queued (onDown), so it is looked for whether the monitor was still active or not.
     const mb = p.mailbox;
     for (let i = 0; i < mb.length; i++) {
       const m = mb.at(i) as { type?: unknown; ref?: unknown } | null;
@@ -87,7 +88,7 @@ export class Exits {
         break;
       }
     }
-    return true;
+    return target !== undefined;
   }
 
   /** exit/2: sends an exit signal from `from` to `target`. */
@@ -122,15 +123,17 @@ export class Exits {
 
   // ---- signals arriving (from the dispatcher)
 
+  // A process running its terminate (S_EXITING) is alive, as in OTP: a link or monitor set up now
+  // fires when it is gone, with its real reason (finish reads them), not with noproc at once.
   onLink(from: Pid, serial: number): void {
     const p = this.s.procs.get(serial);
-    if (p === undefined || p.status >= S_EXITING) this.router.sigExit(this.s.pidOf(serial), from, NOPROC, true);
+    if (p === undefined || p.status === S_DEAD) this.router.sigExit(this.s.pidOf(serial), from, NOPROC, true);
     else p.addLink(from);
   }
 
   onMonitor(from: Pid, serial: number, ref: number): void {
     const p = this.s.procs.get(serial);
-    if (p === undefined || p.status >= S_EXITING) this.router.sigDown(from, ref, this.s.pidOf(serial), NOPROC);
+    if (p === undefined || p.status === S_DEAD) this.router.sigDown(from, ref, this.s.pidOf(serial), NOPROC);
     else if (p.callWatcher === null && from.node === this.s.node) {
       // The slot first (see Proc.callWatcher): a cross-shard call sets and clears one monitor per round trip.
       p.callWatcher = from;

@@ -1,6 +1,6 @@
 // The one routing rule (where a pid lives, seen from this thread) and the signal paths built on it.
 
-import { type ExitReason, formatReason, toWellFormed } from '../actor/exit-reason.js';
+import { type ExitReason, NOPROC, formatReason, toWellFormed } from '../actor/exit-reason.js';
 import { forWire } from '../codec/prepare.js';
 import { copy } from '../codec/snapshot.js';
 import type { Pid } from '../actor/pid.js';
@@ -115,6 +115,12 @@ export class Router {
       else this.#s.transport.emit3(t, op, from, to.serial, ref);
     } else if (t === REMOTE) {
       this.#s.remote(remoteKind(op), to, from, ref ?? null, null, null);
+    } else if (op === OP_LINK) {
+      // No thread hosts `to` (a shard number past this system's, another node's pid without `node`):
+      // no such process, answered as a dead one's would be, not dropped (a join would never settle).
+      this.sigExit(to, from, NOPROC, true);
+    } else if (op === OP_MONITOR) {
+      this.sigDown(from, ref!, to, NOPROC);
     }
   }
 }

@@ -1,7 +1,7 @@
 // Monitors: exactly one DOWN with the exit reason; the watcher survives; demonitor stops it.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ActorSystem, type Inbox, isDownMessage } from '@joerl/runtime';
+import { ActorSystem, type Inbox, Pid, isDownMessage } from '@joerl/runtime';
 import { PLACEMENTS, assertNoneQueued, expect, expectReport, probe, type Report } from '../helpers.ts';
 
 const test = suite('monitors');
@@ -69,6 +69,61 @@ for (const { label, a, b } of PLACEMENTS) {
     const down = await expect<any>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref2, 'DOWN on the second monitor');
     assert.is(down.reason, 'shutdown');
     await assertNoneQueued(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'DOWN of the demonitored ref');
+  });
+}
+
+test('demonitor removes a DOWN already in the mailbox (erlang:demonitor with flush)', async () => {
+  // Regression: onDown drops the monitor as it queues the DOWN, so demonitor found no monitor and returned before its flush.
+  const target = await probe(system, inbox, 2, { tag: 'flushed' });
+  const refs = [inbox.monitor(target), inbox.monitor(target)];
+  system.exit(target, 'kill');
+  // Both DOWNs leave the target's exit together (one frame): once one is here, so is the other.
+  const first = await expect<any>(inbox, (m) => m?.type === 'DOWN' && refs.includes(m.ref), 'the first DOWN');
+  const other = refs.find((r) => r !== first.ref)!;
+  inbox.demonitor(other);
+  await assertNoneQueued(inbox, (m) => m?.type === 'DOWN' && m.ref === other, 'the DOWN of the demonitored ref');
+});
+
+test('a link or monitor to a pid no thread hosts gets noproc, and join settles', async () => {
+  // Regression: route() answered NO_ROUTE and the LINK or MONITOR went nowhere (a join never settled).
+  const nowhere = Pid.parse('<0.99.1>');
+  assert.equal(await system.join(nowhere), { kind: 'custom', value: 'noproc' });
+  const linker = await probe(system, inbox, 1, { tag: 'nowhere-linker', trap: true });
+  system.send(linker, { op: 'link', pid: nowhere });
+  const got = await expect<Report>(inbox, (m) => m?.event === 'got' && m.tag === 'nowhere-linker' && (m.msg as any)?.type === 'EXIT', 'the noproc EXIT');
+  assert.equal((got.msg as any).reason, { kind: 'custom', value: 'noproc' });
+  assert.ok((got.msg as any).from.equals(nowhere));
+});
+
+for (const { label, a, b } of PLACEMENTS) {
+  test(`a process running its terminate is alive: links, monitors and calls made then end with its reason (${label})`, async () => {
+    // Regression: an exiting process answered them with noproc at once, as if it were gone.
+    const tag = `held-${a}${b}`;
+    const held = await probe(system, inbox, b, { tag, holdTerminate: true });
+    system.send(held, { op: 'stop', reason: 'held-end' });
+    await expectReport(inbox, 'terminated', tag);
+    const joined = system.join(held);
+    const linker = await probe(system, inbox, a, { tag: `${tag}-l`, trap: true });
+    system.send(linker, { op: 'link', pid: held });
+    await expectReport(inbox, 'linked', `${tag}-l`);
+    const watcher = await probe(system, inbox, a, { tag: `${tag}-w` });
+    system.send(watcher, { op: 'monitor', pid: held });
+    const { ref } = await expectReport(inbox, 'monitoring', `${tag}-w`);
+    const caller = await probe(system, inbox, a, { tag: `${tag}-c` });
+    system.send(caller, { op: 'call', to: held, req: 'anyone there?', timeoutMs: 60_000 });
+    // The caller's request is on its way: the monitor and the call go in order with the rest.
+    system.send(watcher, { op: 'ping' });
+    await expectReport(inbox, 'pong', `${tag}-w`);
+    system.send(held, { op: 'end-terminate' });
+    const reason = { kind: 'custom', value: 'held-end' };
+    assert.equal(await joined, reason);
+    const exit = await expect<Report>(inbox, (m) => m?.event === 'got' && m.tag === `${tag}-l` && (m.msg as any)?.type === 'EXIT', 'EXIT at the linker');
+    assert.equal((exit.msg as any).reason, reason);
+    const down = await expect<Report>(inbox, gotDown(`${tag}-w`), 'DOWN at the watcher');
+    assert.is((down.msg as any).ref, ref);
+    assert.equal((down.msg as any).reason, reason);
+    const failed = await expectReport(inbox, 'call-failed', `${tag}-c`);
+    assert.is(failed.code, 'ERR_CALL_FAILED');
   });
 }
 
