@@ -7,7 +7,7 @@ import { type From, isCallMessage, isFrom } from '../actor/messages.js';
 import { Pid, isPid } from '../actor/pid.js';
 import { type PendingCall, type Proc, S_DEAD, checkLive } from '../actor/proc.js';
 import { assertEncodable } from '../codec/codec.js';
-import { CallFailedError, CallTimeoutError, InvalidArgumentError, MailboxFullError, NoProcError, NodeDownError, SystemStoppedError, fromWireError, toWireError, type WireError } from '../errors.js';
+import { CallFailedError, CallTimeoutError, InvalidArgumentError, MailboxFullError, NoProcError, UnencodableError, NodeDownError, SystemStoppedError, fromWireError, toWireError, type WireError } from '../errors.js';
 import { checkSignal, describe } from '../validate.js';
 import { CallDeadlines } from './call-deadlines.js';
 import type { Delivery } from './delivery.js';
@@ -40,6 +40,12 @@ export class Calls {
       this.end(p, ref, pc, true, err);
       settle(pc, false, err);
     });
+    delivery.callUnsent = (from, ref) => {
+      // Answered as a reply would be, to the caller on this thread (a call that already ended finds nothing).
+      if (from.node === state.node && from.shard === state.thread) {
+        this.onReply(from.serial, ref, false, toWireError(new UnencodableError('request', "a call's request", 'it changed after the call and no longer encodes (do not change a message once it is sent: send a copy)')), null);
+      }
+    };
     delivery.callRefused = (p, msg) => {
       // (A forged envelope, a `from` whose pid is no Pid, gets its dead letter only: this runs in a ring's dispatch.)
       if (!isCallMessage(msg) || !isFrom(msg.from) || !isPid(msg.from.pid)) return;

@@ -4,6 +4,7 @@ import type { SpanContext } from '@opentelemetry/api';
 import { formatTraceparent, rootKey, rootKeyGen } from '@joerl/telemetry/internal';
 import { Pid, isPid } from '../actor/pid.js';
 import { STAMP_IN } from '../actor/mailbox.js';
+import { isCallMessage, isFrom } from '../actor/messages.js';
 import { type Proc, S_DEAD, S_IDLE } from '../actor/proc.js';
 import { movesPending } from '../codec/move.js';
 import { forLocal, forWire } from '../codec/prepare.js';
@@ -288,6 +289,9 @@ export class Delivery {
    */
   callRefused: (p: Proc, msg: unknown) => void = () => {};
 
+  /** A call's request from process `from` (of this thread) failed to pack (see onUnencodableOp): the call fails now (set by Calls). */
+  callUnsent: (from: Pid, ref: number) => void = () => {};
+
   /**
    * Puts a message in a mailbox (or hands it to a waiting receive); schedules
    * the process. Its queue-wait stamp is in `STAMP_IN.at` (NaN: none), set by
@@ -356,9 +360,18 @@ export class Delivery {
   /** An op that passed the encodability check but still failed to pack: report it, drop only it. */
   onUnencodableOp(dest: number, op: unknown[]): void {
     const kind = op[0];
-    if (isSendOp(kind) || isCallOp(kind)) this.deadLetter(new Pid(this.s.node, dest, op[1] as number), UNENCODABLE, 'unencodable');
+    if (isSendOp(kind) || isCallOp(kind)) {
+      this.deadLetter(new Pid(this.s.node, dest, op[1] as number), UNENCODABLE, 'unencodable');
+      // A call's request (OP_CALL, or a traced call's envelope): its caller would wait for a reply
+      // that cannot come (the call's monitor went in the same op, or with tracing ahead of it).
+      if (isCallOp(kind)) this.callUnsent(op[2] as Pid, op[3] as number);
+      else if (isCallMessage(op[2]) && isFrom(op[2].from)) this.callUnsent(op[2].from.pid, op[2].from.ref);
+    }
     // A message to another node, on its way to the main thread: the op names its target.
-    else if (kind === OP_REMOTE && (op[1] === R_SEND || op[1] === R_SEND_TP)) this.deadLetter(op[2] as Pid, UNENCODABLE, 'unencodable');
+    else if (kind === OP_REMOTE && (op[1] === R_SEND || op[1] === R_SEND_TP)) {
+      this.deadLetter(op[2] as Pid, UNENCODABLE, 'unencodable');
+      if (isCallMessage(op[3]) && isFrom(op[3].from)) this.callUnsent(op[3].from.pid, op[3].from.ref);
+    }
     else if (kind === OP_DEAD_LETTER) {
       // A dead letter whose message would not encode (changed after it was sent): reported without it, counted already.
       this.s.transport.counted(0);

@@ -35,4 +35,26 @@ test('a send to another node spoiled after it was sent is reported as an unencod
   }
 });
 
+test('a call to another node whose request is spoiled after the call fails with ERR_UNENCODABLE', async () => {
+  const hub = new MemoryHub();
+  const a = await memoryNode(hub, 'a', {}, { checkLocalSends: false });
+  const b = await memoryNode(hub, 'b');
+  try {
+    await connected(a, 'b');
+    const inboxA = a.inbox();
+    const inboxB = b.inbox();
+    const server = await b.spawn(PROBE, { report: inboxB.pid, tag: 'far-server' }, { shard: 1 });
+    await expectReport(inboxB, 'started', 'far-server');
+    const caller = await a.spawn(PROBE, { report: inboxA.pid, tag: 'far-caller' }, { shard: 1 });
+    await expectReport(inboxA, 'started', 'far-caller');
+    a.send(caller, { op: 'call-then-spoil', to: server } as never);
+    // Before the fix the call waited for a reply that could not come (forever, with timeoutMs Infinity).
+    const failed = await expectReport(inboxA, 'call-failed', 'far-caller');
+    assert.is(failed.code, 'ERR_UNENCODABLE');
+  } finally {
+    await b.shutdown();
+    await a.shutdown();
+  }
+});
+
 test.run();
