@@ -5,7 +5,7 @@ import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
 import type { From, MonitorRef } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import type { BehaviourProbe } from '../actor/probe.js';
-import type { Proc } from '../actor/proc.js';
+import { type Proc, S_EXITING } from '../actor/proc.js';
 import { InvalidArgumentError, NotANodeError, toWireError } from '../errors.js';
 import { describe } from '../validate.js';
 import type { SpawnMode } from './protocol.js';
@@ -228,10 +228,15 @@ export class ActorCtx implements ActorContext<unknown> {
   }
 
   offloadMessage(module: ModuleRef, input: unknown, tag: unknown, opts?: { export?: string }): void {
-    const self = this.#p.pid;
-    this.#h.offload(module, input, opts?.export, undefined, this.#p).then(
+    const p = this.#p;
+    const self = p.pid;
+    // An owner whose exit began ended the job (Offload.ownerExited): its answer has nobody to go to,
+    // and as a message to a dead pid it would be a dead letter for a send nobody made.
+    this.#h.offload(module, input, opts?.export, undefined, p).then(
       (value) => this.#h.sendQuiet(self, { type: 'OFFLOAD', tag, ok: true, value }),
-      (err: unknown) => this.#h.sendQuiet(self, { type: 'OFFLOAD', tag, ok: false, error: toWireError(err) }),
+      (err: unknown) => {
+        if (p.status < S_EXITING) this.#h.sendQuiet(self, { type: 'OFFLOAD', tag, ok: false, error: toWireError(err) });
+      },
     );
   }
 }

@@ -43,6 +43,30 @@ test("a process's exit rejects the jobs it waits on (ERR_NO_PROC), as its calls:
   Atomics.notify(flag, 0);
 });
 
+test("an offloadMessage job whose owner exits ends quietly: no OFFLOAD message to the dead owner, so no dead letter", async () => {
+  const worker = await probe(system, inbox, 1, { tag: 'killed-messenger' });
+  const neighbour = await probe(system, inbox, 1, { tag: 'messenger-neighbour' });
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const dead: any[] = [];
+  const onDead = (dl: any) => dead.push(dl);
+  system.on('deadLetter', onDead);
+  try {
+    const ref = inbox.monitor(worker);
+    system.send(worker, { op: 'offload-message', url: JOBS.href, input: { flag }, export: 'gate', tag: 'orphan' });
+    await expectReport(inbox, 'offload-sent', 'killed-messenger');
+    system.exit(worker, 'kill');
+    await expect<any>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'DOWN of the worker');
+    // The job was rejected at the exit; a dead letter for its answer would be on shard 1's ring ahead of this pong.
+    system.send(neighbour, { op: 'ping' });
+    await expectReport(inbox, 'pong', 'messenger-neighbour');
+    assert.equal(dead, [], 'dead letters');
+  } finally {
+    system.off('deadLetter', onDead);
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
+  }
+});
+
 test('a system.offload job still running at shutdown rejects with ERR_SYSTEM_STOPPED (the pool ended, not the job)', async () => {
   const own = await ActorSystem.start({ threads: 1, offload: { threads: 1 } });
   const job = own.offload(JOBS, { ms: 30_000 }, { export: 'sleep' }).then(
