@@ -119,15 +119,16 @@ export class Delivery {
     }
     const tr = s.transport;
     const stamped = this.clockTo(t);
-    // Counted as unsent until its frame is published (a shard that dies first reports it).
+    // (A new trace's first send, stamped: its number, the ids derived from it, see OP_SEND_TR; behind the root key.)
+    const first = tc !== undefined && tc.root !== 0 && stamped;
+    if (first) this.keyAhead(t);
+    // Counted as unsent until its frame is published (a shard that dies first reports it). Right before
+    // its op: an op queued in between (the key) could fill the batch, which would go out counting it.
     tr.counted(t);
     // The context as its ids' words (always sampled: an unsampled send carries none), not hex or a traceparent to format and parse.
     if (tc === undefined) tr.emit2(t, stamped ? OP_SEND_AT : OP_SEND, pid.serial, m);
-    // (A new trace's first send, stamped: its number, the ids derived from it, see OP_SEND_TR.)
-    else if (tc.root !== 0 && stamped) {
-      this.keyAhead(t);
-      tr.emit3(t, OP_SEND_TR, pid.serial, m, tc.root);
-    } else tr.emit9(t, OP_SEND_TP, pid.serial, m, stamped, tc.t0, tc.t1, tc.t2, tc.t3, tc.s0, tc.s1);
+    else if (first) tr.emit3(t, OP_SEND_TR, pid.serial, m, tc.root);
+    else tr.emit9(t, OP_SEND_TP, pid.serial, m, stamped, tc.t0, tc.t1, tc.t2, tc.t3, tc.s0, tc.s1);
     // Copied for the wire (a big or moved part): a batch of big parts goes out before the turn ends.
     if (m !== msg) tr.tookParts(t);
   }
@@ -209,11 +210,13 @@ export class Delivery {
     }
     const tr = s.transport;
     const stamped = this.clockTo(t);
-    tr.counted(t);
+    // Counted right before the op that carries it (see send).
     if (tc === undefined) {
+      tr.counted(t);
       tr.emit6(t, stamped ? OP_CALL_AT : OP_CALL, pid.serial, from, ref, m, env.t ?? null, env.d ?? null);
     } else {
       tr.emit3(t, OP_MONITOR, from, pid.serial, ref);
+      tr.counted(t);
       tr.emit9(t, OP_SEND_TP, pid.serial, m, stamped, tc.t0, tc.t1, tc.t2, tc.t3, tc.s0, tc.s1);
     }
     if (m !== (tc === undefined ? env.req : env)) tr.tookParts(t);
