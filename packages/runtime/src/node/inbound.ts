@@ -11,7 +11,7 @@ import type { ThreadRuntime } from '../shard/thread-runtime.js';
 import { forEachOp } from './outbound.js';
 import type { Peer } from './peer.js';
 import type { ProxyRefs } from './proxy-refs.js';
-import { W_ACK, W_BYE, W_PING, W_PONG, W_SPAWN, W_SPAWN_REPLY, type WireSpawn, isMessageOp } from './wire.js';
+import { W_ACK, W_BYE, W_PING, W_PONG, W_SHARD_DOWN, W_SPAWN, W_SPAWN_REPLY, type WireSpawn, isMessageOp } from './wire.js';
 
 /** Node-level ops the node itself answers. */
 export interface NodeOps {
@@ -21,6 +21,8 @@ export interface NodeOps {
   pong(peer: Peer, t: number): void;
   ack(peer: Peer, seq: number): void;
   bye(peer: Peer): void;
+  /** A shard of `peer` died: links and monitors to its processes fire on every thread of ours. */
+  shardDown(peer: Peer, shard: number, below: number): void;
   /** A signal for a process of ours that cannot exist (a shard number out of range): answered as for a dead one. */
   answerNoProc(peer: Peer, kind: number, to: Pid, from: Pid, ref: number): void;
 }
@@ -103,6 +105,9 @@ export class Inbound {
         return;
       case W_BYE:
         this.#node.bye(peer);
+        return;
+      case W_SHARD_DOWN:
+        this.#node.shardDown(peer, o[i + 1] as number, o[i + 2] as number);
         return;
       default:
         throw new Error(`joerl internal error: unknown op ${String(o[i])} from node ${peer.name}`);

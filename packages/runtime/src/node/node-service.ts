@@ -4,7 +4,7 @@ import type { NodeMetricsWriter } from '@joerl/telemetry/internal';
 import type { NodeInfo } from '../actor/context.js';
 import type { Pid } from '../actor/pid.js';
 import { NOPROC } from '../shard/exits.js';
-import { type DeadLetter, OP_NODE_DOWN } from '../shard/protocol.js';
+import { type DeadLetter, OP_NODE_DOWN, OP_NODE_SHARD_DOWN } from '../shard/protocol.js';
 import { NOCONNECTION, R_DOWN, R_EXIT, R_LINK, R_MONITOR, R_REPLY, R_SEND, R_SEND_TP } from '../shard/remote-ops.js';
 import type { ThreadRuntime } from '../shard/thread-runtime.js';
 import { Connections, type DownReason } from './connections.js';
@@ -18,7 +18,7 @@ import { nodeReports, queueArity } from './outbound.js';
 import type { Peer } from './peer.js';
 import { ProxyRefs } from './proxy-refs.js';
 import { RemoteSpawns } from './remote-spawns.js';
-import { ClusterNames, W_ACK, W_BYE, isMessageOp } from './wire.js';
+import { ClusterNames, W_ACK, W_BYE, W_SHARD_DOWN, isMessageOp } from './wire.js';
 
 /** How long a node the cluster removed waits before asking the store again, when putting its entry back failed. */
 const REJOIN_RETRY_MS = 1000;
@@ -91,6 +91,12 @@ export class NodeService {
         p.member = false;
         this.#conns.declareDown(p, 'left');
       },
+      shardDown: (p, shard, below) => {
+        // On every thread, in order after what the peer sent before (as a node's death, #onDown).
+        const s = this.#rt.state;
+        for (let t = 1; t < s.threads; t++) s.transport.emit3(t, OP_NODE_SHARD_DOWN, p.id, shard, below);
+        this.#rt.remote.onShardDown(p.id, shard, below);
+      },
       answerNoProc: (p, kind, to, from, ref) => {
         if (kind === R_MONITOR) this.#conns.push(p, R_DOWN, from, ref, to, NOPROC, null);
         else this.#conns.push(p, R_EXIT, from, to, NOPROC, true, null);
@@ -110,6 +116,9 @@ export class NodeService {
     rt.state.remote = (kind, to, a, b, c, d) => this.#outbound(kind, to, a, b, c, d);
     const requests = new NodeRequests(rt, this.#conns, this.#spawns, this.#global, this.#nodeWatchers, () => this.nodes());
     rt.state.hooks.nodeRequest = (kind, arg, _thread, done) => requests.handle(kind, arg, done);
+    rt.state.hooks.shardDown = (shard, below) => {
+      for (const p of this.#conns.peers.values()) if (p.state !== 'down') this.#conns.push(p, W_SHARD_DOWN, shard, below, null, null, null);
+    };
     await this.#members.enter();
     const replaced = this.#members.replaced;
     if (replaced !== null) await this.#global.purgeNode(replaced.id);

@@ -23,10 +23,11 @@ export const W_PING = 22; //        t (the sender's clock, ms)
 export const W_PONG = 23; //        t (echoed)
 export const W_ACK = 24; //         seq: every frame up to it has arrived
 export const W_BYE = 25; //         (the sender leaves the cluster)
+export const W_SHARD_DOWN = 26; //  shard, below: a shard of the sender died (its processes' serials were below `below`)
 
 /** Fields after each op kind in a data frame. R_SEND_TP's traceparent rides in the headers. */
 export const W_ARITY: readonly number[] = (() => {
-  const a = new Array<number>(26).fill(-1);
+  const a = new Array<number>(27).fill(-1);
   a[R_SEND] = 2;
   a[R_SEND_TP] = 2;
   a[R_LINK] = 2;
@@ -42,6 +43,7 @@ export const W_ARITY: readonly number[] = (() => {
   a[W_PONG] = 1;
   a[W_ACK] = 1;
   a[W_BYE] = 0;
+  a[W_SHARD_DOWN] = 2;
   return a;
 })();
 

@@ -24,6 +24,7 @@ import {
   OP_MONITOR,
   OP_NAME_ADDED,
   OP_NODE_DOWN,
+  OP_NODE_SHARD_DOWN,
   OP_NODE_REPLY,
   OP_NODE_REQ,
   OP_OFFLOAD,
@@ -214,6 +215,9 @@ export class Dispatcher {
           break;
         case OP_NODE_DOWN:
           remote.onNodeDown(ops[i + 1] as number);
+          break;
+        case OP_NODE_SHARD_DOWN:
+          remote.onShardDown(ops[i + 1] as number, ops[i + 2] as number, ops[i + 3] as number);
           break;
         case OP_NODE_REQ:
           remote.serve(from, ops[i + 1] as number, ops[i + 2] as string, ops[i + 3]);

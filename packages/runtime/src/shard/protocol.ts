@@ -56,7 +56,8 @@ export const OP_SEND_TR = 29; //     toSerial, msg, n (a traced message that sta
 export const OP_TRACE_KEY = 30; //   k0..k3: the source thread's root key, ahead of the OP_SEND_TR ops of a batch (once per batch)
 
 /** How many fields follow each op code. */
-export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 4, 1, 2, 6, 5, 3, 3, 1, 9, 1, 1, 6, 1, 3, 3, 1, 1, 6, 6, 3, 4];
+export const OP_NODE_SHARD_DOWN = 31; // node id, shard, below (from the main thread: a shard of that node died; its serials were below `below`)
+export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 4, 1, 2, 6, 5, 3, 3, 1, 9, 1, 1, 6, 1, 3, 3, 1, 1, 6, 6, 3, 4, 3];
 
 /**
  * True for the ops that deliver a send (toSerial, msg, ...): every form one

@@ -2,6 +2,7 @@
 
 import type { ModuleRef, Monitored, SpawnOptions } from '../actor/context.js';
 import { moduleHref } from '../actor/module-ref.js';
+import type { ExitReason } from '../actor/exit-reason.js';
 import type { Pid } from '../actor/pid.js';
 import { type Proc, S_DEAD } from '../actor/proc.js';
 import { forSignal, forWire } from '../codec/prepare.js';
@@ -141,17 +142,32 @@ export class Remote {
    * forgotten, as for a dead shard.
    */
   onNodeDown(node: number): void {
+    this.#gone((pid) => pid.node === node, NOCONNECTION);
+  }
+
+  /**
+   * Node `node` says one of its shards died: links and monitors to the
+   * processes it had (serials below `below`; the next incarnation's start
+   * there) fire with `killed`, as for a shard of ours (ThreadRuntime.onShardDown),
+   * and calls in flight to them fail with it.
+   */
+  onShardDown(node: number, shard: number, below: number): void {
+    this.#gone((pid) => pid.node === node && pid.shard === shard && pid.serial < below, 'killed');
+  }
+
+  /** Links and monitors to the processes `gone` matches fire with `reason`; their monitors on ours are forgotten. */
+  #gone(gone: (pid: Pid) => boolean, reason: ExitReason): void {
     const local = this.router;
     for (const p of this.s.procs.ordered()) {
       if (p.status === S_DEAD) continue;
       if (p.links !== null) {
-        for (const pid of [...p.links.values()]) if (pid.node === node) local.local(OP_EXIT, pid, p.pid.serial, NOCONNECTION, true);
+        for (const pid of [...p.links.values()]) if (gone(pid)) local.local(OP_EXIT, pid, p.pid.serial, reason, true);
       }
       if (p.monitors !== null) {
-        for (const [ref, t] of [...p.monitors]) if (t.node === node) local.local(OP_DOWN, p.pid.serial, ref, t, NOCONNECTION);
+        for (const [ref, t] of [...p.monitors]) if (gone(t)) local.local(OP_DOWN, p.pid.serial, ref, t, reason);
       }
       if (p.monitoredBy !== null) {
-        for (const [ref, w] of [...p.monitoredBy]) if (w.node === node) p.monitoredBy.delete(ref);
+        for (const [ref, w] of [...p.monitoredBy]) if (gone(w)) p.monitoredBy.delete(ref);
       }
     }
   }

@@ -49,6 +49,8 @@ export interface RuntimeHooks {
    * where the answer is dispatched (so what follows it is dispatched after).
    */
   nodeRequest?(kind: string, arg: unknown, thread: number, done: (ok: boolean, value: unknown) => void): void;
+  /** Main thread of a node: shard `shard` died (its processes' serials were below `below`), for the other nodes to hear. */
+  shardDown?(shard: number, below: number): void;
 }
 
 /** The main thread's offload pool, as the runtime uses it (the system's OffloadPool). */

@@ -1,6 +1,7 @@
 // The main thread's side of shard faults: a death (names, rings, metrics, spans, links and monitors, what it held), restarts, give-ups, and what shutdown finds.
 
 import type { Aggregator } from '@joerl/telemetry/aggregator';
+import { FIRST_SERIAL, THREAD_STRIDE_I64 } from '../ring/control-block.js';
 import type { ThreadRuntime } from '../shard/thread-runtime.js';
 import { GoneShards } from './gone-shards.js';
 import type { LogLevel, Logger } from './logger.js';
@@ -81,6 +82,9 @@ export class ShardFaults {
     this.aggregator.retire(s);
     this.tracing?.threadDied(s, d.message);
     this.rt.onShardDown(s, d.incarnation);
+    // Other nodes hold links and monitors to its processes too (only the linked or monitoring side
+    // holds one, so they cannot learn of the death otherwise): the serials of the processes it had.
+    st.hooks.shardDown?.(s, Number(Atomics.load(this.mem.ctl.i64, s * THREAD_STRIDE_I64 + FIRST_SERIAL)));
     st.scheduler.kick();
     st.transport.flush();
   }

@@ -1,7 +1,7 @@
 // Lost nodes (in-memory transport): noconnection for links and monitors, exactly once; calls fail fast; gaps; rejoining.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type ActorSystem, MemoryHub, type MemoryTransport, NodeDownError, type Pid, isNodeDownMessage } from '@joerl/runtime';
+import { type ActorSystem, MemoryHub, type MemoryTransport, NodeDownError, type Pid, type SystemOptions, isNodeDownMessage } from '@joerl/runtime';
 import { PROBE, assertNoneQueued, expect, expectReport } from '../helpers.ts';
 import { connected, down, memoryNodeT, nextEvent } from './helpers.ts';
 
@@ -10,10 +10,13 @@ const test = suite('nodes: faults');
 const isNoConn = (r: any): boolean => r?.kind === 'custom' && r.value === 'noconnection';
 
 /** Two connected in-memory nodes, a and b, with their transports, for `fn`; both are shut down after it (b may be gone). */
-async function withTwoNodes(fn: (n: { hub: MemoryHub; a: ActorSystem; ta: MemoryTransport; b: ActorSystem; tb: MemoryTransport }) => Promise<void>): Promise<void> {
+async function withTwoNodes(
+  opts: SystemOptions,
+  fn: (n: { hub: MemoryHub; a: ActorSystem; ta: MemoryTransport; b: ActorSystem; tb: MemoryTransport }) => Promise<void>,
+): Promise<void> {
   const hub = new MemoryHub();
-  const { system: a, t: ta } = await memoryNodeT(hub, 'a');
-  const { system: b, t: tb } = await memoryNodeT(hub, 'b');
+  const { system: a, t: ta } = await memoryNodeT(hub, 'a', {}, opts);
+  const { system: b, t: tb } = await memoryNodeT(hub, 'b', {}, opts);
   try {
     await connected(a, 'b');
     await fn({ hub, a, ta, b, tb });
@@ -122,7 +125,7 @@ test('a lost message (a gap in the numbering) is a lost connection, never a sile
 });
 
 test('a message queued for a node whose connection is lost before it goes out is a dead letter (noconnection)', () =>
-  withTwoNodes(async ({ a, ta, b }) => {
+  withTwoNodes({}, async ({ a, ta, b }) => {
     const inB = b.inbox();
     const there = await b.spawn(PROBE, { report: inB.pid, tag: 'there' }, { shard: 1 });
     const letters: any[] = [];
@@ -139,7 +142,7 @@ test('a message queued for a node whose connection is lost before it goes out is
   }));
 
 test('a node is lost when its own connection closes: not when its :sys one does, nor when that of an earlier node of its name does', () =>
-  withTwoNodes(async ({ hub, a, ta, b, tb }) => {
+  withTwoNodes({}, async ({ hub, a, ta, b, tb }) => {
     let downs = 0;
     a.on('nodeDown', () => downs++);
     const inB = b.inbox();
@@ -161,7 +164,7 @@ test('a node is lost when its own connection closes: not when its :sys one does,
   }));
 
 test('a killed node (the servers report its connection closed) is down at once, reason disconnected; its names are freed', () =>
-  withTwoNodes(async ({ hub, a, b, tb }) => {
+  withTwoNodes({}, async ({ hub, a, b, tb }) => {
     const inB = b.inbox();
     const held = await b.spawn(PROBE, { report: inB.pid, tag: 'held' }, { shard: 1 });
     await b.registerGlobal('the-one', held);
@@ -182,6 +185,41 @@ test('a killed node (the servers report its connection closed) is down at once, 
       }
     }
     assert.ok((await a.whereisGlobal('the-one'))?.equals(mine));
+  }));
+
+test('a shard of another node dies: links to its processes exit and monitors fire with killed, calls in flight to them fail, on every thread', () =>
+  withTwoNodes({ threads: 2 }, async ({ a, b }) => {
+    // Regression: only the linked or monitoring side holds a link or monitor, and b told only its own threads of the death.
+    const inA = a.inbox();
+    const inB = b.inbox();
+    const there = await b.spawn(PROBE, { report: inB.pid, tag: 'on-dying-shard' }, { shard: 1 });
+    await expectReport(inB, 'started', 'on-dying-shard');
+    const spared = await b.spawn(PROBE, { report: inB.pid, tag: 'on-other-shard' }, { shard: 2 });
+    await expectReport(inB, 'started', 'on-other-shard');
+    const here = await a.spawn(PROBE, { report: inA.pid, tag: 'linked-here', trap: true }, { shard: 2 });
+    await expectReport(inA, 'started', 'linked-here');
+    a.send(here, { op: 'link', pid: there });
+    await expectReport(inA, 'linked', 'linked-here');
+    const ref = inA.monitor(there);
+    const sparedRef = inA.monitor(spared);
+    const server = await b.spawn(COUNTER, {}, { shard: 1 });
+    const inFlight = a.call(server as Pid<any>, { kind: 'defer', key: 'k' }, { timeoutMs: 3_600_000 }).catch((e: unknown) => e);
+    // The link, the monitors and the call reached b before the death (one connection, in order).
+    a.send(there, { op: 'ping' });
+    await expectReport(inB, 'pong', 'on-dying-shard');
+    const restarted = new Promise<void>((resolve) => b.once('shardRestart', () => resolve()));
+    b.killShard(1);
+    const d = await expect<any>(inA, (m) => m?.type === 'DOWN' && m.ref === ref, 'DOWN killed');
+    assert.is(d.reason, 'killed');
+    const ex = await expect<any>(inA, (m) => m?.event === 'got' && m.tag === 'linked-here' && m.msg?.type === 'EXIT', 'EXIT at a');
+    assert.is(ex.msg.reason, 'killed');
+    const err = (await inFlight) as { code?: string };
+    assert.is(err.code, 'ERR_CALL_FAILED');
+    await restarted;
+    // The other shard's process is untouched: its monitor fires only at its own exit.
+    b.send(spared, { op: 'stop', reason: 'normal' });
+    const sd = await expect<any>(inA, (m) => m?.type === 'DOWN' && m.ref === sparedRef, 'DOWN of the spared one');
+    assert.is(sd.reason, 'normal');
   }));
 
 test.run();
