@@ -37,6 +37,9 @@ export function checkEndpoint(o: EndpointOptions | undefined): { port: number; h
 /** A running endpoint. `close()` it (the system does on shutdown). */
 export class TelemetryServer {
   private readonly routes = new Map<string, { handler: RouteHandler; methods: readonly string[] }>();
+  /** Where it listens, read once listening: a closed node server's address() is null, and url and port must still answer. */
+  private bound!: AddressInfo;
+  private isClosed = false;
   private constructor(private readonly server: Server) {}
 
   /** Starts listening; `/metrics` serves `registry` as Prometheus text 0.0.4. */
@@ -57,6 +60,7 @@ export class TelemetryServer {
         resolve();
       });
     });
+    self.bound = server.address() as AddressInfo;
     return self;
   }
 
@@ -74,16 +78,24 @@ export class TelemetryServer {
     return this.routes.delete(path);
   }
 
+  /** The port it listens on (still the one it listened on once closed). */
   get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return this.bound.port;
   }
 
+  /** Its address, e.g. `http://127.0.0.1:9090` (still the one it listened on once closed). */
   get url(): string {
-    const a = this.server.address() as AddressInfo;
+    const a = this.bound;
     return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
   }
 
+  /** True once `close()` was called: it takes no more connections. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
   close(): Promise<void> {
+    this.isClosed = true;
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
