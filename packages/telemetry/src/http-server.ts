@@ -61,6 +61,15 @@ export class TelemetryServer {
       });
     });
     self.bound = server.address() as AddressInfo;
+    // Once listening, an error is a failed accept (EMFILE: out of file descriptors): with no listener it would be an
+    // uncaught exception that kills the process, for a scrape. Reported instead, once per code (accept fails again and again).
+    const warned = new Set<string>();
+    server.on('error', (err: NodeJS.ErrnoException) => {
+      const code = err.code ?? err.name;
+      if (warned.has(code)) return;
+      warned.add(code);
+      process.emitWarning(`joerl metrics endpoint ${self.url}: ${err.message}`, { code: 'JOERL_HTTP_SERVER_ERROR' });
+    });
     return self;
   }
 

@@ -1,4 +1,4 @@
-// The endpoint's routes: GET and HEAD by default, other methods per route (405 with Allow otherwise), unroute, bad options.
+// The endpoint's routes: GET and HEAD by default, other methods per route (405 with Allow otherwise), unroute, bad options; server errors as warnings.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Registry } from 'prom-client';
@@ -41,6 +41,18 @@ test('bad method lists are refused with ERR_INVALID_OPTION', () =>
     for (const methods of [[], ['get'], [''], 'GET']) {
       assert.throws(() => server.route('/x', () => {}, { methods: methods as never }), (e: Error & { code?: string }) => e.code === 'ERR_INVALID_OPTION');
     }
+  }));
+
+test('an error once listening (a failed accept) is a process warning, not an uncaught exception', () =>
+  withServer(async (server) => {
+    const warning = new Promise<Error & { code?: string }>((resolve) => process.once('warning', resolve));
+    const err = Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' });
+    // What node does when accept fails: the server emits 'error'.
+    (server as unknown as { server: import('node:http').Server }).server.emit('error', err);
+    const w = await warning;
+    assert.is(w.code, 'JOERL_HTTP_SERVER_ERROR');
+    assert.match(w.message, /accept EMFILE/);
+    assert.is((await fetch(`${server.url}/metrics`)).status, 200, 'it still serves');
   }));
 
 test.run();
