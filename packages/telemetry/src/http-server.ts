@@ -34,6 +34,17 @@ export function checkEndpoint(o: EndpointOptions | undefined): { port: number; h
   return { port, host };
 }
 
+/**
+ * The path of a request target: origin-form (`/metrics?x`, taken as sent), or
+ * absolute-form (`http://127.0.0.1:9090/metrics`, RFC 7230 5.3.2, which a
+ * client sends through a proxy and a server must accept). Only the latter is
+ * parsed as a URL: parsed, an origin-form `//metrics` would become a host.
+ */
+function pathOf(target: string): string {
+  if (!target.startsWith('/') && URL.canParse(target)) return new URL(target).pathname;
+  return target.split('?')[0]!;
+}
+
 /** A running endpoint. `close()` it (the system does on shutdown). */
 export class TelemetryServer {
   private readonly routes = new Map<string, { handler: RouteHandler; methods: readonly string[] }>();
@@ -112,7 +123,7 @@ export class TelemetryServer {
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0]!;
+    const path = pathOf(req.url ?? '/');
     const route = this.routes.get(path);
     if (route === undefined) {
       // (The path is echoed as plain text, which no browser may take for HTML: nosniff.)

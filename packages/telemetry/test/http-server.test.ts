@@ -1,6 +1,7 @@
-// The endpoint's routes: GET and HEAD by default, other methods per route (405 with Allow otherwise), unroute, bad options; server errors as warnings.
+// The endpoint's routes: GET and HEAD by default, other methods per route (405 with Allow otherwise), unroute, bad options; server errors as warnings; absolute-form targets.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { connect } from 'node:net';
 import { Registry } from 'prom-client';
 import { TelemetryServer } from '@joerl/telemetry';
 
@@ -41,6 +42,31 @@ test('bad method lists are refused with ERR_INVALID_OPTION', () =>
     for (const methods of [[], ['get'], [''], 'GET']) {
       assert.throws(() => server.route('/x', () => {}, { methods: methods as never }), (e: Error & { code?: string }) => e.code === 'ERR_INVALID_OPTION');
     }
+  }));
+
+/** Sends `head` (a request line and headers) on a raw socket; resolves with the status line of the answer. */
+function rawStatus(server: TelemetryServer, head: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(server.port, '127.0.0.1', () => socket.write(head));
+    let got = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      got += chunk;
+      const eol = got.indexOf('\r\n');
+      if (eol < 0) return;
+      socket.destroy();
+      resolve(got.slice(0, eol));
+    });
+    socket.on('error', reject);
+  });
+}
+
+test('an absolute-form request target (RFC 7230 5.3.2) is served by its path', () =>
+  withServer(async (server) => {
+    const host = `127.0.0.1:${server.port}`;
+    assert.is(await rawStatus(server, `GET http://${host}/metrics HTTP/1.1\r\nHost: ${host}\r\n\r\n`), 'HTTP/1.1 200 OK');
+    assert.is(await rawStatus(server, `GET http://${host}/metrics?x=1 HTTP/1.1\r\nHost: ${host}\r\n\r\n`), 'HTTP/1.1 200 OK');
+    assert.is(await rawStatus(server, `GET //metrics HTTP/1.1\r\nHost: ${host}\r\n\r\n`), 'HTTP/1.1 404 Not Found', 'an origin-form path is not a URL');
   }));
 
 test('an error once listening (a failed accept) is a process warning, not an uncaught exception', () =>
