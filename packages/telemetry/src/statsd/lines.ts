@@ -142,7 +142,8 @@ export class LineBuilder {
   private line(out: string[], name: string, value: number, type: 'c' | 'g' | 'd', rate: number, t: string): void {
     // NaN and infinities are not numbers the protocol can carry (the agent drops them).
     if (!Number.isFinite(value)) return;
-    out.push(`${this.config.prefix}${name}:${value}|${type}${rate < 1 ? `|@${rate}` : ''}${t}`);
+    // A Prometheus name may hold ':' (recording-rule style, app:jobs_total), which ends a StatsD name.
+    out.push(`${this.config.prefix}${name.replaceAll(':', '_')}:${value}|${type}${rate < 1 ? `|@${rate}` : ''}${t}`);
   }
 }
 

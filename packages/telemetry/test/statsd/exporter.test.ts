@@ -98,6 +98,14 @@ test('any prom-client registry works: a counter with labels, a histogram, a summ
   });
 });
 
+test("a ':' in a metric name (Prometheus allows it) becomes '_', which keeps the line whole", async () => {
+  const registry = new Registry();
+  new Counter({ name: 'app:jobs_total', help: 'jobs', registers: [registry] }).inc(2);
+  await withExporter(registry, {}, async (push) => {
+    assert.equal(named(await push(), 'app_jobs_total').map((l) => l.raw), ['app_jobs_total:2|c']);
+  });
+});
+
 test('sampleRate keeps about that share of counter and distribution lines, marked for the agent to scale back up; gauges always go', async () => {
   const { agg, w } = shard();
   const t = w.type('Worker');
