@@ -22,6 +22,16 @@ export interface RouteOptions {
   methods?: readonly string[];
 }
 
+/** Why no route took a request: no route for its path (404), or its route does not answer its method (405, `allow` lists those it does). */
+export interface RouteMiss {
+  status: 404 | 405;
+  path: string;
+  allow: readonly string[];
+}
+
+/** Answers the requests under a prefix that no route takes (see {@link TelemetryServer.fallback}). */
+export type FallbackHandler = (req: IncomingMessage, res: ServerResponse, miss: RouteMiss) => void | Promise<void>;
+
 const GET_HEAD: readonly string[] = ['GET', 'HEAD'];
 
 export function checkEndpoint(o: EndpointOptions | undefined): { port: number; host: string } {
@@ -48,6 +58,7 @@ function pathOf(target: string): string {
 /** A running endpoint. `close()` it (the system does on shutdown). */
 export class TelemetryServer {
   private readonly routes = new Map<string, { handler: RouteHandler; methods: readonly string[] }>();
+  private readonly fallbacks = new Map<string, FallbackHandler>();
   /** Where it listens, read once listening: a closed node server's address() is null, and url and port must still answer. */
   private bound!: AddressInfo;
   private isClosed = false;
@@ -98,6 +109,25 @@ export class TelemetryServer {
     return this.routes.delete(path);
   }
 
+  /**
+   * Hands the requests under `prefix` (a path that starts and ends with '/')
+   * that no route takes, an unknown path or a method its route does not
+   * answer, to `handler`: an app mounted there answers its own 404 and 405, in
+   * its own format and behind its own checks, instead of the server's plain
+   * text (which lists every route). The longest matching prefix wins.
+   */
+  fallback(prefix: string, handler: FallbackHandler): void {
+    if (typeof prefix !== 'string' || !prefix.startsWith('/') || !prefix.endsWith('/')) {
+      throw new TelemetryOptionError(`a fallback prefix must start and end with '/', got ${JSON.stringify(prefix)}`);
+    }
+    this.fallbacks.set(prefix, handler);
+  }
+
+  /** Removes the fallback for `prefix`; true if there was one. */
+  unfallback(prefix: string): boolean {
+    return this.fallbacks.delete(prefix);
+  }
+
   /** The port it listens on (still the one it listened on once closed). */
   get port(): number {
     return this.bound.port;
@@ -125,19 +155,30 @@ export class TelemetryServer {
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = pathOf(req.url ?? '/');
     const route = this.routes.get(path);
+    if (route !== undefined && route.methods.includes(req.method ?? '')) return this.run(res, () => route.handler(req, res));
+    const miss: RouteMiss = route === undefined ? { status: 404, path, allow: [] } : { status: 405, path, allow: route.methods };
+    const fallback = this.fallbackOf(path);
+    if (fallback !== undefined) return this.run(res, () => fallback(req, res, miss));
     if (route === undefined) {
       // (The path is echoed as plain text, which no browser may take for HTML: nosniff.)
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
       res.end(`not found: ${path} (try ${[...this.routes.keys()].join(', ')})\n`);
       return;
     }
-    if (!route.methods.includes(req.method ?? '')) {
-      res.writeHead(405, { Allow: route.methods.join(', ') });
-      res.end();
-      return;
-    }
+    res.writeHead(405, { Allow: route.methods.join(', ') });
+    res.end();
+  }
+
+  /** The handler of the longest fallback prefix `path` is under. */
+  private fallbackOf(path: string): FallbackHandler | undefined {
+    let best: string | undefined;
+    for (const prefix of this.fallbacks.keys()) if (path.startsWith(prefix) && (best === undefined || prefix.length > best.length)) best = prefix;
+    return best === undefined ? undefined : this.fallbacks.get(best);
+  }
+
+  private async run(res: ServerResponse, handler: () => void | Promise<void>): Promise<void> {
     try {
-      await route.handler(req, res);
+      await handler();
     } catch (err) {
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end(`error: ${(err as Error).message}\n`);

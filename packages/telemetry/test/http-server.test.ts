@@ -1,4 +1,4 @@
-// The endpoint's routes: GET and HEAD by default, other methods per route (405 with Allow otherwise), unroute, bad options; server errors as warnings; absolute-form targets.
+// The endpoint's routes: GET and HEAD by default, other methods per route (405 with Allow otherwise), unroute, bad options; fallbacks under a prefix; server errors as warnings; absolute-form targets.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect } from 'node:net';
@@ -35,6 +35,31 @@ test('a route may take other methods; unroute removes it', () =>
     assert.is(server.unroute('/act'), false);
     assert.is((await fetch(`${server.url}/act`, { method: 'POST' })).status, 404);
     assert.is((await fetch(`${server.url}/metrics`)).status, 200, 'the others stay');
+  }));
+
+test('a fallback answers what no route under its prefix takes: unknown paths (404) and refused methods (405, with what is allowed)', () =>
+  withServer(async (server) => {
+    server.route('/app/act', (_req, res) => void res.end('acted'), { methods: ['POST'] });
+    server.fallback('/app/', (_req, res, miss) => {
+      res.writeHead(miss.status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(miss));
+    });
+    server.fallback('/app/deep/', (_req, res) => void res.writeHead(418).end());
+    assert.is(await (await fetch(`${server.url}/app/act`, { method: 'POST' })).text(), 'acted', 'routes still come first');
+    const get = await fetch(`${server.url}/app/act`);
+    assert.is(get.status, 405);
+    assert.equal(await get.json(), { status: 405, path: '/app/act', allow: ['POST'] });
+    const unknown = await fetch(`${server.url}/app/nothing?x=1`);
+    assert.is(unknown.status, 404);
+    assert.equal(await unknown.json(), { status: 404, path: '/app/nothing', allow: [] });
+    assert.is((await fetch(`${server.url}/app/deep/x`)).status, 418, 'the longest prefix wins');
+    const outside = await fetch(`${server.url}/elsewhere`);
+    assert.is(outside.status, 404);
+    assert.match(await outside.text(), /^not found: \/elsewhere/, 'outside the prefixes: the server\'s own answer');
+    assert.is(server.unfallback('/app/'), true);
+    assert.is(server.unfallback('/app/'), false);
+    assert.is((await fetch(`${server.url}/app/nothing`)).headers.get('content-type'), 'text/plain; charset=utf-8');
+    assert.throws(() => server.fallback('/app', () => {}), (e: Error & { code?: string }) => e.code === 'ERR_INVALID_OPTION');
   }));
 
 test('bad method lists are refused with ERR_INVALID_OPTION', () =>
