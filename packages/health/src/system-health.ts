@@ -71,7 +71,7 @@ export class SystemHealth {
   readonly config: Readonly<HealthConfig>;
   private readonly samples: Totals[] = [];
   private readonly lags = new Map<number, LagHistory>();
-  private timer: NodeJS.Timeout | null;
+  private timer: NodeJS.Timeout | null = null;
   private shuttingDown = false;
   /** The system counts (telemetry on): the rate rules have their inputs. */
   private readonly metrics: boolean;
@@ -83,6 +83,7 @@ export class SystemHealth {
     this.config = Object.freeze(resolveHealthConfig(config));
     this.metrics = system.options.telemetry.enabled !== false;
     this.sample();
+    if (!system.running) return;
     this.timer = setInterval(() => this.sample(), this.config.sampleIntervalMs);
     this.timer.unref();
   }
@@ -132,7 +133,7 @@ export class SystemHealth {
     this.shuttingDown = true;
   }
 
-  /** Stops sampling. */
+  /** Stops sampling (it stops by itself once the system is shut down). */
   stop(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
@@ -218,7 +219,12 @@ export class SystemHealth {
   }
 
   private sample(): void {
-    if (!this.system.running) return;
+    // A system never runs again once it leaves 'running': the timer goes, and with it the hold on the stopped system
+    // (nothing else stops it when the owner shuts the system down without calling stop()).
+    if (!this.system.running) {
+      this.stop();
+      return;
+    }
     const t = this.read();
     this.samples.push(t);
     while (this.samples.length > 1 && this.samples[1]!.at <= t.at - this.config.windowMs) this.samples.shift();

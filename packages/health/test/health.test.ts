@@ -244,9 +244,8 @@ test('a stopped system is Unhealthy on /health', async () => {
   assert.ok(url.startsWith('http://127.0.0.1:'));
 });
 
-test('serveHealth that cannot serve leaves no sampling behind', async () => {
-  const system = await ActorSystem.start({ threads: 1 });
-  // The intervals set and not cleared while serveHealth runs (health samples on one).
+/** Runs `body` with the intervals set and not yet cleared recorded in `live` (health samples on one). */
+async function trackingIntervals(body: (live: Set<unknown>) => Promise<void>): Promise<void> {
   const live = new Set<unknown>();
   const [set, clear] = [globalThis.setInterval, globalThis.clearInterval];
   globalThis.setInterval = ((...a: Parameters<typeof setInterval>) => {
@@ -259,19 +258,51 @@ test('serveHealth that cannot serve leaves no sampling behind', async () => {
     clear(t);
   }) as typeof clearInterval;
   try {
-    const taken = await system.serveMetrics({ port: 0 });
-    const port = Number(new URL(taken.url).port);
-    live.clear();
-    await serveHealth(system, { port: port === 65535 ? port - 1 : port + 1, health: FAST }).then(
-      () => assert.unreachable('served a second port'),
-      (err: { code?: string }) => assert.is(err.code, 'ERR_SERVER_RUNNING'),
-    );
-    assert.is(live.size, 0, 'the refused serveHealth left no interval running');
+    await body(live);
   } finally {
     globalThis.setInterval = set;
     globalThis.clearInterval = clear;
+  }
+}
+
+test('serveHealth that cannot serve leaves no sampling behind', async () => {
+  const system = await ActorSystem.start({ threads: 1 });
+  try {
+    await trackingIntervals(async (live) => {
+      const taken = await system.serveMetrics({ port: 0 });
+      const port = Number(new URL(taken.url).port);
+      live.clear();
+      await serveHealth(system, { port: port === 65535 ? port - 1 : port + 1, health: FAST }).then(
+        () => assert.unreachable('served a second port'),
+        (err: { code?: string }) => assert.is(err.code, 'ERR_SERVER_RUNNING'),
+      );
+      assert.is(live.size, 0, 'the refused serveHealth left no interval running');
+    });
+  } finally {
     await system.shutdown();
   }
+});
+
+test('sampling stops once the system is shut down, without health.stop() (the README\'s example)', async () => {
+  const system = await ActorSystem.start({ threads: 1 });
+  await trackingIntervals(async (live) => {
+    const { health } = await serveHealth(system, { port: 0, health: FAST });
+    assert.is(live.size, 1, 'health samples on an interval');
+    await system.shutdown();
+    // The sample its next tick takes (called here rather than waited for).
+    (health as unknown as { sample(): void }).sample();
+    assert.is(live.size, 0, 'the interval (and its hold on the stopped system) is gone');
+    assert.is(health.getStatus(), 'Unhealthy', 'it still answers');
+  });
+});
+
+test('a health model made for a stopped system never starts sampling', async () => {
+  const system = await ActorSystem.start({ threads: 1 });
+  await system.shutdown();
+  await trackingIntervals(async (live) => {
+    new SystemHealth(system, FAST);
+    assert.is(live.size, 0);
+  });
 });
 
 test.run();

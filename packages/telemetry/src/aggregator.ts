@@ -203,7 +203,9 @@ export class Aggregator {
       cumulative += values[buckets.length]!;
       out.push({ metricName: `${def.name}_bucket`, value: cumulative, labels: { ...l, le: '+Inf' } });
       out.push({ metricName: `${def.name}_sum`, value: values[buckets.length + 1]!, labels: l });
-      out.push({ metricName: `${def.name}_count`, value: values[buckets.length + 2]!, labels: l });
+      // The count is the +Inf bucket, as Prometheus requires: the shard writes bucket, sum and count with plain stores
+      // while this reads, so a scrape can find an observation's count slot written and its bucket not yet.
+      out.push({ metricName: `${def.name}_count`, value: cumulative, labels: l });
     }
     return out;
   }

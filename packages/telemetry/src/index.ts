@@ -6,7 +6,7 @@ export type { MetricDef, MetricType, Source } from './catalogue.js';
 export { TelemetryOptionError, resolveTelemetry } from './config.js';
 export type { TelemetryConfig, TelemetryOptions } from './config.js';
 export { TelemetryServer, checkEndpoint } from './http-server.js';
-export type { EndpointOptions, RouteHandler, RouteOptions } from './http-server.js';
+export type { EndpointOptions, FallbackHandler, RouteHandler, RouteMiss, RouteOptions } from './http-server.js';
 export type { ProviderExport, TelemetryProvider } from './provider.js';
 export { StatsdClosedError, StatsdExporter } from './statsd/exporter.js';
 export type { StatsdPush } from './statsd/exporter.js';

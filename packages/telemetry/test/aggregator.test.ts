@@ -1,9 +1,11 @@
 // The shard writer and the aggregator together: slots announced once, histograms cumulative, retire keeps counters only.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { metricId, resolveTelemetry } from '@joerl/telemetry';
+import { CATALOGUE, metricId, resolveTelemetry } from '@joerl/telemetry';
 import { Aggregator } from '@joerl/telemetry/aggregator';
 import { ShardMetrics, createRegion } from '@joerl/telemetry/internal';
+
+const metricDef = (name: string) => CATALOGUE.find((m) => m.name === name)!;
 
 function setup(threads: number[]) {
   const agg = new Aggregator();
@@ -43,6 +45,20 @@ test('histograms come out cumulative, with +Inf equal to the count', async () =>
   assert.ok(lines.includes('joerl_supervisor_restart_duration_seconds_bucket{le="+Inf"} 3'));
   assert.ok(lines.includes('joerl_supervisor_restart_duration_seconds_count 3'));
   assert.ok(lines.some((l) => /_sum 60\.00200/.test(l)));
+});
+
+test("a histogram's +Inf bucket and count agree when a scrape reads an observation half written", async () => {
+  const agg = new Aggregator();
+  const region = createRegion(4096);
+  agg.attach(1, region);
+  const buckets = metricDef('joerl_supervisor_restart_duration_seconds').buckets!.length;
+  agg.announce(1, 0, metricId('joerl_supervisor_restart_duration_seconds'), ['one_for_one']);
+  // The shard's count slot is written, its bucket slot not yet (slots: one per bucket, +Inf, sum, count).
+  new Float64Array(region)[buckets + 2] = 1;
+  const lines = await line(agg, 'joerl_supervisor_restart_duration_seconds');
+  const inf = lines.find((l) => l.includes('le="+Inf"'))!.split(' ')[1];
+  const count = lines.find((l) => l.includes('_count'))!.split(' ')[1];
+  assert.is(count, inf);
 });
 
 test('retire keeps a dead thread\'s counters, drops its gauges, and counts its live actors as killed', async () => {

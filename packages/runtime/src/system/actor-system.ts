@@ -159,8 +159,8 @@ export class ActorSystem extends EventEmitter {
    * mounts them) over HTTP, on 127.0.0.1:9090 by default. One endpoint per
    * system: called again, it returns the running server when the options fit
    * it (no port, port 0, or its port; its host), and throws
-   * `ERR_SERVER_RUNNING` when they ask for another. Closed by `shutdown()`.
-   * Throws `ERR_INVALID_OPTION` for a bad port or host.
+   * `ERR_SERVER_RUNNING` when they ask for another. Closed by `shutdown()`;
+   * one you close yourself is forgotten, and the next call serves anew. Throws `ERR_INVALID_OPTION` for a bad port or host.
    */
   async serveMetrics(options?: EndpointOptions): Promise<TelemetryServer> {
     if (this.#state !== 'running') throw new SystemStoppedError();
@@ -184,7 +184,7 @@ export class ActorSystem extends EventEmitter {
     return this.#aggregator.total(name);
   }
 
-  /** The running HTTP endpoint, if `serveMetrics` was called. */
+  /** The running HTTP endpoint, if `serveMetrics` was called; null again once it is closed. */
   get server(): TelemetryServer | null {
     return this.#endpoint.server;
   }

@@ -6,14 +6,19 @@ import { InvalidOptionError, ServerRunningError, SystemStoppedError } from '../e
 type Registry = Parameters<typeof TelemetryServer.listen>[0];
 
 export class MetricsEndpoint {
-  /** The running server (null until its listen succeeded). */
-  server: TelemetryServer | null = null;
+  /** The last server whose listen succeeded. */
+  private current: TelemetryServer | null = null;
   private serving: Promise<TelemetryServer> | null = null;
   private host = '';
   /** close() was called: no server starts any more (a serve still importing the package when it was must not listen after). */
   private closed = false;
 
   constructor(private readonly registry: Registry) {}
+
+  /** The running server: null until its listen succeeded, and again once it is closed (by its owner or the shutdown). */
+  get server(): TelemetryServer | null {
+    return this.current === null || this.current.closed ? null : this.current;
+  }
 
   /**
    * Starts the endpoint, or returns the running one when `options` fit it (no
@@ -24,29 +29,37 @@ export class MetricsEndpoint {
     // Loaded on first use, not at the top: every shard loads this file (actor modules import the package's entry),
     // and the server with node:http cost each of them heap only the main thread needs.
     const { TelemetryServer, checkEndpoint } = await import('@joerl/telemetry');
-    if (this.closed) throw new SystemStoppedError();
     let endpoint: { port: number; host: string };
     try {
       endpoint = checkEndpoint(options);
     } catch (err) {
       throw new InvalidOptionError((err as Error).message);
     }
-    if (this.serving === null) {
-      const serving = (this.serving = TelemetryServer.listen(this.registry, endpoint).then((server) => {
-        this.server = server;
-        this.host = endpoint.host;
-        return server;
-      }));
-      // A failed listen (the port is taken) leaves room for another try.
-      serving.catch(() => {
+    for (;;) {
+      if (this.closed) throw new SystemStoppedError();
+      if (this.serving === null) {
+        const serving = (this.serving = TelemetryServer.listen(this.registry, endpoint).then((server) => {
+          this.current = server;
+          this.host = endpoint.host;
+          return server;
+        }));
+        // A failed listen (the port is taken) leaves room for another try.
+        serving.catch(() => {
+          if (this.serving === serving) this.serving = null;
+        });
+        return serving;
+      }
+      const serving = this.serving;
+      const server = await serving;
+      // Its owner closed it (server.close()): it serves nothing, so it is forgotten and the next serve starts anew.
+      if (server.closed) {
         if (this.serving === serving) this.serving = null;
-      });
-      return serving;
+        continue;
+      }
+      const samePort = options?.port === undefined || endpoint.port === 0 || endpoint.port === server.port;
+      if (samePort && (options?.host === undefined || endpoint.host === this.host)) return server;
+      throw new ServerRunningError(server.url, `${endpoint.host}:${endpoint.port}`);
     }
-    const server = await this.serving;
-    const samePort = options?.port === undefined || endpoint.port === 0 || endpoint.port === server.port;
-    if (samePort && (options?.host === undefined || endpoint.host === this.host)) return server;
-    throw new ServerRunningError(server.url, `${endpoint.host}:${endpoint.port}`);
   }
 
   /** Closes it, if it was started (a listen still under way is awaited first). */

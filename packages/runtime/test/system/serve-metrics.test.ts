@@ -39,4 +39,32 @@ test('a serveMetrics still starting when shutdown begins fails with ERR_SYSTEM_S
   assert.is(system.server, null);
 });
 
+test('a server its owner closed is forgotten: system.server is null, url and port still answer, and serveMetrics serves anew', () =>
+  withSystem({ threads: 1 }, async (system) => {
+    const a = await system.serveMetrics({ port: 0 });
+    const { url, port } = a;
+    await a.close();
+    assert.is(system.server, null);
+    assert.is(a.url, url, 'url does not throw once closed');
+    assert.is(a.port, port);
+    const b = await system.serveMetrics({ port: 0 });
+    assert.ok(b !== a, 'a new server, not the closed one');
+    assert.ok(system.server === b);
+    assert.is((await fetch(`${b.url}/metrics`)).status, 200);
+    await b.close();
+    // Any port now, not ERR_SERVER_RUNNING against the closed one (nor a TypeError).
+    const c = await system.serveMetrics({ port: b.port });
+    assert.is(c.port, b.port);
+    assert.is((await fetch(`${c.url}/metrics`)).status, 200);
+  }));
+
+test('after shutdown system.server is null and the closed server still tells its url', async () => {
+  const system = await ActorSystem.start({ threads: 1 });
+  const a = await system.serveMetrics({ port: 0 });
+  const url = a.url;
+  await system.shutdown();
+  assert.is(system.server, null);
+  assert.is(a.url, url);
+});
+
 test.run();

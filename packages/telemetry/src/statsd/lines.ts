@@ -115,10 +115,22 @@ export class LineBuilder {
       const rate = this.config.sampleRate;
       for (const p of bucketPoints(s.bounds, counts, sum)) {
         // Weighted so that a line sent at `rate` stands for count / rate observations, as the agent reads it.
-        const n = Math.max(1, Math.round(p.count / rate));
+        const n = this.weight(p.count / rate);
         this.sampled(out, m.name, p.value, 'd', n === 1 ? 1 : weightRate(n), t, rate);
       }
     }
+  }
+
+  /**
+   * `x` rounded to a whole weight (the agent counts a line as a whole number
+   * of observations), up with probability its fraction: so the weight is `x`
+   * on average, and the lines kept at the sample rate add up to the true count
+   * on average. Rounded to nearest, one observation at rate 0.8 (x = 1.25) was
+   * always weight 1, counted as 0.8 on average; at rate 0.6 (1.67), weight 2: 1.2.
+   */
+  private weight(x: number): number {
+    const whole = Math.floor(x);
+    return Math.random() < x - whole ? whole + 1 : whole;
   }
 
   /** A line kept with probability `keep` (the configured sample rate), marked with `rate` for the agent. */
@@ -130,7 +142,8 @@ export class LineBuilder {
   private line(out: string[], name: string, value: number, type: 'c' | 'g' | 'd', rate: number, t: string): void {
     // NaN and infinities are not numbers the protocol can carry (the agent drops them).
     if (!Number.isFinite(value)) return;
-    out.push(`${this.config.prefix}${name}:${value}|${type}${rate < 1 ? `|@${rate}` : ''}${t}`);
+    // A Prometheus name may hold ':' (recording-rule style, app:jobs_total), which ends a StatsD name.
+    out.push(`${this.config.prefix}${name.replaceAll(':', '_')}:${value}|${type}${rate < 1 ? `|@${rate}` : ''}${t}`);
   }
 }
 
