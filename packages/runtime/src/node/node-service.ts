@@ -3,6 +3,7 @@
 import type { NodeMetricsWriter } from '@joerl/telemetry/internal';
 import type { NodeInfo } from '../actor/context.js';
 import type { Pid } from '../actor/pid.js';
+import { SystemStoppedError } from '../errors.js';
 import { NOPROC } from '../shard/exits.js';
 import { type DeadLetter, OP_NODE_DOWN, OP_NODE_SHARD_DOWN } from '../shard/protocol.js';
 import { NOCONNECTION, R_DOWN, R_EXIT, R_LINK, R_MONITOR, R_REPLY, R_SEND, R_SEND_TP } from '../shard/remote-ops.js';
@@ -167,6 +168,8 @@ export class NodeService {
     }
     this.#conns.flushAll();
     this.#conns.stop();
+    // Answers to our spawns on other nodes can no longer arrive: they fail now, as spawns on our own shards do.
+    this.#spawns.failAll(new SystemStoppedError());
     // Leaving is a courtesy: cut off from NATS (a flush retries until the client is back, and the client
     // reconnects forever), the store cannot hear it, and the others find us gone by their timeouts. So it
     // gets #leaveMs, fails quietly, and the rest of the system's shutdown goes on.

@@ -42,6 +42,7 @@ export class RemoteSpawns {
     if (req.name !== undefined) spec.name = req.name;
     if (req.mailboxCapacity !== undefined) spec.mailboxCapacity = req.mailboxCapacity;
     if (req.shard !== undefined) spec.shard = req.shard;
+    if (req.timeoutMs !== undefined) spec.timeoutMs = req.timeoutMs;
     const id = ++this.#seq;
     this.#pending.set(id, { done, peer });
     peer.spawns.add(id);
@@ -56,6 +57,15 @@ export class RemoteSpawns {
     peer.spawns.delete(id);
     const reply: RemoteSpawnReply = { pid, error: (error ?? null) as RemoteSpawnReply['error'] };
     p.done(true, reply);
+  }
+
+  /** This node is leaving: every unanswered spawn fails with `err` (no answer can come once the connection is closed). */
+  failAll(err: Error): void {
+    for (const [id, p] of this.#pending) {
+      this.#pending.delete(id);
+      p.peer.spawns.delete(id);
+      p.done(false, err);
+    }
   }
 
   /** `peer` went down: its unanswered spawns fail. */
@@ -97,6 +107,7 @@ export class RemoteSpawns {
     const opts: Record<string, unknown> = { export: spec.export, shard: spec.shard ?? 'round-robin' };
     if (spec.name !== undefined) opts.name = spec.name;
     if (spec.mailboxCapacity !== undefined) opts.mailboxCapacity = spec.mailboxCapacity;
+    if (spec.timeoutMs !== undefined) opts.timeoutMs = spec.timeoutMs;
     this.#rt.spawner.spawn(href, spec.args, opts, null, 'plain', birth).catch((err: unknown) => reply(null, err));
   }
 }

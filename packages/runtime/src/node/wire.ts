@@ -63,6 +63,7 @@ export interface WireSpawn {
   name?: string;
   mailboxCapacity?: number;
   shard?: unknown;
+  timeoutMs?: number;
 }
 
 /** The subjects and key-value buckets of one cluster. */

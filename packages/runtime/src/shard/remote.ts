@@ -8,6 +8,7 @@ import { type Proc, S_DEAD } from '../actor/proc.js';
 import { forSignal, forWire } from '../codec/prepare.js';
 import { NotANodeError, fromWireError, toWireError, type WireError } from '../errors.js';
 import { NOPROC } from './exits.js';
+import { checkSpawnTimeout } from './spawn.js';
 import { OP_DOWN, OP_EXIT, OP_NODE_REPLY, OP_NODE_REQ, type SpawnMode } from './protocol.js';
 import { NOCONNECTION } from './remote-ops.js';
 import type { Router } from './router.js';
@@ -27,6 +28,8 @@ export interface RemoteSpawnRequest {
   name?: string;
   mailboxCapacity?: number;
   shard?: SpawnOptions['shard'];
+  /** How long the serving node's spawn may take (its own spawnTimeoutMs when absent). */
+  timeoutMs?: number;
 }
 
 /** What the main thread answers a remote spawn with: the pid when a process was created, and the error if it failed. */
@@ -112,6 +115,7 @@ export class Remote {
       if (opts.name !== undefined) req.name = opts.name;
       if (opts.mailboxCapacity !== undefined) req.mailboxCapacity = opts.mailboxCapacity;
       if (opts.shard !== undefined && opts.shard !== 'local') req.shard = opts.shard;
+      if (opts.timeoutMs !== undefined) req.timeoutMs = checkSpawnTimeout(opts.timeoutMs);
       if (req.mode === 'monitor') req.ref = s.newRef();
       if (req.mode !== 'plain') s.observer[req.mode === 'link' ? 'linkCreated' : 'monitorCreated']();
     } catch (err) {

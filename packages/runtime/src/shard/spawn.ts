@@ -79,9 +79,7 @@ export class Spawner {
       const bad = o.name === undefined ? null : nameProblem(o.name);
       if (bad !== null) throw new InvalidOptionError(`options.name: ${bad}`);
       if (o.mailboxCapacity !== undefined) checkCapacity(o.mailboxCapacity, 'options.mailboxCapacity');
-      if (o.timeoutMs !== undefined && (typeof o.timeoutMs !== 'number' || !(o.timeoutMs >= 1 && o.timeoutMs <= 2 ** 31 - 1))) {
-        throw new InvalidOptionError(`options.timeoutMs must be a finite number of ms from 1 to ${2 ** 31 - 1}, got ${describe(o.timeoutMs)}`);
-      }
+      if (o.timeoutMs !== undefined) checkSpawnTimeout(o.timeoutMs);
       // An aborted signal throws its reason here: nothing starts.
       if (o.signal !== undefined) signal = checkSignal(o.signal, 'spawn');
       target = this.placement.place(o.shard, parent !== null);
@@ -396,4 +394,12 @@ export class Spawner {
     p.pendingExit = null;
     this.exits.exitProc(p, reason);
   }
+}
+
+/** A spawn's `timeoutMs` (ERR_INVALID_OPTION otherwise), here or for another node's spawn (Remote.spawn). */
+export function checkSpawnTimeout(ms: unknown): number {
+  if (typeof ms !== 'number' || !(ms >= 1 && ms <= 2 ** 31 - 1)) {
+    throw new InvalidOptionError(`options.timeoutMs must be a finite number of ms from 1 to ${2 ** 31 - 1}, got ${describe(ms)}`);
+  }
+  return ms;
 }

@@ -11,6 +11,7 @@ const WHERE = `import { defineActor } from '@joerl/runtime';
 export default defineActor({
   name: 'Where',
   init(args, ctx) {
+    if (args.hold) return new Promise(() => {}); // an init that never ends (spawn timeouts, spawns pending at a stop)
     ctx.send(args.report, { event: 'started', tag: args.tag, pid: ctx.self, url: import.meta.url, node: ctx.node });
     return args;
   },

@@ -85,6 +85,33 @@ test('spawn on another node with a signal: aborted already, it rejects at once; 
   inbox.close();
 });
 
+test('a spawn on another node keeps its timeoutMs (checked at the call): the serving node gives up on the start then, not at its own spawnTimeoutMs', async () => {
+  const url = rootA.url('actors/where.actor.mjs');
+  // Regression: the option never left this node, and the serving node waited its own 30 s.
+  const err = (await a.spawn(url, { hold: true }, { node: 'b', timeoutMs: 100 }).catch((e: unknown) => e)) as { code?: string };
+  assert.is(err.code, 'ERR_SPAWN_TIMEOUT');
+  const bad = (await a.spawn(url, {}, { node: 'b', timeoutMs: 'soon' as never }).catch((e: unknown) => e)) as { code?: string };
+  assert.is(bad.code, 'ERR_INVALID_OPTION');
+});
+
+test('a spawn on another node still unanswered when this node shuts down fails (ERR_SYSTEM_STOPPED): it never settled', async () => {
+  const hub2 = new MemoryHub();
+  const c = (await memoryNodeT(hub2, 'c', { root: rootA.dir })).system;
+  const d = (await memoryNodeT(hub2, 'd', { root: rootB.dir })).system;
+  try {
+    await connected(c, 'd');
+    const inbox = d.inbox();
+    const pending = c.spawn(rootA.url('actors/where.actor.mjs'), { hold: true, report: inbox.pid }, { node: 'd' }).catch((e: unknown) => e);
+    // The request has reached d once a process there exists that c asked for after it (one connection, in order).
+    await c.spawn(rootA.url('actors/where.actor.mjs'), { report: inbox.pid, tag: 'after' }, { node: 'd' });
+    await c.shutdown();
+    assert.is(((await pending) as { code?: string }).code, 'ERR_SYSTEM_STOPPED');
+  } finally {
+    await c.shutdown();
+    await d.shutdown();
+  }
+});
+
 test('a supervisor restarts a child whose node went down where its spec says (here)', async () => {
   const inbox = a.inbox();
   const sup = await a.spawn(new URL('../fixtures/remote.sup.ts', import.meta.url), { report: inbox.pid, module: rootA.url('actors/where.actor.mjs').href }, { shard: 1 });
