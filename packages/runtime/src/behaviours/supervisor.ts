@@ -64,6 +64,8 @@ interface Child {
   pid: Pid | null;
   /** Restarts so far (introspection). */
   restarts: number;
+  /** Waiting for another start attempt (a restart's start failed), with the exit that began the restart; else null. */
+  retry: { reason: ExitReason } | null;
 }
 
 interface SupState {
@@ -72,7 +74,13 @@ interface SupState {
   children: Child[];
   restarts: number[];
   nextId: number;
+  /** A TRY_AGAIN message is on its way: one at a time. */
+  retryQueued: boolean;
 }
+
+/** What a supervisor sends itself to try a failed restart again (OTP's try_again_restart). */
+const TRY_AGAIN = Object.freeze({ $sup: 'try_again_restart' });
+const isTryAgain = (m: unknown): boolean => typeof m === 'object' && m !== null && (m as { $sup?: unknown }).$sup === TRY_AGAIN.$sup;
 
 type Ctx = ActorContext<ServerProtocol<SupReq, unknown, never>>;
 
@@ -90,12 +98,14 @@ async function startChild(child: Child, ctx: Ctx): Promise<Pid> {
   if (s.mailboxCapacity !== undefined) opts.mailboxCapacity = s.mailboxCapacity;
   const pid = await spawnLinkOnNodes(ctx, s.href, s.args, opts, s.nodes);
   child.pid = pid;
+  child.retry = null;
   return pid;
 }
 
 /** Stops one child the OTP way: unlink, monitor, exit(shutdown), wait for its DOWN (kill after the timeout). */
 async function stopChild(child: Child, ctx: Ctx): Promise<void> {
   const pid = child.pid;
+  child.retry = null; // a child stopped on request is not tried again
   if (pid === null) return;
   child.pid = null;
   ctx.unlink(pid);
@@ -126,26 +136,43 @@ async function stopAll(st: SupState, ctx: Ctx, from = 0): Promise<void> {
 }
 
 /**
- * Restarts `children` in order, after a child exited with `reason`; a start
- * that fails counts as another restart. Returns false if intensity ran out.
+ * Restarts `children` in order (each marked with the exit that began its
+ * restart). A start that fails counts as another restart, and it and the
+ * rest are tried again from the mailbox, as OTP's try_again_restart is: a
+ * start can keep failing for long, and calls and the parent's exit must be
+ * handled meanwhile. Returns false if intensity ran out.
  */
-async function restartInOrder(st: SupState, children: Child[], reason: ExitReason, ctx: Ctx): Promise<boolean> {
+async function restartInOrder(st: SupState, children: Child[], ctx: Ctx): Promise<boolean> {
   for (const child of children) {
-    for (;;) {
-      if (ctx.systemStopping) return true;
-      try {
-        const t0 = performance.now();
-        const pid = await startChild(child, ctx);
-        child.restarts++;
-        ctx.probe.supervisorRestart(child.spec.id, st.strategy, performance.now() - t0, pid, reason);
-        break;
-      } catch (err) {
-        ctx.probe.childStartFailed(child.spec.id, err);
-        if (!recordRestart(st)) return false;
+    if (ctx.systemStopping) return true;
+    const reason = child.retry?.reason;
+    try {
+      const t0 = performance.now();
+      const pid = await startChild(child, ctx);
+      child.restarts++;
+      ctx.probe.supervisorRestart(child.spec.id, st.strategy, performance.now() - t0, pid, reason);
+    } catch (err) {
+      ctx.probe.childStartFailed(child.spec.id, err);
+      if (!recordRestart(st)) return false;
+      if (!st.retryQueued) {
+        st.retryQueued = true;
+        // Queued even into a full mailbox, as an EXIT is: a lost retry would leave the children down for good.
+        ctx.timeoutAfter(TRY_AGAIN, 0);
       }
+      return true;
     }
   }
   return true;
+}
+
+/** The retry of failed restarts: the children still waiting for it (not stopped, deleted or restarted meanwhile), in start order. */
+async function tryAgain(st: SupState, ctx: Ctx): Promise<SupState> {
+  st.retryQueued = false;
+  const waiting = st.children.filter((c) => c.retry !== null);
+  if (waiting.length === 0 || ctx.systemStopping) return st;
+  const reason = waiting[0]!.retry!.reason;
+  if (!(await restartInOrder(st, waiting, ctx))) return giveUp(st, reason, ctx);
+  return st;
 }
 
 async function onChildExit(st: SupState, index: number, reason: ExitReason, ctx: Ctx): Promise<SupState> {
@@ -175,7 +202,8 @@ async function onChildExit(st: SupState, index: number, reason: ExitReason, ctx:
   const kept = (c: Child) => c === child || c.spec.restart !== 'temporary' || c.pid !== null;
   toRestart = toRestart.filter(kept);
   st.children = st.children.filter(kept);
-  if (!(await restartInOrder(st, toRestart, reason, ctx))) return giveUp(st, reason, ctx);
+  for (const c of toRestart) c.retry = { reason };
+  if (!(await restartInOrder(st, toRestart, ctx))) return giveUp(st, reason, ctx);
   return st;
 }
 
@@ -222,11 +250,11 @@ export function defineSupervisor<Args = undefined>(spec: SupervisorSpec<Args>): 
       checkFlags(strategy, intensity);
       const specs = flags?.children ?? (typeof spec.children === 'function' ? spec.children(args) : (spec.children ?? []));
       if (!Array.isArray(specs)) throw new InvalidArgumentError(`supervisor children must be an array of child specs, got ${String(specs)}`);
-      const st: SupState = { strategy, intensity, children: [], restarts: [], nextId: 0 };
+      const st: SupState = { strategy, intensity, children: [], restarts: [], nextId: 0, retryQueued: false };
       for (const [i, c] of specs.entries()) {
         const n = normalize(c, `child-${i}`);
         if (st.children.some((x) => x.spec.id === n.id)) throw new ChildExistsError(n.id);
-        st.children.push({ spec: n, pid: null, restarts: 0 });
+        st.children.push({ spec: n, pid: null, restarts: 0, retry: null });
       }
       try {
         for (const child of st.children) await startChild(child, ctx as Ctx);
@@ -246,6 +274,7 @@ export function defineSupervisor<Args = undefined>(spec: SupervisorSpec<Args>): 
       }
     },
     handleInfo(msg, st, ctx) {
+      if (isTryAgain(msg)) return tryAgain(st, ctx as Ctx);
       if (!isExitMessage(msg)) return st;
       const exit = msg as ExitMessage;
       const i = st.children.findIndex((c) => c.pid !== null && c.pid.equals(exit.from));
@@ -269,7 +298,7 @@ async function supervisorCall(req: SupReq, st: SupState, c: Ctx): Promise<Return
     case 'start_child': {
       const n = normalize(req.spec, `child-${st.children.length}-${st.nextId++}`);
       if (st.children.some((x) => x.spec.id === n.id)) throw new ChildExistsError(n.id);
-      const child: Child = { spec: n, pid: null, restarts: 0 };
+      const child: Child = { spec: n, pid: null, restarts: 0, retry: null };
       const pid = await startChild(child, c);
       st.children.push(child);
       return GenServer.reply(pid, st);

@@ -1,0 +1,63 @@
+// Supervisor: children that fail to start again and again on restart.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { type ActorSystem, type ChildSpec, type Inbox, type Pid, type SupervisorReport, Supervisor } from '@joerl/runtime';
+import type { TreeArgs } from '../fixtures/tree.sup.ts';
+import type { WorkerArgs } from '../fixtures/worker.child.ts';
+import { EVENT_TIMEOUT_MS, expect, withSystem } from '../helpers.ts';
+
+const WORKER = new URL('../fixtures/worker.child.ts', import.meta.url).href;
+const TREE = new URL('../fixtures/tree.sup.ts', import.meta.url);
+const COUNTER = new URL('../fixtures/counter.server.ts', import.meta.url);
+const test = suite('supervisor-failures');
+
+const worker = (inbox: Inbox, id: string, extra: Partial<ChildSpec> = {}, args: Partial<WorkerArgs> = {}): ChildSpec => ({
+  id,
+  module: WORKER,
+  args: { id, report: inbox.pid, ...args },
+  ...extra,
+});
+
+function startTree(system: ActorSystem, args: TreeArgs): Promise<Pid<any>> {
+  return system.spawn(TREE, args, { shard: 1 }) as Promise<Pid<any>>;
+}
+
+/** The first `n` supervisor reports that match `pred`. */
+function reports(system: ActorSystem, n: number, pred: (r: SupervisorReport) => boolean): Promise<SupervisorReport[]> {
+  return new Promise((resolve, reject) => {
+    const got: SupervisorReport[] = [];
+    const timer = setTimeout(() => reject(new Error(`${got.length} of ${n} supervisor reports came`)), EVENT_TIMEOUT_MS);
+    timer.unref();
+    const on = (r: SupervisorReport): void => {
+      if (!pred(r) || got.push(r) < n) return;
+      clearTimeout(timer);
+      system.off('supervisorReport', on);
+      resolve(got);
+    };
+    system.on('supervisorReport', on);
+  });
+}
+
+test('a supervisor retrying a child that keeps failing to start still answers calls and its parent', () =>
+  withSystem({ threads: 2 }, async (system) => {
+    const inbox = system.inbox();
+    await system.spawn(COUNTER, undefined, { shard: 1, name: 'starts' });
+    // Each start after the first fails 150 ms in, so each failure leaves one restart in the
+    // 100 ms window: the intensity is never exceeded, and the supervisor retries for good.
+    const failing = worker(inbox, 'w', {}, { laterVia: 'starts', later: 'fail', failAfterMs: 150 });
+    const twoFailures = reports(system, 2, (r) => r.event === 'child_start_failed');
+    const sup = await startTree(system, { intensity: { maxRestarts: 1, withinMs: 100 }, children: [failing] });
+    await expect(inbox, (m) => m?.event === 'child-started', 'the first start');
+    const failed = await twoFailures;
+    assert.equal(failed.map((r) => r.event === 'child_start_failed' && r.childId), ['w', 'w']);
+    // Between two attempts the supervisor reads its mailbox: a call is answered...
+    const kids = await Supervisor.whichChildren(system, sup);
+    assert.equal(kids.map((k) => [k.id, k.pid]), [['w', undefined]]);
+    // ...and so is its parent's exit.
+    const ref = inbox.monitor(sup);
+    system.exit(sup, 'shutdown');
+    const down = await expect<any>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'the supervisor to stop');
+    assert.is(down.reason, 'shutdown');
+  }));
+
+test.run();
