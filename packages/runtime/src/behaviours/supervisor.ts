@@ -149,9 +149,14 @@ async function restartInOrder(st: SupState, children: Child[], ctx: Ctx): Promis
     try {
       const t0 = performance.now();
       const pid = await startChild(child, ctx);
+      if (!ctx.alive) return true; // killed meanwhile: see below
       child.restarts++;
       ctx.probe.supervisorRestart(child.spec.id, st.strategy, performance.now() - t0, pid, reason);
     } catch (err) {
+      // Killed while the child started (the start then fails: the child dies
+      // of our link, or the spawn is refused, ERR_NO_PROC): a dead supervisor
+      // restarts nothing and reports nothing, intensity_exceeded least of all.
+      if (!ctx.alive) return true;
       ctx.probe.childStartFailed(child.spec.id, err);
       if (!recordRestart(st)) return false;
       if (!st.retryQueued) {

@@ -1,4 +1,4 @@
-// Supervisor: children that fail to start again and again on restart.
+// Supervisor: children that fail to start again and again on restart; a supervisor killed mid-restart.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type ActorSystem, type ChildSpec, type Inbox, type Pid, type SupervisorReport, Supervisor } from '@joerl/runtime';
@@ -58,6 +58,28 @@ test('a supervisor retrying a child that keeps failing to start still answers ca
     system.exit(sup, 'shutdown');
     const down = await expect<any>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'the supervisor to stop');
     assert.is(down.reason, 'shutdown');
+  }));
+
+test('a supervisor killed while a restart starts its child reports nothing more (no failed start, no intensity exceeded)', () =>
+  withSystem({ threads: 2 }, async (system) => {
+    const inbox = system.inbox();
+    // All on shard 1: its reports reach main in order with its messages (see the round trip below).
+    await system.spawn(COUNTER, undefined, { shard: 1, name: 'starts' });
+    const seen: SupervisorReport[] = [];
+    system.on('supervisorReport', (r) => seen.push(r));
+    const hangs = worker(inbox, 'w', { shard: 1 }, { laterVia: 'starts', later: 'hang' });
+    // One restart is allowed: a failed start of the second would exceed it.
+    const sup = await startTree(system, { intensity: { maxRestarts: 1, withinMs: 60_000 }, children: [hangs] });
+    const hanging = await expect<{ pid: Pid }>(inbox, (m) => m?.event === 'child-hanging', 'the restart to hang in init');
+    const supRef = inbox.monitor(sup);
+    const childRef = inbox.monitor(hanging.pid);
+    system.exit(sup, 'kill');
+    assert.is((await expect<any>(inbox, (m) => m?.type === 'DOWN' && m.ref === supRef, 'the supervisor down')).reason, 'killed');
+    // Its link kills the child in init, whose spawn fails before the child's DOWN is sent.
+    await expect(inbox, (m) => m?.type === 'DOWN' && m.ref === childRef, 'the child down');
+    // A round trip to shard 1 after that: what the supervisor's code did on that failure reached main before the answer.
+    await system.call('starts', { kind: 'get' });
+    assert.equal(seen.filter((r) => r.kind === 'supervisor' && 'supervisor' in r && r.supervisor.equals(sup)), []);
   }));
 
 test.run();
