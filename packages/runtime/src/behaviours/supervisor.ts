@@ -261,11 +261,16 @@ export function defineSupervisor<Args = undefined>(spec: SupervisorSpec<Args>): 
         if (st.children.some((x) => x.spec.id === n.id)) throw new ChildExistsError(n.id);
         st.children.push({ spec: n, pid: null, restarts: 0, retry: null });
       }
-      try {
-        for (const child of st.children) await startChild(child, ctx as Ctx);
-      } catch (err) {
-        await stopAll(st, ctx as Ctx); // a child failed to start: so does the supervisor
-        throw err;
+      for (const child of st.children) {
+        try {
+          await startChild(child, ctx as Ctx);
+        } catch (err) {
+          // A child failed to start: so does the supervisor. As OTP's
+          // {failed_to_start_child, Id, Reason}, the report and the error name the child.
+          if (ctx.alive) ctx.probe.childStartFailed(child.spec.id, err);
+          await stopAll(st, ctx as Ctx);
+          throw new Error(`child "${child.spec.id}": ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        }
       }
       return st;
     },

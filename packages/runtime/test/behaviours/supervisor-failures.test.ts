@@ -1,4 +1,4 @@
-// Supervisor: children that fail to start again and again on restart; a supervisor killed mid-restart.
+// Supervisor: children that fail to start (at the supervisor's start, or again and again on restart); a supervisor killed mid-restart.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type ActorSystem, type ChildSpec, type Inbox, type Pid, type SupervisorReport, Supervisor } from '@joerl/runtime';
@@ -80,6 +80,26 @@ test('a supervisor killed while a restart starts its child reports nothing more 
     // A round trip to shard 1 after that: what the supervisor's code did on that failure reached main before the answer.
     await system.call('starts', { kind: 'get' });
     assert.equal(seen.filter((r) => r.kind === 'supervisor' && 'supervisor' in r && r.supervisor.equals(sup)), []);
+  }));
+
+test('a child that fails while its supervisor starts is named in the error and in a child_start_failed report', () =>
+  withSystem({ threads: 2 }, async (system) => {
+    const inbox = system.inbox();
+    // Counted from 1: the first start of 'bad' is its "second", which fails.
+    await system.spawn(COUNTER, { start: 1 }, { shard: 1, name: 'starts' });
+    const report = reports(system, 1, (r) => r.event === 'child_start_failed');
+    const children = [worker(inbox, 'ok'), worker(inbox, 'bad', {}, { laterVia: 'starts', later: 'fail' })];
+    const err = await startTree(system, { children }).then(
+      () => assert.unreachable('the supervisor started'),
+      (e: any) => e,
+    );
+    assert.is(err.code, 'ERR_INIT_FAILED');
+    assert.match(err.message, /child "bad": actor <[\d.]+> failed to start: init threw: worker bad failed to start \(start 2\)/);
+    const [r] = await report;
+    assert.ok(r!.event === 'child_start_failed');
+    if (r!.event !== 'child_start_failed') return;
+    assert.is(r.childId, 'bad');
+    assert.match(r.error.message, /worker bad failed to start/);
   }));
 
 test.run();
