@@ -302,9 +302,9 @@ export function defineSupervisor<Args = undefined>(spec: SupervisorSpec<Args>): 
   return Object.freeze({ ...server, [BEHAVIOUR]: 'supervisor' }) as Behaviour<Args, SupState, ServerProtocol<SupReq, unknown, never>>;
 }
 
-/** The dynamic-children API, answered by a running supervisor. */
-async function supervisorCall(req: SupReq, st: SupState, c: Ctx): Promise<ReturnType<typeof GenServer.reply<unknown, SupState>>> {
-  switch (req.$sup) {
+/** The dynamic-children API, answered by a running supervisor. A caller can send anything, null too: what is no request gets ERR_INVALID_ARGUMENT. */
+async function supervisorCall(req: SupReq | null | undefined, st: SupState, c: Ctx): Promise<ReturnType<typeof GenServer.reply<unknown, SupState>>> {
+  switch (req?.$sup) {
     case 'start_child': {
       const n = normalize(req.spec, `child-${st.children.length}-${st.nextId++}`);
       if (st.children.some((x) => x.spec.id === n.id)) throw new ChildExistsError(n.id);

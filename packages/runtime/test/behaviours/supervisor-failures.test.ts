@@ -1,4 +1,4 @@
-// Supervisor: children that fail to start (at the supervisor's start, or again and again on restart); a supervisor killed mid-restart.
+// Supervisor: children that fail to start (at the supervisor's start, or again and again on restart); a supervisor killed mid-restart; calls that are not requests.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type ActorSystem, type ChildSpec, type Inbox, type Pid, type SupervisorReport, Supervisor } from '@joerl/runtime';
@@ -100,6 +100,20 @@ test('a child that fails while its supervisor starts is named in the error and i
     if (r!.event !== 'child_start_failed') return;
     assert.is(r.childId, 'bad');
     assert.match(r.error.message, /worker bad failed to start/);
+  }));
+
+test('a call that is not a supervisor request fails the caller with ERR_INVALID_ARGUMENT; the supervisor lives on', () =>
+  withSystem({ threads: 2 }, async (system) => {
+    const sup = await startTree(system, { children: [] });
+    for (const req of [null, undefined, 42, 'which_children', { $sup: 'nope' }]) {
+      const err = await system.call(sup, req as never).then(
+        () => assert.unreachable(`${String(req)} was answered`),
+        (e: any) => e,
+      );
+      assert.is(err.code, 'ERR_INVALID_ARGUMENT', `a call with ${String(req)}`);
+      assert.match(err.message, /unknown supervisor request/);
+    }
+    assert.equal(await Supervisor.whichChildren(system, sup), []);
   }));
 
 test.run();
