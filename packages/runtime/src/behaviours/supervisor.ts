@@ -21,7 +21,7 @@ export interface SupervisorSpec<Args> {
   strategy?: Strategy;
   /** Default 3 restarts within 5000 ms (OTP's default is 1 in 5 s: this one gives a flaky child a little more room). */
   intensity?: Intensity;
-  /** The children, started in order (stopped in reverse order). */
+  /** The children, started in order (stopped in reverse order when the supervisor stops; not at `system.shutdown()`, see defineSupervisor). */
   children?: ChildSpec[] | ((args: Args) => ChildSpec[]);
   /** Like OTP's init/1: strategy, intensity and children computed from the start arguments (overrides the fields above). */
   init?(args: Args): { strategy?: Strategy; intensity?: Intensity; children: ChildSpec[] };
@@ -236,7 +236,10 @@ function info(c: Child): ChildInfo {
 /**
  * Defines a supervisor behaviour. It traps exits, starts its children with
  * `spawnLink` in order (spread over the shards by default), and restarts them
- * by its strategy; stopping it stops its children in reverse order.
+ * by its strategy; stopping it stops its children in reverse order. At
+ * `system.shutdown()` it does not: each shard stops its own processes (newest
+ * first, the shards at the same time). For an ordered stop, exit the
+ * supervisor with `'shutdown'` and `join` it before the shutdown.
  */
 export function defineSupervisor<Args = undefined>(spec: SupervisorSpec<Args>): Behaviour<Args, SupState, ServerProtocol<SupReq, unknown, never>> {
   checkFlags(spec.strategy ?? 'one_for_one', spec.intensity ?? DEFAULT_INTENSITY);
