@@ -20,7 +20,8 @@ export type { CallResult, GenServerSpec, NoReplyResult, ReplyResult, ServerConte
 export { GenStatem, defineGenStatem } from './behaviours/gen-statem.js';
 export type { GenStatemSpec, StatemAction, StatemContext, StatemEvent, StatemInfo, Transition } from './behaviours/gen-statem.js';
 export { MAX_INTENSITY_REASON, Supervisor, defineSupervisor } from './behaviours/supervisor.js';
-export type { ChildCounts, ChildInfo, ChildSpec, Intensity, RestartType, Strategy, SupervisorSpec } from './behaviours/supervisor.js';
+export type { ChildCounts, ChildInfo, SupervisorSpec } from './behaviours/supervisor.js';
+export type { ChildSpec, Intensity, RestartType, Strategy } from './behaviours/child-spec.js';
 export type { OffloadOptions } from './system/offload-pool.js';
 export type { ActorSpec, ArgsOf, Behaviour, MaybePromise, MsgOf } from './actor/behaviour.js';
 export type {

@@ -184,6 +184,13 @@ export interface ActorContext<M = unknown> extends ProcessOps {
   readonly typeName: string;
   /** True once `system.shutdown()` has begun (supervisors stop restarting). */
   readonly systemStopping: boolean;
+  /**
+   * False once this process has exited. A kill does not wait for an async
+   * handler: its code runs on, but what it asks for is refused (ERR_NO_PROC)
+   * or dropped. Code that would act on the world after an await (a
+   * supervisor's restarts) checks it.
+   */
+  readonly alive: boolean;
   /** This node's name (undefined on a system started without `node`). */
   readonly node: string | undefined;
   /** What a behaviour records about itself (state machines, supervisors): a no-op when telemetry, provider and tracing are off. */

@@ -2,53 +2,16 @@
 
 import type { Behaviour } from '../actor/behaviour.js';
 import { BEHAVIOUR } from '../actor/brand.js';
-import type { ActorContext, ModuleRef, Placement, ServerProtocol } from '../actor/context.js';
+import type { ActorContext, Placement, ServerProtocol } from '../actor/context.js';
 import type { ExitReason } from '../actor/exit-reason.js';
 import { type DownMessage, type ExitMessage, isDownMessage, isExitMessage } from '../actor/messages.js';
 import { Pid } from '../actor/pid.js';
 import { ChildExistsError, ChildNotFoundError, ChildRunningError, InvalidArgumentError } from '../errors.js';
 import { moduleHref } from '../actor/module-ref.js';
-import { childNodes, spawnLinkOnNodes } from './child-nodes.js';
+import { spawnLinkOnNodes } from './child-nodes.js';
+import { type ChildSpec, DEFAULT_INTENSITY, type Intensity, type Normalized, type RestartType, type Strategy, checkFlags, normalize } from './child-spec.js';
 import { GenServer, defineGenServer } from './gen-server.js';
 import { preview } from '../validate.js';
-
-/** How the supervisor reacts to a child that must be restarted. */
-export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
-/** permanent: always restarted; transient: only after an abnormal exit; temporary: never. */
-export type RestartType = 'permanent' | 'transient' | 'temporary';
-
-/** One child of a supervisor. */
-export interface ChildSpec {
-  /** Unique among the supervisor's children. Optional for startChild (one is generated). */
-  id?: string;
-  /** The child's behaviour module (URL, file: URL string or absolute path). */
-  module: ModuleRef;
-  export?: string;
-  args?: unknown;
-  /** Default `'permanent'`. */
-  restart?: RestartType;
-  /** Milliseconds to wait for a `'shutdown'` exit before killing, `'brutal_kill'`, or `'infinity'`. Default 5000 (`'infinity'` for supervisors). */
-  shutdown?: number | 'brutal_kill' | 'infinity';
-  /** Placement (default `'round-robin'`: children spread over the shards). */
-  shard?: Placement;
-  /** Register the child under this name (each incarnation in turn). */
-  name?: string;
-  mailboxCapacity?: number;
-  /** `'supervisor'` for nested supervisors (their shutdown defaults to `'infinity'`). */
-  type?: 'worker' | 'supervisor';
-  /**
-   * The node to run the child on, or candidates tried in order (`'local'`:
-   * the supervisor's own node). A child lost with its node (exit
-   * `noconnection`) is restarted on the first candidate that is up then.
-   */
-  node?: string | string[];
-}
-
-/** Restart intensity: more than `maxRestarts` restarts within `withinMs` stops the supervisor. */
-export interface Intensity {
-  maxRestarts: number;
-  withinMs: number;
-}
 
 /** A supervisor's declaration. */
 export interface SupervisorSpec<Args> {
@@ -58,7 +21,7 @@ export interface SupervisorSpec<Args> {
   strategy?: Strategy;
   /** Default 3 restarts within 5000 ms (OTP's default is 1 in 5 s: this one gives a flaky child a little more room). */
   intensity?: Intensity;
-  /** The children, started in order (stopped in reverse order). */
+  /** The children, started in order (stopped in reverse order when the supervisor stops; not at `system.shutdown()`, see defineSupervisor). */
   children?: ChildSpec[] | ((args: Args) => ChildSpec[]);
   /** Like OTP's init/1: strategy, intensity and children computed from the start arguments (overrides the fields above). */
   init?(args: Args): { strategy?: Strategy; intensity?: Intensity; children: ChildSpec[] };
@@ -96,25 +59,13 @@ type SupReq =
   | { $sup: 'which_children' }
   | { $sup: 'count_children' };
 
-interface Normalized {
-  id: string;
-  href: string;
-  export: string;
-  args: unknown;
-  restart: RestartType;
-  shutdown: number | 'brutal_kill' | 'infinity';
-  shard: Placement;
-  name: string | undefined;
-  mailboxCapacity: number | undefined;
-  type: 'worker' | 'supervisor';
-  nodes: string[] | undefined;
-}
-
 interface Child {
   spec: Normalized;
   pid: Pid | null;
   /** Restarts so far (introspection). */
   restarts: number;
+  /** Waiting for another start attempt (a restart's start failed), with the exit that began the restart; else null. */
+  retry: { reason: ExitReason } | null;
 }
 
 interface SupState {
@@ -123,48 +74,15 @@ interface SupState {
   children: Child[];
   restarts: number[];
   nextId: number;
+  /** A TRY_AGAIN message is on its way: one at a time. */
+  retryQueued: boolean;
 }
+
+/** What a supervisor sends itself to try a failed restart again (OTP's try_again_restart). */
+const TRY_AGAIN = Object.freeze({ $sup: 'try_again_restart' });
+const isTryAgain = (m: unknown): boolean => typeof m === 'object' && m !== null && (m as { $sup?: unknown }).$sup === TRY_AGAIN.$sup;
 
 type Ctx = ActorContext<ServerProtocol<SupReq, unknown, never>>;
-
-function normalize(spec: ChildSpec, fallbackId: string): Normalized {
-  if (typeof spec !== 'object' || spec === null) throw new InvalidArgumentError(`a child spec must be an object, got ${String(spec)}`);
-  const id = spec.id ?? fallbackId;
-  if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError(`child spec id must be a non-empty string, got ${String(spec.id)}`);
-  const restart = spec.restart ?? 'permanent';
-  if (restart !== 'permanent' && restart !== 'transient' && restart !== 'temporary') {
-    throw new InvalidArgumentError(`child "${id}": restart must be 'permanent', 'transient' or 'temporary', got ${String(restart)}`);
-  }
-  const type = spec.type ?? 'worker';
-  const shutdown = spec.shutdown ?? (type === 'supervisor' ? 'infinity' : 5000);
-  if (shutdown !== 'brutal_kill' && shutdown !== 'infinity' && !(typeof shutdown === 'number' && shutdown >= 0)) {
-    throw new InvalidArgumentError(`child "${id}": shutdown must be ms >= 0, 'brutal_kill' or 'infinity', got ${String(shutdown)}`);
-  }
-  return {
-    id,
-    href: moduleHref(spec.module),
-    export: spec.export ?? 'default',
-    args: spec.args,
-    restart,
-    shutdown,
-    shard: spec.shard ?? 'round-robin',
-    name: spec.name,
-    mailboxCapacity: spec.mailboxCapacity,
-    type,
-    nodes: childNodes(spec.node, id),
-  };
-}
-
-const DEFAULT_INTENSITY: Intensity = { maxRestarts: 3, withinMs: 5000 };
-
-function checkFlags(strategy: Strategy, intensity: Intensity): void {
-  if (strategy !== 'one_for_one' && strategy !== 'one_for_all' && strategy !== 'rest_for_one') {
-    throw new TypeError(`strategy must be 'one_for_one', 'one_for_all' or 'rest_for_one', got ${String(strategy)}`);
-  }
-  if (typeof intensity !== 'object' || intensity === null || !(Number.isInteger(intensity.maxRestarts) && intensity.maxRestarts >= 0 && intensity.withinMs > 0)) {
-    throw new TypeError(`intensity must be { maxRestarts: integer >= 0, withinMs: > 0 }, got ${preview(intensity)}`);
-  }
-}
 
 /** Should a child of this restart type be restarted after exiting with `reason`? */
 function shouldRestart(restart: RestartType, reason: ExitReason): boolean {
@@ -180,12 +98,14 @@ async function startChild(child: Child, ctx: Ctx): Promise<Pid> {
   if (s.mailboxCapacity !== undefined) opts.mailboxCapacity = s.mailboxCapacity;
   const pid = await spawnLinkOnNodes(ctx, s.href, s.args, opts, s.nodes);
   child.pid = pid;
+  child.retry = null;
   return pid;
 }
 
 /** Stops one child the OTP way: unlink, monitor, exit(shutdown), wait for its DOWN (kill after the timeout). */
 async function stopChild(child: Child, ctx: Ctx): Promise<void> {
   const pid = child.pid;
+  child.retry = null; // a child stopped on request is not tried again
   if (pid === null) return;
   child.pid = null;
   ctx.unlink(pid);
@@ -216,26 +136,48 @@ async function stopAll(st: SupState, ctx: Ctx, from = 0): Promise<void> {
 }
 
 /**
- * Restarts `children` in order, after a child exited with `reason`; a start
- * that fails counts as another restart. Returns false if intensity ran out.
+ * Restarts `children` in order (each marked with the exit that began its
+ * restart). A start that fails counts as another restart, and it and the
+ * rest are tried again from the mailbox, as OTP's try_again_restart is: a
+ * start can keep failing for long, and calls and the parent's exit must be
+ * handled meanwhile. Returns false if intensity ran out.
  */
-async function restartInOrder(st: SupState, children: Child[], reason: ExitReason, ctx: Ctx): Promise<boolean> {
+async function restartInOrder(st: SupState, children: Child[], ctx: Ctx): Promise<boolean> {
   for (const child of children) {
-    for (;;) {
-      if (ctx.systemStopping) return true;
-      try {
-        const t0 = performance.now();
-        const pid = await startChild(child, ctx);
-        child.restarts++;
-        ctx.probe.supervisorRestart(child.spec.id, st.strategy, performance.now() - t0, pid, reason);
-        break;
-      } catch (err) {
-        ctx.probe.childStartFailed(child.spec.id, err);
-        if (!recordRestart(st)) return false;
+    if (ctx.systemStopping) return true;
+    const reason = child.retry?.reason;
+    try {
+      const t0 = performance.now();
+      const pid = await startChild(child, ctx);
+      if (!ctx.alive) return true; // killed meanwhile: see below
+      child.restarts++;
+      ctx.probe.supervisorRestart(child.spec.id, st.strategy, performance.now() - t0, pid, reason);
+    } catch (err) {
+      // Killed while the child started (the start then fails: the child dies
+      // of our link, or the spawn is refused, ERR_NO_PROC): a dead supervisor
+      // restarts nothing and reports nothing, intensity_exceeded least of all.
+      if (!ctx.alive) return true;
+      ctx.probe.childStartFailed(child.spec.id, err);
+      if (!recordRestart(st)) return false;
+      if (!st.retryQueued) {
+        st.retryQueued = true;
+        // Queued even into a full mailbox, as an EXIT is: a lost retry would leave the children down for good.
+        ctx.timeoutAfter(TRY_AGAIN, 0);
       }
+      return true;
     }
   }
   return true;
+}
+
+/** The retry of failed restarts: the children still waiting for it (not stopped, deleted or restarted meanwhile), in start order. */
+async function tryAgain(st: SupState, ctx: Ctx): Promise<SupState> {
+  st.retryQueued = false;
+  const waiting = st.children.filter((c) => c.retry !== null);
+  if (waiting.length === 0 || ctx.systemStopping) return st;
+  const reason = waiting[0]!.retry!.reason;
+  if (!(await restartInOrder(st, waiting, ctx))) return giveUp(st, reason, ctx);
+  return st;
 }
 
 async function onChildExit(st: SupState, index: number, reason: ExitReason, ctx: Ctx): Promise<SupState> {
@@ -265,7 +207,8 @@ async function onChildExit(st: SupState, index: number, reason: ExitReason, ctx:
   const kept = (c: Child) => c === child || c.spec.restart !== 'temporary' || c.pid !== null;
   toRestart = toRestart.filter(kept);
   st.children = st.children.filter(kept);
-  if (!(await restartInOrder(st, toRestart, reason, ctx))) return giveUp(st, reason, ctx);
+  for (const c of toRestart) c.retry = { reason };
+  if (!(await restartInOrder(st, toRestart, ctx))) return giveUp(st, reason, ctx);
   return st;
 }
 
@@ -293,7 +236,10 @@ function info(c: Child): ChildInfo {
 /**
  * Defines a supervisor behaviour. It traps exits, starts its children with
  * `spawnLink` in order (spread over the shards by default), and restarts them
- * by its strategy; stopping it stops its children in reverse order.
+ * by its strategy; stopping it stops its children in reverse order. At
+ * `system.shutdown()` it does not: each shard stops its own processes (newest
+ * first, the shards at the same time). For an ordered stop, exit the
+ * supervisor with `'shutdown'` and `join` it before the shutdown.
  */
 export function defineSupervisor<Args = undefined>(spec: SupervisorSpec<Args>): Behaviour<Args, SupState, ServerProtocol<SupReq, unknown, never>> {
   checkFlags(spec.strategy ?? 'one_for_one', spec.intensity ?? DEFAULT_INTENSITY);
@@ -312,17 +258,22 @@ export function defineSupervisor<Args = undefined>(spec: SupervisorSpec<Args>): 
       checkFlags(strategy, intensity);
       const specs = flags?.children ?? (typeof spec.children === 'function' ? spec.children(args) : (spec.children ?? []));
       if (!Array.isArray(specs)) throw new InvalidArgumentError(`supervisor children must be an array of child specs, got ${String(specs)}`);
-      const st: SupState = { strategy, intensity, children: [], restarts: [], nextId: 0 };
+      const st: SupState = { strategy, intensity, children: [], restarts: [], nextId: 0, retryQueued: false };
       for (const [i, c] of specs.entries()) {
         const n = normalize(c, `child-${i}`);
         if (st.children.some((x) => x.spec.id === n.id)) throw new ChildExistsError(n.id);
-        st.children.push({ spec: n, pid: null, restarts: 0 });
+        st.children.push({ spec: n, pid: null, restarts: 0, retry: null });
       }
-      try {
-        for (const child of st.children) await startChild(child, ctx as Ctx);
-      } catch (err) {
-        await stopAll(st, ctx as Ctx); // a child failed to start: so does the supervisor
-        throw err;
+      for (const child of st.children) {
+        try {
+          await startChild(child, ctx as Ctx);
+        } catch (err) {
+          // A child failed to start: so does the supervisor. As OTP's
+          // {failed_to_start_child, Id, Reason}, the report and the error name the child.
+          if (ctx.alive) ctx.probe.childStartFailed(child.spec.id, err);
+          await stopAll(st, ctx as Ctx);
+          throw new Error(`child "${child.spec.id}": ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        }
       }
       return st;
     },
@@ -336,6 +287,7 @@ export function defineSupervisor<Args = undefined>(spec: SupervisorSpec<Args>): 
       }
     },
     handleInfo(msg, st, ctx) {
+      if (isTryAgain(msg)) return tryAgain(st, ctx as Ctx);
       if (!isExitMessage(msg)) return st;
       const exit = msg as ExitMessage;
       const i = st.children.findIndex((c) => c.pid !== null && c.pid.equals(exit.from));
@@ -353,13 +305,13 @@ export function defineSupervisor<Args = undefined>(spec: SupervisorSpec<Args>): 
   return Object.freeze({ ...server, [BEHAVIOUR]: 'supervisor' }) as Behaviour<Args, SupState, ServerProtocol<SupReq, unknown, never>>;
 }
 
-/** The dynamic-children API, answered by a running supervisor. */
-async function supervisorCall(req: SupReq, st: SupState, c: Ctx): Promise<ReturnType<typeof GenServer.reply<unknown, SupState>>> {
-  switch (req.$sup) {
+/** The dynamic-children API, answered by a running supervisor. A caller can send anything, null too: what is no request gets ERR_INVALID_ARGUMENT. */
+async function supervisorCall(req: SupReq | null | undefined, st: SupState, c: Ctx): Promise<ReturnType<typeof GenServer.reply<unknown, SupState>>> {
+  switch (req?.$sup) {
     case 'start_child': {
       const n = normalize(req.spec, `child-${st.children.length}-${st.nextId++}`);
       if (st.children.some((x) => x.spec.id === n.id)) throw new ChildExistsError(n.id);
-      const child: Child = { spec: n, pid: null, restarts: 0 };
+      const child: Child = { spec: n, pid: null, restarts: 0, retry: null };
       const pid = await startChild(child, c);
       st.children.push(child);
       return GenServer.reply(pid, st);

@@ -5,7 +5,7 @@ import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
 import type { From, MonitorRef } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import type { BehaviourProbe } from '../actor/probe.js';
-import { type Proc, S_EXITING } from '../actor/proc.js';
+import { type Proc, S_DEAD, S_EXITING } from '../actor/proc.js';
 import { InvalidArgumentError, NotANodeError, toWireError } from '../errors.js';
 import { describe } from '../validate.js';
 import type { SpawnMode } from './protocol.js';
@@ -101,6 +101,10 @@ export class ActorCtx implements ActorContext<unknown> {
 
   get systemStopping(): boolean {
     return this.#h.systemStopping;
+  }
+
+  get alive(): boolean {
+    return this.#p.status !== S_DEAD;
   }
 
   get node(): string | undefined {

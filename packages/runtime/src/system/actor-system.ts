@@ -367,6 +367,9 @@ export class ActorSystem extends EventEmitter {
   /**
    * Stops every actor with reason `shutdown` (terminate hooks run), ends the
    * shards and releases every handle, so the process can exit on its own.
+   * Each shard stops its own actors, newest first, the shards at the same
+   * time: supervisors do not stop their trees in order then (exit the top
+   * supervisor with `'shutdown'` and `join` it first for that).
    * With `drainMs`, what is queued is worked off first, for at most that long
    * (see {@link ShutdownOptions}). Rejects with `ERR_INVALID_OPTION` for bad
    * options (the system keeps running). Called again: the first call's promise.
