@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { ActorSystem, type Inbox, type Pid } from '@joerl/runtime';
 import { type Observer, serveObserver } from '@joerl/observer';
 import type { ProbeCmd } from '../../runtime/test/fixtures/probe.actor.ts';
+import type { ShapeArgs } from '../../runtime/test/fixtures/shapes.server.ts';
 import { PROBE, action, readEvents, request } from './helpers.ts';
 
 interface Ctx {
@@ -140,6 +141,18 @@ test('with Host, Origin and token right: send-exit reaches a trapping process as
   assert.is(await joined, 'killed');
   const again = await action(ctx.base, '/api/kill', { pid: String(ctx.victim) }, ctx.observer.token);
   assert.is(again.status, 404, 'it is gone now');
+});
+
+test('a process whose inspect throws: its detail shows what was thrown, and kill still ends it', async (ctx) => {
+  const shapes = new URL('../../runtime/test/fixtures/shapes.server.ts', import.meta.url);
+  const pid = await ctx.system.spawn(shapes, { broken: 'inspect' } satisfies ShapeArgs, { shard: 1 });
+  const detail = await request(`${ctx.base}/api/process?pid=${encodeURIComponent(String(pid))}`, { headers: { host: ctx.host } });
+  assert.is(detail.status, 200);
+  assert.is(detail.json.state, '<inspect threw: TypeError: inspect broke>');
+  const joined = ctx.system.join(pid);
+  const killed = await action(ctx.base, '/api/kill', { pid: String(pid) }, ctx.observer.token);
+  assert.is(killed.status, 200, JSON.stringify(killed.json));
+  assert.is(await joined, 'killed');
 });
 
 test('with actions off, the action endpoints refuse (403 ERR_ACTIONS_OFF) and the page says so', async () => {

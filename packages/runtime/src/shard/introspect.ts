@@ -1,7 +1,6 @@
 // Introspection of one thread's processes, computed on request (nothing is collected while nobody asks).
 
 import { performance } from 'node:perf_hooks';
-import { inspect as render } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import { ESTIMATED_BYTES_PER_QUEUED_MESSAGE } from '@joerl/telemetry/internal';
 import { BEHAVIOUR } from '../actor/brand.js';
@@ -9,20 +8,13 @@ import type { ProcessDetail, ProcessQuery, ProcessRow, ProcessSortKey, ProcessSt
 import { type Proc, S_EXITING, S_IDLE, S_INBOX, S_INIT, S_WAITING } from '../actor/proc.js';
 import { InvalidArgumentError } from '../errors.js';
 import { LAG_US, THREAD_STRIDE_I32 } from '../ring/control-block.js';
+import { renderState, renderValue } from './render.js';
 import type { ShardState } from './shard-state.js';
 
 /** Rates are computed over at least this interval: every viewer within it sees the same figures. */
 const SAMPLE_MS = 1000;
 const SORT_KEYS: readonly ProcessSortKey[] = ['reductions', 'mailbox', 'memory', 'links', 'monitors'];
-const RENDER = { depth: 3, maxArrayLength: 10, maxStringLength: 200, breakLength: Infinity, compact: true } as const;
-const MAX_TEXT = 500;
 const MAX_MATCH = 200;
-
-/** A value as bounded text: safe for anything (functions, cycles, class instances), never more than 500 characters. */
-export function renderValue(value: unknown): string {
-  const text = render(value, RENDER);
-  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
-}
 
 /** Validates a query at the door: a typed error that says what to fix. */
 export function checkQuery(q: ProcessQuery | undefined): Required<Pick<ProcessQuery, 'sortBy' | 'limit'>> & ProcessQuery {
@@ -101,7 +93,7 @@ export class Introspector {
       if (p === undefined || p.status === S_INBOX) return { found: false };
       if (p.status !== S_WAITING && p.status !== S_INIT) {
         const b = p.behaviour;
-        return { found: true, state: renderValue(b?.inspect !== undefined ? b.inspect(p.state) : p.state) };
+        return { found: true, state: renderState(b?.inspect?.bind(b), p.state) };
       }
       if (performance.now() >= deadline) return { found: true };
       await new Promise((r) => setTimeout(r, 2));

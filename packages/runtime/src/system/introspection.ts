@@ -12,13 +12,15 @@ import type { ShardPool } from './shard-pool.js';
 export interface ProcessInfoOptions {
   /** How many queued messages to render (default 10). */
   messages?: number;
-  /** Also take its state with `getState` (default true), waiting at most this long. */
+  /** Take its state too (default true); false leaves `state` undefined and renders nothing (a cheap "is it there?"). */
+  state?: boolean;
+  /** How long to wait for its state while it is busy in a handler (default 1000 ms); past it, `state` is undefined. */
   stateTimeoutMs?: number;
 }
 
 /** A process's detail with its state, when it answered in time. */
 export interface ProcessInfo extends ProcessDetail {
-  /** Its state as its behaviour shows it, rendered; undefined when it was busy past `stateTimeoutMs`. */
+  /** Its state as its behaviour shows it, rendered (`<inspect threw: ...>` if that threw); undefined when it was busy past `stateTimeoutMs`, or not asked for. */
   state: string | undefined;
 }
 
@@ -80,6 +82,7 @@ export class Introspection {
     const detail = revivePids<ProcessDetail | null>(await host.call((a) => a.processInfo(pid.serial, messages)));
     if (detail === null) throw new NoProcError(pid.toString());
     let state: string | undefined;
+    if (opts.state === false) return { ...detail, state };
     try {
       state = await this.getState(pid, { timeoutMs: opts.stateTimeoutMs ?? DEFAULT_STATE_TIMEOUT_MS });
     } catch (err) {
@@ -91,7 +94,9 @@ export class Introspection {
   /**
    * The state of `pid` as its behaviour shows it (rendered as text), taken
    * between messages, like OTP's `sys:get_state`. An actor busy in a handler
-   * past `timeoutMs` gives ERR_CALL_TIMEOUT; nothing blocks its shard.
+   * past `timeoutMs` gives ERR_CALL_TIMEOUT; nothing blocks its shard. A
+   * behaviour's `inspect` (or a custom inspect in the state) that throws gives
+   * the text `<inspect threw: Error: ...>`, not an error.
    */
   async getState(pid: Pid<unknown>, opts: { timeoutMs?: number } = {}): Promise<string> {
     this.#live();
