@@ -189,6 +189,22 @@ test('closing the observer ends its feeds and unmounts it; the server keeps serv
   }
 });
 
+test('a supervisor of 250 children: a snapshot carries its first 200 and the count of the rest', async () => {
+  const system = await ActorSystem.start({ threads: 1 });
+  try {
+    const plain = new URL('../../runtime/test/fixtures/plain.actor.js', import.meta.url);
+    const children = Array.from({ length: 250 }, (_, i) => ({ id: `w${i}`, module: plain.href, args: {} }));
+    await system.spawn(TREE, { children } satisfies TreeArgs);
+    const observer = await serveObserver(system, { port: 0 });
+    const s = (await request(`${observer.url}/api/snapshot`)).json;
+    assert.is(s.tree.length, 1);
+    assert.is(s.tree[0].children.length, 200);
+    assert.is(s.tree[0].moreChildren, 50);
+  } finally {
+    await system.shutdown();
+  }
+});
+
 test('one page more than maxClients gets 503 ERR_TOO_MANY_PAGES; a page that leaves frees its place', async () => {
   const system = await ActorSystem.start({ threads: 1 });
   try {

@@ -105,9 +105,10 @@ export class Introspector {
     const out: SupervisorNode[] = [];
     for (const p of this.s.procs.ordered()) {
       if (p.behaviour === null || p.behaviour[BEHAVIOUR] !== 'supervisor' || p.status >= S_EXITING || !p.initialized) continue;
-      const d = p.behaviour.inspect?.(p.state) as Omit<SupervisorNode, 'pid' | 'name' | 'type' | 'shard'> | undefined;
+      const d = p.behaviour.inspect?.(p.state) as Omit<SupervisorNode, 'pid' | 'name' | 'type' | 'shard' | 'parent'> | undefined;
       if (d === undefined) continue;
-      out.push({ pid: p.pid, name: p.names?.[0], type: p.typeName, shard: this.s.thread, strategy: d.strategy, intensity: d.intensity, children: d.children });
+      const { strategy, intensity, children, moreChildren } = d;
+      out.push({ pid: p.pid, name: p.names?.[0], type: p.typeName, shard: this.s.thread, parent: p.parent, strategy, intensity, children, moreChildren });
     }
     return out;
   }

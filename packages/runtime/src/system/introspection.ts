@@ -134,7 +134,10 @@ export class Introspection {
         nested.add(sub.pid.key);
       }
     }
-    return all.filter((s) => !nested.has(s.pid.key)).sort((a, b) => a.shard - b.shard || a.pid.serial - b.pid.serial);
+    // A supervisor among the children its parent left out (moreChildren) is no root either: it is in that count.
+    const leftOut = (s: SupervisorNode) => s.parent !== undefined && (byKey.get(s.parent.key)?.moreChildren ?? 0) > 0;
+    const root = (s: SupervisorNode) => !nested.has(s.pid.key) && !leftOut(s);
+    return all.filter(root).sort((a, b) => a.shard - b.shard || a.pid.serial - b.pid.serial);
   }
 
   /** Per shard: actors, run queue, msgs/s, queued messages, heap, event-loop lag, ring fill. */
