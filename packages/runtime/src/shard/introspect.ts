@@ -8,6 +8,7 @@ import type { ProcessDetail, ProcessQuery, ProcessRow, ProcessSortKey, ProcessSt
 import { type Proc, S_EXITING, S_IDLE, S_INBOX, S_INIT, S_WAITING } from '../actor/proc.js';
 import { InvalidArgumentError } from '../errors.js';
 import { LAG_US, THREAD_STRIDE_I32 } from '../ring/control-block.js';
+import { MAX_DELAY } from '../timer/timer-heap.js';
 import { renderState, renderValue } from './render.js';
 import type { ShardState } from './shard-state.js';
 
@@ -31,9 +32,18 @@ export function checkQuery(q: ProcessQuery | undefined): Required<Pick<ProcessQu
   return { ...o, sortBy, limit };
 }
 
+/**
+ * The longest answer deadline: main waits for it with a setTimeout, and Node
+ * takes a delay past 2^31-1 ms as 1 ms (every shard left out at once). A
+ * second less, for main's own margin over a shard's wait for a busy process.
+ */
+export const MAX_ANSWER_MS = MAX_DELAY - 1000;
+
 /** Validates a per-shard answer deadline (undefined: wait). */
-export function checkTimeout(ms: unknown): void {
-  if (ms !== undefined && (typeof ms !== 'number' || !(ms >= 0) || ms === Infinity)) throw new InvalidArgumentError(`timeoutMs must be a finite number >= 0, got ${String(ms)}`);
+export function checkTimeout(ms: unknown, name = 'timeoutMs'): void {
+  if (ms !== undefined && (typeof ms !== 'number' || !(ms >= 0) || !(ms <= MAX_ANSWER_MS))) {
+    throw new InvalidArgumentError(`${name} must be a number of ms from 0 to ${MAX_ANSWER_MS} (about 24.8 days), got ${String(ms)}`);
+  }
 }
 
 export class Introspector {

@@ -43,7 +43,7 @@ function within<T>(p: Promise<T>, ms: number | undefined): Promise<T | undefined
 }
 
 const DEFAULT_STATE_TIMEOUT_MS = 1000;
-/** Main's own margin over a shard's wait for a busy process: a stalled shard never answers at all. */
+/** Main's own margin over a shard's wait for a busy process: a stalled shard never answers at all (within MAX_ANSWER_MS's margin). */
 const GRACE_MS = 250;
 
 export class Introspection {
@@ -79,6 +79,7 @@ export class Introspection {
     const host = this.#hostOf(pid, 'processInfo');
     const messages = opts.messages ?? 10;
     if (!Number.isInteger(messages) || messages < 0) throw new InvalidArgumentError(`messages must be an integer >= 0, got ${String(messages)}`);
+    checkTimeout(opts.stateTimeoutMs, 'stateTimeoutMs');
     const detail = revivePids<ProcessDetail | null>(await host.call((a) => a.processInfo(pid.serial, messages)));
     if (detail === null) throw new NoProcError(pid.toString());
     let state: string | undefined;
@@ -102,7 +103,7 @@ export class Introspection {
     this.#live();
     const host = this.#hostOf(pid, 'getState');
     const timeoutMs = opts.timeoutMs ?? DEFAULT_STATE_TIMEOUT_MS;
-    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || timeoutMs === Infinity) throw new InvalidArgumentError(`timeoutMs must be a finite number >= 0, got ${String(timeoutMs)}`);
+    checkTimeout(timeoutMs);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new CallTimeoutError(pid.toString(), timeoutMs)), timeoutMs + GRACE_MS);

@@ -48,4 +48,22 @@ test('a supervisor of 5,000 children reports its first 200 and counts the rest; 
     assert.is(top.parent?.node, 0);
   }));
 
+test('a deadline past what a timer can wait (2^31-1 ms) is refused, not taken as 1 ms', () =>
+  withSystem({ threads: 1 }, async (system) => {
+    const pid = (await system.spawn(SHAPES, { keys: 1 } satisfies ShapeArgs)) as Pid;
+    const refused = async (what: string, p: () => Promise<unknown>) => {
+      const err = await p().then(() => undefined, (e: unknown) => e as { code?: string; message: string });
+      assert.is(err?.code, 'ERR_INVALID_ARGUMENT', what);
+      assert.match(err!.message, /from 0 to 2147482647/, what);
+    };
+    await refused('processes', () => system.processes({ timeoutMs: 2 ** 31 }));
+    await refused('supervisionTree', () => system.supervisionTree({ timeoutMs: 2 ** 31 }));
+    await refused('shardFigures', () => system.shardFigures({ timeoutMs: 2 ** 31 }));
+    await refused('getState', () => system.getState(pid, { timeoutMs: 2 ** 31 - 1 }));
+    await refused('processInfo', () => system.processInfo(pid, { stateTimeoutMs: 2 ** 31 - 1 }));
+    // The longest deadline allowed works, and answers at once.
+    assert.is((await system.processes({ timeoutMs: 2 ** 31 - 1001 })).length, 1);
+    assert.is(await system.getState(pid, { timeoutMs: 2 ** 31 - 1001 }), '{ k0: 0 }');
+  }));
+
 test.run();
