@@ -14,7 +14,9 @@ export interface ObserverOptions extends EndpointOptions {
   /**
    * `Host` header values accepted besides the bound address, for a page reached
    * through another name (a reverse proxy, an SSH tunnel's name): `'name:port'`,
-   * or `'name'` for any port. Everything else is refused (DNS rebinding).
+   * or `'name'` for any port. `'name:443'` (or `:80`) also matches the bare
+   * name, which is what browsers send for a default port. Everything else is
+   * refused (DNS rebinding).
    */
   allowedHosts?: readonly string[];
   /** Pages open at once (default 8); one more gets 503. */

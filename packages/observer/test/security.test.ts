@@ -22,7 +22,7 @@ test.before(async (ctx) => {
   ctx.system = await ActorSystem.start({ threads: 1 });
   ctx.inbox = ctx.system.inbox();
   ctx.victim = (await ctx.system.spawn(PROBE, { report: ctx.inbox.pid, tag: 'victim' }, { shard: 1 })) as Pid<ProbeCmd>;
-  ctx.observer = await serveObserver(ctx.system, { port: 0, allowedHosts: ['observer.example:8443', 'tunnel.example'] });
+  ctx.observer = await serveObserver(ctx.system, { port: 0, allowedHosts: ['observer.example:8443', 'tunnel.example', 'obs.example.com:443', 'plain.example:80'] });
   ctx.base = ctx.observer.url;
   ctx.host = new URL(ctx.base).host;
 });
@@ -98,6 +98,20 @@ test('our own names are accepted: the bound address, localhost, and options.allo
   }
   const feed = await readEvents(`${ctx.base}/events`, 1, { host: `localhost:${port}` });
   assert.is(feed.events[0]?.event, 'snapshot');
+});
+
+test('an allowed host written with its default port matches what browsers send: the name alone', async (ctx) => {
+  const status = async (host: string, origin?: string) =>
+    (await request(`${ctx.base}/api/snapshot`, { headers: { host, ...(origin === undefined ? {} : { origin }) } })).status;
+  assert.is(await status('obs.example.com', 'https://obs.example.com'), 200, 'https, port 443 left out');
+  assert.is(await status('plain.example', 'http://plain.example'), 200, 'http, port 80 left out');
+  assert.is(await status('obs.example.com:443'), 200);
+  // Behind a proxy that passes our own Host on: the Origin's scheme says which default port it means.
+  assert.is(await status(ctx.host, 'https://obs.example.com'), 200);
+  assert.is(await status(ctx.host, 'http://obs.example.com'), 403, 'port 80 is not the 443 allowed');
+  assert.is(await status(ctx.host, 'https://plain.example'), 403, 'port 443 is not the 80 allowed');
+  assert.is(await status('obs.example.com:8080'), 403, 'another port');
+  assert.is(await status('observer.example'), 403, 'an entry with another port does not match the bare name');
 });
 
 test('a data request with a foreign Origin is refused as well', async (ctx) => {
