@@ -8,7 +8,8 @@ import { ASSET_FILES, Assets } from './assets.js';
 import { Guard, type Refusal } from './guard.js';
 import { sendError, sendFailure, sendJson } from './http-json.js';
 import { Journal } from './journal.js';
-import { type ObserverOptions, checkExposure, resolveObserverOptions } from './options.js';
+import { ObserverRunningError } from './errors.js';
+import { type ObserverOptions, type ResolvedObserverOptions, checkExposure, optionsDiffer, resolveObserverOptions } from './options.js';
 import { Snapshots, parseQuery } from './snapshot.js';
 import { Streams } from './stream.js';
 
@@ -31,10 +32,12 @@ export class Observer {
   readonly #paths: string[] = [];
   readonly #journal: Journal;
   readonly #streams: Streams;
+  readonly #options: ResolvedObserverOptions;
 
   /** @internal use {@link mountObserver} or {@link serveObserver}. */
   constructor(server: TelemetryServer, system: ActorSystem, options?: ObserverOptions) {
     const o = resolveObserverOptions(options);
+    this.#options = o;
     const guard = new Guard(server.url, o.allowedHosts);
     this.#server = server;
     this.url = `${server.url}${OBSERVER_PATH}`;
@@ -95,7 +98,12 @@ export class Observer {
   /** @internal */
   static mount(server: TelemetryServer, system: ActorSystem, options?: ObserverOptions): Observer {
     const existing = mounted.get(server);
-    if (existing !== undefined) return existing;
+    if (existing !== undefined) {
+      // Returning it as it is would ignore what was asked (actions: false, say, and the buttons stay on).
+      const differences = optionsDiffer(existing.#options, options);
+      if (differences.length > 0) throw new ObserverRunningError(existing.url, differences);
+      return existing;
+    }
     const o = new Observer(server, system, options);
     mounted.set(server, o);
     return o;
@@ -105,7 +113,8 @@ export class Observer {
 /**
  * Mounts the observer page at `/observer` on a running TelemetryServer (the
  * one `system.serveMetrics()` returns, or your own). One observer per server:
- * a second call returns the first.
+ * a second call returns the first, unless it sets an option to another value
+ * than the first has (ERR_OBSERVER_RUNNING: close the first to change them).
  */
 export function mountObserver(server: TelemetryServer, system: ActorSystem, options?: ObserverOptions): Observer {
   return Observer.mount(server, system, options);
@@ -117,7 +126,9 @@ export function mountObserver(server: TelemetryServer, system: ActorSystem, opti
  * by default, if it is not running yet). Off until you call this: the page
  * shows process state and can kill processes. A running server bound beyond
  * this machine (0.0.0.0, say, for Prometheus) is used only when `host` names
- * it: otherwise ERR_INVALID_OPTION.
+ * it: otherwise ERR_INVALID_OPTION. A second call returns the running
+ * observer; one that sets an option to another value than it has is
+ * ERR_OBSERVER_RUNNING.
  *
  * ```ts
  * const observer = await serveObserver(system);

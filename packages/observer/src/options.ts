@@ -76,3 +76,19 @@ export function checkExposure(serverUrl: string, options: ObserverOptions): void
   );
 }
 
+/**
+ * The options `asked` sets (leaving one out takes what runs) whose values
+ * differ from those of a running observer, each as `name: running (asked
+ * asked)`. `port` and `host` are the metrics server's, checked by it.
+ */
+export function optionsDiffer(running: ResolvedObserverOptions, asked: ObserverOptions = {}): string[] {
+  const wanted = resolveObserverOptions(asked);
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const out: string[] = [];
+  for (const key of ['intervalMs', 'limit', 'actions', 'allowedHosts', 'maxClients'] as const) {
+    if (asked[key] === undefined) continue;
+    const [r, w] = key === 'allowedHosts' ? [[...running[key]].sort(), [...wanted[key]].sort()] : [running[key], wanted[key]];
+    if (!same(r, w)) out.push(`${key}: ${JSON.stringify(r)} (asked ${JSON.stringify(w)})`);
+  }
+  return out;
+}

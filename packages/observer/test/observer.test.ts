@@ -63,6 +63,16 @@ test('serves on 127.0.0.1 by default, on the same server as /metrics', async ({ 
   assert.is(await serveObserver(system), observer, 'a second call returns the mounted observer');
 });
 
+test('a second mount that asks for other options is refused (ERR_OBSERVER_RUNNING), not handed the first', async ({ system, observer, base }) => {
+  const e = await serveObserver(system, { actions: false }).then(() => null, (x: Error & { code?: string }) => x);
+  assert.is(e?.code, 'ERR_OBSERVER_RUNNING');
+  assert.is(e?.name, 'ObserverRunningError');
+  assert.match(e!.message, /actions: true \(asked false\).*close it \(observer\.close\(\)\) first/);
+  assert.throws(() => mountObserver(system.server!, system, { intervalMs: 150, limit: 5 }), (x: any) => x.code === 'ERR_OBSERVER_RUNNING' && /limit: 100 \(asked 5\)/.test(x.message) && !/intervalMs/.test(x.message));
+  assert.is(await serveObserver(system, { intervalMs: 150, actions: true }), observer, 'the same options: the running one');
+  assert.is((await request(`${base}/api/snapshot`)).json.actions, true, 'still what it was');
+});
+
 test('the page embeds this run token, forbids framing and foreign scripts, and loads only its own files', async ({ base, observer }) => {
   const page = await request(base);
   assert.is(page.status, 200);
