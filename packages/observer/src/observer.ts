@@ -18,6 +18,9 @@ export const OBSERVER_PATH = '/observer';
 
 const mounted = new WeakMap<TelemetryServer, Observer>();
 
+/** The methods routed to the observer's handlers, which refuse those a path does not take. */
+const ANY_METHOD = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
+
 /**
  * A mounted observer page. Its URL is `<server>/observer`; `token` is what
  * the page sends with actions (for scripts: the `x-joerl-observer-token`
@@ -57,6 +60,7 @@ export class Observer {
       server.route(
         full,
         async (req, res) => {
+          if (!methods.includes(req.method ?? '')) return refuseMethod(req, res, full, methods);
           const refusal = check(req);
           if (refusal !== undefined) return sendError(res, refusal.status, refusal.code, refusal.message);
           try {
@@ -65,8 +69,15 @@ export class Observer {
             sendFailure(res, err);
           }
         },
-        { methods },
+        // Every common method reaches us, so that a wrong one gets our JSON 405 (the server's own has no body).
+        { methods: ANY_METHOD },
       );
+    };
+    const refuseMethod = (req: IncomingMessage, res: ServerResponse, path: string, methods: readonly string[]) => {
+      const refusal = guard.check(req); // the Host and Origin checks come first, as for every answer
+      if (refusal !== undefined) return sendError(res, refusal.status, refusal.code, refusal.message);
+      res.setHeader('Allow', methods.join(', '));
+      sendError(res, 405, 'ERR_METHOD_NOT_ALLOWED', `${req.method ?? ''} is not allowed on ${path}: use ${methods.join(' or ')}`);
     };
     const read = (req: IncomingMessage) => guard.check(req);
     const act = (req: IncomingMessage) => (o.actions ? guard.checkAction(req) : { status: 403, code: 'ERR_ACTIONS_OFF', message: 'actions are off for this observer (options.actions: false)' });

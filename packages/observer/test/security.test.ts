@@ -40,14 +40,21 @@ async function refused(ctx: Ctx, r: Promise<{ status: number; json: any }>, stat
   assert.is((await ctx.system.processInfo(ctx.victim)).pid.toString(), String(ctx.victim), `${what}: the victim lives`);
 }
 
-test('actions are POST only: GET, HEAD, PUT and DELETE get 405 with Allow: POST', async (ctx) => {
+test('actions are POST only: GET, HEAD, PUT and DELETE get a JSON 405 with Allow: POST', async (ctx) => {
   for (const path of ['/api/kill', '/api/exit']) {
     for (const method of ['GET', 'HEAD', 'PUT', 'DELETE']) {
       const r = await request(`${ctx.base}${path}?pid=${encodeURIComponent(String(ctx.victim))}`, { method, headers: { 'x-joerl-observer-token': ctx.observer.token } });
       assert.is(r.status, 405, `${method} ${path}`);
       assert.is(r.headers.allow, 'POST');
+      if (method !== 'HEAD') assert.is(r.json?.error?.code, 'ERR_METHOD_NOT_ALLOWED', `${method} ${path}: a JSON error, as every other`);
     }
   }
+  const post = await request(`${ctx.base}/api/snapshot`, { method: 'POST' });
+  assert.is(post.status, 405);
+  assert.is(post.headers.allow, 'GET, HEAD');
+  assert.match(post.json?.error?.message, /POST is not allowed on \/observer\/api\/snapshot: use GET or HEAD/);
+  const foreign = await request(`${ctx.base}/api/kill`, { headers: { host: 'evil.example' } });
+  assert.is(foreign.status, 403, 'the Host check comes before the method');
   assert.ok(await ctx.system.processInfo(ctx.victim));
 });
 
