@@ -56,6 +56,8 @@ function confirm(kind, pid) {
   $('confirm-reason-row').hidden = kind === 'kill';
   $('confirm-reason').value = 'shutdown';
   $('confirm-ok').textContent = kind === 'kill' ? 'Kill' : 'Send exit';
+  // Escape closes a dialog without touching returnValue (HTML spec): left at the last confirmation's 'ok', it would act.
+  dialog.returnValue = '';
   dialog.showModal();
   return new Promise((resolve) => {
     dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok' ? $('confirm-reason').value.trim() || 'shutdown' : null), { once: true });
@@ -160,6 +162,12 @@ $('shard').addEventListener('change', (e) => {
 $('limit').addEventListener('change', (e) => {
   query.limit = e.target.value;
   connect();
+});
+// Enter in the reason field confirms: the form's implicit submission would use its first button, Cancel.
+$('confirm-reason').addEventListener('keydown', (e) => {
+  if (e.key !== 'Enter' || e.isComposing) return;
+  e.preventDefault();
+  $('confirm').close('ok');
 });
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && !$('confirm').open) detail.close();

@@ -25,6 +25,8 @@ export class SupervisionTree {
   }
 
   supervisor(s, key, now) {
+    // The shard reports at most 200 children and counts the rest (moreChildren).
+    const more = (s.moreChildren ?? 0) + Math.max(0, s.children.length - MAX_CHILDREN);
     const details = el('details', { open: !this.closed.has(key) });
     details.addEventListener('toggle', () => (details.open ? this.closed.delete(key) : this.closed.add(key)));
     const dot = el('i', { className: 'dot' });
@@ -39,7 +41,7 @@ export class SupervisionTree {
         dot, el('span', { className: 'muted small' }, `shard ${s.shard}`),
       ),
       el('ul', {}, s.children.slice(0, MAX_CHILDREN).map((c) => this.child(c, `${key}/${c.id}`, now)),
-        s.children.length > MAX_CHILDREN ? el('li', { className: 'muted' }, `… ${s.children.length - MAX_CHILDREN} more`) : null),
+        more > 0 ? el('li', { className: 'muted more-children' }, `… ${more} more`) : null),
     );
     return el('li', { className: 'sup' }, details);
   }

@@ -1,7 +1,7 @@
 // The observer's requests about one process: its detail (GET), and the two actions, kill and send-exit (POST, with the token).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type ActorSystem, CallTimeoutError, InvalidArgumentError, Pid, type ProcessInfo } from '@joerl/runtime';
+import { type ActorSystem, InvalidArgumentError, Pid, type ProcessInfo } from '@joerl/runtime';
 import { RequestError, readJsonBody, sendJson } from './http-json.js';
 
 const MAX_BODY = 4096;
@@ -68,15 +68,9 @@ export class ProcessActions {
   }
 
   async #exit(pid: Pid, reason: string, res: ServerResponse): Promise<void> {
-    // Refuse what is not there (a 404) rather than sending a signal into nothing.
-    await inTime(
-      this.system.processInfo(pid, { messages: 0, stateTimeoutMs: 0 }).catch((err: unknown) => {
-        if (err instanceof CallTimeoutError) return undefined; // busy, but there
-        throw err;
-      }),
-      this.answerMs + 500,
-      pid,
-    );
+    // Refuse what is not there (a 404) rather than sending a signal into nothing. Without its state:
+    // rendering it is work a kill does not need, and a state that cannot be rendered must not save it.
+    await inTime(this.system.processInfo(pid, { messages: 0, state: false }), this.answerMs + 500, pid);
     this.system.exit(pid, reason);
     sendJson(res, 200, { ok: true, pid: pid.toString(), reason });
   }

@@ -16,6 +16,9 @@ export interface Refusal {
 
 const refuse = (status: number, code: string, message: string): Refusal => ({ status, code, message });
 
+/** Does `host[:port]` name a port? (`[::1]` alone does not.) */
+const hasPort = (h: string): boolean => /:\d+$/.test(h) && !h.endsWith(']');
+
 /** The host name of `host[:port]` (an IPv6 address keeps its brackets). */
 const nameOf = (h: string): string => (h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : h.split(':')[0]!);
 
@@ -58,7 +61,7 @@ export class Guard {
       }
     }
     for (const h of allowedHosts) {
-      if (/:\d+$/.test(h) && !h.endsWith(']')) this.#userHosts.add(h);
+      if (hasPort(h)) this.#userHosts.add(h);
       else this.#userNames.add(h);
     }
   }
@@ -70,8 +73,16 @@ export class Guard {
     return this.#hosts.has(h) || this.#names.has(name) || this.#userAllows(h);
   }
 
-  #userAllows(h: string): boolean {
-    return this.#userHosts.has(h) || this.#userNames.has(nameOf(h));
+  /**
+   * `h` (lower case) is in allowedHosts. A browser leaves a scheme's default
+   * port out of Host and Origin: a bare name matches an entry written with
+   * :80 or :443 (an Origin passes its scheme's port instead, `defaultPort`).
+   */
+  #userAllows(h: string, defaultPort?: string): boolean {
+    if (this.#userNames.has(nameOf(h))) return true;
+    if (hasPort(h)) return this.#userHosts.has(h);
+    if (defaultPort !== undefined) return this.#userHosts.has(`${h}:${defaultPort}`);
+    return this.#userHosts.has(`${h}:80`) || this.#userHosts.has(`${h}:443`);
   }
 
   /** Every observer request: the Host must be ours, and so must the Origin when the browser sends one. */
@@ -112,7 +123,7 @@ export class Guard {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
     const h = url.host.toLowerCase();
-    return h === host.toLowerCase() || this.#userAllows(h);
+    return h === host.toLowerCase() || this.#userAllows(h, url.protocol === 'https:' ? '443' : '80');
   }
 
   #tokenMatches(given: string): boolean {

@@ -4,6 +4,7 @@ export { Observer, OBSERVER_PATH, mountObserver, serveObserver } from './observe
 export type { ObserverOptions, ResolvedObserverOptions } from './options.js';
 export { MAX_LIMIT, resolveObserverOptions } from './options.js';
 export { TOKEN_HEADER } from './guard.js';
+export { ObserverRunningError } from './errors.js';
 export type { ObserverEvent } from './journal.js';
 export { STALL_MS } from './journal.js';
 export type { ShardRow, Snapshot, SnapshotQuery } from './snapshot.js';

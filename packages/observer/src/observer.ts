@@ -8,7 +8,8 @@ import { ASSET_FILES, Assets } from './assets.js';
 import { Guard, type Refusal } from './guard.js';
 import { sendError, sendFailure, sendJson } from './http-json.js';
 import { Journal } from './journal.js';
-import { type ObserverOptions, checkExposure, resolveObserverOptions } from './options.js';
+import { ObserverRunningError } from './errors.js';
+import { type ObserverOptions, type ResolvedObserverOptions, checkExposure, optionsDiffer, resolveObserverOptions } from './options.js';
 import { Snapshots, parseQuery } from './snapshot.js';
 import { Streams } from './stream.js';
 
@@ -16,6 +17,9 @@ import { Streams } from './stream.js';
 export const OBSERVER_PATH = '/observer';
 
 const mounted = new WeakMap<TelemetryServer, Observer>();
+
+/** The methods routed to the observer's handlers, which refuse those a path does not take. */
+const ANY_METHOD = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
 
 /**
  * A mounted observer page. Its URL is `<server>/observer`; `token` is what
@@ -31,10 +35,12 @@ export class Observer {
   readonly #paths: string[] = [];
   readonly #journal: Journal;
   readonly #streams: Streams;
+  readonly #options: ResolvedObserverOptions;
 
   /** @internal use {@link mountObserver} or {@link serveObserver}. */
   constructor(server: TelemetryServer, system: ActorSystem, options?: ObserverOptions) {
     const o = resolveObserverOptions(options);
+    this.#options = o;
     const guard = new Guard(server.url, o.allowedHosts);
     this.#server = server;
     this.url = `${server.url}${OBSERVER_PATH}`;
@@ -54,6 +60,7 @@ export class Observer {
       server.route(
         full,
         async (req, res) => {
+          if (!methods.includes(req.method ?? '')) return refuseMethod(req, res, full, methods);
           const refusal = check(req);
           if (refusal !== undefined) return sendError(res, refusal.status, refusal.code, refusal.message);
           try {
@@ -62,8 +69,15 @@ export class Observer {
             sendFailure(res, err);
           }
         },
-        { methods },
+        // Every common method reaches us, so that a wrong one gets our JSON 405 (the server's own has no body).
+        { methods: ANY_METHOD },
       );
+    };
+    const refuseMethod = (req: IncomingMessage, res: ServerResponse, path: string, methods: readonly string[]) => {
+      const refusal = guard.check(req); // the Host and Origin checks come first, as for every answer
+      if (refusal !== undefined) return sendError(res, refusal.status, refusal.code, refusal.message);
+      res.setHeader('Allow', methods.join(', '));
+      sendError(res, 405, 'ERR_METHOD_NOT_ALLOWED', `${req.method ?? ''} is not allowed on ${path}: use ${methods.join(' or ')}`);
     };
     const read = (req: IncomingMessage) => guard.check(req);
     const act = (req: IncomingMessage) => (o.actions ? guard.checkAction(req) : { status: 403, code: 'ERR_ACTIONS_OFF', message: 'actions are off for this observer (options.actions: false)' });
@@ -95,7 +109,12 @@ export class Observer {
   /** @internal */
   static mount(server: TelemetryServer, system: ActorSystem, options?: ObserverOptions): Observer {
     const existing = mounted.get(server);
-    if (existing !== undefined) return existing;
+    if (existing !== undefined) {
+      // Returning it as it is would ignore what was asked (actions: false, say, and the buttons stay on).
+      const differences = optionsDiffer(existing.#options, options);
+      if (differences.length > 0) throw new ObserverRunningError(existing.url, differences);
+      return existing;
+    }
     const o = new Observer(server, system, options);
     mounted.set(server, o);
     return o;
@@ -105,7 +124,8 @@ export class Observer {
 /**
  * Mounts the observer page at `/observer` on a running TelemetryServer (the
  * one `system.serveMetrics()` returns, or your own). One observer per server:
- * a second call returns the first.
+ * a second call returns the first, unless it sets an option to another value
+ * than the first has (ERR_OBSERVER_RUNNING: close the first to change them).
  */
 export function mountObserver(server: TelemetryServer, system: ActorSystem, options?: ObserverOptions): Observer {
   return Observer.mount(server, system, options);
@@ -117,7 +137,9 @@ export function mountObserver(server: TelemetryServer, system: ActorSystem, opti
  * by default, if it is not running yet). Off until you call this: the page
  * shows process state and can kill processes. A running server bound beyond
  * this machine (0.0.0.0, say, for Prometheus) is used only when `host` names
- * it: otherwise ERR_INVALID_OPTION.
+ * it: otherwise ERR_INVALID_OPTION. A second call returns the running
+ * observer; one that sets an option to another value than it has is
+ * ERR_OBSERVER_RUNNING.
  *
  * ```ts
  * const observer = await serveObserver(system);

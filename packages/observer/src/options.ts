@@ -14,7 +14,9 @@ export interface ObserverOptions extends EndpointOptions {
   /**
    * `Host` header values accepted besides the bound address, for a page reached
    * through another name (a reverse proxy, an SSH tunnel's name): `'name:port'`,
-   * or `'name'` for any port. Everything else is refused (DNS rebinding).
+   * or `'name'` for any port. `'name:443'` (or `:80`) also matches the bare
+   * name, which is what browsers send for a default port. Everything else is
+   * refused (DNS rebinding).
    */
   allowedHosts?: readonly string[];
   /** Pages open at once (default 8); one more gets 503. */
@@ -74,3 +76,19 @@ export function checkExposure(serverUrl: string, options: ObserverOptions): void
   );
 }
 
+/**
+ * The options `asked` sets (leaving one out takes what runs) whose values
+ * differ from those of a running observer, each as `name: running (asked
+ * asked)`. `port` and `host` are the metrics server's, checked by it.
+ */
+export function optionsDiffer(running: ResolvedObserverOptions, asked: ObserverOptions = {}): string[] {
+  const wanted = resolveObserverOptions(asked);
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const out: string[] = [];
+  for (const key of ['intervalMs', 'limit', 'actions', 'allowedHosts', 'maxClients'] as const) {
+    if (asked[key] === undefined) continue;
+    const [r, w] = key === 'allowedHosts' ? [[...running[key]].sort(), [...wanted[key]].sort()] : [running[key], wanted[key]];
+    if (!same(r, w)) out.push(`${key}: ${JSON.stringify(r)} (asked ${JSON.stringify(w)})`);
+  }
+  return out;
+}

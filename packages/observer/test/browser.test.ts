@@ -142,6 +142,66 @@ if (chromiumPath === undefined && process.env.CI) {
       await system.shutdown();
     }
   });
+
+  test('a cancelled confirmation never acts, after an earlier one was confirmed; Enter in the reason field confirms', async () => {
+    const { chromium } = await import('playwright-core');
+    const system = await ActorSystem.start({ threads: 1 });
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    try {
+      const inbox = system.inbox();
+      const spawn = async (tag: string) => {
+        await system.spawn(PROBE, { report: inbox.pid, tag }, { shard: 1 });
+        return (await report(inbox, 'started', tag)).pid as Pid<ProbeCmd>;
+      };
+      const [a, b] = [await spawn('a'), await spawn('b')];
+      const downA = inbox.monitor(a);
+      const downB = inbox.monitor(b);
+      const observer = await serveObserver(system, { port: 0, intervalMs: 250 });
+      const page = await browser.newPage();
+      page.setDefaultTimeout(20_000);
+      const posts: string[] = [];
+      page.on('request', (r) => void (r.method() === 'POST' && posts.push(`${new URL(r.url()).pathname} ${r.postData()}`)));
+      await page.goto(observer.url);
+      const open = async (pid: Pid) => {
+        await page.click(`tr[data-pid="${String(pid)}"]`);
+        await page.waitForSelector(`.drawer h2:text("Process ${String(pid)}")`);
+        await page.waitForSelector('.drawer h3:text("State")');
+      };
+
+      // Kill a, confirmed with the dialog's button: the dialog's returnValue is now 'ok'.
+      await open(a);
+      await page.click('.drawer button.danger');
+      await page.waitForSelector('dialog#confirm[open]');
+      await page.click('#confirm-ok');
+      await page.waitForSelector(`.drawer .notice:text("Sent kill to ${String(a)}.")`);
+      const down = await inbox.receive((m: any) => m?.type === 'DOWN' && m.ref === downA, { timeoutMs: 20_000 });
+      assert.is((down as any).reason, 'killed');
+
+      // Kill b, then Escape: nothing is sent.
+      await open(b);
+      await page.click('.drawer button.danger');
+      await page.waitForSelector('dialog#confirm[open]');
+      await page.keyboard.press('Escape');
+      await page.waitForSelector('dialog#confirm', { state: 'hidden' });
+
+      // Send exit to b, its reason typed and confirmed with Enter: that is the one signal b gets.
+      await page.click('.drawer button.warn');
+      await page.waitForSelector('dialog#confirm[open]');
+      await page.fill('#confirm-reason', 'maintenance');
+      await page.press('#confirm-reason', 'Enter');
+      await page.waitForSelector(`.drawer .notice:text("Sent maintenance to ${String(b)}.")`);
+      const downOfB = await inbox.receive((m: any) => m?.type === 'DOWN' && m.ref === downB, { timeoutMs: 20_000 });
+      assert.equal((downOfB as any).reason, { kind: 'custom', value: 'maintenance' }, 'b got the exit, not a kill');
+      assert.equal(posts, [
+        `/observer/api/kill {"pid":"${String(a)}"}`,
+        `/observer/api/exit {"pid":"${String(b)}","reason":"maintenance"}`,
+      ]);
+      inbox.close();
+    } finally {
+      await browser.close();
+      await system.shutdown();
+    }
+  });
 }
 
 test.run();

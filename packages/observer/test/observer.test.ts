@@ -63,6 +63,16 @@ test('serves on 127.0.0.1 by default, on the same server as /metrics', async ({ 
   assert.is(await serveObserver(system), observer, 'a second call returns the mounted observer');
 });
 
+test('a second mount that asks for other options is refused (ERR_OBSERVER_RUNNING), not handed the first', async ({ system, observer, base }) => {
+  const e = await serveObserver(system, { actions: false }).then(() => null, (x: Error & { code?: string }) => x);
+  assert.is(e?.code, 'ERR_OBSERVER_RUNNING');
+  assert.is(e?.name, 'ObserverRunningError');
+  assert.match(e!.message, /actions: true \(asked false\).*close it \(observer\.close\(\)\) first/);
+  assert.throws(() => mountObserver(system.server!, system, { intervalMs: 150, limit: 5 }), (x: any) => x.code === 'ERR_OBSERVER_RUNNING' && /limit: 100 \(asked 5\)/.test(x.message) && !/intervalMs/.test(x.message));
+  assert.is(await serveObserver(system, { intervalMs: 150, actions: true }), observer, 'the same options: the running one');
+  assert.is((await request(`${base}/api/snapshot`)).json.actions, true, 'still what it was');
+});
+
 test('the page embeds this run token, forbids framing and foreign scripts, and loads only its own files', async ({ base, observer }) => {
   const page = await request(base);
   assert.is(page.status, 200);
@@ -184,6 +194,22 @@ test('closing the observer ends its feeds and unmounts it; the server keeps serv
     const again = await serveObserver(system);
     assert.is.not(again, observer, 'mountable again after close');
     assert.is.not(again.token, observer.token, 'a new token per mount');
+  } finally {
+    await system.shutdown();
+  }
+});
+
+test('a supervisor of 250 children: a snapshot carries its first 200 and the count of the rest', async () => {
+  const system = await ActorSystem.start({ threads: 1 });
+  try {
+    const plain = new URL('../../runtime/test/fixtures/plain.actor.js', import.meta.url);
+    const children = Array.from({ length: 250 }, (_, i) => ({ id: `w${i}`, module: plain.href, args: {} }));
+    await system.spawn(TREE, { children } satisfies TreeArgs);
+    const observer = await serveObserver(system, { port: 0 });
+    const s = (await request(`${observer.url}/api/snapshot`)).json;
+    assert.is(s.tree.length, 1);
+    assert.is(s.tree[0].children.length, 200);
+    assert.is(s.tree[0].moreChildren, 50);
   } finally {
     await system.shutdown();
   }

@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { ActorSystem, type Inbox, type Pid } from '@joerl/runtime';
 import { type Observer, serveObserver } from '@joerl/observer';
 import type { ProbeCmd } from '../../runtime/test/fixtures/probe.actor.ts';
+import type { ShapeArgs } from '../../runtime/test/fixtures/shapes.server.ts';
 import { PROBE, action, readEvents, request } from './helpers.ts';
 
 interface Ctx {
@@ -21,7 +22,7 @@ test.before(async (ctx) => {
   ctx.system = await ActorSystem.start({ threads: 1 });
   ctx.inbox = ctx.system.inbox();
   ctx.victim = (await ctx.system.spawn(PROBE, { report: ctx.inbox.pid, tag: 'victim' }, { shard: 1 })) as Pid<ProbeCmd>;
-  ctx.observer = await serveObserver(ctx.system, { port: 0, allowedHosts: ['observer.example:8443', 'tunnel.example'] });
+  ctx.observer = await serveObserver(ctx.system, { port: 0, allowedHosts: ['observer.example:8443', 'tunnel.example', 'obs.example.com:443', 'plain.example:80'] });
   ctx.base = ctx.observer.url;
   ctx.host = new URL(ctx.base).host;
 });
@@ -39,14 +40,21 @@ async function refused(ctx: Ctx, r: Promise<{ status: number; json: any }>, stat
   assert.is((await ctx.system.processInfo(ctx.victim)).pid.toString(), String(ctx.victim), `${what}: the victim lives`);
 }
 
-test('actions are POST only: GET, HEAD, PUT and DELETE get 405 with Allow: POST', async (ctx) => {
+test('actions are POST only: GET, HEAD, PUT and DELETE get a JSON 405 with Allow: POST', async (ctx) => {
   for (const path of ['/api/kill', '/api/exit']) {
     for (const method of ['GET', 'HEAD', 'PUT', 'DELETE']) {
       const r = await request(`${ctx.base}${path}?pid=${encodeURIComponent(String(ctx.victim))}`, { method, headers: { 'x-joerl-observer-token': ctx.observer.token } });
       assert.is(r.status, 405, `${method} ${path}`);
       assert.is(r.headers.allow, 'POST');
+      if (method !== 'HEAD') assert.is(r.json?.error?.code, 'ERR_METHOD_NOT_ALLOWED', `${method} ${path}: a JSON error, as every other`);
     }
   }
+  const post = await request(`${ctx.base}/api/snapshot`, { method: 'POST' });
+  assert.is(post.status, 405);
+  assert.is(post.headers.allow, 'GET, HEAD');
+  assert.match(post.json?.error?.message, /POST is not allowed on \/observer\/api\/snapshot: use GET or HEAD/);
+  const foreign = await request(`${ctx.base}/api/kill`, { headers: { host: 'evil.example' } });
+  assert.is(foreign.status, 403, 'the Host check comes before the method');
   assert.ok(await ctx.system.processInfo(ctx.victim));
 });
 
@@ -99,6 +107,20 @@ test('our own names are accepted: the bound address, localhost, and options.allo
   assert.is(feed.events[0]?.event, 'snapshot');
 });
 
+test('an allowed host written with its default port matches what browsers send: the name alone', async (ctx) => {
+  const status = async (host: string, origin?: string) =>
+    (await request(`${ctx.base}/api/snapshot`, { headers: { host, ...(origin === undefined ? {} : { origin }) } })).status;
+  assert.is(await status('obs.example.com', 'https://obs.example.com'), 200, 'https, port 443 left out');
+  assert.is(await status('plain.example', 'http://plain.example'), 200, 'http, port 80 left out');
+  assert.is(await status('obs.example.com:443'), 200);
+  // Behind a proxy that passes our own Host on: the Origin's scheme says which default port it means.
+  assert.is(await status(ctx.host, 'https://obs.example.com'), 200);
+  assert.is(await status(ctx.host, 'http://obs.example.com'), 403, 'port 80 is not the 443 allowed');
+  assert.is(await status(ctx.host, 'https://plain.example'), 403, 'port 443 is not the 80 allowed');
+  assert.is(await status('obs.example.com:8080'), 403, 'another port');
+  assert.is(await status('observer.example'), 403, 'an entry with another port does not match the bare name');
+});
+
 test('a data request with a foreign Origin is refused as well', async (ctx) => {
   const r = await request(`${ctx.base}/api/snapshot`, { headers: { origin: 'http://evil.example' } });
   assert.is(r.status, 403);
@@ -140,6 +162,18 @@ test('with Host, Origin and token right: send-exit reaches a trapping process as
   assert.is(await joined, 'killed');
   const again = await action(ctx.base, '/api/kill', { pid: String(ctx.victim) }, ctx.observer.token);
   assert.is(again.status, 404, 'it is gone now');
+});
+
+test('a process whose inspect throws: its detail shows what was thrown, and kill still ends it', async (ctx) => {
+  const shapes = new URL('../../runtime/test/fixtures/shapes.server.ts', import.meta.url);
+  const pid = await ctx.system.spawn(shapes, { broken: 'inspect' } satisfies ShapeArgs, { shard: 1 });
+  const detail = await request(`${ctx.base}/api/process?pid=${encodeURIComponent(String(pid))}`, { headers: { host: ctx.host } });
+  assert.is(detail.status, 200);
+  assert.is(detail.json.state, '<inspect threw: TypeError: inspect broke>');
+  const joined = ctx.system.join(pid);
+  const killed = await action(ctx.base, '/api/kill', { pid: String(pid) }, ctx.observer.token);
+  assert.is(killed.status, 200, JSON.stringify(killed.json));
+  assert.is(await joined, 'killed');
 });
 
 test('with actions off, the action endpoints refuse (403 ERR_ACTIONS_OFF) and the page says so', async () => {

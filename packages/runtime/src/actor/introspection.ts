@@ -70,15 +70,23 @@ export interface ProcessDetail extends ProcessRow {
   handled: number;
 }
 
+/** The most children a supervisor reports to introspection; `moreChildren` counts the rest. */
+export const MAX_REPORTED_CHILDREN = 200;
+
 /** A supervisor and its children (`supervisionTree()`). */
 export interface SupervisorNode {
   pid: Pid;
   name: string | undefined;
   type: string;
   shard: number;
+  /** Who started it (its own supervisor, for one inside a tree). */
+  parent: Pid | undefined;
   strategy: string;
   intensity: { maxRestarts: number; withinMs: number };
+  /** Its first children in start order, at most MAX_REPORTED_CHILDREN (200). */
   children: SupervisedChild[];
+  /** Children left out of `children`: a supervisor of 5,000 is not shipped whole to every snapshot. */
+  moreChildren: number;
 }
 
 /** A child as its supervisor reports it; `supervisor` is set when the child is itself a supervisor. */

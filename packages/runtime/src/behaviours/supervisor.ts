@@ -2,6 +2,7 @@
 
 import type { Behaviour } from '../actor/behaviour.js';
 import { BEHAVIOUR } from '../actor/brand.js';
+import { MAX_REPORTED_CHILDREN } from '../actor/introspection.js';
 import type { ActorContext, Placement, ServerProtocol } from '../actor/context.js';
 import type { ExitReason } from '../actor/exit-reason.js';
 import { type DownMessage, type ExitMessage, isDownMessage, isExitMessage } from '../actor/messages.js';
@@ -223,10 +224,11 @@ function findChild(st: SupState, id: string | Pid): number {
   return st.children.findIndex((c) => (id instanceof Pid ? c.pid !== null && c.pid.equals(id) : c.spec.id === id));
 }
 
-/** What introspection sees of a supervisor (`supervisionTree()` builds the tree from it). */
+/** What introspection sees of a supervisor (`supervisionTree()` builds the tree from it): its first children and how many more. */
 function describeSupervisor(st: SupState): unknown {
-  const children = st.children.map((c) => ({ id: c.spec.id, pid: c.pid ?? undefined, restart: c.spec.restart, type: c.spec.type, restarts: c.restarts }));
-  return { $supervisor: true, strategy: st.strategy, intensity: { ...st.intensity }, children };
+  const shown = st.children.slice(0, MAX_REPORTED_CHILDREN);
+  const children = shown.map((c) => ({ id: c.spec.id, pid: c.pid ?? undefined, restart: c.spec.restart, type: c.spec.type, restarts: c.restarts }));
+  return { $supervisor: true, strategy: st.strategy, intensity: { ...st.intensity }, children, moreChildren: st.children.length - shown.length };
 }
 
 function info(c: Child): ChildInfo {

@@ -1,7 +1,6 @@
 // Introspection of one thread's processes, computed on request (nothing is collected while nobody asks).
 
 import { performance } from 'node:perf_hooks';
-import { inspect as render } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import { ESTIMATED_BYTES_PER_QUEUED_MESSAGE } from '@joerl/telemetry/internal';
 import { BEHAVIOUR } from '../actor/brand.js';
@@ -9,20 +8,14 @@ import type { ProcessDetail, ProcessQuery, ProcessRow, ProcessSortKey, ProcessSt
 import { type Proc, S_EXITING, S_IDLE, S_INBOX, S_INIT, S_WAITING } from '../actor/proc.js';
 import { InvalidArgumentError } from '../errors.js';
 import { LAG_US, THREAD_STRIDE_I32 } from '../ring/control-block.js';
+import { MAX_DELAY } from '../timer/timer-heap.js';
+import { renderState, renderValue } from './render.js';
 import type { ShardState } from './shard-state.js';
 
 /** Rates are computed over at least this interval: every viewer within it sees the same figures. */
 const SAMPLE_MS = 1000;
 const SORT_KEYS: readonly ProcessSortKey[] = ['reductions', 'mailbox', 'memory', 'links', 'monitors'];
-const RENDER = { depth: 3, maxArrayLength: 10, maxStringLength: 200, breakLength: Infinity, compact: true } as const;
-const MAX_TEXT = 500;
 const MAX_MATCH = 200;
-
-/** A value as bounded text: safe for anything (functions, cycles, class instances), never more than 500 characters. */
-export function renderValue(value: unknown): string {
-  const text = render(value, RENDER);
-  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
-}
 
 /** Validates a query at the door: a typed error that says what to fix. */
 export function checkQuery(q: ProcessQuery | undefined): Required<Pick<ProcessQuery, 'sortBy' | 'limit'>> & ProcessQuery {
@@ -39,9 +32,18 @@ export function checkQuery(q: ProcessQuery | undefined): Required<Pick<ProcessQu
   return { ...o, sortBy, limit };
 }
 
+/**
+ * The longest answer deadline: main waits for it with a setTimeout, and Node
+ * takes a delay past 2^31-1 ms as 1 ms (every shard left out at once). A
+ * second less, for main's own margin over a shard's wait for a busy process.
+ */
+export const MAX_ANSWER_MS = MAX_DELAY - 1000;
+
 /** Validates a per-shard answer deadline (undefined: wait). */
-export function checkTimeout(ms: unknown): void {
-  if (ms !== undefined && (typeof ms !== 'number' || !(ms >= 0) || ms === Infinity)) throw new InvalidArgumentError(`timeoutMs must be a finite number >= 0, got ${String(ms)}`);
+export function checkTimeout(ms: unknown, name = 'timeoutMs'): void {
+  if (ms !== undefined && (typeof ms !== 'number' || !(ms >= 0) || !(ms <= MAX_ANSWER_MS))) {
+    throw new InvalidArgumentError(`${name} must be a number of ms from 0 to ${MAX_ANSWER_MS} (about 24.8 days), got ${String(ms)}`);
+  }
 }
 
 export class Introspector {
@@ -101,7 +103,7 @@ export class Introspector {
       if (p === undefined || p.status === S_INBOX) return { found: false };
       if (p.status !== S_WAITING && p.status !== S_INIT) {
         const b = p.behaviour;
-        return { found: true, state: renderValue(b?.inspect !== undefined ? b.inspect(p.state) : p.state) };
+        return { found: true, state: renderState(b?.inspect?.bind(b), p.state) };
       }
       if (performance.now() >= deadline) return { found: true };
       await new Promise((r) => setTimeout(r, 2));
@@ -113,9 +115,10 @@ export class Introspector {
     const out: SupervisorNode[] = [];
     for (const p of this.s.procs.ordered()) {
       if (p.behaviour === null || p.behaviour[BEHAVIOUR] !== 'supervisor' || p.status >= S_EXITING || !p.initialized) continue;
-      const d = p.behaviour.inspect?.(p.state) as Omit<SupervisorNode, 'pid' | 'name' | 'type' | 'shard'> | undefined;
+      const d = p.behaviour.inspect?.(p.state) as Omit<SupervisorNode, 'pid' | 'name' | 'type' | 'shard' | 'parent'> | undefined;
       if (d === undefined) continue;
-      out.push({ pid: p.pid, name: p.names?.[0], type: p.typeName, shard: this.s.thread, strategy: d.strategy, intensity: d.intensity, children: d.children });
+      const { strategy, intensity, children, moreChildren } = d;
+      out.push({ pid: p.pid, name: p.names?.[0], type: p.typeName, shard: this.s.thread, parent: p.parent, strategy, intensity, children, moreChildren });
     }
     return out;
   }

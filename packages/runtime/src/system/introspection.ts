@@ -12,13 +12,15 @@ import type { ShardPool } from './shard-pool.js';
 export interface ProcessInfoOptions {
   /** How many queued messages to render (default 10). */
   messages?: number;
-  /** Also take its state with `getState` (default true), waiting at most this long. */
+  /** Take its state too (default true); false leaves `state` undefined and renders nothing (a cheap "is it there?"). */
+  state?: boolean;
+  /** How long to wait for its state while it is busy in a handler (default 1000 ms); past it, `state` is undefined. */
   stateTimeoutMs?: number;
 }
 
 /** A process's detail with its state, when it answered in time. */
 export interface ProcessInfo extends ProcessDetail {
-  /** Its state as its behaviour shows it, rendered; undefined when it was busy past `stateTimeoutMs`. */
+  /** Its state as its behaviour shows it, rendered (`<inspect threw: ...>` if that threw); undefined when it was busy past `stateTimeoutMs`, or not asked for. */
   state: string | undefined;
 }
 
@@ -41,7 +43,7 @@ function within<T>(p: Promise<T>, ms: number | undefined): Promise<T | undefined
 }
 
 const DEFAULT_STATE_TIMEOUT_MS = 1000;
-/** Main's own margin over a shard's wait for a busy process: a stalled shard never answers at all. */
+/** Main's own margin over a shard's wait for a busy process: a stalled shard never answers at all (within MAX_ANSWER_MS's margin). */
 const GRACE_MS = 250;
 
 export class Introspection {
@@ -77,9 +79,11 @@ export class Introspection {
     const host = this.#hostOf(pid, 'processInfo');
     const messages = opts.messages ?? 10;
     if (!Number.isInteger(messages) || messages < 0) throw new InvalidArgumentError(`messages must be an integer >= 0, got ${String(messages)}`);
+    checkTimeout(opts.stateTimeoutMs, 'stateTimeoutMs');
     const detail = revivePids<ProcessDetail | null>(await host.call((a) => a.processInfo(pid.serial, messages)));
     if (detail === null) throw new NoProcError(pid.toString());
     let state: string | undefined;
+    if (opts.state === false) return { ...detail, state };
     try {
       state = await this.getState(pid, { timeoutMs: opts.stateTimeoutMs ?? DEFAULT_STATE_TIMEOUT_MS });
     } catch (err) {
@@ -91,13 +95,15 @@ export class Introspection {
   /**
    * The state of `pid` as its behaviour shows it (rendered as text), taken
    * between messages, like OTP's `sys:get_state`. An actor busy in a handler
-   * past `timeoutMs` gives ERR_CALL_TIMEOUT; nothing blocks its shard.
+   * past `timeoutMs` gives ERR_CALL_TIMEOUT; nothing blocks its shard. A
+   * behaviour's `inspect` (or a custom inspect in the state) that throws gives
+   * the text `<inspect threw: Error: ...>`, not an error.
    */
   async getState(pid: Pid<unknown>, opts: { timeoutMs?: number } = {}): Promise<string> {
     this.#live();
     const host = this.#hostOf(pid, 'getState');
     const timeoutMs = opts.timeoutMs ?? DEFAULT_STATE_TIMEOUT_MS;
-    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || timeoutMs === Infinity) throw new InvalidArgumentError(`timeoutMs must be a finite number >= 0, got ${String(timeoutMs)}`);
+    checkTimeout(timeoutMs);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new CallTimeoutError(pid.toString(), timeoutMs)), timeoutMs + GRACE_MS);
@@ -129,7 +135,10 @@ export class Introspection {
         nested.add(sub.pid.key);
       }
     }
-    return all.filter((s) => !nested.has(s.pid.key)).sort((a, b) => a.shard - b.shard || a.pid.serial - b.pid.serial);
+    // A supervisor among the children its parent left out (moreChildren) is no root either: it is in that count.
+    const leftOut = (s: SupervisorNode) => s.parent !== undefined && (byKey.get(s.parent.key)?.moreChildren ?? 0) > 0;
+    const root = (s: SupervisorNode) => !nested.has(s.pid.key) && !leftOut(s);
+    return all.filter(root).sort((a, b) => a.shard - b.shard || a.pid.serial - b.pid.serial);
   }
 
   /** Per shard: actors, run queue, msgs/s, queued messages, heap, event-loop lag, ring fill. */
