@@ -90,6 +90,13 @@ export class Observer {
     add('/events', (_req, res, p) => this.#streams.serve(res, parseQuery(p, o.limit, system.shards)), read, ['GET']);
     add('/api/kill', (req, res) => processes.kill(req, res), act, ['POST']);
     add('/api/exit', (req, res) => processes.exit(req, res), act, ['POST']);
+    // Any other path under /observer/ is ours to answer too: JSON, and after the Host and Origin checks
+    // (the server's own 404 is plain text, lists every route, and comes before any check).
+    server.fallback(`${OBSERVER_PATH}/`, (req, res, miss) => {
+      const refusal = guard.check(req);
+      if (refusal !== undefined) return sendError(res, refusal.status, refusal.code, refusal.message);
+      sendError(res, 404, 'ERR_NOT_FOUND', `no observer endpoint at ${miss.path}: see the observer README for its endpoints`);
+    });
   }
 
   /** Pages connected to the live feed right now. */
@@ -102,6 +109,7 @@ export class Observer {
     if (mounted.get(this.#server) !== this) return;
     mounted.delete(this.#server);
     for (const p of this.#paths) this.#server.unroute(p);
+    this.#server.unfallback(`${OBSERVER_PATH}/`);
     this.#streams.close();
     this.#journal.close();
   }

@@ -40,6 +40,16 @@ async function refused(ctx: Ctx, r: Promise<{ status: number; json: any }>, stat
   assert.is((await ctx.system.processInfo(ctx.victim)).pid.toString(), String(ctx.victim), `${what}: the victim lives`);
 }
 
+test('a path under /observer/ that is no endpoint gets a JSON 404, after the Host check', async (ctx) => {
+  // Regression: the metrics server answered it, in plain text listing every route, before any check.
+  const nope = await request(`${ctx.base}/api/nope`);
+  assert.is(nope.status, 404);
+  assert.is(nope.json?.error?.code, 'ERR_NOT_FOUND');
+  assert.not.match(nope.json?.error?.message, /metrics/);
+  const foreign = await request(`${ctx.base}/api/nope`, { headers: { host: 'evil.example' } });
+  assert.is(foreign.status, 403);
+});
+
 test('actions are POST only: GET, HEAD, PUT and DELETE get a JSON 405 with Allow: POST', async (ctx) => {
   for (const path of ['/api/kill', '/api/exit']) {
     for (const method of ['GET', 'HEAD', 'PUT', 'DELETE']) {
