@@ -1,7 +1,7 @@
 // The messages the runtime itself puts in mailboxes: trapped exits and monitor DOWNs.
 
 import type { ExitReason } from './exit-reason.js';
-import type { Pid } from './pid.js';
+import { type Pid, isPid } from './pid.js';
 
 /** A monitor reference: unique on this node, compared with `===`. */
 export type MonitorRef = number & { readonly __brand?: 'MonitorRef' };
@@ -78,9 +78,9 @@ export function isFrom(value: unknown): value is From {
   return typeof value === 'object' && value !== null && typeof (value as From).ref === 'number' && typeof (value as From).pid === 'object';
 }
 
-/** True for a trapped-exit message. */
+/** True for a trapped-exit message (its `from` a Pid: a plain message of that shape from user code is no exit). */
 export function isExitMessage(msg: unknown): msg is ExitMessage {
-  return typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === 'EXIT' && 'from' in msg && 'reason' in msg;
+  return typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === 'EXIT' && 'reason' in msg && isPid((msg as { from?: unknown }).from);
 }
 
 /** True for a monitor DOWN message. */

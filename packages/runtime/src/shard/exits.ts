@@ -105,8 +105,10 @@ export class Exits {
     const r = reason === KILL ? 'killed' : reason;
     this.s.observer.signalSent('stop', null);
     this.s.observer.signalReceived('stop', false);
+    // A stop is clean whatever its reason: terminate runs, with 'killed' too (OTP's terminate(killed, State)
+    // after a trapped exit with that reason); only an exit signal `kill` skips it.
     if (p.status === S_RUNNING || p.status === S_WAITING || p.status === S_INIT) p.stopReason = r;
-    else this.exitProc(p, r);
+    else this.exitProc(p, r, false);
   }
 
   /**
@@ -180,23 +182,27 @@ export class Exits {
 
   // ---- ending a process
 
-  /** Ends a process: terminate (unless killed or never started), then finish. */
-  exitProc(p: Proc, reason: ExitReason): void {
+  /**
+   * Ends a process: terminate (unless it was killed, `brutal`, or never
+   * started), then finish. An exit with the reason 'killed' is brutal unless
+   * it is a stop the process asked for (requestStop, applyPending).
+   */
+  exitProc(p: Proc, reason: ExitReason, brutal = reason === 'killed'): void {
     const st = p.status;
     if (st === S_DEAD) return;
     if (st === S_RUNNING) {
       // A handler is on the stack: exit right after it returns.
-      if (p.pendingExit === null || reason === 'killed') p.pendingExit = reason;
+      if (p.pendingExit === null || brutal) p.pendingExit = reason;
       return;
     }
     if (st === S_EXITING) {
-      if (reason === 'killed') this.finish(p, 'killed');
+      if (brutal) this.finish(p, 'killed');
       return;
     }
     p.status = S_EXITING;
     this.endWaits(p);
     const b = p.behaviour;
-    if (reason === 'killed' || !p.initialized || b === null) {
+    if (brutal || !p.initialized || b === null) {
       this.finish(p, reason);
       return;
     }
@@ -231,11 +237,13 @@ export class Exits {
 
   /** Exits with the reason a handler left behind (ctx.stop(), or an exit signal that came mid-handler). */
   applyPending(p: Proc): boolean {
-    const reason = p.pendingExit ?? p.stopReason;
+    const signal = p.pendingExit;
+    const reason = signal ?? p.stopReason;
     if (reason === null) return false;
     p.pendingExit = null;
     p.stopReason = null;
-    this.exitProc(p, reason);
+    // (A 'killed' the handler's own stop left is a clean stop: see requestStop.)
+    this.exitProc(p, reason, signal === 'killed');
     return true;
   }
 

@@ -159,6 +159,34 @@ test('a reply survives crossing threads before the DOWN: calls from an inbox to 
   assert.is(results[2]!.status, 'rejected');
 });
 
+test("a trapping server whose parent exits with 'killed' runs terminate with it (OTP's terminate(killed, State)); only kill skips it", async () => {
+  // Regression: a stop with the reason 'killed' was taken for a kill, and terminate was skipped.
+  const inbox = system.inbox();
+  const pid = await system.spawn(COUNTER, { report: inbox.pid, trap: true }, { shard: 1 });
+  system.exit(pid, 'killed'); // from its parent, the main thread
+  const done = await expect<any>(inbox, (m) => m?.event === 'server-terminated', 'terminate');
+  assert.is(done.reason, 'killed');
+  const killed = await system.spawn(COUNTER, { report: inbox.pid, trap: true }, { shard: 1 });
+  const joined = system.join(killed);
+  system.exit(killed, 'kill');
+  assert.is(await joined, 'killed');
+  // Its terminate would have reported before the DOWN behind join (one ring, in order).
+  assert.is(await inbox.receive((m: any) => m?.event === 'server-terminated', { timeoutMs: 0 }), undefined);
+  inbox.close();
+});
+
+test("a plain message shaped like an EXIT, its from no pid, is an info message: it does not crash the server", async () => {
+  // Regression: the parent check called msg.from.equals on whatever `from` held.
+  const inbox = system.inbox();
+  const pid = await system.spawn(COUNTER, { report: inbox.pid }, { shard: 1 });
+  const ref = inbox.monitor(pid);
+  system.send(pid as Pid<any>, { type: 'EXIT', from: 'job-7', reason: 'done' });
+  const info = await expect<any>(inbox, (m) => m?.event === 'info' || (m?.type === 'DOWN' && m.ref === ref), 'the info report');
+  assert.is(info.event, 'info');
+  assert.is(info.msg.from, 'job-7');
+  inbox.close();
+});
+
 test('bad call arguments get typed errors', async () => {
   const c = await start(1);
   for (const [run, code] of [
