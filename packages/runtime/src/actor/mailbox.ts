@@ -7,8 +7,10 @@ import { AFTER, NEVER, SINGLE, StampedRing } from './stamped-ring.js';
  * messages, not sends): they stay out of the thread's count of queued sends
  * (QUEUED in control-block.ts). Kept by identity, aside, so that taking a
  * message costs nothing extra while a mailbox holds none (`sysCount === 0`).
+ * Counted: one object may be queued more than once (a behaviour's constant
+ * timeout message, queued twice before it is taken, or by two processes).
  */
-const SYSTEM = new WeakSet<object>();
+const SYSTEM = new WeakMap<object, number>();
 
 /**
  * The stamp the next `pushStamped` stores (abs ms; NaN: none): the caller
@@ -107,7 +109,7 @@ export class Mailbox extends StampedRing {
     this.buf[(this.head + this.length) & this.mask] = msg;
     if (this.mode !== NEVER && this.mode !== AFTER) this.stampTail(NaN);
     this.length++;
-    SYSTEM.add(msg);
+    SYSTEM.set(msg, (SYSTEM.get(msg) ?? 0) + 1);
     this.sysCount++;
   }
 
@@ -117,7 +119,11 @@ export class Mailbox extends StampedRing {
    * first, so the usual mailbox, with none, pays one field read.
    */
   tookSystem(msg: unknown): boolean {
-    if (this.sysCount === 0 || !SYSTEM.delete(msg as object)) return false;
+    if (this.sysCount === 0) return false;
+    const n = SYSTEM.get(msg as object);
+    if (n === undefined) return false;
+    if (n === 1) SYSTEM.delete(msg as object);
+    else SYSTEM.set(msg as object, n - 1);
     this.sysCount--;
     return true;
   }

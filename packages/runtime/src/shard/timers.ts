@@ -43,6 +43,9 @@ export class Timers {
    */
   timeoutAfter(owner: Proc, msg: object, delayMs: number): TimerRef {
     checkDelay('a timeout', delayMs);
+    // Kept aside by identity once queued (Mailbox.pushAlways): a string or a number cannot be, and would
+    // fail there, when the timer fires, on the thread's timer loop (the shard's end).
+    if (typeof msg !== 'object' || msg === null) throw new InvalidArgumentError(`timeoutAfter needs an object as its message, got ${describe(msg)}: wrap it, as { timeout: ${describe(msg)} }`);
     return this.arm(owner, delayMs, () => {
       if (owner.status !== S_DEAD) this.delivery.enqueueSystem(owner, msg);
     });

@@ -1,7 +1,7 @@
 // sendAfter / cancelTimer: deadline order, at-least-delay, cancel true only before firing, names resolved at fire time.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ActorSystem, type Inbox } from '@joerl/runtime';
+import { ActorSystem, type Inbox, type MessagesLost } from '@joerl/runtime';
 import { expect, expectReport, probe } from '../helpers.ts';
 
 const test = suite('timers');
@@ -91,6 +91,44 @@ test('bad timer arguments get typed errors', () => {
   assert.throws(() => system.sendAfter(inbox.pid, {}, -1), (e: { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT');
   assert.throws(() => system.sendAfter(inbox.pid, {}, NaN), (e: { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT');
   assert.throws(() => system.cancelTimer(12345 * 4096 + 1 as never), (e: { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT');
+});
+
+test('timeoutAfter refuses a message that is not an object at the call (it failed when the timer fired, and took the shard down)', async () => {
+  const p = await probe(system, inbox, 1, { tag: 'timeout-bad' });
+  const ref = inbox.monitor(p);
+  system.send(p, { op: 'timeout-bad' });
+  const got = await expect<any>(inbox, (m) => (m?.event?.startsWith('timeout-') && m.tag === 'timeout-bad') || (m?.type === 'DOWN' && m.ref === ref), 'the refusal');
+  assert.is(got.event, 'timeout-refused');
+  assert.is(got.code, 'ERR_INVALID_ARGUMENT');
+});
+
+test('one object queued twice by timeoutAfter is taken twice as a timeout: the shard counts no message it does not hold', async () => {
+  // Regression: kept in a WeakSet, the second take counted as a send, and the shard's queued count went one below
+  // the truth: a message really queued when the shard died was then reported as none lost.
+  const own = await ActorSystem.start({ threads: 1 });
+  try {
+    const box = own.inbox();
+    const p = await probe(own, box, 1, { tag: 'twice' });
+    own.send(p, { op: 'timeout-twice' });
+    await expectReport(box, 'armed', 'twice');
+    await expectReport(box, 'timed-out', 'twice');
+    await expectReport(box, 'timed-out', 'twice');
+    // One message that stays queued: its receiver waits for another.
+    const holder = await probe(own, box, 1, { tag: 'holder' });
+    own.send(holder, { op: 'select', want: 'never' });
+    await expectReport(box, 'selecting', 'holder');
+    own.send(holder, { k: 'other' } as never);
+    own.send(p, { op: 'ping' }); // behind it on the same ring
+    await expectReport(box, 'pong', 'twice');
+    const lost: MessagesLost[] = [];
+    own.on('messagesLost', (l) => lost.push(l));
+    const restarted = new Promise<void>((resolve) => own.once('shardRestart', () => resolve()));
+    own.killShard(1);
+    await restarted;
+    assert.is(lost.reduce((n, l) => n + l.queued, 0), 1);
+  } finally {
+    await own.shutdown();
+  }
 });
 
 test.run();
