@@ -17,7 +17,7 @@ export class Receive {
     if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0)) {
       return Promise.reject(new InvalidArgumentError(`receive timeoutMs must be a number >= 0, got ${String(timeoutMs)}`));
     }
-    if (p.status === S_DEAD) return Promise.reject(new NoProcError(p.pid.toString()));
+    if (p.status === S_DEAD) return Promise.reject(this.s.shuttingDown ? new SystemStoppedError() : new NoProcError(p.pid.toString()));
     const mb = p.mailbox;
     try {
       for (let i = 0; i < mb.length; i++) if (match(mb.at(i)) === true) return Promise.resolve(this.takeAt(p, i));

@@ -104,8 +104,10 @@ export class ActorSystem extends EventEmitter {
         await system.#node.start();
       }
     } catch (err) {
-      await system.shutdown();
-      if (claim !== null && system.#node === null) await claim.transport.close();
+      // The start's own error is the one to see, whatever the stop of what had started does (a span
+      // processor whose flush fails...); and the node's connection closes either way.
+      await system.shutdown().catch(() => {});
+      if (claim !== null && system.#node === null) await claim.transport.close().catch(() => {});
       throw err;
     }
     system.#pool.startWatchdog(system.options.handlerTimeoutMs, system.options.spawnTimeoutMs);
@@ -192,6 +194,21 @@ export class ActorSystem extends EventEmitter {
   /** True until `shutdown()` is called. */
   get running(): boolean {
     return this.#state === 'running';
+  }
+
+  /**
+   * Events are emitted from the runtime's own bookkeeping (a shard's death and restart, the main
+   * thread's loop): a listener that throws is reported (JOERL_LISTENER_FAILED) and the bookkeeping
+   * goes on, as after a provider hook's or the logger's failure; it left a dead shard unrestarted, or
+   * stopped the main thread's loop.
+   */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    try {
+      return super.emit(event, ...args);
+    } catch (err) {
+      process.emitWarning(`a listener of the system's '${String(event)}' event threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, { code: 'JOERL_LISTENER_FAILED' });
+      return true;
+    }
   }
 
   #live(): ThreadRuntime {
@@ -301,17 +318,18 @@ export class ActorSystem extends EventEmitter {
 
   /** Registers `pid` (a process of this node) under a cluster-wide name; rejects with ERR_NAME_TAKEN if any node holds it. */
   registerGlobal(name: string, pid: Pid<unknown>): Promise<void> {
-    return clusterOps.registerGlobal(this.#live(), name, pid);
+    // (A promise's function rejects, as spawn and call do, rather than throwing when the system is stopped.)
+    return Promise.resolve().then(() => clusterOps.registerGlobal(this.#live(), name, pid));
   }
 
   /** Frees a global name. */
   unregisterGlobal(name: string): Promise<boolean> {
-    return clusterOps.unregisterGlobal(this.#live(), name);
+    return Promise.resolve().then(() => clusterOps.unregisterGlobal(this.#live(), name));
   }
 
   /** The pid holding a global name (cached, kept current by a watch of the bucket). */
   whereisGlobal(name: string): Promise<Pid<unknown> | undefined> {
-    return clusterOps.whereisGlobal(this.#live(), name);
+    return Promise.resolve().then(() => clusterOps.whereisGlobal(this.#live(), name));
   }
 
   /**

@@ -24,6 +24,8 @@ export interface ShardDeath {
 }
 
 const ENTRY = new URL('../shard/entry.js', import.meta.url);
+/** How long a shard that has answered its shutdown may take to end on its own before it is terminated. */
+const EXIT_GRACE_MS = 250;
 /** How long killShard waits for the shard's event loop to take the injected error before terminating it. */
 const CRASH_GRACE_MS = 1000;
 
@@ -201,8 +203,13 @@ export class ShardHost {
           resolve();
         },
       };
-      // The worker ends on its own once its processes are stopped; its exit resolves this.
-      this.call((a) => a.shutdown(timeoutMs)).catch(() => void worker.terminate());
+      // The worker ends on its own once its processes are stopped; its exit resolves this. Once it has
+      // answered, nothing of ours is left in it: a handle its actors' code left open (a top-level
+      // setInterval, a pool's socket) would keep it alive until `timeoutMs`, so it gets EXIT_GRACE_MS.
+      this.call((a) => a.shutdown(timeoutMs)).then(
+        () => setTimeout(() => void worker.terminate(), EXIT_GRACE_MS).unref(),
+        () => void worker.terminate(),
+      );
     });
   }
 

@@ -205,4 +205,63 @@ test('shutdown ends stopped when a late step fails (an exporter that cannot flus
   }
 });
 
+test('after shutdown, an inbox receive rejects with ERR_SYSTEM_STOPPED and the global-name calls reject (they threw)', async () => {
+  const system = await ActorSystem.start({ threads: 1 });
+  const inbox = system.inbox();
+  await system.shutdown();
+  const got = await inbox.receive().then(() => 'received', (e: { code?: string }) => String(e.code));
+  assert.is(got, 'ERR_SYSTEM_STOPPED');
+  let where: Promise<unknown> | undefined;
+  assert.not.throws(() => (where = system.whereisGlobal('x')));
+  assert.is(await where!.then(() => 'found', (e: { code?: string }) => String(e.code)), 'ERR_SYSTEM_STOPPED');
+});
+
+test('a failed start rejects with its own error, even when stopping what had started fails too', async () => {
+  const failing = { onStart() {}, onEnd() {}, forceFlush: () => Promise.reject(new Error('collector unreachable')), shutdown: async () => {} };
+  const err = await ActorSystem.start({ threads: 1, tracing: { processors: [failing as never] }, telemetry: { provider: fixture('no-such-provider.mjs') } }).then(
+    () => null,
+    (e: { code?: string; message?: string }) => e,
+  );
+  assert.is(err?.code, 'ERR_MODULE_NOT_FOUND', String(err?.message));
+});
+
+test("a listener that throws is reported (JOERL_LISTENER_FAILED) and the runtime's bookkeeping goes on: the dead shard restarts, the main thread's loop runs", async () => {
+  const system = await ActorSystem.start({ threads: 1, logLevel: 'silent' });
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => warnings.push(w);
+  process.on('warning', onWarning);
+  try {
+    const inbox = system.inbox();
+    system.on('shardDown', () => {
+      throw new Error('a buggy shardDown listener');
+    });
+    system.on('crashReport', () => {
+      throw new Error('a buggy crashReport listener');
+    });
+    const restarted = new Promise<void>((resolve) => system.once('shardRestart', () => resolve()));
+    system.killShard(1);
+    await restarted;
+    // A crash report dispatched on the main thread's loop: the loop goes on (the echo below comes back).
+    const p = await probe(system, inbox, 1, { tag: 'after-listeners' });
+    system.send(p, { op: 'panic', message: 'reported to a buggy listener' });
+    const q = await probe(system, inbox, 1, { tag: 'still-served' });
+    system.send(q, { op: 'ping' });
+    await expectReport(inbox, 'pong', 'still-served');
+    await new Promise<void>((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+    const codes = warnings.map((w) => (w as { code?: string }).code);
+    assert.ok(codes.filter((c) => c === 'JOERL_LISTENER_FAILED').length >= 2, JSON.stringify(codes));
+  } finally {
+    process.off('warning', onWarning);
+    await system.shutdown();
+  }
+});
+
+test("shutdown does not wait for a shard kept alive by a handle its actors' code left open, once the shard has stopped its processes", async () => {
+  // Regression: the host waited for the worker's own exit, which never came, until shutdownTimeoutMs (here 10 min: the file would time out).
+  const system = await ActorSystem.start({ threads: 1, shutdownTimeoutMs: 600_000 });
+  await system.spawn(fixture('open-handle.actor.ts'), undefined, { shard: 1 });
+  await system.shutdown();
+  assert.is(system.inspect().state, 'stopped');
+});
+
 test.run();
