@@ -138,10 +138,26 @@ export class GlobalNames {
     return pid;
   }
 
-  /** Node `id` is gone: its names are freed (each survivor tries; a name taken again since is left alone). */
-  async purgeNode(id: number): Promise<void> {
-    const doomed = [...this.#cache].filter(([, e]) => e.pid.node === id);
-    await Promise.all(doomed.map(([name, e]) => this.#free(name, e.pid, e.revision)));
+  /**
+   * Node `id` is gone: its names are freed (each survivor tries; a name taken
+   * again since is left alone). A survivor's cache has them; `fromStore` reads
+   * the bucket instead, for a node that has just started under the dead one's
+   * name: its watch may not have delivered its first entries yet (a cache
+   * still empty would free nothing, and when the whole cluster restarted
+   * nobody else would).
+   */
+  async purgeNode(id: number, fromStore = false): Promise<void> {
+    const doomed: Array<[string, Entry]> = fromStore
+      ? (await this.#kv.list(PREFIX)).map((e) => [nameOf(e.key), { pid: Pid.parse(untext.decode(e.value!)), revision: e.revision }])
+      : [...this.#cache];
+    const theirs = doomed.filter(([, e]) => e.pid.node === id);
+    await Promise.all(
+      theirs.map(async ([name, e]) => {
+        await this.#free(name, e.pid, e.revision);
+        // Gone now for whereis here too, before the watch reports the delete.
+        if (this.#cache.get(name)?.revision === e.revision) this.#cache.delete(name);
+      }),
+    );
   }
 
   /** Every global name known here with its holder. */

@@ -120,9 +120,10 @@ export class NodeService {
     rt.state.hooks.shardDown = (shard, below) => {
       for (const p of this.#conns.peers.values()) if (p.state !== 'down') this.#conns.push(p, W_SHARD_DOWN, shard, below, null, null, null);
     };
-    await this.#members.enter();
+    // Read before enter, which forgets it once our entry has taken over the dead node's.
     const replaced = this.#members.replaced;
-    if (replaced !== null) await this.#global.purgeNode(replaced.id);
+    await this.#members.enter();
+    if (replaced !== null) await this.#global.purgeNode(replaced.id, true);
     for (const { member, revision } of await this.#members.list()) {
       const p = this.#onJoin(member, revision);
       // It may have connected to us already (it saw our entry first).

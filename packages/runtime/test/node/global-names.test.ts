@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type ActorSystem, type Inbox, MemoryHub, NameTakenError, NotANodeError, ActorSystem as System } from '@joerl/runtime';
 import { PROBE, expect, expectReport } from '../helpers.ts';
-import { connected, memoryNode } from './helpers.ts';
+import { connected, memoryNode, memoryNodeT } from './helpers.ts';
 
 const test = suite('nodes: global names');
 let hub: MemoryHub;
@@ -90,6 +90,26 @@ test('the last node to go frees its names: a node started after it finds none an
     assert.ok((await next.whereisGlobal('lonely'))?.equals(taker));
   } finally {
     await next.shutdown();
+  }
+});
+
+test('a node killed and started again under its name, alone in its cluster, frees its earlier life\'s names at start', async () => {
+  const alone = new MemoryHub();
+  const first = await memoryNodeT(alone, 'a');
+  const next = { system: null as ActorSystem | null };
+  try {
+    const holder = first.system.inbox();
+    await first.system.registerGlobal('leader', holder.pid);
+    alone.kill(first.t);
+    // Nobody else is left to free the name: the new life must, before its start resolves.
+    next.system = await memoryNode(alone, 'a');
+    assert.is(await next.system.whereisGlobal('leader'), undefined, 'the dead life still holds the name');
+    const taker = next.system.inbox();
+    await next.system.registerGlobal('leader', taker.pid);
+    assert.ok((await next.system.whereisGlobal('leader'))?.equals(taker.pid));
+  } finally {
+    await next.system?.shutdown();
+    await first.system.shutdown();
   }
 });
 
