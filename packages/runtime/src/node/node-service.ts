@@ -80,7 +80,7 @@ export class NodeService {
         this.#flushRingsSoon();
         return this.#inbound.apply(p, frame, start, tp);
       },
-    }, nodeReports(this.#metrics, (dl) => this.#events.deadLetter(dl)));
+    }, nodeReports(this.#metrics, (dl) => this.#events.deadLetter(dl), (p, id, err) => this.#spawns.failOne(p, id, err)));
     this.#spawns = new RemoteSpawns(rt, this.#conns, this.#refs, o.root);
     this.#inbound = new Inbound(rt, this.#refs, {
       spawn: (p, id, spec) => this.#spawns.serve(p, id, spec),
