@@ -160,6 +160,17 @@ export class GlobalNames {
     );
   }
 
+  /**
+   * purgeNode apart from its caller: a store that fails to answer (a NATS
+   * blip) is asked again every FREE_RETRY_MS until it does or we stop, as
+   * for a name whose holder exited (a dead node's names must not stay taken).
+   */
+  purgeSoon(id: number, fromStore = false): void {
+    this.purgeNode(id, fromStore).catch(() => {
+      if (!this.#stopped) setTimeout(() => this.purgeSoon(id, fromStore), FREE_RETRY_MS).unref();
+    });
+  }
+
   /** Every global name known here with its holder. */
   entries(): Array<[string, Pid]> {
     return [...this.#cache].map(([n, e]) => [n, e.pid]);

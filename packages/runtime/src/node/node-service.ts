@@ -123,7 +123,8 @@ export class NodeService {
     // Read before enter, which forgets it once our entry has taken over the dead node's.
     const replaced = this.#members.replaced;
     await this.#members.enter();
-    if (replaced !== null) await this.#global.purgeNode(replaced.id, true);
+    // Awaited, so that its names are free once start resolves; a store that fails now is asked again later.
+    if (replaced !== null) await this.#global.purgeNode(replaced.id, true).catch(() => this.#global!.purgeSoon(replaced.id, true));
     for (const { member, revision } of await this.#members.list()) {
       const p = this.#onJoin(member, revision);
       // It may have connected to us already (it saw our entry first).
@@ -220,7 +221,7 @@ export class NodeService {
       if (old.name !== m.name || old.id === m.id || !old.member) continue;
       old.member = false;
       this.#conns.declareDown(old, 'replaced');
-      void this.#global?.purgeNode(old.id).catch(() => {}); // (each survivor tries: another may free them)
+      this.#global?.purgeSoon(old.id); // (each survivor tries: another may free them)
     }
     const p = this.#conns.ensure(m.id, m.name, m.creation);
     p.member = true;
@@ -324,7 +325,7 @@ export class NodeService {
     this.#nodeWatchers.delete(p.name);
     if (watchers !== undefined) for (const w of watchers) this.#rt.delivery.sendQuiet(w, { type: 'nodedown', node: p.name });
     if (reason === 'timeout' || reason === 'disconnected') void this.#confirmDead(p);
-    else if (reason === 'left' || reason === 'removed' || reason === 'replaced') void this.#global?.purgeNode(p.id).catch(() => {});
+    else if (reason === 'left' || reason === 'removed' || reason === 'replaced') this.#global?.purgeSoon(p.id);
     if (wasUp) this.#events.down({ ...info(p), reason, unconfirmed: lost });
     this.#settle(p);
   }
@@ -346,7 +347,7 @@ export class NodeService {
       p.member = false;
       await this.#members.purge(p.name, p.liveRevision).catch(() => {});
     }
-    await this.#global?.purgeNode(p.id).catch(() => {});
+    this.#global?.purgeSoon(p.id);
   }
 
   #settle(p: Peer): void {

@@ -2,8 +2,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type ActorSystem, type Inbox, MemoryHub, NameTakenError, NotANodeError, ActorSystem as System } from '@joerl/runtime';
-import { PROBE, expect, expectReport } from '../helpers.ts';
-import { connected, memoryNode, memoryNodeT } from './helpers.ts';
+import { EVENT_TIMEOUT_MS, PROBE, expect, expectReport } from '../helpers.ts';
+import { connected, down, memoryNode, memoryNodeT } from './helpers.ts';
 
 const test = suite('nodes: global names');
 let hub: MemoryHub;
@@ -110,6 +110,58 @@ test('a node killed and started again under its name, alone in its cluster, free
   } finally {
     await next.system?.shutdown();
     await first.system.shutdown();
+  }
+});
+
+test('a dead node\'s names are freed even when the bucket fails the first time: the survivor asks again', async () => {
+  const flaky = new MemoryHub();
+  const ta = flaky.connect('joerl:test:a');
+  // a's names bucket refuses one delete (a NATS blip), and says when a delete went through.
+  let failNext = false;
+  let deleted!: () => void;
+  const freed = new Promise<void>((resolve) => (deleted = resolve));
+  const kv = ta.kv.bind(ta);
+  ta.kv = async (bucket: string) => {
+    const b = await kv(bucket);
+    if (!bucket.endsWith('_names')) return b;
+    return {
+      get: (k) => b.get(k),
+      create: (k, v) => b.create(k, v),
+      update: (k, v, r) => b.update(k, v, r),
+      list: (p) => b.list(p),
+      watch: (p, on) => b.watch(p, on),
+      delete: async (k, r) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('the store did not answer');
+        }
+        await b.delete(k, r);
+        deleted();
+      },
+    };
+  };
+  const sa = await memoryNode(flaky, 'a', { transport: ta });
+  const b = await memoryNodeT(flaky, 'b');
+  try {
+    await connected(sa, 'b');
+    const held = b.system.inbox();
+    await b.system.registerGlobal('flaky', held.pid);
+    assert.ok((await sa.whereisGlobal('flaky'))?.equals(held.pid));
+    failNext = true;
+    const gone = down(sa, 'b');
+    flaky.kill(b.t);
+    await gone;
+    // (The bound only ends the old behaviour: the failed delete was never tried again.)
+    let timer: NodeJS.Timeout | undefined;
+    const never = new Promise<void>((_, reject) => (timer = setTimeout(() => reject(new Error('the name was never freed')), EVENT_TIMEOUT_MS)));
+    await Promise.race([freed, never]).finally(() => clearTimeout(timer));
+    assert.is(failNext, false, 'the first delete was refused');
+    const taker = sa.inbox();
+    await sa.registerGlobal('flaky', taker.pid);
+    assert.ok((await sa.whereisGlobal('flaky'))?.equals(taker.pid));
+  } finally {
+    await sa.shutdown();
+    await b.system.shutdown();
   }
 });
 
