@@ -152,7 +152,8 @@ export interface ProcessOps {
   /**
    * Watches the connection to node `name`: one `{ type: 'nodedown', node }`
    * message arrives when it is lost (at once if it is not connected).
-   * Throws `ERR_NOT_A_NODE` on a system without `node`.
+   * Watching this node's own name does nothing: a running node is never down
+   * to itself (as in Erlang). Throws `ERR_NOT_A_NODE` on a system without `node`.
    */
   monitorNode(name: string): void;
   /**

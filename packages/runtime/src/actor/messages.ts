@@ -24,6 +24,7 @@ export interface DownMessage {
 /**
  * What `monitorNode(name)` delivers, once, when the connection to that node
  * is lost (or at once if it is not connected): Erlang's `{nodedown, Node}`.
+ * A node is never down to itself: watching its own name delivers nothing.
  */
 export interface NodeDownMessage {
   readonly type: 'nodedown';

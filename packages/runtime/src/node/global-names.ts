@@ -138,10 +138,37 @@ export class GlobalNames {
     return pid;
   }
 
-  /** Node `id` is gone: its names are freed (each survivor tries; a name taken again since is left alone). */
-  async purgeNode(id: number): Promise<void> {
-    const doomed = [...this.#cache].filter(([, e]) => e.pid.node === id);
-    await Promise.all(doomed.map(([name, e]) => this.#free(name, e.pid, e.revision)));
+  /**
+   * Node `id` is gone: its names are freed (each survivor tries; a name taken
+   * again since is left alone). A survivor's cache has them; `fromStore` reads
+   * the bucket instead, for a node that has just started under the dead one's
+   * name: its watch may not have delivered its first entries yet (a cache
+   * still empty would free nothing, and when the whole cluster restarted
+   * nobody else would).
+   */
+  async purgeNode(id: number, fromStore = false): Promise<void> {
+    const doomed: Array<[string, Entry]> = fromStore
+      ? (await this.#kv.list(PREFIX)).map((e) => [nameOf(e.key), { pid: Pid.parse(untext.decode(e.value!)), revision: e.revision }])
+      : [...this.#cache];
+    const theirs = doomed.filter(([, e]) => e.pid.node === id);
+    await Promise.all(
+      theirs.map(async ([name, e]) => {
+        await this.#free(name, e.pid, e.revision);
+        // Gone now for whereis here too, before the watch reports the delete.
+        if (this.#cache.get(name)?.revision === e.revision) this.#cache.delete(name);
+      }),
+    );
+  }
+
+  /**
+   * purgeNode apart from its caller: a store that fails to answer (a NATS
+   * blip) is asked again every FREE_RETRY_MS until it does or we stop, as
+   * for a name whose holder exited (a dead node's names must not stay taken).
+   */
+  purgeSoon(id: number, fromStore = false): void {
+    this.purgeNode(id, fromStore).catch(() => {
+      if (!this.#stopped) setTimeout(() => this.purgeSoon(id, fromStore), FREE_RETRY_MS).unref();
+    });
   }
 
   /** Every global name known here with its holder. */

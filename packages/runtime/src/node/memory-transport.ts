@@ -187,7 +187,7 @@ export class MemoryTransport implements NodeTransport {
   }
 
   kv(bucket: string): Promise<KvBucket> {
-    return Promise.resolve(this.#hub.bucket(bucket));
+    return Promise.resolve(new ClientBucket(this, this.#hub.bucket(bucket)));
   }
 
   onEvent(listener: (e: TransportEvent) => void): void {
@@ -206,6 +206,52 @@ export class MemoryTransport implements NodeTransport {
   close(): Promise<void> {
     this.#hub.close(this);
     return Promise.resolve();
+  }
+}
+
+/**
+ * One client's handle on a shared bucket: once the client is closed (or
+ * killed) it neither reads, writes nor hears of changes, as a dead process
+ * would not (a killed node must not rejoin, nor free names, behind a test's back).
+ */
+class ClientBucket implements KvBucket {
+  readonly #t: MemoryTransport;
+  readonly #b: MemoryBucket;
+
+  constructor(t: MemoryTransport, b: MemoryBucket) {
+    this.#t = t;
+    this.#b = b;
+  }
+
+  #closed(): Promise<never> {
+    return Promise.reject(new Error(`${this.#t.name}: the connection is closed`));
+  }
+
+  get(key: string): Promise<KvEntry | null> {
+    return this.#t.open ? this.#b.get(key) : this.#closed();
+  }
+
+  create(key: string, value: Uint8Array): Promise<number> {
+    return this.#t.open ? this.#b.create(key, value) : this.#closed();
+  }
+
+  update(key: string, value: Uint8Array, revision: number): Promise<number> {
+    return this.#t.open ? this.#b.update(key, value, revision) : this.#closed();
+  }
+
+  delete(key: string, revision?: number): Promise<void> {
+    return this.#t.open ? this.#b.delete(key, revision) : this.#closed();
+  }
+
+  list(prefix: string): Promise<KvEntry[]> {
+    return this.#t.open ? this.#b.list(prefix) : this.#closed();
+  }
+
+  watch(prefix: string, onEntry: (e: KvEntry) => void): Promise<Stoppable> {
+    if (!this.#t.open) return this.#closed();
+    return this.#b.watch(prefix, (e) => {
+      if (this.#t.open) onEntry(e);
+    });
   }
 }
 

@@ -7,20 +7,24 @@ import type { RemoteSpawnRequest } from '../shard/remote.js';
 import type { ThreadRuntime } from '../shard/thread-runtime.js';
 import type { Connections } from './connections.js';
 import type { GlobalNames } from './global-names.js';
+import type { NodeWatchers } from './node-watchers.js';
 import type { RemoteSpawns } from './remote-spawns.js';
 
 type Done = (ok: boolean, value: unknown) => void;
 
 export class NodeRequests {
   readonly #rt: ThreadRuntime;
+  /** This node's name. */
+  readonly #self: string;
   readonly #conns: Connections;
   readonly #spawns: RemoteSpawns;
   readonly #names: GlobalNames;
-  readonly #watchers: Map<string, Set<Pid>>;
+  readonly #watchers: NodeWatchers;
   readonly #nodes: () => NodeInfo[];
 
-  constructor(rt: ThreadRuntime, conns: Connections, spawns: RemoteSpawns, names: GlobalNames, watchers: Map<string, Set<Pid>>, nodes: () => NodeInfo[]) {
+  constructor(rt: ThreadRuntime, self: string, conns: Connections, spawns: RemoteSpawns, names: GlobalNames, watchers: NodeWatchers, nodes: () => NodeInfo[]) {
     this.#rt = rt;
+    this.#self = self;
     this.#conns = conns;
     this.#spawns = spawns;
     this.#names = names;
@@ -56,13 +60,13 @@ export class NodeRequests {
         return;
       case 'monitor_node': {
         const { name, watcher } = arg as { name: string; watcher: Pid };
-        if (this.#conns.byName(name)?.state === 'up') {
-          let set = this.#watchers.get(name);
-          if (set === undefined) this.#watchers.set(name, (set = new Set()));
-          set.add(watcher);
-        } else {
-          this.#rt.delivery.sendQuiet(watcher, { type: 'nodedown', node: name });
+        // Our own node is never down to itself while it runs (as in Erlang): nothing to watch.
+        if (name === this.#self) {
+          done(true, null);
+          return;
         }
+        if (this.#conns.byName(name)?.state === 'up') this.#watchers.add(name, watcher);
+        else this.#rt.delivery.sendQuiet(watcher, { type: 'nodedown', node: name });
         done(true, null);
         return;
       }

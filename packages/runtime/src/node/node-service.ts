@@ -12,6 +12,7 @@ import { Connections, type DownReason } from './connections.js';
 import { GlobalNames } from './global-names.js';
 import { Inbound } from './inbound.js';
 import { NodeRequests } from './node-requests.js';
+import { NodeWatchers } from './node-watchers.js';
 import type { Member, Membership } from './membership.js';
 import type { ResolvedNodeOptions } from './node-options.js';
 import type { NodeTransport, TransportEvent } from './node-transport.js';
@@ -51,8 +52,7 @@ export class NodeService {
   readonly #inbound: Inbound;
   readonly #spawns: RemoteSpawns;
   #global: GlobalNames | null = null;
-  /** monitorNode watchers, by node name. */
-  readonly #nodeWatchers = new Map<string, Set<Pid>>();
+  readonly #nodeWatchers: NodeWatchers;
   /** Peers we wait for at start (members listed when we joined). */
   readonly #settling = new Set<Peer>();
   #settled: (() => void) | null = null;
@@ -73,6 +73,7 @@ export class NodeService {
     this.#events = events;
     this.#metrics = rt.metrics.nodeMetrics();
     this.#refs = new ProxyRefs(() => rt.state.newRef());
+    this.#nodeWatchers = new NodeWatchers(rt);
     this.#conns = new Connections(t, this.names, this.me, o, this.#metrics, {
       up: (p) => this.#onUp(p),
       down: (p, reason, lost, queued, wasUp) => this.#onDown(p, reason, lost, queued, wasUp),
@@ -80,7 +81,7 @@ export class NodeService {
         this.#flushRingsSoon();
         return this.#inbound.apply(p, frame, start, tp);
       },
-    }, nodeReports(this.#metrics, (dl) => this.#events.deadLetter(dl)));
+    }, nodeReports(this.#metrics, (dl) => this.#events.deadLetter(dl), (p, id, err) => this.#spawns.failOne(p, id, err)));
     this.#spawns = new RemoteSpawns(rt, this.#conns, this.#refs, o.root);
     this.#inbound = new Inbound(rt, this.#refs, {
       spawn: (p, id, spec) => this.#spawns.serve(p, id, spec),
@@ -111,18 +112,21 @@ export class NodeService {
     const rt = this.#rt;
     this.#global = new GlobalNames(await t.kv(this.names.namesBucket), rt);
     await this.#global.start();
+    this.#nodeWatchers.start();
     t.subscribe(this.names.data(this.me.id), (m) => this.#conns.onMessage(m));
     t.subscribe(this.names.ping(this.me.id), (m) => m.respond(new Uint8Array(0)));
     t.onEvent((e) => this.#onTransport(e));
     rt.state.remote = (kind, to, a, b, c, d) => this.#outbound(kind, to, a, b, c, d);
-    const requests = new NodeRequests(rt, this.#conns, this.#spawns, this.#global, this.#nodeWatchers, () => this.nodes());
+    const requests = new NodeRequests(rt, this.me.name, this.#conns, this.#spawns, this.#global, this.#nodeWatchers, () => this.nodes());
     rt.state.hooks.nodeRequest = (kind, arg, _thread, done) => requests.handle(kind, arg, done);
     rt.state.hooks.shardDown = (shard, below) => {
       for (const p of this.#conns.peers.values()) if (p.state !== 'down') this.#conns.push(p, W_SHARD_DOWN, shard, below, null, null, null);
     };
-    await this.#members.enter();
+    // Read before enter, which forgets it once our entry has taken over the dead node's.
     const replaced = this.#members.replaced;
-    if (replaced !== null) await this.#global.purgeNode(replaced.id);
+    await this.#members.enter();
+    // Awaited, so that its names are free once start resolves; a store that fails now is asked again later.
+    if (replaced !== null) await this.#global.purgeNode(replaced.id, true).catch(() => this.#global!.purgeSoon(replaced.id, true));
     for (const { member, revision } of await this.#members.list()) {
       const p = this.#onJoin(member, revision);
       // It may have connected to us already (it saw our entry first).
@@ -186,6 +190,7 @@ export class NodeService {
     } finally {
       clearTimeout(timer);
       this.#global?.stop();
+      this.#nodeWatchers.stop();
       await this.#t.close();
     }
   }
@@ -219,7 +224,7 @@ export class NodeService {
       if (old.name !== m.name || old.id === m.id || !old.member) continue;
       old.member = false;
       this.#conns.declareDown(old, 'replaced');
-      void this.#global?.purgeNode(old.id).catch(() => {}); // (each survivor tries: another may free them)
+      this.#global?.purgeSoon(old.id); // (each survivor tries: another may free them)
     }
     const p = this.#conns.ensure(m.id, m.name, m.creation);
     p.member = true;
@@ -319,11 +324,9 @@ export class NodeService {
     const s = this.#rt.state;
     for (let t = 1; t < s.threads; t++) s.transport.emit1(t, OP_NODE_DOWN, p.id);
     this.#rt.remote.onNodeDown(p.id);
-    const watchers = this.#nodeWatchers.get(p.name);
-    this.#nodeWatchers.delete(p.name);
-    if (watchers !== undefined) for (const w of watchers) this.#rt.delivery.sendQuiet(w, { type: 'nodedown', node: p.name });
+    this.#nodeWatchers.fire(p.name);
     if (reason === 'timeout' || reason === 'disconnected') void this.#confirmDead(p);
-    else if (reason === 'left' || reason === 'removed' || reason === 'replaced') void this.#global?.purgeNode(p.id).catch(() => {});
+    else if (reason === 'left' || reason === 'removed' || reason === 'replaced') this.#global?.purgeSoon(p.id);
     if (wasUp) this.#events.down({ ...info(p), reason, unconfirmed: lost });
     this.#settle(p);
   }
@@ -345,7 +348,7 @@ export class NodeService {
       p.member = false;
       await this.#members.purge(p.name, p.liveRevision).catch(() => {});
     }
-    await this.#global?.purgeNode(p.id).catch(() => {});
+    this.#global?.purgeSoon(p.id);
   }
 
   #settle(p: Peer): void {

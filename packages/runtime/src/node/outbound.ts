@@ -5,11 +5,12 @@ import { relay } from '../codec/prepare.js';
 import type { NodeMetricsWriter } from '@joerl/telemetry/internal';
 import type { Pid } from '../actor/pid.js';
 import type { DeadLetter } from '../shard/protocol.js';
-import { CallFailedError, toWireError } from '../errors.js';
-import { R_REPLY, R_SEND, R_SEND_TP } from '../shard/remote-ops.js';
+import { InvalidArgumentError } from '../errors.js';
+import { R_SEND, R_SEND_TP } from '../shard/remote-ops.js';
 import type { NodeTransport } from './node-transport.js';
 import type { Peer } from './peer.js';
-import { type ClusterNames, F_DATA, F_HELLO, W_ARITY, isMessageOp } from './wire.js';
+import { standIn } from './stand-ins.js';
+import { type ClusterNames, F_DATA, F_HELLO, W_ARITY, W_SPAWN, isMessageOp } from './wire.js';
 
 /** Fields an op has in a peer's queue (R_SEND_TP keeps its traceparent there until it becomes a header). */
 export function queueArity(kind: number): number {
@@ -24,15 +25,24 @@ export interface OutboundReports {
   dropped(peer: Peer, op: unknown[], reason: 'serialization_error' | 'write_failed', err: unknown): void;
 }
 
-/** The node's reports: messages counted per peer; a dropped message is a failed send and a dead letter. */
-export function nodeReports(metrics: NodeMetricsWriter, deadLetter: (dl: DeadLetter) => void): OutboundReports {
+/**
+ * The node's reports: messages counted per peer; a dropped message is a
+ * failed send and a dead letter; a dropped spawn request fails that spawn
+ * (`failSpawn`, with its request id): no answer can come.
+ */
+export function nodeReports(metrics: NodeMetricsWriter, deadLetter: (dl: DeadLetter) => void, failSpawn: (peer: Peer, id: number, err: Error) => void): OutboundReports {
   return {
     sent: (p, n) => {
       if (n > 0) metrics.remoteSent(p.name, n);
     },
-    dropped: (p, op, reason) => {
+    dropped: (p, op, reason, err) => {
       metrics.remoteFailed(p.name, reason, 1);
       if (reason === 'serialization_error') metrics.serializationError();
+      if (op[0] === W_SPAWN) {
+        const what = reason === 'write_failed' ? `was ${(err as Error).message}; pass less in its args (send the rest as messages), or raise the servers' max_payload` : 'cannot be encoded';
+        failSpawn(p, op[1] as number, new InvalidArgumentError(`a spawn on node ${p.name} could not be sent: its request ${what}`));
+        return;
+      }
       if (op[0] !== R_SEND && op[0] !== R_SEND_TP) return;
       const tooLarge = reason === 'write_failed';
       deadLetter({ to: op[1] as Pid, message: tooLarge ? op[2] : '[unencodable message]', reason: tooLarge ? 'payload_too_large' : 'unencodable', shard: 0 });
@@ -45,7 +55,7 @@ export class Outbound {
   readonly #names: ClusterNames;
   readonly #self: { id: number; name: string; creation: number };
   readonly #reports: OutboundReports;
-  /** An error reply standing in for one that could not go is being framed (see replyFailed). */
+  /** An op standing in for one that could not go is being framed (see stand-ins.ts). */
   #replacing = false;
 
   constructor(t: NodeTransport, names: ClusterNames, self: { id: number; name: string; creation: number }, reports: OutboundReports) {
@@ -122,25 +132,6 @@ export class Outbound {
     this.#reports.sent(peer, messages);
   }
 
-  /**
-   * A reply that cannot go out (over the servers' max payload, or no longer
-   * encodable): its caller on that node would wait out its timeout, so it
-   * gets an error reply instead, which always fits.
-   */
-  #replyFailed(peer: Peer, op: unknown[], reason: 'serialization_error' | 'write_failed'): void {
-    const detail =
-      reason === 'write_failed'
-        ? `its reply was over the servers' max payload of ${this.#t.maxPayload} bytes (reply with less, or raise the servers' max_payload)`
-        : 'its reply could not be encoded';
-    const why = new CallFailedError(`a process on node ${this.#self.name}`, 'reply_dropped', detail);
-    this.#replacing = true;
-    try {
-      this.#frame(peer, [R_REPLY, op[1], op[2], false, toWireError(why), op[5]]);
-    } finally {
-      this.#replacing = false;
-    }
-  }
-
   /** A frame that could not go out whole: halves, down to the one op that cannot, which is reported and dropped. */
   #split(peer: Peer, ops: unknown[], headers: ReadonlyMap<string, string> | undefined, reason: 'serialization_error' | 'write_failed'): void {
     const starts: number[] = [];
@@ -148,8 +139,15 @@ export class Outbound {
     if (starts.length <= 1) {
       const err = reason === 'write_failed' ? new Error(`over the servers' max payload of ${this.#t.maxPayload} bytes`) : new Error('cannot be encoded');
       this.#reports.dropped(peer, ops, reason, err);
-      // (Not for the error reply itself: it always fits, but never loop.)
-      if (ops[0] === R_REPLY && !this.#replacing) this.#replyFailed(peer, ops, reason);
+      // (Not for a stand-in itself: it always fits, but never loop.)
+      const instead = this.#replacing ? null : standIn(ops, this.#self.name, reason === 'write_failed', this.#t.maxPayload);
+      if (instead === null) return;
+      this.#replacing = true;
+      try {
+        this.#frame(peer, instead);
+      } finally {
+        this.#replacing = false;
+      }
       return;
     }
     const mid = starts[starts.length >> 1]!;

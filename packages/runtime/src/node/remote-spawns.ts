@@ -68,6 +68,15 @@ export class RemoteSpawns {
     }
   }
 
+  /** Request `id` to `peer` could not be sent: that spawn fails with `err`. */
+  failOne(peer: Peer, id: number, err: Error): void {
+    const p = this.#pending.get(id);
+    if (p === undefined) return;
+    this.#pending.delete(id);
+    peer.spawns.delete(id);
+    p.done(false, err);
+  }
+
   /** `peer` went down: its unanswered spawns fail. */
   failPeer(peer: Peer): void {
     for (const id of peer.spawns) {

@@ -111,7 +111,7 @@ export class Inbox<M = unknown> {
     this.#rt.reply(from, false, toWireError(error));
   }
 
-  /** Watches the connection to node `name`: one `{ type: 'nodedown', node }` message when it is lost (at once if it is not connected). */
+  /** Watches the connection to node `name`: one `{ type: 'nodedown', node }` message when it is lost (at once if it is not connected; never for this node's own name). */
   monitorNode(name: string): void {
     clusterOps.monitorNode(this.#rt, this.#p.pid, name);
   }

@@ -2,8 +2,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type ActorSystem, type Inbox, MemoryHub, NameTakenError, NotANodeError, ActorSystem as System } from '@joerl/runtime';
-import { PROBE, expect, expectReport } from '../helpers.ts';
-import { connected, memoryNode } from './helpers.ts';
+import { EVENT_TIMEOUT_MS, PROBE, expect, expectReport } from '../helpers.ts';
+import { connected, down, memoryNode, memoryNodeT } from './helpers.ts';
 
 const test = suite('nodes: global names');
 let hub: MemoryHub;
@@ -90,6 +90,78 @@ test('the last node to go frees its names: a node started after it finds none an
     assert.ok((await next.whereisGlobal('lonely'))?.equals(taker));
   } finally {
     await next.shutdown();
+  }
+});
+
+test('a node killed and started again under its name, alone in its cluster, frees its earlier life\'s names at start', async () => {
+  const alone = new MemoryHub();
+  const first = await memoryNodeT(alone, 'a');
+  const next = { system: null as ActorSystem | null };
+  try {
+    const holder = first.system.inbox();
+    await first.system.registerGlobal('leader', holder.pid);
+    alone.kill(first.t);
+    // Nobody else is left to free the name: the new life must, before its start resolves.
+    next.system = await memoryNode(alone, 'a');
+    assert.is(await next.system.whereisGlobal('leader'), undefined, 'the dead life still holds the name');
+    const taker = next.system.inbox();
+    await next.system.registerGlobal('leader', taker.pid);
+    assert.ok((await next.system.whereisGlobal('leader'))?.equals(taker.pid));
+  } finally {
+    await next.system?.shutdown();
+    await first.system.shutdown();
+  }
+});
+
+test('a dead node\'s names are freed even when the bucket fails the first time: the survivor asks again', async () => {
+  const flaky = new MemoryHub();
+  const ta = flaky.connect('joerl:test:a');
+  // a's names bucket refuses one delete (a NATS blip), and says when a delete went through.
+  let failNext = false;
+  let deleted!: () => void;
+  const freed = new Promise<void>((resolve) => (deleted = resolve));
+  const kv = ta.kv.bind(ta);
+  ta.kv = async (bucket: string) => {
+    const b = await kv(bucket);
+    if (!bucket.endsWith('_names')) return b;
+    return {
+      get: (k) => b.get(k),
+      create: (k, v) => b.create(k, v),
+      update: (k, v, r) => b.update(k, v, r),
+      list: (p) => b.list(p),
+      watch: (p, on) => b.watch(p, on),
+      delete: async (k, r) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('the store did not answer');
+        }
+        await b.delete(k, r);
+        deleted();
+      },
+    };
+  };
+  const sa = await memoryNode(flaky, 'a', { transport: ta });
+  const b = await memoryNodeT(flaky, 'b');
+  try {
+    await connected(sa, 'b');
+    const held = b.system.inbox();
+    await b.system.registerGlobal('flaky', held.pid);
+    assert.ok((await sa.whereisGlobal('flaky'))?.equals(held.pid));
+    failNext = true;
+    const gone = down(sa, 'b');
+    flaky.kill(b.t);
+    await gone;
+    // (The bound only ends the old behaviour: the failed delete was never tried again.)
+    let timer: NodeJS.Timeout | undefined;
+    const never = new Promise<void>((_, reject) => (timer = setTimeout(() => reject(new Error('the name was never freed')), EVENT_TIMEOUT_MS)));
+    await Promise.race([freed, never]).finally(() => clearTimeout(timer));
+    assert.is(failNext, false, 'the first delete was refused');
+    const taker = sa.inbox();
+    await sa.registerGlobal('flaky', taker.pid);
+    assert.ok((await sa.whereisGlobal('flaky'))?.equals(taker.pid));
+  } finally {
+    await sa.shutdown();
+    await b.system.shutdown();
   }
 });
 

@@ -1,8 +1,8 @@
 // Joining a cluster: node ids and creations, nodes(), nodeUp/nodeDown, names taken, restarts that never alias old pids.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MemoryHub, NodeNameTakenError, Pid, isDownMessage } from '@joerl/runtime';
-import { PROBE, expect, expectReport } from '../helpers.ts';
+import { type DeadLetter, MemoryHub, NodeNameTakenError, Pid, isDownMessage, isNodeDownMessage } from '@joerl/runtime';
+import { PROBE, assertNoneQueued, expect, expectReport } from '../helpers.ts';
 import { assertNames, connected, down, memoryNode } from './helpers.ts';
 
 const test = suite('nodes: joining');
@@ -87,6 +87,36 @@ test('a restarted node has a new id and the next creation: pids of the old one n
     assert.ok(d.reason === 'shutdown' || d.reason?.value === 'noconnection', `got ${JSON.stringify(d.reason)}`);
   } finally {
     await b2.shutdown();
+    await a.shutdown();
+  }
+});
+
+test('monitorNode: watchers that exit before the node goes are forgotten (no dead letters then); a node never reports itself down', async () => {
+  const hub = new MemoryHub();
+  const a = await memoryNode(hub, 'a');
+  const b = await memoryNode(hub, 'b');
+  try {
+    await connected(a, 'b');
+    const letters: DeadLetter[] = [];
+    a.on('deadLetter', (dl: DeadLetter) => {
+      if (isNodeDownMessage(dl.message)) letters.push(dl);
+    });
+    for (let i = 0; i < 100; i++) {
+      const shortLived = a.inbox();
+      shortLived.monitorNode('b');
+      shortLived.close();
+    }
+    const live = a.inbox();
+    live.monitorNode('a');
+    live.monitorNode('b');
+    const gone = down(a, 'b');
+    await b.shutdown();
+    await gone;
+    await expect(live, (m) => isNodeDownMessage(m) && m.node === 'b', 'nodedown of b');
+    await assertNoneQueued(live, (m) => isNodeDownMessage(m) && m.node === 'a', 'a nodedown of our own node');
+    assert.is(letters.length, 0, 'a nodedown went to a watcher that had exited');
+  } finally {
+    await b.shutdown();
     await a.shutdown();
   }
 });

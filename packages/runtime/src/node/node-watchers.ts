@@ -1,0 +1,94 @@
+// monitorNode watchers, by node name: each watcher monitored while it waits, so one that exits first is forgotten.
+
+import { isDownMessage } from '../actor/messages.js';
+import { type Pid, pidKey } from '../actor/pid.js';
+import type { Proc } from '../actor/proc.js';
+import type { ThreadRuntime } from '../shard/thread-runtime.js';
+
+interface Watcher {
+  pid: Pid;
+  /** Our monitor of it. */
+  ref: number;
+  /** The nodes it waits on. */
+  nodes: Set<string>;
+}
+
+/**
+ * Who waits for `{ type: 'nodedown' }` of which node. A process that calls
+ * monitorNode and exits before that node goes down is dropped at its exit:
+ * short-lived callers would otherwise pile up for the node's lifetime, and
+ * each would be a dead letter when it finally went.
+ */
+export class NodeWatchers {
+  readonly #rt: ThreadRuntime;
+  readonly #byPid = new Map<number | string, Watcher>();
+  readonly #byNode = new Map<string, Set<Watcher>>();
+  readonly #byRef = new Map<number, Watcher>();
+  /** A main-thread process that monitors the watchers (its DOWNs say who exited). */
+  #self: Proc | null = null;
+
+  constructor(rt: ThreadRuntime) {
+    this.#rt = rt;
+  }
+
+  start(): void {
+    const self = (this.#self = this.#rt.createInbox());
+    const loop = async (): Promise<void> => {
+      for (;;) {
+        const m = await this.#rt.receive(self, isDownMessage, undefined);
+        if (!isDownMessage(m)) continue;
+        const w = this.#byRef.get(m.ref);
+        if (w !== undefined) this.#forget(w);
+      }
+    };
+    loop().catch(() => {}); // ends when our process closes at shutdown
+  }
+
+  stop(): void {
+    if (this.#self !== null) this.#rt.exitProc(this.#self, 'normal');
+  }
+
+  /** `pid` waits for node `name` to go down (once, however often it asks). */
+  add(name: string, pid: Pid): void {
+    const key = pidKey(pid);
+    let w = this.#byPid.get(key);
+    if (w === undefined) {
+      w = { pid, ref: this.#rt.monitor(this.#self!, pid), nodes: new Set() };
+      this.#byPid.set(key, w);
+      this.#byRef.set(w.ref, w);
+    }
+    w.nodes.add(name);
+    let set = this.#byNode.get(name);
+    if (set === undefined) this.#byNode.set(name, (set = new Set()));
+    set.add(w);
+  }
+
+  /** Node `name` went down: each of its watchers is told, once. */
+  fire(name: string): void {
+    const set = this.#byNode.get(name);
+    if (set === undefined) return;
+    this.#byNode.delete(name);
+    for (const w of set) {
+      this.#rt.delivery.sendQuiet(w.pid, { type: 'nodedown', node: name });
+      w.nodes.delete(name);
+      if (w.nodes.size === 0) this.#forget(w);
+    }
+  }
+
+  /** Watchers held now (tests). */
+  get size(): number {
+    return this.#byPid.size;
+  }
+
+  #forget(w: Watcher): void {
+    this.#byPid.delete(pidKey(w.pid));
+    this.#byRef.delete(w.ref);
+    this.#rt.demonitor(this.#self!, w.ref);
+    for (const n of w.nodes) {
+      const set = this.#byNode.get(n);
+      set?.delete(w);
+      if (set?.size === 0) this.#byNode.delete(n);
+    }
+    w.nodes.clear();
+  }
+}
