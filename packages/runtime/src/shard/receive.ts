@@ -47,6 +47,18 @@ export class Receive {
   offer(p: Proc, msg: unknown): boolean {
     const rs = p.receivers;
     if (rs === null) return false;
+    const frame = this.s.frame;
+    if (frame.ops === null) return this.offerTo(p, rs, msg);
+    // The matches are actor code run in the middle of a ring frame: if one never returns, the frame's messages from here on are counted.
+    frame.enter();
+    try {
+      return this.offerTo(p, rs, msg);
+    } finally {
+      frame.leave();
+    }
+  }
+
+  private offerTo(p: Proc, rs: PendingReceive[], msg: unknown): boolean {
     for (let i = 0; i < rs.length; i++) {
       const r = rs[i]!;
       let ok: boolean;

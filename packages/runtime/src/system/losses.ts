@@ -3,7 +3,7 @@
 import { Pid } from '../actor/pid.js';
 import { frameDecoder } from '../codec/ring-codec.js';
 import { LOST, setFrameItems } from '../codec/side-items.js';
-import { DROPPED, QUEUED, THREAD_STRIDE_I32, UNSENT } from '../ring/control-block.js';
+import { DROPPED, FRAME_LEFT, QUEUED, THREAD_STRIDE_I32, UNSENT } from '../ring/control-block.js';
 import { RAW_TAG } from '../ring/layout.js';
 import { RingReader } from '../ring/ring.js';
 import { wakeThread } from '../ring/wait.js';
@@ -20,20 +20,27 @@ export interface MessagesLost {
   /** `shard_down`: the shard died. `shutdown`: `shutdown()` found them. */
   reason: 'shard_down' | 'shutdown';
   /**
-   * Sent with `send` and waiting in its mailboxes. At shutdown, also those
-   * still in the rings into it and those it could not deliver once its own
-   * shutdown had begun.
+   * Sent with `send` and waiting in its mailboxes, or in the ring frame it
+   * was dispatching when actor code run from there (a terminate, an init, a
+   * receive's match) never returned. At shutdown, also those still in the
+   * rings into it and those it could not deliver once its own shutdown had
+   * begun.
    */
   queued: number;
   /** Sent by its actors to other threads, still in its outgoing buffers: they never reached a ring. */
   unsent: number;
 }
 
-/** Reads thread `t`'s loss counters and zeroes them (the thread has ended; a new incarnation starts from 0). */
+/**
+ * Reads thread `t`'s loss counters and zeroes them (the thread has ended; a
+ * new incarnation starts from 0): what waited in its mailboxes, what it
+ * dropped once its shutdown began, and the messages of a ring frame whose
+ * dispatch actor code cut short (FRAME_LEFT, see shard/frame-cursor.ts).
+ */
 export function takeLosses(ctl: Int32Array, t: number, reason: MessagesLost['reason']): MessagesLost {
   const base = t * THREAD_STRIDE_I32;
   // Atomics only to read what a thread that has ended wrote with plain stores (once per death, not per message).
-  const queued = Atomics.exchange(ctl, base + QUEUED, 0) + Atomics.exchange(ctl, base + DROPPED, 0);
+  const queued = Atomics.exchange(ctl, base + QUEUED, 0) + Atomics.exchange(ctl, base + DROPPED, 0) + Atomics.exchange(ctl, base + FRAME_LEFT, 0);
   const unsent = Atomics.exchange(ctl, base + UNSENT, 0);
   return { shard: t, reason, queued, unsent };
 }
