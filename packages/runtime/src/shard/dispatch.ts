@@ -47,7 +47,7 @@ import {
   type SpawnRequest,
   unknownMessage,
 } from './protocol.js';
-import type { Report } from './report-sink.js';
+import type { Shipped } from './report-sink.js';
 import type { Remote } from './remote.js';
 import type { ShardState } from './shard-state.js';
 import type { Spawner } from './spawn.js';
@@ -167,7 +167,7 @@ export class Dispatcher {
           break;
         }
         case OP_REPORT:
-          s.hooks.report?.(ops[i + 1] as Report);
+          s.hooks.report?.(ops[i + 1] as Shipped);
           break;
         case OP_SPAN_START:
           s.hooks.spanStarted?.(from, ops[i + 1]);

@@ -25,7 +25,7 @@ import { ProcTable } from './proc-table.js';
 import type { ShardObserver } from './observer.js';
 import { type DeadLetter, OP_REPORT, type ShardInit, type ThreadConfig } from './protocol.js';
 import { NO_REMOTE, type RemoteSink } from './remote-ops.js';
-import { type Report, ReportSink } from './report-sink.js';
+import { ReportSink, type Shipped } from './report-sink.js';
 import type { Scheduler } from './scheduler.js';
 import { SliceClock } from './slice-clock.js';
 import type { LinkHost, Transport } from './transport.js';
@@ -34,8 +34,8 @@ import type { LinkHost, Transport } from './transport.js';
 export interface RuntimeHooks {
   /** Main thread: a message could not be delivered (from any thread). */
   deadLetter?(dl: DeadLetter): void;
-  /** Main thread: a crash or supervisor report (from any thread). */
-  report?(r: Report): void;
+  /** Main thread: a crash or supervisor report, or a count of lost messages (from any thread). */
+  report?(r: Shipped): void;
   /** Main thread: the offload pool. */
   offload?: OffloadRunner;
   /** Main thread: thread `thread` announced a metric series. */

@@ -88,8 +88,8 @@ export class ThreadRuntime implements ActorHost {
     this.router.dispatchWith(dispatch.dispatch);
     s.transport = new Transport(init.thread, init.threads, init.rings, s.ctl.i32, { ...init.config, records: init.records }, dispatch.dispatchFrame, (dest, op) => this.delivery.onUnencodableOp(dest, op));
     if (local.links !== undefined) s.transport.links = local.links;
-    // A message this thread's previous life had begun to read is lost (see MID_MESSAGE_INDEX): a failed send.
-    s.transport.input.onDropped = () => s.observer.sendsLost('shard_down', 1);
+    // A message this thread's previous life had begun to read is lost (see MID_MESSAGE_INDEX): its sends are reported as messagesLost.
+    s.transport.input.onDropped = (messages) => s.reports.lost(messages);
     setBigPayloadThreshold(init.config.bigPayloadThreshold);
     // One observer for the thread's life: the real one only when something listens.
     this.telemetry = observes(init) ? telemetryObserver(s, init, local) : null;

@@ -178,6 +178,14 @@ test('on a node, a dead letter for a shard given up on names the very pid sent t
     assert.ok((d.to as Pid).equals(h), `${String(d.to)} is ${String(h)}`);
   }));
 
+test('a message larger than the ring sent to a shard the system gave up on: read over several drains, reported whole', () =>
+  withSystem({ threads: 2, restartShards: false, ringBytes: 64 * 1024 }, async (system) => {
+    const big = 'x'.repeat(300_000);
+    const { h, d } = await sendToGivenUp(system, system.inbox(), { big });
+    assert.ok((d.to as Pid).equals(h));
+    assert.is((d.message as { big: string }).big, big);
+  }));
+
 test('shutdown() counts what is still queued, and reports it (messagesLost, shutdown)', async () => {
   const system = await ActorSystem.start({ threads: 2 });
   const inbox = system.inbox();
