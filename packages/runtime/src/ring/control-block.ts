@@ -32,6 +32,9 @@
  *                  not reported one by one)
  *     SLICING      1 while thread t runs a slice, from before its poll (plain writes by t; the
  *                  drain's: a slice may hold a frame it has read and not yet delivered)
+ *     FRAME_LEFT   messages of the ring frame t is dispatching that are not delivered yet, written
+ *                  only while actor code runs in the middle of it (a terminate, an init, a receive's
+ *                  match; plain writes by t, see shard/frame-cursor.ts); read by main when t ends
  *   and in thread 0's second line only:
  *     STOPPING     1 once shutdown() began: supervisors stop restarting
  *   then a BigInt64 region, one 64-byte line per thread:
@@ -56,6 +59,7 @@ export const QUEUED = 23;
 export const UNSENT = 24;
 export const DROPPED = 25;
 export const SLICING = 26;
+export const FRAME_LEFT = 27;
 
 export const THREAD_STRIDE_I64 = 8;
 export const SERIAL = 0;

@@ -18,11 +18,13 @@
  * WRITE and READ are free-running 32-bit byte counters (they wrap at 2^32, which
  * the power-of-two capacity divides); position = counter & (capacity - 1).
  *
- * Frame: [u32 header][u32 tag, if SIDE_FLAG][payload, padded to a multiple of 4]
+ * Frame: [u32 header][u32 tag, if SIDE_FLAG][u32 count, if COUNT_FLAG][payload, padded to a multiple of 4]
  *   header = payload length, with MORE_FLAG set when the payload continues
  *            in the next frame (messages larger than a quarter of the ring),
- *            and SIDE_FLAG on the first frame of a message whose side items
- *            were posted on the pair's port; the tag is that port's generation
+ *            SIDE_FLAG on the first frame of a message whose side items
+ *            were posted on the pair's port (the tag is that port's generation),
+ *            and COUNT_FLAG on the first frame of a message that continues:
+ *            the count is how many sent messages the whole of it carries
  *   header = PAD   -> the rest of the data region is unused; go to its start
  *   header = RESET -> the producer restarted; drop any half-assembled message
  */
@@ -50,11 +52,15 @@ export const PORT_GEN_INDEX = 28;
 /** Int32 index: 1 once the consumer holds this ring (its producer holds other output back until then). */
 export const ATTACHED_INDEX = 29;
 /**
- * Int32 index: 1 while the consumer has freed the first frames of a message
- * that continues (MORE_FLAG) and not yet its last. A reader that starts on
+ * Int32 index: non-zero while the consumer has freed the first frames of a
+ * message that continues (MORE_FLAG) and not yet its last: 1 + the sent
+ * messages it carries (its first frame's count). A reader that starts on
  * the ring (a restarted consumer, the main thread draining a dead one's)
- * finds it set and skips to the end of that message, counting it lost: its
- * first bytes went with the reader that freed them.
+ * finds it set and skips to the end of that message: its first bytes went
+ * with the reader that freed them. When that end comes, the reader reports
+ * the count lost: until the producer has published it, the producer counts
+ * them as unsent (a producer that dies first reports them, and its
+ * successor's RESET ends the skip without a count).
  */
 export const MID_MESSAGE_INDEX = 30;
 /** Int32 slots of the ring header. */
@@ -65,6 +71,8 @@ export const RING_HEADER_BYTES = 128;
 export const MORE_FLAG = 0x8000_0000;
 /** Header bit: a u32 tag (the side-channel generation) precedes the payload. */
 export const SIDE_FLAG = 0x4000_0000;
+/** Header bit: a u32 count (the sent messages of the whole message, which continues) precedes the payload, after the tag. */
+export const COUNT_FLAG = 0x2000_0000;
 /** Header value: skip to the start of the data region. */
 export const PAD = 0xffff_ffff;
 /** Header value: the producer (re)started; discard partial reassembly. */

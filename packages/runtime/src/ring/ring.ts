@@ -1,6 +1,6 @@
 // Single-producer single-consumer byte ring over a SharedArrayBuffer: framed writes, batched publish, fragment reassembly.
 
-import { MAX_CHUNK_DIVISOR, MID_MESSAGE_INDEX, MORE_FLAG, NEED_SPACE_INDEX, PAD, RAW_TAG, READ_INDEX, RESET, RING_HEADER_BYTES, RING_HEADER_I32, SIDE_FLAG, WRITE_INDEX } from './layout.js';
+import { COUNT_FLAG, MAX_CHUNK_DIVISOR, MID_MESSAGE_INDEX, MORE_FLAG, NEED_SPACE_INDEX, PAD, RAW_TAG, READ_INDEX, RESET, RING_HEADER_BYTES, RING_HEADER_I32, SIDE_FLAG, WRITE_INDEX } from './layout.js';
 
 /** The largest reassembly buffer a reader keeps between messages. */
 const KEEP_ASSEMBLY = 4 * 1024 * 1024;
@@ -81,11 +81,14 @@ export class RingWriter {
    * means the ring is full right now and nothing was written. After a false,
    * the consumer wakes our thread once it has freed space (NEED_SPACE).
    * A non-zero `tag` (the side-channel generation of the items posted for
-   * this message) goes with the message's first frame.
+   * this message) goes with the message's first frame, and so does `count`
+   * (>= 0) when that frame continues (`more`): the sent messages the whole
+   * message carries, for a reader that comes after one that freed this
+   * frame and died (see MID_MESSAGE_INDEX).
    */
-  tryWrite(payload: Uint8Array, more: boolean, tag = 0): boolean {
+  tryWrite(payload: Uint8Array, more: boolean, tag = 0, count = -1): boolean {
     const len = payload.length;
-    const extra = tag === 0 ? 0 : 4;
+    const extra = (tag === 0 ? 0 : 4) + (count < 0 ? 0 : 4);
     const need = 4 + extra + ((len + 3) & ~3);
     let pos = this.w & this.mask;
     const tail = this.cap - pos;
@@ -102,8 +105,9 @@ export class RingWriter {
       pos = 0;
     }
     if (free < need) return this.blocked();
-    this.u32[pos >>> 2] = (len | (more ? MORE_FLAG : 0) | (tag === 0 ? 0 : SIDE_FLAG)) >>> 0;
+    this.u32[pos >>> 2] = (len | (more ? MORE_FLAG : 0) | (tag === 0 ? 0 : SIDE_FLAG) | (count < 0 ? 0 : COUNT_FLAG)) >>> 0;
     if (tag !== 0) this.u32[(pos >>> 2) + 1] = tag;
+    if (count >= 0) this.u32[(pos >>> 2) + (tag === 0 ? 1 : 2)] = count;
     this.u8.set(payload, pos + 4 + extra);
     this.w = (this.w + need) | 0;
     return true;
@@ -125,12 +129,13 @@ export class RingWriter {
   }
 
   /**
-   * Whether a frame of `len` payload bytes (`tagged`: with a tag word) would
-   * be written now: tryWrite's own test, the padding of the ring's end
-   * included when the frame must start over at 0.
+   * Whether a frame of `len` payload bytes (`tagged`: with a tag word;
+   * `counted`: with a count word) would be written now: tryWrite's own
+   * test, the padding of the ring's end included when the frame must start
+   * over at 0.
    */
-  fits(len: number, tagged: boolean): boolean {
-    const need = (tagged ? 8 : 4) + ((len + 3) & ~3);
+  fits(len: number, tagged: boolean, counted = false): boolean {
+    const need = (tagged ? 8 : 4) + (counted ? 4 : 0) + ((len + 3) & ~3);
     const tail = this.cap - (this.w & this.mask);
     this.readSeen = Atomics.load(this.ctl, READ_INDEX);
     return this.cap - ((this.w - this.readSeen) >>> 0) >= (need > tail ? tail + need : need);
@@ -211,10 +216,12 @@ export class RingReader {
   touched = 0;
   /** Skipping the rest of a message an earlier reader of this ring began (see MID_MESSAGE_INDEX). */
   private skipping: boolean;
-  /** Called for each message skipped so (lost: its first bytes went with that reader). */
-  private readonly onDropped: (() => void) | null;
+  /** The sent messages it carries (the count its first frame gave, see COUNT_FLAG). */
+  private skipCount: number;
+  /** Called with that count (if not 0) once the skipped message has ended: its messages are lost, its first bytes went with that reader. */
+  private readonly onDropped: ((messages: number) => void) | null;
 
-  constructor(sab: SharedArrayBuffer, onDropped: (() => void) | null = null) {
+  constructor(sab: SharedArrayBuffer, onDropped: ((messages: number) => void) | null = null) {
     const cap = capacityOf(sab);
     this.mask = cap - 1;
     this.ctl = new Int32Array(sab, 0, RING_HEADER_BYTES / 4);
@@ -222,7 +229,9 @@ export class RingReader {
     this.u32 = new Uint32Array(sab, RING_HEADER_BYTES, cap / 4);
     this.i32 = new Int32Array(sab, RING_HEADER_BYTES, cap / 4);
     this.r = Atomics.load(this.ctl, READ_INDEX);
-    this.skipping = Atomics.load(this.ctl, MID_MESSAGE_INDEX) !== 0;
+    const mid = Atomics.load(this.ctl, MID_MESSAGE_INDEX);
+    this.skipping = mid !== 0;
+    this.skipCount = mid > 1 ? mid - 1 : 0;
     this.onDropped = onDropped;
   }
 
@@ -270,11 +279,13 @@ export class RingReader {
       }
       const more = (header & MORE_FLAG) !== 0;
       const tagged = (header & SIDE_FLAG) !== 0;
-      const len = (header & ~(MORE_FLAG | SIDE_FLAG)) >>> 0;
+      const len = (header & ~(MORE_FLAG | SIDE_FLAG | COUNT_FLAG)) >>> 0;
       const tag = tagged ? this.u32[(pos >>> 2) + 1]! : 0;
-      const start = pos + (tagged ? 8 : 4);
-      // A tagged frame's size counts its tag word.
-      const size = tagged ? len + 4 : len;
+      // The words between header and payload: a tag, a count (only on the first frame of a message that continues).
+      const extra = (header & (SIDE_FLAG | COUNT_FLAG)) === 0 ? 0 : (tagged ? 4 : 0) + ((header & COUNT_FLAG) !== 0 ? 4 : 0);
+      const start = pos + 4 + extra;
+      // A frame's size counts those words.
+      const size = len + extra;
       if (this.skipping) {
         // The rest of a message whose start an earlier reader freed: not a message on its own.
         this.release(size);
@@ -284,8 +295,10 @@ export class RingReader {
       if (more || this.partial !== null) {
         if (this.partial === null) {
           this.partialTag = tag;
-          // Before its bytes are freed: a reader that comes after this one must know it starts mid-message.
-          Atomics.store(this.ctl, MID_MESSAGE_INDEX, 1);
+          // Before its bytes are freed: a reader that comes after this one must know it starts mid-message,
+          // and how many messages went with us if we die before its end.
+          const count = (header & COUNT_FLAG) !== 0 ? this.u32[(start >>> 2) - 1]! : 0;
+          Atomics.store(this.ctl, MID_MESSAGE_INDEX, 1 + count);
         }
         this.append(start, len);
         if (!more) {
@@ -343,11 +356,13 @@ export class RingReader {
     Atomics.store(this.ctl, READ_INDEX, this.r);
   }
 
-  /** The message being skipped ended (`lost`: its last frame was read; false: the producer restarted). */
+  /** The message being skipped ended (`lost`: its last frame was read; false: the producer restarted, and counts what it had not finished). */
   private endSkip(lost: boolean): void {
+    const count = this.skipCount;
     this.skipping = false;
+    this.skipCount = 0;
     Atomics.store(this.ctl, MID_MESSAGE_INDEX, 0);
-    if (lost && this.onDropped !== null) this.onDropped();
+    if (lost && count > 0 && this.onDropped !== null) this.onDropped(count);
   }
 
   /** True (once) if the producer is blocked on a full ring: the caller should wake it. */

@@ -47,7 +47,7 @@ import {
   type SpawnRequest,
   unknownMessage,
 } from './protocol.js';
-import type { Report } from './report-sink.js';
+import type { Shipped } from './report-sink.js';
 import type { Remote } from './remote.js';
 import type { ShardState } from './shard-state.js';
 import type { Spawner } from './spawn.js';
@@ -93,14 +93,33 @@ export class Dispatcher {
     return carriedRoot(k[o]!, k[o + 1]!, k[o + 2]!, k[o + 3]!, n);
   }
 
+  /** Runs the ops of a ring frame from thread `from`, keeping its place for actor code run in the middle of it (see frame-cursor.ts). */
+  readonly dispatchFrame = (ops: unknown[], from: number): void => {
+    const cursor = this.s.frame;
+    // (Frames are not dispatched inside one another today; if one ever were, the outer one's place comes back after.)
+    const outer = cursor.ops;
+    const outerAt = cursor.at;
+    cursor.ops = ops;
+    try {
+      this.dispatch(ops, 0, ops.length, from);
+    } finally {
+      cursor.ops = outer;
+      cursor.at = outerAt;
+    }
+  };
+
   /** Runs ops[start..end) from thread `from`; the same code serves rings and this thread's own signal queue. */
   readonly dispatch = (ops: unknown[], start: number, end: number, from: number): void => {
     const { delivery, calls, exits, names, spawner, offload, remote } = this.t;
     const s = this.s;
     const procs = s.procs;
+    const cursor = s.frame;
+    // (A signal-queue run inside a frame's op leaves the frame's place as it is: that op is still the one running.)
+    const framed = ops === cursor.ops;
     let i = start;
     while (i < end) {
       const op = ops[i] as number;
+      if (framed) cursor.at = i;
       switch (op) {
         case OP_SEND:
           delivery.deliverSerial(ops[i + 1] as number, ops[i + 2], NaN, undefined);
@@ -148,7 +167,7 @@ export class Dispatcher {
           break;
         }
         case OP_REPORT:
-          s.hooks.report?.(ops[i + 1] as Report);
+          s.hooks.report?.(ops[i + 1] as Shipped);
           break;
         case OP_SPAN_START:
           s.hooks.spanStarted?.(from, ops[i + 1]);

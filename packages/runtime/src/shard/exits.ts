@@ -207,13 +207,17 @@ export class Exits {
       return;
     }
     let r: unknown;
+    // (Actor code, maybe in the middle of a ring frame: see frame-cursor.ts.)
+    this.s.frame.enter();
     try {
       r = b.terminate(reason, p.state, p.ctx as never);
     } catch (err) {
+      this.s.frame.leave();
       this.s.reports.crash(p, 'terminate', err);
       this.finish(p, panicReason(err));
       return;
     }
+    this.s.frame.leave();
     if (!isThenable(r)) {
       this.finish(p, reason);
       return;

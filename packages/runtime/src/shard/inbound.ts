@@ -27,7 +27,7 @@ export class Inbound {
    * producer: it holds its output to other threads until this ring is read
    * (see Transport's barrier).
    */
-  constructor(from: number, sab: SharedArrayBuffer, ctl: Int32Array, intake: SideIntake, onDropped: (() => void) | null = null) {
+  constructor(from: number, sab: SharedArrayBuffer, ctl: Int32Array, intake: SideIntake, onDropped: ((messages: number) => void) | null = null) {
     this.from = from;
     this.intake = intake;
     this.reader = new RingReader(sab, onDropped);

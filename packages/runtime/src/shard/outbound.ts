@@ -27,6 +27,8 @@ export interface Pending {
   side: SideBatch | null;
   /** The tag the message's first frame still has to carry (0: none, or already written). */
   tag: number;
+  /** Its first frame is written already (what is left continues it: no count word, see COUNT_FLAG). */
+  begun: boolean;
 }
 
 export class Outbound {

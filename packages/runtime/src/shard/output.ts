@@ -142,14 +142,14 @@ export class Output {
         o.unpublished += msgs;
         return;
       }
-      const rest = this.writeChunks(o, bytes, 0, tag);
+      const rest = this.writeChunks(o, bytes, 0, tag, msgs);
       if (rest === bytes.length) {
         o.unpublished += msgs;
         return;
       }
-      this.queue(o, { bytes: own(bytes, rest), offset: 0, msgs, side: null, tag: rest === 0 ? tag : 0 });
+      this.queue(o, { bytes: own(bytes, rest), offset: 0, msgs, side: null, tag: rest === 0 ? tag : 0, begun: rest !== 0 });
     } else {
-      this.queue(o, { bytes: own(bytes, 0), offset: 0, msgs, side, tag: raw });
+      this.queue(o, { bytes: own(bytes, 0), offset: 0, msgs, side, tag: raw, begun: false });
     }
   }
 
@@ -173,17 +173,23 @@ export class Output {
 
   /** Queues a RESET marker in front of everything (a restarted producer whose ring was full). */
   queueReset(o: Outbound): void {
-    o.overflow.unshift({ bytes: RESET_MARK, offset: 0, msgs: 0, side: null, tag: 0 });
+    o.overflow.unshift({ bytes: RESET_MARK, offset: 0, msgs: 0, side: null, tag: 0, begun: false });
     if (o.overflow.length === 1) this.overflowing++;
   }
 
-  /** Writes `bytes` from `offset` as chunks, `tag` on the first; returns how far it got. */
-  private writeChunks(o: Outbound, bytes: Uint8Array, offset: number, tag: number): number {
+  /**
+   * Writes `bytes` from `offset` as chunks, `tag` on the first, and `count`
+   * on the first too when it begins a message that continues (-1: the
+   * message began in an earlier frame); returns how far it got.
+   */
+  private writeChunks(o: Outbound, bytes: Uint8Array, offset: number, tag: number, count: number): number {
     const max = o.writer.maxChunk;
     while (offset < bytes.length) {
       const end = Math.min(bytes.length, offset + max);
-      if (!o.writer.tryWrite(bytes.subarray(offset, end), end < bytes.length, tag)) return offset;
+      const more = end < bytes.length;
+      if (!o.writer.tryWrite(bytes.subarray(offset, end), more, tag, more ? count : -1)) return offset;
       tag = 0;
+      count = -1;
       offset = end;
     }
     return offset;
@@ -205,8 +211,11 @@ export class Output {
         p.side = null;
       }
       const before = p.offset;
-      p.offset = this.writeChunks(o, p.bytes, p.offset, p.tag);
-      if (p.offset > before) p.tag = 0;
+      p.offset = this.writeChunks(o, p.bytes, p.offset, p.tag, p.begun ? -1 : p.msgs);
+      if (p.offset > before) {
+        p.tag = 0;
+        p.begun = true;
+      }
       o.overflowBytes -= p.offset - before;
       this.overflowTotal -= p.offset - before;
       if (p.offset < p.bytes.length) return;
@@ -222,7 +231,8 @@ export class Output {
     if (p.side !== null && !o.sideReady(p.side.kib, this.budgetKiB)) return false;
     // What drain writes first (a chunk, tagged if it is the batch's first), wrap included: free space the
     // chunk cannot use (a tail too short for it) kept the loop going round a write that could not happen.
-    return o.writer.fits(Math.min(o.writer.maxChunk, p.bytes.length - p.offset), p.tag !== 0);
+    const left = p.bytes.length - p.offset;
+    return o.writer.fits(Math.min(o.writer.maxChunk, left), p.tag !== 0, !p.begun && left > o.writer.maxChunk);
   }
 }
 

@@ -47,6 +47,18 @@ export class Receive {
   offer(p: Proc, msg: unknown): boolean {
     const rs = p.receivers;
     if (rs === null) return false;
+    const frame = this.s.frame;
+    if (frame.ops === null) return this.offerTo(p, rs, msg);
+    // The matches are actor code run in the middle of a ring frame: if one never returns, the frame's messages from here on are counted.
+    frame.enter();
+    try {
+      return this.offerTo(p, rs, msg);
+    } finally {
+      frame.leave();
+    }
+  }
+
+  private offerTo(p: Proc, rs: PendingReceive[], msg: unknown): boolean {
     for (let i = 0; i < rs.length; i++) {
       const r = rs[i]!;
       let ok: boolean;
@@ -58,7 +70,10 @@ export class Receive {
         return this.offer(p, msg);
       }
       if (ok) {
-        this.end(p, r);
+        // The match is user code: a send to its own process from there may
+        // have been offered first and taken this very receive. Then `msg`
+        // goes to the receives left, or to the mailbox, not nowhere.
+        if (!this.end(p, r)) return this.offer(p, msg);
         r.resolve(msg);
         return true;
       }
@@ -85,13 +100,19 @@ export class Receive {
     }
   }
 
-  private end(p: Proc, r: PendingReceive): void {
+  /** Ends receive `r` of `p`; false if it had ended already (its promise settled). */
+  private end(p: Proc, r: PendingReceive): boolean {
     const rs = p.receivers;
+    let pending = false;
     if (rs !== null) {
       const i = rs.indexOf(r);
-      if (i >= 0) rs.splice(i, 1);
+      if (i >= 0) {
+        rs.splice(i, 1);
+        pending = true;
+      }
       if (rs.length === 0) p.receivers = null;
     }
     if (r.timer !== 0) this.s.timers.cancel(r.timer);
+    return pending;
   }
 }

@@ -48,8 +48,23 @@ interface SupervisorBase {
   time: number;
 }
 
-/** What crosses to the main thread in OP_REPORT. */
+/**
+ * Sent messages this thread found lost: the rest of a message whose first
+ * frames its previous incarnation had read and freed (see
+ * MID_MESSAGE_INDEX). The main thread reports them as `messagesLost`
+ * (`shard_down`) of this shard.
+ */
+export interface LostReport {
+  kind: 'lost';
+  shard: number;
+  messages: number;
+}
+
+/** A crash or supervisor report (what the system's events carry). */
 export type Report = CrashReport | SupervisorReport;
+
+/** What crosses to the main thread in OP_REPORT: a report, or a count of lost messages. */
+export type Shipped = Report | LostReport;
 
 /** Longest `messageKind` kept (a field can hold any string). */
 const MAX_KIND = 64;
@@ -101,7 +116,7 @@ function safeString(v: unknown): string {
 export class ReportSink {
   constructor(
     private readonly thread: number,
-    private readonly ship: (report: Report) => void,
+    private readonly ship: (report: Shipped) => void,
   ) {}
 
   /** `p` panicked `during` init, a handler (`msg`) or terminate. */
@@ -109,6 +124,11 @@ export class ReportSink {
     const r: CrashReport = { kind: 'crash', pid: p.pid, type: p.typeName, shard: this.thread, during, error: errorInfo(thrown), time: Date.now() };
     if (during === 'handle') r.messageKind = messageKind(msg);
     this.ship(r);
+  }
+
+  /** `messages` sent messages went with this thread's previous incarnation (see LostReport). */
+  lost(messages: number): void {
+    this.ship({ kind: 'lost', shard: this.thread, messages });
   }
 
   /** A supervisor report from `p` (see ReportingProbe). */

@@ -19,12 +19,13 @@ import {
 } from '../ring/control-block.js';
 import { NameTable } from '../registry/name-table.js';
 import { TimerHeap } from '../timer/timer-heap.js';
+import { FrameCursor } from './frame-cursor.js';
 import { Loader } from './loader.js';
 import { ProcTable } from './proc-table.js';
 import type { ShardObserver } from './observer.js';
 import { type DeadLetter, OP_REPORT, type ShardInit, type ThreadConfig } from './protocol.js';
 import { NO_REMOTE, type RemoteSink } from './remote-ops.js';
-import { type Report, ReportSink } from './report-sink.js';
+import { ReportSink, type Shipped } from './report-sink.js';
 import type { Scheduler } from './scheduler.js';
 import { SliceClock } from './slice-clock.js';
 import type { LinkHost, Transport } from './transport.js';
@@ -33,8 +34,8 @@ import type { LinkHost, Transport } from './transport.js';
 export interface RuntimeHooks {
   /** Main thread: a message could not be delivered (from any thread). */
   deadLetter?(dl: DeadLetter): void;
-  /** Main thread: a crash or supervisor report (from any thread). */
-  report?(r: Report): void;
+  /** Main thread: a crash or supervisor report, or a count of lost messages (from any thread). */
+  report?(r: Shipped): void;
   /** Main thread: the offload pool. */
   offload?: OffloadRunner;
   /** Main thread: thread `thread` announced a metric series. */
@@ -160,6 +161,8 @@ export class ShardState {
    * main thread reads it, after this thread has ended.
    */
   readonly queuedIndex: number;
+  /** The ring frame being dispatched, for actor code that runs in the middle of it (see frame-cursor.ts). */
+  readonly frame: FrameCursor;
 
   constructor(init: ShardInit) {
     this.thread = init.thread;
@@ -173,6 +176,7 @@ export class ShardState {
     this.names = new NameTable(init.names, init.maxNames, init.thread);
     this.actorsIndex = init.thread * THREAD_STRIDE_I32 + ACTORS;
     this.queuedIndex = init.thread * THREAD_STRIDE_I32 + QUEUED;
+    this.frame = new FrameCursor(this.ctl.i32, init.thread);
     this.firstSerial = Number(Atomics.load(this.ctl.i64, init.thread * THREAD_STRIDE_I64 + FIRST_SERIAL));
     this.timers = new TimerHeap(() => this.scheduler.kick());
     this.reports = new ReportSink(init.thread, (r) => {

@@ -287,13 +287,17 @@ export class Spawner {
     // Traced spawn: init runs inside an `actor.lifecycle` (started) span, so what it does joins the trace.
     const span = s.observer.starting(p);
     let r: unknown;
+    // (Actor code, maybe in the middle of a ring frame: see frame-cursor.ts.)
+    s.frame.enter();
     try {
       r = span === undefined ? b.init(req.args, p.ctx as never) : s.observer.initUnder(span, b as never, req.args, p.ctx);
     } catch (err) {
+      s.frame.leave();
       if (span !== undefined) s.observer.spanEnded(span, err);
       this.initFailed(p, err);
       return;
     }
+    s.frame.leave();
     if (!isThenable(r)) {
       if (span !== undefined) s.observer.spanEnded(span);
       this.initDone(p, r);

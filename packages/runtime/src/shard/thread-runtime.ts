@@ -86,10 +86,10 @@ export class ThreadRuntime implements ActorHost {
     this.exits.offloadsEnded = (p) => this.offloads.ownerExited(p);
     const dispatch = new Dispatcher(s, { delivery: this.delivery, calls: this.calls, exits: this.exits, names: this.names, spawner: this.spawner, offload: this.offloads, remote: this.remote });
     this.router.dispatchWith(dispatch.dispatch);
-    s.transport = new Transport(init.thread, init.threads, init.rings, s.ctl.i32, { ...init.config, records: init.records }, (ops, from) => dispatch.dispatch(ops, 0, ops.length, from), (dest, op) => this.delivery.onUnencodableOp(dest, op));
+    s.transport = new Transport(init.thread, init.threads, init.rings, s.ctl.i32, { ...init.config, records: init.records }, dispatch.dispatchFrame, (dest, op) => this.delivery.onUnencodableOp(dest, op));
     if (local.links !== undefined) s.transport.links = local.links;
-    // A message this thread's previous life had begun to read is lost (see MID_MESSAGE_INDEX): a failed send.
-    s.transport.input.onDropped = () => s.observer.sendsLost('shard_down', 1);
+    // A message this thread's previous life had begun to read is lost (see MID_MESSAGE_INDEX): its sends are reported as messagesLost.
+    s.transport.input.onDropped = (messages) => s.reports.lost(messages);
     setBigPayloadThreshold(init.config.bigPayloadThreshold);
     // One observer for the thread's life: the real one only when something listens.
     this.telemetry = observes(init) ? telemetryObserver(s, init, local) : null;

@@ -41,11 +41,11 @@ export class TransportInput {
 
   /**
    * A message whose first frames this thread's previous life had read (the
-   * rest is skipped: see MID_MESSAGE_INDEX) was lost; set by the thread
-   * runtime (counted as a failed send).
+   * rest is skipped: see MID_MESSAGE_INDEX) was lost, with the sent messages
+   * it carried; set by the thread runtime (reported to the main thread).
    */
-  onDropped: (() => void) | null = null;
-  private readonly dropped = (): void => this.onDropped?.();
+  onDropped: ((messages: number) => void) | null = null;
+  private readonly dropped = (messages: number): void => this.onDropped?.(messages);
 
   /** A ring from `from` into this thread (from start-up data, or handed over while running); a second copy is ignored. */
   attachRing(from: number, ring: SharedArrayBuffer): void {

@@ -4,7 +4,7 @@ import { Pid } from '../actor/pid.js';
 import { ShardDownError, toWireError } from '../errors.js';
 import { OP_CALL, OP_CALL_AT, OP_LINK, OP_MONITOR, OP_NAME_ADDED, OP_SPAWN, OP_SPAWN_REPLY } from '../shard/protocol.js';
 import { NOPROC, type ThreadRuntime } from '../shard/thread-runtime.js';
-import { drainRingsInto } from './losses.js';
+import { type MessagesLost, RingDrains, drainRingsInto } from './losses.js';
 import type { SharedMemory } from './shared-memory.js';
 
 /** How often the rings into a gone shard are read (senders may hold stale pids for a while). */
@@ -19,10 +19,14 @@ const DRAIN_MS = 50;
 export class GoneShards {
   private readonly gone: number[] = [];
   private timer: NodeJS.Timeout | null = null;
+  /** One reader per ring into a gone shard, kept from drain to drain (a big message may span several). */
+  private readonly drains = new RingDrains();
 
   constructor(
     private readonly rt: ThreadRuntime,
     private readonly mem: SharedMemory,
+    /** Reports messages that went with a dead consumer (the rest of a message it had begun to read). */
+    private readonly lost: (l: MessagesLost) => void,
   ) {}
 
   /** Shard `shard` will not be restarted. */
@@ -37,6 +41,7 @@ export class GoneShards {
   /** Reads every ring into a gone shard now (also the last thing shutdown does for them). */
   drain(): void {
     const rt = this.rt;
+    const drains = this.drains;
     for (const s of this.gone) {
       drainRingsInto(
         this.mem.rings,
@@ -44,9 +49,14 @@ export class GoneShards {
         this.mem.ctl.i32,
         s,
         (to, message) => rt.delivery.deadLetter(to, message, 'shard_down'),
+        drains,
         (ops, i, from) => this.answer(ops, i, s, from),
         rt.state.node, // (the dead letters' pids are the ones sent to: on a node, they carry its id)
       );
+      if (drains.skipped !== 0) {
+        this.lost({ shard: s, reason: 'shard_down', queued: drains.skipped, unsent: 0 });
+        drains.skipped = 0;
+      }
     }
     rt.flush();
   }

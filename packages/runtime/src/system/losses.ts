@@ -3,7 +3,7 @@
 import { Pid } from '../actor/pid.js';
 import { frameDecoder } from '../codec/ring-codec.js';
 import { LOST, setFrameItems } from '../codec/side-items.js';
-import { DROPPED, QUEUED, THREAD_STRIDE_I32, UNSENT } from '../ring/control-block.js';
+import { DROPPED, FRAME_LEFT, QUEUED, THREAD_STRIDE_I32, UNSENT } from '../ring/control-block.js';
 import { RAW_TAG } from '../ring/layout.js';
 import { RingReader } from '../ring/ring.js';
 import { wakeThread } from '../ring/wait.js';
@@ -20,20 +20,27 @@ export interface MessagesLost {
   /** `shard_down`: the shard died. `shutdown`: `shutdown()` found them. */
   reason: 'shard_down' | 'shutdown';
   /**
-   * Sent with `send` and waiting in its mailboxes. At shutdown, also those
-   * still in the rings into it and those it could not deliver once its own
-   * shutdown had begun.
+   * Sent with `send` and waiting in its mailboxes, or in the ring frame it
+   * was dispatching when actor code run from there (a terminate, an init, a
+   * receive's match) never returned. At shutdown, also those still in the
+   * rings into it and those it could not deliver once its own shutdown had
+   * begun.
    */
   queued: number;
   /** Sent by its actors to other threads, still in its outgoing buffers: they never reached a ring. */
   unsent: number;
 }
 
-/** Reads thread `t`'s loss counters and zeroes them (the thread has ended; a new incarnation starts from 0). */
+/**
+ * Reads thread `t`'s loss counters and zeroes them (the thread has ended; a
+ * new incarnation starts from 0): what waited in its mailboxes, what it
+ * dropped once its shutdown began, and the messages of a ring frame whose
+ * dispatch actor code cut short (FRAME_LEFT, see shard/frame-cursor.ts).
+ */
 export function takeLosses(ctl: Int32Array, t: number, reason: MessagesLost['reason']): MessagesLost {
   const base = t * THREAD_STRIDE_I32;
   // Atomics only to read what a thread that has ended wrote with plain stores (once per death, not per message).
-  const queued = Atomics.exchange(ctl, base + QUEUED, 0) + Atomics.exchange(ctl, base + DROPPED, 0);
+  const queued = Atomics.exchange(ctl, base + QUEUED, 0) + Atomics.exchange(ctl, base + DROPPED, 0) + Atomics.exchange(ctl, base + FRAME_LEFT, 0);
   const unsent = Atomics.exchange(ctl, base + UNSENT, 0);
   return { shard: t, reason, queued, unsent };
 }
@@ -47,7 +54,10 @@ export function shutdownLosses(rings: Rings, records: Records, ctl: Int32Array, 
   const all: MessagesLost[] = [];
   for (let t = 0; t < threads; t++) {
     const lost = takeLosses(ctl, t, 'shutdown');
-    if (t !== 0) lost.queued += drainRingsInto(rings, records, ctl, t, null);
+    if (t !== 0) {
+      const drains = new RingDrains();
+      lost.queued += drainRingsInto(rings, records, ctl, t, null, drains) + drains.skipped;
+    }
     all.push(lost);
   }
   return all;
@@ -62,18 +72,41 @@ type Records = readonly SharedArrayBuffer[];
 export type FoundMessage = (to: Pid, message: unknown) => void;
 
 /**
- * Consumes every published frame of a ring whose consumer has ended for good
- * (the main thread takes its place) and hands each message op found to
- * `found`; returns how many there were. Other ops (signals to processes that
- * no longer exist) are returned to `other`. The rest of a message whose
- * start the dead consumer (or an earlier drain) had read is skipped and
- * counted (see MID_MESSAGE_INDEX); a frame that still cannot be decoded is
- * skipped.
+ * The readers of the rings a thread drains in a dead consumer's place, one
+ * per ring for as long as it drains them: a message whose first frames one
+ * drain read (its producer was still writing the rest) is finished by the
+ * next, not cut in two.
  */
-export function drainRing(sab: SharedArrayBuffer, records: SharedArrayBuffer, consumer: number, found: FoundMessage | null, other?: (ops: unknown[], at: number) => void, node = 0): number {
+export class RingDrains {
+  private readonly readers = new Map<SharedArrayBuffer, RingReader>();
+  /**
+   * Messages skipped: carried by a message whose first frames the dead
+   * consumer had read and freed (see MID_MESSAGE_INDEX). Their content went
+   * with it: counted here, never found; the owner reports and zeroes it.
+   */
+  skipped = 0;
+
+  reader(sab: SharedArrayBuffer): RingReader {
+    let r = this.readers.get(sab);
+    if (r === undefined) {
+      r = new RingReader(sab, (messages) => (this.skipped += messages));
+      this.readers.set(sab, r);
+    }
+    return r;
+  }
+}
+
+/**
+ * Consumes every published frame of a ring whose consumer has ended for good
+ * (the main thread takes its place, with `reader`) and hands each message op
+ * found to `found`; returns how many there were. Other ops (signals to
+ * processes that no longer exist) are returned to `other`. The rest of a
+ * message whose start the dead consumer had read is skipped, and counted by
+ * the reader (see RingDrains.skipped); a frame that still cannot be decoded
+ * is skipped.
+ */
+export function drainRing(reader: RingReader, records: SharedArrayBuffer, consumer: number, found: FoundMessage | null, other?: (ops: unknown[], at: number) => void, node = 0): number {
   let n = 0;
-  // (Its content went with the reader that took its first frames: counted, not found.)
-  const reader = new RingReader(sab, () => n++);
   // Made on the first frame: a gone shard's rings are looked at every 50 ms, most times empty.
   let decoder: ReturnType<typeof frameDecoder> | null = null;
   reader.takeNeedSpace();
@@ -112,13 +145,18 @@ export function drainRing(sab: SharedArrayBuffer, records: SharedArrayBuffer, co
   return n;
 }
 
-/** Drains rings into a thread that has ended; wakes their producers if they were waiting for room. */
+/**
+ * Drains rings into a thread that has ended, with the readers of `drains`;
+ * wakes their producers if they were waiting for room. Returns the message
+ * ops found (what the readers skipped is in `drains.skipped`).
+ */
 export function drainRingsInto(
   rings: Rings,
   records: Records,
   ctl: Int32Array,
   consumer: number,
   found: FoundMessage | null,
+  drains: RingDrains,
   other?: (ops: unknown[], at: number, from: number) => void,
   node = 0,
 ): number {
@@ -126,7 +164,7 @@ export function drainRingsInto(
   for (let from = 0; from < rings.length; from++) {
     const sab = rings[from]?.[consumer];
     if (sab === null || sab === undefined || from === consumer) continue;
-    n += drainRing(sab, records[from]!, consumer, found, other === undefined ? undefined : (ops, at) => other(ops, at, from), node);
+    n += drainRing(drains.reader(sab), records[from]!, consumer, found, other === undefined ? undefined : (ops, at) => other(ops, at, from), node);
     // A producer blocked on this full ring waits for its consumer's wake-up: we are its consumer now.
     wakeThread(ctl, from);
   }

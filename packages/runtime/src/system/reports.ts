@@ -1,7 +1,7 @@
 // The main thread's side of reports: crash and supervisor reports become events and log entries, as do shard deaths and bulk losses.
 
 import { formatReason } from '../actor/exit-reason.js';
-import type { CrashReport, Report, SupervisorReport } from '../shard/report-sink.js';
+import type { CrashReport, Report, Shipped, SupervisorReport } from '../shard/report-sink.js';
 import { type LogLevel, type Logger, log } from './logger.js';
 import type { MessagesLost } from './losses.js';
 import type { ShardDeath } from './shard-host.js';
@@ -22,7 +22,11 @@ export class SystemReports {
   ) {}
 
   /** A report from any thread (or from the main thread itself). */
-  report(r: Report): void {
+  report(r: Shipped): void {
+    if (r.kind === 'lost') {
+      this.lost({ shard: r.shard, reason: 'shard_down', queued: r.messages, unsent: 0 });
+      return;
+    }
     if (r.kind === 'crash') {
       this.emit('crashReport', r);
       log(this.logger, this.level, 'error', r, crashLine(r));

@@ -31,7 +31,7 @@ export class ShardFaults {
     const count = (reason: string, n: number): void => rt.state.observer.sendsLost(reason, n);
     this.reports = new SystemReports((event, r) => emit(event, r as never), logging.logger, logging.logLevel, count);
     rt.state.hooks.report = (r) => this.reports.report(r);
-    this.gone = new GoneShards(rt, mem);
+    this.gone = new GoneShards(rt, mem, (l) => this.reports.lost(l));
   }
 
   /** What the shard pool tells the system around a death; `running` is the system's own state. */

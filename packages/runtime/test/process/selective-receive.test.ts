@@ -89,4 +89,25 @@ test('an inbox receives selectively too', async () => {
   ib.close();
 });
 
+test('a match that sends to its own process loses nothing: the message it was asked about goes to the mailbox, or to the next receive', async () => {
+  const ib = system.inbox();
+  // Asked about 'a', the match sends 'b' to itself: 'b' is offered first (the send runs inside the match) and takes
+  // the receive; 'a', which the match accepted too, must not vanish with the receive it can no longer have.
+  const selfSending = (m: unknown): boolean => {
+    if (m === 'a') ib.send(ib.pid, 'b');
+    return m === 'a' || m === 'b';
+  };
+  const first = ib.receive(selfSending);
+  ib.send(ib.pid, 'a');
+  assert.is(await first, 'b');
+  assert.is(await ib.receive(undefined, { timeoutMs: 0 }), 'a', "'a' was queued");
+  // With a second receive waiting, 'a' goes to it.
+  const one = ib.receive(selfSending);
+  const two = ib.receive((m) => m === 'a');
+  ib.send(ib.pid, 'a');
+  assert.equal(await Promise.all([one, two]), ['b', 'a']);
+  assert.is(await ib.receive(undefined, { timeoutMs: 0 }), undefined);
+  ib.close();
+});
+
 test.run();

@@ -157,18 +157,18 @@ test('RESET drops a half-received message from a dead producer', () => {
   assert.equal(got[0], bytes(10, 2));
 });
 
-test('a reader that starts on a ring mid-message (its consumer restarted) skips the rest and counts it lost, then reads on', () => {
+test('a reader that starts on a ring mid-message (its consumer restarted) skips the rest and counts the messages it carried lost, then reads on', () => {
   const sab = createRingBuffer(4096);
   const w = new RingWriter(sab);
   const first = new RingReader(sab);
   const big = bytes(3000, 7);
   const chunk = w.maxChunk;
-  // The first chunk is published and read (its bytes freed), then that reader is gone.
-  assert.ok(w.tryWrite(big.subarray(0, chunk), true));
+  // The first chunk (a batch of 5 sends, says its count) is published and read (its bytes freed), then that reader is gone.
+  assert.ok(w.tryWrite(big.subarray(0, chunk), true, 0, 5));
   w.publish();
   assert.is(readAll(first).length, 0);
   let dropped = 0;
-  const next = new RingReader(sab, () => dropped++);
+  const next = new RingReader(sab, (n) => (dropped += n));
   for (let off = chunk; off < big.length; off += chunk) {
     const end = Math.min(big.length, off + chunk);
     assert.ok(w.tryWrite(big.subarray(off, end), end < big.length));
@@ -178,11 +178,45 @@ test('a reader that starts on a ring mid-message (its consumer restarted) skips 
   w.publish();
   // Not the rest of the big message read as a message of its own: only the whole one after it.
   assert.equal(readAll(next), [bytes(10, 8)]);
-  assert.is(dropped, 1);
+  assert.is(dropped, 5, 'the 5 sends of the skipped batch, not 1');
   // A reader made after that (the next restart) starts clean.
   assert.ok(w.tryWrite(bytes(20, 9), false));
   w.publish();
   assert.equal(readAll(new RingReader(sab)), [bytes(20, 9)]);
+});
+
+test('a message in pieces carries its count (and its tag) on its first frame only, and arrives whole', () => {
+  const sab = createRingBuffer(4096);
+  const w = new RingWriter(sab);
+  const r = new RingReader(sab);
+  const chunk = w.maxChunk;
+  const big = bytes(chunk * 2 + 10, 3);
+  assert.ok(w.tryWrite(big.subarray(0, chunk), true, 77, 12));
+  assert.ok(w.tryWrite(big.subarray(chunk, chunk * 2), true));
+  assert.ok(w.tryWrite(big.subarray(chunk * 2), false));
+  w.publish();
+  const got: Array<[Uint8Array, number]> = [];
+  r.read((b, tag) => got.push([b.slice(), tag]));
+  assert.equal(got, [[big, 77]]);
+  assert.is(ringFill(sab), 0, 'every byte freed, the count and tag words with their frames');
+});
+
+test('a restarted producer ends a skipped message without a count: its messages were still its own, unsent', () => {
+  const sab = createRingBuffer(4096);
+  const w1 = new RingWriter(sab);
+  const first = new RingReader(sab);
+  assert.ok(w1.tryWrite(bytes(w1.maxChunk, 1), true, 0, 4));
+  w1.publish();
+  assert.is(readAll(first).length, 0);
+  let dropped = 0;
+  const next = new RingReader(sab, (n) => (dropped += n));
+  // The producer dies before the rest; its successor announces itself.
+  const w2 = new RingWriter(sab);
+  assert.ok(w2.writeReset());
+  assert.ok(w2.tryWrite(bytes(10, 2), false));
+  w2.publish();
+  assert.equal(readAll(next), [bytes(10, 2)]);
+  assert.is(dropped, 0);
 });
 
 test('fragmented messages one after another reuse the reader reassembly buffer: each arrives whole, none shows an earlier one', () => {

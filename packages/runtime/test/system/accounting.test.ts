@@ -7,6 +7,7 @@ import { parse } from '../telemetry/exposition.ts';
 import type { HolderCmd } from '../fixtures/holder.actor.ts';
 
 const HOLDER = new URL('../fixtures/holder.actor.ts', import.meta.url);
+const STUCK = new URL('../fixtures/stuck-terminate.actor.ts', import.meta.url);
 const test = suite('message accounting');
 
 /** Resolves with the first `n` events of `event` that match `pred`; fails the test if they do not all come. */
@@ -122,6 +123,31 @@ test('killShard on a shard whose loop is blocked still ends it; a shard number o
     assert.is((await down).shard, 2);
   }));
 
+test('a frame cut short by actor code that never returns (a terminate the watchdog ends): the messages behind it are counted', () =>
+  withSystem({ threads: 1, handlerTimeoutMs: 300 }, async (system) => {
+    const inbox = system.inbox();
+    const stuck = await system.spawn(STUCK, null, { shard: 1 });
+    const h = await holder(system, inbox, 1);
+    system.send(h, { op: 'hold' });
+    await expect(inbox, (m) => m?.event === 'holding', 'holding');
+    let reported = 0;
+    system.on('deadLetter', (d) => {
+      if ((d.to as Pid).equals(h)) reported++;
+    });
+    system.on('messagesLost', (l) => {
+      if (l.shard === 1) reported += l.queued + l.unsent;
+    });
+    const restarted = new Promise<unknown>((r) => system.once('shardRestart', r));
+    // One batch from the main thread, so one frame: the exit signal, whose terminate never returns, then the sends.
+    system.exit(stuck, 'stuck');
+    for (let i = 0; i < 100; i++) system.send(h, { n: i });
+    await restarted;
+    // Whatever of it the new incarnation found in the ring has been dispatched (and dead-lettered) by now.
+    await settled(system, inbox, 1);
+    assert.is(reported, 100, 'every send reported, as a dead letter or in messagesLost');
+    assert.is(await failedTotal(system, 'shard_down') + (await failedTotal(system, 'actor_not_found')), 100);
+  }));
+
 /** A holder on shard 2, then shard 2 killed for good (the system must not restart shards): the holder and the dead letter of `msg` sent to it. */
 async function sendToGivenUp(system: ActorSystem, inbox: Inbox, msg: object): Promise<{ h: Pid<HolderCmd>; d: DeadLetter }> {
   const h = await holder(system, inbox, 2);
@@ -150,6 +176,14 @@ test('on a node, a dead letter for a shard given up on names the very pid sent t
     const { h, d } = await sendToGivenUp(system, system.inbox(), { n: 8 });
     assert.ok(h.node !== 0, 'a node pid');
     assert.ok((d.to as Pid).equals(h), `${String(d.to)} is ${String(h)}`);
+  }));
+
+test('a message larger than the ring sent to a shard the system gave up on: read over several drains, reported whole', () =>
+  withSystem({ threads: 2, restartShards: false, ringBytes: 64 * 1024 }, async (system) => {
+    const big = 'x'.repeat(300_000);
+    const { h, d } = await sendToGivenUp(system, system.inbox(), { big });
+    assert.ok((d.to as Pid).equals(h));
+    assert.is((d.message as { big: string }).big, big);
   }));
 
 test('shutdown() counts what is still queued, and reports it (messagesLost, shutdown)', async () => {
