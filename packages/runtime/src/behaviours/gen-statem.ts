@@ -4,8 +4,9 @@ import { type Behaviour, type MaybePromise, makeBehaviour } from '../actor/behav
 import type { ActorContext, ServerProtocol, TimerRef } from '../actor/context.js';
 import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
 import { type From, isCallMessage, isCastMessage, isExitMessage } from '../actor/messages.js';
-import { InvalidTransitionError } from '../errors.js';
+import { InvalidOptionError, InvalidTransitionError } from '../errors.js';
 import { chain, isThenable } from './maybe.js';
+import { type TransitionTable, defaultEventName, eventLabeller, tableOf } from './statem-table.js';
 import { preview } from '../validate.js';
 
 /** An event as the machine sees it: what it is, and how it came. */
@@ -58,7 +59,7 @@ export interface GenStatemSpec<Args, S extends string, D, E, R> {
    * whose event name is not listed for the current state are invalid: counted,
    * answered with `ERR_INVALID_TRANSITION` (calls), and the machine stays put.
    */
-  transitions?: { readonly [K in S]?: { readonly [event: string]: S } };
+  transitions?: TransitionTable<S>;
   /** Names an event for the table and for metrics (default: a string event itself, else its `kind` or `type`). */
   eventName?(event: E): string;
   terminate?(reason: ExitReason, state: S, data: D, ctx: StatemContext<E, R>): MaybePromise<void>;
@@ -125,20 +126,6 @@ interface Internal<S, D> {
   stopped: boolean;
 }
 
-/** The `event` label of invalid transitions past MAX_EVENT_LABELS event names the table does not name (per machine, per thread). */
-export const OTHER_EVENT = 'other';
-const MAX_EVENT_LABELS = 64;
-
-/** Default event naming: strings name themselves; objects by `kind` or `type`. */
-export function defaultEventName(event: unknown): string {
-  if (typeof event === 'string') return event;
-  if (typeof event === 'object' && event !== null) {
-    const k = (event as { kind?: unknown; type?: unknown }).kind ?? (event as { type?: unknown }).type;
-    if (typeof k === 'string') return k;
-  }
-  return typeof event;
-}
-
 /**
  * Defines a state machine behaviour:
  *
@@ -157,25 +144,19 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
   spec: GenStatemSpec<Args, S, D, E, R>,
 ): Behaviour<Args, Internal<S, D>, ServerProtocol<E, R, E>> {
   if (typeof spec !== 'object' || spec === null || typeof spec.init !== 'function') {
-    throw new TypeError('defineGenStatem needs an object with init(args, ctx) returning { state, data }');
+    throw new InvalidOptionError('defineGenStatem needs an object with init(args, ctx) returning { state, data }');
   }
   if (spec.handleEvent === undefined && spec.transitions === undefined) {
-    throw new TypeError('defineGenStatem needs handleEvent, a transitions table, or both');
+    throw new InvalidOptionError('defineGenStatem needs handleEvent, a transitions table, or both');
+  }
+  for (const key of ['handleEvent', 'enter', 'eventName', 'terminate'] as const) {
+    if (spec[key] !== undefined && typeof spec[key] !== 'function') throw new InvalidOptionError(`defineGenStatem's ${key} must be a function, got ${preview(spec[key])}`);
   }
   type Ctx = StatemContext<E, R>;
   type I = Internal<S, D>;
-  const table = spec.transitions;
+  const table = spec.transitions === undefined ? undefined : tableOf<S>(spec.transitions);
   const nameOf = spec.eventName ?? (defaultEventName as (e: E) => string);
-  // The invalid events' labels on this thread: the table's own events, and the first MAX_EVENT_LABELS others; past those,
-  // `other`, so callers sending any string cannot grow the metric's series (and the thread's memory) without bound.
-  const labels = new Set(table === undefined ? [] : Object.values(table as Record<string, Record<string, unknown> | undefined>).flatMap((row) => (row === undefined ? [] : Object.keys(row))));
-  const labelLimit = labels.size + MAX_EVENT_LABELS;
-  const labelOf = (event: string): string => {
-    if (labels.has(event)) return event;
-    if (labels.size >= labelLimit) return OTHER_EVENT;
-    labels.add(event);
-    return event;
-  };
+  const labelOf = eventLabeller(table);
 
   const setTimer = (st: I, kind: 'state' | 'event', ms: number, event: unknown, ctx: Ctx): void => {
     // OTP's infinity: no timer, and the one running is cancelled.
@@ -287,7 +268,7 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
     if (ev.type === 'call' || ev.type === 'cast') {
       event = nameOf(ev.event);
       if (table !== undefined) {
-        target = table[st.s]?.[event];
+        target = table.get(st.s)?.get(event);
         if (target === undefined) return invalid(st, ev, event, ctx);
       }
     }

@@ -1,7 +1,7 @@
 // GenStatem: transitions with replies, entry hooks, state and event timeouts, postponing, and invalid transitions that leave the machine alive.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ActorSystem, GenStatem, type Inbox, InvalidTransitionError, type Pid } from '@joerl/runtime';
+import { ActorSystem, GenStatem, type Inbox, InvalidOptionError, InvalidTransitionError, type Pid, defineGenStatem } from '@joerl/runtime';
 import { expectReport } from '../helpers.ts';
 
 const MACHINES = new URL('../fixtures/machines.statem.ts', import.meta.url);
@@ -140,6 +140,45 @@ test('a state timeout is not lost to a full mailbox (it is internal to the machi
     assert.equal(dead, [], 'nothing was dead-lettered');
   } finally {
     system.off('deadLetter', onDead);
+  }
+});
+
+test('an event named like an Object.prototype member (toString, constructor, __proto__) is not in the table: ERR_INVALID_TRANSITION, the machine stays put', async () => {
+  const t = await spawn('TableOnly', undefined, 1);
+  const ref = inbox.monitor(t);
+  await system.call(t, 'toString').then(() => assert.unreachable(), (e) => {
+    assert.instance(e, InvalidTransitionError);
+    assert.match((e as Error).message, /"toString" is not allowed in state "locked"/);
+  });
+  for (const ev of ['constructor', '__proto__', { kind: 'hasOwnProperty' }]) system.cast(t, ev);
+  assert.equal(await GenStatem.info(system, t), { state: 'locked', invalidTransitions: 4 });
+  assert.is(await system.call(t, 'coin'), 'unlocked', 'still working');
+  // With a handler too: the table refuses the event before the handler sees it.
+  const h = await spawn('Turnstile', undefined, 2);
+  await system.call(h, 'valueOf').then(() => assert.unreachable(), (e) => assert.instance(e, InvalidTransitionError));
+  assert.equal(await GenStatem.info(system, h), { state: 'locked', invalidTransitions: 1 });
+  assert.is(await inbox.receive((m: any) => m?.type === 'DOWN' && m.ref === ref, { timeoutMs: 0 }), undefined);
+});
+
+test('defineGenStatem refuses a malformed spec with ERR_INVALID_OPTION saying what to fix', () => {
+  const init = () => ({ state: 'a', data: null });
+  const cases: Array<[unknown, RegExp]> = [
+    [null, /needs an object with init/],
+    [{ init }, /needs handleEvent, a transitions table, or both/],
+    [{ init, handleEvent: 'nope' }, /handleEvent must be a function, got "nope"/],
+    [{ init, transitions: 5 }, /transitions must be an object/],
+    [{ init, transitions: { a: 'b' } }, /transitions\.a must be an object of event -> next state/],
+    [{ init, transitions: { a: { go: 1 } } }, /transitions\.a\.go must be a state name, got 1/],
+  ];
+  for (const [spec, message] of cases) {
+    try {
+      defineGenStatem(spec as never);
+      assert.unreachable();
+    } catch (err) {
+      assert.instance(err, InvalidOptionError);
+      assert.is((err as InvalidOptionError).code, 'ERR_INVALID_OPTION');
+      assert.match((err as Error).message, message);
+    }
   }
 });
 
