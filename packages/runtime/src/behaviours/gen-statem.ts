@@ -48,6 +48,8 @@ export interface GenStatemSpec<Args, S extends string, D, E, R> {
   name?: string;
   trapExit?: boolean;
   mailboxCapacity?: number;
+  /** How long `terminate` may run (default: the system's `terminateTimeoutMs`). */
+  terminateTimeoutMs?: number;
   /** The initial state and data (and actions, e.g. a state timeout). */
   init(args: Args, ctx: StatemContext<E, R>): MaybePromise<{ state: S; data: D; actions?: StatemAction[] }>;
   /** Handles one event in `state`. Optional with a `transitions` table: then the table drives the machine and calls are answered with the new state. */
@@ -281,10 +283,11 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
   };
 
   // Introspection shows the machine's state name and its data, not the runtime's bookkeeping.
-  const base: { name?: string; trapExit?: boolean; mailboxCapacity?: number; inspect: (st: I) => unknown } = { inspect: (st) => ({ state: st.s, data: st.d }) };
+  const base: { name?: string; trapExit?: boolean; mailboxCapacity?: number; terminateTimeoutMs?: number; inspect: (st: I) => unknown } = { inspect: (st) => ({ state: st.s, data: st.d }) };
   if (spec.name !== undefined) base.name = spec.name;
   if (spec.trapExit !== undefined) base.trapExit = spec.trapExit;
   if (spec.mailboxCapacity !== undefined) base.mailboxCapacity = spec.mailboxCapacity;
+  if (spec.terminateTimeoutMs !== undefined) base.terminateTimeoutMs = spec.terminateTimeoutMs;
   return makeBehaviour<Args, I, ServerProtocol<E, R, E>>('gen_statem', {
     ...base,
     init(args, ctx) {

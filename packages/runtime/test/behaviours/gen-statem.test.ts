@@ -2,7 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ActorSystem, GenStatem, type Inbox, InvalidOptionError, InvalidTransitionError, type Pid, defineGenStatem } from '@joerl/runtime';
-import { expectReport } from '../helpers.ts';
+import { expect, expectReport, withSystem } from '../helpers.ts';
 
 const MACHINES = new URL('../fixtures/machines.statem.ts', import.meta.url);
 const test = suite('gen_statem');
@@ -159,6 +159,17 @@ test('an event named like an Object.prototype member (toString, constructor, __p
   assert.equal(await GenStatem.info(system, h), { state: 'locked', invalidTransitions: 1 });
   assert.is(await inbox.receive((m: any) => m?.type === 'DOWN' && m.ref === ref, { timeoutMs: 0 }), undefined);
 });
+
+test("a machine's own terminateTimeoutMs is honoured, as a GenServer's is", () =>
+  // The system kills a slow terminate at once; SlowStop's own 60 s limit lets its 50 ms terminate finish.
+  withSystem({ threads: 1, terminateTimeoutMs: 0 }, async (sys) => {
+    const box = sys.inbox();
+    const s = (await sys.spawn(MACHINES, { report: box.pid }, { export: 'SlowStop' })) as Pid<any>;
+    const ref = box.monitor(s);
+    sys.cast(s, 'stop');
+    const down = await expect<any>(box, (m) => m?.type === 'DOWN' && m.ref === ref, 'the DOWN of SlowStop');
+    assert.is(down.reason, 'normal', 'not killed by the system-wide limit');
+  }));
 
 test('defineGenStatem refuses a malformed spec with ERR_INVALID_OPTION saying what to fix', () => {
   const init = () => ({ state: 'a', data: null });
