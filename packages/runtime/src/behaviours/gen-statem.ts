@@ -54,7 +54,11 @@ export interface GenStatemSpec<Args, S extends string, D, E, R> {
   init(args: Args, ctx: StatemContext<E, R>): MaybePromise<{ state: S; data: D; actions?: StatemAction[] }>;
   /** Handles one event in `state`. Optional with a `transitions` table: then the table drives the machine and calls are answered with the new state. */
   handleEvent?(ev: StatemEvent<E>, state: S, data: D, ctx: StatemContext<E, R>): MaybePromise<Transition<S, D>>;
-  /** Runs on entering a state (and the initial one, with `from` undefined). May return new data, or `GenStatem.keep(data, ...actions)`. */
+  /**
+   * Runs on entering a state (and the initial one, with `from` undefined). May return new data,
+   * `GenStatem.keep(data, ...actions)`, or `GenStatem.stop(reason, data, ...actions)` (OTP's `{stop, Reason, Data}`);
+   * not `GenStatem.next`: only an event changes the state.
+   */
   enter?(from: S | undefined, state: S, data: D, ctx: StatemContext<E, R>): MaybePromise<D | Transition<S, D> | void>;
   /**
    * Allowed transitions: state -> event name -> next state. Calls and casts
@@ -218,9 +222,12 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
     if (spec.enter === undefined) return st;
     return chain(spec.enter(from, st.s, st.d, ctx), (r) => {
       if (isTransition(r)) {
-        if (r.$statem !== 'keep') throw new TypeError('an enter hook may only return new data or GenStatem.keep(data, ...actions)');
+        if (r.$statem === 'next') {
+          throw new InvalidTransitionError(st.s, 'enter', `its enter hook returned GenStatem.next("${String(r.state)}", ...): an enter hook may return new data, GenStatem.keep(data, ...actions) or GenStatem.stop(reason, data, ...actions); change state from handleEvent`, 'the machine crashes');
+        }
         st.d = r.data as D;
         runActions(st, r.actions, null, ctx);
+        if (r.$statem === 'stop') stop(st, r.reason, ctx);
       } else if (r !== undefined) {
         st.d = r as D;
       }
@@ -243,13 +250,15 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
       st.s = t.state!;
     }
     runActions(st, t.actions, ev, ctx);
-    if (t.$statem === 'stop') {
-      st.stopped = true;
-      ctx.stop(t.reason ?? 'normal');
-      return st;
-    }
+    if (t.$statem === 'stop') return stop(st, t.reason, ctx);
     if (!changed) return st;
     return chain(enter(st, from, ctx), (s2) => retryPostponed(s2, ctx));
+  };
+
+  const stop = (st: I, reason: ExitReasonInput | undefined, ctx: Ctx): I => {
+    st.stopped = true;
+    ctx.stop(reason ?? 'normal');
+    return st;
   };
 
   const retryPostponed = (st: I, ctx: Ctx): MaybePromise<I> => {

@@ -160,6 +160,26 @@ test('an event named like an Object.prototype member (toString, constructor, __p
   assert.is(await inbox.receive((m: any) => m?.type === 'DOWN' && m.ref === ref, { timeoutMs: 0 }), undefined);
 });
 
+test('an enter hook may stop the machine (OTP: {stop, Reason, Data}): it stops with that reason and data', async () => {
+  const e = await spawn('Edges', { report: inbox.pid, reason: 'normal' }, 2);
+  const ref = inbox.monitor(e);
+  system.cast(e, 'finish');
+  const down = await inbox.receive((m: any) => m?.type === 'DOWN' && m.ref === ref);
+  assert.is((down as any).reason, 'normal');
+  const t = await expectReport(inbox, 'terminated');
+  assert.equal([t.reason, t.state, t.finished], ['normal', 'done', true]);
+});
+
+test('an enter hook that returns GenStatem.next crashes the machine with ERR_INVALID_TRANSITION saying what to return', async () => {
+  const e = await spawn('Edges', { report: inbox.pid, reason: 'normal', enterNext: true }, 1);
+  const ref = inbox.monitor(e);
+  system.cast(e, 'finish');
+  const down = (await inbox.receive((m: any) => m?.type === 'DOWN' && m.ref === ref)) as any;
+  assert.is(down.reason.kind, 'panic');
+  assert.is(down.reason.name, 'InvalidTransitionError');
+  assert.match(down.reason.message, /enter hook returned GenStatem\.next\("start", \.\.\.\).*GenStatem\.stop\(reason, data, \.\.\.actions\)/);
+});
+
 test("a machine's own terminateTimeoutMs is honoured, as a GenServer's is", () =>
   // The system kills a slow terminate at once; SlowStop's own 60 s limit lets its 50 ms terminate finish.
   withSystem({ threads: 1, terminateTimeoutMs: 0 }, async (sys) => {
