@@ -24,13 +24,19 @@ export type StatemAction =
   | { readonly $act: 'state_timeout'; readonly ms: number; readonly event: unknown }
   | { readonly $act: 'timeout'; readonly ms: number; readonly event: unknown };
 
+/**
+ * An entry of an action list. A falsy one is skipped, so an action can be
+ * given on a condition: `GenStatem.keep(data, ok && GenStatem.reply(from, 'ok'))`.
+ */
+export type StatemActionEntry = StatemAction | undefined | null | false;
+
 /** What an event handler returns (build it with `GenStatem.keep/next/stop`). */
 export interface Transition<S, D> {
   readonly $statem: 'keep' | 'next' | 'stop';
   readonly state?: S;
   readonly data: D;
   readonly reason?: ExitReasonInput;
-  readonly actions: readonly StatemAction[];
+  readonly actions: readonly StatemActionEntry[];
 }
 
 /** What a GenStatem reports about itself (`GenStatem.info`). */
@@ -51,7 +57,7 @@ export interface GenStatemSpec<Args, S extends string, D, E, R> {
   /** How long `terminate` may run (default: the system's `terminateTimeoutMs`). */
   terminateTimeoutMs?: number;
   /** The initial state and data (and actions, e.g. a state timeout). */
-  init(args: Args, ctx: StatemContext<E, R>): MaybePromise<{ state: S; data: D; actions?: StatemAction[] }>;
+  init(args: Args, ctx: StatemContext<E, R>): MaybePromise<{ state: S; data: D; actions?: StatemActionEntry[] }>;
   /** Handles one event in `state`. Optional with a `transitions` table: then the table drives the machine and calls are answered with the new state. */
   handleEvent?(ev: StatemEvent<E>, state: S, data: D, ctx: StatemContext<E, R>): MaybePromise<Transition<S, D>>;
   /**
@@ -74,15 +80,15 @@ export interface GenStatemSpec<Args, S extends string, D, E, R> {
 /** Result and action constructors for GenStatem handlers. */
 export const GenStatem = {
   /** Stay in the current state with `data`. */
-  keep<S, D>(data: D, ...actions: StatemAction[]): Transition<S, D> {
+  keep<S, D>(data: D, ...actions: StatemActionEntry[]): Transition<S, D> {
     return { $statem: 'keep', data, actions };
   },
   /** Go to `state` with `data` (the same state: no entry hook, no postponed retry). */
-  next<S, D>(state: S, data: D, ...actions: StatemAction[]): Transition<S, D> {
+  next<S, D>(state: S, data: D, ...actions: StatemActionEntry[]): Transition<S, D> {
     return { $statem: 'next', state, data, actions };
   },
   /** Stop with `reason` (actions such as replies are applied first). */
-  stop<S, D>(reason: ExitReasonInput, data: D, ...actions: StatemAction[]): Transition<S, D> {
+  stop<S, D>(reason: ExitReasonInput, data: D, ...actions: StatemActionEntry[]): Transition<S, D> {
     return { $statem: 'stop', reason, data, actions };
   },
   /** Answer the call `from` with `value`. */
@@ -194,8 +200,9 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
     return st;
   };
 
-  const runActions = (st: I, actions: readonly StatemAction[], ev: StatemEvent<E> | null, ctx: Ctx): void => {
+  const runActions = (st: I, actions: readonly StatemActionEntry[], ev: StatemEvent<E> | null, ctx: Ctx): void => {
     for (const a of actions) {
+      if (!a) continue; // an action given on a condition that did not hold
       switch (a.$act) {
         case 'reply':
           ctx.reply(a.from, a.value);

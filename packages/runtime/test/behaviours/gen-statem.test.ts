@@ -180,6 +180,12 @@ test('an enter hook that returns GenStatem.next crashes the machine with ERR_INV
   assert.match(down.reason.message, /enter hook returned GenStatem\.next\("start", \.\.\.\).*GenStatem\.stop\(reason, data, \.\.\.actions\)/);
 });
 
+test('falsy entries in an action list (undefined, null, false: an action on a condition) are skipped', async () => {
+  const e = await spawn('Edges', { report: inbox.pid, reason: 'normal' }, 2);
+  assert.is(await system.call(e, 'ask'), 'answered');
+  assert.is((await GenStatem.info(system, e)).state, 'start');
+});
+
 test("a machine's own terminateTimeoutMs is honoured, as a GenServer's is", () =>
   // The system kills a slow terminate at once; SlowStop's own 60 s limit lets its 50 ms terminate finish.
   withSystem({ threads: 1, terminateTimeoutMs: 0 }, async (sys) => {
