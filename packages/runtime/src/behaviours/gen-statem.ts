@@ -131,12 +131,23 @@ interface Internal<S, D> {
   stateGen: number;
   eventTimer: TimerRef;
   eventGen: number;
+  /** Timeouts of 0 in the order they were set: handled before the next message, as OTP does (stale ones, by gen, skipped). */
+  zero: TimeoutMsg[];
   invalid: number;
   /** When the current state was entered (performance.now() ms). */
   enteredAt: number;
   /** A handler returned stop: nothing more is handled (postponed events still queued for a retry included), as in OTP. */
   stopped: boolean;
 }
+
+/** The timer ref of a timeout of 0: it has no timer, it waits in the machine's own queue (`Internal.zero`). */
+const ZERO_REF = -1 as TimerRef;
+/**
+ * Timeouts of 0 handled one after another with no message in between, at most: past that, the next one goes
+ * through the thread's timer (after the messages already queued), so a machine that re-arms one forever
+ * cannot hold its thread (in OTP it would only spin its own process).
+ */
+const ZERO_RUN_LIMIT = 1000;
 
 /**
  * Defines a state machine behaviour:
@@ -175,20 +186,24 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
     if (ms === Infinity) return cancelTimer(st, kind, ctx);
     const gen = kind === 'state' ? ++st.stateGen : ++st.eventGen;
     const old = kind === 'state' ? st.stateTimer : st.eventTimer;
-    if (old !== 0) ctx.cancelTimer(old);
-    // Internal to the machine, as OTP's timeouts are: queued even into a full mailbox.
-    const ref = ctx.timeoutAfter({ $joerl: 'statem_timeout', kind, gen, event } satisfies TimeoutMsg, ms);
+    if (old > 0) ctx.cancelTimer(old);
+    const msg: TimeoutMsg = { $joerl: 'statem_timeout', kind, gen, event };
+    let ref = ZERO_REF;
+    // OTP: a timeout of 0 is no timer but the next event, ahead of the mailbox (runZero); any other is internal
+    // to the machine, as OTP's timeouts are: queued even into a full mailbox.
+    if (ms === 0) st.zero.push(msg);
+    else ref = ctx.timeoutAfter(msg, ms);
     if (kind === 'state') st.stateTimer = ref;
     else st.eventTimer = ref;
   };
   const cancelTimer = (st: I, kind: 'state' | 'event', ctx: Ctx): void => {
     if (kind === 'state') {
       st.stateGen++;
-      if (st.stateTimer !== 0) ctx.cancelTimer(st.stateTimer);
+      if (st.stateTimer > 0) ctx.cancelTimer(st.stateTimer);
       st.stateTimer = 0;
     } else {
       st.eventGen++;
-      if (st.eventTimer !== 0) ctx.cancelTimer(st.eventTimer);
+      if (st.eventTimer > 0) ctx.cancelTimer(st.eventTimer);
       st.eventTimer = 0;
     }
   };
@@ -298,6 +313,37 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
     return chain(spec.handleEvent(ev, st.s, st.d, ctx), (t) => apply(st, t, ev, target, event, ctx));
   };
 
+  /**
+   * Handles the timeouts of 0 the last event set, in order, before the next message (OTP since 22): right after
+   * the transition, its entry hook and the postponed events it retried. Each may set more. A stale one (its
+   * kind set again or cancelled since: an event cancels an event timeout, a state change a state timeout) is skipped.
+   */
+  const runZero = (st: I, ctx: Ctx, run = 0): MaybePromise<I> => {
+    while (st.zero.length > 0 && !st.stopped) {
+      const t = st.zero.shift()!;
+      if (t.gen !== (t.kind === 'state' ? st.stateGen : st.eventGen)) continue;
+      if (run === ZERO_RUN_LIMIT) {
+        // Through the thread's timer, behind the messages already queued (see ZERO_RUN_LIMIT).
+        const ref = ctx.timeoutAfter(t, 0);
+        if (t.kind === 'state') st.stateTimer = ref;
+        else st.eventTimer = ref;
+        continue;
+      }
+      run++;
+      if (t.kind === 'state') st.stateTimer = 0;
+      else st.eventTimer = 0;
+      const r = process(st, { type: t.kind === 'state' ? 'state_timeout' : 'timeout', event: t.event }, ctx);
+      if (isThenable(r)) return r.then((s) => runZero(s, ctx, run));
+    }
+    st.zero.length = 0;
+    return st;
+  };
+  /** Handles one event from the mailbox (or the start), then the timeouts of 0 it set. */
+  const settle = (r: MaybePromise<I>, ctx: Ctx): MaybePromise<I> => {
+    if (isThenable(r)) return r.then((s) => (s.zero.length === 0 ? s : runZero(s, ctx)));
+    return r.zero.length === 0 ? r : runZero(r, ctx);
+  };
+
   // Introspection shows the machine's state name and its data, not the runtime's bookkeeping.
   const base: { name?: string; trapExit?: boolean; mailboxCapacity?: number; terminateTimeoutMs?: number; inspect: (st: I) => unknown } = { inspect: (st) => ({ state: st.s, data: st.d }) };
   if (spec.name !== undefined) base.name = spec.name;
@@ -311,9 +357,9 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
         if (typeof r !== 'object' || r === null || typeof r.state !== 'string') {
           throw new TypeError(`GenStatem init must return { state, data }, got ${preview(r)}`);
         }
-        const st: I = { s: r.state, d: r.data, postponed: [], stateTimer: 0, stateGen: 0, eventTimer: 0, eventGen: 0, invalid: 0, enteredAt: 0, stopped: false };
+        const st: I = { s: r.state, d: r.data, postponed: [], stateTimer: 0, stateGen: 0, eventTimer: 0, eventGen: 0, zero: [], invalid: 0, enteredAt: 0, stopped: false };
         if (r.actions !== undefined) runActions(st, r.actions, null, ctx as Ctx);
-        return enter(st, undefined, ctx as Ctx);
+        return settle(enter(st, undefined, ctx as Ctx), ctx as Ctx);
       });
     },
     handle(msg, st, ctx) {
@@ -323,9 +369,9 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
           c.reply(msg.from, { state: st.s, invalidTransitions: st.invalid } satisfies StatemInfo);
           return st;
         }
-        return process(st, { type: 'call', event: msg.req as E, from: msg.from }, c);
+        return settle(process(st, { type: 'call', event: msg.req as E, from: msg.from }, c), c);
       }
-      if (isCastMessage(msg)) return process(st, { type: 'cast', event: msg.msg as E }, c);
+      if (isCastMessage(msg)) return settle(process(st, { type: 'cast', event: msg.msg as E }, c), c);
       if (isExitMessage(msg) && c.parent !== undefined && msg.from.equals(c.parent)) {
         c.stop(msg.reason); // OTP: a trapping machine whose parent exits stops with the same reason
         return st;
@@ -335,9 +381,9 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
         if (t.kind === 'state' ? t.gen !== st.stateGen : t.gen !== st.eventGen) return st; // cancelled
         if (t.kind === 'state') st.stateTimer = 0;
         else st.eventTimer = 0;
-        return process(st, { type: t.kind === 'state' ? 'state_timeout' : 'timeout', event: t.event }, c);
+        return settle(process(st, { type: t.kind === 'state' ? 'state_timeout' : 'timeout', event: t.event }, c), c);
       }
-      return process(st, { type: 'info', event: msg }, c);
+      return settle(process(st, { type: 'info', event: msg }, c), c);
     },
     terminate(reason, st, ctx) {
       if (st === undefined || spec.terminate === undefined) return;

@@ -160,6 +160,29 @@ test('an event named like an Object.prototype member (toString, constructor, __p
   assert.is(await inbox.receive((m: any) => m?.type === 'DOWN' && m.ref === ref, { timeoutMs: 0 }), undefined);
 });
 
+// 'other' is already in the mailbox when 'go' sets the timeout of 0: the timeout comes first (OTP since 22).
+for (const timeout of ['state', 'event'] as const) {
+  test(`a ${timeout} timeout of 0 is the next event, ahead of a message already in the mailbox (and not cancelled by it)`, async () => {
+    const z = await spawn('ZeroTimeout', { report: inbox.pid, tag: timeout }, 1);
+    system.cast(z, { kind: 'prime', timeout });
+    const seen: unknown[] = [];
+    for (let m = await expectReport(inbox, 'zero-saw', timeout); ; m = await expectReport(inbox, 'zero-saw', timeout)) {
+      seen.push([m.type, m.content]);
+      if (m.content === 'other') break;
+    }
+    assert.equal(seen, [[timeout === 'state' ? 'state_timeout' : 'timeout', 'kick'], ['cast', 'other']]);
+  });
+}
+
+test('a machine that re-arms a timeout of 0 forever does not hold its thread: a message still gets in', async () => {
+  const s = await spawn('Spinner', { report: inbox.pid }, 2);
+  system.cast(s, 'spin');
+  system.cast(s, 'halt');
+  const halted = await expectReport(inbox, 'halted');
+  assert.ok((halted.spins as number) >= 1, `${halted.spins} spins`);
+  assert.is((await GenStatem.info(system, s)).state, 'idle');
+});
+
 test('an enter hook may stop the machine (OTP: {stop, Reason, Data}): it stops with that reason and data', async () => {
   const e = await spawn('Edges', { report: inbox.pid, reason: 'normal' }, 2);
   const ref = inbox.monitor(e);
