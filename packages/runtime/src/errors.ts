@@ -231,13 +231,14 @@ export class CallFailedError extends JoerlError {
   }
 }
 
-/** A state machine got an event its transition table does not allow in its current state. */
+/** A state machine got an event its transition table does not allow in its current state (or a callback tried a transition it may not make). */
 export class InvalidTransitionError extends JoerlError {
   static override readonly CODE = 'ERR_INVALID_TRANSITION' as const;
   readonly state: string;
   readonly event: string;
-  constructor(state: string, event: string, detail?: string) {
-    super('ERR_INVALID_TRANSITION', `event "${event}" is not allowed in state "${state}"${detail ? ` (${detail})` : ''}; the machine stays in "${state}"`);
+  /** `outcome`: what happens to the machine (default: it stays in `state`). */
+  constructor(state: string, event: string, detail?: string, outcome = `the machine stays in "${state}"`) {
+    super('ERR_INVALID_TRANSITION', `event "${event}" is not allowed in state "${state}"${detail ? ` (${detail})` : ''}; ${outcome}`);
     this.state = state;
     this.event = event;
   }

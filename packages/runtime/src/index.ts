@@ -18,7 +18,7 @@ export { defineActor, isBehaviour } from './actor/behaviour.js';
 export { GenServer, defineGenServer } from './behaviours/gen-server.js';
 export type { CallResult, GenServerSpec, NoReplyResult, ReplyResult, ServerContext, StopResult } from './behaviours/gen-server.js';
 export { GenStatem, defineGenStatem } from './behaviours/gen-statem.js';
-export type { GenStatemSpec, StatemAction, StatemContext, StatemEvent, StatemInfo, Transition } from './behaviours/gen-statem.js';
+export type { GenStatemSpec, StatemAction, StatemActionEntry, StatemContext, StatemEvent, StatemInfo, Transition } from './behaviours/gen-statem.js';
 export { MAX_INTENSITY_REASON, Supervisor, defineSupervisor } from './behaviours/supervisor.js';
 export type { ChildCounts, ChildInfo, SupervisorSpec } from './behaviours/supervisor.js';
 export type { ChildSpec, Intensity, RestartType, Strategy } from './behaviours/child-spec.js';

@@ -4,8 +4,9 @@ import { type Behaviour, type MaybePromise, makeBehaviour } from '../actor/behav
 import type { ActorContext, ServerProtocol, TimerRef } from '../actor/context.js';
 import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
 import { type From, isCallMessage, isCastMessage, isExitMessage } from '../actor/messages.js';
-import { InvalidTransitionError } from '../errors.js';
+import { InvalidOptionError, InvalidTransitionError } from '../errors.js';
 import { chain, isThenable } from './maybe.js';
+import { type TransitionTable, defaultEventName, eventLabeller, tableOf } from './statem-table.js';
 import { preview } from '../validate.js';
 
 /** An event as the machine sees it: what it is, and how it came. */
@@ -23,13 +24,19 @@ export type StatemAction =
   | { readonly $act: 'state_timeout'; readonly ms: number; readonly event: unknown }
   | { readonly $act: 'timeout'; readonly ms: number; readonly event: unknown };
 
+/**
+ * An entry of an action list. A falsy one is skipped, so an action can be
+ * given on a condition: `GenStatem.keep(data, ok && GenStatem.reply(from, 'ok'))`.
+ */
+export type StatemActionEntry = StatemAction | undefined | null | false;
+
 /** What an event handler returns (build it with `GenStatem.keep/next/stop`). */
 export interface Transition<S, D> {
   readonly $statem: 'keep' | 'next' | 'stop';
   readonly state?: S;
   readonly data: D;
   readonly reason?: ExitReasonInput;
-  readonly actions: readonly StatemAction[];
+  readonly actions: readonly StatemActionEntry[];
 }
 
 /** What a GenStatem reports about itself (`GenStatem.info`). */
@@ -47,18 +54,24 @@ export interface GenStatemSpec<Args, S extends string, D, E, R> {
   name?: string;
   trapExit?: boolean;
   mailboxCapacity?: number;
+  /** How long `terminate` may run (default: the system's `terminateTimeoutMs`). */
+  terminateTimeoutMs?: number;
   /** The initial state and data (and actions, e.g. a state timeout). */
-  init(args: Args, ctx: StatemContext<E, R>): MaybePromise<{ state: S; data: D; actions?: StatemAction[] }>;
+  init(args: Args, ctx: StatemContext<E, R>): MaybePromise<{ state: S; data: D; actions?: StatemActionEntry[] }>;
   /** Handles one event in `state`. Optional with a `transitions` table: then the table drives the machine and calls are answered with the new state. */
   handleEvent?(ev: StatemEvent<E>, state: S, data: D, ctx: StatemContext<E, R>): MaybePromise<Transition<S, D>>;
-  /** Runs on entering a state (and the initial one, with `from` undefined). May return new data, or `GenStatem.keep(data, ...actions)`. */
+  /**
+   * Runs on entering a state (and the initial one, with `from` undefined). May return new data,
+   * `GenStatem.keep(data, ...actions)`, or `GenStatem.stop(reason, data, ...actions)` (OTP's `{stop, Reason, Data}`);
+   * not `GenStatem.next`: only an event changes the state.
+   */
   enter?(from: S | undefined, state: S, data: D, ctx: StatemContext<E, R>): MaybePromise<D | Transition<S, D> | void>;
   /**
    * Allowed transitions: state -> event name -> next state. Calls and casts
    * whose event name is not listed for the current state are invalid: counted,
    * answered with `ERR_INVALID_TRANSITION` (calls), and the machine stays put.
    */
-  transitions?: { readonly [K in S]?: { readonly [event: string]: S } };
+  transitions?: TransitionTable<S>;
   /** Names an event for the table and for metrics (default: a string event itself, else its `kind` or `type`). */
   eventName?(event: E): string;
   terminate?(reason: ExitReason, state: S, data: D, ctx: StatemContext<E, R>): MaybePromise<void>;
@@ -67,15 +80,15 @@ export interface GenStatemSpec<Args, S extends string, D, E, R> {
 /** Result and action constructors for GenStatem handlers. */
 export const GenStatem = {
   /** Stay in the current state with `data`. */
-  keep<S, D>(data: D, ...actions: StatemAction[]): Transition<S, D> {
+  keep<S, D>(data: D, ...actions: StatemActionEntry[]): Transition<S, D> {
     return { $statem: 'keep', data, actions };
   },
   /** Go to `state` with `data` (the same state: no entry hook, no postponed retry). */
-  next<S, D>(state: S, data: D, ...actions: StatemAction[]): Transition<S, D> {
+  next<S, D>(state: S, data: D, ...actions: StatemActionEntry[]): Transition<S, D> {
     return { $statem: 'next', state, data, actions };
   },
   /** Stop with `reason` (actions such as replies are applied first). */
-  stop<S, D>(reason: ExitReasonInput, data: D, ...actions: StatemAction[]): Transition<S, D> {
+  stop<S, D>(reason: ExitReasonInput, data: D, ...actions: StatemActionEntry[]): Transition<S, D> {
     return { $statem: 'stop', reason, data, actions };
   },
   /** Answer the call `from` with `value`. */
@@ -118,6 +131,8 @@ interface Internal<S, D> {
   stateGen: number;
   eventTimer: TimerRef;
   eventGen: number;
+  /** Timeouts of 0 in the order they were set: handled before the next message, as OTP does (stale ones, by gen, skipped). */
+  zero: TimeoutMsg[];
   invalid: number;
   /** When the current state was entered (performance.now() ms). */
   enteredAt: number;
@@ -125,19 +140,14 @@ interface Internal<S, D> {
   stopped: boolean;
 }
 
-/** The `event` label of invalid transitions past MAX_EVENT_LABELS event names the table does not name (per machine, per thread). */
-export const OTHER_EVENT = 'other';
-const MAX_EVENT_LABELS = 64;
-
-/** Default event naming: strings name themselves; objects by `kind` or `type`. */
-export function defaultEventName(event: unknown): string {
-  if (typeof event === 'string') return event;
-  if (typeof event === 'object' && event !== null) {
-    const k = (event as { kind?: unknown; type?: unknown }).kind ?? (event as { type?: unknown }).type;
-    if (typeof k === 'string') return k;
-  }
-  return typeof event;
-}
+/** The timer ref of a timeout of 0: it has no timer, it waits in the machine's own queue (`Internal.zero`). */
+const ZERO_REF = -1 as TimerRef;
+/**
+ * Timeouts of 0 handled one after another with no message in between, at most: past that, the next one goes
+ * through the thread's timer (after the messages already queued), so a machine that re-arms one forever
+ * cannot hold its thread (in OTP it would only spin its own process).
+ */
+const ZERO_RUN_LIMIT = 1000;
 
 /**
  * Defines a state machine behaviour:
@@ -157,45 +167,43 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
   spec: GenStatemSpec<Args, S, D, E, R>,
 ): Behaviour<Args, Internal<S, D>, ServerProtocol<E, R, E>> {
   if (typeof spec !== 'object' || spec === null || typeof spec.init !== 'function') {
-    throw new TypeError('defineGenStatem needs an object with init(args, ctx) returning { state, data }');
+    throw new InvalidOptionError('defineGenStatem needs an object with init(args, ctx) returning { state, data }');
   }
   if (spec.handleEvent === undefined && spec.transitions === undefined) {
-    throw new TypeError('defineGenStatem needs handleEvent, a transitions table, or both');
+    throw new InvalidOptionError('defineGenStatem needs handleEvent, a transitions table, or both');
+  }
+  for (const key of ['handleEvent', 'enter', 'eventName', 'terminate'] as const) {
+    if (spec[key] !== undefined && typeof spec[key] !== 'function') throw new InvalidOptionError(`defineGenStatem's ${key} must be a function, got ${preview(spec[key])}`);
   }
   type Ctx = StatemContext<E, R>;
   type I = Internal<S, D>;
-  const table = spec.transitions;
+  const table = spec.transitions === undefined ? undefined : tableOf<S>(spec.transitions);
   const nameOf = spec.eventName ?? (defaultEventName as (e: E) => string);
-  // The invalid events' labels on this thread: the table's own events, and the first MAX_EVENT_LABELS others; past those,
-  // `other`, so callers sending any string cannot grow the metric's series (and the thread's memory) without bound.
-  const labels = new Set(table === undefined ? [] : Object.values(table as Record<string, Record<string, unknown> | undefined>).flatMap((row) => (row === undefined ? [] : Object.keys(row))));
-  const labelLimit = labels.size + MAX_EVENT_LABELS;
-  const labelOf = (event: string): string => {
-    if (labels.has(event)) return event;
-    if (labels.size >= labelLimit) return OTHER_EVENT;
-    labels.add(event);
-    return event;
-  };
+  const labelOf = eventLabeller(table);
 
   const setTimer = (st: I, kind: 'state' | 'event', ms: number, event: unknown, ctx: Ctx): void => {
     // OTP's infinity: no timer, and the one running is cancelled.
     if (ms === Infinity) return cancelTimer(st, kind, ctx);
     const gen = kind === 'state' ? ++st.stateGen : ++st.eventGen;
     const old = kind === 'state' ? st.stateTimer : st.eventTimer;
-    if (old !== 0) ctx.cancelTimer(old);
-    // Internal to the machine, as OTP's timeouts are: queued even into a full mailbox.
-    const ref = ctx.timeoutAfter({ $joerl: 'statem_timeout', kind, gen, event } satisfies TimeoutMsg, ms);
+    if (old > 0) ctx.cancelTimer(old);
+    const msg: TimeoutMsg = { $joerl: 'statem_timeout', kind, gen, event };
+    let ref = ZERO_REF;
+    // OTP: a timeout of 0 is no timer but the next event, ahead of the mailbox (runZero); any other is internal
+    // to the machine, as OTP's timeouts are: queued even into a full mailbox.
+    if (ms === 0) st.zero.push(msg);
+    else ref = ctx.timeoutAfter(msg, ms);
     if (kind === 'state') st.stateTimer = ref;
     else st.eventTimer = ref;
   };
   const cancelTimer = (st: I, kind: 'state' | 'event', ctx: Ctx): void => {
     if (kind === 'state') {
       st.stateGen++;
-      if (st.stateTimer !== 0) ctx.cancelTimer(st.stateTimer);
+      if (st.stateTimer > 0) ctx.cancelTimer(st.stateTimer);
       st.stateTimer = 0;
     } else {
       st.eventGen++;
-      if (st.eventTimer !== 0) ctx.cancelTimer(st.eventTimer);
+      if (st.eventTimer > 0) ctx.cancelTimer(st.eventTimer);
       st.eventTimer = 0;
     }
   };
@@ -207,8 +215,9 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
     return st;
   };
 
-  const runActions = (st: I, actions: readonly StatemAction[], ev: StatemEvent<E> | null, ctx: Ctx): void => {
+  const runActions = (st: I, actions: readonly StatemActionEntry[], ev: StatemEvent<E> | null, ctx: Ctx): void => {
     for (const a of actions) {
+      if (!a) continue; // an action given on a condition that did not hold
       switch (a.$act) {
         case 'reply':
           ctx.reply(a.from, a.value);
@@ -235,9 +244,12 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
     if (spec.enter === undefined) return st;
     return chain(spec.enter(from, st.s, st.d, ctx), (r) => {
       if (isTransition(r)) {
-        if (r.$statem !== 'keep') throw new TypeError('an enter hook may only return new data or GenStatem.keep(data, ...actions)');
+        if (r.$statem === 'next') {
+          throw new InvalidTransitionError(st.s, 'enter', `its enter hook returned GenStatem.next("${String(r.state)}", ...): an enter hook may return new data, GenStatem.keep(data, ...actions) or GenStatem.stop(reason, data, ...actions); change state from handleEvent`, 'the machine crashes');
+        }
         st.d = r.data as D;
         runActions(st, r.actions, null, ctx);
+        if (r.$statem === 'stop') stop(st, r.reason, ctx);
       } else if (r !== undefined) {
         st.d = r as D;
       }
@@ -260,13 +272,15 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
       st.s = t.state!;
     }
     runActions(st, t.actions, ev, ctx);
-    if (t.$statem === 'stop') {
-      st.stopped = true;
-      ctx.stop(t.reason ?? 'normal');
-      return st;
-    }
+    if (t.$statem === 'stop') return stop(st, t.reason, ctx);
     if (!changed) return st;
     return chain(enter(st, from, ctx), (s2) => retryPostponed(s2, ctx));
+  };
+
+  const stop = (st: I, reason: ExitReasonInput | undefined, ctx: Ctx): I => {
+    st.stopped = true;
+    ctx.stop(reason ?? 'normal');
+    return st;
   };
 
   const retryPostponed = (st: I, ctx: Ctx): MaybePromise<I> => {
@@ -287,7 +301,7 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
     if (ev.type === 'call' || ev.type === 'cast') {
       event = nameOf(ev.event);
       if (table !== undefined) {
-        target = table[st.s]?.[event];
+        target = table.get(st.s)?.get(event);
         if (target === undefined) return invalid(st, ev, event, ctx);
       }
     }
@@ -299,11 +313,43 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
     return chain(spec.handleEvent(ev, st.s, st.d, ctx), (t) => apply(st, t, ev, target, event, ctx));
   };
 
+  /**
+   * Handles the timeouts of 0 the last event set, in order, before the next message (OTP since 22): right after
+   * the transition, its entry hook and the postponed events it retried. Each may set more. A stale one (its
+   * kind set again or cancelled since: an event cancels an event timeout, a state change a state timeout) is skipped.
+   */
+  const runZero = (st: I, ctx: Ctx, run = 0): MaybePromise<I> => {
+    while (st.zero.length > 0 && !st.stopped) {
+      const t = st.zero.shift()!;
+      if (t.gen !== (t.kind === 'state' ? st.stateGen : st.eventGen)) continue;
+      if (run === ZERO_RUN_LIMIT) {
+        // Through the thread's timer, behind the messages already queued (see ZERO_RUN_LIMIT).
+        const ref = ctx.timeoutAfter(t, 0);
+        if (t.kind === 'state') st.stateTimer = ref;
+        else st.eventTimer = ref;
+        continue;
+      }
+      run++;
+      if (t.kind === 'state') st.stateTimer = 0;
+      else st.eventTimer = 0;
+      const r = process(st, { type: t.kind === 'state' ? 'state_timeout' : 'timeout', event: t.event }, ctx);
+      if (isThenable(r)) return r.then((s) => runZero(s, ctx, run));
+    }
+    st.zero.length = 0;
+    return st;
+  };
+  /** Handles one event from the mailbox (or the start), then the timeouts of 0 it set. */
+  const settle = (r: MaybePromise<I>, ctx: Ctx): MaybePromise<I> => {
+    if (isThenable(r)) return r.then((s) => (s.zero.length === 0 ? s : runZero(s, ctx)));
+    return r.zero.length === 0 ? r : runZero(r, ctx);
+  };
+
   // Introspection shows the machine's state name and its data, not the runtime's bookkeeping.
-  const base: { name?: string; trapExit?: boolean; mailboxCapacity?: number; inspect: (st: I) => unknown } = { inspect: (st) => ({ state: st.s, data: st.d }) };
+  const base: { name?: string; trapExit?: boolean; mailboxCapacity?: number; terminateTimeoutMs?: number; inspect: (st: I) => unknown } = { inspect: (st) => ({ state: st.s, data: st.d }) };
   if (spec.name !== undefined) base.name = spec.name;
   if (spec.trapExit !== undefined) base.trapExit = spec.trapExit;
   if (spec.mailboxCapacity !== undefined) base.mailboxCapacity = spec.mailboxCapacity;
+  if (spec.terminateTimeoutMs !== undefined) base.terminateTimeoutMs = spec.terminateTimeoutMs;
   return makeBehaviour<Args, I, ServerProtocol<E, R, E>>('gen_statem', {
     ...base,
     init(args, ctx) {
@@ -311,9 +357,9 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
         if (typeof r !== 'object' || r === null || typeof r.state !== 'string') {
           throw new TypeError(`GenStatem init must return { state, data }, got ${preview(r)}`);
         }
-        const st: I = { s: r.state, d: r.data, postponed: [], stateTimer: 0, stateGen: 0, eventTimer: 0, eventGen: 0, invalid: 0, enteredAt: 0, stopped: false };
+        const st: I = { s: r.state, d: r.data, postponed: [], stateTimer: 0, stateGen: 0, eventTimer: 0, eventGen: 0, zero: [], invalid: 0, enteredAt: 0, stopped: false };
         if (r.actions !== undefined) runActions(st, r.actions, null, ctx as Ctx);
-        return enter(st, undefined, ctx as Ctx);
+        return settle(enter(st, undefined, ctx as Ctx), ctx as Ctx);
       });
     },
     handle(msg, st, ctx) {
@@ -323,9 +369,9 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
           c.reply(msg.from, { state: st.s, invalidTransitions: st.invalid } satisfies StatemInfo);
           return st;
         }
-        return process(st, { type: 'call', event: msg.req as E, from: msg.from }, c);
+        return settle(process(st, { type: 'call', event: msg.req as E, from: msg.from }, c), c);
       }
-      if (isCastMessage(msg)) return process(st, { type: 'cast', event: msg.msg as E }, c);
+      if (isCastMessage(msg)) return settle(process(st, { type: 'cast', event: msg.msg as E }, c), c);
       if (isExitMessage(msg) && c.parent !== undefined && msg.from.equals(c.parent)) {
         c.stop(msg.reason); // OTP: a trapping machine whose parent exits stops with the same reason
         return st;
@@ -335,9 +381,9 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
         if (t.kind === 'state' ? t.gen !== st.stateGen : t.gen !== st.eventGen) return st; // cancelled
         if (t.kind === 'state') st.stateTimer = 0;
         else st.eventTimer = 0;
-        return process(st, { type: t.kind === 'state' ? 'state_timeout' : 'timeout', event: t.event }, c);
+        return settle(process(st, { type: t.kind === 'state' ? 'state_timeout' : 'timeout', event: t.event }, c), c);
       }
-      return process(st, { type: 'info', event: msg }, c);
+      return settle(process(st, { type: 'info', event: msg }, c), c);
     },
     terminate(reason, st, ctx) {
       if (st === undefined || spec.terminate === undefined) return;

@@ -1,8 +1,8 @@
 // GenStatem: transitions with replies, entry hooks, state and event timeouts, postponing, and invalid transitions that leave the machine alive.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ActorSystem, GenStatem, type Inbox, InvalidTransitionError, type Pid } from '@joerl/runtime';
-import { expectReport } from '../helpers.ts';
+import { ActorSystem, GenStatem, type Inbox, InvalidOptionError, InvalidTransitionError, type Pid, defineGenStatem } from '@joerl/runtime';
+import { expect, expectReport, withSystem } from '../helpers.ts';
 
 const MACHINES = new URL('../fixtures/machines.statem.ts', import.meta.url);
 const test = suite('gen_statem');
@@ -140,6 +140,105 @@ test('a state timeout is not lost to a full mailbox (it is internal to the machi
     assert.equal(dead, [], 'nothing was dead-lettered');
   } finally {
     system.off('deadLetter', onDead);
+  }
+});
+
+test('an event named like an Object.prototype member (toString, constructor, __proto__) is not in the table: ERR_INVALID_TRANSITION, the machine stays put', async () => {
+  const t = await spawn('TableOnly', undefined, 1);
+  const ref = inbox.monitor(t);
+  await system.call(t, 'toString').then(() => assert.unreachable(), (e) => {
+    assert.instance(e, InvalidTransitionError);
+    assert.match((e as Error).message, /"toString" is not allowed in state "locked"/);
+  });
+  for (const ev of ['constructor', '__proto__', { kind: 'hasOwnProperty' }]) system.cast(t, ev);
+  assert.equal(await GenStatem.info(system, t), { state: 'locked', invalidTransitions: 4 });
+  assert.is(await system.call(t, 'coin'), 'unlocked', 'still working');
+  // With a handler too: the table refuses the event before the handler sees it.
+  const h = await spawn('Turnstile', undefined, 2);
+  await system.call(h, 'valueOf').then(() => assert.unreachable(), (e) => assert.instance(e, InvalidTransitionError));
+  assert.equal(await GenStatem.info(system, h), { state: 'locked', invalidTransitions: 1 });
+  assert.is(await inbox.receive((m: any) => m?.type === 'DOWN' && m.ref === ref, { timeoutMs: 0 }), undefined);
+});
+
+// 'other' is already in the mailbox when 'go' sets the timeout of 0: the timeout comes first (OTP since 22).
+for (const timeout of ['state', 'event'] as const) {
+  test(`a ${timeout} timeout of 0 is the next event, ahead of a message already in the mailbox (and not cancelled by it)`, async () => {
+    const z = await spawn('ZeroTimeout', { report: inbox.pid, tag: timeout }, 1);
+    system.cast(z, { kind: 'prime', timeout });
+    const seen: unknown[] = [];
+    for (let m = await expectReport(inbox, 'zero-saw', timeout); ; m = await expectReport(inbox, 'zero-saw', timeout)) {
+      seen.push([m.type, m.content]);
+      if (m.content === 'other') break;
+    }
+    assert.equal(seen, [[timeout === 'state' ? 'state_timeout' : 'timeout', 'kick'], ['cast', 'other']]);
+  });
+}
+
+test('a machine that re-arms a timeout of 0 forever does not hold its thread: a message still gets in', async () => {
+  const s = await spawn('Spinner', { report: inbox.pid }, 2);
+  system.cast(s, 'spin');
+  system.cast(s, 'halt');
+  const halted = await expectReport(inbox, 'halted');
+  assert.ok((halted.spins as number) >= 1, `${halted.spins} spins`);
+  assert.is((await GenStatem.info(system, s)).state, 'idle');
+});
+
+test('an enter hook may stop the machine (OTP: {stop, Reason, Data}): it stops with that reason and data', async () => {
+  const e = await spawn('Edges', { report: inbox.pid, reason: 'normal' }, 2);
+  const ref = inbox.monitor(e);
+  system.cast(e, 'finish');
+  const down = await inbox.receive((m: any) => m?.type === 'DOWN' && m.ref === ref);
+  assert.is((down as any).reason, 'normal');
+  const t = await expectReport(inbox, 'terminated');
+  assert.equal([t.reason, t.state, t.finished], ['normal', 'done', true]);
+});
+
+test('an enter hook that returns GenStatem.next crashes the machine with ERR_INVALID_TRANSITION saying what to return', async () => {
+  const e = await spawn('Edges', { report: inbox.pid, reason: 'normal', enterNext: true }, 1);
+  const ref = inbox.monitor(e);
+  system.cast(e, 'finish');
+  const down = (await inbox.receive((m: any) => m?.type === 'DOWN' && m.ref === ref)) as any;
+  assert.is(down.reason.kind, 'panic');
+  assert.is(down.reason.name, 'InvalidTransitionError');
+  assert.match(down.reason.message, /enter hook returned GenStatem\.next\("start", \.\.\.\).*GenStatem\.stop\(reason, data, \.\.\.actions\)/);
+});
+
+test('falsy entries in an action list (undefined, null, false: an action on a condition) are skipped', async () => {
+  const e = await spawn('Edges', { report: inbox.pid, reason: 'normal' }, 2);
+  assert.is(await system.call(e, 'ask'), 'answered');
+  assert.is((await GenStatem.info(system, e)).state, 'start');
+});
+
+test("a machine's own terminateTimeoutMs is honoured, as a GenServer's is", () =>
+  // The system kills a slow terminate at once; SlowStop's own 60 s limit lets its 50 ms terminate finish.
+  withSystem({ threads: 1, terminateTimeoutMs: 0 }, async (sys) => {
+    const box = sys.inbox();
+    const s = (await sys.spawn(MACHINES, { report: box.pid }, { export: 'SlowStop' })) as Pid<any>;
+    const ref = box.monitor(s);
+    sys.cast(s, 'stop');
+    const down = await expect<any>(box, (m) => m?.type === 'DOWN' && m.ref === ref, 'the DOWN of SlowStop');
+    assert.is(down.reason, 'normal', 'not killed by the system-wide limit');
+  }));
+
+test('defineGenStatem refuses a malformed spec with ERR_INVALID_OPTION saying what to fix', () => {
+  const init = () => ({ state: 'a', data: null });
+  const cases: Array<[unknown, RegExp]> = [
+    [null, /needs an object with init/],
+    [{ init }, /needs handleEvent, a transitions table, or both/],
+    [{ init, handleEvent: 'nope' }, /handleEvent must be a function, got "nope"/],
+    [{ init, transitions: 5 }, /transitions must be an object/],
+    [{ init, transitions: { a: 'b' } }, /transitions\.a must be an object of event -> next state/],
+    [{ init, transitions: { a: { go: 1 } } }, /transitions\.a\.go must be a state name, got 1/],
+  ];
+  for (const [spec, message] of cases) {
+    try {
+      defineGenStatem(spec as never);
+      assert.unreachable();
+    } catch (err) {
+      assert.instance(err, InvalidOptionError);
+      assert.is((err as InvalidOptionError).code, 'ERR_INVALID_OPTION');
+      assert.match((err as Error).message, message);
+    }
   }
 });
 
