@@ -283,6 +283,22 @@ test('serveHealth that cannot serve leaves no sampling behind', async () => {
   }
 });
 
+test('serveHealth(system, 9091) or (system, null) is refused (ERR_INVALID_OPTION), not served on the running endpoint or 9090, nor a TypeError', async () => {
+  const system = await ActorSystem.start({ threads: 1 });
+  try {
+    // Read as no options, a bare port mounted the probes on the running endpoint (or listened on 9090).
+    await system.serveMetrics({ port: 0 });
+    for (const bad of [9091, null]) {
+      await serveHealth(system, bad as never).then(
+        () => assert.unreachable(`served ${String(bad)}`),
+        (e: Error) => assert.ok(e instanceof HealthConfigError && e.code === 'ERR_INVALID_OPTION' && /serveHealth takes options like \{ port: 9091/.test(e.message), e.message),
+      );
+    }
+  } finally {
+    await system.shutdown();
+  }
+});
+
 test('sampling stops once the system is shut down, without health.stop() (the README\'s example)', async () => {
   const system = await ActorSystem.start({ threads: 1 });
   await trackingIntervals(async (live) => {

@@ -7,7 +7,7 @@ import type { Pid } from '../actor/pid.js';
 import type { BehaviourProbe } from '../actor/probe.js';
 import { type Proc, S_DEAD, S_EXITING } from '../actor/proc.js';
 import { InvalidArgumentError, NotANodeError, toWireError } from '../errors.js';
-import { describe } from '../validate.js';
+import { describe, notOptions, optionsError } from '../validate.js';
 import type { SpawnMode } from './protocol.js';
 
 /** OTP's default call timeout. */
@@ -184,10 +184,12 @@ export class ActorCtx implements ActorContext<unknown> {
   }
 
   receive(match: (msg: unknown) => boolean, opts?: ReceiveOptions): Promise<any> {
+    if (notOptions(opts)) return Promise.reject(optionsError('receive', opts));
     return this.#h.receive(this.#p, match, opts?.timeoutMs);
   }
 
   call(to: Pid<any> | string, req: unknown, opts?: CallOptions): Promise<any> {
+    if (notOptions(opts)) return Promise.reject(optionsError('call', opts));
     return this.#h.call(this.#p, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, opts?.signal);
   }
 
@@ -208,6 +210,7 @@ export class ActorCtx implements ActorContext<unknown> {
   }
 
   offload(module: ModuleRef, input: unknown, opts?: OffloadJobOptions): Promise<any> {
+    if (notOptions(opts)) return Promise.reject(optionsError('offload', opts, "{ export: 'fib' }"));
     return this.#h.offload(module, input, opts?.export, opts?.signal, this.#p);
   }
 
@@ -232,6 +235,7 @@ export class ActorCtx implements ActorContext<unknown> {
   }
 
   offloadMessage(module: ModuleRef, input: unknown, tag: unknown, opts?: { export?: string }): void {
+    if (notOptions(opts)) throw optionsError('offloadMessage', opts, "{ export: 'fib' }");
     const p = this.#p;
     const self = p.pid;
     // An owner whose exit began ended the job (Offload.ownerExited): its answer has nobody to go to,

@@ -12,6 +12,7 @@ import type { Proc } from '../actor/proc.js';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../shard/actor-context.js';
 import type { Pid } from '../actor/pid.js';
 import { SystemStoppedError } from '../errors.js';
+import { notOptions, optionsError } from '../validate.js';
 import { STOPPING } from '../ring/control-block.js';
 import type { ShardStats } from '../shard/protocol.js';
 import { ThreadRuntime } from '../shard/thread-runtime.js';
@@ -224,6 +225,7 @@ export class ActorSystem extends EventEmitter {
    */
   call<P extends Pid<any>>(to: P | string, req: CallOf<P>, opts?: CallOptions): Promise<ReplyOf<P>> {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
+    if (notOptions(opts)) return Promise.reject(optionsError('call', opts));
     this.#caller ??= this.#rt.createInbox();
     return this.#rt.call(this.#caller, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, opts?.signal) as Promise<ReplyOf<P>>;
   }
@@ -231,6 +233,7 @@ export class ActorSystem extends EventEmitter {
   /** Runs `module`'s export (default `'default'`) on the offload pool and resolves with its result; `signal` cancels (see {@link OffloadJobOptions}). */
   offload<R = unknown>(module: ModuleRef, input: unknown, opts?: OffloadJobOptions): Promise<R> {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
+    if (notOptions(opts)) return Promise.reject(optionsError('offload', opts, "{ export: 'fib' }"));
     return this.#rt.offload(module, input, opts?.export, opts?.signal) as Promise<R>;
   }
 
