@@ -152,7 +152,9 @@ export class ActorCtx implements ActorContext<unknown> {
   }
 
   trapExit(on: boolean): void {
-    this.#p.trapExit = on === true;
+    // Not taken as false: trapExit(1) or trapExit('true') would turn trapping off without a word.
+    if (typeof on !== 'boolean') throw new InvalidArgumentError(`trapExit takes true or false, got ${describe(on)}`);
+    this.#p.trapExit = on;
   }
 
   stop(reason: ExitReasonInput = 'normal'): void {

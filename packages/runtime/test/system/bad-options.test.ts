@@ -49,6 +49,13 @@ test('ctx.receive, ctx.call, ctx.offload and ctx.offloadMessage refuse a bare va
   assert.equal({ ...r, event: undefined }, { event: undefined, receive: 'ERR_INVALID_OPTION', call: 'ERR_INVALID_OPTION', offload: 'ERR_INVALID_OPTION', offloadMessage: 'ERR_INVALID_OPTION' });
 });
 
+test('ctx.trapExit(1) and trapExit(\'true\') throw ERR_INVALID_ARGUMENT and leave trapping as it was (they turned it off)', async () => {
+  const pid = await system.spawn(MISUSE);
+  system.send(pid, { op: 'bad-trap', report: inbox.pid });
+  const r = await expectReport(inbox, 'bad-trap');
+  assert.equal([r.one, r.text, r.trapping], ['ERR_INVALID_ARGUMENT', 'ERR_INVALID_ARGUMENT', true]);
+});
+
 test('getState, processInfo, supervisionTree and shardFigures refuse null or a number for their options (ERR_INVALID_ARGUMENT, as a bad query), not a TypeError', async () => {
   for (const bad of [null, 500]) {
     assert.is(await outcome(system.getState(server, bad as never)), 'ERR_INVALID_ARGUMENT', `getState ${bad}`);
