@@ -6,6 +6,7 @@ import type { From, MonitorRef } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import type { BehaviourProbe } from '../actor/probe.js';
 import { type Proc, S_DEAD, S_EXITING } from '../actor/proc.js';
+import { analyzeAs } from '../codec/values.js';
 import { InvalidArgumentError, NotANodeError, toWireError } from '../errors.js';
 import { describe, notOptions, optionsError } from '../validate.js';
 import type { SpawnMode } from './protocol.js';
@@ -17,6 +18,8 @@ export const DEFAULT_CALL_TIMEOUT_MS = 5000;
 export interface ActorHost {
   readonly thread: number;
   readonly systemStopping: boolean;
+  /** The system's checkLocalSends: values that cross are checked as deeply as messages are. */
+  readonly checkLocalSends: boolean;
   send(to: Pid<unknown> | string, msg: unknown, from?: Pid): void;
   sendQuiet(to: Pid<unknown> | string, msg: unknown): void;
   spawn(module: ModuleRef, args: unknown, opts: SpawnOptions | undefined, parent: Proc | null, mode: SpawnMode): Promise<Pid | Monitored>;
@@ -238,6 +241,9 @@ export class ActorCtx implements ActorContext<unknown> {
 
   offloadMessage(module: ModuleRef, input: unknown, tag: unknown, opts?: { export?: string }): void {
     if (notOptions(opts)) throw optionsError('offloadMessage', opts, "{ export: 'fib' }");
+    // The tag comes back in the OFFLOAD message: one that cannot be sent (a function, a Symbol) would lose the
+    // result, dead-lettered as unencodable, so it is refused here, whatever checkLocalSends says, as spawn args are.
+    analyzeAs(tag, this.#h.checkLocalSends, 'tag');
     const p = this.#p;
     const self = p.pid;
     // An owner whose exit began ended the job (Offload.ownerExited): its answer has nobody to go to,

@@ -1,4 +1,4 @@
-// An options argument that is not an object (a bare 1000 for { timeoutMs: 1000 }) is refused, never read as no options at all.
+// Bad arguments to the process API are refused at the call: options that are not an object (a bare 1000 for { timeoutMs: 1000 }), trapExit(1), an unsendable offloadMessage tag.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ActorSystem, type Inbox, type Pid } from '@joerl/runtime';
@@ -54,6 +54,14 @@ test('ctx.trapExit(1) and trapExit(\'true\') throw ERR_INVALID_ARGUMENT and leav
   system.send(pid, { op: 'bad-trap', report: inbox.pid });
   const r = await expectReport(inbox, 'bad-trap');
   assert.equal([r.one, r.text, r.trapping], ['ERR_INVALID_ARGUMENT', 'ERR_INVALID_ARGUMENT', true]);
+});
+
+test('ctx.offloadMessage with a tag that cannot be sent (a function, a Symbol) throws ERR_UNENCODABLE at the call: its result was lost', async () => {
+  const pid = await system.spawn(MISUSE);
+  system.send(pid, { op: 'bad-tag', report: inbox.pid, jobs: JOBS.href });
+  const r = await expectReport(inbox, 'bad-tag');
+  assert.equal(r.codes, ['ERR_UNENCODABLE', 'ERR_UNENCODABLE']);
+  assert.match(r.message as string, /tag\.done/);
 });
 
 test('getState, processInfo, supervisionTree and shardFigures refuse null or a number for their options (ERR_INVALID_ARGUMENT, as a bad query), not a TypeError', async () => {
