@@ -11,7 +11,7 @@ import type { From } from '../actor/messages.js';
 import type { Proc } from '../actor/proc.js';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../shard/actor-context.js';
 import type { Pid } from '../actor/pid.js';
-import { SystemStoppedError } from '../errors.js';
+import { InvalidArgumentError, SystemStoppedError } from '../errors.js';
 import { notOptions, optionsError } from '../validate.js';
 import { STOPPING } from '../ring/control-block.js';
 import type { ShardStats } from '../shard/protocol.js';
@@ -180,9 +180,21 @@ export class ActorSystem extends EventEmitter {
     return { state, shards: this.#pool.inspect() };
   }
 
-  /** A metric summed over every thread and label set (a histogram: its count); 0 with telemetry off. */
+  /**
+   * A metric summed over every thread and label set (a histogram: its count;
+   * 0 with telemetry off); `joerl_system_memory_bytes` and the mailbox memory
+   * gauges as `/metrics` shows them. ERR_INVALID_ARGUMENT for a name not in
+   * the catalogue, and for `joerl_mailbox_utilization_percent` (a percentage
+   * per behaviour: read its series from `system.metrics`).
+   */
   metricTotal(name: string): number {
-    return this.#aggregator.total(name);
+    try {
+      return this.#aggregator.total(name);
+    } catch (err) {
+      // The aggregator's one refusal (telemetry has no error of that code): a name it cannot total.
+      if (err instanceof RangeError) throw new InvalidArgumentError(`metricTotal: ${err.message}`);
+      throw err;
+    }
   }
 
   /** The running HTTP endpoint, if `serveMetrics` was called; null again once it is closed. */

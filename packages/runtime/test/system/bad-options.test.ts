@@ -1,4 +1,4 @@
-// Bad arguments to the process API are refused at the call: options that are not an object (a bare 1000 for { timeoutMs: 1000 }), trapExit(1), an unsendable offloadMessage tag.
+// Bad arguments to the system's API are refused at the call: options that are not an object (a bare 1000 for { timeoutMs: 1000 }), trapExit(1), an unsendable offloadMessage tag, an unknown metric.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ActorSystem, type Inbox, type Pid } from '@joerl/runtime';
@@ -72,6 +72,14 @@ test('getState, processInfo, supervisionTree and shardFigures refuse null or a n
     assert.is(await outcome(system.shardFigures(bad as never)), 'ERR_INVALID_ARGUMENT', `shardFigures ${bad}`);
   }
   assert.is((await system.shardFigures()).length, 1);
+});
+
+test('metricTotal: a name not in the catalogue and the utilization percentage throw ERR_INVALID_ARGUMENT (they read 0 for ever); the process memory reads as /metrics shows it', () => {
+  const invalid = (re: RegExp) => (e: Error & { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT' && re.test(e.message);
+  assert.throws(() => system.metricTotal('joerl_actors_spawnd_total'), invalid(/metricTotal: no metric named "joerl_actors_spawnd_total"/));
+  assert.throws(() => system.metricTotal('joerl_mailbox_utilization_percent'), invalid(/read its series from system\.metrics/));
+  assert.ok(system.metricTotal('joerl_system_memory_bytes') > 0, 'the RSS, not 0');
+  assert.ok(system.metricTotal('joerl_actors_spawned_total') >= 1);
 });
 
 test('serveMetrics(9091) rejects with ERR_INVALID_OPTION: it was the running endpoint (or a new one on 9090)', async () => {
