@@ -2,7 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ActorSystem, type Pid } from '@joerl/runtime';
-import { HealthConfigError, type HealthStatus, SystemHealth, serveHealth } from '@joerl/health';
+import { HealthConfigError, type HealthStatus, SystemHealth, answerProbe, serveHealth } from '@joerl/health';
 
 const PROBE = new URL('../../runtime/test/fixtures/probe.actor.ts', import.meta.url);
 const TREE = new URL('../../runtime/test/fixtures/tree.sup.ts', import.meta.url);
@@ -214,6 +214,18 @@ test('bad config gets a typed error', async () => {
       assert.throws(() => new SystemHealth(system, cfg as never), (e: Error) => e instanceof HealthConfigError && (e as HealthConfigError).code === 'ERR_INVALID_OPTION' && re.test(e.message));
     }
   } finally {
+    await system.shutdown();
+  }
+});
+
+test("answerProbe of an unknown probe ('readiness') throws ERR_INVALID_ARGUMENT, not a plain TypeError", async () => {
+  const system = await ActorSystem.start({ threads: 1 });
+  const health = new SystemHealth(system, FAST);
+  try {
+    assert.throws(() => answerProbe(health, 'readiness' as never), (e: Error & { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT' && /unknown probe "readiness": expected 'health', 'ready' or 'live'/.test(e.message));
+    assert.is(answerProbe(health, 'ready').statusCode, 200);
+  } finally {
+    health.stop();
     await system.shutdown();
   }
 });

@@ -363,7 +363,14 @@ const forever = { timeoutMs: Infinity };
 export const Supervisor = {
   /** Adds a child and starts it; resolves with its pid (ERR_CHILD_EXISTS, ERR_INIT_FAILED...). */
   startChild(endpoint: Endpoint, sup: Pid<any> | string, spec: ChildSpec): Promise<Pid> {
-    const wire: ChildSpec = { ...spec, module: moduleHref(spec.module) };
+    let wire: ChildSpec;
+    try {
+      if (typeof spec !== 'object' || spec === null) throw new InvalidArgumentError(`startChild needs a child spec like { id: 'w1', module: url }, got ${describe(spec)}`);
+      wire = { ...spec, module: moduleHref(spec.module) };
+    } catch (err) {
+      // A promise-returning call rejects: a caller awaiting it (or chaining .catch) gets the error where it looks.
+      return Promise.reject(err);
+    }
     return endpoint.call(sup, { $sup: 'start_child', spec: wire }, forever);
   },
   /** Stops a child (by id: its spec stays; by pid: it is removed). */

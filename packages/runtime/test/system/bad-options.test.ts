@@ -1,7 +1,8 @@
 // Bad arguments to the system's API are refused at the call: options that are not an object (a bare 1000 for { timeoutMs: 1000 }), trapExit(1), an unsendable offloadMessage tag, an unknown metric.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ActorSystem, type Inbox, type Pid } from '@joerl/runtime';
+import { ActorSystem, type Inbox, type Pid, Supervisor } from '@joerl/runtime';
+import { resolveOptions } from '../../src/system/options.ts';
 import { expectReport } from '../helpers.ts';
 
 const MISUSE = new URL('../fixtures/misuse.actor.ts', import.meta.url);
@@ -80,6 +81,25 @@ test('metricTotal: a name not in the catalogue and the utilization percentage th
   assert.throws(() => system.metricTotal('joerl_mailbox_utilization_percent'), invalid(/read its series from system\.metrics/));
   assert.ok(system.metricTotal('joerl_system_memory_bytes') > 0, 'the RSS, not 0');
   assert.ok(system.metricTotal('joerl_actors_spawned_total') >= 1);
+});
+
+test('Supervisor.startChild with no spec or a bad module rejects with ERR_INVALID_ARGUMENT: it threw from a promise-returning call, a TypeError for null', async () => {
+  for (const spec of [null, 'w1', { id: 'w1', module: 'worker.child.js' }]) {
+    let p: Promise<unknown> | undefined;
+    try {
+      p = Supervisor.startChild(system, server, spec as never);
+    } catch (err) {
+      assert.unreachable(`threw at the call for ${JSON.stringify(spec)}: ${String(err)}`);
+    }
+    assert.is(await outcome(p!), 'ERR_INVALID_ARGUMENT', JSON.stringify(spec));
+  }
+});
+
+test("logLevel 'toString' or 'constructor' is refused (ERR_INVALID_OPTION): a key every object inherits passed the check", () => {
+  for (const logLevel of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+    assert.throws(() => resolveOptions({ threads: 1, logLevel } as never), (e: Error & { code?: string }) => e.code === 'ERR_INVALID_OPTION' && /options\.logLevel must be one of 'debug', 'info', 'warn', 'error', 'silent'/.test(e.message), logLevel);
+  }
+  assert.is(resolveOptions({ threads: 1, logLevel: 'info' }).logLevel, 'info');
 });
 
 test('serveMetrics(9091) rejects with ERR_INVALID_OPTION: it was the running endpoint (or a new one on 9090)', async () => {
