@@ -2,7 +2,7 @@
 
 import type { ActorSystem } from '@joerl/runtime';
 import type { EndpointOptions, TelemetryServer } from '@joerl/telemetry';
-import type { HealthConfig } from './config.js';
+import { type HealthConfig, HealthConfigError } from './config.js';
 import { PROBE_PATHS, answerProbe } from './probes.js';
 import { SystemHealth } from './system-health.js';
 
@@ -32,6 +32,10 @@ export async function serveHealth(
   system: ActorSystem,
   options: EndpointOptions & { health?: Partial<HealthConfig> } = {},
 ): Promise<{ health: SystemHealth; server: TelemetryServer }> {
+  // A bare port (`serveHealth(system, 9091)`) spreads to no options at all: it would listen on 9090 without a word.
+  if (typeof options !== 'object' || options === null) {
+    throw new HealthConfigError(`serveHealth takes options like { port: 9091, health: { maxActors: 50_000 } } (or none), got ${typeof options === 'string' ? JSON.stringify(options) : String(options)}`);
+  }
   const { health: config, ...endpoint } = options;
   const health = new SystemHealth(system, config);
   let server: TelemetryServer;

@@ -1,5 +1,6 @@
 // The answers of /health, /ready and /live, computed once for every way of serving them.
 
+import { InvalidArgumentError } from '@joerl/runtime';
 import type { HealthSnapshot, SystemHealth } from './system-health.js';
 
 /** The media type of the IETF health-check draft. */
@@ -83,6 +84,6 @@ export function answerProbe(health: SystemHealth, probe: Probe): ProbeAnswer {
       return answer(live ? 'pass' : 'fail', healthBody(s, live ? 'pass' : 'fail', 'alive (fails only when the process should be restarted)'));
     }
     default:
-      throw new TypeError(`unknown probe ${JSON.stringify(probe)}: expected 'health', 'ready' or 'live'`);
+      throw new InvalidArgumentError(`unknown probe ${JSON.stringify(probe) ?? String(probe)}: expected 'health', 'ready' or 'live'`);
   }
 }

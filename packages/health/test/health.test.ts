@@ -2,7 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ActorSystem, type Pid } from '@joerl/runtime';
-import { HealthConfigError, type HealthStatus, SystemHealth, serveHealth } from '@joerl/health';
+import { HealthConfigError, type HealthStatus, SystemHealth, answerProbe, serveHealth } from '@joerl/health';
 
 const PROBE = new URL('../../runtime/test/fixtures/probe.actor.ts', import.meta.url);
 const TREE = new URL('../../runtime/test/fixtures/tree.sup.ts', import.meta.url);
@@ -218,6 +218,18 @@ test('bad config gets a typed error', async () => {
   }
 });
 
+test("answerProbe of an unknown probe ('readiness') throws ERR_INVALID_ARGUMENT, not a plain TypeError", async () => {
+  const system = await ActorSystem.start({ threads: 1 });
+  const health = new SystemHealth(system, FAST);
+  try {
+    assert.throws(() => answerProbe(health, 'readiness' as never), (e: Error & { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT' && /unknown probe "readiness": expected 'health', 'ready' or 'live'/.test(e.message));
+    assert.is(answerProbe(health, 'ready').statusCode, 200);
+  } finally {
+    health.stop();
+    await system.shutdown();
+  }
+});
+
 test('with telemetry off, the actor count is the shards\' own and the rate rules are not judged (no false Unhealthy)', () =>
   withHealth({ ...FAST, minActors: 1 }, { threads: 1, telemetry: { enabled: false } }, async (system, health) => {
     assert.is(health.getStatus(), 'Unhealthy', 'no actor yet: below minActors');
@@ -278,6 +290,22 @@ test('serveHealth that cannot serve leaves no sampling behind', async () => {
       );
       assert.is(live.size, 0, 'the refused serveHealth left no interval running');
     });
+  } finally {
+    await system.shutdown();
+  }
+});
+
+test('serveHealth(system, 9091) or (system, null) is refused (ERR_INVALID_OPTION), not served on the running endpoint or 9090, nor a TypeError', async () => {
+  const system = await ActorSystem.start({ threads: 1 });
+  try {
+    // Read as no options, a bare port mounted the probes on the running endpoint (or listened on 9090).
+    await system.serveMetrics({ port: 0 });
+    for (const bad of [9091, null]) {
+      await serveHealth(system, bad as never).then(
+        () => assert.unreachable(`served ${String(bad)}`),
+        (e: Error) => assert.ok(e instanceof HealthConfigError && e.code === 'ERR_INVALID_OPTION' && /serveHealth takes options like \{ port: 9091/.test(e.message), e.message),
+      );
+    }
   } finally {
     await system.shutdown();
   }

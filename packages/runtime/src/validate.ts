@@ -27,6 +27,21 @@ export function preview(v: unknown, max = 200): string {
   return text.length > max ? `${text.slice(0, max)}...` : text;
 }
 
+/**
+ * True for an options argument that is neither absent nor an object: read
+ * as `opts?.timeoutMs`, a bare `1000` (or `'fib'` for `{ export: 'fib' }`)
+ * gives undefined and the default applies in silence. Cheap: hot calls
+ * (`ctx.call`, `receive`) ask it on every call.
+ */
+export function notOptions(opts: unknown): boolean {
+  return opts !== undefined && (typeof opts !== 'object' || opts === null);
+}
+
+/** The error for an options argument of `op` that {@link notOptions} refuses: what it takes, what it got. */
+export function optionsError(op: string, opts: unknown, example = '{ timeoutMs: 1000 }'): InvalidOptionError {
+  return new InvalidOptionError(`${op} takes an options object like ${example} (or none), got ${describe(opts)}`);
+}
+
 export function checkPid(pid: unknown, op: string): asserts pid is Pid<unknown> {
   if (!isPid(pid)) throw new InvalidArgumentError(`${op} needs a Pid, got ${describe(pid)}`);
 }

@@ -118,11 +118,23 @@ export class Aggregator {
     for (let i = 0; i < size; i++) acc.values[i]! += value(i);
   }
 
-  /** A metric summed over every thread and every label set (for a histogram: its count). 0 for unknown names. */
+  /**
+   * A metric summed over every thread and every label set (for a histogram:
+   * its count). A derived or main-thread metric is computed as a scrape
+   * computes it. Throws a RangeError for a name not in the catalogue (a typo
+   * would read 0 for ever) and for the mailbox utilization, a percentage per
+   * behaviour, whose sum means nothing.
+   */
   total(name: string): number {
     const id = CATALOGUE.findIndex((m) => m.name === name);
-    if (id < 0) return 0;
+    if (id < 0) throw new RangeError(`no metric named ${JSON.stringify(name) ?? String(name)} in joerl's catalogue (see the metric list in the README)`);
     const def = CATALOGUE[id]!;
+    if (def.name === MAILBOX_UTILIZATION) throw new RangeError(`${name} is a percentage per behaviour, which has no meaningful total: read its series from system.metrics`);
+    if (def.source === 'derived' || def.source === 'main') {
+      let sum = 0;
+      for (const v of this.collect(id, def)) sum += v.value;
+      return sum;
+    }
     const at = def.type === 'histogram' ? def.buckets!.length + 2 : 0;
     let t = 0;
     for (const s of this.sum(id).values()) t += s.values[at]!;

@@ -35,6 +35,10 @@ export type FallbackHandler = (req: IncomingMessage, res: ServerResponse, miss: 
 const GET_HEAD: readonly string[] = ['GET', 'HEAD'];
 
 export function checkEndpoint(o: EndpointOptions | undefined): { port: number; host: string } {
+  // A bare port (`serveMetrics(9091)`) has no `.port`: it would listen on 9090 without a word.
+  if (o !== undefined && (typeof o !== 'object' || o === null)) {
+    throw new TelemetryOptionError(`the metrics endpoint takes options like { port: 9091, host: '127.0.0.1' } (or none), got ${typeof o === 'string' ? JSON.stringify(o) : String(o)}`);
+  }
   const port = o?.port ?? 9090;
   const host = o?.host ?? '127.0.0.1';
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {

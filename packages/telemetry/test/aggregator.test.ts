@@ -107,6 +107,22 @@ test('a full region degrades to a scratch area instead of corrupting', async () 
   assert.ok(metricId('joerl_actors_active') >= 0);
 });
 
+test("total: derived and main-thread metrics as a scrape computes them; an unknown name and the utilization percentage are refused (they read 0 for ever)", async () => {
+  const { agg, writers } = setup([1, 2]);
+  const w1 = writers.get(1)!;
+  const w2 = writers.get(2)!;
+  w1.mailboxDelta(w1.type('A'), false, 3);
+  w2.mailboxDelta(w2.type('B'), true, 2);
+  assert.is(agg.total('joerl_mailbox_depth'), 5);
+  assert.is(agg.total('joerl_mailbox_memory_total_bytes'), 5 * 96);
+  assert.is(agg.total('joerl_mailbox_memory_bytes'), 5 * 96);
+  assert.ok(agg.total('joerl_system_memory_bytes') > 0, 'the process RSS, as /metrics shows it');
+  const scraped = await line(agg, 'joerl_mailbox_memory_total_bytes');
+  assert.equal(scraped, [`joerl_mailbox_memory_total_bytes ${5 * 96}`]);
+  assert.throws(() => agg.total('joerl_actors_spawnd_total'), (e: Error) => e instanceof RangeError && /no metric named "joerl_actors_spawnd_total" in joerl's catalogue/.test(e.message));
+  assert.throws(() => agg.total('joerl_mailbox_utilization_percent'), (e: Error) => e instanceof RangeError && /a percentage per behaviour/.test(e.message));
+});
+
 test('sampling config is validated', () => {
   assert.throws(() => resolveTelemetry({ messageSamplingRate: 101 }), /options\.telemetry\.messageSamplingRate must be a whole number from 0 to 100/);
   // Kept by sequence, k of every 100: a fraction would keep ceil(k) per 100 one by one and k per 100 in bulk.

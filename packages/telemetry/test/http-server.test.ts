@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect } from 'node:net';
 import { Registry } from 'prom-client';
-import { TelemetryServer } from '@joerl/telemetry';
+import { TelemetryServer, checkEndpoint } from '@joerl/telemetry';
 
 async function withServer(body: (server: TelemetryServer) => Promise<void>): Promise<void> {
   const server = await TelemetryServer.listen(new Registry(), { port: 0 });
@@ -68,6 +68,13 @@ test('bad method lists are refused with ERR_INVALID_OPTION', () =>
       assert.throws(() => server.route('/x', () => {}, { methods: methods as never }), (e: Error & { code?: string }) => e.code === 'ERR_INVALID_OPTION');
     }
   }));
+
+test('endpoint options that are not an object (a bare port) are refused with ERR_INVALID_OPTION, not read as none (port 9090)', () => {
+  for (const bad of [9091, null, '9091']) {
+    assert.throws(() => checkEndpoint(bad as never), (e: Error & { code?: string }) => e.code === 'ERR_INVALID_OPTION' && /takes options like \{ port: 9091/.test(e.message), String(bad));
+  }
+  assert.equal(checkEndpoint(undefined), { port: 9090, host: '127.0.0.1' });
+});
 
 /** Sends `head` (a request line and headers) on a raw socket; resolves with the status line of the answer. */
 function rawStatus(server: TelemetryServer, head: string): Promise<string> {

@@ -4,7 +4,9 @@ import { BEHAVIOUR } from './brand.js';
 import type { ActorContext, Behaviour, MaybePromise } from './context.js';
 import type { ExitReason } from './exit-reason.js';
 import type { SystemMessage } from './messages.js';
-import { checkCapacity } from '../validate.js';
+import { InvalidOptionError } from '../errors.js';
+import { MAX_DELAY } from '../timer/timer-heap.js';
+import { checkCapacity, describe } from '../validate.js';
 
 export { BEHAVIOUR };
 export type { ArgsOf, Behaviour, MaybePromise, MsgOf } from './context.js';
@@ -17,7 +19,7 @@ export interface ActorSpec<Args, State, Msg> {
   trapExit?: boolean;
   /** Mailbox capacity for this behaviour (default: the system's). */
   mailboxCapacity?: number;
-  /** How long `terminate` may run before the process is killed (default: the system's). */
+  /** How long `terminate` may run before the process is killed: 0 to 2^31-1 ms, or Infinity (default: the system's). */
   terminateTimeoutMs?: number;
   /** What introspection (`getState`, the observer) shows of the state (default: the state itself). Keep it cheap and side-effect free. */
   inspect?(state: State): unknown;
@@ -45,9 +47,8 @@ export interface ActorSpec<Args, State, Msg> {
 export function defineActor<Args = undefined, State = undefined, Msg = unknown>(
   spec: ActorSpec<Args, State, Msg>,
 ): Behaviour<Args, State, Msg> {
-  if (typeof spec !== 'object' || spec === null || typeof spec.handle !== 'function') {
-    throw new TypeError('defineActor needs an object with a handle(msg, state, ctx) function');
-  }
+  if (typeof spec !== 'object' || spec === null) throw new InvalidOptionError(`defineActor needs an object with a handle(msg, state, ctx) function, got ${describe(spec)}`);
+  if (typeof spec.handle !== 'function') throw new InvalidOptionError(`defineActor needs a handle(msg, state, ctx) function, got handle: ${describe(spec.handle)}`);
   return makeBehaviour('actor', spec);
 }
 
@@ -58,6 +59,15 @@ export function makeBehaviour<Args, State, Msg>(
 ): Behaviour<Args, State, Msg> {
   // Checked here, as the spawn option is: a capacity of 0 or null would refuse every message it is sent.
   if (spec.mailboxCapacity !== undefined) checkCapacity(spec.mailboxCapacity, `the ${kind} behaviour's mailboxCapacity`);
+  // Not taken as false: `trapExit: 'true'` would turn trapping off without a word.
+  if (spec.trapExit !== undefined && typeof spec.trapExit !== 'boolean') {
+    throw new InvalidOptionError(`the ${kind} behaviour's trapExit must be true or false, got ${describe(spec.trapExit)}`);
+  }
+  // setTimeout takes NaN, a negative or a string as 1 ms, and more than MAX_DELAY as 1 ms too: terminate would be cut off at once.
+  const limit = spec.terminateTimeoutMs;
+  if (limit !== undefined && limit !== Infinity && (typeof limit !== 'number' || !(limit >= 0 && limit <= MAX_DELAY))) {
+    throw new InvalidOptionError(`the ${kind} behaviour's terminateTimeoutMs must be a number of ms from 0 to ${MAX_DELAY}, or Infinity, got ${describe(limit)}`);
+  }
   const init = spec.init ?? (() => undefined as State);
   const terminate = spec.terminate ?? noop;
   return Object.freeze({

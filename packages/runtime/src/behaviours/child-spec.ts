@@ -2,7 +2,7 @@
 
 import type { ModuleRef, Placement } from '../actor/context.js';
 import { moduleHref } from '../actor/module-ref.js';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, InvalidOptionError } from '../errors.js';
 import { preview } from '../validate.js';
 import { childNodes } from './child-nodes.js';
 
@@ -94,9 +94,9 @@ export const DEFAULT_INTENSITY: Intensity = { maxRestarts: 3, withinMs: 5000 };
 /** Checks a supervisor's strategy and intensity. */
 export function checkFlags(strategy: Strategy, intensity: Intensity): void {
   if (strategy !== 'one_for_one' && strategy !== 'one_for_all' && strategy !== 'rest_for_one') {
-    throw new TypeError(`strategy must be 'one_for_one', 'one_for_all' or 'rest_for_one', got ${String(strategy)}`);
+    throw new InvalidOptionError(`strategy must be 'one_for_one', 'one_for_all' or 'rest_for_one', got ${String(strategy)}`);
   }
   if (typeof intensity !== 'object' || intensity === null || !(Number.isInteger(intensity.maxRestarts) && intensity.maxRestarts >= 0 && intensity.withinMs > 0)) {
-    throw new TypeError(`intensity must be { maxRestarts: integer >= 0, withinMs: > 0 }, got ${preview(intensity)}`);
+    throw new InvalidOptionError(`intensity must be { maxRestarts: integer >= 0, withinMs: > 0 }, got ${preview(intensity)}`);
   }
 }

@@ -5,7 +5,8 @@ import type { ActorContext, ServerProtocol } from '../actor/context.js';
 import { type ExitReason, type ExitReasonInput } from '../actor/exit-reason.js';
 import { type From, isCallMessage, isCastMessage, isExitMessage } from '../actor/messages.js';
 import { chain, isThenable } from './maybe.js';
-import { preview } from '../validate.js';
+import { InvalidOptionError } from '../errors.js';
+import { describe, preview } from '../validate.js';
 
 /** Answer the call now and continue with `state`. */
 export interface ReplyResult<R, S> {
@@ -55,7 +56,7 @@ export interface GenServerSpec<Args, State, Req, Rep, Cast> {
   name?: string;
   trapExit?: boolean;
   mailboxCapacity?: number;
-  /** How long `terminate` may run (default: the system's `terminateTimeoutMs`). */
+  /** How long `terminate` may run: 0 to 2^31-1 ms, or Infinity (default: the system's `terminateTimeoutMs`). */
   terminateTimeoutMs?: number;
   /** What introspection (`getState`, the observer) shows of the state (default: the state itself). */
   inspect?(state: State): unknown;
@@ -122,7 +123,7 @@ function isStop(v: unknown): v is StopResult<unknown, unknown> {
 export function defineGenServer<Args = undefined, State = undefined, Req = never, Rep = unknown, Cast = never>(
   spec: GenServerSpec<Args, State, Req, Rep, Cast>,
 ): Behaviour<Args, State, ServerProtocol<Req, Rep, Cast>> {
-  if (typeof spec !== 'object' || spec === null) throw new TypeError('defineGenServer needs an object of callbacks');
+  if (typeof spec !== 'object' || spec === null) throw new InvalidOptionError(`defineGenServer needs an object of callbacks (init, handleCall, handleCast...), got ${describe(spec)}`);
   type Ctx = ServerContext<Req, Rep, Cast>;
 
   const afterCall = (r: CallResult<Rep, State>, from: From<Rep>, ctx: Ctx): State => {

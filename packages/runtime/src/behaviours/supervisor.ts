@@ -7,12 +7,12 @@ import type { ActorContext, Placement, ServerProtocol } from '../actor/context.j
 import type { ExitReason } from '../actor/exit-reason.js';
 import { type DownMessage, type ExitMessage, isDownMessage, isExitMessage } from '../actor/messages.js';
 import { Pid } from '../actor/pid.js';
-import { ChildExistsError, ChildNotFoundError, ChildRunningError, InvalidArgumentError } from '../errors.js';
+import { ChildExistsError, ChildNotFoundError, ChildRunningError, InvalidArgumentError, InvalidOptionError } from '../errors.js';
 import { moduleHref } from '../actor/module-ref.js';
 import { spawnLinkOnNodes } from './child-nodes.js';
 import { type ChildSpec, DEFAULT_INTENSITY, type Intensity, type Normalized, type RestartType, type Strategy, checkFlags, normalize } from './child-spec.js';
 import { GenServer, defineGenServer } from './gen-server.js';
-import { preview } from '../validate.js';
+import { describe, preview } from '../validate.js';
 
 /** A supervisor's declaration. */
 export interface SupervisorSpec<Args> {
@@ -244,6 +244,7 @@ function info(c: Child): ChildInfo {
  * supervisor with `'shutdown'` and `join` it before the shutdown.
  */
 export function defineSupervisor<Args = undefined>(spec: SupervisorSpec<Args>): Behaviour<Args, SupState, ServerProtocol<SupReq, unknown, never>> {
+  if (typeof spec !== 'object' || spec === null) throw new InvalidOptionError(`defineSupervisor needs an object like { strategy: 'one_for_one', children: [...] }, got ${describe(spec)}`);
   checkFlags(spec.strategy ?? 'one_for_one', spec.intensity ?? DEFAULT_INTENSITY);
   const named: { name?: string } = {};
   if (spec.name !== undefined) named.name = spec.name;
@@ -362,7 +363,14 @@ const forever = { timeoutMs: Infinity };
 export const Supervisor = {
   /** Adds a child and starts it; resolves with its pid (ERR_CHILD_EXISTS, ERR_INIT_FAILED...). */
   startChild(endpoint: Endpoint, sup: Pid<any> | string, spec: ChildSpec): Promise<Pid> {
-    const wire: ChildSpec = { ...spec, module: moduleHref(spec.module) };
+    let wire: ChildSpec;
+    try {
+      if (typeof spec !== 'object' || spec === null) throw new InvalidArgumentError(`startChild needs a child spec like { id: 'w1', module: url }, got ${describe(spec)}`);
+      wire = { ...spec, module: moduleHref(spec.module) };
+    } catch (err) {
+      // A promise-returning call rejects: a caller awaiting it (or chaining .catch) gets the error where it looks.
+      return Promise.reject(err);
+    }
     return endpoint.call(sup, { $sup: 'start_child', spec: wire }, forever);
   },
   /** Stops a child (by id: its spec stays; by pid: it is removed). */

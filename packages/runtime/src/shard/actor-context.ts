@@ -6,8 +6,9 @@ import type { From, MonitorRef } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import type { BehaviourProbe } from '../actor/probe.js';
 import { type Proc, S_DEAD, S_EXITING } from '../actor/proc.js';
+import { analyzeAs } from '../codec/values.js';
 import { InvalidArgumentError, NotANodeError, toWireError } from '../errors.js';
-import { describe } from '../validate.js';
+import { describe, notOptions, optionsError } from '../validate.js';
 import type { SpawnMode } from './protocol.js';
 
 /** OTP's default call timeout. */
@@ -17,6 +18,8 @@ export const DEFAULT_CALL_TIMEOUT_MS = 5000;
 export interface ActorHost {
   readonly thread: number;
   readonly systemStopping: boolean;
+  /** The system's checkLocalSends: values that cross are checked as deeply as messages are. */
+  readonly checkLocalSends: boolean;
   send(to: Pid<unknown> | string, msg: unknown, from?: Pid): void;
   sendQuiet(to: Pid<unknown> | string, msg: unknown): void;
   spawn(module: ModuleRef, args: unknown, opts: SpawnOptions | undefined, parent: Proc | null, mode: SpawnMode): Promise<Pid | Monitored>;
@@ -152,7 +155,9 @@ export class ActorCtx implements ActorContext<unknown> {
   }
 
   trapExit(on: boolean): void {
-    this.#p.trapExit = on === true;
+    // Not taken as false: trapExit(1) or trapExit('true') would turn trapping off without a word.
+    if (typeof on !== 'boolean') throw new InvalidArgumentError(`trapExit takes true or false, got ${describe(on)}`);
+    this.#p.trapExit = on;
   }
 
   stop(reason: ExitReasonInput = 'normal'): void {
@@ -184,10 +189,12 @@ export class ActorCtx implements ActorContext<unknown> {
   }
 
   receive(match: (msg: unknown) => boolean, opts?: ReceiveOptions): Promise<any> {
+    if (notOptions(opts)) return Promise.reject(optionsError('receive', opts));
     return this.#h.receive(this.#p, match, opts?.timeoutMs);
   }
 
   call(to: Pid<any> | string, req: unknown, opts?: CallOptions): Promise<any> {
+    if (notOptions(opts)) return Promise.reject(optionsError('call', opts));
     return this.#h.call(this.#p, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, opts?.signal);
   }
 
@@ -208,6 +215,7 @@ export class ActorCtx implements ActorContext<unknown> {
   }
 
   offload(module: ModuleRef, input: unknown, opts?: OffloadJobOptions): Promise<any> {
+    if (notOptions(opts)) return Promise.reject(optionsError('offload', opts, "{ export: 'fib' }"));
     return this.#h.offload(module, input, opts?.export, opts?.signal, this.#p);
   }
 
@@ -232,6 +240,10 @@ export class ActorCtx implements ActorContext<unknown> {
   }
 
   offloadMessage(module: ModuleRef, input: unknown, tag: unknown, opts?: { export?: string }): void {
+    if (notOptions(opts)) throw optionsError('offloadMessage', opts, "{ export: 'fib' }");
+    // The tag comes back in the OFFLOAD message: one that cannot be sent (a function, a Symbol) would lose the
+    // result, dead-lettered as unencodable, so it is refused here, whatever checkLocalSends says, as spawn args are.
+    analyzeAs(tag, this.#h.checkLocalSends, 'tag');
     const p = this.#p;
     const self = p.pid;
     // An owner whose exit began ended the job (Offload.ownerExited): its answer has nobody to go to,

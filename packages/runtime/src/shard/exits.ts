@@ -223,7 +223,7 @@ export class Exits {
       return;
     }
     const limit = b.terminateTimeoutMs ?? this.s.config.terminateTimeoutMs;
-    // (A behaviour's own limit is not checked: past setTimeout's range, Node would take it as 1 ms.)
+    // (A behaviour's own limit was checked when it was defined: finite ones are at most MAX_DELAY.)
     const timer = limit === Infinity ? undefined : setTimeout(() => this.finish(p, 'killed'), Math.min(limit, MAX_DELAY));
     timer?.unref();
     r.then(

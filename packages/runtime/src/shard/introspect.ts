@@ -7,6 +7,7 @@ import { BEHAVIOUR } from '../actor/brand.js';
 import type { ProcessDetail, ProcessQuery, ProcessRow, ProcessSortKey, ProcessStatus, ShardFigures, SupervisorNode } from '../actor/introspection.js';
 import { type Proc, S_EXITING, S_IDLE, S_INBOX, S_INIT, S_WAITING } from '../actor/proc.js';
 import { InvalidArgumentError } from '../errors.js';
+import { describe, notOptions } from '../validate.js';
 import { LAG_US, THREAD_STRIDE_I32 } from '../ring/control-block.js';
 import { MAX_DELAY } from '../timer/timer-heap.js';
 import { renderState, renderValue } from './render.js';
@@ -30,6 +31,15 @@ export function checkQuery(q: ProcessQuery | undefined): Required<Pick<ProcessQu
   if (o.match !== undefined && (typeof o.match !== 'string' || o.match.length > MAX_MATCH)) throw new InvalidArgumentError(`match must be a string of at most ${MAX_MATCH} characters, got ${String(o.match).slice(0, 40)}`);
   checkTimeout(o.timeoutMs);
   return { ...o, sortBy, limit };
+}
+
+/**
+ * The options argument of an introspection call: absent or an object (a bare
+ * `500` for `{ timeoutMs: 500 }` would be ignored, and `null` read as one).
+ * ERR_INVALID_ARGUMENT, as every other bad query here.
+ */
+export function checkOptionsArg(o: unknown, op: string, example = '{ timeoutMs: 500 }'): void {
+  if (notOptions(o)) throw new InvalidArgumentError(`${op}() takes an options object like ${example} (or none), got ${describe(o)}`);
 }
 
 /**

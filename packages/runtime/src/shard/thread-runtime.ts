@@ -112,6 +112,10 @@ export class ThreadRuntime implements ActorHost {
     return this.state.systemStopping;
   }
 
+  get checkLocalSends(): boolean {
+    return this.state.config.checkLocalSends;
+  }
+
   /** This thread's metric writer (the no-op one with metrics off): the main thread's node layer writes the distribution metrics here. */
   get metrics(): MetricsWriter {
     return this.telemetry?.metrics ?? NOOP_METRICS;

@@ -11,7 +11,8 @@ import type { From } from '../actor/messages.js';
 import type { Proc } from '../actor/proc.js';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../shard/actor-context.js';
 import type { Pid } from '../actor/pid.js';
-import { SystemStoppedError } from '../errors.js';
+import { InvalidArgumentError, SystemStoppedError } from '../errors.js';
+import { notOptions, optionsError } from '../validate.js';
 import { STOPPING } from '../ring/control-block.js';
 import type { ShardStats } from '../shard/protocol.js';
 import { ThreadRuntime } from '../shard/thread-runtime.js';
@@ -181,9 +182,21 @@ export class ActorSystem extends EventEmitter {
     return { state, shards: this.#pool.inspect() };
   }
 
-  /** A metric summed over every thread and label set (a histogram: its count); 0 with telemetry off. */
+  /**
+   * A metric summed over every thread and label set (a histogram: its count;
+   * 0 with telemetry off); `joerl_system_memory_bytes` and the mailbox memory
+   * gauges as `/metrics` shows them. ERR_INVALID_ARGUMENT for a name not in
+   * the catalogue, and for `joerl_mailbox_utilization_percent` (a percentage
+   * per behaviour: read its series from `system.metrics`).
+   */
   metricTotal(name: string): number {
-    return this.#aggregator.total(name);
+    try {
+      return this.#aggregator.total(name);
+    } catch (err) {
+      // The aggregator's one refusal (telemetry has no error of that code): a name it cannot total.
+      if (err instanceof RangeError) throw new InvalidArgumentError(`metricTotal: ${err.message}`);
+      throw err;
+    }
   }
 
   /** The running HTTP endpoint, if `serveMetrics` was called; null again once it is closed. */
@@ -241,6 +254,7 @@ export class ActorSystem extends EventEmitter {
    */
   call<P extends Pid<any>>(to: P | string, req: CallOf<P>, opts?: CallOptions): Promise<ReplyOf<P>> {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
+    if (notOptions(opts)) return Promise.reject(optionsError('call', opts));
     this.#caller ??= this.#rt.createInbox();
     return this.#rt.call(this.#caller, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, opts?.signal) as Promise<ReplyOf<P>>;
   }
@@ -248,6 +262,7 @@ export class ActorSystem extends EventEmitter {
   /** Runs `module`'s export (default `'default'`) on the offload pool and resolves with its result; `signal` cancels (see {@link OffloadJobOptions}). */
   offload<R = unknown>(module: ModuleRef, input: unknown, opts?: OffloadJobOptions): Promise<R> {
     if (this.#state !== 'running') return Promise.reject(new SystemStoppedError());
+    if (notOptions(opts)) return Promise.reject(optionsError('offload', opts, "{ export: 'fib' }"));
     return this.#rt.offload(module, input, opts?.export, opts?.signal) as Promise<R>;
   }
 

@@ -7,6 +7,7 @@ import type { Pid } from '../actor/pid.js';
 import { type Proc, S_INBOX } from '../actor/proc.js';
 import { NoProcError, SystemStoppedError, toWireError } from '../errors.js';
 import { type ActorHost, DEFAULT_CALL_TIMEOUT_MS, clusterOps } from '../shard/actor-context.js';
+import { notOptions, optionsError } from '../validate.js';
 
 const any = (): boolean => true;
 
@@ -49,6 +50,7 @@ export class Inbox<M = unknown> {
   receive<T extends M | SystemMessage>(match: (msg: M | SystemMessage) => msg is T, opts?: ReceiveOptions): Promise<T | undefined>;
   receive(match?: (msg: M | SystemMessage) => boolean, opts?: ReceiveOptions): Promise<M | SystemMessage | undefined>;
   receive(match: (msg: any) => boolean = any, opts?: ReceiveOptions): Promise<unknown> {
+    if (notOptions(opts)) return Promise.reject(optionsError('receive', opts));
     return this.#rt.receive(this.#p, match, opts?.timeoutMs);
   }
 
@@ -95,6 +97,7 @@ export class Inbox<M = unknown> {
     } catch (err) {
       return Promise.reject(err);
     }
+    if (notOptions(opts)) return Promise.reject(optionsError('call', opts));
     return this.#rt.call(this.#p, to, req, opts?.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, opts?.signal) as Promise<ReplyOf<P>>;
   }
 

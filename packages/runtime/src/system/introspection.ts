@@ -4,7 +4,7 @@ import type { AnswerOptions, ProcessDetail, ProcessQuery, ProcessRow, ShardFigur
 import { revivePids } from '../actor/pid-json.js';
 import type { Pid } from '../actor/pid.js';
 import { CallTimeoutError, InvalidArgumentError, NoProcError, SystemStoppedError } from '../errors.js';
-import { checkQuery, checkTimeout } from '../shard/introspect.js';
+import { checkOptionsArg, checkQuery, checkTimeout } from '../shard/introspect.js';
 import { checkPid } from '../validate.js';
 import type { ShardPool } from './shard-pool.js';
 
@@ -76,6 +76,7 @@ export class Introspection {
 
   async processInfo(pid: Pid<unknown>, opts: ProcessInfoOptions = {}): Promise<ProcessInfo> {
     this.#live();
+    checkOptionsArg(opts, 'processInfo', '{ messages: 5 }');
     const host = this.#hostOf(pid, 'processInfo');
     const messages = opts.messages ?? 10;
     if (!Number.isInteger(messages) || messages < 0) throw new InvalidArgumentError(`messages must be an integer >= 0, got ${String(messages)}`);
@@ -101,6 +102,7 @@ export class Introspection {
    */
   async getState(pid: Pid<unknown>, opts: { timeoutMs?: number } = {}): Promise<string> {
     this.#live();
+    checkOptionsArg(opts, 'getState');
     const host = this.#hostOf(pid, 'getState');
     const timeoutMs = opts.timeoutMs ?? DEFAULT_STATE_TIMEOUT_MS;
     checkTimeout(timeoutMs);
@@ -121,6 +123,7 @@ export class Introspection {
   /** Every supervision tree: its root supervisors, each with its children, nested across shards. */
   async supervisionTree(opts: AnswerOptions = {}): Promise<SupervisorNode[]> {
     this.#live();
+    checkOptionsArg(opts, 'supervisionTree');
     checkTimeout(opts.timeoutMs);
     const ask = (h: ShardPool['hosts'][number]) => within(h.call((a) => a.supervisors()), opts.timeoutMs).then((r) => (r === undefined ? [] : revivePids<SupervisorNode[]>(r)), () => [] as SupervisorNode[]);
     const parts = await Promise.all(this.#pool.hosts.map(ask));
@@ -144,6 +147,7 @@ export class Introspection {
   /** Per shard: actors, run queue, msgs/s, queued messages, heap, event-loop lag, ring fill. */
   async shards(opts: AnswerOptions = {}): Promise<ShardSnapshot[]> {
     this.#live();
+    checkOptionsArg(opts, 'shardFigures');
     checkTimeout(opts.timeoutMs);
     const views = this.#pool.inspect();
     return Promise.all(

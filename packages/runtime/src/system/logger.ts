@@ -40,7 +40,8 @@ export function checkLogging(logger: unknown, level: unknown): { logger: Logger;
   const missing = METHODS.filter((m) => typeof (l as Record<string, unknown>)[m] !== 'function');
   if (missing.length > 0) throw new InvalidOptionError(`options.logger must have ${METHODS.join(', ')} methods taking (obj, msg); it lacks ${missing.join(', ')}`);
   const logLevel = level ?? 'warn';
-  if (typeof logLevel !== 'string' || !(logLevel in RANK)) {
+  // Own keys only: `in` also finds what every object inherits ('toString', 'constructor').
+  if (typeof logLevel !== 'string' || !Object.hasOwn(RANK, logLevel)) {
     throw new InvalidOptionError(`options.logLevel must be one of ${Object.keys(RANK).map((k) => `'${k}'`).join(', ')}, got ${describe(logLevel)}`);
   }
   return { logger: l as Logger, logLevel: logLevel as LogLevel };

@@ -219,9 +219,7 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
   num(spawnTimeoutMs, 'options.spawnTimeoutMs (finite)', 1, MAX_DELAY);
   const shutdownTimeoutMs = o.shutdownTimeoutMs ?? 10_000;
   num(shutdownTimeoutMs, 'options.shutdownTimeoutMs', 0, MAX_DELAY);
-  if (o.resourceLimits !== undefined && (typeof o.resourceLimits !== 'object' || o.resourceLimits === null)) {
-    throw new InvalidOptionError(`options.resourceLimits must be an object like { maxOldGenerationSizeMb: 256 }, got ${describe(o.resourceLimits)}`);
-  }
+  checkResourceLimits(o.resourceLimits);
   const off = o.offload ?? {};
   if (typeof off !== 'object' || off === null) throw new InvalidOptionError(`options.offload must be an object, got ${describe(off)}`);
   const offload = {
@@ -267,6 +265,25 @@ export function resolveOptions(input: SystemOptions | undefined): ResolvedOption
     logLevel,
     node,
   };
+}
+
+/** The limits a Worker takes (node:worker_threads ResourceLimits), in MB. */
+const RESOURCE_LIMITS: readonly string[] = ['maxYoungGenerationSizeMb', 'maxOldGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'];
+
+/**
+ * `options.resourceLimits`: Node drops a limit that is not a number (`'256'`
+ * would mean no heap cap at all) and ignores a key it does not know (a typo
+ * would too), so each is checked here, by name.
+ */
+function checkResourceLimits(r: unknown): void {
+  if (r === undefined) return;
+  if (typeof r !== 'object' || r === null) throw new InvalidOptionError(`options.resourceLimits must be an object like { maxOldGenerationSizeMb: 256 }, got ${describe(r)}`);
+  for (const [key, v] of Object.entries(r)) {
+    if (!RESOURCE_LIMITS.includes(key)) throw new InvalidOptionError(`options.resourceLimits.${key} is not a worker resource limit; the limits are ${RESOURCE_LIMITS.join(', ')}`);
+    if (v !== undefined && (typeof v !== 'number' || !(v > 0 && v < Infinity))) {
+      throw new InvalidOptionError(`options.resourceLimits.${key} must be a positive number of MB, got ${describe(v)}`);
+    }
+  }
 }
 
 function resolveTracing(t: TracingOptions | undefined): ResolvedOptions['tracing'] {

@@ -2,7 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ActorSystem, InvalidOptionError, type Pid } from '@joerl/runtime';
-import { defaultRingBytes, maxThreads } from '../../src/system/options.ts';
+import { defaultRingBytes, maxThreads, resolveOptions } from '../../src/system/options.ts';
 import { EVENT_TIMEOUT_MS, expect, withSystem } from '../helpers.ts';
 
 const PAYLOAD = new URL('../fixtures/payload.actor.ts', import.meta.url);
@@ -104,6 +104,22 @@ test('a shard gets a 128 MB young generation unless resourceLimits sets one; the
   await withSystem({ threads: 1, resourceLimits: { maxYoungGenerationSizeMb: 32 } }, async (system) => {
     assert.is((await shardLimits(system)).maxYoungGenerationSizeMb, 32);
   });
+});
+
+test("resourceLimits: each a positive number of MB under a name Node knows (Node dropped '256' or a misspelled key: no heap cap at all)", () => {
+  const bad: Array<[object, RegExp]> = [
+    [{ maxOldGenerationSizeMb: '256' }, /options\.resourceLimits\.maxOldGenerationSizeMb must be a positive number of MB, got "256"/],
+    [{ maxOldGenerationSizeMb: 0 }, /maxOldGenerationSizeMb must be a positive number of MB, got number 0/],
+    [{ maxYoungGenerationSizeMb: NaN }, /maxYoungGenerationSizeMb must be a positive number of MB/],
+    [{ stackSizeMb: -1 }, /stackSizeMb must be a positive number of MB/],
+    [{ codeRangeSizeMb: Infinity }, /codeRangeSizeMb must be a positive number of MB/],
+    [{ maxOldGenSizeMb: 256 }, /options\.resourceLimits\.maxOldGenSizeMb is not a worker resource limit; the limits are maxYoungGenerationSizeMb, maxOldGenerationSizeMb, codeRangeSizeMb, stackSizeMb/],
+  ];
+  for (const [resourceLimits, re] of bad) {
+    assert.throws(() => resolveOptions({ threads: 1, resourceLimits } as never), (e: Error) => e instanceof InvalidOptionError && e.code === 'ERR_INVALID_OPTION' && re.test(e.message), JSON.stringify(resourceLimits));
+  }
+  const ok = resolveOptions({ threads: 1, resourceLimits: { maxOldGenerationSizeMb: 256, stackSizeMb: 4, codeRangeSizeMb: 1.5 } });
+  assert.equal(ok.resourceLimits, { maxOldGenerationSizeMb: 256, stackSizeMb: 4, codeRangeSizeMb: 1.5, maxYoungGenerationSizeMb: 128 });
 });
 
 test.run();
