@@ -32,7 +32,7 @@ import { ShardInits } from './shard-inits.js';
 import { LinkBroker } from './link-broker.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
 import type { MessagesLost } from './losses.js';
-import { type ShutdownOptions, drain, drainMsOf } from './drain.js';
+import { type ShutdownOptions, drain, drainMsOf, everyStep } from './drain.js';
 import { ShardFaults } from './shard-faults.js';
 import { SystemTracing } from './system-tracing.js';
 import type { CrashReport, SupervisorReport } from '../shard/report-sink.js';
@@ -432,21 +432,10 @@ export class ActorSystem extends EventEmitter {
       for (let t = 1; t <= this.shards; t++) st.transport.input.drainFrom(t);
       st.scheduler.slice();
       await this.#rt.shutdown(0);
-      // From here each step runs whatever the one before did (a messagesLost listener that throws, an exporter that
-      // fails its flush): the system ends stopped with every handle released, and rejects with the first error.
-      const errors: unknown[] = [];
-      const step = async (fn: () => unknown): Promise<void> => {
-        try {
-          await fn();
-        } catch (err) {
-          errors.push(err);
-        }
-      };
-      await step(() => this.#faults.countLeftovers());
-      // Our processes' exits went out first (peers get the real reasons); then we leave the cluster.
-      await step(() => this.#node?.stop());
-      await step(() => this.#offload.close());
-      await step(() => this.#tracing?.forceFlush());
+      // From here each step runs whatever the one before did (an exporter that fails its flush): the system
+      // ends stopped with every handle released, and rejects with the first error. Our processes' exits went
+      // out first (peers get the real reasons); then we leave the cluster.
+      const errors = await everyStep([() => this.#faults.countLeftovers(), () => this.#node?.stop(), () => this.#offload.close(), () => this.#tracing?.forceFlush()]);
       this.#state = 'stopped';
       if (errors.length > 0) throw errors[0];
     })();

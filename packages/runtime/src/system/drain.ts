@@ -84,3 +84,16 @@ export async function drain(mem: SharedMemory, shards: number, drainMs: number):
     await new Promise((r) => setTimeout(r, Math.min(POLL_MS, left)));
   }
 }
+
+/** Runs every step in turn, whatever the ones before did; resolves with the errors they threw, in order. */
+export async function everyStep(steps: Array<() => unknown>): Promise<unknown[]> {
+  const errors: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (err) {
+      errors.push(err);
+    }
+  }
+  return errors;
+}
