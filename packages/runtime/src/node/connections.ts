@@ -178,6 +178,9 @@ export class Connections {
   }
 
   #onHello(src: number, epoch: number, ack: number, name: string, creation: number): void {
+    // A node the cluster removed whose name a member holds now (found dead and replaced, then its network
+    // came back): if let in, it would be a second node of that name. Unanswered; the members bucket tells it.
+    if (this.peers.get(src)?.member !== true && this.#nameHeld(name, src)) return;
     const peer = this.ensure(src, name, creation);
     peer.lastHeard = performance.now();
     if (peer.state === 'up') {
@@ -195,6 +198,12 @@ export class Connections {
     }
     if (peer.ackedPeerEpoch !== epoch) this.#out.hello(peer);
     if (ack === peer.myEpoch) this.#up(peer);
+  }
+
+  /** Whether a member other than node `id` holds `name`. */
+  #nameHeld(name: string, id: number): boolean {
+    for (const p of this.peers.values()) if (p.member && p.name === name && p.id !== id) return true;
+    return false;
   }
 
   #up(peer: Peer): void {

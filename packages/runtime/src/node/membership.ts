@@ -91,6 +91,17 @@ export class Membership {
     }
   }
 
+  /** The revision of our live entry (0 before we entered): an entry of our name at a later one is another node's. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  /** The member whose live entry holds our name now (null: none). */
+  async holder(): Promise<Member | null> {
+    const e = await this.#kv.get(liveKey(this.me.name));
+    return e === null || e.value === null ? null : decode<Member>(e.value);
+  }
+
   /** True when our entry is still ours. */
   owns(e: KvEntry): boolean {
     return e.value !== null && e.revision === this.#revision;

@@ -57,6 +57,8 @@ export class NodeService {
   readonly #settling = new Set<Peer>();
   #settled: (() => void) | null = null;
   #leaving = false;
+  /** Another node took our name while we were cut off: we stay out of the cluster (see #outOfCluster). */
+  #ousted = false;
   #ringFlushQueued = false;
   readonly #downAfterMs: number;
   /** How long leaving may take at stop (connectTimeoutMs): see stop. */
@@ -218,10 +220,15 @@ export class NodeService {
   }
 
   #onJoin(m: Member, revision: number): Peer | undefined {
-    if (m.id === this.me.id || this.#leaving) return undefined;
-    if (m.name === this.me.name) return undefined; // a node took our name after the cluster declared us dead
+    if (m.id === this.me.id || this.#leaving || this.#ousted) return undefined;
+    if (m.name === this.me.name) {
+      // A node took our name after the cluster declared us dead (an entry older than ours is an earlier life's).
+      if (revision > this.#members.revision) this.#outOfCluster(m.id);
+      return undefined;
+    }
     for (const old of this.#conns.peers.values()) {
-      if (old.name !== m.name || old.id === m.id || !old.member) continue;
+      // Not only a member: a replaced node whose hello got in while no member held its name goes too.
+      if (old.name !== m.name || old.id === m.id || (!old.member && old.state === 'down')) continue;
       old.member = false;
       this.#conns.declareDown(old, 'replaced');
       this.#global?.purgeSoon(old.id); // (each survivor tries: another may free them)
@@ -234,7 +241,7 @@ export class NodeService {
   }
 
   #onLeave(name: string): void {
-    if (this.#leaving) return;
+    if (this.#leaving || this.#ousted) return;
     if (name === this.me.name) {
       // The cluster declared us down (we froze, or were cut off): our links are gone on their side, so
       // ours go too, and we rejoin as a new connection (Erlang's behaviour after a net split).
@@ -258,21 +265,42 @@ export class NodeService {
   #rejoin(): void {
     this.#members.reenter().then(
       (ok) => {
-        if (ok) for (const p of this.#conns.peers.values()) if (p.member && p.state === 'down') this.#conns.connect(p);
+        if (!ok) this.#outOfCluster(null);
+        else for (const p of this.#conns.peers.values()) if (p.member && p.state === 'down') this.#conns.connect(p);
       },
       () => {
-        if (!this.#leaving) setTimeout(() => this.#rejoin(), REJOIN_RETRY_MS).unref();
+        if (!this.#leaving && !this.#ousted) setTimeout(() => this.#rejoin(), REJOIN_RETRY_MS).unref();
       },
     );
   }
 
+  /**
+   * Another node holds our name: the cluster found us dead while we were cut
+   * off, and a new node took the name. Coming back under it would make two
+   * live nodes of one name (spawns and monitorNode would reach either), so
+   * every connection ends and none opens again; our processes run on, alone.
+   * The peers' nodeDown events came when we were cut off; the user is told
+   * once more, plainly, that this node is out for good.
+   */
+  #outOfCluster(by: number | null): void {
+    if (this.#ousted || this.#leaving) return;
+    this.#ousted = true;
+    for (const p of this.#conns.peers.values()) this.#conns.declareDown(p, 'self');
+    this.#conns.stop();
+    const who = by === null ? 'another node' : `node id ${by}`;
+    process.emitWarning(
+      `node '${this.me.name}' (id ${this.me.id}) is out of cluster '${this.names.cluster}': the cluster found it dead while it was cut off and ${who} took its name; it will not connect again. Shut this system down, and start it again (under this name once that node is gone, or another) to rejoin.`,
+      { code: 'JOERL_NODE_REPLACED' },
+    );
+  }
+
   #onTransport(e: TransportEvent): void {
-    if (this.#leaving) return;
+    if (this.#leaving || this.#ousted) return;
     if (e.type === 'disconnect') {
       // What was sent or received meanwhile may be lost: every connection is over.
       for (const p of this.#conns.peers.values()) this.#conns.declareDown(p, 'self');
     } else if (e.type === 'reconnect') {
-      for (const p of this.#conns.peers.values()) if (p.member && p.state === 'down') this.#conns.connect(p);
+      void this.#reconnected();
     } else if (e.type === 'peer-disconnect') {
       // A node's main connection only (`joerl:<cluster>:<name>`): its system-account one (`...:sys`) going says nothing of the node.
       const parts = e.name.split(':');
@@ -280,6 +308,19 @@ export class NodeService {
       const p = parts.length === 3 && tag === 'joerl' && cluster === this.names.cluster ? this.#conns.byName(name!) : undefined;
       if (p !== undefined) void this.#disconnected(p);
     }
+  }
+
+  /**
+   * Back on the network. If the cluster found us dead meanwhile and a new
+   * node took our name, we are out: the members' watch says so too, but
+   * perhaps only after our hellos went. Otherwise (or if the store does not
+   * answer) every member is connected again.
+   */
+  async #reconnected(): Promise<void> {
+    const holder = await this.#members.holder().catch(() => null);
+    if (this.#leaving || this.#ousted) return;
+    if (holder !== null && holder.id !== this.me.id) return this.#outOfCluster(holder.id);
+    for (const p of this.#conns.peers.values()) if (p.member && p.state === 'down') this.#conns.connect(p);
   }
 
   /**
