@@ -148,6 +148,13 @@ const ZERO_REF = -1 as TimerRef;
  * cannot hold its thread (in OTP it would only spin its own process).
  */
 const ZERO_RUN_LIMIT = 1000;
+/**
+ * What a machine sends itself when its start set timeouts of 0: they run at
+ * its first turn, ahead of any message, once the start is over (as OTP's
+ * run after init has returned: its spawn resolved, a supervisor's start
+ * acknowledged); this only makes sure a turn comes.
+ */
+const ZERO_KICK: object = Object.freeze({ $joerl: 'statem_zero' });
 
 /**
  * Defines a state machine behaviour:
@@ -359,31 +366,17 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
         }
         const st: I = { s: r.state, d: r.data, postponed: [], stateTimer: 0, stateGen: 0, eventTimer: 0, eventGen: 0, zero: [], invalid: 0, enteredAt: 0, stopped: false };
         if (r.actions !== undefined) runActions(st, r.actions, null, ctx as Ctx);
-        return settle(enter(st, undefined, ctx as Ctx), ctx as Ctx);
+        return chain(enter(st, undefined, ctx as Ctx), (s) => {
+          if (s.zero.length > 0) ctx.timeoutAfter(ZERO_KICK, 0);
+          return s;
+        });
       });
     },
     handle(msg, st, ctx) {
       const c = ctx as Ctx;
-      if (isCallMessage(msg)) {
-        if ((msg.req as typeof INFO_REQUEST | null)?.$statem === 'info') {
-          c.reply(msg.from, { state: st.s, invalidTransitions: st.invalid } satisfies StatemInfo);
-          return st;
-        }
-        return settle(process(st, { type: 'call', event: msg.req as E, from: msg.from }, c), c);
-      }
-      if (isCastMessage(msg)) return settle(process(st, { type: 'cast', event: msg.msg as E }, c), c);
-      if (isExitMessage(msg) && c.parent !== undefined && msg.from.equals(c.parent)) {
-        c.stop(msg.reason); // OTP: a trapping machine whose parent exits stops with the same reason
-        return st;
-      }
-      const t = msg as unknown as TimeoutMsg;
-      if (typeof t === 'object' && t !== null && t.$joerl === 'statem_timeout') {
-        if (t.kind === 'state' ? t.gen !== st.stateGen : t.gen !== st.eventGen) return st; // cancelled
-        if (t.kind === 'state') st.stateTimer = 0;
-        else st.eventTimer = 0;
-        return settle(process(st, { type: t.kind === 'state' ? 'state_timeout' : 'timeout', event: t.event }, c), c);
-      }
-      return settle(process(st, { type: 'info', event: msg }, c), c);
+      // The timeouts of 0 the start set, first (see ZERO_KICK); then the message, unless it was the kick.
+      if (st.zero.length > 0) return chain(runZero(st, c), (s) => (msg === ZERO_KICK ? s : handleMessage(msg, s, c)));
+      return msg === ZERO_KICK ? st : handleMessage(msg, st, c);
     },
     terminate(reason, st, ctx) {
       if (st === undefined || spec.terminate === undefined) return;
@@ -391,6 +384,29 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
       return isThenable(r) ? r : undefined;
     },
   });
+
+  function handleMessage(msg: unknown, st: I, c: Ctx): MaybePromise<I> {
+    if (isCallMessage(msg)) {
+      if ((msg.req as typeof INFO_REQUEST | null)?.$statem === 'info') {
+        c.reply(msg.from, { state: st.s, invalidTransitions: st.invalid } satisfies StatemInfo);
+        return st;
+      }
+      return settle(process(st, { type: 'call', event: msg.req as E, from: msg.from }, c), c);
+    }
+    if (isCastMessage(msg)) return settle(process(st, { type: 'cast', event: msg.msg as E }, c), c);
+    if (isExitMessage(msg) && c.parent !== undefined && msg.from.equals(c.parent)) {
+      c.stop(msg.reason); // OTP: a trapping machine whose parent exits stops with the same reason
+      return st;
+    }
+    const t = msg as unknown as TimeoutMsg;
+    if (typeof t === 'object' && t !== null && t.$joerl === 'statem_timeout') {
+      if (t.kind === 'state' ? t.gen !== st.stateGen : t.gen !== st.eventGen) return st; // cancelled
+      if (t.kind === 'state') st.stateTimer = 0;
+      else st.eventTimer = 0;
+      return settle(process(st, { type: t.kind === 'state' ? 'state_timeout' : 'timeout', event: t.event }, c), c);
+    }
+    return settle(process(st, { type: 'info', event: msg }, c), c);
+  }
 }
 
 function isTransition(v: unknown): v is Transition<unknown, unknown> {

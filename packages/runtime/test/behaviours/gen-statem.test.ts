@@ -242,4 +242,27 @@ test('defineGenStatem refuses a malformed spec with ERR_INVALID_OPTION saying wh
   }
 });
 
+test('a timeout of 0 set by the start runs once the start is over (its spawn resolved), ahead of the first message', async () => {
+  // Regression: it ran inside init, so its handler's failure failed the spawn (ERR_INIT_FAILED) and its time counted against the spawn's timeout.
+  const ok = await spawn('ConnectsAfterStart', { report: inbox.pid });
+  system.cast(ok as never, 'hello' as never);
+  const first = await expect<any>(inbox, (m) => m?.event === 'statem-event', 'the first event');
+  assert.equal([first.type, first.ev, first.state], ['state_timeout', 'connect', 'connecting']);
+  const second = await expect<any>(inbox, (m) => m?.event === 'statem-event', 'the cast');
+  assert.equal([second.type, second.ev, second.state], ['cast', 'hello', 'connected']);
+  // Its handler's failure is a crash of the running machine (a crash report), after a spawn that resolved.
+  const crashes: any[] = [];
+  const onCrash = (r: any) => crashes.push(r);
+  system.on('crashReport', onCrash);
+  try {
+    const failing = await spawn('ConnectsAfterStart', { report: inbox.pid, fail: true });
+    await expect<any>(inbox, (m) => m?.event === 'statem-event' && String(m.pid) === String(failing), "the failing machine's timeout");
+    // The crash report travels behind that report, and the answer below behind it (one ring, in order).
+    assert.equal(await GenStatem.info(system, ok), { state: 'connected', invalidTransitions: 0 });
+    assert.ok(crashes.some((r) => String(r.pid) === String(failing)), JSON.stringify(crashes.map((r) => String(r.pid))));
+  } finally {
+    system.off('crashReport', onCrash);
+  }
+});
+
 test.run();
