@@ -105,6 +105,7 @@ export class Dispatcher {
     } finally {
       cursor.ops = outer;
       cursor.at = outerAt;
+      if (outer === null) cursor.forget();
     }
   };
 
