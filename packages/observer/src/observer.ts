@@ -54,9 +54,11 @@ export class Observer {
     const assets = new Assets(guard.token, OBSERVER_PATH);
 
     type Handler = (req: IncomingMessage, res: ServerResponse, params: URLSearchParams) => void | Promise<void>;
+    const methodsOf = new Map<string, readonly string[]>();
     const add = (path: string, handler: Handler, check: (req: IncomingMessage) => Refusal | undefined, methods: readonly string[]) => {
       const full = `${OBSERVER_PATH}${path}`;
       this.#paths.push(full);
+      methodsOf.set(full, methods);
       server.route(
         full,
         async (req, res) => {
@@ -95,6 +97,9 @@ export class Observer {
     server.fallback(`${OBSERVER_PATH}/`, (req, res, miss) => {
       const refusal = guard.check(req);
       if (refusal !== undefined) return sendError(res, refusal.status, refusal.code, refusal.message);
+      // An endpoint of ours, asked with a method no route of the server takes (TRACE...): its JSON 405.
+      const methods = miss.status === 405 ? methodsOf.get(miss.path) : undefined;
+      if (methods !== undefined) return refuseMethod(req, res, miss.path, methods);
       sendError(res, 404, 'ERR_NOT_FOUND', `no observer endpoint at ${miss.path}: see the observer README for its endpoints`);
     });
   }

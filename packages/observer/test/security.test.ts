@@ -48,6 +48,11 @@ test('a path under /observer/ that is no endpoint gets a JSON 404, after the Hos
   assert.not.match(nope.json?.error?.message, /metrics/);
   const foreign = await request(`${ctx.base}/api/nope`, { headers: { host: 'evil.example' } });
   assert.is(foreign.status, 403);
+  // A method no route takes at all, on an endpoint that exists: its 405, not a 404.
+  const trace = await request(`${ctx.base}/api/kill`, { method: 'PROPFIND' });
+  assert.is(trace.status, 405);
+  assert.is(trace.json?.error?.code, 'ERR_METHOD_NOT_ALLOWED');
+  assert.is(trace.headers.allow, 'POST');
 });
 
 test('actions are POST only: GET, HEAD, PUT and DELETE get a JSON 405 with Allow: POST', async (ctx) => {
