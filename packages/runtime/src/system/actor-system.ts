@@ -1,6 +1,5 @@
 // The ActorSystem handle on the main thread: starts and watches shards, and is itself an endpoint for send/spawn.
 
-import { EventEmitter } from 'node:events';
 import type { EndpointOptions, TelemetryServer } from '@joerl/telemetry';
 import type { Aggregator } from '@joerl/telemetry/aggregator';
 import { loadProvider } from '../shard/provider.js';
@@ -20,6 +19,7 @@ import { clusterOps } from '../shard/actor-context.js';
 import type { NodeClaim } from '../node/claim.js';
 import type { NodeDownInfo, NodeService } from '../node/node-service.js';
 import type { SystemEventMap, SystemView } from './system-events.js';
+import { GuardedEmitter } from './guarded-emitter.js';
 import { Inbox, joinWith } from './inbox.js';
 import { OffloadPool } from './offload-pool.js';
 import { type ResolvedOptions, type SystemOptions, resolveOptions } from './options.js';
@@ -59,7 +59,7 @@ export interface ActorSystem {
  * await system.shutdown();
  * ```
  */
-export class ActorSystem extends EventEmitter {
+export class ActorSystem extends GuardedEmitter {
   /** Number of shards. Shards are numbered 1..shards; thread 0 is the main thread. */
   readonly shards: number;
   /** The options in effect, defaults filled in. */
@@ -207,21 +207,6 @@ export class ActorSystem extends EventEmitter {
   /** True until `shutdown()` is called. */
   get running(): boolean {
     return this.#state === 'running';
-  }
-
-  /**
-   * Events are emitted from the runtime's own bookkeeping (a shard's death and restart, the main
-   * thread's loop): a listener that throws is reported (JOERL_LISTENER_FAILED) and the bookkeeping
-   * goes on, as after a provider hook's or the logger's failure; it left a dead shard unrestarted, or
-   * stopped the main thread's loop.
-   */
-  override emit(event: string | symbol, ...args: unknown[]): boolean {
-    try {
-      return super.emit(event, ...args);
-    } catch (err) {
-      process.emitWarning(`a listener of the system's '${String(event)}' event threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, { code: 'JOERL_LISTENER_FAILED' });
-      return true;
-    }
   }
 
   #live(): ThreadRuntime {

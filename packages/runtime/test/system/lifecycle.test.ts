@@ -235,12 +235,16 @@ test("a listener that throws is reported (JOERL_LISTENER_FAILED) and the runtime
     system.on('shardDown', () => {
       throw new Error('a buggy shardDown listener');
     });
+    // A listener after the one that throws still hears the event.
+    let heard = 0;
+    system.on('shardDown', () => heard++);
     system.on('crashReport', () => {
       throw new Error('a buggy crashReport listener');
     });
     const restarted = new Promise<void>((resolve) => system.once('shardRestart', () => resolve()));
     system.killShard(1);
     await restarted;
+    assert.is(heard, 1);
     // A crash report dispatched on the main thread's loop: the loop goes on (the echo below comes back).
     const p = await probe(system, inbox, 1, { tag: 'after-listeners' });
     system.send(p, { op: 'panic', message: 'reported to a buggy listener' });

@@ -1,0 +1,38 @@
+// The system's events: emitted from the runtime's own bookkeeping, so a listener that throws must not stop it.
+
+import { EventEmitter } from 'node:events';
+
+/**
+ * An EventEmitter whose listeners run each on its own: one that throws is
+ * reported (a process warning, code JOERL_LISTENER_FAILED, once per event
+ * name) and the others and the emitter's caller go on. The system emits
+ * from its bookkeeping (a shard's death and restart, the main thread's
+ * loop): a throwing shardDown listener left a dead shard unrestarted, a
+ * throwing crashReport one stopped the main thread's loop, as a provider
+ * hook's or the logger's failure must not either.
+ */
+export class GuardedEmitter extends EventEmitter {
+  /** Events whose listeners have thrown: one warning each, not one per event (a throwing deadLetter listener in a burst). */
+  readonly #failed = new Set<string | symbol>();
+
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    // The raw listeners: a `once` wrapper removes itself when called.
+    const listeners = this.rawListeners(event);
+    if (listeners.length === 0) return super.emit(event, ...args); // ('error' with no listener throws, as EventEmitter's)
+    for (const listener of listeners) {
+      try {
+        (listener as (...a: unknown[]) => void).apply(this, args);
+      } catch (err) {
+        this.#listenerFailed(event, err);
+      }
+    }
+    return true;
+  }
+
+  #listenerFailed(event: string | symbol, err: unknown): void {
+    if (this.#failed.has(event)) return;
+    this.#failed.add(event);
+    const why = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.emitWarning(`a listener of the system's '${String(event)}' event threw (reported once per event): ${why}`, { code: 'JOERL_LISTENER_FAILED' });
+  }
+}
