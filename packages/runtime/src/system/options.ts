@@ -70,7 +70,12 @@ export interface SystemOptions {
    * `ERR_SPAWN_TIMEOUT` (a spawn option overrides it). Finite; default 30000.
    */
   spawnTimeoutMs?: number;
-  /** How long `shutdown()` waits for each shard before terminating it. Default 10000. */
+  /**
+   * How long `shutdown()` waits for each shard before terminating it. Default 10000. A shard that has
+   * stopped its processes gets at most a second more to end on its own (what their terminate hooks
+   * started and did not await), then is terminated: a handle its actors' code left open (a top-level
+   * setInterval, a pool's socket) does not hold the shutdown for this long.
+   */
   shutdownTimeoutMs?: number;
   /**
    * V8 limits for each shard (e.g. `{ maxOldGenerationSizeMb: 256 }`); a shard over them is restarted.

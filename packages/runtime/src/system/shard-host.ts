@@ -24,8 +24,12 @@ export interface ShardDeath {
 }
 
 const ENTRY = new URL('../shard/entry.js', import.meta.url);
-/** How long a shard that has answered its shutdown may take to end on its own before it is terminated. */
-const EXIT_GRACE_MS = 250;
+/**
+ * How long a shard that has answered its shutdown may take to end on its own before it is terminated
+ * (at most shutdownTimeoutMs): time for what its actors' terminate started and did not await (a log
+ * stream's end) to finish, without waiting out a handle they left open (a top-level setInterval).
+ */
+const EXIT_GRACE_MS = 1000;
 /** How long killShard waits for the shard's event loop to take the injected error before terminating it. */
 const CRASH_GRACE_MS = 1000;
 
@@ -207,7 +211,7 @@ export class ShardHost {
       // answered, nothing of ours is left in it: a handle its actors' code left open (a top-level
       // setInterval, a pool's socket) would keep it alive until `timeoutMs`, so it gets EXIT_GRACE_MS.
       this.call((a) => a.shutdown(timeoutMs)).then(
-        () => setTimeout(() => void worker.terminate(), EXIT_GRACE_MS).unref(),
+        () => setTimeout(() => void worker.terminate(), Math.min(EXIT_GRACE_MS, timeoutMs)).unref(),
         () => void worker.terminate(),
       );
     });
