@@ -100,6 +100,7 @@ export class NodeService {
         const s = this.#rt.state;
         for (let t = 1; t < s.threads; t++) s.transport.emit3(t, OP_NODE_SHARD_DOWN, p.id, shard, below);
         this.#rt.remote.onShardDown(p.id, shard, below);
+        this.#refs.dropThread(p.id, shard);
       },
       answerNoProc: (p, kind, to, from, ref) => {
         if (kind === R_MONITOR) this.#conns.push(p, R_DOWN, from, ref, to, NOPROC, null);

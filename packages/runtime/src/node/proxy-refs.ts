@@ -48,6 +48,21 @@ export class ProxyRefs {
     return e[1];
   }
 
+  /**
+   * Thread `thread` of `node` died (W_SHARD_DOWN): the monitors its processes held are forgotten (their
+   * entries on our processes went with them, Remote.onShardDown). A ref names the thread that minted it
+   * (ref % 4096), the watcher's own; the thread's next life's monitors come after the death's word.
+   */
+  dropThread(node: number, thread: number): void {
+    const m = this.#byRemote.get(node);
+    if (m === undefined) return;
+    for (const [theirs, local] of m) {
+      if (theirs % 4096 !== thread) continue;
+      m.delete(theirs);
+      this.#byLocal.delete(local);
+    }
+  }
+
   /** `node` is gone: its monitors are forgotten with it. */
   dropNode(node: number): void {
     const m = this.#byRemote.get(node);
