@@ -14,6 +14,9 @@ import {
   type TransportMessage,
 } from './node-transport.js';
 
+/** Keys a bucket listing reads at once (see list). */
+const LIST_BATCH = 64;
+
 // The few shapes of the client we use, declared here so the runtime compiles without the client installed.
 interface NatsMsg {
   subject: string;
@@ -231,10 +234,13 @@ class NatsBucket implements KvBucket {
   }
 
   async list(prefix: string): Promise<KvEntry[]> {
+    const keys: string[] = [];
+    for await (const k of await this.#kv.keys(`${prefix}>`)) keys.push(k);
+    // The gets in flight together, a batch at a time: one round trip after another made a start that reads
+    // the names bucket (a node restarted under its name) wait a round trip per global name.
     const out: KvEntry[] = [];
-    for await (const k of await this.#kv.keys(`${prefix}>`)) {
-      const e = await this.get(k);
-      if (e !== null && e.value !== null) out.push(e);
+    for (let i = 0; i < keys.length; i += LIST_BATCH) {
+      for (const e of await Promise.all(keys.slice(i, i + LIST_BATCH).map((k) => this.get(k)))) if (e !== null && e.value !== null) out.push(e);
     }
     return out;
   }
