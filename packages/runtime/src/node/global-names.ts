@@ -162,12 +162,15 @@ export class GlobalNames {
 
   /**
    * purgeNode apart from its caller: a store that fails to answer (a NATS
-   * blip) is asked again every FREE_RETRY_MS until it does or we stop, as
-   * for a name whose holder exited (a dead node's names must not stay taken).
+   * blip) is asked again every FREE_RETRY_MS until it does, we stop, or
+   * `gone` says the node is back, as for a name whose holder exited (a dead
+   * node's names must not stay taken; a live one's must not be freed).
    */
-  purgeSoon(id: number, fromStore = false): void {
+  purgeSoon(id: number, fromStore = false, gone: () => boolean = () => true): void {
+    // Each try only while the node is still gone: one that came back (a partition healed) holds its names again.
+    if (this.#stopped || !gone()) return;
     this.purgeNode(id, fromStore).catch(() => {
-      if (!this.#stopped) setTimeout(() => this.purgeSoon(id, fromStore), FREE_RETRY_MS).unref();
+      setTimeout(() => this.purgeSoon(id, fromStore, gone), FREE_RETRY_MS).unref();
     });
   }
 

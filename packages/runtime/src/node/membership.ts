@@ -86,8 +86,13 @@ export class Membership {
       this.#revision = await this.#kv.create(liveKey(this.me.name), encode(this.me));
       return true;
     } catch (err) {
-      if (isKvConflict(err)) return false;
-      throw err;
+      if (!isKvConflict(err)) throw err;
+      // Our own entry, maybe: an earlier try stored it and its answer was lost (the blip a rejoin retries
+      // through). Ours (our id): we are back, at its revision; another id's: our name was taken.
+      const e = await this.#kv.get(liveKey(this.me.name));
+      if (e === null || e.value === null || decode<Member>(e.value).id !== this.me.id) return false;
+      this.#revision = e.revision;
+      return true;
     }
   }
 

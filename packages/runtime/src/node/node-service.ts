@@ -232,7 +232,7 @@ export class NodeService {
       if (old.name !== m.name || old.id === m.id || (!old.member && old.state === 'down')) continue;
       old.member = false;
       this.#conns.declareDown(old, 'replaced');
-      this.#global?.purgeSoon(old.id); // (each survivor tries: another may free them)
+      this.#global?.purgeSoon(old.id, false, () => gone(old)); // (each survivor tries: another may free them)
     }
     const p = this.#conns.ensure(m.id, m.name, m.creation);
     p.member = true;
@@ -368,7 +368,7 @@ export class NodeService {
     this.#rt.remote.onNodeDown(p.id);
     this.#nodeWatchers.fire(p.name);
     if (reason === 'timeout' || reason === 'disconnected') void this.#confirmDead(p);
-    else if (reason === 'left' || reason === 'removed' || reason === 'replaced') this.#global?.purgeSoon(p.id);
+    else if (reason === 'left' || reason === 'removed' || reason === 'replaced') this.#global?.purgeSoon(p.id, false, () => gone(p));
     if (wasUp) this.#events.down({ ...info(p), reason, unconfirmed: lost });
     this.#settle(p);
   }
@@ -390,7 +390,7 @@ export class NodeService {
       p.member = false;
       await this.#members.purge(p.name, p.liveRevision).catch(() => {});
     }
-    this.#global?.purgeSoon(p.id);
+    this.#global?.purgeSoon(p.id, false, () => gone(p));
   }
 
   #settle(p: Peer): void {
@@ -402,4 +402,9 @@ export class NodeService {
 
 function info(p: Peer): NodeInfo {
   return { name: p.name, id: p.id, creation: p.creation };
+}
+
+/** A peer still down and out of the cluster: its names may be freed (one that rejoined holds them again). */
+function gone(p: Peer): boolean {
+  return p.state === 'down' && !p.member;
 }

@@ -21,7 +21,9 @@ export class GuardedEmitter extends EventEmitter {
     if (listeners.length === 0) return super.emit(event, ...args); // ('error' with no listener throws, as EventEmitter's)
     for (const listener of listeners) {
       try {
-        (listener as (...a: unknown[]) => void).apply(this, args);
+        const r: unknown = (listener as (...a: unknown[]) => unknown).apply(this, args);
+        // An async listener's rejection too: unhandled, it would end the process.
+        if (typeof (r as PromiseLike<unknown> | null)?.then === 'function') (r as Promise<unknown>).then(undefined, (err: unknown) => this.#listenerFailed(event, err));
       } catch (err) {
         this.#listenerFailed(event, err);
       }
@@ -32,7 +34,12 @@ export class GuardedEmitter extends EventEmitter {
   #listenerFailed(event: string | symbol, err: unknown): void {
     if (this.#failed.has(event)) return;
     this.#failed.add(event);
-    const why = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    let why: string;
+    try {
+      why = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    } catch {
+      why = 'a value that cannot be printed'; // (String() of an object without a prototype throws)
+    }
     process.emitWarning(`a listener of the system's '${String(event)}' event threw (reported once per event): ${why}`, { code: 'JOERL_LISTENER_FAILED' });
   }
 }
