@@ -3,7 +3,7 @@
 import { isDownMessage } from '../actor/messages.js';
 import { Pid } from '../actor/pid.js';
 import type { Proc } from '../actor/proc.js';
-import { InvalidArgumentError, NameTakenError, NoProcError } from '../errors.js';
+import { InvalidArgumentError, NameTakenError, NoProcError, NodeNameTakenError } from '../errors.js';
 import type { ThreadRuntime } from '../shard/thread-runtime.js';
 import { describe } from '../validate.js';
 import { type KvBucket, type Stoppable, isKvConflict } from './node-transport.js';
@@ -79,7 +79,18 @@ export class GlobalNames {
   }
 
   /** Registers `pid` (a process of this node) under `name`, cluster-wide. */
+  /**
+   * This node is out of the cluster (another took its name, NodeService#outOfCluster): names it took now
+   * would resolve everywhere to a node nobody connects to, and nobody would free them. Refused from here on.
+   */
+  refuseAsOusted(name: string, cluster: string): void {
+    this.#ousted = { name, cluster };
+  }
+
+  #ousted: { name: string; cluster: string } | null = null;
+
   async register(name: string, pid: unknown): Promise<void> {
+    if (this.#ousted !== null) throw new NodeNameTakenError(this.#ousted.name, this.#ousted.cluster);
     if (!(pid instanceof Pid)) throw new InvalidArgumentError(`registerGlobal needs a Pid, got ${describe(pid)}`);
     if (pid.node !== this.#node) throw new InvalidArgumentError(`registerGlobal needs a process of this node, got ${pid}: register it from its own node`);
     const rt = this.#rt;

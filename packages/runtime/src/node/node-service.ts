@@ -288,6 +288,7 @@ export class NodeService {
     this.#ousted = true;
     for (const p of this.#conns.peers.values()) this.#conns.declareDown(p, 'self');
     this.#conns.stop();
+    this.#global?.refuseAsOusted(this.me.name, this.names.cluster);
     const who = by === null ? 'another node' : `node id ${by}`;
     process.emitWarning(
       `node '${this.me.name}' (id ${this.me.id}) is out of cluster '${this.names.cluster}': the cluster found it dead while it was cut off and ${who} took its name; it will not connect again. Shut this system down, and start it again (under this name once that node is gone, or another) to rejoin.`,

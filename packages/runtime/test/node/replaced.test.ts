@@ -178,6 +178,10 @@ for (const { reconnect, replay } of CASES) {
       assert.equal(b.nodes().filter((n) => n.name === 'a'), [fresh], "b lists 'a' once: the new one");
       assert.equal(upsAtB.map((n) => n.id), [fresh.id], 'no nodeUp for the old a');
       assert.equal(a.nodes(), [], 'the old a is connected to nobody');
+      // Nor does it take cluster-wide names any more: they would resolve everywhere to a node nobody reaches.
+      const inA = a.inbox();
+      const taken = await a.registerGlobal('from-the-old-a', inA.pid).then(() => 'registered', (e: { code?: string }) => String(e.code));
+      assert.is(taken, 'ERR_NODE_NAME_TAKEN');
 
       // A hello of the old a that reaches b anyway (sent before it knew) is not answered.
       const x = hub.connect('test-x');
