@@ -5,7 +5,7 @@ import { relay } from '../codec/prepare.js';
 import type { NodeMetricsWriter } from '@joerl/telemetry/internal';
 import type { Pid } from '../actor/pid.js';
 import type { DeadLetter } from '../shard/protocol.js';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, NodeDownError } from '../errors.js';
 import { R_SEND, R_SEND_TP } from '../shard/remote-ops.js';
 import type { NodeTransport } from './node-transport.js';
 import type { Peer } from './peer.js';
@@ -22,7 +22,7 @@ export interface OutboundReports {
   /** A frame with `messages` messages went out to `peer`. */
   sent(peer: Peer, messages: number): void;
   /** An op could not go out: unencodable (`serialization_error`), or over the servers' payload limit / refused (`write_failed`). */
-  dropped(peer: Peer, op: unknown[], reason: 'serialization_error' | 'write_failed', err: unknown): void;
+  dropped(peer: Peer, op: unknown[], reason: 'serialization_error' | 'write_failed' | 'connection_failed', err: unknown): void;
 }
 
 /**
@@ -39,11 +39,18 @@ export function nodeReports(metrics: NodeMetricsWriter, deadLetter: (dl: DeadLet
       metrics.remoteFailed(p.name, reason, 1);
       if (reason === 'serialization_error') metrics.serializationError();
       if (op[0] === W_SPAWN) {
-        const what = reason === 'write_failed' ? `was ${(err as Error).message}; pass less in its args (send the rest as messages), or raise the servers' max_payload` : 'cannot be encoded';
-        failSpawn(p, op[1] as number, new InvalidArgumentError(`a spawn on node ${p.name} could not be sent: its request ${what}`));
+        if (reason === 'connection_failed') failSpawn(p, op[1] as number, new NodeDownError(p.id, `a spawn on node ${p.name} could not be sent: the connection failed (${(err as Error)?.message ?? String(err)})`));
+        else {
+          const what = reason === 'write_failed' ? `was ${(err as Error).message}; pass less in its args (send the rest as messages), or raise the servers' max_payload` : 'cannot be encoded';
+          failSpawn(p, op[1] as number, new InvalidArgumentError(`a spawn on node ${p.name} could not be sent: its request ${what}`));
+        }
         return;
       }
       if (op[0] !== R_SEND && op[0] !== R_SEND_TP) return;
+      if (reason === 'connection_failed') {
+        deadLetter({ to: op[1] as Pid, message: op[2], reason: 'noconnection', shard: 0 });
+        return;
+      }
       const tooLarge = reason === 'write_failed';
       deadLetter({ to: op[1] as Pid, message: tooLarge ? op[2] : '[unencodable message]', reason: tooLarge ? 'payload_too_large' : 'unencodable', shard: 0 });
     },
@@ -117,7 +124,8 @@ export class Outbound {
     try {
       this.#t.publish(this.#names.data(peer.id), copy, headers);
     } catch (err) {
-      forEachOp(ops, (at, end) => this.#reports.dropped(peer, ops.slice(at, end), 'write_failed', err));
+      // Not a payload the servers refused (that is caught above): the connection failed the publish (closed at a stop...).
+      forEachOp(ops, (at, end) => this.#reports.dropped(peer, ops.slice(at, end), 'connection_failed', err));
       return;
     }
     peer.outSeq = seq;

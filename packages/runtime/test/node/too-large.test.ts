@@ -68,4 +68,35 @@ test('a process of another node that dies with a reason over the max payload: it
   assert.match(d.msg.reason.value, /^<reason cut short \(whole, it was over the servers' max payload of 65536 bytes\): custom: \{"blob":"x+…>$/);
 });
 
+test('a publish the connection fails (not a payload the servers refused) is reported as such: a dead letter noconnection, a spawn ERR_NODE_DOWN', async () => {
+  // Regression: every publish failure was taken for an oversized payload (payload_too_large, and advice to raise max_payload).
+  const hub2 = new MemoryHub();
+  const tc = hub2.connect('joerl:test:c');
+  let broken = false;
+  const publish = tc.publish.bind(tc);
+  tc.publish = ((...args: Parameters<typeof publish>) => {
+    if (broken) throw new Error('connection closed');
+    return publish(...args);
+  }) as typeof tc.publish;
+  const c = await memoryNode(hub2, 'c', { transport: tc });
+  const d = await memoryNode(hub2, 'd');
+  try {
+    await connected(c, 'd');
+    const inD = d.inbox();
+    const dead: any[] = [];
+    c.on('deadLetter', (dl) => dead.push(dl));
+    broken = true;
+    const spawn = failure(c.spawn(PROBE, { report: inD.pid }, { node: 'd' }));
+    c.send(inD.pid as Pid<any>, 'hello');
+    const err = await spawn;
+    assert.is(err.code, 'ERR_NODE_DOWN', err.message);
+    assert.not.match(err.message, /max_payload/);
+    assert.equal(dead.map((dl) => dl.reason), ['noconnection']);
+  } finally {
+    broken = false;
+    await d.shutdown();
+    await c.shutdown();
+  }
+});
+
 test.run();
