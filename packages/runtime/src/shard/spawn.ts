@@ -1,7 +1,7 @@
 // Spawning: the request (placement, reserved serial, link or monitor at birth), then the new process's load and init.
 
 import type { ModuleRef, Monitored, SpawnOptions } from '../actor/context.js';
-import { formatReason, panicReason } from '../actor/exit-reason.js';
+import { panicReason } from '../actor/exit-reason.js';
 import { UNBOUNDED } from '../actor/mailbox.js';
 import { moduleHref } from '../actor/module-ref.js';
 import { Pid } from '../actor/pid.js';
@@ -375,18 +375,6 @@ export class Spawner {
   private initDone(p: Proc, state: unknown): void {
     this.disarm(p);
     if (p.status !== S_RUNNING && p.status !== S_WAITING) return;
-    const stop = p.stopReason;
-    if (stop !== null && p.pendingExit === null) {
-      // OTP's {stop, Reason} from init: a stop the init asked for (ctx.stop) fails the start with its reason,
-      // and terminate does not run, as init never finished (the spawn resolved, and terminate ran).
-      p.stopReason = null;
-      const reply = p.spawnReply;
-      p.spawnReply = null;
-      reply?.(null, new InitFailedError(p.pid.toString(), stop, `init stopped it (${formatReason(stop)})`), p.typeName);
-      p.status = S_IDLE;
-      this.exits.exitProc(p, stop, false);
-      return;
-    }
     p.state = state;
     p.initialized = true;
     p.status = S_IDLE;

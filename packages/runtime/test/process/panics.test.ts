@@ -77,16 +77,4 @@ test('system.spawn rejects with InitFailedError carrying the panic reason', asyn
   }
 });
 
-test("init that asks to stop fails its start with that reason (OTP's {stop, Reason} from init), and terminate does not run", async () => {
-  // Regression: the spawn resolved with a pid already exiting, and terminate ran for a start that never finished.
-  const err = (await system.spawn(PROBE, { report: inbox.pid, tag: 'stops-in-init', stopInInit: 'no-config' }, { shard: 2 }).catch((e: unknown) => e)) as InitFailedError;
-  assert.instance(err, InitFailedError);
-  assert.equal(err.reason, { kind: 'custom', value: 'no-config' });
-  // Its 'started' report went out in init; a terminate report would come right after it, before this round trip's pong.
-  const other = await probe(system, inbox, 2, { tag: 'after-stop-in-init' });
-  system.send(other, { op: 'ping' });
-  await expectReport(inbox, 'pong', 'after-stop-in-init');
-  assert.is(await inbox.receive((m: any) => m?.event === 'terminated' && m.tag === 'stops-in-init', { timeoutMs: 0 }), undefined);
-});
-
 test.run();
