@@ -77,4 +77,14 @@ test('system.spawn rejects with InitFailedError carrying the panic reason', asyn
   }
 });
 
+test('an init that sends and then stops (a leaf of a spawn tree) starts: the spawn resolves, its message arrives, and it exits with its reason right after', async () => {
+  // The Savina Fibonacci leaves do this: a start failed by the stop made their parents give up.
+  const joined = system.spawn(PROBE, { report: inbox.pid, tag: 'leaf', stopInInit: 'normal' }, { shard: 2 });
+  const pid = await joined;
+  const started = await expectReport(inbox, 'started', 'leaf');
+  assert.ok((started.pid as any).equals(pid));
+  const end = await system.join(pid);
+  assert.ok(end === 'normal' || (typeof end === 'object' && (end as any).value === 'noproc'), JSON.stringify(end));
+});
+
 test.run();
