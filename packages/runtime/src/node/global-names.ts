@@ -1,11 +1,11 @@
 // Global names: one key per name in the cluster's bucket (atomic create), a local cache kept current by a watch.
 
-import { isDownMessage } from '../actor/messages.js';
 import { Pid } from '../actor/pid.js';
 import type { Proc } from '../actor/proc.js';
 import { InvalidArgumentError, NameTakenError, NoProcError, NodeNameTakenError } from '../errors.js';
 import type { ThreadRuntime } from '../shard/thread-runtime.js';
 import { describe } from '../validate.js';
+import { downWatcher } from './down-watcher.js';
 import { type KvBucket, type Stoppable, isKvConflict } from './node-transport.js';
 
 interface Entry {
@@ -46,18 +46,12 @@ export class GlobalNames {
       if (e.value === null) this.#cache.delete(name);
       else this.#cache.set(name, { pid: Pid.parse(untext.decode(e.value)), revision: e.revision });
     });
-    const w = (this.#watcher = this.#rt.createInbox());
-    const loop = async (): Promise<void> => {
-      for (;;) {
-        const m = await this.#rt.receive(w, isDownMessage, undefined);
-        if (!isDownMessage(m)) continue;
-        const name = this.#byRef.get(m.ref);
-        if (name === undefined) continue;
-        this.#byRef.delete(m.ref);
-        this.#freeSoon(name, m.pid);
-      }
-    };
-    loop().catch(() => {}); // ends when the watcher closes at shutdown
+    this.#watcher = downWatcher(this.#rt, (m) => {
+      const name = this.#byRef.get(m.ref);
+      if (name === undefined) return;
+      this.#byRef.delete(m.ref);
+      this.#freeSoon(name, m.pid);
+    });
   }
 
   /**

@@ -1,9 +1,9 @@
 // monitorNode watchers, by node name: each watcher monitored while it waits, so one that exits first is forgotten.
 
-import { isDownMessage } from '../actor/messages.js';
 import { type Pid, pidKey } from '../actor/pid.js';
 import type { Proc } from '../actor/proc.js';
 import type { ThreadRuntime } from '../shard/thread-runtime.js';
+import { downWatcher } from './down-watcher.js';
 
 interface Watcher {
   pid: Pid;
@@ -32,16 +32,10 @@ export class NodeWatchers {
   }
 
   start(): void {
-    const self = (this.#self = this.#rt.createInbox());
-    const loop = async (): Promise<void> => {
-      for (;;) {
-        const m = await this.#rt.receive(self, isDownMessage, undefined);
-        if (!isDownMessage(m)) continue;
-        const w = this.#byRef.get(m.ref);
-        if (w !== undefined) this.#forget(w);
-      }
-    };
-    loop().catch(() => {}); // ends when our process closes at shutdown
+    this.#self = downWatcher(this.#rt, (m) => {
+      const w = this.#byRef.get(m.ref);
+      if (w !== undefined) this.#forget(w);
+    });
   }
 
   stop(): void {
