@@ -43,12 +43,28 @@ class Queue {
     }
   }
 
-  push(p: Proc, ref: number, pc: PendingCall): void {
-    const t = this.tail;
-    this.items[t] = p;
-    this.items[t + 1] = ref;
-    this.items[t + 2] = pc;
-    this.tail = t + 3;
+  /**
+   * Queues `pc` in deadline order. Calls join in the order they were made,
+   * except one whose server answered at once (Calls.call) when it did not
+   * answer after all: it joins after its server's turn, and a call that turn
+   * made with the same timeout is then ahead of it with a later deadline. It
+   * goes before such entries (found from the tail: rare, and few). True
+   * when it went ahead of the head (the timer armed for the head is late).
+   */
+  push(p: Proc, ref: number, pc: PendingCall): boolean {
+    const items = this.items;
+    let t = this.tail;
+    while (t > this.head && (items[t - 1] as PendingCall).deadline > pc.deadline) {
+      items[t] = items[t - 3];
+      items[t + 1] = items[t - 2];
+      items[t + 2] = items[t - 1];
+      t -= 3;
+    }
+    items[t] = p;
+    items[t + 1] = ref;
+    items[t + 2] = pc;
+    this.tail += 3;
+    return t === this.head && this.tail - this.head > 3;
   }
 }
 
@@ -90,8 +106,11 @@ export class CallDeadlines {
     }
     this.lastMs = timeoutMs;
     this.lastQueue = q;
-    q.push(p, ref, pc);
-    if (!q.armed) this.arm(q, timeoutMs);
+    // (Armed from the call's deadline: a call that joined after its server's turn is that turn older than its clock.)
+    if (q.push(p, ref, pc) && q.armed) {
+      this.s.timers.cancel(q.timerId);
+      this.arm(q, pc.deadline - performance.now());
+    } else if (!q.armed) this.arm(q, pc.deadline - performance.now());
   }
 
   /** `pc` ended (answered, failed, or its caller exited): nothing to time out. */

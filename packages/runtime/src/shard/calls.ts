@@ -87,8 +87,9 @@ export class Calls {
     // The call's clock read (NaN: none was needed), which runNow reuses rather than reading its own.
     let now = NaN;
     let pc: PendingCall | null = null;
+    let ref = 0;
     try {
-      const ref = s.newRef();
+      ref = s.newRef();
       if (local) {
         // Same thread: whether the server lives is known now, and its exit finds the call through
         // its monitoredBy as any monitor's would (a DOWN that fails the call with its reason). A
@@ -122,7 +123,8 @@ export class Calls {
       // One clock read per call serves its deadline and, with telemetry, its sent time and the send's stamp.
       if (timeoutMs !== Infinity || obs.observesTurns) now = performance.now();
       // Not a timer per call (a setTimeout armed and cleared every round trip): a queue per timeout value.
-      if (timeoutMs !== Infinity) {
+      // A call whose server may answer at once (runNow, below) joins it only if it is still waiting then.
+      if (timeoutMs !== Infinity && (server === null || !this.runNow)) {
         pc.deadline = now + timeoutMs;
         this.deadlines.add(p, ref, pc);
       }
@@ -151,7 +153,15 @@ export class Calls {
       return promiseOf(pc);
     }
     // A server on this thread answers now when it can (see Scheduler.runNow): no slice per round trip.
-    if (server !== null && this.runNow) s.scheduler.runNow(server, now);
+    // Its deadline, from the call's clock, is queued only for a call still waiting after that: most
+    // in-shard calls end here, and a queue entry (pushed, marked ended, trimmed) was a tenth of them.
+    if (server !== null && this.runNow) {
+      s.scheduler.runNow(server, now);
+      if (timeoutMs !== Infinity && !pc.ended) {
+        pc.deadline = now + timeoutMs;
+        this.deadlines.add(p, ref, pc);
+      }
+    }
     return promiseOf(pc);
   }
 

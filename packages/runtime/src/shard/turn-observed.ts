@@ -2,12 +2,12 @@
 
 import type { SpanContext } from '@opentelemetry/api';
 import { BEHAVIOUR } from '../actor/brand.js';
-import { isFrom } from '../actor/messages.js';
 import { type Proc, S_RUNNING } from '../actor/proc.js';
 import { isThenable } from '../validate.js';
 import type { ShardState } from './shard-state.js';
 import type { TelemetryObserver } from './telemetry-observer.js';
 import { loneTurn } from './turn-lone.js';
+import { accountant, serverTurn } from './turn-server.js';
 import type { ObservedTurn, Turns } from './turn.js';
 
 /** Builds the observed turn runner for one thread (timing: see turn-timing.ts). */
@@ -16,26 +16,8 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
   const timing = obs.timing;
   const tracing = obs.tracing;
 
-  /** A call or cast envelope: the server side of the GenServer metrics (GenServers and supervisors only: a state machine's events are not GenServer calls). */
-  function account(p: Proc, msg: unknown): void {
-    if (typeof msg !== 'object' || msg === null) return;
-    // Outside the handler's try: a forged envelope (`from: null`) or a throwing getter must not escape
-    // the turn (and the shard's loop with it). Such a message is not counted; its handler judges it.
-    try {
-      const env = msg as { $joerl?: unknown; from?: unknown; t?: unknown; d?: unknown };
-      if (env.$joerl === undefined) return;
-      const kind = p.behaviour![BEHAVIOUR];
-      if (kind !== 'gen_server' && kind !== 'supervisor') return;
-      if (env.$joerl === 'call' && isFrom(env.from)) {
-        m.callTaken(p.tm!);
-        obs.serve(p, env.from.ref, typeof env.t === 'number' ? env.t : NaN, typeof env.d === 'number' ? env.d : Infinity);
-      } else if (env.$joerl === 'cast') {
-        m.cast(p.tm!);
-      }
-    } catch {
-      // (A getter that throws: the handler meets it too, and its process panics.)
-    }
-  }
+  /** Call and cast accounting of OTP behaviours (turn-server.ts). */
+  const account = accountant(obs);
 
   /**
    * The turn took `n` messages out of the mailbox and sent `s.turnSends`
@@ -276,6 +258,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     return n;
   }
 
-  // Without tracing, a turn of up to LONE_MAX messages takes the short way (turn-lone.ts); lean takes the rest.
-  return tracing === null ? loneTurn(s, turns, obs, lean) : lean;
+  // Without tracing, a turn of up to LONE_MAX messages takes the short way (turn-lone.ts), an OTP behaviour's turn
+  // turn-server.ts's; lean takes the rest.
+  return tracing === null ? loneTurn(s, turns, obs, serverTurn(s, turns, obs, lean)) : lean;
 }

@@ -9,7 +9,10 @@ import type { ShardState } from '../../src/shard/shard-state.ts';
 function stubState(): { state: ShardState; due: Map<number, () => void> } {
   let ref = 0;
   const due = new Map<number, () => void>();
-  const state = { newRef: () => ++ref, timers: { add: (id: number, _ms: number, fn: () => void) => void due.set(id, fn) } };
+  const state = {
+    newRef: () => ++ref,
+    timers: { add: (id: number, _ms: number, fn: () => void) => void due.set(id, fn), cancel: (id: number) => due.delete(id) },
+  };
   return { state: state as unknown as ShardState, due };
 }
 
@@ -44,6 +47,20 @@ test('expired calls are not kept by their queue (nor their processes)', () => {
   const queues = (cd as unknown as { queues: Map<number, { items: unknown[] }> }).queues;
   const held = [...queues.values()].flatMap((q) => q.items).filter((x) => typeof x === 'object' && x !== null);
   assert.is(held.length, 0, `${held.length} processes or calls still held`);
+});
+
+test('a call that joins its queue late (its server did not answer at once) expires by its own deadline, ahead of later ones', () => {
+  // Calls.call queues an in-shard call's deadline after its server's turn: a call that turn made with
+  // the same timeout is queued first, with a later deadline. The late one must not wait behind it.
+  const { state, due } = stubState();
+  const expired: number[] = [];
+  const cd = new CallDeadlines(state, (_p, ref) => void expired.push(ref));
+  const now = performance.now();
+  cd.add({} as Proc, 1, call(100, now + 60_000)); // made during the turn: due in a minute
+  cd.add({} as Proc, 2, call(100, now - 1)); // the caller's, made before it: due already
+  assert.is(due.size, 1, 'one timer for the queue');
+  for (const fire of [...due.values()]) fire();
+  assert.equal(expired, [2], 'the late-queued call expired, the later one waits');
 });
 
 test.run();

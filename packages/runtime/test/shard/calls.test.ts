@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ActorSystem, type Inbox, type Pid } from '@joerl/runtime';
 import { expect, expectReport } from '../helpers.ts';
-import type { LooperCmd, SelfAborterCmd, TickerCmd } from '../fixtures/call-loop.actor.ts';
+import type { LateJoinCmd, LooperCmd, SelfAborterCmd, TickerCmd } from '../fixtures/call-loop.actor.ts';
 
 const LOOP = new URL('../fixtures/call-loop.actor.ts', import.meta.url);
 const test = suite('in-shard calls');
@@ -68,6 +68,16 @@ test('in-shard calls their server aborts while answering them (one inside call()
   assert.equal({ inside: r.inside, allRejected: r.allRejected, listeners: r.listeners, stray: r.stray }, { inside: true, allRejected: true, listeners: 0, stray: false }, `after ${r.made} calls`);
   // The server goes on answering.
   assert.is(await system.call(server, { kind: 'warm' }), 'answered anyway');
+});
+
+test('an in-shard call its server did not answer at once times out by its own deadline, ahead of a later one that server made meanwhile', async () => {
+  // Its deadline is queued after the server's turn (Calls.call), behind the server's own call of the same timeout.
+  const server = await spawn('nester', 1);
+  const other = await spawn('nester', 1);
+  const caller = (await spawn('lateJoiner', 1)) as Pid<LateJoinCmd>;
+  system.send(caller, { kind: 'run', to: server, other, report: inbox.pid, tries: 20 });
+  const r = await expect<{ inside: boolean; first: boolean; code: string; made: number }>(inbox, (m) => m?.event === 'late-join', 'late-join');
+  assert.equal({ inside: r.inside, first: r.first, code: r.code }, { inside: true, first: true, code: 'ERR_CALL_TIMEOUT' }, `after ${r.made} tries`);
 });
 
 test.run();
