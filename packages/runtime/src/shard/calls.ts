@@ -156,7 +156,12 @@ export class Calls {
     // Its deadline, from the call's clock, is queued only for a call still waiting after that: most
     // in-shard calls end here, and a queue entry (pushed, marked ended, trimmed) was a tenth of them.
     if (server !== null && this.runNow) {
+      this.nowRef = ref;
+      this.nowCaller = p;
+      this.nowCall = pc;
       s.scheduler.runNow(server, now);
+      this.nowRef = -1;
+      this.nowCaller = this.nowCall = null;
       if (timeoutMs !== Infinity && !pc.ended) {
         pc.deadline = now + timeoutMs;
         this.deadlines.add(p, ref, pc);
@@ -196,6 +201,12 @@ export class Calls {
     if (!isFrom(from) || !isPid(from.pid)) throw new InvalidArgumentError(`reply needs the From of a call, got ${describe(from)}`);
     const s = this.s;
     s.observer.replied(by, from.ref);
+    // The call whose server runs its turn inside call() (runNow): its caller and entry are at hand, no lookups.
+    if (from.ref === this.nowRef && !this.router.draining) {
+      this.nowRef = -1;
+      this.answered(this.nowCaller!, from.ref, this.nowCall!, ok, this.delivery.prepareLocal(value), false);
+      return;
+    }
     const to = from.pid;
     const tp = s.observer.replyContext();
     const t = this.router.route(to);
@@ -220,10 +231,24 @@ export class Calls {
       this.s.counters.lateReplies++;
       return;
     }
+    this.answered(p, ref, pc, ok, value, released, tp ?? undefined);
+  }
+
+  /** Call `ref` of `p` got its answer (a call that already ended, aborted meanwhile, drops it). */
+  private answered(p: Proc, ref: number, pc: PendingCall, ok: boolean, value: unknown, released: boolean, tp?: string): void {
+    if (pc.ended) {
+      this.s.counters.lateReplies++;
+      return;
+    }
     const err = ok ? undefined : fromWireError(value as WireError);
-    this.end(p, ref, pc, !released, err, tp ?? undefined, true);
+    this.end(p, ref, pc, !released, err, tp, true);
     settle(pc, ok, ok ? value : err);
   }
+
+  /** The call whose in-shard server runs its turn inside call() (Scheduler.runNow): its ref (-1: none), caller and entry. */
+  private nowRef = -1;
+  private nowCaller: Proc | null = null;
+  private nowCall: PendingCall | null = null;
 
   /** The DOWN of monitor `ref`: if it was a call's, that call fails now, with the server's reason. */
   failOnDown(p: Proc, ref: number, pid: Pid, reason: ExitReason): boolean {

@@ -6,7 +6,11 @@ import { UNBOUNDED } from '../actor/mailbox.js';
 import { type Proc, Serving } from '../actor/proc.js';
 import { StartClocks } from './start-clocks.js';
 import type { DepthCell, TelemetryLedger } from './telemetry-ledger.js';
+import type { CallEnvelope } from './observer.js';
 import type { TurnTiming } from './turn-timing.js';
+
+/** MetricsWriter.now()'s origin: its clock is timeOrigin + performance.now(). */
+const ORIGIN = performance.timeOrigin;
 
 /**
  * The per-process half of TelemetryObserver: what a process's type becoming
@@ -57,16 +61,21 @@ export class ProcessAccounting {
     c.n += p.mailbox.length;
   }
 
-  /** Server `p` took call `ref`, sent at `at` (abs ms, NaN: unknown) with the caller's deadline: timed until `replied`. */
-  serve(p: Proc, ref: number, at: number, deadline: number): void {
+  /**
+   * Server `p` took the call `env` carries, sent at `env.t` (abs ms; none: unknown) with the caller's deadline
+   * `env.d`: timed until `replied`. The times go from the envelope to their fields, not through arguments
+   * (a double passed to a call that is not inlined is boxed).
+   */
+  serve(p: Proc, env: CallEnvelope): void {
     const sv = (p.serving ??= new Serving());
+    const ref = env.from.ref;
     if (!sv.one) {
       sv.one = true;
       sv.ref = ref;
-      sv.at = at;
-      sv.deadline = deadline;
+      sv.at = typeof env.t === 'number' ? env.t : NaN;
+      sv.deadline = typeof env.d === 'number' ? env.d : Infinity;
     } else {
-      (sv.more ??= new Map()).set(ref, [at, deadline]);
+      (sv.more ??= new Map()).set(ref, [typeof env.t === 'number' ? env.t : NaN, typeof env.d === 'number' ? env.d : Infinity]);
     }
   }
 
@@ -74,21 +83,25 @@ export class ProcessAccounting {
   replied(by: Proc | null, ref: number): void {
     if (by === null || by.serving === null) return;
     const sv = by.serving;
-    let at: number;
-    let deadline: number;
+    const done = this.done;
     if (sv.one && sv.ref === ref) {
       sv.one = false;
-      at = sv.at;
-      deadline = sv.deadline;
+      done[0] = sv.at;
+      done[1] = sv.deadline;
     } else {
       const served = sv.more?.get(ref);
       if (served === undefined) return;
       sv.more!.delete(ref);
-      [at, deadline] = served;
+      done[0] = served[0];
+      done[1] = served[1];
     }
-    const now = this.metrics.now();
-    this.metrics.callDone(by.tm!, now - at, now > deadline);
+    // The clock and the duration in place, in a typed array (as `exited` does): no heap number per call.
+    done[2] = performance.now() + ORIGIN;
+    this.metrics.callDone(by.tm!, done[2]! - done[0]!, done[2]! > done[1]!);
   }
+
+  /** `replied`'s sent time, deadline and clock (abs ms). */
+  private readonly done = new Float64Array(3);
 
   /** Typed process `p` exited: lifecycle counters, the mailbox it leaves, calls it never answered, its machine state. */
   exited(p: Proc, kind: ReasonLabel): void {

@@ -341,8 +341,8 @@ export class TelemetryObserver implements ShardObserver {
     this.tracing?.endCall(span, serverTp, err);
   }
 
-  serve(p: Proc, ref: number, at: number, deadline: number): void {
-    this.procs.serve(p, ref, at, deadline);
+  serve(p: Proc, env: CallEnvelope): void {
+    this.procs.serve(p, env);
   }
 
   replied(by: Proc | null, ref: number): void {

@@ -4,6 +4,7 @@ import { BEHAVIOUR } from '../actor/brand.js';
 import { isFrom } from '../actor/messages.js';
 import type { Proc } from '../actor/proc.js';
 import { isThenable } from '../validate.js';
+import type { CallEnvelope } from './observer.js';
 import type { ShardState } from './shard-state.js';
 import type { TelemetryObserver } from './telemetry-observer.js';
 import type { ObservedTurn, Turns } from './turn.js';
@@ -27,7 +28,7 @@ export function accountant(obs: TelemetryObserver): (p: Proc, msg: unknown) => v
       if (kind !== 'gen_server' && kind !== 'supervisor') return;
       if (env.$joerl === 'call' && isFrom(env.from)) {
         m.callTaken(p.tm!);
-        obs.serve(p, env.from.ref, typeof env.t === 'number' ? env.t : NaN, typeof env.d === 'number' ? env.d : Infinity);
+        obs.serve(p, env as CallEnvelope);
       } else if (env.$joerl === 'cast') {
         m.cast(p.tm!);
       }
