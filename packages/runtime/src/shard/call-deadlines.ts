@@ -19,6 +19,8 @@ class Queue {
   head = 0;
   tail = 0;
   armed = false;
+  /** The deadline the armed timer is for (performance.now() ms). */
+  armedFor = Infinity;
   readonly timerId: number;
   readonly fire: () => void;
 
@@ -48,10 +50,9 @@ class Queue {
    * except one whose server answered at once (Calls.call) when it did not
    * answer after all: it joins after its server's turn, and a call that turn
    * made with the same timeout is then ahead of it with a later deadline. It
-   * goes before such entries (found from the tail: rare, and few). True
-   * when it went ahead of the head (the timer armed for the head is late).
+   * goes before such entries (found from the tail: rare, and few).
    */
-  push(p: Proc, ref: number, pc: PendingCall): boolean {
+  push(p: Proc, ref: number, pc: PendingCall): void {
     const items = this.items;
     let t = this.tail;
     while (t > this.head && (items[t - 1] as PendingCall).deadline > pc.deadline) {
@@ -64,7 +65,6 @@ class Queue {
     items[t + 1] = ref;
     items[t + 2] = pc;
     this.tail += 3;
-    return t === this.head && this.tail - this.head > 3;
   }
 }
 
@@ -106,11 +106,15 @@ export class CallDeadlines {
     }
     this.lastMs = timeoutMs;
     this.lastQueue = q;
-    // (Armed from the call's deadline: a call that joined after its server's turn is that turn older than its clock.)
-    if (q.push(p, ref, pc) && q.armed) {
+    q.push(p, ref, pc);
+    // Armed for the call's deadline, not its timeout from now: a call that joined after its server's
+    // turn is that turn older than its clock. The timer of a queue (empty or not) armed for a later
+    // deadline than such a call's is set again.
+    if (!q.armed) this.arm(q, pc.deadline);
+    else if (pc.deadline < q.armedFor) {
       this.s.timers.cancel(q.timerId);
-      this.arm(q, pc.deadline - performance.now());
-    } else if (!q.armed) this.arm(q, pc.deadline - performance.now());
+      this.arm(q, pc.deadline);
+    }
   }
 
   /** `pc` ended (answered, failed, or its caller exited): nothing to time out. */
@@ -138,9 +142,11 @@ export class CallDeadlines {
     this.sweepAt = Math.max(SWEEP_AT, 2 * this.queues.size);
   }
 
-  private arm(q: Queue, delayMs: number): void {
+  /** Sets `q`'s timer for `deadline` (performance.now() ms). */
+  private arm(q: Queue, deadline: number): void {
     q.armed = true;
-    this.s.timers.add(q.timerId, Math.max(0, delayMs), q.fire);
+    q.armedFor = deadline;
+    this.s.timers.add(q.timerId, Math.max(0, deadline - performance.now()), q.fire);
   }
 
   /** The head's deadline came (or a later one, if the head ended meanwhile): expire what is due, re-arm for the rest. */
@@ -152,7 +158,7 @@ export class CallDeadlines {
       const pc = items[q.head + 2] as PendingCall;
       if (!pc.ended) {
         if (pc.deadline > now) {
-          this.arm(q, pc.deadline - now);
+          this.arm(q, pc.deadline);
           return;
         }
         const p = items[q.head] as Proc;

@@ -202,9 +202,11 @@ export class Calls {
     const s = this.s;
     s.observer.replied(by, from.ref);
     // The call whose server runs its turn inside call() (runNow): its caller and entry are at hand, no lookups.
-    if (from.ref === this.nowRef && !this.router.draining) {
+    // (The pid too, not the ref alone: a From of a caller on another node may carry the same ref.)
+    const caller = this.nowCaller;
+    if (from.ref === this.nowRef && caller !== null && from.pid === caller.pid && !this.router.draining) {
       this.nowRef = -1;
-      this.answered(this.nowCaller!, from.ref, this.nowCall!, ok, this.delivery.prepareLocal(value), false);
+      this.answered(caller, from.ref, this.nowCall!, ok, this.delivery.prepareLocal(value), false);
       return;
     }
     const to = from.pid;

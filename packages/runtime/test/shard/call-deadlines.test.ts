@@ -6,14 +6,21 @@ import { CallDeadlines } from '../../src/shard/call-deadlines.ts';
 import type { ShardState } from '../../src/shard/shard-state.ts';
 
 /** A thread's state as CallDeadlines uses it: refs, and a timer heap whose timers the test fires. */
-function stubState(): { state: ShardState; due: Map<number, () => void> } {
+function stubState(): { state: ShardState; due: Map<number, () => void>; delays: Map<number, number> } {
   let ref = 0;
   const due = new Map<number, () => void>();
+  const delays = new Map<number, number>();
   const state = {
     newRef: () => ++ref,
-    timers: { add: (id: number, _ms: number, fn: () => void) => void due.set(id, fn), cancel: (id: number) => due.delete(id) },
+    timers: {
+      add: (id: number, ms: number, fn: () => void) => {
+        due.set(id, fn);
+        delays.set(id, ms);
+      },
+      cancel: (id: number) => due.delete(id),
+    },
   };
-  return { state: state as unknown as ShardState, due };
+  return { state: state as unknown as ShardState, due, delays };
 }
 
 const call = (timeoutMs: number, deadline: number): PendingCall => ({ timeoutMs, deadline, ended: false }) as unknown as PendingCall;
@@ -61,6 +68,17 @@ test('a call that joins its queue late (its server did not answer at once) expir
   assert.is(due.size, 1, 'one timer for the queue');
   for (const fire of [...due.values()]) fire();
   assert.equal(expired, [2], 'the late-queued call expired, the later one waits');
+});
+
+test('a late-joining call whose queue emptied with its timer still set for a later deadline sets the timer again, for its own', () => {
+  const { state, delays } = stubState();
+  const cd = new CallDeadlines(state, () => {});
+  const now = performance.now();
+  const other = call(100, now + 60_000);
+  cd.add({} as Proc, 1, other);
+  cd.ended(other); // the queue is empty, its timer still set for a minute from now
+  cd.add({} as Proc, 2, call(100, now - 1));
+  assert.equal([...delays.values()], [0], `timer delays: ${[...delays.values()]}`);
 });
 
 test.run();

@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ActorSystem, type Inbox, type Pid } from '@joerl/runtime';
 import { expect, expectReport } from '../helpers.ts';
-import type { LateJoinCmd, LooperCmd, SelfAborterCmd, TickerCmd } from '../fixtures/call-loop.actor.ts';
+import type { AskerCmd, LateJoinCmd, LooperCmd, SelfAborterCmd, TickerCmd } from '../fixtures/call-loop.actor.ts';
 
 const LOOP = new URL('../fixtures/call-loop.actor.ts', import.meta.url);
 const test = suite('in-shard calls');
@@ -78,6 +78,15 @@ test('an in-shard call its server did not answer at once times out by its own de
   system.send(caller, { kind: 'run', to: server, other, report: inbox.pid, tries: 20 });
   const r = await expect<{ inside: boolean; first: boolean; code: string; made: number }>(inbox, (m) => m?.event === 'late-join', 'late-join');
   assert.equal({ inside: r.inside, first: r.first, code: r.code }, { inside: true, first: true, code: 'ERR_CALL_TIMEOUT' }, `after ${r.made} tries`);
+});
+
+test("a reply to a From with an in-shard call's ref and another pid is not that call's answer (refs are unique per node only)", async () => {
+  const server = await spawn('nester', 1);
+  const caller = (await spawn('asker', 1)) as Pid<AskerCmd>;
+  system.send(caller, { kind: 'run', to: server, report: inbox.pid, tries: 20 });
+  const r = await expect<{ inside: boolean; answers: unknown[] }>(inbox, (m) => m?.event === 'asked', 'asked');
+  assert.ok(r.inside, `the server's turn never ran inside call() in ${r.answers.length} tries`);
+  assert.ok(r.answers.every((a) => a === 'yours'), `answers: ${JSON.stringify(r.answers)}`);
 });
 
 test.run();
