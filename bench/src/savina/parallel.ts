@@ -207,20 +207,6 @@ export async function parallelBenchmark(name: string, cfg: ParallelConfig): Prom
   } finally {
     for (const c of pair) await c.close();
   }
-  // The speed-up at N shards from runs that alternate with one shard's: taken phase after phase
-  // (one shard, then piscina, then N shards), it read what the CPUs did in between too (Trapezoid
-  // 1.55x in a full run whose cpu1 went from 8.6 to 6.9 ms a kernel, 2026-12-01; 1.79x alone).
-  const spPair: Contender[] = [];
-  let sp1: Sample;
-  let spN: Sample;
-  try {
-    spPair.push(await joerlContender(p, 1, true));
-    spPair.push(await joerlContender(p, threads, true));
-    cfg.progress(`savina ${p.name}: ${spPair[0]!.label} and ${spPair[1]!.label}, run for run`);
-    [sp1, spN] = (await interleave(parRuns, warm, spPair.map((c) => c.run))) as [Sample, Sample];
-  } finally {
-    for (const c of spPair) await c.close();
-  }
   const offC = await joerlContender(p, threads, false);
   cfg.progress(`savina ${p.name}: ${offC.label}`);
   const off = await alone(offC, parRuns, warm);
@@ -229,10 +215,7 @@ export async function parallelBenchmark(name: string, cfg: ParallelConfig): Prom
   const base = { group: 'savina', unit: 'ms' };
   rows.push(compare({ ...base, name: `${p.name} 1 shard`, joerl: j[0]!, baseline: { name: 'single-thread JS', sample: single }, notes: p.params }, false));
   for (let k = 2; k <= threads; k++) {
-    // At N shards (the target's row, with N = 2 on this box): from the alternating runs; other counts from runs on their own.
-    const alt = k === threads;
-    const notes = alt ? `alternating runs with 1 shard; on their own, ${(j[0]!.median / j[k - 1]!.median).toFixed(2)}x. ${speeds}` : speeds;
-    rows.push(compare({ ...base, name: `${p.name} ${k} shards (speed-up)`, joerl: alt ? spN : j[k - 1]!, baseline: { name: 'joerl 1 shard', sample: alt ? sp1 : j[0]! }, ...(k === 2 ? { target: 1.8 } : {}), notes }, false));
+    rows.push(compare({ ...base, name: `${p.name} ${k} shards (speed-up)`, joerl: j[k - 1]!, baseline: { name: 'joerl 1 shard', sample: j[0]! }, ...(k === 2 ? { target: 1.8, notes: speeds } : {}) }, false));
   }
   rows.push(compare({ ...base, name: `${p.name} ${threads} shards vs piscina`, joerl: paired, baseline: { name: `piscina ${threads} threads`, sample: pN }, target: 1, notes: `alternating runs; on their own, joerl ${j[threads - 1]!.median.toFixed(1)} ms and piscina ${ps[threads - 1]!.median.toFixed(1)} ms` }, false));
   rows.push(compare({ ...base, name: `${p.name} ${threads} shards, telemetry off`, joerl: off, baseline: { name: `piscina ${threads} threads`, sample: ps[threads - 1]! } }, false));
