@@ -60,7 +60,12 @@ export interface SseEvent {
  * Opens an event stream and resolves with its status and the first `count`
  * events (or fewer, if the server ends the stream first); then hangs up.
  */
-export function readEvents(url: string, count: number, headers: Record<string, string> = {}): Promise<{ status: number; type: string; events: SseEvent[]; ended: boolean }> {
+export function readEvents(
+  url: string,
+  count: number,
+  headers: Record<string, string> = {},
+  onEvent?: (e: SseEvent) => void,
+): Promise<{ status: number; type: string; events: SseEvent[]; ended: boolean }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { headers }, (res) => {
       const events: SseEvent[] = [];
@@ -81,7 +86,11 @@ export function readEvents(url: string, count: number, headers: Record<string, s
           buf = buf.slice(at + 2);
           const name = /^event: (.*)$/m.exec(block)?.[1];
           const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (name !== undefined && data !== undefined) events.push({ event: name, data: JSON.parse(data) });
+          if (name !== undefined && data !== undefined) {
+            const e = { event: name, data: JSON.parse(data) };
+            events.push(e);
+            onEvent?.(e);
+          }
           if (events.length >= count) return finish(false);
         }
       });

@@ -182,9 +182,13 @@ test('closing the observer ends its feeds and unmounts it; the server keeps serv
   const system = await ActorSystem.start({ threads: 1 });
   try {
     const observer = await serveObserver(system, { port: 0 });
-    const feed = readEvents(`${observer.url}/events`, 100);
-    // The first event is written once the stream is registered: wait for a page to be counted.
-    while (observer.pages === 0) await new Promise((r) => setTimeout(r, 10));
+    // Closed once the page has its first event: a page counts from the moment it asks, while its first
+    // snapshot is still being taken, and one closed then gets a 503 (ERR_OBSERVER_CLOSED), not a feed.
+    let first!: () => void;
+    const gotFirst = new Promise<void>((resolve) => (first = resolve));
+    const feed = readEvents(`${observer.url}/events`, 100, {}, () => first());
+    await gotFirst;
+    assert.is(observer.pages, 1);
     observer.close();
     const r = await feed;
     assert.is(r.ended, true);
