@@ -122,12 +122,6 @@ export class Calls {
       const obs = s.observer;
       // One clock read per call serves its deadline and, with telemetry, its sent time and the send's stamp.
       if (timeoutMs !== Infinity || obs.observesTurns) now = performance.now();
-      // Not a timer per call (a setTimeout armed and cleared every round trip): a queue per timeout value.
-      // A call whose server may answer at once (runNow, below) joins it only if it is still waiting then.
-      if (timeoutMs !== Infinity && (server === null || !this.runNow)) {
-        pc.deadline = now + timeoutMs;
-        this.deadlines.add(p, ref, pc);
-      }
       if (signal !== undefined) this.listen(p, ref, pc, signal);
       const span = obs.callStarted(pid);
       if (span !== undefined) pc.span = span;
@@ -153,8 +147,6 @@ export class Calls {
       return promiseOf(pc);
     }
     // A server on this thread answers now when it can (see Scheduler.runNow): no slice per round trip.
-    // Its deadline, from the call's clock, is queued only for a call still waiting after that: most
-    // in-shard calls end here, and a queue entry (pushed, marked ended, trimmed) was a tenth of them.
     if (server !== null && this.runNow) {
       this.nowRef = ref;
       this.nowCaller = p;
@@ -162,10 +154,13 @@ export class Calls {
       s.scheduler.runNow(server, now);
       this.nowRef = -1;
       this.nowCaller = this.nowCall = null;
-      if (timeoutMs !== Infinity && !pc.ended) {
-        pc.deadline = now + timeoutMs;
-        this.deadlines.add(p, ref, pc);
-      }
+    }
+    // Not a timer per call (a setTimeout armed and cleared every round trip): a queue per timeout value,
+    // joined from the call's clock by a call still waiting once it is sent. Most in-shard calls ended in
+    // the server's turn above, and a queue entry (pushed, marked ended, trimmed) was a tenth of them.
+    if (timeoutMs !== Infinity && !pc.ended) {
+      pc.deadline = now + timeoutMs;
+      this.deadlines.add(p, ref, pc);
     }
     return promiseOf(pc);
   }

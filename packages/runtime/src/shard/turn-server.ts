@@ -54,7 +54,6 @@ export function accountant(obs: TelemetryObserver): (p: Proc, msg: unknown) => v
  */
 export function serverTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, lean: ObservedTurn): ObservedTurn {
   const timing = obs.timing;
-  const ledger = obs.ledger;
   const account = accountant(obs);
   const ctl = s.ctl.i32;
   const queued = s.queuedIndex;
@@ -100,10 +99,9 @@ export function serverTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, 
     return n;
   }
 
-  /** The turn's `n` messages were handled: out of their type's depth, the turn's sends counted (as TelemetryObserver.turnEnded). */
+  /** The turn's `n` messages were handled: out of their type's depth, the turn's sends counted. */
   function ended(p: Proc, n: number): void {
-    p.depthCell!.n -= n;
-    ledger.sent += s.turnSends;
+    obs.turnEnded(p, n, s.turnSends);
     timing.inTurn = false;
   }
 
