@@ -117,6 +117,11 @@ export class RemoteSpawns {
     if (spec.name !== undefined) opts.name = spec.name;
     if (spec.mailboxCapacity !== undefined) opts.mailboxCapacity = spec.mailboxCapacity;
     if (spec.timeoutMs !== undefined) opts.timeoutMs = spec.timeoutMs;
-    this.#rt.spawner.spawn(href, spec.args, opts, null, 'plain', birth).catch((err: unknown) => reply(null, err));
+    this.#rt.spawner.spawn(href, spec.args, opts, null, 'plain', birth).catch((err: unknown) => {
+      // Refused before any process existed (a started one answers through birth.replied first):
+      // no DOWN will come to translate the monitor's proxy ref and end it, so it ends here.
+      if (!replied && birth.ref !== undefined) this.#refs.take(peer.id, spec.ref!);
+      reply(null, err);
+    });
   }
 }
