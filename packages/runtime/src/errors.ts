@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'ERR_CHILD_EXISTS'
   | 'ERR_CHILD_NOT_FOUND'
   | 'ERR_CHILD_RUNNING'
+  | 'ERR_CHILD_RESTARTING'
   | 'ERR_NODE_DOWN'
   | 'ERR_UNKNOWN_NODE'
   | 'ERR_NODE_NAME_TAKEN'
@@ -268,6 +269,17 @@ export class ChildRunningError extends JoerlError {
   }
 }
 
+/**
+ * deleteChild / restartChild on a child whose restart failed and is being
+ * tried again (OTP's `{error, restarting}`): the supervisor is restarting it.
+ */
+export class ChildRestartingError extends JoerlError {
+  static override readonly CODE = 'ERR_CHILD_RESTARTING' as const;
+  constructor(id: string) {
+    super('ERR_CHILD_RESTARTING', `child "${id}" is being restarted (its last start failed and is tried again); terminateChild it to stop the retries first`);
+  }
+}
+
 /** An offloaded job threw, or could not be run. */
 export class OffloadFailedError extends JoerlError {
   static override readonly CODE = 'ERR_OFFLOAD_FAILED' as const;
@@ -390,6 +402,7 @@ const classes: Record<string, abstract new (...args: never[]) => JoerlError> = {
   ERR_CHILD_EXISTS: ChildExistsError,
   ERR_CHILD_NOT_FOUND: ChildNotFoundError,
   ERR_CHILD_RUNNING: ChildRunningError,
+  ERR_CHILD_RESTARTING: ChildRestartingError,
   ERR_NODE_DOWN: NodeDownError,
   ERR_UNKNOWN_NODE: UnknownNodeError,
   ERR_NODE_NAME_TAKEN: NodeNameTakenError,

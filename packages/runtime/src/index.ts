@@ -59,6 +59,7 @@ export {
   ChildExistsError,
   ChildNotFoundError,
   ChildRunningError,
+  ChildRestartingError,
   ExportNotFoundError,
   InitFailedError,
   InvalidArgumentError,

@@ -7,7 +7,7 @@ import type { ActorContext, Placement, ServerProtocol } from '../actor/context.j
 import type { ExitReason } from '../actor/exit-reason.js';
 import { type DownMessage, type ExitMessage, isDownMessage, isExitMessage } from '../actor/messages.js';
 import { Pid } from '../actor/pid.js';
-import { ChildExistsError, ChildNotFoundError, ChildRunningError, InvalidArgumentError, InvalidOptionError } from '../errors.js';
+import { ChildExistsError, ChildNotFoundError, ChildRestartingError, ChildRunningError, InvalidArgumentError, InvalidOptionError } from '../errors.js';
 import { moduleHref } from '../actor/module-ref.js';
 import { spawnLinkOnNodes } from './child-nodes.js';
 import { type ChildSpec, DEFAULT_INTENSITY, type Intensity, type Normalized, type RestartType, type Strategy, checkFlags, normalize } from './child-spec.js';
@@ -220,6 +220,12 @@ async function giveUp(st: SupState, reason: ExitReason, ctx: Ctx): Promise<SupSt
   return st;
 }
 
+/** restart_child and delete_child take a stopped child only: not a running one, nor one whose failed restart is tried again (OTP's `restarting`). */
+function stoppedOrThrow(child: Child, id: string): void {
+  if (child.pid !== null) throw new ChildRunningError(id);
+  if (child.retry !== null) throw new ChildRestartingError(id);
+}
+
 function findChild(st: SupState, id: string | Pid): number {
   return st.children.findIndex((c) => (id instanceof Pid ? c.pid !== null && c.pid.equals(id) : c.spec.id === id));
 }
@@ -330,13 +336,13 @@ async function supervisorCall(req: SupReq | null | undefined, st: SupState, c: C
     case 'restart_child': {
       const i = findChild(st, req.id);
       if (i < 0) throw new ChildNotFoundError(req.id);
-      if (st.children[i]!.pid !== null) throw new ChildRunningError(req.id);
+      stoppedOrThrow(st.children[i]!, req.id);
       return GenServer.reply(await startChild(st.children[i]!, c), st);
     }
     case 'delete_child': {
       const i = findChild(st, req.id);
       if (i < 0) throw new ChildNotFoundError(req.id);
-      if (st.children[i]!.pid !== null) throw new ChildRunningError(req.id);
+      stoppedOrThrow(st.children[i]!, req.id);
       st.children.splice(i, 1);
       return GenServer.reply(undefined, st);
     }

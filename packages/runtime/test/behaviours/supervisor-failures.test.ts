@@ -1,7 +1,7 @@
 // Supervisor: children that fail to start (at the supervisor's start, or again and again on restart); a supervisor killed mid-restart; calls that are not requests.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type ActorSystem, type ChildSpec, type Inbox, type Pid, type SupervisorReport, Supervisor } from '@joerl/runtime';
+import { type ActorSystem, ChildRestartingError, type ChildSpec, type Inbox, type Pid, type SupervisorReport, Supervisor } from '@joerl/runtime';
 import type { TreeArgs } from '../fixtures/tree.sup.ts';
 import type { WorkerArgs } from '../fixtures/worker.child.ts';
 import { EVENT_TIMEOUT_MS, expect, withSystem } from '../helpers.ts';
@@ -38,7 +38,7 @@ function reports(system: ActorSystem, n: number, pred: (r: SupervisorReport) => 
   });
 }
 
-test('a supervisor retrying a child that keeps failing to start still answers calls and its parent', () =>
+test('a supervisor retrying a child that keeps failing to start still answers calls (restartChild and deleteChild of that child: ERR_CHILD_RESTARTING) and its parent', () =>
   withSystem({ threads: 2 }, async (system) => {
     const inbox = system.inbox();
     await system.spawn(COUNTER, undefined, { shard: 1, name: 'starts' });
@@ -53,6 +53,17 @@ test('a supervisor retrying a child that keeps failing to start still answers ca
     // Between two attempts the supervisor reads its mailbox: a call is answered...
     const kids = await Supervisor.whichChildren(system, sup);
     assert.equal(kids.map((k) => [k.id, k.pid]), [['w', undefined]]);
+    // ...and a child being restarted is neither restarted nor deleted on request (OTP's {error, restarting})...
+    const restarted = await Supervisor.restartChild(system, sup, 'w').then(() => 'started', (e: unknown) => e);
+    assert.instance(restarted, ChildRestartingError);
+    assert.is((restarted as ChildRestartingError).code, 'ERR_CHILD_RESTARTING');
+    const deleted = await Supervisor.deleteChild(system, sup, 'w').then(() => 'deleted', (e: unknown) => e);
+    assert.instance(deleted, ChildRestartingError);
+    assert.equal((await Supervisor.whichChildren(system, sup)).map((k) => k.id), ['w'], 'still there');
+    // ...until terminateChild ends its retries: then it is a stopped child, deleted on request.
+    await Supervisor.terminateChild(system, sup, 'w');
+    await Supervisor.deleteChild(system, sup, 'w');
+    assert.equal(await Supervisor.whichChildren(system, sup), []);
     // ...and so is its parent's exit.
     const ref = inbox.monitor(sup);
     system.exit(sup, 'shutdown');
