@@ -1,5 +1,6 @@
 // GenStatem: named states, typed events, entry hooks, state and event timeouts, postponing, and an optional transition table.
 
+import { performance } from 'node:perf_hooks';
 import { type Behaviour, type MaybePromise, makeBehaviour } from '../actor/behaviour.js';
 import type { ActorContext, ServerProtocol, TimerRef } from '../actor/context.js';
 import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';

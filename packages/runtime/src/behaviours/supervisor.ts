@@ -1,5 +1,6 @@
 // Supervisor: one_for_one / one_for_all / rest_for_one, restart types, intensity over a window, dynamic children.
 
+import { performance } from 'node:perf_hooks';
 import type { Behaviour } from '../actor/behaviour.js';
 import { BEHAVIOUR } from '../actor/brand.js';
 import { MAX_REPORTED_CHILDREN } from '../actor/introspection.js';

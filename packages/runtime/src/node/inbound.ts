@@ -1,5 +1,6 @@
 // Frames in: the ops another node sent, handed to this node's threads through the one routing rule, like any op.
 
+import { performance } from 'node:perf_hooks';
 import { asWords, parseTraceparent } from '@joerl/telemetry/internal';
 import { relay } from '../codec/prepare.js';
 import type { ExitReason } from '../actor/exit-reason.js';

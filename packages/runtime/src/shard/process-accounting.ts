@@ -1,5 +1,7 @@
 // A process's telemetry from its type to its exit: spawn counts and depth cell, lifetime, the calls it serves, what it leaves behind.
 
+// (Imported: on Node 20 the global `performance` is an accessor, a getter call on every use; `replied` reads the clock per call.)
+import { performance } from 'node:perf_hooks';
 import type { MetricsWriter, ReasonLabel, TypeMetrics } from '@joerl/telemetry/internal';
 import { BEHAVIOUR } from '../actor/brand.js';
 import { UNBOUNDED } from '../actor/mailbox.js';
