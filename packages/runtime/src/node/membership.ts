@@ -29,16 +29,20 @@ export interface Claim extends Member {
 }
 
 export class Membership {
+  readonly #t: NodeTransport;
   readonly #kv: KvBucket;
   readonly #names: ClusterNames;
+  readonly #pingMs: number;
   readonly me: Member;
   #revision = 0;
   #stale: Claim['stale'];
   #watch: Stoppable | null = null;
 
-  private constructor(kv: KvBucket, names: ClusterNames, claim: Claim) {
+  private constructor(t: NodeTransport, kv: KvBucket, names: ClusterNames, pingMs: number, claim: Claim) {
+    this.#t = t;
     this.#kv = kv;
     this.#names = names;
+    this.#pingMs = pingMs;
     this.me = { id: claim.id, name: claim.name, creation: claim.creation };
     this.#stale = claim.stale;
   }
@@ -52,14 +56,8 @@ export class Membership {
     const kv = await t.kv(names.nodesBucket);
     const id = await bump(kv, ID_KEY);
     const creation = await bump(kv, creationKey(name));
-    const current = await kv.get(liveKey(name));
-    let stale: Claim['stale'] = null;
-    if (current !== null && current.value !== null) {
-      const entry = decode<Member>(current.value);
-      if (await answers(t, names.ping(entry.id), pingMs)) throw new NodeNameTakenError(name, names.cluster);
-      stale = { entry, revision: current.revision };
-    }
-    return new Membership(kv, names, { id, name, creation, stale });
+    const stale = await holderIfDead(t, kv, names, name, pingMs);
+    return new Membership(t, kv, names, pingMs, { id, name, creation, stale });
   }
 
   /** The dead node whose entry this one took over (its names must be freed), or null. */
@@ -67,15 +65,28 @@ export class Membership {
     return this.#stale?.entry ?? null;
   }
 
-  /** Puts our live entry: atomically created, or taken over from the dead node that held our name. */
+  /**
+   * Puts our live entry: atomically created, or taken over from the dead
+   * node that held our name. The entry may change between the claim and
+   * here: a survivor that saw the dead node go down removes it, or another
+   * node enters under the name. It is then read and judged again, as at the
+   * claim: free, or held by a node that does not answer, is ours to take;
+   * held by one that answers is ERR_NODE_NAME_TAKEN.
+   */
   async enter(): Promise<void> {
     const value = encode(this.me);
-    try {
-      if (this.#stale !== null) this.#revision = await this.#kv.update(liveKey(this.me.name), value, this.#stale.revision);
-      else this.#revision = await this.#kv.create(liveKey(this.me.name), value);
-    } catch (err) {
-      if (isKvConflict(err)) throw new NodeNameTakenError(this.me.name, this.#names.cluster);
-      throw err;
+    const key = liveKey(this.me.name);
+    let stale = this.#stale;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.#revision = stale !== null ? await this.#kv.update(key, value, stale.revision) : await this.#kv.create(key, value);
+        break;
+      } catch (err) {
+        if (!isKvConflict(err)) throw err;
+        // (A name changing hands this often is being fought over: taken, as far as we are concerned.)
+        if (attempt === MAX_ENTER_ATTEMPTS) throw new NodeNameTakenError(this.me.name, this.#names.cluster);
+      }
+      stale = await holderIfDead(this.#t, this.#kv, this.#names, this.me.name, this.#pingMs);
     }
     this.#stale = null;
   }
@@ -139,6 +150,22 @@ export class Membership {
     this.#watch?.stop();
     if (this.#revision !== 0) await this.purge(this.me.name, this.#revision);
   }
+}
+
+/** Tries `enter` makes before a name that keeps changing hands counts as taken. */
+const MAX_ENTER_ATTEMPTS = 4;
+
+/**
+ * The live entry of `name` and its revision when the node it lists is dead
+ * (it does not answer a ping within `pingMs`); null when there is none.
+ * Throws ERR_NODE_NAME_TAKEN when that node answers.
+ */
+async function holderIfDead(t: NodeTransport, kv: KvBucket, names: ClusterNames, name: string, pingMs: number): Promise<Claim['stale']> {
+  const current = await kv.get(liveKey(name));
+  if (current === null || current.value === null) return null;
+  const entry = decode<Member>(current.value);
+  if (await answers(t, names.ping(entry.id), pingMs)) throw new NodeNameTakenError(name, names.cluster);
+  return { entry, revision: current.revision };
 }
 
 /** Adds one to a counter key with compare-and-set; returns the new value. */
