@@ -20,6 +20,7 @@ import { nodeReports, queueArity } from './outbound.js';
 import type { Peer } from './peer.js';
 import { ProxyRefs } from './proxy-refs.js';
 import { RemoteSpawns } from './remote-spawns.js';
+import { UnreadDowns } from './unread-downs.js';
 import { ClusterNames, W_ACK, W_BYE, W_SHARD_DOWN, isMessageOp } from './wire.js';
 
 /** How long a node the cluster removed waits before asking the store again, when putting its entry back failed. */
@@ -51,6 +52,8 @@ export class NodeService {
   readonly #conns: Connections;
   readonly #inbound: Inbound;
   readonly #spawns: RemoteSpawns;
+  /** Node-downs sent to the shards and not read yet: the remote ops they sent before are for the old connection. */
+  readonly #unread: UnreadDowns;
   #global: GlobalNames | null = null;
   readonly #nodeWatchers: NodeWatchers;
   /** Peers we wait for at start (members listed when we joined). */
@@ -72,6 +75,7 @@ export class NodeService {
     this.#leaveMs = o.connectTimeoutMs;
     this.names = new ClusterNames(o.cluster);
     this.#rt = rt;
+    this.#unread = new UnreadDowns(rt.state.threads);
     this.#events = events;
     this.#metrics = rt.metrics.nodeMetrics();
     this.#refs = new ProxyRefs(() => rt.state.newRef());
@@ -120,9 +124,15 @@ export class NodeService {
     t.subscribe(this.names.ping(this.me.id), (m) => m.respond(new Uint8Array(0)));
     t.onEvent((e) => this.#onTransport(e));
     rt.state.remote = (kind, to, a, b, c, d) => this.#outbound(kind, to, a, b, c, d);
+    rt.state.hooks.remoteOp = (thread, kind, to, a, b, c, d) => {
+      if (this.#unread.stale(thread, to.node)) this.#unreachable(kind, to, a, b, this.#conns.peers.get(to.node)?.name ?? String(to.node));
+      else this.#outbound(kind, to, a, b, c, d);
+    };
+    rt.state.hooks.nodeDownSeen = (thread, node) => this.#unread.seen(thread, node);
     const requests = new NodeRequests(rt, this.me.name, this.#conns, this.#spawns, this.#global, this.#nodeWatchers, () => this.nodes());
     rt.state.hooks.nodeRequest = (kind, arg, _thread, done) => requests.handle(kind, arg, done);
     rt.state.hooks.shardDown = (shard, below) => {
+      this.#unread.threadDied(shard);
       for (const p of this.#conns.peers.values()) if (p.state !== 'down') this.#conns.push(p, W_SHARD_DOWN, shard, below, null, null, null);
     };
     // Read before enter, which forgets it once our entry has taken over the dead node's.
@@ -210,8 +220,11 @@ export class NodeService {
       this.#conns.push(peer, kind, to, a, b, c, d);
       return;
     }
-    // Not connected (down, or no such node): answered here, as Erlang does for an unreachable node.
-    const label = peer?.name ?? String(to.node);
+    this.#unreachable(kind, to, a, b, peer?.name ?? String(to.node));
+  }
+
+  /** A remote op for a node not connected (down, or no such node): answered here, as Erlang does for an unreachable node. */
+  #unreachable(kind: number, to: Pid, a: unknown, b: unknown, label: string): void {
     const router = this.#rt.router;
     if (kind === R_SEND || kind === R_SEND_TP || kind === R_REPLY) {
       this.#metrics.remoteFailed(label, 'connection_failed', 1);
@@ -365,6 +378,7 @@ export class NodeService {
     this.#refs.dropNode(p.id);
     // Links and monitors to its processes fire on every thread, in order after what it sent before.
     const s = this.#rt.state;
+    this.#unread.sent(p.id);
     for (let t = 1; t < s.threads; t++) s.transport.emit1(t, OP_NODE_DOWN, p.id);
     this.#rt.remote.onNodeDown(p.id);
     this.#nodeWatchers.fire(p.name);

@@ -24,6 +24,7 @@ import {
   OP_MONITOR,
   OP_NAME_ADDED,
   OP_NODE_DOWN,
+  OP_NODE_DOWN_SEEN,
   OP_NODE_SHARD_DOWN,
   OP_NODE_REPLY,
   OP_NODE_REQ,
@@ -231,10 +232,16 @@ export class Dispatcher {
           names.onAdded(ops[i + 1] as number, ops[i + 2] as string);
           break;
         case OP_REMOTE:
-          s.remote(ops[i + 1] as number, ops[i + 2] as Pid, ops[i + 3], ops[i + 4], ops[i + 5], ops[i + 6]);
+          if (s.hooks.remoteOp !== undefined) s.hooks.remoteOp(from, ops[i + 1] as number, ops[i + 2] as Pid, ops[i + 3], ops[i + 4], ops[i + 5], ops[i + 6]);
+          else s.remote(ops[i + 1] as number, ops[i + 2] as Pid, ops[i + 3], ops[i + 4], ops[i + 5], ops[i + 6]);
           break;
         case OP_NODE_DOWN:
           remote.onNodeDown(ops[i + 1] as number);
+          // Behind every remote op this shard sent before: the main thread then knows which connection those were for.
+          s.transport.emit1(0, OP_NODE_DOWN_SEEN, ops[i + 1]);
+          break;
+        case OP_NODE_DOWN_SEEN:
+          s.hooks.nodeDownSeen?.(from, ops[i + 1] as number);
           break;
         case OP_NODE_SHARD_DOWN:
           remote.onShardDown(ops[i + 1] as number, ops[i + 2] as number, ops[i + 3] as number);

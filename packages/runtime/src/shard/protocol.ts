@@ -55,9 +55,12 @@ export const OP_SEND_TR = 29; //     toSerial, msg, n (a traced message that sta
 //                                   trace id: see rootKey in telemetry's trace/ids.ts; any other traced send is OP_SEND_TP)
 export const OP_TRACE_KEY = 30; //   k0..k3: the source thread's root key, ahead of the OP_SEND_TR ops of a batch (once per batch)
 
-/** How many fields follow each op code. */
 export const OP_NODE_SHARD_DOWN = 31; // node id, shard, below (from the main thread: a shard of that node died; its serials were below `below`)
-export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 4, 1, 2, 6, 5, 3, 3, 1, 9, 1, 1, 6, 1, 3, 3, 1, 1, 6, 6, 3, 4, 3];
+export const OP_NODE_DOWN_SEEN = 32; // node id (to the main thread: this shard has read that node's OP_NODE_DOWN; its OP_REMOTE ops
+//                                   for that node from here on are for the connection after it, see NodeService)
+
+/** How many fields follow each op code. */
+export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 4, 1, 2, 6, 5, 3, 3, 1, 9, 1, 1, 6, 1, 3, 3, 1, 1, 6, 6, 3, 4, 3, 1];
 
 /**
  * True for the ops that deliver a send (toSerial, msg, ...): every form one

@@ -52,6 +52,10 @@ export interface RuntimeHooks {
   nodeRequest?(kind: string, arg: unknown, thread: number, done: (ok: boolean, value: unknown) => void): void;
   /** Main thread of a node: shard `shard` died (its processes' serials were below `below`), for the other nodes to hear. */
   shardDown?(shard: number, below: number): void;
+  /** Main thread of a node: a remote op (OP_REMOTE) from shard `thread`; without it, the op goes to `remote`. */
+  remoteOp?(thread: number, kind: number, to: Pid, a: unknown, b: unknown, c: unknown, d: unknown): void;
+  /** Main thread of a node: shard `thread` has read the OP_NODE_DOWN of node `node`. */
+  nodeDownSeen?(thread: number, node: number): void;
 }
 
 /** The main thread's offload pool, as the runtime uses it (the system's OffloadPool). */

@@ -124,6 +124,38 @@ test('a lost message (a gap in the numbering) is a lost connection, never a sile
   }
 });
 
+test('a link a shard made before it learnt of a lost connection is not set up on the new one: it exits with noconnection on this side only, as links over the old one do', () =>
+  withTwoNodes({}, async ({ hub, a, ta, b, tb }) => {
+    const inA = a.inbox();
+    const inB = b.inbox();
+    const there = await b.spawn(PROBE, { report: inB.pid, tag: 'there', trap: true }, { shard: 1 });
+    await expectReport(inB, 'started', 'there');
+    const here = await a.spawn(PROBE, { report: inA.pid, tag: 'here', trap: true }, { shard: 1 });
+    await expectReport(inA, 'started', 'here');
+    // Its shard is held: the node-down its main thread is about to send it waits in its ring.
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    a.send(here, { op: 'link-when', pid: there, flag });
+    await expectReport(inA, 'waiting', 'here');
+    const lost = down(a, 'b');
+    hub.dropNext(ta, tb, 1);
+    a.send(there, { lost: true } as never);
+    a.send(there, { after: true } as never);
+    await lost;
+    await connected(a, 'b');
+    await connected(b, 'a');
+    // Linked now, on the new connection as far as a's main thread can tell; then the shard reads the node-down.
+    Atomics.store(flag, 0, 1);
+    await expectReport(inA, 'linked', 'here');
+    const ex = await expect<any>(inA, (m) => m?.event === 'got' && m.tag === 'here' && m.msg?.type === 'EXIT', 'EXIT noconnection at a');
+    assert.ok(isNoConn(ex.msg.reason));
+    // A message after it, on the same path: b has seen whatever a sent before it.
+    a.send(here, { op: 'send', to: there, msg: { after: 'link' } });
+    await expect<any>(inB, (m) => m?.event === 'got' && m.tag === 'there' && m.msg?.after === 'link', 'the message after the link at b');
+    const info = await b.processInfo(there);
+    assert.equal(info.linkedTo.map(String), [], 'b holds no link that a has already ended');
+    void tb;
+  }));
+
 test('a message queued for a node whose connection is lost before it goes out is a dead letter (noconnection)', () =>
   withTwoNodes({}, async ({ a, ta, b }) => {
     const inB = b.inbox();
