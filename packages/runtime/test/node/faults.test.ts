@@ -153,7 +153,6 @@ test('a link a shard made before it learnt of a lost connection is not set up on
     await expect<any>(inB, (m) => m?.event === 'got' && m.tag === 'there' && m.msg?.after === 'link', 'the message after the link at b');
     const info = await b.processInfo(there);
     assert.equal(info.linkedTo.map(String), [], 'b holds no link that a has already ended');
-    void tb;
   }));
 
 test('a message queued for a node whose connection is lost before it goes out is a dead letter (noconnection)', () =>
