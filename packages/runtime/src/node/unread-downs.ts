@@ -38,6 +38,8 @@ export class UnreadDowns {
 
   /** True when `thread` sent its op for `node` before reading a node-down of it. */
   stale(thread: number, node: number): boolean {
+    // (Every remote op from a shard asks: none unread, the common case, is one compare.)
+    if (this.#unread.size === 0) return false;
     const c = this.#unread.get(node);
     return c !== undefined && c[thread]! > 0;
   }
