@@ -172,12 +172,24 @@ async function restartInOrder(st: SupState, children: Child[], ctx: Ctx): Promis
   return true;
 }
 
-/** The retry of failed restarts: the children still waiting for it (not stopped, deleted or restarted meanwhile), in start order. */
+/**
+ * The retry of failed restarts: the children still waiting for it (not
+ * stopped, deleted or restarted meanwhile), in start order. one_for_all
+ * restarts them all together, as OTP's retry does: the siblings the last try
+ * started are stopped (in reverse start order) and started again with them.
+ */
 async function tryAgain(st: SupState, ctx: Ctx): Promise<SupState> {
   st.retryQueued = false;
-  const waiting = st.children.filter((c) => c.retry !== null);
+  let waiting = st.children.filter((c) => c.retry !== null);
   if (waiting.length === 0 || ctx.systemStopping) return st;
   const reason = waiting[0]!.retry!.reason;
+  if (st.strategy === 'one_for_all') {
+    await stopAll(st, ctx);
+    // Temporary siblings that were stopped are not restarted: their specs go (see onChildExit).
+    st.children = st.children.filter((c) => c.spec.restart !== 'temporary');
+    waiting = st.children.slice();
+    for (const c of waiting) c.retry = { reason };
+  }
   if (!(await restartInOrder(st, waiting, ctx))) return giveUp(st, reason, ctx);
   return st;
 }
@@ -394,10 +406,11 @@ export const Supervisor = {
   },
   /** Every child, in start order. */
   whichChildren(endpoint: Endpoint, sup: Pid<any> | string): Promise<ChildInfo[]> {
-    return endpoint.call(sup, { $sup: 'which_children' });
+    // (No timeout, as OTP's: a supervisor waiting out a child's shutdown answers once it is done.)
+    return endpoint.call(sup, { $sup: 'which_children' }, forever);
   },
   countChildren(endpoint: Endpoint, sup: Pid<any> | string): Promise<ChildCounts> {
-    return endpoint.call(sup, { $sup: 'count_children' });
+    return endpoint.call(sup, { $sup: 'count_children' }, forever);
   },
 } as const;
 

@@ -247,6 +247,18 @@ test('dynamic children: startChild, whichChildren, countChildren, terminateChild
     await Supervisor.terminateChild(system, sup, 'nope').then(() => assert.unreachable(), (e) => assert.instance(e, ChildNotFoundError));
   }));
 
+test('every Supervisor request waits as long as the supervisor takes, as OTP\'s (no call timeout: one may be waiting out a child\'s shutdown)', async () => {
+  const timeouts: Array<number | undefined> = [];
+  const endpoint = { call: (_to: unknown, _req: unknown, opts?: { timeoutMs?: number }) => (timeouts.push(opts?.timeoutMs), Promise.resolve(undefined)) };
+  await Supervisor.whichChildren(endpoint, 'sup');
+  await Supervisor.countChildren(endpoint, 'sup');
+  await Supervisor.startChild(endpoint, 'sup', { id: 'a', module: new URL('../fixtures/worker.child.ts', import.meta.url) });
+  await Supervisor.terminateChild(endpoint, 'sup', 'a');
+  await Supervisor.restartChild(endpoint, 'sup', 'a');
+  await Supervisor.deleteChild(endpoint, 'sup', 'a');
+  assert.equal(timeouts, [Infinity, Infinity, Infinity, Infinity, Infinity, Infinity]);
+});
+
 test('when a whole shard dies, supervisors elsewhere restart the children that lived on it', () =>
   withSystem({ threads: 2 }, async (system) => {
     const inbox = system.inbox();
