@@ -21,7 +21,7 @@ export { GenStatem, defineGenStatem } from './behaviours/gen-statem.js';
 export type { GenStatemSpec, StatemAction, StatemActionEntry, StatemContext, StatemEvent, StatemInfo, Transition } from './behaviours/gen-statem.js';
 export { MAX_INTENSITY_REASON, Supervisor, defineSupervisor } from './behaviours/supervisor.js';
 export type { ChildCounts, ChildInfo, SupervisorSpec } from './behaviours/supervisor.js';
-export type { ChildSpec, Intensity, RestartType, Strategy } from './behaviours/child-spec.js';
+export type { AutoShutdown, ChildSpec, Intensity, RestartType, Strategy } from './behaviours/child-spec.js';
 export type { OffloadOptions } from './system/offload-pool.js';
 export type { ActorSpec, ArgsOf, Behaviour, MaybePromise, MsgOf } from './actor/behaviour.js';
 export type {

@@ -10,6 +10,12 @@ import { childNodes } from './child-nodes.js';
 export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
 /** permanent: always restarted; transient: only after an abnormal exit; temporary: never. */
 export type RestartType = 'permanent' | 'transient' | 'temporary';
+/**
+ * When the supervisor stops by itself (OTP's auto_shutdown): never; when
+ * any significant child exits by itself and is not restarted; when all of
+ * them have.
+ */
+export type AutoShutdown = 'never' | 'any_significant' | 'all_significant';
 
 /** One child of a supervisor. */
 export interface ChildSpec {
@@ -36,6 +42,13 @@ export interface ChildSpec {
    * `noconnection`) is restarted on the first candidate that is up then.
    */
   node?: string | string[];
+  /**
+   * Its own exit (not restarted: `transient` after a normal one, `temporary`
+   * after any) may stop the supervisor, by its `autoShutdown`. Default false;
+   * true takes a `transient` or `temporary` child, under a supervisor whose
+   * `autoShutdown` is not `'never'` (ERR_INVALID_ARGUMENT otherwise).
+   */
+  significant?: boolean;
 }
 
 /** Restart intensity: more than `maxRestarts` restarts within `withinMs` stops the supervisor. */
@@ -57,10 +70,11 @@ export interface Normalized {
   mailboxCapacity: number | undefined;
   type: 'worker' | 'supervisor';
   nodes: string[] | undefined;
+  significant: boolean;
 }
 
-/** Checks `spec` and fills in its defaults (`fallbackId` when it has no id). */
-export function normalize(spec: ChildSpec, fallbackId: string): Normalized {
+/** Checks `spec` and fills in its defaults (`fallbackId` when it has no id), for a supervisor whose auto-shutdown is `auto`. */
+export function normalize(spec: ChildSpec, fallbackId: string, auto: AutoShutdown): Normalized {
   if (typeof spec !== 'object' || spec === null) throw new InvalidArgumentError(`a child spec must be an object, got ${String(spec)}`);
   const id = spec.id ?? fallbackId;
   if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError(`child spec id must be a non-empty string, got ${String(spec.id)}`);
@@ -72,6 +86,13 @@ export function normalize(spec: ChildSpec, fallbackId: string): Normalized {
   const shutdown = spec.shutdown ?? (type === 'supervisor' ? 'infinity' : 5000);
   if (shutdown !== 'brutal_kill' && shutdown !== 'infinity' && !(typeof shutdown === 'number' && shutdown >= 0)) {
     throw new InvalidArgumentError(`child "${id}": shutdown must be ms >= 0, 'brutal_kill' or 'infinity', got ${String(shutdown)}`);
+  }
+  const significant = spec.significant ?? false;
+  if (typeof significant !== 'boolean') throw new InvalidArgumentError(`child "${id}": significant must be a boolean, got ${preview(significant)}`);
+  // As OTP's: a permanent child never exits for good, and a supervisor that never stops by itself has no use for one.
+  if (significant && restart === 'permanent') throw new InvalidArgumentError(`child "${id}": a significant child must be 'transient' or 'temporary', not 'permanent'`);
+  if (significant && auto === 'never') {
+    throw new InvalidArgumentError(`child "${id}" is significant, but its supervisor's autoShutdown is 'never': give the supervisor autoShutdown 'any_significant' or 'all_significant', or drop significant`);
   }
   return {
     id,
@@ -85,14 +106,18 @@ export function normalize(spec: ChildSpec, fallbackId: string): Normalized {
     mailboxCapacity: spec.mailboxCapacity,
     type,
     nodes: childNodes(spec.node, id),
+    significant,
   };
 }
 
 /** 3 restarts within 5 s: see SupervisorSpec.intensity. */
 export const DEFAULT_INTENSITY: Intensity = { maxRestarts: 3, withinMs: 5000 };
 
-/** Checks a supervisor's strategy and intensity. */
-export function checkFlags(strategy: Strategy, intensity: Intensity): void {
+/** Checks a supervisor's strategy, intensity and auto-shutdown. */
+export function checkFlags(strategy: Strategy, intensity: Intensity, auto: AutoShutdown): void {
+  if (auto !== 'never' && auto !== 'any_significant' && auto !== 'all_significant') {
+    throw new InvalidOptionError(`autoShutdown must be 'never', 'any_significant' or 'all_significant', got ${preview(auto)}`);
+  }
   if (strategy !== 'one_for_one' && strategy !== 'one_for_all' && strategy !== 'rest_for_one') {
     throw new InvalidOptionError(`strategy must be 'one_for_one', 'one_for_all' or 'rest_for_one', got ${String(strategy)}`);
   }

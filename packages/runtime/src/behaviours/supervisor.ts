@@ -11,7 +11,7 @@ import { Pid } from '../actor/pid.js';
 import { ChildExistsError, ChildNotFoundError, ChildRestartingError, ChildRunningError, InvalidArgumentError, InvalidOptionError } from '../errors.js';
 import { moduleHref } from '../actor/module-ref.js';
 import { spawnLinkOnNodes } from './child-nodes.js';
-import { type ChildSpec, DEFAULT_INTENSITY, type Intensity, type Normalized, type RestartType, type Strategy, checkFlags, normalize } from './child-spec.js';
+import { type AutoShutdown, type ChildSpec, DEFAULT_INTENSITY, type Intensity, type Normalized, type RestartType, type Strategy, checkFlags, normalize } from './child-spec.js';
 import { GenServer, defineGenServer } from './gen-server.js';
 import { describe, preview } from '../validate.js';
 
@@ -23,10 +23,12 @@ export interface SupervisorSpec<Args> {
   strategy?: Strategy;
   /** Default 3 restarts within 5000 ms (OTP's default is 1 in 5 s: this one gives a flaky child a little more room). */
   intensity?: Intensity;
+  /** Stop by itself when significant children exit (see ChildSpec.significant)? Default `'never'`. */
+  autoShutdown?: AutoShutdown;
   /** The children, started in order (stopped in reverse order when the supervisor stops; not at `system.shutdown()`, see defineSupervisor). */
   children?: ChildSpec[] | ((args: Args) => ChildSpec[]);
   /** Like OTP's init/1: strategy, intensity and children computed from the start arguments (overrides the fields above). */
-  init?(args: Args): { strategy?: Strategy; intensity?: Intensity; children: ChildSpec[] };
+  init?(args: Args): { strategy?: Strategy; intensity?: Intensity; autoShutdown?: AutoShutdown; children: ChildSpec[] };
 }
 
 /** A child as `whichChildren` reports it. */
@@ -73,6 +75,7 @@ interface Child {
 interface SupState {
   strategy: Strategy;
   intensity: Intensity;
+  autoShutdown: AutoShutdown;
   children: Child[];
   restarts: number[];
   nextId: number;
@@ -200,6 +203,11 @@ async function onChildExit(st: SupState, index: number, reason: ExitReason, ctx:
   if (ctx.systemStopping) return st; // the whole system is going down: no restarts
   if (!shouldRestart(child.spec.restart, reason)) {
     if (child.spec.restart === 'temporary') st.children.splice(index, 1);
+    // OTP's auto_shutdown: the supervisor stops its other children and exits with shutdown.
+    if (child.spec.significant && (st.autoShutdown === 'any_significant' || !st.children.some((c) => c.spec.significant && c.pid !== null))) {
+      await stopAll(st, ctx);
+      ctx.stop('shutdown');
+    }
     return st;
   }
   if (!recordRestart(st)) return giveUp(st, reason, ctx);
@@ -264,7 +272,7 @@ function info(c: Child): ChildInfo {
  */
 export function defineSupervisor<Args = undefined>(spec: SupervisorSpec<Args>): Behaviour<Args, SupState, ServerProtocol<SupReq, unknown, never>> {
   if (typeof spec !== 'object' || spec === null) throw new InvalidOptionError(`defineSupervisor needs an object like { strategy: 'one_for_one', children: [...] }, got ${describe(spec)}`);
-  checkFlags(spec.strategy ?? 'one_for_one', spec.intensity ?? DEFAULT_INTENSITY);
+  checkFlags(spec.strategy ?? 'one_for_one', spec.intensity ?? DEFAULT_INTENSITY, spec.autoShutdown ?? 'never');
   const named: { name?: string } = {};
   if (spec.name !== undefined) named.name = spec.name;
   const server = defineGenServer<Args, SupState, SupReq, unknown, never>({
@@ -277,12 +285,13 @@ export function defineSupervisor<Args = undefined>(spec: SupervisorSpec<Args>): 
       const flags = spec.init?.(args);
       const strategy = flags?.strategy ?? spec.strategy ?? 'one_for_one';
       const intensity = flags?.intensity ?? spec.intensity ?? DEFAULT_INTENSITY;
-      checkFlags(strategy, intensity);
+      const autoShutdown = flags?.autoShutdown ?? spec.autoShutdown ?? 'never';
+      checkFlags(strategy, intensity, autoShutdown);
       const specs = flags?.children ?? (typeof spec.children === 'function' ? spec.children(args) : (spec.children ?? []));
       if (!Array.isArray(specs)) throw new InvalidArgumentError(`supervisor children must be an array of child specs, got ${String(specs)}`);
-      const st: SupState = { strategy, intensity, children: [], restarts: [], nextId: 0, retryQueued: false };
+      const st: SupState = { strategy, intensity, autoShutdown, children: [], restarts: [], nextId: 0, retryQueued: false };
       for (const [i, c] of specs.entries()) {
-        const n = normalize(c, `child-${i}`);
+        const n = normalize(c, `child-${i}`, autoShutdown);
         if (st.children.some((x) => x.spec.id === n.id)) throw new ChildExistsError(n.id);
         st.children.push({ spec: n, pid: null, restarts: 0, retry: null });
       }
@@ -331,7 +340,7 @@ export function defineSupervisor<Args = undefined>(spec: SupervisorSpec<Args>): 
 async function supervisorCall(req: SupReq | null | undefined, st: SupState, c: Ctx): Promise<ReturnType<typeof GenServer.reply<unknown, SupState>>> {
   switch (req?.$sup) {
     case 'start_child': {
-      const n = normalize(req.spec, `child-${st.children.length}-${st.nextId++}`);
+      const n = normalize(req.spec, `child-${st.children.length}-${st.nextId++}`, st.autoShutdown);
       if (st.children.some((x) => x.spec.id === n.id)) throw new ChildExistsError(n.id);
       const child: Child = { spec: n, pid: null, restarts: 0, retry: null };
       const pid = await startChild(child, c);
