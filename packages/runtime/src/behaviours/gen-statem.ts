@@ -139,6 +139,8 @@ interface Internal<S, D> {
   enteredAt: number;
   /** A handler returned stop: nothing more is handled (postponed events still queued for a retry included), as in OTP. */
   stopped: boolean;
+  /** The initial state's enter hook is still to run: at the first turn, ahead of any message (see init). */
+  entering: boolean;
 }
 
 /** The timer ref of a timeout of 0: it has no timer, it waits in the machine's own queue (`Internal.zero`). */
@@ -150,12 +152,14 @@ const ZERO_REF = -1 as TimerRef;
  */
 const ZERO_RUN_LIMIT = 1000;
 /**
- * What a machine sends itself when its start set timeouts of 0: they run at
- * its first turn, ahead of any message, once the start is over (as OTP's
- * run after init has returned: its spawn resolved, a supervisor's start
- * acknowledged); this only makes sure a turn comes.
+ * What a machine sends itself when its start left work (the initial enter
+ * hook, timeouts of 0): it runs at its first turn, ahead of any message,
+ * once the start is over (as OTP's runs after init has returned: its spawn
+ * resolved, a supervisor's start acknowledged); this only makes sure a turn comes.
  */
 const ZERO_KICK: object = Object.freeze({ $joerl: 'statem_zero' });
+/** runActions' event for init's actions (where postpone is ignored, as OTP does). */
+const INIT = Symbol('init');
 
 /**
  * Defines a state machine behaviour:
@@ -223,7 +227,8 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
     return st;
   };
 
-  const runActions = (st: I, actions: readonly StatemActionEntry[], ev: StatemEvent<E> | null, ctx: Ctx): void => {
+  /** `ev`: the event being handled; null in an enter hook, INIT among init's actions. */
+  const runActions = (st: I, actions: readonly StatemActionEntry[], ev: StatemEvent<E> | null | typeof INIT, ctx: Ctx): void => {
     for (const a of actions) {
       if (!a) continue; // an action given on a condition that did not hold
       switch (a.$act) {
@@ -231,6 +236,8 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
           ctx.reply(a.from, a.value);
           break;
         case 'postpone':
+          // Ignored among init's actions, as OTP's; an enter hook has no event to postpone (OTP crashes the machine too).
+          if (ev === INIT) break;
           if (ev === null) throw new TypeError('postpone() is only valid in an event handler');
           st.postponed.push(ev as StatemEvent<unknown>);
           break;
@@ -246,9 +253,14 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
     }
   };
 
-  const enter = (st: I, from: S | undefined, ctx: Ctx): MaybePromise<I> => {
+  /** State `st.s` was entered from `from`: its clock, and its enter hook. */
+  const enter = (st: I, from: S, ctx: Ctx): MaybePromise<I> => {
     st.enteredAt = performance.now();
-    if (from === undefined) ctx.probe.statemEntered(st.s);
+    return runEnter(st, from, ctx);
+  };
+
+  /** The enter hook of state `st.s`, entered from `from` (undefined: the initial state). */
+  const runEnter = (st: I, from: S | undefined, ctx: Ctx): MaybePromise<I> => {
     if (spec.enter === undefined) return st;
     return chain(spec.enter(from, st.s, st.d, ctx), (r) => {
       if (isTransition(r)) {
@@ -269,7 +281,9 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
     if (!isTransition(t)) throw new TypeError(`handleEvent must return GenStatem.keep/next/stop(...), got ${preview(t)}`);
     if (target !== undefined && t.$statem !== 'stop') {
       const to = t.$statem === 'next' ? t.state! : st.s;
-      if (to !== target) return invalid(st, ev, event, ctx, `the handler chose "${to}", the table says "${target}"`);
+      // Postponed in its state, the event is not taken yet: the table judges it when it is retried.
+      const postponed = to === st.s && t.actions.some((a) => a && a.$act === 'postpone');
+      if (to !== target && !postponed) return invalid(st, ev, event, ctx, `the handler chose "${to}", the table says "${target}"`);
     }
     const from = st.s;
     const changed = t.$statem === 'next' && t.state !== st.s;
@@ -365,17 +379,23 @@ export function defineGenStatem<Args = undefined, S extends string = string, D =
         if (typeof r !== 'object' || r === null || typeof r.state !== 'string') {
           throw new TypeError(`GenStatem init must return { state, data }, got ${preview(r)}`);
         }
-        const st: I = { s: r.state, d: r.data, postponed: [], stateTimer: 0, stateGen: 0, eventTimer: 0, eventGen: 0, zero: [], invalid: 0, enteredAt: 0, stopped: false };
-        if (r.actions !== undefined) runActions(st, r.actions, null, ctx as Ctx);
-        return chain(enter(st, undefined, ctx as Ctx), (s) => {
-          if (s.zero.length > 0) ctx.timeoutAfter(ZERO_KICK, 0);
-          return s;
-        });
+        const st: I = { s: r.state, d: r.data, postponed: [], stateTimer: 0, stateGen: 0, eventTimer: 0, eventGen: 0, zero: [], invalid: 0, enteredAt: performance.now(), stopped: false, entering: spec.enter !== undefined };
+        ctx.probe.statemEntered(st.s);
+        if (r.actions !== undefined) runActions(st, r.actions, INIT, ctx as Ctx);
+        // The initial enter hook and the timeouts of 0 run once the start is over, as OTP's run after init has
+        // returned: at the first turn, ahead of any message (see ZERO_KICK). The hook may call its spawner then,
+        // and a throw there is a crash of a running machine (its supervisor restarts it), not a failed start.
+        if (st.entering || st.zero.length > 0) ctx.timeoutAfter(ZERO_KICK, 0);
+        return st;
       });
     },
     handle(msg, st, ctx) {
       const c = ctx as Ctx;
-      // The timeouts of 0 the start set, first (see ZERO_KICK); then the message, unless it was the kick.
+      // What the start left (see ZERO_KICK), first; then the message, unless it was the kick.
+      if (st.entering) {
+        st.entering = false;
+        return chain(settle(runEnter(st, undefined, c), c), (s) => (msg === ZERO_KICK || s.stopped ? s : handleMessage(msg, s, c)));
+      }
       if (st.zero.length > 0) return chain(runZero(st, c), (s) => (msg === ZERO_KICK ? s : handleMessage(msg, s, c)));
       return msg === ZERO_KICK ? st : handleMessage(msg, st, c);
     },
