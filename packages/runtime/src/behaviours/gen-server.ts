@@ -126,6 +126,31 @@ export function defineGenServer<Args = undefined, State = undefined, Req = never
   if (typeof spec !== 'object' || spec === null) throw new InvalidOptionError(`defineGenServer needs an object of callbacks (init, handleCall, handleCast...), got ${describe(spec)}`);
   type Ctx = ServerContext<Req, Rep, Cast>;
 
+  /** What a handleCall that returned GenServer.stop(reason, state, reply) owes its caller, by the stopping server's context. */
+  const stopReplies = new WeakMap<object, { from: From<Rep>; reply: unknown }>();
+  /**
+   * terminate, then the reply a stop owes (if any): the caller sees the
+   * server's cleanup done, as OTP sends it after terminate/2 (in an `after`:
+   * a terminate that throws does not keep it from the caller either).
+   */
+  const terminate = (reason: ExitReason, state: State, ctx: ActorContext): MaybePromise<void> => {
+    const owed = stopReplies.get(ctx);
+    if (owed === undefined) return spec.terminate?.(reason, state, ctx);
+    stopReplies.delete(ctx);
+    const answer = (): void => (ctx as unknown as Ctx).reply(owed.from, owed.reply as Rep);
+    let r: MaybePromise<void>;
+    try {
+      r = spec.terminate?.(reason, state, ctx);
+    } catch (err) {
+      answer();
+      throw err;
+    }
+    if (!isThenable(r)) return answer();
+    return r.then(answer, (err: unknown) => {
+      answer();
+      throw err;
+    });
+  };
   const afterCall = (r: CallResult<Rep, State>, from: From<Rep>, ctx: Ctx): State => {
     switch (r?.$gen) {
       case 'reply':
@@ -134,7 +159,8 @@ export function defineGenServer<Args = undefined, State = undefined, Req = never
       case 'noreply':
         return r.state;
       case 'stop':
-        if (r.hasReply) ctx.reply(from, r.reply as Rep);
+        // Answered once terminate has run (see terminate below), as OTP's {stop, Reason, Reply, State} is.
+        if (r.hasReply) stopReplies.set(ctx, { from, reply: r.reply });
         ctx.stop(r.reason);
         return r.state;
       default:
@@ -178,6 +204,6 @@ export function defineGenServer<Args = undefined, State = undefined, Req = never
       if (spec.handleInfo === undefined) return state;
       return chain(spec.handleInfo(msg, state, ctx), (r) => afterOther(r, ctx));
     },
-    terminate: (reason, state, ctx) => spec.terminate?.(reason, state, ctx),
+    terminate,
   });
 }

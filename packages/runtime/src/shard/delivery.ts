@@ -91,6 +91,13 @@ export class Delivery {
           throw err;
         }
       }
+      // Sent while the thread runs a signal (a terminate an exit signal started): behind the signals queued
+      // meanwhile, among them this sender's own (an exit it sent before this message), as one sender's signals
+      // and messages keep their order. (A full mailbox is then a dead letter when it is delivered, not a throw.)
+      if (this.router.draining) {
+        this.router.local(OP_SEND, pid.serial, m);
+        return;
+      }
       // (The thread's send context is reused send after send: the mailbox keeps a copy.)
       if (!this.enqueue(p, m, tc === undefined ? undefined : tc.kept())) {
         this.refused('mailbox_full', p, pid);

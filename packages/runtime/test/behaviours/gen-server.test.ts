@@ -229,4 +229,14 @@ test('a forged call envelope (from: null) panics its server only, telemetry on: 
   }
 });
 
+test('GenServer.stop(reason, state, reply) answers the caller once terminate has run, as OTP does (a terminate that throws too)', async () => {
+  for (const req of ['stop', 'stop-throwing'] as const) {
+    const pid = await system.spawn(new URL('../fixtures/stopping.server.ts', import.meta.url), { report: inbox.pid }, { shard: 1 });
+    assert.is(await system.call(pid as Pid<any>, req), 'stopped');
+    // Its cleanup came through the same ring ahead of the reply: here already.
+    const cleaned = await inbox.receive((m: any) => m?.event === 'cleaned', { timeoutMs: 0 });
+    assert.equal(cleaned, { event: 'cleaned', throws: req === 'stop-throwing' }, `${req}: cleaned up before the reply`);
+  }
+});
+
 test.run();

@@ -85,6 +85,22 @@ for (const { label, a, b } of PLACEMENTS) {
   });
 }
 
+test('a terminate run by an exit signal keeps its sends and exit signals to one peer in the order it made them (same shard)', async () => {
+  const peer = await probe(system, inbox, 1, { tag: 'peer', trap: true });
+  const farewell = await system.spawn(new URL('../fixtures/farewell.actor.ts', import.meta.url), { peer, report: inbox.pid }, { shard: 1 });
+  const doomed = await probe(system, inbox, 1, { tag: 'doomed' });
+  system.send(farewell as never, { op: 'link', pid: doomed });
+  await expectReport(inbox, 'linked', 'farewell');
+  // Its exit signal runs farewell's terminate on the same thread, inside the signal's own dispatch.
+  system.send(doomed, { op: 'panic', message: 'bye' });
+  const got: string[] = [];
+  while (got.length < 3) {
+    const m = await expect<any>(inbox, (x) => x?.event === 'got' && x.tag === 'peer', `the peer's message ${got.length + 1}`);
+    got.push(isExitMessage(m.msg) ? `EXIT ${m.msg.reason.value}` : m.msg.seq);
+  }
+  assert.equal(got, ['before', 'EXIT farewell', 'after']);
+});
+
 test('an exit chain through many linked actors runs without recursion', async () => {
   // 200 actors linked in a chain on one shard: killing the head takes them all down.
   const pids = [];
