@@ -59,7 +59,11 @@ export interface MetricsWriter {
   intensityExceeded(): void;
   cast(t: TypeMetrics): void;
   callTaken(t: TypeMetrics): void;
-  /** A call this server took was answered (`ms` after the caller sent it), or dropped because the server exited (`ms` NaN). */
+  /**
+   * A call this server took was answered (`ms` after the caller sent it), or
+   * dropped because the server exited (`ms` NaN); `late`: past the caller's
+   * deadline (the caller timed out), counted in the timeouts either way.
+   */
   callDone(t: TypeMetrics, ms: number, late: boolean): void;
   statemEnter(t: TypeMetrics, state: string, delta: 1 | -1): void;
   statemTransition(t: TypeMetrics, from: string, to: string, msInFrom: number): void;

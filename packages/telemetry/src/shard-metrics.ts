@@ -342,13 +342,13 @@ export class ShardMetrics implements MetricsWriter {
   callDone(t: TypeMetrics, ms: number, late: boolean): void {
     if (t.inFlight < 0) t.inFlight = this.series(I_IN_FLIGHT, [t.name]);
     this.slots[t.inFlight]!--;
-    if (Number.isNaN(ms)) return;
-    if (t.callDuration < 0) t.callDuration = this.series(I_CALL_DURATION, [t.name]);
-    this.observe(t.callDuration, ms / 1000, this.processingBuckets);
     if (late) {
       if (t.callTimeouts < 0) t.callTimeouts = this.series(I_TIMEOUTS, [t.name]);
       this.slots[t.callTimeouts]!++;
     }
+    if (Number.isNaN(ms)) return;
+    if (t.callDuration < 0) t.callDuration = this.series(I_CALL_DURATION, [t.name]);
+    this.observe(t.callDuration, ms / 1000, this.processingBuckets);
   }
 
   // ------------------------------------------------------------ gen_statem

@@ -115,7 +115,8 @@ export class ProcessAccounting {
     const t = this.timing;
     if (!t.inTurn) t.tickOutside();
     const life = this.lifetime;
-    life[0] = (t.inTurn ? t.clock : t.outClock) - this.lifetimes.at[p.lifeSlot]!;
+    const now = t.inTurn ? t.clock : t.outClock;
+    life[0] = now - this.lifetimes.at[p.lifeSlot]!;
     m.stopped(tm, kind, cap === UNBOUNDED ? 0 : cap, life, 0);
     this.lifetimes.release(p.lifeSlot);
     p.lifeSlot = -1;
@@ -124,10 +125,11 @@ export class ProcessAccounting {
       c.n -= p.mailbox.length;
       p.depthCell = null;
     }
+    // Calls it took and never answered: no duration; a timeout each whose caller's deadline has passed.
     const sv = p.serving;
     if (sv !== null) {
-      if (sv.one) m.callDone(tm, NaN, false);
-      if (sv.more !== null) for (let i = 0; i < sv.more.size; i++) m.callDone(tm, NaN, false);
+      if (sv.one) m.callDone(tm, NaN, now > sv.deadline);
+      if (sv.more !== null) for (const [, deadline] of sv.more.values()) m.callDone(tm, NaN, now > deadline);
       p.serving = null;
     }
     if (p.statemState !== null) {
