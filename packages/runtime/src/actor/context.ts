@@ -151,11 +151,14 @@ export interface ProcessOps {
   replyError(from: From<unknown>, error: Error): void;
   /**
    * Watches the connection to node `name`: one `{ type: 'nodedown', node }`
-   * message arrives when it is lost (at once if it is not connected).
+   * message arrives when it is lost (at once if it is not connected), one
+   * for each call, as Erlang's `monitor_node(Node, true)`.
    * Watching this node's own name does nothing: a running node is never down
    * to itself (as in Erlang). Throws `ERR_NOT_A_NODE` on a system without `node`.
    */
   monitorNode(name: string): void;
+  /** Takes back one `monitorNode(name)`, as Erlang's `monitor_node(Node, false)` (a nodedown already delivered stays). */
+  demonitorNode(name: string): void;
   /**
    * Registers `pid` (a process of this node) under a cluster-wide name, with
    * an atomic create in the cluster's key-value bucket. Rejects with

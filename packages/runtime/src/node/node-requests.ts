@@ -70,6 +70,12 @@ export class NodeRequests {
         done(true, null);
         return;
       }
+      case 'demonitor_node': {
+        const { name, watcher } = arg as { name: string; watcher: Pid };
+        this.#watchers.remove(name, watcher);
+        done(true, null);
+        return;
+      }
       default:
         done(false, new InvalidArgumentError(`unknown node request ${kind}`));
     }

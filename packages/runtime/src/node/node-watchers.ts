@@ -9,8 +9,8 @@ interface Watcher {
   pid: Pid;
   /** Our monitor of it. */
   ref: number;
-  /** The nodes it waits on. */
-  nodes: Set<string>;
+  /** The nodes it waits on, each with how many times it asked (one nodedown each, as OTP's monitor_node). */
+  nodes: Map<string, number>;
 }
 
 /**
@@ -42,28 +42,44 @@ export class NodeWatchers {
     if (this.#self !== null) this.#rt.exitProc(this.#self, 'normal');
   }
 
-  /** `pid` waits for node `name` to go down (once, however often it asks). */
+  /** `pid` waits for node `name` to go down: one nodedown for each time it asks, as OTP's monitor_node. */
   add(name: string, pid: Pid): void {
     const key = pidKey(pid);
     let w = this.#byPid.get(key);
     if (w === undefined) {
-      w = { pid, ref: this.#rt.monitor(this.#self!, pid), nodes: new Set() };
+      w = { pid, ref: this.#rt.monitor(this.#self!, pid), nodes: new Map() };
       this.#byPid.set(key, w);
       this.#byRef.set(w.ref, w);
     }
-    w.nodes.add(name);
+    w.nodes.set(name, (w.nodes.get(name) ?? 0) + 1);
     let set = this.#byNode.get(name);
     if (set === undefined) this.#byNode.set(name, (set = new Set()));
     set.add(w);
   }
 
-  /** Node `name` went down: each of its watchers is told, once. */
+  /** `pid` takes back one of its watches of node `name` (OTP's monitor_node(Node, false) takes back one). */
+  remove(name: string, pid: Pid): void {
+    const w = this.#byPid.get(pidKey(pid));
+    const n = w?.nodes.get(name);
+    if (w === undefined || n === undefined) return;
+    if (n > 1) {
+      w.nodes.set(name, n - 1);
+      return;
+    }
+    w.nodes.delete(name);
+    const set = this.#byNode.get(name)!;
+    set.delete(w);
+    if (set.size === 0) this.#byNode.delete(name);
+    if (w.nodes.size === 0) this.#forget(w);
+  }
+
+  /** Node `name` went down: each of its watchers is told, once for each watch it holds. */
   fire(name: string): void {
     const set = this.#byNode.get(name);
     if (set === undefined) return;
     this.#byNode.delete(name);
     for (const w of set) {
-      this.#rt.delivery.sendQuiet(w.pid, { type: 'nodedown', node: name });
+      for (let i = w.nodes.get(name) ?? 0; i > 0; i--) this.#rt.delivery.sendQuiet(w.pid, { type: 'nodedown', node: name });
       w.nodes.delete(name);
       if (w.nodes.size === 0) this.#forget(w);
     }
@@ -78,7 +94,7 @@ export class NodeWatchers {
     this.#byPid.delete(pidKey(w.pid));
     this.#byRef.delete(w.ref);
     this.#rt.demonitor(this.#self!, w.ref);
-    for (const n of w.nodes) {
+    for (const n of w.nodes.keys()) {
       const set = this.#byNode.get(n);
       set?.delete(w);
       if (set?.size === 0) this.#byNode.delete(n);

@@ -57,6 +57,12 @@ export const clusterOps = {
     // The answer is the nodedown message itself, later (or now): nothing to wait for.
     h.nodeRequest('monitor_node', { name, watcher: self }).catch(() => {});
   },
+  demonitorNode(h: ActorHost, self: Pid, name: string): void {
+    if (h.nodeName === null) throw new NotANodeError('demonitorNode');
+    if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError(`demonitorNode needs a node name, got ${describe(name)}`);
+    // Behind the watches this process asked for before (one ring to the main thread, in order).
+    h.nodeRequest('demonitor_node', { name, watcher: self }).catch(() => {});
+  },
   registerGlobal(h: ActorHost, name: string, pid: Pid<unknown>): Promise<void> {
     if (typeof name !== 'string' || name.length === 0) return Promise.reject(new InvalidArgumentError(`registerGlobal needs a non-empty name, got ${describe(name)}`));
     return h.nodeRequest('register_global', { name, pid }) as Promise<void>;
@@ -221,6 +227,10 @@ export class ActorCtx implements ActorContext<unknown> {
 
   monitorNode(name: string): void {
     clusterOps.monitorNode(this.#h, this.#p.pid, name);
+  }
+
+  demonitorNode(name: string): void {
+    clusterOps.demonitorNode(this.#h, this.#p.pid, name);
   }
 
   registerGlobal(name: string, pid?: Pid<unknown>): Promise<void> {

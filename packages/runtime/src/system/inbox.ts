@@ -119,6 +119,11 @@ export class Inbox<M = unknown> {
     clusterOps.monitorNode(this.#rt, this.#p.pid, name);
   }
 
+  /** Takes back one `monitorNode(name)` (a nodedown already delivered stays). */
+  demonitorNode(name: string): void {
+    clusterOps.demonitorNode(this.#rt, this.#p.pid, name);
+  }
+
   /**
    * Throws unless this inbox is open: a closed one (a dead process) sends,
    * links, monitors, calls and sets timers no more (ERR_NO_PROC), and none

@@ -121,4 +121,38 @@ test('monitorNode: watchers that exit before the node goes are forgotten (no dea
   }
 });
 
+test('monitorNode stacks, as OTP\'s monitor_node: one nodedown per call; demonitorNode takes one back', async () => {
+  const hub = new MemoryHub();
+  const a = await memoryNode(hub, 'a');
+  const b = await memoryNode(hub, 'b');
+  try {
+    await connected(a, 'b');
+    const twice = a.inbox();
+    twice.monitorNode('b');
+    twice.monitorNode('b');
+    const oneBack = a.inbox();
+    oneBack.monitorNode('b');
+    oneBack.monitorNode('b');
+    oneBack.demonitorNode('b');
+    const allBack = a.inbox();
+    allBack.monitorNode('b');
+    allBack.demonitorNode('b');
+    allBack.demonitorNode('b'); // (one more than it holds: nothing)
+    const gone = down(a, 'b');
+    await b.shutdown();
+    await gone;
+    const isB = (m: unknown) => isNodeDownMessage(m) && m.node === 'b';
+    await expect(twice, isB, 'the first nodedown');
+    // Every watcher's nodedowns are queued together, when the node goes: what is not here now never comes.
+    await expect(twice, isB, 'the second nodedown');
+    await assertNoneQueued(twice, isB, 'a third nodedown');
+    await expect(oneBack, isB, 'the nodedown of the watch it kept');
+    await assertNoneQueued(oneBack, isB, 'a nodedown of the watch it took back');
+    await assertNoneQueued(allBack, isB, 'a nodedown after both watches were taken back');
+  } finally {
+    await b.shutdown();
+    await a.shutdown();
+  }
+});
+
 test.run();
