@@ -22,12 +22,14 @@ export default async function runChunk(jobs: unknown[]): Promise<unknown[]> {
   for (let i = 0; i < n; i++) {
     let ok = true;
     let value: unknown;
+    let fn: ((input: unknown) => unknown) | undefined;
     try {
-      const fn = await handler(jobs[3 * i] as string, jobs[3 * i + 1] as string);
+      fn = await handler(jobs[3 * i] as string, jobs[3 * i + 1] as string);
       value = await fn(jobs[3 * i + 2]);
     } catch (err) {
       ok = false;
-      value = err;
+      // Not the job's own failure (it never ran): tagged for the main thread, as plain data (an Error's own fields do not cross).
+      value = fn === undefined ? { $joerlOffload: (err as { $joerlOffload?: string }).$joerlOffload ?? 'module', message: messageOf(err) } : err;
     }
     // One value that cannot be cloned would fail the whole task (and end this thread): checked per job.
     if (!crossable(value, 0)) {
@@ -58,8 +60,12 @@ async function handler(href: string, name: string): Promise<(input: unknown) => 
   let fn = ns[name];
   // A CommonJS module's exports arrive as `default` (piscina require()s it and finds `exports[name]` there).
   if (typeof fn !== 'function' && typeof ns.default === 'object' && ns.default !== null) fn = (ns.default as Record<string, unknown>)[name];
-  if (typeof fn !== 'function') throw new Error(`No handler function "${name}" exported from ${href}`);
+  if (typeof fn !== 'function') throw Object.assign(new Error(`No handler function "${name}" exported from ${href}`), { $joerlOffload: 'export' });
   return fn as (input: unknown) => unknown;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /**

@@ -89,7 +89,7 @@ export class OffloadPool implements OffloadRunner {
     // A job still running when the system stopped: the pool's end (piscina's "Terminating worker thread"), not the job's.
     if (this.closed) return new SystemStoppedError('the offload pool');
     // Errors made here (a stopped pool) are already typed; a job's own errors arrive as clones, never as ours.
-    return err instanceof JoerlError ? err : translate(href, exportName, err);
+    return err instanceof JoerlError ? err : translate(href, this.pathOf(href), exportName, err);
   }
 
   private pathOf(href: string): string {
@@ -127,16 +127,25 @@ export class OffloadPool implements OffloadRunner {
   }
 }
 
-/** Missing modules get their own code; anything a job throws fails that job only. */
-function translate(href: string, exportName: string, err: unknown): Error {
-  const e = err as { code?: string; message?: string } | null;
+/**
+ * Missing modules get their own code; anything a job throws fails that job
+ * only. A load failure or a missing export is told from the job's own error
+ * by who made it: the chunk runner tags it (offload-chunk.ts); for a job run
+ * alone, Node's or piscina's message names the module's path. A job's own
+ * message that merely reads alike ("Failed to load user 42") is the job's.
+ */
+function translate(href: string, path: string, exportName: string, err: unknown): Error {
+  const e = err as { code?: string; message?: string; $joerlOffload?: unknown } | null;
   if (typeof e?.message !== 'string') {
     // What piscina hands back when the job's result (or error) could not be cloned.
     return new OffloadFailedError(href, `its result could not be sent back (${String(err)}): a job must return plain data, not functions or class instances`, { cause: err });
   }
   const message = e.message;
-  if (e?.code === 'ERR_MODULE_NOT_FOUND' || /Cannot find module|Failed to load/.test(message)) return new ModuleNotFoundError(href, err);
-  if (/No handler function|is not a function|Expected a function|did not export/i.test(message)) {
+  const aboutModule = message.includes(path) || message.includes(href);
+  if (e.$joerlOffload === 'module' || e.code === 'ERR_MODULE_NOT_FOUND' || (aboutModule && /Cannot find (module|package)|Failed to load/.test(message))) {
+    return new ModuleNotFoundError(href, err);
+  }
+  if (e.$joerlOffload === 'export' || (aboutModule && message.startsWith('No handler function'))) {
     return new OffloadFailedError(href, `export "${exportName}" is not a function (${message})`, { cause: err });
   }
   return new OffloadFailedError(href, message, { cause: err });

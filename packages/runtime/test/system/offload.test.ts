@@ -113,4 +113,25 @@ test('bad input gets typed errors: missing module, unencodable input, not a func
   assert.equal(await system.offload(JOBS, { n: 15 }), { n: 15, fib: 610 });
 });
 
+test("a job's own error that reads like a load failure or a missing function is the job's (ERR_OFFLOAD_FAILED, its message), from main and from an actor; real ones keep their codes", async () => {
+  const own = ['Failed to load user 42 from cache', 'Cannot find module in the config', 'cfg.parse is not a function'];
+  for (const message of own) {
+    const err = await system.offload(JOBS, { message }, { export: 'fails' }).then(() => undefined, (e: unknown) => e);
+    assert.instance(err, OffloadFailedError, `${message}: ${(err as Error).name}`);
+    assert.is((err as Error).message.includes(`export "fails"`), false, (err as Error).message);
+    assert.match((err as Error).message, message);
+  }
+  const worker = await probe(system, inbox, 1, { tag: 'classify' });
+  for (const message of own) {
+    system.send(worker, { op: 'offload', url: JOBS.href, input: { message }, export: 'fails' });
+    const failed = await expectReport(inbox, 'offload-failed', 'classify');
+    assert.equal([failed.code, String(failed.message).includes(message), String(failed.message).includes('export "fails"')], ['ERR_OFFLOAD_FAILED', true, false], message);
+  }
+  system.send(worker, { op: 'offload', url: new URL('../fixtures/no-such-job.js', import.meta.url).href, input: {} });
+  assert.is((await expectReport(inbox, 'offload-failed', 'classify')).code, 'ERR_MODULE_NOT_FOUND');
+  system.send(worker, { op: 'offload', url: JOBS.href, input: {}, export: 'notAFunction' });
+  const notFn = await expectReport(inbox, 'offload-failed', 'classify');
+  assert.equal([notFn.code, String(notFn.message).includes('export "notAFunction" is not a function')], ['ERR_OFFLOAD_FAILED', true]);
+});
+
 test.run();
