@@ -23,6 +23,7 @@ import {
   OP_LINK,
   OP_MONITOR,
   OP_NAME_ADDED,
+  OP_NAME_REMOVED,
   OP_NODE_DOWN,
   OP_NODE_DOWN_SEEN,
   OP_NODE_SHARD_DOWN,
@@ -230,6 +231,9 @@ export class Dispatcher {
           break;
         case OP_NAME_ADDED:
           names.onAdded(ops[i + 1] as number, ops[i + 2] as string);
+          break;
+        case OP_NAME_REMOVED:
+          names.onRemoved(ops[i + 1] as number, ops[i + 2] as string);
           break;
         case OP_REMOTE:
           if (s.hooks.remoteOp !== undefined) s.hooks.remoteOp(from, ops[i + 1] as number, ops[i + 2] as Pid, ops[i + 3], ops[i + 4], ops[i + 5], ops[i + 6]);

@@ -4,7 +4,7 @@ import type { Pid } from '../actor/pid.js';
 import { S_EXITING } from '../actor/proc.js';
 import { InvalidArgumentError, NoProcError } from '../errors.js';
 import { checkPid } from '../validate.js';
-import { OP_NAME_ADDED } from './protocol.js';
+import { OP_NAME_ADDED, OP_NAME_REMOVED } from './protocol.js';
 import { NO_ROUTE, REMOTE, type Router } from './router.js';
 import type { ShardState } from './shard-state.js';
 
@@ -41,8 +41,18 @@ export class Names {
     const pid = s.names.whereis(name);
     if (pid === undefined) return false;
     const removed = s.names.unregister(name, pid);
-    if (removed && this.router.route(pid) === s.thread) s.procs.get(pid.serial)?.removeName(name);
-    return removed;
+    if (!removed) return false;
+    const t = this.router.route(pid);
+    if (t === s.thread) s.procs.get(pid.serial)?.removeName(name);
+    else if (t >= 0) s.transport.emit2(t, OP_NAME_REMOVED, pid.serial, name); // its owner's note of it goes too
+    return true;
+  }
+
+  /** Another thread unregistered `name` of our process `serial`: out of its names, unless registered to it again since. */
+  onRemoved(serial: number, name: string): void {
+    const p = this.s.procs.get(serial);
+    if (p === undefined || this.s.names.whereis(name)?.equals(p.pid) === true) return;
+    p.removeName(name);
   }
 
   /** Another thread registered `name` for our process `serial`. */

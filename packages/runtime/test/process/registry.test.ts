@@ -87,4 +87,18 @@ test('ten registrations racing from two shards each get their own name', async (
   pids.forEach((p, i) => assert.ok(system.whereis(`race-${i}`)?.equals(p)));
 });
 
+test("a name unregistered from another thread leaves its holder's names too (introspection shows it no more); one registered to it again stays", async () => {
+  const p = await probe(system, inbox, 2, { tag: 'renamed' });
+  system.register('old-name', p);
+  system.unregister('old-name');
+  system.register('kept', p);
+  system.unregister('kept');
+  system.register('kept', p);
+  // Through the same ring as the registry's notes to its shard, behind them.
+  system.send(p, { op: 'ping' });
+  await expectReport(inbox, 'pong', 'renamed');
+  assert.is((await system.processInfo(p)).name, 'kept');
+  assert.equal((await system.processes({ match: 'old-name' })).length, 0, 'a process listed under a name it no longer holds');
+});
+
 test.run();
