@@ -33,7 +33,7 @@ export class UnreadDowns {
     const c = this.#unread.get(node);
     if (c === undefined || c[thread] === 0) return;
     c[thread]!--;
-    if (c.every((n) => n === 0)) this.#unread.delete(node);
+    this.#dropIfRead(node, c);
   }
 
   /** True when `thread` sent its op for `node` before reading a node-down of it. */
@@ -49,7 +49,12 @@ export class UnreadDowns {
     for (const node of [...this.#unread.keys()]) {
       const c = this.#unread.get(node)!;
       c[thread] = 0;
-      if (c.every((n) => n === 0)) this.#unread.delete(node);
+      this.#dropIfRead(node, c);
     }
+  }
+
+  /** Forgets `node` once every shard has read its node-downs (`stale` is then one compare again). */
+  #dropIfRead(node: number, c: Int32Array): void {
+    if (c.every((n) => n === 0)) this.#unread.delete(node);
   }
 }

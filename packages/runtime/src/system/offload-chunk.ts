@@ -29,7 +29,7 @@ export default async function runChunk(jobs: unknown[]): Promise<unknown[]> {
     } catch (err) {
       ok = false;
       // Not the job's own failure (it never ran): tagged for the main thread, as plain data (an Error's own fields do not cross).
-      value = fn === undefined ? { $joerlOffload: (err as { $joerlOffload?: string }).$joerlOffload ?? 'module', message: messageOf(err) } : err;
+      value = fn === undefined ? { $joerlOffload: err instanceof MissingExport ? 'export' : 'module', message: messageOf(err) } : err;
     }
     // One value that cannot be cloned would fail the whole task (and end this thread): checked per job.
     if (!crossable(value, 0)) {
@@ -49,6 +49,9 @@ export default async function runChunk(jobs: unknown[]): Promise<unknown[]> {
   return out;
 }
 
+/** The module loaded, but has no such function (any other failure to find the job is its module's). */
+class MissingExport extends Error {}
+
 /** The job's function, as piscina finds it: the named export (the module's own `default` for `default`). */
 async function handler(href: string, name: string): Promise<(input: unknown) => unknown> {
   let ns = modules.get(href);
@@ -60,9 +63,10 @@ async function handler(href: string, name: string): Promise<(input: unknown) => 
   let fn = ns[name];
   // A CommonJS module's exports arrive as `default` (piscina require()s it and finds `exports[name]` there).
   if (typeof fn !== 'function' && typeof ns.default === 'object' && ns.default !== null) fn = (ns.default as Record<string, unknown>)[name];
-  if (typeof fn !== 'function') throw Object.assign(new Error(`No handler function "${name}" exported from ${href}`), { $joerlOffload: 'export' });
+  if (typeof fn !== 'function') throw new MissingExport(`No handler function "${name}" exported from ${href}`);
   return fn as (input: unknown) => unknown;
 }
+
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -1,30 +1,13 @@
 // Lost nodes (in-memory transport): noconnection for links and monitors, exactly once; calls fail fast; gaps; rejoining.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type ActorSystem, MemoryHub, type MemoryTransport, NodeDownError, type Pid, type SystemOptions, isNodeDownMessage } from '@joerl/runtime';
+import { MemoryHub, NodeDownError, type Pid, isNodeDownMessage } from '@joerl/runtime';
 import { PROBE, assertNoneQueued, expect, expectReport } from '../helpers.ts';
-import { connected, down, memoryNodeT, nextEvent } from './helpers.ts';
+import { connected, down, memoryNodeT, nextEvent, withTwoNodes } from './helpers.ts';
 
 const COUNTER = new URL('../fixtures/counter.server.ts', import.meta.url);
 const test = suite('nodes: faults');
 const isNoConn = (r: any): boolean => r?.kind === 'custom' && r.value === 'noconnection';
-
-/** Two connected in-memory nodes, a and b, with their transports, for `fn`; both are shut down after it (b may be gone). */
-async function withTwoNodes(
-  opts: SystemOptions,
-  fn: (n: { hub: MemoryHub; a: ActorSystem; ta: MemoryTransport; b: ActorSystem; tb: MemoryTransport }) => Promise<void>,
-): Promise<void> {
-  const hub = new MemoryHub();
-  const { system: a, t: ta } = await memoryNodeT(hub, 'a', {}, opts);
-  const { system: b, t: tb } = await memoryNodeT(hub, 'b', {}, opts);
-  try {
-    await connected(a, 'b');
-    await fn({ hub, a, ta, b, tb });
-  } finally {
-    await b.shutdown().catch(() => {});
-    await a.shutdown();
-  }
-}
 
 test('a partition: links exit and monitors fire with noconnection exactly once on both sides, calls in flight fail fast, nodedown arrives', async () => {
   const hub = new MemoryHub();

@@ -1,6 +1,6 @@
 // Helpers for node tests: systems joined through an in-memory hub (or real NATS), and awaiting node events.
 import * as assert from 'uvu/assert';
-import { ActorSystem, type MemoryHub, type MemoryTransport, type NodeDownInfo, type NodeInfo, type NodeOptions, type SystemOptions } from '@joerl/runtime';
+import { ActorSystem, MemoryHub, type MemoryTransport, type NodeDownInfo, type NodeInfo, type NodeOptions, type SystemOptions } from '@joerl/runtime';
 import { EVENT_TIMEOUT_MS } from '../helpers.ts';
 
 /**
@@ -51,4 +51,21 @@ export function down(system: ActorSystem, name: string): Promise<NodeDownInfo> {
 
 export function assertNames(nodes: NodeInfo[], names: string[]): void {
   assert.equal(nodes.map((n) => n.name).sort(), [...names].sort());
+}
+
+/** Two connected in-memory nodes, a and b, with their transports, for `fn`; both are shut down after it (b may be gone). */
+export async function withTwoNodes(
+  opts: SystemOptions,
+  fn: (n: { hub: MemoryHub; a: ActorSystem; ta: MemoryTransport; b: ActorSystem; tb: MemoryTransport }) => Promise<void>,
+): Promise<void> {
+  const hub = new MemoryHub();
+  const { system: a, t: ta } = await memoryNodeT(hub, 'a', {}, opts);
+  const { system: b, t: tb } = await memoryNodeT(hub, 'b', {}, opts);
+  try {
+    await connected(a, 'b');
+    await fn({ hub, a, ta, b, tb });
+  } finally {
+    await b.shutdown().catch(() => {});
+    await a.shutdown();
+  }
 }

@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type DeadLetter, MemoryHub, NodeNameTakenError, Pid, isDownMessage, isNodeDownMessage } from '@joerl/runtime';
 import { PROBE, assertNoneQueued, expect, expectReport } from '../helpers.ts';
-import { assertNames, connected, down, memoryNode } from './helpers.ts';
+import { assertNames, connected, down, memoryNode, withTwoNodes } from './helpers.ts';
 
 const test = suite('nodes: joining');
 
@@ -121,12 +121,8 @@ test('monitorNode: watchers that exit before the node goes are forgotten (no dea
   }
 });
 
-test('monitorNode stacks, as OTP\'s monitor_node: one nodedown per call; demonitorNode takes one back', async () => {
-  const hub = new MemoryHub();
-  const a = await memoryNode(hub, 'a');
-  const b = await memoryNode(hub, 'b');
-  try {
-    await connected(a, 'b');
+test('monitorNode stacks, as OTP\'s monitor_node: one nodedown per call; demonitorNode takes one back', () =>
+  withTwoNodes({}, async ({ a, b }) => {
     const twice = a.inbox();
     twice.monitorNode('b');
     twice.monitorNode('b');
@@ -149,10 +145,6 @@ test('monitorNode stacks, as OTP\'s monitor_node: one nodedown per call; demonit
     await expect(oneBack, isB, 'the nodedown of the watch it kept');
     await assertNoneQueued(oneBack, isB, 'a nodedown of the watch it took back');
     await assertNoneQueued(allBack, isB, 'a nodedown after both watches were taken back');
-  } finally {
-    await b.shutdown();
-    await a.shutdown();
-  }
-});
+  }));
 
 test.run();
