@@ -42,15 +42,16 @@ export interface MetricsWriter {
   queueWait(ms: number, n?: number): void;
   /** The mailboxes of type `t` on this thread hold `delta` more messages (fewer when negative). */
   mailboxDelta(t: TypeMetrics, bounded: boolean, delta: number): void;
-  /** An actor of type `t` started, its mailbox bounded to `capacity` messages (0: unbounded). */
-  spawned(t: TypeMetrics, capacity: number): void;
+  /** `n` actors of type `t` started, each with its mailbox bounded to `capacity` messages (0: unbounded). */
+  spawned(t: TypeMetrics, capacity: number, n: number): void;
   /**
-   * An actor of type `t` exited after `lifetimes[i]` ms; `capacity` as in
-   * `spawned`. The lifetime is read from the caller's table, not passed: a
-   * double passed to a call that is not inlined is boxed, a heap number per
-   * exit (the runtime keeps start times in such a table, see slot-table.ts).
+   * `n` actors of type `t` exited with `reason`, each after `lifetimes[i]`
+   * ms; `capacity` as in `spawned`. The lifetime is read from the caller's
+   * table, not passed: a double passed to a call that is not inlined is
+   * boxed, a heap number per call (the runtime keeps start times in such a
+   * table, see slot-table.ts).
    */
-  stopped(t: TypeMetrics, reason: ReasonLabel, capacity: number, lifetimes: Float64Array, i: number): void;
+  stopped(t: TypeMetrics, reason: ReasonLabel, capacity: number, lifetimes: Float64Array, i: number, n: number): void;
   linkCreated(): void;
   monitorCreated(): void;
   signalSent(kind: SignalKind, reason: ReasonLabel | null): void;

@@ -267,20 +267,20 @@ export class ShardMetrics implements MetricsWriter {
 
   // ------------------------------------------------------------ lifecycle
 
-  spawned(t: TypeMetrics, capacity: number): void {
-    this.slots[t.spawned]!++;
-    this.slots[t.active]!++;
-    if (capacity > 0) this.slots[t.capacity]! += capacity;
+  spawned(t: TypeMetrics, capacity: number, n: number): void {
+    this.slots[t.spawned]! += n;
+    this.slots[t.active]! += n;
+    if (capacity > 0) this.slots[t.capacity]! += capacity * n;
   }
 
-  stopped(t: TypeMetrics, reason: ReasonLabel, capacity: number, lifetimes: Float64Array, i: number): void {
-    this.slots[t.stopped[reasonIndex(reason)]!]!++;
-    this.slots[t.active]!--;
-    if (reason === 'panic') this.slots[t.panicked]!++;
-    if (capacity > 0) this.slots[t.capacity]! -= capacity;
+  stopped(t: TypeMetrics, reason: ReasonLabel, capacity: number, lifetimes: Float64Array, i: number, n: number): void {
+    this.slots[t.stopped[reasonIndex(reason)]!]! += n;
+    this.slots[t.active]! -= n;
+    if (reason === 'panic') this.slots[t.panicked]! += n;
+    if (capacity > 0) this.slots[t.capacity]! -= capacity * n;
     const s = lifetimes[i]! / 1000;
-    this.observe(t.lifetime, s, CATALOGUE[I_LIFETIME]!.buckets!);
-    if (s < 1) this.slots[t.shortLived]!++;
+    this.observe(t.lifetime, s, CATALOGUE[I_LIFETIME]!.buckets!, n);
+    if (s < 1) this.slots[t.shortLived]! += n;
   }
 
   linkCreated(): void {

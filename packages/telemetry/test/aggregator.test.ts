@@ -25,9 +25,9 @@ test('counters and gauges sum over threads; a label set gets one slot', async ()
   const { agg, writers } = setup([1, 2]);
   const a = writers.get(1)!.type('Worker');
   assert.is(writers.get(1)!.type('Worker'), a, 'cached');
-  writers.get(1)!.spawned(a, Infinity);
-  writers.get(1)!.spawned(a, Infinity);
-  writers.get(2)!.spawned(writers.get(2)!.type('Worker'), Infinity);
+  writers.get(1)!.spawned(a, Infinity, 1);
+  writers.get(1)!.spawned(a, Infinity, 1);
+  writers.get(2)!.spawned(writers.get(2)!.type('Worker'), Infinity, 1);
   assert.equal(await line(agg, 'joerl_actors_spawned_total'), ['joerl_actors_spawned_total{type="Worker"} 3']);
   assert.equal(await line(agg, 'joerl_actors_active'), ['joerl_actors_active{type="Worker"} 3']);
 });
@@ -65,14 +65,14 @@ test('retire keeps a dead thread\'s counters, drops its gauges, and counts its l
   const { agg, writers } = setup([1, 2]);
   const w2 = writers.get(2)!;
   const t = w2.type('Job');
-  for (let i = 0; i < 4; i++) w2.spawned(t, Infinity);
-  w2.stopped(t, 'normal', Infinity, Float64Array.of(5), 0);
+  for (let i = 0; i < 4; i++) w2.spawned(t, Infinity, 1);
+  w2.stopped(t, 'normal', Infinity, Float64Array.of(5), 0, 1);
   agg.retire(2);
   // The new incarnation starts from zero in a fresh region.
   const region = createRegion(4096);
   agg.attach(2, region);
   const fresh = new ShardMetrics(region, resolveTelemetry({}), (slot, metric, labels) => agg.announce(2, slot, metric, labels));
-  fresh.spawned(fresh.type('Job'), Infinity);
+  fresh.spawned(fresh.type('Job'), Infinity, 1);
   assert.equal(await line(agg, 'joerl_actors_spawned_total'), ['joerl_actors_spawned_total{type="Job"} 5']);
   assert.equal(await line(agg, 'joerl_actors_active'), ['joerl_actors_active{type="Job"} 1']);
   const stopped = await line(agg, 'joerl_actors_stopped_total');

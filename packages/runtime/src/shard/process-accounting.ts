@@ -32,6 +32,19 @@ export class ProcessAccounting {
   private lastPlain = false;
   private lastTm: TypeMetrics | null = null;
   private lastCell: DepthCell | null = null;
+  /**
+   * Spawns and exits not yet written: a run of spawns of one type and capacity, and a run of exits of one
+   * type, reason, capacity and lifetime (in `lifetime[0]`), each written as one (see `flush`). A spawn storm
+   * or a turn's exits share their clocks (a turn's block clock, TurnTiming.tickOutside's read), so their
+   * lifetimes come in runs: Savina's Fork-join create wrote a lifetime histogram observation per actor.
+   */
+  private spawnTm: TypeMetrics | null = null;
+  private spawnCap = 0;
+  private spawns = 0;
+  private exitTm: TypeMetrics | null = null;
+  private exitKind: ReasonLabel = 'normal';
+  private exitCap = 0;
+  private exits = 0;
 
   constructor(
     private readonly metrics: MetricsWriter,
@@ -57,7 +70,14 @@ export class ProcessAccounting {
     const t = this.timing;
     if (!t.inTurn) t.tickOutside();
     p.lifeSlot = this.lifetimes.hold(t);
-    this.metrics.spawned(tm, bounded ? cap : 0);
+    const capacity = bounded ? cap : 0;
+    if (tm === this.spawnTm && capacity === this.spawnCap) this.spawns++;
+    else {
+      this.flushSpawns();
+      this.spawnTm = tm;
+      this.spawnCap = capacity;
+      this.spawns = 1;
+    }
     // From now on its mailbox counts in its type's depth, starting with what arrived while its module loaded.
     const c = (p.depthCell = this.lastCell!);
     c.n += p.mailbox.length;
@@ -114,10 +134,18 @@ export class ProcessAccounting {
     // writer in a slot, not as an argument (a double passed to a call that is not inlined is boxed).
     const t = this.timing;
     if (!t.inTurn) t.tickOutside();
-    const life = this.lifetime;
     const now = t.inTurn ? t.clock : t.outClock;
-    life[0] = now - this.lifetimes.at[p.lifeSlot]!;
-    m.stopped(tm, kind, cap === UNBOUNDED ? 0 : cap, life, 0);
+    const life = now - this.lifetimes.at[p.lifeSlot]!;
+    const capacity = cap === UNBOUNDED ? 0 : cap;
+    if (this.exits > 0 && tm === this.exitTm && kind === this.exitKind && capacity === this.exitCap && life === this.lifetime[0]) this.exits++;
+    else {
+      this.flushExits();
+      this.exitTm = tm;
+      this.exitKind = kind;
+      this.exitCap = capacity;
+      this.lifetime[0] = life;
+      this.exits = 1;
+    }
     this.lifetimes.release(p.lifeSlot);
     p.lifeSlot = -1;
     const c = p.depthCell;
@@ -136,5 +164,23 @@ export class ProcessAccounting {
       m.statemEnter(tm, p.statemState, -1);
       p.statemState = null;
     }
+  }
+
+  /** Writes the pending runs of spawns and exits (at every record of the thread's telemetry). */
+  flush(): void {
+    this.flushSpawns();
+    this.flushExits();
+  }
+
+  private flushSpawns(): void {
+    if (this.spawns === 0) return;
+    this.metrics.spawned(this.spawnTm!, this.spawnCap, this.spawns);
+    this.spawns = 0;
+  }
+
+  private flushExits(): void {
+    if (this.exits === 0) return;
+    this.metrics.stopped(this.exitTm!, this.exitKind, this.exitCap, this.lifetime, 0, this.exits);
+    this.exits = 0;
   }
 }

@@ -152,6 +152,7 @@ export class TelemetryObserver implements ShardObserver {
     if (this.timing.blockLive) this.timing.closeBlock();
     this.timing.flushWaits();
     this.ledger.flush();
+    this.procs.flush();
     this.shipping?.beforeFlush();
   }
 

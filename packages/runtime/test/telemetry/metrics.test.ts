@@ -13,6 +13,7 @@ const TREE = fixture('tree.sup.ts');
 const WORKER = fixture('worker.child.ts').href;
 const FLOOD = fixture('flood.actor.ts');
 const COUNTED = fixture('counted.actor.ts');
+const BROOD = fixture('brood.actor.ts');
 
 /** The spec's tables, written out by hand (not imported from our catalogue): name, type, labels. */
 const SPEC: Array<[string, 'counter' | 'gauge' | 'histogram', string[]]> = [
@@ -340,6 +341,29 @@ test('lifecycle values are exact in-shard, wave after wave (start-time slots reu
       assert.ok(sum > 0 && sum <= k * (elapsed + 0.001), `wave ${wave}: ${k} lifetimes summing to ${sum} s in a wave of ${elapsed} s`);
       before = after;
     }
+    inbox.close();
+  }));
+
+test('lifecycle values are exact for a brood spawned in one turn and ended from one turn, half stopped and half crashed: by reason, active, lifetime count', () =>
+  withSystem({ threads: 1, logLevel: 'silent' }, async (system) => {
+    const inbox = system.inbox();
+    const type = { type: 'Counted' };
+    const n = 60;
+    const before = parse(await system.metrics.metrics());
+    const brood = await system.spawn(BROOD, undefined, { shard: 1 });
+    system.send(brood, { spawn: n, report: inbox.pid });
+    const { brood: pids } = await expect<{ brood: Pid<any>[] }>(inbox, (m) => Array.isArray(m?.brood), 'the brood');
+    for (const pid of pids) inbox.monitor(pid);
+    system.send(brood, { end: pids });
+    for (let i = 0; i < n; i++) await expect(inbox, (m) => m?.type === 'DOWN', 'a DOWN');
+    const after = parse(await system.metrics.metrics());
+    const delta = (name: string, labels: Record<string, string>) => value(after, name, labels) - value(before, name, labels);
+    assert.is(delta('joerl_actors_spawned_total', type), n);
+    assert.is(delta('joerl_actors_stopped_total', { ...type, reason: 'normal' }), n / 2);
+    assert.is(delta('joerl_actors_stopped_total', { ...type, reason: 'panic' }), n / 2);
+    assert.is(delta('joerl_actors_panicked_total', type), n / 2);
+    assert.is(value(after, 'joerl_actors_active', type), 0);
+    assert.is(delta('joerl_actor_lifetime_seconds_count', type), n);
     inbox.close();
   }));
 

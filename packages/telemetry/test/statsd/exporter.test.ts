@@ -31,14 +31,14 @@ const named = (lines: StatsdLine[], name: string) => lines.filter((l) => l.name 
 test('counters go as their growth since the last push, gauges as their value, labels and global tags as tags, names behind the prefix', async () => {
   const { agg, w } = shard();
   const worker = w.type('Worker');
-  for (let i = 0; i < 3; i++) w.spawned(worker, Infinity);
+  for (let i = 0; i < 3; i++) w.spawned(worker, Infinity, 1);
   await withExporter(agg.registry, { prefix: 'app.', globalTags: { env: 'test', team: 'core' } }, async (push) => {
     let lines = await push();
     assert.equal(named(lines, 'app.joerl_actors_spawned_total').map((l) => l.raw), ['app.joerl_actors_spawned_total:3|c|#type:Worker,env:test,team:core']);
     assert.equal(named(lines, 'app.joerl_actors_active').map((l) => l.raw), ['app.joerl_actors_active:3|g|#type:Worker,env:test,team:core']);
     assert.ok(lines.every((l) => l.name.startsWith('app.joerl_') && l.tags.env === 'test'), 'every line prefixed and tagged');
-    for (let i = 0; i < 2; i++) w.spawned(worker, Infinity);
-    w.stopped(worker, 'normal', Infinity, Float64Array.of(5), 0);
+    for (let i = 0; i < 2; i++) w.spawned(worker, Infinity, 1);
+    w.stopped(worker, 'normal', Infinity, Float64Array.of(5), 0, 1);
     lines = await push();
     assert.equal(named(lines, 'app.joerl_actors_spawned_total').map((l) => l.value), [2], 'the growth, not the total');
     assert.equal(named(lines, 'app.joerl_actors_active').map((l) => l.value), [4]);
@@ -114,7 +114,7 @@ test('sampleRate keeps about that share of counter and distribution lines, marke
     let points = 0;
     const pushes = 300;
     for (let i = 0; i < pushes; i++) {
-      w.spawned(t, Infinity);
+      w.spawned(t, Infinity, 1);
       for (let j = 0; j < 4; j++) w.supervisorRestart('one_for_one', 2);
       const lines = await push();
       assert.is(named(lines, 'joerl_actors_active')[0]?.value, i + 1, 'the gauge in every push');
@@ -174,7 +174,7 @@ test('the timer pushes on its own; close makes a last push, then push refuses', 
   try {
     const first = await udp.take(1);
     assert.ok(named(first, 'joerl_system_memory_bytes').length === 1, 'a timed push arrived');
-    w.spawned(t, Infinity);
+    w.spawned(t, Infinity, 1);
     await exp.close();
     // Exactly one push after the spawn carries it: a timed one, or the last one close makes.
     let seen: StatsdLine[] = [];
