@@ -46,8 +46,8 @@ export class UnreadDowns {
 
   /** Shard `thread` died: it reads nothing more (what it published is in), and its next life has no links or monitors yet. */
   threadDied(thread: number): void {
-    for (const node of [...this.#unread.keys()]) {
-      const c = this.#unread.get(node)!;
+    // (Deleting the entry being visited is safe in a Map's iteration.)
+    for (const [node, c] of this.#unread) {
       c[thread] = 0;
       this.#dropIfRead(node, c);
     }

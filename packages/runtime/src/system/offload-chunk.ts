@@ -67,7 +67,6 @@ async function handler(href: string, name: string): Promise<(input: unknown) => 
   return fn as (input: unknown) => unknown;
 }
 
-
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -13,6 +13,8 @@ const test = suite('supervisor-auto-shutdown');
 const worker = (inbox: Inbox, id: string, extra: Partial<ChildSpec> = {}): ChildSpec => ({ id, module: WORKER, args: { id, report: inbox.pid }, shard: 1, ...extra });
 const started = (inbox: Inbox, id: string) => expect<Report & { pid: Pid }>(inbox, (m) => m?.event === 'child-started' && m.id === id, `start of ${id}`);
 const stopped = (inbox: Inbox, id: string) => expect<Report & { reason: unknown }>(inbox, (m) => m?.event === 'child-stopped' && m.id === id, `stop of ${id}`);
+/** The DOWN of the supervisor monitored with `ref` (startTree's). */
+const supervisorDown = (inbox: Inbox, ref: number) => expect<{ reason: unknown }>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'the supervisor to stop');
 
 async function startTree(system: ActorSystem, inbox: Inbox, args: TreeArgs): Promise<{ sup: Pid<any>; ref: number }> {
   const sup = (await system.spawn(TREE, args, { shard: 1 })) as Pid<any>;
@@ -28,8 +30,7 @@ test('any_significant: a significant child that exits normally (transient: not r
     system.send(job.pid as Pid<any>, { op: 'exit', reason: 'normal' });
     assert.is((await stopped(inbox, 'job')).reason, 'normal');
     assert.is((await stopped(inbox, 'other')).reason, 'shutdown');
-    const down = await expect<any>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'the supervisor to stop');
-    assert.is(down.reason, 'shutdown');
+    assert.is((await supervisorDown(inbox, ref)).reason, 'shutdown');
   }));
 
 test('all_significant: the supervisor stops once the last significant child has exited, not before; a crashing transient one is restarted instead', () =>
@@ -49,8 +50,7 @@ test('all_significant: the supervisor stops once the last significant child has 
     assert.equal((await Supervisor.whichChildren(system, sup)).map((k) => [k.id, k.pid !== undefined]), [['a', false], ['b', true], ['c', true]]);
     system.send(b.pid as Pid<any>, { op: 'exit', reason: 'done' });
     assert.is((await stopped(inbox, 'c')).reason, 'shutdown');
-    const down = await expect<any>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'the supervisor to stop');
-    assert.is(down.reason, 'shutdown');
+    assert.is((await supervisorDown(inbox, ref)).reason, 'shutdown');
   }));
 
 test('a significant child must be transient or temporary, under a supervisor whose autoShutdown is not never (ERR_INVALID_ARGUMENT)', () =>

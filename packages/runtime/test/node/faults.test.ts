@@ -1,7 +1,7 @@
 // Lost nodes (in-memory transport): noconnection for links and monitors, exactly once; calls fail fast; gaps; rejoining.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MemoryHub, NodeDownError, type Pid, isNodeDownMessage } from '@joerl/runtime';
+import { type ActorSystem, MemoryHub, NodeDownError, type Pid, isNodeDownMessage } from '@joerl/runtime';
 import { PROBE, assertNoneQueued, expect, expectReport } from '../helpers.ts';
 import { connected, down, memoryNodeT, nextEvent, withTwoNodes } from './helpers.ts';
 
@@ -9,18 +9,24 @@ const COUNTER = new URL('../fixtures/counter.server.ts', import.meta.url);
 const test = suite('nodes: faults');
 const isNoConn = (r: any): boolean => r?.kind === 'custom' && r.value === 'noconnection';
 
+/** A probe trapping exits on each node ('here' on a, 'there' on b), each reporting to an inbox of its node, both started. */
+async function trappingPair(a: ActorSystem, b: ActorSystem) {
+  const inA = a.inbox();
+  const inB = b.inbox();
+  const there = await b.spawn(PROBE, { report: inB.pid, tag: 'there', trap: true }, { shard: 1 });
+  await expectReport(inB, 'started', 'there');
+  const here = await a.spawn(PROBE, { report: inA.pid, tag: 'here', trap: true }, { shard: 1 });
+  await expectReport(inA, 'started', 'here');
+  return { inA, inB, here, there };
+}
+
 test('a partition: links exit and monitors fire with noconnection exactly once on both sides, calls in flight fail fast, nodedown arrives', async () => {
   const hub = new MemoryHub();
   const { system: a, t: ta } = await memoryNodeT(hub, 'a');
   const { system: b, t: tb } = await memoryNodeT(hub, 'b');
   try {
     await connected(a, 'b');
-    const inA = a.inbox();
-    const inB = b.inbox();
-    const there = await b.spawn(PROBE, { report: inB.pid, tag: 'there', trap: true }, { shard: 1 });
-    await expectReport(inB, 'started', 'there');
-    const here = await a.spawn(PROBE, { report: inA.pid, tag: 'here', trap: true }, { shard: 1 });
-    await expectReport(inA, 'started', 'here');
+    const { inA, inB, here, there } = await trappingPair(a, b);
     a.send(here, { op: 'link', pid: there });
     await expectReport(inA, 'linked', 'here');
     const ref = inA.monitor(there);
@@ -109,12 +115,7 @@ test('a lost message (a gap in the numbering) is a lost connection, never a sile
 
 test('a link a shard made before it learnt of a lost connection is not set up on the new one: it exits with noconnection on this side only, as links over the old one do', () =>
   withTwoNodes({}, async ({ hub, a, ta, b, tb }) => {
-    const inA = a.inbox();
-    const inB = b.inbox();
-    const there = await b.spawn(PROBE, { report: inB.pid, tag: 'there', trap: true }, { shard: 1 });
-    await expectReport(inB, 'started', 'there');
-    const here = await a.spawn(PROBE, { report: inA.pid, tag: 'here', trap: true }, { shard: 1 });
-    await expectReport(inA, 'started', 'here');
+    const { inA, inB, here, there } = await trappingPair(a, b);
     // Its shard is held: the node-down its main thread is about to send it waits in its ring.
     const flag = new Int32Array(new SharedArrayBuffer(4));
     a.send(here, { op: 'link-when', pid: there, flag });
