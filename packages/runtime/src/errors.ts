@@ -1,5 +1,7 @@
 // Typed errors: one base class, a stable `.code` per failure, and a plain-object form that crosses threads.
 
+import type { Pid } from './actor/pid.js';
+
 /** Every error the runtime throws or rejects with has one of these codes. */
 export type ErrorCode =
   | 'ERR_INVALID_OPTION'
@@ -245,11 +247,24 @@ export class InvalidTransitionError extends JoerlError {
   }
 }
 
-/** startChild with an id the supervisor already has. */
+/**
+ * startChild with an id the supervisor already has. `pid` is that child's
+ * when it runs (OTP's `{already_started, Pid}`: use it), null when only its
+ * spec is there (`already_present`: restartChild or deleteChild it).
+ */
 export class ChildExistsError extends JoerlError {
   static override readonly CODE = 'ERR_CHILD_EXISTS' as const;
-  constructor(id: string) {
-    super('ERR_CHILD_EXISTS', `the supervisor already has a child "${id}"; pick another id or deleteChild it first`);
+  readonly id: string;
+  readonly pid: Pid | null;
+  constructor(id: string, pid: Pid | null = null) {
+    super(
+      'ERR_CHILD_EXISTS',
+      pid === null
+        ? `the supervisor already has a child "${id}" (not running); restartChild it, or deleteChild it first, or pick another id`
+        : `the supervisor already has a child "${id}", running as ${pid} (its pid is on this error); pick another id or terminateChild and deleteChild it first`,
+    );
+    this.id = id;
+    this.pid = pid;
   }
 }
 
@@ -340,10 +355,29 @@ export interface WireError {
   reason?: unknown;
   /** The error's own `cause`, flattened as well (a few levels at most: a cause may lead back to itself). */
   cause?: WireError;
+  /** Its other own fields that are primitives or pids (an InvalidTransitionError's `state`, a ChildExistsError's `pid`, a user error's `status`). */
+  fields?: Record<string, unknown>;
 }
 
 /** Levels of `cause` a wire error keeps. */
 const MAX_CAUSES = 4;
+
+/** Fields a wire error carries in its own slots, or never: the message a NoProcError could not deliver stays on the thread that refused it. */
+const NOT_FIELDS = new Set(['name', 'code', 'message', 'stack', 'reason', 'cause', 'undelivered']);
+const PID_BRAND = Symbol.for('joerl.pid');
+
+/** `err`'s own enumerable fields that always encode (primitives and pids), beside those WireError names; undefined: none. */
+function fieldsOf(err: Error): Record<string, unknown> | undefined {
+  let out: Record<string, unknown> | undefined;
+  for (const k of Object.keys(err)) {
+    if (NOT_FIELDS.has(k)) continue;
+    const v = (err as unknown as Record<string, unknown>)[k];
+    const t = typeof v;
+    const keeps = v === null || t === 'string' || t === 'number' || t === 'boolean' || t === 'bigint' || (t === 'object' && (v as Record<symbol, unknown>)[PID_BRAND] === true);
+    if (keeps) (out ??= {})[k] = v;
+  }
+  return out;
+}
 
 /** Flattens any thrown value to a `WireError`, with its `cause` (a job's own error under an OffloadFailedError, say). */
 export function toWireError(err: unknown, depth = 0): WireError {
@@ -355,6 +389,8 @@ export function toWireError(err: unknown, depth = 0): WireError {
     const reason = (err as { reason?: unknown }).reason;
     if (reason !== undefined) w.reason = reason;
     if (err.cause !== undefined && depth < MAX_CAUSES) w.cause = toWireError(err.cause, depth + 1);
+    const fields = fieldsOf(err);
+    if (fields !== undefined) w.fields = fields;
     return w;
   }
   return { name: 'Error', message: String(err) };
@@ -373,6 +409,12 @@ export function fromWireError(w: WireError): Error {
   if (w.stack !== undefined) Object.defineProperty(err, 'stack', { value: w.stack, writable: true, configurable: true });
   if (w.reason !== undefined) (err as { reason?: unknown }).reason = w.reason;
   if (w.cause !== undefined) Object.defineProperty(err, 'cause', { value: fromWireError(w.cause), writable: true, configurable: true });
+  if (typeof w.fields === 'object' && w.fields !== null) {
+    // Defined, not assigned: a field named __proto__ (from another node, say) stays a field.
+    for (const [k, v] of Object.entries(w.fields)) {
+      if (!NOT_FIELDS.has(k)) Object.defineProperty(err, k, { value: v, writable: true, enumerable: true, configurable: true });
+    }
+  }
   return err;
 }
 

@@ -30,7 +30,17 @@ const table: Array<[api.JoerlError, string, string, RegExp]> = [
   [new api.NodeNameTakenError('a', 'demo'), 'NodeNameTakenError', 'ERR_NODE_NAME_TAKEN', /"a" is already in cluster "demo"/],
   [new api.NodeConnectError('no server'), 'NodeConnectError', 'ERR_NODE_CONNECT', /cannot start the node: no server/],
   [new api.NotANodeError('registerGlobal'), 'NotANodeError', 'ERR_NOT_A_NODE', /registerGlobal needs a node/],
+  [new api.InvalidTransitionError('locked', 'push'), 'InvalidTransitionError', 'ERR_INVALID_TRANSITION', /event "push" is not allowed in state "locked"/],
+  [new api.ChildExistsError('w1', new api.Pid(0, 1, 7)), 'ChildExistsError', 'ERR_CHILD_EXISTS', /child "w1", running as <0\.1\.7>/],
+  [new api.ChildExistsError('w1'), 'ChildExistsError', 'ERR_CHILD_EXISTS', /child "w1" \(not running\); restartChild it/],
+  [new api.ChildNotFoundError('w2'), 'ChildNotFoundError', 'ERR_CHILD_NOT_FOUND', /no child "w2"/],
+  [new api.ChildRunningError('w3'), 'ChildRunningError', 'ERR_CHILD_RUNNING', /"w3" is running; terminateChild it first/],
+  [new api.ChildRestartingError('w4'), 'ChildRestartingError', 'ERR_CHILD_RESTARTING', /"w4" is being restarted/],
 ];
+
+/** An error's own fields that cross the wire: primitives and pids, not the undelivered message. */
+const crossing = (err: Error): [string, unknown][] =>
+  Object.entries(err).filter(([k, v]) => !['name', 'code', 'message', 'stack', 'reason', 'cause', 'undelivered'].includes(k) && (v === null || typeof v !== 'object' || v instanceof api.Pid));
 
 for (const [err, name, code, message] of table) {
   test(`${name}: code ${code}, its name, a useful message, and it survives the wire`, () => {
@@ -44,8 +54,27 @@ for (const [err, name, code, message] of table) {
     assert.is((back as api.JoerlError).code, code);
     assert.is(back.message, err.message);
     assert.is(back.name, name);
+    for (const [k, v] of crossing(err)) assert.equal((back as unknown as Record<string, unknown>)[k], v, `its ${k} crosses too`);
   });
 }
+
+test("an error's own fields cross when they always encode (primitives, pids); anything else, and the undelivered message, stays behind", () => {
+  const child = new api.ChildExistsError('w1', new api.Pid(0, 2, 9));
+  const back = fromWireError(toWireError(child)) as api.ChildExistsError;
+  assert.is(back.id, 'w1');
+  assert.ok(back.pid instanceof api.Pid && back.pid.equals(new api.Pid(0, 2, 9)), "the running child's pid");
+  const mine = Object.assign(new Error('not found'), { status: 404, retry: false, body: { big: 'object' }, fn: () => 1 });
+  assert.equal({ ...fromWireError(toWireError(mine)) }, { status: 404, retry: false }, 'a user error keeps its primitive fields');
+  assert.is((fromWireError(toWireError(new api.NoProcError('<0.1.2>', { m: 1 }))) as api.NoProcError).undelivered, undefined);
+  // A wire error from another node may name any field: __proto__ stays a field, and the reserved ones are not overwritten.
+  const forged = fromWireError({ name: 'Error', code: 'ERR_NO_PROC', message: 'm', fields: JSON.parse('{"__proto__": {"polluted": true}, "code": "ERR_OTHER", "x": 1}') });
+  assert.instance(forged, api.NoProcError);
+  assert.is(forged.message, 'm');
+  assert.is((forged as api.JoerlError).code, 'ERR_NO_PROC');
+  assert.is((forged as unknown as { x: number }).x, 1);
+  assert.is(({} as { polluted?: boolean }).polluted, undefined);
+  assert.is((forged as unknown as { polluted?: boolean }).polluted, undefined, 'the prototype did not change');
+});
 
 test('instanceof tells error classes apart by code, not by prototype', () => {
   const e = new api.NoProcError('<0.1.2>');

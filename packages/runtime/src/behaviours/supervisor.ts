@@ -341,7 +341,8 @@ async function supervisorCall(req: SupReq | null | undefined, st: SupState, c: C
   switch (req?.$sup) {
     case 'start_child': {
       const n = normalize(req.spec, `child-${st.children.length}-${st.nextId++}`, st.autoShutdown);
-      if (st.children.some((x) => x.spec.id === n.id)) throw new ChildExistsError(n.id);
+      const same = st.children.find((x) => x.spec.id === n.id);
+      if (same !== undefined) throw new ChildExistsError(n.id, same.pid);
       const child: Child = { spec: n, pid: null, restarts: 0, retry: null };
       const pid = await startChild(child, c);
       st.children.push(child);

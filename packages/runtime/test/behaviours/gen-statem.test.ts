@@ -26,7 +26,7 @@ test('transitions answer calls, run entry hooks, and the current state is observ
   assert.is((await GenStatem.info(system, t)).state, 'locked');
 });
 
-test('an event the table does not allow is answered with ERR_INVALID_TRANSITION, counted, and the machine stays alive in its state', async () => {
+test('an event the table does not allow is answered with ERR_INVALID_TRANSITION (its state and event on it), counted, and the machine stays alive in its state', async () => {
   const t = await spawn('Turnstile', undefined, 1);
   const ref = inbox.monitor(t);
   for (const ev of ['push', 'kick']) {
@@ -37,6 +37,9 @@ test('an event the table does not allow is answered with ERR_INVALID_TRANSITION,
       assert.instance(err, InvalidTransitionError);
       assert.is((err as InvalidTransitionError).code, 'ERR_INVALID_TRANSITION');
       assert.match((err as Error).message, new RegExp(`"${ev}" is not allowed in state "locked"`));
+      // Its fields cross threads with it (the machine is on shard 1, the caller on the main thread).
+      assert.is((err as InvalidTransitionError).state, 'locked');
+      assert.is((err as InvalidTransitionError).event, ev);
     }
   }
   system.cast(t, 'kick'); // a cast cannot be answered: counted only

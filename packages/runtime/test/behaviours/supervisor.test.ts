@@ -232,10 +232,17 @@ test('dynamic children: startChild, whichChildren, countChildren, terminateChild
     const b = await Supervisor.startChild(system, sup, { module: WORKER, args: { id: 'dyn-b', report: inbox.pid }, restart: 'temporary' });
     await started(inbox, 'dyn-b');
     assert.equal(await Supervisor.countChildren(system, sup), { specs: 2, active: 2, supervisors: 0, workers: 2 });
-    await Supervisor.startChild(system, sup, worker(inbox, 'dyn-a')).then(() => assert.unreachable(), (e) => assert.instance(e, ChildExistsError));
+    // OTP's {already_started, Pid}: the error says which process runs the id.
+    const exists = await Supervisor.startChild(system, sup, worker(inbox, 'dyn-a')).then(() => assert.unreachable(), (e: unknown) => e);
+    assert.instance(exists, ChildExistsError);
+    assert.ok((exists as ChildExistsError).pid?.equals(a), "the running child's pid");
     await Supervisor.deleteChild(system, sup, 'dyn-a').then(() => assert.unreachable(), (e) => assert.instance(e, ChildRunningError));
     await Supervisor.terminateChild(system, sup, 'dyn-a');
     assert.is((await stopped(inbox, 'dyn-a')).reason, 'shutdown');
+    // OTP's already_present: the spec is there, no process runs it.
+    const present = await Supervisor.startChild(system, sup, worker(inbox, 'dyn-a')).then(() => assert.unreachable(), (e: unknown) => e);
+    assert.instance(present, ChildExistsError);
+    assert.is((present as ChildExistsError).pid, null);
     assert.is((await Supervisor.whichChildren(system, sup)).find((c) => c.id === 'dyn-a')!.pid, undefined);
     const a2 = await Supervisor.restartChild(system, sup, 'dyn-a');
     assert.not.ok(a2.equals(a));
