@@ -1,79 +1,9 @@
-// Typed errors: one base class, a stable `.code` per failure, and a plain-object form that crosses threads.
+// Typed errors: a class per failure with its stable `.code` (the base in error-base.ts), and the plain-object form that crosses threads.
 
 import type { Pid } from './actor/pid.js';
 
-/** Every error the runtime throws or rejects with has one of these codes. */
-export type ErrorCode =
-  | 'ERR_INVALID_OPTION'
-  | 'ERR_INVALID_ARGUMENT'
-  | 'ERR_NO_PROC'
-  | 'ERR_UNKNOWN_NAME'
-  | 'ERR_NAME_TAKEN'
-  | 'ERR_MAILBOX_FULL'
-  | 'ERR_UNENCODABLE'
-  | 'ERR_NOT_MOVABLE'
-  | 'ERR_MODULE_NOT_FOUND'
-  | 'ERR_EXPORT_NOT_FOUND'
-  | 'ERR_NOT_A_BEHAVIOUR'
-  | 'ERR_INIT_FAILED'
-  | 'ERR_SPAWN_TIMEOUT'
-  | 'ERR_SERVER_RUNNING'
-  | 'ERR_SHARD_DOWN'
-  | 'ERR_SYSTEM_STOPPED'
-  | 'ERR_NOT_IN_ACTOR'
-  | 'ERR_CALL_TIMEOUT'
-  | 'ERR_CALL_FAILED'
-  | 'ERR_REGISTRY_FULL'
-  | 'ERR_INVALID_TRANSITION'
-  | 'ERR_OFFLOAD_FAILED'
-  | 'ERR_CHILD_EXISTS'
-  | 'ERR_CHILD_NOT_FOUND'
-  | 'ERR_CHILD_RUNNING'
-  | 'ERR_CHILD_RESTARTING'
-  | 'ERR_NODE_DOWN'
-  | 'ERR_UNKNOWN_NODE'
-  | 'ERR_NODE_NAME_TAKEN'
-  | 'ERR_NODE_CONNECT'
-  | 'ERR_NOT_A_NODE';
-
-const BRAND = Symbol.for('joerl.error');
-
-/**
- * Base of every joerl error; `code` is stable and safe to switch on.
- *
- * `instanceof` works across duplicate copies of the package (and on errors
- * rebuilt after crossing threads): it checks a `Symbol.for` brand and the
- * code, not the prototype chain.
- */
-export class JoerlError extends Error {
-  /** The code every instance of this class carries (undefined on the base). */
-  static readonly CODE: ErrorCode | undefined = undefined;
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = new.target.name;
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    if (typeof value !== 'object' || value === null || (value as Record<symbol, unknown>)[BRAND] !== true) return false;
-    const code = (this as typeof JoerlError).CODE;
-    return code === undefined || (value as { code?: unknown }).code === code;
-  }
-}
-Object.defineProperty(JoerlError.prototype, BRAND, { value: true });
-
-/** An option passed to the runtime is out of range or of the wrong type. */
-export class InvalidOptionError extends JoerlError {
-  static override readonly CODE = 'ERR_INVALID_OPTION' as const;
-  constructor(message: string) { super('ERR_INVALID_OPTION', message); }
-}
-
-/** An argument (pid, name, module URL, reason) is malformed. */
-export class InvalidArgumentError extends JoerlError {
-  static override readonly CODE = 'ERR_INVALID_ARGUMENT' as const;
-  constructor(message: string) { super('ERR_INVALID_ARGUMENT', message); }
-}
+export { type ErrorCode, InvalidArgumentError, InvalidOptionError, JoerlError } from './error-base.js';
+import { InvalidArgumentError, InvalidOptionError, JoerlError } from './error-base.js';
 
 /**
  * The target process is not alive (it exited, or never existed). Carries the
@@ -366,14 +296,14 @@ const MAX_CAUSES = 4;
 const NOT_FIELDS = new Set(['name', 'code', 'message', 'stack', 'reason', 'cause', 'undelivered']);
 const PID_BRAND = Symbol.for('joerl.pid');
 
-/** `err`'s own enumerable fields that always encode (primitives and pids), beside those WireError names; undefined: none. */
+/** `err`'s own enumerable fields that always encode (strings, numbers, booleans, null, pids; not a bigint, which may not fit the codec's 64 bits), beside those WireError names; undefined: none. */
 function fieldsOf(err: Error): Record<string, unknown> | undefined {
   let out: Record<string, unknown> | undefined;
   for (const k of Object.keys(err)) {
     if (NOT_FIELDS.has(k)) continue;
     const v = (err as unknown as Record<string, unknown>)[k];
     const t = typeof v;
-    const keeps = v === null || t === 'string' || t === 'number' || t === 'boolean' || t === 'bigint' || (t === 'object' && (v as Record<symbol, unknown>)[PID_BRAND] === true);
+    const keeps = v === null || t === 'string' || t === 'number' || t === 'boolean' || (t === 'object' && (v as Record<symbol, unknown>)[PID_BRAND] === true);
     if (keeps) (out ??= {})[k] = v;
   }
   return out;

@@ -143,7 +143,7 @@ export interface ProcessOps {
    * the call; `.reason` says why); `ERR_CALL_TIMEOUT` after `timeoutMs`.
    */
   call<P extends Pid<any>>(to: P | string, req: CallOf<P>, opts?: CallOptions): Promise<ReplyOf<P>>;
-  /** Sends a cast to a server (fire and forget). */
+  /** Sends a cast to a server (fire and forget; a server that does not exist makes a dead letter, not an error, as in OTP). */
   cast<P extends Pid<any>>(to: P | string, msg: CastOf<P>): void;
   /** Answers a call (from `handleCall`, now or later; once). */
   reply<R>(from: From<R>, value: R): void;

@@ -1,6 +1,6 @@
 // Process identifiers: node, shard (thread) and serial; printed Erlang-style.
 
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../error-base.js';
 
 const BRAND = Symbol.for('joerl.pid');
 

@@ -7,7 +7,7 @@ import { type From, isCallMessage, isFrom } from '../actor/messages.js';
 import { Pid, isPid } from '../actor/pid.js';
 import { type PendingCall, type Proc, S_DEAD, checkLive } from '../actor/proc.js';
 import { assertEncodable } from '../codec/codec.js';
-import { CallFailedError, CallTimeoutError, InvalidArgumentError, MailboxFullError, NoProcError, UnencodableError, NodeDownError, SystemStoppedError, fromWireError, toWireError, type WireError } from '../errors.js';
+import { CallFailedError, CallTimeoutError, InvalidArgumentError, MailboxFullError, NoProcError, UnencodableError, UnknownNameError, NodeDownError, SystemStoppedError, fromWireError, toWireError, type WireError } from '../errors.js';
 import { checkSignal, describe } from '../validate.js';
 import { CallDeadlines } from './call-deadlines.js';
 import type { Delivery } from './delivery.js';
@@ -186,9 +186,21 @@ export class Calls {
     q.length = 0;
   };
 
-  /** Sends a cast envelope (fire and forget; same errors as send). */
+  /**
+   * Sends a cast envelope: fire and forget. As OTP's gen_server:cast, a
+   * server that does not exist is no error: a cast to a dead process or to
+   * a name nobody holds is a dead letter (counted, and reported with reason
+   * actor_not_found, as one to a dead process on another thread is, whose
+   * death the sender cannot see). Anything else throws as a send does.
+   */
   cast(to: Pid<unknown> | string, msg: unknown, from?: Pid): void {
-    this.delivery.send(to, { $joerl: 'cast', msg }, from);
+    const env = { $joerl: 'cast', msg };
+    try {
+      this.delivery.send(to, env, from);
+    } catch (err) {
+      if (!(err instanceof NoProcError) && !(err instanceof UnknownNameError)) throw err;
+      this.delivery.deadLetter(to, env, 'actor_not_found', null, true);
+    }
   }
 
   /** Answers a call (now or later). A reply to a call that already ended is dropped at the caller. `by` is the answering process (telemetry). */

@@ -336,17 +336,18 @@ export class Delivery {
   }
 
   /**
-   * A message that could not be delivered: counted, and reported on the main
+   * A message that could not be delivered: counted (unless `counted`: a send
+   * that failed on the spot, see Calls.cast), and reported on the main
    * thread. Once this thread's shutdown has begun it is only counted (in
    * DROPPED), and the main thread reports the total with reason `shutdown`.
    */
-  deadLetter(to: Pid<unknown> | string, message: unknown, reason: DeadLetterReason, p: Proc | null = null): void {
+  deadLetter(to: Pid<unknown> | string, message: unknown, reason: DeadLetterReason, p: Proc | null = null, counted = false): void {
     const s = this.s;
     if (s.shuttingDown) {
-      this.ctl[this.dropped]!++;
+      if (!counted) this.ctl[this.dropped]!++;
       return;
     }
-    this.failed(reason, p, to);
+    if (!counted) this.failed(reason, p, to);
     const dl: DeadLetter = { to, message, reason, shard: s.thread };
     if (s.thread === 0) {
       s.hooks.deadLetter?.(dl);

@@ -251,7 +251,7 @@ export class ActorSystem extends GuardedEmitter {
     return this.#rt.offload(module, input, opts?.export, opts?.signal) as Promise<R>;
   }
 
-  /** Sends a cast to a server. */
+  /** Sends a cast to a server (fire and forget; a server that does not exist makes a dead letter, not an error, as in OTP). */
   cast<P extends Pid<any>>(to: P | string, msg: CastOf<P>): void {
     this.#live().cast(to, msg);
   }

@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import {
   ActorSystem,
   CallFailedError,
+  type DeadLetter,
   CallTimeoutError,
   type Inbox,
   NoProcError,
@@ -127,6 +128,35 @@ test('calls to a dead pid or an unknown name fail fast, not by timeout', async (
     assert.instance(err, UnknownNameError);
   }
   assert.ok(performance.now() - t0 < 60_000, 'did not wait for the timeout');
+});
+
+test("a cast to a dead server or to a name nobody holds is a dead letter, not an error (OTP's cast never fails): from the main thread and from an actor on the dead server's shard", async () => {
+  const dead = await start(1);
+  const ref = inbox.monitor(dead);
+  system.exit(dead, 'kill');
+  await expect(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'server down');
+  const letters: DeadLetter[] = [];
+  const four = new Promise<void>((resolve) => {
+    const on = (dl: DeadLetter): void => {
+      letters.push(dl);
+      if (letters.length < 4) return;
+      system.off('deadLetter', on);
+      resolve();
+    };
+    system.on('deadLetter', on);
+  });
+  system.cast(dead, { kind: 'bump' });
+  system.cast('nobody-casts-here', { kind: 'bump' } as never);
+  const caster = await start(1);
+  assert.is(await system.call(caster, { kind: 'cast-to', to: dead, msg: { kind: 'bump' } }), 'cast', 'the casting server lives on');
+  assert.is(await system.call(caster, { kind: 'cast-to', to: 'nobody-casts-here', msg: { kind: 'bump' } }), 'cast');
+  await four;
+  const seen = letters.map((dl) => `${String(dl.to)} ${dl.reason} ${dl.shard} ${JSON.stringify(dl.message)}`).sort();
+  const cast = JSON.stringify({ $joerl: 'cast', msg: { kind: 'bump' } });
+  // The dead server's shard reports both casts to it (the main thread's crossed threads before it was found dead).
+  assert.equal(seen, [`${dead} actor_not_found 1 ${cast}`, `${dead} actor_not_found 1 ${cast}`, `nobody-casts-here actor_not_found 0 ${cast}`, `nobody-casts-here actor_not_found 1 ${cast}`].sort());
+  // A call still fails: it waits for an answer.
+  await system.call(dead, { kind: 'get' }).then(() => assert.unreachable(), (e) => assert.instance(e, NoProcError));
 });
 
 test('a server that calls itself fails at once with ERR_INVALID_ARGUMENT, not by its timeout (OTP: calling_self)', async () => {
