@@ -10,7 +10,7 @@ const MAX_MODULES = 256;
 /**
  * A chunk's jobs as `[href, exportName, input, ...]`; its answer is
  * `[ok, value, ms, ...]` in the same order: `ok` false with the thrown
- * value, or with a string when the value could not cross back (a job's own
+ * value, or with a tagged record when the value could not cross back (a job's own
  * failure never fails its neighbours), and the job's run time in ms (the
  * server sizes chunks by it). The jobs run one after another, as they would
  * on this thread one task at a time.
@@ -37,7 +37,7 @@ export default async function runChunk(jobs: unknown[]): Promise<unknown[]> {
         structuredClone(value);
       } catch (err) {
         ok = false;
-        value = String(err); // a string, not an Error: main says "could not be sent back", as for a lone job
+        value = { $joerlOffload: 'clone', message: String(err) }; // tagged: a job may throw a string of its own
       }
     }
     const now = performance.now();

@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { JoerlError, ModuleNotFoundError, OffloadFailedError, SystemStoppedError } from '../errors.js';
 import type { OffloadRunner } from '../shard/shard-state.js';
+import { preview } from '../validate.js';
 import { settledExecArgv } from './exec-argv.js';
 
 /** The pool threads' module that runs a chunk of jobs (see OffloadServer). */
@@ -136,9 +137,14 @@ export class OffloadPool implements OffloadRunner {
  */
 function translate(href: string, path: string, exportName: string, err: unknown): Error {
   const e = err as { code?: string; message?: string; $joerlOffload?: unknown } | null;
+  if (e?.$joerlOffload === 'clone' || isBare(err)) {
+    // The chunk runner's tag, with the clone's error; or, for a job run alone, what piscina hands back when its
+    // thread could not post the result (the DataCloneError crosses as an empty object; a job that throws {} reads the same).
+    const why = typeof e?.message === 'string' ? ` (${e.message})` : '';
+    return new OffloadFailedError(href, `its result could not be sent back${why}: a job must return plain data, not functions or class instances`, { cause: err });
+  }
   if (typeof e?.message !== 'string') {
-    // What piscina hands back when the job's result (or error) could not be cloned.
-    return new OffloadFailedError(href, `its result could not be sent back (${String(err)}): a job must return plain data, not functions or class instances`, { cause: err });
+    return new OffloadFailedError(href, `it threw ${preview(err)}, which is not an Error (throw an Error: it keeps a stack)`, { cause: err });
   }
   const message = e.message;
   const aboutModule = message.includes(path) || message.includes(href);
@@ -149,4 +155,9 @@ function translate(href: string, path: string, exportName: string, err: unknown)
     return new OffloadFailedError(href, `export "${exportName}" is not a function (${message})`, { cause: err });
   }
   return new OffloadFailedError(href, message, { cause: err });
+}
+
+/** An object with no fields of its own and the plain prototype: `{}`. */
+function isBare(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype && Object.keys(v).length === 0;
 }

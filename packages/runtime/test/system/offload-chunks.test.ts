@@ -28,12 +28,13 @@ async function run(jobs: FanoutJob[]): Promise<FanoutOutcome[]> {
 
 const echo = (v: number): FanoutJob => ({ url: JOBS, export: 'echo', input: { v } });
 
-test('jobs sent together each get their own answer: results in the right promises, a throwing job, a missing export, an unclonable result and a missing module fail alone with their usual typed errors', async () => {
+test('jobs sent together each get their own answer: results in the right promises, a throwing job, a missing export, an unclonable result, a missing module and a job throwing a string fail alone with their usual typed errors', async () => {
   const odd: FanoutJob[] = [
     { url: JOBS, export: 'fails', input: { message: 'job 3 blew up' } },
     { url: JOBS, export: 'notAFunction', input: {} },
     { url: JOBS, export: 'unclonable', input: {} },
     { url: MISSING, input: {} },
+    { url: JOBS, export: 'throwsValue', input: { value: 'a plain string' } },
   ];
   // First every kind once, so the pool has measured them all short (a kind not measured goes alone).
   await run([echo(0), ...odd]);
@@ -44,12 +45,13 @@ test('jobs sent together each get their own answer: results in the right promise
   jobs.splice(6, 0, odd[1]!);
   jobs.splice(9, 0, odd[2]!);
   jobs.splice(12, 0, odd[3]!);
+  jobs.splice(15, 0, odd[4]!);
   const out = await run(jobs);
-  assert.is(out.length, 16);
+  assert.is(out.length, 17);
   let v = 0;
   for (let i = 0; i < out.length; i++) {
     const o = out[i]!;
-    if (i === 3 || i === 6 || i === 9 || i === 12) {
+    if (i === 3 || i === 6 || i === 9 || i === 12 || i === 15) {
       assert.is(o.ok, false, `job ${i} failed`);
       continue;
     }
@@ -63,8 +65,11 @@ test('jobs sent together each get their own answer: results in the right promise
   assert.match(fail(6).message, /notAFunction|not a function/);
   assert.is(fail(9).code, 'ERR_OFFLOAD_FAILED');
   assert.match(fail(9).message, 'could not be sent back');
+  assert.match(fail(9).message, /could not be cloned/, "the clone's own error says what");
   assert.is(fail(12).name, 'ModuleNotFoundError');
   assert.match(fail(12).message, 'no-such-job.js');
+  assert.is(fail(15).code, 'ERR_OFFLOAD_FAILED');
+  assert.match(fail(15).message, 'it threw "a plain string", which is not an Error', 'a thrown string is the job\'s failure, not a result that could not cross');
 });
 
 test('a pool thread that dies in the middle of a chunk fails the jobs it carried, never leaves one unanswered; the others are answered and the pool carries on', async () => {

@@ -94,12 +94,15 @@ test('a throwing job rejects only that offload; the pool and the actor carry on'
   assert.equal((await expectReport(inbox, 'offloaded', 'thrower')).result, { n: 10, fib: 55 });
 });
 
-test('bad input gets typed errors: missing module, unencodable input, not a function, a result that cannot cross', async () => {
+test('bad input gets typed errors: missing module, unencodable input, not a function, a result that cannot cross, a thrown value that is no Error', async () => {
   const cases: Array<[() => Promise<unknown>, new (...a: never[]) => Error, RegExp]> = [
     [() => system.offload(new URL('../fixtures/no-such-job.js', import.meta.url), {}), ModuleNotFoundError, /no-such-job\.js/],
     [() => system.offload(JOBS, { f: () => 1 }), UnencodableError, /a function/],
     [() => system.offload(JOBS, {}, { export: 'notAFunction' }), OffloadFailedError, /notAFunction|not a function/],
     [() => system.offload(JOBS, {}, { export: 'unclonable' }), OffloadFailedError, /could not be sent back/],
+    // A job that throws what is no Error: its own failure, not a result that could not cross.
+    [() => system.offload(JOBS, { value: 'a plain string' }, { export: 'throwsValue' }), OffloadFailedError, /it threw "a plain string", which is not an Error/],
+    [() => system.offload(JOBS, { value: { quota: 0 } }, { export: 'throwsValue' }), OffloadFailedError, /it threw \{"quota":0\}, which is not an Error/],
   ];
   for (const [run, cls, re] of cases) {
     try {
