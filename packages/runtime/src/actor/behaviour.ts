@@ -52,6 +52,17 @@ export function defineActor<Args = undefined, State = undefined, Msg = unknown>(
   return makeBehaviour('actor', spec);
 }
 
+/**
+ * A terminate limit (a behaviour's, a spawn's): 0 to MAX_DELAY ms, or
+ * Infinity. setTimeout takes NaN, a negative or a string as 1 ms, and more
+ * than MAX_DELAY as 1 ms too: terminate would be cut off at once.
+ */
+export function checkTerminateLimit(limit: unknown, what: string): void {
+  if (limit !== Infinity && (typeof limit !== 'number' || !(limit >= 0 && limit <= MAX_DELAY))) {
+    throw new InvalidOptionError(`${what} must be a number of ms from 0 to ${MAX_DELAY}, or Infinity, got ${describe(limit)}`);
+  }
+}
+
 /** Low-level constructor shared by every define* helper. */
 export function makeBehaviour<Args, State, Msg>(
   kind: string,
@@ -63,11 +74,7 @@ export function makeBehaviour<Args, State, Msg>(
   if (spec.trapExit !== undefined && typeof spec.trapExit !== 'boolean') {
     throw new InvalidOptionError(`the ${kind} behaviour's trapExit must be true or false, got ${describe(spec.trapExit)}`);
   }
-  // setTimeout takes NaN, a negative or a string as 1 ms, and more than MAX_DELAY as 1 ms too: terminate would be cut off at once.
-  const limit = spec.terminateTimeoutMs;
-  if (limit !== undefined && limit !== Infinity && (typeof limit !== 'number' || !(limit >= 0 && limit <= MAX_DELAY))) {
-    throw new InvalidOptionError(`the ${kind} behaviour's terminateTimeoutMs must be a number of ms from 0 to ${MAX_DELAY}, or Infinity, got ${describe(limit)}`);
-  }
+  if (spec.terminateTimeoutMs !== undefined) checkTerminateLimit(spec.terminateTimeoutMs, `the ${kind} behaviour's terminateTimeoutMs`);
   const init = spec.init ?? (() => undefined as State);
   const terminate = spec.terminate ?? noop;
   return Object.freeze({

@@ -23,6 +23,13 @@ export interface SpawnOptions {
   /** Mailbox capacity (default: the behaviour's, else the system's). */
   mailboxCapacity?: number;
   /**
+   * How long this process's `terminate` may run, in ms (0 to 2^31-1, or
+   * Infinity; default: the behaviour's, else the system's
+   * `terminateTimeoutMs`). A supervisor gives each child its spec's
+   * `shutdown`, as OTP's supervisor is the only limit on a child's cleanup.
+   */
+  terminateTimeoutMs?: number;
+  /**
    * How long loading the module and running an async `init` may take, in ms
    * (default: the system's `spawnTimeoutMs`). Past it the half-started
    * process is killed and the spawn rejects with `ERR_SPAWN_TIMEOUT`. A

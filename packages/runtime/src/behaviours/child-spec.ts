@@ -3,6 +3,7 @@
 import type { ModuleRef, Placement } from '../actor/context.js';
 import { moduleHref } from '../actor/module-ref.js';
 import { InvalidArgumentError, InvalidOptionError } from '../errors.js';
+import { MAX_DELAY } from '../timer/timer-heap.js';
 import { preview } from '../validate.js';
 import { childNodes } from './child-nodes.js';
 
@@ -84,8 +85,9 @@ export function normalize(spec: ChildSpec, fallbackId: string, auto: AutoShutdow
   }
   const type = spec.type ?? 'worker';
   const shutdown = spec.shutdown ?? (type === 'supervisor' ? 'infinity' : 5000);
-  if (shutdown !== 'brutal_kill' && shutdown !== 'infinity' && !(typeof shutdown === 'number' && shutdown >= 0)) {
-    throw new InvalidArgumentError(`child "${id}": shutdown must be ms >= 0, 'brutal_kill' or 'infinity', got ${String(shutdown)}`);
+  // (At most a timer's longest delay: it is the child's terminate limit too, see SpawnOptions.terminateTimeoutMs.)
+  if (shutdown !== 'brutal_kill' && shutdown !== 'infinity' && !(typeof shutdown === 'number' && shutdown >= 0 && shutdown <= MAX_DELAY)) {
+    throw new InvalidArgumentError(`child "${id}": shutdown must be ms from 0 to ${MAX_DELAY}, 'brutal_kill' or 'infinity', got ${String(shutdown)}`);
   }
   const significant = spec.significant ?? false;
   if (typeof significant !== 'boolean') throw new InvalidArgumentError(`child "${id}": significant must be a boolean, got ${preview(significant)}`);

@@ -98,9 +98,11 @@ function shouldRestart(restart: RestartType, reason: ExitReason): boolean {
 
 async function startChild(child: Child, ctx: Ctx): Promise<Pid> {
   const s = child.spec;
-  const opts: { export: string; shard: Placement; name?: string; mailboxCapacity?: number } = { export: s.export, shard: s.shard };
+  const opts: { export: string; shard: Placement; name?: string; mailboxCapacity?: number; terminateTimeoutMs?: number } = { export: s.export, shard: s.shard };
   if (s.name !== undefined) opts.name = s.name;
   if (s.mailboxCapacity !== undefined) opts.mailboxCapacity = s.mailboxCapacity;
+  // OTP: the supervisor's shutdown is the only limit on a child's cleanup (a brutal kill runs none).
+  if (s.shutdown !== 'brutal_kill') opts.terminateTimeoutMs = s.shutdown === 'infinity' ? Infinity : s.shutdown;
   const pid = await spawnLinkOnNodes(ctx, s.href, s.args, opts, s.nodes);
   child.pid = pid;
   child.retry = null;

@@ -41,6 +41,7 @@ export class RemoteSpawns {
     if (req.ref !== undefined) spec.ref = req.ref;
     if (req.name !== undefined) spec.name = req.name;
     if (req.mailboxCapacity !== undefined) spec.mailboxCapacity = req.mailboxCapacity;
+    if (req.terminateTimeoutMs !== undefined) spec.terminateTimeoutMs = req.terminateTimeoutMs;
     if (req.shard !== undefined) spec.shard = req.shard;
     if (req.timeoutMs !== undefined) spec.timeoutMs = req.timeoutMs;
     const id = ++this.#seq;
@@ -116,6 +117,7 @@ export class RemoteSpawns {
     const opts: Record<string, unknown> = { export: spec.export, shard: spec.shard ?? 'round-robin' };
     if (spec.name !== undefined) opts.name = spec.name;
     if (spec.mailboxCapacity !== undefined) opts.mailboxCapacity = spec.mailboxCapacity;
+    if (spec.terminateTimeoutMs !== undefined) opts.terminateTimeoutMs = spec.terminateTimeoutMs;
     if (spec.timeoutMs !== undefined) opts.timeoutMs = spec.timeoutMs;
     this.#rt.spawner.spawn(href, spec.args, opts, null, 'plain', birth).catch((err: unknown) => {
       // Refused before any process existed (a started one answers through birth.replied first):

@@ -62,6 +62,7 @@ export interface WireSpawn {
   ref?: number;
   name?: string;
   mailboxCapacity?: number;
+  terminateTimeoutMs?: number;
   shard?: unknown;
   timeoutMs?: number;
 }

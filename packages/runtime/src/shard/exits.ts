@@ -222,7 +222,8 @@ export class Exits {
       this.finish(p, reason);
       return;
     }
-    const limit = b.terminateTimeoutMs ?? this.s.config.terminateTimeoutMs;
+    const own = p.terminateMs;
+    const limit = own === -1 ? (b.terminateTimeoutMs ?? this.s.config.terminateTimeoutMs) : own === -2 ? Infinity : own;
     // (A behaviour's own limit was checked when it was defined: finite ones are at most MAX_DELAY.)
     const timer = limit === Infinity ? undefined : setTimeout(() => this.finish(p, 'killed'), Math.min(limit, MAX_DELAY));
     timer?.unref();

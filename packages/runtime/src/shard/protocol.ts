@@ -99,6 +99,8 @@ export interface SpawnRequest {
   parent?: Pid;
   name?: string;
   mailboxCapacity?: number;
+  /** The process's own terminate limit (SpawnOptions.terminateTimeoutMs). */
+  terminateTimeoutMs?: number;
   /** The spawn's own timeout (else the serving thread's `spawnTimeoutMs`). */
   timeoutMs?: number;
   /** The traceparent of the `actor.spawn` span (tracing on, sampled). */

@@ -1,6 +1,7 @@
 // Remote: a thread's side of the cluster: requests to the main thread (spawn on a node, global names), and a lost node's links.
 
 import type { ModuleRef, Monitored, SpawnOptions } from '../actor/context.js';
+import { checkTerminateLimit } from '../actor/behaviour.js';
 import { moduleHref } from '../actor/module-ref.js';
 import type { ExitReason } from '../actor/exit-reason.js';
 import type { Pid } from '../actor/pid.js';
@@ -27,6 +28,7 @@ export interface RemoteSpawnRequest {
   ref?: number;
   name?: string;
   mailboxCapacity?: number;
+  terminateTimeoutMs?: number;
   shard?: SpawnOptions['shard'];
   /** How long the serving node's spawn may take (its own spawnTimeoutMs when absent). */
   timeoutMs?: number;
@@ -114,6 +116,10 @@ export class Remote {
       req = { url: moduleHref(module), export: opts.export ?? 'default', args: a, node: opts.node, parent: parent?.pid ?? s.mainPid, mode: parent === null ? 'plain' : mode };
       if (opts.name !== undefined) req.name = opts.name;
       if (opts.mailboxCapacity !== undefined) req.mailboxCapacity = opts.mailboxCapacity;
+      if (opts.terminateTimeoutMs !== undefined) {
+        checkTerminateLimit(opts.terminateTimeoutMs, 'options.terminateTimeoutMs');
+        req.terminateTimeoutMs = opts.terminateTimeoutMs;
+      }
       if (opts.shard !== undefined && opts.shard !== 'local') req.shard = opts.shard;
       if (opts.timeoutMs !== undefined) req.timeoutMs = checkSpawnTimeout(opts.timeoutMs);
       if (req.mode === 'monitor') req.ref = s.newRef();

@@ -5,6 +5,7 @@ import { panicReason } from '../actor/exit-reason.js';
 import { UNBOUNDED } from '../actor/mailbox.js';
 import { moduleHref } from '../actor/module-ref.js';
 import { Pid } from '../actor/pid.js';
+import { checkTerminateLimit } from '../actor/behaviour.js';
 import { Proc, S_DEAD, S_IDLE, S_INIT, S_RUNNING, S_WAITING, type SpawnReply } from '../actor/proc.js';
 import { forSignal } from '../codec/prepare.js';
 import { nameProblem } from '../registry/name-table.js';
@@ -79,6 +80,7 @@ export class Spawner {
       const bad = o.name === undefined ? null : nameProblem(o.name);
       if (bad !== null) throw new InvalidOptionError(`options.name: ${bad}`);
       if (o.mailboxCapacity !== undefined) checkCapacity(o.mailboxCapacity, 'options.mailboxCapacity');
+      if (o.terminateTimeoutMs !== undefined) checkTerminateLimit(o.terminateTimeoutMs, 'options.terminateTimeoutMs');
       if (o.timeoutMs !== undefined) checkSpawnTimeout(o.timeoutMs);
       // An aborted signal throws its reason here: nothing starts.
       if (o.signal !== undefined) signal = checkSignal(o.signal, 'spawn');
@@ -92,6 +94,7 @@ export class Spawner {
       if (birth?.monitor !== undefined) [req.monitor, req.ref] = [birth.monitor, birth.ref!];
       if (o.name !== undefined) req.name = o.name;
       if (o.mailboxCapacity !== undefined) req.mailboxCapacity = o.mailboxCapacity;
+      if (o.terminateTimeoutMs !== undefined) req.terminateTimeoutMs = o.terminateTimeoutMs;
       if (o.timeoutMs !== undefined) req.timeoutMs = o.timeoutMs;
     } catch (err) {
       return Promise.reject(err);
@@ -227,6 +230,8 @@ export class Spawner {
     if (req.link !== undefined) p.addLink(req.link);
     if (req.monitor !== undefined) p.addMonitoredBy(req.ref!, req.monitor);
     p.parent = req.parent;
+    const own = req.terminateTimeoutMs;
+    if (own !== undefined) p.terminateMs = own > 0x3fff_ffff ? -2 : own;
     s.observer.created(p, req.tp);
     p.spawnReply = done;
     let loaded;

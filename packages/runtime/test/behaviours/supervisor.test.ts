@@ -254,6 +254,35 @@ test('dynamic children: startChild, whichChildren, countChildren, terminateChild
     await Supervisor.terminateChild(system, sup, 'nope').then(() => assert.unreachable(), (e) => assert.instance(e, ChildNotFoundError));
   }));
 
+test("a child's terminate may run as long as its spec's shutdown allows, past the system's terminateTimeoutMs (OTP: the supervisor's shutdown is the only limit)", () =>
+  // Every terminate here takes 50 ms; the system's own limit is 0.
+  withSystem({ threads: 1, terminateTimeoutMs: 0 }, async (system) => {
+    const inbox = system.inbox();
+    const slow = { terminateMs: 50 };
+    const sup = await startTree(system, { children: [worker(inbox, 'ms', { shutdown: 60_000 }, slow), worker(inbox, 'inf', { shutdown: 'infinity' }, slow), worker(inbox, 'dflt', {}, slow)] });
+    for (const id of ['ms', 'inf', 'dflt']) {
+      const { pid } = await started(inbox, id);
+      const ref = inbox.monitor(pid);
+      await Supervisor.terminateChild(system, sup, id);
+      assert.is((await stopped(inbox, id)).reason, 'shutdown', `${id}: its terminate ran to its end`);
+      const down = await expect<{ reason: unknown }>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, `${id} down`);
+      assert.is(down.reason, 'shutdown', `${id}: not killed`);
+    }
+    // A spawn of its own may say so too; a bad limit is refused.
+    const own = await system.spawn(WORKER, { id: 'own', report: inbox.pid, ...slow }, { terminateTimeoutMs: 60_000 });
+    await started(inbox, 'own');
+    const ref = inbox.monitor(own);
+    system.exit(own, 'shutdown');
+    assert.is((await stopped(inbox, 'own')).reason, 'shutdown');
+    assert.is((await expect<{ reason: unknown }>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'own down')).reason, 'shutdown');
+    for (const bad of [-1, NaN, '5s', 2 ** 31]) {
+      await system.spawn(WORKER, { id: 'bad', report: inbox.pid }, { terminateTimeoutMs: bad as never }).then(
+        () => assert.unreachable(),
+        (e) => assert.match((e as Error).message, /options\.terminateTimeoutMs must be a number of ms from 0 to 2147483647, or Infinity/),
+      );
+    }
+  }));
+
 test('every Supervisor request waits as long as the supervisor takes, as OTP\'s (no call timeout: one may be waiting out a child\'s shutdown)', async () => {
   const timeouts: Array<number | undefined> = [];
   const endpoint = { call: (_to: unknown, _req: unknown, opts?: { timeoutMs?: number }) => (timeouts.push(opts?.timeoutMs), Promise.resolve(undefined)) };
