@@ -20,6 +20,11 @@ export default defineActor({
     if (msg && msg.op === 'ping') ctx.send(st.report, { event: 'pong', tag: st.tag, pid: ctx.self, node: ctx.node });
     return st;
   },
+  // With slowStopMs: a terminate that takes that long, then reports (terminate limits).
+  terminate(reason, st, ctx) {
+    if (!st || !st.slowStopMs) return;
+    return new Promise((r) => setTimeout(r, st.slowStopMs)).then(() => ctx.send(st.report, { event: 'stopped', tag: st.tag, reason }));
+  },
 });
 `;
 

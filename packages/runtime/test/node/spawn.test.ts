@@ -94,6 +94,20 @@ test('a spawn on another node keeps its timeoutMs (checked at the call): the ser
   assert.is(bad.code, 'ERR_INVALID_OPTION');
 });
 
+test("a spawn on another node keeps its terminateTimeoutMs (a supervisor's child spec shutdown travels so): its terminate is cut off there at that limit", async () => {
+  const inbox = a.inbox();
+  // A 50 ms terminate under a limit of 0: killed at once on b. (The option left behind, b's own 5 s would let it finish.)
+  const pid = await a.spawn(rootA.url('actors/where.actor.mjs'), { report: inbox.pid, tag: 'slow-stop', slowStopMs: 50 }, { node: 'b', terminateTimeoutMs: 0 });
+  await expectReport(inbox, 'started', 'slow-stop');
+  const ref = inbox.monitor(pid);
+  a.exit(pid, 'shutdown');
+  const d = await expect<{ reason: unknown }>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'down');
+  assert.is(d.reason, 'killed');
+  const bad = (await a.spawn(rootA.url('actors/where.actor.mjs'), {}, { node: 'b', terminateTimeoutMs: -5 }).catch((e: unknown) => e)) as { code?: string };
+  assert.is(bad.code, 'ERR_INVALID_OPTION', 'checked at the call');
+  inbox.close();
+});
+
 test('a spawn on another node still unanswered when this node shuts down fails (ERR_SYSTEM_STOPPED): it never settled', async () => {
   const hub2 = new MemoryHub();
   const c = (await memoryNodeT(hub2, 'c', { root: rootA.dir })).system;
