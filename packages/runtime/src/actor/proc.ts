@@ -136,13 +136,6 @@ export class Proc {
   stopReason: ExitReason | null = null;
   /** An exit signal that arrived while a handler was on the stack. */
   pendingExit: ExitReason | null = null;
-  /**
-   * Its own terminate limit (SpawnOptions.terminateTimeoutMs), in ms; -1:
-   * none (its behaviour's, else the system's); -2: Infinity. A small integer
-   * (a double field would box a number per process): past 2^30-1 ms, 12
-   * days, a limit counts as Infinity.
-   */
-  terminateMs = -1;
   spawnReply: SpawnReply | null = null;
   /** Opaque context object handed to handlers (built by the runtime). */
   ctx: unknown = null;

@@ -222,8 +222,7 @@ export class Exits {
       this.finish(p, reason);
       return;
     }
-    const own = p.terminateMs;
-    const limit = own === -1 ? (b.terminateTimeoutMs ?? this.s.config.terminateTimeoutMs) : own === -2 ? Infinity : own;
+    const limit = this.s.terminateLimits.get(p.pid.serial) ?? b.terminateTimeoutMs ?? this.s.config.terminateTimeoutMs;
     // (A behaviour's own limit was checked when it was defined: finite ones are at most MAX_DELAY.)
     const timer = limit === Infinity ? undefined : setTimeout(() => this.finish(p, 'killed'), Math.min(limit, MAX_DELAY));
     timer?.unref();
@@ -269,6 +268,7 @@ export class Exits {
     // resuming after a kill) dies with it too.
     this.endWaits(p);
     s.procs.delete(p.pid.serial);
+    if (s.terminateLimits.size !== 0) s.terminateLimits.delete(p.pid.serial);
     s.countProcs();
     s.counters.exited++;
     if (p.names !== null) for (const n of p.names) s.names.unregister(n, p.pid);

@@ -230,8 +230,7 @@ export class Spawner {
     if (req.link !== undefined) p.addLink(req.link);
     if (req.monitor !== undefined) p.addMonitoredBy(req.ref!, req.monitor);
     p.parent = req.parent;
-    const own = req.terminateTimeoutMs;
-    if (own !== undefined) p.terminateMs = own > 0x3fff_ffff ? -2 : own;
+    if (req.terminateTimeoutMs !== undefined) s.terminateLimits.set(req.serial, req.terminateTimeoutMs);
     s.observer.created(p, req.tp);
     p.spawnReply = done;
     let loaded;
