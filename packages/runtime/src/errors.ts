@@ -294,6 +294,7 @@ const MAX_CAUSES = 4;
 
 /** Fields a wire error carries in its own slots, or never: the message a NoProcError could not deliver stays on the thread that refused it. */
 const NOT_FIELDS = new Set(['name', 'code', 'message', 'stack', 'reason', 'cause', 'undelivered']);
+/** pid.ts's brand, read here without importing pid.ts: errors sit below pids. */
 const PID_BRAND = Symbol.for('joerl.pid');
 
 /** `err`'s own enumerable fields that always encode (strings, numbers, booleans, null, pids; not a bigint, which may not fit the codec's 64 bits), beside those WireError names; undefined: none. */

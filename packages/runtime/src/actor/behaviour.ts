@@ -57,10 +57,11 @@ export function defineActor<Args = undefined, State = undefined, Msg = unknown>(
  * Infinity. setTimeout takes NaN, a negative or a string as 1 ms, and more
  * than MAX_DELAY as 1 ms too: terminate would be cut off at once.
  */
-export function checkTerminateLimit(limit: unknown, what: string): void {
+export function checkTerminateLimit(limit: unknown, what: string): number {
   if (limit !== Infinity && (typeof limit !== 'number' || !(limit >= 0 && limit <= MAX_DELAY))) {
     throw new InvalidOptionError(`${what} must be a number of ms from 0 to ${MAX_DELAY}, or Infinity, got ${describe(limit)}`);
   }
+  return limit;
 }
 
 /** Low-level constructor shared by every define* helper. */

@@ -223,7 +223,7 @@ export class Exits {
       return;
     }
     const limit = this.s.terminateLimits.get(p.pid.serial) ?? b.terminateTimeoutMs ?? this.s.config.terminateTimeoutMs;
-    // (A behaviour's own limit was checked when it was defined: finite ones are at most MAX_DELAY.)
+    // (A spawn's limit was checked at the spawn, a behaviour's when it was defined: finite ones are at most MAX_DELAY.)
     const timer = limit === Infinity ? undefined : setTimeout(() => this.finish(p, 'killed'), Math.min(limit, MAX_DELAY));
     timer?.unref();
     r.then(

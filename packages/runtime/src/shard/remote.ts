@@ -116,10 +116,7 @@ export class Remote {
       req = { url: moduleHref(module), export: opts.export ?? 'default', args: a, node: opts.node, parent: parent?.pid ?? s.mainPid, mode: parent === null ? 'plain' : mode };
       if (opts.name !== undefined) req.name = opts.name;
       if (opts.mailboxCapacity !== undefined) req.mailboxCapacity = opts.mailboxCapacity;
-      if (opts.terminateTimeoutMs !== undefined) {
-        checkTerminateLimit(opts.terminateTimeoutMs, 'options.terminateTimeoutMs');
-        req.terminateTimeoutMs = opts.terminateTimeoutMs;
-      }
+      if (opts.terminateTimeoutMs !== undefined) req.terminateTimeoutMs = checkTerminateLimit(opts.terminateTimeoutMs, 'options.terminateTimeoutMs');
       if (opts.shard !== undefined && opts.shard !== 'local') req.shard = opts.shard;
       if (opts.timeoutMs !== undefined) req.timeoutMs = checkSpawnTimeout(opts.timeoutMs);
       if (req.mode === 'monitor') req.ref = s.newRef();

@@ -1,11 +1,11 @@
 // Spawning: the request (placement, reserved serial, link or monitor at birth), then the new process's load and init.
 
 import type { ModuleRef, Monitored, SpawnOptions } from '../actor/context.js';
+import { checkTerminateLimit } from '../actor/behaviour.js';
 import { panicReason } from '../actor/exit-reason.js';
 import { UNBOUNDED } from '../actor/mailbox.js';
 import { moduleHref } from '../actor/module-ref.js';
 import { Pid } from '../actor/pid.js';
-import { checkTerminateLimit } from '../actor/behaviour.js';
 import { Proc, S_DEAD, S_IDLE, S_INIT, S_RUNNING, S_WAITING, type SpawnReply } from '../actor/proc.js';
 import { forSignal } from '../codec/prepare.js';
 import { nameProblem } from '../registry/name-table.js';
