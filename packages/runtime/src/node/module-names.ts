@@ -23,10 +23,21 @@ export function portableName(root: string, href: string): string {
   return href.slice(root.length);
 }
 
-/** The module another node named `name`, under this node's root. */
+/**
+ * The module another node named `name`, under this node's root. The check
+ * is on the resolved URL, not only on the name: the URL parser also reads
+ * `%2e%2e` and a backslash as `..` and `/`, so a name with no literal `..`
+ * segment can still resolve outside the root.
+ */
 export function resolveName(root: string, name: string): string {
-  if (typeof name !== 'string' || name.length === 0 || name.split('/').some((part) => part === '..') || /^[a-z]+:/i.test(name) || name.startsWith('/')) {
-    throw new InvalidArgumentError(`not a module name under a node's root: ${JSON.stringify(name)}`);
+  const bad = (): InvalidArgumentError => new InvalidArgumentError(`not a module name under a node's root: ${JSON.stringify(name)} (a path relative to the root, with no "..", scheme or leading "/")`);
+  if (typeof name !== 'string' || name.length === 0 || name.split('/').some((part) => part === '..') || /^[a-z]+:/i.test(name) || name.startsWith('/')) throw bad();
+  let href: string;
+  try {
+    href = new URL(name, root).href;
+  } catch {
+    throw bad();
   }
-  return new URL(name, root).href;
+  if (!href.startsWith(root) || href.length === root.length) throw bad();
+  return href;
 }
