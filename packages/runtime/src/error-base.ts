@@ -72,3 +72,18 @@ export class InvalidArgumentError extends JoerlError {
   static override readonly CODE = 'ERR_INVALID_ARGUMENT' as const;
   constructor(message: string) { super('ERR_INVALID_ARGUMENT', message); }
 }
+
+/**
+ * The standard error classes structuredClone keeps (V8's list), by `name`.
+ * Without a prototype: a name such as `toString` or `constructor` finds
+ * nothing here, not Object.prototype's function.
+ */
+export const STANDARD_ERRORS: Readonly<Record<string, ErrorConstructor | undefined>> = Object.assign(Object.create(null) as Record<string, ErrorConstructor>, {
+  Error,
+  EvalError,
+  RangeError,
+  ReferenceError,
+  SyntaxError,
+  TypeError,
+  URIError,
+});

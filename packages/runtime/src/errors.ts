@@ -3,7 +3,7 @@
 import type { Pid } from './actor/pid.js';
 
 export { type ErrorCode, InvalidArgumentError, InvalidOptionError, JoerlError } from './error-base.js';
-import { InvalidArgumentError, InvalidOptionError, JoerlError } from './error-base.js';
+import { InvalidArgumentError, InvalidOptionError, JoerlError, STANDARD_ERRORS } from './error-base.js';
 
 /**
  * The target process is not alive (it exited, or never existed). Carries the
@@ -327,11 +327,22 @@ export function toWireError(err: unknown, depth = 0): WireError {
   return { name: 'Error', message: String(err) };
 }
 
-/** Rebuilds an error from its wire form; known codes get their class back. */
+/**
+ * Rebuilds an error from its wire form: the runtime's codes get their class
+ * back, the standard subclasses (a RangeError, a TypeError) theirs by name,
+ * as in a message; any other error with a code comes back a JoerlError, and
+ * the rest a plain Error. Each keeps its name, message, stack, cause and fields.
+ */
 export function fromWireError(w: WireError): Error {
-  const err = w.code !== undefined
-    ? Object.create(classFor(w.code).prototype) as JoerlError
-    : new Error(w.message);
+  const known = w.code !== undefined ? classes[w.code] : undefined;
+  const standard = known === undefined && typeof w.name === 'string' && w.name !== 'Error' ? STANDARD_ERRORS[w.name] : undefined;
+  const err: Error = known !== undefined
+    ? Object.create(known.prototype) as Error
+    : standard !== undefined
+      ? new standard(w.message)
+      : w.code !== undefined
+        ? Object.create(JoerlError.prototype) as Error
+        : new Error(w.message);
   if (w.code !== undefined) {
     Object.defineProperty(err, 'message', { value: w.message, writable: true, configurable: true });
     (err as unknown as { code: string }).code = w.code;
@@ -349,7 +360,7 @@ export function fromWireError(w: WireError): Error {
   return err;
 }
 
-const classes: Record<string, abstract new (...args: never[]) => JoerlError> = {
+const classes: Readonly<Record<string, (abstract new (...args: never[]) => JoerlError) | undefined>> = Object.assign(Object.create(null) as object, {
   ERR_INVALID_OPTION: InvalidOptionError,
   ERR_INVALID_ARGUMENT: InvalidArgumentError,
   ERR_NO_PROC: NoProcError,
@@ -381,8 +392,4 @@ const classes: Record<string, abstract new (...args: never[]) => JoerlError> = {
   ERR_NODE_NAME_TAKEN: NodeNameTakenError,
   ERR_NODE_CONNECT: NodeConnectError,
   ERR_NOT_A_NODE: NotANodeError,
-};
-
-function classFor(code: string): abstract new (...args: never[]) => Error {
-  return classes[code] ?? JoerlError;
-}
+});

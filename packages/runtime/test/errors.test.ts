@@ -85,12 +85,31 @@ test('instanceof tells error classes apart by code, not by prototype', () => {
   assert.not.ok(({ code: 'ERR_NO_PROC' }) instanceof api.NoProcError, 'a look-alike without the brand is not one');
 });
 
-test('a foreign error crosses as a plain Error with its message and stack', () => {
+test('a standard error crosses with its class (as in a message); any other foreign error as a plain Error or a JoerlError', () => {
+  // Regression: a RangeError came back a plain Error named RangeError (instanceof RangeError false).
   const back = fromWireError(toWireError(new TypeError('nope')));
+  assert.instance(back, TypeError);
   assert.is(back.message, 'nope');
   assert.is(back.name, 'TypeError');
   assert.match(back.stack ?? '', /nope/);
+  assert.instance(fromWireError(toWireError(new RangeError('r'))), RangeError);
+  const sys = fromWireError(toWireError(Object.assign(new TypeError('bad arg'), { code: 'ERR_INVALID_ARG_TYPE' })));
+  assert.instance(sys, TypeError, "a Node error keeps its class and its code");
+  assert.is((sys as { code?: string }).code, 'ERR_INVALID_ARG_TYPE');
+  class HttpError extends Error {
+    code = 'E_HTTP';
+  }
+  const mine = fromWireError(toWireError(new HttpError('404')));
+  assert.instance(mine, api.JoerlError, 'a user class with a code');
+  assert.is(mine.name, 'Error');
   assert.is(fromWireError(toWireError('just a string')).message, 'just a string');
+  // A name or code that is a key of Object.prototype finds no class.
+  for (const key of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+    const odd = fromWireError({ name: key, message: 'm', code: key });
+    assert.instance(odd, api.JoerlError, key);
+    assert.is(odd.name, key);
+    assert.instance(fromWireError({ name: key, message: 'm' }), Error, key);
+  }
 });
 
 test("an error's cause crosses with it, a few levels deep (a cause that leads back to itself stops there)", () => {

@@ -1,21 +1,14 @@
 // Errors inside messages, carried as structuredClone carries them: a standard class, message, stack and cause.
 
 import { isNativeError } from 'node:util/types';
+import { STANDARD_ERRORS } from '../error-base.js';
 
 /**
- * The classes structuredClone keeps (V8's list). Any other `name` (a
+ * The classes structuredClone keeps (STANDARD_ERRORS). Any other `name` (a
  * subclass's own, AggregateError) arrives as a plain `Error`, and properties
  * other than message, stack and cause (`code`, `errors`...) do not travel.
  */
-const STANDARD: Record<string, ErrorConstructor> = {
-  Error,
-  EvalError,
-  RangeError,
-  ReferenceError,
-  SyntaxError,
-  TypeError,
-  URIError,
-};
+const STANDARD = STANDARD_ERRORS;
 
 /** An error on the wire: [class name, message or null, stack or null, has a cause, cause]. */
 export type ErrorWire = [name: string, message: string | null, stack: string | null, hasCause: boolean, cause: unknown];
