@@ -1,6 +1,7 @@
 // An in-memory NodeTransport: several nodes in one process share a hub (tests of node semantics), with faults on demand.
 
 import {
+  headerBytes,
   type KvBucket,
   KvConflictError,
   type KvEntry,
@@ -163,7 +164,9 @@ export class MemoryTransport implements NodeTransport {
 
   publish(subject: string, data: Uint8Array, headers?: ReadonlyMap<string, string>): void {
     if (!this.open) return;
-    if (data.length > this.maxPayload) throw new Error(`payload of ${data.length} bytes is over the maximum of ${this.maxPayload}`);
+    // As a NATS client does: data and headers together.
+    const bytes = data.length + headerBytes(headers);
+    if (bytes > this.maxPayload) throw new Error(`payload of ${bytes} bytes is over the maximum of ${this.maxPayload}`);
     this.#hub.publish(this, subject, data, headers);
   }
 

@@ -53,7 +53,7 @@ export type TransportEvent =
 
 /** The messaging under a node: subjects, request/reply, a key-value store, status events. */
 export interface NodeTransport {
-  /** The largest payload the servers accept, in bytes. */
+  /** The largest payload the servers accept, in bytes: a message's data and its headers together (see headerBytes). */
   readonly maxPayload: number;
   /** Publishes `data` on `subject`, in order with everything else this transport publishes. */
   publish(subject: string, data: Uint8Array, headers?: ReadonlyMap<string, string>): void;
@@ -89,4 +89,16 @@ export class NoRespondersError extends Error {
 /** True for a lost compare-and-set or create, from any transport. */
 export function isKvConflict(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { kvConflict?: unknown }).kvConflict === true;
+}
+
+/**
+ * The bytes `headers` add to a message against the servers' max payload,
+ * as NATS counts them: its `NATS/1.0` line, a `key: value` line each and the
+ * blank line that ends them (0: no headers).
+ */
+export function headerBytes(headers: ReadonlyMap<string, string> | undefined): number {
+  if (headers === undefined || headers.size === 0) return 0;
+  let n = 'NATS/1.0\r\n\r\n'.length;
+  for (const [k, v] of headers) n += Buffer.byteLength(k) + Buffer.byteLength(v) + 4;
+  return n;
 }

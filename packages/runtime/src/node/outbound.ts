@@ -7,7 +7,7 @@ import type { Pid } from '../actor/pid.js';
 import type { DeadLetter } from '../shard/protocol.js';
 import { InvalidArgumentError, NodeDownError } from '../errors.js';
 import { R_SEND, R_SEND_TP } from '../shard/remote-ops.js';
-import type { NodeTransport } from './node-transport.js';
+import { type NodeTransport, headerBytes } from './node-transport.js';
 import type { Peer } from './peer.js';
 import { standIn } from './stand-ins.js';
 import { type ClusterNames, F_DATA, F_HELLO, W_ARITY, W_SPAWN, isMessageOp } from './wire.js';
@@ -115,7 +115,8 @@ export class Outbound {
       this.#split(peer, ops, headers, 'serialization_error');
       return;
     }
-    if (bytes.length > this.#t.maxPayload) {
+    // (Its headers count too: a traced send just under the max with them over it was refused by the client.)
+    if (bytes.length + headerBytes(headers) > this.#t.maxPayload) {
       this.#split(peer, ops, headers, 'write_failed');
       return;
     }
