@@ -67,7 +67,7 @@ export class Inbound {
           if (o[i] !== R_UNLINK) this.#node.answerNoProc(peer, o[i] as number, to, from, o[i + 3] as number);
           return;
         }
-        if (o[i] === R_MONITOR) router.sig(OP_MONITOR, from, to, this.#refs.inbound(peer.id, o[i + 3] as number));
+        if (o[i] === R_MONITOR) router.sig(OP_MONITOR, from, to, this.#refs.inbound(peer.id, o[i + 3] as number, to.shard));
         else router.sig(o[i] === R_LINK ? OP_LINK : OP_UNLINK, from, to);
         return;
       }

@@ -133,6 +133,7 @@ export class NodeService {
     rt.state.hooks.nodeRequest = (kind, arg, _thread, done) => requests.handle(kind, arg, done);
     rt.state.hooks.shardDown = (shard, below) => {
       this.#unread.threadDied(shard);
+      this.#refs.dropTarget(shard);
       for (const p of this.#conns.peers.values()) if (p.state !== 'down') this.#conns.push(p, W_SHARD_DOWN, shard, below, null, null, null);
     };
     // Read before enter, which forgets it once our entry has taken over the dead node's.

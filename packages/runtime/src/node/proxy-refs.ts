@@ -8,25 +8,44 @@
 export class ProxyRefs {
   /** node -> (their ref -> our ref) */
   readonly #byRemote = new Map<number, Map<number, number>>();
-  /** our ref -> [node, their ref] */
-  readonly #byLocal = new Map<number, [number, number]>();
+  /** our ref -> [node, their ref, the thread of ours the monitored process lives on (-1: not known yet)] */
+  readonly #byLocal = new Map<number, [number, number, number]>();
   readonly #mint: () => number;
 
   constructor(mint: () => number) {
     this.#mint = mint;
   }
 
-  /** Our ref for `node`'s monitor `ref` (minted on first sight). */
-  inbound(node: number, ref: number): number {
+  /** Our ref for `node`'s monitor `ref` on a process of our thread `thread` (minted on first sight; -1: placed later, see `placed`). */
+  inbound(node: number, ref: number, thread: number): number {
     let m = this.#byRemote.get(node);
     if (m === undefined) this.#byRemote.set(node, (m = new Map()));
     let local = m.get(ref);
     if (local === undefined) {
       local = this.#mint();
       m.set(ref, local);
-      this.#byLocal.set(local, [node, ref]);
+      this.#byLocal.set(local, [node, ref, thread]);
     }
     return local;
+  }
+
+  /** The process monitored under our ref `local` (a spawn's, minted before it had a thread) lives on our thread `thread`. */
+  placed(local: number, thread: number): void {
+    const e = this.#byLocal.get(local);
+    if (e !== undefined) e[2] = thread;
+  }
+
+  /**
+   * Our thread `thread` died: no DOWN will come from its processes to
+   * translate their monitors' refs and end them (the watchers fire theirs
+   * on W_SHARD_DOWN and send no demonitor), so they end here.
+   */
+  dropTarget(thread: number): void {
+    for (const [local, e] of this.#byLocal) {
+      if (e[2] !== thread) continue;
+      this.#byLocal.delete(local);
+      this.#byRemote.get(e[0])?.delete(e[1]);
+    }
   }
 
   /** Our ref for `node`'s monitor `ref`, forgotten (its demonitor). */

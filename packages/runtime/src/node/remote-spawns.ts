@@ -108,11 +108,18 @@ export class RemoteSpawns {
       return;
     }
     const parent = spec.parent as Pid;
-    const birth: RemoteBirth = { parent, replied: (pid, err) => reply(pid, err ?? null) };
+    const birth: RemoteBirth = {
+      parent,
+      replied: (pid, err) => {
+        // Its monitor's ref now names the thread it lives on (ended with that thread, ProxyRefs.dropTarget).
+        if (pid !== null && birth.ref !== undefined) this.#refs.placed(birth.ref, pid.shard);
+        reply(pid, err ?? null);
+      },
+    };
     if (spec.mode === 'link') birth.link = parent;
     if (spec.mode === 'monitor') {
       birth.monitor = parent;
-      birth.ref = this.#refs.inbound(peer.id, spec.ref!);
+      birth.ref = this.#refs.inbound(peer.id, spec.ref!, -1);
     }
     const opts: Record<string, unknown> = { export: spec.export, shard: spec.shard ?? 'round-robin' };
     if (spec.name !== undefined) opts.name = spec.name;
