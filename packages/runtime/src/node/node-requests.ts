@@ -65,7 +65,10 @@ export class NodeRequests {
           done(true, null);
           return;
         }
-        if (this.#conns.byName(name)?.state === 'up') this.#watchers.add(name, watcher);
+        // A node we are connecting to (it just joined, or its connection is being made again) is watched as
+        // one that is up: its nodedown comes if that connection fails, as OTP's monitor_node connects first.
+        // Only a node we know nothing of, or that is down, is down at once.
+        if (this.#conns.byName(name) !== undefined) this.#watchers.add(name, watcher);
         else this.#rt.delivery.sendQuiet(watcher, { type: 'nodedown', node: name });
         done(true, null);
         return;
