@@ -29,7 +29,8 @@ export class GlobalNames {
   readonly #cache = new Map<string, Entry>();
   /** A main-thread process that monitors the holders of our names: their DOWN frees the name. */
   #watcher: Proc | null = null;
-  readonly #byRef = new Map<number, string>();
+  /** The names our processes hold, by the ref of the monitor on their holder. */
+  readonly #byRef = new Map<number, { name: string; pid: Pid }>();
   #watch: Stoppable | null = null;
   /** Set by stop: frees that failed are not tried again. */
   #stopped = false;
@@ -47,10 +48,10 @@ export class GlobalNames {
       else this.#cache.set(name, { pid: Pid.parse(untext.decode(e.value)), revision: e.revision });
     });
     this.#watcher = downWatcher(this.#rt, (m) => {
-      const name = this.#byRef.get(m.ref);
-      if (name === undefined) return;
+      const held = this.#byRef.get(m.ref);
+      if (held === undefined) return;
       this.#byRef.delete(m.ref);
-      this.#freeSoon(name, m.pid);
+      this.#freeSoon(held.name, m.pid);
     });
   }
 
@@ -92,7 +93,7 @@ export class GlobalNames {
     if (r < 0) throw new NoProcError(pid.toString());
     // Watched first: if it dies before the name is written, the DOWN frees the name right after.
     const ref = rt.monitor(this.#watcher!, pid);
-    this.#byRef.set(ref, name);
+    this.#byRef.set(ref, { name, pid });
     let revision: number;
     try {
       revision = await this.#kv.create(keyOf(name), text.encode(pid.toString()));
@@ -123,8 +124,8 @@ export class GlobalNames {
       throw err;
     }
     this.#cache.delete(name);
-    for (const [ref, n] of this.#byRef) {
-      if (n !== name) continue;
+    for (const [ref, held] of this.#byRef) {
+      if (held.name !== name) continue;
       this.#byRef.delete(ref);
       this.#rt.demonitor(this.#watcher!, ref);
     }
@@ -177,6 +178,63 @@ export class GlobalNames {
     this.purgeNode(id, fromStore).catch(() => {
       setTimeout(() => this.purgeSoon(id, fromStore, gone), FREE_RETRY_MS).unref();
     });
+  }
+
+  /**
+   * We are back in the cluster after it found us dead (NodeService#rejoin):
+   * every name a live process of ours still holds is written again where the
+   * survivors freed it, as OTP's `global` syncs its tables when a node comes
+   * back. A name that is still ours gets a new revision, so that a survivor's
+   * free still on its way (made at the old one) finds a conflict and leaves
+   * it. A name another process took meanwhile stays with that process: ours
+   * no longer holds it, and a process warning (JOERL_GLOBAL_NAME_LOST) says
+   * so. A store that fails to answer is asked again every FREE_RETRY_MS.
+   */
+  reclaim(): void {
+    for (const [ref, held] of this.#byRef) this.#reclaimSoon(ref, held.name, held.pid);
+  }
+
+  #reclaimSoon(ref: number, name: string, pid: Pid): void {
+    this.#reclaim(ref, name, pid).catch(() => {
+      if (!this.#stopped) setTimeout(() => this.#reclaimSoon(ref, name, pid), FREE_RETRY_MS).unref();
+    });
+  }
+
+  async #reclaim(ref: number, name: string, pid: Pid): Promise<void> {
+    const key = keyOf(name);
+    const value = text.encode(pid.toString());
+    // A few rounds: each write that lost a race (a survivor's free, another node's register) reads again.
+    for (let round = 0; round < 8; round++) {
+      // Its holder exited, or the name was unregistered, meanwhile: nothing to take back.
+      if (this.#stopped || this.#byRef.get(ref)?.pid !== pid) return;
+      const e = await this.#kv.get(key);
+      try {
+        if (e === null || e.value === null) {
+          this.#cache.set(name, { pid, revision: await this.#kv.create(key, value) });
+          return;
+        }
+        const holder = Pid.parse(untext.decode(e.value));
+        if (!holder.equals(pid)) {
+          this.#lost(ref, name, pid, holder);
+          return;
+        }
+        this.#cache.set(name, { pid, revision: await this.#kv.update(key, value, e.revision) });
+        return;
+      } catch (err) {
+        if (!isKvConflict(err)) throw err;
+      }
+    }
+    throw new Error(`global name ${name}: the store kept changing under us`);
+  }
+
+  /** `name`, which our `pid` held, was taken by `holder` while we were away: ours lets it go, and says so. */
+  #lost(ref: number, name: string, pid: Pid, holder: Pid): void {
+    this.#byRef.delete(ref);
+    this.#rt.demonitor(this.#watcher!, ref);
+    process.emitWarning(
+      `global name ${JSON.stringify(name)} of ${pid} was freed while this node was cut off from the cluster, and ${holder} took it meanwhile: ${pid} no longer holds it (it runs on)`,
+      { code: 'JOERL_GLOBAL_NAME_LOST' },
+    );
   }
 
   /** Every global name known here with its holder. */

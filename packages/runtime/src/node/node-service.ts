@@ -280,8 +280,13 @@ export class NodeService {
   #rejoin(): void {
     this.#members.reenter().then(
       (ok) => {
-        if (!ok) this.#outOfCluster(null);
-        else for (const p of this.#conns.peers.values()) if (p.member && p.state === 'down') this.#conns.connect(p);
+        if (!ok) {
+          this.#outOfCluster(null);
+          return;
+        }
+        // The names our processes still hold, which the survivors freed (GlobalNames.reclaim).
+        this.#global?.reclaim();
+        for (const p of this.#conns.peers.values()) if (p.member && p.state === 'down') this.#conns.connect(p);
       },
       () => {
         if (!this.#leaving && !this.#ousted) setTimeout(() => this.#rejoin(), REJOIN_RETRY_MS).unref();

@@ -1,0 +1,138 @@
+// Global names across a partition: the survivors free a node's names; when it comes back, the names its live processes hold are its again.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { type ActorSystem, MemoryHub, type MemoryTransport, type Pid } from '@joerl/runtime';
+import { EVENT_TIMEOUT_MS } from '../helpers.ts';
+import { memoryNode, nextEvent, connected } from './helpers.ts';
+
+const test = suite('nodes: global names after a partition');
+
+type Bucket = Awaited<ReturnType<MemoryTransport['kv']>>;
+
+/** Wraps `t`'s names bucket: every call but watch waits while the gate is shut; `deleted` resolves at the first delete of `key` that went through. */
+function namesOf(t: MemoryTransport, key: string) {
+  let open: Promise<void> = Promise.resolve();
+  let release = (): void => {};
+  let onDelete!: () => void;
+  const deleted = new Promise<void>((resolve) => (onDelete = resolve));
+  const kv = t.kv.bind(t);
+  t.kv = async (bucket: string) => {
+    const b = await kv(bucket);
+    if (!bucket.endsWith('_names')) return b;
+    const gated = <T>(f: () => Promise<T>): Promise<T> => open.then(f);
+    const wrapped: Bucket = {
+      get: (k) => gated(() => b.get(k)),
+      create: (k, v) => gated(() => b.create(k, v)),
+      update: (k, v, r) => gated(() => b.update(k, v, r)),
+      list: (p) => gated(() => b.list(p)),
+      watch: (p, on) => b.watch(p, on),
+      delete: (k, r) =>
+        gated(async () => {
+          await b.delete(k, r);
+          if (k === key) onDelete();
+        }),
+    };
+    return wrapped;
+  };
+  return {
+    deleted,
+    shut: () => void (open = new Promise<void>((resolve) => (release = resolve))),
+    open: () => release(),
+  };
+}
+
+/** Node a and node b on one hub, b's names bucket gated and a's telling when it freed `g`. */
+async function pair() {
+  const hub = new MemoryHub();
+  const ta = hub.connect('joerl:test:a');
+  const tb = hub.connect('joerl:test:b');
+  const key = `g.${Buffer.from('g').toString('base64url')}`;
+  const atA = namesOf(ta, key);
+  const atB = namesOf(tb, key);
+  const a = await memoryNode(hub, 'a', { transport: ta });
+  const b = await memoryNode(hub, 'b', { transport: tb });
+  await connected(a, 'b');
+  return { hub, ta, tb, a, b, atA, atB };
+}
+
+/**
+ * Cuts a from b until a has found b dead: it removed b's entry (b sees that and enters again) and freed b's
+ * name `g`. b's names store waits meanwhile, until the heal: in the hub the store is never cut off, only the
+ * nodes from each other, and b's taking its names back must come after a freed them.
+ */
+async function partition(p: Awaited<ReturnType<typeof pair>>): Promise<void> {
+  p.atB.shut();
+  p.hub.cut(p.ta, p.tb);
+  await p.atA.deleted;
+}
+
+/** Waits until `system` sees `want` hold `name` (undefined: nobody; the watch brings it); fails after EVENT_TIMEOUT_MS. */
+async function holderBecomes(system: ActorSystem, name: string, want: Pid | undefined): Promise<void> {
+  const until = Date.now() + EVENT_TIMEOUT_MS;
+  let now: Pid | undefined;
+  while (want === undefined ? (now = await system.whereisGlobal(name)) !== undefined : !(now = await system.whereisGlobal(name))?.equals(want)) {
+    if (Date.now() > until) assert.unreachable(`${name} is held by ${now} on ${system.node!.name}, not ${want}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('a node the cluster found dead gets the names of its live processes back when it rejoins', async () => {
+  // Regression: the survivors freed them, and they never came back; the processes ran on unregistered.
+  const p = await pair();
+  try {
+    const held = p.b.inbox();
+    await p.b.registerGlobal('g', held.pid);
+    await holderBecomes(p.a, 'g', held.pid);
+    await partition(p);
+    await holderBecomes(p.a, 'g', undefined);
+    const back = nextEvent(p.a, 'nodeUp', (n: { name: string }) => n.name === 'b');
+    p.hub.heal(p.ta, p.tb);
+    p.atB.open();
+    await back;
+    await holderBecomes(p.a, 'g', held.pid);
+    await holderBecomes(p.b, 'g', held.pid);
+  } finally {
+    p.atB.open();
+    await p.b.shutdown();
+    await p.a.shutdown();
+  }
+});
+
+test('a name another process took while its node was away stays with that process; the one that came back loses it, with a warning', async () => {
+  const p = await pair();
+  const warnings: Array<{ code?: string; message: string }> = [];
+  const onWarning = (w: Error & { code?: string }): void => void warnings.push(w);
+  process.on('warning', onWarning);
+  try {
+    const held = p.b.inbox();
+    await p.b.registerGlobal('g', held.pid);
+    await holderBecomes(p.a, 'g', held.pid);
+    await partition(p);
+    const taker = p.a.inbox();
+    await p.a.registerGlobal('g', taker.pid);
+    let timer: NodeJS.Timeout | undefined;
+    let onLost = (_w: Error & { code?: string }): void => {};
+    const lost = new Promise<void>((resolve, reject) => {
+      onLost = (w) => void (w.code === 'JOERL_GLOBAL_NAME_LOST' && resolve());
+      process.on('warning', onLost);
+      timer = setTimeout(() => reject(new Error('no JOERL_GLOBAL_NAME_LOST warning')), EVENT_TIMEOUT_MS);
+    }).finally(() => {
+      clearTimeout(timer);
+      process.off('warning', onLost);
+    });
+    p.hub.heal(p.ta, p.tb);
+    p.atB.open();
+    await lost;
+    const w = warnings.find((x) => x.code === 'JOERL_GLOBAL_NAME_LOST')!;
+    assert.match(w.message, /global name "g" of .* was freed while this node was cut off/);
+    assert.ok((await p.a.whereisGlobal('g'))?.equals(taker.pid));
+    await holderBecomes(p.b, 'g', taker.pid);
+  } finally {
+    process.off('warning', onWarning);
+    p.atB.open();
+    await p.b.shutdown();
+    await p.a.shutdown();
+  }
+});
+
+test.run();
