@@ -17,7 +17,13 @@ function api(path, init = {}) {
   return fetch(`${BASE}${path}`, { ...init, headers });
 }
 
-const query = { sortBy: 'reductions', limit: '100', shard: '', q: '' };
+// Rows per page: the observer's `limit` option, as the rows menu's choice (added to it when it is not one of its own).
+const LIMIT = meta('joerl-observer-limit');
+const query = { sortBy: 'reductions', limit: LIMIT, shard: '', q: '' };
+if (![...$('limit').options].some((o) => o.value === LIMIT)) {
+  $('limit').append(Object.assign(document.createElement('option'), { value: LIMIT, textContent: `${LIMIT} rows` }));
+}
+$('limit').value = LIMIT;
 const log = []; // { at, kind, text }, newest last
 const seen = new Set(); // server events already in the log
 

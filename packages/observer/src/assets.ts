@@ -22,9 +22,13 @@ export class Assets {
   readonly #page: string;
   readonly #files = new Map<string, Buffer>();
 
-  constructor(token: string, base: string) {
-    // The token is base64url and the base a fixed path: neither can break out of the attribute they land in.
-    this.#page = readFileSync(new URL('index.html', ASSETS), 'utf8').replaceAll('__OBSERVER_TOKEN__', token).replaceAll('__OBSERVER_BASE__', base);
+  /** `limit`: the rows a page asks for first (the observer's option). */
+  constructor(token: string, base: string, limit: number) {
+    // The token is base64url, the base a fixed path and the limit an integer: none can break out of the attribute it lands in.
+    this.#page = readFileSync(new URL('index.html', ASSETS), 'utf8')
+      .replaceAll('__OBSERVER_TOKEN__', token)
+      .replaceAll('__OBSERVER_BASE__', base)
+      .replaceAll('__OBSERVER_LIMIT__', String(Math.trunc(limit)));
     for (const f of ASSET_FILES) this.#files.set(f, readFileSync(new URL(f, ASSETS)));
   }
 

@@ -51,7 +51,7 @@ export class Observer {
     const snapshots = new Snapshots(system, this.#journal, answerMs, o.actions);
     this.#streams = new Streams(snapshots, o.intervalMs, o.maxClients);
     const processes = new ProcessActions(system, answerMs);
-    const assets = new Assets(guard.token, OBSERVER_PATH);
+    const assets = new Assets(guard.token, OBSERVER_PATH, o.limit);
 
     type Handler = (req: IncomingMessage, res: ServerResponse, params: URLSearchParams) => void | Promise<void>;
     const methodsOf = new Map<string, readonly string[]>();

@@ -156,12 +156,18 @@ if (chromiumPath === undefined && process.env.CI) {
       const [a, b] = [await spawn('a'), await spawn('b')];
       const downA = inbox.monitor(a);
       const downB = inbox.monitor(b);
-      const observer = await serveObserver(system, { port: 0, intervalMs: 250 });
+      // A limit the rows menu does not offer: the page asks for it, and the menu shows it (regression: always 100).
+      const observer = await serveObserver(system, { port: 0, intervalMs: 250, limit: 7 });
       const page = await browser.newPage();
       page.setDefaultTimeout(20_000);
       const posts: string[] = [];
+      const streams: string[] = [];
       page.on('request', (r) => void (r.method() === 'POST' && posts.push(`${new URL(r.url()).pathname} ${r.postData()}`)));
+      page.on('request', (r) => void (new URL(r.url()).pathname.endsWith('/events') && streams.push(new URL(r.url()).searchParams.get('limit') ?? '')));
       await page.goto(observer.url);
+      await page.waitForSelector(`tr[data-pid="${String(a)}"]`);
+      assert.is(await page.$eval('#limit', (el) => (el as unknown as { value: string }).value), '7');
+      assert.equal([...new Set(streams)], ['7']);
       const open = async (pid: Pid) => {
         await page.click(`tr[data-pid="${String(pid)}"]`);
         await page.waitForSelector(`.drawer h2:text("Process ${String(pid)}")`);
