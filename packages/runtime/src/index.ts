@@ -45,7 +45,7 @@ export type {
 export { Pid, isPid } from './actor/pid.js';
 export { NOOP_PROBE } from './actor/probe.js';
 export type { BehaviourProbe } from './actor/probe.js';
-export { formatReason, isNormalReason, reasonKind } from './actor/exit-reason.js';
+export { NOPROC, formatReason, isNoProc, isNormalReason, reasonKind } from './actor/exit-reason.js';
 export type { CustomReason, ExitReason, ExitReasonInput, ExitReasonKind, PanicReason } from './actor/exit-reason.js';
 export { isCallMessage, isCastMessage, isDownMessage, isExitMessage, isNodeDownMessage } from './actor/messages.js';
 export type { CallMessage, CastMessage, DownMessage, ExitMessage, From, MonitorRef, NodeDownMessage, SystemMessage } from './actor/messages.js';

@@ -88,3 +88,8 @@ function safeString(value: unknown): string {
 
 /** The exit reason for links and monitors to a process that does not exist. */
 export const NOPROC: ExitReason = { kind: 'custom', value: 'noproc' };
+
+/** True for {@link NOPROC} (also after it crossed threads): a DOWN, an EXIT or a `join` of a process that did not exist. */
+export function isNoProc(reason: unknown): boolean {
+  return typeof reason === 'object' && reason !== null && (reason as { kind?: unknown }).kind === 'custom' && (reason as { value?: unknown }).value === 'noproc';
+}

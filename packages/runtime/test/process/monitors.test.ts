@@ -1,7 +1,7 @@
 // Monitors: exactly one DOWN with the exit reason; the watcher survives; demonitor stops it.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ActorSystem, type Inbox, Pid, isDownMessage } from '@joerl/runtime';
+import { ActorSystem, type Inbox, NOPROC, Pid, isDownMessage, isNoProc } from '@joerl/runtime';
 import { PLACEMENTS, assertNoneQueued, expect, expectReport, probe, type Report } from '../helpers.ts';
 
 const test = suite('monitors');
@@ -93,6 +93,9 @@ test('a link or monitor to a pid no thread hosts gets noproc, and join settles',
   const got = await expect<Report>(inbox, (m) => m?.event === 'got' && m.tag === 'nowhere-linker' && (m.msg as any)?.type === 'EXIT', 'the noproc EXIT');
   assert.equal((got.msg as any).reason, { kind: 'custom', value: 'noproc' });
   assert.ok((got.msg as any).from.equals(nowhere));
+  // The exported test, as isNoConnection for noconnection: true for the reason that crossed threads, false for others.
+  assert.ok(isNoProc((got.msg as any).reason) && isNoProc(NOPROC));
+  assert.not.ok(isNoProc('noproc') || isNoProc({ kind: 'custom', value: 'noconnection' }) || isNoProc(null));
 });
 
 for (const { label, a, b } of PLACEMENTS) {
