@@ -257,9 +257,12 @@ export class ActorCtx implements ActorContext<unknown> {
     const p = this.#p;
     const self = p.pid;
     // An owner whose exit began ended the job (Offload.ownerExited): its answer has nobody to go to,
-    // and as a message to a dead pid it would be a dead letter for a send nobody made.
+    // and as a message to a dead pid it would be a dead letter for a send nobody made. So has an answer
+    // whose owner died after the job ended, before this callback ran (both in one chunk of answers).
     this.#h.offload(module, input, opts?.export, undefined, p).then(
-      (value) => this.#h.sendQuiet(self, { type: 'OFFLOAD', tag, ok: true, value }),
+      (value) => {
+        if (p.status < S_EXITING) this.#h.sendQuiet(self, { type: 'OFFLOAD', tag, ok: true, value });
+      },
       (err: unknown) => {
         if (p.status < S_EXITING) this.#h.sendQuiet(self, { type: 'OFFLOAD', tag, ok: false, error: toWireError(err) });
       },

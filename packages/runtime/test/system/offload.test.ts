@@ -67,6 +67,30 @@ test("an offloadMessage job whose owner exits ends quietly: no OFFLOAD message t
   }
 });
 
+test("an offloadMessage answer that comes with its owner's death is no dead letter either (the owner died after the job ended)", async () => {
+  // Regression: the answer's callback ran after the owner had died in the same chunk, and sent to the dead pid.
+  const dead: any[] = [];
+  const onDead = (dl: any) => dead.push(dl);
+  system.on('deadLetter', onDead);
+  try {
+    for (let i = 0; i < 5; i++) {
+      const racer = await system.spawn(new URL('../fixtures/offload-race.actor.ts', import.meta.url), { jobs: JOBS.href, report: inbox.pid }, { shard: 2 });
+      system.send(racer, { kind: 'warm' });
+      await expect(inbox, (m) => m === 'warm', 'the warm-up');
+      const ref = inbox.monitor(racer);
+      system.send(racer, { kind: 'go' });
+      await expect<any>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'DOWN of the racer');
+    }
+    // A dead letter for an answer would be on shard 2's ring ahead of this pong.
+    const neighbour = await probe(system, inbox, 2, { tag: 'race-neighbour' });
+    system.send(neighbour, { op: 'ping' });
+    await expectReport(inbox, 'pong', 'race-neighbour');
+    assert.equal(dead.map((d) => d.message), [], 'dead letters');
+  } finally {
+    system.off('deadLetter', onDead);
+  }
+});
+
 test('a system.offload job still running at shutdown rejects with ERR_SYSTEM_STOPPED (the pool ended, not the job)', async () => {
   const own = await ActorSystem.start({ threads: 1, offload: { threads: 1 } });
   const job = own.offload(JOBS, { ms: 30_000 }, { export: 'sleep' }).then(
