@@ -1,6 +1,6 @@
 // The two ways a message leaves its sender: for a receiver on this thread, or for the wire to another thread.
 
-import { movesPending } from './move.js';
+import { isMarked, movesPending } from './move.js';
 import { copy, snapshot } from './snapshot.js';
 import { BIG, REWRITE, SHARED, analyze, analyzeAs, flat, refuseShared } from './values.js';
 
@@ -36,10 +36,34 @@ export function forLocal(msg: unknown, checked: boolean): unknown {
   let flags: number;
   try {
     flags = analyze(msg, false);
-  } catch {
-    return msg; // unchecked in-shard: only the moves matter here
+  } catch (err) {
+    // Unchecked in-shard, only the moves matter here: a message that could not cross threads (a function
+    // in it, a class instance) goes as it is, unless it moves a buffer. That one cannot be taken from the
+    // sender without a copy of the whole message, which this message has none of: refused, as it is with
+    // checkLocalSends (the mark stays, as after any refused send). Handed over as it was, the buffer kept
+    // its mark, and the next send that carried it detached it under this receiver.
+    if (carriesMark(msg, new Set(), 0)) throw err;
+    return msg;
   }
   return (flags & REWRITE) !== 0 ? copy(msg, false) : msg;
+}
+
+/** True if `v` holds a buffer marked by move(), at any depth (a walk that skips what analyze refuses, getters unread). */
+function carriesMark(v: unknown, seen: Set<object>, depth: number): boolean {
+  if (typeof v !== 'object' || v === null || depth > 1000 || seen.has(v)) return false;
+  seen.add(v);
+  if (v instanceof ArrayBuffer) return isMarked(v);
+  if (ArrayBuffer.isView(v)) return v.buffer instanceof ArrayBuffer && isMarked(v.buffer);
+  if (v instanceof Map) {
+    for (const [k, x] of v) if (carriesMark(k, seen, depth + 1) || carriesMark(x, seen, depth + 1)) return true;
+    return false;
+  }
+  if (v instanceof Set) {
+    for (const x of v) if (carriesMark(x, seen, depth + 1)) return true;
+    return false;
+  }
+  for (const d of Object.values(Object.getOwnPropertyDescriptors(v))) if ('value' in d && carriesMark(d.value, seen, depth + 1)) return true;
+  return false;
 }
 
 /**

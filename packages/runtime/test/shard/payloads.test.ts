@@ -72,6 +72,28 @@ for (const checkLocalSends of [true, false]) {
     }));
 }
 
+test('in production, an in-shard message that moves a buffer and holds what cannot cross (a function) is refused as with checkLocalSends; one without a move still goes as it is', () =>
+  withSystem({ threads: 1, checkLocalSends: false }, async (system) => {
+    // Regression: it was handed over as it was, the buffer neither detached nor unmarked, and the next send
+    // that carried the buffer detached it under the first receiver.
+    const inbox = system.inbox();
+    const u = new Uint8Array(4096);
+    u[0] = 7;
+    assert.throws(() => system.send(inbox.pid, { a: move(u), f: () => 1 }), (e: { code?: string }) => e.code === 'ERR_UNENCODABLE');
+    assert.is(u.byteLength, 4096, 'not detached');
+    // With another buffer marked and unsent, a message with a function but no move goes as it is.
+    const other = move(new Uint8Array(8));
+    const f = (): number => 2;
+    system.send(inbox.pid, { f });
+    assert.is(((await inbox.receive()) as { f: unknown }).f, f);
+    // u kept its mark, as after any refused send: the next send that carries it moves it.
+    system.send(inbox.pid, { a: u });
+    const r = (await inbox.receive()) as { a: Uint8Array };
+    assert.is(u.byteLength, 0, 'moved by the next send');
+    assert.is(r.a[0], 7);
+    assert.is(other.byteLength, 8);
+  }));
+
 // Regression: a buffer the runtime made for an in-shard receiver (a large copy under
 // checkLocalSends, or the buffer a move detached into) stayed marked as the runtime's own, so
 // when the receiver passed it on to another thread it was transferred, not copied: detached
