@@ -72,7 +72,7 @@ export class Observer {
           }
         },
         // Every common method reaches us, so that a wrong one gets our JSON 405 (the server's own has no body).
-        { methods: ANY_METHOD },
+        { methods: ANY_METHOD, checksHost: true },
       );
     };
     const refuseMethod = (req: IncomingMessage, res: ServerResponse, path: string, methods: readonly string[]) => {
@@ -101,7 +101,7 @@ export class Observer {
       const methods = miss.status === 405 ? methodsOf.get(miss.path) : undefined;
       if (methods !== undefined) return refuseMethod(req, res, miss.path, methods);
       sendError(res, 404, 'ERR_NOT_FOUND', `no observer endpoint at ${miss.path}: see the observer README for its endpoints`);
-    });
+    }, { checksHost: true });
   }
 
   /** Pages connected to the live feed right now. */

@@ -11,6 +11,16 @@ export interface EndpointOptions {
   port?: number;
   /** Default '127.0.0.1'. */
   host?: string;
+  /**
+   * Bound to a loopback address, the endpoint answers only requests whose
+   * `Host` is a loopback name (`localhost`, `127.x.x.x`, `[::1]`, any
+   * port), so that a web page cannot read it through DNS rebinding (a name
+   * of theirs that resolves to 127.0.0.1). Names it is also reached by (a
+   * proxy in front of it): `'metrics.internal'` (any port) or
+   * `'metrics.internal:8080'`. Bound to another address, any Host is
+   * answered (scrapers use whatever name reaches it).
+   */
+  allowedHosts?: readonly string[];
 }
 
 /** Handles one request for its path (a GET or HEAD unless the route says otherwise). */
@@ -20,6 +30,8 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void |
 export interface RouteOptions {
   /** The methods it answers (default GET and HEAD); any other gets 405 with an `Allow` header. */
   methods?: readonly string[];
+  /** The handler checks the request's Host itself (the observer's, with its own allowedHosts): the server's check is skipped. */
+  checksHost?: boolean;
 }
 
 /** Why no route took a request: no route for its path (404), or its route does not answer its method (405, `allow` lists those it does). */
@@ -34,7 +46,7 @@ export type FallbackHandler = (req: IncomingMessage, res: ServerResponse, miss: 
 
 const GET_HEAD: readonly string[] = ['GET', 'HEAD'];
 
-export function checkEndpoint(o: EndpointOptions | undefined): { port: number; host: string } {
+export function checkEndpoint(o: EndpointOptions | undefined): { port: number; host: string; allowedHosts: readonly string[] } {
   // A bare port (`serveMetrics(9091)`) has no `.port`: it would listen on 9090 without a word.
   if (o !== undefined && (typeof o !== 'object' || o === null)) {
     throw new TelemetryOptionError(`the metrics endpoint takes options like { port: 9091, host: '127.0.0.1' } (or none), got ${typeof o === 'string' ? JSON.stringify(o) : String(o)}`);
@@ -45,7 +57,21 @@ export function checkEndpoint(o: EndpointOptions | undefined): { port: number; h
     throw new TelemetryOptionError(`the metrics port must be an integer from 0 to 65535 (0: any free port), got ${String(port)}`);
   }
   if (typeof host !== 'string' || host.length === 0) throw new TelemetryOptionError(`the metrics host must be a non-empty string, got ${String(host)}`);
-  return { port, host };
+  const allowedHosts = o?.allowedHosts ?? [];
+  if (!Array.isArray(allowedHosts) || allowedHosts.some((h) => typeof h !== 'string' || h.length === 0 || /[\s/]/.test(h))) {
+    throw new TelemetryOptionError(`the metrics allowedHosts must be a list of host names, with or without a port (['metrics.internal', 'proxy:8080']), got ${JSON.stringify(allowedHosts)}`);
+  }
+  return { port, host, allowedHosts: allowedHosts.map((h) => h.toLowerCase()) };
+}
+
+/** The host name of a Host value `host[:port]`, lower case (an IPv6 address keeps its brackets). */
+function hostName(h: string): string {
+  return h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : h.split(':')[0]!;
+}
+
+/** A loopback name or address: `localhost`, 127.0.0.0/8, `[::1]` (or `::1`, as a bound address reads). */
+function isLoopback(name: string): boolean {
+  return name === 'localhost' || name === '[::1]' || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
 }
 
 /**
@@ -61,8 +87,11 @@ function pathOf(target: string): string {
 
 /** A running endpoint. `close()` it (the system does on shutdown). */
 export class TelemetryServer {
-  private readonly routes = new Map<string, { handler: RouteHandler; methods: readonly string[] }>();
-  private readonly fallbacks = new Map<string, FallbackHandler>();
+  private readonly routes = new Map<string, { handler: RouteHandler; methods: readonly string[]; checksHost: boolean }>();
+  private readonly fallbacks = new Map<string, { handler: FallbackHandler; checksHost: boolean }>();
+  /** Bound to a loopback address: only loopback names (and allowedHosts) may be its Host (see EndpointOptions.allowedHosts). */
+  private loopbackOnly = false;
+  private allowedHosts: ReadonlySet<string> = new Set();
   /** Where it listens, read once listening: a closed node server's address() is null, and url and port must still answer. */
   private bound!: AddressInfo;
   private isClosed = false;
@@ -70,7 +99,7 @@ export class TelemetryServer {
 
   /** Starts listening; `/metrics` serves `registry` as Prometheus text 0.0.4. */
   static async listen(registry: Registry, options?: EndpointOptions): Promise<TelemetryServer> {
-    const { port, host } = checkEndpoint(options);
+    const { port, host, allowedHosts } = checkEndpoint(options);
     let self: TelemetryServer;
     const server = createServer((req, res) => void self.dispatch(req, res));
     self = new TelemetryServer(server);
@@ -87,6 +116,8 @@ export class TelemetryServer {
       });
     });
     self.bound = server.address() as AddressInfo;
+    self.loopbackOnly = isLoopback(self.bound.address);
+    self.allowedHosts = new Set(allowedHosts);
     // Once listening, an error is a failed accept (EMFILE: out of file descriptors): with no listener it would be an
     // uncaught exception that kills the process, for a scrape. Reported instead, once per code (accept fails again and again).
     const warned = new Set<string>();
@@ -105,7 +136,7 @@ export class TelemetryServer {
     if (!Array.isArray(methods) || methods.length === 0 || methods.some((m) => typeof m !== 'string' || m !== m.toUpperCase() || m === '')) {
       throw new TelemetryOptionError(`route methods must be a non-empty list of upper-case method names, got ${JSON.stringify(methods)}`);
     }
-    this.routes.set(path, { handler, methods: [...methods] });
+    this.routes.set(path, { handler, methods: [...methods], checksHost: options?.checksHost === true });
   }
 
   /** Removes the handler for `path`; true if there was one. */
@@ -120,11 +151,11 @@ export class TelemetryServer {
    * its own format and behind its own checks, instead of the server's plain
    * text (which lists every route). The longest matching prefix wins.
    */
-  fallback(prefix: string, handler: FallbackHandler): void {
+  fallback(prefix: string, handler: FallbackHandler, options?: { checksHost?: boolean }): void {
     if (typeof prefix !== 'string' || !prefix.startsWith('/') || !prefix.endsWith('/')) {
       throw new TelemetryOptionError(`a fallback prefix must start and end with '/', got ${JSON.stringify(prefix)}`);
     }
-    this.fallbacks.set(prefix, handler);
+    this.fallbacks.set(prefix, { handler, checksHost: options?.checksHost === true });
   }
 
   /** Removes the fallback for `prefix`; true if there was one. */
@@ -159,10 +190,16 @@ export class TelemetryServer {
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = pathOf(req.url ?? '/');
     const route = this.routes.get(path);
-    if (route !== undefined && route.methods.includes(req.method ?? '')) return this.run(res, () => route.handler(req, res));
+    const takes = route !== undefined && route.methods.includes(req.method ?? '');
+    const fallback = takes ? undefined : this.fallbackOf(path);
+    if (!(takes ? route!.checksHost : fallback?.checksHost === true) && !this.hostAllowed(req.headers.host)) {
+      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+      res.end(`Host ${JSON.stringify(req.headers.host)} is not a loopback name, and this endpoint is bound to ${this.bound.address}: reach it as localhost or 127.0.0.1, or list the name in the endpoint's allowedHosts\n`);
+      return;
+    }
+    if (takes) return this.run(res, () => route!.handler(req, res));
     const miss: RouteMiss = route === undefined ? { status: 404, path, allow: [] } : { status: 405, path, allow: route.methods };
-    const fallback = this.fallbackOf(path);
-    if (fallback !== undefined) return this.run(res, () => fallback(req, res, miss));
+    if (fallback !== undefined) return this.run(res, () => fallback.handler(req, res, miss));
     if (route === undefined) {
       // (The path is echoed as plain text, which no browser may take for HTML: nosniff.)
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
@@ -173,8 +210,21 @@ export class TelemetryServer {
     res.end();
   }
 
-  /** The handler of the longest fallback prefix `path` is under. */
-  private fallbackOf(path: string): FallbackHandler | undefined {
+  /**
+   * May a request with this Host be answered? Always, unless bound to a
+   * loopback address; then a loopback name (any port: a tunnel changes it)
+   * or one of allowedHosts. A request without Host (HTTP/1.0) is no
+   * browser's.
+   */
+  private hostAllowed(host: string | undefined): boolean {
+    if (!this.loopbackOnly || host === undefined) return true;
+    const h = host.toLowerCase();
+    const name = hostName(h);
+    return isLoopback(name) || this.allowedHosts.has(name) || this.allowedHosts.has(h);
+  }
+
+  /** The longest fallback prefix `path` is under, with its handler. */
+  private fallbackOf(path: string): { handler: FallbackHandler; checksHost: boolean } | undefined {
     let best: string | undefined;
     for (const prefix of this.fallbacks.keys()) if (path.startsWith(prefix) && (best === undefined || prefix.length > best.length)) best = prefix;
     return best === undefined ? undefined : this.fallbacks.get(best);

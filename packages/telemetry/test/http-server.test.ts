@@ -73,7 +73,7 @@ test('endpoint options that are not an object (a bare port) are refused with ERR
   for (const bad of [9091, null, '9091']) {
     assert.throws(() => checkEndpoint(bad as never), (e: Error & { code?: string }) => e.code === 'ERR_INVALID_OPTION' && /takes options like \{ port: 9091/.test(e.message), String(bad));
   }
-  assert.equal(checkEndpoint(undefined), { port: 9090, host: '127.0.0.1' });
+  assert.equal(checkEndpoint(undefined), { port: 9090, host: '127.0.0.1', allowedHosts: [] });
 });
 
 /** Sends `head` (a request line and headers) on a raw socket; resolves with the status line of the answer. */
@@ -100,6 +100,29 @@ test('an absolute-form request target (RFC 7230 5.3.2) is served by its path', (
     assert.is(await rawStatus(server, `GET http://${host}/metrics?x=1 HTTP/1.1\r\nHost: ${host}\r\n\r\n`), 'HTTP/1.1 200 OK');
     assert.is(await rawStatus(server, `GET //metrics HTTP/1.1\r\nHost: ${host}\r\n\r\n`), 'HTTP/1.1 404 Not Found', 'an origin-form path is not a URL');
   }));
+
+test('bound to 127.0.0.1, only a loopback Host (or one of allowedHosts) is answered: no DNS rebinding; a route that checks Host itself is left to it', async () => {
+  // Regression: any Host was answered, so a page whose name resolved to 127.0.0.1 could read /metrics and /health.
+  const server = await TelemetryServer.listen(new Registry(), { port: 0, allowedHosts: ['Metrics.Internal', 'proxy:8080'] });
+  server.route('/own', (_req, res) => void res.end('mine'), { checksHost: true });
+  try {
+    const get = (path: string, host: string) => rawStatus(server, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    const p = server.port;
+    for (const host of [`127.0.0.1:${p}`, `localhost:${p}`, 'LOCALHOST:1234', `[::1]:${p}`, '127.0.0.2', 'metrics.internal', 'metrics.internal:99', 'proxy:8080']) {
+      assert.is(await get('/metrics', host), 'HTTP/1.1 200 OK', host);
+    }
+    for (const host of [`attacker.example:${p}`, 'attacker.example', 'proxy:8081', 'proxy', `127.0.0.1.attacker.example:${p}`, `localhost.attacker.example`]) {
+      assert.is(await get('/metrics', host), 'HTTP/1.1 403 Forbidden', host);
+      assert.is(await get('/nowhere', host), 'HTTP/1.1 403 Forbidden', `${host}: before the 404 that lists the routes`);
+    }
+    assert.is(await get('/own', 'attacker.example'), 'HTTP/1.1 200 OK', 'the route checks for itself');
+    assert.is(await rawStatus(server, 'GET /metrics HTTP/1.0\r\n\r\n'), 'HTTP/1.1 200 OK', 'no Host: no browser');
+  } finally {
+    await server.close();
+  }
+  assert.throws(() => checkEndpoint({ allowedHosts: 'x' as never }), (e: { code?: string }) => e.code === 'ERR_INVALID_OPTION');
+  assert.throws(() => checkEndpoint({ allowedHosts: ['a b'] }), (e: { code?: string }) => e.code === 'ERR_INVALID_OPTION');
+});
 
 test('an error once listening (a failed accept) is a process warning, not an uncaught exception', () =>
   withServer(async (server) => {
