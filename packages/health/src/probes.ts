@@ -76,8 +76,9 @@ export function answerProbe(health: SystemHealth, probe: Probe): ProbeAnswer {
       return answer(status, healthBody(s, status, 'joerl actor system health'));
     }
     case 'ready': {
-      const ready = health.isReady();
-      return answer(ready ? (s.status === 'Healthy' ? 'pass' : 'warn') : 'fail', healthBody(s, ready ? 'pass' : 'fail', 'ready to take traffic'));
+      // Ready while Degraded is a warn, in the body as in /health's.
+      const status: ProbeStatus = !health.isReady() ? 'fail' : s.status === 'Healthy' ? 'pass' : 'warn';
+      return answer(status, healthBody(s, status, 'ready to take traffic'));
     }
     case 'live': {
       const live = health.isLive();

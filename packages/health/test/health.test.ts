@@ -107,6 +107,17 @@ test('a flood into a small mailbox makes it Degraded (warn, still 200) and back'
     await until(health, 'Healthy', 'after the window');
   }));
 
+test('Degraded and ready: /ready answers 200 with the body status warn, as /health does', () =>
+  withHealth({ ...FAST, maxActors: 1 }, { threads: 1 }, async (system, health, url) => {
+    // Regression: /ready's body said pass while the system was Degraded (its status code and /health said warn).
+    const inbox = system.inbox();
+    for (let i = 0; i < 3; i++) await system.spawn(PROBE, { report: inbox.pid }, { shard: 1 });
+    await until(health, 'Degraded', 'too many actors', () => health.getIssues().some((i) => i.title === 'High actor count'));
+    const [h, r] = [await get(`${url}/health`), await get(`${url}/ready`)];
+    assert.equal([h.status, h.body.status], [200, 'warn']);
+    assert.equal([r.status, r.body.status], [200, 'warn']);
+  }));
+
 test('a stalled shard (a handler stuck in a loop) makes it Unhealthy and not ready, and it recovers', () =>
   withHealth({ ...FAST, maxStallMs: 200 }, { threads: 2, handlerTimeoutMs: 60_000 }, async (system, health, url) => {
     const inbox = system.inbox();
