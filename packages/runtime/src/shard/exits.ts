@@ -171,8 +171,9 @@ export class Exits {
       return;
     }
     if (reason === 'normal') {
+      // Dropped by a process that does not trap, or its own end: not an ignored (trapped) signal, as the spec counts those.
       const selfExit = !viaLink && from.equals(p.pid);
-      obs.signalReceived('exit', !selfExit);
+      obs.signalReceived('exit', false);
       if (selfExit) this.exitProc(p, 'normal');
       return;
     }

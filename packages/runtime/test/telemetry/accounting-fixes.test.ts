@@ -1,7 +1,7 @@
 // Regressions from a new user's report: stats() counts spawns on the hosting shard; a state machine's casts are not GenServer casts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { probe, withSystem } from '../helpers.ts';
+import { expectReport, probe, withSystem } from '../helpers.ts';
 import { scrape, value } from './exposition.ts';
 
 const MACHINES = new URL('../fixtures/machines.statem.ts', import.meta.url);
@@ -26,5 +26,28 @@ test("a GenStatem's casts and calls are not counted as GenServer casts and calls
     assert.is(value(text, 'joerl_gen_server_casts_total', { type: 'Turnstile' }), 0);
     assert.is(value(text, 'joerl_gen_statem_transitions_total', { type: 'Turnstile', from: 'unlocked', to: 'locked' }), 1);
   }));
+
+test("signals_ignored_total counts the exit signals a trapping process took as messages, not a 'normal' one a process that does not trap drops", () =>
+  withSystem({ threads: 1 }, async (system) => {
+    // Regression: the dropped 'normal' counted as ignored too (the spec: "signals ignored (trapped)").
+    const server = await system.serveMetrics({ port: 0 });
+    const inbox = system.inbox();
+    const plain = await probe(system, inbox, 1, { tag: 'plain' });
+    const trapping = await probe(system, inbox, 1, { tag: 'trapping', trap: true });
+    system.exit(plain, 'normal');
+    system.exit(trapping, 'normal');
+    await expect(inbox, 'trapping');
+    // The plain one lived on; its pong comes after its signal was taken.
+    system.send(plain, { op: 'ping' });
+    await expectReport(inbox, 'pong', 'plain');
+    const text = await scrape(server.url);
+    assert.is(value(text, 'joerl_signals_received_total', { type: 'exit' }), 2);
+    assert.is(value(text, 'joerl_signals_ignored_total', { type: 'exit' }), 1);
+  }));
+
+/** The trapping probe reports its EXIT message. */
+function expect(inbox: import('@joerl/runtime').Inbox, tag: string): Promise<unknown> {
+  return inbox.receive((m: any) => m?.event === 'got' && m.tag === tag && m.msg?.type === 'EXIT', { timeoutMs: 20_000 });
+}
 
 test.run();
