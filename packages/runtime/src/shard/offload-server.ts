@@ -225,7 +225,7 @@ export class OffloadServer {
           const j = chunk[i]!;
           this.learn(j, out[3 * i + 2] as number);
           const ok = out[3 * i] === true;
-          this.settle(j, ok, ok ? out[3 * i + 1] : pool!.failure(j.href, j.exportName, out[3 * i + 1]));
+          this.settle(j, ok, ok ? out[3 * i + 1] : pool!.failure(j.href, j.exportName, out[3 * i + 1], undefined, true));
         }
       },
       (err: unknown) => {

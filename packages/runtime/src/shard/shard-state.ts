@@ -68,8 +68,8 @@ export interface OffloadRunner {
   start(href: string, exportName: string, input: unknown, signal?: AbortSignal): Promise<unknown>;
   /** Starts one pool task carrying several jobs, `[href, exportName, input, ...]`: resolves with `[ok, value, ms, ...]`, rejects if the task failed as a whole. May throw. */
   startChunk(jobs: unknown[]): Promise<unknown[]>;
-  /** What a job that failed with `err` rejects with. */
-  failure(href: string, exportName: string, err: unknown, signal?: AbortSignal): unknown;
+  /** What a job that failed with `err` rejects with (`chunked`: `err` is a chunk runner's answer). */
+  failure(href: string, exportName: string, err: unknown, signal?: AbortSignal, chunked?: boolean): unknown;
 }
 
 /** What the owner of a thread passes its runtime (the rest arrives through the rings). */

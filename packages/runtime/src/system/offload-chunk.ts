@@ -1,6 +1,7 @@
 // Runs in the offload pool's threads: one piscina task carrying several shards' jobs, each job's result or error kept apart.
 
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 
 /** Module namespaces by href (only loads that worked: a failed load is tried again by the next job, as piscina does). */
 const modules = new Map<string, Record<string, unknown>>();
@@ -28,8 +29,11 @@ export default async function runChunk(jobs: unknown[]): Promise<unknown[]> {
       value = await fn(jobs[3 * i + 2]);
     } catch (err) {
       ok = false;
-      // Not the job's own failure (it never ran): tagged for the main thread, as plain data (an Error's own fields do not cross).
-      value = fn === undefined ? { $joerlOffload: err instanceof MissingExport ? 'export' : 'module', message: messageOf(err) } : err;
+      // Not the job's own failure (it was not found): tagged for the main thread, as plain data (an Error's own
+      // fields do not cross). A module that was found and threw while it loaded failed as the job: its error, as
+      // piscina gives it for a job run alone.
+      const missing = fn === undefined && (err instanceof MissingExport ? 'export' : isMissing(err, jobs[3 * i] as string) ? 'module' : null);
+      value = missing ? { $joerlOffload: missing, message: messageOf(err) } : err;
     }
     // One value that cannot be cloned would fail the whole task (and end this thread): checked per job.
     if (!crossable(value, 0)) {
@@ -65,6 +69,19 @@ async function handler(href: string, name: string): Promise<(input: unknown) => 
   if (typeof fn !== 'function' && typeof ns.default === 'object' && ns.default !== null) fn = (ns.default as Record<string, unknown>)[name];
   if (typeof fn !== 'function') throw new MissingExport(`No handler function "${name}" exported from ${href}`);
   return fn as (input: unknown) => unknown;
+}
+
+/** Is `err` the failure to find or read the module at `href` itself (not one it imports, not a throw while it ran)? */
+function isMissing(err: unknown, href: string): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'ERR_UNSUPPORTED_DIR_IMPORT' && code !== 'ERR_UNKNOWN_FILE_EXTENSION' && code !== 'ERR_UNSUPPORTED_ESM_URL_SCHEME') return false;
+  // Node names the module it could not find in quotes ("Cannot find module '/x/jobs.mjs' imported from ..."); one the job imports is another.
+  const message = messageOf(err);
+  let path = href;
+  try {
+    path = fileURLToPath(href);
+  } catch {}
+  return code !== 'ERR_MODULE_NOT_FOUND' || message.includes(`'${path}'`) || message.includes(`'${href}'`);
 }
 
 function messageOf(err: unknown): string {

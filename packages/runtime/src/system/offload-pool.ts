@@ -84,13 +84,16 @@ export class OffloadPool implements OffloadRunner {
     return this.pool.then((pool) => pool.run(input, opts));
   }
 
-  /** What a job that failed with `err` rejects with: the signal's reason once aborted, else a typed error (ours pass as they are). */
-  failure(href: string, exportName: string, err: unknown, signal?: AbortSignal): unknown {
+  /**
+   * What a job that failed with `err` rejects with: the signal's reason once aborted, else a typed error (ours pass as they are).
+   * `chunked`: `err` is a chunk runner's answer, whose tag alone says a load failure (see offload-chunk.ts).
+   */
+  failure(href: string, exportName: string, err: unknown, signal?: AbortSignal, chunked = false): unknown {
     if (signal?.aborted === true) return signal.reason;
     // A job still running when the system stopped: the pool's end (piscina's "Terminating worker thread"), not the job's.
     if (this.closed) return new SystemStoppedError('the offload pool');
     // Errors made here (a stopped pool) are already typed; a job's own errors arrive as clones, never as ours.
-    return err instanceof JoerlError ? err : translate(href, this.pathOf(href), exportName, err);
+    return err instanceof JoerlError ? err : translate(href, this.pathOf(href), exportName, err, chunked);
   }
 
   private pathOf(href: string): string {
@@ -135,7 +138,7 @@ export class OffloadPool implements OffloadRunner {
  * alone, Node's or piscina's message names the module's path. A job's own
  * message that merely reads alike ("Failed to load user 42") is the job's.
  */
-function translate(href: string, path: string, exportName: string, err: unknown): Error {
+function translate(href: string, path: string, exportName: string, err: unknown, chunked: boolean): Error {
   const e = err as { code?: string; message?: string; $joerlOffload?: unknown } | null;
   if (e?.$joerlOffload === 'clone' || isBare(err)) {
     // The chunk runner's tag, with the clone's error; or, for a job run alone, what piscina hands back when its
@@ -147,12 +150,17 @@ function translate(href: string, path: string, exportName: string, err: unknown)
     return new OffloadFailedError(href, `it threw ${preview(err)}, which is not an Error (throw an Error: it keeps a stack)`, { cause: err });
   }
   const message = e.message;
-  const aboutModule = message.includes(path) || message.includes(href);
-  if (e.$joerlOffload === 'module' || e.code === 'ERR_MODULE_NOT_FOUND' || (aboutModule && /Cannot find (module|package)|Failed to load/.test(message))) {
-    return new ModuleNotFoundError(href, err);
-  }
-  if (e.$joerlOffload === 'export' || (aboutModule && message.startsWith('No handler function'))) {
-    return new OffloadFailedError(href, `export "${exportName}" is not a function (${message})`, { cause: err });
+  // The chunk runner's tag, its message kept in an Error (the tag is plain data).
+  if (e.$joerlOffload === 'module') return new ModuleNotFoundError(href, new Error(message));
+  if (e.$joerlOffload === 'export') return new OffloadFailedError(href, `export "${exportName}" is not a function (${message})`, { cause: new Error(message) });
+  // For a job run alone, by piscina: Node names the module it could not find in quotes, and piscina the one
+  // without the function; a job's own failure that names its module otherwise (a module it imports was not
+  // found: "... imported from <its path>") is the job's.
+  if (!chunked) {
+    if (/Cannot find (module|package) '/.test(message) && (message.includes(`'${path}'`) || message.includes(`'${href}'`))) return new ModuleNotFoundError(href, err);
+    if (message.startsWith('No handler function') && (message.includes(path) || message.includes(href))) {
+      return new OffloadFailedError(href, `export "${exportName}" is not a function (${message})`, { cause: err });
+    }
   }
   return new OffloadFailedError(href, message, { cause: err });
 }

@@ -161,4 +161,23 @@ test("a job's own error that reads like a load failure or a missing function is 
   assert.equal([notFn.code, String(notFn.message).includes('export "notAFunction" is not a function')], ['ERR_OFFLOAD_FAILED', true]);
 });
 
+test('a module that throws while it loads, and a job whose own import fails, fail as the job (ERR_OFFLOAD_FAILED, their message) from main and from an actor alike; a missing module says why', async () => {
+  // Regression: from an actor the first was ERR_MODULE_NOT_FOUND with its reason lost, and the second was ERR_MODULE_NOT_FOUND from both.
+  const throwing = new URL('../fixtures/throwing-import.offload.js', import.meta.url).href;
+  const missing = new URL('../fixtures/no-such-job.js', import.meta.url).href;
+  const cases: Array<[string, string, string, RegExp]> = [
+    [throwing, 'default', 'ERR_OFFLOAD_FAILED', /boom at import/],
+    [JOBS.href, 'importsMissing', 'ERR_OFFLOAD_FAILED', /Cannot find module .*no-such-dependency\.js/],
+    [missing, 'default', 'ERR_MODULE_NOT_FOUND', /no-such-job\.js.*Cannot find module/],
+  ];
+  const worker = await probe(system, inbox, 1, { tag: 'loads' });
+  for (const [url, exportName, code, re] of cases) {
+    const fromMain = (await system.offload(new URL(url), {}, { export: exportName }).then(() => undefined, (e: unknown) => e)) as Error & { code?: string };
+    assert.equal([fromMain.code, re.test(fromMain.message)], [code, true], `main, ${exportName} of ${url}: ${fromMain.message}`);
+    system.send(worker, { op: 'offload', url, input: {}, export: exportName });
+    const fromActor = await expectReport(inbox, 'offload-failed', 'loads');
+    assert.equal([fromActor.code, re.test(String(fromActor.message))], [code, true], `actor, ${exportName} of ${url}: ${fromActor.message}`);
+  }
+});
+
 test.run();
