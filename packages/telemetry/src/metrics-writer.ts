@@ -66,6 +66,8 @@ export interface MetricsWriter {
    * deadline (the caller timed out), counted in the timeouts either way.
    */
   callDone(t: TypeMetrics, ms: number, late: boolean): void;
+  /** A call this server took and has not answered timed out at its caller: a timeout now (its answer or its drop, later, is not one again). */
+  callTimedOut(t: TypeMetrics): void;
   statemEnter(t: TypeMetrics, state: string, delta: 1 | -1): void;
   statemTransition(t: TypeMetrics, from: string, to: string, msInFrom: number): void;
   statemInvalid(t: TypeMetrics, state: string, event: string): void;

@@ -36,6 +36,7 @@ export const NOOP_METRICS: MetricsWriter = Object.freeze({
   cast: nothing,
   callTaken: nothing,
   callDone: nothing,
+  callTimedOut: nothing,
   statemEnter: nothing,
   statemTransition: nothing,
   statemInvalid: nothing,

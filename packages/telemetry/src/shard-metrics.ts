@@ -351,6 +351,11 @@ export class ShardMetrics implements MetricsWriter {
     this.observe(t.callDuration, ms / 1000, this.processingBuckets);
   }
 
+  callTimedOut(t: TypeMetrics): void {
+    if (t.callTimeouts < 0) t.callTimeouts = this.series(I_TIMEOUTS, [t.name]);
+    this.slots[t.callTimeouts]!++;
+  }
+
   // ------------------------------------------------------------ gen_statem
 
   statemEnter(t: TypeMetrics, state: string, delta: 1 | -1): void {

@@ -322,6 +322,8 @@ export class Calls {
       // Its DOWN (demonitor false) already took the entry off; otherwise the call's monitor goes here.
       if (server.callWatcher !== null && server.callWatcherRef === ref) server.callWatcher = null;
       else if (demonitor && server.monitoredBy !== null) server.monitoredBy.delete(ref);
+      // Unanswered (a timeout, an abort): a timeout of the server's now, if it holds the call past its deadline (see Dispatch's OP_DEMONITOR).
+      if (!answered && server.serving !== null) this.s.observer.abandoned(server, ref);
     } else if (demonitor) {
       if (p.monitors !== null && p.monitors.delete(ref)) {
         if (answered) this.demonitorSoon(p.pid, pc.to, ref);

@@ -203,6 +203,8 @@ export class Dispatcher {
           if (p === undefined) break;
           if (p.callWatcher !== null && p.callWatcherRef === ref) p.callWatcher = null;
           else if (p.monitoredBy !== null) p.monitoredBy.delete(ref);
+          // A call's monitor ended with the call unanswered (the caller timed out): counted as a timeout now.
+          if (p.serving !== null) s.observer.abandoned(p, ref);
           break;
         }
         case OP_DOWN:

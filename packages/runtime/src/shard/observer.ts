@@ -105,6 +105,8 @@ export interface ShardObserver {
   callEnded(span: Span, serverTp: string | undefined, err?: unknown): void;
   /** `by` answered the call `ref` (server-side call duration). */
   replied(by: Proc | null, ref: number): void;
+  /** The caller of call `ref` to `p` gave up on it (its demonitor came; a call answered is no longer held): a timeout, if `p` holds it past its deadline. */
+  abandoned(p: Proc, ref: number): void;
   /** The traceparent a reply carries (null: none). */
   replyContext(): string | null;
   /** What behaviours record through `ctx.probe`. */
@@ -157,6 +159,7 @@ class NoopObserver implements ShardObserver {
   }
   callEnded(): void {}
   replied(): void {}
+  abandoned(): void {}
   replyContext(): null {
     return null;
   }

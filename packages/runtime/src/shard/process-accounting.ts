@@ -124,6 +124,29 @@ export class ProcessAccounting {
     this.metrics.callDone(by.tm!, now - at, now > deadline);
   }
 
+  /**
+   * The caller of call `ref` gave up on it: its demonitor came (at its
+   * timeout, or an abort; an answered call's comes after the answer took
+   * the entry off). If `p` took the call, has not answered, and the
+   * caller's deadline has passed, that is a timeout, counted now rather than
+   * when `p` answers or exits (a server that hangs would never count it);
+   * the entry's deadline becomes Infinity, so neither counts it again. Still
+   * in flight: the server holds the request until it answers.
+   */
+  abandoned(p: Proc, ref: number): void {
+    const sv = p.serving;
+    if (sv === null) return;
+    let deadline: number;
+    let entry: [number, number] | undefined;
+    if (sv.one && sv.ref === ref) deadline = sv.deadline;
+    else if ((entry = sv.more?.get(ref)) !== undefined) deadline = entry[1];
+    else return;
+    if (!(ORIGIN + performance.now() >= deadline)) return;
+    if (entry !== undefined) entry[1] = Infinity;
+    else sv.deadline = Infinity;
+    this.metrics.callTimedOut(p.tm!);
+  }
+
   /** Typed process `p` exited: lifecycle counters, the mailbox it leaves, calls it never answered, its machine state. */
   exited(p: Proc, kind: ReasonLabel): void {
     const tm = p.tm!;

@@ -350,6 +350,10 @@ export class TelemetryObserver implements ShardObserver {
     this.procs.replied(by, ref);
   }
 
+  abandoned(p: Proc, ref: number): void {
+    this.procs.abandoned(p, ref);
+  }
+
   replyContext(): string | null {
     return this.tracing === null ? null : (this.tracing.replyContext() ?? null);
   }
