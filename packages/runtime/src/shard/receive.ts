@@ -6,6 +6,8 @@ import type { ShardState } from './shard-state.js';
 
 export class Receive {
   private readonly s: ShardState;
+  /** A message offered to `p` that no receive took, `p` having ended in a match (set by ThreadRuntime: a dead letter). */
+  lost: (p: Proc, msg: unknown) => void = () => {};
 
   constructor(state: ShardState) {
     this.s = state;
@@ -48,14 +50,24 @@ export class Receive {
     const rs = p.receivers;
     if (rs === null) return false;
     const frame = this.s.frame;
-    if (frame.ops === null) return this.offerTo(p, rs, msg);
-    // The matches are actor code run in the middle of a ring frame: if one never returns, the frame's messages from here on are counted.
-    frame.enter();
-    try {
-      return this.offerTo(p, rs, msg);
-    } finally {
-      frame.leave();
+    let took: boolean;
+    if (frame.ops === null) took = this.offerTo(p, rs, msg);
+    else {
+      // The matches are actor code run in the middle of a ring frame: if one never returns, the frame's messages from here on are counted.
+      frame.enter();
+      try {
+        took = this.offerTo(p, rs, msg);
+      } finally {
+        frame.leave();
+      }
     }
+    // A match ended its own process (closed its inbox, exited): the message has nobody to go to, and in the
+    // dead mailbox it would be found by nobody (and counted lost at shutdown, for the wrong reason).
+    if (!took && p.status === S_DEAD) {
+      this.lost(p, msg);
+      return true;
+    }
+    return took;
   }
 
   private offerTo(p: Proc, rs: PendingReceive[], msg: unknown): boolean {

@@ -16,7 +16,7 @@
 
 import type { ModuleRef, Monitored, SpawnOptions, TimerRef } from '../actor/context.js';
 import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
-import type { From, MonitorRef } from '../actor/messages.js';
+import { type From, type MonitorRef, isDownMessage, isExitMessage } from '../actor/messages.js';
 import type { BehaviourProbe } from '../actor/probe.js';
 import { Proc, S_DEAD, S_IDLE, S_INBOX, S_RUNNING } from '../actor/proc.js';
 import { Pid } from '../actor/pid.js';
@@ -74,6 +74,10 @@ export class ThreadRuntime implements ActorHost {
     this.router = new Router(s);
     this.receives = new Receive(s);
     this.delivery = new Delivery(s, this.router, this.receives);
+    // (An EXIT or a DOWN for it goes with it, as for any dead process.)
+    this.receives.lost = (p, msg) => {
+      if (!isExitMessage(msg) && !isDownMessage(msg)) this.delivery.deadLetter(p.pid, msg, 'process_exited', p);
+    };
     this.calls = new Calls(s, this.router, this.delivery, init.tracing === null);
     this.timers = new Timers(s, this.router, this.delivery);
     this.names = new Names(s, this.router);

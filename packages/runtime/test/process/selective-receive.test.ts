@@ -89,6 +89,26 @@ test('an inbox receives selectively too', async () => {
   ib.close();
 });
 
+test('a match that closes its own inbox: the message it was asked about is a dead letter (process_exited), not left in the dead mailbox', async () => {
+  // Regression: it stayed in the closed inbox's mailbox, found by nobody, and counted lost at shutdown as 'shutdown'.
+  const ib = system.inbox();
+  const dead: any[] = [];
+  const onDead = (d: any) => dead.push(d);
+  system.on('deadLetter', onDead);
+  try {
+    const got = ib.receive(() => {
+      ib.close();
+      return true;
+    }).then(() => 'resolved', (e: { code?: string }) => e.code);
+    system.send(ib.pid, { hello: 1 });
+    assert.is(await got, 'ERR_NO_PROC');
+    assert.is(ib.size, 0);
+    assert.equal(dead.map((d) => [d.reason, d.message]), [['process_exited', { hello: 1 }]]);
+  } finally {
+    system.off('deadLetter', onDead);
+  }
+});
+
 test('a match that sends to its own process loses nothing: the message it was asked about goes to the mailbox, or to the next receive', async () => {
   const ib = system.inbox();
   // Asked about 'a', the match sends 'b' to itself: 'b' is offered first (the send runs inside the match) and takes
