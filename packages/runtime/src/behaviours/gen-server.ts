@@ -67,10 +67,10 @@ export interface GenServerSpec<Args, State, Req, Rep, Cast> {
    * `GenServer.stop(reason, state, reply?)`.
    */
   handleCall?(req: Req, from: From, state: State, ctx: ActorContext): MaybePromise<CallResult<Rep, State>>;
-  /** Handles a cast: returns the next state (or `GenServer.stop(reason, state)`). */
-  handleCast?(msg: Cast, state: State, ctx: ActorContext): MaybePromise<State | StopResult<never, State>>;
-  /** Handles anything else (EXIT, DOWN, timers, plain sends): next state, or a stop. Default: ignore. */
-  handleInfo?(msg: unknown, state: State, ctx: ActorContext): MaybePromise<State | StopResult<never, State>>;
+  /** Handles a cast: returns the next state (or `GenServer.noreply(state)`, the same; or `GenServer.stop(reason, state)`). */
+  handleCast?(msg: Cast, state: State, ctx: ActorContext): MaybePromise<State | NoReplyResult<State> | StopResult<never, State>>;
+  /** Handles anything else (EXIT, DOWN, timers, plain sends): next state (or `GenServer.noreply(state)`), or a stop. Default: ignore. */
+  handleInfo?(msg: unknown, state: State, ctx: ActorContext): MaybePromise<State | NoReplyResult<State> | StopResult<never, State>>;
   terminate?(reason: ExitReason, state: State, ctx: ActorContext): MaybePromise<void>;
 }
 
@@ -167,11 +167,16 @@ export function defineGenServer<Args = undefined, State = undefined, Req = never
         throw new TypeError(`handleCall must return GenServer.reply(value, state), GenServer.noreply(state) or GenServer.stop(reason, state), got ${preview(r)}`);
     }
   };
-  const afterOther = (r: State | StopResult<never, State>, ctx: Ctx): State => {
+  const afterOther = (r: State | NoReplyResult<State> | StopResult<never, State>, ctx: Ctx, what: string): State => {
     if (isStop(r)) {
       ctx.stop(r.reason);
       return r.state as State;
     }
+    // Erlang's {noreply, State} habit: GenServer.noreply(state) is taken as the state it wraps (kept as the
+    // state itself, the wrapper came back as the state of every later callback). A reply has nobody to go to.
+    const gen = (r as { $gen?: unknown } | null)?.$gen;
+    if (gen === 'noreply') return (r as unknown as { state: State }).state;
+    if (gen === 'reply') throw new TypeError(`${what} must return the next state, GenServer.noreply(state) or GenServer.stop(reason, state), got GenServer.reply(...): only handleCall has a caller to answer`);
     return r as State;
   };
 
@@ -194,7 +199,7 @@ export function defineGenServer<Args = undefined, State = undefined, Req = never
       }
       if (isCastMessage(msg)) {
         if (spec.handleCast === undefined) return state;
-        return chain(spec.handleCast(msg.msg as Cast, state, ctx), (r) => afterOther(r, ctx));
+        return chain(spec.handleCast(msg.msg as Cast, state, ctx), (r) => afterOther(r, ctx, 'handleCast'));
       }
       // OTP: a trapping server whose parent exits stops with the same reason.
       if (isExitMessage(msg) && ctx.parent !== undefined && msg.from.equals(ctx.parent)) {
@@ -202,7 +207,7 @@ export function defineGenServer<Args = undefined, State = undefined, Req = never
         return state;
       }
       if (spec.handleInfo === undefined) return state;
-      return chain(spec.handleInfo(msg, state, ctx), (r) => afterOther(r, ctx));
+      return chain(spec.handleInfo(msg, state, ctx), (r) => afterOther(r, ctx, 'handleInfo'));
     },
     terminate,
   });

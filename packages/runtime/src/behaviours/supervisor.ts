@@ -206,7 +206,8 @@ async function onChildExit(st: SupState, index: number, reason: ExitReason, ctx:
   if (!shouldRestart(child.spec.restart, reason)) {
     if (child.spec.restart === 'temporary') st.children.splice(index, 1);
     // OTP's auto_shutdown: the supervisor stops its other children and exits with shutdown.
-    if (child.spec.significant && (st.autoShutdown === 'any_significant' || !st.children.some((c) => c.spec.significant && c.pid !== null))) {
+    // (A significant child whose restart is being tried again is still one: its pid is null meanwhile, OTP's `restarting`.)
+    if (child.spec.significant && (st.autoShutdown === 'any_significant' || !st.children.some((c) => c.spec.significant && (c.pid !== null || c.retry !== null)))) {
       await stopAll(st, ctx);
       ctx.stop('shutdown');
     }

@@ -217,6 +217,18 @@ test("a plain message shaped like an EXIT, its from no pid, is an info message: 
   inbox.close();
 });
 
+test('handleCast and handleInfo may return GenServer.noreply(state), as Erlang code returns {noreply, State}; a reply from them is a clear error', async () => {
+  // Regression: the wrapper itself became the state, and every later callback got it.
+  const s = (await system.spawn(new URL('../fixtures/noreply.server.ts', import.meta.url), undefined, { shard: 1 })) as Pid<any>;
+  system.cast(s, 'bump');
+  system.send(s, 'info');
+  assert.is(await system.call(s, 'get'), 11);
+  const ref = inbox.monitor(s);
+  system.cast(s, 'bad');
+  const down = await expect<any>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'the server to crash');
+  assert.match(JSON.stringify(down.reason), /handleCast must return the next state, GenServer.noreply\(state\) or GenServer.stop/);
+});
+
 test('bad call arguments get typed errors', async () => {
   const c = await start(1);
   for (const [run, code] of [

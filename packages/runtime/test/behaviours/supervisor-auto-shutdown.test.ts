@@ -7,6 +7,7 @@ import { expect, withSystem, type Report } from '../helpers.ts';
 
 const WORKER = new URL('../fixtures/worker.child.ts', import.meta.url).href;
 const TREE = new URL('../fixtures/tree.sup.ts', import.meta.url);
+const COUNTER = new URL('../fixtures/counter.server.ts', import.meta.url);
 const test = suite('supervisor-auto-shutdown');
 
 // (One shard: the reports come through one ring, in the order they were sent.)
@@ -51,6 +52,31 @@ test('all_significant: the supervisor stops once the last significant child has 
     system.send(b.pid as Pid<any>, { op: 'exit', reason: 'done' });
     assert.is((await stopped(inbox, 'c')).reason, 'shutdown');
     assert.is((await supervisorDown(inbox, ref)).reason, 'shutdown');
+  }));
+
+test('all_significant: a significant child whose restart is being tried again still counts (OTP: restarting); the last other one exiting does not stop the supervisor', () =>
+  withSystem({ threads: 1 }, async (system) => {
+    // Regression: its pid is null between tries, so the supervisor took it for gone and stopped everything.
+    const inbox = system.inbox();
+    await system.spawn(COUNTER, undefined, { shard: 1, name: 'starts' });
+    const failed = new Promise<void>((resolve) => system.on('supervisorReport', (r) => r.event === 'child_start_failed' && resolve()));
+    const children = [
+      // Crashes after its first start; every restart fails 50 ms in, and is tried again.
+      { ...worker(inbox, 'x', { restart: 'transient', significant: true }), args: { id: 'x', report: inbox.pid, laterVia: 'starts', later: 'fail', failAfterMs: 50 } },
+      worker(inbox, 'y', { restart: 'temporary', significant: true }),
+      worker(inbox, 'z'),
+    ];
+    const { sup, ref } = await startTree(system, inbox, { autoShutdown: 'all_significant', intensity: { maxRestarts: 1, withinMs: 10 }, children });
+    await started(inbox, 'x');
+    const y = await started(inbox, 'y');
+    await started(inbox, 'z');
+    await failed;
+    system.send(y.pid as Pid<any>, { op: 'exit', reason: 'normal' });
+    assert.is((await stopped(inbox, 'y')).reason, 'normal');
+    // y's EXIT is in the supervisor's mailbox before this call (queued in y's last turn, on the same shard).
+    assert.equal((await Supervisor.whichChildren(system, sup)).map((k) => [k.id, k.pid !== undefined]), [['x', false], ['z', true]]);
+    system.exit(sup, 'shutdown');
+    await supervisorDown(inbox, ref);
   }));
 
 test('a significant child must be transient or temporary, under a supervisor whose autoShutdown is not never (ERR_INVALID_ARGUMENT)', () =>
