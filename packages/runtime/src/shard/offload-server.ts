@@ -2,7 +2,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { forSignal } from '../codec/prepare.js';
-import { SystemStoppedError, toWireError } from '../errors.js';
+import { ShardDownError, SystemStoppedError, toWireError } from '../errors.js';
 import { OP_OFFLOAD_REPLY } from './protocol.js';
 import type { ShardState } from './shard-state.js';
 
@@ -96,16 +96,20 @@ export class OffloadServer {
   }
 
   /**
-   * Thread `t` died. Its jobs still at the pool run to their end, but their
-   * answers are dropped here: they belong to processes that are gone, and
-   * the next incarnation numbers its jobs from 1 again. It starts with no
-   * jobs counted (so its answers are not held back for the old ones).
+   * Thread `t` died. Its cancellable jobs at the pool are cancelled, as a
+   * process's exit cancels its own (a job that never ends would hold a pool
+   * thread for good); the others run to their end. Their answers are
+   * dropped here: they belong to processes that are gone, and the next
+   * incarnation numbers its jobs from 1 again. It starts with no jobs
+   * counted (so its answers are not held back for the old ones).
    */
   threadDown(t: number): void {
     // Its jobs still waiting here are skipped when their turn comes (launch).
     this.gens[t] = (this.gens[t] ?? 0) + 1;
     this.outstanding[t] = 0;
+    const cancellable = this.cancellable[t];
     this.cancellable[t] = undefined;
+    if (cancellable !== undefined) for (const ac of cancellable.values()) ac.abort(new ShardDownError(t));
     const held = this.held[t];
     if (held !== undefined) held.length = 0;
   }
