@@ -125,8 +125,14 @@ export class ServerRunningError extends JoerlError {
 /** The shard that should answer died before it did. */
 export class ShardDownError extends JoerlError {
   static override readonly CODE = 'ERR_SHARD_DOWN' as const;
-  constructor(shard: number) {
-    super('ERR_SHARD_DOWN', `shard ${shard} went down before answering; it is being restarted, retry`);
+  /** `gaveUp`: the system gave up restarting it (restartShards: false, or it kept dying as it started). */
+  constructor(shard: number, gaveUp = false) {
+    super(
+      'ERR_SHARD_DOWN',
+      gaveUp
+        ? `shard ${shard} is down for good: the system gave up restarting it (restartShards: false, or it died three times in a row as it started); place the process on another shard`
+        : `shard ${shard} went down before answering; it is being restarted, retry`,
+    );
   }
 }
 

@@ -85,7 +85,7 @@ export class Spawner {
       // An aborted signal throws its reason here: nothing starts.
       if (o.signal !== undefined) signal = checkSignal(o.signal, 'spawn');
       target = this.placement.place(o.shard, parent !== null);
-      if (s.isGone(target)) throw new ShardDownError(target);
+      if (s.isGone(target)) throw new ShardDownError(target, true);
       // Checked at the call wherever the child lands; copied as a message would be.
       const a = forSignal(args, 'args', target === s.thread, s.config.checkLocalSends);
       // `parent` in the literal: a property added afterwards would give every request an out-of-object property array.

@@ -15,6 +15,7 @@ import { notOptions, optionsError } from '../validate.js';
 import { STOPPING } from '../ring/control-block.js';
 import type { ShardStats } from '../shard/protocol.js';
 import { ThreadRuntime } from '../shard/thread-runtime.js';
+import { checkOptionsArg, checkTimeout } from '../shard/introspect.js';
 import { clusterOps } from '../shard/actor-context.js';
 import type { NodeClaim } from '../node/claim.js';
 import type { NodeDownInfo, NodeService } from '../node/node-service.js';
@@ -366,9 +367,12 @@ export class ActorSystem extends GuardedEmitter {
     return sharedMemoryUsage(this.#mem, this.#inits.regions);
   }
 
-  /** Per-shard counters (live actors, run queue, spawned, exited, delivered). */
-  async stats(): Promise<ShardStats[]> {
-    return this.#pool.stats();
+  /** Per-shard counters (live actors, run queue, spawned, exited, delivered); a shard that does not answer within `timeoutMs` (1000) reports zeros. */
+  async stats(opts: { timeoutMs?: number } = {}): Promise<ShardStats[]> {
+    checkOptionsArg(opts, 'stats');
+    checkTimeout(opts.timeoutMs);
+    // A stalled shard (a handler stuck in a loop) answers nothing until the watchdog ends it: zeros after timeoutMs.
+    return this.#pool.stats(opts.timeoutMs ?? 1000);
   }
 
   /**

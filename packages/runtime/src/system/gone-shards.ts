@@ -80,7 +80,7 @@ export class GoneShards {
       return;
     }
     if (op === OP_SPAWN) {
-      const err = toWireError(new ShardDownError(shard));
+      const err = toWireError(new ShardDownError(shard, true));
       if (producer === this.rt.state.thread) this.rt.spawner.onReply(ops[i + 1] as number, null, err, null);
       else this.rt.state.transport.emit4(producer, OP_SPAWN_REPLY, ops[i + 1] as number, null, err, null);
       return;

@@ -81,7 +81,11 @@ export class Introspection {
     const messages = opts.messages ?? 10;
     if (!Number.isInteger(messages) || messages < 0) throw new InvalidArgumentError(`messages must be an integer >= 0, got ${String(messages)}`);
     checkTimeout(opts.stateTimeoutMs, 'stateTimeoutMs');
-    const detail = revivePids<ProcessDetail | null>(await host.call((a) => a.processInfo(pid.serial, messages)));
+    // A stalled shard (a handler stuck in a loop) never answers: bounded as getState is, not left to the watchdog.
+    const waitMs = opts.stateTimeoutMs ?? DEFAULT_STATE_TIMEOUT_MS;
+    const answer = await within(host.call((a) => a.processInfo(pid.serial, messages)), waitMs + GRACE_MS);
+    if (answer === undefined) throw new CallTimeoutError(pid.toString(), waitMs);
+    const detail = revivePids<ProcessDetail | null>(answer);
     if (detail === null) throw new NoProcError(pid.toString());
     let state: string | undefined;
     if (opts.state === false) return { ...detail, state };
@@ -163,7 +167,8 @@ export class Introspection {
   #hostOf(pid: Pid<unknown>, op: string): ShardPool['hosts'][number] {
     checkPid(pid, op);
     const host = pid.node === this.#node ? this.#pool.hosts[pid.shard - 1] : undefined;
-    if (host === undefined) throw new NoProcError(pid.toString());
+    // (A shard the system gave up restarting hosts no process: none of its pids is one any more.)
+    if (host === undefined || this.#pool.gaveUp(host.shard)) throw new NoProcError(pid.toString());
     return host;
   }
 }

@@ -217,8 +217,10 @@ export class ShardHost {
     });
   }
 
-  stats(): Promise<ShardStats> {
-    return this.call((a) => a.stats()).catch(() => emptyStats(this.shard));
+  stats(timeoutMs: number): Promise<ShardStats> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<ShardStats>((resolve) => (timer = setTimeout(() => resolve(emptyStats(this.shard)), timeoutMs)));
+    return Promise.race([this.call((a) => a.stats()).catch(() => emptyStats(this.shard)), late]).finally(() => clearTimeout(timer));
   }
 }
 

@@ -91,8 +91,14 @@ export class ShardPool {
     await Promise.all(this.hosts.map((h) => h.stop(timeoutMs)));
   }
 
-  stats(): Promise<ShardStats[]> {
-    return Promise.all(this.hosts.map((h) => h.stats()));
+  /** Each shard's own counters; one that does not answer within `timeoutMs` (stalled) reports zeros, as a down one does. */
+  stats(timeoutMs: number): Promise<ShardStats[]> {
+    return Promise.all(this.hosts.map((h) => h.stats(timeoutMs)));
+  }
+
+  /** True once the system gave up restarting `shard` (it hosts no process again). */
+  gaveUp(shard: number): boolean {
+    return Atomics.load(this.mem.ctl.i32, shard * THREAD_STRIDE_I32 + GAVE_UP) === 1;
   }
 
   /** Fault injection: shard `shard` crashes (see ShardHost.crash). */

@@ -2,7 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ActorSystem, type DeadLetter, type Inbox, MemoryHub, type MessagesLost, type Pid, type ShardDeath } from '@joerl/runtime';
-import { EVENT_TIMEOUT_MS, expect, withSystem } from '../helpers.ts';
+import { EVENT_TIMEOUT_MS, PROBE, expect, withSystem } from '../helpers.ts';
 import { parse } from '../telemetry/exposition.ts';
 import type { HolderCmd } from '../fixtures/holder.actor.ts';
 
@@ -169,6 +169,13 @@ test('a shard the system gave up on: what is sent to its pids is reported with c
     const ref = inbox.monitor(h);
     const dn = await expect<any>(inbox, (m) => m?.type === 'DOWN' && m.ref === ref, 'DOWN noproc');
     assert.equal(dn.reason, { kind: 'custom', value: 'noproc' });
+    // Regression: a spawn there said it was being restarted (retry), and introspection of its pids ERR_SHARD_DOWN.
+    const spawn = await system.spawn(PROBE, { report: inbox.pid }, { shard: 2 }).then(() => null, (e: Error & { code?: string }) => e);
+    assert.is(spawn?.code, 'ERR_SHARD_DOWN');
+    assert.match(spawn!.message, /down for good: the system gave up restarting it/);
+    for (const ask of [() => system.processInfo(h), () => system.getState(h)]) {
+      assert.is((await ask().then(() => null, (e: Error & { code?: string }) => e))?.code, 'ERR_NO_PROC');
+    }
   }));
 
 test('on a node, a dead letter for a shard given up on names the very pid sent to (its node id)', () =>

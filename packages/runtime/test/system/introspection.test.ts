@@ -236,6 +236,12 @@ test('with timeoutMs, a shard stalled in a handler is left out instead of holdin
     assert.equal(await system.supervisionTree({ timeoutMs: 50 }), []);
     const bad = await system.shardFigures({ timeoutMs: NaN }).then(() => null, (x: Error & { code?: string }) => x);
     assert.is(bad?.code, 'ERR_INVALID_ARGUMENT');
+    // Regression: these two waited for the watchdog (here: for ever, the default handlerTimeoutMs being 30 s).
+    const stats = await system.stats({ timeoutMs: 50 });
+    assert.equal(stats.map((x) => [x.shard, x.actors]), [[1, 1], [2, 0]], 'the stalled one reports zeros');
+    const info = await system.processInfo(stuck, { stateTimeoutMs: 50 }).then(() => null, (x: Error & { code?: string }) => x);
+    assert.is(info?.code, 'ERR_CALL_TIMEOUT');
+    assert.is((await system.stats({ timeoutMs: -1 }).then(() => null, (x: Error & { code?: string }) => x))?.code, 'ERR_INVALID_ARGUMENT');
     const restarted = new Promise((r) => system.once('shardRestart', r));
     system.killShard(2);
     await restarted;
