@@ -42,6 +42,9 @@ interface Starting {
   timer: NodeJS.Timeout;
   /** Set while an async init is pending: forget it (it no longer counts as pending work). */
   abandon: (() => void) | null;
+  /** Its module, for the loader: a start given up while that module loads no longer counts as a load (see disarm). */
+  url: string;
+  exportName: string;
 }
 
 export class Spawner {
@@ -347,7 +350,7 @@ export class Spawner {
     const timer = setTimeout(() => this.timedOut(p, limit, req), limit);
     // The shard's own loop keeps the thread alive; a stuck start must not keep a stopping one.
     timer.unref();
-    st = { timer, abandon: null };
+    st = { timer, abandon: null, url: req.url, exportName: req.export };
     this.starting.set(p, st);
     return st;
   }
@@ -358,7 +361,11 @@ export class Spawner {
     if (st === undefined) return;
     clearTimeout(st.timer);
     this.starting.delete(p);
-    if (abandoned) st.abandon?.();
+    if (!abandoned) return;
+    st.abandon?.();
+    // Ended while its module was loading (an abort, a kill): as at its timeout (timedOut), the load stops
+    // counting as one, or the watchdog would go on allowing this thread spawnTimeoutMs, for good if it never ends.
+    if (p.behaviour === null) this.s.loader.stalled(st.url, st.exportName);
   }
 
   /** The deadline passed: the spawn rejects with ERR_SPAWN_TIMEOUT and the half-started process is killed. */

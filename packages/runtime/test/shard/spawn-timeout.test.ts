@@ -65,6 +65,23 @@ test('a module whose top-level await never settles: ERR_SPAWN_TIMEOUT, and the w
     assert.is((await down).cause, 'runaway');
   }));
 
+test('a spawn aborted while its module loads (one that never finishes) does not hold the watchdog off either', () =>
+  withSystem({ threads: 2, handlerTimeoutMs: 300, spawnTimeoutMs: 120_000 }, async (system) => {
+    // Regression: only a timeout told the loader the load was given up; after an abort (or a kill) the thread
+    // counted as loading for good, and a runaway handler there was allowed spawnTimeoutMs, not handlerTimeoutMs.
+    const inbox = system.inbox();
+    const looper = await probe(system, inbox, 2, { tag: 'looper' });
+    const ac = new AbortController();
+    const spawn = system.spawn(HANGING, undefined, { shard: 2, signal: ac.signal }).then(() => 'started', (e: unknown) => e);
+    ac.abort(new Error('gave up'));
+    assert.match(String(((await spawn) as Error).message), /gave up/);
+    const down = new Promise<ShardDeath>((r) => system.once('shardDown', r));
+    system.send(looper, { op: 'spin-forever' });
+    const d = await within(down, 'shardDown');
+    assert.is(d.cause, 'runaway');
+    assert.not.match(d.message, /imported an actor module/);
+  }));
+
 test('a module whose top level never returns: the watchdog ends its shard after spawnTimeoutMs, and the spawn fails', () =>
   withSystem({ threads: 2, handlerTimeoutMs: 200, spawnTimeoutMs: 5000 }, async (system) => {
     const down = new Promise<ShardDeath>((r) => system.once('shardDown', r));
