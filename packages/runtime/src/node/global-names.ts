@@ -35,10 +35,14 @@ export class GlobalNames {
   /** Set by stop: frees that failed are not tried again. */
   #stopped = false;
 
-  constructor(kv: KvBucket, rt: ThreadRuntime) {
+  /** Is node `id` down to us (a connection lost, not yet back)? Its names are nobody's meanwhile (see whereis). */
+  readonly #down: (id: number) => boolean;
+
+  constructor(kv: KvBucket, rt: ThreadRuntime, down: (id: number) => boolean = () => false) {
     this.#kv = kv;
     this.#rt = rt;
     this.#node = rt.state.node;
+    this.#down = down;
   }
 
   async start(): Promise<void> {
@@ -132,16 +136,22 @@ export class GlobalNames {
     return true;
   }
 
-  /** The holder of `name`: from the cache (a watch keeps it current), else from the bucket. */
+  /**
+   * The holder of `name`: from the cache (a watch keeps it current), else
+   * from the bucket. None while the holder's node is down to us, as OTP's
+   * `global` drops a node's names at its nodedown: the survivors free them
+   * in the bucket only once they have found the node dead (a ping, then the
+   * deletes), and a send meanwhile would be a noconnection dead letter.
+   */
   async whereis(name: string): Promise<Pid | undefined> {
     if (typeof name !== 'string') throw new InvalidArgumentError(`whereisGlobal needs a name, got ${describe(name)}`);
     const hit = this.#cache.get(name);
-    if (hit !== undefined) return hit.pid;
+    if (hit !== undefined) return this.#down(hit.pid.node) ? undefined : hit.pid;
     const e = await this.#kv.get(keyOf(name));
     if (e === null || e.value === null) return undefined;
     const pid = Pid.parse(untext.decode(e.value));
     this.#cache.set(name, { pid, revision: e.revision });
-    return pid;
+    return this.#down(pid.node) ? undefined : pid;
   }
 
   /**

@@ -117,7 +117,7 @@ export class NodeService {
   async start(): Promise<void> {
     const t = this.#t;
     const rt = this.#rt;
-    this.#global = new GlobalNames(await t.kv(this.names.namesBucket), rt);
+    this.#global = new GlobalNames(await t.kv(this.names.namesBucket), rt, (id) => this.#conns.peers.get(id)?.state === 'down');
     await this.#global.start();
     this.#nodeWatchers.start();
     t.subscribe(this.names.data(this.me.id), (m) => this.#conns.onMessage(m));

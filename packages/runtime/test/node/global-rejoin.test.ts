@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type ActorSystem, MemoryHub, type MemoryTransport, type Pid } from '@joerl/runtime';
 import { EVENT_TIMEOUT_MS } from '../helpers.ts';
-import { memoryNode, nextEvent, connected } from './helpers.ts';
+import { connected, down, memoryNode, nextEvent } from './helpers.ts';
 
 const test = suite('nodes: global names after a partition');
 
@@ -79,6 +79,27 @@ async function holderBecomes(system: ActorSystem, name: string, want: Pid | unde
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+test("a node down to us holds no global name for us from its nodedown on (OTP's global drops them then), and holds them again once back", async () => {
+  // Regression: whereisGlobal gave its pid until the survivors had found it dead and freed the names (a ping later).
+  const p = await pair();
+  try {
+    const held = p.b.inbox();
+    await p.b.registerGlobal('g', held.pid);
+    await holderBecomes(p.a, 'g', held.pid);
+    const gone = down(p.a, 'b');
+    p.hub.cut(p.ta, p.tb);
+    await gone;
+    assert.is(await p.a.whereisGlobal('g'), undefined);
+    const back = nextEvent(p.a, 'nodeUp', (n: { name: string }) => n.name === 'b');
+    p.hub.heal(p.ta, p.tb);
+    await back;
+    await holderBecomes(p.a, 'g', held.pid);
+  } finally {
+    await p.b.shutdown();
+    await p.a.shutdown();
+  }
+});
 
 test('a node the cluster found dead gets the names of its live processes back when it rejoins', async () => {
   // Regression: the survivors freed them, and they never came back; the processes ran on unregistered.
