@@ -116,7 +116,7 @@ export const CATALOGUE: readonly MetricDef[] = [
   def(GEN_STATEM_CURRENT_STATE, 'gauge', 'Machines in each state now, by machine behaviour', ['type', 'state']),
   def(SIGNALS_SENT, 'counter', 'Signals sent, by kind (exit, down, stop, kill; sampled by signalSamplingRate)', ['type']),
   def(SIGNALS_RECEIVED, 'counter', 'Signals received, by kind (sampled by signalSamplingRate)', ['type']),
-  def(SIGNALS_IGNORED, 'counter', 'Exit signals that did not end their receiver (trapped, or normal), by kind', ['type']),
+  def(SIGNALS_IGNORED, 'counter', 'Exit signals a trapping process took as messages, by kind', ['type']),
   def(EXIT_SIGNALS_BY_REASON, 'counter', 'Exit signals sent, by reason (sampled by signalSamplingRate)', ['reason']),
   def(REMOTE_MESSAGES_SENT, 'counter', 'Messages sent to other nodes, by node', ['target_node']),
   def(REMOTE_MESSAGES_FAILED, 'counter', 'Messages to other nodes that failed, by node and reason', ['target_node', 'reason']),

@@ -87,7 +87,7 @@ function safeString(value: unknown): string {
 }
 
 /** The exit reason for links and monitors to a process that does not exist. */
-export const NOPROC: ExitReason = { kind: 'custom', value: 'noproc' };
+export const NOPROC: ExitReason = Object.freeze({ kind: 'custom', value: 'noproc' });
 
 /** True for {@link NOPROC} (also after it crossed threads): a DOWN, an EXIT or a `join` of a process that did not exist. */
 export function isNoProc(reason: unknown): boolean {

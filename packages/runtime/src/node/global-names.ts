@@ -221,6 +221,7 @@ export class GlobalNames {
       try {
         if (e === null || e.value === null) {
           this.#cache.set(name, { pid, revision: await this.#kv.create(key, value) });
+          this.#heldStill(ref, name, pid);
           return;
         }
         const holder = Pid.parse(untext.decode(e.value));
@@ -229,12 +230,18 @@ export class GlobalNames {
           return;
         }
         this.#cache.set(name, { pid, revision: await this.#kv.update(key, value, e.revision) });
+        this.#heldStill(ref, name, pid);
         return;
       } catch (err) {
         if (!isKvConflict(err)) throw err;
       }
     }
     throw new Error(`global name ${name}: the store kept changing under us`);
+  }
+
+  /** After a write of `name` for `pid`: its holder exited (or the name was unregistered) during it, and its free may have missed the write; it goes now (as in register). */
+  #heldStill(ref: number, name: string, pid: Pid): void {
+    if (this.#byRef.get(ref)?.pid !== pid) this.#freeSoon(name, pid);
   }
 
   /** `name`, which our `pid` held, was taken by `holder` while we were away: ours lets it go, and says so. */

@@ -10,6 +10,8 @@ export class MetricsEndpoint {
   private current: TelemetryServer | null = null;
   private serving: Promise<TelemetryServer> | null = null;
   private host = '';
+  /** The running server's allowedHosts, as a key (a later serve that names others is refused, not ignored). */
+  private hosts = '';
   /** close() was called: no server starts any more (a serve still importing the package when it was must not listen after). */
   private closed = false;
 
@@ -29,7 +31,7 @@ export class MetricsEndpoint {
     // Loaded on first use, not at the top: every shard loads this file (actor modules import the package's entry),
     // and the server with node:http cost each of them heap only the main thread needs.
     const { TelemetryServer, checkEndpoint } = await import('@joerl/telemetry');
-    let endpoint: { port: number; host: string };
+    let endpoint: { port: number; host: string; allowedHosts: readonly string[] };
     try {
       endpoint = checkEndpoint(options);
     } catch (err) {
@@ -41,6 +43,7 @@ export class MetricsEndpoint {
         const serving = (this.serving = TelemetryServer.listen(this.registry, endpoint).then((server) => {
           this.current = server;
           this.host = endpoint.host;
+          this.hosts = [...endpoint.allowedHosts].sort().join(' ');
           return server;
         }));
         // A failed listen (the port is taken) leaves room for another try.
@@ -57,7 +60,8 @@ export class MetricsEndpoint {
         continue;
       }
       const samePort = options?.port === undefined || endpoint.port === 0 || endpoint.port === server.port;
-      if (samePort && (options?.host === undefined || endpoint.host === this.host)) return server;
+      const sameHosts = options?.allowedHosts === undefined || [...endpoint.allowedHosts].sort().join(' ') === this.hosts;
+      if (samePort && sameHosts && (options?.host === undefined || endpoint.host === this.host)) return server;
       throw new ServerRunningError(server.url, `${endpoint.host}:${endpoint.port}`);
     }
   }

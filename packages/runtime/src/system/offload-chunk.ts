@@ -74,14 +74,15 @@ async function handler(href: string, name: string): Promise<(input: unknown) => 
 /** Is `err` the failure to find or read the module at `href` itself (not one it imports, not a throw while it ran)? */
 function isMissing(err: unknown, href: string): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'ERR_UNSUPPORTED_DIR_IMPORT' && code !== 'ERR_UNKNOWN_FILE_EXTENSION' && code !== 'ERR_UNSUPPORTED_ESM_URL_SCHEME') return false;
-  // Node names the module it could not find in quotes ("Cannot find module '/x/jobs.mjs' imported from ..."); one the job imports is another.
+  if (code !== 'ERR_MODULE_NOT_FOUND') return false;
+  // Node names the module it could not find in quotes ("Cannot find module '/x/jobs.mjs' imported from ..."); one the job imports is
+  // another, the job's own failure (as translate reads piscina's message for a job run alone).
   const message = messageOf(err);
   let path = href;
   try {
     path = fileURLToPath(href);
   } catch {}
-  return code !== 'ERR_MODULE_NOT_FOUND' || message.includes(`'${path}'`) || message.includes(`'${href}'`);
+  return message.includes(`'${path}'`) || message.includes(`'${href}'`);
 }
 
 function messageOf(err: unknown): string {

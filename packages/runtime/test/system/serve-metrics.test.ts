@@ -13,7 +13,9 @@ test('serveMetrics: the running server for no port, port 0 or its own port; ERR_
     assert.ok((await system.serveMetrics({ port: a.port })) === a);
     assert.ok((await system.serveMetrics({ port: 0, host: '127.0.0.1' })) === a);
     const other = a.port === 65535 ? a.port - 1 : a.port + 1;
-    for (const opts of [{ port: other }, { port: a.port, host: '0.0.0.0' }]) {
+    assert.ok((await system.serveMetrics({ port: 0, allowedHosts: [] })) === a, 'the same (no) allowedHosts');
+    // Other names the running server would not answer: refused, not ignored.
+    for (const opts of [{ port: other }, { port: a.port, host: '0.0.0.0' }, { allowedHosts: ['metrics.internal'] }]) {
       try {
         await system.serveMetrics(opts);
         assert.unreachable(`served ${JSON.stringify(opts)} while running on ${a.port}`);
