@@ -2,7 +2,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { context, trace } from '@opentelemetry/api';
-import { type ExitReason, formatReason } from '../actor/exit-reason.js';
+import { type ExitReason, formatReason, isNoProc } from '../actor/exit-reason.js';
 import { type From, isCallMessage, isFrom } from '../actor/messages.js';
 import { Pid, isPid } from '../actor/pid.js';
 import { type PendingCall, type Proc, S_DEAD, checkLive } from '../actor/proc.js';
@@ -263,8 +263,7 @@ export class Calls {
   failOnDown(p: Proc, ref: number, pid: Pid, reason: ExitReason): boolean {
     const pc = pendingOf(p, ref);
     if (pc === undefined) return false;
-    const noproc = typeof reason === 'object' && reason.kind === 'custom' && reason.value === 'noproc';
-    const err = noproc
+    const err = isNoProc(reason)
       ? new NoProcError(pid.toString())
       : isNoConnection(reason)
         ? new NodeDownError(pid.node, `the connection to the node of ${pid} was lost (or it never existed)`)
