@@ -5,7 +5,7 @@ import { asWords, parseTraceparent } from '@joerl/telemetry/internal';
 import { relay } from '../codec/prepare.js';
 import type { ExitReason } from '../actor/exit-reason.js';
 import type { Pid } from '../actor/pid.js';
-import { OP_DEMONITOR, OP_LINK, OP_MONITOR, OP_REPLY, OP_SEND, OP_SEND_TP, OP_UNLINK, type ExitSignalReason } from '../shard/protocol.js';
+import { OP_CALL_ABANDONED, OP_DEMONITOR, OP_LINK, OP_MONITOR, OP_REPLY, OP_SEND, OP_SEND_TP, OP_UNLINK, type ExitSignalReason } from '../shard/protocol.js';
 import { R_DEMONITOR, R_DOWN, R_EXIT, R_LINK, R_MONITOR, R_REPLY, R_SEND, R_SEND_TP, R_UNLINK } from '../shard/remote-ops.js';
 import { NO_ROUTE } from '../shard/router.js';
 import type { ThreadRuntime } from '../shard/thread-runtime.js';
@@ -73,7 +73,10 @@ export class Inbound {
       }
       case R_DEMONITOR: {
         const local = this.#refs.take(peer.id, o[i + 3] as number);
-        if (local !== undefined) router.sig(OP_DEMONITOR, o[i + 2] as Pid, o[i + 1] as Pid, local);
+        if (local === undefined) return;
+        router.sig(OP_DEMONITOR, o[i + 2] as Pid, o[i + 1] as Pid, local);
+        // A call's monitor carries its call's ref: a server still holding that call counts its timeout (see ProcessAccounting.abandoned).
+        router.sig(OP_CALL_ABANDONED, o[i + 2] as Pid, o[i + 1] as Pid, o[i + 3] as number);
         return;
       }
       case R_EXIT:

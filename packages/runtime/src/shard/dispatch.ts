@@ -24,6 +24,7 @@ import {
   OP_MONITOR,
   OP_NAME_ADDED,
   OP_NAME_REMOVED,
+  OP_CALL_ABANDONED,
   OP_NODE_DOWN,
   OP_NODE_DOWN_SEEN,
   OP_NODE_SHARD_DOWN,
@@ -205,6 +206,12 @@ export class Dispatcher {
           else if (p.monitoredBy !== null) p.monitoredBy.delete(ref);
           // A call's monitor ended with the call unanswered (the caller timed out): counted as a timeout now.
           if (p.serving !== null) s.observer.abandoned(p, ref);
+          break;
+        }
+        case OP_CALL_ABANDONED: {
+          // A caller on another node timed out: its demonitor came as OP_DEMONITOR under our ref for the monitor; this is its call's.
+          const p = procs.get(ops[i + 2] as number);
+          if (p !== undefined && p.serving !== null) s.observer.abandoned(p, ops[i + 3] as number);
           break;
         }
         case OP_DOWN:

@@ -59,9 +59,10 @@ export const OP_NODE_SHARD_DOWN = 31; // node id, shard, below (from the main th
 export const OP_NODE_DOWN_SEEN = 32; // node id (to the main thread: this shard has read that node's OP_NODE_DOWN; its OP_REMOTE ops
 //                                   for that node from here on are for the connection after it, see NodeService)
 export const OP_NAME_REMOVED = 33; // toSerial, name (another thread unregistered a name of one of ours)
+export const OP_CALL_ABANDONED = 34; // from, toSerial, ref (from the main thread: a caller of another node gave up on its call `ref`, see Inbound)
 
 /** How many fields follow each op code. */
-export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 4, 1, 2, 6, 5, 3, 3, 1, 9, 1, 1, 6, 1, 3, 3, 1, 1, 6, 6, 3, 4, 3, 1, 2];
+export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 4, 3, 3, 4, 2, 4, 1, 2, 6, 5, 3, 3, 1, 9, 1, 1, 6, 1, 3, 3, 1, 1, 6, 6, 3, 4, 3, 1, 2, 3];
 
 /**
  * True for the ops that deliver a send (toSerial, msg, ...): every form one

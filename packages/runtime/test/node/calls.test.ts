@@ -80,4 +80,33 @@ test("a reply over the servers' max payload fails its call at once with ERR_CALL
   }
 });
 
+test('a call from another node that times out while the server holds it counts as a timeout on the server\'s node then, once', async () => {
+  // Regression: its demonitor came under the server node's own ref for the monitor, not the call's, so the
+  // timeout was counted only when the server answered or exited (a server that hung showed none).
+  const hub = new MemoryHub();
+  const a = await memoryNode(hub, 'a');
+  const b = await memoryNode(hub, 'b');
+  try {
+    await connected(a, 'b');
+    const server = await b.spawn(COUNTER, { start: 1 }, { shard: 1 });
+    const code = await a.call(server, { kind: 'defer', key: 'hung' }, { timeoutMs: 20 }).then(() => 'answered', (e: { code?: string }) => e.code);
+    assert.is(code, 'ERR_CALL_TIMEOUT');
+    // The demonitor and this call go the same way, in order: the server's thread has taken the demonitor.
+    assert.is(await a.call(server, { kind: 'get' }), 1);
+    let text = await b.metrics.metrics();
+    assert.is(value(text, 'joerl_gen_server_call_timeouts_total{type="Counter"}'), 1, 'counted at the timeout');
+    assert.is(value(text, 'joerl_gen_server_calls_in_flight{type="Counter"}'), 1, 'still held by the server');
+    const inB = b.inbox();
+    const ref = inB.monitor(server);
+    b.exit(server, 'kill');
+    await inB.receive((m: any) => m?.type === 'DOWN' && m.ref === ref, { timeoutMs: 10_000 });
+    text = await b.metrics.metrics();
+    assert.is(value(text, 'joerl_gen_server_call_timeouts_total{type="Counter"}'), 1, 'not counted again at the exit');
+    assert.is(value(text, 'joerl_gen_server_calls_in_flight{type="Counter"}'), 0);
+  } finally {
+    await b.shutdown();
+    await a.shutdown();
+  }
+});
+
 test.run();
