@@ -48,8 +48,16 @@ export class GlobalNames {
   async start(): Promise<void> {
     this.#watch = await this.#kv.watch(PREFIX, (e) => {
       const name = nameOf(e.key);
-      if (e.value === null) this.#cache.delete(name);
-      else this.#cache.set(name, { pid: Pid.parse(untext.decode(e.value)), revision: e.revision });
+      if (e.value === null) {
+        this.#cache.delete(name);
+        return;
+      }
+      const holder = Pid.parse(untext.decode(e.value));
+      this.#cache.set(name, { pid: holder, revision: e.revision });
+      // Another node took a name of ours while we were down to it (see #write): ours no longer holds it.
+      if (holder.node !== this.#node && this.#byRef.size > 0) {
+        for (const [ref, held] of this.#byRef) if (held.name === name) this.#lost(ref, name, held.pid, holder);
+      }
     });
     this.#watcher = downWatcher(this.#rt, (m) => {
       const held = this.#byRef.get(m.ref);
@@ -100,7 +108,7 @@ export class GlobalNames {
     this.#byRef.set(ref, { name, pid });
     let revision: number;
     try {
-      revision = await this.#kv.create(keyOf(name), text.encode(pid.toString()));
+      revision = await this.#write(name, pid);
     } catch (err) {
       this.#byRef.delete(ref);
       rt.demonitor(this.#watcher!, ref);
@@ -114,6 +122,35 @@ export class GlobalNames {
       return;
     }
     this.#cache.set(name, { pid, revision });
+  }
+
+  /**
+   * Writes `name` for `pid` if it is free, or held on a node that is down
+   * to us (free as whereis sees it: OTP's `global` dropped that node's names
+   * at its nodedown, and registers them again on either side of a
+   * partition). Taken at the revision read: a survivor's free made at it
+   * then finds a conflict, and the holder's node, back, hears it lost (see
+   * the watch). Rejects with a conflict when a live process holds it.
+   */
+  async #write(name: string, pid: Pid): Promise<number> {
+    const key = keyOf(name);
+    const value = text.encode(pid.toString());
+    // A few rounds: a name freed, or taken, between our reads is read again.
+    for (let round = 0; ; round++) {
+      try {
+        return await this.#kv.create(key, value);
+      } catch (err) {
+        if (!isKvConflict(err) || round === 4) throw err;
+        const e = await this.#kv.get(key);
+        if (e === null || e.value === null) continue;
+        if (!this.#down(Pid.parse(untext.decode(e.value)).node)) throw err;
+        try {
+          return await this.#kv.update(key, value, e.revision);
+        } catch (err2) {
+          if (!isKvConflict(err2)) throw err2;
+        }
+      }
+    }
   }
 
   /** Frees `name` (whichever node holds it). False if nobody did. */
@@ -244,12 +281,15 @@ export class GlobalNames {
     if (this.#byRef.get(ref)?.pid !== pid) this.#freeSoon(name, pid);
   }
 
-  /** `name`, which our `pid` held, was taken by `holder` while we were away: ours lets it go, and says so. */
+  /**
+   * `name`, which our `pid` held, went to `holder` while we were cut off: freed by the survivors, or held
+   * on a node that saw ours down, and taken (seen by the watch, or as we rejoin). Ours lets it go, and says so.
+   */
   #lost(ref: number, name: string, pid: Pid, holder: Pid): void {
     this.#byRef.delete(ref);
     this.#rt.demonitor(this.#watcher!, ref);
     process.emitWarning(
-      `global name ${JSON.stringify(name)} of ${pid} was freed while this node was cut off from the cluster, and ${holder} took it meanwhile: ${pid} no longer holds it (it runs on)`,
+      `global name ${JSON.stringify(name)} of ${pid} was taken by ${holder} while this node was cut off from the cluster: ${pid} no longer holds it (it runs on)`,
       { code: 'JOERL_GLOBAL_NAME_LOST' },
     );
   }

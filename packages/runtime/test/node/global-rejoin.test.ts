@@ -13,6 +13,8 @@ type Bucket = Awaited<ReturnType<MemoryTransport['kv']>>;
 function namesOf(t: MemoryTransport, key: string) {
   let open: Promise<void> = Promise.resolve();
   let release = (): void => {};
+  let deletesOpen: Promise<void> = Promise.resolve();
+  let releaseDeletes = (): void => {};
   let onDelete!: () => void;
   const deleted = new Promise<void>((resolve) => (onDelete = resolve));
   const kv = t.kv.bind(t);
@@ -28,6 +30,7 @@ function namesOf(t: MemoryTransport, key: string) {
       watch: (p, on) => b.watch(p, on),
       delete: (k, r) =>
         gated(async () => {
+          await deletesOpen;
           await b.delete(k, r);
           if (k === key) onDelete();
         }),
@@ -38,6 +41,9 @@ function namesOf(t: MemoryTransport, key: string) {
     deleted,
     shut: () => void (open = new Promise<void>((resolve) => (release = resolve))),
     open: () => release(),
+    /** Deletes wait (the rest goes through) until `openDeletes`. */
+    shutDeletes: () => void (deletesOpen = new Promise<void>((resolve) => (releaseDeletes = resolve))),
+    openDeletes: () => releaseDeletes(),
   };
 }
 
@@ -149,12 +155,48 @@ test('a name another process took while its node was away stays with that proces
     p.atB.open();
     await lost;
     const w = warnings.find((x) => x.code === 'JOERL_GLOBAL_NAME_LOST')!;
-    assert.match(w.message, /global name "g" of .* was freed while this node was cut off/);
+    assert.match(w.message, /global name "g" of .* was taken by .* while this node was cut off/);
     assert.ok((await p.a.whereisGlobal('g'))?.equals(taker.pid));
     await holderBecomes(p.b, 'g', taker.pid);
   } finally {
     process.off('warning', onWarning);
     p.atB.open();
+    await p.b.shutdown();
+    await p.a.shutdown();
+  }
+});
+
+test("a name held on a node that is down to us can be taken here, as whereisGlobal says it is free; the holder's node, back, hears it lost, with a warning", async () => {
+  // Regression: whereisGlobal answered undefined but registerGlobal failed with ERR_NAME_TAKEN until the
+  // survivors had found the node dead and freed its names (here: never, a's deletes being held).
+  const p = await pair();
+  const lost = new Promise<Error & { code?: string }>((resolve) => {
+    const on = (w: Error & { code?: string }): void => {
+      if (w.code !== 'JOERL_GLOBAL_NAME_LOST') return;
+      process.off('warning', on);
+      resolve(w);
+    };
+    process.on('warning', on);
+  });
+  try {
+    const held = p.b.inbox();
+    await p.b.registerGlobal('g', held.pid);
+    await holderBecomes(p.a, 'g', held.pid);
+    p.atA.shutDeletes();
+    const gone = down(p.a, 'b');
+    p.hub.cut(p.ta, p.tb);
+    await gone;
+    assert.is(await p.a.whereisGlobal('g'), undefined);
+    const taker = p.a.inbox();
+    await p.a.registerGlobal('g', taker.pid);
+    assert.ok((await p.a.whereisGlobal('g'))?.equals(taker.pid));
+    p.atA.openDeletes();
+    p.hub.heal(p.ta, p.tb);
+    await holderBecomes(p.b, 'g', taker.pid);
+    assert.match((await lost).message, /global name "g" of .* was taken by .* while this node was cut off/);
+    assert.ok((await p.a.whereisGlobal('g'))?.equals(taker.pid), "a's late free of b's name left a's alone");
+  } finally {
+    p.atA.openDeletes();
     await p.b.shutdown();
     await p.a.shutdown();
   }
