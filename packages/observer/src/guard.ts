@@ -98,19 +98,31 @@ export class Guard {
     return undefined;
   }
 
+  /**
+   * Data and the live feed: the checks above, and no fetch from another site's page. A `no-cors`
+   * GET carries no Origin; the browser's Sec-Fetch-Site still names it (the page itself may be
+   * linked from anywhere: it goes by `check` alone).
+   */
+  checkData(req: IncomingMessage): Refusal | undefined {
+    return this.check(req) ?? this.#sameSite(req, 'read the observer\'s data');
+  }
+
   /** An action (kill, exit): the checks above, a same-origin fetch, and the page's token. */
   checkAction(req: IncomingMessage): Refusal | undefined {
-    const r = this.check(req);
+    const r = this.check(req) ?? this.#sameSite(req, 'act on processes');
     if (r !== undefined) return r;
-    const site = req.headers['sec-fetch-site'];
-    if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-      return refuse(403, 'ERR_FORBIDDEN_ORIGIN', `a ${site} request cannot act on processes; use the observer's own page`);
-    }
     const given = req.headers[TOKEN_HEADER];
     if (typeof given !== 'string' || !this.#tokenMatches(given)) {
       return refuse(403, 'ERR_BAD_TOKEN', `actions need the page's token in the ${TOKEN_HEADER} header (reload the page: a new run has a new token)`);
     }
     return undefined;
+  }
+
+  /** A request the browser says came from another page than ours (Sec-Fetch-Site), refused: it cannot `what`. */
+  #sameSite(req: IncomingMessage, what: string): Refusal | undefined {
+    const site = req.headers['sec-fetch-site'];
+    if (site === undefined || site === 'same-origin' || site === 'none') return undefined;
+    return refuse(403, 'ERR_FORBIDDEN_ORIGIN', `a ${site} request cannot ${what}; use the observer's own page`);
   }
 
   /** Same origin: the Origin names the very host the request was sent to (or one the user trusts, behind a proxy). */

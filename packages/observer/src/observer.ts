@@ -82,14 +82,17 @@ export class Observer {
       sendError(res, 405, 'ERR_METHOD_NOT_ALLOWED', `${req.method ?? ''} is not allowed on ${path}: use ${methods.join(' or ')}`);
     };
     const read = (req: IncomingMessage) => guard.check(req);
-    const act = (req: IncomingMessage) => (o.actions ? guard.checkAction(req) : { status: 403, code: 'ERR_ACTIONS_OFF', message: 'actions are off for this observer (options.actions: false)' });
+    const data = (req: IncomingMessage) => guard.checkData(req);
+    // The checks first: a foreign caller does not learn whether actions are on.
+    const act = (req: IncomingMessage) =>
+      guard.checkAction(req) ?? (o.actions ? undefined : { status: 403, code: 'ERR_ACTIONS_OFF', message: 'actions are off for this observer (options.actions: false)' });
     const GET = ['GET', 'HEAD'];
     add('', (_req, res) => assets.page(res), read, GET);
     add('/', (_req, res) => assets.page(res), read, GET);
     for (const f of ASSET_FILES) add(`/assets/${f}`, (_req, res) => assets.file(f, res), read, GET);
-    add('/api/snapshot', async (_req, res, p) => sendJson(res, 200, await snapshots.take(parseQuery(p, o.limit, system.shards))), read, GET);
-    add('/api/process', (_req, res, p) => processes.detail(p, res), read, GET);
-    add('/events', (_req, res, p) => this.#streams.serve(res, parseQuery(p, o.limit, system.shards)), read, ['GET']);
+    add('/api/snapshot', async (_req, res, p) => sendJson(res, 200, await snapshots.take(parseQuery(p, o.limit, system.shards))), data, GET);
+    add('/api/process', (_req, res, p) => processes.detail(p, res), data, GET);
+    add('/events', (_req, res, p) => this.#streams.serve(res, parseQuery(p, o.limit, system.shards)), data, ['GET']);
     add('/api/kill', (req, res) => processes.kill(req, res), act, ['POST']);
     add('/api/exit', (req, res) => processes.exit(req, res), act, ['POST']);
     // Any other path under /observer/ is ours to answer too: JSON, and after the Host and Origin checks

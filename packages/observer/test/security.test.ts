@@ -94,6 +94,34 @@ test('an action with a foreign Origin is refused even with the token (403 ERR_FO
   await refused(ctx, action(ctx.base, '/api/kill', body, ctx.observer.token, { origin: '', 'sec-fetch-site': 'cross-site' }), 403, 'ERR_FORBIDDEN_ORIGIN', 'Sec-Fetch-Site: cross-site');
 });
 
+test("data and the live feed are refused to another site's fetch (no-cors sends no Origin), the page itself is not", async (ctx) => {
+  // Regression: a no-cors GET from any site passed (no Origin), forcing full process scans and taking the feed's page slots.
+  const pid = encodeURIComponent(String(ctx.victim));
+  for (const site of ['cross-site', 'same-site']) {
+    for (const path of ['/api/snapshot', `/api/process?pid=${pid}`, '/events']) {
+      const r = await request(`${ctx.base}${path}`, { headers: { 'sec-fetch-site': site, 'sec-fetch-mode': 'no-cors' } });
+      assert.is(r.status, 403, `GET ${path} from a ${site} page`);
+      assert.is(r.json?.error?.code, 'ERR_FORBIDDEN_ORIGIN');
+    }
+  }
+  // The page's own fetches, and a link to the page from another site (a navigation), go through.
+  assert.is((await request(`${ctx.base}/api/snapshot`, { headers: { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' } })).status, 200);
+  assert.is((await request(`${ctx.base}/`, { headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' } })).status, 200);
+});
+
+test('with actions off, a foreign Host or Origin is refused as such before anything says actions are off', async () => {
+  const system = await ActorSystem.start({ threads: 1 });
+  try {
+    const observer = await serveObserver(system, { port: 0, actions: false });
+    const port = new URL(observer.url).port;
+    const r = await action(observer.url, '/api/kill', { pid: '<0.1.1>' }, observer.token, { host: `evil.example:${port}`, origin: `http://evil.example:${port}` });
+    assert.is(r.status, 403);
+    assert.is(r.json.error.code, 'ERR_FORBIDDEN_HOST');
+  } finally {
+    await system.shutdown();
+  }
+});
+
 test('a Host that is not the bound address is refused for actions and for data (DNS rebinding)', async (ctx) => {
   const port = new URL(ctx.base).port;
   const body = { pid: String(ctx.victim) };
