@@ -28,11 +28,16 @@ function parseReason(v: unknown): string {
   return v.trim();
 }
 
-/** `p`, or a 504 when its shard does not answer within `ms` (a shard stalled in a handler answers nothing). */
+/** The 504 for a process whose shard did not answer within `ms` (a shard stalled in a handler answers nothing). */
+function silent(pid: Pid, ms: number): RequestError {
+  return new RequestError(504, 'ERR_SHARD_SILENT', `shard ${pid.shard} did not answer within ${ms} ms (stalled in a handler?); its watchdog restarts a shard that stays stuck`);
+}
+
+/** `p`, or a 504 when its shard does not answer within `ms`. */
 async function inTime<T>(p: Promise<T>, ms: number, pid: Pid): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RequestError(504, 'ERR_SHARD_SILENT', `shard ${pid.shard} did not answer within ${ms} ms (stalled in a handler?); its watchdog restarts a shard that stays stuck`)), ms);
+    timer = setTimeout(() => reject(silent(pid, ms)), ms);
   });
   try {
     return await Promise.race([p, late]);
@@ -51,7 +56,11 @@ export class ProcessActions {
   /** GET ?pid=: links, monitors, the head of its mailbox and its state. */
   async detail(params: URLSearchParams, res: ServerResponse): Promise<void> {
     const pid = parsePid(params.get('pid') ?? undefined);
-    const info: ProcessInfo = await inTime(this.system.processInfo(pid, { messages: DETAIL_MESSAGES, stateTimeoutMs: this.answerMs }), this.answerMs * 2 + 500, pid);
+    const asked = this.system.processInfo(pid, { messages: DETAIL_MESSAGES, stateTimeoutMs: this.answerMs }).catch((err: unknown) => {
+      // processInfo's own bound on a shard that does not answer (a state that is slow to come is not an error).
+      throw (err as { code?: unknown }).code === 'ERR_CALL_TIMEOUT' ? silent(pid, this.answerMs) : err;
+    });
+    const info: ProcessInfo = await inTime(asked, this.answerMs * 2 + 500, pid);
     sendJson(res, 200, info);
   }
 

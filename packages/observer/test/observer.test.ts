@@ -286,6 +286,10 @@ test('a shard stalled in a handler: snapshots keep coming without it, it shows a
     assert.equal(s.shards.map((x: any) => [x.shard, x.answered, x.stalled]), [[1, true, false], [2, false, true]]);
     assert.ok(s.processes.every((r: any) => r.shard === 1));
     assert.ok(s.events.some((e: any) => e.kind === 'shard-stalled' && e.shard === 2));
+    // A process there in detail: its shard is silent (the runtime's own wait for it ends first: not a call's timeout).
+    const detail = await request(`${observer.url}/api/process?pid=${encodeURIComponent(String(stuck))}`);
+    assert.is(detail.status, 504);
+    assert.is(detail.json?.error?.code, 'ERR_SHARD_SILENT');
     const restarted = new Promise((r) => system.once('shardRestart', r));
     system.killShard(2);
     await restarted;
