@@ -342,12 +342,14 @@ export function toWireError(err: unknown, depth = 0): WireError {
 export function fromWireError(w: WireError): Error {
   const known = w.code !== undefined ? classes[w.code] : undefined;
   const standard = known === undefined && typeof w.name === 'string' && w.name !== 'Error' ? STANDARD_ERRORS[w.name] : undefined;
+  // Made by an Error constructor (a runtime class's prototype as new.target, its own constructor not run):
+  // a real error, which a message may carry on.
   const err: Error = known !== undefined
-    ? Object.create(known.prototype) as Error
+    ? (Reflect.construct(Error, [w.message], known) as Error)
     : standard !== undefined
       ? new standard(w.message)
       : w.code !== undefined
-        ? Object.create(JoerlError.prototype) as Error
+        ? (Reflect.construct(Error, [w.message], JoerlError) as Error)
         : new Error(w.message);
   if (w.code !== undefined) {
     Object.defineProperty(err, 'message', { value: w.message, writable: true, configurable: true });

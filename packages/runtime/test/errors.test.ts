@@ -2,6 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as api from '@joerl/runtime';
+import { types } from 'node:util';
+import { forWire } from '../src/codec/prepare.ts';
 import { fromWireError, toWireError } from '../src/errors.ts';
 
 const table: Array<[api.JoerlError, string, string, RegExp]> = [
@@ -55,6 +57,9 @@ for (const [err, name, code, message] of table) {
     assert.is(back.message, err.message);
     assert.is(back.name, name);
     for (const [k, v] of crossing(err)) assert.equal((back as unknown as Record<string, unknown>)[k], v, `its ${k} crosses too`);
+    // Regression: it was made with Object.create, not an Error constructor, and a message holding it was refused.
+    assert.ok(types.isNativeError(back), 'a real error: it can be sent on');
+    assert.not.throws(() => forWire({ failed: back }, true), 'sent on in a message');
   });
 }
 
@@ -101,6 +106,7 @@ test('a standard error crosses with its class (as in a message); any other forei
   }
   const mine = fromWireError(toWireError(new HttpError('404')));
   assert.instance(mine, api.JoerlError, 'a user class with a code');
+  assert.not.throws(() => forWire({ failed: mine }, true), 'sent on in a message');
   assert.is(mine.name, 'Error');
   assert.is(fromWireError(toWireError('just a string')).message, 'just a string');
   // A name or code that is a key of Object.prototype finds no class.
