@@ -3,6 +3,7 @@
 import type { TimerRef } from '../actor/context.js';
 import { MAX_THREADS, Pid, isPid } from '../actor/pid.js';
 import { type Proc, S_DEAD } from '../actor/proc.js';
+import { movesPending } from '../codec/move.js';
 import { forSignal } from '../codec/prepare.js';
 import { InvalidArgumentError } from '../errors.js';
 import { nameProblem } from '../registry/name-table.js';
@@ -25,14 +26,15 @@ export class Timers {
   /** Delivers `msg` to `to` after `delayMs` (a name is resolved when the timer fires). `owner`'s timers are cancelled when it exits. */
   sendAfter(owner: Proc | null, to: Pid<unknown> | string, msg: unknown, delayMs: number): TimerRef {
     if (!isPid(to) && typeof to !== 'string') throw new InvalidArgumentError(`sendAfter needs a Pid or a name, got ${describe(to)}`);
-    // A name no table can hold (a lone surrogate, over 96 bytes): refused here, not when the timer fires.
-    const bad = typeof to === 'string' ? nameProblem(to) : null;
+    // A name no table can hold (empty, a lone surrogate, over 96 bytes): refused here, not when the timer fires.
+    const bad = typeof to === 'string' ? (to.length === 0 ? `a registered name must be a non-empty string, got ""` : nameProblem(to)) : null;
     if (bad !== null) throw new InvalidArgumentError(`sendAfter: ${bad}`);
     checkDelay('sendAfter', delayMs);
     // Refused now rather than as a dead letter later, wherever the message will go; with checkLocalSends
-    // taken now, as a send would take it (what the sender changes later shows nowhere).
+    // taken now, as a send would take it (what the sender changes later shows nowhere). A moved buffer
+    // is taken now in any case, as a send takes it.
     const checked = this.s.config.checkLocalSends;
-    const m = checked || !isPid(to) || this.router.route(to) !== this.s.thread ? forSignal(msg, 'message', true, checked) : msg;
+    const m = checked || movesPending() || !isPid(to) || this.router.route(to) !== this.s.thread ? forSignal(msg, 'message', true, checked) : msg;
     return this.arm(owner, delayMs, () => this.delivery.sendQuiet(to, m));
   }
 

@@ -1,7 +1,7 @@
 // sendAfter / cancelTimer: deadline order, at-least-delay, cancel true only before firing, names resolved at fire time.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ActorSystem, type Inbox, type MessagesLost } from '@joerl/runtime';
+import { ActorSystem, type Inbox, type MessagesLost, move } from '@joerl/runtime';
 import { expect, expectReport, probe } from '../helpers.ts';
 
 const test = suite('timers');
@@ -88,6 +88,7 @@ test('bad timer arguments get typed errors', () => {
   // A name no registry can hold: refused at the call, not when the timer fires (where it would end its thread).
   assert.throws(() => system.sendAfter('x\uD800', {}, 0), (e: { code?: string; message?: string }) => e.code === 'ERR_INVALID_ARGUMENT' && /lone surrogate/.test(e.message ?? ''));
   assert.throws(() => system.sendAfter('n'.repeat(200), {}, 0), (e: { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT');
+  assert.throws(() => system.sendAfter('', {}, 0), (e: { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT', "an empty name, as send('') (it became a dead letter when the timer fired)");
   assert.throws(() => system.sendAfter(inbox.pid, {}, -1), (e: { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT');
   assert.throws(() => system.sendAfter(inbox.pid, {}, NaN), (e: { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT');
   assert.throws(() => system.cancelTimer(12345 * 4096 + 1 as never), (e: { code?: string }) => e.code === 'ERR_INVALID_ARGUMENT');
@@ -128,6 +129,21 @@ test('one object queued twice by timeoutAfter is taken twice as a timeout: the s
     assert.is(lost.reduce((n, l) => n + l.queued, 0), 1);
   } finally {
     await own.shutdown();
+  }
+});
+
+test('in production (checkLocalSends off) a moved buffer is taken at sendAfter to a process of this thread, as a send takes it, not when the timer fires', async () => {
+  // Regression: it stayed attached and marked until the timer fired, and what the sender wrote meanwhile reached the receiver.
+  const prod = await ActorSystem.start({ threads: 1, checkLocalSends: false });
+  try {
+    const box = prod.inbox();
+    const buf = new Uint8Array([1, 2, 3]).buffer;
+    prod.sendAfter(box.pid, { b: move(buf) }, 10);
+    assert.is(buf.byteLength, 0, 'detached at the call');
+    const got = (await box.receive((m: any) => m?.b !== undefined, { timeoutMs: 10_000 })) as { b: ArrayBuffer };
+    assert.equal([...new Uint8Array(got.b)], [1, 2, 3]);
+  } finally {
+    await prod.shutdown();
   }
 });
 
