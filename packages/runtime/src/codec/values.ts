@@ -330,7 +330,7 @@ function locate(v: unknown, path: string, depth: number, seen: Map<object, strin
   }
   if (proto === Map.prototype) {
     for (const [k, x] of v as Map<unknown, unknown>) {
-      const r = at(k, `${path}<key>`) ?? at(x, `${path}.get(${String(k)})`);
+      const r = at(k, `${path}<key>`) ?? at(x, `${path}.get(${keyText(k)})`);
       if (r) return r;
     }
     return undefined;
@@ -363,4 +363,10 @@ function locateBinary(v: BinaryValue, path: string, seen: Map<object, string>, r
   if (first !== undefined) return [path, `a second view of the buffer at ${first}`, TREE];
   seen.set(buf, path);
   return undefined;
+}
+
+/** A Map key in a path: primitives as text, anything else by its kind (a null-prototype object has no text form). */
+function keyText(k: unknown): string {
+  if (k === null || (typeof k !== 'object' && typeof k !== 'function')) return String(k);
+  return Array.isArray(k) ? 'an array' : 'an object';
 }

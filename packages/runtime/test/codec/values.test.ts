@@ -130,4 +130,17 @@ test('unchecked in-shard sends (production) hand over the sender object itself',
   assert.is(forLocal(msg, false), msg);
 });
 
+test('a Map whose key has no text form (a null-prototype object) and whose value is refused: ERR_UNENCODABLE with its path, not a TypeError', () => {
+  // Regression: building the path called String() on the key, which threw "Cannot convert object to primitive value".
+  for (const checked of [true, false]) {
+    try {
+      forWire(new Map([[Object.create(null), () => 1]]), checked);
+      assert.unreachable('refused');
+    } catch (err) {
+      assert.instance(err, UnencodableError, String(err));
+      assert.match((err as Error).message, /a function/);
+    }
+  }
+});
+
 test.run();
