@@ -121,12 +121,23 @@ function special(v: object, proto: unknown, depth: number): boolean {
     for (const x of v as Set<unknown>) if (!walk(x, depth + 1)) return false;
     return true;
   }
-  if (proto === Date.prototype || proto === RegExp.prototype) return true;
+  if (proto === Date.prototype) return true;
+  if (proto === RegExp.prototype) return wellFormed((v as RegExp).source);
   if (isError(v)) {
+    if (errorText(v) !== undefined) return false;
     const c = causeOf(v);
     return c === undefined || walk(c.value, depth + 1);
   }
   return false;
+}
+
+/** The first of an error's texts (name, message, stack) holding a lone surrogate, which would arrive with U+FFFD in its place. */
+function errorText(e: Error): string | undefined {
+  for (const k of ['name', 'message', 'stack'] as const) {
+    const t: unknown = e[k];
+    if (typeof t === 'string' && !wellFormed(t)) return k;
+  }
+  return undefined;
 }
 
 function binary(v: BinaryValue): boolean {
@@ -291,6 +302,7 @@ const NOT_SHARED_ACROSS_NODES = 'shared memory cannot cross to another node; sen
 
 type Found = [path: string, what: string, hint?: string];
 
+const SURROGATE = 'it would arrive with U+FFFD in its place; send text.toWellFormed()';
 const TREE = 'a message must be a tree; structuredClone would keep one object, msgpack would send two copies (or loop on a cycle): send a copy, or refer to it by key';
 
 function locate(v: unknown, path: string, depth: number, seen: Map<object, string>, deep: boolean, remote: boolean): Found | undefined {
@@ -343,8 +355,11 @@ function locate(v: unknown, path: string, depth: number, seen: Map<object, strin
     }
     return undefined;
   }
-  if (proto === Date.prototype || proto === RegExp.prototype) return undefined;
+  if (proto === Date.prototype) return undefined;
+  if (proto === RegExp.prototype) return wellFormed((v as RegExp).source) ? undefined : [`${path}.source`, 'a lone surrogate', SURROGATE];
   if (isError(v)) {
+    const bad = errorText(v);
+    if (bad !== undefined) return [`${path}.${bad}`, 'a lone surrogate', SURROGATE];
     const c = causeOf(v);
     return c === undefined ? undefined : at(c.value, `${path}.cause`);
   }

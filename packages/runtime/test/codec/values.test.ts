@@ -143,4 +143,25 @@ test('a Map whose key has no text form (a null-prototype object) and whose value
   }
 });
 
+test("a lone surrogate in an error's message or stack, or in a RegExp's source, is refused as in any string (it arrived as U+FFFD)", () => {
+  const cases: Array<[unknown, RegExp]> = [
+    [{ e: new Error('half \uD800 a pair') }, /message\.e\.message/],
+    [{ e: Object.assign(new TypeError('ok'), { stack: 'at \uDC00' }) }, /message\.e\.stack/],
+    [{ r: new RegExp('\uD800') }, /message\.r\.source/],
+  ];
+  for (const [v, where] of cases) {
+    for (const checked of [true, false]) {
+      try {
+        forWire(v, checked);
+        assert.unreachable('refused');
+      } catch (err) {
+        assert.instance(err, UnencodableError, String(err));
+        assert.match((err as Error).message, /lone surrogate/);
+        assert.match((err as Error).message, where);
+      }
+    }
+  }
+  assert.not.throws(() => forWire({ e: new Error('whole \uD83D\uDE00 pair'), r: /\uD83D\uDE00/ }, true));
+});
+
 test.run();
