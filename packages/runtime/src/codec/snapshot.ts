@@ -33,8 +33,9 @@ export function copy(v: unknown, wire: boolean): unknown {
     return a;
   }
   const proto: unknown = Object.getPrototypeOf(v);
-  // A flat object of primitives and pids (checked already): one spread copies it.
-  if (proto === Object.prototype && flatShape(v, wire)) return { ...(v as object) };
+  // A flat object of primitives and pids (checked already): one spread copies it. (A spread would keep symbol keys,
+  // which no other thread sees: for this thread, only an object without them; on the wire msgpack drops them.)
+  if (proto === Object.prototype && flatShape(v, wire) && (wire || Object.getOwnPropertySymbols(v).length === 0)) return { ...(v as object) };
   if (proto === Object.prototype || proto === null) {
     const o: Record<string, unknown> = {};
     for (const k in v) o[k] = copy((v as Record<string, unknown>)[k], wire);

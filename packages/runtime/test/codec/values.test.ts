@@ -164,4 +164,15 @@ test("a lone surrogate in an error's message or stack, or in a RegExp's source, 
   assert.not.throws(() => forWire({ e: new Error('whole \uD83D\uDE00 pair'), r: /\uD83D\uDE00/ }, true));
 });
 
+test('a copy for this thread (checkLocalSends) drops symbol keys, as a copy for another thread does', () => {
+  // Regression: a flat object was copied with a spread, which kept them; code relying on them passed in-shard only.
+  const s = Symbol('s');
+  const local = forLocal({ a: 1, [s]: 2 }, true) as Record<string | symbol, unknown>;
+  assert.equal(Object.getOwnPropertySymbols(local), []);
+  assert.is(local.a, 1);
+  const nested = forLocal({ o: { b: 2, [s]: 3 } }, true) as { o: Record<string | symbol, unknown> };
+  assert.equal(Object.getOwnPropertySymbols(nested.o), []);
+  assert.equal(Object.getOwnPropertySymbols(wire({ a: 1, [s]: 2 }) as object), []);
+});
+
 test.run();
