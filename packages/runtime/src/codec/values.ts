@@ -64,6 +64,40 @@ function forget(): void {
   for (let i = 0; i < seenCount; i++) seen[i] = undefined;
   seenCount = 0;
   seenSet = null;
+  spans = null;
+}
+
+/** Per buffer met in this walk: the byte ranges of its views so far, as start, end pairs. */
+let spans: Map<ArrayBuffer, number[]> | null = null;
+
+/**
+ * The bytes `v` (a view of `buf`, or `buf` itself) covers, apart from those of any other view
+ * of `buf` in the message, and `buf` not moved: true. Each view arrives over a buffer of just its
+ * bytes, so views that share a buffer without sharing bytes (Buffer.from() of small data: Node's
+ * pool) arrive as they would on their own; views that overlap would not (what one's receiver
+ * writes would not show through the other), and a moved buffer goes to one place.
+ */
+function trackBytes(v: BinaryValue, buf: ArrayBuffer): boolean {
+  const [start, end] = bytesOf(v, buf);
+  if (track(buf)) {
+    (spans ??= new Map()).set(buf, [start, end]);
+    return true;
+  }
+  const r = spans?.get(buf);
+  if (r === undefined || isMarked(buf) || overlaps(r, start, end)) return false;
+  r.push(start, end);
+  return true;
+}
+
+function bytesOf(v: BinaryValue, buf: ArrayBuffer): [number, number] {
+  if ((v as unknown) === buf) return [0, buf.byteLength];
+  const view = v as ArrayBufferView;
+  return [view.byteOffset, view.byteOffset + view.byteLength];
+}
+
+function overlaps(r: number[], start: number, end: number): boolean {
+  for (let i = 0; i < r.length; i += 2) if (start < r[i + 1]! && r[i]! < end) return true;
+  return false;
 }
 
 function walk(v: unknown, depth: number): boolean {
@@ -147,7 +181,7 @@ function binary(v: BinaryValue): boolean {
     shared = true;
     return true;
   }
-  if (isDetached(buf) || (buf as { resizable?: boolean }).resizable === true || !track(buf)) return false;
+  if (isDetached(buf) || (buf as { resizable?: boolean }).resizable === true || !trackBytes(v, buf)) return false;
   if (isMarked(buf)) rewrite = true;
   else if (copiedAtSend(v.byteLength)) big = true;
   return true;
@@ -245,7 +279,7 @@ function flatView(v: ArrayBufferView): number {
 
 /** A walk started while another is under way (a getter that sends): the outer one's state is kept aside. */
 function analyzeAgain(value: unknown, deepCheck: boolean): number {
-  const outer = { rewrite, shared, big, deep, seen: seen.slice(0, seenCount), seenSet };
+  const outer = { rewrite, shared, big, deep, seen: seen.slice(0, seenCount), seenSet, spans };
   forget();
   busy = false;
   try {
@@ -258,6 +292,7 @@ function analyzeAgain(value: unknown, deepCheck: boolean): number {
     forget();
     for (const o of outer.seen) seen[seenCount++] = o;
     seenSet = outer.seenSet;
+    spans = outer.spans;
     busy = true;
   }
 }
@@ -283,7 +318,9 @@ export function assertEncodable(value: unknown): void {
 
 /** Second, slower walk that names the offending path and says what to do; runs only on failure. */
 function fail(root: unknown, deep: boolean, remote = false): never {
+  located = new Map();
   const found = locate(root, rootName, 0, new Map(), deep, remote);
+  located = new Map();
   throw new UnencodableError(found?.[0] ?? rootName, found?.[1] ?? 'a value that changed while it was being checked', found?.[2]);
 }
 
@@ -302,6 +339,9 @@ const NOT_SHARED_ACROSS_NODES = 'shared memory cannot cross to another node; sen
 
 type Found = [path: string, what: string, hint?: string];
 
+const OVERLAP = 'views that share bytes would not share them on arrival: send one view, or copies (view.slice())';
+/** locate's byte ranges per buffer (see trackBytes). */
+let located = new Map<ArrayBuffer, number[]>();
 const SURROGATE = 'it would arrive with U+FFFD in its place; send text.toWellFormed()';
 const TREE = 'a message must be a tree; structuredClone would keep one object, msgpack would send two copies (or loop on a cycle): send a copy, or refer to it by key';
 
@@ -374,9 +414,15 @@ function locateBinary(v: BinaryValue, path: string, seen: Map<object, string>, r
   if (buf instanceof SharedArrayBuffer) return remote ? [path, `a ${v.constructor.name} over a SharedArrayBuffer`, NOT_SHARED_ACROSS_NODES] : undefined;
   if (isDetached(buf)) return [path, 'a detached buffer', 'its memory was moved or transferred; it has no bytes left to send'];
   if ((buf as { resizable?: boolean }).resizable === true) return [path, 'a resizable ArrayBuffer', 'send a fixed-length copy (buf.slice(0))'];
+  const [start, end] = bytesOf(v, buf as ArrayBuffer);
   const first = seen.get(buf);
-  if (first !== undefined) return [path, `a second view of the buffer at ${first}`, TREE];
-  seen.set(buf, path);
+  let r = located.get(buf as ArrayBuffer);
+  if (first !== undefined && (r === undefined || isMarked(buf as ArrayBuffer) || overlaps(r, start, end))) {
+    return [path, `a second view of the bytes of the buffer at ${first}`, isMarked(buf as ArrayBuffer) ? TREE : OVERLAP];
+  }
+  if (first === undefined) seen.set(buf, path);
+  if (r === undefined) located.set(buf as ArrayBuffer, (r = []));
+  r.push(start, end);
   return undefined;
 }
 

@@ -94,7 +94,7 @@ test('a flat message with a view among its primitives (the fast path) is checked
   structuredClone(gone.buffer, { transfer: [gone.buffer] });
   assert.throws(() => forWire({ kind: 'x', seq: 1, data: gone }, false), /a detached buffer at message\.data/);
   const b = new ArrayBuffer(16);
-  assert.throws(() => forWire({ a: new Uint8Array(b), b: new Uint16Array(b) }, false), /a second view of the buffer at message\.a at message\.b/);
+  assert.throws(() => forWire({ a: new Uint8Array(b), b: new Uint16Array(b) }, false), /a second view of the bytes of the buffer at message\.a at message\.b/);
   const shared = { seq: 1, data: new Int32Array(new SharedArrayBuffer(8)) };
   assert.is(forWire(shared, false), shared, 'shared memory crosses to another thread as it is');
   assert.throws(() => forWire(shared, false, true), /a Int32Array over a SharedArrayBuffer at message\.data/);
@@ -173,6 +173,23 @@ test('a copy for this thread (checkLocalSends) drops symbol keys, as a copy for 
   const nested = forLocal({ o: { b: 2, [s]: 3 } }, true) as { o: Record<string | symbol, unknown> };
   assert.equal(Object.getOwnPropertySymbols(nested.o), []);
   assert.equal(Object.getOwnPropertySymbols(wire({ a: 1, [s]: 2 }) as object), []);
+});
+
+test('Buffers from the pool, and views of apart bytes of one buffer, cross (each over just its bytes); views that share bytes are refused', () => {
+  // Regression: small Buffer.from() results share Node's 8 KiB pool, and a message holding two was refused.
+  const b = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]).buffer;
+  const v = { key: Buffer.from('k1'), value: Buffer.from('v1'), head: new Uint8Array(b, 0, 4), tail: new Uint8Array(b, 4, 4) };
+  assert.is(v.key.buffer, v.value.buffer, 'pooled');
+  const bytes = (x: any) => ({ key: [...x.key], value: [...x.value], head: [...x.head], tail: [...x.tail] });
+  const want = { key: [107, 49], value: [118, 49], head: [1, 2, 3, 4], tail: [5, 6, 7, 8] };
+  assert.equal(bytes(wire(v)), want, 'to another thread');
+  const local = forLocal(v, true) as typeof v;
+  assert.equal(bytes(local), want, 'a copy for this thread');
+  assert.is.not(local.key.buffer, v.key.buffer);
+  assert.throws(() => forWire({ a: new Uint8Array(b, 0, 4), b: new Uint8Array(b, 3, 2) }, false), /a second view of the bytes of the buffer at message\.a at message\.b.*share bytes/);
+  assert.throws(() => forWire({ whole: b, part: new Uint8Array(b, 6, 2) }, false), /a second view of the bytes/);
+  const moved = new Uint8Array(8).buffer;
+  assert.throws(() => forWire({ a: new Uint8Array(move(moved), 0, 2), b: new Uint8Array(moved, 4, 2) }, false), /a second view of the bytes/);
 });
 
 test.run();
