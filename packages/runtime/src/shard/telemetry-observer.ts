@@ -208,7 +208,8 @@ export class TelemetryObserver implements ShardObserver {
     // send): STAMP_IN.at holds this send's stamp until its push.
     const at = STAMP_IN.at;
     const tc = tracing.onSend(from, to);
-    STAMP_IN.at = at;
+    // Stamped: no earlier than the send span (one under a user's span starts now, after the turn's clock).
+    STAMP_IN.at = tc !== undefined && tracing.sentAt > at ? tracing.sentAt : at;
     return tc;
   }
 

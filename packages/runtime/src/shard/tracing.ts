@@ -220,12 +220,12 @@ export class ThreadTracing {
   private sinking = false;
   /** onCall refused its call a trace: the request it sends next is refused too, not sampled on its own. */
   private callRefused = false;
+  /** The start of the last send span (abs ms): the message's stamp must not be earlier (its receive starts there). */
+  sentAt = NaN;
 
   /**
-   * A message is sent: a PRODUCER span, ended at once. Returns the context
-   * the envelope carries, or undefined: then the envelope carries nothing.
-   * The context is the thread's one send context, valid until the next
-   * send: copy its words, or keep `kept()`.
+   * A message is sent: a PRODUCER span, ended at once. Returns the context the envelope carries (undefined: nothing),
+   * the thread's one send context, valid until the next send: copy its words, or keep `kept()`.
    */
   onSend(from: Pid | undefined, to: Pid): ReturnType<typeof newWordContext> | undefined {
     // A call refused a trace (onCall): its request is that call's send, not a new decision.
@@ -254,7 +254,7 @@ export class ThreadTracing {
     // the sink (the main thread's runs processors, user code, at once) gets its own, as the caller's is not copied yet.
     const base = this.sinking ? newWordContext(null) : this.sendCtx;
     const sc = parent === null ? renewRoot(base) : renewChild(base, parent);
-    const t = this.sendTime(d);
+    const t = (this.sentAt = this.sendTime(d));
     const was = this.sinking;
     this.sinking = true;
     try {

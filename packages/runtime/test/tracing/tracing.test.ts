@@ -69,6 +69,36 @@ test('one trace across three actors on three shards, with parent/child structure
   }
 });
 
+test("a send under a user's span, made after work in it, is received no earlier than it was sent", async () => {
+  // Regression: the receive span started at the message's queue-wait stamp (the turn's clock), before its send span.
+  const otel = sdk();
+  try {
+    await withSystem({ threads: 2, tracing: { processors: [otel.processor] } }, async (system) => {
+      const inbox = system.inbox();
+      const a = (await system.spawn(RELAY, undefined, { shard: 1 })) as Pid<any>;
+      const b = (await system.spawn(RELAY, undefined, { shard: 1 })) as Pid<any>;
+      const c = (await system.spawn(RELAY, undefined, { shard: 2 })) as Pid<any>;
+      otel.exporter.reset();
+      await trace.getTracer('test').startActiveSpan('request', async (root) => {
+        system.send(a, { route: [b, c], report: inbox.pid, note: 'busy', busyMs: 5 });
+        await expect(inbox, (m) => m?.done === 'busy', 'the relay to finish');
+        root.end();
+      });
+      await spansWhere(system, otel.exporter, byName('actor.handle_message'), 3);
+      const all = otel.exporter.getFinishedSpans();
+      const ns = (t: [number, number]) => t[0] * 1e9 + t[1];
+      for (const to of [b, c]) {
+        const send = all.find((s) => s.name === 'message.send' && s.attributes['actor.to_pid'] === String(to))!;
+        const receive = all.find((s) => s.name === 'message.receive' && s.attributes['actor.to_pid'] === String(to))!;
+        assert.ok(send !== undefined && receive !== undefined, `spans of the send to ${to}`);
+        assert.ok(ns(receive.startTime) >= ns(send.startTime), `received by ${to} ${(ns(send.startTime) - ns(receive.startTime)) / 1e6} ms before it was sent`);
+      }
+    });
+  } finally {
+    await otel.done();
+  }
+});
+
 test('a handler that throws marks its span with an error', async () => {
   const otel = sdk();
   try {
