@@ -93,11 +93,8 @@ export class ThreadTracing {
   /** Runs traced handlers and inits in their spans' contexts. */
   private readonly runner: TracedRunner;
 
-  /**
-   * On a shard, `installGlobals` makes our provider, context manager and W3C
-   * propagator the thread's @opentelemetry/api globals, so actor code uses
-   * the plain API. The main thread keeps whatever the user registered there.
-   */
+  /** On a shard, `installGlobals` makes our provider, context manager and W3C propagator the thread's
+   * @opentelemetry/api globals (actor code uses the plain API); the main thread keeps what the user registered. */
   constructor(
     config: TracingConfig,
     sink: SpanSink,
@@ -128,14 +125,17 @@ export class ThreadTracing {
   }
 
   /**
-   * Whether a new span is recorded, and under what: the active span's
-   * context if that is sampled (ROOT when there is none and a new trace is
-   * kept at the sample rate), NOT_TRACED otherwise. One decision per root,
-   * taken before any id or attribute is made: the common case at low rates
-   * costs a context lookup and a draw, and allocates nothing. A parent comes
-   * back as words: a built-in span's own (no hex made), any other's parsed.
+   * Whether a new span is recorded, and under what: a call's request, its call span (onCall); else the active
+   * span's context if that is sampled (ROOT when there is none and a new trace is kept at the sample rate),
+   * NOT_TRACED otherwise. One decision per root, taken before any id or attribute is made: the common case at
+   * low rates costs a context lookup and a draw, and allocates nothing. A parent comes back as words.
    */
   private decide(): SpanWords | typeof ROOT | typeof NOT_TRACED {
+    const call = this.callParent;
+    if (call !== null) {
+      this.callParent = null;
+      return call instanceof BuiltinSpan ? call : asWords(call.spanContext());
+    }
     // In a traced handler whose span nobody has asked for: that span, without making it (see LazyHandleSpan).
     const cm = this.cm;
     if (cm !== null && cm.depth !== 0) {
@@ -176,13 +176,10 @@ export class ThreadTracing {
   }
 
   /**
-   * How many new roots to refuse before keeping one: geometric, P(gap >= k)
-   * = (1 - rate)^k, the gaps between successes of independent draws that
-   * each keep a root with probability `rate`. So each root is still kept
-   * with probability `rate`, independently of the others, as with a draw
-   * per root, but an untraced send only counts down (the draw per send was
-   * 1.6% of the sending shard's time at 1%). 0 at rate 1, Infinity at rate 0
-   * (nothing is ever kept).
+   * How many new roots to refuse before keeping one: geometric, P(gap >= k) = (1 - rate)^k, the gaps between
+   * successes of independent draws that each keep a root with probability `rate`. So each root is still kept
+   * with probability `rate`, independently, as with a draw per root, but an untraced send only counts down
+   * (the draw per send was 1.6% of the sending shard's time at 1%). 0 at rate 1, Infinity at rate 0.
    */
   private gap(): number {
     const rate = this.config.sampleRate;
@@ -220,6 +217,8 @@ export class ThreadTracing {
   private sinking = false;
   /** onCall refused its call a trace: the request it sends next is refused too, not sampled on its own. */
   private callRefused = false;
+  /** onCall's span: the request it sends next is its child, with or without a context manager that made it active. */
+  private callParent: Span | null = null;
   /** The start of the last send span (abs ms): the message's stamp must not be earlier (its receive starts there). */
   sentAt = NaN;
 
@@ -413,12 +412,10 @@ export class ThreadTracing {
       return undefined;
     }
     const dest = to.toString();
-    return this.tracer.startWith(
-      'gen_server.call',
-      { kind: SpanKind.CLIENT, attributes: { 'messaging.system': 'joerl', 'messaging.operation.type': 'send', 'messaging.operation.name': 'call', 'actor.to_pid': dest, 'messaging.destination.name': dest } },
-      d === ROOT ? undefined : asContext(d),
-      true,
-    );
+    const attributes = { 'messaging.system': 'joerl', 'messaging.operation.type': 'send', 'messaging.operation.name': 'call', 'actor.to_pid': dest, 'messaging.destination.name': dest };
+    const span = this.tracer.startWith('gen_server.call', { kind: SpanKind.CLIENT, attributes }, d === ROOT ? undefined : asContext(d), true);
+    this.callParent = span ?? null;
+    return span;
   }
 
   /** The call is answered (with the server's span context, if it carried one) or failed. */

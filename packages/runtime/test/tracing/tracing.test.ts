@@ -1,7 +1,7 @@
 // Tracing with the real OpenTelemetry SDK on the main thread: one trace across shards, attributes, errors, sampling, off, links, calls, shard death.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ActorSystem, InvalidOptionError, type Pid, type ShardDeath } from '@joerl/runtime';
 import { PROBE, expect, expectReport, probe, withSystem } from '../helpers.ts';
@@ -204,6 +204,27 @@ test('a GenServer call carries context both ways: the server works under the cal
       assert.equal(names, ['actor.handle_message', 'message.receive', 'message.send', 'gen_server.call', 'request']);
       assert.is(call!.kind, SpanKind.CLIENT);
       assert.equal(call!.links.map((l) => l.context.spanId), [handle!.spanContext().spanId], 'the reply brought the server\'s span back');
+    });
+  } finally {
+    await otel.done();
+  }
+});
+
+test("a call from the main thread with no context manager registered: the server's handling nests under the call all the same", async () => {
+  // Regression: the call span was made active with context.with, which does nothing without a context manager:
+  // the request was sampled on its own, in a trace of its own.
+  const otel = sdk();
+  context.disable(); // as the README's snippet, which registers none
+  try {
+    await withSystem({ threads: 1, tracing: { processors: [otel.processor] } }, async (system) => {
+      const server = (await system.spawn(COUNTER, undefined, { shard: 1 })) as Pid<any>;
+      otel.exporter.reset();
+      assert.is(await system.call(server, { kind: 'add', n: 2 }), 2);
+      const [call] = await spansWhere(system, otel.exporter, byName('gen_server.call'));
+      const [send] = await spansWhere(system, otel.exporter, (s) => s.name === 'message.send' && s.attributes['actor.to_pid'] === String(server));
+      assert.ok(call && send);
+      assert.is(send!.spanContext().traceId, call!.spanContext().traceId, 'one trace');
+      assert.is(parentOf(send!), call!.spanContext().spanId, 'the request is the call\'s child');
     });
   } finally {
     await otel.done();
