@@ -36,6 +36,7 @@ export class Observer {
   readonly #journal: Journal;
   readonly #streams: Streams;
   readonly #options: ResolvedObserverOptions;
+  readonly #onClosing: () => Promise<void>;
 
   /** @internal use {@link mountObserver} or {@link serveObserver}. */
   constructor(server: TelemetryServer, system: ActorSystem, options?: ObserverOptions) {
@@ -50,6 +51,11 @@ export class Observer {
     const answerMs = Math.min(500, Math.max(50, Math.floor(o.intervalMs / 2)));
     const snapshots = new Snapshots(system, this.#journal, answerMs, o.actions);
     this.#streams = new Streams(snapshots, o.intervalMs, o.maxClients);
+    // The server closes with the system (serveObserver's endpoint): the pages hear why before their connections go.
+    this.#onClosing = async () => {
+      if (system.inspect().state !== 'running') await this.#streams.goodbye('the actor system stopped');
+    };
+    server.onClosing(this.#onClosing);
     const processes = new ProcessActions(system, answerMs);
     const assets = new Assets(guard.token, OBSERVER_PATH, o.limit);
 
@@ -118,6 +124,7 @@ export class Observer {
     mounted.delete(this.#server);
     for (const p of this.#paths) this.#server.unroute(p);
     this.#server.unfallback(`${OBSERVER_PATH}/`);
+    this.#server.offClosing(this.#onClosing);
     this.#streams.close();
     this.#journal.close();
   }

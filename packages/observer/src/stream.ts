@@ -5,6 +5,9 @@ import type { ServerResponse } from 'node:http';
 import { COMMON_HEADERS, RequestError } from './http-json.js';
 import type { SnapshotQuery, Snapshots } from './snapshot.js';
 
+/** How long a page that reads slowly may take to get its last event when the server closes with the system. */
+const GOODBYE_MS = 500;
+
 function event(res: ServerResponse, name: string, data: unknown): void {
   // JSON.stringify never writes a raw newline, so one `data:` line holds the whole event.
   res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
@@ -83,6 +86,28 @@ export class Streams {
       if (!closed) timer = setTimeout(() => void tick(), Math.max(0, this.intervalMs - (performance.now() - started)));
     };
     timer = setTimeout(() => void tick(), this.intervalMs);
+  }
+
+  /**
+   * The system stops and the server closes with it: every page gets its
+   * `stopped` event before the connections are cut (at most GOODBYE_MS for
+   * one that reads slowly).
+   */
+  async goodbye(message: string): Promise<void> {
+    const sent: Promise<void>[] = [];
+    for (const [res, stop] of [...this.#open]) {
+      stop();
+      if (!res.headersSent || res.destroyed) continue;
+      event(res, 'stopped', { code: 'ERR_SYSTEM_STOPPED', message });
+      sent.push(new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, GOODBYE_MS);
+        res.end(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }));
+    }
+    await Promise.all(sent);
   }
 
   /**

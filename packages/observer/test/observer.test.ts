@@ -237,6 +237,19 @@ test('one page more than maxClients gets 503 ERR_TOO_MANY_PAGES; a page that lea
   }
 });
 
+test("on the system's own endpoint (serveObserver), a feed gets its stopped event before the endpoint closes with the system", async () => {
+  // Regression: the shutdown closed the endpoint and its connections at once: the page never heard why, and said "reconnecting".
+  const system = await ActorSystem.start({ threads: 1 });
+  const observer = await serveObserver(system, { port: 0, intervalMs: 100 });
+  const feed = readEvents(`${observer.url}/events`, 100);
+  while (observer.pages === 0) await new Promise((r) => setTimeout(r, 10));
+  await system.shutdown();
+  const r = await feed;
+  const last = r.events.at(-1)!;
+  assert.is(last.event, 'stopped');
+  assert.is(last.data.code, 'ERR_SYSTEM_STOPPED');
+});
+
 test('while the system stops: 503 ERR_SYSTEM_STOPPED, a feed gets a stopped event, and the server stays up', async () => {
   const system = await ActorSystem.start({ threads: 1 });
   // The observer on a server of our own, which outlives the system.

@@ -95,6 +95,7 @@ export class TelemetryServer {
   /** Where it listens, read once listening: a closed node server's address() is null, and url and port must still answer. */
   private bound!: AddressInfo;
   private isClosed = false;
+  private readonly closingHooks = new Set<() => Promise<void>>();
   private constructor(private readonly server: Server) {}
 
   /** Starts listening; `/metrics` serves `registry` as Prometheus text 0.0.4. */
@@ -179,12 +180,29 @@ export class TelemetryServer {
     return this.isClosed;
   }
 
+  /**
+   * `hook` runs when `close()` is called, before the connections are cut, and is awaited: a route that
+   * streams (the observer's feed) says goodbye there. `offClosing` takes it back.
+   */
+  onClosing(hook: () => Promise<void>): void {
+    this.closingHooks.add(hook);
+  }
+
+  offClosing(hook: () => Promise<void>): void {
+    this.closingHooks.delete(hook);
+  }
+
   close(): Promise<void> {
     this.isClosed = true;
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    const hooks = [...this.closingHooks].map((h) => h().catch(() => {}));
+    this.closingHooks.clear();
+    return Promise.all(hooks).then(
+      () =>
+        new Promise((resolve) => {
+          this.server.close(() => resolve());
+          this.server.closeAllConnections();
+        }),
+    );
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
