@@ -96,6 +96,7 @@ export class TelemetryServer {
   private bound!: AddressInfo;
   private isClosed = false;
   private readonly closingHooks = new Set<() => Promise<void>>();
+  private closing: Promise<void> | null = null;
   private constructor(private readonly server: Server) {}
 
   /** Starts listening; `/metrics` serves `registry` as Prometheus text 0.0.4. */
@@ -192,17 +193,18 @@ export class TelemetryServer {
     this.closingHooks.delete(hook);
   }
 
+  /** Stops taking connections, runs the closing hooks, then cuts what is still open. Called again: the first call's promise. */
   close(): Promise<void> {
+    if (this.closing !== null) return this.closing;
     this.isClosed = true;
-    const hooks = [...this.closingHooks].map((h) => h().catch(() => {}));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const hooks = [...this.closingHooks].map((h) => Promise.resolve().then(h).catch(() => {}));
     this.closingHooks.clear();
-    return Promise.all(hooks).then(
-      () =>
-        new Promise((resolve) => {
-          this.server.close(() => resolve());
-          this.server.closeAllConnections();
-        }),
-    );
+    this.closing = Promise.all(hooks).then(() => {
+      this.server.closeAllConnections();
+      return closed;
+    });
+    return this.closing;
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -78,13 +78,17 @@ let spans: Map<ArrayBuffer, number[]> | null = null;
  * writes would not show through the other), and a moved buffer goes to one place.
  */
 function trackBytes(v: BinaryValue, buf: ArrayBuffer): boolean {
-  const [start, end] = bytesOf(v, buf);
+  const whole = (v as unknown) === buf || (v as ArrayBufferView).byteLength === buf.byteLength;
   if (track(buf)) {
-    (spans ??= new Map()).set(buf, [start, end]);
+    // Ranges only for a view of part of its buffer (a pooled Buffer): a buffer met whole has none, and any other sighting of it is refused.
+    if (!whole) (spans ??= new Map()).set(buf, [(v as ArrayBufferView).byteOffset, (v as ArrayBufferView).byteOffset + (v as ArrayBufferView).byteLength]);
     return true;
   }
   const r = spans?.get(buf);
-  if (r === undefined || isMarked(buf) || overlaps(r, start, end)) return false;
+  if (whole || r === undefined || isMarked(buf)) return false;
+  const start = (v as ArrayBufferView).byteOffset;
+  const end = start + (v as ArrayBufferView).byteLength;
+  if (overlaps(r, start, end)) return false;
   r.push(start, end);
   return true;
 }

@@ -16,6 +16,13 @@ interface Entry {
 const text = new TextEncoder();
 const untext = new TextDecoder();
 const PREFIX = 'g.';
+/** A global name a process of ours holds: the store's revision of our write (-1 while it is being written). */
+interface Held {
+  name: string;
+  pid: Pid;
+  revision: number;
+}
+
 /** How long a name whose holder exited waits before the store is asked again, when freeing it failed. */
 const FREE_RETRY_MS = 1000;
 /** Keys allow [-/_=.a-zA-Z0-9]: a name is stored base64url-encoded, so any string can be a name. */
@@ -30,7 +37,7 @@ export class GlobalNames {
   /** A main-thread process that monitors the holders of our names: their DOWN frees the name. */
   #watcher: Proc | null = null;
   /** The names our processes hold, by the ref of the monitor on their holder. */
-  readonly #byRef = new Map<number, { name: string; pid: Pid }>();
+  readonly #byRef = new Map<number, Held>();
   #watch: Stoppable | null = null;
   /** Set by stop: frees that failed are not tried again. */
   #stopped = false;
@@ -56,7 +63,8 @@ export class GlobalNames {
       this.#cache.set(name, { pid: holder, revision: e.revision });
       // Another node took a name of ours while we were down to it (see #write): ours no longer holds it.
       if (holder.node !== this.#node && this.#byRef.size > 0) {
-        for (const [ref, held] of this.#byRef) if (held.name === name) this.#lost(ref, name, held.pid, holder);
+        // (Only past our own write: a name still being written is not ours yet, and an older entry says nothing.)
+        for (const [ref, held] of this.#byRef) if (held.name === name && held.revision >= 0 && e.revision > held.revision) this.#lost(ref, held, holder);
       }
     });
     this.#watcher = downWatcher(this.#rt, (m) => {
@@ -105,7 +113,8 @@ export class GlobalNames {
     if (r < 0) throw new NoProcError(pid.toString());
     // Watched first: if it dies before the name is written, the DOWN frees the name right after.
     const ref = rt.monitor(this.#watcher!, pid);
-    this.#byRef.set(ref, { name, pid });
+    const held: Held = { name, pid, revision: -1 };
+    this.#byRef.set(ref, held);
     let revision: number;
     try {
       revision = await this.#write(name, pid);
@@ -121,6 +130,7 @@ export class GlobalNames {
       this.#freeSoon(name, pid);
       return;
     }
+    held.revision = revision;
     this.#cache.set(name, { pid, revision });
   }
 
@@ -253,20 +263,21 @@ export class GlobalNames {
     // A few rounds: each write that lost a race (a survivor's free, another node's register) reads again.
     for (let round = 0; round < 8; round++) {
       // Its holder exited, or the name was unregistered, meanwhile: nothing to take back.
-      if (this.#stopped || this.#byRef.get(ref)?.pid !== pid) return;
+      const held = this.#byRef.get(ref);
+      if (this.#stopped || held?.pid !== pid) return;
       const e = await this.#kv.get(key);
       try {
         if (e === null || e.value === null) {
-          this.#cache.set(name, { pid, revision: await this.#kv.create(key, value) });
+          this.#cache.set(name, { pid, revision: (held.revision = await this.#kv.create(key, value)) });
           this.#heldStill(ref, name, pid);
           return;
         }
         const holder = Pid.parse(untext.decode(e.value));
         if (!holder.equals(pid)) {
-          this.#lost(ref, name, pid, holder);
+          this.#lost(ref, held, holder);
           return;
         }
-        this.#cache.set(name, { pid, revision: await this.#kv.update(key, value, e.revision) });
+        this.#cache.set(name, { pid, revision: (held.revision = await this.#kv.update(key, value, e.revision)) });
         this.#heldStill(ref, name, pid);
         return;
       } catch (err) {
@@ -285,9 +296,12 @@ export class GlobalNames {
    * `name`, which our `pid` held, went to `holder` while we were cut off: freed by the survivors, or held
    * on a node that saw ours down, and taken (seen by the watch, or as we rejoin). Ours lets it go, and says so.
    */
-  #lost(ref: number, name: string, pid: Pid, holder: Pid): void {
+  #lost(ref: number, held: Held, holder: Pid): void {
+    // (Once: the watch and a rejoin's reclaim may both find it.)
+    if (this.#byRef.get(ref) !== held) return;
     this.#byRef.delete(ref);
     this.#rt.demonitor(this.#watcher!, ref);
+    const { name, pid } = held;
     process.emitWarning(
       `global name ${JSON.stringify(name)} of ${pid} was taken by ${holder} while this node was cut off from the cluster: ${pid} no longer holds it (it runs on)`,
       { code: 'JOERL_GLOBAL_NAME_LOST' },

@@ -76,7 +76,7 @@ export class Inbound {
         if (local === undefined) return;
         router.sig(OP_DEMONITOR, o[i + 2] as Pid, o[i + 1] as Pid, local);
         // A call's monitor carries its call's ref: a server still holding that call counts its timeout (see ProcessAccounting.abandoned).
-        router.sig(OP_CALL_ABANDONED, o[i + 2] as Pid, o[i + 1] as Pid, o[i + 3] as number);
+        if (router.route(o[i + 1] as Pid) >= 0) router.sig(OP_CALL_ABANDONED, o[i + 2] as Pid, o[i + 1] as Pid, o[i + 3] as number);
         return;
       }
       case R_EXIT:

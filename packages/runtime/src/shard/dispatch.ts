@@ -211,7 +211,7 @@ export class Dispatcher {
         case OP_CALL_ABANDONED: {
           // A caller on another node timed out: its demonitor came as OP_DEMONITOR under our ref for the monitor; this is its call's.
           const p = procs.get(ops[i + 2] as number);
-          if (p !== undefined && p.serving !== null) s.observer.abandoned(p, ops[i + 3] as number);
+          if (p !== undefined && p.serving !== null) s.observer.abandoned(p, ops[i + 3] as number, true);
           break;
         }
         case OP_DOWN:

@@ -105,8 +105,8 @@ export interface ShardObserver {
   callEnded(span: Span, serverTp: string | undefined, err?: unknown): void;
   /** `by` answered the call `ref` (server-side call duration). */
   replied(by: Proc | null, ref: number): void;
-  /** The caller of call `ref` to `p` gave up on it (its demonitor came; a call answered is no longer held): a timeout, if `p` holds it past its deadline. */
-  abandoned(p: Proc, ref: number): void;
+  /** The caller of call `ref` to `p` gave up on it (its demonitor came; a call answered is no longer held): a timeout, if `p` holds it past its deadline (`gaveUp`: a caller on another node, whose clock is its own: at once). */
+  abandoned(p: Proc, ref: number, gaveUp?: boolean): void;
   /** The traceparent a reply carries (null: none). */
   replyContext(): string | null;
   /** What behaviours record through `ctx.probe`. */

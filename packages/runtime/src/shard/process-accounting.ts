@@ -131,9 +131,12 @@ export class ProcessAccounting {
    * caller's deadline has passed, that is a timeout, counted now rather than
    * when `p` answers or exits (a server that hangs would never count it);
    * the entry's deadline becomes Infinity, so neither counts it again. Still
-   * in flight: the server holds the request until it answers.
+   * in flight: the server holds the request until it answers. `gaveUp`: a
+   * caller on another node timed out (or aborted) on its own clock, which
+   * ours does not share: counted whatever our deadline says (it is the
+   * call's arrival plus its timeout, later than the caller's by the trip).
    */
-  abandoned(p: Proc, ref: number): void {
+  abandoned(p: Proc, ref: number, gaveUp = false): void {
     const sv = p.serving;
     if (sv === null) return;
     let deadline: number;
@@ -141,7 +144,7 @@ export class ProcessAccounting {
     if (sv.one && sv.ref === ref) deadline = sv.deadline;
     else if ((entry = sv.more?.get(ref)) !== undefined) deadline = entry[1];
     else return;
-    if (!(ORIGIN + performance.now() >= deadline)) return;
+    if (!gaveUp && !(ORIGIN + performance.now() >= deadline)) return;
     if (entry !== undefined) entry[1] = Infinity;
     else sv.deadline = Infinity;
     this.metrics.callTimedOut(p.tm!);

@@ -351,8 +351,8 @@ export class TelemetryObserver implements ShardObserver {
     this.procs.replied(by, ref);
   }
 
-  abandoned(p: Proc, ref: number): void {
-    this.procs.abandoned(p, ref);
+  abandoned(p: Proc, ref: number, gaveUp = false): void {
+    this.procs.abandoned(p, ref, gaveUp);
   }
 
   replyContext(): string | null {

@@ -4,7 +4,7 @@ import type { TimerRef } from '../actor/context.js';
 import { MAX_THREADS, Pid, isPid } from '../actor/pid.js';
 import { type Proc, S_DEAD } from '../actor/proc.js';
 import { movesPending } from '../codec/move.js';
-import { forSignal } from '../codec/prepare.js';
+import { forLocal, forSignal } from '../codec/prepare.js';
 import { InvalidArgumentError } from '../errors.js';
 import { nameProblem } from '../registry/name-table.js';
 import { describe } from '../validate.js';
@@ -34,7 +34,8 @@ export class Timers {
     // taken now, as a send would take it (what the sender changes later shows nowhere). A moved buffer
     // is taken now in any case, as a send takes it.
     const checked = this.s.config.checkLocalSends;
-    const m = checked || movesPending() || !isPid(to) || this.router.route(to) !== this.s.thread ? forSignal(msg, 'message', true, checked) : msg;
+    const here = isPid(to) && this.router.route(to) === this.s.thread;
+    const m = checked || !here ? forSignal(msg, 'message', true, checked) : movesPending() ? forLocal(msg, false) : msg;
     return this.arm(owner, delayMs, () => this.delivery.sendQuiet(to, m));
   }
 

@@ -260,6 +260,7 @@ export class ThreadTracing {
       this.sink.endedBuiltin(BUILTIN_SEND, sc.s0, sc.s1, sc, parent === null ? 0 : parent.s0, parent === null ? 0 : parent.s1, parent !== null && parent.isRemote, t, t, to.node, to.shard, to.serial, null, from === undefined ? 0 : from.node, from === undefined ? -1 : from.shard, from === undefined ? 0 : from.serial);
     } finally {
       this.sinking = was;
+      this.sentAt = t; // (a span processor's own send, from the sink, set it too)
     }
     return sc;
   }

@@ -142,6 +142,12 @@ test('in production (checkLocalSends off) a moved buffer is taken at sendAfter t
     assert.is(buf.byteLength, 0, 'detached at the call');
     const got = (await box.receive((m: any) => m?.b !== undefined, { timeoutMs: 10_000 })) as { b: ArrayBuffer };
     assert.equal([...new Uint8Array(got.b)], [1, 2, 3]);
+    // Another buffer marked and not sent yet: this message, unchecked as any send here, is not checked either.
+    const pending = move(new ArrayBuffer(4));
+    const fn = () => 1;
+    prod.sendAfter(box.pid, { fn }, 1);
+    assert.is(((await box.receive((m: any) => m?.fn !== undefined, { timeoutMs: 10_000 })) as { fn: unknown }).fn, fn);
+    prod.send(box.pid, { pending });
   } finally {
     await prod.shutdown();
   }
