@@ -351,10 +351,7 @@ export function fromWireError(w: WireError): Error {
       : w.code !== undefined
         ? (Reflect.construct(Error, [w.message], JoerlError) as Error)
         : new Error(w.message);
-  if (w.code !== undefined) {
-    Object.defineProperty(err, 'message', { value: w.message, writable: true, configurable: true });
-    (err as unknown as { code: string }).code = w.code;
-  }
+  if (w.code !== undefined) (err as unknown as { code: string }).code = w.code;
   Object.defineProperty(err, 'name', { value: w.name, writable: true, configurable: true });
   if (w.stack !== undefined) Object.defineProperty(err, 'stack', { value: w.stack, writable: true, configurable: true });
   if (w.reason !== undefined) (err as { reason?: unknown }).reason = w.reason;

@@ -78,30 +78,30 @@ let spans: Map<ArrayBuffer, number[]> | null = null;
  * writes would not show through the other), and a moved buffer goes to one place.
  */
 function trackBytes(v: BinaryValue, buf: ArrayBuffer): boolean {
-  const whole = (v as unknown) === buf || (v as ArrayBufferView).byteLength === buf.byteLength;
-  if (track(buf)) {
-    // Ranges only for a view of part of its buffer (a pooled Buffer): a buffer met whole has none, and any other sighting of it is refused.
-    if (!whole) (spans ??= new Map()).set(buf, [(v as ArrayBufferView).byteOffset, (v as ArrayBufferView).byteOffset + (v as ArrayBufferView).byteLength]);
-    return true;
-  }
-  const r = spans?.get(buf);
-  if (whole || r === undefined || isMarked(buf)) return false;
-  const start = (v as ArrayBufferView).byteOffset;
-  const end = start + (v as ArrayBufferView).byteLength;
-  if (overlaps(r, start, end)) return false;
-  r.push(start, end);
+  if (!track(buf)) return apart(spans?.get(buf), v, buf);
+  const r = partOf(v, buf);
+  if (r !== undefined) (spans ??= new Map()).set(buf, r);
   return true;
 }
 
-function bytesOf(v: BinaryValue, buf: ArrayBuffer): [number, number] {
-  if ((v as unknown) === buf) return [0, buf.byteLength];
+/**
+ * The byte range of `v` as a start, end pair, when it views part of `buf`; undefined when it covers
+ * all of it (a buffer met whole records no range: any other sighting of it is refused).
+ */
+function partOf(v: BinaryValue, buf: ArrayBuffer): number[] | undefined {
+  if ((v as unknown) === buf || (v as ArrayBufferView).byteLength === buf.byteLength) return undefined;
   const view = v as ArrayBufferView;
   return [view.byteOffset, view.byteOffset + view.byteLength];
 }
 
-function overlaps(r: number[], start: number, end: number): boolean {
-  for (let i = 0; i < r.length; i += 2) if (start < r[i + 1]! && r[i]! < end) return true;
-  return false;
+/** A further sighting of `buf`, as `v`: true (and its range added to `r`) when `buf` was met as parts only (`r`), is not moved, and `v` shares none of their bytes. */
+function apart(r: number[] | undefined, v: BinaryValue, buf: ArrayBuffer): boolean {
+  const part = partOf(v, buf);
+  if (r === undefined || part === undefined || isMarked(buf)) return false;
+  const [start, end] = part as [number, number];
+  for (let i = 0; i < r.length; i += 2) if (start < r[i + 1]! && r[i]! < end) return false;
+  r.push(start, end);
+  return true;
 }
 
 function walk(v: unknown, depth: number): boolean {
@@ -344,7 +344,7 @@ const NOT_SHARED_ACROSS_NODES = 'shared memory cannot cross to another node; sen
 type Found = [path: string, what: string, hint?: string];
 
 const OVERLAP = 'views that share bytes would not share them on arrival: send one view, or copies (view.slice())';
-/** locate's byte ranges per buffer (see trackBytes). */
+/** locate's byte ranges per buffer met as parts (see trackBytes). */
 let located = new Map<ArrayBuffer, number[]>();
 const SURROGATE = 'it would arrive with U+FFFD in its place; send text.toWellFormed()';
 const TREE = 'a message must be a tree; structuredClone would keep one object, msgpack would send two copies (or loop on a cycle): send a copy, or refer to it by key';
@@ -418,16 +418,16 @@ function locateBinary(v: BinaryValue, path: string, seen: Map<object, string>, r
   if (buf instanceof SharedArrayBuffer) return remote ? [path, `a ${v.constructor.name} over a SharedArrayBuffer`, NOT_SHARED_ACROSS_NODES] : undefined;
   if (isDetached(buf)) return [path, 'a detached buffer', 'its memory was moved or transferred; it has no bytes left to send'];
   if ((buf as { resizable?: boolean }).resizable === true) return [path, 'a resizable ArrayBuffer', 'send a fixed-length copy (buf.slice(0))'];
-  const [start, end] = bytesOf(v, buf as ArrayBuffer);
+  // The same rule as the first walk's (trackBytes), with ranges of its own.
   const first = seen.get(buf);
-  let r = located.get(buf as ArrayBuffer);
-  if (first !== undefined && (r === undefined || isMarked(buf as ArrayBuffer) || overlaps(r, start, end))) {
-    return [path, `a second view of the bytes of the buffer at ${first}`, isMarked(buf as ArrayBuffer) ? TREE : OVERLAP];
+  if (first === undefined) {
+    seen.set(buf, path);
+    const r = partOf(v, buf);
+    if (r !== undefined) located.set(buf, r);
+    return undefined;
   }
-  if (first === undefined) seen.set(buf, path);
-  if (r === undefined) located.set(buf as ArrayBuffer, (r = []));
-  r.push(start, end);
-  return undefined;
+  if (apart(located.get(buf), v, buf)) return undefined;
+  return [path, `a second view of the bytes of the buffer at ${first}`, isMarked(buf) ? TREE : OVERLAP];
 }
 
 /** A Map key in a path: primitives as text, anything else by its kind (a null-prototype object has no text form). */

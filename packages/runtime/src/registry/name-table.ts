@@ -57,11 +57,12 @@ const encoder = new TextEncoder();
 type WellFormed = string & { isWellFormed(): boolean };
 
 /**
- * What is wrong with `name` as a registered name (null: nothing): a lone
+ * What is wrong with `name` as a registered name (null: nothing): empty, a lone
  * surrogate (it has no UTF-8 form), or more than MAX_NAME_BYTES of UTF-8.
  * For checks made before the table is reached (a spawn's `name` option).
  */
 export function nameProblem(name: string): string | null {
+  if (name.length === 0) return 'a registered name must be a non-empty string, got ""';
   if (!(name as WellFormed).isWellFormed()) return `the name ${JSON.stringify(name.slice(0, 40))} holds a lone surrogate (it has no UTF-8 form)`;
   const bytes = encoder.encode(name).length;
   return bytes > MAX_NAME_BYTES ? `the name "${name.slice(0, 40)}..." is ${bytes} bytes of UTF-8, more than ${MAX_NAME_BYTES}` : null;
@@ -290,9 +291,8 @@ export class NameTable {
   }
 
   private encode(name: string): number {
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new InvalidArgumentError(`a registered name must be a non-empty string, got ${typeof name === 'string' ? '""' : typeof name}`);
-    }
+    if (typeof name !== 'string') throw new InvalidArgumentError(`a registered name must be a non-empty string, got ${typeof name}`);
+    if (name.length === 0) throw new InvalidArgumentError(nameProblem(name)!);
     // (UTF-8 has no lone surrogate: encoded as U+FFFD, 'a\uD800' and 'a\uDFFF' would be one name.)
     if (!(name as WellFormed).isWellFormed()) throw new InvalidArgumentError(nameProblem(name)!);
     const { read, written } = encoder.encodeInto(name, this.key);

@@ -27,7 +27,7 @@ export class Timers {
   sendAfter(owner: Proc | null, to: Pid<unknown> | string, msg: unknown, delayMs: number): TimerRef {
     if (!isPid(to) && typeof to !== 'string') throw new InvalidArgumentError(`sendAfter needs a Pid or a name, got ${describe(to)}`);
     // A name no table can hold (empty, a lone surrogate, over 96 bytes): refused here, not when the timer fires.
-    const bad = typeof to === 'string' ? (to.length === 0 ? `a registered name must be a non-empty string, got ""` : nameProblem(to)) : null;
+    const bad = typeof to === 'string' ? nameProblem(to) : null;
     if (bad !== null) throw new InvalidArgumentError(`sendAfter: ${bad}`);
     checkDelay('sendAfter', delayMs);
     // Refused now rather than as a dead letter later, wherever the message will go; with checkLocalSends

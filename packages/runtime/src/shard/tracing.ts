@@ -253,7 +253,7 @@ export class ThreadTracing {
     // the sink (the main thread's runs processors, user code, at once) gets its own, as the caller's is not copied yet.
     const base = this.sinking ? newWordContext(null) : this.sendCtx;
     const sc = parent === null ? renewRoot(base) : renewChild(base, parent);
-    const t = (this.sentAt = this.sendTime(d));
+    const t = this.sendTime(d);
     const was = this.sinking;
     this.sinking = true;
     try {

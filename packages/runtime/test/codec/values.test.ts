@@ -188,6 +188,8 @@ test('Buffers from the pool, and views of apart bytes of one buffer, cross (each
   assert.is.not(local.key.buffer, v.key.buffer);
   assert.throws(() => forWire({ a: new Uint8Array(b, 0, 4), b: new Uint8Array(b, 3, 2) }, false), /a second view of the bytes of the buffer at message\.a at message\.b.*share bytes/);
   assert.throws(() => forWire({ whole: b, part: new Uint8Array(b, 6, 2) }, false), /a second view of the bytes/);
+  const none = new ArrayBuffer(0);
+  assert.throws(() => forWire({ a: new Uint8Array(none), b: new Uint8Array(none) }, false), /a second view of the bytes of the buffer at message\.a at message\.b/, 'an empty buffer met whole, twice');
   const moved = new Uint8Array(8).buffer;
   assert.throws(() => forWire({ a: new Uint8Array(move(moved), 0, 2), b: new Uint8Array(moved, 4, 2) }, false), /a second view of the bytes/);
 });

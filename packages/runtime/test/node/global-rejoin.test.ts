@@ -86,6 +86,22 @@ async function holderBecomes(system: ActorSystem, name: string, want: Pid | unde
   }
 }
 
+/** The next JOERL_GLOBAL_NAME_LOST process warning, from now on; fails after EVENT_TIMEOUT_MS (when awaited). */
+function nameLost(): Promise<Error & { code?: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  let on = (_w: Error & { code?: string }): void => {};
+  const lost = new Promise<Error & { code?: string }>((resolve, reject) => {
+    on = (w) => void (w.code === 'JOERL_GLOBAL_NAME_LOST' && resolve(w));
+    process.on('warning', on);
+    timer = setTimeout(() => reject(new Error('no JOERL_GLOBAL_NAME_LOST warning')), EVENT_TIMEOUT_MS);
+  }).finally(() => {
+    clearTimeout(timer);
+    process.off('warning', on);
+  });
+  lost.catch(() => {}); // (a failure is the awaiting test's, not an unhandled rejection before it awaits)
+  return lost;
+}
+
 test("a node down to us holds no global name for us from its nodedown on (OTP's global drops them then), and holds them again once back", async () => {
   // Regression: whereisGlobal gave its pid until the survivors had found it dead and freed the names (a ping later).
   const p = await pair();
@@ -131,35 +147,21 @@ test('a node the cluster found dead gets the names of its live processes back wh
 
 test('a name another process took while its node was away stays with that process; the one that came back loses it, with a warning', async () => {
   const p = await pair();
-  const warnings: Array<{ code?: string; message: string }> = [];
-  const onWarning = (w: Error & { code?: string }): void => void warnings.push(w);
-  process.on('warning', onWarning);
   try {
     const held = p.b.inbox();
     await p.b.registerGlobal('g', held.pid);
     await holderBecomes(p.a, 'g', held.pid);
     await partition(p);
     const taker = p.a.inbox();
+    const lost = nameLost();
     await p.a.registerGlobal('g', taker.pid);
-    let timer: NodeJS.Timeout | undefined;
-    let onLost = (_w: Error & { code?: string }): void => {};
-    const lost = new Promise<void>((resolve, reject) => {
-      onLost = (w) => void (w.code === 'JOERL_GLOBAL_NAME_LOST' && resolve());
-      process.on('warning', onLost);
-      timer = setTimeout(() => reject(new Error('no JOERL_GLOBAL_NAME_LOST warning')), EVENT_TIMEOUT_MS);
-    }).finally(() => {
-      clearTimeout(timer);
-      process.off('warning', onLost);
-    });
     p.hub.heal(p.ta, p.tb);
     p.atB.open();
-    await lost;
-    const w = warnings.find((x) => x.code === 'JOERL_GLOBAL_NAME_LOST')!;
+    const w = await lost;
     assert.match(w.message, /global name "g" of .* was taken by .* while this node was cut off/);
     assert.ok((await p.a.whereisGlobal('g'))?.equals(taker.pid));
     await holderBecomes(p.b, 'g', taker.pid);
   } finally {
-    process.off('warning', onWarning);
     p.atB.open();
     await p.b.shutdown();
     await p.a.shutdown();
@@ -170,14 +172,6 @@ test("a name held on a node that is down to us can be taken here, as whereisGlob
   // Regression: whereisGlobal answered undefined but registerGlobal failed with ERR_NAME_TAKEN until the
   // survivors had found the node dead and freed its names (here: never, a's deletes being held).
   const p = await pair();
-  const lost = new Promise<Error & { code?: string }>((resolve) => {
-    const on = (w: Error & { code?: string }): void => {
-      if (w.code !== 'JOERL_GLOBAL_NAME_LOST') return;
-      process.off('warning', on);
-      resolve(w);
-    };
-    process.on('warning', on);
-  });
   try {
     const held = p.b.inbox();
     await p.b.registerGlobal('g', held.pid);
@@ -188,6 +182,7 @@ test("a name held on a node that is down to us can be taken here, as whereisGlob
     await gone;
     assert.is(await p.a.whereisGlobal('g'), undefined);
     const taker = p.a.inbox();
+    const lost = nameLost();
     await p.a.registerGlobal('g', taker.pid);
     assert.ok((await p.a.whereisGlobal('g'))?.equals(taker.pid));
     p.atA.openDeletes();
