@@ -6,9 +6,9 @@ import { Pid } from '../actor/pid.js';
 /*
  * Layout (one SharedArrayBuffer for the system):
  *
- *   header, 64 bytes:  i32 LOCK (0 = free, else owner thread + 1), i32 LIVE
+ *   header, 64 bytes:  i32 LOCK (0 = free, else owner thread + 1), i32 LIVE, i32 UNNOTED
  *   slots, SLOT_BYTES each:
- *     +0  i32 STATE     EMPTY | LIVE | TOMBSTONE
+ *     +0  i32 STATE     EMPTY | LIVE | TOMBSTONE | UNNOTED (live, see below)
  *     +4  i32 VERSION   seqlock: odd while a writer is changing the slot
  *     +8  i32 HASH      FNV-1a of the name's UTF-8 bytes
  *     +12 i32 NAME_LEN
@@ -20,9 +20,18 @@ import { Pid } from '../actor/pid.js';
  * Writers (register/unregister) take LOCK; it is held for a few hundred
  * nanoseconds. Readers never lock: they read VERSION, the fields, VERSION
  * again, and retry if it changed or was odd.
+ *
+ * A name registered from another thread than its holder's is UNNOTED until
+ * the holder's thread has put it on the holder's list of names (the ones it
+ * frees at exit; OP_NAME_ADDED carries it there, after the registering
+ * turn). A holder that exits first would leave it behind, pointing at a dead
+ * process after its monitors had their DOWN: an exit frees its own UNNOTED
+ * names too (`freeUnnoted`), which costs one read of the header's count of
+ * them while there are none.
  */
 const LOCK = 0;
 const LIVE_COUNT = 1;
+const UNNOTED_COUNT = 2;
 const HEADER_BYTES = 64;
 const SLOT_BYTES = 128;
 const STATE = 0;
@@ -39,6 +48,8 @@ export const MAX_NAME_BYTES = SLOT_BYTES - NAME_OFFSET;
 const EMPTY = 0;
 const LIVE = 1;
 const TOMBSTONE = 2;
+/** Live (bit 0 set, as LIVE), and not on its holder's list of names yet. */
+const UNNOTED = 3;
 
 /** Bytes needed for a table of `maxNames` names. */
 export function nameTableBytes(maxNames: number): number {
@@ -97,8 +108,11 @@ export class NameTable {
     this.u8 = new Uint8Array(sab);
   }
 
-  /** Registers `name` for `pid`; throws if taken. */
-  register(name: string, pid: Pid): void {
+  /**
+   * Registers `name` for `pid`; throws if taken. `unnoted`: the caller is not
+   * `pid`'s thread, which notes the name later (see `noted`).
+   */
+  register(name: string, pid: Pid, unnoted = false): void {
     const len = this.encode(name);
     const hash = fnv(this.key, len);
     this.lock();
@@ -129,7 +143,10 @@ export class NameTable {
       this.i32[base + PID_SHARD] = pid.shard;
       this.f64[(base >> 1) + PID_SERIAL_F64] = pid.serial;
       this.u8.set(this.key.subarray(0, len), base * 4 + NAME_OFFSET);
-      Atomics.store(this.i32, base + STATE, LIVE);
+      // Counted before the slot says so, uncounted after (clearSlot, noted): a
+      // count of 0, read without the lock, means no slot is UNNOTED.
+      if (unnoted) Atomics.add(this.i32, UNNOTED_COUNT, 1);
+      Atomics.store(this.i32, base + STATE, unnoted ? UNNOTED : LIVE);
       Atomics.add(this.i32, base + VERSION, 1);
       this.i32[LIVE_COUNT]!++;
     } finally {
@@ -157,12 +174,58 @@ export class NameTable {
     }
   }
 
+  /**
+   * `pid`'s thread has put `name` on its list of names: it is freed with it
+   * from now on. False when the name is no longer `pid`'s (freed, or
+   * registered to another process since).
+   */
+  noted(name: string, pid: Pid): boolean {
+    const len = this.encode(name);
+    const hash = fnv(this.key, len);
+    this.lock();
+    try {
+      const s = this.find(hash, len);
+      if (s < 0 || !this.pidAt(s).equals(pid)) return false;
+      const base = this.base(s);
+      if (this.i32[base + STATE] === UNNOTED) {
+        // Live either way: a reader's result, and its cached version, stay good.
+        Atomics.store(this.i32, base + STATE, LIVE);
+        Atomics.sub(this.i32, UNNOTED_COUNT, 1);
+      }
+      return true;
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /**
+   * Frees the names registered for `pid` that its thread has not noted (see
+   * `noted`): for its exit, beside the names on its list. One read while no
+   * name anywhere is unnoted; a scan of the table otherwise.
+   */
+  freeUnnoted(pid: Pid): string[] {
+    if (Atomics.load(this.i32, UNNOTED_COUNT) === 0) return [];
+    const freed: string[] = [];
+    this.lock();
+    try {
+      for (let s = 0; s < this.slots; s++) {
+        const base = this.base(s);
+        if (this.i32[base + STATE] !== UNNOTED || !this.pidAt(s).equals(pid)) continue;
+        freed.push(this.nameAt(base));
+        this.clearSlot(s);
+      }
+    } finally {
+      this.unlock();
+    }
+    return freed;
+  }
+
   /** The pid registered as `name`, or undefined. Lock-free. */
   whereis(name: string): Pid | undefined {
     const hit = this.cache.get(name);
     if (hit !== undefined) {
       const base = this.base(hit.slot);
-      if (Atomics.load(this.i32, base + VERSION) === hit.version && Atomics.load(this.i32, base + STATE) === LIVE) return hit.pid;
+      if (Atomics.load(this.i32, base + VERSION) === hit.version && (Atomics.load(this.i32, base + STATE) & LIVE) !== 0) return hit.pid;
       this.cache.delete(name);
     }
     const len = this.encode(name);
@@ -192,9 +255,8 @@ export class NameTable {
     try {
       for (let s = 0; s < this.slots; s++) {
         const base = this.base(s);
-        if (this.i32[base + STATE] !== LIVE) continue;
-        const len = this.i32[base + NAME_LEN]!;
-        out.push([decoder.decode(this.u8.slice(base * 4 + NAME_OFFSET, base * 4 + NAME_OFFSET + len)), this.pidAt(s)]);
+        if ((this.i32[base + STATE]! & LIVE) === 0) continue;
+        out.push([this.nameAt(base), this.pidAt(s)]);
       }
     } finally {
       this.unlock();
@@ -209,7 +271,7 @@ export class NameTable {
     try {
       for (let s = 0; s < this.slots; s++) {
         const base = this.base(s);
-        if (this.i32[base + STATE] === LIVE && this.i32[base + PID_SHARD] === shard) {
+        if ((this.i32[base + STATE]! & LIVE) !== 0 && this.i32[base + PID_SHARD] === shard) {
           this.clearSlot(s);
           n++;
         }
@@ -226,13 +288,21 @@ export class NameTable {
    */
   recoverLock(thread: number): void {
     if (Atomics.load(this.i32, LOCK) !== thread + 1) return;
+    // The counts too are counted again: the writer may have died between a slot's change and its count's.
+    let live = 0;
+    let unnoted = 0;
     for (let s = 0; s < this.slots; s++) {
       const base = this.base(s);
       if ((this.i32[base + VERSION]! & 1) === 1) {
         this.i32[base + STATE] = TOMBSTONE;
         Atomics.add(this.i32, base + VERSION, 1);
       }
+      const state = this.i32[base + STATE]!;
+      if ((state & LIVE) !== 0) live++;
+      if (state === UNNOTED) unnoted++;
     }
+    this.i32[LIVE_COUNT] = live;
+    Atomics.store(this.i32, UNNOTED_COUNT, unnoted);
     Atomics.compareExchange(this.i32, LOCK, thread + 1, 0);
     Atomics.notify(this.i32, LOCK);
   }
@@ -258,13 +328,14 @@ export class NameTable {
       const base = this.base(s);
       const state = this.i32[base + STATE];
       if (state === EMPTY) return -1;
-      if (state === LIVE && this.i32[base + HASH] === hash && this.sameName(base, len)) return s;
+      if ((state! & LIVE) !== 0 && this.i32[base + HASH] === hash && this.sameName(base, len)) return s;
     }
     return -1;
   }
 
   private clearSlot(s: number): void {
     const base = this.base(s);
+    const unnoted = this.i32[base + STATE] === UNNOTED;
     Atomics.add(this.i32, base + VERSION, 1);
     // If the next slot is empty no probe sequence runs through this one, so
     // it can become empty instead of a tombstone (keeps probes short).
@@ -272,11 +343,17 @@ export class NameTable {
     Atomics.store(this.i32, base + STATE, this.i32[next + STATE] === EMPTY ? EMPTY : TOMBSTONE);
     Atomics.add(this.i32, base + VERSION, 1);
     this.i32[LIVE_COUNT]!--;
+    if (unnoted) Atomics.sub(this.i32, UNNOTED_COUNT, 1);
   }
 
   private pidAt(s: number): Pid {
     const base = this.base(s);
     return new Pid(this.i32[base + PID_NODE]!, this.i32[base + PID_SHARD]!, this.f64[(base >> 1) + PID_SERIAL_F64]!);
+  }
+
+  private nameAt(base: number): string {
+    const off = base * 4 + NAME_OFFSET;
+    return decoder.decode(this.u8.slice(off, off + this.i32[base + NAME_LEN]!));
   }
 
   private sameName(base: number, len: number): boolean {

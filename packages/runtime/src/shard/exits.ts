@@ -273,6 +273,8 @@ export class Exits {
     s.countProcs();
     s.counters.exited++;
     if (p.names !== null) for (const n of p.names) s.names.unregister(n, p.pid);
+    // And the names another thread registered for it that this thread has not heard of yet.
+    s.names.freeUnnoted(p.pid);
     const reply = p.spawnReply;
     if (reply !== null) {
       p.spawnReply = null;

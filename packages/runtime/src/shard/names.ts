@@ -31,8 +31,9 @@ export class Names {
       p.addName(name);
       return;
     }
-    s.names.register(name, pid);
-    // The owning thread frees the name when the process exits (or at once if it already has).
+    // Unnoted until the owning thread has it on the process's list, which it frees at exit (or at once
+    // if the process has exited); an exit before that frees it too (NameTable.freeUnnoted).
+    s.names.register(name, pid, true);
     s.transport.emit2(t, OP_NAME_ADDED, pid.serial, name);
   }
 
@@ -58,7 +59,9 @@ export class Names {
   /** Another thread registered `name` for our process `serial`. */
   onAdded(serial: number, name: string): void {
     const p = this.s.procs.get(serial);
-    if (p !== undefined && p.status < S_EXITING) p.addName(name);
-    else this.s.names.unregister(name, this.s.pidOf(serial));
+    if (p !== undefined && p.status < S_EXITING) {
+      // (Not when it is no longer the process's name: unregistered, or taken by another since.)
+      if (this.s.names.noted(name, p.pid)) p.addName(name);
+    } else this.s.names.unregister(name, this.s.pidOf(serial));
   }
 }

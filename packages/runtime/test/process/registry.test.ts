@@ -59,6 +59,30 @@ test('a name registered from main for a shard actor is freed when it exits', asy
   assert.is(system.whereis('from-main'), undefined);
 });
 
+test('a name registered from main while its holder is exiting is gone before the DOWN, even when the holder\'s shard hears of it after', async () => {
+  const race = new URL('../fixtures/name-race.actor.ts', import.meta.url);
+  const holder = await system.spawn(race, { report: inbox.pid }, { shard: 1 });
+  const watcher = await system.spawn(race, { report: inbox.pid }, { shard: 1 });
+  system.send(watcher, { op: 'watch', pid: holder, name: 'registered-late' });
+  await expect(inbox, (m) => m?.event === 'watching', 'watching');
+  const flag = new Int32Array(new SharedArrayBuffer(8));
+  system.send(holder, { op: 'block-then-stop', flag });
+  while (Atomics.load(flag, 1) === 0) {
+    const w = Atomics.waitAsync(flag, 1, 0, 1000);
+    if (w.async) await w.value;
+  }
+  // The holder's shard is blocked: it notes the name only after the holder has exited.
+  system.register('registered-late', holder);
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+  const down = await expect(inbox, (m) => m?.event === 'down', 'the watcher\'s DOWN');
+  assert.is(down.holder, null, 'the watcher saw the name still held by the dead process');
+  assert.is(system.whereis('registered-late'), undefined);
+  // And the name is free for another process.
+  system.register('registered-late', watcher);
+  assert.ok(system.whereis('registered-late')?.equals(watcher));
+});
+
 test('sending to an unknown name throws UnknownNameError with the message', () => {
   try {
     system.send('nobody-here', { hello: 1 });

@@ -83,4 +83,45 @@ test('removeShard frees every name of a dead shard; recoverLock releases a lock 
   assert.ok(t.whereis('after'));
 });
 
+
+test("a name registered from another thread is freed by its holder's exit until that thread notes it; after, only by name", () => {
+  const { sab, t: holderThread } = table(64, 2);
+  const main = new NameTable(sab, 64, 0);
+  const p = new Pid(0, 2, 7);
+  const q = new Pid(0, 2, 8);
+  assert.equal(holderThread.freeUnnoted(p), [], 'nothing unnoted: nothing freed');
+  main.register('late', p, true);
+  main.register('other', q, true);
+  assert.ok(holderThread.whereis('late')?.equals(p), 'an unnoted name resolves like any');
+  assert.equal(main.entries().map(([n]) => n).sort(), ['late', 'other']);
+  // The holder exits before its thread has heard of the name: its exit frees it, and no other process's.
+  assert.equal(holderThread.freeUnnoted(p), ['late']);
+  assert.is(main.whereis('late'), undefined);
+  assert.ok(main.whereis('other')?.equals(q));
+  // The late note finds the name gone (the thread then does not list it).
+  assert.not.ok(holderThread.noted('late', p));
+  // Noted: the thread's list frees it from now on, not the scan.
+  assert.ok(holderThread.noted('other', q));
+  assert.equal(holderThread.freeUnnoted(q), []);
+  assert.ok(main.whereis('other')?.equals(q));
+  // Re-registered to another process: not noted for the old one.
+  main.register('late', q, true);
+  assert.not.ok(holderThread.noted('late', p));
+  assert.ok(main.unregister('late'));
+  assert.equal(holderThread.freeUnnoted(q), [], 'an unregistered unnoted name is uncounted');
+});
+
+test('lock recovery counts unnoted names again (a writer that died between a slot and its count)', () => {
+  const { sab, t: dead } = table(64, 4);
+  const main = new NameTable(sab, 64, 0);
+  const i32 = new Int32Array(sab);
+  main.register('kept', new Pid(0, 1, 1), true);
+  // Thread 4 died holding the lock with the count raised by one, and no slot written.
+  Atomics.store(i32, 0, 5);
+  Atomics.add(i32, 2, 1);
+  main.recoverLock(4);
+  assert.is(Atomics.load(i32, 2), 1);
+  assert.equal(dead.freeUnnoted(new Pid(0, 1, 1)), ['kept']);
+  assert.is(Atomics.load(i32, 2), 0);
+});
 test.run();
