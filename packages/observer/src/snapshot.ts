@@ -29,7 +29,7 @@ export interface Snapshot {
   totals: { actors: number; msgsPerSec: number; queued: number; restarts: number; panics: number };
   shards: ShardRow[];
   processes: ProcessRow[];
-  /** Shards that did not answer in time (stalled or restarting): their processes and supervisors are missing. */
+  /** Shards that did not answer one of the snapshot's questions in time (stalled, restarting, or still busy with an earlier one): some of their processes or supervisors are missing. */
   silent: number[];
   tree: SupervisorNode[];
   events: ObserverEvent[];
@@ -79,8 +79,11 @@ export class Snapshots {
     const system = this.system;
     if (!system.running) throw new SystemStoppedError();
     const timeoutMs = this.answerMs;
-    const query = { sortBy: q.sortBy, limit: q.limit, timeoutMs, ...(q.shard === undefined ? {} : { shard: q.shard }), ...(q.match === undefined ? {} : { match: q.match }) };
-    const [figures, processes, tree] = await Promise.all([system.shardFigures({ timeoutMs }), system.processes(query), system.supervisionTree({ timeoutMs })]);
+    // A shard missing from any of the three answers is silent: its rows or its trees are not there.
+    const silent = new Set<number>();
+    const onSilent = (shard: number): void => void silent.add(shard);
+    const query = { sortBy: q.sortBy, limit: q.limit, timeoutMs, onSilent, ...(q.shard === undefined ? {} : { shard: q.shard }), ...(q.match === undefined ? {} : { match: q.match }) };
+    const [figures, processes, tree] = await Promise.all([system.shardFigures({ timeoutMs, onSilent }), system.processes(query), system.supervisionTree({ timeoutMs, onSilent })]);
     const view = system.inspect();
     const shards = figures.map((f, i) => {
       const stalledMs = Math.round(view.shards[i]?.stalledMs ?? 0);
@@ -102,7 +105,7 @@ export class Snapshots {
       totals: { actors, msgsPerSec, queued, restarts: system.metricTotal('joerl_supervisor_restarts_total'), panics: system.metricTotal('joerl_actors_panicked_total') },
       shards,
       processes,
-      silent: shards.filter((s) => !s.answered).map((s) => s.shard),
+      silent: [...silent].sort((a, b) => a - b),
       tree,
       events: this.journal.recent(),
       actions: this.actions,

@@ -22,12 +22,21 @@ export interface ProcessQuery {
   match?: string;
   /** Wait at most this long (ms) for each shard: a shard that has not answered by then (stalled in a handler) is left out. Default: wait for every shard. */
   timeoutMs?: number;
+  /**
+   * Called with each shard left out of the answer: it did not answer within
+   * `timeoutMs`, or it still holds an earlier question of the same kind that
+   * was given up on (a stalled shard is asked again only once it has
+   * answered that one, so questions do not pile up behind its stall).
+   */
+  onSilent?: (shard: number) => void;
 }
 
 /** How long a request that asks every shard waits for each (`supervisionTree`, `shardFigures`). */
 export interface AnswerOptions {
   /** Wait at most this long (ms) for each shard; one that has not answered by then (stalled in a handler) is left out. Default: wait for every shard. */
   timeoutMs?: number;
+  /** Called with each shard left out of the answer (see ProcessQuery's `onSilent`). */
+  onSilent?: (shard: number) => void;
 }
 
 /** One process, as `processes()` lists it. */

@@ -30,7 +30,15 @@ export function checkQuery(q: ProcessQuery | undefined): Required<Pick<ProcessQu
   if (o.node !== undefined && !Number.isInteger(o.node)) throw new InvalidArgumentError(`node must be a node number, got ${String(o.node)}`);
   if (o.match !== undefined && (typeof o.match !== 'string' || o.match.length > MAX_MATCH)) throw new InvalidArgumentError(`match must be a string of at most ${MAX_MATCH} characters, got ${String(o.match).slice(0, 40)}`);
   checkTimeout(o.timeoutMs);
-  return { ...o, sortBy, limit };
+  checkOnSilent(o.onSilent);
+  // (onSilent stays on this thread: the query is what each shard is sent.)
+  const { onSilent: _, ...rest } = o;
+  return { ...rest, sortBy, limit };
+}
+
+/** An AnswerOptions `onSilent`: absent or a function. */
+export function checkOnSilent(f: unknown): void {
+  if (f !== undefined && typeof f !== 'function') throw new InvalidArgumentError(`onSilent must be a function (shard) => void, got ${describe(f)}`);
 }
 
 /**

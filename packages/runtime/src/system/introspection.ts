@@ -4,7 +4,7 @@ import type { AnswerOptions, ProcessDetail, ProcessQuery, ProcessRow, ShardFigur
 import { revivePids } from '../actor/pid-json.js';
 import type { Pid } from '../actor/pid.js';
 import { CallTimeoutError, InvalidArgumentError, NoProcError, SystemStoppedError } from '../errors.js';
-import { checkOptionsArg, checkQuery, checkTimeout } from '../shard/introspect.js';
+import { checkOnSilent, checkOptionsArg, checkQuery, checkTimeout } from '../shard/introspect.js';
 import { checkPid } from '../validate.js';
 import type { ShardPool } from './shard-pool.js';
 
@@ -42,6 +42,10 @@ function within<T>(p: Promise<T>, ms: number | undefined): Promise<T | undefined
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
+type Host = ShardPool['hosts'][number];
+/** The questions asked of every shard, each kind with its own "given up on, not answered yet" set. */
+type Kind = 'processes' | 'supervisors' | 'figures';
+
 const DEFAULT_STATE_TIMEOUT_MS = 1000;
 /** Main's own margin over a shard's wait for a busy process: a stalled shard never answers at all (within MAX_ANSWER_MS's margin). */
 const GRACE_MS = 250;
@@ -52,6 +56,8 @@ export class Introspection {
   readonly #running: () => boolean;
   /** The id this system's pids carry: its node's, 0 without a node. */
   readonly #node: number;
+  /** Per kind, the shards holding a question of it that timed out and is not answered yet: not asked again meanwhile. */
+  readonly #overdue: Record<Kind, Set<number>> = { processes: new Set(), supervisors: new Set(), figures: new Set() };
 
   constructor(pool: ShardPool, running: () => boolean, node: number) {
     this.#pool = pool;
@@ -68,7 +74,7 @@ export class Introspection {
     const q = checkQuery(query);
     if (q.node !== undefined && q.node !== this.#node) return [];
     const hosts = this.#pool.hosts.filter((h) => q.shard === undefined || h.shard === q.shard);
-    const ask = (h: (typeof hosts)[number]) => within(h.call((a) => a.processes(q)), q.timeoutMs).then((r) => (r === undefined ? [] : revivePids<ProcessRow[]>(r)), () => [] as ProcessRow[]);
+    const ask = (h: Host) => this.#ask<ProcessRow[]>(h, 'processes', (a) => a.processes(q), q.timeoutMs, query?.onSilent).then((r) => (r === undefined ? [] : revivePids<ProcessRow[]>(r)));
     const parts = await Promise.all(hosts.map(ask));
     const key = (r: ProcessRow): number => r[q.sortBy];
     return parts.flat().sort((a, b) => key(b) - key(a) || a.shard - b.shard || a.pid.serial - b.pid.serial).slice(0, q.limit);
@@ -129,7 +135,8 @@ export class Introspection {
     this.#live();
     checkOptionsArg(opts, 'supervisionTree');
     checkTimeout(opts.timeoutMs);
-    const ask = (h: ShardPool['hosts'][number]) => within(h.call((a) => a.supervisors()), opts.timeoutMs).then((r) => (r === undefined ? [] : revivePids<SupervisorNode[]>(r)), () => [] as SupervisorNode[]);
+    checkOnSilent(opts.onSilent);
+    const ask = (h: Host) => this.#ask<SupervisorNode[]>(h, 'supervisors', (a) => a.supervisors(), opts.timeoutMs, opts.onSilent).then((r) => (r === undefined ? [] : revivePids<SupervisorNode[]>(r)));
     const parts = await Promise.all(this.#pool.hosts.map(ask));
     const all = parts.flat();
     const byKey = new Map(all.map((s) => [s.pid.key, s]));
@@ -153,14 +160,43 @@ export class Introspection {
     this.#live();
     checkOptionsArg(opts, 'shardFigures');
     checkTimeout(opts.timeoutMs);
+    checkOnSilent(opts.onSilent);
     const views = this.#pool.inspect();
     return Promise.all(
       this.#pool.hosts.map(async (h, i) => {
         const v = views[i]!;
         const base = { shard: h.shard, actors: v.actors, runQueue: 0, msgsPerSec: 0, queued: 0, heapUsed: 0, heapTotal: 0, lagMs: v.lagMs };
-        const f = await within(h.call((a) => a.figures() as Promise<ShardFigures>), opts.timeoutMs).catch(() => undefined);
+        const f = await this.#ask<ShardFigures>(h, 'figures', (a) => a.figures() as Promise<ShardFigures>, opts.timeoutMs, opts.onSilent);
         return { ...base, ...f, ringFill: v.ringFill, up: v.up, incarnation: v.incarnation, answered: f !== undefined };
       }),
+    );
+  }
+
+  /**
+   * Asks shard `h` a question of `kind`: its answer, or undefined (and
+   * `onSilent`) when it failed, did not come within `ms`, or was not asked
+   * because the last one of this kind is overdue and this one has a deadline
+   * too (see ProcessQuery.onSilent).
+   */
+  #ask<T>(h: Host, kind: Kind, fn: Parameters<Host['call']>[0], ms: number | undefined, onSilent: ((shard: number) => void) | undefined): Promise<T | undefined> {
+    const overdue = this.#overdue[kind];
+    const silent = (): undefined => {
+      onSilent?.(h.shard);
+      return undefined;
+    };
+    // (A caller who waits for every shard is not answered short: only a deadline skips an overdue shard.)
+    if (ms !== undefined && overdue.has(h.shard)) return Promise.resolve(silent());
+    const asked = h.call(fn) as Promise<T>;
+    return within(asked, ms).then(
+      (r) => {
+        if (r !== undefined) return r;
+        overdue.add(h.shard);
+        // Answered at last, or the shard died (its calls in flight then reject): asked again from then on.
+        const answered = (): void => void overdue.delete(h.shard);
+        asked.then(answered, answered);
+        return silent();
+      },
+      () => silent(),
     );
   }
 

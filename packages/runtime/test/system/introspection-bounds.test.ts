@@ -9,6 +9,7 @@ import { withSystem } from '../helpers.ts';
 const SHAPES = new URL('../fixtures/shapes.server.ts', import.meta.url);
 const TREE = new URL('../fixtures/tree.sup.ts', import.meta.url);
 const PLAIN = new URL('../fixtures/plain.actor.js', import.meta.url);
+const BLOCKER = new URL('../fixtures/name-race.actor.ts', import.meta.url);
 
 test('a state its inspect cannot render is shown as what was thrown; processInfo without state renders nothing', () =>
   withSystem({ threads: 1 }, async (system) => {
@@ -64,6 +65,48 @@ test('a deadline past what a timer can wait (2^31-1 ms) is refused, not taken as
     // The longest deadline allowed works, and answers at once.
     assert.is((await system.processes({ timeoutMs: 2 ** 31 - 1001 })).length, 1);
     assert.is(await system.getState(pid, { timeoutMs: 2 ** 31 - 1001 }), '{ k0: 0 }');
+  }));
+
+test('a shard that has not answered a question given up on is not asked another with a deadline until it has; a caller who waits for every shard still asks', () =>
+  withSystem({ threads: 2 }, async (system) => {
+    const blocker = await system.spawn(BLOCKER, { report: system.inbox().pid }, { shard: 1 });
+    await system.spawn(PLAIN, {}, { shard: 1 });
+    const flag = new Int32Array(new SharedArrayBuffer(8));
+    system.send(blocker, { op: 'block-then-stop', flag });
+    while (Atomics.load(flag, 1) === 0) {
+      const w = Atomics.waitAsync(flag, 1, 0, 1000);
+      if (w.async) await w.value;
+    }
+    const silent = (kind: string) => {
+      const seen: number[] = [];
+      return { seen, onSilent: (shard: number) => void seen.push(shard), kind };
+    };
+    // Given up on: shard 1 is blocked in a handler.
+    const first = silent('first');
+    const rows = await system.processes({ timeoutMs: 50, onSilent: first.onSilent });
+    assert.equal(first.seen, [1]);
+    assert.not.ok(rows.some((r) => r.shard === 1));
+    // Asked again with a deadline while that question is unanswered: left out at once, not queued behind it,
+    // even though the shard is woken right after (asked, it would answer this one too).
+    const second = silent('second');
+    const asked = system.processes({ timeoutMs: 60_000, onSilent: second.onSilent });
+    const figures = silent('figures');
+    const shards = system.shardFigures({ timeoutMs: 50, onSilent: figures.onSilent });
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
+    assert.not.ok((await asked).some((r) => r.shard === 1), 'the second question went to the stalled shard');
+    assert.equal(second.seen, [1]);
+    // (Figures are their own kind: asked, and answered or not by the wake-up, either way not held back.)
+    await shards;
+    // A caller without a deadline asks; behind its answer, the first one's has come: asked again from then on.
+    assert.ok((await system.processes()).some((r) => r.shard === 1));
+    const third = silent('third');
+    assert.ok((await system.processes({ timeoutMs: 60_000, onSilent: third.onSilent })).some((r) => r.shard === 1));
+    assert.equal(third.seen, []);
+    // Bad input.
+    const err = await system.supervisionTree({ onSilent: 3 as never }).then(() => undefined, (e: { code?: string; message: string }) => e);
+    assert.is(err?.code, 'ERR_INVALID_ARGUMENT');
+    assert.match(err!.message, /onSilent must be a function/);
   }));
 
 test.run();
