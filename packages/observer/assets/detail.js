@@ -69,14 +69,17 @@ export class ProcessDetail {
     const facts = [
       ['Name', p.name ?? '–'], ['Type', p.type], ['Kind', p.behaviour], ['Shard', p.shard], ['Status', p.status],
       ['Trap exit', p.trapExit ? 'yes' : 'no'], ['Parent', p.parent ? this.link(p.parent) : '–'],
-      ['Mailbox', `${num(p.mailbox)} (${bytes(p.memory)})`], ['Msgs/s', num(p.reductions)], ['Handled', num(p.handled)], ['Timers', p.timers.length],
+      ['Mailbox', `${num(p.mailbox)} (${bytes(p.memory)})`], ['Msgs/s', num(p.reductions)], ['Handled', num(p.handled)], ['Timers', num(p.timers.length + p.more.timers)],
     ];
-    const list = (items, render) => (items.length === 0 ? el('p', { className: 'muted' }, 'none') : el('ul', { className: 'plain' }, items.map((i) => el('li', {}, render(i)))));
+    // Each list holds at most 200 (the runtime's cap); the heading gives the whole count.
+    const list = (items, more, render) => (items.length === 0 ? el('p', { className: 'muted' }, 'none')
+      : el('ul', { className: 'plain' }, [...items.map((i) => el('li', {}, render(i))), ...(more > 0 ? [el('li', { className: 'muted' }, `and ${num(more)} more`)] : [])]));
+    const title = (what, items, more) => el('h3', {}, `${what} (${num(items.length + more)})`);
     this.content.replaceChildren(
       el('dl', { className: 'facts' }, facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])),
-      el('h3', {}, `Links (${p.linkedTo.length})`), list(p.linkedTo, (pid) => this.link(pid)),
-      el('h3', {}, `Monitors (${p.monitorsHeld.length})`), list(p.monitorsHeld, (m) => [this.link(m.pid), el('span', { className: 'muted small' }, ` ref ${m.ref}`)]),
-      el('h3', {}, `Monitored by (${p.monitoredBy.length})`), list(p.monitoredBy, (m) => [this.link(m.pid), el('span', { className: 'muted small' }, ` ref ${m.ref}`)]),
+      title('Links', p.linkedTo, p.more.linkedTo), list(p.linkedTo, p.more.linkedTo, (pid) => this.link(pid)),
+      title('Monitors', p.monitorsHeld, p.more.monitorsHeld), list(p.monitorsHeld, p.more.monitorsHeld, (m) => [this.link(m.pid), el('span', { className: 'muted small' }, ` ref ${m.ref}`)]),
+      title('Monitored by', p.monitoredBy, p.more.monitoredBy), list(p.monitoredBy, p.more.monitoredBy, (m) => [this.link(m.pid), el('span', { className: 'muted small' }, ` ref ${m.ref}`)]),
       el('h3', {}, `Mailbox head (${p.queue.length} of ${p.mailbox})`),
       p.queue.length === 0 ? el('p', { className: 'muted' }, 'empty') : el('ol', { className: 'queue' }, p.queue.map((m) => el('li', {}, el('pre', {}, m)))),
       el('h3', {}, 'State'),

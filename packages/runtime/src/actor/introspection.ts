@@ -65,19 +65,25 @@ export interface ProcessRow {
 
 /** One process in detail (`processInfo`). Messages and state are rendered safely, as truncated text. */
 export interface ProcessDetail extends ProcessRow {
+  /** Its links, at most MAX_REPORTED_RELATIONS (200) of them; `more.linkedTo` counts the rest. */
   linkedTo: Pid[];
-  /** Monitors it holds: ref and watched pid. */
+  /** Monitors it holds: ref and watched pid (at most 200, as every list here). */
   monitorsHeld: { ref: number; pid: Pid }[];
   /** Monitors on it: ref and watcher. */
   monitoredBy: { ref: number; pid: Pid }[];
   trapExit: boolean;
   /** Timers it set that have not fired. */
   timers: number[];
+  /** How many of each list were left out: a supervisor of 50,000 children is not shipped whole to a page. */
+  more: { linkedTo: number; monitorsHeld: number; monitoredBy: number; timers: number };
   /** The first queued messages, rendered (see `messages` in the options). */
   queue: string[];
   /** Messages handled since it started. */
   handled: number;
 }
+
+/** The most links, monitors (each way) and timers `processInfo` lists; `more` counts the rest. */
+export const MAX_REPORTED_RELATIONS = 200;
 
 /** The most children a supervisor reports to introspection; `moreChildren` counts the rest. */
 export const MAX_REPORTED_CHILDREN = 200;

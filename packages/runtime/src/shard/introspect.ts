@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { ESTIMATED_BYTES_PER_QUEUED_MESSAGE } from '@joerl/telemetry/internal';
 import { BEHAVIOUR } from '../actor/brand.js';
-import type { ProcessDetail, ProcessQuery, ProcessRow, ProcessSortKey, ProcessStatus, ShardFigures, SupervisorNode } from '../actor/introspection.js';
+import { MAX_REPORTED_RELATIONS, type ProcessDetail, type ProcessQuery, type ProcessRow, type ProcessSortKey, type ProcessStatus, type ShardFigures, type SupervisorNode } from '../actor/introspection.js';
 import { type Proc, S_EXITING, S_IDLE, S_INBOX, S_INIT, S_WAITING } from '../actor/proc.js';
 import { InvalidArgumentError } from '../errors.js';
 import { describe, notOptions } from '../validate.js';
@@ -93,16 +93,24 @@ export class Introspector {
     this.sample();
     const queue: string[] = [];
     for (let i = 0; i < Math.min(messages, p.mailbox.length); i++) queue.push(renderValue(p.mailbox.at(i)));
+    const monitoredBy = first(p.monitoredBy?.entries(), p.callWatcher === null ? [] : [{ ref: p.callWatcherRef, pid: p.callWatcher }], ([ref, pid]) => ({ ref, pid }));
+    const linkedTo = first(p.links?.values(), [], (pid) => pid);
+    const monitorsHeld = first(p.monitors?.entries(), [], ([ref, pid]) => ({ ref, pid }));
+    const timers = first(p.timers?.values(), [], (t) => t);
+    const callWatched = p.callWatcher === null ? 0 : 1;
     return {
       ...this.row(p),
-      linkedTo: p.links === null ? [] : [...p.links.values()],
-      monitorsHeld: p.monitors === null ? [] : [...p.monitors].map(([ref, pid]) => ({ ref, pid })),
-      monitoredBy: [
-        ...(p.callWatcher === null ? [] : [{ ref: p.callWatcherRef, pid: p.callWatcher }]),
-        ...(p.monitoredBy === null ? [] : [...p.monitoredBy].map(([ref, pid]) => ({ ref, pid }))),
-      ],
+      linkedTo,
+      monitorsHeld,
+      monitoredBy,
       trapExit: p.trapExit,
-      timers: p.timers === null ? [] : [...p.timers],
+      timers,
+      more: {
+        linkedTo: (p.links?.size ?? 0) - linkedTo.length,
+        monitorsHeld: (p.monitors?.size ?? 0) - monitorsHeld.length,
+        monitoredBy: (p.monitoredBy?.size ?? 0) + callWatched - monitoredBy.length,
+        timers: (p.timers?.size ?? 0) - timers.length,
+      },
       queue,
       handled: p.handled,
     };
@@ -231,4 +239,12 @@ function sortKey(p: Proc, by: ProcessSortKey): number {
     case 'monitors':
       return p.monitors?.size ?? 0;
   }
+}
+
+/** `head` and then the first items of `it`, mapped, up to MAX_REPORTED_RELATIONS in all. */
+function first<T, R>(it: Iterator<T> | undefined, head: R[], map: (v: T) => R): R[] {
+  const out = head;
+  if (it === undefined) return out;
+  for (let r = it.next(); !r.done && out.length < MAX_REPORTED_RELATIONS; r = it.next()) out.push(map(r.value));
+  return out;
 }

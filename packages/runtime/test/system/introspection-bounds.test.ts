@@ -34,7 +34,7 @@ test('a state of 200,000 keys comes back as its first keys and how many were lef
     assert.ok(state.endsWith('... 199980 more keys }'), state);
   }));
 
-test('a supervisor of 5,000 children reports its first 200 and counts the rest; a supervisor among the rest is no root', () =>
+test('a supervisor of 5,000 children reports its first 200 (in the tree and in its detail) and counts the rest; a supervisor among the rest is no root', () =>
   withSystem({ threads: 2 }, async (system) => {
     const children: ChildSpec[] = Array.from({ length: 5000 }, (_, i) => ({ id: `w${i}`, module: PLAIN.href, args: {}, shard: 1 + (i % 2) }));
     children.push({ id: 'sub', module: TREE.href, args: { children: [{ id: 'leaf', module: PLAIN.href, args: {} }] } satisfies TreeArgs, type: 'supervisor', shard: 2 });
@@ -47,6 +47,12 @@ test('a supervisor of 5,000 children reports its first 200 and counts the rest; 
     assert.equal(top.children.slice(0, 2).map((c) => c.id), ['w0', 'w1']);
     assert.is(top.moreChildren, 4801);
     assert.is(top.parent?.node, 0);
+    // Its detail lists its first 200 links too, and counts the rest.
+    const info = await system.processInfo(root, { state: false });
+    assert.is(info.linkedTo.length, 200);
+    assert.is(info.linkedTo.length + info.more.linkedTo, 5001);
+    assert.is(info.links, 5001);
+    assert.equal(info.more.timers, 0);
   }));
 
 test('a deadline past what a timer can wait (2^31-1 ms) is refused, not taken as 1 ms', () =>
