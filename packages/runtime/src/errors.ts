@@ -80,6 +80,19 @@ export class ModuleNotFoundError extends JoerlError {
   }
 }
 
+/**
+ * The actor module was found but failed while it loaded: its top-level code
+ * threw, or it does not parse or link (a SyntaxError). `cause` is what it
+ * threw (a value that is not an Error is described in the message).
+ */
+export class ModuleFailedError extends JoerlError {
+  static override readonly CODE = 'ERR_MODULE_FAILED' as const;
+  constructor(url: string, cause?: unknown) {
+    const what = cause instanceof Error ? `${cause.name}: ${cause.message}` : `a ${typeof cause} (${String(cause).slice(0, 100)})`;
+    super('ERR_MODULE_FAILED', `actor module ${url} failed while it loaded: ${what}`, { cause });
+  }
+}
+
 /** The module loaded but has no export of that name. */
 export class ExportNotFoundError extends JoerlError {
   static override readonly CODE = 'ERR_EXPORT_NOT_FOUND' as const;
@@ -375,6 +388,7 @@ const classes: Readonly<Record<string, (abstract new (...args: never[]) => Joerl
   ERR_UNENCODABLE: UnencodableError,
   ERR_NOT_MOVABLE: NotMovableError,
   ERR_MODULE_NOT_FOUND: ModuleNotFoundError,
+  ERR_MODULE_FAILED: ModuleFailedError,
   ERR_EXPORT_NOT_FOUND: ExportNotFoundError,
   ERR_NOT_A_BEHAVIOUR: NotABehaviourError,
   ERR_INIT_FAILED: InitFailedError,

@@ -67,6 +67,7 @@ export {
   InvalidTransitionError,
   JoerlError,
   MailboxFullError,
+  ModuleFailedError,
   ModuleNotFoundError,
   NameTakenError,
   NoProcError,

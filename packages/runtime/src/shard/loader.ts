@@ -3,7 +3,7 @@
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isBehaviour, type Behaviour } from '../actor/behaviour.js';
-import { ExportNotFoundError, ModuleNotFoundError, NotABehaviourError } from '../errors.js';
+import { ExportNotFoundError, ModuleFailedError, ModuleNotFoundError, NotABehaviourError } from '../errors.js';
 
 /** A loaded behaviour and the `type` label it runs under. */
 export interface Loaded {
@@ -83,13 +83,38 @@ export class Loader {
     try {
       mod = TS.test(new URL(href).pathname) ? await importTypeScript(href) : ((await import(href)) as Record<string, unknown>);
     } catch (err) {
-      throw new ModuleNotFoundError(href, err);
+      throw loadError(href, err);
     }
     if (!(exportName in mod)) throw new ExportNotFoundError(href, exportName, Object.keys(mod));
     const behaviour = mod[exportName];
     if (!isBehaviour(behaviour)) throw new NotABehaviourError(href, exportName);
     return { behaviour, typeName: behaviour.name ?? defaultTypeName(href, exportName) };
   }
+}
+
+/**
+ * The codes of Node's module loader for a module (or one it imports) that is
+ * not there or cannot be resolved; anything else an import throws came from
+ * the module's own code or text.
+ */
+const NOT_THERE = new Set([
+  'ERR_MODULE_NOT_FOUND',
+  'MODULE_NOT_FOUND',
+  'ERR_UNSUPPORTED_DIR_IMPORT',
+  'ERR_UNKNOWN_FILE_EXTENSION',
+  'ERR_UNSUPPORTED_ESM_URL_SCHEME',
+  'ERR_INVALID_URL',
+  'ERR_INVALID_FILE_URL_PATH',
+  'ERR_INVALID_MODULE_SPECIFIER',
+  'ERR_PACKAGE_PATH_NOT_EXPORTED',
+  'ERR_PACKAGE_IMPORT_NOT_DEFINED',
+]);
+
+/** ERR_MODULE_NOT_FOUND when the module or an import of it is not there, ERR_MODULE_FAILED when its code threw or it does not parse. */
+function loadError(href: string, err: unknown): Error {
+  if (err instanceof ModuleNotFoundError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && NOT_THERE.has(code) ? new ModuleNotFoundError(href, err) : new ModuleFailedError(href, err);
 }
 
 /**
@@ -101,7 +126,7 @@ async function importTypeScript(href: string): Promise<Record<string, unknown>> 
   try {
     api = (await import('tsx/esm/api' as string)) as typeof api;
   } catch {
-    throw new Error('TypeScript actor modules need tsx (npm i -D tsx), or compile them to .js first');
+    throw new ModuleNotFoundError(href, new Error('TypeScript actor modules need tsx (npm i -D tsx), or compile them to .js first'));
   }
   return (await api.tsImport(href, import.meta.url)) as Record<string, unknown>;
 }

@@ -218,7 +218,7 @@ export class ActorSystem extends GuardedEmitter {
   /**
    * Starts a process from a behaviour module on a shard (round-robin unless
    * `opts.shard` says otherwise). Resolves with its pid once its init has
-   * finished; rejects with `ERR_MODULE_NOT_FOUND`, `ERR_EXPORT_NOT_FOUND`,
+   * finished; rejects with `ERR_MODULE_NOT_FOUND`, `ERR_MODULE_FAILED`, `ERR_EXPORT_NOT_FOUND`,
    * `ERR_NOT_A_BEHAVIOUR`, `ERR_NAME_TAKEN`, `ERR_INIT_FAILED`..., and with
    * `signal.reason` once `opts.signal` aborts (the process is then killed: see {@link SpawnOptions}).
    */

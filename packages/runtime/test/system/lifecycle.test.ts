@@ -7,6 +7,7 @@ import {
   ExportNotFoundError,
   InvalidArgumentError,
   InvalidOptionError,
+  ModuleFailedError,
   ModuleNotFoundError,
   NotABehaviourError,
   SystemStoppedError,
@@ -61,11 +62,13 @@ test('behaviours load from .js, .mjs (named export) and .ts modules, by URL or a
     assert.equal(await expect(inbox, (m) => typeof m?.total === 'number', 'ts reply'), { total: 42 });
   }));
 
-test('spawn failures are typed: missing module, broken import, missing export, not a behaviour, relative path, bad args', () =>
+test('spawn failures are typed: missing module, broken import, a module that throws as it loads, missing export, not a behaviour, relative path, bad args', () =>
   withSystem({ threads: 1 }, async (system) => {
     const cases: Array<[() => Promise<unknown>, new (...a: never[]) => Error, RegExp]> = [
       [() => system.spawn(fixture('no-such.actor.js')), ModuleNotFoundError, /cannot load actor module .*no-such\.actor\.js/],
+      [() => system.spawn(fixture('no-such.actor.ts')), ModuleNotFoundError, /cannot load actor module .*no-such\.actor\.ts/],
       [() => system.spawn(fixture('broken-import.actor.js')), ModuleNotFoundError, /nowhere\.js/],
+      [() => system.spawn(fixture('throwing-import.actor.js')), ModuleFailedError, /throwing-import\.actor\.js failed while it loaded: TypeError: boom at import/],
       [() => system.spawn(fixture('plain.actor.js'), undefined, { export: 'Missing' }), ExportNotFoundError, /has no export "Missing" \(exports: default, notABehaviour\)/],
       [() => system.spawn(fixture('plain.actor.js'), undefined, { export: 'notABehaviour' }), NotABehaviourError, /wrap it with defineActor/],
       [() => system.spawn('./relative.actor.js'), InvalidArgumentError, /new URL\('\.\/relative\.actor\.js', import\.meta\.url\)/],
