@@ -16,11 +16,12 @@ export class SupervisionTree {
     this.node = el('div', { className: 'tree' });
   }
 
+  /** A root is keyed by its pid (the shard order of two roots of one type changes when one goes). */
   render(roots, now) {
     if (roots.length === 0) {
       this.node.replaceChildren(el('p', { className: 'empty' }, 'No supervisors running.'));
     } else {
-      this.node.replaceChildren(el('ul', {}, roots.map((s, i) => this.supervisor(s, `${s.name ?? s.type}#${i}`, now))));
+      this.node.replaceChildren(el('ul', {}, roots.map((s) => this.supervisor(s, `${s.name ?? s.type}#${s.pid}`, now))));
     }
   }
 
@@ -51,7 +52,7 @@ export class SupervisionTree {
     this.restarts.set(key, c.restarts);
     if (before !== undefined && c.restarts > before) {
       this.flash.set(key, now + HIGHLIGHT_MS);
-      this.onRestart(`${key.replace(/#\d+/, '')} restarted (${c.restarts} so far)`);
+      this.onRestart(`${key.replace(/#<[^>]*>/, '')} restarted (${c.restarts} so far)`);
     }
     const hot = (this.flash.get(key) ?? 0) > now;
     if (c.supervisor) {
