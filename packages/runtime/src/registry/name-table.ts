@@ -6,7 +6,7 @@ import { Pid } from '../actor/pid.js';
 /*
  * Layout (one SharedArrayBuffer for the system):
  *
- *   header, 64 bytes:  i32 LOCK (0 = free, else owner thread + 1), i32 LIVE, i32 UNNOTED
+ *   header, 64 bytes:  i32 LOCK (0 = free, else owner thread + 1), i32 LIVE
  *   slots, SLOT_BYTES each:
  *     +0  i32 STATE     EMPTY | LIVE | TOMBSTONE | UNNOTED (live, see below)
  *     +4  i32 VERSION   seqlock: odd while a writer is changing the slot
@@ -16,6 +16,7 @@ import { Pid } from '../actor/pid.js';
  *     +20 i32 PID_SHARD
  *     +24 f64 PID_SERIAL
  *     +32 name bytes (up to MAX_NAME_BYTES)
+ *   unnoted counts, i32 per thread: UNNOTED slots whose holder is that thread's
  *
  * Writers (register/unregister) take LOCK; it is held for a few hundred
  * nanoseconds. Readers never lock: they read VERSION, the fields, VERSION
@@ -26,12 +27,13 @@ import { Pid } from '../actor/pid.js';
  * frees at exit; OP_NAME_ADDED carries it there, after the registering
  * turn). A holder that exits first would leave it behind, pointing at a dead
  * process after its monitors had their DOWN: an exit frees its own UNNOTED
- * names too (`freeUnnoted`), which costs one read of the header's count of
- * them while there are none.
+ * names too (`freeUnnoted`), which costs one read of its thread's count of
+ * them while there are none (a name stuck unnoted on one thread, whose notice
+ * was lost or is late, slows no other thread's exits). A name registered just
+ * after its holder's exit read that count is freed when the notice arrives.
  */
 const LOCK = 0;
 const LIVE_COUNT = 1;
-const UNNOTED_COUNT = 2;
 const HEADER_BYTES = 64;
 const SLOT_BYTES = 128;
 const STATE = 0;
@@ -51,9 +53,9 @@ const TOMBSTONE = 2;
 /** Live (bit 0 set, as LIVE), and not on its holder's list of names yet. */
 const UNNOTED = 3;
 
-/** Bytes needed for a table of `maxNames` names. */
-export function nameTableBytes(maxNames: number): number {
-  return HEADER_BYTES + slotCount(maxNames) * SLOT_BYTES;
+/** Bytes needed for a table of `maxNames` names shared by `threads` threads. */
+export function nameTableBytes(maxNames: number, threads: number): number {
+  return HEADER_BYTES + slotCount(maxNames) * SLOT_BYTES + Math.ceil(threads / 2) * 8; // (whole f64s: the slots are read as f64 too)
 }
 
 function slotCount(maxNames: number): number {
@@ -95,6 +97,9 @@ export class NameTable {
   private readonly mask: number;
   private readonly maxNames: number;
   private readonly owner: number;
+  /** i32 index of thread 0's count of UNNOTED names; the threads' follow. */
+  private readonly unnotedAt: number;
+  private readonly threads: number;
   private readonly key = new Uint8Array(MAX_NAME_BYTES);
   private readonly cache = new Map<string, Cached>();
 
@@ -103,6 +108,8 @@ export class NameTable {
     this.mask = this.slots - 1;
     this.maxNames = maxNames;
     this.owner = thread + 1;
+    this.unnotedAt = (HEADER_BYTES + this.slots * SLOT_BYTES) >> 2;
+    this.threads = (sab.byteLength >> 2) - this.unnotedAt;
     this.i32 = new Int32Array(sab);
     this.f64 = new Float64Array(sab);
     this.u8 = new Uint8Array(sab);
@@ -110,9 +117,11 @@ export class NameTable {
 
   /**
    * Registers `name` for `pid`; throws if taken. `unnoted`: the caller is not
-   * `pid`'s thread, which notes the name later (see `noted`).
+   * `pid`'s thread, which notes the name later (see `noted`); `pid` is then
+   * one of this node's, its `shard` the thread it lives on.
    */
   register(name: string, pid: Pid, unnoted = false): void {
+    if (unnoted && (pid.shard < 0 || pid.shard >= this.threads)) throw new Error(`joerl internal error: an unnoted name for ${pid}, not on one of ${this.threads} threads`);
     const len = this.encode(name);
     const hash = fnv(this.key, len);
     this.lock();
@@ -145,7 +154,7 @@ export class NameTable {
       this.u8.set(this.key.subarray(0, len), base * 4 + NAME_OFFSET);
       // Counted before the slot says so, uncounted after (clearSlot, noted): a
       // count of 0, read without the lock, means no slot is UNNOTED.
-      if (unnoted) Atomics.add(this.i32, UNNOTED_COUNT, 1);
+      if (unnoted) Atomics.add(this.i32, this.unnotedAt + pid.shard, 1);
       Atomics.store(this.i32, base + STATE, unnoted ? UNNOTED : LIVE);
       Atomics.add(this.i32, base + VERSION, 1);
       this.i32[LIVE_COUNT]!++;
@@ -190,7 +199,7 @@ export class NameTable {
       if (this.i32[base + STATE] === UNNOTED) {
         // Live either way: a reader's result, and its cached version, stay good.
         Atomics.store(this.i32, base + STATE, LIVE);
-        Atomics.sub(this.i32, UNNOTED_COUNT, 1);
+        Atomics.sub(this.i32, this.unnotedAt + this.i32[base + PID_SHARD]!, 1);
       }
       return true;
     } finally {
@@ -201,10 +210,10 @@ export class NameTable {
   /**
    * Frees the names registered for `pid` that its thread has not noted (see
    * `noted`): for its exit, beside the names on its list. One read while no
-   * name anywhere is unnoted; a scan of the table otherwise.
+   * name held on its thread is unnoted; a scan of the table otherwise.
    */
   freeUnnoted(pid: Pid): string[] {
-    if (Atomics.load(this.i32, UNNOTED_COUNT) === 0) return [];
+    if (pid.shard < 0 || pid.shard >= this.threads || Atomics.load(this.i32, this.unnotedAt + pid.shard) === 0) return [];
     const freed: string[] = [];
     this.lock();
     try {
@@ -290,7 +299,7 @@ export class NameTable {
     if (Atomics.load(this.i32, LOCK) !== thread + 1) return;
     // The counts too are counted again: the writer may have died between a slot's change and its count's.
     let live = 0;
-    let unnoted = 0;
+    const unnoted = new Int32Array(this.threads);
     for (let s = 0; s < this.slots; s++) {
       const base = this.base(s);
       if ((this.i32[base + VERSION]! & 1) === 1) {
@@ -299,10 +308,10 @@ export class NameTable {
       }
       const state = this.i32[base + STATE]!;
       if ((state & LIVE) !== 0) live++;
-      if (state === UNNOTED) unnoted++;
+      if (state === UNNOTED) unnoted[this.i32[base + PID_SHARD]!]!++;
     }
     this.i32[LIVE_COUNT] = live;
-    Atomics.store(this.i32, UNNOTED_COUNT, unnoted);
+    for (let t = 0; t < this.threads; t++) Atomics.store(this.i32, this.unnotedAt + t, unnoted[t]!);
     Atomics.compareExchange(this.i32, LOCK, thread + 1, 0);
     Atomics.notify(this.i32, LOCK);
   }
@@ -343,7 +352,7 @@ export class NameTable {
     Atomics.store(this.i32, base + STATE, this.i32[next + STATE] === EMPTY ? EMPTY : TOMBSTONE);
     Atomics.add(this.i32, base + VERSION, 1);
     this.i32[LIVE_COUNT]!--;
-    if (unnoted) Atomics.sub(this.i32, UNNOTED_COUNT, 1);
+    if (unnoted) Atomics.sub(this.i32, this.unnotedAt + this.i32[base + PID_SHARD]!, 1);
   }
 
   private pidAt(s: number): Pid {

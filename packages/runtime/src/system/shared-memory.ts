@@ -39,7 +39,7 @@ export function allocateSharedMemory(threads: number, ringBytes: number, maxName
     rings[0]![t] = createRingBuffer(ringBytes);
     rings[t]![0] = createRingBuffer(ringBytes);
   }
-  return { control, ctl, rings, names: new SharedArrayBuffer(nameTableBytes(maxNames)), records: createRecordStores(threads) };
+  return { control, ctl, rings, names: new SharedArrayBuffer(nameTableBytes(maxNames, threads)), records: createRecordStores(threads) };
 }
 
 /** Records a ring a thread made; false if the pair already had one (a producer never makes two). */

@@ -4,10 +4,13 @@ import * as assert from 'uvu/assert';
 import { Pid, NameTakenError, RegistryFullError } from '@joerl/runtime';
 import { NameTable, nameTableBytes } from '../../src/registry/name-table.ts';
 
+const THREADS = 8;
 const table = (max: number, thread = 0) => {
-  const sab = new SharedArrayBuffer(nameTableBytes(max));
+  const sab = new SharedArrayBuffer(nameTableBytes(max, THREADS));
   return { sab, t: new NameTable(sab, max, thread) };
 };
+/** i32 index of thread `t`'s count of unnoted names (the table's last THREADS words; THREADS is even). */
+const unnotedCount = (sab: SharedArrayBuffer, t: number) => (sab.byteLength >> 2) - THREADS + t;
 
 test('register, look up from another handle, unregister only by the owner pid', () => {
   const { sab, t } = table(64);
@@ -116,12 +119,26 @@ test('lock recovery counts unnoted names again (a writer that died between a slo
   const main = new NameTable(sab, 64, 0);
   const i32 = new Int32Array(sab);
   main.register('kept', new Pid(0, 1, 1), true);
-  // Thread 4 died holding the lock with the count raised by one, and no slot written.
+  // Thread 4 died holding the lock with thread 1's count raised by one, and no slot written.
   Atomics.store(i32, 0, 5);
-  Atomics.add(i32, 2, 1);
+  Atomics.add(i32, unnotedCount(sab, 1), 1);
   main.recoverLock(4);
-  assert.is(Atomics.load(i32, 2), 1);
+  assert.is(Atomics.load(i32, unnotedCount(sab, 1)), 1);
   assert.equal(dead.freeUnnoted(new Pid(0, 1, 1)), ['kept']);
-  assert.is(Atomics.load(i32, 2), 0);
+  assert.is(Atomics.load(i32, unnotedCount(sab, 1)), 0);
+});
+
+test("a name left unnoted on one thread costs no other thread's exits a scan (nor a wait for the lock)", () => {
+  const { sab, t: main } = table(64, 0);
+  const i32 = new Int32Array(sab);
+  main.register('stuck', new Pid(0, 2, 7), true); // thread 2 is blocked, or its notice was lost
+  assert.is(Atomics.load(i32, unnotedCount(sab, 2)), 1);
+  assert.is(Atomics.load(i32, unnotedCount(sab, 1)), 0);
+  // Another thread holds the lock meanwhile: an exit on thread 1 neither scans nor waits for it.
+  Atomics.store(i32, 0, 4);
+  assert.equal(new NameTable(sab, 64, 1).freeUnnoted(new Pid(0, 1, 3)), []);
+  Atomics.store(i32, 0, 0);
+  assert.equal(new NameTable(sab, 64, 2).freeUnnoted(new Pid(0, 2, 7)), ['stuck']);
+  assert.is(Atomics.load(i32, unnotedCount(sab, 2)), 0);
 });
 test.run();
