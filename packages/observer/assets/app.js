@@ -121,9 +121,9 @@ function onSnapshot(s) {
   charts.heap.push(s.at, value((sh) => sh.heapUsed));
   const by = { reductions: 'msgs/s', mailbox: 'mailbox', memory: 'memory', links: 'links', monitors: 'monitors' }[query.sortBy];
   $('table-caption').textContent = `Top ${s.processes.length} by ${by}${query.q ? `, matching “${query.q}”` : ''}${query.shard ? `, on shard ${query.shard}` : ''} · ${num(s.totals.actors)} processes in all`;
-  $('silent').textContent = s.silent.length > 0 ? `Shard ${s.silent.join(', ')} did not answer in time (stalled or restarting): its processes and supervisors are missing for now.` : '';
+  $('silent').textContent = s.silent.length > 0 ? `Shard ${s.silent.join(', ')} did not answer in time (stalled or restarting): some or all of its processes and supervisors are missing for now.` : '';
   table.render(s.processes, query.q || query.shard ? 'No process matches this filter.' : 'No processes.');
-  tree.render(s.tree, s.at);
+  tree.render(s.tree, s.at, s.silent.length > 0);
   for (const e of s.events) {
     const key = `${e.at}|${e.text}`;
     if (!seen.has(key)) {

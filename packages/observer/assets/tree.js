@@ -16,18 +16,28 @@ export class SupervisionTree {
     this.node = el('div', { className: 'tree' });
   }
 
-  /** A root is keyed by its pid (the shard order of two roots of one type changes when one goes). */
-  render(roots, now) {
+  /**
+   * A root is keyed by its pid (the shard order of two roots of one type
+   * changes when one goes). What is kept of trees that are gone is dropped,
+   * unless the snapshot is `partial` (a silent shard's trees come back).
+   */
+  render(roots, now, partial = false) {
+    this.seen = new Set();
     if (roots.length === 0) {
       this.node.replaceChildren(el('p', { className: 'empty' }, 'No supervisors running.'));
     } else {
       this.node.replaceChildren(el('ul', {}, roots.map((s) => this.supervisor(s, `${s.name ?? s.type}#${s.pid}`, now))));
+    }
+    if (partial) return;
+    for (const keys of [this.closed, this.restarts, this.flash]) {
+      for (const key of keys.keys()) if (!this.seen.has(key)) keys.delete(key);
     }
   }
 
   supervisor(s, key, now) {
     // The shard reports at most 200 children and counts the rest (moreChildren).
     const more = (s.moreChildren ?? 0) + Math.max(0, s.children.length - MAX_CHILDREN);
+    this.seen.add(key);
     const details = el('details', { open: !this.closed.has(key) });
     details.addEventListener('toggle', () => (details.open ? this.closed.delete(key) : this.closed.add(key)));
     const dot = el('i', { className: 'dot' });
@@ -48,6 +58,7 @@ export class SupervisionTree {
   }
 
   child(c, key, now) {
+    this.seen.add(key);
     const before = this.restarts.get(key);
     this.restarts.set(key, c.restarts);
     if (before !== undefined && c.restarts > before) {

@@ -88,8 +88,17 @@ export class ModuleNotFoundError extends JoerlError {
 export class ModuleFailedError extends JoerlError {
   static override readonly CODE = 'ERR_MODULE_FAILED' as const;
   constructor(url: string, cause?: unknown) {
-    const what = cause instanceof Error ? `${cause.name}: ${cause.message}` : `a ${typeof cause} (${String(cause).slice(0, 100)})`;
+    const what = cause instanceof Error ? `${cause.name}: ${cause.message}` : `a ${typeof cause} (${describe(cause).slice(0, 100)})`;
     super('ERR_MODULE_FAILED', `actor module ${url} failed while it loaded: ${what}`, { cause });
+  }
+}
+
+/** A thrown value for a message, whatever it is (String() of an object without a prototype, or whose toString throws, throws). */
+function describe(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
   }
 }
 
@@ -343,7 +352,7 @@ export function toWireError(err: unknown, depth = 0): WireError {
     if (fields !== undefined) w.fields = fields;
     return w;
   }
-  return { name: 'Error', message: String(err) };
+  return { name: 'Error', message: describe(err) };
 }
 
 /**

@@ -26,7 +26,9 @@ export interface ProcessQuery {
    * Called with each shard left out of the answer: it did not answer within
    * `timeoutMs`, or it still holds an earlier question of the same kind that
    * was given up on (a stalled shard is asked again only once it has
-   * answered that one, so questions do not pile up behind its stall).
+   * answered that one, so questions do not pile up behind its stall), or
+   * the question failed there (the shard went down meanwhile). If it throws,
+   * the question rejects with what it threw.
    */
   onSilent?: (shard: number) => void;
 }

@@ -95,7 +95,8 @@ export class Loader {
 /**
  * The codes of Node's module loader for a module (or one it imports) that is
  * not there or cannot be resolved; anything else an import throws came from
- * the module's own code or text.
+ * the module's own code or text (a URL or path error its code threw too:
+ * the loader refuses a bad specifier with ERR_INVALID_MODULE_SPECIFIER).
  */
 const NOT_THERE = new Set([
   'ERR_MODULE_NOT_FOUND',
@@ -103,8 +104,7 @@ const NOT_THERE = new Set([
   'ERR_UNSUPPORTED_DIR_IMPORT',
   'ERR_UNKNOWN_FILE_EXTENSION',
   'ERR_UNSUPPORTED_ESM_URL_SCHEME',
-  'ERR_INVALID_URL',
-  'ERR_INVALID_FILE_URL_PATH',
+  'ERR_UNKNOWN_BUILTIN_MODULE',
   'ERR_INVALID_MODULE_SPECIFIER',
   'ERR_PACKAGE_PATH_NOT_EXPORTED',
   'ERR_PACKAGE_IMPORT_NOT_DEFINED',

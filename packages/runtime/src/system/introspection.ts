@@ -57,7 +57,8 @@ export class Introspection {
   /** The id this system's pids carry: its node's, 0 without a node. */
   readonly #node: number;
   /** Per kind, the shards holding a question of it that timed out and is not answered yet: not asked again meanwhile. */
-  readonly #overdue: Record<Kind, Set<number>> = { processes: new Set(), supervisors: new Set(), figures: new Set() };
+  /** Per kind, per shard: questions with a deadline it let pass and has not answered yet. */
+  readonly #overdue: Record<Kind, Map<number, number>> = { processes: new Map(), supervisors: new Map(), figures: new Map() };
 
   constructor(pool: ShardPool, running: () => boolean, node: number) {
     this.#pool = pool;
@@ -185,14 +186,19 @@ export class Introspection {
       return undefined;
     };
     // (A caller who waits for every shard is not answered short: only a deadline skips an overdue shard.)
-    if (ms !== undefined && overdue.has(h.shard)) return Promise.resolve(silent());
+    // (Called a tick later, as on every other path: an onSilent that throws rejects the question, after all shards were asked.)
+    if (ms !== undefined && (overdue.get(h.shard) ?? 0) > 0) return Promise.resolve().then(silent);
     const asked = h.call(fn) as Promise<T>;
     return within(asked, ms).then(
       (r) => {
         if (r !== undefined) return r;
-        overdue.add(h.shard);
-        // Answered at last, or the shard died (its calls in flight then reject): asked again from then on.
-        const answered = (): void => void overdue.delete(h.shard);
+        overdue.set(h.shard, (overdue.get(h.shard) ?? 0) + 1);
+        // Answered at last, or the shard died (its calls in flight then reject): asked again once none is overdue.
+        const answered = (): void => {
+          const n = overdue.get(h.shard)! - 1;
+          if (n > 0) overdue.set(h.shard, n);
+          else overdue.delete(h.shard);
+        };
         asked.then(answered, answered);
         return silent();
       },

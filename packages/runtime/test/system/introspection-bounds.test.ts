@@ -98,10 +98,14 @@ test('a shard that has not answered a question given up on is not asked another 
     const asked = system.processes({ timeoutMs: 60_000, onSilent: second.onSilent });
     const figures = silent('figures');
     const shards = system.shardFigures({ timeoutMs: 50, onSilent: figures.onSilent });
+    // An onSilent that throws rejects its question with what it threw (the documented contract).
+    const thrown = new Error('a buggy onSilent');
+    const rejected = system.processes({ timeoutMs: 60_000, onSilent: () => { throw thrown; } }).then(() => undefined, (e: unknown) => e);
     Atomics.store(flag, 0, 1);
     Atomics.notify(flag, 0);
     assert.not.ok((await asked).some((r) => r.shard === 1), 'the second question went to the stalled shard');
     assert.equal(second.seen, [1]);
+    assert.is(await rejected, thrown);
     // (Figures are their own kind: asked, and answered or not by the wake-up, either way not held back.)
     await shards;
     // A caller without a deadline asks; behind its answer, the first one's has come: asked again from then on.
