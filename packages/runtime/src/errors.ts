@@ -81,15 +81,16 @@ export class ModuleNotFoundError extends JoerlError {
 }
 
 /**
- * The actor module was found but failed while it loaded: its top-level code
- * threw, or it does not parse or link (a SyntaxError). `cause` is what it
- * threw (a value that is not an Error is described in the message).
+ * The module (an actor module, a telemetry provider) was found but failed
+ * while it loaded: its top-level code threw, or it does not parse or link (a
+ * SyntaxError). `cause` is what it threw (a value that is not an Error is
+ * described in the message).
  */
 export class ModuleFailedError extends JoerlError {
   static override readonly CODE = 'ERR_MODULE_FAILED' as const;
   constructor(url: string, cause?: unknown) {
     const what = cause instanceof Error ? `${cause.name}: ${cause.message}` : `a ${typeof cause} (${describe(cause).slice(0, 100)})`;
-    super('ERR_MODULE_FAILED', `actor module ${url} failed while it loaded: ${what}`, { cause });
+    super('ERR_MODULE_FAILED', `module ${url} failed while it loaded: ${what}`, { cause });
   }
 }
 

@@ -16,7 +16,7 @@ const table: Array<[api.JoerlError, string, string, RegExp]> = [
   [new api.UnencodableError('message.f', 'a function'), 'UnencodableError', 'ERR_UNENCODABLE', /a function at message\.f/],
   [new api.NotMovableError('a SharedArrayBuffer', 'send it as it is'), 'NotMovableError', 'ERR_NOT_MOVABLE', /cannot move a SharedArrayBuffer: send it as it is/],
   [new api.ModuleNotFoundError('file:///x.js'), 'ModuleNotFoundError', 'ERR_MODULE_NOT_FOUND', /cannot load actor module file:\/\/\/x\.js/],
-  [new api.ModuleFailedError('file:///x.js', new SyntaxError('Unexpected token')), 'ModuleFailedError', 'ERR_MODULE_FAILED', /actor module file:\/\/\/x\.js failed while it loaded: SyntaxError: Unexpected token/],
+  [new api.ModuleFailedError('file:///x.js', new SyntaxError('Unexpected token')), 'ModuleFailedError', 'ERR_MODULE_FAILED', /module file:\/\/\/x\.js failed while it loaded: SyntaxError: Unexpected token/],
   [new api.ExportNotFoundError('file:///x.js', 'Foo', ['default']), 'ExportNotFoundError', 'ERR_EXPORT_NOT_FOUND', /no export "Foo" \(exports: default\)/],
   [new api.NotABehaviourError('file:///x.js', 'default'), 'NotABehaviourError', 'ERR_NOT_A_BEHAVIOUR', /defineActor/],
   [new api.InitFailedError('<0.1.2>', 'normal', 'init threw: x'), 'InitFailedError', 'ERR_INIT_FAILED', /failed to start: init threw: x/],

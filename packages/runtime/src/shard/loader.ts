@@ -110,8 +110,8 @@ const NOT_THERE = new Set([
   'ERR_PACKAGE_IMPORT_NOT_DEFINED',
 ]);
 
-/** ERR_MODULE_NOT_FOUND when the module or an import of it is not there, ERR_MODULE_FAILED when its code threw or it does not parse. */
-function loadError(href: string, err: unknown): Error {
+/** ERR_MODULE_NOT_FOUND when the module or an import of it is not there, ERR_MODULE_FAILED when its code threw or it does not parse (an actor module, a telemetry provider). */
+export function loadError(href: string, err: unknown): Error {
   if (err instanceof ModuleNotFoundError) return err;
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && NOT_THERE.has(code) ? new ModuleNotFoundError(href, err) : new ModuleFailedError(href, err);

@@ -1,7 +1,8 @@
 // Loads a telemetry provider module on the current thread (every thread imports its own copy), its hooks guarded.
 
 import type { ProviderExport, TelemetryProvider } from '@joerl/telemetry';
-import { InvalidOptionError, ModuleNotFoundError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { loadError } from './loader.js';
 
 /** Every hook a provider may have. */
 const HOOKS = ['onActorSpawned', 'onActorStopped', 'onActorPanicked', 'onMessageSent', 'onMessageReceived', 'onSupervisorRestart', 'onStateTransition', 'onDeadLetter'] as const;
@@ -11,7 +12,7 @@ export async function loadProvider(href: string, thread: number): Promise<Teleme
   try {
     mod = (await import(href)) as { default?: ProviderExport };
   } catch (err) {
-    throw new ModuleNotFoundError(href, err);
+    throw loadError(href, err);
   }
   const exp = mod.default;
   let provider: TelemetryProvider;

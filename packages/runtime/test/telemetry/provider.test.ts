@@ -111,6 +111,23 @@ test('a hook that throws is dropped with a warning: no shard dies, the actor wor
   }
 });
 
+test('a provider module that is not there is ERR_MODULE_NOT_FOUND; one whose top-level code throws is ERR_MODULE_FAILED, with what it threw', async () => {
+  const { ActorSystem } = await import('@joerl/runtime');
+  const start = (file: string) =>
+    ActorSystem.start({ threads: 1, telemetry: { provider: fileURLToPath(new URL(`../fixtures/${file}`, import.meta.url)) } }).then(
+      async (system) => {
+        await system.shutdown();
+        return undefined;
+      },
+      (e: { code?: string; message: string; cause?: unknown }) => e,
+    );
+  const missing = await start('no-such-provider.mjs');
+  assert.is(missing?.code, 'ERR_MODULE_NOT_FOUND', String(missing?.message));
+  const failed = await start('top-throwing-provider.mjs');
+  assert.is(failed?.code, 'ERR_MODULE_FAILED', String(failed?.message));
+  assert.match(failed!.message, /RangeError: provider config missing/);
+});
+
 test('a detached hook stays callable (a no-op): a turn reads once whether a hook is there, then calls it for each message', async () => {
   const { loadProvider } = await import('../../src/shard/provider.ts');
   const prov = await loadProvider(new URL('../fixtures/late-throwing-provider.mjs', import.meta.url).href, 1);
