@@ -56,8 +56,7 @@ export class Introspection {
   readonly #running: () => boolean;
   /** The id this system's pids carry: its node's, 0 without a node. */
   readonly #node: number;
-  /** Per kind, the shards holding a question of it that timed out and is not answered yet: not asked again meanwhile. */
-  /** Per kind, per shard: questions with a deadline it let pass and has not answered yet. */
+  /** Per kind, per shard: questions with a deadline it let pass and has not answered yet (not asked another with a deadline meanwhile). */
   readonly #overdue: Record<Kind, Map<number, number>> = { processes: new Map(), supervisors: new Map(), figures: new Map() };
 
   constructor(pool: ShardPool, running: () => boolean, node: number) {
