@@ -15,6 +15,18 @@ export interface TelemetryBenchConfig {
 }
 
 const MESSAGES = 1_000_000;
+/**
+ * Messages every configuration is warmed up with before it is measured. At
+ * 100% a run is a tenth of MESSAGES (see tracingOverhead), and four runs
+ * (400,000 messages) left its measured runs in the fresh shards' warm-up:
+ * run by run, one system, 0.25, 0.66, 0.83, 0.59, 0.90, 0.79, 0.78, 1.35,
+ * 1.26, 1.50, 0.68, 1.57, 1.48, 1.29, 1.89, 1.90M msg/s, and 1.4 to 2.0M
+ * from there on through run 43 (2026-12-03): the row measured runs 5 to 7,
+ * at 0.7 to 0.95M, against an untraced baseline past its own warm-up. Two
+ * million messages put both in their steady state (four runs of the
+ * others, as before).
+ */
+const WARM_MESSAGES = 2_000_000;
 
 /** An exporter that discards what it is given (the pipeline's cost up to the exporter, not an exporter's). */
 class DiscardingExporter implements SpanExporter {
@@ -45,12 +57,12 @@ async function oneRun(telemetry: SystemOptions['telemetry'], n: number, tracing?
       await inbox.receive();
       return count / ((performance.now() - t0) / 1000);
     };
-    // Four full warm-up runs (JIT, ring and mailbox sizes), then the median of three. With two,
-    // the measured runs were still speeding up: a million messages a run, one process each,
-    // 2.0, 4.2, 4.6, 5.5, 5.5, 5.5M msg/s with tracing off and 1.7, 3.3, 3.7, 4.1, 4.4, 4.8 at 1%
-    // (whose traced path compiles later). `--only telemetry/tracing` read the 1% row at 0.898,
-    // 0.894 and 0.921 with two, 0.945, 0.976 and 0.949 with four (2026-11-30).
-    for (let i = 0; i < 4; i++) await run(n);
+    // Warm-up (JIT, ring and mailbox sizes) of at least four runs and WARM_MESSAGES messages,
+    // then the median of three. With two runs of a million, the measured runs were still speeding
+    // up: one process each, 2.0, 4.2, 4.6, 5.5, 5.5, 5.5M msg/s with tracing off and 1.7, 3.3,
+    // 3.7, 4.1, 4.4, 4.8 at 1% (whose traced path compiles later). `--only telemetry/tracing` read
+    // the 1% row at 0.898, 0.894 and 0.921 with two, 0.945, 0.976 and 0.949 with four (2026-11-30).
+    for (let i = 0, sent = 0; i < 4 || sent < WARM_MESSAGES; i++, sent += n) await run(n);
     settle();
     const measured = [await run(n), await run(n), await run(n)].sort((a, b) => a - b);
     return measured[1]!;
