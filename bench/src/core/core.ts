@@ -60,51 +60,68 @@ export async function crossShard(cfg: CoreConfig): Promise<Row[]> {
   return rows;
 }
 
-/** Cross-shard ping-pong round trips (p50) beside raw postMessage between two threads. */
+/**
+ * Cross-shard ping-pong round trips (p50) beside raw postMessage between two
+ * threads. Rounds run joerl and postMessage back to back, first one then the
+ * other in turn, and the ratio is the median of per-round ratios, as the
+ * payload rows do: this box's CPUs change speed (see affinity.ts), and a
+ * round trip between two of them moves with it. Run as two blocks (all of
+ * postMessage, then all of joerl), a speed change between the blocks moved
+ * the ratio, not the figures of either side alone.
+ */
 export async function pingPong(cfg: CoreConfig): Promise<Row[]> {
   const { runs } = cfg;
   const rounds = cfg.quick ? 5_000 : 20_000;
-  // A baseline's p50 (us) in each of `runs` runs of `rounds` round trips (ms each, after 500 of warm-up).
-  const p50s = async (trips: (rounds: number, warmup: number) => Promise<number[]>): Promise<number[]> => {
-    const out: number[] = [];
-    for (let i = 0; i < runs; i++) out.push(percentile((await trips(rounds, 500)).sort((a, b) => a - b), 0.5) * 1000);
-    return out;
-  };
-  // The box's CPUs change speed (see affinity.ts), and a round trip between two of them moves with it.
+  const warmup = 500;
+  // A run's p50 (us) from its round trips (ms each, after `warmup` of warm-up).
+  const p50 = (rtts: ArrayLike<number>): number => percentile(Float64Array.from(rtts).sort(), 0.5) * 1000;
   const speedsBefore = cpuSpeeds();
-  cfg.progress('ping-pong: raw postMessage');
-  const pmRtts = await p50s(postMessagePingPong);
   cfg.progress('ping-pong: raw SharedArrayBuffer (the floor)');
-  const floor = await p50s(sabPingPong);
-  cfg.progress('ping-pong: joerl');
+  const floor: number[] = [];
+  for (let i = 0; i < runs; i++) floor.push(p50(await sabPingPong(rounds, warmup)));
   const system = await ActorSystem.start({ threads: 2 });
   try {
     const ponger = await system.spawn(actor('ping.actor.js'), undefined, { shard: 2, export: 'ponger' });
     const pinger = await system.spawn(actor('ping.actor.js'), undefined, { shard: 1, export: 'pinger' });
     const inbox = system.inbox<PingReport>();
+    const joerlRun = async (): Promise<{ p50: number; p99: number }> => {
+      system.send(pinger as Pid<PingMsg>, { kind: 'run', to: ponger as Pid<PongMsg>, rounds, warmup, report: inbox.pid });
+      const sorted = ((await inbox.receive()) as PingReport).rtts.sort();
+      return { p50: percentile(sorted, 0.5) * 1000, p99: percentile(sorted, 0.99) * 1000 };
+    };
     const p50s: number[] = [];
     const p99s: number[] = [];
+    const pmRtts: number[] = [];
+    const joerl = async () => {
+      const r = await joerlRun();
+      p50s.push(r.p50);
+      p99s.push(r.p99);
+    };
+    const pm = async () => {
+      pmRtts.push(p50(await postMessagePingPong(rounds, warmup)));
+    };
     for (let i = 0; i < runs; i++) {
-      system.send(pinger as Pid<PingMsg>, { kind: 'run', to: ponger as Pid<PongMsg>, rounds, warmup: 500, report: inbox.pid });
-      const r = (await inbox.receive()) as PingReport;
-      const sorted = r.rtts.sort((a, b) => a - b);
-      p50s.push(percentile(sorted, 0.5) * 1000);
-      p99s.push(percentile(sorted, 0.99) * 1000);
+      cfg.progress(`ping-pong: joerl and raw postMessage, round ${i + 1}/${runs}`);
+      if (i % 2 === 0) {
+        await pm();
+        await joerl();
+      } else {
+        await joerl();
+        await pm();
+      }
     }
     const speeds = `CPU speeds (one kernel on each): ${describeSpeeds(speedsBefore)} before, ${describeSpeeds(cpuSpeeds())} after`;
     return [
-      compare(
-        {
-          group: 'core',
-          name: 'cross-shard ping-pong p50',
-          unit: 'us',
-          joerl: sample(p50s),
-          baseline: { name: 'postMessage', sample: sample(pmRtts) },
-          target: 10,
-          notes: `p99 ${sample(p99s).median.toFixed(1)} us; the machine's floor (two threads spinning on a SharedArrayBuffer word, no codec or scheduler): p50 ${sample(floor).median.toFixed(2)} us; ${speeds}`,
-        },
-        false,
-      ),
+      {
+        group: 'core',
+        name: 'cross-shard ping-pong p50',
+        unit: 'us',
+        joerl: sample(p50s),
+        baseline: { name: 'postMessage', sample: sample(pmRtts) },
+        ratio: sample(pmRtts.map((x, i) => x / p50s[i]!)).median,
+        target: 10,
+        notes: `ratio: the median of ${runs} rounds' ratios (a round runs both, back to back); p99 ${sample(p99s).median.toFixed(1)} us; the machine's floor (two threads spinning on a SharedArrayBuffer word, no codec or scheduler): p50 ${sample(floor).median.toFixed(2)} us; ${speeds}`,
+      },
     ];
   } finally {
     await system.shutdown();
