@@ -95,31 +95,7 @@ export function fastest(ms: number[] | null): number {
  */
 export const EQUAL_WITHIN = 1.15;
 
-/** What `equalCpus` found: the last check's speeds (null: no taskset), how long it waited, and whether they were equal. */
-export interface CpuCheck {
-  speeds: number[] | null;
-  waitedMs: number;
-  equal: boolean;
-}
-
 /** Whether `ms` (cpuSpeeds' figures) are within EQUAL_WITHIN of each other; true without figures (nothing to wait for). */
 export function isEqual(ms: number[] | null): boolean {
   return ms === null || Math.max(...ms) <= EQUAL_WITHIN * Math.min(...ms);
-}
-
-/**
- * Checks the CPUs' speeds every 2 s until they are equal (isEqual), for at
- * most `maxMs`: for a phase whose figure is a speed-up over one CPU, which
- * a CPU that runs at two thirds of its speed caps at 1.4x (a static split
- * waits for its slowest part) and not at 2x.
- */
-export async function equalCpus(maxMs: number): Promise<CpuCheck> {
-  const t0 = performance.now();
-  for (;;) {
-    const speeds = cpuSpeeds();
-    const waitedMs = performance.now() - t0;
-    const equal = isEqual(speeds);
-    if (equal || waitedMs >= maxMs) return { speeds, waitedMs, equal };
-    await new Promise((resolve) => setTimeout(resolve, Math.min(2000, maxMs - waitedMs)));
-  }
 }

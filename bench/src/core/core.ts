@@ -6,10 +6,10 @@ import type { SinkDone, SinkMsg } from '../actors/sink.actor.js';
 import type { SourceMsg } from '../actors/source.actor.js';
 import type { PingMsg, PingReport, PongMsg } from '../actors/ping.actor.js';
 import type { SpawnerMsg, SpawnReport } from '../actors/spawner.actor.js';
-import { cpuSpeeds, describeSpeeds } from '../affinity.js';
 import { baselineLoop, postMessagePingPong, postMessageThroughput } from '../baselines/post-message.js';
 import { sabPingPong } from '../baselines/sab-floor.js';
 import { erlangOneWay } from '../erlang/erlang.js';
+import { Gate, WAIT_BUDGET } from '../gate.js';
 import { compare, percentile, repeat, sample, type Row } from '../harness.js';
 
 const actor = (f: string) => new URL(`../actors/${f}`, import.meta.url);
@@ -75,7 +75,6 @@ export async function pingPong(cfg: CoreConfig): Promise<Row[]> {
   const warmup = 500;
   // A run's p50 (us) from its round trips (ms each, after `warmup` of warm-up).
   const p50 = (rtts: ArrayLike<number>): number => percentile(Float64Array.from(rtts).sort(), 0.5) * 1000;
-  const speedsBefore = cpuSpeeds();
   cfg.progress('ping-pong: raw SharedArrayBuffer (the floor)');
   const floor: number[] = [];
   for (let i = 0; i < runs; i++) floor.push(p50(await sabPingPong(rounds, warmup)));
@@ -92,25 +91,24 @@ export async function pingPong(cfg: CoreConfig): Promise<Row[]> {
     const p50s: number[] = [];
     const p99s: number[] = [];
     const pmRtts: number[] = [];
-    const joerl = async () => {
-      const r = await joerlRun();
-      p50s.push(r.p50);
-      p99s.push(r.p99);
-    };
-    const pm = async () => {
-      pmRtts.push(p50(await postMessagePingPong(rounds, warmup)));
-    };
+    const pm = async () => p50(await postMessagePingPong(rounds, warmup));
+    // Each round on equal CPUs where it can (see Gate): a round with one CPU slow reads both sides in another mode.
+    const gate = new Gate({ budgetMs: cfg.quick ? WAIT_BUDGET.quickMs : WAIT_BUDGET.fullMs });
     for (let i = 0; i < runs; i++) {
       cfg.progress(`ping-pong: joerl and raw postMessage, round ${i + 1}/${runs}`);
-      if (i % 2 === 0) {
-        await pm();
-        await joerl();
-      } else {
-        await joerl();
-        await pm();
-      }
+      const round = await gate.run(`round ${i + 1}`, async () => {
+        if (i % 2 === 0) {
+          const raw = await pm();
+          return { ...(await joerlRun()), raw };
+        }
+        const j = await joerlRun();
+        return { ...j, raw: await pm() };
+      });
+      p50s.push(round.p50);
+      p99s.push(round.p99);
+      pmRtts.push(round.raw);
     }
-    const speeds = `CPU speeds (one kernel on each): ${describeSpeeds(speedsBefore)} before, ${describeSpeeds(cpuSpeeds())} after`;
+    const speeds = gate.summary();
     return [
       {
         group: 'core',

@@ -2,7 +2,7 @@
 // single-thread plain-JS run and piscina at 1..N threads, each a median of repeated timed runs.
 import { Piscina } from 'piscina';
 import { ActorSystem, type Inbox, type Pid } from '@joerl/runtime';
-import { cpuSpeeds, equalCpus, isEqual } from '../affinity.js';
+import { Gate, WAIT_BUDGET } from '../gate.js';
 import { compare, interleave, type Row, type Sample } from '../harness.js';
 import { NQUEENS_SOLUTIONS, nqueensCount, nqueensPrefixes, piDigits, piScale, piTerm, piTerms, PI_PREFIX, trapezoidArea, trapezoidSlice } from './kernels.js';
 import { doneOf } from './micro-suite.js';
@@ -17,61 +17,6 @@ const TASKS = new URL('./tasks.js', import.meta.url).href;
  * (at least this many runs and this many ms), not by a fixed count.
  */
 const WARMUP = { runs: 4, quickMs: 600, fullMs: 2000 };
-
-/**
- * The most one parallel benchmark waits in all for equal CPUs (see Gate):
- * two minutes in a full run, long enough for most of the box's episodes
- * of one slow CPU to end, short enough that a host that keeps one CPU slow
- * adds at most 18 minutes to a run of three repeats.
- */
-const EQUAL_WAIT = { quickMs: 5_000, fullMs: 120_000 };
-/** How many times a phase runs at most: again while the CPUs were unequal when it ended. */
-const ATTEMPTS = 3;
-
-/** `7.1/7.3`: calibration times (ms), CPU by CPU. */
-const short = (ms: number[] | null): string => (ms === null ? 'not measured (no taskset)' : ms.map((x) => x.toFixed(1)).join('/'));
-
-/**
- * Runs a benchmark's phases on equal CPUs: before each, it waits for the
- * CPU check (cpuSpeeds: one kernel on each CPU) to read them within
- * EQUAL_WITHIN of each other, and when they were unequal by the phase's end
- * it runs the phase again (a fresh system or pool), within one budget for
- * the whole benchmark (EQUAL_WAIT). Once that is spent a phase runs as it
- * finds the CPUs, and its note says so. A speed-up target of 1.8x
- * presumes two CPUs that run at one speed: a full run measured Trapezoid at
- * 1.47x and 1.44x in two processes whose check read one CPU at 10.5 ms and
- * the other at 7.3 (at 1.90x in the one whose CPUs read 7.4-7.8). Each
- * phase's checks go in the notes of the rows made from it.
- */
-class Gate {
-  private left: number;
-  private readonly said = new Map<string, string>();
-
-  constructor(budgetMs: number) {
-    this.left = budgetMs;
-  }
-
-  async run<T>(label: string, phase: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const before = await equalCpus(this.left);
-      this.left = Math.max(0, this.left - before.waitedMs);
-      const value = await phase();
-      const after = cpuSpeeds();
-      const equal = before.equal && isEqual(after);
-      if (equal || attempt === ATTEMPTS || this.left === 0) {
-        const waited = before.waitedMs >= 1000 ? `, after ${(before.waitedMs / 1000).toFixed(0)} s of waiting` : '';
-        const again = attempt > 1 ? `, attempt ${attempt}` : '';
-        this.said.set(label, `${label}: CPUs ${short(before.speeds)} ms before, ${short(after)} after${waited}${again}${equal ? '' : ' (unequal)'}`);
-        return value;
-      }
-    }
-  }
-
-  /** What the checks of these phases read, for a row's notes. */
-  notes(...labels: string[]): string {
-    return labels.map((l) => this.said.get(l) ?? `${l}: not run`).join('; ');
-  }
-}
 
 /** Times of one parallel benchmark at 1..N shards and threads, for the scaling chart. */
 export interface Scaling {
@@ -237,7 +182,7 @@ export async function parallelBenchmark(name: string, cfg: ParallelConfig): Prom
   const warm = { runs: WARMUP.runs, ms: cfg.quick ? WARMUP.quickMs : WARMUP.fullMs };
   // Speed-ups are ratios of two medians: at least five runs each, even with --quick.
   const parRuns = Math.max(runs, 5);
-  const gate = new Gate(cfg.quick ? EQUAL_WAIT.quickMs : EQUAL_WAIT.fullMs);
+  const gate = new Gate({ budgetMs: cfg.quick ? WAIT_BUDGET.quickMs : WAIT_BUDGET.fullMs });
   cfg.progress(`savina ${p.name}: single thread`);
   const single = await gate.run('single thread', () => alone({ label: 'single thread', run: () => time(p.single), close: async () => {} }, parRuns, warm));
   const j: Sample[] = [];

@@ -4,6 +4,7 @@ import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opent
 import { ActorSystem, type Pid, type SystemOptions } from '@joerl/runtime';
 import type { SinkDone, SinkMsg } from '../actors/sink.actor.js';
 import type { SourceMsg } from '../actors/source.actor.js';
+import { Gate, WAIT_BUDGET } from '../gate.js';
 import { sample, settle, type Row } from '../harness.js';
 
 const actor = (f: string) => new URL(`../actors/${f}`, import.meta.url);
@@ -115,14 +116,20 @@ export async function telemetryOverhead(cfg: TelemetryBenchConfig): Promise<Row[
   // Interleaved rounds, so drift on a shared machine hits every configuration alike; at least
   // seven, because run-to-run noise here (+-10%) is as large as the effect measured.
   const rounds = Math.max(7, cfg.runs);
+  const gate = new Gate({ budgetMs: cfg.quick ? WAIT_BUDGET.quickMs : WAIT_BUDGET.fullMs });
   for (let r = 0; r < rounds; r++) {
-    for (const [label, telemetry] of inTurn(configs, r)) {
-      cfg.progress(`telemetry ${label}, round ${r + 1}/${rounds}`);
-      results.get(label)!.push(await oneRun(telemetry, MESSAGES));
-    }
+    const round = await gate.run(`round ${r + 1}`, async () => {
+      const got: [string, number][] = [];
+      for (const [label, telemetry] of inTurn(configs, r)) {
+        cfg.progress(`telemetry ${label}, round ${r + 1}/${rounds}`);
+        got.push([label, await oneRun(telemetry, MESSAGES)]);
+      }
+      return got;
+    });
+    for (const [label, x] of round) results.get(label)!.push(x);
   }
   return [
-    { ...vsOff('telemetry', '100%', results, 0.95), notes: 'telemetry and tracing ratios are medians of per-round ratios (a round runs every configuration back to back, each round in another order)' },
+    { ...vsOff('telemetry', '100%', results, 0.95), notes: `telemetry and tracing ratios are medians of per-round ratios (a round runs every configuration back to back, each round in another order, on equal CPUs where it can); ${gate.summary()}` },
     vsOff('telemetry', '10%', results, 0.95),
   ];
 }
@@ -142,15 +149,21 @@ export async function tracingOverhead(cfg: TelemetryBenchConfig): Promise<Row[]>
   // At least seven rounds, as for the telemetry rows: with five, the 100% row read 0.17 to 0.23 from one
   // process to the next (four runs of the same code, 2026-11-30), around its 0.2 line.
   const rounds = Math.max(7, cfg.runs);
+  const gate = new Gate({ budgetMs: cfg.quick ? WAIT_BUDGET.quickMs : WAIT_BUDGET.fullMs });
   for (let r = 0; r < rounds; r++) {
-    for (const [label, sampleRate] of inTurn(sampleRates, r)) {
-      cfg.progress(`tracing ${label}, round ${r + 1}/${rounds}`);
-      traced.get(label)!.push(await oneRun({ enabled: true }, countOf(label), sampleRate === undefined ? undefined : { sampleRate, processors: [batchProcessor()] }));
-    }
+    const round = await gate.run(`round ${r + 1}`, async () => {
+      const got: [string, number][] = [];
+      for (const [label, sampleRate] of inTurn(sampleRates, r)) {
+        cfg.progress(`tracing ${label}, round ${r + 1}/${rounds}`);
+        got.push([label, await oneRun({ enabled: true }, countOf(label), sampleRate === undefined ? undefined : { sampleRate, processors: [batchProcessor()] })]);
+      }
+      return got;
+    });
+    for (const [label, x] of round) traced.get(label)!.push(x);
   }
   return [
-    { ...vsOff('tracing', '100%', traced, 0.2), notes: "spans to the OpenTelemetry SDK's BatchSpanProcessor on the main thread, exported to an exporter that discards them" },
-    vsOff('tracing', '1%', traced, 0.9),
+    { ...vsOff('tracing', '100%', traced, 0.2), notes: `spans to the OpenTelemetry SDK's BatchSpanProcessor on the main thread, exported to an exporter that discards them; ${gate.summary()}` },
+    { ...vsOff('tracing', '1%', traced, 0.9), notes: gate.summary() },
   ];
 }
 
