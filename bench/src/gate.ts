@@ -4,9 +4,10 @@ import { cpuSpeeds, isEqual } from './affinity.js';
 /**
  * The most one benchmark unit waits in all for equal CPUs: two minutes in a
  * full run, long enough for most of the 2-core box's episodes of one slow
- * CPU to end; on a host that keeps one CPU slow, the six gated units
- * (cross-shard ping-pong, telemetry, tracing, the three parallel
- * benchmarks) add at most 36 minutes to a run of three repeats.
+ * CPU to end; on a host that keeps one CPU slow, the seven gated units
+ * (cross-shard ping-pong, the gen_server calls, telemetry, tracing, the
+ * three parallel benchmarks) add at most 42 minutes to a run of three
+ * repeats.
  */
 export const WAIT_BUDGET = { quickMs: 5_000, fullMs: 120_000 };
 
