@@ -11,6 +11,11 @@ import { cpuSpeeds, isEqual } from './affinity.js';
  */
 export const WAIT_BUDGET = { quickMs: 5_000, fullMs: 120_000 };
 
+/** A gate with a unit's budget (WAIT_BUDGET) for a full or a `--quick` run. */
+export function gateFor(quick: boolean): Gate {
+  return new Gate({ budgetMs: quick ? WAIT_BUDGET.quickMs : WAIT_BUDGET.fullMs });
+}
+
 /** How many times a phase runs at most: again while the CPUs were unequal when it ended. */
 const ATTEMPTS = 3;
 

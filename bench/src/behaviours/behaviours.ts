@@ -4,7 +4,7 @@ import { ActorSystem, type Pid } from '@joerl/runtime';
 import type { CallerReport, OffloadReport } from '../actors/call.actor.js';
 import type { PingMsg, PongMsg, WallReport } from '../actors/ping.actor.js';
 import { cpuSpeeds, describeSpeeds, fastest, onOneCpu } from '../affinity.js';
-import { Gate, WAIT_BUDGET } from '../gate.js';
+import { gateFor } from '../gate.js';
 import { percentile, sample, settle, type Row } from '../harness.js';
 
 const actor = (f: string) => new URL(`../actors/${f}`, import.meta.url);
@@ -90,15 +90,15 @@ async function callsAndPings(system: ActorSystem, a: number, b: number, n: numbe
 export async function genServerCalls(cfg: BehaviourConfig): Promise<Row[]> {
   const n = cfg.quick ? 5_000 : 20_000;
   const rows: Row[] = [];
+  // Both phases on equal CPUs where it can (see Gate): one full run's in-shard phase, pinned to the faster of
+  // cpu0 at 7.7 ms and cpu1 at 13.3, read 0.259 where the other processes read 0.306 and 0.293.
+  const gate = gateFor(cfg.quick);
   const system = await ActorSystem.start({ threads: 2 });
   try {
     for (const [label, a, b, target] of [['in-shard', 1, 1, 0.3], ['cross-shard', 1, 2, 0.8]] as const) {
       cfg.progress(`gen_server calls ${label}`);
       let where = '';
       let r: { calls: number[]; pings: number[] };
-      // On equal CPUs where it can (see Gate): one full run's in-shard phase, pinned to the faster of cpu0 at 7.7 ms
-      // and cpu1 at 13.3, read 0.259 where the other processes read 0.306 and 0.293.
-      const gate = new Gate({ budgetMs: cfg.quick ? WAIT_BUDGET.quickMs : WAIT_BUDGET.fullMs });
       if (a === b) {
         const { pinned, speeds, cpu } = await gate.run(label, async () => {
           const speeds = cpuSpeeds();

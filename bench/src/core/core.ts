@@ -9,7 +9,7 @@ import type { SpawnerMsg, SpawnReport } from '../actors/spawner.actor.js';
 import { baselineLoop, postMessagePingPong, postMessageThroughput } from '../baselines/post-message.js';
 import { sabPingPong } from '../baselines/sab-floor.js';
 import { erlangOneWay } from '../erlang/erlang.js';
-import { Gate, WAIT_BUDGET } from '../gate.js';
+import { gateFor } from '../gate.js';
 import { compare, percentile, repeat, sample, type Row } from '../harness.js';
 
 const actor = (f: string) => new URL(`../actors/${f}`, import.meta.url);
@@ -93,7 +93,7 @@ export async function pingPong(cfg: CoreConfig): Promise<Row[]> {
     const pmRtts: number[] = [];
     const pm = async () => p50(await postMessagePingPong(rounds, warmup));
     // Each round on equal CPUs where it can (see Gate): a round with one CPU slow reads both sides in another mode.
-    const gate = new Gate({ budgetMs: cfg.quick ? WAIT_BUDGET.quickMs : WAIT_BUDGET.fullMs });
+    const gate = gateFor(cfg.quick);
     for (let i = 0; i < runs; i++) {
       cfg.progress(`ping-pong: joerl and raw postMessage, round ${i + 1}/${runs}`);
       const round = await gate.run(`round ${i + 1}`, async () => {
@@ -108,7 +108,6 @@ export async function pingPong(cfg: CoreConfig): Promise<Row[]> {
       p99s.push(round.p99);
       pmRtts.push(round.raw);
     }
-    const speeds = gate.summary();
     return [
       {
         group: 'core',
@@ -118,7 +117,7 @@ export async function pingPong(cfg: CoreConfig): Promise<Row[]> {
         baseline: { name: 'postMessage', sample: sample(pmRtts) },
         ratio: sample(pmRtts.map((x, i) => x / p50s[i]!)).median,
         target: 10,
-        notes: `ratio: the median of ${runs} rounds' ratios (a round runs both, back to back); p99 ${sample(p99s).median.toFixed(1)} us; the machine's floor (two threads spinning on a SharedArrayBuffer word, no codec or scheduler): p50 ${sample(floor).median.toFixed(2)} us; ${speeds}`,
+        notes: `ratio: the median of ${runs} rounds' ratios (a round runs both, back to back); p99 ${sample(p99s).median.toFixed(1)} us; the machine's floor (two threads spinning on a SharedArrayBuffer word, no codec or scheduler): p50 ${sample(floor).median.toFixed(2)} us; ${gate.summary()}`,
       },
     ];
   } finally {

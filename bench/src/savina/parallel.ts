@@ -2,7 +2,7 @@
 // single-thread plain-JS run and piscina at 1..N threads, each a median of repeated timed runs.
 import { Piscina } from 'piscina';
 import { ActorSystem, type Inbox, type Pid } from '@joerl/runtime';
-import { Gate, WAIT_BUDGET } from '../gate.js';
+import { gateFor } from '../gate.js';
 import { compare, interleave, type Row, type Sample } from '../harness.js';
 import { NQUEENS_SOLUTIONS, nqueensCount, nqueensPrefixes, piDigits, piScale, piTerm, piTerms, PI_PREFIX, trapezoidArea, trapezoidSlice } from './kernels.js';
 import { doneOf } from './micro-suite.js';
@@ -182,7 +182,7 @@ export async function parallelBenchmark(name: string, cfg: ParallelConfig): Prom
   const warm = { runs: WARMUP.runs, ms: cfg.quick ? WARMUP.quickMs : WARMUP.fullMs };
   // Speed-ups are ratios of two medians: at least five runs each, even with --quick.
   const parRuns = Math.max(runs, 5);
-  const gate = new Gate({ budgetMs: cfg.quick ? WAIT_BUDGET.quickMs : WAIT_BUDGET.fullMs });
+  const gate = gateFor(cfg.quick);
   cfg.progress(`savina ${p.name}: single thread`);
   const single = await gate.run('single thread', () => alone({ label: 'single thread', run: () => time(p.single), close: async () => {} }, parRuns, warm));
   const j: Sample[] = [];

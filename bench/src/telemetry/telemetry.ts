@@ -4,7 +4,7 @@ import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opent
 import { ActorSystem, type Pid, type SystemOptions } from '@joerl/runtime';
 import type { SinkDone, SinkMsg } from '../actors/sink.actor.js';
 import type { SourceMsg } from '../actors/source.actor.js';
-import { Gate, WAIT_BUDGET } from '../gate.js';
+import { type Gate, gateFor } from '../gate.js';
 import { sample, settle, type Row } from '../harness.js';
 
 const actor = (f: string) => new URL(`../actors/${f}`, import.meta.url);
@@ -92,6 +92,39 @@ function inTurn<T>(configs: readonly T[], r: number): T[] {
   return [...configs.slice(k), ...configs.slice(0, k)];
 }
 
+/**
+ * Runs every configuration once a round, in `inTurn` order, each round a
+ * phase of one gate (on equal CPUs where it can, see Gate), and returns
+ * each configuration's figures by label, round by round. Interleaved rounds,
+ * so drift on a shared machine hits every configuration alike; at least
+ * seven, because run-to-run noise here (+-10%) is as large as the effect
+ * measured (with five, the tracing 100% row read 0.17 to 0.23 from one
+ * process to the next, four runs of the same code, 2026-11-30, around its
+ * 0.2 line).
+ */
+async function inRounds<C>(
+  cfg: TelemetryBenchConfig,
+  what: string,
+  configs: readonly (readonly [string, C])[],
+  run: (config: C, label: string) => Promise<number>,
+): Promise<{ results: Map<string, number[]>; gate: Gate }> {
+  const results = new Map<string, number[]>(configs.map(([k]) => [k, []]));
+  const rounds = Math.max(7, cfg.runs);
+  const gate = gateFor(cfg.quick);
+  for (let r = 0; r < rounds; r++) {
+    const round = await gate.run(`round ${r + 1}`, async () => {
+      const got: [string, number][] = [];
+      for (const [label, config] of inTurn(configs, r)) {
+        cfg.progress(`${what} ${label}, round ${r + 1}/${rounds}`);
+        got.push([label, await run(config, label)]);
+      }
+      return got;
+    });
+    for (const [label, x] of round) results.get(label)!.push(x);
+  }
+  return { results, gate };
+}
+
 /** A configuration's row beside the "off" runs of the same rounds. */
 function vsOff(what: 'telemetry' | 'tracing', label: string, runs: Map<string, number[]>, target?: number): Row {
   return {
@@ -112,22 +145,7 @@ export async function telemetryOverhead(cfg: TelemetryBenchConfig): Promise<Row[
     ['100%', { messageSamplingRate: 100, queueWaitSamplingRate: 100, signalSamplingRate: 100 }],
     ['10%', { messageSamplingRate: 10, queueWaitSamplingRate: 10, signalSamplingRate: 100 }],
   ] as const;
-  const results = new Map<string, number[]>(configs.map(([k]) => [k, []]));
-  // Interleaved rounds, so drift on a shared machine hits every configuration alike; at least
-  // seven, because run-to-run noise here (+-10%) is as large as the effect measured.
-  const rounds = Math.max(7, cfg.runs);
-  const gate = new Gate({ budgetMs: cfg.quick ? WAIT_BUDGET.quickMs : WAIT_BUDGET.fullMs });
-  for (let r = 0; r < rounds; r++) {
-    const round = await gate.run(`round ${r + 1}`, async () => {
-      const got: [string, number][] = [];
-      for (const [label, telemetry] of inTurn(configs, r)) {
-        cfg.progress(`telemetry ${label}, round ${r + 1}/${rounds}`);
-        got.push([label, await oneRun(telemetry, MESSAGES)]);
-      }
-      return got;
-    });
-    for (const [label, x] of round) results.get(label)!.push(x);
-  }
+  const { results, gate } = await inRounds<SystemOptions['telemetry']>(cfg, 'telemetry', configs, (telemetry) => oneRun(telemetry, MESSAGES));
   return [
     { ...vsOff('telemetry', '100%', results, 0.95), notes: `telemetry and tracing ratios are medians of per-round ratios (a round runs every configuration back to back, each round in another order, on equal CPUs where it can); ${gate.summary()}` },
     vsOff('telemetry', '10%', results, 0.95),
@@ -145,22 +163,9 @@ export async function tracingOverhead(cfg: TelemetryBenchConfig): Promise<Row[]>
   // 300,000 counted at 100,000 messages, 2026-11-30): the BatchSpanProcessor's queue drops none.
   const countOf = (label: string) => (label === '100%' ? Math.max(5_000, Math.floor(MESSAGES / 10)) : MESSAGES);
   const sampleRates = [['off', undefined], ['100%', 1], ['1%', 0.01]] as const;
-  const traced = new Map<string, number[]>(sampleRates.map(([k]) => [k, []]));
-  // At least seven rounds, as for the telemetry rows: with five, the 100% row read 0.17 to 0.23 from one
-  // process to the next (four runs of the same code, 2026-11-30), around its 0.2 line.
-  const rounds = Math.max(7, cfg.runs);
-  const gate = new Gate({ budgetMs: cfg.quick ? WAIT_BUDGET.quickMs : WAIT_BUDGET.fullMs });
-  for (let r = 0; r < rounds; r++) {
-    const round = await gate.run(`round ${r + 1}`, async () => {
-      const got: [string, number][] = [];
-      for (const [label, sampleRate] of inTurn(sampleRates, r)) {
-        cfg.progress(`tracing ${label}, round ${r + 1}/${rounds}`);
-        got.push([label, await oneRun({ enabled: true }, countOf(label), sampleRate === undefined ? undefined : { sampleRate, processors: [batchProcessor()] })]);
-      }
-      return got;
-    });
-    for (const [label, x] of round) traced.get(label)!.push(x);
-  }
+  const { results: traced, gate } = await inRounds<number | undefined>(cfg, 'tracing', sampleRates, (sampleRate, label) =>
+    oneRun({ enabled: true }, countOf(label), sampleRate === undefined ? undefined : { sampleRate, processors: [batchProcessor()] }),
+  );
   return [
     { ...vsOff('tracing', '100%', traced, 0.2), notes: `spans to the OpenTelemetry SDK's BatchSpanProcessor on the main thread, exported to an exporter that discards them; ${gate.summary()}` },
     { ...vsOff('tracing', '1%', traced, 0.9), notes: gate.summary() },
