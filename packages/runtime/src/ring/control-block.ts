@@ -1,4 +1,4 @@
-// The system's control block: per thread, two shared lines of counters and flags (doorbells, liveness, counts), then serials.
+// The system's control block: per thread, two groups of counters and flags (doorbells, liveness, counts) on lines of their own, then serials.
 
 /*
  * Control block: one SharedArrayBuffer for the whole system.
@@ -14,12 +14,13 @@
  *   The gaps are there because a SharedArrayBuffer's memory is aligned to 16
  *   bytes, not 64: on this box (Node 20, glibc) its first byte sits 16 bytes
  *   past a cache-line boundary, whatever its size (a probe that times reads
- *   of each word while another thread writes word 0). With groups 128 bytes
- *   apart, as before, no two threads' groups shared a line at that offset
- *   only by luck: at 32 or 48 bytes, thread t-1's UNSENT and SLICING (written
- *   on every send, every slice) would sit on the line of thread t's PARKED,
- *   which every sender to t reads. Groups with 64 bytes between them share
- *   no line wherever the buffer starts (control-block.test.ts).
+ *   of each word while another thread writes word 0). The layout before
+ *   (128 bytes per thread, the second group ending 16 bytes before the next
+ *   thread's first) shared no line at that offset by luck only: at 32 or 48
+ *   bytes, thread t-1's UNSENT and SLICING (written on every send, every
+ *   slice) would sit on the line of thread t's PARKED, which every sender to
+ *   t reads. Groups with 64 bytes between them share no line wherever the
+ *   buffer starts (control-block.test.ts checks each 16-byte offset).
  *     first group:
  *     DOORBELL     bumped by whoever wakes thread t
  *     PARKED       1 while thread t sleeps in Atomics.waitAsync
