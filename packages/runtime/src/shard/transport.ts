@@ -35,7 +35,15 @@ export class Transport {
   private readonly out: (Outbound | null)[];
   /** The input side: rings from other threads, polled (transport-input.ts). */
   readonly input: TransportInput;
-  private readonly dirty: Outbound[] = [];
+  /**
+   * Destinations with ops queued since the last flush: the first `dirtyCount`
+   * slots (one per destination at most, so `threads` slots). A count, not an
+   * array's length: `length = 0` after every flush was a call into the
+   * runtime, and it freed the elements, so the next flush's first push
+   * allocated them again (one of each on every hop of a cross-shard round trip).
+   */
+  private readonly dirty: (Outbound | null)[];
+  private dirtyCount = 0;
   private readonly thread: number;
   private readonly ctl: Int32Array;
   private readonly ringBytes: number;
@@ -65,6 +73,7 @@ export class Transport {
     this.codec = new RingCodec(config.records, thread);
     this.output = new Output(Math.ceil(config.maxPayloadBytesInFlight / 1024), this.barrier, () => this.links, ctl, this.unsent, onBadOp, this.codec);
     this.out = new Array<Outbound | null>(threads).fill(null);
+    this.dirty = new Array<Outbound | null>(threads).fill(null);
     this.input = new TransportInput(threads, ctl, this.codec, onOps);
     for (const g of grants) {
       if (g.from === thread) this.barrier.ringMade((this.out[g.to] = new Outbound(g.to, g.ring)));
@@ -204,11 +213,7 @@ export class Transport {
     const o = this.out[dest] ?? this.to(dest);
     if (o.items.length > 0) this.output.pack(o);
     this.output.writeRaw(o, bytes);
-    if (!o.dirty) {
-      o.dirty = true;
-      this.dirty.push(o);
-      if (this.dirty.length === 1) this.onDirty();
-    }
+    if (!o.dirty) this.dirtied(o);
   }
 
   /** Packs and publishes what is queued for `dest` now (span starts before a handler that may never return). */
@@ -243,12 +248,15 @@ export class Transport {
     return true;
   }
 
+  /** `o` has its first op since the last flush. */
+  private dirtied(o: Outbound): void {
+    o.dirty = true;
+    this.dirty[this.dirtyCount++] = o;
+    if (this.dirtyCount === 1) this.onDirty();
+  }
+
   private touch(o: Outbound): void {
-    if (!o.dirty) {
-      o.dirty = true;
-      this.dirty.push(o);
-      if (this.dirty.length === 1) this.onDirty();
-    }
+    if (!o.dirty) this.dirtied(o);
     // Counted in ops, not items: a traced send (ten items) must not cut frames three times as often as a plain one (three).
     if (++o.ops >= BATCH_OPS) {
       // A full batch goes out at once, published, so the peer works while we keep producing.
@@ -266,14 +274,16 @@ export class Transport {
   flush(final = true): void {
     if (this.beforeFlush !== null) this.beforeFlush(final);
     const dirty = this.dirty;
-    for (let i = 0; i < dirty.length; i++) {
+    // (A destination the packing dirties again, a bad op's report, joins the end of the list and goes out in this loop.)
+    for (let i = 0; i < this.dirtyCount; i++) {
       const o = dirty[i]!;
+      dirty[i] = null;
       o.dirty = false;
       if (o.items.length > 0) this.output.pack(o);
       if (o.overflow.length > 0) this.output.drain(o);
       this.publish(o);
     }
-    dirty.length = 0;
+    this.dirtyCount = 0;
     if (this.output.overflowing > 0) {
       for (const o of this.out) {
         if (o === null || o.overflow.length === 0) continue;
@@ -292,7 +302,7 @@ export class Transport {
    */
   idlePeerWaiting(): boolean {
     const dirty = this.dirty;
-    for (let i = 0; i < dirty.length; i++) {
+    for (let i = 0; i < this.dirtyCount; i++) {
       const o = dirty[i]!;
       if (o.urgent && Atomics.load(this.ctl, o.dest * THREAD_STRIDE_I32 + BUSY) === 0) return true;
     }
@@ -301,7 +311,7 @@ export class Transport {
 
   /** True when ops were queued since the last flush (they must go out before we park). */
   hasUnflushed(): boolean {
-    return this.dirty.length > 0;
+    return this.dirtyCount > 0;
   }
 
   /** True while some batch waits for room in a full ring or for its side channel, or frames wait for the barrier. */
