@@ -70,6 +70,8 @@ const I_SIG_IGNORED = metricId(SIGNALS_IGNORED);
 const I_EXIT_REASON = metricId(EXIT_SIGNALS_BY_REASON);
 const I_SERIALIZATION = metricId(SERIALIZATION_ERRORS);
 
+/** Whether `hold` may be a plain store (see there): x64 only. */
+const PLAIN_HOLD = process.arch === 'x64';
 const ORIGIN = performance.timeOrigin;
 
 /** A signal kind's index in the signal series' caches. */
@@ -178,9 +180,16 @@ export class ShardMetrics implements MetricsWriter {
     return ORIGIN + performance.now();
   }
 
-  /** Readers wait (HELD) until {@link release}: what this thread publishes next is ahead of the telemetry it implies. */
+  /**
+   * Readers wait (HELD) until {@link release}: what this thread publishes next is ahead of the telemetry it implies.
+   * On x64 a plain store: it comes right before a flush's frames and the store that publishes them (RingWriter.publish,
+   * a plain store and a fence there too), and x64 makes stores visible in the order they were made, so a reader that
+   * sees a frame sees the hold. An atomic store here was a locked exchange and a call into a builtin on every hop of
+   * a cross-shard round trip, before its publish. Other machines keep the atomic store.
+   */
   hold(): void {
-    Atomics.store(this.held, 0, 1);
+    if (PLAIN_HOLD) this.held[0] = 1;
+    else Atomics.store(this.held, 0, 1);
   }
 
   /** The telemetry held back is written: readers may go on. */

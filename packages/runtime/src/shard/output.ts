@@ -54,8 +54,10 @@ export class Output {
       return;
     }
     o.itemBytes = bytes.length / items.length;
-    // A new array, not `length = 0`: that is a call into the runtime, and frees the elements anyway.
-    o.items = [];
+    // Emptied by pops, which keep its elements for the next batch: `length = 0` is a call into the
+    // runtime and frees them, and a new array allocated them again at its first push (every hop of a
+    // cross-shard round trip packs a batch of one op).
+    while (items.length > 0) items.pop();
     this.write(o, bytes, endSideBatch(), msgs);
   }
 
