@@ -2,11 +2,27 @@
 
 import { performance } from 'node:perf_hooks';
 import type { ServerResponse } from 'node:http';
-import { COMMON_HEADERS, RequestError } from './http-json.js';
+import { COMMON_HEADERS, RequestError, sendError } from './http-json.js';
 import type { SnapshotQuery, Snapshots } from './snapshot.js';
 
 /** How long a page that reads slowly may take to get its last event when the server closes with the system. */
 const GOODBYE_MS = 500;
+
+/** Resolves once `res` has gone out whole (or is gone), or after GOODBYE_MS for a page that reads slowly. */
+function finished(res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (res.writableFinished || res.destroyed) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      res.off('finish', done);
+      res.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, GOODBYE_MS);
+    res.on('finish', done);
+    res.on('close', done);
+  });
+}
 
 function event(res: ServerResponse, name: string, data: unknown): void {
   // JSON.stringify never writes a raw newline, so one `data:` line holds the whole event.
@@ -54,11 +70,13 @@ export class Streams {
       first = await this.snapshots.take(q);
     } catch (err) {
       stop();
+      // (Answered already when the system stopped meanwhile: see goodbye.)
+      if (res.headersSent) return;
       throw err;
     }
     if (closed) {
-      // The page went (nothing to answer), or the observer closed meanwhile: that one gets an answer.
-      if (!res.destroyed) throw new RequestError(503, 'ERR_OBSERVER_CLOSED', 'the observer was closed');
+      // The page went (nothing to answer), or the observer closed meanwhile: that one gets an answer (goodbye's, if the system stopped).
+      if (!res.destroyed && !res.headersSent) throw new RequestError(503, 'ERR_OBSERVER_CLOSED', 'the observer was closed');
       return;
     }
     res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
@@ -91,21 +109,22 @@ export class Streams {
   /**
    * The system stops and the server closes with it: every page gets its
    * `stopped` event before the connections are cut (at most GOODBYE_MS for
-   * one that reads slowly).
+   * one that reads slowly), and a page whose feed is still opening gets a
+   * 503 ERR_SYSTEM_STOPPED (it got a hang-up before).
    */
   async goodbye(message: string): Promise<void> {
     const sent: Promise<void>[] = [];
     for (const [res, stop] of [...this.#open]) {
       stop();
-      if (!res.headersSent || res.destroyed) continue;
-      event(res, 'stopped', { code: 'ERR_SYSTEM_STOPPED', message });
-      sent.push(new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, GOODBYE_MS);
-        res.end(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }));
+      if (res.destroyed) continue;
+      if (res.headersSent) {
+        event(res, 'stopped', { code: 'ERR_SYSTEM_STOPPED', message });
+        res.end();
+      } else {
+        // Still opening (its first snapshot under way): the plain JSON error a stopped system answers with, not a hang-up.
+        sendError(res, 503, 'ERR_SYSTEM_STOPPED', message);
+      }
+      sent.push(finished(res));
     }
     await Promise.all(sent);
   }

@@ -241,8 +241,11 @@ test("on the system's own endpoint (serveObserver), a feed gets its stopped even
   // Regression: the shutdown closed the endpoint and its connections at once: the page never heard why, and said "reconnecting".
   const system = await ActorSystem.start({ threads: 1 });
   const observer = await serveObserver(system, { port: 0, intervalMs: 100 });
-  const feed = readEvents(`${observer.url}/events`, 100);
-  while (observer.pages === 0) await new Promise((r) => setTimeout(r, 10));
+  // Stopped once the feed runs (its first snapshot came): a page still opening gets a 503 instead (stream.test.ts).
+  let running!: () => void;
+  const ran = new Promise<void>((r) => (running = r));
+  const feed = readEvents(`${observer.url}/events`, 100, {}, () => running());
+  await ran;
   await system.shutdown();
   const r = await feed;
   const last = r.events.at(-1)!;
@@ -256,8 +259,11 @@ test('while the system stops: 503 ERR_SYSTEM_STOPPED, a feed gets a stopped even
   const server = await TelemetryServer.listen(system.metrics, { port: 0 });
   try {
     const observer = mountObserver(server, system, { intervalMs: 100 });
-    const feed = readEvents(`${observer.url}/events`, 100);
-    while (observer.pages === 0) await new Promise((r) => setTimeout(r, 10));
+    // Stopped once the feed runs: a feed whose first snapshot finds the system stopped gets a plain 503 instead.
+    let running!: () => void;
+    const ran = new Promise<void>((r) => (running = r));
+    const feed = readEvents(`${observer.url}/events`, 100, {}, () => running());
+    await ran;
     await system.shutdown();
     const r = await feed;
     assert.is(r.ended, true);

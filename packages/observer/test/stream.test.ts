@@ -11,10 +11,14 @@ class FakeResponse extends EventEmitter {
   headersSent = false;
   destroyed = false;
   writableEnded = false;
+  writableFinished = false;
   writableNeedDrain = false;
+  status = 0;
   readonly writes: string[] = [];
-  writeHead(): this {
+  writeHead(status: number): this {
+    if (this.headersSent) throw new Error('headers sent twice');
     this.headersSent = true;
+    this.status = status;
     return this;
   }
   write(chunk: string): boolean {
@@ -22,8 +26,9 @@ class FakeResponse extends EventEmitter {
     this.writes.push(chunk);
     return true;
   }
-  end(): this {
-    this.writableEnded = true;
+  end(chunk?: string): this {
+    if (chunk !== undefined) this.write(chunk);
+    this.writableEnded = this.writableFinished = true;
     return this;
   }
   /** The page goes away. */
@@ -144,6 +149,33 @@ test('close ends every stream: a snapshot under way is not written after the end
     assert.is((err as { code?: string }).code, 'ERR_OBSERVER_CLOSED');
   }
   assert.not.ok(opening.headersSent, 'its answer is the caller\'s JSON error, not an event stream');
+});
+
+test('the system stops: a page reading gets its stopped event, a page still opening gets 503 ERR_SYSTEM_STOPPED, and nothing is written after', async () => {
+  // Regression: a page whose first snapshot was under way got nothing and then a hang-up when the endpoint closed.
+  const snaps = new FakeSnapshots();
+  const streams = streamsOf(snaps);
+  const reading = new FakeResponse();
+  const p = streams.serve(asRes(reading), query());
+  (await snaps.next()).settle({ n: 1 });
+  await p;
+  const inFlight = await snaps.next();
+  const opening = new FakeResponse();
+  const q = streams.serve(asRes(opening), query());
+  const openingFirst = await snaps.next();
+  await streams.goodbye('the actor system stopped');
+  assert.is(streams.size, 0);
+  assert.ok(reading.writableEnded);
+  assert.match(reading.writes.at(-1)!, /^event: stopped\ndata: .*"ERR_SYSTEM_STOPPED"/);
+  assert.is(opening.status, 503);
+  assert.ok(opening.writableEnded);
+  assert.is(JSON.parse(opening.writes.join('')).error.code, 'ERR_SYSTEM_STOPPED');
+  const written = [reading.writes.length, opening.writes.length];
+  inFlight.settle({ n: 2 });
+  openingFirst.fail(Object.assign(new Error('stopped'), { code: 'ERR_SYSTEM_STOPPED' }));
+  await q; // answered: the failure of its first snapshot is not thrown to the caller again
+  await settled();
+  assert.equal([reading.writes.length, opening.writes.length], written, 'nothing written after the answers');
 });
 
 test.run();
