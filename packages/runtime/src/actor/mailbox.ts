@@ -1,6 +1,7 @@
 // A process mailbox: a growable ring of messages with an optional capacity, FIFO plus removal from the middle.
 
-import { AFTER, NEVER, SINGLE, StampedRing } from './stamped-ring.js';
+import { NO_STAMP, StampedRing } from './stamped-ring.js';
+import { onRebase } from './ticks.js';
 
 /**
  * The EXIT and DOWN messages the runtime queued (signals turned into
@@ -13,14 +14,16 @@ import { AFTER, NEVER, SINGLE, StampedRing } from './stamped-ring.js';
 const SYSTEM = new WeakMap<object, number>();
 
 /**
- * The stamp the next `pushStamped` stores (abs ms; NaN: none): the caller
- * sets it right before the call. A field, not an argument: a double passed
- * to a call that is not inlined is boxed, a heap allocation per message, and
- * whether pushStamped is inlined into a send depends on what else that send
- * inlined (a send that had inlined the checked-copy path had no budget left
- * for it, and every in-shard send at 100% then allocated a heap number).
+ * The stamp the next `pushStamped` stores (a tick of the thread's tick
+ * clock, NO_STAMP: none; see StampedRing): the caller sets it right before
+ * the call. A field, not an argument, so that a send whose push is not
+ * inlined passes nothing per message.
  */
-export const STAMP_IN = { at: NaN };
+export const STAMP_IN = { at: NO_STAMP };
+// A stamp set and not pushed yet when the tick clock moves on (a flush between a send's stamp and its push).
+onRebase((by) => {
+  if (STAMP_IN.at !== NO_STAMP) STAMP_IN.at = Math.max(STAMP_IN.at - by, NO_STAMP + 1);
+});
 
 /**
  * The `capacity` of a mailbox without a bound: a small integer (a Smi), not
@@ -34,8 +37,8 @@ export const UNBOUNDED = 0x3fff_ffff;
  * A process mailbox: FIFO (`push`/`shift` O(1) and allocation-free once
  * grown), with removal from the middle for selective receive (`removeAt`,
  * O(n)), a capacity, the EXIT and DOWN messages the runtime queued, and trace
- * contexts. The ring and the queue-wait stamps are StampedRing's
- * (stamped-ring.ts).
+ * contexts. The ring and the queue-wait stamps beside the messages are
+ * StampedRing's (stamped-ring.ts).
  */
 export class Mailbox extends StampedRing {
   /** Most messages this mailbox will hold (UNBOUNDED: no bound); `push` refuses past it. */
@@ -56,58 +59,40 @@ export class Mailbox extends StampedRing {
   push(msg: unknown): boolean {
     if (this.length >= this.capacity) return false;
     if (this.length > this.mask) this.grow();
-    this.buf[(this.head + this.length) & this.mask] = msg;
-    if (this.mode !== NEVER && this.mode !== AFTER) this.stampTail(NaN);
+    const i = ((this.head + this.length) & this.mask) << 1;
+    this.buf[i] = msg;
+    this.buf[i + 1] = NO_STAMP;
     this.length++;
     return true;
   }
 
   /**
-   * `push` with a send time for queue-wait timing, read from `STAMP_IN.at`
-   * (NaN: none; see there), and a trace context (undefined: none). The
-   * stamp is never passed to another call on the common path (see
-   * StampedRing for where it is kept).
+   * `push` with the send's stamp, read from `STAMP_IN.at` (see there), and a
+   * trace context (undefined: none).
    */
   pushStamped(msg: unknown, trace?: unknown): boolean {
-    const t = this.stamps;
-    const at = STAMP_IN.at;
-    // The common case: room, no trace, and a number (not NaN).
-    if (trace !== undefined || this.length >= this.capacity || this.length > this.mask || at !== at) {
-      return this.pushStampedSlow(msg, trace);
-    }
-    const i = (this.head + this.length) & this.mask;
-    if (t === null) {
-      // A single run: starts one in an empty mailbox, or joins the one queued; anything else goes to stampTail.
-      if (this.length === 0) {
-        this.lastStamp = at;
-        this.mode = SINGLE;
-      } else if (this.mode !== SINGLE || this.lastStamp !== at) return this.pushStampedSlow(msg, trace);
-    } else t[i - this.mode] = at;
-    this.buf[i] = msg;
+    if (this.length >= this.capacity) return false;
+    if (this.length > this.mask) this.grow();
+    const i = ((this.head + this.length) & this.mask) << 1;
+    const buf = this.buf;
+    buf[i] = msg;
+    buf[i + 1] = STAMP_IN.at;
+    if (trace !== undefined) this.keepTrace(i >> 1, trace);
     this.length++;
     return true;
   }
 
-  private pushStampedSlow(msg: unknown, trace: unknown): boolean {
-    const at = STAMP_IN.at;
-    if (this.length >= this.capacity) return false;
-    if (this.length > this.mask) this.grow();
-    const i = (this.head + this.length) & this.mask;
-    this.buf[i] = msg;
-    if (trace !== undefined) {
-      if (this.traces === null) this.traces = new Array<unknown>(this.buf.length);
-      this.traces[i] = trace;
-    }
-    this.stampTail(at);
-    this.length++;
-    return true;
+  private keepTrace(slot: number, trace: unknown): void {
+    if (this.traces === null) this.traces = new Array<unknown>(this.mask + 1);
+    this.traces[slot] = trace;
   }
 
   /** Appends ignoring capacity, marked as a system message: for EXIT and DOWN, which must never be lost. */
   pushAlways(msg: object): void {
     if (this.length > this.mask) this.grow();
-    this.buf[(this.head + this.length) & this.mask] = msg;
-    if (this.mode !== NEVER && this.mode !== AFTER) this.stampTail(NaN);
+    const i = ((this.head + this.length) & this.mask) << 1;
+    this.buf[i] = msg;
+    this.buf[i + 1] = NO_STAMP;
     this.length++;
     SYSTEM.set(msg, (SYSTEM.get(msg) ?? 0) + 1);
     this.sysCount++;
@@ -131,64 +116,45 @@ export class Mailbox extends StampedRing {
   /** Removes and returns the oldest message (undefined when empty); its stamp goes to `lastStamp`, its trace context to `lastTrace`. */
   shift(): unknown {
     if (this.length === 0) return undefined;
-    const i = this.head;
-    const msg = this.buf[i];
-    this.buf[i] = undefined;
-    const t = this.stamps;
-    if (t !== null) this.lastStamp = t[i - this.mode]!;
-    else if (this.mode !== NEVER) this.tookHead();
-    const traces = this.traces;
-    if (traces !== null) {
-      this.lastTrace = traces[i];
-      traces[i] = undefined;
-    }
-    this.head = (i + 1) & this.mask;
-    this.length--;
-    return msg;
+    return this.shiftLone();
   }
 
   /**
-   * `shift` for the lone turn (turn-lone.ts), in code short enough that the
-   * scheduler's slice inlines it with the rest of that turn (`shift` and its
-   * stamp step `tookHead` were 223 bytes of bytecode of the 920 TurboFan
-   * lets one function inline in all). A single run, or no stamp ever, and no
-   * trace contexts (the usual): nothing to move, as a single run stays one
-   * when the mailbox empties (see StampedRing); a stamp array (Savina's Big,
-   * a new stamp every other message) is read here too (`shift` was a call
-   * per message there, ~3 ns); AFTER, a pair or a trace is `shift`'s: one
-   * compare of the mode sorts them, as those modes are the ones above
-   * SINGLE (see NEVER in stamped-ring.ts). The mailbox must not be empty.
-   * SINGLE is a literal: an imported constant is read with a check for its
-   * temporal dead zone, bytes the lone turn cannot spare (a ring's slice
-   * inlines it with this inlined: turn-lone-size.test.ts bounds both).
+   * `shift` of a mailbox known not to be empty (the lone turn's,
+   * turn-lone.ts: short code, which the scheduler's slice inlines with the
+   * rest of that turn).
    */
   shiftLone(): unknown {
-    const t = this.stamps;
-    const m = this.mode;
-    // AFTER or a pair (a stamp array's mode is its negated base, -4 or less): shift's.
-    if (m > -2 || this.traces !== null) return this.shift(); // SINGLE
-    const i = this.head;
+    const h = this.head;
+    const i = h << 1;
     const buf = this.buf;
-    if (t !== null) this.lastStamp = t[i - m]!;
     const msg = buf[i];
     buf[i] = undefined;
-    this.head = (i + 1) & this.mask;
+    this.lastStamp = buf[i + 1] as number;
+    if (this.traces !== null) this.tookTrace(h);
+    this.head = (h + 1) & this.mask;
     this.length--;
     return msg;
   }
 
+  private tookTrace(slot: number): void {
+    const traces = this.traces!;
+    this.lastTrace = traces[slot];
+    traces[slot] = undefined;
+  }
+
   /**
-   * `shift` of a message that `headRun` counted: no stamp to copy
-   * (`lastStamp` is the run's), and the mailbox is not empty. It must not be
-   * traced (see `headTraced`): a trace context it held would be dropped.
+   * `shift` of a message that `headRun` counted (`lastStamp` is the run's),
+   * for a mailbox that is not empty. It must not be traced (see
+   * `headTraced`): a trace context it held would be dropped.
    */
   shiftInRun(): unknown {
-    const i = this.head;
+    const h = this.head;
+    const i = h << 1;
     const msg = this.buf[i];
     this.buf[i] = undefined;
-    if (this.stamps === null && this.mode !== NEVER) this.tookInRun();
-    if (this.traces !== null) this.traces[i] = undefined;
-    this.head = (i + 1) & this.mask;
+    if (this.traces !== null) this.traces[h] = undefined;
+    this.head = (h + 1) & this.mask;
     this.length--;
     return msg;
   }
@@ -206,22 +172,18 @@ export class Mailbox extends StampedRing {
 
   /** The i-th oldest message, without removing it. */
   at(i: number): unknown {
-    return this.buf[(this.head + i) & this.mask];
+    return this.buf[((this.head + i) & this.mask) << 1];
   }
 
   /** Removes and returns the i-th oldest message; later messages keep their order (and their stamps). */
   removeAt(i: number): unknown {
     const msg = this.at(i);
-    this.removingStamp(i);
     const traces = this.traces;
-    for (let k = i; k < this.length - 1; k++) {
-      const to = (this.head + k) & this.mask;
-      const from = (this.head + k + 1) & this.mask;
-      this.buf[to] = this.buf[from];
-      if (traces !== null) traces[to] = traces[from];
+    if (traces !== null) {
+      for (let k = i; k < this.length - 1; k++) traces[(this.head + k) & this.mask] = traces[(this.head + k + 1) & this.mask];
+      traces[(this.head + this.length - 1) & this.mask] = undefined;
     }
-    this.buf[(this.head + this.length - 1) & this.mask] = undefined;
-    if (traces !== null) traces[(this.head + this.length - 1) & this.mask] = undefined;
+    this.removePair(i);
     this.length--;
     return msg;
   }
@@ -236,14 +198,14 @@ export class Mailbox extends StampedRing {
   /** Starts the empty ring again small, the trace contexts with it (the stamps: StampedRing). */
   protected override shrink(): void {
     super.shrink();
-    if (this.traces !== null) this.traces = new Array<unknown>(this.buf.length);
+    if (this.traces !== null) this.traces = new Array<unknown>(this.mask + 1);
   }
 
   /** Doubles the ring with the trace contexts (the stamps: StampedRing). */
   protected override grow(): void {
     const traces = this.traces;
     if (traces !== null) {
-      const t = new Array<unknown>(this.buf.length * 2);
+      const t = new Array<unknown>((this.mask + 1) * 2);
       for (let i = 0; i < this.length; i++) t[i] = traces[(this.head + i) & this.mask];
       this.traces = t;
     }

@@ -12,6 +12,7 @@ import type { ThreadRuntime } from '../shard/thread-runtime.js';
 import { forEachOp } from './outbound.js';
 import type { Peer } from './peer.js';
 import type { ProxyRefs } from './proxy-refs.js';
+import { NO_STAMP } from '../actor/stamped-ring.js';
 import { W_ACK, W_BYE, W_PING, W_PONG, W_SHARD_DOWN, W_SPAWN, W_SPAWN_REPLY, type WireSpawn, isMessageOp } from './wire.js';
 
 /** Node-level ops the node itself answers. */
@@ -128,7 +129,7 @@ export class Inbound {
       return;
     }
     if (t === 0) {
-      rt.delivery.deliverSerial(to.serial, msg, NaN, tp === undefined ? undefined : parseTraceparent(tp));
+      rt.delivery.deliverSerial(to.serial, msg, NO_STAMP, tp === undefined ? undefined : parseTraceparent(tp));
       return;
     }
     // Decoded here, encoded again for the shard's ring: a -0 keeps its marker (codec/prepare.ts).

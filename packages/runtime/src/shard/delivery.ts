@@ -4,6 +4,7 @@ import type { SpanContext } from '@opentelemetry/api';
 import { formatTraceparent, rootKey, rootKeyGen } from '@joerl/telemetry/internal';
 import { Pid, isPid } from '../actor/pid.js';
 import { STAMP_IN } from '../actor/mailbox.js';
+import { NO_STAMP, msOf, onRebase } from '../actor/ticks.js';
 import { isCallMessage, isFrom } from '../actor/messages.js';
 import { type Proc, S_DEAD, S_IDLE } from '../actor/proc.js';
 import { movesPending } from '../codec/move.js';
@@ -17,8 +18,8 @@ import { R_SEND, R_SEND_TP, REMOTE } from './remote-ops.js';
 import { NO_ROUTE, type Router } from './router.js';
 import type { ShardState } from './shard-state.js';
 
-/** NaN is the only value not equal to itself: `isStamped(x)` is `!Number.isNaN(x)` without the call. */
-const isStamped = (stamp: number): boolean => stamp === stamp;
+/** A stamp (actor/ticks.ts) that is one. */
+const isStamped = (stamp: number): boolean => stamp !== NO_STAMP;
 
 export class Delivery {
   private readonly s: ShardState;
@@ -40,7 +41,9 @@ export class Delivery {
     this.s = state;
     this.router = router;
     this.rcv = receive;
-    this.dstClock = new Array<number>(state.threads).fill(NaN);
+    this.dstClock = new Array<number>(state.threads).fill(NO_STAMP);
+    // Stamps of this thread's tick clock: when it moves on, each thread gets its clock again with the next send.
+    onRebase(() => this.dstClock.fill(NO_STAMP));
     this.keyBatch = new Array<number>(state.threads).fill(-1);
     this.ctl = state.ctl.i32;
     this.queued = state.queuedIndex;
@@ -190,7 +193,7 @@ export class Delivery {
     if (!isStamped(stamp)) return false;
     if (this.dstClock[t] !== stamp) {
       this.dstClock[t] = stamp;
-      this.s.transport.emit1(t, OP_CLOCK, stamp);
+      this.s.transport.emit1(t, OP_CLOCK, msOf(stamp)); // (as a clock: the receiver makes it a stamp of its own)
     }
     return true;
   }

@@ -52,6 +52,8 @@ import {
 } from './protocol.js';
 import type { Shipped } from './report-sink.js';
 import type { Remote } from './remote.js';
+import { NO_STAMP } from '../actor/stamped-ring.js';
+import { onRebase, tickOf } from '../actor/ticks.js';
 import type { ShardState } from './shard-state.js';
 import type { Spawner } from './spawn.js';
 
@@ -78,7 +80,12 @@ export class Dispatcher {
   constructor(state: ShardState, targets: DispatchTargets) {
     this.s = state;
     this.t = targets;
-    this.srcClock = new Array<number>(state.threads).fill(NaN);
+    this.srcClock = new Array<number>(state.threads).fill(NO_STAMP);
+    // Stamps of this thread's tick clock: they move back with it.
+    onRebase((by) => {
+      const c = this.srcClock;
+      for (let i = 0; i < c.length; i++) if (c[i] !== NO_STAMP) c[i] = Math.max(c[i]! - by, NO_STAMP + 1);
+    });
     this.srcKey = new Int32Array(4 * state.threads);
     this.keyed = new Uint8Array(state.threads);
   }
@@ -126,7 +133,7 @@ export class Dispatcher {
       if (framed) cursor.at = i;
       switch (op) {
         case OP_SEND:
-          delivery.deliverSerial(ops[i + 1] as number, ops[i + 2], NaN, undefined);
+          delivery.deliverSerial(ops[i + 1] as number, ops[i + 2], NO_STAMP, undefined);
           break;
         case OP_SEND_AT:
           delivery.deliverSerial(ops[i + 1] as number, ops[i + 2], this.srcClock[from]!, undefined);
@@ -143,17 +150,18 @@ export class Dispatcher {
             t === null
               ? { $joerl: 'call', from: { pid: caller, ref }, req: ops[i + 4] }
               : { $joerl: 'call', from: { pid: caller, ref }, req: ops[i + 4], t, d: ops[i + 6] as number };
-          delivery.deliverSerial(serial, env, op === OP_CALL_AT ? this.srcClock[from]! : NaN, undefined);
+          delivery.deliverSerial(serial, env, op === OP_CALL_AT ? this.srcClock[from]! : NO_STAMP, undefined);
           break;
         }
         case OP_CLOCK:
-          this.srcClock[from] = ops[i + 1] as number;
+          // Once a batch: the sender's clock (abs ms) as a stamp of this thread's.
+          this.srcClock[from] = tickOf(ops[i + 1] as number);
           break;
         case OP_SEND_TP:
           delivery.deliverSerial(
             ops[i + 1] as number,
             ops[i + 2],
-            ops[i + 3] === true ? this.srcClock[from]! : NaN,
+            ops[i + 3] === true ? this.srcClock[from]! : NO_STAMP,
             carriedContext(ops[i + 4] as number, ops[i + 5] as number, ops[i + 6] as number, ops[i + 7] as number, ops[i + 8] as number, ops[i + 9] as number),
           );
           break;

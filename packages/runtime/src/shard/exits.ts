@@ -284,7 +284,7 @@ export class Exits {
     s.observer.exited(p, reason);
     // Before links and monitors hear of the exit: whoever sees the DOWN has seen these dead letters too.
     if (p.mailbox.length > 0) this.deadLetterMailbox(p);
-    p.mailbox.release(); // its stamp slot, if any, back to the thread's table
+    p.mailbox.release(); // a grown ring gives its array back
     const { links, monitoredBy, monitors, callWatcher } = p;
     p.links = p.monitoredBy = p.monitors = p.callWatcher = null;
     if (links !== null) {

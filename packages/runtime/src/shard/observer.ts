@@ -6,6 +6,7 @@ import type { ReasonLabel, SignalKind } from '@joerl/telemetry/internal';
 import type { ExitReason } from '../actor/exit-reason.js';
 import type { From } from '../actor/messages.js';
 import { STAMP_IN } from '../actor/mailbox.js';
+import { NO_STAMP } from '../actor/stamped-ring.js';
 import type { Pid } from '../actor/pid.js';
 import { NOOP_PROBE, type BehaviourProbe } from '../actor/probe.js';
 import type { Proc } from '../actor/proc.js';
@@ -41,7 +42,7 @@ export interface ShardObserver {
   readonly afterFlush: (() => void) | null;
   /**
    * A send was accepted: counts it (sampled), tells the provider, and writes
-   * its queue-wait stamp (abs ms; NaN: not stamped) to `STAMP_IN.at`, where
+   * its queue-wait stamp (a tick, actor/ticks.ts; NO_STAMP: not stamped) to `STAMP_IN.at`, where
    * the send path reads it (the mailbox's push, or the OP_CLOCK ahead of a
    * frame). Written there directly, not kept in a field of the observer for
    * the send to copy: a double field is a box, and each of its stores and
@@ -60,7 +61,7 @@ export interface ShardObserver {
   traceSend(from: Pid | undefined, to: Pid): WordSpanContext | undefined;
   /** A runtime-internal send (a timer firing, an offload result). */
   sentQuiet(): void;
-  /** Its queue-wait stamp, in `STAMP_IN.at` as `sent` leaves one (NaN: none), so its wait is measured as any message's. */
+  /** Its queue-wait stamp, in `STAMP_IN.at` as `sent` leaves one (NO_STAMP: none), so its wait is measured as any message's. */
   quietStamp(): void;
   /** A message was not delivered (never sampled). */
   sendFailed(reason: string, p: Proc | null, to: Pid<unknown> | string): void;
@@ -118,14 +119,14 @@ class NoopObserver implements ShardObserver {
   readonly beforeFlush = null;
   readonly afterFlush = null;
   sent(): void {
-    STAMP_IN.at = NaN;
+    STAMP_IN.at = NO_STAMP;
   }
   traceSend(): undefined {
     return undefined;
   }
   sentQuiet(): void {}
   quietStamp(): void {
-    STAMP_IN.at = NaN;
+    STAMP_IN.at = NO_STAMP;
   }
   sendFailed(): void {}
   unsent(): void {}

@@ -17,7 +17,7 @@ export interface ClockSource {
  * 1.2 MB, read in exit order, which is not spawn order: a cache miss per
  * exit, which cost Savina's Fibonacci more than all its lifecycle counters.
  *
- * Doubles stay off the heap (see slot-table.ts): `hold` reads the clock from
+ * Doubles stay off the heap (a double passed to a call that is not inlined is boxed): `hold` reads the clock from
  * its source, and the start is read back from `at`.
  */
 export class StartClocks {

@@ -15,6 +15,7 @@ import {
 } from '@joerl/telemetry/internal';
 import { type ExitReason, formatReason, reasonKind } from '../actor/exit-reason.js';
 import { STAMP_IN } from '../actor/mailbox.js';
+import { msOf, tickOf } from '../actor/ticks.js';
 import type { From } from '../actor/messages.js';
 import type { Pid } from '../actor/pid.js';
 import type { BehaviourProbe } from '../actor/probe.js';
@@ -68,7 +69,14 @@ export class TelemetryObserver implements ShardObserver {
   readonly timing: TurnTiming;
   /** The stamp `sent` just wrote (see ShardObserver.sent): a traced send's time (ThreadTracing.sendTime). */
   get stamp(): number {
-    return STAMP_IN.at;
+    return msOf(STAMP_IN.at);
+  }
+
+  /** A send's stamp below 100% (the writer's sampling decides: NO_STAMP for one not sampled). */
+  private sampledStamp(): number {
+    const t = this.timing;
+    const ms = this.metrics.sendStamp(t.inTurn ? t.clock : NaN);
+    return t.inTurn && ms === t.clock ? t.tick : tickOf(ms);
   }
 
   /** Counts and depth changes waiting for the next flush (see telemetry-ledger.ts). */
@@ -160,7 +168,7 @@ export class TelemetryObserver implements ShardObserver {
     const t = this.timing;
     // Counted in bulk (countsAll), in a turn, with no provider hook: counted when the turn ends (see turnEnded), stamped with the turn's clock.
     // (`=== true`: one compare each; a plain truth test of a field compiles to a generic ToBoolean.)
-    if (this.lean === true && t.inTurn === true) STAMP_IN.at = t.clock;
+    if (this.lean === true && t.inTurn === true) STAMP_IN.at = t.tick;
     else this.sentOtherwise(from, to);
   }
 
@@ -171,12 +179,12 @@ export class TelemetryObserver implements ShardObserver {
     const t = this.timing;
     if (!this.countsAll) {
       this.countLater();
-      STAMP_IN.at = this.metrics.sendStamp(t.inTurn ? t.clock : NaN);
-    } else if (t.inTurn) STAMP_IN.at = t.clock;
+      STAMP_IN.at = this.sampledStamp();
+    } else if (t.inTurn) STAMP_IN.at = t.tick;
     else {
       this.countLater();
       t.tickOutside();
-      STAMP_IN.at = t.outClock;
+      STAMP_IN.at = t.outTick;
     }
   }
 
@@ -209,17 +217,17 @@ export class TelemetryObserver implements ShardObserver {
     const at = STAMP_IN.at;
     const tc = tracing.onSend(from, to);
     // Stamped: no earlier than the send span (one under a user's span starts now, after the turn's clock).
-    STAMP_IN.at = tc !== undefined && tracing.sentAt > at ? tracing.sentAt : at;
+    STAMP_IN.at = tc !== undefined && tracing.sentAt > msOf(at) ? tickOf(tracing.sentAt) : at;
     return tc;
   }
 
   quietStamp(): void {
     const t = this.timing;
-    if (!this.countsAll) STAMP_IN.at = this.metrics.sendStamp(t.inTurn ? t.clock : NaN);
-    else if (t.inTurn) STAMP_IN.at = t.clock;
+    if (!this.countsAll) STAMP_IN.at = this.sampledStamp();
+    else if (t.inTurn) STAMP_IN.at = t.tick;
     else {
       t.tickOutside();
-      STAMP_IN.at = t.outClock;
+      STAMP_IN.at = t.outTick;
     }
   }
 

@@ -18,6 +18,7 @@ import type { ModuleRef, Monitored, SpawnOptions, TimerRef } from '../actor/cont
 import type { ExitReason, ExitReasonInput } from '../actor/exit-reason.js';
 import { type From, type MonitorRef, isDownMessage, isExitMessage } from '../actor/messages.js';
 import type { BehaviourProbe } from '../actor/probe.js';
+import { onRebase } from '../actor/ticks.js';
 import { Proc, S_DEAD, S_IDLE, S_INBOX, S_RUNNING } from '../actor/proc.js';
 import { Pid } from '../actor/pid.js';
 import type { MetricsWriter, TelemetryProvider } from '@joerl/telemetry/internal';
@@ -100,6 +101,10 @@ export class ThreadRuntime implements ActorHost {
     s.observer = this.telemetry ?? NOOP_OBSERVER;
     s.transport.beforeFlush = s.observer.beforeFlush;
     s.transport.afterFlush = s.observer.afterFlush;
+    // The queue-wait stamps of the thread's queued messages move back with its tick clock (every ~4.5 minutes).
+    onRebase((by, originMs) => {
+      for (const p of s.procs.values()) p.mailbox.rebase(by, originMs);
+    });
     this.turns = new Turns(s, this.exits);
     // The one telemetry fork of the message path, taken once: which turn the scheduler runs.
     const runTurn = this.telemetry !== null ? observedTurn(s, this.turns, this.telemetry) : this.turns.run;

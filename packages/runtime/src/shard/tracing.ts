@@ -67,7 +67,7 @@ export class ThreadTracing {
   /** Where built-in spans that need no Span object go (the tracer's sink). */
   private readonly sink: SpanSink;
   /** A turn is running (synchronously, from the shard's root context): see decide. Its clock stamps sends (see beginHandle). */
-  private readonly turn: { readonly inTurn: boolean; clock: number } | null;
+  private readonly turn: { readonly inTurn: boolean; readonly clock: number; setClock(ms: number): void } | null;
   /** The queue-wait stamp of the send being made (NaN: none): a traced send's time (see sendTime). */
   private readonly sends: { readonly stamp: number } | null;
   /** xorshift32 state for the sampling draws (Math.random costs more than the rest of an untraced send). */
@@ -99,7 +99,7 @@ export class ThreadTracing {
     config: TracingConfig,
     sink: SpanSink,
     installGlobals: boolean,
-    turn: { readonly inTurn: boolean; clock: number } | null = null,
+    turn: { readonly inTurn: boolean; readonly clock: number; setClock(ms: number): void } | null = null,
     sends: { readonly stamp: number } | null = null,
   ) {
     this.config = config;
@@ -296,7 +296,7 @@ export class ThreadTracing {
     const now = chained ? this.lastEnd : nowMs();
     // Sends the handler makes are stamped no earlier than its span's start (see sendTime).
     const turn = this.turn;
-    if (turn !== null && turn.inTurn && turn.clock < now) turn.clock = now;
+    if (turn !== null && turn.inTurn && turn.clock < now) turn.setClock(now);
     const link = this.config.propagation === 'link';
     // The receive span is ended at once and never seen by user code: a row, no Span object.
     // (The carried context was sampled, or it would not have been carried.) Words from a shard; parsed once from another node.

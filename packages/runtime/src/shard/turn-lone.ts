@@ -41,14 +41,14 @@ export const LONE_MAX = 4;
  * end and afterTurn's idle written out, `more` the next ones, and the rare
  * paths are functions of their own.
  *
- * Per message: its queue wait (a stamp equal to the clock, sent in the open
- * timing block, is a wait of 0 counted with one compare; `more` counts it
+ * Per message: its queue wait (a stamp equal to the block's tick, sent in the
+ * open timing block, is a wait of 0 counted with one integer compare; `more` counts it
  * with TurnTiming.took, without a branch on which, as Big's mailboxes mix
  * this block's stamps with the last one's) and one count in
  * the block, as `lean`'s lone-message branch does; the block's clock is the
  * message's start (the block opens with the turn, see TurnTiming.openBlock,
- * and a block that fills moves `clock` with `blockStart`; nothing else on
- * this thread moves `clock` while tracing is off). Per turn: its sends and
+ * and a block that fills moves `clock` and `tick` with `blockStart`; nothing else on
+ * this thread moves them while tracing is off). Per turn: its sends and
  * the mailbox's depth, as `lean` counts them.
  */
 export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, lean: ObservedTurn): ObservedTurn {
@@ -75,7 +75,7 @@ export function loneTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, le
     s.turnSends = 0;
     const msg = mb.shiftLone();
     // Sent in this timing block (a ping-pong, a ring): waited 0 ms, counted as such; any other stamp goes the long way.
-    if (mb.lastStamp === t.clock) t.zeroWaits++;
+    if (mb.lastStamp === t.tick) t.zeroWaits++;
     else t.waited(mb);
     // Handled from here on: out of the thread's QUEUED count right before the handler is entered.
     if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;

@@ -3,6 +3,7 @@
 import type { SpanContext } from '@opentelemetry/api';
 import { BEHAVIOUR } from '../actor/brand.js';
 import { type Proc, S_RUNNING } from '../actor/proc.js';
+import { msOf } from '../actor/ticks.js';
 import { isThenable } from '../validate.js';
 import type { ShardState } from './shard-state.js';
 import type { TelemetryObserver } from './telemetry-observer.js';
@@ -109,10 +110,10 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
         // (lastStamp and lastTrace are set by every shift once the mailbox holds any: nothing to reset.)
         const sys = mb.sysCount !== 0 && mb.tookSystem(msg);
         n++;
-        timing.clock = blocks ? timing.blockStart : start;
+        timing.setClock(blocks ? timing.blockStart : start);
         if (tm !== null) timing.waited(mb);
         const traced = tracing !== null && mb.lastTrace !== undefined;
-        if (traced) taken[0] = mb.lastStamp;
+        if (traced) taken[0] = msOf(mb.lastStamp);
         if (accounts) account(p, msg);
         if (onReceived) prov!.onMessageReceived!(pidText);
         let next: unknown;
@@ -173,7 +174,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
     let n = 0;
     turnSeq++;
     timing.openBlock();
-    timing.clock = timing.blockStart;
+    timing.setClock(timing.blockStart);
     timing.inTurn = true;
     try {
       s.turnSends = 0;
@@ -188,7 +189,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
           let next: unknown;
           try {
             if (tracing !== null && mb.lastTrace !== undefined) {
-              taken[0] = mb.lastStamp;
+              taken[0] = msOf(mb.lastStamp);
               next = handleTraced(p, b, msg, n);
             } else next = b.handle(msg, p.state, ctx as never);
           } catch (err) {
@@ -224,7 +225,7 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
           let next: unknown;
           try {
             if (traced && tracing !== null) {
-              taken[0] = mb.lastStamp;
+              taken[0] = msOf(mb.lastStamp);
               next = handleTraced(p, b, msg, n);
             } else next = b.handle(msg, p.state, ctx as never);
           } catch (err) {

@@ -2,6 +2,8 @@
 
 import type { MetricsWriter } from '@joerl/telemetry/internal';
 import type { SliceClock } from './slice-clock.js';
+import { NO_STAMP, type OldStamp } from '../actor/stamped-ring.js';
+import { REBASE_AT, rebase, tickOf } from '../actor/ticks.js';
 
 /** MetricsWriter.now()'s origin: its clock is timeOrigin + performance.now(). */
 const ORIGIN = performance.timeOrigin;
@@ -43,6 +45,8 @@ export class TurnTiming {
   /** True while an observed turn runs; `clock` is then the current message's start (abs ms), reused for send stamps. */
   inTurn = false;
   clock = 0;
+  /** `clock` as a stamp (actor/ticks.ts): what a send in the turn is stamped with, and what a take compares its stamp to. */
+  tick = 0;
   /** The lean turn's current run of messages was stamped: its wait is in the first slot (see runStarts). */
   private runWaited = false;
   /** A timing block is open. */
@@ -57,13 +61,18 @@ export class TurnTiming {
    * stamp equal to the clock, sent in this timing block), not yet recorded.
    */
   zeroWaits = 0;
-  /** The two latest distinct queue waits and how many messages waited each, not yet recorded (NaN: none). */
-  private waitMs = NaN;
+  /**
+   * The two latest distinct queue waits (ticks: us) and how many messages
+   * waited each, not yet recorded (NO_STAMP: none; no tick minus a stamp
+   * comes to it, and it stays a small integer, as NaN would not).
+   */
+  private waitUs = NO_STAMP;
   private waitCount = 0;
-  private waitMs2 = NaN;
+  private waitUs2 = NO_STAMP;
   private waitCount2 = 0;
-  /** Outside turns: the clock `tickOutside` last read, how many calls it serves, and how many it has left. */
+  /** Outside turns: the clock `tickOutside` last read (and as a stamp), how many calls it serves, and how many it has left. */
   outClock = 0;
+  outTick = 0;
   private outSize = 1;
   private outLeft = 0;
 
@@ -84,6 +93,7 @@ export class TurnTiming {
       // The slice's own read when this is its first block (see SliceClock); the same clock as m.now().
       const at = this.slice.take();
       this.blockStart = this.clock = at === at ? ORIGIN + at : this.m.now();
+      this.tick = this.tickNow(this.clock);
       this.blockLive = true;
     }
   }
@@ -110,25 +120,28 @@ export class TurnTiming {
    * runs: a flush one of them causes ends the block and moves the clock,
    * not this run's wait.
    */
-  runStarts(mb: { readonly lastStamp: number }): void {
+  runStarts(mb: { readonly lastStamp: number | OldStamp }): void {
     const stamp = mb.lastStamp;
-    this.runWaited = stamp === stamp;
-    if (!this.runWaited) return;
-    const now = this.clock;
-    const wait = now > stamp ? now - stamp : 0;
-    if (wait === this.waitMs) return;
+    this.runWaited = typeof stamp === 'number' && stamp !== NO_STAMP;
+    if (!this.runWaited) {
+      // (An OldStamp is its message's alone: a run of one, see headRun.)
+      if (stamp !== NO_STAMP) this.waitedOld(stamp as OldStamp);
+      return;
+    }
+    const wait = this.waitOf(stamp as number);
+    if (wait === this.waitUs) return;
     const count = this.waitCount;
-    if (wait === this.waitMs2) {
+    if (wait === this.waitUs2) {
       this.waitCount = this.waitCount2;
       this.waitCount2 = count;
     } else {
       // The older value makes room.
-      if (this.waitCount2 > 0) this.m.queueWait(this.waitMs2, this.waitCount2);
+      if (this.waitCount2 > 0) this.m.queueWait(this.waitUs2 / 1000, this.waitCount2);
       this.waitCount2 = count;
       this.waitCount = 0;
     }
-    this.waitMs2 = this.waitMs;
-    this.waitMs = wait;
+    this.waitUs2 = this.waitUs;
+    this.waitUs = wait;
   }
 
   /**
@@ -152,46 +165,47 @@ export class TurnTiming {
    * `if (stamp === clock)` missed about every other message. Anything else
    * goes to `waited` (a branch taken rarely: predicted). The same figures as
    * `waited` with the zero test before it: a stamp after the clock (another
-   * thread's) gives a negative difference and NaN gives NaN, equal to no kept
-   * value, so both go to `waited`, which records them as before.
+   * thread's) gives a negative difference, NO_STAMP one past any wait and an
+   * OldStamp NaN, equal to no kept value, so all go to `waited`, which
+   * records them as before.
    */
-  took(mb: { readonly lastStamp: number }): void {
+  took(mb: { readonly lastStamp: number | OldStamp }): void {
     const stamp = mb.lastStamp;
-    const now = this.clock;
-    // (0 or 1, from a compare's flag: `+` of a boolean is not a branch.)
+    const now = this.tick;
+    // (0 or 1, from a compare's flag: `+` of a boolean is not a branch. An OldStamp gives NaN: waited's.)
     const zero = +(stamp === now);
-    const same = (zero ^ 1) & +(now - stamp === this.waitMs);
+    const same = (zero ^ 1) & +(now - (stamp as number) === this.waitUs);
     this.zeroWaits += zero;
     this.waitCount += same;
     if ((zero | same) === 0) this.waited(mb);
   }
 
   /**
-   * The message just taken from `mb` (its `lastStamp`; NaN: not stamped)
-   * waited until `clock`, the current message's start. Messages from one
+   * The message just taken from `mb` (its `lastStamp`, a tick; NO_STAMP: not
+   * stamped) waited until `tick`, the current message's start. Messages from one
    * sending handler share a stamp, and a timing block shares its clock: equal
    * waits are recorded together. Two values are kept, not one: when a block
    * rolls over, the messages sent in the old block (one wait) interleave with
    * those sent in the new one (zero), and recording at every change cost a
    * histogram observation per message.
    *
-   * Both times are read from fields, not passed: a double passed to a call
-   * that is not inlined is boxed, a heap allocation per message (this call
-   * was half the cost of telemetry in an in-shard turn).
+   * Both times are read from fields, not passed (when they were doubles, a
+   * double passed to a call that is not inlined was boxed, a heap allocation
+   * per message: half the cost of telemetry in an in-shard turn).
    */
-  waited(mb: { readonly lastStamp: number }): void {
+  waited(mb: { readonly lastStamp: number | OldStamp }): void {
     const stamp = mb.lastStamp;
-    if (stamp !== stamp) return;
-    const now = this.clock;
-    const wait = now > stamp ? now - stamp : 0; // a block's start can predate a stamp from another thread
-    if (wait === this.waitMs) this.waitCount++;
-    else if (wait === this.waitMs2) this.waitCount2++;
+    if (stamp === NO_STAMP) return;
+    if (typeof stamp !== 'number') return this.waitedOld(stamp);
+    const wait = this.waitOf(stamp);
+    if (wait === this.waitUs) this.waitCount++;
+    else if (wait === this.waitUs2) this.waitCount2++;
     else {
       // The older value makes room.
-      if (this.waitCount2 > 0) this.m.queueWait(this.waitMs2, this.waitCount2);
-      this.waitMs2 = this.waitMs;
+      if (this.waitCount2 > 0) this.m.queueWait(this.waitUs2 / 1000, this.waitCount2);
+      this.waitUs2 = this.waitUs;
       this.waitCount2 = this.waitCount;
-      this.waitMs = wait;
+      this.waitUs = wait;
       this.waitCount = 1;
     }
   }
@@ -214,17 +228,51 @@ export class TurnTiming {
     this.outSize = (now - this.outClock) / this.outSize > 0.01 ? 1 : Math.min(MAX_OUTSIDE, this.outSize * 2);
     this.outLeft = this.outSize - 1;
     this.outClock = now;
+    this.outTick = this.tickNow(now);
   }
 
   /** A clock read just made outside a turn (abs ms, a call's): it serves the next tickOutside too. */
   seedOutside(now: number): void {
     this.outClock = now;
+    this.outTick = this.tickNow(now);
     if (this.outLeft === 0) this.outLeft = 1;
   }
 
   /** The next tickOutside reads the clock (before every flush: the thread may go idle). */
   resetOutside(): void {
     this.outLeft = 0;
+  }
+
+  /** Sets `clock` (abs ms) and `tick` with it: the lean turn's message starts, a traced handler's span start. */
+  setClock(ms: number): void {
+    this.clock = ms;
+    this.tick = this.tickNow(ms);
+  }
+
+  /** A message's wait until `tick`, in ticks (us): 0 for a stamp after it (another thread's clock may run ahead of a block's start). */
+  private waitOf(stamp: number): number {
+    const now = this.tick;
+    return now > stamp ? now - stamp : 0;
+  }
+
+  /** A message queued before the ticks' range (see StampedRing.rebase): its wait, from its clock, recorded on its own. */
+  private waitedOld(stamp: OldStamp): void {
+    this.m.queueWait(Math.max(0, this.clock - stamp.ms), 1);
+  }
+
+  /**
+   * The tick of `ms`, a clock just read on this thread; past REBASE_AT it
+   * moves the tick clock's origin on first (actor/ticks.ts), and this
+   * timing's own ticks with it.
+   */
+  private tickNow(ms: number): number {
+    const t = tickOf(ms);
+    if (t < REBASE_AT) return t;
+    rebase(t);
+    // The origin moved: the ticks kept here are taken again from their clocks (the rings moved theirs).
+    this.outTick = tickOf(this.outClock);
+    this.tick = tickOf(this.clock);
+    return tickOf(ms);
   }
 
   /**
@@ -237,8 +285,8 @@ export class TurnTiming {
       this.m.queueWait(0, this.zeroWaits);
       this.zeroWaits = 0;
     }
-    if (this.waitCount > 0) this.m.queueWait(this.waitMs, this.waitCount);
-    if (this.waitCount2 > 0) this.m.queueWait(this.waitMs2, this.waitCount2);
+    if (this.waitCount > 0) this.m.queueWait(this.waitUs / 1000, this.waitCount);
+    if (this.waitCount2 > 0) this.m.queueWait(this.waitUs2 / 1000, this.waitCount2);
     this.waitCount = this.waitCount2 = 0;
   }
 
@@ -259,6 +307,7 @@ export class TurnTiming {
     else if (ms < BLOCK_MS) this.size = Math.min(MAX_BLOCK, this.size * 2);
     else if (ms > 2 * BLOCK_MS && this.size > 1) this.size >>= 1;
     this.blockStart = this.clock = end;
+    this.tick = this.tickNow(end);
     this.blockCount = 0;
   }
 }

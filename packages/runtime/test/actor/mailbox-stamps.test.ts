@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Mailbox } from '../../src/actor/mailbox.ts';
+import { NO_STAMP } from '../../src/actor/stamped-ring.ts';
 import { pushAt, takeAll, takeByRuns } from './stamp-helpers.ts';
 
 test('every message comes out with its own stamp, through runs, unstamped ones, growth and wrap', () => {
@@ -25,7 +26,7 @@ test('every message comes out with its own stamp, through runs, unstamped ones, 
     want.push([i, Number.isNaN(stamp) ? null : stamp]);
     if (i % 3 === 0) {
       const msg = m.shift();
-      got.push([msg, Number.isNaN(m.lastStamp) ? null : m.lastStamp]);
+      got.push([msg, m.lastStamp === NO_STAMP ? null : m.lastStamp]);
     }
   }
   got.push(...takeAll(m));
@@ -58,7 +59,7 @@ test('headRun counts the messages that share the head stamp, and shiftInRun take
   pushAt(m, 'c', 20);
   pushAt(m, 'd', 20);
   pushAt(m, 'e', 10);
-  assert.is(m.headRun(), 1); // u0 alone: the NaN run ends where 10 starts
+  assert.is(m.headRun(), 1); // u0 alone: the unstamped run ends where 10 starts
   assert.equal(takeByRuns(m), [['u0', null], ['a', 10], ['b', 10], ['u1', null], [{ kind: 'sys' }, null], ['c', 20], ['d', 20], ['e', 10]]);
   // Runs cut short (as a full timing block cuts them), pushes while a run is being taken, growth past the first size.
   const want: Array<[unknown, number | null]> = [];
@@ -70,7 +71,7 @@ test('headRun counts the messages that share the head stamp, and shiftInRun take
     want.push([i, Number.isNaN(stamp) ? null : stamp]);
     if (i % 4 === 0) {
       const k = Math.min(m.headRun(), 3);
-      const s = Number.isNaN(m.lastStamp) ? null : m.lastStamp;
+      const s = m.lastStamp === NO_STAMP ? null : m.lastStamp;
       for (let j = 0; j < k; j++) got.push([m.shiftInRun(), s]);
     }
   }
@@ -96,7 +97,7 @@ test('shift and shiftInRun mix: after runs taken whole or in part, shift still g
 });
 
 test('a single run keeps its stamp in lastStamp: each message keeps its stamp, no stale stamp after, and runs that follow keep theirs', () => {
-  // One run through growth, then emptied: an unstamped message after it reads NaN, not the old stamp.
+  // One run through growth, then emptied: an unstamped message after it reads NO_STAMP, not the old stamp.
   const m = new Mailbox(Infinity, 2);
   for (let i = 0; i < 9; i++) pushAt(m, i, 5);
   assert.equal(takeAll(m), Array.from({ length: 9 }, (_, i) => [i, 5]));
@@ -137,7 +138,7 @@ test('a single run keeps its stamp in lastStamp: each message keeps its stamp, n
       assert.is(mb.removeAt(0), 'y');
       mb.push('u');
       assert.is(mb.headRun(), 1);
-      assert.ok(Number.isNaN(mb.lastStamp), 'no stale stamp after removeAt emptied the run');
+      assert.is(mb.lastStamp, NO_STAMP, 'no stale stamp after removeAt emptied the run');
     } else assert.equal(takeAll(mb), [['x', i], ['y', i]]);
   });
 });

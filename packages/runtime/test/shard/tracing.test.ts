@@ -119,7 +119,7 @@ test("a send span is timed by the send's queue-wait stamp when it has one, never
     },
   };
   // What the observer gives it: the turn's clock, and the stamp of the send being made (set before each send).
-  const turn = { inTurn: true, clock: 5 };
+  const turn = { inTurn: true, clock: 5, setClock(ms: number) { this.clock = ms; } };
   const sends = { stamp: 5 };
   const tracing = new ThreadTracing({ sampleRate: 1, propagation: 'parent' }, sink, true, turn, sends);
   const from = new Pid(0, 1, 1);
@@ -186,7 +186,7 @@ test("a plain actor's traced handler that never reads its span has none made; on
       rows.push({ code, s0, s1, t0: t.t0, p0, p1 });
     },
   };
-  const turn = { inTurn: true, clock: 5 };
+  const turn = { inTurn: true, clock: 5, setClock(ms: number) { this.clock = ms; } };
   const tracing = new ThreadTracing({ sampleRate: 1, propagation: 'parent' }, sink, true, turn, { stamp: NaN });
   const from = new Pid(0, 1, 1);
   const to = new Pid(0, 2, 1);
@@ -263,7 +263,8 @@ test("a receive span waits in its handle span: one pair when that is never made,
       pairs.push({ s: [h.s0, h.s1], p: [h.p0, h.p1], c: [h.c0, h.c1], remote: h.cRemote, t0: h.t0, received: h.received, start: h.start, end });
     },
   };
-  const tracing = new ThreadTracing({ sampleRate: 1, propagation: 'parent' }, sink, true, { inTurn: true, clock: 5 }, { stamp: NaN });
+  const turn = { inTurn: true, clock: 5, setClock(ms: number) { this.clock = ms; } };
+  const tracing = new ThreadTracing({ sampleRate: 1, propagation: 'parent' }, sink, true, turn, { stamp: NaN });
   const to = new Pid(0, 2, 1);
   const carried = new WordSpanContext(11, 12, 13, 14, 21, 22, true);
   const actor = (handle: () => unknown) => ({ [BEHAVIOUR]: 'actor', handle });

@@ -4,6 +4,8 @@ import * as assert from 'uvu/assert';
 import type { MetricsWriter } from '@joerl/telemetry/internal';
 import { SliceClock } from '../../src/shard/slice-clock.ts';
 import { TurnTiming } from '../../src/shard/turn-timing.ts';
+import { NO_STAMP } from '../../src/actor/stamped-ring.ts';
+import { TICKS } from '../../src/actor/ticks.ts';
 
 /** A writer that keeps each recorded wait's count by value; the clock is a field the test moves. */
 function writer() {
@@ -31,40 +33,45 @@ function rng(seed: number): () => number {
   };
 }
 
-test('waits recorded equal the model: either kept value, new ones, NaN stamps, stamps after the clock, runs, lone takes', () => {
+test('waits recorded equal the model: either kept value, new ones, unstamped messages, stamps after the clock, runs, lone takes', () => {
+  // Ticks from 0 ms: a stamp is its clock in us.
+  const origin = TICKS.originMs;
+  TICKS.originMs = 0;
   for (let seed = 1; seed <= 20; seed++) {
     const r = rng(seed);
     const { w, waits } = writer();
     const t = new TurnTiming(w as unknown as MetricsWriter, new SliceClock());
     const model = new Map<number, number>();
     const note = (ms: number, k: number) => model.set(ms, (model.get(ms) ?? 0) + k);
-    const mb = { lastStamp: NaN };
+    const mb = { lastStamp: NO_STAMP };
     let clock = 100;
     for (let i = 0; i < 2000; i++) {
       // A few clocks and a few stamps, so waits repeat, alternate and change (as timing blocks roll over).
       if (r() < 0.05) clock += 1 + Math.floor(r() * 3);
-      t.clock = clock;
+      t.setClock(clock);
       const x = r();
-      // NaN: not stamped; a stamp after the clock (another thread's): a wait of 0.
-      mb.lastStamp = x < 0.1 ? NaN : x < 0.15 ? clock + 0.5 : clock - Math.floor(r() * 3) * 0.25;
+      // NO_STAMP: not stamped; a stamp after the clock (another thread's): a wait of 0.
+      mb.lastStamp = x < 0.1 ? NO_STAMP : (x < 0.15 ? clock + 0.5 : clock - Math.floor(r() * 3) * 0.25) * 1000;
+      const wait = Math.max(0, clock * 1000 - mb.lastStamp) / 1000;
       const path = r();
       if (path < 0.3) {
         // A run of k messages with this stamp (the lean turn's path).
         const k = 1 + Math.floor(r() * 4);
         t.runStarts(mb);
         t.ranInBlock(k, k);
-        if (mb.lastStamp === mb.lastStamp) note(Math.max(0, clock - mb.lastStamp), k);
+        if (mb.lastStamp !== NO_STAMP) note(wait, k);
       } else {
         // The lone turn's take (a stamp equal to the clock counted as a zero wait), or the long way.
         if (path < 0.65) t.took(mb);
         else t.waited(mb);
-        if (mb.lastStamp === mb.lastStamp) note(Math.max(0, clock - mb.lastStamp), 1);
+        if (mb.lastStamp !== NO_STAMP) note(wait, 1);
       }
       if (r() < 0.01) t.flushWaits();
     }
     t.flushWaits();
     assert.equal([...waits].sort((a, b) => a[0] - b[0]), [...model].sort((a, b) => a[0] - b[0]), `seed ${seed}`);
   }
+  TICKS.originMs = origin;
 });
 
 test('a timing block of fast handlers lasts 0.1 to 0.2 ms whatever their speed; over 10 us a message, each is timed alone; sum and count stay exact', () => {
