@@ -72,11 +72,6 @@ export class StampedRing {
     return k;
   }
 
-  /** The newest message (being pushed) has stamp `at`: written beside it. */
-  protected stampTail(at: number): void {
-    this.buf[(((this.head + this.length) & this.mask) << 1) + 1] = at;
-  }
-
   /** Message `i` (from the oldest) is being removed from the middle: the pairs behind it move up. */
   protected removePair(i: number): void {
     const buf = this.buf;

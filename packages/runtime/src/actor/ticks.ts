@@ -24,10 +24,27 @@ export const TICKS = { originMs: performance.timeOrigin + performance.now() };
 
 const rebasers: Rebaser[] = [];
 
-/** Registers what must move its ticks back when the origin moves on (the thread's rings, the clocks kept per thread). */
-export function onRebase(fn: Rebaser): void {
-  rebasers.push(fn);
+/** Registered holders (for tests: a stopped system's runtime must have unregistered). */
+export function rebasersLive(): number {
+  return rebasers.length;
 }
+
+/**
+ * Registers what must move its ticks back when the origin moves on (a
+ * thread runtime's rings and the clocks it keeps per peer thread). Returns
+ * what unregisters it: a main thread starts and stops systems, and a
+ * stopped one must not stay reachable from here.
+ */
+export function onRebase(fn: Rebaser): () => void {
+  rebasers.push(fn);
+  return () => {
+    const i = rebasers.indexOf(fn);
+    if (i >= 0) rebasers.splice(i, 1);
+  };
+}
+
+/** Whether `stamp` is one (not NO_STAMP). */
+export const isStamped = (stamp: number): boolean => stamp !== NO_STAMP;
 
 /**
  * The tick of abs clock `ms` (NaN: NO_STAMP), rounded up: a stamp is never

@@ -4,7 +4,7 @@ import type { SpanContext } from '@opentelemetry/api';
 import { formatTraceparent, rootKey, rootKeyGen } from '@joerl/telemetry/internal';
 import { Pid, isPid } from '../actor/pid.js';
 import { STAMP_IN } from '../actor/mailbox.js';
-import { NO_STAMP, msOf, onRebase } from '../actor/ticks.js';
+import { NO_STAMP, isStamped, msOf } from '../actor/ticks.js';
 import { isCallMessage, isFrom } from '../actor/messages.js';
 import { type Proc, S_DEAD, S_IDLE } from '../actor/proc.js';
 import { movesPending } from '../codec/move.js';
@@ -17,9 +17,6 @@ import type { Receive } from './receive.js';
 import { R_SEND, R_SEND_TP, REMOTE } from './remote-ops.js';
 import { NO_ROUTE, type Router } from './router.js';
 import type { ShardState } from './shard-state.js';
-
-/** A stamp (actor/ticks.ts) that is one. */
-const isStamped = (stamp: number): boolean => stamp !== NO_STAMP;
 
 export class Delivery {
   private readonly s: ShardState;
@@ -42,8 +39,6 @@ export class Delivery {
     this.router = router;
     this.rcv = receive;
     this.dstClock = new Array<number>(state.threads).fill(NO_STAMP);
-    // Stamps of this thread's tick clock: when it moves on, each thread gets its clock again with the next send.
-    onRebase(() => this.dstClock.fill(NO_STAMP));
     this.keyBatch = new Array<number>(state.threads).fill(-1);
     this.ctl = state.ctl.i32;
     this.queued = state.queuedIndex;
@@ -59,6 +54,9 @@ export class Delivery {
   prepareLocal(value: unknown): unknown {
     return this.checked || movesPending() ? forLocal(value, this.checked) : value;
   }
+
+  /** The thread's tick clock moved on (actor/ticks.ts): each thread gets its clock again with the next send there. */
+  ticksMoved(): void { this.dstClock.fill(NO_STAMP); }
 
   /** A value for a ring to another thread (`remote`: on its way to another node): checked (`ERR_UNENCODABLE`), copied when it must be (see forWire). */
   prepareRemote(value: unknown, remote = false): unknown {

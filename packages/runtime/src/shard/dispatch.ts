@@ -53,7 +53,7 @@ import {
 import type { Shipped } from './report-sink.js';
 import type { Remote } from './remote.js';
 import { NO_STAMP } from '../actor/stamped-ring.js';
-import { onRebase, tickOf } from '../actor/ticks.js';
+import { tickOf } from '../actor/ticks.js';
 import type { ShardState } from './shard-state.js';
 import type { Spawner } from './spawn.js';
 
@@ -81,13 +81,14 @@ export class Dispatcher {
     this.s = state;
     this.t = targets;
     this.srcClock = new Array<number>(state.threads).fill(NO_STAMP);
-    // Stamps of this thread's tick clock: they move back with it.
-    onRebase((by) => {
-      const c = this.srcClock;
-      for (let i = 0; i < c.length; i++) if (c[i] !== NO_STAMP) c[i] = Math.max(c[i]! - by, NO_STAMP + 1);
-    });
     this.srcKey = new Int32Array(4 * state.threads);
     this.keyed = new Uint8Array(state.threads);
+  }
+
+  /** The thread's tick clock moved on `by` ticks (actor/ticks.ts): the peers' last clocks, kept as stamps, move back with it. */
+  ticksMoved(by: number): void {
+    const c = this.srcClock;
+    for (let i = 0; i < c.length; i++) if (c[i] !== NO_STAMP) c[i] = Math.max(c[i]! - by, NO_STAMP + 1);
   }
 
   /**

@@ -59,6 +59,7 @@ export class ThreadRuntime implements ActorHost {
   readonly state: ShardState;
   readonly router: Router;
   readonly delivery: Delivery;
+  private readonly offTicks: () => void;
   readonly calls: Calls;
   readonly timers: Timers;
   readonly names: Names;
@@ -90,6 +91,12 @@ export class ThreadRuntime implements ActorHost {
     this.offloads = new Offload(s);
     this.exits.offloadsEnded = (p) => this.offloads.ownerExited(p);
     const dispatch = new Dispatcher(s, { delivery: this.delivery, calls: this.calls, exits: this.exits, names: this.names, spawner: this.spawner, offload: this.offloads, remote: this.remote });
+    // The stamps this runtime keeps move back with its thread's tick clock (every ~4.5 minutes); until its shutdown.
+    this.offTicks = onRebase((by, originMs) => {
+      for (const p of s.procs.values()) p.mailbox.rebase(by, originMs);
+      this.delivery.ticksMoved();
+      dispatch.ticksMoved(by);
+    });
     this.router.dispatchWith(dispatch.dispatch);
     s.transport = new Transport(init.thread, init.threads, init.rings, s.ctl.i32, { ...init.config, records: init.records }, dispatch.dispatchFrame, (dest, op) => this.delivery.onUnencodableOp(dest, op));
     if (local.links !== undefined) s.transport.links = local.links;
@@ -101,10 +108,6 @@ export class ThreadRuntime implements ActorHost {
     s.observer = this.telemetry ?? NOOP_OBSERVER;
     s.transport.beforeFlush = s.observer.beforeFlush;
     s.transport.afterFlush = s.observer.afterFlush;
-    // The queue-wait stamps of the thread's queued messages move back with its tick clock (every ~4.5 minutes).
-    onRebase((by, originMs) => {
-      for (const p of s.procs.values()) p.mailbox.rebase(by, originMs);
-    });
     this.turns = new Turns(s, this.exits);
     // The one telemetry fork of the message path, taken once: which turn the scheduler runs.
     const runTurn = this.telemetry !== null ? observedTurn(s, this.turns, this.telemetry) : this.turns.run;
@@ -313,6 +316,7 @@ export class ThreadRuntime implements ActorHost {
     this.offloads.server.stop();
     await s.scheduler.stop();
     s.transport.close();
+    this.offTicks();
     return left;
   }
 }
