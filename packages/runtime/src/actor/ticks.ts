@@ -54,6 +54,8 @@ export const isStamped = (stamp: number): boolean => stamp !== NO_STAMP;
 export function tickOf(ms: number): number {
   if (ms !== ms) return NO_STAMP;
   const t = Math.ceil((ms - TICKS.originMs) * 1000);
+  // A clock past REBASE_AT moves the origin on first (see rebase), whoever reads it: a turn's block, a peer's batch.
+  if (t >= REBASE_AT) return rebase(t);
   return t > NO_STAMP ? t : NO_STAMP + 1;
 }
 
@@ -66,8 +68,7 @@ export function msOf(stamp: number | OldStamp): number {
 /**
  * `tick` (a tick just taken for now) is at or past REBASE_AT: the origin
  * moves on by REBASE_BY and every registered holder moves its ticks back
- * as much. Returns the tick moved. Called where the thread takes its
- * clocks (TurnTiming), so the moved ticks and the clocks it keeps agree.
+ * as much. Returns the tick moved (tickOf's answer).
  */
 export function rebase(tick: number): number {
   const was = TICKS.originMs;

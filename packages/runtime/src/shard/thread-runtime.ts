@@ -96,6 +96,7 @@ export class ThreadRuntime implements ActorHost {
       for (const p of s.procs.values()) p.mailbox.rebase(by, originMs);
       this.delivery.ticksMoved();
       dispatch.ticksMoved(by);
+      this.telemetry?.timing.ticksMoved(by);
     });
     this.router.dispatchWith(dispatch.dispatch);
     s.transport = new Transport(init.thread, init.threads, init.rings, s.ctl.i32, { ...init.config, records: init.records }, dispatch.dispatchFrame, (dest, op) => this.delivery.onUnencodableOp(dest, op));

@@ -3,7 +3,7 @@
 import type { MetricsWriter } from '@joerl/telemetry/internal';
 import type { SliceClock } from './slice-clock.js';
 import { NO_STAMP, type OldStamp } from '../actor/stamped-ring.js';
-import { REBASE_AT, rebase, tickOf } from '../actor/ticks.js';
+import { tickOf } from '../actor/ticks.js';
 
 /** MetricsWriter.now()'s origin: its clock is timeOrigin + performance.now(). */
 const ORIGIN = performance.timeOrigin;
@@ -260,19 +260,15 @@ export class TurnTiming {
     this.m.queueWait(Math.max(0, this.clock - stamp.ms), 1);
   }
 
-  /**
-   * The tick of `ms`, a clock just read on this thread; past REBASE_AT it
-   * moves the tick clock's origin on first (actor/ticks.ts), and this
-   * timing's own ticks with it.
-   */
+  /** The tick of `ms`, a clock just read on this thread (past REBASE_AT, tickOf moves the origin on first). */
   private tickNow(ms: number): number {
-    const t = tickOf(ms);
-    if (t < REBASE_AT) return t;
-    rebase(t);
-    // The origin moved: the ticks kept here are taken again from their clocks (the rings moved theirs).
-    this.outTick = tickOf(this.outClock);
-    this.tick = tickOf(this.clock);
     return tickOf(ms);
+  }
+
+  /** The thread's tick clock moved on `by` ticks (actor/ticks.ts; the thread runtime passes it on): so do the ticks kept here. */
+  ticksMoved(by: number): void {
+    this.tick -= by;
+    this.outTick -= by;
   }
 
   /**

@@ -41,6 +41,14 @@ test('when the origin moves on, queued stamps move back with it: each message ke
   assert.is(m.lastStamp, NO_STAMP);
 });
 
+test('a clock read past REBASE_AT moves the origin on first, whoever reads it: the tick comes back in range', () => {
+  const origin = TICKS.originMs;
+  const t = tickOf(origin + REBASE_AT / 1000 + 0.001);
+  assert.is(TICKS.originMs, origin + REBASE_BY / 1000);
+  // (1 us past it, give or take a unit of the abs clock's last place: ~0.24 us at today's epoch.)
+  assert.ok(t >= REBASE_AT - REBASE_BY && t <= REBASE_AT - REBASE_BY + 2, `tick ${t}`);
+});
+
 test("a message older than the ticks' range is counted with its exact wait", () => {
   const waits: [number, number][] = [];
   const w = { samplesAll: true, now: () => 0, queueWait: (ms: number, n: number) => waits.push([ms, n]), processedBlock() {} };
