@@ -63,6 +63,25 @@ const streamsOf = (snaps: FakeSnapshots, max = 8) => new Streams(snaps as unknow
 /** Lets every continuation that is ready run (no timer involved). */
 const settled = () => new Promise<void>((r) => setImmediate(r));
 
+/**
+ * Two pages: one reading (its first snapshot written, its first tick's
+ * snapshot under way: `inFlight`) and one still opening (its first snapshot
+ * under way: `openingFirst`; `q` is its serve).
+ */
+async function readingAndOpening() {
+  const snaps = new FakeSnapshots();
+  const streams = streamsOf(snaps);
+  const reading = new FakeResponse();
+  const p = streams.serve(asRes(reading), query());
+  (await snaps.next()).settle({ n: 1 });
+  await p;
+  const inFlight = await snaps.next();
+  const opening = new FakeResponse();
+  const q = streams.serve(asRes(opening), query());
+  const openingFirst = await snaps.next();
+  return { streams, reading, inFlight, opening, q, openingFirst };
+}
+
 test('a page that goes while its first snapshot is taken gives its slot back, gets nothing written, and leaves no timer', async () => {
   const snaps = new FakeSnapshots();
   const streams = streamsOf(snaps);
@@ -124,16 +143,7 @@ test('a first snapshot that fails gives the slot back and the error to the calle
 });
 
 test('close ends every stream: a snapshot under way is not written after the end, and a page still opening gets an answer', async () => {
-  const snaps = new FakeSnapshots();
-  const streams = streamsOf(snaps);
-  const reading = new FakeResponse();
-  const p = streams.serve(asRes(reading), query());
-  (await snaps.next()).settle({ n: 1 });
-  await p;
-  const inFlight = await snaps.next(); // the first tick's snapshot, under way
-  const opening = new FakeResponse();
-  const q = streams.serve(asRes(opening), query());
-  const openingFirst = await snaps.next();
+  const { streams, reading, inFlight, opening, q, openingFirst } = await readingAndOpening();
   streams.close(); // a slow page's 'close' comes later: until then nothing may write
   assert.ok(reading.writableEnded);
   assert.is(streams.size, 0);
@@ -153,16 +163,7 @@ test('close ends every stream: a snapshot under way is not written after the end
 
 test('the system stops: a page reading gets its stopped event, a page still opening gets 503 ERR_SYSTEM_STOPPED, and nothing is written after', async () => {
   // Regression: a page whose first snapshot was under way got nothing and then a hang-up when the endpoint closed.
-  const snaps = new FakeSnapshots();
-  const streams = streamsOf(snaps);
-  const reading = new FakeResponse();
-  const p = streams.serve(asRes(reading), query());
-  (await snaps.next()).settle({ n: 1 });
-  await p;
-  const inFlight = await snaps.next();
-  const opening = new FakeResponse();
-  const q = streams.serve(asRes(opening), query());
-  const openingFirst = await snaps.next();
+  const { streams, reading, inFlight, opening, q, openingFirst } = await readingAndOpening();
   await streams.goodbye('the actor system stopped');
   assert.is(streams.size, 0);
   assert.ok(reading.writableEnded);

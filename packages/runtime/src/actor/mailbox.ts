@@ -1,7 +1,7 @@
 // A process mailbox: a growable ring of messages with an optional capacity, FIFO plus removal from the middle.
 
 import { NO_STAMP, StampedRing } from './stamped-ring.js';
-import { onRebase } from './ticks.js';
+import { movedBack, onRebase } from './ticks.js';
 
 /**
  * The EXIT and DOWN messages the runtime queued (signals turned into
@@ -22,7 +22,7 @@ const SYSTEM = new WeakMap<object, number>();
 export const STAMP_IN = { at: NO_STAMP };
 // A stamp set and not pushed yet when the tick clock moves on (a flush between a send's stamp and its push).
 onRebase((by) => {
-  if (STAMP_IN.at !== NO_STAMP) STAMP_IN.at = Math.max(STAMP_IN.at - by, NO_STAMP + 1);
+  STAMP_IN.at = movedBack(STAMP_IN.at, by);
 });
 
 /**

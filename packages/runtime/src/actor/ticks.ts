@@ -43,6 +43,11 @@ export function onRebase(fn: Rebaser): () => void {
   };
 }
 
+/** `stamp` moved back `by` ticks with its clock's origin (NO_STAMP stays; the bottom of the range holds). */
+export function movedBack(stamp: number, by: number): number {
+  return stamp === NO_STAMP ? stamp : Math.max(stamp - by, NO_STAMP + 1);
+}
+
 /** Whether `stamp` is one (not NO_STAMP). */
 export const isStamped = (stamp: number): boolean => stamp !== NO_STAMP;
 

@@ -53,7 +53,7 @@ import {
 import type { Shipped } from './report-sink.js';
 import type { Remote } from './remote.js';
 import { NO_STAMP } from '../actor/stamped-ring.js';
-import { tickOf } from '../actor/ticks.js';
+import { movedBack, tickOf } from '../actor/ticks.js';
 import type { ShardState } from './shard-state.js';
 import type { Spawner } from './spawn.js';
 
@@ -88,7 +88,7 @@ export class Dispatcher {
   /** The thread's tick clock moved on `by` ticks (actor/ticks.ts): the peers' last clocks, kept as stamps, move back with it. */
   ticksMoved(by: number): void {
     const c = this.srcClock;
-    for (let i = 0; i < c.length; i++) if (c[i] !== NO_STAMP) c[i] = Math.max(c[i]! - by, NO_STAMP + 1);
+    for (let i = 0; i < c.length; i++) c[i] = movedBack(c[i]!, by);
   }
 
   /**

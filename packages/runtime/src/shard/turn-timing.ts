@@ -93,7 +93,7 @@ export class TurnTiming {
       // The slice's own read when this is its first block (see SliceClock); the same clock as m.now().
       const at = this.slice.take();
       this.blockStart = this.clock = at === at ? ORIGIN + at : this.m.now();
-      this.tick = this.tickNow(this.clock);
+      this.tick = tickOf(this.clock);
       this.blockLive = true;
     }
   }
@@ -228,13 +228,13 @@ export class TurnTiming {
     this.outSize = (now - this.outClock) / this.outSize > 0.01 ? 1 : Math.min(MAX_OUTSIDE, this.outSize * 2);
     this.outLeft = this.outSize - 1;
     this.outClock = now;
-    this.outTick = this.tickNow(now);
+    this.outTick = tickOf(now);
   }
 
   /** A clock read just made outside a turn (abs ms, a call's): it serves the next tickOutside too. */
   seedOutside(now: number): void {
     this.outClock = now;
-    this.outTick = this.tickNow(now);
+    this.outTick = tickOf(now);
     if (this.outLeft === 0) this.outLeft = 1;
   }
 
@@ -246,7 +246,7 @@ export class TurnTiming {
   /** Sets `clock` (abs ms) and `tick` with it: the lean turn's message starts, a traced handler's span start. */
   setClock(ms: number): void {
     this.clock = ms;
-    this.tick = this.tickNow(ms);
+    this.tick = tickOf(ms);
   }
 
   /** A message's wait until `tick`, in ticks (us): 0 for a stamp after it (another thread's clock may run ahead of a block's start). */
@@ -258,11 +258,6 @@ export class TurnTiming {
   /** A message queued before the ticks' range (see StampedRing.rebase): its wait, from its clock, recorded on its own. */
   private waitedOld(stamp: OldStamp): void {
     this.m.queueWait(Math.max(0, this.clock - stamp.ms), 1);
-  }
-
-  /** The tick of `ms`, a clock just read on this thread (past REBASE_AT, tickOf moves the origin on first). */
-  private tickNow(ms: number): number {
-    return tickOf(ms);
   }
 
   /** The thread's tick clock moved on `by` ticks (actor/ticks.ts; the thread runtime passes it on): so do the ticks kept here. */
@@ -303,7 +298,7 @@ export class TurnTiming {
     else if (ms < BLOCK_MS) this.size = Math.min(MAX_BLOCK, this.size * 2);
     else if (ms > 2 * BLOCK_MS && this.size > 1) this.size >>= 1;
     this.blockStart = this.clock = end;
-    this.tick = this.tickNow(end);
+    this.tick = tickOf(end);
     this.blockCount = 0;
   }
 }
