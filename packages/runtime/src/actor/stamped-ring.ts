@@ -57,8 +57,9 @@ export class StampedRing {
   /**
    * How many queued messages from the oldest on, at most `max`, share the
    * oldest one's stamp, and sets `lastStamp` to it: for a consumer that takes
-   * messages a run at a time (the observed turn) with `shiftInRun`. The
-   * mailbox must not be empty.
+   * messages a run at a time (the observed turn) with `shiftInRun`. It
+   * reads every stamp it counts: `max` should be no more than the consumer
+   * will take. The mailbox must not be empty.
    */
   headRun(max?: number): number {
     const cap = max === undefined || max > this.length ? this.length : max;

@@ -211,9 +211,14 @@ export function observedTurn(s: ShardState, turns: Turns, obs: TelemetryObserver
           }
           continue;
         }
-        // A run: messages of one stamp, within the open block (whose clock is theirs).
+        // A run: messages of one stamp, within the open block (whose clock is theirs), and within the
+        // turn's budget: headRun reads every stamp it counts, and a run counted past what the turn
+        // takes was read for nothing (Fork-join throughput, 10,000 queued a worker, blocks of up to
+        // 4,096 and turns of far fewer: 33.5 -> 31.6 ms a run with telemetry on).
         const from = n;
-        const end = n + mb.headRun(timing.room());
+        const room = timing.room();
+        const left = budget - n - s.turnSends;
+        const end = n + mb.headRun(room < left ? room : left);
         timing.runStarts(mb);
         while (n < end && n + s.turnSends < budget && mb.length > 0) {
           // A traced message is taken with its context and its stamp (the run's: see the comment above).

@@ -9,7 +9,7 @@ import type { RunsMsg } from '../fixtures/runs.actor.ts';
 const RUNS = new URL('../fixtures/runs.actor.ts', import.meta.url);
 const n = (k: number): RunsMsg[] => Array.from({ length: k }, (_, i) => ({ n: i }));
 
-test('messages handled, queue waits and sends are exact when a run of one sender is cut by a crash, a stop or a pending handler', () =>
+test('messages handled, queue waits and sends are exact when a run of one sender is cut by a crash, a stop, a pending handler or the turn\'s budget', () =>
   withSystem({ threads: 1 }, async (system) => {
     const inbox = system.inbox();
     const scripted = (await system.spawn(RUNS, undefined, { shard: 1, export: 'scripted' })) as Pid<any>;
@@ -39,6 +39,11 @@ test('messages handled, queue waits and sends are exact when a run of one sender
     r = await round([...n(100), { later: true }, ...n(400), { report: inbox.pid }], (m) => m?.done !== undefined);
     assert.is(r.last.done, 502);
     assert.equal(r.d, { sent: 504, processed: 503, timed: 503, waits: 503 });
+
+    // A run longer than a turn's budget (a run is counted up to what the turn takes): taken over several turns, every message counted once.
+    r = await round([...n(20_000), { report: inbox.pid }], (m) => m?.done !== undefined);
+    assert.is(r.last.done, 20_001);
+    assert.equal(r.d, { sent: 20_003, processed: 20_002, timed: 20_002, waits: 20_002 });
   }));
 
 test.run();
