@@ -46,7 +46,6 @@ test("signals_ignored_total counts the exit signals a trapping process took as m
     assert.is(value(text, 'joerl_signals_ignored_total', { type: 'exit' }), 1);
   }));
 
-/** The trapping probe reports its EXIT message. */
 test('a loop of in-shard calls (each taken while its server serves no other): every call timed once, none left in flight', () =>
   withSystem({ threads: 1 }, async (system) => {
     const inbox = system.inbox();
@@ -62,6 +61,7 @@ test('a loop of in-shard calls (each taken while its server serves no other): ev
     assert.is(system.metricTotal('joerl_gen_server_call_timeouts_total'), 0);
   }));
 
+/** The trapping probe reports its EXIT message. */
 function expect(inbox: import('@joerl/runtime').Inbox, tag: string): Promise<unknown> {
   return inbox.receive((m: any) => m?.event === 'got' && m.tag === tag && m.msg?.type === 'EXIT', { timeoutMs: 20_000 });
 }
