@@ -144,7 +144,7 @@ export class Mailbox extends StampedRing {
   }
 
   /**
-   * `shift` of a message that `headRun` counted (`lastStamp` is the run's),
+   * `shift` of a message of the run a consumer is taking (its stamp, equal to the run's, is already in `lastStamp`: see `stampAt`),
    * for a mailbox that is not empty. It must not be traced (see
    * `headTraced`): a trace context it held would be dropped.
    */

@@ -114,7 +114,7 @@ export class TurnTiming {
 
   /**
    * A run of the lean turn starts: its messages (all with `mb.lastStamp`,
-   * see Mailbox.headRun) start at `clock`, the open block's, so they all
+   * see turn-observed.ts, lean) start at `clock`, the open block's, so they all
    * waited as long. That wait goes in the first slot (as in `waited`), and
    * `ranInBlock` adds how many took it. Taken before any handler of the run
    * runs: a flush one of them causes ends the block and moves the clock,
@@ -124,7 +124,7 @@ export class TurnTiming {
     const stamp = mb.lastStamp;
     this.runWaited = typeof stamp === 'number' && stamp !== NO_STAMP;
     if (!this.runWaited) {
-      // (An OldStamp is its message's alone: a run of one, see headRun.)
+      // (An OldStamp is its message's alone, no other stamp being the same object: a run of one.)
       if (stamp !== NO_STAMP) this.waitedOld(stamp as OldStamp);
       return;
     }

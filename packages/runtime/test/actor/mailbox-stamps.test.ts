@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Mailbox } from '../../src/actor/mailbox.ts';
 import { NO_STAMP } from '../../src/actor/stamped-ring.ts';
-import { pushAt, takeAll, takeByRuns } from './stamp-helpers.ts';
+import { pushAt, startRun, takeAll, takeByRuns } from './stamp-helpers.ts';
 
 test('every message comes out with its own stamp, through runs, unstamped ones, growth and wrap', () => {
   const m = new Mailbox(Infinity);
@@ -49,7 +49,7 @@ test('removeAt keeps every other message with its stamp', () => {
 });
 
 
-test('headRun counts the messages that share the head stamp, and shiftInRun takes them, through growth, wrap and interleaved pushes', () => {
+test('stampAt gives runs of the head stamp, and shiftInRun takes them, through growth, wrap and interleaved pushes', () => {
   const m = new Mailbox(Infinity);
   m.push('u0');
   pushAt(m, 'a', 10);
@@ -59,7 +59,7 @@ test('headRun counts the messages that share the head stamp, and shiftInRun take
   pushAt(m, 'c', 20);
   pushAt(m, 'd', 20);
   pushAt(m, 'e', 10);
-  assert.is(m.headRun(), 1); // u0 alone: the unstamped run ends where 10 starts
+  assert.is(startRun(m), 1); // u0 alone: the unstamped run ends where 10 starts
   assert.equal(takeByRuns(m), [['u0', null], ['a', 10], ['b', 10], ['u1', null], [{ kind: 'sys' }, null], ['c', 20], ['d', 20], ['e', 10]]);
   // Runs cut short (as a full timing block cuts them), pushes while a run is being taken, growth past the first size.
   const want: Array<[unknown, number | null]> = [];
@@ -70,7 +70,7 @@ test('headRun counts the messages that share the head stamp, and shiftInRun take
     else pushAt(m, i, stamp);
     want.push([i, Number.isNaN(stamp) ? null : stamp]);
     if (i % 4 === 0) {
-      const k = Math.min(m.headRun(), 3);
+      const k = Math.min(startRun(m), 3);
       const s = m.lastStamp === NO_STAMP ? null : m.lastStamp;
       for (let j = 0; j < k; j++) got.push([m.shiftInRun(), s]);
     }
@@ -80,7 +80,7 @@ test('headRun counts the messages that share the head stamp, and shiftInRun take
   // A mailbox that was never stamped is one run.
   const plain = new Mailbox(Infinity);
   for (let i = 0; i < 9; i++) plain.push(i);
-  assert.is(plain.headRun(), 9);
+  assert.is(startRun(plain), 9);
   assert.equal(takeByRuns(plain), Array.from({ length: 9 }, (_, i) => [i, null]));
 });
 
@@ -89,7 +89,7 @@ test('shift and shiftInRun mix: after runs taken whole or in part, shift still g
   for (let i = 0; i < 40; i++) pushAt(m, i, 100 + (i >> 3));
   const got: Array<[unknown, number | null]> = [];
   while (m.length > 0) {
-    const k = Math.min(m.headRun(), 2);
+    const k = Math.min(startRun(m), 2);
     for (let j = 0; j < k; j++) got.push([m.shiftInRun(), m.lastStamp]);
     if (m.length > 0) got.push([m.shift(), m.lastStamp]);
   }
@@ -127,17 +127,17 @@ test('a single run keeps its stamp in lastStamp: each message keeps its stamp, n
   pushAt(n, 'x', 4);
   n.pushAlways({ sys: 1 });
   assert.equal(takeAll(n), [['x', 4], [{ sys: 1 }, null]]);
-  // headRun/shiftInRun and removeAt over a single run, many mailboxes at once.
+  // stampAt/shiftInRun and removeAt over a single run, many mailboxes at once.
   const many = Array.from({ length: 600 }, () => new Mailbox(Infinity, 2));
   many.forEach((mb, i) => { pushAt(mb, 'x', i); pushAt(mb, 'y', i); });
   many.forEach((mb, i) => {
     if (i % 2 === 0) {
-      assert.is(mb.headRun(), 2);
+      assert.is(startRun(mb), 2);
       assert.is(mb.lastStamp, i);
       assert.is(mb.shiftInRun(), 'x');
       assert.is(mb.removeAt(0), 'y');
       mb.push('u');
-      assert.is(mb.headRun(), 1);
+      assert.is(startRun(mb), 1);
       assert.is(mb.lastStamp, NO_STAMP, 'no stale stamp after removeAt emptied the run');
     } else assert.equal(takeAll(mb), [['x', i], ['y', i]]);
   });

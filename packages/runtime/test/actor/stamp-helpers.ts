@@ -24,10 +24,23 @@ export function pushAt(m: Mailbox, msg: unknown, stamp: number): void {
 export function takeByRuns(m: Mailbox, most = Infinity): Array<[unknown, number | null]> {
   const out: Array<[unknown, number | null]> = [];
   while (m.length > 0) {
-    const k = Math.min(m.headRun(), most);
+    const k = Math.min(startRun(m), most);
     assert.ok(k >= 1 && k <= m.length, `a run of ${k} in ${m.length}`);
     const stamp = m.lastStamp === NO_STAMP ? null : (m.lastStamp as number);
     for (let i = 0; i < k; i++) out.push([m.shiftInRun(), stamp]);
   }
   return out;
+}
+
+/**
+ * A run starts, as the observed turn starts one: the head's stamp in
+ * `lastStamp`. Returns how many queued messages share it from the oldest on
+ * (the turn compares each as it takes it, with stampAt(0)).
+ */
+export function startRun(m: Mailbox): number {
+  const s = m.stampAt(0);
+  m.lastStamp = s as number;
+  let k = 1;
+  while (k < m.length && m.stampAt(k) === s) k++;
+  return k;
 }
