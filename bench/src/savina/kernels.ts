@@ -23,6 +23,22 @@ export function trapezoidArea(left: number, pieces: number, h: number): number {
   return area;
 }
 
+/*
+ * Primed as this module loads, in every thread that loads it (the main thread, each shard, each
+ * piscina worker): short calls first, so the call before the loop has type feedback when V8 first
+ * compiles the whole function. Called long from cold, the first call's loop is compiled on stack
+ * replacement (OSR) and the whole function right after, while that call site had none yet (it ran
+ * before the function had a feedback vector). That code deopts at its first call ("insufficient
+ * type feedback for call") and V8 did not compile the function again: every later call ran its loop
+ * in the OSR code, which runs it at half speed. In 5 of 20 fresh processes (Node 20, 2026-12-04) the
+ * single-thread Trapezoid took 420-475 ms a run instead of 212-245; primed, 0 of 16. A thread of a
+ * phase that drew the slow code made Trapezoid's speed-up read 0.95-0.99x or 3.9x in one process.
+ */
+function primeTrapezoid(): void {
+  for (let i = 0; i < 300; i++) trapezoidArea(1, 8, 0.5);
+}
+primeTrapezoid();
+
 /** The work of worker `i` of `workers` for `pieces` trapezoids over [1, 5]. */
 export function trapezoidSlice(i: number, workers: number, pieces: number): { left: number; pieces: number; h: number } {
   const h = 4 / pieces;
