@@ -31,7 +31,7 @@ export function trapezoidArea(left: number, pieces: number, h: number): number {
  * before the function had a feedback vector). That code deopts at its first call ("insufficient
  * type feedback for call") and V8 did not compile the function again: every later call ran its loop
  * in the OSR code, which runs it at half speed. In 5 of 20 fresh processes (Node 20, 2026-12-04) the
- * single-thread Trapezoid took 420-475 ms a run instead of 212-245; primed, 0 of 16. A thread of a
+ * single-thread Trapezoid took 420-475 ms a run instead of 212-245; primed, 0 of 30. A thread of a
  * phase that drew the slow code made Trapezoid's speed-up read 0.95-0.99x or 3.9x in one process.
  */
 function primeTrapezoid(): void {
